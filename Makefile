@@ -1,0 +1,26 @@
+# Conventional verbs over CMake. `make check` is what CI runs.
+BUILD ?= build
+JOBS ?= $(shell nproc)
+
+.PHONY: all setup build check demo format clean
+
+all: build
+
+setup:
+	@scripts/setup
+
+build: setup
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSLUICE_BUILD_TESTS=ON >/dev/null
+	@cmake --build $(BUILD) -j$(JOBS)
+
+check:
+	@scripts/check
+
+demo: build
+	@$(BUILD)/sluice demo
+
+format:
+	@clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build build-asan

@@ -1,0 +1,43 @@
+/*
+ * sluice: the allocator every module goes through, with fault injection.
+ *
+ * Tests make allocations fail on purpose (curl's "torture" idea): set a
+ * countdown with sl_alloc_fail_after() and the n-th allocation from then on
+ * returns NULL. Code under test must fail cleanly with SL_EOOM.
+ */
+#ifndef SLUICE_ALLOC_H
+#define SLUICE_ALLOC_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** malloc(), or NULL when an injected fault fires. Sets no diag. */
+void *sl_malloc(size_t size);
+
+/** calloc(), or NULL when an injected fault fires. Sets no diag. */
+void *sl_calloc(size_t n, size_t size);
+
+/** realloc(), or NULL when an injected fault fires (`p` stays valid). */
+void *sl_realloc(void *p, size_t size);
+
+/** free(). */
+void sl_free(void *p);
+
+/**
+ * Make the allocation after `n` successful ones fail (0: the very next),
+ * and every later one succeed again. A negative `n` turns injection off.
+ * The countdown is per thread.
+ */
+void sl_alloc_fail_after(long n);
+
+/** Number of faults injected on this thread so far. */
+long sl_alloc_faults(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SLUICE_ALLOC_H */

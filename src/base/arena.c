@@ -1,0 +1,138 @@
+/*
+ * Region allocator with a hard cap.
+ */
+#include "sluice/arena.h"
+
+#include <assert.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "sluice/alloc.h"
+#include "sluice/diag.h"
+
+/** A chunk header; the payload follows it. */
+struct sl_arena_chunk {
+	/** The chunk filled before this one. */
+	struct sl_arena_chunk *prev;
+	/** Payload bytes. */
+	size_t size;
+	/** Payload bytes handed out. */
+	size_t used;
+	/** Start of the payload, aligned for any allocation. */
+	_Alignas(16) unsigned char data[];
+};
+
+void
+sl_arena_create(struct sl_arena *a, size_t chunk_size, size_t cap)
+{
+	a->head = NULL;
+	a->chunk_size = chunk_size < 256 ? 256 : chunk_size;
+	a->reserved = 0;
+	a->cap = cap;
+	a->used = 0;
+}
+
+/** Free chunks from `c` down the ->prev chain. */
+static void
+free_chunks(struct sl_arena *a, struct sl_arena_chunk *c)
+{
+	while (c != NULL) {
+		struct sl_arena_chunk *prev = c->prev;
+		a->reserved -= sizeof(*c) + c->size;
+		sl_free(c);
+		c = prev;
+	}
+}
+
+void
+sl_arena_destroy(struct sl_arena *a)
+{
+	free_chunks(a, a->head);
+	a->head = NULL;
+	a->used = 0;
+	assert(a->reserved == 0);
+}
+
+void
+sl_arena_reset(struct sl_arena *a)
+{
+	if (a->head != NULL) {
+		free_chunks(a, a->head->prev);
+		a->head->prev = NULL;
+		a->head->used = 0;
+	}
+	a->used = 0;
+}
+
+void *
+sl_arena_alloc_aligned(struct sl_arena *a, size_t size, size_t align)
+{
+	assert(align > 0 && (align & (align - 1)) == 0 && align <= 4096);
+	struct sl_arena_chunk *c = a->head;
+	if (c != NULL) {
+		uintptr_t base = (uintptr_t)c->data;
+		uintptr_t at =
+		        (base + c->used + align - 1) & ~(uintptr_t)(align - 1);
+		size_t off = (size_t)(at - base);
+		if (off <= c->size && size <= c->size - off) {
+			c->used = off + size;
+			a->used += size;
+			return c->data + off;
+		}
+	}
+	/* A new chunk, big enough for this allocation and its alignment. */
+	size_t need = size + (align > 16 ? align : 0);
+	if (need < size) {
+		sl_diag_set(SL_ELIMIT,
+		            "arena allocation of %zu bytes is too large", size);
+		return NULL;
+	}
+	size_t payload = need > a->chunk_size ? need : a->chunk_size;
+	size_t total = sizeof(struct sl_arena_chunk) + payload;
+	if (total < payload || a->reserved > a->cap ||
+	    total > a->cap - a->reserved) {
+		sl_diag_set(SL_ELIMIT,
+		            "arena cap of %zu bytes reached (holding %zu, "
+		            "asked for %zu more)",
+		            a->cap, a->reserved, size);
+		return NULL;
+	}
+	c = sl_malloc(total);
+	if (c == NULL) {
+		sl_diag_set(SL_EOOM,
+		            "out of memory allocating an arena chunk "
+		            "of %zu bytes",
+		            total);
+		return NULL;
+	}
+	c->prev = a->head;
+	c->size = payload;
+	a->head = c;
+	a->reserved += total;
+	uintptr_t base = (uintptr_t)c->data;
+	size_t off = ((base + align - 1) & ~(uintptr_t)(align - 1)) - base;
+	c->used = off + size;
+	a->used += size;
+	return c->data + off;
+}
+
+void *
+sl_arena_alloc(struct sl_arena *a, size_t size)
+{
+	return sl_arena_alloc_aligned(a, size, 16);
+}
+
+char *
+sl_arena_strndup(struct sl_arena *a, const char *s, size_t n)
+{
+	if (n + 1 == 0) {
+		sl_diag_set(SL_ELIMIT, "string too large");
+		return NULL;
+	}
+	char *p = sl_arena_alloc_aligned(a, n + 1, 1);
+	if (p == NULL)
+		return NULL;
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}

@@ -1,0 +1,50 @@
+/*
+ * The sluice command.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/demo.h"
+#include "sluice/diag.h"
+#include "sluice/log.h"
+
+/** Print usage to `out`. */
+static void
+usage(FILE *out)
+{
+	fprintf(out, "usage: sluice <command> [args]\n"
+	             "\n"
+	             "commands:\n"
+	             "  demo [--tasks N] [--items N]  run the runtime "
+	             "demonstration\n"
+	             "  version                       print the version\n"
+	             "  help                          print this help\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	if (sl_log_init() != 0) {
+		fprintf(stderr, "sluice: %s\n", sl_diag_last()->msg);
+		return 2;
+	}
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "demo") == 0)
+		return sl_cli_demo(argc - 1, argv + 1);
+	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+		printf("sluice %s\n", SLUICE_VERSION);
+		return 0;
+	}
+	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 ||
+	    strcmp(cmd, "-h") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	fprintf(stderr, "sluice: unknown command '%s'\n", cmd);
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,1133 @@
+/*
+ * The loop and the task scheduler.
+ *
+ * The scheduler runs on the thread's own stack as a pseudo-task
+ * (`loop->sched`). Woken tasks go to `ready`; the scheduler moves `ready`
+ * to `batch` and runs the batch, each task switching directly to the next
+ * one and the last back to the scheduler, which then polls libuv. Tasks
+ * woken during a batch run in the next one, so I/O is polled between
+ * batches and no task starves the loop.
+ *
+ * Timeouts live in a binary min-heap of waiting tasks ordered by deadline;
+ * one libuv timer is armed for the earliest.
+ */
+#include "sluice/task.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "rt/ctx.h"
+#include "rt/sched.h"
+#include "rt/stack.h"
+#include "sluice/alloc.h"
+#include "sluice/diag.h"
+#include "sluice/list.h"
+#include "sluice/log.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define SL_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SL_ASAN 1
+#endif
+#endif
+#ifndef SL_ASAN
+#define SL_ASAN 0
+#endif
+
+#if SL_ASAN
+#include <sanitizer/common_interface_defs.h>
+#endif
+
+/** Batches run between two non-blocking polls when tasks stay ready. */
+#define POLL_EVERY_BATCHES 64
+/** Bytes at the top of a cached stack that are kept resident. */
+#define STACK_TRIM_KEEP (16 * 1024)
+/** Size of the alternate signal stack used to report overflows. */
+#define ALTSTACK_SIZE (64 * 1024)
+/** Position of a task that is not in the timer heap. */
+#define NOT_IN_HEAP SIZE_MAX
+
+/** Why a waiting task was made ready. */
+enum wake {
+	WAKE_NONE = 0, /**< not woken yet */
+	WAKE_SIGNAL,   /**< sl_task_wakeup() */
+	WAKE_TIMEOUT,  /**< its deadline passed */
+	WAKE_CANCEL,   /**< sl_task_cancel() */
+	WAKE_DEADLOCK, /**< the loop found no way forward */
+};
+
+/** A task (also used for the scheduler's own context). */
+struct sl_task {
+	/** Saved machine context while not running. */
+	struct sl_ctx ctx;
+	/** The loop the task belongs to. */
+	struct sl_loop *loop;
+	/** Unique id within the loop. */
+	uint64_t id;
+	/** Name for logs, errors and the gdb helper. */
+	char name[SL_TASK_NAME_MAX];
+	/** Life-cycle state. */
+	enum sl_task_state state;
+	/** Body. */
+	sl_task_fn fn;
+	/** Body argument. */
+	void *arg;
+	/** Body result once dead: 0 or -1. */
+	int rc;
+	/** The task's errors. */
+	struct sl_diag diag;
+	/** Stack (empty for the scheduler). */
+	struct sl_stack stack;
+	/** Link in the loop's ready or batch queue. */
+	struct sl_list link_run;
+	/** Link in the loop's live list, or its dead list once ended. */
+	struct sl_list link_all;
+	/** Set by sl_task_cancel(). */
+	bool cancelled;
+	/** Set by sl_task_detach(): free on death. */
+	bool detached;
+	/** Why the last wait ended. */
+	enum wake wake;
+	/** What the task waits for while WAITING (for reports and gdb). */
+	const char *wait_what;
+	/** Task suspended in sl_task_join()/reap() on this one, or NULL. */
+	struct sl_task *joiner;
+	/** Deadline in loop nanoseconds while in the timer heap. */
+	uint64_t deadline;
+	/** Insertion number, to keep equal deadlines in FIFO order. */
+	uint64_t heap_seq;
+	/** Index in the timer heap, or NOT_IN_HEAP. */
+	size_t heap_idx;
+	/** ASan fake stack saved while switched out. */
+	void *asan_fake;
+	/** Bottom of the stack, as ASan wants it (learnt for the scheduler). */
+	const void *asan_bottom;
+	/** Size of that stack. */
+	size_t asan_size;
+};
+
+/** An event loop with its scheduler. */
+struct sl_loop {
+	/** libuv loop. */
+	uv_loop_t uv;
+	/** Timer armed for the earliest deadline in the heap. */
+	uv_timer_t timer;
+	/** Deadline the timer is armed for, 0 when stopped. */
+	uint64_t timer_armed;
+	/** Pseudo-task for the scheduler (the thread's own stack). */
+	struct sl_task sched;
+	/** Task running now (`&sched` when none). */
+	struct sl_task *current;
+	/** Task whose switch brought control to `current`. */
+	struct sl_task *prev;
+	/** Tasks woken since the batch started. */
+	struct sl_list ready;
+	/** Tasks of the batch being run. */
+	struct sl_list batch;
+	/** Every task not yet dead. */
+	struct sl_list live;
+	/** Joinable tasks that ended and were not yet joined. */
+	struct sl_list dead;
+	/** Dead task whose stack is to be released after the switch. */
+	struct sl_task *zombie;
+	/** Timer heap of waiting tasks with a deadline. */
+	struct sl_task **heap;
+	/** Entries in the heap. */
+	size_t heap_len;
+	/** Slots allocated for the heap. */
+	size_t heap_cap;
+	/** Next heap insertion number. */
+	uint64_t heap_seq;
+	/** Number of live tasks. */
+	size_t n_live;
+	/** Next task id. */
+	uint64_t next_id;
+	/** Default usable stack size. */
+	size_t stack_size;
+	/** Freed default-size stacks kept for reuse. */
+	struct sl_stack *stack_cache;
+	/** Stacks in the cache. */
+	size_t stack_cache_len;
+	/** Capacity of the cache. */
+	size_t stack_cache_max;
+	/** Batches run since the last poll. */
+	unsigned batches_since_poll;
+	/** Set when a deadlock was broken during sl_loop_run(). */
+	bool deadlocked;
+	/** Alternate signal stack installed by this loop, or NULL. */
+	void *altstack;
+	/** Next loop in the process-wide registry (for the gdb helper). */
+	struct sl_loop *registry_next;
+};
+
+/** The loop of this thread. */
+static _Thread_local struct sl_loop *tls_loop;
+/** The task running on this thread (read by the overflow handler). */
+static _Thread_local struct sl_task *tls_task;
+
+/** Every loop of the process, for tools/sluice-gdb.py. */
+struct sl_loop *sl_rt_loop_registry;
+/** Guards sl_rt_loop_registry. */
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/** Backend name, for the gdb helper and the demo. */
+const char *const sl_rt_ctx_backend = SL_CTX_BACKEND;
+
+static void task_entry(void *arg);
+
+/* {{{ Clock and timer heap */
+
+/** Loop clock in nanoseconds. */
+static uint64_t
+now_ns(void)
+{
+	return uv_hrtime();
+}
+
+double
+sl_clock(void)
+{
+	return (double)now_ns() / 1e9;
+}
+
+double
+sl_rt_time_left(double timeout, double deadline)
+{
+	if (timeout < 0)
+		return SL_FOREVER;
+	double left = deadline - sl_clock();
+	return left > 1e-9 ? left : 1e-9;
+}
+
+/** Whether heap entry a fires before b. */
+static bool
+heap_less(const struct sl_task *a, const struct sl_task *b)
+{
+	if (a->deadline != b->deadline)
+		return a->deadline < b->deadline;
+	return a->heap_seq < b->heap_seq;
+}
+
+/** Put heap entry `t` at index `i`. */
+static void
+heap_place(struct sl_loop *loop, struct sl_task *t, size_t i)
+{
+	loop->heap[i] = t;
+	t->heap_idx = i;
+}
+
+/** Restore heap order for the entry at `i`, which may have moved. */
+static void
+heap_fix(struct sl_loop *loop, size_t i)
+{
+	struct sl_task *t = loop->heap[i];
+	while (i > 0) {
+		size_t parent = (i - 1) / 2;
+		if (!heap_less(t, loop->heap[parent]))
+			break;
+		heap_place(loop, loop->heap[parent], i);
+		i = parent;
+	}
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		struct sl_task *best = t;
+		if (l < loop->heap_len && heap_less(loop->heap[l], best))
+			m = l, best = loop->heap[l];
+		if (r < loop->heap_len && heap_less(loop->heap[r], best))
+			m = r, best = loop->heap[r];
+		if (m == i)
+			break;
+		heap_place(loop, best, i);
+		i = m;
+	}
+	heap_place(loop, t, i);
+}
+
+/** Add `t` to the heap. 0, or -1 with SL_EOOM. */
+static int
+heap_insert(struct sl_loop *loop, struct sl_task *t)
+{
+	if (loop->heap_len == loop->heap_cap) {
+		size_t cap = loop->heap_cap == 0 ? 64 : loop->heap_cap * 2;
+		struct sl_task **h =
+		        sl_realloc(loop->heap, cap * sizeof(*loop->heap));
+		if (h == NULL) {
+			sl_diag_set(SL_EOOM,
+			            "out of memory growing the timer "
+			            "heap to %zu entries",
+			            cap);
+			return -1;
+		}
+		loop->heap = h;
+		loop->heap_cap = cap;
+	}
+	t->heap_seq = loop->heap_seq++;
+	heap_place(loop, t, loop->heap_len++);
+	heap_fix(loop, t->heap_idx);
+	return 0;
+}
+
+/** Remove `t` from the heap. */
+static void
+heap_remove(struct sl_loop *loop, struct sl_task *t)
+{
+	size_t i = t->heap_idx;
+	assert(i < loop->heap_len && loop->heap[i] == t);
+	t->heap_idx = NOT_IN_HEAP;
+	struct sl_task *last = loop->heap[--loop->heap_len];
+	if (last != t) {
+		heap_place(loop, last, i);
+		heap_fix(loop, i);
+	}
+}
+
+static void timer_cb(uv_timer_t *timer);
+
+/** Arm the libuv timer for the earliest deadline, or stop it. */
+static void
+timer_rearm(struct sl_loop *loop)
+{
+	if (loop->heap_len == 0) {
+		if (loop->timer_armed != 0) {
+			uv_timer_stop(&loop->timer);
+			loop->timer_armed = 0;
+		}
+		return;
+	}
+	uint64_t deadline = loop->heap[0]->deadline;
+	if (deadline == loop->timer_armed)
+		return;
+	uint64_t now = now_ns();
+	uint64_t ms = deadline > now ? (deadline - now + 999999) / 1000000 : 0;
+	uv_update_time(&loop->uv);
+	uv_timer_start(&loop->timer, timer_cb, ms, 0);
+	loop->timer_armed = deadline;
+}
+
+/* }}} */
+
+/* {{{ Switching */
+
+/** Make a waiting or new task runnable in the next batch. */
+static void
+make_ready(struct sl_loop *loop, struct sl_task *t)
+{
+	t->state = SL_TASK_READY;
+	sl_list_add_tail(&loop->ready, &t->link_run);
+}
+
+/** Return a dead task's stack to the cache or the system. */
+static void
+stack_release(struct sl_loop *loop, struct sl_stack *s)
+{
+	if (s->map == NULL)
+		return;
+	if (s->size == loop->stack_size &&
+	    loop->stack_cache_len < loop->stack_cache_max) {
+		sl_stack_trim(s, STACK_TRIM_KEEP);
+		loop->stack_cache[loop->stack_cache_len++] = *s;
+	} else {
+		sl_stack_destroy(s);
+	}
+	s->map = NULL;
+}
+
+/** Free a task structure (its stack is already released). */
+static void
+task_free(struct sl_task *t)
+{
+	sl_diag_destroy(&t->diag);
+	sl_free(t);
+}
+
+/** Release what the task that just died left behind. */
+static void
+reap_zombie(struct sl_loop *loop)
+{
+	struct sl_task *z = loop->zombie;
+	if (z == NULL)
+		return;
+	loop->zombie = NULL;
+	stack_release(loop, &z->stack);
+	if (z->detached)
+		task_free(z);
+}
+
+/** Bookkeeping on the resumed side of a switch. */
+static void
+after_switch(struct sl_loop *loop, struct sl_task *self)
+{
+#if SL_ASAN
+	const void *bottom = NULL;
+	size_t size = 0;
+	__sanitizer_finish_switch_fiber(self->asan_fake, &bottom, &size);
+	struct sl_task *prev = loop->prev;
+	if (prev != NULL && prev->asan_bottom == NULL) {
+		prev->asan_bottom = bottom;
+		prev->asan_size = size;
+	}
+#else
+	(void)self;
+#endif
+	reap_zombie(loop);
+}
+
+/** Switch from `from` (the running context) to `to`. */
+static void
+task_switch(struct sl_loop *loop, struct sl_task *from, struct sl_task *to)
+{
+	assert(from == loop->current && from != to);
+	loop->prev = from;
+	loop->current = to;
+	to->state = SL_TASK_RUNNING;
+	bool is_sched = to == &loop->sched;
+	tls_task = is_sched ? NULL : to;
+	sl_diag_swap(is_sched ? NULL : &to->diag);
+	sl_log_set_task_name(is_sched ? NULL : to->name);
+#if SL_ASAN
+	__sanitizer_start_switch_fiber(
+	        from->state == SL_TASK_DEAD ? NULL : &from->asan_fake,
+	        to->asan_bottom, to->asan_size);
+#endif
+	sl_ctx_switch(&from->ctx, &to->ctx);
+	after_switch(loop, from);
+}
+
+/** Leave the running task: run the next of the batch, or the scheduler. */
+static void
+schedule_away(struct sl_loop *loop)
+{
+	struct sl_list *l = sl_list_first(&loop->batch);
+	struct sl_task *next = &loop->sched;
+	if (l != NULL) {
+		sl_list_del(l);
+		next = sl_list_entry(l, struct sl_task, link_run);
+	}
+	task_switch(loop, loop->current, next);
+}
+
+/**
+ * Suspend the running task until woken or `timeout` passes. Returns why it
+ * was woken. Sets no diag (except SL_EOOM on a failed heap insertion, in
+ * which case it returns WAKE_NONE).
+ */
+static enum wake
+park(struct sl_loop *loop, double timeout, const char *what)
+{
+	struct sl_task *t = loop->current;
+	assert(t != &loop->sched);
+	t->wake = WAKE_NONE;
+	t->wait_what = what;
+	if (timeout >= 0) {
+		double ns = timeout * 1e9;
+		t->deadline =
+		        now_ns() + (ns > 1e18 ? (uint64_t)1e18 : (uint64_t)ns);
+		if (heap_insert(loop, t) != 0)
+			return WAKE_NONE;
+		if (t->heap_idx == 0)
+			timer_rearm(loop);
+	}
+	t->state = SL_TASK_WAITING;
+	schedule_away(loop);
+	if (t->heap_idx != NOT_IN_HEAP) {
+		bool was_top = t->heap_idx == 0;
+		heap_remove(loop, t);
+		if (was_top)
+			timer_rearm(loop);
+	}
+	t->wait_what = NULL;
+	return t->wake;
+}
+
+/** The loop of the running task, or NULL with SL_EINVAL. */
+static struct sl_loop *
+loop_in_task(const char *op)
+{
+	struct sl_loop *loop = tls_loop;
+	if (loop == NULL || loop->current == &loop->sched) {
+		sl_diag_set(SL_EINVAL, "%s must be called from a task", op);
+		return NULL;
+	}
+	return loop;
+}
+
+int
+sl_rt_check_in_task(const char *op)
+{
+	return loop_in_task(op) != NULL ? 0 : -1;
+}
+
+/** Turn a wake reason into the wait's result and diag. */
+static int
+wake_result(struct sl_task *t, enum wake w, double timeout, const char *what)
+{
+	switch (w) {
+	case WAKE_SIGNAL:
+		return 0;
+	case WAKE_TIMEOUT:
+		sl_diag_set(SL_ETIMEDOUT,
+		            "timed out after %.3f s waiting for %s", timeout,
+		            what);
+		return -1;
+	case WAKE_CANCEL:
+		sl_diag_set(SL_ECANCELLED,
+		            "task '%s' was cancelled while waiting for %s",
+		            t->name, what);
+		return -1;
+	case WAKE_DEADLOCK:
+		sl_diag_set(SL_EDEADLOCK,
+		            "deadlock: every task is blocked and nothing can "
+		            "wake one (task '%s' waited for %s)",
+		            t->name, what);
+		return -1;
+	case WAKE_NONE:
+		break;
+	}
+	return -1; /* the heap insertion failed; diag is set */
+}
+
+/** Fail with SL_ECANCELLED if the running task `t` is cancelled. */
+static int
+check_cancelled(struct sl_task *t, const char *what)
+{
+	if (!t->cancelled)
+		return 0;
+	sl_diag_set(SL_ECANCELLED,
+	            "task '%s' is cancelled (before waiting "
+	            "for %s)",
+	            t->name, what);
+	return -1;
+}
+
+int
+sl_rt_wait(double timeout, const char *what)
+{
+	struct sl_loop *loop = loop_in_task("a wait");
+	if (loop == NULL)
+		return -1;
+	struct sl_task *t = loop->current;
+	if (check_cancelled(t, what) != 0)
+		return -1;
+	if (timeout == 0) {
+		sl_diag_set(SL_ETIMEDOUT, "%s is not ready (no wait allowed)",
+		            what);
+		return -1;
+	}
+	return wake_result(t, park(loop, timeout, what), timeout, what);
+}
+
+int
+sl_rt_wait_uncancellable(const char *what)
+{
+	struct sl_loop *loop = loop_in_task("a wait");
+	if (loop == NULL)
+		return -1;
+	struct sl_task *t = loop->current;
+	enum wake w = park(loop, SL_FOREVER, what);
+	if (w == WAKE_CANCEL)
+		return 0;
+	return wake_result(t, w, SL_FOREVER, what);
+}
+
+int
+sl_task_wait(double timeout)
+{
+	return sl_rt_wait(timeout, "a wakeup");
+}
+
+void
+sl_task_wakeup(struct sl_task *t)
+{
+	if (t->state != SL_TASK_WAITING)
+		return;
+	t->wake = WAKE_SIGNAL;
+	make_ready(t->loop, t);
+}
+
+/** Expire the deadlines that passed. */
+static void
+timer_cb(uv_timer_t *timer)
+{
+	struct sl_loop *loop = timer->data;
+	loop->timer_armed = 0;
+	uint64_t now = now_ns();
+	while (loop->heap_len > 0 && loop->heap[0]->deadline <= now) {
+		struct sl_task *t = loop->heap[0];
+		heap_remove(loop, t);
+		assert(t->state == SL_TASK_WAITING);
+		t->wake = WAKE_TIMEOUT;
+		make_ready(loop, t);
+	}
+	timer_rearm(loop);
+}
+
+/* }}} */
+
+/* {{{ Stack overflow reporting */
+
+/** SIGSEGV disposition before ours, restored for faults that are not ours. */
+static struct sigaction prev_segv;
+/** Installs the handler once per process. */
+static pthread_once_t segv_once = PTHREAD_ONCE_INIT;
+
+/** Append a decimal number to `p` (async-signal-safe). */
+static char *
+put_u64(char *p, uint64_t v)
+{
+	char tmp[24];
+	int n = 0;
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	while (n > 0)
+		*p++ = tmp[--n];
+	return p;
+}
+
+/** Append a string to `p`, at most up to `end` (async-signal-safe). */
+static char *
+put_str(char *p, char *end, const char *s)
+{
+	while (*s != '\0' && p < end)
+		*p++ = *s++;
+	return p;
+}
+
+/** SIGSEGV handler: names the task whose stack overflowed. */
+static void
+segv_handler(int sig, siginfo_t *si, void *uctx)
+{
+	(void)uctx;
+	struct sl_task *t = tls_task;
+	if (t != NULL && sl_stack_is_overflow(&t->stack, si->si_addr)) {
+		char msg[256];
+		char *end = msg + sizeof(msg) - 64;
+		char *p = put_str(msg, end, "sluice: stack overflow in task '");
+		p = put_str(p, end, t->name);
+		p = put_str(p, end, "' (id ");
+		p = put_u64(p, t->id);
+		p = put_str(p, end, "): its stack of ");
+		p = put_u64(p, t->stack.size / 1024);
+		p = put_str(p, end,
+		            " KiB is exhausted; give the task a "
+		            "larger stack_size\n");
+		ssize_t w = write(STDERR_FILENO, msg, (size_t)(p - msg));
+		(void)w;
+		/* Die of the signal on return, with a core if enabled. */
+		signal(sig, SIG_DFL);
+		return;
+	}
+	/* Not an overflow: let the previous disposition handle the refault. */
+	sigaction(sig, &prev_segv, NULL);
+}
+
+/** Install the SIGSEGV handler (process-wide, once). */
+static void
+segv_install(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = segv_handler;
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGSEGV, &sa, &prev_segv);
+}
+
+/** Give this thread an alternate signal stack if it has none. */
+static void
+altstack_install(struct sl_loop *loop)
+{
+	stack_t cur;
+	if (sigaltstack(NULL, &cur) == 0 && !(cur.ss_flags & SS_DISABLE))
+		return;
+	void *mem = sl_malloc(ALTSTACK_SIZE);
+	if (mem == NULL)
+		return; /* overflows then die without the message */
+	stack_t ss = {.ss_sp = mem, .ss_size = ALTSTACK_SIZE, .ss_flags = 0};
+	if (sigaltstack(&ss, NULL) != 0) {
+		sl_free(mem);
+		return;
+	}
+	loop->altstack = mem;
+}
+
+/** Remove the alternate signal stack this loop installed. */
+static void
+altstack_remove(struct sl_loop *loop)
+{
+	if (loop->altstack == NULL)
+		return;
+	stack_t ss = {.ss_sp = NULL, .ss_size = 0, .ss_flags = SS_DISABLE};
+	sigaltstack(&ss, NULL);
+	sl_free(loop->altstack);
+	loop->altstack = NULL;
+}
+
+/* }}} */
+
+/* {{{ Loop */
+
+void
+sl_loop_opts_init(struct sl_loop_opts *o)
+{
+	o->stack_size = SL_TASK_STACK_DEFAULT;
+	o->stack_cache = 64;
+}
+
+struct sl_loop *
+sl_loop_new(const struct sl_loop_opts *opts)
+{
+	struct sl_loop_opts defaults;
+	if (opts == NULL) {
+		sl_loop_opts_init(&defaults);
+		opts = &defaults;
+	}
+	if (tls_loop != NULL) {
+		sl_diag_set(SL_EINVAL, "this thread already has a loop");
+		return NULL;
+	}
+	struct sl_loop *loop = sl_calloc(1, sizeof(*loop));
+	if (loop == NULL) {
+		sl_diag_set(SL_EOOM, "out of memory creating a loop");
+		return NULL;
+	}
+	loop->stack_size = sl_stack_round(opts->stack_size);
+	loop->stack_cache_max = opts->stack_cache;
+	if (loop->stack_cache_max > 0) {
+		loop->stack_cache = sl_calloc(loop->stack_cache_max,
+		                              sizeof(*loop->stack_cache));
+		if (loop->stack_cache == NULL) {
+			sl_diag_set(SL_EOOM, "out of memory creating a loop");
+			sl_free(loop);
+			return NULL;
+		}
+	}
+	int rc = uv_loop_init(&loop->uv);
+	if (rc != 0) {
+		sl_diag_set(SL_ESYSTEM, "cannot create an event loop: %s",
+		            uv_strerror(rc));
+		sl_free(loop->stack_cache);
+		sl_free(loop);
+		return NULL;
+	}
+	uv_timer_init(&loop->uv, &loop->timer);
+	loop->timer.data = loop;
+	sl_list_init(&loop->ready);
+	sl_list_init(&loop->batch);
+	sl_list_init(&loop->live);
+	sl_list_init(&loop->dead);
+	struct sl_task *s = &loop->sched;
+	s->loop = loop;
+	snprintf(s->name, sizeof(s->name), "sched");
+	s->state = SL_TASK_RUNNING;
+	s->heap_idx = NOT_IN_HEAP;
+	sl_list_init(&s->link_run);
+	sl_list_init(&s->link_all);
+	sl_diag_create(&s->diag);
+	loop->current = s;
+	loop->next_id = 1;
+	pthread_once(&segv_once, segv_install);
+	altstack_install(loop);
+	pthread_mutex_lock(&registry_lock);
+	loop->registry_next = sl_rt_loop_registry;
+	sl_rt_loop_registry = loop;
+	pthread_mutex_unlock(&registry_lock);
+	tls_loop = loop;
+	return loop;
+}
+
+/** uv_walk callback closing handles left open by careless callers. */
+static void
+close_leftover(uv_handle_t *h, void *arg)
+{
+	(void)arg;
+	if (!uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
+void
+sl_loop_delete(struct sl_loop *loop)
+{
+	assert(loop->n_live == 0);
+	assert(loop->current == &loop->sched);
+	while (!sl_list_empty(&loop->dead)) {
+		struct sl_task *t = sl_list_entry(loop->dead.next,
+		                                  struct sl_task, link_all);
+		sl_list_del(&t->link_all);
+		task_free(t);
+	}
+	for (size_t i = 0; i < loop->stack_cache_len; i++)
+		sl_stack_destroy(&loop->stack_cache[i]);
+	uv_close((uv_handle_t *)&loop->timer, NULL);
+	/* Finish closes and abandoned thread work, then close the loop. */
+	while (uv_loop_close(&loop->uv) == UV_EBUSY) {
+		uv_walk(&loop->uv, close_leftover, NULL);
+		uv_run(&loop->uv, UV_RUN_DEFAULT);
+	}
+	pthread_mutex_lock(&registry_lock);
+	struct sl_loop **pp = &sl_rt_loop_registry;
+	while (*pp != loop)
+		pp = &(*pp)->registry_next;
+	*pp = loop->registry_next;
+	pthread_mutex_unlock(&registry_lock);
+	altstack_remove(loop);
+	sl_diag_destroy(&loop->sched.diag);
+	sl_free(loop->heap);
+	sl_free(loop->stack_cache);
+	if (tls_loop == loop)
+		tls_loop = NULL;
+	sl_free(loop);
+}
+
+struct sl_loop *
+sl_loop_current(void)
+{
+	return tls_loop;
+}
+
+uv_loop_t *
+sl_rt_uv(struct sl_loop *loop)
+{
+	return &loop->uv;
+}
+
+size_t
+sl_loop_task_count(const struct sl_loop *loop)
+{
+	return loop->n_live;
+}
+
+/** Wake every waiting task with a deadlock error. */
+static void
+break_deadlock(struct sl_loop *loop)
+{
+	struct sl_list *it;
+	size_t n = 0;
+	sl_list_foreach(it, &loop->live)
+	{
+		struct sl_task *t = sl_list_entry(it, struct sl_task, link_all);
+		if (t->state == SL_TASK_WAITING) {
+			t->wake = WAKE_DEADLOCK;
+			make_ready(loop, t);
+			n++;
+		}
+	}
+	assert(n > 0);
+	loop->deadlocked = true;
+	sl_log_debug("deadlock broken: %zu tasks woken with EDEADLOCK", n);
+}
+
+int
+sl_loop_run(struct sl_loop *loop)
+{
+	assert(loop->current == &loop->sched);
+	loop->deadlocked = false;
+	while (loop->n_live > 0) {
+		if (sl_list_empty(&loop->ready)) {
+			if (!uv_loop_alive(&loop->uv))
+				break_deadlock(loop);
+			else
+				uv_run(&loop->uv, UV_RUN_ONCE);
+			loop->batches_since_poll = 0;
+			continue;
+		}
+		if (++loop->batches_since_poll >= POLL_EVERY_BATCHES) {
+			uv_run(&loop->uv, UV_RUN_NOWAIT);
+			loop->batches_since_poll = 0;
+		}
+		sl_list_splice_tail(&loop->batch, &loop->ready);
+		struct sl_list *l = sl_list_first(&loop->batch);
+		sl_list_del(l);
+		task_switch(loop, &loop->sched,
+		            sl_list_entry(l, struct sl_task, link_run));
+	}
+	if (loop->deadlocked) {
+		sl_diag_set(SL_EDEADLOCK, "the loop deadlocked: every task was "
+		                          "blocked and nothing could wake one");
+		return -1;
+	}
+	return 0;
+}
+
+/* }}} */
+
+/* {{{ Tasks */
+
+struct sl_task *
+sl_task_spawn_opts(struct sl_loop *loop, const char *name, sl_task_fn fn,
+                   void *arg, const struct sl_task_opts *opts)
+{
+	size_t size = opts != NULL && opts->stack_size != 0
+	                      ? sl_stack_round(opts->stack_size)
+	                      : loop->stack_size;
+	struct sl_task *t = sl_calloc(1, sizeof(*t));
+	if (t == NULL) {
+		sl_diag_set(SL_EOOM, "out of memory spawning task '%s'", name);
+		return NULL;
+	}
+	if (size == loop->stack_size && loop->stack_cache_len > 0) {
+		t->stack = loop->stack_cache[--loop->stack_cache_len];
+	} else if (sl_stack_create(&t->stack, size) != 0) {
+		sl_diag_wrap(SL_ESYSTEM, "cannot spawn task '%s'", name);
+		sl_free(t);
+		return NULL;
+	}
+	t->loop = loop;
+	t->id = loop->next_id++;
+	snprintf(t->name, sizeof(t->name), "%s", name);
+	t->fn = fn;
+	t->arg = arg;
+	t->heap_idx = NOT_IN_HEAP;
+	t->asan_bottom = t->stack.lo;
+	t->asan_size = t->stack.size;
+	sl_diag_create(&t->diag);
+	sl_list_init(&t->link_run);
+	sl_ctx_make(&t->ctx, t->stack.lo, t->stack.size, task_entry, t);
+	sl_list_add_tail(&loop->live, &t->link_all);
+	loop->n_live++;
+	make_ready(loop, t);
+	return t;
+}
+
+struct sl_task *
+sl_task_spawn(struct sl_loop *loop, const char *name, sl_task_fn fn, void *arg)
+{
+	return sl_task_spawn_opts(loop, name, fn, arg, NULL);
+}
+
+/** Log the error of a detached task that failed. */
+static void
+log_detached_failure(struct sl_task *t)
+{
+	char msg[1024];
+	sl_error_format(t->diag.last, msg, sizeof(msg));
+	sl_log_error("detached task '%s' failed: %s", t->name, msg);
+}
+
+/** Body of every task: run it, record the result, never return. */
+static void
+task_entry(void *arg)
+{
+	struct sl_task *t = arg;
+	struct sl_loop *loop = t->loop;
+	after_switch(loop, t);
+	int rc = t->fn(t->arg);
+	if (rc != 0 && t->diag.last == NULL) {
+		sl_diag_set(SL_EINVAL, "task '%s' failed without saying why",
+		            t->name);
+	}
+	t->rc = rc != 0 ? -1 : 0;
+	assert(t->heap_idx == NOT_IN_HEAP);
+	t->state = SL_TASK_DEAD;
+	sl_list_del(&t->link_all);
+	loop->n_live--;
+	if (t->detached) {
+		if (t->rc != 0)
+			log_detached_failure(t);
+	} else {
+		sl_list_add_tail(&loop->dead, &t->link_all);
+	}
+	if (t->joiner != NULL)
+		sl_task_wakeup(t->joiner);
+	loop->zombie = t;
+	schedule_away(loop);
+	__builtin_unreachable();
+}
+
+/** Take a dead joinable task's result and free it. */
+static int
+task_collect(struct sl_task *t)
+{
+	assert(t->state == SL_TASK_DEAD && !t->detached);
+	int rc = t->rc;
+	if (rc != 0)
+		sl_diag_move(&t->diag, sl_diag_get());
+	sl_list_del(&t->link_all);
+	task_free(t);
+	return rc;
+}
+
+int
+sl_task_join(struct sl_task *t)
+{
+	struct sl_loop *loop = loop_in_task("sl_task_join()");
+	if (loop == NULL)
+		return -1;
+	struct sl_task *self = loop->current;
+	assert(t != self && !t->detached);
+	assert(t->joiner == NULL || t->joiner == self);
+	char what[SL_TASK_NAME_MAX + 16];
+	snprintf(what, sizeof(what), "task '%s'", t->name);
+	while (t->state != SL_TASK_DEAD) {
+		t->joiner = self;
+		int rc = sl_rt_wait(SL_FOREVER, what);
+		t->joiner = NULL;
+		if (rc != 0 && t->state != SL_TASK_DEAD)
+			return -1;
+	}
+	return task_collect(t);
+}
+
+int
+sl_task_reap(struct sl_task *t)
+{
+	struct sl_loop *loop = loop_in_task("sl_task_reap()");
+	if (loop == NULL)
+		return -1;
+	struct sl_task *self = loop->current;
+	assert(t != self && !t->detached);
+	sl_task_cancel(t);
+	while (t->state != SL_TASK_DEAD) {
+		t->joiner = self;
+		sl_rt_wait_uncancellable("a cancelled task to end");
+		t->joiner = NULL;
+	}
+	return task_collect(t);
+}
+
+void
+sl_task_detach(struct sl_task *t)
+{
+	assert(!t->detached);
+	t->detached = true;
+	if (t->state == SL_TASK_DEAD && t != t->loop->zombie) {
+		if (t->rc != 0)
+			log_detached_failure(t);
+		sl_list_del(&t->link_all);
+		task_free(t);
+	}
+}
+
+void
+sl_task_cancel(struct sl_task *t)
+{
+	if (t->state == SL_TASK_DEAD)
+		return;
+	t->cancelled = true;
+	if (t->state == SL_TASK_WAITING) {
+		t->wake = WAKE_CANCEL;
+		make_ready(t->loop, t);
+	}
+}
+
+struct sl_task *
+sl_task_current(void)
+{
+	return tls_task;
+}
+
+int
+sl_task_is_cancelled(void)
+{
+	return tls_task != NULL && tls_task->cancelled;
+}
+
+int
+sl_task_testcancel(void)
+{
+	struct sl_task *t = tls_task;
+	if (t == NULL || !t->cancelled)
+		return 0;
+	sl_diag_set(SL_ECANCELLED, "task '%s' is cancelled", t->name);
+	return -1;
+}
+
+int
+sl_task_yield(void)
+{
+	struct sl_loop *loop = tls_loop;
+	if (loop == NULL || loop->current == &loop->sched)
+		return 0;
+	struct sl_task *t = loop->current;
+	make_ready(loop, t);
+	schedule_away(loop);
+	return sl_task_testcancel();
+}
+
+int
+sl_sleep(double seconds)
+{
+	struct sl_loop *loop = loop_in_task("sl_sleep()");
+	if (loop == NULL)
+		return -1;
+	struct sl_task *t = loop->current;
+	if (check_cancelled(t, "sleep") != 0)
+		return -1;
+	double deadline = sl_clock() + seconds;
+	for (;;) {
+		double left = deadline - sl_clock();
+		if (left <= 0)
+			return 0;
+		enum wake w = park(loop, left, "sleep");
+		if (w == WAKE_TIMEOUT)
+			return 0;
+		if (w != WAKE_SIGNAL)
+			return wake_result(t, w, seconds, "sleep");
+	}
+}
+
+const char *
+sl_task_name(const struct sl_task *t)
+{
+	return t->name;
+}
+
+uint64_t
+sl_task_id(const struct sl_task *t)
+{
+	return t->id;
+}
+
+enum sl_task_state
+sl_task_state(const struct sl_task *t)
+{
+	return t->state;
+}
+
+const char *
+sl_task_state_name(enum sl_task_state s)
+{
+	switch (s) {
+	case SL_TASK_READY:
+		return "ready";
+	case SL_TASK_RUNNING:
+		return "running";
+	case SL_TASK_WAITING:
+		return "waiting";
+	case SL_TASK_DEAD:
+		return "dead";
+	}
+	return "unknown";
+}
+
+int
+sl_loop_run_main(struct sl_loop *loop, const char *name, sl_task_fn fn,
+                 void *arg)
+{
+	struct sl_task *t = sl_task_spawn(loop, name, fn, arg);
+	if (t == NULL)
+		return -1;
+	int loop_rc = sl_loop_run(loop);
+	struct sl_diag loop_diag;
+	sl_diag_create(&loop_diag);
+	sl_diag_move(sl_diag_get(), &loop_diag);
+	int rc = task_collect(t);
+	if (rc == 0 && loop_rc != 0) {
+		sl_diag_move(&loop_diag, sl_diag_get());
+		rc = -1;
+	}
+	sl_diag_destroy(&loop_diag);
+	return rc;
+}
+
+/* }}} */

@@ -1,0 +1,80 @@
+/*
+ * Arena: alignment, growth, hard cap, reset, fault injection.
+ */
+#include <stdint.h>
+
+#include "sluice/alloc.h"
+#include "sluice/arena.h"
+#include "unit.h"
+
+int
+main(void)
+{
+	struct sl_arena a;
+	sl_arena_create(&a, 1024, 64 * 1024);
+	char *p1 = sl_arena_alloc(&a, 3);
+	char *p2 = sl_arena_alloc(&a, 5);
+	ok(p1 != NULL && p2 != NULL, "small allocations succeed");
+	ok(((uintptr_t)p1 & 15) == 0 && ((uintptr_t)p2 & 15) == 0,
+	   "allocations are 16-byte aligned");
+	ok(p2 >= p1 + 3, "allocations do not overlap");
+	char *p3 = sl_arena_alloc_aligned(&a, 10, 256);
+	ok(p3 != NULL && ((uintptr_t)p3 & 255) == 0, "explicit alignment");
+	is_int(sl_arena_used(&a), 18, "used counts requested bytes");
+
+	/* Fill memory and check it survives growth into new chunks. */
+	unsigned char *blocks[100];
+	for (int i = 0; i < 100; i++) {
+		blocks[i] = sl_arena_alloc(&a, 100);
+		if (blocks[i] != NULL)
+			memset(blocks[i], i, 100);
+	}
+	int intact = 1;
+	for (int i = 0; i < 100; i++)
+		for (int j = 0; j < 100; j++)
+			intact &= blocks[i] != NULL && blocks[i][j] == i;
+	ok(intact, "data survives growth across chunks");
+
+	char *big = sl_arena_alloc(&a, 4000);
+	ok(big != NULL, "an allocation larger than a chunk gets its own");
+
+	void *over = sl_arena_alloc(&a, 100 * 1024);
+	ok(over == NULL, "going past the cap fails");
+	is_err(SL_ELIMIT, "with ELIMIT");
+	ok(strstr(unit_errmsg(), "65536") != NULL, "naming the cap: %s",
+	   unit_errmsg());
+
+	size_t before = a.reserved;
+	sl_arena_reset(&a);
+	is_int(sl_arena_used(&a), 0, "reset forgets allocations");
+	ok(a.reserved < before && a.reserved > 0,
+	   "reset keeps one chunk for reuse (%zu of %zu bytes)", a.reserved,
+	   before);
+	long faults = sl_alloc_faults();
+	sl_alloc_fail_after(0);
+	char *reuse = sl_arena_alloc(&a, 10);
+	sl_alloc_fail_after(-1);
+	ok(reuse != NULL && sl_alloc_faults() == faults,
+	   "an allocation after reset reuses the kept chunk (no malloc)");
+
+	char *s = sl_arena_strndup(&a, "hello world", 5);
+	is_str(s, "hello", "strndup copies n bytes and terminates");
+
+	/* Injected OOM when a new chunk is needed. */
+	sl_arena_reset(&a);
+	sl_alloc_fail_after(0);
+	void *q = sl_arena_alloc(&a, 5000);
+	sl_alloc_fail_after(-1);
+	ok(q == NULL, "allocation fails when malloc fails");
+	is_err(SL_EOOM, "with EOOM");
+	ok(sl_arena_alloc(&a, 5000) != NULL, "and works again afterwards");
+	sl_arena_destroy(&a);
+	is_int(a.reserved, 0, "destroy returns every byte");
+
+	struct sl_arena tiny;
+	sl_arena_create(&tiny, 256, 100);
+	ok(sl_arena_alloc(&tiny, 1) == NULL, "a cap below one chunk refuses "
+	                                     "even one byte");
+	sl_arena_destroy(&tiny);
+	return done_testing();
+}

@@ -1,0 +1,108 @@
+/*
+ * 10,000 tasks sleep for random times and wake in deadline order; all
+ * finish. Reports peak RSS.
+ */
+#include <stdlib.h>
+#include <sys/resource.h>
+
+#include "sluice/alloc.h"
+#include "sluice/task.h"
+#include "unit.h"
+
+/** Number of tasks. */
+#define N 10000
+
+/** Per-task state. */
+struct sleeper {
+	/** Milliseconds after the common start to wake at. */
+	int ms;
+	/** The common start (sl_clock() time). */
+	double start;
+	/** Sequence number of its wakeup. */
+	int woke_at;
+};
+
+/** Wakeups so far. */
+static int woken;
+/** Tasks that saw sl_sleep fail. */
+static int failures;
+
+/** Sleeps its time and records the wakeup order. */
+static int
+sleeper(void *arg)
+{
+	struct sleeper *s = arg;
+	if (sl_sleep(s->start + s->ms / 1000.0 - sl_clock()) != 0)
+		failures++;
+	s->woke_at = woken++;
+	return 0;
+}
+
+/** Main task. */
+static int
+main_task(void *arg)
+{
+	struct sleeper *s = arg;
+	struct sl_loop *loop = sl_loop_current();
+	struct sl_task **t = sl_calloc(N, sizeof(*t));
+	srand(12345);
+	int spawned = 0;
+	for (int i = 0; i < N; i++) {
+		t[i] = sl_task_spawn(loop, "sleeper", sleeper, &s[i]);
+		spawned += t[i] != NULL;
+	}
+	/*
+	 * Wake times: a random permutation spread over 500 ms, after a head
+	 * start long enough for every task to have gone to sleep (valgrind
+	 * is ~50 times slower).
+	 */
+	int head = getenv("SLUICE_UNDER_VALGRIND") != NULL ? 3000 : 100;
+	double start = sl_clock();
+	int *perm = sl_calloc(N, sizeof(*perm));
+	for (int i = 0; i < N; i++)
+		perm[i] = i;
+	for (int i = N - 1; i > 0; i--) {
+		int j = rand() % (i + 1), tmp = perm[i];
+		perm[i] = perm[j];
+		perm[j] = tmp;
+	}
+	for (int i = 0; i < N; i++) {
+		s[i].ms = head + perm[i] / 20;
+		s[i].start = start;
+	}
+	is_int(spawned, N, "10,000 tasks spawned");
+	is_int(sl_loop_task_count(loop), N + 1, "all alive at once");
+	int joined = 0;
+	for (int i = 0; i < N; i++)
+		joined += sl_task_join(t[i]) == 0;
+	is_int(joined, N, "all finished");
+	is_int(failures, 0, "no sleep failed");
+	int in_order = 1;
+	for (int i = 0; i < N; i++) {
+		for (int j = 0; j < N && in_order; j += 97) {
+			if (s[i].ms < s[j].ms && s[i].woke_at > s[j].woke_at)
+				in_order = 0;
+		}
+	}
+	ok(in_order, "tasks woke in the order of their deadlines");
+	sl_free(perm);
+	sl_free(t);
+	return 0;
+}
+
+int
+main(void)
+{
+	struct sleeper *s = sl_calloc(N, sizeof(*s));
+	struct sl_loop *loop = sl_loop_new(NULL);
+	double t0 = sl_clock();
+	is_int(sl_loop_run_main(loop, "main", main_task, s), 0, "ran");
+	double dt = sl_clock() - t0;
+	sl_loop_delete(loop);
+	sl_free(s);
+	ok(dt < 30, "in %.2f s", dt);
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	note("peak RSS with 10,000 live tasks: %ld KiB", ru.ru_maxrss);
+	return done_testing();
+}

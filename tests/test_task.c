@@ -1,0 +1,498 @@
+/*
+ * Tasks: spawn, yield, sleep, wait/wakeup, join (errors move), cancel,
+ * detach, reap, deadlock detection, stacks, one loop per thread.
+ */
+#include <pthread.h>
+
+#include "sluice/chan.h"
+#include "sluice/log.h"
+#include "sluice/task.h"
+#include "unit.h"
+
+/** Run `fn` as the main task of a fresh loop; returns its result. */
+static int
+run(const char *name, sl_task_fn fn, void *arg)
+{
+	struct sl_loop *loop = sl_loop_new(NULL);
+	if (loop == NULL)
+		return -2;
+	int rc = sl_loop_run_main(loop, name, fn, arg);
+	sl_loop_delete(loop);
+	return rc;
+}
+
+/* {{{ yield order */
+
+/** Shared trace of an interleaving. */
+static char trace[64];
+
+/** Appends its letter three times, yielding in between. */
+static int
+yielder(void *arg)
+{
+	const char *letter = arg;
+	for (int i = 0; i < 3; i++) {
+		strcat(trace, letter);
+		sl_task_yield();
+	}
+	return 0;
+}
+
+/** Spawns two yielders and joins them. */
+static int
+yield_main(void *arg)
+{
+	(void)arg;
+	struct sl_loop *loop = sl_loop_current();
+	struct sl_task *a = sl_task_spawn(loop, "a", yielder, "a");
+	struct sl_task *b = sl_task_spawn(loop, "b", yielder, "b");
+	ok(sl_task_state(a) == SL_TASK_READY, "a spawned task is ready");
+	ok(sl_task_id(b) == sl_task_id(a) + 1, "ids increase (%llu, %llu)",
+	   (unsigned long long)sl_task_id(a),
+	   (unsigned long long)sl_task_id(b));
+	is_str(sl_task_name(a), "a", "name is kept");
+	int rc = sl_task_join(a) | sl_task_join(b);
+	is_str(trace, "ababab", "yield interleaves tasks fairly");
+	return rc;
+}
+
+/* }}} */
+
+/* {{{ join moves errors */
+
+/** Fails with a chained error. */
+static int
+failing(void *arg)
+{
+	(void)arg;
+	sl_diag_set(SL_EPARSE, "bad row %d", 7);
+	sl_diag_wrap(SL_EIO, "reading %s", "people.csv");
+	return -1;
+}
+
+/** Succeeds after a sleep. */
+static int
+succeeding(void *arg)
+{
+	int *flag = arg;
+	sl_sleep(0.001);
+	*flag = 1;
+	return 0;
+}
+
+/** Checks what join does with results and errors. */
+static int
+join_main(void *arg)
+{
+	(void)arg;
+	struct sl_loop *loop = sl_loop_current();
+	int flag = 0;
+	struct sl_task *good = sl_task_spawn(loop, "good", succeeding, &flag);
+	is_int(sl_task_join(good), 0, "join returns a task's success");
+	ok(flag == 1, "after the task ran to the end");
+
+	struct sl_task *bad = sl_task_spawn(loop, "bad", failing, NULL);
+	sl_task_yield();
+	ok(sl_task_state(bad) == SL_TASK_DEAD, "a finished unjoined task is "
+	                                       "dead");
+	ok(sl_diag_last() == NULL, "the task's error is not in our diag yet");
+	is_int(sl_task_join(bad), -1, "join returns the task's failure");
+	struct sl_error *e = sl_diag_last();
+	ok(e != NULL && e->code == SL_EIO && sl_error_depth(e) == 2,
+	   "the error moved to the joiner with its chain");
+	ok(e != NULL && e->cause->code == SL_EPARSE &&
+	           strcmp(e->cause->msg, "bad row 7") == 0 &&
+	           strstr(e->cause->file, "test_task.c") != NULL &&
+	           e->cause->line > 0,
+	   "the cause keeps code, message and file:line");
+	sl_diag_clear(sl_diag_get());
+	return 0;
+}
+
+/* }}} */
+
+/* {{{ sleep, wait, wakeup, timeouts */
+
+/** Order in which sleepers woke. */
+static int wake_order[3];
+/** Number of sleepers woken. */
+static int wake_count;
+
+/** Sleeps `arg` milliseconds and records its wakeup. */
+static int
+sleeper(void *arg)
+{
+	int ms = (int)(intptr_t)arg;
+	if (sl_sleep(ms / 1000.0) != 0)
+		return -1;
+	wake_order[wake_count++] = ms;
+	return 0;
+}
+
+/** Waits for a wakeup. */
+static int
+waiter(void *arg)
+{
+	int *got = arg;
+	int rc = sl_task_wait(5.0);
+	*got = rc == 0 ? 1 : -1;
+	return rc;
+}
+
+/** Timers, waits and wakeups. */
+static int
+timing_main(void *arg)
+{
+	(void)arg;
+	struct sl_loop *loop = sl_loop_current();
+	double t0 = sl_clock();
+	ok(sl_sleep(0.05) == 0, "sleep returns 0");
+	double dt = sl_clock() - t0;
+	ok(dt >= 0.049 && dt < 0.5, "sleep lasts about as asked (%.3f s)", dt);
+
+	struct sl_task *s[3];
+	s[0] = sl_task_spawn(loop, "s30", sleeper, (void *)30);
+	s[1] = sl_task_spawn(loop, "s10", sleeper, (void *)10);
+	s[2] = sl_task_spawn(loop, "s20", sleeper, (void *)20);
+	for (int i = 0; i < 3; i++)
+		sl_task_join(s[i]);
+	ok(wake_count == 3 && wake_order[0] == 10 && wake_order[1] == 20 &&
+	           wake_order[2] == 30,
+	   "sleepers wake in deadline order (%d %d %d)", wake_order[0],
+	   wake_order[1], wake_order[2]);
+
+	t0 = sl_clock();
+	is_int(sl_task_wait(0.02), -1,
+	       "a wait with nobody to wake it times "
+	       "out");
+	is_err(SL_ETIMEDOUT, "with ETIMEDOUT");
+	ok(strstr(unit_errmsg(), "timed out after 0.020 s") != NULL,
+	   "saying how long: %s", unit_errmsg());
+	ok(sl_clock() - t0 >= 0.019, "after the timeout");
+	is_int(sl_task_wait(0), -1, "a zero timeout fails at once");
+	is_err(SL_ETIMEDOUT, "with ETIMEDOUT");
+
+	int got = 0;
+	struct sl_task *w = sl_task_spawn(loop, "waiter", waiter, &got);
+	sl_task_yield();
+	ok(sl_task_state(w) == SL_TASK_WAITING, "the waiter is suspended");
+	sl_task_wakeup(w);
+	sl_task_wakeup(w); /* a second wakeup must be harmless */
+	is_int(sl_task_join(w), 0, "wakeup ends the wait with success");
+	ok(got == 1, "the waiter saw 0");
+	return 0;
+}
+
+/* }}} */
+
+/* {{{ cancellation */
+
+/** Record of what a cancelled task saw. */
+struct cancel_probe {
+	/** Result of the first (interrupted) wait. */
+	int first_rc;
+	/** Error code of the first wait. */
+	enum sl_errcode first_code;
+	/** Result of a sleep attempted after cancellation. */
+	int later_sleep_rc;
+	/** Result of yield after cancellation. */
+	int later_yield_rc;
+	/** Whether its cleanup ran to the end. */
+	int cleaned_up;
+	/** Seconds the first wait lasted. */
+	double waited;
+};
+
+/** Sleeps for long; records how cancellation shows. */
+static int
+cancellable(void *arg)
+{
+	struct cancel_probe *p = arg;
+	double t0 = sl_clock();
+	p->first_rc = sl_sleep(30);
+	p->waited = sl_clock() - t0;
+	p->first_code = sl_diag_code();
+	p->later_sleep_rc = sl_sleep(0.001);
+	p->later_yield_rc = sl_task_yield();
+	for (int i = 0; i < 5; i++)
+		sl_task_yield(); /* cleanup that takes several turns */
+	p->cleaned_up = 1;
+	sl_diag_set(SL_ECANCELLED, "stopped");
+	return -1;
+}
+
+/** Waits forever in sl_task_wait(). */
+static int
+waits_forever(void *arg)
+{
+	(void)arg;
+	return sl_task_wait(SL_FOREVER);
+}
+
+/** The main task for the reap test: cancelled itself before reaping. */
+struct reaper_args {
+	/** The task to reap. */
+	struct sl_task *victim;
+	/** What reap returned. */
+	int rc;
+};
+
+/** Gets cancelled, then reaps its victim. */
+static int
+reaper(void *arg)
+{
+	struct reaper_args *r = arg;
+	sl_task_wait(SL_FOREVER); /* woken by cancellation */
+	ok(sl_task_is_cancelled(), "the reaper is cancelled");
+	r->rc = sl_task_reap(r->victim);
+	return 0;
+}
+
+/** Cancellation scenarios. */
+static int
+cancel_main(void *arg)
+{
+	(void)arg;
+	struct sl_loop *loop = sl_loop_current();
+	struct cancel_probe p = {0};
+	struct sl_task *t = sl_task_spawn(loop, "sleepy", cancellable, &p);
+	sl_sleep(0.01);
+	ok(sl_task_state(t) == SL_TASK_WAITING, "the task sleeps");
+	sl_task_cancel(t);
+	is_int(sl_task_join(t), -1, "join a cancelled task");
+	is_err(SL_ECANCELLED, "its error is ECANCELLED");
+	is_int(p.first_rc, -1, "the sleep was interrupted");
+	is_int(p.first_code, SL_ECANCELLED, "with ECANCELLED");
+	ok(p.waited < 1.0, "at once, not after 30 s (%.3f s)", p.waited);
+	is_int(p.later_sleep_rc, -1, "later waits fail at once");
+	is_int(p.later_yield_rc, -1, "yield reports the cancellation");
+
+	t = sl_task_spawn(loop, "forever", waits_forever, NULL);
+	sl_task_yield();
+	sl_task_cancel(t);
+	is_int(sl_task_join(t), -1, "cancel ends sl_task_wait(SL_FOREVER)");
+	is_err(SL_ECANCELLED, "with ECANCELLED");
+	ok(strstr(unit_errmsg(), "'forever'") != NULL,
+	   "the message names the task: %s", unit_errmsg());
+
+	/* A cancelled joiner gets ECANCELLED; the target stays joinable. */
+	struct cancel_probe q = {0};
+	struct sl_task *victim = sl_task_spawn(loop, "victim", cancellable, &q);
+	struct reaper_args r = {.victim = victim, .rc = 0};
+	struct sl_task *re = sl_task_spawn(loop, "reaper", reaper, &r);
+	sl_task_yield();
+	sl_task_cancel(re);
+	is_int(sl_task_join(re), 0, "the cancelled reaper finished");
+	ok(q.cleaned_up, "reap waited for the victim's whole cleanup even "
+	                 "though the reaper was cancelled");
+	is_int(r.rc, -1, "reap returned the victim's result");
+	return 0;
+}
+
+/** A joiner that is cancelled while joining. */
+static int
+joiner_cancelled(void *arg)
+{
+	struct sl_task *target = arg;
+	int rc = sl_task_join(target);
+	ok(rc == -1 && sl_diag_code() == SL_ECANCELLED,
+	   "a cancelled join returns ECANCELLED");
+	ok(sl_task_state(target) == SL_TASK_WAITING,
+	   "and leaves the target alone");
+	return 0;
+}
+
+/** Join cancellation. */
+static int
+join_cancel_main(void *arg)
+{
+	(void)arg;
+	struct sl_loop *loop = sl_loop_current();
+	struct sl_task *target =
+	        sl_task_spawn(loop, "target", waits_forever, NULL);
+	struct sl_task *j =
+	        sl_task_spawn(loop, "joiner", joiner_cancelled, target);
+	sl_task_yield();
+	sl_task_cancel(j);
+	sl_task_join(j);
+	is_int(sl_task_reap(target), -1, "the target can still be reaped");
+	return 0;
+}
+
+/* }}} */
+
+/* {{{ detach, deadlock, stacks, threads */
+
+/** Counts runs of detached tasks. */
+static int detached_runs;
+
+/** A detached task that succeeds. */
+static int
+detached_ok(void *arg)
+{
+	(void)arg;
+	sl_sleep(0.001);
+	detached_runs++;
+	return 0;
+}
+
+/** A detached task that fails. */
+static int
+detached_bad(void *arg)
+{
+	(void)arg;
+	detached_runs++;
+	sl_diag_set(SL_EIO, "disk on fire");
+	return -1;
+}
+
+/** Spawns detached tasks and leaves. */
+static int
+detach_main(void *arg)
+{
+	(void)arg;
+	struct sl_loop *loop = sl_loop_current();
+	sl_task_detach(sl_task_spawn(loop, "d1", detached_ok, NULL));
+	struct sl_task *d2 = sl_task_spawn(loop, "d2", detached_bad, NULL);
+	sl_task_yield();
+	sl_task_detach(d2); /* already dead: freed now, error logged */
+	return 0;
+}
+
+/** Receives from a channel nobody will ever write to. */
+static int
+stuck_receiver(void *arg)
+{
+	void *item;
+	return sl_chan_recv(arg, &item, SL_FOREVER) < 0 ? -1 : 0;
+}
+
+/** Joins a stuck task: the whole loop deadlocks. */
+static int
+deadlock_main(void *arg)
+{
+	struct sl_task *t =
+	        sl_task_spawn(sl_loop_current(), "stuck", stuck_receiver, arg);
+	int rc = sl_task_join(t);
+	ok(rc == -1 && sl_diag_code() == SL_EDEADLOCK,
+	   "the joiner is woken with EDEADLOCK: %s", unit_errmsg());
+	if (sl_task_state(t) != SL_TASK_DEAD)
+		rc = sl_task_join(t);
+	ok(rc == -1 && sl_diag_code() == SL_EDEADLOCK,
+	   "the stuck task failed with EDEADLOCK: %s", unit_errmsg());
+	ok(strstr(unit_errmsg(), "channel recv") != NULL,
+	   "saying what it waited for");
+	return 0;
+}
+
+/** Uses 600 KiB of stack. */
+static int
+big_stack_user(void *arg)
+{
+	(void)arg;
+	volatile char buf[600 * 1024];
+	for (size_t i = 0; i < sizeof(buf); i += 4096)
+		buf[i] = (char)i;
+	return buf[4096] == (char)4096 ? 0 : -1;
+}
+
+/** Returns its argument as the result. */
+static int
+returns_arg(void *arg)
+{
+	return (int)(intptr_t)arg;
+}
+
+/** Spawns many short tasks (stack reuse) and a big-stack one. */
+static int
+stacks_main(void *arg)
+{
+	(void)arg;
+	struct sl_loop *loop = sl_loop_current();
+	int fails = 0;
+	for (int i = 0; i < 2000; i++) {
+		struct sl_task *t =
+		        sl_task_spawn(loop, "short", returns_arg, (void *)0);
+		fails += t == NULL || sl_task_join(t) != 0;
+	}
+	is_int(fails, 0, "2000 spawn+join cycles");
+	struct sl_task_opts o = {.stack_size = 1024 * 1024};
+	struct sl_task *t =
+	        sl_task_spawn_opts(loop, "big", big_stack_user, NULL, &o);
+	is_int(sl_task_join(t), 0, "a task with a 1 MiB stack uses 600 KiB");
+	return 0;
+}
+
+/** A second thread runs a loop of its own. */
+static void *
+thread_body(void *arg)
+{
+	int *result = arg;
+	struct sl_loop *loop = sl_loop_new(NULL);
+	if (loop == NULL) {
+		*result = -2;
+		return NULL;
+	}
+	int flag = 0;
+	*result = sl_loop_run_main(loop, "thread-main", succeeding, &flag);
+	if (flag != 1)
+		*result = -3;
+	sl_loop_delete(loop);
+	return NULL;
+}
+
+/* }}} */
+
+int
+main(void)
+{
+	is_int(run("yield", yield_main, NULL), 0, "yield test ran");
+	is_int(run("join", join_main, NULL), 0, "join test ran");
+	is_int(run("timing", timing_main, NULL), 0, "timing test ran");
+	is_int(run("cancel", cancel_main, NULL), 0, "cancel test ran");
+	is_int(run("join-cancel", join_cancel_main, NULL), 0,
+	       "join-cancel test ran");
+
+	FILE *cap = tmpfile();
+	sl_log_set_output(cap);
+	is_int(run("detach", detach_main, NULL), 0, "detach test ran");
+	sl_log_set_output(NULL);
+	char logbuf[2048] = "";
+	rewind(cap);
+	size_t n = fread(logbuf, 1, sizeof(logbuf) - 1, cap);
+	logbuf[n] = '\0';
+	fclose(cap);
+	is_int(detached_runs, 2, "detached tasks ran");
+	ok(strstr(logbuf, "detached task 'd2' failed: disk on fire") != NULL,
+	   "a failed detached task's error is logged: %s", logbuf);
+
+	struct sl_chan never;
+	sl_chan_create(&never, 1);
+	struct sl_loop *loop = sl_loop_new(NULL);
+	int rc = sl_loop_run_main(loop, "deadlock", deadlock_main, &never);
+	ok(rc == -1 && sl_diag_code() == SL_EDEADLOCK,
+	   "sl_loop_run_main reports the deadlock: %s", unit_errmsg());
+	is_int(sl_loop_task_count(loop), 0, "and every task ended");
+	sl_loop_delete(loop);
+	sl_chan_destroy(&never);
+
+	is_int(run("stacks", stacks_main, NULL), 0, "stacks test ran");
+	is_int(run("rc", returns_arg, (void *)-1), -1,
+	       "run_main returns the main task's failure");
+	is_err(SL_EINVAL, "a task failing without an error gets one");
+
+	ok(sl_sleep(0.01) == -1, "sleep outside a task fails");
+	is_err(SL_EINVAL, "with EINVAL");
+
+	loop = sl_loop_new(NULL);
+	ok(sl_loop_new(NULL) == NULL, "a second loop on one thread is "
+	                              "refused");
+	is_err(SL_EINVAL, "with EINVAL");
+	pthread_t th;
+	int thread_rc = -1;
+	pthread_create(&th, NULL, thread_body, &thread_rc);
+	pthread_join(th, NULL);
+	is_int(thread_rc, 0, "another thread runs its own loop");
+	sl_loop_delete(loop);
+	return done_testing();
+}
