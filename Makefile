@@ -2,7 +2,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: all setup build check demo format clean
+.PHONY: all setup build check demo bench format clean
 
 all: build
 
@@ -10,7 +10,7 @@ setup:
 	@scripts/setup
 
 build: setup
-	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSLUICE_BUILD_TESTS=ON >/dev/null
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSLUICE_BUILD_TESTS=ON -DSLUICE_BUILD_BENCH=ON >/dev/null
 	@cmake --build $(BUILD) -j$(JOBS)
 
 check:
@@ -18,6 +18,9 @@ check:
 
 demo: build
 	@$(BUILD)/sluice demo
+
+bench: build
+	@scripts/bench $(BUILD)
 
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')
