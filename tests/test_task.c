@@ -150,6 +150,13 @@ timing_main(void *arg)
 	double dt = sl_clock() - t0;
 	ok(dt >= 0.049 && dt < 0.5, "sleep lasts about as asked (%.3f s)", dt);
 
+	double when = sl_clock() + 0.03;
+	ok(sl_sleep_until(when) == 0 && sl_clock() >= when,
+	   "sleep_until wakes no earlier than the given time");
+	t0 = sl_clock();
+	ok(sl_sleep_until(t0 - 1) == 0 && sl_clock() - t0 < 0.01,
+	   "sleep_until a past time returns at once");
+
 	struct sl_task *s[3];
 	s[0] = sl_task_spawn(loop, "s30", sleeper, (void *)30);
 	s[1] = sl_task_spawn(loop, "s10", sleeper, (void *)10);

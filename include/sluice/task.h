@@ -160,6 +160,13 @@ int sl_task_yield(void);
 int sl_sleep(double seconds);
 
 /**
+ * Suspend the running task until sl_clock() reaches `when` (an absolute
+ * time, so periodic work does not drift). Returns 0 (at once if `when` has
+ * passed), or -1 with SL_ECANCELLED.
+ */
+int sl_sleep_until(double when);
+
+/**
  * Suspend the running task until sl_task_wakeup() is called on it or
  * `timeout` seconds pass (SL_FOREVER: no limit; 0: fail at once). Returns
  * 0 when woken, or -1 with SL_ETIMEDOUT, SL_ECANCELLED or SL_EDEADLOCK.

@@ -415,22 +415,34 @@ schedule_away(struct sl_loop *loop)
 	task_switch(loop, loop->current, next);
 }
 
+/** Deadline meaning "no deadline" for park(). */
+#define NO_DEADLINE UINT64_MAX
+
+/** Absolute loop-clock deadline for a relative timeout (SL_FOREVER: none). */
+static uint64_t
+deadline_after(double timeout)
+{
+	if (timeout < 0)
+		return NO_DEADLINE;
+	double ns = timeout * 1e9;
+	return now_ns() + (ns > 1e18 ? (uint64_t)1e18 : (uint64_t)ns);
+}
+
 /**
- * Suspend the running task until woken or `timeout` passes. Returns why it
- * was woken. Sets no diag (except SL_EOOM on a failed heap insertion, in
- * which case it returns WAKE_NONE).
+ * Suspend the running task until woken or the loop clock reaches
+ * `deadline` (nanoseconds, NO_DEADLINE for none). Returns why it was woken.
+ * Sets no diag (except SL_EOOM on a failed heap insertion, in which case it
+ * returns WAKE_NONE).
  */
 static enum wake
-park(struct sl_loop *loop, double timeout, const char *what)
+park(struct sl_loop *loop, uint64_t deadline, const char *what)
 {
 	struct sl_task *t = loop->current;
 	assert(t != &loop->sched);
 	t->wake = WAKE_NONE;
 	t->wait_what = what;
-	if (timeout >= 0) {
-		double ns = timeout * 1e9;
-		t->deadline =
-		        now_ns() + (ns > 1e18 ? (uint64_t)1e18 : (uint64_t)ns);
+	if (deadline != NO_DEADLINE) {
+		t->deadline = deadline;
 		if (heap_insert(loop, t) != 0)
 			return WAKE_NONE;
 		if (t->heap_idx == 0)
@@ -522,7 +534,8 @@ sl_rt_wait(double timeout, const char *what)
 		            what);
 		return -1;
 	}
-	return wake_result(t, park(loop, timeout, what), timeout, what);
+	return wake_result(t, park(loop, deadline_after(timeout), what),
+	                   timeout, what);
 }
 
 int
@@ -532,7 +545,7 @@ sl_rt_wait_uncancellable(const char *what)
 	if (loop == NULL)
 		return -1;
 	struct sl_task *t = loop->current;
-	enum wake w = park(loop, SL_FOREVER, what);
+	enum wake w = park(loop, NO_DEADLINE, what);
 	if (w == WAKE_CANCEL)
 		return 0;
 	return wake_result(t, w, SL_FOREVER, what);
@@ -1054,8 +1067,9 @@ sl_task_yield(void)
 	return sl_task_testcancel();
 }
 
-int
-sl_sleep(double seconds)
+/** Sleep until the loop clock reaches `deadline` nanoseconds. */
+static int
+sleep_until_ns(uint64_t deadline, double seconds)
 {
 	struct sl_loop *loop = loop_in_task("sl_sleep()");
 	if (loop == NULL)
@@ -1063,17 +1077,31 @@ sl_sleep(double seconds)
 	struct sl_task *t = loop->current;
 	if (check_cancelled(t, "sleep") != 0)
 		return -1;
-	double deadline = sl_clock() + seconds;
-	for (;;) {
-		double left = deadline - sl_clock();
-		if (left <= 0)
-			return 0;
-		enum wake w = park(loop, left, "sleep");
+	while (now_ns() < deadline) {
+		enum wake w = park(loop, deadline, "sleep");
 		if (w == WAKE_TIMEOUT)
 			return 0;
 		if (w != WAKE_SIGNAL)
 			return wake_result(t, w, seconds, "sleep");
 	}
+	return 0;
+}
+
+int
+sl_sleep(double seconds)
+{
+	return sleep_until_ns(deadline_after(seconds > 0 ? seconds : 0),
+	                      seconds);
+}
+
+int
+sl_sleep_until(double when)
+{
+	double ns = when * 1e9;
+	uint64_t deadline = ns <= 0        ? 0
+	                    : ns >= 1.8e19 ? NO_DEADLINE - 1
+	                                   : (uint64_t)ns;
+	return sleep_until_ns(deadline, when - sl_clock());
 }
 
 const char *
