@@ -10,7 +10,10 @@
  *   sp+40  rbx
  *   sp+48  rbp
  *   sp+56  return address
- * tools/sluice-gdb.py reads this layout; keep them in step.
+ * After the stack pointer is swapped, the resumed stack holds a frame of the
+ * same layout, so one CFI description serves both halves and a debugger can
+ * unwind at any instruction. tools/sluice-gdb.py reads this layout; keep
+ * them in step.
  */
 #if defined(__x86_64__)
 	.text
@@ -48,12 +51,25 @@ sl_ctx_asm_switch:
 	ldmxcsr	(%rsp)
 	fldcw	4(%rsp)
 	addq	$8, %rsp
+	.cfi_adjust_cfa_offset -8
 	popq	%r15
+	.cfi_adjust_cfa_offset -8
+	.cfi_restore r15
 	popq	%r14
+	.cfi_adjust_cfa_offset -8
+	.cfi_restore r14
 	popq	%r13
+	.cfi_adjust_cfa_offset -8
+	.cfi_restore r13
 	popq	%r12
+	.cfi_adjust_cfa_offset -8
+	.cfi_restore r12
 	popq	%rbx
+	.cfi_adjust_cfa_offset -8
+	.cfi_restore rbx
 	popq	%rbp
+	.cfi_adjust_cfa_offset -8
+	.cfi_restore rbp
 	ret
 	.cfi_endproc
 	.size	sl_ctx_asm_switch, .-sl_ctx_asm_switch

@@ -1067,8 +1067,12 @@ sl_task_yield(void)
 	return sl_task_testcancel();
 }
 
-/** Sleep until the loop clock reaches `deadline` nanoseconds. */
-static int
+/**
+ * Sleep until the loop clock reaches `deadline` nanoseconds. Always inlined
+ * so that sl_sleep() keeps its own frame in backtraces (a tail call would
+ * hide it).
+ */
+static inline __attribute__((always_inline)) int
 sleep_until_ns(uint64_t deadline, double seconds)
 {
 	struct sl_loop *loop = loop_in_task("sl_sleep()");
