@@ -7,7 +7,7 @@ add_executable(ctx_selftest
   ${CMAKE_SOURCE_DIR}/src/rt/ctx.c
   ${CMAKE_SOURCE_DIR}/src/rt/ctx_x86_64.S
   ${CMAKE_SOURCE_DIR}/src/rt/ctx_aarch64.S)
-target_include_directories(ctx_selftest PRIVATE ${CMAKE_SOURCE_DIR}/src)
+target_include_directories(ctx_selftest PRIVATE ${CMAKE_SOURCE_DIR}/src ${CMAKE_CURRENT_LIST_DIR})
 if(SLUICE_SANITIZE)
   # A pure test of the assembly: it switches stacks without telling ASan
   # (no __sanitizer_start_switch_fiber), which ASan does not support, so

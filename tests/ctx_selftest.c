@@ -25,37 +25,11 @@
 #include <unistd.h>
 
 #include "rt/ctx.h"
+#include "tap.h"
 
 #if SL_CTX_HAVE_ASM
 
 /* {{{ harness */
-
-/** Checks run so far. */
-static int t_run;
-/** Checks that failed. */
-static int t_failed;
-
-/** Record one check. Returns `cond`. */
-static int __attribute__((format(printf, 3, 4)))
-t_ok(int cond, int line, const char *fmt, ...)
-{
-	t_run++;
-	if (!cond)
-		t_failed++;
-	printf("%s %d - ", cond ? "ok" : "not ok", t_run);
-	va_list ap;
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	if (!cond)
-		printf("#   Failed at %s:%d\n", __FILE__, line);
-	fflush(stdout);
-	return cond;
-}
-
-/** Check that `cond` holds. */
-#define ok(cond, ...) t_ok(!!(cond), __LINE__, __VA_ARGS__)
 
 /** Check that two unsigned 64-bit values are equal. */
 #define is_u64(a, b, ...)                                                 \
@@ -861,9 +835,7 @@ main(void)
 	test_fp_control();
 	test_ring(1000);
 
-	printf("1..%d\n", t_run);
-	printf("%d passed, %d failed\n", t_run - t_failed, t_failed);
-	return t_failed == 0 ? 0 : 1;
+	return done_testing();
 }
 
 #else /* !SL_CTX_HAVE_ASM */

@@ -27,16 +27,6 @@ item_new(int n)
 	return p;
 }
 
-/** Run `fn` as the main task of a fresh loop. */
-static int
-run(sl_task_fn fn, void *arg)
-{
-	struct sl_loop *loop = sl_loop_new(NULL);
-	int rc = sl_loop_run_main(loop, "main", fn, arg);
-	sl_loop_delete(loop);
-	return rc;
-}
-
 /** Shared state of a producer/consumer pair. */
 struct pc {
 	/** The channel. */
@@ -384,10 +374,11 @@ cancel_main(void *arg)
 int
 main(void)
 {
-	is_int(run(backpressure_main, NULL), 0, "backpressure test ran");
-	is_int(run(fifo_main, NULL), 0, "fifo test ran");
-	is_int(run(close_main, NULL), 0, "close test ran");
-	is_int(run(cancel_main, NULL), 0, "cancel test ran");
+	is_int(run_task("main", backpressure_main, NULL), 0,
+	       "backpressure test ran");
+	is_int(run_task("main", fifo_main, NULL), 0, "fifo test ran");
+	is_int(run_task("main", close_main, NULL), 0, "close test ran");
+	is_int(run_task("main", cancel_main, NULL), 0, "cancel test ran");
 	struct sl_chan big;
 	ok(sl_chan_create(&big, (size_t)1 << 30) == -1,
 	   "an absurd capacity is refused");

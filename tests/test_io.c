@@ -14,16 +14,6 @@
 #include "sluice/task.h"
 #include "unit.h"
 
-/** Run `fn` as the main task of a fresh loop. */
-static int
-run(sl_task_fn fn, void *arg)
-{
-	struct sl_loop *loop = sl_loop_new(NULL);
-	int rc = sl_loop_run_main(loop, "main", fn, arg);
-	sl_loop_delete(loop);
-	return rc;
-}
-
 /** Writes a byte to fd `arg` after 20 ms. */
 static int
 late_writer(void *arg)
@@ -270,8 +260,8 @@ offload_main(void *arg)
 int
 main(void)
 {
-	is_int(run(fd_main, NULL), 0, "fd test ran");
-	is_int(run(signal_main, NULL), 0, "signal test ran");
-	is_int(run(offload_main, NULL), 0, "offload test ran");
+	is_int(run_task("main", fd_main, NULL), 0, "fd test ran");
+	is_int(run_task("main", signal_main, NULL), 0, "signal test ran");
+	is_int(run_task("main", offload_main, NULL), 0, "offload test ran");
 	return done_testing();
 }

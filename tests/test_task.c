@@ -9,18 +9,6 @@
 #include "sluice/task.h"
 #include "unit.h"
 
-/** Run `fn` as the main task of a fresh loop; returns its result. */
-static int
-run(const char *name, sl_task_fn fn, void *arg)
-{
-	struct sl_loop *loop = sl_loop_new(NULL);
-	if (loop == NULL)
-		return -2;
-	int rc = sl_loop_run_main(loop, name, fn, arg);
-	sl_loop_delete(loop);
-	return rc;
-}
-
 /* {{{ yield order */
 
 /** Shared trace of an interleaving. */
@@ -453,16 +441,16 @@ thread_body(void *arg)
 int
 main(void)
 {
-	is_int(run("yield", yield_main, NULL), 0, "yield test ran");
-	is_int(run("join", join_main, NULL), 0, "join test ran");
-	is_int(run("timing", timing_main, NULL), 0, "timing test ran");
-	is_int(run("cancel", cancel_main, NULL), 0, "cancel test ran");
-	is_int(run("join-cancel", join_cancel_main, NULL), 0,
+	is_int(run_task("yield", yield_main, NULL), 0, "yield test ran");
+	is_int(run_task("join", join_main, NULL), 0, "join test ran");
+	is_int(run_task("timing", timing_main, NULL), 0, "timing test ran");
+	is_int(run_task("cancel", cancel_main, NULL), 0, "cancel test ran");
+	is_int(run_task("join-cancel", join_cancel_main, NULL), 0,
 	       "join-cancel test ran");
 
 	FILE *cap = tmpfile();
 	sl_log_set_output(cap);
-	is_int(run("detach", detach_main, NULL), 0, "detach test ran");
+	is_int(run_task("detach", detach_main, NULL), 0, "detach test ran");
 	sl_log_set_output(NULL);
 	char logbuf[2048] = "";
 	rewind(cap);
@@ -483,8 +471,8 @@ main(void)
 	sl_loop_delete(loop);
 	sl_chan_destroy(&never);
 
-	is_int(run("stacks", stacks_main, NULL), 0, "stacks test ran");
-	is_int(run("rc", returns_arg, (void *)-1), -1,
+	is_int(run_task("stacks", stacks_main, NULL), 0, "stacks test ran");
+	is_int(run_task("rc", returns_arg, (void *)-1), -1,
 	       "run_main returns the main task's failure");
 	is_err(SL_EINVAL, "a task failing without an error gets one");
 
