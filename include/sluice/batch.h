@@ -1,0 +1,114 @@
+/*
+ * sluice: record batches and their pool.
+ *
+ * A batch carries up to `batch_size` records and the arena their strings,
+ * arrays and objects live in. Batches are what channels between steps carry,
+ * so hand-off and switch costs are paid per batch, not per record. Batches
+ * come from a pool and go back to it, keeping their arena's first chunk and
+ * their record array, so a steady pipeline allocates nothing per batch.
+ *
+ * A flush marker is a batch of kind SL_BATCH_FLUSH that travels in-band:
+ * steps pass it on in order, and writers flush what they hold when it
+ * arrives.
+ */
+#ifndef SLUICE_BATCH_H
+#define SLUICE_BATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sluice/arena.h"
+#include "sluice/list.h"
+#include "sluice/value.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** What a batch is. */
+enum sl_batch_kind {
+	SL_BATCH_DATA = 0, /**< records */
+	SL_BATCH_FLUSH,    /**< an in-band flush marker (no records) */
+};
+
+struct sl_batch_pool;
+
+/** A batch of records (get one from a pool). */
+struct sl_batch {
+	/** Data or flush marker. */
+	enum sl_batch_kind kind;
+	/** Records in use. */
+	uint32_t count;
+	/** Capacity of `records` (the pool's batch size). */
+	uint32_t cap;
+	/** The records. */
+	struct sl_value *records;
+	/** Memory of everything the records refer to. */
+	struct sl_arena arena;
+	/** The pool the batch returns to. */
+	struct sl_batch_pool *pool;
+	/** Link in the pool's free list. */
+	struct sl_list link;
+};
+
+/** A pool of batches (caller-owned; see sl_batch_pool_create()). */
+struct sl_batch_pool {
+	/** Records per batch. */
+	uint32_t batch_size;
+	/** Hard cap on each batch's arena, in bytes. */
+	size_t arena_cap;
+	/** Arena chunk size. */
+	size_t arena_chunk;
+	/** Batches kept for reuse. */
+	struct sl_list free;
+	/** Number of batches in `free`. */
+	size_t n_free;
+	/** Most batches kept in `free`; more are freed on return. */
+	size_t max_free;
+	/** Batches handed out and not yet returned. */
+	size_t n_out;
+};
+
+/** Default records per batch. */
+#define SL_BATCH_SIZE_DEFAULT 1000
+
+/**
+ * Initialise a pool of batches of `batch_size` records (at least 1) whose
+ * arenas may hold at most `arena_cap` bytes each. Allocates nothing.
+ */
+void sl_batch_pool_create(struct sl_batch_pool *p, uint32_t batch_size,
+                          size_t arena_cap);
+
+/** Free the kept batches. Every batch must have been returned. */
+void sl_batch_pool_destroy(struct sl_batch_pool *p);
+
+/** An empty data batch, or NULL with SL_EOOM. */
+struct sl_batch *sl_batch_get(struct sl_batch_pool *p);
+
+/** An empty flush marker, or NULL with SL_EOOM. */
+struct sl_batch *sl_batch_flush_marker(struct sl_batch_pool *p);
+
+/** Return a batch to its pool (its records become invalid). */
+void sl_batch_put(struct sl_batch *b);
+
+/** sl_batch_put() for a `void *`: the channel item destructor of batches. */
+void sl_batch_destroy_item(void *batch);
+
+/** Whether the batch has no room for another record. */
+static inline int
+sl_batch_full(const struct sl_batch *b)
+{
+	return b->count >= b->cap;
+}
+
+/**
+ * Append a record (its payload must live in `b->arena` or outlive the
+ * batch). Returns 0, or -1 with SL_ELIMIT when the batch is full.
+ */
+int sl_batch_append(struct sl_batch *b, struct sl_value v);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SLUICE_BATCH_H */

@@ -1,0 +1,39 @@
+/*
+ * sluice: JSON writing (compact and canonical) and reading.
+ */
+#ifndef SLUICE_JSON_H
+#define SLUICE_JSON_H
+
+#include <stddef.h>
+
+#include "sluice/arena.h"
+#include "sluice/buf.h"
+#include "sluice/value.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Flags for sl_json_write(). */
+enum {
+	/**
+	 * Canonical form: object keys sorted bytewise (duplicates: last one
+	 * wins), number text normalised (integers as integers, other numbers
+	 * as the shortest text that reads back the same double, with a ".0"
+	 * or exponent so they stay floats), no whitespace.
+	 */
+	SL_JSON_CANONICAL = 1,
+};
+
+/**
+ * Append `v` as JSON to `out`. Strings are escaped per RFC 8259 (", \\ and
+ * control characters; other UTF-8 passes through). Non-finite doubles are
+ * written as null. Returns 0, or -1 with an error (buffer cap, OOM).
+ */
+int sl_json_write(struct sl_buf *out, const struct sl_value *v, unsigned flags);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SLUICE_JSON_H */

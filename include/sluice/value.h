@@ -1,0 +1,187 @@
+/*
+ * sluice: record values.
+ *
+ * A value is a 16-byte tagged union: null, bool, int64, double, string,
+ * array, object, or a number kept as its source text until it is used
+ * (parsers emit those so that numbers nobody reads cost nothing). Strings,
+ * arrays and objects point into memory the value does not own: normally
+ * the arena of the batch that carries the record, so nothing is malloc'd
+ * per record and a whole batch is freed at once.
+ *
+ * Objects keep their keys in insertion order. Lookup is a linear scan that
+ * compares lengths first: fast for the small objects records are made of.
+ */
+#ifndef SLUICE_VALUE_H
+#define SLUICE_VALUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sluice/arena.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Value types. */
+enum sl_vtype {
+	SL_VNULL = 0, /**< null (also the zeroed value) */
+	SL_VBOOL,     /**< true or false */
+	SL_VINT,      /**< 64-bit signed integer */
+	SL_VDOUBLE,   /**< double */
+	SL_VNUMBER,   /**< a JSON number still as text (see sl_value_number) */
+	SL_VSTR,      /**< UTF-8 string (not NUL-terminated) */
+	SL_VARRAY,    /**< array of values */
+	SL_VOBJECT,   /**< object: ordered key/value members */
+};
+
+struct sl_member;
+
+/** A value (16 bytes). */
+struct sl_value {
+	/** enum sl_vtype. */
+	uint8_t type;
+	/** Bytes of a string or number text; items of an array or object. */
+	uint32_t len;
+	/** The payload, by type. */
+	union {
+		/** SL_VBOOL. */
+		bool b;
+		/** SL_VINT. */
+		int64_t i;
+		/** SL_VDOUBLE. */
+		double d;
+		/** SL_VSTR and SL_VNUMBER: the bytes. */
+		const char *s;
+		/** SL_VARRAY: `len` items. */
+		struct sl_value *items;
+		/** SL_VOBJECT: `len` members. */
+		struct sl_member *members;
+	} u;
+};
+
+/** One key/value pair of an object. */
+struct sl_member {
+	/** Key bytes (UTF-8, not NUL-terminated). */
+	const char *key;
+	/** Key length. */
+	uint32_t key_len;
+	/** The value. */
+	struct sl_value val;
+};
+
+/** Longest string, array or object a value can hold. */
+#define SL_VALUE_LEN_MAX UINT32_MAX
+
+/** The null value. */
+static inline struct sl_value
+sl_null(void)
+{
+	struct sl_value v = {.type = SL_VNULL, .len = 0, .u = {.i = 0}};
+	return v;
+}
+
+/** A bool value. */
+static inline struct sl_value
+sl_bool(bool b)
+{
+	struct sl_value v = {.type = SL_VBOOL, .len = 0, .u = {.b = b}};
+	return v;
+}
+
+/** An integer value. */
+static inline struct sl_value
+sl_int(int64_t i)
+{
+	struct sl_value v = {.type = SL_VINT, .len = 0, .u = {.i = i}};
+	return v;
+}
+
+/** A double value. */
+static inline struct sl_value
+sl_double(double d)
+{
+	struct sl_value v = {.type = SL_VDOUBLE, .len = 0, .u = {.d = d}};
+	return v;
+}
+
+/** A string value referring to `n` bytes at `s` (not copied). */
+static inline struct sl_value
+sl_str_ref(const char *s, uint32_t n)
+{
+	struct sl_value v = {.type = SL_VSTR, .len = n, .u = {.s = s}};
+	return v;
+}
+
+/** A number value referring to its JSON text (not copied, not checked). */
+static inline struct sl_value
+sl_number_ref(const char *s, uint32_t n)
+{
+	struct sl_value v = {.type = SL_VNUMBER, .len = n, .u = {.s = s}};
+	return v;
+}
+
+/** An array value over `n` items (not copied). */
+static inline struct sl_value
+sl_array_ref(struct sl_value *items, uint32_t n)
+{
+	struct sl_value v = {
+	        .type = SL_VARRAY, .len = n, .u = {.items = items}};
+	return v;
+}
+
+/** An object value over `n` members (not copied). */
+static inline struct sl_value
+sl_object_ref(struct sl_member *members, uint32_t n)
+{
+	struct sl_value v = {
+	        .type = SL_VOBJECT, .len = n, .u = {.members = members}};
+	return v;
+}
+
+/**
+ * A string value holding a copy of `n` bytes in `a`. Returns 0, or -1 with
+ * an error (arena cap or OOM; SL_ELIMIT if n > SL_VALUE_LEN_MAX).
+ */
+int sl_str_copy(struct sl_arena *a, const char *s, size_t n,
+                struct sl_value *out);
+
+/** Name of a type, as JMESPath's type() says it ("number" for numbers). */
+const char *sl_vtype_name(enum sl_vtype t);
+
+/**
+ * The numeric value of an SL_VNUMBER: SL_VINT when the text is an integer
+ * that fits in int64, else SL_VDOUBLE. Other types are returned as they are.
+ */
+struct sl_value sl_value_number(struct sl_value v);
+
+/**
+ * The member value for `key` (`n` bytes), or NULL when `obj` is not an
+ * object or has no such key. With duplicate keys the last one wins.
+ */
+const struct sl_value *sl_object_get(const struct sl_value *obj,
+                                     const char *key, size_t n);
+
+/** sl_object_get() with a NUL-terminated key. */
+const struct sl_value *sl_object_get_cstr(const struct sl_value *obj,
+                                          const char *key);
+
+/**
+ * Deep equality (numbers compare by numeric value across int, double and
+ * number text; objects compare as unordered maps).
+ */
+bool sl_value_equal(const struct sl_value *a, const struct sl_value *b);
+
+/**
+ * Copy `v` with everything it refers to into `a`. Returns 0, or -1 with
+ * an error.
+ */
+int sl_value_copy(struct sl_arena *a, const struct sl_value *v,
+                  struct sl_value *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SLUICE_VALUE_H */

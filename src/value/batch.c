@@ -1,0 +1,138 @@
+/*
+ * Record batches and their pool.
+ */
+#include "sluice/batch.h"
+
+#include <assert.h>
+
+#include "sluice/alloc.h"
+#include "sluice/diag.h"
+
+/** Arena chunk size of a batch: room for typical records without growth. */
+#define BATCH_ARENA_CHUNK (64 * 1024)
+/** Batches a pool keeps for reuse by default. */
+#define POOL_MAX_FREE 64
+
+void
+sl_batch_pool_create(struct sl_batch_pool *p, uint32_t batch_size,
+                     size_t arena_cap)
+{
+	p->batch_size = batch_size > 0 ? batch_size : 1;
+	p->arena_cap = arena_cap;
+	p->arena_chunk = BATCH_ARENA_CHUNK;
+	sl_list_init(&p->free);
+	p->n_free = 0;
+	p->max_free = POOL_MAX_FREE;
+	p->n_out = 0;
+}
+
+/** Free a batch and its memory. */
+static void
+batch_free(struct sl_batch *b)
+{
+	sl_arena_destroy(&b->arena);
+	sl_free(b->records);
+	sl_free(b);
+}
+
+void
+sl_batch_pool_destroy(struct sl_batch_pool *p)
+{
+	assert(p->n_out == 0);
+	struct sl_list *l;
+	while ((l = sl_list_first(&p->free)) != NULL) {
+		sl_list_del(l);
+		batch_free(sl_list_entry(l, struct sl_batch, link));
+	}
+	p->n_free = 0;
+}
+
+/** A batch from the free list or the allocator. */
+static struct sl_batch *
+batch_take(struct sl_batch_pool *p)
+{
+	struct sl_list *l = sl_list_first(&p->free);
+	struct sl_batch *b;
+	if (l != NULL) {
+		sl_list_del(l);
+		p->n_free--;
+		b = sl_list_entry(l, struct sl_batch, link);
+	} else {
+		b = sl_calloc(1, sizeof(*b));
+		if (b == NULL) {
+			sl_diag_set(SL_EOOM,
+			            "out of memory allocating a batch");
+			return NULL;
+		}
+		b->records = sl_calloc(p->batch_size, sizeof(*b->records));
+		if (b->records == NULL) {
+			sl_free(b);
+			sl_diag_set(SL_EOOM,
+			            "out of memory allocating a batch "
+			            "of %u records",
+			            p->batch_size);
+			return NULL;
+		}
+		b->cap = p->batch_size;
+		b->pool = p;
+		sl_arena_create(&b->arena, p->arena_chunk, p->arena_cap);
+		sl_list_init(&b->link);
+	}
+	b->count = 0;
+	p->n_out++;
+	return b;
+}
+
+struct sl_batch *
+sl_batch_get(struct sl_batch_pool *p)
+{
+	struct sl_batch *b = batch_take(p);
+	if (b != NULL)
+		b->kind = SL_BATCH_DATA;
+	return b;
+}
+
+struct sl_batch *
+sl_batch_flush_marker(struct sl_batch_pool *p)
+{
+	struct sl_batch *b = batch_take(p);
+	if (b != NULL)
+		b->kind = SL_BATCH_FLUSH;
+	return b;
+}
+
+void
+sl_batch_put(struct sl_batch *b)
+{
+	struct sl_batch_pool *p = b->pool;
+	assert(p->n_out > 0);
+	p->n_out--;
+	if (p->n_free >= p->max_free) {
+		batch_free(b);
+		return;
+	}
+	sl_arena_reset(&b->arena);
+	/* Do not keep an outsized chunk left by one huge record. */
+	if (b->arena.reserved > 2 * p->arena_chunk)
+		sl_arena_destroy(&b->arena);
+	b->count = 0;
+	sl_list_add_tail(&p->free, &b->link);
+	p->n_free++;
+}
+
+void
+sl_batch_destroy_item(void *batch)
+{
+	sl_batch_put(batch);
+}
+
+int
+sl_batch_append(struct sl_batch *b, struct sl_value v)
+{
+	if (b->count >= b->cap) {
+		sl_diag_set(SL_ELIMIT, "batch is full (%u records)", b->cap);
+		return -1;
+	}
+	b->records[b->count++] = v;
+	return 0;
+}

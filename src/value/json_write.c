@@ -1,0 +1,226 @@
+/*
+ * JSON writer: compact and canonical forms.
+ */
+#include "sluice/json.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sluice/alloc.h"
+#include "sluice/diag.h"
+
+/** Bytes that need escaping in a JSON string: '"', '\\' and controls. */
+static inline bool
+needs_escape(unsigned char c)
+{
+	return c < 0x20 || c == '"' || c == '\\';
+}
+
+/** Append a JSON string literal. */
+static int
+write_string(struct sl_buf *out, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	if (sl_buf_putc(out, '"') != 0)
+		return -1;
+	size_t run = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (!needs_escape(c))
+			continue;
+		if (sl_buf_append(out, s + run, i - run) != 0)
+			return -1;
+		run = i + 1;
+		char esc[7] = {'\\', 0};
+		size_t len = 2;
+		switch (c) {
+		case '"':
+			esc[1] = '"';
+			break;
+		case '\\':
+			esc[1] = '\\';
+			break;
+		case '\n':
+			esc[1] = 'n';
+			break;
+		case '\r':
+			esc[1] = 'r';
+			break;
+		case '\t':
+			esc[1] = 't';
+			break;
+		case '\b':
+			esc[1] = 'b';
+			break;
+		case '\f':
+			esc[1] = 'f';
+			break;
+		default:
+			memcpy(esc + 1, "u00", 3);
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+			len = 6;
+		}
+		if (sl_buf_append(out, esc, len) != 0)
+			return -1;
+	}
+	if (sl_buf_append(out, s + run, n - run) != 0)
+		return -1;
+	return sl_buf_putc(out, '"');
+}
+
+/**
+ * Append a double as the shortest text that reads back the same value,
+ * keeping it a float (".0" or an exponent). Non-finite values are null.
+ */
+static int
+write_double(struct sl_buf *out, double d)
+{
+	if (!isfinite(d))
+		return sl_buf_puts(out, "null");
+	char tmp[40];
+	for (int prec = 15; prec <= 17; prec++) {
+		snprintf(tmp, sizeof(tmp), "%.*g", prec, d);
+		if (strtod(tmp, NULL) == d)
+			break;
+	}
+	if (strpbrk(tmp, ".eE") == NULL)
+		strcat(tmp, ".0");
+	return sl_buf_puts(out, tmp);
+}
+
+/** Append a number value in canonical form. */
+static int
+write_number(struct sl_buf *out, struct sl_value v)
+{
+	v = sl_value_number(v);
+	if (v.type == SL_VINT)
+		return sl_buf_printf(out, "%lld", (long long)v.u.i);
+	return write_double(out, v.u.d);
+}
+
+/** Context for sorting members by key. */
+struct member_ref {
+	/** The member. */
+	const struct sl_member *m;
+	/** Its position, to keep duplicates in order. */
+	uint32_t pos;
+};
+
+/** qsort comparator: by key bytes, then by position. */
+static int
+member_cmp(const void *x, const void *y)
+{
+	const struct member_ref *a = x, *b = y;
+	size_t n =
+	        a->m->key_len < b->m->key_len ? a->m->key_len : b->m->key_len;
+	int c = n > 0 ? memcmp(a->m->key, b->m->key, n) : 0;
+	if (c != 0)
+		return c;
+	if (a->m->key_len != b->m->key_len)
+		return a->m->key_len < b->m->key_len ? -1 : 1;
+	return a->pos < b->pos ? -1 : a->pos > b->pos;
+}
+
+static int write_value(struct sl_buf *out, const struct sl_value *v,
+                       unsigned flags);
+
+/** Append an object, sorted and deduplicated when canonical. */
+static int
+write_object(struct sl_buf *out, const struct sl_value *v, unsigned flags)
+{
+	if (sl_buf_putc(out, '{') != 0)
+		return -1;
+	if (!(flags & SL_JSON_CANONICAL)) {
+		for (uint32_t i = 0; i < v->len; i++) {
+			const struct sl_member *m = &v->u.members[i];
+			if ((i > 0 && sl_buf_putc(out, ',') != 0) ||
+			    write_string(out, m->key, m->key_len) != 0 ||
+			    sl_buf_putc(out, ':') != 0 ||
+			    write_value(out, &m->val, flags) != 0)
+				return -1;
+		}
+		return sl_buf_putc(out, '}');
+	}
+	struct member_ref local[16];
+	struct member_ref *refs = local;
+	if (v->len > 16) {
+		refs = sl_malloc((size_t)v->len * sizeof(*refs));
+		if (refs == NULL) {
+			sl_diag_set(SL_EOOM, "out of memory sorting %u keys",
+			            v->len);
+			return -1;
+		}
+	}
+	for (uint32_t i = 0; i < v->len; i++)
+		refs[i] = (struct member_ref){&v->u.members[i], i};
+	qsort(refs, v->len, sizeof(*refs), member_cmp);
+	int rc = 0;
+	bool first = true;
+	for (uint32_t i = 0; i < v->len && rc == 0; i++) {
+		const struct sl_member *m = refs[i].m;
+		/* Of equal keys only the last (the one that counts) is kept. */
+		if (i + 1 < v->len && refs[i + 1].m->key_len == m->key_len &&
+		    memcmp(refs[i + 1].m->key, m->key, m->key_len) == 0)
+			continue;
+		if ((!first && sl_buf_putc(out, ',') != 0) ||
+		    write_string(out, m->key, m->key_len) != 0 ||
+		    sl_buf_putc(out, ':') != 0 ||
+		    write_value(out, &m->val, flags) != 0)
+			rc = -1;
+		first = false;
+	}
+	if (refs != local)
+		sl_free(refs);
+	return rc != 0 ? -1 : sl_buf_putc(out, '}');
+}
+
+/** Append any value. */
+static int
+write_value(struct sl_buf *out, const struct sl_value *v, unsigned flags)
+{
+	switch ((enum sl_vtype)v->type) {
+	case SL_VNULL:
+		return sl_buf_puts(out, "null");
+	case SL_VBOOL:
+		return sl_buf_puts(out, v->u.b ? "true" : "false");
+	case SL_VINT:
+		return sl_buf_printf(out, "%lld", (long long)v->u.i);
+	case SL_VDOUBLE:
+		return write_double(out, v->u.d);
+	case SL_VNUMBER:
+		if (flags & SL_JSON_CANONICAL)
+			return write_number(out, *v);
+		return sl_buf_append(out, v->u.s, v->len);
+	case SL_VSTR:
+		return write_string(out, v->u.s, v->len);
+	case SL_VARRAY:
+		if (sl_buf_putc(out, '[') != 0)
+			return -1;
+		for (uint32_t i = 0; i < v->len; i++) {
+			if ((i > 0 && sl_buf_putc(out, ',') != 0) ||
+			    write_value(out, &v->u.items[i], flags) != 0)
+				return -1;
+		}
+		return sl_buf_putc(out, ']');
+	case SL_VOBJECT:
+		return write_object(out, v, flags);
+	}
+	sl_diag_set(SL_EINVAL, "cannot write a value of type %u as JSON",
+	            v->type);
+	return -1;
+}
+
+int
+sl_json_write(struct sl_buf *out, const struct sl_value *v, unsigned flags)
+{
+	size_t mark = out->len;
+	if (write_value(out, v, flags) == 0)
+		return 0;
+	out->len = mark;
+	if (out->data != NULL)
+		out->data[mark] = '\0';
+	return -1;
+}

@@ -1,0 +1,75 @@
+/*
+ * Batches: pool reuse without allocation, flush markers, capacity, arena
+ * cap, channel item destructor.
+ */
+#include "sluice/alloc.h"
+#include "sluice/batch.h"
+#include "sluice/chan.h"
+#include "unit.h"
+
+int
+main(void)
+{
+	struct sl_batch_pool pool;
+	sl_batch_pool_create(&pool, 3, 1 << 20);
+	struct sl_batch *b = sl_batch_get(&pool);
+	ok(b != NULL && b->kind == SL_BATCH_DATA && b->count == 0 &&
+	           b->cap == 3,
+	   "a new batch is empty data with the pool's size");
+	for (int i = 0; i < 3; i++)
+		sl_batch_append(b, sl_int(i));
+	ok(sl_batch_full(b), "full after batch_size records");
+	is_int(sl_batch_append(b, sl_int(9)), -1, "a full batch refuses more");
+	is_err(SL_ELIMIT, "with ELIMIT");
+	ok(sl_arena_alloc(&b->arena, 100) != NULL, "its arena works");
+	sl_batch_put(b);
+	is_int(pool.n_out, 0, "returned");
+
+	long faults = sl_alloc_faults();
+	sl_alloc_fail_after(0);
+	struct sl_batch *again = sl_batch_get(&pool);
+	void *mem = again != NULL ? sl_arena_alloc(&again->arena, 100) : NULL;
+	sl_alloc_fail_after(-1);
+	ok(again == b && mem != NULL && sl_alloc_faults() == faults,
+	   "a recycled batch and its arena allocate nothing");
+	is_int(again->count, 0, "and comes back empty");
+
+	struct sl_batch *f = sl_batch_flush_marker(&pool);
+	ok(f != NULL && f->kind == SL_BATCH_FLUSH && f->count == 0,
+	   "flush markers are batches of their own kind");
+
+	/* A channel of batches frees what it held through the pool. */
+	struct sl_chan ch;
+	sl_chan_create(&ch, 4);
+	sl_chan_send(&ch, again, sl_batch_destroy_item, 0);
+	sl_chan_send(&ch, f, sl_batch_destroy_item, 0);
+	is_int(pool.n_out, 2, "two batches out");
+	sl_chan_destroy(&ch);
+	is_int(pool.n_out, 0, "destroying the channel returned them");
+
+	sl_alloc_fail_after(1);
+	struct sl_batch_pool p2;
+	sl_batch_pool_create(&p2, 10, 1 << 20);
+	ok(sl_batch_get(&p2) == NULL, "a batch whose record array cannot be "
+	                              "allocated is NULL");
+	sl_alloc_fail_after(-1);
+	is_err(SL_EOOM, "with EOOM");
+	is_int(p2.n_out, 0, "nothing counted out");
+	sl_batch_pool_destroy(&p2);
+
+	struct sl_batch_pool p3;
+	sl_batch_pool_create(&p3, 10, 4096);
+	struct sl_batch *c = sl_batch_get(&p3);
+	ok(sl_arena_alloc(&c->arena, 8192) == NULL, "the arena cap holds");
+	sl_batch_put(c);
+	struct sl_batch *huge = sl_batch_get(&pool);
+	sl_arena_alloc(&huge->arena, 1 << 19);
+	sl_batch_put(huge);
+	struct sl_batch *h2 = sl_batch_get(&pool);
+	ok(h2->arena.reserved == 0,
+	   "a batch that held a huge record comes back without it");
+	sl_batch_put(h2);
+	sl_batch_pool_destroy(&p3);
+	sl_batch_pool_destroy(&pool);
+	return done_testing();
+}

@@ -1,0 +1,95 @@
+/*
+ * JSON writer: compact and canonical forms, escaping, numbers, caps.
+ */
+#include <math.h>
+#include <stdlib.h>
+
+#include "sluice/json.h"
+#include "unit.h"
+
+/** `v` as JSON with `flags`, in a static buffer. */
+static const char *
+json(const struct sl_value *v, unsigned flags)
+{
+	static struct sl_buf b;
+	sl_buf_destroy(&b);
+	sl_buf_create(&b, 1 << 20);
+	if (sl_json_write(&b, v, flags) != 0)
+		return "(error)";
+	return b.data;
+}
+
+/** A double written canonically reads back as the same double. */
+static int
+round_trips(double d)
+{
+	struct sl_value v = sl_double(d);
+	const char *s = json(&v, SL_JSON_CANONICAL);
+	return strtod(s, NULL) == d && strpbrk(s, ".e") != NULL;
+}
+
+int
+main(void)
+{
+	struct sl_value inner[2] = {sl_int(1), sl_null()};
+	struct sl_member ms[5] = {
+	        {"z", 1, sl_str_ref("a\"b\\c\n\t\x01", 8)},
+	        {"a", 1, sl_array_ref(inner, 2)},
+	        {"m", 1, sl_bool(true)},
+	        {"a", 1, sl_number_ref("1.50", 4)},
+	        {"é", 2, sl_double(0.5)},
+	};
+	struct sl_value obj = sl_object_ref(ms, 5);
+	is_str(json(&obj, 0),
+	       "{\"z\":\"a\\\"b\\\\c\\n\\t\\u0001\",\"a\":[1,null],\"m\":true,"
+	       "\"a\":1.50,\"é\":0.5}",
+	       "compact keeps order, duplicates and number text");
+	is_str(json(&obj, SL_JSON_CANONICAL),
+	       "{\"a\":1.5,\"m\":true,\"z\":\"a\\\"b\\\\c\\n\\t\\u0001\","
+	       "\"é\":0.5}",
+	       "canonical sorts keys bytewise, keeps the last duplicate, "
+	       "normalises numbers");
+
+	struct sl_value v = sl_number_ref("1e2", 3);
+	is_str(json(&v, SL_JSON_CANONICAL), "100.0", "1e2 is the float 100.0");
+	v = sl_number_ref("-0", 2);
+	is_str(json(&v, SL_JSON_CANONICAL), "0", "-0 integer text is 0");
+	v = sl_double(NAN);
+	is_str(json(&v, 0), "null", "NaN is written as null");
+	v = sl_double(1.0 / 3.0);
+	char third[40];
+	snprintf(third, sizeof(third), "%s", json(&v, 0));
+	ok(round_trips(1.0 / 3.0) && round_trips(0.1) && round_trips(1e300) &&
+	           round_trips(5e-324) && round_trips(123456789.0),
+	   "doubles round-trip with the shortest text: %s", third);
+	v = sl_double(0.1);
+	is_str(json(&v, 0), "0.1", "0.1 is written as 0.1");
+	v = sl_int(INT64_MIN);
+	is_str(json(&v, 0), "-9223372036854775808", "INT64_MIN");
+	struct sl_value empty_o = sl_object_ref(NULL, 0);
+	struct sl_value empty_a = sl_array_ref(NULL, 0);
+	is_str(json(&empty_o, SL_JSON_CANONICAL), "{}", "empty object");
+	is_str(json(&empty_a, 0), "[]", "empty array");
+
+	/* Many keys: sorting beyond the on-stack array. */
+	struct sl_member many[40];
+	char keys[40][4];
+	for (int i = 0; i < 40; i++) {
+		snprintf(keys[i], sizeof(keys[i]), "k%02d", 39 - i);
+		many[i] = (struct sl_member){keys[i], 3, sl_int(39 - i)};
+	}
+	struct sl_value mo = sl_object_ref(many, 40);
+	const char *out = json(&mo, SL_JSON_CANONICAL);
+	ok(strncmp(out, "{\"k00\":0,\"k01\":1,", 17) == 0 &&
+	           strstr(out, "\"k39\":39}") != NULL,
+	   "40 keys sorted");
+
+	struct sl_buf small;
+	sl_buf_create(&small, 10);
+	sl_buf_puts(&small, "ab");
+	ok(sl_json_write(&small, &obj, 0) == -1, "a write past the cap fails");
+	is_err(SL_ELIMIT, "with ELIMIT");
+	is_str(small.data, "ab", "and leaves the buffer as it was");
+	sl_buf_destroy(&small);
+	return done_testing();
+}
