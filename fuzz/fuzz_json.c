@@ -1,0 +1,102 @@
+/*
+ * libFuzzer target for the JSON reader: the input is parsed as one document
+ * and read as JSON lines through a memory source that hands out a few bytes
+ * at a time; every value produced is walked.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "sluice/arena.h"
+#include "sluice/diag.h"
+#include "sluice/jsonread.h"
+
+/** A memory source. */
+struct memsrc {
+	/** Data. */
+	const uint8_t *data;
+	/** Length. */
+	size_t len;
+	/** Read position. */
+	size_t pos;
+	/** Bytes per read at most. */
+	size_t step;
+};
+
+static ssize_t
+mem_read(void *ctx, char *buf, size_t size)
+{
+	struct memsrc *m = ctx;
+	size_t n = m->len - m->pos;
+	if (n > size)
+		n = size;
+	if (n > m->step)
+		n = m->step;
+	memcpy(buf, m->data + m->pos, n);
+	m->pos += n;
+	return (ssize_t)n;
+}
+
+/** Touch every byte a value refers to. */
+static size_t
+walk(const struct sl_value *v)
+{
+	size_t h = v->type;
+	switch (v->type) {
+	case SL_VSTR:
+	case SL_VNUMBER:
+		for (uint32_t i = 0; i < v->len; i++)
+			h += (unsigned char)v->u.s[i];
+		break;
+	case SL_VARRAY:
+		for (uint32_t i = 0; i < v->len; i++)
+			h += walk(&v->u.items[i]);
+		break;
+	case SL_VOBJECT:
+		for (uint32_t i = 0; i < v->len; i++) {
+			const struct sl_member *m = &v->u.members[i];
+			for (uint32_t k = 0; k < m->key_len; k++)
+				h += (unsigned char)m->key[k];
+			h += walk(&m->val);
+		}
+		break;
+	default:
+		break;
+	}
+	return h;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/** Where walk() results go, so the walk is not optimised away. */
+volatile size_t fuzz_sink;
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct sl_arena arena;
+	sl_arena_create(&arena, 4096, (size_t)64 << 20);
+	struct sl_json_opts o;
+	sl_json_opts_init(&o);
+	o.depth_max = 64;
+	struct sl_value v;
+	if (sl_json_parse((const char *)data, size, &arena, &o, "fuzz", &v) ==
+	    0)
+		fuzz_sink += walk(&v);
+
+	struct memsrc m = {data, size, 0, 1 + (size ? data[0] % 13 : 0)};
+	struct sl_source src = {mem_read, &m, "fuzz"};
+	o.chunk_size = 16;
+	o.record_max = 256;
+	struct sl_jsonl_reader *r = sl_jsonl_reader_new(&src, &o);
+	int rc, guard = 0;
+	while (r != NULL && (rc = sl_jsonl_next(r, &arena, &v)) != 0 &&
+	       guard++ < 100000) {
+		if (rc == 1)
+			fuzz_sink += walk(&v);
+		sl_arena_reset(&arena);
+	}
+	sl_jsonl_reader_delete(r);
+	sl_arena_destroy(&arena);
+	return 0;
+}

@@ -1,0 +1,112 @@
+/*
+ * sluice: streaming CSV reader (RFC 4180 with the habits of Python's csv
+ * module).
+ *
+ * The first row is the header; every later row becomes an object whose keys
+ * are the header fields, in header order, and whose values are all strings
+ * (the csv.DictReader rule). Quoted fields may hold the delimiter, line
+ * breaks and doubled quotes (`""` stands for `"`). Lines end with LF or
+ * CRLF; a CR that is not followed by LF is an error outside quotes and data
+ * inside them. A UTF-8 byte order mark at the start is skipped, empty lines
+ * are skipped, and a last line without a line ending is a record. Empty
+ * input has no header and no records.
+ *
+ * Stricter than Python: a row with a different number of fields than the
+ * header, a quote inside an unquoted field, text after a closing quote, an
+ * unterminated quoted field and invalid UTF-8 are errors that name the
+ * source, the line and (except for the field count) the column. Columns
+ * count bytes from 1 at the start of the line.
+ *
+ * Duplicate header names are kept: the record has both members, and
+ * sl_object_get() returns the last one.
+ *
+ * Memory: the reader holds one input buffer of about `chunk_size` bytes,
+ * grown only to hold a single record longer than that, and never beyond
+ * `record_max` plus its line ending. Records are allocated in the caller's
+ * arena: one allocation per record holds the member array, the keys and
+ * the field bytes.
+ */
+#ifndef SLUICE_CSV_H
+#define SLUICE_CSV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sluice/arena.h"
+#include "sluice/source.h"
+#include "sluice/value.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Reader options; start from sl_csv_opts_init(). */
+struct sl_csv_opts {
+	/**
+	 * Field separator, default ','. Any ASCII byte but '"', CR and LF
+	 * (e.g. ';' or '\t').
+	 */
+	char delimiter;
+	/** Bytes asked of the source per read, default 1 MiB. */
+	size_t chunk_size;
+	/**
+	 * Longest record in bytes, line ending excluded, default 64 MiB; a
+	 * longer one is an SL_ELIMIT error. At most UINT32_MAX - 64.
+	 */
+	size_t record_max;
+};
+
+/** An opaque streaming CSV reader. */
+struct sl_csv_reader;
+
+/** Fill `o` with the defaults. */
+void sl_csv_opts_init(struct sl_csv_opts *o);
+
+/**
+ * A reader pulling from `src` (which must outlive it) with options `opts`
+ * (NULL: defaults). Reads nothing yet. Returns NULL with SL_EINVAL (bad
+ * options) or SL_EOOM in the diag.
+ */
+struct sl_csv_reader *sl_csv_reader_new(struct sl_source *src,
+                                        const struct sl_csv_opts *opts);
+
+/** Free the reader (records already returned stay valid). NULL is a no-op. */
+void sl_csv_reader_delete(struct sl_csv_reader *r);
+
+/**
+ * Read the next record into `out`: an SL_VOBJECT whose keys are the header
+ * fields in header order and whose values are all SL_VSTR. The member
+ * array, keys and strings live in `arena`, so the record stays valid after
+ * later calls and after the reader is deleted, until the arena is reset.
+ * The header is read by the first call. Returns 1 with a record, 0 at the
+ * end of the input (also for empty input and a header-only input), or -1
+ * with an error in the diag: SL_EPARSE for malformed input, SL_ELIMIT for
+ * a record longer than `record_max` or a full arena, SL_EIO wrapping the
+ * source's error, SL_EOOM. After an error the reader must not be used
+ * again (except for the position functions and delete).
+ */
+int sl_csv_next(struct sl_csv_reader *r, struct sl_arena *arena,
+                struct sl_value *out);
+
+/**
+ * 1-based line of the first byte of the last record returned, or of the
+ * record that failed (the header is on line 1 unless empty lines precede
+ * it). 0 before the first call.
+ */
+uint64_t sl_csv_line(const struct sl_csv_reader *r);
+
+/**
+ * Number of the last record returned or of the record that failed: 1 for
+ * the first row after the header, 0 for the header itself or before the
+ * first call.
+ */
+uint64_t sl_csv_record(const struct sl_csv_reader *r);
+
+/** Number of header fields, or 0 before the header has been read. */
+uint32_t sl_csv_field_count(const struct sl_csv_reader *r);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SLUICE_CSV_H */

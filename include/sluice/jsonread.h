@@ -1,0 +1,88 @@
+/*
+ * sluice: JSON reading (RFC 8259, strict) and a streaming JSON-lines reader.
+ *
+ * Strings, arrays and objects are built in a caller's arena; numbers become
+ * SL_VNUMBER values holding a copy of their (validated) text, converted only
+ * when used. Object members keep their order, duplicates included.
+ */
+#ifndef SLUICE_JSONREAD_H
+#define SLUICE_JSONREAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sluice/arena.h"
+#include "sluice/source.h"
+#include "sluice/value.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Limits of the JSON reader (initialise with sl_json_opts_init()). */
+struct sl_json_opts {
+	/** Bytes the JSON-lines reader asks its source for at a time. */
+	size_t chunk_size;
+	/** Longest JSON-lines record in bytes (without its line end). */
+	size_t record_max;
+	/** Deepest nesting of arrays and objects allowed. */
+	unsigned depth_max;
+};
+
+/** Default chunk size: 1 MiB. */
+#define SL_JSON_CHUNK_SIZE_DEFAULT ((size_t)1 << 20)
+/** Default record size cap: 64 MiB. */
+#define SL_JSON_RECORD_MAX_DEFAULT ((size_t)64 << 20)
+/** Default nesting limit. */
+#define SL_JSON_DEPTH_MAX_DEFAULT 512u
+
+/** Fill `o` with the defaults. */
+void sl_json_opts_init(struct sl_json_opts *o);
+
+/**
+ * Parse exactly one JSON document from buf[0..len) (whitespace around it
+ * allowed) into `arena`; `opts` may be NULL for the defaults (only
+ * depth_max applies). Returns 0 with the value in `out`, or -1 with an
+ * error: SL_EPARSE whose message reads "[name:]line:column: what was
+ * expected" (1-based, columns in bytes), SL_ELIMIT when a string, array or
+ * object is longer than SL_VALUE_LEN_MAX, or an arena error. On failure
+ * the arena may hold partial allocations.
+ */
+int sl_json_parse(const char *buf, size_t len, struct sl_arena *arena,
+                  const struct sl_json_opts *opts, const char *name,
+                  struct sl_value *out);
+
+struct sl_jsonl_reader;
+
+/**
+ * A reader of JSON lines from `src` (which must outlive it); `opts` may be
+ * NULL for the defaults and is copied. Returns NULL with SL_EOOM.
+ */
+struct sl_jsonl_reader *sl_jsonl_reader_new(struct sl_source *src,
+                                            const struct sl_json_opts *opts);
+
+/** Free a reader (NULL is allowed). Does not touch its source. */
+void sl_jsonl_reader_delete(struct sl_jsonl_reader *r);
+
+/**
+ * Read the next record: one JSON value of any type per line; lines of only
+ * whitespace are skipped; "\n" and "\r\n" line ends are accepted, and the
+ * last line needs none. Returns 1 with the value (built in `arena`) in
+ * `out`, 0 at the end, or -1 with an error: SL_EPARSE reading
+ * "<source>:<line>:<column>: ...", SL_ELIMIT reading "record at
+ * <source>:<line> exceeds the size cap of N bytes", or the source's error
+ * wrapped with the source name. After a parse or size error the next call
+ * goes on with the following line; after a source error it asks the
+ * source again.
+ */
+int sl_jsonl_next(struct sl_jsonl_reader *r, struct sl_arena *arena,
+                  struct sl_value *out);
+
+/** Line number (1-based) of the last record returned or failed, else 0. */
+uint64_t sl_jsonl_line(const struct sl_jsonl_reader *r);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SLUICE_JSONREAD_H */

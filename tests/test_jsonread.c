@@ -1,0 +1,627 @@
+/*
+ * The JSON reader: values, strict rejections with positioned messages,
+ * nesting limits, and the JSON-lines reader over sources that split the
+ * input anywhere.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "sluice/alloc.h"
+#include "sluice/arena.h"
+#include "sluice/jsonread.h"
+#include "unit.h"
+
+/** Output of dump(). */
+struct out {
+	/** Text. */
+	char *s;
+	/** Length. */
+	size_t n;
+	/** Capacity. */
+	size_t cap;
+};
+
+static void
+put(struct out *o, const char *s, size_t n)
+{
+	if (o->n + n + 1 > o->cap) {
+		o->cap = (o->n + n + 1) * 2;
+		o->s = realloc(o->s, o->cap);
+	}
+	memcpy(o->s + o->n, s, n);
+	o->n += n;
+	o->s[o->n] = '\0';
+}
+
+static void
+put_str(struct out *o, const char *s, size_t n)
+{
+	put(o, "\"", 1);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 || c >= 0x7F || c == '"' || c == '\\') {
+			char b[8];
+			snprintf(b, sizeof(b), "<%02X>", c);
+			put(o, b, 4);
+		} else {
+			put(o, s + i, 1);
+		}
+	}
+	put(o, "\"", 1);
+}
+
+/** Write `v` compactly, members in order, non-ASCII bytes as <HH>. */
+static void
+dump(struct out *o, const struct sl_value *v)
+{
+	switch (v->type) {
+	case SL_VNULL:
+		put(o, "null", 4);
+		break;
+	case SL_VBOOL:
+		put(o, v->u.b ? "true" : "false", v->u.b ? 4 : 5);
+		break;
+	case SL_VNUMBER:
+		put(o, "#", 1);
+		put(o, v->u.s, v->len);
+		break;
+	case SL_VSTR:
+		put_str(o, v->u.s, v->len);
+		break;
+	case SL_VARRAY:
+		put(o, "[", 1);
+		for (uint32_t i = 0; i < v->len; i++) {
+			if (i > 0)
+				put(o, ",", 1);
+			dump(o, &v->u.items[i]);
+		}
+		put(o, "]", 1);
+		break;
+	case SL_VOBJECT:
+		put(o, "{", 1);
+		for (uint32_t i = 0; i < v->len; i++) {
+			if (i > 0)
+				put(o, ",", 1);
+			put_str(o, v->u.members[i].key,
+			        v->u.members[i].key_len);
+			put(o, ":", 1);
+			dump(o, &v->u.members[i].val);
+		}
+		put(o, "}", 1);
+		break;
+	default:
+		put(o, "?", 1);
+	}
+}
+
+static struct sl_arena arena;
+
+/** Parse `json` (n bytes) and return its dump, or "ERR: <message>". */
+static char *
+parse_n(const char *json, size_t n, const struct sl_json_opts *opts)
+{
+	struct out o = {0};
+	struct sl_value v;
+	sl_arena_reset(&arena);
+	if (sl_json_parse(json, n, &arena, opts, NULL, &v) < 0) {
+		put(&o, "ERR: ", 5);
+		put(&o, unit_errmsg(), strlen(unit_errmsg()));
+	} else {
+		dump(&o, &v);
+	}
+	return o.s;
+}
+
+/** `json` (n bytes) for a test name: bytes outside ASCII as '.'. */
+static const char *
+label(const char *json, size_t n)
+{
+	static char b[48];
+	size_t i = 0;
+	for (; i < n && i < sizeof(b) - 1; i++)
+		b[i] = json[i] >= 0x20 && json[i] < 0x7F ? json[i] : '.';
+	b[i] = '\0';
+	return b;
+}
+
+static void
+check_parse(const char *json, const char *want)
+{
+	char *got = parse_n(json, strlen(json), NULL);
+	is_str(got, want, "parse %s", label(json, strlen(json)));
+	free(got);
+}
+
+static void
+check_error(const char *json, size_t n, const char *want)
+{
+	char *got = parse_n(json, n, NULL);
+	bool good = strncmp(got, "ERR: ", 5) == 0 && strstr(got, want) != NULL;
+	if (!ok(good, "reject %s: %s", label(json, n), want))
+		note("got %s", got);
+	if (good)
+		ok(sl_diag_code() == SL_EPARSE, "  ... as SL_EPARSE");
+	free(got);
+}
+
+#define check_error_s(json, want) check_error(json, sizeof(json) - 1, want)
+
+static void
+test_values(void)
+{
+	check_parse("null", "null");
+	check_parse(" \t\r\ntrue \n", "true");
+	check_parse("false", "false");
+	check_parse("0", "#0");
+	check_parse("-0", "#-0");
+	check_parse("-12.5e+3", "#-12.5e+3");
+	check_parse("1E-7", "#1E-7");
+	check_parse("123456789012345678901234567890",
+	            "#123456789012345678901234567890");
+	check_parse("\"\"", "\"\"");
+	check_parse("\"abc\"", "\"abc\"");
+	check_parse("\"a\\\"b\\\\c\\/d\\b\\f\\n\\r\\t\"",
+	            "\"a<22>b<5C>c/d<08><0C><0A><0D><09>\"");
+	check_parse("\"\\u0041\\u00e9\\u20AC\\ud83d\\ude00\"",
+	            "\"A<C3><A9><E2><82><AC><F0><9F><98><80>\"");
+	check_parse("\"\\u0000\"", "\"<00>\"");
+	check_parse("\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"",
+	            "\"<C3><A9><E2><82><AC><F0><9F><98><80>\"");
+	check_parse("\"a long string with no escapes, longer than sixteen\"",
+	            "\"a long string with no escapes, longer than sixteen\"");
+	check_parse("\"0123456789abcdef\\n0123456789abcdef\xc3\xa9x\"",
+	            "\"0123456789abcdef<0A>0123456789abcdef<C3><A9>x\"");
+	check_parse("[]", "[]");
+	check_parse("{}", "{}");
+	check_parse("[ ]", "[]");
+	check_parse("{ }", "{}");
+	check_parse("[1,[2,[3,{}]],[]]", "[#1,[#2,[#3,{}]],[]]");
+	check_parse("{\"a\":1,\"b\":{\"c\":[true,null]},\"d\":\"x\"}",
+	            "{\"a\":#1,\"b\":{\"c\":[true,null]},\"d\":\"x\"}");
+	check_parse("{\"k\":1,\"k\":2}", "{\"k\":#1,\"k\":#2}");
+	check_parse(" { \"a\" : [ 1 , 2 ] , \"b\" : { } } ",
+	            "{\"a\":[#1,#2],\"b\":{}}");
+
+	/* An embedded NUL before the end is not whitespace. */
+	check_error("1\0", 2, "unexpected data after the JSON value");
+
+	/* Values outlive the input buffer (everything is in the arena). */
+	char buf[] = "{\"key\":[\"str\",1.5]}";
+	struct sl_value v;
+	sl_arena_reset(&arena);
+	int rc = sl_json_parse(buf, strlen(buf), &arena, NULL, NULL, &v);
+	memset(buf, 'x', strlen(buf));
+	struct out o = {0};
+	dump(&o, &v);
+	ok(rc == 0, "parse into the arena");
+	is_str(o.s, "{\"key\":[\"str\",#1.5]}", "values do not refer to input");
+	free(o.s);
+}
+
+static void
+test_errors(void)
+{
+	check_error_s("", "1:1: unexpected end of input: expected a value");
+	check_error_s("   ", "1:4: unexpected end of input: expected a value");
+	check_error_s("[1,2,]", "1:6: expected a value");
+	check_error_s("{\"a\":1,}", "1:8: expected a string key");
+	check_error_s("{\"a\" 1}", "1:6: expected ':' after an object key");
+	check_error_s("{1:2}", "1:2: expected a string key");
+	check_error_s("{'a':2}", "1:2: expected a string key");
+	check_error_s("[1 2]",
+	              "1:4: expected ',' or ']' after an array element");
+	check_error_s("{\"a\":1\n  \"b\":2}",
+	              "2:3: expected ',' or '}' after an object member");
+	check_error_s("[1,\n\n  2 x]",
+	              "3:5: expected ',' or ']' after an array element");
+	check_error_s("[1,2",
+	              "1:5: unexpected end of input: expected ',' or ']'");
+	check_error_s("{\"a\":", "unexpected end of input: expected a value");
+	check_error_s("1 2", "1:3: unexpected data after the JSON value");
+	check_error_s("[] []", "1:4: unexpected data");
+	check_error_s("01", "1:2: leading zeros are not allowed");
+	check_error_s("-01", "1:3: leading zeros are not allowed");
+	check_error_s("-", "1:2: unexpected end of input: expected a digit");
+	check_error_s("-a", "1:2: expected a digit after '-'");
+	check_error_s("1.", "expected a digit after the decimal point");
+	check_error_s("1.e5", "1:3: expected a digit after the decimal point");
+	check_error_s(".5", "1:1: expected a value");
+	check_error_s("+1", "1:1: expected a value");
+	check_error_s("1e", "expected a digit in the exponent");
+	check_error_s("1e+", "expected a digit in the exponent");
+	check_error_s("NaN", "1:1: expected a value");
+	check_error_s("-Infinity", "expected a digit after '-'");
+	check_error_s("Infinity", "expected a value");
+	check_error_s("tru", "1:1: expected a value");
+	check_error_s("nul", "expected a value");
+	check_error_s("True", "expected a value");
+	check_error_s("nulls", "1:5: unexpected data");
+	check_error_s("// c\n1", "1:1: expected a value");
+	check_error_s("/* c */ 1", "expected a value");
+	check_error_s("[1]//", "1:4: unexpected data");
+	check_error_s("\"abc", "1:5: unexpected end of input: expected '\"'");
+	check_error_s("\"abcdefghijklmnopqrstuvwxyz\\n",
+	              "unexpected end of input: expected '\"'");
+	check_error_s("\"a\\x\"", "1:3: invalid escape");
+	check_error_s("\"a\\'\"", "invalid escape");
+	check_error_s("\"a\\", "expected an escape");
+	check_error_s("\"\\u12\"", "1:2: expected 4 hex digits");
+	check_error_s("\"\\u12G4\"", "expected 4 hex digits");
+	check_error_s("\"\\u12",
+	              "1:6: unexpected end of input: expected 4 hex");
+	check_error_s("\"\\ud800\"",
+	              "1:2: high surrogate \\uD800 not followed");
+	check_error_s("\"\\ud800\\u0041\"", "high surrogate");
+	check_error_s("\"\\ud800\\ud800\"", "high surrogate");
+	check_error_s("\"x\\udc00\"", "1:3: lone low surrogate \\uDC00");
+	check_error_s("\"a\tb\"", "1:3: control character 0x09 in a string");
+	check_error_s("\"a\nb\"", "control character 0x0A");
+	check_error_s("\"a\\n\x1f\"", "1:5: control character 0x1F");
+	check_error_s("\"\x80\"", "1:2: invalid UTF-8");
+	check_error_s("\"\xc0\x80\"", "invalid UTF-8");
+	check_error_s("\"\xc1\xbf\"", "invalid UTF-8");
+	check_error_s("\"\xe0\x80\x80\"", "invalid UTF-8");
+	check_error_s("\"\xed\xa0\x80\"", "invalid UTF-8");
+	check_error_s("\"\xf0\x80\x80\x80\"", "invalid UTF-8");
+	check_error_s("\"\xf4\x90\x80\x80\"", "invalid UTF-8");
+	check_error_s("\"\xf5\x80\x80\x80\"", "invalid UTF-8");
+	check_error_s("\"\xc3\"", "invalid UTF-8");
+	check_error_s("\"\xe2\x82\"", "invalid UTF-8");
+	check_error_s("\"\\n\xe2\x82\"", "invalid UTF-8");
+	check_error_s("\"\xff\"", "invalid UTF-8");
+	check_error_s("\xef\xbb\xbf{}", "1:1: expected a value");
+
+	struct sl_value v;
+	sl_arena_reset(&arena);
+	int rc = sl_json_parse("[1,,2]", 6, &arena, NULL, "doc.json", &v);
+	ok(rc < 0, "[1,,2] fails");
+	is_str(unit_errmsg(), "doc.json:1:4: expected a value",
+	       "name prefixes the message");
+}
+
+static void
+test_depth(void)
+{
+	enum { N = 600 };
+	char buf[2 * N + 1];
+	for (int i = 0; i < N; i++) {
+		buf[i] = '[';
+		buf[2 * N - 1 - i] = ']';
+	}
+	char *got = parse_n(buf + N - 512, 1024, NULL);
+	ok(strncmp(got, "[[[[", 4) == 0, "512 levels parse");
+	free(got);
+	got = parse_n(buf + N - 513, 1026, NULL);
+	ok(strstr(got, "1:513: nesting is deeper than the limit of 512") !=
+	           NULL,
+	   "513 levels fail: %s", got);
+	free(got);
+
+	struct sl_json_opts o;
+	sl_json_opts_init(&o);
+	o.depth_max = 2;
+	got = parse_n("{\"a\":[1]}", 9, &o);
+	is_str(got, "{\"a\":[#1]}", "depth 2 under depth_max 2");
+	free(got);
+	got = parse_n("{\"a\":[{}]}", 10, &o);
+	ok(strstr(got, "1:7: nesting is deeper than the limit of 2") != NULL,
+	   "depth 3 fails under depth_max 2: %s", got);
+	free(got);
+	o.depth_max = 0;
+	got = parse_n("1", 1, &o);
+	is_str(got, "#1", "scalars under depth_max 0");
+	free(got);
+
+	/* Deep nesting of 100,000 levels with a high limit: no recursion. */
+	size_t big = 100000;
+	char *deep = malloc(6 * big + 16);
+	size_t n = 0;
+	for (size_t i = 0; i < big; i++) {
+		memcpy(deep + n, "{\"a\":", 5);
+		n += 5;
+	}
+	deep[n++] = '1';
+	memset(deep + n, '}', big);
+	n += big;
+	o.depth_max = 200000;
+	sl_arena_reset(&arena);
+	struct sl_value v;
+	int rc = sl_json_parse(deep, n, &arena, &o, NULL, &v);
+	const struct sl_value *w = &v;
+	size_t levels = 0;
+	while (w->type == SL_VOBJECT && w->len == 1) {
+		w = &w->u.members[0].val;
+		levels++;
+	}
+	ok(rc == 0 && levels == big && w->type == SL_VNUMBER,
+	   "100000 levels with depth_max 200000");
+	o.depth_max = 512;
+	rc = sl_json_parse(deep, n, &arena, &o, NULL, &v);
+	ok(rc < 0 && strstr(unit_errmsg(), "1:2561: nesting is deeper") != NULL,
+	   "and fail at 513 with the default: %s", unit_errmsg());
+	free(deep);
+}
+
+static void
+test_arena_cap(void)
+{
+	struct sl_arena small;
+	sl_arena_create(&small, 256, 1024);
+	char doc[4096];
+	size_t n = 0;
+	doc[n++] = '[';
+	for (int i = 0; i < 200; i++)
+		n += (size_t)sprintf(doc + n, "%s\"s%d\"", i ? "," : "", i);
+	doc[n++] = ']';
+	struct sl_value v;
+	int rc = sl_json_parse(doc, n, &small, NULL, NULL, &v);
+	ok(rc < 0, "arena cap stops a large document");
+	is_err(SL_ELIMIT, "  ... with SL_ELIMIT");
+	sl_arena_destroy(&small);
+
+	/* Every allocation point of a parse fails cleanly. */
+	const char *j = "{\"a\":[1,\"x\\ny\",{\"b\":[[],{}]}],\"c\":\"d\"}";
+	int clean = 1, steps = 0;
+	for (long k = 0; k < 100; k++) {
+		struct sl_arena a2;
+		sl_arena_create(&a2, 256, 1 << 20);
+		sl_alloc_fail_after(k);
+		rc = sl_json_parse(j, strlen(j), &a2, NULL, NULL, &v);
+		long left = sl_alloc_faults();
+		sl_alloc_fail_after(-1);
+		sl_arena_destroy(&a2);
+		steps++;
+		if (rc == 0)
+			break;
+		if (sl_diag_code() != SL_EOOM)
+			clean = 0;
+		(void)left;
+	}
+	ok(clean && steps > 3, "allocation failures give SL_EOOM (%d points)",
+	   steps);
+}
+
+/** A memory source returning at most `step` bytes per read. */
+struct memsrc {
+	/** Data. */
+	const char *data;
+	/** Length. */
+	size_t len;
+	/** Read position. */
+	size_t pos;
+	/** Bytes per read at most (0: all). */
+	size_t step;
+	/** Largest size a read asked for. */
+	size_t max_ask;
+	/** Fail the read at this position (SIZE_MAX: never). */
+	size_t fail_at;
+};
+
+static ssize_t
+mem_read(void *ctx, char *buf, size_t size)
+{
+	struct memsrc *m = ctx;
+	if (size > m->max_ask)
+		m->max_ask = size;
+	if (m->pos >= m->fail_at) {
+		sl_diag_set(SL_EIO, "disk on fire");
+		return -1;
+	}
+	size_t n = m->len - m->pos;
+	if (n > size)
+		n = size;
+	if (m->step != 0 && n > m->step)
+		n = m->step;
+	memcpy(buf, m->data + m->pos, n);
+	m->pos += n;
+	return (ssize_t)n;
+}
+
+/**
+ * Read all records of `data` with reads of `step` bytes; return the dumps
+ * one per line ("L<line> <dump>" or "L<line> ERR <msg>").
+ */
+static char *
+read_all(const char *data, size_t len, size_t step,
+         const struct sl_json_opts *opts, size_t *max_ask)
+{
+	struct memsrc m = {data, len, 0, step, 0, SIZE_MAX};
+	struct sl_source src = {mem_read, &m, "in.jsonl"};
+	struct sl_jsonl_reader *r = sl_jsonl_reader_new(&src, opts);
+	struct out o = {0};
+	put(&o, "", 0);
+	for (int guard = 0; guard < 10000; guard++) {
+		struct sl_value v;
+		sl_arena_reset(&arena);
+		int rc = sl_jsonl_next(r, &arena, &v);
+		if (rc == 0)
+			break;
+		char b[64];
+		snprintf(b, sizeof(b), "L%llu ",
+		         (unsigned long long)sl_jsonl_line(r));
+		put(&o, b, strlen(b));
+		if (rc < 0) {
+			put(&o, "ERR ", 4);
+			put(&o, unit_errmsg(), strlen(unit_errmsg()));
+			if (sl_diag_code() != SL_EPARSE &&
+			    sl_diag_code() != SL_ELIMIT) {
+				put(&o, "\n", 1);
+				break;
+			}
+		} else {
+			dump(&o, &v);
+		}
+		put(&o, "\n", 1);
+	}
+	if (max_ask != NULL)
+		*max_ask = m.max_ask;
+	sl_jsonl_reader_delete(r);
+	return o.s;
+}
+
+static void
+check_jsonl(const char *name, const char *data, size_t len,
+            const struct sl_json_opts *opts, const char *want)
+{
+	size_t steps[] = {1, 7, 0};
+	for (size_t i = 0; i < 3; i++) {
+		char *got = read_all(data, len, steps[i], opts, NULL);
+		is_str(got, want, "%s, reads of %zu bytes", name, steps[i]);
+		free(got);
+	}
+}
+
+#define check_jsonl_s(name, data, opts, want) \
+	check_jsonl(name, data, sizeof(data) - 1, opts, want)
+
+static void
+test_jsonl(void)
+{
+	check_jsonl_s("empty input", "", NULL, "");
+	check_jsonl_s("blank lines only", "\n\n  \r\n\t\n", NULL, "");
+	check_jsonl_s("records",
+	              "{\"a\":1}\n"
+	              "\n"
+	              "{\"b\":\"x\\ny\",\"c\":[true,null]}\r\n"
+	              "  \r\n"
+	              "3\n"
+	              "[1]\n"
+	              "\"s\"\n"
+	              "{\"last\":\"no newline\"}",
+	              NULL,
+	              "L1 {\"a\":#1}\n"
+	              "L3 {\"b\":\"x<0A>y\",\"c\":[true,null]}\n"
+	              "L5 #3\n"
+	              "L6 [#1]\n"
+	              "L7 \"s\"\n"
+	              "L8 {\"last\":\"no newline\"}\n");
+	check_jsonl_s("errors go on",
+	              "{\"a\":1}\n"
+	              "{\"a\":1,}\n"
+	              "{\"b\":\"0123456789abcdefghij\x01\"}\r\n"
+	              "[1,2] 3\n"
+	              "{\"ok\":true}\n"
+	              "{\"a\":\n"
+	              "1}\n",
+	              NULL,
+	              "L1 {\"a\":#1}\n"
+	              "L2 ERR in.jsonl:2:8: expected a string key\n"
+	              "L3 ERR in.jsonl:3:27: control character 0x01 in a "
+	              "string (it must be escaped)\n"
+	              "L4 ERR in.jsonl:4:7: unexpected data after the JSON "
+	              "value\n"
+	              "L5 {\"ok\":true}\n"
+	              "L6 ERR in.jsonl:6:6: unexpected end of input: expected "
+	              "a value\n"
+	              "L7 ERR in.jsonl:7:2: unexpected data after the JSON "
+	              "value\n");
+	check_jsonl_s("CR alone is whitespace", "1\r\r\n\r\n2", NULL,
+	              "L1 #1\nL3 #2\n");
+	check_jsonl_s("trailing CR at the end", "{}\r", NULL, "L1 {}\n");
+
+	struct sl_json_opts o;
+	sl_json_opts_init(&o);
+	o.chunk_size = 4;
+	o.record_max = 16;
+	check_jsonl_s("size cap",
+	              "[1,2,3]\n"
+	              "[\"0123456789abcdef\"]\n"
+	              "\"0123456789abcd\"\r\n"
+	              "\"0123456789abcde\"\r\n"
+	              "[\"a very long line that goes on and on\"]\n"
+	              "{}\n"
+	              "\"0123456789abcdefghij\"",
+	              &o,
+	              "L1 [#1,#2,#3]\n"
+	              "L2 ERR record at in.jsonl:2 exceeds the size cap of "
+	              "16 bytes\n"
+	              "L3 \"0123456789abcd\"\n"
+	              "L4 ERR record at in.jsonl:4 exceeds the size cap of "
+	              "16 bytes\n"
+	              "L5 ERR record at in.jsonl:5 exceeds the size cap of "
+	              "16 bytes\n"
+	              "L6 {}\n"
+	              "L7 ERR record at in.jsonl:7 exceeds the size cap of "
+	              "16 bytes\n");
+
+	/* Many records, across every chunk size: same result each time. */
+	struct out data = {0};
+	struct out want = {0};
+	put(&data, "", 0);
+	put(&want, "", 0);
+	for (int i = 0; i < 300; i++) {
+		char line[256], exp[512];
+		snprintf(line, sizeof(line),
+		         "{\"id\":%d,\"name\":\"n\\u00e9%d\\ud83d\\ude00\","
+		         "\"f\":%d.5e-3,\"t\":[%s,null,{\"k\":\"%*s\"}]}%s",
+		         i, i, i, i % 2 ? "true" : "false", i % 40, "",
+		         i % 3 ? "\n" : "\r\n");
+		put(&data, line, strlen(line));
+		snprintf(
+		        exp, sizeof(exp),
+		        "L%d {\"id\":#%d,\"name\":\"n<C3><A9>%d<F0><9F><98>"
+		        "<80>\",\"f\":#%d.5e-3,\"t\":[%s,null,{\"k\":\"%*s\"}]}"
+		        "\n",
+		        i + 1, i, i, i, i % 2 ? "true" : "false", i % 40, "");
+		put(&want, exp, strlen(exp));
+	}
+	check_jsonl("300 records", data.s, data.n, NULL, want.s);
+	size_t csizes[] = {1, 2, 3, 5, 64, 100, 4096};
+	int same = 1;
+	size_t max_ask = 0, worst = 0;
+	for (size_t i = 0; i < sizeof(csizes) / sizeof(*csizes); i++) {
+		sl_json_opts_init(&o);
+		o.chunk_size = csizes[i];
+		for (size_t step = 1; step < 20; step += 6) {
+			char *got = read_all(data.s, data.n, step, &o, NULL);
+			same &= strcmp(got, want.s) == 0;
+			free(got);
+		}
+	}
+	ok(same, "chunk sizes 1..4096 with reads of 1, 7, 13 bytes agree");
+	sl_json_opts_init(&o);
+	o.chunk_size = 256;
+	char *got = read_all(data.s, data.n, 0, &o, &max_ask);
+	ok(strcmp(got, want.s) == 0 && max_ask <= 256,
+	   "the buffer stays at chunk_size for short lines (asked %zu)",
+	   max_ask);
+	free(got);
+	o.chunk_size = 16;
+	got = read_all(data.s, data.n, 0, &o, &worst);
+	ok(strcmp(got, want.s) == 0 && worst <= 256,
+	   "and grows only to the longest line (asked %zu)", worst);
+	free(got);
+	free(data.s);
+	free(want.s);
+
+	/* A failing source: its error is wrapped with the source name. */
+	const char *in = "1\n2\n3\n";
+	struct memsrc m = {in, strlen(in), 0, 2, 0, 4};
+	struct sl_source src = {mem_read, &m, "in.jsonl"};
+	struct sl_jsonl_reader *r = sl_jsonl_reader_new(&src, NULL);
+	struct sl_value v;
+	int r1 = sl_jsonl_next(r, &arena, &v);
+	int r2 = sl_jsonl_next(r, &arena, &v);
+	int r3 = sl_jsonl_next(r, &arena, &v);
+	ok(r1 == 1 && r2 == 1 && r3 == -1, "source error after 2 records");
+	is_err(SL_EIO, "  ... keeps its code");
+	char msg[256];
+	sl_error_format(sl_diag_last(), msg, sizeof(msg));
+	is_str(msg, "reading in.jsonl: disk on fire", "  ... and is wrapped");
+	ok(sl_jsonl_line(r) == 2, "line of the last record is 2");
+	sl_jsonl_reader_delete(r);
+	sl_jsonl_reader_delete(NULL);
+}
+
+int
+main(void)
+{
+	sl_arena_create(&arena, 4096, 64 << 20);
+	test_values();
+	test_errors();
+	test_depth();
+	test_arena_cap();
+	test_jsonl();
+	sl_arena_destroy(&arena);
+	return done_testing();
+}
