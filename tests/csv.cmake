@@ -5,11 +5,4 @@ target_include_directories(test_csv PRIVATE ${CMAKE_SOURCE_DIR}/src ${CMAKE_CURR
 target_link_libraries(test_csv PRIVATE sluice_core)
 add_test(NAME csv COMMAND test_csv)
 set_tests_properties(csv PROPERTIES TIMEOUT 300)
-if(VALGRIND AND NOT SLUICE_SANITIZE)
-  add_test(NAME valgrind_csv
-    COMMAND ${VALGRIND} --quiet --error-exitcode=99 --leak-check=full
-            --errors-for-leak-kinds=definite,indirect
-            --show-leak-kinds=definite,indirect
-            $<TARGET_FILE:test_csv>)
-  set_tests_properties(valgrind_csv PROPERTIES TIMEOUT 600)
-endif()
+sluice_valgrind_test(csv)

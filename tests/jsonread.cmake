@@ -19,11 +19,4 @@ if(JANSSON_FOUND)
   set_tests_properties(json_diff PROPERTIES TIMEOUT 300)
 endif()
 
-if(VALGRIND AND NOT SLUICE_SANITIZE)
-  add_test(NAME valgrind_jsonread
-    COMMAND ${VALGRIND} --quiet --error-exitcode=99 --leak-check=full
-            --errors-for-leak-kinds=definite,indirect
-            --show-leak-kinds=definite,indirect
-            $<TARGET_FILE:test_jsonread>)
-  set_tests_properties(valgrind_jsonread PROPERTIES TIMEOUT 600)
-endif()
+sluice_valgrind_test(jsonread)
