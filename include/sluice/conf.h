@@ -1,0 +1,129 @@
+/*
+ * sluice: configuration trees: a YAML document that keeps its tags, its
+ * quoting and every node's position, for pipeline and project files.
+ *
+ * Nodes are immutable once loaded and live as long as their document.
+ * Scalars are kept as text; sl_conf_to_value() and the typed getters
+ * resolve them with the rules of sluice/yamlread.h. Getters that fail put
+ * an SL_EINVAL error in the diag that names "file:line:column", the key
+ * path if known, and what was expected, e.g.
+ * "p.yaml:7:9: arguments.globs: expected a list of strings, got a mapping".
+ */
+#ifndef SLUICE_CONF_H
+#define SLUICE_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sluice/arena.h"
+#include "sluice/value.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** What a node is. */
+enum sl_conf_kind {
+	SL_CONF_SCALAR = 0, /**< a scalar (text) */
+	SL_CONF_SEQ,        /**< a sequence */
+	SL_CONF_MAP,        /**< a mapping */
+};
+
+/** A node of a configuration tree. */
+struct sl_conf {
+	/** Scalar, sequence or mapping. */
+	enum sl_conf_kind kind;
+	/** Whether a scalar was written plain (unquoted, not a block). */
+	bool plain;
+	/**
+	 * The node's tag as written for local tags ("!jmespath"), the full
+	 * form for standard ones ("tag:yaml.org,2002:str"), or NULL.
+	 */
+	const char *tag;
+	/** Text of a scalar, NUL-terminated (may also hold NULs). */
+	const char *text;
+	/** Bytes of `text`. */
+	size_t len;
+	/** Items of a sequence; keys and values of a mapping alternate. */
+	struct sl_conf **items;
+	/** Items of a sequence, or key/value pairs of a mapping. */
+	uint32_t n;
+	/** File the node was read from (for messages). */
+	const char *file;
+	/** 1-based line of the node's start. */
+	uint32_t line;
+	/** 1-based column (bytes) of the node's start. */
+	uint32_t col;
+};
+
+/** A loaded document: owns its nodes (opaque). */
+struct sl_conf_doc;
+
+/**
+ * Load the one YAML document in buf[0..len) (an empty input gives a null
+ * scalar root); `name` names it in nodes and errors. Anchors and aliases
+ * are expanded (within a cap of 16 times the input size); merge keys are
+ * applied. NULL with SL_EPARSE ("name:line:column: ..."), SL_ELIMIT or
+ * SL_EOOM.
+ */
+struct sl_conf_doc *sl_conf_load(const char *buf, size_t len, const char *name);
+
+/** sl_conf_load() of a file's contents; SL_ESYSTEM names the path. */
+struct sl_conf_doc *sl_conf_load_file(const char *path);
+
+/** Free a document and its nodes. NULL is a no-op. */
+void sl_conf_doc_delete(struct sl_conf_doc *d);
+
+/** The root node. */
+struct sl_conf *sl_conf_root(struct sl_conf_doc *d);
+
+/**
+ * Allocate in the document's memory (for nodes that replace others while
+ * resolving tags). NULL with SL_EOOM.
+ */
+void *sl_conf_alloc(struct sl_conf_doc *d, size_t size);
+
+/** The value under `key` of a mapping (last one wins), or NULL. */
+struct sl_conf *sl_conf_get(const struct sl_conf *map, const char *key);
+
+/** Whether `n` is a null scalar (plain null, ~ or empty, or !!null). */
+bool sl_conf_is_null(const struct sl_conf *n);
+
+/**
+ * Convert a node to a value built in `arena`, resolving scalars as
+ * sl_yaml_parse() does. A node with a non-standard tag is an SL_EINVAL
+ * error naming its position and tag. `what` names the node in messages
+ * (e.g. "arguments.globs"); it may be NULL.
+ */
+int sl_conf_to_value(const struct sl_conf *n, struct sl_arena *arena,
+                     const char *what, struct sl_value *out);
+
+/**
+ * The node as a string: a scalar that resolves to a string (a plain
+ * number or boolean is taken as its text). Returns 0 with `*out` pointing
+ * at the node's NUL-terminated text, or -1 with SL_EINVAL.
+ */
+int sl_conf_str(const struct sl_conf *n, const char *what, const char **out);
+
+/** The node as an integer; -1 with SL_EINVAL if it is not one. */
+int sl_conf_int(const struct sl_conf *n, const char *what, int64_t *out);
+
+/** The node as a boolean; -1 with SL_EINVAL if it is not one. */
+int sl_conf_bool(const struct sl_conf *n, const char *what, bool *out);
+
+/**
+ * Fail with SL_EINVAL at `n` (or without a position if n is NULL):
+ * "file:line:column: what: <printf message>". Always returns -1.
+ */
+int sl_conf_error(const struct sl_conf *n, const char *what, const char *fmt,
+                  ...) __attribute__((format(printf, 3, 4)));
+
+/** "scalar", "sequence" or "mapping" (for messages). */
+const char *sl_conf_kind_name(enum sl_conf_kind k);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SLUICE_CONF_H */

@@ -1,0 +1,104 @@
+/*
+ * sluice: pipeline files in Nodestream's format.
+ *
+ * A pipeline file is a YAML list of step definitions:
+ *
+ *   - implementation: nodestream.pipeline.extractors:FileExtractor
+ *     factory: local
+ *     arguments: {globs: [data/*.csv]}
+ *     annotations: [test]
+ *
+ * `implementation` is required; `factory`, `arguments` (a mapping) and
+ * `annotations` (a list of strings) are optional, and any other key is an
+ * error. Steps are selected by annotation as Nodestream does: a step
+ * without annotations is always kept; when annotations are asked for, an
+ * annotated step is kept only if it shares one of them; when none are
+ * asked for, every step is kept.
+ *
+ * Argument tags resolved at load, anywhere under `arguments`:
+ *   !env NAME        the environment variable's value (a string); an unset
+ *                    variable is an error naming it
+ *   !config KEY      the value of KEY in the configuration given by the
+ *                    caller (a dotted KEY walks nested mappings); a
+ *                    missing key is an error
+ *   !include PATH    the document of another YAML file (relative to the
+ *                    current directory, else to the including file's
+ *                    directory), itself resolved the same way; include
+ *                    cycles and nesting beyond 16 levels are errors
+ * Every other tag (the value providers !jmespath, !variable, !format,
+ * !regex, !split, !normalize, !cast, !mapping and any unknown tag) is kept
+ * on its node for the step that interprets it.
+ */
+#ifndef SLUICE_PIPELINE_FILE_H
+#define SLUICE_PIPELINE_FILE_H
+
+#include <stdint.h>
+
+#include "sluice/conf.h"
+#include "sluice/value.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** One step definition of a pipeline file. */
+struct sl_stepdef {
+	/** The implementation name as written. */
+	const char *implementation;
+	/** The factory name, or NULL. */
+	const char *factory;
+	/** The arguments mapping (tags resolved), or NULL if absent. */
+	const struct sl_conf *arguments;
+	/** Annotations of the step. */
+	const char **annotations;
+	/** Number of `annotations`. */
+	uint32_t n_annotations;
+	/** The step's mapping node (its position names the step). */
+	const struct sl_conf *node;
+	/** 0-based position among the file's steps, before selection. */
+	uint32_t index;
+};
+
+/** Options of sl_pipeline_file_load(). */
+struct sl_pipeline_file_opts {
+	/** Annotations asked for (see the file comment), or NULL. */
+	const char *const *annotations;
+	/** Number of `annotations`. */
+	uint32_t n_annotations;
+	/** The configuration !config reads (an object), or NULL for none. */
+	const struct sl_value *config;
+};
+
+/** A loaded pipeline file. */
+struct sl_pipeline_file {
+	/** The path it was loaded from. */
+	const char *path;
+	/** The file name without directory and last suffix ("pipeline"). */
+	const char *stem;
+	/** The selected steps, in file order. */
+	struct sl_stepdef *steps;
+	/** Number of selected steps. */
+	uint32_t n_steps;
+	/** Number of steps in the file before selection. */
+	uint32_t n_all;
+	/** The document holding every node (private). */
+	struct sl_conf_doc *doc;
+};
+
+/**
+ * Load, check and select the steps of the pipeline file at `path`. `opts`
+ * may be NULL. NULL with an error in the diag naming "path:line:column"
+ * and what was expected (SL_EINVAL, SL_EPARSE), or SL_ESYSTEM / SL_EOOM.
+ */
+struct sl_pipeline_file *
+sl_pipeline_file_load(const char *path,
+                      const struct sl_pipeline_file_opts *opts);
+
+/** Free a loaded file. NULL is a no-op. */
+void sl_pipeline_file_delete(struct sl_pipeline_file *f);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SLUICE_PIPELINE_FILE_H */

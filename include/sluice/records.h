@@ -1,0 +1,139 @@
+/*
+ * sluice: record readers by file format, over plain or compressed bytes.
+ *
+ * A file's name picks how it is read, as in Nodestream: compression
+ * suffixes are peeled first (`x.csv.gz` is gzip-compressed CSV), then the
+ * remaining suffix names the format:
+ *
+ *   .jsonl  one JSON value per line (streams)
+ *   .json   the whole document is one record
+ *   .csv    one object per row, all values strings (streams)
+ *   .txt    {"line": "<line without its line ending>"} per line (streams)
+ *   .yaml   the whole document is one record (also .yml)
+ *
+ * Compression: .gz (zlib, gzip members back to back), .zst (zstd frames
+ * back to back), .bz2 (bzip2 streams back to back). Decompression streams
+ * too, so memory does not grow with the file, except for the
+ * single-document formats, which hold one document (at most `record_max`
+ * bytes).
+ *
+ * Errors name the source and the position: "data/x.csv:12:7: ...".
+ * Some errors belong to one record and the reader can go on with the next
+ * (a bad JSON line, a CSV row with the wrong number of fields, a record
+ * over the size cap); others end the input (corrupt compressed data, an
+ * unterminated quote, an I/O error). sl_reader_can_skip() tells which, so
+ * that `on_error: skip` can count and go on.
+ */
+#ifndef SLUICE_RECORDS_H
+#define SLUICE_RECORDS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sluice/arena.h"
+#include "sluice/source.h"
+#include "sluice/value.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** A record format. */
+enum sl_format {
+	SL_FORMAT_NONE = 0, /**< not known */
+	SL_FORMAT_JSONL,    /**< JSON lines */
+	SL_FORMAT_JSON,     /**< one JSON document */
+	SL_FORMAT_CSV,      /**< CSV with a header row */
+	SL_FORMAT_TXT,      /**< text lines */
+	SL_FORMAT_YAML,     /**< one YAML document */
+};
+
+/** A compression wrapped around the bytes. */
+enum sl_compression {
+	SL_COMPRESSION_NONE = 0, /**< plain bytes */
+	SL_COMPRESSION_GZIP,     /**< .gz */
+	SL_COMPRESSION_ZSTD,     /**< .zst */
+	SL_COMPRESSION_BZIP2,    /**< .bz2 */
+};
+
+/** Options of a record reader; start from sl_reader_opts_init(). */
+struct sl_reader_opts {
+	/** Bytes asked of the source per read (default 1 MiB). */
+	size_t chunk_size;
+	/** Largest record (or whole document), in bytes (default 64 MiB). */
+	size_t record_max;
+	/** CSV field separator (default ','). */
+	char csv_delimiter;
+};
+
+/** Fill `o` with the defaults. */
+void sl_reader_opts_init(struct sl_reader_opts *o);
+
+/**
+ * Split a file name into format and compression by its suffixes, e.g.
+ * "a/b.csv.gz" gives CSV and gzip. Suffixes compare without regard to
+ * case. Returns 0, or -1 with SL_EINVAL naming the file and the suffixes
+ * that are known when the format is not recognised.
+ */
+int sl_format_of_name(const char *name, enum sl_format *format,
+                      enum sl_compression *compression);
+
+/** A format's name as written in pipeline files ("jsonl", "csv", ...). */
+const char *sl_format_name(enum sl_format f);
+
+/** The format named `name` (e.g. "csv"), or SL_FORMAT_NONE. */
+enum sl_format sl_format_parse(const char *name);
+
+/** The compression named `name` ("gzip"/"gz", "zstd"/"zst", ...). */
+enum sl_compression sl_compression_parse(const char *name);
+
+/** An opaque record reader. */
+struct sl_reader;
+
+/**
+ * A reader of `format` records from `src` (which must outlive the reader)
+ * after undoing `compression`. `opts` may be NULL for the defaults and is
+ * copied. Reads nothing yet. NULL with SL_EINVAL or SL_EOOM.
+ */
+struct sl_reader *sl_reader_new(struct sl_source *src, enum sl_format format,
+                                enum sl_compression compression,
+                                const struct sl_reader_opts *opts);
+
+/**
+ * Open the file at `path` and read it by its name's suffixes. NULL with
+ * SL_EINVAL (unknown suffix), SL_ESYSTEM naming the path (open failed) or
+ * SL_EOOM.
+ */
+struct sl_reader *sl_reader_open(const char *path,
+                                 const struct sl_reader_opts *opts);
+
+/** Close what the reader opened and free it. NULL is a no-op. */
+void sl_reader_delete(struct sl_reader *r);
+
+/**
+ * The next record, built in `arena`. Returns 1 with the record in `out`, 0
+ * at the end, or -1 with an error in the diag whose message names the
+ * source and position. After -1, the reader may be used again only if
+ * sl_reader_can_skip() says so.
+ */
+int sl_reader_next(struct sl_reader *r, struct sl_arena *arena,
+                   struct sl_value *out);
+
+/**
+ * After sl_reader_next() failed: whether the error concerned one record
+ * and the next call goes on with the record after it.
+ */
+bool sl_reader_can_skip(const struct sl_reader *r);
+
+/** 1-based line of the last record returned or failed; 0 if none. */
+uint64_t sl_reader_line(const struct sl_reader *r);
+
+/** Bytes taken from the (compressed) source so far. */
+uint64_t sl_reader_bytes_in(const struct sl_reader *r);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SLUICE_RECORDS_H */

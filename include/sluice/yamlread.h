@@ -1,0 +1,48 @@
+/*
+ * sluice: YAML reading (libfyaml underneath).
+ *
+ * Two views of a YAML document:
+ *
+ * - sl_yaml_parse() turns one document into a record value, resolving plain
+ *   scalars the way Nodestream's loader (PyYAML's safe loader, YAML 1.1)
+ *   does: null and ~ and the empty scalar are null; true/false/yes/no/on/off
+ *   (lower, Capitalised or UPPER case) are booleans; decimal, 0x hex, 0o
+ *   and leading-0 octal and 0b binary integers (with `_` separators) are
+ *   integers; numbers with a dot or an exponent after a dot, and
+ *   .inf/-.inf/.nan are doubles; everything else, and every quoted scalar,
+ *   is a string. The standard tags !!str, !!int, !!float, !!bool, !!null,
+ *   !!seq and !!map are honoured; anchors, aliases and `<<` merge keys are
+ *   expanded. Timestamps stay strings.
+ *
+ * - The configuration tree (sluice/conf.h) keeps tags, quoting and
+ *   positions, for pipeline files.
+ */
+#ifndef SLUICE_YAMLREAD_H
+#define SLUICE_YAMLREAD_H
+
+#include <stddef.h>
+
+#include "sluice/arena.h"
+#include "sluice/value.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * Parse buf[0..len), which must hold exactly one YAML document (an empty
+ * input is one null document), into a value built in `arena`. `name`
+ * names the input in errors. Returns 0, or -1 with SL_EPARSE reading
+ * "name:line:column: what was expected" (also for a second document,
+ * invalid UTF-8, a non-standard tag such as !jmespath, or an alias cycle),
+ * SL_ELIMIT (nesting deeper than 512 or an expansion of aliases beyond
+ * 16 times the input size), or SL_EOOM.
+ */
+int sl_yaml_parse(const char *buf, size_t len, struct sl_arena *arena,
+                  const char *name, struct sl_value *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SLUICE_YAMLREAD_H */
