@@ -67,6 +67,15 @@ unit_ok(int cond, const char *file, int line, const char *fmt, ...)
 		printf("\n");        \
 	} while (0)
 
+/** Stop the test program at once: the rest cannot run. */
+#define bail_out(...)                 \
+	do {                          \
+		printf("Bail out! "); \
+		printf(__VA_ARGS__);  \
+		printf("\n");         \
+		exit(1);              \
+	} while (0)
+
 /** Finish: print the plan and summary, return the exit status. */
 static inline int
 done_testing(void)

@@ -148,6 +148,13 @@ int sl_task_is_cancelled(void);
 int sl_task_testcancel(void);
 
 /**
+ * Clear the running task's cancelled flag, so that it can wait again. For
+ * code that has handled a cancellation as a stop request and must still
+ * clean up (a pipeline step that was asked to stop runs its finish()).
+ */
+void sl_task_uncancel(void);
+
+/**
  * Let every other ready task run once, then continue. Returns 0, or -1
  * with SL_ECANCELLED if the task is cancelled.
  */

@@ -1055,6 +1055,13 @@ sl_task_testcancel(void)
 	return -1;
 }
 
+void
+sl_task_uncancel(void)
+{
+	if (tls_task != NULL)
+		tls_task->cancelled = false;
+}
+
 int
 sl_task_yield(void)
 {

@@ -1,0 +1,110 @@
+/*
+ * sluice: the pipeline runner.
+ *
+ * A pipeline is a chain of steps (sluice/step.h). sl_pipeline_run() runs
+ * each step as a task; consecutive steps are joined by bounded outboxes of
+ * record batches. Then:
+ *
+ * - Every step's start runs first, concurrently. If one fails, no record
+ *   is read, every step's finish runs, and the run fails with that error.
+ * - The first step's drain produces the records (it has no input); each
+ *   later step processes its input, then drains when its input has ended.
+ * - A step that fails while processing or draining stops: its input is
+ *   dropped, so the steps before it stop at their next emit, and its
+ *   output is closed, so the steps after it drain and finish (a writer
+ *   flushes what it received). The run fails with the first fatal error.
+ * - A stop request (sl_pipeline_stop(), e.g. on SIGINT) cancels the first
+ *   step; the others drain and finish as on a normal end. A forced stop
+ *   aborts every outbox and cancels every step.
+ *
+ * Every step's finish runs exactly once in every case.
+ */
+#ifndef SLUICE_PIPELINE_H
+#define SLUICE_PIPELINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sluice/batch.h"
+#include "sluice/step.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Runner options; start from sl_pipeline_opts_init(). */
+struct sl_pipeline_opts {
+	/** Records per batch (default SL_BATCH_SIZE_DEFAULT). */
+	uint32_t batch_size;
+	/**
+	 * Capacity of each step's outbox in records (default 1000), rounded
+	 * up to whole batches.
+	 */
+	uint32_t outbox_records;
+	/**
+	 * A batch is sent on early once its arena holds this many bytes
+	 * (default 4 MiB), so large records do not pile up.
+	 */
+	size_t batch_bytes;
+	/** Hard cap on one batch's arena (default 256 MiB). */
+	size_t arena_cap;
+	/** Catch SIGINT and SIGTERM during the run (default false). */
+	bool catch_signals;
+};
+
+/** Fill `o` with the defaults. */
+void sl_pipeline_opts_init(struct sl_pipeline_opts *o);
+
+/** An opaque pipeline. */
+struct sl_pipeline;
+
+/** A new empty pipeline (`opts` may be NULL). NULL with SL_EOOM/EINVAL. */
+struct sl_pipeline *sl_pipeline_new(const struct sl_pipeline_opts *opts);
+
+/** Free the pipeline and its steps. Must not be running. */
+void sl_pipeline_delete(struct sl_pipeline *p);
+
+/**
+ * Append a step; the pipeline owns it from now on, even on failure
+ * (then the step is deleted). 0, or -1 with SL_EOOM.
+ */
+int sl_pipeline_add(struct sl_pipeline *p, struct sl_step *s);
+
+/** Number of steps. */
+uint32_t sl_pipeline_step_count(const struct sl_pipeline *p);
+
+/** Step `i` (0-based; must exist). */
+struct sl_step *sl_pipeline_step(struct sl_pipeline *p, uint32_t i);
+
+/**
+ * Run the pipeline to its end, from a task. Returns 0, or -1 with the
+ * first fatal error in the diag (its message names the step). A run that
+ * was stopped by request but had no error returns 0; see
+ * sl_pipeline_stopped_by().
+ */
+int sl_pipeline_run(struct sl_pipeline *p);
+
+/**
+ * Ask a running pipeline to stop: gracefully (the extractor stops, the
+ * rest drains and finishes) or, if `force`, at once. `signum` records why
+ * (0 if not for a signal). May be called from any task of the loop.
+ */
+void sl_pipeline_stop(struct sl_pipeline *p, bool force, int signum);
+
+/** The signal that stopped the run (0 if none). */
+int sl_pipeline_stopped_by(const struct sl_pipeline *p);
+
+/** Whether a stop was forced. */
+bool sl_pipeline_forced(const struct sl_pipeline *p);
+
+/** Records the last step emitted so far (safe to read during a run). */
+uint64_t sl_pipeline_records_out(const struct sl_pipeline *p);
+
+/** Seconds since the run started (or its total once it ended). */
+double sl_pipeline_elapsed(const struct sl_pipeline *p);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SLUICE_PIPELINE_H */

@@ -1,0 +1,161 @@
+/*
+ * sluice: the step interface of pipelines.
+ *
+ * A step turns records into records. Its life, run as one task by the
+ * pipeline runner (sluice/pipeline.h):
+ *
+ *   start    once, before any record (open files, connect)
+ *   process  once per input record, emitting 0..N records; or
+ *            process_batch once per input batch
+ *   drain    once after the input ended: emit what is outstanding. The
+ *            first step of a pipeline has no input, so an extractor
+ *            produces all its records here.
+ *   finish   always, last, whatever happened before (close, flush)
+ *
+ * Every callback is optional. A step without process or process_batch
+ * passes its input on unchanged, batch by batch.
+ *
+ * A callback returns 0, or -1 with an error in the task's diag: that is a
+ * fatal error of the pipeline. Errors a step can live with are reported
+ * with sl_step_error() (counted, the first ones logged) and skipped input
+ * with sl_step_skip() (counted, the first ten locations kept for the
+ * summary); the callback then returns 0.
+ *
+ * Records are emitted through an sl_emit: build the record in
+ * sl_emit_arena() and hand it to sl_emit(), which sends the batch
+ * downstream when it is full. Sending suspends while the downstream
+ * outbox is full (backpressure). When the downstream steps stopped, sl_emit
+ * fails with SL_EDROPPED: the step should return -1 with that error, and
+ * the runner treats it as a stop, not a failure.
+ */
+#ifndef SLUICE_STEP_H
+#define SLUICE_STEP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sluice/arena.h"
+#include "sluice/batch.h"
+#include "sluice/value.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct sl_step;
+struct sl_emit;
+
+/** What a step does (a constant table per step type). */
+struct sl_step_ops {
+	/** Type name used in logs and the summary, e.g. "FileExtractor". */
+	const char *type;
+	/** Runs once before any record; NULL: nothing to do. */
+	int (*start)(struct sl_step *s);
+	/** Handles one input record; NULL: see process_batch. */
+	int (*process)(struct sl_step *s, const struct sl_value *rec,
+	               struct sl_emit *out);
+	/**
+	 * Handles one input batch, which it then owns: it must pass it on
+	 * with sl_emit_batch() or return it with sl_batch_put(). Used when
+	 * set, instead of `process`.
+	 */
+	int (*process_batch)(struct sl_step *s, struct sl_batch *in,
+	                     struct sl_emit *out);
+	/** Emits what is outstanding after the input ended; NULL: nothing. */
+	int (*drain)(struct sl_step *s, struct sl_emit *out);
+	/** Runs last, always (also after errors and stops); NULL: nothing. */
+	int (*finish)(struct sl_step *s);
+	/** Frees the step (also when it never ran). */
+	void (*destroy)(struct sl_step *s);
+};
+
+/** Most locations of skipped records a step keeps for the summary. */
+#define SL_STEP_SKIPS_KEPT 10
+
+/** Counters of one step (read them after or during a run). */
+struct sl_step_stats {
+	/** Records received. */
+	uint64_t in;
+	/** Records emitted. */
+	uint64_t out;
+	/** Non-fatal errors reported. */
+	uint64_t errors;
+	/** Input records skipped (e.g. `on_error: skip`). */
+	uint64_t skipped;
+	/** Flush markers received. */
+	uint64_t flushes;
+	/** Messages of the first skipped records (malloc'd). */
+	char *skips[SL_STEP_SKIPS_KEPT];
+};
+
+/**
+ * The common part of every step; step types embed it as their first
+ * member and set it up with sl_step_init().
+ */
+struct sl_step {
+	/** The step's callbacks. */
+	const struct sl_step_ops *ops;
+	/** Display name: "<index>:<type>", e.g. "0:FileExtractor". */
+	char name[80];
+	/** Position in the pipeline (set by sl_pipeline_add()). */
+	uint32_t index;
+	/** Counters. */
+	struct sl_step_stats stats;
+	/** Whether the step stopped because of a fatal error. */
+	bool failed;
+};
+
+/** Initialise the common part of a new step. */
+void sl_step_init(struct sl_step *s, const struct sl_step_ops *ops);
+
+/** Free a step through its ops (NULL is a no-op). */
+void sl_step_delete(struct sl_step *s);
+
+/**
+ * Report a non-fatal error: counted in the step's stats and logged with
+ * the step's name (after the first 100, only counted). The message is the
+ * diag's current error, prefixed by `what` if not NULL.
+ */
+void sl_step_error(struct sl_step *s, const char *what);
+
+/**
+ * Count a skipped input record whose reason is the diag's current error
+ * (its message names the location), keep its message if it is among the
+ * first SL_STEP_SKIPS_KEPT, log it at warn level, and clear the diag.
+ */
+void sl_step_skip(struct sl_step *s);
+
+/**
+ * The arena of the batch being filled, where the next record should be
+ * built. NULL with SL_EOOM.
+ */
+struct sl_arena *sl_emit_arena(struct sl_emit *e);
+
+/**
+ * Emit a record whose memory lives in sl_emit_arena() (or outlives the
+ * run). Sends the batch on when it is full or its arena is large; may
+ * suspend. Returns 0, or -1 with SL_EDROPPED (downstream stopped),
+ * SL_ECANCELLED or SL_EABORTED.
+ */
+int sl_emit(struct sl_emit *e, struct sl_value v);
+
+/** Emit a deep copy of `v` (which may live anywhere). As sl_emit(). */
+int sl_emit_copy(struct sl_emit *e, const struct sl_value *v);
+
+/**
+ * Pass a whole batch on (the emitter takes it, even on failure), after
+ * what was emitted before. A flush marker batch is passed on as such.
+ */
+int sl_emit_batch(struct sl_emit *e, struct sl_batch *b);
+
+/** Send a flush marker downstream, after what was emitted before. */
+int sl_emit_flush(struct sl_emit *e);
+
+/** The step that emits through `e`. */
+struct sl_step *sl_emit_step(struct sl_emit *e);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SLUICE_STEP_H */

@@ -1,0 +1,713 @@
+/*
+ * sluice: the pipeline runner: one task per step, bounded outboxes of
+ * batches between them, start barrier, failure and stop semantics (see
+ * sluice/pipeline.h).
+ */
+#include "sluice/pipeline.h"
+
+#include <assert.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sluice/alloc.h"
+#include "sluice/chan.h"
+#include "sluice/diag.h"
+#include "sluice/io.h"
+#include "sluice/log.h"
+#include "sluice/task.h"
+
+/** Where a step's task is in its life. */
+enum phase {
+	PHASE_IDLE = 0, /**< not started */
+	PHASE_START,    /**< in start() */
+	PHASE_BARRIER,  /**< waiting for the other steps to start */
+	PHASE_RUN,      /**< processing input or draining */
+	PHASE_FINISH,   /**< in finish() */
+	PHASE_DONE,     /**< ended */
+};
+
+/** The output side of a step (the sl_emit of step.h). */
+struct sl_emit {
+	/** The pipeline. */
+	struct sl_pipeline *p;
+	/** The step emitting. */
+	struct sl_step *step;
+	/** Outbox to the next step, or NULL for the last step. */
+	struct sl_chan *out;
+	/** Batch being filled, or NULL. */
+	struct sl_batch *cur;
+	/** A batch passed on whole that is not sent yet, or NULL. */
+	struct sl_batch *held;
+};
+
+/** A step while the pipeline runs. */
+struct step_run {
+	/** The pipeline. */
+	struct sl_pipeline *p;
+	/** The step (owned by the pipeline). */
+	struct sl_step *step;
+	/** Input: the previous step's outbox, or NULL for the first step. */
+	struct sl_chan *in;
+	/** Output. */
+	struct sl_emit emit;
+	/** The step's task while it runs. */
+	struct sl_task *task;
+	/** Where the task is. */
+	enum phase phase;
+	/** The step's fatal error, if any. */
+	struct sl_diag err;
+	/** Order in which fatal errors happened (0: none). */
+	uint64_t fail_seq;
+};
+
+/** A signal catcher task of a run. */
+struct sig_watch {
+	/** The pipeline to stop. */
+	struct sl_pipeline *p;
+	/** The catcher. */
+	struct sl_signal sig;
+	/** Whether `sig` was created. */
+	bool active;
+	/** The waiting task. */
+	struct sl_task *task;
+};
+
+struct sl_pipeline {
+	/** Options. */
+	struct sl_pipeline_opts opts;
+	/** Steps in order (owned). */
+	struct sl_step **steps;
+	/** Number of steps. */
+	uint32_t n;
+	/** Capacity of `steps`. */
+	uint32_t cap;
+	/** Per-step run state during a run. */
+	struct step_run *runs;
+	/** Outboxes between steps during a run (n - 1). */
+	struct sl_chan *chans;
+	/** Batches of the run. */
+	struct sl_batch_pool pool;
+	/** Whether a run is in progress. */
+	bool running;
+	/** Steps past their start (successful or not). */
+	uint32_t n_started;
+	/** Whether a step's start failed. */
+	bool start_failed;
+	/** Whether a stop was requested. */
+	bool stop_requested;
+	/** Whether the stop was forced. */
+	bool forced;
+	/** Signal that asked for the stop, or 0. */
+	int signum;
+	/** Signals received during the run. */
+	unsigned n_signals;
+	/** Fatal errors so far (gives each its order). */
+	uint64_t fail_count;
+	/** Clock at the start of the run. */
+	double t_start;
+	/** Clock at the end of the run, or 0 while running. */
+	double t_end;
+};
+
+void
+sl_pipeline_opts_init(struct sl_pipeline_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->batch_size = SL_BATCH_SIZE_DEFAULT;
+	o->outbox_records = 1000;
+	o->batch_bytes = (size_t)4 << 20;
+	o->arena_cap = (size_t)256 << 20;
+	o->catch_signals = false;
+}
+
+struct sl_pipeline *
+sl_pipeline_new(const struct sl_pipeline_opts *opts)
+{
+	struct sl_pipeline_opts o;
+	if (opts != NULL)
+		o = *opts;
+	else
+		sl_pipeline_opts_init(&o);
+	if (o.batch_size == 0 || o.outbox_records == 0 || o.batch_bytes == 0 ||
+	    o.arena_cap < o.batch_bytes) {
+		sl_diag_set(SL_EINVAL,
+		            "pipeline options: batch size, outbox size and "
+		            "batch bytes must be positive and the arena cap "
+		            "at least the batch bytes");
+		return NULL;
+	}
+	struct sl_pipeline *p = sl_calloc(1, sizeof(*p));
+	if (p == NULL) {
+		sl_diag_set(SL_EOOM, "out of memory for a pipeline");
+		return NULL;
+	}
+	p->opts = o;
+	return p;
+}
+
+void
+sl_pipeline_delete(struct sl_pipeline *p)
+{
+	if (p == NULL)
+		return;
+	assert(!p->running);
+	for (uint32_t i = 0; i < p->n; i++)
+		sl_step_delete(p->steps[i]);
+	sl_free(p->steps);
+	sl_free(p);
+}
+
+int
+sl_pipeline_add(struct sl_pipeline *p, struct sl_step *s)
+{
+	assert(!p->running);
+	if (p->n == p->cap) {
+		uint32_t cap = p->cap ? p->cap * 2 : 8;
+		struct sl_step **steps =
+		        sl_realloc(p->steps, cap * sizeof(*steps));
+		if (steps == NULL) {
+			sl_step_delete(s);
+			sl_diag_set(SL_EOOM,
+			            "out of memory for pipeline steps");
+			return -1;
+		}
+		p->steps = steps;
+		p->cap = cap;
+	}
+	s->index = p->n;
+	snprintf(s->name, sizeof(s->name), "%u:%s", s->index, s->ops->type);
+	p->steps[p->n++] = s;
+	return 0;
+}
+
+uint32_t
+sl_pipeline_step_count(const struct sl_pipeline *p)
+{
+	return p->n;
+}
+
+struct sl_step *
+sl_pipeline_step(struct sl_pipeline *p, uint32_t i)
+{
+	assert(i < p->n);
+	return p->steps[i];
+}
+
+int
+sl_pipeline_stopped_by(const struct sl_pipeline *p)
+{
+	return p->signum;
+}
+
+bool
+sl_pipeline_forced(const struct sl_pipeline *p)
+{
+	return p->forced;
+}
+
+uint64_t
+sl_pipeline_records_out(const struct sl_pipeline *p)
+{
+	return p->n > 0 ? p->steps[p->n - 1]->stats.out : 0;
+}
+
+double
+sl_pipeline_elapsed(const struct sl_pipeline *p)
+{
+	if (p->t_start == 0)
+		return 0;
+	return (p->t_end != 0 ? p->t_end : sl_clock()) - p->t_start;
+}
+
+/* --- emitting ----------------------------------------------------------- */
+
+struct sl_step *
+sl_emit_step(struct sl_emit *e)
+{
+	return e->step;
+}
+
+struct sl_arena *
+sl_emit_arena(struct sl_emit *e)
+{
+	if (e->cur == NULL) {
+		e->cur = sl_batch_get(&e->p->pool);
+		if (e->cur == NULL)
+			return NULL;
+	}
+	return &e->cur->arena;
+}
+
+/**
+ * Send `*slot` on. On success the slot is emptied; on failure the batch
+ * stays in it, so that it can be sent again once a stop was handled.
+ */
+static int
+emit_send_slot(struct sl_emit *e, struct sl_batch **slot)
+{
+	struct sl_batch *b = *slot;
+	if (b == NULL)
+		return 0;
+	if (b->kind == SL_BATCH_DATA && b->count == 0) {
+		*slot = NULL;
+		sl_batch_put(b);
+		return 0;
+	}
+	if (e->out == NULL) {
+		*slot = NULL;
+		sl_batch_put(b);
+		return 0;
+	}
+	if (sl_chan_send(e->out, b, sl_batch_destroy_item, SL_FOREVER) != 0)
+		return -1;
+	*slot = NULL;
+	return 0;
+}
+
+/** Send what the emitter holds: the batch being filled, then a passed one. */
+static int
+emit_send_current(struct sl_emit *e)
+{
+	if (emit_send_slot(e, &e->cur) != 0)
+		return -1;
+	return emit_send_slot(e, &e->held);
+}
+
+/** Return what the emitter holds to the pool (its records are lost). */
+static void
+emit_discard(struct sl_emit *e)
+{
+	if (e->cur != NULL)
+		sl_batch_put(e->cur);
+	if (e->held != NULL)
+		sl_batch_put(e->held);
+	e->cur = e->held = NULL;
+}
+
+int
+sl_emit(struct sl_emit *e, struct sl_value v)
+{
+	if (e->cur == NULL && sl_emit_arena(e) == NULL)
+		return -1;
+	int rc = sl_batch_append(e->cur, v);
+	assert(rc == 0);
+	(void)rc;
+	e->step->stats.out++;
+	if (sl_batch_full(e->cur) ||
+	    sl_arena_used(&e->cur->arena) >= e->p->opts.batch_bytes)
+		return emit_send_current(e);
+	return 0;
+}
+
+int
+sl_emit_copy(struct sl_emit *e, const struct sl_value *v)
+{
+	struct sl_arena *a = sl_emit_arena(e);
+	if (a == NULL)
+		return -1;
+	struct sl_value copy;
+	if (sl_value_copy(a, v, &copy) != 0)
+		return -1;
+	return sl_emit(e, copy);
+}
+
+int
+sl_emit_batch(struct sl_emit *e, struct sl_batch *b)
+{
+	if (e->held != NULL && emit_send_current(e) != 0) {
+		sl_batch_put(b);
+		return -1;
+	}
+	if (b->kind == SL_BATCH_DATA)
+		e->step->stats.out += b->count;
+	e->held = b;
+	return emit_send_current(e);
+}
+
+int
+sl_emit_flush(struct sl_emit *e)
+{
+	if (emit_send_current(e) != 0)
+		return -1;
+	struct sl_batch *m = sl_batch_flush_marker(&e->p->pool);
+	if (m == NULL)
+		return -1;
+	e->held = m;
+	return emit_send_current(e);
+}
+
+/* --- running a step ----------------------------------------------------- */
+
+/** Wait until every step is past its start; the run goes on if none failed. */
+static int
+start_barrier(struct step_run *r, bool failed)
+{
+	struct sl_pipeline *p = r->p;
+	r->phase = PHASE_BARRIER;
+	p->n_started++;
+	if (failed)
+		p->start_failed = true;
+	if (p->n_started == p->n) {
+		for (uint32_t i = 0; i < p->n; i++)
+			if (p->runs[i].phase == PHASE_BARRIER &&
+			    &p->runs[i] != r)
+				sl_task_wakeup(p->runs[i].task);
+	} else {
+		while (p->n_started < p->n)
+			if (sl_task_wait(SL_FOREVER) != 0)
+				return -1;
+	}
+	return 0;
+}
+
+/** Take the input until it ends, handing records to the step. */
+static int
+consume(struct step_run *r)
+{
+	struct sl_step *s = r->step;
+	const struct sl_step_ops *ops = s->ops;
+	for (;;) {
+		void *item;
+		int k = sl_chan_recv(r->in, &item, SL_FOREVER);
+		if (k == 0)
+			return 0;
+		if (k < 0)
+			return -1;
+		struct sl_batch *b = item;
+		if (b->kind == SL_BATCH_FLUSH)
+			s->stats.flushes++;
+		else
+			s->stats.in += b->count;
+		int rc = 0;
+		if (ops->process_batch != NULL) {
+			rc = ops->process_batch(s, b, &r->emit);
+		} else if (ops->process == NULL || b->kind == SL_BATCH_FLUSH) {
+			rc = sl_emit_batch(&r->emit, b);
+		} else {
+			for (uint32_t i = 0; i < b->count && rc == 0; i++)
+				rc = ops->process(s, &b->records[i], &r->emit);
+			sl_batch_put(b);
+		}
+		if (rc != 0)
+			return -1;
+	}
+}
+
+/**
+ * Whether the error in the diag is the consequence of a stop (downstream
+ * stopped, a stop was asked for) rather than a failure of this step.
+ */
+static bool
+is_stop(struct step_run *r)
+{
+	enum sl_errcode code = sl_diag_code();
+	struct sl_pipeline *p = r->p;
+	if (code == SL_EDROPPED && r->emit.out != NULL &&
+	    r->emit.out->state == SL_CHAN_DROPPED)
+		return true;
+	if (code == SL_ECANCELLED && p->stop_requested)
+		return true;
+	if ((code == SL_EABORTED || code == SL_ECANCELLED) && p->forced)
+		return true;
+	return false;
+}
+
+/** Keep the step's current error as a fatal error of the run. */
+static void
+record_failure(struct step_run *r, const char *phase)
+{
+	struct sl_step *s = r->step;
+	s->failed = true;
+	if (sl_diag_last() == NULL)
+		sl_diag_set(SL_EINVAL, "no error given");
+	sl_diag_wrap(sl_diag_code(), "step %s failed in %s", s->name, phase);
+	sl_diag_move(sl_diag_get(), &r->err);
+	r->fail_seq = ++r->p->fail_count;
+}
+
+/** Body of a step's task. */
+static int
+step_main(void *arg)
+{
+	struct step_run *r = arg;
+	struct sl_pipeline *p = r->p;
+	struct sl_step *s = r->step;
+	const struct sl_step_ops *ops = s->ops;
+	const char *phase = "start";
+
+	r->phase = PHASE_START;
+	int rc = ops->start != NULL ? ops->start(s) : 0;
+	if (rc != 0 && is_stop(r)) {
+		sl_diag_clear(sl_diag_get());
+		rc = 0;
+		(void)start_barrier(r, false);
+		goto stop;
+	}
+	if (rc != 0) {
+		record_failure(r, phase);
+		(void)start_barrier(r, true);
+		goto stop;
+	}
+	if (start_barrier(r, false) != 0) {
+		if (!is_stop(r))
+			record_failure(r, "start");
+		goto stop;
+	}
+	if (p->start_failed || p->stop_requested)
+		goto stop;
+
+	r->phase = PHASE_RUN;
+	phase = "process";
+	rc = r->in != NULL ? consume(r) : 0;
+	if (rc == 0) {
+		phase = "drain";
+		rc = ops->drain != NULL ? ops->drain(s, &r->emit) : 0;
+	}
+	if (rc == 0) {
+		phase = "drain";
+		rc = emit_send_current(&r->emit);
+	}
+	if (rc != 0) {
+		if (is_stop(r))
+			sl_diag_clear(sl_diag_get());
+		else
+			record_failure(r, phase);
+	}
+
+stop:
+	if (!p->forced) {
+		/* A stop asked for is handled: let finish() wait again. */
+		sl_task_uncancel();
+		/* What the step emitted before it stopped still goes on. */
+		if (emit_send_current(&r->emit) != 0)
+			sl_diag_clear(sl_diag_get());
+	}
+	emit_discard(&r->emit);
+	if (r->in != NULL)
+		sl_chan_drop(r->in);
+	r->phase = PHASE_FINISH;
+	if (ops->finish != NULL && ops->finish(s) != 0) {
+		if (is_stop(r))
+			sl_diag_clear(sl_diag_get());
+		else
+			record_failure(r, "finish");
+	}
+	if (r->emit.out != NULL)
+		sl_chan_close(r->emit.out);
+	r->phase = PHASE_DONE;
+	return 0;
+}
+
+/* --- the run ------------------------------------------------------------ */
+
+void
+sl_pipeline_stop(struct sl_pipeline *p, bool force, int signum)
+{
+	if (!p->running)
+		return;
+	if (!p->stop_requested) {
+		p->stop_requested = true;
+		p->signum = signum;
+		struct step_run *first = &p->runs[0];
+		if (first->task != NULL && first->phase != PHASE_FINISH &&
+		    first->phase != PHASE_DONE)
+			sl_task_cancel(first->task);
+	}
+	if (force && !p->forced) {
+		p->forced = true;
+		for (uint32_t i = 0; i + 1 < p->n; i++)
+			sl_chan_abort(&p->chans[i]);
+		for (uint32_t i = 0; i < p->n; i++)
+			if (p->runs[i].task != NULL &&
+			    p->runs[i].phase != PHASE_DONE)
+				sl_task_cancel(p->runs[i].task);
+	}
+}
+
+/** Body of a signal catcher: the first signal stops, the next forces. */
+static int
+signal_main(void *arg)
+{
+	struct sig_watch *w = arg;
+	for (;;) {
+		int sig = sl_signal_wait(&w->sig, SL_FOREVER);
+		if (sig < 0)
+			return 0;
+		struct sl_pipeline *p = w->p;
+		p->n_signals++;
+		bool force = p->n_signals > 1;
+		if (force)
+			sl_log_warn("received %s again: stopping now",
+			            strsignal(sig));
+		else
+			sl_log_warn("received %s: stopping the extractor, "
+			            "draining (send it again to stop at once)",
+			            strsignal(sig));
+		sl_pipeline_stop(p, force, p->signum ? p->signum : sig);
+	}
+}
+
+/** Start catching SIGINT and SIGTERM for the run. */
+static void
+signals_start(struct sl_pipeline *p, struct sig_watch w[2])
+{
+	static const int sigs[2] = {SIGINT, SIGTERM};
+	for (int i = 0; i < 2; i++) {
+		memset(&w[i], 0, sizeof(w[i]));
+		w[i].p = p;
+		if (sl_signal_create(&w[i].sig, sigs[i]) != 0) {
+			sl_log_warn("cannot catch signal %d", sigs[i]);
+			sl_diag_clear(sl_diag_get());
+			continue;
+		}
+		w[i].active = true;
+		w[i].task = sl_task_spawn(sl_loop_current(), "signals",
+		                          signal_main, &w[i]);
+		if (w[i].task == NULL) {
+			sl_diag_clear(sl_diag_get());
+			sl_signal_destroy(&w[i].sig);
+			w[i].active = false;
+		}
+	}
+}
+
+/** Stop catching signals. */
+static void
+signals_stop(struct sig_watch w[2])
+{
+	for (int i = 0; i < 2; i++) {
+		if (!w[i].active)
+			continue;
+		(void)sl_task_reap(w[i].task);
+		sl_diag_clear(sl_diag_get());
+		sl_signal_destroy(&w[i].sig);
+	}
+}
+
+/** Free what a run set up (channels, runs, pool). */
+static void
+run_cleanup(struct sl_pipeline *p, uint32_t n_chans)
+{
+	for (uint32_t i = 0; i < n_chans; i++)
+		sl_chan_destroy(&p->chans[i]);
+	sl_free(p->chans);
+	p->chans = NULL;
+	if (p->runs != NULL) {
+		for (uint32_t i = 0; i < p->n; i++) {
+			emit_discard(&p->runs[i].emit);
+			sl_diag_destroy(&p->runs[i].err);
+		}
+	}
+	sl_free(p->runs);
+	p->runs = NULL;
+	sl_batch_pool_destroy(&p->pool);
+}
+
+int
+sl_pipeline_run(struct sl_pipeline *p)
+{
+	assert(!p->running);
+	if (p->n == 0) {
+		sl_diag_set(SL_EINVAL, "the pipeline has no steps");
+		return -1;
+	}
+	p->n_started = 0;
+	p->start_failed = p->stop_requested = p->forced = false;
+	p->signum = 0;
+	p->n_signals = 0;
+	p->fail_count = 0;
+	for (uint32_t i = 0; i < p->n; i++) {
+		struct sl_step_stats *st = &p->steps[i]->stats;
+		for (int k = 0; k < SL_STEP_SKIPS_KEPT; k++)
+			sl_free(st->skips[k]);
+		memset(st, 0, sizeof(*st));
+		p->steps[i]->failed = false;
+	}
+
+	sl_batch_pool_create(&p->pool, p->opts.batch_size, p->opts.arena_cap);
+	p->runs = sl_calloc(p->n, sizeof(*p->runs));
+	p->chans = p->n > 1 ? sl_calloc(p->n - 1, sizeof(*p->chans)) : NULL;
+	if (p->runs == NULL || (p->n > 1 && p->chans == NULL)) {
+		run_cleanup(p, 0);
+		sl_diag_set(SL_EOOM, "out of memory for a pipeline run");
+		return -1;
+	}
+	size_t slots = (p->opts.outbox_records + p->opts.batch_size - 1) /
+	               p->opts.batch_size;
+	for (uint32_t i = 0; i + 1 < p->n; i++) {
+		if (sl_chan_create(&p->chans[i], slots) != 0) {
+			run_cleanup(p, i);
+			return -1;
+		}
+	}
+	for (uint32_t i = 0; i < p->n; i++) {
+		struct step_run *r = &p->runs[i];
+		r->p = p;
+		r->step = p->steps[i];
+		r->in = i > 0 ? &p->chans[i - 1] : NULL;
+		r->emit.p = p;
+		r->emit.step = r->step;
+		r->emit.out = i + 1 < p->n ? &p->chans[i] : NULL;
+		sl_diag_create(&r->err);
+	}
+
+	p->running = true;
+	p->t_start = sl_clock();
+	p->t_end = 0;
+	struct sig_watch watch[2];
+	if (p->opts.catch_signals)
+		signals_start(p, watch);
+
+	int rc = 0;
+	uint32_t spawned = 0;
+	for (; spawned < p->n; spawned++) {
+		struct step_run *r = &p->runs[spawned];
+		r->task = sl_task_spawn(sl_loop_current(), r->step->name,
+		                        step_main, r);
+		if (r->task == NULL)
+			break;
+	}
+	if (spawned < p->n) {
+		/* The spawned steps wait at the barrier: release them. */
+		sl_diag_wrap(sl_diag_code(), "starting the pipeline's tasks");
+		rc = -1;
+		p->start_failed = true;
+		p->n_started += p->n - spawned;
+		for (uint32_t i = 0; i < spawned; i++)
+			sl_task_wakeup(p->runs[i].task);
+		for (uint32_t i = spawned; i < p->n; i++)
+			p->runs[i].phase = PHASE_DONE;
+	}
+	for (uint32_t i = 0; i < spawned; i++) {
+		struct step_run *r = &p->runs[i];
+		if (sl_task_join(r->task) != 0) {
+			/* The runner itself was cancelled: stop everything. */
+			sl_diag_clear(sl_diag_get());
+			sl_pipeline_stop(p, true, 0);
+			(void)sl_task_reap(r->task);
+			sl_diag_clear(sl_diag_get());
+		}
+		r->task = NULL;
+	}
+	p->t_end = sl_clock();
+	if (p->opts.catch_signals)
+		signals_stop(watch);
+	p->running = false;
+
+	if (rc == 0) {
+		struct step_run *first = NULL;
+		for (uint32_t i = 0; i < p->n; i++) {
+			struct step_run *r = &p->runs[i];
+			if (r->fail_seq != 0 &&
+			    (first == NULL || r->fail_seq < first->fail_seq))
+				first = r;
+		}
+		if (first != NULL) {
+			sl_diag_move(&first->err, sl_diag_get());
+			rc = -1;
+		}
+	}
+	run_cleanup(p, p->n > 0 ? p->n - 1 : 0);
+	return rc;
+}
