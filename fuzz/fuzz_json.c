@@ -10,32 +10,7 @@
 #include "sluice/arena.h"
 #include "sluice/diag.h"
 #include "sluice/jsonread.h"
-
-/** A memory source. */
-struct memsrc {
-	/** Data. */
-	const uint8_t *data;
-	/** Length. */
-	size_t len;
-	/** Read position. */
-	size_t pos;
-	/** Bytes per read at most. */
-	size_t step;
-};
-
-static ssize_t
-mem_read(void *ctx, char *buf, size_t size)
-{
-	struct memsrc *m = ctx;
-	size_t n = m->len - m->pos;
-	if (n > size)
-		n = size;
-	if (n > m->step)
-		n = m->step;
-	memcpy(buf, m->data + m->pos, n);
-	m->pos += n;
-	return (ssize_t)n;
-}
+#include "memsource.h"
 
 /** Touch every byte a value refers to. */
 static size_t
@@ -84,8 +59,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    0)
 		fuzz_sink += walk(&v);
 
-	struct memsrc m = {data, size, 0, 1 + (size ? data[0] % 13 : 0)};
-	struct sl_source src = {mem_read, &m, "fuzz"};
+	struct memsource m;
+	memsource_init(&m, data, size, 1 + (size ? data[0] % 13 : 0));
+	struct sl_source src = memsource_source(&m, "fuzz");
 	o.chunk_size = 16;
 	o.record_max = 256;
 	struct sl_jsonl_reader *r = sl_jsonl_reader_new(&src, &o);

@@ -6,3 +6,19 @@ target_link_libraries(test_csv PRIVATE sluice_core)
 add_test(NAME csv COMMAND test_csv)
 set_tests_properties(csv PROPERTIES TIMEOUT 300)
 sluice_valgrind_test(csv)
+
+# Differential test against libcsv (Debian libcsv-dev, test-only; no
+# pkg-config file). Required: `make check` installs it via scripts/setup.
+find_library(CSV_LIB csv)
+find_path(CSV_INCLUDE_DIR csv.h)
+if(NOT CSV_LIB OR NOT CSV_INCLUDE_DIR)
+  message(FATAL_ERROR "libcsv not found (needed by tests/test_csv_diff.c): "
+    "run scripts/setup or apt-get install libcsv-dev")
+endif()
+add_executable(test_csv_diff ${CMAKE_CURRENT_LIST_DIR}/test_csv_diff.c)
+target_include_directories(test_csv_diff PRIVATE ${CMAKE_SOURCE_DIR}/src
+  ${CMAKE_CURRENT_LIST_DIR} ${CSV_INCLUDE_DIR})
+target_link_libraries(test_csv_diff PRIVATE sluice_core ${CSV_LIB})
+add_test(NAME csv_diff COMMAND test_csv_diff)
+set_tests_properties(csv_diff PROPERTIES TIMEOUT 300)
+sluice_valgrind_test(csv_diff)

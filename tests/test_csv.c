@@ -9,39 +9,8 @@
 #include "sluice/arena.h"
 #include "sluice/buf.h"
 #include "sluice/csv.h"
+#include "memsource.h"
 #include "unit.h"
-
-/** An in-memory source handing out at most `step` bytes per read. */
-struct mem_src {
-	/** The input. */
-	const char *data;
-	/** Input bytes. */
-	size_t len;
-	/** Bytes handed out. */
-	size_t pos;
-	/** Bytes per read at most (0: as many as asked). */
-	size_t step;
-	/** Fail with an error once `pos` reaches this (0: never). */
-	size_t fail_at;
-};
-
-static ssize_t
-mem_read(void *ctx, char *buf, size_t size)
-{
-	struct mem_src *m = ctx;
-	if (m->fail_at != 0 && m->pos >= m->fail_at) {
-		sl_diag_set(SL_ESYSTEM, "disk on fire");
-		return -1;
-	}
-	size_t n = m->len - m->pos;
-	if (n > size)
-		n = size;
-	if (m->step != 0 && n > m->step)
-		n = m->step;
-	memcpy(buf, m->data + m->pos, n);
-	m->pos += n;
-	return (ssize_t)n;
-}
 
 /** Result of reading a whole input. */
 struct outcome {
@@ -77,9 +46,9 @@ read_all(const char *input, long len, size_t step,
          const struct sl_csv_opts *opts, struct outcome *o)
 {
 	memset(o, 0, sizeof(*o));
-	struct mem_src m = {input, len < 0 ? strlen(input) : (size_t)len, 0,
-	                    step, 0};
-	struct sl_source src = {mem_read, &m, "t.csv"};
+	struct memsource m;
+	memsource_init(&m, input, len < 0 ? strlen(input) : (size_t)len, step);
+	struct sl_source src = memsource_source(&m, "t.csv");
 	struct sl_csv_reader *r = sl_csv_reader_new(&src, opts);
 	if (r == NULL) {
 		o->rc = -2;
@@ -237,8 +206,9 @@ test_lines(void)
 	const char *in = "a,b\n1,\"x\ny\"\n\n2,\"\r\n\"\n3,4\n";
 	struct sl_csv_opts o;
 	sl_csv_opts_init(&o);
-	struct mem_src m = {in, strlen(in), 0, 0, 0};
-	struct sl_source src = {mem_read, &m, "t.csv"};
+	struct memsource m;
+	memsource_init(&m, in, strlen(in), 0);
+	struct sl_source src = memsource_source(&m, "t.csv");
 	struct sl_csv_reader *r = sl_csv_reader_new(&src, &o);
 	struct sl_arena a;
 	sl_arena_create(&a, 1024, 1 << 20);
@@ -273,7 +243,7 @@ test_delimiters(void)
 	o.delimiter = '|';
 	check_csv("pipe", "a|b\n1|2\n", &o, "{a=1|b=2}\nEND");
 
-	struct sl_source src = {mem_read, NULL, "t.csv"};
+	struct sl_source src = {memsource_read, NULL, "t.csv"};
 	const char bad[] = {'"', '\n', '\r', (char)0xc3};
 	for (size_t i = 0; i < sizeof(bad); i++) {
 		o.delimiter = bad[i];
@@ -409,8 +379,9 @@ test_errors(void)
 
 	/* The reader refuses further use after an error. */
 	const char *in = "a\n\"x\n";
-	struct mem_src m = {in, strlen(in), 0, 0, 0};
-	struct sl_source src = {mem_read, &m, "t.csv"};
+	struct memsource m;
+	memsource_init(&m, in, strlen(in), 0);
+	struct sl_source src = memsource_source(&m, "t.csv");
 	struct sl_csv_reader *r = sl_csv_reader_new(&src, NULL);
 	struct sl_arena a;
 	sl_arena_create(&a, 1024, 1 << 20);
@@ -428,8 +399,11 @@ static void
 test_io_error(void)
 {
 	const char *in = "a,b\n1,2\n3,4\n5,6\n";
-	struct mem_src m = {in, strlen(in), 0, 4, 8};
-	struct sl_source src = {mem_read, &m, "io.csv"};
+	struct memsource m;
+	memsource_init(&m, in, strlen(in), 4);
+	m.fail_at = 8;
+	m.fail_code = SL_ESYSTEM;
+	struct sl_source src = memsource_source(&m, "io.csv");
 	struct sl_csv_reader *r = sl_csv_reader_new(&src, NULL);
 	struct sl_arena a;
 	sl_arena_create(&a, 1024, 1 << 20);
@@ -500,8 +474,9 @@ test_limits(void)
 
 	/* A full arena is an ELIMIT error. */
 	const char *in = "a,b\n1,2\n3,4\n";
-	struct mem_src m = {in, strlen(in), 0, 0, 0};
-	struct sl_source src = {mem_read, &m, "t.csv"};
+	struct memsource m;
+	memsource_init(&m, in, strlen(in), 0);
+	struct sl_source src = memsource_source(&m, "t.csv");
 	struct sl_csv_reader *r = sl_csv_reader_new(&src, NULL);
 	struct sl_arena a;
 	sl_arena_create(&a, 256, 16);
@@ -520,8 +495,9 @@ static void
 test_lifetime(void)
 {
 	const char *in = "k,k2\n\"v\"\"1\",w\n";
-	struct mem_src m = {in, strlen(in), 0, 0, 0};
-	struct sl_source src = {mem_read, &m, "t.csv"};
+	struct memsource m;
+	memsource_init(&m, in, strlen(in), 0);
+	struct sl_source src = memsource_source(&m, "t.csv");
 	struct sl_csv_reader *r = sl_csv_reader_new(&src, NULL);
 	struct sl_arena a;
 	sl_arena_create(&a, 1024, 1 << 20);

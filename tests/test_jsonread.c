@@ -9,6 +9,7 @@
 #include "sluice/alloc.h"
 #include "sluice/arena.h"
 #include "sluice/jsonread.h"
+#include "memsource.h"
 #include "unit.h"
 
 /** Output of dump(). */
@@ -381,42 +382,6 @@ test_arena_cap(void)
 	   steps);
 }
 
-/** A memory source returning at most `step` bytes per read. */
-struct memsrc {
-	/** Data. */
-	const char *data;
-	/** Length. */
-	size_t len;
-	/** Read position. */
-	size_t pos;
-	/** Bytes per read at most (0: all). */
-	size_t step;
-	/** Largest size a read asked for. */
-	size_t max_ask;
-	/** Fail the read at this position (SIZE_MAX: never). */
-	size_t fail_at;
-};
-
-static ssize_t
-mem_read(void *ctx, char *buf, size_t size)
-{
-	struct memsrc *m = ctx;
-	if (size > m->max_ask)
-		m->max_ask = size;
-	if (m->pos >= m->fail_at) {
-		sl_diag_set(SL_EIO, "disk on fire");
-		return -1;
-	}
-	size_t n = m->len - m->pos;
-	if (n > size)
-		n = size;
-	if (m->step != 0 && n > m->step)
-		n = m->step;
-	memcpy(buf, m->data + m->pos, n);
-	m->pos += n;
-	return (ssize_t)n;
-}
-
 /**
  * Read all records of `data` with reads of `step` bytes; return the dumps
  * one per line ("L<line> <dump>" or "L<line> ERR <msg>").
@@ -425,8 +390,9 @@ static char *
 read_all(const char *data, size_t len, size_t step,
          const struct sl_json_opts *opts, size_t *max_ask)
 {
-	struct memsrc m = {data, len, 0, step, 0, SIZE_MAX};
-	struct sl_source src = {mem_read, &m, "in.jsonl"};
+	struct memsource m;
+	memsource_init(&m, data, len, step);
+	struct sl_source src = memsource_source(&m, "in.jsonl");
 	struct sl_jsonl_reader *r = sl_jsonl_reader_new(&src, opts);
 	struct out o = {0};
 	put(&o, "", 0);
@@ -596,8 +562,10 @@ test_jsonl(void)
 
 	/* A failing source: its error is wrapped with the source name. */
 	const char *in = "1\n2\n3\n";
-	struct memsrc m = {in, strlen(in), 0, 2, 0, 4};
-	struct sl_source src = {mem_read, &m, "in.jsonl"};
+	struct memsource m;
+	memsource_init(&m, in, strlen(in), 2);
+	m.fail_at = 4;
+	struct sl_source src = memsource_source(&m, "in.jsonl");
 	struct sl_jsonl_reader *r = sl_jsonl_reader_new(&src, NULL);
 	struct sl_value v;
 	int r1 = sl_jsonl_next(r, &arena, &v);
