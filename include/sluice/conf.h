@@ -122,9 +122,9 @@ bool sl_conf_is_null(const struct sl_conf *n);
 
 /**
  * Convert a node to a value built in `arena`, resolving scalars as
- * sl_yaml_parse() does. A node with a non-standard tag is an SL_EINVAL
- * error naming its position and tag. `what` names the node in messages
- * (e.g. "arguments.globs"); it may be NULL.
+ * sl_yaml_parse() does (duplicate keys: first position, last value). A node
+ * with a non-standard tag is an SL_EINVAL error naming its position and tag.
+ * `what` names the node in messages (e.g. "arguments.globs"); it may be NULL.
  */
 int sl_conf_to_value(const struct sl_conf *n, struct sl_arena *arena,
                      const char *what, struct sl_value *out);

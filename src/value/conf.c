@@ -125,10 +125,14 @@ struct builder {
 	struct sl_conf *root;
 	/** Documents seen. */
 	int ndocs;
-	/** Line of the last position seen (fallback for empty scalars). */
+	/** Line of the last position seen. */
 	uint32_t line;
 	/** Column of the last position seen. */
 	uint32_t col;
+	/** Line where the last event ended (empty scalars are put there). */
+	uint32_t end_line;
+	/** Column where the last event ended. */
+	uint32_t end_col;
 };
 
 static const char empty_text[1] = "";
@@ -1414,9 +1418,23 @@ event_pos(struct builder *b, struct fy_event *e, uint32_t *line, uint32_t *col)
 			                FYSS_DOUBLE_QUOTED);
 		if (back && b->col > 1)
 			b->col--;
+	} else if (e->type == FYET_SCALAR) {
+		b->line = b->end_line;
+		b->col = b->end_col;
 	}
 	*line = b->line;
 	*col = b->col;
+}
+
+/** Remember where event `e` ended. */
+static void
+event_end(struct builder *b, struct fy_event *e)
+{
+	const struct fy_mark *m = fy_event_end_mark(e);
+	if (m != NULL && m->line >= 0) {
+		b->end_line = (uint32_t)m->line + 1;
+		b->end_col = (uint32_t)m->column + 1;
+	}
 }
 
 /** Set the node's tag from the event's tag token. */
@@ -1574,6 +1592,8 @@ sl_conf_doc_parse(struct sl_conf_doc *d, const char *buf, size_t len,
 	b.len = len;
 	b.line = 1;
 	b.col = 1;
+	b.end_line = 1;
+	b.end_col = 1;
 	b.expand_max = (uint64_t)len * EXPAND_FACTOR;
 	if (b.expand_max < EXPAND_MIN)
 		b.expand_max = EXPAND_MIN;
@@ -1618,6 +1638,7 @@ sl_conf_doc_parse(struct sl_conf_doc *d, const char *buf, size_t len,
 			break;
 		}
 		int r = on_event(&b, e);
+		event_end(&b, e);
 		fy_parser_event_free(fyp, e);
 		if (r < 0)
 			break;
