@@ -739,6 +739,15 @@ test_conf(void)
 		           sl_conf_root(d)->items[1]->line == 2,
 		   "sl_conf_load_file names nodes after the path");
 		sl_conf_doc_delete(d);
+		/* Past the file cap (a sparse file: nothing is written). */
+		ok(truncate(tmpl, (off_t)SL_CONF_FILE_MAX + 1) == 0,
+		   "file of 64 MiB + 1");
+		d = sl_conf_load_file(tmpl);
+		ok(d == NULL, "a file past SL_CONF_FILE_MAX fails");
+		is_err(SL_ELIMIT, "... with ELIMIT");
+		ok(strstr(unit_errmsg(), "is larger than 67108864 bytes") !=
+		           NULL,
+		   "... saying so (%s)", unit_errmsg());
 		unlink(tmpl);
 	}
 }
