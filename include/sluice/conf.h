@@ -60,6 +60,9 @@ struct sl_conf {
 /** A loaded document: owns its nodes (opaque). */
 struct sl_conf_doc;
 
+/** Largest YAML file sl_conf_load_file() reads (SL_ELIMIT beyond). */
+#define SL_CONF_FILE_MAX ((size_t)64 << 20)
+
 /**
  * Load the one YAML document in buf[0..len) (an empty input gives a null
  * scalar root); `name` names it in nodes and errors. Anchors and aliases
@@ -71,6 +74,33 @@ struct sl_conf_doc *sl_conf_load(const char *buf, size_t len, const char *name);
 
 /** sl_conf_load() of a file's contents; SL_ESYSTEM names the path. */
 struct sl_conf_doc *sl_conf_load_file(const char *path);
+
+/**
+ * An empty document (no root yet) that sl_conf_doc_parse() and
+ * sl_conf_from_value() build into. NULL with SL_EOOM.
+ */
+struct sl_conf_doc *sl_conf_doc_new(void);
+
+/**
+ * Parse one more YAML document into `d` (as sl_conf_load() does) and
+ * return its root, which lives as long as `d`; the document's root is not
+ * changed. Used for included files. NULL with an error.
+ */
+struct sl_conf *sl_conf_doc_parse(struct sl_conf_doc *d, const char *buf,
+                                  size_t len, const char *name);
+
+/** sl_conf_doc_parse() of a file's contents; SL_ESYSTEM names the path. */
+struct sl_conf *sl_conf_doc_parse_file(struct sl_conf_doc *d, const char *path);
+
+/**
+ * A node tree in `d` equal to value `v` (strings become quoted scalars,
+ * so they stay strings; numbers, booleans and null plain scalars, or
+ * !!float when plain text would read back differently), every node at
+ * `at`'s position. NULL with SL_EOOM or SL_ELIMIT (deeper than 512).
+ */
+struct sl_conf *sl_conf_from_value(struct sl_conf_doc *d,
+                                   const struct sl_value *v,
+                                   const struct sl_conf *at);
 
 /** Free a document and its nodes. NULL is a no-op. */
 void sl_conf_doc_delete(struct sl_conf_doc *d);
@@ -92,12 +122,18 @@ bool sl_conf_is_null(const struct sl_conf *n);
 
 /**
  * Convert a node to a value built in `arena`, resolving scalars as
- * sl_yaml_parse() does. A node with a non-standard tag is an SL_EINVAL
- * error naming its position and tag. `what` names the node in messages
- * (e.g. "arguments.globs"); it may be NULL.
+ * sl_yaml_parse() does (duplicate keys: first position, last value). A node
+ * with a non-standard tag is an SL_EINVAL error naming its position and tag.
+ * `what` names the node in messages (e.g. "arguments.globs"); it may be NULL.
  */
 int sl_conf_to_value(const struct sl_conf *n, struct sl_arena *arena,
                      const char *what, struct sl_value *out);
+
+/**
+ * Whether `n` is a scalar that resolves to a string: quoted or block,
+ * tagged !!str, or plain text that is not null, a boolean or a number.
+ */
+bool sl_conf_is_str(const struct sl_conf *n);
 
 /**
  * The node as a string: a scalar that resolves to a string (a plain

@@ -5,7 +5,7 @@
  *
  *   - implementation: nodestream.pipeline.extractors:FileExtractor
  *     factory: local
- *     arguments: {globs: [data/*.csv]}
+ *     arguments: {globs: [data/people.csv]}
  *     annotations: [test]
  *
  * `implementation` is required; `factory`, `arguments` (a mapping) and

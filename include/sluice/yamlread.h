@@ -6,13 +6,20 @@
  * - sl_yaml_parse() turns one document into a record value, resolving plain
  *   scalars the way Nodestream's loader (PyYAML's safe loader, YAML 1.1)
  *   does: null and ~ and the empty scalar are null; true/false/yes/no/on/off
- *   (lower, Capitalised or UPPER case) are booleans; decimal, 0x hex, 0o
- *   and leading-0 octal and 0b binary integers (with `_` separators) are
- *   integers; numbers with a dot or an exponent after a dot, and
- *   .inf/-.inf/.nan are doubles; everything else, and every quoted scalar,
- *   is a string. The standard tags !!str, !!int, !!float, !!bool, !!null,
- *   !!seq and !!map are honoured; anchors, aliases and `<<` merge keys are
- *   expanded. Timestamps stay strings.
+ *   (lower, Capitalised or UPPER case) are booleans; decimal, 0x hex,
+ *   leading-0 octal, 0b binary and sexagesimal (1:30 = 90) integers, with
+ *   `_` separators, are integers (`0o17` is a string, as in PyYAML); an
+ *   integer beyond int64 is an SL_VNUMBER holding its decimal text (a
+ *   double for the other bases); numbers with a dot (an exponent needs a
+ *   sign: 1.0e+3 is a float, 1.0e3 and 1e3 are strings), sexagesimal
+ *   floats and [-+].inf/.nan are doubles; everything else, and every
+ *   quoted or block scalar, is a string. The standard tags !!str, !!int,
+ *   !!float, !!bool, !!null, !!seq and !!map are honoured, other standard
+ *   tags (!!binary, !!timestamp, !!set, ...) are errors; anchors, aliases
+ *   and `<<` merge keys are expanded. Timestamps stay strings. Mapping
+ *   keys are the scalar's text as written (a non-scalar key is an error);
+ *   a duplicate key keeps its first position and takes the last value,
+ *   like a Python dict.
  *
  * - The configuration tree (sluice/conf.h) keeps tags, quoting and
  *   positions, for pipeline files.

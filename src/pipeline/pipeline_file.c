@@ -1,0 +1,411 @@
+/*
+ * Pipeline files: load the YAML into a configuration tree, check each step
+ * definition against Nodestream's schema, resolve the load-time argument
+ * tags (!env, !config, !include) in place and select steps by annotation.
+ *
+ * Resolution walks the argument tree recursively (its depth is bounded:
+ * every document nests at most 512 levels and includes at most 16 deep, and
+ * the walk checks its own depth against the same 512). A resolved node
+ * replaces its parent's item pointer; aliased nodes are shared, so a node
+ * reached twice is resolved once and seen resolved the second time.
+ */
+#include "sluice/pipeline_file.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sluice/alloc.h"
+#include "sluice/diag.h"
+
+/** Deepest !include nesting. */
+#define INCLUDE_MAX 16
+/** Deepest argument nesting the resolver walks. */
+#define DEPTH_MAX 512
+
+/** The keys a step definition may have. */
+static const char *const step_keys[] = {"implementation", "factory",
+                                        "arguments", "annotations"};
+
+/** State of one load. */
+struct loader {
+	/** The document every node lives in. */
+	struct sl_conf_doc *doc;
+	/** Options (never NULL). */
+	const struct sl_pipeline_file_opts *opts;
+	/** Files being included, outermost (the pipeline file) first. */
+	const char *chain[INCLUDE_MAX + 2];
+	/** Their real paths, for cycle detection. */
+	char real[INCLUDE_MAX + 2][PATH_MAX];
+	/** Entries in `chain`. */
+	int nchain;
+};
+
+/** The chain of included files "a.yaml -> b.yaml -> ..." plus `last`. */
+static void
+chain_text(const struct loader *l, const char *last, char *buf, size_t size)
+{
+	size_t n = 0;
+	buf[0] = '\0';
+	for (int i = 0; i < l->nchain && n < size; i++)
+		n += (size_t)snprintf(buf + n, size - n, "%s -> ", l->chain[i]);
+	if (n < size)
+		snprintf(buf + n, size - n, "%s", last);
+}
+
+/** Require a string at `n`, else an error naming `what`. */
+static int
+want_string(const struct sl_conf *n, const char *what, const char **out)
+{
+	if (sl_conf_is_str(n)) {
+		*out = n->text;
+		return 0;
+	}
+	const char *got;
+	char buf[128];
+	if (n->kind == SL_CONF_SEQ)
+		got = "a list";
+	else if (n->kind == SL_CONF_MAP)
+		got = "a mapping";
+	else if (n->tag != NULL && n->tag[0] == '!' && strcmp(n->tag, "!"))
+		got = (snprintf(buf, sizeof(buf), "a %s value", n->tag), buf);
+	else if (sl_conf_is_null(n))
+		got = "null";
+	else
+		got = (snprintf(buf, sizeof(buf), "'%s'", n->text), buf);
+	return sl_conf_error(n, what, "expected a string, got %s", got);
+}
+
+/** "a list", "a mapping" or "a scalar" (for messages). */
+static const char *
+kind_text(const struct sl_conf *n)
+{
+	return n->kind == SL_CONF_SEQ   ? "a list"
+	       : n->kind == SL_CONF_MAP ? "a mapping"
+	                                : "a scalar";
+}
+
+static int resolve(struct loader *l, struct sl_conf **slot, uint32_t depth);
+
+/** Replace an !env node with the variable's value. */
+static int
+resolve_env(struct loader *l, struct sl_conf **slot)
+{
+	struct sl_conf *n = *slot;
+	if (n->kind != SL_CONF_SCALAR || n->len == 0)
+		return sl_conf_error(n, "!env",
+		                     "expected the name of an environment "
+		                     "variable");
+	const char *val = getenv(n->text);
+	if (val == NULL)
+		return sl_conf_error(n, "!env",
+		                     "environment variable %s is not set",
+		                     n->text);
+	struct sl_value v = sl_str_ref(val, (uint32_t)strlen(val));
+	struct sl_conf *r = sl_conf_from_value(l->doc, &v, n);
+	if (r == NULL)
+		return -1;
+	*slot = r;
+	return 0;
+}
+
+/** Replace a !config node with the configuration's value. */
+static int
+resolve_config(struct loader *l, struct sl_conf **slot)
+{
+	struct sl_conf *n = *slot;
+	if (n->kind != SL_CONF_SCALAR || n->len == 0)
+		return sl_conf_error(n, "!config",
+		                     "expected a configuration key");
+	const struct sl_value *cfg = l->opts->config;
+	if (cfg == NULL || cfg->type != SL_VOBJECT)
+		return sl_conf_error(n, "!config",
+		                     "no configuration to look up '%s' in",
+		                     n->text);
+	/* The whole key first (keys may hold dots), then a dotted walk. */
+	const struct sl_value *v = sl_object_get(cfg, n->text, n->len);
+	const char *p = n->text, *end = n->text + n->len;
+	while (v == NULL && cfg != NULL) {
+		const char *dot = memchr(p, '.', (size_t)(end - p));
+		const char *seg_end = dot != NULL ? dot : end;
+		const struct sl_value *next =
+		        sl_object_get(cfg, p, (size_t)(seg_end - p));
+		if (dot == NULL) {
+			v = next;
+			break;
+		}
+		cfg = next;
+		p = dot + 1;
+	}
+	if (v == NULL)
+		return sl_conf_error(n, "!config",
+		                     "configuration has no key '%s'", n->text);
+	struct sl_conf *r = sl_conf_from_value(l->doc, v, n);
+	if (r == NULL)
+		return -1;
+	*slot = r;
+	return 0;
+}
+
+/** Replace an !include node with the included file's resolved root. */
+static int
+resolve_include(struct loader *l, struct sl_conf **slot, uint32_t depth)
+{
+	struct sl_conf *n = *slot;
+	if (n->kind != SL_CONF_SCALAR || n->len == 0)
+		return sl_conf_error(n, "!include", "expected a file path");
+	/* Relative to the current directory, else to the including file. */
+	char path[PATH_MAX];
+	const char *use = n->text;
+	if (n->text[0] != '/' && access(n->text, F_OK) != 0) {
+		const char *slash = strrchr(n->file, '/');
+		if (slash != NULL) {
+			int w = snprintf(path, sizeof(path), "%.*s/%s",
+			                 (int)(slash - n->file), n->file,
+			                 n->text);
+			if (w < 0 || (size_t)w >= sizeof(path))
+				return sl_conf_error(n, "!include",
+				                     "path too long");
+			use = path;
+		}
+	}
+	char chain[400];
+	if (l->nchain > INCLUDE_MAX) {
+		chain_text(l, use, chain, sizeof(chain));
+		return sl_conf_error(n, "!include",
+		                     "includes nest deeper than %d: %s",
+		                     INCLUDE_MAX, chain);
+	}
+	char *real = l->real[l->nchain];
+	if (realpath(use, real) == NULL)
+		return sl_conf_error(n, "!include", "cannot open %s: %s", use,
+		                     strerror(errno));
+	for (int i = 0; i < l->nchain; i++)
+		if (strcmp(l->real[i], real) == 0) {
+			chain_text(l, use, chain, sizeof(chain));
+			return sl_conf_error(n, "!include", "include cycle: %s",
+			                     chain);
+		}
+	struct sl_conf *root = sl_conf_doc_parse_file(l->doc, use);
+	if (root == NULL) {
+		if (sl_diag_code() == SL_ESYSTEM)
+			sl_diag_wrap(SL_ESYSTEM, "%s:%u:%u: !include", n->file,
+			             n->line, n->col);
+		return -1;
+	}
+	l->chain[l->nchain++] = root->file;
+	*slot = root;
+	int rc = resolve(l, slot, depth);
+	l->nchain--;
+	return rc;
+}
+
+/** Resolve the load-time tags at and under `*slot`. */
+static int
+resolve(struct loader *l, struct sl_conf **slot, uint32_t depth)
+{
+	struct sl_conf *n = *slot;
+	if (depth > DEPTH_MAX)
+		return sl_conf_error(n, NULL, "arguments nest deeper than %d",
+		                     DEPTH_MAX);
+	if (n->tag != NULL) {
+		if (strcmp(n->tag, "!env") == 0)
+			return resolve_env(l, slot);
+		if (strcmp(n->tag, "!config") == 0)
+			return resolve_config(l, slot);
+		if (strcmp(n->tag, "!include") == 0)
+			return resolve_include(l, slot, depth);
+	}
+	if (n->kind == SL_CONF_SCALAR)
+		return 0;
+	uint32_t cnt = n->kind == SL_CONF_MAP ? 2 * n->n : n->n;
+	for (uint32_t i = n->kind == SL_CONF_MAP ? 1 : 0; i < cnt;
+	     i += n->kind == SL_CONF_MAP ? 2 : 1)
+		if (resolve(l, &n->items[i], depth + 1) < 0)
+			return -1;
+	return 0;
+}
+
+/** Check step node `s` and fill `def`. */
+static int
+load_step(struct loader *l, struct sl_conf *s, uint32_t index,
+          struct sl_stepdef *def)
+{
+	memset(def, 0, sizeof(*def));
+	def->node = s;
+	def->index = index;
+	if (s->kind != SL_CONF_MAP)
+		return sl_conf_error(s, NULL,
+		                     "step %u: expected a mapping with an "
+		                     "implementation, got %s",
+		                     index + 1, kind_text(s));
+	for (uint32_t i = 0; i < s->n; i++) {
+		const struct sl_conf *k = s->items[2 * i];
+		bool known = false;
+		for (size_t j = 0; j < sizeof(step_keys) / sizeof(*step_keys);
+		     j++)
+			known |= strcmp(k->text, step_keys[j]) == 0;
+		if (!known)
+			return sl_conf_error(k, NULL,
+			                     "unknown key '%s' in a step "
+			                     "(known keys: implementation, "
+			                     "factory, arguments, annotations)",
+			                     k->text);
+	}
+	const struct sl_conf *impl = sl_conf_get(s, "implementation");
+	if (impl == NULL)
+		return sl_conf_error(s, NULL, "step %u has no implementation",
+		                     index + 1);
+	if (want_string(impl, "implementation", &def->implementation) < 0)
+		return -1;
+	const struct sl_conf *fac = sl_conf_get(s, "factory");
+	if (fac != NULL && want_string(fac, "factory", &def->factory) < 0)
+		return -1;
+	const struct sl_conf *ann = sl_conf_get(s, "annotations");
+	if (ann != NULL) {
+		if (ann->kind != SL_CONF_SEQ)
+			return sl_conf_error(
+			        ann, "annotations",
+			        "expected a list of strings, got %s",
+			        kind_text(ann));
+		if (ann->n > 0) {
+			def->annotations = sl_conf_alloc(
+			        l->doc, ann->n * sizeof(*def->annotations));
+			if (def->annotations == NULL)
+				return -1;
+		}
+		for (uint32_t i = 0; i < ann->n; i++)
+			if (want_string(ann->items[i], "annotations",
+			                &def->annotations[i]) < 0)
+				return -1;
+		def->n_annotations = ann->n;
+	}
+	const struct sl_conf *args = sl_conf_get(s, "arguments");
+	if (args != NULL && !sl_conf_is_null(args) &&
+	    args->kind != SL_CONF_MAP && args->tag == NULL)
+		return sl_conf_error(args, "arguments",
+		                     "expected a mapping, got %s",
+		                     kind_text(args));
+	return 0;
+}
+
+/** Resolve the tags of a selected step's arguments and set them. */
+static int
+load_arguments(struct loader *l, struct sl_stepdef *def)
+{
+	struct sl_conf *s = (struct sl_conf *)def->node;
+	struct sl_conf **args = NULL;
+	for (uint32_t i = s->n; i-- > 0;)
+		if (strcmp(s->items[2 * i]->text, "arguments") == 0) {
+			args = &s->items[2 * i + 1];
+			break;
+		}
+	if (args == NULL || sl_conf_is_null(*args))
+		return 0;
+	if (resolve(l, args, 1) < 0)
+		return -1;
+	if (sl_conf_is_null(*args))
+		return 0;
+	if ((*args)->kind != SL_CONF_MAP)
+		return sl_conf_error(*args, "arguments",
+		                     "expected a mapping, got %s",
+		                     kind_text(*args));
+	def->arguments = *args;
+	return 0;
+}
+
+/** Whether the step shares an annotation with the ones asked for. */
+static bool
+selected(const struct sl_stepdef *d, const struct sl_pipeline_file_opts *o)
+{
+	if (d->n_annotations == 0 || o->n_annotations == 0)
+		return true;
+	for (uint32_t i = 0; i < d->n_annotations; i++)
+		for (uint32_t j = 0; j < o->n_annotations; j++)
+			if (strcmp(d->annotations[i], o->annotations[j]) == 0)
+				return true;
+	return false;
+}
+
+struct sl_pipeline_file *
+sl_pipeline_file_load(const char *path,
+                      const struct sl_pipeline_file_opts *opts)
+{
+	static const struct sl_pipeline_file_opts no_opts;
+	struct loader *l = sl_malloc(sizeof(*l));
+	struct sl_pipeline_file *f = sl_calloc(1, sizeof(*f));
+	if (l == NULL || f == NULL) {
+		sl_diag_set(SL_EOOM, "out of memory loading %s", path);
+		goto fail;
+	}
+	l->opts = opts != NULL ? opts : &no_opts;
+	l->nchain = 0;
+	l->doc = f->doc = sl_conf_doc_new();
+	if (f->doc == NULL)
+		goto fail;
+	struct sl_conf *root = sl_conf_doc_parse_file(f->doc, path);
+	if (root == NULL)
+		goto fail;
+	char *p = sl_conf_alloc(f->doc, strlen(path) + 1);
+	if (p == NULL)
+		goto fail;
+	strcpy(p, path);
+	f->path = p;
+	const char *base = strrchr(p, '/') != NULL ? strrchr(p, '/') + 1 : p;
+	const char *dot = strrchr(base, '.');
+	size_t stem_len =
+	        dot != NULL && dot > base ? (size_t)(dot - base) : strlen(base);
+	char *stem = sl_conf_alloc(f->doc, stem_len + 1);
+	if (stem == NULL)
+		goto fail;
+	memcpy(stem, base, stem_len);
+	stem[stem_len] = '\0';
+	f->stem = stem;
+	if (realpath(path, l->real[0]) == NULL)
+		l->real[0][0] = '\0';
+	l->chain[l->nchain++] = root->file;
+
+	if (sl_conf_is_null(root) ||
+	    (root->kind == SL_CONF_SEQ && root->n == 0)) {
+		sl_conf_error(root, NULL,
+		              "no steps (expected a list of steps)");
+		goto fail;
+	}
+	if (root->kind != SL_CONF_SEQ) {
+		sl_conf_error(root, NULL, "expected a list of steps, got %s",
+		              kind_text(root));
+		goto fail;
+	}
+	f->n_all = root->n;
+	f->steps = sl_conf_alloc(f->doc, root->n * sizeof(*f->steps));
+	if (f->steps == NULL)
+		goto fail;
+	for (uint32_t i = 0; i < root->n; i++) {
+		struct sl_stepdef *d = &f->steps[f->n_steps];
+		if (load_step(l, root->items[i], i, d) < 0)
+			goto fail;
+		if (!selected(d, l->opts))
+			continue;
+		if (load_arguments(l, d) < 0)
+			goto fail;
+		f->n_steps++;
+	}
+	sl_free(l);
+	return f;
+fail:
+	sl_free(l);
+	sl_pipeline_file_delete(f);
+	return NULL;
+}
+
+void
+sl_pipeline_file_delete(struct sl_pipeline_file *f)
+{
+	if (f == NULL)
+		return;
+	sl_conf_doc_delete(f->doc);
+	sl_free(f);
+}
