@@ -1,6 +1,6 @@
 # Record readers, decompression and CSV continuation (included from
 # tests/CMakeLists.txt).
-foreach(t csv_skip decompress)
+foreach(t csv_skip decompress records)
   add_executable(test_${t} ${CMAKE_CURRENT_LIST_DIR}/test_${t}.c)
   target_include_directories(test_${t} PRIVATE ${CMAKE_SOURCE_DIR}/src
     ${CMAKE_CURRENT_LIST_DIR})
