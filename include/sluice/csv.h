@@ -29,6 +29,7 @@
 #ifndef SLUICE_CSV_H
 #define SLUICE_CSV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -82,11 +83,25 @@ void sl_csv_reader_delete(struct sl_csv_reader *r);
  * end of the input (also for empty input and a header-only input), or -1
  * with an error in the diag: SL_EPARSE for malformed input, SL_ELIMIT for
  * a record longer than `record_max` or a full arena, SL_EIO wrapping the
- * source's error, SL_EOOM. After an error the reader must not be used
- * again (except for the position functions and delete).
+ * source's error, SL_EOOM. After an error, use the reader again only if
+ * sl_csv_can_continue() says so.
  */
 int sl_csv_next(struct sl_csv_reader *r, struct sl_arena *arena,
                 struct sl_value *out);
+
+/**
+ * After sl_csv_next() failed: whether the error concerned one row and the
+ * next call goes on with the row after it. True for a row with the wrong
+ * number of fields, invalid UTF-8, a row longer than `record_max`, a full
+ * arena, and a malformed row outside a quoted field (a quote inside an
+ * unquoted field, text after a closing quote, a lone CR); the rest of the
+ * row is then found by a lenient scan (a quote opens a quoted field only
+ * at the start of a field; the row ends at the first line feed outside
+ * quotes) that drops its bytes as they stream in. False, and every later
+ * call fails with SL_EINVAL, after an error in the header, an unterminated
+ * quoted field at the end of the input, a source error or SL_EOOM.
+ */
+bool sl_csv_can_continue(const struct sl_csv_reader *r);
 
 /**
  * 1-based line of the first byte of the last record returned, or of the

@@ -85,8 +85,15 @@ const char *sl_format_name(enum sl_format f);
 /** The format named `name` (e.g. "csv"), or SL_FORMAT_NONE. */
 enum sl_format sl_format_parse(const char *name);
 
-/** The compression named `name` ("gzip"/"gz", "zstd"/"zst", ...). */
+/**
+ * The compression named `name`, without regard to case: "gzip"/"gz",
+ * "zstd"/"zst", "bzip2"/"bz2". Every other name (also "none" and NULL)
+ * gives SL_COMPRESSION_NONE.
+ */
 enum sl_compression sl_compression_parse(const char *name);
+
+/** A compression's name: "none", "gzip", "zstd" or "bzip2". */
+const char *sl_compression_name(enum sl_compression c);
 
 /** An opaque record reader. */
 struct sl_reader;

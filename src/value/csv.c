@@ -32,6 +32,16 @@
 /** Class bit: ends a quoted field scan (quote, LF). */
 #define CLS_QUOTED 2u
 
+/** How the reader goes on after a failed call. */
+enum after_error {
+	/** It does not: the input cannot be read further. */
+	AFTER_FATAL = 0,
+	/** Drop the failed record, whose extent is known. */
+	AFTER_DROP,
+	/** Find the end of the failed record by scanning from `rs`. */
+	AFTER_RESYNC,
+};
+
 /** One field of the record being parsed, relative to the record start. */
 struct field {
 	/** Offset of the first content byte. */
@@ -77,6 +87,10 @@ struct sl_csv_reader {
 	bool have_hdr;
 	/** A call failed; the reader is unusable. */
 	bool failed;
+	/** Set by a failing step: an enum after_error. */
+	uint8_t after;
+	/** The next call must first skip the failed record (AFTER_RESYNC). */
+	bool resync;
 	/** Line of the byte at `rs`. */
 	uint64_t line;
 	/** Line of the current (last returned or failing) record. */
@@ -278,6 +292,7 @@ refill(struct sl_csv_reader *r)
 		size_t max_cap = r->record_max + 2;
 		if (r->cap >= max_cap) {
 			err_too_long(r);
+			r->after = AFTER_RESYNC;
 			return -1;
 		}
 		size_t nc = r->cap * 2;
@@ -600,6 +615,7 @@ parse_record(struct sl_csv_reader *r, size_t *len, size_t *used, uint32_t *nf,
 				                 (unsigned char)p[k]),
 				       byte_name(dn, sizeof(dn),
 				                 (unsigned char)delim));
+				r->after = AFTER_RESYNC;
 				return -1;
 			}
 		} else {
@@ -624,6 +640,7 @@ parse_record(struct sl_csv_reader *r, size_t *len, size_t *used, uint32_t *nf,
 				       "double the quotes inside it)",
 				       byte_name(dn, sizeof(dn),
 				                 (unsigned char)delim));
+				r->after = AFTER_RESYNC;
 				return -1;
 			}
 			if (add_field(r, nf, i, k - i, 0) != 0)
@@ -655,10 +672,12 @@ parse_record(struct sl_csv_reader *r, size_t *len, size_t *used, uint32_t *nf,
 		       "quotes (expected the delimiter %s or the end of the "
 		       "line)",
 		       byte_name(dn, sizeof(dn), (unsigned char)delim));
+		r->after = AFTER_RESYNC;
 		return -1;
 	}
 	if (*len > r->record_max) {
 		err_too_long(r);
+		r->after = AFTER_DROP;
 		return -1;
 	}
 	return 1;
@@ -695,6 +714,7 @@ check_utf8(struct sl_csv_reader *r, size_t len)
 		return 0;
 	err_at(r, bad, "invalid UTF-8 (sequence starting with byte 0x%02x)",
 	       p[bad]);
+	r->after = AFTER_DROP;
 	return -1;
 }
 
@@ -723,14 +743,117 @@ take_header(struct sl_csv_reader *r, size_t len, uint32_t nf)
 	return 0;
 }
 
+/** States of resync(). */
+enum resync_state {
+	/** At the start of a field. */
+	RS_FIELD,
+	/** In an unquoted field. */
+	RS_PLAIN,
+	/** In a quoted field. */
+	RS_QUOTED,
+	/** After a quote in a quoted field. */
+	RS_QUOTE,
+};
+
+/**
+ * Skip the rest of a record that failed, from its first byte at `rs`,
+ * discarding input as it is scanned so that memory stays bounded. The scan
+ * is lenient: a quote opens a quoted field only at the start of a field,
+ * and the record ends at the first line feed outside quotes. Returns 0
+ * with `rs` and `line` at the next record, or -1 (source error, or the
+ * input ending inside a quoted field).
+ */
+static int
+resync(struct sl_csv_reader *r)
+{
+	enum resync_state st = RS_FIELD;
+	uint64_t line = r->line, qline = 0;
+	size_t col = 0, qcol = 0;
+	for (;;) {
+		if (r->rs == r->end) {
+			int rc = refill(r);
+			if (rc < 0)
+				return -1;
+			if (rc > 0)
+				continue;
+			r->line = line;
+			if (st != RS_QUOTED)
+				return 0;
+			sl_diag_set(SL_EPARSE,
+			            "%s:%" PRIu64 ":%zu: unterminated quoted "
+			            "field: the input ends before its closing "
+			            "quote",
+			            src_name(r), qline, qcol);
+			return -1;
+		}
+		char c = r->buf[r->rs++];
+		col++;
+		if (c == '\n') {
+			if (st != RS_QUOTED) {
+				r->line = line + 1;
+				return 0;
+			}
+			line++;
+			col = 0;
+			continue;
+		}
+		switch (st) {
+		case RS_FIELD:
+			if (c == '"') {
+				st = RS_QUOTED;
+				qline = line;
+				qcol = col;
+			} else if (c != r->delim) {
+				st = RS_PLAIN;
+			}
+			break;
+		case RS_PLAIN:
+			if (c == r->delim)
+				st = RS_FIELD;
+			break;
+		case RS_QUOTED:
+			if (c == '"')
+				st = RS_QUOTE;
+			break;
+		case RS_QUOTE:
+			if (c == '"')
+				st = RS_QUOTED;
+			else if (c == r->delim)
+				st = RS_FIELD;
+			else
+				st = RS_PLAIN;
+			break;
+		}
+	}
+}
+
+bool
+sl_csv_can_continue(const struct sl_csv_reader *r)
+{
+	return !r->failed;
+}
+
 int
 sl_csv_next(struct sl_csv_reader *r, struct sl_arena *arena,
             struct sl_value *out)
 {
-	if (r->failed) {
-		sl_diag_set(SL_EINVAL, "csv reader for %s used after an error",
-		            src_name(r));
-		return -1;
+	/* Set by parse_record(); read on failure to drop the record. */
+	size_t len = 0, used = 0;
+	uint32_t nf;
+	uint64_t lf = 0;
+	if (__builtin_expect(r->failed | r->resync, 0)) {
+		if (r->failed) {
+			sl_diag_set(SL_EINVAL,
+			            "csv reader for %s used after an error "
+			            "that ended its input",
+			            src_name(r));
+			return -1;
+		}
+		r->resync = false;
+		if (resync(r) != 0) {
+			r->failed = true;
+			return -1;
+		}
 	}
 	if (!r->started) {
 		while (r->end - r->rs < 3) {
@@ -745,9 +868,6 @@ sl_csv_next(struct sl_csv_reader *r, struct sl_arena *arena,
 			r->rs += 3;
 		r->started = true;
 	}
-	size_t len, used;
-	uint32_t nf;
-	uint64_t lf;
 	for (;;) {
 		int rc = parse_record(r, &len, &used, &nf, &lf);
 		if (rc == 0)
@@ -768,6 +888,7 @@ sl_csv_next(struct sl_csv_reader *r, struct sl_arena *arena,
 		            "%s:%" PRIu64 ": expected %" PRIu32
 		            " fields, found %" PRIu32,
 		            src_name(r), r->rec_line, r->nhdr, nf);
+		r->after = AFTER_DROP;
 		goto fail;
 	}
 	size_t msize = (size_t)nf * sizeof(struct sl_member);
@@ -776,6 +897,8 @@ sl_csv_next(struct sl_csv_reader *r, struct sl_arena *arena,
 	if (blk == NULL) {
 		sl_diag_wrap(sl_diag_code(), "record at %s:%" PRIu64,
 		             src_name(r), r->rec_line);
+		if (sl_diag_code() == SL_ELIMIT)
+			r->after = AFTER_DROP;
 		goto fail;
 	}
 	struct sl_member *m = (struct sl_member *)(void *)blk;
@@ -797,6 +920,15 @@ sl_csv_next(struct sl_csv_reader *r, struct sl_arena *arena,
 	r->line += 1 + lf;
 	return 1;
 fail:
-	r->failed = true;
+	/* A bad header leaves no keys for the rows: that ends the input. */
+	if (!r->have_hdr || r->after == AFTER_FATAL) {
+		r->failed = true;
+	} else if (r->after == AFTER_DROP) {
+		r->rs += used;
+		r->line += 1 + lf;
+	} else {
+		r->resync = true;
+	}
+	r->after = AFTER_FATAL;
 	return -1;
 }

@@ -758,11 +758,11 @@ sl_jsonl_reader_new(struct sl_source *src, const struct sl_json_opts *opts)
 	r->cap = r->opts.chunk_size;
 	r->buf = sl_malloc(r->cap);
 	if (r->buf == NULL) {
-		sl_free(r);
 		sl_diag_set(SL_EOOM,
 		            "out of memory for a JSON-lines buffer of "
 		            "%zu bytes",
 		            r->opts.chunk_size);
+		sl_free(r);
 		return NULL;
 	}
 	return r;

@@ -1,0 +1,343 @@
+/*
+ * Tests of going on after a CSV error (sl_csv_can_continue()): a bad row
+ * is dropped and the next row comes; errors that end the input refuse
+ * further use.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "sluice/alloc.h"
+#include "sluice/arena.h"
+#include "sluice/csv.h"
+#include "unit.h"
+
+/** An in-memory source handing out at most `step` bytes per read. */
+struct mem_src {
+	/** The input. */
+	const char *data;
+	/** Input bytes. */
+	size_t len;
+	/** Bytes handed out. */
+	size_t pos;
+	/** Bytes per read at most (0: as many as asked). */
+	size_t step;
+	/** Fail once `pos` reaches this (0: never). */
+	size_t fail_at;
+};
+
+static ssize_t
+mem_read(void *ctx, char *buf, size_t size)
+{
+	struct mem_src *m = ctx;
+	if (m->fail_at != 0 && m->pos >= m->fail_at) {
+		sl_diag_set(SL_ESYSTEM, "disk on fire");
+		return -1;
+	}
+	size_t n = m->len - m->pos;
+	if (n > size)
+		n = size;
+	if (m->step != 0 && n > m->step)
+		n = m->step;
+	memcpy(buf, m->data + m->pos, n);
+	m->pos += n;
+	return (ssize_t)n;
+}
+
+/** A transcript of reading an input to its end or a fatal error. */
+struct transcript {
+	/** Records "{k=v|...}", errors "ERR@line CODE msg", then END/DEAD. */
+	char text[16384];
+	/** Records read. */
+	int records;
+	/** Errors the reader went on after. */
+	int skipped;
+};
+
+/** Append a NUL-terminated string to the transcript. */
+static void
+tr_add(struct transcript *t, const char *s, size_t n)
+{
+	size_t have = strlen(t->text);
+	if (have + n + 1 > sizeof(t->text))
+		n = sizeof(t->text) - have - 1;
+	memcpy(t->text + have, s, n);
+	t->text[have + n] = '\0';
+}
+
+/**
+ * Read `input` (`len` bytes) `step` bytes per source read with `opts`
+ * into `t`, going on after every error the reader can continue after.
+ * `arena_cap` bounds the arena. After a fatal error, checks that the next
+ * call fails with SL_EINVAL.
+ */
+static void
+read_skipping(const char *input, size_t len, size_t step, size_t fail_at,
+              const struct sl_csv_opts *opts, size_t arena_cap,
+              struct transcript *t)
+{
+	memset(t, 0, sizeof(*t));
+	struct mem_src m = {input, len, 0, step, fail_at};
+	struct sl_source src = {mem_read, &m, "s.csv"};
+	struct sl_csv_reader *r = sl_csv_reader_new(&src, opts);
+	if (r == NULL) {
+		tr_add(t, "NEW FAILED", 10);
+		return;
+	}
+	struct sl_arena arena;
+	sl_arena_create(&arena, 256, arena_cap);
+	struct sl_value v;
+	char buf[700];
+	for (int guard = 0; guard < 1000; guard++) {
+		int rc = sl_csv_next(r, &arena, &v);
+		if (rc == 0) {
+			tr_add(t, "END", 3);
+			break;
+		}
+		if (rc == 1) {
+			t->records++;
+			tr_add(t, "{", 1);
+			for (uint32_t i = 0; i < v.len; i++) {
+				const struct sl_member *mb = &v.u.members[i];
+				if (i > 0)
+					tr_add(t, "|", 1);
+				tr_add(t, mb->key, mb->key_len);
+				tr_add(t, "=", 1);
+				tr_add(t, mb->val.u.s, mb->val.len);
+			}
+			tr_add(t, "}\n", 2);
+			sl_arena_reset(&arena);
+			continue;
+		}
+		snprintf(buf, sizeof(buf), "ERR@%llu %s %s\n",
+		         (unsigned long long)sl_csv_line(r),
+		         sl_errcode_name(sl_diag_code()), unit_errmsg());
+		tr_add(t, buf, strlen(buf));
+		if (sl_csv_can_continue(r)) {
+			t->skipped++;
+			continue;
+		}
+		tr_add(t, "DEAD", 4);
+		if (sl_csv_next(r, &arena, &v) != -1 ||
+		    sl_diag_code() != SL_EINVAL)
+			tr_add(t, " BUT-USABLE", 11);
+		break;
+	}
+	sl_csv_reader_delete(r);
+	sl_arena_destroy(&arena);
+}
+
+/**
+ * Read `input` 1 byte, 7 bytes and all at a time, with buffers of 1, 7
+ * and the default chunk size; all must agree with `want`.
+ */
+static void
+check_skip(const char *name, const char *input, size_t record_max,
+           const char *want)
+{
+	static struct transcript t;
+	size_t steps[] = {0, 1, 7};
+	size_t chunks[] = {(size_t)1 << 20, 1, 7};
+	int bad = 0;
+	for (size_t i = 0; i < 3; i++) {
+		for (size_t j = 0; j < 3; j++) {
+			struct sl_csv_opts o;
+			sl_csv_opts_init(&o);
+			o.chunk_size = chunks[j];
+			if (record_max != 0)
+				o.record_max = record_max;
+			read_skipping(input, strlen(input), steps[i], 0, &o,
+			              (size_t)1 << 20, &t);
+			if (strcmp(t.text, want) != 0 && bad++ == 0)
+				note("step %zu chunk %zu:\n%s", steps[i],
+				     chunks[j], t.text);
+		}
+	}
+	if (!ok(bad == 0, "%s: all ways agree with the expected transcript",
+	        name))
+		note("expected:\n%s", want);
+}
+
+static void
+test_record_errors(void)
+{
+	check_skip("wrong field count", "a,b\n1,2\n3\n4,5\n", 0,
+	           "{a=1|b=2}\n"
+	           "ERR@3 EPARSE s.csv:3: expected 2 fields, found 1\n"
+	           "{a=4|b=5}\n"
+	           "END");
+	check_skip("too many fields, then the last line without LF",
+	           "a,b\r\n1,2,3\r\n4,5", 0,
+	           "ERR@2 EPARSE s.csv:2: expected 2 fields, found 3\n"
+	           "{a=4|b=5}\n"
+	           "END");
+	check_skip("invalid UTF-8", "a\nx\xff\n\"y\n\xc3\"\nz\n", 0,
+	           "ERR@2 EPARSE s.csv:2:2: invalid UTF-8 (sequence "
+	           "starting with byte 0xff)\n"
+	           "ERR@3 EPARSE s.csv:4:1: invalid UTF-8 (sequence "
+	           "starting with byte 0xc3)\n"
+	           "{a=z}\n"
+	           "END");
+	check_skip("record just over the cap (dropped whole)",
+	           "a\n12345\n1234\n", 4,
+	           "ERR@2 ELIMIT record at s.csv:2 exceeds the size cap of "
+	           "4 bytes\n"
+	           "{a=1234}\n"
+	           "END");
+	check_skip("long record streamed past (quoted line feeds counted)",
+	           "a,b\n\"1\n2\n\"\"3\n4,5\",xxxxxxxxxxxxxxxxxxxxxxxx\n"
+	           "c,d\ne\n",
+	           6,
+	           "ERR@2 ELIMIT record at s.csv:2 exceeds the size cap of "
+	           "6 bytes\n"
+	           "{a=c|b=d}\n"
+	           "ERR@7 EPARSE s.csv:7: expected 2 fields, found 1\n"
+	           "END");
+	check_skip("long last record without a line end", "a\nb\n12345678", 4,
+	           "{a=b}\n"
+	           "ERR@3 ELIMIT record at s.csv:3 exceeds the size cap of "
+	           "4 bytes\n"
+	           "END");
+	check_skip("stray quote in an unquoted field", "a,b\nx\"y,1\n2,3\n", 0,
+	           "ERR@2 EPARSE s.csv:2:2: unexpected '\"' in an unquoted "
+	           "field (expected the delimiter ',' or the end of the "
+	           "line; quote the whole field and double the quotes "
+	           "inside it)\n"
+	           "{a=2|b=3}\n"
+	           "END");
+	check_skip("text after a closing quote, quoted LF after it",
+	           "a,b\n\"x\"y,\"1\n2\"\n2,3\n", 0,
+	           "ERR@2 EPARSE s.csv:2:4: unexpected 'y' after the closing "
+	           "quote of a field (expected the delimiter ',' or the end "
+	           "of the line)\n"
+	           "{a=2|b=3}\n"
+	           "END");
+	check_skip("lone CR", "a,b\nx\ry,1\n2,3\n", 0,
+	           "ERR@2 EPARSE s.csv:2:2: carriage return not followed by "
+	           "a line feed outside quotes (expected the delimiter ',' "
+	           "or the end of the line)\n"
+	           "{a=2|b=3}\n"
+	           "END");
+	check_skip("several bad rows in a row", "a\n1,2\n\xfe\n3,4\n5\n", 0,
+	           "ERR@2 EPARSE s.csv:2: expected 1 fields, found 2\n"
+	           "ERR@3 EPARSE s.csv:3:1: invalid UTF-8 (sequence "
+	           "starting with byte 0xfe)\n"
+	           "ERR@4 EPARSE s.csv:4: expected 1 fields, found 2\n"
+	           "{a=5}\n"
+	           "END");
+}
+
+static void
+test_fatal_errors(void)
+{
+	check_skip("unterminated quote at the end", "a\n1\n\"x\n", 0,
+	           "{a=1}\n"
+	           "ERR@3 EPARSE s.csv:3:1: unterminated quoted field: the "
+	           "input ends before its closing quote\n"
+	           "DEAD");
+	check_skip("long record then the end inside its quotes",
+	           "a\n\"xxxxxxxxxxxx\nyy", 4,
+	           "ERR@2 ELIMIT record at s.csv:2 exceeds the size cap of "
+	           "4 bytes\n"
+	           "ERR@2 EPARSE s.csv:2:1: unterminated quoted field: the "
+	           "input ends before its closing quote\n"
+	           "DEAD");
+	check_skip("bad header", "a,\"b\"x\n1,2\n", 0,
+	           "ERR@1 EPARSE s.csv:1:6: unexpected 'x' after the closing "
+	           "quote of a field (expected the delimiter ',' or the end "
+	           "of the line)\n"
+	           "DEAD");
+	check_skip("header over the cap", "abcdefgh\n1\n", 4,
+	           "ERR@1 ELIMIT record at s.csv:1 exceeds the size cap of "
+	           "4 bytes\n"
+	           "DEAD");
+	check_skip("header with invalid UTF-8", "a\xff\n1\n", 0,
+	           "ERR@1 EPARSE s.csv:1:2: invalid UTF-8 (sequence "
+	           "starting with byte 0xff)\n"
+	           "DEAD");
+
+	/* A source error, also one met while skipping a long record. */
+	static struct transcript t;
+	const char *in = "a\n1\n2\n3\n";
+	read_skipping(in, strlen(in), 1, 5, NULL, (size_t)1 << 20, &t);
+	is_str(t.text,
+	       "{a=1}\n"
+	       "ERR@3 EIO reading s.csv\n"
+	       "DEAD",
+	       "source error ends the input");
+	struct sl_csv_opts o;
+	sl_csv_opts_init(&o);
+	o.record_max = 4;
+	o.chunk_size = 2;
+	in = "a\n123456789\n2\n";
+	read_skipping(in, strlen(in), 1, 9, &o, (size_t)1 << 20, &t);
+	is_str(t.text,
+	       "ERR@2 ELIMIT record at s.csv:2 exceeds the size cap of 4 "
+	       "bytes\n"
+	       "ERR@2 EIO reading s.csv\n"
+	       "DEAD",
+	       "source error while skipping ends the input");
+}
+
+/** A record too big for the arena is dropped; the next one comes. */
+static void
+test_arena_full(void)
+{
+	static char in[4096];
+	static struct transcript t;
+	strcpy(in, "a\n");
+	memset(in + 2, 'x', 3000);
+	strcpy(in + 3002, "\nok\n");
+	read_skipping(in, strlen(in), 0, 0, NULL, 1024, &t);
+	const char *want = "ERR@2 ELIMIT record at s.csv:2\n";
+	ok(strncmp(t.text, want, strlen(want)) == 0,
+	   "arena full: ELIMIT naming the record");
+	ok(strstr(t.text, "{a=ok}\nEND") != NULL, "... then the next record");
+	is_int(t.skipped, 1, "... one error skipped");
+}
+
+/**
+ * A row of 8 MB over a 1 KiB cap streams past in 4 KiB reads (the buffer
+ * never grows past the cap), and the row after it comes.
+ */
+static void
+test_huge_row(void)
+{
+	size_t big = (size_t)8 << 20;
+	char *in = sl_malloc(big + 64);
+	strcpy(in, "a,b\n");
+	memset(in + 4, 'y', big);
+	strcpy(in + 4 + big, ",z\n1,2\n");
+	struct sl_csv_opts o;
+	sl_csv_opts_init(&o);
+	o.record_max = 1024;
+	o.chunk_size = 4096;
+	struct mem_src m = {in, strlen(in), 0, 0, 0};
+	struct sl_source src = {mem_read, &m, "big.csv"};
+	struct sl_csv_reader *r = sl_csv_reader_new(&src, &o);
+	struct sl_arena arena;
+	sl_arena_create(&arena, 4096, 1 << 20);
+	struct sl_value v;
+	is_int(sl_csv_next(r, &arena, &v), -1, "8 MB row: -1");
+	is_err(SL_ELIMIT, "... ELIMIT");
+	ok(sl_csv_can_continue(r), "... can continue");
+	is_int(sl_csv_next(r, &arena, &v), 1, "... next row read");
+	ok(v.len == 2 && v.u.members[0].val.len == 1 &&
+	           v.u.members[0].val.u.s[0] == '1',
+	   "... it is the row after the long one");
+	is_int(sl_csv_line(r), 3, "... on line 3");
+	is_int(sl_csv_record(r), 2, "... record 2");
+	is_int(sl_csv_next(r, &arena, &v), 0, "... then the end");
+	sl_csv_reader_delete(r);
+	sl_arena_destroy(&arena);
+	sl_free(in);
+}
+
+int
+main(void)
+{
+	test_record_errors();
+	test_fatal_errors();
+	test_arena_full();
+	test_huge_row();
+	return done_testing();
+}
