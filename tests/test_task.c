@@ -224,6 +224,19 @@ waits_forever(void *arg)
 	return sl_task_wait(SL_FOREVER);
 }
 
+/** Cancelled while waiting, then clears the flag and waits again. */
+static int
+uncancels(void *arg)
+{
+	int *rc = arg;
+	rc[0] = sl_task_wait(SL_FOREVER);
+	sl_diag_clear(sl_diag_get());
+	sl_task_uncancel();
+	rc[1] = sl_task_is_cancelled();
+	rc[2] = sl_sleep(0.01);
+	return 0;
+}
+
 /** The main task for the reap test: cancelled itself before reaping. */
 struct reaper_args {
 	/** The task to reap. */
@@ -269,6 +282,16 @@ cancel_main(void *arg)
 	is_err(SL_ECANCELLED, "with ECANCELLED");
 	ok(strstr(unit_errmsg(), "'forever'") != NULL,
 	   "the message names the task: %s", unit_errmsg());
+
+	/* After sl_task_uncancel() a task waits normally again. */
+	int urc[3] = {0, 1, -1};
+	t = sl_task_spawn(loop, "uncancels", uncancels, urc);
+	sl_task_yield();
+	sl_task_cancel(t);
+	is_int(sl_task_join(t), 0, "the uncancelled task ended normally");
+	is_int(urc[0], -1, "its wait was cancelled");
+	is_int(urc[1], 0, "uncancel clears the flag");
+	is_int(urc[2], 0, "and a later sleep completes");
 
 	/* A cancelled joiner gets ECANCELLED; the target stays joinable. */
 	struct cancel_probe q = {0};

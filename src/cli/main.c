@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/demo.h"
+#include "cli/run.h"
 #include "sluice/diag.h"
 #include "sluice/log.h"
 
@@ -15,10 +16,18 @@ usage(FILE *out)
 	fprintf(out, "usage: sluice <command> [args]\n"
 	             "\n"
 	             "commands:\n"
+	             "  run PIPELINE.yaml [options]   run a pipeline "
+	             "(see sluice run --help)\n"
+	             "  validate PIPELINE.yaml        load a pipeline and "
+	             "check its steps\n"
 	             "  demo [--tasks N] [--items N]  run the runtime "
 	             "demonstration\n"
-	             "  version                       print the version\n"
-	             "  help                          print this help\n");
+	             "  help steps                    list the built-in steps\n"
+	             "  version, --version            print the version\n"
+	             "  help, --help                  print this help\n"
+	             "\n"
+	             "environment: SLUICE_LOG_LEVEL (error, warn, info, debug, "
+	             "trace), SLUICE_LOG_FORMAT (text, json)\n");
 }
 
 int
@@ -33,6 +42,15 @@ main(int argc, char **argv)
 		return 2;
 	}
 	const char *cmd = argv[1];
+	if (strcmp(cmd, "run") == 0)
+		return sl_cli_run(argc - 1, argv + 1);
+	if (strcmp(cmd, "validate") == 0)
+		return sl_cli_validate(argc - 1, argv + 1);
+	if (strcmp(cmd, "help") == 0 && argc > 2 &&
+	    strcmp(argv[2], "steps") == 0) {
+		sl_cli_list_steps(stdout);
+		return 0;
+	}
 	if (strcmp(cmd, "demo") == 0)
 		return sl_cli_demo(argc - 1, argv + 1);
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {

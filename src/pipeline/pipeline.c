@@ -259,6 +259,9 @@ emit_send_slot(struct sl_emit *e, struct sl_batch **slot)
 		sl_batch_put(b);
 		return 0;
 	}
+	/* A step that never waits (a fast reader) still sees a stop. */
+	if (sl_task_testcancel() != 0)
+		return -1;
 	if (sl_chan_send(e->out, b, sl_batch_destroy_item, SL_FOREVER) != 0)
 		return -1;
 	*slot = NULL;

@@ -1,0 +1,561 @@
+/*
+ * `sluice run` and `sluice validate`: load a pipeline file, build its
+ * steps, run them with progress and a summary.
+ */
+#include "cli/run.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sluice/alloc.h"
+#include "sluice/buf.h"
+#include "sluice/diag.h"
+#include "sluice/json.h"
+#include "sluice/log.h"
+#include "sluice/pipeline.h"
+#include "sluice/pipeline_file.h"
+#include "sluice/registry.h"
+#include "sluice/steps.h"
+#include "sluice/task.h"
+#include "sluice/yamlread.h"
+
+/** Most annotations on one command line. */
+#define MAX_ANNOTATIONS 64
+/** Most bytes of a --config file. */
+#define CONFIG_MAX ((size_t)16 << 20)
+
+/** Options of `run` and `validate`. */
+struct run_opts {
+	/** The pipeline file. */
+	const char *path;
+	/** Annotations asked for. */
+	const char *annotations[MAX_ANNOTATIONS];
+	/** Number of annotations. */
+	uint32_t n_annotations;
+	/** Runner options. */
+	struct sl_pipeline_opts popts;
+	/** JSON log lines and summary. */
+	bool json;
+	/** Progress: 0 off, else on (in place on a TTY, else log lines). */
+	int progress;
+	/** A YAML or JSON file of values for !config, or NULL. */
+	const char *config_path;
+};
+
+/** Print the usage of `run`/`validate` to `out`. */
+static void
+run_usage(FILE *out, const char *cmd)
+{
+	fprintf(out,
+	        "usage: sluice %s PIPELINE.yaml [options]\n"
+	        "\n"
+	        "options:\n"
+	        "  -a, --annotation NAME     select steps annotated NAME "
+	        "(repeatable)\n"
+	        "  --config FILE             YAML or JSON mapping that !config "
+	        "reads\n",
+	        cmd);
+	if (strcmp(cmd, "run") == 0)
+		fprintf(out,
+		        "  --step-outbox-size N      records each step may "
+		        "buffer (default 1000)\n"
+		        "  --batch-size N            records per batch "
+		        "(default 1000)\n"
+		        "  --json                    JSON log lines and "
+		        "summary\n"
+		        "  --no-progress             no progress reports\n");
+	fprintf(out, "  -h, --help                this help\n");
+}
+
+/** Parse a positive count option. */
+static int
+parse_count(const char *opt, const char *s, uint32_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v == 0 ||
+	    v > 10000000ull || s[0] == '-') {
+		fprintf(stderr,
+		        "sluice: %s expects a whole number from 1 to "
+		        "10000000, got '%s'\n",
+		        opt, s);
+		return -1;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/** Parse the command line. 0, or the exit status to return. */
+static int
+parse_args(int argc, char **argv, struct run_opts *o)
+{
+	enum {
+		OPT_OUTBOX = 256,
+		OPT_BATCH,
+		OPT_JSON,
+		OPT_NO_PROGRESS,
+		OPT_CONFIG
+	};
+	static const struct option longopts[] = {
+	        {"annotation", required_argument, NULL, 'a'},
+	        {"step-outbox-size", required_argument, NULL, OPT_OUTBOX},
+	        {"batch-size", required_argument, NULL, OPT_BATCH},
+	        {"json", no_argument, NULL, OPT_JSON},
+	        {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+	        {"config", required_argument, NULL, OPT_CONFIG},
+	        {"help", no_argument, NULL, 'h'},
+	        {NULL, 0, NULL, 0},
+	};
+	const char *cmd = argv[0];
+	memset(o, 0, sizeof(*o));
+	sl_pipeline_opts_init(&o->popts);
+	o->progress = -1;
+	optind = 1;
+	opterr = 0;
+	int c;
+	while ((c = getopt_long(argc, argv, "a:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'a':
+			if (o->n_annotations == MAX_ANNOTATIONS) {
+				fprintf(stderr,
+				        "sluice: more than %d "
+				        "annotations\n",
+				        MAX_ANNOTATIONS);
+				return 2;
+			}
+			o->annotations[o->n_annotations++] = optarg;
+			break;
+		case OPT_OUTBOX:
+			if (parse_count("--step-outbox-size", optarg,
+			                &o->popts.outbox_records) != 0)
+				return 2;
+			break;
+		case OPT_BATCH:
+			if (parse_count("--batch-size", optarg,
+			                &o->popts.batch_size) != 0)
+				return 2;
+			break;
+		case OPT_JSON:
+			o->json = true;
+			break;
+		case OPT_NO_PROGRESS:
+			o->progress = 0;
+			break;
+		case OPT_CONFIG:
+			o->config_path = optarg;
+			break;
+		case 'h':
+			run_usage(stdout, cmd);
+			return -1;
+		default:
+			if (optopt != 0 && optopt < 256)
+				fprintf(stderr, "sluice %s: option '-%c' %s\n",
+				        cmd, optopt,
+				        strchr("a", optopt) ? "needs a value"
+				                            : "is unknown");
+			else
+				fprintf(stderr,
+				        "sluice %s: option '%s' is unknown or "
+				        "needs a value\n",
+				        cmd, argv[optind - 1]);
+			run_usage(stderr, cmd);
+			return 2;
+		}
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "sluice %s: expected one pipeline file\n", cmd);
+		run_usage(stderr, cmd);
+		return 2;
+	}
+	o->path = argv[optind];
+	return 0;
+}
+
+/** Print the diag's error as "sluice: error: ...". */
+static void
+print_error(const char *prefix)
+{
+	char msg[4096];
+	struct sl_error *e = sl_diag_last();
+	if (e == NULL)
+		snprintf(msg, sizeof(msg), "unknown error");
+	else
+		sl_error_format(e, msg, sizeof(msg));
+	sl_log_error("%s%s", prefix, msg);
+}
+
+/** Read a whole file (at most CONFIG_MAX bytes) into `b`. */
+static int
+read_file(const char *path, struct sl_buf *b)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL) {
+		sl_diag_set_errno("cannot open %s", path);
+		return -1;
+	}
+	char chunk[65536];
+	size_t n;
+	int rc = 0;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		if ((rc = sl_buf_append(b, chunk, n)) != 0)
+			break;
+	if (rc == 0 && ferror(f)) {
+		sl_diag_set_errno("reading %s", path);
+		rc = -1;
+	}
+	fclose(f);
+	return rc;
+}
+
+/** The loaded pipeline: file, steps, config values. */
+struct loaded {
+	/** The pipeline file. */
+	struct sl_pipeline_file *file;
+	/** The pipeline built from it. */
+	struct sl_pipeline *pipeline;
+	/** Memory of the config values. */
+	struct sl_arena config_arena;
+	/** The config values (!config). */
+	struct sl_value config;
+};
+
+/** Free what load() made. */
+static void
+unload(struct loaded *l)
+{
+	sl_pipeline_delete(l->pipeline);
+	sl_pipeline_file_delete(l->file);
+	sl_arena_destroy(&l->config_arena);
+	memset(l, 0, sizeof(*l));
+}
+
+/** Load the pipeline file and build its steps. 0, or -1 with an error. */
+static int
+load(const struct run_opts *o, struct loaded *l)
+{
+	memset(l, 0, sizeof(*l));
+	sl_arena_create(&l->config_arena, 65536, CONFIG_MAX * 8);
+	struct sl_pipeline_file_opts fo = {
+	        .annotations = o->annotations,
+	        .n_annotations = o->n_annotations,
+	};
+	if (o->config_path != NULL) {
+		struct sl_buf b;
+		sl_buf_create(&b, CONFIG_MAX);
+		int rc = read_file(o->config_path, &b);
+		if (rc == 0)
+			rc = sl_yaml_parse(b.data ? b.data : "", b.len,
+			                   &l->config_arena, o->config_path,
+			                   &l->config);
+		sl_buf_destroy(&b);
+		if (rc == 0 && l->config.type != SL_VOBJECT) {
+			sl_diag_set(SL_EINVAL,
+			            "%s: expected a mapping of config values",
+			            o->config_path);
+			rc = -1;
+		}
+		if (rc != 0) {
+			unload(l);
+			return -1;
+		}
+		fo.config = &l->config;
+	}
+	if (sl_steps_register_builtins() != 0)
+		return -1;
+	l->file = sl_pipeline_file_load(o->path, &fo);
+	if (l->file == NULL) {
+		unload(l);
+		return -1;
+	}
+	if (l->file->n_steps == 0) {
+		sl_diag_set(SL_EINVAL,
+		            "%s: no step is selected (%u steps, all annotated "
+		            "with other annotations than asked for)",
+		            o->path, l->file->n_all);
+		unload(l);
+		return -1;
+	}
+	l->pipeline = sl_pipeline_new(&o->popts);
+	if (l->pipeline == NULL) {
+		unload(l);
+		return -1;
+	}
+	for (uint32_t i = 0; i < l->file->n_steps; i++) {
+		struct sl_step *s = sl_step_create(&l->file->steps[i]);
+		if (s == NULL || sl_pipeline_add(l->pipeline, s) != 0) {
+			unload(l);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+sl_cli_validate(int argc, char **argv)
+{
+	struct run_opts o;
+	int rc = parse_args(argc, argv, &o);
+	if (rc != 0)
+		return rc < 0 ? 0 : rc;
+	struct loaded l;
+	if (load(&o, &l) != 0) {
+		print_error("");
+		return 1;
+	}
+	printf("%s: ok, %u step%s:", o.path, l.file->n_steps,
+	       l.file->n_steps == 1 ? "" : "s");
+	for (uint32_t i = 0; i < l.file->n_steps; i++)
+		printf(" %s", sl_pipeline_step(l.pipeline, i)->name);
+	printf("\n");
+	unload(&l);
+	return 0;
+}
+
+/* --- running ------------------------------------------------------------ */
+
+/** What the main task of a run shares with the progress task. */
+struct run_state {
+	/** Options. */
+	const struct run_opts *o;
+	/** The pipeline. */
+	struct sl_pipeline *p;
+	/** The run's result. */
+	int rc;
+	/** Whether the progress line is drawn in place (TTY). */
+	bool tty;
+	/** Whether anything was drawn on the progress line. */
+	bool drawn;
+};
+
+/** Records the pipeline has taken in: the first step's output. */
+static uint64_t
+records_read(struct sl_pipeline *p)
+{
+	return sl_pipeline_step(p, 0)->stats.out;
+}
+
+/** Body of the progress task. */
+static int
+progress_main(void *arg)
+{
+	struct run_state *st = arg;
+	double period = st->tty ? 0.25 : 10.0;
+	double next = sl_clock() + period;
+	while (sl_sleep_until(next) == 0) {
+		next += period;
+		double secs = sl_pipeline_elapsed(st->p);
+		uint64_t n = records_read(st->p);
+		double rate = secs > 0 ? (double)n / secs : 0;
+		if (st->tty) {
+			fprintf(stderr,
+			        "\r\033[K%" PRIu64 " records  %.0f records/s  "
+			        "%.1f s",
+			        n, rate, secs);
+			fflush(stderr);
+			st->drawn = true;
+		} else {
+			sl_log_info("progress: %" PRIu64 " records, %.0f "
+			            "records/s, %.1f s elapsed",
+			            n, rate, secs);
+		}
+	}
+	return 0;
+}
+
+/** Body of the run's main task. */
+static int
+run_main(void *arg)
+{
+	struct run_state *st = arg;
+	struct sl_task *progress = NULL;
+	st->tty = !st->o->json && isatty(2);
+	/* Without memory for it, the run goes on without progress. */
+	if (st->o->progress != 0 &&
+	    (progress = sl_task_spawn(sl_loop_current(), "progress",
+	                              progress_main, st)) == NULL)
+		sl_diag_clear(sl_diag_get());
+	st->rc = sl_pipeline_run(st->p);
+	struct sl_diag keep;
+	sl_diag_create(&keep);
+	sl_diag_move(sl_diag_get(), &keep);
+	if (progress != NULL)
+		(void)sl_task_reap(progress);
+	sl_diag_clear(sl_diag_get());
+	sl_diag_move(&keep, sl_diag_get());
+	sl_diag_destroy(&keep);
+	if (st->drawn) {
+		fprintf(stderr, "\r\033[K");
+		fflush(stderr);
+	}
+	return st->rc;
+}
+
+/** Append `s` as a JSON string to `b`. */
+static void
+json_str(struct sl_buf *b, const char *s)
+{
+	struct sl_value v = sl_str_ref(s, (uint32_t)strlen(s));
+	(void)sl_json_write(b, &v, 0);
+}
+
+/** The run's outcome in one word. */
+static const char *
+status_word(struct sl_pipeline *p, int rc)
+{
+	if (sl_pipeline_stopped_by(p) != 0)
+		return "stopped";
+	return rc == 0 ? "ok" : "failed";
+}
+
+/** Print the summary as one JSON line to stderr. */
+static void
+summary_json(const struct run_opts *o, struct sl_pipeline *p, int rc,
+             const char *error)
+{
+	struct sl_buf b;
+	sl_buf_create(&b, (size_t)1 << 20);
+	(void)sl_buf_puts(&b, "{\"event\":\"summary\",\"pipeline\":");
+	json_str(&b, o->path);
+	(void)sl_buf_printf(&b, ",\"status\":\"%s\",\"elapsed\":%.3f",
+	                    status_word(p, rc), sl_pipeline_elapsed(p));
+	if (sl_pipeline_stopped_by(p) != 0)
+		(void)sl_buf_printf(&b, ",\"signal\":%d",
+		                    sl_pipeline_stopped_by(p));
+	(void)sl_buf_puts(&b, ",\"steps\":[");
+	for (uint32_t i = 0; i < sl_pipeline_step_count(p); i++) {
+		struct sl_step *s = sl_pipeline_step(p, i);
+		(void)sl_buf_puts(&b, i ? ",{\"name\":" : "{\"name\":");
+		json_str(&b, s->name);
+		(void)sl_buf_printf(&b,
+		                    ",\"in\":%" PRIu64 ",\"out\":%" PRIu64
+		                    ",\"errors\":%" PRIu64
+		                    ",\"skipped\":%" PRIu64 ",\"skips\":[",
+		                    s->stats.in, s->stats.out, s->stats.errors,
+		                    s->stats.skipped);
+		for (int k = 0; k < SL_STEP_SKIPS_KEPT; k++) {
+			if (s->stats.skips[k] == NULL)
+				continue;
+			if (k > 0)
+				(void)sl_buf_putc(&b, ',');
+			json_str(&b, s->stats.skips[k]);
+		}
+		(void)sl_buf_puts(&b, "]}");
+	}
+	(void)sl_buf_putc(&b, ']');
+	if (error != NULL) {
+		(void)sl_buf_puts(&b, ",\"error\":");
+		json_str(&b, error);
+	}
+	(void)sl_buf_puts(&b, "}\n");
+	fputs(b.data ? b.data : "", stderr);
+	sl_buf_destroy(&b);
+}
+
+/** Print the summary as a table to stderr. */
+static void
+summary_text(const struct run_opts *o, struct sl_pipeline *p, int rc)
+{
+	double secs = sl_pipeline_elapsed(p);
+	uint64_t n = records_read(p);
+	int sig = sl_pipeline_stopped_by(p);
+	if (sig != 0)
+		fprintf(stderr, "%s: stopped by %s%s after %.2f s\n", o->path,
+		        strsignal(sig),
+		        sl_pipeline_forced(p) ? " (forced)" : "", secs);
+	else
+		fprintf(stderr, "%s: %s after %.2f s\n", o->path,
+		        rc == 0 ? "finished" : "FAILED", secs);
+	fprintf(stderr, "  %-32s %12s %12s %8s %8s\n", "step", "in", "out",
+	        "errors", "skipped");
+	for (uint32_t i = 0; i < sl_pipeline_step_count(p); i++) {
+		struct sl_step *s = sl_pipeline_step(p, i);
+		fprintf(stderr,
+		        "  %-32s %12" PRIu64 " %12" PRIu64 " %8" PRIu64
+		        " %8" PRIu64 "%s\n",
+		        s->name, s->stats.in, s->stats.out, s->stats.errors,
+		        s->stats.skipped, s->failed ? "  (failed)" : "");
+	}
+	fprintf(stderr, "  %" PRIu64 " records read, %.0f records/s\n", n,
+	        secs > 0 ? (double)n / secs : 0.0);
+	for (uint32_t i = 0; i < sl_pipeline_step_count(p); i++) {
+		struct sl_step *s = sl_pipeline_step(p, i);
+		if (s->stats.skipped == 0)
+			continue;
+		fprintf(stderr,
+		        "  %s skipped %" PRIu64 " record%s; the first:\n",
+		        s->name, s->stats.skipped,
+		        s->stats.skipped == 1 ? "" : "s");
+		for (int k = 0; k < SL_STEP_SKIPS_KEPT; k++)
+			if (s->stats.skips[k] != NULL)
+				fprintf(stderr, "    %s\n", s->stats.skips[k]);
+	}
+}
+
+int
+sl_cli_run(int argc, char **argv)
+{
+	struct run_opts o;
+	int rc = parse_args(argc, argv, &o);
+	if (rc != 0)
+		return rc < 0 ? 0 : rc;
+	if (o.json)
+		sl_log_set_format(SL_LOG_JSON);
+	o.popts.catch_signals = true;
+	struct loaded l;
+	if (load(&o, &l) != 0) {
+		print_error("");
+		return 1;
+	}
+	/* A closed stdout is a write error of the print step, not a kill. */
+	signal(SIGPIPE, SIG_IGN);
+	struct sl_loop *loop = sl_loop_new(NULL);
+	if (loop == NULL) {
+		print_error("");
+		unload(&l);
+		return 1;
+	}
+	struct run_state st = {.o = &o, .p = l.pipeline};
+	rc = sl_loop_run_main(loop, "main", run_main, &st);
+	char error[4096] = "";
+	if (rc != 0 && sl_diag_last() != NULL)
+		sl_error_format(sl_diag_last(), error, sizeof(error));
+	if (rc != 0)
+		sl_log_error("%s", error[0] ? error : "the run failed");
+	if (o.json)
+		summary_json(&o, l.pipeline, rc, rc != 0 ? error : NULL);
+	else
+		summary_text(&o, l.pipeline, rc);
+	int sig = sl_pipeline_stopped_by(l.pipeline);
+	sl_diag_clear(sl_diag_get());
+	sl_loop_delete(loop);
+	unload(&l);
+	if (sig != 0)
+		return 128 + sig;
+	return rc == 0 ? 0 : 1;
+}
+
+/** Print the registered step types. */
+void
+sl_cli_list_steps(FILE *out)
+{
+	(void)sl_steps_register_builtins();
+	for (size_t i = 0; i < sl_registry_count(); i++) {
+		const struct sl_step_type *t = sl_registry_get(i);
+		fprintf(out, "%-10s %s\n", t->names[0], t->summary);
+		for (size_t k = 1; t->names[k] != NULL; k++)
+			fprintf(out, "%-10s   also: %s\n", "", t->names[k]);
+		if (t->factories != NULL) {
+			fprintf(out, "%-10s   factories:", "");
+			for (size_t k = 0; t->factories[k] != NULL; k++)
+				fprintf(out, " %s", t->factories[k]);
+			fprintf(out, "\n");
+		}
+	}
+}

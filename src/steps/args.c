@@ -1,0 +1,135 @@
+/*
+ * sluice: reading the arguments of a step definition.
+ */
+#include "args.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "sluice/buf.h"
+#include "sluice/diag.h"
+
+/** "arguments.<key>" for messages. */
+static const char *
+arg_what(char *buf, size_t size, const char *key)
+{
+	snprintf(buf, size, "arguments.%s", key);
+	return buf;
+}
+
+int
+sl_args_check(const struct sl_stepdef *def, const char *const *known)
+{
+	const struct sl_conf *a = def->arguments;
+	if (a == NULL)
+		return 0;
+	for (uint32_t i = 0; i < a->n; i++) {
+		const struct sl_conf *k = a->items[2 * i];
+		bool found = false;
+		for (size_t j = 0; known[j] != NULL && !found; j++)
+			found = k->kind == SL_CONF_SCALAR &&
+			        strcmp(k->text, known[j]) == 0;
+		if (found)
+			continue;
+		struct sl_buf b;
+		sl_buf_create(&b, 2048);
+		for (size_t j = 0; known[j] != NULL; j++)
+			(void)sl_buf_printf(&b, "%s%s", j ? ", " : "",
+			                    known[j]);
+		sl_conf_error(k, "arguments",
+		              "unknown argument '%s' for %s; it takes: %s",
+		              k->kind == SL_CONF_SCALAR ? k->text : "?",
+		              def->implementation,
+		              b.len ? b.data : "no arguments");
+		sl_buf_destroy(&b);
+		return -1;
+	}
+	return 0;
+}
+
+const struct sl_conf *
+sl_args_get(const struct sl_stepdef *def, const char *key)
+{
+	if (def->arguments == NULL)
+		return NULL;
+	const struct sl_conf *n = sl_conf_get(def->arguments, key);
+	if (n == NULL || sl_conf_is_null(n))
+		return NULL;
+	return n;
+}
+
+int
+sl_args_str(const struct sl_stepdef *def, const char *key, const char *dflt,
+            const char **out)
+{
+	const struct sl_conf *n = sl_args_get(def, key);
+	char what[128];
+	if (n == NULL) {
+		*out = dflt;
+		return 0;
+	}
+	return sl_conf_str(n, arg_what(what, sizeof(what), key), out);
+}
+
+int
+sl_args_int(const struct sl_stepdef *def, const char *key, int64_t dflt,
+            int64_t *out)
+{
+	const struct sl_conf *n = sl_args_get(def, key);
+	char what[128];
+	if (n == NULL) {
+		*out = dflt;
+		return 0;
+	}
+	return sl_conf_int(n, arg_what(what, sizeof(what), key), out);
+}
+
+int
+sl_args_bool(const struct sl_stepdef *def, const char *key, bool dflt,
+             bool *out)
+{
+	const struct sl_conf *n = sl_args_get(def, key);
+	char what[128];
+	if (n == NULL) {
+		*out = dflt;
+		return 0;
+	}
+	return sl_conf_bool(n, arg_what(what, sizeof(what), key), out);
+}
+
+int
+sl_args_reader(const struct sl_stepdef *def, struct sl_reader_opts *o,
+               bool *skip_errors)
+{
+	const char *on_error, *delim;
+	int64_t max;
+	if (sl_args_str(def, "on_error", "fail", &on_error) != 0 ||
+	    sl_args_str(def, "delimiter", ",", &delim) != 0 ||
+	    sl_args_int(def, "max_record_size", (int64_t)o->record_max, &max) !=
+	            0)
+		return -1;
+	if (strcmp(on_error, "fail") == 0) {
+		*skip_errors = false;
+	} else if (strcmp(on_error, "skip") == 0) {
+		*skip_errors = true;
+	} else {
+		return sl_conf_error(
+		        sl_args_get(def, "on_error"), "arguments.on_error",
+		        "expected 'fail' or 'skip', got '%s'", on_error);
+	}
+	unsigned char d = (unsigned char)delim[0];
+	if (strlen(delim) != 1 || d >= 0x80 || d == '"' || d == '\r' ||
+	    d == '\n')
+		return sl_conf_error(sl_args_get(def, "delimiter"),
+		                     "arguments.delimiter",
+		                     "expected one ASCII character other than "
+		                     "a quote or a line break");
+	if (max < 1 || (uint64_t)max > ((uint64_t)1 << 31))
+		return sl_conf_error(
+		        sl_args_get(def, "max_record_size"),
+		        "arguments.max_record_size",
+		        "expected a size in bytes from 1 to 2 GiB");
+	o->csv_delimiter = (char)d;
+	o->record_max = (size_t)max;
+	return 0;
+}

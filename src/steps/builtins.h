@@ -1,0 +1,18 @@
+/*
+ * sluice: the built-in step types (internal to steps).
+ */
+#ifndef SLUICE_STEPS_BUILTINS_H
+#define SLUICE_STEPS_BUILTINS_H
+
+#include "sluice/registry.h"
+
+/** FileExtractor. */
+extern const struct sl_step_type sl_builtin_file;
+/** IterableExtractor (range, iterable). */
+extern const struct sl_step_type sl_builtin_range;
+/** Standard input extractor. */
+extern const struct sl_step_type sl_builtin_stdin;
+/** JSON-lines printer. */
+extern const struct sl_step_type sl_builtin_print;
+
+#endif /* SLUICE_STEPS_BUILTINS_H */

@@ -1,0 +1,582 @@
+/*
+ * sluice: the built-in extractors: file (globs), stdin and range/iterable.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "args.h"
+#include "builtins.h"
+#include "glob.h"
+#include "sluice/alloc.h"
+#include "sluice/diag.h"
+#include "sluice/io.h"
+#include "sluice/log.h"
+#include "sluice/records.h"
+#include "sluice/task.h"
+
+/* --- reading records into the output ------------------------------------ */
+
+/**
+ * Emit every record of `r`. With `skip`, errors are counted as skipped
+ * records and reading goes on where the reader can (else the rest of the
+ * input is given up, and that is said). Returns 0, or -1.
+ */
+static int
+emit_records(struct sl_step *s, struct sl_reader *r, const char *name,
+             bool skip, struct sl_emit *out)
+{
+	for (;;) {
+		struct sl_arena *a = sl_emit_arena(out);
+		if (a == NULL)
+			return -1;
+		struct sl_value v;
+		int k = sl_reader_next(r, a, &v);
+		if (k > 0) {
+			if (sl_emit(out, v) != 0)
+				return -1;
+			continue;
+		}
+		if (k == 0)
+			return 0;
+		enum sl_errcode code = sl_diag_code();
+		/* Memory and cancellation are not the input's fault. */
+		if (!skip || code == SL_EOOM || code == SL_ECANCELLED)
+			return -1;
+		if (sl_reader_can_skip(r)) {
+			sl_step_skip(s);
+			continue;
+		}
+		sl_diag_wrap(code, "giving up the rest of %s", name);
+		sl_step_skip(s);
+		return 0;
+	}
+}
+
+/* --- file --------------------------------------------------------------- */
+
+/** The FileExtractor. */
+struct file_step {
+	/** Common part. */
+	struct sl_step base;
+	/** Globs (malloc'd copies). */
+	char **globs;
+	/** Number of globs. */
+	size_t n_globs;
+	/** Reading options. */
+	struct sl_reader_opts ropts;
+	/** on_error: skip. */
+	bool skip;
+	/** Files matched, sorted (filled by start). */
+	struct sl_paths paths;
+	/** Files read so far. */
+	size_t files_read;
+};
+
+static void
+file_destroy(struct sl_step *s)
+{
+	struct file_step *f = (struct file_step *)s;
+	for (size_t i = 0; i < f->n_globs; i++)
+		sl_free(f->globs[i]);
+	sl_free(f->globs);
+	sl_paths_destroy(&f->paths);
+	sl_free(f);
+}
+
+static int
+file_start(struct sl_step *s)
+{
+	struct file_step *f = (struct file_step *)s;
+	sl_paths_destroy(&f->paths);
+	for (size_t i = 0; i < f->n_globs; i++) {
+		long n = sl_glob(f->globs[i], &f->paths);
+		if (n < 0) {
+			sl_diag_wrap(sl_diag_code(), "expanding glob '%s'",
+			             f->globs[i]);
+			return -1;
+		}
+		if (n == 0)
+			sl_log_warn("step %s: no files found for glob '%s'",
+			            s->name, f->globs[i]);
+	}
+	sl_paths_sort(&f->paths);
+	sl_log_info("step %s: %zu file%s to read", s->name, f->paths.n,
+	            f->paths.n == 1 ? "" : "s");
+	return 0;
+}
+
+static int
+file_drain(struct sl_step *s, struct sl_emit *out)
+{
+	struct file_step *f = (struct file_step *)s;
+	for (size_t i = 0; i < f->paths.n; i++) {
+		const char *path = f->paths.v[i];
+		struct sl_reader *r = sl_reader_open(path, &f->ropts);
+		if (r == NULL) {
+			if (!f->skip || sl_diag_code() == SL_EOOM)
+				return -1;
+			sl_step_skip(s);
+			continue;
+		}
+		sl_log_debug("step %s: reading %s", s->name, path);
+		int rc = emit_records(s, r, path, f->skip, out);
+		sl_reader_delete(r);
+		if (rc != 0)
+			return -1;
+		f->files_read++;
+	}
+	return 0;
+}
+
+/** The FileExtractor's callbacks. */
+static const struct sl_step_ops file_ops = {
+        .type = "FileExtractor",
+        .start = file_start,
+        .drain = file_drain,
+        .destroy = file_destroy,
+};
+
+/** Append the globs of a list node (or a single string) to `f`. */
+static int
+add_globs(struct file_step *f, const struct sl_conf *n, const char *what)
+{
+	const struct sl_conf *const *items = (const struct sl_conf **)&n;
+	uint32_t count = 1;
+	if (n->kind == SL_CONF_SEQ) {
+		items = (const struct sl_conf *const *)n->items;
+		count = n->n;
+	} else if (n->kind != SL_CONF_SCALAR) {
+		return sl_conf_error(n, what,
+		                     "expected a list of glob patterns, got a "
+		                     "%s",
+		                     sl_conf_kind_name(n->kind));
+	}
+	char **v = sl_realloc(f->globs, (f->n_globs + count) * sizeof(*v));
+	if (v == NULL && f->n_globs + count > 0) {
+		sl_diag_set(SL_EOOM, "out of memory for globs");
+		return -1;
+	}
+	f->globs = v;
+	for (uint32_t i = 0; i < count; i++) {
+		const char *g;
+		if (sl_conf_str(items[i], what, &g) != 0)
+			return -1;
+		if (g[0] == '\0')
+			return sl_conf_error(items[i], what,
+			                     "expected a glob pattern, got an "
+			                     "empty string");
+		size_t len = strlen(g) + 1;
+		char *copy = sl_malloc(len);
+		if (copy == NULL) {
+			sl_diag_set(SL_EOOM, "out of memory for globs");
+			return -1;
+		}
+		memcpy(copy, g, len);
+		f->globs[f->n_globs++] = copy;
+	}
+	return 0;
+}
+
+/** Read `sources: [{type: local, globs: [...]}, ...]`. */
+static int
+add_sources(struct file_step *f, const struct sl_conf *n)
+{
+	if (n->kind != SL_CONF_SEQ)
+		return sl_conf_error(n, "arguments.sources",
+		                     "expected a list of sources, got a %s",
+		                     sl_conf_kind_name(n->kind));
+	for (uint32_t i = 0; i < n->n; i++) {
+		const struct sl_conf *src = n->items[i];
+		if (src->kind != SL_CONF_MAP)
+			return sl_conf_error(src, "arguments.sources",
+			                     "expected a mapping with type and "
+			                     "globs, got a %s",
+			                     sl_conf_kind_name(src->kind));
+		const struct sl_conf *type = sl_conf_get(src, "type");
+		const char *t;
+		if (type == NULL)
+			return sl_conf_error(src, "arguments.sources",
+			                     "a source needs a type (local)");
+		if (sl_conf_str(type, "arguments.sources.type", &t) != 0)
+			return -1;
+		if (strcmp(t, "local") != 0)
+			return sl_conf_error(
+			        type, "arguments.sources.type",
+			        "source type '%s' is not built in; "
+			        "only 'local' is (http and s3 are "
+			        "not supported yet)",
+			        t);
+		for (uint32_t k = 0; k < src->n; k++) {
+			const struct sl_conf *key = src->items[2 * k];
+			if (strcmp(key->text, "type") != 0 &&
+			    strcmp(key->text, "globs") != 0)
+				return sl_conf_error(
+				        key, "arguments.sources",
+				        "unknown key '%s' in a local "
+				        "source; it takes: type, "
+				        "globs",
+				        key->text);
+		}
+		const struct sl_conf *globs = sl_conf_get(src, "globs");
+		if (globs == NULL || sl_conf_is_null(globs))
+			return sl_conf_error(src, "arguments.sources",
+			                     "a local source needs globs");
+		if (add_globs(f, globs, "arguments.sources.globs") != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/** Build a FileExtractor. */
+static struct sl_step *
+file_create(const struct sl_stepdef *def)
+{
+	static const char *const local_keys[] = {"globs", SL_ARGS_READER_KEYS,
+	                                         NULL};
+	static const char *const sources_keys[] = {"sources",
+	                                           SL_ARGS_READER_KEYS, NULL};
+	bool local = def->factory != NULL;
+	if (sl_args_check(def, local ? local_keys : sources_keys) != 0)
+		return NULL;
+	struct file_step *f = sl_calloc(1, sizeof(*f));
+	if (f == NULL) {
+		sl_diag_set(SL_EOOM, "out of memory for a step");
+		return NULL;
+	}
+	sl_step_init(&f->base, &file_ops);
+	sl_reader_opts_init(&f->ropts);
+	const struct sl_conf *list =
+	        sl_args_get(def, local ? "globs" : "sources");
+	int rc = sl_args_reader(def, &f->ropts, &f->skip);
+	if (rc == 0 && list == NULL)
+		rc = sl_conf_error(def->node, "arguments",
+		                   local ? "FileExtractor needs globs: a list "
+		                           "of file patterns"
+		                         : "FileExtractor needs sources (or "
+		                           "use factory: local with globs)");
+	if (rc == 0)
+		rc = local ? add_globs(f, list, "arguments.globs")
+		           : add_sources(f, list);
+	if (rc != 0) {
+		file_destroy(&f->base);
+		return NULL;
+	}
+	return &f->base;
+}
+
+/* --- stdin -------------------------------------------------------------- */
+
+/** The stdin extractor. */
+struct stdin_step {
+	/** Common part. */
+	struct sl_step base;
+	/** Format of the input. */
+	enum sl_format format;
+	/** Compression of the input. */
+	enum sl_compression compression;
+	/** Reading options. */
+	struct sl_reader_opts ropts;
+	/** on_error: skip. */
+	bool skip;
+	/** The descriptor read (a duplicate of 0, so tests can swap it). */
+	int fd;
+	/** Watcher of `fd` when it can be polled (pipes, terminals). */
+	struct sl_io io;
+	/** Whether `io` is set up. */
+	bool pollable;
+};
+
+/** sl_read_fn of standard input: waits in the loop, not in read(). */
+static ssize_t
+stdin_read(void *ctx, char *buf, size_t size)
+{
+	struct stdin_step *s = ctx;
+	for (;;) {
+		if (s->pollable &&
+		    sl_io_wait(&s->io, SL_IO_READ, SL_FOREVER) < 0)
+			return -1;
+		ssize_t n = read(s->fd, buf, size);
+		if (n >= 0)
+			return n;
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN && s->pollable)
+			continue;
+		sl_diag_set_errno("reading standard input");
+		return -1;
+	}
+}
+
+static int
+stdin_start(struct sl_step *st)
+{
+	struct stdin_step *s = (struct stdin_step *)st;
+	s->fd = dup(0);
+	if (s->fd < 0) {
+		sl_diag_set_errno("standard input is not open");
+		return -1;
+	}
+	struct stat sb;
+	if (fstat(s->fd, &sb) == 0 && !S_ISREG(sb.st_mode) &&
+	    !S_ISBLK(sb.st_mode)) {
+		if (sl_io_create(&s->io, s->fd) != 0)
+			return -1;
+		s->pollable = true;
+	}
+	return 0;
+}
+
+static int
+stdin_drain(struct sl_step *st, struct sl_emit *out)
+{
+	struct stdin_step *s = (struct stdin_step *)st;
+	struct sl_source src = {
+	        .read = stdin_read, .ctx = s, .name = "<stdin>"};
+	struct sl_reader *r =
+	        sl_reader_new(&src, s->format, s->compression, &s->ropts);
+	if (r == NULL)
+		return -1;
+	int rc = emit_records(st, r, "<stdin>", s->skip, out);
+	sl_reader_delete(r);
+	return rc;
+}
+
+static int
+stdin_finish(struct sl_step *st)
+{
+	struct stdin_step *s = (struct stdin_step *)st;
+	if (s->pollable)
+		sl_io_destroy(&s->io);
+	s->pollable = false;
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+	return 0;
+}
+
+static void
+stdin_destroy(struct sl_step *st)
+{
+	stdin_finish(st);
+	sl_free(st);
+}
+
+/** The stdin extractor's callbacks. */
+static const struct sl_step_ops stdin_ops = {
+        .type = "StdinExtractor",
+        .start = stdin_start,
+        .drain = stdin_drain,
+        .finish = stdin_finish,
+        .destroy = stdin_destroy,
+};
+
+/** Build a stdin extractor. */
+static struct sl_step *
+stdin_create(const struct sl_stepdef *def)
+{
+	static const char *const keys[] = {"format", "compression",
+	                                   SL_ARGS_READER_KEYS, NULL};
+	if (sl_args_check(def, keys) != 0)
+		return NULL;
+	struct stdin_step *s = sl_calloc(1, sizeof(*s));
+	if (s == NULL) {
+		sl_diag_set(SL_EOOM, "out of memory for a step");
+		return NULL;
+	}
+	sl_step_init(&s->base, &stdin_ops);
+	s->fd = -1;
+	sl_reader_opts_init(&s->ropts);
+	const char *format, *comp;
+	if (sl_args_reader(def, &s->ropts, &s->skip) != 0 ||
+	    sl_args_str(def, "format", "jsonl", &format) != 0 ||
+	    sl_args_str(def, "compression", "none", &comp) != 0)
+		goto fail;
+	s->format = sl_format_parse(format);
+	if (s->format == SL_FORMAT_NONE) {
+		sl_conf_error(sl_args_get(def, "format"), "arguments.format",
+		              "unknown format '%s'; expected jsonl, json, "
+		              "csv, txt or yaml",
+		              format);
+		goto fail;
+	}
+	s->compression = sl_compression_parse(comp);
+	if (s->compression == SL_COMPRESSION_NONE &&
+	    strcmp(comp, "none") != 0) {
+		sl_conf_error(sl_args_get(def, "compression"),
+		              "arguments.compression",
+		              "unknown compression '%s'; expected none, gzip, "
+		              "zstd or bzip2",
+		              comp);
+		goto fail;
+	}
+	return &s->base;
+fail:
+	stdin_destroy(&s->base);
+	return NULL;
+}
+
+/* --- range and iterable -------------------------------------------------- */
+
+/** The IterableExtractor. */
+struct range_step {
+	/** Common part. */
+	struct sl_step base;
+	/** Whether the records are `items` rather than a range. */
+	bool iterable;
+	/** First index. */
+	int64_t start;
+	/** Index not reached. */
+	int64_t stop;
+	/** Increment (not 0). */
+	int64_t step;
+	/** Records of an `iterable` (in `arena`). */
+	struct sl_value items;
+	/** Memory of `items`. */
+	struct sl_arena arena;
+};
+
+static void
+range_destroy(struct sl_step *s)
+{
+	struct range_step *r = (struct range_step *)s;
+	sl_arena_destroy(&r->arena);
+	sl_free(r);
+}
+
+/** The record {"index": i} built in `a`. */
+static int
+index_record(struct sl_arena *a, int64_t i, struct sl_value *out)
+{
+	struct sl_member *m = sl_arena_alloc(a, sizeof(*m));
+	if (m == NULL)
+		return -1;
+	m->key = "index";
+	m->key_len = 5;
+	m->val = sl_int(i);
+	*out = sl_object_ref(m, 1);
+	return 0;
+}
+
+static int
+range_drain(struct sl_step *s, struct sl_emit *out)
+{
+	struct range_step *r = (struct range_step *)s;
+	if (r->iterable) {
+		for (uint32_t i = 0; i < r->items.len; i++)
+			if (sl_emit_copy(out, &r->items.u.items[i]) != 0)
+				return -1;
+		return 0;
+	}
+	for (int64_t i = r->start; r->step > 0 ? i < r->stop : i > r->stop;) {
+		struct sl_arena *a = sl_emit_arena(out);
+		struct sl_value v;
+		if (a == NULL || index_record(a, i, &v) != 0 ||
+		    sl_emit(out, v) != 0)
+			return -1;
+		if (__builtin_add_overflow(i, r->step, &i))
+			break;
+	}
+	return 0;
+}
+
+/** The IterableExtractor's callbacks. */
+static const struct sl_step_ops range_ops = {
+        .type = "IterableExtractor",
+        .drain = range_drain,
+        .destroy = range_destroy,
+};
+
+/** Build a range or iterable extractor. */
+static struct sl_step *
+range_create(const struct sl_stepdef *def)
+{
+	static const char *const range_keys[] = {"start", "stop", "step", NULL};
+	static const char *const iter_keys[] = {"iterable", NULL};
+	bool iterable = def->factory == NULL &&
+	                strcmp(def->implementation, "range") != 0;
+	if (sl_args_check(def, iterable ? iter_keys : range_keys) != 0)
+		return NULL;
+	struct range_step *r = sl_calloc(1, sizeof(*r));
+	if (r == NULL) {
+		sl_diag_set(SL_EOOM, "out of memory for a step");
+		return NULL;
+	}
+	sl_step_init(&r->base, &range_ops);
+	sl_arena_create(&r->arena, 4096, (size_t)256 << 20);
+	r->iterable = iterable;
+	if (iterable) {
+		const struct sl_conf *n = sl_args_get(def, "iterable");
+		if (n == NULL) {
+			sl_conf_error(def->node, "arguments",
+			              "IterableExtractor needs `iterable` (a "
+			              "list of records) or `factory: range`");
+			goto fail;
+		}
+		if (n->kind != SL_CONF_SEQ) {
+			sl_conf_error(n, "arguments.iterable",
+			              "expected a list of records, got a %s",
+			              sl_conf_kind_name(n->kind));
+			goto fail;
+		}
+		if (sl_conf_to_value(n, &r->arena, "arguments.iterable",
+		                     &r->items) != 0)
+			goto fail;
+		return &r->base;
+	}
+	if (sl_args_int(def, "start", 0, &r->start) != 0 ||
+	    sl_args_int(def, "stop", 100, &r->stop) != 0 ||
+	    sl_args_int(def, "step", 1, &r->step) != 0)
+		goto fail;
+	if (r->step == 0) {
+		sl_conf_error(sl_args_get(def, "step"), "arguments.step",
+		              "expected a step other than 0");
+		goto fail;
+	}
+	return &r->base;
+fail:
+	range_destroy(&r->base);
+	return NULL;
+}
+
+/* --- registration ------------------------------------------------------- */
+
+/** Names of the FileExtractor. */
+static const char *const file_names[] = {
+        "file", "nodestream.pipeline.extractors:FileExtractor",
+        "nodestream.pipeline.extractors.files:FileExtractor", NULL};
+/** Factories of the FileExtractor. */
+static const char *const file_factories[] = {"local", NULL};
+/** Names of the IterableExtractor. */
+static const char *const range_names[] = {
+        "range", "nodestream.pipeline:IterableExtractor",
+        "nodestream.pipeline.extractors:IterableExtractor",
+        "nodestream.pipeline.extractors.iterables:IterableExtractor", NULL};
+/** Factories of the IterableExtractor. */
+static const char *const range_factories[] = {"range", NULL};
+/** Names of the stdin extractor. */
+static const char *const stdin_names[] = {"stdin", NULL};
+
+/** The extractor types. */
+const struct sl_step_type sl_builtin_file = {
+        .names = file_names,
+        .factories = file_factories,
+        .factory_optional = true,
+        .create = file_create,
+        .summary = "read local files matched by globs (.jsonl .json .csv "
+                   ".txt .yaml, optionally .gz .zst .bz2)",
+};
+const struct sl_step_type sl_builtin_range = {
+        .names = range_names,
+        .factories = range_factories,
+        .factory_optional = true,
+        .create = range_create,
+        .summary = "emit {\"index\": i} for a range, or listed records",
+};
+const struct sl_step_type sl_builtin_stdin = {
+        .names = stdin_names,
+        .create = stdin_create,
+        .summary = "read records from standard input (format, "
+                   "compression)",
+};

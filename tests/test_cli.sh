@@ -1,0 +1,315 @@
+#!/usr/bin/env bash
+# `sluice run` and `sluice validate` end to end, with real files: every
+# built-in step, formats and compression through the FileExtractor,
+# on_error, start and process failures, SIGINT/SIGTERM (and a second
+# signal), the progress and summary output, and the command-line errors.
+#
+# usage: test_cli.sh path/to/sluice
+set -u
+SLUICE=$(realpath "$1")
+T=$(mktemp -d /tmp/sluice-cli-XXXXXX)
+trap 'rm -rf "$T"' EXIT
+cd "$T" || exit 1
+
+n=0
+failed=0
+# ok COND-STATUS DESCRIPTION
+ok() {
+  n=$((n + 1))
+  if [ "$1" -eq 0 ]; then
+    echo "ok $n - $2"
+  else
+    echo "not ok $n - $2"
+    failed=$((failed + 1))
+  fi
+}
+# is GOT WANT DESCRIPTION
+is() {
+  if [ "$1" == "$2" ]; then ok 0 "$3"; else
+    ok 1 "$3"; echo "#   got '$1', expected '$2'"
+  fi
+}
+# has FILE TEXT DESCRIPTION: FILE contains TEXT
+has() {
+  if grep -qF -- "$2" "$1"; then ok 0 "$3"; else
+    ok 1 "$3"; echo "#   '$2' not in $1:"; sed 's/^/#   /' "$1" | head -20
+  fi
+}
+
+# --- range -> print ------------------------------------------------------
+cat >range.yaml <<'EOF'
+- implementation: nodestream.pipeline:IterableExtractor
+  factory: range
+  arguments: {start: 3, stop: 2503, step: 5}
+- implementation: print
+  arguments: {path: out.jsonl}
+EOF
+"$SLUICE" run range.yaml --no-progress >stdout.txt 2>stderr.txt
+is $? 0 "range -> print succeeds"
+is "$(wc -l <out.jsonl)" 500 "500 records printed"
+is "$(head -1 out.jsonl)" '{"index":3}' "first record"
+is "$(tail -1 out.jsonl)" '{"index":2498}' "last record"
+is "$(wc -c <stdout.txt)" 0 "nothing on stdout when printing to a file"
+has stderr.txt "range.yaml: finished" "summary says finished"
+has stderr.txt "0:IterableExtractor" "summary names the steps"
+grep -E '1:Print +500 +500 +0 +0' stderr.txt >/dev/null
+ok $? "summary counts in and out per step"
+
+"$SLUICE" validate range.yaml >v.txt 2>&1
+is $? 0 "validate accepts it"
+has v.txt "ok, 2 steps: 0:IterableExtractor 1:Print" "validate lists the steps"
+
+# --- print to stdout, batch and outbox options -----------------------------
+cat >stdout.yaml <<'EOF'
+- implementation: range
+  arguments: {stop: 10000}
+- implementation: print
+EOF
+"$SLUICE" run stdout.yaml --batch-size 7 --step-outbox-size 3 --no-progress \
+  >out.txt 2>err.txt
+is $? 0 "tiny batches and outboxes work"
+is "$(wc -l <out.txt)" 10000 "every record on stdout"
+is "$(sort -u out.txt | wc -l)" 10000 "no duplicates"
+python3 - out.txt <<'EOF'
+import json, sys
+xs = [json.loads(l)["index"] for l in open(sys.argv[1])]
+sys.exit(0 if xs == list(range(10000)) else 1)
+EOF
+ok $? "in order"
+
+# --- FileExtractor: formats, compression, globs ---------------------------
+mkdir -p data/sub
+printf '{"a":1}\n{"a":2}\n' >data/one.jsonl
+printf 'x,y\n1,"two, three"\n4,5\n' >data/two.csv
+printf 'hello\nworld\n' >data/sub/three.txt
+printf '{"doc": [1, 2]}' >data/sub/four.json
+printf 'k: v\nn: 1\n' >data/sub/five.yaml
+printf '{"z":"gz"}\n' | gzip >data/six.jsonl.gz
+printf '{"z":"zst"}\n' | zstd -q >data/seven.jsonl.zst
+printf '{"z":"bz2"}\n' | bzip2 >data/eight.jsonl.bz2
+cat >files.yaml <<'EOF'
+- implementation: nodestream.pipeline.extractors.files:FileExtractor
+  factory: local
+  arguments:
+    globs:
+      - data/**/*.jsonl*
+      - data/**/*.csv
+      - data/sub/*
+- implementation: print
+  arguments: {canonical: true}
+EOF
+"$SLUICE" run files.yaml --no-progress >out.txt 2>err.txt
+is $? 0 "the FileExtractor reads every format"
+cat >want.txt <<'EOF'
+{"z":"bz2"}
+{"a":1}
+{"a":2}
+{"z":"zst"}
+{"z":"gz"}
+{"k":"v","n":1}
+{"doc":[1,2]}
+{"line":"hello"}
+{"line":"world"}
+{"x":"1","y":"two, three"}
+{"x":"4","y":"5"}
+EOF
+diff want.txt out.txt >diff.txt
+ok $? "records of every file, files in sorted order"
+cat diff.txt | sed 's/^/#   /'
+
+cat >sources.yaml <<'EOF'
+- implementation: nodestream.pipeline.extractors:FileExtractor
+  arguments:
+    sources:
+      - type: local
+        globs: [data/two.csv]
+- implementation: print
+EOF
+"$SLUICE" run sources.yaml --no-progress >out.txt 2>err.txt
+is $? 0 "sources: [{type: local}] form"
+is "$(wc -l <out.txt)" 2 "its records"
+
+cat >none.yaml <<'EOF'
+- implementation: file
+  factory: local
+  arguments: {globs: [nothing/*.csv]}
+- implementation: print
+EOF
+"$SLUICE" run none.yaml --no-progress >out.txt 2>err.txt
+is $? 0 "no files found is not an error"
+has err.txt "no files found for glob 'nothing/*.csv'" "but a warning"
+
+# --- stdin ---------------------------------------------------------------
+cat >stdin.yaml <<'EOF'
+- implementation: stdin
+  arguments: {format: csv, compression: gzip, delimiter: ";"}
+- implementation: print
+EOF
+printf 'a;b\n1;2\n' | gzip | "$SLUICE" run stdin.yaml --no-progress \
+  >out.txt 2>err.txt
+is $? 0 "stdin with format, compression and delimiter"
+is "$(cat out.txt)" '{"a":"1","b":"2"}' "stdin record"
+
+# --- bad input: on_error ---------------------------------------------------
+printf '{"ok":1}\n{bad\n{"ok":2}\n[1,\n{"ok":3}\n' >bad.jsonl
+cat >fail.yaml <<'EOF'
+- implementation: file
+  factory: local
+  arguments: {globs: [bad.jsonl]}
+- implementation: print
+EOF
+"$SLUICE" run fail.yaml --no-progress >out.txt 2>err.txt
+is $? 1 "a bad record fails the run by default"
+has err.txt "bad.jsonl:2:2" "the error names file:line:column"
+is "$(cat out.txt)" '{"ok":1}' "what was read before is printed"
+sed 's/globs: \[bad.jsonl\]/globs: [bad.jsonl], on_error: skip/' fail.yaml \
+  >skip.yaml
+"$SLUICE" run skip.yaml --no-progress >out.txt 2>err.txt
+is $? 0 "on_error: skip goes on"
+is "$(wc -l <out.txt)" 3 "the good records"
+has err.txt "skipped 2 records" "skips are counted in the summary"
+has err.txt "bad.jsonl:4:" "and their locations listed"
+
+# --- failures: start, unknown step, bad arguments --------------------------
+cat >startfail.yaml <<'EOF'
+- implementation: range
+  arguments: {stop: 100000000}
+- implementation: print
+  arguments: {path: /nonexistent/dir/out.jsonl}
+EOF
+timeout 20 "$SLUICE" run startfail.yaml --no-progress >out.txt 2>err.txt
+is $? 1 "a step failing in start fails the run without hanging"
+has err.txt "step 1:Print failed in start" "the error names the step"
+has err.txt "/nonexistent/dir/out.jsonl" "and the cause"
+grep -E '0:IterableExtractor +0 +0 ' err.txt >/dev/null
+ok $? "no record was extracted"
+
+cat >unknown.yaml <<'EOF'
+- implementation: range
+  factory: range
+
+- implementation: nodestream.pipeline.extractors:NoSuchThing
+  arguments: {}
+EOF
+"$SLUICE" validate unknown.yaml >out.txt 2>err.txt
+is $? 1 "validate rejects an unknown implementation"
+has err.txt "unknown.yaml:4:" "naming file:line"
+has err.txt "NoSuchThing" "and the name"
+has err.txt "known steps: file, stdin, range, print" "and the known names"
+
+cat >badargs.yaml <<'EOF'
+- implementation: range
+  factory: range
+  arguments:
+    stop: 10
+    stpe: 2
+EOF
+"$SLUICE" validate badargs.yaml >out.txt 2>err.txt
+is $? 1 "an unknown argument is an error"
+has err.txt "badargs.yaml:5:5" "at its position"
+has err.txt "unknown argument 'stpe'" "named"
+
+cat >badfactory.yaml <<'EOF'
+- implementation: range
+  factory: rnage
+EOF
+"$SLUICE" validate badfactory.yaml >out.txt 2>err.txt
+is $? 1 "an unknown factory is an error"
+has err.txt "has no factory 'rnage'; it has: range" "listing the factories"
+
+# --- annotations ------------------------------------------------------------
+cat >annot.yaml <<'EOF'
+- implementation: range
+  arguments: {stop: 3}
+  annotations: [test]
+- implementation: range
+  arguments: {stop: 5}
+  annotations: [live]
+- implementation: print
+EOF
+"$SLUICE" validate annot.yaml -a live >out.txt 2>&1
+has out.txt "ok, 2 steps" "-a selects the annotated steps"
+"$SLUICE" run annot.yaml -a test --no-progress >out.txt 2>err.txt
+is "$(wc -l <out.txt)" 3 "the test extractor ran"
+
+# --- --json -----------------------------------------------------------------
+"$SLUICE" run skip.yaml --json >out.txt 2>err.txt
+is $? 0 "--json run"
+python3 - err.txt <<'EOF'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+s = [l for l in lines if l.get("event") == "summary"]
+assert len(s) == 1, s
+s = s[0]
+assert s["status"] == "ok"
+assert s["steps"][0]["skipped"] == 2 and s["steps"][0]["out"] == 3
+assert len(s["steps"][0]["skips"]) == 2
+assert "bad.jsonl:2:" in s["steps"][0]["skips"][0]
+assert any(l.get("level") == "warn" for l in lines)
+EOF
+ok $? "--json: every stderr line is JSON, with a summary"
+
+# --- signals ----------------------------------------------------------------
+mkfifo fifo
+cat >sig.yaml <<'EOF'
+- implementation: stdin
+- implementation: print
+  arguments: {path: sigout.jsonl}
+EOF
+for sig in INT TERM; do
+  want=130; [ $sig = TERM ] && want=143
+  # The writer keeps the fifo open, so stdin never ends by itself.
+  (printf '{"r":1}\n{"r":2}\n'; sleep 30) >fifo &
+  writer=$!
+  "$SLUICE" run sig.yaml --no-progress <fifo >out.txt 2>err.txt &
+  pid=$!
+  for _ in $(seq 50); do
+    [ -s sigout.jsonl ] || grep -q . err.txt 2>/dev/null && break
+    sleep 0.1
+  done
+  sleep 0.5
+  kill -$sig $pid
+  wait $pid
+  is $? $want "SIG$sig stops the run with exit $want"
+  has err.txt "stopped by" "the summary says it was stopped"
+  is "$(wc -l <sigout.jsonl)" 2 "records read before the signal were written"
+  kill $writer 2>/dev/null; wait $writer 2>/dev/null
+done
+
+cat >slow.yaml <<'EOF'
+- implementation: range
+  arguments: {stop: 1000000000}
+- implementation: print
+  arguments: {path: /dev/null}
+EOF
+"$SLUICE" run slow.yaml --no-progress >out.txt 2>err.txt &
+pid=$!
+sleep 0.5
+kill -INT $pid
+wait $pid
+is $? 130 "SIGINT stops an endless extractor"
+grep -E '0:IterableExtractor +0 +([0-9]+) ' err.txt >/dev/null
+ok $? "the summary counts what was extracted"
+out0=$(awk '$1 == "0:IterableExtractor" {print $3}' err.txt)
+in1=$(awk '$1 == "1:Print" {print $2}' err.txt)
+is "$in1" "$out0" "everything extracted was drained to the last step"
+
+# --- command-line errors ------------------------------------------------------
+"$SLUICE" run >out.txt 2>err.txt
+is $? 2 "run without a file is a usage error"
+"$SLUICE" run range.yaml --batch-size 0 >out.txt 2>err.txt
+is $? 2 "a zero batch size is refused"
+has err.txt "--batch-size expects a whole number" "with a message"
+"$SLUICE" run missing.yaml >out.txt 2>err.txt
+is $? 1 "a missing pipeline file fails"
+has err.txt "missing.yaml" "naming it"
+"$SLUICE" --version >out.txt
+has out.txt "sluice " "--version"
+"$SLUICE" --help >out.txt
+has out.txt "run PIPELINE.yaml" "--help lists run"
+"$SLUICE" help steps >out.txt
+has out.txt "nodestream.pipeline.extractors:FileExtractor" "help steps"
+
+echo "1..$n"
+echo "$((n - failed)) passed, $failed failed"
+[ $failed -eq 0 ]
