@@ -17,6 +17,10 @@ check:
 	@scripts/check
 
 demo: build
+	@echo "== sluice run examples/demo.yaml (records to $(BUILD)/demo-out.jsonl)"
+	@SLUICE_DEMO_OUT=$(BUILD)/demo-out.jsonl $(BUILD)/sluice run examples/demo.yaml
+	@head -n 4 $(BUILD)/demo-out.jsonl
+	@echo "== sluice demo (the runtime underneath)"
 	@$(BUILD)/sluice demo
 
 bench: build

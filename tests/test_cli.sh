@@ -294,6 +294,36 @@ out0=$(awk '$1 == "0:IterableExtractor" {print $3}' err.txt)
 in1=$(awk '$1 == "1:Print" {print $2}' err.txt)
 is "$in1" "$out0" "everything extracted was drained to the last step"
 
+# --- progress -----------------------------------------------------------------
+"$SLUICE" run slow.yaml --progress-interval 0.1 >out.txt 2>err.txt &
+pid=$!
+sleep 0.7
+kill -INT $pid
+wait $pid
+n_progress=$(grep -c 'progress: [0-9]* records, [0-9]* records/s' err.txt)
+[ "$n_progress" -ge 3 ]
+ok $? "off a terminal, progress comes as log lines ($n_progress)"
+"$SLUICE" run slow.yaml --json --progress-interval 0.1 >out.txt 2>err.txt &
+pid=$!
+sleep 0.7
+kill -TERM $pid
+wait $pid
+is $? 143 "--json run stopped by SIGTERM"
+python3 - err.txt <<'EOF'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+assert sum("progress:" in l.get("msg", "") for l in lines) >= 3
+s = [l for l in lines if l.get("event") == "summary"][0]
+assert s["status"] == "stopped" and s["signal"] == 15, s
+EOF
+ok $? "--json: progress and summary are JSON, the summary says stopped"
+# On a terminal (script gives one), the line is redrawn in place.
+script -qefc "timeout -s INT 1 '$SLUICE' run slow.yaml" tty.txt >/dev/null 2>&1
+grep -q $'\r\033\[K[0-9]* records  [0-9]* records/s' tty.txt
+ok $? "on a terminal the progress line is redrawn in place"
+"$SLUICE" run range.yaml --progress-interval 0 >out.txt 2>err.txt
+is $? 2 "a zero progress interval is refused"
+
 # --- command-line errors ------------------------------------------------------
 "$SLUICE" run >out.txt 2>err.txt
 is $? 2 "run without a file is a usage error"

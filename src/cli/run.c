@@ -46,6 +46,8 @@ struct run_opts {
 	int progress;
 	/** A YAML or JSON file of values for !config, or NULL. */
 	const char *config_path;
+	/** Seconds between progress reports (0: 0.25 on a TTY, else 10). */
+	double progress_interval;
 };
 
 /** Print the usage of `run`/`validate` to `out`. */
@@ -69,7 +71,11 @@ run_usage(FILE *out, const char *cmd)
 		        "(default 1000)\n"
 		        "  --json                    JSON log lines and "
 		        "summary\n"
-		        "  --no-progress             no progress reports\n");
+		        "  --no-progress             no progress reports\n"
+		        "  --progress-interval S     seconds between progress "
+		        "reports\n"
+		        "                            (default 0.25 on a "
+		        "terminal, else 10)\n");
 	fprintf(out, "  -h, --help                this help\n");
 }
 
@@ -101,7 +107,8 @@ parse_args(int argc, char **argv, struct run_opts *o)
 		OPT_BATCH,
 		OPT_JSON,
 		OPT_NO_PROGRESS,
-		OPT_CONFIG
+		OPT_CONFIG,
+		OPT_INTERVAL,
 	};
 	static const struct option longopts[] = {
 	        {"annotation", required_argument, NULL, 'a'},
@@ -110,6 +117,7 @@ parse_args(int argc, char **argv, struct run_opts *o)
 	        {"json", no_argument, NULL, OPT_JSON},
 	        {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
 	        {"config", required_argument, NULL, OPT_CONFIG},
+	        {"progress-interval", required_argument, NULL, OPT_INTERVAL},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
@@ -151,6 +159,22 @@ parse_args(int argc, char **argv, struct run_opts *o)
 		case OPT_CONFIG:
 			o->config_path = optarg;
 			break;
+		case OPT_INTERVAL: {
+			char *end;
+			errno = 0;
+			double v = strtod(optarg, &end);
+			if (errno != 0 || end == optarg || *end != '\0' ||
+			    !(v >= 0.01 && v <= 86400)) {
+				fprintf(stderr,
+				        "sluice: --progress-interval expects "
+				        "seconds from 0.01 to 86400, got "
+				        "'%s'\n",
+				        optarg);
+				return 2;
+			}
+			o->progress_interval = v;
+			break;
+		}
 		case 'h':
 			run_usage(stdout, cmd);
 			return -1;
@@ -346,7 +370,9 @@ static int
 progress_main(void *arg)
 {
 	struct run_state *st = arg;
-	double period = st->tty ? 0.25 : 10.0;
+	double period = st->o->progress_interval;
+	if (period == 0)
+		period = st->tty ? 0.25 : 10.0;
 	double next = sl_clock() + period;
 	while (sl_sleep_until(next) == 0) {
 		next += period;
