@@ -22,6 +22,7 @@
 
 #include "sluice/alloc.h"
 #include "sluice/diag.h"
+#include "value/utf8.h"
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -386,66 +387,6 @@ scan_quoted(const struct sl_csv_reader *r, const char *p, size_t i, size_t n)
 	return scan_tail(r, p, i, n, CLS_QUOTED);
 }
 
-/**
- * Offset of the first byte in s[0, n) that does not start a valid UTF-8
- * sequence (overlong forms, surrogates and code points past U+10FFFF are
- * invalid), or n.
- */
-static size_t
-utf8_check(const unsigned char *s, size_t n)
-{
-	const uint64_t hi = UINT64_C(0x8080808080808080);
-	size_t i = 0;
-	for (;;) {
-		while (i + 16 <= n) {
-			uint64_t a, b;
-			memcpy(&a, s + i, 8);
-			memcpy(&b, s + i + 8, 8);
-			if (((a | b) & hi) == 0) {
-				i += 16;
-				continue;
-			}
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-			if ((a & hi) != 0)
-				i += (size_t)__builtin_ctzll(a & hi) / 8;
-			else
-				i += 8 + (size_t)__builtin_ctzll(b & hi) / 8;
-#endif
-			break;
-		}
-		while (i < n && s[i] < 0x80)
-			i++;
-		if (i >= n)
-			return n;
-		unsigned c = s[i];
-		if (c < 0xc2 || c > 0xf4)
-			return i;
-		if (c < 0xe0) {
-			if (i + 1 >= n || (s[i + 1] & 0xc0) != 0x80)
-				return i;
-			i += 2;
-			continue;
-		}
-		if (i + 2 >= n)
-			return i;
-		unsigned c1 = s[i + 1];
-		if ((c1 & 0xc0) != 0x80 || (s[i + 2] & 0xc0) != 0x80)
-			return i;
-		if (c < 0xf0) {
-			if ((c == 0xe0 && c1 < 0xa0) ||
-			    (c == 0xed && c1 > 0x9f))
-				return i;
-			i += 3;
-			continue;
-		}
-		if (i + 3 >= n || (s[i + 3] & 0xc0) != 0x80)
-			return i;
-		if ((c == 0xf0 && c1 < 0x90) || (c == 0xf4 && c1 > 0x8f))
-			return i;
-		i += 4;
-	}
-}
-
 /** Note a field; returns 0, or -1 on OOM. */
 static inline int
 add_field(struct sl_csv_reader *r, uint32_t *nf, size_t off, size_t len,
@@ -709,7 +650,7 @@ static int
 check_utf8(struct sl_csv_reader *r, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)r->buf + r->rs;
-	size_t bad = utf8_check(p, len);
+	size_t bad = sl_utf8_check(p, len);
 	if (bad == len)
 		return 0;
 	err_at(r, bad, "invalid UTF-8 (sequence starting with byte 0x%02x)",
