@@ -363,6 +363,37 @@ test_structures(void)
 	free(w.s);
 }
 
+/*
+ * Single-quoted scalars are decoded by sluice (libfyaml 0.7.12 garbles runs
+ * of '' and leaks on them, and folds a CRLF before the closing quote to a
+ * newline; found by fuzz/fuzz_yaml.c). Expected values are PyYAML's.
+ */
+static void
+test_single_quoted(void)
+{
+	is_yaml("'ab''''cd'", "\"ab''cd\"");
+	is_yaml("''''''''''''", "\"'''''\"");
+	is_yaml("'x''''''''''y'", "\"x'''''y\"");
+	is_yaml("k: 'x''y'\n", "{k:\"x'y\"}");
+	is_yaml("'it''s': 1\n", "{it's:i:1}");
+	is_yaml("['a''b', 'c\n  d', '']", "[\"a'b\",\"c d\",\"\"]");
+	is_yaml("'a\r\n'", "\"a \"");
+	is_yaml("'a\r\n\r\n  b'", "\"a<0A>b\"");
+	is_yaml("'  a  \n\n\n  b  '", "\"  a<0A><0A>b  \"");
+	is_yaml("'a\tb '", "\"a<09>b \"");
+	is_yaml("- 'a\n\n  '\n", "[\"a<0A>\"]");
+	is_yaml("'\n'", "\" \"");
+	is_yaml("''", "\"\"");
+	/* The node keeps its text, quoting and position. */
+	static const char text[] = "k:  'a''''b'\n";
+	struct sl_conf_doc *d = sl_conf_load(text, strlen(text), "q.yaml");
+	const struct sl_conf *v = d ? sl_conf_get(sl_conf_root(d), "k") : NULL;
+	ok(v != NULL && !v->plain && v->len == 4 &&
+	           strcmp(v->text, "a''b") == 0 && v->line == 1 && v->col == 5,
+	   "single-quoted node: text a''b, not plain, at 1:5");
+	sl_conf_doc_delete(d);
+}
+
 static void
 test_aliases(void)
 {
@@ -819,6 +850,7 @@ main(void)
 	sl_arena_create(&arena, 4096, 64 << 20);
 	test_scalars();
 	test_structures();
+	test_single_quoted();
 	test_aliases();
 	test_errors();
 	test_depth();

@@ -1452,6 +1452,85 @@ set_tag(struct builder *b, struct fy_event *e, struct sl_conf *n)
 	return n->tag == NULL ? -1 : 0;
 }
 
+/** Bytes of the ASCII line break at p[0..e), or 0. */
+static size_t
+sq_break(const char *p, const char *e)
+{
+	if (p >= e)
+		return 0;
+	if (*p == '\r')
+		return p + 1 < e && p[1] == '\n' ? 2 : 1;
+	return *p == '\n' ? 1 : 0;
+}
+
+/**
+ * Decode a single-quoted scalar whose raw text between the quotes is
+ * raw[0..len) the way YAML's flow folding and PyYAML do: '' is a quote,
+ * blanks around a line break are dropped, one break folds to a space and
+ * n + 1 breaks to n newlines. libfyaml 0.7.12 garbles runs of ''
+ * ('ab''''cd' reads as "ab'''c", and leaks its chunk array) and folds a
+ * CRLF before the closing quote to a newline, so single-quoted scalars are
+ * decoded here. Returns 0 with the NUL-terminated text in the document's
+ * arena in `*out` (`*out_len` bytes), 1 to leave the scalar to libfyaml
+ * (it has a NEL, LS or PS line break), or -1.
+ */
+static int
+sq_decode(struct builder *b, const char *raw, size_t len, char **out,
+          size_t *out_len)
+{
+	const char *p = raw, *e = raw + len;
+	for (const char *q = raw; q + 1 < e; q++) {
+		unsigned char c = (unsigned char)q[0], d = (unsigned char)q[1];
+		/* NEL, LS and PS break lines in YAML 1.1: left to libfyaml. */
+		if ((c == 0xc2 && d == 0x85) ||
+		    (c == 0xe2 && d == 0x80 && q + 2 < e &&
+		     ((unsigned char)q[2] == 0xa8 ||
+		      (unsigned char)q[2] == 0xa9)))
+			return 1;
+	}
+	char *t = sl_arena_alloc(&b->doc->arena, len + 1);
+	if (t == NULL)
+		return -1;
+	size_t n = 0;
+	while (p < e) {
+		/* A run of non-blank characters, '' read as one quote. */
+		while (p < e && *p != ' ' && *p != '\t' &&
+		       sq_break(p, e) == 0) {
+			t[n++] = *p;
+			p += *p == '\'' && p + 1 < e && p[1] == '\'' ? 2 : 1;
+		}
+		const char *ws = p;
+		while (p < e && (*p == ' ' || *p == '\t'))
+			p++;
+		size_t br = sq_break(p, e);
+		if (br == 0) {
+			/* Blanks inside a line (or before the quote) stay. */
+			memcpy(t + n, ws, (size_t)(p - ws));
+			n += (size_t)(p - ws);
+			continue;
+		}
+		/* A line break: fold it and the empty lines after it. */
+		p += br;
+		uint32_t breaks = 0;
+		for (;;) {
+			while (p < e && (*p == ' ' || *p == '\t'))
+				p++;
+			if ((br = sq_break(p, e)) == 0)
+				break;
+			p += br;
+			breaks++;
+		}
+		if (breaks == 0)
+			t[n++] = ' ';
+		for (uint32_t i = 0; i < breaks; i++)
+			t[n++] = '\n';
+	}
+	t[n] = '\0';
+	*out = t;
+	*out_len = n;
+	return 0;
+}
+
 /** Handle one event. 1 at the end of the stream, 0 to go on, -1. */
 static int
 on_event(struct builder *b, struct fy_event *e)
@@ -1477,9 +1556,34 @@ on_event(struct builder *b, struct fy_event *e)
 		if (n == NULL || set_tag(b, e, n) < 0)
 			return -1;
 		size_t len = 0;
-		const char *text = fy_token_get_text(e->scalar.value, &len);
-		if (text == NULL && len != 0)
-			return oom("reading a YAML scalar");
+		char *own = NULL;
+		const char *text = NULL;
+		int sq = 1;
+		if (fy_token_scalar_style(e->scalar.value) ==
+		    FYSS_SINGLE_QUOTED) {
+			const struct fy_mark *s0 =
+			        fy_token_start_mark(e->scalar.value);
+			const struct fy_mark *s1 =
+			        fy_token_end_mark(e->scalar.value);
+			if (s0 != NULL && s1 != NULL &&
+			    s0->input_pos <= s1->input_pos &&
+			    s1->input_pos <= b->len)
+				sq = sq_decode(b, b->buf + s0->input_pos,
+				               s1->input_pos - s0->input_pos,
+				               &own, &len);
+			if (sq < 0)
+				return -1;
+		}
+		if (sq == 0) {
+			/* Decoded here (into the arena) already. */
+			n->text = own;
+			n->len = len;
+			len = 0;
+		} else {
+			text = fy_token_get_text(e->scalar.value, &len);
+			if (text == NULL && len != 0)
+				return oom("reading a YAML scalar");
+		}
 		if (len > 0) {
 			char *t = sl_arena_strndup(&b->doc->arena, text, len);
 			if (t == NULL)
