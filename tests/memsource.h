@@ -1,9 +1,9 @@
 /*
  * An in-memory byte source (struct sl_source) for tests and fuzz targets.
  * It hands out a buffer at most `step` bytes per read, records the largest
- * read asked for, and can fail with an error once a given number of bytes
- * has been handed out. Header-only: tests and fuzz/ include it with tests/
- * on the include path; it needs sluice_core for the diag.
+ * read asked for and the reads made, and can fail with an error once a given
+ * number of bytes has been handed out. Header-only: tests and fuzz/ include it
+ * with tests/ on the include path; it needs sluice_core for the diag.
  */
 #ifndef SLUICE_TESTS_MEMSOURCE_H
 #define SLUICE_TESTS_MEMSOURCE_H
@@ -32,6 +32,8 @@ struct memsource {
 	enum sl_errcode fail_code;
 	/** Largest size a read asked for. */
 	size_t max_ask;
+	/** Reads made, failed ones included. */
+	unsigned long reads;
 };
 
 /**
@@ -48,6 +50,7 @@ memsource_init(struct memsource *m, const void *data, size_t len, size_t step)
 	m->fail_at = SIZE_MAX;
 	m->fail_code = SL_EIO;
 	m->max_ask = 0;
+	m->reads = 0;
 }
 
 /**
@@ -58,6 +61,7 @@ static inline ssize_t
 memsource_read(void *ctx, char *buf, size_t size)
 {
 	struct memsource *m = ctx;
+	m->reads++;
 	if (size > m->max_ask)
 		m->max_ask = size;
 	if (m->pos >= m->fail_at) {

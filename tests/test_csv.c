@@ -10,6 +10,7 @@
 #include "sluice/buf.h"
 #include "sluice/csv.h"
 #include "memsource.h"
+#include "text.h"
 #include "unit.h"
 
 /** Result of reading a whole input. */
@@ -26,15 +27,11 @@ struct outcome {
 	uint64_t record;
 };
 
-/** Append to `o->text`. */
+/** Append `n` bytes of `s` to `o->text`. */
 static void
 out_add(struct outcome *o, const char *s, size_t n)
 {
-	size_t have = strlen(o->text);
-	if (have + n + 1 > sizeof(o->text))
-		n = sizeof(o->text) - have - 1;
-	memcpy(o->text + have, s, n);
-	o->text[have + n] = '\0';
+	fixed_add(o->text, sizeof(o->text), s, n);
 }
 
 /**
@@ -60,18 +57,7 @@ read_all(const char *input, long len, size_t step,
 	int rc;
 	while ((rc = sl_csv_next(r, &arena, &v)) == 1) {
 		o->records++;
-		out_add(o, "{", 1);
-		for (uint32_t i = 0; i < v.len; i++) {
-			const struct sl_member *mb = &v.u.members[i];
-			if (i > 0)
-				out_add(o, "|", 1);
-			out_add(o, mb->key, mb->key_len);
-			out_add(o, "=", 1);
-			if (mb->val.type != SL_VSTR)
-				out_add(o, "<notstr>", 8);
-			out_add(o, mb->val.u.s, mb->val.len);
-		}
-		out_add(o, "}\n", 2);
+		fixed_add_record(o->text, sizeof(o->text), &v);
 	}
 	if (rc == 0) {
 		out_add(o, "END", 3);

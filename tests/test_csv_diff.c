@@ -41,6 +41,8 @@
 #include "sluice/arena.h"
 #include "sluice/csv.h"
 #include "memsource.h"
+#include "prng.h"
+#include "text.h"
 #include "unit.h"
 
 /** Valid documents generated. */
@@ -48,70 +50,13 @@
 /** Documents generated per kind of breakage. */
 #define N_BROKEN 500
 
-static uint64_t rng_state;
-
-static uint64_t
-rnd(void)
-{
-	uint64_t x = rng_state;
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	rng_state = x;
-	return x;
-}
-
-/** Uniform in [0, n). */
-static unsigned
-rn(unsigned n)
-{
-	return (unsigned)(rnd() % n);
-}
-
-/** A growable byte string. */
-struct text {
-	/** Bytes (malloc'd, NUL-terminated). */
-	char *s;
-	/** Length. */
-	size_t n;
-	/** Capacity. */
-	size_t cap;
-};
-
-static void
-tput(struct text *t, const void *s, size_t n)
-{
-	if (t->n + n + 1 > t->cap) {
-		t->cap = (t->n + n + 1) * 2;
-		t->s = realloc(t->s, t->cap);
-		if (t->s == NULL)
-			abort();
-	}
-	if (n > 0)
-		memcpy(t->s + t->n, s, n);
-	t->n += n;
-	t->s[t->n] = '\0';
-}
-
-static void
-tputs(struct text *t, const char *s)
-{
-	tput(t, s, strlen(s));
-}
-
-static void
-tputc(struct text *t, char c)
-{
-	tput(t, &c, 1);
-}
-
 /** Append a field to a row serialisation: 4-byte length, then bytes. */
 static void
 ser_field(struct text *t, const char *s, size_t n)
 {
 	uint32_t len = (uint32_t)n;
-	tput(t, &len, sizeof(len));
-	tput(t, s, n);
+	text_put(t, &len, sizeof(len));
+	text_put(t, s, n);
 }
 
 /** Start a row with `nf` fields in a row serialisation. */
@@ -119,8 +64,8 @@ static void
 ser_row(struct text *t, size_t nf)
 {
 	uint32_t n = (uint32_t)nf;
-	tputc(t, 'R');
-	tput(t, &n, sizeof(n));
+	text_putc(t, 'R');
+	text_put(t, &n, sizeof(n));
 }
 
 /** What a generated document is. */
@@ -196,7 +141,7 @@ plain_run(struct text *t, char delim)
 		do
 			c = pool[rn(sizeof(pool) - 1)];
 		while (c == delim);
-		tputc(t, c);
+		text_putc(t, c);
 	}
 }
 
@@ -215,30 +160,30 @@ gen_value(struct text *v, char delim)
 			plain_run(v, delim);
 			break;
 		case 3:
-			tputc(v, delim);
+			text_putc(v, delim);
 			break;
 		case 4:
-			tputc(v, '"');
+			text_putc(v, '"');
 			break;
 		case 5:
-			tputc(v, '\n');
+			text_putc(v, '\n');
 			break;
 		case 6:
-			tputs(v, "\r\n");
+			text_puts(v, "\r\n");
 			break;
 		case 7:
-			tputc(v, '\r');
+			text_putc(v, '\r');
 			break;
 		case 8:
 		case 9:
-			tputs(v, mb[rn(4)]);
+			text_puts(v, mb[rn(4)]);
 			break;
 		case 10:
-			tputc(v, ' ');
+			text_putc(v, ' ');
 			break;
 		default:
 			if (rn(4) == 0)
-				tput(v, "\0", 1);
+				text_put(v, "\0", 1);
 			else
 				plain_run(v, delim);
 		}
@@ -265,23 +210,23 @@ put_field(struct doc *d, const struct text *v, size_t nf)
 	if (v->n > 0 && strstr(v->s, "\r\n") != NULL)
 		seen.crlf_quoted++;
 	if (!need && rn(4) != 0) {
-		tput(&d->in, v->s, v->n);
+		text_put(&d->in, v->s, v->n);
 		return;
 	}
-	tputc(&d->in, '"');
+	text_putc(&d->in, '"');
 	for (size_t i = 0; i < v->n; i++) {
 		if (v->s[i] == '"')
-			tputc(&d->in, '"');
-		tputc(&d->in, v->s[i]);
+			text_putc(&d->in, '"');
+		text_putc(&d->in, v->s[i]);
 	}
-	tputc(&d->in, '"');
+	text_putc(&d->in, '"');
 }
 
 /** A line end, LF or CRLF. */
 static void
 eol(struct text *t)
 {
-	tputs(t, rn(2) ? "\n" : "\r\n");
+	text_puts(t, rn(2) ? "\n" : "\r\n");
 }
 
 /**
@@ -296,33 +241,33 @@ put_broken(struct doc *d, enum kind k)
 	switch (k) {
 	case K_UNTERMINATED:
 		d->err_off = d->in.n;
-		tputc(&d->in, '"');
+		text_putc(&d->in, '"');
 		gen_value(&v, d->delim);
 		for (size_t i = 0; i < v.n; i++)
 			if (v.s[i] != '"')
-				tputc(&d->in, v.s[i]);
+				text_putc(&d->in, v.s[i]);
 		end = 1;
 		break;
 	case K_QUOTE_IN_PLAIN:
 		plain_run(&d->in, d->delim);
 		d->err_off = d->in.n;
-		tputc(&d->in, '"');
+		text_putc(&d->in, '"');
 		if (rn(2))
 			plain_run(&d->in, d->delim);
 		break;
 	case K_TEXT_AFTER_QUOTE: {
-		tputc(&d->in, '"');
+		text_putc(&d->in, '"');
 		plain_run(&d->in, d->delim);
-		tputc(&d->in, '"');
+		text_putc(&d->in, '"');
 		d->err_off = d->in.n;
 		static const char *const after[] = {"a", " ", "\xc3\xa9", "x"};
-		tputs(&d->in, after[rn(4)]);
+		text_puts(&d->in, after[rn(4)]);
 		break;
 	}
 	case K_LONE_CR:
 		plain_run(&d->in, d->delim);
 		d->err_off = d->in.n;
-		tputs(&d->in, "\rx");
+		text_puts(&d->in, "\rx");
 		break;
 	case K_BAD_UTF8: {
 		static const char *const bad[] = {"\xff", "\xc3(",
@@ -330,12 +275,12 @@ put_broken(struct doc *d, enum kind k)
 		                                  "\xf4\x90\x80\x80"};
 		int quoted = rn(2);
 		if (quoted)
-			tputc(&d->in, '"');
+			text_putc(&d->in, '"');
 		plain_run(&d->in, d->delim);
 		d->err_off = d->in.n;
-		tputs(&d->in, bad[rn(5)]);
+		text_puts(&d->in, bad[rn(5)]);
 		if (quoted)
-			tputc(&d->in, '"');
+			text_putc(&d->in, '"');
 		break;
 	}
 	default:
@@ -360,7 +305,7 @@ gen_doc(struct doc *d, enum kind k)
 	                                 : rn((unsigned)nrows);
 	size_t bcol = rn((unsigned)d->ncols);
 	if (rn(4) == 0) {
-		tputs(&d->in, "\xef\xbb\xbf");
+		text_puts(&d->in, "\xef\xbb\xbf");
 		d->bom = 3;
 		seen.bom++;
 	}
@@ -381,7 +326,7 @@ gen_doc(struct doc *d, enum kind k)
 		int stop = 0;
 		for (size_t f = 0; f < nf; f++) {
 			if (f > 0)
-				tputc(&d->in, d->delim);
+				text_putc(&d->in, d->delim);
 			if (broken && f == bcol && k != K_FIELD_COUNT) {
 				size_t at = d->in.n;
 				stop = put_broken(d, k);
@@ -400,13 +345,13 @@ gen_doc(struct doc *d, enum kind k)
 				continue;
 			}
 			v.n = 0;
-			tput(&v, "", 0);
+			text_put(&v, "", 0);
 			gen_value(&v, d->delim);
 			put_field(d, &v, nf);
 			ser_field(&row, v.s, v.n);
 		}
 		if (!broken || k == K_BAD_UTF8 || k == K_FIELD_COUNT) {
-			tput(&d->rows, row.s, row.n);
+			text_put(&d->rows, row.s, row.n);
 			d->nrows++;
 		}
 		free(row.s);
@@ -523,7 +468,7 @@ on_row(int c, void *data)
 	if (res->nrows == 0)
 		res->ncols = l->nf;
 	ser_row(&res->rows, l->nf);
-	tput(&res->rows, l->row.s, l->row.n);
+	text_put(&res->rows, l->row.s, l->row.n);
 	res->nrows++;
 	l->row.n = 0;
 	l->nf = 0;

@@ -9,39 +9,9 @@
 #include "sluice/alloc.h"
 #include "sluice/arena.h"
 #include "sluice/csv.h"
+#include "memsource.h"
+#include "text.h"
 #include "unit.h"
-
-/** An in-memory source handing out at most `step` bytes per read. */
-struct mem_src {
-	/** The input. */
-	const char *data;
-	/** Input bytes. */
-	size_t len;
-	/** Bytes handed out. */
-	size_t pos;
-	/** Bytes per read at most (0: as many as asked). */
-	size_t step;
-	/** Fail once `pos` reaches this (0: never). */
-	size_t fail_at;
-};
-
-static ssize_t
-mem_read(void *ctx, char *buf, size_t size)
-{
-	struct mem_src *m = ctx;
-	if (m->fail_at != 0 && m->pos >= m->fail_at) {
-		sl_diag_set(SL_ESYSTEM, "disk on fire");
-		return -1;
-	}
-	size_t n = m->len - m->pos;
-	if (n > size)
-		n = size;
-	if (m->step != 0 && n > m->step)
-		n = m->step;
-	memcpy(buf, m->data + m->pos, n);
-	m->pos += n;
-	return (ssize_t)n;
-}
 
 /** A transcript of reading an input to its end or a fatal error. */
 struct transcript {
@@ -53,15 +23,11 @@ struct transcript {
 	int skipped;
 };
 
-/** Append a NUL-terminated string to the transcript. */
+/** Append `n` bytes of `s` to the transcript. */
 static void
 tr_add(struct transcript *t, const char *s, size_t n)
 {
-	size_t have = strlen(t->text);
-	if (have + n + 1 > sizeof(t->text))
-		n = sizeof(t->text) - have - 1;
-	memcpy(t->text + have, s, n);
-	t->text[have + n] = '\0';
+	fixed_add(t->text, sizeof(t->text), s, n);
 }
 
 /**
@@ -76,8 +42,12 @@ read_skipping(const char *input, size_t len, size_t step, size_t fail_at,
               struct transcript *t)
 {
 	memset(t, 0, sizeof(*t));
-	struct mem_src m = {input, len, 0, step, fail_at};
-	struct sl_source src = {mem_read, &m, "s.csv"};
+	struct memsource m;
+	memsource_init(&m, input, len, step);
+	if (fail_at != 0)
+		m.fail_at = fail_at;
+	m.fail_code = SL_ESYSTEM;
+	struct sl_source src = memsource_source(&m, "s.csv");
 	struct sl_csv_reader *r = sl_csv_reader_new(&src, opts);
 	if (r == NULL) {
 		tr_add(t, "NEW FAILED", 10);
@@ -95,16 +65,7 @@ read_skipping(const char *input, size_t len, size_t step, size_t fail_at,
 		}
 		if (rc == 1) {
 			t->records++;
-			tr_add(t, "{", 1);
-			for (uint32_t i = 0; i < v.len; i++) {
-				const struct sl_member *mb = &v.u.members[i];
-				if (i > 0)
-					tr_add(t, "|", 1);
-				tr_add(t, mb->key, mb->key_len);
-				tr_add(t, "=", 1);
-				tr_add(t, mb->val.u.s, mb->val.len);
-			}
-			tr_add(t, "}\n", 2);
+			fixed_add_record(t->text, sizeof(t->text), &v);
 			sl_arena_reset(&arena);
 			continue;
 		}
@@ -311,8 +272,9 @@ test_huge_row(void)
 	sl_csv_opts_init(&o);
 	o.record_max = 1024;
 	o.chunk_size = 4096;
-	struct mem_src m = {in, strlen(in), 0, 0, 0};
-	struct sl_source src = {mem_read, &m, "big.csv"};
+	struct memsource m;
+	memsource_init(&m, in, strlen(in), 0);
+	struct sl_source src = memsource_source(&m, "big.csv");
 	struct sl_csv_reader *r = sl_csv_reader_new(&src, &o);
 	struct sl_arena arena;
 	sl_arena_create(&arena, 4096, 1 << 20);

@@ -9,43 +9,9 @@
 #include "compress_fixtures.h"
 #include "sluice/alloc.h"
 #include "sluice/buf.h"
+#include "memsource.h"
 #include "unit.h"
 #include "value/decompress.h"
-
-/** An in-memory source handing out at most `step` bytes per read. */
-struct mem_src {
-	/** The input. */
-	const char *data;
-	/** Input bytes. */
-	size_t len;
-	/** Bytes handed out. */
-	size_t pos;
-	/** Bytes per read at most (0: as many as asked). */
-	size_t step;
-	/** Fail once `pos` reaches this (0: never). */
-	size_t fail_at;
-	/** Reads made. */
-	unsigned long reads;
-};
-
-static ssize_t
-mem_read(void *ctx, char *buf, size_t size)
-{
-	struct mem_src *m = ctx;
-	m->reads++;
-	if (m->fail_at != 0 && m->pos >= m->fail_at) {
-		sl_diag_set(SL_ESYSTEM, "disk on fire");
-		return -1;
-	}
-	size_t n = m->len - m->pos;
-	if (n > size)
-		n = size;
-	if (m->step != 0 && n > m->step)
-		n = m->step;
-	memcpy(buf, m->data + m->pos, n);
-	m->pos += n;
-	return (ssize_t)n;
-}
 
 static const enum sl_compression kinds[] = {
         SL_COMPRESSION_GZIP, SL_COMPRESSION_ZSTD, SL_COMPRESSION_BZIP2};
@@ -61,8 +27,9 @@ static int
 decompress(enum sl_compression kind, const char *in, size_t n, size_t in_size,
            size_t step, size_t out_step, struct sl_buf *out)
 {
-	struct mem_src m = {in, n, 0, step, 0, 0};
-	struct sl_source src = {mem_read, &m, "d.bin"};
+	struct memsource m;
+	memsource_init(&m, in, n, step);
+	struct sl_source src = memsource_source(&m, "d.bin");
 	struct sl_decomp *d = sl_decomp_new(&src, kind, in_size);
 	if (d == NULL)
 		return -1;
@@ -308,8 +275,11 @@ test_inner_error(void)
 		const char *name = sl_compression_name(kinds[k]);
 		sl_buf_reset(&comp);
 		fx_compress(kinds[k], plain.data, plain.len, &comp);
-		struct mem_src m = {comp.data, comp.len, 0, 0, comp.len / 2, 0};
-		struct sl_source src = {mem_read, &m, "d.bin"};
+		struct memsource m;
+		memsource_init(&m, comp.data, comp.len, 0);
+		m.fail_at = comp.len / 2;
+		m.fail_code = SL_ESYSTEM;
+		struct sl_source src = memsource_source(&m, "d.bin");
 		struct sl_decomp *d = sl_decomp_new(&src, kinds[k], 256);
 		char buf[512];
 		ssize_t got;
@@ -380,8 +350,9 @@ test_alloc_failures(void)
 static void
 test_misuse(void)
 {
-	struct mem_src m = {"", 0, 0, 0, 0, 0};
-	struct sl_source src = {mem_read, &m, "d.bin"};
+	struct memsource m;
+	memsource_init(&m, "", 0, 0);
+	struct sl_source src = memsource_source(&m, "d.bin");
 	ok(sl_decomp_new(&src, SL_COMPRESSION_NONE, 10) == NULL &&
 	           sl_diag_code() == SL_EINVAL,
 	   "no compression: EINVAL");

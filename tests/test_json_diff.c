@@ -20,67 +20,21 @@
 
 #include "sluice/arena.h"
 #include "sluice/jsonread.h"
+#include "prng.h"
+#include "text.h"
 #include "unit.h"
-
-static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
-
-static uint64_t
-rnd(void)
-{
-	uint64_t x = rng_state;
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	rng_state = x;
-	return x;
-}
-
-/** Uniform in [0, n). */
-static unsigned
-rn(unsigned n)
-{
-	return (unsigned)(rnd() % n);
-}
-
-/** A growable text. */
-struct text {
-	/** Bytes. */
-	char *s;
-	/** Length. */
-	size_t n;
-	/** Capacity. */
-	size_t cap;
-};
-
-static void
-tput(struct text *t, const char *s, size_t n)
-{
-	if (t->n + n + 1 > t->cap) {
-		t->cap = (t->n + n + 1) * 2;
-		t->s = realloc(t->s, t->cap);
-	}
-	memcpy(t->s + t->n, s, n);
-	t->n += n;
-	t->s[t->n] = '\0';
-}
-
-static void
-tputs(struct text *t, const char *s)
-{
-	tput(t, s, strlen(s));
-}
 
 static void
 ws(struct text *t)
 {
 	static const char *w[] = {"", "", "", " ", "\n", "\t", "\r\n", "  "};
-	tputs(t, w[rn(8)]);
+	text_puts(t, w[rn(8)]);
 }
 
 static void
 gen_string(struct text *t, int key)
 {
-	tputs(t, "\"");
+	text_puts(t, "\"");
 	unsigned len = rn(4) == 0 ? rn(40) : rn(8);
 	for (unsigned i = 0; i < len; i++) {
 		char b[16];
@@ -89,12 +43,12 @@ gen_string(struct text *t, int key)
 			b[0] = (char)(' ' + rn(95));
 			if (b[0] == '"' || b[0] == '\\')
 				b[0] = 'q';
-			tput(t, b, 1);
+			text_put(t, b, 1);
 		} else if (k < 12) {
 			static const char *esc[] = {"\\\"", "\\\\", "\\/",
 			                            "\\b",  "\\f",  "\\n",
 			                            "\\r",  "\\t"};
-			tputs(t, esc[rn(8)]);
+			text_puts(t, esc[rn(8)]);
 		} else if (k < 14) {
 			unsigned cp;
 			do
@@ -103,24 +57,24 @@ gen_string(struct text *t, int key)
 			       (key && cp == 0));
 			snprintf(b, sizeof(b), rn(2) ? "\\u%04x" : "\\u%04X",
 			         cp);
-			tputs(t, b);
+			text_puts(t, b);
 		} else if (k < 15) {
 			snprintf(b, sizeof(b), "\\u%04x\\u%04X",
 			         0xD800 + rn(0x400), 0xDC00 + rn(0x400));
-			tputs(t, b);
+			text_puts(t, b);
 		} else if (k < 16) {
-			tputs(t, "\xc3\xa9");
+			text_puts(t, "\xc3\xa9");
 		} else if (k < 17) {
-			tputs(t, "\xe2\x82\xac");
+			text_puts(t, "\xe2\x82\xac");
 		} else if (k < 18) {
-			tputs(t, "\xf0\x9f\x98\x80");
+			text_puts(t, "\xf0\x9f\x98\x80");
 		} else if (k < 19) {
-			tputs(t, "\xf4\x8f\xbf\xbf");
+			text_puts(t, "\xf4\x8f\xbf\xbf");
 		} else {
-			tputs(t, "\xed\x9f\xbf");
+			text_puts(t, "\xed\x9f\xbf");
 		}
 	}
-	tputs(t, "\"");
+	text_puts(t, "\"");
 }
 
 static void
@@ -129,7 +83,7 @@ gen_number(struct text *t)
 	char b[64];
 	switch (rn(12)) {
 	case 0:
-		tputs(t, rn(2) ? "0" : "-0");
+		text_puts(t, rn(2) ? "0" : "-0");
 		return;
 	case 1:
 		snprintf(b, sizeof(b), "%d", (int)rn(100) - 50);
@@ -142,8 +96,8 @@ gen_number(struct text *t)
 		         (unsigned long long)(rnd() >> 1) + 1);
 		break;
 	case 4:
-		tputs(t,
-		      rn(2) ? "9223372036854775807" : "-9223372036854775808");
+		text_puts(t, rn(2) ? "9223372036854775807"
+		                   : "-9223372036854775808");
 		return;
 	case 5:
 		snprintf(b, sizeof(b), "%u.%u", rn(1000), rn(100000));
@@ -164,26 +118,26 @@ gen_number(struct text *t)
 		break;
 	case 9:
 		if (rn(8) != 0) {
-			tputs(t, "42");
+			text_puts(t, "42");
 			return;
 		}
 		/* Beyond int64: jansson says "too big integer". */
-		tputs(t,
-		      rn(2) ? "92233720368547758080" : "-18446744073709551616");
+		text_puts(t, rn(2) ? "92233720368547758080"
+		                   : "-18446744073709551616");
 		return;
 	case 10:
 		if (rn(8) != 0) {
-			tputs(t, "4.2e1");
+			text_puts(t, "4.2e1");
 			return;
 		}
 		/* Beyond double: jansson says "real number overflow". */
-		tputs(t, rn(2) ? "1e400" : "-2.5E+999");
+		text_puts(t, rn(2) ? "1e400" : "-2.5E+999");
 		return;
 	default:
 		snprintf(b, sizeof(b), "%.17g", (double)rnd() / 1e10);
 		break;
 	}
-	tputs(t, b);
+	text_puts(t, b);
 }
 
 static void
@@ -193,10 +147,10 @@ gen_value(struct text *t, int depth)
 	ws(t);
 	switch (k) {
 	case 0:
-		tputs(t, "null");
+		text_puts(t, "null");
 		break;
 	case 1:
-		tputs(t, rn(2) ? "true" : "false");
+		text_puts(t, rn(2) ? "true" : "false");
 		break;
 	case 2:
 	case 3:
@@ -209,33 +163,34 @@ gen_value(struct text *t, int depth)
 	case 6:
 	case 7: {
 		unsigned n = rn(6);
-		tputs(t, "[");
+		text_puts(t, "[");
 		for (unsigned i = 0; i < n; i++) {
 			if (i > 0)
-				tputs(t, ",");
+				text_puts(t, ",");
 			gen_value(t, depth + 1);
 		}
 		ws(t);
-		tputs(t, "]");
+		text_puts(t, "]");
 		break;
 	}
 	default: {
 		unsigned n = rn(6);
-		tputs(t, "{");
+		text_puts(t, "{");
 		for (unsigned i = 0; i < n; i++) {
 			if (i > 0)
-				tputs(t, ",");
+				text_puts(t, ",");
 			ws(t);
 			if (rn(5) == 0)
-				tputs(t, rn(2) ? "\"dup\"" : "\"d\\u0075p\"");
+				text_puts(t,
+				          rn(2) ? "\"dup\"" : "\"d\\u0075p\"");
 			else
 				gen_string(t, 1);
 			ws(t);
-			tputs(t, ":");
+			text_puts(t, ":");
 			gen_value(t, depth + 1);
 		}
 		ws(t);
-		tputs(t, "}");
+		text_puts(t, "}");
 		break;
 	}
 	}
@@ -249,11 +204,11 @@ gen_deep(struct text *t)
 	char *kinds = malloc(d);
 	for (unsigned i = 0; i < d; i++) {
 		kinds[i] = (char)rn(2);
-		tputs(t, kinds[i] ? "{\"k\":" : "[");
+		text_puts(t, kinds[i] ? "{\"k\":" : "[");
 	}
 	gen_value(t, 100);
 	for (unsigned i = d; i-- > 0;)
-		tputs(t, kinds[i] ? "}" : "]");
+		text_puts(t, kinds[i] ? "}" : "]");
 	free(kinds);
 }
 
@@ -427,22 +382,22 @@ mutate(const struct text *in, struct text *out)
 	size_t at = in->n ? rn((unsigned)in->n) : 0;
 	switch (rn(4)) {
 	case 0:
-		tput(out, in->s, at);
+		text_put(out, in->s, at);
 		break;
 	case 1:
-		tput(out, in->s, at);
-		tputs(out, bad[rn(sizeof(bad) / sizeof(*bad))]);
-		tput(out, in->s + at, in->n - at);
+		text_put(out, in->s, at);
+		text_puts(out, bad[rn(sizeof(bad) / sizeof(*bad))]);
+		text_put(out, in->s + at, in->n - at);
 		break;
 	case 2:
-		tput(out, in->s, in->n);
+		text_put(out, in->s, in->n);
 		if (out->n > 0)
 			out->s[at] = (char)rn(256);
 		break;
 	default:
-		tput(out, in->s, at);
+		text_put(out, in->s, at);
 		if (at + 1 < in->n)
-			tput(out, in->s + at + 1, in->n - at - 1);
+			text_put(out, in->s + at + 1, in->n - at - 1);
 		break;
 	}
 }
@@ -451,15 +406,16 @@ int
 main(void)
 {
 	const char *seed = getenv("SLUICE_DIFF_SEED");
+	rng_state = 0x9E3779B97F4A7C15ull;
 	if (seed != NULL && strtoull(seed, NULL, 0) != 0)
 		rng_state = strtoull(seed, NULL, 0);
 	sl_arena_create(&arena, 1 << 16, 256 << 20);
 	struct tally valid = {0}, mutated = {0}, deep = {0};
 	struct text t = {0}, m = {0};
-	tput(&m, "", 0);
+	text_put(&m, "", 0);
 	for (int i = 0; i < 4000; i++) {
 		t.n = 0;
-		tput(&t, "", 0);
+		text_put(&t, "", 0);
 		gen_value(&t, 0);
 		check_doc(t.s, t.n, &valid);
 		for (int k = 0; k < 3; k++) {

@@ -10,88 +10,67 @@
 #include "sluice/arena.h"
 #include "sluice/jsonread.h"
 #include "memsource.h"
+#include "text.h"
 #include "unit.h"
 
-/** Output of dump(). */
-struct out {
-	/** Text. */
-	char *s;
-	/** Length. */
-	size_t n;
-	/** Capacity. */
-	size_t cap;
-};
-
 static void
-put(struct out *o, const char *s, size_t n)
+put_str(struct text *o, const char *s, size_t n)
 {
-	if (o->n + n + 1 > o->cap) {
-		o->cap = (o->n + n + 1) * 2;
-		o->s = realloc(o->s, o->cap);
-	}
-	memcpy(o->s + o->n, s, n);
-	o->n += n;
-	o->s[o->n] = '\0';
-}
-
-static void
-put_str(struct out *o, const char *s, size_t n)
-{
-	put(o, "\"", 1);
+	text_put(o, "\"", 1);
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (c < 0x20 || c >= 0x7F || c == '"' || c == '\\') {
 			char b[8];
 			snprintf(b, sizeof(b), "<%02X>", c);
-			put(o, b, 4);
+			text_put(o, b, 4);
 		} else {
-			put(o, s + i, 1);
+			text_put(o, s + i, 1);
 		}
 	}
-	put(o, "\"", 1);
+	text_put(o, "\"", 1);
 }
 
 /** Write `v` compactly, members in order, non-ASCII bytes as <HH>. */
 static void
-dump(struct out *o, const struct sl_value *v)
+dump(struct text *o, const struct sl_value *v)
 {
 	switch (v->type) {
 	case SL_VNULL:
-		put(o, "null", 4);
+		text_put(o, "null", 4);
 		break;
 	case SL_VBOOL:
-		put(o, v->u.b ? "true" : "false", v->u.b ? 4 : 5);
+		text_put(o, v->u.b ? "true" : "false", v->u.b ? 4 : 5);
 		break;
 	case SL_VNUMBER:
-		put(o, "#", 1);
-		put(o, v->u.s, v->len);
+		text_put(o, "#", 1);
+		text_put(o, v->u.s, v->len);
 		break;
 	case SL_VSTR:
 		put_str(o, v->u.s, v->len);
 		break;
 	case SL_VARRAY:
-		put(o, "[", 1);
+		text_put(o, "[", 1);
 		for (uint32_t i = 0; i < v->len; i++) {
 			if (i > 0)
-				put(o, ",", 1);
+				text_put(o, ",", 1);
 			dump(o, &v->u.items[i]);
 		}
-		put(o, "]", 1);
+		text_put(o, "]", 1);
 		break;
 	case SL_VOBJECT:
-		put(o, "{", 1);
+		text_put(o, "{", 1);
 		for (uint32_t i = 0; i < v->len; i++) {
 			if (i > 0)
-				put(o, ",", 1);
+				text_put(o, ",", 1);
 			put_str(o, v->u.members[i].key,
 			        v->u.members[i].key_len);
-			put(o, ":", 1);
+			text_put(o, ":", 1);
 			dump(o, &v->u.members[i].val);
 		}
-		put(o, "}", 1);
+		text_put(o, "}", 1);
 		break;
 	default:
-		put(o, "?", 1);
+		text_put(o, "?", 1);
 	}
 }
 
@@ -101,12 +80,12 @@ static struct sl_arena arena;
 static char *
 parse_n(const char *json, size_t n, const struct sl_json_opts *opts)
 {
-	struct out o = {0};
+	struct text o = {0};
 	struct sl_value v;
 	sl_arena_reset(&arena);
 	if (sl_json_parse(json, n, &arena, opts, NULL, &v) < 0) {
-		put(&o, "ERR: ", 5);
-		put(&o, unit_errmsg(), strlen(unit_errmsg()));
+		text_put(&o, "ERR: ", 5);
+		text_put(&o, unit_errmsg(), strlen(unit_errmsg()));
 	} else {
 		dump(&o, &v);
 	}
@@ -192,7 +171,7 @@ test_values(void)
 	sl_arena_reset(&arena);
 	int rc = sl_json_parse(buf, strlen(buf), &arena, NULL, NULL, &v);
 	memset(buf, 'x', strlen(buf));
-	struct out o = {0};
+	struct text o = {0};
 	dump(&o, &v);
 	ok(rc == 0, "parse into the arena");
 	is_str(o.s, "{\"key\":[\"str\",#1.5]}", "values do not refer to input");
@@ -394,8 +373,8 @@ read_all(const char *data, size_t len, size_t step,
 	memsource_init(&m, data, len, step);
 	struct sl_source src = memsource_source(&m, "in.jsonl");
 	struct sl_jsonl_reader *r = sl_jsonl_reader_new(&src, opts);
-	struct out o = {0};
-	put(&o, "", 0);
+	struct text o = {0};
+	text_put(&o, "", 0);
 	for (int guard = 0; guard < 10000; guard++) {
 		struct sl_value v;
 		sl_arena_reset(&arena);
@@ -405,19 +384,19 @@ read_all(const char *data, size_t len, size_t step,
 		char b[64];
 		snprintf(b, sizeof(b), "L%llu ",
 		         (unsigned long long)sl_jsonl_line(r));
-		put(&o, b, strlen(b));
+		text_put(&o, b, strlen(b));
 		if (rc < 0) {
-			put(&o, "ERR ", 4);
-			put(&o, unit_errmsg(), strlen(unit_errmsg()));
+			text_put(&o, "ERR ", 4);
+			text_put(&o, unit_errmsg(), strlen(unit_errmsg()));
 			if (sl_diag_code() != SL_EPARSE &&
 			    sl_diag_code() != SL_ELIMIT) {
-				put(&o, "\n", 1);
+				text_put(&o, "\n", 1);
 				break;
 			}
 		} else {
 			dump(&o, &v);
 		}
-		put(&o, "\n", 1);
+		text_put(&o, "\n", 1);
 	}
 	if (max_ask != NULL)
 		*max_ask = m.max_ask;
@@ -511,10 +490,10 @@ test_jsonl(void)
 	              "16 bytes\n");
 
 	/* Many records, across every chunk size: same result each time. */
-	struct out data = {0};
-	struct out want = {0};
-	put(&data, "", 0);
-	put(&want, "", 0);
+	struct text data = {0};
+	struct text want = {0};
+	text_put(&data, "", 0);
+	text_put(&want, "", 0);
 	for (int i = 0; i < 300; i++) {
 		char line[256], exp[512];
 		snprintf(line, sizeof(line),
@@ -522,14 +501,14 @@ test_jsonl(void)
 		         "\"f\":%d.5e-3,\"t\":[%s,null,{\"k\":\"%*s\"}]}%s",
 		         i, i, i, i % 2 ? "true" : "false", i % 40, "",
 		         i % 3 ? "\n" : "\r\n");
-		put(&data, line, strlen(line));
+		text_put(&data, line, strlen(line));
 		snprintf(
 		        exp, sizeof(exp),
 		        "L%d {\"id\":#%d,\"name\":\"n<C3><A9>%d<F0><9F><98>"
 		        "<80>\",\"f\":#%d.5e-3,\"t\":[%s,null,{\"k\":\"%*s\"}]}"
 		        "\n",
 		        i + 1, i, i, i, i % 2 ? "true" : "false", i % 40, "");
-		put(&want, exp, strlen(exp));
+		text_put(&want, exp, strlen(exp));
 	}
 	check_jsonl("300 records", data.s, data.n, NULL, want.s);
 	size_t csizes[] = {1, 2, 3, 5, 64, 100, 4096};

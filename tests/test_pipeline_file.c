@@ -16,69 +16,47 @@
 #include "sluice/conf.h"
 #include "sluice/pipeline_file.h"
 #include "sluice/yamlread.h"
+#include "text.h"
 #include "unit.h"
 
 /** Temporary directory of this run. */
 static char tmpdir[256];
-
-/** Output of dump(). */
-struct out {
-	/** Text. */
-	char *s;
-	/** Length. */
-	size_t n;
-	/** Capacity. */
-	size_t cap;
-};
-
-static void
-put(struct out *o, const char *s)
-{
-	size_t n = strlen(s);
-	if (o->n + n + 1 > o->cap) {
-		o->cap = (o->n + n + 1) * 2;
-		o->s = realloc(o->s, o->cap);
-	}
-	memcpy(o->s + o->n, s, n);
-	o->n += n;
-	o->s[o->n] = '\0';
-}
 
 /**
  * Write a node: scalars as text ('text' when not plain), a tag as
  * !tag(...), sequences [a,b], mappings {k:v}.
  */
 static void
-dump(struct out *o, const struct sl_conf *n)
+dump(struct text *o, const struct sl_conf *n)
 {
 	if (n->tag != NULL) {
-		put(o, n->tag);
-		put(o, "(");
+		text_puts(o, n->tag);
+		text_puts(o, "(");
 	}
 	if (n->kind == SL_CONF_SCALAR) {
 		if (!n->plain)
-			put(o, "'");
-		put(o, n->text);
+			text_puts(o, "'");
+		text_puts(o, n->text);
 		if (!n->plain)
-			put(o, "'");
+			text_puts(o, "'");
 	} else {
 		bool map = n->kind == SL_CONF_MAP;
-		put(o, map ? "{" : "[");
+		text_puts(o, map ? "{" : "[");
 		for (uint32_t i = 0; i < n->n; i++) {
 			if (i > 0)
-				put(o, ",");
+				text_puts(o, ",");
 			if (map) {
 				dump(o, n->items[2 * i]);
-				put(o, ":");
+				text_puts(o, ":");
 				dump(o, n->items[2 * i + 1]);
 			} else {
 				dump(o, n->items[i]);
 			}
 		}
-		put(o, map ? "}" : "]");
+		text_puts(o, map ? "}" : "]");
 	}
 	if (n->tag != NULL)
-		put(o, ")");
+		text_puts(o, ")");
 }
 
 /** The node at dotted `path` under `n` (numbers index sequences). */
@@ -103,7 +81,7 @@ at(const struct sl_conf *n, const char *path)
 #define is_node(n, path, want)                                                 \
 	do {                                                                   \
 		const struct sl_conf *x_ = at((n), (path));                    \
-		struct out o_ = {0};                                           \
+		struct text o_ = {0};                                          \
 		if (x_ != NULL)                                                \
 			dump(&o_, x_);                                         \
 		is_str(x_ != NULL ? o_.s : "(missing)", want, "%s = %s", path, \
@@ -755,7 +733,7 @@ test_faults(void)
 		sl_alloc_fail_after(-1);
 		steps++;
 		if (f != NULL) {
-			struct out d = {0};
+			struct text d = {0};
 			dump(&d, f->steps[0].arguments);
 			done = f->n_steps == 2 &&
 			       strcmp(d.s,

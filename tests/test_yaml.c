@@ -14,95 +14,69 @@
 #include "sluice/arena.h"
 #include "sluice/conf.h"
 #include "sluice/yamlread.h"
+#include "text.h"
 #include "unit.h"
-
-/** Output of dump(). */
-struct out {
-	/** Text. */
-	char *s;
-	/** Length. */
-	size_t n;
-	/** Capacity. */
-	size_t cap;
-};
-
-static void
-put(struct out *o, const char *s, size_t n)
-{
-	if (o->n + n + 1 > o->cap) {
-		o->cap = (o->n + n + 1) * 2;
-		o->s = realloc(o->s, o->cap);
-	}
-	memcpy(o->s + o->n, s, n);
-	o->n += n;
-	o->s[o->n] = '\0';
-}
-
-static void
-put_c(struct out *o, const char *s)
-{
-	put(o, s, strlen(s));
-}
 
 /** Write `v` with its type: null, true, i:5, d:1.5, n:text, "s", [..]. */
 static void
-dump(struct out *o, const struct sl_value *v)
+dump(struct text *o, const struct sl_value *v)
 {
 	char b[64];
 	switch (v->type) {
 	case SL_VNULL:
-		put_c(o, "null");
+		text_puts(o, "null");
 		break;
 	case SL_VBOOL:
-		put_c(o, v->u.b ? "true" : "false");
+		text_puts(o, v->u.b ? "true" : "false");
 		break;
 	case SL_VINT:
 		snprintf(b, sizeof(b), "i:%lld", (long long)v->u.i);
-		put_c(o, b);
+		text_puts(o, b);
 		break;
 	case SL_VDOUBLE:
 		snprintf(b, sizeof(b), "d:%.17g", v->u.d);
-		put_c(o, b);
+		text_puts(o, b);
 		break;
 	case SL_VNUMBER:
-		put_c(o, "n:");
-		put(o, v->u.s, v->len);
+		text_puts(o, "n:");
+		text_put(o, v->u.s, v->len);
 		break;
 	case SL_VSTR:
-		put_c(o, "\"");
+		text_puts(o, "\"");
 		for (uint32_t i = 0; i < v->len; i++) {
 			unsigned char c = (unsigned char)v->u.s[i];
 			if (c < 0x20 || c >= 0x7F) {
 				snprintf(b, sizeof(b), "<%02X>", c);
-				put_c(o, b);
+				text_puts(o, b);
 			} else {
-				put(o, v->u.s + i, 1);
+				text_put(o, v->u.s + i, 1);
 			}
 		}
-		put_c(o, "\"");
+		text_puts(o, "\"");
 		break;
 	case SL_VARRAY:
-		put_c(o, "[");
+		text_puts(o, "[");
 		for (uint32_t i = 0; i < v->len; i++) {
 			if (i > 0)
-				put_c(o, ",");
+				text_puts(o, ",");
 			dump(o, &v->u.items[i]);
 		}
-		put_c(o, "]");
+		text_puts(o, "]");
 		break;
 	case SL_VOBJECT:
-		put_c(o, "{");
+		text_puts(o, "{");
 		for (uint32_t i = 0; i < v->len; i++) {
 			if (i > 0)
-				put_c(o, ",");
-			put(o, v->u.members[i].key, v->u.members[i].key_len);
-			put_c(o, ":");
+				text_puts(o, ",");
+			text_put(o, v->u.members[i].key,
+			         v->u.members[i].key_len);
+			text_puts(o, ":");
 			dump(o, &v->u.members[i].val);
 		}
-		put_c(o, "}");
+		text_puts(o, "}");
 		break;
 	default:
-		put_c(o, "?");
+		text_puts(o, "?");
 	}
 }
 
@@ -112,15 +86,15 @@ static struct sl_arena arena;
 static char *
 parse_n(const char *text, size_t n)
 {
-	struct out o = {0};
+	struct text o = {0};
 	struct sl_value v;
 	sl_arena_reset(&arena);
 	sl_diag_clear(sl_diag_get());
 	if (sl_yaml_parse(text, n, &arena, "t.yaml", &v) < 0) {
-		put_c(&o, "ERR ");
-		put_c(&o, sl_errcode_name(sl_diag_code()));
-		put_c(&o, ": ");
-		put_c(&o, unit_errmsg());
+		text_puts(&o, "ERR ");
+		text_puts(&o, sl_errcode_name(sl_diag_code()));
+		text_puts(&o, ": ");
+		text_puts(&o, unit_errmsg());
 	} else {
 		dump(&o, &v);
 	}
@@ -340,22 +314,22 @@ test_structures(void)
 	is_yaml("# only a comment\n", "null");
 	is_yaml("---\na: 1\n...\n", "{a:i:1}");
 	/* A mapping of 40 keys (de-duplication by hashing) with repeats. */
-	struct out o = {0}, w = {0};
-	put_c(&w, "{");
+	struct text o = {0}, w = {0};
+	text_puts(&w, "{");
 	for (int i = 0; i < 40; i++) {
 		char b[64];
 		snprintf(b, sizeof(b), "k%d: %d\n", i, i);
-		put_c(&o, b);
+		text_puts(&o, b);
 		snprintf(b, sizeof(b), "%sk%d:i:%d", i ? "," : "", i,
 		         i % 10 == 0 ? -i : i);
-		put_c(&w, b);
+		text_puts(&w, b);
 	}
 	for (int i = 0; i < 40; i += 10) {
 		char b[64];
 		snprintf(b, sizeof(b), "k%d: %d\n", i, -i);
-		put_c(&o, b);
+		text_puts(&o, b);
 	}
-	put_c(&w, "}");
+	text_puts(&w, "}");
 	char *got = parse(o.s);
 	is_str(got, w.s, "40 keys with 4 repeated: first place, last value");
 	free(got);
@@ -422,17 +396,18 @@ test_aliases(void)
 	        "got a sequence");
 
 	/* Billion laughs: refused by the expansion cap, quickly. */
-	struct out o = {0};
-	put_c(&o, "a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+	struct text o = {0};
+	text_puts(&o,
+	          "a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
 	for (int i = 1; i < 10; i++) {
 		char b[128];
 		snprintf(b, sizeof(b), "a%d: &a%d [", i, i);
-		put_c(&o, b);
+		text_puts(&o, b);
 		for (int j = 0; j < 9; j++) {
 			snprintf(b, sizeof(b), "%s*a%d", j ? ", " : "", i - 1);
-			put_c(&o, b);
+			text_puts(&o, b);
 		}
-		put_c(&o, "]\n");
+		text_puts(&o, "]\n");
 	}
 	char *got = parse(o.s);
 	ok(strncmp(got, "ERR ELIMIT: t.yaml:", 19) == 0 &&
@@ -519,12 +494,12 @@ test_depth(void)
 	free(got);
 	free(s);
 	/* An alias cannot nest a deep anchor deeper than the cap. */
-	struct out o = {0};
-	put_c(&o, "a: &d ");
+	struct text o = {0};
+	text_puts(&o, "a: &d ");
 	s = nest(500);
-	put_c(&o, s);
+	text_puts(&o, s);
 	free(s);
-	put_c(&o, "\nb: [[[[[[[[[[[[*d]]]]]]]]]]]]\n");
+	text_puts(&o, "\nb: [[[[[[[[[[[[*d]]]]]]]]]]]]\n");
 	got = parse(o.s);
 	is_str(got,
 	       "ERR ELIMIT: t.yaml:2:16: alias *d nests deeper than 512 "
@@ -689,7 +664,7 @@ test_conf(void)
 	sl_arena_reset(&arena);
 	ok(sl_conf_to_value(l, &arena, "list", &v) == 0,
 	   "sl_conf_to_value of a plain subtree");
-	struct out o = {0};
+	struct text o = {0};
 	dump(&o, &v);
 	is_str(o.s, "[\"one\",\"two\",\"two\"]", "... its value");
 	free(o.s);
