@@ -774,62 +774,72 @@ sl_conf_is_str(const struct sl_conf *n)
 	return rc == 0 && r.k == RK_STR;
 }
 
+/**
+ * Resolve `n` for a typed getter: 1 with `*r` set when `n` is a scalar
+ * without a custom tag, 0 when it is not (or NULL), -1 with an error when
+ * it does not hold what its explicit tag says.
+ */
+static int
+resolve_plain(const struct sl_conf *n, const char *what, struct resolved *r)
+{
+	if (n == NULL || n->kind != SL_CONF_SCALAR || tag_is_custom(n->tag))
+		return 0;
+	return resolve(n, what, SL_EINVAL, r) < 0 ? -1 : 1;
+}
+
+/** Raise "expected <expected>, got <what `n` is>" at `n`; returns -1. */
+static int
+expected_got(const struct sl_conf *n, const char *what, const char *expected)
+{
+	char buf[128];
+	return sl_conf_error(n, what, "expected %s, got %s", expected,
+	                     describe(n, buf, sizeof(buf)));
+}
+
 int
 sl_conf_str(const struct sl_conf *n, const char *what, const char **out)
 {
-	char buf[128];
-	if (n == NULL)
-		return sl_conf_error(NULL, what,
-		                     "expected a string, got nothing");
-	if (n->kind == SL_CONF_SCALAR && !tag_is_custom(n->tag)) {
-		struct resolved r;
-		if (resolve(n, what, SL_EINVAL, &r) < 0)
-			return -1;
-		if (r.k != RK_NULL && r.k != RK_BADTYPE) {
-			*out = n->text;
-			return 0;
-		}
+	struct resolved r;
+	int rc = resolve_plain(n, what, &r);
+	if (rc < 0)
+		return -1;
+	if (rc > 0 && r.k != RK_NULL && r.k != RK_BADTYPE) {
+		*out = n->text;
+		return 0;
 	}
-	return sl_conf_error(n, what, "expected a string, got %s",
-	                     describe(n, buf, sizeof(buf)));
+	return expected_got(n, what, "a string");
 }
 
 int
 sl_conf_int(const struct sl_conf *n, const char *what, int64_t *out)
 {
-	char buf[128];
-	if (n != NULL && n->kind == SL_CONF_SCALAR && !tag_is_custom(n->tag)) {
-		struct resolved r;
-		if (resolve(n, what, SL_EINVAL, &r) < 0)
-			return -1;
-		if (r.k == RK_INT) {
-			*out = r.i;
-			return 0;
-		}
-		if (r.k == RK_BIGINT || (r.k == RK_FLOAT && n->tag == NULL &&
-		                         match_int(n->text, n->len) != 0))
-			return sl_conf_error(
-			        n, what, "integer %s is out of range", n->text);
+	struct resolved r;
+	int rc = resolve_plain(n, what, &r);
+	if (rc < 0)
+		return -1;
+	if (rc > 0 && r.k == RK_INT) {
+		*out = r.i;
+		return 0;
 	}
-	return sl_conf_error(n, what, "expected an integer, got %s",
-	                     describe(n, buf, sizeof(buf)));
+	if (rc > 0 && (r.k == RK_BIGINT || (r.k == RK_FLOAT && n->tag == NULL &&
+	                                    match_int(n->text, n->len) != 0)))
+		return sl_conf_error(n, what, "integer %s is out of range",
+		                     n->text);
+	return expected_got(n, what, "an integer");
 }
 
 int
 sl_conf_bool(const struct sl_conf *n, const char *what, bool *out)
 {
-	char buf[128];
-	if (n != NULL && n->kind == SL_CONF_SCALAR && !tag_is_custom(n->tag)) {
-		struct resolved r;
-		if (resolve(n, what, SL_EINVAL, &r) < 0)
-			return -1;
-		if (r.k == RK_BOOL) {
-			*out = r.b;
-			return 0;
-		}
+	struct resolved r;
+	int rc = resolve_plain(n, what, &r);
+	if (rc < 0)
+		return -1;
+	if (rc > 0 && r.k == RK_BOOL) {
+		*out = r.b;
+		return 0;
 	}
-	return sl_conf_error(n, what, "expected a boolean, got %s",
-	                     describe(n, buf, sizeof(buf)));
+	return expected_got(n, what, "a boolean");
 }
 
 /* ------------------------------------------------------------------ */

@@ -21,6 +21,7 @@
 
 #include "sluice/alloc.h"
 #include "sluice/diag.h"
+#include "value/lines.h"
 
 #define likely(x)   __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
@@ -713,28 +714,12 @@ sl_json_parse(const char *buf, size_t len, struct sl_arena *arena,
 
 /** A JSON-lines reader. */
 struct sl_jsonl_reader {
-	/** Where bytes come from. */
-	struct sl_source *src;
+	/** Splits the source into lines. */
+	struct sl_lines lines;
 	/** Limits. */
 	struct sl_json_opts opts;
-	/** Buffered input; unread lines start at `start`. */
-	char *buf;
-	/** Capacity of `buf`. */
-	size_t cap;
-	/** Offset of the first unconsumed byte. */
-	size_t start;
-	/** Bytes of `buf` filled. */
-	size_t fill;
-	/** [start, scanned) is known to hold no '\n'. */
-	size_t scanned;
-	/** Lines consumed so far. */
-	uint64_t lines;
 	/** Line of the last record returned or failed. */
 	uint64_t rec_line;
-	/** The source reported its end. */
-	bool eof;
-	/** Dropping the rest of an oversized line. */
-	bool skipping;
 	/** Parser scratch, reused across records. */
 	struct scratch sc;
 };
@@ -754,14 +739,8 @@ sl_jsonl_reader_new(struct sl_source *src, const struct sl_json_opts *opts)
 		sl_json_opts_init(&r->opts);
 	if (r->opts.chunk_size == 0)
 		r->opts.chunk_size = 1;
-	r->src = src;
-	r->cap = r->opts.chunk_size;
-	r->buf = sl_malloc(r->cap);
-	if (r->buf == NULL) {
-		sl_diag_set(SL_EOOM,
-		            "out of memory for a JSON-lines buffer of "
-		            "%zu bytes",
-		            r->opts.chunk_size);
+	if (sl_lines_init(&r->lines, src, "(input)", r->opts.chunk_size,
+	                  r->opts.record_max) != 0) {
 		sl_free(r);
 		return NULL;
 	}
@@ -774,131 +753,54 @@ sl_jsonl_reader_delete(struct sl_jsonl_reader *r)
 	if (r == NULL)
 		return;
 	scratch_free(&r->sc);
-	sl_free(r->buf);
+	sl_lines_fini(&r->lines);
 	sl_free(r);
 }
 
-static const char *
-src_name(const struct sl_jsonl_reader *r)
-{
-	return r->src->name != NULL ? r->src->name : "(input)";
-}
-
+/** Parse line `ln` of the splitter's buffer as one record. */
 static int
-too_long(struct sl_jsonl_reader *r, uint64_t line)
-{
-	r->rec_line = line;
-	sl_diag_set(SL_ELIMIT,
-	            "record at %s:%llu exceeds the size cap of %zu bytes",
-	            src_name(r), (unsigned long long)line, r->opts.record_max);
-	return -1;
-}
-
-/** Parse the line [ls, le) of buf as record number r->lines. */
-static int
-parse_line(struct sl_jsonl_reader *r, size_t ls, size_t le,
+parse_line(struct sl_jsonl_reader *r, const struct sl_line *ln,
            struct sl_arena *arena, struct sl_value *out)
 {
-	r->rec_line = r->lines;
-	if (le - ls > r->opts.record_max)
-		return too_long(r, r->lines);
+	r->rec_line = ln->no;
+	if (ln->end - ln->start > r->opts.record_max)
+		return sl_lines_too_long(&r->lines, ln->no);
 	struct parser ps = {
-	        .begin = r->buf + ls,
-	        .p = r->buf + ls,
-	        .end = r->buf + le,
+	        .begin = r->lines.buf + ln->start,
+	        .p = r->lines.buf + ln->start,
+	        .end = r->lines.buf + ln->end,
 	        .arena = arena,
 	        .sc = &r->sc,
 	        .depth_max = r->opts.depth_max,
-	        .name = src_name(r),
-	        .line0 = r->lines,
+	        .name = sl_lines_name(&r->lines),
+	        .line0 = ln->no,
 	};
 	return parse_doc(&ps, out) < 0 ? -1 : 1;
-}
-
-static bool
-blank(const char *p, const char *end)
-{
-	return skip_ws(p, end) == end;
 }
 
 int
 sl_jsonl_next(struct sl_jsonl_reader *r, struct sl_arena *arena,
               struct sl_value *out)
 {
+	struct sl_line ln;
 	for (;;) {
-		char *nl =
-		        memchr(r->buf + r->scanned, '\n', r->fill - r->scanned);
-		if (nl != NULL) {
-			size_t ls = r->start, le = (size_t)(nl - r->buf);
-			r->start = r->scanned = le + 1;
-			r->lines++;
-			if (r->skipping) {
-				r->skipping = false;
+		switch (sl_lines_next(&r->lines, &ln)) {
+		case SL_LINES_LINE:
+			/* Lines of only whitespace are skipped. */
+			if (skip_ws(r->lines.buf + ln.start,
+			            r->lines.buf + ln.end) ==
+			    r->lines.buf + ln.end)
 				continue;
-			}
-			if (le > ls && r->buf[le - 1] == '\r')
-				le--;
-			if (blank(r->buf + ls, r->buf + le))
-				continue;
-			return parse_line(r, ls, le, arena, out);
-		}
-		r->scanned = r->fill;
-		if (r->eof) {
-			if (r->start == r->fill)
-				return 0;
-			size_t ls = r->start, le = r->fill;
-			r->start = r->scanned = r->fill;
-			r->lines++;
-			if (r->skipping) {
-				r->skipping = false;
-				return 0;
-			}
-			if (blank(r->buf + ls, r->buf + le))
-				return 0;
-			return parse_line(r, ls, le, arena, out);
-		}
-		if (r->skipping) {
-			r->start = r->scanned = r->fill;
-		} else if (r->fill - r->start > r->opts.record_max + 1) {
-			r->skipping = true;
-			r->start = r->scanned = r->fill;
-			return too_long(r, r->lines + 1);
-		}
-		if (r->start > 0) {
-			memmove(r->buf, r->buf + r->start, r->fill - r->start);
-			r->fill -= r->start;
-			r->scanned -= r->start;
-			r->start = 0;
-		}
-		if (r->fill == r->cap) {
-			size_t max = r->opts.record_max + 2;
-			size_t ncap = r->cap * 2 < max ? r->cap * 2 : max;
-			if (ncap <= r->cap)
-				ncap = r->cap + 1;
-			char *nb = sl_realloc(r->buf, ncap);
-			if (nb == NULL) {
-				sl_diag_set(
-				        SL_EOOM,
-				        "out of memory growing the buffer of "
-				        "%s to %zu bytes",
-				        src_name(r), ncap);
-				return -1;
-			}
-			r->buf = nb;
-			r->cap = ncap;
-		}
-		ssize_t got = r->src->read(r->src->ctx, r->buf + r->fill,
-		                           r->cap - r->fill);
-		if (got < 0) {
-			sl_diag_wrap(sl_diag_code() != SL_EOK ? sl_diag_code()
-			                                      : SL_EIO,
-			             "reading %s", src_name(r));
+			return parse_line(r, &ln, arena, out);
+		case SL_LINES_END:
+			return 0;
+		case SL_LINES_LONG:
+			r->rec_line = ln.no;
+			return -1;
+		case SL_LINES_FAIL:
+		default:
 			return -1;
 		}
-		if (got == 0)
-			r->eof = true;
-		else
-			r->fill += (size_t)got;
 	}
 }
 
