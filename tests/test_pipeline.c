@@ -296,8 +296,10 @@ stopper_main(void *arg)
 	}
 	for (int i = 0; i < a->n_signals; i++) {
 		kill(getpid(), a->signals[i]);
-		if (sl_sleep(0.02) != 0)
-			return 0;
+		/* Signals sent before the last one was seen would merge. */
+		while (i == 0 && sl_pipeline_stopped_by(a->p) == 0)
+			if (sl_sleep(0.001) != 0)
+				return 0;
 	}
 	return 0;
 }
@@ -630,6 +632,13 @@ test_stop(void)
 static void
 test_signals(void)
 {
+	if (getenv("SLUICE_UNDER_VALGRIND") != NULL) {
+		/* valgrind sometimes loses a signal a process sends itself
+		 * under load; these cases run in the native and ASan builds
+		 * and, as real processes, in test_cli.sh. */
+		note("signal cases skipped under valgrind");
+		return;
+	}
 	static const int sigs[] = {SIGINT, SIGTERM};
 	for (int k = 0; k < 2; k++) {
 		struct tstep *g = tstep_new(&gen_ops);
@@ -743,6 +752,8 @@ int
 main(void)
 {
 	/* Runner logs (signals, errors) are checked where they matter. */
+	/* A hang fails the test instead of stalling the suite. */
+	alarm(getenv("SLUICE_UNDER_VALGRIND") != NULL ? 500 : 120);
 	devnull = fopen("/dev/null", "w");
 	if (devnull == NULL)
 		bail_out("no /dev/null");
