@@ -29,17 +29,9 @@
 #include "sluice/diag.h"
 #include "memsource.h"
 
-/** Abort with a message when `cond` is false. */
-#define CHECK(cond, ...)                                                   \
-	do {                                                               \
-		if (!(cond)) {                                             \
-			fprintf(stderr, "fuzz_csv: %s:%d: %s: ", __FILE__, \
-			        __LINE__, #cond);                          \
-			fprintf(stderr, __VA_ARGS__);                      \
-			fprintf(stderr, "\n");                             \
-			abort();                                           \
-		}                                                          \
-	} while (0)
+/** The target's name in failure messages. */
+#define FUZZ_NAME "fuzz_csv"
+#include "fuzz.h"
 
 /** A growable byte string holding a run's outcome. */
 struct out {

@@ -42,17 +42,9 @@
 #include "sluice/value.h"
 #include "sluice/yamlread.h"
 
-/** Abort with a message when `cond` is false. */
-#define CHECK(cond, ...)                                                    \
-	do {                                                                \
-		if (!(cond)) {                                              \
-			fprintf(stderr, "fuzz_yaml: %s:%d: %s: ", __FILE__, \
-			        __LINE__, #cond);                           \
-			fprintf(stderr, __VA_ARGS__);                       \
-			fprintf(stderr, "\n");                              \
-			abort();                                            \
-		}                                                           \
-	} while (0)
+/** The target's name in failure messages. */
+#define FUZZ_NAME "fuzz_yaml"
+#include "fuzz.h"
 
 /** Name given to the input in nodes and messages. */
 #define NAME "fuzz.yaml"
