@@ -645,7 +645,6 @@ test_signals(void)
 		struct tstep *w = tstep_new(&rec_ops);
 		g->gen = true;
 		g->gen_n = UINT64_MAX;
-		struct tstep *steps[] = {g, w};
 		struct sl_pipeline_opts o;
 		sl_pipeline_opts_init(&o);
 		o.batch_size = 100;
@@ -664,7 +663,6 @@ test_signals(void)
 		is_int((long long)w->seen, (long long)g->base.stats.out,
 		       "everything extracted was drained");
 		is_int(w->finishes, 1, "finish ran");
-		(void)steps;
 		sl_pipeline_delete(p);
 	}
 

@@ -291,8 +291,10 @@ load(const struct run_opts *o, struct loaded *l)
 		}
 		fo.config = &l->config;
 	}
-	if (sl_steps_register_builtins() != 0)
+	if (sl_steps_register_builtins() != 0) {
+		unload(l);
 		return -1;
+	}
 	l->file = sl_pipeline_file_load(o->path, &fo);
 	if (l->file == NULL) {
 		unload(l);

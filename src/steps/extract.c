@@ -153,8 +153,10 @@ add_globs(struct file_step *f, const struct sl_conf *n, const char *what)
 		                     "%s",
 		                     sl_conf_kind_name(n->kind));
 	}
+	if (count == 0)
+		return 0;
 	char **v = sl_realloc(f->globs, (f->n_globs + count) * sizeof(*v));
-	if (v == NULL && f->n_globs + count > 0) {
+	if (v == NULL) {
 		sl_diag_set(SL_EOOM, "out of memory for globs");
 		return -1;
 	}
