@@ -70,6 +70,28 @@ main(void)
 	   "a batch that held a huge record comes back without it");
 	sl_batch_put(h2);
 	sl_batch_pool_destroy(&p3);
+
+	/* Origins travel with records. */
+	struct sl_batch *o = sl_batch_get(&pool);
+	struct sl_origin at = {"data/x.csv", 12};
+	sl_batch_append_from(o, sl_int(1), &at);
+	sl_batch_append(o, sl_int(2));
+	char buf[64];
+	is_str(sl_origin_format(&o->origins[0], buf, sizeof(buf)),
+	       "data/x.csv:12", "a record keeps its origin");
+	is_str(sl_origin_format(&o->origins[1], buf, sizeof(buf)), "record",
+	       "one appended without an origin has none");
+	struct sl_origin whole = {"<stdin>", 0};
+	is_str(sl_origin_format(&whole, buf, sizeof(buf)), "<stdin>",
+	       "an origin without a line is its source");
+	is_str(sl_origin_format(&at, buf, 8), "data/x.",
+	       "formatting truncates");
+	sl_batch_put(o);
+	struct sl_batch *o2 = sl_batch_get(&pool);
+	sl_batch_append(o2, sl_int(3));
+	ok(o2->origins[0].src == NULL,
+	   "a recycled batch does not keep old origins");
+	sl_batch_put(o2);
 	sl_batch_pool_destroy(&pool);
 	return done_testing();
 }

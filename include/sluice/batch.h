@@ -33,6 +33,17 @@ enum sl_batch_kind {
 
 struct sl_batch_pool;
 
+/**
+ * Where a record came from, for messages: "data/x.csv:12". The name is
+ * not copied: sources keep it alive for the whole run.
+ */
+struct sl_origin {
+	/** Name of the source (a file path, "<stdin>"), or NULL if unknown. */
+	const char *src;
+	/** 1-based line or record number in the source; 0 if unknown. */
+	uint64_t line;
+};
+
 /** A batch of records (get one from a pool). */
 struct sl_batch {
 	/** Data or flush marker. */
@@ -43,6 +54,8 @@ struct sl_batch {
 	uint32_t cap;
 	/** The records. */
 	struct sl_value *records;
+	/** Where each record came from (parallel to `records`). */
+	struct sl_origin *origins;
 	/** Memory of everything the records refer to. */
 	struct sl_arena arena;
 	/** The pool the batch returns to. */
@@ -106,6 +119,16 @@ sl_batch_full(const struct sl_batch *b)
  * batch). Returns 0, or -1 with SL_ELIMIT when the batch is full.
  */
 int sl_batch_append(struct sl_batch *b, struct sl_value v);
+
+/** sl_batch_append() of a record that came from `o` (NULL: unknown). */
+int sl_batch_append_from(struct sl_batch *b, struct sl_value v,
+                         const struct sl_origin *o);
+
+/**
+ * Write "src:line" (or "src", or "record" when nothing is known) into
+ * `buf` of `size` bytes, truncating. Returns `buf`.
+ */
+char *sl_origin_format(const struct sl_origin *o, char *buf, size_t size);
 
 #ifdef __cplusplus
 }

@@ -57,6 +57,11 @@ struct sl_stepdef {
 	const struct sl_conf *node;
 	/** 0-based position among the file's steps, before selection. */
 	uint32_t index;
+	/**
+	 * Name of the pipeline (the file's stem, "pipeline"), or NULL when
+	 * the definition was not loaded from a file.
+	 */
+	const char *pipeline;
 };
 
 /** Options of sl_pipeline_file_load(). */

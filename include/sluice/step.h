@@ -151,6 +151,17 @@ int sl_emit_batch(struct sl_emit *e, struct sl_batch *b);
 /** Send a flush marker downstream, after what was emitted before. */
 int sl_emit_flush(struct sl_emit *e);
 
+/**
+ * Set the origin ("file:line") of the records emitted next; extractors
+ * call it per record. `src` is not copied and must outlive the run. While
+ * a step's `process` runs, the origin is that of its input record, so
+ * records derived from it keep it.
+ */
+void sl_emit_set_origin(struct sl_emit *e, const char *src, uint64_t line);
+
+/** The origin of the records emitted next (in `process`: the input's). */
+const struct sl_origin *sl_emit_origin(const struct sl_emit *e);
+
 /** The step that emits through `e`. */
 struct sl_step *sl_emit_step(struct sl_emit *e);
 

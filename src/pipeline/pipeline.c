@@ -39,6 +39,8 @@ struct sl_emit {
 	struct sl_batch *cur;
 	/** A batch passed on whole that is not sent yet, or NULL. */
 	struct sl_batch *held;
+	/** Origin given to the records emitted next. */
+	struct sl_origin origin;
 };
 
 /** A step while the pipeline runs. */
@@ -293,7 +295,7 @@ sl_emit(struct sl_emit *e, struct sl_value v)
 {
 	if (e->cur == NULL && sl_emit_arena(e) == NULL)
 		return -1;
-	int rc = sl_batch_append(e->cur, v);
+	int rc = sl_batch_append_from(e->cur, v, &e->origin);
 	assert(rc == 0);
 	(void)rc;
 	e->step->stats.out++;
@@ -338,6 +340,19 @@ sl_emit_flush(struct sl_emit *e)
 		return -1;
 	e->held = m;
 	return emit_send_current(e);
+}
+
+void
+sl_emit_set_origin(struct sl_emit *e, const char *src, uint64_t line)
+{
+	e->origin.src = src;
+	e->origin.line = line;
+}
+
+const struct sl_origin *
+sl_emit_origin(const struct sl_emit *e)
+{
+	return &e->origin;
 }
 
 /* --- running a step ----------------------------------------------------- */
@@ -388,8 +403,10 @@ consume(struct step_run *r)
 		} else if (ops->process == NULL || b->kind == SL_BATCH_FLUSH) {
 			rc = sl_emit_batch(&r->emit, b);
 		} else {
-			for (uint32_t i = 0; i < b->count && rc == 0; i++)
+			for (uint32_t i = 0; i < b->count && rc == 0; i++) {
+				r->emit.origin = b->origins[i];
 				rc = ops->process(s, &b->records[i], &r->emit);
+			}
 			sl_batch_put(b);
 		}
 		if (rc != 0)

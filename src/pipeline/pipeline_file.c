@@ -389,6 +389,7 @@ sl_pipeline_file_load(const char *path,
 			goto fail;
 		if (!selected(d, l->opts))
 			continue;
+		d->pipeline = f->stem;
 		if (load_arguments(l, d) < 0)
 			goto fail;
 		f->n_steps++;

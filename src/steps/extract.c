@@ -34,6 +34,7 @@ emit_records(struct sl_step *s, struct sl_reader *r, const char *name,
 		struct sl_value v;
 		int k = sl_reader_next(r, a, &v);
 		if (k > 0) {
+			sl_emit_set_origin(out, name, sl_reader_line(r));
 			if (sl_emit(out, v) != 0)
 				return -1;
 			continue;
@@ -466,14 +467,18 @@ range_drain(struct sl_step *s, struct sl_emit *out)
 {
 	struct range_step *r = (struct range_step *)s;
 	if (r->iterable) {
-		for (uint32_t i = 0; i < r->items.len; i++)
+		for (uint32_t i = 0; i < r->items.len; i++) {
+			sl_emit_set_origin(out, "iterable", (uint64_t)i + 1);
 			if (sl_emit_copy(out, &r->items.u.items[i]) != 0)
 				return -1;
+		}
 		return 0;
 	}
+	uint64_t n = 0;
 	for (int64_t i = r->start; r->step > 0 ? i < r->stop : i > r->stop;) {
 		struct sl_arena *a = sl_emit_arena(out);
 		struct sl_value v;
+		sl_emit_set_origin(out, "range", ++n);
 		if (a == NULL || index_record(a, i, &v) != 0 ||
 		    sl_emit(out, v) != 0)
 			return -1;

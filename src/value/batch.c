@@ -4,6 +4,8 @@
 #include "sluice/batch.h"
 
 #include <assert.h>
+#include <inttypes.h>
+#include <stdio.h>
 
 #include "sluice/alloc.h"
 #include "sluice/diag.h"
@@ -32,6 +34,7 @@ batch_free(struct sl_batch *b)
 {
 	sl_arena_destroy(&b->arena);
 	sl_free(b->records);
+	sl_free(b->origins);
 	sl_free(b);
 }
 
@@ -65,7 +68,10 @@ batch_take(struct sl_batch_pool *p)
 			return NULL;
 		}
 		b->records = sl_calloc(p->batch_size, sizeof(*b->records));
-		if (b->records == NULL) {
+		b->origins = sl_calloc(p->batch_size, sizeof(*b->origins));
+		if (b->records == NULL || b->origins == NULL) {
+			sl_free(b->records);
+			sl_free(b->origins);
 			sl_free(b);
 			sl_diag_set(SL_EOOM,
 			            "out of memory allocating a batch "
@@ -133,6 +139,31 @@ sl_batch_append(struct sl_batch *b, struct sl_value v)
 		sl_diag_set(SL_ELIMIT, "batch is full (%u records)", b->cap);
 		return -1;
 	}
+	b->origins[b->count].src = NULL;
+	b->origins[b->count].line = 0;
 	b->records[b->count++] = v;
 	return 0;
+}
+
+int
+sl_batch_append_from(struct sl_batch *b, struct sl_value v,
+                     const struct sl_origin *o)
+{
+	if (sl_batch_append(b, v) != 0)
+		return -1;
+	if (o != NULL)
+		b->origins[b->count - 1] = *o;
+	return 0;
+}
+
+char *
+sl_origin_format(const struct sl_origin *o, char *buf, size_t size)
+{
+	if (o == NULL || o->src == NULL)
+		snprintf(buf, size, "record");
+	else if (o->line == 0)
+		snprintf(buf, size, "%s", o->src);
+	else
+		snprintf(buf, size, "%s:%" PRIu64, o->src, o->line);
+	return buf;
 }
