@@ -1017,7 +1017,24 @@ main(void)
 	test_oom();
 	test_limits();
 	int okays = 0;
-	int rc = run_task("deep", deep_task, &okays);
+	struct sl_loop_opts lo;
+	sl_loop_opts_init(&lo);
+#if defined(__SANITIZE_ADDRESS__)
+	lo.stack_size *=
+	        8; /* ASan's redzones make frames several times larger */
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+	lo.stack_size *=
+	        8; /* ASan's redzones make frames several times larger */
+#endif
+#endif
+	note("deep expressions on a %zu KiB stack", lo.stack_size >> 10);
+	struct sl_loop *loop = sl_loop_new(&lo);
+	int rc = loop != NULL
+	                 ? sl_loop_run_main(loop, "deep", deep_task, &okays)
+	                 : -2;
+	if (loop != NULL)
+		sl_loop_delete(loop);
 	ok(rc == 0 && okays == 7, "deep expressions on a task stack (%d of 7)",
 	   okays);
 	return done_testing();

@@ -438,7 +438,7 @@ lex(struct parser *p, struct jtoken *t)
 		size_t j = c == '-' ? i + 1 : i;
 		int64_t v = 0;
 		for (; j < p->n && s[j] >= '0' && s[j] <= '9'; j++) {
-			if (v < ((int64_t)1 << 60))
+			if (v <= ((int64_t)1 << 59))
 				v = v * 10 + (s[j] - '0');
 		}
 		t->type = T_NUMBER;
@@ -1835,13 +1835,30 @@ fn_sort(struct sl_arena *a, int f, const struct sl_value *arr,
 	return 0;
 }
 
-/** Run built-in `f` on checked arguments. */
+/** map(expr, array). */
+static int
+fn_map(struct sl_arena *a, const struct sl_value *e, const struct sl_value *arr,
+       struct sl_value *out)
+{
+	const struct jnode *k = (const struct jnode *)e->u.s;
+	struct sl_value *items = alloc_values(a, arr->len);
+	if (items == NULL && arr->len > 0)
+		return -1;
+	for (uint32_t i = 0; i < arr->len; i++) {
+		if (ev(a, k, &arr->u.items[i], &items[i]) != 0)
+			return -1;
+	}
+	*out = sl_array_ref(items, arr->len);
+	return 0;
+}
+
+/** Run built-in `f` (one that evaluates no expression) on checked
+ * arguments. */
 static int
 run_fn(struct sl_arena *a, int f, const struct sl_value *argv, uint32_t argc,
        struct sl_value *out)
 {
 	const struct sl_value *x = &argv[0];
-	const struct jnode *e = NULL;
 	struct sl_value v;
 	switch ((enum jfn)f) {
 	case F_ABS:
@@ -1888,27 +1905,14 @@ run_fn(struct sl_arena *a, int f, const struct sl_value *argv, uint32_t argc,
 		                      ? (int64_t)code_points(x->u.s, x->len)
 		                      : (int64_t)x->len);
 		return 0;
-	case F_MAP: {
-		e = (const struct jnode *)argv[0].u.s;
-		const struct sl_value *arr = &argv[1];
-		struct sl_value *items = alloc_values(a, arr->len);
-		if (items == NULL && arr->len > 0)
-			return -1;
-		for (uint32_t i = 0; i < arr->len; i++) {
-			if (ev(a, e, &arr->u.items[i], &items[i]) != 0)
-				return -1;
-		}
-		*out = sl_array_ref(items, arr->len);
-		return 0;
-	}
+	case F_MAP:
 	case F_MAX_BY:
 	case F_MIN_BY:
-		e = (const struct jnode *)argv[1].u.s;
-		/* fall through */
+	case F_SORT_BY:
+		break;
 	case F_MAX:
 	case F_MIN:
-		return fn_extreme(a, f, x, e,
-		                  f == F_MAX || f == F_MAX_BY ? 1 : -1, out);
+		return fn_extreme(a, f, x, NULL, f == F_MAX ? 1 : -1, out);
 	case F_MERGE:
 		return fn_merge(a, argv, argc, out);
 	case F_NOT_NULL:
@@ -1932,11 +1936,8 @@ run_fn(struct sl_arena *a, int f, const struct sl_value *argv, uint32_t argc,
 			*out = sl_array_ref(items, x->len);
 		}
 		return 0;
-	case F_SORT_BY:
-		e = (const struct jnode *)argv[1].u.s;
-		/* fall through */
 	case F_SORT:
-		return fn_sort(a, f, x, e, out);
+		return fn_sort(a, f, x, NULL, out);
 	case F_TO_ARRAY:
 		if (x->type == SL_VARRAY) {
 			*out = *x;
@@ -1973,7 +1974,7 @@ run_fn(struct sl_arena *a, int f, const struct sl_value *argv, uint32_t argc,
 	case F_COUNT:
 		break;
 	}
-	assert(!"unknown function");
+	assert(!"function dispatched elsewhere");
 	*out = sl_null();
 	return 0;
 }
@@ -2016,7 +2017,22 @@ call_fn(struct sl_arena *a, const struct jnode *n, const struct sl_value *cur,
 		if (!type_ok(&argv[i], t))
 			return bad_type(n->op, i, &argv[i], types_text(t));
 	}
-	return run_fn(a, n->op, argv, n->n, out);
+	/* The functions that evaluate an expression stay out of run_fn(),
+	 * whose frame is large, to keep recursion through them cheap. */
+	switch (n->op) {
+	case F_MAP:
+		return fn_map(a, &argv[0], &argv[1], out);
+	case F_MAX_BY:
+	case F_MIN_BY:
+		return fn_extreme(a, n->op, &argv[0],
+		                  (const struct jnode *)argv[1].u.s,
+		                  n->op == F_MAX_BY ? 1 : -1, out);
+	case F_SORT_BY:
+		return fn_sort(a, n->op, &argv[0],
+		               (const struct jnode *)argv[1].u.s, out);
+	default:
+		return run_fn(a, n->op, argv, n->n, out);
+	}
 }
 
 /* ------------------------------------------------------------------ */
