@@ -155,6 +155,14 @@ int sl_conf_bool(const struct sl_conf *n, const char *what, bool *out);
 int sl_conf_error(const struct sl_conf *n, const char *what, const char *fmt,
                   ...) __attribute__((format(printf, 3, 4)));
 
+/**
+ * Fail with SL_EINVAL at the first key of mapping `map` that is not among
+ * `known` (NULL-terminated): "file:line:column: what: unknown option 'x'
+ * for <owner>; it takes: a, b, c". Returns 0 when every key is known.
+ */
+int sl_conf_check_keys(const struct sl_conf *map, const char *const *known,
+                       const char *what, const char *owner);
+
 /** "scalar", "sequence" or "mapping" (for messages). */
 const char *sl_conf_kind_name(enum sl_conf_kind k);
 

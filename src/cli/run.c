@@ -21,6 +21,7 @@
 #include "sluice/pipeline.h"
 #include "sluice/pipeline_file.h"
 #include "sluice/registry.h"
+#include "sluice/interp.h"
 #include "sluice/steps.h"
 #include "sluice/task.h"
 #include "sluice/yamlread.h"
@@ -291,7 +292,7 @@ load(const struct run_opts *o, struct loaded *l)
 		}
 		fo.config = &l->config;
 	}
-	if (sl_steps_register_builtins() != 0) {
+	if (sl_steps_register_builtins() != 0 || sl_interp_register() != 0) {
 		unload(l);
 		return -1;
 	}
@@ -574,6 +575,7 @@ void
 sl_cli_list_steps(FILE *out)
 {
 	(void)sl_steps_register_builtins();
+	(void)sl_interp_register();
 	for (size_t i = 0; i < sl_registry_count(); i++) {
 		const struct sl_step_type *t = sl_registry_get(i);
 		fprintf(out, "%-10s %s\n", t->names[0], t->summary);

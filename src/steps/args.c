@@ -20,31 +20,8 @@ arg_what(char *buf, size_t size, const char *key)
 int
 sl_args_check(const struct sl_stepdef *def, const char *const *known)
 {
-	const struct sl_conf *a = def->arguments;
-	if (a == NULL)
-		return 0;
-	for (uint32_t i = 0; i < a->n; i++) {
-		const struct sl_conf *k = a->items[2 * i];
-		bool found = false;
-		for (size_t j = 0; known[j] != NULL && !found; j++)
-			found = k->kind == SL_CONF_SCALAR &&
-			        strcmp(k->text, known[j]) == 0;
-		if (found)
-			continue;
-		struct sl_buf b;
-		sl_buf_create(&b, 2048);
-		for (size_t j = 0; known[j] != NULL; j++)
-			(void)sl_buf_printf(&b, "%s%s", j ? ", " : "",
-			                    known[j]);
-		sl_conf_error(k, "arguments",
-		              "unknown argument '%s' for %s; it takes: %s",
-		              k->kind == SL_CONF_SCALAR ? k->text : "?",
-		              def->implementation,
-		              b.len ? b.data : "no arguments");
-		sl_buf_destroy(&b);
-		return -1;
-	}
-	return 0;
+	return sl_conf_check_keys(def->arguments, known, "arguments",
+	                          def->implementation);
 }
 
 const struct sl_conf *

@@ -2000,3 +2000,33 @@ sl_conf_from_value(struct sl_conf_doc *d, const struct sl_value *v,
 {
 	return from_value(d, v, at, 1);
 }
+
+int
+sl_conf_check_keys(const struct sl_conf *map, const char *const *known,
+                   const char *what, const char *owner)
+{
+	if (map == NULL || map->kind != SL_CONF_MAP)
+		return 0;
+	for (uint32_t i = 0; i < map->n; i++) {
+		const struct sl_conf *k = map->items[2 * i];
+		bool found = false;
+		for (size_t j = 0; known[j] != NULL && !found; j++)
+			found = k->kind == SL_CONF_SCALAR &&
+			        strcmp(k->text, known[j]) == 0;
+		if (found)
+			continue;
+		char list[1024] = "";
+		size_t len = 0;
+		for (size_t j = 0; known[j] != NULL && len < sizeof(list); j++)
+			len += (size_t)snprintf(list + len, sizeof(list) - len,
+			                        "%s%s", j ? ", " : "",
+			                        known[j]);
+		bool arg = what != NULL && strcmp(what, "arguments") == 0;
+		return sl_conf_error(k, what,
+		                     "unknown %s '%s' for %s; it takes: %s",
+		                     arg ? "argument" : "option",
+		                     k->kind == SL_CONF_SCALAR ? k->text : "?",
+		                     owner, list[0] != '\0' ? list : "nothing");
+	}
+	return 0;
+}

@@ -95,10 +95,16 @@ write_double(struct sl_buf *out, double d)
 static int
 write_number(struct sl_buf *out, struct sl_value v)
 {
-	v = sl_value_number(v);
-	if (v.type == SL_VINT)
-		return sl_buf_printf(out, "%lld", (long long)v.u.i);
-	return write_double(out, v.u.d);
+	struct sl_value n = sl_value_number(v);
+	if (n.type == SL_VINT)
+		return sl_buf_printf(out, "%lld", (long long)n.u.i);
+	if (v.type == SL_VNUMBER && memchr(v.u.s, '.', v.len) == NULL &&
+	    memchr(v.u.s, 'e', v.len) == NULL &&
+	    memchr(v.u.s, 'E', v.len) == NULL) {
+		/* An integer past int64 keeps every digit. */
+		return sl_buf_append(out, v.u.s, v.len);
+	}
+	return write_double(out, n.u.d);
 }
 
 /** Context for sorting members by key. */

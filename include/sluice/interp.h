@@ -1,0 +1,24 @@
+/*
+ * sluice: the interpreting steps: the Interpreter (records to desired
+ * ingestions, with Nodestream's interpretations and value providers), and
+ * the transformers and filters that evaluate value providers.
+ */
+#ifndef SLUICE_INTERP_H
+#define SLUICE_INTERP_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * Register the Interpreter, ValueProjection, ExpandJsonField,
+ * SwitchTransformer and the filters (idempotent). Returns 0, or -1 with
+ * an error.
+ */
+int sl_interp_register(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SLUICE_INTERP_H */

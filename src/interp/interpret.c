@@ -1,0 +1,1562 @@
+/*
+ * sluice: interpretations and the Interpreter step (see interpret.h).
+ */
+#include "interpret.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "provider.h"
+#include "pyval.h"
+#include "sluice/alloc.h"
+#include "sluice/diag.h"
+#include "sluice/log.h"
+
+/** Scratch memory of one record: chunk and hard cap. */
+#define SCRATCH_CHUNK ((size_t)64 << 10)
+#define SCRATCH_CAP   ((size_t)256 << 20)
+
+/** Deepest nesting of switches and conditions. */
+#define NEST_MAX 32
+
+/* --- compiled interpretations ------------------------------------------- */
+
+/** Interpretation types. */
+enum itype {
+	I_SOURCE, /**< source_node */
+	I_REL,    /**< relationship */
+	I_PROPS,  /**< properties */
+	I_VARS,   /**< variables */
+	I_SWITCH, /**< switch */
+};
+
+/** Their names, by enum itype. */
+static const char *const itype_names[] = {"source_node", "relationship",
+                                          "properties", "variables", "switch"};
+
+/** Node creation rules. */
+enum node_rule { NR_EAGER, NR_MATCH_ONLY, NR_FUZZY };
+
+/** Their names. */
+static const char *const node_rule_names[] = {"EAGER", "MATCH_ONLY", "FUZZY",
+                                              NULL};
+
+/** Relationship creation rules. */
+enum rel_rule { RR_EAGER, RR_MERGE_KEY, RR_CREATE };
+
+/** Their names. */
+static const char *const rel_rule_names[] = {"EAGER", "MERGE_KEY", "CREATE",
+                                             NULL};
+
+/** Condition kinds. */
+enum ckind { C_TRUE, C_COMPARE, C_AND, C_OR, C_NOT };
+
+/** Comparison operators. */
+enum cop { OP_EQUALS, OP_GREATER, OP_LESS, OP_CONTAINS };
+
+/** A condition. */
+struct cond {
+	/** What it is. */
+	enum ckind kind;
+	/** C_COMPARE: the operator. */
+	enum cop op;
+	/** C_COMPARE: the operands. */
+	struct sl_prov *left, *right;
+	/** C_AND, C_OR, C_NOT: the sub-conditions. */
+	struct cond **subs;
+	/** Number of `subs`. */
+	uint32_t n;
+};
+
+struct interp;
+
+/** A pass: interpretations applied in order to one context. */
+struct pass {
+	/** The interpretations. */
+	struct interp **v;
+	/** How many. */
+	uint32_t n;
+};
+
+/** The passes of a phase: none, one, or several (multi-pass). */
+struct passes {
+	/** The passes. */
+	struct pass *v;
+	/** How many. */
+	uint32_t n;
+	/** Whether the phase was given at all. */
+	bool present;
+	/** Whether it is a list of lists (each pass copies the context). */
+	bool multi;
+};
+
+/** One interpretation. */
+struct interp {
+	/** Its type. */
+	enum itype type;
+	/** "interpretation 2 (relationship) at p.yaml:12:7". */
+	char where[160];
+	/** Its condition, or NULL. */
+	struct cond *cond;
+	/** node_type (source_node, relationship). */
+	struct sl_prov *node_type;
+	/** Keys: source_node key, relationship node_key. */
+	struct sl_propmap key;
+	/** Properties: source_node properties, relationship node_properties,
+	 * properties, variables. */
+	struct sl_propmap props;
+	/** relationship: relationship_type. */
+	struct sl_prov *rel_type;
+	/** relationship: relationship_key. */
+	struct sl_propmap rel_key;
+	/** relationship: relationship_properties. */
+	struct sl_propmap rel_props;
+	/** Normalization of keys. */
+	struct sl_norm key_norm;
+	/** Normalization of properties (and of switch_on). */
+	struct sl_norm props_norm;
+	/** additional_types / node_additional_types: array of strings. */
+	struct sl_value labels;
+	/** Memory of `labels` and switch case values. */
+	struct sl_arena mem;
+	/** The node's creation rule. */
+	enum node_rule node_rule;
+	/** relationship: its creation rule. */
+	enum rel_rule rel_rule;
+	/** source_node / relationship node: add last_ingested_at. */
+	bool node_last;
+	/** relationship: add last_ingested_at to the relationship. */
+	bool rel_last;
+	/** relationship: outbound. */
+	bool outbound;
+	/** relationship: find_many. */
+	bool find_many;
+	/** relationship: iterate_on, or NULL. */
+	struct sl_prov *iterate_on;
+	/** switch: switch_on. */
+	struct sl_prov *on;
+	/** switch: case values. */
+	struct sl_value *case_keys;
+	/** switch: case passes. */
+	struct pass *cases;
+	/** switch: number of cases. */
+	uint32_t n_cases;
+	/** switch: default pass, or NULL. */
+	struct pass *dflt;
+	/** switch: fail_on_unhandled. */
+	bool fail_unhandled;
+};
+
+static void interp_delete(struct interp *it);
+
+/** Free a condition. */
+static void
+cond_delete(struct cond *c)
+{
+	if (c == NULL)
+		return;
+	sl_prov_delete(c->left);
+	sl_prov_delete(c->right);
+	for (uint32_t i = 0; i < c->n; i++)
+		cond_delete(c->subs[i]);
+	sl_free(c->subs);
+	sl_free(c);
+}
+
+/** Free what a pass holds. */
+static void
+pass_destroy(struct pass *p)
+{
+	for (uint32_t i = 0; i < p->n; i++)
+		interp_delete(p->v[i]);
+	sl_free(p->v);
+	p->v = NULL;
+	p->n = 0;
+}
+
+/** Free what passes hold. */
+static void
+passes_destroy(struct passes *ps)
+{
+	for (uint32_t i = 0; i < ps->n; i++)
+		pass_destroy(&ps->v[i]);
+	sl_free(ps->v);
+	memset(ps, 0, sizeof(*ps));
+}
+
+/** Free an interpretation. */
+static void
+interp_delete(struct interp *it)
+{
+	if (it == NULL)
+		return;
+	cond_delete(it->cond);
+	sl_prov_delete(it->node_type);
+	sl_propmap_destroy(&it->key);
+	sl_propmap_destroy(&it->props);
+	sl_prov_delete(it->rel_type);
+	sl_propmap_destroy(&it->rel_key);
+	sl_propmap_destroy(&it->rel_props);
+	sl_prov_delete(it->iterate_on);
+	sl_prov_delete(it->on);
+	for (uint32_t i = 0; i < it->n_cases; i++)
+		pass_destroy(&it->cases[i]);
+	sl_free(it->cases);
+	if (it->dflt != NULL)
+		pass_destroy(it->dflt);
+	sl_free(it->dflt);
+	sl_free(it->case_keys);
+	sl_arena_destroy(&it->mem);
+	sl_free(it);
+}
+
+/* --- loading ------------------------------------------------------------ */
+
+/** A boolean option, `dflt` when absent or null. */
+static int
+opt_bool(const struct sl_conf *n, const char *key, bool dflt, bool *out)
+{
+	const struct sl_conf *v = sl_conf_get(n, key);
+	*out = dflt;
+	if (v == NULL || sl_conf_is_null(v))
+		return 0;
+	return sl_conf_bool(v, key, out);
+}
+
+/** An enumerated option among `names` (NULL-terminated). */
+static int
+opt_enum(const struct sl_conf *n, const char *key, const char *const *names,
+         int *out)
+{
+	const struct sl_conf *v = sl_conf_get(n, key);
+	if (v == NULL || sl_conf_is_null(v))
+		return 0;
+	const char *s;
+	if (sl_conf_str(v, key, &s) != 0)
+		return -1;
+	for (int i = 0; names[i] != NULL; i++)
+		if (strcmp(s, names[i]) == 0) {
+			*out = i;
+			return 0;
+		}
+	char list[200] = "";
+	for (int i = 0; names[i] != NULL; i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list),
+		         "%s%s", i > 0 ? ", " : "", names[i]);
+	return sl_conf_error(v, key, "'%s' is not one of %s", s, list);
+}
+
+/** A list of strings option into an array value in `a`. */
+static int
+opt_strings(const struct sl_conf *n, const char *key, struct sl_arena *a,
+            struct sl_value *out)
+{
+	const struct sl_conf *v = sl_conf_get(n, key);
+	*out = sl_array_ref(NULL, 0);
+	if (v == NULL || sl_conf_is_null(v))
+		return 0;
+	if (v->kind != SL_CONF_SEQ)
+		return sl_conf_error(v, key,
+		                     "expected a list of names, got a %s",
+		                     sl_conf_kind_name(v->kind));
+	struct sl_value *items = sl_arena_alloc_aligned(
+	        a, (v->n + 1) * sizeof(*items), _Alignof(struct sl_value));
+	if (items == NULL)
+		return -1;
+	for (uint32_t i = 0; i < v->n; i++) {
+		const char *s;
+		if (sl_conf_str(v->items[i], key, &s) != 0)
+			return -1;
+		if (sl_str_copy(a, s, v->items[i]->len, &items[i]) != 0)
+			return -1;
+	}
+	*out = sl_array_ref(items, v->n);
+	return 0;
+}
+
+/** Compile an optional provider option; NULL `*out` when absent. */
+static int
+opt_prov(const struct sl_conf *n, const char *key, bool required,
+         struct sl_prov **out)
+{
+	const struct sl_conf *v = sl_conf_get(n, key);
+	*out = NULL;
+	if (v == NULL || (sl_conf_is_null(v) && v->tag == NULL)) {
+		if (required)
+			return sl_conf_error(n, NULL, "'%s' is required", key);
+		return 0;
+	}
+	*out = sl_prov_compile(v, key);
+	return *out != NULL ? 0 : -1;
+}
+
+static struct cond *cond_load(const struct sl_conf *n, int depth);
+
+/** Load the sub-conditions list `key` of `n` into `c`. */
+static int
+cond_subs(struct cond *c, const struct sl_conf *n, const char *key, int depth)
+{
+	const struct sl_conf *l = sl_conf_get(n, key);
+	if (l == NULL || l->kind != SL_CONF_SEQ)
+		return sl_conf_error(l != NULL ? l : n, key,
+		                     "expected a list of conditions");
+	c->subs = sl_calloc(l->n + 1, sizeof(*c->subs));
+	if (c->subs == NULL) {
+		sl_diag_set(SL_EOOM, "out of memory loading a condition");
+		return -1;
+	}
+	for (uint32_t i = 0; i < l->n; i++) {
+		c->subs[i] = cond_load(l->items[i], depth + 1);
+		if (c->subs[i] == NULL)
+			return -1;
+		c->n++;
+	}
+	return 0;
+}
+
+/** Load a condition. */
+static struct cond *
+cond_load(const struct sl_conf *n, int depth)
+{
+	if (depth > NEST_MAX) {
+		sl_conf_error(n, "condition", "conditions nest too deeply");
+		return NULL;
+	}
+	if (n->kind != SL_CONF_MAP) {
+		sl_conf_error(n, "condition", "expected a mapping with a type");
+		return NULL;
+	}
+	struct cond *c = sl_calloc(1, sizeof(*c));
+	if (c == NULL) {
+		sl_diag_set(SL_EOOM, "out of memory loading a condition");
+		return NULL;
+	}
+	static const char *const kinds[] = {"true", "compare", "and",
+	                                    "or",   "not",     NULL};
+	int kind = C_TRUE;
+	if (opt_enum(n, "type", kinds, &kind) != 0)
+		goto fail;
+	c->kind = (enum ckind)kind;
+	static const char *const k_true[] = {"type", NULL};
+	static const char *const k_cmp[] = {"type", "left", "right", "operator",
+	                                    NULL};
+	static const char *const k_list[] = {"type", "conditions", NULL};
+	static const char *const k_not[] = {"type", "condition", NULL};
+	const char *const *known = c->kind == C_TRUE      ? k_true
+	                           : c->kind == C_COMPARE ? k_cmp
+	                           : c->kind == C_NOT     ? k_not
+	                                                  : k_list;
+	if (sl_conf_check_keys(n, known, "condition", kinds[kind]) != 0)
+		goto fail;
+	if (c->kind == C_COMPARE) {
+		static const char *const ops[] = {"equals", "greater_than",
+		                                  "less_than", "contains",
+		                                  NULL};
+		int op = -1;
+		if (opt_enum(n, "operator", ops, &op) != 0)
+			goto fail;
+		if (op < 0) {
+			sl_conf_error(n, "condition",
+			              "compare needs an operator (equals, "
+			              "greater_than, less_than or contains)");
+			goto fail;
+		}
+		c->op = (enum cop)op;
+		if (opt_prov(n, "left", true, &c->left) != 0 ||
+		    opt_prov(n, "right", true, &c->right) != 0)
+			goto fail;
+	} else if (c->kind == C_AND || c->kind == C_OR) {
+		if (cond_subs(c, n, "conditions", depth) != 0)
+			goto fail;
+	} else if (c->kind == C_NOT) {
+		const struct sl_conf *s = sl_conf_get(n, "condition");
+		if (s == NULL) {
+			sl_conf_error(n, "condition", "not needs a condition");
+			goto fail;
+		}
+		c->subs = sl_calloc(1, sizeof(*c->subs));
+		if (c->subs == NULL) {
+			sl_diag_set(SL_EOOM, "out of memory");
+			goto fail;
+		}
+		c->subs[0] = cond_load(s, depth + 1);
+		if (c->subs[0] == NULL)
+			goto fail;
+		c->n = 1;
+	}
+	return c;
+fail:
+	cond_delete(c);
+	return NULL;
+}
+
+static struct interp *interp_load(const struct sl_conf *n, uint32_t index,
+                                  int depth);
+
+/** Load a pass from a list of interpretation mappings. */
+static int
+pass_load(struct pass *p, const struct sl_conf *l, int depth)
+{
+	p->v = sl_calloc(l->n + 1, sizeof(*p->v));
+	if (p->v == NULL) {
+		sl_diag_set(SL_EOOM, "out of memory loading interpretations");
+		return -1;
+	}
+	for (uint32_t i = 0; i < l->n; i++) {
+		p->v[i] = interp_load(l->items[i], i, depth);
+		if (p->v[i] == NULL)
+			return -1;
+		p->n++;
+	}
+	return 0;
+}
+
+/** Load a phase: a list of interpretations, or a list of such lists. */
+static int
+passes_load(struct passes *ps, const struct sl_conf *l, const char *what)
+{
+	memset(ps, 0, sizeof(*ps));
+	if (l == NULL || sl_conf_is_null(l))
+		return 0;
+	if (l->kind != SL_CONF_SEQ)
+		return sl_conf_error(l, what,
+		                     "expected a list of interpretations (or "
+		                     "a list of such lists), got a %s",
+		                     sl_conf_kind_name(l->kind));
+	ps->present = true;
+	ps->multi = l->n > 0 && l->items[0]->kind == SL_CONF_SEQ;
+	uint32_t n = ps->multi ? l->n : 1;
+	ps->v = sl_calloc(n, sizeof(*ps->v));
+	if (ps->v == NULL) {
+		sl_diag_set(SL_EOOM, "out of memory loading interpretations");
+		return -1;
+	}
+	if (!ps->multi) {
+		ps->n = 1;
+		return pass_load(&ps->v[0], l, 0);
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		if (l->items[i]->kind != SL_CONF_SEQ)
+			return sl_conf_error(l->items[i], what,
+			                     "pass %u: expected a list of "
+			                     "interpretations like the first "
+			                     "pass",
+			                     i + 1);
+		ps->n++;
+		if (pass_load(&ps->v[i], l->items[i], 0) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/** Load a switch branch: one interpretation or a list of them. */
+static int
+branch_load(struct pass *p, const struct sl_conf *n, int depth)
+{
+	if (n->kind == SL_CONF_SEQ) {
+		for (uint32_t i = 0; i < n->n; i++)
+			if (n->items[i]->kind == SL_CONF_SEQ)
+				return sl_conf_error(
+				        n->items[i], "cases",
+				        "switch interpretations cannot handle "
+				        "multiple interpretation passes");
+		return pass_load(p, n, depth + 1);
+	}
+	p->v = sl_calloc(1, sizeof(*p->v));
+	if (p->v == NULL) {
+		sl_diag_set(SL_EOOM, "out of memory loading a switch");
+		return -1;
+	}
+	p->v[0] = interp_load(n, 0, depth + 1);
+	if (p->v[0] == NULL)
+		return -1;
+	p->n = 1;
+	return 0;
+}
+
+/** Load the options of a switch. */
+static int
+switch_load(struct interp *it, const struct sl_conf *n, int depth)
+{
+	if (opt_prov(n, "switch_on", true, &it->on) != 0 ||
+	    sl_norm_parse(sl_conf_get(n, "normalization"), NULL,
+	                  "normalization", &it->props_norm) != 0 ||
+	    opt_bool(n, "fail_on_unhandled", true, &it->fail_unhandled) != 0)
+		return -1;
+	const struct sl_conf *cases = sl_conf_get(n, "cases");
+	if (cases == NULL || cases->kind != SL_CONF_MAP)
+		return sl_conf_error(cases != NULL ? cases : n, "cases",
+		                     "switch needs cases: a mapping of values "
+		                     "to interpretations");
+	it->cases = sl_calloc(cases->n + 1, sizeof(*it->cases));
+	it->case_keys = sl_calloc(cases->n + 1, sizeof(*it->case_keys));
+	if (it->cases == NULL || it->case_keys == NULL) {
+		sl_diag_set(SL_EOOM, "out of memory loading a switch");
+		return -1;
+	}
+	for (uint32_t i = 0; i < cases->n; i++) {
+		if (sl_conf_to_value(cases->items[2 * i], &it->mem, "cases",
+		                     &it->case_keys[i]) != 0)
+			return -1;
+		it->n_cases++;
+		if (branch_load(&it->cases[i], cases->items[2 * i + 1],
+		                depth) != 0)
+			return -1;
+	}
+	const struct sl_conf *d = sl_conf_get(n, "default");
+	if (d != NULL && !sl_conf_is_null(d)) {
+		it->dflt = sl_calloc(1, sizeof(*it->dflt));
+		if (it->dflt == NULL) {
+			sl_diag_set(SL_EOOM, "out of memory loading a switch");
+			return -1;
+		}
+		if (branch_load(it->dflt, d, depth) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/** Load the options of a source_node. */
+static int
+source_load(struct interp *it, const struct sl_conf *n)
+{
+	static const struct sl_norm lower = {.ops = {SL_NORM_LOWER}, .n = 1};
+	const struct sl_conf *norm = sl_conf_get(n, "normalization");
+	const struct sl_conf *kn = sl_conf_get(n, "key_normalization");
+	const struct sl_conf *pn = sl_conf_get(n, "properties_normalization");
+	bool has_norm = norm != NULL && !sl_conf_is_null(norm);
+	if (has_norm && ((kn != NULL && !sl_conf_is_null(kn)) ||
+	                 (pn != NULL && !sl_conf_is_null(pn))))
+		return sl_conf_error(norm, "normalization",
+		                     "cannot be given together with "
+		                     "key_normalization or "
+		                     "properties_normalization");
+	bool allow_create;
+	if (opt_prov(n, "node_type", true, &it->node_type) != 0 ||
+	    sl_norm_parse(has_norm ? norm : kn, &lower,
+	                  has_norm ? "normalization" : "key_normalization",
+	                  &it->key_norm) != 0 ||
+	    sl_norm_parse(has_norm ? norm : pn, NULL,
+	                  has_norm ? "normalization"
+	                           : "properties_normalization",
+	                  &it->props_norm) != 0 ||
+	    opt_bool(n, "allow_create", true, &allow_create) != 0 ||
+	    opt_bool(n, "update_last_ingested", true, &it->node_last) != 0 ||
+	    opt_strings(n, "additional_types", &it->mem, &it->labels) != 0)
+		return -1;
+	struct sl_value idx;
+	if (opt_strings(n, "additional_indexes", &it->mem, &idx) != 0)
+		return -1;
+	it->node_rule = allow_create ? NR_EAGER : NR_MATCH_ONLY;
+	const struct sl_conf *key = sl_conf_get(n, "key");
+	if (key == NULL)
+		return sl_conf_error(n, NULL, "source_node needs a key");
+	if (sl_propmap_compile(&it->key, key, "key") != 0 ||
+	    sl_propmap_compile(&it->props, sl_conf_get(n, "properties"),
+	                       "properties") != 0)
+		return -1;
+	return 0;
+}
+
+/** Load the options of a relationship. */
+static int
+rel_load(struct interp *it, const struct sl_conf *n)
+{
+	static const struct sl_norm lower = {.ops = {SL_NORM_LOWER}, .n = 1};
+	int nr = NR_EAGER, rr = RR_EAGER;
+	const struct sl_conf *ms = sl_conf_get(n, "match_strategy");
+	if (ms != NULL && sl_conf_get(n, "node_creation_rule") != NULL)
+		return sl_conf_error(ms, "match_strategy",
+		                     "is the old name of node_creation_rule; "
+		                     "give only one");
+	static const char *const cards[] = {"SINGLE", "MANY", NULL};
+	int card = 0;
+	if (opt_prov(n, "node_type", true, &it->node_type) != 0 ||
+	    opt_prov(n, "relationship_type", true, &it->rel_type) != 0 ||
+	    opt_prov(n, "iterate_on", false, &it->iterate_on) != 0 ||
+	    opt_bool(n, "outbound", true, &it->outbound) != 0 ||
+	    opt_bool(n, "find_many", false, &it->find_many) != 0 ||
+	    opt_enum(n, ms != NULL ? "match_strategy" : "node_creation_rule",
+	             node_rule_names, &nr) != 0 ||
+	    opt_enum(n, "relationship_creation_rule", rel_rule_names, &rr) !=
+	            0 ||
+	    opt_enum(n, "cardinality", cards, &card) != 0 ||
+	    sl_norm_parse(sl_conf_get(n, "key_normalization"), &lower,
+	                  "key_normalization", &it->key_norm) != 0 ||
+	    sl_norm_parse(sl_conf_get(n, "properties_normalization"), NULL,
+	                  "properties_normalization", &it->props_norm) != 0 ||
+	    opt_strings(n, "node_additional_types", &it->mem, &it->labels) !=
+	            0 ||
+	    opt_bool(n, "node_update_last_ingested", true, &it->node_last) !=
+	            0 ||
+	    opt_bool(n, "relationship_update_last_ingested", true,
+	             &it->rel_last) != 0)
+		return -1;
+	it->node_rule = (enum node_rule)nr;
+	it->rel_rule = (enum rel_rule)rr;
+	const struct sl_conf *key = sl_conf_get(n, "node_key");
+	if (key == NULL || key->kind != SL_CONF_MAP)
+		return sl_conf_error(
+		        key != NULL ? key : n, "node_key",
+		        "relationship needs node_key: a mapping of "
+		        "key names to values");
+	const struct sl_conf *rk = sl_conf_get(n, "relationship_key");
+	if (rk != NULL && !sl_conf_is_null(rk) && rk->kind != SL_CONF_MAP)
+		return sl_conf_error(
+		        rk, "relationship_key",
+		        "expected a mapping of key names to values");
+	if (sl_propmap_compile(&it->key, key, "node_key") != 0 ||
+	    sl_propmap_compile(&it->props, sl_conf_get(n, "node_properties"),
+	                       "node_properties") != 0 ||
+	    sl_propmap_compile(&it->rel_key, rk, "relationship_key") != 0 ||
+	    sl_propmap_compile(&it->rel_props,
+	                       sl_conf_get(n, "relationship_properties"),
+	                       "relationship_properties") != 0)
+		return -1;
+	return 0;
+}
+
+/** Load one interpretation (the `index`-th of its list). */
+static struct interp *
+interp_load(const struct sl_conf *n, uint32_t index, int depth)
+{
+	static const char *const k_source[] = {"type",
+	                                       "condition",
+	                                       "node_type",
+	                                       "key",
+	                                       "properties",
+	                                       "additional_indexes",
+	                                       "additional_types",
+	                                       "normalization",
+	                                       "properties_normalization",
+	                                       "key_normalization",
+	                                       "allow_create",
+	                                       "update_last_ingested",
+	                                       NULL};
+	static const char *const k_rel[] = {"type",
+	                                    "condition",
+	                                    "node_type",
+	                                    "relationship_type",
+	                                    "node_key",
+	                                    "node_properties",
+	                                    "relationship_key",
+	                                    "relationship_properties",
+	                                    "outbound",
+	                                    "find_many",
+	                                    "iterate_on",
+	                                    "cardinality",
+	                                    "node_creation_rule",
+	                                    "match_strategy",
+	                                    "relationship_creation_rule",
+	                                    "key_normalization",
+	                                    "properties_normalization",
+	                                    "node_additional_types",
+	                                    "node_update_last_ingested",
+	                                    "relationship_update_last_ingested",
+	                                    NULL};
+	static const char *const k_props[] = {"type", "condition", "properties",
+	                                      "normalization", NULL};
+	static const char *const k_vars[] = {"type", "condition", "variables",
+	                                     "normalization", NULL};
+	static const char *const k_switch[] = {
+	        "type",    "condition",     "switch_on",         "cases",
+	        "default", "normalization", "fail_on_unhandled", NULL};
+	static const char *const *const known[] = {k_source, k_rel, k_props,
+	                                           k_vars, k_switch};
+	if (depth > NEST_MAX) {
+		sl_conf_error(n, "interpretations", "switches nest too deeply");
+		return NULL;
+	}
+	if (n->kind != SL_CONF_MAP) {
+		sl_conf_error(n, "interpretations",
+		              "interpretation %u: expected a mapping with a "
+		              "type, got a %s",
+		              index + 1, sl_conf_kind_name(n->kind));
+		return NULL;
+	}
+	static const char *const types[] = {"source_node", "relationship",
+	                                    "properties",  "variables",
+	                                    "switch",      NULL};
+	int type = -1;
+	if (opt_enum(n, "type", types, &type) != 0)
+		return NULL;
+	if (type < 0) {
+		sl_conf_error(n, "interpretations",
+		              "interpretation %u has no type (expected "
+		              "source_node, relationship, properties, "
+		              "variables or switch)",
+		              index + 1);
+		return NULL;
+	}
+	struct interp *it = sl_calloc(1, sizeof(*it));
+	if (it == NULL) {
+		sl_diag_set(SL_EOOM, "out of memory loading an interpretation");
+		return NULL;
+	}
+	it->type = (enum itype)type;
+	sl_arena_create(&it->mem, 512, (size_t)16 << 20);
+	snprintf(it->where, sizeof(it->where),
+	         "interpretation %u (%s) at %s:%u", index + 1,
+	         itype_names[type], n->file != NULL ? n->file : "?", n->line);
+	char kind[64];
+	snprintf(kind, sizeof(kind), "a %s interpretation", types[type]);
+	if (sl_conf_check_keys(n, known[type], "interpretations", kind) != 0)
+		goto fail;
+	const struct sl_conf *cond = sl_conf_get(n, "condition");
+	if (cond != NULL && !sl_conf_is_null(cond) &&
+	    (it->cond = cond_load(cond, 0)) == NULL)
+		goto fail;
+	int rc = 0;
+	switch (it->type) {
+	case I_SOURCE:
+		rc = source_load(it, n);
+		break;
+	case I_REL:
+		rc = rel_load(it, n);
+		break;
+	case I_PROPS:
+	case I_VARS: {
+		const char *key =
+		        it->type == I_PROPS ? "properties" : "variables";
+		const struct sl_conf *m = sl_conf_get(n, key);
+		if (m == NULL) {
+			rc = sl_conf_error(n, NULL, "%s needs %s", types[type],
+			                   key);
+			break;
+		}
+		rc = sl_propmap_compile(&it->props, m, key);
+		if (rc == 0)
+			rc = sl_norm_parse(sl_conf_get(n, "normalization"),
+			                   NULL, "normalization",
+			                   &it->props_norm);
+		break;
+	}
+	case I_SWITCH:
+		rc = switch_load(it, n, depth);
+		break;
+	}
+	if (rc != 0)
+		goto fail;
+	return it;
+fail:
+	interp_delete(it);
+	return NULL;
+}
+
+/* --- the ingestion being built ------------------------------------------ */
+
+/** A node being built. */
+struct bnode {
+	/** Its type (a string), or null. */
+	struct sl_value type;
+	/** Additional types: an array of strings. */
+	struct sl_value labels;
+	/** Key values. */
+	struct sl_pset key;
+	/** Properties. */
+	struct sl_pset props;
+	/** Creation rule. */
+	enum node_rule rule;
+};
+
+/** A relationship being built, with its related node. */
+struct brel {
+	/** Its type. */
+	struct sl_value type;
+	/** Key values. */
+	struct sl_pset key;
+	/** Properties. */
+	struct sl_pset props;
+	/** Creation rule. */
+	enum rel_rule rule;
+	/** Whether it points from the source to the related node. */
+	bool outbound;
+	/** The related node. */
+	struct bnode node;
+};
+
+/** An interpretation context: provider context plus the ingestion. */
+struct ictx {
+	/** What providers see. */
+	struct sl_ctx pc;
+	/** The source node. */
+	struct bnode src;
+	/** Relationships. */
+	struct brel *rels;
+	/** Relationships in use. */
+	uint32_t n_rels;
+	/** Capacity of `rels`. */
+	uint32_t cap_rels;
+};
+
+/* --- the step ----------------------------------------------------------- */
+
+/** The Interpreter step. */
+struct interp_step {
+	/** Common part. */
+	struct sl_step base;
+	/** before_iteration. */
+	struct passes before;
+	/** interpretations. */
+	struct passes main;
+	/** iterate_on, or NULL. */
+	struct sl_prov *iterate_on;
+	/** Scratch memory, reset per record. */
+	struct sl_arena scratch;
+	/** "last_ingested_by_<pipeline>_at". */
+	char *by_at;
+	/** "was_ingested_by_<pipeline>". */
+	char *was_by;
+	/** The current timestamp text (ISO 8601, UTC). */
+	char now[40];
+	/** Length of `now`. */
+	uint32_t now_len;
+	/** The 2-second window `now` belongs to. */
+	int64_t now_window;
+	/** Default properties: three members (timestamps and the mark). */
+	struct sl_member defaults[3];
+	/** The emitter of the record being interpreted. */
+	struct sl_emit *out;
+	/** Ingestions emitted. */
+	uint64_t emitted;
+};
+
+/** Refresh the timestamp (one per 2-second window, as Nodestream). */
+static void
+refresh_now(struct interp_step *st)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+	int64_t window = (int64_t)ts.tv_sec / 2;
+	if (window == st->now_window && st->now_len > 0)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	struct tm tm;
+	gmtime_r(&ts.tv_sec, &tm);
+	int n = snprintf(st->now, sizeof(st->now),
+	                 "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ",
+	                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+	                 tm.tm_hour, tm.tm_min, tm.tm_sec,
+	                 (long)(ts.tv_nsec / 1000));
+	st->now_len = n > 0 ? (uint32_t)n : 0;
+	st->now_window = window;
+	st->defaults[0].val = sl_str_ref(st->now, st->now_len);
+	st->defaults[1].val = sl_str_ref(st->now, st->now_len);
+}
+
+/** Start `ps` as the default properties (without last_ingested_at when
+ * `!last`). */
+static int
+default_props(struct interp_step *st, struct sl_pset *ps, bool last,
+              struct sl_arena *a)
+{
+	ps->n = ps->cap = 0;
+	ps->m = sl_arena_alloc_aligned(a, 8 * sizeof(*ps->m),
+	                               _Alignof(struct sl_member));
+	if (ps->m == NULL)
+		return -1;
+	ps->cap = 8;
+	for (int i = last ? 0 : 1; i < 3; i++)
+		ps->m[ps->n++] = st->defaults[i];
+	return 0;
+}
+
+/** Report a scratch-arena failure. */
+static int
+scratch_full(void)
+{
+	if (sl_diag_code() == SL_EOK)
+		sl_diag_set(
+		        SL_ELIMIT,
+		        "a record needs more than %zu MiB of scratch memory",
+		        SCRATCH_CAP >> 20);
+	return -1;
+}
+
+/** Make `dst` an independent copy of context `src`. */
+static int
+ictx_copy(struct ictx *dst, const struct ictx *src, struct sl_arena *a)
+{
+	*dst = *src;
+	if (sl_pset_copy(&dst->pc.vars, &src->pc.vars, a) != 0 ||
+	    sl_pset_copy(&dst->src.key, &src->src.key, a) != 0 ||
+	    sl_pset_copy(&dst->src.props, &src->src.props, a) != 0)
+		return scratch_full();
+	if (src->n_rels > 0) {
+		dst->rels = sl_arena_alloc_aligned(
+		        a, src->n_rels * sizeof(*dst->rels),
+		        _Alignof(struct brel));
+		if (dst->rels == NULL)
+			return scratch_full();
+		memcpy(dst->rels, src->rels, src->n_rels * sizeof(*dst->rels));
+		dst->cap_rels = src->n_rels;
+	}
+	return 0;
+}
+
+/** Whether `n` has a valid identity: a key with no null value. */
+static bool
+valid_key(const struct sl_pset *k)
+{
+	if (k->n == 0)
+		return false;
+	for (uint32_t i = 0; i < k->n; i++)
+		if (k->m[i].val.type == SL_VNULL)
+			return false;
+	return true;
+}
+
+/** Count a skipped node with a message naming the record. */
+static void
+skip(struct interp_step *st, const char *fmt, const char *a, const char *b)
+{
+	char where[300], msg[400];
+	sl_origin_format(sl_emit_origin(st->out), where, sizeof(where));
+	snprintf(msg, sizeof(msg), fmt, a, b);
+	sl_diag_set(SL_EINVAL, "%s: %s", where, msg);
+	sl_step_skip(&st->base);
+}
+
+/** The type provider's value: a string or null; else an error. */
+static int
+type_value(const struct sl_prov *p, struct sl_ctx *c, const char *what,
+           struct sl_value *out)
+{
+	if (sl_prov_single(p, c, out) != 0)
+		return -1;
+	if (out->type != SL_VSTR && out->type != SL_VNULL) {
+		sl_diag_set(SL_EINVAL, "%s must be a string, got %s", what,
+		            sl_py_type(out));
+		return -1;
+	}
+	return 0;
+}
+
+/** Short text of a value for messages. */
+static const char *
+short_text(const struct sl_value *v, char *buf, size_t size)
+{
+	if (v->type == SL_VSTR)
+		snprintf(buf, size, "%.*s", (int)(v->len < 60 ? v->len : 60),
+		         v->u.s);
+	else
+		snprintf(buf, size, "(no type)");
+	return buf;
+}
+
+/** Apply a source_node interpretation. */
+static int
+apply_source(struct interp_step *st, const struct interp *it, struct ictx *c)
+{
+	struct sl_arena *a = c->pc.a;
+	struct sl_pset key = {0}, props = {0};
+	if (sl_propmap_apply(&it->key, &c->pc, &it->key_norm, &key) != 0 ||
+	    sl_propmap_apply(&it->props, &c->pc, &it->props_norm, &props) != 0)
+		return -1;
+	struct sl_value type;
+	if (type_value(it->node_type, &c->pc, "node_type", &type) != 0)
+		return -1;
+	c->src.type = type;
+	c->src.labels = it->labels;
+	c->src.rule = it->node_rule;
+	for (uint32_t i = 0; i < key.n; i++)
+		if (sl_pset_set(&c->src.key, a, key.m[i].key, key.m[i].key_len,
+		                key.m[i].val) != 0)
+			return scratch_full();
+	for (uint32_t i = 0; i < props.n; i++)
+		if (sl_pset_set(&c->src.props, a, props.m[i].key,
+		                props.m[i].key_len, props.m[i].val) != 0)
+			return scratch_full();
+	if (!it->node_last)
+		sl_pset_remove(&c->src.props, "last_ingested_at", 16);
+	(void)st;
+	return 0;
+}
+
+/** Add relationship `r` (whose node is filled) to the context. */
+static int
+add_rel(struct ictx *c, const struct brel *r)
+{
+	if (c->n_rels == c->cap_rels) {
+		uint32_t cap = c->cap_rels ? c->cap_rels * 2 : 8;
+		struct brel *v = sl_arena_alloc_aligned(
+		        c->pc.a, cap * sizeof(*v), _Alignof(struct brel));
+		if (v == NULL)
+			return scratch_full();
+		if (c->n_rels > 0)
+			memcpy(v, c->rels, c->n_rels * sizeof(*v));
+		c->rels = v;
+		c->cap_rels = cap;
+	}
+	c->rels[c->n_rels++] = *r;
+	return 0;
+}
+
+/** The related nodes' key sets of a relationship: `*n` psets. */
+static int
+related_keys(const struct interp *it, struct ictx *c, struct sl_pset **out,
+             uint32_t *n)
+{
+	struct sl_arena *a = c->pc.a;
+	if (!it->find_many) {
+		struct sl_pset *k = sl_arena_alloc_aligned(
+		        a, sizeof(*k), _Alignof(struct sl_pset));
+		if (k == NULL)
+			return scratch_full();
+		memset(k, 0, sizeof(*k));
+		if (sl_propmap_apply(&it->key, &c->pc, &it->key_norm, k) != 0)
+			return -1;
+		*out = k;
+		*n = 1;
+		return 0;
+	}
+	/* find_many: every key's many values, zipped index-wise. */
+	uint32_t nk = it->key.n;
+	struct sl_value *lists = sl_arena_alloc_aligned(
+	        a, (nk + 1) * sizeof(*lists), _Alignof(struct sl_value));
+	if (lists == NULL)
+		return scratch_full();
+	uint32_t len = 0;
+	bool same = nk > 0;
+	for (uint32_t i = 0; i < nk; i++) {
+		if (sl_prov_many(it->key.provs[i], &c->pc, &lists[i]) != 0)
+			return -1;
+		if (i > 0 && lists[i].len != len)
+			same = false;
+		len = lists[i].len;
+	}
+	if (!same) {
+		char lens[200] = "";
+		for (uint32_t i = 0; i < nk && strlen(lens) < 180; i++)
+			snprintf(lens + strlen(lens),
+			         sizeof(lens) - strlen(lens), "%s%u",
+			         i > 0 ? "," : "", lists[i].len);
+		sl_diag_set(SL_EINVAL,
+		            "node keys of find_many do not have a consistent "
+		            "length: (%s)",
+		            lens);
+		return -1;
+	}
+	struct sl_pset *ks = sl_arena_alloc_aligned(a, (len + 1) * sizeof(*ks),
+	                                            _Alignof(struct sl_pset));
+	if (ks == NULL)
+		return scratch_full();
+	memset(ks, 0, (len + 1) * sizeof(*ks));
+	for (uint32_t j = 0; j < len; j++)
+		for (uint32_t i = 0; i < nk; i++) {
+			struct sl_value v = lists[i].u.items[j];
+			if (sl_norm_apply(&it->key_norm, &v, a) != 0 ||
+			    sl_pset_set(&ks[j], a, it->key.names[i],
+			                it->key.lens[i], v) != 0)
+				return scratch_full();
+		}
+	*out = ks;
+	*n = len;
+	return 0;
+}
+
+/** Apply a relationship interpretation to one (sub-)document. */
+static int
+apply_rel_doc(struct interp_step *st, const struct interp *it, struct ictx *c)
+{
+	struct sl_arena *a = c->pc.a;
+	struct brel r;
+	memset(&r, 0, sizeof(r));
+	if (type_value(it->rel_type, &c->pc, "relationship_type", &r.type) !=
+	            0 ||
+	    default_props(st, &r.props, it->rel_last, a) != 0 ||
+	    sl_propmap_apply(&it->rel_key, &c->pc, &it->props_norm, &r.key) !=
+	            0 ||
+	    sl_propmap_apply(&it->rel_props, &c->pc, &it->props_norm,
+	                     &r.props) != 0)
+		return -1;
+	r.rule = it->rel_rule;
+	r.outbound = it->outbound;
+	struct sl_pset *keys;
+	uint32_t nkeys;
+	if (related_keys(it, c, &keys, &nkeys) != 0)
+		return -1;
+	char b1[80], b2[80];
+	for (uint32_t i = 0; i < nkeys; i++) {
+		struct bnode *nd = &r.node;
+		memset(nd, 0, sizeof(*nd));
+		if (type_value(it->node_type, &c->pc, "node_type", &nd->type) !=
+		    0)
+			return -1;
+		nd->key = keys[i];
+		nd->labels = it->labels;
+		nd->rule = it->node_rule;
+		if (!valid_key(&nd->key)) {
+			skip(st,
+			     "relationship %s: the related %s node has an "
+			     "empty or null key; skipped",
+			     short_text(&r.type, b1, sizeof(b1)),
+			     short_text(&nd->type, b2, sizeof(b2)));
+			continue;
+		}
+		if (default_props(st, &nd->props, it->node_last, a) != 0 ||
+		    sl_propmap_apply(&it->props, &c->pc, &it->props_norm,
+		                     &nd->props) != 0)
+			return -1;
+		if (nd->type.type == SL_VNULL || r.type.type == SL_VNULL) {
+			skip(st,
+			     "relationship %s to a %s node has no type; "
+			     "skipped",
+			     short_text(&r.type, b1, sizeof(b1)),
+			     short_text(&nd->type, b2, sizeof(b2)));
+			continue;
+		}
+		if (add_rel(c, &r) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/** Apply a relationship interpretation (over iterate_on if given). */
+static int
+apply_rel(struct interp_step *st, const struct interp *it, struct ictx *c)
+{
+	if (it->iterate_on == NULL)
+		return apply_rel_doc(st, it, c);
+	struct sl_value many;
+	if (sl_prov_many(it->iterate_on, &c->pc, &many) != 0)
+		return -1;
+	const struct sl_value *doc = c->pc.doc;
+	int rc = 0;
+	for (uint32_t i = 0; i < many.len && rc == 0; i++) {
+		c->pc.doc = &many.u.items[i];
+		rc = apply_rel_doc(st, it, c);
+	}
+	c->pc.doc = doc;
+	return rc;
+}
+
+/** Evaluate a condition. */
+static int
+cond_eval(const struct cond *k, struct ictx *c, bool *out)
+{
+	switch (k->kind) {
+	case C_TRUE:
+		*out = true;
+		return 0;
+	case C_NOT:
+		if (cond_eval(k->subs[0], c, out) != 0)
+			return -1;
+		*out = !*out;
+		return 0;
+	case C_AND:
+	case C_OR:
+		*out = k->kind == C_AND;
+		for (uint32_t i = 0; i < k->n; i++) {
+			bool v;
+			if (cond_eval(k->subs[i], c, &v) != 0)
+				return -1;
+			if (v != (k->kind == C_AND)) {
+				*out = v;
+				return 0;
+			}
+		}
+		return 0;
+	case C_COMPARE: {
+		struct sl_value l, r;
+		if (sl_prov_single(k->left, &c->pc, &l) != 0 ||
+		    sl_prov_single(k->right, &c->pc, &r) != 0)
+			return -1;
+		int cmp;
+		switch (k->op) {
+		case OP_EQUALS:
+			*out = sl_py_equal(&l, &r);
+			return 0;
+		case OP_GREATER:
+		case OP_LESS:
+			if (sl_py_compare(&l, &r,
+			                  k->op == OP_GREATER ? ">" : "<",
+			                  &cmp) != 0)
+				return -1;
+			*out = k->op == OP_GREATER ? cmp > 0 : cmp < 0;
+			return 0;
+		case OP_CONTAINS:
+			return sl_py_contains(&l, &r, out);
+		}
+	}
+	}
+	return 0;
+}
+
+static int apply_pass(struct interp_step *st, const struct pass *p,
+                      struct ictx *c);
+
+/** Apply one interpretation to `c`. */
+static int
+apply(struct interp_step *st, const struct interp *it, struct ictx *c)
+{
+	if (it->cond != NULL) {
+		bool ok;
+		if (cond_eval(it->cond, c, &ok) != 0)
+			goto fail;
+		if (!ok)
+			return 0;
+	}
+	int rc = 0;
+	switch (it->type) {
+	case I_SOURCE:
+		rc = apply_source(st, it, c);
+		break;
+	case I_REL:
+		rc = apply_rel(st, it, c);
+		break;
+	case I_PROPS:
+		rc = sl_propmap_apply(&it->props, &c->pc, &it->props_norm,
+		                      &c->src.props);
+		break;
+	case I_VARS:
+		rc = sl_propmap_apply(&it->props, &c->pc, &it->props_norm,
+		                      &c->pc.vars);
+		break;
+	case I_SWITCH: {
+		struct sl_value key;
+		if (sl_prov_single_norm(it->on, &c->pc, &it->props_norm,
+		                        &key) != 0)
+			goto fail;
+		if (key.type == SL_VARRAY || key.type == SL_VOBJECT) {
+			sl_diag_set(SL_EINVAL,
+			            "switch_on gave a %s, which cannot select "
+			            "a case (unhashable)",
+			            sl_py_type(&key));
+			goto fail;
+		}
+		const struct pass *branch = it->dflt;
+		for (uint32_t i = 0; i < it->n_cases; i++)
+			if (sl_py_equal(&it->case_keys[i], &key)) {
+				branch = &it->cases[i];
+				break;
+			}
+		if (branch == NULL) {
+			if (!it->fail_unhandled)
+				return 0;
+			struct sl_buf b;
+			sl_buf_create(&b, 200);
+			sl_py_str(&key, &b);
+			sl_diag_set(SL_EINVAL,
+			            "'%s' was not matched in switch "
+			            "case",
+			            b.data != NULL ? b.data : "?");
+			sl_buf_destroy(&b);
+			goto fail;
+		}
+		/* A branch's own errors name the branch's interpretation. */
+		return apply_pass(st, branch, c);
+	}
+	}
+	if (rc == 0)
+		return 0;
+fail:
+	sl_diag_wrap(sl_diag_code(), "%s", it->where);
+	return -1;
+}
+
+/** Apply every interpretation of a pass to `c`. */
+static int
+apply_pass(struct interp_step *st, const struct pass *p, struct ictx *c)
+{
+	for (uint32_t i = 0; i < p->n; i++)
+		if (apply(st, p->v[i], c) != 0)
+			return -1;
+	return 0;
+}
+
+/* --- output ------------------------------------------------------------- */
+
+/** Member keys of the output (static: they outlive the run). */
+#define K(s)                      \
+	{                         \
+		s, sizeof(s) - 1, \
+		{                 \
+			0         \
+		}                 \
+	}
+
+/** Copy property set `ps` as an object into `a`. */
+static int
+out_pset(struct sl_arena *a, const struct sl_pset *ps, struct sl_value *out)
+{
+	struct sl_member *m = sl_arena_alloc_aligned(
+	        a, (ps->n + 1) * sizeof(*m), _Alignof(struct sl_member));
+	if (m == NULL)
+		return -1;
+	for (uint32_t i = 0; i < ps->n; i++) {
+		char *k = sl_arena_strndup(a, ps->m[i].key, ps->m[i].key_len);
+		if (k == NULL ||
+		    sl_value_copy(a, &ps->m[i].val, &m[i].val) != 0)
+			return -1;
+		m[i].key = k;
+		m[i].key_len = ps->m[i].key_len;
+	}
+	*out = sl_object_ref(m, ps->n);
+	return 0;
+}
+
+/** A node as an object in `a`. */
+static int
+out_node(struct sl_arena *a, const struct bnode *nd, struct sl_value *out)
+{
+	struct sl_member *m = sl_arena_alloc_aligned(
+	        a, 5 * sizeof(*m), _Alignof(struct sl_member));
+	if (m == NULL)
+		return -1;
+	const struct sl_member tmpl[5] = {K("type"), K("labels"), K("key"),
+	                                  K("props"), K("rule")};
+	memcpy(m, tmpl, sizeof(tmpl));
+	const char *rule = node_rule_names[nd->rule];
+	if (sl_value_copy(a, &nd->type, &m[0].val) != 0 ||
+	    sl_value_copy(a, &nd->labels, &m[1].val) != 0 ||
+	    out_pset(a, &nd->key, &m[2].val) != 0 ||
+	    out_pset(a, &nd->props, &m[3].val) != 0)
+		return -1;
+	m[4].val = sl_str_ref(rule, (uint32_t)strlen(rule));
+	*out = sl_object_ref(m, 5);
+	return 0;
+}
+
+/** Build the desired ingestion of `c` in `a`. */
+static int
+out_ingest(struct sl_arena *a, const struct ictx *c, struct sl_value *out)
+{
+	struct sl_member *top = sl_arena_alloc_aligned(
+	        a, 2 * sizeof(*top), _Alignof(struct sl_member));
+	struct sl_value *rels = sl_arena_alloc_aligned(
+	        a, (c->n_rels + 1) * sizeof(*rels), _Alignof(struct sl_value));
+	if (top == NULL || rels == NULL)
+		return -1;
+	const struct sl_member ttmpl[2] = {K("source"), K("rels")};
+	memcpy(top, ttmpl, sizeof(ttmpl));
+	if (out_node(a, &c->src, &top[0].val) != 0)
+		return -1;
+	for (uint32_t i = 0; i < c->n_rels; i++) {
+		const struct brel *r = &c->rels[i];
+		struct sl_member *m = sl_arena_alloc_aligned(
+		        a, 6 * sizeof(*m), _Alignof(struct sl_member));
+		if (m == NULL)
+			return -1;
+		const struct sl_member tmpl[6] = {K("type"),     K("key"),
+		                                  K("props"),    K("rule"),
+		                                  K("outbound"), K("node")};
+		memcpy(m, tmpl, sizeof(tmpl));
+		const char *rule = rel_rule_names[r->rule];
+		if (sl_value_copy(a, &r->type, &m[0].val) != 0 ||
+		    out_pset(a, &r->key, &m[1].val) != 0 ||
+		    out_pset(a, &r->props, &m[2].val) != 0 ||
+		    out_node(a, &r->node, &m[5].val) != 0)
+			return -1;
+		m[3].val = sl_str_ref(rule, (uint32_t)strlen(rule));
+		m[4].val = sl_bool(r->outbound);
+		rels[i] = sl_object_ref(m, 6);
+	}
+	top[1].val = sl_array_ref(rels, c->n_rels);
+	*out = sl_object_ref(top, 2);
+	return 0;
+}
+
+/** Emit the ingestion of `c`, or count it skipped. */
+static int
+finish_ctx(struct interp_step *st, struct ictx *c)
+{
+	char b1[80];
+	if (c->src.type.type == SL_VNULL || !valid_key(&c->src.key)) {
+		skip(st,
+		     c->n_rels > 0 ? "the source node%s%s has an empty or "
+		                     "null key: it and its relationships are "
+		                     "skipped"
+		                   : "the source node%s%s has an empty or null "
+		                     "key; skipped",
+		     c->src.type.type == SL_VSTR ? " " : "",
+		     c->src.type.type == SL_VSTR
+		             ? short_text(&c->src.type, b1, sizeof(b1))
+		             : "");
+		return 0;
+	}
+	struct sl_arena *a = sl_emit_arena(st->out);
+	struct sl_value v;
+	if (a == NULL)
+		return -1;
+	if (out_ingest(a, c, &v) != 0) {
+		if (sl_diag_code() == SL_EOK)
+			sl_diag_set(SL_ELIMIT, "the ingestion does not fit in "
+			                       "a batch");
+		return -1;
+	}
+	st->emitted++;
+	return sl_emit(st->out, v);
+}
+
+/** Run the main interpretations on `c` and emit (per pass). */
+static int
+run_main(struct interp_step *st, struct ictx *c)
+{
+	const struct passes *ps = &st->main;
+	if (!ps->multi) {
+		if (ps->n > 0 && apply_pass(st, &ps->v[0], c) != 0)
+			return -1;
+		return finish_ctx(st, c);
+	}
+	for (uint32_t i = 0; i < ps->n; i++) {
+		struct ictx sub;
+		if (ictx_copy(&sub, c, c->pc.a) != 0 ||
+		    apply_pass(st, &ps->v[i], &sub) != 0 ||
+		    finish_ctx(st, &sub) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/** iterate_on over `base`, then the main interpretations. */
+static int
+run_iterations(struct interp_step *st, struct ictx *base)
+{
+	if (st->iterate_on == NULL)
+		return run_main(st, base);
+	struct sl_value many;
+	if (sl_prov_many(st->iterate_on, &base->pc, &many) != 0)
+		return -1;
+	for (uint32_t i = 0; i < many.len; i++) {
+		struct ictx sub;
+		if (ictx_copy(&sub, base, base->pc.a) != 0)
+			return -1;
+		sub.pc.doc = &many.u.items[i];
+		if (run_main(st, &sub) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/** Interpret one record. */
+static int
+interp_process(struct sl_step *s, const struct sl_value *rec,
+               struct sl_emit *out)
+{
+	struct interp_step *st = (struct interp_step *)s;
+	sl_arena_reset(&st->scratch);
+	refresh_now(st);
+	st->out = out;
+	struct ictx c;
+	memset(&c, 0, sizeof(c));
+	c.pc.doc = rec;
+	c.pc.a = &st->scratch;
+	c.src.type = sl_null();
+	c.src.labels = sl_array_ref(NULL, 0);
+	int rc = default_props(st, &c.src.props, true, &st->scratch);
+	if (rc != 0) {
+		scratch_full();
+	} else if (!st->before.multi) {
+		rc = (st->before.n > 0 &&
+		      apply_pass(st, &st->before.v[0], &c) != 0) ||
+		     run_iterations(st, &c) != 0;
+	} else {
+		for (uint32_t i = 0; i < st->before.n && rc == 0; i++) {
+			struct ictx sub;
+			rc = ictx_copy(&sub, &c, &st->scratch) != 0 ||
+			     apply_pass(st, &st->before.v[i], &sub) != 0 ||
+			     run_iterations(st, &sub) != 0;
+		}
+	}
+	if (rc == 0)
+		return 0;
+	enum sl_errcode code = sl_diag_code();
+	if (code == SL_EDROPPED || code == SL_ECANCELLED || code == SL_EABORTED)
+		return -1;
+	char where[300];
+	sl_origin_format(sl_emit_origin(out), where, sizeof(where));
+	sl_diag_wrap(code, "%s", where);
+	return -1;
+}
+
+/** Free the step. */
+static void
+interp_destroy(struct sl_step *s)
+{
+	struct interp_step *st = (struct interp_step *)s;
+	passes_destroy(&st->before);
+	passes_destroy(&st->main);
+	sl_prov_delete(st->iterate_on);
+	sl_arena_destroy(&st->scratch);
+	sl_free(st->by_at);
+	sl_free(st->was_by);
+	sl_free(st);
+}
+
+/** The Interpreter's callbacks. */
+static const struct sl_step_ops interp_ops = {
+        .type = "Interpreter",
+        .process = interp_process,
+        .destroy = interp_destroy,
+};
+
+/** Build an Interpreter from its definition. */
+static struct sl_step *
+interp_create(const struct sl_stepdef *def)
+{
+	const struct sl_conf *args = def->arguments;
+	if (args == NULL || sl_conf_get(args, "interpretations") == NULL) {
+		sl_conf_error(args != NULL ? args : def->node, "arguments",
+		              "the Interpreter needs interpretations");
+		return NULL;
+	}
+	static const char *const keys[] = {
+	        "interpretations", "before_iteration", "iterate_on", NULL};
+	if (sl_conf_check_keys(args, keys, "arguments", "the Interpreter") != 0)
+		return NULL;
+	struct interp_step *st = sl_calloc(1, sizeof(*st));
+	if (st == NULL) {
+		sl_diag_set(SL_EOOM, "out of memory for a step");
+		return NULL;
+	}
+	sl_step_init(&st->base, &interp_ops);
+	sl_arena_create(&st->scratch, SCRATCH_CHUNK, SCRATCH_CAP);
+	const char *name = def->pipeline != NULL ? def->pipeline : "unknown";
+	size_t n = strlen(name);
+	st->by_at = sl_malloc(n + 24);
+	st->was_by = sl_malloc(n + 24);
+	if (st->by_at == NULL || st->was_by == NULL) {
+		sl_diag_set(SL_EOOM, "out of memory for a step");
+		goto fail;
+	}
+	snprintf(st->by_at, n + 24, "last_ingested_by_%s_at", name);
+	snprintf(st->was_by, n + 24, "was_ingested_by_%s", name);
+	st->defaults[0].key = "last_ingested_at";
+	st->defaults[0].key_len = 16;
+	st->defaults[1].key = st->by_at;
+	st->defaults[1].key_len = (uint32_t)strlen(st->by_at);
+	st->defaults[2].key = st->was_by;
+	st->defaults[2].key_len = (uint32_t)strlen(st->was_by);
+	st->defaults[2].val = sl_bool(true);
+	refresh_now(st);
+	if (passes_load(&st->main, sl_conf_get(args, "interpretations"),
+	                "interpretations") != 0 ||
+	    passes_load(&st->before, sl_conf_get(args, "before_iteration"),
+	                "before_iteration") != 0 ||
+	    opt_prov(args, "iterate_on", false, &st->iterate_on) != 0)
+		goto fail;
+	return &st->base;
+fail:
+	interp_destroy(&st->base);
+	return NULL;
+}
+
+/** Implementation names of the Interpreter. */
+static const char *const interp_names[] = {
+        "interpreter", "nodestream.interpreting:Interpreter",
+        "nodestream.interpreting.interpreter:Interpreter", NULL};
+
+/** Factories of the Interpreter. */
+static const char *const interp_factories[] = {"from_file_data", NULL};
+
+const struct sl_step_type sl_interp_interpreter = {
+        .names = interp_names,
+        .factories = interp_factories,
+        .factory_optional = true,
+        .create = interp_create,
+        .summary = "turns records into desired ingestions: nodes and "
+                   "relationships (Nodestream's interpretations)",
+};

@@ -1,0 +1,1188 @@
+/*
+ * sluice: value providers (see provider.h).
+ */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include "provider.h"
+
+#include <pcre2.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "pyfmt.h"
+#include "pyval.h"
+#include "sluice/alloc.h"
+#include "sluice/diag.h"
+#include "sluice/jmespath.h"
+
+/** Kinds of providers. */
+enum prov_kind {
+	P_STATIC,    /**< a literal */
+	P_JMES,      /**< !jmespath */
+	P_VARIABLE,  /**< !variable */
+	P_FORMAT,    /**< !format */
+	P_REGEX,     /**< !regex */
+	P_SPLIT,     /**< !split */
+	P_NORMALIZE, /**< !normalize */
+	P_CAST,      /**< !cast */
+	P_MAPPING,   /**< !mapping */
+};
+
+/** A compiled provider. */
+struct sl_prov {
+	/** What it is. */
+	enum prov_kind kind;
+	/** Description for messages (tag, text, position). */
+	char desc[160];
+	/** Memory of static values (literals, precomputed arrays). */
+	struct sl_arena mem;
+	/** P_STATIC: the value. */
+	struct sl_value value;
+	/** P_STATIC: its many values (precomputed). */
+	struct sl_value many;
+	/** P_JMES: the expression. */
+	struct sl_jmes *jmes;
+	/** P_JMES fast path: the field name, else NULL. */
+	const char *field;
+	/** Length of `field`. */
+	size_t field_len;
+	/** P_VARIABLE: the name; P_MAPPING: the mapping's name. */
+	char *name;
+	/** Length of `name`. */
+	uint32_t name_len;
+	/** The provider of the data (regex, split, normalize, cast), the
+	 * format (format), the key (mapping). */
+	struct sl_prov *data;
+	/** P_FORMAT: the substitutions. */
+	struct sl_propmap subs;
+	/** P_FORMAT with a static format: the parsed format. */
+	struct sl_pyfmt *fmt;
+	/** P_REGEX: the compiled pattern. */
+	struct sl_regex *re;
+	/** P_REGEX: the group number. */
+	uint32_t group;
+	/** P_SPLIT: the delimiter (owned). */
+	char *delim;
+	/** Length of `delim`. */
+	uint32_t delim_len;
+	/** P_NORMALIZE: the normalizer. */
+	enum sl_norm_op norm;
+	/** P_CAST: the cast. */
+	enum sl_py_cast cast;
+};
+
+/** Arena chunk and cap of a provider's own memory. */
+#define PROV_MEM_CHUNK 1024
+#define PROV_MEM_CAP   ((size_t)64 << 20)
+
+/* --- property sets ------------------------------------------------------ */
+
+int
+sl_pset_set(struct sl_pset *s, struct sl_arena *a, const char *key,
+            uint32_t klen, struct sl_value v)
+{
+	for (uint32_t i = 0; i < s->n; i++)
+		if (s->m[i].key_len == klen &&
+		    memcmp(s->m[i].key, key, klen) == 0) {
+			s->m[i].val = v;
+			return 0;
+		}
+	if (s->n == s->cap) {
+		uint32_t cap = s->cap ? s->cap * 2 : 8;
+		struct sl_member *m = sl_arena_alloc_aligned(
+		        a, cap * sizeof(*m), _Alignof(struct sl_member));
+		if (m == NULL)
+			return -1;
+		if (s->n > 0)
+			memcpy(m, s->m, s->n * sizeof(*m));
+		s->m = m;
+		s->cap = cap;
+	}
+	s->m[s->n].key = key;
+	s->m[s->n].key_len = klen;
+	s->m[s->n].val = v;
+	s->n++;
+	return 0;
+}
+
+const struct sl_value *
+sl_pset_get(const struct sl_pset *s, const char *key, uint32_t klen)
+{
+	for (uint32_t i = 0; i < s->n; i++)
+		if (s->m[i].key_len == klen &&
+		    memcmp(s->m[i].key, key, klen) == 0)
+			return &s->m[i].val;
+	return NULL;
+}
+
+void
+sl_pset_remove(struct sl_pset *s, const char *key, uint32_t klen)
+{
+	for (uint32_t i = 0; i < s->n; i++)
+		if (s->m[i].key_len == klen &&
+		    memcmp(s->m[i].key, key, klen) == 0) {
+			memmove(&s->m[i], &s->m[i + 1],
+			        (s->n - i - 1) * sizeof(s->m[0]));
+			s->n--;
+			return;
+		}
+}
+
+int
+sl_pset_copy(struct sl_pset *dst, const struct sl_pset *src, struct sl_arena *a)
+{
+	dst->n = dst->cap = 0;
+	dst->m = NULL;
+	if (src->n == 0)
+		return 0;
+	dst->m = sl_arena_alloc_aligned(a, src->n * sizeof(*dst->m),
+	                                _Alignof(struct sl_member));
+	if (dst->m == NULL)
+		return -1;
+	memcpy(dst->m, src->m, src->n * sizeof(*dst->m));
+	dst->n = dst->cap = src->n;
+	return 0;
+}
+
+struct sl_value
+sl_pset_value(const struct sl_pset *s)
+{
+	return sl_object_ref(s->m, s->n);
+}
+
+/* --- compiling ---------------------------------------------------------- */
+
+/** A new provider of `kind` described by `tag` and `text` at node `n`. */
+static struct sl_prov *
+prov_new(enum prov_kind kind, const struct sl_conf *n, const char *tag,
+         const char *text)
+{
+	struct sl_prov *p = sl_calloc(1, sizeof(*p));
+	if (p == NULL) {
+		sl_diag_set(SL_EOOM, "out of memory compiling a provider");
+		return NULL;
+	}
+	p->kind = kind;
+	sl_arena_create(&p->mem, PROV_MEM_CHUNK, PROV_MEM_CAP);
+	if (n != NULL)
+		snprintf(p->desc, sizeof(p->desc), "%s%s%.60s%s (%s:%u:%u)",
+		         tag, text != NULL ? " '" : "",
+		         text != NULL ? text : "", text != NULL ? "'" : "",
+		         n->file != NULL ? n->file : "?", n->line, n->col);
+	else
+		snprintf(p->desc, sizeof(p->desc), "%s", tag);
+	return p;
+}
+
+void
+sl_prov_delete(struct sl_prov *p)
+{
+	if (p == NULL)
+		return;
+	sl_jmes_delete(p->jmes);
+	sl_free(p->name);
+	sl_prov_delete(p->data);
+	sl_propmap_destroy(&p->subs);
+	sl_pyfmt_delete(p->fmt);
+	sl_regex_delete(p->re);
+	sl_free(p->delim);
+	sl_arena_destroy(&p->mem);
+	sl_free(p);
+}
+
+/** Copy `n` bytes into a new NUL-terminated string. */
+static char *
+dup_text(const char *s, size_t n)
+{
+	char *d = sl_malloc(n + 1);
+	if (d == NULL) {
+		sl_diag_set(SL_EOOM, "out of memory compiling a provider");
+		return NULL;
+	}
+	memcpy(d, s, n);
+	d[n] = '\0';
+	return d;
+}
+
+/** Precompute a static value's many values (Python's iteration). */
+static int
+static_many(struct sl_prov *p)
+{
+	const struct sl_value *v = &p->value;
+	struct sl_arena *a = &p->mem;
+	if (v->type == SL_VARRAY) {
+		p->many = *v;
+		return 0;
+	}
+	if (v->type == SL_VOBJECT) {
+		struct sl_value *items =
+		        sl_arena_alloc_aligned(a, (v->len + 1) * sizeof(*items),
+		                               _Alignof(struct sl_value));
+		if (items == NULL)
+			return -1;
+		for (uint32_t i = 0; i < v->len; i++)
+			items[i] = sl_str_ref(v->u.members[i].key,
+			                      v->u.members[i].key_len);
+		p->many = sl_array_ref(items, v->len);
+		return 0;
+	}
+	if (v->type == SL_VSTR) {
+		/* A string iterates over its characters. */
+		struct sl_value *items =
+		        sl_arena_alloc_aligned(a, (v->len + 1) * sizeof(*items),
+		                               _Alignof(struct sl_value));
+		if (items == NULL)
+			return -1;
+		uint32_t k = 0;
+		for (uint32_t i = 0; i < v->len;) {
+			uint32_t j = i + 1;
+			while (j < v->len && (v->u.s[j] & 0xc0) == 0x80)
+				j++;
+			items[k++] = sl_str_ref(v->u.s + i, j - i);
+			i = j;
+		}
+		p->many = sl_array_ref(items, k);
+		return 0;
+	}
+	struct sl_value *one = sl_arena_alloc_aligned(
+	        a, sizeof(*one), _Alignof(struct sl_value));
+	if (one == NULL)
+		return -1;
+	*one = *v;
+	p->many = sl_array_ref(one, 1);
+	return 0;
+}
+
+struct sl_prov *
+sl_prov_static(const struct sl_value *v)
+{
+	struct sl_prov *p = prov_new(P_STATIC, NULL, "static value", NULL);
+	if (p == NULL)
+		return NULL;
+	if (sl_value_copy(&p->mem, v, &p->value) != 0 || static_many(p) != 0) {
+		sl_prov_delete(p);
+		return NULL;
+	}
+	return p;
+}
+
+/** Compile a plain (untagged) node as a static value. */
+static struct sl_prov *
+compile_static(const struct sl_conf *n, const char *what)
+{
+	struct sl_prov *p = prov_new(P_STATIC, n, "static value", NULL);
+	if (p == NULL)
+		return NULL;
+	if (sl_conf_to_value(n, &p->mem, what, &p->value) != 0 ||
+	    static_many(p) != 0) {
+		sl_prov_delete(p);
+		return NULL;
+	}
+	return p;
+}
+
+/** The required argument `key` of tagged mapping `n`. */
+static const struct sl_conf *
+required(const struct sl_conf *n, const char *tag, const char *key,
+         const char *what)
+{
+	const struct sl_conf *v = sl_conf_get(n, key);
+	if (v == NULL)
+		sl_conf_error(n, what, "%s needs '%s'", tag, key);
+	return v;
+}
+
+/** Compile a !jmespath scalar. */
+static struct sl_prov *
+compile_jmes(const struct sl_conf *n, const char *what)
+{
+	if (n->kind != SL_CONF_SCALAR) {
+		sl_conf_error(n, what,
+		              "!jmespath takes an expression, got a %s",
+		              sl_conf_kind_name(n->kind));
+		return NULL;
+	}
+	struct sl_prov *p = prov_new(P_JMES, n, "!jmespath", n->text);
+	if (p == NULL)
+		return NULL;
+	p->jmes = sl_jmes_compile(n->text, n->len);
+	if (p->jmes == NULL) {
+		sl_prov_delete(p);
+		sl_diag_wrap(SL_EPARSE, "%s:%u:%u: %s: !jmespath '%.80s'",
+		             n->file != NULL ? n->file : "?", n->line, n->col,
+		             what != NULL ? what : "value", n->text);
+		return NULL;
+	}
+	if (!sl_jmes_is_field(p->jmes, &p->field, &p->field_len))
+		p->field = NULL;
+	return p;
+}
+
+/** Compile a !variable scalar. */
+static struct sl_prov *
+compile_variable(const struct sl_conf *n, const char *what)
+{
+	if (n->kind != SL_CONF_SCALAR) {
+		sl_conf_error(n, what, "!variable takes a name, got a %s",
+		              sl_conf_kind_name(n->kind));
+		return NULL;
+	}
+	struct sl_prov *p = prov_new(P_VARIABLE, n, "!variable", n->text);
+	if (p == NULL)
+		return NULL;
+	p->name = dup_text(n->text, n->len);
+	p->name_len = (uint32_t)n->len;
+	if (p->name == NULL) {
+		sl_prov_delete(p);
+		return NULL;
+	}
+	return p;
+}
+
+/** A string argument of a tagged mapping. */
+static int
+string_arg(const struct sl_conf *v, const char *what, char **out, uint32_t *len)
+{
+	const char *s;
+	if (sl_conf_str(v, what, &s) != 0)
+		return -1;
+	*out = dup_text(v->text, v->len);
+	if (*out == NULL)
+		return -1;
+	if (len != NULL)
+		*len = (uint32_t)v->len;
+	return 0;
+}
+
+/** Compile !format. */
+static struct sl_prov *
+compile_format(const struct sl_conf *n, const char *what)
+{
+	const struct sl_conf *fmt = required(n, "!format", "fmt", what);
+	if (fmt == NULL)
+		return NULL;
+	struct sl_prov *p =
+	        prov_new(P_FORMAT, n, "!format",
+	                 fmt->kind == SL_CONF_SCALAR ? fmt->text : NULL);
+	if (p == NULL)
+		return NULL;
+	p->data = sl_prov_compile(fmt, what);
+	if (p->data == NULL)
+		goto fail;
+	/* The substitutions: every other key. */
+	uint32_t nsubs = n->n - 1;
+	p->subs.names = sl_calloc(nsubs + 1, sizeof(char *));
+	p->subs.lens = sl_calloc(nsubs + 1, sizeof(uint32_t));
+	p->subs.provs = sl_calloc(nsubs + 1, sizeof(struct sl_prov *));
+	if (p->subs.names == NULL || p->subs.lens == NULL ||
+	    p->subs.provs == NULL) {
+		sl_diag_set(SL_EOOM, "out of memory compiling !format");
+		goto fail;
+	}
+	for (uint32_t i = 0; i < n->n; i++) {
+		const struct sl_conf *k = n->items[2 * i];
+		if (k->kind != SL_CONF_SCALAR) {
+			sl_conf_error(k, what, "!format: expected a name");
+			goto fail;
+		}
+		if (strcmp(k->text, "fmt") == 0)
+			continue;
+		uint32_t j = p->subs.n;
+		p->subs.names[j] = dup_text(k->text, k->len);
+		p->subs.lens[j] = (uint32_t)k->len;
+		if (p->subs.names[j] == NULL)
+			goto fail;
+		p->subs.n++;
+		p->subs.provs[j] = sl_prov_compile(n->items[2 * i + 1], what);
+		if (p->subs.provs[j] == NULL)
+			goto fail;
+	}
+	const struct sl_value *sv = sl_prov_static_value(p->data);
+	if (sv != NULL) {
+		if (sv->type != SL_VSTR) {
+			sl_conf_error(fmt, what,
+			              "!format: fmt must be a string");
+			goto fail;
+		}
+		p->fmt = sl_pyfmt_parse(sv->u.s, sv->len);
+		if (p->fmt == NULL) {
+			sl_diag_wrap(SL_EINVAL, "%s:%u:%u: %s: !format",
+			             fmt->file != NULL ? fmt->file : "?",
+			             fmt->line, fmt->col,
+			             what != NULL ? what : "value");
+			goto fail;
+		}
+		/* Every field the format names must be given. */
+		for (uint32_t f = 0; f < sl_pyfmt_nfields(p->fmt); f++) {
+			const char *name;
+			size_t len;
+			sl_pyfmt_field(p->fmt, f, &name, &len);
+			bool found = false;
+			for (uint32_t j = 0; j < p->subs.n && !found; j++)
+				found = p->subs.lens[j] == len &&
+				        memcmp(p->subs.names[j], name, len) ==
+				                0;
+			if (!found) {
+				sl_conf_error(
+				        fmt, what,
+				        "!format: the format names '%.*s', "
+				        "which is not given",
+				        (int)len, name);
+				goto fail;
+			}
+		}
+	}
+	return p;
+fail:
+	sl_prov_delete(p);
+	return NULL;
+}
+
+/** A compiled Python regular expression. */
+struct sl_regex {
+	/** The pattern. */
+	pcre2_code *code;
+	/** Match data for `code`. */
+	pcre2_match_data *md;
+	/** Number of capture groups. */
+	uint32_t groups;
+};
+
+void
+sl_regex_delete(struct sl_regex *r)
+{
+	if (r == NULL)
+		return;
+	if (r->md != NULL)
+		pcre2_match_data_free(r->md);
+	if (r->code != NULL)
+		pcre2_code_free(r->code);
+	sl_free(r);
+}
+
+/**
+ * Rewrite Python `re` syntax PCRE2 reads differently: \Z (end of string
+ * only) becomes \z. Returns a new string or NULL.
+ */
+static char *
+python_pattern(const char *s, size_t n, size_t *out_len)
+{
+	char *d = sl_malloc(n + 1);
+	if (d == NULL)
+		return NULL;
+	size_t w = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\\' && i + 1 < n) {
+			d[w++] = '\\';
+			d[w++] = s[i + 1] == 'Z' ? 'z' : s[i + 1];
+			i++;
+			continue;
+		}
+		d[w++] = s[i];
+	}
+	d[w] = '\0';
+	*out_len = w;
+	return d;
+}
+
+struct sl_regex *
+sl_regex_compile(const struct sl_conf *at, const char *what)
+{
+	const char *text;
+	if (sl_conf_str(at, what, &text) != 0)
+		return NULL;
+	struct sl_regex *r = sl_calloc(1, sizeof(*r));
+	size_t len;
+	char *pat = r != NULL ? python_pattern(at->text, at->len, &len) : NULL;
+	if (pat == NULL) {
+		sl_free(r);
+		sl_diag_set(SL_EOOM, "out of memory compiling a regex");
+		return NULL;
+	}
+	int err;
+	PCRE2_SIZE off;
+	r->code = pcre2_compile((PCRE2_SPTR)pat, len, PCRE2_UTF | PCRE2_UCP,
+	                        &err, &off, NULL);
+	sl_free(pat);
+	if (r->code == NULL) {
+		PCRE2_UCHAR msg[256];
+		pcre2_get_error_message(err, msg, sizeof(msg));
+		sl_free(r);
+		sl_conf_error(at, what,
+		              "invalid regular expression at offset %zu: %s",
+		              (size_t)off, (const char *)msg);
+		return NULL;
+	}
+	/* JIT where the platform has it; the interpreter otherwise. */
+	(void)pcre2_jit_compile(r->code, PCRE2_JIT_COMPLETE);
+	pcre2_pattern_info(r->code, PCRE2_INFO_CAPTURECOUNT, &r->groups);
+	r->md = pcre2_match_data_create_from_pattern(r->code, NULL);
+	if (r->md == NULL) {
+		sl_regex_delete(r);
+		sl_diag_set(SL_EOOM, "out of memory compiling a regex");
+		return NULL;
+	}
+	return r;
+}
+
+int
+sl_regex_group(const struct sl_regex *r, const struct sl_conf *g,
+               const char *what, uint32_t *out)
+{
+	int64_t num;
+	if (!sl_conf_is_str(g) && sl_conf_int(g, what, &num) == 0) {
+		if (num < 0 || num > r->groups)
+			return sl_conf_error(
+			        g, what, "no group %lld (the pattern has %u)",
+			        (long long)num, r->groups);
+		*out = (uint32_t)num;
+		return 0;
+	}
+	sl_diag_clear(sl_diag_get());
+	int k = pcre2_substring_number_from_name(r->code, (PCRE2_SPTR)g->text);
+	if (k < 0)
+		return sl_conf_error(g, what, "no group named '%s'", g->text);
+	*out = (uint32_t)k;
+	return 0;
+}
+
+int
+sl_regex_exec(struct sl_regex *r, const char *s, size_t n, bool anchored,
+              uint32_t group, struct sl_value *out)
+{
+	int rc = pcre2_match(r->code, (PCRE2_SPTR)s, n, 0,
+	                     anchored ? PCRE2_ANCHORED : 0, r->md, NULL);
+	*out = sl_null();
+	if (rc == PCRE2_ERROR_NOMATCH)
+		return 0;
+	if (rc < 0) {
+		PCRE2_UCHAR msg[256];
+		pcre2_get_error_message(rc, msg, sizeof(msg));
+		sl_diag_set(SL_EINVAL, "regular expression failed: %s",
+		            (const char *)msg);
+		return -1;
+	}
+	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(r->md);
+	if (group < (uint32_t)rc && ov[2 * group] != PCRE2_UNSET)
+		*out = sl_str_ref(
+		        s + ov[2 * group],
+		        (uint32_t)(ov[2 * group + 1] - ov[2 * group]));
+	return 1;
+}
+
+/** Compile !regex. */
+static struct sl_prov *
+compile_regex_prov(const struct sl_conf *n, const char *what)
+{
+	static const char *const keys[] = {"regex", "data", "group", NULL};
+	const struct sl_conf *re, *data;
+	if (sl_conf_check_keys(n, keys, what, "!regex") != 0 ||
+	    (re = required(n, "!regex", "regex", what)) == NULL ||
+	    (data = required(n, "!regex", "data", what)) == NULL)
+		return NULL;
+	const char *text;
+	if (sl_conf_str(re, what, &text) != 0)
+		return NULL;
+	struct sl_prov *p = prov_new(P_REGEX, n, "!regex", text);
+	if (p == NULL)
+		return NULL;
+	if ((p->re = sl_regex_compile(re, what)) == NULL ||
+	    (p->data = sl_prov_compile(data, what)) == NULL)
+		goto fail;
+	const struct sl_conf *g = sl_conf_get(n, "group");
+	if (g != NULL && !sl_conf_is_null(g) &&
+	    sl_regex_group(p->re, g, what, &p->group) != 0)
+		goto fail;
+	return p;
+fail:
+	sl_prov_delete(p);
+	return NULL;
+}
+
+/** Compile !split. */
+static struct sl_prov *
+compile_split(const struct sl_conf *n, const char *what)
+{
+	static const char *const keys[] = {"data", "delimiter", NULL};
+	const struct sl_conf *d, *data;
+	if (sl_conf_check_keys(n, keys, what, "!split") != 0 ||
+	    (d = required(n, "!split", "delimiter", what)) == NULL ||
+	    (data = required(n, "!split", "data", what)) == NULL)
+		return NULL;
+	struct sl_prov *p =
+	        prov_new(P_SPLIT, n, "!split",
+	                 d->kind == SL_CONF_SCALAR ? d->text : NULL);
+	if (p == NULL)
+		return NULL;
+	if (string_arg(d, what, &p->delim, &p->delim_len) != 0)
+		goto fail;
+	if (p->delim_len == 0) {
+		sl_conf_error(d, what, "!split: empty delimiter");
+		goto fail;
+	}
+	if ((p->data = sl_prov_compile(data, what)) == NULL)
+		goto fail;
+	return p;
+fail:
+	sl_prov_delete(p);
+	return NULL;
+}
+
+/** Compile !normalize. */
+static struct sl_prov *
+compile_normalize(const struct sl_conf *n, const char *what)
+{
+	static const char *const keys[] = {"using", "data", NULL};
+	const struct sl_conf *u, *data;
+	if (sl_conf_check_keys(n, keys, what, "!normalize") != 0 ||
+	    (u = required(n, "!normalize", "using", what)) == NULL ||
+	    (data = required(n, "!normalize", "data", what)) == NULL)
+		return NULL;
+	const char *name;
+	if (sl_conf_str(u, what, &name) != 0)
+		return NULL;
+	enum sl_norm_op op = sl_norm_by_alias(name, strlen(name));
+	if (op == 0) {
+		sl_conf_error(u, what,
+		              "!normalize: unknown normalizer '%s' (expected "
+		              "lowercase_strings, uppercase_strings, "
+		              "trim_whitespace or remove_trailing_dots)",
+		              name);
+		return NULL;
+	}
+	struct sl_prov *p = prov_new(P_NORMALIZE, n, "!normalize", name);
+	if (p == NULL)
+		return NULL;
+	p->norm = op;
+	if ((p->data = sl_prov_compile(data, what)) == NULL) {
+		sl_prov_delete(p);
+		return NULL;
+	}
+	return p;
+}
+
+/** Compile !cast. */
+static struct sl_prov *
+compile_cast(const struct sl_conf *n, const char *what)
+{
+	static const char *const keys[] = {"data", "to", NULL};
+	const struct sl_conf *to, *data;
+	if (sl_conf_check_keys(n, keys, what, "!cast") != 0 ||
+	    (to = required(n, "!cast", "to", what)) == NULL ||
+	    (data = required(n, "!cast", "data", what)) == NULL)
+		return NULL;
+	const char *name;
+	if (sl_conf_str(to, what, &name) != 0)
+		return NULL;
+	enum sl_py_cast c = sl_py_cast_by_name(name);
+	if (c == 0) {
+		sl_conf_error(to, what,
+		              "!cast: cannot cast to '%s' (expected int, "
+		              "float, decimal, str or bool)",
+		              name);
+		return NULL;
+	}
+	struct sl_prov *p = prov_new(P_CAST, n, "!cast", name);
+	if (p == NULL)
+		return NULL;
+	p->cast = c;
+	if ((p->data = sl_prov_compile(data, what)) == NULL) {
+		sl_prov_delete(p);
+		return NULL;
+	}
+	return p;
+}
+
+/** Compile !mapping. */
+static struct sl_prov *
+compile_mapping(const struct sl_conf *n, const char *what)
+{
+	static const char *const keys[] = {"mapping_name", "key", NULL};
+	const struct sl_conf *name, *key;
+	if (sl_conf_check_keys(n, keys, what, "!mapping") != 0 ||
+	    (name = required(n, "!mapping", "mapping_name", what)) == NULL ||
+	    (key = required(n, "!mapping", "key", what)) == NULL)
+		return NULL;
+	struct sl_prov *p =
+	        prov_new(P_MAPPING, n, "!mapping",
+	                 name->kind == SL_CONF_SCALAR ? name->text : NULL);
+	if (p == NULL)
+		return NULL;
+	if (string_arg(name, what, &p->name, &p->name_len) != 0 ||
+	    (p->data = sl_prov_compile(key, what)) == NULL) {
+		sl_prov_delete(p);
+		return NULL;
+	}
+	return p;
+}
+
+struct sl_prov *
+sl_prov_compile(const struct sl_conf *n, const char *what)
+{
+	const char *tag = n->tag;
+	if (tag == NULL || strncmp(tag, "tag:yaml.org,2002:", 18) == 0)
+		return compile_static(n, what);
+	if (strcmp(tag, "!jmespath") == 0)
+		return compile_jmes(n, what);
+	if (strcmp(tag, "!variable") == 0)
+		return compile_variable(n, what);
+	static const struct {
+		/** The tag. */
+		const char *tag;
+		/** Its compiler. */
+		struct sl_prov *(*fn)(const struct sl_conf *, const char *);
+	} mapped[] = {
+	        {"!format", compile_format}, {"!regex", compile_regex_prov},
+	        {"!split", compile_split},   {"!normalize", compile_normalize},
+	        {"!cast", compile_cast},     {"!mapping", compile_mapping},
+	};
+	for (size_t i = 0; i < sizeof(mapped) / sizeof(mapped[0]); i++)
+		if (strcmp(tag, mapped[i].tag) == 0) {
+			if (n->kind != SL_CONF_MAP) {
+				sl_conf_error(
+				        n, what,
+				        "%s takes a mapping of arguments, "
+				        "got a %s",
+				        tag, sl_conf_kind_name(n->kind));
+				return NULL;
+			}
+			return mapped[i].fn(n, what);
+		}
+	sl_conf_error(n, what,
+	              "unknown value provider %s (expected !jmespath, "
+	              "!variable, !format, !regex, !split, !normalize, !cast "
+	              "or !mapping)",
+	              tag);
+	return NULL;
+}
+
+const struct sl_value *
+sl_prov_static_value(const struct sl_prov *p)
+{
+	return p->kind == P_STATIC ? &p->value : NULL;
+}
+
+const char *
+sl_prov_describe(const struct sl_prov *p)
+{
+	return p->desc;
+}
+
+/* --- evaluating --------------------------------------------------------- */
+
+/** Wrap the current error with the provider's description. */
+static int
+fail(const struct sl_prov *p)
+{
+	sl_diag_wrap(sl_diag_code() != SL_EOK ? sl_diag_code() : SL_EINVAL,
+	             "%s", p->desc);
+	return -1;
+}
+
+/** An arena failure while evaluating. */
+static int
+arena_full(const struct sl_prov *p)
+{
+	if (sl_diag_code() == SL_EOK)
+		sl_diag_set(SL_ELIMIT, "scratch memory of a record is full");
+	return fail(p);
+}
+
+/** The array [v] in the scratch arena. */
+static int
+one_item(struct sl_ctx *c, struct sl_value v, struct sl_value *out)
+{
+	struct sl_value *it = sl_arena_alloc_aligned(c->a, sizeof(*it),
+	                                             _Alignof(struct sl_value));
+	if (it == NULL)
+		return -1;
+	*it = v;
+	*out = sl_array_ref(it, 1);
+	return 0;
+}
+
+/** The raw result of a !jmespath provider. */
+static int
+jmes_raw(const struct sl_prov *p, struct sl_ctx *c, struct sl_value *out)
+{
+	if (p->field != NULL) {
+		const struct sl_value *v =
+		        sl_object_get(c->doc, p->field, p->field_len);
+		*out = v != NULL ? *v : sl_null();
+		return 0;
+	}
+	if (sl_jmes_eval(p->jmes, c->doc, c->a, out) != 0)
+		return fail(p);
+	return 0;
+}
+
+/** Run the regex of `p` on `v`; *out is the group or null. */
+static int
+regex_apply(const struct sl_prov *p, const struct sl_value *v,
+            struct sl_value *out)
+{
+	if (v->type != SL_VSTR) {
+		sl_diag_set(SL_EINVAL,
+		            "expected string or bytes-like object, got '%s'",
+		            sl_py_type(v));
+		return -1;
+	}
+	return sl_regex_exec(p->re, v->u.s, v->len, false, p->group, out) < 0
+	               ? -1
+	               : 0;
+}
+
+/** The formatted string of a !format provider, or null. */
+static int
+format_single(const struct sl_prov *p, struct sl_ctx *c, struct sl_value *out)
+{
+	struct sl_value fmt;
+	if (sl_prov_single(p->data, c, &fmt) != 0)
+		return -1;
+	if (fmt.type == SL_VNULL) {
+		*out = sl_null();
+		return 0;
+	}
+	struct sl_value subs[64];
+	struct sl_value *sv = subs;
+	if (p->subs.n > 64) {
+		sv = sl_arena_alloc_aligned(c->a, p->subs.n * sizeof(*sv),
+		                            _Alignof(struct sl_value));
+		if (sv == NULL)
+			return arena_full(p);
+	}
+	for (uint32_t i = 0; i < p->subs.n; i++) {
+		if (sl_prov_single(p->subs.provs[i], c, &sv[i]) != 0)
+			return -1;
+		if (sv[i].type == SL_VNULL) {
+			*out = sl_null();
+			return 0;
+		}
+	}
+	struct sl_pyfmt *parsed = p->fmt;
+	if (parsed == NULL) {
+		if (fmt.type != SL_VSTR) {
+			sl_diag_set(SL_EINVAL, "the format is a %s, not a str",
+			            sl_py_type(&fmt));
+			return fail(p);
+		}
+		parsed = sl_pyfmt_parse(fmt.u.s, fmt.len);
+		if (parsed == NULL)
+			return fail(p);
+	}
+	int rc = sl_pyfmt_format(parsed, (const char *const *)p->subs.names,
+	                         p->subs.lens, sv, p->subs.n, c->a, out);
+	if (parsed != p->fmt)
+		sl_pyfmt_delete(parsed);
+	return rc != 0 ? fail(p) : 0;
+}
+
+int
+sl_prov_single(const struct sl_prov *p, struct sl_ctx *c, struct sl_value *out)
+{
+	switch (p->kind) {
+	case P_STATIC:
+		*out = p->value;
+		return 0;
+	case P_JMES:
+		if (jmes_raw(p, c, out) != 0)
+			return -1;
+		if (out->type == SL_VARRAY)
+			*out = out->len > 0 ? out->u.items[0] : sl_null();
+		return 0;
+	case P_VARIABLE: {
+		const struct sl_value *v =
+		        sl_pset_get(&c->vars, p->name, p->name_len);
+		*out = v != NULL ? *v : sl_null();
+		return 0;
+	}
+	case P_FORMAT:
+		return format_single(p, c, out);
+	case P_REGEX: {
+		struct sl_value v;
+		if (sl_prov_single(p->data, c, &v) != 0)
+			return -1;
+		return regex_apply(p, &v, out) != 0 ? fail(p) : 0;
+	}
+	case P_CAST: {
+		struct sl_value v;
+		if (sl_prov_single(p->data, c, &v) != 0)
+			return -1;
+		return sl_py_cast(p->cast, &v, c->a, out) != 0 ? fail(p) : 0;
+	}
+	case P_SPLIT:
+	case P_NORMALIZE: {
+		struct sl_value many;
+		if (sl_prov_many(p, c, &many) != 0)
+			return -1;
+		*out = many.len > 0 ? many.u.items[0] : sl_null();
+		return 0;
+	}
+	case P_MAPPING: {
+		const struct sl_value *maps = c->mappings;
+		const struct sl_value *m =
+		        maps != NULL ? sl_object_get(maps, p->name, p->name_len)
+		                     : NULL;
+		*out = sl_null();
+		if (m == NULL || !sl_py_truthy(m))
+			return 0;
+		struct sl_value key;
+		if (sl_prov_single(p->data, c, &key) != 0)
+			return -1;
+		if (!sl_py_truthy(&key) || key.type != SL_VSTR)
+			return 0;
+		const struct sl_value *v = sl_object_get(m, key.u.s, key.len);
+		if (v != NULL)
+			*out = *v;
+		return 0;
+	}
+	}
+	return 0;
+}
+
+/** The array of `src` mapped through `fn` into the scratch arena. */
+static int
+map_many(const struct sl_prov *p, struct sl_ctx *c, const struct sl_value *src,
+         struct sl_value *out)
+{
+	struct sl_value *items =
+	        sl_arena_alloc_aligned(c->a, (src->len + 1) * sizeof(*items),
+	                               _Alignof(struct sl_value));
+	if (items == NULL)
+		return arena_full(p);
+	for (uint32_t i = 0; i < src->len; i++) {
+		const struct sl_value *v = &src->u.items[i];
+		int rc = 0;
+		switch (p->kind) {
+		case P_REGEX:
+			rc = regex_apply(p, v, &items[i]);
+			break;
+		case P_CAST:
+			rc = sl_py_cast(p->cast, v, c->a, &items[i]);
+			break;
+		case P_NORMALIZE:
+			items[i] = *v;
+			rc = sl_norm_apply_op(p->norm, &items[i], c->a);
+			break;
+		default:
+			items[i] = *v;
+			break;
+		}
+		if (rc != 0)
+			return fail(p);
+	}
+	*out = sl_array_ref(items, src->len);
+	return 0;
+}
+
+/** Split every string of `src` by the delimiter of `p`. */
+static int
+split_many(const struct sl_prov *p, struct sl_ctx *c,
+           const struct sl_value *src, struct sl_value *out)
+{
+	uint32_t total = 0;
+	for (uint32_t i = 0; i < src->len; i++) {
+		const struct sl_value *v = &src->u.items[i];
+		if (v->type != SL_VSTR) {
+			struct sl_buf b;
+			sl_buf_create(&b, 200);
+			sl_py_repr(v, &b);
+			sl_diag_set(SL_EINVAL,
+			            "expected strings to split, got %s",
+			            b.data != NULL ? b.data : "?");
+			sl_buf_destroy(&b);
+			return fail(p);
+		}
+		total++;
+		for (const char *s = v->u.s, *end = s + v->len;
+		     (s = memmem(s, (size_t)(end - s), p->delim,
+		                 p->delim_len)) != NULL;
+		     s += p->delim_len)
+			total++;
+	}
+	struct sl_value *items = sl_arena_alloc_aligned(
+	        c->a, (total + 1) * sizeof(*items), _Alignof(struct sl_value));
+	if (items == NULL)
+		return arena_full(p);
+	uint32_t k = 0;
+	for (uint32_t i = 0; i < src->len; i++) {
+		const char *s = src->u.items[i].u.s;
+		const char *end = s + src->u.items[i].len;
+		for (;;) {
+			const char *d = memmem(s, (size_t)(end - s), p->delim,
+			                       p->delim_len);
+			const char *stop = d != NULL ? d : end;
+			items[k++] = sl_str_ref(s, (uint32_t)(stop - s));
+			if (d == NULL)
+				break;
+			s = d + p->delim_len;
+		}
+	}
+	*out = sl_array_ref(items, k);
+	return 0;
+}
+
+int
+sl_prov_many(const struct sl_prov *p, struct sl_ctx *c, struct sl_value *out)
+{
+	struct sl_value v;
+	switch (p->kind) {
+	case P_STATIC:
+		*out = p->many;
+		return 0;
+	case P_JMES:
+	case P_VARIABLE:
+		if (p->kind == P_JMES) {
+			if (jmes_raw(p, c, &v) != 0)
+				return -1;
+		} else if (sl_prov_single(p, c, &v) != 0) {
+			return -1;
+		}
+		if (v.type == SL_VNULL) {
+			*out = sl_array_ref(NULL, 0);
+			return 0;
+		}
+		if (v.type == SL_VARRAY) {
+			*out = v;
+			return 0;
+		}
+		return one_item(c, v, out) != 0 ? arena_full(p) : 0;
+	case P_FORMAT:
+	case P_MAPPING:
+		if (sl_prov_single(p, c, &v) != 0)
+			return -1;
+		if (!sl_py_truthy(&v)) {
+			*out = sl_array_ref(NULL, 0);
+			return 0;
+		}
+		return one_item(c, v, out) != 0 ? arena_full(p) : 0;
+	case P_REGEX:
+	case P_CAST:
+	case P_NORMALIZE:
+		if (sl_prov_many(p->data, c, &v) != 0)
+			return -1;
+		return map_many(p, c, &v, out);
+	case P_SPLIT:
+		if (sl_prov_many(p->data, c, &v) != 0)
+			return -1;
+		return split_many(p, c, &v, out);
+	}
+	return 0;
+}
+
+int
+sl_prov_single_norm(const struct sl_prov *p, struct sl_ctx *c,
+                    const struct sl_norm *nm, struct sl_value *out)
+{
+	if (sl_prov_single(p, c, out) != 0)
+		return -1;
+	if (sl_norm_apply(nm, out, c->a) != 0)
+		return arena_full(p);
+	return 0;
+}
+
+/* --- property mappings -------------------------------------------------- */
+
+int
+sl_propmap_compile(struct sl_propmap *m, const struct sl_conf *n,
+                   const char *what)
+{
+	memset(m, 0, sizeof(*m));
+	if (n == NULL || sl_conf_is_null(n))
+		return 0;
+	if (n->tag != NULL && n->tag[0] == '!') {
+		m->whole = sl_prov_compile(n, what);
+		return m->whole != NULL ? 0 : -1;
+	}
+	if (n->kind != SL_CONF_MAP)
+		return sl_conf_error(
+		        n, what,
+		        "expected a mapping of names to values, or "
+		        "a provider returning one, got a %s",
+		        sl_conf_kind_name(n->kind));
+	m->names = sl_calloc(n->n + 1, sizeof(char *));
+	m->lens = sl_calloc(n->n + 1, sizeof(uint32_t));
+	m->provs = sl_calloc(n->n + 1, sizeof(struct sl_prov *));
+	if (m->names == NULL || m->lens == NULL || m->provs == NULL) {
+		sl_propmap_destroy(m);
+		sl_diag_set(SL_EOOM, "out of memory compiling %s",
+		            what != NULL ? what : "a mapping");
+		return -1;
+	}
+	for (uint32_t i = 0; i < n->n; i++) {
+		const struct sl_conf *k = n->items[2 * i];
+		if (k->kind != SL_CONF_SCALAR) {
+			sl_propmap_destroy(m);
+			return sl_conf_error(k, what, "expected a name");
+		}
+		/* A name written twice: the last value, as in Python. */
+		uint32_t j = 0;
+		while (j < m->n && !(m->lens[j] == k->len &&
+		                     memcmp(m->names[j], k->text, k->len) == 0))
+			j++;
+		if (j == m->n) {
+			m->names[j] = dup_text(k->text, k->len);
+			m->lens[j] = (uint32_t)k->len;
+			m->n++;
+			if (m->names[j] == NULL) {
+				sl_propmap_destroy(m);
+				return -1;
+			}
+		}
+		sl_prov_delete(m->provs[j]);
+		m->provs[j] = sl_prov_compile(n->items[2 * i + 1], what);
+		if (m->provs[j] == NULL) {
+			sl_propmap_destroy(m);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void
+sl_propmap_destroy(struct sl_propmap *m)
+{
+	for (uint32_t i = 0; i < m->n; i++) {
+		if (m->names != NULL)
+			sl_free(m->names[i]);
+		if (m->provs != NULL)
+			sl_prov_delete(m->provs[i]);
+	}
+	sl_free(m->names);
+	sl_free(m->lens);
+	sl_free(m->provs);
+	sl_prov_delete(m->whole);
+	memset(m, 0, sizeof(*m));
+}
+
+int
+sl_propmap_apply(const struct sl_propmap *m, struct sl_ctx *c,
+                 const struct sl_norm *nm, struct sl_pset *out)
+{
+	for (uint32_t i = 0; i < m->n; i++) {
+		struct sl_value v;
+		if (sl_prov_single_norm(m->provs[i], c, nm, &v) != 0)
+			return -1;
+		if (sl_pset_set(out, c->a, m->names[i], m->lens[i], v) != 0)
+			return arena_full(m->provs[i]);
+	}
+	if (m->whole == NULL)
+		return 0;
+	struct sl_value obj;
+	if (sl_prov_single(m->whole, c, &obj) != 0)
+		return -1;
+	if (obj.type != SL_VOBJECT) {
+		sl_diag_set(SL_EINVAL,
+		            "a provider used as a property mapping must return "
+		            "a dict; it returned a %s",
+		            sl_py_type(&obj));
+		return fail(m->whole);
+	}
+	for (uint32_t i = 0; i < obj.len; i++) {
+		struct sl_value v = obj.u.members[i].val;
+		if (sl_norm_apply(nm, &v, c->a) != 0 ||
+		    sl_pset_set(out, c->a, obj.u.members[i].key,
+		                obj.u.members[i].key_len, v) != 0)
+			return arena_full(m->whole);
+	}
+	return 0;
+}

@@ -1,0 +1,169 @@
+/*
+ * sluice: value providers (internal to interp), with Nodestream's semantics.
+ *
+ * A provider is compiled once from a pipeline-file node and evaluated per
+ * record against a context:
+ *
+ *   plain YAML        a static value; many values of a string are its
+ *                     characters, of a list its items, of a mapping its
+ *                     keys, of any other scalar the scalar itself
+ *   !jmespath EXPR    JMESPath; null is "no value", a list gives many
+ *                     values and its first item as the single value
+ *   !variable NAME    a variable set by a `variables` interpretation
+ *   !format {fmt, NAME: provider...}  str.format; any null sub gives null
+ *   !regex {regex, data, group}       PCRE2 search; the group (number or
+ *                     name) of the first match, or null
+ *   !split {data, delimiter}          every string split; a non-string
+ *                     is an error
+ *   !normalize {using, data}          one normalizer
+ *   !cast {data, to}  int, float, decimal, str or bool, as Python does
+ *   !mapping {mapping_name, key}      a named mapping of the context
+ *
+ * Values a provider returns point into the document, into the compiled
+ * provider, or into the context's scratch arena.
+ */
+#ifndef SLUICE_INTERP_PROVIDER_H
+#define SLUICE_INTERP_PROVIDER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "norm.h"
+#include "sluice/arena.h"
+#include "sluice/conf.h"
+#include "sluice/value.h"
+
+/** A PropertySet: named values in first-set order; setting replaces. */
+struct sl_pset {
+	/** The members (in a scratch arena). */
+	struct sl_member *m;
+	/** Members in use. */
+	uint32_t n;
+	/** Capacity of `m`. */
+	uint32_t cap;
+};
+
+/** Set `key` (`klen` bytes, not copied) to `v`. 0, or -1 (arena full). */
+int sl_pset_set(struct sl_pset *s, struct sl_arena *a, const char *key,
+                uint32_t klen, struct sl_value v);
+
+/** The value of `key`, or NULL. */
+const struct sl_value *sl_pset_get(const struct sl_pset *s, const char *key,
+                                   uint32_t klen);
+
+/** Remove `key` if present. */
+void sl_pset_remove(struct sl_pset *s, const char *key, uint32_t klen);
+
+/** Make `dst` an independent copy of `src` (members copied, values
+ * shared). 0, or -1. */
+int sl_pset_copy(struct sl_pset *dst, const struct sl_pset *src,
+                 struct sl_arena *a);
+
+/** The set as an object value referring to its members. */
+struct sl_value sl_pset_value(const struct sl_pset *s);
+
+/** What providers evaluate against (Nodestream's ProviderContext). */
+struct sl_ctx {
+	/** The document: the record, or one value of an iteration. */
+	const struct sl_value *doc;
+	/** Variables set by `variables` interpretations. */
+	struct sl_pset vars;
+	/** Named mappings for !mapping (an object of objects), or NULL. */
+	const struct sl_value *mappings;
+	/** Scratch memory for results, reset per record. */
+	struct sl_arena *a;
+};
+
+/** A compiled provider (opaque). */
+struct sl_prov;
+
+/**
+ * Compile node `n`: a tagged provider or a static value. `what` names it
+ * in messages. NULL with an error naming "file:line:column: what: ...".
+ */
+struct sl_prov *sl_prov_compile(const struct sl_conf *n, const char *what);
+
+/** A static provider of `v` (deep-copied). NULL with an error. */
+struct sl_prov *sl_prov_static(const struct sl_value *v);
+
+/** Free a provider (NULL is a no-op). */
+void sl_prov_delete(struct sl_prov *p);
+
+/** The value if the provider is static, else NULL. */
+const struct sl_value *sl_prov_static_value(const struct sl_prov *p);
+
+/**
+ * Nodestream's single_value: the one value, or null for none. 0, or -1
+ * with an error that names the provider and its position.
+ */
+int sl_prov_single(const struct sl_prov *p, struct sl_ctx *c,
+                   struct sl_value *out);
+
+/** Nodestream's many_values, as an array value. 0, or -1 with an error. */
+int sl_prov_many(const struct sl_prov *p, struct sl_ctx *c,
+                 struct sl_value *out);
+
+/** sl_prov_single() then normalization `nm`. */
+int sl_prov_single_norm(const struct sl_prov *p, struct sl_ctx *c,
+                        const struct sl_norm *nm, struct sl_value *out);
+
+/** "!jmespath 'a.b' (p.yaml:4:12)": the provider for messages. */
+const char *sl_prov_describe(const struct sl_prov *p);
+
+/**
+ * A property mapping: a mapping of names to providers, or one provider
+ * that returns an object.
+ */
+struct sl_propmap {
+	/** Number of named entries. */
+	uint32_t n;
+	/** Names (NUL-terminated, owned). */
+	char **names;
+	/** Name lengths. */
+	uint32_t *lens;
+	/** Providers, one per name. */
+	struct sl_prov **provs;
+	/** The one provider returning an object, or NULL. */
+	struct sl_prov *whole;
+};
+
+/**
+ * Compile a property mapping from `n` (NULL or null: empty). 0, or -1 with
+ * an error at `n`.
+ */
+int sl_propmap_compile(struct sl_propmap *m, const struct sl_conf *n,
+                       const char *what);
+
+/** Free what a mapping holds. */
+void sl_propmap_destroy(struct sl_propmap *m);
+
+/**
+ * Evaluate every entry with normalization `nm` and set it in `out`.
+ * 0, or -1 with an error.
+ */
+int sl_propmap_apply(const struct sl_propmap *m, struct sl_ctx *c,
+                     const struct sl_norm *nm, struct sl_pset *out);
+
+/** A compiled Python regular expression (PCRE2, UTF and Unicode classes). */
+struct sl_regex;
+
+/** Compile the string node `at` as a Python `re` pattern. NULL with an
+ * error naming the node. */
+struct sl_regex *sl_regex_compile(const struct sl_conf *at, const char *what);
+
+/** Free a regex (NULL is a no-op). */
+void sl_regex_delete(struct sl_regex *r);
+
+/** Resolve group node `g` (a number or a name) of `r` into *out. */
+int sl_regex_group(const struct sl_regex *r, const struct sl_conf *g,
+                   const char *what, uint32_t *out);
+
+/**
+ * Match `r` against s[0, n): at the start only when `anchored` (re.match),
+ * else anywhere (re.search). Returns 1 with *out the group's text (null if
+ * it took no part), 0 with *out null, or -1 with an error.
+ */
+int sl_regex_exec(struct sl_regex *r, const char *s, size_t n, bool anchored,
+                  uint32_t group, struct sl_value *out);
+
+#endif /* SLUICE_INTERP_PROVIDER_H */

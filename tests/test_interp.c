@@ -1,0 +1,772 @@
+/*
+ * The Interpreter: every interpretation type, option, normalization rule,
+ * creation rule, iteration and pass, the automatic properties, invalid
+ * keys, and errors at load and at run time, with Nodestream's semantics.
+ * Each case runs a real pipeline (interp_harness.h); ingestions are
+ * captured in a short form:
+ *
+ *   Type:Label{key}(props)!RULE -[REL{key}(props)!RULE]-> Type{key}
+ */
+#include "interp_harness.h"
+
+/** Run `args` over `records` and compare the captured ingestions. */
+static void
+expect(const char *args, const char *records, const char *want,
+       const char *name)
+{
+	struct hres r;
+	harness_interp(args, records, &r);
+	if (!ok(r.rc == 0 && strcmp(r.out, want) == 0, "%s", name)) {
+		printf("#   rc %d, error: %s\n", r.rc, r.err);
+		printf("#   got:  %s", r.out);
+		printf("#   want: %s", want);
+	}
+}
+
+/** Whether `msg` contains every '|'-separated part of `parts`. */
+static bool
+has_parts(const char *msg, const char *parts)
+{
+	char buf[1024];
+	snprintf(buf, sizeof(buf), "%s", parts);
+	for (char *save = NULL, *p = strtok_r(buf, "|", &save); p != NULL;
+	     p = strtok_r(NULL, "|", &save)) {
+		const char *at = strstr(msg, p);
+		if (at == NULL)
+			return false;
+		msg = at + strlen(p);
+	}
+	return true;
+}
+
+/**
+ * Run `args` and expect a failure whose message contains the parts of
+ * `part` ('|'-separated, in order).
+ */
+static void
+expect_error(const char *args, const char *records, const char *part,
+             const char *name)
+{
+	struct hres r;
+	harness_interp(args, records, &r);
+	if (!ok(r.rc != 0 && has_parts(r.err, part), "%s", name))
+		printf("#   rc %d, error: %s\n#   wanted: %s\n#   out: %s",
+		       r.rc, r.err, part, r.out);
+}
+
+/** The ingestions of the airports fixture's interpretations. */
+static void
+test_source_and_relationships(void)
+{
+	const char *airport =
+	        "    interpretations:\n"
+	        "      - type: source_node\n"
+	        "        node_type: Airport\n"
+	        "        key:\n"
+	        "          identifier: !jmespath ident\n"
+	        "        properties:\n"
+	        "          name: !jmespath name\n"
+	        "          elevation_in_feet: !jmespath elevation_ft\n"
+	        "      - type: relationship\n"
+	        "        node_type: Country\n"
+	        "        relationship_type: WITHIN\n"
+	        "        node_key:\n"
+	        "          code: !jmespath iso_country\n";
+	expect(airport,
+	       "[{ident: 00A, name: Total Rf, elevation_ft: '11', "
+	       "iso_country: US}]",
+	       "Airport{\"identifier\":\"00a\"}(\"elevation_in_feet\":\"11\","
+	       "\"name\":\"Total Rf\") -[WITHIN]-> Country{\"code\":\"us\"}\n",
+	       "keys are lowercased by default, properties are not");
+	expect(airport, "[{ident: X, name: null, iso_country: US}]",
+	       "Airport{\"identifier\":\"x\"}(\"elevation_in_feet\":null,"
+	       "\"name\":null) -[WITHIN]-> Country{\"code\":\"us\"}\n",
+	       "missing properties are null (the writer removes them)");
+	expect("    interpretations:\n"
+	       "      - type: relationship\n"
+	       "        node_type: Country\n"
+	       "        relationship_type: WITHIN\n"
+	       "        node_key: {code: !jmespath c}\n"
+	       "      - type: source_node\n"
+	       "        node_type: City\n"
+	       "        key: {name: !jmespath n}\n",
+	       "[{c: FR, n: Paris}]",
+	       "City{\"name\":\"paris\"} -[WITHIN]-> "
+	       "Country{\"code\":\"fr\"}\n",
+	       "a relationship before the source node attaches to it");
+	expect("    interpretations:\n"
+	       "      - type: source_node\n"
+	       "        node_type: P\n"
+	       "        key: {id: !jmespath id}\n"
+	       "        additional_types: [Person, Human]\n"
+	       "        allow_create: false\n",
+	       "[{id: 1}]", "P:Person:Human{\"id\":1}!MATCH_ONLY\n",
+	       "additional_types and allow_create: false (MATCH_ONLY)");
+	expect("    interpretations:\n"
+	       "      - type: source_node\n"
+	       "        node_type: !jmespath kind\n"
+	       "        key: {id: !jmespath id}\n",
+	       "[{kind: Dyn, id: A}]", "Dyn{\"id\":\"a\"}\n",
+	       "node_type from a provider");
+	expect("    interpretations:\n"
+	       "      - type: source_node\n"
+	       "        node_type: P\n"
+	       "        key: {a: !jmespath a, b: !jmespath b}\n"
+	       "      - type: source_node\n"
+	       "        node_type: P\n"
+	       "        key: {c: !jmespath a}\n"
+	       "        properties: {x: 1}\n",
+	       "[{a: A, b: 2}]",
+	       "P{\"a\":\"a\",\"b\":2,\"c\":\"a\"}(\"x\":1)\n",
+	       "a second source_node merges keys and properties");
+	expect("    interpretations:\n"
+	       "      - type: source_node\n"
+	       "        node_type: P\n"
+	       "        key: !jmespath '{id: id, n: name}'\n"
+	       "        properties: !jmespath 'props'\n",
+	       "[{id: ID, name: N, props: {a: A, b: [1, 2]}}]",
+	       "P{\"id\":\"id\",\"n\":\"n\"}(\"a\":\"A\",\"b\":[1,2])\n",
+	       "key and properties from providers returning mappings");
+	expect_error("    interpretations:\n"
+	             "      - type: source_node\n"
+	             "        node_type: P\n"
+	             "        key: {id: !jmespath id}\n"
+	             "        properties: !jmespath 'name'\n",
+	             "[{id: 1, name: x}]", "must return a dict",
+	             "a properties provider must return a mapping");
+}
+
+/** Relationship options. */
+static void
+test_relationship_options(void)
+{
+	const char *src = "    interpretations:\n"
+	                  "      - type: source_node\n"
+	                  "        node_type: Player\n"
+	                  "        key: {id: !jmespath id}\n";
+	char args[4096];
+	snprintf(args, sizeof(args),
+	         "%s"
+	         "      - type: relationship\n"
+	         "        node_type: Team\n"
+	         "        relationship_type: PLAYS_FOR\n"
+	         "        outbound: false\n"
+	         "        node_key: {name: !jmespath team}\n"
+	         "        node_properties: {league: !jmespath league}\n"
+	         "        relationship_key: {season: !jmespath season}\n"
+	         "        relationship_properties: {shirt: !jmespath shirt}\n"
+	         "        node_additional_types: [Club]\n"
+	         "        key_normalization:\n"
+	         "          do_lowercase_strings: false\n"
+	         "          do_trim_whitespace: true\n"
+	         "        properties_normalization:\n"
+	         "          do_uppercase_strings: true\n",
+	         src);
+	expect(args,
+	       "[{id: 7, team: ' Juventus ', league: Serie a, season: s21, "
+	       "shirt: ten}]",
+	       "Player{\"id\":7} <-[PLAYS_FOR{\"season\":\"S21\"}(\"shirt\":"
+	       "\"TEN\")]- Team:Club{\"name\":\"Juventus\"}(\"league\":"
+	       "\"SERIE A\")\n",
+	       "outbound false, node and relationship keys and properties, "
+	       "labels, key and properties normalization");
+	snprintf(args, sizeof(args),
+	         "%s"
+	         "      - type: relationship\n"
+	         "        node_type: Team\n"
+	         "        relationship_type: T\n"
+	         "        node_key: {name: !jmespath team}\n"
+	         "        node_creation_rule: MATCH_ONLY\n"
+	         "        relationship_creation_rule: CREATE\n"
+	         "      - type: relationship\n"
+	         "        node_type: Team\n"
+	         "        relationship_type: U\n"
+	         "        node_key: {name: !jmespath team}\n"
+	         "        match_strategy: FUZZY\n"
+	         "        relationship_creation_rule: MERGE_KEY\n",
+	         src);
+	expect(args, "[{id: 1, team: a.*}]",
+	       "Player{\"id\":1} -[T!CREATE]-> "
+	       "Team{\"name\":\"a.*\"}!MATCH_ONLY"
+	       " -[U!MERGE_KEY]-> Team{\"name\":\"a.*\"}!FUZZY\n",
+	       "creation rules, and match_strategy as the old name");
+	snprintf(args, sizeof(args),
+	         "%s"
+	         "      - type: relationship\n"
+	         "        node_type: Position\n"
+	         "        relationship_type: PLAYS\n"
+	         "        find_many: true\n"
+	         "        node_key:\n"
+	         "          name: !split {data: !jmespath pos, delimiter: "
+	         "'|'}\n",
+	         src);
+	expect(args, "[{id: 1, pos: ST|CF|RW}]",
+	       "Player{\"id\":1} -[PLAYS]-> Position{\"name\":\"st\"} "
+	       "-[PLAYS]-> "
+	       "Position{\"name\":\"cf\"} -[PLAYS]-> "
+	       "Position{\"name\":\"rw\"}\n",
+	       "find_many: one related node per value");
+	snprintf(args, sizeof(args),
+	         "%s"
+	         "      - type: relationship\n"
+	         "        node_type: N\n"
+	         "        relationship_type: R\n"
+	         "        find_many: true\n"
+	         "        node_key:\n"
+	         "          a: !jmespath as\n"
+	         "          b: !jmespath bs\n",
+	         src);
+	expect(args, "[{id: 1, as: [X, Y], bs: [1, 2]}]",
+	       "Player{\"id\":1} -[R]-> N{\"a\":\"x\",\"b\":1} -[R]-> "
+	       "N{\"a\":\"y\",\"b\":2}\n",
+	       "find_many zips keys index-wise");
+	expect_error(args, "[{id: 1, as: [X, Y], bs: [1]}]",
+	             "consistent length: (2,1)",
+	             "find_many with keys of unequal lengths fails");
+	snprintf(args, sizeof(args),
+	         "%s"
+	         "      - type: relationship\n"
+	         "        node_type: Tag\n"
+	         "        relationship_type: HAS\n"
+	         "        iterate_on: !jmespath tags[*]\n"
+	         "        node_key: {name: !jmespath name}\n"
+	         "        relationship_properties: {w: !jmespath weight}\n",
+	         src);
+	expect(args,
+	       "[{id: 1, tags: [{name: A, weight: 1}, {name: B, weight: 2}]}]",
+	       "Player{\"id\":1} -[HAS(\"w\":1)]-> Tag{\"name\":\"a\"} "
+	       "-[HAS(\"w\":2)]-> Tag{\"name\":\"b\"}\n",
+	       "relationship iterate_on: keys relative to each item");
+	snprintf(args, sizeof(args),
+	         "%s"
+	         "      - type: relationship\n"
+	         "        node_type: Team\n"
+	         "        relationship_type: R\n"
+	         "        node_key: {name: !jmespath team}\n"
+	         "        node_update_last_ingested: false\n"
+	         "        relationship_update_last_ingested: false\n",
+	         src);
+	struct hres r;
+	harness_run_stem("- implementation: interpreter\n"
+	                 "  arguments:\n"
+	                 "    interpretations:\n"
+	                 "      - type: source_node\n"
+	                 "        node_type: P\n"
+	                 "        key: {id: !jmespath id}\n"
+	                 "        update_last_ingested: false\n"
+	                 "      - type: relationship\n"
+	                 "        node_type: Team\n"
+	                 "        relationship_type: R\n"
+	                 "        node_key: {name: !jmespath team}\n"
+	                 "        node_update_last_ingested: false\n"
+	                 "      - type: relationship\n"
+	                 "        node_type: Team\n"
+	                 "        relationship_type: S\n"
+	                 "        node_key: {name: !jmespath team}\n"
+	                 "        relationship_update_last_ingested: false\n",
+	                 "[{id: 1, team: X}]", true, true, "my_pipe", &r);
+	const char *want =
+	        "P{\"id\":1}(\"last_ingested_by_my_pipe_at\":\"T\","
+	        "\"was_ingested_by_my_pipe\":true) "
+	        "-[R(\"last_ingested_at\":\"T\","
+	        "\"last_ingested_by_my_pipe_at\":\"T\",\"was_ingested_by_my_"
+	        "pipe\""
+	        ":true)]-> "
+	        "Team{\"name\":\"x\"}(\"last_ingested_by_my_pipe_at\":"
+	        "\"T\",\"was_ingested_by_my_pipe\":true) "
+	        "-[S(\"last_ingested_by_"
+	        "my_pipe_at\":\"T\",\"was_ingested_by_my_pipe\":true)]-> Team{"
+	        "\"name\":\"x\"}(\"last_ingested_at\":\"T\",\"last_ingested_by_"
+	        "my_"
+	        "pipe_at\":\"T\",\"was_ingested_by_my_pipe\":true)\n";
+	if (!ok(r.rc == 0 && strcmp(r.out, want) == 0,
+	        "automatic properties name the pipeline file's stem; "
+	        "update_last_ingested: false drops only last_ingested_at"))
+		printf("#   got:  %s#   want: %s", r.out, want);
+}
+
+/** Normalization flags and their defaults. */
+static void
+test_normalization(void)
+{
+	expect("    interpretations:\n"
+	       "      - type: source_node\n"
+	       "        node_type: D\n"
+	       "        key: {name: !jmespath n}\n"
+	       "        properties: {p: !jmespath n}\n"
+	       "        normalization:\n"
+	       "          do_remove_trailing_dots: true\n"
+	       "          do_trim_whitespace: true\n",
+	       "[{n: ' Example.COM.. '}]",
+	       "D{\"name\":\"example.com..\"}(\"p\":\"Example.COM..\")\n",
+	       "normalization applies to keys (still lowercased) and "
+	       "properties, flags in the order written");
+	expect("    interpretations:\n"
+	       "      - type: source_node\n"
+	       "        node_type: D\n"
+	       "        key: {name: !jmespath n}\n"
+	       "        normalization:\n"
+	       "          do_trim_whitespace: true\n"
+	       "          do_remove_trailing_dots: true\n",
+	       "[{n: ' Example.COM.. '}]", "D{\"name\":\"example.com\"}\n",
+	       "trimming first, then the dots");
+	expect("    interpretations:\n"
+	       "      - type: source_node\n"
+	       "        node_type: D\n"
+	       "        key: {name: !jmespath n}\n"
+	       "        key_normalization: {do_lowercase_strings: false}\n",
+	       "[{n: ÉCOLE}]", "D{\"name\":\"ÉCOLE\"}\n",
+	       "lowercasing of keys can be turned off");
+	expect("    interpretations:\n"
+	       "      - type: source_node\n"
+	       "        node_type: D\n"
+	       "        key: {name: !jmespath n, num: !jmespath k}\n",
+	       "[{n: ÉCOLE Ÿ, k: 5}]", "D{\"name\":\"école ÿ\",\"num\":5}\n",
+	       "lowercasing is Unicode-aware and leaves numbers alone");
+	expect("    interpretations:\n"
+	       "      - type: source_node\n"
+	       "        node_type: D\n"
+	       "        key: {name: !jmespath n}\n"
+	       "        properties: {p: !jmespath n}\n"
+	       "        properties_normalization: {do_uppercase_strings: "
+	       "true}\n",
+	       "[{n: straße}]", "D{\"name\":\"straße\"}(\"p\":\"STRAßE\")\n",
+	       "properties_normalization (simple case mapping)");
+	expect("    interpretations:\n"
+	       "      - type: source_node\n"
+	       "        node_type: D\n"
+	       "        key: {name: !jmespath n}\n"
+	       "        normalization: {do_trim_whitespace: true}\n",
+	       "[{n: \"\\u00a0\\u2003x y\\t\\n\"}]", "D{\"name\":\"x y\"}\n",
+	       "trimming strips Unicode whitespace as Python does");
+	expect_error("    interpretations:\n"
+	             "      - type: source_node\n"
+	             "        node_type: D\n"
+	             "        key: {name: !jmespath n}\n"
+	             "        normalization: {do_trim_whitespace: true}\n"
+	             "        key_normalization: {do_trim_whitespace: true}\n",
+	             "[]", "cannot be given together",
+	             "normalization with key_normalization is an error");
+	expect_error("    interpretations:\n"
+	             "      - type: source_node\n"
+	             "        node_type: D\n"
+	             "        key: {name: !jmespath n}\n"
+	             "        normalization: {do_shout: true}\n",
+	             "[]",
+	             "p.yaml:10:25: normalization: unknown normalization "
+	             "flag 'do_shout'",
+	             "an unknown flag is an error at its position");
+}
+
+/** Properties, variables, switch, conditions. */
+static void
+test_other_types(void)
+{
+	expect("    interpretations:\n"
+	       "      - type: properties\n"
+	       "        properties: {early: !jmespath a}\n"
+	       "      - type: source_node\n"
+	       "        node_type: N\n"
+	       "        key: {id: !jmespath id}\n"
+	       "      - type: properties\n"
+	       "        properties: {late: !jmespath a}\n"
+	       "        normalization: {do_lowercase_strings: true}\n",
+	       "[{id: 1, a: AB}]",
+	       "N{\"id\":1}(\"early\":\"AB\",\"late\":\"ab\")\n",
+	       "properties interpretations merge into the source node");
+	expect("    interpretations:\n"
+	       "      - type: variables\n"
+	       "        variables: {who: !jmespath user, tags: [x, y], first: "
+	       "!jmespath tags}\n"
+	       "        normalization: {do_uppercase_strings: true}\n"
+	       "      - type: source_node\n"
+	       "        node_type: N\n"
+	       "        key: {id: !variable who}\n"
+	       "      - type: relationship\n"
+	       "        node_type: T\n"
+	       "        relationship_type: R\n"
+	       "        find_many: true\n"
+	       "        node_key: {t: !variable tags}\n"
+	       "        key_normalization: {do_lowercase_strings: false}\n"
+	       "      - type: properties\n"
+	       "        properties: {first: !variable first}\n",
+	       "[{user: ann, tags: [p, q]}]",
+	       "N{\"id\":\"ann\"}(\"first\":\"P\") -[R]-> T{\"t\":\"x\"} "
+	       "-[R]-> "
+	       "T{\"t\":\"y\"}\n",
+	       "variables (a JMESPath list gives its first item), and "
+	       "!variable lists giving many values");
+	const char *sw = "    interpretations:\n"
+	                 "      - type: switch\n"
+	                 "        switch_on: !jmespath kind\n"
+	                 "        normalization: {do_lowercase_strings: true}\n"
+	                 "        cases:\n"
+	                 "          person:\n"
+	                 "            type: source_node\n"
+	                 "            node_type: Person\n"
+	                 "            key: {id: !jmespath id}\n"
+	                 "          1:\n"
+	                 "            - type: source_node\n"
+	                 "              node_type: One\n"
+	                 "              key: {id: !jmespath id}\n"
+	                 "            - type: properties\n"
+	                 "              properties: {one: true}\n"
+	                 "        default:\n"
+	                 "          type: source_node\n"
+	                 "          node_type: Other\n"
+	                 "          key: {id: !jmespath id}\n";
+	expect(sw,
+	       "[{kind: PERSON, id: a}, {kind: 1.0, id: b}, {kind: x, id: c}]",
+	       "Person{\"id\":\"a\"}\nOne{\"id\":\"b\"}(\"one\":true)\n"
+	       "Other{\"id\":\"c\"}\n",
+	       "switch: normalized value, numeric case keys, default");
+	const char *strict = "    interpretations:\n"
+	                     "      - type: switch\n"
+	                     "        switch_on: !jmespath kind\n"
+	                     "        cases:\n"
+	                     "          a: {type: source_node, node_type: A, "
+	                     "key: {id: !jmespath id}}\n";
+	expect_error(strict, "[{kind: a, id: 1}, {kind: zz, id: 2}]",
+	             "'zz' was not matched in switch case",
+	             "an unhandled switch value fails by default");
+	char lax[1024];
+	snprintf(lax, sizeof(lax), "%s        fail_on_unhandled: false\n",
+	         strict);
+	struct hres r;
+	harness_interp(lax, "[{kind: a, id: 1}, {kind: zz, id: 2}]", &r);
+	ok(r.rc == 0 && strcmp(r.out, "A{\"id\":1}\n") == 0 && r.skipped == 1,
+	   "with fail_on_unhandled: false it is skipped (no source node)");
+	const char *cond =
+	        "    interpretations:\n"
+	        "      - type: source_node\n"
+	        "        node_type: N\n"
+	        "        key: {id: !jmespath id}\n"
+	        "      - type: properties\n"
+	        "        condition: {type: compare, left: !jmespath n, "
+	        "operator: greater_than, right: 10}\n"
+	        "        properties: {big: true}\n"
+	        "      - type: properties\n"
+	        "        condition:\n"
+	        "          type: and\n"
+	        "          conditions:\n"
+	        "            - {type: compare, left: !jmespath s, operator: "
+	        "contains, right: ell}\n"
+	        "            - type: not\n"
+	        "              condition: {type: compare, left: !jmespath n, "
+	        "operator: less_than, right: 0}\n"
+	        "        properties: {hello: true}\n"
+	        "      - type: properties\n"
+	        "        condition:\n"
+	        "          type: or\n"
+	        "          conditions:\n"
+	        "            - {type: compare, left: !jmespath s, operator: "
+	        "equals, right: x}\n"
+	        "            - {type: compare, left: !jmespath n, operator: "
+	        "equals, right: 5.0}\n"
+	        "        properties: {either: true}\n";
+	expect(cond, "[{id: 1, n: 11, s: hello}, {id: 2, n: 5, s: x}]",
+	       "N{\"id\":1}(\"big\":true,\"hello\":true)\n"
+	       "N{\"id\":2}(\"either\":true)\n",
+	       "conditions: compare, and, or, not (5 == 5.0 as in Python)");
+	expect_error(cond, "[{id: 1, n: '11', s: hello}]",
+	             "'>' not supported between instances of 'str' and 'int'",
+	             "comparing a string with a number fails as in Python");
+}
+
+/** Interpreter-level iteration and passes. */
+static void
+test_iteration_and_passes(void)
+{
+	expect("    before_iteration:\n"
+	       "      - type: variables\n"
+	       "        variables: {team: !jmespath team}\n"
+	       "      - type: relationship\n"
+	       "        node_type: Team\n"
+	       "        relationship_type: IN\n"
+	       "        node_key: {name: !jmespath team}\n"
+	       "    iterate_on: !jmespath players[*]\n"
+	       "    interpretations:\n"
+	       "      - type: source_node\n"
+	       "        node_type: Player\n"
+	       "        key: {name: !jmespath name}\n"
+	       "        properties: {team: !variable team}\n",
+	       "[{team: T1, players: [{name: A}, {name: B}]}, "
+	       "{team: T2, players: []}]",
+	       "Player{\"name\":\"a\"}(\"team\":\"T1\") -[IN]-> "
+	       "Team{\"name\":\"t1\"}\n"
+	       "Player{\"name\":\"b\"}(\"team\":\"T1\") -[IN]-> "
+	       "Team{\"name\":\"t1\"}\n",
+	       "before_iteration runs once; its relationships and variables "
+	       "reach every item; no items, no ingestions");
+	expect("    interpretations:\n"
+	       "      - - type: source_node\n"
+	       "          node_type: A\n"
+	       "          key: {id: !jmespath a}\n"
+	       "      - - type: source_node\n"
+	       "          node_type: B\n"
+	       "          key: {id: !jmespath b}\n"
+	       "        - type: properties\n"
+	       "          properties: {second: true}\n",
+	       "[{a: 1, b: 2}]", "A{\"id\":1}\nB{\"id\":2}(\"second\":true)\n",
+	       "multiple passes: one ingestion per pass, contexts apart");
+	expect("    before_iteration:\n"
+	       "      - - type: variables\n"
+	       "          variables: {v: one}\n"
+	       "      - - type: variables\n"
+	       "          variables: {v: two}\n"
+	       "    interpretations:\n"
+	       "      - type: source_node\n"
+	       "        node_type: A\n"
+	       "        key: {id: !variable v}\n",
+	       "[{}]", "A{\"id\":\"one\"}\nA{\"id\":\"two\"}\n",
+	       "multi-pass before_iteration");
+	struct hres r;
+	harness_interp("    interpretations: []\n", "[{a: 1}]", &r);
+	ok(r.rc == 0 && r.out[0] == '\0' && r.skipped == 1,
+	   "no interpretations: no source node, the record is skipped");
+}
+
+/** Invalid keys are skipped and counted. */
+static void
+test_invalid_keys(void)
+{
+	const char *args = "    interpretations:\n"
+	                   "      - type: source_node\n"
+	                   "        node_type: A\n"
+	                   "        key: {id: !jmespath id}\n"
+	                   "      - type: relationship\n"
+	                   "        node_type: B\n"
+	                   "        relationship_type: R\n"
+	                   "        node_key: {id: !jmespath b}\n";
+	struct hres r;
+	harness_interp(
+	        args, "[{id: 1, b: x}, {id: null, b: y}, {id: 3}, {b: z}]", &r);
+	ok(r.rc == 0 && strcmp(r.out, "A{\"id\":1} -[R]-> B{\"id\":\"x\"}\n"
+	                              "A{\"id\":3}\n") == 0,
+	   "a null source key drops the ingestion, a null related key the "
+	   "relationship");
+	is_int((long)r.skipped, 3, "each skip is counted");
+	if (!ok(has_parts(r.skip0, "iterable:2: the source node A has an "
+	                           "empty or null key: it and its "
+	                           "relationships are skipped"),
+	        "the first skip names the record and the source node"))
+		printf("#   %s\n", r.skip0);
+	is_int((long)r.emitted, 2, "skipped ingestions are not emitted");
+	harness_interp(args, "[{id: 3, b: null}]", &r);
+	if (!ok(has_parts(r.skip0, "iterable:1: relationship R: the related B "
+	                           "node has an empty or null key; skipped"),
+	        "a skipped relationship names the record, the relationship "
+	        "and the node type"))
+		printf("#   %s\n", r.skip0);
+	harness_interp("    interpretations:\n"
+	               "      - type: source_node\n"
+	               "        node_type: A\n"
+	               "        key: {}\n",
+	               "[{id: 1}]", &r);
+	ok(r.rc == 0 && r.out[0] == '\0' && r.skipped == 1,
+	   "an empty key is not an identity");
+	harness_interp("    interpretations:\n"
+	               "      - type: source_node\n"
+	               "        node_type: A\n"
+	               "        key: {id: !jmespath id}\n",
+	               "[{id: ''}]", &r);
+	ok(r.rc == 0 && strcmp(r.out, "A{\"id\":\"\"}\n") == 0,
+	   "an empty string is a valid key value (as in Nodestream)");
+}
+
+/** Every value provider. */
+static void
+test_providers(void)
+{
+	const char *head = "    interpretations:\n"
+	                   "      - type: source_node\n"
+	                   "        node_type: N\n"
+	                   "        key: {id: 1}\n"
+	                   "        properties:\n";
+	char args[4096];
+#define PROPS(lines) (snprintf(args, sizeof(args), "%s%s", head, lines), args)
+	expect(PROPS("          a: !format {fmt: '{x}-{y:>4}-{z:.2f}', x: "
+	             "!jmespath x, y: !jmespath y, z: !jmespath z}\n"
+	             "          b: !format {fmt: 'n={n}', n: !jmespath "
+	             "missing}\n"
+	             "          c: !format {fmt: '{{{b}}} {f} {t}', b: [1, a], "
+	             "f: !jmespath f, t: !jmespath t}\n"),
+	       "[{x: X, y: 7, z: 3.14159, f: 2.0, t: true}]",
+	       "N{\"id\":1}(\"a\":\"X-   7-3.14\",\"b\":null,\"c\":\"{[1, "
+	       "'a']} "
+	       "2.0 True\")\n",
+	       "!format: specs, a null sub gives null, Python str()");
+	expect(PROPS("          g0: !regex {regex: '(\\d+)-(?P<tail>\\w+)', "
+	             "data: !jmespath s}\n"
+	             "          g1: !regex {regex: '(\\d+)-(?P<tail>\\w+)', "
+	             "data: !jmespath s, group: 1}\n"
+	             "          gn: !regex {regex: '(\\d+)-(?P<tail>\\w+)', "
+	             "data: !jmespath s, group: tail}\n"
+	             "          no: !regex {regex: '^z', data: !jmespath s}\n"
+	             "          un: !regex {regex: 'a(x)?', data: !jmespath s, "
+	             "group: 1}\n"),
+	       "[{s: 'ab 12-cd'}]",
+	       "N{\"id\":1}(\"g0\":\"12-cd\",\"g1\":\"12\",\"gn\":\"cd\","
+	       "\"no\":"
+	       "null,\"un\":null)\n",
+	       "!regex searches; groups by number and name; no match is null");
+	expect(PROPS("          s: !split {data: !jmespath s, delimiter: ', "
+	             "'}\n"
+	             "          l: !normalize {using: uppercase_strings, data: "
+	             "!jmespath l}\n"
+	             "          t: !normalize {using: trim_whitespace, data: "
+	             "!jmespath t}\n"),
+	       "[{s: 'a, b', l: [x, y], t: '  t  '}]",
+	       "N{\"id\":1}(\"l\":\"X\",\"s\":\"a\",\"t\":\"t\")\n",
+	       "!split and !normalize: the single value is the first");
+	expect(PROPS("          i: !cast {data: !jmespath a, to: int}\n"
+	             "          f: !cast {data: !jmespath a, to: float}\n"
+	             "          s: !cast {data: !jmespath n, to: str}\n"
+	             "          b: !cast {data: !jmespath e, to: bool}\n"
+	             "          t: !cast {data: !jmespath a, to: bool}\n"
+	             "          d: !cast {data: !jmespath d, to: decimal}\n"
+	             "          x: !cast {data: !jmespath x, to: int}\n"
+	             "          fl: !cast {data: !jmespath fl, to: int}\n"),
+	       "[{a: ' 1_000 ', n: 2.50, e: '', d: '01.10', x: '-99999999999999"
+	       "99999999', fl: -3.9}]",
+	       "N{\"id\":1}(\"b\":false,\"d\":1.1,\"f\":1000.0,\"fl\":-3,\"i\":"
+	       "1000,\"s\":\"2.5\",\"t\":true,\"x\":-9999999999999999999999)\n",
+	       "!cast as Python's constructors");
+	expect_error(PROPS("          i: !cast {data: !jmespath a, to: int}\n"),
+	             "[{a: 12}, {a: twelve}]",
+	             "iterable:2: interpretation 1 (source_node) at |p.yaml:7: "
+	             "!cast 'int' (|p.yaml:11:14): invalid literal for int() "
+	             "with base 10: 'twelve'",
+	             "a failed cast names the record, the interpretation and "
+	             "the provider");
+	expect_error(PROPS("          s: !split {data: !jmespath a, delimiter: "
+	                   "x}\n"),
+	             "[{a: 5}]", "expected strings to split, got 5",
+	             "!split of a non-string fails");
+	expect_error(
+	        PROPS("          s: !regex {regex: a, data: !jmespath a}\n"),
+	        "[{a: null}]", "expected string or bytes-like object",
+	        "!regex of null fails as re.search(None) does");
+	expect(PROPS("          m: !mapping {mapping_name: m, key: k}\n"
+	             "          st: static\n"
+	             "          li: [1, 2]\n"
+	             "          deep: !jmespath 'a.b[1].c'\n"
+	             "          proj: !jmespath 'a.b[*].c'\n"
+	             "          none: !jmespath 'a.zz[*]'\n"),
+	       "[{a: {b: [{c: 1}, {c: 2}]}}]",
+	       "N{\"id\":1}(\"deep\":2,\"li\":[1,2],\"m\":null,\"none\":null,"
+	       "\"proj\":1,\"st\":\"static\")\n",
+	       "!mapping without mappings is null; statics; JMESPath lists "
+	       "give their first item, empty lists null");
+	expect("    interpretations:\n"
+	       "      - type: source_node\n"
+	       "        node_type: N\n"
+	       "        key: {id: 1}\n"
+	       "      - type: relationship\n"
+	       "        node_type: C\n"
+	       "        relationship_type: R\n"
+	       "        find_many: true\n"
+	       "        node_key: {ch: abc}\n",
+	       "[{}]",
+	       "N{\"id\":1} -[R]-> C{\"ch\":\"a\"} -[R]-> C{\"ch\":\"b\"} "
+	       "-[R]-> "
+	       "C{\"ch\":\"c\"}\n",
+	       "the many values of a static string are its characters");
+#undef PROPS
+}
+
+/** Errors at load time name file:line:column. */
+static void
+test_load_errors(void)
+{
+	expect_error("    interpretations:\n"
+	             "      - type: source_nod\n",
+	             "[]",
+	             "p.yaml:7:15: type: 'source_nod' is not one of "
+	             "source_node",
+	             "an unknown interpretation type lists the valid ones");
+	expect_error("    interpretations:\n"
+	             "      - type: source_node\n"
+	             "        node_type: N\n"
+	             "        key: {id: 1}\n"
+	             "        colour: red\n",
+	             "[]",
+	             "p.yaml:10:9: interpretations: unknown option "
+	             "'colour' for a source_node interpretation",
+	             "an unknown option is named at its position");
+	expect_error("    interpretations:\n"
+	             "      - type: source_node\n"
+	             "        node_type: N\n"
+	             "        key: {id: !jmespath 'a[?'}\n",
+	             "[]", "p.yaml:9:19: key: !jmespath 'a[?'",
+	             "a malformed JMESPath names its position");
+	expect_error("    interpretations:\n"
+	             "      - type: source_node\n"
+	             "        node_type: N\n"
+	             "        key: {id: !regex {regex: 'a(', data: x}}\n",
+	             "[]", "p.yaml:9:34: key: invalid regular expression",
+	             "a malformed regex names its position");
+	expect_error("    interpretations:\n"
+	             "      - type: source_node\n"
+	             "        node_type: N\n"
+	             "        key: {id: !format {fmt: '{}'}}\n",
+	             "[]", "positional field",
+	             "a positional !format field is refused at load");
+	expect_error("    interpretations:\n"
+	             "      - type: source_node\n"
+	             "        node_type: N\n"
+	             "        key: {id: !format {fmt: '{a}'}}\n",
+	             "[]", "the format names 'a', which is not given",
+	             "a !format field without a value is refused at load");
+	expect_error("    interpretations:\n"
+	             "      - type: relationship\n"
+	             "        node_type: N\n"
+	             "        relationship_type: R\n"
+	             "        node_key: {id: 1}\n"
+	             "        node_creation_rule: SOMETIMES\n",
+	             "[]", "'SOMETIMES' is not one of EAGER, MATCH_ONLY, FUZZY",
+	             "an unknown creation rule is refused");
+	expect_error("    interpretations:\n"
+	             "      - type: source_node\n"
+	             "        node_type: N\n"
+	             "        key: {id: !cast {data: 1, to: bytes}}\n",
+	             "[]", "cannot cast to 'bytes'",
+	             "an unsupported cast is refused at load");
+	expect_error("    interpretations:\n"
+	             "      - type: source_node\n"
+	             "        node_type: N\n"
+	             "        key: {id: !bogus x}\n",
+	             "[]", "unknown value provider !bogus",
+	             "an unknown tag is refused");
+	expect_error("    interpretations:\n"
+	             "      - type: switch\n"
+	             "        switch_on: x\n"
+	             "        cases:\n"
+	             "          a: [[{type: properties, properties: {}}]]\n",
+	             "[]", "cannot handle multiple interpretation passes",
+	             "a switch case of several passes is refused");
+	expect_error("    interpretations:\n"
+	             "      - - type: source_node\n"
+	             "          node_type: N\n"
+	             "          key: {id: 1}\n"
+	             "      - type: properties\n",
+	             "[]", "pass 2: expected a list of interpretations",
+	             "mixed passes are refused");
+	expect_error("    before_iteration: []\n", "[]",
+	             "needs interpretations", "interpretations are required");
+}
+
+int
+main(void)
+{
+	test_source_and_relationships();
+	test_relationship_options();
+	test_normalization();
+	test_other_types();
+	test_iteration_and_passes();
+	test_invalid_keys();
+	test_providers();
+	test_load_errors();
+	sl_registry_clear();
+	return done_testing();
+}
