@@ -7,6 +7,7 @@
 #define SLUICE_ARENA_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -26,6 +27,10 @@ struct sl_arena {
 	size_t cap;
 	/** Bytes handed out since the last reset. */
 	size_t used;
+	/** Next free byte of the head chunk (NULL before the first). */
+	unsigned char *cur;
+	/** End of the head chunk's payload. */
+	unsigned char *end;
 };
 
 /**
@@ -48,8 +53,26 @@ void sl_arena_reset(struct sl_arena *a);
  */
 void *sl_arena_alloc(struct sl_arena *a, size_t size);
 
+/**
+ * sl_arena_alloc_aligned() when the head chunk has no room: takes a new
+ * chunk. Callers use sl_arena_alloc_aligned().
+ */
+void *sl_arena_alloc_grow(struct sl_arena *a, size_t size, size_t align);
+
 /** `size` bytes aligned to `align` (a power of two up to 4096), or NULL. */
-void *sl_arena_alloc_aligned(struct sl_arena *a, size_t size, size_t align);
+static inline void *
+sl_arena_alloc_aligned(struct sl_arena *a, size_t size, size_t align)
+{
+	uintptr_t at =
+	        ((uintptr_t)a->cur + align - 1) & ~(uintptr_t)(align - 1);
+	if (a->cur != NULL && at <= (uintptr_t)a->end &&
+	    size <= (size_t)((uintptr_t)a->end - at)) {
+		a->cur = (unsigned char *)(at + size);
+		a->used += size;
+		return (void *)at;
+	}
+	return sl_arena_alloc_grow(a, size, align);
+}
 
 /** A copy of `n` bytes of `s` plus a terminating NUL, or NULL. */
 char *sl_arena_strndup(struct sl_arena *a, const char *s, size_t n);

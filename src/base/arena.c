@@ -16,8 +16,6 @@ struct sl_arena_chunk {
 	struct sl_arena_chunk *prev;
 	/** Payload bytes. */
 	size_t size;
-	/** Payload bytes handed out. */
-	size_t used;
 	/** Start of the payload, aligned for any allocation. */
 	_Alignas(16) unsigned char data[];
 };
@@ -30,6 +28,7 @@ sl_arena_create(struct sl_arena *a, size_t chunk_size, size_t cap)
 	a->reserved = 0;
 	a->cap = cap;
 	a->used = 0;
+	a->cur = a->end = NULL;
 }
 
 /** Free chunks from `c` down the ->prev chain. */
@@ -50,6 +49,7 @@ sl_arena_destroy(struct sl_arena *a)
 	free_chunks(a, a->head);
 	a->head = NULL;
 	a->used = 0;
+	a->cur = a->end = NULL;
 	assert(a->reserved == 0);
 }
 
@@ -59,27 +59,17 @@ sl_arena_reset(struct sl_arena *a)
 	if (a->head != NULL) {
 		free_chunks(a, a->head->prev);
 		a->head->prev = NULL;
-		a->head->used = 0;
+		a->cur = a->head->data;
+		a->end = a->head->data + a->head->size;
 	}
 	a->used = 0;
 }
 
 void *
-sl_arena_alloc_aligned(struct sl_arena *a, size_t size, size_t align)
+sl_arena_alloc_grow(struct sl_arena *a, size_t size, size_t align)
 {
 	assert(align > 0 && (align & (align - 1)) == 0 && align <= 4096);
-	struct sl_arena_chunk *c = a->head;
-	if (c != NULL) {
-		uintptr_t base = (uintptr_t)c->data;
-		uintptr_t at =
-		        (base + c->used + align - 1) & ~(uintptr_t)(align - 1);
-		size_t off = (size_t)(at - base);
-		if (off <= c->size && size <= c->size - off) {
-			c->used = off + size;
-			a->used += size;
-			return c->data + off;
-		}
-	}
+	struct sl_arena_chunk *c;
 	/* A new chunk, big enough for this allocation and its alignment. */
 	size_t need = size + (align > 16 ? align : 0);
 	if (need < size) {
@@ -111,7 +101,8 @@ sl_arena_alloc_aligned(struct sl_arena *a, size_t size, size_t align)
 	a->reserved += total;
 	uintptr_t base = (uintptr_t)c->data;
 	size_t off = ((base + align - 1) & ~(uintptr_t)(align - 1)) - base;
-	c->used = off + size;
+	a->cur = c->data + off + size;
+	a->end = c->data + payload;
 	a->used += size;
 	return c->data + off;
 }

@@ -809,10 +809,15 @@ struct interp_step {
 	char *by_at;
 	/** "was_ingested_by_<pipeline>". */
 	char *was_by;
-	/** The current timestamp text (ISO 8601, UTC). */
-	char now[40];
+	/**
+	 * The current timestamp text (ISO 8601, UTC), in `stamps`: records
+	 * refer to it without copying, so it lives as long as the step.
+	 */
+	const char *now;
 	/** Length of `now`. */
 	uint32_t now_len;
+	/** Memory of every timestamp handed out (about 40 bytes per 2 s). */
+	struct sl_arena stamps;
 	/** The 2-second window `now` belongs to. */
 	int64_t now_window;
 	/** Default properties: three members (timestamps and the mark). */
@@ -824,26 +829,31 @@ struct interp_step {
 };
 
 /** Refresh the timestamp (one per 2-second window, as Nodestream). */
-static void
+static int
 refresh_now(struct interp_step *st)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
 	int64_t window = (int64_t)ts.tv_sec / 2;
-	if (window == st->now_window && st->now_len > 0)
-		return;
+	if (window == st->now_window && st->now != NULL)
+		return 0;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	struct tm tm;
 	gmtime_r(&ts.tv_sec, &tm);
-	int n = snprintf(st->now, sizeof(st->now),
-	                 "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ",
-	                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-	                 tm.tm_hour, tm.tm_min, tm.tm_sec,
-	                 (long)(ts.tv_nsec / 1000));
-	st->now_len = n > 0 ? (uint32_t)n : 0;
+	char buf[64];
+	int n = snprintf(
+	        buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ",
+	        tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	        tm.tm_min, tm.tm_sec, (long)(ts.tv_nsec / 1000));
+	char *now = sl_arena_strndup(&st->stamps, buf, (size_t)n);
+	if (now == NULL)
+		return -1;
+	st->now = now;
+	st->now_len = (uint32_t)n;
 	st->now_window = window;
 	st->defaults[0].val = sl_str_ref(st->now, st->now_len);
 	st->defaults[1].val = sl_str_ref(st->now, st->now_len);
+	return 0;
 }
 
 /** Start `ps` as the default properties (without last_ingested_at when
@@ -961,6 +971,8 @@ apply_source(struct interp_step *st, const struct interp *it, struct ictx *c)
 	c->src.type = type;
 	c->src.labels = it->labels;
 	c->src.rule = it->node_rule;
+	c->src.key.dyn_keys |= key.dyn_keys;
+	c->src.props.dyn_keys |= props.dyn_keys;
 	for (uint32_t i = 0; i < key.n; i++)
 		if (sl_pset_set(&c->src.key, a, key.m[i].key, key.m[i].key_len,
 		                key.m[i].val) != 0)
@@ -1091,7 +1103,7 @@ apply_rel_doc(struct interp_step *st, const struct interp *it, struct ictx *c)
 		if (!valid_key(&nd->key)) {
 			skip(st,
 			     "relationship %s: the related %s node has an "
-			     "empty or null key; skipped",
+			     "empty or null key",
 			     short_text(&r.type, b1, sizeof(b1)),
 			     short_text(&nd->type, b2, sizeof(b2)));
 			continue;
@@ -1278,21 +1290,30 @@ apply_pass(struct interp_step *st, const struct pass *p, struct ictx *c)
 		}                 \
 	}
 
-/** Copy property set `ps` as an object into `a`. */
+/**
+ * Copy property set `ps` as an object into `a`. Names written in the
+ * pipeline file and the current timestamp outlive the run and are not
+ * copied.
+ */
 static int
-out_pset(struct sl_arena *a, const struct sl_pset *ps, struct sl_value *out)
+out_pset(const struct interp_step *st, struct sl_arena *a,
+         const struct sl_pset *ps, struct sl_value *out)
 {
 	struct sl_member *m = sl_arena_alloc_aligned(
 	        a, (ps->n + 1) * sizeof(*m), _Alignof(struct sl_member));
 	if (m == NULL)
 		return -1;
 	for (uint32_t i = 0; i < ps->n; i++) {
-		char *k = sl_arena_strndup(a, ps->m[i].key, ps->m[i].key_len);
-		if (k == NULL ||
-		    sl_value_copy(a, &ps->m[i].val, &m[i].val) != 0)
+		const struct sl_member *s = &ps->m[i];
+		m[i] = *s;
+		if (ps->dyn_keys && (m[i].key = sl_arena_strndup(
+		                             a, s->key, s->key_len)) == NULL)
 			return -1;
-		m[i].key = k;
-		m[i].key_len = ps->m[i].key_len;
+		if (s->val.type == SL_VSTR && s->val.u.s == st->now)
+			continue;
+		if (s->val.type >= SL_VNUMBER &&
+		    sl_value_copy(a, &s->val, &m[i].val) != 0)
+			return -1;
 	}
 	*out = sl_object_ref(m, ps->n);
 	return 0;
@@ -1300,7 +1321,8 @@ out_pset(struct sl_arena *a, const struct sl_pset *ps, struct sl_value *out)
 
 /** A node as an object in `a`. */
 static int
-out_node(struct sl_arena *a, const struct bnode *nd, struct sl_value *out)
+out_node(const struct interp_step *st, struct sl_arena *a,
+         const struct bnode *nd, struct sl_value *out)
 {
 	struct sl_member *m = sl_arena_alloc_aligned(
 	        a, 5 * sizeof(*m), _Alignof(struct sl_member));
@@ -1312,8 +1334,8 @@ out_node(struct sl_arena *a, const struct bnode *nd, struct sl_value *out)
 	const char *rule = node_rule_names[nd->rule];
 	if (sl_value_copy(a, &nd->type, &m[0].val) != 0 ||
 	    sl_value_copy(a, &nd->labels, &m[1].val) != 0 ||
-	    out_pset(a, &nd->key, &m[2].val) != 0 ||
-	    out_pset(a, &nd->props, &m[3].val) != 0)
+	    out_pset(st, a, &nd->key, &m[2].val) != 0 ||
+	    out_pset(st, a, &nd->props, &m[3].val) != 0)
 		return -1;
 	m[4].val = sl_str_ref(rule, (uint32_t)strlen(rule));
 	*out = sl_object_ref(m, 5);
@@ -1322,7 +1344,8 @@ out_node(struct sl_arena *a, const struct bnode *nd, struct sl_value *out)
 
 /** Build the desired ingestion of `c` in `a`. */
 static int
-out_ingest(struct sl_arena *a, const struct ictx *c, struct sl_value *out)
+out_ingest(const struct interp_step *st, struct sl_arena *a,
+           const struct ictx *c, struct sl_value *out)
 {
 	struct sl_member *top = sl_arena_alloc_aligned(
 	        a, 2 * sizeof(*top), _Alignof(struct sl_member));
@@ -1332,7 +1355,7 @@ out_ingest(struct sl_arena *a, const struct ictx *c, struct sl_value *out)
 		return -1;
 	const struct sl_member ttmpl[2] = {K("source"), K("rels")};
 	memcpy(top, ttmpl, sizeof(ttmpl));
-	if (out_node(a, &c->src, &top[0].val) != 0)
+	if (out_node(st, a, &c->src, &top[0].val) != 0)
 		return -1;
 	for (uint32_t i = 0; i < c->n_rels; i++) {
 		const struct brel *r = &c->rels[i];
@@ -1346,9 +1369,9 @@ out_ingest(struct sl_arena *a, const struct ictx *c, struct sl_value *out)
 		memcpy(m, tmpl, sizeof(tmpl));
 		const char *rule = rel_rule_names[r->rule];
 		if (sl_value_copy(a, &r->type, &m[0].val) != 0 ||
-		    out_pset(a, &r->key, &m[1].val) != 0 ||
-		    out_pset(a, &r->props, &m[2].val) != 0 ||
-		    out_node(a, &r->node, &m[5].val) != 0)
+		    out_pset(st, a, &r->key, &m[1].val) != 0 ||
+		    out_pset(st, a, &r->props, &m[2].val) != 0 ||
+		    out_node(st, a, &r->node, &m[5].val) != 0)
 			return -1;
 		m[3].val = sl_str_ref(rule, (uint32_t)strlen(rule));
 		m[4].val = sl_bool(r->outbound);
@@ -1367,10 +1390,9 @@ finish_ctx(struct interp_step *st, struct ictx *c)
 	if (c->src.type.type == SL_VNULL || !valid_key(&c->src.key)) {
 		skip(st,
 		     c->n_rels > 0 ? "the source node%s%s has an empty or "
-		                     "null key: it and its relationships are "
-		                     "skipped"
+		                     "null key (its relationships go with it)"
 		                   : "the source node%s%s has an empty or null "
-		                     "key; skipped",
+		                     "key",
 		     c->src.type.type == SL_VSTR ? " " : "",
 		     c->src.type.type == SL_VSTR
 		             ? short_text(&c->src.type, b1, sizeof(b1))
@@ -1381,7 +1403,7 @@ finish_ctx(struct interp_step *st, struct ictx *c)
 	struct sl_value v;
 	if (a == NULL)
 		return -1;
-	if (out_ingest(a, c, &v) != 0) {
+	if (out_ingest(st, a, c, &v) != 0) {
 		if (sl_diag_code() == SL_EOK)
 			sl_diag_set(SL_ELIMIT, "the ingestion does not fit in "
 			                       "a batch");
@@ -1438,7 +1460,8 @@ interp_process(struct sl_step *s, const struct sl_value *rec,
 {
 	struct interp_step *st = (struct interp_step *)s;
 	sl_arena_reset(&st->scratch);
-	refresh_now(st);
+	if (refresh_now(st) != 0)
+		return -1;
 	st->out = out;
 	struct ictx c;
 	memset(&c, 0, sizeof(c));
@@ -1481,6 +1504,7 @@ interp_destroy(struct sl_step *s)
 	passes_destroy(&st->main);
 	sl_prov_delete(st->iterate_on);
 	sl_arena_destroy(&st->scratch);
+	sl_arena_destroy(&st->stamps);
 	sl_free(st->by_at);
 	sl_free(st->was_by);
 	sl_free(st);
@@ -1514,6 +1538,7 @@ interp_create(const struct sl_stepdef *def)
 	}
 	sl_step_init(&st->base, &interp_ops);
 	sl_arena_create(&st->scratch, SCRATCH_CHUNK, SCRATCH_CAP);
+	sl_arena_create(&st->stamps, 4096, (size_t)64 << 20);
 	const char *name = def->pipeline != NULL ? def->pipeline : "unknown";
 	size_t n = strlen(name);
 	st->by_at = sl_malloc(n + 24);
@@ -1531,8 +1556,8 @@ interp_create(const struct sl_stepdef *def)
 	st->defaults[2].key = st->was_by;
 	st->defaults[2].key_len = (uint32_t)strlen(st->was_by);
 	st->defaults[2].val = sl_bool(true);
-	refresh_now(st);
-	if (passes_load(&st->main, sl_conf_get(args, "interpretations"),
+	if (refresh_now(st) != 0 ||
+	    passes_load(&st->main, sl_conf_get(args, "interpretations"),
 	                "interpretations") != 0 ||
 	    passes_load(&st->before, sl_conf_get(args, "before_iteration"),
 	                "before_iteration") != 0 ||

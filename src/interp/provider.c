@@ -132,6 +132,7 @@ sl_pset_copy(struct sl_pset *dst, const struct sl_pset *src, struct sl_arena *a)
 {
 	dst->n = dst->cap = 0;
 	dst->m = NULL;
+	dst->dyn_keys = src->dyn_keys;
 	if (src->n == 0)
 		return 0;
 	dst->m = sl_arena_alloc_aligned(a, src->n * sizeof(*dst->m),
@@ -1177,6 +1178,7 @@ sl_propmap_apply(const struct sl_propmap *m, struct sl_ctx *c,
 		            sl_py_type(&obj));
 		return fail(m->whole);
 	}
+	out->dyn_keys = true;
 	for (uint32_t i = 0; i < obj.len; i++) {
 		struct sl_value v = obj.u.members[i].val;
 		if (sl_norm_apply(nm, &v, c->a) != 0 ||

@@ -41,6 +41,8 @@ struct sl_pset {
 	uint32_t n;
 	/** Capacity of `m`. */
 	uint32_t cap;
+	/** Whether some keys came from a record (else they outlive it). */
+	bool dyn_keys;
 };
 
 /** Set `key` (`klen` bytes, not copied) to `v`. 0, or -1 (arena full). */

@@ -77,6 +77,6 @@ sl_step_skip(struct sl_step *s)
 	}
 	s->stats.skipped++;
 	if (s->stats.skipped <= ERRORS_LOGGED)
-		sl_log_warn("step %s: skipped a record: %s", s->name, msg);
+		sl_log_warn("step %s: skipped: %s", s->name, msg);
 	sl_diag_clear(sl_diag_get());
 }
