@@ -338,8 +338,8 @@ unclosed(const struct parser *p, size_t start)
 
 /**
  * Copy src[from..to) into the arena, replacing `\d` by `d` where d is the
- * delimiter (other escapes are kept as written). `skip_ws` drops leading
- * whitespace. Returns the copy (NUL-terminated) or NULL.
+ * delimiter (other escapes are kept as written). Returns the copy
+ * (NUL-terminated, length in `*len`) or NULL.
  */
 static char *
 unescape(const struct parser *p, size_t from, size_t to, char d, size_t *len)
