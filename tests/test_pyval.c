@@ -1,0 +1,322 @@
+/*
+ * Python semantics of values (interp/pyval), str.format (interp/pyfmt)
+ * and normalizers (interp/norm). Every expected text here is what
+ * CPython 3 prints for the same value.
+ */
+#include <string.h>
+
+#include "interp/norm.h"
+#include "interp/pyfmt.h"
+#include "interp/pyval.h"
+#include "sluice/alloc.h"
+#include "sluice/json.h"
+#include "sluice/jsonread.h"
+#include "unit.h"
+
+/** Scratch memory for the checks. */
+static struct sl_arena arena;
+
+/** Parse JSON text into a value (test inputs are valid). */
+static struct sl_value
+J(const char *json) {
+	struct sl_value v;
+	if (sl_json_parse(json, strlen(json), &arena, NULL, NULL, &v) != 0)
+		bail_out("bad test JSON: %s", json);
+	return v;
+}
+
+/** str() or repr() of `v` compared with `want`. */
+static void
+check_text(struct sl_value v, bool repr, const char *want)
+{
+	struct sl_buf b;
+	sl_buf_create(&b, 1 << 20);
+	int rc = repr ? sl_py_repr(&v, &b) : sl_py_str(&v, &b);
+	const char *got = rc == 0 && b.data != NULL ? b.data : "(failed)";
+	is_str(got, want, "%s", repr ? "repr" : "str");
+	sl_buf_destroy(&b);
+}
+
+/** Python's str() and repr(). */
+static void
+test_text(void)
+{
+	static const struct {
+		/** The double. */
+		double d;
+		/** repr() in CPython. */
+		const char *want;
+	} floats[] = {
+	        {1.0, "1.0"},
+	        {0.1, "0.1"},
+	        {1e16, "1e+16"},
+	        {1e15, "1000000000000000.0"},
+	        {1.5e-5, "1.5e-05"},
+	        {0.0001, "0.0001"},
+	        {123456789012345678.0, "1.2345678901234568e+17"},
+	        {-2.5, "-2.5"},
+	        {1e-7, "1e-07"},
+	        {3.14159, "3.14159"},
+	        {1e22, "1e+22"},
+	        {5e-324, "5e-324"},
+	        {9007199254740992.0, "9007199254740992.0"},
+	        {-0.0, "-0.0"},
+	};
+	for (size_t i = 0; i < sizeof(floats) / sizeof(floats[0]); i++)
+		check_text(sl_double(floats[i].d), false, floats[i].want);
+	check_text(sl_str_ref("it's", 4), true, "\"it's\"");
+	check_text(sl_str_ref("a\"b", 3), true, "'a\"b'");
+	check_text(sl_str_ref("x\ny\\", 4), true, "'x\\ny\\\\'");
+	check_text(J("[1,\"a\",null,true,{\"k\":2.0}]"), false,
+	           "[1, 'a', None, True, {'k': 2.0}]");
+	check_text(J("12345678901234567890123"), false,
+	           "12345678901234567890123");
+	check_text(J("2.50"), false, "2.5");
+	check_text(sl_bool(false), false, "False");
+	check_text(sl_null(), false, "None");
+}
+
+/** Format `fmt` with the named values, compared with `want`. */
+static void
+check_format(const char *fmt, const char *const *names, const char *json,
+             const char *want)
+{
+	struct sl_value arr = J(json);
+	uint32_t lens[16];
+	for (uint32_t i = 0; i < arr.len; i++)
+		lens[i] = (uint32_t)strlen(names[i]);
+	struct sl_pyfmt *f = sl_pyfmt_parse(fmt, strlen(fmt));
+	struct sl_value out = sl_null();
+	int rc = f != NULL ? sl_pyfmt_format(f, names, lens, arr.u.items,
+	                                     arr.len, &arena, &out)
+	                   : -1;
+	if (want == NULL) {
+		ok(rc != 0, "'%s' fails: %s", fmt, unit_errmsg());
+	} else {
+		char got[512];
+		snprintf(got, sizeof(got), "%.*s", (int)out.len,
+		         out.type == SL_VSTR ? out.u.s : "");
+		is_str(rc == 0 ? got : unit_errmsg(), want, "format '%s'", fmt);
+	}
+	sl_pyfmt_delete(f);
+	sl_diag_clear(sl_diag_get());
+}
+
+/** str.format() with named fields. */
+static void
+test_format(void)
+{
+	static const char *const n[] = {"a", "b", "c", "d", "e", "f", "g",
+	                                "h", "i", "j", "k", "l", "m"};
+	check_format("{a:>6}|{b:<5}|{c:^7}|{d:08.3f}|{e:+d}|{f:,}|{g:x}|"
+	             "{h:#b}|{i:.2%}|{j:e}|{k:.3}|{l!r}|{m:*^9}",
+	             n,
+	             "[\"ab\",1,\"mid\",-3.14159,5,1234567,255,5,0.256,"
+	             "12345.678,\"abcdef\",\"q\",\"x\"]",
+	             "    ab|1    |  mid  |-003.142|+5|1,234,567|ff|0b101|"
+	             "25.60%|1.234568e+04|abc|'q'|****x****");
+	check_format("{a:g}|{b:.3g}|{c:10.2f}|{d}", n,
+	             "[1e-05,1234.5,2.5,1.5e16]",
+	             "1e-05|1.23e+03|      2.50|1.5e+16");
+	check_format("{{literal}} {a}{a}", n, "[\"é\"]", "{literal} éé");
+	check_format("{a:>3}", n, "[\"é\"]", "  é");
+	check_format("{a:d}", n, "[\"x\"]", NULL);
+	check_format("{a:s}", n, "[5]", NULL);
+	check_format("{a:.2}", n, "[5]", NULL);
+	check_format("{z}", n, "[1]", NULL);
+	ok(sl_pyfmt_parse("{}", 2) == NULL &&
+	           strstr(unit_errmsg(), "positional") != NULL,
+	   "positional fields are refused");
+	ok(sl_pyfmt_parse("{a.b}", 5) == NULL, "attribute lookups are refused");
+	ok(sl_pyfmt_parse("x}", 2) == NULL &&
+	           strstr(unit_errmsg(), "single '}'") != NULL,
+	   "a single } is refused");
+	ok(sl_pyfmt_parse("{a", 2) == NULL, "an open field is refused");
+	ok(sl_pyfmt_parse("{a:99999}", 9) == NULL, "huge widths are refused");
+	struct sl_pyfmt *f = sl_pyfmt_parse("x{a}y{b}", 8);
+	const char *name;
+	size_t len;
+	ok(f != NULL && sl_pyfmt_nfields(f) == 2, "two fields");
+	sl_pyfmt_field(f, 1, &name, &len);
+	ok(len == 1 && name[0] == 'b', "named b");
+	sl_pyfmt_delete(f);
+	sl_diag_clear(sl_diag_get());
+}
+
+/** Cast `json` to `to`; compare the canonical JSON of the result. */
+static void
+check_cast(enum sl_py_cast to, const char *json, const char *want)
+{
+	struct sl_value v = J(json), out;
+	int rc = sl_py_cast(to, &v, &arena, &out);
+	if (want == NULL) {
+		ok(rc != 0 && sl_diag_code() == SL_EINVAL, "cast %s fails: %s",
+		   json, unit_errmsg());
+		sl_diag_clear(sl_diag_get());
+		return;
+	}
+	struct sl_buf b;
+	sl_buf_create(&b, 4096);
+	if (rc == 0)
+		sl_json_write(&b, &out, 0);
+	is_str(rc == 0 && b.data ? b.data : unit_errmsg(), want, "cast %s",
+	       json);
+	sl_buf_destroy(&b);
+}
+
+/** The !cast constructors. */
+static void
+test_casts(void)
+{
+	check_cast(SL_PY_INT, "\" 42 \"", "42");
+	check_cast(SL_PY_INT, "\"-1_000\"", "-1000");
+	check_cast(SL_PY_INT, "\"1__0\"", NULL);
+	check_cast(SL_PY_INT, "\"_1\"", NULL);
+	check_cast(SL_PY_INT, "\"3.5\"", NULL);
+	check_cast(SL_PY_INT, "\"\"", NULL);
+	check_cast(SL_PY_INT, "3.99", "3");
+	check_cast(SL_PY_INT, "-3.99", "-3");
+	check_cast(SL_PY_INT, "true", "1");
+	check_cast(SL_PY_INT, "null", NULL);
+	check_cast(SL_PY_INT, "[1]", NULL);
+	check_cast(SL_PY_INT, "\"123456789012345678901\"",
+	           "123456789012345678901");
+	check_cast(SL_PY_INT, "1e20", "100000000000000000000");
+	check_cast(SL_PY_FLOAT, "\" 1.5 \"", "1.5");
+	check_cast(SL_PY_FLOAT, "\"1e3\"", "1000.0");
+	check_cast(SL_PY_FLOAT, "\"0x10\"", NULL);
+	check_cast(SL_PY_FLOAT, "\"abc\"", NULL);
+	check_cast(SL_PY_FLOAT, "2", "2.0");
+	check_cast(SL_PY_STR, "2.0", "\"2.0\"");
+	check_cast(SL_PY_STR, "null", "\"None\"");
+	check_cast(SL_PY_STR, "{\"a\":[1]}", "\"{'a': [1]}\"");
+	check_cast(SL_PY_BOOL, "\"false\"", "true");
+	check_cast(SL_PY_BOOL, "0", "false");
+	check_cast(SL_PY_BOOL, "[]", "false");
+	check_cast(SL_PY_DECIMAL, "\"  +01.50 \"", "1.50");
+	check_cast(SL_PY_DECIMAL, "\".5e-3\"", "0.5e-3");
+	check_cast(SL_PY_DECIMAL, "\"1.\"", "1");
+	check_cast(SL_PY_DECIMAL, "\"one\"", NULL);
+	is_int(sl_py_cast_by_name("bytes"), 0, "bytes is not a cast");
+	is_int(sl_py_cast_by_name("decimal"), SL_PY_DECIMAL, "decimal is");
+}
+
+/** ==, <, `in` and truthiness. */
+static void
+test_operators(void)
+{
+	struct sl_value one = J("1"), onef = J("1.0"), t = sl_bool(true);
+	struct sl_value s1 = J("\"1\"");
+	ok(sl_py_equal(&one, &onef) && sl_py_equal(&one, &t),
+	   "1 == 1.0 == True");
+	ok(!sl_py_equal(&one, &s1), "1 != '1'");
+	struct sl_value a = J("{\"x\":[1,2],\"y\":null}");
+	struct sl_value b = J("{\"y\":null,\"x\":[1.0,2]}");
+	ok(sl_py_equal(&a, &b), "dicts compare unordered, deeply");
+	int cmp;
+	struct sl_value abc = J("\"abc\""), abd = J("\"abd\""),
+	                ab = J("\"ab\"");
+	ok(sl_py_compare(&abc, &abd, "<", &cmp) == 0 && cmp < 0,
+	   "'abc' < 'abd'");
+	ok(sl_py_compare(&abc, &ab, ">", &cmp) == 0 && cmp > 0, "'abc' > 'ab'");
+	struct sl_value l1 = J("[1,\"b\"]"), l2 = J("[1,\"c\"]");
+	ok(sl_py_compare(&l1, &l2, "<", &cmp) == 0 && cmp < 0,
+	   "lists compare item by item");
+	ok(sl_py_compare(&abc, &one, ">", &cmp) != 0 &&
+	           strcmp(unit_errmsg(), "'>' not supported between "
+	                                 "instances of 'str' and 'int'") == 0,
+	   "str > int fails as in Python");
+	struct sl_value n = sl_null();
+	ok(sl_py_compare(&n, &one, "<", &cmp) != 0, "None < 1 fails");
+	bool in;
+	struct sl_value hello = J("\"hello\""), ell = J("\"ell\"");
+	ok(sl_py_contains(&hello, &ell, &in) == 0 && in, "'ell' in 'hello'");
+	ok(sl_py_contains(&hello, &one, &in) != 0 &&
+	           strstr(unit_errmsg(), "requires string as left operand") !=
+	                   NULL,
+	   "1 in 'hello' fails");
+	struct sl_value list = J("[1,\"x\"]");
+	ok(sl_py_contains(&list, &onef, &in) == 0 && in, "1.0 in [1, 'x']");
+	struct sl_value x = J("\"x\"");
+	ok(sl_py_contains(&a, &x, &in) == 0 && in, "'x' in dict");
+	ok(sl_py_contains(&one, &one, &in) != 0 &&
+	           strstr(unit_errmsg(), "not iterable") != NULL,
+	   "1 in 1 fails");
+	struct sl_value empty = J("\"\""), zero = J("0.0"), szero = J("\"0\"");
+	struct sl_value eo = J("{}"), five = J("5"), fivef = J("5.5");
+	ok(!sl_py_truthy(&n) && !sl_py_truthy(&empty) && !sl_py_truthy(&zero) &&
+	           sl_py_truthy(&szero) && !sl_py_truthy(&eo),
+	   "truthiness as Python's");
+	is_str(sl_py_type(&five), "int", "type names: int");
+	is_str(sl_py_type(&fivef), "float", "float");
+	sl_diag_clear(sl_diag_get());
+}
+
+/** Normalize `s` with `nm`; compare. */
+static void
+check_norm(const struct sl_norm *nm, const char *s, const char *want,
+           const char *name)
+{
+	struct sl_value v = sl_str_ref(s, (uint32_t)strlen(s));
+	int rc = sl_norm_apply(nm, &v, &arena);
+	char got[256];
+	snprintf(got, sizeof(got), "%.*s", (int)v.len, v.u.s);
+	is_str(rc == 0 ? got : "(failed)", want, "%s", name);
+}
+
+/** Normalizers and their flags. */
+static void
+test_norm(void)
+{
+	struct sl_norm lower = {.ops = {SL_NORM_LOWER}, .n = 1};
+	check_norm(&lower, "ÀÉÎ Ünïcode ΣΑΣ", "àéî ünïcode σασ",
+	           "lowercase maps Unicode letters");
+	struct sl_norm up = {.ops = {SL_NORM_UPPER}, .n = 1};
+	check_norm(&up, "abc déf", "ABC DÉF", "uppercase");
+	struct sl_norm both = {.ops = {SL_NORM_TRIM, SL_NORM_TRAILING_DOTS},
+	                       .n = 2};
+	check_norm(&both, "\u3000 host.example... \t", "host.example",
+	           "trim then trailing dots");
+	struct sl_value num = sl_int(5);
+	ok(sl_norm_apply(&lower, &num, &arena) == 0 && num.type == SL_VINT &&
+	           num.u.i == 5,
+	   "non-strings pass through");
+	is_int(sl_norm_by_alias("trim_whitespace", 15), SL_NORM_TRIM,
+	       "aliases name normalizers");
+	is_int(sl_norm_by_alias("trim", 4), 0, "unknown aliases are 0");
+	/* A flag turned off in the override keeps the others in order. */
+	const char *flags = "{do_trim_whitespace: true, do_lowercase_strings: "
+	                    "false, do_remove_trailing_dots: true}";
+	struct sl_conf_doc *d = sl_conf_load(flags, strlen(flags), "n.yaml");
+	struct sl_norm out;
+	ok(d != NULL &&
+	           sl_norm_parse(sl_conf_root(d), &lower, "n", &out) == 0 &&
+	           out.n == 2 && out.ops[0] == SL_NORM_TRIM &&
+	           out.ops[1] == SL_NORM_TRAILING_DOTS,
+	   "flags override the defaults, in order");
+	sl_conf_doc_delete(d);
+	d = sl_conf_load("{do_it: true}", 13, "n.yaml");
+	ok(d != NULL && sl_norm_parse(sl_conf_root(d), NULL, "n", &out) != 0 &&
+	           strstr(unit_errmsg(), "n.yaml:1:2: n: unknown "
+	                                 "normalization flag 'do_it'") != NULL,
+	   "unknown flags are errors at their position");
+	sl_conf_doc_delete(d);
+	d = sl_conf_load("{do_trim_whitespace: maybe}", 27, "n.yaml");
+	ok(d != NULL && sl_norm_parse(sl_conf_root(d), NULL, "n", &out) != 0,
+	   "a flag must be a boolean");
+	sl_conf_doc_delete(d);
+	sl_diag_clear(sl_diag_get());
+}
+
+int
+main(void)
+{
+	sl_arena_create(&arena, 4096, 1 << 24);
+	test_text();
+	test_format();
+	test_casts();
+	test_operators();
+	test_norm();
+	sl_arena_destroy(&arena);
+	return done_testing();
+}
