@@ -324,6 +324,62 @@ ok $? "on a terminal the progress line is redrawn in place"
 "$SLUICE" run range.yaml --progress-interval 0 >out.txt 2>err.txt
 is $? 2 "a zero progress interval is refused"
 
+# --- the Interpreter -----------------------------------------------------------
+mkdir -p air
+cat >air/data.csv <<'EOF'
+ident,name,iso_country
+00A,Total Rf,US
+,No Ident,US
+00B,Other,
+EOF
+cat >air/airports.yaml <<'EOF'
+- implementation: nodestream.pipeline.extractors:FileExtractor
+  factory: local
+  arguments: {globs: [air/data.csv]}
+- implementation: nodestream.interpreting:Interpreter
+  arguments:
+    interpretations:
+      - type: source_node
+        node_type: Airport
+        key: {identifier: !regex {regex: '^[0-9A-Z]+$', data: !jmespath ident}}
+        properties: {name: !jmespath name}
+      - type: relationship
+        node_type: Country
+        relationship_type: WITHIN
+        node_key: {code: !cast {data: !jmespath iso_country, to: int}}
+        condition: {type: compare, left: !jmespath iso_country, operator: equals, right: US}
+- implementation: print
+EOF
+"$SLUICE" run air/airports.yaml --no-progress >out.jsonl 2>err.txt
+is $? 1 "a provider failing at run time fails the run"
+has err.txt "air/data.csv:2: interpretation 2 (relationship) at air/airports.yaml:11" \
+  "the error names the record's file:line and the interpretation"
+has err.txt "invalid literal for int() with base 10: 'US'" "and the cause"
+sed -i 's/!cast {data: !jmespath iso_country, to: int}/!jmespath iso_country/' air/airports.yaml
+"$SLUICE" run air/airports.yaml --no-progress >out.jsonl 2>err.txt
+is $? 0 "interpreting airports succeeds"
+is "$(wc -l <out.jsonl)" 2 "one ingestion per record with a key; the one without is skipped"
+has out.jsonl '"key":{"identifier":"00a"}' "keys are lowercased"
+has out.jsonl '"was_ingested_by_airports":true' "the pipeline name is the file stem"
+has out.jsonl '"node":{"type":"Country","labels":[],"key":{"code":"us"}' "the relationship's node"
+grep -E '1:Interpreter +3 +2 +0 +1' err.txt >/dev/null
+ok $? "the summary counts the skipped ingestion"
+has err.txt "air/data.csv:3: the source node Airport has an empty or null key" "and says where"
+cat >air/bad.yaml <<'EOF'
+- implementation: interpreter
+  arguments:
+    interpretations:
+      - type: source_node
+        node_type: A
+        key: {id: !jmespath 'a[?'}
+EOF
+"$SLUICE" validate air/bad.yaml >out.txt 2>err.txt
+is $? 1 "validate refuses a malformed expression"
+has err.txt "air/bad.yaml:6:19: key: !jmespath 'a[?': column 4: expected an expression" "at its file:line:column, and the column in the expression"
+"$SLUICE" help steps >out.txt
+has out.txt "nodestream.interpreting:Interpreter" "help steps lists the Interpreter"
+has out.txt "nodestream.pipeline.filters:ValueMatchesRegexFilter" "and the filters"
+
 # --- command-line errors ------------------------------------------------------
 "$SLUICE" run >out.txt 2>err.txt
 is $? 2 "run without a file is a usage error"
