@@ -31,6 +31,10 @@ struct sl_arena {
 	unsigned char *cur;
 	/** End of the head chunk's payload. */
 	unsigned char *end;
+	/** Chunks kept by reset for reuse (default-sized only). */
+	struct sl_arena_chunk *spare;
+	/** Most bytes of chunks reset keeps besides the head (0: none). */
+	size_t keep;
 };
 
 /**
@@ -43,8 +47,16 @@ void sl_arena_create(struct sl_arena *a, size_t chunk_size, size_t cap);
 void sl_arena_destroy(struct sl_arena *a);
 
 /**
- * Forget every allocation. The newest chunk is kept for reuse, the others
- * are freed, so a recycled arena does not allocate again.
+ * Let reset keep up to `bytes` of default-sized chunks for reuse besides
+ * the newest one, so an arena that is filled and reset over and over (a
+ * batch) does not go back to malloc every time. They still count against
+ * the cap.
+ */
+void sl_arena_set_keep(struct sl_arena *a, size_t bytes);
+
+/**
+ * Forget every allocation. The newest chunk is kept for reuse, and older
+ * ones up to the keep limit (sl_arena_set_keep()); the others are freed.
  */
 void sl_arena_reset(struct sl_arena *a);
 

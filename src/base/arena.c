@@ -29,6 +29,14 @@ sl_arena_create(struct sl_arena *a, size_t chunk_size, size_t cap)
 	a->cap = cap;
 	a->used = 0;
 	a->cur = a->end = NULL;
+	a->spare = NULL;
+	a->keep = 0;
+}
+
+void
+sl_arena_set_keep(struct sl_arena *a, size_t bytes)
+{
+	a->keep = bytes;
 }
 
 /** Free chunks from `c` down the ->prev chain. */
@@ -47,7 +55,8 @@ void
 sl_arena_destroy(struct sl_arena *a)
 {
 	free_chunks(a, a->head);
-	a->head = NULL;
+	free_chunks(a, a->spare);
+	a->head = a->spare = NULL;
 	a->used = 0;
 	a->cur = a->end = NULL;
 	assert(a->reserved == 0);
@@ -57,7 +66,25 @@ void
 sl_arena_reset(struct sl_arena *a)
 {
 	if (a->head != NULL) {
-		free_chunks(a, a->head->prev);
+		size_t kept = 0;
+		for (struct sl_arena_chunk *s = a->spare; s != NULL;
+		     s = s->prev)
+			kept += sizeof(*s) + s->size;
+		struct sl_arena_chunk *c = a->head->prev;
+		while (c != NULL) {
+			struct sl_arena_chunk *prev = c->prev;
+			size_t total = sizeof(*c) + c->size;
+			if (c->size == a->chunk_size &&
+			    kept + total <= a->keep) {
+				c->prev = a->spare;
+				a->spare = c;
+				kept += total;
+			} else {
+				c->prev = NULL;
+				free_chunks(a, c);
+			}
+			c = prev;
+		}
 		a->head->prev = NULL;
 		a->cur = a->head->data;
 		a->end = a->head->data + a->head->size;
@@ -79,6 +106,19 @@ sl_arena_alloc_grow(struct sl_arena *a, size_t size, size_t align)
 	}
 	size_t payload = need > a->chunk_size ? need : a->chunk_size;
 	size_t total = sizeof(struct sl_arena_chunk) + payload;
+	if (payload == a->chunk_size && a->spare != NULL) {
+		c = a->spare;
+		a->spare = c->prev;
+		c->prev = a->head;
+		a->head = c;
+		uintptr_t base = (uintptr_t)c->data;
+		size_t off =
+		        ((base + align - 1) & ~(uintptr_t)(align - 1)) - base;
+		a->cur = c->data + off + size;
+		a->end = c->data + payload;
+		a->used += size;
+		return c->data + off;
+	}
 	if (total < payload || a->reserved > a->cap ||
 	    total > a->cap - a->reserved) {
 		sl_diag_set(SL_ELIMIT,

@@ -12,6 +12,9 @@
 
 /** Arena chunk size of a batch: room for typical records without growth. */
 #define BATCH_ARENA_CHUNK (64 * 1024)
+
+/** Bytes of chunks a recycled batch keeps besides its newest one. */
+#define BATCH_ARENA_KEEP (2 * 1024 * 1024)
 /** Batches a pool keeps for reuse by default. */
 #define POOL_MAX_FREE 64
 
@@ -82,6 +85,7 @@ batch_take(struct sl_batch_pool *p)
 		b->cap = p->batch_size;
 		b->pool = p;
 		sl_arena_create(&b->arena, p->arena_chunk, p->arena_cap);
+		sl_arena_set_keep(&b->arena, BATCH_ARENA_KEEP);
 		sl_list_init(&b->link);
 	}
 	b->count = 0;
@@ -118,8 +122,9 @@ sl_batch_put(struct sl_batch *b)
 		return;
 	}
 	sl_arena_reset(&b->arena);
-	/* Do not keep an outsized chunk left by one huge record. */
-	if (b->arena.reserved > 2 * p->arena_chunk)
+	/* Do not keep an outsized chunk left by one huge record: after a
+	 * reset, the head chunk spans cur to end. */
+	if ((size_t)(b->arena.end - b->arena.cur) > p->arena_chunk)
 		sl_arena_destroy(&b->arena);
 	b->count = 0;
 	sl_list_add_tail(&p->free, &b->link);
