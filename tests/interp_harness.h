@@ -333,4 +333,53 @@ harness_interp(const char *args_yaml, const char *records, struct hres *res)
 	harness_run_stem(step, records, false, true, "p", res);
 }
 
+/** A way to run a case: harness_run() or harness_interp(). */
+typedef void (*harness_runner)(const char *yaml, const char *records,
+                               struct hres *res);
+
+/** Whether `msg` contains every '|'-separated part of `parts`, in order. */
+static inline bool
+harness_has_parts(const char *msg, const char *parts)
+{
+	char buf[1024];
+	snprintf(buf, sizeof(buf), "%s", parts);
+	for (char *save = NULL, *p = strtok_r(buf, "|", &save); p != NULL;
+	     p = strtok_r(NULL, "|", &save)) {
+		const char *at = strstr(msg, p);
+		if (at == NULL)
+			return false;
+		msg = at + strlen(p);
+	}
+	return true;
+}
+
+/** Run `yaml` over `records` with `run` and compare the captured output. */
+static inline void
+harness_expect(harness_runner run, const char *yaml, const char *records,
+               const char *want, const char *name)
+{
+	struct hres r;
+	run(yaml, records, &r);
+	if (!ok(r.rc == 0 && strcmp(r.out, want) == 0, "%s", name)) {
+		printf("#   rc %d, error: %s\n", r.rc, r.err);
+		printf("#   got:  %s", r.out);
+		printf("#   want: %s", want);
+	}
+}
+
+/**
+ * Run `yaml` over `records` with `run` and expect a failure whose message
+ * contains the parts of `part` ('|'-separated, in order).
+ */
+static inline void
+harness_expect_error(harness_runner run, const char *yaml, const char *records,
+                     const char *part, const char *name)
+{
+	struct hres r;
+	run(yaml, records, &r);
+	if (!ok(r.rc != 0 && harness_has_parts(r.err, part), "%s", name))
+		printf("#   rc %d, error: %s\n#   wanted: %s\n#   out: %s",
+		       r.rc, r.err, part, r.out);
+}
+
 #endif /* SLUICE_TESTS_INTERP_HARNESS_H */

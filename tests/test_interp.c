@@ -14,29 +14,7 @@ static void
 expect(const char *args, const char *records, const char *want,
        const char *name)
 {
-	struct hres r;
-	harness_interp(args, records, &r);
-	if (!ok(r.rc == 0 && strcmp(r.out, want) == 0, "%s", name)) {
-		printf("#   rc %d, error: %s\n", r.rc, r.err);
-		printf("#   got:  %s", r.out);
-		printf("#   want: %s", want);
-	}
-}
-
-/** Whether `msg` contains every '|'-separated part of `parts`. */
-static bool
-has_parts(const char *msg, const char *parts)
-{
-	char buf[1024];
-	snprintf(buf, sizeof(buf), "%s", parts);
-	for (char *save = NULL, *p = strtok_r(buf, "|", &save); p != NULL;
-	     p = strtok_r(NULL, "|", &save)) {
-		const char *at = strstr(msg, p);
-		if (at == NULL)
-			return false;
-		msg = at + strlen(p);
-	}
-	return true;
+	harness_expect(harness_interp, args, records, want, name);
 }
 
 /**
@@ -47,11 +25,7 @@ static void
 expect_error(const char *args, const char *records, const char *part,
              const char *name)
 {
-	struct hres r;
-	harness_interp(args, records, &r);
-	if (!ok(r.rc != 0 && has_parts(r.err, part), "%s", name))
-		printf("#   rc %d, error: %s\n#   wanted: %s\n#   out: %s",
-		       r.rc, r.err, part, r.out);
+	harness_expect_error(harness_interp, args, records, part, name);
 }
 
 /** The ingestions of the airports fixture's interpretations. */
@@ -546,15 +520,17 @@ test_invalid_keys(void)
 	   "a null source key drops the ingestion, a null related key the "
 	   "relationship");
 	is_int((long)r.skipped, 3, "each skip is counted");
-	if (!ok(has_parts(r.skip0, "iterable:2: the source node A has an "
-	                           "empty or null key (its relationships go "
-	                           "with it)"),
+	if (!ok(harness_has_parts(r.skip0,
+	                          "iterable:2: the source node A has an "
+	                          "empty or null key (its relationships go "
+	                          "with it)"),
 	        "the first skip names the record and the source node"))
 		printf("#   %s\n", r.skip0);
 	is_int((long)r.emitted, 2, "skipped ingestions are not emitted");
 	harness_interp(args, "[{id: 3, b: null}]", &r);
-	if (!ok(has_parts(r.skip0, "iterable:1: relationship R: the related B "
-	                           "node has an empty or null key"),
+	if (!ok(harness_has_parts(r.skip0,
+	                          "iterable:1: relationship R: the related B "
+	                          "node has an empty or null key"),
 	        "a skipped relationship names the record, the relationship "
 	        "and the node type"))
 		printf("#   %s\n", r.skip0);

@@ -397,8 +397,17 @@ sw_process(struct sl_step *s, const struct sl_value *rec, struct sl_emit *out)
 	struct sl_value key;
 	if (sl_prov_single_norm(w->on, &c, &w->norm, &key) != 0)
 		return record_failed(out);
+	if (key.type == SL_VARRAY || key.type == SL_VOBJECT) {
+		/* Python looks the value up in the dict of cases. */
+		sl_diag_set(SL_EINVAL,
+		            "SwitchTransformer: unhashable type: '%s'",
+		            sl_py_type(&key));
+		return record_failed(out);
+	}
+	/* Last match first: of keys Python sees as equal (1, 1.0, true),
+	 * the cases dict keeps the step of the last one. */
 	struct sl_step *sub = w->dflt;
-	for (uint32_t i = 0; i < w->n; i++)
+	for (uint32_t i = w->n; i-- > 0;)
 		if (sl_py_equal(&w->keys[i], &key)) {
 			sub = w->steps[i];
 			break;
