@@ -509,6 +509,8 @@ static const struct tcase cases[] = {
         {"to_string(@)", "\"a\"", "\"a\""},
         {"to_string(@)", "1", "\"1\""},
         {"to_string(@)", "1.50", "\"1.5\""},
+        {"to_string(@)", "1e15", "\"1000000000000000.0\""},
+        {"to_string(@)", "[1e-5, 2.0]", "\"[1e-05,2.0]\""},
         {"to_string(@)", "null", "\"null\""},
         {"to_string(@)", "true", "\"true\""},
         {"to_string(@)", "[1, {\"a\": \"b\"}]",

@@ -14,6 +14,8 @@
  */
 #include "sluice/jmespath.h"
 
+#include "pyval.h"
+
 #include <assert.h>
 #include <errno.h>
 #include <math.h>
@@ -1638,6 +1640,9 @@ put_json(struct sl_buf *b, const struct sl_value *v)
 			return sl_buf_puts(b, isnan(x.u.d) ? "NaN"
 			                      : x.u.d > 0  ? "Infinity"
 			                                   : "-Infinity");
+		/* Python's json.dumps writes floats as repr() does. */
+		if (x.type == SL_VDOUBLE)
+			return sl_py_repr(&x, b);
 		return sl_json_write(b, &x, 0);
 	case SL_VSTR:
 		return put_str(b, v->u.s, v->len);
