@@ -20,6 +20,10 @@ demo: build
 	@echo "== sluice run examples/demo.yaml (records to $(BUILD)/demo-out.jsonl)"
 	@SLUICE_DEMO_OUT=$(BUILD)/demo-out.jsonl $(BUILD)/sluice run examples/demo.yaml
 	@head -n 4 $(BUILD)/demo-out.jsonl
+	@echo "== sluice run examples/people.yaml (desired ingestions to $(BUILD)/people-out.jsonl)"
+	@SLUICE_DEMO_OUT=$(BUILD)/people-out.jsonl $(BUILD)/sluice run examples/people.yaml
+	@echo "== the first ingestion:"
+	@head -n 1 $(BUILD)/people-out.jsonl | python3 -m json.tool
 	@echo "== sluice demo (the runtime underneath)"
 	@$(BUILD)/sluice demo
 

@@ -37,7 +37,8 @@
 #include <time.h>
 #include <unistd.h>
 
-extern char **environ;
+#include "bench.h"
+#include "spawn.h"
 
 #ifndef SLUICE_COMPAT_DIR
 #define SLUICE_COMPAT_DIR "/work/shared/compat"
@@ -50,23 +51,23 @@ extern char **environ;
 
 /* The fixture's header; its lines end in CRLF, and so do ours. */
 static const char header[] =
-	"ident,type,name,elevation_ft,continent,iso_country,iso_region,"
-	"municipality,gps_code,iata_code,local_code,coordinates";
+        "ident,type,name,elevation_ft,continent,iso_country,iso_region,"
+        "municipality,gps_code,iata_code,local_code,coordinates";
 
 /* A few of the fixture's rows, used only if the fixture is missing. */
 static const char *const builtin_rows[] = {
-	"00A,heliport,Total Rf Heliport,11,NA,US,US-PA,Bensalem,00A,,00A,"
-	"\"-74.93360137939453, 40.07080078125\"",
-	"00AA,small_airport,Aero B Ranch Airport,3435,NA,US,US-KS,Leoti,00AA,"
-	",00AA,\"-101.473911, 38.704022\"",
-	"00AK,small_airport,Lowell Field,450,NA,US,US-AK,Anchor Point,00AK,,"
-	"00AK,\"-151.695999146, 59.94919968\"",
-	"00AL,small_airport,Epps Airpark,820,NA,US,US-AL,Harvest,00AL,,00AL,"
-	"\"-86.77030181884766, 34.86479949951172\"",
-	"03OI,heliport,\"Cleveland Clinic, Marymount Hospital Heliport\",890,"
-	"NA,US,US-OH,Garfield Heights,03OI,,03OI,\"-81.599552, 41.420312\"",
-	"0GA2,small_airport,\"Airnautique, Inc. Airport\",720,NA,US,US-GA,"
-	"Hartwell,0GA2,,0GA2,\"-82.9457015991211, 34.377899169921875\"",
+        "00A,heliport,Total Rf Heliport,11,NA,US,US-PA,Bensalem,00A,,00A,"
+        "\"-74.93360137939453, 40.07080078125\"",
+        "00AA,small_airport,Aero B Ranch Airport,3435,NA,US,US-KS,Leoti,00AA,"
+        ",00AA,\"-101.473911, 38.704022\"",
+        "00AK,small_airport,Lowell Field,450,NA,US,US-AK,Anchor Point,00AK,,"
+        "00AK,\"-151.695999146, 59.94919968\"",
+        "00AL,small_airport,Epps Airpark,820,NA,US,US-AL,Harvest,00AL,,00AL,"
+        "\"-86.77030181884766, 34.86479949951172\"",
+        "03OI,heliport,\"Cleveland Clinic, Marymount Hospital Heliport\",890,"
+        "NA,US,US-OH,Garfield Heights,03OI,,03OI,\"-81.599552, 41.420312\"",
+        "0GA2,small_airport,\"Airnautique, Inc. Airport\",720,NA,US,US-GA,"
+        "Hartwell,0GA2,,0GA2,\"-82.9457015991211, 34.377899169921875\"",
 };
 
 /** One template row: its fields, unquoted. */
@@ -202,7 +203,8 @@ generate(const char *path, size_t *bytes)
 		x ^= x << 13;
 		x ^= x >> 7;
 		x ^= x << 17;
-		unsigned cc = (unsigned)(x % 250), rg = (unsigned)(x >> 32) % 40;
+		unsigned cc = (unsigned)(x % 250),
+		         rg = (unsigned)(x >> 32) % 40;
 		char country[3] = {(char)('A' + cc / 26), (char)('A' + cc % 26),
 		                   0};
 		fprintf(f, "%s-%lu", r->f[0], i);
@@ -225,6 +227,15 @@ generate(const char *path, size_t *bytes)
 	return fclose(f) == 0 && !bad ? 0 : -1;
 }
 
+/** The FileExtractor of both pipelines (a format taking the glob). */
+#define EXTRACTOR                                           \
+	"- implementation: nodestream.pipeline.extractors:" \
+	"FileExtractor\n"                                   \
+	"  factory: local\n"                                \
+	"  arguments:\n"                                    \
+	"    globs:\n"                                      \
+	"      - %s\n"
+
 /** The compat airports pipeline, verbatim but for the glob. */
 static int
 write_interp_pipeline(const char *path, const char *data)
@@ -233,12 +244,7 @@ write_interp_pipeline(const char *path, const char *data)
 	if (f == NULL)
 		return -1;
 	fprintf(f,
-	        "- implementation: nodestream.pipeline.extractors:"
-	        "FileExtractor\n"
-	        "  factory: local\n"
-	        "  arguments:\n"
-	        "    globs:\n"
-	        "      - %s\n"
+	        EXTRACTOR
 	        "\n"
 	        "- implementation: nodestream.interpreting:Interpreter\n"
 	        "  arguments:\n"
@@ -273,24 +279,8 @@ write_parse_pipeline(const char *path, const char *data)
 	FILE *f = fopen(path, "w");
 	if (f == NULL)
 		return -1;
-	fprintf(f,
-	        "- implementation: nodestream.pipeline.extractors:"
-	        "FileExtractor\n"
-	        "  factory: local\n"
-	        "  arguments:\n"
-	        "    globs:\n"
-	        "      - %s\n",
-	        data);
+	fprintf(f, EXTRACTOR, data);
 	return fclose(f);
-}
-
-/** Monotonic seconds. */
-static double
-now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /**
@@ -300,26 +290,10 @@ now(void)
 static double
 run(const char *sluice, const char *pipeline, const char *errpath)
 {
-	char *argv[] = {(char *)sluice, "run", (char *)pipeline,
+	char *argv[] = {(char *)sluice,  "run",    (char *)pipeline,
 	                "--no-progress", "--json", NULL};
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 2, errpath,
-	                                 O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	pid_t pid;
-	double t0 = now();
-	int rc = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	if (rc != 0)
-		return -1;
-	int status;
-	if (waitpid(pid, &status, 0) != pid)
-		return -1;
-	double secs = now() - t0;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return -1;
-	return secs;
+	double secs;
+	return bench_spawn(argv, errpath, &secs, NULL) == 0 ? secs : -1;
 }
 
 /**
@@ -381,9 +355,9 @@ int
 main(int argc, char **argv)
 {
 	const char *sluice = argc > 1 ? argv[1] : SLUICE_BIN;
-	const char *fixture =
-		argc > 2 ? argv[2]
-		         : SLUICE_COMPAT_DIR "/airports/tests/data/airport-codes.csv";
+	const char *fixture = argc > 2 ? argv[2]
+	                               : SLUICE_COMPAT_DIR
+	                              "/airports/tests/data/airport-codes.csv";
 	char dir[] = "/tmp/sluice-bench-interp-XXXXXX";
 	if (mkdtemp(dir) == NULL) {
 		perror("mkdtemp");
@@ -416,18 +390,17 @@ main(int argc, char **argv)
 	fflush(stdout);
 	double t_parse = best_of_two(sluice, ppar, errlog, "0:FileExtractor",
 	                             "parse only");
-	double t_interp = t_parse < 0 ? -1
-	                              : best_of_two(sluice, pint, errlog,
-	                                            "1:Interpreter",
-	                                            "airports interpreter");
+	double t_interp =
+	        t_parse < 0 ? -1
+	                    : best_of_two(sluice, pint, errlog, "1:Interpreter",
+	                                  "airports interpreter");
 	if (t_parse < 0 || t_interp < 0) {
 		keep_log = true;
 		goto out;
 	}
 	double value = (double)ROWS / t_interp, base = (double)ROWS / t_parse;
-	printf("BENCH interpret_recs_per_s value=%.0f unit=records/s "
-	       "baseline=%.0f ratio=%.3f\n",
-	       value, base, value / base);
+	bench_result("interpret_recs_per_s", value, "records/s", base,
+	             value / base, 0);
 	printf("# wall seconds (best of 2): interpreter pipeline %.3f, "
 	       "parse only %.3f\n",
 	       t_interp, t_parse);

@@ -24,8 +24,8 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "spawn.h"
 
-extern char **environ;
 
 /** Write `bytes` of generated JSON lines to `path`. 0, or -1. */
 static int
@@ -62,40 +62,15 @@ generate(const char *path, size_t bytes)
 	return fclose(f) == 0 ? 0 : -1;
 }
 
-/** Monotonic seconds. */
-static double
-now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /**
- * Run argv with stdout and stderr to /dev/null; return its peak RSS in
- * KiB and its wall time, or -1 if it failed.
+ * Run argv with its output discarded; return its peak RSS in KiB and its
+ * wall time, or -1 if it failed.
  */
 static long
 run(char *const argv[], double *secs)
 {
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-	pid_t pid;
-	double t0 = now();
-	int rc = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	if (rc != 0)
-		return -1;
-	int status;
-	struct rusage ru;
-	if (wait4(pid, &status, 0, &ru) != pid)
-		return -1;
-	*secs = now() - t0;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		return -1;
-	return ru.ru_maxrss;
+	long rss;
+	return bench_spawn(argv, NULL, secs, &rss) == 0 ? rss : -1;
 }
 
 /** Write the pipeline file reading `data` to `path`. */

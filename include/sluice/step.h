@@ -162,6 +162,13 @@ void sl_emit_set_origin(struct sl_emit *e, const char *src, uint64_t line);
 /** The origin of the records emitted next (in `process`: the input's). */
 const struct sl_origin *sl_emit_origin(const struct sl_emit *e);
 
+/**
+ * For `return sl_emit_fail(out);` after processing a record failed: the
+ * error is prefixed with the record's origin ("data.csv:12: ..."), unless
+ * it is a stop (SL_EDROPPED, SL_ECANCELLED, SL_EABORTED). Returns -1.
+ */
+int sl_emit_fail(const struct sl_emit *e);
+
 /** The step that emits through `e`. */
 struct sl_step *sl_emit_step(struct sl_emit *e);
 

@@ -1484,15 +1484,7 @@ interp_process(struct sl_step *s, const struct sl_value *rec,
 			     run_iterations(st, &sub) != 0;
 		}
 	}
-	if (rc == 0)
-		return 0;
-	enum sl_errcode code = sl_diag_code();
-	if (code == SL_EDROPPED || code == SL_ECANCELLED || code == SL_EABORTED)
-		return -1;
-	char where[300];
-	sl_origin_format(sl_emit_origin(out), where, sizeof(where));
-	sl_diag_wrap(code, "%s", where);
-	return -1;
+	return rc == 0 ? 0 : sl_emit_fail(out);
 }
 
 /** Free the step. */

@@ -570,146 +570,92 @@ sl_regex_exec(struct sl_regex *r, const char *s, size_t n, bool anchored,
 	return 1;
 }
 
-/** Compile !regex. */
-static struct sl_prov *
-compile_regex_prov(const struct sl_conf *n, const char *what)
+/**
+ * What a provider written as a mapping takes: its tag, its kind, the
+ * argument that says how (`regex`, `delimiter`, `using`, `to`,
+ * `mapping_name`) and the one holding the data provider (`data`, or `key`
+ * for !mapping), and the other arguments it accepts.
+ */
+struct mapped_kind {
+	/** The tag. */
+	const char *tag;
+	/** The kind of provider. */
+	enum prov_kind kind;
+	/** Every argument, NULL-terminated: [0] the "how", [1] the data. */
+	const char *keys[4];
+};
+
+/** Set up the part of `p` its "how" argument `how` gives. */
+static int
+mapped_how(struct sl_prov *p, const struct sl_conf *n,
+           const struct sl_conf *how, const char *what)
 {
-	static const char *const keys[] = {"regex", "data", "group", NULL};
-	const struct sl_conf *re, *data;
-	if (sl_conf_check_keys(n, keys, what, "!regex") != 0 ||
-	    (re = required(n, "!regex", "regex", what)) == NULL ||
-	    (data = required(n, "!regex", "data", what)) == NULL)
-		return NULL;
 	const char *text;
-	if (sl_conf_str(re, what, &text) != 0)
-		return NULL;
-	struct sl_prov *p = prov_new(P_REGEX, n, "!regex", text);
-	if (p == NULL)
-		return NULL;
-	if ((p->re = sl_regex_compile(re, what)) == NULL ||
-	    (p->data = sl_prov_compile(data, what)) == NULL)
-		goto fail;
-	const struct sl_conf *g = sl_conf_get(n, "group");
-	if (g != NULL && !sl_conf_is_null(g) &&
-	    sl_regex_group(p->re, g, what, &p->group) != 0)
-		goto fail;
-	return p;
-fail:
-	sl_prov_delete(p);
-	return NULL;
+	switch (p->kind) {
+	case P_REGEX: {
+		if ((p->re = sl_regex_compile(how, what)) == NULL)
+			return -1;
+		const struct sl_conf *g = sl_conf_get(n, "group");
+		if (g != NULL && !sl_conf_is_null(g))
+			return sl_regex_group(p->re, g, what, &p->group);
+		return 0;
+	}
+	case P_SPLIT:
+		if (string_arg(how, what, &p->delim, &p->delim_len) != 0)
+			return -1;
+		if (p->delim_len == 0)
+			return sl_conf_error(how, what,
+			                     "!split: empty delimiter");
+		return 0;
+	case P_NORMALIZE:
+		if (sl_conf_str(how, what, &text) != 0)
+			return -1;
+		p->norm = sl_norm_by_alias(text, strlen(text));
+		if (p->norm == 0)
+			return sl_conf_error(
+			        how, what,
+			        "!normalize: unknown normalizer "
+			        "'%s' (expected lowercase_strings, "
+			        "uppercase_strings, trim_whitespace "
+			        "or remove_trailing_dots)",
+			        text);
+		return 0;
+	case P_CAST:
+		if (sl_conf_str(how, what, &text) != 0)
+			return -1;
+		p->cast = sl_py_cast_by_name(text);
+		if (p->cast == 0)
+			return sl_conf_error(
+			        how, what,
+			        "!cast: cannot cast to '%s' "
+			        "(expected int, float, decimal, str "
+			        "or bool)",
+			        text);
+		return 0;
+	case P_MAPPING:
+		return string_arg(how, what, &p->name, &p->name_len);
+	default:
+		return 0;
+	}
 }
 
-/** Compile !split. */
+/** Compile a provider written as a mapping of arguments (not !format). */
 static struct sl_prov *
-compile_split(const struct sl_conf *n, const char *what)
+compile_mapped(const struct mapped_kind *mk, const struct sl_conf *n,
+               const char *what)
 {
-	static const char *const keys[] = {"data", "delimiter", NULL};
-	const struct sl_conf *d, *data;
-	if (sl_conf_check_keys(n, keys, what, "!split") != 0 ||
-	    (d = required(n, "!split", "delimiter", what)) == NULL ||
-	    (data = required(n, "!split", "data", what)) == NULL)
+	const struct sl_conf *how, *data;
+	if (sl_conf_check_keys(n, mk->keys, what, mk->tag) != 0 ||
+	    (how = required(n, mk->tag, mk->keys[0], what)) == NULL ||
+	    (data = required(n, mk->tag, mk->keys[1], what)) == NULL)
 		return NULL;
 	struct sl_prov *p =
-	        prov_new(P_SPLIT, n, "!split",
-	                 d->kind == SL_CONF_SCALAR ? d->text : NULL);
+	        prov_new(mk->kind, n, mk->tag,
+	                 how->kind == SL_CONF_SCALAR ? how->text : NULL);
 	if (p == NULL)
 		return NULL;
-	if (string_arg(d, what, &p->delim, &p->delim_len) != 0)
-		goto fail;
-	if (p->delim_len == 0) {
-		sl_conf_error(d, what, "!split: empty delimiter");
-		goto fail;
-	}
-	if ((p->data = sl_prov_compile(data, what)) == NULL)
-		goto fail;
-	return p;
-fail:
-	sl_prov_delete(p);
-	return NULL;
-}
-
-/** Compile !normalize. */
-static struct sl_prov *
-compile_normalize(const struct sl_conf *n, const char *what)
-{
-	static const char *const keys[] = {"using", "data", NULL};
-	const struct sl_conf *u, *data;
-	if (sl_conf_check_keys(n, keys, what, "!normalize") != 0 ||
-	    (u = required(n, "!normalize", "using", what)) == NULL ||
-	    (data = required(n, "!normalize", "data", what)) == NULL)
-		return NULL;
-	const char *name;
-	if (sl_conf_str(u, what, &name) != 0)
-		return NULL;
-	enum sl_norm_op op = sl_norm_by_alias(name, strlen(name));
-	if (op == 0) {
-		sl_conf_error(u, what,
-		              "!normalize: unknown normalizer '%s' (expected "
-		              "lowercase_strings, uppercase_strings, "
-		              "trim_whitespace or remove_trailing_dots)",
-		              name);
-		return NULL;
-	}
-	struct sl_prov *p = prov_new(P_NORMALIZE, n, "!normalize", name);
-	if (p == NULL)
-		return NULL;
-	p->norm = op;
-	if ((p->data = sl_prov_compile(data, what)) == NULL) {
-		sl_prov_delete(p);
-		return NULL;
-	}
-	return p;
-}
-
-/** Compile !cast. */
-static struct sl_prov *
-compile_cast(const struct sl_conf *n, const char *what)
-{
-	static const char *const keys[] = {"data", "to", NULL};
-	const struct sl_conf *to, *data;
-	if (sl_conf_check_keys(n, keys, what, "!cast") != 0 ||
-	    (to = required(n, "!cast", "to", what)) == NULL ||
-	    (data = required(n, "!cast", "data", what)) == NULL)
-		return NULL;
-	const char *name;
-	if (sl_conf_str(to, what, &name) != 0)
-		return NULL;
-	enum sl_py_cast c = sl_py_cast_by_name(name);
-	if (c == 0) {
-		sl_conf_error(to, what,
-		              "!cast: cannot cast to '%s' (expected int, "
-		              "float, decimal, str or bool)",
-		              name);
-		return NULL;
-	}
-	struct sl_prov *p = prov_new(P_CAST, n, "!cast", name);
-	if (p == NULL)
-		return NULL;
-	p->cast = c;
-	if ((p->data = sl_prov_compile(data, what)) == NULL) {
-		sl_prov_delete(p);
-		return NULL;
-	}
-	return p;
-}
-
-/** Compile !mapping. */
-static struct sl_prov *
-compile_mapping(const struct sl_conf *n, const char *what)
-{
-	static const char *const keys[] = {"mapping_name", "key", NULL};
-	const struct sl_conf *name, *key;
-	if (sl_conf_check_keys(n, keys, what, "!mapping") != 0 ||
-	    (name = required(n, "!mapping", "mapping_name", what)) == NULL ||
-	    (key = required(n, "!mapping", "key", what)) == NULL)
-		return NULL;
-	struct sl_prov *p =
-	        prov_new(P_MAPPING, n, "!mapping",
-	                 name->kind == SL_CONF_SCALAR ? name->text : NULL);
-	if (p == NULL)
-		return NULL;
-	if (string_arg(name, what, &p->name, &p->name_len) != 0 ||
-	    (p->data = sl_prov_compile(key, what)) == NULL) {
+	if (mapped_how(p, n, how, what) != 0 ||
+	    (p->data = sl_prov_compile(data, what)) == NULL) {
 		sl_prov_delete(p);
 		return NULL;
 	}
@@ -726,34 +672,34 @@ sl_prov_compile(const struct sl_conf *n, const char *what)
 		return compile_jmes(n, what);
 	if (strcmp(tag, "!variable") == 0)
 		return compile_variable(n, what);
-	static const struct {
-		/** The tag. */
-		const char *tag;
-		/** Its compiler. */
-		struct sl_prov *(*fn)(const struct sl_conf *, const char *);
-	} mapped[] = {
-	        {"!format", compile_format}, {"!regex", compile_regex_prov},
-	        {"!split", compile_split},   {"!normalize", compile_normalize},
-	        {"!cast", compile_cast},     {"!mapping", compile_mapping},
+	static const struct mapped_kind mapped[] = {
+	        {"!regex", P_REGEX, {"regex", "data", "group", NULL}},
+	        {"!split", P_SPLIT, {"delimiter", "data", NULL}},
+	        {"!normalize", P_NORMALIZE, {"using", "data", NULL}},
+	        {"!cast", P_CAST, {"to", "data", NULL}},
+	        {"!mapping", P_MAPPING, {"mapping_name", "key", NULL}},
 	};
+	const struct mapped_kind *mk = NULL;
 	for (size_t i = 0; i < sizeof(mapped) / sizeof(mapped[0]); i++)
-		if (strcmp(tag, mapped[i].tag) == 0) {
-			if (n->kind != SL_CONF_MAP) {
-				sl_conf_error(
-				        n, what,
-				        "%s takes a mapping of arguments, "
-				        "got a %s",
-				        tag, sl_conf_kind_name(n->kind));
-				return NULL;
-			}
-			return mapped[i].fn(n, what);
-		}
-	sl_conf_error(n, what,
-	              "unknown value provider %s (expected !jmespath, "
-	              "!variable, !format, !regex, !split, !normalize, !cast "
-	              "or !mapping)",
-	              tag);
-	return NULL;
+		if (strcmp(tag, mapped[i].tag) == 0)
+			mk = &mapped[i];
+	bool is_format = strcmp(tag, "!format") == 0;
+	if (mk == NULL && !is_format) {
+		sl_conf_error(n, what,
+		              "unknown value provider %s (expected !jmespath, "
+		              "!variable, !format, !regex, !split, !normalize, "
+		              "!cast or !mapping)",
+		              tag);
+		return NULL;
+	}
+	if (n->kind != SL_CONF_MAP) {
+		sl_conf_error(n, what,
+		              "%s takes a mapping of arguments, got a %s", tag,
+		              sl_conf_kind_name(n->kind));
+		return NULL;
+	}
+	return is_format ? compile_format(n, what)
+	                 : compile_mapped(mk, n, what);
 }
 
 const struct sl_value *

@@ -53,19 +53,6 @@ step_alloc(size_t size)
 	return p;
 }
 
-/** Wrap the current error with the record's origin. */
-static int
-record_failed(struct sl_emit *out)
-{
-	enum sl_errcode code = sl_diag_code();
-	if (code == SL_EDROPPED || code == SL_ECANCELLED || code == SL_EABORTED)
-		return -1;
-	char where[300];
-	sl_origin_format(sl_emit_origin(out), where, sizeof(where));
-	sl_diag_wrap(code, "%s", where);
-	return -1;
-}
-
 /** A required argument of a step. */
 static const struct sl_conf *
 required_arg(const struct sl_stepdef *def, const char *key)
@@ -101,7 +88,7 @@ projection_process(struct sl_step *s, const struct sl_value *rec,
 	struct sl_ctx c = fresh_ctx(&pj->p, rec);
 	struct sl_value many;
 	if (sl_prov_many(pj->projection, &c, &many) != 0)
-		return record_failed(out);
+		return sl_emit_fail(out);
 	for (uint32_t i = 0; i < many.len; i++) {
 		const struct sl_value *v = &many.u.items[i];
 		if (v->type != SL_VOBJECT) {
@@ -110,11 +97,11 @@ projection_process(struct sl_step *s, const struct sl_value *rec,
 			        "ValueProjection: a projected value must be "
 			        "a mapping, not %s",
 			        sl_py_type(v));
-			return record_failed(out);
+			return sl_emit_fail(out);
 		}
 		struct sl_pset extra = {0};
 		if (sl_propmap_apply(&pj->extra, &c, NULL, &extra) != 0)
-			return record_failed(out);
+			return sl_emit_fail(out);
 		struct sl_pset all = {0};
 		int rc = sl_pset_copy(&all, &extra, &pj->p.scratch);
 		for (uint32_t k = 0; k < v->len && rc == 0; k++) {
@@ -125,14 +112,14 @@ projection_process(struct sl_step *s, const struct sl_value *rec,
 				        "ValueProjection: '%.*s' is both an "
 				        "additional value and a projected key",
 				        (int)m->key_len, m->key);
-				return record_failed(out);
+				return sl_emit_fail(out);
 			}
 			rc = sl_pset_set(&all, &pj->p.scratch, m->key,
 			                 m->key_len, m->val);
 		}
 		struct sl_value obj = sl_pset_value(&all);
 		if (rc != 0 || sl_emit_copy(out, &obj) != 0)
-			return record_failed(out);
+			return sl_emit_fail(out);
 	}
 	return 0;
 }
@@ -212,7 +199,7 @@ expand_process(struct sl_step *s, const struct sl_value *rec,
 			            "ExpandJsonField: '%s' is under a %s, not "
 			            "a mapping",
 			            ex->path[i], sl_py_type(v));
-			return record_failed(out);
+			return sl_emit_fail(out);
 		}
 		v = sl_object_get(v, ex->path[i], ex->lens[i]);
 		if (v == NULL || v->type == SL_VNULL)
@@ -223,7 +210,7 @@ expand_process(struct sl_step *s, const struct sl_value *rec,
 		        SL_EINVAL,
 		        "ExpandJsonField: '%s' is under a %s, not a mapping",
 		        ex->path[ex->n - 1], sl_py_type(v));
-		return record_failed(out);
+		return sl_emit_fail(out);
 	}
 	const struct sl_value *text =
 	        sl_object_get(v, ex->path[ex->n - 1], ex->lens[ex->n - 1]);
@@ -234,17 +221,17 @@ expand_process(struct sl_step *s, const struct sl_value *rec,
 		            "ExpandJsonField: the JSON object must be str, not "
 		            "%s",
 		            sl_py_type(text));
-		return record_failed(out);
+		return sl_emit_fail(out);
 	}
 	struct sl_arena *a = sl_emit_arena(out);
 	struct sl_value copy, parsed;
 	if (a == NULL || sl_value_copy(a, rec, &copy) != 0)
-		return record_failed(out);
+		return sl_emit_fail(out);
 	if (sl_json_parse(text->u.s, text->len, a, NULL, ex->path[ex->n - 1],
 	                  &parsed) != 0) {
 		sl_diag_wrap(sl_diag_code(), "ExpandJsonField: '%s'",
 		             ex->path[ex->n - 1]);
-		return record_failed(out);
+		return sl_emit_fail(out);
 	}
 	/* Walk the copy (ours to change) and replace the value. */
 	struct sl_value *w = &copy;
@@ -254,7 +241,7 @@ expand_process(struct sl_step *s, const struct sl_value *rec,
 		w = next;
 	}
 	*w = parsed;
-	return sl_emit(out, copy) != 0 ? record_failed(out) : 0;
+	return sl_emit(out, copy) != 0 ? sl_emit_fail(out) : 0;
 }
 
 /** Free an ExpandJsonField. */
@@ -396,13 +383,13 @@ sw_process(struct sl_step *s, const struct sl_value *rec, struct sl_emit *out)
 	struct sl_ctx c = fresh_ctx(&w->p, rec);
 	struct sl_value key;
 	if (sl_prov_single_norm(w->on, &c, &w->norm, &key) != 0)
-		return record_failed(out);
+		return sl_emit_fail(out);
 	if (key.type == SL_VARRAY || key.type == SL_VOBJECT) {
 		/* Python looks the value up in the dict of cases. */
 		sl_diag_set(SL_EINVAL,
 		            "SwitchTransformer: unhashable type: '%s'",
 		            sl_py_type(&key));
-		return record_failed(out);
+		return sl_emit_fail(out);
 	}
 	/* Last match first: of keys Python sees as equal (1, 1.0, true),
 	 * the cases dict keeps the step of the last one. */
@@ -594,7 +581,7 @@ possibilities_process(struct sl_step *s, const struct sl_value *rec,
 	struct sl_ctx c = fresh_ctx(&f->p, rec);
 	bool match;
 	if (all_match(f, &c, &match) != 0)
-		return record_failed(out);
+		return sl_emit_fail(out);
 	if (match == f->exclude)
 		return 0;
 	return sl_emit_copy(out, rec);
@@ -738,17 +725,17 @@ regex_filter_process(struct sl_step *s, const struct sl_value *rec,
 	struct sl_ctx c = fresh_ctx(&f->p, rec);
 	struct sl_value v, g;
 	if (sl_prov_single_norm(f->value, &c, &f->norm, &v) != 0)
-		return record_failed(out);
+		return sl_emit_fail(out);
 	if (v.type != SL_VSTR) {
 		sl_diag_set(
 		        SL_EINVAL,
 		        "ValueMatchesRegexFilter: expected a string, got %s",
 		        sl_py_type(&v));
-		return record_failed(out);
+		return sl_emit_fail(out);
 	}
 	int k = sl_regex_exec(f->re, v.u.s, v.len, true, 0, &g);
 	if (k < 0)
-		return record_failed(out);
+		return sl_emit_fail(out);
 	if ((k == 1) != f->include)
 		return 0;
 	return sl_emit_copy(out, rec);

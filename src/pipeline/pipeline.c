@@ -355,6 +355,18 @@ sl_emit_origin(const struct sl_emit *e)
 	return &e->origin;
 }
 
+int
+sl_emit_fail(const struct sl_emit *e)
+{
+	enum sl_errcode code = sl_diag_code();
+	if (code == SL_EDROPPED || code == SL_ECANCELLED || code == SL_EABORTED)
+		return -1;
+	char where[300];
+	sl_origin_format(&e->origin, where, sizeof(where));
+	sl_diag_wrap(code != SL_EOK ? code : SL_EINVAL, "%s", where);
+	return -1;
+}
+
 /* --- running a step ----------------------------------------------------- */
 
 /** Wait until every step is past its start; the run goes on if none failed. */
