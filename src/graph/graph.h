@@ -1,0 +1,119 @@
+/*
+ * sluice: graph writes (internal to graph): what the writer hands a
+ * target, after batching and deduplicating desired ingestions.
+ *
+ * A batch holds node writes, then relationship writes; a target applies
+ * every node write before any relationship write. Values (keys, labels,
+ * properties) live in the batch's arena.
+ *
+ * Semantics a target implements (Nodestream's, as its graphs show):
+ *   - node EAGER: create the node if it is missing, then merge `props`
+ *     (a null value removes the property) and add `labels`;
+ *   - node MATCH_ONLY: the same on an existing node only, else nothing;
+ *   - node FUZZY: every node of the type whose key values match the op's
+ *     key values read as regular expressions (PCRE2, anchored at both
+ *     ends, as Neo4j's =~), updated as MATCH_ONLY;
+ *   - relationship: its endpoints are matched, never created (FUZZY
+ *     endpoints match by regular expression, possibly several nodes); a
+ *     missing endpoint skips the relationship and counts it;
+ *     EAGER and MERGE_KEY create the relationship (from, type, to, key) if
+ *     missing and merge `props`; CREATE always adds a new one.
+ */
+#ifndef SLUICE_GRAPH_GRAPH_H
+#define SLUICE_GRAPH_GRAPH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sluice/arena.h"
+#include "sluice/value.h"
+
+/** Node creation rules. */
+enum sl_node_rule {
+	SL_NODE_EAGER = 0,  /**< create if missing */
+	SL_NODE_MATCH_ONLY, /**< update existing nodes only */
+	SL_NODE_FUZZY,      /**< match key values as regular expressions */
+};
+
+/** Relationship creation rules. */
+enum sl_rel_rule {
+	SL_REL_EAGER = 0, /**< create if missing, else update */
+	SL_REL_MERGE_KEY, /**< the same as EAGER */
+	SL_REL_CREATE,    /**< always add a new relationship */
+};
+
+/** A node write. */
+struct sl_node_op {
+	/** The node type (a string). */
+	struct sl_value type;
+	/** Key values: an object with keys in canonical (sorted) order. */
+	struct sl_value key;
+	/** Additional types to add: an array of strings. */
+	struct sl_value labels;
+	/** Properties to merge: an object; a null value removes one. */
+	struct sl_value props;
+	/** Creation rule. */
+	enum sl_node_rule rule;
+};
+
+/** One end of a relationship write: how to find the node. */
+struct sl_node_ref {
+	/** The node type (a string). */
+	struct sl_value type;
+	/** Key values (canonical order). */
+	struct sl_value key;
+	/** Whether key values are regular expressions (FUZZY). */
+	bool fuzzy;
+};
+
+/** A relationship write. */
+struct sl_rel_op {
+	/** The relationship type (a string). */
+	struct sl_value type;
+	/** The node it starts from. */
+	struct sl_node_ref from;
+	/** The node it points to. */
+	struct sl_node_ref to;
+	/** Key values (canonical order; an empty object for none). */
+	struct sl_value key;
+	/** Properties to merge. */
+	struct sl_value props;
+	/** Creation rule. */
+	enum sl_rel_rule rule;
+};
+
+/** What a target reports after writing a batch. */
+struct sl_write_stats {
+	/** Nodes created. */
+	uint64_t nodes_created;
+	/** Node writes that changed an existing node. */
+	uint64_t nodes_updated;
+	/** MATCH_ONLY or FUZZY node writes that found no node. */
+	uint64_t nodes_unmatched;
+	/** Relationships created. */
+	uint64_t rels_created;
+	/** Relationship writes that changed an existing relationship. */
+	uint64_t rels_updated;
+	/** Relationship writes skipped because an endpoint is missing. */
+	uint64_t rels_skipped;
+};
+
+/** A batch of writes. */
+struct sl_graph_batch {
+	/** Node writes. */
+	struct sl_node_op *nodes;
+	/** Number of node writes. */
+	uint32_t n_nodes;
+	/** Capacity of `nodes`. */
+	uint32_t cap_nodes;
+	/** Relationship writes. */
+	struct sl_rel_op *rels;
+	/** Number of relationship writes. */
+	uint32_t n_rels;
+	/** Capacity of `rels`. */
+	uint32_t cap_rels;
+	/** Memory of the values. */
+	struct sl_arena arena;
+};
+
+#endif /* SLUICE_GRAPH_GRAPH_H */

@@ -1,0 +1,72 @@
+/*
+ * sluice: the SQLite graph store (internal to graph). Synchronous: every
+ * call blocks, so the caller runs them on a dedicated thread
+ * (sluice/worker.h), never on the loop.
+ *
+ * The schema (docs/storage.md), version 1:
+ *
+ *   sluice_meta(name TEXT PRIMARY KEY, value TEXT)   -- schema_version = 1
+ *   node(id INTEGER PRIMARY KEY, type TEXT, key TEXT, labels TEXT,
+ *        props TEXT)                   -- UNIQUE(type, key)
+ *   rel(id INTEGER PRIMARY KEY, type TEXT, from_id INTEGER, to_id INTEGER,
+ *       key TEXT, props TEXT, multi INTEGER)
+ *        -- UNIQUE(from_id, type, to_id, key) WHERE multi = 0
+ *
+ * `key` is the canonical JSON of the key values (sorted keys, compact),
+ * `labels` a JSON array of the additional types (sorted, no duplicates),
+ * `props` a JSON object. `multi` is 1 for relationships written with the
+ * CREATE rule, which are never merged. Indexes serve out- and in-edges by
+ * type. The semantics of writes are those of graph/graph.h.
+ */
+#ifndef SLUICE_GRAPH_SQLITE_STORE_H
+#define SLUICE_GRAPH_SQLITE_STORE_H
+
+#include <stddef.h>
+
+#include "graph.h"
+
+/** The schema version this code writes and reads. */
+#define SL_SQLITE_SCHEMA_VERSION 1
+
+/** An open store (opaque). */
+struct sl_sqlite_store;
+
+/**
+ * Open the graph database at `path`, creating it (and the schema) if it
+ * does not exist; an existing sluice graph is continued. WAL journal. A
+ * database with another schema version, or with tables named node or rel
+ * that are not sluice's, is refused: SL_EINVAL naming the path and what
+ * was found. NULL with an error (SL_EDB for SQLite's own errors).
+ */
+struct sl_sqlite_store *sl_sqlite_store_open(const char *path);
+
+/**
+ * Apply batch `b` in one transaction: every node write, then every
+ * relationship write, with prepared statements. Counts are added to
+ * `*st`. On an error the transaction is rolled back and -1 returned with
+ * the error (SL_EDB with SQLite's message).
+ */
+int sl_sqlite_store_write(struct sl_sqlite_store *s,
+                          const struct sl_graph_batch *b,
+                          struct sl_write_stats *st);
+
+/** Called per exported object with its canonical JSON (no newline). */
+typedef int (*sl_export_fn)(void *arg, const char *json, size_t len);
+
+/**
+ * Stream the graph as canonical JSON objects, nodes first (ordered by
+ * type and key) then relationships, in bounded memory:
+ *
+ *   {"key":{...},"labels":[...],"node":"T","props":{...}}
+ *   {"from":{"key":{...},"node":"T"},"key":{...},"props":{...},
+ *    "rel":"R","to":{"key":{...},"node":"U"}}
+ *
+ * Stops at the first non-zero return of `fn` (returned as -1).
+ */
+int sl_sqlite_store_export(struct sl_sqlite_store *s, sl_export_fn fn,
+                           void *arg);
+
+/** Close the store (NULL is a no-op). */
+void sl_sqlite_store_close(struct sl_sqlite_store *s);
+
+#endif /* SLUICE_GRAPH_SQLITE_STORE_H */
