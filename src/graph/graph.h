@@ -98,6 +98,8 @@ struct sl_write_stats {
 	uint64_t rels_skipped;
 };
 
+struct sl_graph_dedup;
+
 /** A batch of writes. */
 struct sl_graph_batch {
 	/** Node writes. */
@@ -114,6 +116,34 @@ struct sl_graph_batch {
 	uint32_t cap_rels;
 	/** Memory of the values. */
 	struct sl_arena arena;
+	/** Desired ingestions added since the last reset. */
+	uint32_t n_ingestions;
+	/** Index of the writes by identity, for merging (private). */
+	struct sl_graph_dedup *dedup;
 };
+
+/** Hard cap on the memory of one batch. */
+#define SL_GRAPH_BATCH_MEM_MAX ((size_t)1 << 30)
+
+/** A new empty batch, or NULL with SL_EOOM. */
+struct sl_graph_batch *sl_graph_batch_new(void);
+
+/** Free a batch (NULL is a no-op). */
+void sl_graph_batch_delete(struct sl_graph_batch *b);
+
+/** Empty a batch for reuse (its memory is kept). */
+void sl_graph_batch_reset(struct sl_graph_batch *b);
+
+/**
+ * Add desired ingestion `ing` (the Interpreter's value, see
+ * interp/interpret.h; it may live anywhere: what is kept is copied):
+ * node writes for its source and related nodes, then relationship
+ * writes. A write with the identity of one already in the batch merges
+ * into it (properties: later values win; labels: union), except
+ * relationships of the CREATE rule, which are all kept. Returns 0, or -1
+ * with SL_EINVAL when `ing` is not a desired ingestion (the message says
+ * what is wrong), SL_ELIMIT or SL_EOOM.
+ */
+int sl_graph_batch_add(struct sl_graph_batch *b, const struct sl_value *ing);
 
 #endif /* SLUICE_GRAPH_GRAPH_H */

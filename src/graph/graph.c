@@ -1,0 +1,459 @@
+/*
+ * sluice: batching desired ingestions into node and relationship writes,
+ * merging writes of the same identity (see graph.h).
+ */
+#include "graph.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "sluice/alloc.h"
+#include "sluice/buf.h"
+#include "sluice/diag.h"
+#include "sluice/hash.h"
+#include "sluice/json.h"
+
+/** Arena chunk of a batch. */
+#define BATCH_CHUNK ((size_t)256 << 10)
+
+/** Longest identity text (type, keys) of one write. */
+#define IDENT_MAX ((size_t)1 << 20)
+
+/** One slot of the identity index. */
+struct slot {
+	/** Hash of the identity text; 0 for an empty slot. */
+	uint64_t hash;
+	/** The identity text (in the batch arena). */
+	const char *ident;
+	/** Its length. */
+	uint32_t len;
+	/** Index of the write in `nodes` or `rels`. */
+	uint32_t idx;
+};
+
+/** The identity index of a batch. */
+struct sl_graph_dedup {
+	/** Open-addressing table (a power of two). */
+	struct slot *slots;
+	/** Number of slots. */
+	uint32_t cap;
+	/** Slots in use. */
+	uint32_t used;
+	/** Where identity texts are built. */
+	struct sl_buf ident;
+};
+
+struct sl_graph_batch *
+sl_graph_batch_new(void)
+{
+	struct sl_graph_batch *b = sl_calloc(1, sizeof(*b));
+	if (b != NULL)
+		b->dedup = sl_calloc(1, sizeof(*b->dedup));
+	if (b == NULL || b->dedup == NULL) {
+		sl_free(b);
+		sl_diag_set(SL_EOOM, "out of memory for a write batch");
+		return NULL;
+	}
+	sl_arena_create(&b->arena, BATCH_CHUNK, SL_GRAPH_BATCH_MEM_MAX);
+	sl_buf_create(&b->dedup->ident, IDENT_MAX);
+	return b;
+}
+
+void
+sl_graph_batch_delete(struct sl_graph_batch *b)
+{
+	if (b == NULL)
+		return;
+	sl_free(b->nodes);
+	sl_free(b->rels);
+	sl_free(b->dedup->slots);
+	sl_buf_destroy(&b->dedup->ident);
+	sl_free(b->dedup);
+	sl_arena_destroy(&b->arena);
+	sl_free(b);
+}
+
+void
+sl_graph_batch_reset(struct sl_graph_batch *b)
+{
+	b->n_nodes = b->n_rels = b->n_ingestions = 0;
+	sl_arena_reset(&b->arena);
+	if (b->dedup->slots != NULL)
+		memset(b->dedup->slots, 0,
+		       b->dedup->cap * sizeof(*b->dedup->slots));
+	b->dedup->used = 0;
+}
+
+/* --- reading an ingestion ----------------------------------------------- */
+
+/** Fail: `ing` is not a desired ingestion. */
+static int
+not_ingestion(const char *what)
+{
+	sl_diag_set(SL_EINVAL,
+	            "expected a desired ingestion from an Interpreter: %s",
+	            what);
+	return -1;
+}
+
+/** Member `key` of object `o` of type `type`, or NULL. */
+static const struct sl_value *
+member(const struct sl_value *o, const char *key, enum sl_vtype type)
+{
+	const struct sl_value *v = sl_object_get_cstr(o, key);
+	return v != NULL && v->type == type ? v : NULL;
+}
+
+/** Index of `s` (n bytes) in the NULL-terminated `names`, or -1. */
+static int
+name_index(const char *const *names, const struct sl_value *s)
+{
+	for (int i = 0; names[i] != NULL; i++)
+		if (strlen(names[i]) == s->len &&
+		    memcmp(names[i], s->u.s, s->len) == 0)
+			return i;
+	return -1;
+}
+
+/** qsort comparator of members by key bytes. */
+static int
+member_cmp(const void *x, const void *y)
+{
+	const struct sl_member *a = x, *b = y;
+	uint32_t n = a->key_len < b->key_len ? a->key_len : b->key_len;
+	int c = memcmp(a->key, b->key, n);
+	return c != 0 ? c
+	              : (a->key_len > b->key_len) - (a->key_len < b->key_len);
+}
+
+/** Copy object `o` into the batch with its members sorted by key. */
+static int
+copy_sorted(struct sl_graph_batch *b, const struct sl_value *o,
+            struct sl_value *out)
+{
+	if (sl_value_copy(&b->arena, o, out) != 0)
+		return -1;
+	if (out->len > 1)
+		qsort(out->u.members, out->len, sizeof(struct sl_member),
+		      member_cmp);
+	return 0;
+}
+
+/* --- the identity index ------------------------------------------------- */
+
+/** Grow the index to twice its size. */
+static int
+index_grow(struct sl_graph_dedup *d)
+{
+	uint32_t cap = d->cap ? d->cap * 2 : 1024;
+	struct slot *s = sl_calloc(cap, sizeof(*s));
+	if (s == NULL) {
+		sl_diag_set(SL_EOOM, "out of memory indexing writes");
+		return -1;
+	}
+	for (uint32_t i = 0; i < d->cap; i++) {
+		if (d->slots[i].hash == 0)
+			continue;
+		uint32_t j = (uint32_t)d->slots[i].hash & (cap - 1);
+		while (s[j].hash != 0)
+			j = (j + 1) & (cap - 1);
+		s[j] = d->slots[i];
+	}
+	sl_free(d->slots);
+	d->slots = s;
+	d->cap = cap;
+	return 0;
+}
+
+/**
+ * Find the identity in the ident buffer; when absent, add it for write
+ * `idx`. *found says which. Returns 0, or -1.
+ */
+static int
+index_find(struct sl_graph_batch *b, uint32_t idx, uint32_t *out, bool *found)
+{
+	struct sl_graph_dedup *d = b->dedup;
+	if ((d->used + 1) * 2 > d->cap && index_grow(d) != 0)
+		return -1;
+	const char *text = d->ident.data;
+	uint32_t len = (uint32_t)d->ident.len;
+	uint64_t h = sl_hash64(text, len) | 1;
+	uint32_t j = (uint32_t)h & (d->cap - 1);
+	for (; d->slots[j].hash != 0; j = (j + 1) & (d->cap - 1)) {
+		const struct slot *s = &d->slots[j];
+		if (s->hash == h && s->len == len &&
+		    memcmp(s->ident, text, len) == 0) {
+			*out = s->idx;
+			*found = true;
+			return 0;
+		}
+	}
+	char *copy = sl_arena_strndup(&b->arena, text, len);
+	if (copy == NULL)
+		return -1;
+	d->slots[j] = (struct slot){h, copy, len, idx};
+	d->used++;
+	*out = idx;
+	*found = false;
+	return 0;
+}
+
+/** Start an identity text with kind `k`, rule `rule` and type `t`. */
+static int
+ident_start(struct sl_graph_batch *b, char k, int rule,
+            const struct sl_value *t)
+{
+	struct sl_buf *id = &b->dedup->ident;
+	sl_buf_reset(id);
+	char head[2] = {k, (char)('0' + rule)};
+	if (sl_buf_append(id, head, 2) != 0 ||
+	    sl_buf_append(id, t->u.s, t->len) != 0 || sl_buf_putc(id, 0) != 0)
+		return -1;
+	return 0;
+}
+
+/** Append the canonical JSON of `v` to the identity text. */
+static int
+ident_json(struct sl_graph_batch *b, const struct sl_value *v)
+{
+	struct sl_buf *id = &b->dedup->ident;
+	return sl_json_write(id, v, SL_JSON_CANONICAL) != 0 ||
+	                       sl_buf_putc(id, 0) != 0
+	               ? -1
+	               : 0;
+}
+
+/* --- merging ------------------------------------------------------------ */
+
+/** `a` updated with `b`'s members (b wins), built in the arena. */
+static int
+merge_objects(struct sl_arena *arena, const struct sl_value *a,
+              const struct sl_value *b, struct sl_value *out)
+{
+	struct sl_member *m = sl_arena_alloc_aligned(
+	        arena, (a->len + b->len + 1) * sizeof(*m),
+	        _Alignof(struct sl_member));
+	if (m == NULL)
+		return -1;
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < a->len; i++) {
+		const struct sl_member *am = &a->u.members[i];
+		if (sl_object_get(b, am->key, am->key_len) == NULL)
+			m[n++] = *am;
+	}
+	for (uint32_t i = 0; i < b->len; i++)
+		m[n++] = b->u.members[i];
+	*out = sl_object_ref(m, n);
+	return 0;
+}
+
+/** The union of string arrays `a` and `b`, built in the arena. */
+static int
+merge_labels(struct sl_arena *arena, const struct sl_value *a,
+             const struct sl_value *b, struct sl_value *out)
+{
+	if (b->len == 0) {
+		*out = *a;
+		return 0;
+	}
+	struct sl_value *it = sl_arena_alloc_aligned(
+	        arena, (a->len + b->len + 1) * sizeof(*it),
+	        _Alignof(struct sl_value));
+	if (it == NULL)
+		return -1;
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < a->len; i++)
+		it[n++] = a->u.items[i];
+	for (uint32_t i = 0; i < b->len; i++) {
+		bool seen = false;
+		for (uint32_t j = 0; j < n && !seen; j++)
+			seen = sl_value_equal(&it[j], &b->u.items[i]);
+		if (!seen)
+			it[n++] = b->u.items[i];
+	}
+	*out = sl_array_ref(it, n);
+	return 0;
+}
+
+/* --- adding writes ------------------------------------------------------ */
+
+/** Room for one more write in `*v` (capacity `*cap`, `n` used). */
+static int
+reserve(void **v, uint32_t *cap, uint32_t n, size_t size)
+{
+	if (n < *cap)
+		return 0;
+	uint32_t c = *cap ? *cap * 2 : 256;
+	void *p = sl_realloc(*v, (size_t)c * size);
+	if (p == NULL) {
+		sl_diag_set(SL_EOOM, "out of memory batching writes");
+		return -1;
+	}
+	*v = p;
+	*cap = c;
+	return 0;
+}
+
+/** A node of an ingestion, checked. */
+struct node_in {
+	/** Type. */
+	const struct sl_value *type;
+	/** Key (sorted, in the batch). */
+	struct sl_value key;
+	/** Labels (may be NULL). */
+	const struct sl_value *labels;
+	/** Properties (may be NULL). */
+	const struct sl_value *props;
+	/** Creation rule. */
+	enum sl_node_rule rule;
+};
+
+/** Read and check node `n` of an ingestion. */
+static int
+node_read(struct sl_graph_batch *b, const struct sl_value *n,
+          struct node_in *out)
+{
+	static const char *const rules[] = {"EAGER", "MATCH_ONLY", "FUZZY",
+	                                    NULL};
+	const struct sl_value *key = member(n, "key", SL_VOBJECT);
+	const struct sl_value *rule = member(n, "rule", SL_VSTR);
+	out->type = member(n, "type", SL_VSTR);
+	out->labels = member(n, "labels", SL_VARRAY);
+	out->props = member(n, "props", SL_VOBJECT);
+	if (n->type != SL_VOBJECT || out->type == NULL || key == NULL ||
+	    key->len == 0)
+		return not_ingestion("a node needs a type and a key");
+	int r = rule != NULL ? name_index(rules, rule) : 0;
+	if (r < 0)
+		return not_ingestion("unknown node creation rule");
+	out->rule = (enum sl_node_rule)r;
+	for (uint32_t i = 0; out->labels != NULL && i < out->labels->len; i++)
+		if (out->labels->u.items[i].type != SL_VSTR)
+			return not_ingestion("labels must be strings");
+	return copy_sorted(b, key, &out->key);
+}
+
+/** Add (or merge) the node write of `in`. */
+static int
+add_node(struct sl_graph_batch *b, const struct node_in *in)
+{
+	uint32_t idx;
+	bool found;
+	if (ident_start(b, 'N', (int)in->rule, in->type) != 0 ||
+	    ident_json(b, &in->key) != 0 ||
+	    index_find(b, b->n_nodes, &idx, &found) != 0)
+		return -1;
+	struct sl_value props = sl_object_ref(NULL, 0);
+	struct sl_value labels = sl_array_ref(NULL, 0);
+	if ((in->props != NULL &&
+	     sl_value_copy(&b->arena, in->props, &props) != 0) ||
+	    (in->labels != NULL &&
+	     sl_value_copy(&b->arena, in->labels, &labels) != 0))
+		return -1;
+	if (found) {
+		struct sl_node_op *op = &b->nodes[idx];
+		return merge_objects(&b->arena, &op->props, &props,
+		                     &op->props) != 0 ||
+		                       merge_labels(&b->arena, &op->labels,
+		                                    &labels, &op->labels) != 0
+		               ? -1
+		               : 0;
+	}
+	if (reserve((void **)&b->nodes, &b->cap_nodes, b->n_nodes,
+	            sizeof(*b->nodes)) != 0)
+		return -1;
+	struct sl_node_op *op = &b->nodes[b->n_nodes++];
+	op->key = in->key;
+	op->props = props;
+	op->labels = labels;
+	op->rule = in->rule;
+	return sl_value_copy(&b->arena, in->type, &op->type);
+}
+
+/** Add (or merge) relationship `r` of an ingestion whose source is `src`. */
+static int
+add_rel(struct sl_graph_batch *b, const struct node_in *src,
+        const struct sl_value *r)
+{
+	static const char *const rules[] = {"EAGER", "MERGE_KEY", "CREATE",
+	                                    NULL};
+	const struct sl_value *type = member(r, "type", SL_VSTR);
+	const struct sl_value *key = member(r, "key", SL_VOBJECT);
+	const struct sl_value *props = member(r, "props", SL_VOBJECT);
+	const struct sl_value *rule = member(r, "rule", SL_VSTR);
+	const struct sl_value *outbound = member(r, "outbound", SL_VBOOL);
+	const struct sl_value *node = sl_object_get_cstr(r, "node");
+	if (r->type != SL_VOBJECT || type == NULL || node == NULL)
+		return not_ingestion("a relationship needs a type and a node");
+	int rr = rule != NULL ? name_index(rules, rule) : 0;
+	if (rr < 0)
+		return not_ingestion("unknown relationship creation rule");
+	struct node_in rel;
+	if (node_read(b, node, &rel) != 0 || add_node(b, &rel) != 0)
+		return -1;
+	bool out = outbound == NULL || outbound->u.b;
+	const struct node_in *from = out ? src : &rel;
+	const struct node_in *to = out ? &rel : src;
+	struct sl_value k = sl_object_ref(NULL, 0);
+	if (key != NULL && copy_sorted(b, key, &k) != 0)
+		return -1;
+	uint32_t idx = b->n_rels;
+	bool found = false;
+	if (rr != SL_REL_CREATE) {
+		if (ident_start(b, 'R', rr, type) != 0 ||
+		    ident_json(b, from->type) != 0 ||
+		    ident_json(b, &from->key) != 0 ||
+		    sl_buf_putc(&b->dedup->ident,
+		                from->rule == SL_NODE_FUZZY) != 0 ||
+		    ident_json(b, to->type) != 0 ||
+		    ident_json(b, &to->key) != 0 ||
+		    sl_buf_putc(&b->dedup->ident, to->rule == SL_NODE_FUZZY) !=
+		            0 ||
+		    ident_json(b, &k) != 0 ||
+		    index_find(b, b->n_rels, &idx, &found) != 0)
+			return -1;
+	}
+	struct sl_value p = sl_object_ref(NULL, 0);
+	if (props != NULL && sl_value_copy(&b->arena, props, &p) != 0)
+		return -1;
+	if (found) {
+		struct sl_rel_op *op = &b->rels[idx];
+		return merge_objects(&b->arena, &op->props, &p, &op->props);
+	}
+	if (reserve((void **)&b->rels, &b->cap_rels, b->n_rels,
+	            sizeof(*b->rels)) != 0)
+		return -1;
+	struct sl_rel_op *op = &b->rels[b->n_rels++];
+	memset(op, 0, sizeof(*op));
+	op->key = k;
+	op->props = p;
+	op->rule = (enum sl_rel_rule)rr;
+	op->from.key = from->key;
+	op->from.fuzzy = from->rule == SL_NODE_FUZZY;
+	op->to.key = to->key;
+	op->to.fuzzy = to->rule == SL_NODE_FUZZY;
+	if (sl_value_copy(&b->arena, type, &op->type) != 0 ||
+	    sl_value_copy(&b->arena, from->type, &op->from.type) != 0 ||
+	    sl_value_copy(&b->arena, to->type, &op->to.type) != 0)
+		return -1;
+	return 0;
+}
+
+int
+sl_graph_batch_add(struct sl_graph_batch *b, const struct sl_value *ing)
+{
+	if (ing->type != SL_VOBJECT)
+		return not_ingestion("the record is not an object");
+	const struct sl_value *src = sl_object_get_cstr(ing, "source");
+	const struct sl_value *rels = sl_object_get_cstr(ing, "rels");
+	if (src == NULL || (rels != NULL && rels->type != SL_VARRAY))
+		return not_ingestion("it has no source node");
+	struct node_in s;
+	if (node_read(b, src, &s) != 0 || add_node(b, &s) != 0)
+		return -1;
+	for (uint32_t i = 0; rels != NULL && i < rels->len; i++)
+		if (add_rel(b, &s, &rels->u.items[i]) != 0)
+			return -1;
+	b->n_ingestions++;
+	return 0;
+}

@@ -1,0 +1,192 @@
+/*
+ * Write batches (graph/graph.c): desired ingestions become node and
+ * relationship writes; writes of one identity merge (later properties
+ * win, labels add up), CREATE relationships never do; directions, rules
+ * and bad input.
+ */
+#include <string.h>
+
+#include "graph/graph.h"
+#include "sluice/json.h"
+#include "sluice/jsonread.h"
+#include "unit.h"
+
+/** Memory of parsed inputs. */
+static struct sl_arena arena;
+
+/** Add the ingestion in JSON text `json` to `b`. */
+static int
+add(struct sl_graph_batch *b, const char *json)
+{
+	struct sl_value v;
+	if (sl_json_parse(json, strlen(json), &arena, NULL, NULL, &v) != 0)
+		bail_out("bad test JSON: %s", json);
+	return sl_graph_batch_add(b, &v);
+}
+
+/** Canonical JSON of `v` in a static buffer. */
+static const char *
+J(const struct sl_value *v)
+{
+	static char text[4096];
+	struct sl_buf b;
+	sl_buf_create(&b, sizeof(text) - 1);
+	sl_json_write(&b, v, SL_JSON_CANONICAL);
+	snprintf(text, sizeof(text), "%s", b.data != NULL ? b.data : "");
+	sl_buf_destroy(&b);
+	return text;
+}
+
+/** Key order as stored (not canonical): the members must be sorted. */
+static const char *
+raw(const struct sl_value *v)
+{
+	static char text[4096];
+	struct sl_buf b;
+	sl_buf_create(&b, sizeof(text) - 1);
+	sl_json_write(&b, v, 0);
+	snprintf(text, sizeof(text), "%s", b.data != NULL ? b.data : "");
+	sl_buf_destroy(&b);
+	return text;
+}
+
+/** An airport with two relationships, the second inbound. */
+static const char *const airport =
+        "{\"source\":{\"type\":\"Airport\",\"labels\":[\"Place\"],"
+        "\"key\":{\"id\":\"a1\"},\"props\":{\"name\":\"A\",\"x\":1},"
+        "\"rule\":\"EAGER\"},"
+        "\"rels\":[{\"type\":\"WITHIN\",\"key\":{},\"props\":{\"p\":1},"
+        "\"rule\":\"EAGER\",\"outbound\":true,\"node\":{\"type\":\"Country\","
+        "\"labels\":[],\"key\":{\"code\":\"us\"},\"props\":{},"
+        "\"rule\":\"EAGER\"}},"
+        "{\"type\":\"SERVES\",\"key\":{\"b\":2,\"a\":1},\"props\":{},"
+        "\"rule\":\"CREATE\",\"outbound\":false,\"node\":{\"type\":\"City\","
+        "\"labels\":[],\"key\":{\"z\":\"x\",\"n\":\"c\"},\"props\":{},"
+        "\"rule\":\"MATCH_ONLY\"}}]}";
+
+static void
+test_one(void)
+{
+	struct sl_graph_batch *b = sl_graph_batch_new();
+	is_int(add(b, airport), 0, "an ingestion is added");
+	is_int(b->n_ingestions, 1, "counted");
+	is_int(b->n_nodes, 3, "three node writes");
+	is_int(b->n_rels, 2, "two relationship writes");
+	is_str(J(&b->nodes[0].key), "{\"id\":\"a1\"}", "the source first");
+	is_str(J(&b->nodes[0].props), "{\"name\":\"A\",\"x\":1}",
+	       "with its properties");
+	is_str(J(&b->nodes[0].labels), "[\"Place\"]", "and labels");
+	is_str(raw(&b->nodes[2].key), "{\"n\":\"c\",\"z\":\"x\"}",
+	       "keys are stored sorted");
+	is_int(b->nodes[2].rule, SL_NODE_MATCH_ONLY, "a node keeps its rule");
+	const struct sl_rel_op *w = &b->rels[0], *s = &b->rels[1];
+	ok(w->from.type.len == 7 &&
+	           memcmp(w->from.type.u.s, "Airport", 7) == 0 &&
+	           strcmp(J(&w->to.key), "{\"code\":\"us\"}") == 0,
+	   "outbound: from the source to the related node");
+	ok(memcmp(s->from.type.u.s, "City", 4) == 0 &&
+	           memcmp(s->to.type.u.s, "Airport", 7) == 0,
+	   "outbound false: from the related node to the source");
+	is_str(raw(&s->key), "{\"a\":1,\"b\":2}", "relationship keys sorted");
+	is_int(s->rule, SL_REL_CREATE, "relationship rule");
+	ok(!w->to.fuzzy && !w->from.fuzzy, "exact endpoints");
+	sl_graph_batch_delete(b);
+}
+
+static void
+test_merge(void)
+{
+	struct sl_graph_batch *b = sl_graph_batch_new();
+	add(b, airport);
+	add(b,
+	    "{\"source\":{\"type\":\"Airport\",\"labels\":[\"Hub\",\"Place\"],"
+	    "\"key\":{\"id\":\"a1\"},\"props\":{\"x\":2,\"y\":null},"
+	    "\"rule\":\"EAGER\"},\"rels\":[{\"type\":\"WITHIN\",\"key\":{},"
+	    "\"props\":{\"p\":2},\"rule\":\"EAGER\",\"outbound\":true,"
+	    "\"node\":{\"type\":\"Country\",\"labels\":[],\"key\":{\"code\":"
+	    "\"us\"},\"props\":{},\"rule\":\"EAGER\"}}]}");
+	is_int(b->n_ingestions, 2, "two ingestions");
+	is_int(b->n_nodes, 3, "the same nodes merge");
+	is_str(J(&b->nodes[0].props), "{\"name\":\"A\",\"x\":2,\"y\":null}",
+	       "later properties win; nulls are kept for the target");
+	is_str(J(&b->nodes[0].labels), "[\"Place\",\"Hub\"]",
+	       "labels add up without duplicates");
+	is_int(b->n_rels, 2, "the same EAGER relationship merges");
+	is_str(J(&b->rels[0].props), "{\"p\":2}", "its properties too");
+	add(b, airport);
+	is_int(b->n_rels, 3, "a CREATE relationship is always a new write");
+	add(b, "{\"source\":{\"type\":\"Airport\",\"key\":{\"id\":\"a1\"},"
+	       "\"rule\":\"MATCH_ONLY\"}}");
+	is_int(b->n_nodes, 4, "another rule is another write");
+	add(b, "{\"source\":{\"type\":\"Country\",\"key\":{\"code\":\"us\"}},"
+	       "\"rels\":[{\"type\":\"T\",\"node\":{\"type\":\"Q\",\"key\":"
+	       "{\"k\":\"a.*\"},\"rule\":\"FUZZY\"}}]}");
+	const struct sl_rel_op *f = &b->rels[b->n_rels - 1];
+	ok(f->to.fuzzy && !f->from.fuzzy, "a FUZZY related node is matched "
+	                                  "by pattern");
+	is_int(b->n_nodes, 5, "defaults: EAGER, no labels or props");
+	sl_graph_batch_reset(b);
+	ok(b->n_nodes == 0 && b->n_rels == 0 && b->n_ingestions == 0,
+	   "reset empties");
+	add(b, airport);
+	is_int(b->n_nodes, 3, "and the index starts over");
+	sl_graph_batch_delete(b);
+}
+
+static void
+test_bad(void)
+{
+	struct sl_graph_batch *b = sl_graph_batch_new();
+	ok(add(b, "[1]") != 0 && strstr(unit_errmsg(),
+	                                "expected a desired ingestion") != NULL,
+	   "a non-object is refused");
+	ok(add(b, "{\"line\":\"x\"}") != 0 &&
+	           strstr(unit_errmsg(), "no source node") != NULL,
+	   "a record without a source is refused");
+	ok(add(b, "{\"source\":{\"type\":\"A\",\"key\":{}}}") != 0 &&
+	           strstr(unit_errmsg(), "needs a type and a key") != NULL,
+	   "an empty key is refused");
+	ok(add(b, "{\"source\":{\"type\":\"A\",\"key\":{\"a\":1},\"rule\":"
+	          "\"SOMETIMES\"}}") != 0,
+	   "an unknown node rule is refused");
+	ok(add(b, "{\"source\":{\"type\":\"A\",\"key\":{\"a\":1}},\"rels\":"
+	          "[{\"type\":\"R\",\"rule\":\"X\",\"node\":{\"type\":\"B\","
+	          "\"key\":{\"b\":1}}}]}") != 0,
+	   "an unknown relationship rule is refused");
+	ok(add(b, "{\"source\":{\"type\":\"A\",\"key\":{\"a\":1},\"labels\":"
+	          "[1]}}") != 0,
+	   "labels must be strings");
+	sl_diag_clear(sl_diag_get());
+	sl_graph_batch_delete(b);
+}
+
+static void
+test_many(void)
+{
+	struct sl_graph_batch *b = sl_graph_batch_new();
+	char json[256];
+	int rc = 0;
+	for (int i = 0; i < 5000 && rc == 0; i++) {
+		snprintf(json, sizeof(json),
+		         "{\"source\":{\"type\":\"N\",\"key\":{\"id\":%d},"
+		         "\"props\":{\"v\":%d}}}",
+		         i % 1000, i);
+		rc = add(b, json);
+	}
+	ok(rc == 0 && b->n_nodes == 1000,
+	   "5000 ingestions of 1000 nodes: 1000 writes (the index grows)");
+	is_str(J(&b->nodes[999].props), "{\"v\":4999}", "the last one wins");
+	sl_graph_batch_delete(b);
+}
+
+int
+main(void)
+{
+	sl_arena_create(&arena, 1 << 16, 1 << 26);
+	test_one();
+	test_merge();
+	test_bad();
+	test_many();
+	sl_arena_destroy(&arena);
+	return done_testing();
+}
