@@ -8,7 +8,7 @@ sluice_valgrind_test(jmespath)
 
 # The interpreting steps, each run through a real pipeline
 # (interp_harness.h).
-foreach(t interp pyval transform)
+foreach(t interp pyval transform schema)
   add_executable(test_${t} test_${t}.c)
   target_include_directories(test_${t} PRIVATE ${CMAKE_SOURCE_DIR}/src
     ${CMAKE_CURRENT_LIST_DIR})

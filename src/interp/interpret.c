@@ -13,6 +13,7 @@
 #include "sluice/alloc.h"
 #include "sluice/diag.h"
 #include "sluice/log.h"
+#include "sluice/schema.h"
 
 /** Scratch memory of one record: chunk and hard cap. */
 #define SCRATCH_CHUNK ((size_t)64 << 10)
@@ -117,6 +118,8 @@ struct interp {
 	struct sl_norm key_norm;
 	/** Normalization of properties (and of switch_on). */
 	struct sl_norm props_norm;
+	/** source_node: additional_indexes, an array of strings. */
+	struct sl_value indexes;
 	/** additional_types / node_additional_types: array of strings. */
 	struct sl_value labels;
 	/** Memory of `labels` and switch case values. */
@@ -546,8 +549,7 @@ source_load(struct interp *it, const struct sl_conf *n)
 	    opt_bool(n, "update_last_ingested", true, &it->node_last) != 0 ||
 	    opt_strings(n, "additional_types", &it->mem, &it->labels) != 0)
 		return -1;
-	struct sl_value idx;
-	if (opt_strings(n, "additional_indexes", &it->mem, &idx) != 0)
+	if (opt_strings(n, "additional_indexes", &it->mem, &it->indexes) != 0)
 		return -1;
 	it->node_rule = allow_create ? NR_EAGER : NR_MATCH_ONLY;
 	const struct sl_conf *key = sl_conf_get(n, "key");
@@ -1577,3 +1579,184 @@ const struct sl_step_type sl_interp_interpreter = {
         .summary = "turns records into desired ingestions: nodes and "
                    "relationships (Nodestream's interpretations)",
 };
+
+/* --- schema ------------------------------------------------------------- */
+
+/** Add the names of a property mapping (a provider of a whole mapping
+ * has names only known at run time). */
+static int
+schema_names(struct sl_names *l, const struct sl_propmap *m)
+{
+	for (uint32_t i = 0; i < m->n; i++)
+		if (sl_names_add(l, m->names[i]) != 0)
+			return -1;
+	return 0;
+}
+
+/** Add the strings of array value `a`. */
+static int
+schema_strings(struct sl_names *l, const struct sl_value *a)
+{
+	char buf[512];
+	for (uint32_t i = 0; i < a->len; i++) {
+		const struct sl_value *v = &a->u.items[i];
+		snprintf(buf, sizeof(buf), "%.*s", (int)v->len, v->u.s);
+		if (sl_names_add(l, buf) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/** Add the automatic property names. */
+static int
+schema_defaults(const struct interp_step *st, struct sl_names *l, bool last)
+{
+	return (last && sl_names_add(l, "last_ingested_at") != 0) ||
+	                       sl_names_add(l, st->by_at) != 0 ||
+	                       sl_names_add(l, st->was_by) != 0
+	               ? -1
+	               : 0;
+}
+
+/** The static string of a type provider into `buf`, or NULL. */
+static const char *
+static_type(const struct sl_prov *p, char *buf, size_t size)
+{
+	const struct sl_value *v = p != NULL ? sl_prov_static_value(p) : NULL;
+	if (v == NULL || v->type != SL_VSTR)
+		return NULL;
+	snprintf(buf, size, "%.*s", (int)v->len, v->u.s);
+	return buf;
+}
+
+/** Add the static source node types of pass `p` (not in switches). */
+static int
+schema_sources(const struct pass *p, struct sl_names *out)
+{
+	char buf[512];
+	for (uint32_t i = 0; i < p->n; i++) {
+		const struct interp *it = p->v[i];
+		const char *t =
+		        it->type == I_SOURCE
+		                ? static_type(it->node_type, buf, sizeof(buf))
+		                : NULL;
+		if (t != NULL && sl_names_add(out, t) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/** Add what pass `p` describes; `outer` are the source types around it. */
+static int
+schema_pass(struct sl_schema *s, const struct interp_step *st,
+            const struct pass *p, const struct sl_names *outer)
+{
+	struct sl_names src = {0};
+	int rc = 0;
+	for (uint32_t i = 0; i < outer->n && rc == 0; i++)
+		rc = sl_names_add(&src, outer->v[i]);
+	if (rc == 0)
+		rc = schema_sources(p, &src);
+	char b1[512], b2[512];
+	for (uint32_t i = 0; i < p->n && rc == 0; i++) {
+		const struct interp *it = p->v[i];
+		const char *nt = static_type(it->node_type, b1, sizeof(b1));
+		switch (it->type) {
+		case I_SOURCE: {
+			struct sl_schema_node *n =
+			        nt != NULL ? sl_schema_node(s, nt) : NULL;
+			if (nt == NULL)
+				break;
+			rc = n == NULL ||
+			     schema_names(&n->keys, &it->key) != 0 ||
+			     schema_names(&n->props, &it->props) != 0 ||
+			     schema_defaults(st, &n->props, it->node_last) !=
+			             0 ||
+			     schema_strings(&n->indexes, &it->indexes) != 0 ||
+			     schema_strings(&n->labels, &it->labels) != 0;
+			break;
+		}
+		case I_PROPS:
+			for (uint32_t k = 0; k < src.n && rc == 0; k++) {
+				struct sl_schema_node *n =
+				        sl_schema_node(s, src.v[k]);
+				rc = n == NULL ||
+				     schema_names(&n->props, &it->props) != 0;
+			}
+			break;
+		case I_REL: {
+			const char *rt =
+			        static_type(it->rel_type, b2, sizeof(b2));
+			if (nt != NULL) {
+				struct sl_schema_node *n =
+				        sl_schema_node(s, nt);
+				rc = n == NULL ||
+				     schema_names(&n->keys, &it->key) != 0 ||
+				     schema_names(&n->props, &it->props) != 0 ||
+				     schema_defaults(st, &n->props,
+				                     it->node_last) != 0 ||
+				     schema_strings(&n->labels, &it->labels) !=
+				             0;
+			}
+			if (rt != NULL && rc == 0) {
+				struct sl_schema_rel *r = sl_schema_rel(s, rt);
+				rc = r == NULL ||
+				     schema_names(&r->keys, &it->rel_key) !=
+				             0 ||
+				     schema_names(&r->props, &it->rel_props) !=
+				             0 ||
+				     schema_defaults(st, &r->props,
+				                     it->rel_last) != 0;
+			}
+			for (uint32_t k = 0;
+			     rt != NULL && nt != NULL && k < src.n && rc == 0;
+			     k++)
+				rc = it->outbound ? sl_schema_adj(s, src.v[k],
+				                                  rt, nt)
+				                  : sl_schema_adj(s, nt, rt,
+				                                  src.v[k]);
+			break;
+		}
+		case I_SWITCH:
+			for (uint32_t k = 0; k < it->n_cases && rc == 0; k++)
+				rc = schema_pass(s, st, &it->cases[k], &src);
+			if (rc == 0 && it->dflt != NULL)
+				rc = schema_pass(s, st, it->dflt, &src);
+			break;
+		case I_VARS:
+			break;
+		}
+	}
+	for (uint32_t i = 0; i < src.n; i++)
+		sl_free(src.v[i]);
+	sl_free(src.v);
+	if (rc != 0 && sl_diag_code() == SL_EOK)
+		sl_diag_set(SL_EOOM, "out of memory building the schema");
+	return rc != 0 ? -1 : 0;
+}
+
+int
+sl_schema_expand(struct sl_schema *s, const struct sl_step *step)
+{
+	if (step->ops != &interp_ops)
+		return 0;
+	const struct interp_step *st = (const struct interp_step *)step;
+	/* Relationships attach to the source node wherever it is defined
+	 * (before_iteration or the interpretations). */
+	struct sl_names src = {0};
+	int rc = 0;
+	for (uint32_t i = 0; i < st->before.n && rc == 0; i++)
+		rc = schema_sources(&st->before.v[i], &src);
+	for (uint32_t i = 0; i < st->main.n && rc == 0; i++)
+		rc = schema_sources(&st->main.v[i], &src);
+	for (uint32_t i = 0; i < st->before.n && rc == 0; i++)
+		rc = schema_pass(s, st, &st->before.v[i], &src);
+	for (uint32_t i = 0; i < st->main.n && rc == 0; i++)
+		rc = schema_pass(s, st, &st->main.v[i], &src);
+	for (uint32_t i = 0; i < src.n; i++)
+		sl_free(src.v[i]);
+	sl_free(src.v);
+	if (rc != 0 && sl_diag_code() == SL_EOK)
+		sl_diag_set(SL_EOOM, "out of memory building the schema");
+	return rc != 0 ? -1 : 0;
+}
