@@ -11,10 +11,8 @@ int
 sl_steps_register_builtins(void)
 {
 	static const struct sl_step_type *const all[] = {
-	        &sl_builtin_file,
-	        &sl_builtin_stdin,
-	        &sl_builtin_range,
-	        &sl_builtin_print,
+	        &sl_builtin_file,  &sl_builtin_stdin, &sl_builtin_range,
+	        &sl_builtin_print, &sl_builtin_ttl,
 	};
 	if (sl_registry_find("file") != NULL)
 		return 0;

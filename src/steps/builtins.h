@@ -14,5 +14,7 @@ extern const struct sl_step_type sl_builtin_range;
 extern const struct sl_step_type sl_builtin_stdin;
 /** JSON-lines printer. */
 extern const struct sl_step_type sl_builtin_print;
+/** TimeToLiveConfigurationExtractor. */
+extern const struct sl_step_type sl_builtin_ttl;
 
 #endif /* SLUICE_STEPS_BUILTINS_H */
