@@ -41,9 +41,12 @@ struct sl_worker *sl_worker_new(const char *name);
 int sl_worker_run(struct sl_worker *w, sl_offload_fn fn, void *arg);
 
 /**
- * Stop the worker: queued jobs run to the end, then the thread is joined
- * and everything freed. Call from a task on the worker's loop, with no job
- * of another task still waiting. NULL is a no-op.
+ * Stop the worker: queued jobs run to the end (their tasks get their
+ * results), then the thread is joined and everything freed. Call from a
+ * task on the worker's loop (which waits meanwhile), or outside tasks once
+ * the loop has stopped; no job may be queued once it has begun. Delete a
+ * worker before its loop: one worker never serves two loops. NULL is a
+ * no-op.
  */
 void sl_worker_delete(struct sl_worker *w);
 

@@ -18,9 +18,11 @@ static _Thread_local struct sl_diag *current_diag;
 
 /**
  * Stand-in used when even the error object cannot be allocated; it is
- * never freed and never gets a cause.
+ * never freed, never gets a cause and is never written, so one object
+ * serves every thread (an error raised on a worker thread may be freed by
+ * the loop thread it moved to).
  */
-static _Thread_local struct sl_error oom_error = {
+static struct sl_error oom_error = {
         .code = SL_EOOM,
         .msg = "out of memory (while recording an error)",
 };

@@ -1,0 +1,401 @@
+/*
+ * Worker threads: jobs in order on one thread, waits that let other tasks
+ * run, errors, cancellation, the queue cap, deletion and allocation faults.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "sluice/alloc.h"
+#include "sluice/worker.h"
+#include "unit.h"
+
+/** Tasks queueing jobs at once in the FIFO test. */
+#define MANY 100
+
+/** Shared state of the jobs of one test. */
+struct jobs {
+	/** Job indexes in the order they ran. */
+	int order[SL_WORKER_QUEUE_MAX + 1];
+	/** Jobs run so far (written by the worker thread only). */
+	atomic_int ran;
+	/** Kernel thread ids the jobs ran on (first and last). */
+	long tid_first, tid_last;
+	/** pthread of the last job. */
+	pthread_t thread;
+	/** Set when a job saw a thread other than the first one. */
+	atomic_int other_thread;
+	/** Thread name seen by the last job. */
+	char name[32];
+	/** While 0, gated jobs spin. */
+	atomic_int gate;
+	/** Microseconds each job sleeps. */
+	int usec;
+};
+
+/** One job: its index in the test and the shared state. */
+struct job {
+	/** Shared state. */
+	struct jobs *s;
+	/** Index recorded in s->order. */
+	int idx;
+	/** Result to return (-1: fail with SL_EDB). */
+	int rc;
+	/** Whether to wait for s->gate. */
+	int gated;
+	/** Worker to run on (for job tasks). */
+	struct sl_worker *w;
+	/** sl_worker_run()'s result in a job task. */
+	int run_rc;
+	/** A job task's next wait result, after the job. */
+	int next_wait;
+	/** Code of the error after that wait. */
+	enum sl_errcode next_code;
+};
+
+/** The calling thread's kernel id. */
+static long
+tid(void)
+{
+	return (long)syscall(SYS_gettid);
+}
+
+/** A job: record order and thread, maybe sleep, wait or fail. */
+static int
+job_fn(void *arg)
+{
+	struct job *j = arg;
+	struct jobs *s = j->s;
+	while (j->gated && !atomic_load(&s->gate))
+		usleep(500);
+	if (s->usec > 0)
+		usleep((useconds_t)s->usec);
+	int n = atomic_load(&s->ran);
+	if (n == 0)
+		s->tid_first = tid();
+	else if (tid() != s->tid_first)
+		atomic_store(&s->other_thread, 1);
+	s->tid_last = tid();
+	s->thread = pthread_self();
+	pthread_getname_np(pthread_self(), s->name, sizeof(s->name));
+	if (n <= SL_WORKER_QUEUE_MAX)
+		s->order[n] = j->idx;
+	atomic_store(&s->ran, n + 1);
+	if (j->rc != 0)
+		sl_diag_set(SL_EDB, "job %d failed", j->idx);
+	return j->rc;
+}
+
+/** A job that fails without setting an error. */
+static int
+silent_fail(void *arg)
+{
+	(void)arg;
+	return -1;
+}
+
+/** A job whose error cannot be allocated (the stand-in error moves). */
+static int
+oom_fail(void *arg)
+{
+	(void)arg;
+	sl_alloc_fail_after(0);
+	sl_diag_set(SL_EDB, "never recorded");
+	sl_alloc_fail_after(-1);
+	return -1;
+}
+
+/** Task: run one job on j->w, then record the next wait's result. */
+static int
+job_task(void *arg)
+{
+	struct job *j = arg;
+	j->run_rc = sl_worker_run(j->w, job_fn, j);
+	j->next_wait = sl_sleep(0.001);
+	j->next_code = sl_diag_code();
+	return j->run_rc;
+}
+
+/** Counts ticks while a job blocks the worker. */
+static int
+ticker(void *arg)
+{
+	int *ticks = arg;
+	for (int i = 0; i < 200; i++) {
+		if (sl_sleep(0.001) != 0)
+			return 0;
+		(*ticks)++;
+	}
+	return 0;
+}
+
+/** Basics: results, thread, name, other tasks running, errors. */
+static int
+basic_main(void *arg)
+{
+	(void)arg;
+	struct sl_loop *loop = sl_loop_current();
+	struct sl_worker *w = sl_worker_new("sqlite");
+	ok(w != NULL, "a worker starts");
+	struct jobs s = {.usec = 50000};
+	struct job j = {.s = &s, .idx = 1};
+	/* Under memcheck the process's first timer wait stalls while
+	 * another thread sleeps (not so with --tool=none): wait once first. */
+	sl_sleep(0.001);
+	int ticks = 0;
+	struct sl_task *tk = sl_task_spawn(loop, "ticker", ticker, &ticks);
+	is_int(sl_worker_run(w, job_fn, &j), 0, "a job returns its result");
+	ok(ticks >= 10, "other tasks ran during a 50 ms job (%d ticks)", ticks);
+	sl_task_reap(tk);
+	is_int(atomic_load(&s.ran), 1, "the job ran once");
+	ok(s.tid_last != tid(), "on a thread that is not the loop's");
+	ok(!pthread_equal(s.thread, pthread_self()), "(pthread_self too)");
+	is_str(s.name, "sqlite", "the thread carries the worker's name");
+
+	s.usec = 0;
+	struct job bad = {.s = &s, .idx = 2, .rc = -1};
+	is_int(sl_worker_run(w, job_fn, &bad), -1, "a failing job gives -1");
+	is_err(SL_EDB, "its error moves to the caller");
+	is_str(unit_errmsg(), "job 2 failed", "with its message");
+	is_int(sl_worker_run(w, job_fn, &j), 0, "the next job succeeds");
+	is_err(SL_EDB, "leaving the caller's diag alone");
+	is_int(sl_worker_run(w, silent_fail, NULL), -1,
+	       "a job failing without an error gives -1");
+	is_err(SL_EINVAL, "and an error saying so");
+	is_int(sl_worker_run(w, oom_fail, NULL), -1,
+	       "a job whose error could not be allocated gives -1");
+	is_err(SL_EOOM, "with the out-of-memory stand-in");
+	sl_diag_clear(sl_diag_get());
+	ok(s.tid_first == s.tid_last && !atomic_load(&s.other_thread),
+	   "every job ran on the same thread");
+	sl_worker_delete(w);
+	sl_worker_delete(NULL);
+	ok(1, "delete and delete(NULL) return");
+
+	w = sl_worker_new("a-rather-long-worker-name");
+	struct jobs s2 = {0};
+	struct job j2 = {.s = &s2};
+	is_int(sl_worker_run(w, job_fn, &j2), 0, "a long-named worker runs");
+	is_str(s2.name, "a-rather-long-w", "its name is cut to 15 bytes");
+	sl_worker_delete(w);
+	return 0;
+}
+
+/** Many tasks queue jobs at once; they run in the order queued. */
+static int
+fifo_main(void *arg)
+{
+	(void)arg;
+	struct sl_loop *loop = sl_loop_current();
+	struct sl_worker *w = sl_worker_new("fifo");
+	static struct jobs s;
+	memset(&s, 0, sizeof(s));
+	static struct job jobs[MANY];
+	struct sl_task *tasks[MANY];
+	struct sl_task_opts o = {.stack_size = SL_TASK_STACK_MIN};
+	for (int i = 0; i < MANY; i++) {
+		jobs[i] = (struct job){.s = &s, .idx = i, .w = w};
+		tasks[i] =
+		        sl_task_spawn_opts(loop, "job", job_task, &jobs[i], &o);
+	}
+	int failed = 0;
+	for (int i = 0; i < MANY; i++)
+		failed += sl_task_join(tasks[i]) != 0;
+	is_int(failed, 0, "%d tasks' jobs all succeeded", MANY);
+	is_int(atomic_load(&s.ran), MANY, "every job ran once");
+	int in_order = 1;
+	for (int i = 0; i < MANY; i++)
+		in_order &= s.order[i] == i;
+	ok(in_order, "in the order they were queued");
+	ok(!atomic_load(&s.other_thread), "all on one thread");
+	sl_worker_delete(w);
+	return 0;
+}
+
+/** Cancelling a task while its job runs does not abandon the job. */
+static int
+cancel_main(void *arg)
+{
+	(void)arg;
+	struct sl_loop *loop = sl_loop_current();
+	struct sl_worker *w = sl_worker_new("cancel");
+	struct jobs s = {.usec = 30000};
+	struct job j = {.s = &s, .w = w};
+	struct sl_task *t = sl_task_spawn(loop, "job", job_task, &j);
+	sl_task_yield();
+	sl_task_cancel(t);
+	is_int(sl_task_join(t), 0, "the cancelled task's job still succeeds");
+	is_int(atomic_load(&s.ran), 1, "the job ran to the end");
+	is_int(j.next_wait, -1, "the task's next wait fails");
+	is_int(j.next_code, SL_ECANCELLED, "with ECANCELLED");
+
+	sl_task_cancel(sl_task_current());
+	is_int(sl_worker_run(w, job_fn, &j), 0,
+	       "an already cancelled task still runs its job");
+	is_int(sl_task_testcancel(), -1, "and stays cancelled");
+	sl_task_uncancel();
+	sl_worker_delete(w);
+	return 0;
+}
+
+/** The queue holds SL_WORKER_QUEUE_MAX jobs; one more fails. */
+static int
+cap_main(void *arg)
+{
+	(void)arg;
+	struct sl_loop *loop = sl_loop_current();
+	struct sl_worker *w = sl_worker_new("cap");
+	static struct jobs s;
+	memset(&s, 0, sizeof(s));
+	static struct job jobs[SL_WORKER_QUEUE_MAX];
+	static struct sl_task *tasks[SL_WORKER_QUEUE_MAX];
+	struct sl_task_opts o = {.stack_size = SL_TASK_STACK_MIN};
+	for (int i = 0; i < SL_WORKER_QUEUE_MAX; i++) {
+		jobs[i] = (struct job){.s = &s, .idx = i, .w = w, .gated = 1};
+		tasks[i] =
+		        sl_task_spawn_opts(loop, "job", job_task, &jobs[i], &o);
+	}
+	sl_task_yield();
+	struct job extra = {.s = &s, .idx = -1};
+	is_int(sl_worker_run(w, job_fn, &extra), -1,
+	       "a job past SL_WORKER_QUEUE_MAX is refused");
+	is_err(SL_ELIMIT, "with ELIMIT");
+	atomic_store(&s.gate, 1);
+	int failed = 0;
+	for (int i = 0; i < SL_WORKER_QUEUE_MAX; i++)
+		failed += sl_task_join(tasks[i]) != 0;
+	is_int(failed, 0, "the %d queued jobs all ran", SL_WORKER_QUEUE_MAX);
+	is_int(sl_worker_run(w, job_fn, &extra), 0,
+	       "once drained the worker takes jobs again");
+	sl_worker_delete(w);
+	return 0;
+}
+
+/** Deleting a worker with jobs queued runs them all first. */
+static int
+drain_main(void *arg)
+{
+	(void)arg;
+	struct sl_loop *loop = sl_loop_current();
+	struct sl_worker *w = sl_worker_new("drain");
+	struct jobs s = {.usec = 2000};
+	struct job jobs[10];
+	struct sl_task *tasks[10];
+	for (int i = 0; i < 10; i++) {
+		jobs[i] = (struct job){.s = &s, .idx = i, .w = w};
+		tasks[i] = sl_task_spawn(loop, "job", job_task, &jobs[i]);
+	}
+	sl_task_yield();
+	sl_worker_delete(w);
+	is_int(atomic_load(&s.ran), 10, "delete ran the 10 queued jobs");
+	int failed = 0;
+	for (int i = 0; i < 10; i++)
+		failed += sl_task_join(tasks[i]) != 0;
+	is_int(failed, 0, "and their tasks got their results");
+
+	sl_worker_delete(sl_worker_new("short-lived"));
+	ok(1, "delete right after new");
+	return 0;
+}
+
+/** An idle worker does not hide a deadlock. */
+static int
+deadlock_main(void *arg)
+{
+	(void)arg;
+	struct sl_worker *w = sl_worker_new("idle");
+	is_int(sl_task_wait(SL_FOREVER), -1,
+	       "a wait nothing can end fails beside an idle worker");
+	is_err(SL_EDEADLOCK, "with EDEADLOCK");
+	sl_worker_delete(w);
+	return 0;
+}
+
+/** Creates a worker and leaves it for main() to delete. */
+static int
+leave_main(void *arg)
+{
+	struct sl_worker **w = arg;
+	*w = sl_worker_new("left");
+	struct jobs s = {0};
+	struct job j = {.s = &s};
+	return *w != NULL ? sl_worker_run(*w, job_fn, &j) : -1;
+}
+
+/** One run under allocation faults: new, a good job, a bad one, delete. */
+static int
+fault_scenario(void)
+{
+	struct sl_worker *w = sl_worker_new("faults");
+	if (w == NULL)
+		return -1;
+	struct jobs s = {0};
+	struct job good = {.s = &s};
+	struct job bad = {.s = &s, .rc = -1};
+	int rc = sl_worker_run(w, job_fn, &good);
+	if (rc == 0 && sl_worker_run(w, job_fn, &bad) == 0)
+		rc = -2;
+	sl_worker_delete(w);
+	return rc == -2 ? -1 : rc;
+}
+
+/** Fail each allocation point once; each must give EOOM. */
+static int
+faults_main(void *arg)
+{
+	(void)arg;
+	int clean = 1, runs = 0, last_ok = 0;
+	for (long k = 0; k < 1000; k++) {
+		sl_diag_clear(sl_diag_get());
+		long before = sl_alloc_faults();
+		sl_alloc_fail_after(k);
+		int rc = fault_scenario();
+		sl_alloc_fail_after(-1);
+		runs++;
+		if (sl_alloc_faults() == before) {
+			last_ok = rc == 0;
+			break;
+		}
+		if (rc == 0 || sl_diag_code() != SL_EOOM) {
+			clean = 0;
+			note("run %ld: rc %d, %s: %s", k, rc,
+			     sl_errcode_name(sl_diag_code()), unit_errmsg());
+		}
+	}
+	ok(runs >= 2, "every allocation point was failed (%d runs)", runs);
+	ok(clean, "each failing run reported EOOM");
+	ok(last_ok, "the run with no fault left succeeded");
+	return 0;
+}
+
+int
+main(void)
+{
+	is_int(run_task("main", basic_main, NULL), 0, "basic test ran");
+	is_int(run_task("main", fifo_main, NULL), 0, "FIFO test ran");
+	is_int(run_task("main", cancel_main, NULL), 0, "cancel test ran");
+	is_int(run_task("main", cap_main, NULL), 0, "cap test ran");
+	is_int(run_task("main", drain_main, NULL), 0, "drain test ran");
+	is_int(run_task("main", deadlock_main, NULL), -1,
+	       "the deadlock test's loop reports the deadlock");
+	sl_diag_clear(sl_diag_get());
+	is_int(run_task("main", faults_main, NULL), 0, "fault test ran");
+
+	struct sl_loop *loop = sl_loop_new(NULL);
+	struct sl_worker *w = NULL;
+	is_int(sl_loop_run_main(loop, "main", leave_main, &w), 0,
+	       "a worker made in a task");
+	sl_worker_delete(w);
+	ok(1, "is deleted outside tasks once the loop stopped");
+	sl_loop_delete(loop);
+
+	is_int(sl_worker_run(NULL, job_fn, NULL), -1,
+	       "sl_worker_run() outside a task fails");
+	is_err(SL_EINVAL, "with EINVAL");
+	ok(sl_worker_new("x") == NULL, "so does sl_worker_new()");
+	sl_diag_clear(sl_diag_get());
+	return done_testing();
+}
