@@ -671,7 +671,7 @@ test_rollback(void)
 	is_int(write_free(s, b, &st), -1, "a key that is no object fails");
 	is_err(SL_EINVAL, "with EINVAL");
 	ok(err_has("writing relationship 1 of the batch (type R)") &&
-	           err_has("the key is a array"),
+	           err_has("the key must be an object (got array)"),
 	   "naming the operation");
 	char *after = export_text(s);
 	is_str(after, before, "nothing of the batch was kept");

@@ -45,8 +45,7 @@ enum stmt_id {
 	ST_BEGIN_WRITE,    /**< BEGIN IMMEDIATE */
 	ST_BEGIN_READ,     /**< BEGIN (deferred: a read snapshot) */
 	ST_COMMIT,         /**< COMMIT */
-	ST_ROLLBACK,       /**< ROLLBACK */
-	ST_NODE_INSERT,    /**< insert a node unless (type, key) exists */
+		ST_NODE_INSERT,    /**< insert a node unless (type, key) exists */
 	ST_NODE_UPDATE,    /**< merge labels and props into a node by key */
 	ST_NODE_FUZZY_UPD, /**< the same on every node matching patterns */
 	ST_NODE_ID,        /**< the id of a node by (type, key) */
@@ -87,7 +86,6 @@ static const char *const stmt_sql[ST_COUNT] = {
         [ST_BEGIN_WRITE] = "BEGIN IMMEDIATE",
         [ST_BEGIN_READ] = "BEGIN",
         [ST_COMMIT] = "COMMIT",
-        [ST_ROLLBACK] = "ROLLBACK",
         [ST_NODE_INSERT] = "INSERT INTO node(type, key, labels, props) "
                            "VALUES (?1, ?2, ?3, json_patch('{}', ?4)) "
                            "ON CONFLICT(type, key) DO NOTHING",
@@ -251,15 +249,8 @@ stmt_exec(struct sl_sqlite_store *s, enum stmt_id id, const char *what)
 static void
 rollback(struct sl_sqlite_store *s)
 {
-	if (sqlite3_get_autocommit(s->db))
-		return;
-	sqlite3_stmt *st = stmt_get(s, ST_ROLLBACK);
-	if (st != NULL) {
-		(void)sqlite3_step(st);
-		stmt_done(st);
-	} else {
+	if (!sqlite3_get_autocommit(s->db))
 		(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-	}
 }
 
 /* ---- label sets ---- */
@@ -748,7 +739,7 @@ key_text(const struct sl_value *key, bool null_ok, struct sl_buf *out)
 	if (key->type == SL_VNULL && null_ok)
 		return sl_buf_puts(out, "{}");
 	if (key->type != SL_VOBJECT) {
-		sl_diag_set(SL_EINVAL, "the key is a %s, not an object",
+		sl_diag_set(SL_EINVAL, "the key must be an object (got %s)",
 		            sl_vtype_name(key->type));
 		return -1;
 	}
@@ -766,7 +757,8 @@ props_text(const struct sl_value *props, struct sl_buf *out)
 	if (props->type == SL_VNULL)
 		return sl_buf_puts(out, "{}");
 	if (props->type != SL_VOBJECT) {
-		sl_diag_set(SL_EINVAL, "the properties are a %s, not an object",
+		sl_diag_set(SL_EINVAL,
+		            "the properties must be an object (got %s)",
 		            sl_vtype_name(props->type));
 		return -1;
 	}
@@ -784,7 +776,7 @@ labels_text(struct sl_sqlite_store *s, const struct sl_value *labels,
 {
 	sl_buf_reset(&s->labels);
 	if (labels->type != SL_VNULL && labels->type != SL_VARRAY) {
-		sl_diag_set(SL_EINVAL, "the labels are a %s, not an array",
+		sl_diag_set(SL_EINVAL, "the labels must be an array (got %s)",
 		            sl_vtype_name(labels->type));
 		return -1;
 	}
@@ -808,7 +800,7 @@ check_type(const struct sl_value *type, const char *what)
 {
 	if (type->type == SL_VSTR)
 		return 0;
-	sl_diag_set(SL_EINVAL, "the %s type is a %s, not a string", what,
+	sl_diag_set(SL_EINVAL, "the %s type must be a string (got %s)", what,
 	            sl_vtype_name(type->type));
 	return -1;
 }
