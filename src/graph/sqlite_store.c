@@ -45,7 +45,7 @@ enum stmt_id {
 	ST_BEGIN_WRITE,    /**< BEGIN IMMEDIATE */
 	ST_BEGIN_READ,     /**< BEGIN (deferred: a read snapshot) */
 	ST_COMMIT,         /**< COMMIT */
-		ST_NODE_INSERT,    /**< insert a node unless (type, key) exists */
+	ST_NODE_INSERT,    /**< insert a node unless (type, key) exists */
 	ST_NODE_UPDATE,    /**< merge labels and props into a node by key */
 	ST_NODE_FUZZY_UPD, /**< the same on every node matching patterns */
 	ST_NODE_ID,        /**< the id of a node by (type, key) */
