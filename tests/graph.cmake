@@ -1,9 +1,10 @@
-# The graph layer: write batches, targets and the writer.
-foreach(t graph_batch)
-  add_executable(test_${t} test_${t}.c)
+# The graph layer: write batches, the SQLite store, targets and the writer
+# (included from tests/CMakeLists.txt).
+foreach(t graph_batch sqlite_store)
+  add_executable(test_${t} ${CMAKE_CURRENT_LIST_DIR}/test_${t}.c)
   target_include_directories(test_${t} PRIVATE ${CMAKE_SOURCE_DIR}/src
     ${CMAKE_CURRENT_LIST_DIR})
-  target_link_libraries(test_${t} PRIVATE sluice_core)
+  target_link_libraries(test_${t} PRIVATE sluice_core PkgConfig::SQLITE3)
   add_test(NAME ${t} COMMAND test_${t})
   set_tests_properties(${t} PROPERTIES TIMEOUT 300)
   sluice_valgrind_test(${t})

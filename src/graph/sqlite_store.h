@@ -50,6 +50,12 @@ int sl_sqlite_store_write(struct sl_sqlite_store *s,
                           const struct sl_graph_batch *b,
                           struct sl_write_stats *st);
 
+/**
+ * Set how long a write waits for another connection's write lock before
+ * failing with SL_EDB ("database is locked"); 5000 ms by default.
+ */
+void sl_sqlite_store_set_busy_timeout(struct sl_sqlite_store *s, int ms);
+
 /** Called per exported object with its canonical JSON (no newline). */
 typedef int (*sl_export_fn)(void *arg, const char *json, size_t len);
 

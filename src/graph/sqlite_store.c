@@ -1,0 +1,1247 @@
+/*
+ * sluice: the SQLite graph store (see sqlite_store.h and docs/storage.md).
+ *
+ * Every statement is prepared once (lazily) and kept for the life of the
+ * store; values are always bound as parameters. Two SQL functions are
+ * registered on the connection: sluice_regexp(pattern, text), a whole-string
+ * PCRE2 match used by FUZZY lookups, and sluice_labels(old, new), the sorted
+ * union of two JSON arrays of labels.
+ */
+#define PCRE2_CODE_UNIT_WIDTH 8
+
+#include "graph/sqlite_store.h"
+
+#include <errno.h>
+#include <pcre2.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "sluice/alloc.h"
+#include "sluice/buf.h"
+#include "sluice/diag.h"
+#include "sluice/json.h"
+#include "sluice/jsonread.h"
+
+/** Largest JSON text built for one key, label set or property object. */
+#define TEXT_MAX ((size_t)1 << 30)
+/** Cap of the scratch arenas (per operation, per row, per function call). */
+#define ARENA_MAX ((size_t)1 << 30)
+/** Chunk size of the scratch arenas. */
+#define ARENA_CHUNK ((size_t)64 << 10)
+/** Compiled regular expressions kept for FUZZY matching. */
+#define RE_CACHE_SIZE 16
+/** Page cache per connection, in KiB (a negative cache_size). */
+#define CACHE_KIB 65536
+/** How long a write waits for another writer's lock, in milliseconds. */
+#define BUSY_TIMEOUT_MS 5000
+/** Longest type name quoted in an error message. */
+#define MSG_NAME_MAX 64
+
+/** The prepared statements a store keeps. */
+enum stmt_id {
+	ST_BEGIN_WRITE,    /**< BEGIN IMMEDIATE */
+	ST_BEGIN_READ,     /**< BEGIN (deferred: a read snapshot) */
+	ST_COMMIT,         /**< COMMIT */
+	ST_NODE_INSERT,    /**< insert a node unless (type, key) exists */
+	ST_NODE_UPDATE,    /**< merge labels and props into a node by key */
+	ST_NODE_FUZZY_UPD, /**< the same on every node matching patterns */
+	ST_NODE_ID,        /**< the id of a node by (type, key) */
+	ST_NODE_FUZZY_IDS, /**< the ids of nodes matching patterns */
+	ST_REL_INSERT,     /**< insert a mergeable relationship if missing */
+	ST_REL_UPDATE,     /**< merge props into a mergeable relationship */
+	ST_REL_CREATE,     /**< insert a CREATE-rule relationship */
+	ST_EXPORT_NODES,   /**< every node, ordered */
+	ST_EXPORT_RELS,    /**< every relationship with its endpoints */
+	ST_COUNT,          /**< number of statements, not a statement */
+};
+
+/*
+ * The FUZZY predicate on a node whose key column is KEYCOL, with the op's
+ * key object bound to ?2: no member of the op's key fails to match. A
+ * string member is a pattern the node's value (a string) must match as a
+ * whole; any other member must have the same JSON text.
+ */
+#define FUZZY_MATCH(KEYCOL)                                        \
+	"NOT EXISTS (SELECT 1 FROM json_each(?2) AS p WHERE CASE " \
+	"WHEN p.type = 'text' THEN coalesce(json_type(" KEYCOL     \
+	", p.fullkey) = 'text' AND sluice_regexp(p.value, " KEYCOL \
+	" ->> p.fullkey), 0) = 0 "                                 \
+	"ELSE (" KEYCOL " -> p.fullkey) IS NOT (?2 -> p.fullkey) END)"
+
+/*
+ * The assignments of a node update: ?3 the labels to add (a sorted JSON
+ * array), ?4 the properties to merge (a JSON object).
+ */
+#define NODE_SET                                        \
+	"SET labels = CASE WHEN ?3 = '[]' THEN labels " \
+	"ELSE sluice_labels(labels, ?3) END, "          \
+	"props = CASE WHEN ?4 = '{}' THEN props "       \
+	"ELSE json_patch(props, ?4) END "
+
+/** SQL text of each statement, by enum stmt_id. */
+static const char *const stmt_sql[ST_COUNT] = {
+        [ST_BEGIN_WRITE] = "BEGIN IMMEDIATE",
+        [ST_BEGIN_READ] = "BEGIN",
+        [ST_COMMIT] = "COMMIT",
+        [ST_NODE_INSERT] = "INSERT INTO node(type, key, labels, props) "
+                           "VALUES (?1, ?2, ?3, json_patch('{}', ?4)) "
+                           "ON CONFLICT(type, key) DO NOTHING",
+        [ST_NODE_UPDATE] =
+                "UPDATE node " NODE_SET "WHERE type = ?1 AND key = ?2",
+        [ST_NODE_FUZZY_UPD] = "UPDATE node " NODE_SET
+                              "WHERE type = ?1 AND " FUZZY_MATCH("node.key"),
+        [ST_NODE_ID] = "SELECT id FROM node WHERE type = ?1 AND key = ?2",
+        [ST_NODE_FUZZY_IDS] =
+                "SELECT n.id FROM node AS n "
+                "WHERE n.type = ?1 AND " FUZZY_MATCH("n.key") " ORDER BY n.id",
+        [ST_REL_INSERT] =
+                "INSERT INTO rel(type, from_id, to_id, key, props, multi) "
+                "VALUES (?1, ?2, ?3, ?4, json_patch('{}', ?5), 0) "
+                "ON CONFLICT(from_id, type, to_id, key) WHERE multi = 0 "
+                "DO NOTHING",
+        [ST_REL_UPDATE] = "UPDATE rel SET props = json_patch(props, ?5) "
+                          "WHERE from_id = ?2 AND type = ?1 AND to_id = ?3 "
+                          "AND key = ?4 AND multi = 0",
+        [ST_REL_CREATE] =
+                "INSERT INTO rel(type, from_id, to_id, key, props, multi) "
+                "VALUES (?1, ?2, ?3, ?4, json_patch('{}', ?5), 1)",
+        [ST_EXPORT_NODES] = "SELECT type, key, labels, props FROM node "
+                            "ORDER BY type, key",
+        [ST_EXPORT_RELS] =
+                "SELECT r.type, f.type, f.key, t.type, t.key, r.key, "
+                "r.props FROM rel AS r "
+                "JOIN node AS f ON f.id = r.from_id "
+                "JOIN node AS t ON t.id = r.to_id "
+                "ORDER BY r.type, f.type, f.key, t.type, t.key, r.key, r.id",
+};
+
+/** The schema, version 1, created in one transaction. */
+static const char schema_sql[] =
+        "BEGIN IMMEDIATE;"
+        "CREATE TABLE IF NOT EXISTS sluice_meta("
+        " name TEXT PRIMARY KEY, value TEXT NOT NULL);"
+        "CREATE TABLE IF NOT EXISTS node("
+        " id INTEGER PRIMARY KEY,"
+        " type TEXT NOT NULL,"
+        " key TEXT NOT NULL,"
+        " labels TEXT NOT NULL DEFAULT '[]',"
+        " props TEXT NOT NULL DEFAULT '{}');"
+        "CREATE UNIQUE INDEX IF NOT EXISTS node_type_key ON node(type, key);"
+        "CREATE TABLE IF NOT EXISTS rel("
+        " id INTEGER PRIMARY KEY,"
+        " type TEXT NOT NULL,"
+        " from_id INTEGER NOT NULL REFERENCES node(id),"
+        " to_id INTEGER NOT NULL REFERENCES node(id),"
+        " key TEXT NOT NULL DEFAULT '{}',"
+        " props TEXT NOT NULL DEFAULT '{}',"
+        " multi INTEGER NOT NULL DEFAULT 0);"
+        "CREATE UNIQUE INDEX IF NOT EXISTS rel_identity"
+        " ON rel(from_id, type, to_id, key) WHERE multi = 0;"
+        "CREATE INDEX IF NOT EXISTS rel_out ON rel(from_id, type);"
+        "CREATE INDEX IF NOT EXISTS rel_in ON rel(to_id, type);"
+        "INSERT OR IGNORE INTO sluice_meta(name, value)"
+        " VALUES ('schema_version', '1');"
+        "COMMIT;";
+
+/** One compiled pattern of the regex cache. */
+struct re_entry {
+	/** The pattern text (owned, NUL-terminated), or NULL when unused. */
+	char *pat;
+	/** Its length in bytes. */
+	size_t len;
+	/** The compiled pattern (anchored at both ends). */
+	pcre2_code *code;
+};
+
+/** A growable array of node ids (the endpoints of a relationship write). */
+struct id_list {
+	/** The ids. */
+	int64_t *ids;
+	/** Number of ids. */
+	size_t n;
+	/** Capacity of `ids`. */
+	size_t cap;
+};
+
+/** An open store. */
+struct sl_sqlite_store {
+	/** The connection. */
+	sqlite3 *db;
+	/** The database path (owned), for messages. */
+	char *path;
+	/** Prepared statements by enum stmt_id, NULL until first used. */
+	sqlite3_stmt *stmt[ST_COUNT];
+	/** Canonical JSON of the current key (node, or relationship). */
+	struct sl_buf key;
+	/** JSON of the current labels. */
+	struct sl_buf labels;
+	/** JSON of the current properties. */
+	struct sl_buf props;
+	/** Canonical JSON of the from endpoint's key. */
+	struct sl_buf from_key;
+	/** Canonical JSON of the to endpoint's key. */
+	struct sl_buf to_key;
+	/** Scratch memory of one operation (reset per operation). */
+	struct sl_arena op_arena;
+	/** Scratch memory of one sluice_labels() call. */
+	struct sl_arena fn_arena;
+	/** The result text of one sluice_labels() call. */
+	struct sl_buf fn_buf;
+	/** Ids of the from endpoints of the current relationship write. */
+	struct id_list from_ids;
+	/** Ids of the to endpoints of the current relationship write. */
+	struct id_list to_ids;
+	/** Compiled patterns, replaced round-robin. */
+	struct re_entry re[RE_CACHE_SIZE];
+	/** The cache slot to replace next. */
+	unsigned re_next;
+	/** Match data for sluice_regexp() (one ovector pair). */
+	pcre2_match_data *md;
+};
+
+/** The statement `id`, prepared on first use; NULL with SL_EDB. */
+static sqlite3_stmt *
+stmt_get(struct sl_sqlite_store *s, enum stmt_id id)
+{
+	if (s->stmt[id] != NULL)
+		return s->stmt[id];
+	int rc = sqlite3_prepare_v3(s->db, stmt_sql[id], -1,
+	                            SQLITE_PREPARE_PERSISTENT, &s->stmt[id],
+	                            NULL);
+	if (rc != SQLITE_OK) {
+		sl_diag_set(SL_EDB, "%s: preparing a statement: %s", s->path,
+		            sqlite3_errmsg(s->db));
+		s->stmt[id] = NULL;
+		return NULL;
+	}
+	return s->stmt[id];
+}
+
+/** Reset a statement and drop its bindings, ready for the next use. */
+static void
+stmt_done(sqlite3_stmt *st)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+/** Run a statement that returns no rows (BEGIN, COMMIT...). 0 or -1. */
+static int
+stmt_exec(struct sl_sqlite_store *s, enum stmt_id id, const char *what)
+{
+	sqlite3_stmt *st = stmt_get(s, id);
+	if (st == NULL)
+		return -1;
+	int rc = sqlite3_step(st);
+	stmt_done(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		sl_diag_set(SL_EDB, "%s: %s: %s", s->path, what,
+		            sqlite3_errmsg(s->db));
+		return -1;
+	}
+	return 0;
+}
+
+/** Roll back the open transaction, if any, keeping the current error. */
+static void
+rollback(struct sl_sqlite_store *s)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* ---- label sets ---- */
+
+/** qsort() order of string values: bytewise, then shorter first. */
+static int
+label_cmp(const void *pa, const void *pb)
+{
+	const struct sl_value *a = *(const struct sl_value *const *)pa;
+	const struct sl_value *b = *(const struct sl_value *const *)pb;
+	size_t n = a->len < b->len ? a->len : b->len;
+	int c = n > 0 ? memcmp(a->u.s, b->u.s, n) : 0;
+	if (c != 0)
+		return c;
+	return (a->len > b->len) - (a->len < b->len);
+}
+
+/** Whether string value `v` holds the same bytes as `t`. */
+static bool
+str_same(const struct sl_value *v, const struct sl_value *t)
+{
+	return t != NULL && t->type == SL_VSTR && v->len == t->len &&
+	       (v->len == 0 || memcmp(v->u.s, t->u.s, v->len) == 0);
+}
+
+/**
+ * Append the JSON array of the `n` strings at `items` to `out`: sorted,
+ * without duplicates and without a string equal to `exclude` (may be
+ * NULL). Sorts `items` in place. 0, or -1 with an error.
+ */
+static int
+write_label_set(const struct sl_value **items, size_t n,
+                const struct sl_value *exclude, struct sl_buf *out)
+{
+	if (n > 1)
+		qsort(items, n, sizeof(*items), label_cmp);
+	if (sl_buf_putc(out, '[') != 0)
+		return -1;
+	bool first = true;
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0 && label_cmp(&items[i - 1], &items[i]) == 0)
+			continue;
+		if (str_same(items[i], exclude))
+			continue;
+		if (!first && sl_buf_putc(out, ',') != 0)
+			return -1;
+		if (sl_json_write(out, items[i], SL_JSON_CANONICAL) != 0)
+			return -1;
+		first = false;
+	}
+	return sl_buf_putc(out, ']');
+}
+
+/**
+ * Add the string items of array `arr` to `items` (room for them must be
+ * there) at `*n`. Non-strings are an error when `strict`, else skipped.
+ * 0, or -1 when a non-string is refused.
+ */
+static int
+collect_labels(const struct sl_value *arr, const struct sl_value **items,
+               size_t *n, bool strict)
+{
+	for (uint32_t i = 0; i < arr->len; i++) {
+		const struct sl_value *v = &arr->u.items[i];
+		if (v->type != SL_VSTR) {
+			if (strict)
+				return -1;
+			continue;
+		}
+		items[(*n)++] = v;
+	}
+	return 0;
+}
+
+/**
+ * sluice_labels(old, new): the sorted union without duplicates of two
+ * JSON arrays of strings (non-strings in them are dropped).
+ */
+static void
+fn_labels(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	struct sl_sqlite_store *s = sqlite3_user_data(ctx);
+	struct sl_value arr[2];
+	size_t total = 0;
+	(void)argc;
+	sl_arena_reset(&s->fn_arena);
+	sl_buf_reset(&s->fn_buf);
+	for (int i = 0; i < 2; i++) {
+		const char *t = (const char *)sqlite3_value_text(argv[i]);
+		size_t n = (size_t)sqlite3_value_bytes(argv[i]);
+		if (t == NULL) {
+			arr[i] = sl_array_ref(NULL, 0);
+			continue;
+		}
+		if (sl_json_parse(t, n, &s->fn_arena, NULL, "labels",
+		                  &arr[i]) != 0 ||
+		    arr[i].type != SL_VARRAY) {
+			sqlite3_result_error(ctx,
+			                     "sluice_labels: labels must be a "
+			                     "JSON array",
+			                     -1);
+			return;
+		}
+		total += arr[i].len;
+	}
+	const struct sl_value **items =
+	        sl_arena_alloc(&s->fn_arena, (total + 1) * sizeof(*items));
+	if (items == NULL) {
+		sqlite3_result_error_nomem(ctx);
+		return;
+	}
+	size_t n = 0;
+	(void)collect_labels(&arr[0], items, &n, false);
+	(void)collect_labels(&arr[1], items, &n, false);
+	if (write_label_set(items, n, NULL, &s->fn_buf) != 0) {
+		sqlite3_result_error_nomem(ctx);
+		return;
+	}
+	sqlite3_result_text(ctx, s->fn_buf.data, (int)s->fn_buf.len,
+	                    SQLITE_TRANSIENT);
+}
+
+/* ---- regular expressions ---- */
+
+/**
+ * The compiled form of pattern `pat` (`len` bytes), from the cache or
+ * compiled now; NULL with the error set on `ctx`.
+ */
+static pcre2_code *
+regex_get(struct sl_sqlite_store *s, sqlite3_context *ctx, const char *pat,
+          size_t len)
+{
+	for (unsigned i = 0; i < RE_CACHE_SIZE; i++) {
+		struct re_entry *e = &s->re[i];
+		if (e->pat != NULL && e->len == len &&
+		    memcmp(e->pat, pat, len) == 0)
+			return e->code;
+	}
+	int err;
+	PCRE2_SIZE off;
+	pcre2_code *code = pcre2_compile(
+	        (PCRE2_SPTR)pat, len,
+	        PCRE2_UTF | PCRE2_UCP | PCRE2_ANCHORED | PCRE2_ENDANCHORED,
+	        &err, &off, NULL);
+	if (code == NULL) {
+		PCRE2_UCHAR msg[256];
+		pcre2_get_error_message(err, msg, sizeof(msg));
+		char *full = sqlite3_mprintf(
+		        "sluice_regexp: invalid regular expression at offset "
+		        "%llu: %s",
+		        (unsigned long long)off, (const char *)msg);
+		sqlite3_result_error(ctx, full != NULL ? full : "sluice_regexp",
+		                     -1);
+		sqlite3_free(full);
+		return NULL;
+	}
+	(void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+	char *copy = sl_malloc(len + 1);
+	if (copy == NULL) {
+		pcre2_code_free(code);
+		sqlite3_result_error_nomem(ctx);
+		return NULL;
+	}
+	memcpy(copy, pat, len);
+	copy[len] = '\0';
+	struct re_entry *e = &s->re[s->re_next];
+	s->re_next = (s->re_next + 1) % RE_CACHE_SIZE;
+	sl_free(e->pat);
+	pcre2_code_free(e->code);
+	e->pat = copy;
+	e->len = len;
+	e->code = code;
+	return code;
+}
+
+/**
+ * sluice_regexp(pattern, text): 1 when the whole of `text` matches
+ * `pattern` (PCRE2, UTF, Unicode properties), else 0; NULL when either is
+ * NULL. An invalid pattern is an error.
+ */
+static void
+fn_regexp(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	struct sl_sqlite_store *s = sqlite3_user_data(ctx);
+	(void)argc;
+	if (sqlite3_value_type(argv[0]) == SQLITE_NULL ||
+	    sqlite3_value_type(argv[1]) == SQLITE_NULL)
+		return;
+	const char *pat = (const char *)sqlite3_value_text(argv[0]);
+	size_t plen = (size_t)sqlite3_value_bytes(argv[0]);
+	const char *txt = (const char *)sqlite3_value_text(argv[1]);
+	size_t tlen = (size_t)sqlite3_value_bytes(argv[1]);
+	if (pat == NULL || txt == NULL) {
+		sqlite3_result_error_nomem(ctx);
+		return;
+	}
+	pcre2_code *code = regex_get(s, ctx, pat, plen);
+	if (code == NULL)
+		return;
+	int rc = pcre2_match(code, (PCRE2_SPTR)txt, tlen, 0, 0, s->md, NULL);
+	if (rc < 0 && rc != PCRE2_ERROR_NOMATCH) {
+		PCRE2_UCHAR msg[256];
+		pcre2_get_error_message(rc, msg, sizeof(msg));
+		char *full =
+		        sqlite3_mprintf("sluice_regexp: %s", (const char *)msg);
+		sqlite3_result_error(ctx, full != NULL ? full : "sluice_regexp",
+		                     -1);
+		sqlite3_free(full);
+		return;
+	}
+	sqlite3_result_int(ctx, rc >= 0);
+}
+
+/* ---- open and close ---- */
+
+/** Set an SL_EDB error naming the path, with SQLite's message. */
+static void
+db_error(struct sl_sqlite_store *s, const char *what)
+{
+	sl_diag_set(SL_EDB, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
+}
+
+/**
+ * Look at what the database holds: *meta, *node, *rel say which of the
+ * tables sluice_meta, node and rel exist. 0, or -1 with an error (a file
+ * that is not a database among them).
+ */
+static int
+inspect(struct sl_sqlite_store *s, bool *meta, bool *node, bool *rel)
+{
+	sqlite3_stmt *st;
+	*meta = *node = *rel = false;
+	if (sqlite3_prepare_v2(s->db,
+	                       "SELECT name FROM sqlite_master WHERE type = "
+	                       "'table' AND name IN ('sluice_meta', 'node', "
+	                       "'rel')",
+	                       -1, &st, NULL) != SQLITE_OK) {
+		int code = sqlite3_errcode(s->db);
+		if (code == SQLITE_NOTADB)
+			sl_diag_set(SL_EDB,
+			            "%s: not a sluice graph database (SQLite: "
+			            "%s)",
+			            s->path, sqlite3_errmsg(s->db));
+		else
+			db_error(s, "reading the schema");
+		return -1;
+	}
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		if (name == NULL)
+			continue;
+		if (strcmp(name, "sluice_meta") == 0)
+			*meta = true;
+		else if (strcmp(name, "node") == 0)
+			*node = true;
+		else if (strcmp(name, "rel") == 0)
+			*rel = true;
+	}
+	if (rc != SQLITE_DONE) {
+		if (sqlite3_errcode(s->db) == SQLITE_NOTADB)
+			sl_diag_set(SL_EDB,
+			            "%s: not a sluice graph database (SQLite: "
+			            "%s)",
+			            s->path, sqlite3_errmsg(s->db));
+		else
+			db_error(s, "reading the schema");
+		sqlite3_finalize(st);
+		return -1;
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+/** Check sluice_meta.schema_version. 0, or -1 with an error. */
+static int
+check_version(struct sl_sqlite_store *s)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->db,
+	                       "SELECT value FROM sluice_meta WHERE name = "
+	                       "'schema_version'",
+	                       -1, &st, NULL) != SQLITE_OK) {
+		db_error(s, "reading sluice_meta");
+		return -1;
+	}
+	int rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		if (rc == SQLITE_DONE)
+			sl_diag_set(SL_EINVAL,
+			            "%s: not a sluice graph database "
+			            "(sluice_meta has no schema_version)",
+			            s->path);
+		else
+			db_error(s, "reading sluice_meta");
+		sqlite3_finalize(st);
+		return -1;
+	}
+	const char *v = (const char *)sqlite3_column_text(st, 0);
+	char buf[32];
+	snprintf(buf, sizeof(buf), "%s", v != NULL ? v : "");
+	sqlite3_finalize(st);
+	char *end;
+	errno = 0;
+	long ver = strtol(buf, &end, 10);
+	if (end == buf || *end != '\0' || errno != 0) {
+		sl_diag_set(SL_EINVAL,
+		            "%s: graph schema version \"%s\" is not a number, "
+		            "this sluice reads version %d",
+		            s->path, buf, SL_SQLITE_SCHEMA_VERSION);
+		return -1;
+	}
+	if (ver != SL_SQLITE_SCHEMA_VERSION) {
+		sl_diag_set(SL_EINVAL,
+		            "%s: graph schema version %ld, this sluice reads "
+		            "version %d",
+		            s->path, ver, SL_SQLITE_SCHEMA_VERSION);
+		return -1;
+	}
+	return 0;
+}
+
+/** Run `sql` (several statements, no rows wanted). 0, or -1 (SL_EDB). */
+static int
+exec_sql(struct sl_sqlite_store *s, const char *sql, const char *what)
+{
+	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+		db_error(s, what);
+		if (!sqlite3_get_autocommit(s->db))
+			(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+/** Connect, register the functions, check or create the schema. */
+static int
+store_init(struct sl_sqlite_store *s)
+{
+	int rc = sqlite3_open_v2(s->path, &s->db,
+	                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+	                                 SQLITE_OPEN_NOMUTEX,
+	                         NULL);
+	if (rc != SQLITE_OK) {
+		sl_diag_set(SL_EDB, "%s: opening the graph database: %s",
+		            s->path,
+		            s->db != NULL ? sqlite3_errmsg(s->db)
+		                          : sqlite3_errstr(rc));
+		return -1;
+	}
+	sqlite3_extended_result_codes(s->db, 0);
+	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+	int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
+	if (sqlite3_create_function(s->db, "sluice_regexp", 2, flags, s,
+	                            fn_regexp, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_create_function(s->db, "sluice_labels", 2, flags, s,
+	                            fn_labels, NULL, NULL) != SQLITE_OK) {
+		db_error(s, "registering functions");
+		return -1;
+	}
+	bool meta, node, rel;
+	if (inspect(s, &meta, &node, &rel) != 0)
+		return -1;
+	if (meta) {
+		if (check_version(s) != 0)
+			return -1;
+	} else if (node || rel) {
+		sl_diag_set(SL_EINVAL,
+		            "%s: not a sluice graph database (it has a table "
+		            "named %s but no sluice_meta)",
+		            s->path, node ? "node" : "rel");
+		return -1;
+	}
+	char pragmas[160];
+	snprintf(pragmas, sizeof(pragmas),
+	         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; "
+	         "PRAGMA foreign_keys = OFF; PRAGMA cache_size = -%d;",
+	         CACHE_KIB);
+	if (exec_sql(s, pragmas, "setting up the connection") != 0)
+		return -1;
+	if (!meta && exec_sql(s, schema_sql, "creating the schema") != 0)
+		return -1;
+	return 0;
+}
+
+struct sl_sqlite_store *
+sl_sqlite_store_open(const char *path)
+{
+	struct stat sb;
+	if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size == 0) {
+		sl_diag_set(SL_EINVAL,
+		            "%s: not a sluice graph database (the file is "
+		            "empty)",
+		            path);
+		return NULL;
+	}
+	struct sl_sqlite_store *s = sl_calloc(1, sizeof(*s));
+	size_t plen = strlen(path);
+	char *p = sl_malloc(plen + 1);
+	pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+	if (s == NULL || p == NULL || md == NULL) {
+		sl_free(s);
+		sl_free(p);
+		pcre2_match_data_free(md);
+		sl_diag_set(SL_EOOM, "%s: out of memory opening the graph",
+		            path);
+		return NULL;
+	}
+	memcpy(p, path, plen + 1);
+	s->path = p;
+	s->md = md;
+	sl_buf_create(&s->key, TEXT_MAX);
+	sl_buf_create(&s->labels, TEXT_MAX);
+	sl_buf_create(&s->props, TEXT_MAX);
+	sl_buf_create(&s->from_key, TEXT_MAX);
+	sl_buf_create(&s->to_key, TEXT_MAX);
+	sl_buf_create(&s->fn_buf, TEXT_MAX);
+	sl_arena_create(&s->op_arena, ARENA_CHUNK, ARENA_MAX);
+	sl_arena_create(&s->fn_arena, ARENA_CHUNK, ARENA_MAX);
+	if (store_init(s) != 0) {
+		sl_sqlite_store_close(s);
+		return NULL;
+	}
+	return s;
+}
+
+void
+sl_sqlite_store_close(struct sl_sqlite_store *s)
+{
+	if (s == NULL)
+		return;
+	for (int i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(s->stmt[i]);
+	if (s->db != NULL)
+		sqlite3_close(s->db);
+	for (unsigned i = 0; i < RE_CACHE_SIZE; i++) {
+		sl_free(s->re[i].pat);
+		pcre2_code_free(s->re[i].code);
+	}
+	pcre2_match_data_free(s->md);
+	sl_buf_destroy(&s->key);
+	sl_buf_destroy(&s->labels);
+	sl_buf_destroy(&s->props);
+	sl_buf_destroy(&s->from_key);
+	sl_buf_destroy(&s->to_key);
+	sl_buf_destroy(&s->fn_buf);
+	sl_arena_destroy(&s->op_arena);
+	sl_arena_destroy(&s->fn_arena);
+	sl_free(s->from_ids.ids);
+	sl_free(s->to_ids.ids);
+	sl_free(s->path);
+	sl_free(s);
+}
+
+void
+sl_sqlite_store_set_busy_timeout(struct sl_sqlite_store *s, int ms)
+{
+	sqlite3_busy_timeout(s->db, ms);
+}
+
+/* ---- writes ---- */
+
+/** Bind `n` bytes of text at `t` (kept by the caller until reset). */
+static int
+bind_text(sqlite3_stmt *st, int i, const char *t, size_t n)
+{
+	return sqlite3_bind_text64(st, i, n > 0 ? t : "", n, SQLITE_STATIC,
+	                           SQLITE_UTF8);
+}
+
+/** A type name for messages: its length capped at MSG_NAME_MAX. */
+static int
+name_len(const struct sl_value *type)
+{
+	return type->len > MSG_NAME_MAX ? MSG_NAME_MAX : (int)type->len;
+}
+
+/**
+ * Write the canonical JSON of key object `key` into `out` (a null key is
+ * `{}` when `null_ok`). 0, or -1 (SL_EINVAL for a key that is no object).
+ */
+static int
+key_text(const struct sl_value *key, bool null_ok, struct sl_buf *out)
+{
+	sl_buf_reset(out);
+	if (key->type == SL_VNULL && null_ok)
+		return sl_buf_puts(out, "{}");
+	if (key->type != SL_VOBJECT) {
+		sl_diag_set(SL_EINVAL, "the key must be an object (got %s)",
+		            sl_vtype_name(key->type));
+		return -1;
+	}
+	return sl_json_write(out, key, SL_JSON_CANONICAL);
+}
+
+/**
+ * Write the JSON of properties `props` into `out` (null is `{}`). 0, or
+ * -1 (SL_EINVAL when they are no object).
+ */
+static int
+props_text(const struct sl_value *props, struct sl_buf *out)
+{
+	sl_buf_reset(out);
+	if (props->type == SL_VNULL)
+		return sl_buf_puts(out, "{}");
+	if (props->type != SL_VOBJECT) {
+		sl_diag_set(SL_EINVAL,
+		            "the properties must be an object (got %s)",
+		            sl_vtype_name(props->type));
+		return -1;
+	}
+	return sl_json_write(out, props, SL_JSON_CANONICAL);
+}
+
+/**
+ * Write the label set of a node op into s->labels: sorted, unique,
+ * without the node's own type. 0, or -1 (SL_EINVAL unless an array of
+ * strings or null).
+ */
+static int
+labels_text(struct sl_sqlite_store *s, const struct sl_value *labels,
+            const struct sl_value *type)
+{
+	sl_buf_reset(&s->labels);
+	if (labels->type != SL_VNULL && labels->type != SL_VARRAY) {
+		sl_diag_set(SL_EINVAL, "the labels must be an array (got %s)",
+		            sl_vtype_name(labels->type));
+		return -1;
+	}
+	if (labels->type == SL_VNULL || labels->len == 0)
+		return sl_buf_puts(&s->labels, "[]");
+	const struct sl_value **items =
+	        sl_arena_alloc(&s->op_arena, labels->len * sizeof(*items));
+	if (items == NULL)
+		return -1;
+	size_t n = 0;
+	if (collect_labels(labels, items, &n, true) != 0) {
+		sl_diag_set(SL_EINVAL, "a label is not a string");
+		return -1;
+	}
+	return write_label_set(items, n, type, &s->labels);
+}
+
+/** Check that `type` is a string (SL_EINVAL naming `what` if not). */
+static int
+check_type(const struct sl_value *type, const char *what)
+{
+	if (type->type == SL_VSTR)
+		return 0;
+	sl_diag_set(SL_EINVAL, "the %s type must be a string (got %s)", what,
+	            sl_vtype_name(type->type));
+	return -1;
+}
+
+/**
+ * Step a statement that returns no rows; the number of rows it changed,
+ * or -1 with SL_EDB naming `what`. The statement is reset and cleared.
+ */
+static int64_t
+step_changes(struct sl_sqlite_store *s, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+	int64_t n = rc == SQLITE_DONE ? sqlite3_changes64(s->db) : -1;
+	if (n < 0)
+		sl_diag_set(SL_EDB, "%s: %s", what, sqlite3_errmsg(s->db));
+	stmt_done(st);
+	return n;
+}
+
+/** Bind the four parameters of a node statement from s's buffers. */
+static void
+bind_node(struct sl_sqlite_store *s, sqlite3_stmt *st,
+          const struct sl_value *type)
+{
+	bind_text(st, 1, type->u.s, type->len);
+	bind_text(st, 2, s->key.data, s->key.len);
+	bind_text(st, 3, s->labels.data, s->labels.len);
+	bind_text(st, 4, s->props.data, s->props.len);
+}
+
+/** Apply one node write. 0, or -1 with an error (no context yet). */
+static int
+write_node(struct sl_sqlite_store *s, const struct sl_node_op *op,
+           struct sl_write_stats *st)
+{
+	sl_arena_reset(&s->op_arena);
+	if (check_type(&op->type, "node") != 0 ||
+	    key_text(&op->key, false, &s->key) != 0 ||
+	    labels_text(s, &op->labels, &op->type) != 0 ||
+	    props_text(&op->props, &s->props) != 0)
+		return -1;
+	bool nothing = s->labels.len == 2 && s->props.len == 2;
+	sqlite3_stmt *q;
+	int64_t n;
+	switch (op->rule) {
+	case SL_NODE_EAGER:
+		if ((q = stmt_get(s, ST_NODE_INSERT)) == NULL)
+			return -1;
+		bind_node(s, q, &op->type);
+		if ((n = step_changes(s, q, "inserting")) < 0)
+			return -1;
+		if (n > 0) {
+			st->nodes_created++;
+			return 0;
+		}
+		if (!nothing) {
+			if ((q = stmt_get(s, ST_NODE_UPDATE)) == NULL)
+				return -1;
+			bind_node(s, q, &op->type);
+			if (step_changes(s, q, "updating") < 0)
+				return -1;
+		}
+		st->nodes_updated++;
+		return 0;
+	case SL_NODE_MATCH_ONLY:
+	case SL_NODE_FUZZY:
+		q = stmt_get(s, op->rule == SL_NODE_FUZZY ? ST_NODE_FUZZY_UPD
+		                                          : ST_NODE_UPDATE);
+		if (q == NULL)
+			return -1;
+		bind_node(s, q, &op->type);
+		if ((n = step_changes(s, q, "updating")) < 0)
+			return -1;
+		if (n == 0)
+			st->nodes_unmatched++;
+		else
+			st->nodes_updated += (uint64_t)n;
+		return 0;
+	}
+	sl_diag_set(SL_EINVAL, "unknown node rule %d", (int)op->rule);
+	return -1;
+}
+
+/** Append `id` to `l`. 0, or -1 with SL_EOOM. */
+static int
+id_push(struct id_list *l, int64_t id)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		int64_t *ids = sl_realloc(l->ids, cap * sizeof(*ids));
+		if (ids == NULL) {
+			sl_diag_set(SL_EOOM, "out of memory matching nodes");
+			return -1;
+		}
+		l->ids = ids;
+		l->cap = cap;
+	}
+	l->ids[l->n++] = id;
+	return 0;
+}
+
+/**
+ * Find the nodes `ref` designates (its key's JSON already in `key`) and
+ * put their ids in `out`. 0 (maybe none found), or -1 with an error.
+ */
+static int
+find_nodes(struct sl_sqlite_store *s, const struct sl_node_ref *ref,
+           const struct sl_buf *key, struct id_list *out)
+{
+	out->n = 0;
+	sqlite3_stmt *q =
+	        stmt_get(s, ref->fuzzy ? ST_NODE_FUZZY_IDS : ST_NODE_ID);
+	if (q == NULL)
+		return -1;
+	bind_text(q, 1, ref->type.u.s, ref->type.len);
+	bind_text(q, 2, key->data, key->len);
+	int rc;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (id_push(out, sqlite3_column_int64(q, 0)) != 0) {
+			stmt_done(q);
+			return -1;
+		}
+	}
+	if (rc != SQLITE_DONE)
+		sl_diag_set(SL_EDB, "matching an endpoint: %s",
+		            sqlite3_errmsg(s->db));
+	stmt_done(q);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/** Bind the five parameters of a relationship statement. */
+static void
+bind_rel(struct sl_sqlite_store *s, sqlite3_stmt *q,
+         const struct sl_value *type, int64_t from, int64_t to)
+{
+	bind_text(q, 1, type->u.s, type->len);
+	sqlite3_bind_int64(q, 2, from);
+	sqlite3_bind_int64(q, 3, to);
+	bind_text(q, 4, s->key.data, s->key.len);
+	bind_text(q, 5, s->props.data, s->props.len);
+}
+
+/** Write one relationship between nodes `from` and `to`. 0, or -1. */
+static int
+write_rel_pair(struct sl_sqlite_store *s, const struct sl_rel_op *op,
+               int64_t from, int64_t to, struct sl_write_stats *st)
+{
+	sqlite3_stmt *q;
+	int64_t n;
+	if (op->rule == SL_REL_CREATE) {
+		if ((q = stmt_get(s, ST_REL_CREATE)) == NULL)
+			return -1;
+		bind_rel(s, q, &op->type, from, to);
+		if (step_changes(s, q, "inserting") < 0)
+			return -1;
+		st->rels_created++;
+		return 0;
+	}
+	if ((q = stmt_get(s, ST_REL_INSERT)) == NULL)
+		return -1;
+	bind_rel(s, q, &op->type, from, to);
+	if ((n = step_changes(s, q, "inserting")) < 0)
+		return -1;
+	if (n > 0) {
+		st->rels_created++;
+		return 0;
+	}
+	if (s->props.len != 2) {
+		if ((q = stmt_get(s, ST_REL_UPDATE)) == NULL)
+			return -1;
+		bind_rel(s, q, &op->type, from, to);
+		if (step_changes(s, q, "updating") < 0)
+			return -1;
+	}
+	st->rels_updated++;
+	return 0;
+}
+
+/** Apply one relationship write. 0, or -1 with an error. */
+static int
+write_rel(struct sl_sqlite_store *s, const struct sl_rel_op *op,
+          struct sl_write_stats *st)
+{
+	if (check_type(&op->type, "relationship") != 0 ||
+	    check_type(&op->from.type, "from node") != 0 ||
+	    check_type(&op->to.type, "to node") != 0 ||
+	    key_text(&op->key, true, &s->key) != 0 ||
+	    key_text(&op->from.key, false, &s->from_key) != 0 ||
+	    key_text(&op->to.key, false, &s->to_key) != 0 ||
+	    props_text(&op->props, &s->props) != 0)
+		return -1;
+	if (op->rule != SL_REL_EAGER && op->rule != SL_REL_MERGE_KEY &&
+	    op->rule != SL_REL_CREATE) {
+		sl_diag_set(SL_EINVAL, "unknown relationship rule %d",
+		            (int)op->rule);
+		return -1;
+	}
+	if (find_nodes(s, &op->from, &s->from_key, &s->from_ids) != 0)
+		return -1;
+	if (s->from_ids.n > 0 &&
+	    find_nodes(s, &op->to, &s->to_key, &s->to_ids) != 0)
+		return -1;
+	if (s->from_ids.n == 0 || s->to_ids.n == 0) {
+		st->rels_skipped++;
+		return 0;
+	}
+	for (size_t i = 0; i < s->from_ids.n; i++)
+		for (size_t j = 0; j < s->to_ids.n; j++)
+			if (write_rel_pair(s, op, s->from_ids.ids[i],
+			                   s->to_ids.ids[j], st) != 0)
+				return -1;
+	return 0;
+}
+
+int
+sl_sqlite_store_write(struct sl_sqlite_store *s, const struct sl_graph_batch *b,
+                      struct sl_write_stats *st)
+{
+	struct sl_write_stats add = {0};
+	if (stmt_exec(s, ST_BEGIN_WRITE, "starting a write transaction") != 0)
+		return -1;
+	for (uint32_t i = 0; i < b->n_nodes; i++) {
+		const struct sl_node_op *op = &b->nodes[i];
+		if (write_node(s, op, &add) != 0) {
+			if (op->type.type == SL_VSTR)
+				sl_diag_wrap(sl_diag_code(),
+				             "%s: writing node %u of the batch "
+				             "(type %.*s)",
+				             s->path, i, name_len(&op->type),
+				             op->type.u.s);
+			else
+				sl_diag_wrap(sl_diag_code(),
+				             "%s: writing node %u of the batch",
+				             s->path, i);
+			rollback(s);
+			return -1;
+		}
+	}
+	for (uint32_t i = 0; i < b->n_rels; i++) {
+		const struct sl_rel_op *op = &b->rels[i];
+		if (write_rel(s, op, &add) != 0) {
+			if (op->type.type == SL_VSTR)
+				sl_diag_wrap(
+				        sl_diag_code(),
+				        "%s: writing relationship %u of the "
+				        "batch (type %.*s)",
+				        s->path, i, name_len(&op->type),
+				        op->type.u.s);
+			else
+				sl_diag_wrap(
+				        sl_diag_code(),
+				        "%s: writing relationship %u of the "
+				        "batch",
+				        s->path, i);
+			rollback(s);
+			return -1;
+		}
+	}
+	if (stmt_exec(s, ST_COMMIT, "committing") != 0) {
+		rollback(s);
+		return -1;
+	}
+	st->nodes_created += add.nodes_created;
+	st->nodes_updated += add.nodes_updated;
+	st->nodes_unmatched += add.nodes_unmatched;
+	st->rels_created += add.rels_created;
+	st->rels_updated += add.rels_updated;
+	st->rels_skipped += add.rels_skipped;
+	return 0;
+}
+
+/* ---- export ---- */
+
+/** State of one export. */
+struct export
+{
+	/** The store. */
+	struct sl_sqlite_store *s;
+	/** Memory of the current row (reset per row). */
+	struct sl_arena arena;
+	/** The current line. */
+	struct sl_buf line;
+	/** The caller's callback. */
+	sl_export_fn fn;
+	/** Its argument. */
+	void *arg;
+};
+
+/** Column `col` of the current row as a string value (not copied). */
+static struct sl_value
+col_str(sqlite3_stmt *q, int col)
+{
+	const char *t = (const char *)sqlite3_column_text(q, col);
+	uint32_t n = (uint32_t)sqlite3_column_bytes(q, col);
+	return sl_str_ref(t != NULL ? t : "", t != NULL ? n : 0);
+}
+
+/**
+ * Parse column `col` (stored JSON) into the row's arena. 0, or -1 with
+ * an error naming the column `what`.
+ */
+static int
+col_json(struct export *x, sqlite3_stmt *q, int col, const char *what,
+         struct sl_value *out)
+{
+	const char *t = (const char *)sqlite3_column_text(q, col);
+	size_t n = (size_t)sqlite3_column_bytes(q, col);
+	if (t == NULL) {
+		if (sqlite3_errcode(x->s->db) == SQLITE_NOMEM) {
+			sl_diag_set(SL_EOOM, "out of memory reading %s", what);
+			return -1;
+		}
+		*out = sl_null();
+		return 0;
+	}
+	if (sl_json_parse(t, n, &x->arena, NULL, what, out) != 0) {
+		sl_diag_wrap(SL_EPARSE, "%s: stored %s is not JSON", x->s->path,
+		             what);
+		return -1;
+	}
+	return 0;
+}
+
+/** Build a member of an object. */
+static struct sl_member
+member(const char *key, struct sl_value v)
+{
+	struct sl_member m = {
+	        .key = key, .key_len = (uint32_t)strlen(key), .val = v};
+	return m;
+}
+
+/** Write object `members` (`n`) as a canonical line and hand it on. */
+static int
+emit(struct export *x, struct sl_member *members, uint32_t n)
+{
+	struct sl_value obj = sl_object_ref(members, n);
+	sl_buf_reset(&x->line);
+	if (sl_json_write(&x->line, &obj, SL_JSON_CANONICAL) != 0)
+		return -1;
+	if (x->fn(x->arg, x->line.data, x->line.len) != 0)
+		return -1;
+	return 0;
+}
+
+/** Export every node. 0, or -1 with an error (or the callback's). */
+static int
+export_nodes(struct export *x)
+{
+	sqlite3_stmt *q = stmt_get(x->s, ST_EXPORT_NODES);
+	if (q == NULL)
+		return -1;
+	int rc;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		sl_arena_reset(&x->arena);
+		struct sl_member m[4];
+		struct sl_value key, labels, props;
+		if (col_json(x, q, 1, "node key", &key) != 0 ||
+		    col_json(x, q, 2, "node labels", &labels) != 0 ||
+		    col_json(x, q, 3, "node props", &props) != 0)
+			goto fail;
+		m[0] = member("key", key);
+		m[1] = member("labels", labels);
+		m[2] = member("node", col_str(q, 0));
+		m[3] = member("props", props);
+		if (emit(x, m, 4) != 0)
+			goto fail;
+	}
+	if (rc != SQLITE_DONE) {
+		db_error(x->s, "exporting nodes");
+		goto fail;
+	}
+	stmt_done(q);
+	return 0;
+fail:
+	stmt_done(q);
+	return -1;
+}
+
+/** Export every relationship. 0, or -1 with an error. */
+static int
+export_rels(struct export *x)
+{
+	sqlite3_stmt *q = stmt_get(x->s, ST_EXPORT_RELS);
+	if (q == NULL)
+		return -1;
+	int rc;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		sl_arena_reset(&x->arena);
+		struct sl_value fkey, tkey, key, props;
+		if (col_json(x, q, 2, "from key", &fkey) != 0 ||
+		    col_json(x, q, 4, "to key", &tkey) != 0 ||
+		    col_json(x, q, 5, "relationship key", &key) != 0 ||
+		    col_json(x, q, 6, "relationship props", &props) != 0)
+			goto fail;
+		struct sl_member from[2] = {member("key", fkey),
+		                            member("node", col_str(q, 1))};
+		struct sl_member to[2] = {member("key", tkey),
+		                          member("node", col_str(q, 3))};
+		struct sl_member m[5] = {
+		        member("from", sl_object_ref(from, 2)),
+		        member("key", key),
+		        member("props", props),
+		        member("rel", col_str(q, 0)),
+		        member("to", sl_object_ref(to, 2)),
+		};
+		if (emit(x, m, 5) != 0)
+			goto fail;
+	}
+	if (rc != SQLITE_DONE) {
+		db_error(x->s, "exporting relationships");
+		goto fail;
+	}
+	stmt_done(q);
+	return 0;
+fail:
+	stmt_done(q);
+	return -1;
+}
+
+int
+sl_sqlite_store_export(struct sl_sqlite_store *s, sl_export_fn fn, void *arg)
+{
+	struct export x = {.s = s, .fn = fn, .arg = arg};
+	sl_arena_create(&x.arena, ARENA_CHUNK, ARENA_MAX);
+	sl_buf_create(&x.line, TEXT_MAX);
+	int rc = -1;
+	/* One read transaction: nodes and relationships of one snapshot. */
+	if (stmt_exec(s, ST_BEGIN_READ, "starting a read transaction") != 0)
+		goto out;
+	if (export_nodes(&x) != 0 || export_rels(&x) != 0) {
+		rollback(s);
+		goto out;
+	}
+	if (stmt_exec(s, ST_COMMIT, "ending the read transaction") != 0) {
+		rollback(s);
+		goto out;
+	}
+	rc = 0;
+out:
+	sl_arena_destroy(&x.arena);
+	sl_buf_destroy(&x.line);
+	return rc;
+}

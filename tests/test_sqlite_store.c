@@ -1,0 +1,800 @@
+/*
+ * The SQLite graph store: schema creation and refusal of foreign files,
+ * every write rule (nodes EAGER, MATCH_ONLY, FUZZY; relationships EAGER,
+ * MERGE_KEY, CREATE), statistics, rollback, reopening, idempotence and the
+ * exact export. Real database files in a temporary directory.
+ */
+#include <dirent.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "graph/sqlite_store.h"
+#include "sluice/alloc.h"
+#include "sluice/buf.h"
+#include "sluice/jsonread.h"
+#include "unit.h"
+
+/** The temporary directory of this run. */
+static char tmpdir[64];
+
+/** A path in the temporary directory (a static buffer per call slot). */
+static const char *
+tmp_path(const char *name)
+{
+	static char bufs[4][256];
+	static int next;
+	char *p = bufs[next++ % 4];
+	snprintf(p, 256, "%s/%s", tmpdir, name);
+	return p;
+}
+
+/** Remove the temporary directory and what it holds. */
+static void
+tmp_cleanup(void)
+{
+	DIR *d = opendir(tmpdir);
+	if (d == NULL)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		char p[512];
+		snprintf(p, sizeof(p), "%s/%s", tmpdir, e->d_name);
+		unlink(p);
+	}
+	closedir(d);
+	rmdir(tmpdir);
+}
+
+/** A new empty batch. */
+static struct sl_graph_batch *
+batch_new(void)
+{
+	struct sl_graph_batch *b = calloc(1, sizeof(*b));
+	if (b == NULL)
+		bail_out("out of memory");
+	sl_arena_create(&b->arena, 4096, 1 << 24);
+	return b;
+}
+
+/** Free a batch. */
+static void
+batch_free(struct sl_graph_batch *b)
+{
+	free(b->nodes);
+	free(b->rels);
+	sl_arena_destroy(&b->arena);
+	free(b);
+}
+
+/** Parse JSON text into the batch's arena (NULL: the null value). */
+static struct sl_value
+J(struct sl_graph_batch *b, const char *json) {
+	struct sl_value v = sl_null();
+	if (json != NULL &&
+	    sl_json_parse(json, strlen(json), &b->arena, NULL, "test", &v) != 0)
+		bail_out("bad test JSON: %s", json);
+	return v;
+}
+
+/** A string value referring to a literal. */
+static struct sl_value
+S(const char *s) {
+	return sl_str_ref(s, (uint32_t)strlen(s));
+}
+
+/** Append a node write. */
+static void
+add_node(struct sl_graph_batch *b, enum sl_node_rule rule, const char *type,
+         const char *key, const char *labels, const char *props)
+{
+	if (b->n_nodes == b->cap_nodes) {
+		b->cap_nodes = b->cap_nodes ? b->cap_nodes * 2 : 8;
+		b->nodes = realloc(b->nodes, b->cap_nodes * sizeof(*b->nodes));
+		if (b->nodes == NULL)
+			bail_out("out of memory");
+	}
+	struct sl_node_op *op = &b->nodes[b->n_nodes++];
+	op->type = S(type);
+	op->key = J(b, key);
+	op->labels = J(b, labels);
+	op->props = J(b, props);
+	op->rule = rule;
+}
+
+/** One end of a relationship: "Type" and key JSON; `fuzzy` for patterns. */
+struct end {
+	/** The node type. */
+	const char *type;
+	/** Its key as JSON text. */
+	const char *key;
+	/** Whether the key holds patterns. */
+	bool fuzzy;
+};
+
+/** Append a relationship write. */
+static void
+add_rel(struct sl_graph_batch *b, enum sl_rel_rule rule, const char *type,
+        struct end from, struct end to, const char *key, const char *props)
+{
+	if (b->n_rels == b->cap_rels) {
+		b->cap_rels = b->cap_rels ? b->cap_rels * 2 : 8;
+		b->rels = realloc(b->rels, b->cap_rels * sizeof(*b->rels));
+		if (b->rels == NULL)
+			bail_out("out of memory");
+	}
+	struct sl_rel_op *op = &b->rels[b->n_rels++];
+	op->type = S(type);
+	op->from.type = S(from.type);
+	op->from.key = J(b, from.key);
+	op->from.fuzzy = from.fuzzy;
+	op->to.type = S(to.type);
+	op->to.key = J(b, to.key);
+	op->to.fuzzy = to.fuzzy;
+	op->key = J(b, key);
+	op->props = J(b, props);
+	op->rule = rule;
+}
+
+/** Export callback: append the line and a newline to a buffer. */
+static int
+collect(void *arg, const char *json, size_t len)
+{
+	struct sl_buf *out = arg;
+	if (sl_buf_append(out, json, len) != 0 || sl_buf_putc(out, '\n') != 0)
+		return -1;
+	return 0;
+}
+
+/** Export callback that stops after the first line. */
+static int
+collect_one(void *arg, const char *json, size_t len)
+{
+	struct sl_buf *out = arg;
+	sl_buf_append(out, json, len);
+	sl_buf_putc(out, '\n');
+	return 1;
+}
+
+/** The whole export as text (malloc'd), or NULL when it failed. */
+static char *
+export_text(struct sl_sqlite_store *s)
+{
+	struct sl_buf out;
+	sl_buf_create(&out, 1 << 24);
+	if (sl_sqlite_store_export(s, collect, &out) != 0 ||
+	    sl_buf_putc(&out, '\0') != 0) {
+		sl_buf_destroy(&out);
+		return NULL;
+	}
+	char *r = strdup(out.data);
+	sl_buf_destroy(&out);
+	return r;
+}
+
+/** Number of lines of `text`. */
+static int
+count_lines(const char *text)
+{
+	int n = 0;
+	for (const char *p = text; p != NULL && *p != '\0'; p++)
+		n += *p == '\n';
+	return n;
+}
+
+/** Run one SQL statement on a raw connection; the first column as int. */
+static long long
+raw_int(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	long long v = -1;
+	if (sqlite3_open(path, &db) != SQLITE_OK)
+		bail_out("cannot open %s", path);
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			v = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+	return v;
+}
+
+/** Run SQL on a raw connection. 0 or -1. */
+static int
+raw_exec(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	if (sqlite3_open(path, &db) != SQLITE_OK)
+		bail_out("cannot open %s", path);
+	int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+	sqlite3_close(db);
+	return rc == SQLITE_OK ? 0 : -1;
+}
+
+/** Write a batch and free it; the result of the write. */
+static int
+write_free(struct sl_sqlite_store *s, struct sl_graph_batch *b,
+           struct sl_write_stats *st)
+{
+	int rc = sl_sqlite_store_write(s, b, st);
+	batch_free(b);
+	return rc;
+}
+
+/** Whether the current error message contains `what`. */
+static bool
+err_has(const char *what)
+{
+	char msg[2048];
+	struct sl_error *e = sl_diag_last();
+	if (e == NULL)
+		return false;
+	sl_error_format(e, msg, sizeof(msg));
+	if (strstr(msg, what) == NULL) {
+		note("error: %s", msg);
+		return false;
+	}
+	return true;
+}
+
+/** Node rules: create, merge, labels, MATCH_ONLY. */
+static void
+test_nodes(void)
+{
+	const char *path = tmp_path("nodes.db");
+	struct sl_sqlite_store *s = sl_sqlite_store_open(path);
+	ok(s != NULL, "a new database opens");
+	if (s == NULL)
+		bail_out("cannot go on");
+	is_int(raw_int(path, "SELECT value FROM sluice_meta WHERE name = "
+	                     "'schema_version'"),
+	       1, "schema_version is 1");
+	is_int(raw_int(path, "SELECT count(*) FROM sqlite_master WHERE type = "
+	                     "'index' AND name IN ('node_type_key', "
+	                     "'rel_identity', 'rel_out', 'rel_in')"),
+	       4, "the indexes exist");
+
+	struct sl_write_stats st = {0};
+	struct sl_graph_batch *b = batch_new();
+	add_node(b, SL_NODE_EAGER, "Person", "{\"id\":\"1\"}",
+	         "[\"b\",\"a\",\"a\",\"Person\"]",
+	         "{\"name\":\"Ann\",\"age\":30,\"gone\":null,\"f\":1.50}");
+	is_int(write_free(s, b, &st), 0, "EAGER on a new node");
+	is_int(st.nodes_created, 1, "counted as created");
+	is_int(st.nodes_updated, 0, "not as updated");
+	char *e = export_text(s);
+	is_str(e,
+	       "{\"key\":{\"id\":\"1\"},\"labels\":[\"a\",\"b\"],\"node\":"
+	       "\"Person\",\"props\":{\"age\":30,\"f\":1.5,\"name\":\"Ann\"}}"
+	       "\n",
+	       "labels sorted and unique without the type, a null property "
+	       "is not stored");
+	free(e);
+
+	b = batch_new();
+	add_node(b, SL_NODE_EAGER, "Person", "{\"id\":\"1\"}", "[\"c\",\"a\"]",
+	         "{\"age\":31,\"name\":null,\"x\":true}");
+	is_int(write_free(s, b, &st), 0, "EAGER on an existing node");
+	is_int(st.nodes_created, 1, "nothing more created");
+	is_int(st.nodes_updated, 1, "counted as updated");
+	e = export_text(s);
+	is_str(e,
+	       "{\"key\":{\"id\":\"1\"},\"labels\":[\"a\",\"b\",\"c\"],"
+	       "\"node\":\"Person\",\"props\":{\"age\":31,\"f\":1.5,\"x\":true}"
+	       "}\n",
+	       "later props win, null removes, labels accumulate");
+	free(e);
+
+	memset(&st, 0, sizeof(st));
+	b = batch_new();
+	add_node(b, SL_NODE_MATCH_ONLY, "Person", "{\"id\":\"2\"}", NULL,
+	         "{\"a\":1}");
+	add_node(b, SL_NODE_MATCH_ONLY, "Person", "{\"id\":\"1\"}", "[\"z\"]",
+	         "{\"m\":1}");
+	add_node(b, SL_NODE_EAGER, "Person", "{\"id\":\"1\"}", "[]", "{}");
+	is_int(write_free(s, b, &st), 0, "MATCH_ONLY writes");
+	is_int(st.nodes_unmatched, 1, "a missing node is unmatched");
+	is_int(st.nodes_updated, 2,
+	       "an existing one is updated, and an "
+	       "empty EAGER write counts too");
+	is_int(st.nodes_created, 0, "MATCH_ONLY creates nothing");
+	is_int(raw_int(path, "SELECT count(*) FROM node"), 1, "still one node");
+	is_int(raw_int(path, "SELECT json_extract(props, '$.m') FROM node"), 1,
+	       "the MATCH_ONLY props were merged");
+	is_int(raw_int(path, "SELECT labels = '[\"a\",\"b\",\"c\",\"z\"]' "
+	                     "FROM node"),
+	       1, "the MATCH_ONLY labels were added");
+
+	/* Same key written with members in another order: one node. */
+	b = batch_new();
+	add_node(b, SL_NODE_EAGER, "Pair", "{\"b\":2,\"a\":1}", NULL, NULL);
+	add_node(b, SL_NODE_EAGER, "Pair", "{\"a\":1,\"b\":2}", NULL,
+	         "{\"p\":1}");
+	memset(&st, 0, sizeof(st));
+	is_int(write_free(s, b, &st), 0, "keys in two member orders");
+	ok(st.nodes_created == 1 && st.nodes_updated == 1,
+	   "are one node (canonical key text)");
+	is_int(raw_int(path, "SELECT count(*) FROM node WHERE type = 'Pair' "
+	                     "AND key = '{\"a\":1,\"b\":2}'"),
+	       1, "stored as sorted compact JSON");
+	sl_sqlite_store_close(s);
+}
+
+/** FUZZY nodes: several, none, anchoring, non-strings, bad patterns. */
+static void
+test_fuzzy_nodes(void)
+{
+	const char *path = tmp_path("fuzzy.db");
+	struct sl_sqlite_store *s = sl_sqlite_store_open(path);
+	if (s == NULL)
+		bail_out("cannot open %s", path);
+	struct sl_write_stats st = {0};
+	struct sl_graph_batch *b = batch_new();
+	add_node(b, SL_NODE_EAGER, "P", "{\"id\":\"p-1\"}", NULL, NULL);
+	add_node(b, SL_NODE_EAGER, "P", "{\"id\":\"p-2\"}", NULL, NULL);
+	add_node(b, SL_NODE_EAGER, "P", "{\"id\":\"q-1\"}", NULL, NULL);
+	add_node(b, SL_NODE_EAGER, "Q", "{\"id\":\"p-9\"}", NULL, NULL);
+	add_node(b, SL_NODE_EAGER, "T", "{\"k\":\"xaby\"}", NULL, NULL);
+	add_node(b, SL_NODE_EAGER, "T", "{\"k\":\"ab\"}", NULL, NULL);
+	add_node(b, SL_NODE_EAGER, "N", "{\"n\":5}", NULL, NULL);
+	add_node(b, SL_NODE_EAGER, "N", "{\"n\":\"5\"}", NULL, NULL);
+	add_node(b, SL_NODE_EAGER, "D", "{\"a.b\":\"x\",\"c\":1}", NULL, NULL);
+	add_node(b, SL_NODE_EAGER, "U", "{\"name\":\"Ünïcode\"}", NULL, NULL);
+	is_int(write_free(s, b, &st), 0, "nodes for fuzzy matching");
+	is_int(st.nodes_created, 10, "ten created");
+
+	memset(&st, 0, sizeof(st));
+	b = batch_new();
+	add_node(b, SL_NODE_FUZZY, "P", "{\"id\":\"p-.*\"}", "[\"L\"]",
+	         "{\"f\":1}");
+	is_int(write_free(s, b, &st), 0, "FUZZY p-.*");
+	is_int(st.nodes_updated, 2, "updates both matching nodes of the type");
+	is_int(raw_int(path, "SELECT count(*) FROM node WHERE "
+	                     "json_extract(props, '$.f') = 1"),
+	       2, "and only those (not q-1, not the other type)");
+	is_int(raw_int(path, "SELECT count(*) FROM node WHERE labels = "
+	                     "'[\"L\"]'"),
+	       2, "labels added to both");
+
+	memset(&st, 0, sizeof(st));
+	b = batch_new();
+	add_node(b, SL_NODE_FUZZY, "P", "{\"id\":\"z.*\"}", NULL, "{\"g\":1}");
+	is_int(write_free(s, b, &st), 0, "FUZZY matching nothing");
+	is_int(st.nodes_unmatched, 1, "is unmatched");
+	is_int(st.nodes_updated, 0, "updates nothing");
+
+	memset(&st, 0, sizeof(st));
+	b = batch_new();
+	add_node(b, SL_NODE_FUZZY, "T", "{\"k\":\"ab\"}", NULL, "{\"hit\":1}");
+	is_int(write_free(s, b, &st), 0, "FUZZY ab");
+	is_int(st.nodes_updated, 1, "matches the whole string only");
+	is_int(raw_int(path, "SELECT count(*) FROM node WHERE "
+	                     "json_extract(props, '$.hit') = 1 AND key = "
+	                     "'{\"k\":\"ab\"}'"),
+	       1, "ab, not xaby");
+
+	memset(&st, 0, sizeof(st));
+	b = batch_new();
+	add_node(b, SL_NODE_FUZZY, "T", "{\"k\":\"a|ab\"}", NULL, NULL);
+	add_node(b, SL_NODE_FUZZY, "T", "{\"k\":\"x.*\"}", NULL, NULL);
+	add_node(b, SL_NODE_FUZZY, "U", "{\"name\":\"\\\\w+\"}", NULL, NULL);
+	is_int(write_free(s, b, &st), 0, "FUZZY alternation, prefix, Unicode");
+	is_int(st.nodes_updated, 3,
+	       "a|ab matches ab, x.* matches xaby, \\w+ matches Unicode "
+	       "letters");
+
+	memset(&st, 0, sizeof(st));
+	b = batch_new();
+	add_node(b, SL_NODE_FUZZY, "N", "{\"n\":5}", NULL, "{\"num\":1}");
+	add_node(b, SL_NODE_FUZZY, "D", "{\"a.b\":\"x\",\"c\":1}", NULL, NULL);
+	add_node(b, SL_NODE_FUZZY, "D", "{\"a.b\":\"x\",\"c\":2}", NULL, NULL);
+	is_int(write_free(s, b, &st), 0, "FUZZY with non-string values");
+	is_int(st.nodes_updated, 2,
+	       "a number matches the same number; a dotted key name works");
+	is_int(st.nodes_unmatched, 1, "a different number does not match");
+	is_int(raw_int(path, "SELECT count(*) FROM node WHERE "
+	                     "json_extract(props, '$.num') = 1 AND key = "
+	                     "'{\"n\":5}'"),
+	       1, "5, not \"5\"");
+
+	memset(&st, 0, sizeof(st));
+	b = batch_new();
+	add_node(b, SL_NODE_EAGER, "P", "{\"id\":\"p-3\"}", NULL, NULL);
+	add_node(b, SL_NODE_FUZZY, "P", "{\"id\":\"(\"}", NULL, NULL);
+	is_int(write_free(s, b, &st), -1, "an invalid pattern fails the write");
+	is_err(SL_EDB, "with EDB");
+	ok(err_has("writing node 1 of the batch (type P)") &&
+	           err_has("invalid regular expression"),
+	   "naming the operation and the pattern error");
+	is_int(raw_int(path, "SELECT count(*) FROM node WHERE key = "
+	                     "'{\"id\":\"p-3\"}'"),
+	       0, "the node written before it was rolled back");
+	is_int(st.nodes_created, 0, "and the stats untouched");
+	sl_sqlite_store_close(s);
+}
+
+/** Relationship rules, keys, missing and fuzzy endpoints, export. */
+static void
+test_rels(void)
+{
+	const char *path = tmp_path("rels.db");
+	struct sl_sqlite_store *s = sl_sqlite_store_open(path);
+	if (s == NULL)
+		bail_out("cannot open %s", path);
+	struct end p1 = {"Person", "{\"id\":1}", false};
+	struct end p2 = {"Person", "{\"id\":2}", false};
+	struct end t1 = {"Team", "{\"id\":\"t1\"}", false};
+	struct sl_write_stats st = {0};
+	struct sl_graph_batch *b = batch_new();
+	/* Relationships come first in the arrays but are written last. */
+	add_rel(b, SL_REL_EAGER, "KNOWS", p1, p2, "{}", "{\"since\":1}");
+	add_node(b, SL_NODE_EAGER, "Person", "{\"id\":1}", NULL, NULL);
+	add_node(b, SL_NODE_EAGER, "Person", "{\"id\":2}", NULL, NULL);
+	add_node(b, SL_NODE_EAGER, "Team", "{\"id\":\"t1\"}", NULL, NULL);
+	is_int(write_free(s, b, &st), 0, "nodes and a relationship");
+	is_int(st.rels_created, 1,
+	       "a relationship whose endpoints come in the same batch is "
+	       "written");
+	is_int(st.nodes_created, 3, "three nodes");
+
+	memset(&st, 0, sizeof(st));
+	b = batch_new();
+	add_rel(b, SL_REL_EAGER, "KNOWS", p1, p2, NULL,
+	        "{\"since\":2,\"w\":1,\"x\":null}");
+	is_int(write_free(s, b, &st), 0, "the same relationship again");
+	is_int(st.rels_updated, 1, "is updated");
+	is_int(st.rels_created, 0, "not created");
+	is_int(raw_int(path, "SELECT count(*) FROM rel"), 1, "one row");
+	is_int(raw_int(path, "SELECT json_extract(props, '$.since') FROM rel"),
+	       2, "later props win");
+
+	memset(&st, 0, sizeof(st));
+	b = batch_new();
+	add_rel(b, SL_REL_MERGE_KEY, "PLAYS", p1, t1, "{\"season\":2020}",
+	        "{\"n\":1}");
+	add_rel(b, SL_REL_MERGE_KEY, "PLAYS", p1, t1, "{\"season\":2021}",
+	        "{\"n\":2}");
+	add_rel(b, SL_REL_MERGE_KEY, "PLAYS", p1, t1, "{\"season\":2020}",
+	        "{\"n\":3}");
+	is_int(write_free(s, b, &st), 0, "MERGE_KEY with keys");
+	is_int(st.rels_created, 2, "two parallel edges by key");
+	is_int(st.rels_updated, 1, "the third merges into the first");
+	is_int(raw_int(path, "SELECT json_extract(props, '$.n') FROM rel "
+	                     "WHERE key = '{\"season\":2020}'"),
+	       3, "with its props");
+
+	memset(&st, 0, sizeof(st));
+	b = batch_new();
+	add_rel(b, SL_REL_CREATE, "MET", p1, p2, "{}", "{\"at\":\"x\"}");
+	add_rel(b, SL_REL_CREATE, "MET", p1, p2, "{}", "{\"at\":\"x\"}");
+	is_int(write_free(s, b, &st), 0, "CREATE twice");
+	is_int(st.rels_created, 2, "two created");
+	is_int(raw_int(path, "SELECT count(*) FROM rel WHERE type = 'MET' "
+	                     "AND multi = 1"),
+	       2, "two rows, marked multi");
+
+	memset(&st, 0, sizeof(st));
+	b = batch_new();
+	add_rel(b, SL_REL_EAGER, "KNOWS", p1,
+	        (struct end){"Person", "{\"id\":99}", false}, "{}", NULL);
+	add_rel(b, SL_REL_EAGER, "KNOWS",
+	        (struct end){"Ghost", "{\"id\":1}", false}, p1, "{}", NULL);
+	add_rel(b, SL_REL_EAGER, "KNOWS", p1,
+	        (struct end){"Person", "{\"id\":\"9.*\"}", true}, "{}", NULL);
+	is_int(write_free(s, b, &st), 0, "relationships to missing nodes");
+	is_int(st.rels_skipped, 3, "are skipped and counted");
+	is_int(st.rels_created, 0, "none created");
+	is_int(st.nodes_created, 0, "endpoints are never created");
+
+	memset(&st, 0, sizeof(st));
+	b = batch_new();
+	add_node(b, SL_NODE_EAGER, "Team", "{\"id\":\"t2\"}", NULL, NULL);
+	add_rel(b, SL_REL_EAGER, "FAN",
+	        (struct end){"Person", "{\"id\":\".*\"}", true},
+	        (struct end){"Team", "{\"id\":\"t.\"}", true}, NULL, NULL);
+	add_rel(b, SL_REL_EAGER, "LIKES",
+	        (struct end){"Person", "{\"id\":\".*\"}", true},
+	        (struct end){"Team", "{\"id\":\"t1\"}", false}, NULL, NULL);
+	is_int(write_free(s, b, &st), 0, "fuzzy endpoints");
+	is_int(st.rels_created, 0,
+	       "a pattern never matches a number (the persons' ids)");
+	is_int(st.rels_skipped, 2, "so both are skipped");
+
+	memset(&st, 0, sizeof(st));
+	b = batch_new();
+	add_node(b, SL_NODE_EAGER, "Person", "{\"id\":\"s1\"}", NULL, NULL);
+	add_node(b, SL_NODE_EAGER, "Person", "{\"id\":\"s2\"}", NULL, NULL);
+	add_rel(b, SL_REL_EAGER, "FAN",
+	        (struct end){"Person", "{\"id\":\"s.\"}", true},
+	        (struct end){"Team", "{\"id\":\"t.\"}", true}, NULL,
+	        "{\"f\":1}");
+	is_int(write_free(s, b, &st), 0, "fuzzy endpoints matching several");
+	is_int(st.rels_created, 4, "one relationship per pair (2 x 2)");
+	is_int(st.nodes_created, 2, "after the nodes of the batch");
+
+	/* Ordered by type, then key text: "s1" sorts before 1 (" < 1). */
+	char *e = export_text(s);
+	const char *want =
+	        "{\"key\":{\"id\":\"s1\"},\"labels\":[],\"node\":\"Person\","
+	        "\"props\":{}}\n"
+	        "{\"key\":{\"id\":\"s2\"},\"labels\":[],\"node\":\"Person\","
+	        "\"props\":{}}\n"
+	        "{\"key\":{\"id\":1},\"labels\":[],\"node\":\"Person\","
+	        "\"props\":{}}\n"
+	        "{\"key\":{\"id\":2},\"labels\":[],\"node\":\"Person\","
+	        "\"props\":{}}\n"
+	        "{\"key\":{\"id\":\"t1\"},\"labels\":[],\"node\":\"Team\","
+	        "\"props\":{}}\n"
+	        "{\"key\":{\"id\":\"t2\"},\"labels\":[],\"node\":\"Team\","
+	        "\"props\":{}}\n"
+	        "{\"from\":{\"key\":{\"id\":\"s1\"},\"node\":\"Person\"},"
+	        "\"key\":{},\"props\":{\"f\":1},\"rel\":\"FAN\",\"to\":{"
+	        "\"key\":"
+	        "{\"id\":\"t1\"},\"node\":\"Team\"}}\n"
+	        "{\"from\":{\"key\":{\"id\":\"s1\"},\"node\":\"Person\"},"
+	        "\"key\":{},\"props\":{\"f\":1},\"rel\":\"FAN\",\"to\":{"
+	        "\"key\":"
+	        "{\"id\":\"t2\"},\"node\":\"Team\"}}\n"
+	        "{\"from\":{\"key\":{\"id\":\"s2\"},\"node\":\"Person\"},"
+	        "\"key\":{},\"props\":{\"f\":1},\"rel\":\"FAN\",\"to\":{"
+	        "\"key\":"
+	        "{\"id\":\"t1\"},\"node\":\"Team\"}}\n"
+	        "{\"from\":{\"key\":{\"id\":\"s2\"},\"node\":\"Person\"},"
+	        "\"key\":{},\"props\":{\"f\":1},\"rel\":\"FAN\",\"to\":{"
+	        "\"key\":"
+	        "{\"id\":\"t2\"},\"node\":\"Team\"}}\n"
+	        "{\"from\":{\"key\":{\"id\":1},\"node\":\"Person\"},\"key\":{},"
+	        "\"props\":{\"since\":2,\"w\":1},\"rel\":\"KNOWS\",\"to\":{"
+	        "\"key\":{\"id\":2},\"node\":\"Person\"}}\n"
+	        "{\"from\":{\"key\":{\"id\":1},\"node\":\"Person\"},\"key\":{},"
+	        "\"props\":{\"at\":\"x\"},\"rel\":\"MET\",\"to\":{\"key\":{"
+	        "\"id\":2},\"node\":\"Person\"}}\n"
+	        "{\"from\":{\"key\":{\"id\":1},\"node\":\"Person\"},\"key\":{},"
+	        "\"props\":{\"at\":\"x\"},\"rel\":\"MET\",\"to\":{\"key\":{"
+	        "\"id\":2},\"node\":\"Person\"}}\n"
+	        "{\"from\":{\"key\":{\"id\":1},\"node\":\"Person\"},\"key\":{"
+	        "\"season\":2020},\"props\":{\"n\":3},\"rel\":\"PLAYS\",\"to\":"
+	        "{\"key\":{\"id\":\"t1\"},\"node\":\"Team\"}}\n"
+	        "{\"from\":{\"key\":{\"id\":1},\"node\":\"Person\"},\"key\":{"
+	        "\"season\":2021},\"props\":{\"n\":2},\"rel\":\"PLAYS\",\"to\":"
+	        "{\"key\":{\"id\":\"t1\"},\"node\":\"Team\"}}\n";
+	is_str(e, want, "the export, line by line");
+	if (e != NULL && strcmp(e, want) != 0)
+		note("got:\n%s", e);
+	free(e);
+
+	struct sl_buf one;
+	sl_buf_create(&one, 1 << 20);
+	is_int(sl_sqlite_store_export(s, collect_one, &one), -1,
+	       "an export stops when the callback says so");
+	is_int(count_lines(one.data), 1, "after one line");
+	sl_buf_destroy(&one);
+	e = export_text(s);
+	is_int(e != NULL ? count_lines(e) : -1, 15,
+	       "and the next export sees everything again");
+	free(e);
+
+	/* Reopen: the graph continues. */
+	sl_sqlite_store_close(s);
+	s = sl_sqlite_store_open(path);
+	ok(s != NULL, "the database reopens");
+	if (s == NULL)
+		bail_out("cannot go on");
+	e = export_text(s);
+	is_str(e, want, "with the same graph");
+	free(e);
+	memset(&st, 0, sizeof(st));
+	b = batch_new();
+	add_node(b, SL_NODE_EAGER, "Person", "{\"id\":1}", NULL, "{\"v\":1}");
+	add_rel(b, SL_REL_EAGER, "KNOWS", p2, p1, NULL, NULL);
+	is_int(write_free(s, b, &st), 0, "and takes more writes");
+	ok(st.nodes_updated == 1 && st.rels_created == 1,
+	   "updating old nodes and linking them");
+	sl_sqlite_store_close(s);
+}
+
+/** Write two batches; the same batches again give the same graph. */
+static void
+test_idempotence(void)
+{
+	const char *path = tmp_path("idem.db");
+	struct sl_sqlite_store *s = sl_sqlite_store_open(path);
+	if (s == NULL)
+		bail_out("cannot open %s", path);
+	char *first = NULL;
+	for (int round = 0; round < 2; round++) {
+		struct sl_write_stats st = {0};
+		struct sl_graph_batch *b = batch_new();
+		add_node(b, SL_NODE_EAGER, "A", "{\"k\":\"a1\"}", "[\"X\"]",
+		         "{\"p\":1,\"q\":null}");
+		add_node(b, SL_NODE_EAGER, "B", "{\"k\":\"b1\"}", NULL,
+		         "{\"p\":[1,2]}");
+		add_rel(b, SL_REL_EAGER, "R",
+		        (struct end){"A", "{\"k\":\"a1\"}", false},
+		        (struct end){"B", "{\"k\":\"b1\"}", false}, NULL,
+		        "{\"w\":1}");
+		int rc = write_free(s, b, &st);
+		b = batch_new();
+		add_node(b, SL_NODE_MATCH_ONLY, "A", "{\"k\":\"a1\"}", NULL,
+		         "{\"p\":2}");
+		add_rel(b, SL_REL_MERGE_KEY, "R",
+		        (struct end){"A", "{\"k\":\"a.\"}", true},
+		        (struct end){"B", "{\"k\":\"b1\"}", false}, "{\"x\":1}",
+		        NULL);
+		rc |= write_free(s, b, &st);
+		is_int(rc, 0, "round %d written", round + 1);
+		char *e = export_text(s);
+		if (round == 0) {
+			first = e;
+			is_int(count_lines(e), 4,
+			       "two nodes, two relationships");
+		} else {
+			is_str(e, first, "the second round changes nothing");
+			ok(st.nodes_created == 0 && st.rels_created == 0 &&
+			           st.nodes_updated == 3 &&
+			           st.rels_updated == 2,
+			   "and only updates");
+			free(e);
+		}
+	}
+	free(first);
+	sl_sqlite_store_close(s);
+}
+
+/** Rollback on bad input and on a lock held by another connection. */
+static void
+test_rollback(void)
+{
+	const char *path = tmp_path("rollback.db");
+	struct sl_sqlite_store *s = sl_sqlite_store_open(path);
+	if (s == NULL)
+		bail_out("cannot open %s", path);
+	struct sl_write_stats st = {0};
+	struct sl_graph_batch *b = batch_new();
+	add_node(b, SL_NODE_EAGER, "A", "{\"k\":1}", NULL, NULL);
+	is_int(write_free(s, b, &st), 0, "a first node");
+	char *before = export_text(s);
+
+	b = batch_new();
+	add_node(b, SL_NODE_EAGER, "A", "{\"k\":2}", NULL, NULL);
+	add_node(b, SL_NODE_EAGER, "A", "{\"k\":1}", NULL, "{\"changed\":1}");
+	add_rel(b, SL_REL_EAGER, "R", (struct end){"A", "{\"k\":1}", false},
+	        (struct end){"A", "{\"k\":2}", false}, NULL, NULL);
+	add_rel(b, SL_REL_EAGER, "R", (struct end){"A", "[1]", false},
+	        (struct end){"A", "{\"k\":2}", false}, NULL, NULL);
+	memset(&st, 0, sizeof(st));
+	is_int(write_free(s, b, &st), -1, "a key that is no object fails");
+	is_err(SL_EINVAL, "with EINVAL");
+	ok(err_has("writing relationship 1 of the batch (type R)") &&
+	           err_has("the key must be an object (got array)"),
+	   "naming the operation");
+	char *after = export_text(s);
+	is_str(after, before, "nothing of the batch was kept");
+	free(after);
+	ok(st.nodes_created == 0 && st.rels_created == 0,
+	   "stats of a failed batch are not added");
+
+	b = batch_new();
+	add_node(b, SL_NODE_EAGER, "A", "{\"k\":3}", "\"notarray\"", NULL);
+	is_int(write_free(s, b, &st), -1, "labels that are no array fail");
+	is_err(SL_EINVAL, "with EINVAL");
+	b = batch_new();
+	add_node(b, SL_NODE_EAGER, "A", "{\"k\":3}", NULL, "[1]");
+	is_int(write_free(s, b, &st), -1, "props that are no object fail");
+
+	/* Another connection holds the write lock. */
+	sqlite3 *other;
+	sqlite3_open(path, &other);
+	is_int(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL),
+	       SQLITE_OK, "another connection takes the write lock");
+	sl_sqlite_store_set_busy_timeout(s, 20);
+	b = batch_new();
+	add_node(b, SL_NODE_EAGER, "A", "{\"k\":4}", NULL, NULL);
+	is_int(write_free(s, b, &st), -1, "a write then fails");
+	is_err(SL_EDB, "with EDB");
+	ok(err_has("locked"), "saying the database is locked");
+	sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(other);
+	b = batch_new();
+	add_node(b, SL_NODE_EAGER, "A", "{\"k\":4}", NULL, NULL);
+	memset(&st, 0, sizeof(st));
+	is_int(write_free(s, b, &st), 0, "and succeeds once it is released");
+	is_int(st.nodes_created, 1, "creating the node");
+	after = export_text(s);
+	is_int(after != NULL ? count_lines(after) : -1, 2, "two nodes now");
+	free(after);
+	free(before);
+	sl_sqlite_store_close(s);
+}
+
+/** Files that are not sluice graphs are refused and left alone. */
+static void
+test_refusals(void)
+{
+	const char *path = tmp_path("v2.db");
+	struct sl_sqlite_store *s = sl_sqlite_store_open(path);
+	ok(s != NULL, "a graph to be changed by hand");
+	sl_sqlite_store_close(s);
+	is_int(raw_exec(path, "UPDATE sluice_meta SET value = '2' WHERE name "
+	                      "= 'schema_version'"),
+	       0, "schema_version set to 2");
+	ok(sl_sqlite_store_open(path) == NULL, "a version 2 graph is refused");
+	is_err(SL_EINVAL, "with EINVAL");
+	ok(err_has("v2.db: graph schema version 2, this sluice reads version "
+	           "1"),
+	   "naming the path and both versions");
+
+	path = tmp_path("foreign.db");
+	is_int(raw_exec(path, "CREATE TABLE node(a, b); INSERT INTO node "
+	                      "VALUES (1, 2)"),
+	       0, "a foreign database with a node table");
+	ok(sl_sqlite_store_open(path) == NULL, "is refused");
+	is_err(SL_EINVAL, "with EINVAL");
+	ok(err_has("foreign.db: not a sluice graph database (it has a table "
+	           "named node but no sluice_meta)"),
+	   "saying why");
+	is_int(raw_int(path, "SELECT count(*) FROM sqlite_master"), 1,
+	       "nothing was added to it");
+	is_int(raw_int(path, "SELECT count(*) FROM pragma_journal_mode() "
+	                     "WHERE journal_mode = 'delete'"),
+	       1, "nor switched to WAL");
+
+	path = tmp_path("foreign-rel.db");
+	raw_exec(path, "CREATE TABLE rel(x)");
+	ok(sl_sqlite_store_open(path) == NULL && err_has("named rel"),
+	   "one with a rel table too");
+
+	path = tmp_path("other.db");
+	is_int(raw_exec(path, "CREATE TABLE things(x)"), 0,
+	       "a database with unrelated tables");
+	s = sl_sqlite_store_open(path);
+	ok(s != NULL, "gets the graph schema added");
+	sl_sqlite_store_close(s);
+
+	path = tmp_path("text.db");
+	FILE *f = fopen(path, "w");
+	for (int i = 0; i < 100; i++)
+		fputs("this is not a database\n", f);
+	fclose(f);
+	ok(sl_sqlite_store_open(path) == NULL, "a text file is refused");
+	is_err(SL_EDB, "with EDB");
+	ok(err_has("text.db: not a sluice graph database") &&
+	           err_has("not a database"),
+	   "naming the path");
+
+	path = tmp_path("empty.db");
+	f = fopen(path, "w");
+	fclose(f);
+	ok(sl_sqlite_store_open(path) == NULL, "an empty file is refused");
+	is_err(SL_EINVAL, "with EINVAL");
+	ok(err_has("empty.db: not a sluice graph database (the file is "
+	           "empty)"),
+	   "naming the path");
+
+	ok(sl_sqlite_store_open(tmp_path("no/such/dir.db")) == NULL,
+	   "a path in a missing directory fails");
+	is_err(SL_EDB, "with EDB");
+	sl_sqlite_store_close(NULL);
+	ok(1, "closing NULL is a no-op");
+}
+
+int
+main(void)
+{
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/sluice-sqlite-XXXXXX");
+	if (mkdtemp(tmpdir) == NULL)
+		bail_out("mkdtemp failed");
+	test_nodes();
+	test_fuzzy_nodes();
+	test_rels();
+	test_idempotence();
+	test_rollback();
+	test_refusals();
+	tmp_cleanup();
+	return done_testing();
+}
