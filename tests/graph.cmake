@@ -9,3 +9,7 @@ foreach(t graph_batch sqlite_store)
   set_tests_properties(${t} PROPERTIES TIMEOUT 300)
   sluice_valgrind_test(${t})
 endforeach()
+
+# Graph targets end to end through the command (bash).
+add_test(NAME graph_cli COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_graph_cli.sh $<TARGET_FILE:sluice>)
+set_tests_properties(graph_cli PROPERTIES TIMEOUT 300)

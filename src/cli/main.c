@@ -13,21 +13,26 @@
 static void
 usage(FILE *out)
 {
-	fprintf(out, "usage: sluice <command> [args]\n"
-	             "\n"
-	             "commands:\n"
-	             "  run PIPELINE.yaml [options]   run a pipeline "
-	             "(see sluice run --help)\n"
-	             "  validate PIPELINE.yaml        load a pipeline and "
-	             "check its steps\n"
-	             "  demo [--tasks N] [--items N]  run the runtime "
-	             "demonstration\n"
-	             "  help steps                    list the built-in steps\n"
-	             "  version, --version            print the version\n"
-	             "  help, --help                  print this help\n"
-	             "\n"
-	             "environment: SLUICE_LOG_LEVEL (error, warn, info, debug, "
-	             "trace), SLUICE_LOG_FORMAT (text, json)\n");
+	fprintf(out,
+	        "usage: sluice <command> [args]\n"
+	        "\n"
+	        "commands:\n"
+	        "  run PIPELINE.yaml [options]   run a pipeline "
+	        "(see sluice run --help)\n"
+	        "  validate PIPELINE.yaml        load a pipeline and "
+	        "check its steps\n"
+	        "  export TARGET                 print the graph in TARGET "
+	        "as JSON lines\n"
+	        "  schema PIPELINE.yaml...       print the graph schema "
+	        "(--format plain|json|dot)\n"
+	        "  demo [--tasks N] [--items N]  run the runtime "
+	        "demonstration\n"
+	        "  help steps                    list the built-in steps\n"
+	        "  version, --version            print the version\n"
+	        "  help, --help                  print this help\n"
+	        "\n"
+	        "environment: SLUICE_LOG_LEVEL (error, warn, info, debug, "
+	        "trace), SLUICE_LOG_FORMAT (text, json)\n");
 }
 
 int
@@ -46,6 +51,10 @@ main(int argc, char **argv)
 		return sl_cli_run(argc - 1, argv + 1);
 	if (strcmp(cmd, "validate") == 0)
 		return sl_cli_validate(argc - 1, argv + 1);
+	if (strcmp(cmd, "export") == 0)
+		return sl_cli_export(argc - 1, argv + 1);
+	if (strcmp(cmd, "schema") == 0)
+		return sl_cli_schema(argc - 1, argv + 1);
 	if (strcmp(cmd, "help") == 0 && argc > 2 &&
 	    strcmp(argv[2], "steps") == 0) {
 		sl_cli_list_steps(stdout);

@@ -21,13 +21,17 @@
 #include "sluice/pipeline.h"
 #include "sluice/pipeline_file.h"
 #include "sluice/registry.h"
+#include "sluice/graph.h"
 #include "sluice/interp.h"
+#include "sluice/schema.h"
 #include "sluice/steps.h"
 #include "sluice/task.h"
 #include "sluice/yamlread.h"
 
 /** Most annotations on one command line. */
 #define MAX_ANNOTATIONS 64
+/** Most --target options. */
+#define MAX_TARGETS 16
 /** Most bytes of a --config file. */
 #define CONFIG_MAX ((size_t)16 << 20)
 
@@ -49,6 +53,12 @@ struct run_opts {
 	const char *config_path;
 	/** Seconds between progress reports (0: 0.25 on a TTY, else 10). */
 	double progress_interval;
+	/** Targets (URIs) a writer step is added for, in order. */
+	const char *targets[MAX_TARGETS];
+	/** Number of targets. */
+	uint32_t n_targets;
+	/** Whether --batch-size was given (it also sizes write batches). */
+	bool batch_given;
 };
 
 /** Print the usage of `run`/`validate` to `out`. */
@@ -62,14 +72,20 @@ run_usage(FILE *out, const char *cmd)
 	        "  -a, --annotation NAME     select steps annotated NAME "
 	        "(repeatable)\n"
 	        "  --config FILE             YAML or JSON mapping that !config "
-	        "reads\n",
+	        "reads\n"
+	        "  -t, --target URI          write the graph to URI: "
+	        "sqlite:PATH or null:\n"
+	        "                            (repeatable: one writer per "
+	        "target)\n",
 	        cmd);
 	if (strcmp(cmd, "run") == 0)
 		fprintf(out,
 		        "  --step-outbox-size N      records each step may "
 		        "buffer (default 1000)\n"
-		        "  --batch-size N            records per batch "
-		        "(default 1000)\n"
+		        "  --batch-size N            records per batch, and "
+		        "ingestions per\n"
+		        "                            write batch (default "
+		        "1000)\n"
 		        "  --json                    JSON log lines and "
 		        "summary\n"
 		        "  --no-progress             no progress reports\n"
@@ -110,6 +126,7 @@ parse_args(int argc, char **argv, struct run_opts *o)
 		OPT_NO_PROGRESS,
 		OPT_CONFIG,
 		OPT_INTERVAL,
+		OPT_TARGET,
 	};
 	static const struct option longopts[] = {
 	        {"annotation", required_argument, NULL, 'a'},
@@ -119,6 +136,7 @@ parse_args(int argc, char **argv, struct run_opts *o)
 	        {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
 	        {"config", required_argument, NULL, OPT_CONFIG},
 	        {"progress-interval", required_argument, NULL, OPT_INTERVAL},
+	        {"target", required_argument, NULL, 't'},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
@@ -129,7 +147,7 @@ parse_args(int argc, char **argv, struct run_opts *o)
 	optind = 1;
 	opterr = 0;
 	int c;
-	while ((c = getopt_long(argc, argv, "a:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "a:t:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
 			if (o->n_annotations == MAX_ANNOTATIONS) {
@@ -150,6 +168,16 @@ parse_args(int argc, char **argv, struct run_opts *o)
 			if (parse_count("--batch-size", optarg,
 			                &o->popts.batch_size) != 0)
 				return 2;
+			o->batch_given = true;
+			break;
+		case 't':
+			if (o->n_targets == MAX_TARGETS) {
+				fprintf(stderr,
+				        "sluice: more than %d targets\n",
+				        MAX_TARGETS);
+				return 2;
+			}
+			o->targets[o->n_targets++] = optarg;
 			break;
 		case OPT_JSON:
 			o->json = true;
@@ -183,8 +211,8 @@ parse_args(int argc, char **argv, struct run_opts *o)
 			if (optopt != 0 && optopt < 256)
 				fprintf(stderr, "sluice %s: option '-%c' %s\n",
 				        cmd, optopt,
-				        strchr("a", optopt) ? "needs a value"
-				                            : "is unknown");
+				        strchr("at", optopt) ? "needs a value"
+				                             : "is unknown");
 			else
 				fprintf(stderr,
 				        "sluice %s: option '%s' is unknown or "
@@ -292,7 +320,8 @@ load(const struct run_opts *o, struct loaded *l)
 		}
 		fo.config = &l->config;
 	}
-	if (sl_steps_register_builtins() != 0 || sl_interp_register() != 0) {
+	if (sl_steps_register_builtins() != 0 || sl_interp_register() != 0 ||
+	    sl_graph_register() != 0) {
 		unload(l);
 		return -1;
 	}
@@ -316,6 +345,15 @@ load(const struct run_opts *o, struct loaded *l)
 	}
 	for (uint32_t i = 0; i < l->file->n_steps; i++) {
 		struct sl_step *s = sl_step_create(&l->file->steps[i]);
+		if (s == NULL || sl_pipeline_add(l->pipeline, s) != 0) {
+			unload(l);
+			return -1;
+		}
+	}
+	for (uint32_t i = 0; i < o->n_targets; i++) {
+		struct sl_step *s = sl_graph_writer_new(
+		        o->targets[i],
+		        o->batch_given ? o->popts.batch_size : 0);
 		if (s == NULL || sl_pipeline_add(l->pipeline, s) != 0) {
 			unload(l);
 			return -1;
@@ -576,6 +614,7 @@ sl_cli_list_steps(FILE *out)
 {
 	(void)sl_steps_register_builtins();
 	(void)sl_interp_register();
+	(void)sl_graph_register();
 	for (size_t i = 0; i < sl_registry_count(); i++) {
 		const struct sl_step_type *t = sl_registry_get(i);
 		fprintf(out, "%-10s %s\n", t->names[0], t->summary);
@@ -588,4 +627,121 @@ sl_cli_list_steps(FILE *out)
 			fprintf(out, "\n");
 		}
 	}
+}
+
+/** What the export task needs. */
+struct export_state {
+	/** The target URI. */
+	const char *uri;
+};
+
+/** Export (as the main task). */
+static int
+export_main(void *arg)
+{
+	struct export_state *st = arg;
+	return sl_graph_export(st->uri, stdout);
+}
+
+int
+sl_cli_export(int argc, char **argv)
+{
+	if (argc != 2 || argv[1][0] == '-') {
+		bool help = argc == 2 && (strcmp(argv[1], "-h") == 0 ||
+		                          strcmp(argv[1], "--help") == 0);
+		fprintf(help ? stdout : stderr,
+		        "usage: sluice export TARGET\n"
+		        "\n"
+		        "Write the graph in TARGET (sqlite:PATH) to stdout as "
+		        "canonical JSON lines:\n"
+		        "one object per node and per relationship.\n");
+		return help ? 0 : 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	struct sl_loop *loop = sl_loop_new(NULL);
+	if (loop == NULL) {
+		print_error("");
+		return 1;
+	}
+	struct export_state st = {.uri = argv[1]};
+	int rc = sl_loop_run_main(loop, "export", export_main, &st);
+	if (rc != 0)
+		print_error("");
+	sl_loop_delete(loop);
+	return rc == 0 ? 0 : 1;
+}
+
+int
+sl_cli_schema(int argc, char **argv)
+{
+	enum sl_schema_format format = SL_SCHEMA_PLAIN;
+	int first = 1, nfiles = 0;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--format") == 0 ||
+		    strcmp(argv[i], "-f") == 0) {
+			const char *f = i + 1 < argc ? argv[++i] : "";
+			if (strcmp(f, "plain") == 0)
+				format = SL_SCHEMA_PLAIN;
+			else if (strcmp(f, "json") == 0)
+				format = SL_SCHEMA_JSON;
+			else if (strcmp(f, "dot") == 0)
+				format = SL_SCHEMA_DOT;
+			else {
+				fprintf(stderr,
+				        "sluice schema: --format expects "
+				        "plain, "
+				        "json or dot, got '%s'\n",
+				        f);
+				return 2;
+			}
+		} else if (strcmp(argv[i], "-h") == 0 ||
+		           strcmp(argv[i], "--help") == 0) {
+			printf("usage: sluice schema PIPELINE.yaml... "
+			       "[--format plain|json|dot]\n\n"
+			       "Print the graph schema the pipelines' "
+			       "interpreters describe.\n");
+			return 0;
+		} else if (argv[i][0] == '-') {
+			fprintf(stderr, "sluice schema: unknown option '%s'\n",
+			        argv[i]);
+			return 2;
+		} else {
+			argv[first + nfiles++] = argv[i];
+		}
+	}
+	if (nfiles == 0) {
+		fprintf(stderr, "usage: sluice schema PIPELINE.yaml... "
+		                "[--format plain|json|dot]\n");
+		return 2;
+	}
+	if (sl_steps_register_builtins() != 0 || sl_interp_register() != 0 ||
+	    sl_graph_register() != 0) {
+		print_error("");
+		return 1;
+	}
+	struct sl_schema schema = {0};
+	int rc = 0;
+	for (int i = 0; i < nfiles && rc == 0; i++) {
+		struct sl_pipeline_file *f =
+		        sl_pipeline_file_load(argv[first + i], NULL);
+		if (f == NULL) {
+			rc = -1;
+			break;
+		}
+		for (uint32_t k = 0; k < f->n_steps && rc == 0; k++) {
+			struct sl_step *s = sl_step_create(&f->steps[k]);
+			if (s == NULL || sl_schema_expand(&schema, s) != 0)
+				rc = -1;
+			sl_step_delete(s);
+		}
+		sl_pipeline_file_delete(f);
+	}
+	if (rc == 0)
+		rc = sl_schema_print(&schema, format, stdout);
+	sl_schema_destroy(&schema);
+	if (rc != 0) {
+		print_error("");
+		return 1;
+	}
+	return 0;
 }

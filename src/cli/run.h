@@ -12,6 +12,12 @@ int sl_cli_run(int argc, char **argv);
 /** `sluice validate` with argv[0] = "validate". Returns the exit status. */
 int sl_cli_validate(int argc, char **argv);
 
+/** `sluice export TARGET` with argv[0] = "export". The exit status. */
+int sl_cli_export(int argc, char **argv);
+
+/** `sluice schema PIPELINE... [--format F]`. The exit status. */
+int sl_cli_schema(int argc, char **argv);
+
 /** Print the registered step types to `out`. */
 void sl_cli_list_steps(FILE *out);
 

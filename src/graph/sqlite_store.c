@@ -1072,6 +1072,72 @@ sl_sqlite_store_write(struct sl_sqlite_store *s, const struct sl_graph_batch *b,
 	return 0;
 }
 
+/* ---- time to live ---- */
+
+/** Run `sql` with ?1 = type, ?2 = cutoff; *changes counts rows. */
+static int
+ttl_exec(struct sl_sqlite_store *s, const char *sql, const char *type,
+         const char *cutoff, uint64_t *changes)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		sl_diag_set(SL_EDB, "%s: preparing a deletion: %s", s->path,
+		            sqlite3_errmsg(s->db));
+		return -1;
+	}
+	sqlite3_bind_text(st, 1, type, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, cutoff, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		sl_diag_set(SL_EDB, "%s: deleting expired objects: %s", s->path,
+		            sqlite3_errmsg(s->db));
+		return -1;
+	}
+	if (changes != NULL)
+		*changes = (uint64_t)sqlite3_changes64(s->db);
+	return 0;
+}
+
+int
+sl_sqlite_store_ttl(struct sl_sqlite_store *s, bool nodes, const char *type,
+                    const char *cutoff, uint64_t *deleted)
+{
+	/* A missing last_ingested_at is never expired (NULL < x is not
+	 * true), as in Nodestream. */
+	*deleted = 0;
+	if (stmt_exec(s, ST_BEGIN_WRITE, "starting a write transaction") != 0)
+		return -1;
+	int rc;
+	if (nodes) {
+		rc = ttl_exec(
+		        s,
+		        "DELETE FROM rel WHERE from_id IN (SELECT id "
+		        "FROM node WHERE type = ?1 AND "
+		        "props ->> '$.last_ingested_at' < ?2) OR to_id IN "
+		        "(SELECT id FROM node WHERE type = ?1 AND "
+		        "props ->> '$.last_ingested_at' < ?2)",
+		        type, cutoff, NULL);
+		if (rc == 0)
+			rc = ttl_exec(s,
+			              "DELETE FROM node WHERE type = ?1 AND "
+			              "props ->> '$.last_ingested_at' < ?2",
+			              type, cutoff, deleted);
+	} else {
+		rc = ttl_exec(s,
+		              "DELETE FROM rel WHERE type = ?1 AND "
+		              "props ->> '$.last_ingested_at' < ?2",
+		              type, cutoff, deleted);
+	}
+	if (rc == 0)
+		rc = stmt_exec(s, ST_COMMIT, "committing");
+	if (rc != 0) {
+		rollback(s);
+		*deleted = 0;
+	}
+	return rc;
+}
+
 /* ---- export ---- */
 
 /** State of one export. */

@@ -21,7 +21,9 @@
 #ifndef SLUICE_GRAPH_SQLITE_STORE_H
 #define SLUICE_GRAPH_SQLITE_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "graph.h"
 
@@ -55,6 +57,16 @@ int sl_sqlite_store_write(struct sl_sqlite_store *s,
  * failing with SL_EDB ("database is locked"); 5000 ms by default.
  */
 void sl_sqlite_store_set_busy_timeout(struct sl_sqlite_store *s, int ms);
+
+/**
+ * Delete, in one transaction, the nodes (with every relationship that
+ * touches them) when `nodes`, else the relationships, of type `type` whose
+ * last_ingested_at is before `cutoff` (ISO 8601 UTC text, compared as
+ * text). Objects without last_ingested_at are kept. *deleted counts the
+ * nodes or relationships deleted. 0, or -1 with an error (rolled back).
+ */
+int sl_sqlite_store_ttl(struct sl_sqlite_store *s, bool nodes, const char *type,
+                        const char *cutoff, uint64_t *deleted);
 
 /** Called per exported object with its canonical JSON (no newline). */
 typedef int (*sl_export_fn)(void *arg, const char *json, size_t len);

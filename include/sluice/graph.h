@@ -1,0 +1,46 @@
+/*
+ * sluice: writing desired ingestions to graph targets.
+ *
+ * The writer step (GraphDatabaseWriter) batches the Interpreter's desired
+ * ingestions, merges writes of the same node or relationship within a
+ * batch, and hands each batch to its target (a URI: sqlite:PATH, null:).
+ * While a batch is being written the writer goes on collecting the next
+ * one; it waits only when that one is full too, so at most two batches are
+ * in memory and the steps before it are held back by their outboxes.
+ */
+#ifndef SLUICE_GRAPH_H
+#define SLUICE_GRAPH_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sluice/step.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Default desired ingestions per write batch. */
+#define SL_GRAPH_BATCH_DEFAULT 1000
+
+/**
+ * A writer step for target `uri` writing batches of `batch_size`
+ * ingestions (0: the default). The target is opened when the step starts.
+ * NULL with an error.
+ */
+struct sl_step *sl_graph_writer_new(const char *uri, uint32_t batch_size);
+
+/** Register GraphDatabaseWriter (idempotent). 0, or -1 with an error. */
+int sl_graph_register(void);
+
+/**
+ * Write the graph in target `uri` to `out` as canonical JSON lines (see
+ * sluice export). Call from a task. 0, or -1 with an error.
+ */
+int sl_graph_export(const char *uri, FILE *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SLUICE_GRAPH_H */

@@ -1,0 +1,216 @@
+/*
+ * sluice: graph targets by URI (see target.h).
+ */
+#include "target.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "sluice/alloc.h"
+#include "sluice/diag.h"
+#include "sluice/worker.h"
+
+/** Target kinds. */
+enum target_kind {
+	T_NULL,   /**< null: */
+	T_SQLITE, /**< sqlite:PATH */
+};
+
+/** An open target. */
+struct sl_target {
+	/** What it is. */
+	enum target_kind kind;
+	/** The URI to show. */
+	char name[512];
+	/** T_SQLITE: the database path. */
+	char *path;
+	/** T_SQLITE: the worker thread the store lives on. */
+	struct sl_worker *worker;
+	/** T_SQLITE: the store (used on the worker only). */
+	struct sl_sqlite_store *store;
+};
+
+/** Arguments of a job on the store's worker. */
+struct job {
+	/** The target. */
+	struct sl_target *t;
+	/** A batch to write. */
+	const struct sl_graph_batch *batch;
+	/** Counts to add to. */
+	struct sl_write_stats *stats;
+	/** Export callback. */
+	sl_export_fn fn;
+	/** Its argument. */
+	void *arg;
+	/** TTL: nodes (else relationships). */
+	bool nodes;
+	/** TTL: the type. */
+	const char *type;
+	/** TTL: the cutoff. */
+	const char *cutoff;
+	/** TTL: objects deleted. */
+	uint64_t *deleted;
+};
+
+/** Open the store (on the worker). */
+static int
+job_open(void *arg)
+{
+	struct job *j = arg;
+	j->t->store = sl_sqlite_store_open(j->t->path);
+	return j->t->store != NULL ? 0 : -1;
+}
+
+/** Write a batch (on the worker). */
+static int
+job_write(void *arg)
+{
+	struct job *j = arg;
+	return sl_sqlite_store_write(j->t->store, j->batch, j->stats);
+}
+
+/** Delete what expired (on the worker). */
+static int
+job_ttl(void *arg)
+{
+	struct job *j = arg;
+	return sl_sqlite_store_ttl(j->t->store, j->nodes, j->type, j->cutoff,
+	                           j->deleted);
+}
+
+/** Export (on the worker). */
+static int
+job_export(void *arg)
+{
+	struct job *j = arg;
+	return sl_sqlite_store_export(j->t->store, j->fn, j->arg);
+}
+
+/** Close the store (on the worker). */
+static int
+job_close(void *arg)
+{
+	struct job *j = arg;
+	sl_sqlite_store_close(j->t->store);
+	j->t->store = NULL;
+	return 0;
+}
+
+struct sl_target *
+sl_target_open(const char *uri)
+{
+	struct sl_target *t = sl_calloc(1, sizeof(*t));
+	if (t == NULL) {
+		sl_diag_set(SL_EOOM, "out of memory opening a target");
+		return NULL;
+	}
+	snprintf(t->name, sizeof(t->name), "%s", uri);
+	if (strcmp(uri, "null:") == 0 || strcmp(uri, "null") == 0) {
+		t->kind = T_NULL;
+		return t;
+	}
+	if (strncmp(uri, "sqlite:", 7) != 0) {
+		sl_diag_set(SL_EINVAL,
+		            "target '%.200s': unknown kind of target (expected "
+		            "sqlite:PATH or null:)",
+		            uri);
+		sl_free(t);
+		return NULL;
+	}
+	t->kind = T_SQLITE;
+	const char *path = uri + 7;
+	/* sqlite:///abs/path and sqlite://rel are accepted too. */
+	if (strncmp(path, "//", 2) == 0)
+		path += 2;
+	if (*path == '\0') {
+		sl_diag_set(SL_EINVAL, "target '%.200s': no database path",
+		            uri);
+		sl_free(t);
+		return NULL;
+	}
+	size_t n = strlen(path);
+	t->path = sl_malloc(n + 1);
+	if (t->path == NULL) {
+		sl_diag_set(SL_EOOM, "out of memory opening a target");
+		sl_free(t);
+		return NULL;
+	}
+	memcpy(t->path, path, n + 1);
+	t->worker = sl_worker_new("sluice-sqlite");
+	struct job j = {.t = t};
+	if (t->worker == NULL || sl_worker_run(t->worker, job_open, &j) != 0) {
+		sl_diag_wrap(sl_diag_code(), "target %s", t->name);
+		sl_worker_delete(t->worker);
+		sl_free(t->path);
+		sl_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+const char *
+sl_target_name(const struct sl_target *t)
+{
+	return t->name;
+}
+
+int
+sl_target_write(struct sl_target *t, const struct sl_graph_batch *b,
+                struct sl_write_stats *st)
+{
+	if (t->kind == T_NULL)
+		return 0;
+	struct job j = {.t = t, .batch = b, .stats = st};
+	if (sl_worker_run(t->worker, job_write, &j) != 0) {
+		sl_diag_wrap(sl_diag_code(), "target %s", t->name);
+		return -1;
+	}
+	return 0;
+}
+
+int
+sl_target_ttl(struct sl_target *t, bool nodes, const char *type,
+              const char *cutoff, uint64_t *deleted)
+{
+	*deleted = 0;
+	if (t->kind == T_NULL)
+		return 0;
+	struct job j = {.t = t,
+	                .nodes = nodes,
+	                .type = type,
+	                .cutoff = cutoff,
+	                .deleted = deleted};
+	if (sl_worker_run(t->worker, job_ttl, &j) != 0) {
+		sl_diag_wrap(sl_diag_code(), "target %s", t->name);
+		return -1;
+	}
+	return 0;
+}
+
+int
+sl_target_export(struct sl_target *t, sl_export_fn fn, void *arg)
+{
+	if (t->kind == T_NULL)
+		return 0;
+	struct job j = {.t = t, .fn = fn, .arg = arg};
+	if (sl_worker_run(t->worker, job_export, &j) != 0) {
+		sl_diag_wrap(sl_diag_code(), "target %s", t->name);
+		return -1;
+	}
+	return 0;
+}
+
+int
+sl_target_close(struct sl_target *t)
+{
+	if (t == NULL)
+		return 0;
+	if (t->kind == T_SQLITE) {
+		struct job j = {.t = t};
+		(void)sl_worker_run(t->worker, job_close, &j);
+		sl_worker_delete(t->worker);
+	}
+	sl_free(t->path);
+	sl_free(t);
+	return 0;
+}

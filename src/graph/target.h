@@ -1,0 +1,52 @@
+/*
+ * sluice: graph targets (internal to graph): where the writer's batches
+ * go, named by a URI:
+ *
+ *   sqlite:PATH     the embedded SQLite store (graph/sqlite_store.h), on a
+ *                   worker thread of its own
+ *   null:           discards every write (dry runs, benchmarks)
+ *
+ * Every call is made from a task and waits for the target, letting other
+ * tasks run.
+ */
+#ifndef SLUICE_GRAPH_TARGET_H
+#define SLUICE_GRAPH_TARGET_H
+
+#include "graph.h"
+#include "sqlite_store.h"
+
+/** An open target (opaque). */
+struct sl_target;
+
+/**
+ * Open the target `uri`. NULL with an error naming the URI (without any
+ * password) and what is wrong: an unknown scheme lists the known ones.
+ */
+struct sl_target *sl_target_open(const char *uri);
+
+/** The target's URI as it may be shown (no password). */
+const char *sl_target_name(const struct sl_target *t);
+
+/** Apply a batch (see graph.h); counts are added to *st. 0, or -1. */
+int sl_target_write(struct sl_target *t, const struct sl_graph_batch *b,
+                    struct sl_write_stats *st);
+
+/**
+ * Delete the nodes (with their relationships) when `nodes`, else the
+ * relationships, of type `type` whose last_ingested_at is before `cutoff`
+ * (ISO 8601 UTC text, as the Interpreter writes it). *deleted counts them.
+ * 0, or -1.
+ */
+int sl_target_ttl(struct sl_target *t, bool nodes, const char *type,
+                  const char *cutoff, uint64_t *deleted);
+
+/**
+ * Stream the graph in canonical JSON (see sqlite_store.h). `fn` may run on
+ * another thread (one call at a time). 0, or -1.
+ */
+int sl_target_export(struct sl_target *t, sl_export_fn fn, void *arg);
+
+/** Close and free the target (NULL is a no-op). 0, or -1 with an error. */
+int sl_target_close(struct sl_target *t);
+
+#endif /* SLUICE_GRAPH_TARGET_H */

@@ -1,0 +1,370 @@
+/*
+ * sluice: the graph writer step and export (see sluice/graph.h).
+ */
+#include "sluice/graph.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "graph.h"
+#include "sluice/alloc.h"
+#include "sluice/diag.h"
+#include "sluice/log.h"
+#include "sluice/registry.h"
+#include "sluice/task.h"
+#include "target.h"
+
+/** A writer step. */
+struct writer {
+	/** Common part. */
+	struct sl_step base;
+	/** The target's URI (owned). */
+	char *uri;
+	/** Desired ingestions per batch. */
+	uint32_t batch_size;
+	/** The open target, or NULL. */
+	struct sl_target *target;
+	/** The batch being filled. */
+	struct sl_graph_batch *filling;
+	/** The batch being written, or NULL. */
+	struct sl_graph_batch *writing;
+	/** The task writing it, or NULL. */
+	struct sl_task *inflight;
+	/** What the target reported. */
+	struct sl_write_stats stats;
+	/** Batches handed to the target. */
+	uint64_t batches;
+	/** Relationship skips already counted in the step's stats. */
+	uint64_t skips_counted;
+};
+
+/** Write `w->writing` (a task). */
+static int
+write_task(void *arg)
+{
+	struct writer *w = arg;
+	return sl_target_write(w->target, w->writing, &w->stats);
+}
+
+/** Count relationships the target skipped since the last call. */
+static void
+count_skips(struct writer *w)
+{
+	uint64_t n = w->stats.rels_skipped - w->skips_counted;
+	if (n == 0)
+		return;
+	sl_diag_set(SL_EINVAL,
+	            "%s: %" PRIu64 " relationship%s skipped in batch %" PRIu64
+	            ": an endpoint node does not exist",
+	            sl_target_name(w->target), n, n == 1 ? "" : "s",
+	            w->batches);
+	sl_step_skip(&w->base);
+	w->base.stats.skipped += n - 1;
+	w->skips_counted = w->stats.rels_skipped;
+}
+
+/** Wait for the batch being written, if any. */
+static int
+wait_inflight(struct writer *w)
+{
+	if (w->inflight == NULL)
+		return 0;
+	int rc = sl_task_join(w->inflight);
+	if (rc != 0 && sl_diag_code() == SL_ECANCELLED)
+		/* Cancelled while waiting: the write must still end. */
+		rc = sl_task_reap(w->inflight);
+	w->inflight = NULL;
+	count_skips(w);
+	return rc;
+}
+
+/** Hand the filled batch to the target; wait for the previous one. */
+static int
+rotate(struct writer *w)
+{
+	if (w->filling->n_ingestions == 0)
+		return 0;
+	if (wait_inflight(w) != 0)
+		return -1;
+	struct sl_graph_batch *next = w->writing;
+	if (next == NULL && (next = sl_graph_batch_new()) == NULL)
+		return -1;
+	sl_graph_batch_reset(next);
+	w->writing = w->filling;
+	w->filling = next;
+	w->batches++;
+	w->inflight =
+	        sl_task_spawn(sl_loop_current(), "graph-write", write_task, w);
+	return w->inflight != NULL ? 0 : -1;
+}
+
+/**
+ * Carry out the TTL configuration `ttl` (from the TTL extractor) after
+ * the writes before it.
+ */
+static int
+do_ttl(struct writer *w, const struct sl_value *ttl)
+{
+	const struct sl_value *kind =
+	        sl_object_get_cstr(ttl, "graph_object_type");
+	const struct sl_value *type = sl_object_get_cstr(ttl, "object_type");
+	const struct sl_value *hours =
+	        sl_object_get_cstr(ttl, "expiry_in_hours");
+	struct sl_value h = hours != NULL ? sl_value_number(*hours) : sl_null();
+	double expiry = h.type == SL_VINT      ? (double)h.u.i
+	                : h.type == SL_VDOUBLE ? h.u.d
+	                                       : -1;
+	if (kind == NULL || kind->type != SL_VSTR || type == NULL ||
+	    type->type != SL_VSTR || expiry < 0) {
+		sl_diag_set(SL_EINVAL,
+		            "a TTL record needs graph_object_type, object_type "
+		            "and expiry_in_hours");
+		return -1;
+	}
+	if (rotate(w) != 0 || wait_inflight(w) != 0)
+		return -1;
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	time_t cut = now.tv_sec - (time_t)(expiry * 3600);
+	struct tm tm;
+	gmtime_r(&cut, &tm);
+	char cutoff[80], t[512];
+	snprintf(cutoff, sizeof(cutoff), "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ",
+	         tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	         tm.tm_min, tm.tm_sec, (long)(now.tv_nsec / 1000));
+	snprintf(t, sizeof(t), "%.*s", (int)type->len, type->u.s);
+	bool nodes = kind->len == 4 && memcmp(kind->u.s, "NODE", 4) == 0;
+	uint64_t deleted;
+	if (sl_target_ttl(w->target, nodes, t, cutoff, &deleted) != 0)
+		return -1;
+	sl_log_info("step %s: %s: deleted %" PRIu64 " %s of type %s not "
+	            "ingested since %s",
+	            w->base.name, sl_target_name(w->target), deleted,
+	            nodes ? "nodes" : "relationships", t, cutoff);
+	return 0;
+}
+
+/** Open the target. */
+static int
+writer_start(struct sl_step *s)
+{
+	struct writer *w = (struct writer *)s;
+	w->filling = sl_graph_batch_new();
+	if (w->filling == NULL)
+		return -1;
+	w->target = sl_target_open(w->uri);
+	return w->target != NULL ? 0 : -1;
+}
+
+/** Batch the records of `in`, then pass `in` on unchanged. */
+static int
+writer_process(struct sl_step *s, struct sl_batch *in, struct sl_emit *out)
+{
+	struct writer *w = (struct writer *)s;
+	if (in->kind == SL_BATCH_FLUSH) {
+		if (rotate(w) != 0) {
+			sl_batch_put(in);
+			return -1;
+		}
+		return sl_emit_batch(out, in);
+	}
+	for (uint32_t i = 0; i < in->count; i++) {
+		const struct sl_value *ttl =
+		        sl_object_get_cstr(&in->records[i], "ttl");
+		if (ttl != NULL ? do_ttl(w, ttl) != 0
+		                : sl_graph_batch_add(w->filling,
+		                                     &in->records[i]) != 0) {
+			char where[300];
+			sl_origin_format(&in->origins[i], where, sizeof(where));
+			sl_diag_wrap(sl_diag_code(), "%s", where);
+			sl_batch_put(in);
+			return -1;
+		}
+		if (w->filling->n_ingestions >= w->batch_size &&
+		    rotate(w) != 0) {
+			sl_batch_put(in);
+			return -1;
+		}
+	}
+	return sl_emit_batch(out, in);
+}
+
+/** Write what is left. */
+static int
+writer_drain(struct sl_step *s, struct sl_emit *out)
+{
+	(void)out;
+	struct writer *w = (struct writer *)s;
+	if (rotate(w) != 0)
+		return -1;
+	return wait_inflight(w);
+}
+
+/** Wait for the last write, close the target, log what was written. */
+static int
+writer_finish(struct sl_step *s)
+{
+	struct writer *w = (struct writer *)s;
+	int rc = wait_inflight(w);
+	if (w->target != NULL) {
+		const struct sl_write_stats *st = &w->stats;
+		sl_log_info("step %s: %s: %" PRIu64 " batches; nodes: %" PRIu64
+		            " created, %" PRIu64 " updated, %" PRIu64
+		            " not matched; relationships: %" PRIu64
+		            " created, %" PRIu64 " updated, %" PRIu64
+		            " skipped",
+		            s->name, sl_target_name(w->target), w->batches,
+		            st->nodes_created, st->nodes_updated,
+		            st->nodes_unmatched, st->rels_created,
+		            st->rels_updated, st->rels_skipped);
+		if (sl_target_close(w->target) != 0 && rc == 0)
+			rc = -1;
+		w->target = NULL;
+	}
+	return rc;
+}
+
+/** Free the step. */
+static void
+writer_destroy(struct sl_step *s)
+{
+	struct writer *w = (struct writer *)s;
+	sl_graph_batch_delete(w->filling);
+	sl_graph_batch_delete(w->writing);
+	sl_free(w->uri);
+	sl_free(w);
+}
+
+/** The writer's callbacks. */
+static const struct sl_step_ops writer_ops = {
+        .type = "GraphDatabaseWriter",
+        .start = writer_start,
+        .process_batch = writer_process,
+        .drain = writer_drain,
+        .finish = writer_finish,
+        .destroy = writer_destroy,
+};
+
+struct sl_step *
+sl_graph_writer_new(const char *uri, uint32_t batch_size)
+{
+	struct writer *w = sl_calloc(1, sizeof(*w));
+	size_t n = strlen(uri);
+	if (w != NULL)
+		w->uri = sl_malloc(n + 1);
+	if (w == NULL || w->uri == NULL) {
+		sl_free(w);
+		sl_diag_set(SL_EOOM, "out of memory for a writer");
+		return NULL;
+	}
+	memcpy(w->uri, uri, n + 1);
+	sl_step_init(&w->base, &writer_ops);
+	w->batch_size = batch_size > 0 ? batch_size : SL_GRAPH_BATCH_DEFAULT;
+	return &w->base;
+}
+
+/** Build a GraphDatabaseWriter from a pipeline file's step. */
+static struct sl_step *
+writer_create(const struct sl_stepdef *def)
+{
+	static const char *const keys[] = {"target",
+	                                   "database",
+	                                   "path",
+	                                   "batch_size",
+	                                   "collect_stats",
+	                                   "ingest_strategy_name",
+	                                   "flush_concurrency",
+	                                   NULL};
+	const struct sl_conf *a = def->arguments;
+	if (sl_conf_check_keys(a, keys, "arguments", def->implementation) != 0)
+		return NULL;
+	const struct sl_conf *target = a ? sl_conf_get(a, "target") : NULL;
+	const struct sl_conf *db = a ? sl_conf_get(a, "database") : NULL;
+	const struct sl_conf *path = a ? sl_conf_get(a, "path") : NULL;
+	const struct sl_conf *bs = a ? sl_conf_get(a, "batch_size") : NULL;
+	const char *t = NULL, *d = NULL, *p = NULL;
+	int64_t size = SL_GRAPH_BATCH_DEFAULT;
+	if ((target != NULL && sl_conf_str(target, "target", &t) != 0) ||
+	    (db != NULL && sl_conf_str(db, "database", &d) != 0) ||
+	    (path != NULL && sl_conf_str(path, "path", &p) != 0) ||
+	    (bs != NULL && sl_conf_int(bs, "batch_size", &size) != 0))
+		return NULL;
+	if (size < 1 || size > 10000000) {
+		sl_conf_error(bs, "batch_size", "expected 1 to 10000000");
+		return NULL;
+	}
+	char uri[4096];
+	if (t != NULL) {
+		snprintf(uri, sizeof(uri), "%s", t);
+	} else if (d != NULL && strcmp(d, "sqlite") == 0 && p != NULL) {
+		snprintf(uri, sizeof(uri), "sqlite:%s", p);
+	} else if (d != NULL && strcmp(d, "null") == 0) {
+		snprintf(uri, sizeof(uri), "null:");
+	} else {
+		sl_conf_error(a != NULL ? a : def->node, "arguments",
+		              "the writer needs a target URI (target: "
+		              "sqlite:PATH), or database: sqlite with a path, "
+		              "or database: null%s%s",
+		              d != NULL ? "; got database: " : "",
+		              d != NULL ? d : "");
+		return NULL;
+	}
+	return sl_graph_writer_new(uri, (uint32_t)size);
+}
+
+/** Implementation names of the writer. */
+static const char *const writer_names[] = {
+        "writer", "nodestream.databases:GraphDatabaseWriter",
+        "nodestream.databases.writer:GraphDatabaseWriter", NULL};
+
+/** Its factories. */
+static const char *const writer_factories[] = {"from_file_data", NULL};
+
+/** The GraphDatabaseWriter step type. */
+static const struct sl_step_type writer_type = {
+        .names = writer_names,
+        .factories = writer_factories,
+        .factory_optional = true,
+        .create = writer_create,
+        .summary = "writes desired ingestions to a graph target "
+                   "(sqlite:PATH, null:)",
+};
+
+int
+sl_graph_register(void)
+{
+	if (sl_registry_find("writer") != NULL)
+		return 0;
+	return sl_registry_add(&writer_type);
+}
+
+/** Write one exported object and a newline to the FILE. */
+static int
+export_line(void *arg, const char *json, size_t len)
+{
+	FILE *out = arg;
+	if (fwrite(json, 1, len, out) != len || fputc('\n', out) == EOF) {
+		sl_diag_set_errno("cannot write the export");
+		return -1;
+	}
+	return 0;
+}
+
+int
+sl_graph_export(const char *uri, FILE *out)
+{
+	struct sl_target *t = sl_target_open(uri);
+	if (t == NULL)
+		return -1;
+	int rc = sl_target_export(t, export_line, out);
+	if (rc == 0 && fflush(out) != 0) {
+		sl_diag_set_errno("cannot write the export");
+		rc = -1;
+	}
+	if (sl_target_close(t) != 0 && rc == 0)
+		rc = -1;
+	return rc;
+}

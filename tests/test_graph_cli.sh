@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# `sluice run --target`, `sluice export`, `sluice schema` and TTL pipelines
+# end to end, with real SQLite files: the writer's batching and flushes,
+# re-run idempotence, an interrupted load resumed, two targets in one run,
+# skipped relationships, bad targets, and the writer as a pipeline step.
+#
+# usage: test_graph_cli.sh path/to/sluice
+set -u
+SLUICE=$(realpath "$1")
+T=$(mktemp -d /tmp/sluice-graph-XXXXXX)
+trap 'rm -rf "$T"' EXIT
+cd "$T" || exit 1
+
+n=0
+failed=0
+# ok COND-STATUS DESCRIPTION
+ok() {
+  n=$((n + 1))
+  if [ "$1" -eq 0 ]; then
+    echo "ok $n - $2"
+  else
+    echo "not ok $n - $2"
+    failed=$((failed + 1))
+  fi
+}
+# is GOT WANT DESCRIPTION
+is() {
+  if [ "$1" == "$2" ]; then ok 0 "$3"; else
+    ok 1 "$3"; echo "#   got '$1', expected '$2'"
+  fi
+}
+# has FILE TEXT DESCRIPTION: FILE contains TEXT
+has() {
+  if grep -qF -- "$2" "$1"; then ok 0 "$3"; else
+    ok 1 "$3"; echo "#   '$2' not in $1:"; sed 's/^/#   /' "$1" | head -20
+  fi
+}
+# strip FILE: the export without the timestamps, sorted
+strip() {
+  sed -E 's/"last_ingested(_by_[a-z_]+)?_at":"[^"]*",?//g; s/,}/}/g' "$1" | sort
+}
+
+# --- people: a CSV through the Interpreter into SQLite -----------------------
+cat >people.csv <<'EOF'
+id,name,city,team
+1,Ada,London,A
+2,Grace,New York,B
+3,Alan,London,A
+4,,Nowhere,B
+EOF
+cat >people.yaml <<'EOF'
+- implementation: file
+  factory: local
+  arguments: {globs: [people.csv]}
+- implementation: interpreter
+  arguments:
+    interpretations:
+      - type: source_node
+        node_type: Person
+        key: {id: !jmespath id}
+        properties: {name: !jmespath name}
+        additional_types: [Human]
+      - type: relationship
+        node_type: City
+        relationship_type: LIVES_IN
+        node_key: {name: !jmespath city}
+      - type: relationship
+        node_type: Team
+        relationship_type: IN
+        node_key: {name: !jmespath team}
+        node_creation_rule: MATCH_ONLY
+EOF
+"$SLUICE" run people.yaml --target sqlite:g.db --no-progress >out.txt 2>err.txt
+is $? 0 "run --target sqlite: succeeds"
+has err.txt "GraphDatabaseWriter" "the summary shows the writer step"
+grep -E '2:GraphDatabaseWriter +4 +4 +0 +4' err.txt >/dev/null
+ok $? "the writer counts the four relationships to missing Team nodes as skipped"
+"$SLUICE" export sqlite:g.db >g.jsonl 2>err.txt
+is $? 0 "export succeeds"
+is "$(grep -c '"node":"Person","props"' g.jsonl)" 4 "four people (an empty name is a property)"
+is "$(grep -c '"node":"City","props"' g.jsonl)" 3 "three cities (keys lowercased)"
+is "$(grep -c '"rel":"LIVES_IN"' g.jsonl)" 4 "four LIVES_IN"
+is "$(grep -c '"rel":"IN"' g.jsonl)" 0 "no IN: MATCH_ONLY Team nodes do not exist"
+has g.jsonl '{"key":{"id":"1"},"labels":["Human"],"node":"Person","props":{' "a node line"
+has g.jsonl '"was_ingested_by_people":true' "with the mark"
+has g.jsonl '"rel":"LIVES_IN","to":{"key":{"name":"london"},"node":"City"}}' "a relationship line"
+strip g.jsonl >first.txt
+"$SLUICE" run people.yaml --target sqlite:g.db --no-progress >out.txt 2>err.txt
+"$SLUICE" export sqlite:g.db >g2.jsonl
+strip g2.jsonl >second.txt
+cmp -s first.txt second.txt
+ok $? "re-running the pipeline gives the same graph"
+
+# --- batching and flushing ---------------------------------------------------
+cat >range.yaml <<'EOF'
+- implementation: range
+  factory: range
+  arguments: {stop: 2500}
+- implementation: interpreter
+  arguments:
+    interpretations:
+      - type: source_node
+        node_type: N
+        key: {i: !jmespath index}
+      - type: relationship
+        node_type: M
+        relationship_type: R
+        node_key: {m: !jmespath 'index'}
+EOF
+"$SLUICE" run range.yaml --target sqlite:r.db --batch-size 7 --no-progress --json >out.txt 2>err.txt
+is $? 0 "small write batches"
+"$SLUICE" export sqlite:r.db >r.jsonl
+is "$(wc -l <r.jsonl)" 7500 "every node and relationship of 2500 records"
+has err.txt '358 batches' "written in batches of 7 (358 of them)"
+
+# --- two targets, null, bad targets ------------------------------------------
+"$SLUICE" run people.yaml -t sqlite:a.db -t sqlite:b.db -t null: --no-progress >out.txt 2>err.txt
+is $? 0 "three targets in one run"
+"$SLUICE" export sqlite:a.db | strip /dev/stdin >a.txt
+"$SLUICE" export sqlite:b.db | strip /dev/stdin >b.txt
+cmp -s a.txt b.txt && cmp -s a.txt first.txt
+ok $? "both databases hold the same graph"
+"$SLUICE" run people.yaml --target mysql://x --no-progress >out.txt 2>err.txt
+is $? 1 "an unknown target fails"
+has err.txt "unknown kind of target" "with a message"
+echo "not a database" >bad.db
+"$SLUICE" export sqlite:bad.db >out.txt 2>err.txt
+is $? 1 "exporting a file that is not a database fails"
+has err.txt "bad.db" "naming it"
+
+# --- the writer as a step, and TTL ---------------------------------------------
+cat >writer.yaml <<'EOF'
+- implementation: range
+  factory: range
+  arguments: {stop: 3}
+- implementation: interpreter
+  arguments:
+    interpretations:
+      - type: source_node
+        node_type: Old
+        key: {i: !jmespath index}
+- implementation: nodestream.databases:GraphDatabaseWriter
+  arguments: {database: sqlite, path: w.db, batch_size: 2}
+EOF
+"$SLUICE" run writer.yaml --no-progress >out.txt 2>err.txt
+is $? 0 "GraphDatabaseWriter in the pipeline file"
+is "$("$SLUICE" export sqlite:w.db | grep -c '"node":"Old"')" 3 "writes its nodes"
+cat >ttl.yaml <<'EOF'
+- implementation: nodestream.pipeline.extractors:TimeToLiveConfigurationExtractor
+  arguments:
+    graph_object_type: NODE
+    configurations:
+      - {object_type: Old, expiry_in_hours: 0}
+      - {object_type: Kept, expiry_in_hours: 0, enabled: false}
+EOF
+sleep 1
+"$SLUICE" run ttl.yaml --target sqlite:w.db --no-progress >out.txt 2>err.txt
+is $? 0 "a TTL pipeline runs"
+is "$("$SLUICE" export sqlite:w.db | grep -c '"node":"Old"')" 0 "it deleted the expired nodes"
+cat >ttlq.yaml <<'EOF'
+- implementation: ttl
+  arguments:
+    graph_object_type: NODE
+    configurations:
+      - {object_type: Old, custom_query: "MATCH (n) DETACH DELETE n"}
+EOF
+"$SLUICE" run ttlq.yaml --target sqlite:w.db --no-progress >out.txt 2>err.txt
+is $? 1 "a custom TTL query is refused"
+has err.txt "ttlq.yaml:5:42: custom_query: a custom query is Cypher" "at its position"
+
+# --- schema -------------------------------------------------------------------
+"$SLUICE" schema people.yaml >s.txt 2>err.txt
+is $? 0 "schema"
+has s.txt "(Person)-[LIVES_IN]->(City)" "adjacencies"
+"$SLUICE" schema people.yaml --format dot >s.dot 2>err.txt
+has s.dot 'label="LIVES_IN"' "dot"
+if command -v dot >/dev/null 2>&1; then
+  dot -Tsvg s.dot >s.svg 2>err.txt
+  ok $? "Graphviz renders it"
+fi
+
+echo "1..$n"
+echo "$((n - failed)) passed, $failed failed"
+[ $failed -eq 0 ]
