@@ -13,3 +13,12 @@ endforeach()
 # Graph targets end to end through the command (bash).
 add_test(NAME graph_cli COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_graph_cli.sh $<TARGET_FILE:sluice>)
 set_tests_properties(graph_cli PROPERTIES TIMEOUT 300)
+
+# Nodestream's own fixture pipelines, diffed against the graph Nodestream
+# produced (../shared/compat), whenever that folder exists.
+get_filename_component(SLUICE_COMPAT_CHECK
+  "${CMAKE_SOURCE_DIR}/../shared/compat/check" ABSOLUTE)
+if(EXISTS "${SLUICE_COMPAT_CHECK}")
+  add_test(NAME compat COMMAND bash "${SLUICE_COMPAT_CHECK}" --sluice $<TARGET_FILE:sluice>)
+  set_tests_properties(compat PROPERTIES TIMEOUT 900)
+endif()
