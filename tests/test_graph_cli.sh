@@ -179,6 +179,27 @@ if command -v dot >/dev/null 2>&1; then
   ok $? "Graphviz renders it"
 fi
 
+# --- migrations -------------------------------------------------------------
+"$SLUICE" migrate sqlite:g.db people.yaml >out.txt 2>err.txt
+is $? 0 "migrate"
+has err.txt "sqlite:g.db: 8 migrations applied, 0 already there" \
+  "key indexes and views per type"
+"$SLUICE" migrate sqlite:g.db people.yaml >out.txt 2>err.txt
+has err.txt "0 migrations applied, 8 already there" "running it again changes nothing"
+sed -i 's/        additional_types: \[Human\]/        additional_types: [Human]\n        additional_indexes: [name]/' people.yaml
+"$SLUICE" migrate sqlite:g.db people.yaml >out.txt 2>err.txt
+has err.txt "1 migrations applied, 8 already there" "a new additional index is one more migration"
+if command -v sqlite3 >/dev/null 2>&1; then
+  is "$(sqlite3 g.db "select id || ':' || name from node_Person order by _id limit 1" 2>&1)" \
+    "1:Ada" "the view has a column per key and property"
+  sqlite3 g.db "explain query plan select * from node_Person where name = 'Ada'" >plan.txt
+  has plan.txt "sluice_prop(Person.name)" "and the additional index serves it"
+  is "$(sqlite3 g.db "select count(*) from rel_LIVES_IN where _to_key = '{\"name\":\"london\"}'")" 2 \
+    "relationship views join their endpoints"
+fi
+"$SLUICE" migrate sqlite:nope/x.db people.yaml >out.txt 2>err.txt
+is $? 1 "migrating an unreachable database fails"
+
 echo "1..$n"
 echo "$((n - failed)) passed, $failed failed"
 [ $failed -eq 0 ]

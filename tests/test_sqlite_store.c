@@ -255,8 +255,9 @@ test_nodes(void)
 	                     "'schema_version'"),
 	       1, "schema_version is 1");
 	is_int(raw_int(path, "SELECT count(*) FROM sqlite_master WHERE type = "
-	                     "'index' AND name IN ('node_type_key', "
-	                     "'rel_identity', 'rel_out', 'rel_in')"),
+	                     "'index' AND name IN ('sluice_node_type_key', "
+	                     "'sluice_rel_identity', 'sluice_rel_out', "
+	                     "'sluice_rel_in')"),
 	       4, "the indexes exist");
 
 	struct sl_write_stats st = {0};

@@ -39,6 +39,16 @@ int sl_graph_register(void);
  */
 int sl_graph_export(const char *uri, FILE *out);
 
+struct sl_schema;
+
+/**
+ * Apply the migrations `schema` asks for to target `uri` (indexes and
+ * views; see docs/storage.md). Call from a task. *applied and *kept count
+ * the migrations run now and those already there. 0, or -1 with an error.
+ */
+int sl_graph_migrate(const char *uri, const struct sl_schema *schema,
+                     uint32_t *applied, uint32_t *kept);
+
 #ifdef __cplusplus
 }
 #endif

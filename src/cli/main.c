@@ -25,6 +25,8 @@ usage(FILE *out)
 	        "as JSON lines\n"
 	        "  schema PIPELINE.yaml...       print the graph schema "
 	        "(--format plain|json|dot)\n"
+	        "  migrate TARGET PIPELINE...    create the indexes and "
+	        "views of the schema\n"
 	        "  demo [--tasks N] [--items N]  run the runtime "
 	        "demonstration\n"
 	        "  help steps                    list the built-in steps\n"
@@ -55,6 +57,8 @@ main(int argc, char **argv)
 		return sl_cli_export(argc - 1, argv + 1);
 	if (strcmp(cmd, "schema") == 0)
 		return sl_cli_schema(argc - 1, argv + 1);
+	if (strcmp(cmd, "migrate") == 0)
+		return sl_cli_migrate(argc - 1, argv + 1);
 	if (strcmp(cmd, "help") == 0 && argc > 2 &&
 	    strcmp(argv[2], "steps") == 0) {
 		sl_cli_list_steps(stdout);

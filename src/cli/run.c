@@ -671,6 +671,30 @@ sl_cli_export(int argc, char **argv)
 	return rc == 0 ? 0 : 1;
 }
 
+/** The schema of the pipeline files `paths`. 0, or -1 with an error. */
+static int
+build_schema(const char *const *paths, int n, struct sl_schema *schema)
+{
+	if (sl_steps_register_builtins() != 0 || sl_interp_register() != 0 ||
+	    sl_graph_register() != 0)
+		return -1;
+	int rc = 0;
+	for (int i = 0; i < n && rc == 0; i++) {
+		struct sl_pipeline_file *f =
+		        sl_pipeline_file_load(paths[i], NULL);
+		if (f == NULL)
+			return -1;
+		for (uint32_t k = 0; k < f->n_steps && rc == 0; k++) {
+			struct sl_step *s = sl_step_create(&f->steps[k]);
+			if (s == NULL || sl_schema_expand(schema, s) != 0)
+				rc = -1;
+			sl_step_delete(s);
+		}
+		sl_pipeline_file_delete(f);
+	}
+	return rc;
+}
+
 int
 sl_cli_schema(int argc, char **argv)
 {
@@ -714,28 +738,9 @@ sl_cli_schema(int argc, char **argv)
 		                "[--format plain|json|dot]\n");
 		return 2;
 	}
-	if (sl_steps_register_builtins() != 0 || sl_interp_register() != 0 ||
-	    sl_graph_register() != 0) {
-		print_error("");
-		return 1;
-	}
 	struct sl_schema schema = {0};
-	int rc = 0;
-	for (int i = 0; i < nfiles && rc == 0; i++) {
-		struct sl_pipeline_file *f =
-		        sl_pipeline_file_load(argv[first + i], NULL);
-		if (f == NULL) {
-			rc = -1;
-			break;
-		}
-		for (uint32_t k = 0; k < f->n_steps && rc == 0; k++) {
-			struct sl_step *s = sl_step_create(&f->steps[k]);
-			if (s == NULL || sl_schema_expand(&schema, s) != 0)
-				rc = -1;
-			sl_step_delete(s);
-		}
-		sl_pipeline_file_delete(f);
-	}
+	int rc = build_schema((const char *const *)argv + first, nfiles,
+	                      &schema);
 	if (rc == 0)
 		rc = sl_schema_print(&schema, format, stdout);
 	sl_schema_destroy(&schema);
@@ -744,4 +749,65 @@ sl_cli_schema(int argc, char **argv)
 		return 1;
 	}
 	return 0;
+}
+
+/** What the migrate task needs. */
+struct migrate_state {
+	/** The target URI. */
+	const char *uri;
+	/** The schema. */
+	const struct sl_schema *schema;
+	/** Migrations applied. */
+	uint32_t applied;
+	/** Migrations already there. */
+	uint32_t kept;
+};
+
+/** Migrate (as the main task). */
+static int
+migrate_main(void *arg)
+{
+	struct migrate_state *st = arg;
+	return sl_graph_migrate(st->uri, st->schema, &st->applied, &st->kept);
+}
+
+int
+sl_cli_migrate(int argc, char **argv)
+{
+	if (argc < 3 || argv[1][0] == '-') {
+		bool help = argc == 2 && (strcmp(argv[1], "-h") == 0 ||
+		                          strcmp(argv[1], "--help") == 0);
+		fprintf(help ? stdout : stderr,
+		        "usage: sluice migrate TARGET PIPELINE.yaml...\n"
+		        "\n"
+		        "Create the indexes (keys, additional_indexes) and "
+		        "views "
+		        "the pipelines' schema asks\n"
+		        "for in TARGET (sqlite:PATH). Running it again changes "
+		        "nothing.\n");
+		return help ? 0 : 2;
+	}
+	struct sl_schema schema = {0};
+	if (build_schema((const char *const *)argv + 2, argc - 2, &schema) !=
+	    0) {
+		print_error("");
+		sl_schema_destroy(&schema);
+		return 1;
+	}
+	struct sl_loop *loop = sl_loop_new(NULL);
+	if (loop == NULL) {
+		print_error("");
+		sl_schema_destroy(&schema);
+		return 1;
+	}
+	struct migrate_state st = {.uri = argv[1], .schema = &schema};
+	int rc = sl_loop_run_main(loop, "migrate", migrate_main, &st);
+	if (rc != 0)
+		print_error("");
+	else
+		fprintf(stderr, "%s: %u migrations applied, %u already there\n",
+		        argv[1], st.applied, st.kept);
+	sl_loop_delete(loop);
+	sl_schema_destroy(&schema);
+	return rc == 0 ? 0 : 1;
 }

@@ -18,6 +18,9 @@ int sl_cli_export(int argc, char **argv);
 /** `sluice schema PIPELINE... [--format F]`. The exit status. */
 int sl_cli_schema(int argc, char **argv);
 
+/** `sluice migrate TARGET PIPELINE...`. The exit status. */
+int sl_cli_migrate(int argc, char **argv);
+
 /** Print the registered step types to `out`. */
 void sl_cli_list_steps(FILE *out);
 

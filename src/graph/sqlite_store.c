@@ -129,7 +129,7 @@ static const char schema_sql[] =
         " key TEXT NOT NULL,"
         " labels TEXT NOT NULL DEFAULT '[]',"
         " props TEXT NOT NULL DEFAULT '{}');"
-        "CREATE UNIQUE INDEX IF NOT EXISTS node_type_key ON node(type, key);"
+        "CREATE UNIQUE INDEX IF NOT EXISTS sluice_node_type_key ON node(type, key);"
         "CREATE TABLE IF NOT EXISTS rel("
         " id INTEGER PRIMARY KEY,"
         " type TEXT NOT NULL,"
@@ -138,10 +138,10 @@ static const char schema_sql[] =
         " key TEXT NOT NULL DEFAULT '{}',"
         " props TEXT NOT NULL DEFAULT '{}',"
         " multi INTEGER NOT NULL DEFAULT 0);"
-        "CREATE UNIQUE INDEX IF NOT EXISTS rel_identity"
+        "CREATE UNIQUE INDEX IF NOT EXISTS sluice_rel_identity"
         " ON rel(from_id, type, to_id, key) WHERE multi = 0;"
-        "CREATE INDEX IF NOT EXISTS rel_out ON rel(from_id, type);"
-        "CREATE INDEX IF NOT EXISTS rel_in ON rel(to_id, type);"
+        "CREATE INDEX IF NOT EXISTS sluice_rel_out ON rel(from_id, type);"
+        "CREATE INDEX IF NOT EXISTS sluice_rel_in ON rel(to_id, type);"
         "INSERT OR IGNORE INTO sluice_meta(name, value)"
         " VALUES ('schema_version', '1');"
         "COMMIT;";
@@ -1097,6 +1097,18 @@ ttl_exec(struct sl_sqlite_store *s, const char *sql, const char *type,
 	if (changes != NULL)
 		*changes = (uint64_t)sqlite3_changes64(s->db);
 	return 0;
+}
+
+struct sqlite3 *
+sl_sqlite_store_db(struct sl_sqlite_store *s)
+{
+	return s->db;
+}
+
+const char *
+sl_sqlite_store_path(const struct sl_sqlite_store *s)
+{
+	return s->path;
 }
 
 int

@@ -68,6 +68,29 @@ void sl_sqlite_store_set_busy_timeout(struct sl_sqlite_store *s, int ms);
 int sl_sqlite_store_ttl(struct sl_sqlite_store *s, bool nodes, const char *type,
                         const char *cutoff, uint64_t *deleted);
 
+struct sl_schema;
+struct sqlite3;
+
+/** The store's connection (for the modules of graph/ that add to it). */
+struct sqlite3 *sl_sqlite_store_db(struct sl_sqlite_store *s);
+
+/** The store's path, for messages. */
+const char *sl_sqlite_store_path(const struct sl_sqlite_store *s);
+
+/**
+ * Migrate the store to what `schema` describes (graph/migrate.c): per node
+ * type, an index on each key property and each additional index (partial
+ * expression indexes on the JSON columns), and a view per node type
+ * (`node_<Type>`) and per relationship type (`rel_<TYPE>`) with a column
+ * per key and property. Each is recorded by name, with its SQL, in
+ * `sluice_migrations`: one already applied with the same SQL is kept; a
+ * view or index whose SQL changed is replaced. Runs in one transaction.
+ * *applied and *kept count them. 0, or -1 with an error (rolled back).
+ */
+int sl_sqlite_store_migrate(struct sl_sqlite_store *s,
+                            const struct sl_schema *schema, uint32_t *applied,
+                            uint32_t *kept);
+
 /** Called per exported object with its canonical JSON (no newline). */
 typedef int (*sl_export_fn)(void *arg, const char *json, size_t len);
 

@@ -50,6 +50,12 @@ struct job {
 	const char *cutoff;
 	/** TTL: objects deleted. */
 	uint64_t *deleted;
+	/** Migrations: the schema. */
+	const struct sl_schema *schema;
+	/** Migrations applied. */
+	uint32_t *applied;
+	/** Migrations already there. */
+	uint32_t *kept;
 };
 
 /** Open the store (on the worker). */
@@ -76,6 +82,15 @@ job_ttl(void *arg)
 	struct job *j = arg;
 	return sl_sqlite_store_ttl(j->t->store, j->nodes, j->type, j->cutoff,
 	                           j->deleted);
+}
+
+/** Migrate (on the worker). */
+static int
+job_migrate(void *arg)
+{
+	struct job *j = arg;
+	return sl_sqlite_store_migrate(j->t->store, j->schema, j->applied,
+	                               j->kept);
 }
 
 /** Export (on the worker). */
@@ -181,6 +196,22 @@ sl_target_ttl(struct sl_target *t, bool nodes, const char *type,
 	                .cutoff = cutoff,
 	                .deleted = deleted};
 	if (sl_worker_run(t->worker, job_ttl, &j) != 0) {
+		sl_diag_wrap(sl_diag_code(), "target %s", t->name);
+		return -1;
+	}
+	return 0;
+}
+
+int
+sl_target_migrate(struct sl_target *t, const struct sl_schema *schema,
+                  uint32_t *applied, uint32_t *kept)
+{
+	*applied = *kept = 0;
+	if (t->kind == T_NULL)
+		return 0;
+	struct job j = {
+	        .t = t, .schema = schema, .applied = applied, .kept = kept};
+	if (sl_worker_run(t->worker, job_migrate, &j) != 0) {
 		sl_diag_wrap(sl_diag_code(), "target %s", t->name);
 		return -1;
 	}

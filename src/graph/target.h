@@ -41,6 +41,13 @@ int sl_target_ttl(struct sl_target *t, bool nodes, const char *type,
                   const char *cutoff, uint64_t *deleted);
 
 /**
+ * Apply the migrations `schema` asks for (see sqlite_store.h); *applied
+ * and *kept count them. A null target has none. 0, or -1.
+ */
+int sl_target_migrate(struct sl_target *t, const struct sl_schema *schema,
+                      uint32_t *applied, uint32_t *kept);
+
+/**
  * Stream the graph in canonical JSON (see sqlite_store.h). `fn` may run on
  * another thread (one call at a time). 0, or -1.
  */
