@@ -99,6 +99,21 @@ struct sl_pipeline_file *
 sl_pipeline_file_load(const char *path,
                       const struct sl_pipeline_file_opts *opts);
 
+/**
+ * Resolve the load-time tags !env, !config and !include (see the file
+ * comment) at and under `*slot`, a node of document `doc`, in place: a
+ * resolved node replaces the pointer that held it (so `*slot` itself may
+ * change); nodes created for values and included files live in `doc`.
+ * !config looks keys up in `config` (an object), or fails when it is
+ * NULL. The file `*slot` was read from starts the include chain (a file
+ * including it is a cycle). Every other tag stays on its node. Used for
+ * pipeline arguments and for project files (sluice/project.h). Returns 0,
+ * or -1 with an error naming "file:line:column" (SL_EINVAL), or
+ * SL_EPARSE, SL_ESYSTEM, SL_ELIMIT or SL_EOOM from an included file.
+ */
+int sl_conf_resolve_tags(struct sl_conf_doc *doc, struct sl_conf **slot,
+                         const struct sl_value *config);
+
 /** Free a loaded file. NULL is a no-op. */
 void sl_pipeline_file_delete(struct sl_pipeline_file *f);
 

@@ -36,6 +36,8 @@ struct loader {
 	struct sl_conf_doc *doc;
 	/** Options (never NULL). */
 	const struct sl_pipeline_file_opts *opts;
+	/** The configuration !config reads, or NULL. */
+	const struct sl_value *config;
 	/** Files being included, outermost (the pipeline file) first. */
 	const char *chain[INCLUDE_MAX + 2];
 	/** Their real paths, for cycle detection. */
@@ -120,7 +122,7 @@ resolve_config(struct loader *l, struct sl_conf **slot)
 	if (n->kind != SL_CONF_SCALAR || n->len == 0)
 		return sl_conf_error(n, "!config",
 		                     "expected a configuration key");
-	const struct sl_value *cfg = l->opts->config;
+	const struct sl_value *cfg = l->config;
 	if (cfg == NULL || cfg->type != SL_VOBJECT)
 		return sl_conf_error(n, "!config",
 		                     "no configuration to look up '%s' in",
@@ -227,6 +229,31 @@ resolve(struct loader *l, struct sl_conf **slot, uint32_t depth)
 		if (resolve(l, &n->items[i], depth + 1) < 0)
 			return -1;
 	return 0;
+}
+
+int
+sl_conf_resolve_tags(struct sl_conf_doc *doc, struct sl_conf **slot,
+                     const struct sl_value *config)
+{
+	static const struct sl_pipeline_file_opts no_opts;
+	struct loader *l = sl_malloc(sizeof(*l));
+	if (l == NULL) {
+		sl_diag_set(SL_EOOM, "out of memory resolving tags in %s",
+		            (*slot)->file != NULL ? (*slot)->file : "YAML");
+		return -1;
+	}
+	l->doc = doc;
+	l->opts = &no_opts;
+	l->config = config;
+	l->nchain = 0;
+	if ((*slot)->file != NULL) {
+		if (realpath((*slot)->file, l->real[0]) == NULL)
+			l->real[0][0] = '\0';
+		l->chain[l->nchain++] = (*slot)->file;
+	}
+	int rc = resolve(l, slot, 1);
+	sl_free(l);
+	return rc;
 }
 
 /** Check step node `s` and fill `def`. */
@@ -342,6 +369,7 @@ sl_pipeline_file_load(const char *path,
 		goto fail;
 	}
 	l->opts = opts != NULL ? opts : &no_opts;
+	l->config = l->opts->config;
 	l->nchain = 0;
 	l->doc = f->doc = sl_conf_doc_new();
 	if (f->doc == NULL)
