@@ -102,6 +102,29 @@ check_format(const char *fmt, const char *const *names, const char *json,
 	sl_diag_clear(sl_diag_get());
 }
 
+/**
+ * Floats wider than any fixed buffer: the largest double with 300 digits
+ * after the point, and grouped, as Python writes them.
+ */
+static void
+test_format_wide_floats(void)
+{
+	static const char *const n[] = {"a"};
+	static const uint32_t lens[] = {1};
+	struct sl_value v = sl_double(1.7976931348623157e308), out;
+	struct sl_pyfmt *f = sl_pyfmt_parse("{a:.300f}|{a:,.1f}", 18);
+	int rc = sl_pyfmt_format(f, n, lens, &v, 1, &arena, &out);
+	/* 309 digits, the point and 300 decimals; then 309 digits with 102
+	 * separators and one decimal. */
+	ok(rc == 0 && out.len == 610 + 1 + 309 + 102 + 2 &&
+	           memcmp(out.u.s, "17976931348623157081", 20) == 0 &&
+	           memcmp(out.u.s + 611, "179,769,313,486,231,570,814", 27) ==
+	                   0 &&
+	           memcmp(out.u.s + out.len - 4, "68.0", 4) == 0,
+	   "a float of 610 characters, and grouped (%u bytes)", out.len);
+	sl_pyfmt_delete(f);
+}
+
 /** str.format() with named fields. */
 static void
 test_format(void)
@@ -124,6 +147,18 @@ test_format(void)
 	check_format("{a:s}", n, "[5]", NULL);
 	check_format("{a:.2}", n, "[5]", NULL);
 	check_format("{z}", n, "[1]", NULL);
+	check_format(
+	        "{a:,.2f}|{b:.350f}", n, "[1e30,0.5]",
+	        "1,000,000,000,000,000,019,884,624,838,656.00|0.500000000"
+	        "000000000000000000000000000000000000000000000000000000000000"
+	        "000000000000000000000000000000000000000000000000000000000000"
+	        "000000000000000000000000000000000000000000000000000000000000"
+	        "000000000000000000000000000000000000000000000000000000000000"
+	        "000000000000000000000000000000000000000000000000000000000000"
+	        "00000000000000000000000000000000000000000");
+	check_format("{a:%}|{b:%}", n, "[1.7976931348623157e308,-1e400]",
+	             "inf%|-inf%");
+	test_format_wide_floats();
 	ok(sl_pyfmt_parse("{}", 2) == NULL &&
 	           strstr(unit_errmsg(), "positional") != NULL,
 	   "positional fields are refused");

@@ -430,7 +430,11 @@ fmt_int(struct sl_buf *out, const struct spec *sp, int64_t v)
 	return pad(out, sp, '>', body, w, sign_len);
 }
 
-/** Format a float. */
+/**
+ * Format a float. The digits go in a heap buffer sized for them: a
+ * precision of up to PYFMT_WIDTH_MAX digits after the point of a number
+ * up to 1.8e308, with room for the grouping separators.
+ */
 static int
 fmt_float(struct sl_buf *out, const struct spec *sp, double d)
 {
@@ -442,51 +446,51 @@ fmt_float(struct sl_buf *out, const struct spec *sp, double d)
 		            type);
 		return -1;
 	}
-	char body[400];
+	char sign[2];
 	size_t w = 0;
 	bool neg = signbit(d) && !isnan(d);
 	if (neg)
-		body[w++] = '-';
+		sign[w++] = '-';
 	else if (sp->sign == '+' || sp->sign == ' ')
-		body[w++] = sp->sign;
-	size_t sign_len = w;
+		sign[w++] = sp->sign;
 	double mag = fabs(d);
-	char num[360];
-	size_t nn;
+	struct sl_buf num;
+	sl_buf_create(&num, PYFMT_OUT_MAX);
+	int rc;
 	if (type == 0 && sp->prec < 0) {
-		struct sl_buf b;
-		sl_buf_create(&b, 100);
 		struct sl_value v = sl_double(mag);
-		int rc = sl_py_str(&v, &b);
-		nn = rc == 0 && b.data != NULL ? b.len : 0;
-		if (nn >= sizeof(num))
-			nn = sizeof(num) - 1;
-		if (nn > 0)
-			memcpy(num, b.data, nn);
-		sl_buf_destroy(&b);
-		if (rc != 0)
-			return -1;
+		rc = sl_py_str(&v, &num);
 	} else {
 		int prec = sp->prec >= 0 ? sp->prec : 6;
-		if (prec > 300)
-			prec = 300;
 		char t = type == 0 ? 'g' : type == 'n' ? 'g' : type;
 		bool pct = t == '%';
 		char f[16];
 		snprintf(f, sizeof(f), "%%%s.%d%c", sp->alt ? "#" : "", prec,
 		         pct ? 'f' : t);
-		int k = snprintf(num, sizeof(num), f, pct ? mag * 100 : mag);
-		nn = k > 0 && (size_t)k < sizeof(num) - 1 ? (size_t)k : 0;
-		if (pct && nn < sizeof(num) - 1)
-			num[nn++] = '%';
+		rc = sl_buf_printf(&num, f, pct ? mag * 100 : mag);
+		if (rc == 0 && pct)
+			rc = sl_buf_putc(&num, '%');
 	}
+	/* Room for the sign and a separator per 3 integer digits. */
+	size_t cap = w + num.len + num.len / 3 + 2;
+	char *body = rc == 0 ? sl_malloc(cap) : NULL;
+	if (body == NULL) {
+		sl_buf_destroy(&num);
+		if (sl_diag_code() == SL_EOK)
+			sl_diag_set(SL_EOOM,
+			            "out of memory formatting a float");
+		return -1;
+	}
+	memcpy(body, sign, w);
+	size_t nn = num.len;
+	if (nn > 0)
+		memcpy(body + w, num.data, nn);
+	sl_buf_destroy(&num);
 	if (sp->group != 0)
-		group_digits(num, &nn, sizeof(num), sp->group);
-	if (w + nn > sizeof(body))
-		nn = sizeof(body) - w;
-	memcpy(body + w, num, nn);
-	w += nn;
-	return pad(out, sp, '>', body, w, sign_len);
+		group_digits(body + w, &nn, cap - w, sp->group);
+	rc = pad(out, sp, '>', body, w + nn, w);
+	sl_free(body);
+	return rc;
 }
 
 /** Format one value with its piece's conversion and spec. */
