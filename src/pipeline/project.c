@@ -189,7 +189,7 @@ load_targets(struct sl_project *p, struct sl_conf *t)
 		return -1;
 	for (uint32_t i = 0; i < t->n; i++) {
 		const struct sl_conf *k = t->items[2 * i];
-		const char *name;
+		const char *name = NULL;
 		if (want_str(k, "targets", &name) < 0)
 			return -1;
 		char what[320];
@@ -294,7 +294,7 @@ load_annotations(struct sl_project *p, const struct sl_conf *n,
 	for (uint32_t i = 0; i < n->n; i++) {
 		const struct sl_conf *k = n->items[2 * i];
 		const struct sl_conf *v = n->items[2 * i + 1];
-		const char *key;
+		const char *key = NULL;
 		if (want_str(k, what, &key) < 0)
 			return -1;
 		char buf[96];
@@ -505,7 +505,7 @@ load_scopes(struct sl_project *p, const struct sl_conf *s)
 	for (uint32_t i = 0; i < s->n; i++) {
 		const struct sl_conf *k = s->items[2 * i];
 		const struct sl_conf *v = s->items[2 * i + 1];
-		const char *name;
+		const char *name = NULL;
 		if (want_str(k, "scopes", &name) < 0)
 			return -1;
 		char what[320];
