@@ -383,6 +383,7 @@ has out.txt "nodestream.pipeline.filters:ValueMatchesRegexFilter" "and the filte
 # --- command-line errors ------------------------------------------------------
 "$SLUICE" run >out.txt 2>err.txt
 is $? 2 "run without a file is a usage error"
+has err.txt "no pipeline file given and no nodestream.yaml here" "saying what is missing"
 "$SLUICE" run range.yaml --batch-size 0 >out.txt 2>err.txt
 is $? 2 "a zero batch size is refused"
 has err.txt "--batch-size expects a whole number" "with a message"

@@ -200,6 +200,60 @@ is $? 0 "running it again completes the load"
 cmp -s clean.txt resumed.txt
 ok $? "the resumed graph equals the clean one"
 
+# --- a project file -------------------------------------------------------------
+mkdir -p proj/pipelines proj/data
+cp people.csv proj/data/people.csv
+sed 's#globs: \[people.csv\]#globs: [data/people.csv]#' people.yaml >proj/pipelines/people.yaml
+cat >proj/pipelines/numbers.yaml <<'EOF'
+- implementation: range
+  factory: range
+  arguments: {stop: !config count}
+- implementation: interpreter
+  arguments:
+    interpretations:
+      - type: source_node
+        node_type: Number
+        key: {n: !jmespath index}
+EOF
+cat >proj/nodestream.yaml <<'EOF'
+scopes:
+  default:
+    targets: [local]
+    pipelines:
+      - pipelines/people.yaml
+  numbers:
+    config: {count: 5}
+    annotations: {schedule: nightly}
+    pipelines:
+      - path: pipelines/numbers.yaml
+        name: numbers
+        targets: [other]
+targets:
+  local: {database: sqlite, path: graph.db, batch_size: 2}
+  other: {database: sqlite, path: other.db}
+EOF
+(cd proj && "$SLUICE" show) >show.txt 2>err.txt
+is $? 0 "show"
+has show.txt "numbers" "lists the pipelines"
+has show.txt "nightly" "with their annotations"
+(cd proj && "$SLUICE" run -p nodestream.yaml people --no-progress) >out.txt 2>err.txt
+is $? 0 "run NAME from a project (-p)"
+is "$(cd proj && "$SLUICE" export local | grep -c '"node":"Person","props"')" 4 \
+  "into the scope's target"
+(cd proj && "$SLUICE" run --no-progress) >out.txt 2>err.txt
+is $? 0 "run with no name runs every pipeline"
+is "$(cd proj && "$SLUICE" export other | grep -c '"node":"Number"')" 5 \
+  "the scope's config reaches !config"
+(cd proj && "$SLUICE" run peple --no-progress) >out.txt 2>err.txt
+is $? 1 "an unknown pipeline name fails"
+has err.txt "did you mean 'people'" "with a suggestion"
+(cd proj/data && "$SLUICE" run -p ../nodestream.yaml numbers -t local --no-progress) >out.txt 2>err.txt
+is $? 0 "-t takes a project target name (from another folder: -p)"
+is "$(cd proj && "$SLUICE" export local | grep -c '"node":"Number"')" 5 \
+  "and writes there too: target paths are relative to the project file"
+(cd proj && "$SLUICE" export nowhere) >out.txt 2>err.txt
+is $? 1 "an unknown target name fails"
+
 # --- migrations -------------------------------------------------------------
 "$SLUICE" migrate sqlite:g.db people.yaml >out.txt 2>err.txt
 is $? 0 "migrate"

@@ -19,6 +19,10 @@ usage(FILE *out)
 	        "commands:\n"
 	        "  run PIPELINE.yaml [options]   run a pipeline "
 	        "(see sluice run --help)\n"
+	        "  run [NAME...] [-p FILE]       run pipelines of a project "
+	        "file (nodestream.yaml)\n"
+	        "  show [-p FILE] [--json]       list a project's "
+	        "pipelines\n"
 	        "  validate PIPELINE.yaml        load a pipeline and "
 	        "check its steps\n"
 	        "  export TARGET                 print the graph in TARGET "
@@ -59,6 +63,8 @@ main(int argc, char **argv)
 		return sl_cli_schema(argc - 1, argv + 1);
 	if (strcmp(cmd, "migrate") == 0)
 		return sl_cli_migrate(argc - 1, argv + 1);
+	if (strcmp(cmd, "show") == 0)
+		return sl_cli_show(argc - 1, argv + 1);
 	if (strcmp(cmd, "help") == 0 && argc > 2 &&
 	    strcmp(argv[2], "steps") == 0) {
 		sl_cli_list_steps(stdout);

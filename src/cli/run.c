@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "sluice/alloc.h"
@@ -23,6 +24,7 @@
 #include "sluice/registry.h"
 #include "sluice/graph.h"
 #include "sluice/interp.h"
+#include "sluice/project.h"
 #include "sluice/schema.h"
 #include "sluice/steps.h"
 #include "sluice/task.h"
@@ -32,6 +34,8 @@
 #define MAX_ANNOTATIONS 64
 /** Most --target options. */
 #define MAX_TARGETS 16
+/** Most pipeline names on the command line. */
+#define MAX_NAMES 64
 /** Most bytes of a --config file. */
 #define CONFIG_MAX ((size_t)16 << 20)
 
@@ -53,10 +57,24 @@ struct run_opts {
 	const char *config_path;
 	/** Seconds between progress reports (0: 0.25 on a TTY, else 10). */
 	double progress_interval;
-	/** Targets (URIs) a writer step is added for, in order. */
+	/** Targets given with -t (URIs or project target names), in order. */
 	const char *targets[MAX_TARGETS];
 	/** Number of targets. */
 	uint32_t n_targets;
+	/** The project file (-p), or NULL for ./nodestream.yaml if any. */
+	const char *project;
+	/** Pipeline files or project pipeline names given. */
+	const char *names[MAX_NAMES];
+	/** Number of names. */
+	uint32_t n_names;
+	/** The current job: the scope's values for !config, or NULL. */
+	const struct sl_value *job_config;
+	/** The current job: target URIs a writer is added for. */
+	char job_uris[MAX_TARGETS * 2][1024];
+	/** The current job: their write batch sizes (0: the default). */
+	uint32_t job_batch[MAX_TARGETS * 2];
+	/** The current job: number of target URIs. */
+	uint32_t n_job_uris;
 	/** Whether --batch-size was given (it also sizes write batches). */
 	bool batch_given;
 };
@@ -67,17 +85,21 @@ run_usage(FILE *out, const char *cmd)
 {
 	fprintf(out,
 	        "usage: sluice %s PIPELINE.yaml [options]\n"
+	        "       sluice %s [NAME...] [-p PROJECT.yaml] [options]\n"
+	        "         (pipelines of a project file, default "
+	        "./nodestream.yaml; no NAME: all)\n"
 	        "\n"
 	        "options:\n"
 	        "  -a, --annotation NAME     select steps annotated NAME "
 	        "(repeatable)\n"
 	        "  --config FILE             YAML or JSON mapping that !config "
 	        "reads\n"
-	        "  -t, --target URI          write the graph to URI: "
-	        "sqlite:PATH or null:\n"
-	        "                            (repeatable: one writer per "
-	        "target)\n",
-	        cmd);
+	        "  -t, --target TARGET       write the graph to a URI "
+	        "(sqlite:PATH, null:) or a\n"
+	        "                            target of the project file "
+	        "(repeatable)\n"
+	        "  -p, --project FILE        the project file\n",
+	        cmd, cmd);
 	if (strcmp(cmd, "run") == 0)
 		fprintf(out,
 		        "  --step-outbox-size N      records each step may "
@@ -137,6 +159,7 @@ parse_args(int argc, char **argv, struct run_opts *o)
 	        {"config", required_argument, NULL, OPT_CONFIG},
 	        {"progress-interval", required_argument, NULL, OPT_INTERVAL},
 	        {"target", required_argument, NULL, 't'},
+	        {"project", required_argument, NULL, 'p'},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
@@ -147,7 +170,7 @@ parse_args(int argc, char **argv, struct run_opts *o)
 	optind = 1;
 	opterr = 0;
 	int c;
-	while ((c = getopt_long(argc, argv, "a:t:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "a:t:p:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
 			if (o->n_annotations == MAX_ANNOTATIONS) {
@@ -178,6 +201,9 @@ parse_args(int argc, char **argv, struct run_opts *o)
 				return 2;
 			}
 			o->targets[o->n_targets++] = optarg;
+			break;
+		case 'p':
+			o->project = optarg;
 			break;
 		case OPT_JSON:
 			o->json = true;
@@ -211,8 +237,8 @@ parse_args(int argc, char **argv, struct run_opts *o)
 			if (optopt != 0 && optopt < 256)
 				fprintf(stderr, "sluice %s: option '-%c' %s\n",
 				        cmd, optopt,
-				        strchr("at", optopt) ? "needs a value"
-				                             : "is unknown");
+				        strchr("atp", optopt) ? "needs a value"
+				                              : "is unknown");
 			else
 				fprintf(stderr,
 				        "sluice %s: option '%s' is unknown or "
@@ -222,12 +248,20 @@ parse_args(int argc, char **argv, struct run_opts *o)
 			return 2;
 		}
 	}
-	if (optind != argc - 1) {
+	for (int i = optind; i < argc; i++) {
+		if (o->n_names == MAX_NAMES) {
+			fprintf(stderr, "sluice %s: more than %d pipelines\n",
+			        cmd, MAX_NAMES);
+			return 2;
+		}
+		o->names[o->n_names++] = argv[i];
+	}
+	if (strcmp(cmd, "validate") == 0 && o->n_names != 1) {
 		fprintf(stderr, "sluice %s: expected one pipeline file\n", cmd);
 		run_usage(stderr, cmd);
 		return 2;
 	}
-	o->path = argv[optind];
+	o->path = o->n_names > 0 ? o->names[0] : NULL;
 	return 0;
 }
 
@@ -319,6 +353,8 @@ load(const struct run_opts *o, struct loaded *l)
 			return -1;
 		}
 		fo.config = &l->config;
+	} else if (o->job_config != NULL) {
+		fo.config = o->job_config;
 	}
 	if (sl_steps_register_builtins() != 0 || sl_interp_register() != 0 ||
 	    sl_graph_register() != 0) {
@@ -350,10 +386,10 @@ load(const struct run_opts *o, struct loaded *l)
 			return -1;
 		}
 	}
-	for (uint32_t i = 0; i < o->n_targets; i++) {
-		struct sl_step *s = sl_graph_writer_new(
-		        o->targets[i],
-		        o->batch_given ? o->popts.batch_size : 0);
+	for (uint32_t i = 0; i < o->n_job_uris; i++) {
+		uint32_t size =
+		        o->batch_given ? o->popts.batch_size : o->job_batch[i];
+		struct sl_step *s = sl_graph_writer_new(o->job_uris[i], size);
 		if (s == NULL || sl_pipeline_add(l->pipeline, s) != 0) {
 			unload(l);
 			return -1;
@@ -565,6 +601,140 @@ summary_text(const struct run_opts *o, struct sl_pipeline *p, int rc)
 	}
 }
 
+/** Run the pipeline o->path with o's job settings. The exit status. */
+static int
+run_job(struct run_opts *o)
+{
+	struct loaded l;
+	if (load(o, &l) != 0) {
+		print_error("");
+		return 1;
+	}
+	struct sl_loop *loop = sl_loop_new(NULL);
+	if (loop == NULL) {
+		print_error("");
+		unload(&l);
+		return 1;
+	}
+	struct run_state st = {.o = o, .p = l.pipeline};
+	int rc = sl_loop_run_main(loop, "main", run_main, &st);
+	char error[4096] = "";
+	if (rc != 0 && sl_diag_last() != NULL)
+		sl_error_format(sl_diag_last(), error, sizeof(error));
+	if (rc != 0)
+		sl_log_error("%s", error[0] ? error : "the run failed");
+	if (o->json)
+		summary_json(o, l.pipeline, rc, rc != 0 ? error : NULL);
+	else
+		summary_text(o, l.pipeline, rc);
+	int sig = sl_pipeline_stopped_by(l.pipeline);
+	sl_diag_clear(sl_diag_get());
+	sl_loop_delete(loop);
+	unload(&l);
+	if (sig != 0)
+		return 128 + sig;
+	return rc == 0 ? 0 : 1;
+}
+
+/** Whether `name` names a pipeline file rather than a project pipeline. */
+static bool
+is_pipeline_file(const char *name)
+{
+	size_t n = strlen(name);
+	struct stat st;
+	return strchr(name, '/') != NULL ||
+	       (n > 5 && strcmp(name + n - 5, ".yaml") == 0) ||
+	       (n > 4 && strcmp(name + n - 4, ".yml") == 0) ||
+	       (stat(name, &st) == 0 && S_ISREG(st.st_mode));
+}
+
+/**
+ * The project file: -p, else ./nodestream.yaml if it exists (NULL then
+ * without an error when `needed` is false).
+ */
+static struct sl_project *
+open_project(const char *path, bool needed)
+{
+	if (path == NULL) {
+		if (access(SL_PROJECT_FILE, F_OK) != 0) {
+			if (needed)
+				sl_diag_set(
+				        SL_EINVAL,
+				        "no pipeline file given and no %s here "
+				        "(give PIPELINE.yaml, or -p "
+				        "PROJECT.yaml)",
+				        SL_PROJECT_FILE);
+			return NULL;
+		}
+		path = SL_PROJECT_FILE;
+	}
+	return sl_project_load(path);
+}
+
+/**
+ * Resolve target `t` (a URI, or a target of project `p`) into `uri`.
+ * 0, or -1 with an error.
+ */
+static int
+resolve_target(const struct sl_project *p, const char *t, char *uri,
+               size_t size, uint32_t *batch)
+{
+	*batch = 0;
+	if (strchr(t, ':') != NULL) {
+		snprintf(uri, size, "%s", t);
+		return 0;
+	}
+	if (p == NULL) {
+		sl_diag_set(SL_EINVAL,
+		            "target '%s': not a URI (sqlite:PATH, null:) and "
+		            "there is no project file to name it",
+		            t);
+		return -1;
+	}
+	return sl_project_target_uri(p, t, uri, size, batch);
+}
+
+/** Add target `t` to the job's URIs unless it is there. */
+static int
+job_add_target(struct run_opts *o, const struct sl_project *p, const char *t)
+{
+	char uri[1024];
+	uint32_t batch;
+	if (resolve_target(p, t, uri, sizeof(uri), &batch) != 0)
+		return -1;
+	for (uint32_t i = 0; i < o->n_job_uris; i++)
+		if (strcmp(o->job_uris[i], uri) == 0)
+			return 0;
+	if (o->n_job_uris == MAX_TARGETS * 2) {
+		sl_diag_set(SL_EINVAL, "more than %d targets", MAX_TARGETS * 2);
+		return -1;
+	}
+	snprintf(o->job_uris[o->n_job_uris], sizeof(o->job_uris[0]), "%s", uri);
+	o->job_batch[o->n_job_uris++] = batch;
+	return 0;
+}
+
+/** Set up and run project pipeline `pp`. The exit status. */
+static int
+run_project_pipeline(struct run_opts *o, const struct sl_project *p,
+                     const struct sl_project_pipeline *pp)
+{
+	o->path = pp->path;
+	o->job_config = pp->config;
+	o->n_job_uris = 0;
+	for (uint32_t i = 0; i < o->n_targets; i++)
+		if (job_add_target(o, p, o->targets[i]) != 0)
+			goto fail;
+	for (uint32_t i = 0; i < pp->n_targets; i++)
+		if (job_add_target(o, p, pp->targets[i]) != 0)
+			goto fail;
+	sl_log_info("running %s (scope %s, %s)", pp->name, pp->scope, pp->file);
+	return run_job(o);
+fail:
+	print_error("");
+	return 1;
+}
+
 int
 sl_cli_run(int argc, char **argv)
 {
@@ -575,37 +745,115 @@ sl_cli_run(int argc, char **argv)
 	if (o.json)
 		sl_log_set_format(SL_LOG_JSON);
 	o.popts.catch_signals = true;
-	struct loaded l;
-	if (load(&o, &l) != 0) {
-		print_error("");
-		return 1;
-	}
 	/* A closed stdout is a write error of the print step, not a kill. */
 	signal(SIGPIPE, SIG_IGN);
-	struct sl_loop *loop = sl_loop_new(NULL);
-	if (loop == NULL) {
+	bool single = o.n_names == 1 && is_pipeline_file(o.names[0]);
+	bool names_targets = false;
+	for (uint32_t i = 0; i < o.n_targets; i++)
+		names_targets |= strchr(o.targets[i], ':') == NULL;
+	struct sl_project *p = NULL;
+	if (!single || names_targets || o.project != NULL) {
+		p = open_project(o.project, !single || names_targets);
+		if (p == NULL && (!single || names_targets)) {
+			print_error("");
+			/* Nothing to run at all is a usage error. */
+			return o.n_names == 0 && o.project == NULL ? 2 : 1;
+		}
+	}
+	if (single) {
+		rc = 0;
+		for (uint32_t i = 0; i < o.n_targets && rc == 0; i++)
+			rc = job_add_target(&o, p, o.targets[i]);
+		if (rc != 0) {
+			print_error("");
+			rc = 1;
+		} else {
+			rc = run_job(&o);
+		}
+		sl_project_delete(p);
+		return rc;
+	}
+	/* Project pipelines: the names given, or all of them. */
+	uint32_t n = sl_project_n_pipelines(p);
+	rc = 0;
+	if (o.n_names == 0) {
+		for (uint32_t i = 0; i < n && rc == 0; i++)
+			rc = run_project_pipeline(&o, p,
+			                          sl_project_pipeline(p, i));
+		sl_project_delete(p);
+		return rc;
+	}
+	for (uint32_t k = 0; k < o.n_names && rc == 0; k++) {
+		const struct sl_project_pipeline *found[64];
+		uint32_t m = sl_project_find(p, o.names[k], found, 64);
+		if (m == 0) {
+			const char *s = sl_project_suggest(p, o.names[k]);
+			sl_log_error("%s: no pipeline named '%s'%s%s%s",
+			             sl_project_path(p), o.names[k],
+			             s != NULL ? "; did you mean '" : "",
+			             s != NULL ? s : "", s != NULL ? "'?" : "");
+			rc = 1;
+			break;
+		}
+		for (uint32_t i = 0; i < m && i < 64 && rc == 0; i++)
+			rc = run_project_pipeline(&o, p, found[i]);
+	}
+	sl_project_delete(p);
+	return rc;
+}
+
+int
+sl_cli_show(int argc, char **argv)
+{
+	const char *project = NULL;
+	bool json = false;
+	for (int i = 1; i < argc; i++) {
+		if ((strcmp(argv[i], "-p") == 0 ||
+		     strcmp(argv[i], "--project") == 0) &&
+		    i + 1 < argc) {
+			project = argv[++i];
+		} else if (strcmp(argv[i], "--json") == 0 ||
+		           strcmp(argv[i], "-j") == 0) {
+			json = true;
+		} else {
+			bool help = strcmp(argv[i], "-h") == 0 ||
+			            strcmp(argv[i], "--help") == 0;
+			fprintf(help ? stdout : stderr,
+			        "usage: sluice show [-p PROJECT.yaml] "
+			        "[--json]\n"
+			        "\n"
+			        "List the pipelines of the project file "
+			        "(default "
+			        "./nodestream.yaml).\n");
+			return help ? 0 : 2;
+		}
+	}
+	struct sl_project *p = open_project(project, true);
+	if (p == NULL || sl_project_show(p, stdout, json) != 0) {
 		print_error("");
-		unload(&l);
+		sl_project_delete(p);
 		return 1;
 	}
-	struct run_state st = {.o = &o, .p = l.pipeline};
-	rc = sl_loop_run_main(loop, "main", run_main, &st);
-	char error[4096] = "";
-	if (rc != 0 && sl_diag_last() != NULL)
-		sl_error_format(sl_diag_last(), error, sizeof(error));
-	if (rc != 0)
-		sl_log_error("%s", error[0] ? error : "the run failed");
-	if (o.json)
-		summary_json(&o, l.pipeline, rc, rc != 0 ? error : NULL);
-	else
-		summary_text(&o, l.pipeline, rc);
-	int sig = sl_pipeline_stopped_by(l.pipeline);
-	sl_diag_clear(sl_diag_get());
-	sl_loop_delete(loop);
-	unload(&l);
-	if (sig != 0)
-		return 128 + sig;
-	return rc == 0 ? 0 : 1;
+	sl_project_delete(p);
+	return 0;
+}
+
+/**
+ * Resolve a command-line target for export and migrate: a URI, or a
+ * target of ./nodestream.yaml. 0, or -1 with an error.
+ */
+static int
+cli_target(const char *t, char *uri, size_t size)
+{
+	uint32_t batch;
+	if (strchr(t, ':') != NULL)
+		return resolve_target(NULL, t, uri, size, &batch);
+	struct sl_project *p = open_project(NULL, true);
+	if (p == NULL)
+		return -1;
+	int rc = resolve_target(p, t, uri, size, &batch);
+	sl_project_delete(p);
+	return rc;
 }
 
 /** Print the registered step types. */
@@ -663,7 +911,13 @@ sl_cli_export(int argc, char **argv)
 		print_error("");
 		return 1;
 	}
-	struct export_state st = {.uri = argv[1]};
+	char uri[1024];
+	if (cli_target(argv[1], uri, sizeof(uri)) != 0) {
+		print_error("");
+		sl_loop_delete(loop);
+		return 1;
+	}
+	struct export_state st = {.uri = uri};
 	int rc = sl_loop_run_main(loop, "export", export_main, &st);
 	if (rc != 0)
 		print_error("");
@@ -800,7 +1054,14 @@ sl_cli_migrate(int argc, char **argv)
 		sl_schema_destroy(&schema);
 		return 1;
 	}
-	struct migrate_state st = {.uri = argv[1], .schema = &schema};
+	char uri[1024];
+	if (cli_target(argv[1], uri, sizeof(uri)) != 0) {
+		print_error("");
+		sl_loop_delete(loop);
+		sl_schema_destroy(&schema);
+		return 1;
+	}
+	struct migrate_state st = {.uri = uri, .schema = &schema};
 	int rc = sl_loop_run_main(loop, "migrate", migrate_main, &st);
 	if (rc != 0)
 		print_error("");

@@ -21,6 +21,9 @@ int sl_cli_schema(int argc, char **argv);
 /** `sluice migrate TARGET PIPELINE...`. The exit status. */
 int sl_cli_migrate(int argc, char **argv);
 
+/** `sluice show [-p FILE] [--json]`. The exit status. */
+int sl_cli_show(int argc, char **argv);
+
 /** Print the registered step types to `out`. */
 void sl_cli_list_steps(FILE *out);
 
