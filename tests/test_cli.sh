@@ -6,35 +6,12 @@
 #
 # usage: test_cli.sh path/to/sluice
 set -u
+. "$(cd "$(dirname "$0")" && pwd)/tap.sh"
 SLUICE=$(realpath "$1")
 T=$(mktemp -d /tmp/sluice-cli-XXXXXX)
 trap 'rm -rf "$T"' EXIT
 cd "$T" || exit 1
 
-n=0
-failed=0
-# ok COND-STATUS DESCRIPTION
-ok() {
-  n=$((n + 1))
-  if [ "$1" -eq 0 ]; then
-    echo "ok $n - $2"
-  else
-    echo "not ok $n - $2"
-    failed=$((failed + 1))
-  fi
-}
-# is GOT WANT DESCRIPTION
-is() {
-  if [ "$1" == "$2" ]; then ok 0 "$3"; else
-    ok 1 "$3"; echo "#   got '$1', expected '$2'"
-  fi
-}
-# has FILE TEXT DESCRIPTION: FILE contains TEXT
-has() {
-  if grep -qF -- "$2" "$1"; then ok 0 "$3"; else
-    ok 1 "$3"; echo "#   '$2' not in $1:"; sed 's/^/#   /' "$1" | head -20
-  fi
-}
 
 # --- range -> print ------------------------------------------------------
 cat >range.yaml <<'EOF'
@@ -397,6 +374,4 @@ has out.txt "run PIPELINE.yaml" "--help lists run"
 "$SLUICE" help steps >out.txt
 has out.txt "nodestream.pipeline.extractors:FileExtractor" "help steps"
 
-echo "1..$n"
-echo "$((n - failed)) passed, $failed failed"
-[ $failed -eq 0 ]
+done_testing

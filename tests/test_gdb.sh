@@ -14,20 +14,8 @@ limit=${SLUICE_GDB_TIMEOUT:-90}
 # LeakSanitizer cannot run under ptrace; the rest of ASan can.
 export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
 
-n=0
-failed=0
 out=""
-
-# ok COND_STATUS DESCRIPTION: record one check from an exit status.
-ok() {
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
+. "$(cd "$(dirname "$0")" && pwd)/tap.sh"
 
 # has REGEX DESCRIPTION: check that the gdb output matches REGEX.
 has() {

@@ -6,35 +6,12 @@
 #
 # usage: test_graph_cli.sh path/to/sluice
 set -u
+. "$(cd "$(dirname "$0")" && pwd)/tap.sh"
 SLUICE=$(realpath "$1")
 T=$(mktemp -d /tmp/sluice-graph-XXXXXX)
 trap 'rm -rf "$T"' EXIT
 cd "$T" || exit 1
 
-n=0
-failed=0
-# ok COND-STATUS DESCRIPTION
-ok() {
-  n=$((n + 1))
-  if [ "$1" -eq 0 ]; then
-    echo "ok $n - $2"
-  else
-    echo "not ok $n - $2"
-    failed=$((failed + 1))
-  fi
-}
-# is GOT WANT DESCRIPTION
-is() {
-  if [ "$1" == "$2" ]; then ok 0 "$3"; else
-    ok 1 "$3"; echo "#   got '$1', expected '$2'"
-  fi
-}
-# has FILE TEXT DESCRIPTION: FILE contains TEXT
-has() {
-  if grep -qF -- "$2" "$1"; then ok 0 "$3"; else
-    ok 1 "$3"; echo "#   '$2' not in $1:"; sed 's/^/#   /' "$1" | head -20
-  fi
-}
 # strip FILE: the export without the timestamps, sorted
 strip() {
   sed -E 's/"last_ingested(_by_[a-z_]+)?_at":"[^"]*",?//g; s/,}/}/g' "$1" | sort
@@ -275,6 +252,4 @@ fi
 "$SLUICE" migrate sqlite:nope/x.db people.yaml >out.txt 2>err.txt
 is $? 1 "migrating an unreachable database fails"
 
-echo "1..$n"
-echo "$((n - failed)) passed, $failed failed"
-[ $failed -eq 0 ]
+done_testing

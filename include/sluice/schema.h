@@ -97,6 +97,9 @@ struct sl_schema_rel *sl_schema_rel(struct sl_schema *s, const char *type);
 int sl_schema_adj(struct sl_schema *s, const char *from, const char *rel,
                   const char *to);
 
+/** Free the names of `l` (it is then empty). */
+void sl_names_destroy(struct sl_names *l);
+
 /** Add `name` to `l` if new. 0, or -1 with SL_EOOM. */
 int sl_names_add(struct sl_names *l, const char *name);
 

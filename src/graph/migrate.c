@@ -205,17 +205,6 @@ columns(struct sl_buf *b, const char *col, const struct sl_names *names,
 	return 0;
 }
 
-/** Free a list of names. */
-static void
-names_free(struct sl_names *l)
-{
-	for (uint32_t i = 0; i < l->n; i++)
-		sl_free(l->v[i]);
-	sl_free(l->v);
-	l->v = NULL;
-	l->n = 0;
-}
-
 /** The view of a node type. */
 static int
 node_view(struct mig *m, const struct sl_schema_node *n)
@@ -239,7 +228,7 @@ node_view(struct mig *m, const struct sl_schema_node *n)
 	rc = rc || sl_buf_puts(&m->drop, "DROP VIEW IF EXISTS ") != 0 ||
 	     quoted(&m->drop, view.data, '"') != 0;
 	sl_buf_destroy(&view);
-	names_free(&used);
+	sl_names_destroy(&used);
 	return rc != 0 ? -1 : apply(m);
 }
 
@@ -274,7 +263,7 @@ rel_view(struct mig *m, const struct sl_schema_rel *r)
 	rc = rc || sl_buf_puts(&m->drop, "DROP VIEW IF EXISTS ") != 0 ||
 	     quoted(&m->drop, view.data, '"') != 0;
 	sl_buf_destroy(&view);
-	names_free(&used);
+	sl_names_destroy(&used);
 	return rc != 0 ? -1 : apply(m);
 }
 

@@ -1727,9 +1727,7 @@ schema_pass(struct sl_schema *s, const struct interp_step *st,
 			break;
 		}
 	}
-	for (uint32_t i = 0; i < src.n; i++)
-		sl_free(src.v[i]);
-	sl_free(src.v);
+	sl_names_destroy(&src);
 	if (rc != 0 && sl_diag_code() == SL_EOK)
 		sl_diag_set(SL_EOOM, "out of memory building the schema");
 	return rc != 0 ? -1 : 0;
@@ -1753,9 +1751,7 @@ sl_schema_expand(struct sl_schema *s, const struct sl_step *step)
 		rc = schema_pass(s, st, &st->before.v[i], &src);
 	for (uint32_t i = 0; i < st->main.n && rc == 0; i++)
 		rc = schema_pass(s, st, &st->main.v[i], &src);
-	for (uint32_t i = 0; i < src.n; i++)
-		sl_free(src.v[i]);
-	sl_free(src.v);
+	sl_names_destroy(&src);
 	if (rc != 0 && sl_diag_code() == SL_EOK)
 		sl_diag_set(SL_EOOM, "out of memory building the schema");
 	return rc != 0 ? -1 : 0;

@@ -26,9 +26,8 @@ dup(const char *s)
 	return d;
 }
 
-/** Free a list of names. */
-static void
-names_free(struct sl_names *l)
+void
+sl_names_destroy(struct sl_names *l)
 {
 	for (uint32_t i = 0; i < l->n; i++)
 		sl_free(l->v[i]);
@@ -61,15 +60,15 @@ sl_schema_destroy(struct sl_schema *s)
 	for (uint32_t i = 0; i < s->n_nodes; i++) {
 		struct sl_schema_node *n = &s->nodes[i];
 		sl_free(n->type);
-		names_free(&n->keys);
-		names_free(&n->props);
-		names_free(&n->indexes);
-		names_free(&n->labels);
+		sl_names_destroy(&n->keys);
+		sl_names_destroy(&n->props);
+		sl_names_destroy(&n->indexes);
+		sl_names_destroy(&n->labels);
 	}
 	for (uint32_t i = 0; i < s->n_rels; i++) {
 		sl_free(s->rels[i].type);
-		names_free(&s->rels[i].keys);
-		names_free(&s->rels[i].props);
+		sl_names_destroy(&s->rels[i].keys);
+		sl_names_destroy(&s->rels[i].props);
 	}
 	for (uint32_t i = 0; i < s->n_adjs; i++) {
 		sl_free(s->adjs[i].from);
