@@ -270,11 +270,14 @@ idmap_free(struct idmap *m)
 
 /* --- The direct loader -------------------------------------------------- */
 
+/** Room for a sample airport's key text. */
+#define SAMPLE_MAX 128
+
 /** What the direct loader wrote. */
 struct load_stats {
 	uint64_t rows, airports, countries, regions, rels;
 	/** Keys of three sample airports: the first, middle and last row. */
-	char sample[3][128];
+	char sample[3][SAMPLE_MAX];
 };
 
 static int
@@ -392,9 +395,12 @@ prop(struct sbuf *b, const char *name, const struct airports_csv *c, int col)
 	               : 0;
 }
 
-/** Write the graph rows of the current CSV record. */
+/**
+ * Write the graph rows of the current CSV record. With `sample`, copy the
+ * Airport key text there (SAMPLE_MAX bytes, NUL-terminated).
+ */
 static int
-load_row(struct loader *l, const struct airports_csv *c)
+load_row(struct loader *l, const struct airports_csv *c, char *sample)
 {
 	struct sbuf *p = &l->props;
 	p->len = 0;
@@ -406,8 +412,11 @@ load_row(struct loader *l, const struct airports_csv *c)
 	    sb_puts(p, ",\"was_ingested_by_" PIPELINE "\":true}"))
 		return db_fail(NULL, "building props");
 	int64_t airport, country, region;
-	if (make_key(l, "{\"identifier\":", c, AIRPORTS_IDENT) != 0 ||
-	    node_id(l, &l->airports, "Airport", p, &airport) != 0 ||
+	if (make_key(l, "{\"identifier\":", c, AIRPORTS_IDENT) != 0)
+		return db_fail(NULL, "building a key");
+	if (sample != NULL)
+		snprintf(sample, SAMPLE_MAX, "%.*s", (int)l->key.len, l->key.p);
+	if (node_id(l, &l->airports, "Airport", p, &airport) != 0 ||
 	    make_key(l, "{\"code\":", c, AIRPORTS_ISO_COUNTRY) != 0 ||
 	    node_id(l, &l->countries, "Country", NULL, &country) != 0 ||
 	    make_key(l, "{\"code\":", c, AIRPORTS_ISO_REGION) != 0 ||
@@ -476,16 +485,13 @@ load(struct loader *l, struct airports_csv *c, struct load_stats *st)
 			        bench, st->rows + 1, c->nf, AIRPORTS_NCOLS);
 			return -1;
 		}
-		if (load_row(l, c) != 0)
-			return -1;
 		uint64_t i = st->rows++;
-		int si = i == 0 ? 0 : i == AIRPORTS_ROWS / 2 ? 1 : -1;
-		if (i + 1 == AIRPORTS_ROWS)
-			si = 2;
-		if (si >= 0)
-			snprintf(st->sample[si], sizeof(st->sample[si]),
-			         "{\"identifier\":\"%s\"}",
-			         airports_csv_field(c, AIRPORTS_IDENT));
+		int si = i == 0                   ? 0
+		         : i == AIRPORTS_ROWS / 2 ? 1
+		         : i + 1 == AIRPORTS_ROWS ? 2
+		                                  : -1;
+		if (load_row(l, c, si >= 0 ? st->sample[si] : NULL) != 0)
+			return -1;
 		if (st->rows % COMMIT_EVERY == 0 &&
 		    exec(l->db, "COMMIT; BEGIN") != 0)
 			return -1;
@@ -745,8 +751,12 @@ main(int argc, char **argv)
 	                     "%" SCNu64 " %*s %*s 0\nnode Region %" SCNu64
 	                     " %*s %*s 0\nrel WITHIN %" SCNu64,
 	                     &a, &co, &re, &r);
+	/* 4 lines of counts, 3 sample airports with 2 relationships each. */
+	int lines = 0;
+	for (const char *q = sum_d.p; *q != '\0'; q++)
+		lines += *q == '\n';
 	if (counted != 4 || a != st.airports || co != st.countries ||
-	    re != st.regions || r != st.rels) {
+	    re != st.regions || r != st.rels || lines != 4 + 3 * 3) {
 		fprintf(stderr,
 		        "%s: the direct database does not hold what the loader "
 		        "wrote:\n%s",
