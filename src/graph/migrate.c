@@ -277,7 +277,9 @@ sl_sqlite_store_migrate(struct sl_sqlite_store *s,
 	sl_buf_create(&m.name, 4096);
 	sl_buf_create(&m.sql, MIGRATION_SQL_MAX);
 	sl_buf_create(&m.drop, 4096);
-	int rc = exec(&m, "BEGIN IMMEDIATE", "starting the migrations");
+	int rc = sl_sqlite_store_commit(s);
+	if (rc == 0)
+		rc = exec(&m, "BEGIN IMMEDIATE", "starting the migrations");
 	if (rc == 0)
 		rc = exec(&m,
 		          "CREATE TABLE IF NOT EXISTS sluice_migrations("

@@ -18,10 +18,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "sluice/alloc.h"
 #include "sluice/buf.h"
 #include "sluice/diag.h"
+#include "sluice/hash.h"
 #include "sluice/json.h"
 #include "sluice/jsonread.h"
 
@@ -35,6 +37,12 @@
 #define RE_CACHE_SIZE 16
 /** Page cache per connection, in KiB (a negative cache_size). */
 #define CACHE_KIB 65536
+
+/** Slots of the node id cache (a power of two). */
+#define ID_CACHE_SLOTS (1u << 17)
+
+/** Longest type + key text the id cache holds. */
+#define ID_CACHE_TEXT 52
 /** How long a write waits for another writer's lock, in milliseconds. */
 #define BUSY_TIMEOUT_MS 5000
 /** Longest type name quoted in an error message. */
@@ -157,6 +165,18 @@ struct re_entry {
 	pcre2_code *code;
 };
 
+/** One slot of the node id cache. */
+struct id_slot {
+	/** Hash of the text; 0 for an empty slot. */
+	uint64_t hash;
+	/** The node id. */
+	int64_t id;
+	/** Length of `text`. */
+	uint16_t len;
+	/** The node's type, a NUL, and its key's JSON. */
+	char text[ID_CACHE_TEXT];
+};
+
 /** A growable array of node ids (the endpoints of a relationship write). */
 struct id_list {
 	/** The ids. */
@@ -175,6 +195,22 @@ struct sl_sqlite_store {
 	char *path;
 	/** Prepared statements by enum stmt_id, NULL until first used. */
 	sqlite3_stmt *stmt[ST_COUNT];
+	/**
+	 * Ids of nodes by type and key, written or found lately (a
+	 * direct-mapped cache, NULL until used; cleared whenever a rollback
+	 * or a deletion could make an id stale).
+	 */
+	struct id_slot *ids;
+	/** Whether a transaction spanning several batches is open. */
+	bool in_tx;
+	/** Writes in the open transaction. */
+	uint64_t tx_ops;
+	/** When the open transaction began (CLOCK_MONOTONIC seconds). */
+	double tx_start;
+	/** Commit after this many writes (0: after every batch). */
+	uint64_t group_ops;
+	/** ...or after this many seconds. */
+	double group_secs;
 	/** Canonical JSON of the current key (node, or relationship). */
 	struct sl_buf key;
 	/** JSON of the current labels. */
@@ -683,6 +719,8 @@ sl_sqlite_store_close(struct sl_sqlite_store *s)
 {
 	if (s == NULL)
 		return;
+	if (s->in_tx && sl_sqlite_store_commit(s) != 0)
+		sl_diag_clear(sl_diag_get());
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(s->stmt[i]);
 	if (s->db != NULL)
@@ -702,6 +740,7 @@ sl_sqlite_store_close(struct sl_sqlite_store *s)
 	sl_arena_destroy(&s->fn_arena);
 	sl_free(s->from_ids.ids);
 	sl_free(s->to_ids.ids);
+	sl_free(s->ids);
 	sl_free(s->path);
 	sl_free(s);
 }
@@ -832,6 +871,70 @@ bind_node(struct sl_sqlite_store *s, sqlite3_stmt *st,
 	bind_text(st, 4, s->props.data, s->props.len);
 }
 
+/** Forget every cached node id. */
+static void
+ids_clear(struct sl_sqlite_store *s)
+{
+	if (s->ids != NULL)
+		memset(s->ids, 0, ID_CACHE_SLOTS * sizeof(*s->ids));
+}
+
+/**
+ * The cache slot of node `type`/`key` and its text's hash; NULL when the
+ * text is too long to cache (or the cache cannot be allocated).
+ */
+static struct id_slot *
+ids_slot(struct sl_sqlite_store *s, const struct sl_value *type,
+         const struct sl_buf *key, char *text, uint16_t *len, uint64_t *h)
+{
+	size_t n = (size_t)type->len + 1 + key->len;
+	if (n > ID_CACHE_TEXT)
+		return NULL;
+	if (s->ids == NULL &&
+	    (s->ids = sl_calloc(ID_CACHE_SLOTS, sizeof(*s->ids))) == NULL) {
+		sl_diag_clear(sl_diag_get());
+		return NULL;
+	}
+	memcpy(text, type->u.s, type->len);
+	text[type->len] = '\0';
+	memcpy(text + type->len + 1, key->data, key->len);
+	*len = (uint16_t)n;
+	*h = sl_hash64(text, n) | 1;
+	return &s->ids[*h & (ID_CACHE_SLOTS - 1)];
+}
+
+/** Remember that node `type`/`key` has id `id`. */
+static void
+ids_put(struct sl_sqlite_store *s, const struct sl_value *type,
+        const struct sl_buf *key, int64_t id)
+{
+	char text[ID_CACHE_TEXT];
+	uint16_t len;
+	uint64_t h;
+	struct id_slot *slot = ids_slot(s, type, key, text, &len, &h);
+	if (slot == NULL)
+		return;
+	slot->hash = h;
+	slot->id = id;
+	slot->len = len;
+	memcpy(slot->text, text, len);
+}
+
+/** The cached id of node `type`/`key`, or 0. */
+static int64_t
+ids_get(struct sl_sqlite_store *s, const struct sl_value *type,
+        const struct sl_buf *key)
+{
+	char text[ID_CACHE_TEXT];
+	uint16_t len;
+	uint64_t h;
+	const struct id_slot *slot = ids_slot(s, type, key, text, &len, &h);
+	if (slot == NULL || slot->hash != h || slot->len != len ||
+	    memcmp(slot->text, text, len) != 0)
+		return 0;
+	return slot->id;
+}
+
 /** Apply one node write. 0, or -1 with an error (no context yet). */
 static int
 write_node(struct sl_sqlite_store *s, const struct sl_node_op *op,
@@ -854,6 +957,8 @@ write_node(struct sl_sqlite_store *s, const struct sl_node_op *op,
 		if ((n = step_changes(s, q, "inserting")) < 0)
 			return -1;
 		if (n > 0) {
+			ids_put(s, &op->type, &s->key,
+			        sqlite3_last_insert_rowid(s->db));
 			st->nodes_created++;
 			return 0;
 		}
@@ -912,6 +1017,11 @@ find_nodes(struct sl_sqlite_store *s, const struct sl_node_ref *ref,
            const struct sl_buf *key, struct id_list *out)
 {
 	out->n = 0;
+	if (!ref->fuzzy) {
+		int64_t id = ids_get(s, &ref->type, key);
+		if (id != 0)
+			return id_push(out, id);
+	}
 	sqlite3_stmt *q =
 	        stmt_get(s, ref->fuzzy ? ST_NODE_FUZZY_IDS : ST_NODE_ID);
 	if (q == NULL)
@@ -920,7 +1030,10 @@ find_nodes(struct sl_sqlite_store *s, const struct sl_node_ref *ref,
 	bind_text(q, 2, key->data, key->len);
 	int rc;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		if (id_push(out, sqlite3_column_int64(q, 0)) != 0) {
+		int64_t id = sqlite3_column_int64(q, 0);
+		if (!ref->fuzzy)
+			ids_put(s, &ref->type, key, id);
+		if (id_push(out, id) != 0) {
 			stmt_done(q);
 			return -1;
 		}
@@ -1016,13 +1129,74 @@ write_rel(struct sl_sqlite_store *s, const struct sl_rel_op *op,
 	return 0;
 }
 
+/** CLOCK_MONOTONIC seconds. */
+static double
+now_secs(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/**
+ * After a failed batch: undo it (the batches before it in the open
+ * transaction stay), keeping the error.
+ */
+static void
+batch_failed(struct sl_sqlite_store *s)
+{
+	ids_clear(s);
+	if (!s->in_tx)
+		return;
+	if (s->tx_ops == 0 ||
+	    sqlite3_exec(s->db,
+	                 "ROLLBACK TO sluice_batch; RELEASE sluice_batch", NULL,
+	                 NULL, NULL) != SQLITE_OK) {
+		/* Nothing else in the transaction, or the savepoint is gone
+		 * (SQLite rolled everything back): end it. */
+		rollback(s);
+		s->in_tx = false;
+	}
+}
+
+int
+sl_sqlite_store_commit(struct sl_sqlite_store *s)
+{
+	if (!s->in_tx)
+		return 0;
+	s->in_tx = false;
+	if (stmt_exec(s, ST_COMMIT, "committing") != 0) {
+		ids_clear(s);
+		rollback(s);
+		return -1;
+	}
+	return 0;
+}
+
+void
+sl_sqlite_store_group(struct sl_sqlite_store *s, uint64_t ops, double secs)
+{
+	s->group_ops = ops;
+	s->group_secs = secs;
+}
+
 int
 sl_sqlite_store_write(struct sl_sqlite_store *s, const struct sl_graph_batch *b,
                       struct sl_write_stats *st)
 {
 	struct sl_write_stats add = {0};
-	if (stmt_exec(s, ST_BEGIN_WRITE, "starting a write transaction") != 0)
+	if (!s->in_tx) {
+		if (stmt_exec(s, ST_BEGIN_WRITE,
+		              "starting a write transaction") != 0)
+			return -1;
+		s->in_tx = true;
+		s->tx_ops = 0;
+		s->tx_start = now_secs();
+	}
+	if (exec_sql(s, "SAVEPOINT sluice_batch", "starting a batch") != 0) {
+		batch_failed(s);
 		return -1;
+	}
 	for (uint32_t i = 0; i < b->n_nodes; i++) {
 		const struct sl_node_op *op = &b->nodes[i];
 		if (write_node(s, op, &add) != 0) {
@@ -1036,7 +1210,7 @@ sl_sqlite_store_write(struct sl_sqlite_store *s, const struct sl_graph_batch *b,
 				sl_diag_wrap(sl_diag_code(),
 				             "%s: writing node %u of the batch",
 				             s->path, i);
-			rollback(s);
+			batch_failed(s);
 			return -1;
 		}
 	}
@@ -1056,14 +1230,19 @@ sl_sqlite_store_write(struct sl_sqlite_store *s, const struct sl_graph_batch *b,
 				        "%s: writing relationship %u of the "
 				        "batch",
 				        s->path, i);
-			rollback(s);
+			batch_failed(s);
 			return -1;
 		}
 	}
-	if (stmt_exec(s, ST_COMMIT, "committing") != 0) {
-		rollback(s);
+	if (exec_sql(s, "RELEASE sluice_batch", "ending a batch") != 0) {
+		batch_failed(s);
 		return -1;
 	}
+	s->tx_ops += b->n_nodes + b->n_rels;
+	if ((s->tx_ops >= s->group_ops ||
+	     now_secs() - s->tx_start >= s->group_secs) &&
+	    sl_sqlite_store_commit(s) != 0)
+		return -1;
 	st->nodes_created += add.nodes_created;
 	st->nodes_updated += add.nodes_updated;
 	st->nodes_unmatched += add.nodes_unmatched;
@@ -1119,7 +1298,9 @@ sl_sqlite_store_ttl(struct sl_sqlite_store *s, bool nodes, const char *type,
 	/* A missing last_ingested_at is never expired (NULL < x is not
 	 * true), as in Nodestream. */
 	*deleted = 0;
-	if (stmt_exec(s, ST_BEGIN_WRITE, "starting a write transaction") != 0)
+	ids_clear(s);
+	if (sl_sqlite_store_commit(s) != 0 ||
+	    stmt_exec(s, ST_BEGIN_WRITE, "starting a write transaction") != 0)
 		return -1;
 	int rc;
 	if (nodes) {
@@ -1303,6 +1484,8 @@ fail:
 int
 sl_sqlite_store_export(struct sl_sqlite_store *s, sl_export_fn fn, void *arg)
 {
+	if (sl_sqlite_store_commit(s) != 0)
+		return -1;
 	struct export x = {.s = s, .fn = fn, .arg = arg};
 	sl_arena_create(&x.arena, ARENA_CHUNK, ARENA_MAX);
 	sl_buf_create(&x.line, TEXT_MAX);

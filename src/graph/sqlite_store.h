@@ -43,10 +43,11 @@ struct sl_sqlite_store;
 struct sl_sqlite_store *sl_sqlite_store_open(const char *path);
 
 /**
- * Apply batch `b` in one transaction: every node write, then every
- * relationship write, with prepared statements. Counts are added to
- * `*st`. On an error the transaction is rolled back and -1 returned with
- * the error (SL_EDB with SQLite's message).
+ * Apply batch `b`: every node write, then every relationship write, with
+ * prepared statements. Counts are added to `*st`. The batch is committed
+ * at once, unless sl_sqlite_store_group() asked for larger transactions.
+ * On an error the batch is undone (the batches before it stay) and -1
+ * returned with the error (SL_EDB with SQLite's message).
  */
 int sl_sqlite_store_write(struct sl_sqlite_store *s,
                           const struct sl_graph_batch *b,
@@ -90,6 +91,19 @@ const char *sl_sqlite_store_path(const struct sl_sqlite_store *s);
 int sl_sqlite_store_migrate(struct sl_sqlite_store *s,
                             const struct sl_schema *schema, uint32_t *applied,
                             uint32_t *kept);
+
+/**
+ * Let one transaction hold several batches: commit when it holds `ops`
+ * writes or is `secs` old (0, 0: every batch, the default). Fewer, larger
+ * commits write far less (each commit rewrites the index pages it
+ * touched). What is not committed yet is committed by
+ * sl_sqlite_store_commit(), by any other call, and by close.
+ */
+void sl_sqlite_store_group(struct sl_sqlite_store *s, uint64_t ops,
+                           double secs);
+
+/** Commit the open transaction, if any. 0, or -1 with an error. */
+int sl_sqlite_store_commit(struct sl_sqlite_store *s);
 
 /** Called per exported object with its canonical JSON (no newline). */
 typedef int (*sl_export_fn)(void *arg, const char *json, size_t len);
