@@ -326,6 +326,51 @@ test_nodes(void)
 	sl_sqlite_store_close(s);
 }
 
+/**
+ * Repeated writes of one node: a merge identical to the last is skipped,
+ * but never when another write came in between (P, Q, P ends with P's
+ * values), whatever the rule of that other write.
+ */
+static void
+test_repeats(void)
+{
+	const char *path = tmp_path("repeats.db");
+	struct sl_sqlite_store *s = sl_sqlite_store_open(path);
+	struct sl_write_stats st = {0};
+	static const char *const between[] = {"EAGER", "MATCH_ONLY", "FUZZY"};
+	for (int i = 0; i < 3; i++) {
+		enum sl_node_rule r = (enum sl_node_rule)i;
+		const char *key = r == SL_NODE_FUZZY ? "{\"id\":\"n.*\"}"
+		                                     : "{\"id\":\"n1\"}";
+		struct sl_graph_batch *b = batch_new();
+		add_node(b, SL_NODE_EAGER, "N", "{\"id\":\"n1\"}", NULL,
+		         "{\"a\":1,\"t\":\"x\"}");
+		write_free(s, b, &st);
+		b = batch_new();
+		add_node(b, SL_NODE_EAGER, "N", "{\"id\":\"n1\"}", NULL,
+		         "{\"a\":1,\"t\":\"x\"}");
+		write_free(s, b, &st);
+		b = batch_new();
+		add_node(b, r, "N", key, "[\"L\"]", "{\"a\":2}");
+		write_free(s, b, &st);
+		is_int(raw_int(path,
+		               "SELECT json_extract(props, '$.a') FROM node "
+		               "WHERE type = 'N'"),
+		       2, "%s in between changed the node", between[i]);
+		b = batch_new();
+		add_node(b, SL_NODE_EAGER, "N", "{\"id\":\"n1\"}", NULL,
+		         "{\"a\":1,\"t\":\"x\"}");
+		is_int(write_free(s, b, &st), 0, "the first write again");
+		is_int(raw_int(path,
+		               "SELECT json_extract(props, '$.a') FROM node "
+		               "WHERE type = 'N'"),
+		       1, "after %s: P, Q, P ends with P", between[i]);
+	}
+	is_int(raw_int(path, "SELECT labels = '[\"L\"]' FROM node"), 1,
+	       "labels stay");
+	sl_sqlite_store_close(s);
+}
+
 /** FUZZY nodes: several, none, anchoring, non-strings, bad patterns. */
 static void
 test_fuzzy_nodes(void)
@@ -791,6 +836,7 @@ main(void)
 	if (mkdtemp(tmpdir) == NULL)
 		bail_out("mkdtemp failed");
 	test_nodes();
+	test_repeats();
 	test_fuzzy_nodes();
 	test_rels();
 	test_idempotence();

@@ -171,6 +171,13 @@ struct id_slot {
 	uint64_t hash;
 	/** The node id. */
 	int64_t id;
+	/**
+	 * Hash of the labels and properties this store last merged into the
+	 * node (0: not known). Merging the same again changes nothing, so
+	 * that write is skipped: most writes of nodes many records share
+	 * (a country, a region) repeat the last one.
+	 */
+	uint64_t patch;
 	/** Length of `text`. */
 	uint16_t len;
 	/** The node's type, a NUL, and its key's JSON. */
@@ -903,10 +910,14 @@ ids_slot(struct sl_sqlite_store *s, const struct sl_value *type,
 	return &s->ids[*h & (ID_CACHE_SLOTS - 1)];
 }
 
-/** Remember that node `type`/`key` has id `id`. */
+/**
+ * Remember that node `type`/`key` has id `id` and that `patch` (0: not
+ * known) was the last merge into it. A known patch of the same node is
+ * kept when `patch` is 0.
+ */
 static void
 ids_put(struct sl_sqlite_store *s, const struct sl_value *type,
-        const struct sl_buf *key, int64_t id)
+        const struct sl_buf *key, int64_t id, uint64_t patch)
 {
 	char text[ID_CACHE_TEXT];
 	uint16_t len;
@@ -914,10 +925,29 @@ ids_put(struct sl_sqlite_store *s, const struct sl_value *type,
 	struct id_slot *slot = ids_slot(s, type, key, text, &len, &h);
 	if (slot == NULL)
 		return;
+	bool same = slot->hash == h && slot->len == len &&
+	            memcmp(slot->text, text, len) == 0;
+	if (!same || patch != 0)
+		slot->patch = patch;
 	slot->hash = h;
 	slot->id = id;
 	slot->len = len;
 	memcpy(slot->text, text, len);
+}
+
+/** The cache slot of node `type`/`key` if it holds it, else NULL. */
+static struct id_slot *
+ids_find(struct sl_sqlite_store *s, const struct sl_value *type,
+         const struct sl_buf *key)
+{
+	char text[ID_CACHE_TEXT];
+	uint16_t len;
+	uint64_t h;
+	struct id_slot *slot = ids_slot(s, type, key, text, &len, &h);
+	if (slot == NULL || slot->hash != h || slot->len != len ||
+	    memcmp(slot->text, text, len) != 0)
+		return NULL;
+	return slot;
 }
 
 /** The cached id of node `type`/`key`, or 0. */
@@ -925,14 +955,16 @@ static int64_t
 ids_get(struct sl_sqlite_store *s, const struct sl_value *type,
         const struct sl_buf *key)
 {
-	char text[ID_CACHE_TEXT];
-	uint16_t len;
-	uint64_t h;
-	const struct id_slot *slot = ids_slot(s, type, key, text, &len, &h);
-	if (slot == NULL || slot->hash != h || slot->len != len ||
-	    memcmp(slot->text, text, len) != 0)
-		return 0;
-	return slot->id;
+	const struct id_slot *slot = ids_find(s, type, key);
+	return slot != NULL ? slot->id : 0;
+}
+
+/** Hash of the labels and properties of the current node write. */
+static uint64_t
+patch_hash(const struct sl_sqlite_store *s)
+{
+	uint64_t h = sl_hash64(s->labels.data, s->labels.len);
+	return sl_hash64_seed(s->props.data, s->props.len, h) | 1;
 }
 
 /** Apply one node write. 0, or -1 with an error (no context yet). */
@@ -948,6 +980,7 @@ write_node(struct sl_sqlite_store *s, const struct sl_node_op *op,
 		return -1;
 	bool nothing = s->labels.len == 2 && s->props.len == 2;
 	sqlite3_stmt *q;
+	struct id_slot *slot;
 	int64_t n;
 	switch (op->rule) {
 	case SL_NODE_EAGER:
@@ -958,16 +991,21 @@ write_node(struct sl_sqlite_store *s, const struct sl_node_op *op,
 			return -1;
 		if (n > 0) {
 			ids_put(s, &op->type, &s->key,
-			        sqlite3_last_insert_rowid(s->db));
+			        sqlite3_last_insert_rowid(s->db),
+			        patch_hash(s));
 			st->nodes_created++;
 			return 0;
 		}
-		if (!nothing) {
+		slot = ids_find(s, &op->type, &s->key);
+		if (!nothing &&
+		    (slot == NULL || slot->patch != patch_hash(s))) {
 			if ((q = stmt_get(s, ST_NODE_UPDATE)) == NULL)
 				return -1;
 			bind_node(s, q, &op->type);
 			if (step_changes(s, q, "updating") < 0)
 				return -1;
+			if (slot != NULL)
+				slot->patch = patch_hash(s);
 		}
 		st->nodes_updated++;
 		return 0;
@@ -984,6 +1022,13 @@ write_node(struct sl_sqlite_store *s, const struct sl_node_op *op,
 			st->nodes_unmatched++;
 		else
 			st->nodes_updated += (uint64_t)n;
+		if (op->rule == SL_NODE_FUZZY) {
+			/* Any node may have changed: cached patches too. */
+			ids_clear(s);
+		} else if (n > 0 && !nothing &&
+		           (slot = ids_find(s, &op->type, &s->key)) != NULL) {
+			slot->patch = patch_hash(s);
+		}
 		return 0;
 	}
 	sl_diag_set(SL_EINVAL, "unknown node rule %d", (int)op->rule);
@@ -1032,7 +1077,7 @@ find_nodes(struct sl_sqlite_store *s, const struct sl_node_ref *ref,
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		int64_t id = sqlite3_column_int64(q, 0);
 		if (!ref->fuzzy)
-			ids_put(s, &ref->type, key, id);
+			ids_put(s, &ref->type, key, id, 0);
 		if (id_push(out, id) != 0) {
 			stmt_done(q);
 			return -1;
