@@ -50,20 +50,23 @@
 
 /** The prepared statements a store keeps. */
 enum stmt_id {
-	ST_BEGIN_WRITE,    /**< BEGIN IMMEDIATE */
-	ST_BEGIN_READ,     /**< BEGIN (deferred: a read snapshot) */
-	ST_COMMIT,         /**< COMMIT */
-	ST_NODE_INSERT,    /**< insert a node unless (type, key) exists */
-	ST_NODE_UPDATE,    /**< merge labels and props into a node by key */
-	ST_NODE_FUZZY_UPD, /**< the same on every node matching patterns */
-	ST_NODE_ID,        /**< the id of a node by (type, key) */
-	ST_NODE_FUZZY_IDS, /**< the ids of nodes matching patterns */
-	ST_REL_INSERT,     /**< insert a mergeable relationship if missing */
-	ST_REL_UPDATE,     /**< merge props into a mergeable relationship */
-	ST_REL_CREATE,     /**< insert a CREATE-rule relationship */
-	ST_EXPORT_NODES,   /**< every node, ordered */
-	ST_EXPORT_RELS,    /**< every relationship with its endpoints */
-	ST_COUNT,          /**< number of statements, not a statement */
+	ST_BEGIN_WRITE,     /**< BEGIN IMMEDIATE */
+	ST_BEGIN_READ,      /**< BEGIN (deferred: a read snapshot) */
+	ST_COMMIT,          /**< COMMIT */
+	ST_NODE_INSERT,     /**< insert a node unless (type, key) exists */
+	ST_NODE_UPDATE,     /**< merge labels and props into a node by key */
+	ST_NODE_FUZZY_UPD,  /**< the same on every node matching patterns */
+	ST_NODE_ID,         /**< the id of a node by (type, key) */
+	ST_NODE_FUZZY_IDS,  /**< the ids of nodes matching patterns */
+	ST_REL_INSERT,      /**< insert a mergeable relationship if missing */
+	ST_REL_UPDATE,      /**< merge props into a mergeable relationship */
+	ST_REL_CREATE,      /**< insert a CREATE-rule relationship */
+	ST_NODE_INSERT_RAW, /**< ST_NODE_INSERT of props with nothing to drop */
+	ST_REL_INSERT_RAW,  /**< ST_REL_INSERT of props with nothing to drop */
+	ST_REL_CREATE_RAW,  /**< ST_REL_CREATE of props with nothing to drop */
+	ST_EXPORT_NODES,    /**< every node, ordered */
+	ST_EXPORT_RELS,     /**< every relationship with its endpoints */
+	ST_COUNT,           /**< number of statements, not a statement */
 };
 
 /*
@@ -116,6 +119,20 @@ static const char *const stmt_sql[ST_COUNT] = {
         [ST_REL_CREATE] =
                 "INSERT INTO rel(type, from_id, to_id, key, props, multi) "
                 "VALUES (?1, ?2, ?3, ?4, json_patch('{}', ?5), 1)",
+        /* Properties without nulls or objects are stored as they are:
+         * json_patch('{}', p) would give p again, at the cost of a
+         * parse. */
+        [ST_NODE_INSERT_RAW] = "INSERT INTO node(type, key, labels, props) "
+                               "VALUES (?1, ?2, ?3, ?4) "
+                               "ON CONFLICT(type, key) DO NOTHING",
+        [ST_REL_INSERT_RAW] =
+                "INSERT INTO rel(type, from_id, to_id, key, props, multi) "
+                "VALUES (?1, ?2, ?3, ?4, ?5, 0) "
+                "ON CONFLICT(from_id, type, to_id, key) WHERE multi = 0 "
+                "DO NOTHING",
+        [ST_REL_CREATE_RAW] =
+                "INSERT INTO rel(type, from_id, to_id, key, props, multi) "
+                "VALUES (?1, ?2, ?3, ?4, ?5, 1)",
         [ST_EXPORT_NODES] = "SELECT type, key, labels, props FROM node "
                             "ORDER BY type, key",
         [ST_EXPORT_RELS] =
@@ -878,6 +895,21 @@ bind_node(struct sl_sqlite_store *s, sqlite3_stmt *st,
 	bind_text(st, 4, s->props.data, s->props.len);
 }
 
+/**
+ * Whether properties `p` can be stored as written: no null to drop and no
+ * object a merge would reach into.
+ */
+static bool
+props_plain(const struct sl_value *p)
+{
+	for (uint32_t i = 0; i < p->len; i++) {
+		uint8_t t = p->u.members[i].val.type;
+		if (t == SL_VNULL || t == SL_VOBJECT)
+			return false;
+	}
+	return true;
+}
+
 /** Forget every cached node id. */
 static void
 ids_clear(struct sl_sqlite_store *s)
@@ -984,7 +1016,16 @@ write_node(struct sl_sqlite_store *s, const struct sl_node_op *op,
 	int64_t n;
 	switch (op->rule) {
 	case SL_NODE_EAGER:
-		if ((q = stmt_get(s, ST_NODE_INSERT)) == NULL)
+		/* A node this store wrote with the same merge exists and
+		 * would not change: nothing to do. */
+		slot = ids_find(s, &op->type, &s->key);
+		if (slot != NULL && slot->patch == patch_hash(s)) {
+			st->nodes_updated++;
+			return 0;
+		}
+		if ((q = stmt_get(s, props_plain(&op->props)
+		                             ? ST_NODE_INSERT_RAW
+		                             : ST_NODE_INSERT)) == NULL)
 			return -1;
 		bind_node(s, q, &op->type);
 		if ((n = step_changes(s, q, "inserting")) < 0)
@@ -1109,8 +1150,10 @@ write_rel_pair(struct sl_sqlite_store *s, const struct sl_rel_op *op,
 {
 	sqlite3_stmt *q;
 	int64_t n;
+	bool plain = props_plain(&op->props);
 	if (op->rule == SL_REL_CREATE) {
-		if ((q = stmt_get(s, ST_REL_CREATE)) == NULL)
+		if ((q = stmt_get(s, plain ? ST_REL_CREATE_RAW
+		                           : ST_REL_CREATE)) == NULL)
 			return -1;
 		bind_rel(s, q, &op->type, from, to);
 		if (step_changes(s, q, "inserting") < 0)
@@ -1118,7 +1161,8 @@ write_rel_pair(struct sl_sqlite_store *s, const struct sl_rel_op *op,
 		st->rels_created++;
 		return 0;
 	}
-	if ((q = stmt_get(s, ST_REL_INSERT)) == NULL)
+	if ((q = stmt_get(s, plain ? ST_REL_INSERT_RAW : ST_REL_INSERT)) ==
+	    NULL)
 		return -1;
 	bind_rel(s, q, &op->type, from, to);
 	if ((n = step_changes(s, q, "inserting")) < 0)
