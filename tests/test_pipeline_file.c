@@ -17,6 +17,7 @@
 #include "sluice/pipeline_file.h"
 #include "sluice/yamlread.h"
 #include "text.h"
+#include "tmpfiles.h"
 #include "unit.h"
 
 /** Temporary directory of this run. */
@@ -89,24 +90,11 @@ at(const struct sl_conf *n, const char *path)
 		free(o_.s);                                                    \
 	} while (0)
 
-/** Write `text` to tmpdir/name; returns the path (static buffer). */
+/** Write `text` to tmpdir/name, making directories; returns the path. */
 static const char *
 wfile(const char *name, const char *text)
 {
-	static char path[PATH_MAX];
-	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
-	char *slash = strrchr(path, '/');
-	*slash = '\0';
-	mkdir(path, 0700);
-	*slash = '/';
-	FILE *f = fopen(path, "w");
-	if (f == NULL) {
-		note("cannot write %s", path);
-		return path;
-	}
-	fputs(text, f);
-	fclose(f);
-	return path;
+	return tmp_write(tmpdir, name, text);
 }
 
 /** The path of fixture `name` in tests/data/pipelines. */

@@ -15,6 +15,7 @@
 #include "sluice/alloc.h"
 #include "sluice/pipeline_file.h"
 #include "sluice/project.h"
+#include "tmpfiles.h"
 #include "unit.h"
 
 /** Temporary directory of this run. */
@@ -27,22 +28,7 @@ static const char pipeline_text[] = "- implementation: x\n";
 static const char *
 wfile(const char *name, const char *text)
 {
-	static char path[PATH_MAX];
-	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
-	for (char *s = path + strlen(tmpdir) + 1; (s = strchr(s, '/')) != NULL;
-	     s++) {
-		*s = '\0';
-		mkdir(path, 0700);
-		*s = '/';
-	}
-	FILE *f = fopen(path, "w");
-	if (f == NULL) {
-		note("cannot write %s", path);
-		return path;
-	}
-	fputs(text, f);
-	fclose(f);
-	return path;
+	return tmp_write(tmpdir, name, text);
 }
 
 /** tmpdir/name (static buffer). */
