@@ -122,5 +122,13 @@ main(void)
 	           strstr(captured, "...\n") != NULL,
 	   "an oversized message is cut and marked (%zu bytes)",
 	   strlen(captured));
+	/* The timestamp text that log lines, ingestions and TTL cutoffs
+	 * share. */
+	struct timespec ts = {.tv_sec = 1795255200, .tv_nsec = 123456789};
+	char t[64];
+	is_int((long)sl_time_utc(&ts, 6, t, sizeof(t)), 27, "27 bytes");
+	is_str(t, "2026-11-21T10:00:00.123456Z", "UTC with microseconds");
+	sl_time_utc(&ts, 3, t, sizeof(t));
+	is_str(t, "2026-11-21T10:00:00.123Z", "or milliseconds");
 	return done_testing();
 }

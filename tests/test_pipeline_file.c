@@ -743,16 +743,6 @@ test_faults(void)
 	unsetenv("SLUICE_T_FLT");
 }
 
-/** Remove tmpdir and everything in it. */
-static void
-cleanup(void)
-{
-	char cmd[PATH_MAX + 16];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
-		note("could not remove %s", tmpdir);
-}
-
 int
 main(void)
 {
@@ -768,7 +758,7 @@ main(void)
 	test_env_config();
 	test_include();
 	test_faults();
-	cleanup();
+	tmp_remove(tmpdir);
 	sl_diag_clear(sl_diag_get());
 	return done_testing();
 }

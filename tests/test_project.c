@@ -829,16 +829,6 @@ test_faults(void)
 		bail_out("cannot change back");
 }
 
-/** Remove tmpdir and everything in it. */
-static void
-cleanup(void)
-{
-	char cmd[PATH_MAX + 16];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
-		note("could not remove %s", tmpdir);
-}
-
 int
 main(void)
 {
@@ -853,7 +843,7 @@ main(void)
 	test_targets();
 	test_errors();
 	test_faults();
-	cleanup();
+	tmp_remove(tmpdir);
 	sl_diag_clear(sl_diag_get());
 	return done_testing();
 }

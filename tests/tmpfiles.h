@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 
 #include "tap.h"
@@ -34,6 +35,16 @@ tmp_write(const char *dir, const char *name, const char *text)
 	fputs(text, f);
 	fclose(f);
 	return path;
+}
+
+/** Remove directory `dir` and everything in it (a note if it fails). */
+static inline void
+tmp_remove(const char *dir)
+{
+	char cmd[PATH_MAX + 16];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		note("could not remove %s", dir);
 }
 
 #endif /* SLUICE_TESTS_TMPFILES_H */

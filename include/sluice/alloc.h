@@ -27,6 +27,13 @@ void *sl_realloc(void *p, size_t size);
 void sl_free(void *p);
 
 /**
+ * A NUL-terminated copy of the `n` bytes at `s` (which may hold no NUL),
+ * from sl_malloc(); NULL when that fails (no error is set, as for
+ * sl_malloc()).
+ */
+char *sl_strndup(const char *s, size_t n);
+
+/**
  * Make the allocation after `n` successful ones fail (0: the very next),
  * and every later one succeed again. A negative `n` turns injection off.
  * The countdown is per thread.

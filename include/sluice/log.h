@@ -10,7 +10,9 @@
 #define SLUICE_LOG_H
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <time.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -81,6 +83,14 @@ void sl_log_vwrite(enum sl_log_level level, const char *file, int line,
 #define sl_log_info(...)  SL_LOG(SL_LOG_INFO, __VA_ARGS__)
 #define sl_log_debug(...) SL_LOG(SL_LOG_DEBUG, __VA_ARGS__)
 #define sl_log_trace(...) SL_LOG(SL_LOG_TRACE, __VA_ARGS__)
+
+/**
+ * Write `ts` as UTC ISO 8601 with `frac` (3 or 6) fraction digits and a
+ * Z, e.g. 2026-11-21T10:00:00.123456Z, into `out` (at least 32 bytes).
+ * Log lines, the interpreter's timestamps and TTL cutoffs all use it, so
+ * timestamps compare as text. Returns the length.
+ */
+size_t sl_time_utc(const struct timespec *ts, int frac, char *out, size_t size);
 
 #ifdef __cplusplus
 }

@@ -4,6 +4,7 @@
 #include "sluice/alloc.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 /** Allocations left before the injected fault; negative: no injection. */
 static _Thread_local long fail_countdown = -1;
@@ -27,6 +28,17 @@ void *
 sl_malloc(size_t size)
 {
 	return inject_fault() ? NULL : malloc(size);
+}
+
+char *
+sl_strndup(const char *s, size_t n)
+{
+	char *d = sl_malloc(n + 1);
+	if (d != NULL) {
+		memcpy(d, s, n);
+		d[n] = '\0';
+	}
+	return d;
 }
 
 void *

@@ -181,16 +181,24 @@ line_puts(struct line *l, const char *s)
 	line_put(l, s, strlen(s));
 }
 
+size_t
+sl_time_utc(const struct timespec *ts, int frac, char *out, size_t size)
+{
+	struct tm tm;
+	gmtime_r(&ts->tv_sec, &tm);
+	size_t n = strftime(out, size, "%Y-%m-%dT%H:%M:%S", &tm);
+	long part = frac == 3 ? ts->tv_nsec / 1000000 : ts->tv_nsec / 1000;
+	int k = snprintf(out + n, size - n, ".%0*ldZ", frac == 3 ? 3 : 6, part);
+	return k > 0 && (size_t)k < size - n ? n + (size_t)k : strlen(out);
+}
+
 /** Current UTC time as 2026-11-21T10:00:00.123Z. */
 static void
 format_time(char *out, size_t size)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	struct tm tm;
-	gmtime_r(&ts.tv_sec, &tm);
-	size_t n = strftime(out, size, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out + n, size - n, ".%03ldZ", ts.tv_nsec / 1000000);
+	(void)sl_time_utc(&ts, 3, out, size);
 }
 
 void

@@ -18,13 +18,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "sluice/alloc.h"
 #include "sluice/buf.h"
 #include "sluice/diag.h"
 #include "sluice/hash.h"
 #include "sluice/json.h"
+#include "sluice/task.h"
 #include "sluice/jsonread.h"
 
 /** Largest JSON text built for one key, label set or property object. */
@@ -469,14 +469,12 @@ regex_get(struct sl_sqlite_store *s, sqlite3_context *ctx, const char *pat,
 		return NULL;
 	}
 	(void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
-	char *copy = sl_malloc(len + 1);
+	char *copy = sl_strndup(pat, len);
 	if (copy == NULL) {
 		pcre2_code_free(code);
 		sqlite3_result_error_nomem(ctx);
 		return NULL;
 	}
-	memcpy(copy, pat, len);
-	copy[len] = '\0';
 	struct re_entry *e = &s->re[s->re_next];
 	s->re_next = (s->re_next + 1) % RE_CACHE_SIZE;
 	sl_free(e->pat);
@@ -709,8 +707,7 @@ sl_sqlite_store_open(const char *path)
 		return NULL;
 	}
 	struct sl_sqlite_store *s = sl_calloc(1, sizeof(*s));
-	size_t plen = strlen(path);
-	char *p = sl_malloc(plen + 1);
+	char *p = sl_strndup(path, strlen(path));
 	pcre2_match_data *md = pcre2_match_data_create(1, NULL);
 	if (s == NULL || p == NULL || md == NULL) {
 		sl_free(s);
@@ -720,7 +717,6 @@ sl_sqlite_store_open(const char *path)
 		            path);
 		return NULL;
 	}
-	memcpy(p, path, plen + 1);
 	s->path = p;
 	s->md = md;
 	sl_buf_create(&s->key, TEXT_MAX);
@@ -1015,11 +1011,12 @@ write_node(struct sl_sqlite_store *s, const struct sl_node_op *op,
 	struct id_slot *slot;
 	int64_t n;
 	switch (op->rule) {
-	case SL_NODE_EAGER:
+	case SL_NODE_EAGER: {
 		/* A node this store wrote with the same merge exists and
 		 * would not change: nothing to do. */
+		uint64_t patch = patch_hash(s);
 		slot = ids_find(s, &op->type, &s->key);
-		if (slot != NULL && slot->patch == patch_hash(s)) {
+		if (slot != NULL && slot->patch == patch) {
 			st->nodes_updated++;
 			return 0;
 		}
@@ -1032,24 +1029,22 @@ write_node(struct sl_sqlite_store *s, const struct sl_node_op *op,
 			return -1;
 		if (n > 0) {
 			ids_put(s, &op->type, &s->key,
-			        sqlite3_last_insert_rowid(s->db),
-			        patch_hash(s));
+			        sqlite3_last_insert_rowid(s->db), patch);
 			st->nodes_created++;
 			return 0;
 		}
-		slot = ids_find(s, &op->type, &s->key);
-		if (!nothing &&
-		    (slot == NULL || slot->patch != patch_hash(s))) {
+		if (!nothing) {
 			if ((q = stmt_get(s, ST_NODE_UPDATE)) == NULL)
 				return -1;
 			bind_node(s, q, &op->type);
 			if (step_changes(s, q, "updating") < 0)
 				return -1;
 			if (slot != NULL)
-				slot->patch = patch_hash(s);
+				slot->patch = patch;
 		}
 		st->nodes_updated++;
 		return 0;
+	}
 	case SL_NODE_MATCH_ONLY:
 	case SL_NODE_FUZZY:
 		q = stmt_get(s, op->rule == SL_NODE_FUZZY ? ST_NODE_FUZZY_UPD
@@ -1218,15 +1213,6 @@ write_rel(struct sl_sqlite_store *s, const struct sl_rel_op *op,
 	return 0;
 }
 
-/** CLOCK_MONOTONIC seconds. */
-static double
-now_secs(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /**
  * After a failed batch: undo it (the batches before it in the open
  * transaction stay), keeping the error.
@@ -1280,7 +1266,7 @@ sl_sqlite_store_write(struct sl_sqlite_store *s, const struct sl_graph_batch *b,
 			return -1;
 		s->in_tx = true;
 		s->tx_ops = 0;
-		s->tx_start = now_secs();
+		s->tx_start = sl_clock();
 	}
 	if (exec_sql(s, "SAVEPOINT sluice_batch", "starting a batch") != 0) {
 		batch_failed(s);
@@ -1329,7 +1315,7 @@ sl_sqlite_store_write(struct sl_sqlite_store *s, const struct sl_graph_batch *b,
 	}
 	s->tx_ops += b->n_nodes + b->n_rels;
 	if ((s->tx_ops >= s->group_ops ||
-	     now_secs() - s->tx_start >= s->group_secs) &&
+	     sl_clock() - s->tx_start >= s->group_secs) &&
 	    sl_sqlite_store_commit(s) != 0)
 		return -1;
 	st->nodes_created += add.nodes_created;

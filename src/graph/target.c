@@ -153,14 +153,12 @@ sl_target_open(const char *uri)
 		sl_free(t);
 		return NULL;
 	}
-	size_t n = strlen(path);
-	t->path = sl_malloc(n + 1);
+	t->path = sl_strndup(path, strlen(path));
 	if (t->path == NULL) {
 		sl_diag_set(SL_EOOM, "out of memory opening a target");
 		sl_free(t);
 		return NULL;
 	}
-	memcpy(t->path, path, n + 1);
 	t->worker = sl_worker_new("sluice-sqlite");
 	struct job j = {.t = t};
 	if (t->worker == NULL || sl_worker_run(t->worker, job_open, &j) != 0) {

@@ -126,15 +126,11 @@ do_ttl(struct writer *w, const struct sl_value *ttl)
 	}
 	if (rotate(w) != 0 || wait_inflight(w) != 0)
 		return -1;
-	struct timespec now;
-	clock_gettime(CLOCK_REALTIME, &now);
-	time_t cut = now.tv_sec - (time_t)(expiry * 3600);
-	struct tm tm;
-	gmtime_r(&cut, &tm);
-	char cutoff[80], t[512];
-	snprintf(cutoff, sizeof(cutoff), "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ",
-	         tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	         tm.tm_min, tm.tm_sec, (long)(now.tv_nsec / 1000));
+	struct timespec cut;
+	clock_gettime(CLOCK_REALTIME, &cut);
+	cut.tv_sec -= (time_t)(expiry * 3600);
+	char cutoff[64], t[512];
+	(void)sl_time_utc(&cut, 6, cutoff, sizeof(cutoff));
 	snprintf(t, sizeof(t), "%.*s", (int)type->len, type->u.s);
 	bool nodes = kind->len == 4 && memcmp(kind->u.s, "NODE", 4) == 0;
 	uint64_t deleted;
@@ -252,15 +248,13 @@ struct sl_step *
 sl_graph_writer_new(const char *uri, uint32_t batch_size)
 {
 	struct writer *w = sl_calloc(1, sizeof(*w));
-	size_t n = strlen(uri);
 	if (w != NULL)
-		w->uri = sl_malloc(n + 1);
+		w->uri = sl_strndup(uri, strlen(uri));
 	if (w == NULL || w->uri == NULL) {
 		sl_free(w);
 		sl_diag_set(SL_EOOM, "out of memory for a writer");
 		return NULL;
 	}
-	memcpy(w->uri, uri, n + 1);
 	sl_step_init(&w->base, &writer_ops);
 	w->batch_size = batch_size > 0 ? batch_size : SL_GRAPH_BATCH_DEFAULT;
 	return &w->base;

@@ -840,14 +840,9 @@ refresh_now(struct interp_step *st)
 	if (window == st->now_window && st->now != NULL)
 		return 0;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	struct tm tm;
-	gmtime_r(&ts.tv_sec, &tm);
 	char buf[64];
-	int n = snprintf(
-	        buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ",
-	        tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	        tm.tm_min, tm.tm_sec, (long)(ts.tv_nsec / 1000));
-	char *now = sl_arena_strndup(&st->stamps, buf, (size_t)n);
+	size_t n = sl_time_utc(&ts, 6, buf, sizeof(buf));
+	char *now = sl_arena_strndup(&st->stamps, buf, n);
 	if (now == NULL)
 		return -1;
 	st->now = now;

@@ -202,13 +202,9 @@ sl_prov_delete(struct sl_prov *p)
 static char *
 dup_text(const char *s, size_t n)
 {
-	char *d = sl_malloc(n + 1);
-	if (d == NULL) {
+	char *d = sl_strndup(s, n);
+	if (d == NULL)
 		sl_diag_set(SL_EOOM, "out of memory compiling a provider");
-		return NULL;
-	}
-	memcpy(d, s, n);
-	d[n] = '\0';
 	return d;
 }
 

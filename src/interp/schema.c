@@ -17,12 +17,9 @@
 static char *
 dup(const char *s)
 {
-	size_t n = strlen(s) + 1;
-	char *d = sl_malloc(n);
+	char *d = sl_strndup(s, strlen(s));
 	if (d == NULL)
 		sl_diag_set(SL_EOOM, "out of memory building the schema");
-	else
-		memcpy(d, s, n);
 	return d;
 }
 

@@ -295,12 +295,11 @@ expand_create(const struct sl_stepdef *def)
 		const char *s;
 		if (sl_conf_str(k, "path", &s) != 0)
 			goto fail;
-		ex->path[i] = sl_malloc(k->len + 1);
+		ex->path[i] = sl_strndup(k->text, k->len);
 		if (ex->path[i] == NULL) {
 			sl_diag_set(SL_EOOM, "out of memory for a step");
 			goto fail;
 		}
-		memcpy(ex->path[i], k->text, k->len + 1);
 		ex->lens[i] = (uint32_t)k->len;
 		ex->n++;
 	}

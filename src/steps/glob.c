@@ -171,7 +171,7 @@ sl_glob(const char *pattern, struct sl_paths *out)
 {
 	struct glob_state g = {.out = out};
 	size_t len = strlen(pattern);
-	char *copy = sl_malloc(len + 1);
+	char *copy = sl_strndup(pattern, len);
 	g.seg = sl_malloc((len / 2 + 2) * sizeof(*g.seg));
 	if (copy == NULL || g.seg == NULL) {
 		sl_free(copy);
@@ -179,7 +179,6 @@ sl_glob(const char *pattern, struct sl_paths *out)
 		sl_diag_set(SL_EOOM, "out of memory expanding a glob");
 		return -1;
 	}
-	memcpy(copy, pattern, len + 1);
 	g.absolute = copy[0] == '/';
 	for (char *save = NULL, *s = strtok_r(copy, "/", &save); s != NULL;
 	     s = strtok_r(NULL, "/", &save)) {

@@ -18,13 +18,11 @@ sl_file_source_open(struct sl_file_source *f, const char *path)
 {
 	f->fd = -1;
 	f->offset = 0;
-	size_t n = strlen(path);
-	f->path = sl_malloc(n + 1);
+	f->path = sl_strndup(path, strlen(path));
 	if (f->path == NULL) {
 		sl_diag_set(SL_EOOM, "out of memory opening %s", path);
 		return -1;
 	}
-	memcpy(f->path, path, n + 1);
 	int fd;
 	do
 		fd = open(path, O_RDONLY | O_CLOEXEC);
