@@ -256,6 +256,60 @@ reaper(void *arg)
 	return 0;
 }
 
+/* {{{ exit hooks */
+
+/** Order in which exit hooks ran. */
+static char hook_trace[16];
+
+/** An exit hook: sleeps (hooks may wait), raises an error, appends. */
+static void
+exit_hook(void *arg)
+{
+	int rc = sl_sleep(0.001);
+	if (rc == 0)
+		strcat(hook_trace, (const char *)arg);
+	sl_diag_set(SL_EIO, "a hook's own failure");
+}
+
+/** Hooks: A and B stay, C is removed; fails (or is cancelled) then. */
+static int
+hooked(void *arg)
+{
+	static struct sl_task_hook ha, hb, hc;
+	sl_task_on_exit(&ha, exit_hook, "A");
+	sl_task_on_exit(&hb, exit_hook, "B");
+	sl_task_on_exit(&hc, exit_hook, "C");
+	sl_task_hook_remove(&hc);
+	if (arg != NULL)
+		return sl_task_wait(SL_FOREVER); /* cancelled */
+	sl_diag_set(SL_EPARSE, "the task's own failure");
+	return -1;
+}
+
+/** Runs `hooked` to failure and to cancellation. */
+static int
+hooks_main(void *arg)
+{
+	(void)arg;
+	hook_trace[0] = '\0';
+	struct sl_task *t = sl_task_spawn(sl_loop_current(), "h", hooked, NULL);
+	is_int(sl_task_join(t), -1, "a hooked task fails");
+	is_str(hook_trace, "BA",
+	       "its hooks ran newest first, removed ones "
+	       "not at all, and could sleep");
+	is_err(SL_EPARSE, "the task's error survives its hooks' errors");
+	hook_trace[0] = '\0';
+	t = sl_task_spawn(sl_loop_current(), "h2", hooked, "wait");
+	sl_task_yield();
+	sl_task_cancel(t);
+	is_int(sl_task_join(t), -1, "a cancelled hooked task ends");
+	is_err(SL_ECANCELLED, "with its cancellation");
+	is_str(hook_trace, "BA", "hooks of a cancelled task can still wait");
+	return 0;
+}
+
+/* }}} */
+
 /** Cancellation scenarios. */
 static int
 cancel_main(void *arg)
@@ -474,6 +528,7 @@ main(void)
 	FILE *cap = tmpfile();
 	sl_log_set_output(cap);
 	is_int(run_task("detach", detach_main, NULL), 0, "detach test ran");
+	is_int(run_task("hooks", hooks_main, NULL), 0, "hooks test ran");
 	sl_log_set_output(NULL);
 	char logbuf[2048] = "";
 	rewind(cap);

@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sluice/list.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -183,6 +185,31 @@ int sl_task_wait(double timeout);
 
 /** Make `t` ready if it is suspended in a wait; otherwise do nothing. */
 void sl_task_wakeup(struct sl_task *t);
+
+/**
+ * A hook run when a task's body returns (caller-owned; see
+ * sl_task_on_exit()). Its fields are the runtime's.
+ */
+struct sl_task_hook {
+	/** Link in the task's hook list. */
+	struct sl_list link;
+	/** What to run. */
+	void (*fn)(void *arg);
+	/** Its argument. */
+	void *arg;
+};
+
+/**
+ * Run `fn(arg)` when the running task's body returns, success or failure,
+ * newest hook first (how a pool takes back a connection a task forgot, and
+ * rolls back its transaction). The hook may wait (cancellation is lifted
+ * while hooks run); errors it raises are dropped, never replacing the
+ * task's own. `h` must stay valid until it runs or is removed.
+ */
+void sl_task_on_exit(struct sl_task_hook *h, void (*fn)(void *arg), void *arg);
+
+/** Remove a hook that has not run yet. */
+void sl_task_hook_remove(struct sl_task_hook *h);
 
 /** The task's name. */
 const char *sl_task_name(const struct sl_task *t);

@@ -91,6 +91,8 @@ struct sl_task {
 	struct sl_list link_run;
 	/** Link in the loop's live list, or its dead list once ended. */
 	struct sl_list link_all;
+	/** Exit hooks (struct sl_task_hook), run newest first at the end. */
+	struct sl_list exit_hooks;
 	/** Set by sl_task_cancel(). */
 	bool cancelled;
 	/** Set by sl_task_detach(): free on death. */
@@ -905,6 +907,7 @@ sl_task_spawn_opts(struct sl_loop *loop, const char *name, sl_task_fn fn,
 	t->asan_size = t->stack.size;
 	sl_diag_create(&t->diag);
 	sl_list_init(&t->link_run);
+	sl_list_init(&t->exit_hooks);
 	sl_ctx_make(&t->ctx, t->stack.lo, t->stack.size, task_entry, t);
 	sl_list_add_tail(&loop->live, &t->link_all);
 	loop->n_live++;
@@ -927,6 +930,48 @@ log_detached_failure(struct sl_task *t)
 	sl_log_error("detached task '%s' failed: %s", t->name, msg);
 }
 
+/**
+ * Run the task's exit hooks, newest first. A hook may wait, so a pending
+ * cancellation is lifted while they run (and restored afterwards); a hook's
+ * failure does not replace the task's own error.
+ */
+static void
+run_exit_hooks(struct sl_task *t)
+{
+	if (sl_list_empty(&t->exit_hooks))
+		return;
+	bool cancelled = t->cancelled;
+	t->cancelled = false;
+	struct sl_diag saved;
+	sl_diag_create(&saved);
+	sl_diag_move(&t->diag, &saved);
+	while (!sl_list_empty(&t->exit_hooks)) {
+		struct sl_task_hook *h = sl_list_entry(
+		        t->exit_hooks.prev, struct sl_task_hook, link);
+		sl_list_del(&h->link);
+		h->fn(h->arg);
+	}
+	sl_diag_move(&saved, &t->diag);
+	sl_diag_destroy(&saved);
+	t->cancelled = t->cancelled || cancelled;
+}
+
+void
+sl_task_on_exit(struct sl_task_hook *h, void (*fn)(void *arg), void *arg)
+{
+	struct sl_task *t = sl_task_current();
+	assert(t != NULL);
+	h->fn = fn;
+	h->arg = arg;
+	sl_list_add_tail(&t->exit_hooks, &h->link);
+}
+
+void
+sl_task_hook_remove(struct sl_task_hook *h)
+{
+	sl_list_del(&h->link);
+}
+
 /** Body of every task: run it, record the result, never return. */
 static void
 task_entry(void *arg)
@@ -935,6 +980,7 @@ task_entry(void *arg)
 	struct sl_loop *loop = t->loop;
 	after_switch(loop, t);
 	int rc = t->fn(t->arg);
+	run_exit_hooks(t);
 	if (rc != 0 && t->diag.last == NULL) {
 		sl_diag_set(SL_EINVAL, "task '%s' failed without saying why",
 		            t->name);

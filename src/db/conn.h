@@ -1,0 +1,141 @@
+/*
+ * sluice: the database layer's internals shared by its modules: the
+ * connection every driver fills in, the driver interface, and results.
+ *
+ * conn.c holds what does not depend on a driver: the one-task-at-a-time
+ * guard, transactions (as SQL), URI helpers. pg.c and sqlite.c are the
+ * drivers; pool.c hands connections out.
+ */
+#ifndef SLUICE_DB_CONN_H
+#define SLUICE_DB_CONN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sluice/arena.h"
+#include "sluice/db.h"
+#include "sluice/list.h"
+#include "sluice/task.h"
+
+struct sl_pool;
+
+/** What a driver implements. Every call is made from a task. */
+struct sl_db_driver {
+	/** Name in messages ("postgresql", "sqlite"). */
+	const char *name;
+	/** Connect `c` (url, opts filled in); set c->impl. 0, or -1. */
+	int (*open)(struct sl_conn *c);
+	/** Disconnect and free c->impl (c->impl may be NULL). */
+	void (*close)(struct sl_conn *c);
+	/** One statement with parameters (see sl_query()). */
+	struct sl_result *(*query)(struct sl_conn *c, const char *sql, size_t n,
+	                           const struct sl_value *params);
+	/** A script of statements without parameters. 0, or -1. */
+	int (*script)(struct sl_conn *c, const char *sql);
+	/** Drop cached prepared statements. 0, or -1. */
+	int (*forget)(struct sl_conn *c);
+};
+
+/** A connection: the driver-independent part. */
+struct sl_conn {
+	/** The driver. */
+	const struct sl_db_driver *drv;
+	/** The driver's state. */
+	void *impl;
+	/** Which driver. */
+	enum sl_db_kind kind;
+	/** The URI as given (with its password; never shown). */
+	char *url;
+	/** The URI without its password, for messages. */
+	char shown[SL_DB_URL_MAX];
+	/** Options. */
+	struct sl_conn_opts opts;
+	/** Task inside an operation on the connection now, or NULL. */
+	struct sl_task *owner;
+	/** Open transactions (savepoints count). */
+	int tx_depth;
+	/** Whether the outermost transaction failed and needs a rollback. */
+	bool tx_failed;
+	/** Set once the connection was lost. */
+	bool broken;
+	/** Open pipeline, COPY or cursors (for release and misuse checks). */
+	struct sl_pipeline *pipeline;
+	/** Open COPY, or NULL. */
+	struct sl_copy *copy;
+	/** Cursors opened and not closed. */
+	unsigned cursors;
+	/** Counter for cursor and savepoint names. */
+	uint64_t name_seq;
+	/** Server version, or 0. */
+	int server_version;
+	/** sl_clock() when connected. */
+	double born;
+	/** sl_clock() when last released to a pool. */
+	double idle_since;
+	/** The pool it belongs to, or NULL. */
+	struct sl_pool *pool;
+	/** Link in the pool's idle list. */
+	struct sl_list link;
+	/** Task that acquired it from the pool, or NULL. */
+	struct sl_task *holder;
+	/** Runs sl_pool_release() if the holder ends without releasing. */
+	struct sl_task_hook hook;
+};
+
+/**
+ * Start an operation: fail with SL_EBUSY naming the task that is using
+ * `c`, with SL_EIO if the connection was lost, or SL_EINVAL when a
+ * pipeline or COPY is open and `what` is not part of it. Called first by
+ * every public entry point; pair with sl_conn_leave().
+ */
+int sl_conn_enter(struct sl_conn *c, const char *what);
+
+/** End the operation sl_conn_enter() started. */
+void sl_conn_leave(struct sl_conn *c);
+
+/** Allocate a connection for `url` and pick its driver. NULL, or -1. */
+struct sl_conn *sl_conn_alloc(const char *url, const struct sl_conn_opts *o);
+
+/** Free what sl_conn_alloc() made (the driver already closed). */
+void sl_conn_free(struct sl_conn *c);
+
+/** The PostgreSQL driver. */
+extern const struct sl_db_driver sl_pg_driver;
+/** The SQLite driver. */
+extern const struct sl_db_driver sl_sqlite_driver;
+
+/**
+ * A result. Values live in `arena`, or in `keep` (the driver's own result
+ * buffer, freed with `keep_free`).
+ */
+struct sl_result {
+	/** Where decoded values and names live. */
+	struct sl_arena arena;
+	/** Rows. */
+	size_t nrows;
+	/** Columns. */
+	size_t ncols;
+	/** Column names (NUL-terminated). */
+	const char **names;
+	/** nrows * ncols values, row by row. */
+	struct sl_value *cells;
+	/** Rows affected, or -1. */
+	int64_t affected;
+	/** Command tag. */
+	char tag[64];
+	/** Driver memory values may point into, or NULL. */
+	void *keep;
+	/** Frees `keep`. */
+	void (*keep_free)(void *keep);
+};
+
+/**
+ * A new result with room for `nrows` x `ncols` cells (nulls) and names.
+ * NULL with SL_EOOM.
+ */
+struct sl_result *sl_result_new(size_t nrows, size_t ncols);
+
+/** Set the tag and parse the affected count from it. */
+void sl_result_set_tag(struct sl_result *r, const char *tag);
+
+#endif /* SLUICE_DB_CONN_H */
