@@ -63,3 +63,9 @@ add_executable(test_db_pg ${CMAKE_CURRENT_LIST_DIR}/test_db_pg.c)
 target_link_libraries(test_db_pg PRIVATE sluice_core)
 target_include_directories(test_db_pg PRIVATE ${CMAKE_CURRENT_LIST_DIR})
 sluice_pg_test(db_pg)
+
+# The PostgreSQL graph target end to end, and a server crash mid-load.
+sluice_pg_test(graph_pg
+  COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_graph_pg.sh $<TARGET_FILE:sluice>)
+sluice_pg_test(graph_pg_fault SERIAL
+  COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_graph_pg.sh $<TARGET_FILE:sluice> --fault)
