@@ -222,7 +222,7 @@ pool_connect(struct sl_pool *p, double deadline)
 			sl_diag_set(SL_ETIMEDOUT,
 			            "%s: no connection free in the pool: "
 			            "waiting %.1f s before connecting again "
-			            "after a failure (%s)",
+			            "after a failure: %s",
 			            p->shown, p->backoff, p->last_error);
 			return NULL;
 		}
@@ -241,9 +241,13 @@ pool_connect(struct sl_pool *p, double deadline)
 		                             : fmin(2 * p->backoff,
 		                                    p->opts.backoff_max);
 		p->next_connect = sl_clock() + p->backoff;
+		/* Kept without the URI, which the backoff message shows. */
 		struct sl_error *e = sl_diag_last();
-		snprintf(p->last_error, sizeof(p->last_error), "%s",
-		         e != NULL ? e->msg : "unknown error");
+		const char *msg = e != NULL ? e->msg : "unknown error";
+		size_t n = strlen(p->shown);
+		if (strncmp(msg, p->shown, n) == 0 && msg[n] == ':')
+			msg += n + (msg[n + 1] == ' ' ? 2 : 1);
+		snprintf(p->last_error, sizeof(p->last_error), "%s", msg);
 		return NULL;
 	}
 	c->opts.connect_timeout = p->opts.conn.connect_timeout;
