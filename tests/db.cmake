@@ -69,3 +69,13 @@ sluice_pg_test(graph_pg
   COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_graph_pg.sh $<TARGET_FILE:sluice>)
 sluice_pg_test(graph_pg_fault SERIAL
   COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_graph_pg.sh $<TARGET_FILE:sluice> --fault)
+# The connection pool (src/db/pool.c); the fault test crashes and restarts
+# the server, so it runs alone.
+add_executable(test_db_pool ${CMAKE_CURRENT_LIST_DIR}/test_db_pool.c)
+target_include_directories(test_db_pool PRIVATE ${CMAKE_CURRENT_LIST_DIR})
+target_link_libraries(test_db_pool PRIVATE sluice_core)
+sluice_pg_test(db_pool)
+add_executable(test_db_pool_fault ${CMAKE_CURRENT_LIST_DIR}/test_db_pool_fault.c)
+target_include_directories(test_db_pool_fault PRIVATE ${CMAKE_CURRENT_LIST_DIR})
+target_link_libraries(test_db_pool_fault PRIVATE sluice_core)
+sluice_pg_test(db_pool_fault SERIAL)

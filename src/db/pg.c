@@ -1552,6 +1552,9 @@ sl_pipeline_end(struct sl_pipeline *pl)
 	} else if (c != NULL) {
 		rc = -1;
 		sl_diag_move(sl_diag_get(), &first);
+		/* pl is freed below: the connection must not point to it. */
+		if (c->pipeline == pl)
+			c->pipeline = NULL;
 	} else {
 		rc = -1;
 		sl_diag_set(SL_EIO, "pipeline end: the connection closed");
@@ -1845,6 +1848,9 @@ copy_finish(struct sl_copy *cp, const char *errmsg, int64_t *rows)
 	c->copy = NULL;
 	sl_conn_leave(c);
 out:
+	/* cp is freed here: the connection must not point to it. */
+	if (c->copy == cp)
+		c->copy = NULL;
 	sl_free(cp->oids);
 	sl_buf_destroy(&cp->buf);
 	sl_free(cp);
