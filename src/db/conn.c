@@ -478,7 +478,7 @@ sl_result_new(size_t nrows, size_t ncols)
 		sl_diag_set(SL_EOOM, "out of memory for a result");
 		return NULL;
 	}
-	sl_arena_create(&r->arena, 0, 0);
+	sl_arena_create(&r->arena, SL_RESULT_CHUNK, SL_RESULT_MAX);
 	r->nrows = nrows;
 	r->ncols = ncols;
 	r->affected = -1;

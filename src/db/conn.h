@@ -104,6 +104,11 @@ extern const struct sl_db_driver sl_pg_driver;
 /** The SQLite driver. */
 extern const struct sl_db_driver sl_sqlite_driver;
 
+/** Most bytes a result's arena holds (names and decoded values). */
+#define SL_RESULT_MAX ((size_t)1 << 30)
+/** Chunk size of a result's arena. */
+#define SL_RESULT_CHUNK ((size_t)4096)
+
 /**
  * A result. Values live in `arena`, or in `keep` (the driver's own result
  * buffer, freed with `keep_free`).
