@@ -79,3 +79,11 @@ add_executable(test_db_pool_fault ${CMAKE_CURRENT_LIST_DIR}/test_db_pool_fault.c
 target_include_directories(test_db_pool_fault PRIVATE ${CMAKE_CURRENT_LIST_DIR})
 target_link_libraries(test_db_pool_fault PRIVATE sluice_core)
 sluice_pg_test(db_pool_fault SERIAL)
+# The SQLite driver (real files in a temporary directory; no server).
+add_executable(test_db_sqlite ${CMAKE_CURRENT_LIST_DIR}/test_db_sqlite.c)
+target_include_directories(test_db_sqlite PRIVATE ${CMAKE_SOURCE_DIR}/src
+  ${CMAKE_CURRENT_LIST_DIR})
+target_link_libraries(test_db_sqlite PRIVATE sluice_core PkgConfig::SQLITE3)
+add_test(NAME db_sqlite COMMAND test_db_sqlite)
+set_tests_properties(db_sqlite PROPERTIES TIMEOUT 300)
+sluice_valgrind_test(db_sqlite)
