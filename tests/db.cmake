@@ -57,3 +57,10 @@ sluice_pg_test(pg_server SERIAL
 add_executable(test_pg_env ${CMAKE_CURRENT_LIST_DIR}/test_pg_env.c)
 target_include_directories(test_pg_env PRIVATE ${CMAKE_CURRENT_LIST_DIR})
 sluice_pg_test(pg_env SERIAL VALGRIND)
+
+# Models and the query builder (sluice/model.h) on PostgreSQL and SQLite.
+add_executable(test_db_model ${CMAKE_CURRENT_LIST_DIR}/test_db_model.c)
+target_include_directories(test_db_model PRIVATE ${CMAKE_CURRENT_LIST_DIR}
+  ${CMAKE_SOURCE_DIR}/src)
+target_link_libraries(test_db_model PRIVATE sluice_core)
+sluice_pg_test(db_model)
