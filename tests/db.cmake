@@ -58,6 +58,12 @@ add_executable(test_pg_env ${CMAKE_CURRENT_LIST_DIR}/test_pg_env.c)
 target_include_directories(test_pg_env PRIVATE ${CMAKE_CURRENT_LIST_DIR})
 sluice_pg_test(pg_env SERIAL VALGRIND)
 
+# The database layer on PostgreSQL (test_db_pg.c).
+add_executable(test_db_pg ${CMAKE_CURRENT_LIST_DIR}/test_db_pg.c)
+target_link_libraries(test_db_pg PRIVATE sluice_core)
+target_include_directories(test_db_pg PRIVATE ${CMAKE_CURRENT_LIST_DIR})
+sluice_pg_test(db_pg)
+
 # Models and the query builder (sluice/model.h) on PostgreSQL and SQLite.
 add_executable(test_db_model ${CMAKE_CURRENT_LIST_DIR}/test_db_model.c)
 target_include_directories(test_db_model PRIVATE ${CMAKE_CURRENT_LIST_DIR}
