@@ -1088,7 +1088,8 @@ sl_qb_join(struct sl_qb *q, enum sl_join kind, const struct sl_model *other,
 	if (qb_ref(q, left, &j->left) != 0)
 		return -1;
 	j->right.mi = q->nmodels;
-	j->right.col = sl_model_column(other, right);
+	size_t mi;
+	j->right.col = resolve(&other, 1, right, strlen(right), &mi);
 	if (j->right.col == NULL) {
 		no_column(other, right, strlen(right));
 		return qb_fail(q);
