@@ -520,7 +520,18 @@ main_task(void *arg)
 	if (pg_test_url("postgres", url, sizeof(url)) == NULL) {
 		note("skip PostgreSQL: no test server");
 	} else {
+		/* A database of its own: tests beside it use "postgres". */
 		struct sl_conn *c = sl_conn_open(url, NULL);
+		ok(c != NULL &&
+		           sl_exec_script(c, "DROP DATABASE IF EXISTS "
+		                             "sluice_model") == 0 &&
+		           sl_exec_script(c, "CREATE DATABASE sluice_model") ==
+		                   0,
+		   "postgres: create database sluice_model");
+		sl_conn_close(c);
+		c = NULL;
+		if (pg_test_url("sluice_model", url, sizeof(url)) != NULL)
+			c = sl_conn_open(url, NULL);
 		ok(c != NULL, "postgres: connect: %s", E());
 		if (c != NULL)
 			suite(c, "postgres");
