@@ -87,3 +87,18 @@ target_link_libraries(test_db_sqlite PRIVATE sluice_core PkgConfig::SQLITE3)
 add_test(NAME db_sqlite COMMAND test_db_sqlite)
 set_tests_properties(db_sqlite PROPERTIES TIMEOUT 300)
 sluice_valgrind_test(db_sqlite)
+# Models and the query builder (sluice/model.h) on PostgreSQL and SQLite.
+add_executable(test_db_model ${CMAKE_CURRENT_LIST_DIR}/test_db_model.c)
+target_include_directories(test_db_model PRIVATE ${CMAKE_CURRENT_LIST_DIR}
+  ${CMAKE_SOURCE_DIR}/src)
+target_link_libraries(test_db_model PRIVATE sluice_core)
+sluice_pg_test(db_model)
+
+# examples/db_example against SQLite (a real file) and the test PostgreSQL.
+add_test(NAME db_example_sqlite
+  COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_db_example.sh
+          $<TARGET_FILE:db_example> sqlite)
+set_tests_properties(db_example_sqlite PROPERTIES TIMEOUT 60)
+sluice_pg_test(db_example_pg
+  COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_db_example.sh
+          $<TARGET_FILE:db_example> postgres)

@@ -40,7 +40,7 @@
 /** Virtual machine steps between two looks at the statement's deadline. */
 #define PROGRESS_STEPS 1000
 /** Most bytes of the cells of one result (names and values: the arena's
- * own cap, SL_RESULT_MAX). */
+ * own cap, SL_DB_BUF_MAX). */
 #define CELLS_MAX ((size_t)1 << 30)
 /** Longest JSON text written for one array or object parameter. */
 #define JSON_PARAM_MAX ((size_t)1 << 30)
