@@ -102,3 +102,9 @@ set_tests_properties(db_example_sqlite PROPERTIES TIMEOUT 60)
 sluice_pg_test(db_example_pg
   COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_db_example.sh
           $<TARGET_FILE:db_example> postgres)
+
+# The compat cases on PostgreSQL too, whenever ../shared/compat exists.
+if(EXISTS "${SLUICE_COMPAT_CHECK}")
+  sluice_pg_test(compat_pg TIMEOUT 900 COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/compat_pg.sh
+    "${SLUICE_COMPAT_CHECK}" $<TARGET_FILE:sluice>)
+endif()
