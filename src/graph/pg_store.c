@@ -77,6 +77,9 @@ static const char schema_sql[] =
 
 /** Staging tables of a connection (temporary, emptied at commit). */
 static const char stage_sql[] =
+        /* Staging tables have no statistics: probe the indexes per row
+         * rather than hash whole tables. */
+        "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off;"
         "CREATE TEMP TABLE IF NOT EXISTS sl_stage_node("
         " type text, key text, labels jsonb, props jsonb, rule int2)"
         " ON COMMIT DELETE ROWS;"
@@ -97,11 +100,13 @@ static const char node_update_sql[] =
         " FROM sl_stage_node AS s"
         " WHERE s.rule < 2 AND n.type = s.type AND n.key = s.key"
         " AND NOT (sluice_same(n.props, s.props)"
-        " AND n.labels @> sluice_labels('[]', s.labels, n.type))";
+        " AND (s.labels = '[]'::jsonb OR"
+        " n.labels @> sluice_labels('[]', s.labels, n.type)))";
 /** Insert the EAGER nodes that are missing. */
 static const char node_insert_sql[] =
         "INSERT INTO node(type, key, labels, props)"
-        " SELECT s.type, s.key, sluice_labels('[]', s.labels, s.type),"
+        " SELECT s.type, s.key, CASE WHEN s.labels = '[]'::jsonb THEN"
+        " s.labels ELSE sluice_labels('[]', s.labels, s.type) END,"
         " jsonb_strip_nulls(s.props) FROM sl_stage_node AS s"
         " WHERE s.rule = 0 ON CONFLICT (type, key) DO NOTHING";
 /** FUZZY node writes: update every node whose key matches. */
