@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "sluice/alloc.h"
+#include "sluice/db.h"
 #include "sluice/pipeline_file.h"
 #include "sluice/project.h"
 #include "tmpfiles.h"

@@ -216,12 +216,7 @@ const char *sl_project_suggest_target(const struct sl_project *p,
 int sl_project_target_uri(const struct sl_project *p, const char *name,
                           char *uri, size_t size, uint32_t *batch_size);
 
-/**
- * Copy `uri` to out[0..size) (truncated, always NUL-terminated when size
- * > 0) without the password of its user information: "scheme://user:pass@
- * host" becomes "scheme://user@host". Returns `out`.
- */
-char *sl_uri_redact(const char *uri, char *out, size_t size);
+/* sl_uri_redact() is in sluice/db.h. */
 
 /**
  * Print the pipelines of scope `scope` (NULL: every scope) to `out`: as

@@ -18,6 +18,7 @@
 
 #include "sluice/alloc.h"
 #include "sluice/buf.h"
+#include "sluice/db.h"
 #include "sluice/diag.h"
 #include "sluice/json.h"
 #include "sluice/pipeline_file.h"
@@ -812,41 +813,6 @@ sl_project_suggest_target(const struct sl_project *p, const char *name)
 	for (uint32_t i = 0; i < p->n_targets; i++)
 		consider(name, p->targets[i].name, &best, &best_d);
 	return best;
-}
-
-char *
-sl_uri_redact(const char *uri, char *out, size_t size)
-{
-	if (size == 0)
-		return out;
-	size_t n = 0;
-	/** Append s[0..len) to out, truncating. */
-#define PUT(s, len)                        \
-	do {                               \
-		size_t l_ = (len);         \
-		if (l_ > size - 1 - n)     \
-			l_ = size - 1 - n; \
-		memcpy(out + n, (s), l_);  \
-		n += l_;                   \
-	} while (0)
-	const char *auth = strstr(uri, "://");
-	auth = auth != NULL ? auth + 3 : uri;
-	size_t alen = strcspn(auth, "/?#");
-	const char *at = NULL;
-	for (const char *c = auth; c < auth + alen; c++)
-		if (*c == '@')
-			at = c;
-	const char *colon =
-	        at != NULL ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
-	if (colon != NULL) {
-		PUT(uri, (size_t)(colon - uri));
-		PUT(at, strlen(at));
-	} else {
-		PUT(uri, strlen(uri));
-	}
-#undef PUT
-	out[n] = '\0';
-	return out;
 }
 
 /** Whether `uri` starts with one of the NULL-terminated `schemes`. */

@@ -1,0 +1,678 @@
+/*
+ * sluice: the driver-independent part of connections: opening by URI, the
+ * one-task-at-a-time guard, transactions as SQL, results, URI redaction
+ * and identifier quoting.
+ */
+#include "conn.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sluice/alloc.h"
+#include "sluice/buf.h"
+#include "sluice/diag.h"
+
+void
+sl_conn_opts_init(struct sl_conn_opts *o)
+{
+	o->connect_timeout = 10.0;
+	o->query_timeout = SL_FOREVER;
+	o->stmt_cache = 256;
+	o->app_name = NULL;
+}
+
+/** Whether `url` names SQLite ("sqlite:PATH"). */
+static bool
+is_sqlite(const char *url)
+{
+	return strncmp(url, "sqlite:", 7) == 0;
+}
+
+/** Whether `url` is one libpq takes (a URI or a key=value string). */
+static bool
+is_postgres(const char *url)
+{
+	return strncmp(url, "postgresql://", 13) == 0 ||
+	       strncmp(url, "postgres://", 11) == 0 ||
+	       (strstr(url, "://") == NULL && strchr(url, '=') != NULL);
+}
+
+struct sl_conn *
+sl_conn_alloc(const char *url, const struct sl_conn_opts *o)
+{
+	const struct sl_db_driver *drv = NULL;
+	enum sl_db_kind kind = SL_DB_POSTGRES;
+	char shown[SL_DB_URL_MAX];
+	sl_uri_redact(url, shown, sizeof(shown));
+	if (is_sqlite(url)) {
+		drv = &sl_sqlite_driver;
+		kind = SL_DB_SQLITE;
+	} else if (is_postgres(url)) {
+		drv = &sl_pg_driver;
+	} else {
+		sl_diag_set(
+		        SL_EINVAL,
+		        "%s: not a database URI (expected postgresql://..., "
+		        "postgres://..., key=value pairs or sqlite:PATH)",
+		        shown);
+		return NULL;
+	}
+	if (strlen(url) >= SL_DB_URL_MAX) {
+		sl_diag_set(SL_ELIMIT, "database URI longer than %d bytes",
+		            SL_DB_URL_MAX - 1);
+		return NULL;
+	}
+	struct sl_conn *c = sl_calloc(1, sizeof(*c));
+	char *copy = sl_strndup(url, strlen(url));
+	if (c == NULL || copy == NULL) {
+		sl_free(c);
+		sl_free(copy);
+		sl_diag_set(SL_EOOM, "out of memory opening %s", shown);
+		return NULL;
+	}
+	c->drv = drv;
+	c->kind = kind;
+	c->url = copy;
+	memcpy(c->shown, shown, sizeof(shown));
+	if (o != NULL)
+		c->opts = *o;
+	else
+		sl_conn_opts_init(&c->opts);
+	sl_list_init(&c->link);
+	return c;
+}
+
+void
+sl_conn_free(struct sl_conn *c)
+{
+	if (c == NULL)
+		return;
+	assert(c->impl == NULL);
+	if (c->url != NULL) {
+		/* The URI may hold a password: do not leave it in freed
+		 * memory. */
+		memset(c->url, 0, strlen(c->url));
+		sl_free(c->url);
+	}
+	sl_free(c);
+}
+
+struct sl_conn *
+sl_conn_open(const char *url, const struct sl_conn_opts *opts)
+{
+	struct sl_conn *c = sl_conn_alloc(url, opts);
+	if (c == NULL)
+		return NULL;
+	if (c->drv->open(c) != 0) {
+		c->drv->close(c);
+		sl_conn_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void
+sl_conn_close(struct sl_conn *c)
+{
+	if (c == NULL)
+		return;
+	assert(c->owner == NULL || c->owner == sl_task_current());
+	c->drv->close(c);
+	sl_conn_free(c);
+}
+
+enum sl_db_kind
+sl_conn_kind(const struct sl_conn *c)
+{
+	return c->kind;
+}
+
+const char *
+sl_conn_url(const struct sl_conn *c)
+{
+	return c->shown;
+}
+
+bool
+sl_conn_ok(const struct sl_conn *c)
+{
+	return !c->broken;
+}
+
+int
+sl_conn_reset(struct sl_conn *c)
+{
+	if (c->owner != NULL && c->owner != sl_task_current()) {
+		sl_diag_set(SL_EBUSY,
+		            "%s: connection is in use by task '%s' (id %llu)",
+		            c->shown, sl_task_name(c->owner),
+		            (unsigned long long)sl_task_id(c->owner));
+		return -1;
+	}
+	c->drv->close(c);
+	c->tx_depth = 0;
+	c->tx_failed = false;
+	c->broken = false;
+	c->pipeline = NULL;
+	c->copy = NULL;
+	c->cursors = 0;
+	if (c->drv->open(c) != 0) {
+		c->drv->close(c);
+		c->broken = true;
+		return -1;
+	}
+	return 0;
+}
+
+int
+sl_conn_ping(struct sl_conn *c, double timeout)
+{
+	double saved = c->opts.query_timeout;
+	c->opts.query_timeout = timeout;
+	int rc = sl_exec(c, "SELECT 1", SL_NOARGS, NULL);
+	c->opts.query_timeout = saved;
+	return rc;
+}
+
+void
+sl_conn_set_timeout(struct sl_conn *c, double seconds)
+{
+	c->opts.query_timeout = seconds;
+}
+
+int
+sl_conn_tx_depth(const struct sl_conn *c)
+{
+	return c->tx_depth;
+}
+
+int
+sl_conn_server_version(const struct sl_conn *c)
+{
+	return c->server_version;
+}
+
+int
+sl_conn_enter(struct sl_conn *c, const char *what)
+{
+	struct sl_task *self = sl_task_current();
+	if (self == NULL) {
+		sl_diag_set(SL_EINVAL, "%s: %s outside a task", c->shown, what);
+		return -1;
+	}
+	if (c->owner != NULL) {
+		sl_diag_set(SL_EBUSY,
+		            "%s: %s: the connection is in use by task '%s' "
+		            "(id %llu); a connection serves one task at a time",
+		            c->shown, what, sl_task_name(c->owner),
+		            (unsigned long long)sl_task_id(c->owner));
+		return -1;
+	}
+	if (c->broken) {
+		sl_diag_set(SL_EIO, "%s: %s: the connection was lost", c->shown,
+		            what);
+		return -1;
+	}
+	c->owner = self;
+	return 0;
+}
+
+void
+sl_conn_leave(struct sl_conn *c)
+{
+	assert(c->owner == sl_task_current());
+	c->owner = NULL;
+}
+
+/** Refuse plain statements while a pipeline or COPY holds `c`. */
+static int
+check_idle(struct sl_conn *c, const char *what)
+{
+	if (c->pipeline != NULL) {
+		sl_diag_set(SL_EINVAL,
+		            "%s: %s while a pipeline is open on the connection "
+		            "(end it first)",
+		            c->shown, what);
+		return -1;
+	}
+	if (c->copy != NULL) {
+		sl_diag_set(SL_EINVAL,
+		            "%s: %s while a COPY is in progress on the "
+		            "connection (end it first)",
+		            c->shown, what);
+		return -1;
+	}
+	return 0;
+}
+
+struct sl_result *
+sl_query(struct sl_conn *c, const char *sql, size_t n,
+         const struct sl_value *params)
+{
+	if (n > SL_DB_PARAMS_MAX) {
+		sl_diag_set(SL_ELIMIT, "%s: %zu parameters (at most %d)",
+		            c->shown, n, SL_DB_PARAMS_MAX);
+		return NULL;
+	}
+	if (sl_conn_enter(c, "query") != 0)
+		return NULL;
+	struct sl_result *r = NULL;
+	if (check_idle(c, "query") == 0)
+		r = c->drv->query(c, sql, n, params);
+	if (r == NULL && c->tx_depth > 0)
+		c->tx_failed = true;
+	sl_conn_leave(c);
+	return r;
+}
+
+int
+sl_exec(struct sl_conn *c, const char *sql, size_t n,
+        const struct sl_value *params, int64_t *affected)
+{
+	struct sl_result *r = sl_query(c, sql, n, params);
+	if (r == NULL)
+		return -1;
+	if (affected != NULL)
+		*affected = r->affected;
+	sl_result_free(r);
+	return 0;
+}
+
+int
+sl_exec_script(struct sl_conn *c, const char *sql)
+{
+	if (sl_conn_enter(c, "script") != 0)
+		return -1;
+	int rc = check_idle(c, "script");
+	if (rc == 0)
+		rc = c->drv->script(c, sql);
+	if (rc != 0 && c->tx_depth > 0)
+		c->tx_failed = true;
+	sl_conn_leave(c);
+	return rc;
+}
+
+int
+sl_conn_forget_statements(struct sl_conn *c)
+{
+	if (sl_conn_enter(c, "forget statements") != 0)
+		return -1;
+	int rc = c->drv->forget(c);
+	sl_conn_leave(c);
+	return rc;
+}
+
+/* {{{ transactions */
+
+/** Run a transaction-control statement. */
+static int
+tx_sql(struct sl_conn *c, const char *sql)
+{
+	return sl_exec_script(c, sql);
+}
+
+int
+sl_tx_begin(struct sl_conn *c, struct sl_tx *tx, const struct sl_tx_opts *opts)
+{
+	static const char *const iso[] = {
+	        [SL_ISO_DEFAULT] = "",
+	        [SL_ISO_READ_COMMITTED] = " ISOLATION LEVEL READ COMMITTED",
+	        [SL_ISO_REPEATABLE_READ] = " ISOLATION LEVEL REPEATABLE READ",
+	        [SL_ISO_SERIALIZABLE] = " ISOLATION LEVEL SERIALIZABLE",
+	};
+	char sql[160];
+	tx->conn = c;
+	tx->open = false;
+	bool has_opts = opts != NULL && (opts->isolation != SL_ISO_DEFAULT ||
+	                                 opts->read_only || opts->deferrable);
+	if (c->tx_depth > 0) {
+		if (has_opts) {
+			sl_diag_set(SL_EINVAL,
+			            "%s: isolation, read-only and deferrable "
+			            "apply to the outermost transaction only",
+			            c->shown);
+			return -1;
+		}
+		snprintf(sql, sizeof(sql), "SAVEPOINT sl_sp_%d",
+		         c->tx_depth + 1);
+	} else if (c->kind == SL_DB_SQLITE) {
+		if (has_opts && (opts->isolation == SL_ISO_READ_COMMITTED ||
+		                 opts->isolation == SL_ISO_REPEATABLE_READ)) {
+			sl_diag_set(SL_EINVAL,
+			            "%s: SQLite transactions are always "
+			            "serializable",
+			            c->shown);
+			return -1;
+		}
+		snprintf(sql, sizeof(sql), "%s",
+		         has_opts && !opts->read_only ? "BEGIN IMMEDIATE"
+		                                      : "BEGIN");
+	} else {
+		if (opts != NULL &&
+		    (unsigned)opts->isolation > (unsigned)SL_ISO_SERIALIZABLE) {
+			sl_diag_set(SL_EINVAL, "%s: unknown isolation level %d",
+			            c->shown, (int)opts->isolation);
+			return -1;
+		}
+		snprintf(sql, sizeof(sql), "BEGIN%s%s%s",
+		         opts != NULL ? iso[opts->isolation] : "",
+		         opts != NULL && opts->read_only ? " READ ONLY" : "",
+		         opts != NULL && opts->deferrable ? " DEFERRABLE" : "");
+	}
+	if (tx_sql(c, sql) != 0) {
+		if (c->tx_depth == 0)
+			c->tx_failed = false;
+		return -1;
+	}
+	tx->depth = ++c->tx_depth;
+	if (tx->depth == 1)
+		c->tx_failed = false;
+	tx->open = true;
+	return 0;
+}
+
+/** Check that `tx` can end now. */
+static int
+tx_check(struct sl_tx *tx, const char *what)
+{
+	struct sl_conn *c = tx->conn;
+	if (!tx->open) {
+		sl_diag_set(SL_EINVAL,
+		            "%s: %s of a transaction that is not "
+		            "open",
+		            c != NULL ? c->shown : "?", what);
+		return -1;
+	}
+	if (c->tx_depth < tx->depth) {
+		tx->open = false;
+		sl_diag_set(SL_EINVAL,
+		            "%s: %s of a transaction that already ended with "
+		            "an outer one",
+		            c->shown, what);
+		return -1;
+	}
+	return 0;
+}
+
+int
+sl_tx_commit(struct sl_tx *tx)
+{
+	if (tx_check(tx, "commit") != 0)
+		return -1;
+	struct sl_conn *c = tx->conn;
+	char sql[64];
+	if (tx->depth == 1)
+		snprintf(sql, sizeof(sql), "COMMIT");
+	else
+		snprintf(sql, sizeof(sql), "RELEASE SAVEPOINT sl_sp_%d",
+		         tx->depth);
+	bool failed = c->tx_failed && tx->depth == 1;
+	int rc = tx_sql(c, sql);
+	tx->open = false;
+	if (rc != 0) {
+		/* A savepoint that cannot be released: roll it back. */
+		if (tx->depth > 1 && c->tx_depth >= tx->depth && !c->broken) {
+			struct sl_diag keep;
+			sl_diag_create(&keep);
+			sl_diag_move(sl_diag_get(), &keep);
+			snprintf(sql, sizeof(sql),
+			         "ROLLBACK TO SAVEPOINT sl_sp_%d; RELEASE "
+			         "SAVEPOINT sl_sp_%d",
+			         tx->depth, tx->depth);
+			tx_sql(c, sql);
+			sl_diag_move(&keep, sl_diag_get());
+			sl_diag_destroy(&keep);
+		}
+		c->tx_depth = tx->depth - 1;
+		if (c->tx_depth == 0)
+			c->tx_failed = false;
+		return -1;
+	}
+	c->tx_depth = tx->depth - 1;
+	if (c->tx_depth == 0)
+		c->tx_failed = false;
+	if (failed && c->kind == SL_DB_POSTGRES) {
+		/* PostgreSQL answers COMMIT of a failed transaction with
+		 * ROLLBACK and no error: say so. */
+		sl_diag_set(SL_EDB,
+		            "%s: the transaction was rolled back: a statement "
+		            "in it failed",
+		            c->shown);
+		return -1;
+	}
+	return 0;
+}
+
+int
+sl_tx_rollback(struct sl_tx *tx)
+{
+	if (tx_check(tx, "rollback") != 0)
+		return -1;
+	struct sl_conn *c = tx->conn;
+	char sql[96];
+	if (tx->depth == 1)
+		snprintf(sql, sizeof(sql), "ROLLBACK");
+	else
+		snprintf(sql, sizeof(sql),
+		         "ROLLBACK TO SAVEPOINT sl_sp_%d; RELEASE SAVEPOINT "
+		         "sl_sp_%d",
+		         tx->depth, tx->depth);
+	int rc = tx_sql(c, sql);
+	tx->open = false;
+	c->tx_depth = tx->depth - 1;
+	if (c->tx_depth == 0)
+		c->tx_failed = false;
+	return rc;
+}
+
+/* }}} */
+/* {{{ results */
+
+struct sl_result *
+sl_result_new(size_t nrows, size_t ncols)
+{
+	struct sl_result *r = sl_calloc(1, sizeof(*r));
+	if (r == NULL) {
+		sl_diag_set(SL_EOOM, "out of memory for a result");
+		return NULL;
+	}
+	sl_arena_create(&r->arena, 0, 0);
+	r->nrows = nrows;
+	r->ncols = ncols;
+	r->affected = -1;
+	if (ncols > 0) {
+		r->names = sl_arena_alloc(&r->arena, ncols * sizeof(char *));
+		if (r->names == NULL)
+			goto oom;
+	}
+	if (nrows > 0 && ncols > 0) {
+		if (nrows > SIZE_MAX / ncols / sizeof(struct sl_value)) {
+			sl_diag_set(SL_ELIMIT, "result of %zu x %zu values",
+			            nrows, ncols);
+			sl_result_free(r);
+			return NULL;
+		}
+		size_t bytes = nrows * ncols * sizeof(struct sl_value);
+		r->cells = sl_arena_alloc(&r->arena, bytes);
+		if (r->cells == NULL)
+			goto oom;
+		memset(r->cells, 0, bytes);
+	}
+	return r;
+oom:
+	sl_result_free(r);
+	sl_diag_set(SL_EOOM, "out of memory for a result of %zu rows", nrows);
+	return NULL;
+}
+
+void
+sl_result_set_tag(struct sl_result *r, const char *tag)
+{
+	snprintf(r->tag, sizeof(r->tag), "%s", tag != NULL ? tag : "");
+	r->affected = -1;
+	const char *sp = strrchr(r->tag, ' ');
+	if (sp != NULL && sp[1] >= '0' && sp[1] <= '9')
+		r->affected = strtoll(sp + 1, NULL, 10);
+}
+
+size_t
+sl_result_rows(const struct sl_result *r)
+{
+	return r->nrows;
+}
+
+size_t
+sl_result_cols(const struct sl_result *r)
+{
+	return r->ncols;
+}
+
+const char *
+sl_result_name(const struct sl_result *r, size_t col)
+{
+	assert(col < r->ncols);
+	return r->names[col];
+}
+
+int
+sl_result_col(const struct sl_result *r, const char *name)
+{
+	for (size_t i = 0; i < r->ncols; i++)
+		if (strcmp(r->names[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+const struct sl_value *
+sl_result_get(const struct sl_result *r, size_t row, size_t col)
+{
+	assert(row < r->nrows && col < r->ncols);
+	return &r->cells[row * r->ncols + col];
+}
+
+int
+sl_result_row_object(const struct sl_result *r, size_t row, struct sl_arena *a,
+                     struct sl_value *out)
+{
+	assert(row < r->nrows);
+	struct sl_member *m = NULL;
+	if (r->ncols > 0) {
+		m = sl_arena_alloc(a, r->ncols * sizeof(*m));
+		if (m == NULL)
+			return -1;
+	}
+	for (size_t i = 0; i < r->ncols; i++) {
+		m[i].key = r->names[i];
+		m[i].key_len = (uint32_t)strlen(r->names[i]);
+		m[i].val = r->cells[row * r->ncols + i];
+	}
+	*out = sl_object_ref(m, (uint32_t)r->ncols);
+	return sl_value_copy(a, out, out);
+}
+
+int64_t
+sl_result_affected(const struct sl_result *r)
+{
+	return r->affected;
+}
+
+const char *
+sl_result_tag(const struct sl_result *r)
+{
+	return r->tag;
+}
+
+void
+sl_result_free(struct sl_result *r)
+{
+	if (r == NULL)
+		return;
+	if (r->keep != NULL)
+		r->keep_free(r->keep);
+	sl_arena_destroy(&r->arena);
+	sl_free(r);
+}
+
+/* }}} */
+/* {{{ helpers */
+
+char *
+sl_uri_redact(const char *uri, char *out, size_t size)
+{
+	if (size == 0)
+		return out;
+	size_t n = 0;
+	/** Append s[0..len) to out, truncating. */
+#define PUT(s, len)                        \
+	do {                               \
+		size_t l_ = (len);         \
+		if (l_ > size - 1 - n)     \
+			l_ = size - 1 - n; \
+		memcpy(out + n, (s), l_);  \
+		n += l_;                   \
+	} while (0)
+	const char *scheme = strstr(uri, "://");
+	const char *auth = scheme != NULL ? scheme + 3 : uri;
+	size_t alen = scheme != NULL ? strcspn(auth, "/?#") : 0;
+	const char *at = NULL;
+	for (const char *c = auth; c < auth + alen; c++)
+		if (*c == '@')
+			at = c;
+	const char *colon =
+	        at != NULL ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+	const char *rest = uri;
+	if (colon != NULL) {
+		PUT(uri, (size_t)(colon - uri));
+		rest = at;
+	}
+	/* Drop password=... from a query string or key=value pairs. */
+	while (*rest != '\0') {
+		const char *p = strstr(rest, "password=");
+		bool at_key = p != NULL &&
+		              (p == uri || p[-1] == ' ' || p[-1] == '?' ||
+		               p[-1] == '&' || p[-1] == '\t');
+		if (p == NULL) {
+			PUT(rest, strlen(rest));
+			break;
+		}
+		if (!at_key) {
+			PUT(rest, (size_t)(p - rest) + 9);
+			rest = p + 9;
+			continue;
+		}
+		PUT(rest, (size_t)(p - rest));
+		const char *end = p + 9;
+		if (*end == '\'') {
+			for (end++; *end != '\0' && *end != '\''; end++)
+				if (*end == '\\' && end[1] != '\0')
+					end++;
+			if (*end == '\'')
+				end++;
+		} else {
+			end += strcspn(end, " \t&#");
+		}
+		PUT("password=***", 12);
+		rest = end;
+	}
+#undef PUT
+	out[n] = '\0';
+	return out;
+}
+
+int
+sl_sql_ident(struct sl_buf *out, const char *ident)
+{
+	if (sl_buf_putc(out, '"') != 0)
+		return -1;
+	for (const char *p = ident; *p != '\0'; p++) {
+		if (*p == '"' && sl_buf_putc(out, '"') != 0)
+			return -1;
+		if (sl_buf_putc(out, *p) != 0)
+			return -1;
+	}
+	return sl_buf_putc(out, '"');
+}
+
+/* }}} */

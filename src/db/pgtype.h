@@ -1,0 +1,107 @@
+/*
+ * sluice: PostgreSQL values on the wire (internal to db): parameters
+ * encoded for the type the server gave them, results decoded into values,
+ * and COPY's binary row format.
+ */
+#ifndef SLUICE_DB_PGTYPE_H
+#define SLUICE_DB_PGTYPE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sluice/arena.h"
+#include "sluice/buf.h"
+#include "sluice/value.h"
+
+/** Type OIDs sluice knows (pg_type.oid of the built-in types). */
+enum {
+	PG_BOOL = 16,
+	PG_BYTEA = 17,
+	PG_CHAR = 18,
+	PG_NAME = 19,
+	PG_INT8 = 20,
+	PG_INT2 = 21,
+	PG_INT4 = 23,
+	PG_TEXT = 25,
+	PG_OID = 26,
+	PG_JSON = 114,
+	PG_XML = 142,
+	PG_JSON_ARRAY = 199,
+	PG_FLOAT4 = 700,
+	PG_FLOAT8 = 701,
+	PG_UNKNOWN = 705,
+	PG_BOOL_ARRAY = 1000,
+	PG_BYTEA_ARRAY = 1001,
+	PG_CHAR_ARRAY = 1002,
+	PG_NAME_ARRAY = 1003,
+	PG_INT2_ARRAY = 1005,
+	PG_INT4_ARRAY = 1007,
+	PG_TEXT_ARRAY = 1009,
+	PG_BPCHAR_ARRAY = 1014,
+	PG_VARCHAR_ARRAY = 1015,
+	PG_INT8_ARRAY = 1016,
+	PG_FLOAT4_ARRAY = 1021,
+	PG_FLOAT8_ARRAY = 1022,
+	PG_OID_ARRAY = 1028,
+	PG_BPCHAR = 1042,
+	PG_VARCHAR = 1043,
+	PG_DATE = 1082,
+	PG_TIMESTAMP = 1114,
+	PG_TIMESTAMP_ARRAY = 1115,
+	PG_DATE_ARRAY = 1182,
+	PG_TIMESTAMPTZ = 1184,
+	PG_TIMESTAMPTZ_ARRAY = 1185,
+	PG_NUMERIC_ARRAY = 1231,
+	PG_NUMERIC = 1700,
+	PG_UUID = 2950,
+	PG_UUID_ARRAY = 2951,
+	PG_JSONB = 3802,
+	PG_JSONB_ARRAY = 3807,
+};
+
+/** Whether results of type `oid` can be asked for in binary. */
+bool sl_pg_binary_decodable(uint32_t oid);
+
+/**
+ * Whether a parameter of type `oid` is sent in binary (integers, floats,
+ * bool, bytea, json, jsonb); others go as text.
+ */
+bool sl_pg_binary_param(uint32_t oid);
+
+/**
+ * Append `v` encoded for a parameter of type `oid` to `out` (binary when
+ * sl_pg_binary_param(oid), else text without a terminator); *is_null is
+ * set for SQL NULL (nothing appended). 0, or -1 with SL_EINVAL saying what
+ * was expected (the caller adds which parameter), or a buffer error.
+ */
+int sl_pg_encode(struct sl_buf *out, uint32_t oid, const struct sl_value *v,
+                 bool *is_null);
+
+/**
+ * Decode one result cell of type `oid` (format 1 binary, 0 text) from
+ * data[0..len) into `out`; strings may point into `data`, which must
+ * outlive the value; anything built goes to `a`. 0, or -1 with an error
+ * (SL_EPARSE for malformed data).
+ */
+int sl_pg_decode(uint32_t oid, int format, const char *data, size_t len,
+                 struct sl_arena *a, struct sl_value *out);
+
+/** The binary COPY header (signature, flags, extension length). */
+int sl_pg_copy_header(struct sl_buf *out);
+
+/**
+ * Append one binary COPY tuple of `n` values typed `oids`. On a value that
+ * does not fit its column, returns -1 with *bad_col set and `out`
+ * unchanged.
+ */
+int sl_pg_copy_tuple(struct sl_buf *out, const uint32_t *oids, size_t n,
+                     const struct sl_value *values, size_t *bad_col);
+
+/**
+ * Append one text COPY line of `n` values (tab-separated, \N for NULL,
+ * backslash escapes). Same contract as sl_pg_copy_tuple().
+ */
+int sl_pg_copy_line(struct sl_buf *out, const uint32_t *oids, size_t n,
+                    const struct sl_value *values, size_t *bad_col);
+
+#endif /* SLUICE_DB_PGTYPE_H */

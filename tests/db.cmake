@@ -1,0 +1,59 @@
+# A private PostgreSQL 15 for the tests that need a database (included
+# from tests/CMakeLists.txt). The fixture "pg": pg_start runs
+# `tests/pg_server start` before the first test that requires it and
+# pg_stop stops the server and removes its data after the last one.
+# Register those tests with sluice_pg_test().
+set(SLUICE_PG_SERVER ${CMAKE_CURRENT_LIST_DIR}/pg_server)
+set(SLUICE_PG_DIR ${CMAKE_BINARY_DIR}/pgtest)
+
+add_test(NAME pg_start COMMAND ${SLUICE_PG_SERVER} start ${SLUICE_PG_DIR})
+set_tests_properties(pg_start PROPERTIES FIXTURES_SETUP pg TIMEOUT 120)
+add_test(NAME pg_stop COMMAND ${SLUICE_PG_SERVER} stop ${SLUICE_PG_DIR})
+set_tests_properties(pg_stop PROPERTIES FIXTURES_CLEANUP pg TIMEOUT 120)
+
+# sluice_pg_test(NAME [COMMAND cmd args...] [TIMEOUT seconds] [VALGRIND]
+#                [SERIAL]): test NAME, which needs the server. Without
+# COMMAND it runs the program test_NAME (add_executable it first). It
+# requires the fixture and gets SLUICE_TEST_PGDIR (the state directory:
+# uri, port, password, datadir) and SLUICE_TEST_PGSERVER (tests/pg_server)
+# in its environment; tests/pg_env.h reads them. VALGRIND also runs it
+# under valgrind (sluice_valgrind_test, C programs only); leave it out to
+# keep a test away from valgrind. SERIAL: the test crashes or restarts the
+# server, so it runs alone (RUN_SERIAL), never beside another test that
+# uses the server. TIMEOUT defaults to 300.
+function(sluice_pg_test name)
+  cmake_parse_arguments(PARSE_ARGV 1 PGT "VALGRIND;SERIAL" "TIMEOUT" "COMMAND")
+  if(NOT PGT_COMMAND)
+    set(PGT_COMMAND test_${name})
+  endif()
+  if(NOT PGT_TIMEOUT)
+    set(PGT_TIMEOUT 300)
+  endif()
+  set(tests ${name})
+  add_test(NAME ${name} COMMAND ${PGT_COMMAND})
+  set_tests_properties(${name} PROPERTIES TIMEOUT ${PGT_TIMEOUT})
+  if(PGT_VALGRIND)
+    sluice_valgrind_test(${name})
+    if(TEST valgrind_${name})
+      list(APPEND tests valgrind_${name})
+    endif()
+  endif()
+  foreach(t ${tests})
+    set_property(TEST ${t} PROPERTY FIXTURES_REQUIRED pg)
+    set_property(TEST ${t} APPEND PROPERTY ENVIRONMENT
+      "SLUICE_TEST_PGDIR=${SLUICE_PG_DIR}"
+      "SLUICE_TEST_PGSERVER=${SLUICE_PG_SERVER}")
+    if(PGT_SERIAL)
+      set_property(TEST ${t} PROPERTY RUN_SERIAL TRUE)
+    endif()
+  endforeach()
+endfunction()
+
+# The harness itself: connections, passwords, crash and restart.
+sluice_pg_test(pg_server SERIAL
+  COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_pg_server.sh)
+
+# tests/pg_env.h from C (it crashes and restarts the server, so SERIAL).
+add_executable(test_pg_env ${CMAKE_CURRENT_LIST_DIR}/test_pg_env.c)
+target_include_directories(test_pg_env PRIVATE ${CMAKE_CURRENT_LIST_DIR})
+sluice_pg_test(pg_env SERIAL VALGRIND)
