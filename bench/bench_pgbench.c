@@ -33,7 +33,8 @@
  *
  * URI (postgresql://user:password@host:port, a database the user may
  * create tables in) defaults to $SLUICE_BENCH_PG; SECONDS and WARMUP to
- * $SLUICE_BENCH_PG_SECS and $SLUICE_BENCH_PG_WARMUP. The benchmark creates
+ * $SLUICE_BENCH_PG_SECS and $SLUICE_BENCH_PG_WARMUP. SLUICE_BENCH_PG_ONLY=NAME
+ * runs one query only (no geometric mean then). The benchmark creates
  * and drops tables _bytes, _test, _copy and _batch.
  */
 #include <arpa/inet.h>
@@ -1050,8 +1051,11 @@ bench_all(void *arg)
 	}
 #endif
 	int rc = 0;
+	const char *only = getenv("SLUICE_BENCH_PG_ONLY");
 	for (size_t i = 0; i < NQUERIES && rc == 0; i++) {
 		const struct query *q = &queries[i];
+		if (only != NULL && *only != '\0' && strcmp(only, q->name) != 0)
+			continue;
 		if (lp_script(st->admin, q->setup) != 0) {
 			rc = -1;
 			break;
@@ -1109,6 +1113,8 @@ bench_all(void *arg)
 #endif
 	if (rc != 0)
 		return -1;
+	if (only != NULL && *only != '\0')
+		return 0; /* no geometric mean of a subset */
 	double lv = 0, lb = 0;
 	for (size_t i = 0; i < NQUERIES; i++) {
 		lv += log(st->value[i] > 0 ? st->value[i] : 1);
