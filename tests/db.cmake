@@ -57,3 +57,25 @@ sluice_pg_test(pg_server SERIAL
 add_executable(test_pg_env ${CMAKE_CURRENT_LIST_DIR}/test_pg_env.c)
 target_include_directories(test_pg_env PRIVATE ${CMAKE_CURRENT_LIST_DIR})
 sluice_pg_test(pg_env SERIAL VALGRIND)
+
+# The database layer on PostgreSQL (test_db_pg.c).
+add_executable(test_db_pg ${CMAKE_CURRENT_LIST_DIR}/test_db_pg.c)
+target_link_libraries(test_db_pg PRIVATE sluice_core)
+target_include_directories(test_db_pg PRIVATE ${CMAKE_CURRENT_LIST_DIR})
+sluice_pg_test(db_pg)
+
+# The PostgreSQL graph target end to end, and a server crash mid-load.
+sluice_pg_test(graph_pg
+  COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_graph_pg.sh $<TARGET_FILE:sluice>)
+sluice_pg_test(graph_pg_fault SERIAL
+  COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_graph_pg.sh $<TARGET_FILE:sluice> --fault)
+# The connection pool (src/db/pool.c); the fault test crashes and restarts
+# the server, so it runs alone.
+add_executable(test_db_pool ${CMAKE_CURRENT_LIST_DIR}/test_db_pool.c)
+target_include_directories(test_db_pool PRIVATE ${CMAKE_CURRENT_LIST_DIR})
+target_link_libraries(test_db_pool PRIVATE sluice_core)
+sluice_pg_test(db_pool)
+add_executable(test_db_pool_fault ${CMAKE_CURRENT_LIST_DIR}/test_db_pool_fault.c)
+target_include_directories(test_db_pool_fault PRIVATE ${CMAKE_CURRENT_LIST_DIR})
+target_link_libraries(test_db_pool_fault PRIVATE sluice_core)
+sluice_pg_test(db_pool_fault SERIAL)

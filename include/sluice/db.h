@@ -267,8 +267,9 @@ long sl_pipeline_push(struct sl_pipeline *p, const char *sql, size_t n,
 
 /**
  * Set a sync point: the statements since the last one form one implicit
- * transaction (unless one is open). A failure skips the rest of its
- * segment only. 0, or -1 with an error.
+ * transaction (unless one is open). A failure rolls back its segment,
+ * statements before it that reported success included, and skips the rest
+ * of the segment; later segments run. 0, or -1 with an error.
  */
 int sl_pipeline_sync(struct sl_pipeline *p);
 

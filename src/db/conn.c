@@ -462,7 +462,8 @@ sl_tx_rollback(struct sl_tx *tx)
 	int rc = tx_sql(c, sql);
 	tx->open = false;
 	c->tx_depth = tx->depth - 1;
-	if (c->tx_depth == 0)
+	/* Rolling back to a savepoint leaves a usable transaction. */
+	if (rc == 0 || c->tx_depth == 0)
 		c->tx_failed = false;
 	return rc;
 }
@@ -478,7 +479,7 @@ sl_result_new(size_t nrows, size_t ncols)
 		sl_diag_set(SL_EOOM, "out of memory for a result");
 		return NULL;
 	}
-	sl_arena_create(&r->arena, 0, 0);
+	sl_arena_create(&r->arena, SL_DB_ARENA_CHUNK, SL_DB_BUF_MAX);
 	r->nrows = nrows;
 	r->ncols = ncols;
 	r->affected = -1;

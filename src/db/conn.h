@@ -19,6 +19,11 @@
 
 struct sl_pool;
 
+/** Cap on a buffer or result arena of the layer (PostgreSQL's 1 GiB). */
+#define SL_DB_BUF_MAX ((size_t)1 << 30)
+/** Chunk size of a result's arena. */
+#define SL_DB_ARENA_CHUNK ((size_t)16 << 10)
+
 /** What a driver implements. Every call is made from a task. */
 struct sl_db_driver {
 	/** Name in messages ("postgresql", "sqlite"). */

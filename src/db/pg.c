@@ -1088,7 +1088,7 @@ pg_open(struct sl_conn *c)
 	}
 	c->impl = p;
 	sl_list_init(&p->lru);
-	sl_buf_create(&p->pbuf, 0);
+	sl_buf_create(&p->pbuf, SL_DB_BUF_MAX);
 	p->nbuckets = 64;
 	while (p->nbuckets < c->opts.stmt_cache * 2 && p->nbuckets < 65536)
 		p->nbuckets *= 2;
@@ -1552,6 +1552,9 @@ sl_pipeline_end(struct sl_pipeline *pl)
 	} else if (c != NULL) {
 		rc = -1;
 		sl_diag_move(sl_diag_get(), &first);
+		/* pl is freed below: the connection must not point to it. */
+		if (c->pipeline == pl)
+			c->pipeline = NULL;
 	} else {
 		rc = -1;
 		sl_diag_set(SL_EIO, "pipeline end: the connection closed");
@@ -1638,8 +1641,8 @@ sl_copy_begin(struct sl_conn *c, const char *table, const char *const *columns,
 		return NULL;
 	}
 	struct sl_buf cols, sql;
-	sl_buf_create(&cols, 0);
-	sl_buf_create(&sql, 0);
+	sl_buf_create(&cols, SL_DB_BUF_MAX);
+	sl_buf_create(&sql, SL_DB_BUF_MAX);
 	int rc = 0;
 	for (size_t i = 0; i < ncols && rc == 0; i++) {
 		if (i > 0)
@@ -1649,7 +1652,7 @@ sl_copy_begin(struct sl_conn *c, const char *table, const char *const *columns,
 	}
 	/* The table as "schema"."name" when dotted. */
 	struct sl_buf tbl;
-	sl_buf_create(&tbl, 0);
+	sl_buf_create(&tbl, SL_DB_BUF_MAX);
 	const char *dot = strchr(table, '.');
 	if (rc == 0 && dot != NULL) {
 		char *schema = sl_strndup(table, (size_t)(dot - table));
@@ -1696,7 +1699,7 @@ sl_copy_begin(struct sl_conn *c, const char *table, const char *const *columns,
 		    cp->oids[i] != PG_TEXT && cp->oids[i] != PG_VARCHAR &&
 		    cp->oids[i] != PG_BPCHAR && cp->oids[i] != PG_NAME)
 			cp->binary = false;
-	sl_buf_create(&cp->buf, 0);
+	sl_buf_create(&cp->buf, SL_DB_BUF_MAX);
 	sl_buf_reset(&sql);
 	if (sl_buf_printf(&sql, "COPY %s (%s) FROM STDIN%s", tbl.data,
 	                  cols.data, cp->binary ? " (FORMAT binary)" : "") != 0)
@@ -1845,6 +1848,9 @@ copy_finish(struct sl_copy *cp, const char *errmsg, int64_t *rows)
 	c->copy = NULL;
 	sl_conn_leave(c);
 out:
+	/* cp is freed here: the connection must not point to it. */
+	if (c->copy == cp)
+		c->copy = NULL;
 	sl_free(cp->oids);
 	sl_buf_destroy(&cp->buf);
 	sl_free(cp);
@@ -1907,7 +1913,7 @@ sl_cursor_open(struct sl_conn *c, const char *sql, size_t n,
 	}
 	struct sl_cursor *cur = sl_calloc(1, sizeof(*cur));
 	struct sl_buf decl;
-	sl_buf_create(&decl, 0);
+	sl_buf_create(&decl, SL_DB_BUF_MAX);
 	if (cur == NULL) {
 		sl_diag_set(SL_EOOM, "out of memory for a cursor");
 		return NULL;

@@ -4,6 +4,8 @@
  */
 #include "pgtype.h"
 
+#include "conn.h"
+
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -316,7 +318,7 @@ text_value(struct sl_buf *out, uint32_t oid, const struct sl_value *v,
 		if (!in_array)
 			return sl_json_write(out, v, 0);
 		struct sl_buf j;
-		sl_buf_create(&j, 0);
+		sl_buf_create(&j, SL_DB_BUF_MAX);
 		int rc = sl_json_write(&j, v, 0);
 		if (rc == 0)
 			rc = array_quoted(out, j.data, j.len);
@@ -859,7 +861,7 @@ sl_pg_copy_line(struct sl_buf *out, const uint32_t *oids, size_t n,
 {
 	size_t mark = out->len;
 	struct sl_buf t;
-	sl_buf_create(&t, 0);
+	sl_buf_create(&t, SL_DB_BUF_MAX);
 	for (size_t i = 0; i < n; i++) {
 		if (i > 0 && sl_buf_putc(out, '\t') != 0)
 			goto fail;

@@ -457,3 +457,50 @@ sl_graph_batch_add(struct sl_graph_batch *b, const struct sl_value *ing)
 	b->n_ingestions++;
 	return 0;
 }
+
+/** Build a member of an object. */
+static struct sl_member
+line_member(const char *key, struct sl_value v)
+{
+	struct sl_member m = {
+	        .key = key, .key_len = (uint32_t)strlen(key), .val = v};
+	return m;
+}
+
+int
+sl_graph_line_node(struct sl_buf *line, struct sl_value type,
+                   struct sl_value key, struct sl_value labels,
+                   struct sl_value props)
+{
+	struct sl_member m[4] = {
+	        line_member("key", key),
+	        line_member("labels", labels),
+	        line_member("node", type),
+	        line_member("props", props),
+	};
+	struct sl_value obj = sl_object_ref(m, 4);
+	sl_buf_reset(line);
+	return sl_json_write(line, &obj, SL_JSON_CANONICAL);
+}
+
+int
+sl_graph_line_rel(struct sl_buf *line, struct sl_value type,
+                  struct sl_value from_type, struct sl_value from_key,
+                  struct sl_value to_type, struct sl_value to_key,
+                  struct sl_value key, struct sl_value props)
+{
+	struct sl_member from[2] = {line_member("key", from_key),
+	                            line_member("node", from_type)};
+	struct sl_member to[2] = {line_member("key", to_key),
+	                          line_member("node", to_type)};
+	struct sl_member m[5] = {
+	        line_member("from", sl_object_ref(from, 2)),
+	        line_member("key", key),
+	        line_member("props", props),
+	        line_member("rel", type),
+	        line_member("to", sl_object_ref(to, 2)),
+	};
+	struct sl_value obj = sl_object_ref(m, 5);
+	sl_buf_reset(line);
+	return sl_json_write(line, &obj, SL_JSON_CANONICAL);
+}

@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "sluice/arena.h"
+#include "sluice/buf.h"
 #include "sluice/value.h"
 
 /** Node creation rules. */
@@ -97,6 +98,23 @@ struct sl_write_stats {
 	/** Relationship writes skipped because an endpoint is missing. */
 	uint64_t rels_skipped;
 };
+
+/**
+ * Write a node as one canonical export line into `line` (reset first):
+ * {"key", "labels", "node", "props"}. 0, or -1 with an error.
+ */
+int sl_graph_line_node(struct sl_buf *line, struct sl_value type,
+                       struct sl_value key, struct sl_value labels,
+                       struct sl_value props);
+
+/**
+ * Write a relationship as one canonical export line into `line`:
+ * {"from": {"key", "node"}, "key", "props", "rel", "to": {...}}. 0, or -1.
+ */
+int sl_graph_line_rel(struct sl_buf *line, struct sl_value type,
+                      struct sl_value from_type, struct sl_value from_key,
+                      struct sl_value to_type, struct sl_value to_key,
+                      struct sl_value key, struct sl_value props);
 
 struct sl_graph_dedup;
 

@@ -1459,26 +1459,11 @@ col_json(struct export *x, sqlite3_stmt *q, int col, const char *what,
 	return 0;
 }
 
-/** Build a member of an object. */
-static struct sl_member
-member(const char *key, struct sl_value v)
-{
-	struct sl_member m = {
-	        .key = key, .key_len = (uint32_t)strlen(key), .val = v};
-	return m;
-}
-
-/** Write object `members` (`n`) as a canonical line and hand it on. */
+/** Hand the current line to the caller's callback. */
 static int
-emit(struct export *x, struct sl_member *members, uint32_t n)
+emit(struct export *x)
 {
-	struct sl_value obj = sl_object_ref(members, n);
-	sl_buf_reset(&x->line);
-	if (sl_json_write(&x->line, &obj, SL_JSON_CANONICAL) != 0)
-		return -1;
-	if (x->fn(x->arg, x->line.data, x->line.len) != 0)
-		return -1;
-	return 0;
+	return x->fn(x->arg, x->line.data, x->line.len);
 }
 
 /** Export every node. 0, or -1 with an error (or the callback's). */
@@ -1491,17 +1476,14 @@ export_nodes(struct export *x)
 	int rc;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		sl_arena_reset(&x->arena);
-		struct sl_member m[4];
 		struct sl_value key, labels, props;
 		if (col_json(x, q, 1, "node key", &key) != 0 ||
 		    col_json(x, q, 2, "node labels", &labels) != 0 ||
 		    col_json(x, q, 3, "node props", &props) != 0)
 			goto fail;
-		m[0] = member("key", key);
-		m[1] = member("labels", labels);
-		m[2] = member("node", col_str(q, 0));
-		m[3] = member("props", props);
-		if (emit(x, m, 4) != 0)
+		if (sl_graph_line_node(&x->line, col_str(q, 0), key, labels,
+		                       props) != 0 ||
+		    emit(x) != 0)
 			goto fail;
 	}
 	if (rc != SQLITE_DONE) {
@@ -1531,18 +1513,10 @@ export_rels(struct export *x)
 		    col_json(x, q, 5, "relationship key", &key) != 0 ||
 		    col_json(x, q, 6, "relationship props", &props) != 0)
 			goto fail;
-		struct sl_member from[2] = {member("key", fkey),
-		                            member("node", col_str(q, 1))};
-		struct sl_member to[2] = {member("key", tkey),
-		                          member("node", col_str(q, 3))};
-		struct sl_member m[5] = {
-		        member("from", sl_object_ref(from, 2)),
-		        member("key", key),
-		        member("props", props),
-		        member("rel", col_str(q, 0)),
-		        member("to", sl_object_ref(to, 2)),
-		};
-		if (emit(x, m, 5) != 0)
+		if (sl_graph_line_rel(&x->line, col_str(q, 0), col_str(q, 1),
+		                      fkey, col_str(q, 3), tkey, key,
+		                      props) != 0 ||
+		    emit(x) != 0)
 			goto fail;
 	}
 	if (rc != SQLITE_DONE) {

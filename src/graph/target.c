@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "pg_store.h"
 #include "sluice/alloc.h"
+#include "sluice/db.h"
 #include "sluice/diag.h"
 #include "sluice/worker.h"
 
@@ -20,6 +22,7 @@
 enum target_kind {
 	T_NULL,   /**< null: */
 	T_SQLITE, /**< sqlite:PATH */
+	T_PG,     /**< postgresql://... */
 };
 
 /** An open target. */
@@ -34,6 +37,8 @@ struct sl_target {
 	struct sl_worker *worker;
 	/** T_SQLITE: the store (used on the worker only). */
 	struct sl_sqlite_store *store;
+	/** T_PG: the store (used from tasks). */
+	struct sl_pg_store *pg;
 };
 
 /** Arguments of a job on the store's worker. */
@@ -129,16 +134,27 @@ sl_target_open(const char *uri)
 		sl_diag_set(SL_EOOM, "out of memory opening a target");
 		return NULL;
 	}
-	snprintf(t->name, sizeof(t->name), "%s", uri);
+	sl_uri_redact(uri, t->name, sizeof(t->name));
 	if (strcmp(uri, "null:") == 0 || strcmp(uri, "null") == 0) {
 		t->kind = T_NULL;
+		return t;
+	}
+	if (strncmp(uri, "postgresql://", 13) == 0 ||
+	    strncmp(uri, "postgres://", 11) == 0) {
+		t->kind = T_PG;
+		t->pg = sl_pg_store_open(uri);
+		if (t->pg == NULL) {
+			sl_diag_wrap(sl_diag_code(), "target %s", t->name);
+			sl_free(t);
+			return NULL;
+		}
 		return t;
 	}
 	if (strncmp(uri, "sqlite:", 7) != 0) {
 		sl_diag_set(SL_EINVAL,
 		            "target '%.200s': unknown kind of target (expected "
-		            "sqlite:PATH or null:)",
-		            uri);
+		            "sqlite:PATH, postgresql://... or null:)",
+		            t->name);
 		sl_free(t);
 		return NULL;
 	}
@@ -183,6 +199,13 @@ sl_target_write(struct sl_target *t, const struct sl_graph_batch *b,
 {
 	if (t->kind == T_NULL)
 		return 0;
+	if (t->kind == T_PG) {
+		if (sl_pg_store_write(t->pg, b, st) != 0) {
+			sl_diag_wrap(sl_diag_code(), "target %s", t->name);
+			return -1;
+		}
+		return 0;
+	}
 	struct job j = {.t = t, .batch = b, .stats = st};
 	if (sl_worker_run(t->worker, job_write, &j) != 0) {
 		sl_diag_wrap(sl_diag_code(), "target %s", t->name);
@@ -198,6 +221,13 @@ sl_target_ttl(struct sl_target *t, bool nodes, const char *type,
 	*deleted = 0;
 	if (t->kind == T_NULL)
 		return 0;
+	if (t->kind == T_PG) {
+		if (sl_pg_store_ttl(t->pg, nodes, type, cutoff, deleted) != 0) {
+			sl_diag_wrap(sl_diag_code(), "target %s", t->name);
+			return -1;
+		}
+		return 0;
+	}
 	struct job j = {.t = t,
 	                .nodes = nodes,
 	                .type = type,
@@ -217,6 +247,13 @@ sl_target_migrate(struct sl_target *t, const struct sl_schema *schema,
 	*applied = *kept = 0;
 	if (t->kind == T_NULL)
 		return 0;
+	if (t->kind == T_PG) {
+		sl_diag_set(SL_EINVAL,
+		            "target %s: migrations are made for SQLite targets "
+		            "only so far",
+		            t->name);
+		return -1;
+	}
 	struct job j = {
 	        .t = t, .schema = schema, .applied = applied, .kept = kept};
 	if (sl_worker_run(t->worker, job_migrate, &j) != 0) {
@@ -231,6 +268,13 @@ sl_target_export(struct sl_target *t, sl_export_fn fn, void *arg)
 {
 	if (t->kind == T_NULL)
 		return 0;
+	if (t->kind == T_PG) {
+		if (sl_pg_store_export(t->pg, fn, arg) != 0) {
+			sl_diag_wrap(sl_diag_code(), "target %s", t->name);
+			return -1;
+		}
+		return 0;
+	}
 	struct job j = {.t = t, .fn = fn, .arg = arg};
 	if (sl_worker_run(t->worker, job_export, &j) != 0) {
 		sl_diag_wrap(sl_diag_code(), "target %s", t->name);
@@ -249,6 +293,7 @@ sl_target_close(struct sl_target *t)
 		(void)sl_worker_run(t->worker, job_close, &j);
 		sl_worker_delete(t->worker);
 	}
+	sl_pg_store_close(t->pg);
 	sl_free(t->path);
 	sl_free(t);
 	return 0;

@@ -73,8 +73,9 @@ wait_inflight(struct writer *w)
 	if (w->inflight == NULL)
 		return 0;
 	int rc = sl_task_join(w->inflight);
-	if (rc != 0 && sl_diag_code() == SL_ECANCELLED)
-		/* Cancelled while waiting: the write must still end. */
+	if (rc != 0 && sl_task_is_cancelled())
+		/* Cancelled while waiting (the task is still joinable): the
+		 * write must still end. */
 		rc = sl_task_reap(w->inflight);
 	w->inflight = NULL;
 	count_skips(w);

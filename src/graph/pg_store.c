@@ -1,0 +1,885 @@
+/*
+ * sluice: the PostgreSQL graph store: node and rel tables with JSONB,
+ * batches written in lanes through COPY and set-based upserts.
+ */
+#include "pg_store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sluice/alloc.h"
+#include "sluice/buf.h"
+#include "sluice/db.h"
+#include "sluice/diag.h"
+#include "sluice/hash.h"
+#include "sluice/json.h"
+#include "sluice/jsonread.h"
+#include "sluice/log.h"
+#include "sluice/task.h"
+
+/** Default lanes. */
+#define LANES_DEFAULT 4
+/** Bytes of one canonical text (key, props) at most. */
+#define TEXT_MAX ((size_t)64 << 20)
+/** Rows fetched per cursor round trip when exporting. */
+#define EXPORT_BATCH 5000
+
+/** The schema, version 1 (the SQLite store's, with JSONB). */
+static const char schema_sql[] =
+        "SELECT pg_advisory_xact_lock(7362843214);"
+        "CREATE TABLE IF NOT EXISTS sluice_meta("
+        " name text PRIMARY KEY, value text NOT NULL);"
+        "CREATE TABLE IF NOT EXISTS node("
+        " id bigserial PRIMARY KEY,"
+        " type text NOT NULL,"
+        " key text NOT NULL,"
+        " labels jsonb NOT NULL DEFAULT '[]',"
+        " props jsonb NOT NULL DEFAULT '{}');"
+        "CREATE UNIQUE INDEX IF NOT EXISTS sluice_node_type_key"
+        " ON node(type, key);"
+        "CREATE TABLE IF NOT EXISTS rel("
+        " id bigserial PRIMARY KEY,"
+        " type text NOT NULL,"
+        " from_id bigint NOT NULL,"
+        " to_id bigint NOT NULL,"
+        " key text NOT NULL DEFAULT '{}',"
+        " props jsonb NOT NULL DEFAULT '{}',"
+        " multi boolean NOT NULL DEFAULT false);"
+        "CREATE UNIQUE INDEX IF NOT EXISTS sluice_rel_identity"
+        " ON rel(from_id, type, to_id, key) WHERE NOT multi;"
+        "CREATE INDEX IF NOT EXISTS sluice_rel_out ON rel(from_id, type);"
+        "CREATE INDEX IF NOT EXISTS sluice_rel_in ON rel(to_id, type);"
+        /* The sorted label set of a and b without the node's own type. */
+        "CREATE OR REPLACE FUNCTION sluice_labels(a jsonb, b jsonb, own "
+        "text) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$"
+        " SELECT coalesce(jsonb_agg(x ORDER BY x), '[]'::jsonb)"
+        " FROM (SELECT DISTINCT x COLLATE \"C\" AS x"
+        " FROM jsonb_array_elements_text(a || b) AS e(x)"
+        " WHERE x <> own) AS d $$;"
+        /* Whether merging chg into cur changes nothing (null: absent). */
+        "CREATE OR REPLACE FUNCTION sluice_same(cur jsonb, chg jsonb) "
+        "RETURNS boolean LANGUAGE sql IMMUTABLE AS $$"
+        " SELECT NOT EXISTS (SELECT 1 FROM jsonb_each(chg) AS e"
+        " WHERE (cur -> e.key) IS DISTINCT FROM"
+        " nullif(e.value, 'null'::jsonb)) $$;"
+        /* Whether a node key matches an op's key of patterns. */
+        "CREATE OR REPLACE FUNCTION sluice_fuzzy(nkey text, pat text) "
+        "RETURNS boolean LANGUAGE sql IMMUTABLE AS $$"
+        " SELECT NOT EXISTS (SELECT 1 FROM jsonb_each(pat::jsonb) AS p"
+        " WHERE CASE WHEN jsonb_typeof(p.value) = 'string' THEN NOT"
+        " coalesce(jsonb_typeof(nkey::jsonb -> p.key) = 'string' AND"
+        " (nkey::jsonb ->> p.key) ~ ('^(?:' || (p.value #>> '{}') || ')$'),"
+        " false)"
+        " ELSE (nkey::jsonb -> p.key) IS DISTINCT FROM p.value END) $$;"
+        "INSERT INTO sluice_meta(name, value) VALUES ('schema_version', "
+        "'1') ON CONFLICT DO NOTHING;";
+
+/** Staging tables of a connection (temporary, emptied at commit). */
+static const char stage_sql[] =
+        "CREATE TEMP TABLE IF NOT EXISTS sl_stage_node("
+        " type text, key text, labels jsonb, props jsonb, rule int2)"
+        " ON COMMIT DELETE ROWS;"
+        "CREATE TEMP TABLE IF NOT EXISTS sl_stage_rel("
+        " ord int4, type text, from_type text, from_key text,"
+        " from_fuzzy bool, to_type text, to_key text, to_fuzzy bool,"
+        " key text, props jsonb, rule int2) ON COMMIT DELETE ROWS;"
+        "CREATE TEMP TABLE IF NOT EXISTS sl_res_rel("
+        " ord int4, type text, from_id int8, to_id int8, key text,"
+        " props jsonb, rule int2) ON COMMIT DELETE ROWS;";
+
+/* Node writes: update existing nodes that change, then insert new ones. */
+static const char node_update_sql[] =
+        "UPDATE node AS n SET"
+        " labels = CASE WHEN s.labels = '[]'::jsonb THEN n.labels"
+        " ELSE sluice_labels(n.labels, s.labels, n.type) END,"
+        " props = jsonb_strip_nulls(n.props || s.props)"
+        " FROM sl_stage_node AS s"
+        " WHERE s.rule < 2 AND n.type = s.type AND n.key = s.key"
+        " AND NOT (sluice_same(n.props, s.props)"
+        " AND n.labels @> sluice_labels('[]', s.labels, n.type))";
+/** Insert the EAGER nodes that are missing. */
+static const char node_insert_sql[] =
+        "INSERT INTO node(type, key, labels, props)"
+        " SELECT s.type, s.key, sluice_labels('[]', s.labels, s.type),"
+        " jsonb_strip_nulls(s.props) FROM sl_stage_node AS s"
+        " WHERE s.rule = 0 ON CONFLICT (type, key) DO NOTHING";
+/** FUZZY node writes: update every node whose key matches. */
+static const char node_fuzzy_sql[] =
+        "UPDATE node AS n SET"
+        " labels = CASE WHEN s.labels = '[]'::jsonb THEN n.labels"
+        " ELSE sluice_labels(n.labels, s.labels, n.type) END,"
+        " props = jsonb_strip_nulls(n.props || s.props)"
+        " FROM sl_stage_node AS s"
+        " WHERE s.rule = 2 AND n.type = s.type AND sluice_fuzzy(n.key, "
+        "s.key)";
+/** MATCH_ONLY and FUZZY writes that found no node. */
+static const char node_unmatched_sql[] =
+        "SELECT count(*) FROM sl_stage_node AS s WHERE s.rule > 0 AND NOT "
+        "EXISTS (SELECT 1 FROM node AS n WHERE n.type = s.type AND "
+        "(CASE WHEN s.rule = 2 THEN sluice_fuzzy(n.key, s.key) ELSE n.key "
+        "= s.key END))";
+/** Resolve relationship endpoints given by exact keys. */
+static const char rel_resolve_sql[] =
+        "INSERT INTO sl_res_rel SELECT s.ord, s.type, f.id, t.id, s.key,"
+        " s.props, s.rule FROM sl_stage_rel AS s"
+        " JOIN node AS f ON f.type = s.from_type AND f.key = s.from_key"
+        " JOIN node AS t ON t.type = s.to_type AND t.key = s.to_key"
+        " WHERE NOT s.from_fuzzy AND NOT s.to_fuzzy";
+/** Resolve relationship endpoints given by patterns. */
+static const char rel_resolve_fuzzy_sql[] =
+        "INSERT INTO sl_res_rel SELECT s.ord, s.type, f.id, t.id, s.key,"
+        " s.props, s.rule FROM sl_stage_rel AS s"
+        " JOIN node AS f ON f.type = s.from_type AND CASE WHEN s.from_fuzzy"
+        " THEN sluice_fuzzy(f.key, s.from_key) ELSE f.key = s.from_key END"
+        " JOIN node AS t ON t.type = s.to_type AND CASE WHEN s.to_fuzzy"
+        " THEN sluice_fuzzy(t.key, s.to_key) ELSE t.key = s.to_key END"
+        " WHERE s.from_fuzzy OR s.to_fuzzy";
+/** How many relationship writes found both endpoints. */
+static const char rel_matched_sql[] =
+        "SELECT count(DISTINCT ord) FROM sl_res_rel";
+/** Merge properties into existing mergeable relationships. */
+static const char rel_update_sql[] =
+        "UPDATE rel AS r SET props = jsonb_strip_nulls(r.props || x.props)"
+        " FROM sl_res_rel AS x WHERE x.rule < 2 AND r.from_id = x.from_id"
+        " AND r.type = x.type AND r.to_id = x.to_id AND r.key = x.key"
+        " AND NOT r.multi AND NOT sluice_same(r.props, x.props)";
+/** Insert the missing mergeable relationships. */
+static const char rel_insert_sql[] =
+        "INSERT INTO rel(type, from_id, to_id, key, props, multi)"
+        " SELECT type, from_id, to_id, key, jsonb_strip_nulls(props), false"
+        " FROM sl_res_rel WHERE rule < 2"
+        " ON CONFLICT (from_id, type, to_id, key) WHERE NOT multi"
+        " DO NOTHING";
+/** Insert the CREATE relationships. */
+static const char rel_create_sql[] =
+        "INSERT INTO rel(type, from_id, to_id, key, props, multi)"
+        " SELECT type, from_id, to_id, key, jsonb_strip_nulls(props), true"
+        " FROM sl_res_rel WHERE rule = 2";
+
+/** One lane: a connection and its share of a batch. */
+struct lane {
+	/** The store. */
+	struct sl_pg_store *s;
+	/** Lane number. */
+	unsigned no;
+	/** Its connection, or NULL until connected. */
+	struct sl_conn *c;
+	/** Indexes of the batch's ops in this lane. */
+	uint32_t *ops;
+	/** Number of them. */
+	uint32_t n;
+	/** Room in `ops`. */
+	uint32_t cap;
+	/** The batch being written. */
+	const struct sl_graph_batch *b;
+	/** Whether this phase writes relationships (else nodes). */
+	bool rels;
+	/** Counts of this lane's phase. */
+	struct sl_write_stats st;
+	/** Text scratch for keys. */
+	struct sl_buf t1;
+	/** Text scratch for the other key. */
+	struct sl_buf t2;
+	/** Text scratch for the relationship key. */
+	struct sl_buf t3;
+};
+
+/** The store. */
+struct sl_pg_store {
+	/** The URI with its password (owned; only given to libpq). */
+	char *uri;
+	/** The URI to show. */
+	char shown[SL_DB_URL_MAX];
+	/** Lanes in use. */
+	unsigned nlanes;
+	/** Seconds a lane retries after a lost connection. */
+	double retry;
+	/** The lanes. */
+	struct lane lanes[SL_PG_LANES_MAX];
+};
+
+/* {{{ connections */
+
+/** Connect lane `l` (its connection is NULL). 0, or -1. */
+static int
+lane_connect(struct lane *l)
+{
+	struct sl_conn_opts o;
+	sl_conn_opts_init(&o);
+	o.app_name = "sluice-graph";
+	o.stmt_cache = 64;
+	l->c = sl_conn_open(l->s->uri, &o);
+	return l->c != NULL ? 0 : -1;
+}
+
+/** Drop lane `l`'s connection. */
+static void
+lane_drop(struct lane *l)
+{
+	sl_conn_close(l->c);
+	l->c = NULL;
+}
+
+struct sl_pg_store *
+sl_pg_store_open(const char *uri)
+{
+	struct sl_pg_store *s = sl_calloc(1, sizeof(*s));
+	if (s == NULL || (s->uri = sl_strndup(uri, strlen(uri))) == NULL) {
+		sl_free(s);
+		sl_diag_set(SL_EOOM, "out of memory opening a target");
+		return NULL;
+	}
+	sl_uri_redact(uri, s->shown, sizeof(s->shown));
+	s->nlanes = LANES_DEFAULT;
+	s->retry = 120;
+	for (unsigned i = 0; i < SL_PG_LANES_MAX; i++) {
+		s->lanes[i].s = s;
+		s->lanes[i].no = i;
+		sl_buf_create(&s->lanes[i].t1, TEXT_MAX);
+		sl_buf_create(&s->lanes[i].t2, TEXT_MAX);
+		sl_buf_create(&s->lanes[i].t3, TEXT_MAX);
+	}
+	struct lane *l = &s->lanes[0];
+	if (lane_connect(l) != 0)
+		goto fail;
+	/* A foreign node table, or a schema of another version, is refused. */
+	struct sl_result *r =
+	        sl_query(l->c,
+	                 "SELECT to_regclass('node') IS NOT NULL, "
+	                 "to_regclass('sluice_meta') IS NOT NULL",
+	                 SL_NOARGS);
+	if (r == NULL)
+		goto fail;
+	bool has_node = sl_result_get(r, 0, 0)->u.b;
+	bool has_meta = sl_result_get(r, 0, 1)->u.b;
+	sl_result_free(r);
+	if (has_node && !has_meta) {
+		sl_diag_set(SL_EINVAL,
+		            "%s: holds a table \"node\" that sluice did not "
+		            "make; use another database",
+		            s->shown);
+		goto fail;
+	}
+	struct sl_tx tx;
+	if (sl_tx_begin(l->c, &tx, NULL) != 0)
+		goto fail;
+	if (sl_exec_script(l->c, schema_sql) != 0 || sl_tx_commit(&tx) != 0) {
+		if (tx.open)
+			sl_tx_rollback(&tx);
+		sl_diag_wrap(SL_EDB, "%s: creating the schema", s->shown);
+		goto fail;
+	}
+	r = sl_query(l->c,
+	             "SELECT value FROM sluice_meta WHERE name = "
+	             "'schema_version'",
+	             SL_NOARGS);
+	if (r == NULL)
+		goto fail;
+	bool v1 = sl_result_rows(r) == 1 &&
+	          sl_result_get(r, 0, 0)->type == SL_VSTR &&
+	          sl_result_get(r, 0, 0)->len == 1 &&
+	          sl_result_get(r, 0, 0)->u.s[0] == '1';
+	sl_result_free(r);
+	if (!v1) {
+		sl_diag_set(SL_EINVAL,
+		            "%s: the graph schema has another version than 1; "
+		            "this sluice cannot use it",
+		            s->shown);
+		goto fail;
+	}
+	return s;
+fail:
+	sl_pg_store_close(s);
+	return NULL;
+}
+
+void
+sl_pg_store_set_lanes(struct sl_pg_store *s, unsigned lanes)
+{
+	if (lanes < 1)
+		lanes = 1;
+	if (lanes > SL_PG_LANES_MAX)
+		lanes = SL_PG_LANES_MAX;
+	s->nlanes = lanes;
+}
+
+void
+sl_pg_store_set_retry(struct sl_pg_store *s, double seconds)
+{
+	s->retry = seconds;
+}
+
+void
+sl_pg_store_close(struct sl_pg_store *s)
+{
+	if (s == NULL)
+		return;
+	for (unsigned i = 0; i < SL_PG_LANES_MAX; i++) {
+		lane_drop(&s->lanes[i]);
+		sl_free(s->lanes[i].ops);
+		sl_buf_destroy(&s->lanes[i].t1);
+		sl_buf_destroy(&s->lanes[i].t2);
+		sl_buf_destroy(&s->lanes[i].t3);
+	}
+	if (s->uri != NULL) {
+		memset(s->uri, 0, strlen(s->uri));
+		sl_free(s->uri);
+	}
+	sl_free(s);
+}
+
+/* }}} */
+/* {{{ writing */
+
+/** The canonical JSON of `v` in `out`, as a string value. */
+static int
+canon(struct sl_buf *out, const struct sl_value *v, const char *empty,
+      struct sl_value *res)
+{
+	sl_buf_reset(out);
+	int rc = v->type == SL_VNULL ? sl_buf_puts(out, empty)
+	                             : sl_json_write(out, v, SL_JSON_CANONICAL);
+	if (rc != 0)
+		return -1;
+	*res = sl_str_ref(out->data, (uint32_t)out->len);
+	return 0;
+}
+
+/** An empty object value. */
+static struct sl_value
+empty_object(const struct sl_value *v)
+{
+	return v->type == SL_VNULL ? sl_object_ref(NULL, 0) : *v;
+}
+
+/** An empty array value. */
+static struct sl_value
+empty_array(const struct sl_value *v)
+{
+	return v->type == SL_VNULL ? sl_array_ref(NULL, 0) : *v;
+}
+
+/** Copy this lane's node ops into the staging table. */
+static int
+stage_nodes(struct lane *l)
+{
+	static const char *const cols[] = {"type", "key", "labels", "props",
+	                                   "rule"};
+	struct sl_copy *cp = sl_copy_begin(l->c, "sl_stage_node", cols, 5);
+	if (cp == NULL)
+		return -1;
+	for (uint32_t i = 0; i < l->n; i++) {
+		const struct sl_node_op *op = &l->b->nodes[l->ops[i]];
+		struct sl_value row[5];
+		row[0] = op->type;
+		if (canon(&l->t1, &op->key, "{}", &row[1]) != 0)
+			goto fail;
+		row[2] = empty_array(&op->labels);
+		row[3] = empty_object(&op->props);
+		row[4] = sl_int(op->rule);
+		if (sl_copy_row(cp, row) != 0)
+			goto fail;
+	}
+	return sl_copy_end(cp, NULL);
+fail:
+	sl_copy_abort(cp);
+	return -1;
+}
+
+/** Copy this lane's relationship ops into the staging table. */
+static int
+stage_rels(struct lane *l)
+{
+	static const char *const cols[] = {
+	        "ord",        "type",    "from_type", "from_key",
+	        "from_fuzzy", "to_type", "to_key",    "to_fuzzy",
+	        "key",        "props",   "rule"};
+	struct sl_copy *cp = sl_copy_begin(l->c, "sl_stage_rel", cols, 11);
+	if (cp == NULL)
+		return -1;
+	for (uint32_t i = 0; i < l->n; i++) {
+		const struct sl_rel_op *op = &l->b->rels[l->ops[i]];
+		struct sl_value row[11];
+		row[0] = sl_int(i);
+		row[1] = op->type;
+		row[2] = op->from.type;
+		row[4] = sl_bool(op->from.fuzzy);
+		row[5] = op->to.type;
+		row[7] = sl_bool(op->to.fuzzy);
+		row[9] = empty_object(&op->props);
+		row[10] = sl_int(op->rule);
+		if (canon(&l->t1, &op->from.key, "{}", &row[3]) != 0 ||
+		    canon(&l->t2, &op->to.key, "{}", &row[6]) != 0 ||
+		    canon(&l->t3, &op->key, "{}", &row[8]) != 0 ||
+		    sl_copy_row(cp, row) != 0)
+			goto fail;
+	}
+	return sl_copy_end(cp, NULL);
+fail:
+	sl_copy_abort(cp);
+	return -1;
+}
+
+/** Run `sql` and add its affected count to *count. */
+static int
+run(struct lane *l, const char *sql, uint64_t *count)
+{
+	int64_t n = 0;
+	if (sl_exec(l->c, sql, SL_NOARGS, &n) != 0)
+		return -1;
+	if (count != NULL && n > 0)
+		*count += (uint64_t)n;
+	return 0;
+}
+
+/** The integer answer of `sql`. */
+static int
+count_of(struct lane *l, const char *sql, uint64_t *out)
+{
+	struct sl_result *r = sl_query(l->c, sql, SL_NOARGS);
+	if (r == NULL)
+		return -1;
+	*out = (uint64_t)sl_result_get(r, 0, 0)->u.i;
+	sl_result_free(r);
+	return 0;
+}
+
+/** Write this lane's share of the phase once, in one transaction. */
+static int
+lane_once(struct lane *l)
+{
+	struct sl_tx tx;
+	memset(&l->st, 0, sizeof(l->st));
+	if (sl_tx_begin(l->c, &tx, NULL) != 0)
+		return -1;
+	int rc = sl_exec_script(l->c, stage_sql);
+	bool fuzzy = false;
+	if (!l->rels) {
+		for (uint32_t i = 0; i < l->n; i++)
+			if (l->b->nodes[l->ops[i]].rule != SL_NODE_EAGER)
+				fuzzy = true; /* something may go unmatched */
+		if (rc == 0)
+			rc = stage_nodes(l);
+		if (rc == 0 && fuzzy)
+			rc = count_of(l, node_unmatched_sql,
+			              &l->st.nodes_unmatched);
+		if (rc == 0)
+			rc = run(l, node_update_sql, &l->st.nodes_updated);
+		if (rc == 0)
+			rc = run(l, node_insert_sql, &l->st.nodes_created);
+		if (rc == 0 && fuzzy)
+			rc = run(l, node_fuzzy_sql, &l->st.nodes_updated);
+	} else {
+		bool create = false;
+		for (uint32_t i = 0; i < l->n; i++) {
+			const struct sl_rel_op *op = &l->b->rels[l->ops[i]];
+			fuzzy = fuzzy || op->from.fuzzy || op->to.fuzzy;
+			create = create || op->rule == SL_REL_CREATE;
+		}
+		uint64_t matched = 0;
+		if (rc == 0)
+			rc = stage_rels(l);
+		if (rc == 0)
+			rc = run(l, rel_resolve_sql, NULL);
+		if (rc == 0 && fuzzy)
+			rc = run(l, rel_resolve_fuzzy_sql, NULL);
+		if (rc == 0)
+			rc = count_of(l, rel_matched_sql, &matched);
+		if (rc == 0)
+			l->st.rels_skipped = l->n - matched;
+		if (rc == 0)
+			rc = run(l, rel_update_sql, &l->st.rels_updated);
+		if (rc == 0)
+			rc = run(l, rel_insert_sql, &l->st.rels_created);
+		if (rc == 0 && create)
+			rc = run(l, rel_create_sql, &l->st.rels_created);
+	}
+	if (rc == 0)
+		return sl_tx_commit(&tx);
+	if (sl_conn_ok(l->c) && tx.open) {
+		struct sl_diag keep;
+		sl_diag_create(&keep);
+		sl_diag_move(sl_diag_get(), &keep);
+		sl_tx_rollback(&tx);
+		sl_diag_move(&keep, sl_diag_get());
+		sl_diag_destroy(&keep);
+	}
+	return -1;
+}
+
+/** Whether a failed lane should reconnect and try again. */
+static bool
+retryable(struct lane *l)
+{
+	if (l->c == NULL || !sl_conn_ok(l->c))
+		return true;
+	const struct sl_error *e = sl_diag_last();
+	/* Deadlocks and serialization failures (40P01, 40001) pass. */
+	return e != NULL && (strstr(e->msg, "SQLSTATE 40P01") != NULL ||
+	                     strstr(e->msg, "SQLSTATE 40001") != NULL ||
+	                     strstr(e->msg, "SQLSTATE 57P") != NULL);
+}
+
+/**
+ * Write this lane's share, reconnecting with backoff after a lost
+ * connection for up to the store's retry time.
+ */
+static int
+lane_run(void *arg)
+{
+	struct lane *l = arg;
+	if (l->n == 0)
+		return 0;
+	double until = sl_clock() + l->s->retry, pause = 0.1;
+	for (int attempt = 1;; attempt++) {
+		if (l->c != NULL || lane_connect(l) == 0) {
+			if (lane_once(l) == 0)
+				return 0;
+			if (!retryable(l))
+				return -1;
+		}
+		if (sl_task_is_cancelled() || sl_clock() + pause > until) {
+			sl_diag_wrap(sl_diag_code(),
+			             "%s: lane %u gave up after %d attempts",
+			             l->s->shown, l->no, attempt);
+			return -1;
+		}
+		char msg[600];
+		sl_error_format(sl_diag_last(), msg, sizeof(msg));
+		sl_log_warn("%s: lane %u: %s; writing its part again in %.1f s",
+		            l->s->shown, l->no, msg, pause);
+		sl_diag_clear(sl_diag_get());
+		if (l->c != NULL && !sl_conn_ok(l->c))
+			lane_drop(l);
+		if (sl_sleep(pause) != 0)
+			return -1;
+		pause = pause * 2 > 5 ? 5 : pause * 2;
+	}
+}
+
+/** Add index `i` to lane `l`. 0, or -1 with SL_EOOM. */
+static int
+lane_add(struct lane *l, uint32_t i)
+{
+	if (l->n == l->cap) {
+		uint32_t cap = l->cap != 0 ? l->cap * 2 : 256;
+		uint32_t *ops = sl_realloc(l->ops, cap * sizeof(*ops));
+		if (ops == NULL) {
+			sl_diag_set(SL_EOOM, "out of memory splitting a batch");
+			return -1;
+		}
+		l->ops = ops;
+		l->cap = cap;
+	}
+	l->ops[l->n++] = i;
+	return 0;
+}
+
+/** The lane of a node identity (type, canonical key text). */
+static unsigned
+lane_of(struct sl_pg_store *s, const struct sl_value *type,
+        const struct sl_buf *key, uint64_t seed)
+{
+	uint64_t h = sl_hash64_seed(type->u.s, type->len, seed);
+	h = sl_hash64_seed(key->data, key->len, h);
+	return (unsigned)(h % s->nlanes);
+}
+
+/** Write one phase (nodes or relationships) across the lanes. */
+static int
+phase(struct sl_pg_store *s, const struct sl_graph_batch *b, bool rels,
+      struct sl_write_stats *st)
+{
+	uint32_t n = rels ? b->n_rels : b->n_nodes;
+	if (n == 0)
+		return 0;
+	for (unsigned i = 0; i < s->nlanes; i++) {
+		s->lanes[i].n = 0;
+		s->lanes[i].b = b;
+		s->lanes[i].rels = rels;
+	}
+	struct sl_buf *kb = &s->lanes[0].t1;
+	for (uint32_t i = 0; i < n; i++) {
+		unsigned lane = 0;
+		if (s->nlanes > 1) {
+			/* FUZZY writes may touch any row: one lane. */
+			if (!rels) {
+				const struct sl_node_op *op = &b->nodes[i];
+				struct sl_value ignored;
+				if (op->rule == SL_NODE_FUZZY)
+					lane = 0;
+				else if (canon(kb, &op->key, "{}", &ignored) !=
+				         0)
+					return -1;
+				else
+					lane = lane_of(s, &op->type, kb, 1);
+			} else {
+				const struct sl_rel_op *op = &b->rels[i];
+				struct sl_value ignored;
+				if (op->from.fuzzy || op->to.fuzzy)
+					lane = 0;
+				else if (canon(kb, &op->from.key, "{}",
+				               &ignored) != 0)
+					return -1;
+				else
+					lane = lane_of(
+					        s, &op->from.type, kb,
+					        (uint64_t)op->to.key.len + 7);
+			}
+		}
+		if (lane_add(&s->lanes[lane], i) != 0)
+			return -1;
+	}
+	struct sl_task *tasks[SL_PG_LANES_MAX] = {0};
+	int rc = 0;
+	for (unsigned i = 1; i < s->nlanes; i++) {
+		if (s->lanes[i].n == 0)
+			continue;
+		char name[32];
+		snprintf(name, sizeof(name), "pg-lane-%u", i);
+		tasks[i] = sl_task_spawn(sl_loop_current(), name, lane_run,
+		                         &s->lanes[i]);
+		if (tasks[i] == NULL)
+			rc = -1;
+	}
+	if (rc == 0 && lane_run(&s->lanes[0]) != 0)
+		rc = -1;
+	struct sl_diag first;
+	sl_diag_create(&first);
+	if (rc != 0)
+		sl_diag_move(sl_diag_get(), &first);
+	for (unsigned i = 1; i < s->nlanes; i++) {
+		if (tasks[i] == NULL)
+			continue;
+		int lrc = sl_task_join(tasks[i]);
+		if (lrc != 0 && sl_task_is_cancelled())
+			lrc = sl_task_reap(tasks[i]);
+		if (lrc != 0) {
+			if (first.last == NULL)
+				sl_diag_move(sl_diag_get(), &first);
+			rc = -1;
+		}
+	}
+	if (first.last != NULL)
+		sl_diag_move(&first, sl_diag_get());
+	sl_diag_destroy(&first);
+	if (rc != 0)
+		return -1;
+	for (unsigned i = 0; i < s->nlanes; i++) {
+		struct sl_write_stats *ls = &s->lanes[i].st;
+		if (s->lanes[i].n == 0)
+			continue;
+		st->nodes_created += ls->nodes_created;
+		st->nodes_updated += ls->nodes_updated;
+		st->nodes_unmatched += ls->nodes_unmatched;
+		st->rels_created += ls->rels_created;
+		st->rels_updated += ls->rels_updated;
+		st->rels_skipped += ls->rels_skipped;
+	}
+	return 0;
+}
+
+int
+sl_pg_store_write(struct sl_pg_store *s, const struct sl_graph_batch *b,
+                  struct sl_write_stats *st)
+{
+	/* Nodes are committed before relationships look them up. */
+	if (phase(s, b, false, st) != 0 || phase(s, b, true, st) != 0)
+		return -1;
+	return 0;
+}
+
+/* }}} */
+/* {{{ TTL and export */
+
+int
+sl_pg_store_ttl(struct sl_pg_store *s, bool nodes, const char *type,
+                const char *cutoff, uint64_t *deleted)
+{
+	*deleted = 0;
+	struct lane *l = &s->lanes[0];
+	if (l->c == NULL && lane_connect(l) != 0)
+		return -1;
+	struct sl_tx tx;
+	if (sl_tx_begin(l->c, &tx, NULL) != 0)
+		return -1;
+	struct sl_value args[2] = {
+	        sl_str_ref(type, (uint32_t)strlen(type)),
+	        sl_str_ref(cutoff, (uint32_t)strlen(cutoff))};
+	int64_t n = 0;
+	int rc;
+	if (nodes) {
+		rc = sl_exec(l->c,
+		             "DELETE FROM rel WHERE from_id IN (SELECT id FROM "
+		             "node WHERE type = $1 AND props ->> "
+		             "'last_ingested_at' < $2) OR to_id IN (SELECT id "
+		             "FROM node WHERE type = $1 AND props ->> "
+		             "'last_ingested_at' < $2)",
+		             2, args, NULL);
+		if (rc == 0)
+			rc = sl_exec(
+			        l->c,
+			        "DELETE FROM node WHERE type = $1 AND props "
+			        "->> 'last_ingested_at' < $2",
+			        2, args, &n);
+	} else {
+		rc = sl_exec(l->c,
+		             "DELETE FROM rel WHERE type = $1 AND props ->> "
+		             "'last_ingested_at' < $2",
+		             2, args, &n);
+	}
+	if (rc == 0 && sl_tx_commit(&tx) == 0) {
+		*deleted = n > 0 ? (uint64_t)n : 0;
+		return 0;
+	}
+	if (tx.open && sl_conn_ok(l->c)) {
+		struct sl_diag keep;
+		sl_diag_create(&keep);
+		sl_diag_move(sl_diag_get(), &keep);
+		sl_tx_rollback(&tx);
+		sl_diag_move(&keep, sl_diag_get());
+		sl_diag_destroy(&keep);
+	}
+	return -1;
+}
+
+/** A stored JSON text as a value in `a`. */
+static int
+json_col(const struct sl_value *v, struct sl_arena *a, const char *what,
+         struct sl_value *out)
+{
+	if (v->type != SL_VSTR) {
+		*out = *v;
+		return 0;
+	}
+	if (sl_json_parse(v->u.s, v->len, a, NULL, what, out) != 0) {
+		sl_diag_wrap(SL_EPARSE, "stored %s is not JSON", what);
+		return -1;
+	}
+	return 0;
+}
+
+/** Stream a cursor's rows through `row`. */
+static int
+export_cursor(struct sl_conn *c, const char *sql,
+              int (*row)(const struct sl_result *r, size_t i, void *arg),
+              void *arg)
+{
+	struct sl_cursor *cur = sl_cursor_open(c, sql, SL_NOARGS, EXPORT_BATCH);
+	if (cur == NULL)
+		return -1;
+	int rc = 0;
+	while (rc == 0) {
+		struct sl_result *r = sl_cursor_fetch(cur);
+		if (r == NULL) {
+			rc = -1;
+			break;
+		}
+		size_t n = sl_result_rows(r);
+		for (size_t i = 0; i < n && rc == 0; i++)
+			rc = row(r, i, arg);
+		sl_result_free(r);
+		if (n == 0)
+			break;
+	}
+	if (sl_cursor_close(cur) != 0)
+		rc = -1;
+	return rc;
+}
+
+/** State of one export. */
+struct export
+{
+	/** Memory of the current row. */
+	struct sl_arena arena;
+	/** The current line. */
+	struct sl_buf line;
+	/** The caller's callback. */
+	sl_export_fn fn;
+	/** Its argument. */
+	void *arg;
+};
+
+/** Export one node row (type, key, labels, props). */
+static int
+export_node(const struct sl_result *r, size_t i, void *arg)
+{
+	struct export *x = arg;
+	sl_arena_reset(&x->arena);
+	struct sl_value key;
+	if (json_col(sl_result_get(r, i, 1), &x->arena, "node key", &key) != 0)
+		return -1;
+	if (sl_graph_line_node(&x->line, *sl_result_get(r, i, 0), key,
+	                       *sl_result_get(r, i, 2),
+	                       *sl_result_get(r, i, 3)) != 0)
+		return -1;
+	return x->fn(x->arg, x->line.data, x->line.len);
+}
+
+/** Export one relationship row. */
+static int
+export_rel(const struct sl_result *r, size_t i, void *arg)
+{
+	struct export *x = arg;
+	sl_arena_reset(&x->arena);
+	struct sl_value fkey, tkey, key;
+	if (json_col(sl_result_get(r, i, 2), &x->arena, "from key", &fkey) !=
+	            0 ||
+	    json_col(sl_result_get(r, i, 4), &x->arena, "to key", &tkey) != 0 ||
+	    json_col(sl_result_get(r, i, 5), &x->arena, "relationship key",
+	             &key) != 0)
+		return -1;
+	if (sl_graph_line_rel(&x->line, *sl_result_get(r, i, 0),
+	                      *sl_result_get(r, i, 1), fkey,
+	                      *sl_result_get(r, i, 3), tkey, key,
+	                      *sl_result_get(r, i, 6)) != 0)
+		return -1;
+	return x->fn(x->arg, x->line.data, x->line.len);
+}
+
+int
+sl_pg_store_export(struct sl_pg_store *s, sl_export_fn fn, void *arg)
+{
+	struct lane *l = &s->lanes[0];
+	if (l->c == NULL && lane_connect(l) != 0)
+		return -1;
+	struct export x = {.fn = fn, .arg = arg};
+	sl_arena_create(&x.arena, 0, TEXT_MAX);
+	sl_buf_create(&x.line, TEXT_MAX);
+	struct sl_tx tx;
+	struct sl_tx_opts o = {.isolation = SL_ISO_REPEATABLE_READ,
+	                       .read_only = true};
+	int rc = sl_tx_begin(l->c, &tx, &o);
+	if (rc == 0)
+		rc = export_cursor(l->c,
+		                   "SELECT type, key, labels, props FROM node "
+		                   "ORDER BY type COLLATE \"C\", key COLLATE "
+		                   "\"C\"",
+		                   export_node, &x);
+	if (rc == 0)
+		rc = export_cursor(
+		        l->c,
+		        "SELECT r.type, f.type, f.key, t.type, t.key, r.key, "
+		        "r.props FROM rel AS r JOIN node AS f ON f.id = "
+		        "r.from_id JOIN node AS t ON t.id = r.to_id ORDER BY "
+		        "r.type COLLATE \"C\", f.type COLLATE \"C\", f.key "
+		        "COLLATE \"C\", t.type COLLATE \"C\", t.key COLLATE "
+		        "\"C\", r.key COLLATE \"C\", r.id",
+		        export_rel, &x);
+	if (tx.open) {
+		struct sl_diag keep;
+		sl_diag_create(&keep);
+		sl_diag_move(sl_diag_get(), &keep);
+		if (sl_tx_rollback(&tx) != 0 && rc == 0)
+			rc = -1;
+		else
+			sl_diag_move(&keep, sl_diag_get());
+		sl_diag_destroy(&keep);
+	}
+	sl_arena_destroy(&x.arena);
+	sl_buf_destroy(&x.line);
+	return rc;
+}
+
+/* }}} */
