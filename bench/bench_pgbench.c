@@ -24,10 +24,12 @@
  * the benchmark reads each value with sl_result_get()); COPY in binary
  * format in 64 KiB chunks; one query in flight per connection.
  *
- * Each query runs for a warm-up (default 0.5 s) and then a measured period
- * (default 3 s) on each side. Queries that complete after the warm-up
- * count; the period ends when the last query in flight at the deadline
- * completes.
+ * Each query runs in four rounds, libpq, sluice, sluice, libpq (so that a
+ * drift in the machine's load weighs on both sides alike), each a warm-up
+ * (default 0.5 s) and then half the measured time (default 3 s per side).
+ * Queries that complete after a round's warm-up count; the round ends when
+ * the last query in flight at its deadline completes. copyfrom's and
+ * batch's tables are truncated after each round.
  *
  * usage: bench_pgbench [URI [SECONDS [WARMUP]]]
  *
@@ -49,10 +51,8 @@
 #include <string.h>
 
 #include "bench.h"
-#ifndef SLUICE_BENCH_LIBPQ_ONLY
 #include "sluice/db.h"
 #include "sluice/task.h"
-#endif
 
 /** Name in messages. */
 static const char bench[] = "bench_pgbench";
@@ -87,7 +87,7 @@ struct query {
 	const char *sql;
 	/** Script run before both sides, or NULL. */
 	const char *setup;
-	/** Script run between the sides, or NULL. */
+	/** Script run after each round, or NULL. */
 	const char *reset;
 	/** Script run after both sides, or NULL. */
 	const char *teardown;
@@ -146,9 +146,9 @@ static const double row_e = 10.333;
 struct config {
 	/** Server URI. */
 	const char *uri;
-	/** Measured seconds per query and side. */
+	/** Measured seconds per query and side (over two rounds). */
 	double secs;
-	/** Warm-up seconds before. */
+	/** Warm-up seconds before each round. */
 	double warmup;
 };
 
@@ -815,8 +815,6 @@ lp_close(struct lp *lp)
 
 /* --- The sluice side ---------------------------------------------------- */
 
-#ifndef SLUICE_BENCH_LIBPQ_ONLY
-
 /** Checksum of a value, as decode_result() sums the same column. */
 static uint64_t
 sum_value(const struct sl_value *v)
@@ -1006,8 +1004,6 @@ sl_run(struct sl_side *side, struct run *run)
 	return rc;
 }
 
-#endif /* SLUICE_BENCH_LIBPQ_ONLY */
-
 /* --- Main --------------------------------------------------------------- */
 
 /** Everything main's task needs. */
@@ -1018,11 +1014,13 @@ struct state {
 	struct lp *lp;
 	/** Connection for setup scripts. */
 	PGconn *admin;
+	/** The sluice side. */
+	struct sl_side side;
 	/** Rows/s of each query: sluice, libpq. */
 	double value[NQUERIES], baseline[NQUERIES];
 };
 
-/** Print one side's run as a '#' line. */
+/** Print one round as a '#' line. */
 static void
 note_run(const char *side, const struct run *r)
 {
@@ -1034,102 +1032,120 @@ note_run(const char *side, const struct run *r)
 	       run_rate(r));
 }
 
+/** What the rounds of one side added up to. */
+struct total {
+	/** Rows counted. */
+	uint64_t rows;
+	/** Queries counted. */
+	uint64_t count;
+	/** Nanoseconds measured. */
+	uint64_t ns;
+	/** Checksum and rows of one SELECT result. */
+	uint64_t sample, sample_rows;
+};
+
+/**
+ * Run one round of query `q` on one side (sluice if `sluice`) for half the
+ * measured time, then the query's reset script; add it to `t`. 0, or -1.
+ */
+static int
+round_run(struct state *st, const struct query *q, bool sluice, struct total *t)
+{
+	struct config cfg = st->cfg;
+	cfg.secs /= 2;
+	struct run r;
+	run_init(&r, q, &cfg);
+	int rc = sluice ? sl_run(&st->side, &r) : lp_run(st->lp, &r);
+	if (rc != 0 || r.failed || run_rate(&r) <= 0) {
+		if (sluice)
+			bench_fail(bench, q->name);
+		else
+			fprintf(stderr, "%s: %s: the libpq harness failed\n",
+			        bench, q->name);
+		return -1;
+	}
+	note_run(sluice ? "sluice" : "libpq", &r);
+	t->rows += r.rows;
+	t->count += r.count;
+	t->ns += r.t_last - r.t_warm;
+	t->sample = r.sample;
+	t->sample_rows = r.sample_rows;
+	return lp_script(st->admin, q->reset);
+}
+
+/**
+ * Measure query `q` (index i): two rounds per side in the order libpq,
+ * sluice, sluice, libpq, so that a drift in the machine's load weighs on
+ * both sides alike. Print its line. 0, or -1.
+ */
+static int
+measure(struct state *st, size_t i)
+{
+	const struct query *q = &queries[i];
+	struct total lp = {0}, sl = {0};
+	if (lp_script(st->admin, q->setup) != 0 ||
+	    round_run(st, q, false, &lp) != 0 ||
+	    round_run(st, q, true, &sl) != 0 ||
+	    round_run(st, q, true, &sl) != 0 ||
+	    round_run(st, q, false, &lp) != 0)
+		return -1;
+	if (q->kind == Q_SELECT &&
+	    (sl.sample != lp.sample || sl.sample_rows != lp.sample_rows)) {
+		fprintf(stderr,
+		        "%s: %s: the sides read different values (sluice: "
+		        "%llu rows, sum %llu; libpq: %llu rows, sum %llu)\n",
+		        bench, q->name, (unsigned long long)sl.sample_rows,
+		        (unsigned long long)sl.sample,
+		        (unsigned long long)lp.sample_rows,
+		        (unsigned long long)lp.sample);
+		return -1;
+	}
+	if (lp_script(st->admin, q->teardown) != 0)
+		return -1;
+	st->value[i] = (double)sl.rows / ((double)sl.ns / 1e9);
+	st->baseline[i] = (double)lp.rows / ((double)lp.ns / 1e9);
+	printf("# %s: sluice %.1f q/s, libpq %.1f q/s\n", q->name,
+	       (double)sl.count / ((double)sl.ns / 1e9),
+	       (double)lp.count / ((double)lp.ns / 1e9));
+	char name[64];
+	snprintf(name, sizeof(name), "pg_bench_%s_rows_per_s", q->name);
+	bench_result(name, st->value[i], "rows/s", st->baseline[i],
+	             st->value[i] / st->baseline[i], 0);
+	return 0;
+}
+
 /** Run every query on both sides and print the figures. 0, or -1. */
 static int
 bench_all(void *arg)
 {
 	struct state *st = arg;
-#ifndef SLUICE_BENCH_LIBPQ_ONLY
 	struct sl_pool_opts po;
 	sl_pool_opts_init(&po);
 	po.min_size = CONCURRENCY;
 	po.max_size = CONCURRENCY;
-	struct sl_side side = {.pool = sl_pool_open(st->cfg.uri, &po)};
-	if (side.pool == NULL) {
+	st->side.pool = sl_pool_open(st->cfg.uri, &po);
+	if (st->side.pool == NULL) {
 		bench_fail(bench, "sl_pool_open");
 		return -1;
 	}
-#endif
 	int rc = 0;
 	const char *only = getenv("SLUICE_BENCH_PG_ONLY");
-	for (size_t i = 0; i < NQUERIES && rc == 0; i++) {
-		const struct query *q = &queries[i];
-		if (only != NULL && *only != '\0' && strcmp(only, q->name) != 0)
-			continue;
-		if (lp_script(st->admin, q->setup) != 0) {
-			rc = -1;
-			break;
-		}
-		struct run base;
-		run_init(&base, q, &st->cfg);
-		if (lp_run(st->lp, &base) != 0 || run_rate(&base) <= 0) {
-			fprintf(stderr, "%s: %s: the libpq harness failed\n",
-			        bench, q->name);
-			rc = -1;
-			break;
-		}
-		note_run("libpq", &base);
-		st->baseline[i] = run_rate(&base);
-		if (lp_script(st->admin, q->reset) != 0) {
-			rc = -1;
-			break;
-		}
-#ifndef SLUICE_BENCH_LIBPQ_ONLY
-		struct run val;
-		run_init(&val, q, &st->cfg);
-		if (sl_run(&side, &val) != 0 || val.failed ||
-		    run_rate(&val) <= 0) {
-			bench_fail(bench, q->name);
-			rc = -1;
-			break;
-		}
-		note_run("sluice", &val);
-		st->value[i] = run_rate(&val);
-		if (q->kind == Q_SELECT &&
-		    (val.sample != base.sample ||
-		     val.sample_rows != base.sample_rows)) {
-			fprintf(stderr,
-			        "%s: %s: the sides read different values "
-			        "(sluice: %llu rows, sum %llu; libpq: %llu "
-			        "rows, sum %llu)\n",
-			        bench, q->name,
-			        (unsigned long long)val.sample_rows,
-			        (unsigned long long)val.sample,
-			        (unsigned long long)base.sample_rows,
-			        (unsigned long long)base.sample);
-			rc = -1;
-			break;
-		}
-		char name[64];
-		snprintf(name, sizeof(name), "pg_bench_%s_rows_per_s", q->name);
-		bench_result(name, st->value[i], "rows/s", st->baseline[i],
-		             st->value[i] / st->baseline[i], 0);
-#endif
-		if (lp_script(st->admin, q->teardown) != 0)
-			rc = -1;
-	}
-#ifndef SLUICE_BENCH_LIBPQ_ONLY
-	sl_pool_close(side.pool);
-#endif
-	if (rc != 0)
-		return -1;
-	if (only != NULL && *only != '\0')
-		return 0; /* no geometric mean of a subset */
+	if (only != NULL && *only == '\0')
+		only = NULL;
+	for (size_t i = 0; i < NQUERIES && rc == 0; i++)
+		if (only == NULL || strcmp(only, queries[i].name) == 0)
+			rc = measure(st, i);
+	sl_pool_close(st->side.pool);
+	if (rc != 0 || only != NULL) /* no geometric mean of a subset */
+		return rc;
 	double lv = 0, lb = 0;
 	for (size_t i = 0; i < NQUERIES; i++) {
-		lv += log(st->value[i] > 0 ? st->value[i] : 1);
+		lv += log(st->value[i]);
 		lb += log(st->baseline[i]);
 	}
 	double gv = exp(lv / NQUERIES), gb = exp(lb / NQUERIES);
-#ifdef SLUICE_BENCH_LIBPQ_ONLY
-	printf("# libpq geometric mean %.0f rows/s (built without sluice's "
-	       "database layer)\n",
-	       gb);
-	(void)gv;
-#else
 	bench_result("pg_bench_geomean_rows_per_s", gv, "rows/s", gb, gv / gb,
 	             0);
-#endif
 	printf("# asyncpg reference 539844 rows/s (not measured in this "
 	       "run)\n");
 	return 0;
@@ -1170,8 +1186,9 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s: the duration must be positive\n", bench);
 		return 2;
 	}
-	printf("# concurrency %d, %.1f s per query and side after %.1f s of "
-	       "warm-up\n",
+	printf("# concurrency %d, %.1f s per query and side in two rounds, "
+	       "each "
+	       "after %.1f s of warm-up\n",
 	       CONCURRENCY, st.cfg.secs, st.cfg.warmup);
 	st.admin = PQconnectdb(st.cfg.uri);
 	if (PQstatus(st.admin) != CONNECTION_OK) {
@@ -1192,9 +1209,6 @@ main(int argc, char **argv)
 		return 1;
 	}
 	int rc;
-#ifdef SLUICE_BENCH_LIBPQ_ONLY
-	rc = bench_all(&st);
-#else
 	struct sl_loop *loop = sl_loop_new(NULL);
 	if (loop == NULL) {
 		bench_fail(bench, "cannot create a loop");
@@ -1205,7 +1219,6 @@ main(int argc, char **argv)
 			bench_fail(bench, "failed");
 		sl_loop_delete(loop);
 	}
-#endif
 	lp_close(st.lp);
 	free(st.lp);
 	PQfinish(st.admin);
