@@ -79,3 +79,32 @@ add_executable(test_db_pool_fault ${CMAKE_CURRENT_LIST_DIR}/test_db_pool_fault.c
 target_include_directories(test_db_pool_fault PRIVATE ${CMAKE_CURRENT_LIST_DIR})
 target_link_libraries(test_db_pool_fault PRIVATE sluice_core)
 sluice_pg_test(db_pool_fault SERIAL)
+# The SQLite driver (real files in a temporary directory; no server).
+add_executable(test_db_sqlite ${CMAKE_CURRENT_LIST_DIR}/test_db_sqlite.c)
+target_include_directories(test_db_sqlite PRIVATE ${CMAKE_SOURCE_DIR}/src
+  ${CMAKE_CURRENT_LIST_DIR})
+target_link_libraries(test_db_sqlite PRIVATE sluice_core PkgConfig::SQLITE3)
+add_test(NAME db_sqlite COMMAND test_db_sqlite)
+set_tests_properties(db_sqlite PROPERTIES TIMEOUT 300)
+sluice_valgrind_test(db_sqlite)
+# Models and the query builder (sluice/model.h) on PostgreSQL and SQLite.
+add_executable(test_db_model ${CMAKE_CURRENT_LIST_DIR}/test_db_model.c)
+target_include_directories(test_db_model PRIVATE ${CMAKE_CURRENT_LIST_DIR}
+  ${CMAKE_SOURCE_DIR}/src)
+target_link_libraries(test_db_model PRIVATE sluice_core)
+sluice_pg_test(db_model)
+
+# examples/db_example against SQLite (a real file) and the test PostgreSQL.
+add_test(NAME db_example_sqlite
+  COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_db_example.sh
+          $<TARGET_FILE:db_example> sqlite)
+set_tests_properties(db_example_sqlite PROPERTIES TIMEOUT 60)
+sluice_pg_test(db_example_pg
+  COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_db_example.sh
+          $<TARGET_FILE:db_example> postgres)
+
+# The compat cases on PostgreSQL too, whenever ../shared/compat exists.
+if(EXISTS "${SLUICE_COMPAT_CHECK}")
+  sluice_pg_test(compat_pg TIMEOUT 900 COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/compat_pg.sh
+    "${SLUICE_COMPAT_CHECK}" $<TARGET_FILE:sluice>)
+endif()

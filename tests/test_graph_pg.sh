@@ -119,10 +119,10 @@ EOF
 else
   # A server crash in the middle of a load: sluice reconnects, writes the
   # lost batches again, and ends with the clean run's graph.
-  sed 's/stop: 3000/stop: 100000/' range.yaml >big.yaml
+  sed 's/stop: 3000/stop: 60000/' range.yaml >big.yaml
   CLEAN=$(fresh sluice_gpg_clean)
   "$SLUICE" run big.yaml --target "$CLEAN" --no-progress >out.txt 2>err.txt
-  is $? 0 "a clean load of 100000 records"
+  is $? 0 "a clean load of 60000 records"
   CRASH=$(fresh sluice_gpg_crash)
   # The harness runs with synchronous_commit off; a crash may then lose
   # commits already acknowledged. This database commits durably.
@@ -132,7 +132,7 @@ else
   # Crash once some batches are in.
   for _ in $(seq 1 100); do
     cnt=$(psql -Atq "$CRASH" -c "SELECT count(*) FROM node" 2>/dev/null || echo 0)
-    [ "${cnt:-0}" -gt 20000 ] && break
+    [ "${cnt:-0}" -gt 12000 ] && break
     sleep 0.1
   done
   "$SLUICE_TEST_PGSERVER" crash "$SLUICE_TEST_PGDIR" >/dev/null 2>&1
