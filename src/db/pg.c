@@ -1466,11 +1466,6 @@ sl_pipeline_push(struct sl_pipeline *pl, const char *sql, size_t n,
 		return pl_leave(pl, -1);
 	pl->next_idx++;
 	pl->unread++;
-	/* Keep libpq's output moving without waiting for the socket. */
-	if (PQflush(PG(pl->c)->pg) < 0) {
-		lost(pl->c, "sending");
-		return pl_leave(pl, -1);
-	}
 	if (pl_leave(pl, 0) != 0)
 		return -1;
 	return idx;
