@@ -242,6 +242,14 @@ int sl_tx_commit(struct sl_tx *tx);
  */
 int sl_tx_rollback(struct sl_tx *tx);
 
+/**
+ * On a failure path: roll `tx` back if it is still open, keeping the
+ * error being propagated (a failed rollback adds nothing: on a lost
+ * connection the server has rolled back already). NULL or a closed `tx`
+ * is a no-op.
+ */
+void sl_tx_abandon(struct sl_tx *tx);
+
 /* ------------------------------------------------------------------ */
 /* Pipelines (PostgreSQL)                                               */
 

@@ -77,6 +77,28 @@ void sl_diag_move(struct sl_diag *from, struct sl_diag *to);
 struct sl_diag *sl_diag_get(void);
 
 /**
+ * Set the current error aside in `keep` (created here), so that cleanup
+ * which may fail cannot replace it; sl_diag_restore() puts it back.
+ */
+static inline void
+sl_diag_stash(struct sl_diag *keep)
+{
+	sl_diag_create(keep);
+	sl_diag_move(sl_diag_get(), keep);
+}
+
+/**
+ * Make the error stashed in `keep` current again (dropping any error the
+ * cleanup raised) and destroy `keep`.
+ */
+static inline void
+sl_diag_restore(struct sl_diag *keep)
+{
+	sl_diag_move(keep, sl_diag_get());
+	sl_diag_destroy(keep);
+}
+
+/**
  * Make `d` the current diagnostics area and return the previous one. Used
  * by the runtime on every task switch and by worker threads; NULL restores
  * the thread's own area.

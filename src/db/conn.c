@@ -415,15 +415,13 @@ sl_tx_commit(struct sl_tx *tx)
 		/* A savepoint that cannot be released: roll it back. */
 		if (tx->depth > 1 && c->tx_depth >= tx->depth && !c->broken) {
 			struct sl_diag keep;
-			sl_diag_create(&keep);
-			sl_diag_move(sl_diag_get(), &keep);
+			sl_diag_stash(&keep);
 			snprintf(sql, sizeof(sql),
 			         "ROLLBACK TO SAVEPOINT sl_sp_%d; RELEASE "
 			         "SAVEPOINT sl_sp_%d",
 			         tx->depth, tx->depth);
 			tx_sql(c, sql);
-			sl_diag_move(&keep, sl_diag_get());
-			sl_diag_destroy(&keep);
+			sl_diag_restore(&keep);
 		}
 		c->tx_depth = tx->depth - 1;
 		if (c->tx_depth == 0)
@@ -466,6 +464,17 @@ sl_tx_rollback(struct sl_tx *tx)
 	if (rc == 0 || c->tx_depth == 0)
 		c->tx_failed = false;
 	return rc;
+}
+
+void
+sl_tx_abandon(struct sl_tx *tx)
+{
+	if (tx == NULL || !tx->open)
+		return;
+	struct sl_diag keep;
+	sl_diag_stash(&keep);
+	sl_tx_rollback(tx);
+	sl_diag_restore(&keep);
 }
 
 /* }}} */

@@ -252,18 +252,6 @@ create_sql(struct sl_buf *b, enum sl_db_kind kind, const struct sl_model *m)
 	return 0;
 }
 
-/** Roll `tx` back keeping the error the caller is failing with. */
-static void
-rollback_keep(struct sl_tx *tx)
-{
-	struct sl_diag keep;
-	sl_diag_create(&keep);
-	sl_diag_move(sl_diag_get(), &keep);
-	sl_tx_rollback(tx);
-	sl_diag_move(&keep, sl_diag_get());
-	sl_diag_destroy(&keep);
-}
-
 /** Run a DDL script in a transaction; "what" names it in errors. */
 static int
 run_ddl(struct sl_conn *c, const char *sql, const char *what)
@@ -273,7 +261,7 @@ run_ddl(struct sl_conn *c, const char *sql, const char *what)
 		return -1;
 	if (sl_exec_script(c, sql) != 0) {
 		sl_diag_wrap(sl_diag_code(), "%s", what);
-		rollback_keep(&tx);
+		sl_tx_abandon(&tx);
 		return -1;
 	}
 	if (sl_tx_commit(&tx) != 0)

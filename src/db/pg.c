@@ -1221,13 +1221,10 @@ query_once(struct sl_conn *c, const char *sql, size_t n,
 	if (rc < 0) {
 		/* Nothing of this statement was sent; finish what was. */
 		struct sl_diag keep;
-		sl_diag_create(&keep);
-		sl_diag_move(sl_diag_get(), &keep);
-		if (drain(pl) != 0)
-			pipeline_reset(pl);
+		sl_diag_stash(&keep);
+		drain(pl);
 		pipeline_reset(pl);
-		sl_diag_move(&keep, sl_diag_get());
-		sl_diag_destroy(&keep);
+		sl_diag_restore(&keep);
 		return NULL;
 	}
 	if (drain(pl) != 0) {
@@ -1869,11 +1866,9 @@ sl_copy_abort(struct sl_copy *cp)
 	if (cp == NULL)
 		return;
 	struct sl_diag keep;
-	sl_diag_create(&keep);
-	sl_diag_move(sl_diag_get(), &keep);
+	sl_diag_stash(&keep);
 	copy_finish(cp, "aborted by the client", NULL);
-	sl_diag_move(&keep, sl_diag_get());
-	sl_diag_destroy(&keep);
+	sl_diag_restore(&keep);
 }
 
 /* }}} */

@@ -147,31 +147,6 @@ array_elem(uint32_t oid)
 }
 
 bool
-sl_pg_binary_decodable(uint32_t oid)
-{
-	switch (oid) {
-	case PG_BOOL:
-	case PG_BYTEA:
-	case PG_INT8:
-	case PG_INT2:
-	case PG_INT4:
-	case PG_OID:
-	case PG_JSON:
-	case PG_JSONB:
-	case PG_FLOAT4:
-	case PG_FLOAT8:
-	case PG_DATE:
-	case PG_TIMESTAMP:
-	case PG_TIMESTAMPTZ:
-	case PG_NUMERIC:
-	case PG_UUID:
-		return true;
-	default:
-		return is_texty(oid) || array_elem(oid) != 0;
-	}
-}
-
-bool
 sl_pg_binary_param(uint32_t oid)
 {
 	switch (oid) {
@@ -188,6 +163,22 @@ sl_pg_binary_param(uint32_t oid)
 		return true;
 	default:
 		return false;
+	}
+}
+
+bool
+sl_pg_binary_decodable(uint32_t oid)
+{
+	switch (oid) {
+	case PG_DATE:
+	case PG_TIMESTAMP:
+	case PG_TIMESTAMPTZ:
+	case PG_NUMERIC:
+	case PG_UUID:
+		return true;
+	default:
+		return sl_pg_binary_param(oid) || is_texty(oid) ||
+		       array_elem(oid) != 0;
 	}
 }
 

@@ -313,11 +313,9 @@ sl_pool_open(const char *url, const struct sl_pool_opts *opts)
 		if (c == NULL) {
 			p->size--;
 			struct sl_diag keep;
-			sl_diag_create(&keep);
-			sl_diag_move(sl_diag_get(), &keep);
+			sl_diag_stash(&keep);
 			sl_pool_close(p);
-			sl_diag_move(&keep, sl_diag_get());
-			sl_diag_destroy(&keep);
+			sl_diag_restore(&keep);
 			return NULL;
 		}
 		pool_put(p, c);

@@ -77,9 +77,6 @@ static const char schema_sql[] =
 
 /** Staging tables of a connection (temporary, emptied at commit). */
 static const char stage_sql[] =
-        /* Staging tables have no statistics: probe the indexes per row
-         * rather than hash whole tables. */
-        "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off;"
         "CREATE TEMP TABLE IF NOT EXISTS sl_stage_node("
         " type text, key text, labels jsonb, props jsonb, rule int2)"
         " ON COMMIT DELETE ROWS;"
@@ -90,6 +87,14 @@ static const char stage_sql[] =
         "CREATE TEMP TABLE IF NOT EXISTS sl_res_rel("
         " ord int4, type text, from_id int8, to_id int8, key text,"
         " props jsonb, rule int2) ON COMMIT DELETE ROWS;";
+
+/*
+ * For one write transaction: staging tables have no statistics, so probe
+ * the indexes per row rather than hash whole tables.
+ */
+static const char plan_sql[] =
+        "SELECT set_config('enable_hashjoin', 'off', true),"
+        " set_config('enable_mergejoin', 'off', true)";
 
 /* Node writes: update existing nodes that change, then insert new ones. */
 static const char node_update_sql[] =
@@ -206,7 +211,18 @@ struct sl_pg_store {
 
 /* {{{ connections */
 
-/** Connect lane `l` (its connection is NULL). 0, or -1. */
+/** Drop lane `l`'s connection. */
+static void
+lane_drop(struct lane *l)
+{
+	sl_conn_close(l->c);
+	l->c = NULL;
+}
+
+/**
+ * Connect lane `l` (its connection is NULL) and make its staging tables.
+ * 0, or -1.
+ */
 static int
 lane_connect(struct lane *l)
 {
@@ -215,15 +231,13 @@ lane_connect(struct lane *l)
 	o.app_name = "sluice-graph";
 	o.stmt_cache = 64;
 	l->c = sl_conn_open(l->s->uri, &o);
-	return l->c != NULL ? 0 : -1;
-}
-
-/** Drop lane `l`'s connection. */
-static void
-lane_drop(struct lane *l)
-{
-	sl_conn_close(l->c);
-	l->c = NULL;
+	if (l->c == NULL)
+		return -1;
+	if (sl_exec_script(l->c, stage_sql) != 0) {
+		lane_drop(l);
+		return -1;
+	}
+	return 0;
 }
 
 struct sl_pg_store *
@@ -458,7 +472,7 @@ lane_once(struct lane *l)
 	memset(&l->st, 0, sizeof(l->st));
 	if (sl_tx_begin(l->c, &tx, NULL) != 0)
 		return -1;
-	int rc = sl_exec_script(l->c, stage_sql);
+	int rc = sl_exec(l->c, plan_sql, SL_NOARGS, NULL);
 	bool fuzzy = false;
 	if (!l->rels) {
 		for (uint32_t i = 0; i < l->n; i++)
@@ -502,14 +516,7 @@ lane_once(struct lane *l)
 	}
 	if (rc == 0)
 		return sl_tx_commit(&tx);
-	if (sl_conn_ok(l->c) && tx.open) {
-		struct sl_diag keep;
-		sl_diag_create(&keep);
-		sl_diag_move(sl_diag_get(), &keep);
-		sl_tx_rollback(&tx);
-		sl_diag_move(&keep, sl_diag_get());
-		sl_diag_destroy(&keep);
-	}
+	sl_tx_abandon(&tx);
 	return -1;
 }
 
@@ -738,14 +745,7 @@ sl_pg_store_ttl(struct sl_pg_store *s, bool nodes, const char *type,
 		*deleted = n > 0 ? (uint64_t)n : 0;
 		return 0;
 	}
-	if (tx.open && sl_conn_ok(l->c)) {
-		struct sl_diag keep;
-		sl_diag_create(&keep);
-		sl_diag_move(sl_diag_get(), &keep);
-		sl_tx_rollback(&tx);
-		sl_diag_move(&keep, sl_diag_get());
-		sl_diag_destroy(&keep);
-	}
+	sl_tx_abandon(&tx);
 	return -1;
 }
 
@@ -872,16 +872,11 @@ sl_pg_store_export(struct sl_pg_store *s, sl_export_fn fn, void *arg)
 		        "COLLATE \"C\", t.type COLLATE \"C\", t.key COLLATE "
 		        "\"C\", r.key COLLATE \"C\", r.id",
 		        export_rel, &x);
-	if (tx.open) {
-		struct sl_diag keep;
-		sl_diag_create(&keep);
-		sl_diag_move(sl_diag_get(), &keep);
-		if (sl_tx_rollback(&tx) != 0 && rc == 0)
-			rc = -1;
-		else
-			sl_diag_move(&keep, sl_diag_get());
-		sl_diag_destroy(&keep);
-	}
+	/* A read-only snapshot: ending it commits nothing. */
+	if (rc == 0)
+		rc = sl_tx_commit(&tx);
+	else
+		sl_tx_abandon(&tx);
 	sl_arena_destroy(&x.arena);
 	sl_buf_destroy(&x.line);
 	return rc;

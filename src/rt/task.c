@@ -943,16 +943,14 @@ run_exit_hooks(struct sl_task *t)
 	bool cancelled = t->cancelled;
 	t->cancelled = false;
 	struct sl_diag saved;
-	sl_diag_create(&saved);
-	sl_diag_move(&t->diag, &saved);
+	sl_diag_stash(&saved);
 	while (!sl_list_empty(&t->exit_hooks)) {
 		struct sl_task_hook *h = sl_list_entry(
 		        t->exit_hooks.prev, struct sl_task_hook, link);
 		sl_list_del(&h->link);
 		h->fn(h->arg);
 	}
-	sl_diag_move(&saved, &t->diag);
-	sl_diag_destroy(&saved);
+	sl_diag_restore(&saved);
 	t->cancelled = t->cancelled || cancelled;
 }
 
