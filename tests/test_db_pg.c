@@ -173,6 +173,14 @@ test_types(void *arg)
 	           memcmp(sl_result_get(r, 0, 0)->u.s, "\0\377A", 3) == 0,
 	   "bytea result is the raw bytes");
 	sl_result_free(r);
+	/* Beside a column that only decodes as text, the row comes in text
+	 * format and bytea arrives as hex. */
+	r = sl_query(c, "SELECT '\\x00ffA1'::bytea, '1 day'::interval",
+	             SL_NOARGS);
+	ok(r != NULL && sl_result_get(r, 0, 0)->len == 3 &&
+	           memcmp(sl_result_get(r, 0, 0)->u.s, "\0\377\241", 3) == 0,
+	   "bytea result in text format is the raw bytes");
+	sl_result_free(r);
 	struct sl_member m[2] = {
 	        {.key = "a", .key_len = 1, .val = sl_int(1)},
 	        {.key = "b", .key_len = 1, .val = sl_str_ref("x", 1)},

@@ -113,6 +113,8 @@ struct sl_pipeline {
 	size_t exp_len;
 	/** Room in `exp`. */
 	size_t exp_cap;
+	/** Expected replies of kind EXP_USER queued. */
+	size_t exp_user;
 	/** Finished statements (a ring). */
 	struct pg_done *done;
 	/** Index of the first finished statement. */
@@ -514,6 +516,8 @@ exp_push(struct sl_pipeline *pl, enum exp_kind kind, struct pg_stmt *s,
 	e->kind = kind;
 	e->stmt = s;
 	e->idx = idx;
+	if (kind == EXP_USER)
+		pl->exp_user++;
 	return 0;
 }
 
@@ -588,12 +592,24 @@ make_result(struct sl_conn *c, PGresult *res)
 	sl_result_set_tag(r, PQcmdStatus(res));
 	for (size_t j = 0; j < ncols; j++)
 		r->names[j] = PQfname(res, (int)j);
-	for (size_t j = 0; j < ncols; j++) {
-		uint32_t oid = PQftype(res, (int)j);
-		int fmt = PQfformat(res, (int)j);
-		for (size_t i = 0; i < nrows; i++) {
+	/* Column types and formats, looked up once (most results are narrow;
+	 * wider ones look them up per cell). */
+	enum { COLS_CACHED = 32 };
+	uint32_t oids[COLS_CACHED];
+	int fmts[COLS_CACHED];
+	for (size_t j = 0; j < ncols && j < COLS_CACHED; j++) {
+		oids[j] = PQftype(res, (int)j);
+		fmts[j] = PQfformat(res, (int)j);
+	}
+	/* Row by row, the order libpq and the cells are laid out in. */
+	for (size_t i = 0; i < nrows; i++) {
+		for (size_t j = 0; j < ncols; j++) {
 			if (PQgetisnull(res, (int)i, (int)j))
 				continue;
+			uint32_t oid = j < COLS_CACHED ? oids[j]
+			                               : PQftype(res, (int)j);
+			int fmt = j < COLS_CACHED ? fmts[j]
+			                          : PQfformat(res, (int)j);
 			const char *v = PQgetvalue(res, (int)i, (int)j);
 			size_t len = (size_t)PQgetlength(res, (int)i, (int)j);
 			if (sl_pg_decode(oid, fmt, v, len, &r->arena,
@@ -654,6 +670,8 @@ pump_one(struct sl_pipeline *pl)
 	struct pg_exp e = pl->exp[pl->exp_head];
 	pl->exp_head = (pl->exp_head + 1) % pl->exp_cap;
 	pl->exp_len--;
+	if (e.kind == EXP_USER)
+		pl->exp_user--;
 	PGresult *res;
 	if (next_result(c, &res) != 0)
 		return -1;
@@ -800,6 +818,7 @@ pipeline_reset(struct sl_pipeline *pl)
 {
 	pl->exp_len = 0;
 	pl->exp_head = 0;
+	pl->exp_user = 0;
 	while (pl->done_len > 0) {
 		done_clear(&pl->done[pl->done_head]);
 		pl->done_head = (pl->done_head + 1) % pl->done_cap;
@@ -1486,12 +1505,7 @@ sl_pipeline_next(struct sl_pipeline *pl)
 		return NULL;
 	int rc = 0;
 	while (pl->done_len == 0 && rc == 0) {
-		bool user_left = false;
-		for (size_t i = 0; i < pl->exp_len; i++)
-			if (pl->exp[(pl->exp_head + i) % pl->exp_cap].kind ==
-			    EXP_USER)
-				user_left = true;
-		if (!user_left)
+		if (pl->exp_user == 0)
 			break;
 		/* The statement's replies come only after a sync point. */
 		rc = send_sync(pl);

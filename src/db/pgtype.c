@@ -587,7 +587,10 @@ decode_dims(const char **pp, const char *end, uint32_t elem, int ndim,
 		}
 		if (end - *pp < l)
 			return bad("array");
-		if (sl_pg_decode(elem, 1, *pp, (size_t)l, a, &items[i]) != 0)
+		if (elem == PG_INT4 && l == 4)
+			items[i] = sl_int((int32_t)get32(*pp));
+		else if (sl_pg_decode(elem, 1, *pp, (size_t)l, a, &items[i]) !=
+		         0)
 			return -1;
 		*pp += l;
 	}
@@ -630,6 +633,19 @@ decode_json(const char *p, size_t len, struct sl_arena *a, struct sl_value *out)
 		return -1;
 	}
 	return 0;
+}
+
+/** The value of hex digit `ch`, or -1. */
+static int
+hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
 }
 
 /** Decode a text-format cell. */
@@ -678,10 +694,11 @@ decode_text(uint32_t oid, const char *p, size_t len, struct sl_arena *a,
 		if (b == NULL)
 			return -1;
 		for (size_t i = 0; i < n; i++) {
-			unsigned x;
-			if (sscanf(p + 2 + i * 2, "%2x", &x) != 1)
+			int hi = hexval(p[2 + i * 2]),
+			    lo = hexval(p[3 + i * 2]);
+			if (hi < 0 || lo < 0)
 				return bad("bytea");
-			b[i] = (char)x;
+			b[i] = (char)(hi << 4 | lo);
 		}
 		*out = sl_str_ref(b, (uint32_t)n);
 		return 0;

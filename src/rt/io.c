@@ -31,6 +31,14 @@ struct sl_io_handle {
 	int revents;
 	/** Whether libuv reported an error for the current wait. */
 	int failed;
+	/**
+	 * libuv events the handle polls for, or 0 when stopped. The poll
+	 * stays registered between waits (unreferenced, so it does not keep
+	 * the loop alive), which spares the epoll_ctl calls of a restart.
+	 */
+	int mask;
+	/** What a waiter waits for, for sl_rt_wait() (set with `mask`). */
+	char what[48];
 };
 
 /** libuv close callback: release the duplicate and the handle. */
@@ -73,6 +81,7 @@ sl_io_create(struct sl_io *io, int fd)
 		return -1;
 	}
 	h->poll.data = h;
+	uv_unref((uv_handle_t *)&h->poll);
 	io->h = h;
 	return 0;
 }
@@ -88,17 +97,26 @@ sl_io_destroy(struct sl_io *io)
 	io->h = NULL;
 }
 
-/** libuv poll callback: record readiness and wake the waiter. */
+/**
+ * libuv poll callback: record readiness and wake the waiter. Readiness
+ * with nobody waiting stops the poll, or level-triggered epoll would
+ * report it on every turn of the loop.
+ */
 static void
 io_poll_cb(uv_poll_t *poll, int status, int events)
 {
 	struct sl_io_handle *h = poll->data;
-	uv_poll_stop(poll);
-	if (status < 0)
+	if (status < 0) {
 		h->failed = 1;
+		h->mask = 0; /* libuv has stopped the handle */
+	}
 	h->revents = events;
-	if (h->waiter != NULL)
+	if (h->waiter != NULL) {
 		sl_task_wakeup(h->waiter);
+	} else {
+		uv_poll_stop(poll);
+		h->mask = 0;
+	}
 }
 
 int
@@ -124,24 +142,28 @@ sl_io_wait(struct sl_io *io, int events, double timeout)
 	}
 	if (sl_task_testcancel() != 0)
 		return -1;
-	char what[48];
-	snprintf(what, sizeof(what), "fd %d to be %s", h->orig_fd,
-	         mask == UV_READABLE   ? "readable"
-	         : mask == UV_WRITABLE ? "writable"
-	                               : "ready");
 	h->revents = 0;
 	h->failed = 0;
-	int rc = uv_poll_start(&h->poll, mask, io_poll_cb);
-	if (rc != 0) {
-		sl_diag_set(SL_ESYSTEM, "cannot poll fd %d: %s", h->orig_fd,
-		            uv_strerror(rc));
-		return -1;
+	if (h->mask != mask || !uv_is_active((uv_handle_t *)&h->poll)) {
+		int rc = uv_poll_start(&h->poll, mask, io_poll_cb);
+		if (rc != 0) {
+			h->mask = 0;
+			sl_diag_set(SL_ESYSTEM, "cannot poll fd %d: %s",
+			            h->orig_fd, uv_strerror(rc));
+			return -1;
+		}
+		h->mask = mask;
+		snprintf(h->what, sizeof(h->what), "fd %d to be %s", h->orig_fd,
+		         mask == UV_READABLE   ? "readable"
+		         : mask == UV_WRITABLE ? "writable"
+		                               : "ready");
 	}
+	uv_ref((uv_handle_t *)&h->poll);
 	h->waiter = sl_task_current();
 	double deadline = timeout >= 0 ? sl_clock() + timeout : 0;
 	int result = -1;
 	for (;;) {
-		int w = sl_rt_wait(sl_rt_time_left(timeout, deadline), what);
+		int w = sl_rt_wait(sl_rt_time_left(timeout, deadline), h->what);
 		if (h->failed) {
 			/* POLLERR: report ready; the next call sees the error.
 			 */
@@ -159,7 +181,7 @@ sl_io_wait(struct sl_io *io, int events, double timeout)
 			break;
 	}
 	h->waiter = NULL;
-	uv_poll_stop(&h->poll);
+	uv_unref((uv_handle_t *)&h->poll);
 	return result;
 }
 
