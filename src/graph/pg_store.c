@@ -114,6 +114,39 @@ static const char node_insert_sql[] =
         " s.labels ELSE sluice_labels('[]', s.labels, s.type) END,"
         " jsonb_strip_nulls(s.props) FROM sl_stage_node AS s"
         " WHERE s.rule = 0 ON CONFLICT (type, key) DO NOTHING";
+/*
+ * The fast node path, when no node write of the lane has a null property
+ * (jsonb_strip_nulls() would then change what is inserted, and the merge
+ * below needs the write's own nulls): EAGER writes in one upsert, whose
+ * conflict probe is the update's too. Rows changed by the update are
+ * counted as updated; unchanged ones are not returned.
+ */
+static const char node_upsert_sql[] =
+        "WITH w AS (INSERT INTO node AS n(type, key, labels, props)"
+        " SELECT s.type, s.key, CASE WHEN s.labels = '[]'::jsonb THEN"
+        " s.labels ELSE sluice_labels('[]', s.labels, s.type) END, s.props"
+        " FROM sl_stage_node AS s WHERE s.rule = 0"
+        " ON CONFLICT (type, key) DO UPDATE SET"
+        " labels = CASE WHEN excluded.labels = '[]'::jsonb THEN n.labels"
+        " ELSE sluice_labels(n.labels, excluded.labels, n.type) END,"
+        " props = jsonb_strip_nulls(n.props || excluded.props)"
+        " WHERE NOT (sluice_same(n.props, excluded.props)"
+        " AND (excluded.labels = '[]'::jsonb OR"
+        " n.labels @> excluded.labels))"
+        " RETURNING n.xmax = 0 AS ins)"
+        " SELECT count(*) FILTER (WHERE ins), count(*) FILTER (WHERE NOT"
+        " ins) FROM w";
+/** The fast path's update of MATCH_ONLY writes. */
+static const char node_match_sql[] =
+        "UPDATE node AS n SET"
+        " labels = CASE WHEN s.labels = '[]'::jsonb THEN n.labels"
+        " ELSE sluice_labels(n.labels, s.labels, n.type) END,"
+        " props = jsonb_strip_nulls(n.props || s.props)"
+        " FROM sl_stage_node AS s"
+        " WHERE s.rule = 1 AND n.type = s.type AND n.key = s.key"
+        " AND NOT (sluice_same(n.props, s.props)"
+        " AND (s.labels = '[]'::jsonb OR"
+        " n.labels @> sluice_labels('[]', s.labels, n.type)))";
 /** FUZZY node writes: update every node whose key matches. */
 static const char node_fuzzy_sql[] =
         "UPDATE node AS n SET"
@@ -161,6 +194,31 @@ static const char rel_insert_sql[] =
         " FROM sl_res_rel WHERE rule < 2"
         " ON CONFLICT (from_id, type, to_id, key) WHERE NOT multi"
         " DO NOTHING";
+/*
+ * The fast relationship path, when every write of the lane gives exact
+ * endpoint keys, no property is null and no identity is written under
+ * two rules: resolve the endpoints, upsert the mergeable relationships
+ * through their identity index, insert the CREATE ones, and count, in one
+ * statement. Returns matched writes, created and updated relationships.
+ */
+static const char rel_fast_sql[] =
+        "WITH x AS MATERIALIZED (SELECT s.ord, s.type, f.id AS from_id,"
+        " t.id AS to_id, s.key, s.props, s.rule FROM sl_stage_rel AS s"
+        " JOIN node AS f ON f.type = s.from_type AND f.key = s.from_key"
+        " JOIN node AS t ON t.type = s.to_type AND t.key = s.to_key),"
+        " m AS (INSERT INTO rel AS r(type, from_id, to_id, key, props, multi)"
+        " SELECT type, from_id, to_id, key, props, false FROM x"
+        " WHERE rule < 2"
+        " ON CONFLICT (from_id, type, to_id, key) WHERE NOT multi"
+        " DO UPDATE SET props = jsonb_strip_nulls(r.props || excluded.props)"
+        " WHERE NOT sluice_same(r.props, excluded.props)"
+        " RETURNING r.xmax = 0 AS ins),"
+        " c AS (INSERT INTO rel(type, from_id, to_id, key, props, multi)"
+        " SELECT type, from_id, to_id, key, props, true FROM x"
+        " WHERE rule = 2 RETURNING 1)"
+        " SELECT (SELECT count(*) FROM x),"
+        " (SELECT count(*) FROM m WHERE ins) + (SELECT count(*) FROM c),"
+        " (SELECT count(*) FROM m WHERE NOT ins)";
 /** Insert the CREATE relationships. */
 static const char rel_create_sql[] =
         "INSERT INTO rel(type, from_id, to_id, key, props, multi)"
@@ -464,6 +522,71 @@ count_of(struct lane *l, const char *sql, uint64_t *out)
 	return 0;
 }
 
+/**
+ * Whether `v` holds an object member whose value is null, at any depth
+ * (what jsonb_strip_nulls() removes).
+ */
+static bool
+has_null_member(const struct sl_value *v)
+{
+	if (v->type == SL_VARRAY) {
+		for (uint32_t i = 0; i < v->len; i++)
+			if (has_null_member(&v->u.items[i]))
+				return true;
+	} else if (v->type == SL_VOBJECT) {
+		for (uint32_t i = 0; i < v->len; i++)
+			if (v->u.members[i].val.type == SL_VNULL ||
+			    has_null_member(&v->u.members[i].val))
+				return true;
+	}
+	return false;
+}
+
+/** The counts of a one-row answer of `sql` into out[0..n). */
+static int
+counts_of(struct lane *l, const char *sql, uint64_t *out, size_t n)
+{
+	struct sl_result *r = sl_query(l->c, sql, SL_NOARGS);
+	if (r == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		const struct sl_value *v = sl_result_get(r, 0, i);
+		out[i] =
+		        v->type == SL_VINT && v->u.i > 0 ? (uint64_t)v->u.i : 0;
+	}
+	sl_result_free(r);
+	return 0;
+}
+
+/** Write this lane's nodes (staged) by the fast path. */
+static int
+nodes_fast(struct lane *l, bool match_only)
+{
+	uint64_t n[2];
+	if (match_only &&
+	    (count_of(l, node_unmatched_sql, &l->st.nodes_unmatched) != 0 ||
+	     run(l, node_match_sql, &l->st.nodes_updated) != 0))
+		return -1;
+	if (counts_of(l, node_upsert_sql, n, 2) != 0)
+		return -1;
+	l->st.nodes_created += n[0];
+	l->st.nodes_updated += n[1];
+	return 0;
+}
+
+/** Write this lane's relationships (staged) by the fast path. */
+static int
+rels_fast(struct lane *l)
+{
+	uint64_t n[3];
+	if (counts_of(l, rel_fast_sql, n, 3) != 0)
+		return -1;
+	l->st.rels_skipped = l->n - n[0];
+	l->st.rels_created += n[1];
+	l->st.rels_updated += n[2];
+	return 0;
+}
+
 /** Write this lane's share of the phase once, in one transaction. */
 static int
 lane_once(struct lane *l)
@@ -475,12 +598,20 @@ lane_once(struct lane *l)
 	int rc = sl_exec(l->c, plan_sql, SL_NOARGS, NULL);
 	bool fuzzy = false;
 	if (!l->rels) {
-		for (uint32_t i = 0; i < l->n; i++)
-			if (l->b->nodes[l->ops[i]].rule != SL_NODE_EAGER)
-				fuzzy = true; /* something may go unmatched */
+		bool nulls = false, unmatched = false;
+		for (uint32_t i = 0; i < l->n; i++) {
+			const struct sl_node_op *op = &l->b->nodes[l->ops[i]];
+			fuzzy = fuzzy || op->rule == SL_NODE_FUZZY;
+			unmatched = unmatched || op->rule != SL_NODE_EAGER;
+			nulls = nulls || has_null_member(&op->props);
+		}
 		if (rc == 0)
 			rc = stage_nodes(l);
-		if (rc == 0 && fuzzy)
+		if (rc == 0 && !fuzzy && !nulls) {
+			rc = nodes_fast(l, unmatched);
+			goto done;
+		}
+		if (rc == 0 && unmatched)
 			rc = count_of(l, node_unmatched_sql,
 			              &l->st.nodes_unmatched);
 		if (rc == 0)
@@ -490,15 +621,25 @@ lane_once(struct lane *l)
 		if (rc == 0 && fuzzy)
 			rc = run(l, node_fuzzy_sql, &l->st.nodes_updated);
 	} else {
-		bool create = false;
+		bool create = false, nulls = false;
+		unsigned rules = 0;
 		for (uint32_t i = 0; i < l->n; i++) {
 			const struct sl_rel_op *op = &l->b->rels[l->ops[i]];
 			fuzzy = fuzzy || op->from.fuzzy || op->to.fuzzy;
 			create = create || op->rule == SL_REL_CREATE;
+			nulls = nulls || has_null_member(&op->props);
+			if (op->rule != SL_REL_CREATE)
+				rules |= 1u << op->rule;
 		}
 		uint64_t matched = 0;
 		if (rc == 0)
 			rc = stage_rels(l);
+		/* Two rules may write one identity: one upsert could touch
+		 * a row twice. */
+		if (rc == 0 && !fuzzy && !nulls && rules != 3) {
+			rc = rels_fast(l);
+			goto done;
+		}
 		if (rc == 0)
 			rc = run(l, rel_resolve_sql, NULL);
 		if (rc == 0 && fuzzy)
@@ -514,6 +655,7 @@ lane_once(struct lane *l)
 		if (rc == 0 && create)
 			rc = run(l, rel_create_sql, &l->st.rels_created);
 	}
+done:
 	if (rc == 0)
 		return sl_tx_commit(&tx);
 	sl_tx_abandon(&tx);
