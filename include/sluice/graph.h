@@ -20,12 +20,19 @@
 extern "C" {
 #endif
 
-/** Default desired ingestions per write batch. */
+/** Default desired ingestions per write batch (SQLite and null targets). */
 #define SL_GRAPH_BATCH_DEFAULT 1000
+/**
+ * Default desired ingestions per write batch of a PostgreSQL target: each
+ * batch costs a few round trips and two durable commits per lane, so
+ * larger batches go faster (measured in docs/performance.md).
+ */
+#define SL_GRAPH_BATCH_DEFAULT_PG 10000
 
 /**
  * A writer step for target `uri` writing batches of `batch_size`
- * ingestions (0: the default). The target is opened when the step starts.
+ * ingestions (0: the target's default, SL_GRAPH_BATCH_DEFAULT or
+ * SL_GRAPH_BATCH_DEFAULT_PG). The target is opened when the step starts.
  * NULL with an error.
  */
 struct sl_step *sl_graph_writer_new(const char *uri, uint32_t batch_size);

@@ -95,9 +95,10 @@ run_usage(FILE *out, const char *cmd)
 	        "  --config FILE             YAML or JSON mapping that !config "
 	        "reads\n"
 	        "  -t, --target TARGET       write the graph to a URI "
-	        "(sqlite:PATH, null:) or a\n"
-	        "                            target of the project file "
-	        "(repeatable)\n"
+	        "(sqlite:PATH,\n"
+	        "                            postgresql://..., null:) or a "
+	        "target of the\n"
+	        "                            project file (repeatable)\n"
 	        "  -p, --project FILE        the project file\n",
 	        cmd, cmd);
 	if (strcmp(cmd, "run") == 0)
@@ -107,7 +108,9 @@ run_usage(FILE *out, const char *cmd)
 		        "  --batch-size N            records per batch, and "
 		        "ingestions per\n"
 		        "                            write batch (default "
-		        "1000)\n"
+		        "1000; a\n"
+		        "                            PostgreSQL target writes "
+		        "10000)\n"
 		        "  --json                    JSON log lines and "
 		        "summary\n"
 		        "  --no-progress             no progress reports\n"

@@ -90,11 +90,13 @@ static const char stage_sql[] =
 
 /*
  * For one write transaction: staging tables have no statistics, so probe
- * the indexes per row rather than hash whole tables.
+ * the indexes per row rather than hash whole tables; and a large batch
+ * must not pay for JIT compilation of plans that run once.
  */
 static const char plan_sql[] =
         "SELECT set_config('enable_hashjoin', 'off', true),"
-        " set_config('enable_mergejoin', 'off', true)";
+        " set_config('enable_mergejoin', 'off', true),"
+        " set_config('jit', 'off', true)";
 
 /* Node writes: update existing nodes that change, then insert new ones. */
 static const char node_update_sql[] =
@@ -118,8 +120,10 @@ static const char node_insert_sql[] =
  * The fast node path, when no node write of the lane has a null property
  * (jsonb_strip_nulls() would then change what is inserted, and the merge
  * below needs the write's own nulls): EAGER writes in one upsert, whose
- * conflict probe is the update's too. Rows changed by the update are
- * counted as updated; unchanged ones are not returned.
+ * conflict probe is the update's too. Without nulls, merging changes
+ * nothing exactly when `props || change = props` (stored props hold no
+ * nulls), which needs no call of sluice_same(). Returns the nodes
+ * created.
  */
 static const char node_upsert_sql[] =
         "WITH w AS (INSERT INTO node AS n(type, key, labels, props)"
@@ -130,12 +134,11 @@ static const char node_upsert_sql[] =
         " labels = CASE WHEN excluded.labels = '[]'::jsonb THEN n.labels"
         " ELSE sluice_labels(n.labels, excluded.labels, n.type) END,"
         " props = jsonb_strip_nulls(n.props || excluded.props)"
-        " WHERE NOT (sluice_same(n.props, excluded.props)"
+        " WHERE NOT (n.props || excluded.props = n.props"
         " AND (excluded.labels = '[]'::jsonb OR"
         " n.labels @> excluded.labels))"
         " RETURNING n.xmax = 0 AS ins)"
-        " SELECT count(*) FILTER (WHERE ins), count(*) FILTER (WHERE NOT"
-        " ins) FROM w";
+        " SELECT count(*) FILTER (WHERE ins) FROM w";
 /** The fast path's update of MATCH_ONLY writes. */
 static const char node_match_sql[] =
         "UPDATE node AS n SET"
@@ -144,7 +147,7 @@ static const char node_match_sql[] =
         " props = jsonb_strip_nulls(n.props || s.props)"
         " FROM sl_stage_node AS s"
         " WHERE s.rule = 1 AND n.type = s.type AND n.key = s.key"
-        " AND NOT (sluice_same(n.props, s.props)"
+        " AND NOT (n.props || s.props = n.props"
         " AND (s.labels = '[]'::jsonb OR"
         " n.labels @> sluice_labels('[]', s.labels, n.type)))";
 /** FUZZY node writes: update every node whose key matches. */
@@ -156,9 +159,11 @@ static const char node_fuzzy_sql[] =
         " FROM sl_stage_node AS s"
         " WHERE s.rule = 2 AND n.type = s.type AND sluice_fuzzy(n.key, "
         "s.key)";
-/** MATCH_ONLY and FUZZY writes that found no node. */
+/** MATCH_ONLY and FUZZY writes that found no node (by rule). */
 static const char node_unmatched_sql[] =
-        "SELECT count(*) FROM sl_stage_node AS s WHERE s.rule > 0 AND NOT "
+        "SELECT count(*) FILTER (WHERE s.rule = 1),"
+        " count(*) FILTER (WHERE s.rule = 2)"
+        " FROM sl_stage_node AS s WHERE s.rule > 0 AND NOT "
         "EXISTS (SELECT 1 FROM node AS n WHERE n.type = s.type AND "
         "(CASE WHEN s.rule = 2 THEN sluice_fuzzy(n.key, s.key) ELSE n.key "
         "= s.key END))";
@@ -178,9 +183,13 @@ static const char rel_resolve_fuzzy_sql[] =
         " JOIN node AS t ON t.type = s.to_type AND CASE WHEN s.to_fuzzy"
         " THEN sluice_fuzzy(t.key, s.to_key) ELSE t.key = s.to_key END"
         " WHERE s.from_fuzzy OR s.to_fuzzy";
-/** How many relationship writes found both endpoints. */
+/**
+ * How many relationship writes found both endpoints, and how many
+ * mergeable relationships they name.
+ */
 static const char rel_matched_sql[] =
-        "SELECT count(DISTINCT ord) FROM sl_res_rel";
+        "SELECT count(DISTINCT ord), count(*) FILTER (WHERE rule < 2)"
+        " FROM sl_res_rel";
 /** Merge properties into existing mergeable relationships. */
 static const char rel_update_sql[] =
         "UPDATE rel AS r SET props = jsonb_strip_nulls(r.props || x.props)"
@@ -199,7 +208,8 @@ static const char rel_insert_sql[] =
  * endpoint keys, no property is null and no identity is written under
  * two rules: resolve the endpoints, upsert the mergeable relationships
  * through their identity index, insert the CREATE ones, and count, in one
- * statement. Returns matched writes, created and updated relationships.
+ * statement. Returns matched writes, matched mergeable relationships,
+ * created mergeable ones and created CREATE ones.
  */
 static const char rel_fast_sql[] =
         "WITH x AS MATERIALIZED (SELECT s.ord, s.type, f.id AS from_id,"
@@ -211,14 +221,14 @@ static const char rel_fast_sql[] =
         " WHERE rule < 2"
         " ON CONFLICT (from_id, type, to_id, key) WHERE NOT multi"
         " DO UPDATE SET props = jsonb_strip_nulls(r.props || excluded.props)"
-        " WHERE NOT sluice_same(r.props, excluded.props)"
+        " WHERE r.props || excluded.props <> r.props"
         " RETURNING r.xmax = 0 AS ins),"
         " c AS (INSERT INTO rel(type, from_id, to_id, key, props, multi)"
         " SELECT type, from_id, to_id, key, props, true FROM x"
         " WHERE rule = 2 RETURNING 1)"
         " SELECT (SELECT count(*) FROM x),"
-        " (SELECT count(*) FROM m WHERE ins) + (SELECT count(*) FROM c),"
-        " (SELECT count(*) FROM m WHERE NOT ins)";
+        " (SELECT count(*) FROM x WHERE rule < 2),"
+        " (SELECT count(*) FROM m WHERE ins), (SELECT count(*) FROM c)";
 /** Insert the CREATE relationships. */
 static const char rel_create_sql[] =
         "INSERT INTO rel(type, from_id, to_id, key, props, multi)"
@@ -510,18 +520,6 @@ run(struct lane *l, const char *sql, uint64_t *count)
 	return 0;
 }
 
-/** The integer answer of `sql`. */
-static int
-count_of(struct lane *l, const char *sql, uint64_t *out)
-{
-	struct sl_result *r = sl_query(l->c, sql, SL_NOARGS);
-	if (r == NULL)
-		return -1;
-	*out = (uint64_t)sl_result_get(r, 0, 0)->u.i;
-	sl_result_free(r);
-	return 0;
-}
-
 /**
  * Whether `v` holds an object member whose value is null, at any depth
  * (what jsonb_strip_nulls() removes).
@@ -558,32 +556,81 @@ counts_of(struct lane *l, const char *sql, uint64_t *out, size_t n)
 	return 0;
 }
 
-/** Write this lane's nodes (staged) by the fast path. */
+/*
+ * Counts follow the SQLite store: a write that finds its node or
+ * relationship counts as an update whether or not it changes it.
+ */
+
+/** Write this lane's node share (in its transaction). */
 static int
-nodes_fast(struct lane *l, bool match_only)
+lane_nodes(struct lane *l)
 {
-	uint64_t n[2];
-	if (match_only &&
-	    (count_of(l, node_unmatched_sql, &l->st.nodes_unmatched) != 0 ||
-	     run(l, node_match_sql, &l->st.nodes_updated) != 0))
+	bool fuzzy = false, nulls = false;
+	uint64_t n[2] = {0, 0}, unmatched[2] = {0, 0}, created = 0;
+	for (uint32_t i = 0; i < l->n; i++) {
+		const struct sl_node_op *op = &l->b->nodes[l->ops[i]];
+		fuzzy = fuzzy || op->rule == SL_NODE_FUZZY;
+		nulls = nulls || has_null_member(&op->props);
+		if (op->rule != SL_NODE_FUZZY)
+			n[op->rule]++;
+	}
+	if (stage_nodes(l) != 0)
 		return -1;
-	if (counts_of(l, node_upsert_sql, n, 2) != 0)
+	if ((n[1] > 0 || fuzzy) &&
+	    counts_of(l, node_unmatched_sql, unmatched, 2) != 0)
 		return -1;
-	l->st.nodes_created += n[0];
-	l->st.nodes_updated += n[1];
+	if (!fuzzy && !nulls) {
+		if ((n[1] > 0 && run(l, node_match_sql, NULL) != 0) ||
+		    (n[0] > 0 &&
+		     counts_of(l, node_upsert_sql, &created, 1) != 0))
+			return -1;
+	} else if (run(l, node_update_sql, NULL) != 0 ||
+	           run(l, node_insert_sql, &created) != 0 ||
+	           (fuzzy &&
+	            run(l, node_fuzzy_sql, &l->st.nodes_updated) != 0)) {
+		return -1;
+	}
+	l->st.nodes_created += created;
+	l->st.nodes_updated += n[0] - created + n[1] - unmatched[0];
+	l->st.nodes_unmatched += unmatched[0] + unmatched[1];
 	return 0;
 }
 
-/** Write this lane's relationships (staged) by the fast path. */
+/** Write this lane's relationship share (in its transaction). */
 static int
-rels_fast(struct lane *l)
+lane_rels(struct lane *l)
 {
-	uint64_t n[3];
-	if (counts_of(l, rel_fast_sql, n, 3) != 0)
+	bool fuzzy = false, create = false, nulls = false;
+	unsigned rules = 0;
+	for (uint32_t i = 0; i < l->n; i++) {
+		const struct sl_rel_op *op = &l->b->rels[l->ops[i]];
+		fuzzy = fuzzy || op->from.fuzzy || op->to.fuzzy;
+		create = create || op->rule == SL_REL_CREATE;
+		nulls = nulls || has_null_member(&op->props);
+		if (op->rule != SL_REL_CREATE)
+			rules |= 1u << op->rule;
+	}
+	if (stage_rels(l) != 0)
 		return -1;
-	l->st.rels_skipped = l->n - n[0];
-	l->st.rels_created += n[1];
-	l->st.rels_updated += n[2];
+	/* matched writes, matched mergeable rows, created mergeable ones,
+	 * created CREATE ones */
+	uint64_t n[4] = {0, 0, 0, 0};
+	/* Two rules may write one identity: one upsert could touch a row
+	 * twice. */
+	if (!fuzzy && !nulls && rules != 3) {
+		if (counts_of(l, rel_fast_sql, n, 4) != 0)
+			return -1;
+	} else if (run(l, rel_resolve_sql, NULL) != 0 ||
+	           (fuzzy && run(l, rel_resolve_fuzzy_sql, NULL) != 0) ||
+	           counts_of(l, rel_matched_sql, n, 2) != 0 ||
+	           run(l, rel_update_sql, NULL) != 0 ||
+	           run(l, rel_insert_sql, &n[2]) != 0 ||
+	           (create && run(l, rel_create_sql, &n[3]) != 0)) {
+		return -1;
+	}
+	l->st.rels_skipped += l->n - n[0];
+	l->st.rels_created += n[2] + n[3];
+	l->st.rels_updated += n[1] - n[2];
 	return 0;
 }
 
@@ -596,66 +643,8 @@ lane_once(struct lane *l)
 	if (sl_tx_begin(l->c, &tx, NULL) != 0)
 		return -1;
 	int rc = sl_exec(l->c, plan_sql, SL_NOARGS, NULL);
-	bool fuzzy = false;
-	if (!l->rels) {
-		bool nulls = false, unmatched = false;
-		for (uint32_t i = 0; i < l->n; i++) {
-			const struct sl_node_op *op = &l->b->nodes[l->ops[i]];
-			fuzzy = fuzzy || op->rule == SL_NODE_FUZZY;
-			unmatched = unmatched || op->rule != SL_NODE_EAGER;
-			nulls = nulls || has_null_member(&op->props);
-		}
-		if (rc == 0)
-			rc = stage_nodes(l);
-		if (rc == 0 && !fuzzy && !nulls) {
-			rc = nodes_fast(l, unmatched);
-			goto done;
-		}
-		if (rc == 0 && unmatched)
-			rc = count_of(l, node_unmatched_sql,
-			              &l->st.nodes_unmatched);
-		if (rc == 0)
-			rc = run(l, node_update_sql, &l->st.nodes_updated);
-		if (rc == 0)
-			rc = run(l, node_insert_sql, &l->st.nodes_created);
-		if (rc == 0 && fuzzy)
-			rc = run(l, node_fuzzy_sql, &l->st.nodes_updated);
-	} else {
-		bool create = false, nulls = false;
-		unsigned rules = 0;
-		for (uint32_t i = 0; i < l->n; i++) {
-			const struct sl_rel_op *op = &l->b->rels[l->ops[i]];
-			fuzzy = fuzzy || op->from.fuzzy || op->to.fuzzy;
-			create = create || op->rule == SL_REL_CREATE;
-			nulls = nulls || has_null_member(&op->props);
-			if (op->rule != SL_REL_CREATE)
-				rules |= 1u << op->rule;
-		}
-		uint64_t matched = 0;
-		if (rc == 0)
-			rc = stage_rels(l);
-		/* Two rules may write one identity: one upsert could touch
-		 * a row twice. */
-		if (rc == 0 && !fuzzy && !nulls && rules != 3) {
-			rc = rels_fast(l);
-			goto done;
-		}
-		if (rc == 0)
-			rc = run(l, rel_resolve_sql, NULL);
-		if (rc == 0 && fuzzy)
-			rc = run(l, rel_resolve_fuzzy_sql, NULL);
-		if (rc == 0)
-			rc = count_of(l, rel_matched_sql, &matched);
-		if (rc == 0)
-			l->st.rels_skipped = l->n - matched;
-		if (rc == 0)
-			rc = run(l, rel_update_sql, &l->st.rels_updated);
-		if (rc == 0)
-			rc = run(l, rel_insert_sql, &l->st.rels_created);
-		if (rc == 0 && create)
-			rc = run(l, rel_create_sql, &l->st.rels_created);
-	}
-done:
+	if (rc == 0)
+		rc = l->rels ? lane_rels(l) : lane_nodes(l);
 	if (rc == 0)
 		return sl_tx_commit(&tx);
 	sl_tx_abandon(&tx);

@@ -9,6 +9,7 @@
 #include "pg_store.h"
 #include "sluice/alloc.h"
 #include "sluice/db.h"
+#include "sluice/graph.h"
 #include "sluice/diag.h"
 #include "sluice/worker.h"
 
@@ -191,6 +192,13 @@ const char *
 sl_target_name(const struct sl_target *t)
 {
 	return t->name;
+}
+
+uint32_t
+sl_target_batch_default(const struct sl_target *t)
+{
+	return t->kind == T_PG ? SL_GRAPH_BATCH_DEFAULT_PG
+	                       : SL_GRAPH_BATCH_DEFAULT;
 }
 
 int

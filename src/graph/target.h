@@ -27,6 +27,9 @@ struct sl_target *sl_target_open(const char *uri);
 /** The target's URI as it may be shown (no password). */
 const char *sl_target_name(const struct sl_target *t);
 
+/** Desired ingestions per write batch when none was asked for. */
+uint32_t sl_target_batch_default(const struct sl_target *t);
+
 /** Apply a batch (see graph.h); counts are added to *st. 0, or -1. */
 int sl_target_write(struct sl_target *t, const struct sl_graph_batch *b,
                     struct sl_write_stats *st);

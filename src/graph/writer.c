@@ -23,7 +23,8 @@ struct writer {
 	struct sl_step base;
 	/** The target's URI (owned). */
 	char *uri;
-	/** Desired ingestions per batch. */
+	/** Desired ingestions per batch (0 until the target is open: its
+	 * default). */
 	uint32_t batch_size;
 	/** The open target, or NULL. */
 	struct sl_target *target;
@@ -153,7 +154,11 @@ writer_start(struct sl_step *s)
 	if (w->filling == NULL)
 		return -1;
 	w->target = sl_target_open(w->uri);
-	return w->target != NULL ? 0 : -1;
+	if (w->target == NULL)
+		return -1;
+	if (w->batch_size == 0)
+		w->batch_size = sl_target_batch_default(w->target);
+	return 0;
 }
 
 /** Batch the records of `in`, then pass `in` on unchanged. */
@@ -257,7 +262,7 @@ sl_graph_writer_new(const char *uri, uint32_t batch_size)
 		return NULL;
 	}
 	sl_step_init(&w->base, &writer_ops);
-	w->batch_size = batch_size > 0 ? batch_size : SL_GRAPH_BATCH_DEFAULT;
+	w->batch_size = batch_size;
 	return &w->base;
 }
 
@@ -281,13 +286,13 @@ writer_create(const struct sl_stepdef *def)
 	const struct sl_conf *path = a ? sl_conf_get(a, "path") : NULL;
 	const struct sl_conf *bs = a ? sl_conf_get(a, "batch_size") : NULL;
 	const char *t = NULL, *d = NULL, *p = NULL;
-	int64_t size = SL_GRAPH_BATCH_DEFAULT;
+	int64_t size = 0; /* the target's default */
 	if ((target != NULL && sl_conf_str(target, "target", &t) != 0) ||
 	    (db != NULL && sl_conf_str(db, "database", &d) != 0) ||
 	    (path != NULL && sl_conf_str(path, "path", &p) != 0) ||
 	    (bs != NULL && sl_conf_int(bs, "batch_size", &size) != 0))
 		return NULL;
-	if (size < 1 || size > 10000000) {
+	if (bs != NULL && (size < 1 || size > 10000000)) {
 		sl_conf_error(bs, "batch_size", "expected 1 to 10000000");
 		return NULL;
 	}
