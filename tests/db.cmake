@@ -94,6 +94,13 @@ target_include_directories(test_db_model PRIVATE ${CMAKE_CURRENT_LIST_DIR}
 target_link_libraries(test_db_model PRIVATE sluice_core)
 sluice_pg_test(db_model)
 
+# A failed statement in a transaction, the same on both drivers.
+add_executable(test_db_tx ${CMAKE_CURRENT_LIST_DIR}/test_db_tx.c)
+target_include_directories(test_db_tx PRIVATE ${CMAKE_CURRENT_LIST_DIR}
+  ${CMAKE_SOURCE_DIR}/src)
+target_link_libraries(test_db_tx PRIVATE sluice_core)
+sluice_pg_test(db_tx)
+
 # examples/db_example against SQLite (a real file) and the test PostgreSQL.
 add_test(NAME db_example_sqlite
   COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_db_example.sh

@@ -225,6 +225,14 @@ struct sl_tx {
 /**
  * Begin a transaction on `c`, or a savepoint inside the open one (options
  * then must be zero). 0, or -1 with an error.
+ *
+ * Both drivers treat a failed statement alike: the transaction is then
+ * aborted, every further statement fails (SL_EABORTED on SQLite, the
+ * server's "current transaction is aborted" on PostgreSQL) until it is
+ * rolled back, or rolled back to a savepoint taken before the failure;
+ * and committing it (or releasing that savepoint) rolls it back and
+ * fails saying so. Outside a transaction a failure costs only its
+ * statement.
  */
 int sl_tx_begin(struct sl_conn *c, struct sl_tx *tx,
                 const struct sl_tx_opts *opts);

@@ -247,6 +247,23 @@ check_idle(struct sl_conn *c, const char *what)
 	return 0;
 }
 
+/**
+ * Refuse a statement in a transaction where one failed, until it is
+ * rolled back (to a savepoint). PostgreSQL does this itself; SQLite would
+ * go on and commit the rest, so the layer does it for SQLite.
+ */
+static int
+check_aborted(struct sl_conn *c)
+{
+	if (c->kind != SL_DB_SQLITE || c->tx_depth == 0 || !c->tx_failed)
+		return 0;
+	sl_diag_set(SL_EABORTED,
+	            "%s: the transaction is aborted: a statement in it "
+	            "failed; roll it back (or to a savepoint) first",
+	            c->shown);
+	return -1;
+}
+
 struct sl_result *
 sl_query(struct sl_conn *c, const char *sql, size_t n,
          const struct sl_value *params)
@@ -259,10 +276,11 @@ sl_query(struct sl_conn *c, const char *sql, size_t n,
 	if (sl_conn_enter(c, "query") != 0)
 		return NULL;
 	struct sl_result *r = NULL;
-	if (check_idle(c, "query") == 0)
+	if (check_idle(c, "query") == 0 && check_aborted(c) == 0) {
 		r = c->drv->query(c, sql, n, params);
-	if (r == NULL && c->tx_depth > 0)
-		c->tx_failed = true;
+		if (r == NULL && c->tx_depth > 0)
+			c->tx_failed = true;
+	}
 	sl_conn_leave(c);
 	return r;
 }
@@ -280,18 +298,28 @@ sl_exec(struct sl_conn *c, const char *sql, size_t n,
 	return 0;
 }
 
-int
-sl_exec_script(struct sl_conn *c, const char *sql)
+/** Run a script; `control`: a transaction-control one, always let run. */
+static int
+script(struct sl_conn *c, const char *sql, bool control)
 {
 	if (sl_conn_enter(c, "script") != 0)
 		return -1;
 	int rc = check_idle(c, "script");
-	if (rc == 0)
+	if (rc == 0 && !control)
+		rc = check_aborted(c);
+	if (rc == 0) {
 		rc = c->drv->script(c, sql);
-	if (rc != 0 && c->tx_depth > 0)
-		c->tx_failed = true;
+		if (rc != 0 && c->tx_depth > 0)
+			c->tx_failed = true;
+	}
 	sl_conn_leave(c);
 	return rc;
+}
+
+int
+sl_exec_script(struct sl_conn *c, const char *sql)
+{
+	return script(c, sql, false);
 }
 
 int
@@ -310,7 +338,7 @@ sl_conn_forget_statements(struct sl_conn *c)
 static int
 tx_sql(struct sl_conn *c, const char *sql)
 {
-	return sl_exec_script(c, sql);
+	return script(c, sql, true);
 }
 
 int
@@ -402,7 +430,18 @@ sl_tx_commit(struct sl_tx *tx)
 	if (tx_check(tx, "commit") != 0)
 		return -1;
 	struct sl_conn *c = tx->conn;
-	char sql[64];
+	char sql[96];
+	if (c->kind == SL_DB_SQLITE && c->tx_failed) {
+		/* As PostgreSQL does: what failed is not committed. */
+		if (sl_tx_rollback(tx) != 0)
+			return -1;
+		sl_diag_set(SL_EDB,
+		            "%s: the %s was rolled back: a statement in it "
+		            "failed",
+		            c->shown,
+		            tx->depth == 1 ? "transaction" : "savepoint");
+		return -1;
+	}
 	if (tx->depth == 1)
 		snprintf(sql, sizeof(sql), "COMMIT");
 	else
@@ -420,7 +459,9 @@ sl_tx_commit(struct sl_tx *tx)
 			         "ROLLBACK TO SAVEPOINT sl_sp_%d; RELEASE "
 			         "SAVEPOINT sl_sp_%d",
 			         tx->depth, tx->depth);
-			tx_sql(c, sql);
+			if (tx_sql(c, sql) == 0)
+				c->tx_failed =
+				        false; /* the failure is undone */
 			sl_diag_restore(&keep);
 		}
 		c->tx_depth = tx->depth - 1;
