@@ -94,6 +94,25 @@ test_connect(void *arg)
 	ok(strstr(sl_conn_url(c), password) == NULL || password[0] == '\0',
 	   "the shown URI has no password: %s", sl_conn_url(c));
 	ok(sl_conn_ping(c, 5) == 0, "ping");
+
+	/* A backend terminated by an administrator: the next statement gets
+	 * the server's FATAL 57P01 and the connection is lost at once. */
+	struct sl_conn *admin = conn();
+	struct sl_result *r = sl_query(c, "SELECT pg_backend_pid()", SL_NOARGS);
+	int64_t pid = r != NULL ? sl_result_get(r, 0, 0)->u.i : 0;
+	sl_result_free(r);
+	sl_result_free(sl_query(admin, "SELECT pg_terminate_backend($1)",
+	                        SL_ARGS(sl_int(pid))));
+	sl_conn_close(admin);
+	sl_sleep(0.2);
+	r = sl_query(c, "SELECT 1", SL_NOARGS);
+	ok(r == NULL, "a terminated backend fails the next statement");
+	ok(strstr(unit_errmsg(), "57P01") != NULL ||
+	           strstr(unit_errmsg(), "lost") != NULL,
+	   "saying so: %s", unit_errmsg());
+	ok(strchr(unit_errmsg(), '\t') == NULL, "in one line without tabs");
+	ok(!sl_conn_ok(c), "the connection is marked lost at once");
+	sl_result_free(r);
 	sl_conn_close(c);
 
 	/* Wrong password: the URI without it, and what the server said. */

@@ -522,8 +522,12 @@ t_health(void *arg)
 	struct sl_result *r = sl_pipeline_next(pl);
 	ok(r == NULL, "lost: the pipeline saw it: %s", unit_errmsg());
 	sl_result_free(r);
-	/* The FATAL comes as a statement's error; the next use finds the
-	 * connection gone. */
+	ok(!sl_conn_ok(c), "lost: the connection is marked lost at once");
+	ok(strchr(unit_errmsg(), '\t') == NULL &&
+	           strchr(unit_errmsg(), '\n') == NULL,
+	   "lost: the message is one line, without tabs");
+	/* Whatever comes first, the FATAL or the closed socket, the next use
+	 * finds the connection gone. */
 	for (int i = 0; i < 3 && sl_conn_ok(c); i++) {
 		sl_pipeline_push(pl, "SELECT 2", SL_NOARGS);
 		sl_result_free(sl_pipeline_next(pl));

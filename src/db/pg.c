@@ -198,17 +198,30 @@ msgf(char *out, size_t size, const char *fmt, ...)
 	va_end(ap);
 }
 
-/** Copy `msg` without its trailing newline into `out`. */
+/**
+ * Copy `msg` into `out` as one line: line breaks and tabs (libpq indents
+ * its second lines with one) become single spaces, and trailing blanks go.
+ */
 static void
 one_line(const char *msg, char *out, size_t size)
 {
-	msgf(out, size, "%s", msg != NULL ? msg : "");
-	size_t n = strlen(out);
-	while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == ' '))
-		out[--n] = '\0';
-	for (char *p = out; *p != '\0'; p++)
-		if (*p == '\n')
-			*p = ' ';
+	if (size == 0)
+		return;
+	size_t n = 0;
+	bool blank = false;
+	for (const char *p = msg != NULL ? msg : ""; *p != '\0'; p++) {
+		if (*p == '\n' || *p == '\t' || *p == '\r' || *p == ' ') {
+			blank = n > 0;
+			continue;
+		}
+		if (blank && n + 1 < size)
+			out[n++] = ' ';
+		blank = false;
+		if (n + 1 >= size)
+			break;
+		out[n++] = *p;
+	}
+	out[n] = '\0';
 }
 
 /** Mark the connection lost and raise SL_EIO. */
@@ -233,7 +246,15 @@ server_error(struct sl_conn *c, const PGresult *res, const char *sql, char *out,
 	const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
 	const char *hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
 	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	const char *sev_c =
+	        PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
 	snprintf(sqlstate, 6, "%s", state != NULL ? state : "");
+	/* FATAL and PANIC end the session (an administrator's terminate,
+	 * 57P01, is one): the connection is lost now, not at its next use. */
+	if ((sev_c != NULL &&
+	     (strcmp(sev_c, "FATAL") == 0 || strcmp(sev_c, "PANIC") == 0)) ||
+	    PQstatus(PG(c)->pg) == CONNECTION_BAD)
+		c->broken = true;
 	char shown[SQL_SHOWN + 4];
 	one_line(sql, shown, SQL_SHOWN);
 	if (sql != NULL && strlen(sql) >= SQL_SHOWN)
