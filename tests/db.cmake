@@ -115,3 +115,10 @@ if(EXISTS "${SLUICE_COMPAT_CHECK}")
   sluice_pg_test(compat_pg TIMEOUT 900 COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/compat_pg.sh
     "${SLUICE_COMPAT_CHECK}" $<TARGET_FILE:sluice>)
 endif()
+
+# The PostgreSQL store driven directly: lost COMMIT replies (fault hook).
+add_executable(test_pg_store ${CMAKE_CURRENT_LIST_DIR}/test_pg_store.c)
+target_include_directories(test_pg_store PRIVATE ${CMAKE_SOURCE_DIR}/src
+  ${CMAKE_CURRENT_LIST_DIR})
+target_link_libraries(test_pg_store PRIVATE sluice_core)
+sluice_pg_test(pg_store)

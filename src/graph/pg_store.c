@@ -7,6 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "sluice/alloc.h"
 #include "sluice/buf.h"
@@ -72,6 +75,11 @@ static const char schema_sql[] =
         " (nkey::jsonb ->> p.key) ~ ('^(?:' || (p.value #>> '{}') || ')$'),"
         " false)"
         " ELSE (nkey::jsonb -> p.key) IS DISTINCT FROM p.value END) $$;"
+        /* Tokens of committed transactions with CREATE relationships,
+         * so that a retry after a lost COMMIT reply can tell whether it
+         * committed (a store deletes its own when it closes). */
+        "CREATE TABLE IF NOT EXISTS sluice_commit("
+        " token text PRIMARY KEY, at timestamptz NOT NULL DEFAULT now());"
         "INSERT INTO sluice_meta(name, value) VALUES ('schema_version', "
         "'1') ON CONFLICT DO NOTHING;";
 
@@ -261,12 +269,29 @@ struct lane {
 	struct sl_buf t2;
 	/** Text scratch for the relationship key. */
 	struct sl_buf t3;
+	/**
+	 * Commit token of the last transaction that wrote one ("" if none):
+	 * deleted by the lane's next such transaction.
+	 */
+	char token[48];
+	/** Whether the transaction of `token` may have committed unseen. */
+	bool token_pending;
+	/** Counts of that transaction, if it did. */
+	struct sl_write_stats token_st;
 };
 
 /** The store. */
 struct sl_pg_store {
 	/** The URI with its password (owned; only given to libpq). */
 	char *uri;
+	/** Random prefix of this store's commit tokens. */
+	char token_prefix[24];
+	/** Commit tokens made. */
+	uint64_t tokens;
+	/** Lane commits so far. */
+	uint64_t commits;
+	/** Test hook: the commit whose reply is "lost" (0: none). */
+	uint64_t fault_lose_commit;
 	/** The URI to show. */
 	char shown[SL_DB_URL_MAX];
 	/** Lanes in use. */
@@ -320,6 +345,12 @@ sl_pg_store_open(const char *uri)
 	sl_uri_redact(uri, s->shown, sizeof(s->shown));
 	s->nlanes = LANES_DEFAULT;
 	s->retry = 120;
+	uint64_t rnd;
+	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t)sizeof(rnd))
+		rnd = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^
+		      (uint64_t)(uintptr_t)s;
+	snprintf(s->token_prefix, sizeof(s->token_prefix), "%016llx-",
+	         (unsigned long long)rnd);
 	for (unsigned i = 0; i < SL_PG_LANES_MAX; i++) {
 		s->lanes[i].s = s;
 		s->lanes[i].no = i;
@@ -375,10 +406,23 @@ sl_pg_store_open(const char *uri)
 		            s->shown);
 		goto fail;
 	}
+	/* Tokens left by stores that did not close (a crash): old enough
+	 * that no retry can still ask for them. */
+	if (sl_exec(l->c,
+	            "DELETE FROM sluice_commit WHERE at < now() - interval "
+	            "'1 day'",
+	            SL_NOARGS, NULL) != 0)
+		goto fail;
 	return s;
 fail:
 	sl_pg_store_close(s);
 	return NULL;
+}
+
+void
+sl_pg_store_fault_lose_commit(struct sl_pg_store *s, uint64_t n)
+{
+	s->fault_lose_commit = n > 0 ? s->commits + n : 0;
 }
 
 void
@@ -397,11 +441,36 @@ sl_pg_store_set_retry(struct sl_pg_store *s, double seconds)
 	s->retry = seconds;
 }
 
+/** Delete this store's commit tokens (they are needed no more). */
+static void
+drop_tokens(struct sl_pg_store *s)
+{
+	if (s->tokens == 0)
+		return;
+	for (unsigned i = 0; i < SL_PG_LANES_MAX; i++) {
+		struct lane *l = &s->lanes[i];
+		if (l->c == NULL || !sl_conn_ok(l->c))
+			continue;
+		char like[sizeof(s->token_prefix) + 1];
+		snprintf(like, sizeof(like), "%s%%", s->token_prefix);
+		struct sl_diag keep;
+		sl_diag_stash(&keep);
+		if (sl_exec(l->c,
+		            "DELETE FROM sluice_commit WHERE token LIKE $1",
+		            SL_ARGS(sl_str_ref(like, (uint32_t)strlen(like))),
+		            NULL) != 0)
+			sl_log_debug("%s: commit tokens left behind", s->shown);
+		sl_diag_restore(&keep);
+		return;
+	}
+}
+
 void
 sl_pg_store_close(struct sl_pg_store *s)
 {
 	if (s == NULL)
 		return;
+	drop_tokens(s);
 	for (unsigned i = 0; i < SL_PG_LANES_MAX; i++) {
 		lane_drop(&s->lanes[i]);
 		sl_free(s->lanes[i].ops);
@@ -634,10 +703,78 @@ lane_rels(struct lane *l)
 	return 0;
 }
 
-/** Write this lane's share of the phase once, in one transaction. */
+/** Whether this lane's phase creates relationships (not idempotent). */
+static bool
+lane_creates(const struct lane *l)
+{
+	if (!l->rels)
+		return false;
+	for (uint32_t i = 0; i < l->n; i++)
+		if (l->b->rels[l->ops[i]].rule == SL_REL_CREATE)
+			return true;
+	return false;
+}
+
+/**
+ * In the lane's transaction: record a new commit token, and delete the
+ * lane's previous one.
+ */
+static int
+lane_token(struct lane *l)
+{
+	struct sl_pg_store *s = l->s;
+	if (l->token[0] != '\0' &&
+	    sl_exec(l->c, "DELETE FROM sluice_commit WHERE token = $1",
+	            SL_ARGS(sl_str_ref(l->token, (uint32_t)strlen(l->token))),
+	            NULL) != 0)
+		return -1;
+	snprintf(l->token, sizeof(l->token), "%s%llu", s->token_prefix,
+	         (unsigned long long)++s->tokens);
+	return sl_exec(
+	        l->c, "INSERT INTO sluice_commit(token) VALUES ($1)",
+	        SL_ARGS(sl_str_ref(l->token, (uint32_t)strlen(l->token))),
+	        NULL);
+}
+
+/**
+ * After a lost connection: whether the transaction of the pending token
+ * committed (*done), in which case its counts are the lane's.
+ */
+static int
+lane_token_check(struct lane *l, bool *done)
+{
+	struct sl_result *r = sl_query(
+	        l->c, "SELECT count(*) FROM sluice_commit WHERE token = $1",
+	        SL_ARGS(sl_str_ref(l->token, (uint32_t)strlen(l->token))));
+	if (r == NULL)
+		return -1;
+	*done = sl_result_get(r, 0, 0)->u.i > 0;
+	sl_result_free(r);
+	l->token_pending = false;
+	if (*done) {
+		l->st = l->token_st;
+		sl_log_info("%s: lane %u: its last transaction had committed "
+		            "before the connection was lost",
+		            l->s->shown, l->no);
+	}
+	return 0;
+}
+
+/**
+ * Write this lane's share of the phase once, in one transaction. A phase
+ * that creates relationships records a commit token in it, so that a
+ * retry after a lost COMMIT reply writes nothing twice.
+ */
 static int
 lane_once(struct lane *l)
 {
+	if (l->token_pending) {
+		bool done;
+		if (lane_token_check(l, &done) != 0)
+			return -1;
+		if (done)
+			return 0;
+	}
 	struct sl_tx tx;
 	memset(&l->st, 0, sizeof(l->st));
 	if (sl_tx_begin(l->c, &tx, NULL) != 0)
@@ -645,10 +782,33 @@ lane_once(struct lane *l)
 	int rc = sl_exec(l->c, plan_sql, SL_NOARGS, NULL);
 	if (rc == 0)
 		rc = l->rels ? lane_rels(l) : lane_nodes(l);
-	if (rc == 0)
-		return sl_tx_commit(&tx);
-	sl_tx_abandon(&tx);
-	return -1;
+	bool token = rc == 0 && lane_creates(l);
+	if (token)
+		rc = lane_token(l);
+	if (rc != 0) {
+		sl_tx_abandon(&tx);
+		return -1;
+	}
+	l->token_pending = token;
+	l->token_st = l->st;
+	if (sl_tx_commit(&tx) != 0) {
+		/* A connection lost during COMMIT leaves the outcome unknown;
+		 * any other failure rolled back. */
+		l->token_pending = token && !sl_conn_ok(l->c);
+		return -1;
+	}
+	l->token_pending = false;
+	struct sl_pg_store *s = l->s;
+	if (++s->commits == s->fault_lose_commit) {
+		lane_drop(l);
+		l->token_pending = token;
+		sl_diag_set(SL_EIO,
+		            "%s: lane %u: the reply to COMMIT was lost "
+		            "(injected fault)",
+		            s->shown, l->no);
+		return -1;
+	}
+	return 0;
 }
 
 /** Whether a failed lane should reconnect and try again. */
@@ -674,6 +834,7 @@ lane_run(void *arg)
 	struct lane *l = arg;
 	if (l->n == 0)
 		return 0;
+	l->token_pending = false;
 	double until = sl_clock() + l->s->retry, pause = 0.1;
 	for (int attempt = 1;; attempt++) {
 		if (l->c != NULL || lane_connect(l) == 0) {

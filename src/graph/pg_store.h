@@ -41,6 +41,13 @@ void sl_pg_store_set_lanes(struct sl_pg_store *s, unsigned lanes);
  */
 void sl_pg_store_set_retry(struct sl_pg_store *s, double seconds);
 
+/**
+ * Test hook: the `n`th lane commit from now (1: the next) succeeds on the
+ * server, but the lane is told its connection was lost before the reply,
+ * as when the network fails at that moment. 0 turns it off.
+ */
+void sl_pg_store_fault_lose_commit(struct sl_pg_store *s, uint64_t n);
+
 /** Apply a batch (see graph.h); counts are added to *st. 0, or -1. */
 int sl_pg_store_write(struct sl_pg_store *s, const struct sl_graph_batch *b,
                       struct sl_write_stats *st);

@@ -1,0 +1,168 @@
+/*
+ * The PostgreSQL store (graph/pg_store.c) driven directly: a lane whose
+ * COMMIT reply is lost (the fault hook) retries without writing its
+ * CREATE relationships twice, and counts what it wrote once; merged
+ * writes stay idempotent; commit tokens are gone when the store closes.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "graph/pg_store.h"
+#include "pg_env.h"
+#include "sluice/db.h"
+#include "sluice/jsonread.h"
+#include "unit.h"
+
+/** Memory of parsed inputs. */
+static struct sl_arena arena;
+
+/** Add ingestion `i`: P{k:i} -[EVENT, CREATE]-> Q{q:i}, -[TO]-> Q{q:i}. */
+static void
+add(struct sl_graph_batch *b, int i)
+{
+	char json[700];
+	snprintf(
+	        json, sizeof(json),
+	        "{\"source\":{\"type\":\"P\",\"labels\":[],\"key\":{\"k\":%d},"
+	        "\"props\":{\"i\":%d},\"rule\":\"EAGER\"},\"rels\":["
+	        "{\"type\":\"EVENT\",\"key\":{},\"props\":{\"i\":%d},"
+	        "\"rule\":\"CREATE\",\"outbound\":true,\"node\":{\"type\":"
+	        "\"Q\","
+	        "\"labels\":[],\"key\":{\"q\":%d},\"props\":{},"
+	        "\"rule\":\"EAGER\"}},"
+	        "{\"type\":\"TO\",\"key\":{},\"props\":{\"i\":%d},"
+	        "\"rule\":\"EAGER\",\"outbound\":true,\"node\":{\"type\":\"Q\","
+	        "\"labels\":[],\"key\":{\"q\":%d},\"props\":{},"
+	        "\"rule\":\"EAGER\"}}]}",
+	        i, i, i, i, i, i);
+	struct sl_value v;
+	if (sl_json_parse(json, strlen(json), &arena, NULL, NULL, &v) != 0 ||
+	    sl_graph_batch_add(b, &v) != 0)
+		bail_out("cannot add ingestion %d: %s", i, unit_errmsg());
+}
+
+/** The integer answer of `sql`, or -1. */
+static long long
+int_of(struct sl_conn *c, const char *sql)
+{
+	struct sl_result *r = sl_query(c, sql, SL_NOARGS);
+	long long v = r != NULL && sl_result_rows(r) == 1 &&
+	                              sl_result_get(r, 0, 0)->type == SL_VINT
+	                      ? sl_result_get(r, 0, 0)->u.i
+	                      : -1;
+	sl_result_free(r);
+	return v;
+}
+
+/** Write one batch of `n` ingestions, the `lose`th lane commit lost. */
+static int
+write_batch(struct sl_pg_store *s, int n, uint64_t lose,
+            struct sl_write_stats *st)
+{
+	struct sl_graph_batch *b = sl_graph_batch_new();
+	for (int i = 0; i < n; i++)
+		add(b, i);
+	sl_pg_store_fault_lose_commit(s, lose);
+	int rc = sl_pg_store_write(s, b, st);
+	sl_pg_store_fault_lose_commit(s, 0);
+	sl_graph_batch_delete(b);
+	return rc;
+}
+
+/** The test, in a task. */
+static int
+main_task(void *arg)
+{
+	(void)arg;
+	char url[600];
+	if (pg_test_url("postgres", url, sizeof(url)) == NULL) {
+		note("skip: no test server");
+		return 0;
+	}
+	struct sl_conn *admin = sl_conn_open(url, NULL);
+	ok(admin != NULL &&
+	           sl_exec_script(admin, "DROP DATABASE IF EXISTS "
+	                                 "sluice_pg_store") == 0 &&
+	           sl_exec_script(admin, "CREATE DATABASE sluice_pg_store") ==
+	                   0,
+	   "a fresh database");
+	sl_conn_close(admin);
+	pg_test_url("sluice_pg_store", url, sizeof(url));
+	struct sl_conn *c = sl_conn_open(url, NULL);
+
+	/* Each lane of each phase commits once: with 4 lanes, commits 1-4
+	 * are the node phase's and 5-8 the relationship phase's. Losing each
+	 * of the relationship commits in turn must not duplicate anything. */
+	for (uint64_t lose = 5; lose <= 8; lose++) {
+		sl_exec_script(c,
+		               "DROP TABLE IF EXISTS node, rel, sluice_meta, "
+		               "sluice_commit");
+		struct sl_pg_store *s = sl_pg_store_open(url);
+		ok(s != NULL, "open (%s)", unit_errmsg());
+		if (s == NULL)
+			break;
+		sl_pg_store_set_retry(s, 30);
+		struct sl_write_stats st = {0};
+		ok(write_batch(s, 200, lose, &st) == 0,
+		   "commit %llu lost: the write succeeds (%s)",
+		   (unsigned long long)lose, unit_errmsg());
+		is_int(int_of(c, "SELECT count(*) FROM rel WHERE type = "
+		                 "'EVENT'"),
+		       200,
+		       "commit %llu lost: 200 CREATE relationships, "
+		       "none twice",
+		       (unsigned long long)lose);
+		is_int(int_of(c, "SELECT count(*) FROM rel WHERE type = 'TO'"),
+		       200, "commit %llu lost: 200 merged ones",
+		       (unsigned long long)lose);
+		is_int((long long)st.rels_created, 400,
+		       "commit %llu lost: 400 created, counted once",
+		       (unsigned long long)lose);
+		is_int((long long)st.rels_updated, 0,
+		       "commit %llu lost: none counted as updated",
+		       (unsigned long long)lose);
+		ok(int_of(c, "SELECT count(*) FROM sluice_commit") > 0,
+		   "commit %llu lost: tokens while the store is open",
+		   (unsigned long long)lose);
+		sl_pg_store_close(s);
+		is_int(int_of(c, "SELECT count(*) FROM sluice_commit"), 0,
+		       "commit %llu lost: none after it closes",
+		       (unsigned long long)lose);
+	}
+
+	/* A node phase commit lost: upserts are written again, the graph is
+	 * the same. */
+	sl_exec_script(c, "DROP TABLE IF EXISTS node, rel, sluice_meta, "
+	                  "sluice_commit");
+	struct sl_pg_store *s = sl_pg_store_open(url);
+	struct sl_write_stats st = {0};
+	ok(s != NULL && write_batch(s, 200, 2, &st) == 0,
+	   "a node commit lost: the write succeeds");
+	is_int(int_of(c, "SELECT count(*) FROM node"), 400,
+	       "a node commit lost: 400 nodes, none twice");
+	is_int(int_of(c, "SELECT count(*) FROM rel"), 400,
+	       "a node commit lost: 400 relationships");
+
+	/* Without faults a second batch adds CREATE relationships again
+	 * (they are never merged) and merges the rest. */
+	st = (struct sl_write_stats){0};
+	ok(write_batch(s, 200, 0, &st) == 0, "a second batch");
+	is_int(int_of(c, "SELECT count(*) FROM rel WHERE type = 'EVENT'"), 400,
+	       "CREATE relationships are added again");
+	is_int(int_of(c, "SELECT count(*) FROM rel WHERE type = 'TO'"), 200,
+	       "merged ones are not");
+	is_int((long long)st.rels_updated, 200, "200 counted as updated");
+	sl_pg_store_close(s);
+	sl_conn_close(c);
+	return 0;
+}
+
+int
+main(void)
+{
+	sl_arena_create(&arena, 0, (size_t)1 << 28);
+	if (run_task("pg_store", main_task, NULL) != 0)
+		note("the task failed: %s", unit_errmsg());
+	sl_arena_destroy(&arena);
+	return done_testing();
+}
