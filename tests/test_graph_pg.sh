@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The PostgreSQL graph target end to end, against the private server the
 # harness started: the same graph as SQLite, re-run idempotence, MATCH_ONLY
-# and skipped relationships, TTL, two targets, clear errors without the
-# password, and (with --fault) a server crash in the middle of a load.
+# and skipped relationships, TTL, migrations (indexes and views), two
+# targets, clear errors without the password, and (with --fault) a server
+# crash in the middle of a load.
 #
 # usage: test_graph_pg.sh path/to/sluice [--fault]
 set -u
@@ -160,6 +161,137 @@ EOF
   is "$(grep -c '"node":"M"' ttl.jsonl)" 0 "the expired nodes are gone"
   is "$(grep -c '"rel":"R"' ttl.jsonl)" 0 "with their relationships"
   is "$(grep -c '"node":"N"' ttl.jsonl)" 3000 "the others stay"
+
+  # Migrations: the SQLite store's indexes and views, with the same names
+  # and columns, on PostgreSQL.
+  printf 'id,name,city,team\n1,Ada,London,x\n2,Grace,New York,y\n3,Alan,london,z\n' >people.csv
+  cat >people.yaml <<'EOF'
+- implementation: file
+  factory: local
+  arguments: {globs: [people.csv]}
+- implementation: interpreter
+  arguments:
+    interpretations:
+      - type: source_node
+        node_type: Person
+        key: {id: !jmespath id}
+        properties: {name: !jmespath name}
+        additional_types: [Human]
+      - type: relationship
+        node_type: City
+        relationship_type: LIVES_IN
+        node_key: {name: !jmespath city}
+      - type: relationship
+        node_type: Team
+        relationship_type: IN
+        node_key: {name: !jmespath team}
+        node_creation_rule: MATCH_ONLY
+EOF
+  # v2/people.yaml (the same pipeline name): one more property and an
+  # additional index.
+  mkdir -p v2
+  sed 's/properties: {name: !jmespath name}/properties: {name: !jmespath name, town: !jmespath city}\n        additional_indexes: [name]/' \
+    people.yaml >v2/people.yaml
+  # counts FILE: the summary line without the target
+  counts() { grep -o '[0-9]* migrations applied, [0-9]* already there' "$1"; }
+  DBG=$(fresh sluice_gpg_mig)
+  "$SLUICE" run people.yaml --target "$DBG" --no-progress >out.txt 2>err.txt
+  "$SLUICE" run people.yaml --target sqlite:mig.db --no-progress >out.txt 2>err.txt
+  "$SLUICE" migrate "$DBG" people.yaml >out.txt 2>pg1.txt
+  is $? 0 "migrate a PostgreSQL target"
+  has pg1.txt "postgresql://postgres@127.0.0.1" "naming it"
+  has pg1.txt "8 migrations applied, 0 already there" "key indexes and views per type"
+  ! grep -qF "$PW" pg1.txt out.txt
+  ok $? "without the password"
+  "$SLUICE" migrate sqlite:mig.db people.yaml >out.txt 2>sq1.txt
+  is "$(counts pg1.txt)" "$(counts sq1.txt)" "as many as on SQLite"
+  is "$(psql -Atq "$DBG" -c 'SELECT string_agg(id || $$:$$ || name, $$,$$ ORDER BY id) FROM "node_Person"')" \
+    "1:Ada,2:Grace,3:Alan" "the view node_Person has the rows, a column per key and property"
+  is "$(psql -Atq "$DBG" -c "SELECT string_agg(column_name, ',' ORDER BY ordinal_position) FROM information_schema.columns WHERE table_name = 'node_Person'")" \
+    "_id,_labels,id,name,last_ingested_at,last_ingested_by_people_at,was_ingested_by_people" \
+    "the columns SQLite's view has"
+  is "$(psql -Atq "$DBG" -c 'SELECT _labels FROM "node_Person" WHERE id = $$1$$')" '["Human"]' \
+    "_labels is the labels"
+  is "$(psql -Atq "$DBG" -c "SELECT count(*) FROM pg_indexes WHERE tablename = 'node' AND indexname = 'sluice_key(Person.id)'")" 1 \
+    "the key index exists"
+  psql -Atq "$DBG" -c "SET enable_seqscan = off" \
+    -c 'EXPLAIN SELECT name FROM "node_Person" WHERE id = $$2$$' >plan.txt
+  has plan.txt 'Index Scan using "sluice_key(Person.id)"' "and a query on the view's key column uses it"
+  is "$(psql -Atq "$DBG" -c 'SELECT count(*) FROM "rel_LIVES_IN" WHERE _to_key = $${"name":"london"}$$')" 2 \
+    "relationship views join their endpoints (_to_key is jsonb)"
+  is "$(psql -Atq "$DBG" -c 'SELECT string_agg(p.name || $$>$$ || (r._to_key ->> $$name$$), $$,$$ ORDER BY p.id) FROM "node_Person" AS p JOIN "rel_LIVES_IN" AS r ON r._from_id = p._id')" \
+    "Ada>london,Grace>new york,Alan>london" "the demo's join of people and cities"
+  "$SLUICE" migrate "$DBG" people.yaml >out.txt 2>pg2.txt
+  is $? 0 "migrate again"
+  has pg2.txt "0 migrations applied, 8 already there" "changes nothing"
+  "$SLUICE" migrate sqlite:mig.db people.yaml >out.txt 2>sq2.txt
+  is "$(counts pg2.txt)" "$(counts sq2.txt)" "as on SQLite"
+  "$SLUICE" run v2/people.yaml --target "$DBG" --no-progress >out.txt 2>err.txt
+  "$SLUICE" run v2/people.yaml --target sqlite:mig.db --no-progress >out.txt 2>err.txt
+  "$SLUICE" migrate "$DBG" v2/people.yaml >out.txt 2>pg3.txt
+  is $? 0 "migrate after the schema changed"
+  has pg3.txt "2 migrations applied, 7 already there" "the new index and the changed view"
+  "$SLUICE" migrate sqlite:mig.db v2/people.yaml >out.txt 2>sq3.txt
+  is "$(counts pg3.txt)" "$(counts sq3.txt)" "as on SQLite"
+  is "$(psql -Atq "$DBG" -c 'SELECT town FROM "node_Person" WHERE id = $$2$$')" "New York" \
+    "the view was replaced: it has the new column"
+  has <(psql -Atq "$DBG" -c "SELECT sql FROM sluice_migrations WHERE name = 'view node_Person'") \
+    "props ->> 'town' AS \"town\"" "and sluice_migrations its new SQL"
+  psql -Atq "$DBG" -c "SET enable_seqscan = off" \
+    -c 'EXPLAIN SELECT _id FROM "node_Person" WHERE name = $$Ada$$' >plan.txt
+  has plan.txt 'Index Scan using "sluice_prop(Person.name)"' "the additional index serves the view's column"
+  "$SLUICE" migrate "$DBG" v2/people.yaml >out.txt 2>pg4.txt
+  has pg4.txt "0 migrations applied, 9 already there" "then nothing changes again"
+
+  # Names with quotes are written as quoted identifiers and literals.
+  cat >odd.yaml <<'EOF'
+- implementation: range
+  factory: range
+  arguments: {stop: 5}
+- implementation: interpreter
+  arguments:
+    interpretations:
+      - type: source_node
+        node_type: "O'Bri\"en"
+        key: {"k'\"": !jmespath index}
+        properties:
+          "q\"'": !jmespath index
+          "x'); DROP TABLE node; --": !jmespath index
+          "back\\slash'": !jmespath index
+          a_property_name_longer_than_the_63_bytes_postgresql_allows_for_a_name: !jmespath index
+        additional_indexes: ["q\"'", "a_property_name_longer_than_the_63_bytes_postgresql_allows_for_a_name"]
+EOF
+  DBO=$(fresh sluice_gpg_odd)
+  "$SLUICE" run odd.yaml --target "$DBO" --no-progress >out.txt 2>err.txt
+  "$SLUICE" migrate "$DBO" odd.yaml >out.txt 2>err.txt
+  is $? 0 "migrate types and properties with quotes in their names"
+  has err.txt "4 migrations applied, 0 already there" "a key index, two additional indexes, a view"
+  has err.txt "is longer than PostgreSQL's 63 bytes; it is left out" \
+    "a column name too long for PostgreSQL is left out, with a warning"
+  is "$(psql -Atq "$DBO" -c 'SELECT count(*) FROM node')" 5 "the node table is still there"
+  is "$(psql -Atq "$DBO" -c 'SELECT string_agg("k'"'"'""" || $$/$$ || "q""'"'"'" || "x'"'"'); DROP TABLE node; --" || "back\slash'"'"'", $$,$$ ORDER BY "k'"'"'""") FROM "node_O'"'"'Bri""en"')" \
+    "0/000,1/111,2/222,3/333,4/444" "the view has a column per quoted name"
+  is "$(psql -Atq "$DBO" -c "SELECT count(*) FROM pg_indexes WHERE indexname IN ('sluice_key(O''Bri\"en.k''\")', 'sluice_prop(O''Bri\"en.q\"'')') OR indexname LIKE 'sluice_prop(O''Bri\"en.a_property_name%'")" 3 \
+    "the indexes, a long name shortened with a hash"
+  psql -Atq "$DBO" -c "SET enable_seqscan = off" \
+    -c 'EXPLAIN SELECT _id FROM "node_O'"'"'Bri""en" WHERE "q""'"'"'" = $$3$$' >plan.txt
+  has plan.txt "\"sluice_prop(O'Bri\"\"en.q\"\"')\"" "and serve queries on the view"
+  "$SLUICE" migrate "$DBO" odd.yaml >out.txt 2>err.txt
+  has err.txt "0 migrations applied, 4 already there" "migrating again changes nothing"
+
+  # Two migrations at once: one applies, the other waits for its lock and
+  # keeps.
+  DBC=$(fresh sluice_gpg_conc)
+  "$SLUICE" migrate "$DBC" people.yaml >out.txt 2>c1.txt &
+  p1=$!
+  "$SLUICE" migrate "$DBC" people.yaml >out.txt 2>c2.txt &
+  p2=$!
+  wait $p1; r1=$?
+  wait $p2; r2=$?
+  is "$r1:$r2" "0:0" "two migrations at once both succeed"
+  is "$(cat c1.txt c2.txt | counts /dev/stdin | sort | tr '\n' ';')" \
+    "0 migrations applied, 8 already there;8 migrations applied, 0 already there;" \
+    "one applies everything, the other keeps it"
 
   # Errors: the URI without the password.
   BAD=$(echo "$URI" | sed -E "s#://postgres:[^@]*@#://postgres:not-the-password@#")

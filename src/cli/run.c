@@ -16,6 +16,7 @@
 
 #include "sluice/alloc.h"
 #include "sluice/buf.h"
+#include "sluice/db.h"
 #include "sluice/diag.h"
 #include "sluice/json.h"
 #include "sluice/log.h"
@@ -1039,9 +1040,10 @@ sl_cli_migrate(int argc, char **argv)
 		        "\n"
 		        "Create the indexes (keys, additional_indexes) and "
 		        "views "
-		        "the pipelines' schema asks\n"
-		        "for in TARGET (sqlite:PATH). Running it again changes "
-		        "nothing.\n");
+		        "the pipelines'\n"
+		        "schema asks for in TARGET (sqlite:PATH or "
+		        "postgresql://...). Running it\n"
+		        "again changes nothing.\n");
 		return help ? 0 : 2;
 	}
 	struct sl_schema schema = {0};
@@ -1066,11 +1068,15 @@ sl_cli_migrate(int argc, char **argv)
 	}
 	struct migrate_state st = {.uri = uri, .schema = &schema};
 	int rc = sl_loop_run_main(loop, "migrate", migrate_main, &st);
-	if (rc != 0)
+	if (rc != 0) {
 		print_error("");
-	else
+	} else {
+		/* A URI's password is not shown. */
+		char shown[SL_DB_URL_MAX];
+		sl_uri_redact(argv[1], shown, sizeof(shown));
 		fprintf(stderr, "%s: %u migrations applied, %u already there\n",
-		        argv[1], st.applied, st.kept);
+		        shown, st.applied, st.kept);
+	}
 	sl_loop_delete(loop);
 	sl_schema_destroy(&schema);
 	return rc == 0 ? 0 : 1;

@@ -419,6 +419,17 @@ fail:
 	return NULL;
 }
 
+struct sl_conn *
+sl_pg_store_conn(struct sl_pg_store *s)
+{
+	struct lane *l = &s->lanes[0];
+	if (l->c != NULL && !sl_conn_ok(l->c))
+		lane_drop(l);
+	if (l->c == NULL && lane_connect(l) != 0)
+		return NULL;
+	return l->c;
+}
+
 void
 sl_pg_store_fault_lose_commit(struct sl_pg_store *s, uint64_t n)
 {

@@ -19,6 +19,9 @@
 #include "graph.h"
 #include "sqlite_store.h"
 
+struct sl_conn;
+struct sl_schema;
+
 /** An open PostgreSQL store (opaque). */
 struct sl_pg_store;
 
@@ -61,6 +64,35 @@ int sl_pg_store_ttl(struct sl_pg_store *s, bool nodes, const char *type,
  * repeatable-read transaction and cursors). 0, or -1.
  */
 int sl_pg_store_export(struct sl_pg_store *s, sl_export_fn fn, void *arg);
+
+/**
+ * The store's own connection (lane 0's), connected first if it is not:
+ * for statements outside the write lanes (graph/pg_migrate.c). NULL with
+ * an error. Owned by the store; not to be used while a write runs.
+ */
+struct sl_conn *sl_pg_store_conn(struct sl_pg_store *s);
+
+/**
+ * Migrate the store to what `schema` describes (graph/pg_migrate.c), as
+ * sl_sqlite_store_migrate() does the SQLite store, with the same names
+ * and columns: per node type, an index on each key property and each
+ * additional index, partial expression indexes on the text of the JSON
+ * member (`((key::jsonb) ->> 'k') WHERE type = 'T'`, `(props ->> 'p')`);
+ * a view per node type (`node_<Type>`: `_id`, `_labels` and a text column
+ * per key and property, the same `->>` expressions, so a comparison on a
+ * view's key column uses the index) and per relationship type
+ * (`rel_<TYPE>`: `_id`, `_from_id`, `_to_id`, `_from_type`, `_from_key`,
+ * `_to_type`, `_to_key` (jsonb) and a column per key and property). Each
+ * is recorded by name, with its SQL, in `sluice_migrations`: one already
+ * applied with the same SQL is kept; a view or index whose SQL changed is
+ * dropped and made again. Runs in one transaction under an advisory lock.
+ * Index names longer than PostgreSQL's 63 bytes are shortened with a hash;
+ * a view or column whose name would be longer is left out (with a
+ * warning). *applied and *kept count them. 0, or -1 with an error
+ * (rolled back).
+ */
+int sl_pg_store_migrate(struct sl_pg_store *s, const struct sl_schema *schema,
+                        uint32_t *applied, uint32_t *kept);
 
 /** Close (NULL is a no-op). */
 void sl_pg_store_close(struct sl_pg_store *s);

@@ -256,11 +256,11 @@ sl_target_migrate(struct sl_target *t, const struct sl_schema *schema,
 	if (t->kind == T_NULL)
 		return 0;
 	if (t->kind == T_PG) {
-		sl_diag_set(SL_EINVAL,
-		            "target %s: migrations are made for SQLite targets "
-		            "only so far",
-		            t->name);
-		return -1;
+		if (sl_pg_store_migrate(t->pg, schema, applied, kept) != 0) {
+			sl_diag_wrap(sl_diag_code(), "target %s", t->name);
+			return -1;
+		}
+		return 0;
 	}
 	struct job j = {
 	        .t = t, .schema = schema, .applied = applied, .kept = kept};
