@@ -249,6 +249,30 @@ if command -v sqlite3 >/dev/null 2>&1; then
   is "$(sqlite3 g.db "select count(*) from rel_LIVES_IN where _to_key = '{\"name\":\"london\"}'")" 2 \
     "relationship views join their endpoints"
 fi
+# Relationship properties named like the view's own columns.
+cat >relid.yaml <<'EOF'
+- implementation: file
+  factory: local
+  arguments: {globs: [people.csv]}
+- implementation: interpreter
+  arguments:
+    interpretations:
+      - type: source_node
+        node_type: Person
+        key: {id: !jmespath id}
+      - type: relationship
+        node_type: City
+        relationship_type: HAS_ID
+        node_key: {name: !jmespath city}
+        relationship_properties: {id: !jmespath id, _id: !jmespath name}
+EOF
+"$SLUICE" run relid.yaml --target sqlite:rid.db --no-progress >out.txt 2>err.txt
+"$SLUICE" migrate sqlite:rid.db relid.yaml >out.txt 2>err.txt
+is $? 0 "a relationship property named _id does not break its view"
+if command -v sqlite3 >/dev/null 2>&1; then
+  is "$(sqlite3 rid.db "select count(*) from rel_HAS_ID where id = '1' and _id > 0")" 1 \
+    "and one named id gets its column"
+fi
 "$SLUICE" migrate sqlite:nope/x.db people.yaml >out.txt 2>err.txt
 is $? 1 "migrating an unreachable database fails"
 

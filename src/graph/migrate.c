@@ -242,9 +242,11 @@ rel_view(struct mig *m, const struct sl_schema_rel *r)
 	struct sl_names used = {0};
 	int rc = sl_buf_printf(&view, "rel_%s", r->type);
 	rc = rc || sl_buf_printf(&m->name, "view %s", view.data) != 0;
-	static const char *const fixed[] = {"id",        "from_id",  "to_id",
-	                                    "from_type", "from_key", "to_type",
-	                                    "to_key",    NULL};
+	/* The view's own columns: a property of one of these names gets no
+	 * column of its own. */
+	static const char *const fixed[] = {
+	        "_id",       "_from_id", "_to_id",  "_from_type",
+	        "_from_key", "_to_type", "_to_key", NULL};
 	for (int i = 0; fixed[i] != NULL && rc == 0; i++)
 		rc = sl_names_add(&used, fixed[i]);
 	rc = rc || sl_buf_puts(&m->sql, "CREATE VIEW ") != 0 ||
