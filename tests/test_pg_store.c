@@ -4,6 +4,7 @@
  * CREATE relationships twice, and counts what it wrote once; merged
  * writes stay idempotent; commit tokens are gone when the store closes.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -16,25 +17,27 @@
 /** Memory of parsed inputs. */
 static struct sl_arena arena;
 
-/** Add ingestion `i`: P{k:i} -[EVENT, CREATE]-> Q{q:i}, -[TO]-> Q{q:i}. */
+/**
+ * Add ingestion `i`: P{k:i} -[EVENT]-> Q{q:i} (the CREATE rule if
+ * `create`, else EAGER), -[TO]-> Q{q:i}.
+ */
 static void
-add(struct sl_graph_batch *b, int i)
+add(struct sl_graph_batch *b, int i, bool create)
 {
 	char json[700];
-	snprintf(
-	        json, sizeof(json),
-	        "{\"source\":{\"type\":\"P\",\"labels\":[],\"key\":{\"k\":%d},"
-	        "\"props\":{\"i\":%d},\"rule\":\"EAGER\"},\"rels\":["
-	        "{\"type\":\"EVENT\",\"key\":{},\"props\":{\"i\":%d},"
-	        "\"rule\":\"CREATE\",\"outbound\":true,\"node\":{\"type\":"
-	        "\"Q\","
-	        "\"labels\":[],\"key\":{\"q\":%d},\"props\":{},"
-	        "\"rule\":\"EAGER\"}},"
-	        "{\"type\":\"TO\",\"key\":{},\"props\":{\"i\":%d},"
-	        "\"rule\":\"EAGER\",\"outbound\":true,\"node\":{\"type\":\"Q\","
-	        "\"labels\":[],\"key\":{\"q\":%d},\"props\":{},"
-	        "\"rule\":\"EAGER\"}}]}",
-	        i, i, i, i, i, i);
+	snprintf(json, sizeof(json),
+	         "{\"source\":{\"type\":\"P\",\"labels\":[],"
+	         "\"key\":{\"k\":%d},\"props\":{\"i\":%d},"
+	         "\"rule\":\"EAGER\"},\"rels\":["
+	         "{\"type\":\"EVENT\",\"key\":{},\"props\":{\"i\":%d},"
+	         "\"rule\":\"%s\",\"outbound\":true,\"node\":{"
+	         "\"type\":\"Q\",\"labels\":[],\"key\":{\"q\":%d},"
+	         "\"props\":{},\"rule\":\"EAGER\"}},"
+	         "{\"type\":\"TO\",\"key\":{},\"props\":{\"i\":%d},"
+	         "\"rule\":\"EAGER\",\"outbound\":true,\"node\":{"
+	         "\"type\":\"Q\",\"labels\":[],\"key\":{\"q\":%d},"
+	         "\"props\":{},\"rule\":\"EAGER\"}}]}",
+	         i, i, i, create ? "CREATE" : "EAGER", i, i, i);
 	struct sl_value v;
 	if (sl_json_parse(json, strlen(json), &arena, NULL, NULL, &v) != 0 ||
 	    sl_graph_batch_add(b, &v) != 0)
@@ -56,12 +59,12 @@ int_of(struct sl_conn *c, const char *sql)
 
 /** Write one batch of `n` ingestions, the `lose`th lane commit lost. */
 static int
-write_batch(struct sl_pg_store *s, int n, uint64_t lose,
+write_batch(struct sl_pg_store *s, int n, uint64_t lose, bool create,
             struct sl_write_stats *st)
 {
 	struct sl_graph_batch *b = sl_graph_batch_new();
 	for (int i = 0; i < n; i++)
-		add(b, i);
+		add(b, i, create);
 	sl_pg_store_fault_lose_commit(s, lose);
 	int rc = sl_pg_store_write(s, b, st);
 	sl_pg_store_fault_lose_commit(s, 0);
@@ -103,7 +106,7 @@ main_task(void *arg)
 			break;
 		sl_pg_store_set_retry(s, 30);
 		struct sl_write_stats st = {0};
-		ok(write_batch(s, 200, lose, &st) == 0,
+		ok(write_batch(s, 200, lose, true, &st) == 0,
 		   "commit %llu lost: the write succeeds (%s)",
 		   (unsigned long long)lose, unit_errmsg());
 		is_int(int_of(c, "SELECT count(*) FROM rel WHERE type = "
@@ -136,7 +139,7 @@ main_task(void *arg)
 	                  "sluice_commit");
 	struct sl_pg_store *s = sl_pg_store_open(url);
 	struct sl_write_stats st = {0};
-	ok(s != NULL && write_batch(s, 200, 2, &st) == 0,
+	ok(s != NULL && write_batch(s, 200, 2, true, &st) == 0,
 	   "a node commit lost: the write succeeds");
 	is_int(int_of(c, "SELECT count(*) FROM node"), 400,
 	       "a node commit lost: 400 nodes, none twice");
@@ -146,12 +149,31 @@ main_task(void *arg)
 	/* Without faults a second batch adds CREATE relationships again
 	 * (they are never merged) and merges the rest. */
 	st = (struct sl_write_stats){0};
-	ok(write_batch(s, 200, 0, &st) == 0, "a second batch");
+	ok(write_batch(s, 200, 0, true, &st) == 0, "a second batch");
 	is_int(int_of(c, "SELECT count(*) FROM rel WHERE type = 'EVENT'"), 400,
 	       "CREATE relationships are added again");
 	is_int(int_of(c, "SELECT count(*) FROM rel WHERE type = 'TO'"), 200,
 	       "merged ones are not");
 	is_int((long long)st.rels_updated, 200, "200 counted as updated");
+	sl_pg_store_close(s);
+
+	/* No CREATE relationships, so no commit token: a relationship
+	 * commit whose reply is lost is written again. Its relationships to
+	 * nodes new in this batch went in without a conflict check, so the
+	 * second attempt meets them (a unique violation) and is written once
+	 * more with every insert checked. */
+	sl_exec_script(c, "DROP TABLE IF EXISTS node, rel, sluice_meta, "
+	                  "sluice_commit");
+	s = sl_pg_store_open(url);
+	st = (struct sl_write_stats){0};
+	ok(s != NULL && write_batch(s, 200, 6, false, &st) == 0,
+	   "a lost relationship commit without a token: the write succeeds "
+	   "(%s)",
+	   unit_errmsg());
+	is_int(int_of(c, "SELECT count(*) FROM rel"), 400,
+	       "... 400 relationships, none twice");
+	is_int(int_of(c, "SELECT count(*) FROM rel WHERE multi"), 0,
+	       "... all of them merged ones");
 	sl_pg_store_close(s);
 	sl_conn_close(c);
 	return 0;

@@ -216,17 +216,24 @@ static const char rel_insert_sql[] =
  * endpoint keys, no property is null and no identity is written under
  * two rules: resolve the endpoints, upsert the mergeable relationships
  * through their identity index, insert the CREATE ones, and count, in one
- * statement. Returns matched writes, matched mergeable relationships,
- * created mergeable ones and created CREATE ones.
+ * statement. A relationship with an endpoint newer than $1 (a node id
+ * taken before this batch's nodes were written) cannot exist yet: it is
+ * inserted without a conflict check (should another writer have made it
+ * meanwhile, the unique index refuses it and the lane is written again
+ * with $1 at its largest). Returns matched writes, matched mergeable
+ * relationships, created mergeable ones and created CREATE ones.
  */
 static const char rel_fast_sql[] =
         "WITH x AS MATERIALIZED (SELECT s.ord, s.type, f.id AS from_id,"
         " t.id AS to_id, s.key, s.props, s.rule FROM sl_stage_rel AS s"
         " JOIN node AS f ON f.type = s.from_type AND f.key = s.from_key"
         " JOIN node AS t ON t.type = s.to_type AND t.key = s.to_key),"
+        " n AS (INSERT INTO rel(type, from_id, to_id, key, props, multi)"
+        " SELECT type, from_id, to_id, key, props, false FROM x"
+        " WHERE rule < 2 AND (from_id > $1 OR to_id > $1) RETURNING 1),"
         " m AS (INSERT INTO rel AS r(type, from_id, to_id, key, props, multi)"
         " SELECT type, from_id, to_id, key, props, false FROM x"
-        " WHERE rule < 2"
+        " WHERE rule < 2 AND from_id <= $1 AND to_id <= $1"
         " ON CONFLICT (from_id, type, to_id, key) WHERE NOT multi"
         " DO UPDATE SET props = jsonb_strip_nulls(r.props || excluded.props)"
         " WHERE r.props || excluded.props <> r.props"
@@ -236,7 +243,12 @@ static const char rel_fast_sql[] =
         " WHERE rule = 2 RETURNING 1)"
         " SELECT (SELECT count(*) FROM x),"
         " (SELECT count(*) FROM x WHERE rule < 2),"
-        " (SELECT count(*) FROM m WHERE ins), (SELECT count(*) FROM c)";
+        " (SELECT count(*) FROM m WHERE ins) + (SELECT count(*) FROM n),"
+        " (SELECT count(*) FROM c)";
+/** The largest node id that may exist now (see rel_fast_sql). */
+static const char node_mark_sql[] =
+        "SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END"
+        " FROM node_id_seq";
 /** Insert the CREATE relationships. */
 static const char rel_create_sql[] =
         "INSERT INTO rel(type, from_id, to_id, key, props, multi)"
@@ -274,6 +286,12 @@ struct lane {
 	 * deleted by the lane's next such transaction.
 	 */
 	char token[48];
+	/**
+	 * Whether a relationship this phase inserted without a conflict check
+	 * existed after all: the lane is written again with every insert
+	 * checked.
+	 */
+	bool conflicted;
 	/** Whether the transaction of `token` may have committed unseen. */
 	bool token_pending;
 	/** Counts of that transaction, if it did. */
@@ -292,6 +310,11 @@ struct sl_pg_store {
 	uint64_t commits;
 	/** Test hook: the commit whose reply is "lost" (0: none). */
 	uint64_t fault_lose_commit;
+	/**
+	 * The largest node id taken before the current batch's node phase
+	 * (INT64_MAX when unknown: every relationship insert is checked).
+	 */
+	int64_t node_mark;
 	/** The URI to show. */
 	char shown[SL_DB_URL_MAX];
 	/** Lanes in use. */
@@ -620,11 +643,12 @@ has_null_member(const struct sl_value *v)
 	return false;
 }
 
-/** The counts of a one-row answer of `sql` into out[0..n). */
+/** Counts of a one-row answer of `sql` (`np` parameters) into out[0..n). */
 static int
-counts_of(struct lane *l, const char *sql, uint64_t *out, size_t n)
+counts_of(struct lane *l, const char *sql, size_t np,
+          const struct sl_value *params, uint64_t *out, size_t n)
 {
-	struct sl_result *r = sl_query(l->c, sql, SL_NOARGS);
+	struct sl_result *r = sl_query(l->c, sql, np, params);
 	if (r == NULL)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
@@ -657,12 +681,12 @@ lane_nodes(struct lane *l)
 	if (stage_nodes(l) != 0)
 		return -1;
 	if ((n[1] > 0 || fuzzy) &&
-	    counts_of(l, node_unmatched_sql, unmatched, 2) != 0)
+	    counts_of(l, node_unmatched_sql, SL_NOARGS, unmatched, 2) != 0)
 		return -1;
 	if (!fuzzy && !nulls) {
 		if ((n[1] > 0 && run(l, node_match_sql, NULL) != 0) ||
-		    (n[0] > 0 &&
-		     counts_of(l, node_upsert_sql, &created, 1) != 0))
+		    (n[0] > 0 && counts_of(l, node_upsert_sql, SL_NOARGS,
+		                           &created, 1) != 0))
 			return -1;
 	} else if (run(l, node_update_sql, NULL) != 0 ||
 	           run(l, node_insert_sql, &created) != 0 ||
@@ -698,11 +722,13 @@ lane_rels(struct lane *l)
 	/* Two rules may write one identity: one upsert could touch a row
 	 * twice. */
 	if (!fuzzy && !nulls && rules != 3) {
-		if (counts_of(l, rel_fast_sql, n, 4) != 0)
+		int64_t mark = l->conflicted ? INT64_MAX : l->s->node_mark;
+		if (counts_of(l, rel_fast_sql, SL_ARGS(sl_int(mark)), n, 4) !=
+		    0)
 			return -1;
 	} else if (run(l, rel_resolve_sql, NULL) != 0 ||
 	           (fuzzy && run(l, rel_resolve_fuzzy_sql, NULL) != 0) ||
-	           counts_of(l, rel_matched_sql, n, 2) != 0 ||
+	           counts_of(l, rel_matched_sql, SL_NOARGS, n, 2) != 0 ||
 	           run(l, rel_update_sql, NULL) != 0 ||
 	           run(l, rel_insert_sql, &n[2]) != 0 ||
 	           (create && run(l, rel_create_sql, &n[3]) != 0)) {
@@ -813,10 +839,8 @@ lane_once(struct lane *l)
 	if (++s->commits == s->fault_lose_commit) {
 		lane_drop(l);
 		l->token_pending = token;
-		sl_diag_set(SL_EIO,
-		            "%s: lane %u: the reply to COMMIT was lost "
-		            "(injected fault)",
-		            s->shown, l->no);
+		sl_diag_set(SL_EIO, "the reply to COMMIT was lost (injected "
+		                    "fault)");
 		return -1;
 	}
 	return 0;
@@ -829,6 +853,12 @@ retryable(struct lane *l)
 	if (l->c == NULL || !sl_conn_ok(l->c))
 		return true;
 	const struct sl_error *e = sl_diag_last();
+	/* A relationship inserted unchecked that existed: check them all. */
+	if (l->rels && !l->conflicted && e != NULL &&
+	    strstr(e->msg, "SQLSTATE 23505") != NULL) {
+		l->conflicted = true;
+		return true;
+	}
 	/* Deadlocks and serialization failures (40P01, 40001) pass. */
 	return e != NULL && (strstr(e->msg, "SQLSTATE 40P01") != NULL ||
 	                     strstr(e->msg, "SQLSTATE 40001") != NULL ||
@@ -846,6 +876,7 @@ lane_run(void *arg)
 	if (l->n == 0)
 		return 0;
 	l->token_pending = false;
+	l->conflicted = false;
 	double until = sl_clock() + l->s->retry, pause = 0.1;
 	for (int attempt = 1;; attempt++) {
 		if (l->c != NULL || lane_connect(l) == 0) {
@@ -995,11 +1026,36 @@ phase(struct sl_pg_store *s, const struct sl_graph_batch *b, bool rels,
 	return 0;
 }
 
+/**
+ * Read the node mark before a batch's node phase. Without it (the
+ * connection failed: the lane reconnects when it writes) every
+ * relationship insert is checked.
+ */
+static void
+read_node_mark(struct sl_pg_store *s)
+{
+	struct lane *l = &s->lanes[0];
+	struct sl_diag keep;
+	sl_diag_stash(&keep);
+	struct sl_result *r = NULL;
+	if (l->c != NULL || lane_connect(l) == 0)
+		r = sl_query(l->c, node_mark_sql, SL_NOARGS);
+	if (r != NULL && sl_result_get(r, 0, 0)->type == SL_VINT)
+		s->node_mark = sl_result_get(r, 0, 0)->u.i;
+	sl_result_free(r);
+	if (l->c != NULL && !sl_conn_ok(l->c))
+		lane_drop(l);
+	sl_diag_restore(&keep);
+}
+
 int
 sl_pg_store_write(struct sl_pg_store *s, const struct sl_graph_batch *b,
                   struct sl_write_stats *st)
 {
 	/* Nodes are committed before relationships look them up. */
+	s->node_mark = INT64_MAX;
+	if (b->n_rels > 0)
+		read_node_mark(s);
 	if (phase(s, b, false, st) != 0 || phase(s, b, true, st) != 0)
 		return -1;
 	return 0;
