@@ -10,6 +10,7 @@
 
 #include "pg_env.h"
 #include "sluice/db.h"
+#include "sluice/task.h"
 #include "unit.h"
 
 /** The integer answer of `sql` on `c`, or -1. */
@@ -23,6 +24,45 @@ int_of(struct sl_conn *c, const char *sql)
 	                      : -1;
 	sl_result_free(r);
 	return v;
+}
+
+/** A task that begins a transaction, inserts `arg`'s row and returns. */
+static int
+forgetful(void *arg)
+{
+	struct sl_conn *c = arg;
+	struct sl_tx tx;
+	if (sl_tx_begin(c, &tx, NULL) != 0 ||
+	    sl_exec(c, "INSERT INTO tx_t VALUES (100)", SL_NOARGS, NULL) != 0)
+		return -1;
+	return 0; /* neither commit nor rollback */
+}
+
+/** A task that begins a transaction and fails inside it. */
+static int
+failing(void *arg)
+{
+	struct sl_conn *c = arg;
+	struct sl_tx tx;
+	if (sl_tx_begin(c, &tx, NULL) != 0)
+		return 0;
+	sl_exec(c, "INSERT INTO tx_t VALUES (101)", SL_NOARGS, NULL);
+	sl_diag_set(SL_EINVAL, "the task gave up");
+	return -1;
+}
+
+/**
+ * A task that begins a transaction another task will commit, and ends
+ * when woken.
+ */
+static int
+beginner(void *arg)
+{
+	struct sl_tx *tx = arg;
+	if (sl_tx_begin(tx->conn, tx, NULL) != 0)
+		return -1;
+	sl_task_wait(10);
+	return 0;
 }
 
 /** The checks, on connection `c` (tag: the driver). */
@@ -89,6 +129,39 @@ suite(struct sl_conn *c, const char *tag)
 	   "%s: does not stop the next statement", tag);
 	is_int(int_of(c, "SELECT count(*) FROM tx_t"), 4, "%s: 1, 2, 4, 5",
 	       tag);
+
+	/* A task that ends inside a transaction rolls it back. */
+	struct sl_task *t =
+	        sl_task_spawn(sl_loop_current(), "forgetful", forgetful, c);
+	ok(t != NULL && sl_task_join(t) == 0,
+	   "%s: a task ends in its "
+	   "transaction",
+	   tag);
+	is_int(sl_conn_tx_depth(c), 0, "%s: ... which is rolled back", tag);
+	is_int(int_of(c, "SELECT count(*) FROM tx_t WHERE v = 100"), 0,
+	       "%s: ... with its insert", tag);
+	t = sl_task_spawn(sl_loop_current(), "failing", failing, c);
+	ok(t != NULL && sl_task_join(t) != 0 &&
+	           strstr(unit_errmsg(), "the task gave up") != NULL,
+	   "%s: a task fails in its transaction, with its own error", tag);
+	is_int(sl_conn_tx_depth(c), 0, "%s: ... which is rolled back", tag);
+	is_int(int_of(c, "SELECT count(*) FROM tx_t WHERE v = 101"), 0,
+	       "%s: ... with its insert", tag);
+
+	/* Begun in one task, committed in another: the first task's end
+	 * no longer concerns it. */
+	struct sl_tx shared = {.conn = c};
+	t = sl_task_spawn(sl_loop_current(), "beginner", beginner, &shared);
+	for (int i = 0; i < 500 && !shared.open; i++)
+		sl_sleep(0.01);
+	ok(sl_exec(c, "INSERT INTO tx_t VALUES (102)", SL_NOARGS, NULL) == 0 &&
+	           sl_tx_commit(&shared) == 0,
+	   "%s: another task commits it", tag);
+	sl_task_wakeup(t);
+	ok(t != NULL && sl_task_join(t) == 0, "%s: the first task ends", tag);
+	is_int(sl_conn_tx_depth(c), 0, "%s: no transaction is open", tag);
+	is_int(int_of(c, "SELECT count(*) FROM tx_t WHERE v = 102"), 1,
+	       "%s: the commit stands", tag);
 }
 
 /** The suite on each driver. */

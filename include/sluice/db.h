@@ -233,6 +233,11 @@ struct sl_tx {
  * and committing it (or releasing that savepoint) rolls it back and
  * fails saying so. Outside a transaction a failure costs only its
  * statement.
+ *
+ * If the task that began the outermost transaction ends (returns or
+ * fails) while it is still open, it is rolled back then, with a warning;
+ * a transaction committed or rolled back by another task meanwhile is
+ * left alone.
  */
 int sl_tx_begin(struct sl_conn *c, struct sl_tx *tx,
                 const struct sl_tx_opts *opts);

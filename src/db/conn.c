@@ -13,6 +13,8 @@
 #include "sluice/alloc.h"
 #include "sluice/buf.h"
 #include "sluice/diag.h"
+#include "sluice/log.h"
+#include "sluice/task.h"
 
 void
 sl_conn_opts_init(struct sl_conn_opts *o)
@@ -119,6 +121,7 @@ sl_conn_close(struct sl_conn *c)
 	if (c == NULL)
 		return;
 	assert(c->owner == NULL || c->owner == sl_task_current());
+	sl_conn_tx_ended(c);
 	c->drv->close(c);
 	sl_conn_free(c);
 }
@@ -152,8 +155,7 @@ sl_conn_reset(struct sl_conn *c)
 		return -1;
 	}
 	c->drv->close(c);
-	c->tx_depth = 0;
-	c->tx_failed = false;
+	sl_conn_tx_ended(c);
 	c->broken = false;
 	c->pipeline = NULL;
 	c->copy = NULL;
@@ -334,6 +336,49 @@ sl_conn_forget_statements(struct sl_conn *c)
 
 /* {{{ transactions */
 
+void
+sl_conn_tx_ended(struct sl_conn *c)
+{
+	c->tx_depth = 0;
+	c->tx_failed = false;
+	if (c->tx_hooked) {
+		sl_task_hook_remove(&c->tx_hook);
+		c->tx_hooked = false;
+	}
+}
+
+bool
+sl_conn_settle(struct sl_conn *c)
+{
+	bool ok = true;
+	if (c->pipeline != NULL && sl_pipeline_end(c->pipeline) != 0)
+		ok = false;
+	if (c->copy != NULL) {
+		sl_copy_abort(c->copy);
+		if (c->copy != NULL)
+			ok = false;
+	}
+	if (c->tx_depth > 0 && !c->broken && script(c, "ROLLBACK", true) != 0)
+		ok = false;
+	sl_conn_tx_ended(c);
+	c->cursors = 0;
+	return ok && sl_conn_ok(c);
+}
+
+/** Exit hook: the task that began the open transaction ended in it. */
+static void
+tx_exit_hook(void *arg)
+{
+	struct sl_conn *c = arg;
+	c->tx_hooked = false; /* the runtime unlinked it */
+	if (c->tx_depth == 0)
+		return;
+	sl_log_warn("%s: task '%s' ended inside a transaction; rolling it "
+	            "back",
+	            c->shown, sl_task_name(sl_task_current()));
+	sl_conn_settle(c);
+}
+
 /** Run a transaction-control statement. */
 static int
 tx_sql(struct sl_conn *c, const char *sql)
@@ -395,8 +440,13 @@ sl_tx_begin(struct sl_conn *c, struct sl_tx *tx, const struct sl_tx_opts *opts)
 		return -1;
 	}
 	tx->depth = ++c->tx_depth;
-	if (tx->depth == 1)
+	if (tx->depth == 1) {
 		c->tx_failed = false;
+		if (!c->tx_hooked && sl_task_current() != NULL) {
+			sl_task_on_exit(&c->tx_hook, tx_exit_hook, c);
+			c->tx_hooked = true;
+		}
+	}
 	tx->open = true;
 	return 0;
 }
@@ -466,12 +516,12 @@ sl_tx_commit(struct sl_tx *tx)
 		}
 		c->tx_depth = tx->depth - 1;
 		if (c->tx_depth == 0)
-			c->tx_failed = false;
+			sl_conn_tx_ended(c);
 		return -1;
 	}
 	c->tx_depth = tx->depth - 1;
 	if (c->tx_depth == 0)
-		c->tx_failed = false;
+		sl_conn_tx_ended(c);
 	if (failed && c->kind == SL_DB_POSTGRES) {
 		/* PostgreSQL answers COMMIT of a failed transaction with
 		 * ROLLBACK and no error: say so. */
@@ -502,7 +552,9 @@ sl_tx_rollback(struct sl_tx *tx)
 	tx->open = false;
 	c->tx_depth = tx->depth - 1;
 	/* Rolling back to a savepoint leaves a usable transaction. */
-	if (rc == 0 || c->tx_depth == 0)
+	if (c->tx_depth == 0)
+		sl_conn_tx_ended(c);
+	else if (rc == 0)
 		c->tx_failed = false;
 	return rc;
 }

@@ -85,6 +85,13 @@ struct sl_conn {
 	struct sl_task *holder;
 	/** Runs sl_pool_release() if the holder ends without releasing. */
 	struct sl_task_hook hook;
+	/**
+	 * Rolls the transaction back if the task that began it ends inside
+	 * it (registered on that task while a transaction is open).
+	 */
+	struct sl_task_hook tx_hook;
+	/** Whether `tx_hook` is registered. */
+	bool tx_hooked;
 };
 
 /**
@@ -97,6 +104,15 @@ int sl_conn_enter(struct sl_conn *c, const char *what);
 
 /** End the operation sl_conn_enter() started. */
 void sl_conn_leave(struct sl_conn *c);
+
+/**
+ * End what was left open on `c`: a pipeline, a COPY, a transaction with
+ * its cursors. Whether the connection can be used again.
+ */
+bool sl_conn_settle(struct sl_conn *c);
+
+/** Forget the open transaction (it ended, or the session did). */
+void sl_conn_tx_ended(struct sl_conn *c);
 
 /** Allocate a connection for `url` and pick its driver. NULL, or -1. */
 struct sl_conn *sl_conn_alloc(const char *url, const struct sl_conn_opts *o);

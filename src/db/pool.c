@@ -495,29 +495,6 @@ out:
 	return pool_take(c);
 }
 
-/**
- * End what the holder left open on `c`: a pipeline, a COPY, a
- * transaction with its cursors. Whether the connection can be reused.
- */
-static bool
-pool_cleanup(struct sl_conn *c)
-{
-	bool ok = true;
-	if (c->pipeline != NULL && sl_pipeline_end(c->pipeline) != 0)
-		ok = false;
-	if (c->copy != NULL) {
-		sl_copy_abort(c->copy);
-		if (c->copy != NULL)
-			ok = false;
-	}
-	if (c->tx_depth > 0 && !c->broken && sl_exec_script(c, "ROLLBACK") != 0)
-		ok = false;
-	c->tx_depth = 0;
-	c->tx_failed = false;
-	c->cursors = 0;
-	return ok && sl_conn_ok(c);
-}
-
 void
 sl_pool_release(struct sl_conn *c)
 {
@@ -538,7 +515,7 @@ sl_pool_release(struct sl_conn *c)
 	 * guard reported to that task): let the operation finish. */
 	while (c->owner != NULL && c->owner != sl_task_current())
 		sl_sleep(POOL_BUSY_POLL);
-	bool reusable = pool_cleanup(c);
+	bool reusable = sl_conn_settle(c);
 	c->holder = NULL;
 	c->opts = p->opts.conn;
 	if (!reusable || p->closing || pool_expired(p, c, sl_clock()))
