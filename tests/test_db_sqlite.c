@@ -541,6 +541,51 @@ struct shared {
 	enum sl_errcode slow_code;
 };
 
+/** What the cancelled task saw. */
+struct cancel_state {
+	/** Its connection. */
+	struct sl_conn *c;
+	/** Error code of its statement. */
+	enum sl_errcode code;
+	/** Seconds the statement ran. */
+	double secs;
+};
+
+/** Task: a statement without a timeout that runs for minutes. */
+static int
+endless(void *arg)
+{
+	struct cancel_state *cs = arg;
+	double t0 = sl_clock();
+	struct sl_result *r = sl_query(cs->c, SLOW_SQL, SL_NOARGS);
+	cs->secs = sl_clock() - t0;
+	cs->code = r == NULL ? sl_diag_code() : SL_EOK;
+	sl_result_free(r);
+	return r == NULL ? -1 : 0;
+}
+
+/** Cancelling a task stops its statement on the worker. */
+static int
+cancel_main(void *arg)
+{
+	(void)arg;
+	struct cancel_state cs = {.c = open_db("cancel.db")};
+	struct sl_task *t =
+	        sl_task_spawn(sl_loop_current(), "endless", endless, &cs);
+	sl_sleep(0.2);
+	sl_task_cancel(t);
+	ok(sl_task_join(t) != 0, "cancel: the task fails");
+	is_int(cs.code, SL_ECANCELLED, "cancel: its statement was cancelled");
+	/* Uncancelled, it runs for minutes; valgrind's thread scheduling
+	 * alone can delay the worker seeing the flag by seconds. */
+	ok(cs.secs < 60, "cancel: long before the statement's end (%.2f s)",
+	   cs.secs);
+	is_int(query_int(cs.c, "SELECT 21"), 21,
+	       "cancel: the connection works on");
+	sl_conn_close(cs.c);
+	return 0;
+}
+
 /** Task: run a slow statement (1 s timeout) on the shared connection. */
 static int
 slow_task(void *arg)
@@ -668,6 +713,7 @@ main(void)
 	is_int(run_task("tx", tx_main, NULL), 0, "tx test ran");
 	is_int(run_task("script", script_main, NULL), 0, "script test ran");
 	is_int(run_task("timeout", timeout_main, NULL), 0, "timeout test ran");
+	is_int(run_task("cancel", cancel_main, NULL), 0, "cancel test ran");
 	is_int(run_task("busy", busy_main, NULL), 0, "busy test ran");
 	is_int(run_task("two", two_main, NULL), 0, "two test ran");
 	is_int(run_task("faults", faults_main, NULL), 0, "faults test ran");

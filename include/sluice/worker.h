@@ -41,6 +41,16 @@ struct sl_worker *sl_worker_new(const char *name);
 int sl_worker_run(struct sl_worker *w, sl_offload_fn fn, void *arg);
 
 /**
+ * sl_worker_run(), except that when the waiting task is cancelled,
+ * `on_cancel(cancel_arg)` runs once, on the loop's thread, while the job
+ * may be queued or running on the worker: it can ask the job to stop
+ * early (say, with sqlite3_interrupt()). The task still waits for the
+ * job to end.
+ */
+int sl_worker_run_cancel(struct sl_worker *w, sl_offload_fn fn, void *arg,
+                         void (*on_cancel)(void *), void *cancel_arg);
+
+/**
  * Stop the worker: queued jobs run to the end (their tasks get their
  * results), then the thread is joined and everything freed. Call from a
  * task on the worker's loop (which waits meanwhile), or outside tasks once

@@ -12,13 +12,14 @@
  * LRU cache of c->opts.stmt_cache entries keyed by their text. Parameters
  * are written $1, $2...; ?NNN and plain ? are taken by position.
  *
- * A statement timeout is a progress handler that interrupts the statement
- * once its deadline passed. A job cannot be interrupted by cancelling the
- * task: the cancellation takes effect at the task's next wait after the
- * statement ended (set a query timeout to bound statements).
+ * A progress handler interrupts a statement once its deadline passed or
+ * once the task waiting for it was cancelled (a flag set from the loop's
+ * thread). Scripts, which carry transaction control, are not interrupted
+ * by a cancellation: it takes effect at the task's next wait.
  */
 #include <assert.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,6 +105,13 @@ struct sq_conn {
 	double deadline;
 	/** Set by the progress handler when it interrupted (worker only). */
 	bool timed_out;
+	/**
+	 * Set from the loop's thread when the waiting task was cancelled;
+	 * the progress handler then stops the statement.
+	 */
+	atomic_bool cancel;
+	/** Set by the progress handler when `cancel` stopped it. */
+	bool cancelled;
 	/** JSON text of an array or object parameter (worker only). */
 	struct sl_buf json;
 };
@@ -144,7 +152,13 @@ db_error(struct sl_conn *c, const char *sql)
 	const char *rolled = c->tx_depth > 0 && sqlite3_get_autocommit(s->db)
 	                             ? "; SQLite rolled the transaction back"
 	                             : "";
-	if (s->timed_out)
+	if (s->cancelled)
+		sl_diag_set(
+		        SL_ECANCELLED,
+		        "%s: statement stopped: the task was cancelled%s in: "
+		        "%s",
+		        c->shown, rolled, shown);
+	else if (s->timed_out)
 		sl_diag_set(SL_ETIMEDOUT,
 		            "%s: statement timed out after %.3g s%s in: %s",
 		            c->shown, c->opts.query_timeout, rolled, shown);
@@ -161,11 +175,18 @@ db_error(struct sl_conn *c, const char *sql)
 /* }}} */
 /* {{{ statement timeout */
 
-/** Progress handler: interrupt the statement once its deadline passed. */
+/**
+ * Progress handler: interrupt the statement once its deadline passed or
+ * its task was cancelled.
+ */
 static int
 progress(void *arg)
 {
 	struct sq_conn *s = arg;
+	if (atomic_load_explicit(&s->cancel, memory_order_relaxed)) {
+		s->cancelled = true;
+		return 1;
+	}
 	if (s->deadline >= 0 && sl_clock() >= s->deadline) {
 		s->timed_out = true;
 		return 1;
@@ -173,14 +194,25 @@ progress(void *arg)
 	return 0;
 }
 
-/** Arm the statement timeout of `c` (seconds; negative: none). */
+/**
+ * Arm the statement timeout of `c` (seconds; negative: none) and the
+ * check for a cancelled task.
+ */
 static void
 deadline_arm(struct sq_conn *s, double timeout)
 {
 	s->timed_out = false;
+	s->cancelled = false;
 	s->deadline = timeout >= 0 ? sl_clock() + timeout : -1.0;
-	sqlite3_progress_handler(s->db, timeout >= 0 ? PROGRESS_STEPS : 0,
-	                         timeout >= 0 ? progress : NULL, s);
+	sqlite3_progress_handler(s->db, PROGRESS_STEPS, progress, s);
+}
+
+/** Cancellation of the task waiting for a job (on the loop's thread). */
+static void
+job_cancel(void *arg)
+{
+	struct sq_conn *s = arg;
+	atomic_store(&s->cancel, true);
 }
 
 /** Disarm the statement timeout (the flag stays for db_error()). */
@@ -853,6 +885,7 @@ query_job(void *arg)
 	struct sq_conn *s = SQ(c);
 	assert(s->db != NULL);
 	s->timed_out = false;
+	s->cancelled = false;
 	struct sq_stmt *e = stmt_get(c, q->sql);
 	if (e == NULL)
 		return -1;
@@ -998,7 +1031,11 @@ sq_query(struct sl_conn *c, const char *sql, size_t n,
 	        .params = params,
 	        .timeout = c->opts.query_timeout,
 	};
-	if (sl_worker_run(SQ(c)->w, query_job, &q) != 0) {
+	struct sq_conn *s = SQ(c);
+	atomic_store(&s->cancel, false);
+	int rc = sl_worker_run_cancel(s->w, query_job, &q, job_cancel, s);
+	atomic_store(&s->cancel, false);
+	if (rc != 0) {
 		assert(q.r == NULL);
 		return NULL;
 	}

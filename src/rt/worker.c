@@ -265,6 +265,13 @@ worker_check(struct sl_worker *w)
 int
 sl_worker_run(struct sl_worker *w, sl_offload_fn fn, void *arg)
 {
+	return sl_worker_run_cancel(w, fn, arg, NULL, NULL);
+}
+
+int
+sl_worker_run_cancel(struct sl_worker *w, sl_offload_fn fn, void *arg,
+                     void (*on_cancel)(void *), void *cancel_arg)
+{
 	if (worker_check(w) != 0)
 		return -1;
 	struct worker_job j = {
@@ -276,8 +283,15 @@ sl_worker_run(struct sl_worker *w, sl_offload_fn fn, void *arg)
 	worker_push(w, &j);
 	/* The worker writes into `j`: wait for it whatever happens. A
 	 * cancellation stays pending for the next wait. */
-	while (!j.done)
+	bool told = false;
+	while (!j.done) {
 		sl_rt_wait_uncancellable(w->what);
+		if (on_cancel != NULL && !told && !j.done &&
+		    sl_task_is_cancelled()) {
+			told = true;
+			on_cancel(cancel_arg);
+		}
+	}
 	int rc = j.rc;
 	if (rc != 0)
 		sl_diag_move(&j.diag, sl_diag_get());
