@@ -99,6 +99,7 @@ add_node(struct sl_graph_batch *b, enum sl_node_rule rule, const char *type,
 			bail_out("out of memory");
 	}
 	struct sl_node_op *op = &b->nodes[b->n_nodes++];
+	memset(op, 0, sizeof(*op));
 	op->type = S(type);
 	op->key = J(b, key);
 	op->labels = J(b, labels);
@@ -128,6 +129,7 @@ add_rel(struct sl_graph_batch *b, enum sl_rel_rule rule, const char *type,
 			bail_out("out of memory");
 	}
 	struct sl_rel_op *op = &b->rels[b->n_rels++];
+	memset(op, 0, sizeof(*op));
 	op->type = S(type);
 	op->from.type = S(from.type);
 	op->from.key = J(b, from.key);

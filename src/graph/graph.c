@@ -300,6 +300,8 @@ struct node_in {
 	const struct sl_value *type;
 	/** Key (sorted, in the batch). */
 	struct sl_value key;
+	/** Its canonical JSON text (in the batch). */
+	struct sl_value key_text;
 	/** Labels (may be NULL). */
 	const struct sl_value *labels;
 	/** Properties (may be NULL). */
@@ -330,7 +332,24 @@ node_read(struct sl_graph_batch *b, const struct sl_value *n,
 	for (uint32_t i = 0; out->labels != NULL && i < out->labels->len; i++)
 		if (out->labels->u.items[i].type != SL_VSTR)
 			return not_ingestion("labels must be strings");
-	return copy_sorted(b, key, &out->key);
+	if (copy_sorted(b, key, &out->key) != 0)
+		return -1;
+	/* The key's text, made once: identities and targets use it. */
+	struct sl_buf *t = &b->dedup->ident;
+	sl_buf_reset(t);
+	if (sl_json_write(t, &out->key, SL_JSON_CANONICAL) != 0)
+		return -1;
+	return sl_str_copy(&b->arena, t->data, t->len, &out->key_text);
+}
+
+/** Append node text `t` (a key's canonical JSON) to the identity text. */
+static int
+ident_text(struct sl_graph_batch *b, const struct sl_value *t)
+{
+	struct sl_buf *id = &b->dedup->ident;
+	return sl_buf_append(id, t->u.s, t->len) != 0 || sl_buf_putc(id, 0) != 0
+	               ? -1
+	               : 0;
 }
 
 /** Add (or merge) the node write of `in`. */
@@ -340,7 +359,7 @@ add_node(struct sl_graph_batch *b, const struct node_in *in)
 	uint32_t idx;
 	bool found;
 	if (ident_start(b, 'N', (int)in->rule, in->type) != 0 ||
-	    ident_json(b, &in->key) != 0 ||
+	    ident_text(b, &in->key_text) != 0 ||
 	    index_find(b, b->n_nodes, &idx, &found) != 0)
 		return -1;
 	struct sl_value props = sl_object_ref(NULL, 0);
@@ -364,6 +383,7 @@ add_node(struct sl_graph_batch *b, const struct node_in *in)
 		return -1;
 	struct sl_node_op *op = &b->nodes[b->n_nodes++];
 	op->key = in->key;
+	op->key_text = in->key_text;
 	op->props = props;
 	op->labels = labels;
 	op->rule = in->rule;
@@ -402,11 +422,11 @@ add_rel(struct sl_graph_batch *b, const struct node_in *src,
 	if (rr != SL_REL_CREATE) {
 		if (ident_start(b, 'R', rr, type) != 0 ||
 		    ident_json(b, from->type) != 0 ||
-		    ident_json(b, &from->key) != 0 ||
+		    ident_text(b, &from->key_text) != 0 ||
 		    sl_buf_putc(&b->dedup->ident,
 		                from->rule == SL_NODE_FUZZY) != 0 ||
 		    ident_json(b, to->type) != 0 ||
-		    ident_json(b, &to->key) != 0 ||
+		    ident_text(b, &to->key_text) != 0 ||
 		    sl_buf_putc(&b->dedup->ident, to->rule == SL_NODE_FUZZY) !=
 		            0 ||
 		    ident_json(b, &k) != 0 ||
@@ -429,8 +449,10 @@ add_rel(struct sl_graph_batch *b, const struct node_in *src,
 	op->props = p;
 	op->rule = (enum sl_rel_rule)rr;
 	op->from.key = from->key;
+	op->from.key_text = from->key_text;
 	op->from.fuzzy = from->rule == SL_NODE_FUZZY;
 	op->to.key = to->key;
+	op->to.key_text = to->key_text;
 	op->to.fuzzy = to->rule == SL_NODE_FUZZY;
 	if (sl_value_copy(&b->arena, type, &op->type) != 0 ||
 	    sl_value_copy(&b->arena, from->type, &op->from.type) != 0 ||

@@ -49,6 +49,11 @@ struct sl_node_op {
 	struct sl_value type;
 	/** Key values: an object with keys in canonical (sorted) order. */
 	struct sl_value key;
+	/**
+	 * The canonical JSON text of `key`, made once when the write was
+	 * added (a string; a null value if the batch was built otherwise).
+	 */
+	struct sl_value key_text;
 	/** Additional types to add: an array of strings. */
 	struct sl_value labels;
 	/** Properties to merge: an object; a null value removes one. */
@@ -63,6 +68,8 @@ struct sl_node_ref {
 	struct sl_value type;
 	/** Key values (canonical order). */
 	struct sl_value key;
+	/** The canonical JSON text of `key` (as in struct sl_node_op). */
+	struct sl_value key_text;
 	/** Whether key values are regular expressions (FUZZY). */
 	bool fuzzy;
 };

@@ -536,6 +536,21 @@ canon(struct sl_buf *out, const struct sl_value *v, const char *empty,
 	return 0;
 }
 
+/**
+ * The canonical JSON of a key: the text the batch made (`text`), else
+ * written into `out`.
+ */
+static int
+key_canon(struct sl_buf *out, const struct sl_value *key,
+          const struct sl_value *text, struct sl_value *res)
+{
+	if (text->type == SL_VSTR) {
+		*res = *text;
+		return 0;
+	}
+	return canon(out, key, "{}", res);
+}
+
 /** An empty object value. */
 static struct sl_value
 empty_object(const struct sl_value *v)
@@ -563,7 +578,7 @@ stage_nodes(struct lane *l)
 		const struct sl_node_op *op = &l->b->nodes[l->ops[i]];
 		struct sl_value row[5];
 		row[0] = op->type;
-		if (canon(&l->t1, &op->key, "{}", &row[1]) != 0)
+		if (key_canon(&l->t1, &op->key, &op->key_text, &row[1]) != 0)
 			goto fail;
 		row[2] = empty_array(&op->labels);
 		row[3] = empty_object(&op->props);
@@ -599,8 +614,10 @@ stage_rels(struct lane *l)
 		row[7] = sl_bool(op->to.fuzzy);
 		row[9] = empty_object(&op->props);
 		row[10] = sl_int(op->rule);
-		if (canon(&l->t1, &op->from.key, "{}", &row[3]) != 0 ||
-		    canon(&l->t2, &op->to.key, "{}", &row[6]) != 0 ||
+		if (key_canon(&l->t1, &op->from.key, &op->from.key_text,
+		              &row[3]) != 0 ||
+		    key_canon(&l->t2, &op->to.key, &op->to.key_text, &row[6]) !=
+		            0 ||
 		    canon(&l->t3, &op->key, "{}", &row[8]) != 0 ||
 		    sl_copy_row(cp, row) != 0)
 			goto fail;
@@ -925,10 +942,10 @@ lane_add(struct lane *l, uint32_t i)
 /** The lane of a node identity (type, canonical key text). */
 static unsigned
 lane_of(struct sl_pg_store *s, const struct sl_value *type,
-        const struct sl_buf *key, uint64_t seed)
+        const struct sl_value *key, uint64_t seed)
 {
 	uint64_t h = sl_hash64_seed(type->u.s, type->len, seed);
-	h = sl_hash64_seed(key->data, key->len, h);
+	h = sl_hash64_seed(key->u.s, key->len, h);
 	return (unsigned)(h % s->nlanes);
 }
 
@@ -952,25 +969,25 @@ phase(struct sl_pg_store *s, const struct sl_graph_batch *b, bool rels,
 			/* FUZZY writes may touch any row: one lane. */
 			if (!rels) {
 				const struct sl_node_op *op = &b->nodes[i];
-				struct sl_value ignored;
+				struct sl_value k;
 				if (op->rule == SL_NODE_FUZZY)
 					lane = 0;
-				else if (canon(kb, &op->key, "{}", &ignored) !=
-				         0)
+				else if (key_canon(kb, &op->key, &op->key_text,
+				                   &k) != 0)
 					return -1;
 				else
-					lane = lane_of(s, &op->type, kb, 1);
+					lane = lane_of(s, &op->type, &k, 1);
 			} else {
 				const struct sl_rel_op *op = &b->rels[i];
-				struct sl_value ignored;
+				struct sl_value k;
 				if (op->from.fuzzy || op->to.fuzzy)
 					lane = 0;
-				else if (canon(kb, &op->from.key, "{}",
-				               &ignored) != 0)
+				else if (key_canon(kb, &op->from.key,
+				                   &op->from.key_text, &k) != 0)
 					return -1;
 				else
 					lane = lane_of(
-					        s, &op->from.type, kb,
+					        s, &op->from.type, &k,
 					        (uint64_t)op->to.key.len + 7);
 			}
 		}

@@ -790,12 +790,16 @@ name_len(const struct sl_value *type)
 
 /**
  * Write the canonical JSON of key object `key` into `out` (a null key is
- * `{}` when `null_ok`). 0, or -1 (SL_EINVAL for a key that is no object).
+ * `{}` when `null_ok`): `text`, the batch's text of it, if it has one.
+ * 0, or -1 (SL_EINVAL for a key that is no object).
  */
 static int
-key_text(const struct sl_value *key, bool null_ok, struct sl_buf *out)
+key_text(const struct sl_value *key, const struct sl_value *text, bool null_ok,
+         struct sl_buf *out)
 {
 	sl_buf_reset(out);
+	if (text != NULL && text->type == SL_VSTR)
+		return sl_buf_append(out, text->u.s, text->len);
 	if (key->type == SL_VNULL && null_ok)
 		return sl_buf_puts(out, "{}");
 	if (key->type != SL_VOBJECT) {
@@ -1002,7 +1006,7 @@ write_node(struct sl_sqlite_store *s, const struct sl_node_op *op,
 {
 	sl_arena_reset(&s->op_arena);
 	if (check_type(&op->type, "node") != 0 ||
-	    key_text(&op->key, false, &s->key) != 0 ||
+	    key_text(&op->key, &op->key_text, false, &s->key) != 0 ||
 	    labels_text(s, &op->labels, &op->type) != 0 ||
 	    props_text(&op->props, &s->props) != 0)
 		return -1;
@@ -1185,9 +1189,10 @@ write_rel(struct sl_sqlite_store *s, const struct sl_rel_op *op,
 	if (check_type(&op->type, "relationship") != 0 ||
 	    check_type(&op->from.type, "from node") != 0 ||
 	    check_type(&op->to.type, "to node") != 0 ||
-	    key_text(&op->key, true, &s->key) != 0 ||
-	    key_text(&op->from.key, false, &s->from_key) != 0 ||
-	    key_text(&op->to.key, false, &s->to_key) != 0 ||
+	    key_text(&op->key, NULL, true, &s->key) != 0 ||
+	    key_text(&op->from.key, &op->from.key_text, false, &s->from_key) !=
+	            0 ||
+	    key_text(&op->to.key, &op->to.key_text, false, &s->to_key) != 0 ||
 	    props_text(&op->props, &s->props) != 0)
 		return -1;
 	if (op->rule != SL_REL_EAGER && op->rule != SL_REL_MERGE_KEY &&
