@@ -7,6 +7,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -36,14 +37,40 @@ void sl_buf_reset(struct sl_buf *b);
 /** Make room for `n` more bytes. 0, or -1 with SL_EOOM or SL_ELIMIT. */
 int sl_buf_reserve(struct sl_buf *b, size_t n);
 
-/** Append `n` bytes. 0, or -1 (content unchanged). */
-int sl_buf_append(struct sl_buf *b, const void *p, size_t n);
+/** sl_buf_append() when the bytes do not fit yet: grow, then append. */
+int sl_buf_append_grow(struct sl_buf *b, const void *p, size_t n);
+
+/**
+ * Append `n` bytes. 0, or -1 (content unchanged). Inline: what fits in
+ * the allocation (never more than the cap allows) is copied at once.
+ */
+static inline int
+sl_buf_append(struct sl_buf *b, const void *p, size_t n)
+{
+	if (n < b->alloc - b->len) {
+		if (n > 0)
+			memcpy(b->data + b->len, p, n);
+		b->len += n;
+		b->data[b->len] = '\0';
+		return 0;
+	}
+	return sl_buf_append_grow(b, p, n);
+}
 
 /** Append a NUL-terminated string. 0, or -1 (content unchanged). */
 int sl_buf_puts(struct sl_buf *b, const char *s);
 
 /** Append one byte. 0, or -1. */
-int sl_buf_putc(struct sl_buf *b, char c);
+static inline int
+sl_buf_putc(struct sl_buf *b, char c)
+{
+	if (b->alloc - b->len > 1) {
+		b->data[b->len++] = c;
+		b->data[b->len] = '\0';
+		return 0;
+	}
+	return sl_buf_append_grow(b, &c, 1);
+}
 
 /** Append formatted text. 0, or -1 (content unchanged). */
 int sl_buf_printf(struct sl_buf *b, const char *fmt, ...)

@@ -70,7 +70,7 @@ sl_buf_reserve(struct sl_buf *b, size_t n)
 }
 
 int
-sl_buf_append(struct sl_buf *b, const void *p, size_t n)
+sl_buf_append_grow(struct sl_buf *b, const void *p, size_t n)
 {
 	if (sl_buf_reserve(b, n) != 0)
 		return -1;
@@ -85,12 +85,6 @@ int
 sl_buf_puts(struct sl_buf *b, const char *s)
 {
 	return sl_buf_append(b, s, strlen(s));
-}
-
-int
-sl_buf_putc(struct sl_buf *b, char c)
-{
-	return sl_buf_append(b, &c, 1);
 }
 
 int

@@ -32,6 +32,7 @@
 #include "sluice/hash.h"
 #include "sluice/json.h"
 #include "sluice/jsonread.h"
+#include "sluice/task.h"
 #include "sluice/worker.h"
 
 /** How long a statement waits for another connection's lock, in ms. */
@@ -1032,6 +1033,9 @@ sq_query(struct sl_conn *c, const char *sql, size_t n,
 	        .timeout = c->opts.query_timeout,
 	};
 	struct sq_conn *s = SQ(c);
+	/* A cancelled task runs no statement, as on PostgreSQL. */
+	if (sl_task_testcancel() != 0)
+		return NULL;
 	atomic_store(&s->cancel, false);
 	int rc = sl_worker_run_cancel(s->w, query_job, &q, job_cancel, s);
 	atomic_store(&s->cancel, false);
