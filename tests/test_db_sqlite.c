@@ -689,12 +689,36 @@ faults_main(void *arg)
 	       "every injected fault failed the open with "
 	       "SL_EOOM (%d runs)",
 	       runs);
+	/* Faults reach the worker thread: a statement with parameters and
+	 * a JSON result fails cleanly at every allocation, and the
+	 * connection stays usable. */
 	struct sl_conn *c = open_db("faults.db");
-	sl_alloc_fail_after(0);
-	struct sl_result *r = sl_query(c, "SELECT 1", SL_NOARGS);
-	sl_alloc_fail_after(-1);
-	ok(r != NULL, "a query allocates on the worker thread only");
-	sl_result_free(r);
+	runs = clean = 0;
+	bool done = false;
+	for (long k = 0; k < 500 && !done; k++) {
+		long before = sl_alloc_faults();
+		sl_alloc_fail_after(k);
+		struct sl_result *r =
+		        sl_query(c, "SELECT $1 + 1, json_array($2, 'x'), $3",
+		                 SL_ARGS(sl_int(41), sl_str_ref("ab", 2),
+		                         sl_double(0.5)));
+		sl_alloc_fail_after(-1);
+		runs++;
+		if (sl_alloc_faults() == before)
+			done = r != NULL && sl_result_get(r, 0, 0)->u.i == 42;
+		else if (r == NULL && sl_diag_code() == SL_EOOM)
+			clean++;
+		else
+			note("query fault %ld: %s", k,
+			     r != NULL ? "succeeded" : unit_errmsg());
+		sl_result_free(r);
+		if (query_int(c, "SELECT 7") != 7)
+			note("query fault %ld: the connection broke", k);
+	}
+	ok(done, "the query succeeds once no fault fires (%d runs)", runs);
+	ok(runs > 1, "faults fired on the worker thread");
+	is_int(clean, runs - 1,
+	       "every injected fault failed the query with SL_EOOM");
 	sl_conn_close(c);
 	return 0;
 }

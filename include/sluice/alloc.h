@@ -43,6 +43,17 @@ void sl_alloc_fail_after(long n);
 /** Number of faults injected on this thread so far. */
 long sl_alloc_faults(void);
 
+/**
+ * The countdown of this thread (negative: no injection). A thread that
+ * runs work for this one (sluice/worker.h) takes the countdown over for
+ * the job and hands back what is left, so an injected fault can fire in
+ * the job as if it ran here.
+ */
+long sl_alloc_countdown(void);
+
+/** Count `n` faults injected on another thread on this one's behalf. */
+void sl_alloc_add_faults(long n);
+
 #ifdef __cplusplus
 }
 #endif

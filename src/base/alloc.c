@@ -70,3 +70,15 @@ sl_alloc_faults(void)
 {
 	return fault_count;
 }
+
+long
+sl_alloc_countdown(void)
+{
+	return fail_countdown;
+}
+
+void
+sl_alloc_add_faults(long n)
+{
+	fault_count += n;
+}

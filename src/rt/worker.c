@@ -49,6 +49,13 @@ struct worker_job {
 	bool done;
 	/** Task waiting for the job, or NULL (a delete outside tasks). */
 	struct sl_task *waiter;
+	/**
+	 * The waiter's allocation-fault countdown, taken over for the job
+	 * (sluice/alloc.h), then what is left of it.
+	 */
+	long countdown;
+	/** Faults the job injected. */
+	long faults;
 };
 
 /** A worker thread and its job queue. */
@@ -83,7 +90,12 @@ static void
 job_run(struct worker_job *j)
 {
 	struct sl_diag *prev = sl_diag_swap(&j->diag);
+	long faults = sl_alloc_faults();
+	sl_alloc_fail_after(j->countdown);
 	j->rc = j->fn(j->arg) != 0 ? -1 : 0;
+	j->countdown = sl_alloc_countdown();
+	j->faults = sl_alloc_faults() - faults;
+	sl_alloc_fail_after(-1);
 	if (j->rc != 0 && j->diag.last == NULL)
 		sl_diag_set(SL_EINVAL, "a worker job failed without saying "
 		                       "why");
@@ -278,8 +290,12 @@ sl_worker_run_cancel(struct sl_worker *w, sl_offload_fn fn, void *arg,
 	        .fn = fn,
 	        .arg = arg,
 	        .waiter = sl_task_current(),
+	        .countdown = sl_alloc_countdown(),
 	};
 	sl_diag_create(&j.diag);
+	/* The job holds the countdown while it runs: tasks that run here
+	 * meanwhile see no injected fault. */
+	sl_alloc_fail_after(-1);
 	worker_push(w, &j);
 	/* The worker writes into `j`: wait for it whatever happens. A
 	 * cancellation stays pending for the next wait. */
@@ -292,6 +308,8 @@ sl_worker_run_cancel(struct sl_worker *w, sl_offload_fn fn, void *arg,
 			on_cancel(cancel_arg);
 		}
 	}
+	sl_alloc_fail_after(j.countdown);
+	sl_alloc_add_faults(j.faults);
 	int rc = j.rc;
 	if (rc != 0)
 		sl_diag_move(&j.diag, sl_diag_get());
