@@ -856,8 +856,10 @@ lane_once(struct lane *l)
 	if (++s->commits == s->fault_lose_commit) {
 		lane_drop(l);
 		l->token_pending = token;
-		sl_diag_set(SL_EIO, "the reply to COMMIT was lost (injected "
-		                    "fault)");
+		sl_diag_set(SL_EIO,
+		            "%s: the reply to COMMIT was lost (injected "
+		            "fault)",
+		            s->shown);
 		return -1;
 	}
 	return 0;
@@ -899,8 +901,21 @@ lane_run(void *arg)
 		if (l->c != NULL || lane_connect(l) == 0) {
 			if (lane_once(l) == 0)
 				return 0;
+			bool checked = l->conflicted;
 			if (!retryable(l))
 				return -1;
+			if (l->conflicted && !checked) {
+				/* Another writer made some of the batch's new
+				 * relationships: nothing is wrong; again, at
+				 * once, with every insert checked. */
+				sl_log_info("%s: lane %u: another writer made "
+				            "relationships this batch creates; "
+				            "writing the lane again with every "
+				            "insert checked",
+				            l->s->shown, l->no);
+				sl_diag_clear(sl_diag_get());
+				continue;
+			}
 		}
 		if (sl_task_is_cancelled() || sl_clock() + pause > until) {
 			sl_diag_wrap(sl_diag_code(),
@@ -908,10 +923,11 @@ lane_run(void *arg)
 			             l->s->shown, l->no, attempt);
 			return -1;
 		}
+		/* The error names the store already. */
 		char msg[600];
 		sl_error_format(sl_diag_last(), msg, sizeof(msg));
-		sl_log_warn("%s: lane %u: %s; writing its part again in %.1f s",
-		            l->s->shown, l->no, msg, pause);
+		sl_log_warn("lane %u: %s; writing its part again in %.1f s",
+		            l->no, msg, pause);
 		sl_diag_clear(sl_diag_get());
 		if (l->c != NULL && !sl_conn_ok(l->c))
 			lane_drop(l);
