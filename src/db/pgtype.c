@@ -636,10 +636,13 @@ decode_dims(const char **pp, const char *end, uint32_t elem, int ndim,
 			return bad("array");
 		int32_t l = (int32_t)get32(*pp);
 		*pp += 4;
-		if (l < 0) {
+		if (l == -1) {
 			items[i] = sl_null();
 			continue;
 		}
+		/* Only -1 is NULL (as in PostgreSQL's array_recv()). */
+		if (l < 0)
+			return bad_why("array", "negative element length");
 		if (end - *pp < l)
 			return bad("array");
 		if (elem == PG_INT4 && l == 4)
