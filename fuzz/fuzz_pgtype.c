@@ -411,6 +411,7 @@ copy_mode(int format, const uint8_t *data, size_t size, struct sl_arena *a)
 	copy_row(types, vals, ncols);
 }
 
+/** The entry point libFuzzer (or replay.c) calls with each input. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
