@@ -6,6 +6,7 @@
 
 #include "conn.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -453,6 +454,49 @@ bad(const char *what)
 	return -1;
 }
 
+/** Raise a malformed-data error for `what`, saying why. */
+static int
+bad_why(const char *what, const char *why)
+{
+	sl_diag_set(SL_EPARSE, "malformed %s value from the server: %s", what,
+	            why);
+	return -1;
+}
+
+/** Whether s[0, n) is JSON number text (RFC 8259: no "+", "07", ".5"). */
+static bool
+is_json_number(const char *s, size_t n)
+{
+	size_t i = 0;
+	if (i < n && s[i] == '-')
+		i++;
+	if (i < n && s[i] == '0')
+		i++;
+	else if (i < n && s[i] >= '1' && s[i] <= '9')
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++;
+	else
+		return false;
+	if (i < n && s[i] == '.') {
+		size_t from = ++i;
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++;
+		if (i == from)
+			return false;
+	}
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		i++;
+		if (i < n && (s[i] == '+' || s[i] == '-'))
+			i++;
+		size_t from = i;
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++;
+		if (i == from)
+			return false;
+	}
+	return i == n;
+}
+
 /** Format days since 1970 as YYYY-MM-DD into `out`. */
 static size_t
 fmt_date(int64_t days, char *out, size_t size)
@@ -508,14 +552,23 @@ decode_numeric(const char *p, size_t len, struct sl_arena *a,
 	int weight = (int16_t)get16(p + 2);
 	uint16_t sign = get16(p + 4);
 	int dscale = (int16_t)get16(p + 6);
-	if (ndigits < 0 || len != 8 + (size_t)ndigits * 2 || dscale < 0)
-		return bad("numeric");
+	if (ndigits < 0 || len != 8 + (size_t)ndigits * 2)
+		return bad_why("numeric", "digit count does not match length");
+	/* As PostgreSQL's numeric_recv() checks (NUMERIC_DSCALE_MASK). */
+	if (dscale < 0 || dscale > 0x3FFF)
+		return bad_why("numeric", "display scale out of range");
 	if (sign == 0xC000)
 		return sl_str_copy(a, "NaN", 3, out);
 	if (sign == 0xD000)
 		return sl_str_copy(a, "Infinity", 8, out);
 	if (sign == 0xF000)
 		return sl_str_copy(a, "-Infinity", 9, out);
+	if (sign != 0 && sign != 0x4000)
+		return bad_why("numeric", "unknown sign");
+	/* Base-10000 digits: a larger one would not fit its 4 places. */
+	for (int g = 0; g < ndigits; g++)
+		if (get16(p + 8 + g * 2) > 9999)
+			return bad_why("numeric", "digit over 9999");
 	/* Integer part: digit groups 0..weight; fraction: dscale digits. */
 	size_t cap =
 	        (size_t)(weight > 0 ? weight + 1 : 1) * 4 + (size_t)dscale + 3;
@@ -528,11 +581,17 @@ decode_numeric(const char *p, size_t len, struct sl_arena *a,
 	if (weight < 0) {
 		s[n++] = '0';
 	} else {
+		/* Leading zero groups are skipped (PostgreSQL strips them, but
+		 * "0000123" would not be a JSON number). */
+		bool started = false;
 		for (int g = 0; g <= weight; g++) {
 			int d = g < ndigits ? (int)get16(p + 8 + g * 2) : 0;
+			if (!started && d == 0 && g < weight)
+				continue;
 			char grp[8];
 			int gl = snprintf(grp, sizeof(grp),
-			                  g == 0 ? "%d" : "%04d", d);
+			                  started ? "%04d" : "%d", d);
+			started = true;
 			memcpy(s + n, grp, (size_t)gl);
 			n += (size_t)gl;
 		}
@@ -553,10 +612,6 @@ decode_numeric(const char *p, size_t len, struct sl_arena *a,
 	*out = sl_number_ref(s, (uint32_t)n);
 	return 0;
 }
-
-/** Decode a binary array (nested arrays for several dimensions). */
-static int decode_array(const char *p, size_t len, struct sl_arena *a,
-                        struct sl_value *out);
 
 /** Decode `count` elements for dimensions dims[0..ndim). */
 static int
@@ -581,10 +636,13 @@ decode_dims(const char **pp, const char *end, uint32_t elem, int ndim,
 			return bad("array");
 		int32_t l = (int32_t)get32(*pp);
 		*pp += 4;
-		if (l < 0) {
+		if (l == -1) {
 			items[i] = sl_null();
 			continue;
 		}
+		/* Only -1 is NULL (as in PostgreSQL's array_recv()). */
+		if (l < 0)
+			return bad_why("array", "negative element length");
 		if (end - *pp < l)
 			return bad("array");
 		if (elem == PG_INT4 && l == 4)
@@ -598,25 +656,57 @@ decode_dims(const char **pp, const char *end, uint32_t elem, int ndim,
 	return 0;
 }
 
+/**
+ * Decode a binary array of element type `elem` (nested arrays for several
+ * dimensions).
+ */
 static int
-decode_array(const char *p, size_t len, struct sl_arena *a,
+decode_array(uint32_t elem, const char *p, size_t len, struct sl_arena *a,
              struct sl_value *out)
 {
 	if (len < 12)
 		return bad("array");
 	int32_t ndim = (int32_t)get32(p);
-	uint32_t elem = get32(p + 8);
+	/* The element type must be the array type's: decoding by the type the
+	 * data names would let an int4[] hold int4[] elements nested as deep
+	 * as the bytes go, recursing without bound. */
+	if (get32(p + 8) != elem) {
+		sl_diag_set(SL_EPARSE,
+		            "malformed array value from the server: elements "
+		            "of type %u in an array of type %u",
+		            get32(p + 8), elem);
+		return -1;
+	}
 	if (ndim == 0) {
 		*out = sl_array_ref(NULL, 0);
 		return 0;
 	}
 	if (ndim < 0 || ndim > 6 || len < 12 + (size_t)ndim * 8)
-		return bad("array");
+		return bad_why("array", "bad dimension count");
 	int32_t dims[6];
+	/* Every element takes at least its 4-byte length, so the product of
+	 * the dimensions is bounded by the bytes left (checked as it is built,
+	 * so it cannot overflow). */
+	size_t room = (len - 12 - (size_t)ndim * 8) / 4, total = 1;
 	for (int i = 0; i < ndim; i++) {
 		dims[i] = (int32_t)get32(p + 12 + i * 8);
-		if (dims[i] < 0 || dims[i] > (int32_t)(len / 4))
-			return bad("array");
+		if (dims[i] < 0)
+			return bad_why("array", "negative dimension");
+		if (dims[i] == 0) {
+			/* No elements: PostgreSQL's empty array (the other
+			 * dimensions would only build empty nests). */
+			total = 0;
+			break;
+		}
+		if ((size_t)dims[i] > room / total)
+			return bad_why("array", "more elements than bytes");
+		total *= (size_t)dims[i];
+	}
+	if (total == 0) {
+		if (len != 12 + (size_t)ndim * 8)
+			return bad_why("array", "bytes after an empty array");
+		*out = sl_array_ref(NULL, 0);
+		return 0;
 	}
 	const char *q = p + 12 + ndim * 8;
 	if (decode_dims(&q, p + len, elem, ndim, dims, a, out) != 0)
@@ -661,24 +751,42 @@ decode_text(uint32_t oid, const char *p, size_t len, struct sl_arena *a,
 	case PG_INT4:
 	case PG_INT8:
 	case PG_OID: {
-		char *e;
-		long long x = strtoll(p, &e, 10);
-		if (e != p + len)
+		/* The cell is data[0, len), not a C string: parse a copy. */
+		char num[24], *e;
+		if (len == 0 || len >= sizeof(num) ||
+		    !(p[0] == '-' || (p[0] >= '0' && p[0] <= '9')))
 			return bad("integer");
+		memcpy(num, p, len);
+		num[len] = '\0';
+		errno = 0;
+		long long x = strtoll(num, &e, 10);
+		if (e != num + len)
+			return bad("integer");
+		if (errno == ERANGE)
+			return bad_why("integer", "out of range");
 		*out = sl_int(x);
 		return 0;
 	}
 	case PG_FLOAT4:
 	case PG_FLOAT8: {
-		char *e;
-		double x = strtod(p, &e);
-		if (e != p + len)
+		/* PostgreSQL writes at most about 25 bytes
+		 * ("-1.7976931348623157e+308"). */
+		char num[64], *e;
+		if (len == 0 || len >= sizeof(num) || p[0] == ' ' ||
+		    (p[0] >= '\t' && p[0] <= '\r'))
+			return bad("float");
+		memcpy(num, p, len);
+		num[len] = '\0';
+		double x = strtod(num, &e);
+		if (e != num + len)
 			return bad("float");
 		*out = sl_double(x);
 		return 0;
 	}
 	case PG_NUMERIC:
-		if (len > 0 && (p[0] == '-' || (p[0] >= '0' && p[0] <= '9')))
+		/* NaN, Infinity and -Infinity (and anything that is not number
+		 * text) stay strings, as in binary. */
+		if (is_json_number(p, len))
 			*out = sl_number_ref(p, (uint32_t)len);
 		else
 			*out = sl_str_ref(p, (uint32_t)len);
@@ -807,7 +915,7 @@ sl_pg_decode(uint32_t oid, int format, const char *p, size_t len,
 		return 0;
 	default:
 		if (array_elem(oid) != 0)
-			return decode_array(p, len, a, out);
+			return decode_array(array_elem(oid), p, len, a, out);
 		*out = sl_str_ref(p, (uint32_t)len);
 		return 0;
 	}
