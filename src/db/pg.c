@@ -625,14 +625,15 @@ make_result(struct sl_conn *c, PGresult *res)
 	/* Row by row, the order libpq and the cells are laid out in. */
 	for (size_t i = 0; i < nrows; i++) {
 		for (size_t j = 0; j < ncols; j++) {
-			if (PQgetisnull(res, (int)i, (int)j))
+			/* A NULL has length 0: only then ask whether it is. */
+			size_t len = (size_t)PQgetlength(res, (int)i, (int)j);
+			if (len == 0 && PQgetisnull(res, (int)i, (int)j))
 				continue;
 			uint32_t oid = j < COLS_CACHED ? oids[j]
 			                               : PQftype(res, (int)j);
 			int fmt = j < COLS_CACHED ? fmts[j]
 			                          : PQfformat(res, (int)j);
 			const char *v = PQgetvalue(res, (int)i, (int)j);
-			size_t len = (size_t)PQgetlength(res, (int)i, (int)j);
 			if (sl_pg_decode(oid, fmt, v, len, &r->arena,
 			                 &r->cells[i * ncols + j]) != 0) {
 				sl_diag_wrap(
