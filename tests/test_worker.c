@@ -377,12 +377,84 @@ faults_main(void *arg)
 	return 0;
 }
 
+/** What the cancellable job and its on-cancel callback share. */
+struct stoppable {
+	/** Set by the callback: the job ends when it sees it. */
+	atomic_int stop;
+	/** Times the callback ran. */
+	int told;
+	/** The worker. */
+	struct sl_worker *w;
+	/** sl_worker_run_cancel()'s result. */
+	int rc;
+};
+
+/** A job that runs until asked to stop (at most 10 s). */
+static int
+stoppable_job(void *arg)
+{
+	struct stoppable *st = arg;
+	for (int i = 0; i < 10000 && !atomic_load(&st->stop); i++)
+		usleep(1000);
+	return atomic_load(&st->stop) ? 0 : -1;
+}
+
+/** The on-cancel callback: ask the job to stop. */
+static void
+stoppable_cancel(void *arg)
+{
+	struct stoppable *st = arg;
+	st->told++;
+	atomic_store(&st->stop, 1);
+}
+
+/** A task that runs the stoppable job. */
+static int
+stoppable_task(void *arg)
+{
+	struct stoppable *st = arg;
+	st->rc = sl_worker_run_cancel(st->w, stoppable_job, st,
+	                              stoppable_cancel, st);
+	return 0;
+}
+
+/** sl_worker_run_cancel(): a cancelled waiter tells its job, once. */
+static int
+run_cancel_main(void *arg)
+{
+	(void)arg;
+	struct stoppable st = {.w = sl_worker_new("stoppable")};
+	if (st.w == NULL)
+		return -1;
+	/* Not cancelled: the callback never runs. */
+	atomic_store(&st.stop, 1);
+	ok(sl_worker_run_cancel(st.w, stoppable_job, &st, stoppable_cancel,
+	                        &st) == 0 &&
+	           st.told == 0,
+	   "run_cancel: without a cancellation the callback does not run");
+	atomic_store(&st.stop, 0);
+	double t0 = sl_clock();
+	struct sl_task *t = sl_task_spawn(sl_loop_current(), "stoppable",
+	                                  stoppable_task, &st);
+	sl_sleep(0.05);
+	sl_task_cancel(t);
+	sl_task_cancel(t);
+	sl_task_join(t);
+	ok(st.rc == 0, "run_cancel: the job stopped when told");
+	is_int(st.told, 1, "run_cancel: the callback ran once");
+	ok(sl_clock() - t0 < 5, "run_cancel: long before the job's 10 s");
+	sl_worker_delete(st.w);
+	return 0;
+}
+
 int
 main(void)
 {
 	is_int(run_task("main", basic_main, NULL), 0, "basic test ran");
 	is_int(run_task("main", fifo_main, NULL), 0, "FIFO test ran");
 	is_int(run_task("main", cancel_main, NULL), 0, "cancel test ran");
+	is_int(run_task("main", run_cancel_main, NULL), 0,
+	       "run_cancel test ran");
 	is_int(run_task("main", cap_main, NULL), 0, "cap test ran");
 	is_int(run_task("main", drain_main, NULL), 0, "drain test ran");
 	is_int(run_task("main", deadlock_main, NULL), -1,
