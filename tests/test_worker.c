@@ -119,17 +119,49 @@ job_task(void *arg)
 	return j->run_rc;
 }
 
-/** Counts ticks while a job blocks the worker. */
+/** What the ticker and the job waiting for it share. */
+struct tick_gate {
+	/** Ticks counted. */
+	int ticks;
+	/** Set after TICKS_TO_OPEN ticks: the job may end. */
+	atomic_int open;
+};
+
+/** Ticks the loop must make while the job runs. */
+#define TICKS_TO_OPEN 10
+
+/**
+ * Counts ticks (yields, so no timer is involved: valgrind's scheduler can
+ * stall timer waits while another thread sleeps) and opens the gate after
+ * TICKS_TO_OPEN of them.
+ */
 static int
 ticker(void *arg)
 {
-	int *ticks = arg;
-	for (int i = 0; i < 200; i++) {
-		if (sl_sleep(0.001) != 0)
-			return 0;
-		(*ticks)++;
+	struct tick_gate *g = arg;
+	while (g->ticks < TICKS_TO_OPEN) {
+		sl_task_yield();
+		g->ticks++;
 	}
+	atomic_store(&g->open, 1);
 	return 0;
+}
+
+/**
+ * A job that ends only once the loop's ticker opened its gate (or fails
+ * after 20 s): if it ends, other tasks ran while it blocked the worker,
+ * however slow the machine or valgrind's thread scheduling.
+ */
+static int
+gate_job(void *arg)
+{
+	struct tick_gate *g = arg;
+	for (int i = 0; i < 20000 && !atomic_load(&g->open); i++)
+		usleep(1000);
+	if (atomic_load(&g->open))
+		return 0;
+	sl_diag_set(SL_ETIMEDOUT, "the loop never ticked");
+	return -1;
 }
 
 /** Basics: results, thread, name, other tasks running, errors. */
@@ -140,16 +172,17 @@ basic_main(void *arg)
 	struct sl_loop *loop = sl_loop_current();
 	struct sl_worker *w = sl_worker_new("sqlite");
 	ok(w != NULL, "a worker starts");
-	struct jobs s = {.usec = 50000};
+	struct jobs s = {0};
 	struct job j = {.s = &s, .idx = 1};
-	/* Under memcheck the process's first timer wait stalls while
-	 * another thread sleeps (not so with --tool=none): wait once first. */
-	sl_sleep(0.001);
-	int ticks = 0;
-	struct sl_task *tk = sl_task_spawn(loop, "ticker", ticker, &ticks);
-	is_int(sl_worker_run(w, job_fn, &j), 0, "a job returns its result");
-	ok(ticks >= 10, "other tasks ran during a 50 ms job (%d ticks)", ticks);
+	struct tick_gate g = {0};
+	struct sl_task *tk = sl_task_spawn(loop, "ticker", ticker, &g);
+	int rc = sl_worker_run(w, gate_job, &g);
+	is_int(rc, 0,
+	       "other tasks ran while a job blocked the worker (%d "
+	       "ticks)",
+	       g.ticks);
 	sl_task_reap(tk);
+	is_int(sl_worker_run(w, job_fn, &j), 0, "a job returns its result");
 	is_int(atomic_load(&s.ran), 1, "the job ran once");
 	ok(s.tid_last != tid(), "on a thread that is not the loop's");
 	ok(!pthread_equal(s.thread, pthread_self()), "(pthread_self too)");
