@@ -79,9 +79,10 @@ struct sqlite3 *sl_sqlite_store_db(struct sl_sqlite_store *s);
 const char *sl_sqlite_store_path(const struct sl_sqlite_store *s);
 
 /**
- * Migrate the store to what `schema` describes (graph/migrate.c): per node
- * type, an index on each key property and each additional index (partial
- * expression indexes on the JSON columns), and a view per node type
+ * Migrate the store to what `schema` describes (graph/sqlite_migrate.c,
+ * written by graph/migrate.h): per node type, an index on each key
+ * property and each additional index (partial expression indexes on the
+ * JSON columns), and a view per node type
  * (`node_<Type>`) and per relationship type (`rel_<TYPE>`) with a column
  * per key and property. Each is recorded by name, with its SQL, in
  * `sluice_migrations`: one already applied with the same SQL is kept; a

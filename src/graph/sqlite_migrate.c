@@ -1,0 +1,177 @@
+/*
+ * sluice: the SQLite store's migrations (see sl_sqlite_store_migrate() in
+ * sqlite_store.h), written by migrate.h in SQLite's dialect: JSON members
+ * through json_extract() paths. A property name with a double quote
+ * cannot be a JSON path and is left out (with a warning).
+ */
+#include <errno.h>
+#include <sqlite3.h>
+#include <string.h>
+
+#include "migrate.h"
+#include "sluice/alloc.h"
+#include "sluice/buf.h"
+#include "sluice/diag.h"
+#include "sluice/log.h"
+#include "sluice/schema.h"
+#include "sqlite_store.h"
+
+/** Append `json_extract(COL, '$."name"')`. */
+static int
+extract(struct sl_buf *b, const char *col, const char *name)
+{
+	if (sl_buf_printf(b, "json_extract(%s, '$.\"", col) != 0)
+		return -1;
+	for (const char *p = name; *p != '\0'; p++)
+		if ((*p == '\'' && sl_buf_putc(b, '\'') != 0) ||
+		    sl_buf_putc(b, *p) != 0)
+			return -1;
+	return sl_buf_puts(b, "\"')");
+}
+
+/**
+ * Whether `name` can be a JSON path member (no double quote): index
+ * members and columns need that; any view name will do.
+ */
+static bool
+usable(const char *what, const char *name)
+{
+	if (strcmp(what, "view") == 0 || strchr(name, '"') == NULL)
+		return true;
+	sl_log_warn("migrations: property name '%s' has a double quote; it "
+	            "gets no index or view column",
+	            name);
+	return false;
+}
+
+/** Migration state. */
+struct mig {
+	/** The store's connection. */
+	sqlite3 *db;
+	/** The store's path. */
+	const char *path;
+	/** Migrations applied. */
+	uint32_t applied;
+	/** Migrations already there. */
+	uint32_t kept;
+};
+
+/** Run SQL text `sql` (no rows). */
+static int
+exec(struct mig *m, const char *sql, const char *what)
+{
+	char *err = NULL;
+	if (sqlite3_exec(m->db, sql, NULL, NULL, &err) != SQLITE_OK) {
+		sl_diag_set(SL_EDB, "%s: %s: %s", m->path, what,
+		            err != NULL ? err : sqlite3_errmsg(m->db));
+		sqlite3_free(err);
+		return -1;
+	}
+	return 0;
+}
+
+/** Apply migration `mg` unless it is there already (ctx: struct mig). */
+static int
+apply(void *ctx, const struct sl_mig *mg)
+{
+	struct mig *m = ctx;
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(
+	            m->db, "SELECT sql FROM sluice_migrations WHERE name = ?",
+	            -1, &q, NULL) != SQLITE_OK) {
+		sl_diag_set(SL_EDB, "%s: reading migrations: %s", m->path,
+		            sqlite3_errmsg(m->db));
+		return -1;
+	}
+	sqlite3_bind_text(q, 1, mg->name.data, (int)mg->name.len,
+	                  SQLITE_STATIC);
+	int rc = sqlite3_step(q);
+	bool same = rc == SQLITE_ROW &&
+	            strcmp((const char *)sqlite3_column_text(q, 0),
+	                   mg->sql.data) == 0;
+	bool older = rc == SQLITE_ROW && !same;
+	sqlite3_finalize(q);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		sl_diag_set(SL_EDB, "%s: reading migrations: %s", m->path,
+		            sqlite3_errmsg(m->db));
+		return -1;
+	}
+	if (same) {
+		m->kept++;
+		return 0;
+	}
+	if ((older && exec(m, mg->drop.data, mg->name.data) != 0) ||
+	    exec(m, mg->sql.data, mg->name.data) != 0)
+		return -1;
+	if (sqlite3_prepare_v2(
+	            m->db,
+	            "INSERT INTO sluice_migrations(name, sql, "
+	            "applied_at) VALUES (?, ?, strftime("
+	            "'%Y-%m-%dT%H:%M:%fZ', 'now')) ON CONFLICT(name) "
+	            "DO UPDATE SET sql = excluded.sql, applied_at = "
+	            "excluded.applied_at",
+	            -1, &q, NULL) != SQLITE_OK) {
+		sl_diag_set(SL_EDB, "%s: recording a migration: %s", m->path,
+		            sqlite3_errmsg(m->db));
+		return -1;
+	}
+	sqlite3_bind_text(q, 1, mg->name.data, (int)mg->name.len,
+	                  SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, mg->sql.data, (int)mg->sql.len, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE) {
+		sl_diag_set(SL_EDB, "%s: recording a migration: %s", m->path,
+		            sqlite3_errmsg(m->db));
+		return -1;
+	}
+	m->applied++;
+	sl_log_info("migrations: %s: applied %s", m->path, mg->name.data);
+	return 0;
+}
+
+int
+sl_sqlite_store_migrate(struct sl_sqlite_store *s,
+                        const struct sl_schema *schema, uint32_t *applied,
+                        uint32_t *kept)
+{
+	struct mig m = {.db = sl_sqlite_store_db(s),
+	                .path = sl_sqlite_store_path(s)};
+	const struct sl_mig_dialect d = {
+	        .member = extract,
+	        .usable = usable,
+	        .create_index = "CREATE INDEX ",
+	        .index_open = " ON node(",
+	        .index_close = ")",
+	        .create_view = "CREATE VIEW ",
+	        .node_key = "key",
+	        .rel_key = "r.key",
+	        .from_key = "f.key",
+	        .to_key = "t.key",
+	        .apply = apply,
+	        .ctx = &m,
+	};
+	int rc = sl_sqlite_store_commit(s);
+	if (rc == 0)
+		rc = exec(&m, "BEGIN IMMEDIATE", "starting the migrations");
+	if (rc == 0)
+		rc = exec(&m,
+		          "CREATE TABLE IF NOT EXISTS sluice_migrations("
+		          "name TEXT PRIMARY KEY, sql TEXT NOT NULL, "
+		          "applied_at TEXT NOT NULL)",
+		          "creating sluice_migrations");
+	if (rc == 0)
+		rc = sl_mig_write_all(&d, schema);
+	if (rc == 0)
+		rc = exec(&m, "COMMIT", "committing the migrations");
+	if (rc != 0) {
+		if (sl_diag_code() == SL_EOK)
+			sl_diag_set(SL_EOOM,
+			            "out of memory writing migrations");
+		(void)sqlite3_exec(m.db, "ROLLBACK", NULL, NULL, NULL);
+		m.applied = m.kept = 0;
+	}
+	*applied = m.applied;
+	*kept = m.kept;
+	return rc;
+}
