@@ -717,9 +717,12 @@ lane_nodes(struct lane *l)
 	return 0;
 }
 
-/** Write this lane's relationship share (in its transaction). */
+/**
+ * Write this lane's relationship share (in its transaction); *creates
+ * tells whether it has CREATE relationships (not idempotent).
+ */
 static int
-lane_rels(struct lane *l)
+lane_rels(struct lane *l, bool *creates)
 {
 	bool fuzzy = false, create = false, nulls = false;
 	unsigned rules = 0;
@@ -731,6 +734,7 @@ lane_rels(struct lane *l)
 		if (op->rule != SL_REL_CREATE)
 			rules |= 1u << op->rule;
 	}
+	*creates = create;
 	if (stage_rels(l) != 0)
 		return -1;
 	/* matched writes, matched mergeable rows, created mergeable ones,
@@ -755,18 +759,6 @@ lane_rels(struct lane *l)
 	l->st.rels_created += n[2] + n[3];
 	l->st.rels_updated += n[1] - n[2];
 	return 0;
-}
-
-/** Whether this lane's phase creates relationships (not idempotent). */
-static bool
-lane_creates(const struct lane *l)
-{
-	if (!l->rels)
-		return false;
-	for (uint32_t i = 0; i < l->n; i++)
-		if (l->b->rels[l->ops[i]].rule == SL_REL_CREATE)
-			return true;
-	return false;
 }
 
 /**
@@ -834,9 +826,10 @@ lane_once(struct lane *l)
 	if (sl_tx_begin(l->c, &tx, NULL) != 0)
 		return -1;
 	int rc = sl_exec(l->c, plan_sql, SL_NOARGS, NULL);
+	bool creates = false;
 	if (rc == 0)
-		rc = l->rels ? lane_rels(l) : lane_nodes(l);
-	bool token = rc == 0 && lane_creates(l);
+		rc = l->rels ? lane_rels(l, &creates) : lane_nodes(l);
+	bool token = rc == 0 && creates;
 	if (token)
 		rc = lane_token(l);
 	if (rc != 0) {
