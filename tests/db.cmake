@@ -114,6 +114,8 @@ sluice_pg_test(db_example_pg
 if(EXISTS "${SLUICE_COMPAT_CHECK}")
   sluice_pg_test(compat_pg TIMEOUT 900 COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/compat_pg.sh
     "${SLUICE_COMPAT_CHECK}" $<TARGET_FILE:sluice>)
+else()
+  sluice_skip_test(compat_pg "no ../shared/compat beside this checkout")
 endif()
 
 # The PostgreSQL store driven directly: lost COMMIT replies (fault hook).

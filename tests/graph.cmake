@@ -21,4 +21,6 @@ get_filename_component(SLUICE_COMPAT_CHECK
 if(EXISTS "${SLUICE_COMPAT_CHECK}")
   add_test(NAME compat COMMAND bash "${SLUICE_COMPAT_CHECK}" --sluice $<TARGET_FILE:sluice>)
   set_tests_properties(compat PROPERTIES TIMEOUT 900)
+else()
+  sluice_skip_test(compat "no ../shared/compat beside this checkout")
 endif()
