@@ -162,7 +162,13 @@ sed 's/stop: 2500/stop: 200000/' range.yaml >big.yaml
 is $? 0 "a clean load of 200000 records"
 "$SLUICE" run big.yaml --target sqlite:resumed.db --no-progress >out.txt 2>err.txt &
 pid=$!
-sleep 0.25
+# Signal once the first write transaction is visible (at most 30 s), not
+# after a fixed delay: on a loaded machine nothing may be written yet.
+for _ in $(seq 600); do
+  n=$(sqlite3 resumed.db "SELECT count(*) FROM node" 2>/dev/null || echo 0)
+  [ "${n:-0}" -gt 0 ] && break
+  sleep 0.05
+done
 kill -INT $pid
 wait $pid
 is $? 130 "an interrupted load stops (SIGINT)"

@@ -113,7 +113,9 @@ main(void)
 	double dt = sl_clock() - t0;
 	sl_loop_delete(loop);
 	sl_free(s);
-	ok(dt < 30, "in %.2f s", dt);
+	/* valgrind runs it several times slower (more on a loaded machine). */
+	double limit = getenv("SLUICE_UNDER_VALGRIND") != NULL ? 120 : 30;
+	ok(dt < limit, "in %.2f s (limit %.0f s)", dt, limit);
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
 	note("peak RSS with 10,000 live tasks: %ld KiB", ru.ru_maxrss);
