@@ -42,6 +42,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sluice/uri.h"
 #include "sluice/value.h"
 
 #ifdef __cplusplus
@@ -445,14 +446,6 @@ void sl_pool_stats(const struct sl_pool *p, struct sl_pool_stats *st);
 
 /* ------------------------------------------------------------------ */
 /* Helpers                                                               */
-
-/**
- * Copy `uri` to out[0..size) (truncated, always NUL-terminated when size
- * > 0) without the password of its user information: "scheme://user:pass@
- * host" becomes "scheme://user@host"; a "password=..." key of a key=value
- * string or URI query is dropped too. Returns `out`.
- */
-char *sl_uri_redact(const char *uri, char *out, size_t size);
 
 /**
  * Append `ident` to `out` quoted as an SQL identifier ("a""b"). A dotted

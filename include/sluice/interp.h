@@ -6,6 +6,9 @@
 #ifndef SLUICE_INTERP_H
 #define SLUICE_INTERP_H
 
+#include "sluice/schema.h"
+#include "sluice/step.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -16,6 +19,12 @@ extern "C" {
  * an error.
  */
 int sl_interp_register(void);
+
+/**
+ * Add what an Interpreter step describes to `s`. Other steps add nothing
+ * (returns 0). 0, or -1 with an error.
+ */
+int sl_schema_expand(struct sl_schema *s, const struct sl_step *step);
 
 #ifdef __cplusplus
 }

@@ -216,7 +216,7 @@ const char *sl_project_suggest_target(const struct sl_project *p,
 int sl_project_target_uri(const struct sl_project *p, const char *name,
                           char *uri, size_t size, uint32_t *batch_size);
 
-/* sl_uri_redact() is in sluice/db.h. */
+/* sl_uri_redact() is in sluice/uri.h. */
 
 /**
  * Print the pipelines of scope `scope` (NULL: every scope) to `out`: as

@@ -5,6 +5,10 @@
  * relationship type connects. Types given by a provider (not written in
  * the file) are not known before a run and do not appear, as in
  * Nodestream.
+ *
+ * The container lives with the pipeline layer so that both the
+ * interpreter, which fills it (sl_schema_expand() in sluice/interp.h), and
+ * the graph stores, which read it for migrations, may use it.
  */
 #ifndef SLUICE_SCHEMA_H
 #define SLUICE_SCHEMA_H
@@ -12,8 +16,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
-
-#include "sluice/step.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -102,12 +104,6 @@ void sl_names_destroy(struct sl_names *l);
 
 /** Add `name` to `l` if new. 0, or -1 with SL_EOOM. */
 int sl_names_add(struct sl_names *l, const char *name);
-
-/**
- * Add what an Interpreter step describes to `s`. Other steps add nothing
- * (returns 0). 0, or -1 with an error.
- */
-int sl_schema_expand(struct sl_schema *s, const struct sl_step *step);
 
 /** Print `s` in `format` to `out`. 0, or -1 when writing fails. */
 int sl_schema_print(const struct sl_schema *s, enum sl_schema_format format,

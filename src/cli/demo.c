@@ -4,7 +4,7 @@
  * backpressure, cancellation on SIGINT and how many waits overlap on one
  * thread.
  */
-#include "cli/demo.h"
+#include "demo.h"
 
 #include <signal.h>
 #include <stdint.h>

@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli/demo.h"
-#include "cli/run.h"
+#include "demo.h"
+#include "run.h"
 #include "sluice/diag.h"
 #include "sluice/log.h"
 

@@ -2,7 +2,7 @@
  * `sluice run` and `sluice validate`: load a pipeline file, build its
  * steps, run them with progress and a summary.
  */
-#include "cli/run.h"
+#include "run.h"
 
 #include <errno.h>
 #include <getopt.h>

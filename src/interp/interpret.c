@@ -13,6 +13,7 @@
 #include "sluice/alloc.h"
 #include "sluice/diag.h"
 #include "sluice/log.h"
+#include "sluice/interp.h"
 #include "sluice/schema.h"
 
 /** Scratch memory of one record: chunk and hard cap. */

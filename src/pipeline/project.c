@@ -18,7 +18,7 @@
 
 #include "sluice/alloc.h"
 #include "sluice/buf.h"
-#include "sluice/db.h"
+#include "sluice/uri.h"
 #include "sluice/diag.h"
 #include "sluice/json.h"
 #include "sluice/pipeline_file.h"

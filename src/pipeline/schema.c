@@ -1,7 +1,7 @@
 /*
  * sluice: the schema container and its printers (see sluice/schema.h).
  * What an Interpreter describes is added by sl_schema_expand(), next to
- * the interpretations in interpret.c.
+ * the interpretations in src/interp/interpret.c.
  */
 #include "sluice/schema.h"
 
