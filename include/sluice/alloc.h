@@ -1,9 +1,15 @@
 /*
  * sluice: the allocator every module goes through, with fault injection.
  *
+ * Every allocation goes through sl_malloc(), sl_calloc() or sl_realloc(),
+ * and so do the compression libraries' (through their allocator hooks).
  * Tests make allocations fail on purpose (curl's "torture" idea): set a
- * countdown with sl_alloc_fail_after() and the n-th allocation from then on
- * returns NULL. Code under test must fail cleanly with SL_EOOM.
+ * per-thread countdown with sl_alloc_fail_after() and the n-th allocation
+ * from then on returns NULL. Code under test must fail cleanly with
+ * SL_EOOM; tests/test_faults.c fails each allocation point of a
+ * producer/consumer scenario in turn, and valgrind and LSan check that no
+ * path leaks. A worker job (sluice/worker.h) takes over the countdown of
+ * the task that queued it, so the countdown reaches code run on a worker.
  */
 #ifndef SLUICE_ALLOC_H
 #define SLUICE_ALLOC_H

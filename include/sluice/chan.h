@@ -15,6 +15,12 @@
  *    and every later call, fails with SL_EABORTED.
  *
  * A failed send leaves the item with the caller.
+ *
+ * How it works: a channel is a ring of (item, destructor) slots. A blocked
+ * sender or receiver parks a waiter on its own stack and the other side
+ * completes the transfer for it (a receiver that frees a slot moves the
+ * oldest blocked sender's item in), so a woken task never races for its
+ * slot. Capacity 0 is a rendezvous.
  */
 #ifndef SLUICE_CHAN_H
 #define SLUICE_CHAN_H

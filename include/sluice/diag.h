@@ -3,8 +3,16 @@
  *
  * A failing function returns -1 (or NULL) and records an error in the
  * current diagnostics area: the running task's, or the thread's own when no
- * task runs. Callers propagate -1 without printing; the top level reports.
- * Joining a task moves its error into the joiner's diag.
+ * task runs. The runtime swaps a thread-local pointer to the area on every
+ * task switch. Callers propagate -1 without printing; the top level
+ * reports. sl_diag_wrap() adds context, keeping the previous error as its
+ * cause. Joining a task moves its error into the joiner's diag, and
+ * sl_loop_run_main() leaves the main task's error in the caller's.
+ *
+ * When an error object cannot be allocated, one static, read-only
+ * "out of memory" error stands in (wrapping keeps the original error
+ * instead). It is process-wide, not per thread, because an error raised on
+ * a worker thread is freed on the loop thread.
  */
 #ifndef SLUICE_DIAG_H
 #define SLUICE_DIAG_H

@@ -1,6 +1,20 @@
 /*
  * sluice: waiting for the outside world from a task: file descriptors,
  * signals, and blocking work run on a thread.
+ *
+ * fd waits (sl_io) poll a dup of the caller's descriptor with a persistent
+ * uv_poll_t. The poll stays registered with epoll between waits (a
+ * request/reply protocol waits on the same events again and again) and is
+ * unreferenced while nobody waits, so it keeps no loop alive; readiness
+ * that arrives with nobody waiting stops it, since level-triggered epoll
+ * would report it on every turn. The one-waiter rule (SL_EBUSY) is the
+ * guard the database layer builds on.
+ *
+ * Signals (sl_signal) are caught from creation on and counted, so none is
+ * lost between waits; an unawaited catcher keeps no loop alive.
+ *
+ * Offload (sl_offload) runs blocking work on libuv's thread pool with its
+ * own diag on the pool thread.
  */
 #ifndef SLUICE_IO_H
 #define SLUICE_IO_H

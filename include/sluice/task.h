@@ -6,6 +6,39 @@
  * channel, join, offload) yields the task instead of blocking the thread,
  * so I/O code reads as straight-line code.
  *
+ * Scheduling: woken tasks are appended to the loop's ready list. The
+ * scheduler (a pseudo-task on the thread's own stack) takes the whole list
+ * as a batch and switches to its first task; each task that suspends
+ * switches straight to the next one of the batch, and the last returns to
+ * the scheduler. Tasks woken meanwhile run in the next batch, so none
+ * starves. Between batches libuv is polled: blocking when nothing is
+ * ready, otherwise without blocking every 64 batches.
+ *
+ * Deadlock detection: when no task is ready and libuv holds nothing that
+ * could wake one (no timer, polled fd, awaited signal or thread work),
+ * every waiting task is woken with SL_EDEADLOCK and sl_loop_run() returns
+ * -1. A pipeline bug ends in an error naming what each task waited for,
+ * never in a hang.
+ *
+ * Every wait goes through one primitive: the task records what it waits
+ * for (shown in errors and by tools/sluice-gdb.py), optionally enters the
+ * timer heap, and switches away; the wake reason (signal, timeout,
+ * cancellation, deadlock) becomes the wait's result. Timers are a binary
+ * min-heap of tasks ordered by (deadline, insertion number) with one
+ * uv_timer armed for the earliest, so 10,000 sleeping tasks cost one libuv
+ * handle and equal deadlines wake in FIFO order. A timeout becomes an
+ * absolute deadline once (uv_hrtime); sl_sleep_until() takes an absolute
+ * time so periodic work does not drift. The uv_timer may fire early (its
+ * clock is coarse): only tasks whose deadline has passed are woken.
+ *
+ * A spawned task is joinable and must be joined, reaped or detached:
+ * sl_task_join() moves its error to the joiner; sl_task_reap() cancels it
+ * and waits for its end; sl_task_detach() frees it when it ends and logs
+ * its error if it failed. Stack overflow: a SIGSEGV handler on an
+ * alternate stack recognises a fault in the running task's guard page,
+ * prints the task's name and stack size, and lets the signal kill the
+ * process (src/rt/stack.h).
+ *
  * Cancellation is cooperative: sl_task_cancel() sets a flag and wakes the
  * task; from then on every wait fails with SL_ECANCELLED. The one exception
  * is sl_task_reap(), meant for cleanup, which always waits to the end.

@@ -1,6 +1,7 @@
 /*
  * sluice: URI helpers that every layer may use: showing a URI or a
- * connection string without its secrets.
+ * connection string without its secrets. Errors and logs that name a
+ * database or target URI show it through sl_uri_redact().
  */
 #ifndef SLUICE_URI_H
 #define SLUICE_URI_H
@@ -14,8 +15,8 @@ extern "C" {
 /**
  * Copy `uri` to out[0..size) (truncated, always NUL-terminated when size
  * > 0) without the password of its user information: "scheme://user:pass@
- * host" becomes "scheme://user@host"; a "password=..." key of a key=value
- * string or URI query is dropped too. Returns `out`.
+ * host" becomes "scheme://user@host"; the value of a "password=..." key of
+ * a key=value string or URI query becomes "***". Returns `out`.
  */
 char *sl_uri_redact(const char *uri, char *out, size_t size);
 

@@ -7,6 +7,28 @@
  *   rc = sl_worker_run(w, write_batch, batch);        (the task waits;
  *                                                      other tasks run)
  *   sl_worker_delete(w);                              (joins the thread)
+ *
+ * One pthread per worker, named after it (15 bytes kept), started with
+ * asynchronous signals blocked. At most SL_WORKER_QUEUE_MAX jobs wait,
+ * then sl_worker_run() fails with SL_ELIMIT. A job lives on the waiting
+ * task's stack: the loop thread links it into a mutex-guarded queue; the
+ * thread runs it with the job's own diag current (so sl_diag_set() in the
+ * job works and its error moves to the caller) and with the caller's
+ * allocation-fault countdown (sluice/alloc.h), then puts it on a completed
+ * list and pokes a uv_async_t whose callback, on the loop thread, wakes
+ * the waiting tasks. The async handle is referenced only while jobs are
+ * outstanding, so an idle worker neither keeps the loop alive nor hides a
+ * deadlock.
+ *
+ * The wait cannot be cancelled (the job writes into the caller's frame): a
+ * cancelled task gets its job's result and sees the cancellation at its
+ * next wait; with sl_worker_run_cancel() a callback can ask the running
+ * job to stop early. A worker belongs to the loop it was made on:
+ * sl_worker_run() from another loop fails with SL_EINVAL, and the worker
+ * must be deleted before its loop. sl_worker_delete() queues a stop
+ * behind the other jobs, waits for it (blocking, outside tasks, once the
+ * loop has stopped), joins the thread and closes the handle; the memory
+ * is freed by the close callback or by sl_loop_delete().
  */
 #ifndef SLUICE_WORKER_H
 #define SLUICE_WORKER_H

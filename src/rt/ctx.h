@@ -9,6 +9,14 @@
  *    sigprocmask system call per switch.
  * SLUICE_CTX_UCONTEXT selects the backend the runtime uses; both are always
  * built where the asm one exists, so the benchmark can compare them.
+ *
+ * The asm switch saves rbx, rbp, r12-r15, MXCSR and the x87 control word
+ * on x86-64, x19-x30, d8-d15 and FPCR on aarch64. A new context starts in
+ * a trampoline whose CFI marks the end of the call chain, so debuggers and
+ * unwinders stop there. Every switch (task.c) carries AddressSanitizer's
+ * fiber annotations; a dying task passes NULL so ASan frees its fake
+ * stack. tests/ctx_selftest.c checks the switch alone, also for aarch64
+ * under qemu.
  */
 #ifndef SLUICE_RT_CTX_H
 #define SLUICE_RT_CTX_H

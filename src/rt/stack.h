@@ -1,6 +1,14 @@
 /*
  * Task stacks (internal): mmap'd, with a PROT_NONE guard page below, and
  * registered with valgrind so memcheck follows switches.
+ *
+ * Sizes are 256 KiB by default (per loop and per task configurable,
+ * rounded to pages). A loop caches up to 64 freed default-size stacks,
+ * after madvise(MADV_DONTNEED) of all but their top 16 KiB. The build adds
+ * -fstack-clash-protection so a large frame probes the guard page instead
+ * of jumping over it; sl_stack_is_overflow() lets task.c's SIGSEGV handler
+ * tell an overflow (an address in or just below the guard page) from
+ * other faults, which go to the previous handler (the default, or ASan's).
  */
 #ifndef SLUICE_RT_STACK_H
 #define SLUICE_RT_STACK_H
