@@ -10,6 +10,21 @@
  * A flush marker is a batch of kind SL_BATCH_FLUSH that travels in-band:
  * steps pass it on in order, and writers flush what they hold when it
  * arrives.
+ *
+ * Recycling: sl_batch_destroy_item() (the channel destructor) returns a
+ * batch to its pool. A returned batch keeps, besides its newest chunk, up
+ * to 2 MiB of arena chunks (sl_arena_set_keep()), so a step that fills
+ * megabyte batches does not go back to malloc and fault in fresh pages for
+ * every batch; a head chunk larger than the pool's chunk size (left by one
+ * huge record) is freed. The arena's bump allocation is inline in
+ * sluice/arena.h; only a new chunk is a call.
+ *
+ * Origins: every record has a struct sl_origin (a source name that lives
+ * for the run, and a line or record number) in an array parallel to the
+ * records. Extractors set it per record (sl_emit_set_origin(): file and
+ * line, "iterable:N", "range:N"); while a step's process runs, what it
+ * emits takes the input record's origin. Run-time errors and skips name
+ * it: "data/x.csv:12: ...".
  */
 #ifndef SLUICE_BATCH_H
 #define SLUICE_BATCH_H

@@ -8,6 +8,33 @@
  * an SL_EINVAL error in the diag that names "file:line:column", the key
  * path if known, and what was expected, e.g.
  * "p.yaml:7:9: arguments.globs: expected a list of strings, got a mapping".
+ *
+ * How a document is read: libfyaml's event parser (not its document API),
+ * so that sluice controls alias expansion, merge keys, limits and
+ * messages. The input is first checked for UTF-8 and YAML's printable set
+ * (libfyaml accepts invalid UTF-8 silently). Events build the tree in the
+ * document's arena with an explicit stack of open containers (no
+ * recursion). Every node keeps its file, 1-based line and column (of its
+ * anchor or tag if it has one; an empty scalar sits where the previous
+ * token ended), its tag as libfyaml spells it ("!jmespath",
+ * "tag:yaml.org,2002:str") and whether it was plain. Single-quoted
+ * scalars are decoded by sluice from the input (libfyaml 0.7.12 garbles
+ * runs of '' and folds a CRLF before the closing quote). libfyaml's
+ * diagnostics are collected and the first error becomes one SL_EPARSE
+ * "file:line:column: message".
+ *
+ * An alias points at its anchor's node instead of copying it, so the tree
+ * is a DAG. Each node's expanded size and height are tracked: a document
+ * whose aliases would expand past 16 nodes per input byte (at least 1024)
+ * or nest deeper than 512 fails with SL_ELIMIT at once, so the billion
+ * laughs costs nothing and every later recursive walk is bounded. An alias
+ * to a node still open (a cycle) or to an undefined anchor is an error.
+ * `<<` merge keys are applied when their mapping closes, PyYAML's way:
+ * merged pairs first (of a list of mappings, the first wins), explicit
+ * keys last; all pairs stay in the tree and sl_conf_get() takes the last.
+ *
+ * Limits: a file of at most SL_CONF_FILE_MAX (64 MiB); a document's nodes
+ * in at most 1 GiB of arena.
  */
 #ifndef SLUICE_CONF_H
 #define SLUICE_CONF_H

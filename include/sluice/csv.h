@@ -24,7 +24,20 @@
  * grown only to hold a single record longer than that, and never beyond
  * `record_max` plus its line ending. Records are allocated in the caller's
  * arena: one allocation per record holds the member array, the keys and
- * the field bytes.
+ * the field bytes. Doubled quotes are removed in place; UTF-8 is checked
+ * with an ASCII fast path.
+ *
+ * After a bad row the reader goes on (sl_csv_can_continue()): a row whose
+ * extent is known is dropped; otherwise (a row over `record_max`, a quote
+ * or CR out of place) a lenient scan (a quote opens a quoted field only at
+ * a field start; the row ends at the first line feed outside quotes)
+ * drops the row's bytes as they stream in, so an oversized row never sits
+ * in memory whole. Header errors and an unterminated quote end the input.
+ *
+ * tests/test_csv_diff.c cross-checks the reader against libcsv in strict
+ * mode: generated documents must give both the rows the generator wrote,
+ * broken ones must be rejected by both at the same byte, and the known
+ * differences (lone CR, invalid UTF-8, field counts) are checked as such.
  */
 #ifndef SLUICE_CSV_H
 #define SLUICE_CSV_H

@@ -1,5 +1,7 @@
 /*
- * sluice: JSON writing (compact and canonical) and reading.
+ * sluice: JSON writing (compact and canonical). Reading is in
+ * sluice/jsonread.h. The canonical form is what `sluice export` and the
+ * print step's `canonical: true` write, so two graphs compare as text.
  */
 #ifndef SLUICE_JSON_H
 #define SLUICE_JSON_H

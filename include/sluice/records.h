@@ -23,6 +23,19 @@
  * over the size cap); others end the input (corrupt compressed data, an
  * unterminated quote, an I/O error). sl_reader_can_skip() tells which, so
  * that `on_error: skip` can count and go on.
+ *
+ * How it works (src/value/records.c): a reader stacks byte sources: the
+ * caller's source or a file (src/value/filesrc.h: blocking read() retried
+ * on EINTR, errors naming the path and offset), a counting layer
+ * (sl_reader_bytes_in(), compressed bytes), the decompressor
+ * (src/value/decompress.h), and a top layer that notes a failed read. The
+ * format's reader pulls from the top. sl_reader_can_skip() is true after
+ * an error that concerned one record (a bad JSON line, a bad or overlong
+ * text line, a bad CSV row, a record too big for the arena) and false once
+ * the input ended in an error (any failed read underneath, a document
+ * error, an unterminated CSV quote, OOM); the reader then refuses further
+ * calls with SL_EINVAL. `.txt` is src/value/txt.h; `.json` and `.yaml`
+ * read the whole document and parse it as one record.
  */
 #ifndef SLUICE_RECORDS_H
 #define SLUICE_RECORDS_H

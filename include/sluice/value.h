@@ -8,8 +8,13 @@
  * the arena of the batch that carries the record, so nothing is malloc'd
  * per record and a whole batch is freed at once.
  *
- * Objects keep their keys in insertion order. Lookup is a linear scan that
- * compares lengths first: fast for the small objects records are made of.
+ * A number kept as text becomes an int64 when read as a number
+ * (sl_value_number()) if it is an integer that fits, else a double.
+ *
+ * Objects keep their keys in insertion order, duplicates included. Lookup
+ * is a linear scan from the end that compares lengths first (the last
+ * duplicate wins, as with Python's json.loads): fast for the small objects
+ * records are made of.
  */
 #ifndef SLUICE_VALUE_H
 #define SLUICE_VALUE_H

@@ -23,6 +23,12 @@
  *
  * - The configuration tree (sluice/conf.h) keeps tags, quoting and
  *   positions, for pipeline files.
+ *
+ * sl_yaml_parse() (the `.yaml` record format) is sl_conf_load() followed
+ * by sl_conf_to_value(), so both views resolve scalars the same way.
+ * fuzz/fuzz_yaml.c checks that they agree on every input (the same value
+ * or the same error), that every node has a position and that the typed
+ * getters agree with the conversion.
  */
 #ifndef SLUICE_YAMLREAD_H
 #define SLUICE_YAMLREAD_H

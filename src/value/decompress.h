@@ -14,6 +14,17 @@
  * "x.csv.gz: corrupt gzip data at byte 1234: invalid block type". Errors
  * of the inner source are passed on as they are. After any error every
  * read fails again.
+ *
+ * gzip uses zlib (inflateInit2(15 + 32), inflateReset between members),
+ * zstd its streaming API, bzip2 BZ2_bzDecompress (re-initialised per
+ * stream). The input buffer is the read size, at most 1 MiB. Each read
+ * loops over decoder steps that must consume or produce (a step that does
+ * neither is an error), so no input can make it spin. The libraries
+ * allocate through sl_malloc (zlib and bzip2 hooks,
+ * ZSTD_createDCtx_advanced), so fault injection reaches them. Tests build
+ * fixtures with the libraries' encoders (tests/compress_fixtures.h): every
+ * proper prefix of a member must fail as truncated, flipped bytes as
+ * corrupt (zstd fixtures carry a checksum).
  */
 #ifndef SLUICE_VALUE_DECOMPRESS_H
 #define SLUICE_VALUE_DECOMPRESS_H
