@@ -18,6 +18,32 @@
  *   aborts every outbox and cancels every step.
  *
  * Every step's finish runs exactly once in every case.
+ *
+ * Details (src/pipeline/pipeline.c):
+ *
+ * - Steps run as tasks named "<index>:<type>". A start barrier waits for
+ *   every start; a start that can never end is caught by the loop's
+ *   deadlock detection. A start error reads "step 1:Print failed in
+ *   start: ...".
+ * - An outbox holds `outbox_records` rounded up to whole batches. A batch
+ *   is sent when full or when its arena passes `batch_bytes`, so the
+ *   records in flight between two steps are bounded by (outbox batches +
+ *   2) x batch size. A step without process forwards whole batches (no
+ *   copy); the last step's batches go straight back to the pool. Flush
+ *   markers pass through steps that have only process.
+ * - A failing step keeps its error with the order it happened in, sends
+ *   on what it emitted before the failure, drops its input (the step
+ *   before fails its next send with SL_EDROPPED, which counts as a stop,
+ *   not a failure, and so on up to the extractor), runs finish, and closes
+ *   its output. The run's error is the first failure in time; a failing
+ *   finish (a lost final flush) is fatal too.
+ * - A graceful stop cancels the first step's task: its wait fails with
+ *   SL_ECANCELLED, which counts as a stop; sl_task_uncancel() lets it run
+ *   finish and send its partial batch, so every record extracted reaches
+ *   the last step. sl_emit() checks cancellation before each send, so an
+ *   extractor that never waits still stops. The forced stop (a second
+ *   signal under catch_signals) aborts every outbox and cancels every
+ *   task, interrupting a slow finish; the CLI then exits 128 + signal.
  */
 #ifndef SLUICE_PIPELINE_H
 #define SLUICE_PIPELINE_H

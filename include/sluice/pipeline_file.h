@@ -28,6 +28,17 @@
  * Every other tag (the value providers !jmespath, !variable, !format,
  * !regex, !split, !normalize, !cast, !mapping and any unknown tag) is kept
  * on its node for the step that interprets it.
+ *
+ * "A string" means a scalar that resolves to a string, as Nodestream's
+ * schema sees it, so `implementation: 5` fails; every error names
+ * file:line:column. Steps are selected first, then only the selected
+ * steps' tags are resolved, so a `live` step's !env need not be set when
+ * running with `-a test`. !config looks the key up whole, then as a
+ * dotted path, and converts the value into nodes at the tag's position.
+ * Include cycles are found by real path and name the chain; nodes from an
+ * included file keep their own file name and positions. Resolved nodes
+ * replace their parent's item pointer. The resolver is public as
+ * sl_conf_resolve_tags(), which project files use too.
  */
 #ifndef SLUICE_PIPELINE_FILE_H
 #define SLUICE_PIPELINE_FILE_H

@@ -58,6 +58,14 @@
  * PipelineConfiguration.effective_annotations). Annotations are metadata
  * only; step selection uses the annotations given to the run.
  *
+ * Targets load first, so scope and pipeline target lists can be checked
+ * against them (with a "did you mean" for a close name). Scopes flatten
+ * into one array of pipelines in scope order, then list order; the same
+ * name in several scopes is several entries, so `sluice run NAME` runs it
+ * once per scope. Each entry points at its scope's `config`, ready for
+ * sl_pipeline_file_opts.config. `sluice run` and `sluice show`
+ * (src/cli/run.c) use this module.
+ *
  * A loaded project is immutable; everything it hands out lives until
  * sl_project_delete().
  */

@@ -5,7 +5,13 @@
  * Nodestream's pipeline files use ("nodestream.pipeline:IterableExtractor")
  * and a short one ("range"). It accepts some factory names (Nodestream's
  * class-method factories, e.g. `factory: range`) and builds a step from a
- * step definition of a pipeline file.
+ * step definition of a pipeline file, reading its arguments from the
+ * definition's conf node.
+ *
+ * The registry is a fixed table of up to SL_REGISTRY_MAX types; each lists
+ * its short name first, then Nodestream's. The steps and interp layers
+ * register their types (sl_steps_register_builtins(), sl_interp_register());
+ * graph registers the writer (sl_graph_register()).
  */
 #ifndef SLUICE_REGISTRY_H
 #define SLUICE_REGISTRY_H

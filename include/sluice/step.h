@@ -19,7 +19,8 @@
  * fatal error of the pipeline. Errors a step can live with are reported
  * with sl_step_error() (counted, the first ones logged) and skipped input
  * with sl_step_skip() (counted, the first ten locations kept for the
- * summary); the callback then returns 0.
+ * summary); the callback then returns 0. The first 100 of each are logged,
+ * then one line says the rest are only counted.
  *
  * Records are emitted through an sl_emit: build the record in
  * sl_emit_arena() and hand it to sl_emit(), which sends the batch

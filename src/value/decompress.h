@@ -17,7 +17,7 @@
  *
  * gzip uses zlib (inflateInit2(15 + 32), inflateReset between members),
  * zstd its streaming API, bzip2 BZ2_bzDecompress (re-initialised per
- * stream). The input buffer is the read size, at most 1 MiB. Each read
+ * stream). Each read
  * loops over decoder steps that must consume or produce (a step that does
  * neither is an error), so no input can make it spin. The libraries
  * allocate through sl_malloc (zlib and bzip2 hooks,
