@@ -2,6 +2,9 @@
  * sluice: the interpreting steps: the Interpreter (records to desired
  * ingestions, with Nodestream's interpretations and value providers), and
  * the transformers and filters that evaluate value providers.
+ * sl_schema_expand() fills the schema container (sluice/schema.h) from an
+ * Interpreter's compiled interpretations, for `sluice schema` and
+ * migrations.
  */
 #ifndef SLUICE_INTERP_H
 #define SLUICE_INTERP_H

@@ -12,7 +12,14 @@
  * write expressions for that package): a missing field is null, false-like
  * values are null, false, "", [] and {}, ordering comparisons apply to
  * numbers only, and a function called with a wrong type or number of
- * arguments is an error.
+ * arguments is an error. Deliberate differences: a bool never equals a
+ * number; a slice step of 0 is a compile error; `f(a b)` and `f(a,)` are
+ * parse errors; integers past int64 become doubles in sum, to_number and
+ * to_string.
+ *
+ * A Pratt parser builds a compact tree once; a chain of field lookups
+ * allocates nothing. Expression text is capped at SL_JMES_TEXT_MAX and
+ * nesting at SL_JMES_DEPTH_MAX, so no input can overflow a task's stack.
  */
 #ifndef SLUICE_JMESPATH_H
 #define SLUICE_JMESPATH_H

@@ -11,10 +11,24 @@
  *            step) gives {"index": i}; without a factory, `iterable` lists
  *            the records.
  *   print    writes each record as a JSON line to standard output or to
- *            `path`, and passes it on.
+ *            `path` (`canonical: true` sorts keys), in 1 MiB blocks, and
+ *            passes batches on unchanged.
+ *   ttl      Nodestream's TimeToLiveConfigurationExtractor: one record
+ *            {"ttl": {graph_object_type, object_type, expiry_in_hours}}
+ *            per enabled configuration, carried out by the graph writer;
+ *            `custom_query` (Cypher) is refused at load.
  *
  * The extractors take `on_error` (fail, the default, or skip),
- * `delimiter` (CSV) and `max_record_size` (bytes, default 64 MiB).
+ * `delimiter` (CSV) and `max_record_size` (bytes, default 64 MiB). With
+ * skip, an error the reader can step over (sl_reader_can_skip()) is
+ * counted and reading goes on; an error that ends the input (corrupt
+ * compression) skips the rest of that file, and the message says so.
+ * The file extractor expands its globs in start (src/steps/glob.h), sorts
+ * the union, drops duplicates and warns for each glob that matched
+ * nothing; drain reads each file with sl_reader_open(). stdin waits for
+ * input in the loop (an sl_io watcher) when it is a pipe or terminal, so
+ * signals are handled while it waits. Arguments are read by
+ * src/steps/args.h, which rejects unknown names, listing the known ones.
  */
 #ifndef SLUICE_STEPS_H
 #define SLUICE_STEPS_H

@@ -1,5 +1,6 @@
 /*
- * `sluice demo`: a runtime demonstration (until pipelines exist).
+ * `sluice demo`: a runtime demonstration (tasks, bounded channels,
+ * backpressure, cancellation on SIGINT) with no pipeline.
  */
 #ifndef SLUICE_CLI_DEMO_H
 #define SLUICE_CLI_DEMO_H

@@ -1,5 +1,19 @@
 /*
- * `sluice run`, `sluice validate` and the list of steps.
+ * `sluice run`, `validate`, `export`, `schema`, `migrate`, `show` and the
+ * list of steps (`help steps`).
+ *
+ * `sluice run` loads pipeline files, or the pipelines of a project file
+ * (-p FILE, default ./nodestream.yaml; no name runs every pipeline, in
+ * order, each with its scope's !config values and targets), builds every
+ * step before anything runs, appends one graph writer per target (-t, a
+ * URI or a project target name), and runs the pipeline with signal
+ * handling. Progress goes to stderr: on a TTY a line redrawn every 0.25 s,
+ * otherwise an info log line every 10 s; with --json every stderr line is
+ * a JSON object. A summary follows: status, elapsed time, in, out, errors
+ * and skipped per step, records per second, and the first skipped
+ * records' locations. stdout carries only what `print` writes. Exit
+ * status: 0; 1 for a failed run or an invalid pipeline; 2 for usage;
+ * 128 + signal when stopped by SIGINT or SIGTERM.
  */
 #ifndef SLUICE_CLI_RUN_H
 #define SLUICE_CLI_RUN_H

@@ -5,8 +5,11 @@
  * of flags `{do_lowercase_strings: true, do_trim_whitespace: true}`. Each
  * applies to strings only; every other value, null included, passes
  * through. Unicode case mapping is the simple (one to one) mapping of the
- * C library's UTF-8 locale; trimming strips what Python's str.strip()
- * strips.
+ * C library's UTF-8 locale (C.UTF-8; ASCII has a fast path), so it
+ * differs from Python's full mapping for a few characters (Python
+ * upper-cases ß to SS, this keeps ß); trimming strips what Python's
+ * str.strip() strips. The flag list keeps Nodestream's dict order:
+ * overriding the default do_lowercase_strings keeps its place.
  */
 #ifndef SLUICE_INTERP_NORM_H
 #define SLUICE_INTERP_NORM_H

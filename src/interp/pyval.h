@@ -6,7 +6,8 @@
  * answers for the JSON-like values records hold: str(), ==, <, `in`,
  * truthiness, and the int/float/str/bool/Decimal constructors. Where
  * Python raises (comparing a string with a number, int("x")), they fail
- * with SL_EINVAL and Python's message.
+ * with SL_EINVAL and Python's message. Floats print as CPython's shortest
+ * repr; 1 == 1.0 == True; a Decimal is kept as exact number text.
  */
 #ifndef SLUICE_INTERP_PYVAL_H
 #define SLUICE_INTERP_PYVAL_H

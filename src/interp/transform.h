@@ -12,6 +12,10 @@
  *   ExcludeWhenValuesMatchPossibilities drops those records instead
  *   ValueMatchesRegexFilter keeps (include: true) or drops records whose
  *                         value matches `regex` at its start
+ *
+ * A SwitchTransformer's cases are steps built through the registry; their
+ * start and finish run with the switch's. These live in interp, not
+ * steps, because they evaluate value providers.
  */
 #ifndef SLUICE_INTERP_TRANSFORM_H
 #define SLUICE_INTERP_TRANSFORM_H
