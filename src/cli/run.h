@@ -14,6 +14,12 @@
  * records' locations. stdout carries only what `print` writes. Exit
  * status: 0; 1 for a failed run or an invalid pipeline; 2 for usage;
  * 128 + signal when stopped by SIGINT or SIGTERM.
+ *
+ * `validate` loads and builds the steps without running them; `show`
+ * lists a project's pipelines; `export TARGET` streams a graph as
+ * canonical JSON lines; `schema PIPELINE... [--format plain|json|dot]`
+ * prints the graph schema; `migrate TARGET PIPELINE...` applies the
+ * indexes and views that schema asks for.
  */
 #ifndef SLUICE_CLI_RUN_H
 #define SLUICE_CLI_RUN_H
