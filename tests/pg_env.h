@@ -1,7 +1,7 @@
 /*
  * The private PostgreSQL 15 of the tests (tests/pg_server, started by the
- * "pg" fixture of tests/db.cmake). Tests registered with sluice_pg_test()
- * get SLUICE_TEST_PGDIR (the server's state directory) and
+ * "pg" fixture of tests/CMakeLists.txt). Tests registered with PG
+ * (sluice_add_test) get SLUICE_TEST_PGDIR (the server's state directory) and
  * SLUICE_TEST_PGSERVER (the path of tests/pg_server) in their environment.
  */
 #ifndef SLUICE_TESTS_PG_ENV_H
@@ -82,7 +82,7 @@ pg_test_server_cmd(const char *cmd)
 /**
  * Crash the server (pg_server crash: stop -m immediate, the data stays);
  * 0 on success. Register a test that calls it with SERIAL
- * (sluice_pg_test), so no other test uses the server meanwhile.
+ * (sluice_add_test), so no other test uses the server meanwhile.
  */
 static inline int
 pg_test_crash(void)
