@@ -812,30 +812,66 @@ test_ring(long rounds)
 
 /* }}} */
 
-int
-main(void)
+/** Switching onto stacks whose top has each alignment. */
+TAP_CASE(probe)
 {
-#if defined(__x86_64__)
-	printf("# ctx selftest: x86_64\n");
-#else
-	printf("# ctx selftest: aarch64\n");
-#endif
 	struct tstack s = stack_new(STACK_SIZE);
 	test_probe("aligned stack", s.lo, s.size);
 	test_probe("top at 16n+8", s.lo, s.size - 8);
 	test_probe("top at 16n+4", s.lo, s.size - 12);
 	test_probe("small stack", s.lo + s.size - 4096, 4096);
 	stack_free(&s);
+}
 
+/** Two contexts switching back and forth. */
+TAP_CASE(ping_pong)
+{
 	test_ping_pong(100000);
+}
+
+/** Callee-saved registers survive switches. */
+TAP_CASE(regs)
+{
 	test_regs(10000);
+}
+
+/** Integer and floating-point locals, and recursion, across switches. */
+TAP_CASE(work)
+{
 	test_work("integer locals", work_int, 20000, 30000);
 	test_work("fp locals", work_fp, 30000, 20000);
 	test_work("recursion", work_rec, 1000, 700);
-	test_fp_control();
-	test_ring(1000);
+}
 
-	return done_testing();
+/** The floating-point control state is per context. */
+TAP_CASE(fp_control)
+{
+	test_fp_control();
+}
+
+/** A ring of contexts passing control around. */
+TAP_CASE(ring)
+{
+	test_ring(1000);
+}
+
+/** Name the architecture under test. */
+static int
+setup(void)
+{
+#if defined(__x86_64__)
+	printf("# ctx selftest: x86_64\n");
+#else
+	printf("# ctx selftest: aarch64\n");
+#endif
+	return 0;
+}
+
+/** Run the cases named on the command line, or all. */
+int
+main(int argc, char **argv)
+{
+	return tap_main_fixture(argc, argv, setup, NULL);
 }
 
 #else /* !SL_CTX_HAVE_ASM */

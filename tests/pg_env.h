@@ -1,7 +1,7 @@
 /*
  * The private PostgreSQL 15 of the tests (tests/pg_server, started by the
- * "pg" fixture of tests/db.cmake). Tests registered with sluice_pg_test()
- * get SLUICE_TEST_PGDIR (the server's state directory) and
+ * "pg" fixture of tests/CMakeLists.txt). Tests registered with PG
+ * (sluice_add_test) get SLUICE_TEST_PGDIR (the server's state directory) and
  * SLUICE_TEST_PGSERVER (the path of tests/pg_server) in their environment.
  */
 #ifndef SLUICE_TESTS_PG_ENV_H
@@ -55,8 +55,15 @@ pg_test_url(const char *db, char *buf, size_t size)
 	const char *uri = pg_test_uri();
 	if (uri == NULL)
 		return NULL;
-	int n = snprintf(buf, size, "%s/%s", uri, db);
-	return n >= 0 && (size_t)n < size ? buf : NULL;
+	/* Lengths first, not snprintf: gcc warns of the truncation a too
+	 * small buffer would get once this is inlined with a constant size. */
+	size_t nu = strlen(uri), nd = strlen(db);
+	if (nu + 1 + nd >= size)
+		return NULL;
+	memcpy(buf, uri, nu);
+	buf[nu] = '/';
+	memcpy(buf + nu + 1, db, nd + 1);
+	return buf;
 }
 
 /** Run `pg_server CMD $SLUICE_TEST_PGDIR`; 0 if it succeeded. */
@@ -75,7 +82,7 @@ pg_test_server_cmd(const char *cmd)
 /**
  * Crash the server (pg_server crash: stop -m immediate, the data stays);
  * 0 on success. Register a test that calls it with SERIAL
- * (sluice_pg_test), so no other test uses the server meanwhile.
+ * (sluice_add_test), so no other test uses the server meanwhile.
  */
 static inline int
 pg_test_crash(void)

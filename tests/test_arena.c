@@ -7,8 +7,8 @@
 #include "sluice/arena.h"
 #include "unit.h"
 
-int
-main(void)
+/** Allocation, alignment, growth, the cap, reset and OOM of arenas. */
+TAP_CASE(arena)
 {
 	struct sl_arena a;
 	sl_arena_create(&a, 1024, 64 * 1024);
@@ -76,5 +76,11 @@ main(void)
 	ok(sl_arena_alloc(&tiny, 1) == NULL, "a cap below one chunk refuses "
 	                                     "even one byte");
 	sl_arena_destroy(&tiny);
-	return done_testing();
+}
+
+/** Run the cases named on the command line, or all. */
+int
+main(int argc, char **argv)
+{
+	return tap_main(argc, argv);
 }

@@ -7,8 +7,8 @@
 #include "sluice/chan.h"
 #include "unit.h"
 
-int
-main(void)
+/** Batch pools: recycling, flush markers, channels, caps and origins. */
+TAP_CASE(batch)
 {
 	struct sl_batch_pool pool;
 	sl_batch_pool_create(&pool, 3, 1 << 20);
@@ -93,5 +93,11 @@ main(void)
 	   "a recycled batch does not keep old origins");
 	sl_batch_put(o2);
 	sl_batch_pool_destroy(&pool);
-	return done_testing();
+}
+
+/** Run the cases named on the command line, or all. */
+int
+main(int argc, char **argv)
+{
+	return tap_main(argc, argv);
 }

@@ -5,8 +5,8 @@
 #include "sluice/buf.h"
 #include "unit.h"
 
-int
-main(void)
+/** Appending, the cap, consume, reset and OOM of buffers. */
+TAP_CASE(buf)
 {
 	struct sl_buf b;
 	sl_buf_create(&b, 100);
@@ -50,5 +50,11 @@ main(void)
 	ok(memcmp(c.data + 3 + 4 * 999, "0999", 4) == 0, "content intact "
 	                                                 "after growth");
 	sl_buf_destroy(&c);
-	return done_testing();
+}
+
+/** Run the cases named on the command line, or all. */
+int
+main(int argc, char **argv)
+{
+	return tap_main(argc, argv);
 }

@@ -371,14 +371,34 @@ cancel_main(void *arg)
 	return 0;
 }
 
-int
-main(void)
+/** Run backpressure_main() as a task on a fresh loop. */
+TAP_CASE(backpressure)
 {
 	is_int(run_task("main", backpressure_main, NULL), 0,
 	       "backpressure test ran");
+}
+
+/** Run fifo_main() as a task on a fresh loop. */
+TAP_CASE(fifo)
+{
 	is_int(run_task("main", fifo_main, NULL), 0, "fifo test ran");
+}
+
+/** Run close_main() as a task on a fresh loop. */
+TAP_CASE(close)
+{
 	is_int(run_task("main", close_main, NULL), 0, "close test ran");
+}
+
+/** Run cancel_main() as a task on a fresh loop. */
+TAP_CASE(cancel)
+{
 	is_int(run_task("main", cancel_main, NULL), 0, "cancel test ran");
+}
+
+/** Creating a channel fails cleanly: an absurd capacity, no memory. */
+TAP_CASE(create_errors)
+{
 	struct sl_chan big;
 	ok(sl_chan_create(&big, (size_t)1 << 30) == -1,
 	   "an absurd capacity is refused");
@@ -388,5 +408,11 @@ main(void)
 	ok(sl_chan_create(&oom, 16) == -1, "create fails cleanly on OOM");
 	is_err(SL_EOOM, "with EOOM");
 	sl_alloc_fail_after(-1);
-	return done_testing();
+}
+
+/** Run the cases named on the command line, or all. */
+int
+main(int argc, char **argv)
+{
+	return tap_main(argc, argv);
 }

@@ -119,8 +119,8 @@ read_every_way(const char *name, const char *input, long len,
 		is_str(o_.text, want_text, "%s: records", name); \
 	} while (0)
 
-static void
-test_basic(void)
+/** The basic checks. */
+TAP_CASE(basic)
 {
 	check_csv("basic", "a,b,c\n1,2,3\n4,5,6\n", NULL,
 	          "{a=1|b=2|c=3}\n{a=4|b=5|c=6}\nEND");
@@ -146,8 +146,8 @@ test_basic(void)
 	          "b=ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789}\nEND");
 }
 
-static void
-test_quoted(void)
+/** The quoted checks. */
+TAP_CASE(quoted)
 {
 	check_csv("quoted delimiter", "a,b\n\"x,y\",z\n", NULL,
 	          "{a=x,y|b=z}\nEND");
@@ -171,8 +171,8 @@ test_quoted(void)
 	          "0123456789\nabcdef}\nEND");
 }
 
-static void
-test_lines(void)
+/** The lines checks. */
+TAP_CASE(lines)
 {
 	check_csv("empty lines skipped", "\n\r\na,b\n\n1,2\r\n\r\n\n3,4\n\n",
 	          NULL, "{a=1|b=2}\n{a=3|b=4}\nEND");
@@ -216,8 +216,8 @@ test_lines(void)
 	sl_arena_destroy(&a);
 }
 
-static void
-test_delimiters(void)
+/** The delimiters checks. */
+TAP_CASE(delimiters)
 {
 	struct sl_csv_opts o;
 	sl_csv_opts_init(&o);
@@ -251,15 +251,15 @@ test_delimiters(void)
 	   "defaults");
 }
 
-static void
-test_duplicates(void)
+/** The duplicates checks. */
+TAP_CASE(duplicates)
 {
 	check_csv("duplicate header names", "a,b,a\n1,2,3\n", NULL,
 	          "{a=1|b=2|a=3}\nEND");
 }
 
-static void
-test_utf8(void)
+/** The utf8 checks. */
+TAP_CASE(utf8)
 {
 	check_csv("valid UTF-8",
 	          "n\xc3\xa9,\xe2\x82\xac\n\xf0\x9f\x98\x80,\"\xc3\xa9\"\"\"\n",
@@ -295,8 +295,8 @@ test_utf8(void)
 	          "with byte 0xfe)");
 }
 
-static void
-test_errors(void)
+/** The errors checks. */
+TAP_CASE(errors)
 {
 	static struct outcome o;
 	read_every_way("too few fields", "a,b,c\n1,2,3\n\n4,5\n", -1, NULL, &o);
@@ -381,8 +381,8 @@ test_errors(void)
 	sl_arena_destroy(&a);
 }
 
-static void
-test_io_error(void)
+/** The io error checks. */
+TAP_CASE(io_error)
 {
 	const char *in = "a,b\n1,2\n3,4\n5,6\n";
 	struct memsource m;
@@ -405,8 +405,8 @@ test_io_error(void)
 	sl_arena_destroy(&a);
 }
 
-static void
-test_limits(void)
+/** The limits checks. */
+TAP_CASE(limits)
 {
 	struct sl_csv_opts o;
 	sl_csv_opts_init(&o);
@@ -477,8 +477,8 @@ test_limits(void)
 	sl_arena_destroy(&a);
 }
 
-static void
-test_lifetime(void)
+/** The lifetime checks. */
+TAP_CASE(lifetime)
 {
 	const char *in = "k,k2\n\"v\"\"1\",w\n";
 	struct memsource m;
@@ -506,8 +506,8 @@ test_lifetime(void)
 	sl_csv_reader_delete(NULL);
 }
 
-static void
-test_torture(void)
+/** The torture checks. */
+TAP_CASE(torture)
 {
 	/* Every rule at once, cut at every possible boundary. */
 	const char *in = "\xef\xbb\xbf\"id\",name,\"no\"\"te\"\r\n"
@@ -529,19 +529,9 @@ test_torture(void)
 	ok(1, "every prefix of the torture input read 1 byte at a time");
 }
 
+/** Run the cases named on the command line, or all. */
 int
-main(void)
+main(int argc, char **argv)
 {
-	test_basic();
-	test_quoted();
-	test_lines();
-	test_delimiters();
-	test_duplicates();
-	test_utf8();
-	test_errors();
-	test_io_error();
-	test_limits();
-	test_lifetime();
-	test_torture();
-	return done_testing();
+	return tap_main(argc, argv);
 }

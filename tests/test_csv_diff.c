@@ -642,8 +642,8 @@ check_kind(enum kind k, int n)
 	return bad;
 }
 
-int
-main(void)
+/** Generated valid and broken documents: sluice and libcsv agree. */
+TAP_CASE(corpus)
 {
 	uint64_t seed = 0x5EEDC5F00D1234ull;
 	const char *env = getenv("SLUICE_CSV_DIFF_SEED");
@@ -672,5 +672,11 @@ main(void)
 		ok(bad == 0, "%d documents broken by: %s; %s (%d differ)",
 		   N_BROKEN, kind_names[k], what, bad);
 	}
-	return done_testing();
+}
+
+/** Run the cases named on the command line, or all. */
+int
+main(int argc, char **argv)
+{
+	return tap_main(argc, argv);
 }

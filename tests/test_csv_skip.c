@@ -118,8 +118,8 @@ check_skip(const char *name, const char *input, size_t record_max,
 		note("expected:\n%s", want);
 }
 
-static void
-test_record_errors(void)
+/** The record errors checks. */
+TAP_CASE(record_errors)
 {
 	check_skip("wrong field count", "a,b\n1,2\n3\n4,5\n", 0,
 	           "{a=1|b=2}\n"
@@ -187,8 +187,8 @@ test_record_errors(void)
 	           "END");
 }
 
-static void
-test_fatal_errors(void)
+/** The fatal errors checks. */
+TAP_CASE(fatal_errors)
 {
 	check_skip("unterminated quote at the end", "a\n1\n\"x\n", 0,
 	           "{a=1}\n"
@@ -240,8 +240,7 @@ test_fatal_errors(void)
 }
 
 /** A record too big for the arena is dropped; the next one comes. */
-static void
-test_arena_full(void)
+TAP_CASE(arena_full)
 {
 	static char in[4096];
 	static struct transcript t;
@@ -260,8 +259,7 @@ test_arena_full(void)
  * A row of 8 MB over a 1 KiB cap streams past in 4 KiB reads (the buffer
  * never grows past the cap), and the row after it comes.
  */
-static void
-test_huge_row(void)
+TAP_CASE(huge_row)
 {
 	size_t big = (size_t)8 << 20;
 	char *in = sl_malloc(big + 64);
@@ -294,12 +292,9 @@ test_huge_row(void)
 	sl_free(in);
 }
 
+/** Run the cases named on the command line, or all. */
 int
-main(void)
+main(int argc, char **argv)
 {
-	test_record_errors();
-	test_fatal_errors();
-	test_arena_full();
-	test_huge_row();
-	return done_testing();
+	return tap_main(argc, argv);
 }

@@ -553,13 +553,37 @@ main_task(void *arg)
 	return 0;
 }
 
-int
-main(void)
+/** The SQL text the query builder makes (no database). */
+TAP_CASE(sql_text)
 {
-	sl_arena_create(&arena, 0, (size_t)1 << 30);
 	check_sql_text();
+}
+
+/** Models on PostgreSQL and SQLite. */
+TAP_CASE(drivers)
+{
 	if (run_task("db_model", main_task, NULL) != 0)
 		note("the task failed: %s", E());
+}
+
+/** Create the scratch arena. */
+static int
+setup(void)
+{
+	sl_arena_create(&arena, 0, (size_t)1 << 30);
+	return 0;
+}
+
+/** Free the scratch arena. */
+static void
+teardown(void)
+{
 	sl_arena_destroy(&arena);
-	return done_testing();
+}
+
+/** Run the cases named on the command line, or all. */
+int
+main(int argc, char **argv)
+{
+	return tap_main_fixture(argc, argv, setup, teardown);
 }

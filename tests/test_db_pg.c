@@ -755,12 +755,58 @@ test_copy(void *arg)
 
 /* }}} */
 
-int
-main(void)
+/** Run test_connect() as a task on a fresh loop. */
+TAP_CASE(connect)
+{
+	is_int(run_task("connect", test_connect, NULL), 0, "connect");
+}
+
+/** Run test_types() as a task on a fresh loop. */
+TAP_CASE(types)
+{
+	is_int(run_task("types", test_types, NULL), 0, "types");
+}
+
+/** Run test_statements() as a task on a fresh loop. */
+TAP_CASE(statements)
+{
+	is_int(run_task("statements", test_statements, NULL), 0, "statements");
+}
+
+/** Run test_cancel() as a task on a fresh loop. */
+TAP_CASE(cancel)
+{
+	is_int(run_task("cancel", test_cancel, NULL), 0, "cancel");
+}
+
+/** Run test_pipeline() as a task on a fresh loop. */
+TAP_CASE(pipeline)
+{
+	is_int(run_task("pipeline", test_pipeline, NULL), 0, "pipeline");
+}
+
+/** Run test_tx() as a task on a fresh loop. */
+TAP_CASE(tx)
+{
+	is_int(run_task("tx", test_tx, NULL), 0, "transactions");
+}
+
+/** Run test_copy() as a task on a fresh loop. */
+TAP_CASE(copy)
+{
+	is_int(run_task("copy", test_copy, NULL), 0, "copy and cursors");
+}
+
+/**
+ * Make a fresh database for this program; without a test server, report
+ * the program skipped (the plan 1..0) and exit.
+ */
+static int
+setup(void)
 {
 	if (pg_test_url("sluice_db_test", url, sizeof(url)) == NULL) {
 		printf("1..0 # SKIP no test server (SLUICE_TEST_PGDIR)\n");
-		return 0;
+		exit(0);
 	}
 	/* A fresh database for this program. */
 	char admin[512];
@@ -770,16 +816,14 @@ main(void)
 	         "psql -q '%s' -c 'DROP DATABASE IF EXISTS sluice_db_test' -c "
 	         "'CREATE DATABASE sluice_db_test' >/dev/null",
 	         admin);
-	if (system(cmd) != 0) {
-		printf("Bail out! cannot create the test database\n");
-		return 1;
-	}
-	is_int(run_task("connect", test_connect, NULL), 0, "connect");
-	is_int(run_task("types", test_types, NULL), 0, "types");
-	is_int(run_task("statements", test_statements, NULL), 0, "statements");
-	is_int(run_task("cancel", test_cancel, NULL), 0, "cancel");
-	is_int(run_task("pipeline", test_pipeline, NULL), 0, "pipeline");
-	is_int(run_task("tx", test_tx, NULL), 0, "transactions");
-	is_int(run_task("copy", test_copy, NULL), 0, "copy and cursors");
-	return done_testing();
+	if (system(cmd) != 0)
+		bail_out("cannot create the test database");
+	return 0;
+}
+
+/** Run the cases named on the command line, or all. */
+int
+main(int argc, char **argv)
+{
+	return tap_main_fixture(argc, argv, setup, NULL);
 }

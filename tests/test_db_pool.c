@@ -738,38 +738,99 @@ t_opts(void *arg)
 	return 0;
 }
 
-/** One named subtest. */
-struct subtest {
-	/** Task name. */
-	const char *name;
-	/** Body. */
-	sl_task_fn fn;
-};
+/** Run `fn` as task `name`, which must end cleanly. */
+static void
+subtest(const char *name, sl_task_fn fn)
+{
+	int rc = run_task(name, fn, NULL);
+	ok(rc == 0, "%s: the test task ended cleanly (%s)", name,
+	   rc == 0 ? "" : unit_errmsg());
+}
 
-int
-main(void)
+/** Run t_opts() as a task. */
+TAP_CASE(opts)
+{
+	subtest("opts", t_opts);
+}
+
+/** Run t_open_min() as a task. */
+TAP_CASE(open_min)
+{
+	subtest("open_min", t_open_min);
+}
+
+/** Run t_lifo() as a task. */
+TAP_CASE(lifo)
+{
+	subtest("lifo", t_lifo);
+}
+
+/** Run t_max_bound() as a task. */
+TAP_CASE(max_bound)
+{
+	subtest("max_bound", t_max_bound);
+}
+
+/** Run t_timeout() as a task. */
+TAP_CASE(timeout)
+{
+	subtest("timeout", t_timeout);
+}
+
+/** Run t_cancel_fifo() as a task. */
+TAP_CASE(cancel_fifo)
+{
+	subtest("cancel_fifo", t_cancel_fifo);
+}
+
+/** Run t_task_end() as a task. */
+TAP_CASE(task_end)
+{
+	subtest("task_end", t_task_end);
+}
+
+/** Run t_health() as a task. */
+TAP_CASE(health)
+{
+	subtest("health", t_health);
+}
+
+/** Run t_lifetime_idle() as a task. */
+TAP_CASE(lifetime_idle)
+{
+	subtest("lifetime_idle", t_lifetime_idle);
+}
+
+/** Run t_busy() as a task. */
+TAP_CASE(busy)
+{
+	subtest("busy", t_busy);
+}
+
+/** Run t_password() as a task. */
+TAP_CASE(password)
+{
+	subtest("password", t_password);
+}
+
+/** Run t_close_out() as a task. */
+TAP_CASE(close_out)
+{
+	subtest("close_out", t_close_out);
+}
+
+/** Read the test server's URL (the program needs one). */
+static int
+setup(void)
 {
 	if (pg_test_url("postgres", url, sizeof(url)) == NULL)
 		bail_out("no test server (SLUICE_TEST_PGDIR)");
-	static const struct subtest tests[] = {
-	        {"opts", t_opts},
-	        {"open_min", t_open_min},
-	        {"lifo", t_lifo},
-	        {"max_bound", t_max_bound},
-	        {"timeout", t_timeout},
-	        {"cancel_fifo", t_cancel_fifo},
-	        {"task_end", t_task_end},
-	        {"health", t_health},
-	        {"lifetime_idle", t_lifetime_idle},
-	        {"busy", t_busy},
-	        {"password", t_password},
-	        {"close_out", t_close_out},
-	};
-	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-		note("%s", tests[i].name);
-		int rc = run_task(tests[i].name, tests[i].fn, NULL);
-		ok(rc == 0, "%s: the test task ended cleanly (%s)",
-		   tests[i].name, rc == 0 ? "" : unit_errmsg());
-	}
-	return done_testing();
+	return 0;
+}
+
+/** Run the cases named on the command line, or all. */
+int
+main(int argc, char **argv)
+{
+	return tap_main_fixture(argc, argv, setup, NULL);
 }

@@ -111,12 +111,25 @@ t_crash(void *arg)
 	return 0;
 }
 
-int
-main(void)
+/** Server crashes under the pool. */
+TAP_CASE(crash)
+{
+	ok(run_task("crash", t_crash, NULL) == 0, "the test task ended (%s)",
+	   unit_errmsg());
+}
+
+/** Read the test server's URL (the program needs one). */
+static int
+setup(void)
 {
 	if (pg_test_url("postgres", url, sizeof(url)) == NULL)
 		bail_out("no test server (SLUICE_TEST_PGDIR)");
-	ok(run_task("crash", t_crash, NULL) == 0, "the test task ended (%s)",
-	   unit_errmsg());
-	return done_testing();
+	return 0;
+}
+
+/** Run the cases named on the command line, or all. */
+int
+main(int argc, char **argv)
+{
+	return tap_main_fixture(argc, argv, setup, NULL);
 }

@@ -723,24 +723,98 @@ faults_main(void *arg)
 	return 0;
 }
 
-int
-main(void)
+/** Run open_main() as a task on a fresh loop. */
+TAP_CASE(open)
+{
+	is_int(run_task("open", open_main, NULL), 0, "open test ran");
+}
+
+/** Run types_main() as a task on a fresh loop. */
+TAP_CASE(types)
+{
+	is_int(run_task("types", types_main, NULL), 0, "types test ran");
+}
+
+/** Run params_main() as a task on a fresh loop. */
+TAP_CASE(params)
+{
+	is_int(run_task("params", params_main, NULL), 0, "params test ran");
+}
+
+/** Run errors_main() as a task on a fresh loop. */
+TAP_CASE(errors)
+{
+	is_int(run_task("errors", errors_main, NULL), 0, "errors test ran");
+}
+
+/** Run cache_main() as a task on a fresh loop. */
+TAP_CASE(cache)
+{
+	is_int(run_task("cache", cache_main, NULL), 0, "cache test ran");
+}
+
+/** Run tx_main() as a task on a fresh loop. */
+TAP_CASE(tx)
+{
+	is_int(run_task("tx", tx_main, NULL), 0, "tx test ran");
+}
+
+/** Run script_main() as a task on a fresh loop. */
+TAP_CASE(script)
+{
+	is_int(run_task("script", script_main, NULL), 0, "script test ran");
+}
+
+/** Run timeout_main() as a task on a fresh loop. */
+TAP_CASE(timeout)
+{
+	is_int(run_task("timeout", timeout_main, NULL), 0, "timeout test ran");
+}
+
+/** Run cancel_main() as a task on a fresh loop. */
+TAP_CASE(cancel)
+{
+	is_int(run_task("cancel", cancel_main, NULL), 0, "cancel test ran");
+}
+
+/** Run busy_main() as a task on a fresh loop. */
+TAP_CASE(busy)
+{
+	is_int(run_task("busy", busy_main, NULL), 0, "busy test ran");
+}
+
+/** Run two_main() as a task on a fresh loop. */
+TAP_CASE(two)
+{
+	is_int(run_task("two", two_main, NULL), 0, "two test ran");
+}
+
+/** Run faults_main() as a task on a fresh loop. */
+TAP_CASE(faults)
+{
+	is_int(run_task("faults", faults_main, NULL), 0, "faults test ran");
+}
+
+/** Make the temporary directory the cases' databases go in. */
+static int
+setup(void)
 {
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/sluice-dbsqlite-XXXXXX");
 	if (mkdtemp(tmpdir) == NULL)
 		bail_out("mkdtemp failed");
-	is_int(run_task("open", open_main, NULL), 0, "open test ran");
-	is_int(run_task("types", types_main, NULL), 0, "types test ran");
-	is_int(run_task("params", params_main, NULL), 0, "params test ran");
-	is_int(run_task("errors", errors_main, NULL), 0, "errors test ran");
-	is_int(run_task("cache", cache_main, NULL), 0, "cache test ran");
-	is_int(run_task("tx", tx_main, NULL), 0, "tx test ran");
-	is_int(run_task("script", script_main, NULL), 0, "script test ran");
-	is_int(run_task("timeout", timeout_main, NULL), 0, "timeout test ran");
-	is_int(run_task("cancel", cancel_main, NULL), 0, "cancel test ran");
-	is_int(run_task("busy", busy_main, NULL), 0, "busy test ran");
-	is_int(run_task("two", two_main, NULL), 0, "two test ran");
-	is_int(run_task("faults", faults_main, NULL), 0, "faults test ran");
+	return 0;
+}
+
+/** Remove the temporary directory. */
+static void
+teardown(void)
+{
 	tmp_remove(tmpdir);
-	return done_testing();
+}
+
+/** Run the cases named on the command line, or all. */
+int
+main(int argc, char **argv)
+{
+	return tap_main_fixture(argc, argv, setup, teardown);
 }

@@ -164,21 +164,29 @@ suite(struct sl_conn *c, const char *tag)
 	       "%s: the commit stands", tag);
 }
 
-/** The suite on each driver. */
+/** The suite on the test PostgreSQL (noted as skipped without one). */
 static int
-main_task(void *arg)
+pg_main(void *arg)
 {
 	(void)arg;
 	char url[600];
 	if (pg_test_url("postgres", url, sizeof(url)) == NULL) {
 		note("skip PostgreSQL: no test server");
-	} else {
-		struct sl_conn *c = sl_conn_open(url, NULL);
-		ok(c != NULL, "postgres: connect: %s", unit_errmsg());
-		if (c != NULL)
-			suite(c, "postgres");
-		sl_conn_close(c);
+		return 0;
 	}
+	struct sl_conn *c = sl_conn_open(url, NULL);
+	ok(c != NULL, "postgres: connect: %s", unit_errmsg());
+	if (c != NULL)
+		suite(c, "postgres");
+	sl_conn_close(c);
+	return 0;
+}
+
+/** The suite on a fresh SQLite file. */
+static int
+sqlite_main(void *arg)
+{
+	(void)arg;
 	char path[64];
 	snprintf(path, sizeof(path), "sqlite:/tmp/sluice_tx_%d.db",
 	         (int)getpid());
@@ -191,10 +199,23 @@ main_task(void *arg)
 	return 0;
 }
 
-int
-main(void)
+/** A failed statement in a transaction on PostgreSQL. */
+TAP_CASE(postgres)
 {
-	if (run_task("db_tx", main_task, NULL) != 0)
+	if (run_task("db_tx", pg_main, NULL) != 0)
 		note("the task failed: %s", unit_errmsg());
-	return done_testing();
+}
+
+/** A failed statement in a transaction on SQLite. */
+TAP_CASE(sqlite)
+{
+	if (run_task("db_tx", sqlite_main, NULL) != 0)
+		note("the task failed: %s", unit_errmsg());
+}
+
+/** Run the cases named on the command line, or all. */
+int
+main(int argc, char **argv)
+{
+	return tap_main(argc, argv);
 }

@@ -81,8 +81,8 @@ gen_text(struct sl_buf *b, size_t n, unsigned seed)
 	}
 }
 
-static void
-test_roundtrip(void)
+/** The roundtrip checks. */
+TAP_CASE(roundtrip)
 {
 	struct sl_buf plain, comp, out;
 	sl_buf_create(&plain, (size_t)64 << 20);
@@ -142,8 +142,8 @@ msg_starts(const char *prefix)
 	return strncmp(unit_errmsg(), prefix, strlen(prefix)) == 0;
 }
 
-static void
-test_truncated_and_corrupt(void)
+/** The truncated and corrupt checks. */
+TAP_CASE(truncated_and_corrupt)
 {
 	struct sl_buf plain, comp, bad, out;
 	sl_buf_create(&plain, (size_t)1 << 20);
@@ -264,8 +264,7 @@ test_truncated_and_corrupt(void)
 }
 
 /** The inner source's error comes through as it is; reads then fail. */
-static void
-test_inner_error(void)
+TAP_CASE(inner_error)
 {
 	struct sl_buf plain, comp;
 	sl_buf_create(&plain, (size_t)1 << 20);
@@ -302,8 +301,7 @@ test_inner_error(void)
 }
 
 /** Failing each allocation in turn gives SL_EOOM and no leak. */
-static void
-test_alloc_failures(void)
+TAP_CASE(alloc_failures)
 {
 	struct sl_buf plain, comp, out;
 	sl_buf_create(&plain, (size_t)1 << 20);
@@ -347,8 +345,8 @@ test_alloc_failures(void)
 	sl_buf_destroy(&out);
 }
 
-static void
-test_misuse(void)
+/** The misuse checks. */
+TAP_CASE(misuse)
 {
 	struct memsource m;
 	memsource_init(&m, "", 0, 0);
@@ -368,13 +366,9 @@ test_misuse(void)
 	sl_decomp_delete(NULL);
 }
 
+/** Run the cases named on the command line, or all. */
 int
-main(void)
+main(int argc, char **argv)
 {
-	test_roundtrip();
-	test_truncated_and_corrupt();
-	test_inner_error();
-	test_alloc_failures();
-	test_misuse();
-	return done_testing();
+	return tap_main(argc, argv);
 }

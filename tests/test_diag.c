@@ -27,8 +27,8 @@ load_thing(void)
 	return 0;
 }
 
-int
-main(void)
+/** Errors: setting, wrapping, formatting and moving diagnostics areas. */
+TAP_CASE(diag)
 {
 	ok(sl_diag_last() == NULL, "a fresh thread has no error");
 	is_int(sl_diag_code(), SL_EOK, "code is OK without an error");
@@ -97,5 +97,11 @@ main(void)
 	       "OOM while wrapping keeps the original error");
 	sl_diag_clear(sl_diag_get());
 	ok(sl_diag_last() == NULL, "clear empties the area");
-	return done_testing();
+}
+
+/** Run the cases named on the command line, or all. */
+int
+main(int argc, char **argv)
+{
+	return tap_main(argc, argv);
 }

@@ -125,8 +125,8 @@ scenario(void)
 	return rc;
 }
 
-int
-main(void)
+/** The scenario with each allocation point failed in turn. */
+TAP_CASE(scenario)
 {
 	sl_alloc_fail_after(-1);
 	is_int(scenario(), 0, "the scenario passes without faults");
@@ -155,5 +155,11 @@ main(void)
 	ok(runs > 10, "every allocation point was failed once (%d runs)", runs);
 	ok(clean, "each failing run reported EOOM");
 	ok(last_ok, "the first run with no fault left succeeded");
-	return done_testing();
+}
+
+/** Run the cases named on the command line, or all. */
+int
+main(int argc, char **argv)
+{
+	return tap_main(argc, argv);
 }

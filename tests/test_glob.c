@@ -61,8 +61,8 @@ glob1(const char *pattern)
 	return globs(list);
 }
 
-int
-main(void)
+/** File globs over a temporary tree. */
+TAP_CASE(glob)
 {
 	snprintf(root, sizeof(root), "/tmp/sluice-glob-XXXXXX");
 	if (mkdtemp(root) == NULL || chdir(root) != 0)
@@ -140,5 +140,11 @@ main(void)
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
 	if (system(cmd) != 0)
 		note("could not remove %s", root);
-	return done_testing();
+}
+
+/** Run the cases named on the command line, or all. */
+int
+main(int argc, char **argv)
+{
+	return tap_main(argc, argv);
 }

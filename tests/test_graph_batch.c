@@ -64,8 +64,8 @@ static const char *const airport =
         "\"labels\":[],\"key\":{\"z\":\"x\",\"n\":\"c\"},\"props\":{},"
         "\"rule\":\"MATCH_ONLY\"}}]}";
 
-static void
-test_one(void)
+/** The one checks. */
+TAP_CASE(one)
 {
 	struct sl_graph_batch *b = sl_graph_batch_new();
 	is_int(add(b, airport), 0, "an ingestion is added");
@@ -93,8 +93,8 @@ test_one(void)
 	sl_graph_batch_delete(b);
 }
 
-static void
-test_merge(void)
+/** The merge checks. */
+TAP_CASE(merge)
 {
 	struct sl_graph_batch *b = sl_graph_batch_new();
 	add(b, airport);
@@ -133,8 +133,8 @@ test_merge(void)
 	sl_graph_batch_delete(b);
 }
 
-static void
-test_bad(void)
+/** The bad checks. */
+TAP_CASE(bad)
 {
 	struct sl_graph_batch *b = sl_graph_batch_new();
 	ok(add(b, "[1]") != 0 && strstr(unit_errmsg(),
@@ -160,8 +160,8 @@ test_bad(void)
 	sl_graph_batch_delete(b);
 }
 
-static void
-test_many(void)
+/** The many checks. */
+TAP_CASE(many)
 {
 	struct sl_graph_batch *b = sl_graph_batch_new();
 	char json[256];
@@ -179,14 +179,24 @@ test_many(void)
 	sl_graph_batch_delete(b);
 }
 
-int
-main(void)
+/** Create the arena the cases allocate from. */
+static int
+setup(void)
 {
 	sl_arena_create(&arena, 1 << 16, 1 << 26);
-	test_one();
-	test_merge();
-	test_bad();
-	test_many();
+	return 0;
+}
+
+/** Free the arena. */
+static void
+teardown(void)
+{
 	sl_arena_destroy(&arena);
-	return done_testing();
+}
+
+/** Run the cases named on the command line, or all. */
+int
+main(int argc, char **argv)
+{
+	return tap_main_fixture(argc, argv, setup, teardown);
 }

@@ -4,8 +4,8 @@
 #include "sluice/hash.h"
 #include "unit.h"
 
-int
-main(void)
+/** XXH3 reference values, seeds, incremental hashing and spread. */
+TAP_CASE(hash)
 {
 	/* Reference values published with XXH3 (xxhash's sanity tests). */
 	ok(sl_hash64("", 0) == 0x2D06800538D394C2ULL,
@@ -42,5 +42,11 @@ main(void)
 	   "keys spread evenly over lanes "
 	   "(min %d, max %d)",
 	   min, max);
-	return done_testing();
+}
+
+/** Run the cases named on the command line, or all. */
+int
+main(int argc, char **argv)
+{
+	return tap_main(argc, argv);
 }

@@ -29,8 +29,7 @@ expect_error(const char *args, const char *records, const char *part,
 }
 
 /** The ingestions of the airports fixture's interpretations. */
-static void
-test_source_and_relationships(void)
+TAP_CASE(source_and_relationships)
 {
 	const char *airport =
 	        "    interpretations:\n"
@@ -111,8 +110,7 @@ test_source_and_relationships(void)
 }
 
 /** Relationship options. */
-static void
-test_relationship_options(void)
+TAP_CASE(relationship_options)
 {
 	const char *src = "    interpretations:\n"
 	                  "      - type: source_node\n"
@@ -260,8 +258,7 @@ test_relationship_options(void)
 }
 
 /** Normalization flags and their defaults. */
-static void
-test_normalization(void)
+TAP_CASE(normalization)
 {
 	expect("    interpretations:\n"
 	       "      - type: source_node\n"
@@ -333,8 +330,7 @@ test_normalization(void)
 }
 
 /** Properties, variables, switch, conditions. */
-static void
-test_other_types(void)
+TAP_CASE(other_types)
 {
 	expect("    interpretations:\n"
 	       "      - type: properties\n"
@@ -448,8 +444,7 @@ test_other_types(void)
 }
 
 /** Interpreter-level iteration and passes. */
-static void
-test_iteration_and_passes(void)
+TAP_CASE(iteration_and_passes)
 {
 	expect("    before_iteration:\n"
 	       "      - type: variables\n"
@@ -501,8 +496,7 @@ test_iteration_and_passes(void)
 }
 
 /** Invalid keys are skipped and counted. */
-static void
-test_invalid_keys(void)
+TAP_CASE(invalid_keys)
 {
 	const char *args = "    interpretations:\n"
 	                   "      - type: source_node\n"
@@ -551,8 +545,7 @@ test_invalid_keys(void)
 }
 
 /** Every value provider. */
-static void
-test_providers(void)
+TAP_CASE(providers)
 {
 	const char *head = "    interpretations:\n"
 	                   "      - type: source_node\n"
@@ -652,8 +645,7 @@ test_providers(void)
 }
 
 /** Errors at load time name file:line:column. */
-static void
-test_load_errors(void)
+TAP_CASE(load_errors)
 {
 	expect_error("    interpretations:\n"
 	             "      - type: source_nod\n",
@@ -732,17 +724,16 @@ test_load_errors(void)
 	             "needs interpretations", "interpretations are required");
 }
 
-int
-main(void)
+/** Forget the registered steps (no leaks under valgrind). */
+static void
+teardown(void)
 {
-	test_source_and_relationships();
-	test_relationship_options();
-	test_normalization();
-	test_other_types();
-	test_iteration_and_passes();
-	test_invalid_keys();
-	test_providers();
-	test_load_errors();
 	sl_registry_clear();
-	return done_testing();
+}
+
+/** Run the cases named on the command line, or all. */
+int
+main(int argc, char **argv)
+{
+	return tap_main_fixture(argc, argv, NULL, teardown);
 }

@@ -257,11 +257,27 @@ offload_main(void *arg)
 	return 0;
 }
 
-int
-main(void)
+/** Run fd_main() as a task on a fresh loop. */
+TAP_CASE(fd)
 {
 	is_int(run_task("main", fd_main, NULL), 0, "fd test ran");
+}
+
+/** Run signal_main() as a task on a fresh loop. */
+TAP_CASE(signal)
+{
 	is_int(run_task("main", signal_main, NULL), 0, "signal test ran");
+}
+
+/** Run offload_main() as a task on a fresh loop. */
+TAP_CASE(offload)
+{
 	is_int(run_task("main", offload_main, NULL), 0, "offload test ran");
-	return done_testing();
+}
+
+/** Run the cases named on the command line, or all. */
+int
+main(int argc, char **argv)
+{
+	return tap_main(argc, argv);
 }

@@ -713,8 +713,7 @@ check_text(const char *expr, const char *doc, const char *want)
 }
 
 /** Field detection and the source text. */
-static void
-test_field(void)
+TAP_CASE(field)
 {
 	const char *name = NULL;
 	size_t n = 0;
@@ -747,8 +746,7 @@ test_field(void)
 }
 
 /** Results that exist in the document are not copied. */
-static void
-test_no_alloc(void)
+TAP_CASE(no_alloc)
 {
 	struct sl_arena da, a;
 	sl_arena_create(&da, 4096, 1 << 20);
@@ -796,8 +794,7 @@ test_no_alloc(void)
 }
 
 /** A small arena cap is an SL_ELIMIT error, not a crash. */
-static void
-test_arena_cap(void)
+TAP_CASE(arena_cap)
 {
 	struct sl_arena da, a;
 	sl_arena_create(&da, 4096, 8 << 20);
@@ -836,8 +833,7 @@ test_arena_cap(void)
 }
 
 /** Allocation failure at every point of compile and eval. */
-static void
-test_oom(void)
+TAP_CASE(oom)
 {
 	const char *expr =
 	        "people[?age > `20` && contains(tags || `[]`, 'x')].{n: name, "
@@ -886,8 +882,7 @@ test_oom(void)
 }
 
 /** Text and depth limits. */
-static void
-test_limits(void)
+TAP_CASE(limits)
 {
 	size_t big = SL_JMES_TEXT_MAX + 1;
 	char *s = malloc(big + 1);
@@ -994,8 +989,8 @@ deep_task(void *arg)
 	return 0;
 }
 
-int
-main(void)
+/** The table of expressions, and results whose text is checked. */
+TAP_CASE(table)
 {
 	size_t n = sizeof(cases) / sizeof(*cases);
 	for (size_t i = 0; i < n; i++)
@@ -1013,11 +1008,11 @@ main(void)
 	check_text("ceil(@)", "2.1", "3");
 	check_text("to_string(@)", "{\"b\":[1,2.5e0],\"a\":\"\\u0001\"}",
 	           "\"{\\\"b\\\":[1,2.5],\\\"a\\\":\\\"\\\\u0001\\\"}\"");
-	test_field();
-	test_no_alloc();
-	test_arena_cap();
-	test_oom();
-	test_limits();
+}
+
+/** Deep expressions on a task stack. */
+TAP_CASE(deep)
+{
 	int okays = 0;
 	struct sl_loop_opts lo;
 	sl_loop_opts_init(&lo);
@@ -1039,5 +1034,11 @@ main(void)
 		sl_loop_delete(loop);
 	ok(rc == 0 && okays == 7, "deep expressions on a task stack (%d of 7)",
 	   okays);
-	return done_testing();
+}
+
+/** Run the cases named on the command line, or all. */
+int
+main(int argc, char **argv)
+{
+	return tap_main(argc, argv);
 }

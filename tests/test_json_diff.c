@@ -402,8 +402,8 @@ mutate(const struct text *in, struct text *out)
 	}
 }
 
-int
-main(void)
+/** Generated, mutated and deep documents: sluice and jansson agree. */
+TAP_CASE(corpus)
 {
 	const char *seed = getenv("SLUICE_DIFF_SEED");
 	rng_state = 0x9E3779B97F4A7C15ull;
@@ -450,5 +450,11 @@ main(void)
 	free(t.s);
 	free(m.s);
 	sl_arena_destroy(&arena);
-	return done_testing();
+}
+
+/** Run the cases named on the command line, or all. */
+int
+main(int argc, char **argv)
+{
+	return tap_main(argc, argv);
 }

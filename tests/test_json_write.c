@@ -28,8 +28,8 @@ round_trips(double d)
 	return strtod(s, NULL) == d && strpbrk(s, ".e") != NULL;
 }
 
-int
-main(void)
+/** Compact and canonical JSON of every value kind. */
+TAP_CASE(json_write)
 {
 	struct sl_value inner[2] = {sl_int(1), sl_null()};
 	struct sl_member ms[5] = {
@@ -91,5 +91,11 @@ main(void)
 	is_err(SL_ELIMIT, "with ELIMIT");
 	is_str(small.data, "ab", "and leaves the buffer as it was");
 	sl_buf_destroy(&small);
-	return done_testing();
+}
+
+/** Run the cases named on the command line, or all. */
+int
+main(int argc, char **argv)
+{
+	return tap_main(argc, argv);
 }

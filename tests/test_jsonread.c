@@ -126,8 +126,8 @@ check_error(const char *json, size_t n, const char *want)
 
 #define check_error_s(json, want) check_error(json, sizeof(json) - 1, want)
 
-static void
-test_values(void)
+/** The values checks. */
+TAP_CASE(values)
 {
 	check_parse("null", "null");
 	check_parse(" \t\r\ntrue \n", "true");
@@ -178,8 +178,8 @@ test_values(void)
 	free(o.s);
 }
 
-static void
-test_errors(void)
+/** The errors checks. */
+TAP_CASE(errors)
 {
 	check_error_s("", "1:1: unexpected end of input: expected a value");
 	check_error_s("   ", "1:4: unexpected end of input: expected a value");
@@ -259,8 +259,8 @@ test_errors(void)
 	       "name prefixes the message");
 }
 
-static void
-test_depth(void)
+/** The depth checks. */
+TAP_CASE(depth)
 {
 	enum { N = 600 };
 	char buf[2 * N + 1];
@@ -322,8 +322,8 @@ test_depth(void)
 	free(deep);
 }
 
-static void
-test_arena_cap(void)
+/** The arena cap checks. */
+TAP_CASE(arena_cap)
 {
 	struct sl_arena small;
 	sl_arena_create(&small, 256, 1024);
@@ -419,8 +419,8 @@ check_jsonl(const char *name, const char *data, size_t len,
 #define check_jsonl_s(name, data, opts, want) \
 	check_jsonl(name, data, sizeof(data) - 1, opts, want)
 
-static void
-test_jsonl(void)
+/** The jsonl checks. */
+TAP_CASE(jsonl)
 {
 	check_jsonl_s("empty input", "", NULL, "");
 	check_jsonl_s("blank lines only", "\n\n  \r\n\t\n", NULL, "");
@@ -560,15 +560,24 @@ test_jsonl(void)
 	sl_jsonl_reader_delete(NULL);
 }
 
-int
-main(void)
+/** Create the arena the cases allocate from. */
+static int
+setup(void)
 {
 	sl_arena_create(&arena, 4096, 64 << 20);
-	test_values();
-	test_errors();
-	test_depth();
-	test_arena_cap();
-	test_jsonl();
+	return 0;
+}
+
+/** Free the arena. */
+static void
+teardown(void)
+{
 	sl_arena_destroy(&arena);
-	return done_testing();
+}
+
+/** Run the cases named on the command line, or all. */
+int
+main(int argc, char **argv)
+{
+	return tap_main_fixture(argc, argv, setup, teardown);
 }

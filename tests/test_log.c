@@ -53,8 +53,8 @@ task_logs(void *arg)
 	return 0;
 }
 
-int
-main(void)
+/** Log levels, text and JSON lines, task names, cut lines and timestamps. */
+TAP_CASE(log)
 {
 	unsetenv("SLUICE_LOG_LEVEL");
 	unsetenv("SLUICE_LOG_FORMAT");
@@ -130,5 +130,11 @@ main(void)
 	is_str(t, "2026-11-21T10:00:00.123456Z", "UTC with microseconds");
 	sl_time_utc(&ts, 3, t, sizeof(t));
 	is_str(t, "2026-11-21T10:00:00.123Z", "or milliseconds");
-	return done_testing();
+}
+
+/** Run the cases named on the command line, or all. */
+int
+main(int argc, char **argv)
+{
+	return tap_main(argc, argv);
 }

@@ -68,8 +68,9 @@ run_child(const char *name, sl_task_fn fn, char *out, size_t size, int *status)
 	waitpid(pid, status, 0);
 }
 
-int
-main(void)
+/** A task overflowing its stack dies with a message; a wild pointer does not.
+ */
+TAP_CASE(overflow)
 {
 	static char out[65536];
 	int status = 0;
@@ -93,5 +94,11 @@ main(void)
 	   status);
 	ok(strstr(out, "stack overflow") == NULL,
 	   "and is not reported as a stack overflow");
-	return done_testing();
+}
+
+/** Run the cases named on the command line, or all. */
+int
+main(int argc, char **argv)
+{
+	return tap_main(argc, argv);
 }

@@ -21,14 +21,14 @@ psql_ok(const char *url)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
-int
-main(void)
+/** tests/pg_env.h: the URI, URLs, crash and restart of the server. */
+TAP_CASE(pg_env)
 {
 	ok(pg_test_dir() != NULL, "SLUICE_TEST_PGDIR is set");
 	const char *uri = pg_test_uri();
 	ok(uri != NULL, "pg_test_uri reads the URI");
 	if (uri == NULL)
-		return done_testing();
+		return;
 	ok(strncmp(uri, "postgresql://postgres:", 22) == 0 &&
 	           strstr(uri, "@127.0.0.1:") != NULL,
 	   "the URI is postgresql://postgres:PASSWORD@127.0.0.1:PORT");
@@ -49,5 +49,11 @@ main(void)
 	ok(psql_ok(url) != 0, "the crashed server refuses connections");
 	ok(pg_test_restart() == 0, "pg_test_restart");
 	ok(psql_ok(url) == 0, "the restarted server accepts the same URL");
-	return done_testing();
+}
+
+/** Run the cases named on the command line, or all. */
+int
+main(int argc, char **argv)
+{
+	return tap_main(argc, argv);
 }

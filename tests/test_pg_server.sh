@@ -7,11 +7,12 @@
 # the restart is checked.
 #
 # usage: test_pg_server.sh (SLUICE_TEST_PGDIR and SLUICE_TEST_PGSERVER
-# set by sluice_pg_test in tests/db.cmake)
+# set for tests registered with sluice_add_test(... PG) in
+# tests/CMakeLists.txt)
 set -u
 . "$(cd "$(dirname "$0")" && pwd)/tap.sh"
-: "${SLUICE_TEST_PGDIR:?not set: run through ctest (tests/db.cmake)}"
-: "${SLUICE_TEST_PGSERVER:?not set: run through ctest (tests/db.cmake)}"
+: "${SLUICE_TEST_PGDIR:?not set: run through ctest (tests/CMakeLists.txt)}"
+: "${SLUICE_TEST_PGSERVER:?not set: run through ctest (tests/CMakeLists.txt)}"
 # No ~/.pgpass, service file or PG* defaults of the caller.
 unset PGHOST PGPORT PGUSER PGPASSWORD PGDATABASE PGSERVICE PGSSLMODE
 export PGPASSFILE=/dev/null PGCONNECT_TIMEOUT=10

@@ -179,12 +179,31 @@ main_task(void *arg)
 	return 0;
 }
 
-int
-main(void)
+/** Lost COMMIT replies duplicate nothing (main_task()). */
+TAP_CASE(lost_commits)
 {
-	sl_arena_create(&arena, 0, (size_t)1 << 28);
 	if (run_task("pg_store", main_task, NULL) != 0)
 		note("the task failed: %s", unit_errmsg());
+}
+
+/** Create the arena the case allocates from. */
+static int
+setup(void)
+{
+	sl_arena_create(&arena, 0, (size_t)1 << 28);
+	return 0;
+}
+
+/** Free the arena. */
+static void
+teardown(void)
+{
 	sl_arena_destroy(&arena);
-	return done_testing();
+}
+
+/** Run the cases named on the command line, or all. */
+int
+main(int argc, char **argv)
+{
+	return tap_main_fixture(argc, argv, setup, teardown);
 }

@@ -354,8 +354,8 @@ run(struct run_args *a, struct sl_pipeline *p)
 		bail_out("the runner task failed");
 }
 
-static void
-test_flow(void)
+/** The flow checks. */
+TAP_CASE(flow)
 {
 	struct tstep *g = tstep_new(&gen_ops);
 	struct tstep *m = tstep_new(&rec_ops);
@@ -392,8 +392,8 @@ test_flow(void)
 	is_int(live_steps, 0, "deleting the pipeline frees its steps");
 }
 
-static void
-test_twice_and_backpressure(void)
+/** The twice and backpressure checks. */
+TAP_CASE(twice_and_backpressure)
 {
 	struct tstep *g = tstep_new(&gen_ops);
 	struct tstep *m = tstep_new(&rec_ops);
@@ -417,8 +417,8 @@ test_twice_and_backpressure(void)
 	sl_pipeline_delete(p);
 }
 
-static void
-test_start_failure(void)
+/** The start failure checks. */
+TAP_CASE(start_failure)
 {
 	struct tstep *g = tstep_new(&gen_ops);
 	struct tstep *m = tstep_new(&rec_ops);
@@ -457,8 +457,8 @@ test_start_failure(void)
 	sl_pipeline_delete(p);
 }
 
-static void
-test_process_failure(void)
+/** The process failure checks. */
+TAP_CASE(process_failure)
 {
 	struct tstep *g = tstep_new(&gen_ops);
 	struct tstep *m = tstep_new(&rec_ops);
@@ -486,8 +486,8 @@ test_process_failure(void)
 	sl_pipeline_delete(p);
 }
 
-static void
-test_drain_and_finish_failure(void)
+/** The drain and finish failure checks. */
+TAP_CASE(drain_and_finish_failure)
 {
 	struct tstep *g = tstep_new(&gen_ops);
 	struct tstep *w = tstep_new(&rec_ops);
@@ -535,8 +535,8 @@ test_drain_and_finish_failure(void)
 	sl_pipeline_delete(p);
 }
 
-static void
-test_nonfatal(void)
+/** The nonfatal checks. */
+TAP_CASE(nonfatal)
 {
 	struct tstep *g = tstep_new(&gen_ops);
 	struct tstep *m = tstep_new(&rec_ops);
@@ -559,8 +559,7 @@ test_nonfatal(void)
 	char line[1024];
 	while (fgets(line, sizeof(line), log) != NULL) {
 		n_err += strstr(line, "step 1:Rec: checking: odd record") != 0;
-		n_skip += strstr(line,
-		                 "step 2:Rec: skipped: t.jsonl:") != 0;
+		n_skip += strstr(line, "step 2:Rec: skipped: t.jsonl:") != 0;
 		n_capped +=
 		        strstr(line, "further errors are only counted") != 0;
 	}
@@ -584,8 +583,8 @@ test_nonfatal(void)
 	sl_pipeline_delete(p);
 }
 
-static void
-test_flush_markers(void)
+/** The flush markers checks. */
+TAP_CASE(flush_markers)
 {
 	struct tstep *g = tstep_new(&gen_ops);
 	struct tstep *m = tstep_new(&rec_ops);
@@ -605,8 +604,8 @@ test_flush_markers(void)
 	sl_pipeline_delete(p);
 }
 
-static void
-test_stop(void)
+/** The stop checks. */
+TAP_CASE(stop)
 {
 	struct tstep *g = tstep_new(&gen_ops);
 	struct tstep *m = tstep_new(&rec_ops);
@@ -629,8 +628,8 @@ test_stop(void)
 	sl_pipeline_delete(p);
 }
 
-static void
-test_signals(void)
+/** The signals checks. */
+TAP_CASE(signals)
 {
 	if (getenv("SLUICE_UNDER_VALGRIND") != NULL) {
 		/* valgrind sometimes loses a signal a process sends itself
@@ -697,8 +696,8 @@ test_signals(void)
 	 * raising one: that would end the test). */
 }
 
-static void
-test_alloc_failures(void)
+/** The alloc failures checks. */
+TAP_CASE(alloc_failures)
 {
 	int failed = 0, succeeded = 0, bad = 0;
 	for (int n = 0; n < 400; n++) {
@@ -746,8 +745,9 @@ test_alloc_failures(void)
 	is_int(live_steps, 0, "no step leaked");
 }
 
-int
-main(void)
+/** Arm the hang alarm and send the runner's logs to /dev/null. */
+static int
+setup(void)
 {
 	/* Runner logs (signals, errors) are checked where they matter. */
 	/* A hang fails the test instead of stalling the suite. */
@@ -756,17 +756,20 @@ main(void)
 	if (devnull == NULL)
 		bail_out("no /dev/null");
 	sl_log_set_output(devnull);
-	test_flow();
-	test_twice_and_backpressure();
-	test_start_failure();
-	test_process_failure();
-	test_drain_and_finish_failure();
-	test_nonfatal();
-	test_flush_markers();
-	test_stop();
-	test_signals();
-	test_alloc_failures();
+	return 0;
+}
+
+/** Restore the log output. */
+static void
+teardown(void)
+{
 	sl_log_set_output(NULL);
 	fclose(devnull);
-	return done_testing();
+}
+
+/** Run the cases named on the command line, or all. */
+int
+main(int argc, char **argv)
+{
+	return tap_main_fixture(argc, argv, setup, teardown);
 }

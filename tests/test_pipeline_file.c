@@ -134,8 +134,8 @@ load_err(const char *text, enum sl_errcode code, const char *want)
 	is_str(msg, want, "... message");
 }
 
-static void
-test_fifa(void)
+/** The fifa checks. */
+TAP_CASE(fifa)
 {
 	struct sl_pipeline_file *f =
 	        load(fixture("fifa_2021_player_data.yaml"), NULL);
@@ -188,8 +188,8 @@ test_fifa(void)
 	sl_pipeline_file_delete(f);
 }
 
-static void
-test_examples(void)
+/** The examples checks. */
+TAP_CASE(examples)
 {
 	struct sl_pipeline_file *f = load(fixture("people.yaml"), NULL);
 	ok(f != NULL && f->n_steps == 2, "people example: 2 steps");
@@ -316,8 +316,8 @@ test_examples(void)
 	sl_pipeline_file_delete(f);
 }
 
-static void
-test_schema_errors(void)
+/** The schema errors checks. */
+TAP_CASE(schema_errors)
 {
 	load_err("a: 1\n", SL_EINVAL,
 	         "e.yaml:1:1: expected a list of steps, got a mapping");
@@ -392,8 +392,8 @@ test_schema_errors(void)
 	sl_pipeline_file_delete(NULL);
 }
 
-static void
-test_annotations(void)
+/** The annotations checks. */
+TAP_CASE(annotations)
 {
 	const char *path = fixture("api_annotations.yaml");
 	setenv("API_ENDPOINT", "http://api.example/v1", 1);
@@ -470,8 +470,8 @@ test_annotations(void)
 	unsetenv("FILE_PATH");
 }
 
-static void
-test_env_config(void)
+/** The env config checks. */
+TAP_CASE(env_config)
 {
 	setenv("SLUICE_T_NUM", "123", 1);
 	const char *p = wfile("env.yaml", "- implementation: x\n"
@@ -558,8 +558,8 @@ test_env_config(void)
 	unsetenv("SLUICE_T_NUM");
 }
 
-static void
-test_include(void)
+/** The include checks. */
+TAP_CASE(include)
 {
 	char cwd[PATH_MAX];
 	ok(getcwd(cwd, sizeof(cwd)) != NULL, "cwd");
@@ -689,8 +689,7 @@ test_include(void)
 }
 
 /** Loading under failure of each allocation in turn. */
-static void
-test_faults(void)
+TAP_CASE(faults)
 {
 	wfile("flt/inc.yaml", "a: &x [1, !jmespath y]\nb: *x\n");
 	const char *p =
@@ -743,22 +742,29 @@ test_faults(void)
 	unsetenv("SLUICE_T_FLT");
 }
 
-int
-main(void)
+/** Make the temporary directory the cases write into. */
+static int
+setup(void)
 {
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/sluice-pf-XXXXXX");
 	if (mkdtemp(tmpdir) == NULL) {
 		perror("mkdtemp");
 		return 1;
 	}
-	test_fifa();
-	test_examples();
-	test_schema_errors();
-	test_annotations();
-	test_env_config();
-	test_include();
-	test_faults();
+	return 0;
+}
+
+/** Remove the temporary directory. */
+static void
+teardown(void)
+{
 	tmp_remove(tmpdir);
 	sl_diag_clear(sl_diag_get());
-	return done_testing();
+}
+
+/** Run the cases named on the command line, or all. */
+int
+main(int argc, char **argv)
+{
+	return tap_main_fixture(argc, argv, setup, teardown);
 }

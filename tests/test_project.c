@@ -140,8 +140,7 @@ show(const struct sl_project *p, const char *scope, bool json)
 }
 
 /** Nodestream's generated project: loads, bolt URI, no password shown. */
-static void
-test_default_project(void)
+TAP_CASE(default_project)
 {
 	wfile("def/pipelines/sample.yaml", pipeline_text);
 	const char *path =
@@ -263,8 +262,7 @@ static const char example_text[] =
         "include_additional_types: false\n";
 
 /** The reference example, with and without its missing target. */
-static void
-test_example(void)
+TAP_CASE(example)
 {
 	wfile("ex/pipelines/web-scraping.yaml", pipeline_text);
 	wfile("ex/pipelines/warehouse.yaml", pipeline_text);
@@ -355,8 +353,7 @@ test_example(void)
 }
 
 /** Scopes, effective targets and annotations, find and suggest. */
-static void
-test_scopes(void)
+TAP_CASE(scopes)
 {
 	wfile("sc/pipelines/sample.yaml", pipeline_text);
 	wfile("sc/pipelines/people.yml", pipeline_text);
@@ -520,8 +517,7 @@ test_scopes(void)
 }
 
 /** Target URIs: every database and every error. */
-static void
-test_targets(void)
+TAP_CASE(targets)
 {
 	wfile("tg/p.yaml", pipeline_text);
 	const char *path = wfile(
@@ -627,8 +623,7 @@ test_targets(void)
 }
 
 /** Schema errors, each with its position. */
-static void
-test_errors(void)
+TAP_CASE(errors)
 {
 	wfile("e/pipelines/a.yaml", pipeline_text);
 	wfile("e/pipelines/b.yaml", pipeline_text);
@@ -763,8 +758,7 @@ test_errors(void)
 }
 
 /** Loading under failure of each allocation in turn. */
-static void
-test_faults(void)
+TAP_CASE(faults)
 {
 	wfile("flt/pipelines/a.yaml", pipeline_text);
 	wfile("flt/inc.yaml", "{n: 1}\n");
@@ -830,21 +824,29 @@ test_faults(void)
 		bail_out("cannot change back");
 }
 
-int
-main(void)
+/** Make the temporary directory the cases write into. */
+static int
+setup(void)
 {
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/sluice-prj-XXXXXX");
 	if (mkdtemp(tmpdir) == NULL) {
 		perror("mkdtemp");
 		return 1;
 	}
-	test_default_project();
-	test_example();
-	test_scopes();
-	test_targets();
-	test_errors();
-	test_faults();
+	return 0;
+}
+
+/** Remove the temporary directory. */
+static void
+teardown(void)
+{
 	tmp_remove(tmpdir);
 	sl_diag_clear(sl_diag_get());
-	return done_testing();
+}
+
+/** Run the cases named on the command line, or all. */
+int
+main(int argc, char **argv)
+{
+	return tap_main_fixture(argc, argv, setup, teardown);
 }

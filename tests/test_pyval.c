@@ -38,8 +38,7 @@ check_text(struct sl_value v, bool repr, const char *want)
 }
 
 /** Python's str() and repr(). */
-static void
-test_text(void)
+TAP_CASE(text)
 {
 	static const struct {
 		/** The double. */
@@ -126,8 +125,7 @@ test_format_wide_floats(void)
 }
 
 /** str.format() with named fields. */
-static void
-test_format(void)
+TAP_CASE(format)
 {
 	static const char *const n[] = {"a", "b", "c", "d", "e", "f", "g",
 	                                "h", "i", "j", "k", "l", "m"};
@@ -200,8 +198,7 @@ check_cast(enum sl_py_cast to, const char *json, const char *want)
 }
 
 /** The !cast constructors. */
-static void
-test_casts(void)
+TAP_CASE(casts)
 {
 	check_cast(SL_PY_INT, "\" 42 \"", "42");
 	check_cast(SL_PY_INT, "\"-1_000\"", "-1000");
@@ -237,8 +234,7 @@ test_casts(void)
 }
 
 /** ==, <, `in` and truthiness. */
-static void
-test_operators(void)
+TAP_CASE(operators)
 {
 	struct sl_value one = J("1"), onef = J("1.0"), t = sl_bool(true);
 	struct sl_value s1 = J("\"1\"");
@@ -300,8 +296,7 @@ check_norm(const struct sl_norm *nm, const char *s, const char *want,
 }
 
 /** Normalizers and their flags. */
-static void
-test_norm(void)
+TAP_CASE(norm)
 {
 	struct sl_norm lower = {.ops = {SL_NORM_LOWER}, .n = 1};
 	check_norm(&lower, "ÀÉÎ Ünïcode ΣΑΣ", "àéî ünïcode σασ",
@@ -343,15 +338,24 @@ test_norm(void)
 	sl_diag_clear(sl_diag_get());
 }
 
-int
-main(void)
+/** Create the arena the cases allocate from. */
+static int
+setup(void)
 {
 	sl_arena_create(&arena, 4096, 1 << 24);
-	test_text();
-	test_format();
-	test_casts();
-	test_operators();
-	test_norm();
+	return 0;
+}
+
+/** Free the arena. */
+static void
+teardown(void)
+{
 	sl_arena_destroy(&arena);
-	return done_testing();
+}
+
+/** Run the cases named on the command line, or all. */
+int
+main(int argc, char **argv)
+{
+	return tap_main_fixture(argc, argv, setup, teardown);
 }

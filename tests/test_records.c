@@ -226,8 +226,8 @@ check_cases(const struct fcase *cases, size_t n)
 	}
 }
 
-static void
-test_formats(void)
+/** The formats checks. */
+TAP_CASE(formats)
 {
 	static const struct fcase cases[] = {
 	        {"a.jsonl",
@@ -257,8 +257,8 @@ test_formats(void)
 	check_cases(cases, sizeof(cases) / sizeof(*cases));
 }
 
-static void
-test_skipping(void)
+/** The skipping checks. */
+TAP_CASE(skipping)
 {
 	static char long_txt[256];
 	snprintf(long_txt, sizeof(long_txt), "ok\nx\xff\n%0100d\nend\n", 7);
@@ -306,8 +306,7 @@ test_skipping(void)
 }
 
 /** Corrupt and truncated compressed files end the input with an error. */
-static void
-test_broken_compression(void)
+TAP_CASE(broken_compression)
 {
 	const char *data = "a,b\n1,2\n3,4\n5,6\n7,8\n9,10\n11,12\n13,14\n";
 	const char *fmts[] = {"k.csv", "k.jsonl", "k.txt", "k.json"};
@@ -359,8 +358,8 @@ test_broken_compression(void)
 	}
 }
 
-static void
-test_names(void)
+/** The names checks. */
+TAP_CASE(names)
 {
 	static const struct {
 		const char *name;
@@ -419,8 +418,8 @@ test_names(void)
 	is_int(sl_compression_parse(NULL), SL_COMPRESSION_NONE, "NULL: none");
 }
 
-static void
-test_open_errors(void)
+/** The open errors checks. */
+TAP_CASE(open_errors)
 {
 	char path[256];
 	snprintf(path, sizeof(path), "%s/missing.csv.gz", tmpdir);
@@ -488,8 +487,7 @@ mem_read(void *ctx, char *buf, size_t size)
 }
 
 /** sl_reader_new() over a caller's source, with a CSV delimiter. */
-static void
-test_new_over_source(void)
+TAP_CASE(new_over_source)
 {
 	struct sl_buf comp;
 	sl_buf_create(&comp, 1 << 20);
@@ -518,8 +516,7 @@ test_new_over_source(void)
 }
 
 /** 20 MB of CSV rows read alike through every compression. */
-static void
-test_big(void)
+TAP_CASE(big)
 {
 	if (getenv("SLUICE_UNDER_VALGRIND") != NULL) {
 		ok(1, "20 MB test skipped under valgrind");
@@ -564,8 +561,7 @@ test_big(void)
  * every failure is a clean error with SL_EOOM in its chain (leaks are
  * caught by ASan and valgrind).
  */
-static void
-test_alloc_failures(void)
+TAP_CASE(alloc_failures)
 {
 	static const struct {
 		const char *name, *data;
@@ -623,26 +619,32 @@ test_alloc_failures(void)
 	}
 }
 
-int
-main(void)
+/** Make the temporary directory the cases write into. */
+static int
+setup(void)
 {
 	strcpy(tmpdir, "/tmp/sluice_records_XXXXXX");
 	if (mkdtemp(tmpdir) == NULL) {
 		perror("mkdtemp");
 		return 1;
 	}
-	test_formats();
-	test_skipping();
-	test_broken_compression();
-	test_names();
-	test_open_errors();
-	test_new_over_source();
-	test_big();
-	test_alloc_failures();
+	return 0;
+}
+
+/** Remove the files the cases wrote and the directory (a check). */
+static void
+teardown(void)
+{
 	for (int i = 0; i < n_written; i++) {
 		unlink(written[i]);
 		free(written[i]);
 	}
 	ok(rmdir(tmpdir) == 0, "temporary directory removed");
-	return done_testing();
+}
+
+/** Run the cases named on the command line, or all. */
+int
+main(int argc, char **argv)
+{
+	return tap_main_fixture(argc, argv, setup, teardown);
 }

@@ -70,11 +70,17 @@ main_task(void *arg)
 	return 0;
 }
 
-int
-main(void)
+/** Deep recursion in tasks. */
+TAP_CASE(recursion)
 {
 	struct sl_loop *loop = sl_loop_new(NULL);
 	is_int(sl_loop_run_main(loop, "main", main_task, NULL), 0, "ran");
 	sl_loop_delete(loop);
-	return done_testing();
+}
+
+/** Run the cases named on the command line, or all. */
+int
+main(int argc, char **argv)
+{
+	return tap_main(argc, argv);
 }

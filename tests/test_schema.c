@@ -80,11 +80,9 @@ static const char *const pipeline =
         "            relationship_type: HAS\n"
         "            node_key: {n: !jmespath pad}\n";
 
-static void
-test_plain(void)
+/** The plain-text schema of the pipeline. */
+TAP_CASE(plain)
 {
-	(void)sl_steps_register_builtins();
-	(void)sl_interp_register();
 	char out[8192];
 	int rc = schema_of(pipeline, SL_SCHEMA_PLAIN, out, sizeof(out));
 	const char *want =
@@ -154,8 +152,8 @@ test_plain(void)
 		printf("# got:\n%s", masked);
 }
 
-static void
-test_formats(void)
+/** The JSON and dot schemas, and what other steps describe. */
+TAP_CASE(formats)
 {
 	char out[8192];
 	int rc = schema_of(pipeline, SL_SCHEMA_JSON, out, sizeof(out));
@@ -200,11 +198,28 @@ test_formats(void)
 	   "pass");
 }
 
-int
-main(void)
+/**
+ * Register the built-in steps and the interpreter, which every case's
+ * pipeline uses (the first case used to do it for the second).
+ */
+static int
+setup(void)
 {
-	test_plain();
-	test_formats();
+	(void)sl_steps_register_builtins();
+	(void)sl_interp_register();
+	return 0;
+}
+
+/** Forget the registered steps (no leaks under valgrind). */
+static void
+teardown(void)
+{
 	sl_registry_clear();
-	return done_testing();
+}
+
+/** Run the cases named on the command line, or all. */
+int
+main(int argc, char **argv)
+{
+	return tap_main_fixture(argc, argv, setup, teardown);
 }

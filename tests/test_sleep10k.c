@@ -103,8 +103,8 @@ main_task(void *arg)
 	return 0;
 }
 
-int
-main(void)
+/** Ten thousand tasks sleeping at once. */
+TAP_CASE(sleep10k)
 {
 	struct sleeper *s = sl_calloc(N, sizeof(*s));
 	struct sl_loop *loop = sl_loop_new(NULL);
@@ -119,5 +119,11 @@ main(void)
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
 	note("peak RSS with 10,000 live tasks: %ld KiB", ru.ru_maxrss);
-	return done_testing();
+}
+
+/** Run the cases named on the command line, or all. */
+int
+main(int argc, char **argv)
+{
+	return tap_main(argc, argv);
 }

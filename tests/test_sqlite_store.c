@@ -245,8 +245,7 @@ err_has(const char *what)
 }
 
 /** Node rules: create, merge, labels, MATCH_ONLY. */
-static void
-test_nodes(void)
+TAP_CASE(nodes)
 {
 	const char *path = tmp_path("nodes.db");
 	struct sl_sqlite_store *s = sl_sqlite_store_open(path);
@@ -333,8 +332,7 @@ test_nodes(void)
  * but never when another write came in between (P, Q, P ends with P's
  * values), whatever the rule of that other write.
  */
-static void
-test_repeats(void)
+TAP_CASE(repeats)
 {
 	const char *path = tmp_path("repeats.db");
 	struct sl_sqlite_store *s = sl_sqlite_store_open(path);
@@ -374,8 +372,7 @@ test_repeats(void)
 }
 
 /** FUZZY nodes: several, none, anchoring, non-strings, bad patterns. */
-static void
-test_fuzzy_nodes(void)
+TAP_CASE(fuzzy_nodes)
 {
 	const char *path = tmp_path("fuzzy.db");
 	struct sl_sqlite_store *s = sl_sqlite_store_open(path);
@@ -467,8 +464,7 @@ test_fuzzy_nodes(void)
 }
 
 /** Relationship rules, keys, missing and fuzzy endpoints, export. */
-static void
-test_rels(void)
+TAP_CASE(rels)
 {
 	const char *path = tmp_path("rels.db");
 	struct sl_sqlite_store *s = sl_sqlite_store_open(path);
@@ -647,8 +643,7 @@ test_rels(void)
 }
 
 /** Write two batches; the same batches again give the same graph. */
-static void
-test_idempotence(void)
+TAP_CASE(idempotence)
 {
 	const char *path = tmp_path("idem.db");
 	struct sl_sqlite_store *s = sl_sqlite_store_open(path);
@@ -695,8 +690,7 @@ test_idempotence(void)
 }
 
 /** Rollback on bad input and on a lock held by another connection. */
-static void
-test_rollback(void)
+TAP_CASE(rollback)
 {
 	const char *path = tmp_path("rollback.db");
 	struct sl_sqlite_store *s = sl_sqlite_store_open(path);
@@ -761,8 +755,7 @@ test_rollback(void)
 }
 
 /** Files that are not sluice graphs are refused and left alone. */
-static void
-test_refusals(void)
+TAP_CASE(refusals)
 {
 	const char *path = tmp_path("v2.db");
 	struct sl_sqlite_store *s = sl_sqlite_store_open(path);
@@ -831,19 +824,26 @@ test_refusals(void)
 	ok(1, "closing NULL is a no-op");
 }
 
-int
-main(void)
+/** Make the temporary directory the cases' databases go in. */
+static int
+setup(void)
 {
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/sluice-sqlite-XXXXXX");
 	if (mkdtemp(tmpdir) == NULL)
 		bail_out("mkdtemp failed");
-	test_nodes();
-	test_repeats();
-	test_fuzzy_nodes();
-	test_rels();
-	test_idempotence();
-	test_rollback();
-	test_refusals();
+	return 0;
+}
+
+/** Remove the temporary directory. */
+static void
+teardown(void)
+{
 	tmp_cleanup();
-	return done_testing();
+}
+
+/** Run the cases named on the command line, or all. */
+int
+main(int argc, char **argv)
+{
+	return tap_main_fixture(argc, argv, setup, teardown);
 }

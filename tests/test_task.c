@@ -515,30 +515,78 @@ thread_body(void *arg)
 
 /* }}} */
 
-int
-main(void)
+/** Run yield_main() as a task on a fresh loop. */
+TAP_CASE(yield)
 {
 	is_int(run_task("yield", yield_main, NULL), 0, "yield test ran");
+}
+
+/** Run join_main() as a task on a fresh loop. */
+TAP_CASE(join)
+{
 	is_int(run_task("join", join_main, NULL), 0, "join test ran");
+}
+
+/** Run timing_main() as a task on a fresh loop. */
+TAP_CASE(timing)
+{
 	is_int(run_task("timing", timing_main, NULL), 0, "timing test ran");
+}
+
+/** Run cancel_main() as a task on a fresh loop. */
+TAP_CASE(cancel)
+{
 	is_int(run_task("cancel", cancel_main, NULL), 0, "cancel test ran");
+}
+
+/** Run join_cancel_main() as a task on a fresh loop. */
+TAP_CASE(join_cancel)
+{
 	is_int(run_task("join-cancel", join_cancel_main, NULL), 0,
 	       "join-cancel test ran");
+}
 
+/**
+ * Run `fn` as task `name` on a fresh loop with the log captured into `log`
+ * (`size` bytes, terminated); returns the task's result.
+ */
+static int
+run_task_logged(const char *name, sl_task_fn fn, char *log, size_t size)
+{
 	FILE *cap = tmpfile();
 	sl_log_set_output(cap);
-	is_int(run_task("detach", detach_main, NULL), 0, "detach test ran");
-	is_int(run_task("hooks", hooks_main, NULL), 0, "hooks test ran");
+	int rc = run_task(name, fn, NULL);
 	sl_log_set_output(NULL);
-	char logbuf[2048] = "";
 	rewind(cap);
-	size_t n = fread(logbuf, 1, sizeof(logbuf) - 1, cap);
-	logbuf[n] = '\0';
+	size_t n = fread(log, 1, size - 1, cap);
+	log[n] = '\0';
 	fclose(cap);
+	return rc;
+}
+
+/** Detached tasks run, and a failed one's error is logged. */
+TAP_CASE(detach)
+{
+	char logbuf[2048] = "";
+	detached_runs = 0;
+	is_int(run_task_logged("detach", detach_main, logbuf, sizeof(logbuf)),
+	       0, "detach test ran");
 	is_int(detached_runs, 2, "detached tasks ran");
 	ok(strstr(logbuf, "detached task 'd2' failed: disk on fire") != NULL,
 	   "a failed detached task's error is logged: %s", logbuf);
+}
 
+/** Run hooks_main() as a task on a fresh loop (its log captured). */
+TAP_CASE(hooks)
+{
+	char logbuf[2048] = "";
+	is_int(run_task_logged("hooks", hooks_main, logbuf, sizeof(logbuf)), 0,
+	       "hooks test ran");
+}
+
+/** A loop whose tasks all wait forever reports the deadlock. */
+TAP_CASE(deadlock)
+{
 	struct sl_chan never;
 	sl_chan_create(&never, 1);
 	struct sl_loop *loop = sl_loop_new(NULL);
@@ -548,16 +596,29 @@ main(void)
 	is_int(sl_loop_task_count(loop), 0, "and every task ended");
 	sl_loop_delete(loop);
 	sl_chan_destroy(&never);
+}
 
+/** Run stacks_main() as a task on a fresh loop. */
+TAP_CASE(stacks)
+{
 	is_int(run_task("stacks", stacks_main, NULL), 0, "stacks test ran");
+}
+
+/** run_main returns the main task's failure, with an error. */
+TAP_CASE(returns_arg)
+{
 	is_int(run_task("rc", returns_arg, (void *)-1), -1,
 	       "run_main returns the main task's failure");
 	is_err(SL_EINVAL, "a task failing without an error gets one");
+}
 
+/** Task calls outside a task fail, and there is one loop per thread. */
+TAP_CASE(outside)
+{
 	ok(sl_sleep(0.01) == -1, "sleep outside a task fails");
 	is_err(SL_EINVAL, "with EINVAL");
 
-	loop = sl_loop_new(NULL);
+	struct sl_loop *loop = sl_loop_new(NULL);
 	ok(sl_loop_new(NULL) == NULL, "a second loop on one thread is "
 	                              "refused");
 	is_err(SL_EINVAL, "with EINVAL");
@@ -567,5 +628,11 @@ main(void)
 	pthread_join(th, NULL);
 	is_int(thread_rc, 0, "another thread runs its own loop");
 	sl_loop_delete(loop);
-	return done_testing();
+}
+
+/** Run the cases named on the command line, or all. */
+int
+main(int argc, char **argv)
+{
+	return tap_main(argc, argv);
 }

@@ -45,8 +45,7 @@ count_of(const char *hay, const char *needle)
 /* --- ValueProjection ---------------------------------------------------- */
 
 /** ValueProjection: projections, additional values, errors. */
-static void
-test_value_projection(void)
+TAP_CASE(value_projection)
 {
 	const char *items = "- implementation: value_projection\n"
 	                    "  arguments:\n"
@@ -134,8 +133,7 @@ test_value_projection(void)
 /* --- ExpandJsonField ---------------------------------------------------- */
 
 /** ExpandJsonField: paths, JSON types, unchanged records, errors. */
-static void
-test_expand_json(void)
+TAP_CASE(expand_json)
 {
 	const char *flat = "- implementation: expand_json_field\n"
 	                   "  arguments:\n"
@@ -263,8 +261,7 @@ test_expand_json(void)
 	"additional_values: {n: !jmespath n}}\n"
 
 /** SwitchTransformer: routing, keys, normalization, nesting, errors. */
-static void
-test_switch(void)
+TAP_CASE(switch)
 {
 	const char *basic = "- implementation: switch_transformer\n"
 	                    "  arguments:\n"
@@ -545,8 +542,7 @@ test_switch(void)
 	"        possibilities: [active, part-time]\n" extra
 
 /** The possibilities filters. */
-static void
-test_possibilities(void)
+TAP_CASE(possibilities)
 {
 	const char *people =
 	        "[{name: John, status: active}, {name: Jane, status: "
@@ -746,8 +742,7 @@ test_possibilities(void)
 	"    include: " include "\n" extra
 
 /** ValueMatchesRegexFilter. */
-static void
-test_regex(void)
+TAP_CASE(regex)
 {
 	const char *words =
 	        "[{v: abc}, {v: cab}, {v: xabx}, {v: ab}, {v: ABc}]";
@@ -860,14 +855,16 @@ test_regex(void)
 	             "the regex must be a string");
 }
 
-int
-main(void)
+/** Forget the registered steps (no leaks under valgrind). */
+static void
+teardown(void)
 {
-	test_value_projection();
-	test_expand_json();
-	test_switch();
-	test_possibilities();
-	test_regex();
 	sl_registry_clear();
-	return done_testing();
+}
+
+/** Run the cases named on the command line, or all. */
+int
+main(int argc, char **argv)
+{
+	return tap_main_fixture(argc, argv, NULL, teardown);
 }

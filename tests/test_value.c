@@ -15,8 +15,8 @@ num(const char *s)
 	return sl_number_ref(s, (uint32_t)strlen(s));
 }
 
-int
-main(void)
+/** Values: numbers, object lookup, deep copy, equality and string copies. */
+TAP_CASE(value)
 {
 	ok(sizeof(struct sl_value) == 16, "a value is 16 bytes (%zu)",
 	   sizeof(struct sl_value));
@@ -101,5 +101,11 @@ main(void)
 	is_err(SL_ELIMIT, "with ELIMIT");
 	sl_arena_destroy(&tiny);
 	sl_arena_destroy(&a);
-	return done_testing();
+}
+
+/** Run the cases named on the command line, or all. */
+int
+main(int argc, char **argv)
+{
+	return tap_main(argc, argv);
 }

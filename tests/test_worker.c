@@ -480,21 +480,60 @@ run_cancel_main(void *arg)
 	return 0;
 }
 
-int
-main(void)
+/** Run basic_main() as a task on a fresh loop. */
+TAP_CASE(basic)
 {
 	is_int(run_task("main", basic_main, NULL), 0, "basic test ran");
+}
+
+/** Run fifo_main() as a task on a fresh loop. */
+TAP_CASE(fifo)
+{
 	is_int(run_task("main", fifo_main, NULL), 0, "FIFO test ran");
+}
+
+/** Run cancel_main() as a task on a fresh loop. */
+TAP_CASE(cancel)
+{
 	is_int(run_task("main", cancel_main, NULL), 0, "cancel test ran");
+}
+
+/** Run run_cancel_main() as a task on a fresh loop. */
+TAP_CASE(run_cancel)
+{
 	is_int(run_task("main", run_cancel_main, NULL), 0,
 	       "run_cancel test ran");
+}
+
+/** Run cap_main() as a task on a fresh loop. */
+TAP_CASE(cap)
+{
 	is_int(run_task("main", cap_main, NULL), 0, "cap test ran");
+}
+
+/** Run drain_main() as a task on a fresh loop. */
+TAP_CASE(drain)
+{
 	is_int(run_task("main", drain_main, NULL), 0, "drain test ran");
+}
+
+/** Run deadlock_main() as a task on a fresh loop. */
+TAP_CASE(deadlock)
+{
 	is_int(run_task("main", deadlock_main, NULL), -1,
 	       "the deadlock test's loop reports the deadlock");
 	sl_diag_clear(sl_diag_get());
-	is_int(run_task("main", faults_main, NULL), 0, "fault test ran");
+}
 
+/** Run faults_main() as a task on a fresh loop. */
+TAP_CASE(faults)
+{
+	is_int(run_task("main", faults_main, NULL), 0, "fault test ran");
+}
+
+/** A worker made in a task is deleted outside tasks after the loop. */
+TAP_CASE(leave)
+{
 	struct sl_loop *loop = sl_loop_new(NULL);
 	struct sl_worker *w = NULL;
 	is_int(sl_loop_run_main(loop, "main", leave_main, &w), 0,
@@ -502,11 +541,21 @@ main(void)
 	sl_worker_delete(w);
 	ok(1, "is deleted outside tasks once the loop stopped");
 	sl_loop_delete(loop);
+}
 
+/** The worker calls fail outside a task. */
+TAP_CASE(outside)
+{
 	is_int(sl_worker_run(NULL, job_fn, NULL), -1,
 	       "sl_worker_run() outside a task fails");
 	is_err(SL_EINVAL, "with EINVAL");
 	ok(sl_worker_new("x") == NULL, "so does sl_worker_new()");
 	sl_diag_clear(sl_diag_get());
-	return done_testing();
+}
+
+/** Run the cases named on the command line, or all. */
+int
+main(int argc, char **argv)
+{
+	return tap_main(argc, argv);
 }

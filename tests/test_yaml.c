@@ -124,8 +124,8 @@ struct scase {
 	const char *want;
 };
 
-static void
-test_scalars(void)
+/** The scalars checks. */
+TAP_CASE(scalars)
 {
 	static const struct scase cases[] = {
 	        /* null */
@@ -297,8 +297,8 @@ test_scalars(void)
 	is_yaml("0b_", "ERR EPARSE: t.yaml:1:1: invalid integer '0b_'");
 }
 
-static void
-test_structures(void)
+/** The structures checks. */
+TAP_CASE(structures)
 {
 	is_yaml("a: [1, \"2\", {b: null}]\nc:\n  - x\n  - y: z\n",
 	        "{a:[i:1,\"2\",{b:null}],c:[\"x\",{y:\"z\"}]}");
@@ -342,8 +342,7 @@ test_structures(void)
  * of '' and leaks on them, and folds a CRLF before the closing quote to a
  * newline; found by fuzz/fuzz_yaml.c). Expected values are PyYAML's.
  */
-static void
-test_single_quoted(void)
+TAP_CASE(single_quoted)
 {
 	is_yaml("'ab''''cd'", "\"ab''cd\"");
 	is_yaml("''''''''''''", "\"'''''\"");
@@ -368,8 +367,8 @@ test_single_quoted(void)
 	sl_conf_doc_delete(d);
 }
 
-static void
-test_aliases(void)
+/** The aliases checks. */
+TAP_CASE(aliases)
 {
 	is_yaml("a: &x [1, 2]\nb: *x\nc: &s hello\nd: *s\n",
 	        "{a:[i:1,i:2],b:[i:1,i:2],c:\"hello\",d:\"hello\"}");
@@ -422,8 +421,8 @@ test_aliases(void)
 	        "[i:1,i:2,i:3],[i:1,i:2,i:3]]}");
 }
 
-static void
-test_errors(void)
+/** The errors checks. */
+TAP_CASE(errors)
 {
 	char *got = parse("a: [1, 2\nb: 3\n");
 	ok(strncmp(got, "ERR EPARSE: t.yaml:3:1: ", 24) == 0 &&
@@ -479,8 +478,8 @@ nest(int n)
 	return s;
 }
 
-static void
-test_depth(void)
+/** The depth checks. */
+TAP_CASE(depth)
 {
 	char *s = nest(512);
 	char *got = parse(s);
@@ -509,8 +508,8 @@ test_depth(void)
 	free(o.s);
 }
 
-static void
-test_arena_cap(void)
+/** The arena cap checks. */
+TAP_CASE(arena_cap)
 {
 	struct sl_arena small;
 	sl_arena_create(&small, 64, 256);
@@ -545,8 +544,8 @@ static const char conf_text[] =
         "big: 99999999999999999999\n"                 /* 16 */
         "flt: 1.5\n";                                 /* 17 */
 
-static void
-test_conf(void)
+/** The conf checks. */
+TAP_CASE(conf)
 {
 	struct sl_conf_doc *d =
 	        sl_conf_load(conf_text, strlen(conf_text), "c.yaml");
@@ -759,8 +758,7 @@ test_conf(void)
 }
 
 /** sl_yaml_parse and sl_conf_load under failure of each allocation. */
-static void
-test_faults(void)
+TAP_CASE(faults)
 {
 	static const char text[] =
 	        "a: &x {p: [1, 2.5, 'three'], q: ~}\n"
@@ -819,20 +817,25 @@ test_faults(void)
 	   steps);
 }
 
-int
-main(void)
+/** Create the arena the cases allocate from. */
+static int
+setup(void)
 {
 	sl_arena_create(&arena, 4096, 64 << 20);
-	test_scalars();
-	test_structures();
-	test_single_quoted();
-	test_aliases();
-	test_errors();
-	test_depth();
-	test_arena_cap();
-	test_conf();
-	test_faults();
+	return 0;
+}
+
+/** Free the arena. */
+static void
+teardown(void)
+{
 	sl_arena_destroy(&arena);
 	sl_diag_clear(sl_diag_get());
-	return done_testing();
+}
+
+/** Run the cases named on the command line, or all. */
+int
+main(int argc, char **argv)
+{
+	return tap_main_fixture(argc, argv, setup, teardown);
 }
