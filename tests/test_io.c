@@ -158,7 +158,14 @@ struct work {
 	atomic_int abandoned;
 	/** Thread the work ran on. */
 	pthread_t thread;
+	/** If set, the work blocks until the loop's ticker opens it. */
+	atomic_int *gate;
+	/** Whether the gate opened in time. */
+	atomic_int opened;
 };
+
+/** Ticks the loop must make while gated work blocks its thread. */
+#define TICKS_TO_OPEN 10
 
 /** Blocking work. */
 static int
@@ -167,6 +174,12 @@ blocking_work(void *arg)
 	struct work *w = arg;
 	w->thread = pthread_self();
 	usleep((useconds_t)w->usec);
+	/* At most 20 s: valgrind's scheduler and a loaded machine are slow. */
+	for (int i = 0; w->gate != NULL && i < 20000 && !atomic_load(w->gate);
+	     i++)
+		usleep(1000);
+	if (w->gate != NULL)
+		atomic_store(&w->opened, atomic_load(w->gate));
 	atomic_store(&w->ran, 1);
 	if (w->rc != 0)
 		sl_diag_set(SL_EDB, "worker failed with %d", w->rc);
@@ -181,16 +194,28 @@ abandon_work(void *arg)
 	atomic_store(&w->abandoned, 1);
 }
 
-/** Counts ticks while offloaded work blocks a thread. */
+/** What the ticker and the gated work share. */
+struct tick_gate {
+	/** Ticks counted. */
+	int ticks;
+	/** Set after TICKS_TO_OPEN ticks: the work may end. */
+	atomic_int open;
+};
+
+/**
+ * Counts ticks while offloaded work blocks a thread, and opens the gate
+ * after TICKS_TO_OPEN. A tick is a yield, not a timer: valgrind's scheduler
+ * can stall timer waits while another thread sleeps.
+ */
 static int
 ticker(void *arg)
 {
-	int *ticks = arg;
-	for (int i = 0; i < 100; i++) {
-		if (sl_sleep(0.001) != 0)
-			return 0;
-		(*ticks)++;
+	struct tick_gate *g = arg;
+	while (g->ticks < TICKS_TO_OPEN) {
+		sl_task_yield();
+		g->ticks++;
 	}
+	atomic_store(&g->open, 1);
 	return 0;
 }
 
@@ -207,14 +232,16 @@ offload_main(void *arg)
 {
 	(void)arg;
 	struct sl_loop *loop = sl_loop_current();
-	struct work w = {.usec = 50000, .rc = 0};
-	int ticks = 0;
-	struct sl_task *tk = sl_task_spawn(loop, "ticker", ticker, &ticks);
+	struct tick_gate g = {0};
+	struct work w = {.usec = 0, .rc = 0, .gate = &g.open};
+	struct sl_task *tk = sl_task_spawn(loop, "ticker", ticker, &g);
 	is_int(sl_offload(blocking_work, &w, NULL, SL_FOREVER), 0,
 	       "offloaded work returns its result");
 	ok(atomic_load(&w.ran), "it ran");
 	ok(!pthread_equal(w.thread, pthread_self()), "on another thread");
-	ok(ticks >= 10, "while other tasks kept running (%d ticks)", ticks);
+	ok(atomic_load(&w.opened),
+	   "while other tasks kept running (%d ticks before the work ended)",
+	   g.ticks);
 	sl_task_reap(tk);
 
 	struct work bad = {.usec = 0, .rc = -1};
