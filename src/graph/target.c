@@ -11,7 +11,6 @@
 #include "sluice/db.h"
 #include "sluice/graph.h"
 #include "sluice/diag.h"
-#include "sluice/worker.h"
 
 /** Writes per SQLite transaction at most (see sl_sqlite_store_group). */
 #define GROUP_OPS 250000
@@ -32,100 +31,11 @@ struct sl_target {
 	enum target_kind kind;
 	/** The URI to show. */
 	char name[512];
-	/** T_SQLITE: the database path. */
-	char *path;
-	/** T_SQLITE: the worker thread the store lives on. */
-	struct sl_worker *worker;
-	/** T_SQLITE: the store (used on the worker only). */
+	/** T_SQLITE: the store (on a connection of the database layer). */
 	struct sl_sqlite_store *store;
 	/** T_PG: the store (used from tasks). */
 	struct sl_pg_store *pg;
 };
-
-/** Arguments of a job on the store's worker. */
-struct job {
-	/** The target. */
-	struct sl_target *t;
-	/** A batch to write. */
-	const struct sl_graph_batch *batch;
-	/** Counts to add to. */
-	struct sl_write_stats *stats;
-	/** Export callback. */
-	sl_export_fn fn;
-	/** Its argument. */
-	void *arg;
-	/** TTL: nodes (else relationships). */
-	bool nodes;
-	/** TTL: the type. */
-	const char *type;
-	/** TTL: the cutoff. */
-	const char *cutoff;
-	/** TTL: objects deleted. */
-	uint64_t *deleted;
-	/** Migrations: the schema. */
-	const struct sl_schema *schema;
-	/** Migrations applied. */
-	uint32_t *applied;
-	/** Migrations already there. */
-	uint32_t *kept;
-};
-
-/** Open the store (on the worker). */
-static int
-job_open(void *arg)
-{
-	struct job *j = arg;
-	j->t->store = sl_sqlite_store_open(j->t->path);
-	if (j->t->store == NULL)
-		return -1;
-	/* Commits of at most ~2 s of writes: far fewer pages rewritten. */
-	sl_sqlite_store_group(j->t->store, GROUP_OPS, GROUP_SECS);
-	return 0;
-}
-
-/** Write a batch (on the worker). */
-static int
-job_write(void *arg)
-{
-	struct job *j = arg;
-	return sl_sqlite_store_write(j->t->store, j->batch, j->stats);
-}
-
-/** Delete what expired (on the worker). */
-static int
-job_ttl(void *arg)
-{
-	struct job *j = arg;
-	return sl_sqlite_store_ttl(j->t->store, j->nodes, j->type, j->cutoff,
-	                           j->deleted);
-}
-
-/** Migrate (on the worker). */
-static int
-job_migrate(void *arg)
-{
-	struct job *j = arg;
-	return sl_sqlite_store_migrate(j->t->store, j->schema, j->applied,
-	                               j->kept);
-}
-
-/** Export (on the worker). */
-static int
-job_export(void *arg)
-{
-	struct job *j = arg;
-	return sl_sqlite_store_export(j->t->store, j->fn, j->arg);
-}
-
-/** Close the store (on the worker). */
-static int
-job_close(void *arg)
-{
-	struct job *j = arg;
-	sl_sqlite_store_close(j->t->store);
-	j->t->store = NULL;
-	return 0;
-}
 
 struct sl_target *
 sl_target_open(const char *uri)
@@ -170,21 +80,14 @@ sl_target_open(const char *uri)
 		sl_free(t);
 		return NULL;
 	}
-	t->path = sl_strndup(path, strlen(path));
-	if (t->path == NULL) {
-		sl_diag_set(SL_EOOM, "out of memory opening a target");
-		sl_free(t);
-		return NULL;
-	}
-	t->worker = sl_worker_new("sluice-sqlite");
-	struct job j = {.t = t};
-	if (t->worker == NULL || sl_worker_run(t->worker, job_open, &j) != 0) {
+	t->store = sl_sqlite_store_open(path);
+	if (t->store == NULL) {
 		sl_diag_wrap(sl_diag_code(), "target %s", t->name);
-		sl_worker_delete(t->worker);
-		sl_free(t->path);
 		sl_free(t);
 		return NULL;
 	}
+	/* Commits of at most ~2 s of writes: far fewer pages rewritten. */
+	sl_sqlite_store_group(t->store, GROUP_OPS, GROUP_SECS);
 	return t;
 }
 
@@ -214,8 +117,7 @@ sl_target_write(struct sl_target *t, const struct sl_graph_batch *b,
 		}
 		return 0;
 	}
-	struct job j = {.t = t, .batch = b, .stats = st};
-	if (sl_worker_run(t->worker, job_write, &j) != 0) {
+	if (sl_sqlite_store_write(t->store, b, st) != 0) {
 		sl_diag_wrap(sl_diag_code(), "target %s", t->name);
 		return -1;
 	}
@@ -236,12 +138,7 @@ sl_target_ttl(struct sl_target *t, bool nodes, const char *type,
 		}
 		return 0;
 	}
-	struct job j = {.t = t,
-	                .nodes = nodes,
-	                .type = type,
-	                .cutoff = cutoff,
-	                .deleted = deleted};
-	if (sl_worker_run(t->worker, job_ttl, &j) != 0) {
+	if (sl_sqlite_store_ttl(t->store, nodes, type, cutoff, deleted) != 0) {
 		sl_diag_wrap(sl_diag_code(), "target %s", t->name);
 		return -1;
 	}
@@ -262,9 +159,7 @@ sl_target_migrate(struct sl_target *t, const struct sl_schema *schema,
 		}
 		return 0;
 	}
-	struct job j = {
-	        .t = t, .schema = schema, .applied = applied, .kept = kept};
-	if (sl_worker_run(t->worker, job_migrate, &j) != 0) {
+	if (sl_sqlite_store_migrate(t->store, schema, applied, kept) != 0) {
 		sl_diag_wrap(sl_diag_code(), "target %s", t->name);
 		return -1;
 	}
@@ -283,8 +178,7 @@ sl_target_export(struct sl_target *t, sl_export_fn fn, void *arg)
 		}
 		return 0;
 	}
-	struct job j = {.t = t, .fn = fn, .arg = arg};
-	if (sl_worker_run(t->worker, job_export, &j) != 0) {
+	if (sl_sqlite_store_export(t->store, fn, arg) != 0) {
 		sl_diag_wrap(sl_diag_code(), "target %s", t->name);
 		return -1;
 	}
@@ -296,13 +190,14 @@ sl_target_close(struct sl_target *t)
 {
 	if (t == NULL)
 		return 0;
+	int rc = 0;
 	if (t->kind == T_SQLITE) {
-		struct job j = {.t = t};
-		(void)sl_worker_run(t->worker, job_close, &j);
-		sl_worker_delete(t->worker);
+		rc = sl_sqlite_store_commit(t->store);
+		if (rc != 0)
+			sl_diag_wrap(sl_diag_code(), "target %s", t->name);
+		sl_sqlite_store_close(t->store);
 	}
 	sl_pg_store_close(t->pg);
-	sl_free(t->path);
 	sl_free(t);
-	return 0;
+	return rc;
 }

@@ -2,8 +2,8 @@
  * sluice: graph targets (internal to graph): where the writer's batches
  * go, named by a URI:
  *
- *   sqlite:PATH     the embedded SQLite store (graph/sqlite_store.h), on a
- *                   worker thread of its own
+ *   sqlite:PATH     the embedded SQLite store (graph/sqlite_store.h), on
+ *                   a database-layer connection and its worker thread
  *   null:           discards every write (dry runs, benchmarks)
  *
  * Every call is made from a task and waits for the target, letting other
