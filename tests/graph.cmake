@@ -1,6 +1,6 @@
 # The graph layer: write batches, the SQLite store, targets and the writer
 # (included from tests/CMakeLists.txt).
-foreach(t graph_batch sqlite_store)
+foreach(t graph_batch graph_store sqlite_store)
   add_executable(test_${t} ${CMAKE_CURRENT_LIST_DIR}/test_${t}.c)
   target_include_directories(test_${t} PRIVATE ${CMAKE_SOURCE_DIR}/src
     ${CMAKE_CURRENT_LIST_DIR})

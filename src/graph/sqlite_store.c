@@ -26,11 +26,13 @@
 #include "sluice/buf.h"
 #include "sluice/db.h"
 #include "sluice/diag.h"
+#include "sluice/graph.h"
 #include "sluice/hash.h"
 #include "sluice/json.h"
 #include "sluice/task.h"
 #include "sluice/jsonread.h"
 #include "db/sqlite_conn.h"
+#include "graph/store.h"
 
 /** Largest JSON text built for one key, label set or property object. */
 #define TEXT_MAX ((size_t)1 << 30)
@@ -1662,3 +1664,87 @@ sl_sqlite_store_export(struct sl_sqlite_store *s, sl_export_fn fn, void *arg)
 	struct export_args e = {.fn = fn, .arg = arg};
 	return sl_sqlite_store_run(s, export_job, &e);
 }
+
+/* ---- the store's ops (store.h) ---- */
+
+/** Writes per transaction at most when batches are grouped. */
+#define GROUP_OPS 250000
+
+/** Seconds a grouped transaction stays open at most. */
+#define GROUP_SECS 2.0
+
+/** Open "sqlite:PATH" ("sqlite://PATH" too) with grouped commits. */
+static void *
+sqlite_open(const char *uri)
+{
+	const char *path = uri + strlen("sqlite:");
+	/* sqlite:///abs/path and sqlite://rel are accepted too. */
+	if (strncmp(path, "//", 2) == 0)
+		path += 2;
+	if (*path == '\0') {
+		sl_diag_set(SL_EINVAL, "no database path");
+		return NULL;
+	}
+	struct sl_sqlite_store *s = sl_sqlite_store_open(path);
+	/* Commits of at most ~2 s of writes: far fewer pages rewritten. */
+	if (s != NULL)
+		sl_sqlite_store_group(s, GROUP_OPS, GROUP_SECS);
+	return s;
+}
+
+/** Write a batch (store.h). */
+static int
+sqlite_write(void *store, const struct sl_graph_batch *b,
+             struct sl_write_stats *st)
+{
+	return sl_sqlite_store_write(store, b, st);
+}
+
+/** Delete what expired (store.h). */
+static int
+sqlite_ttl(void *store, bool nodes, const char *type, const char *cutoff,
+           uint64_t *deleted)
+{
+	return sl_sqlite_store_ttl(store, nodes, type, cutoff, deleted);
+}
+
+/** Migrate (store.h). */
+static int
+sqlite_migrate(void *store, const struct sl_schema *schema, uint32_t *applied,
+               uint32_t *kept)
+{
+	return sl_sqlite_store_migrate(store, schema, applied, kept);
+}
+
+/** Export (store.h). */
+static int
+sqlite_export(void *store, sl_export_fn fn, void *arg)
+{
+	return sl_sqlite_store_export(store, fn, arg);
+}
+
+/** Commit what is pending and close (store.h). */
+static int
+sqlite_close(void *store)
+{
+	int rc = sl_sqlite_store_commit(store);
+	sl_sqlite_store_close(store);
+	return rc;
+}
+
+/** URI schemes of the SQLite store. */
+static const char *const sqlite_schemes[] = {"sqlite:", NULL};
+
+const struct sl_graph_store_ops sl_sqlite_store_ops = {
+        .name = "sqlite",
+        .schemes = sqlite_schemes,
+        .usage = "sqlite:PATH",
+        .caps = SL_STORE_TTL | SL_STORE_MIGRATE | SL_STORE_EXPORT,
+        .batch_default = SL_GRAPH_BATCH_DEFAULT,
+        .open = sqlite_open,
+        .write = sqlite_write,
+        .ttl = sqlite_ttl,
+        .migrate = sqlite_migrate,
+        .export_graph = sqlite_export,
+        .close = sqlite_close,
+};

@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "graph.h"
+#include "store.h"
 
 /** The schema version this code writes and reads. */
 #define SL_SQLITE_SCHEMA_VERSION 1
@@ -127,9 +128,6 @@ void sl_sqlite_store_group(struct sl_sqlite_store *s, uint64_t ops,
 
 /** Commit the open transaction, if any. 0, or -1 with an error. */
 int sl_sqlite_store_commit(struct sl_sqlite_store *s);
-
-/** Called per exported object with its canonical JSON (no newline). */
-typedef int (*sl_export_fn)(void *arg, const char *json, size_t len);
 
 /**
  * Stream the graph as canonical JSON objects, nodes first (ordered by
