@@ -16,6 +16,9 @@
  * once the task waiting for it was cancelled (a flag set from the loop's
  * thread). Scripts, which carry transaction control, are not interrupted
  * by a cancellation: it takes effect at the task's next wait.
+ *
+ * Other modules run their own sqlite3 code on a connection as jobs with
+ * the same cache, deadline, cancellation and errors (sqlite_conn.h).
  */
 #include <assert.h>
 #include <sqlite3.h>

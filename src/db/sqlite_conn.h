@@ -36,8 +36,8 @@ typedef void (*sl_sqlite_func_fn)(struct sqlite3_context *ctx, int argc,
  * Open the SQLite database file `path` as the connection "sqlite:PATH"
  * without the driver's setup statements (journal mode and foreign keys
  * stay as the file has them), for a caller that looks at the database
- * before it changes anything. Call from a task; close with
- * sl_conn_close(). NULL with an error.
+ * before it changes anything (sl_conn_reset() reopens it with the setup).
+ * Call from a task; close with sl_conn_close(). NULL with an error.
  */
 struct sl_conn *sl_sqlite_open(const char *path, const struct sl_conn_opts *o);
 
