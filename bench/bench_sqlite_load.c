@@ -57,6 +57,7 @@
 #include "airports.h"
 #include "bench.h"
 #include "graph/sqlite_store.h"
+#include "sluice/task.h"
 #include "spawn.h"
 
 /** Runs of each side; the best counts. */
@@ -652,17 +653,33 @@ remove_db(const char *path)
 	unlink(p);
 }
 
+/** Task: open and close the store at `arg` (a path), creating it. */
+static int
+create_main(void *arg)
+{
+	struct sl_sqlite_store *s = sl_sqlite_store_open(arg);
+	if (s == NULL)
+		return -1;
+	sl_sqlite_store_close(s);
+	return 0;
+}
+
 /** A fresh database at `path` with the store's schema. 0 or -1. */
 static int
 create_db(const char *path)
 {
 	remove_db(path);
-	struct sl_sqlite_store *s = sl_sqlite_store_open(path);
-	if (s == NULL) {
+	struct sl_loop *loop = sl_loop_new(NULL);
+	int rc = -1;
+	if (loop != NULL) {
+		rc = sl_loop_run_main(loop, "create", create_main,
+		                      (void *)path);
+		sl_loop_delete(loop);
+	}
+	if (rc != 0) {
 		bench_fail(bench, "creating the direct loader's database");
 		return -1;
 	}
-	sl_sqlite_store_close(s);
 	return 0;
 }
 

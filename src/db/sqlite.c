@@ -16,6 +16,9 @@
  * once the task waiting for it was cancelled (a flag set from the loop's
  * thread). Scripts, which carry transaction control, are not interrupted
  * by a cancellation: it takes effect at the task's next wait.
+ *
+ * Other modules run their own sqlite3 code on a connection as jobs with
+ * the same cache, deadline, cancellation and errors (sqlite_conn.h).
  */
 #include <assert.h>
 #include <sqlite3.h>
@@ -26,6 +29,7 @@
 #include <strings.h>
 
 #include "conn.h"
+#include "sqlite_conn.h"
 #include "sluice/alloc.h"
 #include "sluice/buf.h"
 #include "sluice/diag.h"
@@ -115,6 +119,8 @@ struct sq_conn {
 	bool cancelled;
 	/** JSON text of an array or object parameter (worker only). */
 	struct sl_buf json;
+	/** Whether the open skips the setup statements (sl_sqlite_open()). */
+	bool plain;
 };
 
 /** The driver state of `c`. */
@@ -860,6 +866,8 @@ open_job(void *arg)
 	}
 	sqlite3_extended_result_codes(s->db, 1);
 	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+	if (s->plain)
+		return 0;
 	bool memory = path[0] == '\0' || strcmp(path, ":memory:") == 0;
 	const char *setup = memory ? "PRAGMA foreign_keys = ON"
 	                           : "PRAGMA foreign_keys = ON; "
@@ -972,9 +980,12 @@ sq_close(struct sl_conn *c)
 	c->impl = NULL;
 }
 
-/** Start the worker of `c` and open the database on it. */
+/**
+ * Start the worker of `c` and open the database on it, without the setup
+ * statements when `plain`.
+ */
 static int
-sq_open(struct sl_conn *c)
+sq_start(struct sl_conn *c, bool plain)
 {
 	assert(c->impl == NULL);
 	if (c->url[PREFIX_LEN] == '\0') {
@@ -990,6 +1001,7 @@ sq_open(struct sl_conn *c)
 		return -1;
 	}
 	c->impl = s;
+	s->plain = plain;
 	sl_list_init(&s->lru);
 	sl_buf_create(&s->json, JSON_PARAM_MAX);
 	s->deadline = -1.0;
@@ -1018,6 +1030,13 @@ sq_open(struct sl_conn *c)
 	c->server_version = sqlite3_libversion_number();
 	c->born = sl_clock();
 	return 0;
+}
+
+/** Start the worker of `c` and open and set up the database on it. */
+static int
+sq_open(struct sl_conn *c)
+{
+	return sq_start(c, false);
 }
 
 /** Run one statement on the worker. */
@@ -1073,5 +1092,130 @@ const struct sl_db_driver sl_sqlite_driver = {
         .script = sq_script,
         .forget = sq_forget,
 };
+
+/* }}} */
+/* {{{ jobs of other modules (sqlite_conn.h) */
+
+/** A caller's job for sl_sqlite_run(). */
+struct run_job {
+	/** The connection. */
+	struct sl_conn *c;
+	/** What to run. */
+	sl_sqlite_job_fn fn;
+	/** Its argument. */
+	void *arg;
+};
+
+/** Job: run the caller's function under the statement deadline. */
+static int
+run_job(void *arg)
+{
+	struct run_job *j = arg;
+	struct sq_conn *s = SQ(j->c);
+	assert(s->db != NULL);
+	deadline_arm(s, j->c->opts.query_timeout);
+	int rc = j->fn(j->arg, s->db);
+	deadline_disarm(s);
+	return rc;
+}
+
+struct sl_conn *
+sl_sqlite_open(const char *path, const struct sl_conn_opts *o)
+{
+	char url[SL_DB_URL_MAX];
+	if ((size_t)snprintf(url, sizeof(url), "sqlite:%s", path) >=
+	    sizeof(url)) {
+		sl_diag_set(SL_ELIMIT, "SQLite path longer than %d bytes",
+		            SL_DB_URL_MAX - PREFIX_LEN - 1);
+		return NULL;
+	}
+	struct sl_conn *c = sl_conn_alloc(url, o);
+	if (c == NULL)
+		return NULL;
+	if (sq_start(c, true) != 0) {
+		sq_close(c);
+		sl_conn_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+int
+sl_sqlite_run(struct sl_conn *c, sl_sqlite_job_fn fn, void *arg)
+{
+	if (c->kind != SL_DB_SQLITE) {
+		sl_diag_set(SL_EINVAL, "%s: not a SQLite connection", c->shown);
+		return -1;
+	}
+	if (sl_conn_enter(c, "sl_sqlite_run") != 0)
+		return -1;
+	struct sq_conn *s = SQ(c);
+	struct run_job j = {.c = c, .fn = fn, .arg = arg};
+	int rc = -1;
+	if (sl_task_testcancel() == 0) {
+		atomic_store(&s->cancel, false);
+		rc = sl_worker_run_cancel(s->w, run_job, &j, job_cancel, s);
+		atomic_store(&s->cancel, false);
+	}
+	sl_conn_leave(c);
+	return rc;
+}
+
+struct sqlite3_stmt *
+sl_sqlite_stmt(struct sl_conn *c, const char *sql)
+{
+	if (SQ(c)->cache_max == 0) {
+		sl_diag_set(SL_EINVAL,
+		            "%s: sl_sqlite_stmt() needs the statement cache "
+		            "(stmt_cache is 0)",
+		            c->shown);
+		return NULL;
+	}
+	struct sq_stmt *e = stmt_get(c, sql);
+	return e != NULL ? e->st : NULL;
+}
+
+int
+sl_sqlite_exec(struct sl_conn *c, const char *sql)
+{
+	struct sq_conn *s = SQ(c);
+	int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+	return rc == SQLITE_OK ? 0 : db_error(c, sql);
+}
+
+int
+sl_sqlite_error(struct sl_conn *c, const char *sql)
+{
+	return db_error(c, sql);
+}
+
+int
+sl_sqlite_function(struct sl_conn *c, const char *name, int nargs,
+                   sl_sqlite_func_fn fn, void *user)
+{
+	struct sq_conn *s = SQ(c);
+	int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
+	if (sqlite3_create_function(s->db, name, nargs, flags, user, fn, NULL,
+	                            NULL) != SQLITE_OK) {
+		sl_diag_set(SL_EDB, "%s: registering SQL function %s: %s",
+		            c->shown, name, sqlite3_errmsg(s->db));
+		return -1;
+	}
+	return 0;
+}
+
+/** Job: set the busy timeout (arg: the milliseconds). */
+static int
+busy_job(void *arg, sqlite3 *db)
+{
+	sqlite3_busy_timeout(db, *(const int *)arg);
+	return 0;
+}
+
+int
+sl_sqlite_busy_timeout(struct sl_conn *c, int ms)
+{
+	return sl_sqlite_run(c, busy_job, &ms);
+}
 
 /* }}} */

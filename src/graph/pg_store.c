@@ -15,6 +15,7 @@
 #include "sluice/buf.h"
 #include "sluice/db.h"
 #include "sluice/diag.h"
+#include "sluice/graph.h"
 #include "sluice/hash.h"
 #include "sluice/json.h"
 #include "sluice/jsonread.h"
@@ -1266,5 +1267,70 @@ sl_pg_store_export(struct sl_pg_store *s, sl_export_fn fn, void *arg)
 	sl_buf_destroy(&x.line);
 	return rc;
 }
+
+/* }}} */
+/* {{{ the store's ops (store.h) */
+
+/** Open (store.h). */
+static void *
+pg_open(const char *uri)
+{
+	return sl_pg_store_open(uri);
+}
+
+/** Write a batch (store.h). */
+static int
+pg_write(void *store, const struct sl_graph_batch *b, struct sl_write_stats *st)
+{
+	return sl_pg_store_write(store, b, st);
+}
+
+/** Delete what expired (store.h). */
+static int
+pg_ttl(void *store, bool nodes, const char *type, const char *cutoff,
+       uint64_t *deleted)
+{
+	return sl_pg_store_ttl(store, nodes, type, cutoff, deleted);
+}
+
+/** Migrate (store.h). */
+static int
+pg_migrate(void *store, const struct sl_schema *schema, uint32_t *applied,
+           uint32_t *kept)
+{
+	return sl_pg_store_migrate(store, schema, applied, kept);
+}
+
+/** Export (store.h). */
+static int
+pg_export(void *store, sl_export_fn fn, void *arg)
+{
+	return sl_pg_store_export(store, fn, arg);
+}
+
+/** Close (store.h). */
+static int
+pg_close(void *store)
+{
+	sl_pg_store_close(store);
+	return 0;
+}
+
+/** URI schemes of the PostgreSQL store. */
+static const char *const pg_schemes[] = {"postgresql://", "postgres://", NULL};
+
+const struct sl_graph_store_ops sl_pg_store_ops = {
+        .name = "postgresql",
+        .schemes = pg_schemes,
+        .usage = "postgresql://...",
+        .caps = SL_STORE_TTL | SL_STORE_MIGRATE | SL_STORE_EXPORT,
+        .batch_default = SL_GRAPH_BATCH_DEFAULT_PG,
+        .open = pg_open,
+        .write = pg_write,
+        .ttl = pg_ttl,
+        .migrate = pg_migrate,
+        .export_graph = pg_export,
+        .close = pg_close,
+};
 
 /* }}} */

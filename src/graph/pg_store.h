@@ -17,7 +17,7 @@
 #define SLUICE_GRAPH_PG_STORE_H
 
 #include "graph.h"
-#include "sqlite_store.h"
+#include "store.h"
 
 struct sl_conn;
 struct sl_schema;

@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 #include <string.h>
 
+#include "db/sqlite_conn.h"
 #include "migrate.h"
 #include "sluice/alloc.h"
 #include "sluice/buf.h"
@@ -47,7 +48,9 @@ usable(const char *what, const char *name)
 /** Migration state. */
 struct mig {
 	/** The store's connection. */
-	sqlite3 *db;
+	struct sl_conn *c;
+	/** What to migrate to. */
+	const struct sl_schema *schema;
 	/** The store's path. */
 	const char *path;
 	/** Migrations applied. */
@@ -56,18 +59,33 @@ struct mig {
 	uint32_t kept;
 };
 
-/** Run SQL text `sql` (no rows). */
+/** Run SQL text `sql` (no rows), saying `what` failed. */
 static int
 exec(struct mig *m, const char *sql, const char *what)
 {
-	char *err = NULL;
-	if (sqlite3_exec(m->db, sql, NULL, NULL, &err) != SQLITE_OK) {
-		sl_diag_set(SL_EDB, "%s: %s: %s", m->path, what,
-		            err != NULL ? err : sqlite3_errmsg(m->db));
-		sqlite3_free(err);
-		return -1;
-	}
-	return 0;
+	if (sl_sqlite_exec(m->c, sql) == 0)
+		return 0;
+	sl_diag_wrap(sl_diag_code(), "%s: %s", m->path, what);
+	return -1;
+}
+
+/** Migrations already recorded, by name. */
+static const char find_sql[] = "SELECT sql FROM sluice_migrations WHERE "
+                               "name = ?";
+
+/** Record a migration. */
+static const char record_sql[] =
+        "INSERT INTO sluice_migrations(name, sql, applied_at) VALUES (?, ?, "
+        "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) ON CONFLICT(name) DO "
+        "UPDATE SET sql = excluded.sql, applied_at = excluded.applied_at";
+
+/** Raise the connection's error for `sql`, saying `what` failed. -1. */
+static int
+failed(struct mig *m, const char *sql, const char *what)
+{
+	sl_sqlite_error(m->c, sql);
+	sl_diag_wrap(sl_diag_code(), "%s: %s", m->path, what);
+	return -1;
 }
 
 /** Apply migration `mg` unless it is there already (ctx: struct mig). */
@@ -75,14 +93,9 @@ static int
 apply(void *ctx, const struct sl_mig *mg)
 {
 	struct mig *m = ctx;
-	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(
-	            m->db, "SELECT sql FROM sluice_migrations WHERE name = ?",
-	            -1, &q, NULL) != SQLITE_OK) {
-		sl_diag_set(SL_EDB, "%s: reading migrations: %s", m->path,
-		            sqlite3_errmsg(m->db));
+	sqlite3_stmt *q = sl_sqlite_stmt(m->c, find_sql);
+	if (q == NULL)
 		return -1;
-	}
 	sqlite3_bind_text(q, 1, mg->name.data, (int)mg->name.len,
 	                  SQLITE_STATIC);
 	int rc = sqlite3_step(q);
@@ -90,12 +103,12 @@ apply(void *ctx, const struct sl_mig *mg)
 	            strcmp((const char *)sqlite3_column_text(q, 0),
 	                   mg->sql.data) == 0;
 	bool older = rc == SQLITE_ROW && !same;
-	sqlite3_finalize(q);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		sl_diag_set(SL_EDB, "%s: reading migrations: %s", m->path,
-		            sqlite3_errmsg(m->db));
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		failed(m, find_sql, "reading migrations");
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return -1;
-	}
 	if (same) {
 		m->kept++;
 		return 0;
@@ -103,40 +116,28 @@ apply(void *ctx, const struct sl_mig *mg)
 	if ((older && exec(m, mg->drop.data, mg->name.data) != 0) ||
 	    exec(m, mg->sql.data, mg->name.data) != 0)
 		return -1;
-	if (sqlite3_prepare_v2(
-	            m->db,
-	            "INSERT INTO sluice_migrations(name, sql, "
-	            "applied_at) VALUES (?, ?, strftime("
-	            "'%Y-%m-%dT%H:%M:%fZ', 'now')) ON CONFLICT(name) "
-	            "DO UPDATE SET sql = excluded.sql, applied_at = "
-	            "excluded.applied_at",
-	            -1, &q, NULL) != SQLITE_OK) {
-		sl_diag_set(SL_EDB, "%s: recording a migration: %s", m->path,
-		            sqlite3_errmsg(m->db));
+	if ((q = sl_sqlite_stmt(m->c, record_sql)) == NULL)
 		return -1;
-	}
 	sqlite3_bind_text(q, 1, mg->name.data, (int)mg->name.len,
 	                  SQLITE_STATIC);
 	sqlite3_bind_text(q, 2, mg->sql.data, (int)mg->sql.len, SQLITE_STATIC);
 	rc = sqlite3_step(q);
-	sqlite3_finalize(q);
-	if (rc != SQLITE_DONE) {
-		sl_diag_set(SL_EDB, "%s: recording a migration: %s", m->path,
-		            sqlite3_errmsg(m->db));
+	if (rc != SQLITE_DONE)
+		failed(m, record_sql, "recording a migration");
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	if (rc != SQLITE_DONE)
 		return -1;
-	}
 	m->applied++;
 	sl_log_info("migrations: %s: applied %s", m->path, mg->name.data);
 	return 0;
 }
 
-int
-sl_sqlite_store_migrate(struct sl_sqlite_store *s,
-                        const struct sl_schema *schema, uint32_t *applied,
-                        uint32_t *kept)
+/** Job: apply the migrations of m->schema in one transaction. */
+static int
+migrate_job(struct sl_sqlite_store *s, void *arg)
 {
-	struct mig m = {.db = sl_sqlite_store_db(s),
-	                .path = sl_sqlite_store_path(s)};
+	struct mig *m = arg;
 	const struct sl_mig_dialect d = {
 	        .member = extract,
 	        .usable = usable,
@@ -149,29 +150,43 @@ sl_sqlite_store_migrate(struct sl_sqlite_store *s,
 	        .from_key = "f.key",
 	        .to_key = "t.key",
 	        .apply = apply,
-	        .ctx = &m,
+	        .ctx = m,
 	};
-	int rc = sl_sqlite_store_commit(s);
+	int rc = sl_sqlite_store_end_tx(s);
 	if (rc == 0)
-		rc = exec(&m, "BEGIN IMMEDIATE", "starting the migrations");
+		rc = exec(m, "BEGIN IMMEDIATE", "starting the migrations");
 	if (rc == 0)
-		rc = exec(&m,
+		rc = exec(m,
 		          "CREATE TABLE IF NOT EXISTS sluice_migrations("
 		          "name TEXT PRIMARY KEY, sql TEXT NOT NULL, "
 		          "applied_at TEXT NOT NULL)",
 		          "creating sluice_migrations");
 	if (rc == 0)
-		rc = sl_mig_write_all(&d, schema);
+		rc = sl_mig_write_all(&d, m->schema);
 	if (rc == 0)
-		rc = exec(&m, "COMMIT", "committing the migrations");
+		rc = exec(m, "COMMIT", "committing the migrations");
 	if (rc != 0) {
 		if (sl_diag_code() == SL_EOK)
 			sl_diag_set(SL_EOOM,
 			            "out of memory writing migrations");
-		(void)sqlite3_exec(m.db, "ROLLBACK", NULL, NULL, NULL);
-		m.applied = m.kept = 0;
+		if (!sqlite3_get_autocommit(sl_sqlite_store_db(s)))
+			(void)sqlite3_exec(sl_sqlite_store_db(s), "ROLLBACK",
+			                   NULL, NULL, NULL);
+		m->applied = m->kept = 0;
 	}
-	*applied = m.applied;
-	*kept = m.kept;
+	return rc;
+}
+
+int
+sl_sqlite_store_migrate(struct sl_sqlite_store *s,
+                        const struct sl_schema *schema, uint32_t *applied,
+                        uint32_t *kept)
+{
+	struct mig m = {.c = sl_sqlite_store_conn(s),
+	                .path = sl_sqlite_store_path(s),
+	                .schema = schema};
+	int rc = sl_sqlite_store_run(s, migrate_job, &m);
+	*applied = rc == 0 ? m.applied : 0;
+	*kept = rc == 0 ? m.kept : 0;
 	return rc;
 }

@@ -1,9 +1,12 @@
 /*
  * sluice: the SQLite graph store (see sqlite_store.h and docs/storage.md).
  *
- * Every statement is prepared once (lazily) and kept for the life of the
- * store; values are always bound as parameters. Two SQL functions are
- * registered on the connection: sluice_regexp(pattern, text), a whole-string
+ * The store lives on a connection of the database layer (db/sqlite_conn.h):
+ * every operation is one job on that connection's worker, its statements
+ * come from the connection's statement cache, and SQLite's errors, the
+ * busy timeout and cancellation are the connection's. Values are always
+ * bound as parameters. Two SQL functions are registered on the
+ * connection: sluice_regexp(pattern, text), a whole-string
  * PCRE2 match used by FUZZY lookups, and sluice_labels(old, new), the sorted
  * union of two JSON arrays of labels.
  */
@@ -21,11 +24,15 @@
 
 #include "sluice/alloc.h"
 #include "sluice/buf.h"
+#include "sluice/db.h"
 #include "sluice/diag.h"
+#include "sluice/graph.h"
 #include "sluice/hash.h"
 #include "sluice/json.h"
 #include "sluice/task.h"
 #include "sluice/jsonread.h"
+#include "db/sqlite_conn.h"
+#include "graph/store.h"
 
 /** Largest JSON text built for one key, label set or property object. */
 #define TEXT_MAX ((size_t)1 << 30)
@@ -43,8 +50,6 @@
 
 /** Longest type + key text the id cache holds. */
 #define ID_CACHE_TEXT 52
-/** How long a write waits for another writer's lock, in milliseconds. */
-#define BUSY_TIMEOUT_MS 5000
 /** Longest type name quoted in an error message. */
 #define MSG_NAME_MAX 64
 
@@ -213,12 +218,18 @@ struct id_list {
 
 /** An open store. */
 struct sl_sqlite_store {
-	/** The connection. */
+	/** The database layer's connection the store runs on. */
+	struct sl_conn *c;
+	/** Its handle while a job of the store runs (on the worker), else
+	 * NULL. */
 	sqlite3 *db;
 	/** The database path (owned), for messages. */
 	char *path;
-	/** Prepared statements by enum stmt_id, NULL until first used. */
-	sqlite3_stmt *stmt[ST_COUNT];
+	/**
+	 * Statements by enum stmt_id looked up in the connection's cache
+	 * during the current job (borrowed; cleared as each job starts).
+	 */
+	sqlite3_stmt *job_st[ST_COUNT];
 	/**
 	 * Ids of nodes by type and key, written or found lately (a
 	 * direct-mapped cache, NULL until used; cleared whenever a rollback
@@ -263,22 +274,28 @@ struct sl_sqlite_store {
 	pcre2_match_data *md;
 };
 
-/** The statement `id`, prepared on first use; NULL with SL_EDB. */
+/**
+ * The statement `id` from the connection's cache (looked up once per
+ * job); NULL with an error.
+ */
 static sqlite3_stmt *
 stmt_get(struct sl_sqlite_store *s, enum stmt_id id)
 {
-	if (s->stmt[id] != NULL)
-		return s->stmt[id];
-	int rc = sqlite3_prepare_v3(s->db, stmt_sql[id], -1,
-	                            SQLITE_PREPARE_PERSISTENT, &s->stmt[id],
-	                            NULL);
-	if (rc != SQLITE_OK) {
-		sl_diag_set(SL_EDB, "%s: preparing a statement: %s", s->path,
-		            sqlite3_errmsg(s->db));
-		s->stmt[id] = NULL;
-		return NULL;
-	}
-	return s->stmt[id];
+	if (s->job_st[id] == NULL)
+		s->job_st[id] = sl_sqlite_stmt(s->c, stmt_sql[id]);
+	return s->job_st[id];
+}
+
+/**
+ * Raise the connection's error for statement `sql` that just failed,
+ * saying what the store was doing. -1.
+ */
+static int
+db_error(struct sl_sqlite_store *s, const char *sql, const char *what)
+{
+	sl_sqlite_error(s->c, sql);
+	sl_diag_wrap(sl_diag_code(), "%s", what);
+	return -1;
 }
 
 /** Reset a statement and drop its bindings, ready for the next use. */
@@ -297,13 +314,10 @@ stmt_exec(struct sl_sqlite_store *s, enum stmt_id id, const char *what)
 	if (st == NULL)
 		return -1;
 	int rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		db_error(s, stmt_sql[id], what);
 	stmt_done(st);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		sl_diag_set(SL_EDB, "%s: %s: %s", s->path, what,
-		            sqlite3_errmsg(s->db));
-		return -1;
-	}
-	return 0;
+	return rc != SQLITE_DONE && rc != SQLITE_ROW ? -1 : 0;
 }
 
 /** Roll back the open transaction, if any, keeping the current error. */
@@ -525,11 +539,27 @@ fn_regexp(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 
 /* ---- open and close ---- */
 
-/** Set an SL_EDB error naming the path, with SQLite's message. */
-static void
-db_error(struct sl_sqlite_store *s, const char *what)
+/** The query of inspect(). */
+static const char inspect_sql[] =
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN "
+        "('sluice_meta', 'node', 'rel')";
+
+/** The query of check_version(). */
+static const char version_sql[] =
+        "SELECT value FROM sluice_meta WHERE name = 'schema_version'";
+
+/**
+ * After `sql` failed while reading the schema: the connection's error,
+ * said to be no sluice graph when SQLite found no database. -1.
+ */
+static int
+schema_error(struct sl_sqlite_store *s, const char *sql)
 {
-	sl_diag_set(SL_EDB, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
+	if (sqlite3_errcode(s->db) != SQLITE_NOTADB)
+		return db_error(s, sql, "reading the schema");
+	sl_sqlite_error(s->c, sql);
+	sl_diag_wrap(SL_EDB, "%s: not a sluice graph database", s->path);
+	return -1;
 }
 
 /**
@@ -540,23 +570,10 @@ db_error(struct sl_sqlite_store *s, const char *what)
 static int
 inspect(struct sl_sqlite_store *s, bool *meta, bool *node, bool *rel)
 {
-	sqlite3_stmt *st;
 	*meta = *node = *rel = false;
-	if (sqlite3_prepare_v2(s->db,
-	                       "SELECT name FROM sqlite_master WHERE type = "
-	                       "'table' AND name IN ('sluice_meta', 'node', "
-	                       "'rel')",
-	                       -1, &st, NULL) != SQLITE_OK) {
-		int code = sqlite3_errcode(s->db);
-		if (code == SQLITE_NOTADB)
-			sl_diag_set(SL_EDB,
-			            "%s: not a sluice graph database (SQLite: "
-			            "%s)",
-			            s->path, sqlite3_errmsg(s->db));
-		else
-			db_error(s, "reading the schema");
-		return -1;
-	}
+	sqlite3_stmt *st = sl_sqlite_stmt(s->c, inspect_sql);
+	if (st == NULL)
+		return schema_error(s, inspect_sql);
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *name = (const char *)sqlite3_column_text(st, 0);
@@ -569,33 +586,19 @@ inspect(struct sl_sqlite_store *s, bool *meta, bool *node, bool *rel)
 		else if (strcmp(name, "rel") == 0)
 			*rel = true;
 	}
-	if (rc != SQLITE_DONE) {
-		if (sqlite3_errcode(s->db) == SQLITE_NOTADB)
-			sl_diag_set(SL_EDB,
-			            "%s: not a sluice graph database (SQLite: "
-			            "%s)",
-			            s->path, sqlite3_errmsg(s->db));
-		else
-			db_error(s, "reading the schema");
-		sqlite3_finalize(st);
-		return -1;
-	}
-	sqlite3_finalize(st);
-	return 0;
+	if (rc != SQLITE_DONE)
+		schema_error(s, inspect_sql);
+	stmt_done(st);
+	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 /** Check sluice_meta.schema_version. 0, or -1 with an error. */
 static int
 check_version(struct sl_sqlite_store *s)
 {
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(s->db,
-	                       "SELECT value FROM sluice_meta WHERE name = "
-	                       "'schema_version'",
-	                       -1, &st, NULL) != SQLITE_OK) {
-		db_error(s, "reading sluice_meta");
-		return -1;
-	}
+	sqlite3_stmt *st = sl_sqlite_stmt(s->c, version_sql);
+	if (st == NULL)
+		return db_error(s, version_sql, "reading sluice_meta");
 	int rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
 		if (rc == SQLITE_DONE)
@@ -604,14 +607,14 @@ check_version(struct sl_sqlite_store *s)
 			            "(sluice_meta has no schema_version)",
 			            s->path);
 		else
-			db_error(s, "reading sluice_meta");
-		sqlite3_finalize(st);
+			db_error(s, version_sql, "reading sluice_meta");
+		stmt_done(st);
 		return -1;
 	}
 	const char *v = (const char *)sqlite3_column_text(st, 0);
 	char buf[32];
 	snprintf(buf, sizeof(buf), "%s", v != NULL ? v : "");
-	sqlite3_finalize(st);
+	stmt_done(st);
 	char *end;
 	errno = 0;
 	long ver = strtol(buf, &end, 10);
@@ -632,44 +635,28 @@ check_version(struct sl_sqlite_store *s)
 	return 0;
 }
 
-/** Run `sql` (several statements, no rows wanted). 0, or -1 (SL_EDB). */
+/**
+ * Run `sql` (several statements, no rows wanted), rolling back on an
+ * error. 0, or -1 with the connection's error, saying `what` failed.
+ */
 static int
 exec_sql(struct sl_sqlite_store *s, const char *sql, const char *what)
 {
-	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
-		db_error(s, what);
-		if (!sqlite3_get_autocommit(s->db))
-			(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-		return -1;
-	}
-	return 0;
+	if (sl_sqlite_exec(s->c, sql) == 0)
+		return 0;
+	sl_diag_wrap(sl_diag_code(), "%s", what);
+	rollback(s);
+	return -1;
 }
 
-/** Connect, register the functions, check or create the schema. */
+/** Job: register the functions, check or create the schema. */
 static int
-store_init(struct sl_sqlite_store *s)
+init_job(struct sl_sqlite_store *s, void *arg)
 {
-	int rc = sqlite3_open_v2(s->path, &s->db,
-	                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-	                                 SQLITE_OPEN_NOMUTEX,
-	                         NULL);
-	if (rc != SQLITE_OK) {
-		sl_diag_set(SL_EDB, "%s: opening the graph database: %s",
-		            s->path,
-		            s->db != NULL ? sqlite3_errmsg(s->db)
-		                          : sqlite3_errstr(rc));
+	(void)arg;
+	if (sl_sqlite_function(s->c, "sluice_regexp", 2, fn_regexp, s) != 0 ||
+	    sl_sqlite_function(s->c, "sluice_labels", 2, fn_labels, s) != 0)
 		return -1;
-	}
-	sqlite3_extended_result_codes(s->db, 0);
-	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
-	int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
-	if (sqlite3_create_function(s->db, "sluice_regexp", 2, flags, s,
-	                            fn_regexp, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_create_function(s->db, "sluice_labels", 2, flags, s,
-	                            fn_labels, NULL, NULL) != SQLITE_OK) {
-		db_error(s, "registering functions");
-		return -1;
-	}
 	bool meta, node, rel;
 	if (inspect(s, &meta, &node, &rel) != 0)
 		return -1;
@@ -693,6 +680,36 @@ store_init(struct sl_sqlite_store *s)
 	if (!meta && exec_sql(s, schema_sql, "creating the schema") != 0)
 		return -1;
 	return 0;
+}
+
+/** Arguments of a job of the store. */
+struct job {
+	/** The store. */
+	struct sl_sqlite_store *s;
+	/** What to run. */
+	sl_sqlite_store_job_fn fn;
+	/** Its argument. */
+	void *arg;
+};
+
+/** Run a job of the store on the connection's worker (sl_sqlite_run()). */
+static int
+job_main(void *arg, sqlite3 *db)
+{
+	struct job *j = arg;
+	j->s->db = db;
+	memset(j->s->job_st, 0, sizeof(j->s->job_st));
+	int rc = j->fn(j->s, j->arg);
+	j->s->db = NULL;
+	return rc;
+}
+
+int
+sl_sqlite_store_run(struct sl_sqlite_store *s, sl_sqlite_store_job_fn fn,
+                    void *arg)
+{
+	struct job j = {.s = s, .fn = fn, .arg = arg};
+	return sl_sqlite_run(s->c, job_main, &j);
 }
 
 struct sl_sqlite_store *
@@ -727,11 +744,20 @@ sl_sqlite_store_open(const char *path)
 	sl_buf_create(&s->fn_buf, TEXT_MAX);
 	sl_arena_create(&s->op_arena, ARENA_CHUNK, ARENA_MAX);
 	sl_arena_create(&s->fn_arena, ARENA_CHUNK, ARENA_MAX);
-	if (store_init(s) != 0) {
+	s->c = sl_sqlite_open(path, NULL);
+	if (s->c == NULL || sl_sqlite_store_run(s, init_job, NULL) != 0) {
 		sl_sqlite_store_close(s);
 		return NULL;
 	}
 	return s;
+}
+
+/** Job: commit what is pending, before the connection closes. */
+static int
+close_job(struct sl_sqlite_store *s, void *arg)
+{
+	(void)arg;
+	return sl_sqlite_store_end_tx(s);
 }
 
 void
@@ -739,12 +765,11 @@ sl_sqlite_store_close(struct sl_sqlite_store *s)
 {
 	if (s == NULL)
 		return;
-	if (s->in_tx && sl_sqlite_store_commit(s) != 0)
-		sl_diag_clear(sl_diag_get());
-	for (int i = 0; i < ST_COUNT; i++)
-		sqlite3_finalize(s->stmt[i]);
-	if (s->db != NULL)
-		sqlite3_close(s->db);
+	if (s->c != NULL) {
+		if (s->in_tx && sl_sqlite_store_run(s, close_job, NULL) != 0)
+			sl_diag_clear(sl_diag_get());
+		sl_conn_close(s->c);
+	}
 	for (unsigned i = 0; i < RE_CACHE_SIZE; i++) {
 		sl_free(s->re[i].pat);
 		pcre2_code_free(s->re[i].code);
@@ -765,10 +790,10 @@ sl_sqlite_store_close(struct sl_sqlite_store *s)
 	sl_free(s);
 }
 
-void
+int
 sl_sqlite_store_set_busy_timeout(struct sl_sqlite_store *s, int ms)
 {
-	sqlite3_busy_timeout(s->db, ms);
+	return sl_sqlite_busy_timeout(s->c, ms);
 }
 
 /* ---- writes ---- */
@@ -871,7 +896,8 @@ check_type(const struct sl_value *type, const char *what)
 
 /**
  * Step a statement that returns no rows; the number of rows it changed,
- * or -1 with SL_EDB naming `what`. The statement is reset and cleared.
+ * or -1 with the connection's error, saying `what` failed. The statement
+ * is reset and cleared.
  */
 static int64_t
 step_changes(struct sl_sqlite_store *s, sqlite3_stmt *st, const char *what)
@@ -879,7 +905,7 @@ step_changes(struct sl_sqlite_store *s, sqlite3_stmt *st, const char *what)
 	int rc = sqlite3_step(st);
 	int64_t n = rc == SQLITE_DONE ? sqlite3_changes64(s->db) : -1;
 	if (n < 0)
-		sl_diag_set(SL_EDB, "%s: %s", what, sqlite3_errmsg(s->db));
+		db_error(s, sqlite3_sql(st), what);
 	stmt_done(st);
 	return n;
 }
@@ -1124,8 +1150,7 @@ find_nodes(struct sl_sqlite_store *s, const struct sl_node_ref *ref,
 		}
 	}
 	if (rc != SQLITE_DONE)
-		sl_diag_set(SL_EDB, "matching an endpoint: %s",
-		            sqlite3_errmsg(s->db));
+		db_error(s, sqlite3_sql(q), "matching an endpoint");
 	stmt_done(q);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
@@ -1240,7 +1265,7 @@ batch_failed(struct sl_sqlite_store *s)
 }
 
 int
-sl_sqlite_store_commit(struct sl_sqlite_store *s)
+sl_sqlite_store_end_tx(struct sl_sqlite_store *s)
 {
 	if (!s->in_tx)
 		return 0;
@@ -1260,10 +1285,35 @@ sl_sqlite_store_group(struct sl_sqlite_store *s, uint64_t ops, double secs)
 	s->group_secs = secs;
 }
 
-int
-sl_sqlite_store_write(struct sl_sqlite_store *s, const struct sl_graph_batch *b,
-                      struct sl_write_stats *st)
+/** Job: commit (see sl_sqlite_store_commit()). */
+static int
+commit_job(struct sl_sqlite_store *s, void *arg)
 {
+	(void)arg;
+	return sl_sqlite_store_end_tx(s);
+}
+
+int
+sl_sqlite_store_commit(struct sl_sqlite_store *s)
+{
+	return s->in_tx ? sl_sqlite_store_run(s, commit_job, NULL) : 0;
+}
+
+/** Arguments of write_job(). */
+struct write_args {
+	/** The batch. */
+	const struct sl_graph_batch *b;
+	/** Counts to add to. */
+	struct sl_write_stats *st;
+};
+
+/** Job: apply a batch (see sl_sqlite_store_write()). */
+static int
+write_job(struct sl_sqlite_store *s, void *arg)
+{
+	const struct write_args *w = arg;
+	const struct sl_graph_batch *b = w->b;
+	struct sl_write_stats *st = w->st;
 	struct sl_write_stats add = {0};
 	if (!s->in_tx) {
 		if (stmt_exec(s, ST_BEGIN_WRITE,
@@ -1321,7 +1371,7 @@ sl_sqlite_store_write(struct sl_sqlite_store *s, const struct sl_graph_batch *b,
 	s->tx_ops += b->n_nodes + b->n_rels;
 	if ((s->tx_ops >= s->group_ops ||
 	     sl_clock() - s->tx_start >= s->group_secs) &&
-	    sl_sqlite_store_commit(s) != 0)
+	    sl_sqlite_store_end_tx(s) != 0)
 		return -1;
 	st->nodes_created += add.nodes_created;
 	st->nodes_updated += add.nodes_updated;
@@ -1332,6 +1382,14 @@ sl_sqlite_store_write(struct sl_sqlite_store *s, const struct sl_graph_batch *b,
 	return 0;
 }
 
+int
+sl_sqlite_store_write(struct sl_sqlite_store *s, const struct sl_graph_batch *b,
+                      struct sl_write_stats *st)
+{
+	struct write_args w = {.b = b, .st = st};
+	return sl_sqlite_store_run(s, write_job, &w);
+}
+
 /* ---- time to live ---- */
 
 /** Run `sql` with ?1 = type, ?2 = cutoff; *changes counts rows. */
@@ -1339,23 +1397,16 @@ static int
 ttl_exec(struct sl_sqlite_store *s, const char *sql, const char *type,
          const char *cutoff, uint64_t *changes)
 {
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
-		sl_diag_set(SL_EDB, "%s: preparing a deletion: %s", s->path,
-		            sqlite3_errmsg(s->db));
+	sqlite3_stmt *st = sl_sqlite_stmt(s->c, sql);
+	if (st == NULL)
 		return -1;
-	}
 	sqlite3_bind_text(st, 1, type, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, cutoff, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		sl_diag_set(SL_EDB, "%s: deleting expired objects: %s", s->path,
-		            sqlite3_errmsg(s->db));
+	int64_t n = step_changes(s, st, "deleting expired objects");
+	if (n < 0)
 		return -1;
-	}
 	if (changes != NULL)
-		*changes = (uint64_t)sqlite3_changes64(s->db);
+		*changes = (uint64_t)n;
 	return 0;
 }
 
@@ -1365,21 +1416,43 @@ sl_sqlite_store_db(struct sl_sqlite_store *s)
 	return s->db;
 }
 
+struct sl_conn *
+sl_sqlite_store_conn(struct sl_sqlite_store *s)
+{
+	return s->c;
+}
+
 const char *
 sl_sqlite_store_path(const struct sl_sqlite_store *s)
 {
 	return s->path;
 }
 
-int
-sl_sqlite_store_ttl(struct sl_sqlite_store *s, bool nodes, const char *type,
-                    const char *cutoff, uint64_t *deleted)
+/** Arguments of ttl_job(). */
+struct ttl_args {
+	/** Nodes, else relationships. */
+	bool nodes;
+	/** The type. */
+	const char *type;
+	/** The cutoff. */
+	const char *cutoff;
+	/** Objects deleted. */
+	uint64_t *deleted;
+};
+
+/** Job: delete what expired (see sl_sqlite_store_ttl()). */
+static int
+ttl_job(struct sl_sqlite_store *s, void *arg)
 {
+	const struct ttl_args *t = arg;
+	bool nodes = t->nodes;
+	const char *type = t->type, *cutoff = t->cutoff;
+	uint64_t *deleted = t->deleted;
 	/* A missing last_ingested_at is never expired (NULL < x is not
 	 * true), as in Nodestream. */
 	*deleted = 0;
 	ids_clear(s);
-	if (sl_sqlite_store_commit(s) != 0 ||
+	if (sl_sqlite_store_end_tx(s) != 0 ||
 	    stmt_exec(s, ST_BEGIN_WRITE, "starting a write transaction") != 0)
 		return -1;
 	int rc;
@@ -1410,6 +1483,18 @@ sl_sqlite_store_ttl(struct sl_sqlite_store *s, bool nodes, const char *type,
 		*deleted = 0;
 	}
 	return rc;
+}
+
+int
+sl_sqlite_store_ttl(struct sl_sqlite_store *s, bool nodes, const char *type,
+                    const char *cutoff, uint64_t *deleted)
+{
+	struct ttl_args t = {.nodes = nodes,
+	                     .type = type,
+	                     .cutoff = cutoff,
+	                     .deleted = deleted};
+	*deleted = 0;
+	return sl_sqlite_store_run(s, ttl_job, &t);
 }
 
 /* ---- export ---- */
@@ -1492,7 +1577,7 @@ export_nodes(struct export *x)
 			goto fail;
 	}
 	if (rc != SQLITE_DONE) {
-		db_error(x->s, "exporting nodes");
+		db_error(x->s, stmt_sql[ST_EXPORT_NODES], "exporting nodes");
 		goto fail;
 	}
 	stmt_done(q);
@@ -1525,7 +1610,8 @@ export_rels(struct export *x)
 			goto fail;
 	}
 	if (rc != SQLITE_DONE) {
-		db_error(x->s, "exporting relationships");
+		db_error(x->s, stmt_sql[ST_EXPORT_RELS],
+		         "exporting relationships");
 		goto fail;
 	}
 	stmt_done(q);
@@ -1535,12 +1621,22 @@ fail:
 	return -1;
 }
 
-int
-sl_sqlite_store_export(struct sl_sqlite_store *s, sl_export_fn fn, void *arg)
+/** Arguments of export_job(). */
+struct export_args {
+	/** The caller's callback. */
+	sl_export_fn fn;
+	/** Its argument. */
+	void *arg;
+};
+
+/** Job: stream the graph (see sl_sqlite_store_export()). */
+static int
+export_job(struct sl_sqlite_store *s, void *arg)
 {
-	if (sl_sqlite_store_commit(s) != 0)
+	const struct export_args *e = arg;
+	if (sl_sqlite_store_end_tx(s) != 0)
 		return -1;
-	struct export x = {.s = s, .fn = fn, .arg = arg};
+	struct export x = {.s = s, .fn = e->fn, .arg = e->arg};
 	sl_arena_create(&x.arena, ARENA_CHUNK, ARENA_MAX);
 	sl_buf_create(&x.line, TEXT_MAX);
 	int rc = -1;
@@ -1561,3 +1657,94 @@ out:
 	sl_buf_destroy(&x.line);
 	return rc;
 }
+
+int
+sl_sqlite_store_export(struct sl_sqlite_store *s, sl_export_fn fn, void *arg)
+{
+	struct export_args e = {.fn = fn, .arg = arg};
+	return sl_sqlite_store_run(s, export_job, &e);
+}
+
+/* ---- the store's ops (store.h) ---- */
+
+/** Writes per transaction at most when batches are grouped. */
+#define GROUP_OPS 250000
+
+/** Seconds a grouped transaction stays open at most. */
+#define GROUP_SECS 2.0
+
+/** Open "sqlite:PATH" ("sqlite://PATH" too) with grouped commits. */
+static void *
+sqlite_open(const char *uri)
+{
+	const char *path = uri + strlen("sqlite:");
+	/* sqlite:///abs/path and sqlite://rel are accepted too. */
+	if (strncmp(path, "//", 2) == 0)
+		path += 2;
+	if (*path == '\0') {
+		sl_diag_set(SL_EINVAL, "no database path");
+		return NULL;
+	}
+	struct sl_sqlite_store *s = sl_sqlite_store_open(path);
+	/* Commits of at most ~2 s of writes: far fewer pages rewritten. */
+	if (s != NULL)
+		sl_sqlite_store_group(s, GROUP_OPS, GROUP_SECS);
+	return s;
+}
+
+/** Write a batch (store.h). */
+static int
+sqlite_write(void *store, const struct sl_graph_batch *b,
+             struct sl_write_stats *st)
+{
+	return sl_sqlite_store_write(store, b, st);
+}
+
+/** Delete what expired (store.h). */
+static int
+sqlite_ttl(void *store, bool nodes, const char *type, const char *cutoff,
+           uint64_t *deleted)
+{
+	return sl_sqlite_store_ttl(store, nodes, type, cutoff, deleted);
+}
+
+/** Migrate (store.h). */
+static int
+sqlite_migrate(void *store, const struct sl_schema *schema, uint32_t *applied,
+               uint32_t *kept)
+{
+	return sl_sqlite_store_migrate(store, schema, applied, kept);
+}
+
+/** Export (store.h). */
+static int
+sqlite_export(void *store, sl_export_fn fn, void *arg)
+{
+	return sl_sqlite_store_export(store, fn, arg);
+}
+
+/** Commit what is pending and close (store.h). */
+static int
+sqlite_close(void *store)
+{
+	int rc = sl_sqlite_store_commit(store);
+	sl_sqlite_store_close(store);
+	return rc;
+}
+
+/** URI schemes of the SQLite store. */
+static const char *const sqlite_schemes[] = {"sqlite:", NULL};
+
+const struct sl_graph_store_ops sl_sqlite_store_ops = {
+        .name = "sqlite",
+        .schemes = sqlite_schemes,
+        .usage = "sqlite:PATH",
+        .caps = SL_STORE_TTL | SL_STORE_MIGRATE | SL_STORE_EXPORT,
+        .batch_default = SL_GRAPH_BATCH_DEFAULT,
+        .open = sqlite_open,
+        .write = sqlite_write,
+        .ttl = sqlite_ttl,
+        .migrate = sqlite_migrate,
+        .export_graph = sqlite_export,
+        .close = sqlite_close,
+};

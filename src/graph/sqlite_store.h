@@ -1,7 +1,8 @@
 /*
- * sluice: the SQLite graph store (internal to graph). Synchronous: every
- * call blocks, so the caller runs them on a dedicated thread
- * (sluice/worker.h), never on the loop.
+ * sluice: the SQLite graph store (internal to graph). It runs on a
+ * connection of the database layer (db/sqlite_conn.h): every call is made
+ * from a task and is one job on that connection's worker thread, while
+ * the task waits and other tasks run.
  *
  * The schema (docs/storage.md), version 1:
  *
@@ -26,6 +27,7 @@
 #include <stdint.h>
 
 #include "graph.h"
+#include "store.h"
 
 /** The schema version this code writes and reads. */
 #define SL_SQLITE_SCHEMA_VERSION 1
@@ -55,9 +57,10 @@ int sl_sqlite_store_write(struct sl_sqlite_store *s,
 
 /**
  * Set how long a write waits for another connection's write lock before
- * failing with SL_EDB ("database is locked"); 5000 ms by default.
+ * failing with SL_EDB ("database is locked"); 5000 ms by default. 0, or
+ * -1.
  */
-void sl_sqlite_store_set_busy_timeout(struct sl_sqlite_store *s, int ms);
+int sl_sqlite_store_set_busy_timeout(struct sl_sqlite_store *s, int ms);
 
 /**
  * Delete, in one transaction, the nodes (with every relationship that
@@ -69,11 +72,31 @@ void sl_sqlite_store_set_busy_timeout(struct sl_sqlite_store *s, int ms);
 int sl_sqlite_store_ttl(struct sl_sqlite_store *s, bool nodes, const char *type,
                         const char *cutoff, uint64_t *deleted);
 
+struct sl_conn;
 struct sl_schema;
 struct sqlite3;
 
-/** The store's connection (for the modules of graph/ that add to it). */
+/** A job of the store (for the modules of graph/ that add to it). */
+typedef int (*sl_sqlite_store_job_fn)(struct sl_sqlite_store *s, void *arg);
+
+/**
+ * Run `fn(s, arg)` as one job on the worker of the store's connection
+ * (sl_sqlite_run()). fn's result, its error in the caller's diag.
+ */
+int sl_sqlite_store_run(struct sl_sqlite_store *s, sl_sqlite_store_job_fn fn,
+                        void *arg);
+
+/** In a job: the connection's handle (NULL outside jobs). */
 struct sqlite3 *sl_sqlite_store_db(struct sl_sqlite_store *s);
+
+/** The database layer's connection the store runs on. */
+struct sl_conn *sl_sqlite_store_conn(struct sl_sqlite_store *s);
+
+/**
+ * In a job: commit the transaction sl_sqlite_store_group() keeps open,
+ * if any. 0, or -1 with an error (rolled back).
+ */
+int sl_sqlite_store_end_tx(struct sl_sqlite_store *s);
 
 /** The store's path, for messages. */
 const char *sl_sqlite_store_path(const struct sl_sqlite_store *s);
@@ -106,9 +129,6 @@ void sl_sqlite_store_group(struct sl_sqlite_store *s, uint64_t ops,
 /** Commit the open transaction, if any. 0, or -1 with an error. */
 int sl_sqlite_store_commit(struct sl_sqlite_store *s);
 
-/** Called per exported object with its canonical JSON (no newline). */
-typedef int (*sl_export_fn)(void *arg, const char *json, size_t len);
-
 /**
  * Stream the graph as canonical JSON objects, nodes first (ordered by
  * type and key) then relationships, in bounded memory:
@@ -117,12 +137,13 @@ typedef int (*sl_export_fn)(void *arg, const char *json, size_t len);
  *   {"from":{"key":{...},"node":"T"},"key":{...},"props":{...},
  *    "rel":"R","to":{"key":{...},"node":"U"}}
  *
- * Stops at the first non-zero return of `fn` (returned as -1).
+ * Stops at the first non-zero return of `fn` (returned as -1). `fn`
+ * runs on the connection's worker thread.
  */
 int sl_sqlite_store_export(struct sl_sqlite_store *s, sl_export_fn fn,
                            void *arg);
 
-/** Close the store (NULL is a no-op). */
+/** Close the store, committing what is pending (NULL is a no-op). */
 void sl_sqlite_store_close(struct sl_sqlite_store *s);
 
 #endif /* SLUICE_GRAPH_SQLITE_STORE_H */

@@ -1,130 +1,132 @@
 /*
- * sluice: graph targets by URI (see target.h).
+ * sluice: graph targets by URI (see target.h): the URI picks a kind of
+ * store (store.h) from the list below, and every call is forwarded to it.
  */
 #include "target.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "pg_store.h"
 #include "sluice/alloc.h"
 #include "sluice/db.h"
-#include "sluice/graph.h"
 #include "sluice/diag.h"
-#include "sluice/worker.h"
 
-/** Writes per SQLite transaction at most (see sl_sqlite_store_group). */
-#define GROUP_OPS 250000
+/** Most kinds of store registered at run time. */
+#define EXTRA_MAX 8
 
-/** Seconds a SQLite transaction stays open at most. */
-#define GROUP_SECS 2.0
-
-/** Target kinds. */
-enum target_kind {
-	T_NULL,   /**< null: */
-	T_SQLITE, /**< sqlite:PATH */
-	T_PG,     /**< postgresql://... */
+/** The built-in kinds of store, in the order URIs are tried. */
+static const struct sl_graph_store_ops *const builtin[] = {
+        &sl_sqlite_store_ops,
+        &sl_pg_store_ops,
+        &sl_null_store_ops,
 };
+
+/** Kinds of store registered with sl_graph_store_register(). */
+static const struct sl_graph_store_ops *extra[EXTRA_MAX];
+
+/** Number of `extra` in use. */
+static size_t n_extra;
 
 /** An open target. */
 struct sl_target {
-	/** What it is. */
-	enum target_kind kind;
+	/** Its kind of store. */
+	const struct sl_graph_store_ops *ops;
+	/** The store. */
+	void *store;
 	/** The URI to show. */
 	char name[512];
-	/** T_SQLITE: the database path. */
-	char *path;
-	/** T_SQLITE: the worker thread the store lives on. */
-	struct sl_worker *worker;
-	/** T_SQLITE: the store (used on the worker only). */
-	struct sl_sqlite_store *store;
-	/** T_PG: the store (used from tasks). */
-	struct sl_pg_store *pg;
 };
 
-/** Arguments of a job on the store's worker. */
-struct job {
-	/** The target. */
-	struct sl_target *t;
-	/** A batch to write. */
-	const struct sl_graph_batch *batch;
-	/** Counts to add to. */
-	struct sl_write_stats *stats;
-	/** Export callback. */
-	sl_export_fn fn;
-	/** Its argument. */
-	void *arg;
-	/** TTL: nodes (else relationships). */
-	bool nodes;
-	/** TTL: the type. */
-	const char *type;
-	/** TTL: the cutoff. */
-	const char *cutoff;
-	/** TTL: objects deleted. */
-	uint64_t *deleted;
-	/** Migrations: the schema. */
-	const struct sl_schema *schema;
-	/** Migrations applied. */
-	uint32_t *applied;
-	/** Migrations already there. */
-	uint32_t *kept;
-};
-
-/** Open the store (on the worker). */
-static int
-job_open(void *arg)
+int
+sl_graph_store_register(const struct sl_graph_store_ops *ops)
 {
-	struct job *j = arg;
-	j->t->store = sl_sqlite_store_open(j->t->path);
-	if (j->t->store == NULL)
+	if (n_extra == EXTRA_MAX) {
+		sl_diag_set(SL_ELIMIT,
+		            "graph store '%s': at most %d stores can be "
+		            "registered",
+		            ops->name, EXTRA_MAX);
 		return -1;
-	/* Commits of at most ~2 s of writes: far fewer pages rewritten. */
-	sl_sqlite_store_group(j->t->store, GROUP_OPS, GROUP_SECS);
+	}
+	extra[n_extra++] = ops;
 	return 0;
 }
 
-/** Write a batch (on the worker). */
-static int
-job_write(void *arg)
+/** Number of kinds of store. */
+static size_t
+store_count(void)
 {
-	struct job *j = arg;
-	return sl_sqlite_store_write(j->t->store, j->batch, j->stats);
+	return sizeof(builtin) / sizeof(builtin[0]) + n_extra;
 }
 
-/** Delete what expired (on the worker). */
-static int
-job_ttl(void *arg)
+/** Kind of store `i` (0 <= i < store_count()). */
+static const struct sl_graph_store_ops *
+store_at(size_t i)
 {
-	struct job *j = arg;
-	return sl_sqlite_store_ttl(j->t->store, j->nodes, j->type, j->cutoff,
-	                           j->deleted);
+	size_t nb = sizeof(builtin) / sizeof(builtin[0]);
+	return i < nb ? builtin[i] : extra[i - nb];
 }
 
-/** Migrate (on the worker). */
-static int
-job_migrate(void *arg)
+/**
+ * Whether `uri` has scheme `scheme`: it starts with it, and a scheme that
+ * does not end in ':' or '/' ("null") is the whole URI.
+ */
+static bool
+scheme_is(const char *uri, const char *scheme)
 {
-	struct job *j = arg;
-	return sl_sqlite_store_migrate(j->t->store, j->schema, j->applied,
-	                               j->kept);
+	size_t n = strlen(scheme);
+	if (n == 0 || strncmp(uri, scheme, n) != 0)
+		return false;
+	return scheme[n - 1] == ':' || scheme[n - 1] == '/' || uri[n] == '\0';
 }
 
-/** Export (on the worker). */
-static int
-job_export(void *arg)
+/** The kind of store that takes `uri`, or NULL. */
+static const struct sl_graph_store_ops *
+store_find(const char *uri)
 {
-	struct job *j = arg;
-	return sl_sqlite_store_export(j->t->store, j->fn, j->arg);
+	for (size_t i = 0; i < store_count(); i++) {
+		const struct sl_graph_store_ops *ops = store_at(i);
+		for (const char *const *s = ops->schemes; *s != NULL; s++)
+			if (scheme_is(uri, *s))
+				return ops;
+	}
+	return NULL;
 }
 
-/** Close the store (on the worker). */
-static int
-job_close(void *arg)
+/** Raise the error for a URI no store takes, listing the known ones. */
+static void
+unknown_scheme(const char *name)
 {
-	struct job *j = arg;
-	sl_sqlite_store_close(j->t->store);
-	j->t->store = NULL;
-	return 0;
+	char known[256] = "";
+	size_t n = store_count();
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(known);
+		snprintf(known + len, sizeof(known) - len, "%s%s",
+		         i == 0       ? ""
+		         : i + 1 == n ? " or "
+		                      : ", ",
+		         store_at(i)->usage);
+	}
+	sl_diag_set(SL_EINVAL,
+	            "target '%.200s': unknown kind of target (expected %s)",
+	            name, known);
+}
+
+/** Raise the error for operation `op` the store of `t` lacks. -1. */
+static int
+lacking(const struct sl_target *t, const char *op)
+{
+	sl_diag_set(SL_EINVAL, "target %s: the %s store does not support %s",
+	            t->name, t->ops->name, op);
+	return -1;
+}
+
+/** Add the target's name to the current error when `rc` is not 0. */
+static int
+named(const struct sl_target *t, int rc)
+{
+	if (rc != 0)
+		sl_diag_wrap(sl_diag_code(), "target %s", t->name);
+	return rc;
 }
 
 struct sl_target *
@@ -136,52 +138,15 @@ sl_target_open(const char *uri)
 		return NULL;
 	}
 	sl_uri_redact(uri, t->name, sizeof(t->name));
-	if (strcmp(uri, "null:") == 0 || strcmp(uri, "null") == 0) {
-		t->kind = T_NULL;
-		return t;
-	}
-	if (strncmp(uri, "postgresql://", 13) == 0 ||
-	    strncmp(uri, "postgres://", 11) == 0) {
-		t->kind = T_PG;
-		t->pg = sl_pg_store_open(uri);
-		if (t->pg == NULL) {
-			sl_diag_wrap(sl_diag_code(), "target %s", t->name);
-			sl_free(t);
-			return NULL;
-		}
-		return t;
-	}
-	if (strncmp(uri, "sqlite:", 7) != 0) {
-		sl_diag_set(SL_EINVAL,
-		            "target '%.200s': unknown kind of target (expected "
-		            "sqlite:PATH, postgresql://... or null:)",
-		            t->name);
+	t->ops = store_find(uri);
+	if (t->ops == NULL) {
+		unknown_scheme(t->name);
 		sl_free(t);
 		return NULL;
 	}
-	t->kind = T_SQLITE;
-	const char *path = uri + 7;
-	/* sqlite:///abs/path and sqlite://rel are accepted too. */
-	if (strncmp(path, "//", 2) == 0)
-		path += 2;
-	if (*path == '\0') {
-		sl_diag_set(SL_EINVAL, "target '%.200s': no database path",
-		            uri);
-		sl_free(t);
-		return NULL;
-	}
-	t->path = sl_strndup(path, strlen(path));
-	if (t->path == NULL) {
-		sl_diag_set(SL_EOOM, "out of memory opening a target");
-		sl_free(t);
-		return NULL;
-	}
-	t->worker = sl_worker_new("sluice-sqlite");
-	struct job j = {.t = t};
-	if (t->worker == NULL || sl_worker_run(t->worker, job_open, &j) != 0) {
-		sl_diag_wrap(sl_diag_code(), "target %s", t->name);
-		sl_worker_delete(t->worker);
-		sl_free(t->path);
+	t->store = t->ops->open(uri);
+	if (t->store == NULL) {
+		named(t, -1);
 		sl_free(t);
 		return NULL;
 	}
@@ -197,29 +162,14 @@ sl_target_name(const struct sl_target *t)
 uint32_t
 sl_target_batch_default(const struct sl_target *t)
 {
-	return t->kind == T_PG ? SL_GRAPH_BATCH_DEFAULT_PG
-	                       : SL_GRAPH_BATCH_DEFAULT;
+	return t->ops->batch_default;
 }
 
 int
 sl_target_write(struct sl_target *t, const struct sl_graph_batch *b,
                 struct sl_write_stats *st)
 {
-	if (t->kind == T_NULL)
-		return 0;
-	if (t->kind == T_PG) {
-		if (sl_pg_store_write(t->pg, b, st) != 0) {
-			sl_diag_wrap(sl_diag_code(), "target %s", t->name);
-			return -1;
-		}
-		return 0;
-	}
-	struct job j = {.t = t, .batch = b, .stats = st};
-	if (sl_worker_run(t->worker, job_write, &j) != 0) {
-		sl_diag_wrap(sl_diag_code(), "target %s", t->name);
-		return -1;
-	}
-	return 0;
+	return named(t, t->ops->write(t->store, b, st));
 }
 
 int
@@ -227,25 +177,9 @@ sl_target_ttl(struct sl_target *t, bool nodes, const char *type,
               const char *cutoff, uint64_t *deleted)
 {
 	*deleted = 0;
-	if (t->kind == T_NULL)
-		return 0;
-	if (t->kind == T_PG) {
-		if (sl_pg_store_ttl(t->pg, nodes, type, cutoff, deleted) != 0) {
-			sl_diag_wrap(sl_diag_code(), "target %s", t->name);
-			return -1;
-		}
-		return 0;
-	}
-	struct job j = {.t = t,
-	                .nodes = nodes,
-	                .type = type,
-	                .cutoff = cutoff,
-	                .deleted = deleted};
-	if (sl_worker_run(t->worker, job_ttl, &j) != 0) {
-		sl_diag_wrap(sl_diag_code(), "target %s", t->name);
-		return -1;
-	}
-	return 0;
+	if (!(t->ops->caps & SL_STORE_TTL) || t->ops->ttl == NULL)
+		return lacking(t, "TTL deletion");
+	return named(t, t->ops->ttl(t->store, nodes, type, cutoff, deleted));
 }
 
 int
@@ -253,42 +187,17 @@ sl_target_migrate(struct sl_target *t, const struct sl_schema *schema,
                   uint32_t *applied, uint32_t *kept)
 {
 	*applied = *kept = 0;
-	if (t->kind == T_NULL)
-		return 0;
-	if (t->kind == T_PG) {
-		if (sl_pg_store_migrate(t->pg, schema, applied, kept) != 0) {
-			sl_diag_wrap(sl_diag_code(), "target %s", t->name);
-			return -1;
-		}
-		return 0;
-	}
-	struct job j = {
-	        .t = t, .schema = schema, .applied = applied, .kept = kept};
-	if (sl_worker_run(t->worker, job_migrate, &j) != 0) {
-		sl_diag_wrap(sl_diag_code(), "target %s", t->name);
-		return -1;
-	}
-	return 0;
+	if (!(t->ops->caps & SL_STORE_MIGRATE) || t->ops->migrate == NULL)
+		return lacking(t, "migrate");
+	return named(t, t->ops->migrate(t->store, schema, applied, kept));
 }
 
 int
 sl_target_export(struct sl_target *t, sl_export_fn fn, void *arg)
 {
-	if (t->kind == T_NULL)
-		return 0;
-	if (t->kind == T_PG) {
-		if (sl_pg_store_export(t->pg, fn, arg) != 0) {
-			sl_diag_wrap(sl_diag_code(), "target %s", t->name);
-			return -1;
-		}
-		return 0;
-	}
-	struct job j = {.t = t, .fn = fn, .arg = arg};
-	if (sl_worker_run(t->worker, job_export, &j) != 0) {
-		sl_diag_wrap(sl_diag_code(), "target %s", t->name);
-		return -1;
-	}
-	return 0;
+	if (!(t->ops->caps & SL_STORE_EXPORT) || t->ops->export_graph == NULL)
+		return lacking(t, "export");
+	return named(t, t->ops->export_graph(t->store, fn, arg));
 }
 
 int
@@ -296,13 +205,7 @@ sl_target_close(struct sl_target *t)
 {
 	if (t == NULL)
 		return 0;
-	if (t->kind == T_SQLITE) {
-		struct job j = {.t = t};
-		(void)sl_worker_run(t->worker, job_close, &j);
-		sl_worker_delete(t->worker);
-	}
-	sl_pg_store_close(t->pg);
-	sl_free(t->path);
+	int rc = named(t, t->ops->close(t->store));
 	sl_free(t);
-	return 0;
+	return rc;
 }

@@ -2,18 +2,21 @@
  * sluice: graph targets (internal to graph): where the writer's batches
  * go, named by a URI:
  *
- *   sqlite:PATH     the embedded SQLite store (graph/sqlite_store.h), on a
- *                   worker thread of its own
+ *   sqlite:PATH     the embedded SQLite store (graph/sqlite_store.h), on
+ *                   a database-layer connection and its worker thread
+ *   postgresql://   the PostgreSQL store (graph/pg_store.h)
  *   null:           discards every write (dry runs, benchmarks)
  *
- * Every call is made from a task and waits for the target, letting other
- * tasks run.
+ * The URI picks a kind of store (graph/store.h); every call is forwarded
+ * to it. An operation the store lacks fails with SL_EINVAL naming the
+ * operation and the store. Every call is made from a task and waits for
+ * the target, letting other tasks run.
  */
 #ifndef SLUICE_GRAPH_TARGET_H
 #define SLUICE_GRAPH_TARGET_H
 
 #include "graph.h"
-#include "sqlite_store.h"
+#include "store.h"
 
 /** An open target (opaque). */
 struct sl_target;

@@ -1,0 +1,91 @@
+/*
+ * sluice: the graph-store seam (internal to graph): what a kind of graph
+ * store implements so that targets (target.h) can write to it. Each store
+ * is one file that defines an ops table, plus one line in target.c's
+ * list of stores (or a call to sl_graph_store_register()).
+ *
+ * Every operation is called from a task and may wait, letting other tasks
+ * run. An operation a store lacks is NULL, with its capability flag
+ * clear; target.c then fails it with an error naming the operation and
+ * the store.
+ */
+#ifndef SLUICE_GRAPH_STORE_H
+#define SLUICE_GRAPH_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "graph.h"
+
+struct sl_schema;
+
+/** Called per exported object with its canonical JSON (no newline). */
+typedef int (*sl_export_fn)(void *arg, const char *json, size_t len);
+
+/** Operations a store may lack (bits of sl_graph_store_ops.caps). */
+enum sl_graph_store_cap {
+	SL_STORE_TTL = 1u << 0,     /**< deletes expired nodes and rels */
+	SL_STORE_MIGRATE = 1u << 1, /**< applies schema migrations */
+	SL_STORE_EXPORT = 1u << 2,  /**< streams the graph back */
+};
+
+/** A kind of graph store. */
+struct sl_graph_store_ops {
+	/** Name in messages ("sqlite"). */
+	const char *name;
+	/** URI prefixes it opens ("sqlite:"), ending with NULL. */
+	const char *const *schemes;
+	/** How its URIs are written, for messages ("sqlite:PATH"). */
+	const char *usage;
+	/** What it can do beyond writing (enum sl_graph_store_cap bits). */
+	unsigned caps;
+	/** Desired ingestions per write batch when none was asked for. */
+	uint32_t batch_default;
+	/**
+	 * Open the store `uri` (one of `schemes`). The store, or NULL with
+	 * an error (target.c adds the URI).
+	 */
+	void *(*open)(const char *uri);
+	/** Apply a batch (see graph.h); counts added to *st. 0, or -1. */
+	int (*write)(void *store, const struct sl_graph_batch *b,
+	             struct sl_write_stats *st);
+	/**
+	 * Delete the nodes (with their relationships) when `nodes`, else
+	 * the relationships, of type `type` whose last_ingested_at is before
+	 * `cutoff` (ISO 8601 UTC text); *deleted counts them. NULL unless
+	 * SL_STORE_TTL. 0, or -1.
+	 */
+	int (*ttl)(void *store, bool nodes, const char *type,
+	           const char *cutoff, uint64_t *deleted);
+	/**
+	 * Apply the migrations `schema` asks for; *applied and *kept count
+	 * them. NULL unless SL_STORE_MIGRATE. 0, or -1.
+	 */
+	int (*migrate)(void *store, const struct sl_schema *schema,
+	               uint32_t *applied, uint32_t *kept);
+	/**
+	 * Stream the graph in canonical JSON, nodes first (see
+	 * sqlite_store.h for the form); stops at the first non-zero return
+	 * of `fn` (-1). NULL unless SL_STORE_EXPORT. 0, or -1.
+	 */
+	int (*export_graph)(void *store, sl_export_fn fn, void *arg);
+	/** Close and free the store (pending writes first). 0, or -1. */
+	int (*close)(void *store);
+};
+
+/** The null store: "null:" discards every write. */
+extern const struct sl_graph_store_ops sl_null_store_ops;
+/** The SQLite store (sqlite_store.h). */
+extern const struct sl_graph_store_ops sl_sqlite_store_ops;
+/** The PostgreSQL store (pg_store.h). */
+extern const struct sl_graph_store_ops sl_pg_store_ops;
+
+/**
+ * Add a kind of store after the built-in ones (a plugin's, a test's): it
+ * is tried for URIs no earlier store takes. Not thread-safe: call before
+ * targets are opened. 0, or -1 with SL_ELIMIT when the list is full.
+ */
+int sl_graph_store_register(const struct sl_graph_store_ops *ops);
+
+#endif /* SLUICE_GRAPH_STORE_H */
