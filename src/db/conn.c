@@ -25,40 +25,17 @@ sl_conn_opts_init(struct sl_conn_opts *o)
 	o->app_name = NULL;
 }
 
-/** Whether `url` names SQLite ("sqlite:PATH"). */
-static bool
-is_sqlite(const char *url)
-{
-	return strncmp(url, "sqlite:", 7) == 0;
-}
-
-/** Whether `url` is one libpq takes (a URI or a key=value string). */
-static bool
-is_postgres(const char *url)
-{
-	return strncmp(url, "postgresql://", 13) == 0 ||
-	       strncmp(url, "postgres://", 11) == 0 ||
-	       (strstr(url, "://") == NULL && strchr(url, '=') != NULL);
-}
-
 struct sl_conn *
 sl_conn_alloc(const char *url, const struct sl_conn_opts *o)
 {
-	const struct sl_db_driver *drv = NULL;
-	enum sl_db_kind kind = SL_DB_POSTGRES;
 	char shown[SL_DB_URL_MAX];
 	sl_uri_redact(url, shown, sizeof(shown));
-	if (is_sqlite(url)) {
-		drv = &sl_sqlite_driver;
-		kind = SL_DB_SQLITE;
-	} else if (is_postgres(url)) {
-		drv = &sl_pg_driver;
-	} else {
-		sl_diag_set(
-		        SL_EINVAL,
-		        "%s: not a database URI (expected postgresql://..., "
-		        "postgres://..., key=value pairs or sqlite:PATH)",
-		        shown);
+	const struct sl_db_driver *drv = sl_db_driver_for(url);
+	if (drv == NULL) {
+		char forms[256];
+		sl_db_driver_forms(forms, sizeof(forms));
+		sl_diag_set(SL_EINVAL, "%s: not a database URI (expected %s)",
+		            shown, forms);
 		return NULL;
 	}
 	if (strlen(url) >= SL_DB_URL_MAX) {
@@ -75,7 +52,6 @@ sl_conn_alloc(const char *url, const struct sl_conn_opts *o)
 		return NULL;
 	}
 	c->drv = drv;
-	c->kind = kind;
 	c->url = copy;
 	memcpy(c->shown, shown, sizeof(shown));
 	if (o != NULL)
@@ -115,6 +91,14 @@ sl_conn_open(const char *url, const struct sl_conn_opts *opts)
 	return c;
 }
 
+/** Let a user pipeline outlive the session: its calls then fail. */
+static void
+detach(struct sl_conn *c)
+{
+	if (c->pipeline != NULL)
+		c->pipeline->c = NULL;
+}
+
 void
 sl_conn_close(struct sl_conn *c)
 {
@@ -122,6 +106,7 @@ sl_conn_close(struct sl_conn *c)
 		return;
 	assert(c->owner == NULL || c->owner == sl_task_current());
 	sl_conn_tx_ended(c);
+	detach(c);
 	c->drv->close(c);
 	sl_conn_free(c);
 }
@@ -129,7 +114,7 @@ sl_conn_close(struct sl_conn *c)
 enum sl_db_kind
 sl_conn_kind(const struct sl_conn *c)
 {
-	return c->kind;
+	return c->drv->kind;
 }
 
 const char *
@@ -154,6 +139,7 @@ sl_conn_reset(struct sl_conn *c)
 		            (unsigned long long)sl_task_id(c->owner));
 		return -1;
 	}
+	detach(c);
 	c->drv->close(c);
 	sl_conn_tx_ended(c);
 	c->broken = false;
@@ -257,13 +243,31 @@ check_idle(struct sl_conn *c, const char *what)
 static int
 check_aborted(struct sl_conn *c)
 {
-	if (c->kind != SL_DB_SQLITE || c->tx_depth == 0 || !c->tx_failed)
+	if (c->drv->kind != SL_DB_SQLITE || c->tx_depth == 0 || !c->tx_failed)
 		return 0;
 	sl_diag_set(SL_EABORTED,
 	            "%s: the transaction is aborted: a statement in it "
 	            "failed; roll it back (or to a savepoint) first",
 	            c->shown);
 	return -1;
+}
+
+int
+sl_conn_check(struct sl_conn *c, const char *what, bool control)
+{
+	if (check_idle(c, what) != 0)
+		return -1;
+	return control ? 0 : check_aborted(c);
+}
+
+struct sl_result *
+sl_conn_query_in(struct sl_conn *c, const char *sql, size_t n,
+                 const struct sl_value *params)
+{
+	struct sl_result *r = c->drv->query(c, sql, n, params);
+	if (r == NULL && c->tx_depth > 0)
+		c->tx_failed = true;
+	return r;
 }
 
 struct sl_result *
@@ -278,11 +282,8 @@ sl_query(struct sl_conn *c, const char *sql, size_t n,
 	if (sl_conn_enter(c, "query") != 0)
 		return NULL;
 	struct sl_result *r = NULL;
-	if (check_idle(c, "query") == 0 && check_aborted(c) == 0) {
-		r = c->drv->query(c, sql, n, params);
-		if (r == NULL && c->tx_depth > 0)
-			c->tx_failed = true;
-	}
+	if (sl_conn_check(c, "query", false) == 0)
+		r = sl_conn_query_in(c, sql, n, params);
 	sl_conn_leave(c);
 	return r;
 }
@@ -410,7 +411,7 @@ sl_tx_begin(struct sl_conn *c, struct sl_tx *tx, const struct sl_tx_opts *opts)
 		}
 		snprintf(sql, sizeof(sql), "SAVEPOINT sl_sp_%d",
 		         c->tx_depth + 1);
-	} else if (c->kind == SL_DB_SQLITE) {
+	} else if (c->drv->kind == SL_DB_SQLITE) {
 		if (has_opts && (opts->isolation == SL_ISO_READ_COMMITTED ||
 		                 opts->isolation == SL_ISO_REPEATABLE_READ)) {
 			sl_diag_set(SL_EINVAL,
@@ -481,7 +482,7 @@ sl_tx_commit(struct sl_tx *tx)
 		return -1;
 	struct sl_conn *c = tx->conn;
 	char sql[96];
-	if (c->kind == SL_DB_SQLITE && c->tx_failed) {
+	if (c->drv->kind == SL_DB_SQLITE && c->tx_failed) {
 		/* As PostgreSQL does: what failed is not committed. */
 		if (sl_tx_rollback(tx) != 0)
 			return -1;
@@ -522,7 +523,7 @@ sl_tx_commit(struct sl_tx *tx)
 	c->tx_depth = tx->depth - 1;
 	if (c->tx_depth == 0)
 		sl_conn_tx_ended(c);
-	if (failed && c->kind == SL_DB_POSTGRES) {
+	if (failed && c->drv->kind == SL_DB_POSTGRES) {
 		/* PostgreSQL answers COMMIT of a failed transaction with
 		 * ROLLBACK and no error: say so. */
 		sl_diag_set(SL_EDB,

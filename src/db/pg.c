@@ -102,9 +102,9 @@ struct pg_done {
 };
 
 /** A pipeline: the engine's state for one operation or a user pipeline. */
-struct sl_pipeline {
-	/** The connection. */
-	struct sl_conn *c;
+struct pg_pipe {
+	/** The layer's part (its connection). */
+	struct sl_pipeline base;
 	/** Expected replies (a ring). */
 	struct pg_exp *exp;
 	/** Index of the first expected reply. */
@@ -168,7 +168,7 @@ struct pg_conn {
 	/** Room in the parameter arrays. */
 	size_t pcap;
 	/** The engine state for single operations. */
-	struct sl_pipeline op;
+	struct pg_pipe op;
 	/** Deadline of the current wait (sl_clock), or INFINITY. */
 	double deadline;
 	/** Why the current operation was cancelled on the server, or 0. */
@@ -514,8 +514,7 @@ stmt_find(struct pg_conn *p, const char *sql, size_t len, uint64_t h)
 
 /** Queue an expected reply. 0, or -1 with SL_EOOM. */
 static int
-exp_push(struct sl_pipeline *pl, enum exp_kind kind, struct pg_stmt *s,
-         long idx)
+exp_push(struct pg_pipe *pl, enum exp_kind kind, struct pg_stmt *s, long idx)
 {
 	if (pl->exp_len == pl->exp_cap) {
 		size_t cap = pl->exp_cap != 0 ? pl->exp_cap * 2 : 16;
@@ -544,7 +543,7 @@ exp_push(struct sl_pipeline *pl, enum exp_kind kind, struct pg_stmt *s,
 
 /** Queue a finished statement. 0, or -1 with SL_EOOM. */
 static int
-done_push(struct sl_pipeline *pl, const struct pg_done *d)
+done_push(struct pg_pipe *pl, const struct pg_done *d)
 {
 	if (pl->done_len == pl->done_cap) {
 		size_t cap = pl->done_cap != 0 ? pl->done_cap * 2 : 16;
@@ -576,8 +575,8 @@ done_clear(struct pg_done *d)
 
 /** Record a failed user statement `idx`. */
 static int
-done_fail(struct sl_pipeline *pl, long idx, enum sl_errcode code,
-          const char *msg, const char *sqlstate)
+done_fail(struct pg_pipe *pl, long idx, enum sl_errcode code, const char *msg,
+          const char *sqlstate)
 {
 	struct pg_done d = {.idx = idx, .code = code};
 	d.msg = sl_strndup(msg, strlen(msg));
@@ -684,9 +683,9 @@ stmt_describe(struct pg_stmt *s, const PGresult *res)
  * set; what was queued is dropped by the caller).
  */
 static int
-pump_one(struct sl_pipeline *pl)
+pump_one(struct pg_pipe *pl)
 {
-	struct sl_conn *c = pl->c;
+	struct sl_conn *c = pl->base.c;
 	struct pg_conn *p = PG(c);
 	assert(pl->exp_len > 0);
 	struct pg_exp e = pl->exp[pl->exp_head];
@@ -806,23 +805,23 @@ pump_one(struct sl_pipeline *pl)
 
 /** Queue a sync point if statements are waiting for one. 0, or -1. */
 static int
-send_sync(struct sl_pipeline *pl)
+send_sync(struct pg_pipe *pl)
 {
 	if (!pl->need_sync)
 		return 0;
-	if (!PQpipelineSync(PG(pl->c)->pg))
-		return lost(pl->c, "sending a sync point");
+	if (!PQpipelineSync(PG(pl->base.c)->pg))
+		return lost(pl->base.c, "sending a sync point");
 	pl->need_sync = false;
 	return exp_push(pl, EXP_SYNC, NULL, 0);
 }
 
 /** Read every expected reply. 0, or -1 if the connection failed. */
 static int
-drain(struct sl_pipeline *pl)
+drain(struct pg_pipe *pl)
 {
 	if (send_sync(pl) != 0)
 		return -1;
-	if (flush_all(pl->c) != 0)
+	if (flush_all(pl->base.c) != 0)
 		return -1;
 	while (pl->exp_len > 0) {
 		int rc = pump_one(pl);
@@ -836,7 +835,7 @@ drain(struct sl_pipeline *pl)
 
 /** Drop everything queued on a pipeline (after the connection failed). */
 static void
-pipeline_reset(struct sl_pipeline *pl)
+pipeline_reset(struct pg_pipe *pl)
 {
 	pl->exp_len = 0;
 	pl->exp_head = 0;
@@ -859,9 +858,9 @@ pipeline_reset(struct sl_pipeline *pl)
  * (the pipeline's segment is then aborted), -1 others.
  */
 static struct pg_stmt *
-prepare(struct sl_pipeline *pl, const char *sql)
+prepare(struct pg_pipe *pl, const char *sql)
 {
-	struct sl_conn *c = pl->c;
+	struct sl_conn *c = pl->base.c;
 	struct pg_conn *p = PG(c);
 	size_t len = strlen(sql);
 	uint64_t h = sl_hash64(sql, len);
@@ -1025,10 +1024,10 @@ encode_params(struct sl_conn *c, const uint32_t *types, int ntypes, size_t n,
  * `record`), or -1 with an error.
  */
 static int
-push(struct sl_pipeline *pl, const char *sql, size_t n,
+push(struct pg_pipe *pl, const char *sql, size_t n,
      const struct sl_value *params, long idx)
 {
-	struct sl_conn *c = pl->c;
+	struct sl_conn *c = pl->base.c;
 	struct pg_conn *p = PG(c);
 	struct pg_stmt *s = prepare(pl, sql);
 	if (s == NULL) {
@@ -1060,7 +1059,7 @@ push(struct sl_pipeline *pl, const char *sql, size_t n,
 
 /** Pop the first finished statement into a result or an error. */
 static struct sl_result *
-done_pop(struct sl_pipeline *pl, char sqlstate[6])
+done_pop(struct pg_pipe *pl, char sqlstate[6])
 {
 	assert(pl->done_len > 0);
 	struct pg_done d = pl->done[pl->done_head];
@@ -1109,10 +1108,6 @@ pg_close(struct sl_conn *c)
 	pipeline_reset(&p->op);
 	sl_free(p->op.exp);
 	sl_free(p->op.done);
-	if (c->pipeline != NULL && c->pipeline != &p->op) {
-		/* A user pipeline outlives nothing: it is freed by its end. */
-		c->pipeline->c = NULL;
-	}
 	sl_free(p);
 	c->impl = NULL;
 }
@@ -1134,7 +1129,7 @@ pg_open(struct sl_conn *c)
 	while (p->nbuckets < c->opts.stmt_cache * 2 && p->nbuckets < 65536)
 		p->nbuckets *= 2;
 	p->buckets = sl_calloc(p->nbuckets, sizeof(*p->buckets));
-	p->op.c = c;
+	p->op.base.c = c;
 	p->op.seg_failed = -1;
 	p->deadline = INFINITY;
 	if (p->buckets == NULL) {
@@ -1256,7 +1251,7 @@ query_once(struct sl_conn *c, const char *sql, size_t n,
            const struct sl_value *params, char sqlstate[6])
 {
 	struct pg_conn *p = PG(c);
-	struct sl_pipeline *pl = &p->op;
+	struct pg_pipe *pl = &p->op;
 	sqlstate[0] = '\0';
 	int rc = push(pl, sql, n, params, 0);
 	if (rc < 0) {
@@ -1408,94 +1403,53 @@ pg_forget(struct sl_conn *c)
 	return pg_script(c, "DEALLOCATE ALL");
 }
 
-const struct sl_db_driver sl_pg_driver = {
-        .name = "postgresql",
-        .open = pg_open,
-        .close = pg_close,
-        .query = pg_query,
-        .script = pg_script,
-        .forget = pg_forget,
-};
-
 /* }}} */
 /* {{{ user pipelines */
 
-struct sl_pipeline *
-sl_pipeline_begin(struct sl_conn *c)
+/** The driver's pipeline behind the layer's `pl`. */
+static inline struct pg_pipe *
+PIPE(struct sl_pipeline *pl)
 {
-	if (c->kind != SL_DB_POSTGRES) {
-		sl_diag_set(SL_EINVAL, "%s: pipelines need PostgreSQL",
+	return (struct pg_pipe *)pl;
+}
+
+/** A new user pipeline (the layer fills in its connection). */
+static struct sl_pipeline *
+pg_pipeline_begin(struct sl_conn *c)
+{
+	struct pg_pipe *pl = sl_calloc(1, sizeof(*pl));
+	if (pl == NULL) {
+		sl_diag_set(SL_EOOM, "%s: out of memory for a pipeline",
 		            c->shown);
 		return NULL;
 	}
-	if (sl_conn_enter(c, "pipeline") != 0)
-		return NULL;
-	if (c->pipeline != NULL || c->copy != NULL) {
-		sl_conn_leave(c);
-		sl_diag_set(SL_EINVAL,
-		            "%s: a %s is already open on the "
-		            "connection",
-		            c->shown,
-		            c->pipeline != NULL ? "pipeline" : "COPY");
-		return NULL;
-	}
-	struct sl_pipeline *pl = sl_calloc(1, sizeof(*pl));
-	if (pl == NULL) {
-		sl_conn_leave(c);
-		sl_diag_set(SL_EOOM, "out of memory for a pipeline");
-		return NULL;
-	}
-	pl->c = c;
 	pl->user = true;
 	pl->seg_failed = -1;
-	c->pipeline = pl;
-	sl_conn_leave(c);
-	return pl;
-}
-
-/** Enter an operation on a user pipeline. */
-static int
-pl_enter(struct sl_pipeline *pl, const char *what)
-{
-	if (pl->c == NULL) {
-		sl_diag_set(SL_EIO, "%s on a pipeline whose connection closed",
-		            what);
-		return -1;
-	}
-	if (sl_conn_enter(pl->c, what) != 0)
-		return -1;
-	op_start(pl->c);
-	return 0;
+	return &pl->base;
 }
 
 /** Leave an operation on a user pipeline. */
 static int
-pl_leave(struct sl_pipeline *pl, int rc)
+pl_leave(struct pg_pipe *pl, int rc)
 {
-	struct sl_conn *c = pl->c;
+	struct sl_conn *c = pl->base.c;
 	if (c->broken)
 		pipeline_reset(pl);
-	rc = op_finish(c, rc);
-	sl_conn_leave(c);
-	return rc;
+	return op_finish(c, rc);
 }
 
-long
-sl_pipeline_push(struct sl_pipeline *pl, const char *sql, size_t n,
+/** Queue a statement on a user pipeline. */
+static long
+pg_pipeline_push(struct sl_pipeline *base, const char *sql, size_t n,
                  const struct sl_value *params)
 {
-	if (pl_enter(pl, "pipeline push") != 0)
-		return -1;
+	struct pg_pipe *pl = PIPE(base);
+	op_start(base->c);
 	if (pl->unread >= SL_PIPELINE_MAX) {
 		sl_diag_set(SL_ELIMIT,
 		            "%s: %ld statements in the pipeline without their "
 		            "results read (at most %d)",
-		            pl->c->shown, pl->unread, SL_PIPELINE_MAX);
-		return pl_leave(pl, -1);
-	}
-	if (n > SL_DB_PARAMS_MAX) {
-		sl_diag_set(SL_ELIMIT, "%s: %zu parameters (at most %d)",
-		            pl->c->shown, n, SL_DB_PARAMS_MAX);
+		            base->c->shown, pl->unread, SL_PIPELINE_MAX);
 		return pl_leave(pl, -1);
 	}
 	long idx = pl->next_idx;
@@ -1509,22 +1463,24 @@ sl_pipeline_push(struct sl_pipeline *pl, const char *sql, size_t n,
 	return idx;
 }
 
-int
-sl_pipeline_sync(struct sl_pipeline *pl)
+/** Set a sync point on a user pipeline. */
+static int
+pg_pipeline_sync(struct sl_pipeline *base)
 {
-	if (pl_enter(pl, "pipeline sync") != 0)
-		return -1;
+	struct pg_pipe *pl = PIPE(base);
+	op_start(base->c);
 	int rc = send_sync(pl);
-	if (rc == 0 && PQflush(PG(pl->c)->pg) < 0)
-		rc = lost(pl->c, "sending");
+	if (rc == 0 && PQflush(PG(base->c)->pg) < 0)
+		rc = lost(base->c, "sending");
 	return pl_leave(pl, rc);
 }
 
-struct sl_result *
-sl_pipeline_next(struct sl_pipeline *pl)
+/** The next result of a user pipeline. */
+static struct sl_result *
+pg_pipeline_next(struct sl_pipeline *base)
 {
-	if (pl_enter(pl, "pipeline read") != 0)
-		return NULL;
+	struct pg_pipe *pl = PIPE(base);
+	op_start(base->c);
 	int rc = 0;
 	while (pl->done_len == 0 && rc == 0) {
 		if (pl->exp_user == 0)
@@ -1532,7 +1488,7 @@ sl_pipeline_next(struct sl_pipeline *pl)
 		/* The statement's replies come only after a sync point. */
 		rc = send_sync(pl);
 		if (rc == 0)
-			rc = flush_all(pl->c);
+			rc = flush_all(base->c);
 		while (rc == 0 && pl->done_len == 0 && pl->exp_len > 0) {
 			rc = pump_one(pl);
 			if (rc == -2) {
@@ -1559,33 +1515,24 @@ sl_pipeline_next(struct sl_pipeline *pl)
 	return r;
 }
 
-int
-sl_pipeline_end(struct sl_pipeline *pl)
+/** Read what is left of a user pipeline (when `live`) and free it. */
+static int
+pg_pipeline_end(struct sl_pipeline *base, bool live)
 {
-	if (pl == NULL)
-		return 0;
-	struct sl_conn *c = pl->c;
+	struct pg_pipe *pl = PIPE(base);
+	struct sl_conn *c = base->c;
 	int rc = 0;
 	struct sl_diag first;
 	sl_diag_create(&first);
-	if (c != NULL && sl_conn_enter(c, "pipeline end") == 0) {
+	if (live) {
 		op_start(c);
 		if (!c->broken && drain(pl) != 0)
 			rc = -1;
 		rc = op_finish(c, rc);
 		if (rc != 0)
 			sl_diag_move(sl_diag_get(), &first);
-		sl_conn_leave(c);
-		c->pipeline = NULL;
-	} else if (c != NULL) {
-		rc = -1;
-		sl_diag_move(sl_diag_get(), &first);
-		/* pl is freed below: the connection must not point to it. */
-		if (c->pipeline == pl)
-			c->pipeline = NULL;
 	} else {
 		rc = -1;
-		sl_diag_set(SL_EIO, "pipeline end: the connection closed");
 		sl_diag_move(sl_diag_get(), &first);
 	}
 	while (pl->done_len > 0) {
@@ -1613,9 +1560,9 @@ sl_pipeline_end(struct sl_pipeline *pl)
 /* {{{ COPY */
 
 /** A COPY in progress. */
-struct sl_copy {
-	/** The connection. */
-	struct sl_conn *c;
+struct pg_copy {
+	/** The layer's part (its connection). */
+	struct sl_copy base;
 	/** Column types. */
 	uint32_t *oids;
 	/** Number of columns. */
@@ -1630,11 +1577,18 @@ struct sl_copy {
 	bool failed;
 };
 
+/** The driver's COPY behind the layer's `cp`. */
+static inline struct pg_copy *
+COPY(struct sl_copy *cp)
+{
+	return (struct pg_copy *)cp;
+}
+
 /** Hand the buffered data to libpq, waiting while the socket is full. */
 static int
-copy_put(struct sl_copy *cp)
+copy_put(struct pg_copy *cp)
 {
-	struct sl_conn *c = cp->c;
+	struct sl_conn *c = cp->base.c;
 	struct pg_conn *p = PG(c);
 	while (cp->buf.len > 0) {
 		int rc = PQputCopyData(p->pg, cp->buf.data, (int)cp->buf.len);
@@ -1655,19 +1609,11 @@ copy_put(struct sl_copy *cp)
 	return rc < 0 ? lost(c, "sending COPY data") : 0;
 }
 
-struct sl_copy *
-sl_copy_begin(struct sl_conn *c, const char *table, const char *const *columns,
+/** Start a COPY (the layer fills in its connection). */
+static struct sl_copy *
+pg_copy_begin(struct sl_conn *c, const char *table, const char *const *columns,
               size_t ncols)
 {
-	if (c->kind != SL_DB_POSTGRES) {
-		sl_diag_set(SL_EINVAL, "%s: COPY needs PostgreSQL", c->shown);
-		return NULL;
-	}
-	if (ncols == 0) {
-		sl_diag_set(SL_EINVAL, "%s: COPY into %s names no column",
-		            c->shown, table);
-		return NULL;
-	}
 	struct sl_buf cols, sql;
 	sl_buf_create(&cols, SL_DB_BUF_MAX);
 	sl_buf_create(&sql, SL_DB_BUF_MAX);
@@ -1696,18 +1642,16 @@ sl_copy_begin(struct sl_conn *c, const char *table, const char *const *columns,
 	if (rc == 0)
 		rc = sl_buf_printf(&sql, "SELECT %s FROM %s LIMIT 0", cols.data,
 		                   tbl.data);
-	struct sl_copy *cp = NULL;
+	struct pg_copy *cp = NULL;
 	if (rc != 0)
 		goto out;
 	/* The columns' types, from a describe (cached per connection). */
-	struct sl_result *r = sl_query(c, sql.data, SL_NOARGS);
+	struct sl_result *r = sl_conn_query_in(c, sql.data, SL_NOARGS);
 	if (r == NULL) {
 		sl_diag_wrap(SL_EDB, "%s: COPY into %s", c->shown, table);
 		goto out;
 	}
 	sl_result_free(r);
-	if (sl_conn_enter(c, "COPY") != 0)
-		goto out;
 	struct pg_conn *p = PG(c);
 	size_t len = strlen(sql.data);
 	struct pg_stmt *s =
@@ -1719,7 +1663,7 @@ sl_copy_begin(struct sl_conn *c, const char *table, const char *const *columns,
 		goto fail;
 	}
 	memcpy(cp->oids, s->ctypes, ncols * sizeof(uint32_t));
-	cp->c = c;
+	cp->base.c = c;
 	cp->ncols = ncols;
 	cp->binary = true;
 	for (size_t i = 0; i < ncols; i++)
@@ -1762,14 +1706,11 @@ sl_copy_begin(struct sl_conn *c, const char *table, const char *const *columns,
 	if (cp->binary && sl_pg_copy_header(&cp->buf) != 0)
 		goto fail_op;
 	op_finish(c, 0);
-	c->copy = cp;
-	sl_conn_leave(c);
 	goto out;
 fail_op:
 	op_finish(c, -1);
 	repipe(c);
 fail:
-	sl_conn_leave(c);
 	if (cp != NULL) {
 		sl_free(cp->oids);
 		sl_buf_destroy(&cp->buf);
@@ -1780,13 +1721,15 @@ out:
 	sl_buf_destroy(&cols);
 	sl_buf_destroy(&sql);
 	sl_buf_destroy(&tbl);
-	return cp;
+	return cp != NULL ? &cp->base : NULL;
 }
 
-int
-sl_copy_row(struct sl_copy *cp, const struct sl_value *values)
+/** Add a row to a COPY, sending a full chunk. */
+static int
+pg_copy_row(struct sl_copy *base, const struct sl_value *values)
 {
-	struct sl_conn *c = cp->c;
+	struct pg_copy *cp = COPY(base);
+	struct sl_conn *c = base->c;
 	if (cp->failed) {
 		sl_diag_set(SL_EINVAL, "%s: COPY row after a failure",
 		            c->shown);
@@ -1817,14 +1760,18 @@ sl_copy_row(struct sl_copy *cp, const struct sl_value *values)
 	return rc;
 }
 
-/** End the COPY with `errmsg` (abort) or NULL (finish). */
+/** End the COPY with `errmsg` (abort) or NULL (finish), and free it. */
 static int
-copy_finish(struct sl_copy *cp, const char *errmsg, int64_t *rows)
+pg_copy_end(struct sl_copy *base, bool live, const char *errmsg, int64_t *rows)
 {
-	struct sl_conn *c = cp->c;
+	struct pg_copy *cp = COPY(base);
+	struct sl_conn *c = base->c;
 	struct pg_conn *p = PG(c);
+	bool earlier = errmsg == NULL && cp->failed;
 	int rc = 0;
-	if (sl_conn_enter(c, "COPY end") != 0) {
+	if (earlier)
+		errmsg = "sluice abandoned the COPY";
+	if (!live) {
 		rc = -1;
 		goto out;
 	}
@@ -1873,47 +1820,24 @@ copy_finish(struct sl_copy *cp, const char *errmsg, int64_t *rows)
 	}
 	repipe(c);
 	rc = op_finish(c, rc);
-	c->copy = NULL;
-	sl_conn_leave(c);
 out:
-	/* cp is freed here: the connection must not point to it. */
-	if (c->copy == cp)
-		c->copy = NULL;
 	sl_free(cp->oids);
 	sl_buf_destroy(&cp->buf);
 	sl_free(cp);
-	return rc;
-}
-
-int
-sl_copy_end(struct sl_copy *cp, int64_t *rows)
-{
-	if (cp->failed) {
-		copy_finish(cp, "sluice abandoned the COPY", NULL);
+	if (earlier) {
 		sl_diag_set(SL_EIO, "COPY failed earlier; nothing was copied");
-		return -1;
+		rc = -1;
 	}
-	return copy_finish(cp, NULL, rows);
-}
-
-void
-sl_copy_abort(struct sl_copy *cp)
-{
-	if (cp == NULL)
-		return;
-	struct sl_diag keep;
-	sl_diag_stash(&keep);
-	copy_finish(cp, "aborted by the client", NULL);
-	sl_diag_restore(&keep);
+	return rc;
 }
 
 /* }}} */
 /* {{{ cursors */
 
 /** A server-side cursor. */
-struct sl_cursor {
-	/** The connection. */
-	struct sl_conn *c;
+struct pg_cursor {
+	/** The layer's part (its connection). */
+	struct sl_cursor base;
 	/** FETCH statement for it. */
 	char fetch[80];
 	/** Its name. */
@@ -1922,93 +1846,118 @@ struct sl_cursor {
 	bool done;
 };
 
-struct sl_cursor *
-sl_cursor_open(struct sl_conn *c, const char *sql, size_t n,
+/** The driver's cursor behind the layer's `cur`. */
+static inline struct pg_cursor *
+CURSOR(struct sl_cursor *cur)
+{
+	return (struct pg_cursor *)cur;
+}
+
+/** Declare a cursor (the layer fills in its connection). */
+static struct sl_cursor *
+pg_cursor_open(struct sl_conn *c, const char *sql, size_t n,
                const struct sl_value *params, size_t batch)
 {
-	if (c->kind != SL_DB_POSTGRES) {
-		sl_diag_set(SL_EINVAL, "%s: cursors need PostgreSQL", c->shown);
-		return NULL;
-	}
-	if (c->tx_depth == 0) {
-		sl_diag_set(SL_EINVAL,
-		            "%s: a cursor needs an open transaction "
-		            "(sl_tx_begin() first)",
-		            c->shown);
-		return NULL;
-	}
-	struct sl_cursor *cur = sl_calloc(1, sizeof(*cur));
+	struct pg_cursor *cur = sl_calloc(1, sizeof(*cur));
 	struct sl_buf decl;
 	sl_buf_create(&decl, SL_DB_BUF_MAX);
 	if (cur == NULL) {
 		sl_diag_set(SL_EOOM, "out of memory for a cursor");
 		return NULL;
 	}
-	cur->c = c;
 	snprintf(cur->name, sizeof(cur->name), "sl_cur_%llu",
 	         (unsigned long long)++c->name_seq);
 	snprintf(cur->fetch, sizeof(cur->fetch), "FETCH FORWARD %zu FROM %s",
-	         batch != 0 ? batch : 1000, cur->name);
+	         batch, cur->name);
 	if (sl_buf_printf(&decl, "DECLARE %s NO SCROLL CURSOR FOR %s",
 	                  cur->name, sql) != 0) {
 		sl_free(cur);
 		sl_buf_destroy(&decl);
 		return NULL;
 	}
-	/* The DECLARE runs as an unnamed-free prepared statement; it is
-	 * cheap to keep out of the cache by forgetting it afterwards. */
-	struct sl_result *r = sl_query(c, decl.data, n, params);
+	/* The DECLARE runs as a prepared statement used once: forget it. */
+	struct sl_result *r = pg_query(c, decl.data, n, params);
 	if (r == NULL) {
 		sl_free(cur);
 		sl_buf_destroy(&decl);
 		return NULL;
 	}
 	sl_result_free(r);
-	if (sl_conn_enter(c, "cursor") == 0) {
-		struct sl_pipeline *pl = &PG(c)->op;
-		stmt_forget_sql(c, decl.data);
-		if (pl->need_sync) {
-			op_start(c);
-			if (drain(pl) != 0)
-				pipeline_reset(pl);
-			op_finish(c, 0);
-		}
-		sl_conn_leave(c);
+	struct pg_pipe *pl = &PG(c)->op;
+	stmt_forget_sql(c, decl.data);
+	if (pl->need_sync) {
+		op_start(c);
+		if (drain(pl) != 0)
+			pipeline_reset(pl);
+		op_finish(c, 0);
 	}
 	sl_buf_destroy(&decl);
-	c->cursors++;
-	return cur;
+	return &cur->base;
 }
 
-struct sl_result *
-sl_cursor_fetch(struct sl_cursor *cur)
+/** The next rows of a cursor. */
+static struct sl_result *
+pg_cursor_fetch(struct sl_cursor *base)
 {
-	struct sl_conn *c = cur->c;
-	if (cur->done) {
-		struct sl_result *r = sl_result_new(0, 0);
-		return r;
-	}
-	struct sl_result *r = sl_query(c, cur->fetch, SL_NOARGS);
+	struct pg_cursor *cur = CURSOR(base);
+	if (cur->done)
+		return sl_result_new(0, 0);
+	struct sl_result *r = pg_query(base->c, cur->fetch, SL_NOARGS);
 	if (r != NULL && r->nrows == 0)
 		cur->done = true;
 	return r;
 }
 
-int
-sl_cursor_close(struct sl_cursor *cur)
+/** Close a cursor on the server when `live`, and free it. */
+static int
+pg_cursor_close(struct sl_cursor *base, bool live)
 {
-	if (cur == NULL)
-		return 0;
-	struct sl_conn *c = cur->c;
-	char sql[48];
-	snprintf(sql, sizeof(sql), "CLOSE %s", cur->name);
+	struct pg_cursor *cur = CURSOR(base);
 	int rc = 0;
-	if (c->tx_depth > 0 && !c->broken)
-		rc = sl_exec_script(c, sql);
-	if (c->cursors > 0)
-		c->cursors--;
+	if (live) {
+		char sql[48];
+		snprintf(sql, sizeof(sql), "CLOSE %s", cur->name);
+		rc = pg_script(base->c, sql);
+	}
 	sl_free(cur);
 	return rc;
 }
+
+/* }}} */
+/* {{{ the driver */
+
+/** Whether libpq takes `url` as a string of key=value pairs. */
+static bool
+pg_claims(const char *url)
+{
+	return strstr(url, "://") == NULL && strchr(url, '=') != NULL;
+}
+
+/** The URI prefixes of PostgreSQL. */
+static const char *const pg_schemes[] = {"postgresql://", "postgres://", NULL};
+
+const struct sl_db_driver sl_pg_driver = {
+        .name = "postgresql",
+        .kind = SL_DB_POSTGRES,
+        .schemes = pg_schemes,
+        .claims = pg_claims,
+        .forms = "postgresql://..., postgres://..., key=value pairs",
+        .open = pg_open,
+        .close = pg_close,
+        .query = pg_query,
+        .script = pg_script,
+        .forget = pg_forget,
+        .pipeline_begin = pg_pipeline_begin,
+        .pipeline_push = pg_pipeline_push,
+        .pipeline_sync = pg_pipeline_sync,
+        .pipeline_next = pg_pipeline_next,
+        .pipeline_end = pg_pipeline_end,
+        .copy_begin = pg_copy_begin,
+        .copy_row = pg_copy_row,
+        .copy_end = pg_copy_end,
+        .cursor_open = pg_cursor_open,
+        .cursor_fetch = pg_cursor_fetch,
+        .cursor_close = pg_cursor_close,
+};
 
 /* }}} */

@@ -1065,8 +1065,14 @@ sq_forget(struct sl_conn *c)
 	return sl_worker_run(SQ(c)->w, forget_job, c);
 }
 
+/** The URI prefix of SQLite. */
+static const char *const sq_schemes[] = {"sqlite:", NULL};
+
 const struct sl_db_driver sl_sqlite_driver = {
         .name = "sqlite",
+        .kind = SL_DB_SQLITE,
+        .schemes = sq_schemes,
+        .forms = "sqlite:PATH",
         .open = sq_open,
         .close = sq_close,
         .query = sq_query,
