@@ -238,12 +238,12 @@ check_idle(struct sl_conn *c, const char *what)
 /**
  * Refuse a statement in a transaction where one failed, until it is
  * rolled back (to a savepoint). PostgreSQL does this itself; SQLite would
- * go on and commit the rest, so the layer does it for SQLite.
+ * go on and commit the rest, so the layer does it there.
  */
 static int
 check_aborted(struct sl_conn *c)
 {
-	if (c->drv->kind != SL_DB_SQLITE || c->tx_depth == 0 || !c->tx_failed)
+	if (sl_conn_dialect(c)->aborts_tx || c->tx_depth == 0 || !c->tx_failed)
 		return 0;
 	sl_diag_set(SL_EABORTED,
 	            "%s: the transaction is aborted: a statement in it "
@@ -390,12 +390,7 @@ tx_sql(struct sl_conn *c, const char *sql)
 int
 sl_tx_begin(struct sl_conn *c, struct sl_tx *tx, const struct sl_tx_opts *opts)
 {
-	static const char *const iso[] = {
-	        [SL_ISO_DEFAULT] = "",
-	        [SL_ISO_READ_COMMITTED] = " ISOLATION LEVEL READ COMMITTED",
-	        [SL_ISO_REPEATABLE_READ] = " ISOLATION LEVEL REPEATABLE READ",
-	        [SL_ISO_SERIALIZABLE] = " ISOLATION LEVEL SERIALIZABLE",
-	};
+	const struct sl_db_dialect *d = sl_conn_dialect(c);
 	char sql[160];
 	tx->conn = c;
 	tx->open = false;
@@ -409,31 +404,10 @@ sl_tx_begin(struct sl_conn *c, struct sl_tx *tx, const struct sl_tx_opts *opts)
 			            c->shown);
 			return -1;
 		}
-		snprintf(sql, sizeof(sql), "SAVEPOINT sl_sp_%d",
+		snprintf(sql, sizeof(sql), "%s sl_sp_%d", d->savepoint,
 		         c->tx_depth + 1);
-	} else if (c->drv->kind == SL_DB_SQLITE) {
-		if (has_opts && (opts->isolation == SL_ISO_READ_COMMITTED ||
-		                 opts->isolation == SL_ISO_REPEATABLE_READ)) {
-			sl_diag_set(SL_EINVAL,
-			            "%s: SQLite transactions are always "
-			            "serializable",
-			            c->shown);
-			return -1;
-		}
-		snprintf(sql, sizeof(sql), "%s",
-		         has_opts && !opts->read_only ? "BEGIN IMMEDIATE"
-		                                      : "BEGIN");
-	} else {
-		if (opts != NULL &&
-		    (unsigned)opts->isolation > (unsigned)SL_ISO_SERIALIZABLE) {
-			sl_diag_set(SL_EINVAL, "%s: unknown isolation level %d",
-			            c->shown, (int)opts->isolation);
-			return -1;
-		}
-		snprintf(sql, sizeof(sql), "BEGIN%s%s%s",
-		         opts != NULL ? iso[opts->isolation] : "",
-		         opts != NULL && opts->read_only ? " READ ONLY" : "",
-		         opts != NULL && opts->deferrable ? " DEFERRABLE" : "");
+	} else if (d->begin(c, has_opts ? opts : NULL, sql, sizeof(sql)) != 0) {
+		return -1;
 	}
 	if (tx_sql(c, sql) != 0) {
 		if (c->tx_depth == 0)
@@ -481,8 +455,9 @@ sl_tx_commit(struct sl_tx *tx)
 	if (tx_check(tx, "commit") != 0)
 		return -1;
 	struct sl_conn *c = tx->conn;
+	const struct sl_db_dialect *d = sl_conn_dialect(c);
 	char sql[96];
-	if (c->drv->kind == SL_DB_SQLITE && c->tx_failed) {
+	if (!d->aborts_tx && c->tx_failed) {
 		/* As PostgreSQL does: what failed is not committed. */
 		if (sl_tx_rollback(tx) != 0)
 			return -1;
@@ -496,7 +471,7 @@ sl_tx_commit(struct sl_tx *tx)
 	if (tx->depth == 1)
 		snprintf(sql, sizeof(sql), "COMMIT");
 	else
-		snprintf(sql, sizeof(sql), "RELEASE SAVEPOINT sl_sp_%d",
+		snprintf(sql, sizeof(sql), "%s sl_sp_%d", d->release,
 		         tx->depth);
 	bool failed = c->tx_failed && tx->depth == 1;
 	int rc = tx_sql(c, sql);
@@ -506,10 +481,9 @@ sl_tx_commit(struct sl_tx *tx)
 		if (tx->depth > 1 && c->tx_depth >= tx->depth && !c->broken) {
 			struct sl_diag keep;
 			sl_diag_stash(&keep);
-			snprintf(sql, sizeof(sql),
-			         "ROLLBACK TO SAVEPOINT sl_sp_%d; RELEASE "
-			         "SAVEPOINT sl_sp_%d",
-			         tx->depth, tx->depth);
+			snprintf(sql, sizeof(sql), "%s sl_sp_%d; %s sl_sp_%d",
+			         d->rollback_to, tx->depth, d->release,
+			         tx->depth);
 			if (tx_sql(c, sql) == 0)
 				c->tx_failed =
 				        false; /* the failure is undone */
@@ -523,9 +497,9 @@ sl_tx_commit(struct sl_tx *tx)
 	c->tx_depth = tx->depth - 1;
 	if (c->tx_depth == 0)
 		sl_conn_tx_ended(c);
-	if (failed && c->drv->kind == SL_DB_POSTGRES) {
-		/* PostgreSQL answers COMMIT of a failed transaction with
-		 * ROLLBACK and no error: say so. */
+	if (failed && d->aborts_tx) {
+		/* The database answered COMMIT of a failed transaction with
+		 * a rollback and no error: say so. */
 		sl_diag_set(SL_EDB,
 		            "%s: the transaction was rolled back: a statement "
 		            "in it failed",
@@ -541,14 +515,13 @@ sl_tx_rollback(struct sl_tx *tx)
 	if (tx_check(tx, "rollback") != 0)
 		return -1;
 	struct sl_conn *c = tx->conn;
+	const struct sl_db_dialect *d = sl_conn_dialect(c);
 	char sql[96];
 	if (tx->depth == 1)
 		snprintf(sql, sizeof(sql), "ROLLBACK");
 	else
-		snprintf(sql, sizeof(sql),
-		         "ROLLBACK TO SAVEPOINT sl_sp_%d; RELEASE SAVEPOINT "
-		         "sl_sp_%d",
-		         tx->depth, tx->depth);
+		snprintf(sql, sizeof(sql), "%s sl_sp_%d; %s sl_sp_%d",
+		         d->rollback_to, tx->depth, d->release, tx->depth);
 	int rc = tx_sql(c, sql);
 	tx->open = false;
 	c->tx_depth = tx->depth - 1;

@@ -26,7 +26,63 @@ struct sl_pool;
 /** Chunk size of a result's arena. */
 #define SL_DB_ARENA_CHUNK ((size_t)16 << 10)
 
-struct sl_db_dialect;
+struct sl_column;
+
+/**
+ * How a driver's SQL differs from the others': what models write and
+ * bind, how results decode, and how transactions behave. The layer's
+ * generic code (conn.c, model.c) reads these instead of asking which
+ * driver it has.
+ */
+struct sl_db_dialect {
+	/** The SQL type of model column `col` in CREATE TABLE. */
+	const char *(*col_type)(const struct sl_column *col);
+	/** Whether an auto column's type declares the primary key itself. */
+	bool auto_is_pk;
+	/** Whether a column's default_sqlite, when set, is the default. */
+	bool use_default_sqlite;
+	/**
+	 * Convert `v` bound to column `col` into `out` (anything built in
+	 * `a`), or NULL: values bind as they are. 0, or -1.
+	 */
+	int (*bind)(const struct sl_column *col, const struct sl_value *v,
+	            struct sl_arena *a, struct sl_value *out);
+	/**
+	 * Decode `v` read back from column `col` in place (anything built in
+	 * `a`), or NULL: values come back decoded. 0, or -1.
+	 */
+	int (*decode)(const struct sl_column *col, struct sl_value *v,
+	              struct sl_arena *a);
+	/** What follows a parameter to make it JSON ("::jsonb", or ""). */
+	const char *json_cast;
+	/** Merging a JSON column with a patch: the SQL before the column. */
+	const char *merge_open;
+	/** The SQL between the column and the patch. */
+	const char *merge_mid;
+	/** The SQL after the patch. */
+	const char *merge_close;
+	/** Whether DDL leaves cached prepared statements stale. */
+	bool ddl_stales;
+	/**
+	 * Whether the database refuses statements in a transaction after one
+	 * failed, and answers the COMMIT of such a transaction with a
+	 * rollback and no error; when not, the layer does both.
+	 */
+	bool aborts_tx;
+	/**
+	 * Write the BEGIN of an outermost transaction with `opts` (NULL: the
+	 * defaults) to sql[0..size). 0, or -1 with SL_EINVAL for options the
+	 * database lacks (naming `c`).
+	 */
+	int (*begin)(const struct sl_conn *c, const struct sl_tx_opts *opts,
+	             char *sql, size_t size);
+	/** The statement that sets a savepoint, up to its name. */
+	const char *savepoint;
+	/** The statement that releases a savepoint, up to its name. */
+	const char *release;
+	/** The statement that rolls back to a savepoint, up to its name. */
+	const char *rollback_to;
+};
 
 /**
  * What a driver implements. Every call is made from a task. The
@@ -48,6 +104,8 @@ struct sl_db_driver {
 	bool (*claims)(const char *url);
 	/** The URI forms it takes, for messages ("sqlite:PATH"). */
 	const char *forms;
+	/** Its SQL dialect. */
+	const struct sl_db_dialect *dialect;
 	/** Connect `c` (url, opts filled in); set c->impl. 0, or -1. */
 	int (*open)(struct sl_conn *c);
 	/** Disconnect and free c->impl (c->impl may be NULL). */
@@ -206,6 +264,13 @@ int sl_conn_check(struct sl_conn *c, const char *what, bool control);
  */
 struct sl_result *sl_conn_query_in(struct sl_conn *c, const char *sql, size_t n,
                                    const struct sl_value *params);
+
+/** The SQL dialect of `c`'s driver. */
+static inline const struct sl_db_dialect *
+sl_conn_dialect(const struct sl_conn *c)
+{
+	return c->drv->dialect;
+}
 
 /** Forget the open transaction (it ended, or the session did). */
 void sl_conn_tx_ended(struct sl_conn *c);
