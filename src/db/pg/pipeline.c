@@ -28,7 +28,10 @@ sl_pg_pipeline_begin(struct sl_conn *c)
 	return &pl->base;
 }
 
-/** Leave an operation on a user pipeline. */
+/**
+ * End an operation on a user pipeline, dropping its queue if the
+ * connection was lost. Returns rc, or -1.
+ */
 static int
 pl_leave(struct pg_pipe *pl, int rc)
 {
