@@ -2,8 +2,9 @@
  * The SQLite driver on real database files: opening, values both ways,
  * parameters, errors, tags, the statement cache, transactions, scripts,
  * timeouts, the one-task guard, two connections to one file, other tasks
- * running during a long statement, the operations SQLite lacks (pipelines,
- * COPY, cursors), and allocation faults.
+ * running during a long statement, picking the driver by URI, the
+ * operations SQLite lacks (pipelines, COPY, cursors), and allocation
+ * faults.
  */
 #include <limits.h>
 #include <math.h>
@@ -660,6 +661,30 @@ two_main(void *arg)
 }
 
 /**
+ * Picking the driver by URI: a scheme no driver takes fails listing the
+ * forms every driver takes, and a scheme wins over a driver that claims
+ * scheme-less strings (a SQLite path with '=' is not a key=value string).
+ */
+static int
+uri_main(void *arg)
+{
+	(void)arg;
+	struct sl_conn *c = sl_conn_open("mysql://u:secret@h/db", NULL);
+	ok(c == NULL, "an unknown scheme fails");
+	is_err(SL_EINVAL, "... with SL_EINVAL");
+	ok(msg_has("not a database URI") && msg_has("postgresql://") &&
+	           msg_has("key=value pairs or sqlite:PATH"),
+	   "... listing the URI forms of the drivers");
+	ok(strstr(unit_errmsg(), "secret") == NULL, "... without the password");
+	c = sl_conn_open(db_url("a=b.db"), NULL);
+	ok(c != NULL && sl_conn_kind(c) == SL_DB_SQLITE,
+	   "a SQLite path with '=' opens with SQLite");
+	ok(c != NULL && query_int(c, "SELECT 3") == 3, "... and works");
+	sl_conn_close(c);
+	return 0;
+}
+
+/**
  * Pipelines, COPY and cursors are PostgreSQL's: on SQLite each fails with
  * SL_EINVAL naming the operation and the driver, and the connection stays
  * usable.
@@ -782,6 +807,7 @@ main(void)
 	is_int(run_task("cancel", cancel_main, NULL), 0, "cancel test ran");
 	is_int(run_task("busy", busy_main, NULL), 0, "busy test ran");
 	is_int(run_task("two", two_main, NULL), 0, "two test ran");
+	is_int(run_task("uri", uri_main, NULL), 0, "uri test ran");
 	is_int(run_task("unsupported", unsupported_main, NULL), 0,
 	       "unsupported test ran");
 	is_int(run_task("faults", faults_main, NULL), 0, "faults test ran");

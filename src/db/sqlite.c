@@ -1157,6 +1157,7 @@ static const struct sl_db_dialect sq_dialect = {
 /** The URI prefix of SQLite. */
 static const char *const sq_schemes[] = {"sqlite:", NULL};
 
+/** The SQLite driver (registered in drivers.c). */
 const struct sl_db_driver sl_sqlite_driver = {
         .name = "sqlite",
         .kind = SL_DB_SQLITE,

@@ -78,6 +78,7 @@ pg_claims(const char *url)
 /** The URI prefixes of PostgreSQL. */
 static const char *const pg_schemes[] = {"postgresql://", "postgres://", NULL};
 
+/** The PostgreSQL driver (registered in ../drivers.c). */
 const struct sl_db_driver sl_pg_driver = {
         .name = "postgresql",
         .kind = SL_DB_POSTGRES,
