@@ -2,7 +2,9 @@
  * The SQLite driver on real database files: opening, values both ways,
  * parameters, errors, tags, the statement cache, transactions, scripts,
  * timeouts, the one-task guard, two connections to one file, other tasks
- * running during a long statement, and allocation faults.
+ * running during a long statement, picking the driver by URI, the
+ * operations SQLite lacks (pipelines, COPY, cursors), and allocation
+ * faults.
  */
 #include <limits.h>
 #include <math.h>
@@ -658,6 +660,71 @@ two_main(void *arg)
 	return 0;
 }
 
+/**
+ * Picking the driver by URI: a scheme no driver takes fails listing the
+ * forms every driver takes, and a scheme wins over a driver that claims
+ * scheme-less strings (a SQLite path with '=' is not a key=value string).
+ */
+static int
+uri_main(void *arg)
+{
+	(void)arg;
+	struct sl_conn *c = sl_conn_open("mysql://u:secret@h/db", NULL);
+	ok(c == NULL, "an unknown scheme fails");
+	is_err(SL_EINVAL, "... with SL_EINVAL");
+	ok(msg_has("not a database URI") && msg_has("postgresql://") &&
+	           msg_has("key=value pairs or sqlite:PATH"),
+	   "... listing the URI forms of the drivers");
+	ok(strstr(unit_errmsg(), "secret") == NULL, "... without the password");
+	c = sl_conn_open(db_url("a=b.db"), NULL);
+	ok(c != NULL && sl_conn_kind(c) == SL_DB_SQLITE,
+	   "a SQLite path with '=' opens with SQLite");
+	ok(c != NULL && query_int(c, "SELECT 3") == 3, "... and works");
+	sl_conn_close(c);
+	return 0;
+}
+
+/**
+ * Pipelines, COPY and cursors are PostgreSQL's: on SQLite each fails with
+ * SL_EINVAL naming the operation and the driver, and the connection stays
+ * usable.
+ */
+static int
+unsupported_main(void *arg)
+{
+	(void)arg;
+	struct sl_conn *c = open_db("unsupported.db");
+	ok(sl_exec_script(c, "CREATE TABLE t (a INTEGER)") == 0,
+	   "create a table");
+	struct sl_pipeline *pl = sl_pipeline_begin(c);
+	ok(pl == NULL, "sl_pipeline_begin() fails");
+	is_err(SL_EINVAL, "... with SL_EINVAL");
+	ok(msg_has("the sqlite driver does not support pipelines") &&
+	           msg_has("unsupported.db"),
+	   "... naming the operation, the driver and the database");
+	const char *cols[] = {"a"};
+	struct sl_copy *cp = sl_copy_begin(c, "t", cols, 1);
+	ok(cp == NULL, "sl_copy_begin() fails");
+	is_err(SL_EINVAL, "... with SL_EINVAL");
+	ok(msg_has("the sqlite driver does not support COPY"),
+	   "... naming the operation and the driver");
+	struct sl_tx tx;
+	ok(sl_tx_begin(c, &tx, NULL) == 0, "begin a transaction");
+	struct sl_cursor *cur =
+	        sl_cursor_open(c, "SELECT a FROM t", SL_NOARGS, 0);
+	ok(cur == NULL, "sl_cursor_open() fails");
+	is_err(SL_EINVAL, "... with SL_EINVAL");
+	ok(msg_has("the sqlite driver does not support cursors"),
+	   "... naming the operation and the driver");
+	ok(sl_exec(c, "INSERT INTO t VALUES (1)", SL_NOARGS, NULL) == 0,
+	   "the transaction goes on");
+	ok(sl_tx_commit(&tx) == 0, "... and commits");
+	is_int(query_int(c, "SELECT count(*) FROM t"), 1,
+	       "the connection is usable");
+	sl_conn_close(c);
+	return 0;
+}
+
 /** Allocation faults while opening and querying. */
 static int
 faults_main(void *arg)
@@ -787,6 +854,19 @@ TAP_CASE(busy)
 TAP_CASE(two)
 {
 	is_int(run_task("two", two_main, NULL), 0, "two test ran");
+}
+
+/** Run uri_main() as a task on a fresh loop. */
+TAP_CASE(uri)
+{
+	is_int(run_task("uri", uri_main, NULL), 0, "uri test ran");
+}
+
+/** Run unsupported_main() as a task on a fresh loop. */
+TAP_CASE(unsupported)
+{
+	is_int(run_task("unsupported", unsupported_main, NULL), 0,
+	       "unsupported test ran");
 }
 
 /** Run faults_main() as a task on a fresh loop. */

@@ -16,11 +16,11 @@
  *   };
  *
  * Rows are object values {column: value}. Every operation takes a
- * connection and picks its SQL by sl_conn_kind(): the same model works on
- * PostgreSQL and SQLite. Values are always bound as parameters and
- * identifiers always quoted. Rows come back (RETURNING *) as objects built
- * in a caller's arena, with json columns parsed and bool columns as bools
- * on both drivers.
+ * connection and writes its SQL in the dialect of the connection's
+ * driver: the same model works on PostgreSQL and SQLite. Values are always
+ * bound as parameters and identifiers always quoted. Rows come back
+ * (RETURNING *) as objects built in a caller's arena, with json columns
+ * parsed and bool columns as bools on both drivers.
  *
  * Types: int (INTEGER), bigint (BIGINT), float (DOUBLE PRECISION / REAL),
  * bool (BOOLEAN), text (TEXT), bytes (BYTEA / BLOB), json (JSONB / TEXT

@@ -25,40 +25,17 @@ sl_conn_opts_init(struct sl_conn_opts *o)
 	o->app_name = NULL;
 }
 
-/** Whether `url` names SQLite ("sqlite:PATH"). */
-static bool
-is_sqlite(const char *url)
-{
-	return strncmp(url, "sqlite:", 7) == 0;
-}
-
-/** Whether `url` is one libpq takes (a URI or a key=value string). */
-static bool
-is_postgres(const char *url)
-{
-	return strncmp(url, "postgresql://", 13) == 0 ||
-	       strncmp(url, "postgres://", 11) == 0 ||
-	       (strstr(url, "://") == NULL && strchr(url, '=') != NULL);
-}
-
 struct sl_conn *
 sl_conn_alloc(const char *url, const struct sl_conn_opts *o)
 {
-	const struct sl_db_driver *drv = NULL;
-	enum sl_db_kind kind = SL_DB_POSTGRES;
 	char shown[SL_DB_URL_MAX];
 	sl_uri_redact(url, shown, sizeof(shown));
-	if (is_sqlite(url)) {
-		drv = &sl_sqlite_driver;
-		kind = SL_DB_SQLITE;
-	} else if (is_postgres(url)) {
-		drv = &sl_pg_driver;
-	} else {
-		sl_diag_set(
-		        SL_EINVAL,
-		        "%s: not a database URI (expected postgresql://..., "
-		        "postgres://..., key=value pairs or sqlite:PATH)",
-		        shown);
+	const struct sl_db_driver *drv = sl_db_driver_for(url);
+	if (drv == NULL) {
+		char forms[256];
+		sl_db_driver_forms(forms, sizeof(forms));
+		sl_diag_set(SL_EINVAL, "%s: not a database URI (expected %s)",
+		            shown, forms);
 		return NULL;
 	}
 	if (strlen(url) >= SL_DB_URL_MAX) {
@@ -75,7 +52,6 @@ sl_conn_alloc(const char *url, const struct sl_conn_opts *o)
 		return NULL;
 	}
 	c->drv = drv;
-	c->kind = kind;
 	c->url = copy;
 	memcpy(c->shown, shown, sizeof(shown));
 	if (o != NULL)
@@ -115,6 +91,14 @@ sl_conn_open(const char *url, const struct sl_conn_opts *opts)
 	return c;
 }
 
+/** Let a user pipeline outlive the session: its calls then fail. */
+static void
+detach(struct sl_conn *c)
+{
+	if (c->pipeline != NULL)
+		c->pipeline->c = NULL;
+}
+
 void
 sl_conn_close(struct sl_conn *c)
 {
@@ -122,6 +106,7 @@ sl_conn_close(struct sl_conn *c)
 		return;
 	assert(c->owner == NULL || c->owner == sl_task_current());
 	sl_conn_tx_ended(c);
+	detach(c);
 	c->drv->close(c);
 	sl_conn_free(c);
 }
@@ -129,7 +114,7 @@ sl_conn_close(struct sl_conn *c)
 enum sl_db_kind
 sl_conn_kind(const struct sl_conn *c)
 {
-	return c->kind;
+	return c->drv->kind;
 }
 
 const char *
@@ -154,6 +139,7 @@ sl_conn_reset(struct sl_conn *c)
 		            (unsigned long long)sl_task_id(c->owner));
 		return -1;
 	}
+	detach(c);
 	c->drv->close(c);
 	sl_conn_tx_ended(c);
 	c->broken = false;
@@ -252,18 +238,36 @@ check_idle(struct sl_conn *c, const char *what)
 /**
  * Refuse a statement in a transaction where one failed, until it is
  * rolled back (to a savepoint). PostgreSQL does this itself; SQLite would
- * go on and commit the rest, so the layer does it for SQLite.
+ * go on and commit the rest, so the layer does it there.
  */
 static int
 check_aborted(struct sl_conn *c)
 {
-	if (c->kind != SL_DB_SQLITE || c->tx_depth == 0 || !c->tx_failed)
+	if (sl_conn_dialect(c)->aborts_tx || c->tx_depth == 0 || !c->tx_failed)
 		return 0;
 	sl_diag_set(SL_EABORTED,
 	            "%s: the transaction is aborted: a statement in it "
 	            "failed; roll it back (or to a savepoint) first",
 	            c->shown);
 	return -1;
+}
+
+int
+sl_conn_check(struct sl_conn *c, const char *what, bool control)
+{
+	if (check_idle(c, what) != 0)
+		return -1;
+	return control ? 0 : check_aborted(c);
+}
+
+struct sl_result *
+sl_conn_query_in(struct sl_conn *c, const char *sql, size_t n,
+                 const struct sl_value *params)
+{
+	struct sl_result *r = c->drv->query(c, sql, n, params);
+	if (r == NULL && c->tx_depth > 0)
+		c->tx_failed = true;
+	return r;
 }
 
 struct sl_result *
@@ -278,11 +282,8 @@ sl_query(struct sl_conn *c, const char *sql, size_t n,
 	if (sl_conn_enter(c, "query") != 0)
 		return NULL;
 	struct sl_result *r = NULL;
-	if (check_idle(c, "query") == 0 && check_aborted(c) == 0) {
-		r = c->drv->query(c, sql, n, params);
-		if (r == NULL && c->tx_depth > 0)
-			c->tx_failed = true;
-	}
+	if (sl_conn_check(c, "query", false) == 0)
+		r = sl_conn_query_in(c, sql, n, params);
 	sl_conn_leave(c);
 	return r;
 }
@@ -389,12 +390,7 @@ tx_sql(struct sl_conn *c, const char *sql)
 int
 sl_tx_begin(struct sl_conn *c, struct sl_tx *tx, const struct sl_tx_opts *opts)
 {
-	static const char *const iso[] = {
-	        [SL_ISO_DEFAULT] = "",
-	        [SL_ISO_READ_COMMITTED] = " ISOLATION LEVEL READ COMMITTED",
-	        [SL_ISO_REPEATABLE_READ] = " ISOLATION LEVEL REPEATABLE READ",
-	        [SL_ISO_SERIALIZABLE] = " ISOLATION LEVEL SERIALIZABLE",
-	};
+	const struct sl_db_dialect *d = sl_conn_dialect(c);
 	char sql[160];
 	tx->conn = c;
 	tx->open = false;
@@ -408,31 +404,10 @@ sl_tx_begin(struct sl_conn *c, struct sl_tx *tx, const struct sl_tx_opts *opts)
 			            c->shown);
 			return -1;
 		}
-		snprintf(sql, sizeof(sql), "SAVEPOINT sl_sp_%d",
+		snprintf(sql, sizeof(sql), "%s sl_sp_%d", d->savepoint,
 		         c->tx_depth + 1);
-	} else if (c->kind == SL_DB_SQLITE) {
-		if (has_opts && (opts->isolation == SL_ISO_READ_COMMITTED ||
-		                 opts->isolation == SL_ISO_REPEATABLE_READ)) {
-			sl_diag_set(SL_EINVAL,
-			            "%s: SQLite transactions are always "
-			            "serializable",
-			            c->shown);
-			return -1;
-		}
-		snprintf(sql, sizeof(sql), "%s",
-		         has_opts && !opts->read_only ? "BEGIN IMMEDIATE"
-		                                      : "BEGIN");
-	} else {
-		if (opts != NULL &&
-		    (unsigned)opts->isolation > (unsigned)SL_ISO_SERIALIZABLE) {
-			sl_diag_set(SL_EINVAL, "%s: unknown isolation level %d",
-			            c->shown, (int)opts->isolation);
-			return -1;
-		}
-		snprintf(sql, sizeof(sql), "BEGIN%s%s%s",
-		         opts != NULL ? iso[opts->isolation] : "",
-		         opts != NULL && opts->read_only ? " READ ONLY" : "",
-		         opts != NULL && opts->deferrable ? " DEFERRABLE" : "");
+	} else if (d->begin(c, has_opts ? opts : NULL, sql, sizeof(sql)) != 0) {
+		return -1;
 	}
 	if (tx_sql(c, sql) != 0) {
 		if (c->tx_depth == 0)
@@ -480,8 +455,9 @@ sl_tx_commit(struct sl_tx *tx)
 	if (tx_check(tx, "commit") != 0)
 		return -1;
 	struct sl_conn *c = tx->conn;
+	const struct sl_db_dialect *d = sl_conn_dialect(c);
 	char sql[96];
-	if (c->kind == SL_DB_SQLITE && c->tx_failed) {
+	if (!d->aborts_tx && c->tx_failed) {
 		/* As PostgreSQL does: what failed is not committed. */
 		if (sl_tx_rollback(tx) != 0)
 			return -1;
@@ -495,7 +471,7 @@ sl_tx_commit(struct sl_tx *tx)
 	if (tx->depth == 1)
 		snprintf(sql, sizeof(sql), "COMMIT");
 	else
-		snprintf(sql, sizeof(sql), "RELEASE SAVEPOINT sl_sp_%d",
+		snprintf(sql, sizeof(sql), "%s sl_sp_%d", d->release,
 		         tx->depth);
 	bool failed = c->tx_failed && tx->depth == 1;
 	int rc = tx_sql(c, sql);
@@ -505,10 +481,9 @@ sl_tx_commit(struct sl_tx *tx)
 		if (tx->depth > 1 && c->tx_depth >= tx->depth && !c->broken) {
 			struct sl_diag keep;
 			sl_diag_stash(&keep);
-			snprintf(sql, sizeof(sql),
-			         "ROLLBACK TO SAVEPOINT sl_sp_%d; RELEASE "
-			         "SAVEPOINT sl_sp_%d",
-			         tx->depth, tx->depth);
+			snprintf(sql, sizeof(sql), "%s sl_sp_%d; %s sl_sp_%d",
+			         d->rollback_to, tx->depth, d->release,
+			         tx->depth);
 			if (tx_sql(c, sql) == 0)
 				c->tx_failed =
 				        false; /* the failure is undone */
@@ -522,9 +497,9 @@ sl_tx_commit(struct sl_tx *tx)
 	c->tx_depth = tx->depth - 1;
 	if (c->tx_depth == 0)
 		sl_conn_tx_ended(c);
-	if (failed && c->kind == SL_DB_POSTGRES) {
-		/* PostgreSQL answers COMMIT of a failed transaction with
-		 * ROLLBACK and no error: say so. */
+	if (failed && d->aborts_tx) {
+		/* The database answered COMMIT of a failed transaction with
+		 * a rollback and no error: say so. */
 		sl_diag_set(SL_EDB,
 		            "%s: the transaction was rolled back: a statement "
 		            "in it failed",
@@ -540,14 +515,13 @@ sl_tx_rollback(struct sl_tx *tx)
 	if (tx_check(tx, "rollback") != 0)
 		return -1;
 	struct sl_conn *c = tx->conn;
+	const struct sl_db_dialect *d = sl_conn_dialect(c);
 	char sql[96];
 	if (tx->depth == 1)
 		snprintf(sql, sizeof(sql), "ROLLBACK");
 	else
-		snprintf(sql, sizeof(sql),
-		         "ROLLBACK TO SAVEPOINT sl_sp_%d; RELEASE SAVEPOINT "
-		         "sl_sp_%d",
-		         tx->depth, tx->depth);
+		snprintf(sql, sizeof(sql), "%s sl_sp_%d; %s sl_sp_%d",
+		         d->rollback_to, tx->depth, d->release, tx->depth);
 	int rc = tx_sql(c, sql);
 	tx->open = false;
 	c->tx_depth = tx->depth - 1;

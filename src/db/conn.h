@@ -3,8 +3,10 @@
  * connection every driver fills in, the driver interface, and results.
  *
  * conn.c holds what does not depend on a driver: the one-task-at-a-time
- * guard, transactions (as SQL), URI helpers. pg.c and sqlite.c are the
- * drivers; pool.c hands connections out.
+ * guard, transactions (as SQL), URI helpers; bulk.c the entry points of
+ * pipelines, COPY and cursors. drivers.c lists the drivers (pg/ and
+ * sqlite.c); each reaches the layer only through struct sl_db_driver.
+ * pool.c hands connections out.
  */
 #ifndef SLUICE_DB_CONN_H
 #define SLUICE_DB_CONN_H
@@ -24,10 +26,86 @@ struct sl_pool;
 /** Chunk size of a result's arena. */
 #define SL_DB_ARENA_CHUNK ((size_t)16 << 10)
 
-/** What a driver implements. Every call is made from a task. */
+struct sl_column;
+
+/**
+ * How a driver's SQL differs from the others': what models write and
+ * bind, how results decode, and how transactions behave. The layer's
+ * generic code (conn.c, model.c) reads these instead of asking which
+ * driver it has.
+ */
+struct sl_db_dialect {
+	/** The SQL type of model column `col` in CREATE TABLE. */
+	const char *(*col_type)(const struct sl_column *col);
+	/** Whether an auto column's type declares the primary key itself. */
+	bool auto_is_pk;
+	/** Whether a column's default_sqlite, when set, is the default. */
+	bool use_default_sqlite;
+	/**
+	 * Convert `v` bound to column `col` into `out` (anything built in
+	 * `a`), or NULL: values bind as they are. 0, or -1.
+	 */
+	int (*bind)(const struct sl_column *col, const struct sl_value *v,
+	            struct sl_arena *a, struct sl_value *out);
+	/**
+	 * Decode `v` read back from column `col` in place (anything built in
+	 * `a`), or NULL: values come back decoded. 0, or -1.
+	 */
+	int (*decode)(const struct sl_column *col, struct sl_value *v,
+	              struct sl_arena *a);
+	/** What follows a parameter to make it JSON ("::jsonb", or ""). */
+	const char *json_cast;
+	/** Merging a JSON column with a patch: the SQL before the column. */
+	const char *merge_open;
+	/** The SQL between the column and the patch. */
+	const char *merge_mid;
+	/** The SQL after the patch. */
+	const char *merge_close;
+	/** Whether DDL leaves cached prepared statements stale. */
+	bool ddl_stales;
+	/**
+	 * Whether the database refuses statements in a transaction after one
+	 * failed, and answers the COMMIT of such a transaction with a
+	 * rollback and no error; when not, the layer does both.
+	 */
+	bool aborts_tx;
+	/**
+	 * Write the BEGIN of an outermost transaction with `opts` (NULL: the
+	 * defaults) to sql[0..size). 0, or -1 with SL_EINVAL for options the
+	 * database lacks (naming `c`).
+	 */
+	int (*begin)(const struct sl_conn *c, const struct sl_tx_opts *opts,
+	             char *sql, size_t size);
+	/** The statement that sets a savepoint, up to its name. */
+	const char *savepoint;
+	/** The statement that releases a savepoint, up to its name. */
+	const char *release;
+	/** The statement that rolls back to a savepoint, up to its name. */
+	const char *rollback_to;
+};
+
+/**
+ * What a driver implements. Every call is made from a task. The
+ * operations that take an open connection (query, script, forget, and
+ * the begin/push/sync/next/fetch of pipelines, COPY and cursors) run
+ * between sl_conn_enter() and sl_conn_leave(), which the caller did; the
+ * others say what they expect. A driver leaves an operation it lacks NULL
+ * (all of a group: pipelines, COPY or cursors), and the layer then fails
+ * naming it.
+ */
 struct sl_db_driver {
 	/** Name in messages ("postgresql", "sqlite"). */
 	const char *name;
+	/** What sl_conn_kind() answers. */
+	enum sl_db_kind kind;
+	/** URI prefixes it takes ("sqlite:"), NULL-terminated. */
+	const char *const *schemes;
+	/** Whether it takes `url`, which has none of the schemes, or NULL. */
+	bool (*claims)(const char *url);
+	/** The URI forms it takes, for messages ("sqlite:PATH"). */
+	const char *forms;
+	/** Its SQL dialect. */
+	const struct sl_db_dialect *dialect;
 	/** Connect `c` (url, opts filled in); set c->impl. 0, or -1. */
 	int (*open)(struct sl_conn *c);
 	/** Disconnect and free c->impl (c->impl may be NULL). */
@@ -39,6 +117,68 @@ struct sl_db_driver {
 	int (*script)(struct sl_conn *c, const char *sql);
 	/** Drop cached prepared statements. 0, or -1. */
 	int (*forget)(struct sl_conn *c);
+	/** A new pipeline on `c` (see sl_pipeline_begin()), or NULL. */
+	struct sl_pipeline *(*pipeline_begin)(struct sl_conn *c);
+	/** Queue a statement (see sl_pipeline_push()). */
+	long (*pipeline_push)(struct sl_pipeline *pl, const char *sql, size_t n,
+	                      const struct sl_value *params);
+	/** Set a sync point (see sl_pipeline_sync()). */
+	int (*pipeline_sync)(struct sl_pipeline *pl);
+	/** The next result (see sl_pipeline_next()). */
+	struct sl_result *(*pipeline_next)(struct sl_pipeline *pl);
+	/**
+	 * Read what is left when `live` (the connection entered; else an
+	 * error says why not), free `pl`. 0, or -1 with the first failure.
+	 */
+	int (*pipeline_end)(struct sl_pipeline *pl, bool live);
+	/** Start a COPY of `ncols` > 0 columns (see sl_copy_begin()). */
+	struct sl_copy *(*copy_begin)(struct sl_conn *c, const char *table,
+	                              const char *const *columns, size_t ncols);
+	/**
+	 * Add a row (see sl_copy_row()); called without entering the
+	 * connection, which the driver enters when it has to send.
+	 */
+	int (*copy_row)(struct sl_copy *cp, const struct sl_value *values);
+	/**
+	 * Finish the COPY (`why` NULL) or abandon it saying `why`, when
+	 * `live` (entered; else an error says why not); free `cp`. 0 with the
+	 * rows copied in *rows (may be NULL), or -1.
+	 */
+	int (*copy_end)(struct sl_copy *cp, bool live, const char *why,
+	                int64_t *rows);
+	/** Declare a cursor fetching `batch` > 0 rows at a time. */
+	struct sl_cursor *(*cursor_open)(struct sl_conn *c, const char *sql,
+	                                 size_t n,
+	                                 const struct sl_value *params,
+	                                 size_t batch);
+	/** The next rows (see sl_cursor_fetch()). */
+	struct sl_result *(*cursor_fetch)(struct sl_cursor *cur);
+	/** Close the cursor on the server when `live` (entered), free it. */
+	int (*cursor_close)(struct sl_cursor *cur, bool live);
+};
+
+/** What every driver's pipeline starts with (the layer fills it in). */
+struct sl_pipeline {
+	/** The connection, or NULL once it closed. */
+	struct sl_conn *c;
+	/** The driver. */
+	const struct sl_db_driver *drv;
+};
+
+/** What every driver's COPY starts with (the layer fills it in). */
+struct sl_copy {
+	/** The connection. */
+	struct sl_conn *c;
+	/** The driver. */
+	const struct sl_db_driver *drv;
+};
+
+/** What every driver's cursor starts with (the layer fills it in). */
+struct sl_cursor {
+	/** The connection. */
+	struct sl_conn *c;
+	/** The driver. */
+	const struct sl_db_driver *drv;
 };
 
 /** A connection: the driver-independent part. */
@@ -47,8 +187,6 @@ struct sl_conn {
 	const struct sl_db_driver *drv;
 	/** The driver's state. */
 	void *impl;
-	/** Which driver. */
-	enum sl_db_kind kind;
 	/** The URI as given (with its password; never shown). */
 	char *url;
 	/** The URI without its password, for messages. */
@@ -111,6 +249,29 @@ void sl_conn_leave(struct sl_conn *c);
  */
 bool sl_conn_settle(struct sl_conn *c);
 
+/**
+ * Refuse a statement `what` while a pipeline or COPY holds `c`, or, unless
+ * `control` (transaction control), inside a transaction a failed statement
+ * aborted where the driver's database would go on. 0, or -1 with
+ * SL_EINVAL or SL_EABORTED.
+ */
+int sl_conn_check(struct sl_conn *c, const char *what, bool control);
+
+/**
+ * Run a statement inside an operation already entered on `c` (a driver's
+ * COPY or cursor uses it): the driver's query, and a failure inside a
+ * transaction marks it failed. The result, or NULL with an error.
+ */
+struct sl_result *sl_conn_query_in(struct sl_conn *c, const char *sql, size_t n,
+                                   const struct sl_value *params);
+
+/** The SQL dialect of `c`'s driver. */
+static inline const struct sl_db_dialect *
+sl_conn_dialect(const struct sl_conn *c)
+{
+	return c->drv->dialect;
+}
+
 /** Forget the open transaction (it ended, or the session did). */
 void sl_conn_tx_ended(struct sl_conn *c);
 
@@ -120,10 +281,14 @@ struct sl_conn *sl_conn_alloc(const char *url, const struct sl_conn_opts *o);
 /** Free what sl_conn_alloc() made (the driver already closed). */
 void sl_conn_free(struct sl_conn *c);
 
-/** The PostgreSQL driver. */
-extern const struct sl_db_driver sl_pg_driver;
-/** The SQLite driver. */
-extern const struct sl_db_driver sl_sqlite_driver;
+/**
+ * The registered driver that takes `url`: the first whose scheme starts
+ * it, else the first that claims it. NULL if none does (no error set).
+ */
+const struct sl_db_driver *sl_db_driver_for(const char *url);
+
+/** Write the URI forms of every driver ("a, b or c") to out[0..size). */
+void sl_db_driver_forms(char *out, size_t size);
 
 /**
  * A result. Values live in `arena`, or in `keep` (the driver's own result

@@ -1,7 +1,8 @@
 /*
  * sluice: models (DDL and CRUD by primary key) and the query builder. SQL
  * is written per driver where the dialects differ (types, auto ids, the
- * props merge); values are always parameters, identifiers always quoted.
+ * props merge, conversions), from the driver's dialect table (conn.h);
+ * values are always parameters, identifiers always quoted.
  */
 #include "sluice/model.h"
 
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "conn.h"
 #include "sluice/alloc.h"
 #include "sluice/buf.h"
 #include "sluice/diag.h"
@@ -145,36 +147,6 @@ sl_model_check(const struct sl_model *m)
 	return 0;
 }
 
-/** The SQL type of `col` on driver `kind`. */
-static const char *
-sql_type(enum sl_db_kind kind, const struct sl_column *col)
-{
-	bool auto_id = (col->flags & SL_COL_AUTO) != 0;
-	if (kind == SL_DB_SQLITE) {
-		static const char *const lite[] = {
-		        [SL_COL_INT] = "INTEGER", [SL_COL_BIGINT] = "INTEGER",
-		        [SL_COL_FLOAT] = "REAL",  [SL_COL_BOOL] = "BOOLEAN",
-		        [SL_COL_TEXT] = "TEXT",   [SL_COL_BYTES] = "BLOB",
-		        [SL_COL_JSON] = "TEXT",   [SL_COL_TIMESTAMP] = "TEXT",
-		};
-		return auto_id ? "INTEGER PRIMARY KEY AUTOINCREMENT"
-		               : lite[col->type];
-	}
-	static const char *const pg[] = {
-	        [SL_COL_INT] = "INTEGER",
-	        [SL_COL_BIGINT] = "BIGINT",
-	        [SL_COL_FLOAT] = "DOUBLE PRECISION",
-	        [SL_COL_BOOL] = "BOOLEAN",
-	        [SL_COL_TEXT] = "TEXT",
-	        [SL_COL_BYTES] = "BYTEA",
-	        [SL_COL_JSON] = "JSONB",
-	        [SL_COL_TIMESTAMP] = "TIMESTAMPTZ",
-	};
-	if (auto_id)
-		return col->type == SL_COL_INT ? "SERIAL" : "BIGSERIAL";
-	return pg[col->type];
-}
-
 /** Append a comma-separated list of quoted names (NULL-terminated). */
 static int
 ident_list(struct sl_buf *b, const char *const *names)
@@ -186,9 +158,10 @@ ident_list(struct sl_buf *b, const char *const *names)
 	return 0;
 }
 
-/** Append CREATE TABLE and CREATE INDEX statements for `m`. */
+/** Append CREATE TABLE and CREATE INDEX statements for `m` in dialect `d`. */
 static int
-create_sql(struct sl_buf *b, enum sl_db_kind kind, const struct sl_model *m)
+create_sql(struct sl_buf *b, const struct sl_db_dialect *d,
+           const struct sl_model *m)
 {
 	bool auto_pk = false;
 	if (sl_buf_puts(b, "CREATE TABLE IF NOT EXISTS ") != 0 ||
@@ -197,13 +170,13 @@ create_sql(struct sl_buf *b, enum sl_db_kind kind, const struct sl_model *m)
 	for (size_t i = 0; i < m->ncols; i++) {
 		const struct sl_column *col = &m->columns[i];
 		const char *def = col->default_sql;
-		if (kind == SL_DB_SQLITE && col->default_sqlite != NULL)
+		if (d->use_default_sqlite && col->default_sqlite != NULL)
 			def = col->default_sqlite;
 		if ((col->flags & SL_COL_AUTO) != 0)
-			auto_pk = kind == SL_DB_SQLITE;
+			auto_pk = d->auto_is_pk;
 		if ((i > 0 && sl_buf_puts(b, ", ") != 0) ||
 		    sl_sql_ident(b, col->name) != 0 ||
-		    sl_buf_printf(b, " %s", sql_type(kind, col)) != 0)
+		    sl_buf_printf(b, " %s", d->col_type(col)) != 0)
 			return -1;
 		if ((col->flags & SL_COL_NOT_NULL) != 0 &&
 		    sl_buf_puts(b, " NOT NULL") != 0)
@@ -268,7 +241,7 @@ run_ddl(struct sl_conn *c, const char *sql, const char *what)
 		return -1;
 	/* Cached statements on the old tables would return stale shapes
 	 * inside a later transaction, where they cannot be re-prepared. */
-	if (sl_conn_kind(c) == SL_DB_POSTGRES && sl_conn_tx_depth(c) == 0)
+	if (sl_conn_dialect(c)->ddl_stales && sl_conn_tx_depth(c) == 0)
 		return sl_conn_forget_statements(c);
 	return 0;
 }
@@ -283,7 +256,7 @@ sl_model_create_all(struct sl_conn *c, const struct sl_model *const *models,
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		rc = sl_model_check(models[i]);
 		if (rc == 0)
-			rc = create_sql(&b, sl_conn_kind(c), models[i]);
+			rc = create_sql(&b, sl_conn_dialect(c), models[i]);
 	}
 	if (rc == 0 && n > 0)
 		rc = run_ddl(c, b.data, "create_all");
@@ -318,7 +291,7 @@ sl_model_drop_all(struct sl_conn *c, const struct sl_model *const *models,
 
 /** A statement being written. */
 struct stmt {
-	/** The connection (for its kind). */
+	/** The connection (for its dialect). */
 	struct sl_conn *c;
 	/** SQL text. */
 	struct sl_buf sql;
@@ -352,29 +325,17 @@ stmt_free(struct stmt *st)
 }
 
 /**
- * Convert `v` bound to column `col` (NULL: unknown) for driver `kind`:
- * SQLite keeps JSON as text and bools as 0/1. 0, or -1.
+ * Convert `v` bound to column `col` (NULL: unknown) as dialect `d` binds
+ * it (SQLite keeps JSON as text and bools as 0/1). 0, or -1.
  */
 static int
-bind_value(enum sl_db_kind kind, const struct sl_column *col,
+bind_value(const struct sl_db_dialect *d, const struct sl_column *col,
            const struct sl_value *v, struct sl_arena *a, struct sl_value *out)
 {
 	*out = *v;
-	if (kind != SL_DB_SQLITE || col == NULL)
+	if (d->bind == NULL || col == NULL)
 		return 0;
-	if (col->type == SL_COL_BOOL && v->type == SL_VBOOL) {
-		*out = sl_int(v->u.b ? 1 : 0);
-	} else if (col->type == SL_COL_JSON && v->type != SL_VNULL &&
-	           v->type != SL_VSTR) {
-		struct sl_buf j;
-		sl_buf_create(&j, SL_VALUE_LEN_MAX);
-		int rc = sl_json_write(&j, v, 0);
-		if (rc == 0)
-			rc = sl_str_copy(a, j.data, j.len, out);
-		sl_buf_destroy(&j);
-		return rc;
-	}
-	return 0;
+	return d->bind(col, v, a, out);
 }
 
 /** Add parameter `v` for column `col`; *k is its number. 0, or -1. */
@@ -398,7 +359,7 @@ stmt_add(struct stmt *st, const struct sl_column *col, const struct sl_value *v,
 		st->params = p;
 		st->cap = cap;
 	}
-	if (bind_value(sl_conn_kind(st->c), col, v, &st->scratch,
+	if (bind_value(sl_conn_dialect(st->c), col, v, &st->scratch,
 	               &st->params[st->n]) != 0)
 		return -1;
 	*k = ++st->n;
@@ -418,32 +379,22 @@ stmt_param(struct stmt *st, const struct sl_column *col,
 
 /**
  * Decode row object `row` (in `a`) whose columns belong to models found
- * by `lookup`: on SQLite json text is parsed and 0/1 of bool columns become
- * bools. 0, or -1.
+ * by `lookup`, as dialect `d` needs (SQLite: json text is parsed and 0/1
+ * of bool columns become bools). 0, or -1.
  */
 static int
-decode_row(enum sl_db_kind kind,
+decode_row(const struct sl_db_dialect *d,
            const struct sl_column *(*lookup)(const void *ctx, const char *s,
                                              size_t n),
            const void *ctx, struct sl_value *row, struct sl_arena *a)
 {
-	if (kind != SL_DB_SQLITE)
+	if (d->decode == NULL)
 		return 0;
 	for (uint32_t i = 0; i < row->len; i++) {
 		struct sl_member *mb = &row->u.members[i];
 		const struct sl_column *col = lookup(ctx, mb->key, mb->key_len);
-		if (col == NULL)
-			continue;
-		if (col->type == SL_COL_BOOL && mb->val.type == SL_VINT) {
-			mb->val = sl_bool(mb->val.u.i != 0);
-		} else if (col->type == SL_COL_JSON &&
-		           mb->val.type == SL_VSTR) {
-			struct sl_value v;
-			if (sl_json_parse(mb->val.u.s, mb->val.len, a, NULL,
-			                  col->name, &v) != 0)
-				return -1;
-			mb->val = v;
-		}
+		if (col != NULL && d->decode(col, &mb->val, a) != 0)
+			return -1;
 	}
 	return 0;
 }
@@ -473,8 +424,8 @@ stmt_row(struct stmt *st, const struct sl_model *m, const char *what,
 	if (rc == 1 && out != NULL) {
 		assert(a != NULL);
 		if (sl_result_row_object(r, 0, a, out) != 0 ||
-		    decode_row(sl_conn_kind(st->c), model_lookup, m, out, a) !=
-		            0)
+		    decode_row(sl_conn_dialect(st->c), model_lookup, m, out,
+		               a) != 0)
 			rc = -1;
 	}
 	sl_result_free(r);
@@ -558,15 +509,14 @@ props_merge(struct stmt *st, const struct sl_model *m,
             const struct sl_column *col, bool qualify, const char *patch)
 {
 	struct sl_buf *b = &st->sql;
-	bool pg = sl_conn_kind(st->c) == SL_DB_POSTGRES;
-	if (sl_buf_puts(b, pg ? "COALESCE(" : "json_patch(COALESCE(") != 0 ||
+	const struct sl_db_dialect *d = sl_conn_dialect(st->c);
+	if (sl_buf_puts(b, d->merge_open) != 0 ||
 	    (qualify &&
 	     (sl_sql_ident(b, m->table) != 0 || sl_buf_putc(b, '.') != 0)) ||
-	    sl_sql_ident(b, col->name) != 0)
+	    sl_sql_ident(b, col->name) != 0 ||
+	    sl_buf_puts(b, d->merge_mid) != 0 || sl_buf_puts(b, patch) != 0)
 		return -1;
-	if (pg)
-		return sl_buf_printf(b, ", '{}'::jsonb) || %s", patch);
-	return sl_buf_printf(b, ", '{}'), %s)", patch);
+	return sl_buf_puts(b, d->merge_close);
 }
 
 /* }}} */
@@ -679,7 +629,7 @@ sl_model_update(struct sl_conn *c, const struct sl_model *m,
 		rc = stmt_add(&st, col, &mb->val, &k);
 		char patch[40];
 		snprintf(patch, sizeof(patch), "$%zu%s", k,
-		         sl_conn_kind(c) == SL_DB_POSTGRES ? "::jsonb" : "");
+		         sl_conn_dialect(c)->json_cast);
 		if (rc == 0)
 			rc = props_merge(&st, m, col, false, patch);
 	}
@@ -1456,7 +1406,8 @@ sl_qb_run(struct sl_conn *c, struct sl_qb *q)
 	struct sl_value *bound = NULL;
 	struct sl_arena scratch;
 	sl_arena_create(&scratch, 0, ARENA_MAX);
-	if (sl_conn_kind(c) == SL_DB_SQLITE && n > 0) {
+	const struct sl_db_dialect *d = sl_conn_dialect(c);
+	if (d->bind != NULL && n > 0) {
 		bound = sl_malloc(n * sizeof(*bound));
 		if (bound == NULL) {
 			sl_diag_set(SL_EOOM, "out of memory for parameters");
@@ -1465,8 +1416,8 @@ sl_qb_run(struct sl_conn *c, struct sl_qb *q)
 		}
 		const struct sl_column *const *cols = q->pcols.p;
 		for (size_t i = 0; i < n; i++)
-			if (bind_value(SL_DB_SQLITE, cols[i], &params[i],
-			               &scratch, &bound[i]) != 0) {
+			if (bind_value(d, cols[i], &params[i], &scratch,
+			               &bound[i]) != 0) {
 				sl_free(bound);
 				sl_arena_destroy(&scratch);
 				return NULL;
@@ -1513,7 +1464,7 @@ sl_qb_all(struct sl_conn *c, struct sl_qb *q, struct sl_arena *a,
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		rc = sl_result_row_object(r, i, a, &items[i]);
 		if (rc == 0)
-			rc = decode_row(sl_conn_kind(c), qb_lookup, q,
+			rc = decode_row(sl_conn_dialect(c), qb_lookup, q,
 			                &items[i], a);
 	}
 	if (rc == 0)

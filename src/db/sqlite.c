@@ -36,6 +36,7 @@
 #include "sluice/hash.h"
 #include "sluice/json.h"
 #include "sluice/jsonread.h"
+#include "sluice/model.h"
 #include "sluice/task.h"
 #include "sluice/worker.h"
 
@@ -1084,8 +1085,104 @@ sq_forget(struct sl_conn *c)
 	return sl_worker_run(SQ(c)->w, forget_job, c);
 }
 
+/** The SQL type of a model column on SQLite. */
+static const char *
+sq_col_type(const struct sl_column *col)
+{
+	static const char *const types[] = {
+	        [SL_COL_INT] = "INTEGER", [SL_COL_BIGINT] = "INTEGER",
+	        [SL_COL_FLOAT] = "REAL",  [SL_COL_BOOL] = "BOOLEAN",
+	        [SL_COL_TEXT] = "TEXT",   [SL_COL_BYTES] = "BLOB",
+	        [SL_COL_JSON] = "TEXT",   [SL_COL_TIMESTAMP] = "TEXT",
+	};
+	if ((col->flags & SL_COL_AUTO) != 0)
+		return "INTEGER PRIMARY KEY AUTOINCREMENT";
+	return types[col->type];
+}
+
+/** Bind JSON columns as JSON text and bools as 0/1. */
+static int
+sq_bind(const struct sl_column *col, const struct sl_value *v,
+        struct sl_arena *a, struct sl_value *out)
+{
+	if (col->type == SL_COL_BOOL && v->type == SL_VBOOL) {
+		*out = sl_int(v->u.b ? 1 : 0);
+	} else if (col->type == SL_COL_JSON && v->type != SL_VNULL &&
+	           v->type != SL_VSTR) {
+		struct sl_buf j;
+		sl_buf_create(&j, SL_VALUE_LEN_MAX);
+		int rc = sl_json_write(&j, v, 0);
+		if (rc == 0)
+			rc = sl_str_copy(a, j.data, j.len, out);
+		sl_buf_destroy(&j);
+		return rc;
+	}
+	return 0;
+}
+
+/** Parse JSON columns' text, and turn bool columns' 0/1 into bools. */
+static int
+sq_decode(const struct sl_column *col, struct sl_value *v, struct sl_arena *a)
+{
+	if (col->type == SL_COL_BOOL && v->type == SL_VINT) {
+		*v = sl_bool(v->u.i != 0);
+	} else if (col->type == SL_COL_JSON && v->type == SL_VSTR) {
+		struct sl_value j;
+		if (sl_json_parse(v->u.s, v->len, a, NULL, col->name, &j) != 0)
+			return -1;
+		*v = j;
+	}
+	return 0;
+}
+
+/**
+ * BEGIN, or BEGIN IMMEDIATE (write lock up front) for a serializable or
+ * deferrable one; SQLite has no weaker isolation.
+ */
+static int
+sq_begin(const struct sl_conn *c, const struct sl_tx_opts *opts, char *sql,
+         size_t size)
+{
+	if (opts != NULL && (opts->isolation == SL_ISO_READ_COMMITTED ||
+	                     opts->isolation == SL_ISO_REPEATABLE_READ)) {
+		sl_diag_set(SL_EINVAL,
+		            "%s: SQLite transactions are always serializable",
+		            c->shown);
+		return -1;
+	}
+	snprintf(sql, size, "%s",
+	         opts != NULL && !opts->read_only ? "BEGIN IMMEDIATE"
+	                                          : "BEGIN");
+	return 0;
+}
+
+/** SQLite's SQL: JSON as text, json_patch(), the layer aborts. */
+static const struct sl_db_dialect sq_dialect = {
+        .col_type = sq_col_type,
+        .auto_is_pk = true,
+        .use_default_sqlite = true,
+        .bind = sq_bind,
+        .decode = sq_decode,
+        .json_cast = "",
+        .merge_open = "json_patch(COALESCE(",
+        .merge_mid = ", '{}'), ",
+        .merge_close = ")",
+        .begin = sq_begin,
+        .savepoint = "SAVEPOINT",
+        .release = "RELEASE SAVEPOINT",
+        .rollback_to = "ROLLBACK TO SAVEPOINT",
+};
+
+/** The URI prefix of SQLite. */
+static const char *const sq_schemes[] = {"sqlite:", NULL};
+
+/** The SQLite driver (registered in drivers.c). */
 const struct sl_db_driver sl_sqlite_driver = {
         .name = "sqlite",
+        .kind = SL_DB_SQLITE,
+        .schemes = sq_schemes,
+        .forms = "sqlite:PATH",
+        .dialect = &sq_dialect,
         .open = sq_open,
         .close = sq_close,
         .query = sq_query,
@@ -1143,7 +1240,7 @@ sl_sqlite_open(const char *path, const struct sl_conn_opts *o)
 int
 sl_sqlite_run(struct sl_conn *c, sl_sqlite_job_fn fn, void *arg)
 {
-	if (c->kind != SL_DB_SQLITE) {
+	if (c->drv != &sl_sqlite_driver) {
 		sl_diag_set(SL_EINVAL, "%s: not a SQLite connection", c->shown);
 		return -1;
 	}

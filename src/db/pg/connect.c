@@ -1,0 +1,224 @@
+/*
+ * sluice: the PostgreSQL driver: connecting (the non-blocking
+ * dance), closing, server notices and cancel requests.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "pg.h"
+#include "sluice/alloc.h"
+#include "sluice/log.h"
+#include "sluice/task.h"
+
+/* {{{ cancelling */
+
+/** Seconds to wait for a cancelled statement's reply before giving up. */
+#define CANCEL_GRACE 5.0
+
+/** What runs PQcancel() on a thread. */
+struct cancel_job {
+	/** libpq's cancel object. */
+	PGcancel *cn;
+	/** Error text from PQcancel. */
+	char err[256];
+};
+
+/** Send the cancel request (blocking; on a thread). */
+static int
+cancel_run(void *arg)
+{
+	struct cancel_job *j = arg;
+	if (!PQcancel(j->cn, j->err, sizeof(j->err))) {
+		sl_diag_set(SL_EIO, "cancel request failed: %s", j->err);
+		return -1;
+	}
+	return 0;
+}
+
+/** Free a cancel job (after it ran, or if it was abandoned). */
+static void
+cancel_free(void *arg)
+{
+	struct cancel_job *j = arg;
+	PQfreeCancel(j->cn);
+	sl_free(j);
+}
+
+int
+sl_pg_start_cancel(struct sl_conn *c, enum sl_errcode why)
+{
+	struct pg_conn *p = PG(c);
+	if (p->cancelled != 0) {
+		/* Already cancelled and the grace ran out: give up. */
+		c->broken = true;
+		sl_diag_set(why == SL_ECANCELLED ? SL_ECANCELLED : SL_ETIMEDOUT,
+		            "%s: the server did not answer a cancel request "
+		            "within %.0f s; connection dropped",
+		            c->shown, CANCEL_GRACE);
+		return -1;
+	}
+	p->cancelled = why;
+	if (why == SL_ECANCELLED && sl_task_is_cancelled()) {
+		sl_task_uncancel();
+		p->recancel = true;
+	}
+	struct cancel_job *j = sl_calloc(1, sizeof(*j));
+	if (j != NULL)
+		j->cn = PQgetCancel(p->pg);
+	if (j == NULL || j->cn == NULL) {
+		sl_free(j);
+		c->broken = true;
+		sl_diag_set(SL_EOOM, "%s: cannot make a cancel request",
+		            c->shown);
+		return -1;
+	}
+	p->deadline = sl_clock() + CANCEL_GRACE;
+	if (sl_offload(cancel_run, j, cancel_free, CANCEL_GRACE) == 0)
+		cancel_free(j);
+	else
+		sl_log_debug("%s: cancel request: %s", c->shown,
+		             sl_diag_last() != NULL ? sl_diag_last()->msg : "");
+	sl_diag_clear(sl_diag_get());
+	return 0;
+}
+
+/* }}} */
+/* {{{ connect */
+
+/** Print server notices at debug level, not on stderr. */
+static void
+notice(void *arg, const char *msg)
+{
+	struct sl_conn *c = arg;
+	char line[400];
+	sl_pg_one_line(msg, line, sizeof(line));
+	sl_log_debug("%s: %s", c->shown, line);
+}
+
+void
+sl_pg_close(struct sl_conn *c)
+{
+	struct pg_conn *p = PG(c);
+	if (p == NULL)
+		return;
+	if (p->io_ok)
+		sl_io_destroy(&p->io);
+	if (p->pg != NULL)
+		PQfinish(p->pg);
+	sl_pg_stmt_clear(p);
+	sl_free(p->buckets);
+	sl_buf_destroy(&p->pbuf);
+	sl_free(p->poff);
+	sl_free(p->pvals);
+	sl_free(p->plens);
+	sl_free(p->pfmts);
+	sl_pg_pipeline_reset(&p->op);
+	sl_free(p->op.exp);
+	sl_free(p->op.done);
+	sl_free(p);
+	c->impl = NULL;
+}
+
+int
+sl_pg_open(struct sl_conn *c)
+{
+	struct pg_conn *p = sl_calloc(1, sizeof(*p));
+	if (p == NULL) {
+		sl_diag_set(SL_EOOM, "out of memory connecting to %s",
+		            c->shown);
+		return -1;
+	}
+	c->impl = p;
+	sl_list_init(&p->lru);
+	sl_buf_create(&p->pbuf, SL_DB_BUF_MAX);
+	p->nbuckets = 64;
+	while (p->nbuckets < c->opts.stmt_cache * 2 && p->nbuckets < 65536)
+		p->nbuckets *= 2;
+	p->buckets = sl_calloc(p->nbuckets, sizeof(*p->buckets));
+	p->op.base.c = c;
+	p->op.seg_failed = -1;
+	p->deadline = INFINITY;
+	if (p->buckets == NULL) {
+		sl_diag_set(SL_EOOM, "out of memory connecting to %s",
+		            c->shown);
+		return -1;
+	}
+	const char *keys[] = {"dbname", "application_name", "client_encoding",
+	                      NULL};
+	const char *vals[] = {
+	        c->url, c->opts.app_name != NULL ? c->opts.app_name : "sluice",
+	        "UTF8", NULL};
+	p->pg = PQconnectStartParams(keys, vals, 1);
+	if (p->pg == NULL) {
+		sl_diag_set(SL_EOOM, "out of memory connecting to %s",
+		            c->shown);
+		return -1;
+	}
+	double deadline = c->opts.connect_timeout < 0
+	                          ? INFINITY
+	                          : sl_clock() + c->opts.connect_timeout;
+	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+	if (PQstatus(p->pg) == CONNECTION_BAD)
+		st = PGRES_POLLING_FAILED;
+	while (st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
+		int fd = PQsocket(p->pg);
+		double left =
+		        isinf(deadline) ? SL_FOREVER : deadline - sl_clock();
+		if (fd < 0) {
+			st = PGRES_POLLING_FAILED;
+			break;
+		}
+		if (left != SL_FOREVER && left <= 0) {
+			sl_diag_set(
+			        SL_ETIMEDOUT,
+			        "%s: cannot connect: no answer within %.3g s",
+			        c->shown, c->opts.connect_timeout);
+			return -1;
+		}
+		int ev = st == PGRES_POLLING_READING ? SL_IO_READ : SL_IO_WRITE;
+		if (sl_wait_fd(fd, ev, left) < 0) {
+			if (sl_diag_code() == SL_ETIMEDOUT)
+				sl_diag_set(
+				        SL_ETIMEDOUT,
+				        "%s: cannot connect: no answer within "
+				        "%.3g s",
+				        c->shown, c->opts.connect_timeout);
+			else
+				sl_diag_wrap(sl_diag_code(), "%s: connecting",
+				             c->shown);
+			return -1;
+		}
+		st = PQconnectPoll(p->pg);
+	}
+	if (st == PGRES_POLLING_FAILED || PQstatus(p->pg) != CONNECTION_OK) {
+		char msg[400];
+		sl_pg_one_line(PQerrorMessage(p->pg), msg, sizeof(msg));
+		/* A server that answered and refused is a database error;
+		 * one that never answered is an I/O error. */
+		bool refused = strstr(msg, "FATAL") != NULL ||
+		               strstr(msg, "password") != NULL;
+		sl_diag_set(refused ? SL_EDB : SL_EIO, "%s: cannot connect: %s",
+		            c->shown, msg);
+		return -1;
+	}
+	PQsetNoticeProcessor(p->pg, notice, c);
+	if (PQsetnonblocking(p->pg, 1) != 0 || !PQenterPipelineMode(p->pg)) {
+		char msg[300];
+		sl_pg_one_line(PQerrorMessage(p->pg), msg, sizeof(msg));
+		sl_diag_set(SL_EIO, "%s: cannot set up the connection: %s",
+		            c->shown, msg);
+		return -1;
+	}
+	p->piped = true;
+	if (sl_io_create(&p->io, PQsocket(p->pg)) != 0) {
+		sl_diag_wrap(SL_ESYSTEM, "%s: watching the socket", c->shown);
+		return -1;
+	}
+	p->io_ok = true;
+	c->server_version = PQserverVersion(p->pg);
+	c->born = sl_clock();
+	return 0;
+}
+
+/* }}} */

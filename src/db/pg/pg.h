@@ -1,0 +1,366 @@
+/*
+ * sluice: the PostgreSQL driver's internals, shared by its files: libpq in
+ * non-blocking pipeline mode on the task runtime.
+ *
+ * A connection stays in libpq's pipeline mode from connect to close. Every
+ * operation, a single sl_query() as much as a user's sl_pipeline, goes
+ * through one engine: what was sent is recorded in a FIFO of expected
+ * replies (prepare, describe, statement, deallocate, sync) and replies are
+ * read back in that order. A statement is prepared once per connection
+ * with a describe, which gives its parameter types (so values are encoded
+ * for the server's types) and its result types (binary results when every
+ * column has a binary decoder). COPY and multi-statement scripts need
+ * libpq's normal mode and leave pipeline mode while they run.
+ *
+ * Waits go through an sl_io watcher on a duplicate of PQsocket(), which is
+ * re-read after every connect step. A wait that runs out of time, or a
+ * cancelled task, cancels the statement on the server (PQcancel blocks, so
+ * it runs on a thread) and reads the replies up to the sync point, so the
+ * connection stays usable.
+ *
+ * connect.c connects, closes and cancels; protocol.c holds the engine
+ * (errors, waits, the expected replies and their results); exec.c the
+ * statement cache, parameters, single statements and scripts;
+ * pipeline.c, copy.c and cursor.c the operations of those names;
+ * driver.c the ops and dialect tables. pgtype.c encodes and decodes
+ * values.
+ */
+#ifndef SLUICE_DB_PG_PG_H
+#define SLUICE_DB_PG_PG_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../conn.h"
+#include "../pgtype.h"
+#include "sluice/buf.h"
+#include "sluice/diag.h"
+#include "sluice/io.h"
+#include "sluice/list.h"
+
+/** Longest statement text quoted in an error. */
+#define SQL_SHOWN 160
+
+/** A prepared statement in a connection's cache. */
+struct pg_stmt {
+	/** Statement text (owned). */
+	char *sql;
+	/** Its hash. */
+	uint64_t hash;
+	/** Server-side name ("sl_<n>"). */
+	char name[24];
+	/** Parameter types from the describe. */
+	uint32_t *ptypes;
+	/** Number of parameters. */
+	int nparams;
+	/** Result format to ask for: 1 when every column decodes binary. */
+	int rfmt;
+	/** Result column types. */
+	uint32_t *ctypes;
+	/** Number of result columns. */
+	int ncols;
+	/** Whether the describe came back (else the prepare is in flight). */
+	bool ready;
+	/** Link in the LRU list (most recent at the tail). */
+	struct sl_list lru;
+	/** Next statement in the same hash bucket. */
+	struct pg_stmt *next;
+};
+
+/** Kinds of expected replies. */
+enum exp_kind {
+	EXP_PREPARE,  /**< reply to Parse of `stmt` */
+	EXP_DESCRIBE, /**< reply to Describe of `stmt` */
+	EXP_USER,     /**< a statement whose result someone reads */
+	EXP_INTERNAL, /**< a statement whose result is dropped */
+	EXP_SYNC,     /**< a sync point */
+};
+
+/** One expected reply. */
+struct pg_exp {
+	/** What it is. */
+	enum exp_kind kind;
+	/** The statement (prepare/describe), or NULL. */
+	struct pg_stmt *stmt;
+	/** User statement index (EXP_USER). */
+	long idx;
+};
+
+/** A finished user statement, waiting to be read. */
+struct pg_done {
+	/** Its index. */
+	long idx;
+	/** The result, or NULL on failure. */
+	struct sl_result *r;
+	/** Failure code. */
+	enum sl_errcode code;
+	/** Failure message (owned), or NULL. */
+	char *msg;
+	/** SQLSTATE of a server error, or "". */
+	char sqlstate[6];
+};
+
+/** A pipeline: the engine's state for one operation or a user pipeline. */
+struct pg_pipe {
+	/** The layer's part (its connection). */
+	struct sl_pipeline base;
+	/** Expected replies (a ring). */
+	struct pg_exp *exp;
+	/** Index of the first expected reply. */
+	size_t exp_head;
+	/** Expected replies queued. */
+	size_t exp_len;
+	/** Room in `exp`. */
+	size_t exp_cap;
+	/** Expected replies of kind EXP_USER queued. */
+	size_t exp_user;
+	/** Finished statements (a ring). */
+	struct pg_done *done;
+	/** Index of the first finished statement. */
+	size_t done_head;
+	/** Finished statements queued. */
+	size_t done_len;
+	/** Room in `done`. */
+	size_t done_cap;
+	/** Index of the next user statement. */
+	long next_idx;
+	/** User statements pushed and not yet read. */
+	long unread;
+	/** Index of the statement that failed in the current segment, or -1. */
+	long seg_failed;
+	/** Whether statements were queued since the last sync point. */
+	bool need_sync;
+	/** Whether this is a user pipeline (sl_pipeline_begin()). */
+	bool user;
+	/** Statement texts by index, for messages (user pipelines: none). */
+	const char *sql;
+};
+
+/** The driver's per-connection state. */
+struct pg_conn {
+	/** libpq's connection. */
+	PGconn *pg;
+	/** Watcher on the socket. */
+	struct sl_io io;
+	/** Whether `io` is set up. */
+	bool io_ok;
+	/** Statement cache buckets. */
+	struct pg_stmt **buckets;
+	/** Number of buckets (a power of two). */
+	size_t nbuckets;
+	/** Statements cached. */
+	size_t nstmts;
+	/** LRU list of statements. */
+	struct sl_list lru;
+	/** Counter for statement names. */
+	uint64_t stmt_seq;
+	/** Parameter bytes being built. */
+	struct sl_buf pbuf;
+	/** Offsets of parameters in pbuf (or SIZE_MAX for NULL). */
+	size_t *poff;
+	/** Parameter value pointers for libpq. */
+	const char **pvals;
+	/** Parameter lengths. */
+	int *plens;
+	/** Parameter formats. */
+	int *pfmts;
+	/** Room in the parameter arrays. */
+	size_t pcap;
+	/** The engine state for single operations. */
+	struct pg_pipe op;
+	/** Deadline of the current wait (sl_clock), or INFINITY. */
+	double deadline;
+	/** Why the current operation was cancelled on the server, or 0. */
+	enum sl_errcode cancelled;
+	/** Whether the task's own cancellation must be restored. */
+	bool recancel;
+	/** Whether pipeline mode is on. */
+	bool piped;
+};
+
+/** The driver state of `c`. */
+static inline struct pg_conn *
+PG(struct sl_conn *c)
+{
+	return c->impl;
+}
+
+/* protocol.c: errors, waits, the engine */
+
+/** snprintf() for messages, where truncation is expected and fine. */
+__attribute__((format(printf, 3, 4))) void sl_pg_msgf(char *out, size_t size,
+                                                      const char *fmt, ...);
+
+/**
+ * Copy `msg` into `out` as one line: line breaks and tabs (libpq indents
+ * its second lines with one) become single spaces, and trailing blanks go.
+ */
+void sl_pg_one_line(const char *msg, char *out, size_t size);
+
+/** Mark the connection lost and raise SL_EIO. */
+int sl_pg_lost(struct sl_conn *c, const char *when);
+
+/** Format a server error of `res` for statement `sql` into `out`. */
+void sl_pg_server_error(struct sl_conn *c, const PGresult *res, const char *sql,
+                        char *out, size_t size, char sqlstate[6]);
+
+/**
+ * Wait until the socket is ready for `events`, honouring the deadline
+ * and cancellation (which start a server-side cancel and go on waiting).
+ * 0, or -1 with an error.
+ */
+int sl_pg_wait_io(struct sl_conn *c, int events);
+
+/** Send what libpq holds, reading replies meanwhile. 0, or -1. */
+int sl_pg_flush_all(struct sl_conn *c);
+
+/**
+ * The next reply from libpq (NULL ends one statement's replies), waiting
+ * as needed. Returns 0 with *out set, or -1 (connection lost, or the
+ * cancel grace ran out).
+ */
+int sl_pg_next_result(struct sl_conn *c, PGresult **out);
+
+/** Start an operation's clock. */
+void sl_pg_op_start(struct sl_conn *c);
+
+/**
+ * End an operation: turn a server "canceling statement" error into the
+ * reason sluice cancelled (timeout or task cancellation) and restore the
+ * task's cancellation. Returns rc, or -1.
+ */
+int sl_pg_op_finish(struct sl_conn *c, int rc);
+
+/** Queue an expected reply. 0, or -1 with SL_EOOM. */
+int sl_pg_exp_push(struct pg_pipe *pl, enum exp_kind kind, struct pg_stmt *s,
+                   long idx);
+
+/** Free what a finished statement holds. */
+void sl_pg_done_clear(struct pg_done *d);
+
+/** Record a failed user statement `idx`. */
+int sl_pg_done_fail(struct pg_pipe *pl, long idx, enum sl_errcode code,
+                    const char *msg, const char *sqlstate);
+
+/**
+ * Read the replies of the first expected entry. Finished user statements
+ * go to the done queue. 0, or -1 when the connection failed (an error is
+ * set; what was queued is dropped by the caller).
+ */
+int sl_pg_pump_one(struct pg_pipe *pl);
+
+/** Queue a sync point if statements are waiting for one. 0, or -1. */
+int sl_pg_send_sync(struct pg_pipe *pl);
+
+/** Read every expected reply. 0, or -1 if the connection failed. */
+int sl_pg_drain(struct pg_pipe *pl);
+
+/** Drop everything queued on a pipeline (after the connection failed). */
+void sl_pg_pipeline_reset(struct pg_pipe *pl);
+
+/** Pop the first finished statement into a result or an error. */
+struct sl_result *sl_pg_done_pop(struct pg_pipe *pl, char sqlstate[6]);
+
+/* connect.c: connecting, closing, cancelling */
+
+/**
+ * A wait ran out of time or the task was cancelled (`why`): ask the
+ * server to cancel, and give the replies CANCEL_GRACE more seconds.
+ * Returns 0 to keep reading, -1 when the connection has to go.
+ */
+int sl_pg_start_cancel(struct sl_conn *c, enum sl_errcode why);
+
+/** Connect (the non-blocking dance) and enter pipeline mode. */
+int sl_pg_open(struct sl_conn *c);
+
+/** Free the driver state. */
+void sl_pg_close(struct sl_conn *c);
+
+/* exec.c: the statement cache, single statements, scripts */
+
+/** Free a statement. */
+void sl_pg_stmt_free(struct pg_stmt *s);
+
+/** Unlink `s` from the cache (it is freed by the caller). */
+void sl_pg_stmt_unlink(struct pg_conn *p, struct pg_stmt *s);
+
+/** Drop every cached statement (client side only). */
+void sl_pg_stmt_clear(struct pg_conn *p);
+
+/** The cached statement for `sql`, or NULL. */
+struct pg_stmt *sl_pg_stmt_find(struct pg_conn *p, const char *sql, size_t len,
+                                uint64_t h);
+
+/**
+ * Queue one statement: prepare it if needed, encode, send. Returns 0, 1
+ * when it failed before it was sent (its failure is queued as done when
+ * `record`), or -1 with an error.
+ */
+int sl_pg_push(struct pg_pipe *pl, const char *sql, size_t n,
+               const struct sl_value *params, long idx);
+
+/** Forget the cached statement for `sql` and deallocate it. */
+void sl_pg_stmt_forget_sql(struct sl_conn *c, const char *sql);
+
+/** Leave pipeline mode (for COPY and scripts). 0, or -1. */
+int sl_pg_unpipe(struct sl_conn *c);
+
+/** Enter pipeline mode again. 0, or -1. */
+int sl_pg_repipe(struct sl_conn *c);
+
+/** Read a normal-mode command's results to the end; keep the first error. */
+int sl_pg_read_plain(struct sl_conn *c, const char *sql, PGresult **keep_last);
+
+/** sl_query() on PostgreSQL. */
+struct sl_result *sl_pg_query(struct sl_conn *c, const char *sql, size_t n,
+                              const struct sl_value *params);
+
+/** A script of statements (simple query protocol). */
+int sl_pg_script(struct sl_conn *c, const char *sql);
+
+/** Deallocate every prepared statement. */
+int sl_pg_forget(struct sl_conn *c);
+
+/* pipeline.c, copy.c, cursor.c: the driver operations */
+
+/** A new user pipeline (the layer fills in its connection). */
+struct sl_pipeline *sl_pg_pipeline_begin(struct sl_conn *c);
+
+/** Queue a statement on a user pipeline. */
+long sl_pg_pipeline_push(struct sl_pipeline *base, const char *sql, size_t n,
+                         const struct sl_value *params);
+
+/** Set a sync point on a user pipeline. */
+int sl_pg_pipeline_sync(struct sl_pipeline *base);
+
+/** The next result of a user pipeline. */
+struct sl_result *sl_pg_pipeline_next(struct sl_pipeline *base);
+
+/** Read what is left of a user pipeline (when `live`) and free it. */
+int sl_pg_pipeline_end(struct sl_pipeline *base, bool live);
+
+/** Start a COPY (the layer fills in its connection). */
+struct sl_copy *sl_pg_copy_begin(struct sl_conn *c, const char *table,
+                                 const char *const *columns, size_t ncols);
+
+/** Add a row to a COPY, sending a full chunk. */
+int sl_pg_copy_row(struct sl_copy *base, const struct sl_value *values);
+
+/** End the COPY with `errmsg` (abort) or NULL (finish), and free it. */
+int sl_pg_copy_end(struct sl_copy *base, bool live, const char *errmsg,
+                   int64_t *rows);
+
+/** Declare a cursor (the layer fills in its connection). */
+struct sl_cursor *sl_pg_cursor_open(struct sl_conn *c, const char *sql,
+                                    size_t n, const struct sl_value *params,
+                                    size_t batch);
+
+/** The next rows of a cursor. */
+struct sl_result *sl_pg_cursor_fetch(struct sl_cursor *base);
+
+/** Close a cursor on the server when `live`, and free it. */
+int sl_pg_cursor_close(struct sl_cursor *base, bool live);
+
+#endif /* SLUICE_DB_PG_PG_H */
