@@ -4,7 +4,7 @@
  *
  *   pg_bench_<query>_rows_per_s  rows per second of the query (value: 10
  *                                sluice tasks on one loop, each holding a
- *                                connection of one sl_pool; baseline: one
+ *                                connection of one sl_db_pool; baseline: one
  *                                thread driving 10 non-blocking libpq
  *                                connections from a poll() loop).
  *                                ratio = value / baseline.
@@ -21,7 +21,7 @@
  * value of every row read into C values (the libpq side decodes integers,
  * floats, booleans and int[] arrays from network order and keeps pointers
  * and lengths of text and bytea; sluice decodes every result eagerly and
- * the benchmark reads each value with sl_result_get()); COPY in binary
+ * the benchmark reads each value with sl_db_result_get()); COPY in binary
  * format in 64 KiB chunks; one query in flight per connection.
  *
  * Each query runs in four rounds, libpq, sluice, sluice, libpq (so that a
@@ -842,20 +842,21 @@ sum_value(const struct sl_value *v)
 /** The sluice side's shared state. */
 struct sl_side {
 	/** The pool (max_size CONCURRENCY). */
-	struct sl_pool *pool;
+	struct sl_db_pool *pool;
 	/** The run in progress. */
 	struct run *run;
 };
 
 /** Run one SELECT. Returns its result, or NULL. */
-static struct sl_result *
-sl_select(struct sl_conn *c, const struct query *q)
+static struct sl_db_result *
+sl_select(struct sl_db_conn *c, const struct query *q)
 {
 	if (strcmp(q->name, "pg_type") == 0)
-		return sl_query(c, q->sql, SL_ARGS(sl_int(-1), sl_bool(true)));
+		return sl_db_query(c, q->sql,
+		                   SL_ARGS(sl_int(-1), sl_bool(true)));
 	if (strcmp(q->name, "generate_series") == 0)
-		return sl_query(c, q->sql, SL_ARGS(sl_int(1000)));
-	return sl_query(c, q->sql, SL_NOARGS);
+		return sl_db_query(c, q->sql, SL_ARGS(sl_int(1000)));
+	return sl_db_query(c, q->sql, SL_NOARGS);
 }
 
 /** The seven values of pgbench's row. */
@@ -876,21 +877,21 @@ static const char *const cols7[] = {"a", "b", "c", "d", "e", "f", "g"};
 
 /** One COPY of COPY_ROWS rows. 0, or -1. */
 static int
-sl_one_copy(struct sl_conn *c)
+sl_one_copy(struct sl_db_conn *c)
 {
-	struct sl_copy *cp = sl_copy_begin(c, "_copy", cols7, 7);
+	struct sl_db_copy *cp = sl_db_copy_begin(c, "_copy", cols7, 7);
 	if (cp == NULL)
 		return -1;
 	struct sl_value v[7];
 	for (int i = 0; i < COPY_ROWS; i++) {
 		row7(v); /* the values of each row, as a caller builds them */
-		if (sl_copy_row(cp, v) != 0) {
-			sl_copy_abort(cp);
+		if (sl_db_copy_row(cp, v) != 0) {
+			sl_db_copy_abort(cp);
 			return -1;
 		}
 	}
 	int64_t rows = 0;
-	if (sl_copy_end(cp, &rows) != 0)
+	if (sl_db_copy_end(cp, &rows) != 0)
 		return -1;
 	if (rows != COPY_ROWS) {
 		sl_diag_set(SL_EINVAL, "COPY took %lld rows, not %d",
@@ -902,34 +903,34 @@ sl_one_copy(struct sl_conn *c)
 
 /** One pipelined batch of BATCH_ROWS INSERTs. 0, or -1. */
 static int
-sl_one_batch(struct sl_conn *c, const struct query *q)
+sl_one_batch(struct sl_db_conn *c, const struct query *q)
 {
-	struct sl_pipeline *p = sl_pipeline_begin(c);
+	struct sl_db_pipeline *p = sl_db_pipeline_begin(c);
 	if (p == NULL)
 		return -1;
 	struct sl_value v[7];
 	for (int i = 0; i < BATCH_ROWS; i++) {
 		row7(v);
-		if (sl_pipeline_push(p, q->sql, 7, v) < 0) {
-			sl_pipeline_end(p);
+		if (sl_db_pipeline_push(p, q->sql, 7, v) < 0) {
+			sl_db_pipeline_end(p);
 			return -1;
 		}
 	}
-	if (sl_pipeline_sync(p) != 0) {
-		sl_pipeline_end(p);
+	if (sl_db_pipeline_sync(p) != 0) {
+		sl_db_pipeline_end(p);
 		return -1;
 	}
 	int n = 0;
-	struct sl_result *r;
-	while ((r = sl_pipeline_next(p)) != NULL) {
+	struct sl_db_result *r;
+	while ((r = sl_db_pipeline_next(p)) != NULL) {
 		n++;
-		sl_result_free(r);
+		sl_db_result_free(r);
 	}
 	if (sl_diag_code() != SL_EOK) {
-		sl_pipeline_end(p);
+		sl_db_pipeline_end(p);
 		return -1;
 	}
-	if (sl_pipeline_end(p) != 0)
+	if (sl_db_pipeline_end(p) != 0)
 		return -1;
 	if (n != BATCH_ROWS) {
 		sl_diag_set(SL_EINVAL, "batch returned %d results, not %d", n,
@@ -946,7 +947,7 @@ sl_worker(void *arg)
 	struct sl_side *side = arg;
 	struct run *run = side->run;
 	const struct query *q = run->q;
-	struct sl_conn *c = sl_pool_acquire(side->pool, 30.0);
+	struct sl_db_conn *c = sl_db_pool_acquire(side->pool, 30.0);
 	if (c == NULL)
 		return -1;
 	int rc = 0;
@@ -958,19 +959,19 @@ sl_worker(void *arg)
 			if ((rc = sl_one_batch(c, q)) == 0)
 				run_done(run, BATCH_ROWS);
 		} else {
-			struct sl_result *r = sl_select(c, q);
+			struct sl_db_result *r = sl_select(c, q);
 			if (r == NULL) {
 				rc = -1;
 				break;
 			}
-			size_t nrows = sl_result_rows(r);
-			size_t ncols = sl_result_cols(r);
+			size_t nrows = sl_db_result_rows(r);
+			size_t ncols = sl_db_result_cols(r);
 			uint64_t sum = 0;
 			for (size_t i = 0; i < nrows; i++)
 				for (size_t j = 0; j < ncols; j++)
 					sum += sum_value(
-					        sl_result_get(r, i, j));
-			sl_result_free(r);
+					        sl_db_result_get(r, i, j));
+			sl_db_result_free(r);
 			run->sum += sum;
 			run_sample(run, sum, nrows);
 			run_done(run, nrows);
@@ -978,7 +979,7 @@ sl_worker(void *arg)
 	}
 	if (rc != 0)
 		run->failed = true;
-	sl_pool_release(c);
+	sl_db_pool_release(c);
 	return rc;
 }
 
@@ -1119,13 +1120,13 @@ static int
 bench_all(void *arg)
 {
 	struct state *st = arg;
-	struct sl_pool_opts po;
-	sl_pool_opts_init(&po);
+	struct sl_db_pool_opts po;
+	sl_db_pool_opts_init(&po);
 	po.min_size = CONCURRENCY;
 	po.max_size = CONCURRENCY;
-	st->side.pool = sl_pool_open(st->cfg.uri, &po);
+	st->side.pool = sl_db_pool_open(st->cfg.uri, &po);
 	if (st->side.pool == NULL) {
-		bench_fail(bench, "sl_pool_open");
+		bench_fail(bench, "sl_db_pool_open");
 		return -1;
 	}
 	int rc = 0;
@@ -1135,7 +1136,7 @@ bench_all(void *arg)
 	for (size_t i = 0; i < NQUERIES && rc == 0; i++)
 		if (only == NULL || strcmp(only, queries[i].name) == 0)
 			rc = measure(st, i);
-	sl_pool_close(st->side.pool);
+	sl_db_pool_close(st->side.pool);
 	if (rc != 0 || only != NULL) /* no geometric mean of a subset */
 		return rc;
 	double lv = 0, lb = 0;

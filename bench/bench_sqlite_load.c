@@ -17,7 +17,7 @@
  * key text to node id per node type (no SELECTs), and inserts through
  * prepared statements in transactions of 100,000 input rows, into a
  * database whose schema was created by the store's own
- * sl_sqlite_store_open() (so tables and indexes are identical), with the
+ * sl_store_sqlite_open() (so tables and indexes are identical), with the
  * same PRAGMAs (WAL, synchronous = NORMAL, foreign_keys = OFF, 64 MiB
  * cache). Its time runs from opening the CSV to the final COMMIT and
  * sqlite3_close(); creating the empty schema is not timed.
@@ -657,10 +657,10 @@ remove_db(const char *path)
 static int
 create_main(void *arg)
 {
-	struct sl_sqlite_store *s = sl_sqlite_store_open(arg);
+	struct sl_store_sqlite *s = sl_store_sqlite_open(arg);
 	if (s == NULL)
 		return -1;
-	sl_sqlite_store_close(s);
+	sl_store_sqlite_close(s);
 	return 0;
 }
 

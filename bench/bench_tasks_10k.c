@@ -2,7 +2,7 @@
  * 10,000 concurrent tasks sharing a pool of 20 PostgreSQL connections.
  *
  *   tasks_10k_queries   wall seconds for 10,000 tasks on one loop, each
- *                       acquiring a connection from one sl_pool of 20
+ *                       acquiring a connection from one sl_db_pool of 20
  *                       (acquire timeout 60 s), running `SELECT $1::int +
  *                       1` with its own number, checking the answer and
  *                       releasing (value), against one thread driving 20
@@ -68,7 +68,7 @@ struct sl_state {
 	/** Server URI. */
 	const char *uri;
 	/** The pool. */
-	struct sl_pool *pool;
+	struct sl_db_pool *pool;
 	/** Correct answers. */
 	long ok;
 	/** Each task's number (its argument points at its slot). */
@@ -85,22 +85,22 @@ static int
 one_task(void *arg)
 {
 	int n = *(const int *)arg;
-	struct sl_conn *c = sl_pool_acquire(sl_st->pool, 60.0);
+	struct sl_db_conn *c = sl_db_pool_acquire(sl_st->pool, 60.0);
 	if (c == NULL)
 		return -1;
-	struct sl_result *r = sl_query(c, SQL, SL_ARGS(sl_int(n)));
+	struct sl_db_result *r = sl_db_query(c, SQL, SL_ARGS(sl_int(n)));
 	if (r == NULL) {
-		sl_pool_release(c);
+		sl_db_pool_release(c);
 		return -1;
 	}
 	const struct sl_value *v =
-	        sl_result_rows(r) == 1 && sl_result_cols(r) == 1
-	                ? sl_result_get(r, 0, 0)
+	        sl_db_result_rows(r) == 1 && sl_db_result_cols(r) == 1
+	                ? sl_db_result_get(r, 0, 0)
 	                : NULL;
 	if (v != NULL && v->type == SL_VINT && v->u.i == n + 1)
 		sl_st->ok++;
-	sl_result_free(r);
-	sl_pool_release(c);
+	sl_db_result_free(r);
+	sl_db_pool_release(c);
 	return 0;
 }
 
@@ -109,12 +109,12 @@ static int
 sl_main(void *arg)
 {
 	struct report *rep = arg;
-	struct sl_pool_opts o;
-	sl_pool_opts_init(&o);
+	struct sl_db_pool_opts o;
+	sl_db_pool_opts_init(&o);
 	o.min_size = CONNS;
 	o.max_size = CONNS;
 	o.acquire_timeout = 60.0;
-	sl_st->pool = sl_pool_open(sl_st->uri, &o);
+	sl_st->pool = sl_db_pool_open(sl_st->uri, &o);
 	if (sl_st->pool == NULL)
 		return -1;
 	uint64_t t0 = bench_now_ns();
@@ -136,7 +136,7 @@ sl_main(void *arg)
 		}
 	rep->secs = (double)(bench_now_ns() - t0) / 1e9;
 	rep->ok = sl_st->ok;
-	sl_pool_close(sl_st->pool);
+	sl_db_pool_close(sl_st->pool);
 	return rc;
 }
 

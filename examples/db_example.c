@@ -5,8 +5,8 @@
  *   db_example postgresql://user:pass@host/db
  *   db_example sqlite:/tmp/example.db
  *
- * It uses one connection (sl_conn_open); with the pool the same code runs
- * on a connection from sl_pool_acquire() given back by sl_pool_release().
+ * It uses one connection (sl_db_conn_open); with the pool the same code runs
+ * on a connection from sl_db_pool_acquire() given back by sl_db_pool_release().
  */
 #include <stdio.h>
 #include <string.h>
@@ -65,7 +65,7 @@ show(const char *label, const struct sl_value *v)
 
 /** Insert user `name` with props `age`; its id, or -1. */
 static int64_t
-add_user(struct sl_conn *c, struct sl_arena *a, const char *name, int age)
+add_user(struct sl_db_conn *c, struct sl_arena *a, const char *name, int age)
 {
 	struct sl_member props[] = {{"age", 3, sl_int(age)}};
 	struct sl_member m[] = {
@@ -80,7 +80,7 @@ add_user(struct sl_conn *c, struct sl_arena *a, const char *name, int age)
 
 /** Book `room` on `day` for user `id`. 0, or -1. */
 static int
-book(struct sl_conn *c, const char *day, int64_t id, const char *room)
+book(struct sl_db_conn *c, const char *day, int64_t id, const char *room)
 {
 	struct sl_member m[] = {
 	        {"day", 3, sl_str_ref(day, (uint32_t)strlen(day))},
@@ -93,7 +93,7 @@ book(struct sl_conn *c, const char *day, int64_t id, const char *room)
 
 /** The example, on connection `c`. 0, or -1 with an error. */
 static int
-run(struct sl_conn *c, struct sl_arena *a)
+run(struct sl_db_conn *c, struct sl_arena *a)
 {
 	if (sl_model_create_all(c, models, 2) != 0)
 		return -1;
@@ -103,22 +103,22 @@ run(struct sl_conn *c, struct sl_arena *a)
 		return -1;
 
 	/* Both bookings or neither. */
-	struct sl_tx tx;
-	if (sl_tx_begin(c, &tx, NULL) != 0)
+	struct sl_db_tx tx;
+	if (sl_db_tx_begin(c, &tx, NULL) != 0)
 		return -1;
 	if (book(c, "2024-05-01", ann, "blue") != 0 ||
 	    book(c, "2024-05-02", bob, "red") != 0) {
-		sl_tx_rollback(&tx);
+		sl_db_tx_rollback(&tx);
 		return -1;
 	}
-	if (sl_tx_commit(&tx) != 0)
+	if (sl_db_tx_commit(&tx) != 0)
 		return -1;
 
 	/* A transaction that fails: the booking is rolled back. */
-	if (sl_tx_begin(c, &tx, NULL) != 0)
+	if (sl_db_tx_begin(c, &tx, NULL) != 0)
 		return -1;
 	book(c, "2024-05-03", ann, "green");
-	sl_tx_rollback(&tx);
+	sl_db_tx_rollback(&tx);
 
 	/* Merge a key into bob's props. */
 	struct sl_member pm[] = {{"vip", 3, sl_bool(true)}};
@@ -162,14 +162,14 @@ static int
 main_task(void *arg)
 {
 	const char *url = arg;
-	struct sl_conn *c = sl_conn_open(url, NULL);
+	struct sl_db_conn *c = sl_db_conn_open(url, NULL);
 	if (c == NULL)
 		return -1;
 	struct sl_arena a;
 	sl_arena_create(&a, 0, (size_t)64 << 20);
 	int rc = run(c, &a);
 	sl_arena_destroy(&a);
-	sl_conn_close(c);
+	sl_db_conn_close(c);
 	return rc;
 }
 

@@ -4,13 +4,13 @@
  * Byte 0 picks the mode (bit 7: a COPY row, else one cell) and the format
  * (bit 0: binary, else text). In cell mode byte 1 picks a type OID from
  * the ones pgtype.c knows (arrays included) or an unknown one, and the
- * rest is decoded with sl_pg_decode() into a capped arena; a decoded value
+ * rest is decoded with sl_pgtype_decode() into a capped arena; a decoded value
  * is walked, written as JSON, encoded back as a parameter of the same type
  * and put in a one-column COPY row. In COPY mode byte 1 is the column
  * count (1..4), then each column has a type byte, a value byte and a
  * length byte, and the rest is cut into the columns' cells in order; a
  * cell that does not decode is replaced by a constant the value byte
- * picks. The row goes through sl_pg_copy_tuple() and sl_pg_copy_line().
+ * picks. The row goes through sl_pgtype_copy_tuple() and sl_pgtype_copy_line().
  *
  * Invariants: a failure leaves an error in the diag; a decoded number is
  * JSON number text; a decoded value written as JSON reads back when its
@@ -166,7 +166,7 @@ decode(uint32_t oid, int format, const uint8_t *p, size_t n, struct sl_arena *a,
        struct sl_value *out)
 {
 	sl_diag_clear(sl_diag_get());
-	int rc = sl_pg_decode(oid, format, (const char *)p, n, a, out);
+	int rc = sl_pgtype_decode(oid, format, (const char *)p, n, a, out);
 	CHECK(rc == 0 || sl_diag_code() != SL_EOK,
 	      "decoding type %u failed without an error", oid);
 	if (rc == 0)
@@ -235,7 +235,7 @@ encode_back(uint32_t oid, int format, const uint8_t *p, size_t n,
 	sl_buf_create(&b, FUZZ_CAP);
 	bool is_null = false;
 	sl_diag_clear(sl_diag_get());
-	int rc = sl_pg_encode(&b, oid, v, &is_null);
+	int rc = sl_pgtype_encode(&b, oid, v, &is_null);
 	CHECK(rc == 0 || sl_diag_code() != SL_EOK,
 	      "encoding type %u failed without an error", oid);
 	CHECK(rc == 0 || b.len == 0, "a failed encode left %zu bytes", b.len);
@@ -300,11 +300,11 @@ copy_row(const uint32_t *types, const struct sl_value *vals, size_t ncols)
 {
 	struct sl_buf b;
 	sl_buf_create(&b, FUZZ_CAP);
-	CHECK(sl_pg_copy_header(&b) == 0, "copy header");
+	CHECK(sl_pgtype_copy_header(&b) == 0, "copy header");
 	size_t mark = b.len;
 	size_t bad_col = SIZE_MAX;
 	sl_diag_clear(sl_diag_get());
-	if (sl_pg_copy_tuple(&b, types, ncols, vals, &bad_col) == 0) {
+	if (sl_pgtype_copy_tuple(&b, types, ncols, vals, &bad_col) == 0) {
 		check_tuple(b.data + mark, b.len - mark, ncols);
 	} else {
 		CHECK(b.len == mark, "a failed tuple left bytes");
@@ -315,7 +315,7 @@ copy_row(const uint32_t *types, const struct sl_value *vals, size_t ncols)
 	sl_buf_reset(&b);
 	bad_col = SIZE_MAX;
 	sl_diag_clear(sl_diag_get());
-	if (sl_pg_copy_line(&b, types, ncols, vals, &bad_col) == 0) {
+	if (sl_pgtype_copy_line(&b, types, ncols, vals, &bad_col) == 0) {
 		check_line(b.data, b.len, ncols);
 	} else {
 		CHECK(b.len == 0, "a failed line left bytes");

@@ -140,13 +140,14 @@ F(const struct sl_value *obj, const char *key)
 
 /** Count rows of `table` with plain SQL. */
 static long long
-count(struct sl_conn *c, const char *table)
+count(struct sl_db_conn *c, const char *table)
 {
 	char sql[128];
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM \"%s\"", table);
-	struct sl_result *r = sl_query(c, sql, SL_NOARGS);
-	long long n = r != NULL ? (long long)sl_result_get(r, 0, 0)->u.i : -1;
-	sl_result_free(r);
+	struct sl_db_result *r = sl_db_query(c, sql, SL_NOARGS);
+	long long n =
+	        r != NULL ? (long long)sl_db_result_get(r, 0, 0)->u.i : -1;
+	sl_db_result_free(r);
 	return n;
 }
 
@@ -258,7 +259,7 @@ check_sql_text(void)
 
 /** The model checks on connection `c`. */
 static void
-suite(struct sl_conn *c, const char *tag)
+suite(struct sl_db_conn *c, const char *tag)
 {
 	struct sl_value out, row;
 	note("--- %s", tag);
@@ -339,7 +340,8 @@ suite(struct sl_conn *c, const char *tag)
 	is_err(SL_EINVAL, "%s: is SL_EINVAL", tag);
 
 	/* update changes only the given columns */
-	CHECK(sl_exec(c,
+	CHECK(sl_db_exec(
+	              c,
 	              "UPDATE bookings SET note = 'concurrent' WHERE booker = "
 	              "'ann'",
 	              SL_NOARGS, NULL) == 0,
@@ -499,12 +501,12 @@ suite(struct sl_conn *c, const char *tag)
 	sl_qb_delete(q);
 
 	/* in a transaction, then rolled back */
-	struct sl_tx tx;
-	CHECK(sl_tx_begin(c, &tx, NULL) == 0, "%s: begin", tag);
+	struct sl_db_tx tx;
+	CHECK(sl_db_tx_begin(c, &tx, NULL) == 0, "%s: begin", tag);
 	row = J("{\"name\":\"tx\"}");
 	CHECK(sl_model_insert(c, &users, &row, &arena, &out) == 0,
 	      "%s: insert in a transaction", tag);
-	CHECK(sl_tx_rollback(&tx) == 0, "%s: rollback", tag);
+	CHECK(sl_db_tx_rollback(&tx) == 0, "%s: rollback", tag);
 	is_int(count(c, "users"), 6, "%s: rolled back", tag);
 
 	CHECK(sl_model_drop_all(c, all, 3) == 0, "%s: drop_all", tag);
@@ -521,33 +523,33 @@ main_task(void *arg)
 		note("skip PostgreSQL: no test server");
 	} else {
 		/* A database of its own: tests beside it use "postgres". */
-		struct sl_conn *c = sl_conn_open(url, NULL);
+		struct sl_db_conn *c = sl_db_conn_open(url, NULL);
 		ok(c != NULL &&
-		           sl_exec_script(c, "DROP DATABASE IF EXISTS "
-		                             "sluice_model") == 0 &&
-		           sl_exec_script(c, "CREATE DATABASE sluice_model") ==
-		                   0,
+		           sl_db_exec_script(c, "DROP DATABASE IF EXISTS "
+		                                "sluice_model") == 0 &&
+		           sl_db_exec_script(
+		                   c, "CREATE DATABASE sluice_model") == 0,
 		   "postgres: create database sluice_model");
-		sl_conn_close(c);
+		sl_db_conn_close(c);
 		c = NULL;
 		if (pg_test_url("sluice_model", url, sizeof(url)) != NULL)
-			c = sl_conn_open(url, NULL);
+			c = sl_db_conn_open(url, NULL);
 		ok(c != NULL, "postgres: connect: %s", E());
 		if (c != NULL)
 			suite(c, "postgres");
-		sl_conn_close(c);
+		sl_db_conn_close(c);
 	}
 	char path[64];
 	snprintf(path, sizeof(path), "sqlite:/tmp/sluice_model_%d.db",
 	         (int)getpid());
-	struct sl_conn *c = sl_conn_open(path, NULL);
+	struct sl_db_conn *c = sl_db_conn_open(path, NULL);
 	if (c == NULL && strstr(unit_errmsg(), "not built") != NULL) {
 		printf("ok %d # skip SQLite: %s\n", ++unit_run, E());
 	} else {
 		ok(c != NULL, "sqlite: connect: %s", E());
 		if (c != NULL)
 			suite(c, "sqlite");
-		sl_conn_close(c);
+		sl_db_conn_close(c);
 	}
 	unlink(path + 7);
 	return 0;

@@ -32,10 +32,10 @@ errtext(void)
 static char url[512];
 
 /** Open a connection to the test database (fails the test if not). */
-static struct sl_conn *
+static struct sl_db_conn *
 conn(void)
 {
-	struct sl_conn *c = sl_conn_open(url, NULL);
+	struct sl_db_conn *c = sl_db_conn_open(url, NULL);
 	if (c == NULL)
 		printf("# connect: %s\n", unit_errmsg());
 	return c;
@@ -43,23 +43,23 @@ conn(void)
 
 /** The single value of `sql` as JSON text in `out` ("ERR: msg" if it fails). */
 static const char *
-scalar(struct sl_conn *c, const char *sql, size_t n,
+scalar(struct sl_db_conn *c, const char *sql, size_t n,
        const struct sl_value *params, char *out, size_t size)
 {
-	struct sl_result *r = sl_query(c, sql, n, params);
+	struct sl_db_result *r = sl_db_query(c, sql, n, params);
 	if (r == NULL) {
 		snprintf(out, size, "ERR: %.400s", unit_errmsg());
 		return out;
 	}
 	struct sl_buf b;
 	sl_buf_create(&b, 1 << 20);
-	if (sl_result_rows(r) > 0 && sl_result_cols(r) > 0)
-		sl_json_write(&b, sl_result_get(r, 0, 0), 0);
+	if (sl_db_result_rows(r) > 0 && sl_db_result_cols(r) > 0)
+		sl_json_write(&b, sl_db_result_get(r, 0, 0), 0);
 	else
 		sl_buf_puts(&b, "(none)");
 	snprintf(out, size, "%s", b.data != NULL ? b.data : "");
 	sl_buf_destroy(&b);
-	sl_result_free(r);
+	sl_db_result_free(r);
 	return out;
 }
 
@@ -70,14 +70,14 @@ static int
 test_connect(void *arg)
 {
 	(void)arg;
-	struct sl_conn *c = conn();
+	struct sl_db_conn *c = conn();
 	ok(c != NULL, "connects");
 	if (c == NULL)
 		return -1;
-	ok(sl_conn_kind(c) == SL_DB_POSTGRES, "a PostgreSQL connection");
-	ok(sl_conn_server_version(c) >= 150000 &&
-	           sl_conn_server_version(c) < 160000,
-	   "server 15 (%d)", sl_conn_server_version(c));
+	ok(sl_db_conn_kind(c) == SL_DB_POSTGRES, "a PostgreSQL connection");
+	ok(sl_db_conn_server_version(c) >= 150000 &&
+	           sl_db_conn_server_version(c) < 160000,
+	   "server 15 (%d)", sl_db_conn_server_version(c));
 	const char *pw = getenv("SLUICE_TEST_PGDIR");
 	char password[128] = "";
 	if (pw != NULL) {
@@ -91,29 +91,30 @@ test_connect(void *arg)
 		}
 		password[strcspn(password, "\n")] = '\0';
 	}
-	ok(strstr(sl_conn_url(c), password) == NULL || password[0] == '\0',
-	   "the shown URI has no password: %s", sl_conn_url(c));
-	ok(sl_conn_ping(c, 5) == 0, "ping");
+	ok(strstr(sl_db_conn_url(c), password) == NULL || password[0] == '\0',
+	   "the shown URI has no password: %s", sl_db_conn_url(c));
+	ok(sl_db_conn_ping(c, 5) == 0, "ping");
 
 	/* A backend terminated by an administrator: the next statement gets
 	 * the server's FATAL 57P01 and the connection is lost at once. */
-	struct sl_conn *admin = conn();
-	struct sl_result *r = sl_query(c, "SELECT pg_backend_pid()", SL_NOARGS);
-	int64_t pid = r != NULL ? sl_result_get(r, 0, 0)->u.i : 0;
-	sl_result_free(r);
-	sl_result_free(sl_query(admin, "SELECT pg_terminate_backend($1)",
-	                        SL_ARGS(sl_int(pid))));
-	sl_conn_close(admin);
+	struct sl_db_conn *admin = conn();
+	struct sl_db_result *r =
+	        sl_db_query(c, "SELECT pg_backend_pid()", SL_NOARGS);
+	int64_t pid = r != NULL ? sl_db_result_get(r, 0, 0)->u.i : 0;
+	sl_db_result_free(r);
+	sl_db_result_free(sl_db_query(admin, "SELECT pg_terminate_backend($1)",
+	                              SL_ARGS(sl_int(pid))));
+	sl_db_conn_close(admin);
 	sl_sleep(0.2);
-	r = sl_query(c, "SELECT 1", SL_NOARGS);
+	r = sl_db_query(c, "SELECT 1", SL_NOARGS);
 	ok(r == NULL, "a terminated backend fails the next statement");
 	ok(strstr(unit_errmsg(), "57P01") != NULL ||
 	           strstr(unit_errmsg(), "lost") != NULL,
 	   "saying so: %s", unit_errmsg());
 	ok(strchr(unit_errmsg(), '\t') == NULL, "in one line without tabs");
-	ok(!sl_conn_ok(c), "the connection is marked lost at once");
-	sl_result_free(r);
-	sl_conn_close(c);
+	ok(!sl_db_conn_ok(c), "the connection is marked lost at once");
+	sl_db_result_free(r);
+	sl_db_conn_close(c);
 
 	/* Wrong password: the URI without it, and what the server said. */
 	char bad[600];
@@ -121,7 +122,7 @@ test_connect(void *arg)
 	const char *at = strrchr(base, '@');
 	snprintf(bad, sizeof(bad),
 	         "postgresql://postgres:wrong-secret%s/postgres", at);
-	c = sl_conn_open(bad, NULL);
+	c = sl_db_conn_open(bad, NULL);
 	ok(c == NULL, "a wrong password is refused");
 	is_err(SL_EDB, "as a database error");
 	ok(strstr(unit_errmsg(), "password authentication failed") != NULL,
@@ -133,7 +134,7 @@ test_connect(void *arg)
 
 	char nodb[600];
 	pg_test_url("no_such_database", nodb, sizeof(nodb));
-	c = sl_conn_open(nodb, NULL);
+	c = sl_db_conn_open(nodb, NULL);
 	ok(c == NULL, "an unknown database is refused");
 	ok(strstr(unit_errmsg(), "no_such_database") != NULL &&
 	           strstr(unit_errmsg(), "does not exist") != NULL,
@@ -141,10 +142,10 @@ test_connect(void *arg)
 	ok(strstr(unit_errmsg(), password) == NULL || password[0] == '\0',
 	   "without the password");
 
-	c = sl_conn_open("postgresql://postgres@127.0.0.1:1/x", NULL);
+	c = sl_db_conn_open("postgresql://postgres@127.0.0.1:1/x", NULL);
 	ok(c == NULL, "no server on the port");
 	is_err(SL_EIO, "is an I/O error");
-	c = sl_conn_open("mysql://x", NULL);
+	c = sl_db_conn_open("mysql://x", NULL);
 	ok(c == NULL, "an unknown scheme is refused");
 	is_err(SL_EINVAL, "as invalid");
 	return 0;
@@ -158,7 +159,7 @@ static int
 test_types(void *arg)
 {
 	(void)arg;
-	struct sl_conn *c = conn();
+	struct sl_db_conn *c = conn();
 	if (c == NULL)
 		return -1;
 	char out[512];
@@ -186,20 +187,20 @@ test_types(void *arg)
 	is_str(scalar(c, "SELECT length($1::bytea)",
 	              SL_ARGS(sl_str_ref("a\0b\\c", 5)), out, sizeof(out)),
 	       "5", "bytea parameter keeps NUL and backslash bytes");
-	struct sl_result *r =
-	        sl_query(c, "SELECT '\\x00ff41'::bytea", SL_NOARGS);
-	ok(r != NULL && sl_result_get(r, 0, 0)->len == 3 &&
-	           memcmp(sl_result_get(r, 0, 0)->u.s, "\0\377A", 3) == 0,
+	struct sl_db_result *r =
+	        sl_db_query(c, "SELECT '\\x00ff41'::bytea", SL_NOARGS);
+	ok(r != NULL && sl_db_result_get(r, 0, 0)->len == 3 &&
+	           memcmp(sl_db_result_get(r, 0, 0)->u.s, "\0\377A", 3) == 0,
 	   "bytea result is the raw bytes");
-	sl_result_free(r);
+	sl_db_result_free(r);
 	/* Beside a column that only decodes as text, the row comes in text
 	 * format and bytea arrives as hex. */
-	r = sl_query(c, "SELECT '\\x00ffA1'::bytea, '1 day'::interval",
-	             SL_NOARGS);
-	ok(r != NULL && sl_result_get(r, 0, 0)->len == 3 &&
-	           memcmp(sl_result_get(r, 0, 0)->u.s, "\0\377\241", 3) == 0,
+	r = sl_db_query(c, "SELECT '\\x00ffA1'::bytea, '1 day'::interval",
+	                SL_NOARGS);
+	ok(r != NULL && sl_db_result_get(r, 0, 0)->len == 3 &&
+	           memcmp(sl_db_result_get(r, 0, 0)->u.s, "\0\377\241", 3) == 0,
 	   "bytea result in text format is the raw bytes");
-	sl_result_free(r);
+	sl_db_result_free(r);
 	struct sl_member m[2] = {
 	        {.key = "a", .key_len = 1, .val = sl_int(1)},
 	        {.key = "b", .key_len = 1, .val = sl_str_ref("x", 1)},
@@ -270,47 +271,49 @@ test_types(void *arg)
 	       "oid");
 
 	/* Values that do not fit their parameters. */
-	r = sl_query(c, "SELECT $1::int", SL_ARGS(sl_str_ref("x", 1)));
+	r = sl_db_query(c, "SELECT $1::int", SL_ARGS(sl_str_ref("x", 1)));
 	ok(r == NULL, "a string for an int parameter is refused");
 	is_err(SL_EINVAL, "as invalid");
 	ok(strstr(unit_errmsg(), "parameter $1") != NULL,
 	   "naming the parameter: %s", unit_errmsg());
-	r = sl_query(c, "SELECT $1::int", SL_ARGS(sl_int(1LL << 40)));
+	r = sl_db_query(c, "SELECT $1::int", SL_ARGS(sl_int(1LL << 40)));
 	ok(r == NULL && strstr(unit_errmsg(), "out of range") != NULL,
 	   "an int too big for int4: %s", unit_errmsg());
-	r = sl_query(c, "SELECT $1::int, $2::int", SL_ARGS(sl_int(1)));
+	r = sl_db_query(c, "SELECT $1::int, $2::int", SL_ARGS(sl_int(1)));
 	ok(r == NULL && strstr(unit_errmsg(), "2 parameters, 1 given") != NULL,
 	   "too few parameters: %s", unit_errmsg());
-	r = sl_query(c, "SELECT $1::text", SL_ARGS(sl_str_ref("a\0b", 3)));
+	r = sl_db_query(c, "SELECT $1::text", SL_ARGS(sl_str_ref("a\0b", 3)));
 	ok(r == NULL && strstr(unit_errmsg(), "NUL") != NULL,
 	   "a NUL byte in text is refused: %s", unit_errmsg());
 	is_str(scalar(c, "SELECT 1", SL_NOARGS, out, sizeof(out)), "1",
 	       "the connection works after refused values");
 
 	/* Several rows and columns, names, tags. */
-	r = sl_query(c, "SELECT i, i * i AS sq FROM generate_series(1, $1) i",
-	             SL_ARGS(sl_int(1000)));
-	ok(r != NULL && sl_result_rows(r) == 1000 && sl_result_cols(r) == 2,
+	r = sl_db_query(c,
+	                "SELECT i, i * i AS sq FROM generate_series(1, $1) i",
+	                SL_ARGS(sl_int(1000)));
+	ok(r != NULL && sl_db_result_rows(r) == 1000 &&
+	           sl_db_result_cols(r) == 2,
 	   "1000 rows of 2 columns");
 	if (r != NULL) {
 		int64_t sum = 0;
-		for (size_t i = 0; i < sl_result_rows(r); i++)
-			sum += sl_result_get(r, i, 1)->u.i;
+		for (size_t i = 0; i < sl_db_result_rows(r); i++)
+			sum += sl_db_result_get(r, i, 1)->u.i;
 		is_int(sum, 333833500, "every row decoded");
-		is_str(sl_result_name(r, 1), "sq", "column names");
-		is_int(sl_result_col(r, "sq"), 1, "column by name");
-		is_str(sl_result_tag(r), "SELECT 1000", "tag");
-		is_int(sl_result_affected(r), 1000, "affected from the tag");
+		is_str(sl_db_result_name(r, 1), "sq", "column names");
+		is_int(sl_db_result_col(r, "sq"), 1, "column by name");
+		is_str(sl_db_result_tag(r), "SELECT 1000", "tag");
+		is_int(sl_db_result_affected(r), 1000, "affected from the tag");
 		struct sl_arena a;
 		sl_arena_create(&a, 0, 1 << 20);
 		struct sl_value row;
-		ok(sl_result_row_object(r, 2, &a, &row) == 0 &&
+		ok(sl_db_result_row_object(r, 2, &a, &row) == 0 &&
 		           sl_object_get_cstr(&row, "sq")->u.i == 9,
 		   "a row as an object");
 		sl_arena_destroy(&a);
 	}
-	sl_result_free(r);
-	sl_conn_close(c);
+	sl_db_result_free(r);
+	sl_db_conn_close(c);
 	return 0;
 }
 
@@ -322,24 +325,24 @@ static int
 test_statements(void *arg)
 {
 	(void)arg;
-	struct sl_conn_opts o;
-	sl_conn_opts_init(&o);
+	struct sl_db_conn_opts o;
+	sl_db_conn_opts_init(&o);
 	o.stmt_cache = 3;
-	struct sl_conn *c = sl_conn_open(url, &o);
+	struct sl_db_conn *c = sl_db_conn_open(url, &o);
 	if (c == NULL)
 		return -1;
 	char out[512];
-	struct sl_result *r = sl_query(c, "SELEC 1", SL_NOARGS);
+	struct sl_db_result *r = sl_db_query(c, "SELEC 1", SL_NOARGS);
 	ok(r == NULL, "a syntax error fails");
 	is_err(SL_EDB, "as a database error");
 	ok(strstr(unit_errmsg(), "42601") != NULL &&
 	           strstr(unit_errmsg(), "SELEC 1") != NULL,
 	   "with SQLSTATE and the statement: %s", unit_errmsg());
-	r = sl_query(c, "SELECT * FROM no_such_table", SL_NOARGS);
+	r = sl_db_query(c, "SELECT * FROM no_such_table", SL_NOARGS);
 	ok(r == NULL && strstr(unit_errmsg(), "no_such_table") != NULL &&
 	           strstr(unit_errmsg(), "42P01") != NULL,
 	   "an unknown table: %s", unit_errmsg());
-	r = sl_query(c, "SELECT 1/0", SL_NOARGS);
+	r = sl_db_query(c, "SELECT 1/0", SL_NOARGS);
 	ok(r == NULL && strstr(unit_errmsg(), "division by zero") != NULL,
 	   "a run-time error: %s", unit_errmsg());
 	is_str(scalar(c, "SELECT 2", SL_NOARGS, out, sizeof(out)), "2",
@@ -365,42 +368,42 @@ test_statements(void *arg)
 	       "3", "the server holds only the cached statements");
 
 	/* A statement made stale by DDL is re-prepared. */
-	ok(sl_exec_script(c,
-	                  "DROP TABLE IF EXISTS stale; CREATE TABLE "
-	                  "stale (a int); INSERT INTO stale VALUES (1)") == 0,
+	ok(sl_db_exec_script(
+	           c, "DROP TABLE IF EXISTS stale; CREATE TABLE "
+	              "stale (a int); INSERT INTO stale VALUES (1)") == 0,
 	   "script");
 	is_str(scalar(c, "SELECT * FROM stale", SL_NOARGS, out, sizeof(out)),
 	       "1", "cached select");
-	ok(sl_exec_script(c, "ALTER TABLE stale ADD COLUMN b text") == 0,
+	ok(sl_db_exec_script(c, "ALTER TABLE stale ADD COLUMN b text") == 0,
 	   "alter the table");
-	r = sl_query(c, "SELECT * FROM stale", SL_NOARGS);
-	ok(r != NULL && sl_result_cols(r) == 2,
+	r = sl_db_query(c, "SELECT * FROM stale", SL_NOARGS);
+	ok(r != NULL && sl_db_result_cols(r) == 2,
 	   "the stale statement was re-prepared: %s",
 	   r == NULL ? unit_errmsg() : "2 columns");
-	sl_result_free(r);
+	sl_db_result_free(r);
 	/* Inside a transaction sluice cannot retry: a clear error. */
-	struct sl_tx tx;
-	ok(sl_tx_begin(c, &tx, NULL) == 0, "begin");
-	ok(sl_exec_script(c, "ALTER TABLE stale ADD COLUMN c int") == 0,
+	struct sl_db_tx tx;
+	ok(sl_db_tx_begin(c, &tx, NULL) == 0, "begin");
+	ok(sl_db_exec_script(c, "ALTER TABLE stale ADD COLUMN c int") == 0,
 	   "alter inside the transaction");
-	r = sl_query(c, "SELECT * FROM stale", SL_NOARGS);
+	r = sl_db_query(c, "SELECT * FROM stale", SL_NOARGS);
 	ok(r == NULL && strstr(unit_errmsg(), "stale") != NULL,
 	   "a stale statement in a transaction says so: %s", unit_errmsg());
-	ok(sl_tx_rollback(&tx) == 0, "rollback");
-	r = sl_query(c, "SELECT * FROM stale", SL_NOARGS);
-	ok(r != NULL && sl_result_cols(r) == 2, "works after the rollback");
-	sl_result_free(r);
-	ok(sl_exec(c, "DROP TABLE stale", SL_NOARGS, NULL) == 0, "drop");
-	ok(sl_conn_forget_statements(c) == 0, "forget statements");
+	ok(sl_db_tx_rollback(&tx) == 0, "rollback");
+	r = sl_db_query(c, "SELECT * FROM stale", SL_NOARGS);
+	ok(r != NULL && sl_db_result_cols(r) == 2, "works after the rollback");
+	sl_db_result_free(r);
+	ok(sl_db_exec(c, "DROP TABLE stale", SL_NOARGS, NULL) == 0, "drop");
+	ok(sl_db_conn_forget_statements(c) == 0, "forget statements");
 	is_str(scalar(c,
 	              "SELECT count(*) FROM pg_prepared_statements WHERE "
 	              "name LIKE 'sl_%' AND statement NOT LIKE '%count%'",
 	              SL_NOARGS, out, sizeof(out)),
 	       "0", "none left on the server");
-	ok(sl_exec_script(c, "SELEC") == -1 &&
+	ok(sl_db_exec_script(c, "SELEC") == -1 &&
 	           strstr(unit_errmsg(), "42601") != NULL,
 	   "a failing script: %s", unit_errmsg());
-	sl_conn_close(c);
+	sl_db_conn_close(c);
 	return 0;
 }
 
@@ -410,7 +413,7 @@ test_statements(void *arg)
 /** Shared with the helper tasks. */
 struct cancel_ctx {
 	/** The connection. */
-	struct sl_conn *c;
+	struct sl_db_conn *c;
 	/** What the helper's query returned. */
 	int rc;
 	/** Its error code. */
@@ -426,7 +429,7 @@ static int
 sleeper(void *arg)
 {
 	struct cancel_ctx *x = arg;
-	x->rc = sl_exec(x->c, "SELECT pg_sleep(10)", SL_NOARGS, NULL);
+	x->rc = sl_db_exec(x->c, "SELECT pg_sleep(10)", SL_NOARGS, NULL);
 	x->code = sl_diag_code();
 	snprintf(x->msg, sizeof(x->msg), "%s", unit_errmsg());
 	x->t = sl_clock();
@@ -438,20 +441,20 @@ static int
 test_cancel(void *arg)
 {
 	(void)arg;
-	struct sl_conn *c = conn();
+	struct sl_db_conn *c = conn();
 	if (c == NULL)
 		return -1;
 	char out[512];
-	sl_conn_set_timeout(c, 0.2);
+	sl_db_conn_set_timeout(c, 0.2);
 	double t0 = sl_clock();
-	int rc = sl_exec(c, "SELECT pg_sleep(10)", SL_NOARGS, NULL);
+	int rc = sl_db_exec(c, "SELECT pg_sleep(10)", SL_NOARGS, NULL);
 	double took = sl_clock() - t0;
 	ok(rc == -1, "a statement over its timeout fails");
 	is_err(SL_ETIMEDOUT, "timed out");
 	ok(took < 3, "promptly (%.2f s)", took);
 	ok(strstr(unit_errmsg(), "cancelled on the server") != NULL, "%s",
 	   unit_errmsg());
-	sl_conn_set_timeout(c, SL_FOREVER);
+	sl_db_conn_set_timeout(c, SL_FOREVER);
 	is_str(scalar(c, "SELECT 3", SL_NOARGS, out, sizeof(out)), "3",
 	       "the connection works after the timeout");
 
@@ -461,7 +464,7 @@ test_cancel(void *arg)
 	        sl_task_spawn(sl_loop_current(), "sleeper", sleeper, &x);
 	sl_sleep(0.2);
 	/* Meanwhile: a second task on the same connection is refused. */
-	rc = sl_exec(c, "SELECT 1", SL_NOARGS, NULL);
+	rc = sl_db_exec(c, "SELECT 1", SL_NOARGS, NULL);
 	ok(rc == -1, "a second task using the connection is refused");
 	is_err(SL_EBUSY, "as busy");
 	ok(strstr(unit_errmsg(), "'sleeper'") != NULL, "naming the task: %s",
@@ -481,7 +484,7 @@ test_cancel(void *arg)
 	       "0", "nothing runs on the server any more");
 	is_str(scalar(c, "SELECT 4", SL_NOARGS, out, sizeof(out)), "4",
 	       "the connection works after the cancellation");
-	sl_conn_close(c);
+	sl_db_conn_close(c);
 	return 0;
 }
 
@@ -493,96 +496,97 @@ static int
 test_pipeline(void *arg)
 {
 	(void)arg;
-	struct sl_conn *c = conn();
+	struct sl_db_conn *c = conn();
 	if (c == NULL)
 		return -1;
-	ok(sl_exec_script(c, "DROP TABLE IF EXISTS pl; CREATE TABLE pl (a int "
+	ok(sl_db_exec_script(c,
+	                     "DROP TABLE IF EXISTS pl; CREATE TABLE pl (a int "
 	                     "PRIMARY KEY)") == 0,
 	   "table");
-	struct sl_pipeline *p = sl_pipeline_begin(c);
+	struct sl_db_pipeline *p = sl_db_pipeline_begin(c);
 	ok(p != NULL, "begin");
-	long i0 = sl_pipeline_push(p, "INSERT INTO pl VALUES ($1)",
-	                           SL_ARGS(sl_int(1)));
-	long i1 =
-	        sl_pipeline_push(p, "SELECT $1::int * 10", SL_ARGS(sl_int(7)));
-	ok(sl_pipeline_sync(p) == 0, "sync");
-	long i2 = sl_pipeline_push(p, "INSERT INTO pl VALUES ($1)",
-	                           SL_ARGS(sl_int(2)));
-	long i3 = sl_pipeline_push(p, "INSERT INTO pl VALUES ($1)",
-	                           SL_ARGS(sl_int(1))); /* duplicate */
-	long i4 = sl_pipeline_push(p, "INSERT INTO pl VALUES ($1)",
-	                           SL_ARGS(sl_int(3)));
-	ok(sl_pipeline_sync(p) == 0, "sync");
-	long i5 = sl_pipeline_push(p, "INSERT INTO pl VALUES ($1)",
-	                           SL_ARGS(sl_int(4)));
-	long i6 = sl_pipeline_push(p, "SELEC nonsense", SL_NOARGS);
-	long i7 = sl_pipeline_push(p, "SELECT 'after'", SL_NOARGS);
+	long i0 = sl_db_pipeline_push(p, "INSERT INTO pl VALUES ($1)",
+	                              SL_ARGS(sl_int(1)));
+	long i1 = sl_db_pipeline_push(p, "SELECT $1::int * 10",
+	                              SL_ARGS(sl_int(7)));
+	ok(sl_db_pipeline_sync(p) == 0, "sync");
+	long i2 = sl_db_pipeline_push(p, "INSERT INTO pl VALUES ($1)",
+	                              SL_ARGS(sl_int(2)));
+	long i3 = sl_db_pipeline_push(p, "INSERT INTO pl VALUES ($1)",
+	                              SL_ARGS(sl_int(1))); /* duplicate */
+	long i4 = sl_db_pipeline_push(p, "INSERT INTO pl VALUES ($1)",
+	                              SL_ARGS(sl_int(3)));
+	ok(sl_db_pipeline_sync(p) == 0, "sync");
+	long i5 = sl_db_pipeline_push(p, "INSERT INTO pl VALUES ($1)",
+	                              SL_ARGS(sl_int(4)));
+	long i6 = sl_db_pipeline_push(p, "SELEC nonsense", SL_NOARGS);
+	long i7 = sl_db_pipeline_push(p, "SELECT 'after'", SL_NOARGS);
 	ok(i0 == 0 && i1 == 1 && i2 == 2 && i3 == 3 && i4 == 4 && i5 == 5 &&
 	           i6 == 6 && i7 == 7,
 	   "indexes in push order");
-	struct sl_result *r = sl_pipeline_next(p);
-	ok(r != NULL && sl_result_affected(r) == 1, "0: insert");
-	sl_result_free(r);
-	r = sl_pipeline_next(p);
-	ok(r != NULL && sl_result_get(r, 0, 0)->u.i == 70, "1: select");
-	sl_result_free(r);
-	r = sl_pipeline_next(p);
+	struct sl_db_result *r = sl_db_pipeline_next(p);
+	ok(r != NULL && sl_db_result_affected(r) == 1, "0: insert");
+	sl_db_result_free(r);
+	r = sl_db_pipeline_next(p);
+	ok(r != NULL && sl_db_result_get(r, 0, 0)->u.i == 70, "1: select");
+	sl_db_result_free(r);
+	r = sl_db_pipeline_next(p);
 	ok(r != NULL, "2: insert (its segment fails later)");
-	sl_result_free(r);
-	r = sl_pipeline_next(p);
+	sl_db_result_free(r);
+	r = sl_db_pipeline_next(p);
 	ok(r == NULL, "3: the duplicate fails");
 	is_err(SL_EDB, "as a database error");
 	ok(strstr(unit_errmsg(), "statement 3") != NULL &&
 	           strstr(unit_errmsg(), "23505") != NULL,
 	   "naming the statement: %s", unit_errmsg());
-	r = sl_pipeline_next(p);
+	r = sl_db_pipeline_next(p);
 	ok(r == NULL, "4: skipped");
 	is_err(SL_EABORTED, "as aborted");
 	ok(strstr(unit_errmsg(), "statement 3 failed") != NULL, "%s",
 	   unit_errmsg());
-	r = sl_pipeline_next(p);
+	r = sl_db_pipeline_next(p);
 	ok(r != NULL, "5: ran before the failure in its segment (and is "
 	              "rolled back with it)");
-	sl_result_free(r);
-	r = sl_pipeline_next(p);
+	sl_db_result_free(r);
+	r = sl_db_pipeline_next(p);
 	ok(r == NULL && strstr(unit_errmsg(), "42601") != NULL,
 	   "6: the syntax error: %s", unit_errmsg());
-	r = sl_pipeline_next(p);
+	r = sl_db_pipeline_next(p);
 	ok(r == NULL && sl_diag_code() == SL_EABORTED,
 	   "7: skipped after it: %s", unit_errmsg());
-	r = sl_pipeline_next(p);
+	r = sl_db_pipeline_next(p);
 	ok(r == NULL && sl_diag_code() == SL_EOK, "then the end");
-	ok(sl_exec(c, "SELECT 1", SL_NOARGS, NULL) == -1 &&
+	ok(sl_db_exec(c, "SELECT 1", SL_NOARGS, NULL) == -1 &&
 	           sl_diag_code() == SL_EINVAL,
 	   "plain statements wait for the pipeline's end");
-	ok(sl_pipeline_end(p) == 0, "end");
+	ok(sl_db_pipeline_end(p) == 0, "end");
 	char out[256];
 	is_str(scalar(c, "SELECT string_agg(a::text, ',' ORDER BY a) FROM pl",
 	              SL_NOARGS, out, sizeof(out)),
 	       "\"1\"", "only the first segment's insert stayed");
 
 	/* Many statements, one sync, read back in order. */
-	p = sl_pipeline_begin(c);
+	p = sl_db_pipeline_begin(c);
 	for (int i = 0; i < 5000; i++)
-		sl_pipeline_push(p, "SELECT $1::int", SL_ARGS(sl_int(i)));
+		sl_db_pipeline_push(p, "SELECT $1::int", SL_ARGS(sl_int(i)));
 	int right = 0;
 	for (int i = 0; i < 5000; i++) {
-		r = sl_pipeline_next(p);
-		if (r != NULL && sl_result_get(r, 0, 0)->u.i == i)
+		r = sl_db_pipeline_next(p);
+		if (r != NULL && sl_db_result_get(r, 0, 0)->u.i == i)
 			right++;
-		sl_result_free(r);
+		sl_db_result_free(r);
 	}
 	is_int(right, 5000, "5000 statements read back in order");
 	/* Unread results at the end: the first failure is reported. */
-	sl_pipeline_push(p, "SELECT 1", SL_NOARGS);
-	sl_pipeline_sync(p);
-	sl_pipeline_push(p, "SELECT 1/0", SL_NOARGS);
-	ok(sl_pipeline_end(p) == -1 &&
+	sl_db_pipeline_push(p, "SELECT 1", SL_NOARGS);
+	sl_db_pipeline_sync(p);
+	sl_db_pipeline_push(p, "SELECT 1/0", SL_NOARGS);
+	ok(sl_db_pipeline_end(p) == -1 &&
 	           strstr(unit_errmsg(), "division by zero") != NULL,
 	   "end reports an unread failure: %s", unit_errmsg());
 	is_str(scalar(c, "SELECT 5", SL_NOARGS, out, sizeof(out)), "5",
 	       "the connection works after the pipeline");
-	sl_conn_close(c);
+	sl_db_conn_close(c);
 	return 0;
 }
 
@@ -594,54 +598,55 @@ static int
 test_tx(void *arg)
 {
 	(void)arg;
-	struct sl_conn *c = conn();
+	struct sl_db_conn *c = conn();
 	if (c == NULL)
 		return -1;
 	char out[256];
-	sl_exec_script(c, "DROP TABLE IF EXISTS t; CREATE TABLE t (a int)");
-	struct sl_tx tx, sp, sp2;
-	ok(sl_tx_begin(c, &tx, NULL) == 0 && sl_conn_tx_depth(c) == 1, "begin");
-	sl_exec(c, "INSERT INTO t VALUES (1)", SL_NOARGS, NULL);
-	ok(sl_tx_begin(c, &sp, NULL) == 0 && sl_conn_tx_depth(c) == 2,
+	sl_db_exec_script(c, "DROP TABLE IF EXISTS t; CREATE TABLE t (a int)");
+	struct sl_db_tx tx, sp, sp2;
+	ok(sl_db_tx_begin(c, &tx, NULL) == 0 && sl_db_conn_tx_depth(c) == 1,
+	   "begin");
+	sl_db_exec(c, "INSERT INTO t VALUES (1)", SL_NOARGS, NULL);
+	ok(sl_db_tx_begin(c, &sp, NULL) == 0 && sl_db_conn_tx_depth(c) == 2,
 	   "savepoint");
-	sl_exec(c, "INSERT INTO t VALUES (2)", SL_NOARGS, NULL);
-	ok(sl_tx_rollback(&sp) == 0, "roll back to the savepoint");
-	ok(sl_tx_begin(c, &sp2, NULL) == 0, "another savepoint");
-	sl_exec(c, "INSERT INTO t VALUES (3)", SL_NOARGS, NULL);
-	ok(sl_exec(c, "INSERT INTO t VALUES ('x')", SL_NOARGS, NULL) == -1,
+	sl_db_exec(c, "INSERT INTO t VALUES (2)", SL_NOARGS, NULL);
+	ok(sl_db_tx_rollback(&sp) == 0, "roll back to the savepoint");
+	ok(sl_db_tx_begin(c, &sp2, NULL) == 0, "another savepoint");
+	sl_db_exec(c, "INSERT INTO t VALUES (3)", SL_NOARGS, NULL);
+	ok(sl_db_exec(c, "INSERT INTO t VALUES ('x')", SL_NOARGS, NULL) == -1,
 	   "a failing statement inside it");
-	ok(sl_tx_rollback(&sp2) == 0, "rolling back the savepoint recovers");
-	ok(sl_tx_commit(&tx) == 0 && sl_conn_tx_depth(c) == 0, "commit");
+	ok(sl_db_tx_rollback(&sp2) == 0, "rolling back the savepoint recovers");
+	ok(sl_db_tx_commit(&tx) == 0 && sl_db_conn_tx_depth(c) == 0, "commit");
 	is_str(scalar(c, "SELECT string_agg(a::text, ',' ORDER BY a) FROM t",
 	              SL_NOARGS, out, sizeof(out)),
 	       "\"1\"", "only the outer insert stayed");
 
-	ok(sl_tx_begin(c, &tx, NULL) == 0, "begin");
-	sl_exec(c, "INSERT INTO t VALUES (5)", SL_NOARGS, NULL);
-	ok(sl_exec(c, "SELECT 1/0", SL_NOARGS, NULL) == -1, "a failure");
-	ok(sl_tx_commit(&tx) == -1, "commit of a failed transaction fails");
+	ok(sl_db_tx_begin(c, &tx, NULL) == 0, "begin");
+	sl_db_exec(c, "INSERT INTO t VALUES (5)", SL_NOARGS, NULL);
+	ok(sl_db_exec(c, "SELECT 1/0", SL_NOARGS, NULL) == -1, "a failure");
+	ok(sl_db_tx_commit(&tx) == -1, "commit of a failed transaction fails");
 	ok(strstr(unit_errmsg(), "rolled back") != NULL, "%s", unit_errmsg());
 	is_str(scalar(c, "SELECT count(*) FROM t WHERE a = 5", SL_NOARGS, out,
 	              sizeof(out)),
 	       "0", "and nothing of it stayed");
 
-	struct sl_tx_opts o = {.isolation = SL_ISO_SERIALIZABLE,
-	                       .read_only = true};
-	ok(sl_tx_begin(c, &tx, &o) == 0, "serializable read-only");
+	struct sl_db_tx_opts o = {.isolation = SL_ISO_SERIALIZABLE,
+	                          .read_only = true};
+	ok(sl_db_tx_begin(c, &tx, &o) == 0, "serializable read-only");
 	is_str(scalar(c, "SHOW transaction_isolation", SL_NOARGS, out,
 	              sizeof(out)),
 	       "\"serializable\"", "isolation set");
-	ok(sl_exec(c, "INSERT INTO t VALUES (9)", SL_NOARGS, NULL) == -1 &&
+	ok(sl_db_exec(c, "INSERT INTO t VALUES (9)", SL_NOARGS, NULL) == -1 &&
 	           strstr(unit_errmsg(), "read-only") != NULL,
 	   "read-only refuses writes: %s", unit_errmsg());
-	sl_tx_rollback(&tx);
-	ok(sl_tx_begin(c, &tx, NULL) == 0, "begin");
-	ok(sl_tx_begin(c, &sp, &o) == -1 && sl_diag_code() == SL_EINVAL,
+	sl_db_tx_rollback(&tx);
+	ok(sl_db_tx_begin(c, &tx, NULL) == 0, "begin");
+	ok(sl_db_tx_begin(c, &sp, &o) == -1 && sl_diag_code() == SL_EINVAL,
 	   "options on a savepoint are refused");
-	ok(sl_tx_commit(&tx) == 0, "commit");
-	ok(sl_tx_commit(&tx) == -1 && sl_diag_code() == SL_EINVAL,
+	ok(sl_db_tx_commit(&tx) == 0, "commit");
+	ok(sl_db_tx_commit(&tx) == -1 && sl_diag_code() == SL_EINVAL,
 	   "a second commit is refused");
-	sl_conn_close(c);
+	sl_db_conn_close(c);
 	return 0;
 }
 
@@ -653,15 +658,15 @@ static int
 test_copy(void *arg)
 {
 	(void)arg;
-	struct sl_conn *c = conn();
+	struct sl_db_conn *c = conn();
 	if (c == NULL)
 		return -1;
 	char out[256];
-	sl_exec_script(c, "DROP TABLE IF EXISTS cp; CREATE TABLE cp (a int, "
-	                  "b text, c float8, d jsonb, e bytea, f bool, g "
-	                  "bigint)");
+	sl_db_exec_script(c, "DROP TABLE IF EXISTS cp; CREATE TABLE cp (a int, "
+	                     "b text, c float8, d jsonb, e bytea, f bool, g "
+	                     "bigint)");
 	const char *cols[] = {"a", "b", "c", "d", "e", "f", "g"};
-	struct sl_copy *cp = sl_copy_begin(c, "cp", cols, 7);
+	struct sl_db_copy *cp = sl_db_copy_begin(c, "cp", cols, 7);
 	ok(cp != NULL, "binary COPY starts: %s", cp ? "" : unit_errmsg());
 	if (cp == NULL)
 		return -1;
@@ -677,12 +682,12 @@ test_copy(void *arg)
 		        sl_bool(i % 2),
 		        i % 10 == 0 ? sl_null() : sl_int((int64_t)i << 33),
 		};
-		if (sl_copy_row(cp, row) != 0)
+		if (sl_db_copy_row(cp, row) != 0)
 			bad++;
 	}
 	is_int(bad, 0, "100000 rows added");
 	int64_t rows = 0;
-	ok(sl_copy_end(cp, &rows) == 0, "COPY ends: %s", unit_errmsg());
+	ok(sl_db_copy_end(cp, &rows) == 0, "COPY ends: %s", unit_errmsg());
 	is_int(rows, 100000, "the server took them all");
 	is_str(scalar(c,
 	              "SELECT sum(a) + count(g) + sum(length(e)) + "
@@ -692,64 +697,64 @@ test_copy(void *arg)
 	       "5000390000", "every value arrived");
 
 	/* A column type without a binary encoder: text format. */
-	sl_exec_script(c, "DROP TABLE IF EXISTS cpt; CREATE TABLE cpt (a "
-	                  "numeric, b timestamptz, c text)");
+	sl_db_exec_script(c, "DROP TABLE IF EXISTS cpt; CREATE TABLE cpt (a "
+	                     "numeric, b timestamptz, c text)");
 	const char *cols2[] = {"a", "b", "c"};
-	cp = sl_copy_begin(c, "cpt", cols2, 3);
+	cp = sl_db_copy_begin(c, "cpt", cols2, 3);
 	ok(cp != NULL, "text COPY starts");
 	struct sl_value row2[3] = {sl_double(1.5),
 	                           sl_str_ref("2024-01-01T00:00:00Z", 20),
 	                           sl_str_ref("back\\slash\nnewline", 18)};
-	ok(cp != NULL && sl_copy_row(cp, row2) == 0, "a row");
-	ok(cp != NULL && sl_copy_end(cp, &rows) == 0 && rows == 1, "ends");
+	ok(cp != NULL && sl_db_copy_row(cp, row2) == 0, "a row");
+	ok(cp != NULL && sl_db_copy_end(cp, &rows) == 0 && rows == 1, "ends");
 	is_str(scalar(c, "SELECT c FROM cpt", SL_NOARGS, out, sizeof(out)),
 	       "\"back\\\\slash\\nnewline\"", "escapes survived");
 
 	/* A value that does not fit: the row is refused, COPY aborts. */
-	cp = sl_copy_begin(c, "cp", cols, 7);
+	cp = sl_db_copy_begin(c, "cp", cols, 7);
 	struct sl_value badrow[7] = {sl_str_ref("x", 1), sl_null(), sl_null(),
 	                             sl_null(),          sl_null(), sl_null(),
 	                             sl_null()};
-	ok(sl_copy_row(cp, badrow) == -1 &&
+	ok(sl_db_copy_row(cp, badrow) == -1 &&
 	           strstr(unit_errmsg(), "row 1, column 1") != NULL,
 	   "a bad value names row and column: %s", unit_errmsg());
-	sl_copy_abort(cp);
+	sl_db_copy_abort(cp);
 	is_str(scalar(c, "SELECT count(*) FROM cp", SL_NOARGS, out,
 	              sizeof(out)),
 	       "100000", "an aborted COPY adds nothing");
-	cp = sl_copy_begin(c, "no_such", cols, 1);
+	cp = sl_db_copy_begin(c, "no_such", cols, 1);
 	ok(cp == NULL && strstr(unit_errmsg(), "no_such") != NULL,
 	   "COPY into a missing table: %s", unit_errmsg());
 
 	/* Cursors. */
-	ok(sl_cursor_open(c, "SELECT 1", SL_NOARGS, 10) == NULL &&
+	ok(sl_db_cursor_open(c, "SELECT 1", SL_NOARGS, 10) == NULL &&
 	           sl_diag_code() == SL_EINVAL,
 	   "a cursor needs a transaction");
-	struct sl_tx tx;
-	sl_tx_begin(c, &tx, NULL);
-	struct sl_cursor *cur =
-	        sl_cursor_open(c, "SELECT a FROM cp WHERE a < $1 ORDER BY a",
-	                       SL_ARGS(sl_int(2500)), 1000);
+	struct sl_db_tx tx;
+	sl_db_tx_begin(c, &tx, NULL);
+	struct sl_db_cursor *cur =
+	        sl_db_cursor_open(c, "SELECT a FROM cp WHERE a < $1 ORDER BY a",
+	                          SL_ARGS(sl_int(2500)), 1000);
 	ok(cur != NULL, "cursor opens: %s", cur ? "" : unit_errmsg());
 	int batches = 0, n = 0, inorder = 1;
 	for (;;) {
-		struct sl_result *r = cur ? sl_cursor_fetch(cur) : NULL;
-		if (r == NULL || sl_result_rows(r) == 0) {
-			sl_result_free(r);
+		struct sl_db_result *r = cur ? sl_db_cursor_fetch(cur) : NULL;
+		if (r == NULL || sl_db_result_rows(r) == 0) {
+			sl_db_result_free(r);
 			break;
 		}
 		batches++;
-		for (size_t i = 0; i < sl_result_rows(r); i++, n++)
-			if (sl_result_get(r, i, 0)->u.i != n)
+		for (size_t i = 0; i < sl_db_result_rows(r); i++, n++)
+			if (sl_db_result_get(r, i, 0)->u.i != n)
 				inorder = 0;
-		sl_result_free(r);
+		sl_db_result_free(r);
 	}
 	is_int(n, 2500, "2500 rows streamed");
 	is_int(batches, 3, "in batches of 1000");
 	ok(inorder, "in order");
-	ok(sl_cursor_close(cur) == 0, "close");
-	ok(sl_tx_commit(&tx) == 0, "commit");
-	sl_conn_close(c);
+	ok(sl_db_cursor_close(cur) == 0, "close");
+	ok(sl_db_tx_commit(&tx) == 0, "commit");
+	sl_db_conn_close(c);
 	return 0;
 }
 

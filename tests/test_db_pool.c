@@ -26,11 +26,11 @@ app_name(char *buf, size_t size, const char *tag)
 }
 
 /** Pool options with defaults and the application name `app`. */
-static struct sl_pool_opts
+static struct sl_db_pool_opts
 pool_opts(const char *app)
 {
-	struct sl_pool_opts o;
-	sl_pool_opts_init(&o);
+	struct sl_db_pool_opts o;
+	sl_db_pool_opts_init(&o);
 	o.conn.app_name = app;
 	o.conn.connect_timeout = 10;
 	return o;
@@ -38,31 +38,32 @@ pool_opts(const char *app)
 
 /** The first column of the first row of `sql` as an integer, or -1. */
 static int64_t
-query_int(struct sl_conn *c, const char *sql)
+query_int(struct sl_db_conn *c, const char *sql)
 {
-	struct sl_result *r = sl_query(c, sql, SL_NOARGS);
+	struct sl_db_result *r = sl_db_query(c, sql, SL_NOARGS);
 	if (r == NULL)
 		return -1;
 	int64_t v = -1;
-	if (sl_result_rows(r) > 0 && sl_result_get(r, 0, 0)->type == SL_VINT)
-		v = sl_result_get(r, 0, 0)->u.i;
-	sl_result_free(r);
+	if (sl_db_result_rows(r) > 0 &&
+	    sl_db_result_get(r, 0, 0)->type == SL_VINT)
+		v = sl_db_result_get(r, 0, 0)->u.i;
+	sl_db_result_free(r);
 	return v;
 }
 
 /** Backends the server has for application_name `app` (via `mon`). */
 static int64_t
-count_app(struct sl_conn *mon, const char *app)
+count_app(struct sl_db_conn *mon, const char *app)
 {
-	struct sl_result *r =
-	        sl_query(mon,
-	                 "SELECT count(*)::int8 FROM pg_stat_activity "
-	                 "WHERE application_name = $1",
-	                 SL_ARGS(sl_str_ref(app, (uint32_t)strlen(app))));
+	struct sl_db_result *r =
+	        sl_db_query(mon,
+	                    "SELECT count(*)::int8 FROM pg_stat_activity "
+	                    "WHERE application_name = $1",
+	                    SL_ARGS(sl_str_ref(app, (uint32_t)strlen(app))));
 	if (r == NULL)
 		return -1;
-	int64_t v = sl_result_get(r, 0, 0)->u.i;
-	sl_result_free(r);
+	int64_t v = sl_db_result_get(r, 0, 0)->u.i;
+	sl_db_result_free(r);
 	return v;
 }
 
@@ -72,7 +73,7 @@ count_app(struct sl_conn *mon, const char *app)
  * after 5 s.
  */
 static int64_t
-count_app_settled(struct sl_conn *mon, const char *app, int64_t want)
+count_app_settled(struct sl_db_conn *mon, const char *app, int64_t want)
 {
 	double end = sl_clock() + 5;
 	int64_t n;
@@ -82,10 +83,10 @@ count_app_settled(struct sl_conn *mon, const char *app, int64_t want)
 }
 
 /** A connection of its own for looking at the server. */
-static struct sl_conn *
+static struct sl_db_conn *
 monitor(void)
 {
-	struct sl_conn *mon = sl_conn_open(url, NULL);
+	struct sl_db_conn *mon = sl_db_conn_open(url, NULL);
 	if (mon == NULL)
 		bail_out("monitor connection: %s", unit_errmsg());
 	return mon;
@@ -97,22 +98,22 @@ t_open_min(void *arg)
 {
 	(void)arg;
 	char app[64];
-	struct sl_pool_opts o = pool_opts(app_name(app, sizeof(app), "min"));
+	struct sl_db_pool_opts o = pool_opts(app_name(app, sizeof(app), "min"));
 	o.min_size = 3;
-	struct sl_conn *mon = monitor();
-	struct sl_pool *p = sl_pool_open(url, &o);
+	struct sl_db_conn *mon = monitor();
+	struct sl_db_pool *p = sl_db_pool_open(url, &o);
 	ok(p != NULL, "open: pool of min_size 3");
 	if (p == NULL)
 		return 0;
 	is_int(count_app(mon, app), 3, "open: 3 backends on the server");
-	struct sl_pool_stats st;
-	sl_pool_stats(p, &st);
+	struct sl_db_pool_stats st;
+	sl_db_pool_stats(p, &st);
 	is_int(st.size, 3, "open: size 3");
 	is_int(st.idle, 3, "open: idle 3");
 	is_int(st.connects, 3, "open: 3 connects");
-	sl_pool_close(p);
+	sl_db_pool_close(p);
 	is_int(count_app_settled(mon, app, 0), 0, "close: backends gone");
-	sl_conn_close(mon);
+	sl_db_conn_close(mon);
 	return 0;
 }
 
@@ -122,38 +123,39 @@ t_lifo(void *arg)
 {
 	(void)arg;
 	char app[64];
-	struct sl_pool_opts o = pool_opts(app_name(app, sizeof(app), "lifo"));
+	struct sl_db_pool_opts o =
+	        pool_opts(app_name(app, sizeof(app), "lifo"));
 	o.min_size = 0;
-	struct sl_pool *p = sl_pool_open(url, &o);
-	struct sl_conn *a = sl_pool_acquire(p, 5);
-	struct sl_conn *b = sl_pool_acquire(p, 5);
+	struct sl_db_pool *p = sl_db_pool_open(url, &o);
+	struct sl_db_conn *a = sl_db_pool_acquire(p, 5);
+	struct sl_db_conn *b = sl_db_pool_acquire(p, 5);
 	ok(a != NULL && b != NULL && a != b, "lifo: two connections");
 	int64_t pa = query_int(a, "SELECT pg_backend_pid()");
 	int64_t pb = query_int(b, "SELECT pg_backend_pid()");
 	ok(pa > 0 && pb > 0 && pa != pb, "lifo: two backends");
-	sl_pool_release(a);
-	sl_pool_release(b);
-	struct sl_conn *c = sl_pool_acquire(p, 5);
+	sl_db_pool_release(a);
+	sl_db_pool_release(b);
+	struct sl_db_conn *c = sl_db_pool_acquire(p, 5);
 	ok(c == b, "lifo: the last released comes back");
 	is_int(query_int(c, "SELECT pg_backend_pid()"), pb,
 	       "lifo: same backend");
-	struct sl_conn *d = sl_pool_acquire(p, 5);
+	struct sl_db_conn *d = sl_db_pool_acquire(p, 5);
 	ok(d == a, "lifo: then the one before");
 	is_int(query_int(d, "SELECT pg_backend_pid()"), pa,
 	       "lifo: its backend");
-	struct sl_pool_stats st;
-	sl_pool_stats(p, &st);
+	struct sl_db_pool_stats st;
+	sl_db_pool_stats(p, &st);
 	is_int(st.connects, 2, "lifo: nothing new opened");
-	sl_pool_release(c);
-	sl_pool_release(d);
-	sl_pool_close(p);
+	sl_db_pool_release(c);
+	sl_db_pool_release(d);
+	sl_db_pool_close(p);
 	return 0;
 }
 
 /** Shared state of the load test. */
 struct load {
 	/** The pool. */
-	struct sl_pool *p;
+	struct sl_db_pool *p;
 	/** Workers that ran their query. */
 	int done;
 	/** Workers that failed. */
@@ -173,16 +175,16 @@ static int
 load_worker(void *arg)
 {
 	struct load *l = arg;
-	struct sl_conn *c = sl_pool_acquire(l->p, 30);
+	struct sl_db_conn *c = sl_db_pool_acquire(l->p, 30);
 	if (c == NULL) {
 		l->failed++;
 		return -1;
 	}
-	if (sl_exec(c, "SELECT pg_sleep(0.02)", SL_NOARGS, NULL) != 0)
+	if (sl_db_exec(c, "SELECT pg_sleep(0.02)", SL_NOARGS, NULL) != 0)
 		l->failed++;
 	else
 		l->done++;
-	sl_pool_release(c);
+	sl_db_pool_release(c);
 	return 0;
 }
 
@@ -191,18 +193,18 @@ static int
 load_monitor(void *arg)
 {
 	struct load *l = arg;
-	struct sl_conn *mon = monitor();
+	struct sl_db_conn *mon = monitor();
 	while (!l->stop) {
 		int64_t n = count_app(mon, l->app);
 		if (n > l->max_seen)
 			l->max_seen = n;
-		struct sl_pool_stats st;
-		sl_pool_stats(l->p, &st);
+		struct sl_db_pool_stats st;
+		sl_db_pool_stats(l->p, &st);
 		if (st.size > l->max_size_seen)
 			l->max_size_seen = st.size;
 		sl_sleep(0.01);
 	}
-	sl_conn_close(mon);
+	sl_db_conn_close(mon);
 	return 0;
 }
 
@@ -213,20 +215,20 @@ t_max_bound(void *arg)
 	(void)arg;
 	enum { TASKS = 50, MAX = 4 };
 	char app[64];
-	struct sl_pool_opts o = pool_opts(app_name(app, sizeof(app), "max"));
+	struct sl_db_pool_opts o = pool_opts(app_name(app, sizeof(app), "max"));
 	o.min_size = 0;
 	o.max_size = MAX;
 	struct load l = {.app = app};
-	l.p = sl_pool_open(url, &o);
+	l.p = sl_db_pool_open(url, &o);
 	struct sl_task *mon =
 	        sl_task_spawn(sl_loop_current(), "monitor", load_monitor, &l);
 	struct sl_task *t[TASKS];
 	for (int i = 0; i < TASKS; i++)
 		t[i] = sl_task_spawn(sl_loop_current(), "worker", load_worker,
 		                     &l);
-	struct sl_pool_stats st;
+	struct sl_db_pool_stats st;
 	sl_task_yield();
-	sl_pool_stats(l.p, &st);
+	sl_db_pool_stats(l.p, &st);
 	ok(st.waiting > 0, "max: tasks wait (%zu waiting)", st.waiting);
 	for (int i = 0; i < TASKS; i++)
 		sl_task_join(t[i]);
@@ -238,12 +240,12 @@ t_max_bound(void *arg)
 	   "max: server saw at most %d backends (saw %lld)", MAX,
 	   (long long)l.max_seen);
 	ok(l.max_size_seen <= MAX, "max: stats.size never above %d", MAX);
-	sl_pool_stats(l.p, &st);
+	sl_db_pool_stats(l.p, &st);
 	ok(st.connects <= MAX, "max: %llu connects, at most %d",
 	   (unsigned long long)st.connects, MAX);
 	is_int(st.waiting, 0, "max: no one waits at the end");
 	is_int(st.idle, st.size, "max: all idle at the end");
-	sl_pool_close(l.p);
+	sl_db_pool_close(l.p);
 	return 0;
 }
 
@@ -253,16 +255,16 @@ t_timeout(void *arg)
 {
 	(void)arg;
 	char app[64];
-	struct sl_pool_opts o = pool_opts(app_name(app, sizeof(app), "tmo"));
+	struct sl_db_pool_opts o = pool_opts(app_name(app, sizeof(app), "tmo"));
 	o.min_size = 0;
 	o.max_size = 2;
 	o.acquire_timeout = 0.2;
-	struct sl_pool *p = sl_pool_open(url, &o);
-	struct sl_conn *a = sl_pool_acquire(p, 5);
-	struct sl_conn *b = sl_pool_acquire(p, 5);
+	struct sl_db_pool *p = sl_db_pool_open(url, &o);
+	struct sl_db_conn *a = sl_db_pool_acquire(p, 5);
+	struct sl_db_conn *b = sl_db_pool_acquire(p, 5);
 	ok(a != NULL && b != NULL, "timeout: pool full");
 	double t0 = sl_clock();
-	struct sl_conn *c = sl_pool_acquire(p, 0.3);
+	struct sl_db_conn *c = sl_db_pool_acquire(p, 0.3);
 	double el = sl_clock() - t0;
 	ok(c == NULL, "timeout: acquire fails");
 	is_err(SL_ETIMEDOUT, "timeout: SL_ETIMEDOUT");
@@ -273,28 +275,28 @@ t_timeout(void *arg)
 	   "timeout: message names the server");
 	ok(el >= 0.29 && el < 1.0, "timeout: waited %.3f s", el);
 	t0 = sl_clock();
-	c = sl_pool_acquire(p, -1);
+	c = sl_db_pool_acquire(p, -1);
 	el = sl_clock() - t0;
 	ok(c == NULL && el >= 0.19 && el < 1.0,
 	   "timeout: negative means acquire_timeout (%.3f s)", el);
-	struct sl_pool_stats st;
-	sl_pool_stats(p, &st);
+	struct sl_db_pool_stats st;
+	sl_db_pool_stats(p, &st);
 	is_int(st.waiting, 0, "timeout: the waiter left the queue");
-	sl_pool_release(a);
-	c = sl_pool_acquire(p, 0.3);
+	sl_db_pool_release(a);
+	c = sl_db_pool_acquire(p, 0.3);
 	ok(c == a, "timeout: a released connection is taken");
-	sl_pool_release(b);
-	sl_pool_release(c);
-	sl_pool_close(p);
+	sl_db_pool_release(b);
+	sl_db_pool_release(c);
+	sl_db_pool_close(p);
 	return 0;
 }
 
 /** State of the waiter tests. */
 struct waiters {
 	/** The pool. */
-	struct sl_pool *p;
+	struct sl_db_pool *p;
 	/** What each waiter got. */
-	struct sl_conn *got[2];
+	struct sl_db_conn *got[2];
 	/** Order in which waiters got a connection. */
 	int order[2];
 	/** Waiters that got one. */
@@ -306,14 +308,14 @@ static int
 waiter(void *arg)
 {
 	struct waiters *w = arg;
-	struct sl_conn *c = sl_pool_acquire(w->p, SL_FOREVER);
+	struct sl_db_conn *c = sl_db_pool_acquire(w->p, SL_FOREVER);
 	if (c == NULL)
 		return -1;
 	int idx = strcmp(sl_task_name(sl_task_current()), "w0") == 0 ? 0 : 1;
 	w->got[idx] = c;
 	w->order[w->n++] = idx;
 	sl_sleep(0.02);
-	sl_pool_release(c);
+	sl_db_pool_release(c);
 	return 0;
 }
 
@@ -323,21 +325,21 @@ t_cancel_fifo(void *arg)
 {
 	(void)arg;
 	char app[64];
-	struct sl_pool_opts o = pool_opts(app_name(app, sizeof(app), "cnl"));
+	struct sl_db_pool_opts o = pool_opts(app_name(app, sizeof(app), "cnl"));
 	o.min_size = 0;
 	o.max_size = 1;
 	struct waiters w = {0};
-	w.p = sl_pool_open(url, &o);
-	struct sl_conn *held = sl_pool_acquire(w.p, 5);
+	w.p = sl_db_pool_open(url, &o);
+	struct sl_db_conn *held = sl_db_pool_acquire(w.p, 5);
 	struct sl_task *t = sl_task_spawn(sl_loop_current(), "w0", waiter, &w);
 	sl_sleep(0.05);
-	struct sl_pool_stats st;
-	sl_pool_stats(w.p, &st);
+	struct sl_db_pool_stats st;
+	sl_db_pool_stats(w.p, &st);
 	is_int(st.waiting, 1, "cancel: one waiter");
 	sl_task_cancel(t);
 	ok(sl_task_join(t) != 0, "cancel: the waiter failed");
 	is_err(SL_ECANCELLED, "cancel: with SL_ECANCELLED");
-	sl_pool_stats(w.p, &st);
+	sl_db_pool_stats(w.p, &st);
 	is_int(st.waiting, 0, "cancel: it left the queue");
 	ok(w.got[0] == NULL, "cancel: it got nothing");
 
@@ -346,8 +348,8 @@ t_cancel_fifo(void *arg)
 	sl_sleep(0.02);
 	struct sl_task *t1 = sl_task_spawn(sl_loop_current(), "w1", waiter, &w);
 	sl_sleep(0.02);
-	sl_pool_release(held);
-	struct sl_conn *mine = sl_pool_acquire(w.p, 0.001);
+	sl_db_pool_release(held);
+	struct sl_db_conn *mine = sl_db_pool_acquire(w.p, 0.001);
 	ok(mine == NULL, "fifo: a newcomer does not overtake waiters");
 	is_int(sl_task_join(t0), 0, "fifo: w0 got one");
 	is_int(sl_task_join(t1), 0, "fifo: w1 got one");
@@ -355,18 +357,18 @@ t_cancel_fifo(void *arg)
 	ok(w.order[0] == 0 && w.order[1] == 1, "fifo: in order");
 	ok(w.got[0] == held && w.got[1] == held,
 	   "fifo: the connection was handed over");
-	sl_pool_stats(w.p, &st);
+	sl_db_pool_stats(w.p, &st);
 	is_int(st.connects, 1, "fifo: one connection did it all");
-	sl_pool_close(w.p);
+	sl_db_pool_close(w.p);
 	return 0;
 }
 
 /** State of tasks that end holding a connection. */
 struct holder {
 	/** The pool. */
-	struct sl_pool *p;
+	struct sl_db_pool *p;
 	/** The connection it held. */
-	struct sl_conn *c;
+	struct sl_db_conn *c;
 	/** Table to insert into, or NULL. */
 	const char *insert;
 	/** Whether to cancel itself before the end. */
@@ -378,14 +380,14 @@ static int
 holder_task(void *arg)
 {
 	struct holder *h = arg;
-	h->c = sl_pool_acquire(h->p, 5);
+	h->c = sl_db_pool_acquire(h->p, 5);
 	if (h->c == NULL)
 		return -1;
 	if (h->insert != NULL) {
-		struct sl_tx tx;
-		if (sl_tx_begin(h->c, &tx, NULL) != 0)
+		struct sl_db_tx tx;
+		if (sl_db_tx_begin(h->c, &tx, NULL) != 0)
 			return -1;
-		if (sl_exec_script(h->c, h->insert) != 0)
+		if (sl_db_exec_script(h->c, h->insert) != 0)
 			return -1;
 	}
 	if (h->cancel_self)
@@ -400,90 +402,90 @@ t_task_end(void *arg)
 {
 	(void)arg;
 	char app[64];
-	struct sl_pool_opts o = pool_opts(app_name(app, sizeof(app), "end"));
+	struct sl_db_pool_opts o = pool_opts(app_name(app, sizeof(app), "end"));
 	o.min_size = 0;
 	o.max_size = 1;
-	struct sl_pool *p = sl_pool_open(url, &o);
+	struct sl_db_pool *p = sl_db_pool_open(url, &o);
 	struct holder h = {.p = p};
 	struct sl_task *t =
 	        sl_task_spawn(sl_loop_current(), "holder", holder_task, &h);
 	ok(sl_task_join(t) != 0, "end: the task failed");
 	ok(strstr(unit_errmsg(), "on purpose") != NULL,
 	   "end: with its own error, not the release's");
-	struct sl_pool_stats st;
-	sl_pool_stats(p, &st);
+	struct sl_db_pool_stats st;
+	sl_db_pool_stats(p, &st);
 	ok(st.size == 1 && st.idle == 1, "end: the connection came back");
-	struct sl_conn *c = sl_pool_acquire(p, 0.5);
+	struct sl_db_conn *c = sl_db_pool_acquire(p, 0.5);
 	ok(c != NULL && c == h.c, "end: and is handed out again");
 
 	char table[64], sql[256];
 	snprintf(table, sizeof(table), "pool_tx_%ld", (long)getpid());
 	snprintf(sql, sizeof(sql), "CREATE TABLE %s (x int)", table);
-	ok(sl_exec_script(c, sql) == 0, "tx: table created");
-	sl_pool_release(c);
+	ok(sl_db_exec_script(c, sql) == 0, "tx: table created");
+	sl_db_pool_release(c);
 
 	char ins[128];
 	snprintf(ins, sizeof(ins), "INSERT INTO %s VALUES (1)", table);
 	h.insert = ins;
 	t = sl_task_spawn(sl_loop_current(), "holder", holder_task, &h);
 	ok(sl_task_join(t) != 0, "tx: the task failed inside a transaction");
-	c = sl_pool_acquire(p, 0.5);
+	c = sl_db_pool_acquire(p, 0.5);
 	ok(c != NULL && c == h.c, "tx: the connection came back");
-	is_int(sl_conn_tx_depth(c), 0, "tx: no transaction open");
+	is_int(sl_db_conn_tx_depth(c), 0, "tx: no transaction open");
 	snprintf(sql, sizeof(sql), "SELECT count(*)::int8 FROM %s", table);
 	is_int(query_int(c, sql), 0, "tx: the insert was rolled back");
-	sl_pool_release(c);
+	sl_db_pool_release(c);
 
 	h.cancel_self = true;
 	t = sl_task_spawn(sl_loop_current(), "holder", holder_task, &h);
 	ok(sl_task_join(t) != 0, "cancelled: the task failed");
-	sl_pool_stats(p, &st);
+	sl_db_pool_stats(p, &st);
 	ok(st.size == 1 && st.idle == 1,
 	   "cancelled: the connection came back, not closed");
-	c = sl_pool_acquire(p, 0.5);
+	c = sl_db_pool_acquire(p, 0.5);
 	ok(c == h.c, "cancelled: same connection");
 	is_int(query_int(c, sql), 0, "cancelled: rolled back");
 
 	/* Release keeps the caller's error and works when cancelled. */
-	struct sl_tx tx;
-	sl_tx_begin(c, &tx, NULL);
-	sl_exec_script(c, ins);
+	struct sl_db_tx tx;
+	sl_db_tx_begin(c, &tx, NULL);
+	sl_db_exec_script(c, ins);
 	sl_diag_set(SL_EDB, "an error the caller propagates");
 	sl_task_cancel(sl_task_current());
-	sl_pool_release(c);
+	sl_db_pool_release(c);
 	ok(sl_task_is_cancelled(), "release: cancellation restored");
 	sl_task_uncancel();
 	ok(strstr(unit_errmsg(), "the caller propagates") != NULL,
 	   "release: the caller's error survives");
-	c = sl_pool_acquire(p, 0.5);
+	c = sl_db_pool_acquire(p, 0.5);
 	ok(c == h.c, "release: the connection was kept");
 	is_int(query_int(c, sql), 0, "release: the insert rolled back");
 	snprintf(sql, sizeof(sql), "DROP TABLE %s", table);
-	sl_exec_script(c, sql);
+	sl_db_exec_script(c, sql);
 
 	/* A pipeline left open is ended by the release. */
-	struct sl_pipeline *pl = sl_pipeline_begin(c);
-	ok(pl != NULL && sl_pipeline_push(pl, "SELECT 1", SL_NOARGS) == 0,
+	struct sl_db_pipeline *pl = sl_db_pipeline_begin(c);
+	ok(pl != NULL && sl_db_pipeline_push(pl, "SELECT 1", SL_NOARGS) == 0,
 	   "release: pipeline open");
-	sl_pool_release(c);
-	c = sl_pool_acquire(p, 0.5);
+	sl_db_pool_release(c);
+	c = sl_db_pool_acquire(p, 0.5);
 	ok(c == h.c, "release: kept after ending the pipeline");
 	is_int(query_int(c, "SELECT 7::int8"), 7, "release: it works");
-	sl_pool_release(c);
-	sl_pool_close(p);
+	sl_db_pool_release(c);
+	sl_db_pool_close(p);
 	return 0;
 }
 
 /** Terminate backend `pid` from `mon`. 0 if it went. */
 static int
-kill_backend(struct sl_conn *mon, int64_t pid)
+kill_backend(struct sl_db_conn *mon, int64_t pid)
 {
-	struct sl_result *r = sl_query(mon, "SELECT pg_terminate_backend($1)",
-	                               SL_ARGS(sl_int(pid)));
+	struct sl_db_result *r = sl_db_query(
+	        mon, "SELECT pg_terminate_backend($1)", SL_ARGS(sl_int(pid)));
 	if (r == NULL)
 		return -1;
-	bool done = sl_result_get(r, 0, 0)->u.b;
-	sl_result_free(r);
+	bool done = sl_db_result_get(r, 0, 0)->u.b;
+	sl_db_result_free(r);
 	sl_sleep(0.1);
 	return done ? 0 : -1;
 }
@@ -494,54 +496,54 @@ t_health(void *arg)
 {
 	(void)arg;
 	char app[64];
-	struct sl_pool_opts o = pool_opts(app_name(app, sizeof(app), "hc"));
+	struct sl_db_pool_opts o = pool_opts(app_name(app, sizeof(app), "hc"));
 	o.min_size = 1;
 	o.idle_check = 0;
-	struct sl_conn *mon = monitor();
-	struct sl_pool *p = sl_pool_open(url, &o);
-	struct sl_conn *c = sl_pool_acquire(p, 5);
+	struct sl_db_conn *mon = monitor();
+	struct sl_db_pool *p = sl_db_pool_open(url, &o);
+	struct sl_db_conn *c = sl_db_pool_acquire(p, 5);
 	int64_t pid = query_int(c, "SELECT pg_backend_pid()");
-	sl_pool_release(c);
+	sl_db_pool_release(c);
 	ok(kill_backend(mon, pid) == 0, "health: backend %lld terminated",
 	   (long long)pid);
-	c = sl_pool_acquire(p, 5);
+	c = sl_db_pool_acquire(p, 5);
 	ok(c != NULL, "health: acquire works");
 	int64_t pid2 = query_int(c, "SELECT pg_backend_pid()");
 	ok(pid2 > 0 && pid2 != pid, "health: a new backend (%lld)",
 	   (long long)pid2);
-	struct sl_pool_stats st;
-	sl_pool_stats(p, &st);
+	struct sl_db_pool_stats st;
+	sl_db_pool_stats(p, &st);
 	is_int(st.discarded, 1, "health: the dead one was discarded");
 	is_int(st.size, 1, "health: size stays 1");
 
 	/* A connection lost while a pipeline is open: the release ends the
 	 * pipeline and closes the connection. */
-	struct sl_pipeline *pl = sl_pipeline_begin(c);
+	struct sl_db_pipeline *pl = sl_db_pipeline_begin(c);
 	ok(kill_backend(mon, pid2) == 0, "lost: backend terminated");
-	sl_pipeline_push(pl, "SELECT 1", SL_NOARGS);
-	struct sl_result *r = sl_pipeline_next(pl);
+	sl_db_pipeline_push(pl, "SELECT 1", SL_NOARGS);
+	struct sl_db_result *r = sl_db_pipeline_next(pl);
 	ok(r == NULL, "lost: the pipeline saw it: %s", unit_errmsg());
-	sl_result_free(r);
-	ok(!sl_conn_ok(c), "lost: the connection is marked lost at once");
+	sl_db_result_free(r);
+	ok(!sl_db_conn_ok(c), "lost: the connection is marked lost at once");
 	ok(strchr(unit_errmsg(), '\t') == NULL &&
 	           strchr(unit_errmsg(), '\n') == NULL,
 	   "lost: the message is one line, without tabs");
 	/* Whatever comes first, the FATAL or the closed socket, the next use
 	 * finds the connection gone. */
-	for (int i = 0; i < 3 && sl_conn_ok(c); i++) {
-		sl_pipeline_push(pl, "SELECT 2", SL_NOARGS);
-		sl_result_free(sl_pipeline_next(pl));
+	for (int i = 0; i < 3 && sl_db_conn_ok(c); i++) {
+		sl_db_pipeline_push(pl, "SELECT 2", SL_NOARGS);
+		sl_db_result_free(sl_db_pipeline_next(pl));
 	}
-	ok(!sl_conn_ok(c), "lost: the connection is marked lost");
-	sl_pool_release(c);
-	sl_pool_stats(p, &st);
+	ok(!sl_db_conn_ok(c), "lost: the connection is marked lost");
+	sl_db_pool_release(c);
+	sl_db_pool_stats(p, &st);
 	is_int(st.size, 0, "lost: closed on release");
 	is_int(st.discarded, 2, "lost: counted as discarded");
-	c = sl_pool_acquire(p, 5);
+	c = sl_db_pool_acquire(p, 5);
 	is_int(query_int(c, "SELECT 3::int8"), 3, "lost: a new one works");
-	sl_pool_release(c);
-	sl_pool_close(p);
-	sl_conn_close(mon);
+	sl_db_pool_release(c);
+	sl_db_pool_close(p);
+	sl_db_conn_close(mon);
 	return 0;
 }
 
@@ -551,57 +553,58 @@ t_lifetime_idle(void *arg)
 {
 	(void)arg;
 	char app[64];
-	struct sl_pool_opts o = pool_opts(app_name(app, sizeof(app), "life"));
+	struct sl_db_pool_opts o =
+	        pool_opts(app_name(app, sizeof(app), "life"));
 	o.min_size = 0;
 	o.max_lifetime = 0.2;
-	struct sl_conn *mon = monitor();
-	struct sl_pool *p = sl_pool_open(url, &o);
-	struct sl_conn *c = sl_pool_acquire(p, 5);
+	struct sl_db_conn *mon = monitor();
+	struct sl_db_pool *p = sl_db_pool_open(url, &o);
+	struct sl_db_conn *c = sl_db_pool_acquire(p, 5);
 	int64_t pid = query_int(c, "SELECT pg_backend_pid()");
-	sl_pool_release(c);
+	sl_db_pool_release(c);
 	sl_sleep(0.3);
-	c = sl_pool_acquire(p, 5);
+	c = sl_db_pool_acquire(p, 5);
 	int64_t pid2 = query_int(c, "SELECT pg_backend_pid()");
 	ok(pid2 > 0 && pid2 != pid, "lifetime: a new backend on acquire");
 	sl_sleep(0.3);
-	sl_pool_release(c);
-	struct sl_pool_stats st;
-	sl_pool_stats(p, &st);
+	sl_db_pool_release(c);
+	struct sl_db_pool_stats st;
+	sl_db_pool_stats(p, &st);
 	is_int(st.size, 0, "lifetime: closed on release when too old");
 	is_int(st.discarded, 0, "lifetime: not counted as discarded");
-	sl_pool_close(p);
+	sl_db_pool_close(p);
 
 	o = pool_opts(app_name(app, sizeof(app), "idle"));
 	o.min_size = 1;
 	o.max_idle = 0.2;
-	p = sl_pool_open(url, &o);
-	struct sl_conn *h[3];
+	p = sl_db_pool_open(url, &o);
+	struct sl_db_conn *h[3];
 	for (int i = 0; i < 3; i++)
-		h[i] = sl_pool_acquire(p, 5);
+		h[i] = sl_db_pool_acquire(p, 5);
 	for (int i = 0; i < 3; i++)
-		sl_pool_release(h[i]);
+		sl_db_pool_release(h[i]);
 	is_int(count_app(mon, app), 3, "idle: 3 backends");
 	sl_sleep(0.3);
-	c = sl_pool_acquire(p, 5);
+	c = sl_db_pool_acquire(p, 5);
 	ok(c == h[2], "idle: the newest idle one is kept");
-	sl_pool_stats(p, &st);
+	sl_db_pool_stats(p, &st);
 	is_int(st.size, 1, "idle: surplus closed down to min_size");
 	is_int(count_app_settled(mon, app, 1), 1,
 	       "idle: 1 backend on the server");
-	sl_pool_release(c);
+	sl_db_pool_release(c);
 	sl_sleep(0.3);
-	c = sl_pool_acquire(p, 5);
+	c = sl_db_pool_acquire(p, 5);
 	ok(c == h[2], "idle: min_size is kept however long it idles");
-	sl_pool_release(c);
-	sl_pool_close(p);
-	sl_conn_close(mon);
+	sl_db_pool_release(c);
+	sl_db_pool_close(p);
+	sl_db_conn_close(mon);
 	return 0;
 }
 
 /** State of the two-tasks-one-connection test. */
 struct busy {
 	/** The connection A holds. */
-	struct sl_conn *c;
+	struct sl_db_conn *c;
 	/** A's query result. */
 	int64_t a_result;
 	/** B's error code and message. */
@@ -625,8 +628,8 @@ busy_b(void *arg)
 {
 	struct busy *b = arg;
 	sl_sleep(0.05);
-	struct sl_result *r = sl_query(b->c, "SELECT 1", SL_NOARGS);
-	sl_result_free(r);
+	struct sl_db_result *r = sl_db_query(b->c, "SELECT 1", SL_NOARGS);
+	sl_db_result_free(r);
 	b->b_code = r == NULL ? sl_diag_code() : SL_EOK;
 	snprintf(b->b_msg, sizeof(b->b_msg), "%s", unit_errmsg());
 	return 0;
@@ -638,10 +641,11 @@ t_busy(void *arg)
 {
 	(void)arg;
 	char app[64];
-	struct sl_pool_opts o = pool_opts(app_name(app, sizeof(app), "busy"));
-	struct sl_pool *p = sl_pool_open(url, &o);
+	struct sl_db_pool_opts o =
+	        pool_opts(app_name(app, sizeof(app), "busy"));
+	struct sl_db_pool *p = sl_db_pool_open(url, &o);
 	struct busy b = {.a_result = -1};
-	b.c = sl_pool_acquire(p, 5);
+	b.c = sl_db_pool_acquire(p, 5);
 	struct sl_task *a =
 	        sl_task_spawn(sl_loop_current(), "task_a", busy_a, &b);
 	struct sl_task *bt =
@@ -653,8 +657,8 @@ t_busy(void *arg)
 	is_int(b.a_result, 42, "busy: A's result is right");
 	is_int(query_int(b.c, "SELECT 5::int8"), 5,
 	       "busy: the connection still works");
-	sl_pool_release(b.c);
-	sl_pool_close(p);
+	sl_db_pool_release(b.c);
+	sl_db_pool_close(p);
 	return 0;
 }
 
@@ -670,8 +674,8 @@ t_password(void *arg)
 	snprintf(bad, sizeof(bad), "postgresql://postgres:%s%s/postgres", wrong,
 	         at);
 	char app[64];
-	struct sl_pool_opts o = pool_opts(app_name(app, sizeof(app), "pw"));
-	struct sl_pool *p = sl_pool_open(bad, &o);
+	struct sl_db_pool_opts o = pool_opts(app_name(app, sizeof(app), "pw"));
+	struct sl_db_pool *p = sl_db_pool_open(bad, &o);
 	ok(p == NULL, "password: open fails");
 	is_err(SL_EDB, "password: SL_EDB");
 	ok(strstr(unit_errmsg(), wrong) == NULL,
@@ -681,17 +685,17 @@ t_password(void *arg)
 
 	o.min_size = 0;
 	o.backoff_initial = 0.05;
-	p = sl_pool_open(bad, &o);
+	p = sl_db_pool_open(bad, &o);
 	ok(p != NULL, "password: min_size 0 opens");
-	ok(sl_pool_acquire(p, 5) == NULL, "password: acquire fails");
+	ok(sl_db_pool_acquire(p, 5) == NULL, "password: acquire fails");
 	is_err(SL_EDB, "password: with the connect error");
 	ok(strstr(unit_errmsg(), wrong) == NULL,
 	   "password: not in the acquire error");
-	struct sl_pool_stats st;
-	sl_pool_stats(p, &st);
+	struct sl_db_pool_stats st;
+	sl_db_pool_stats(p, &st);
 	is_int(st.connect_failures, 1, "password: one connect failure");
 	is_int(st.size, 0, "password: no slot leaked");
-	sl_pool_close(p);
+	sl_db_pool_close(p);
 	return 0;
 }
 
@@ -701,17 +705,17 @@ t_close_out(void *arg)
 {
 	(void)arg;
 	char app[64];
-	struct sl_pool_opts o = pool_opts(app_name(app, sizeof(app), "cls"));
+	struct sl_db_pool_opts o = pool_opts(app_name(app, sizeof(app), "cls"));
 	o.min_size = 2;
-	struct sl_conn *mon = monitor();
-	struct sl_pool *p = sl_pool_open(url, &o);
-	struct sl_conn *c = sl_pool_acquire(p, 5);
-	sl_pool_close(p);
+	struct sl_db_conn *mon = monitor();
+	struct sl_db_pool *p = sl_db_pool_open(url, &o);
+	struct sl_db_conn *c = sl_db_pool_acquire(p, 5);
+	sl_db_pool_close(p);
 	is_int(count_app_settled(mon, app, 1), 1, "close: the idle one closed");
 	is_int(query_int(c, "SELECT 9::int8"), 9, "close: the one out works");
-	sl_pool_release(c);
+	sl_db_pool_release(c);
 	is_int(count_app_settled(mon, app, 0), 0, "close: closed on release");
-	sl_conn_close(mon);
+	sl_db_conn_close(mon);
 	return 0;
 }
 
@@ -720,8 +724,8 @@ static int
 t_opts(void *arg)
 {
 	(void)arg;
-	struct sl_pool_opts o;
-	sl_pool_opts_init(&o);
+	struct sl_db_pool_opts o;
+	sl_db_pool_opts_init(&o);
 	is_int(o.min_size, 1, "opts: min_size 1");
 	is_int(o.max_size, 10, "opts: max_size 10");
 	ok(o.acquire_timeout == 30 && o.idle_check == 5 &&
@@ -730,11 +734,11 @@ t_opts(void *arg)
 	   "opts: documented defaults");
 	o.min_size = 3;
 	o.max_size = 2;
-	ok(sl_pool_open(url, &o) == NULL, "opts: min above max refused");
+	ok(sl_db_pool_open(url, &o) == NULL, "opts: min above max refused");
 	is_err(SL_EINVAL, "opts: SL_EINVAL");
 	o.min_size = 0;
 	o.max_size = 0;
-	ok(sl_pool_open(url, &o) == NULL, "opts: max 0 refused");
+	ok(sl_db_pool_open(url, &o) == NULL, "opts: max 0 refused");
 	return 0;
 }
 

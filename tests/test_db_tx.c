@@ -15,14 +15,14 @@
 
 /** The integer answer of `sql` on `c`, or -1. */
 static long long
-int_of(struct sl_conn *c, const char *sql)
+int_of(struct sl_db_conn *c, const char *sql)
 {
-	struct sl_result *r = sl_query(c, sql, SL_NOARGS);
-	long long v = r != NULL && sl_result_rows(r) == 1 &&
-	                              sl_result_get(r, 0, 0)->type == SL_VINT
-	                      ? sl_result_get(r, 0, 0)->u.i
+	struct sl_db_result *r = sl_db_query(c, sql, SL_NOARGS);
+	long long v = r != NULL && sl_db_result_rows(r) == 1 &&
+	                              sl_db_result_get(r, 0, 0)->type == SL_VINT
+	                      ? sl_db_result_get(r, 0, 0)->u.i
 	                      : -1;
-	sl_result_free(r);
+	sl_db_result_free(r);
 	return v;
 }
 
@@ -30,10 +30,11 @@ int_of(struct sl_conn *c, const char *sql)
 static int
 forgetful(void *arg)
 {
-	struct sl_conn *c = arg;
-	struct sl_tx tx;
-	if (sl_tx_begin(c, &tx, NULL) != 0 ||
-	    sl_exec(c, "INSERT INTO tx_t VALUES (100)", SL_NOARGS, NULL) != 0)
+	struct sl_db_conn *c = arg;
+	struct sl_db_tx tx;
+	if (sl_db_tx_begin(c, &tx, NULL) != 0 ||
+	    sl_db_exec(c, "INSERT INTO tx_t VALUES (100)", SL_NOARGS, NULL) !=
+	            0)
 		return -1;
 	return 0; /* neither commit nor rollback */
 }
@@ -42,11 +43,11 @@ forgetful(void *arg)
 static int
 failing(void *arg)
 {
-	struct sl_conn *c = arg;
-	struct sl_tx tx;
-	if (sl_tx_begin(c, &tx, NULL) != 0)
+	struct sl_db_conn *c = arg;
+	struct sl_db_tx tx;
+	if (sl_db_tx_begin(c, &tx, NULL) != 0)
 		return 0;
-	sl_exec(c, "INSERT INTO tx_t VALUES (101)", SL_NOARGS, NULL);
+	sl_db_exec(c, "INSERT INTO tx_t VALUES (101)", SL_NOARGS, NULL);
 	sl_diag_set(SL_EINVAL, "the task gave up");
 	return -1;
 }
@@ -58,8 +59,8 @@ failing(void *arg)
 static int
 beginner(void *arg)
 {
-	struct sl_tx *tx = arg;
-	if (sl_tx_begin(tx->conn, tx, NULL) != 0)
+	struct sl_db_tx *tx = arg;
+	if (sl_db_tx_begin(tx->conn, tx, NULL) != 0)
 		return -1;
 	sl_task_wait(10);
 	return 0;
@@ -67,65 +68,65 @@ beginner(void *arg)
 
 /** The checks, on connection `c` (tag: the driver). */
 static void
-suite(struct sl_conn *c, const char *tag)
+suite(struct sl_db_conn *c, const char *tag)
 {
-	ok(sl_exec_script(c, "DROP TABLE IF EXISTS tx_t; CREATE TABLE "
-	                     "tx_t(v INTEGER PRIMARY KEY)") == 0,
+	ok(sl_db_exec_script(c, "DROP TABLE IF EXISTS tx_t; CREATE TABLE "
+	                        "tx_t(v INTEGER PRIMARY KEY)") == 0,
 	   "%s: table", tag);
-	struct sl_tx tx, sp;
+	struct sl_db_tx tx, sp;
 
 	/* A failure aborts the transaction; commit rolls it back. */
-	ok(sl_tx_begin(c, &tx, NULL) == 0, "%s: begin", tag);
-	ok(sl_exec(c, "INSERT INTO tx_t VALUES (1)", SL_NOARGS, NULL) == 0,
+	ok(sl_db_tx_begin(c, &tx, NULL) == 0, "%s: begin", tag);
+	ok(sl_db_exec(c, "INSERT INTO tx_t VALUES (1)", SL_NOARGS, NULL) == 0,
 	   "%s: insert 1", tag);
-	ok(sl_exec(c, "INSERT INTO tx_t VALUES (1)", SL_NOARGS, NULL) != 0,
+	ok(sl_db_exec(c, "INSERT INTO tx_t VALUES (1)", SL_NOARGS, NULL) != 0,
 	   "%s: a duplicate key fails", tag);
-	ok(sl_exec(c, "INSERT INTO tx_t VALUES (2)", SL_NOARGS, NULL) != 0,
+	ok(sl_db_exec(c, "INSERT INTO tx_t VALUES (2)", SL_NOARGS, NULL) != 0,
 	   "%s: the next statement is refused", tag);
 	ok(strstr(unit_errmsg(), "abort") != NULL,
 	   "%s: ... as the transaction is aborted: %s", tag, unit_errmsg());
-	ok(sl_tx_commit(&tx) != 0, "%s: commit fails", tag);
+	ok(sl_db_tx_commit(&tx) != 0, "%s: commit fails", tag);
 	ok(strstr(unit_errmsg(), "rolled back") != NULL,
 	   "%s: ... saying it was rolled back: %s", tag, unit_errmsg());
-	is_int(sl_conn_tx_depth(c), 0, "%s: no transaction is open", tag);
+	is_int(sl_db_conn_tx_depth(c), 0, "%s: no transaction is open", tag);
 	is_int(int_of(c, "SELECT count(*) FROM tx_t"), 0,
 	       "%s: nothing of it was committed", tag);
 
 	/* Rolling back to a savepoint taken before the failure recovers. */
-	ok(sl_tx_begin(c, &tx, NULL) == 0, "%s: begin", tag);
-	ok(sl_exec(c, "INSERT INTO tx_t VALUES (1)", SL_NOARGS, NULL) == 0,
+	ok(sl_db_tx_begin(c, &tx, NULL) == 0, "%s: begin", tag);
+	ok(sl_db_exec(c, "INSERT INTO tx_t VALUES (1)", SL_NOARGS, NULL) == 0,
 	   "%s: insert 1", tag);
-	ok(sl_tx_begin(c, &sp, NULL) == 0, "%s: savepoint", tag);
-	ok(sl_exec(c, "INSERT INTO tx_t VALUES (1)", SL_NOARGS, NULL) != 0,
+	ok(sl_db_tx_begin(c, &sp, NULL) == 0, "%s: savepoint", tag);
+	ok(sl_db_exec(c, "INSERT INTO tx_t VALUES (1)", SL_NOARGS, NULL) != 0,
 	   "%s: a duplicate key fails in the savepoint", tag);
-	ok(sl_tx_rollback(&sp) == 0, "%s: roll back the savepoint", tag);
-	ok(sl_exec(c, "INSERT INTO tx_t VALUES (2)", SL_NOARGS, NULL) == 0,
+	ok(sl_db_tx_rollback(&sp) == 0, "%s: roll back the savepoint", tag);
+	ok(sl_db_exec(c, "INSERT INTO tx_t VALUES (2)", SL_NOARGS, NULL) == 0,
 	   "%s: the transaction goes on", tag);
-	ok(sl_tx_commit(&tx) == 0, "%s: and commits", tag);
+	ok(sl_db_tx_commit(&tx) == 0, "%s: and commits", tag);
 	is_int(int_of(c, "SELECT count(*) FROM tx_t"), 2,
 	       "%s: rows 1 and 2 are in", tag);
 
 	/* Committing a savepoint whose statement failed rolls it back; the
 	 * outer transaction stays usable. */
-	ok(sl_tx_begin(c, &tx, NULL) == 0, "%s: begin", tag);
-	ok(sl_tx_begin(c, &sp, NULL) == 0, "%s: savepoint", tag);
-	ok(sl_exec(c, "INSERT INTO tx_t VALUES (3)", SL_NOARGS, NULL) == 0,
+	ok(sl_db_tx_begin(c, &tx, NULL) == 0, "%s: begin", tag);
+	ok(sl_db_tx_begin(c, &sp, NULL) == 0, "%s: savepoint", tag);
+	ok(sl_db_exec(c, "INSERT INTO tx_t VALUES (3)", SL_NOARGS, NULL) == 0,
 	   "%s: insert 3 in the savepoint", tag);
-	ok(sl_exec(c, "INSERT INTO tx_t VALUES (1)", SL_NOARGS, NULL) != 0,
+	ok(sl_db_exec(c, "INSERT INTO tx_t VALUES (1)", SL_NOARGS, NULL) != 0,
 	   "%s: a duplicate key fails in the savepoint", tag);
-	ok(sl_tx_commit(&sp) != 0, "%s: releasing the savepoint fails", tag);
-	is_int(sl_conn_tx_depth(c), 1, "%s: the outer transaction is open",
+	ok(sl_db_tx_commit(&sp) != 0, "%s: releasing the savepoint fails", tag);
+	is_int(sl_db_conn_tx_depth(c), 1, "%s: the outer transaction is open",
 	       tag);
-	ok(sl_exec(c, "INSERT INTO tx_t VALUES (4)", SL_NOARGS, NULL) == 0,
+	ok(sl_db_exec(c, "INSERT INTO tx_t VALUES (4)", SL_NOARGS, NULL) == 0,
 	   "%s: and usable", tag);
-	ok(sl_tx_commit(&tx) == 0, "%s: it commits", tag);
+	ok(sl_db_tx_commit(&tx) == 0, "%s: it commits", tag);
 	is_int(int_of(c, "SELECT count(*) FROM tx_t WHERE v IN (3, 4)"), 1,
 	       "%s: 4 is in, 3 (in the failed savepoint) is not", tag);
 
 	/* Outside a transaction, a failure costs only its statement. */
-	ok(sl_exec(c, "INSERT INTO tx_t VALUES (1)", SL_NOARGS, NULL) != 0,
+	ok(sl_db_exec(c, "INSERT INTO tx_t VALUES (1)", SL_NOARGS, NULL) != 0,
 	   "%s: a failure outside a transaction", tag);
-	ok(sl_exec(c, "INSERT INTO tx_t VALUES (5)", SL_NOARGS, NULL) == 0,
+	ok(sl_db_exec(c, "INSERT INTO tx_t VALUES (5)", SL_NOARGS, NULL) == 0,
 	   "%s: does not stop the next statement", tag);
 	is_int(int_of(c, "SELECT count(*) FROM tx_t"), 4, "%s: 1, 2, 4, 5",
 	       tag);
@@ -137,29 +138,30 @@ suite(struct sl_conn *c, const char *tag)
 	   "%s: a task ends in its "
 	   "transaction",
 	   tag);
-	is_int(sl_conn_tx_depth(c), 0, "%s: ... which is rolled back", tag);
+	is_int(sl_db_conn_tx_depth(c), 0, "%s: ... which is rolled back", tag);
 	is_int(int_of(c, "SELECT count(*) FROM tx_t WHERE v = 100"), 0,
 	       "%s: ... with its insert", tag);
 	t = sl_task_spawn(sl_loop_current(), "failing", failing, c);
 	ok(t != NULL && sl_task_join(t) != 0 &&
 	           strstr(unit_errmsg(), "the task gave up") != NULL,
 	   "%s: a task fails in its transaction, with its own error", tag);
-	is_int(sl_conn_tx_depth(c), 0, "%s: ... which is rolled back", tag);
+	is_int(sl_db_conn_tx_depth(c), 0, "%s: ... which is rolled back", tag);
 	is_int(int_of(c, "SELECT count(*) FROM tx_t WHERE v = 101"), 0,
 	       "%s: ... with its insert", tag);
 
 	/* Begun in one task, committed in another: the first task's end
 	 * no longer concerns it. */
-	struct sl_tx shared = {.conn = c};
+	struct sl_db_tx shared = {.conn = c};
 	t = sl_task_spawn(sl_loop_current(), "beginner", beginner, &shared);
 	for (int i = 0; i < 500 && !shared.open; i++)
 		sl_sleep(0.01);
-	ok(sl_exec(c, "INSERT INTO tx_t VALUES (102)", SL_NOARGS, NULL) == 0 &&
-	           sl_tx_commit(&shared) == 0,
+	ok(sl_db_exec(c, "INSERT INTO tx_t VALUES (102)", SL_NOARGS, NULL) ==
+	                   0 &&
+	           sl_db_tx_commit(&shared) == 0,
 	   "%s: another task commits it", tag);
 	sl_task_wakeup(t);
 	ok(t != NULL && sl_task_join(t) == 0, "%s: the first task ends", tag);
-	is_int(sl_conn_tx_depth(c), 0, "%s: no transaction is open", tag);
+	is_int(sl_db_conn_tx_depth(c), 0, "%s: no transaction is open", tag);
 	is_int(int_of(c, "SELECT count(*) FROM tx_t WHERE v = 102"), 1,
 	       "%s: the commit stands", tag);
 }
@@ -174,11 +176,11 @@ pg_main(void *arg)
 		note("skip PostgreSQL: no test server");
 		return 0;
 	}
-	struct sl_conn *c = sl_conn_open(url, NULL);
+	struct sl_db_conn *c = sl_db_conn_open(url, NULL);
 	ok(c != NULL, "postgres: connect: %s", unit_errmsg());
 	if (c != NULL)
 		suite(c, "postgres");
-	sl_conn_close(c);
+	sl_db_conn_close(c);
 	return 0;
 }
 
@@ -190,11 +192,11 @@ sqlite_main(void *arg)
 	char path[64];
 	snprintf(path, sizeof(path), "sqlite:/tmp/sluice_tx_%d.db",
 	         (int)getpid());
-	struct sl_conn *c = sl_conn_open(path, NULL);
+	struct sl_db_conn *c = sl_db_conn_open(path, NULL);
 	ok(c != NULL, "sqlite: connect: %s", unit_errmsg());
 	if (c != NULL)
 		suite(c, "sqlite");
-	sl_conn_close(c);
+	sl_db_conn_close(c);
 	unlink(path + 7);
 	return 0;
 }

@@ -46,28 +46,28 @@ add(struct sl_graph_batch *b, int i, bool create)
 
 /** The integer answer of `sql`, or -1. */
 static long long
-int_of(struct sl_conn *c, const char *sql)
+int_of(struct sl_db_conn *c, const char *sql)
 {
-	struct sl_result *r = sl_query(c, sql, SL_NOARGS);
-	long long v = r != NULL && sl_result_rows(r) == 1 &&
-	                              sl_result_get(r, 0, 0)->type == SL_VINT
-	                      ? sl_result_get(r, 0, 0)->u.i
+	struct sl_db_result *r = sl_db_query(c, sql, SL_NOARGS);
+	long long v = r != NULL && sl_db_result_rows(r) == 1 &&
+	                              sl_db_result_get(r, 0, 0)->type == SL_VINT
+	                      ? sl_db_result_get(r, 0, 0)->u.i
 	                      : -1;
-	sl_result_free(r);
+	sl_db_result_free(r);
 	return v;
 }
 
 /** Write one batch of `n` ingestions, the `lose`th lane commit lost. */
 static int
-write_batch(struct sl_pg_store *s, int n, uint64_t lose, bool create,
+write_batch(struct sl_store_pg *s, int n, uint64_t lose, bool create,
             struct sl_write_stats *st)
 {
 	struct sl_graph_batch *b = sl_graph_batch_new();
 	for (int i = 0; i < n; i++)
 		add(b, i, create);
-	sl_pg_store_fault_lose_commit(s, lose);
-	int rc = sl_pg_store_write(s, b, st);
-	sl_pg_store_fault_lose_commit(s, 0);
+	sl_store_pg_fault_lose_commit(s, lose);
+	int rc = sl_store_pg_write(s, b, st);
+	sl_store_pg_fault_lose_commit(s, 0);
 	sl_graph_batch_delete(b);
 	return rc;
 }
@@ -82,29 +82,29 @@ main_task(void *arg)
 		note("skip: no test server");
 		return 0;
 	}
-	struct sl_conn *admin = sl_conn_open(url, NULL);
+	struct sl_db_conn *admin = sl_db_conn_open(url, NULL);
 	ok(admin != NULL &&
-	           sl_exec_script(admin, "DROP DATABASE IF EXISTS "
-	                                 "sluice_pg_store") == 0 &&
-	           sl_exec_script(admin, "CREATE DATABASE sluice_pg_store") ==
-	                   0,
+	           sl_db_exec_script(admin, "DROP DATABASE IF EXISTS "
+	                                    "sluice_pg_store") == 0 &&
+	           sl_db_exec_script(admin,
+	                             "CREATE DATABASE sluice_pg_store") == 0,
 	   "a fresh database");
-	sl_conn_close(admin);
+	sl_db_conn_close(admin);
 	pg_test_url("sluice_pg_store", url, sizeof(url));
-	struct sl_conn *c = sl_conn_open(url, NULL);
+	struct sl_db_conn *c = sl_db_conn_open(url, NULL);
 
 	/* Each lane of each phase commits once: with 4 lanes, commits 1-4
 	 * are the node phase's and 5-8 the relationship phase's. Losing each
 	 * of the relationship commits in turn must not duplicate anything. */
 	for (uint64_t lose = 5; lose <= 8; lose++) {
-		sl_exec_script(c,
-		               "DROP TABLE IF EXISTS node, rel, sluice_meta, "
-		               "sluice_commit");
-		struct sl_pg_store *s = sl_pg_store_open(url);
+		sl_db_exec_script(
+		        c, "DROP TABLE IF EXISTS node, rel, sluice_meta, "
+		           "sluice_commit");
+		struct sl_store_pg *s = sl_store_pg_open(url);
 		ok(s != NULL, "open (%s)", unit_errmsg());
 		if (s == NULL)
 			break;
-		sl_pg_store_set_retry(s, 30);
+		sl_store_pg_set_retry(s, 30);
 		struct sl_write_stats st = {0};
 		ok(write_batch(s, 200, lose, true, &st) == 0,
 		   "commit %llu lost: the write succeeds (%s)",
@@ -127,7 +127,7 @@ main_task(void *arg)
 		ok(int_of(c, "SELECT count(*) FROM sluice_commit") > 0,
 		   "commit %llu lost: tokens while the store is open",
 		   (unsigned long long)lose);
-		sl_pg_store_close(s);
+		sl_store_pg_close(s);
 		is_int(int_of(c, "SELECT count(*) FROM sluice_commit"), 0,
 		       "commit %llu lost: none after it closes",
 		       (unsigned long long)lose);
@@ -135,9 +135,9 @@ main_task(void *arg)
 
 	/* A node phase commit lost: upserts are written again, the graph is
 	 * the same. */
-	sl_exec_script(c, "DROP TABLE IF EXISTS node, rel, sluice_meta, "
-	                  "sluice_commit");
-	struct sl_pg_store *s = sl_pg_store_open(url);
+	sl_db_exec_script(c, "DROP TABLE IF EXISTS node, rel, sluice_meta, "
+	                     "sluice_commit");
+	struct sl_store_pg *s = sl_store_pg_open(url);
 	struct sl_write_stats st = {0};
 	ok(s != NULL && write_batch(s, 200, 2, true, &st) == 0,
 	   "a node commit lost: the write succeeds");
@@ -155,16 +155,16 @@ main_task(void *arg)
 	is_int(int_of(c, "SELECT count(*) FROM rel WHERE type = 'TO'"), 200,
 	       "merged ones are not");
 	is_int((long long)st.rels_updated, 200, "200 counted as updated");
-	sl_pg_store_close(s);
+	sl_store_pg_close(s);
 
 	/* No CREATE relationships, so no commit token: a relationship
 	 * commit whose reply is lost is written again. Its relationships to
 	 * nodes new in this batch went in without a conflict check, so the
 	 * second attempt meets them (a unique violation) and is written once
 	 * more with every insert checked. */
-	sl_exec_script(c, "DROP TABLE IF EXISTS node, rel, sluice_meta, "
-	                  "sluice_commit");
-	s = sl_pg_store_open(url);
+	sl_db_exec_script(c, "DROP TABLE IF EXISTS node, rel, sluice_meta, "
+	                     "sluice_commit");
+	s = sl_store_pg_open(url);
 	st = (struct sl_write_stats){0};
 	ok(s != NULL && write_batch(s, 200, 6, false, &st) == 0,
 	   "a lost relationship commit without a token: the write succeeds "
@@ -174,8 +174,8 @@ main_task(void *arg)
 	       "... 400 relationships, none twice");
 	is_int(int_of(c, "SELECT count(*) FROM rel WHERE multi"), 0,
 	       "... all of them merged ones");
-	sl_pg_store_close(s);
-	sl_conn_close(c);
+	sl_store_pg_close(s);
+	sl_db_conn_close(c);
 	return 0;
 }
 

@@ -164,11 +164,11 @@ collect_one(void *arg, const char *json, size_t len)
 
 /** The whole export as text (malloc'd), or NULL when it failed. */
 static char *
-export_text(struct sl_sqlite_store *s)
+export_text(struct sl_store_sqlite *s)
 {
 	struct sl_buf out;
 	sl_buf_create(&out, 1 << 24);
-	if (sl_sqlite_store_export(s, collect, &out) != 0 ||
+	if (sl_store_sqlite_export(s, collect, &out) != 0 ||
 	    sl_buf_putc(&out, '\0') != 0) {
 		sl_buf_destroy(&out);
 		return NULL;
@@ -220,10 +220,10 @@ raw_exec(const char *path, const char *sql)
 
 /** Write a batch and free it; the result of the write. */
 static int
-write_free(struct sl_sqlite_store *s, struct sl_graph_batch *b,
+write_free(struct sl_store_sqlite *s, struct sl_graph_batch *b,
            struct sl_write_stats *st)
 {
-	int rc = sl_sqlite_store_write(s, b, st);
+	int rc = sl_store_sqlite_write(s, b, st);
 	batch_free(b);
 	return rc;
 }
@@ -268,7 +268,7 @@ err_has(const char *what)
 STORE_CASE(nodes)
 {
 	const char *path = tmp_path("nodes.db");
-	struct sl_sqlite_store *s = sl_sqlite_store_open(path);
+	struct sl_store_sqlite *s = sl_store_sqlite_open(path);
 	ok(s != NULL, "a new database opens");
 	if (s == NULL)
 		bail_out("cannot go on");
@@ -344,7 +344,7 @@ STORE_CASE(nodes)
 	is_int(raw_int(path, "SELECT count(*) FROM node WHERE type = 'Pair' "
 	                     "AND key = '{\"a\":1,\"b\":2}'"),
 	       1, "stored as sorted compact JSON");
-	sl_sqlite_store_close(s);
+	sl_store_sqlite_close(s);
 }
 
 /**
@@ -355,7 +355,7 @@ STORE_CASE(nodes)
 STORE_CASE(repeats)
 {
 	const char *path = tmp_path("repeats.db");
-	struct sl_sqlite_store *s = sl_sqlite_store_open(path);
+	struct sl_store_sqlite *s = sl_store_sqlite_open(path);
 	struct sl_write_stats st = {0};
 	static const char *const between[] = {"EAGER", "MATCH_ONLY", "FUZZY"};
 	for (int i = 0; i < 3; i++) {
@@ -388,14 +388,14 @@ STORE_CASE(repeats)
 	}
 	is_int(raw_int(path, "SELECT labels = '[\"L\"]' FROM node"), 1,
 	       "labels stay");
-	sl_sqlite_store_close(s);
+	sl_store_sqlite_close(s);
 }
 
 /** FUZZY nodes: several, none, anchoring, non-strings, bad patterns. */
 STORE_CASE(fuzzy_nodes)
 {
 	const char *path = tmp_path("fuzzy.db");
-	struct sl_sqlite_store *s = sl_sqlite_store_open(path);
+	struct sl_store_sqlite *s = sl_store_sqlite_open(path);
 	if (s == NULL)
 		bail_out("cannot open %s", path);
 	struct sl_write_stats st = {0};
@@ -480,14 +480,14 @@ STORE_CASE(fuzzy_nodes)
 	                     "'{\"id\":\"p-3\"}'"),
 	       0, "the node written before it was rolled back");
 	is_int(st.nodes_created, 0, "and the stats untouched");
-	sl_sqlite_store_close(s);
+	sl_store_sqlite_close(s);
 }
 
 /** Relationship rules, keys, missing and fuzzy endpoints, export. */
 STORE_CASE(rels)
 {
 	const char *path = tmp_path("rels.db");
-	struct sl_sqlite_store *s = sl_sqlite_store_open(path);
+	struct sl_store_sqlite *s = sl_store_sqlite_open(path);
 	if (s == NULL)
 		bail_out("cannot open %s", path);
 	struct end p1 = {"Person", "{\"id\":1}", false};
@@ -634,7 +634,7 @@ STORE_CASE(rels)
 
 	struct sl_buf one;
 	sl_buf_create(&one, 1 << 20);
-	is_int(sl_sqlite_store_export(s, collect_one, &one), -1,
+	is_int(sl_store_sqlite_export(s, collect_one, &one), -1,
 	       "an export stops when the callback says so");
 	is_int(count_lines(one.data), 1, "after one line");
 	sl_buf_destroy(&one);
@@ -644,8 +644,8 @@ STORE_CASE(rels)
 	free(e);
 
 	/* Reopen: the graph continues. */
-	sl_sqlite_store_close(s);
-	s = sl_sqlite_store_open(path);
+	sl_store_sqlite_close(s);
+	s = sl_store_sqlite_open(path);
 	ok(s != NULL, "the database reopens");
 	if (s == NULL)
 		bail_out("cannot go on");
@@ -659,14 +659,14 @@ STORE_CASE(rels)
 	is_int(write_free(s, b, &st), 0, "and takes more writes");
 	ok(st.nodes_updated == 1 && st.rels_created == 1,
 	   "updating old nodes and linking them");
-	sl_sqlite_store_close(s);
+	sl_store_sqlite_close(s);
 }
 
 /** Write two batches; the same batches again give the same graph. */
 STORE_CASE(idempotence)
 {
 	const char *path = tmp_path("idem.db");
-	struct sl_sqlite_store *s = sl_sqlite_store_open(path);
+	struct sl_store_sqlite *s = sl_store_sqlite_open(path);
 	if (s == NULL)
 		bail_out("cannot open %s", path);
 	char *first = NULL;
@@ -706,14 +706,14 @@ STORE_CASE(idempotence)
 		}
 	}
 	free(first);
-	sl_sqlite_store_close(s);
+	sl_store_sqlite_close(s);
 }
 
 /** Rollback on bad input and on a lock held by another connection. */
 STORE_CASE(rollback)
 {
 	const char *path = tmp_path("rollback.db");
-	struct sl_sqlite_store *s = sl_sqlite_store_open(path);
+	struct sl_store_sqlite *s = sl_store_sqlite_open(path);
 	if (s == NULL)
 		bail_out("cannot open %s", path);
 	struct sl_write_stats st = {0};
@@ -754,7 +754,7 @@ STORE_CASE(rollback)
 	sqlite3_open(path, &other);
 	is_int(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL),
 	       SQLITE_OK, "another connection takes the write lock");
-	is_int(sl_sqlite_store_set_busy_timeout(s, 20), 0,
+	is_int(sl_store_sqlite_set_busy_timeout(s, 20), 0,
 	       "the busy timeout is set on the connection");
 	b = batch_new();
 	add_node(b, SL_NODE_EAGER, "A", "{\"k\":4}", NULL, NULL);
@@ -772,20 +772,20 @@ STORE_CASE(rollback)
 	is_int(after != NULL ? count_lines(after) : -1, 2, "two nodes now");
 	free(after);
 	free(before);
-	sl_sqlite_store_close(s);
+	sl_store_sqlite_close(s);
 }
 
 /** Files that are not sluice graphs are refused and left alone. */
 STORE_CASE(refusals)
 {
 	const char *path = tmp_path("v2.db");
-	struct sl_sqlite_store *s = sl_sqlite_store_open(path);
+	struct sl_store_sqlite *s = sl_store_sqlite_open(path);
 	ok(s != NULL, "a graph to be changed by hand");
-	sl_sqlite_store_close(s);
+	sl_store_sqlite_close(s);
 	is_int(raw_exec(path, "UPDATE sluice_meta SET value = '2' WHERE name "
 	                      "= 'schema_version'"),
 	       0, "schema_version set to 2");
-	ok(sl_sqlite_store_open(path) == NULL, "a version 2 graph is refused");
+	ok(sl_store_sqlite_open(path) == NULL, "a version 2 graph is refused");
 	is_err(SL_EINVAL, "with EINVAL");
 	ok(err_has("v2.db: graph schema version 2, this sluice reads version "
 	           "1"),
@@ -795,7 +795,7 @@ STORE_CASE(refusals)
 	is_int(raw_exec(path, "CREATE TABLE node(a, b); INSERT INTO node "
 	                      "VALUES (1, 2)"),
 	       0, "a foreign database with a node table");
-	ok(sl_sqlite_store_open(path) == NULL, "is refused");
+	ok(sl_store_sqlite_open(path) == NULL, "is refused");
 	is_err(SL_EINVAL, "with EINVAL");
 	ok(err_has("foreign.db: not a sluice graph database (it has a table "
 	           "named node but no sluice_meta)"),
@@ -808,22 +808,22 @@ STORE_CASE(refusals)
 
 	path = tmp_path("foreign-rel.db");
 	raw_exec(path, "CREATE TABLE rel(x)");
-	ok(sl_sqlite_store_open(path) == NULL && err_has("named rel"),
+	ok(sl_store_sqlite_open(path) == NULL && err_has("named rel"),
 	   "one with a rel table too");
 
 	path = tmp_path("other.db");
 	is_int(raw_exec(path, "CREATE TABLE things(x)"), 0,
 	       "a database with unrelated tables");
-	s = sl_sqlite_store_open(path);
+	s = sl_store_sqlite_open(path);
 	ok(s != NULL, "gets the graph schema added");
-	sl_sqlite_store_close(s);
+	sl_store_sqlite_close(s);
 
 	path = tmp_path("text.db");
 	FILE *f = fopen(path, "w");
 	for (int i = 0; i < 100; i++)
 		fputs("this is not a database\n", f);
 	fclose(f);
-	ok(sl_sqlite_store_open(path) == NULL, "a text file is refused");
+	ok(sl_store_sqlite_open(path) == NULL, "a text file is refused");
 	is_err(SL_EDB, "with EDB");
 	ok(err_has("text.db: not a sluice graph database") &&
 	           err_has("not a database"),
@@ -832,16 +832,16 @@ STORE_CASE(refusals)
 	path = tmp_path("empty.db");
 	f = fopen(path, "w");
 	fclose(f);
-	ok(sl_sqlite_store_open(path) == NULL, "an empty file is refused");
+	ok(sl_store_sqlite_open(path) == NULL, "an empty file is refused");
 	is_err(SL_EINVAL, "with EINVAL");
 	ok(err_has("empty.db: not a sluice graph database (the file is "
 	           "empty)"),
 	   "naming the path");
 
-	ok(sl_sqlite_store_open(tmp_path("no/such/dir.db")) == NULL,
+	ok(sl_store_sqlite_open(tmp_path("no/such/dir.db")) == NULL,
 	   "a path in a missing directory fails");
 	is_err(SL_EIO, "with EIO (the database layer's code for it)");
-	sl_sqlite_store_close(NULL);
+	sl_store_sqlite_close(NULL);
 	ok(1, "closing NULL is a no-op");
 }
 

@@ -4,12 +4,11 @@
  * Calls read like blocking code but yield the calling task: other tasks run
  * while a query is on the wire. Every call is made from a task.
  *
- *   struct sl_pool *pool = sl_pool_open("postgresql://u@h/db", NULL);
- *   struct sl_conn *c = sl_pool_acquire(pool, 5.0);
- *   struct sl_result *r = sl_query(c, "SELECT $1::int + 1",
- * SL_ARGS(sl_int(41))); sl_result_get(r, 0, 0)->u.i == 42 sl_result_free(r);
- *   sl_pool_release(c);
- *   sl_pool_close(pool);
+ *   struct sl_db_pool *pool = sl_db_pool_open("postgresql://u@h/db", NULL);
+ *   struct sl_db_conn *c = sl_db_pool_acquire(pool, 5.0);
+ *   struct sl_db_result *r = sl_db_query(c, "SELECT $1::int + 1",
+ * SL_ARGS(sl_int(41))); sl_db_result_get(r, 0, 0)->u.i == 42
+ * sl_db_result_free(r); sl_db_pool_release(c); sl_db_pool_close(pool);
  *
  * Drivers: PostgreSQL (libpq in non-blocking mode: "postgresql://" or
  * "postgres://" URIs, or "key=value" strings) and SQLite ("sqlite:PATH",
@@ -32,7 +31,7 @@
  *
  * Errors: SL_EDB for the server's errors (message, SQLSTATE, the statement
  * and the URI without its password), SL_EIO for a lost connection
- * (sl_conn_ok() then says false), SL_ETIMEDOUT, SL_ECANCELLED, SL_EBUSY,
+ * (sl_db_conn_ok() then says false), SL_ETIMEDOUT, SL_ECANCELLED, SL_EBUSY,
  * SL_EINVAL for misuse (a value that does not fit its parameter names the
  * parameter).
  */
@@ -60,8 +59,8 @@ enum sl_db_kind {
 /** Longest URI kept, including the terminator. */
 #define SL_DB_URL_MAX 1024
 
-/** Connection options; fill with sl_conn_opts_init() and override. */
-struct sl_conn_opts {
+/** Connection options; fill with sl_db_conn_opts_init() and override. */
+struct sl_db_conn_opts {
 	/** Seconds a connect may take (SL_FOREVER: no limit). Default 10. */
 	double connect_timeout;
 	/**
@@ -76,59 +75,60 @@ struct sl_conn_opts {
 };
 
 /** Fill `o` with the defaults. */
-void sl_conn_opts_init(struct sl_conn_opts *o);
+void sl_db_conn_opts_init(struct sl_db_conn_opts *o);
 
 /** A database connection (opaque). */
-struct sl_conn;
+struct sl_db_conn;
 
 /**
  * Connect to `url` (`opts` may be NULL). NULL with an error that shows the
  * URI without its password: SL_EDB for a refused login or an unknown
  * database, SL_EIO when the server cannot be reached, SL_ETIMEDOUT.
  */
-struct sl_conn *sl_conn_open(const char *url, const struct sl_conn_opts *opts);
+struct sl_db_conn *sl_db_conn_open(const char *url,
+                                   const struct sl_db_conn_opts *opts);
 
 /** Close and free (NULL is a no-op). An open transaction rolls back. */
-void sl_conn_close(struct sl_conn *c);
+void sl_db_conn_close(struct sl_db_conn *c);
 
 /** The driver. */
-enum sl_db_kind sl_conn_kind(const struct sl_conn *c);
+enum sl_db_kind sl_db_conn_kind(const struct sl_db_conn *c);
 
 /** The URI without its password. */
-const char *sl_conn_url(const struct sl_conn *c);
+const char *sl_db_conn_url(const struct sl_db_conn *c);
 
-/** False once the connection was lost (only sl_conn_reset() helps). */
-bool sl_conn_ok(const struct sl_conn *c);
+/** False once the connection was lost (only sl_db_conn_reset() helps). */
+bool sl_db_conn_ok(const struct sl_db_conn *c);
 
 /**
  * Reconnect with the same URI and options, dropping prepared statements
- * and any transaction. 0, or -1 with an error as sl_conn_open()'s.
+ * and any transaction. 0, or -1 with an error as sl_db_conn_open()'s.
  */
-int sl_conn_reset(struct sl_conn *c);
+int sl_db_conn_reset(struct sl_db_conn *c);
 
 /** Round trip to the server ("SELECT 1"). 0, or -1 with an error. */
-int sl_conn_ping(struct sl_conn *c, double timeout);
+int sl_db_conn_ping(struct sl_db_conn *c, double timeout);
 
 /** Set the statement timeout in seconds (SL_FOREVER: none). */
-void sl_conn_set_timeout(struct sl_conn *c, double seconds);
+void sl_db_conn_set_timeout(struct sl_db_conn *c, double seconds);
 
 /** Transactions open on the connection (0: none; 2: one savepoint). */
-int sl_conn_tx_depth(const struct sl_conn *c);
+int sl_db_conn_tx_depth(const struct sl_db_conn *c);
 
 /** The server's version number (150004 for 15.4), or 0 if unknown. */
-int sl_conn_server_version(const struct sl_conn *c);
+int sl_db_conn_server_version(const struct sl_db_conn *c);
 
 /**
  * Drop every prepared statement of the connection (after DDL that
  * changes what cached statements return, in a transaction, where
  * sluice cannot re-prepare on its own). 0, or -1.
  */
-int sl_conn_forget_statements(struct sl_conn *c);
+int sl_db_conn_forget_statements(struct sl_db_conn *c);
 
 /** A query's result (opaque): rows of values, and the command tag. */
-struct sl_result;
+struct sl_db_result;
 
-/** Parameter list for sl_query() and friends from a list of values. */
+/** Parameter list for sl_db_query() and friends from a list of values. */
 #define SL_ARGS(...)                                                          \
 	(sizeof((struct sl_value[]){__VA_ARGS__}) / sizeof(struct sl_value)), \
 	        ((const struct sl_value[]){__VA_ARGS__})
@@ -141,62 +141,62 @@ struct sl_result;
  * ("cached plan must not change result type") is re-prepared and re-run
  * outside transactions. Returns the result, or NULL with an error.
  */
-struct sl_result *sl_query(struct sl_conn *c, const char *sql, size_t n,
-                           const struct sl_value *params);
+struct sl_db_result *sl_db_query(struct sl_db_conn *c, const char *sql,
+                                 size_t n, const struct sl_value *params);
 
 /**
- * sl_query() that keeps only the count of rows affected (*affected, may
+ * sl_db_query() that keeps only the count of rows affected (*affected, may
  * be NULL; -1 when the command reports none). 0, or -1 with an error.
  */
-int sl_exec(struct sl_conn *c, const char *sql, size_t n,
-            const struct sl_value *params, int64_t *affected);
+int sl_db_exec(struct sl_db_conn *c, const char *sql, size_t n,
+               const struct sl_value *params, int64_t *affected);
 
 /**
  * Run `sql` as a simple query: several statements separated by `;`, no
  * parameters, no statement cache (scripts, DDL). 0, or -1 with an error.
  */
-int sl_exec_script(struct sl_conn *c, const char *sql);
+int sl_db_exec_script(struct sl_db_conn *c, const char *sql);
 
 /** Rows in the result. */
-size_t sl_result_rows(const struct sl_result *r);
+size_t sl_db_result_rows(const struct sl_db_result *r);
 
 /** Columns in the result. */
-size_t sl_result_cols(const struct sl_result *r);
+size_t sl_db_result_cols(const struct sl_db_result *r);
 
 /** Name of column `col` (NUL-terminated). */
-const char *sl_result_name(const struct sl_result *r, size_t col);
+const char *sl_db_result_name(const struct sl_db_result *r, size_t col);
 
 /** Index of the column named `name`, or -1. */
-int sl_result_col(const struct sl_result *r, const char *name);
+int sl_db_result_col(const struct sl_db_result *r, const char *name);
 
 /**
  * The value at `row`, `col` (both in range). It lives as long as the
  * result; sl_value_copy() keeps it longer.
  */
-const struct sl_value *sl_result_get(const struct sl_result *r, size_t row,
-                                     size_t col);
+const struct sl_value *sl_db_result_get(const struct sl_db_result *r,
+                                        size_t row, size_t col);
 
 /**
  * Row `row` as an object {column: value} built in `a`. 0, or -1 with an
  * error (the arena's cap).
  */
-int sl_result_row_object(const struct sl_result *r, size_t row,
-                         struct sl_arena *a, struct sl_value *out);
+int sl_db_result_row_object(const struct sl_db_result *r, size_t row,
+                            struct sl_arena *a, struct sl_value *out);
 
 /** Rows affected as the command tag says, or -1. */
-int64_t sl_result_affected(const struct sl_result *r);
+int64_t sl_db_result_affected(const struct sl_db_result *r);
 
 /** The command tag ("INSERT 0 1", "SELECT 3"; "" if none). */
-const char *sl_result_tag(const struct sl_result *r);
+const char *sl_db_result_tag(const struct sl_db_result *r);
 
 /** Free the result (NULL is a no-op). */
-void sl_result_free(struct sl_result *r);
+void sl_db_result_free(struct sl_db_result *r);
 
 /* ------------------------------------------------------------------ */
 /* Transactions                                                        */
 
 /** Isolation levels. */
-enum sl_isolation {
+enum sl_db_isolation {
 	SL_ISO_DEFAULT = 0,     /**< the server's default */
 	SL_ISO_READ_COMMITTED,  /**< READ COMMITTED */
 	SL_ISO_REPEATABLE_READ, /**< REPEATABLE READ */
@@ -204,9 +204,9 @@ enum sl_isolation {
 };
 
 /** Transaction options (zeroed: the defaults). */
-struct sl_tx_opts {
+struct sl_db_tx_opts {
 	/** Isolation level (outermost transaction only). */
-	enum sl_isolation isolation;
+	enum sl_db_isolation isolation;
 	/** READ ONLY (outermost transaction only). */
 	bool read_only;
 	/** DEFERRABLE (with SERIALIZABLE READ ONLY). */
@@ -214,9 +214,9 @@ struct sl_tx_opts {
 };
 
 /** A transaction or savepoint (caller-owned; fields are the layer's). */
-struct sl_tx {
+struct sl_db_tx {
 	/** The connection. */
-	struct sl_conn *conn;
+	struct sl_db_conn *conn;
 	/** Depth: 1 for the outermost transaction, more for savepoints. */
 	int depth;
 	/** Whether it is still open. */
@@ -240,21 +240,21 @@ struct sl_tx {
  * a transaction committed or rolled back by another task meanwhile is
  * left alone.
  */
-int sl_tx_begin(struct sl_conn *c, struct sl_tx *tx,
-                const struct sl_tx_opts *opts);
+int sl_db_tx_begin(struct sl_db_conn *c, struct sl_db_tx *tx,
+                   const struct sl_db_tx_opts *opts);
 
 /**
  * Commit (release the savepoint). Inner savepoints still open are
  * released with it. A failed commit rolls back. 0, or -1 with an error.
  */
-int sl_tx_commit(struct sl_tx *tx);
+int sl_db_tx_commit(struct sl_db_tx *tx);
 
 /**
  * Roll back (to the savepoint, and release it). Works on a transaction
  * that a failed statement aborted. 0, or -1 with an error (the
  * connection is then lost; the server rolls back).
  */
-int sl_tx_rollback(struct sl_tx *tx);
+int sl_db_tx_rollback(struct sl_db_tx *tx);
 
 /**
  * On a failure path: roll `tx` back if it is still open, keeping the
@@ -262,13 +262,13 @@ int sl_tx_rollback(struct sl_tx *tx);
  * connection the server has rolled back already). NULL or a closed `tx`
  * is a no-op.
  */
-void sl_tx_abandon(struct sl_tx *tx);
+void sl_db_tx_abandon(struct sl_db_tx *tx);
 
 /* ------------------------------------------------------------------ */
 /* Pipelines (PostgreSQL)                                               */
 
 /** A pipeline on a connection (opaque). */
-struct sl_pipeline;
+struct sl_db_pipeline;
 
 /** Most statements queued on a pipeline without reading their results. */
 #define SL_PIPELINE_MAX 100000
@@ -276,16 +276,16 @@ struct sl_pipeline;
 /**
  * Enter pipeline mode: statements are sent without waiting for results,
  * and results are read back in order. Nothing else may use `c` until
- * sl_pipeline_end(). NULL with an error (SQLite: SL_EINVAL).
+ * sl_db_pipeline_end(). NULL with an error (SQLite: SL_EINVAL).
  */
-struct sl_pipeline *sl_pipeline_begin(struct sl_conn *c);
+struct sl_db_pipeline *sl_db_pipeline_begin(struct sl_db_conn *c);
 
 /**
  * Queue a statement. Returns its index in the pipeline (0, 1, ...), or -1
  * with an error (SL_ELIMIT past SL_PIPELINE_MAX unread results).
  */
-long sl_pipeline_push(struct sl_pipeline *p, const char *sql, size_t n,
-                      const struct sl_value *params);
+long sl_db_pipeline_push(struct sl_db_pipeline *p, const char *sql, size_t n,
+                         const struct sl_value *params);
 
 /**
  * Set a sync point: the statements since the last one form one implicit
@@ -293,7 +293,7 @@ long sl_pipeline_push(struct sl_pipeline *p, const char *sql, size_t n,
  * statements before it that reported success included, and skips the rest
  * of the segment; later segments run. 0, or -1 with an error.
  */
-int sl_pipeline_sync(struct sl_pipeline *p);
+int sl_db_pipeline_sync(struct sl_db_pipeline *p);
 
 /**
  * The result of the next statement in push order (a sync point is set
@@ -302,76 +302,77 @@ int sl_pipeline_sync(struct sl_pipeline *p);
  * earlier statement of its segment failed (SL_EABORTED naming that one);
  * NULL with no error (SL_EOK) once every result was read.
  */
-struct sl_result *sl_pipeline_next(struct sl_pipeline *p);
+struct sl_db_result *sl_db_pipeline_next(struct sl_db_pipeline *p);
 
 /**
  * Read and drop what is left, leave pipeline mode and free `p`. Returns
  * 0, or -1 with the first failure among the results not read.
  */
-int sl_pipeline_end(struct sl_pipeline *p);
+int sl_db_pipeline_end(struct sl_db_pipeline *p);
 
 /* ------------------------------------------------------------------ */
 /* COPY FROM STDIN (PostgreSQL)                                          */
 
 /** A COPY in progress (opaque). */
-struct sl_copy;
+struct sl_db_copy;
 
 /**
  * Start `COPY "table" ("col", ...) FROM STDIN` in binary format (text
  * format when a column's type has no binary encoder). `table` may be
  * "schema.table"; identifiers are quoted. NULL with an error.
  */
-struct sl_copy *sl_copy_begin(struct sl_conn *c, const char *table,
-                              const char *const *columns, size_t ncols);
+struct sl_db_copy *sl_db_copy_begin(struct sl_db_conn *c, const char *table,
+                                    const char *const *columns, size_t ncols);
 
 /**
  * Add one row of `ncols` values. Rows are sent in 64 KiB chunks; a full
  * socket suspends the task (backpressure). 0, or -1 with an error naming
  * the row and column.
  */
-int sl_copy_row(struct sl_copy *cp, const struct sl_value *values);
+int sl_db_copy_row(struct sl_db_copy *cp, const struct sl_value *values);
 
 /**
  * Finish the COPY and free `cp`: 0 with the rows the server took in
  * *rows (may be NULL), or -1 with an error.
  */
-int sl_copy_end(struct sl_copy *cp, int64_t *rows);
+int sl_db_copy_end(struct sl_db_copy *cp, int64_t *rows);
 
 /** Abandon the COPY (the server discards it) and free `cp`. */
-void sl_copy_abort(struct sl_copy *cp);
+void sl_db_copy_abort(struct sl_db_copy *cp);
 
 /* ------------------------------------------------------------------ */
 /* Cursors (PostgreSQL)                                                  */
 
 /** A server-side cursor (opaque). */
-struct sl_cursor;
+struct sl_db_cursor;
 
 /**
  * Declare a cursor for a query inside the open transaction of `c` (none
  * open: SL_EINVAL). Each fetch returns up to `batch` rows (0: 1000).
  */
-struct sl_cursor *sl_cursor_open(struct sl_conn *c, const char *sql, size_t n,
-                                 const struct sl_value *params, size_t batch);
+struct sl_db_cursor *sl_db_cursor_open(struct sl_db_conn *c, const char *sql,
+                                       size_t n, const struct sl_value *params,
+                                       size_t batch);
 
 /**
  * The next rows: a result with 1..batch rows, or one with 0 rows at the
  * end. NULL with an error.
  */
-struct sl_result *sl_cursor_fetch(struct sl_cursor *cur);
+struct sl_db_result *sl_db_cursor_fetch(struct sl_db_cursor *cur);
 
 /** Close the cursor and free it (NULL is a no-op). 0, or -1. */
-int sl_cursor_close(struct sl_cursor *cur);
+int sl_db_cursor_close(struct sl_db_cursor *cur);
 
 /* ------------------------------------------------------------------ */
 /* Pool                                                                  */
 
-/** Pool options; fill with sl_pool_opts_init() and override. */
-struct sl_pool_opts {
+/** Pool options; fill with sl_db_pool_opts_init() and override. */
+struct sl_db_pool_opts {
 	/** Connections opened at once and kept. Default 1. */
 	size_t min_size;
 	/** Most connections at once. Default 10. */
 	size_t max_size;
-	/** Default wait for sl_pool_acquire(timeout < 0). Default 30 s. */
+	/** Default wait for sl_db_pool_acquire(timeout < 0). Default 30 s. */
 	double acquire_timeout;
 	/** A connection idle longer than this is pinged before it is handed
 	 * out (0: always; SL_FOREVER: never). Default 5 s. */
@@ -387,26 +388,27 @@ struct sl_pool_opts {
 	/** Longest pause between reconnect attempts. Default 5 s. */
 	double backoff_max;
 	/** Options of each connection. */
-	struct sl_conn_opts conn;
+	struct sl_db_conn_opts conn;
 };
 
 /** Fill `o` with the defaults. */
-void sl_pool_opts_init(struct sl_pool_opts *o);
+void sl_db_pool_opts_init(struct sl_db_pool_opts *o);
 
 /** A pool of connections to one database (opaque). */
-struct sl_pool;
+struct sl_db_pool;
 
 /**
  * Open a pool and connect min_size connections (`opts` may be NULL).
  * NULL with the first connection's error.
  */
-struct sl_pool *sl_pool_open(const char *url, const struct sl_pool_opts *opts);
+struct sl_db_pool *sl_db_pool_open(const char *url,
+                                   const struct sl_db_pool_opts *opts);
 
 /**
  * Close the pool: idle connections close now; connections still out are
  * closed when released. Frees the pool once none is out.
  */
-void sl_pool_close(struct sl_pool *p);
+void sl_db_pool_close(struct sl_db_pool *p);
 
 /**
  * Take a connection: the most recently released idle one (pinged first
@@ -417,21 +419,21 @@ void sl_pool_close(struct sl_pool *p);
  * error. The connection returns to the pool when the task ends, if the
  * task does not release it.
  */
-struct sl_conn *sl_pool_acquire(struct sl_pool *p, double timeout);
+struct sl_db_conn *sl_db_pool_acquire(struct sl_db_pool *p, double timeout);
 
 /**
  * Give a connection back. An open transaction is rolled back, an open
  * pipeline, COPY or cursor is ended; a lost connection is closed.
  */
-void sl_pool_release(struct sl_conn *c);
+void sl_db_pool_release(struct sl_db_conn *c);
 
 /** Counters of a pool. */
-struct sl_pool_stats {
+struct sl_db_pool_stats {
 	/** Connections open (idle and in use). */
 	size_t size;
 	/** Connections idle in the pool. */
 	size_t idle;
-	/** Tasks waiting in sl_pool_acquire(). */
+	/** Tasks waiting in sl_db_pool_acquire(). */
 	size_t waiting;
 	/** Connections opened over the pool's life. */
 	uint64_t connects;
@@ -442,7 +444,7 @@ struct sl_pool_stats {
 };
 
 /** Read the pool's counters. */
-void sl_pool_stats(const struct sl_pool *p, struct sl_pool_stats *st);
+void sl_db_pool_stats(const struct sl_db_pool *p, struct sl_db_pool_stats *st);
 
 /* ------------------------------------------------------------------ */
 /* Helpers                                                               */
@@ -452,7 +454,7 @@ void sl_pool_stats(const struct sl_pool *p, struct sl_pool_stats *st);
  * name is not split. 0, or -1 with SL_EOOM/SL_ELIMIT.
  */
 struct sl_buf;
-int sl_sql_ident(struct sl_buf *out, const char *ident);
+int sl_db_ident(struct sl_buf *out, const char *ident);
 
 #ifdef __cplusplus
 }

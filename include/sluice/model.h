@@ -136,15 +136,15 @@ const struct sl_column *sl_model_column(const struct sl_model *m,
  * transaction (a savepoint inside an open one), with IF NOT EXISTS: running
  * it again changes nothing. 0, or -1 with an error.
  */
-int sl_model_create_all(struct sl_conn *c, const struct sl_model *const *models,
-                        size_t n);
+int sl_model_create_all(struct sl_db_conn *c,
+                        const struct sl_model *const *models, size_t n);
 
 /**
  * Drop the tables of `n` models in reverse order with IF EXISTS, in one
  * transaction. 0, or -1 with an error.
  */
-int sl_model_drop_all(struct sl_conn *c, const struct sl_model *const *models,
-                      size_t n);
+int sl_model_drop_all(struct sl_db_conn *c,
+                      const struct sl_model *const *models, size_t n);
 
 /**
  * INSERT `row` (an object {column: value}; absent columns take their
@@ -153,7 +153,7 @@ int sl_model_drop_all(struct sl_conn *c, const struct sl_model *const *models,
  * -1 with an error: SL_EINVAL for a column the model does not have (naming
  * column and model), SL_EDB from the server (a unique violation...).
  */
-int sl_model_insert(struct sl_conn *c, const struct sl_model *m,
+int sl_model_insert(struct sl_db_conn *c, const struct sl_model *m,
                     const struct sl_value *row, struct sl_arena *a,
                     struct sl_value *out);
 
@@ -164,7 +164,7 @@ int sl_model_insert(struct sl_conn *c, const struct sl_model *m,
  * one-column key. 1 with the row in *out (may be NULL), 0 if there is
  * none, -1 with an error.
  */
-int sl_model_get(struct sl_conn *c, const struct sl_model *m,
+int sl_model_get(struct sl_db_conn *c, const struct sl_model *m,
                  const struct sl_value *key, struct sl_arena *a,
                  struct sl_value *out);
 
@@ -174,7 +174,7 @@ int sl_model_get(struct sl_conn *c, const struct sl_model *m,
  * after the update goes to *out (RETURNING *). 1 if the row was updated,
  * 0 if there is none, -1 with an error. No changes: sl_model_get().
  */
-int sl_model_update(struct sl_conn *c, const struct sl_model *m,
+int sl_model_update(struct sl_db_conn *c, const struct sl_model *m,
                     const struct sl_value *key, const struct sl_value *changes,
                     struct sl_arena *a, struct sl_value *out);
 
@@ -182,7 +182,7 @@ int sl_model_update(struct sl_conn *c, const struct sl_model *m,
  * DELETE the row with key `key`. The number of rows deleted (0 or 1), or
  * -1 with an error.
  */
-int64_t sl_model_delete(struct sl_conn *c, const struct sl_model *m,
+int64_t sl_model_delete(struct sl_db_conn *c, const struct sl_model *m,
                         const struct sl_value *key);
 
 /**
@@ -190,7 +190,7 @@ int64_t sl_model_delete(struct sl_conn *c, const struct sl_model *m,
  * it holds (INSERT ... ON CONFLICT (pk) DO UPDATE; props merged) RETURNING
  * *. The row needs every key column but an SL_COL_AUTO one. 0, or -1.
  */
-int sl_model_upsert(struct sl_conn *c, const struct sl_model *m,
+int sl_model_upsert(struct sl_db_conn *c, const struct sl_model *m,
                     const struct sl_value *row, struct sl_arena *a,
                     struct sl_value *out);
 
@@ -305,14 +305,14 @@ int sl_qb_sql(struct sl_qb *q, const char **sql, size_t *nparams,
               const struct sl_value **params);
 
 /** Run the query on `c`: its result, or NULL with an error. */
-struct sl_result *sl_qb_run(struct sl_conn *c, struct sl_qb *q);
+struct sl_db_result *sl_qb_run(struct sl_db_conn *c, struct sl_qb *q);
 
 /**
  * Run the query on `c`: *rows is an array of row objects built in `a`
  * (json and bool columns of the models decoded as sl_model_get() does).
  * 0, or -1 with an error.
  */
-int sl_qb_all(struct sl_conn *c, struct sl_qb *q, struct sl_arena *a,
+int sl_qb_all(struct sl_db_conn *c, struct sl_qb *q, struct sl_arena *a,
               struct sl_value *rows);
 
 #ifdef __cplusplus

@@ -11,7 +11,7 @@
 
 /** Fail with SL_EINVAL naming `what` unless `c`'s driver `has` it. */
 static int
-supported(struct sl_conn *c, bool has, const char *what)
+supported(struct sl_db_conn *c, bool has, const char *what)
 {
 	if (has)
 		return 0;
@@ -22,7 +22,7 @@ supported(struct sl_conn *c, bool has, const char *what)
 
 /** Refuse more than SL_DB_PARAMS_MAX parameters. */
 static int
-params_fit(struct sl_conn *c, size_t n)
+params_fit(struct sl_db_conn *c, size_t n)
 {
 	if (n <= SL_DB_PARAMS_MAX)
 		return 0;
@@ -33,13 +33,13 @@ params_fit(struct sl_conn *c, size_t n)
 
 /* {{{ pipelines */
 
-struct sl_pipeline *
-sl_pipeline_begin(struct sl_conn *c)
+struct sl_db_pipeline *
+sl_db_pipeline_begin(struct sl_db_conn *c)
 {
 	if (supported(c, c->drv->pipeline_begin != NULL, "pipelines") != 0 ||
-	    sl_conn_enter(c, "pipeline") != 0)
+	    sl_db_conn_enter(c, "pipeline") != 0)
 		return NULL;
-	struct sl_pipeline *pl = NULL;
+	struct sl_db_pipeline *pl = NULL;
 	if (c->pipeline != NULL || c->copy != NULL)
 		sl_diag_set(
 		        SL_EINVAL, "%s: a %s is already open on the connection",
@@ -51,84 +51,84 @@ sl_pipeline_begin(struct sl_conn *c)
 		pl->drv = c->drv;
 		c->pipeline = pl;
 	}
-	sl_conn_leave(c);
+	sl_db_conn_leave(c);
 	return pl;
 }
 
 /** Enter operation `what` on `pl`'s connection. 0, or -1. */
 static int
-pl_enter(struct sl_pipeline *pl, const char *what)
+pl_enter(struct sl_db_pipeline *pl, const char *what)
 {
 	if (pl->c == NULL) {
 		sl_diag_set(SL_EIO, "%s on a pipeline whose connection closed",
 		            what);
 		return -1;
 	}
-	return sl_conn_enter(pl->c, what);
+	return sl_db_conn_enter(pl->c, what);
 }
 
 long
-sl_pipeline_push(struct sl_pipeline *pl, const char *sql, size_t n,
-                 const struct sl_value *params)
+sl_db_pipeline_push(struct sl_db_pipeline *pl, const char *sql, size_t n,
+                    const struct sl_value *params)
 {
 	if (pl_enter(pl, "pipeline push") != 0)
 		return -1;
-	struct sl_conn *c = pl->c;
+	struct sl_db_conn *c = pl->c;
 	long idx = -1;
 	if (params_fit(c, n) == 0)
 		idx = pl->drv->pipeline_push(pl, sql, n, params);
-	sl_conn_leave(c);
+	sl_db_conn_leave(c);
 	return idx;
 }
 
 int
-sl_pipeline_sync(struct sl_pipeline *pl)
+sl_db_pipeline_sync(struct sl_db_pipeline *pl)
 {
 	if (pl_enter(pl, "pipeline sync") != 0)
 		return -1;
-	struct sl_conn *c = pl->c;
+	struct sl_db_conn *c = pl->c;
 	int rc = pl->drv->pipeline_sync(pl);
-	sl_conn_leave(c);
+	sl_db_conn_leave(c);
 	return rc;
 }
 
-struct sl_result *
-sl_pipeline_next(struct sl_pipeline *pl)
+struct sl_db_result *
+sl_db_pipeline_next(struct sl_db_pipeline *pl)
 {
 	if (pl_enter(pl, "pipeline read") != 0)
 		return NULL;
-	struct sl_conn *c = pl->c;
-	struct sl_result *r = pl->drv->pipeline_next(pl);
-	sl_conn_leave(c);
+	struct sl_db_conn *c = pl->c;
+	struct sl_db_result *r = pl->drv->pipeline_next(pl);
+	sl_db_conn_leave(c);
 	return r;
 }
 
 int
-sl_pipeline_end(struct sl_pipeline *pl)
+sl_db_pipeline_end(struct sl_db_pipeline *pl)
 {
 	if (pl == NULL)
 		return 0;
-	struct sl_conn *c = pl->c;
+	struct sl_db_conn *c = pl->c;
 	bool live = false;
 	if (c == NULL)
 		sl_diag_set(SL_EIO, "pipeline end: the connection closed");
 	else
-		live = sl_conn_enter(c, "pipeline end") == 0;
+		live = sl_db_conn_enter(c, "pipeline end") == 0;
 	/* pl is freed by the driver: the connection must not point to it. */
 	if (c != NULL && c->pipeline == pl)
 		c->pipeline = NULL;
 	int rc = pl->drv->pipeline_end(pl, live);
 	if (live)
-		sl_conn_leave(c);
+		sl_db_conn_leave(c);
 	return rc;
 }
 
 /* }}} */
 /* {{{ COPY */
 
-struct sl_copy *
-sl_copy_begin(struct sl_conn *c, const char *table, const char *const *columns,
-              size_t ncols)
+struct sl_db_copy *
+sl_db_copy_begin(struct sl_db_conn *c, const char *table,
+                 const char *const *columns, size_t ncols)
 {
 	if (supported(c, c->drv->copy_begin != NULL, "COPY") != 0)
 		return NULL;
@@ -137,49 +137,49 @@ sl_copy_begin(struct sl_conn *c, const char *table, const char *const *columns,
 		            c->shown, table);
 		return NULL;
 	}
-	if (sl_conn_enter(c, "COPY") != 0)
+	if (sl_db_conn_enter(c, "COPY") != 0)
 		return NULL;
-	struct sl_copy *cp = NULL;
-	if (sl_conn_check(c, "COPY", false) == 0)
+	struct sl_db_copy *cp = NULL;
+	if (sl_db_conn_check(c, "COPY", false) == 0)
 		cp = c->drv->copy_begin(c, table, columns, ncols);
 	if (cp != NULL) {
 		cp->c = c;
 		cp->drv = c->drv;
 		c->copy = cp;
 	}
-	sl_conn_leave(c);
+	sl_db_conn_leave(c);
 	return cp;
 }
 
 int
-sl_copy_row(struct sl_copy *cp, const struct sl_value *values)
+sl_db_copy_row(struct sl_db_copy *cp, const struct sl_value *values)
 {
 	return cp->drv->copy_row(cp, values);
 }
 
 /** End `cp`: finish it (`why` NULL) or abandon it saying `why`. */
 static int
-copy_end(struct sl_copy *cp, const char *why, int64_t *rows)
+copy_end(struct sl_db_copy *cp, const char *why, int64_t *rows)
 {
-	struct sl_conn *c = cp->c;
-	bool live = sl_conn_enter(c, "COPY end") == 0;
+	struct sl_db_conn *c = cp->c;
+	bool live = sl_db_conn_enter(c, "COPY end") == 0;
 	/* cp is freed by the driver: the connection must not point to it. */
 	if (c->copy == cp)
 		c->copy = NULL;
 	int rc = cp->drv->copy_end(cp, live, why, rows);
 	if (live)
-		sl_conn_leave(c);
+		sl_db_conn_leave(c);
 	return rc;
 }
 
 int
-sl_copy_end(struct sl_copy *cp, int64_t *rows)
+sl_db_copy_end(struct sl_db_copy *cp, int64_t *rows)
 {
 	return copy_end(cp, NULL, rows);
 }
 
 void
-sl_copy_abort(struct sl_copy *cp)
+sl_db_copy_abort(struct sl_db_copy *cp)
 {
 	if (cp == NULL)
 		return;
@@ -192,23 +192,23 @@ sl_copy_abort(struct sl_copy *cp)
 /* }}} */
 /* {{{ cursors */
 
-struct sl_cursor *
-sl_cursor_open(struct sl_conn *c, const char *sql, size_t n,
-               const struct sl_value *params, size_t batch)
+struct sl_db_cursor *
+sl_db_cursor_open(struct sl_db_conn *c, const char *sql, size_t n,
+                  const struct sl_value *params, size_t batch)
 {
 	if (supported(c, c->drv->cursor_open != NULL, "cursors") != 0)
 		return NULL;
 	if (c->tx_depth == 0) {
 		sl_diag_set(SL_EINVAL,
 		            "%s: a cursor needs an open transaction "
-		            "(sl_tx_begin() first)",
+		            "(sl_db_tx_begin() first)",
 		            c->shown);
 		return NULL;
 	}
-	if (params_fit(c, n) != 0 || sl_conn_enter(c, "cursor") != 0)
+	if (params_fit(c, n) != 0 || sl_db_conn_enter(c, "cursor") != 0)
 		return NULL;
-	struct sl_cursor *cur = NULL;
-	if (sl_conn_check(c, "cursor", false) == 0) {
+	struct sl_db_cursor *cur = NULL;
+	if (sl_db_conn_check(c, "cursor", false) == 0) {
 		cur = c->drv->cursor_open(c, sql, n, params,
 		                          batch != 0 ? batch : 1000);
 		if (cur == NULL && c->tx_depth > 0)
@@ -219,47 +219,47 @@ sl_cursor_open(struct sl_conn *c, const char *sql, size_t n,
 		cur->drv = c->drv;
 		c->cursors++;
 	}
-	sl_conn_leave(c);
+	sl_db_conn_leave(c);
 	return cur;
 }
 
-struct sl_result *
-sl_cursor_fetch(struct sl_cursor *cur)
+struct sl_db_result *
+sl_db_cursor_fetch(struct sl_db_cursor *cur)
 {
-	struct sl_conn *c = cur->c;
-	if (sl_conn_enter(c, "cursor fetch") != 0)
+	struct sl_db_conn *c = cur->c;
+	if (sl_db_conn_enter(c, "cursor fetch") != 0)
 		return NULL;
-	struct sl_result *r = NULL;
-	if (sl_conn_check(c, "cursor fetch", false) == 0) {
+	struct sl_db_result *r = NULL;
+	if (sl_db_conn_check(c, "cursor fetch", false) == 0) {
 		r = cur->drv->cursor_fetch(cur);
 		if (r == NULL && c->tx_depth > 0)
 			c->tx_failed = true;
 	}
-	sl_conn_leave(c);
+	sl_db_conn_leave(c);
 	return r;
 }
 
 int
-sl_cursor_close(struct sl_cursor *cur)
+sl_db_cursor_close(struct sl_db_cursor *cur)
 {
 	if (cur == NULL)
 		return 0;
-	struct sl_conn *c = cur->c;
+	struct sl_db_conn *c = cur->c;
 	/* Outside its transaction the cursor is gone on the server. */
 	bool live = c->tx_depth > 0 && !c->broken;
-	bool entered = live && sl_conn_enter(c, "cursor close") == 0;
+	bool entered = live && sl_db_conn_enter(c, "cursor close") == 0;
 	int rc = live && !entered ? -1 : 0;
-	if (entered && sl_conn_check(c, "cursor close", false) != 0) {
+	if (entered && sl_db_conn_check(c, "cursor close", false) != 0) {
 		rc = -1;
 		entered = false;
-		sl_conn_leave(c);
+		sl_db_conn_leave(c);
 	}
 	if (cur->drv->cursor_close(cur, entered) != 0)
 		rc = -1;
 	if (entered) {
 		if (rc != 0 && c->tx_depth > 0)
 			c->tx_failed = true;
-		sl_conn_leave(c);
+		sl_db_conn_leave(c);
 	}
 	if (c->cursors > 0)
 		c->cursors--;

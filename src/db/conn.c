@@ -17,7 +17,7 @@
 #include "sluice/task.h"
 
 void
-sl_conn_opts_init(struct sl_conn_opts *o)
+sl_db_conn_opts_init(struct sl_db_conn_opts *o)
 {
 	o->connect_timeout = 10.0;
 	o->query_timeout = SL_FOREVER;
@@ -25,8 +25,8 @@ sl_conn_opts_init(struct sl_conn_opts *o)
 	o->app_name = NULL;
 }
 
-struct sl_conn *
-sl_conn_alloc(const char *url, const struct sl_conn_opts *o)
+struct sl_db_conn *
+sl_db_conn_alloc(const char *url, const struct sl_db_conn_opts *o)
 {
 	char shown[SL_DB_URL_MAX];
 	sl_uri_redact(url, shown, sizeof(shown));
@@ -43,7 +43,7 @@ sl_conn_alloc(const char *url, const struct sl_conn_opts *o)
 		            SL_DB_URL_MAX - 1);
 		return NULL;
 	}
-	struct sl_conn *c = sl_calloc(1, sizeof(*c));
+	struct sl_db_conn *c = sl_calloc(1, sizeof(*c));
 	char *copy = sl_strndup(url, strlen(url));
 	if (c == NULL || copy == NULL) {
 		sl_free(c);
@@ -57,13 +57,13 @@ sl_conn_alloc(const char *url, const struct sl_conn_opts *o)
 	if (o != NULL)
 		c->opts = *o;
 	else
-		sl_conn_opts_init(&c->opts);
+		sl_db_conn_opts_init(&c->opts);
 	sl_list_init(&c->link);
 	return c;
 }
 
 void
-sl_conn_free(struct sl_conn *c)
+sl_db_conn_free(struct sl_db_conn *c)
 {
 	if (c == NULL)
 		return;
@@ -77,15 +77,15 @@ sl_conn_free(struct sl_conn *c)
 	sl_free(c);
 }
 
-struct sl_conn *
-sl_conn_open(const char *url, const struct sl_conn_opts *opts)
+struct sl_db_conn *
+sl_db_conn_open(const char *url, const struct sl_db_conn_opts *opts)
 {
-	struct sl_conn *c = sl_conn_alloc(url, opts);
+	struct sl_db_conn *c = sl_db_conn_alloc(url, opts);
 	if (c == NULL)
 		return NULL;
 	if (c->drv->open(c) != 0) {
 		c->drv->close(c);
-		sl_conn_free(c);
+		sl_db_conn_free(c);
 		return NULL;
 	}
 	return c;
@@ -93,44 +93,44 @@ sl_conn_open(const char *url, const struct sl_conn_opts *opts)
 
 /** Let a user pipeline outlive the session: its calls then fail. */
 static void
-detach(struct sl_conn *c)
+detach(struct sl_db_conn *c)
 {
 	if (c->pipeline != NULL)
 		c->pipeline->c = NULL;
 }
 
 void
-sl_conn_close(struct sl_conn *c)
+sl_db_conn_close(struct sl_db_conn *c)
 {
 	if (c == NULL)
 		return;
 	assert(c->owner == NULL || c->owner == sl_task_current());
-	sl_conn_tx_ended(c);
+	sl_db_conn_tx_ended(c);
 	detach(c);
 	c->drv->close(c);
-	sl_conn_free(c);
+	sl_db_conn_free(c);
 }
 
 enum sl_db_kind
-sl_conn_kind(const struct sl_conn *c)
+sl_db_conn_kind(const struct sl_db_conn *c)
 {
 	return c->drv->kind;
 }
 
 const char *
-sl_conn_url(const struct sl_conn *c)
+sl_db_conn_url(const struct sl_db_conn *c)
 {
 	return c->shown;
 }
 
 bool
-sl_conn_ok(const struct sl_conn *c)
+sl_db_conn_ok(const struct sl_db_conn *c)
 {
 	return !c->broken;
 }
 
 int
-sl_conn_reset(struct sl_conn *c)
+sl_db_conn_reset(struct sl_db_conn *c)
 {
 	if (c->owner != NULL && c->owner != sl_task_current()) {
 		sl_diag_set(SL_EBUSY,
@@ -141,7 +141,7 @@ sl_conn_reset(struct sl_conn *c)
 	}
 	detach(c);
 	c->drv->close(c);
-	sl_conn_tx_ended(c);
+	sl_db_conn_tx_ended(c);
 	c->broken = false;
 	c->pipeline = NULL;
 	c->copy = NULL;
@@ -155,35 +155,35 @@ sl_conn_reset(struct sl_conn *c)
 }
 
 int
-sl_conn_ping(struct sl_conn *c, double timeout)
+sl_db_conn_ping(struct sl_db_conn *c, double timeout)
 {
 	double saved = c->opts.query_timeout;
 	c->opts.query_timeout = timeout;
-	int rc = sl_exec(c, "SELECT 1", SL_NOARGS, NULL);
+	int rc = sl_db_exec(c, "SELECT 1", SL_NOARGS, NULL);
 	c->opts.query_timeout = saved;
 	return rc;
 }
 
 void
-sl_conn_set_timeout(struct sl_conn *c, double seconds)
+sl_db_conn_set_timeout(struct sl_db_conn *c, double seconds)
 {
 	c->opts.query_timeout = seconds;
 }
 
 int
-sl_conn_tx_depth(const struct sl_conn *c)
+sl_db_conn_tx_depth(const struct sl_db_conn *c)
 {
 	return c->tx_depth;
 }
 
 int
-sl_conn_server_version(const struct sl_conn *c)
+sl_db_conn_server_version(const struct sl_db_conn *c)
 {
 	return c->server_version;
 }
 
 int
-sl_conn_enter(struct sl_conn *c, const char *what)
+sl_db_conn_enter(struct sl_db_conn *c, const char *what)
 {
 	struct sl_task *self = sl_task_current();
 	if (self == NULL) {
@@ -208,7 +208,7 @@ sl_conn_enter(struct sl_conn *c, const char *what)
 }
 
 void
-sl_conn_leave(struct sl_conn *c)
+sl_db_conn_leave(struct sl_db_conn *c)
 {
 	assert(c->owner == sl_task_current());
 	c->owner = NULL;
@@ -216,7 +216,7 @@ sl_conn_leave(struct sl_conn *c)
 
 /** Refuse plain statements while a pipeline or COPY holds `c`. */
 static int
-check_idle(struct sl_conn *c, const char *what)
+check_idle(struct sl_db_conn *c, const char *what)
 {
 	if (c->pipeline != NULL) {
 		sl_diag_set(SL_EINVAL,
@@ -241,9 +241,10 @@ check_idle(struct sl_conn *c, const char *what)
  * go on and commit the rest, so the layer does it there.
  */
 static int
-check_aborted(struct sl_conn *c)
+check_aborted(struct sl_db_conn *c)
 {
-	if (sl_conn_dialect(c)->aborts_tx || c->tx_depth == 0 || !c->tx_failed)
+	if (sl_db_conn_dialect(c)->aborts_tx || c->tx_depth == 0 ||
+	    !c->tx_failed)
 		return 0;
 	sl_diag_set(SL_EABORTED,
 	            "%s: the transaction is aborted: a statement in it "
@@ -253,59 +254,59 @@ check_aborted(struct sl_conn *c)
 }
 
 int
-sl_conn_check(struct sl_conn *c, const char *what, bool control)
+sl_db_conn_check(struct sl_db_conn *c, const char *what, bool control)
 {
 	if (check_idle(c, what) != 0)
 		return -1;
 	return control ? 0 : check_aborted(c);
 }
 
-struct sl_result *
-sl_conn_query_in(struct sl_conn *c, const char *sql, size_t n,
-                 const struct sl_value *params)
+struct sl_db_result *
+sl_db_conn_query_in(struct sl_db_conn *c, const char *sql, size_t n,
+                    const struct sl_value *params)
 {
-	struct sl_result *r = c->drv->query(c, sql, n, params);
+	struct sl_db_result *r = c->drv->query(c, sql, n, params);
 	if (r == NULL && c->tx_depth > 0)
 		c->tx_failed = true;
 	return r;
 }
 
-struct sl_result *
-sl_query(struct sl_conn *c, const char *sql, size_t n,
-         const struct sl_value *params)
+struct sl_db_result *
+sl_db_query(struct sl_db_conn *c, const char *sql, size_t n,
+            const struct sl_value *params)
 {
 	if (n > SL_DB_PARAMS_MAX) {
 		sl_diag_set(SL_ELIMIT, "%s: %zu parameters (at most %d)",
 		            c->shown, n, SL_DB_PARAMS_MAX);
 		return NULL;
 	}
-	if (sl_conn_enter(c, "query") != 0)
+	if (sl_db_conn_enter(c, "query") != 0)
 		return NULL;
-	struct sl_result *r = NULL;
-	if (sl_conn_check(c, "query", false) == 0)
-		r = sl_conn_query_in(c, sql, n, params);
-	sl_conn_leave(c);
+	struct sl_db_result *r = NULL;
+	if (sl_db_conn_check(c, "query", false) == 0)
+		r = sl_db_conn_query_in(c, sql, n, params);
+	sl_db_conn_leave(c);
 	return r;
 }
 
 int
-sl_exec(struct sl_conn *c, const char *sql, size_t n,
-        const struct sl_value *params, int64_t *affected)
+sl_db_exec(struct sl_db_conn *c, const char *sql, size_t n,
+           const struct sl_value *params, int64_t *affected)
 {
-	struct sl_result *r = sl_query(c, sql, n, params);
+	struct sl_db_result *r = sl_db_query(c, sql, n, params);
 	if (r == NULL)
 		return -1;
 	if (affected != NULL)
 		*affected = r->affected;
-	sl_result_free(r);
+	sl_db_result_free(r);
 	return 0;
 }
 
 /** Run a script; `control`: a transaction-control one, always let run. */
 static int
-script(struct sl_conn *c, const char *sql, bool control)
+script(struct sl_db_conn *c, const char *sql, bool control)
 {
-	if (sl_conn_enter(c, "script") != 0)
+	if (sl_db_conn_enter(c, "script") != 0)
 		return -1;
 	int rc = check_idle(c, "script");
 	if (rc == 0 && !control)
@@ -315,30 +316,30 @@ script(struct sl_conn *c, const char *sql, bool control)
 		if (rc != 0 && c->tx_depth > 0)
 			c->tx_failed = true;
 	}
-	sl_conn_leave(c);
+	sl_db_conn_leave(c);
 	return rc;
 }
 
 int
-sl_exec_script(struct sl_conn *c, const char *sql)
+sl_db_exec_script(struct sl_db_conn *c, const char *sql)
 {
 	return script(c, sql, false);
 }
 
 int
-sl_conn_forget_statements(struct sl_conn *c)
+sl_db_conn_forget_statements(struct sl_db_conn *c)
 {
-	if (sl_conn_enter(c, "forget statements") != 0)
+	if (sl_db_conn_enter(c, "forget statements") != 0)
 		return -1;
 	int rc = c->drv->forget(c);
-	sl_conn_leave(c);
+	sl_db_conn_leave(c);
 	return rc;
 }
 
 /* {{{ transactions */
 
 void
-sl_conn_tx_ended(struct sl_conn *c)
+sl_db_conn_tx_ended(struct sl_db_conn *c)
 {
 	c->tx_depth = 0;
 	c->tx_failed = false;
@@ -349,48 +350,49 @@ sl_conn_tx_ended(struct sl_conn *c)
 }
 
 bool
-sl_conn_settle(struct sl_conn *c)
+sl_db_conn_settle(struct sl_db_conn *c)
 {
 	bool ok = true;
-	if (c->pipeline != NULL && sl_pipeline_end(c->pipeline) != 0)
+	if (c->pipeline != NULL && sl_db_pipeline_end(c->pipeline) != 0)
 		ok = false;
 	if (c->copy != NULL) {
-		sl_copy_abort(c->copy);
+		sl_db_copy_abort(c->copy);
 		if (c->copy != NULL)
 			ok = false;
 	}
 	if (c->tx_depth > 0 && !c->broken && script(c, "ROLLBACK", true) != 0)
 		ok = false;
-	sl_conn_tx_ended(c);
+	sl_db_conn_tx_ended(c);
 	c->cursors = 0;
-	return ok && sl_conn_ok(c);
+	return ok && sl_db_conn_ok(c);
 }
 
 /** Exit hook: the task that began the open transaction ended in it. */
 static void
 tx_exit_hook(void *arg)
 {
-	struct sl_conn *c = arg;
+	struct sl_db_conn *c = arg;
 	c->tx_hooked = false; /* the runtime unlinked it */
 	if (c->tx_depth == 0)
 		return;
 	sl_log_warn("%s: task '%s' ended inside a transaction; rolling it "
 	            "back",
 	            c->shown, sl_task_name(sl_task_current()));
-	sl_conn_settle(c);
+	sl_db_conn_settle(c);
 }
 
 /** Run a transaction-control statement. */
 static int
-tx_sql(struct sl_conn *c, const char *sql)
+tx_sql(struct sl_db_conn *c, const char *sql)
 {
 	return script(c, sql, true);
 }
 
 int
-sl_tx_begin(struct sl_conn *c, struct sl_tx *tx, const struct sl_tx_opts *opts)
+sl_db_tx_begin(struct sl_db_conn *c, struct sl_db_tx *tx,
+               const struct sl_db_tx_opts *opts)
 {
-	const struct sl_db_dialect *d = sl_conn_dialect(c);
+	const struct sl_db_dialect *d = sl_db_conn_dialect(c);
 	char sql[160];
 	tx->conn = c;
 	tx->open = false;
@@ -428,9 +430,9 @@ sl_tx_begin(struct sl_conn *c, struct sl_tx *tx, const struct sl_tx_opts *opts)
 
 /** Check that `tx` can end now. */
 static int
-tx_check(struct sl_tx *tx, const char *what)
+tx_check(struct sl_db_tx *tx, const char *what)
 {
-	struct sl_conn *c = tx->conn;
+	struct sl_db_conn *c = tx->conn;
 	if (!tx->open) {
 		sl_diag_set(SL_EINVAL,
 		            "%s: %s of a transaction that is not "
@@ -450,16 +452,16 @@ tx_check(struct sl_tx *tx, const char *what)
 }
 
 int
-sl_tx_commit(struct sl_tx *tx)
+sl_db_tx_commit(struct sl_db_tx *tx)
 {
 	if (tx_check(tx, "commit") != 0)
 		return -1;
-	struct sl_conn *c = tx->conn;
-	const struct sl_db_dialect *d = sl_conn_dialect(c);
+	struct sl_db_conn *c = tx->conn;
+	const struct sl_db_dialect *d = sl_db_conn_dialect(c);
 	char sql[96];
 	if (!d->aborts_tx && c->tx_failed) {
 		/* As PostgreSQL does: what failed is not committed. */
-		if (sl_tx_rollback(tx) != 0)
+		if (sl_db_tx_rollback(tx) != 0)
 			return -1;
 		sl_diag_set(SL_EDB,
 		            "%s: the %s was rolled back: a statement in it "
@@ -491,12 +493,12 @@ sl_tx_commit(struct sl_tx *tx)
 		}
 		c->tx_depth = tx->depth - 1;
 		if (c->tx_depth == 0)
-			sl_conn_tx_ended(c);
+			sl_db_conn_tx_ended(c);
 		return -1;
 	}
 	c->tx_depth = tx->depth - 1;
 	if (c->tx_depth == 0)
-		sl_conn_tx_ended(c);
+		sl_db_conn_tx_ended(c);
 	if (failed && d->aborts_tx) {
 		/* The database answered COMMIT of a failed transaction with
 		 * a rollback and no error: say so. */
@@ -510,12 +512,12 @@ sl_tx_commit(struct sl_tx *tx)
 }
 
 int
-sl_tx_rollback(struct sl_tx *tx)
+sl_db_tx_rollback(struct sl_db_tx *tx)
 {
 	if (tx_check(tx, "rollback") != 0)
 		return -1;
-	struct sl_conn *c = tx->conn;
-	const struct sl_db_dialect *d = sl_conn_dialect(c);
+	struct sl_db_conn *c = tx->conn;
+	const struct sl_db_dialect *d = sl_db_conn_dialect(c);
 	char sql[96];
 	if (tx->depth == 1)
 		snprintf(sql, sizeof(sql), "ROLLBACK");
@@ -527,30 +529,30 @@ sl_tx_rollback(struct sl_tx *tx)
 	c->tx_depth = tx->depth - 1;
 	/* Rolling back to a savepoint leaves a usable transaction. */
 	if (c->tx_depth == 0)
-		sl_conn_tx_ended(c);
+		sl_db_conn_tx_ended(c);
 	else if (rc == 0)
 		c->tx_failed = false;
 	return rc;
 }
 
 void
-sl_tx_abandon(struct sl_tx *tx)
+sl_db_tx_abandon(struct sl_db_tx *tx)
 {
 	if (tx == NULL || !tx->open)
 		return;
 	struct sl_diag keep;
 	sl_diag_stash(&keep);
-	sl_tx_rollback(tx);
+	sl_db_tx_rollback(tx);
 	sl_diag_restore(&keep);
 }
 
 /* }}} */
 /* {{{ results */
 
-struct sl_result *
-sl_result_new(size_t nrows, size_t ncols)
+struct sl_db_result *
+sl_db_result_new(size_t nrows, size_t ncols)
 {
-	struct sl_result *r = sl_calloc(1, sizeof(*r));
+	struct sl_db_result *r = sl_calloc(1, sizeof(*r));
 	if (r == NULL) {
 		sl_diag_set(SL_EOOM, "out of memory for a result");
 		return NULL;
@@ -568,7 +570,7 @@ sl_result_new(size_t nrows, size_t ncols)
 		if (nrows > SIZE_MAX / ncols / sizeof(struct sl_value)) {
 			sl_diag_set(SL_ELIMIT, "result of %zu x %zu values",
 			            nrows, ncols);
-			sl_result_free(r);
+			sl_db_result_free(r);
 			return NULL;
 		}
 		size_t bytes = nrows * ncols * sizeof(struct sl_value);
@@ -579,13 +581,13 @@ sl_result_new(size_t nrows, size_t ncols)
 	}
 	return r;
 oom:
-	sl_result_free(r);
+	sl_db_result_free(r);
 	sl_diag_set(SL_EOOM, "out of memory for a result of %zu rows", nrows);
 	return NULL;
 }
 
 void
-sl_result_set_tag(struct sl_result *r, const char *tag)
+sl_db_result_set_tag(struct sl_db_result *r, const char *tag)
 {
 	snprintf(r->tag, sizeof(r->tag), "%s", tag != NULL ? tag : "");
 	r->affected = -1;
@@ -595,26 +597,26 @@ sl_result_set_tag(struct sl_result *r, const char *tag)
 }
 
 size_t
-sl_result_rows(const struct sl_result *r)
+sl_db_result_rows(const struct sl_db_result *r)
 {
 	return r->nrows;
 }
 
 size_t
-sl_result_cols(const struct sl_result *r)
+sl_db_result_cols(const struct sl_db_result *r)
 {
 	return r->ncols;
 }
 
 const char *
-sl_result_name(const struct sl_result *r, size_t col)
+sl_db_result_name(const struct sl_db_result *r, size_t col)
 {
 	assert(col < r->ncols);
 	return r->names[col];
 }
 
 int
-sl_result_col(const struct sl_result *r, const char *name)
+sl_db_result_col(const struct sl_db_result *r, const char *name)
 {
 	for (size_t i = 0; i < r->ncols; i++)
 		if (strcmp(r->names[i], name) == 0)
@@ -623,15 +625,15 @@ sl_result_col(const struct sl_result *r, const char *name)
 }
 
 const struct sl_value *
-sl_result_get(const struct sl_result *r, size_t row, size_t col)
+sl_db_result_get(const struct sl_db_result *r, size_t row, size_t col)
 {
 	assert(row < r->nrows && col < r->ncols);
 	return &r->cells[row * r->ncols + col];
 }
 
 int
-sl_result_row_object(const struct sl_result *r, size_t row, struct sl_arena *a,
-                     struct sl_value *out)
+sl_db_result_row_object(const struct sl_db_result *r, size_t row,
+                        struct sl_arena *a, struct sl_value *out)
 {
 	assert(row < r->nrows);
 	struct sl_member *m = NULL;
@@ -650,19 +652,19 @@ sl_result_row_object(const struct sl_result *r, size_t row, struct sl_arena *a,
 }
 
 int64_t
-sl_result_affected(const struct sl_result *r)
+sl_db_result_affected(const struct sl_db_result *r)
 {
 	return r->affected;
 }
 
 const char *
-sl_result_tag(const struct sl_result *r)
+sl_db_result_tag(const struct sl_db_result *r)
 {
 	return r->tag;
 }
 
 void
-sl_result_free(struct sl_result *r)
+sl_db_result_free(struct sl_db_result *r)
 {
 	if (r == NULL)
 		return;
@@ -676,7 +678,7 @@ sl_result_free(struct sl_result *r)
 /* {{{ helpers */
 
 int
-sl_sql_ident(struct sl_buf *out, const char *ident)
+sl_db_ident(struct sl_buf *out, const char *ident)
 {
 	if (sl_buf_putc(out, '"') != 0)
 		return -1;

@@ -19,7 +19,7 @@
 #include "sluice/list.h"
 #include "sluice/task.h"
 
-struct sl_pool;
+struct sl_db_pool;
 
 /** Cap on a buffer or result arena of the layer (PostgreSQL's 1 GiB). */
 #define SL_DB_BUF_MAX ((size_t)1 << 30)
@@ -74,8 +74,8 @@ struct sl_db_dialect {
 	 * defaults) to sql[0..size). 0, or -1 with SL_EINVAL for options the
 	 * database lacks (naming `c`).
 	 */
-	int (*begin)(const struct sl_conn *c, const struct sl_tx_opts *opts,
-	             char *sql, size_t size);
+	int (*begin)(const struct sl_db_conn *c,
+	             const struct sl_db_tx_opts *opts, char *sql, size_t size);
 	/** The statement that sets a savepoint, up to its name. */
 	const char *savepoint;
 	/** The statement that releases a savepoint, up to its name. */
@@ -88,7 +88,7 @@ struct sl_db_dialect {
  * What a driver implements. Every call is made from a task. The
  * operations that take an open connection (query, script, forget, and
  * the begin/push/sync/next/fetch of pipelines, COPY and cursors) run
- * between sl_conn_enter() and sl_conn_leave(), which the caller did; the
+ * between sl_db_conn_enter() and sl_db_conn_leave(), which the caller did; the
  * others say what they expect. A driver leaves an operation it lacks NULL
  * (all of a group: pipelines, COPY or cursors), and the layer then fails
  * naming it.
@@ -96,7 +96,7 @@ struct sl_db_dialect {
 struct sl_db_driver {
 	/** Name in messages ("postgresql", "sqlite"). */
 	const char *name;
-	/** What sl_conn_kind() answers. */
+	/** What sl_db_conn_kind() answers. */
 	enum sl_db_kind kind;
 	/** URI prefixes it takes ("sqlite:"), NULL-terminated. */
 	const char *const *schemes;
@@ -107,82 +107,84 @@ struct sl_db_driver {
 	/** Its SQL dialect. */
 	const struct sl_db_dialect *dialect;
 	/** Connect `c` (url, opts filled in); set c->impl. 0, or -1. */
-	int (*open)(struct sl_conn *c);
+	int (*open)(struct sl_db_conn *c);
 	/** Disconnect and free c->impl (c->impl may be NULL). */
-	void (*close)(struct sl_conn *c);
-	/** One statement with parameters (see sl_query()). */
-	struct sl_result *(*query)(struct sl_conn *c, const char *sql, size_t n,
-	                           const struct sl_value *params);
+	void (*close)(struct sl_db_conn *c);
+	/** One statement with parameters (see sl_db_query()). */
+	struct sl_db_result *(*query)(struct sl_db_conn *c, const char *sql,
+	                              size_t n, const struct sl_value *params);
 	/** A script of statements without parameters. 0, or -1. */
-	int (*script)(struct sl_conn *c, const char *sql);
+	int (*script)(struct sl_db_conn *c, const char *sql);
 	/** Drop cached prepared statements. 0, or -1. */
-	int (*forget)(struct sl_conn *c);
-	/** A new pipeline on `c` (see sl_pipeline_begin()), or NULL. */
-	struct sl_pipeline *(*pipeline_begin)(struct sl_conn *c);
-	/** Queue a statement (see sl_pipeline_push()). */
-	long (*pipeline_push)(struct sl_pipeline *pl, const char *sql, size_t n,
-	                      const struct sl_value *params);
-	/** Set a sync point (see sl_pipeline_sync()). */
-	int (*pipeline_sync)(struct sl_pipeline *pl);
-	/** The next result (see sl_pipeline_next()). */
-	struct sl_result *(*pipeline_next)(struct sl_pipeline *pl);
+	int (*forget)(struct sl_db_conn *c);
+	/** A new pipeline on `c` (see sl_db_pipeline_begin()), or NULL. */
+	struct sl_db_pipeline *(*pipeline_begin)(struct sl_db_conn *c);
+	/** Queue a statement (see sl_db_pipeline_push()). */
+	long (*pipeline_push)(struct sl_db_pipeline *pl, const char *sql,
+	                      size_t n, const struct sl_value *params);
+	/** Set a sync point (see sl_db_pipeline_sync()). */
+	int (*pipeline_sync)(struct sl_db_pipeline *pl);
+	/** The next result (see sl_db_pipeline_next()). */
+	struct sl_db_result *(*pipeline_next)(struct sl_db_pipeline *pl);
 	/**
 	 * Read what is left when `live` (the connection entered; else an
 	 * error says why not), free `pl`. 0, or -1 with the first failure.
 	 */
-	int (*pipeline_end)(struct sl_pipeline *pl, bool live);
-	/** Start a COPY of `ncols` > 0 columns (see sl_copy_begin()). */
-	struct sl_copy *(*copy_begin)(struct sl_conn *c, const char *table,
-	                              const char *const *columns, size_t ncols);
+	int (*pipeline_end)(struct sl_db_pipeline *pl, bool live);
+	/** Start a COPY of `ncols` > 0 columns (see sl_db_copy_begin()). */
+	struct sl_db_copy *(*copy_begin)(struct sl_db_conn *c,
+	                                 const char *table,
+	                                 const char *const *columns,
+	                                 size_t ncols);
 	/**
-	 * Add a row (see sl_copy_row()); called without entering the
+	 * Add a row (see sl_db_copy_row()); called without entering the
 	 * connection, which the driver enters when it has to send.
 	 */
-	int (*copy_row)(struct sl_copy *cp, const struct sl_value *values);
+	int (*copy_row)(struct sl_db_copy *cp, const struct sl_value *values);
 	/**
 	 * Finish the COPY (`why` NULL) or abandon it saying `why`, when
 	 * `live` (entered; else an error says why not); free `cp`. 0 with the
 	 * rows copied in *rows (may be NULL), or -1.
 	 */
-	int (*copy_end)(struct sl_copy *cp, bool live, const char *why,
+	int (*copy_end)(struct sl_db_copy *cp, bool live, const char *why,
 	                int64_t *rows);
 	/** Declare a cursor fetching `batch` > 0 rows at a time. */
-	struct sl_cursor *(*cursor_open)(struct sl_conn *c, const char *sql,
-	                                 size_t n,
-	                                 const struct sl_value *params,
-	                                 size_t batch);
-	/** The next rows (see sl_cursor_fetch()). */
-	struct sl_result *(*cursor_fetch)(struct sl_cursor *cur);
+	struct sl_db_cursor *(*cursor_open)(struct sl_db_conn *c,
+	                                    const char *sql, size_t n,
+	                                    const struct sl_value *params,
+	                                    size_t batch);
+	/** The next rows (see sl_db_cursor_fetch()). */
+	struct sl_db_result *(*cursor_fetch)(struct sl_db_cursor *cur);
 	/** Close the cursor on the server when `live` (entered), free it. */
-	int (*cursor_close)(struct sl_cursor *cur, bool live);
+	int (*cursor_close)(struct sl_db_cursor *cur, bool live);
 };
 
 /** What every driver's pipeline starts with (the layer fills it in). */
-struct sl_pipeline {
+struct sl_db_pipeline {
 	/** The connection, or NULL once it closed. */
-	struct sl_conn *c;
+	struct sl_db_conn *c;
 	/** The driver. */
 	const struct sl_db_driver *drv;
 };
 
 /** What every driver's COPY starts with (the layer fills it in). */
-struct sl_copy {
+struct sl_db_copy {
 	/** The connection. */
-	struct sl_conn *c;
+	struct sl_db_conn *c;
 	/** The driver. */
 	const struct sl_db_driver *drv;
 };
 
 /** What every driver's cursor starts with (the layer fills it in). */
-struct sl_cursor {
+struct sl_db_cursor {
 	/** The connection. */
-	struct sl_conn *c;
+	struct sl_db_conn *c;
 	/** The driver. */
 	const struct sl_db_driver *drv;
 };
 
 /** A connection: the driver-independent part. */
-struct sl_conn {
+struct sl_db_conn {
 	/** The driver. */
 	const struct sl_db_driver *drv;
 	/** The driver's state. */
@@ -192,7 +194,7 @@ struct sl_conn {
 	/** The URI without its password, for messages. */
 	char shown[SL_DB_URL_MAX];
 	/** Options. */
-	struct sl_conn_opts opts;
+	struct sl_db_conn_opts opts;
 	/** Task inside an operation on the connection now, or NULL. */
 	struct sl_task *owner;
 	/** Open transactions (savepoints count). */
@@ -202,9 +204,9 @@ struct sl_conn {
 	/** Set once the connection was lost. */
 	bool broken;
 	/** Open pipeline, COPY or cursors (for release and misuse checks). */
-	struct sl_pipeline *pipeline;
+	struct sl_db_pipeline *pipeline;
 	/** Open COPY, or NULL. */
-	struct sl_copy *copy;
+	struct sl_db_copy *copy;
 	/** Cursors opened and not closed. */
 	unsigned cursors;
 	/** Counter for cursor and savepoint names. */
@@ -216,12 +218,12 @@ struct sl_conn {
 	/** sl_clock() when last released to a pool. */
 	double idle_since;
 	/** The pool it belongs to, or NULL. */
-	struct sl_pool *pool;
+	struct sl_db_pool *pool;
 	/** Link in the pool's idle list. */
 	struct sl_list link;
 	/** Task that acquired it from the pool, or NULL. */
 	struct sl_task *holder;
-	/** Runs sl_pool_release() if the holder ends without releasing. */
+	/** Runs sl_db_pool_release() if the holder ends without releasing. */
 	struct sl_task_hook hook;
 	/**
 	 * Rolls the transaction back if the task that began it ends inside
@@ -236,18 +238,18 @@ struct sl_conn {
  * Start an operation: fail with SL_EBUSY naming the task that is using
  * `c`, with SL_EIO if the connection was lost, or SL_EINVAL when a
  * pipeline or COPY is open and `what` is not part of it. Called first by
- * every public entry point; pair with sl_conn_leave().
+ * every public entry point; pair with sl_db_conn_leave().
  */
-int sl_conn_enter(struct sl_conn *c, const char *what);
+int sl_db_conn_enter(struct sl_db_conn *c, const char *what);
 
-/** End the operation sl_conn_enter() started. */
-void sl_conn_leave(struct sl_conn *c);
+/** End the operation sl_db_conn_enter() started. */
+void sl_db_conn_leave(struct sl_db_conn *c);
 
 /**
  * End what was left open on `c`: a pipeline, a COPY, a transaction with
  * its cursors. Whether the connection can be used again.
  */
-bool sl_conn_settle(struct sl_conn *c);
+bool sl_db_conn_settle(struct sl_db_conn *c);
 
 /**
  * Refuse a statement `what` while a pipeline or COPY holds `c`, or, unless
@@ -255,31 +257,33 @@ bool sl_conn_settle(struct sl_conn *c);
  * aborted where the driver's database would go on. 0, or -1 with
  * SL_EINVAL or SL_EABORTED.
  */
-int sl_conn_check(struct sl_conn *c, const char *what, bool control);
+int sl_db_conn_check(struct sl_db_conn *c, const char *what, bool control);
 
 /**
  * Run a statement inside an operation already entered on `c` (a driver's
  * COPY or cursor uses it): the driver's query, and a failure inside a
  * transaction marks it failed. The result, or NULL with an error.
  */
-struct sl_result *sl_conn_query_in(struct sl_conn *c, const char *sql, size_t n,
-                                   const struct sl_value *params);
+struct sl_db_result *sl_db_conn_query_in(struct sl_db_conn *c, const char *sql,
+                                         size_t n,
+                                         const struct sl_value *params);
 
 /** The SQL dialect of `c`'s driver. */
 static inline const struct sl_db_dialect *
-sl_conn_dialect(const struct sl_conn *c)
+sl_db_conn_dialect(const struct sl_db_conn *c)
 {
 	return c->drv->dialect;
 }
 
 /** Forget the open transaction (it ended, or the session did). */
-void sl_conn_tx_ended(struct sl_conn *c);
+void sl_db_conn_tx_ended(struct sl_db_conn *c);
 
 /** Allocate a connection for `url` and pick its driver. NULL, or -1. */
-struct sl_conn *sl_conn_alloc(const char *url, const struct sl_conn_opts *o);
+struct sl_db_conn *sl_db_conn_alloc(const char *url,
+                                    const struct sl_db_conn_opts *o);
 
-/** Free what sl_conn_alloc() made (the driver already closed). */
-void sl_conn_free(struct sl_conn *c);
+/** Free what sl_db_conn_alloc() made (the driver already closed). */
+void sl_db_conn_free(struct sl_db_conn *c);
 
 /**
  * The registered driver that takes `url`: the first whose scheme starts
@@ -294,7 +298,7 @@ void sl_db_driver_forms(char *out, size_t size);
  * A result. Values live in `arena`, or in `keep` (the driver's own result
  * buffer, freed with `keep_free`).
  */
-struct sl_result {
+struct sl_db_result {
 	/** Where decoded values and names live. */
 	struct sl_arena arena;
 	/** Rows. */
@@ -319,9 +323,9 @@ struct sl_result {
  * A new result with room for `nrows` x `ncols` cells (nulls) and names.
  * NULL with SL_EOOM.
  */
-struct sl_result *sl_result_new(size_t nrows, size_t ncols);
+struct sl_db_result *sl_db_result_new(size_t nrows, size_t ncols);
 
 /** Set the tag and parse the affected count from it. */
-void sl_result_set_tag(struct sl_result *r, const char *tag);
+void sl_db_result_set_tag(struct sl_db_result *r, const char *tag);
 
 #endif /* SLUICE_DB_CONN_H */

@@ -153,7 +153,7 @@ ident_list(struct sl_buf *b, const char *const *names)
 {
 	for (size_t i = 0; names[i] != NULL; i++)
 		if ((i > 0 && sl_buf_puts(b, ", ") != 0) ||
-		    sl_sql_ident(b, names[i]) != 0)
+		    sl_db_ident(b, names[i]) != 0)
 			return -1;
 	return 0;
 }
@@ -165,7 +165,7 @@ create_sql(struct sl_buf *b, const struct sl_db_dialect *d,
 {
 	bool auto_pk = false;
 	if (sl_buf_puts(b, "CREATE TABLE IF NOT EXISTS ") != 0 ||
-	    sl_sql_ident(b, m->table) != 0 || sl_buf_puts(b, " (") != 0)
+	    sl_db_ident(b, m->table) != 0 || sl_buf_puts(b, " (") != 0)
 		return -1;
 	for (size_t i = 0; i < m->ncols; i++) {
 		const struct sl_column *col = &m->columns[i];
@@ -175,7 +175,7 @@ create_sql(struct sl_buf *b, const struct sl_db_dialect *d,
 		if ((col->flags & SL_COL_AUTO) != 0)
 			auto_pk = d->auto_is_pk;
 		if ((i > 0 && sl_buf_puts(b, ", ") != 0) ||
-		    sl_sql_ident(b, col->name) != 0 ||
+		    sl_db_ident(b, col->name) != 0 ||
 		    sl_buf_printf(b, " %s", d->col_type(col)) != 0)
 			return -1;
 		if ((col->flags & SL_COL_NOT_NULL) != 0 &&
@@ -196,7 +196,7 @@ create_sql(struct sl_buf *b, const struct sl_db_dialect *d,
 		                  ix->unique ? "UNIQUE " : "") != 0)
 			return -1;
 		if (ix->name != NULL) {
-			if (sl_sql_ident(b, ix->name) != 0)
+			if (sl_db_ident(b, ix->name) != 0)
 				return -1;
 		} else {
 			struct sl_buf name;
@@ -210,13 +210,13 @@ create_sql(struct sl_buf *b, const struct sl_db_dialect *d,
 				rc = sl_buf_puts(&name,
 				                 ix->unique ? "_key" : "_idx");
 			if (rc == 0)
-				rc = sl_sql_ident(b, name.data);
+				rc = sl_db_ident(b, name.data);
 			sl_buf_destroy(&name);
 			if (rc != 0)
 				return -1;
 		}
 		if (sl_buf_puts(b, " ON ") != 0 ||
-		    sl_sql_ident(b, m->table) != 0 ||
+		    sl_db_ident(b, m->table) != 0 ||
 		    sl_buf_puts(b, " (") != 0 ||
 		    ident_list(b, ix->columns) != 0 ||
 		    sl_buf_puts(b, ");\n") != 0)
@@ -227,27 +227,27 @@ create_sql(struct sl_buf *b, const struct sl_db_dialect *d,
 
 /** Run a DDL script in a transaction; "what" names it in errors. */
 static int
-run_ddl(struct sl_conn *c, const char *sql, const char *what)
+run_ddl(struct sl_db_conn *c, const char *sql, const char *what)
 {
-	struct sl_tx tx;
-	if (sl_tx_begin(c, &tx, NULL) != 0)
+	struct sl_db_tx tx;
+	if (sl_db_tx_begin(c, &tx, NULL) != 0)
 		return -1;
-	if (sl_exec_script(c, sql) != 0) {
+	if (sl_db_exec_script(c, sql) != 0) {
 		sl_diag_wrap(sl_diag_code(), "%s", what);
-		sl_tx_abandon(&tx);
+		sl_db_tx_abandon(&tx);
 		return -1;
 	}
-	if (sl_tx_commit(&tx) != 0)
+	if (sl_db_tx_commit(&tx) != 0)
 		return -1;
 	/* Cached statements on the old tables would return stale shapes
 	 * inside a later transaction, where they cannot be re-prepared. */
-	if (sl_conn_dialect(c)->ddl_stales && sl_conn_tx_depth(c) == 0)
-		return sl_conn_forget_statements(c);
+	if (sl_db_conn_dialect(c)->ddl_stales && sl_db_conn_tx_depth(c) == 0)
+		return sl_db_conn_forget_statements(c);
 	return 0;
 }
 
 int
-sl_model_create_all(struct sl_conn *c, const struct sl_model *const *models,
+sl_model_create_all(struct sl_db_conn *c, const struct sl_model *const *models,
                     size_t n)
 {
 	struct sl_buf b;
@@ -256,7 +256,7 @@ sl_model_create_all(struct sl_conn *c, const struct sl_model *const *models,
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		rc = sl_model_check(models[i]);
 		if (rc == 0)
-			rc = create_sql(&b, sl_conn_dialect(c), models[i]);
+			rc = create_sql(&b, sl_db_conn_dialect(c), models[i]);
 	}
 	if (rc == 0 && n > 0)
 		rc = run_ddl(c, b.data, "create_all");
@@ -265,7 +265,7 @@ sl_model_create_all(struct sl_conn *c, const struct sl_model *const *models,
 }
 
 int
-sl_model_drop_all(struct sl_conn *c, const struct sl_model *const *models,
+sl_model_drop_all(struct sl_db_conn *c, const struct sl_model *const *models,
                   size_t n)
 {
 	struct sl_buf b;
@@ -276,7 +276,7 @@ sl_model_drop_all(struct sl_conn *c, const struct sl_model *const *models,
 		if (rc == 0)
 			rc = sl_buf_puts(&b, "DROP TABLE IF EXISTS ");
 		if (rc == 0)
-			rc = sl_sql_ident(&b, models[i]->table);
+			rc = sl_db_ident(&b, models[i]->table);
 		if (rc == 0)
 			rc = sl_buf_puts(&b, ";\n");
 	}
@@ -292,7 +292,7 @@ sl_model_drop_all(struct sl_conn *c, const struct sl_model *const *models,
 /** A statement being written. */
 struct stmt {
 	/** The connection (for its dialect). */
-	struct sl_conn *c;
+	struct sl_db_conn *c;
 	/** SQL text. */
 	struct sl_buf sql;
 	/** Parameters $1..$n. */
@@ -307,7 +307,7 @@ struct stmt {
 
 /** Start a statement for `c`. */
 static void
-stmt_init(struct stmt *st, struct sl_conn *c)
+stmt_init(struct stmt *st, struct sl_db_conn *c)
 {
 	memset(st, 0, sizeof(*st));
 	st->c = c;
@@ -359,7 +359,7 @@ stmt_add(struct stmt *st, const struct sl_column *col, const struct sl_value *v,
 		st->params = p;
 		st->cap = cap;
 	}
-	if (bind_value(sl_conn_dialect(st->c), col, v, &st->scratch,
+	if (bind_value(sl_db_conn_dialect(st->c), col, v, &st->scratch,
 	               &st->params[st->n]) != 0)
 		return -1;
 	*k = ++st->n;
@@ -414,21 +414,22 @@ static int
 stmt_row(struct stmt *st, const struct sl_model *m, const char *what,
          struct sl_arena *a, struct sl_value *out)
 {
-	struct sl_result *r = sl_query(st->c, st->sql.data, st->n, st->params);
+	struct sl_db_result *r =
+	        sl_db_query(st->c, st->sql.data, st->n, st->params);
 	if (r == NULL) {
 		sl_diag_wrap(sl_diag_code(), "model \"%s\": %s", m->table,
 		             what);
 		return -1;
 	}
-	int rc = sl_result_rows(r) > 0 ? 1 : 0;
+	int rc = sl_db_result_rows(r) > 0 ? 1 : 0;
 	if (rc == 1 && out != NULL) {
 		assert(a != NULL);
-		if (sl_result_row_object(r, 0, a, out) != 0 ||
-		    decode_row(sl_conn_dialect(st->c), model_lookup, m, out,
+		if (sl_db_result_row_object(r, 0, a, out) != 0 ||
+		    decode_row(sl_db_conn_dialect(st->c), model_lookup, m, out,
 		               a) != 0)
 			rc = -1;
 	}
-	sl_result_free(r);
+	sl_db_result_free(r);
 	return rc;
 }
 
@@ -495,7 +496,7 @@ where_key(struct stmt *st, const struct sl_model *m, const struct sl_value *key)
 			return -1;
 		}
 		if ((k > 0 && sl_buf_puts(&st->sql, " AND ") != 0) ||
-		    sl_sql_ident(&st->sql, m->pk[k]) != 0 ||
+		    sl_db_ident(&st->sql, m->pk[k]) != 0 ||
 		    sl_buf_puts(&st->sql, " = ") != 0 ||
 		    stmt_param(st, sl_model_column(m, m->pk[k]), v) != 0)
 			return -1;
@@ -509,11 +510,11 @@ props_merge(struct stmt *st, const struct sl_model *m,
             const struct sl_column *col, bool qualify, const char *patch)
 {
 	struct sl_buf *b = &st->sql;
-	const struct sl_db_dialect *d = sl_conn_dialect(st->c);
+	const struct sl_db_dialect *d = sl_db_conn_dialect(st->c);
 	if (sl_buf_puts(b, d->merge_open) != 0 ||
 	    (qualify &&
-	     (sl_sql_ident(b, m->table) != 0 || sl_buf_putc(b, '.') != 0)) ||
-	    sl_sql_ident(b, col->name) != 0 ||
+	     (sl_db_ident(b, m->table) != 0 || sl_buf_putc(b, '.') != 0)) ||
+	    sl_db_ident(b, col->name) != 0 ||
 	    sl_buf_puts(b, d->merge_mid) != 0 || sl_buf_puts(b, patch) != 0)
 		return -1;
 	return sl_buf_puts(b, d->merge_close);
@@ -529,7 +530,7 @@ insert_sql(struct stmt *st, const struct sl_model *m,
 {
 	struct sl_buf *b = &st->sql;
 	if (sl_buf_puts(b, "INSERT INTO ") != 0 ||
-	    sl_sql_ident(b, m->table) != 0)
+	    sl_db_ident(b, m->table) != 0)
 		return -1;
 	if (row->len == 0)
 		return sl_buf_puts(b, " DEFAULT VALUES");
@@ -539,7 +540,7 @@ insert_sql(struct stmt *st, const struct sl_model *m,
 		const struct sl_column *col = column_n(
 		        m, row->u.members[i].key, row->u.members[i].key_len);
 		if ((i > 0 && sl_buf_puts(b, ", ") != 0) ||
-		    sl_sql_ident(b, col->name) != 0)
+		    sl_db_ident(b, col->name) != 0)
 			return -1;
 	}
 	if (sl_buf_puts(b, ") VALUES (") != 0)
@@ -555,7 +556,7 @@ insert_sql(struct stmt *st, const struct sl_model *m,
 }
 
 int
-sl_model_insert(struct sl_conn *c, const struct sl_model *m,
+sl_model_insert(struct sl_db_conn *c, const struct sl_model *m,
                 const struct sl_value *row, struct sl_arena *a,
                 struct sl_value *out)
 {
@@ -573,7 +574,7 @@ sl_model_insert(struct sl_conn *c, const struct sl_model *m,
 }
 
 int
-sl_model_get(struct sl_conn *c, const struct sl_model *m,
+sl_model_get(struct sl_db_conn *c, const struct sl_model *m,
              const struct sl_value *key, struct sl_arena *a,
              struct sl_value *out)
 {
@@ -583,7 +584,7 @@ sl_model_get(struct sl_conn *c, const struct sl_model *m,
 	stmt_init(&st, c);
 	int rc = sl_buf_puts(&st.sql, "SELECT * FROM ");
 	if (rc == 0)
-		rc = sl_sql_ident(&st.sql, m->table);
+		rc = sl_db_ident(&st.sql, m->table);
 	if (rc == 0)
 		rc = where_key(&st, m, key);
 	if (rc == 0)
@@ -593,7 +594,7 @@ sl_model_get(struct sl_conn *c, const struct sl_model *m,
 }
 
 int
-sl_model_update(struct sl_conn *c, const struct sl_model *m,
+sl_model_update(struct sl_db_conn *c, const struct sl_model *m,
                 const struct sl_value *key, const struct sl_value *changes,
                 struct sl_arena *a, struct sl_value *out)
 {
@@ -606,7 +607,7 @@ sl_model_update(struct sl_conn *c, const struct sl_model *m,
 	struct sl_buf *b = &st.sql;
 	int rc = sl_buf_puts(b, "UPDATE ");
 	if (rc == 0)
-		rc = sl_sql_ident(b, m->table);
+		rc = sl_db_ident(b, m->table);
 	if (rc == 0)
 		rc = sl_buf_puts(b, " SET ");
 	for (uint32_t i = 0; rc == 0 && i < changes->len; i++) {
@@ -615,7 +616,7 @@ sl_model_update(struct sl_conn *c, const struct sl_model *m,
 		if (i > 0)
 			rc = sl_buf_puts(b, ", ");
 		if (rc == 0)
-			rc = sl_sql_ident(b, col->name);
+			rc = sl_db_ident(b, col->name);
 		if (rc == 0)
 			rc = sl_buf_puts(b, " = ");
 		if (rc != 0)
@@ -629,7 +630,7 @@ sl_model_update(struct sl_conn *c, const struct sl_model *m,
 		rc = stmt_add(&st, col, &mb->val, &k);
 		char patch[40];
 		snprintf(patch, sizeof(patch), "$%zu%s", k,
-		         sl_conn_dialect(c)->json_cast);
+		         sl_db_conn_dialect(c)->json_cast);
 		if (rc == 0)
 			rc = props_merge(&st, m, col, false, patch);
 	}
@@ -644,7 +645,7 @@ sl_model_update(struct sl_conn *c, const struct sl_model *m,
 }
 
 int64_t
-sl_model_delete(struct sl_conn *c, const struct sl_model *m,
+sl_model_delete(struct sl_db_conn *c, const struct sl_model *m,
                 const struct sl_value *key)
 {
 	if (sl_model_check(m) != 0)
@@ -654,18 +655,18 @@ sl_model_delete(struct sl_conn *c, const struct sl_model *m,
 	int64_t affected = -1;
 	int rc = sl_buf_puts(&st.sql, "DELETE FROM ");
 	if (rc == 0)
-		rc = sl_sql_ident(&st.sql, m->table);
+		rc = sl_db_ident(&st.sql, m->table);
 	if (rc == 0)
 		rc = where_key(&st, m, key);
 	if (rc == 0 &&
-	    (rc = sl_exec(c, st.sql.data, st.n, st.params, &affected)) != 0)
+	    (rc = sl_db_exec(c, st.sql.data, st.n, st.params, &affected)) != 0)
 		sl_diag_wrap(sl_diag_code(), "model \"%s\": delete", m->table);
 	stmt_free(&st);
 	return rc == 0 ? affected : -1;
 }
 
 int
-sl_model_upsert(struct sl_conn *c, const struct sl_model *m,
+sl_model_upsert(struct sl_db_conn *c, const struct sl_model *m,
                 const struct sl_value *row, struct sl_arena *a,
                 struct sl_value *out)
 {
@@ -708,7 +709,7 @@ sl_model_upsert(struct sl_conn *c, const struct sl_model *m,
 		if (set++ > 0)
 			rc = sl_buf_puts(b, ", ");
 		if (rc == 0)
-			rc = sl_sql_ident(b, col->name);
+			rc = sl_db_ident(b, col->name);
 		if (rc == 0)
 			rc = sl_buf_puts(b, " = ");
 		struct sl_buf ex;
@@ -716,7 +717,7 @@ sl_model_upsert(struct sl_conn *c, const struct sl_model *m,
 		if (rc == 0)
 			rc = sl_buf_puts(&ex, "EXCLUDED.");
 		if (rc == 0)
-			rc = sl_sql_ident(&ex, col->name);
+			rc = sl_db_ident(&ex, col->name);
 		if (rc == 0) {
 			if ((col->flags & SL_COL_PROPS) != 0 &&
 			    mb->val.type != SL_VNULL)
@@ -728,9 +729,9 @@ sl_model_upsert(struct sl_conn *c, const struct sl_model *m,
 	}
 	/* Only key columns: a no-op update, so RETURNING has the row. */
 	if (rc == 0 && set == 0)
-		rc = sl_sql_ident(b, m->pk[0]) != 0 ||
+		rc = sl_db_ident(b, m->pk[0]) != 0 ||
 		                     sl_buf_puts(b, " = EXCLUDED.") != 0 ||
-		                     sl_sql_ident(b, m->pk[0]) != 0
+		                     sl_db_ident(b, m->pk[0]) != 0
 		             ? -1
 		             : 0;
 	if (rc == 0)
@@ -1206,10 +1207,10 @@ static int
 qb_put_ref(struct sl_qb *q, const struct qb_ref *ref)
 {
 	if (q->nmodels > 1 &&
-	    (sl_sql_ident(&q->sql, q->models[ref->mi]->table) != 0 ||
+	    (sl_db_ident(&q->sql, q->models[ref->mi]->table) != 0 ||
 	     sl_buf_putc(&q->sql, '.') != 0))
 		return -1;
-	return sl_sql_ident(&q->sql, ref->col->name);
+	return sl_db_ident(&q->sql, ref->col->name);
 }
 
 /** Append a selected column, aliased "table.col" for joined models. */
@@ -1227,7 +1228,7 @@ qb_put_sel(struct sl_qb *q, const struct qb_ref *ref)
 	if (rc == 0)
 		rc = sl_buf_puts(&q->sql, " AS ");
 	if (rc == 0)
-		rc = sl_sql_ident(&q->sql, alias.data);
+		rc = sl_db_ident(&q->sql, alias.data);
 	sl_buf_destroy(&alias);
 	return rc;
 }
@@ -1339,14 +1340,14 @@ qb_render(struct sl_qb *q)
 			}
 	}
 	if (sl_buf_puts(b, " FROM ") != 0 ||
-	    sl_sql_ident(b, q->models[0]->table) != 0)
+	    sl_db_ident(b, q->models[0]->table) != 0)
 		return -1;
 	for (size_t i = 1; i < q->nmodels; i++) {
 		const struct qb_join *j = &q->joins[i - 1];
 		if (sl_buf_puts(b, j->kind == SL_JOIN_LEFT
 		                           ? " LEFT JOIN "
 		                           : " INNER JOIN ") != 0 ||
-		    sl_sql_ident(b, q->models[i]->table) != 0 ||
+		    sl_db_ident(b, q->models[i]->table) != 0 ||
 		    sl_buf_puts(b, " ON ") != 0 ||
 		    qb_put_ref(q, &j->left) != 0 ||
 		    sl_buf_puts(b, " = ") != 0 || qb_put_ref(q, &j->right) != 0)
@@ -1395,8 +1396,8 @@ sl_qb_sql(struct sl_qb *q, const char **sql, size_t *nparams,
 	return 0;
 }
 
-struct sl_result *
-sl_qb_run(struct sl_conn *c, struct sl_qb *q)
+struct sl_db_result *
+sl_qb_run(struct sl_db_conn *c, struct sl_qb *q)
 {
 	const char *sql;
 	size_t n;
@@ -1406,7 +1407,7 @@ sl_qb_run(struct sl_conn *c, struct sl_qb *q)
 	struct sl_value *bound = NULL;
 	struct sl_arena scratch;
 	sl_arena_create(&scratch, 0, ARENA_MAX);
-	const struct sl_db_dialect *d = sl_conn_dialect(c);
+	const struct sl_db_dialect *d = sl_db_conn_dialect(c);
 	if (d->bind != NULL && n > 0) {
 		bound = sl_malloc(n * sizeof(*bound));
 		if (bound == NULL) {
@@ -1424,7 +1425,7 @@ sl_qb_run(struct sl_conn *c, struct sl_qb *q)
 			}
 		params = bound;
 	}
-	struct sl_result *r = sl_query(c, sql, n, params);
+	struct sl_db_result *r = sl_db_query(c, sql, n, params);
 	if (r == NULL)
 		sl_diag_wrap(sl_diag_code(), "query on model \"%s\"",
 		             q->models[0]->table);
@@ -1443,13 +1444,13 @@ qb_lookup(const void *ctx, const char *s, size_t n)
 }
 
 int
-sl_qb_all(struct sl_conn *c, struct sl_qb *q, struct sl_arena *a,
+sl_qb_all(struct sl_db_conn *c, struct sl_qb *q, struct sl_arena *a,
           struct sl_value *rows)
 {
-	struct sl_result *r = sl_qb_run(c, q);
+	struct sl_db_result *r = sl_qb_run(c, q);
 	if (r == NULL)
 		return -1;
-	size_t n = sl_result_rows(r);
+	size_t n = sl_db_result_rows(r);
 	int rc = 0;
 	if (n > SL_VALUE_LEN_MAX) {
 		sl_diag_set(SL_ELIMIT, "%zu rows in one array", n);
@@ -1462,14 +1463,14 @@ sl_qb_all(struct sl_conn *c, struct sl_qb *q, struct sl_arena *a,
 			rc = -1;
 	}
 	for (size_t i = 0; rc == 0 && i < n; i++) {
-		rc = sl_result_row_object(r, i, a, &items[i]);
+		rc = sl_db_result_row_object(r, i, a, &items[i]);
 		if (rc == 0)
-			rc = decode_row(sl_conn_dialect(c), qb_lookup, q,
+			rc = decode_row(sl_db_conn_dialect(c), qb_lookup, q,
 			                &items[i], a);
 	}
 	if (rc == 0)
 		*rows = sl_array_ref(items, (uint32_t)n);
-	sl_result_free(r);
+	sl_db_result_free(r);
 	return rc;
 }
 

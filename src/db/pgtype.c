@@ -148,7 +148,7 @@ array_elem(uint32_t oid)
 }
 
 bool
-sl_pg_binary_param(uint32_t oid)
+sl_pgtype_binary_param(uint32_t oid)
 {
 	switch (oid) {
 	case PG_BOOL:
@@ -168,7 +168,7 @@ sl_pg_binary_param(uint32_t oid)
 }
 
 bool
-sl_pg_binary_decodable(uint32_t oid)
+sl_pgtype_binary_decodable(uint32_t oid)
 {
 	switch (oid) {
 	case PG_DATE:
@@ -178,7 +178,7 @@ sl_pg_binary_decodable(uint32_t oid)
 	case PG_UUID:
 		return true;
 	default:
-		return sl_pg_binary_param(oid) || is_texty(oid) ||
+		return sl_pgtype_binary_param(oid) || is_texty(oid) ||
 		       array_elem(oid) != 0;
 	}
 }
@@ -338,7 +338,7 @@ json_text(struct sl_buf *out, const struct sl_value *v)
 	return sl_json_write(out, v, 0);
 }
 
-/** Append the binary encoding of `v` for `oid` (sl_pg_binary_param). */
+/** Append the binary encoding of `v` for `oid` (sl_pgtype_binary_param). */
 static int
 encode_binary(struct sl_buf *out, uint32_t oid, const struct sl_value *v)
 {
@@ -416,15 +416,15 @@ encode_binary(struct sl_buf *out, uint32_t oid, const struct sl_value *v)
 }
 
 int
-sl_pg_encode(struct sl_buf *out, uint32_t oid, const struct sl_value *v,
-             bool *is_null)
+sl_pgtype_encode(struct sl_buf *out, uint32_t oid, const struct sl_value *v,
+                 bool *is_null)
 {
 	*is_null = v->type == SL_VNULL;
 	if (*is_null)
 		return 0;
 	size_t mark = out->len;
 	int rc;
-	if (sl_pg_binary_param(oid)) {
+	if (sl_pgtype_binary_param(oid)) {
 		rc = encode_binary(out, oid, v);
 	} else {
 		rc = text_value(out, oid, v, false);
@@ -647,8 +647,8 @@ decode_dims(const char **pp, const char *end, uint32_t elem, int ndim,
 			return bad("array");
 		if (elem == PG_INT4 && l == 4)
 			items[i] = sl_int((int32_t)get32(*pp));
-		else if (sl_pg_decode(elem, 1, *pp, (size_t)l, a, &items[i]) !=
-		         0)
+		else if (sl_pgtype_decode(elem, 1, *pp, (size_t)l, a,
+		                          &items[i]) != 0)
 			return -1;
 		*pp += l;
 	}
@@ -818,8 +818,8 @@ decode_text(uint32_t oid, const char *p, size_t len, struct sl_arena *a,
 }
 
 int
-sl_pg_decode(uint32_t oid, int format, const char *p, size_t len,
-             struct sl_arena *a, struct sl_value *out)
+sl_pgtype_decode(uint32_t oid, int format, const char *p, size_t len,
+                 struct sl_arena *a, struct sl_value *out)
 {
 	if (len > SL_VALUE_LEN_MAX) {
 		sl_diag_set(SL_ELIMIT, "value of %zu bytes", len);
@@ -925,7 +925,7 @@ sl_pg_decode(uint32_t oid, int format, const char *p, size_t len,
 /* {{{ COPY */
 
 int
-sl_pg_copy_header(struct sl_buf *out)
+sl_pgtype_copy_header(struct sl_buf *out)
 {
 	static const char sig[11] = "PGCOPY\n\377\r\n";
 	if (sl_buf_append(out, sig, 11) != 0)
@@ -936,8 +936,8 @@ sl_pg_copy_header(struct sl_buf *out)
 }
 
 int
-sl_pg_copy_tuple(struct sl_buf *out, const uint32_t *oids, size_t n,
-                 const struct sl_value *values, size_t *bad_col)
+sl_pgtype_copy_tuple(struct sl_buf *out, const uint32_t *oids, size_t n,
+                     const struct sl_value *values, size_t *bad_col)
 {
 	size_t mark = out->len;
 	if (put16(out, (uint16_t)n) != 0)
@@ -972,8 +972,8 @@ fail:
 }
 
 int
-sl_pg_copy_line(struct sl_buf *out, const uint32_t *oids, size_t n,
-                const struct sl_value *values, size_t *bad_col)
+sl_pgtype_copy_line(struct sl_buf *out, const uint32_t *oids, size_t n,
+                    const struct sl_value *values, size_t *bad_col)
 {
 	size_t mark = out->len;
 	struct sl_buf t;

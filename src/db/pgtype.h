@@ -60,22 +60,22 @@ enum {
 };
 
 /** Whether results of type `oid` can be asked for in binary. */
-bool sl_pg_binary_decodable(uint32_t oid);
+bool sl_pgtype_binary_decodable(uint32_t oid);
 
 /**
  * Whether a parameter of type `oid` is sent in binary (integers, floats,
  * bool, bytea, json, jsonb); others go as text.
  */
-bool sl_pg_binary_param(uint32_t oid);
+bool sl_pgtype_binary_param(uint32_t oid);
 
 /**
  * Append `v` encoded for a parameter of type `oid` to `out` (binary when
- * sl_pg_binary_param(oid), else text without a terminator); *is_null is
+ * sl_pgtype_binary_param(oid), else text without a terminator); *is_null is
  * set for SQL NULL (nothing appended). 0, or -1 with SL_EINVAL saying what
  * was expected (the caller adds which parameter), or a buffer error.
  */
-int sl_pg_encode(struct sl_buf *out, uint32_t oid, const struct sl_value *v,
-                 bool *is_null);
+int sl_pgtype_encode(struct sl_buf *out, uint32_t oid, const struct sl_value *v,
+                     bool *is_null);
 
 /**
  * Decode one result cell of type `oid` (format 1 binary, 0 text) from
@@ -83,25 +83,25 @@ int sl_pg_encode(struct sl_buf *out, uint32_t oid, const struct sl_value *v,
  * outlive the value; anything built goes to `a`. 0, or -1 with an error
  * (SL_EPARSE for malformed data).
  */
-int sl_pg_decode(uint32_t oid, int format, const char *data, size_t len,
-                 struct sl_arena *a, struct sl_value *out);
+int sl_pgtype_decode(uint32_t oid, int format, const char *data, size_t len,
+                     struct sl_arena *a, struct sl_value *out);
 
 /** The binary COPY header (signature, flags, extension length). */
-int sl_pg_copy_header(struct sl_buf *out);
+int sl_pgtype_copy_header(struct sl_buf *out);
 
 /**
  * Append one binary COPY tuple of `n` values typed `oids`. On a value that
  * does not fit its column, returns -1 with *bad_col set and `out`
  * unchanged.
  */
-int sl_pg_copy_tuple(struct sl_buf *out, const uint32_t *oids, size_t n,
-                     const struct sl_value *values, size_t *bad_col);
+int sl_pgtype_copy_tuple(struct sl_buf *out, const uint32_t *oids, size_t n,
+                         const struct sl_value *values, size_t *bad_col);
 
 /**
  * Append one text COPY line of `n` values (tab-separated, \N for NULL,
- * backslash escapes). Same contract as sl_pg_copy_tuple().
+ * backslash escapes). Same contract as sl_pgtype_copy_tuple().
  */
-int sl_pg_copy_line(struct sl_buf *out, const uint32_t *oids, size_t n,
-                    const struct sl_value *values, size_t *bad_col);
+int sl_pgtype_copy_line(struct sl_buf *out, const uint32_t *oids, size_t n,
+                        const struct sl_value *values, size_t *bad_col);
 
 #endif /* SLUICE_DB_PGTYPE_H */

@@ -24,26 +24,26 @@
 /** Pause between looks at a connection another task is still using. */
 #define POOL_BUSY_POLL 0.005
 
-/** A task waiting in sl_pool_acquire(). */
+/** A task waiting in sl_db_pool_acquire(). */
 struct pool_waiter {
 	/** Link in the pool's waiter queue (FIFO). */
 	struct sl_list link;
 	/** The waiting task. */
 	struct sl_task *task;
 	/** A connection handed over by a release, or NULL. */
-	struct sl_conn *conn;
+	struct sl_db_conn *conn;
 	/** Set when a closed connection's slot was handed over instead. */
 	bool slot;
 };
 
 /** A pool. */
-struct sl_pool {
+struct sl_db_pool {
 	/** The URI as given (with its password; never shown). */
 	char *url;
 	/** The URI without its password, for messages. */
 	char shown[SL_DB_URL_MAX];
 	/** Options. */
-	struct sl_pool_opts opts;
+	struct sl_db_pool_opts opts;
 	/** Idle connections, most recently released first. */
 	struct sl_list idle;
 	/** Waiting acquirers (struct pool_waiter), oldest first. */
@@ -68,12 +68,12 @@ struct sl_pool {
 	double next_connect;
 	/** The last connect error, for timeouts during a backoff. */
 	char last_error[SL_ERROR_MSG_MAX];
-	/** Set by sl_pool_close(). */
+	/** Set by sl_db_pool_close(). */
 	bool closing;
 };
 
 void
-sl_pool_opts_init(struct sl_pool_opts *o)
+sl_db_pool_opts_init(struct sl_db_pool_opts *o)
 {
 	o->min_size = 1;
 	o->max_size = 10;
@@ -83,7 +83,7 @@ sl_pool_opts_init(struct sl_pool_opts *o)
 	o->max_idle = 300.0;
 	o->backoff_initial = 0.1;
 	o->backoff_max = 5.0;
-	sl_conn_opts_init(&o->conn);
+	sl_db_conn_opts_init(&o->conn);
 }
 
 /** Whether a limit in seconds is set (negative means SL_FOREVER). */
@@ -95,7 +95,7 @@ limited(double seconds)
 
 /** Free the pool once it is closed and nothing refers to it. */
 static void
-pool_maybe_free(struct sl_pool *p)
+pool_maybe_free(struct sl_db_pool *p)
 {
 	if (!p->closing || p->size > 0 || p->nwaiting > 0)
 		return;
@@ -111,7 +111,7 @@ pool_maybe_free(struct sl_pool *p)
  * first waiter (which then connects), else free it.
  */
 static void
-pool_free_slot(struct sl_pool *p)
+pool_free_slot(struct sl_db_pool *p)
 {
 	assert(p->size > 0);
 	struct sl_list *first = sl_list_first(&p->waiters);
@@ -128,19 +128,19 @@ pool_free_slot(struct sl_pool *p)
 
 /** Close `c` (not idle, not held) and free its slot. */
 static void
-pool_close_conn(struct sl_pool *p, struct sl_conn *c, bool discard)
+pool_close_conn(struct sl_db_pool *p, struct sl_db_conn *c, bool discard)
 {
 	assert(sl_list_empty(&c->link) && c->holder == NULL);
 	if (discard)
 		p->discarded++;
 	c->pool = NULL;
-	sl_conn_close(c);
+	sl_db_conn_close(c);
 	pool_free_slot(p);
 }
 
 /** Whether `c` outlived max_lifetime at `now`. */
 static bool
-pool_expired(const struct sl_pool *p, const struct sl_conn *c, double now)
+pool_expired(const struct sl_db_pool *p, const struct sl_db_conn *c, double now)
 {
 	return limited(p->opts.max_lifetime) &&
 	       now - c->born >= p->opts.max_lifetime;
@@ -151,12 +151,13 @@ pool_expired(const struct sl_pool *p, const struct sl_conn *c, double now)
  * max_idle while the pool holds more than min_size. Oldest idle first.
  */
 static void
-pool_sweep(struct sl_pool *p)
+pool_sweep(struct sl_db_pool *p)
 {
 	double now = sl_clock();
 	struct sl_list *it = p->idle.prev;
 	while (it != &p->idle) {
-		struct sl_conn *c = sl_list_entry(it, struct sl_conn, link);
+		struct sl_db_conn *c =
+		        sl_list_entry(it, struct sl_db_conn, link);
 		it = it->prev;
 		bool idle_out = limited(p->opts.max_idle) &&
 		                p->size > p->opts.min_size &&
@@ -171,7 +172,7 @@ pool_sweep(struct sl_pool *p)
 
 /** Put a clean connection back: to the first waiter, else on the stack. */
 static void
-pool_put(struct sl_pool *p, struct sl_conn *c)
+pool_put(struct sl_db_pool *p, struct sl_db_conn *c)
 {
 	assert(c->holder == NULL && c->owner == NULL);
 	c->idle_since = sl_clock();
@@ -192,12 +193,12 @@ pool_put(struct sl_pool *p, struct sl_conn *c)
 static void
 pool_exit_hook(void *arg)
 {
-	sl_pool_release(arg);
+	sl_db_pool_release(arg);
 }
 
 /** Hand `c` to the running task. */
-static struct sl_conn *
-pool_take(struct sl_conn *c)
+static struct sl_db_conn *
+pool_take(struct sl_db_conn *c)
 {
 	assert(c->holder == NULL && sl_list_empty(&c->link));
 	c->holder = sl_task_current();
@@ -211,8 +212,8 @@ pool_take(struct sl_conn *c)
  * time or INFINITY). The connection, or NULL with an error (the slot
  * stays taken; the caller frees it).
  */
-static struct sl_conn *
-pool_connect(struct sl_pool *p, double deadline)
+static struct sl_db_conn *
+pool_connect(struct sl_db_pool *p, double deadline)
 {
 	if (p->next_connect > sl_clock()) {
 		double until = fmin(p->next_connect, deadline);
@@ -227,13 +228,13 @@ pool_connect(struct sl_pool *p, double deadline)
 			return NULL;
 		}
 	}
-	struct sl_conn_opts co = p->opts.conn;
+	struct sl_db_conn_opts co = p->opts.conn;
 	double left = deadline - sl_clock();
 	if (isfinite(deadline) && left > 0 &&
 	    (!limited(co.connect_timeout) || co.connect_timeout > left))
 		co.connect_timeout = left;
 	p->opening++;
-	struct sl_conn *c = sl_conn_open(p->url, &co);
+	struct sl_db_conn *c = sl_db_conn_open(p->url, &co);
 	p->opening--;
 	if (c == NULL) {
 		p->connect_failures++;
@@ -261,14 +262,14 @@ pool_connect(struct sl_pool *p, double deadline)
 	return c;
 }
 
-struct sl_pool *
-sl_pool_open(const char *url, const struct sl_pool_opts *opts)
+struct sl_db_pool *
+sl_db_pool_open(const char *url, const struct sl_db_pool_opts *opts)
 {
-	struct sl_pool_opts o;
+	struct sl_db_pool_opts o;
 	if (opts != NULL)
 		o = *opts;
 	else
-		sl_pool_opts_init(&o);
+		sl_db_pool_opts_init(&o);
 	char shown[SL_DB_URL_MAX];
 	sl_uri_redact(url, shown, sizeof(shown));
 	if (o.max_size == 0 || o.min_size > o.max_size) {
@@ -293,7 +294,7 @@ sl_pool_open(const char *url, const struct sl_pool_opts *opts)
 		            SL_DB_URL_MAX - 1);
 		return NULL;
 	}
-	struct sl_pool *p = sl_calloc(1, sizeof(*p));
+	struct sl_db_pool *p = sl_calloc(1, sizeof(*p));
 	char *copy = sl_strndup(url, strlen(url));
 	if (p == NULL || copy == NULL) {
 		sl_free(p);
@@ -309,12 +310,12 @@ sl_pool_open(const char *url, const struct sl_pool_opts *opts)
 	sl_list_init(&p->waiters);
 	for (size_t i = 0; i < o.min_size; i++) {
 		p->size++;
-		struct sl_conn *c = pool_connect(p, INFINITY);
+		struct sl_db_conn *c = pool_connect(p, INFINITY);
 		if (c == NULL) {
 			p->size--;
 			struct sl_diag keep;
 			sl_diag_stash(&keep);
-			sl_pool_close(p);
+			sl_db_pool_close(p);
 			sl_diag_restore(&keep);
 			return NULL;
 		}
@@ -324,15 +325,15 @@ sl_pool_open(const char *url, const struct sl_pool_opts *opts)
 }
 
 void
-sl_pool_close(struct sl_pool *p)
+sl_db_pool_close(struct sl_db_pool *p)
 {
 	if (p == NULL)
 		return;
 	assert(!p->closing);
 	p->closing = true;
 	while (!sl_list_empty(&p->idle)) {
-		struct sl_conn *c =
-		        sl_list_entry(p->idle.next, struct sl_conn, link);
+		struct sl_db_conn *c =
+		        sl_list_entry(p->idle.next, struct sl_db_conn, link);
 		sl_list_del(&c->link);
 		p->nidle--;
 		pool_close_conn(p, c, false);
@@ -348,7 +349,7 @@ sl_pool_close(struct sl_pool *p)
 
 /** Raise the error of an acquire from a pool being closed. */
 static void
-pool_closed_error(const struct sl_pool *p)
+pool_closed_error(const struct sl_db_pool *p)
 {
 	sl_diag_set(SL_EINVAL, "%s: acquire from a pool that is closed",
 	            p->shown);
@@ -361,14 +362,14 @@ pool_closed_error(const struct sl_pool *p)
  * was cancelled (the connection went back on the stack).
  */
 static int
-pool_check(struct sl_pool *p, struct sl_conn *c)
+pool_check(struct sl_db_pool *p, struct sl_db_conn *c)
 {
 	double now = sl_clock();
 	if (pool_expired(p, c, now)) {
 		pool_close_conn(p, c, false);
 		return -1;
 	}
-	if (!sl_conn_ok(c)) {
+	if (!sl_db_conn_ok(c)) {
 		pool_close_conn(p, c, true);
 		return -1;
 	}
@@ -378,9 +379,9 @@ pool_check(struct sl_pool *p, struct sl_conn *c)
 	double t = POOL_PING_MAX;
 	if (limited(p->opts.conn.connect_timeout))
 		t = fmin(t, p->opts.conn.connect_timeout);
-	if (sl_conn_ping(c, t) == 0)
+	if (sl_db_conn_ping(c, t) == 0)
 		return 0;
-	if (sl_diag_code() == SL_ECANCELLED && sl_conn_ok(c)) {
+	if (sl_diag_code() == SL_ECANCELLED && sl_db_conn_ok(c)) {
 		pool_put(p, c);
 		return -2;
 	}
@@ -388,8 +389,8 @@ pool_check(struct sl_pool *p, struct sl_conn *c)
 	return -1;
 }
 
-struct sl_conn *
-sl_pool_acquire(struct sl_pool *p, double timeout)
+struct sl_db_conn *
+sl_db_pool_acquire(struct sl_db_pool *p, double timeout)
 {
 	assert(sl_task_current() != NULL);
 	if (p->closing) {
@@ -405,14 +406,15 @@ sl_pool_acquire(struct sl_pool *p, double timeout)
 	struct sl_diag saved;
 	sl_diag_create(&saved);
 	sl_diag_move(sl_diag_get(), &saved);
-	struct sl_conn *c = NULL;
+	struct sl_db_conn *c = NULL;
 	pool_sweep(p);
 	for (;;) {
 		if (sl_task_testcancel() != 0)
 			break;
 		bool cancelled = false;
 		while (!sl_list_empty(&p->idle)) {
-			c = sl_list_entry(p->idle.next, struct sl_conn, link);
+			c = sl_list_entry(p->idle.next, struct sl_db_conn,
+			                  link);
 			sl_list_del(&c->link);
 			p->nidle--;
 			int rc = pool_check(p, c);
@@ -496,11 +498,11 @@ out:
 }
 
 void
-sl_pool_release(struct sl_conn *c)
+sl_db_pool_release(struct sl_db_conn *c)
 {
 	if (c == NULL)
 		return;
-	struct sl_pool *p = c->pool;
+	struct sl_db_pool *p = c->pool;
 	assert(p != NULL && "released a connection not from a pool");
 	assert(c->holder != NULL && "released a connection twice");
 	assert(sl_list_empty(&c->link));
@@ -515,7 +517,7 @@ sl_pool_release(struct sl_conn *c)
 	 * guard reported to that task): let the operation finish. */
 	while (c->owner != NULL && c->owner != sl_task_current())
 		sl_sleep(POOL_BUSY_POLL);
-	bool reusable = sl_conn_settle(c);
+	bool reusable = sl_db_conn_settle(c);
 	c->holder = NULL;
 	c->opts = p->opts.conn;
 	if (!reusable || p->closing || pool_expired(p, c, sl_clock()))
@@ -532,7 +534,7 @@ sl_pool_release(struct sl_conn *c)
 }
 
 void
-sl_pool_stats(const struct sl_pool *p, struct sl_pool_stats *st)
+sl_db_pool_stats(const struct sl_db_pool *p, struct sl_db_pool_stats *st)
 {
 	st->size = p->size - p->opening;
 	st->idle = p->nidle;

@@ -151,7 +151,7 @@ sql_shown(const char *sql, char out[SQL_SHOWN + 4])
  * SQLite ran out of memory, else SL_EDB with SQLite's message.
  */
 static int
-db_error(struct sl_conn *c, const char *sql)
+db_error(struct sl_db_conn *c, const char *sql)
 {
 	struct sq_conn *s = SQ(c);
 	char shown[SQL_SHOWN + 4];
@@ -335,7 +335,7 @@ param_number(const char *name, int idx)
 
 /** Map SQLite's parameters of `e` to sluice's numbers. 0, or -1. */
 static int
-stmt_params(struct sl_conn *c, struct sq_stmt *e)
+stmt_params(struct sl_db_conn *c, struct sq_stmt *e)
 {
 	e->nidx = sqlite3_bind_parameter_count(e->st);
 	e->nparams = 0;
@@ -388,7 +388,7 @@ only_space(const char *p)
  * NULL with an error.
  */
 static struct sq_stmt *
-stmt_get(struct sl_conn *c, const char *sql)
+stmt_get(struct sl_db_conn *c, const char *sql)
 {
 	struct sq_conn *s = SQ(c);
 	size_t len = strlen(sql);
@@ -440,7 +440,7 @@ stmt_get(struct sl_conn *c, const char *sql)
 			sql_shown(sql, shown);
 			sl_diag_set(SL_EINVAL,
 			            "%s: more than one statement (run scripts "
-			            "with sl_exec_script()) in: %s",
+			            "with sl_db_exec_script()) in: %s",
 			            c->shown, shown);
 			stmt_free(e);
 			return NULL;
@@ -460,7 +460,7 @@ stmt_get(struct sl_conn *c, const char *sql)
 
 /** Bind `v` at SQLite's parameter `i` of `e` (sluice's number k). */
 static int
-bind_value(struct sl_conn *c, struct sq_stmt *e, int i, int k,
+bind_value(struct sl_db_conn *c, struct sq_stmt *e, int i, int k,
            const struct sl_value *v)
 {
 	struct sq_conn *s = SQ(c);
@@ -514,7 +514,7 @@ bind_value(struct sl_conn *c, struct sq_stmt *e, int i, int k,
 
 /** Bind the `n` parameters of a statement. 0, or -1. */
 static int
-bind_all(struct sl_conn *c, struct sq_stmt *e, size_t n,
+bind_all(struct sl_db_conn *c, struct sq_stmt *e, size_t n,
          const struct sl_value *params)
 {
 	if (n != (size_t)e->nparams) {
@@ -615,7 +615,7 @@ with_verb(const char *p, size_t *n)
 
 /** Set the command tag of `r` for statement `sql` after it ran. */
 static void
-result_tag(struct sq_conn *s, struct sl_result *r, const char *sql)
+result_tag(struct sq_conn *s, struct sl_db_result *r, const char *sql)
 {
 	char tag[64];
 	const char *p = skip_space(sql);
@@ -663,7 +663,7 @@ result_tag(struct sq_conn *s, struct sl_result *r, const char *sql)
 			if (*t >= 'a' && *t <= 'z')
 				*t = (char)(*t - 'a' + 'A');
 	}
-	sl_result_set_tag(r, tag);
+	sl_db_result_set_tag(r, tag);
 }
 
 /** How values of column `col` decode. */
@@ -682,8 +682,8 @@ col_kind(sqlite3_stmt *st, int col)
 
 /** Decode column `col` of the current row into `out` (in r->arena). */
 static int
-cell_decode(struct sl_conn *c, sqlite3_stmt *st, int col, enum col_kind kind,
-            struct sl_result *r, struct sl_value *out)
+cell_decode(struct sl_db_conn *c, sqlite3_stmt *st, int col, enum col_kind kind,
+            struct sl_db_result *r, struct sl_value *out)
 {
 	const void *p;
 	int len;
@@ -736,15 +736,15 @@ cell_decode(struct sl_conn *c, sqlite3_stmt *st, int col, enum col_kind kind,
  * Run the bound statement `e` to the end and build its result. NULL with
  * an error.
  */
-static struct sl_result *
-stmt_run(struct sl_conn *c, struct sq_stmt *e)
+static struct sl_db_result *
+stmt_run(struct sl_db_conn *c, struct sq_stmt *e)
 {
 	struct sq_conn *s = SQ(c);
 	sqlite3_stmt *st = e->st;
 	int ncols = sqlite3_column_count(st);
 	struct sl_value *cells = NULL;
 	size_t rows = 0, cap_rows = 0;
-	struct sl_result *r = sl_result_new(0, (size_t)ncols);
+	struct sl_db_result *r = sl_db_result_new(0, (size_t)ncols);
 	if (r == NULL)
 		return NULL;
 	enum col_kind *kinds = NULL;
@@ -816,7 +816,7 @@ stmt_run(struct sl_conn *c, struct sq_stmt *e)
 	return r;
 fail_cells:
 	sl_free(cells);
-	sl_result_free(r);
+	sl_db_result_free(r);
 	return NULL;
 }
 
@@ -826,7 +826,7 @@ fail_cells:
 /** A statement to run on the worker. */
 struct query_job {
 	/** The connection. */
-	struct sl_conn *c;
+	struct sl_db_conn *c;
 	/** Statement text. */
 	const char *sql;
 	/** Number of parameters. */
@@ -836,14 +836,14 @@ struct query_job {
 	/** Seconds the statement may run (negative: no limit). */
 	double timeout;
 	/** The result, or NULL. */
-	struct sl_result *r;
+	struct sl_db_result *r;
 };
 
 /** Job: open the database of `c` and set the connection up. */
 static int
 open_job(void *arg)
 {
-	struct sl_conn *c = arg;
+	struct sl_db_conn *c = arg;
 	struct sq_conn *s = SQ(c);
 	const char *path = c->url + PREFIX_LEN;
 	int rc = sqlite3_open_v2(path, &s->db,
@@ -891,7 +891,7 @@ static int
 query_job(void *arg)
 {
 	struct query_job *q = arg;
-	struct sl_conn *c = q->c;
+	struct sl_db_conn *c = q->c;
 	struct sq_conn *s = SQ(c);
 	assert(s->db != NULL);
 	s->timed_out = false;
@@ -917,7 +917,7 @@ static int
 script_job(void *arg)
 {
 	struct query_job *q = arg;
-	struct sl_conn *c = q->c;
+	struct sl_db_conn *c = q->c;
 	struct sq_conn *s = SQ(c);
 	assert(s->db != NULL);
 	/* SQLite rolls a transaction back by itself after some errors (an
@@ -937,7 +937,7 @@ script_job(void *arg)
 static int
 forget_job(void *arg)
 {
-	struct sl_conn *c = arg;
+	struct sl_db_conn *c = arg;
 	cache_clear(SQ(c));
 	return 0;
 }
@@ -946,7 +946,7 @@ forget_job(void *arg)
 static int
 close_job(void *arg)
 {
-	struct sl_conn *c = arg;
+	struct sl_db_conn *c = arg;
 	struct sq_conn *s = SQ(c);
 	cache_clear(s);
 	/* v2: nothing is left unfinalized, so this closes now. */
@@ -960,7 +960,7 @@ close_job(void *arg)
 
 /** Close and free the state of `c` (any part of it may be missing). */
 static void
-sq_close(struct sl_conn *c)
+sq_close(struct sl_db_conn *c)
 {
 	struct sq_conn *s = SQ(c);
 	if (s == NULL)
@@ -986,7 +986,7 @@ sq_close(struct sl_conn *c)
  * statements when `plain`.
  */
 static int
-sq_start(struct sl_conn *c, bool plain)
+sq_start(struct sl_db_conn *c, bool plain)
 {
 	assert(c->impl == NULL);
 	if (c->url[PREFIX_LEN] == '\0') {
@@ -1035,14 +1035,14 @@ sq_start(struct sl_conn *c, bool plain)
 
 /** Start the worker of `c` and open and set up the database on it. */
 static int
-sq_open(struct sl_conn *c)
+sq_open(struct sl_db_conn *c)
 {
 	return sq_start(c, false);
 }
 
 /** Run one statement on the worker. */
-static struct sl_result *
-sq_query(struct sl_conn *c, const char *sql, size_t n,
+static struct sl_db_result *
+sq_query(struct sl_db_conn *c, const char *sql, size_t n,
          const struct sl_value *params)
 {
 	struct query_job q = {
@@ -1068,7 +1068,7 @@ sq_query(struct sl_conn *c, const char *sql, size_t n,
 
 /** Run a script on the worker. */
 static int
-sq_script(struct sl_conn *c, const char *sql)
+sq_script(struct sl_db_conn *c, const char *sql)
 {
 	struct query_job q = {
 	        .c = c,
@@ -1080,7 +1080,7 @@ sq_script(struct sl_conn *c, const char *sql)
 
 /** Finalize the cached statements on the worker. */
 static int
-sq_forget(struct sl_conn *c)
+sq_forget(struct sl_db_conn *c)
 {
 	return sl_worker_run(SQ(c)->w, forget_job, c);
 }
@@ -1140,8 +1140,8 @@ sq_decode(const struct sl_column *col, struct sl_value *v, struct sl_arena *a)
  * deferrable one; SQLite has no weaker isolation.
  */
 static int
-sq_begin(const struct sl_conn *c, const struct sl_tx_opts *opts, char *sql,
-         size_t size)
+sq_begin(const struct sl_db_conn *c, const struct sl_db_tx_opts *opts,
+         char *sql, size_t size)
 {
 	if (opts != NULL && (opts->isolation == SL_ISO_READ_COMMITTED ||
 	                     opts->isolation == SL_ISO_REPEATABLE_READ)) {
@@ -1196,7 +1196,7 @@ const struct sl_db_driver sl_sqlite_driver = {
 /** A caller's job for sl_sqlite_run(). */
 struct run_job {
 	/** The connection. */
-	struct sl_conn *c;
+	struct sl_db_conn *c;
 	/** What to run. */
 	sl_sqlite_job_fn fn;
 	/** Its argument. */
@@ -1216,8 +1216,8 @@ run_job(void *arg)
 	return rc;
 }
 
-struct sl_conn *
-sl_sqlite_open(const char *path, const struct sl_conn_opts *o)
+struct sl_db_conn *
+sl_sqlite_open(const char *path, const struct sl_db_conn_opts *o)
 {
 	char url[SL_DB_URL_MAX];
 	if ((size_t)snprintf(url, sizeof(url), "sqlite:%s", path) >=
@@ -1226,25 +1226,25 @@ sl_sqlite_open(const char *path, const struct sl_conn_opts *o)
 		            SL_DB_URL_MAX - PREFIX_LEN - 1);
 		return NULL;
 	}
-	struct sl_conn *c = sl_conn_alloc(url, o);
+	struct sl_db_conn *c = sl_db_conn_alloc(url, o);
 	if (c == NULL)
 		return NULL;
 	if (sq_start(c, true) != 0) {
 		sq_close(c);
-		sl_conn_free(c);
+		sl_db_conn_free(c);
 		return NULL;
 	}
 	return c;
 }
 
 int
-sl_sqlite_run(struct sl_conn *c, sl_sqlite_job_fn fn, void *arg)
+sl_sqlite_run(struct sl_db_conn *c, sl_sqlite_job_fn fn, void *arg)
 {
 	if (c->drv != &sl_sqlite_driver) {
 		sl_diag_set(SL_EINVAL, "%s: not a SQLite connection", c->shown);
 		return -1;
 	}
-	if (sl_conn_enter(c, "sl_sqlite_run") != 0)
+	if (sl_db_conn_enter(c, "sl_sqlite_run") != 0)
 		return -1;
 	struct sq_conn *s = SQ(c);
 	struct run_job j = {.c = c, .fn = fn, .arg = arg};
@@ -1254,12 +1254,12 @@ sl_sqlite_run(struct sl_conn *c, sl_sqlite_job_fn fn, void *arg)
 		rc = sl_worker_run_cancel(s->w, run_job, &j, job_cancel, s);
 		atomic_store(&s->cancel, false);
 	}
-	sl_conn_leave(c);
+	sl_db_conn_leave(c);
 	return rc;
 }
 
 struct sqlite3_stmt *
-sl_sqlite_stmt(struct sl_conn *c, const char *sql)
+sl_sqlite_stmt(struct sl_db_conn *c, const char *sql)
 {
 	if (SQ(c)->cache_max == 0) {
 		sl_diag_set(SL_EINVAL,
@@ -1273,7 +1273,7 @@ sl_sqlite_stmt(struct sl_conn *c, const char *sql)
 }
 
 int
-sl_sqlite_exec(struct sl_conn *c, const char *sql)
+sl_sqlite_exec(struct sl_db_conn *c, const char *sql)
 {
 	struct sq_conn *s = SQ(c);
 	int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
@@ -1281,13 +1281,13 @@ sl_sqlite_exec(struct sl_conn *c, const char *sql)
 }
 
 int
-sl_sqlite_error(struct sl_conn *c, const char *sql)
+sl_sqlite_error(struct sl_db_conn *c, const char *sql)
 {
 	return db_error(c, sql);
 }
 
 int
-sl_sqlite_function(struct sl_conn *c, const char *name, int nargs,
+sl_sqlite_function(struct sl_db_conn *c, const char *name, int nargs,
                    sl_sqlite_func_fn fn, void *user)
 {
 	struct sq_conn *s = SQ(c);
@@ -1310,7 +1310,7 @@ busy_job(void *arg, sqlite3 *db)
 }
 
 int
-sl_sqlite_busy_timeout(struct sl_conn *c, int ms)
+sl_sqlite_busy_timeout(struct sl_db_conn *c, int ms)
 {
 	return sl_sqlite_run(c, busy_job, &ms);
 }

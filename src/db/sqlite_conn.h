@@ -4,9 +4,9 @@
  *
  * The code runs as jobs on the connection's worker thread, with the
  * connection's statement cache, busy timeout, statement deadline and
- * cancellation, and its errors are raised as sl_query()'s are:
+ * cancellation, and its errors are raised as sl_db_query()'s are:
  *
- *   struct sl_conn *c = sl_sqlite_open(path, NULL);       (in a task)
+ *   struct sl_db_conn *c = sl_sqlite_open(path, NULL);       (in a task)
  *   rc = sl_sqlite_run(c, write_batch, batch);            (one job)
  *
  *   static int write_batch(void *arg, sqlite3 *db)        (on the worker)
@@ -18,8 +18,8 @@
 #ifndef SLUICE_DB_SQLITE_CONN_H
 #define SLUICE_DB_SQLITE_CONN_H
 
-struct sl_conn;
-struct sl_conn_opts;
+struct sl_db_conn;
+struct sl_db_conn_opts;
 struct sqlite3;
 struct sqlite3_stmt;
 struct sqlite3_context;
@@ -36,10 +36,11 @@ typedef void (*sl_sqlite_func_fn)(struct sqlite3_context *ctx, int argc,
  * Open the SQLite database file `path` as the connection "sqlite:PATH"
  * without the driver's setup statements (journal mode and foreign keys
  * stay as the file has them), for a caller that looks at the database
- * before it changes anything (sl_conn_reset() reopens it with the setup).
- * Call from a task; close with sl_conn_close(). NULL with an error.
+ * before it changes anything (sl_db_conn_reset() reopens it with the setup).
+ * Call from a task; close with sl_db_conn_close(). NULL with an error.
  */
-struct sl_conn *sl_sqlite_open(const char *path, const struct sl_conn_opts *o);
+struct sl_db_conn *sl_sqlite_open(const char *path,
+                                  const struct sl_db_conn_opts *o);
 
 /**
  * Run `fn(arg, db)` as one job on the worker of SQLite connection `c`
@@ -48,7 +49,7 @@ struct sl_conn *sl_sqlite_open(const char *path, const struct sl_conn_opts *o);
  * cancelled. Call from a task. fn's result, its error in the caller's
  * diag.
  */
-int sl_sqlite_run(struct sl_conn *c, sl_sqlite_job_fn fn, void *arg);
+int sl_sqlite_run(struct sl_db_conn *c, sl_sqlite_job_fn fn, void *arg);
 
 /**
  * Inside a job of sl_sqlite_run(): the prepared statement for `sql` (one
@@ -57,26 +58,26 @@ int sl_sqlite_run(struct sl_conn *c, sl_sqlite_job_fn fn, void *arg);
  * long as the job uses fewer statements than the cache holds; reset it
  * after use. NULL with an error (SL_EINVAL when the cache is off).
  */
-struct sqlite3_stmt *sl_sqlite_stmt(struct sl_conn *c, const char *sql);
+struct sqlite3_stmt *sl_sqlite_stmt(struct sl_db_conn *c, const char *sql);
 
 /**
  * Inside a job: run the statements of `sql` (no rows wanted). 0, or -1
  * with the error sl_sqlite_error() raises.
  */
-int sl_sqlite_exec(struct sl_conn *c, const char *sql);
+int sl_sqlite_exec(struct sl_db_conn *c, const char *sql);
 
 /**
  * Inside a job: raise the error of statement `sql` that just failed on
- * `c` as sl_query() does (SL_ECANCELLED, SL_ETIMEDOUT, SL_EOOM, else
+ * `c` as sl_db_query() does (SL_ECANCELLED, SL_ETIMEDOUT, SL_EOOM, else
  * SL_EDB with SQLite's message). Returns -1.
  */
-int sl_sqlite_error(struct sl_conn *c, const char *sql);
+int sl_sqlite_error(struct sl_db_conn *c, const char *sql);
 
 /**
  * Inside a job: register the deterministic SQL function `name` of `nargs`
  * arguments on `c`; `fn` gets `user` from sqlite3_user_data(). 0, or -1.
  */
-int sl_sqlite_function(struct sl_conn *c, const char *name, int nargs,
+int sl_sqlite_function(struct sl_db_conn *c, const char *name, int nargs,
                        sl_sqlite_func_fn fn, void *user);
 
 /**
@@ -84,6 +85,6 @@ int sl_sqlite_function(struct sl_conn *c, const char *name, int nargs,
  * before it fails with "database is locked" (ms; 5000 by default). Call
  * from a task. 0, or -1.
  */
-int sl_sqlite_busy_timeout(struct sl_conn *c, int ms);
+int sl_sqlite_busy_timeout(struct sl_db_conn *c, int ms);
 
 #endif /* SLUICE_DB_SQLITE_CONN_H */

@@ -45,14 +45,14 @@ index_one(const struct sl_mig_dialect *d, struct sl_mig *m, const char *what,
 	     (d->fit_index_name != NULL && d->fit_index_name(&ident) != 0);
 	rc = rc || sl_buf_printf(&m->name, "%s index %s.%s", what, type, prop);
 	rc = rc || sl_buf_puts(&m->sql, d->create_index) != 0 ||
-	     sl_sql_ident(&m->sql, ident.data) != 0 ||
+	     sl_db_ident(&m->sql, ident.data) != 0 ||
 	     sl_buf_puts(&m->sql, d->index_open) != 0 ||
 	     d->member(&m->sql, col, prop) != 0 ||
 	     sl_buf_puts(&m->sql, d->index_close) != 0 ||
 	     sl_buf_puts(&m->sql, " WHERE type = ") != 0 ||
 	     sl_mig_literal(&m->sql, type) != 0;
 	rc = rc || sl_buf_puts(&m->drop, "DROP INDEX IF EXISTS ") != 0 ||
-	     sl_sql_ident(&m->drop, ident.data) != 0;
+	     sl_db_ident(&m->drop, ident.data) != 0;
 	sl_buf_destroy(&ident);
 	if (rc != 0)
 		return -1;
@@ -76,7 +76,7 @@ columns(const struct sl_mig_dialect *d, struct sl_buf *b, const char *col,
 			continue;
 		if (sl_names_add(used, n) != 0 || sl_buf_puts(b, ", ") != 0 ||
 		    d->member(b, col, n) != 0 || sl_buf_puts(b, " AS ") != 0 ||
-		    sl_sql_ident(b, n) != 0)
+		    sl_db_ident(b, n) != 0)
 			return -1;
 	}
 	return 0;
@@ -109,14 +109,14 @@ view(const struct sl_mig_dialect *d, struct sl_mig *m, const char *prefix,
 	for (int i = 0; fixed[i] != NULL && rc == 0; i++)
 		rc = sl_names_add(&used, fixed[i]);
 	rc = rc || sl_buf_puts(&m->sql, d->create_view) != 0 ||
-	     sl_sql_ident(&m->sql, name.data) != 0 ||
+	     sl_db_ident(&m->sql, name.data) != 0 ||
 	     sl_buf_puts(&m->sql, select) != 0 ||
 	     columns(d, &m->sql, keycol, keys, &used) != 0 ||
 	     columns(d, &m->sql, propcol, props, &used) != 0 ||
 	     sl_buf_puts(&m->sql, from) != 0 ||
 	     sl_mig_literal(&m->sql, type) != 0;
 	rc = rc || sl_buf_puts(&m->drop, "DROP VIEW IF EXISTS ") != 0 ||
-	     sl_sql_ident(&m->drop, name.data) != 0;
+	     sl_db_ident(&m->drop, name.data) != 0;
 	sl_buf_destroy(&name);
 	sl_names_destroy(&used);
 	return rc != 0 ? -1 : d->apply(d->ctx, m);

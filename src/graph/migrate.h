@@ -7,7 +7,7 @@
  * (pg_migrate.c) apply them; the names, columns and order are the same.
  *
  * DDL cannot take parameters, so type and property names are written into
- * the SQL: identifiers in double quotes (sl_sql_ident()) and literals in
+ * the SQL: identifiers in double quotes (sl_db_ident()) and literals in
  * single quotes, each with its quote character doubled.
  */
 #ifndef SLUICE_GRAPH_MIGRATE_H

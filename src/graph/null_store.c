@@ -79,7 +79,7 @@ null_close(void *store)
 /** URI schemes of the null store. */
 static const char *const null_schemes[] = {"null:", "null", NULL};
 
-const struct sl_graph_store_ops sl_null_store_ops = {
+const struct sl_graph_store_ops sl_store_null_ops = {
         .name = "null",
         .schemes = null_schemes,
         .usage = "null:",

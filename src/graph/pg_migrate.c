@@ -1,5 +1,5 @@
 /*
- * sluice: the PostgreSQL store's migrations (see sl_pg_store_migrate() in
+ * sluice: the PostgreSQL store's migrations (see sl_store_pg_migrate() in
  * pg_store.h), written by migrate.h in PostgreSQL's dialect: JSON members
  * through `->>` on jsonb, so the views' columns and the partial indexes
  * share one expression. standard_conforming_strings is set on for the
@@ -31,7 +31,7 @@
 /** Migration state. */
 struct mig {
 	/** The store's connection. */
-	struct sl_conn *c;
+	struct sl_db_conn *c;
 	/** The migration being applied (for messages). */
 	const struct sl_mig *cur;
 	/** Migrations applied. */
@@ -87,7 +87,7 @@ shorten(struct sl_buf *ident)
 static int
 script(struct mig *m, const char *sql)
 {
-	if (sl_exec_script(m->c, sql) == 0)
+	if (sl_db_exec_script(m->c, sql) == 0)
 		return 0;
 	sl_diag_wrap(sl_diag_code(), "migration '%s'", m->cur->name.data);
 	return -1;
@@ -101,16 +101,16 @@ apply(void *ctx, const struct sl_mig *mg)
 	m->cur = mg;
 	struct sl_value name =
 	        sl_str_ref(mg->name.data, (uint32_t)mg->name.len);
-	struct sl_result *r = sl_query(
+	struct sl_db_result *r = sl_db_query(
 	        m->c, "SELECT sql FROM sluice_migrations WHERE name = $1", 1,
 	        &name);
 	if (r == NULL)
 		return -1;
-	bool found = sl_result_rows(r) == 1;
-	const struct sl_value *v = found ? sl_result_get(r, 0, 0) : NULL;
+	bool found = sl_db_result_rows(r) == 1;
+	const struct sl_value *v = found ? sl_db_result_get(r, 0, 0) : NULL;
 	bool same = v != NULL && v->type == SL_VSTR && v->len == mg->sql.len &&
 	            memcmp(v->u.s, mg->sql.data, mg->sql.len) == 0;
-	sl_result_free(r);
+	sl_db_result_free(r);
 	if (same) {
 		m->kept++;
 		return 0;
@@ -120,14 +120,15 @@ apply(void *ctx, const struct sl_mig *mg)
 		return -1;
 	struct sl_value args[2] = {
 	        name, sl_str_ref(mg->sql.data, (uint32_t)mg->sql.len)};
-	if (sl_exec(m->c,
+	if (sl_db_exec(
+	            m->c,
 	            "INSERT INTO sluice_migrations(name, sql, applied_at) "
 	            "VALUES ($1, $2, now()) ON CONFLICT (name) DO UPDATE SET "
 	            "sql = excluded.sql, applied_at = excluded.applied_at",
 	            2, args, NULL) != 0)
 		return -1;
 	m->applied++;
-	sl_log_info("migrations: %s: applied %s", sl_conn_url(m->c),
+	sl_log_info("migrations: %s: applied %s", sl_db_conn_url(m->c),
 	            mg->name.data);
 	return 0;
 }
@@ -151,7 +152,7 @@ migrate_all(struct mig *m, const struct sl_schema *schema)
 	        .apply = apply,
 	        .ctx = m,
 	};
-	int rc = sl_exec_script(
+	int rc = sl_db_exec_script(
 	        m->c, "SELECT pg_advisory_xact_lock(" MIGRATE_LOCK ");"
 	              "SET LOCAL standard_conforming_strings = on;"
 	              "CREATE TABLE IF NOT EXISTS sluice_migrations("
@@ -165,21 +166,21 @@ migrate_all(struct mig *m, const struct sl_schema *schema)
 }
 
 int
-sl_pg_store_migrate(struct sl_pg_store *s, const struct sl_schema *schema,
+sl_store_pg_migrate(struct sl_store_pg *s, const struct sl_schema *schema,
                     uint32_t *applied, uint32_t *kept)
 {
 	*applied = *kept = 0;
-	struct mig m = {.c = sl_pg_store_conn(s)};
+	struct mig m = {.c = sl_store_pg_conn(s)};
 	if (m.c == NULL)
 		return -1;
-	struct sl_tx tx;
-	int rc = sl_tx_begin(m.c, &tx, NULL);
+	struct sl_db_tx tx;
+	int rc = sl_db_tx_begin(m.c, &tx, NULL);
 	if (rc == 0) {
 		rc = migrate_all(&m, schema);
 		if (rc == 0)
-			rc = sl_tx_commit(&tx);
+			rc = sl_db_tx_commit(&tx);
 		else
-			sl_tx_abandon(&tx);
+			sl_db_tx_abandon(&tx);
 	}
 	if (rc != 0 && sl_diag_code() == SL_EOK)
 		sl_diag_set(SL_EOOM, "out of memory writing migrations");

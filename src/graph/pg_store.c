@@ -259,11 +259,11 @@ static const char rel_create_sql[] =
 /** One lane: a connection and its share of a batch. */
 struct lane {
 	/** The store. */
-	struct sl_pg_store *s;
+	struct sl_store_pg *s;
 	/** Lane number. */
 	unsigned no;
 	/** Its connection, or NULL until connected. */
-	struct sl_conn *c;
+	struct sl_db_conn *c;
 	/** Indexes of the batch's ops in this lane. */
 	uint32_t *ops;
 	/** Number of them. */
@@ -300,7 +300,7 @@ struct lane {
 };
 
 /** The store. */
-struct sl_pg_store {
+struct sl_store_pg {
 	/** The URI with its password (owned; only given to libpq). */
 	char *uri;
 	/** Random prefix of this store's commit tokens. */
@@ -332,7 +332,7 @@ struct sl_pg_store {
 static void
 lane_drop(struct lane *l)
 {
-	sl_conn_close(l->c);
+	sl_db_conn_close(l->c);
 	l->c = NULL;
 }
 
@@ -343,24 +343,24 @@ lane_drop(struct lane *l)
 static int
 lane_connect(struct lane *l)
 {
-	struct sl_conn_opts o;
-	sl_conn_opts_init(&o);
+	struct sl_db_conn_opts o;
+	sl_db_conn_opts_init(&o);
 	o.app_name = "sluice-graph";
 	o.stmt_cache = 64;
-	l->c = sl_conn_open(l->s->uri, &o);
+	l->c = sl_db_conn_open(l->s->uri, &o);
 	if (l->c == NULL)
 		return -1;
-	if (sl_exec_script(l->c, stage_sql) != 0) {
+	if (sl_db_exec_script(l->c, stage_sql) != 0) {
 		lane_drop(l);
 		return -1;
 	}
 	return 0;
 }
 
-struct sl_pg_store *
-sl_pg_store_open(const char *uri)
+struct sl_store_pg *
+sl_store_pg_open(const char *uri)
 {
-	struct sl_pg_store *s = sl_calloc(1, sizeof(*s));
+	struct sl_store_pg *s = sl_calloc(1, sizeof(*s));
 	if (s == NULL || (s->uri = sl_strndup(uri, strlen(uri))) == NULL) {
 		sl_free(s);
 		sl_diag_set(SL_EOOM, "out of memory opening a target");
@@ -386,16 +386,16 @@ sl_pg_store_open(const char *uri)
 	if (lane_connect(l) != 0)
 		goto fail;
 	/* A foreign node table, or a schema of another version, is refused. */
-	struct sl_result *r =
-	        sl_query(l->c,
-	                 "SELECT to_regclass('node') IS NOT NULL, "
-	                 "to_regclass('sluice_meta') IS NOT NULL",
-	                 SL_NOARGS);
+	struct sl_db_result *r =
+	        sl_db_query(l->c,
+	                    "SELECT to_regclass('node') IS NOT NULL, "
+	                    "to_regclass('sluice_meta') IS NOT NULL",
+	                    SL_NOARGS);
 	if (r == NULL)
 		goto fail;
-	bool has_node = sl_result_get(r, 0, 0)->u.b;
-	bool has_meta = sl_result_get(r, 0, 1)->u.b;
-	sl_result_free(r);
+	bool has_node = sl_db_result_get(r, 0, 0)->u.b;
+	bool has_meta = sl_db_result_get(r, 0, 1)->u.b;
+	sl_db_result_free(r);
 	if (has_node && !has_meta) {
 		sl_diag_set(SL_EINVAL,
 		            "%s: holds a table \"node\" that sluice did not "
@@ -403,26 +403,27 @@ sl_pg_store_open(const char *uri)
 		            s->shown);
 		goto fail;
 	}
-	struct sl_tx tx;
-	if (sl_tx_begin(l->c, &tx, NULL) != 0)
+	struct sl_db_tx tx;
+	if (sl_db_tx_begin(l->c, &tx, NULL) != 0)
 		goto fail;
-	if (sl_exec_script(l->c, schema_sql) != 0 || sl_tx_commit(&tx) != 0) {
+	if (sl_db_exec_script(l->c, schema_sql) != 0 ||
+	    sl_db_tx_commit(&tx) != 0) {
 		if (tx.open)
-			sl_tx_rollback(&tx);
+			sl_db_tx_rollback(&tx);
 		sl_diag_wrap(SL_EDB, "%s: creating the schema", s->shown);
 		goto fail;
 	}
-	r = sl_query(l->c,
-	             "SELECT value FROM sluice_meta WHERE name = "
-	             "'schema_version'",
-	             SL_NOARGS);
+	r = sl_db_query(l->c,
+	                "SELECT value FROM sluice_meta WHERE name = "
+	                "'schema_version'",
+	                SL_NOARGS);
 	if (r == NULL)
 		goto fail;
-	bool v1 = sl_result_rows(r) == 1 &&
-	          sl_result_get(r, 0, 0)->type == SL_VSTR &&
-	          sl_result_get(r, 0, 0)->len == 1 &&
-	          sl_result_get(r, 0, 0)->u.s[0] == '1';
-	sl_result_free(r);
+	bool v1 = sl_db_result_rows(r) == 1 &&
+	          sl_db_result_get(r, 0, 0)->type == SL_VSTR &&
+	          sl_db_result_get(r, 0, 0)->len == 1 &&
+	          sl_db_result_get(r, 0, 0)->u.s[0] == '1';
+	sl_db_result_free(r);
 	if (!v1) {
 		sl_diag_set(SL_EINVAL,
 		            "%s: the graph schema has another version than 1; "
@@ -432,22 +433,22 @@ sl_pg_store_open(const char *uri)
 	}
 	/* Tokens left by stores that did not close (a crash): old enough
 	 * that no retry can still ask for them. */
-	if (sl_exec(l->c,
-	            "DELETE FROM sluice_commit WHERE at < now() - interval "
-	            "'1 day'",
-	            SL_NOARGS, NULL) != 0)
+	if (sl_db_exec(l->c,
+	               "DELETE FROM sluice_commit WHERE at < now() - interval "
+	               "'1 day'",
+	               SL_NOARGS, NULL) != 0)
 		goto fail;
 	return s;
 fail:
-	sl_pg_store_close(s);
+	sl_store_pg_close(s);
 	return NULL;
 }
 
-struct sl_conn *
-sl_pg_store_conn(struct sl_pg_store *s)
+struct sl_db_conn *
+sl_store_pg_conn(struct sl_store_pg *s)
 {
 	struct lane *l = &s->lanes[0];
-	if (l->c != NULL && !sl_conn_ok(l->c))
+	if (l->c != NULL && !sl_db_conn_ok(l->c))
 		lane_drop(l);
 	if (l->c == NULL && lane_connect(l) != 0)
 		return NULL;
@@ -455,13 +456,13 @@ sl_pg_store_conn(struct sl_pg_store *s)
 }
 
 void
-sl_pg_store_fault_lose_commit(struct sl_pg_store *s, uint64_t n)
+sl_store_pg_fault_lose_commit(struct sl_store_pg *s, uint64_t n)
 {
 	s->fault_lose_commit = n > 0 ? s->commits + n : 0;
 }
 
 void
-sl_pg_store_set_lanes(struct sl_pg_store *s, unsigned lanes)
+sl_store_pg_set_lanes(struct sl_store_pg *s, unsigned lanes)
 {
 	if (lanes < 1)
 		lanes = 1;
@@ -471,26 +472,27 @@ sl_pg_store_set_lanes(struct sl_pg_store *s, unsigned lanes)
 }
 
 void
-sl_pg_store_set_retry(struct sl_pg_store *s, double seconds)
+sl_store_pg_set_retry(struct sl_store_pg *s, double seconds)
 {
 	s->retry = seconds;
 }
 
 /** Delete this store's commit tokens (they are needed no more). */
 static void
-drop_tokens(struct sl_pg_store *s)
+drop_tokens(struct sl_store_pg *s)
 {
 	if (s->tokens == 0)
 		return;
 	for (unsigned i = 0; i < SL_PG_LANES_MAX; i++) {
 		struct lane *l = &s->lanes[i];
-		if (l->c == NULL || !sl_conn_ok(l->c))
+		if (l->c == NULL || !sl_db_conn_ok(l->c))
 			continue;
 		char like[sizeof(s->token_prefix) + 1];
 		snprintf(like, sizeof(like), "%s%%", s->token_prefix);
 		struct sl_diag keep;
 		sl_diag_stash(&keep);
-		if (sl_exec(l->c,
+		if (sl_db_exec(
+		            l->c,
 		            "DELETE FROM sluice_commit WHERE token LIKE $1",
 		            SL_ARGS(sl_str_ref(like, (uint32_t)strlen(like))),
 		            NULL) != 0)
@@ -501,7 +503,7 @@ drop_tokens(struct sl_pg_store *s)
 }
 
 void
-sl_pg_store_close(struct sl_pg_store *s)
+sl_store_pg_close(struct sl_store_pg *s)
 {
 	if (s == NULL)
 		return;
@@ -572,7 +574,8 @@ stage_nodes(struct lane *l)
 {
 	static const char *const cols[] = {"type", "key", "labels", "props",
 	                                   "rule"};
-	struct sl_copy *cp = sl_copy_begin(l->c, "sl_stage_node", cols, 5);
+	struct sl_db_copy *cp =
+	        sl_db_copy_begin(l->c, "sl_stage_node", cols, 5);
 	if (cp == NULL)
 		return -1;
 	for (uint32_t i = 0; i < l->n; i++) {
@@ -584,12 +587,12 @@ stage_nodes(struct lane *l)
 		row[2] = empty_array(&op->labels);
 		row[3] = empty_object(&op->props);
 		row[4] = sl_int(op->rule);
-		if (sl_copy_row(cp, row) != 0)
+		if (sl_db_copy_row(cp, row) != 0)
 			goto fail;
 	}
-	return sl_copy_end(cp, NULL);
+	return sl_db_copy_end(cp, NULL);
 fail:
-	sl_copy_abort(cp);
+	sl_db_copy_abort(cp);
 	return -1;
 }
 
@@ -601,7 +604,8 @@ stage_rels(struct lane *l)
 	        "ord",        "type",    "from_type", "from_key",
 	        "from_fuzzy", "to_type", "to_key",    "to_fuzzy",
 	        "key",        "props",   "rule"};
-	struct sl_copy *cp = sl_copy_begin(l->c, "sl_stage_rel", cols, 11);
+	struct sl_db_copy *cp =
+	        sl_db_copy_begin(l->c, "sl_stage_rel", cols, 11);
 	if (cp == NULL)
 		return -1;
 	for (uint32_t i = 0; i < l->n; i++) {
@@ -620,12 +624,12 @@ stage_rels(struct lane *l)
 		    key_canon(&l->t2, &op->to.key, &op->to.key_text, &row[6]) !=
 		            0 ||
 		    canon(&l->t3, &op->key, "{}", &row[8]) != 0 ||
-		    sl_copy_row(cp, row) != 0)
+		    sl_db_copy_row(cp, row) != 0)
 			goto fail;
 	}
-	return sl_copy_end(cp, NULL);
+	return sl_db_copy_end(cp, NULL);
 fail:
-	sl_copy_abort(cp);
+	sl_db_copy_abort(cp);
 	return -1;
 }
 
@@ -634,7 +638,7 @@ static int
 run(struct lane *l, const char *sql, uint64_t *count)
 {
 	int64_t n = 0;
-	if (sl_exec(l->c, sql, SL_NOARGS, &n) != 0)
+	if (sl_db_exec(l->c, sql, SL_NOARGS, &n) != 0)
 		return -1;
 	if (count != NULL && n > 0)
 		*count += (uint64_t)n;
@@ -666,15 +670,15 @@ static int
 counts_of(struct lane *l, const char *sql, size_t np,
           const struct sl_value *params, uint64_t *out, size_t n)
 {
-	struct sl_result *r = sl_query(l->c, sql, np, params);
+	struct sl_db_result *r = sl_db_query(l->c, sql, np, params);
 	if (r == NULL)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		const struct sl_value *v = sl_result_get(r, 0, i);
+		const struct sl_value *v = sl_db_result_get(r, 0, i);
 		out[i] =
 		        v->type == SL_VINT && v->u.i > 0 ? (uint64_t)v->u.i : 0;
 	}
-	sl_result_free(r);
+	sl_db_result_free(r);
 	return 0;
 }
 
@@ -769,15 +773,16 @@ lane_rels(struct lane *l, bool *creates)
 static int
 lane_token(struct lane *l)
 {
-	struct sl_pg_store *s = l->s;
+	struct sl_store_pg *s = l->s;
 	if (l->token[0] != '\0' &&
-	    sl_exec(l->c, "DELETE FROM sluice_commit WHERE token = $1",
+	    sl_db_exec(
+	            l->c, "DELETE FROM sluice_commit WHERE token = $1",
 	            SL_ARGS(sl_str_ref(l->token, (uint32_t)strlen(l->token))),
 	            NULL) != 0)
 		return -1;
 	snprintf(l->token, sizeof(l->token), "%s%llu", s->token_prefix,
 	         (unsigned long long)++s->tokens);
-	return sl_exec(
+	return sl_db_exec(
 	        l->c, "INSERT INTO sluice_commit(token) VALUES ($1)",
 	        SL_ARGS(sl_str_ref(l->token, (uint32_t)strlen(l->token))),
 	        NULL);
@@ -790,13 +795,13 @@ lane_token(struct lane *l)
 static int
 lane_token_check(struct lane *l, bool *done)
 {
-	struct sl_result *r = sl_query(
+	struct sl_db_result *r = sl_db_query(
 	        l->c, "SELECT count(*) FROM sluice_commit WHERE token = $1",
 	        SL_ARGS(sl_str_ref(l->token, (uint32_t)strlen(l->token))));
 	if (r == NULL)
 		return -1;
-	*done = sl_result_get(r, 0, 0)->u.i > 0;
-	sl_result_free(r);
+	*done = sl_db_result_get(r, 0, 0)->u.i > 0;
+	sl_db_result_free(r);
 	l->token_pending = false;
 	if (*done) {
 		l->st = l->token_st;
@@ -822,11 +827,11 @@ lane_once(struct lane *l)
 		if (done)
 			return 0;
 	}
-	struct sl_tx tx;
+	struct sl_db_tx tx;
 	memset(&l->st, 0, sizeof(l->st));
-	if (sl_tx_begin(l->c, &tx, NULL) != 0)
+	if (sl_db_tx_begin(l->c, &tx, NULL) != 0)
 		return -1;
-	int rc = sl_exec(l->c, plan_sql, SL_NOARGS, NULL);
+	int rc = sl_db_exec(l->c, plan_sql, SL_NOARGS, NULL);
 	bool creates = false;
 	if (rc == 0)
 		rc = l->rels ? lane_rels(l, &creates) : lane_nodes(l);
@@ -834,19 +839,19 @@ lane_once(struct lane *l)
 	if (token)
 		rc = lane_token(l);
 	if (rc != 0) {
-		sl_tx_abandon(&tx);
+		sl_db_tx_abandon(&tx);
 		return -1;
 	}
 	l->token_pending = token;
 	l->token_st = l->st;
-	if (sl_tx_commit(&tx) != 0) {
+	if (sl_db_tx_commit(&tx) != 0) {
 		/* A connection lost during COMMIT leaves the outcome unknown;
 		 * any other failure rolled back. */
-		l->token_pending = token && !sl_conn_ok(l->c);
+		l->token_pending = token && !sl_db_conn_ok(l->c);
 		return -1;
 	}
 	l->token_pending = false;
-	struct sl_pg_store *s = l->s;
+	struct sl_store_pg *s = l->s;
 	if (++s->commits == s->fault_lose_commit) {
 		lane_drop(l);
 		l->token_pending = token;
@@ -863,7 +868,7 @@ lane_once(struct lane *l)
 static bool
 retryable(struct lane *l)
 {
-	if (l->c == NULL || !sl_conn_ok(l->c))
+	if (l->c == NULL || !sl_db_conn_ok(l->c))
 		return true;
 	const struct sl_error *e = sl_diag_last();
 	/* A relationship inserted unchecked that existed: check them all. */
@@ -923,7 +928,7 @@ lane_run(void *arg)
 		sl_log_warn("lane %u: %s; writing its part again in %.1f s",
 		            l->no, msg, pause);
 		sl_diag_clear(sl_diag_get());
-		if (l->c != NULL && !sl_conn_ok(l->c))
+		if (l->c != NULL && !sl_db_conn_ok(l->c))
 			lane_drop(l);
 		if (sl_sleep(pause) != 0)
 			return -1;
@@ -951,7 +956,7 @@ lane_add(struct lane *l, uint32_t i)
 
 /** The lane of a node identity (type, canonical key text). */
 static unsigned
-lane_of(struct sl_pg_store *s, const struct sl_value *type,
+lane_of(struct sl_store_pg *s, const struct sl_value *type,
         const struct sl_value *key, uint64_t seed)
 {
 	uint64_t h = sl_hash64_seed(type->u.s, type->len, seed);
@@ -961,7 +966,7 @@ lane_of(struct sl_pg_store *s, const struct sl_value *type,
 
 /** Write one phase (nodes or relationships) across the lanes. */
 static int
-phase(struct sl_pg_store *s, const struct sl_graph_batch *b, bool rels,
+phase(struct sl_store_pg *s, const struct sl_graph_batch *b, bool rels,
       struct sl_write_stats *st)
 {
 	uint32_t n = rels ? b->n_rels : b->n_nodes;
@@ -1059,24 +1064,24 @@ phase(struct sl_pg_store *s, const struct sl_graph_batch *b, bool rels,
  * relationship insert is checked.
  */
 static void
-read_node_mark(struct sl_pg_store *s)
+read_node_mark(struct sl_store_pg *s)
 {
 	struct lane *l = &s->lanes[0];
 	struct sl_diag keep;
 	sl_diag_stash(&keep);
-	struct sl_result *r = NULL;
+	struct sl_db_result *r = NULL;
 	if (l->c != NULL || lane_connect(l) == 0)
-		r = sl_query(l->c, node_mark_sql, SL_NOARGS);
-	if (r != NULL && sl_result_get(r, 0, 0)->type == SL_VINT)
-		s->node_mark = sl_result_get(r, 0, 0)->u.i;
-	sl_result_free(r);
-	if (l->c != NULL && !sl_conn_ok(l->c))
+		r = sl_db_query(l->c, node_mark_sql, SL_NOARGS);
+	if (r != NULL && sl_db_result_get(r, 0, 0)->type == SL_VINT)
+		s->node_mark = sl_db_result_get(r, 0, 0)->u.i;
+	sl_db_result_free(r);
+	if (l->c != NULL && !sl_db_conn_ok(l->c))
 		lane_drop(l);
 	sl_diag_restore(&keep);
 }
 
 int
-sl_pg_store_write(struct sl_pg_store *s, const struct sl_graph_batch *b,
+sl_store_pg_write(struct sl_store_pg *s, const struct sl_graph_batch *b,
                   struct sl_write_stats *st)
 {
 	/* Nodes are committed before relationships look them up. */
@@ -1092,15 +1097,15 @@ sl_pg_store_write(struct sl_pg_store *s, const struct sl_graph_batch *b,
 /* {{{ TTL and export */
 
 int
-sl_pg_store_ttl(struct sl_pg_store *s, bool nodes, const char *type,
+sl_store_pg_ttl(struct sl_store_pg *s, bool nodes, const char *type,
                 const char *cutoff, uint64_t *deleted)
 {
 	*deleted = 0;
 	struct lane *l = &s->lanes[0];
 	if (l->c == NULL && lane_connect(l) != 0)
 		return -1;
-	struct sl_tx tx;
-	if (sl_tx_begin(l->c, &tx, NULL) != 0)
+	struct sl_db_tx tx;
+	if (sl_db_tx_begin(l->c, &tx, NULL) != 0)
 		return -1;
 	struct sl_value args[2] = {
 	        sl_str_ref(type, (uint32_t)strlen(type)),
@@ -1108,30 +1113,31 @@ sl_pg_store_ttl(struct sl_pg_store *s, bool nodes, const char *type,
 	int64_t n = 0;
 	int rc;
 	if (nodes) {
-		rc = sl_exec(l->c,
-		             "DELETE FROM rel WHERE from_id IN (SELECT id FROM "
-		             "node WHERE type = $1 AND props ->> "
-		             "'last_ingested_at' < $2) OR to_id IN (SELECT id "
-		             "FROM node WHERE type = $1 AND props ->> "
-		             "'last_ingested_at' < $2)",
-		             2, args, NULL);
+		rc = sl_db_exec(
+		        l->c,
+		        "DELETE FROM rel WHERE from_id IN (SELECT id FROM "
+		        "node WHERE type = $1 AND props ->> "
+		        "'last_ingested_at' < $2) OR to_id IN (SELECT id "
+		        "FROM node WHERE type = $1 AND props ->> "
+		        "'last_ingested_at' < $2)",
+		        2, args, NULL);
 		if (rc == 0)
-			rc = sl_exec(
+			rc = sl_db_exec(
 			        l->c,
 			        "DELETE FROM node WHERE type = $1 AND props "
 			        "->> 'last_ingested_at' < $2",
 			        2, args, &n);
 	} else {
-		rc = sl_exec(l->c,
-		             "DELETE FROM rel WHERE type = $1 AND props ->> "
-		             "'last_ingested_at' < $2",
-		             2, args, &n);
+		rc = sl_db_exec(l->c,
+		                "DELETE FROM rel WHERE type = $1 AND props ->> "
+		                "'last_ingested_at' < $2",
+		                2, args, &n);
 	}
-	if (rc == 0 && sl_tx_commit(&tx) == 0) {
+	if (rc == 0 && sl_db_tx_commit(&tx) == 0) {
 		*deleted = n > 0 ? (uint64_t)n : 0;
 		return 0;
 	}
-	sl_tx_abandon(&tx);
+	sl_db_tx_abandon(&tx);
 	return -1;
 }
 
@@ -1153,28 +1159,29 @@ json_col(const struct sl_value *v, struct sl_arena *a, const char *what,
 
 /** Stream a cursor's rows through `row`. */
 static int
-export_cursor(struct sl_conn *c, const char *sql,
-              int (*row)(const struct sl_result *r, size_t i, void *arg),
+export_cursor(struct sl_db_conn *c, const char *sql,
+              int (*row)(const struct sl_db_result *r, size_t i, void *arg),
               void *arg)
 {
-	struct sl_cursor *cur = sl_cursor_open(c, sql, SL_NOARGS, EXPORT_BATCH);
+	struct sl_db_cursor *cur =
+	        sl_db_cursor_open(c, sql, SL_NOARGS, EXPORT_BATCH);
 	if (cur == NULL)
 		return -1;
 	int rc = 0;
 	while (rc == 0) {
-		struct sl_result *r = sl_cursor_fetch(cur);
+		struct sl_db_result *r = sl_db_cursor_fetch(cur);
 		if (r == NULL) {
 			rc = -1;
 			break;
 		}
-		size_t n = sl_result_rows(r);
+		size_t n = sl_db_result_rows(r);
 		for (size_t i = 0; i < n && rc == 0; i++)
 			rc = row(r, i, arg);
-		sl_result_free(r);
+		sl_db_result_free(r);
 		if (n == 0)
 			break;
 	}
-	if (sl_cursor_close(cur) != 0)
+	if (sl_db_cursor_close(cur) != 0)
 		rc = -1;
 	return rc;
 }
@@ -1194,43 +1201,45 @@ struct export
 
 /** Export one node row (type, key, labels, props). */
 static int
-export_node(const struct sl_result *r, size_t i, void *arg)
+export_node(const struct sl_db_result *r, size_t i, void *arg)
 {
 	struct export *x = arg;
 	sl_arena_reset(&x->arena);
 	struct sl_value key;
-	if (json_col(sl_result_get(r, i, 1), &x->arena, "node key", &key) != 0)
+	if (json_col(sl_db_result_get(r, i, 1), &x->arena, "node key", &key) !=
+	    0)
 		return -1;
-	if (sl_graph_line_node(&x->line, *sl_result_get(r, i, 0), key,
-	                       *sl_result_get(r, i, 2),
-	                       *sl_result_get(r, i, 3)) != 0)
+	if (sl_graph_line_node(&x->line, *sl_db_result_get(r, i, 0), key,
+	                       *sl_db_result_get(r, i, 2),
+	                       *sl_db_result_get(r, i, 3)) != 0)
 		return -1;
 	return x->fn(x->arg, x->line.data, x->line.len);
 }
 
 /** Export one relationship row. */
 static int
-export_rel(const struct sl_result *r, size_t i, void *arg)
+export_rel(const struct sl_db_result *r, size_t i, void *arg)
 {
 	struct export *x = arg;
 	sl_arena_reset(&x->arena);
 	struct sl_value fkey, tkey, key;
-	if (json_col(sl_result_get(r, i, 2), &x->arena, "from key", &fkey) !=
+	if (json_col(sl_db_result_get(r, i, 2), &x->arena, "from key", &fkey) !=
 	            0 ||
-	    json_col(sl_result_get(r, i, 4), &x->arena, "to key", &tkey) != 0 ||
-	    json_col(sl_result_get(r, i, 5), &x->arena, "relationship key",
+	    json_col(sl_db_result_get(r, i, 4), &x->arena, "to key", &tkey) !=
+	            0 ||
+	    json_col(sl_db_result_get(r, i, 5), &x->arena, "relationship key",
 	             &key) != 0)
 		return -1;
-	if (sl_graph_line_rel(&x->line, *sl_result_get(r, i, 0),
-	                      *sl_result_get(r, i, 1), fkey,
-	                      *sl_result_get(r, i, 3), tkey, key,
-	                      *sl_result_get(r, i, 6)) != 0)
+	if (sl_graph_line_rel(&x->line, *sl_db_result_get(r, i, 0),
+	                      *sl_db_result_get(r, i, 1), fkey,
+	                      *sl_db_result_get(r, i, 3), tkey, key,
+	                      *sl_db_result_get(r, i, 6)) != 0)
 		return -1;
 	return x->fn(x->arg, x->line.data, x->line.len);
 }
 
 int
-sl_pg_store_export(struct sl_pg_store *s, sl_export_fn fn, void *arg)
+sl_store_pg_export(struct sl_store_pg *s, sl_export_fn fn, void *arg)
 {
 	struct lane *l = &s->lanes[0];
 	if (l->c == NULL && lane_connect(l) != 0)
@@ -1238,10 +1247,10 @@ sl_pg_store_export(struct sl_pg_store *s, sl_export_fn fn, void *arg)
 	struct export x = {.fn = fn, .arg = arg};
 	sl_arena_create(&x.arena, 0, TEXT_MAX);
 	sl_buf_create(&x.line, TEXT_MAX);
-	struct sl_tx tx;
-	struct sl_tx_opts o = {.isolation = SL_ISO_REPEATABLE_READ,
-	                       .read_only = true};
-	int rc = sl_tx_begin(l->c, &tx, &o);
+	struct sl_db_tx tx;
+	struct sl_db_tx_opts o = {.isolation = SL_ISO_REPEATABLE_READ,
+	                          .read_only = true};
+	int rc = sl_db_tx_begin(l->c, &tx, &o);
 	if (rc == 0)
 		rc = export_cursor(l->c,
 		                   "SELECT type, key, labels, props FROM node "
@@ -1260,9 +1269,9 @@ sl_pg_store_export(struct sl_pg_store *s, sl_export_fn fn, void *arg)
 		        export_rel, &x);
 	/* A read-only snapshot: ending it commits nothing. */
 	if (rc == 0)
-		rc = sl_tx_commit(&tx);
+		rc = sl_db_tx_commit(&tx);
 	else
-		sl_tx_abandon(&tx);
+		sl_db_tx_abandon(&tx);
 	sl_arena_destroy(&x.arena);
 	sl_buf_destroy(&x.line);
 	return rc;
@@ -1275,14 +1284,14 @@ sl_pg_store_export(struct sl_pg_store *s, sl_export_fn fn, void *arg)
 static void *
 pg_open(const char *uri)
 {
-	return sl_pg_store_open(uri);
+	return sl_store_pg_open(uri);
 }
 
 /** Write a batch (store.h). */
 static int
 pg_write(void *store, const struct sl_graph_batch *b, struct sl_write_stats *st)
 {
-	return sl_pg_store_write(store, b, st);
+	return sl_store_pg_write(store, b, st);
 }
 
 /** Delete what expired (store.h). */
@@ -1290,7 +1299,7 @@ static int
 pg_ttl(void *store, bool nodes, const char *type, const char *cutoff,
        uint64_t *deleted)
 {
-	return sl_pg_store_ttl(store, nodes, type, cutoff, deleted);
+	return sl_store_pg_ttl(store, nodes, type, cutoff, deleted);
 }
 
 /** Migrate (store.h). */
@@ -1298,28 +1307,28 @@ static int
 pg_migrate(void *store, const struct sl_schema *schema, uint32_t *applied,
            uint32_t *kept)
 {
-	return sl_pg_store_migrate(store, schema, applied, kept);
+	return sl_store_pg_migrate(store, schema, applied, kept);
 }
 
 /** Export (store.h). */
 static int
 pg_export(void *store, sl_export_fn fn, void *arg)
 {
-	return sl_pg_store_export(store, fn, arg);
+	return sl_store_pg_export(store, fn, arg);
 }
 
 /** Close (store.h). */
 static int
 pg_close(void *store)
 {
-	sl_pg_store_close(store);
+	sl_store_pg_close(store);
 	return 0;
 }
 
 /** URI schemes of the PostgreSQL store. */
 static const char *const pg_schemes[] = {"postgresql://", "postgres://", NULL};
 
-const struct sl_graph_store_ops sl_pg_store_ops = {
+const struct sl_graph_store_ops sl_store_pg_ops = {
         .name = "postgresql",
         .schemes = pg_schemes,
         .usage = "postgresql://...",

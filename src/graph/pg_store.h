@@ -19,11 +19,11 @@
 #include "graph.h"
 #include "store.h"
 
-struct sl_conn;
+struct sl_db_conn;
 struct sl_schema;
 
 /** An open PostgreSQL store (opaque). */
-struct sl_pg_store;
+struct sl_store_pg;
 
 /** Most lanes a store uses. */
 #define SL_PG_LANES_MAX 16
@@ -33,48 +33,48 @@ struct sl_pg_store;
  * check its version. NULL with an error that shows the URI without its
  * password.
  */
-struct sl_pg_store *sl_pg_store_open(const char *uri);
+struct sl_store_pg *sl_store_pg_open(const char *uri);
 
 /** Set the lanes (1..SL_PG_LANES_MAX; default 4). */
-void sl_pg_store_set_lanes(struct sl_pg_store *s, unsigned lanes);
+void sl_store_pg_set_lanes(struct sl_store_pg *s, unsigned lanes);
 
 /**
  * Set how long a lane keeps retrying after its connection was lost
  * before the write fails (seconds; default 120).
  */
-void sl_pg_store_set_retry(struct sl_pg_store *s, double seconds);
+void sl_store_pg_set_retry(struct sl_store_pg *s, double seconds);
 
 /**
  * Test hook: the `n`th lane commit from now (1: the next) succeeds on the
  * server, but the lane is told its connection was lost before the reply,
  * as when the network fails at that moment. 0 turns it off.
  */
-void sl_pg_store_fault_lose_commit(struct sl_pg_store *s, uint64_t n);
+void sl_store_pg_fault_lose_commit(struct sl_store_pg *s, uint64_t n);
 
 /** Apply a batch (see graph.h); counts are added to *st. 0, or -1. */
-int sl_pg_store_write(struct sl_pg_store *s, const struct sl_graph_batch *b,
+int sl_store_pg_write(struct sl_store_pg *s, const struct sl_graph_batch *b,
                       struct sl_write_stats *st);
 
-/** TTL deletion as sl_sqlite_store_ttl(). 0, or -1. */
-int sl_pg_store_ttl(struct sl_pg_store *s, bool nodes, const char *type,
+/** TTL deletion as sl_store_sqlite_ttl(). 0, or -1. */
+int sl_store_pg_ttl(struct sl_store_pg *s, bool nodes, const char *type,
                     const char *cutoff, uint64_t *deleted);
 
 /**
  * Stream the graph in canonical JSON lines, from one snapshot (a
  * repeatable-read transaction and cursors). 0, or -1.
  */
-int sl_pg_store_export(struct sl_pg_store *s, sl_export_fn fn, void *arg);
+int sl_store_pg_export(struct sl_store_pg *s, sl_export_fn fn, void *arg);
 
 /**
  * The store's own connection (lane 0's), connected first if it is not:
  * for statements outside the write lanes (graph/pg_migrate.c). NULL with
  * an error. Owned by the store; not to be used while a write runs.
  */
-struct sl_conn *sl_pg_store_conn(struct sl_pg_store *s);
+struct sl_db_conn *sl_store_pg_conn(struct sl_store_pg *s);
 
 /**
  * Migrate the store to what `schema` describes (graph/pg_migrate.c), as
- * sl_sqlite_store_migrate() does the SQLite store, with the same names
+ * sl_store_sqlite_migrate() does the SQLite store, with the same names
  * and columns: per node type, an index on each key property and each
  * additional index, partial expression indexes on the text of the JSON
  * member (`((key::jsonb) ->> 'k') WHERE type = 'T'`, `(props ->> 'p')`);
@@ -91,10 +91,10 @@ struct sl_conn *sl_pg_store_conn(struct sl_pg_store *s);
  * warning). *applied and *kept count them. 0, or -1 with an error
  * (rolled back).
  */
-int sl_pg_store_migrate(struct sl_pg_store *s, const struct sl_schema *schema,
+int sl_store_pg_migrate(struct sl_store_pg *s, const struct sl_schema *schema,
                         uint32_t *applied, uint32_t *kept);
 
 /** Close (NULL is a no-op). */
-void sl_pg_store_close(struct sl_pg_store *s);
+void sl_store_pg_close(struct sl_store_pg *s);
 
 #endif /* SLUICE_GRAPH_PG_STORE_H */

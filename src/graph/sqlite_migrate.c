@@ -1,5 +1,5 @@
 /*
- * sluice: the SQLite store's migrations (see sl_sqlite_store_migrate() in
+ * sluice: the SQLite store's migrations (see sl_store_sqlite_migrate() in
  * sqlite_store.h), written by migrate.h in SQLite's dialect: JSON members
  * through json_extract() paths. A property name with a double quote
  * cannot be a JSON path and is left out (with a warning).
@@ -48,7 +48,7 @@ usable(const char *what, const char *name)
 /** Migration state. */
 struct mig {
 	/** The store's connection. */
-	struct sl_conn *c;
+	struct sl_db_conn *c;
 	/** What to migrate to. */
 	const struct sl_schema *schema;
 	/** The store's path. */
@@ -135,7 +135,7 @@ apply(void *ctx, const struct sl_mig *mg)
 
 /** Job: apply the migrations of m->schema in one transaction. */
 static int
-migrate_job(struct sl_sqlite_store *s, void *arg)
+migrate_job(struct sl_store_sqlite *s, void *arg)
 {
 	struct mig *m = arg;
 	const struct sl_mig_dialect d = {
@@ -152,7 +152,7 @@ migrate_job(struct sl_sqlite_store *s, void *arg)
 	        .apply = apply,
 	        .ctx = m,
 	};
-	int rc = sl_sqlite_store_end_tx(s);
+	int rc = sl_store_sqlite_end_tx(s);
 	if (rc == 0)
 		rc = exec(m, "BEGIN IMMEDIATE", "starting the migrations");
 	if (rc == 0)
@@ -169,8 +169,8 @@ migrate_job(struct sl_sqlite_store *s, void *arg)
 		if (sl_diag_code() == SL_EOK)
 			sl_diag_set(SL_EOOM,
 			            "out of memory writing migrations");
-		if (!sqlite3_get_autocommit(sl_sqlite_store_db(s)))
-			(void)sqlite3_exec(sl_sqlite_store_db(s), "ROLLBACK",
+		if (!sqlite3_get_autocommit(sl_store_sqlite_db(s)))
+			(void)sqlite3_exec(sl_store_sqlite_db(s), "ROLLBACK",
 			                   NULL, NULL, NULL);
 		m->applied = m->kept = 0;
 	}
@@ -178,14 +178,14 @@ migrate_job(struct sl_sqlite_store *s, void *arg)
 }
 
 int
-sl_sqlite_store_migrate(struct sl_sqlite_store *s,
+sl_store_sqlite_migrate(struct sl_store_sqlite *s,
                         const struct sl_schema *schema, uint32_t *applied,
                         uint32_t *kept)
 {
-	struct mig m = {.c = sl_sqlite_store_conn(s),
-	                .path = sl_sqlite_store_path(s),
+	struct mig m = {.c = sl_store_sqlite_conn(s),
+	                .path = sl_store_sqlite_path(s),
 	                .schema = schema};
-	int rc = sl_sqlite_store_run(s, migrate_job, &m);
+	int rc = sl_store_sqlite_run(s, migrate_job, &m);
 	*applied = rc == 0 ? m.applied : 0;
 	*kept = rc == 0 ? m.kept : 0;
 	return rc;

@@ -217,9 +217,9 @@ struct id_list {
 };
 
 /** An open store. */
-struct sl_sqlite_store {
+struct sl_store_sqlite {
 	/** The database layer's connection the store runs on. */
-	struct sl_conn *c;
+	struct sl_db_conn *c;
 	/** Its handle while a job of the store runs (on the worker), else
 	 * NULL. */
 	sqlite3 *db;
@@ -279,7 +279,7 @@ struct sl_sqlite_store {
  * job); NULL with an error.
  */
 static sqlite3_stmt *
-stmt_get(struct sl_sqlite_store *s, enum stmt_id id)
+stmt_get(struct sl_store_sqlite *s, enum stmt_id id)
 {
 	if (s->job_st[id] == NULL)
 		s->job_st[id] = sl_sqlite_stmt(s->c, stmt_sql[id]);
@@ -291,7 +291,7 @@ stmt_get(struct sl_sqlite_store *s, enum stmt_id id)
  * saying what the store was doing. -1.
  */
 static int
-db_error(struct sl_sqlite_store *s, const char *sql, const char *what)
+db_error(struct sl_store_sqlite *s, const char *sql, const char *what)
 {
 	sl_sqlite_error(s->c, sql);
 	sl_diag_wrap(sl_diag_code(), "%s", what);
@@ -308,7 +308,7 @@ stmt_done(sqlite3_stmt *st)
 
 /** Run a statement that returns no rows (BEGIN, COMMIT...). 0 or -1. */
 static int
-stmt_exec(struct sl_sqlite_store *s, enum stmt_id id, const char *what)
+stmt_exec(struct sl_store_sqlite *s, enum stmt_id id, const char *what)
 {
 	sqlite3_stmt *st = stmt_get(s, id);
 	if (st == NULL)
@@ -322,7 +322,7 @@ stmt_exec(struct sl_sqlite_store *s, enum stmt_id id, const char *what)
 
 /** Roll back the open transaction, if any, keeping the current error. */
 static void
-rollback(struct sl_sqlite_store *s)
+rollback(struct sl_store_sqlite *s)
 {
 	if (!sqlite3_get_autocommit(s->db))
 		(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
@@ -407,7 +407,7 @@ collect_labels(const struct sl_value *arr, const struct sl_value **items,
 static void
 fn_labels(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-	struct sl_sqlite_store *s = sqlite3_user_data(ctx);
+	struct sl_store_sqlite *s = sqlite3_user_data(ctx);
 	struct sl_value arr[2];
 	size_t total = 0;
 	(void)argc;
@@ -455,7 +455,7 @@ fn_labels(sqlite3_context *ctx, int argc, sqlite3_value **argv)
  * compiled now; NULL with the error set on `ctx`.
  */
 static pcre2_code *
-regex_get(struct sl_sqlite_store *s, sqlite3_context *ctx, const char *pat,
+regex_get(struct sl_store_sqlite *s, sqlite3_context *ctx, const char *pat,
           size_t len)
 {
 	for (unsigned i = 0; i < RE_CACHE_SIZE; i++) {
@@ -507,7 +507,7 @@ regex_get(struct sl_sqlite_store *s, sqlite3_context *ctx, const char *pat,
 static void
 fn_regexp(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-	struct sl_sqlite_store *s = sqlite3_user_data(ctx);
+	struct sl_store_sqlite *s = sqlite3_user_data(ctx);
 	(void)argc;
 	if (sqlite3_value_type(argv[0]) == SQLITE_NULL ||
 	    sqlite3_value_type(argv[1]) == SQLITE_NULL)
@@ -553,7 +553,7 @@ static const char version_sql[] =
  * said to be no sluice graph when SQLite found no database. -1.
  */
 static int
-schema_error(struct sl_sqlite_store *s, const char *sql)
+schema_error(struct sl_store_sqlite *s, const char *sql)
 {
 	if (sqlite3_errcode(s->db) != SQLITE_NOTADB)
 		return db_error(s, sql, "reading the schema");
@@ -568,7 +568,7 @@ schema_error(struct sl_sqlite_store *s, const char *sql)
  * that is not a database among them).
  */
 static int
-inspect(struct sl_sqlite_store *s, bool *meta, bool *node, bool *rel)
+inspect(struct sl_store_sqlite *s, bool *meta, bool *node, bool *rel)
 {
 	*meta = *node = *rel = false;
 	sqlite3_stmt *st = sl_sqlite_stmt(s->c, inspect_sql);
@@ -594,7 +594,7 @@ inspect(struct sl_sqlite_store *s, bool *meta, bool *node, bool *rel)
 
 /** Check sluice_meta.schema_version. 0, or -1 with an error. */
 static int
-check_version(struct sl_sqlite_store *s)
+check_version(struct sl_store_sqlite *s)
 {
 	sqlite3_stmt *st = sl_sqlite_stmt(s->c, version_sql);
 	if (st == NULL)
@@ -640,7 +640,7 @@ check_version(struct sl_sqlite_store *s)
  * error. 0, or -1 with the connection's error, saying `what` failed.
  */
 static int
-exec_sql(struct sl_sqlite_store *s, const char *sql, const char *what)
+exec_sql(struct sl_store_sqlite *s, const char *sql, const char *what)
 {
 	if (sl_sqlite_exec(s->c, sql) == 0)
 		return 0;
@@ -651,7 +651,7 @@ exec_sql(struct sl_sqlite_store *s, const char *sql, const char *what)
 
 /** Job: register the functions, check or create the schema. */
 static int
-init_job(struct sl_sqlite_store *s, void *arg)
+init_job(struct sl_store_sqlite *s, void *arg)
 {
 	(void)arg;
 	if (sl_sqlite_function(s->c, "sluice_regexp", 2, fn_regexp, s) != 0 ||
@@ -685,9 +685,9 @@ init_job(struct sl_sqlite_store *s, void *arg)
 /** Arguments of a job of the store. */
 struct job {
 	/** The store. */
-	struct sl_sqlite_store *s;
+	struct sl_store_sqlite *s;
 	/** What to run. */
-	sl_sqlite_store_job_fn fn;
+	sl_store_sqlite_job_fn fn;
 	/** Its argument. */
 	void *arg;
 };
@@ -705,15 +705,15 @@ job_main(void *arg, sqlite3 *db)
 }
 
 int
-sl_sqlite_store_run(struct sl_sqlite_store *s, sl_sqlite_store_job_fn fn,
+sl_store_sqlite_run(struct sl_store_sqlite *s, sl_store_sqlite_job_fn fn,
                     void *arg)
 {
 	struct job j = {.s = s, .fn = fn, .arg = arg};
 	return sl_sqlite_run(s->c, job_main, &j);
 }
 
-struct sl_sqlite_store *
-sl_sqlite_store_open(const char *path)
+struct sl_store_sqlite *
+sl_store_sqlite_open(const char *path)
 {
 	struct stat sb;
 	if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size == 0) {
@@ -723,7 +723,7 @@ sl_sqlite_store_open(const char *path)
 		            path);
 		return NULL;
 	}
-	struct sl_sqlite_store *s = sl_calloc(1, sizeof(*s));
+	struct sl_store_sqlite *s = sl_calloc(1, sizeof(*s));
 	char *p = sl_strndup(path, strlen(path));
 	pcre2_match_data *md = pcre2_match_data_create(1, NULL);
 	if (s == NULL || p == NULL || md == NULL) {
@@ -745,8 +745,8 @@ sl_sqlite_store_open(const char *path)
 	sl_arena_create(&s->op_arena, ARENA_CHUNK, ARENA_MAX);
 	sl_arena_create(&s->fn_arena, ARENA_CHUNK, ARENA_MAX);
 	s->c = sl_sqlite_open(path, NULL);
-	if (s->c == NULL || sl_sqlite_store_run(s, init_job, NULL) != 0) {
-		sl_sqlite_store_close(s);
+	if (s->c == NULL || sl_store_sqlite_run(s, init_job, NULL) != 0) {
+		sl_store_sqlite_close(s);
 		return NULL;
 	}
 	return s;
@@ -754,21 +754,21 @@ sl_sqlite_store_open(const char *path)
 
 /** Job: commit what is pending, before the connection closes. */
 static int
-close_job(struct sl_sqlite_store *s, void *arg)
+close_job(struct sl_store_sqlite *s, void *arg)
 {
 	(void)arg;
-	return sl_sqlite_store_end_tx(s);
+	return sl_store_sqlite_end_tx(s);
 }
 
 void
-sl_sqlite_store_close(struct sl_sqlite_store *s)
+sl_store_sqlite_close(struct sl_store_sqlite *s)
 {
 	if (s == NULL)
 		return;
 	if (s->c != NULL) {
-		if (s->in_tx && sl_sqlite_store_run(s, close_job, NULL) != 0)
+		if (s->in_tx && sl_store_sqlite_run(s, close_job, NULL) != 0)
 			sl_diag_clear(sl_diag_get());
-		sl_conn_close(s->c);
+		sl_db_conn_close(s->c);
 	}
 	for (unsigned i = 0; i < RE_CACHE_SIZE; i++) {
 		sl_free(s->re[i].pat);
@@ -791,7 +791,7 @@ sl_sqlite_store_close(struct sl_sqlite_store *s)
 }
 
 int
-sl_sqlite_store_set_busy_timeout(struct sl_sqlite_store *s, int ms)
+sl_store_sqlite_set_busy_timeout(struct sl_store_sqlite *s, int ms)
 {
 	return sl_sqlite_busy_timeout(s->c, ms);
 }
@@ -860,7 +860,7 @@ props_text(const struct sl_value *props, struct sl_buf *out)
  * strings or null).
  */
 static int
-labels_text(struct sl_sqlite_store *s, const struct sl_value *labels,
+labels_text(struct sl_store_sqlite *s, const struct sl_value *labels,
             const struct sl_value *type)
 {
 	sl_buf_reset(&s->labels);
@@ -900,7 +900,7 @@ check_type(const struct sl_value *type, const char *what)
  * is reset and cleared.
  */
 static int64_t
-step_changes(struct sl_sqlite_store *s, sqlite3_stmt *st, const char *what)
+step_changes(struct sl_store_sqlite *s, sqlite3_stmt *st, const char *what)
 {
 	int rc = sqlite3_step(st);
 	int64_t n = rc == SQLITE_DONE ? sqlite3_changes64(s->db) : -1;
@@ -912,7 +912,7 @@ step_changes(struct sl_sqlite_store *s, sqlite3_stmt *st, const char *what)
 
 /** Bind the four parameters of a node statement from s's buffers. */
 static void
-bind_node(struct sl_sqlite_store *s, sqlite3_stmt *st,
+bind_node(struct sl_store_sqlite *s, sqlite3_stmt *st,
           const struct sl_value *type)
 {
 	bind_text(st, 1, type->u.s, type->len);
@@ -938,7 +938,7 @@ props_plain(const struct sl_value *p)
 
 /** Forget every cached node id. */
 static void
-ids_clear(struct sl_sqlite_store *s)
+ids_clear(struct sl_store_sqlite *s)
 {
 	if (s->ids != NULL)
 		memset(s->ids, 0, ID_CACHE_SLOTS * sizeof(*s->ids));
@@ -949,7 +949,7 @@ ids_clear(struct sl_sqlite_store *s)
  * text is too long to cache (or the cache cannot be allocated).
  */
 static struct id_slot *
-ids_slot(struct sl_sqlite_store *s, const struct sl_value *type,
+ids_slot(struct sl_store_sqlite *s, const struct sl_value *type,
          const struct sl_buf *key, char *text, uint16_t *len, uint64_t *h)
 {
 	size_t n = (size_t)type->len + 1 + key->len;
@@ -974,7 +974,7 @@ ids_slot(struct sl_sqlite_store *s, const struct sl_value *type,
  * kept when `patch` is 0.
  */
 static void
-ids_put(struct sl_sqlite_store *s, const struct sl_value *type,
+ids_put(struct sl_store_sqlite *s, const struct sl_value *type,
         const struct sl_buf *key, int64_t id, uint64_t patch)
 {
 	char text[ID_CACHE_TEXT];
@@ -995,7 +995,7 @@ ids_put(struct sl_sqlite_store *s, const struct sl_value *type,
 
 /** The cache slot of node `type`/`key` if it holds it, else NULL. */
 static struct id_slot *
-ids_find(struct sl_sqlite_store *s, const struct sl_value *type,
+ids_find(struct sl_store_sqlite *s, const struct sl_value *type,
          const struct sl_buf *key)
 {
 	char text[ID_CACHE_TEXT];
@@ -1010,7 +1010,7 @@ ids_find(struct sl_sqlite_store *s, const struct sl_value *type,
 
 /** The cached id of node `type`/`key`, or 0. */
 static int64_t
-ids_get(struct sl_sqlite_store *s, const struct sl_value *type,
+ids_get(struct sl_store_sqlite *s, const struct sl_value *type,
         const struct sl_buf *key)
 {
 	const struct id_slot *slot = ids_find(s, type, key);
@@ -1019,7 +1019,7 @@ ids_get(struct sl_sqlite_store *s, const struct sl_value *type,
 
 /** Hash of the labels and properties of the current node write. */
 static uint64_t
-patch_hash(const struct sl_sqlite_store *s)
+patch_hash(const struct sl_store_sqlite *s)
 {
 	uint64_t h = sl_hash64(s->labels.data, s->labels.len);
 	return sl_hash64_seed(s->props.data, s->props.len, h) | 1;
@@ -1027,7 +1027,7 @@ patch_hash(const struct sl_sqlite_store *s)
 
 /** Apply one node write. 0, or -1 with an error (no context yet). */
 static int
-write_node(struct sl_sqlite_store *s, const struct sl_node_op *op,
+write_node(struct sl_store_sqlite *s, const struct sl_node_op *op,
            struct sl_write_stats *st)
 {
 	sl_arena_reset(&s->op_arena);
@@ -1124,7 +1124,7 @@ id_push(struct id_list *l, int64_t id)
  * put their ids in `out`. 0 (maybe none found), or -1 with an error.
  */
 static int
-find_nodes(struct sl_sqlite_store *s, const struct sl_node_ref *ref,
+find_nodes(struct sl_store_sqlite *s, const struct sl_node_ref *ref,
            const struct sl_buf *key, struct id_list *out)
 {
 	out->n = 0;
@@ -1157,7 +1157,7 @@ find_nodes(struct sl_sqlite_store *s, const struct sl_node_ref *ref,
 
 /** Bind the five parameters of a relationship statement. */
 static void
-bind_rel(struct sl_sqlite_store *s, sqlite3_stmt *q,
+bind_rel(struct sl_store_sqlite *s, sqlite3_stmt *q,
          const struct sl_value *type, int64_t from, int64_t to)
 {
 	bind_text(q, 1, type->u.s, type->len);
@@ -1169,7 +1169,7 @@ bind_rel(struct sl_sqlite_store *s, sqlite3_stmt *q,
 
 /** Write one relationship between nodes `from` and `to`. 0, or -1. */
 static int
-write_rel_pair(struct sl_sqlite_store *s, const struct sl_rel_op *op,
+write_rel_pair(struct sl_store_sqlite *s, const struct sl_rel_op *op,
                int64_t from, int64_t to, struct sl_write_stats *st)
 {
 	sqlite3_stmt *q;
@@ -1208,7 +1208,7 @@ write_rel_pair(struct sl_sqlite_store *s, const struct sl_rel_op *op,
 
 /** Apply one relationship write. 0, or -1 with an error. */
 static int
-write_rel(struct sl_sqlite_store *s, const struct sl_rel_op *op,
+write_rel(struct sl_store_sqlite *s, const struct sl_rel_op *op,
           struct sl_write_stats *st)
 {
 	if (check_type(&op->type, "relationship") != 0 ||
@@ -1248,7 +1248,7 @@ write_rel(struct sl_sqlite_store *s, const struct sl_rel_op *op,
  * transaction stay), keeping the error.
  */
 static void
-batch_failed(struct sl_sqlite_store *s)
+batch_failed(struct sl_store_sqlite *s)
 {
 	ids_clear(s);
 	if (!s->in_tx)
@@ -1265,7 +1265,7 @@ batch_failed(struct sl_sqlite_store *s)
 }
 
 int
-sl_sqlite_store_end_tx(struct sl_sqlite_store *s)
+sl_store_sqlite_end_tx(struct sl_store_sqlite *s)
 {
 	if (!s->in_tx)
 		return 0;
@@ -1279,24 +1279,24 @@ sl_sqlite_store_end_tx(struct sl_sqlite_store *s)
 }
 
 void
-sl_sqlite_store_group(struct sl_sqlite_store *s, uint64_t ops, double secs)
+sl_store_sqlite_group(struct sl_store_sqlite *s, uint64_t ops, double secs)
 {
 	s->group_ops = ops;
 	s->group_secs = secs;
 }
 
-/** Job: commit (see sl_sqlite_store_commit()). */
+/** Job: commit (see sl_store_sqlite_commit()). */
 static int
-commit_job(struct sl_sqlite_store *s, void *arg)
+commit_job(struct sl_store_sqlite *s, void *arg)
 {
 	(void)arg;
-	return sl_sqlite_store_end_tx(s);
+	return sl_store_sqlite_end_tx(s);
 }
 
 int
-sl_sqlite_store_commit(struct sl_sqlite_store *s)
+sl_store_sqlite_commit(struct sl_store_sqlite *s)
 {
-	return s->in_tx ? sl_sqlite_store_run(s, commit_job, NULL) : 0;
+	return s->in_tx ? sl_store_sqlite_run(s, commit_job, NULL) : 0;
 }
 
 /** Arguments of write_job(). */
@@ -1307,9 +1307,9 @@ struct write_args {
 	struct sl_write_stats *st;
 };
 
-/** Job: apply a batch (see sl_sqlite_store_write()). */
+/** Job: apply a batch (see sl_store_sqlite_write()). */
 static int
-write_job(struct sl_sqlite_store *s, void *arg)
+write_job(struct sl_store_sqlite *s, void *arg)
 {
 	const struct write_args *w = arg;
 	const struct sl_graph_batch *b = w->b;
@@ -1371,7 +1371,7 @@ write_job(struct sl_sqlite_store *s, void *arg)
 	s->tx_ops += b->n_nodes + b->n_rels;
 	if ((s->tx_ops >= s->group_ops ||
 	     sl_clock() - s->tx_start >= s->group_secs) &&
-	    sl_sqlite_store_end_tx(s) != 0)
+	    sl_store_sqlite_end_tx(s) != 0)
 		return -1;
 	st->nodes_created += add.nodes_created;
 	st->nodes_updated += add.nodes_updated;
@@ -1383,18 +1383,18 @@ write_job(struct sl_sqlite_store *s, void *arg)
 }
 
 int
-sl_sqlite_store_write(struct sl_sqlite_store *s, const struct sl_graph_batch *b,
+sl_store_sqlite_write(struct sl_store_sqlite *s, const struct sl_graph_batch *b,
                       struct sl_write_stats *st)
 {
 	struct write_args w = {.b = b, .st = st};
-	return sl_sqlite_store_run(s, write_job, &w);
+	return sl_store_sqlite_run(s, write_job, &w);
 }
 
 /* ---- time to live ---- */
 
 /** Run `sql` with ?1 = type, ?2 = cutoff; *changes counts rows. */
 static int
-ttl_exec(struct sl_sqlite_store *s, const char *sql, const char *type,
+ttl_exec(struct sl_store_sqlite *s, const char *sql, const char *type,
          const char *cutoff, uint64_t *changes)
 {
 	sqlite3_stmt *st = sl_sqlite_stmt(s->c, sql);
@@ -1411,19 +1411,19 @@ ttl_exec(struct sl_sqlite_store *s, const char *sql, const char *type,
 }
 
 struct sqlite3 *
-sl_sqlite_store_db(struct sl_sqlite_store *s)
+sl_store_sqlite_db(struct sl_store_sqlite *s)
 {
 	return s->db;
 }
 
-struct sl_conn *
-sl_sqlite_store_conn(struct sl_sqlite_store *s)
+struct sl_db_conn *
+sl_store_sqlite_conn(struct sl_store_sqlite *s)
 {
 	return s->c;
 }
 
 const char *
-sl_sqlite_store_path(const struct sl_sqlite_store *s)
+sl_store_sqlite_path(const struct sl_store_sqlite *s)
 {
 	return s->path;
 }
@@ -1440,9 +1440,9 @@ struct ttl_args {
 	uint64_t *deleted;
 };
 
-/** Job: delete what expired (see sl_sqlite_store_ttl()). */
+/** Job: delete what expired (see sl_store_sqlite_ttl()). */
 static int
-ttl_job(struct sl_sqlite_store *s, void *arg)
+ttl_job(struct sl_store_sqlite *s, void *arg)
 {
 	const struct ttl_args *t = arg;
 	bool nodes = t->nodes;
@@ -1452,7 +1452,7 @@ ttl_job(struct sl_sqlite_store *s, void *arg)
 	 * true), as in Nodestream. */
 	*deleted = 0;
 	ids_clear(s);
-	if (sl_sqlite_store_end_tx(s) != 0 ||
+	if (sl_store_sqlite_end_tx(s) != 0 ||
 	    stmt_exec(s, ST_BEGIN_WRITE, "starting a write transaction") != 0)
 		return -1;
 	int rc;
@@ -1486,7 +1486,7 @@ ttl_job(struct sl_sqlite_store *s, void *arg)
 }
 
 int
-sl_sqlite_store_ttl(struct sl_sqlite_store *s, bool nodes, const char *type,
+sl_store_sqlite_ttl(struct sl_store_sqlite *s, bool nodes, const char *type,
                     const char *cutoff, uint64_t *deleted)
 {
 	struct ttl_args t = {.nodes = nodes,
@@ -1494,7 +1494,7 @@ sl_sqlite_store_ttl(struct sl_sqlite_store *s, bool nodes, const char *type,
 	                     .cutoff = cutoff,
 	                     .deleted = deleted};
 	*deleted = 0;
-	return sl_sqlite_store_run(s, ttl_job, &t);
+	return sl_store_sqlite_run(s, ttl_job, &t);
 }
 
 /* ---- export ---- */
@@ -1503,7 +1503,7 @@ sl_sqlite_store_ttl(struct sl_sqlite_store *s, bool nodes, const char *type,
 struct export
 {
 	/** The store. */
-	struct sl_sqlite_store *s;
+	struct sl_store_sqlite *s;
 	/** Memory of the current row (reset per row). */
 	struct sl_arena arena;
 	/** The current line. */
@@ -1629,12 +1629,12 @@ struct export_args {
 	void *arg;
 };
 
-/** Job: stream the graph (see sl_sqlite_store_export()). */
+/** Job: stream the graph (see sl_store_sqlite_export()). */
 static int
-export_job(struct sl_sqlite_store *s, void *arg)
+export_job(struct sl_store_sqlite *s, void *arg)
 {
 	const struct export_args *e = arg;
-	if (sl_sqlite_store_end_tx(s) != 0)
+	if (sl_store_sqlite_end_tx(s) != 0)
 		return -1;
 	struct export x = {.s = s, .fn = e->fn, .arg = e->arg};
 	sl_arena_create(&x.arena, ARENA_CHUNK, ARENA_MAX);
@@ -1659,10 +1659,10 @@ out:
 }
 
 int
-sl_sqlite_store_export(struct sl_sqlite_store *s, sl_export_fn fn, void *arg)
+sl_store_sqlite_export(struct sl_store_sqlite *s, sl_export_fn fn, void *arg)
 {
 	struct export_args e = {.fn = fn, .arg = arg};
-	return sl_sqlite_store_run(s, export_job, &e);
+	return sl_store_sqlite_run(s, export_job, &e);
 }
 
 /* ---- the store's ops (store.h) ---- */
@@ -1685,10 +1685,10 @@ sqlite_open(const char *uri)
 		sl_diag_set(SL_EINVAL, "no database path");
 		return NULL;
 	}
-	struct sl_sqlite_store *s = sl_sqlite_store_open(path);
+	struct sl_store_sqlite *s = sl_store_sqlite_open(path);
 	/* Commits of at most ~2 s of writes: far fewer pages rewritten. */
 	if (s != NULL)
-		sl_sqlite_store_group(s, GROUP_OPS, GROUP_SECS);
+		sl_store_sqlite_group(s, GROUP_OPS, GROUP_SECS);
 	return s;
 }
 
@@ -1697,7 +1697,7 @@ static int
 sqlite_write(void *store, const struct sl_graph_batch *b,
              struct sl_write_stats *st)
 {
-	return sl_sqlite_store_write(store, b, st);
+	return sl_store_sqlite_write(store, b, st);
 }
 
 /** Delete what expired (store.h). */
@@ -1705,7 +1705,7 @@ static int
 sqlite_ttl(void *store, bool nodes, const char *type, const char *cutoff,
            uint64_t *deleted)
 {
-	return sl_sqlite_store_ttl(store, nodes, type, cutoff, deleted);
+	return sl_store_sqlite_ttl(store, nodes, type, cutoff, deleted);
 }
 
 /** Migrate (store.h). */
@@ -1713,29 +1713,29 @@ static int
 sqlite_migrate(void *store, const struct sl_schema *schema, uint32_t *applied,
                uint32_t *kept)
 {
-	return sl_sqlite_store_migrate(store, schema, applied, kept);
+	return sl_store_sqlite_migrate(store, schema, applied, kept);
 }
 
 /** Export (store.h). */
 static int
 sqlite_export(void *store, sl_export_fn fn, void *arg)
 {
-	return sl_sqlite_store_export(store, fn, arg);
+	return sl_store_sqlite_export(store, fn, arg);
 }
 
 /** Commit what is pending and close (store.h). */
 static int
 sqlite_close(void *store)
 {
-	int rc = sl_sqlite_store_commit(store);
-	sl_sqlite_store_close(store);
+	int rc = sl_store_sqlite_commit(store);
+	sl_store_sqlite_close(store);
 	return rc;
 }
 
 /** URI schemes of the SQLite store. */
 static const char *const sqlite_schemes[] = {"sqlite:", NULL};
 
-const struct sl_graph_store_ops sl_sqlite_store_ops = {
+const struct sl_graph_store_ops sl_store_sqlite_ops = {
         .name = "sqlite",
         .schemes = sqlite_schemes,
         .usage = "sqlite:PATH",

@@ -33,7 +33,7 @@
 #define SL_SQLITE_SCHEMA_VERSION 1
 
 /** An open store (opaque). */
-struct sl_sqlite_store;
+struct sl_store_sqlite;
 
 /**
  * Open the graph database at `path`, creating it (and the schema) if it
@@ -42,16 +42,16 @@ struct sl_sqlite_store;
  * that are not sluice's, is refused: SL_EINVAL naming the path and what
  * was found. NULL with an error (SL_EDB for SQLite's own errors).
  */
-struct sl_sqlite_store *sl_sqlite_store_open(const char *path);
+struct sl_store_sqlite *sl_store_sqlite_open(const char *path);
 
 /**
  * Apply batch `b`: every node write, then every relationship write, with
  * prepared statements. Counts are added to `*st`. The batch is committed
- * at once, unless sl_sqlite_store_group() asked for larger transactions.
+ * at once, unless sl_store_sqlite_group() asked for larger transactions.
  * On an error the batch is undone (the batches before it stay) and -1
  * returned with the error (SL_EDB with SQLite's message).
  */
-int sl_sqlite_store_write(struct sl_sqlite_store *s,
+int sl_store_sqlite_write(struct sl_store_sqlite *s,
                           const struct sl_graph_batch *b,
                           struct sl_write_stats *st);
 
@@ -60,7 +60,7 @@ int sl_sqlite_store_write(struct sl_sqlite_store *s,
  * failing with SL_EDB ("database is locked"); 5000 ms by default. 0, or
  * -1.
  */
-int sl_sqlite_store_set_busy_timeout(struct sl_sqlite_store *s, int ms);
+int sl_store_sqlite_set_busy_timeout(struct sl_store_sqlite *s, int ms);
 
 /**
  * Delete, in one transaction, the nodes (with every relationship that
@@ -69,37 +69,37 @@ int sl_sqlite_store_set_busy_timeout(struct sl_sqlite_store *s, int ms);
  * text). Objects without last_ingested_at are kept. *deleted counts the
  * nodes or relationships deleted. 0, or -1 with an error (rolled back).
  */
-int sl_sqlite_store_ttl(struct sl_sqlite_store *s, bool nodes, const char *type,
+int sl_store_sqlite_ttl(struct sl_store_sqlite *s, bool nodes, const char *type,
                         const char *cutoff, uint64_t *deleted);
 
-struct sl_conn;
+struct sl_db_conn;
 struct sl_schema;
 struct sqlite3;
 
 /** A job of the store (for the modules of graph/ that add to it). */
-typedef int (*sl_sqlite_store_job_fn)(struct sl_sqlite_store *s, void *arg);
+typedef int (*sl_store_sqlite_job_fn)(struct sl_store_sqlite *s, void *arg);
 
 /**
  * Run `fn(s, arg)` as one job on the worker of the store's connection
  * (sl_sqlite_run()). fn's result, its error in the caller's diag.
  */
-int sl_sqlite_store_run(struct sl_sqlite_store *s, sl_sqlite_store_job_fn fn,
+int sl_store_sqlite_run(struct sl_store_sqlite *s, sl_store_sqlite_job_fn fn,
                         void *arg);
 
 /** In a job: the connection's handle (NULL outside jobs). */
-struct sqlite3 *sl_sqlite_store_db(struct sl_sqlite_store *s);
+struct sqlite3 *sl_store_sqlite_db(struct sl_store_sqlite *s);
 
 /** The database layer's connection the store runs on. */
-struct sl_conn *sl_sqlite_store_conn(struct sl_sqlite_store *s);
+struct sl_db_conn *sl_store_sqlite_conn(struct sl_store_sqlite *s);
 
 /**
- * In a job: commit the transaction sl_sqlite_store_group() keeps open,
+ * In a job: commit the transaction sl_store_sqlite_group() keeps open,
  * if any. 0, or -1 with an error (rolled back).
  */
-int sl_sqlite_store_end_tx(struct sl_sqlite_store *s);
+int sl_store_sqlite_end_tx(struct sl_store_sqlite *s);
 
 /** The store's path, for messages. */
-const char *sl_sqlite_store_path(const struct sl_sqlite_store *s);
+const char *sl_store_sqlite_path(const struct sl_store_sqlite *s);
 
 /**
  * Migrate the store to what `schema` describes (graph/sqlite_migrate.c,
@@ -112,7 +112,7 @@ const char *sl_sqlite_store_path(const struct sl_sqlite_store *s);
  * view or index whose SQL changed is replaced. Runs in one transaction.
  * *applied and *kept count them. 0, or -1 with an error (rolled back).
  */
-int sl_sqlite_store_migrate(struct sl_sqlite_store *s,
+int sl_store_sqlite_migrate(struct sl_store_sqlite *s,
                             const struct sl_schema *schema, uint32_t *applied,
                             uint32_t *kept);
 
@@ -121,13 +121,13 @@ int sl_sqlite_store_migrate(struct sl_sqlite_store *s,
  * writes or is `secs` old (0, 0: every batch, the default). Fewer, larger
  * commits write far less (each commit rewrites the index pages it
  * touched). What is not committed yet is committed by
- * sl_sqlite_store_commit(), by any other call, and by close.
+ * sl_store_sqlite_commit(), by any other call, and by close.
  */
-void sl_sqlite_store_group(struct sl_sqlite_store *s, uint64_t ops,
+void sl_store_sqlite_group(struct sl_store_sqlite *s, uint64_t ops,
                            double secs);
 
 /** Commit the open transaction, if any. 0, or -1 with an error. */
-int sl_sqlite_store_commit(struct sl_sqlite_store *s);
+int sl_store_sqlite_commit(struct sl_store_sqlite *s);
 
 /**
  * Stream the graph as canonical JSON objects, nodes first (ordered by
@@ -140,10 +140,10 @@ int sl_sqlite_store_commit(struct sl_sqlite_store *s);
  * Stops at the first non-zero return of `fn` (returned as -1). `fn`
  * runs on the connection's worker thread.
  */
-int sl_sqlite_store_export(struct sl_sqlite_store *s, sl_export_fn fn,
+int sl_store_sqlite_export(struct sl_store_sqlite *s, sl_export_fn fn,
                            void *arg);
 
 /** Close the store, committing what is pending (NULL is a no-op). */
-void sl_sqlite_store_close(struct sl_sqlite_store *s);
+void sl_store_sqlite_close(struct sl_store_sqlite *s);
 
 #endif /* SLUICE_GRAPH_SQLITE_STORE_H */

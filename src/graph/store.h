@@ -75,11 +75,11 @@ struct sl_graph_store_ops {
 };
 
 /** The null store: "null:" discards every write. */
-extern const struct sl_graph_store_ops sl_null_store_ops;
+extern const struct sl_graph_store_ops sl_store_null_ops;
 /** The SQLite store (sqlite_store.h). */
-extern const struct sl_graph_store_ops sl_sqlite_store_ops;
+extern const struct sl_graph_store_ops sl_store_sqlite_ops;
 /** The PostgreSQL store (pg_store.h). */
-extern const struct sl_graph_store_ops sl_pg_store_ops;
+extern const struct sl_graph_store_ops sl_store_pg_ops;
 
 /**
  * Add a kind of store after the built-in ones (a plugin's, a test's): it

@@ -16,9 +16,9 @@
 
 /** The built-in kinds of store, in the order URIs are tried. */
 static const struct sl_graph_store_ops *const builtin[] = {
-        &sl_sqlite_store_ops,
-        &sl_pg_store_ops,
-        &sl_null_store_ops,
+        &sl_store_sqlite_ops,
+        &sl_store_pg_ops,
+        &sl_store_null_ops,
 };
 
 /** Kinds of store registered with sl_graph_store_register(). */

@@ -783,7 +783,7 @@ struct brel {
 /** An interpretation context: provider context plus the ingestion. */
 struct ictx {
 	/** What providers see. */
-	struct sl_ctx pc;
+	struct sl_prov_ctx pc;
 	/** The source node. */
 	struct bnode src;
 	/** Relationships. */
@@ -929,7 +929,7 @@ skip(struct interp_step *st, const char *fmt, const char *a, const char *b)
 
 /** The type provider's value: a string or null; else an error. */
 static int
-type_value(const struct sl_prov *p, struct sl_ctx *c, const char *what,
+type_value(const struct sl_prov *p, struct sl_prov_ctx *c, const char *what,
            struct sl_value *out)
 {
 	if (sl_prov_single(p, c, out) != 0)

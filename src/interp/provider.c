@@ -743,7 +743,7 @@ arena_full(const struct sl_prov *p)
 
 /** The array [v] in the scratch arena. */
 static int
-one_item(struct sl_ctx *c, struct sl_value v, struct sl_value *out)
+one_item(struct sl_prov_ctx *c, struct sl_value v, struct sl_value *out)
 {
 	struct sl_value *it = sl_arena_alloc_aligned(c->a, sizeof(*it),
 	                                             _Alignof(struct sl_value));
@@ -756,7 +756,7 @@ one_item(struct sl_ctx *c, struct sl_value v, struct sl_value *out)
 
 /** The raw result of a !jmespath provider. */
 static int
-jmes_raw(const struct sl_prov *p, struct sl_ctx *c, struct sl_value *out)
+jmes_raw(const struct sl_prov *p, struct sl_prov_ctx *c, struct sl_value *out)
 {
 	if (p->field != NULL) {
 		const struct sl_value *v =
@@ -787,7 +787,8 @@ regex_apply(const struct sl_prov *p, const struct sl_value *v,
 
 /** The formatted string of a !format provider, or null. */
 static int
-format_single(const struct sl_prov *p, struct sl_ctx *c, struct sl_value *out)
+format_single(const struct sl_prov *p, struct sl_prov_ctx *c,
+              struct sl_value *out)
 {
 	struct sl_value fmt;
 	if (sl_prov_single(p->data, c, &fmt) != 0)
@@ -831,7 +832,8 @@ format_single(const struct sl_prov *p, struct sl_ctx *c, struct sl_value *out)
 }
 
 int
-sl_prov_single(const struct sl_prov *p, struct sl_ctx *c, struct sl_value *out)
+sl_prov_single(const struct sl_prov *p, struct sl_prov_ctx *c,
+               struct sl_value *out)
 {
 	switch (p->kind) {
 	case P_STATIC:
@@ -895,8 +897,8 @@ sl_prov_single(const struct sl_prov *p, struct sl_ctx *c, struct sl_value *out)
 
 /** The array of `src` mapped through `fn` into the scratch arena. */
 static int
-map_many(const struct sl_prov *p, struct sl_ctx *c, const struct sl_value *src,
-         struct sl_value *out)
+map_many(const struct sl_prov *p, struct sl_prov_ctx *c,
+         const struct sl_value *src, struct sl_value *out)
 {
 	struct sl_value *items =
 	        sl_arena_alloc_aligned(c->a, (src->len + 1) * sizeof(*items),
@@ -930,7 +932,7 @@ map_many(const struct sl_prov *p, struct sl_ctx *c, const struct sl_value *src,
 
 /** Split every string of `src` by the delimiter of `p`. */
 static int
-split_many(const struct sl_prov *p, struct sl_ctx *c,
+split_many(const struct sl_prov *p, struct sl_prov_ctx *c,
            const struct sl_value *src, struct sl_value *out)
 {
 	uint32_t total = 0;
@@ -976,7 +978,8 @@ split_many(const struct sl_prov *p, struct sl_ctx *c,
 }
 
 int
-sl_prov_many(const struct sl_prov *p, struct sl_ctx *c, struct sl_value *out)
+sl_prov_many(const struct sl_prov *p, struct sl_prov_ctx *c,
+             struct sl_value *out)
 {
 	struct sl_value v;
 	switch (p->kind) {
@@ -1024,7 +1027,7 @@ sl_prov_many(const struct sl_prov *p, struct sl_ctx *c, struct sl_value *out)
 }
 
 int
-sl_prov_single_norm(const struct sl_prov *p, struct sl_ctx *c,
+sl_prov_single_norm(const struct sl_prov *p, struct sl_prov_ctx *c,
                     const struct sl_norm *nm, struct sl_value *out)
 {
 	if (sl_prov_single(p, c, out) != 0)
@@ -1109,7 +1112,7 @@ sl_propmap_destroy(struct sl_propmap *m)
 }
 
 int
-sl_propmap_apply(const struct sl_propmap *m, struct sl_ctx *c,
+sl_propmap_apply(const struct sl_propmap *m, struct sl_prov_ctx *c,
                  const struct sl_norm *nm, struct sl_pset *out)
 {
 	for (uint32_t i = 0; i < m->n; i++) {

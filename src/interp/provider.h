@@ -73,7 +73,7 @@ int sl_pset_copy(struct sl_pset *dst, const struct sl_pset *src,
 struct sl_value sl_pset_value(const struct sl_pset *s);
 
 /** What providers evaluate against (Nodestream's ProviderContext). */
-struct sl_ctx {
+struct sl_prov_ctx {
 	/** The document: the record, or one value of an iteration. */
 	const struct sl_value *doc;
 	/** Variables set by `variables` interpretations. */
@@ -106,15 +106,15 @@ const struct sl_value *sl_prov_static_value(const struct sl_prov *p);
  * Nodestream's single_value: the one value, or null for none. 0, or -1
  * with an error that names the provider and its position.
  */
-int sl_prov_single(const struct sl_prov *p, struct sl_ctx *c,
+int sl_prov_single(const struct sl_prov *p, struct sl_prov_ctx *c,
                    struct sl_value *out);
 
 /** Nodestream's many_values, as an array value. 0, or -1 with an error. */
-int sl_prov_many(const struct sl_prov *p, struct sl_ctx *c,
+int sl_prov_many(const struct sl_prov *p, struct sl_prov_ctx *c,
                  struct sl_value *out);
 
 /** sl_prov_single() then normalization `nm`. */
-int sl_prov_single_norm(const struct sl_prov *p, struct sl_ctx *c,
+int sl_prov_single_norm(const struct sl_prov *p, struct sl_prov_ctx *c,
                         const struct sl_norm *nm, struct sl_value *out);
 
 /** "!jmespath 'a.b' (p.yaml:4:12)": the provider for messages. */
@@ -151,7 +151,7 @@ void sl_propmap_destroy(struct sl_propmap *m);
  * Evaluate every entry with normalization `nm` and set it in `out`.
  * 0, or -1 with an error.
  */
-int sl_propmap_apply(const struct sl_propmap *m, struct sl_ctx *c,
+int sl_propmap_apply(const struct sl_propmap *m, struct sl_prov_ctx *c,
                      const struct sl_norm *nm, struct sl_pset *out);
 
 /** A compiled Python regular expression (PCRE2, UTF and Unicode classes). */

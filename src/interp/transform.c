@@ -32,11 +32,11 @@ pstep_init(struct pstep *p, const struct sl_step_ops *ops)
 }
 
 /** A fresh provider context over `rec` (scratch reset). */
-static struct sl_ctx
+static struct sl_prov_ctx
 fresh_ctx(struct pstep *p, const struct sl_value *rec)
 {
 	sl_arena_reset(&p->scratch);
-	struct sl_ctx c;
+	struct sl_prov_ctx c;
 	memset(&c, 0, sizeof(c));
 	c.doc = rec;
 	c.a = &p->scratch;
@@ -85,7 +85,7 @@ projection_process(struct sl_step *s, const struct sl_value *rec,
                    struct sl_emit *out)
 {
 	struct projection *pj = (struct projection *)s;
-	struct sl_ctx c = fresh_ctx(&pj->p, rec);
+	struct sl_prov_ctx c = fresh_ctx(&pj->p, rec);
 	struct sl_value many;
 	if (sl_prov_many(pj->projection, &c, &many) != 0)
 		return sl_emit_fail(out);
@@ -379,7 +379,7 @@ static int
 sw_process(struct sl_step *s, const struct sl_value *rec, struct sl_emit *out)
 {
 	struct sw *w = (struct sw *)s;
-	struct sl_ctx c = fresh_ctx(&w->p, rec);
+	struct sl_prov_ctx c = fresh_ctx(&w->p, rec);
 	struct sl_value key;
 	if (sl_prov_single_norm(w->on, &c, &w->norm, &key) != 0)
 		return sl_emit_fail(out);
@@ -550,7 +550,7 @@ struct possibilities {
 
 /** Whether every field of `f` matches one of its possibilities. */
 static int
-all_match(struct possibilities *f, struct sl_ctx *c, bool *out)
+all_match(struct possibilities *f, struct sl_prov_ctx *c, bool *out)
 {
 	*out = true;
 	for (uint32_t i = 0; i < f->n && *out; i++) {
@@ -577,7 +577,7 @@ possibilities_process(struct sl_step *s, const struct sl_value *rec,
                       struct sl_emit *out)
 {
 	struct possibilities *f = (struct possibilities *)s;
-	struct sl_ctx c = fresh_ctx(&f->p, rec);
+	struct sl_prov_ctx c = fresh_ctx(&f->p, rec);
 	bool match;
 	if (all_match(f, &c, &match) != 0)
 		return sl_emit_fail(out);
@@ -721,7 +721,7 @@ regex_filter_process(struct sl_step *s, const struct sl_value *rec,
                      struct sl_emit *out)
 {
 	struct regex_filter *f = (struct regex_filter *)s;
-	struct sl_ctx c = fresh_ctx(&f->p, rec);
+	struct sl_prov_ctx c = fresh_ctx(&f->p, rec);
 	struct sl_value v, g;
 	if (sl_prov_single_norm(f->value, &c, &f->norm, &v) != 0)
 		return sl_emit_fail(out);

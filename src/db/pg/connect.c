@@ -46,7 +46,7 @@ cancel_free(void *arg)
 }
 
 int
-sl_pg_start_cancel(struct sl_conn *c, enum sl_errcode why)
+sl_pg_start_cancel(struct sl_db_conn *c, enum sl_errcode why)
 {
 	struct pg_conn *p = PG(c);
 	if (p->cancelled != 0) {
@@ -90,14 +90,14 @@ sl_pg_start_cancel(struct sl_conn *c, enum sl_errcode why)
 static void
 notice(void *arg, const char *msg)
 {
-	struct sl_conn *c = arg;
+	struct sl_db_conn *c = arg;
 	char line[400];
 	sl_pg_one_line(msg, line, sizeof(line));
 	sl_log_debug("%s: %s", c->shown, line);
 }
 
 void
-sl_pg_close(struct sl_conn *c)
+sl_pg_close(struct sl_db_conn *c)
 {
 	struct pg_conn *p = PG(c);
 	if (p == NULL)
@@ -121,7 +121,7 @@ sl_pg_close(struct sl_conn *c)
 }
 
 int
-sl_pg_open(struct sl_conn *c)
+sl_pg_open(struct sl_db_conn *c)
 {
 	struct pg_conn *p = sl_calloc(1, sizeof(*p));
 	if (p == NULL) {

@@ -1,5 +1,5 @@
 /*
- * sluice: the PostgreSQL driver's COPY FROM STDIN (sl_copy_*), binary
+ * sluice: the PostgreSQL driver's COPY FROM STDIN (sl_db_copy_*), binary
  * or text.
  */
 #include <stdlib.h>
@@ -17,7 +17,7 @@
 /** A COPY in progress. */
 struct pg_copy {
 	/** The layer's part (its connection). */
-	struct sl_copy base;
+	struct sl_db_copy base;
 	/** Column types. */
 	uint32_t *oids;
 	/** Number of columns. */
@@ -34,7 +34,7 @@ struct pg_copy {
 
 /** The driver's COPY behind the layer's `cp`. */
 static inline struct pg_copy *
-COPY(struct sl_copy *cp)
+COPY(struct sl_db_copy *cp)
 {
 	return (struct pg_copy *)cp;
 }
@@ -43,7 +43,7 @@ COPY(struct sl_copy *cp)
 static int
 copy_put(struct pg_copy *cp)
 {
-	struct sl_conn *c = cp->base.c;
+	struct sl_db_conn *c = cp->base.c;
 	struct pg_conn *p = PG(c);
 	while (cp->buf.len > 0) {
 		int rc = PQputCopyData(p->pg, cp->buf.data, (int)cp->buf.len);
@@ -65,8 +65,8 @@ copy_put(struct pg_copy *cp)
 	return rc < 0 ? sl_pg_lost(c, "sending COPY data") : 0;
 }
 
-struct sl_copy *
-sl_pg_copy_begin(struct sl_conn *c, const char *table,
+struct sl_db_copy *
+sl_pg_copy_begin(struct sl_db_conn *c, const char *table,
                  const char *const *columns, size_t ncols)
 {
 	struct sl_buf cols, sql;
@@ -77,7 +77,7 @@ sl_pg_copy_begin(struct sl_conn *c, const char *table,
 		if (i > 0)
 			rc = sl_buf_puts(&cols, ", ");
 		if (rc == 0)
-			rc = sl_sql_ident(&cols, columns[i]);
+			rc = sl_db_ident(&cols, columns[i]);
 	}
 	/* The table as "schema"."name" when dotted. */
 	struct sl_buf tbl;
@@ -85,14 +85,14 @@ sl_pg_copy_begin(struct sl_conn *c, const char *table,
 	const char *dot = strchr(table, '.');
 	if (rc == 0 && dot != NULL) {
 		char *schema = sl_strndup(table, (size_t)(dot - table));
-		rc = schema != NULL ? sl_sql_ident(&tbl, schema) : -1;
+		rc = schema != NULL ? sl_db_ident(&tbl, schema) : -1;
 		sl_free(schema);
 		if (rc == 0)
 			rc = sl_buf_putc(&tbl, '.');
 		if (rc == 0)
-			rc = sl_sql_ident(&tbl, dot + 1);
+			rc = sl_db_ident(&tbl, dot + 1);
 	} else if (rc == 0) {
-		rc = sl_sql_ident(&tbl, table);
+		rc = sl_db_ident(&tbl, table);
 	}
 	if (rc == 0)
 		rc = sl_buf_printf(&sql, "SELECT %s FROM %s LIMIT 0", cols.data,
@@ -101,12 +101,12 @@ sl_pg_copy_begin(struct sl_conn *c, const char *table,
 	if (rc != 0)
 		goto out;
 	/* The columns' types, from a describe (cached per connection). */
-	struct sl_result *r = sl_conn_query_in(c, sql.data, SL_NOARGS);
+	struct sl_db_result *r = sl_db_conn_query_in(c, sql.data, SL_NOARGS);
 	if (r == NULL) {
 		sl_diag_wrap(SL_EDB, "%s: COPY into %s", c->shown, table);
 		goto out;
 	}
-	sl_result_free(r);
+	sl_db_result_free(r);
 	struct pg_conn *p = PG(c);
 	size_t len = strlen(sql.data);
 	struct pg_stmt *s =
@@ -122,7 +122,7 @@ sl_pg_copy_begin(struct sl_conn *c, const char *table,
 	cp->ncols = ncols;
 	cp->binary = true;
 	for (size_t i = 0; i < ncols; i++)
-		if (!sl_pg_binary_param(cp->oids[i]) &&
+		if (!sl_pgtype_binary_param(cp->oids[i]) &&
 		    cp->oids[i] != PG_TEXT && cp->oids[i] != PG_VARCHAR &&
 		    cp->oids[i] != PG_BPCHAR && cp->oids[i] != PG_NAME)
 			cp->binary = false;
@@ -159,7 +159,7 @@ sl_pg_copy_begin(struct sl_conn *c, const char *table,
 		goto fail_op;
 	}
 	PQclear(res);
-	if (cp->binary && sl_pg_copy_header(&cp->buf) != 0)
+	if (cp->binary && sl_pgtype_copy_header(&cp->buf) != 0)
 		goto fail_op;
 	sl_pg_op_finish(c, 0);
 	goto out;
@@ -181,20 +181,20 @@ out:
 }
 
 int
-sl_pg_copy_row(struct sl_copy *base, const struct sl_value *values)
+sl_pg_copy_row(struct sl_db_copy *base, const struct sl_value *values)
 {
 	struct pg_copy *cp = COPY(base);
-	struct sl_conn *c = base->c;
+	struct sl_db_conn *c = base->c;
 	if (cp->failed) {
 		sl_diag_set(SL_EINVAL, "%s: COPY row after a failure",
 		            c->shown);
 		return -1;
 	}
 	size_t bad_col = 0;
-	int rc = cp->binary ? sl_pg_copy_tuple(&cp->buf, cp->oids, cp->ncols,
-	                                       values, &bad_col)
-	                    : sl_pg_copy_line(&cp->buf, cp->oids, cp->ncols,
-	                                      values, &bad_col);
+	int rc = cp->binary ? sl_pgtype_copy_tuple(&cp->buf, cp->oids,
+	                                           cp->ncols, values, &bad_col)
+	                    : sl_pgtype_copy_line(&cp->buf, cp->oids, cp->ncols,
+	                                          values, &bad_col);
 	if (rc != 0) {
 		if (sl_diag_code() == SL_EINVAL)
 			sl_diag_wrap(SL_EINVAL, "%s: COPY row %lld, column %zu",
@@ -205,22 +205,22 @@ sl_pg_copy_row(struct sl_copy *base, const struct sl_value *values)
 	cp->rows++;
 	if (cp->buf.len < COPY_CHUNK)
 		return 0;
-	if (sl_conn_enter(c, "COPY") != 0)
+	if (sl_db_conn_enter(c, "COPY") != 0)
 		return -1;
 	sl_pg_op_start(c);
 	rc = sl_pg_op_finish(c, copy_put(cp));
 	if (rc != 0)
 		cp->failed = true;
-	sl_conn_leave(c);
+	sl_db_conn_leave(c);
 	return rc;
 }
 
 int
-sl_pg_copy_end(struct sl_copy *base, bool live, const char *errmsg,
+sl_pg_copy_end(struct sl_db_copy *base, bool live, const char *errmsg,
                int64_t *rows)
 {
 	struct pg_copy *cp = COPY(base);
-	struct sl_conn *c = base->c;
+	struct sl_db_conn *c = base->c;
 	struct pg_conn *p = PG(c);
 	bool earlier = errmsg == NULL && cp->failed;
 	int rc = 0;

@@ -1,5 +1,5 @@
 /*
- * sluice: the PostgreSQL driver's server-side cursors (sl_cursor_*).
+ * sluice: the PostgreSQL driver's server-side cursors (sl_db_cursor_*).
  */
 #include <stdio.h>
 
@@ -11,7 +11,7 @@
 /** A server-side cursor. */
 struct pg_cursor {
 	/** The layer's part (its connection). */
-	struct sl_cursor base;
+	struct sl_db_cursor base;
 	/** FETCH statement for it. */
 	char fetch[80];
 	/** Its name. */
@@ -22,13 +22,13 @@ struct pg_cursor {
 
 /** The driver's cursor behind the layer's `cur`. */
 static inline struct pg_cursor *
-CURSOR(struct sl_cursor *cur)
+CURSOR(struct sl_db_cursor *cur)
 {
 	return (struct pg_cursor *)cur;
 }
 
-struct sl_cursor *
-sl_pg_cursor_open(struct sl_conn *c, const char *sql, size_t n,
+struct sl_db_cursor *
+sl_pg_cursor_open(struct sl_db_conn *c, const char *sql, size_t n,
                   const struct sl_value *params, size_t batch)
 {
 	struct pg_cursor *cur = sl_calloc(1, sizeof(*cur));
@@ -49,13 +49,13 @@ sl_pg_cursor_open(struct sl_conn *c, const char *sql, size_t n,
 		return NULL;
 	}
 	/* The DECLARE runs as a prepared statement used once: forget it. */
-	struct sl_result *r = sl_pg_query(c, decl.data, n, params);
+	struct sl_db_result *r = sl_pg_query(c, decl.data, n, params);
 	if (r == NULL) {
 		sl_free(cur);
 		sl_buf_destroy(&decl);
 		return NULL;
 	}
-	sl_result_free(r);
+	sl_db_result_free(r);
 	struct pg_pipe *pl = &PG(c)->op;
 	sl_pg_stmt_forget_sql(c, decl.data);
 	if (pl->need_sync) {
@@ -68,20 +68,20 @@ sl_pg_cursor_open(struct sl_conn *c, const char *sql, size_t n,
 	return &cur->base;
 }
 
-struct sl_result *
-sl_pg_cursor_fetch(struct sl_cursor *base)
+struct sl_db_result *
+sl_pg_cursor_fetch(struct sl_db_cursor *base)
 {
 	struct pg_cursor *cur = CURSOR(base);
 	if (cur->done)
-		return sl_result_new(0, 0);
-	struct sl_result *r = sl_pg_query(base->c, cur->fetch, SL_NOARGS);
+		return sl_db_result_new(0, 0);
+	struct sl_db_result *r = sl_pg_query(base->c, cur->fetch, SL_NOARGS);
 	if (r != NULL && r->nrows == 0)
 		cur->done = true;
 	return r;
 }
 
 int
-sl_pg_cursor_close(struct sl_cursor *base, bool live)
+sl_pg_cursor_close(struct sl_db_cursor *base, bool live)
 {
 	struct pg_cursor *cur = CURSOR(base);
 	int rc = 0;

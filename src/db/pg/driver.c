@@ -31,8 +31,8 @@ pg_col_type(const struct sl_column *col)
 
 /** BEGIN with isolation, READ ONLY and DEFERRABLE as asked. */
 static int
-pg_begin(const struct sl_conn *c, const struct sl_tx_opts *opts, char *sql,
-         size_t size)
+pg_begin(const struct sl_db_conn *c, const struct sl_db_tx_opts *opts,
+         char *sql, size_t size)
 {
 	static const char *const iso[] = {
 	        [SL_ISO_DEFAULT] = "",

@@ -69,7 +69,7 @@ sl_pg_stmt_find(struct pg_conn *p, const char *sql, size_t len, uint64_t h)
 static struct pg_stmt *
 prepare(struct pg_pipe *pl, const char *sql)
 {
-	struct sl_conn *c = pl->base.c;
+	struct sl_db_conn *c = pl->base.c;
 	struct pg_conn *p = PG(c);
 	size_t len = strlen(sql);
 	uint64_t h = sl_hash64(sql, len);
@@ -191,7 +191,7 @@ params_reserve(struct pg_conn *p, size_t n)
  * arrays. 0, or -1 with an error naming the parameter.
  */
 static int
-encode_params(struct sl_conn *c, const uint32_t *types, int ntypes, size_t n,
+encode_params(struct sl_db_conn *c, const uint32_t *types, int ntypes, size_t n,
               const struct sl_value *params, const char *sql)
 {
 	struct pg_conn *p = PG(c);
@@ -211,12 +211,13 @@ encode_params(struct sl_conn *c, const uint32_t *types, int ntypes, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		bool null;
 		size_t at = p->pbuf.len;
-		if (sl_pg_encode(&p->pbuf, types[i], &params[i], &null) != 0) {
+		if (sl_pgtype_encode(&p->pbuf, types[i], &params[i], &null) !=
+		    0) {
 			sl_diag_wrap(SL_EINVAL, "%s: parameter $%zu (type %u)",
 			             c->shown, i + 1, types[i]);
 			return -1;
 		}
-		bool bin = sl_pg_binary_param(types[i]);
+		bool bin = sl_pgtype_binary_param(types[i]);
 		p->poff[i] = null ? SIZE_MAX : at;
 		p->plens[i] = (int)(p->pbuf.len - at);
 		p->pfmts[i] = bin ? 1 : 0;
@@ -232,7 +233,7 @@ int
 sl_pg_push(struct pg_pipe *pl, const char *sql, size_t n,
            const struct sl_value *params, long idx)
 {
-	struct sl_conn *c = pl->base.c;
+	struct sl_db_conn *c = pl->base.c;
 	struct pg_conn *p = PG(c);
 	struct pg_stmt *s = prepare(pl, sql);
 	if (s == NULL) {
@@ -276,7 +277,7 @@ stale(const char *state, const char *msg)
 }
 
 void
-sl_pg_stmt_forget_sql(struct sl_conn *c, const char *sql)
+sl_pg_stmt_forget_sql(struct sl_db_conn *c, const char *sql)
 {
 	struct pg_conn *p = PG(c);
 	size_t len = strlen(sql);
@@ -293,8 +294,8 @@ sl_pg_stmt_forget_sql(struct sl_conn *c, const char *sql)
 }
 
 /** Run one statement once. Sets sqlstate on a server error. */
-static struct sl_result *
-query_once(struct sl_conn *c, const char *sql, size_t n,
+static struct sl_db_result *
+query_once(struct sl_db_conn *c, const char *sql, size_t n,
            const struct sl_value *params, char sqlstate[6])
 {
 	struct pg_conn *p = PG(c);
@@ -318,13 +319,13 @@ query_once(struct sl_conn *c, const char *sql, size_t n,
 	return sl_pg_done_pop(pl, sqlstate);
 }
 
-struct sl_result *
-sl_pg_query(struct sl_conn *c, const char *sql, size_t n,
+struct sl_db_result *
+sl_pg_query(struct sl_db_conn *c, const char *sql, size_t n,
             const struct sl_value *params)
 {
 	sl_pg_op_start(c);
 	char state[6];
-	struct sl_result *r = query_once(c, sql, n, params, state);
+	struct sl_db_result *r = query_once(c, sql, n, params, state);
 	if (r == NULL && PG(c)->cancelled == 0 && c->tx_depth == 0 &&
 	    !c->broken && stale(state, sl_diag_last()->msg)) {
 		/* Re-prepare a statement that DDL made stale, once. */
@@ -340,14 +341,14 @@ sl_pg_query(struct sl_conn *c, const char *sql, size_t n,
 		             c->shown);
 	}
 	if (sl_pg_op_finish(c, r != NULL ? 0 : -1) != 0) {
-		sl_result_free(r);
+		sl_db_result_free(r);
 		return NULL;
 	}
 	return r;
 }
 
 int
-sl_pg_unpipe(struct sl_conn *c)
+sl_pg_unpipe(struct sl_db_conn *c)
 {
 	struct pg_conn *p = PG(c);
 	if (sl_pg_drain(&p->op) != 0)
@@ -365,7 +366,7 @@ sl_pg_unpipe(struct sl_conn *c)
 }
 
 int
-sl_pg_repipe(struct sl_conn *c)
+sl_pg_repipe(struct sl_db_conn *c)
 {
 	struct pg_conn *p = PG(c);
 	if (p->piped || c->broken)
@@ -380,7 +381,7 @@ sl_pg_repipe(struct sl_conn *c)
 }
 
 int
-sl_pg_read_plain(struct sl_conn *c, const char *sql, PGresult **keep_last)
+sl_pg_read_plain(struct sl_db_conn *c, const char *sql, PGresult **keep_last)
 {
 	int rc = 0;
 	char msg[SL_ERROR_MSG_MAX] = "", state[6];
@@ -398,7 +399,7 @@ sl_pg_read_plain(struct sl_conn *c, const char *sql, PGresult **keep_last)
 			c->broken = true;
 			sl_diag_set(SL_EINVAL,
 			            "%s: COPY cannot run in a script (use "
-			            "sl_copy_begin()); connection dropped",
+			            "sl_db_copy_begin()); connection dropped",
 			            c->shown);
 			return -1;
 		}
@@ -421,7 +422,7 @@ sl_pg_read_plain(struct sl_conn *c, const char *sql, PGresult **keep_last)
 }
 
 int
-sl_pg_script(struct sl_conn *c, const char *sql)
+sl_pg_script(struct sl_db_conn *c, const char *sql)
 {
 	struct pg_conn *p = PG(c);
 	sl_pg_op_start(c);
@@ -438,7 +439,7 @@ sl_pg_script(struct sl_conn *c, const char *sql)
 }
 
 int
-sl_pg_forget(struct sl_conn *c)
+sl_pg_forget(struct sl_db_conn *c)
 {
 	struct pg_conn *p = PG(c);
 	sl_pg_stmt_clear(p);

@@ -3,7 +3,7 @@
  * non-blocking pipeline mode on the task runtime.
  *
  * A connection stays in libpq's pipeline mode from connect to close. Every
- * operation, a single sl_query() as much as a user's sl_pipeline, goes
+ * operation, a single sl_db_query() as much as a user's sl_pipeline, goes
  * through one engine: what was sent is recorded in a FIFO of expected
  * replies (prepare, describe, statement, deallocate, sync) and replies are
  * read back in that order. A statement is prepared once per connection
@@ -93,7 +93,7 @@ struct pg_done {
 	/** Its index. */
 	long idx;
 	/** The result, or NULL on failure. */
-	struct sl_result *r;
+	struct sl_db_result *r;
 	/** Failure code. */
 	enum sl_errcode code;
 	/** Failure message (owned), or NULL. */
@@ -105,7 +105,7 @@ struct pg_done {
 /** A pipeline: the engine's state for one operation or a user pipeline. */
 struct pg_pipe {
 	/** The layer's part (its connection). */
-	struct sl_pipeline base;
+	struct sl_db_pipeline base;
 	/** Expected replies (a ring). */
 	struct pg_exp *exp;
 	/** Index of the first expected reply. */
@@ -132,7 +132,7 @@ struct pg_pipe {
 	long seg_failed;
 	/** Whether statements were queued since the last sync point. */
 	bool need_sync;
-	/** Whether this is a user pipeline (sl_pipeline_begin()). */
+	/** Whether this is a user pipeline (sl_db_pipeline_begin()). */
 	bool user;
 	/** Statement texts by index, for messages (user pipelines: none). */
 	const char *sql;
@@ -182,7 +182,7 @@ struct pg_conn {
 
 /** The driver state of `c`. */
 static inline struct pg_conn *
-PG(struct sl_conn *c)
+PG(struct sl_db_conn *c)
 {
 	return c->impl;
 }
@@ -200,38 +200,39 @@ __attribute__((format(printf, 3, 4))) void sl_pg_msgf(char *out, size_t size,
 void sl_pg_one_line(const char *msg, char *out, size_t size);
 
 /** Mark the connection lost and raise SL_EIO. */
-int sl_pg_lost(struct sl_conn *c, const char *when);
+int sl_pg_lost(struct sl_db_conn *c, const char *when);
 
 /** Format a server error of `res` for statement `sql` into `out`. */
-void sl_pg_server_error(struct sl_conn *c, const PGresult *res, const char *sql,
-                        char *out, size_t size, char sqlstate[6]);
+void sl_pg_server_error(struct sl_db_conn *c, const PGresult *res,
+                        const char *sql, char *out, size_t size,
+                        char sqlstate[6]);
 
 /**
  * Wait until the socket is ready for `events`, honouring the deadline
  * and cancellation (which start a server-side cancel and go on waiting).
  * 0, or -1 with an error.
  */
-int sl_pg_wait_io(struct sl_conn *c, int events);
+int sl_pg_wait_io(struct sl_db_conn *c, int events);
 
 /** Send what libpq holds, reading replies meanwhile. 0, or -1. */
-int sl_pg_flush_all(struct sl_conn *c);
+int sl_pg_flush_all(struct sl_db_conn *c);
 
 /**
  * The next reply from libpq (NULL ends one statement's replies), waiting
  * as needed. Returns 0 with *out set, or -1 (connection lost, or the
  * cancel grace ran out).
  */
-int sl_pg_next_result(struct sl_conn *c, PGresult **out);
+int sl_pg_next_result(struct sl_db_conn *c, PGresult **out);
 
 /** Start an operation's clock. */
-void sl_pg_op_start(struct sl_conn *c);
+void sl_pg_op_start(struct sl_db_conn *c);
 
 /**
  * End an operation: turn a server "canceling statement" error into the
  * reason sluice cancelled (timeout or task cancellation) and restore the
  * task's cancellation. Returns rc, or -1.
  */
-int sl_pg_op_finish(struct sl_conn *c, int rc);
+int sl_pg_op_finish(struct sl_db_conn *c, int rc);
 
 /** Queue an expected reply. 0, or -1 with SL_EOOM. */
 int sl_pg_exp_push(struct pg_pipe *pl, enum exp_kind kind, struct pg_stmt *s,
@@ -261,7 +262,7 @@ int sl_pg_drain(struct pg_pipe *pl);
 void sl_pg_pipeline_reset(struct pg_pipe *pl);
 
 /** Pop the first finished statement into a result or an error. */
-struct sl_result *sl_pg_done_pop(struct pg_pipe *pl, char sqlstate[6]);
+struct sl_db_result *sl_pg_done_pop(struct pg_pipe *pl, char sqlstate[6]);
 
 /* connect.c: connecting, closing, cancelling */
 
@@ -270,13 +271,13 @@ struct sl_result *sl_pg_done_pop(struct pg_pipe *pl, char sqlstate[6]);
  * server to cancel, and give the replies CANCEL_GRACE more seconds.
  * Returns 0 to keep reading, -1 when the connection has to go.
  */
-int sl_pg_start_cancel(struct sl_conn *c, enum sl_errcode why);
+int sl_pg_start_cancel(struct sl_db_conn *c, enum sl_errcode why);
 
 /** Connect (the non-blocking dance) and enter pipeline mode. */
-int sl_pg_open(struct sl_conn *c);
+int sl_pg_open(struct sl_db_conn *c);
 
 /** Free the driver state. */
-void sl_pg_close(struct sl_conn *c);
+void sl_pg_close(struct sl_db_conn *c);
 
 /* exec.c: the statement cache, single statements, scripts */
 
@@ -302,65 +303,66 @@ int sl_pg_push(struct pg_pipe *pl, const char *sql, size_t n,
                const struct sl_value *params, long idx);
 
 /** Forget the cached statement for `sql` and deallocate it. */
-void sl_pg_stmt_forget_sql(struct sl_conn *c, const char *sql);
+void sl_pg_stmt_forget_sql(struct sl_db_conn *c, const char *sql);
 
 /** Leave pipeline mode (for COPY and scripts). 0, or -1. */
-int sl_pg_unpipe(struct sl_conn *c);
+int sl_pg_unpipe(struct sl_db_conn *c);
 
 /** Enter pipeline mode again. 0, or -1. */
-int sl_pg_repipe(struct sl_conn *c);
+int sl_pg_repipe(struct sl_db_conn *c);
 
 /** Read a normal-mode command's results to the end; keep the first error. */
-int sl_pg_read_plain(struct sl_conn *c, const char *sql, PGresult **keep_last);
+int sl_pg_read_plain(struct sl_db_conn *c, const char *sql,
+                     PGresult **keep_last);
 
-/** sl_query() on PostgreSQL. */
-struct sl_result *sl_pg_query(struct sl_conn *c, const char *sql, size_t n,
-                              const struct sl_value *params);
+/** sl_db_query() on PostgreSQL. */
+struct sl_db_result *sl_pg_query(struct sl_db_conn *c, const char *sql,
+                                 size_t n, const struct sl_value *params);
 
 /** A script of statements (simple query protocol). */
-int sl_pg_script(struct sl_conn *c, const char *sql);
+int sl_pg_script(struct sl_db_conn *c, const char *sql);
 
 /** Deallocate every prepared statement. */
-int sl_pg_forget(struct sl_conn *c);
+int sl_pg_forget(struct sl_db_conn *c);
 
 /* pipeline.c, copy.c, cursor.c: the driver operations */
 
 /** A new user pipeline (the layer fills in its connection). */
-struct sl_pipeline *sl_pg_pipeline_begin(struct sl_conn *c);
+struct sl_db_pipeline *sl_pg_pipeline_begin(struct sl_db_conn *c);
 
 /** Queue a statement on a user pipeline. */
-long sl_pg_pipeline_push(struct sl_pipeline *base, const char *sql, size_t n,
+long sl_pg_pipeline_push(struct sl_db_pipeline *base, const char *sql, size_t n,
                          const struct sl_value *params);
 
 /** Set a sync point on a user pipeline. */
-int sl_pg_pipeline_sync(struct sl_pipeline *base);
+int sl_pg_pipeline_sync(struct sl_db_pipeline *base);
 
 /** The next result of a user pipeline. */
-struct sl_result *sl_pg_pipeline_next(struct sl_pipeline *base);
+struct sl_db_result *sl_pg_pipeline_next(struct sl_db_pipeline *base);
 
 /** Read what is left of a user pipeline (when `live`) and free it. */
-int sl_pg_pipeline_end(struct sl_pipeline *base, bool live);
+int sl_pg_pipeline_end(struct sl_db_pipeline *base, bool live);
 
 /** Start a COPY (the layer fills in its connection). */
-struct sl_copy *sl_pg_copy_begin(struct sl_conn *c, const char *table,
-                                 const char *const *columns, size_t ncols);
+struct sl_db_copy *sl_pg_copy_begin(struct sl_db_conn *c, const char *table,
+                                    const char *const *columns, size_t ncols);
 
 /** Add a row to a COPY, sending a full chunk. */
-int sl_pg_copy_row(struct sl_copy *base, const struct sl_value *values);
+int sl_pg_copy_row(struct sl_db_copy *base, const struct sl_value *values);
 
 /** End the COPY with `errmsg` (abort) or NULL (finish), and free it. */
-int sl_pg_copy_end(struct sl_copy *base, bool live, const char *errmsg,
+int sl_pg_copy_end(struct sl_db_copy *base, bool live, const char *errmsg,
                    int64_t *rows);
 
 /** Declare a cursor (the layer fills in its connection). */
-struct sl_cursor *sl_pg_cursor_open(struct sl_conn *c, const char *sql,
-                                    size_t n, const struct sl_value *params,
-                                    size_t batch);
+struct sl_db_cursor *sl_pg_cursor_open(struct sl_db_conn *c, const char *sql,
+                                       size_t n, const struct sl_value *params,
+                                       size_t batch);
 
 /** The next rows of a cursor. */
-struct sl_result *sl_pg_cursor_fetch(struct sl_cursor *base);
+struct sl_db_result *sl_pg_cursor_fetch(struct sl_db_cursor *base);
 
 /** Close a cursor on the server when `live`, and free it. */
-int sl_pg_cursor_close(struct sl_cursor *base, bool live);
+int sl_pg_cursor_close(struct sl_db_cursor *base, bool live);
 
 #endif /* SLUICE_DB_PG_PG_H */

@@ -9,13 +9,13 @@
 
 /** The driver's pipeline behind the layer's `pl`. */
 static inline struct pg_pipe *
-PIPE(struct sl_pipeline *pl)
+PIPE(struct sl_db_pipeline *pl)
 {
 	return (struct pg_pipe *)pl;
 }
 
-struct sl_pipeline *
-sl_pg_pipeline_begin(struct sl_conn *c)
+struct sl_db_pipeline *
+sl_pg_pipeline_begin(struct sl_db_conn *c)
 {
 	struct pg_pipe *pl = sl_calloc(1, sizeof(*pl));
 	if (pl == NULL) {
@@ -35,14 +35,14 @@ sl_pg_pipeline_begin(struct sl_conn *c)
 static int
 pl_leave(struct pg_pipe *pl, int rc)
 {
-	struct sl_conn *c = pl->base.c;
+	struct sl_db_conn *c = pl->base.c;
 	if (c->broken)
 		sl_pg_pipeline_reset(pl);
 	return sl_pg_op_finish(c, rc);
 }
 
 long
-sl_pg_pipeline_push(struct sl_pipeline *base, const char *sql, size_t n,
+sl_pg_pipeline_push(struct sl_db_pipeline *base, const char *sql, size_t n,
                     const struct sl_value *params)
 {
 	struct pg_pipe *pl = PIPE(base);
@@ -66,7 +66,7 @@ sl_pg_pipeline_push(struct sl_pipeline *base, const char *sql, size_t n,
 }
 
 int
-sl_pg_pipeline_sync(struct sl_pipeline *base)
+sl_pg_pipeline_sync(struct sl_db_pipeline *base)
 {
 	struct pg_pipe *pl = PIPE(base);
 	sl_pg_op_start(base->c);
@@ -76,8 +76,8 @@ sl_pg_pipeline_sync(struct sl_pipeline *base)
 	return pl_leave(pl, rc);
 }
 
-struct sl_result *
-sl_pg_pipeline_next(struct sl_pipeline *base)
+struct sl_db_result *
+sl_pg_pipeline_next(struct sl_db_pipeline *base)
 {
 	struct pg_pipe *pl = PIPE(base);
 	sl_pg_op_start(base->c);
@@ -107,19 +107,19 @@ sl_pg_pipeline_next(struct sl_pipeline *base)
 		return NULL;
 	}
 	pl->unread--;
-	struct sl_result *r = sl_pg_done_pop(pl, NULL);
+	struct sl_db_result *r = sl_pg_done_pop(pl, NULL);
 	if (pl_leave(pl, r != NULL ? 0 : -1) != 0 && r != NULL) {
-		sl_result_free(r);
+		sl_db_result_free(r);
 		return NULL;
 	}
 	return r;
 }
 
 int
-sl_pg_pipeline_end(struct sl_pipeline *base, bool live)
+sl_pg_pipeline_end(struct sl_db_pipeline *base, bool live)
 {
 	struct pg_pipe *pl = PIPE(base);
-	struct sl_conn *c = base->c;
+	struct sl_db_conn *c = base->c;
 	int rc = 0;
 	struct sl_diag first;
 	sl_diag_create(&first);

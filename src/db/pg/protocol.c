@@ -47,7 +47,7 @@ sl_pg_one_line(const char *msg, char *out, size_t size)
 }
 
 int
-sl_pg_lost(struct sl_conn *c, const char *when)
+sl_pg_lost(struct sl_db_conn *c, const char *when)
 {
 	char msg[300];
 	sl_pg_one_line(PQerrorMessage(PG(c)->pg), msg, sizeof(msg));
@@ -58,7 +58,7 @@ sl_pg_lost(struct sl_conn *c, const char *when)
 }
 
 void
-sl_pg_server_error(struct sl_conn *c, const PGresult *res, const char *sql,
+sl_pg_server_error(struct sl_db_conn *c, const PGresult *res, const char *sql,
                    char *out, size_t size, char sqlstate[6])
 {
 	const char *sev = PQresultErrorField(res, PG_DIAG_SEVERITY);
@@ -98,7 +98,7 @@ sl_pg_server_error(struct sl_conn *c, const PGresult *res, const char *sql,
 /* {{{ waiting and flushing */
 
 int
-sl_pg_wait_io(struct sl_conn *c, int events)
+sl_pg_wait_io(struct sl_db_conn *c, int events)
 {
 	struct pg_conn *p = PG(c);
 	for (;;) {
@@ -118,7 +118,7 @@ sl_pg_wait_io(struct sl_conn *c, int events)
 }
 
 int
-sl_pg_flush_all(struct sl_conn *c)
+sl_pg_flush_all(struct sl_db_conn *c)
 {
 	struct pg_conn *p = PG(c);
 	for (;;) {
@@ -135,7 +135,7 @@ sl_pg_flush_all(struct sl_conn *c)
 }
 
 int
-sl_pg_next_result(struct sl_conn *c, PGresult **out)
+sl_pg_next_result(struct sl_db_conn *c, PGresult **out)
 {
 	struct pg_conn *p = PG(c);
 	for (;;) {
@@ -155,7 +155,7 @@ sl_pg_next_result(struct sl_conn *c, PGresult **out)
 }
 
 void
-sl_pg_op_start(struct sl_conn *c)
+sl_pg_op_start(struct sl_db_conn *c)
 {
 	struct pg_conn *p = PG(c);
 	p->deadline = c->opts.query_timeout < 0
@@ -166,7 +166,7 @@ sl_pg_op_start(struct sl_conn *c)
 }
 
 int
-sl_pg_op_finish(struct sl_conn *c, int rc)
+sl_pg_op_finish(struct sl_db_conn *c, int rc)
 {
 	struct pg_conn *p = PG(c);
 	if (p->cancelled != 0) {
@@ -248,7 +248,7 @@ done_push(struct pg_pipe *pl, const struct pg_done *d)
 void
 sl_pg_done_clear(struct pg_done *d)
 {
-	sl_result_free(d->r);
+	sl_db_result_free(d->r);
 	sl_free(d->msg);
 	d->r = NULL;
 	d->msg = NULL;
@@ -277,19 +277,19 @@ keep_clear(void *res)
 }
 
 /** Turn a PGresult with rows (or a command tag) into a result. */
-static struct sl_result *
-make_result(struct sl_conn *c, PGresult *res)
+static struct sl_db_result *
+make_result(struct sl_db_conn *c, PGresult *res)
 {
 	size_t nrows = (size_t)PQntuples(res);
 	size_t ncols = (size_t)PQnfields(res);
-	struct sl_result *r = sl_result_new(nrows, ncols);
+	struct sl_db_result *r = sl_db_result_new(nrows, ncols);
 	if (r == NULL) {
 		PQclear(res);
 		return NULL;
 	}
 	r->keep = res;
 	r->keep_free = keep_clear;
-	sl_result_set_tag(r, PQcmdStatus(res));
+	sl_db_result_set_tag(r, PQcmdStatus(res));
 	for (size_t j = 0; j < ncols; j++)
 		r->names[j] = PQfname(res, (int)j);
 	/* Column types and formats, looked up once (most results are narrow;
@@ -313,12 +313,12 @@ make_result(struct sl_conn *c, PGresult *res)
 			int fmt = j < COLS_CACHED ? fmts[j]
 			                          : PQfformat(res, (int)j);
 			const char *v = PQgetvalue(res, (int)i, (int)j);
-			if (sl_pg_decode(oid, fmt, v, len, &r->arena,
-			                 &r->cells[i * ncols + j]) != 0) {
+			if (sl_pgtype_decode(oid, fmt, v, len, &r->arena,
+			                     &r->cells[i * ncols + j]) != 0) {
 				sl_diag_wrap(
 				        SL_EPARSE, "%s: row %zu, column \"%s\"",
 				        c->shown, i + 1, PQfname(res, (int)j));
-				sl_result_free(r);
+				sl_db_result_free(r);
 				return NULL;
 			}
 		}
@@ -344,7 +344,7 @@ stmt_describe(struct pg_stmt *s, const PGresult *res)
 		pt[i] = PQparamtype(res, i);
 	for (int i = 0; i < nc; i++) {
 		ct[i] = PQftype(res, i);
-		if (!sl_pg_binary_decodable(ct[i]))
+		if (!sl_pgtype_binary_decodable(ct[i]))
 			s->rfmt = 0;
 	}
 	sl_free(s->ptypes);
@@ -360,7 +360,7 @@ stmt_describe(struct pg_stmt *s, const PGresult *res)
 int
 sl_pg_pump_one(struct pg_pipe *pl)
 {
-	struct sl_conn *c = pl->base.c;
+	struct sl_db_conn *c = pl->base.c;
 	struct pg_conn *p = PG(c);
 	assert(pl->exp_len > 0);
 	struct pg_exp e = pl->exp[pl->exp_head];
@@ -399,7 +399,7 @@ sl_pg_pump_one(struct pg_pipe *pl)
 			c->broken = true;
 			sl_diag_set(SL_EINVAL,
 			            "%s: COPY cannot run as a statement (use "
-			            "sl_copy_begin()); connection dropped",
+			            "sl_db_copy_begin()); connection dropped",
 			            c->shown);
 			return -1;
 		}
@@ -475,7 +475,7 @@ sl_pg_pump_one(struct pg_pipe *pl)
 			rc = sl_pg_done_fail(pl, e.idx, sl_diag_code(), msg,
 			                     "");
 		} else if (done_push(pl, &d) != 0) {
-			sl_result_free(d.r);
+			sl_db_result_free(d.r);
 			rc = -1;
 		}
 	}
@@ -528,7 +528,7 @@ sl_pg_pipeline_reset(struct pg_pipe *pl)
 	pl->unread = 0;
 }
 
-struct sl_result *
+struct sl_db_result *
 sl_pg_done_pop(struct pg_pipe *pl, char sqlstate[6])
 {
 	assert(pl->done_len > 0);
