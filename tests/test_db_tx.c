@@ -166,6 +166,59 @@ suite(struct sl_db_conn *c, const char *tag)
 	       "%s: the commit stands", tag);
 }
 
+/**
+ * A COPY that fails at the server, or that the client abandons, fails the
+ * transaction it is in: its commit reports the rollback instead of
+ * succeeding, and nothing of it stays.
+ */
+static void
+copy_suite(struct sl_db_conn *c)
+{
+	ok(sl_db_exec_script(c, "DROP TABLE IF EXISTS tx_c; CREATE TABLE "
+	                        "tx_c(v INTEGER PRIMARY KEY)") == 0,
+	   "copy: table");
+	const char *cols[] = {"v"};
+	struct sl_db_tx tx;
+	struct sl_value row[1];
+
+	ok(sl_db_tx_begin(c, &tx, NULL) == 0, "copy: begin");
+	ok(sl_db_exec(c, "INSERT INTO tx_c VALUES (1)", SL_NOARGS, NULL) == 0,
+	   "copy: insert 1");
+	struct sl_db_copy *cp = sl_db_copy_begin(c, "tx_c", cols, 1);
+	ok(cp != NULL, "copy: COPY begins: %s", unit_errmsg());
+	row[0] = sl_int(1);
+	ok(cp != NULL && sl_db_copy_row(cp, row) == 0, "copy: a duplicate row");
+	ok(cp != NULL && sl_db_copy_end(cp, NULL) != 0,
+	   "copy: the COPY fails at the server");
+	ok(sl_db_tx_commit(&tx) != 0, "copy: the commit fails");
+	ok(strstr(unit_errmsg(), "rolled back") != NULL,
+	   "copy: ... saying it was rolled back: %s", unit_errmsg());
+	is_int(int_of(c, "SELECT count(*) FROM tx_c"), 0,
+	       "copy: nothing of the transaction stays");
+
+	ok(sl_db_tx_begin(c, &tx, NULL) == 0, "copy: begin");
+	cp = sl_db_copy_begin(c, "tx_c", cols, 1);
+	row[0] = sl_int(2);
+	ok(cp != NULL && sl_db_copy_row(cp, row) == 0, "copy: a row");
+	sl_db_copy_abort(cp);
+	ok(sl_db_tx_commit(&tx) != 0,
+	   "copy: after an abandoned COPY the commit fails");
+	is_int(sl_db_conn_tx_depth(c), 0, "copy: no transaction is open");
+	is_int(int_of(c, "SELECT count(*) FROM tx_c"), 0,
+	       "copy: the abandoned row is not in");
+
+	ok(sl_db_tx_begin(c, &tx, NULL) == 0, "copy: begin");
+	cp = sl_db_copy_begin(c, "tx_c", cols, 1);
+	row[0] = sl_int(3);
+	int64_t n = -1;
+	ok(cp != NULL && sl_db_copy_row(cp, row) == 0 &&
+	           sl_db_copy_end(cp, &n) == 0 && n == 1,
+	   "copy: a good COPY");
+	ok(sl_db_tx_commit(&tx) == 0, "copy: commits");
+	is_int(int_of(c, "SELECT count(*) FROM tx_c WHERE v = 3"), 1,
+	       "copy: its row is in");
+}
+
 /** The suite on the test PostgreSQL (noted as skipped without one). */
 static int
 pg_main(void *arg)
@@ -178,8 +231,10 @@ pg_main(void *arg)
 	}
 	struct sl_db_conn *c = sl_db_conn_open(url, NULL);
 	ok(c != NULL, "postgres: connect: %s", unit_errmsg());
-	if (c != NULL)
+	if (c != NULL) {
 		suite(c, "postgres");
+		copy_suite(c);
+	}
 	sl_db_conn_close(c);
 	return 0;
 }

@@ -167,6 +167,10 @@ copy_end(struct sl_db_copy *cp, const char *why, int64_t *rows)
 	if (c->copy == cp)
 		c->copy = NULL;
 	int rc = cp->drv->copy_end(cp, live, why, rows);
+	/* A COPY that failed or was abandoned fails the transaction it is in,
+	 * as a failed statement does: the server rolls it back. */
+	if ((rc != 0 || why != NULL) && c->tx_depth > 0)
+		c->tx_failed = true;
 	if (live)
 		sl_db_conn_leave(c);
 	return rc;
