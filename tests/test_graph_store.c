@@ -95,8 +95,7 @@ err_has(const char *what)
 }
 
 /** Unknown schemes and a registered store lacking operations. */
-static void
-test_lacking(void)
+TAP_TASK_CASE(lacking)
 {
 	ok(sl_target_open("bolt://localhost") == NULL,
 	   "an unknown scheme is refused");
@@ -152,8 +151,7 @@ test_lacking(void)
 }
 
 /** The null store answers every operation with nothing. */
-static void
-test_null(void)
+TAP_TASK_CASE(null)
 {
 	struct sl_target *t = sl_target_open("null:");
 	ok(t != NULL, "null: opens");
@@ -179,8 +177,7 @@ test_null(void)
 }
 
 /** The SQLite store through the seam, on a real file. */
-static void
-test_sqlite(void)
+TAP_TASK_CASE(sqlite)
 {
 	char uri[128];
 	snprintf(uri, sizeof(uri), "sqlite:%s/g.db", tmpdir);
@@ -206,25 +203,20 @@ test_sqlite(void)
 	   "naming the target");
 }
 
-/** Every test, in a task (the SQLite store waits for its worker). */
+/** Make the temporary directory the SQLite cases write in. */
 static int
-tests_main(void *arg)
-{
-	(void)arg;
-	test_lacking();
-	test_null();
-	test_sqlite();
-	return 0;
-}
-
-int
-main(void)
+setup(void)
 {
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/sluice-store-XXXXXX");
 	if (mkdtemp(tmpdir) == NULL)
 		bail_out("mkdtemp failed");
-	if (run_task("main", tests_main, NULL) != 0)
-		bail_out("the tests' task failed");
+	return 0;
+}
+
+/** Remove the temporary directory and its databases. */
+static void
+teardown(void)
+{
 	char p[128];
 	const char *names[] = {"g.db", "g.db-wal", "g.db-shm"};
 	for (size_t i = 0; i < 3; i++) {
@@ -232,5 +224,11 @@ main(void)
 		unlink(p);
 	}
 	rmdir(tmpdir);
-	return done_testing();
+}
+
+/** Run the cases named on the command line, or all. */
+int
+main(int argc, char **argv)
+{
+	return tap_main_fixture(argc, argv, setup, teardown);
 }

@@ -244,28 +244,8 @@ err_has(const char *what)
 	return true;
 }
 
-/**
- * A case whose body runs in a task on a fresh loop: the store's calls are
- * jobs on its connection's worker, which a task waits for.
- */
-#define STORE_CASE(name)                                               \
-	static void name##_body(void);                                 \
-	/** Run the case's body as a task. */                          \
-	static int name##_task(void *arg)                              \
-	{                                                              \
-		(void)arg;                                             \
-		name##_body();                                         \
-		return 0;                                              \
-	}                                                              \
-	TAP_CASE(name)                                                 \
-	{                                                              \
-		if (run_task(#name, name##_task, NULL) != 0)           \
-			bail_out("the task of case " #name " failed"); \
-	}                                                              \
-	static void name##_body(void)
-
 /** Node rules: create, merge, labels, MATCH_ONLY. */
-STORE_CASE(nodes)
+TAP_TASK_CASE(nodes)
 {
 	const char *path = tmp_path("nodes.db");
 	struct sl_store_sqlite *s = sl_store_sqlite_open(path);
@@ -352,7 +332,7 @@ STORE_CASE(nodes)
  * but never when another write came in between (P, Q, P ends with P's
  * values), whatever the rule of that other write.
  */
-STORE_CASE(repeats)
+TAP_TASK_CASE(repeats)
 {
 	const char *path = tmp_path("repeats.db");
 	struct sl_store_sqlite *s = sl_store_sqlite_open(path);
@@ -392,7 +372,7 @@ STORE_CASE(repeats)
 }
 
 /** FUZZY nodes: several, none, anchoring, non-strings, bad patterns. */
-STORE_CASE(fuzzy_nodes)
+TAP_TASK_CASE(fuzzy_nodes)
 {
 	const char *path = tmp_path("fuzzy.db");
 	struct sl_store_sqlite *s = sl_store_sqlite_open(path);
@@ -484,7 +464,7 @@ STORE_CASE(fuzzy_nodes)
 }
 
 /** Relationship rules, keys, missing and fuzzy endpoints, export. */
-STORE_CASE(rels)
+TAP_TASK_CASE(rels)
 {
 	const char *path = tmp_path("rels.db");
 	struct sl_store_sqlite *s = sl_store_sqlite_open(path);
@@ -663,7 +643,7 @@ STORE_CASE(rels)
 }
 
 /** Write two batches; the same batches again give the same graph. */
-STORE_CASE(idempotence)
+TAP_TASK_CASE(idempotence)
 {
 	const char *path = tmp_path("idem.db");
 	struct sl_store_sqlite *s = sl_store_sqlite_open(path);
@@ -710,7 +690,7 @@ STORE_CASE(idempotence)
 }
 
 /** Rollback on bad input and on a lock held by another connection. */
-STORE_CASE(rollback)
+TAP_TASK_CASE(rollback)
 {
 	const char *path = tmp_path("rollback.db");
 	struct sl_store_sqlite *s = sl_store_sqlite_open(path);
@@ -776,7 +756,7 @@ STORE_CASE(rollback)
 }
 
 /** Files that are not sluice graphs are refused and left alone. */
-STORE_CASE(refusals)
+TAP_TASK_CASE(refusals)
 {
 	const char *path = tmp_path("v2.db");
 	struct sl_store_sqlite *s = sl_store_sqlite_open(path);

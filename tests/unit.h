@@ -42,4 +42,24 @@ run_task(const char *name, sl_task_fn fn, void *arg)
 	return rc;
 }
 
+/**
+ * TAP_TASK_CASE(name) { ... }: a case (see TAP_CASE) whose body runs as a
+ * task on a fresh loop, for code that waits (database jobs, channels).
+ */
+#define TAP_TASK_CASE(name)                                            \
+	static void name##_body(void);                                 \
+	/** Run the case's body as a task. */                          \
+	static int name##_task(void *arg)                              \
+	{                                                              \
+		(void)arg;                                             \
+		name##_body();                                         \
+		return 0;                                              \
+	}                                                              \
+	TAP_CASE(name)                                                 \
+	{                                                              \
+		if (run_task(#name, name##_task, NULL) != 0)           \
+			bail_out("the task of case " #name " failed"); \
+	}                                                              \
+	static void name##_body(void)
+
 #endif /* SLUICE_TESTS_UNIT_H */
