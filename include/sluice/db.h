@@ -2,17 +2,21 @@
  * sluice: the asynchronous database layer (the GINO half of sluice).
  *
  * Calls read like blocking code but yield the calling task: other tasks run
- * while a query is on the wire. Every call is made from a task.
+ * while a query is on the wire. Every call is made from a task. The layer is
+ * a library of its own: examples/db_example.c uses it with no pipeline.
  *
  *   struct sl_db_pool *pool = sl_db_pool_open("postgresql://u@h/db", NULL);
  *   struct sl_db_conn *c = sl_db_pool_acquire(pool, 5.0);
- *   struct sl_db_result *r = sl_db_query(c, "SELECT $1::int + 1",
- * SL_ARGS(sl_int(41))); sl_db_result_get(r, 0, 0)->u.i == 42
- * sl_db_result_free(r); sl_db_pool_release(c); sl_db_pool_close(pool);
+ *   struct sl_db_result *r =
+ *           sl_db_query(c, "SELECT $1::int + 1", SL_ARGS(sl_int(41)));
+ *   sl_db_result_get(r, 0, 0)->u.i == 42
+ *   sl_db_result_free(r); sl_db_pool_release(c); sl_db_pool_close(pool);
  *
- * Drivers: PostgreSQL (libpq in non-blocking mode: "postgresql://" or
- * "postgres://" URIs, or "key=value" strings) and SQLite ("sqlite:PATH",
- * on a thread of its own). Pipelines, COPY and cursors are PostgreSQL's.
+ * Drivers (src/db/conn.h): PostgreSQL (src/db/pg/, libpq in non-blocking
+ * mode: "postgresql://" or "postgres://" URIs, or "key=value" strings) and
+ * SQLite (src/db/sqlite.c: "sqlite:PATH", on a worker thread of its own).
+ * Pipelines, COPY and cursors are PostgreSQL's; on SQLite they fail with
+ * SL_EINVAL naming the driver and the operation.
  *
  * Parameters are written $1, $2... on both. On PostgreSQL the server says
  * each parameter's type when the statement is prepared; values are then
@@ -34,6 +38,15 @@
  * (sl_db_conn_ok() then says false), SL_ETIMEDOUT, SL_ECANCELLED, SL_EBUSY,
  * SL_EINVAL for misuse (a value that does not fit its parameter names the
  * parameter).
+ *
+ * The pool (src/db/pool.c) reuses idle connections newest first, keeps
+ * between min_size and max_size, pings one idle longer than idle_check
+ * before handing it out, closes those older than max_lifetime and idle ones
+ * above min_size after max_idle, and reconnects with backoff after connect
+ * failures. Waiters are served in FIFO order by direct hand-off; an acquire
+ * that runs out of time fails with SL_ETIMEDOUT. A task that ends holding a
+ * connection releases it through a task exit hook (sl_task_on_exit()), and a
+ * release rolls back an open transaction and ends an open pipeline or COPY.
  */
 #ifndef SLUICE_DB_H
 #define SLUICE_DB_H

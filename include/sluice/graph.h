@@ -1,12 +1,25 @@
 /*
  * sluice: writing desired ingestions to graph targets.
  *
- * The writer step (GraphDatabaseWriter) batches the Interpreter's desired
- * ingestions, merges writes of the same node or relationship within a
- * batch, and hands each batch to its target (a URI: sqlite:PATH, null:).
- * While a batch is being written the writer goes on collecting the next
- * one; it waits only when that one is full too, so at most two batches are
- * in memory and the steps before it are held back by their outboxes.
+ * The writer step (GraphDatabaseWriter, src/graph/writer.c; `sluice run`
+ * appends one per --target) batches the Interpreter's desired ingestions,
+ * merges writes of the same node or relationship within a batch
+ * (src/graph/graph.h), and hands each batch to its target (a URI:
+ * sqlite:PATH, postgresql://..., null:; src/graph/target.h). It takes
+ * whole batches of records and passes them on unchanged, so several
+ * writers can follow each other.
+ *
+ * A write batch is handed over when it holds batch_size ingestions
+ * (--batch-size, a project target's batch_size option or the step's batch_size
+ * argument; else the target's default, SL_GRAPH_BATCH_DEFAULT or
+ * SL_GRAPH_BATCH_DEFAULT_PG). A task writes it while the writer goes on
+ * filling the next one; it waits only when that one is full too, so a write
+ * overlaps the interpretation of the next records, at most two write batches
+ * are in memory, and while the writer waits the steps before it are held back
+ * by their outboxes. A flush marker and the end of input write a partial
+ * batch. Relationships the target skipped for a missing endpoint count as the
+ * writer's skipped records, with one message per batch. TTL records are
+ * carried out after the writes before them.
  */
 #ifndef SLUICE_GRAPH_H
 #define SLUICE_GRAPH_H

@@ -15,10 +15,17 @@
  *           .pk = (const char *const[]){"id", NULL},
  *   };
  *
+ * A model has typed columns, a primary key (composite too), indexes and
+ * at most one JSON props column. Operations (model.c): create and drop
+ * all tables, insert, get, update, delete and upsert by primary key with
+ * RETURNING, and a query builder (sl_qb_*: where with and/or/not, IN and
+ * IS NULL, order, limit, offset, joins).
+ *
  * Rows are object values {column: value}. Every operation takes a
  * connection and writes its SQL in the dialect of the connection's
- * driver: the same model works on PostgreSQL and SQLite. Values are always
- * bound as parameters and identifiers always quoted. Rows come back
+ * driver (struct sl_db_dialect in src/db/conn.h), which differs only
+ * where the databases do: the same model works on PostgreSQL and SQLite. Values
+ * are always bound as parameters and identifiers always quoted. Rows come back
  * (RETURNING *) as objects built in a caller's arena, with json columns
  * parsed and bool columns as bools on both drivers.
  *

@@ -7,6 +7,24 @@
  * pipelines, COPY and cursors. drivers.c lists the drivers (pg/ and
  * sqlite.c); each reaches the layer only through struct sl_db_driver.
  * pool.c hands connections out.
+ *
+ * sl_db_conn_open() picks the driver by URI (sl_db_driver_for(): a
+ * driver's schemes first, "postgresql://", "postgres://", "sqlite:", then
+ * whichever claims the rest, as PostgreSQL does key=value strings). Every
+ * entry point first claims the connection for the calling task
+ * (sl_db_conn_enter()); a second task gets SL_EBUSY naming the first, and
+ * the driver is never reached. Messages show the URI without its password
+ * (sl_uri_redact(), kept in `shown`).
+ *
+ * Transactions are SQL that conn.c issues from the dialect: the driver's
+ * BEGIN with isolation and read-only, SAVEPOINT sl_sp_N for nested ones.
+ * A failed statement aborts the transaction until it, or a savepoint, is
+ * rolled back, on every driver: PostgreSQL refuses further statements
+ * itself (dialect aborts_tx); for SQLite conn.c refuses them with
+ * SL_EABORTED. Committing an aborted transaction rolls it back and fails
+ * with SL_EDB on both. The outermost sl_db_tx_begin() registers an exit hook
+ * on its task (tx_hook): a task that ends inside its transaction has it
+ * rolled back with a warning, pooled connection or not.
  */
 #ifndef SLUICE_DB_CONN_H
 #define SLUICE_DB_CONN_H

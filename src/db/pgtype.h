@@ -2,6 +2,15 @@
  * sluice: PostgreSQL values on the wire (internal to db): parameters
  * encoded for the type the server gave them, results decoded into values,
  * and COPY's binary row format.
+ *
+ * Server bytes are not trusted: an array's element type must be the one
+ * its type has, the product of its dimensions is bounded by its bytes (a
+ * zero dimension is the empty array), a numeric's digits must be base-10000
+ * digits, and a numeric becomes a number only when its text is JSON number
+ * text (NaN and the infinities stay strings). fuzz/fuzz_pgtype.c decodes
+ * cells of every known type in both formats, encodes them back and builds
+ * COPY rows from them; its corpus, fuzz/corpus/pgtype/, is written by
+ * fuzz/gen_pgtype_corpus.py, plus reproducers added by hand.
  */
 #ifndef SLUICE_DB_PGTYPE_H
 #define SLUICE_DB_PGTYPE_H

@@ -2,6 +2,16 @@
  * sluice: the SQLite driver's internal API for modules that run their own
  * sqlite3 code on a driver connection (the graph layer's SQLite store).
  *
+ * The driver (sqlite.c, struct sl_db_driver sl_sqlite_driver): each
+ * connection owns a worker thread (sluice/worker.h) and every call is one
+ * job on it while the calling task waits. Parameters are $N, ?N or plain
+ * ?; statements are kept prepared in an LRU cache (opts.stmt_cache
+ * entries); JSON/JSONB and BOOL/BOOLEAN columns decode by their declared
+ * type; results carry command tags like PostgreSQL's ("INSERT 0 1"). A
+ * progress handler stops a statement at its deadline or when the waiting
+ * task is cancelled (sl_worker_run_cancel() calls the driver, which sets a
+ * flag the handler reads). It has no pipelines, COPY or cursors.
+ *
  * The code runs as jobs on the connection's worker thread, with the
  * connection's statement cache, busy timeout, statement deadline and
  * cancellation, and its errors are raised as sl_db_query()'s are:

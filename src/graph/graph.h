@@ -18,6 +18,18 @@
  *     missing endpoint skips the relationship and counts it;
  *     EAGER and MERGE_KEY create the relationship (from, type, to, key) if
  *     missing and merge `props`; CREATE always adds a new one.
+ *
+ * Building a batch (graph.c, sl_graph_batch_add()): each desired ingestion
+ * adds a node write for its source and for every related node, then a
+ * relationship write per relationship (from and to follow `outbound`; a
+ * FUZZY endpoint is matched by pattern). Keys are stored sorted, and a
+ * key's canonical JSON text (`key_text`) is made once, when the write is
+ * added, and reused by the index and the stores. An open-addressing
+ * index over the identity text (kind, rule, type, canonical key; for a
+ * relationship also both endpoints and its key) merges writes of one
+ * identity: properties merge with later values winning (a null is kept,
+ * so the store removes the property) and labels are unioned. CREATE
+ * relationships are never merged, so each is written.
  */
 #ifndef SLUICE_GRAPH_GRAPH_H
 #define SLUICE_GRAPH_GRAPH_H

@@ -6,6 +6,16 @@
  * property. The SQLite store (sqlite_migrate.c) and the PostgreSQL store
  * (pg_migrate.c) apply them; the names, columns and order are the same.
  *
+ * One generator (migrate.c, sl_mig_write_all()) works from the schema
+ * (sluice/schema.h, filled by sl_schema_expand() from the compiled
+ * interpretations) and writes each migration through a store's dialect,
+ * struct sl_mig_dialect: the fragments that differ (how a JSON member is
+ * read, which names are usable, the CREATE forms, the key columns) and an
+ * apply() that records the migration in `sluice_migrations`, so running
+ * again with the same schema changes nothing. sqlite_migrate.c reads members
+ * with json_extract() paths; pg_migrate.c with `->>` on `key::jsonb` and
+ * `props`, shared by the views and the partial indexes.
+ *
  * DDL cannot take parameters, so type and property names are written into
  * the SQL: identifiers in double quotes (sl_db_ident()) and literals in
  * single quotes, each with its quote character doubled.

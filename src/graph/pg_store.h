@@ -9,9 +9,17 @@
  * one transaction: COPY into a staging table, then set-based UPDATE and
  * INSERT ... ON CONFLICT. No two lanes touch the same row. A lane whose
  * connection is lost reconnects with backoff and writes its part again
- * (upserts are idempotent).
+ * (upserts are idempotent). There are 4 lanes by default; when a lane's
+ * writes allow it (no null property, no FUZZY match, among others) the
+ * merge is one upsert statement. A lane that creates CREATE relationships
+ * also inserts a commit token, so a retry after a lost COMMIT reply
+ * writes them exactly once. Schema, tables and write path:
+ * docs/storage.md.
  *
- * Every call is made from a task and yields while the server works.
+ * Migrations (pg_migrate.c) run on the store's own connection
+ * (sl_store_pg_conn()) under an advisory lock. It is registered as
+ * sl_store_pg_ops (store.h). Every call is made from a task and yields
+ * while the server works.
  */
 #ifndef SLUICE_GRAPH_PG_STORE_H
 #define SLUICE_GRAPH_PG_STORE_H

@@ -18,6 +18,14 @@
  * `props` a JSON object. `multi` is 1 for relationships written with the
  * CREATE rule, which are never merged. Indexes serve out- and in-edges by
  * type. The semantics of writes are those of graph/graph.h.
+ *
+ * A batch is applied in one transaction (or several in one, see
+ * sl_store_sqlite_group()): every node write, then every
+ * relationship write, with statements from the connection's cache
+ * (sl_sqlite_stmt()), json_patch() merges, and a PCRE2 SQL function,
+ * sluice_regexp(), for FUZZY matching. A database with another schema
+ * version, or with node or rel tables that are not sluice's, is refused.
+ * It is registered as sl_store_sqlite_ops (store.h).
  */
 #ifndef SLUICE_GRAPH_SQLITE_STORE_H
 #define SLUICE_GRAPH_SQLITE_STORE_H

@@ -8,6 +8,11 @@
  * run. An operation a store lacks is NULL, with its capability flag
  * clear; target.c then fails it with an error naming the operation and
  * the store.
+ *
+ * The stores: null_store.c ("null:", sl_store_null_ops), sqlite_store.c
+ * ("sqlite:PATH", sl_store_sqlite_ops) and pg_store.c ("postgresql://",
+ * "postgres://", sl_store_pg_ops). Each says its default write batch size
+ * (batch_default), which the writer uses when none was asked for.
  */
 #ifndef SLUICE_GRAPH_STORE_H
 #define SLUICE_GRAPH_STORE_H

@@ -10,7 +10,9 @@
  * The URI picks a kind of store (graph/store.h); every call is forwarded
  * to it. An operation the store lacks fails with SL_EINVAL naming the
  * operation and the store. Every call is made from a task and waits for
- * the target, letting other tasks run.
+ * the target, letting other tasks run. Export (`sluice export TARGET`,
+ * sl_graph_export()) streams the store as canonical JSON lines, nodes then
+ * relationships joined to their endpoints' types and keys, to stdout.
  */
 #ifndef SLUICE_GRAPH_TARGET_H
 #define SLUICE_GRAPH_TARGET_H

@@ -2,28 +2,49 @@
  * sluice: the PostgreSQL driver's internals, shared by its files: libpq in
  * non-blocking pipeline mode on the task runtime.
  *
+ * connect.c connects (PQconnectStartParams/PQconnectPoll), closes and
+ * cancels; protocol.c holds the engine (errors, waits, the expected
+ * replies and their results); exec.c the statement cache, parameters,
+ * single statements and scripts; pipeline.c, copy.c and cursor.c the
+ * operations of those names; driver.c the ops and dialect tables
+ * (sl_pg_driver). ../pgtype.c encodes and decodes values (sl_pgtype_*).
+ *
  * A connection stays in libpq's pipeline mode from connect to close. Every
- * operation, a single sl_db_query() as much as a user's sl_pipeline, goes
- * through one engine: what was sent is recorded in a FIFO of expected
- * replies (prepare, describe, statement, deallocate, sync) and replies are
- * read back in that order. A statement is prepared once per connection
- * with a describe, which gives its parameter types (so values are encoded
- * for the server's types) and its result types (binary results when every
- * column has a binary decoder). COPY and multi-statement scripts need
- * libpq's normal mode and leave pipeline mode while they run.
+ * operation, a single sl_db_query() as much as a user's sl_db_pipeline,
+ * goes through one engine: what was sent is recorded in a FIFO of
+ * expected replies (prepare, describe, statement, deallocate, sync) and
+ * replies are read back in that order. COPY and multi-statement scripts
+ * need libpq's normal mode and leave pipeline mode while they run.
+ *
+ * A statement is prepared once per connection (named sl_N) with a
+ * describe, which gives its parameter types (values are encoded for the
+ * server's types: binary for integers, floats, bool, bytea, json and
+ * jsonb, text otherwise, arrays as array literals so `= ANY($1)` takes a
+ * list) and its result types (binary results when every column has a
+ * binary decoder, else text). The cache is LRU, opts.stmt_cache entries
+ * (256 by default); an eviction sends DEALLOCATE. A statement made stale
+ * by DDL ("cached plan must not change result type", or a name that is
+ * gone) is prepared and run again outside a transaction; inside one the
+ * error says to roll back and retry.
  *
  * Waits go through an sl_io watcher on a duplicate of PQsocket(), which is
- * re-read after every connect step. A wait that runs out of time, or a
- * cancelled task, cancels the statement on the server (PQcancel blocks, so
- * it runs on a thread) and reads the replies up to the sync point, so the
- * connection stays usable.
+ * re-read after every connect step, with the statement's deadline. A
+ * server error of severity FATAL or PANIC (an administrator's terminate,
+ * 57P01) marks the connection lost at once; libpq's messages are folded
+ * into one line. A wait that runs out of time, or a cancelled task, sends
+ * PQcancel from a thread (sl_offload(); it blocks) and reads the replies
+ * up to the sync point, giving them 5 s before the
+ * connection is dropped; the task's cancellation is restored afterwards.
  *
- * connect.c connects, closes and cancels; protocol.c holds the engine
- * (errors, waits, the expected replies and their results); exec.c the
- * statement cache, parameters, single statements and scripts;
- * pipeline.c, copy.c and cursor.c the operations of those names;
- * driver.c the ops and dialect tables. pgtype.c encodes and decodes
- * values.
+ * Results decode row by row into one arena per result. A user pipeline
+ * (sl_db_pipeline_* in sluice/db.h) queues statements without waiting; a
+ * statement not yet prepared is prepared with a flush request in the
+ * middle of the pipeline. Each failure is reported on its own statement,
+ * the rest of its segment as SL_EABORTED. COPY is binary, or text when a
+ * column's type has no binary encoder; it learns the column types from
+ * the cached describe of `SELECT cols FROM table LIMIT 0`. A cursor is
+ * `DECLARE ... NO SCROLL CURSOR` inside the open transaction, fetched
+ * `batch` rows at a time (FETCH FORWARD).
  */
 #ifndef SLUICE_DB_PG_PG_H
 #define SLUICE_DB_PG_PG_H

@@ -1,5 +1,5 @@
 /*
- * sluice: the PostgreSQL driver's user pipelines (sl_pipeline_*).
+ * sluice: the PostgreSQL driver's user pipelines (sl_db_pipeline_*).
  */
 
 #include "pg.h"
