@@ -65,6 +65,7 @@ extern "C" {
 enum sl_db_kind {
 	SL_DB_POSTGRES = 1, /**< PostgreSQL through libpq */
 	SL_DB_SQLITE,       /**< SQLite on a worker thread */
+	SL_DB_NEO4J,        /**< Neo4j (or any Bolt server) over Bolt */
 };
 
 /** Most parameters one statement takes (the protocol's limit). */
@@ -201,6 +202,15 @@ int64_t sl_db_result_affected(const struct sl_db_result *r);
 
 /** The command tag ("INSERT 0 1", "SELECT 3"; "" if none). */
 const char *sl_db_result_tag(const struct sl_db_result *r);
+
+/**
+ * A counter of the statement's summary by name, or -1 when the result has
+ * none of that name. Bolt results carry the server's statistics under
+ * their names ("nodes-created", "relationships-created", "properties-set",
+ * "labels-added", "constraints-added", "indexes-added", ...; a counter the
+ * server left out because it is zero reads 0 once any was sent).
+ */
+int64_t sl_db_result_stat(const struct sl_db_result *r, const char *name);
 
 /** Free the result (NULL is a no-op). */
 void sl_db_result_free(struct sl_db_result *r);

@@ -663,6 +663,20 @@ sl_db_result_tag(const struct sl_db_result *r)
 	return r->tag;
 }
 
+int64_t
+sl_db_result_stat(const struct sl_db_result *r, const char *name)
+{
+	if (r->stats.type != SL_VOBJECT)
+		return -1;
+	size_t n = strlen(name);
+	for (uint32_t i = 0; i < r->stats.len; i++) {
+		const struct sl_member *m = &r->stats.u.members[i];
+		if (m->key_len == n && memcmp(m->key, name, n) == 0)
+			return m->val.type == SL_VINT ? m->val.u.i : -1;
+	}
+	return 0;
+}
+
 void
 sl_db_result_free(struct sl_db_result *r)
 {

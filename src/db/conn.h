@@ -331,6 +331,11 @@ struct sl_db_result {
 	int64_t affected;
 	/** Command tag. */
 	char tag[64];
+	/**
+	 * Named counters of the statement's summary (an object of integers
+	 * in `arena`), or null: see sl_db_result_stat().
+	 */
+	struct sl_value stats;
 	/** Driver memory values may point into, or NULL. */
 	void *keep;
 	/** Frees `keep`. */
