@@ -10,9 +10,11 @@
  * the store.
  *
  * The stores: null_store.c ("null:", sl_store_null_ops), sqlite_store.c
- * ("sqlite:PATH", sl_store_sqlite_ops) and pg_store.c ("postgresql://",
- * "postgres://", sl_store_pg_ops). Each says its default write batch size
- * (batch_default), which the writer uses when none was asked for.
+ * ("sqlite:PATH", sl_store_sqlite_ops), pg_store.c ("postgresql://",
+ * "postgres://", sl_store_pg_ops) and neo4j_store.c ("bolt://",
+ * "neo4j://" and their +s, +ssc forms; sl_store_neo4j_ops). Each says
+ * its default write batch size (batch_default), which the writer uses
+ * when none was asked for.
  */
 #ifndef SLUICE_GRAPH_STORE_H
 #define SLUICE_GRAPH_STORE_H
@@ -85,6 +87,8 @@ extern const struct sl_graph_store_ops sl_store_null_ops;
 extern const struct sl_graph_store_ops sl_store_sqlite_ops;
 /** The PostgreSQL store (pg_store.h). */
 extern const struct sl_graph_store_ops sl_store_pg_ops;
+/** The Neo4j store over Bolt (neo4j_store.h). */
+extern const struct sl_graph_store_ops sl_store_neo4j_ops;
 
 /**
  * Add a kind of store after the built-in ones (a plugin's, a test's): it

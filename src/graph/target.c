@@ -18,6 +18,7 @@
 static const struct sl_graph_store_ops *const builtin[] = {
         &sl_store_sqlite_ops,
         &sl_store_pg_ops,
+        &sl_store_neo4j_ops,
         &sl_store_null_ops,
 };
 
