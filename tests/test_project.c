@@ -184,8 +184,11 @@ TAP_CASE(default_project)
 	uint32_t bs = 77;
 	is_int(sl_project_target_uri(p, "my-db", uri, sizeof(uri), &bs), 0,
 	       "target URI");
-	is_str(uri, "bolt://localhost:7687", "... is the bolt URI");
-	ok(strstr(uri, "neo4j123") == NULL, "... without the password");
+	is_str(uri, "bolt://neo4j:neo4j123@localhost:7687",
+	       "... is the bolt URI with the credentials for the store");
+	char shown[256];
+	ok(strstr(sl_uri_redact(uri, shown, sizeof(shown)), "neo4j123") == NULL,
+	   "... shown without the password");
 	is_int(bs, 0, "... no batch size");
 	char *s = show(p, NULL, false);
 	is_str(s,
@@ -326,7 +329,8 @@ TAP_CASE(example)
 	uint32_t bs = 0;
 	is_int(sl_project_target_uri(p, "my-target", uri, sizeof(uri), &bs), 0,
 	       "my-target URI");
-	is_str(uri, "bolt://localhost:7687", "... bolt");
+	is_str(uri, "bolt://neo:s3cret@localhost:7687",
+	       "... bolt, with the credentials");
 	is_int(bs, 1000, "... batch_size 1000");
 	is_int(sl_project_target_uri(p, "my-other-target", uri, sizeof(uri),
 	                             &bs),
@@ -537,6 +541,12 @@ TAP_CASE(targets)
 	        "  nopath: {database: sqlite}\n"
 	        "  env: {database: neo4j, uri: !env SLUICE_T_URI, "
 	        "batch_size: !env SLUICE_T_BS}\n"
+	        "  n4o: {database: neo4j, uri: 'neo4j://h:7687?r=1#x', "
+	        "username: 'a b', password: 'p@ss:/w', database_name: g, "
+	        "chunk_size: '50', use_enterprise_features: true, use_apoc: "
+	        "false}\n"
+	        "  n4u: {database: neo4j, uri: 'bolt://u:v@h/d', username: x, "
+	        "database_name: g}\n"
 	        "scopes:\n"
 	        "  s: {pipelines: [p.yaml]}\n");
 	setenv("SLUICE_T_URI", "bolt://user:pw@db:7687", 1);
@@ -545,7 +555,7 @@ TAP_CASE(targets)
 	ok(p != NULL, "a project of many targets loads");
 	if (p == NULL)
 		return;
-	is_int(sl_project_n_targets(p), 12, "twelve targets");
+	is_int(sl_project_n_targets(p), 14, "fourteen targets");
 	is_str(sl_project_target(p, 1)->database, "null",
 	       "a plain null database is 'null'");
 	char uri[256];
@@ -563,6 +573,15 @@ TAP_CASE(targets)
 	is_int(sl_project_target_uri(p, "n4s", uri, sizeof(uri), &bs), 0,
 	       "neo4j+s");
 	is_str(uri, "neo4j+s://h:7687", "... URI");
+	is_int(sl_project_target_uri(p, "n4o", uri, sizeof(uri), &bs), 0,
+	       "neo4j with every option");
+	is_str(uri,
+	       "neo4j://a%20b:p%40ss%3A%2Fw@h:7687/g?r=1&chunk_size=50&"
+	       "enterprise=true#x",
+	       "... credentials encoded, database, the store's options");
+	is_int(sl_project_target_uri(p, "n4u", uri, sizeof(uri), &bs), 0,
+	       "neo4j with credentials and database in its uri");
+	is_str(uri, "bolt://u:v@h/d", "... the uri's own win");
 	is_int(sl_project_target_uri(p, "env", uri, sizeof(uri), &bs), 0,
 	       "URI and batch size from !env");
 	is_str(uri, "bolt://user:pw@db:7687", "... URI");

@@ -214,8 +214,14 @@ const char *sl_project_suggest_target(const struct sl_project *p,
  *   database: neo4j                  uri: U   ->  U (bolt, bolt+s, bolt+ssc,
  *                                                 neo4j, neo4j+s, neo4j+ssc)
  *
- * Other options (username, password, ...) are not part of the URI; the
- * connector reads them from the target's options. Returns 0, or -1 with
+ * For neo4j, `username` and `password` become U's user information
+ * (percent-encoded; U's own, if any, wins), `database_name` its path
+ * (unless U has one), `chunk_size` and `use_enterprise_features` the
+ * Neo4j store's query parameters chunk_size= and enterprise=true
+ * (src/graph/neo4j_store.h); use_apoc, execute_chunks_in_parallel and
+ * retries_per_chunk are ignored with an info line each. The URI then
+ * holds the password: show it only through sl_uri_redact(). Other
+ * options are not part of the URI. Returns 0, or -1 with
  * SL_EINVAL (no such target, with a suggestion; a database sluice does not
  * support, listing those it does; a missing or bad option; all naming the
  * target's position) or SL_ELIMIT (the URI does not fit in `size`). A URI

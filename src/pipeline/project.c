@@ -21,6 +21,7 @@
 #include "sluice/uri.h"
 #include "sluice/diag.h"
 #include "sluice/json.h"
+#include "sluice/log.h"
 #include "sluice/pipeline_file.h"
 
 /** Byte cap of a project's value arena. */
@@ -825,17 +826,20 @@ has_scheme(const char *uri, const char *const *schemes)
 	return false;
 }
 
-/** Read the target's `batch_size` option into *out (0 when absent). */
+/**
+ * Read the target's positive integer option `key` into *out (0 when
+ * absent); a string of digits (as !env gives) is taken too.
+ */
 static int
-target_batch_size(const struct sl_project_target *t, const char *what,
-                  uint32_t *out)
+target_count(const struct sl_project_target *t, const char *what,
+             const char *key, uint32_t *out)
 {
 	*out = 0;
-	const struct sl_conf *n = sl_conf_get(t->node, "batch_size");
+	const struct sl_conf *n = sl_conf_get(t->node, key);
 	if (n == NULL || sl_conf_is_null(n))
 		return 0;
 	char sub[360];
-	snprintf(sub, sizeof(sub), "%s.batch_size", what);
+	snprintf(sub, sizeof(sub), "%s.%s", what, key);
 	int64_t v = -1;
 	if (n->kind == SL_CONF_SCALAR && sl_conf_is_str(n)) {
 		char *end;
@@ -875,6 +879,106 @@ target_option(const struct sl_project_target *t, const char *what,
 	return 0;
 }
 
+/** Append `s` percent-encoded (all but unreserved characters). */
+static int
+put_encoded(struct sl_buf *b, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+		bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		             (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+		             c == '_' || c == '~';
+		int rc = plain ? sl_buf_putc(b, (char)c)
+		               : sl_buf_printf(b, "%%%c%c", hex[c >> 4],
+		                               hex[c & 15]);
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/** The target's optional string option `key` (NULL when absent). */
+static int
+target_str(const struct sl_project_target *t, const char *what, const char *key,
+           const char **out)
+{
+	*out = NULL;
+	const struct sl_conf *n = sl_conf_get(t->node, key);
+	if (n == NULL || sl_conf_is_null(n))
+		return 0;
+	char sub[360];
+	snprintf(sub, sizeof(sub), "%s.%s", what, key);
+	return want_str(n, sub, out);
+}
+
+/**
+ * The Neo4j store's URI for a target with uri `u` into `b`: the username
+ * and password as the URI's user information (percent-encoded; not when
+ * `u` has its own), database_name as the path (unless `u` has one), and
+ * chunk_size and use_enterprise_features as the store's query parameters
+ * (neo4j_store.h). Nodestream's APOC options are accepted and ignored.
+ */
+static int
+neo4j_target_uri(const struct sl_project_target *t, const char *what,
+                 const char *u, struct sl_buf *b)
+{
+	static const char *const ignored[] = {
+	        "use_apoc", "execute_chunks_in_parallel", "retries_per_chunk"};
+	for (size_t i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++)
+		if (sl_conf_get(t->node, ignored[i]) != NULL)
+			sl_log_info(
+			        "%s.%s: ignored; sluice writes Neo4j without "
+			        "APOC, in client-side transactions",
+			        what, ignored[i]);
+	const char *user, *pass, *db;
+	uint32_t chunk;
+	bool ent = false;
+	const struct sl_conf *en =
+	        sl_conf_get(t->node, "use_enterprise_features");
+	char sub[360];
+	snprintf(sub, sizeof(sub), "%s.use_enterprise_features", what);
+	if (target_str(t, what, "username", &user) < 0 ||
+	    target_str(t, what, "password", &pass) < 0 ||
+	    target_str(t, what, "database_name", &db) < 0 ||
+	    target_count(t, what, "chunk_size", &chunk) < 0 ||
+	    (en != NULL && !sl_conf_is_null(en) &&
+	     sl_conf_bool(en, sub, &ent) < 0))
+		return -1;
+	const char *auth = strstr(u, "://") + 3;
+	size_t alen = strcspn(auth, "/?#");
+	bool has_user = memchr(auth, '@', alen) != NULL;
+	const char *rest = auth + alen;
+	bool has_path = rest[0] == '/' && rest[1] != '\0' && rest[1] != '?' &&
+	                rest[1] != '#';
+	int rc = sl_buf_append(b, u, (size_t)(auth - u));
+	if (rc == 0 && user != NULL && !has_user) {
+		rc = put_encoded(b, user);
+		if (rc == 0 && pass != NULL)
+			rc = sl_buf_putc(b, ':') || put_encoded(b, pass);
+		rc = rc || sl_buf_putc(b, '@');
+	}
+	rc = rc || sl_buf_append(b, auth, alen);
+	if (rc == 0 && db != NULL && !has_path) {
+		if (rest[0] == '/')
+			rest++;
+		rc = sl_buf_putc(b, '/') || put_encoded(b, db);
+	}
+	size_t qlen = strcspn(rest, "#");
+	rc = rc || sl_buf_append(b, rest, qlen);
+	bool q = memchr(rest, '?', qlen) != NULL;
+	if (rc == 0 && chunk > 0) {
+		rc = sl_buf_printf(b, "%cchunk_size=%u", q ? '&' : '?', chunk);
+		q = true;
+	}
+	if (rc == 0 && ent)
+		rc = sl_buf_printf(b, "%centerprise=true", q ? '&' : '?');
+	rc = rc || sl_buf_puts(b, rest + qlen);
+	if (rc != 0 && sl_diag_code() == SL_EOK)
+		sl_diag_set(SL_EOOM, "out of memory");
+	return rc ? -1 : 0;
+}
+
 int
 sl_project_target_uri(const struct sl_project *p, const char *name, char *uri,
                       size_t size, uint32_t *batch_size)
@@ -905,7 +1009,7 @@ sl_project_target_uri(const struct sl_project *p, const char *name, char *uri,
 	char what[320];
 	snprintf(what, sizeof(what), "targets.%.256s", t->name);
 	uint32_t bs;
-	if (target_batch_size(t, what, &bs) < 0)
+	if (target_count(t, what, "batch_size", &bs) < 0)
 		return -1;
 	const char *db = t->database, *opt = NULL, *prefix = "";
 	char redacted[512];
@@ -939,9 +1043,24 @@ sl_project_target_uri(const struct sl_project *p, const char *name, char *uri,
 		                     "neo4j (with a uri)",
 		                     db);
 	}
+	struct sl_buf nb;
+	sl_buf_create(&nb, 4096);
+	if (strcmp(db, "neo4j") == 0) {
+		if (neo4j_target_uri(t, what, opt, &nb) < 0) {
+			sl_buf_destroy(&nb);
+			return -1;
+		}
+		opt = nb.data;
+	}
 	bool rel = prefix[0] == 's' && opt[0] != '/' && p->dir != NULL;
 	int w = snprintf(uri, size, "%s%s%s%s", prefix, rel ? p->dir : "",
 	                 rel ? "/" : "", opt);
+	char shown_opt[512];
+	sl_uri_redact(opt, shown_opt, sizeof(shown_opt));
+	/* It may hold a password. */
+	if (nb.data != NULL)
+		memset(nb.data, 0, nb.len);
+	sl_buf_destroy(&nb);
 	if (w < 0 || (size_t)w >= size) {
 		if (size > 0)
 			uri[0] = '\0';
@@ -949,8 +1068,7 @@ sl_project_target_uri(const struct sl_project *p, const char *name, char *uri,
 		            "%s:%u:%u: %s: the target URI (%d bytes) does not "
 		            "fit in %zu bytes: %s",
 		            t->node->file, t->node->line, t->node->col, what, w,
-		            size,
-		            sl_uri_redact(opt, redacted, sizeof(redacted)));
+		            size, shown_opt);
 		return -1;
 	}
 	if (batch_size != NULL)
