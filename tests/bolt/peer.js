@@ -797,13 +797,23 @@ class Conn {
     vlog(`${this.label()} S: ${showMessage(Object.keys(RESPONSES).find((k) => RESPONSES[k] === tag) || '0x' + hex2(tag), fields)}`);
     this.packer.packable(new Structure(tag, fields))();
     this.chunker.messageBoundary();
+    if (this.script.chunk < 65535) {
+      // The codec keeps a float or a header within one chunk; cut the
+      // message into chunks of exactly the script's size instead.
+      this.chunker.flush();
+      const whole = Buffer.concat(this.out);
+      this.out = [rechunk(whole, this.script.chunk)];
+    }
   }
   async run(actions) {
     for (const a of actions) {
       if (this.done) return;
       switch (a.op) {
         case 'send': this.send(a.tag, a.fields); break;
-        case 'noop': this.chunker.messageBoundary(); break;
+        case 'noop':
+          this.chunker.flush();
+          this.out.push(Buffer.alloc(2));
+          break;
         case 'nothing': break;
         case 'raw': this.flush(); this.socket.write(a.bytes); break;
         case 'sleep':
@@ -845,6 +855,31 @@ class Conn {
     this.socket.destroy();
     this.server.completed(this);
   }
+}
+// Re-chunks complete messages (chunk stream, message ends 00 00) into
+// chunks of at most size bytes; NOOPs pass through.
+function rechunk(buf, size) {
+  const out = [];
+  let msg = [];
+  for (let i = 0; i < buf.length;) {
+    const n = buf.readUInt16BE(i);
+    i += 2;
+    if (n === 0) {
+      const body = Buffer.concat(msg);
+      msg = [];
+      for (let j = 0; j < body.length; j += size) {
+        const piece = body.subarray(j, j + size);
+        const h = Buffer.alloc(2);
+        h.writeUInt16BE(piece.length);
+        out.push(h, piece);
+      }
+      out.push(Buffer.alloc(2));
+    } else {
+      msg.push(buf.subarray(i, i + n));
+      i += n;
+    }
+  }
+  return Buffer.concat(out);
 }
 function hexOf(b) {
   const bytes = [];
