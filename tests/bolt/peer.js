@@ -639,6 +639,7 @@ class Conn {
   }
   onData(d) {
     if (this.done) return;
+    this.received = true;
     if (this.state === 'bolt') {
       try {
         this.dechunker.write(new ChannelBuffer(d));
@@ -849,6 +850,14 @@ class Conn {
   closed(why) {
     if (this.done) return;
     this.done = true;
+    if (this.state === 'handshake' && !this.received) {
+      // Connected and left without a byte (a port probe): no script used.
+      vlog(`${this.label()}: ${why} before the handshake; the script stays unused`);
+      this.script.started--;
+      this.script.active--;
+      this.socket.destroy();
+      return;
+    }
     if (this.state !== 'bolt') return finish(EXIT_FAIL, `${this.label()}: ${why} during the handshake`);
     if (!this.canEnd()) return finish(EXIT_FAIL, `${this.label()}: ${why} before the script completed; still expected:\n    ${this.expected()}`);
     vlog(`${this.label()}: ${why}; script completed`);
