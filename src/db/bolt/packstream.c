@@ -191,13 +191,35 @@ w_float(unsigned char *o, double d)
 	return be64(o + 1, bits);
 }
 
+/**
+ * Copy `n` bytes to `o`: up to 16 with two overlapping fixed-size moves
+ * (keys and short values are most of a row, and a call to memcpy() costs
+ * more than the copy).
+ */
+static inline void
+copy_bytes(unsigned char *o, const char *s, uint32_t n)
+{
+	if (n > 16) {
+		memcpy(o, s, n);
+	} else if (n >= 8) {
+		memcpy(o, s, 8);
+		memcpy(o + n - 8, s + n - 8, 8);
+	} else if (n >= 4) {
+		memcpy(o, s, 4);
+		memcpy(o + n - 4, s + n - 4, 4);
+	} else if (n > 0) {
+		o[0] = (unsigned char)s[0];
+		o[n / 2] = (unsigned char)s[n / 2];
+		o[n - 1] = (unsigned char)s[n - 1];
+	}
+}
+
 /** Store a string of `n` bytes. */
 static inline unsigned char *
 w_str(unsigned char *o, const char *s, uint32_t n)
 {
 	o = w_head(o, PS_TINY_STRING, PS_STRING8, n);
-	if (n > 0)
-		memcpy(o, s, n);
+	copy_bytes(o, s, n);
 	return o + n;
 }
 
