@@ -11,9 +11,11 @@
  *   structures B0+n (n <= 15 fields) then a tag byte, then the fields.
  *
  * Decoding is lossless (struct sl_ps keeps bytes apart from strings, and
- * structures with their tags), so a decoded message re-encodes to the
- * same bytes; sl_ps_to_value() then maps a decoded value to a record
- * value for results (the mapping is on that function). Strings and bytes
+ * structures with their tags), and the decoder accepts every size and
+ * integer only in its smallest form, as Neo4j, Memgraph and the official
+ * drivers write them; so a decoded message re-encodes to the same bytes.
+ * sl_ps_to_value() then maps a decoded value to a record value for
+ * results (the mapping is on that function). Strings and bytes
  * of a decoded value point into the input, which must outlive it; lists,
  * maps and structures are allocated in the caller's arena.
  */
@@ -55,9 +57,9 @@ enum sl_ps_tag {
 	SL_PS_TAG_DATETIME_ZONE = 0x69,   /**< UTC epoch s, nanos, zone id */
 	SL_PS_TAG_LEGACY_DATETIME = 0x46, /**< local epoch s, nanos, offset */
 	SL_PS_TAG_LEGACY_DATETIME_ZONE = 0x66, /**< local s, nanos, zone */
-	SL_PS_TAG_DURATION = 0x45,        /**< months, days, s, nanos */
-	SL_PS_TAG_POINT2D = 0x58,         /**< srid, x, y */
-	SL_PS_TAG_POINT3D = 0x59,         /**< srid, x, y, z */
+	SL_PS_TAG_DURATION = 0x45,             /**< months, days, s, nanos */
+	SL_PS_TAG_POINT2D = 0x58,              /**< srid, x, y */
+	SL_PS_TAG_POINT3D = 0x59,              /**< srid, x, y, z */
 };
 
 struct sl_ps_entry;
@@ -161,7 +163,8 @@ int sl_ps_put_datetime(struct sl_buf *b, int64_t epoch_s, int64_t nanos,
  * Lists, maps and structures are allocated in `a`; strings and bytes
  * point into `p`. 0, or -1 with SL_EPARSE (the message names the byte
  * offset and what was expected: truncated input, an unknown marker, a
- * non-string map key, nesting deeper than SL_PS_DEPTH_MAX), SL_EOOM or
+ * non-string map key, a size or integer not in its smallest form,
+ * nesting deeper than SL_PS_DEPTH_MAX), SL_EOOM or
  * SL_ELIMIT (the arena's cap). Sizes are checked against the bytes left
  * before anything is allocated, so no input makes it allocate more than
  * a small multiple of `n`.
@@ -181,17 +184,31 @@ const struct sl_ps *sl_ps_map_get(const struct sl_ps *m, const char *key);
  *   - Relationship as {"element_id", "id", "type", "start", "end",
  *     "start_element_id", "end_element_id", "properties"} (Bolt 4.4's
  *     lack element ids: they become the ids as text);
+ *   - UnboundRelationship (alone) as {"element_id", "id", "type",
+ *     "properties"};
  *   - Path as {"nodes": [...], "relationships": [...]}, relationships
  *     bound to their nodes in path order;
  *   - Date, Time, LocalTime, LocalDateTime and DateTime as ISO 8601
  *     strings ("2024-01-31", "10:15:30.5+01:00", "2024-01-31T10:15:30Z");
  *     a DateTime with a zone id as its UTC instant followed by the zone
- *     in brackets ("2024-01-31T09:15:30Z[Europe/Paris]");
- *   - Duration as ISO 8601 ("P1Y2M3DT4H5M6.5S");
+ *     in brackets ("2024-01-31T09:15:30Z[Europe/Paris]"). Dates are
+ *     proleptic Gregorian with years past 9999 as "+10000" and before 0
+ *     as "-0001"; seconds are always shown, a fraction without trailing
+ *     zeros; offsets as "Z", "+05:30", "-00:30" (seconds too if any). A
+ *     DateTime shows its wall clock at its offset; the legacy forms of
+ *     Bolt 4.4 (0x46, 0x66) count wall-clock seconds already, and 0x66,
+ *     whose UTC offset is unknown without a time zone database, shows
+ *     the wall clock followed by the zone ("2024-01-31T10:15:30[Europe/
+ *     Paris]");
+ *   - Duration as ISO 8601 ("P1Y2M3DT4H5M6.5S"; "PT0S" when zero):
+ *     months as years and months, each part with its field's sign
+ *     ("P-1Y-2M"), hours, minutes and seconds with the sign of seconds
+ *     and nanoseconds together ("PT-1M-0.5S");
  *   - Point as {"srid", "x", "y"[, "z"]};
  *   - any other structure as {"tag": N, "fields": [...]}.
- * 0, or -1 with SL_EPARSE (a known structure with wrong fields), SL_EOOM
- * or SL_ELIMIT.
+ * 0, or -1 with SL_EPARSE (a known structure with wrong fields, or a
+ * temporal field out of range: nanoseconds, offsets past 18 hours, dates
+ * past 2^50 days), SL_EOOM or SL_ELIMIT.
  */
 int sl_ps_to_value(const struct sl_ps *v, struct sl_arena *a,
                    struct sl_value *out);
