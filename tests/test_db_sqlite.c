@@ -683,7 +683,7 @@ uri_main(void *arg)
 	ok(c == NULL, "an unknown scheme fails");
 	is_err(SL_EINVAL, "... with SL_EINVAL");
 	ok(msg_has("not a database URI") && msg_has("postgresql://") &&
-	           msg_has("key=value pairs or sqlite:PATH"),
+	           msg_has("key=value pairs, sqlite:PATH or bolt://"),
 	   "... listing the URI forms of the drivers");
 	ok(strstr(unit_errmsg(), "secret") == NULL, "... without the password");
 	c = sl_db_conn_open(db_url("a=b.db"), NULL);

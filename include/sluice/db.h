@@ -215,6 +215,18 @@ int64_t sl_db_result_stat(const struct sl_db_result *r, const char *name);
 /** Free the result (NULL is a no-op). */
 void sl_db_result_free(struct sl_db_result *r);
 
+struct sl_error;
+
+/**
+ * Whether error `e` (from a statement or a commit) says that running the
+ * transaction again may succeed: a deadlock or serialization failure
+ * (PostgreSQL's 40P01, 40001), Neo4j's transient errors (but not a
+ * terminated transaction) and a cluster's change of leader. A lost
+ * connection is not among them: whether its transaction committed is
+ * unknown.
+ */
+bool sl_db_error_retryable(const struct sl_error *e);
+
 /* ------------------------------------------------------------------ */
 /* Transactions                                                        */
 

@@ -159,7 +159,9 @@ sl_db_conn_ping(struct sl_db_conn *c, double timeout)
 {
 	double saved = c->opts.query_timeout;
 	c->opts.query_timeout = timeout;
-	int rc = sl_db_exec(c, "SELECT 1", SL_NOARGS, NULL);
+	const char *ping = sl_db_conn_dialect(c)->ping;
+	int rc = sl_db_exec(c, ping != NULL ? ping : "SELECT 1", SL_NOARGS,
+	                    NULL);
 	c->opts.query_timeout = saved;
 	return rc;
 }
@@ -349,6 +351,9 @@ sl_db_conn_tx_ended(struct sl_db_conn *c)
 	}
 }
 
+static int tx_ctl(struct sl_db_conn *c, enum sl_db_txop op,
+                  const struct sl_db_tx_opts *opts, const char *sql);
+
 bool
 sl_db_conn_settle(struct sl_db_conn *c)
 {
@@ -360,7 +365,8 @@ sl_db_conn_settle(struct sl_db_conn *c)
 		if (c->copy != NULL)
 			ok = false;
 	}
-	if (c->tx_depth > 0 && !c->broken && script(c, "ROLLBACK", true) != 0)
+	if (c->tx_depth > 0 && !c->broken &&
+	    tx_ctl(c, SL_DB_TX_ROLLBACK, NULL, "ROLLBACK") != 0)
 		ok = false;
 	sl_db_conn_tx_ended(c);
 	c->cursors = 0;
@@ -388,6 +394,25 @@ tx_sql(struct sl_db_conn *c, const char *sql)
 	return script(c, sql, true);
 }
 
+/**
+ * Transaction control `op` of the outermost transaction: the driver's own
+ * when it has one, else the SQL `sql`. Entered like a script.
+ */
+static int
+tx_ctl(struct sl_db_conn *c, enum sl_db_txop op,
+       const struct sl_db_tx_opts *opts, const char *sql)
+{
+	if (c->drv->tx == NULL)
+		return tx_sql(c, sql);
+	if (sl_db_conn_enter(c, "transaction") != 0)
+		return -1;
+	int rc = check_idle(c, "transaction");
+	if (rc == 0)
+		rc = c->drv->tx(c, op, opts);
+	sl_db_conn_leave(c);
+	return rc;
+}
+
 int
 sl_db_tx_begin(struct sl_db_conn *c, struct sl_db_tx *tx,
                const struct sl_db_tx_opts *opts)
@@ -398,6 +423,12 @@ sl_db_tx_begin(struct sl_db_conn *c, struct sl_db_tx *tx,
 	tx->open = false;
 	bool has_opts = opts != NULL && (opts->isolation != SL_ISO_DEFAULT ||
 	                                 opts->read_only || opts->deferrable);
+	if (c->tx_depth > 0 && c->drv->tx != NULL) {
+		sl_diag_set(SL_EINVAL,
+		            "%s: %s has no nested transactions (savepoints)",
+		            c->shown, c->drv->name);
+		return -1;
+	}
 	if (c->tx_depth > 0) {
 		if (has_opts) {
 			sl_diag_set(SL_EINVAL,
@@ -411,7 +442,10 @@ sl_db_tx_begin(struct sl_db_conn *c, struct sl_db_tx *tx,
 	} else if (d->begin(c, has_opts ? opts : NULL, sql, sizeof(sql)) != 0) {
 		return -1;
 	}
-	if (tx_sql(c, sql) != 0) {
+	int rc = c->tx_depth == 0 ? tx_ctl(c, SL_DB_TX_BEGIN,
+	                                   has_opts ? opts : NULL, sql)
+	                          : tx_sql(c, sql);
+	if (rc != 0) {
 		if (c->tx_depth == 0)
 			c->tx_failed = false;
 		return -1;
@@ -476,7 +510,8 @@ sl_db_tx_commit(struct sl_db_tx *tx)
 		snprintf(sql, sizeof(sql), "%s sl_sp_%d", d->release,
 		         tx->depth);
 	bool failed = c->tx_failed && tx->depth == 1;
-	int rc = tx_sql(c, sql);
+	int rc = tx->depth == 1 ? tx_ctl(c, SL_DB_TX_COMMIT, NULL, sql)
+	                        : tx_sql(c, sql);
 	tx->open = false;
 	if (rc != 0) {
 		/* A savepoint that cannot be released: roll it back. */
@@ -524,7 +559,8 @@ sl_db_tx_rollback(struct sl_db_tx *tx)
 	else
 		snprintf(sql, sizeof(sql), "%s sl_sp_%d; %s sl_sp_%d",
 		         d->rollback_to, tx->depth, d->release, tx->depth);
-	int rc = tx_sql(c, sql);
+	int rc = tx->depth == 1 ? tx_ctl(c, SL_DB_TX_ROLLBACK, NULL, sql)
+	                        : tx_sql(c, sql);
 	tx->open = false;
 	c->tx_depth = tx->depth - 1;
 	/* Rolling back to a savepoint leaves a usable transaction. */
@@ -661,6 +697,25 @@ const char *
 sl_db_result_tag(const struct sl_db_result *r)
 {
 	return r->tag;
+}
+
+bool
+sl_db_error_retryable(const struct sl_error *e)
+{
+	if (e == NULL || e->code != SL_EDB)
+		return false;
+	static const char *const codes[] = {
+	        "Neo.TransientError.", "Neo.ClientError.Cluster.NotALeader",
+	        "Neo.ClientError.General.ForbiddenOnReadOnlyDatabase",
+	        "(40001)", "(40P01)"};
+	if (strstr(e->msg, "Neo.TransientError.Transaction.Terminated") !=
+	            NULL ||
+	    strstr(e->msg, "LockClientStopped") != NULL)
+		return false;
+	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+		if (strstr(e->msg, codes[i]) != NULL)
+			return true;
+	return false;
 }
 
 int64_t

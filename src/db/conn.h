@@ -100,6 +100,15 @@ struct sl_db_dialect {
 	const char *release;
 	/** The statement that rolls back to a savepoint, up to its name. */
 	const char *rollback_to;
+	/** The statement sl_db_conn_ping() runs (NULL: "SELECT 1"). */
+	const char *ping;
+};
+
+/** Transaction control a driver does itself (sl_db_driver.tx). */
+enum sl_db_txop {
+	SL_DB_TX_BEGIN,    /**< start the outermost transaction */
+	SL_DB_TX_COMMIT,   /**< commit it */
+	SL_DB_TX_ROLLBACK, /**< roll it back */
 };
 
 /**
@@ -175,6 +184,15 @@ struct sl_db_driver {
 	struct sl_db_result *(*cursor_fetch)(struct sl_db_cursor *cur);
 	/** Close the cursor on the server when `live` (entered), free it. */
 	int (*cursor_close)(struct sl_db_cursor *cur, bool live);
+	/**
+	 * Transaction control outside the language (Bolt's BEGIN, COMMIT
+	 * and ROLLBACK messages), or NULL: conn.c runs the dialect's SQL.
+	 * With it there are no nested transactions (savepoints). `opts` is
+	 * given to BEGIN only (NULL: defaults). Entered like script. 0, or
+	 * -1.
+	 */
+	int (*tx)(struct sl_db_conn *c, enum sl_db_txop op,
+	          const struct sl_db_tx_opts *opts);
 };
 
 /** What every driver's pipeline starts with (the layer fills it in). */

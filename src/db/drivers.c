@@ -9,9 +9,10 @@
 #include "conn.h"
 
 /** Every driver, in the order URIs are matched: X(its struct's name). */
-#define SL_DB_DRIVERS(X) \
-	X(sl_pg_driver)  \
-	X(sl_sqlite_driver)
+#define SL_DB_DRIVERS(X)    \
+	X(sl_pg_driver)     \
+	X(sl_sqlite_driver) \
+	X(sl_bolt_driver)
 
 /** Declare one driver. */
 #define DECLARE(name) extern const struct sl_db_driver name;
