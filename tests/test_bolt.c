@@ -549,6 +549,66 @@ TAP_TASK_CASE(cursors)
 	peer_done(&p, "cursors");
 }
 
+/** One statement over `scheme` to the peer `p`; whether it worked. */
+static bool
+tls_query(struct peer *p, const char *scheme, const char *rest)
+{
+	char u[512];
+	struct sl_db_conn *c = sl_db_conn_open(
+	        uri(u, sizeof(u), scheme, "neo4j:pw", p->port, rest), NULL);
+	struct sl_db_result *r =
+	        c != NULL ? sl_db_query(c, "RETURN 1 AS one", SL_NOARGS) : NULL;
+	bool good = r != NULL && sl_db_result_get(r, 0, 0)->u.i == 1;
+	sl_db_result_free(r);
+	sl_db_conn_close(c);
+	return good;
+}
+
+TAP_TASK_CASE(tls)
+{
+	char dir[] = "/tmp/sl-tls-XXXXXX";
+	if (mkdtemp(dir) == NULL)
+		bail_out("mkdtemp");
+	char cmd[1024], cert[64], key[64];
+	snprintf(cert, sizeof(cert), "%s/cert.pem", dir);
+	snprintf(key, sizeof(key), "%s/key.pem", dir);
+	snprintf(cmd, sizeof(cmd),
+	         "openssl req -x509 -newkey rsa:2048 -nodes -keyout %s -out %s "
+	         "-days 2 -subj /CN=localhost -addext "
+	         "subjectAltName=IP:127.0.0.1,DNS:localhost 2>/dev/null",
+	         key, cert);
+	if (system(cmd) != 0)
+		bail_out("cannot make a certificate with openssl");
+	struct peer p;
+	if (peer_start(&p, "--tls", cert, key, "c_tls.script",
+	               "c_tls.script") != 0)
+		bail_out("cannot start the peer");
+	/* First the refusal: it takes no script of the peer's. */
+	bool good = tls_query(&p, "bolt+s", "");
+	const char *msg = unit_errmsg();
+	ok(!good && strstr(msg, "certificate was refused") != NULL,
+	   "bolt+s:// refuses it against the system's CAs: %s", msg);
+	ok(tls_query(&p, "bolt+ssc", ""),
+	   "bolt+ssc:// accepts a self-signed certificate (%s)", unit_errmsg());
+	char rest[128];
+	snprintf(rest, sizeof(rest), "?ca=%s", cert);
+	ok(tls_query(&p, "bolt+s", rest),
+	   "bolt+s:// verifies it against ?ca= and the address (%s)",
+	   unit_errmsg());
+	peer_done(&p, "tls");
+	if (peer_start(&p, "c_tls.script") != 0)
+		bail_out("cannot start the peer");
+	good = tls_query(&p, "bolt+ssc", "");
+	msg = unit_errmsg();
+	ok(!good && strstr(msg, "during the TLS handshake") != NULL,
+	   "TLS to a plain server fails clearly: %s", msg);
+	ok(peer_finish(&p, 20) == 1,
+	   "(the plain server saw TLS, not Bolt, and failed its script)");
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		note("could not remove %s", dir);
+}
+
 TAP_TASK_CASE(cypher_example)
 {
 	struct peer p;

@@ -458,7 +458,7 @@ function parseAction(body, where, text) {
 }
 
 // --- Options ----------------------------------------------------------------
-const USAGE = `usage: node peer.js [--record FILE] [--timeout S] [--verbose]
+const USAGE = `usage: node peer.js [--record FILE] [--timeout S] [--verbose] [--tls CERT KEY]
                     [--listen HOST:PORT] [--port-file FILE] SCRIPT...
                     [--listen HOST:PORT] [--port-file FILE] SCRIPT...  (more servers)
        node peer.js --sink [--bolt X.Y] [--listen HOST:PORT] [--port-file FILE] [--timeout S]
@@ -494,6 +494,10 @@ function parseArgs(argv) {
     } else if (a === '--listen') group('listen').listen = val();
     else if (a === '--port-file') group('portFile').portFile = val();
     else if (a === '--record') o.record = val();
+    else if (a === '--tls') {
+      o.tlsCert = val();
+      o.tlsKey = val();
+    }
     else if (a === '--timeout') {
       o.timeout = Number(val());
       if (!(o.timeout >= 0)) usage('--timeout takes seconds (0: none)');
@@ -527,6 +531,8 @@ function parseArgs(argv) {
 
 // --- Shared runtime ---------------------------------------------------------
 const opts = parseArgs(process.argv.slice(2));
+// A TLS server hands over its sockets once the handshake is done.
+const CONN_EVENT = opts.tlsCert ? 'secureConnection' : 'connection';
 const servers = [];
 const sockets = new Set();
 let recordFd = null;
@@ -546,7 +552,10 @@ function finish(code, msg) {
 }
 function listenAll(groups) {
   return Promise.all(groups.map((g) => new Promise((resolve) => {
-    const server = net.createServer({ noDelay: true });
+    // --tls CERT KEY: every server speaks TLS (bolt+s:// and bolt+ssc://).
+    const server = opts.tlsCert
+      ? require('tls').createServer({ cert: fs.readFileSync(opts.tlsCert), key: fs.readFileSync(opts.tlsKey), noDelay: true })
+      : net.createServer({ noDelay: true });
     server.on('error', (e) => finish(EXIT_USAGE, `cannot listen on ${g.listen}: ${e.message}`));
     server.listen(g.port, g.host, () => {
       const port = server.address().port;
@@ -902,7 +911,7 @@ class ScriptServer {
     Object.assign(this, { index, scripts, ...listening });
     this.cursor = 0;
     for (const s of scripts) Object.assign(s, { started: 0, active: 0, completions: 0 });
-    this.server.on('connection', (socket) => this.accept(socket));
+    this.server.on(CONN_EVENT, (socket) => this.accept(socket));
   }
   available(s) {
     return (s.restart || s.started < s.repeat) && (s.concurrent || s.active === 0);
@@ -1011,7 +1020,7 @@ async function runSink() {
     idle = setTimeout(() => finish(EXIT_OK, `sink: idle for ${opts.timeout} s, exiting`), opts.timeout * 1000);
   };
   touch();
-  l.server.on('connection', (socket) => {
+  l.server.on(CONN_EVENT, (socket) => {
     sockets.add(socket);
     socket.setNoDelay(true);
     socket.on('close', () => sockets.delete(socket));

@@ -10,6 +10,8 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -142,6 +144,81 @@ tls_error(char *buf, size_t size)
 	return buf;
 }
 
+/*
+ * TLS reads and writes the socket through BIO methods of our own, so that
+ * writing to a connection the server closed fails with EPIPE instead of
+ * raising SIGPIPE (OpenSSL's socket BIO uses write()).
+ */
+
+/** The BIO's socket. */
+static int
+bio_fd(BIO *bio)
+{
+	return (int)(intptr_t)BIO_get_data(bio);
+}
+
+/** Write, never raising SIGPIPE. */
+static int
+bio_write(BIO *bio, const char *data, int n)
+{
+	BIO_clear_retry_flags(bio);
+	ssize_t k = send(bio_fd(bio), data, (size_t)n, MSG_NOSIGNAL);
+	if (k < 0 &&
+	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		BIO_set_retry_write(bio);
+	return (int)k;
+}
+
+/** Read. */
+static int
+bio_read(BIO *bio, char *data, int n)
+{
+	BIO_clear_retry_flags(bio);
+	ssize_t k = recv(bio_fd(bio), data, (size_t)n, 0);
+	if (k < 0 &&
+	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		BIO_set_retry_read(bio);
+	return (int)k;
+}
+
+/** Control: only flushing means something (nothing is buffered). */
+static long
+bio_ctrl(BIO *bio, int cmd, long num, void *ptr)
+{
+	(void)bio;
+	(void)num;
+	(void)ptr;
+	return cmd == BIO_CTRL_FLUSH ? 1 : 0;
+}
+
+/** Set a new BIO up. */
+static int
+bio_create(BIO *bio)
+{
+	BIO_set_init(bio, 1);
+	return 1;
+}
+
+/** The BIO methods, made once. */
+static BIO_METHOD *bio_methods;
+/** Guards their making. */
+static pthread_once_t bio_once = PTHREAD_ONCE_INIT;
+
+/** Make the BIO methods. */
+static void
+bio_init(void)
+{
+	BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK,
+	                             "sluice socket");
+	if (m == NULL)
+		return;
+	BIO_meth_set_write(m, bio_write);
+	BIO_meth_set_read(m, bio_read);
+	BIO_meth_set_ctrl(m, bio_ctrl);
+	BIO_meth_set_create(m, bio_create);
+	bio_methods = m;
+}
+
 /** Start TLS on the connected socket. 0, or -1. */
 static int
 tls_start(struct bolt *b, const char *host)
@@ -177,11 +254,16 @@ tls_start(struct bolt *b, const char *host)
 		}
 	}
 	t->ssl = SSL_new(t->ctx);
-	if (t->ssl == NULL || SSL_set_fd(t->ssl, b->fd) != 1) {
+	pthread_once(&bio_once, bio_init);
+	BIO *bio = bio_methods != NULL ? BIO_new(bio_methods) : NULL;
+	if (t->ssl == NULL || bio == NULL) {
+		BIO_free(bio);
 		sl_diag_set(SL_EIO, "%s: TLS: %s", b->shown,
 		            tls_error(err, sizeof(err)));
 		return -1;
 	}
+	BIO_set_data(bio, (void *)(intptr_t)b->fd);
+	SSL_set_bio(t->ssl, bio, bio);
 	unsigned char ip[16];
 	bool is_ip = inet_pton(AF_INET, host, ip) == 1 ||
 	             inet_pton(AF_INET6, host, ip) == 1;
@@ -209,7 +291,14 @@ tls_start(struct bolt *b, const char *host)
 			continue;
 		}
 		long v = SSL_get_verify_result(t->ssl);
-		if (v != X509_V_OK)
+		if (e == SSL_ERROR_SYSCALL || e == SSL_ERROR_ZERO_RETURN)
+			sl_diag_set(
+			        SL_EIO,
+			        "%s: %s closed the connection during the TLS "
+			        "handshake (does it speak TLS? bolt:// and "
+			        "neo4j:// do not)",
+			        b->shown, b->addr);
+		else if (v != X509_V_OK)
 			sl_diag_set(SL_EIO,
 			            "%s: TLS: the server's certificate was "
 			            "refused: %s (bolt+ssc:// or neo4j+ssc:// "
