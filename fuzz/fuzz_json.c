@@ -12,38 +12,12 @@
 #include "sluice/jsonread.h"
 #include "memsource.h"
 
-/** Touch every byte a value refers to. */
-static size_t
-walk(const struct sl_value *v)
-{
-	size_t h = v->type;
-	switch (v->type) {
-	case SL_VSTR:
-	case SL_VNUMBER:
-		for (uint32_t i = 0; i < v->len; i++)
-			h += (unsigned char)v->u.s[i];
-		break;
-	case SL_VARRAY:
-		for (uint32_t i = 0; i < v->len; i++)
-			h += walk(&v->u.items[i]);
-		break;
-	case SL_VOBJECT:
-		for (uint32_t i = 0; i < v->len; i++) {
-			const struct sl_member *m = &v->u.members[i];
-			for (uint32_t k = 0; k < m->key_len; k++)
-				h += (unsigned char)m->key[k];
-			h += walk(&m->val);
-		}
-		break;
-	default:
-		break;
-	}
-	return h;
-}
+#define FUZZ_NAME "fuzz_json"
+#include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/** Where walk() results go, so the walk is not optimised away. */
+/** Where value_touch() results go, so the walk is not optimised away. */
 volatile size_t fuzz_sink;
 
 int
@@ -57,7 +31,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct sl_value v;
 	if (sl_json_parse((const char *)data, size, &arena, &o, "fuzz", &v) ==
 	    0)
-		fuzz_sink += walk(&v);
+		fuzz_sink += value_touch(&v);
 
 	struct memsource m;
 	memsource_init(&m, data, size, 1 + (size ? data[0] % 13 : 0));
@@ -69,7 +43,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	while (r != NULL && (rc = sl_jsonl_next(r, &arena, &v)) != 0 &&
 	       guard++ < 100000) {
 		if (rc == 1)
-			fuzz_sink += walk(&v);
+			fuzz_sink += value_touch(&v);
 		sl_arena_reset(&arena);
 	}
 	sl_jsonl_reader_delete(r);

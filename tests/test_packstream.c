@@ -369,48 +369,69 @@ check_size(char kind, uint32_t n, const char *head)
 	sl_buf_destroy(&b);
 }
 
+/** Size boundaries: kind (see check_size()), size, first bytes. */
+static const struct {
+	char kind;
+	uint32_t n;
+	const char *head;
+} size_cases[] = {
+        {'s', 0, "80"},
+        {'s', 15, "8F61"},
+        {'s', 16, "D01061"},
+        {'s', 255, "D0FF61"},
+        {'s', 256, "D1010061"},
+        {'s', 65535, "D1FFFF61"},
+        {'s', 65536, "D20001000061"},
+        {'x', 0, "CC00"},
+        {'x', 15, "CC0F61"},
+        {'x', 16, "CC1061"},
+        {'x', 255, "CCFF61"},
+        {'x', 256, "CD010061"},
+        {'x', 65535, "CDFFFF61"},
+        {'x', 65536, "CE0001000061"},
+        {'l', 0, "90"},
+        {'l', 15, "9F00"},
+        {'l', 16, "D41000"},
+        {'l', 255, "D4FF00"},
+        {'l', 256, "D5010000"},
+        {'l', 65535, "D5FFFF00"},
+        {'l', 65536, "D60001000000"},
+        {'m', 0, "A0"},
+        {'m', 15, "AF826B30"},
+        {'m', 16, "D810826B30"},
+        {'m', 255, "D8FF826B30"},
+        {'m', 256, "D90100826B30"},
+        {'m', 65535, "D9FFFF826B30"},
+        {'m', 65536, "DA00010000826B30"},
+};
+
+/** Run check_size() on every size boundary of `kind`. */
+static void
+check_sizes(char kind)
+{
+	for (size_t i = 0; i < sizeof(size_cases) / sizeof(size_cases[0]); i++)
+		if (size_cases[i].kind == kind)
+			check_size(kind, size_cases[i].n, size_cases[i].head);
+}
+
 TAP_CASE(string_sizes)
 {
-	check_size('s', 0, "80");
-	check_size('s', 15, "8F61");
-	check_size('s', 16, "D01061");
-	check_size('s', 255, "D0FF61");
-	check_size('s', 256, "D1010061");
-	check_size('s', 65535, "D1FFFF61");
-	check_size('s', 65536, "D20001000061");
+	check_sizes('s');
 }
 
 TAP_CASE(bytes_sizes)
 {
-	check_size('x', 0, "CC00");
-	check_size('x', 15, "CC0F61");
-	check_size('x', 16, "CC1061");
-	check_size('x', 255, "CCFF61");
-	check_size('x', 256, "CD010061");
-	check_size('x', 65535, "CDFFFF61");
-	check_size('x', 65536, "CE0001000061");
+	check_sizes('x');
 }
 
 TAP_CASE(list_sizes)
 {
-	check_size('l', 0, "90");
-	check_size('l', 15, "9F00");
-	check_size('l', 16, "D41000");
-	check_size('l', 255, "D4FF00");
-	check_size('l', 256, "D5010000");
-	check_size('l', 65535, "D5FFFF00");
-	check_size('l', 65536, "D60001000000");
+	check_sizes('l');
 }
 
 TAP_CASE(map_sizes)
 {
-	check_size('m', 0, "A0");
-	check_size('m', 15, "AF826B30");
-	check_size('m', 16, "D810826B30");
-	check_size('m', 255, "D8FF826B30");
-	check_size('m', 256, "D90100826B30");
-	check_size('m', 65535, "D9FFFF826B30");
-	check_size('m', 65536, "DA00010000826B30");
+	check_sizes('m');
 }
 
 TAP_CASE(structures)

@@ -156,6 +156,13 @@ int sl_str_copy(struct sl_arena *a, const char *s, size_t n,
 const char *sl_vtype_name(enum sl_vtype t);
 
 /**
+ * Whether s[0, n) is JSON number text (RFC 8259: an optional minus, an
+ * integer part without leading zeros, an optional fraction and exponent;
+ * no "+1", "07", ".5", "1.").
+ */
+bool sl_number_text_valid(const char *s, size_t n);
+
+/**
  * The numeric value of an SL_VNUMBER: SL_VINT when the text is an integer
  * that fits in int64, else SL_VDOUBLE. Other types are returned as they are.
  */

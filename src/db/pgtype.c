@@ -463,40 +463,6 @@ bad_why(const char *what, const char *why)
 	return -1;
 }
 
-/** Whether s[0, n) is JSON number text (RFC 8259: no "+", "07", ".5"). */
-static bool
-is_json_number(const char *s, size_t n)
-{
-	size_t i = 0;
-	if (i < n && s[i] == '-')
-		i++;
-	if (i < n && s[i] == '0')
-		i++;
-	else if (i < n && s[i] >= '1' && s[i] <= '9')
-		while (i < n && s[i] >= '0' && s[i] <= '9')
-			i++;
-	else
-		return false;
-	if (i < n && s[i] == '.') {
-		size_t from = ++i;
-		while (i < n && s[i] >= '0' && s[i] <= '9')
-			i++;
-		if (i == from)
-			return false;
-	}
-	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-		i++;
-		if (i < n && (s[i] == '+' || s[i] == '-'))
-			i++;
-		size_t from = i;
-		while (i < n && s[i] >= '0' && s[i] <= '9')
-			i++;
-		if (i == from)
-			return false;
-	}
-	return i == n;
-}
-
 /** Format days since 1970 as YYYY-MM-DD into `out`. */
 static size_t
 fmt_date(int64_t days, char *out, size_t size)
@@ -786,7 +752,7 @@ decode_text(uint32_t oid, const char *p, size_t len, struct sl_arena *a,
 	case PG_NUMERIC:
 		/* NaN, Infinity and -Infinity (and anything that is not number
 		 * text) stay strings, as in binary. */
-		if (is_json_number(p, len))
+		if (sl_number_text_valid(p, len))
 			*out = sl_number_ref(p, (uint32_t)len);
 		else
 			*out = sl_str_ref(p, (uint32_t)len);

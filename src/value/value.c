@@ -49,6 +49,39 @@ sl_vtype_name(enum sl_vtype t)
 	return "unknown";
 }
 
+bool
+sl_number_text_valid(const char *s, size_t n)
+{
+	size_t i = 0;
+	if (i < n && s[i] == '-')
+		i++;
+	if (i < n && s[i] == '0')
+		i++;
+	else if (i < n && s[i] >= '1' && s[i] <= '9')
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++;
+	else
+		return false;
+	if (i < n && s[i] == '.') {
+		size_t from = ++i;
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++;
+		if (i == from)
+			return false;
+	}
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		i++;
+		if (i < n && (s[i] == '+' || s[i] == '-'))
+			i++;
+		size_t from = i;
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++;
+		if (i == from)
+			return false;
+	}
+	return i == n;
+}
+
 /** Whether `s` is an optional '-' followed by digits only. */
 static bool
 is_integer_text(const char *s, size_t n)

@@ -449,40 +449,6 @@ sl_ps_put(struct sl_buf *b, const struct sl_ps *v)
 	return 0;
 }
 
-/**
- * Whether s[0, n) is a JSON number: an optional minus, an integer part
- * without leading zeros, an optional fraction and an optional exponent.
- */
-static bool
-is_number_text(const char *s, size_t n)
-{
-	size_t i = 0, digits;
-	if (i < n && s[i] == '-')
-		i++;
-	for (digits = i; i < n && s[i] >= '0' && s[i] <= '9'; i++)
-		;
-	digits = i - digits;
-	if (digits == 0 || (digits > 1 && s[i - digits] == '0'))
-		return false;
-	if (i < n && s[i] == '.') {
-		size_t from = ++i;
-		while (i < n && s[i] >= '0' && s[i] <= '9')
-			i++;
-		if (i == from)
-			return false;
-	}
-	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-		if (++i < n && (s[i] == '+' || s[i] == '-'))
-			i++;
-		size_t from = i;
-		while (i < n && s[i] >= '0' && s[i] <= '9')
-			i++;
-		if (i == from)
-			return false;
-	}
-	return i == n;
-}
-
 /** Append record value `v`, nested in `depth` containers. */
 static int
 put_value(struct sl_buf *b, const struct sl_value *v, unsigned depth)
@@ -498,7 +464,7 @@ put_value(struct sl_buf *b, const struct sl_value *v, unsigned depth)
 	case SL_VDOUBLE:
 		return sl_ps_put_float(b, v->u.d);
 	case SL_VNUMBER: {
-		if (!is_number_text(v->u.s, v->len)) {
+		if (!sl_number_text_valid(v->u.s, v->len)) {
 			sl_diag_set(SL_EINVAL,
 			            "PackStream: \"%.*s\" is not a number",
 			            (int)(v->len > 64 ? 64 : v->len), v->u.s);
