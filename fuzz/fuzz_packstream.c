@@ -2,7 +2,7 @@
  * libFuzzer target for PackStream (src/db/bolt/packstream.c).
  *
  * The input is read as a stream of values, as a Bolt message's fields
- * follow each other: each is decoded with sl_ps_get() into a capped
+ * follow each other: each is decoded with sl_ps_get_canonical() into a capped
  * arena, encoded again with sl_ps_put() and mapped with sl_ps_to_value().
  *
  * Invariants: a decoded value takes at least one byte and encodes back to
@@ -48,7 +48,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		sl_diag_clear(sl_diag_get());
 		struct sl_ps v;
 		size_t used = 0;
-		if (sl_ps_get(data + at, size - at, &used, &arena, &v) != 0) {
+		if (sl_ps_get_canonical(data + at, size - at, &used, &arena, &v) != 0) {
 			enum sl_errcode code = sl_diag_code();
 			CHECK(code == SL_ELIMIT ||
 			              (code == SL_EPARSE &&

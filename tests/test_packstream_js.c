@@ -318,7 +318,7 @@ TAP_CASE(js_to_c)
 		sl_arena_reset(&a);
 		struct sl_ps v;
 		size_t used = 0;
-		int rc = sl_ps_get(bytes.data, bytes.len, &used, &a, &v);
+		int rc = sl_ps_get_canonical(bytes.data, bytes.len, &used, &a, &v);
 		if (!ok(rc == 0 && used == bytes.len,
 		        "%s: decodes, %zu of %zu bytes", l.name, used,
 		        bytes.len)) {

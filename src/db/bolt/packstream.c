@@ -5,9 +5,10 @@
  * bytes) and store straight into the buffer; a failed call puts the
  * buffer's length back. The reader is one recursive pass over the input:
  * it allocates only the arrays of lists, maps and structures, after
- * checking their sizes against the bytes left, and accepts only the
- * smallest form of every size and integer, which is what makes a decoded
- * message re-encode to the same bytes.
+ * checking their sizes against the bytes left. sl_ps_get() takes any
+ * form of a size or integer, as a server may write them; the canonical
+ * reader takes only the smallest, which is what makes a decoded message
+ * re-encode to the same bytes.
  */
 #include "packstream.h"
 
@@ -542,6 +543,8 @@ struct reader {
 	const unsigned char *end;
 	/** Where lists, maps and structures are allocated. */
 	struct sl_arena *arena;
+	/** Refuse sizes and integers not in their smallest form. */
+	bool canonical;
 };
 
 /** Read a big-endian 16-bit integer. */
@@ -606,7 +609,7 @@ get_size(const struct reader *r, const unsigned char *at,
 	if ((size_t)(r->end - p) < width)
 		return truncated(r, at, p, width);
 	uint32_t v = width == 1 ? p[0] : width == 2 ? rd16(p) : rd32(p);
-	if (v < floor)
+	if (r->canonical && v < floor)
 		return bad(r, at,
 		           "size %" PRIu32 " after marker 0x%02X is not in its "
 		           "smallest form",
@@ -755,7 +758,7 @@ get_int(const struct reader *r, const unsigned char *at, const unsigned char *p,
 		lo = INT32_MIN, hi = INT32_MAX;
 		break;
 	}
-	if (v >= lo && v <= hi)
+	if (r->canonical && v >= lo && v <= hi)
 		return bad(r, at,
 		           "integer %" PRId64 " is not in its smallest form "
 		           "(marker 0x%02X)",
@@ -855,9 +858,10 @@ get_val(const struct reader *r, const unsigned char *p, unsigned depth,
 	return bad(r, at, "unknown marker 0x%02X", m);
 }
 
-int
-sl_ps_get(const void *p, size_t n, size_t *used, struct sl_arena *a,
-          struct sl_ps *out)
+/** sl_ps_get() and sl_ps_get_canonical(). */
+static int
+get(const void *p, size_t n, size_t *used, struct sl_arena *a,
+    struct sl_ps *out, bool canonical)
 {
 	assert(a != NULL && out != NULL);
 	assert(p != NULL || n == 0);
@@ -867,13 +871,27 @@ sl_ps_get(const void *p, size_t n, size_t *used, struct sl_arena *a,
 		            "byte 0");
 		return -1;
 	}
-	struct reader r = {p, (const unsigned char *)p + n, a};
+	struct reader r = {p, (const unsigned char *)p + n, a, canonical};
 	const unsigned char *end = get_val(&r, p, 0, out);
 	if (end == NULL)
 		return -1;
 	if (used != NULL)
 		*used = (size_t)(end - r.base);
 	return 0;
+}
+
+int
+sl_ps_get(const void *p, size_t n, size_t *used, struct sl_arena *a,
+          struct sl_ps *out)
+{
+	return get(p, n, used, a, out, false);
+}
+
+int
+sl_ps_get_canonical(const void *p, size_t n, size_t *used, struct sl_arena *a,
+                    struct sl_ps *out)
+{
+	return get(p, n, used, a, out, true);
 }
 
 const struct sl_ps *

@@ -163,14 +163,22 @@ int sl_ps_put_datetime(struct sl_buf *b, int64_t epoch_s, int64_t nanos,
  * Lists, maps and structures are allocated in `a`; strings and bytes
  * point into `p`. 0, or -1 with SL_EPARSE (the message names the byte
  * offset and what was expected: truncated input, an unknown marker, a
- * non-string map key, a size or integer not in its smallest form,
- * nesting deeper than SL_PS_DEPTH_MAX), SL_EOOM or
+ * non-string map key, nesting deeper than SL_PS_DEPTH_MAX), SL_EOOM or
  * SL_ELIMIT (the arena's cap). Sizes are checked against the bytes left
  * before anything is allocated, so no input makes it allocate more than
  * a small multiple of `n`.
  */
 int sl_ps_get(const void *p, size_t n, size_t *used, struct sl_arena *a,
               struct sl_ps *out);
+
+/**
+ * sl_ps_get() that also refuses a size or integer not in its smallest
+ * form (SL_EPARSE), so that what it decodes re-encodes to the same bytes
+ * (tests and the fuzz target check that). sl_ps_get() takes every form,
+ * as a server may write them.
+ */
+int sl_ps_get_canonical(const void *p, size_t n, size_t *used,
+                        struct sl_arena *a, struct sl_ps *out);
 
 /** The value of map `m` under `key`, or NULL (also when not a map). */
 const struct sl_ps *sl_ps_map_get(const struct sl_ps *m, const char *key);
