@@ -83,7 +83,9 @@ example(void *arg)
 	for (size_t i = 0; i < sl_db_result_rows(r); i++) {
 		sl_buf_reset(&line);
 		sl_json_write(&line, sl_db_result_get(r, i, 1), 0);
-		printf("%s: %s\n", sl_db_result_get(r, i, 0)->u.s, line.data);
+		/* Strings are not NUL-terminated: print them by length. */
+		const struct sl_value *name = sl_db_result_get(r, i, 0);
+		printf("%.*s: %s\n", (int)name->len, name->u.s, line.data);
 	}
 	sl_buf_destroy(&line);
 	sl_db_result_free(r);
