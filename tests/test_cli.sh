@@ -374,4 +374,30 @@ has out.txt "run PIPELINE.yaml" "--help lists run"
 "$SLUICE" help steps >out.txt
 has out.txt "nodestream.pipeline.extractors:FileExtractor" "help steps"
 
+# --- Nodestream's pass-through and logging steps ------------------------------
+cat >pass.yaml <<'YAML'
+- implementation: nodestream.pipeline:IterableExtractor
+  factory: range
+  arguments: {stop: 3}
+- implementation: nodestream.pipeline:PassStep
+  arguments: {anything: 1, goes: [2]}
+- implementation: nodestream.pipeline.transformers:PassTransformer
+- implementation: nodestream.pipeline:LoggerWriter
+  arguments: {logger_name: mylog, level: WARNING}
+- implementation: print
+YAML
+"$SLUICE" run pass.yaml >out.txt 2>err.txt
+is $? 0 "PassStep, PassTransformer and LoggerWriter run"
+has out.txt '{"index":2}' "the records pass through"
+has err.txt 'warn  [3:LoggerWriter] mylog: {"index":1}' "LoggerWriter logs each at its level"
+cat >enforce.yaml <<'YAML'
+- implementation: nodestream.pipeline:IterableExtractor
+  factory: range
+  arguments: {stop: 3}
+- implementation: nodestream.pipeline.filters:SchemaEnforcer
+YAML
+"$SLUICE" run enforce.yaml >out.txt 2>err.txt
+is $? 1 "a Nodestream step sluice lacks fails the load"
+has err.txt "enforce.yaml:4:3: implementation: Nodestream's step 'nodestream.pipeline.filters:SchemaEnforcer' (nodestream.pipeline.filters:SchemaEnforcer) is not available in sluice yet" "saying so, with file and line"
+
 done_testing

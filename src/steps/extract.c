@@ -559,7 +559,7 @@ static const char *const file_factories[] = {"local", NULL};
 static const char *const range_names[] = {
         "range", "nodestream.pipeline:IterableExtractor",
         "nodestream.pipeline.extractors:IterableExtractor",
-        "nodestream.pipeline.extractors.iterables:IterableExtractor", NULL};
+        "nodestream.pipeline.extractors.iterable:IterableExtractor", NULL};
 /** Factories of the IterableExtractor. */
 static const char *const range_factories[] = {"range", NULL};
 /** Names of the stdin extractor. */
