@@ -1206,7 +1206,8 @@ registry_entry(struct sl_arena *a, const struct sl_neo4j_bucket *bk,
 	struct sl_value *k = sl_arena_alloc(a, (n + 1) * sizeof(*k));
 	if (k == NULL)
 		return -1;
-	memcpy(k, keys, n * sizeof(*k));
+	if (n > 0) /* keys is NULL without key names */
+		memcpy(k, keys, n * sizeof(*k));
 	m[0] = member("kind", cstr(bk->rel ? "rel" : "node"));
 	m[1] = member("type", bk->rel ? bk->shape.type : bk->node.type);
 	m[2] = member("from", bk->rel ? bk->shape.from.type : cstr(""));
