@@ -16,6 +16,7 @@
 #include "sluice/db.h"
 #include "sluice/graph.h"
 #include "sluice/diag.h"
+#include "sluice/hash.h"
 #include "sluice/json.h"
 #include "sluice/log.h"
 #include "sluice/schema.h"
@@ -303,28 +304,66 @@ sl_neo4j_props(struct sl_arena *a, const struct sl_value *in,
 /* }}} */
 /* {{{ buckets */
 
-/** One write's place in the sort that groups writes into buckets. */
-struct slot {
-	/** Its identity text (shape only). */
+/** A distinct write identity met while grouping, and its bucket. */
+struct shape_slot {
+	/** Hash of the identity text (never 0 in a used slot). */
+	uint64_t hash;
+	/** The identity text (in the plan's arena). */
 	const char *id;
 	/** Bytes of `id`. */
 	uint32_t len;
-	/** Its index in the batch. */
-	uint32_t idx;
+	/** Its bucket's index in the plan. */
+	uint32_t bucket;
 };
 
-/** qsort() order of slots: identity, then batch order. */
+/** An open-addressing table of the identities met, by hash. */
+struct shape_table {
+	/** The slots (a power of two of them). */
+	struct shape_slot *slots;
+	/** Number of slots. */
+	uint32_t cap;
+	/** Slots in use. */
+	uint32_t used;
+};
+
+/** Double the table (from 64 slots). 0, or -1 with SL_EOOM. */
 static int
-slot_cmp(const void *pa, const void *pb)
+shape_grow(struct shape_table *t)
 {
-	const struct slot *a = pa, *b = pb;
-	uint32_t n = a->len < b->len ? a->len : b->len;
-	int c = memcmp(a->id, b->id, n);
-	if (c != 0)
-		return c;
-	if (a->len != b->len)
-		return a->len < b->len ? -1 : 1;
-	return a->idx < b->idx ? -1 : a->idx > b->idx;
+	uint32_t cap = t->cap ? t->cap * 2 : 64;
+	struct shape_slot *s = sl_calloc(cap, sizeof(*s));
+	if (s == NULL) {
+		sl_diag_set(SL_EOOM, "out of memory splitting a batch");
+		return -1;
+	}
+	for (uint32_t i = 0; i < t->cap; i++) {
+		if (t->slots[i].hash == 0)
+			continue;
+		uint32_t j = (uint32_t)t->slots[i].hash & (cap - 1);
+		while (s[j].hash != 0)
+			j = (j + 1) & (cap - 1);
+		s[j] = t->slots[i];
+	}
+	sl_free(t->slots);
+	t->slots = s;
+	t->cap = cap;
+	return 0;
+}
+
+/**
+ * The slot of identity `id` (hash `h`): the one holding it, or the free
+ * one where it goes (hash 0).
+ */
+static struct shape_slot *
+shape_find(struct shape_table *t, const struct sl_buf *id, uint64_t h)
+{
+	uint32_t j = (uint32_t)h & (t->cap - 1);
+	for (;; j = (j + 1) & (t->cap - 1)) {
+		struct shape_slot *s = &t->slots[j];
+		if (s->hash == 0 || (s->hash == h && s->len == id->len &&
+		                     memcmp(s->id, id->data, id->len) == 0))
+			return s;
+	}
 }
 
 /** qsort() order of string values, bytewise. */
@@ -520,7 +559,8 @@ rel_bucket(struct sl_arena *a, struct sl_neo4j_bucket *bk,
 }
 
 /**
- * Group `n` writes of one kind (`rels`) into buckets appended to `p`.
+ * Group `n` writes of one kind (`rels`) into buckets appended to `p`, in
+ * the order their shapes first appear; each bucket keeps batch order.
  * 0, or -1.
  */
 static int
@@ -529,11 +569,15 @@ group(struct sl_neo4j_plan *p, const struct sl_graph_batch *b, bool rels,
 {
 	if (n == 0)
 		return 0;
-	struct slot *slots = sl_malloc(n * sizeof(*slots));
+	uint32_t first = p->n;
+	uint32_t *bucket_of = sl_malloc(n * sizeof(*bucket_of));
+	uint32_t *ops = sl_arena_alloc(&p->arena, n * sizeof(*ops));
+	struct shape_table t = {0};
 	struct sl_buf id;
 	sl_buf_create(&id, MEM_MAX);
-	int rc = slots == NULL ? -1 : 0;
-	if (slots == NULL)
+	int rc = bucket_of == NULL || ops == NULL || shape_grow(&t) != 0 ? -1
+	                                                                 : 0;
+	if (bucket_of == NULL)
 		sl_diag_set(SL_EOOM, "out of memory splitting a batch");
 	for (uint32_t i = 0; i < n && rc == 0; i++) {
 		sl_buf_reset(&id);
@@ -551,45 +595,56 @@ group(struct sl_neo4j_plan *p, const struct sl_graph_batch *b, bool rels,
 			rc = check_op("node", i, &op->type, &op->key, false) ||
 			     node_id(&id, &p->arena, op);
 		}
-		char *copy =
-		        rc == 0 ? sl_arena_alloc(&p->arena, id.len + 1) : NULL;
-		if (copy == NULL) {
-			rc = -1;
+		if (rc != 0)
 			break;
+		uint64_t h = sl_hash64(id.data, id.len) | 1;
+		struct shape_slot *slot = shape_find(&t, &id, h);
+		uint32_t bucket = slot->bucket;
+		if (slot->hash == 0) {
+			if (p->n == cap) {
+				sl_diag_set(SL_ELIMIT, "too many buckets");
+				rc = -1;
+				break;
+			}
+			char *copy = sl_arena_alloc(&p->arena, id.len + 1);
+			if (copy == NULL) {
+				rc = -1;
+				break;
+			}
+			memcpy(copy, id.data, id.len);
+			bucket = p->n;
+			*slot = (struct shape_slot){h, copy, (uint32_t)id.len,
+			                            bucket};
+			struct sl_neo4j_bucket *bk = &p->buckets[p->n++];
+			memset(bk, 0, sizeof(*bk));
+			rc = rels ? rel_bucket(&p->arena, bk, &b->rels[i])
+			          : node_bucket(&p->arena, bk, &b->nodes[i]);
+			/* The slot moves when the table grows. */
+			if (rc == 0 && ++t.used * 2 > t.cap)
+				rc = shape_grow(&t);
 		}
-		memcpy(copy, id.data, id.len);
-		slots[i] = (struct slot){copy, (uint32_t)id.len, i};
+		if (rc == 0) {
+			bucket_of[i] = bucket;
+			p->buckets[bucket].n++;
+		}
 	}
 	sl_buf_destroy(&id);
-	uint32_t *ops =
-	        rc == 0 ? sl_arena_alloc(&p->arena, n * sizeof(*ops)) : NULL;
-	if (ops == NULL) {
-		sl_free(slots);
-		return -1;
-	}
-	qsort(slots, n, sizeof(*slots), slot_cmp);
-	for (uint32_t i = 0; i < n && rc == 0; i++) {
-		ops[i] = slots[i].idx;
-		bool fresh =
-		        i == 0 || slots[i].len != slots[i - 1].len ||
-		        memcmp(slots[i].id, slots[i - 1].id, slots[i].len) != 0;
-		if (!fresh) {
-			p->buckets[p->n - 1].n++;
-			continue;
+	sl_free(t.slots);
+	if (rc == 0) {
+		/* Lay the buckets' ops out one after another, in batch order.
+		 */
+		uint32_t at = 0;
+		for (uint32_t k = first; k < p->n; k++) {
+			p->buckets[k].ops = &ops[at];
+			at += p->buckets[k].n;
+			p->buckets[k].n = 0;
 		}
-		if (p->n == cap) {
-			sl_diag_set(SL_ELIMIT, "too many buckets");
-			rc = -1;
-			break;
+		for (uint32_t i = 0; i < n; i++) {
+			struct sl_neo4j_bucket *bk = &p->buckets[bucket_of[i]];
+			bk->ops[bk->n++] = i;
 		}
-		struct sl_neo4j_bucket *bk = &p->buckets[p->n++];
-		memset(bk, 0, sizeof(*bk));
-		bk->ops = &ops[i];
-		bk->n = 1;
-		rc = rels ? rel_bucket(&p->arena, bk, &b->rels[slots[i].idx])
-		          : node_bucket(&p->arena, bk, &b->nodes[slots[i].idx]);
 	}
-	sl_free(slots);
+	sl_free(bucket_of);
 	return rc;
 }
 
@@ -1151,7 +1206,8 @@ registry_entry(struct sl_arena *a, const struct sl_neo4j_bucket *bk,
 	struct sl_value *k = sl_arena_alloc(a, (n + 1) * sizeof(*k));
 	if (k == NULL)
 		return -1;
-	memcpy(k, keys, n * sizeof(*k));
+	if (n > 0) /* keys is NULL without key names */
+		memcpy(k, keys, n * sizeof(*k));
 	m[0] = member("kind", cstr(bk->rel ? "rel" : "node"));
 	m[1] = member("type", bk->rel ? bk->shape.type : bk->node.type);
 	m[2] = member("from", bk->rel ? bk->shape.from.type : cstr(""));
