@@ -629,6 +629,36 @@ TAP_TASK_CASE(cypher_example)
 	peer_done(&p, "cypher_example");
 }
 
+TAP_TASK_CASE(export_streams)
+{
+	struct peer p;
+	if (peer_start(&p, "c_export.script") != 0)
+		bail_out("cannot start the peer");
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd),
+	         "%s export bolt://neo4j:pw@127.0.0.1:%d/neo4j 2>&1",
+	         SLUICE_BIN, p.port);
+	FILE *f = popen(cmd, "r");
+	char out[4096] = "";
+	size_t n = f != NULL ? fread(out, 1, sizeof(out) - 1, f) : 0;
+	out[n] = '\0';
+	int st = f != NULL ? pclose(f) : -1;
+	is_int(st, 0, "sluice export bolt://... runs");
+	is_str(out,
+	       "{\"key\":{\"id\":1},\"labels\":[],\"node\":\"Person\","
+	       "\"props\":{\"name\":\"Ada\"}}\n"
+	       "{\"key\":{\"id\":2},\"labels\":[\"Author\"],\"node\":"
+	       "\"Person\",\"props\":{\"name\":\"Grace\"}}\n"
+	       "{\"key\":{\"id\":3},\"labels\":[],\"node\":\"Person\","
+	       "\"props\":{\"born\":\"1931-09-03\",\"name\":\"Edsger\"}}\n"
+	       "{\"from\":{\"key\":{\"id\":1},\"node\":\"Person\"},"
+	       "\"key\":{},\"props\":{\"since\":1843},\"rel\":\"KNOWS\","
+	       "\"to\":{\"key\":{\"id\":2},\"node\":\"Person\"}}\n",
+	       "the canonical lines, keys split by the registry, a type "
+	       "streamed in two fetches");
+	peer_done(&p, "export");
+}
+
 TAP_TASK_CASE(uri_errors)
 {
 	static const char *const bad[][2] = {

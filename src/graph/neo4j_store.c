@@ -1569,8 +1569,6 @@ struct export
 	struct sl_schema reg;
 	/** The query being run. */
 	struct sl_buf q;
-	/** Its result. */
-	struct sl_db_result *r;
 	/** Memory of one line's values. */
 	struct sl_arena arena;
 	/** The line. */
@@ -1579,7 +1577,17 @@ struct export
 	sl_export_fn fn;
 	/** Its argument. */
 	void *arg;
+	/** Writes the line of row i of a fetched result (export_stream()). */
+	int (*row)(struct export * x, const struct sl_db_result *r, size_t i,
+	           const void *ctx);
+	/** What `row` needs. */
+	const void *ctx;
+	/** A line of the query being streamed was written. */
+	bool emitted;
 };
+
+/** Rows fetched at a time by an export query. */
+#define EXPORT_FETCH 1000
 
 /** A C string of a string value in `a`, or NULL (not a string). */
 static char *
@@ -1639,14 +1647,62 @@ export_registry(struct lane *l, void *arg)
 	return rc ? -1 : 0;
 }
 
-/** Run x->q once, keeping its result in x->r. */
+/**
+ * Stream x->q: a read-only transaction and a cursor fetching EXPORT_FETCH
+ * rows at a time, each row written by x->row. A retry after a line was
+ * written would write it twice: it fails instead.
+ */
 static int
-export_query(struct lane *l, void *arg)
+export_stream(struct lane *l, void *arg)
 {
 	struct export *x = arg;
-	sl_db_result_free(x->r);
-	x->r = sl_db_query(l->c, x->q.data, 0, NULL);
-	return x->r == NULL ? -1 : 0;
+	if (x->emitted) {
+		sl_diag_set(SL_EINVAL,
+		            "the export broke off after writing part of a "
+		            "type; run it again");
+		return -1;
+	}
+	struct sl_db_tx tx;
+	struct sl_db_tx_opts ro = {.read_only = true};
+	if (sl_db_tx_begin(l->c, &tx, &ro) != 0)
+		return -1;
+	struct sl_db_cursor *cur =
+	        sl_db_cursor_open(l->c, x->q.data, 0, NULL, EXPORT_FETCH);
+	int rc = cur == NULL ? -1 : 0;
+	while (rc == 0) {
+		struct sl_db_result *r = sl_db_cursor_fetch(cur);
+		if (r == NULL) {
+			rc = -1;
+			break;
+		}
+		size_t n = sl_db_result_rows(r);
+		for (size_t i = 0; i < n && rc == 0; i++) {
+			x->emitted = true;
+			rc = x->row(x, r, i, x->ctx);
+		}
+		sl_db_result_free(r);
+		if (n == 0)
+			break;
+	}
+	if (cur != NULL && sl_db_cursor_close(cur) != 0)
+		rc = -1;
+	if (rc == 0)
+		return sl_db_tx_commit(&tx);
+	sl_db_tx_abandon(&tx);
+	return -1;
+}
+
+/** Run x->q through export_stream(), writing rows with `row`. */
+static int
+export_query(struct lane *l, struct export *x,
+             int (*row)(struct export *x, const struct sl_db_result *r,
+                        size_t i, const void *ctx),
+             const void *ctx)
+{
+	x->row = row;
+	x->ctx = ctx;
+	x->emitted = false;
+	return with_retry(l, export_stream, x, "export");
 }
 
 /** Whether `names` holds the `n` bytes at `s`. */
@@ -1690,41 +1746,45 @@ cstr_cmp(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/** Write the line of node row `i` of `r`; `ctx` is its type. */
+static int
+node_row(struct export *x, const struct sl_db_result *r, size_t i,
+         const void *ctx)
+{
+	const struct sl_schema_node *n = ctx;
+	struct sl_value type = cstr(n->type);
+	sl_arena_reset(&x->arena);
+	const struct sl_value *labels = sl_db_result_get(r, i, 0);
+	struct sl_value key, props, lv;
+	if (split_props(&x->arena, sl_db_result_get(r, i, 1), &n->keys, &key,
+	                &props) != 0)
+		return -1;
+	/* Extra labels: all but the type and sluice's own. */
+	struct sl_value *own =
+	        sl_arena_alloc(&x->arena, (labels->len + 1) * sizeof(*own));
+	if (own == NULL)
+		return -1;
+	uint32_t k = 0;
+	for (uint32_t j = 0; labels->type == SL_VARRAY && j < labels->len;
+	     j++) {
+		const struct sl_value *v = &labels->u.items[j];
+		if (v->type == SL_VSTR && str_cmp(v, &type) != 0)
+			own[k++] = *v;
+	}
+	qsort(own, k, sizeof(*own), str_cmp);
+	lv = sl_array_ref(own, k);
+	if (sl_graph_line_node(&x->line, type, key, lv, props) != 0)
+		return -1;
+	return x->fn(x->arg, x->line.data, x->line.len);
+}
+
 /** Export the nodes of registered type `n`. */
 static int
 export_type(struct lane *l, struct export *x, const struct sl_schema_node *n)
 {
-	if (sl_cy_export_nodes(&x->q, n->type) != 0 ||
-	    with_retry(l, export_query, x, "export") != 0)
+	if (sl_cy_export_nodes(&x->q, n->type) != 0)
 		return -1;
-	struct sl_value type = cstr(n->type);
-	for (size_t i = 0; i < sl_db_result_rows(x->r); i++) {
-		sl_arena_reset(&x->arena);
-		const struct sl_value *labels = sl_db_result_get(x->r, i, 0);
-		struct sl_value key, props, lv;
-		if (split_props(&x->arena, sl_db_result_get(x->r, i, 1),
-		                &n->keys, &key, &props) != 0)
-			return -1;
-		/* Extra labels: all but the type and sluice's own. */
-		struct sl_value *own = sl_arena_alloc(
-		        &x->arena, (labels->len + 1) * sizeof(*own));
-		if (own == NULL)
-			return -1;
-		uint32_t k = 0;
-		for (uint32_t j = 0;
-		     labels->type == SL_VARRAY && j < labels->len; j++) {
-			const struct sl_value *v = &labels->u.items[j];
-			if (v->type == SL_VSTR && str_cmp(v, &type) != 0)
-				own[k++] = *v;
-		}
-		qsort(own, k, sizeof(*own), str_cmp);
-		lv = sl_array_ref(own, k);
-		if (sl_graph_line_node(&x->line, type, key, lv, props) != 0)
-			return -1;
-		if (x->fn(x->arg, x->line.data, x->line.len) != 0)
-			return -1;
-	}
-	return 0;
+	return export_query(l, x, node_row, n);
 }
 
 /** The keys of registered node type `type` (none when not registered). */
@@ -1738,35 +1798,54 @@ node_keys(const struct export *x, const char *type)
 	return &none;
 }
 
+/** The key names of a relationship export (export_adj()). */
+struct rel_keys {
+	/** The relationship's adjacency. */
+	const struct sl_schema_adj *adj;
+	/** Key names of its start node's type. */
+	const struct sl_names *fk;
+	/** Key names of its end node's type. */
+	const struct sl_names *tk;
+	/** Key names of the relationship. */
+	const struct sl_names *rk;
+};
+
+/** Write the line of relationship row `i` of `r`. */
+static int
+rel_row(struct export *x, const struct sl_db_result *r, size_t i,
+        const void *ctx)
+{
+	const struct rel_keys *rk = ctx;
+	const struct sl_schema_adj *adj = rk->adj;
+	sl_arena_reset(&x->arena);
+	struct sl_value f, t, k, p, unused;
+	if (split_props(&x->arena, sl_db_result_get(r, i, 0), rk->fk, &f,
+	                &unused) != 0 ||
+	    split_props(&x->arena, sl_db_result_get(r, i, 1), rk->tk, &t,
+	                &unused) != 0 ||
+	    split_props(&x->arena, sl_db_result_get(r, i, 2), rk->rk, &k, &p) !=
+	            0 ||
+	    sl_graph_line_rel(&x->line, cstr(adj->rel), cstr(adj->from), f,
+	                      cstr(adj->to), t, k, p) != 0)
+		return -1;
+	return x->fn(x->arg, x->line.data, x->line.len);
+}
+
 /** Export the relationships of adjacency `adj`. */
 static int
 export_adj(struct lane *l, struct export *x, const struct sl_schema_adj *adj)
 {
-	const struct sl_names *rk = NULL;
-	for (uint32_t i = 0; i < x->reg.n_rels && rk == NULL; i++)
+	struct rel_keys keys = {.adj = adj,
+	                        .fk = node_keys(x, adj->from),
+	                        .tk = node_keys(x, adj->to)};
+	for (uint32_t i = 0; i < x->reg.n_rels && keys.rk == NULL; i++)
 		if (strcmp(x->reg.rels[i].type, adj->rel) == 0)
-			rk = &x->reg.rels[i].keys;
-	if (rk == NULL ||
-	    sl_cy_export_rels(&x->q, adj->rel, adj->from, adj->to) != 0 ||
-	    with_retry(l, export_query, x, "export") != 0)
-		return rk == NULL ? 0 : -1;
-	const struct sl_names *fk = node_keys(x, adj->from);
-	const struct sl_names *tk = node_keys(x, adj->to);
-	for (size_t i = 0; i < sl_db_result_rows(x->r); i++) {
-		sl_arena_reset(&x->arena);
-		struct sl_value f, t, k, p, unused;
-		if (split_props(&x->arena, sl_db_result_get(x->r, i, 0), fk, &f,
-		                &unused) != 0 ||
-		    split_props(&x->arena, sl_db_result_get(x->r, i, 1), tk, &t,
-		                &unused) != 0 ||
-		    split_props(&x->arena, sl_db_result_get(x->r, i, 2), rk, &k,
-		                &p) != 0 ||
-		    sl_graph_line_rel(&x->line, cstr(adj->rel), cstr(adj->from),
-		                      f, cstr(adj->to), t, k, p) != 0 ||
-		    x->fn(x->arg, x->line.data, x->line.len) != 0)
-			return -1;
-	}
-	return 0;
+			keys.rk = &x->reg.rels[i].keys;
+	if (keys.rk == NULL)
+		return 0;
+	if (sl_cy_export_rels(&x->q, adj->rel, adj->from, adj->to) != 0)
+		return -1;
+	return export_query(l, x, rel_row, &keys);
 }
 
 /** qsort() order of adjacencies: relationship, from, to. */
@@ -1813,7 +1892,6 @@ neo4j_export(void *store, sl_export_fn fn, void *arg)
 	for (uint32_t i = 0; i < x.reg.n_adjs && rc == 0; i++)
 		rc = export_adj(l, &x, &x.reg.adjs[i]);
 	lane_release(l);
-	sl_db_result_free(x.r);
 	sl_schema_destroy(&x.reg);
 	sl_buf_destroy(&x.q);
 	sl_buf_destroy(&x.line);
