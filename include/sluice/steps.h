@@ -33,6 +33,10 @@
 #ifndef SLUICE_STEPS_H
 #define SLUICE_STEPS_H
 
+#include <stdbool.h>
+
+#include "sluice/step.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -42,6 +46,15 @@ extern "C" {
  * -1 with an error from the registry.
  */
 int sl_steps_register_builtins(void);
+
+/**
+ * A print step built without a pipeline file: records as JSON lines to
+ * `path` (NULL or "-": standard output), with sorted keys if `canonical`,
+ * appended to the file if `append` (else it is truncated at start). NULL
+ * with SL_EOOM.
+ */
+struct sl_step *sl_print_step_new(const char *path, bool canonical,
+                                  bool append);
 
 #ifdef __cplusplus
 }

@@ -390,6 +390,16 @@ load(const struct run_opts *o, struct loaded *l)
 			return -1;
 		}
 	}
+	/* The drop-in harness (tests/dropin) reads the records leaving the
+	 * pipeline file's last step from here. */
+	const char *records_out = getenv("SLUICE_RECORDS_OUT");
+	if (records_out != NULL && records_out[0] != '\0') {
+		struct sl_step *s = sl_print_step_new(records_out, true, true);
+		if (s == NULL || sl_pipeline_add(l->pipeline, s) != 0) {
+			unload(l);
+			return -1;
+		}
+	}
 	for (uint32_t i = 0; i < o->n_job_uris; i++) {
 		uint32_t size =
 		        o->batch_given ? o->popts.batch_size : o->job_batch[i];
