@@ -425,13 +425,12 @@ TAP_CASE(annotations)
 	}
 	sl_pipeline_file_delete(f);
 	f = load(path, NULL);
-	ok(f == NULL, "without annotations the unset API_ENDPOINT fails");
-	is_str(unit_errmsg() + strlen(unit_errmsg()) -
-	               strlen("api_annotations.yaml:3:10: !env: environment "
-	                      "variable API_ENDPOINT is not set"),
-	       "api_annotations.yaml:3:10: !env: environment variable "
-	       "API_ENDPOINT is not set",
-	       "... naming the variable and position");
+	ok(f != NULL && f->n_steps == 2,
+	   "without annotations the unset API_ENDPOINT loads too");
+	if (f != NULL)
+		ok(sl_conf_is_null(at(f->steps[0].arguments, "url")),
+		   "... as null, as in Nodestream");
+	sl_pipeline_file_delete(f);
 
 	const char *other[] = {"staging", "live"};
 	setenv("API_ENDPOINT", "x", 1);
@@ -491,11 +490,20 @@ TAP_CASE(env_config)
 		is_node(a, "keep", "!jmespath(a.b)");
 	}
 	sl_pipeline_file_delete(f);
-	load_err("- implementation: x\n  arguments:\n    a: [!env "
-	         "SLUICE_T_UNSET_VAR]\n",
-	         SL_EINVAL,
-	         "e.yaml:3:9: !env: environment variable SLUICE_T_UNSET_VAR is "
-	         "not set");
+	p = wfile("unset.yaml", "- implementation: x\n"
+	                        "  arguments:\n"
+	                        "    a: [!env SLUICE_T_UNSET_VAR]\n");
+	f = load(p, NULL);
+	ok(f != NULL, "an unset !env variable loads");
+	if (f != NULL) {
+		const struct sl_conf *a = at(f->steps[0].arguments, "a");
+		ok(a != NULL && a->kind == SL_CONF_SEQ && a->n == 1 &&
+		           sl_conf_is_null(a->items[0]),
+		   "... as null, as in Nodestream");
+		is_int(a->items[0]->line, 3, "... at the tag's line");
+		is_int(a->items[0]->col, 9, "... and column");
+	}
+	sl_pipeline_file_delete(f);
 	load_err("- implementation: x\n  arguments:\n    a: !env {x: 1}\n",
 	         SL_EINVAL,
 	         "e.yaml:3:8: !env: expected the name of an environment "
@@ -544,16 +552,13 @@ TAP_CASE(env_config)
 	                       "  arguments:\n"
 	                       "    host: !config db.nope\n");
 	f = load(p, &o);
-	ok(f == NULL, "a missing !config key fails");
-	ok(strstr(unit_errmsg(),
-	          "cfg2.yaml:3:11: !config: configuration has no key "
-	          "'db.nope'") != NULL,
-	   "... naming key and position (%s)", unit_errmsg());
+	ok(f != NULL && sl_conf_is_null(at(f->steps[0].arguments, "host")),
+	   "a missing !config key gives null, as in Nodestream");
+	sl_pipeline_file_delete(f);
 	f = load(p, NULL);
-	ok(f == NULL, "!config without a configuration fails");
-	ok(strstr(unit_errmsg(), "cfg2.yaml:3:11: !config: no configuration "
-	                         "to look up 'db.nope' in") != NULL,
-	   "... saying so (%s)", unit_errmsg());
+	ok(f != NULL && sl_conf_is_null(at(f->steps[0].arguments, "host")),
+	   "!config without a configuration gives null");
+	sl_pipeline_file_delete(f);
 	sl_arena_destroy(&ar);
 	unsetenv("SLUICE_T_NUM");
 }
