@@ -413,7 +413,7 @@ TAP_CASE(annotations)
 	/* With -a test, the live step (and its !env) is not loaded. */
 	unsetenv("API_ENDPOINT");
 	const char *test_a[] = {"test"};
-	struct sl_pipeline_file_opts o = {test_a, 1, NULL};
+	struct sl_pipeline_file_opts o = {test_a, 1, NULL, false};
 	f = load(path, &o);
 	ok(f != NULL && f->n_steps == 1 && f->n_all == 2,
 	   "-a test: one step of two");
@@ -521,7 +521,7 @@ TAP_CASE(env_config)
 	struct sl_value cfg;
 	ok(sl_yaml_parse(cfg_text, strlen(cfg_text), &ar, "cfg", &cfg) == 0,
 	   "config value");
-	struct sl_pipeline_file_opts o = {NULL, 0, &cfg};
+	struct sl_pipeline_file_opts o = {NULL, 0, &cfg, false};
 	p = wfile("cfg.yaml", "- implementation: x\n"
 	                      "  arguments:\n"
 	                      "    host: !config db.host\n"
@@ -716,7 +716,7 @@ TAP_CASE(faults)
 	struct sl_value cfg;
 	sl_yaml_parse(cfg_text, strlen(cfg_text), &ar, "cfg", &cfg);
 	const char *ann[] = {"t"};
-	struct sl_pipeline_file_opts o = {ann, 1, &cfg};
+	struct sl_pipeline_file_opts o = {ann, 1, &cfg, false};
 	int steps = 0, clean = 1, done = 0;
 	for (long k = 0; k < 100000; k++) {
 		sl_diag_clear(sl_diag_get());

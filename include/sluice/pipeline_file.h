@@ -45,6 +45,7 @@
 #ifndef SLUICE_PIPELINE_FILE_H
 #define SLUICE_PIPELINE_FILE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "sluice/conf.h"
@@ -75,6 +76,11 @@ struct sl_stepdef {
 	 * the definition was not loaded from a file.
 	 */
 	const char *pipeline;
+	/**
+	 * `sluice run --strict`: bad input fails the run whatever the
+	 * step's `on_error` says.
+	 */
+	bool strict;
 };
 
 /** Options of sl_pipeline_file_load(). */
@@ -85,6 +91,8 @@ struct sl_pipeline_file_opts {
 	uint32_t n_annotations;
 	/** The configuration !config reads (an object), or NULL for none. */
 	const struct sl_value *config;
+	/** Set sl_stepdef.strict on every step (`sluice run --strict`). */
+	bool strict;
 };
 
 /** A loaded pipeline file. */

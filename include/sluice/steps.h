@@ -18,11 +18,16 @@
  *            per enabled configuration, carried out by the graph writer;
  *            `custom_query` (Cypher) is refused at load.
  *
- * The extractors take `on_error` (fail, the default, or skip),
+ * The extractors take `on_error` (skip, the default, or fail),
  * `delimiter` (CSV) and `max_record_size` (bytes, default 64 MiB). With
- * skip, an error the reader can step over (sl_reader_can_skip()) is
- * counted and reading goes on; an error that ends the input (corrupt
- * compression) skips the rest of that file, and the message says so.
+ * skip, as Nodestream goes on after bad input, an error the reader can
+ * step over (sl_reader_can_skip()) skips that record only; an error that
+ * ends the input (corrupt compression) skips the rest of that file; a file
+ * of unknown suffix, or one that cannot be opened, is skipped whole. Each
+ * is logged as a warning naming file:line:column and counted in the
+ * step's errors and skipped columns, and the run ends with status 0. With
+ * fail, or `sluice run --strict` (sl_stepdef.strict, which wins over
+ * `on_error: skip`), the first one fails the run.
  * The file extractor expands its globs in start (src/steps/glob.h), sorts
  * the union, drops duplicates and warns for each glob that matched
  * nothing; drain reads each file with sl_reader_open(). stdin waits for

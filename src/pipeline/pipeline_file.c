@@ -449,6 +449,7 @@ sl_pipeline_file_load(const char *path,
 		if (!selected(d, l->opts))
 			continue;
 		d->pipeline = f->stem;
+		d->strict = l->opts->strict;
 		if (load_arguments(l, d) < 0)
 			goto fail;
 		f->n_steps++;
