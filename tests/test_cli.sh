@@ -136,16 +136,43 @@ cat >fail.yaml <<'EOF'
 - implementation: print
 EOF
 "$SLUICE" run fail.yaml --no-progress >out.txt 2>err.txt
-is $? 1 "a bad record fails the run by default"
-has err.txt "bad.jsonl:2:2" "the error names file:line:column"
-is "$(cat out.txt)" '{"ok":1}' "what was read before is printed"
-sed 's/globs: \[bad.jsonl\]/globs: [bad.jsonl], on_error: skip/' fail.yaml \
-  >skip.yaml
-"$SLUICE" run skip.yaml --no-progress >out.txt 2>err.txt
-is $? 0 "on_error: skip goes on"
-is "$(wc -l <out.txt)" 3 "the good records"
+is $? 0 "bad records are skipped by default (as in Nodestream)"
+is "$(wc -l <out.txt)" 3 "the good records, also those after a bad one"
+has err.txt "skipped: bad.jsonl:2:2" "a warning names file:line:column"
+grep -E '0:FileExtractor +0 +3 +2 +2' err.txt >/dev/null
+ok $? "the summary counts them as errors and skipped"
 has err.txt "skipped 2 records" "skips are counted in the summary"
 has err.txt "bad.jsonl:4:" "and their locations listed"
+"$SLUICE" run fail.yaml --no-progress --strict >out.txt 2>err.txt
+is $? 1 "--strict: a bad record fails the run"
+has err.txt "bad.jsonl:2:2" "the error names file:line:column"
+is "$(cat out.txt)" '{"ok":1}' "what was read before is printed"
+sed 's/globs: \[bad.jsonl\]/globs: [bad.jsonl], on_error: fail/' fail.yaml \
+  >strict.yaml
+"$SLUICE" run strict.yaml --no-progress >out.txt 2>err.txt
+is $? 1 "on_error: fail fails the run at the first bad record"
+is "$(cat out.txt)" '{"ok":1}' "... after printing what was read before"
+sed 's/globs: \[bad.jsonl\]/globs: [bad.jsonl], on_error: skip/' fail.yaml \
+  >skip.yaml
+"$SLUICE" run skip.yaml --no-progress --strict >out.txt 2>err.txt
+is $? 1 "--strict wins over on_error: skip"
+printf 'x\n' >notes.unknown
+printf 'not gzip' >broken.jsonl.gz
+cat >files.yaml <<'EOF'
+- implementation: file
+  factory: local
+  arguments: {globs: ['*.unknown', '*.gz', bad.jsonl]}
+- implementation: print
+EOF
+"$SLUICE" run files.yaml --no-progress >out.txt 2>err.txt
+is $? 0 "a file of unknown suffix and a corrupt .gz are skipped"
+is "$(wc -l <out.txt)" 3 "... the other file is read"
+has err.txt "skipping the file: notes.unknown: cannot tell the record format" "the unknown suffix is named"
+has err.txt "giving up the rest of broken.jsonl.gz" "the corrupt file is named"
+grep -E '0:FileExtractor +0 +3 +4 +4' err.txt >/dev/null
+ok $? "every skip is counted"
+"$SLUICE" run files.yaml --no-progress --strict >out.txt 2>err.txt
+is $? 1 "--strict: the unknown suffix fails the run"
 
 # --- failures: start, unknown step, bad arguments --------------------------
 cat >startfail.yaml <<'EOF'
