@@ -34,6 +34,8 @@ usage(FILE *out)
 	        "prints it (-f plain|graphql|cypheresque)\n"
 	        "  migrate TARGET PIPELINE...    create the indexes and "
 	        "views of the schema\n"
+	        "  migrations show [-t TARGET]   migrations applied and "
+	        "pending per target\n"
 	        "  demo [--tasks N] [--items N]  run the runtime "
 	        "demonstration\n"
 	        "  help steps                    list the built-in steps\n"
@@ -71,6 +73,8 @@ main(int argc, char **argv)
 		                "print schema [PIPELINE...]\n");
 		return 2;
 	}
+	if (strcmp(cmd, "migrations") == 0)
+		return sl_cli_migrations(argc - 1, argv + 1);
 	if (strcmp(cmd, "migrate") == 0)
 		return sl_cli_migrate(argc - 1, argv + 1);
 	if (strcmp(cmd, "show") == 0)

@@ -9,11 +9,21 @@
  * (sluice/nsschema.h), merged with a type overrides file, written to
  * stdout or to OUT. Names that are pipeline files (a path, or *.yaml)
  * are read as files, without a project (a sluice extension).
+ *
+ * `sluice migrations show [-p FILE] [-t TARGET...]` prints Nodestream's
+ * table of migrations by target (applied / pending). sluice's migrations
+ * are not files but derived from the schema (src/graph/migrate.h): the
+ * rows are the migrations the project's schema asks for, and a target
+ * has one applied when its sluice_migrations table records it with the
+ * same SQL. Stores that cannot be asked show "?".
  */
 #ifndef SLUICE_CLI_NSCMD_H
 #define SLUICE_CLI_NSCMD_H
 
 /** `sluice print schema ...` with argv[0] = "schema". The exit status. */
 int sl_cli_ns_print_schema(int argc, char **argv);
+
+/** `sluice migrations SUBCOMMAND ...` with argv[0] = "migrations". */
+int sl_cli_migrations(int argc, char **argv);
 
 #endif /* SLUICE_CLI_NSCMD_H */

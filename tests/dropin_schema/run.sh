@@ -2,7 +2,8 @@
 # Test dropin_schema: `sluice print schema` against the output of real
 # Nodestream 0.16.1 recorded by record.sh, byte for byte, for every case
 # of ./cases, and -o FILE; then error cases (unknown format, bad
-# overrides, unknown pipeline, no project).
+# overrides, unknown pipeline, no project); and `sluice migrations show`
+# on a SQLite target before and after `sluice migrate`.
 #
 # usage: run.sh path/to/sluice
 set -u
@@ -64,5 +65,25 @@ has "$T/err" "no nodestream.yaml here" "no project: says so"
 (cd "$here/project" && "$SLUICE" print schema -f cypheresque pipelines/people.yaml) >"$T/f"
 ok $? "a pipeline file without a project"
 has "$T/f" "(:Person)-[:KNOWS]->(:Person)" "a pipeline file: its adjacencies"
+
+# --- migrations show (sluice's derived migrations, Nodestream's table) ------
+mkdir -p "$T/mig" && cp -r "$here/project/pipelines" "$T/mig/"
+cat >"$T/mig/nodestream.yaml" <<'YAML'
+scopes:
+  default:
+    pipelines: [pipelines/people.yaml]
+targets:
+  lite: {database: sqlite, path: graph.db}
+  nothing: {database: "null"}
+YAML
+(cd "$T/mig" && "$SLUICE" migrations show) >"$T/show1" 2>"$T/show1.err"
+ok $? "migrations show: status 0"
+has "$T/show1" "| Migration                     | lite | nothing |" "migrations show: a column per target, sorted"
+has "$T/show1" "| view node_Person              | ❌    | ?       |" "migrations show: pending before migrate; ? for a store that cannot tell"
+has "$T/show1.err" "target nothing" "migrations show: warns about the null target"
+(cd "$T/mig" && "$SLUICE" migrate lite pipelines/people.yaml) 2>/dev/null
+(cd "$T/mig" && "$SLUICE" migrations show -t lite) >"$T/show2" 2>/dev/null
+has "$T/show2" "| key index Person.person_id    | ✅    |" "migrations show -t: applied after migrate"
+is "$(grep -c '✅' "$T/show2")" 10 "migrations show: every migration applied"
 
 done_testing
