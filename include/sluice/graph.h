@@ -24,6 +24,7 @@
 #ifndef SLUICE_GRAPH_H
 #define SLUICE_GRAPH_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -60,6 +61,16 @@ int sl_graph_register(void);
 int sl_graph_export(const char *uri, FILE *out);
 
 struct sl_schema;
+
+/**
+ * Report each migration `schema` asks for in target `uri` to `fn`, with
+ * whether the target has it applied (same SQL) or it is pending; nothing
+ * changes. SQLite targets only for now; others fail naming the target.
+ * Call from a task. 0, or -1 with an error.
+ */
+int sl_graph_migrations(const char *uri, const struct sl_schema *schema,
+                        int (*fn)(void *arg, const char *name, bool applied),
+                        void *arg);
 
 /**
  * Apply the migrations `schema` asks for to target `uri` (indexes and

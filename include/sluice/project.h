@@ -18,7 +18,7 @@
  *                 username: neo4j, password: !env NEO4J_PASSWORD}
  *   plugins: [...]                           # kept, unused by sluice
  *   storage: {...}                           # kept, unused by sluice
- *   include_additional_types: false          # a boolean, unused by sluice
+ *   include_additional_types: false          # a boolean: schema types
  *
  * Rules checked at load (every error names "file:line:column" and the key
  * path, e.g. "nodestream.yaml:7:9: scopes.cron.pipelines[1].path: ..."):
@@ -181,6 +181,10 @@ uint32_t sl_project_find(const struct sl_project *p, const char *name,
  * go to the first in project order. `name` itself when it exists.
  */
 const char *sl_project_suggest(const struct sl_project *p, const char *name);
+
+/** The project's include_additional_types (false when absent): whether
+ * additional types are schema types (`sluice print schema`). */
+bool sl_project_include_additional_types(const struct sl_project *p);
 
 /** Whether the project has a scope called `name`. */
 bool sl_project_has_scope(const struct sl_project *p, const char *name);

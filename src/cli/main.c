@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "demo.h"
+#include "nscmd.h"
 #include "run.h"
 #include "sluice/diag.h"
 #include "sluice/log.h"
@@ -29,8 +30,12 @@ usage(FILE *out)
 	        "as JSON lines\n"
 	        "  schema PIPELINE.yaml...       print the graph schema "
 	        "(--format plain|json|dot)\n"
+	        "  print schema [NAME...]        the schema as Nodestream "
+	        "prints it (-f plain|graphql|cypheresque)\n"
 	        "  migrate TARGET PIPELINE...    create the indexes and "
 	        "views of the schema\n"
+	        "  migrations show [-t TARGET]   migrations applied and "
+	        "pending per target\n"
 	        "  demo [--tasks N] [--items N]  run the runtime "
 	        "demonstration\n"
 	        "  help steps                    list the built-in steps\n"
@@ -61,6 +66,15 @@ main(int argc, char **argv)
 		return sl_cli_export(argc - 1, argv + 1);
 	if (strcmp(cmd, "schema") == 0)
 		return sl_cli_schema(argc - 1, argv + 1);
+	if (strcmp(cmd, "print") == 0) {
+		if (argc > 2 && strcmp(argv[2], "schema") == 0)
+			return sl_cli_ns_print_schema(argc - 2, argv + 2);
+		fprintf(stderr, "sluice: 'print' prints one thing: sluice "
+		                "print schema [PIPELINE...]\n");
+		return 2;
+	}
+	if (strcmp(cmd, "migrations") == 0)
+		return sl_cli_migrations(argc - 1, argv + 1);
 	if (strcmp(cmd, "migrate") == 0)
 		return sl_cli_migrate(argc - 1, argv + 1);
 	if (strcmp(cmd, "show") == 0)

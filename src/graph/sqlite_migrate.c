@@ -57,6 +57,12 @@ struct mig {
 	uint32_t applied;
 	/** Migrations already there. */
 	uint32_t kept;
+	/** Listing only: where each migration's status goes, or NULL. */
+	int (*status)(void *arg, const char *name, bool applied);
+	/** status()'s argument. */
+	void *status_arg;
+	/** Listing only: whether sluice_migrations exists. */
+	bool have_table;
 };
 
 /** Run SQL text `sql` (no rows), saying `what` failed. */
@@ -133,11 +139,10 @@ apply(void *ctx, const struct sl_mig *mg)
 	return 0;
 }
 
-/** Job: apply the migrations of m->schema in one transaction. */
-static int
-migrate_job(struct sl_store_sqlite *s, void *arg)
+/** SQLite's migration dialect, applying with `fn`. */
+static struct sl_mig_dialect
+dialect(int (*fn)(void *ctx, const struct sl_mig *m), struct mig *m)
 {
-	struct mig *m = arg;
 	const struct sl_mig_dialect d = {
 	        .member = extract,
 	        .usable = usable,
@@ -149,9 +154,18 @@ migrate_job(struct sl_store_sqlite *s, void *arg)
 	        .rel_key = "r.key",
 	        .from_key = "f.key",
 	        .to_key = "t.key",
-	        .apply = apply,
+	        .apply = fn,
 	        .ctx = m,
 	};
+	return d;
+}
+
+/** Job: apply the migrations of m->schema in one transaction. */
+static int
+migrate_job(struct sl_store_sqlite *s, void *arg)
+{
+	struct mig *m = arg;
+	const struct sl_mig_dialect d = dialect(apply, m);
 	int rc = sl_store_sqlite_end_tx(s);
 	if (rc == 0)
 		rc = exec(m, "BEGIN IMMEDIATE", "starting the migrations");
@@ -189,4 +203,70 @@ sl_store_sqlite_migrate(struct sl_store_sqlite *s,
 	*applied = rc == 0 ? m.applied : 0;
 	*kept = rc == 0 ? m.kept : 0;
 	return rc;
+}
+
+/** Report migration `mg`'s status without applying it (ctx: struct
+ * mig). */
+static int
+report(void *ctx, const struct sl_mig *mg)
+{
+	struct mig *m = ctx;
+	bool same = false;
+	if (m->have_table) {
+		sqlite3_stmt *q = sl_sqlite_stmt(m->c, find_sql);
+		if (q == NULL)
+			return -1;
+		sqlite3_bind_text(q, 1, mg->name.data, (int)mg->name.len,
+		                  SQLITE_STATIC);
+		int rc = sqlite3_step(q);
+		same = rc == SQLITE_ROW &&
+		       strcmp((const char *)sqlite3_column_text(q, 0),
+		              mg->sql.data) == 0;
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			failed(m, find_sql, "reading migrations");
+		sqlite3_reset(q);
+		sqlite3_clear_bindings(q);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			return -1;
+	}
+	return m->status(m->status_arg, mg->name.data, same) != 0 ? -1 : 0;
+}
+
+/** Job: report the migrations of m->schema. */
+static int
+list_job(struct sl_store_sqlite *s, void *arg)
+{
+	struct mig *m = arg;
+	static const char table_sql[] =
+	        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = "
+	        "'sluice_migrations'";
+	const struct sl_mig_dialect d = dialect(report, m);
+	if (sl_store_sqlite_end_tx(s) != 0)
+		return -1;
+	sqlite3_stmt *q = sl_sqlite_stmt(m->c, table_sql);
+	if (q == NULL)
+		return -1;
+	int rc = sqlite3_step(q);
+	m->have_table = rc == SQLITE_ROW;
+	sqlite3_reset(q);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return failed(m, table_sql, "reading migrations");
+	rc = sl_mig_write_all(&d, m->schema);
+	if (rc != 0 && sl_diag_code() == SL_EOK)
+		sl_diag_set(SL_EOOM, "out of memory listing migrations");
+	return rc;
+}
+
+int
+sl_store_sqlite_migrations(struct sl_store_sqlite *s,
+                           const struct sl_schema *schema,
+                           int (*fn)(void *arg, const char *name, bool applied),
+                           void *arg)
+{
+	struct mig m = {.c = sl_store_sqlite_conn(s),
+	                .path = sl_store_sqlite_path(s),
+	                .schema = schema,
+	                .status = fn,
+	                .status_arg = arg};
+	return sl_store_sqlite_run(s, list_job, &m);
 }

@@ -1716,6 +1716,14 @@ sqlite_migrate(void *store, const struct sl_schema *schema, uint32_t *applied,
 	return sl_store_sqlite_migrate(store, schema, applied, kept);
 }
 
+/** List migrations (store.h). */
+static int
+sqlite_migrations(void *store, const struct sl_schema *schema,
+                  sl_mig_status_fn fn, void *arg)
+{
+	return sl_store_sqlite_migrations(store, schema, fn, arg);
+}
+
 /** Export (store.h). */
 static int
 sqlite_export(void *store, sl_export_fn fn, void *arg)
@@ -1745,6 +1753,7 @@ const struct sl_graph_store_ops sl_store_sqlite_ops = {
         .write = sqlite_write,
         .ttl = sqlite_ttl,
         .migrate = sqlite_migrate,
+        .migrations = sqlite_migrations,
         .export_graph = sqlite_export,
         .close = sqlite_close,
 };

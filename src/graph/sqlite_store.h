@@ -110,6 +110,15 @@ int sl_store_sqlite_end_tx(struct sl_store_sqlite *s);
 const char *sl_store_sqlite_path(const struct sl_store_sqlite *s);
 
 /**
+ * Report each migration `schema` asks for to `fn`: applied when
+ * sluice_migrations records it with the same SQL, else pending. Changes
+ * nothing. 0, or -1.
+ */
+int sl_store_sqlite_migrations(
+        struct sl_store_sqlite *s, const struct sl_schema *schema,
+        int (*fn)(void *arg, const char *name, bool applied), void *arg);
+
+/**
  * Migrate the store to what `schema` describes (graph/sqlite_migrate.c,
  * written by graph/migrate.h): per node type, an index on each key
  * property and each additional index (partial expression indexes on the

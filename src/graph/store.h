@@ -30,6 +30,10 @@ struct sl_schema;
 /** Called per exported object with its canonical JSON (no newline). */
 typedef int (*sl_export_fn)(void *arg, const char *json, size_t len);
 
+/** Called per migration a schema asks for: its name and whether the
+ * store has it applied (same SQL). Non-zero stops. */
+typedef int (*sl_mig_status_fn)(void *arg, const char *name, bool applied);
+
 /** Operations a store may lack (bits of sl_graph_store_ops.caps). */
 enum sl_graph_store_cap {
 	SL_STORE_TTL = 1u << 0,     /**< deletes expired nodes and rels */
@@ -71,6 +75,13 @@ struct sl_graph_store_ops {
 	 */
 	int (*migrate)(void *store, const struct sl_schema *schema,
 	               uint32_t *applied, uint32_t *kept);
+	/**
+	 * Report each migration `schema` asks for to `fn`, applied or
+	 * pending, changing nothing. NULL when the store cannot tell. 0,
+	 * or -1.
+	 */
+	int (*migrations)(void *store, const struct sl_schema *schema,
+	                  sl_mig_status_fn fn, void *arg);
 	/**
 	 * Stream the graph in canonical JSON, nodes first (see
 	 * sqlite_store.h for the form); stops at the first non-zero return

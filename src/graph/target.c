@@ -194,6 +194,15 @@ sl_target_migrate(struct sl_target *t, const struct sl_schema *schema,
 }
 
 int
+sl_target_migrations(struct sl_target *t, const struct sl_schema *schema,
+                     sl_mig_status_fn fn, void *arg)
+{
+	if (t->ops->migrations == NULL)
+		return lacking(t, "listing migrations");
+	return named(t, t->ops->migrations(t->store, schema, fn, arg));
+}
+
+int
 sl_target_export(struct sl_target *t, sl_export_fn fn, void *arg)
 {
 	if (!(t->ops->caps & SL_STORE_EXPORT) || t->ops->export_graph == NULL)

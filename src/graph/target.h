@@ -49,6 +49,13 @@ int sl_target_ttl(struct sl_target *t, bool nodes, const char *type,
                   const char *cutoff, uint64_t *deleted);
 
 /**
+ * Report the migrations `schema` asks for, applied or pending (store.h's
+ * `migrations`); fails naming the target when its store cannot tell.
+ */
+int sl_target_migrations(struct sl_target *t, const struct sl_schema *schema,
+                         sl_mig_status_fn fn, void *arg);
+
+/**
  * Apply the migrations `schema` asks for (see sqlite_store.h); *applied
  * and *kept count them. A null target has none. 0, or -1.
  */

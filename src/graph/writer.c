@@ -370,6 +370,20 @@ sl_graph_export(const char *uri, FILE *out)
 }
 
 int
+sl_graph_migrations(const char *uri, const struct sl_schema *schema,
+                    int (*fn)(void *arg, const char *name, bool applied),
+                    void *arg)
+{
+	struct sl_target *t = sl_target_open(uri);
+	if (t == NULL)
+		return -1;
+	int rc = sl_target_migrations(t, schema, fn, arg);
+	if (sl_target_close(t) != 0 && rc == 0)
+		rc = -1;
+	return rc;
+}
+
+int
 sl_graph_migrate(const char *uri, const struct sl_schema *schema,
                  uint32_t *applied, uint32_t *kept)
 {

@@ -12,8 +12,10 @@
 #include "pyval.h"
 #include "sluice/alloc.h"
 #include "sluice/diag.h"
-#include "sluice/log.h"
 #include "sluice/interp.h"
+#include "sluice/log.h"
+#include "sluice/nsschema.h"
+#include "sluice/registry.h"
 #include "sluice/schema.h"
 
 /** Scratch memory of one record: chunk and hard cap. */
@@ -137,6 +139,8 @@ struct interp {
 	bool outbound;
 	/** relationship: find_many. */
 	bool find_many;
+	/** relationship: cardinality MANY (else SINGLE). */
+	bool card_many;
 	/** relationship: iterate_on, or NULL. */
 	struct sl_prov *iterate_on;
 	/** switch: switch_on. */
@@ -599,6 +603,7 @@ rel_load(struct interp *it, const struct sl_conf *n)
 		return -1;
 	it->node_rule = (enum node_rule)nr;
 	it->rel_rule = (enum rel_rule)rr;
+	it->card_many = card == 1;
 	const struct sl_conf *key = sl_conf_get(n, "node_key");
 	if (key == NULL || key->kind != SL_CONF_MAP)
 		return sl_conf_error(
@@ -1751,4 +1756,283 @@ sl_schema_expand(struct sl_schema *s, const struct sl_step *step)
 	if (rc != 0 && sl_diag_code() == SL_EOK)
 		sl_diag_set(SL_EOOM, "out of memory building the schema");
 	return rc != 0 ? -1 : 0;
+}
+
+/* --- Nodestream's schema expansion ----------------------------------------
+ * sl_ns_expand() replays Nodestream 0.16.1's expand_schema over the
+ * compiled interpretations (interpreter.py, interpretation_passes.py and
+ * the interpretations' own), quirks included: a conditioned
+ * interpretation adds nothing and does not count as assigning the source
+ * node; the source node interpretation goes last in its pass, by the
+ * same list walk Nodestream uses (which skips the entry after a source
+ * node); every node and relationship type gets last_ingested_at.
+ */
+
+/** Whether `it` assigns source nodes, as Nodestream sees it. */
+static bool ns_assigns(const struct interp *it);
+
+/** Whether any interpretation of `p` assigns source nodes. */
+static bool
+ns_pass_assigns(const struct pass *p)
+{
+	for (uint32_t i = 0; i < p->n; i++)
+		if (ns_assigns(p->v[i]))
+			return true;
+	return false;
+}
+
+static bool
+ns_assigns(const struct interp *it)
+{
+	if (it->cond != NULL)
+		return false;
+	if (it->type == I_SOURCE)
+		return true;
+	if (it->type != I_SWITCH)
+		return false;
+	for (uint32_t k = 0; k < it->n_cases; k++)
+		if (ns_pass_assigns(&it->cases[k]))
+			return true;
+	return it->dflt != NULL && ns_pass_assigns(it->dflt);
+}
+
+/** The names of a property mapping (none for a whole-mapping provider). */
+static const char *const *
+ns_names(const struct sl_propmap *m)
+{
+	return (const char *const *)m->names;
+}
+
+/** Add the STRING properties of `m` to `t`. */
+static int
+ns_props(struct sl_ns_type *t, const struct sl_propmap *m)
+{
+	for (uint32_t i = 0; i < m->n; i++)
+		if (sl_ns_add_prop(t, m->names[i], SL_NS_STRING, false,
+		                   false) != 0)
+			return -1;
+	return 0;
+}
+
+/** The strings of array `a` as C strings in `out` (at most `max`),
+ * copied into `buf`. Their count. */
+static uint32_t
+ns_strings(const struct sl_value *a, const char **out, uint32_t max, char *buf,
+           size_t size)
+{
+	uint32_t n = 0;
+	size_t used = 0;
+	for (uint32_t i = 0; i < a->len && n < max; i++) {
+		const struct sl_value *v = &a->u.items[i];
+		if (v->type != SL_VSTR || used + v->len + 1 > size)
+			continue;
+		memcpy(buf + used, v->u.s, v->len);
+		buf[used + v->len] = '\0';
+		out[n++] = buf + used;
+		used += v->len + 1;
+	}
+	return n;
+}
+
+/** expand_source_node_schema / expand_related_node_schema on `t`. */
+static int
+ns_node(struct sl_ns_type *t, const struct interp *it)
+{
+	int rc = 0;
+	if (it->type == I_REL && it->node_rule != NR_EAGER)
+		rc = ns_props(t, &it->key);
+	else
+		rc = sl_ns_add_keys(t, ns_names(&it->key), it->key.n);
+	rc = rc || ns_props(t, &it->props);
+	if (it->type == I_SOURCE)
+		for (uint32_t i = 0; i < it->indexes.len && rc == 0; i++) {
+			const struct sl_value *v = &it->indexes.u.items[i];
+			char name[512];
+			snprintf(name, sizeof(name), "%.*s", (int)v->len,
+			         v->u.s);
+			rc = sl_ns_add_index(t, name);
+		}
+	return rc || sl_ns_add_timestamp(t) ? -1 : 0;
+}
+
+/** expand_additional_types and register_additional_types for `nt`. */
+static int
+ns_additional(struct sl_ns_coord *c, const char *nt, const struct interp *it)
+{
+	const char *types[64];
+	char buf[8192];
+	uint32_t n = ns_strings(&it->labels, types, 64, buf, sizeof(buf));
+	if (n == 0 || !c->include_additional_types)
+		return 0;
+	for (uint32_t i = 0; i < n; i++) {
+		struct sl_ns_type *t =
+		        sl_ns_type_get(c->schema, false, types[i]);
+		if (t == NULL || ns_node(t, it) != 0)
+			return -1;
+	}
+	return sl_ns_register_additional(c, nt, types, n);
+}
+
+static int ns_pass(struct sl_ns_coord *c, const struct pass *p);
+
+/** One interpretation's expand_schema. */
+static int
+ns_interp(struct sl_ns_coord *c, const struct interp *it)
+{
+	char b1[512], b2[512];
+	const char *nt = static_type(it->node_type, b1, sizeof(b1));
+	if (it->cond != NULL)
+		return 0;
+	switch (it->type) {
+	case I_SOURCE: {
+		if (nt == NULL)
+			return 0;
+		struct sl_ns_type *n = sl_ns_bind_source(c, nt);
+		return n == NULL || ns_node(n, it) != 0 ||
+		                       ns_additional(c, nt, it) != 0
+		               ? -1
+		               : 0;
+	}
+	case I_PROPS:
+		return sl_ns_alias_props(c, ns_names(&it->props), it->props.n);
+	case I_REL: {
+		const char *rt = static_type(it->rel_type, b2, sizeof(b2));
+		if (rt != NULL) {
+			struct sl_ns_type *r =
+			        sl_ns_type_get(c->schema, true, rt);
+			if (r == NULL ||
+			    sl_ns_add_keys(r, ns_names(&it->rel_key),
+			                   it->rel_key.n) != 0 ||
+			    ns_props(r, &it->rel_props) != 0 ||
+			    sl_ns_add_timestamp(r) != 0)
+				return -1;
+		}
+		if (nt != NULL) {
+			struct sl_ns_type *n =
+			        sl_ns_type_get(c->schema, false, nt);
+			if (n == NULL || ns_node(n, it) != 0 ||
+			    ns_additional(c, nt, it) != 0)
+				return -1;
+		}
+		if (rt == NULL || nt == NULL)
+			return 0;
+		bool src_many = it->find_many || it->iterate_on != NULL ||
+		                it->card_many;
+		return it->outbound ? sl_ns_connect(c, SL_NS_SOURCE_ALIAS, nt,
+		                                    rt, src_many, true)
+		                    : sl_ns_connect(c, nt, SL_NS_SOURCE_ALIAS,
+		                                    rt, true, src_many);
+	}
+	case I_SWITCH: {
+		bool distinct = ns_assigns(it);
+		for (uint32_t k = 0; k <= it->n_cases; k++) {
+			const struct pass *p =
+			        k < it->n_cases ? &it->cases[k] : it->dflt;
+			if (p == NULL)
+				continue;
+			if (distinct && sl_ns_push(c) != 0)
+				return -1;
+			int rc = ns_pass(c, p);
+			if (distinct)
+				sl_ns_pop(c);
+			if (rc != 0)
+				return -1;
+		}
+		return 0;
+	}
+	case I_VARS:
+		break;
+	}
+	return 0;
+}
+
+/** A single-sequence pass's expand_schema. */
+static int
+ns_pass(struct sl_ns_coord *c, const struct pass *p)
+{
+	if (p->n == 0)
+		return 0;
+	const struct interp **v = sl_malloc(p->n * sizeof(*v));
+	if (v == NULL) {
+		sl_diag_set(SL_EOOM, "out of memory building the schema");
+		return -1;
+	}
+	/* schema_ordered_interpretations: pop while enumerating */
+	uint32_t n = p->n;
+	const struct interp *src = NULL;
+	bool exclusive = false;
+	for (uint32_t i = 0; i < n; i++)
+		v[i] = p->v[i];
+	for (uint32_t i = 0; i < n; i++)
+		if (ns_assigns(v[i])) {
+			src = v[i];
+			memmove(&v[i], &v[i + 1], (n - i - 1) * sizeof(*v));
+			n--;
+		}
+	int rc = 0;
+	for (uint32_t i = 0; i <= n && rc == 0; i++) {
+		const struct interp *it = i < n ? v[i] : src;
+		if (it != NULL)
+			rc = ns_interp(c, it);
+	}
+	for (uint32_t i = 0; i < p->n; i++)
+		exclusive |= ns_assigns(p->v[i]) && p->v[i]->type != I_SWITCH;
+	sl_free(v);
+	if (rc == 0 && exclusive)
+		rc = sl_ns_clear_aliases(c);
+	return rc;
+}
+
+/** Whether a phase (before_iteration, interpretations) assigns source
+ * nodes. */
+static bool
+ns_phase_assigns(const struct passes *ps)
+{
+	for (uint32_t i = 0; i < ps->n; i++)
+		if (ns_pass_assigns(&ps->v[i]))
+			return true;
+	return false;
+}
+
+/** A phase's expand_schema (null, single or multi-sequence). */
+static int
+ns_phase(struct sl_ns_coord *c, const struct passes *ps)
+{
+	if (!ps->multi)
+		return ps->n > 0 ? ns_pass(c, &ps->v[0]) : 0;
+	bool distinct = ns_phase_assigns(ps);
+	for (uint32_t i = 0; i < ps->n; i++) {
+		if (distinct && sl_ns_push(c) != 0)
+			return -1;
+		int rc = ns_pass(c, &ps->v[i]);
+		if (distinct)
+			sl_ns_pop(c);
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+sl_ns_expand(struct sl_ns_coord *c, const struct sl_step *step)
+{
+	if (step->ops != &interp_ops)
+		return 0;
+	const struct interp_step *st = (const struct interp_step *)step;
+	bool main_first = ns_phase_assigns(&st->main);
+	const struct passes *context = main_first ? &st->before : &st->main;
+	const struct passes *head = main_first ? &st->main : &st->before;
+	if (sl_ns_push(c) != 0)
+		return -1;
+	int rc = ns_phase(c, context) != 0 || ns_phase(c, head) != 0;
+	sl_ns_pop(c);
+	if (rc != 0 && sl_diag_code() == SL_EOK)
+		sl_diag_set(SL_EOOM, "out of memory building the schema");
+	return rc != 0 ? -1 : 0;
+}
+
+bool
+sl_interp_expands_schema(const struct sl_stepdef *def)
+{
+	return sl_registry_find(def->implementation) == &sl_interp_interpreter;
 }

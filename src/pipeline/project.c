@@ -68,6 +68,8 @@ struct sl_project {
 	const char **scopes;
 	/** Number of `scopes`. */
 	uint32_t n_scopes;
+	/** include_additional_types (false when absent or null). */
+	bool include_additional_types;
 };
 
 /** A copy of s[0..n) with a NUL in the project's document, or NULL. */
@@ -582,7 +584,7 @@ load_scopes(struct sl_project *p, const struct sl_conf *s)
 
 /** Check the keys the project keeps but does not use. */
 static int
-check_unused(struct sl_conf *root)
+check_unused(struct sl_project *p, struct sl_conf *root)
 {
 	const struct sl_conf *n = sl_conf_get(root, "plugins");
 	char buf[96];
@@ -593,11 +595,17 @@ check_unused(struct sl_conf *root)
 	if (want_map(sl_conf_get(root, "storage"), "storage", &is_map) < 0)
 		return -1;
 	n = sl_conf_get(root, "include_additional_types");
-	bool b;
 	if (n != NULL && !sl_conf_is_null(n) &&
-	    sl_conf_bool(n, "include_additional_types", &b) < 0)
+	    sl_conf_bool(n, "include_additional_types",
+	                 &p->include_additional_types) < 0)
 		return -1;
 	return 0;
+}
+
+bool
+sl_project_include_additional_types(const struct sl_project *p)
+{
+	return p->include_additional_types;
 }
 
 struct sl_project *
@@ -637,7 +645,7 @@ sl_project_load(const char *path)
 		goto fail;
 	}
 	if (sl_conf_check_keys(root, top_keys, NULL, "a project file") < 0 ||
-	    check_unused(root) < 0)
+	    check_unused(p, root) < 0)
 		goto fail;
 	struct sl_conf **targets = slot_of(root, "targets");
 	struct sl_conf **scopes = slot_of(root, "scopes");

@@ -1,0 +1,29 @@
+/*
+ * Nodestream's schema commands in sluice:
+ *
+ * `sluice print schema [PIPELINE...] [-p FILE] [-f plain|graphql|
+ * cypheresque] [-O OVERRIDES] [-o OUT]` prints what `nodestream print
+ * schema` prints, byte for byte: the schema of every pipeline of the
+ * project (-p, default ./nodestream.yaml), or of the pipelines named,
+ * collected from their Interpreters as Nodestream collects it
+ * (sluice/nsschema.h), merged with a type overrides file, written to
+ * stdout or to OUT. Names that are pipeline files (a path, or *.yaml)
+ * are read as files, without a project (a sluice extension).
+ *
+ * `sluice migrations show [-p FILE] [-t TARGET...]` prints Nodestream's
+ * table of migrations by target (applied / pending). sluice's migrations
+ * are not files but derived from the schema (src/graph/migrate.h): the
+ * rows are the migrations the project's schema asks for, and a target
+ * has one applied when its sluice_migrations table records it with the
+ * same SQL. Stores that cannot be asked show "?".
+ */
+#ifndef SLUICE_CLI_NSCMD_H
+#define SLUICE_CLI_NSCMD_H
+
+/** `sluice print schema ...` with argv[0] = "schema". The exit status. */
+int sl_cli_ns_print_schema(int argc, char **argv);
+
+/** `sluice migrations SUBCOMMAND ...` with argv[0] = "migrations". */
+int sl_cli_migrations(int argc, char **argv);
+
+#endif /* SLUICE_CLI_NSCMD_H */
