@@ -301,8 +301,8 @@ TAP_CASE(example)
 	is_str(targets_of(b), "my-other-target",
 	       "... excludes inherited targets");
 	ok(b->exclude_inherited_targets, "... exclude_inherited_targets");
-	is_str(annotations_of(b), "schedule=0 0 * * *",
-	       "... the scope's schedule wins (Nodestream's update order)");
+	is_str(annotations_of(b), "schedule=0 10 * * *",
+	       "... its own schedule wins (Nodestream 0.16.1's update order)");
 	is_int(b->index, 1, "... index 1");
 	ok(a->config != NULL && a->config == b->config,
 	   "both share the scope's config");
@@ -342,11 +342,11 @@ TAP_CASE(example)
 	       "scope | name                  | file                        | "
 	       "targets         | annotations\n"
 	       "------+-----------------------+-----------------------------+-"
-	       "----------------+--------------------\n"
+	       "----------------+---------------------\n"
 	       "cron  | web-scraping          | pipelines/web-scraping.yaml | "
 	       "my-target       | schedule: 0 0 * * *\n"
 	       "cron  | my-warehouse-pipeline | pipelines/warehouse.yaml    | "
-	       "my-other-target | schedule: 0 0 * * *\n",
+	       "my-other-target | schedule: 0 10 * * *\n",
 	       "show of scope cron");
 	ok(s != NULL && strstr(s, "s3cret") == NULL, "... no password");
 	free(s);
@@ -404,8 +404,9 @@ TAP_CASE(scopes)
 	is_str(pp[2]->name, "x.y", "stem drops the last suffix only");
 	is_str(annotations_of(pp[0]), "team=core,weight=2",
 	       "scope annotations, typed");
-	is_str(annotations_of(pp[2]), "team=core,live=true,weight=2",
-	       "merged: own keys first, the scope's value on a shared key");
+	is_str(annotations_of(pp[2]), "team=own,weight=2,live=true",
+	       "merged: the scope's keys first, the pipeline's value on a "
+	       "shared key, then its other keys");
 	is_str(pp[4]->scope, "c", "the last pipeline is in scope c");
 	is_str(targets_of(pp[4]), "t2", "... with c's targets");
 	ok(pp[4]->config == NULL, "... and no config");
@@ -487,13 +488,13 @@ TAP_CASE(scopes)
 	       "scope | name    | file                  | targets    | "
 	       "annotations\n"
 	       "------+---------+-----------------------+------------+-------"
-	       "---------------------------\n"
+	       "--------------------------\n"
 	       "a     | sample  | pipelines/sample.yaml | t1, t2     | team: "
 	       "core, weight: 2\n"
 	       "a     | people  | pipelines/people.yml  | t3, t1, t2 | team: "
 	       "core, weight: 2\n"
 	       "a     | x.y     | other/x.y.yaml        | t1, t2     | team: "
-	       "core, live: true, weight: 2\n"
+	       "own, weight: 2, live: true\n"
 	       "a     | Sample2 | cfg.yaml              | t1, t2     | team: "
 	       "core, weight: 2\n"
 	       "c     | sample  | pipelines/sample.yaml | t2\n",
@@ -511,8 +512,8 @@ TAP_CASE(scopes)
 	        want, sizeof(want),
 	        "{\"scope\":\"a\",\"name\":\"x.y\",\"file\":\"other/x.y.yaml\","
 	        "\"path\":\"%s/sc/other/x.y.yaml\",\"targets\":[\"t1\","
-	        "\"t2\"],\"annotations\":{\"team\":\"core\",\"live\":true,"
-	        "\"weight\":2}}",
+	        "\"t2\"],\"annotations\":{\"team\":\"own\",\"weight\":2,"
+	        "\"live\":true}}",
 	        tmpdir);
 	is_str(line, want, "JSON line of x.y");
 	free(s);
@@ -824,7 +825,7 @@ TAP_CASE(faults)
 			       d->type == SL_VSTR && d->len == 1 &&
 			       strcmp(annotations_of(
 			                      sl_project_pipeline(pr, 1)),
-			              "k=v,m=2,n=1") == 0;
+			              "k=w,n=1,m=2") == 0;
 			free(s);
 			sl_project_delete(pr);
 			break;

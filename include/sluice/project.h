@@ -53,10 +53,11 @@
  *
  * Semantics follow Nodestream's code: a pipeline's effective targets are
  * its own followed by its scope's (unless exclude_inherited_targets),
- * without duplicates; its effective annotations are its own updated with
- * its scope's (on a shared key the scope's value wins, as in Nodestream's
- * PipelineConfiguration.effective_annotations). Annotations are metadata
- * only; step selection uses the annotations given to the run.
+ * without duplicates; its effective annotations are its scope's updated
+ * with its own (on a shared key the pipeline's value wins, as in
+ * Nodestream 0.16.1's PipelineConfiguration.effective_annotations, checked
+ * against it in tests/test_project.c). Annotations are metadata only;
+ * step selection uses the annotations given to the run.
  *
  * Targets load first, so scope and pipeline target lists can be checked
  * against them (with a "did you mean" for a close name). Scopes flatten
@@ -106,7 +107,8 @@ struct sl_project_pipeline {
 	const char *path;
 	/**
 	 * Effective annotations: an object of scalars (strings, integers,
-	 * doubles, booleans), the pipeline's own keys first; never NULL
+	 * doubles, booleans), the scope's keys first, then the pipeline's
+	 * own other keys; on a shared key the pipeline's value; never NULL
 	 * (an empty object when there are none).
 	 */
 	const struct sl_value *annotations;

@@ -311,8 +311,11 @@ load_annotations(struct sl_project *p, const struct sl_conf *n,
 }
 
 /**
- * Effective annotations: `own` updated with `scope` (a shared key takes
- * the scope's value, as Nodestream does), in the project's arena.
+ * Effective annotations, as Nodestream 0.16.1's
+ * PipelineConfiguration.effective_annotations makes them: the scope's,
+ * updated with the pipeline's `own` (on a shared key the pipeline's value
+ * wins and keeps the scope's position; the pipeline's other keys follow),
+ * in the project's arena.
  */
 static const struct sl_value *
 merge_annotations(struct sl_project *p, const struct sl_value *own,
@@ -328,10 +331,10 @@ merge_annotations(struct sl_project *p, const struct sl_value *own,
 	if (m == NULL || v == NULL)
 		return NULL;
 	uint32_t n = 0;
-	for (uint32_t i = 0; i < own->len; i++)
-		m[n++] = own->u.members[i];
-	for (uint32_t i = 0; i < scope->len; i++) {
-		const struct sl_member *s = &scope->u.members[i];
+	for (uint32_t i = 0; i < scope->len; i++)
+		m[n++] = scope->u.members[i];
+	for (uint32_t i = 0; i < own->len; i++) {
+		const struct sl_member *s = &own->u.members[i];
 		uint32_t j = 0;
 		while (j < n && (m[j].key_len != s->key_len ||
 		                 memcmp(m[j].key, s->key, s->key_len) != 0))
