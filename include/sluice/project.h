@@ -112,6 +112,15 @@ struct sl_project_pipeline {
 	 * (an empty object when there are none).
 	 */
 	const struct sl_value *annotations;
+	/**
+	 * The pipeline's own annotations as written (an object; empty when
+	 * none), what Nodestream's `show --json` prints.
+	 */
+	const struct sl_value *own_annotations;
+	/** The pipeline's own target names, as written. */
+	const char *const *own_targets;
+	/** Number of `own_targets`. */
+	uint32_t n_own_targets;
 	/** Effective target names, in order, without duplicates. */
 	const char *const *targets;
 	/** Number of `targets`. */
@@ -234,19 +243,35 @@ int sl_project_target_uri(const struct sl_project *p, const char *name,
 
 /* sl_uri_redact() is in sluice/uri.h. */
 
+/** sl_project_show_scope() flag: JSON instead of a table. */
+#define SL_PROJECT_SHOW_JSON 1u
+/** sl_project_show_scope() flag: JSON with every field (`show -j -v`). */
+#define SL_PROJECT_SHOW_VERBOSE 2u
+
 /**
- * Print the pipelines of scope `scope` (NULL: every scope) to `out`: as
- * text, an aligned table "scope | name | file | targets | annotations"
- * under a header and a rule (targets joined with ", ", annotations as
- * "key: value" joined with ", "); as JSON, one object per line,
- * {"scope", "name", "file", "path", "targets", "annotations"}. Returns 0,
- * or -1 with SL_ESYSTEM on a write error or SL_EOOM.
+ * Print the pipelines of scope `scope` (NULL: every scope) to `out`.
+ *
+ * As text (flags 0): an aligned table "scope | name | file | targets |
+ * annotations" under a header and a rule (effective targets joined with
+ * ", ", effective annotations as "key: value" joined with ", ").
+ *
+ * With SL_PROJECT_SHOW_JSON: what Nodestream 0.16.1's `show --json`
+ * prints, one JSON array on one line (with a newline after it), written
+ * as Python's json.dumps writes (", " and ": " separators, non-ASCII as
+ * \uXXXX). Each pipeline is its project-file entry: the path string when
+ * its name is the file's stem and it has no own annotations; otherwise an
+ * object {"path", "name" (unless the stem), "targets" (own, if any),
+ * "annotations" (own, if any), "exclude_inherited_targets" (if true)}.
+ * With SL_PROJECT_SHOW_VERBOSE too, every pipeline is an object with all
+ * five keys (Nodestream's `show -j -v`).
+ *
+ * Returns 0, or -1 with SL_ESYSTEM on a write error or SL_EOOM.
  */
 int sl_project_show_scope(const struct sl_project *p, const char *scope,
-                          FILE *out, bool json);
+                          FILE *out, unsigned flags);
 
 /** sl_project_show_scope() of every scope. */
-int sl_project_show(const struct sl_project *p, FILE *out, bool json);
+int sl_project_show(const struct sl_project *p, FILE *out, unsigned flags);
 
 #ifdef __cplusplus
 }

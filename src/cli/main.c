@@ -21,7 +21,7 @@ usage(FILE *out)
 	        "(see sluice run --help)\n"
 	        "  run [NAME...] [-p FILE]       run pipelines of a project "
 	        "file (nodestream.yaml)\n"
-	        "  show [-p FILE] [--json]       list a project's "
+	        "  show [-p FILE] [-s SCOPE] [-j] list a project's "
 	        "pipelines\n"
 	        "  validate PIPELINE.yaml        load a pipeline and "
 	        "check its steps\n"
@@ -29,6 +29,8 @@ usage(FILE *out)
 	        "as JSON lines\n"
 	        "  schema PIPELINE.yaml...       print the graph schema "
 	        "(--format plain|json|dot)\n"
+	        "  print schema [NAME...]        the schema of a "
+	        "project's pipelines\n"
 	        "  migrate TARGET PIPELINE...    create the indexes and "
 	        "views of the schema\n"
 	        "  demo [--tasks N] [--items N]  run the runtime "
@@ -36,6 +38,9 @@ usage(FILE *out)
 	        "  help steps                    list the built-in steps\n"
 	        "  version, --version            print the version\n"
 	        "  help, --help                  print this help\n"
+	        "\n"
+	        "Nodestream's commands and options in sluice: "
+	        "docs/nodestream.md\n"
 	        "\n"
 	        "environment: SLUICE_LOG_LEVEL (error, warn, info, debug, "
 	        "trace), SLUICE_LOG_FORMAT (text, json)\n");
@@ -61,6 +66,13 @@ main(int argc, char **argv)
 		return sl_cli_export(argc - 1, argv + 1);
 	if (strcmp(cmd, "schema") == 0)
 		return sl_cli_schema(argc - 1, argv + 1);
+	if (strcmp(cmd, "print") == 0) {
+		if (argc > 2 && strcmp(argv[2], "schema") == 0)
+			return sl_cli_print_schema(argc - 2, argv + 2);
+		fprintf(stderr, "sluice: 'print' knows one thing to print: "
+		                "sluice print schema [PIPELINE...]\n");
+		return 2;
+	}
 	if (strcmp(cmd, "migrate") == 0)
 		return sl_cli_migrate(argc - 1, argv + 1);
 	if (strcmp(cmd, "show") == 0)

@@ -488,6 +488,9 @@ load_pipeline(struct sl_project *p, const struct scope *sc,
 			t[pp->n_targets++] = nm;
 	}
 	pp->targets = t;
+	pp->own_targets = own;
+	pp->n_own_targets = n_own;
+	pp->own_annotations = ann;
 	if ((pp->annotations = merge_annotations(p, ann, sc->annotations)) ==
 	    NULL)
 		return -1;
@@ -1131,52 +1134,181 @@ cell(const struct sl_project_pipeline *pp, int col, struct sl_buf *b)
 	}
 }
 
-/** Append one pipeline as a JSON object line to `b`. */
+/**
+ * Append `s` (`n` bytes of UTF-8) as a JSON string the way Python's
+ * json.dumps writes it: \n, \r, \t, \b, \f, \" and \\ escaped, other
+ * control characters, DEL and every non-ASCII character as \uXXXX (a
+ * surrogate pair above U+FFFF). A byte that starts no valid sequence is
+ * written as \u00XX.
+ */
 static int
-json_row(const struct sl_project_pipeline *pp, struct sl_arena *a,
-         struct sl_buf *b)
+py_json_str(struct sl_buf *b, const char *s, size_t n)
 {
-	sl_arena_reset(a);
-	struct sl_value *tv =
-	        sl_arena_alloc(a, (pp->n_targets + 1) * sizeof(*tv));
-	if (tv == NULL)
+	int rc = sl_buf_putc(b, '"');
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		unsigned char c = (unsigned char)s[i];
+		const char *esc = c == '"'    ? "\\\""
+		                  : c == '\\' ? "\\\\"
+		                  : c == '\n' ? "\\n"
+		                  : c == '\r' ? "\\r"
+		                  : c == '\t' ? "\\t"
+		                  : c == '\b' ? "\\b"
+		                  : c == '\f' ? "\\f"
+		                              : NULL;
+		if (esc != NULL) {
+			rc = sl_buf_puts(b, esc);
+			continue;
+		}
+		if (c >= 0x20 && c < 0x7F) {
+			rc = sl_buf_putc(b, (char)c);
+			continue;
+		}
+		uint32_t cp = c;
+		size_t more = c >= 0xF0 && c < 0xF8   ? 3
+		              : c >= 0xE0 && c < 0xF0 ? 2
+		              : c >= 0xC0 && c < 0xE0 ? 1
+		                                      : 0;
+		if (more > 0 && i + more < n) {
+			cp = c & (0x3F >> more);
+			for (size_t k = 1; k <= more; k++) {
+				unsigned char d = (unsigned char)s[i + k];
+				if ((d & 0xC0) != 0x80) {
+					more = 0;
+					break;
+				}
+				cp = (cp << 6) | (d & 0x3F);
+			}
+		} else {
+			more = 0;
+		}
+		if (more == 0)
+			cp = c;
+		i += more;
+		if (cp >= 0x10000) {
+			cp -= 0x10000;
+			rc = sl_buf_printf(b, "\\u%04x\\u%04x",
+			                   0xD800 + (cp >> 10),
+			                   0xDC00 + (cp & 0x3FF));
+		} else {
+			rc = sl_buf_printf(b, "\\u%04x", cp);
+		}
+	}
+	return rc || sl_buf_putc(b, '"') ? -1 : 0;
+}
+
+/** Append `"key": ` in Python's json.dumps style. */
+static int
+py_json_key(struct sl_buf *b, const char *key, size_t n, bool first)
+{
+	if (!first && sl_buf_puts(b, ", ") != 0)
 		return -1;
-	for (uint32_t i = 0; i < pp->n_targets; i++)
-		tv[i] = sl_str_ref(pp->targets[i],
-		                   (uint32_t)strlen(pp->targets[i]));
-	struct sl_member m[6] = {
-	        {"scope", 5,
-	         sl_str_ref(pp->scope, (uint32_t)strlen(pp->scope))},
-	        {"name", 4, sl_str_ref(pp->name, (uint32_t)strlen(pp->name))},
-	        {"file", 4, sl_str_ref(pp->file, (uint32_t)strlen(pp->file))},
-	        {"path", 4, sl_str_ref(pp->path, (uint32_t)strlen(pp->path))},
-	        {"targets", 7, sl_array_ref(tv, pp->n_targets)},
-	        {"annotations", 11, *pp->annotations},
-	};
-	struct sl_value v = sl_object_ref(m, 6);
-	if (sl_json_write(b, &v, 0) < 0)
+	return py_json_str(b, key, n) || sl_buf_puts(b, ": ") ? -1 : 0;
+}
+
+/**
+ * Append pipeline `pp` as Nodestream's PipelineDefinition.to_file_data
+ * (verbose or not) writes it: a path string, or an object (see
+ * sl_project_show_scope()).
+ */
+static int
+py_json_pipeline(const struct sl_project_pipeline *pp, bool verbose,
+                 struct sl_buf *b)
+{
+	const char *base = strrchr(pp->file, '/');
+	base = base != NULL ? base + 1 : pp->file;
+	const char *dot = strrchr(base, '.');
+	size_t stem =
+	        dot != NULL && dot > base ? (size_t)(dot - base) : strlen(base);
+	bool default_name =
+	        strlen(pp->name) == stem && memcmp(pp->name, base, stem) == 0;
+	const struct sl_value *ann = pp->own_annotations;
+	if (default_name && ann->len == 0 && !verbose)
+		return py_json_str(b, pp->file, strlen(pp->file));
+	int rc = sl_buf_putc(b, '{') || py_json_key(b, "path", 4, true) ||
+	         py_json_str(b, pp->file, strlen(pp->file));
+	if (rc == 0 && (!default_name || verbose))
+		rc = py_json_key(b, "name", 4, false) ||
+		     py_json_str(b, pp->name, strlen(pp->name));
+	if (rc == 0 && (pp->n_own_targets > 0 || verbose)) {
+		rc = py_json_key(b, "targets", 7, false) || sl_buf_putc(b, '[');
+		for (uint32_t i = 0; i < pp->n_own_targets && rc == 0; i++)
+			rc = (i > 0 && sl_buf_puts(b, ", ")) ||
+			     py_json_str(b, pp->own_targets[i],
+			                 strlen(pp->own_targets[i]));
+		rc = rc || sl_buf_putc(b, ']');
+	}
+	if (rc == 0 && (ann->len > 0 || verbose)) {
+		rc = py_json_key(b, "annotations", 11, false) ||
+		     sl_buf_putc(b, '{');
+		for (uint32_t i = 0; i < ann->len && rc == 0; i++) {
+			const struct sl_member *m = &ann->u.members[i];
+			rc = py_json_key(b, m->key, m->key_len, i == 0);
+			if (rc == 0 && m->val.type == SL_VSTR)
+				rc = py_json_str(b, m->val.u.s, m->val.len);
+			else if (rc == 0)
+				rc = sl_json_write(b, &m->val, 0) < 0;
+		}
+		rc = rc || sl_buf_putc(b, '}');
+	}
+	if (rc == 0 && (pp->exclude_inherited_targets || verbose))
+		rc = py_json_key(b, "exclude_inherited_targets", 25, false) ||
+		     sl_buf_puts(b, pp->exclude_inherited_targets ? "true"
+		                                                  : "false");
+	return rc || sl_buf_putc(b, '}') ? -1 : 0;
+}
+
+/** Print the pipelines of `scope` (NULL: all) as Nodestream's JSON. */
+static int
+show_json(const struct sl_project *p, const char *scope, FILE *out,
+          bool verbose)
+{
+	struct sl_buf b;
+	sl_buf_create(&b, (size_t)1 << 30);
+	int rc = sl_buf_putc(&b, '[');
+	bool first = true;
+	for (uint32_t i = 0; i < p->n_pipelines && rc == 0; i++) {
+		const struct sl_project_pipeline *pp = &p->pipelines[i];
+		if (scope != NULL && strcmp(pp->scope, scope) != 0)
+			continue;
+		rc = (!first && sl_buf_puts(&b, ", ")) ||
+		     py_json_pipeline(pp, verbose, &b);
+		first = false;
+	}
+	rc = rc || sl_buf_puts(&b, "]\n");
+	if (rc != 0) {
+		if (sl_diag_code() == SL_EOK)
+			sl_diag_set(SL_EOOM, "out of memory");
+		sl_buf_destroy(&b);
 		return -1;
-	return sl_buf_putc(b, '\n');
+	}
+	fwrite(b.data, 1, b.len, out);
+	sl_buf_destroy(&b);
+	if (fflush(out) != 0 || ferror(out)) {
+		sl_diag_set_errno("writing the project's pipelines");
+		return -1;
+	}
+	return 0;
 }
 
 int
 sl_project_show_scope(const struct sl_project *p, const char *scope, FILE *out,
-                      bool json)
+                      unsigned flags)
 {
+	if (flags & SL_PROJECT_SHOW_JSON)
+		return show_json(p, scope, out,
+		                 (flags & SL_PROJECT_SHOW_VERBOSE) != 0);
 	static const char *const head[5] = {"scope", "name", "file", "targets",
 	                                    "annotations"};
 	struct sl_buf b, line;
-	struct sl_arena a;
 	sl_buf_create(&b, (size_t)1 << 30);
 	sl_buf_create(&line, (size_t)1 << 30);
-	sl_arena_create(&a, 4096, (size_t)1 << 30);
 	size_t w[5];
 	for (int c = 0; c < 5; c++)
 		w[c] = strlen(head[c]);
 	int rc = 0;
 	/* Pass 0 measures the columns, pass 1 prints. */
-	for (int pass = json ? 1 : 0; pass < 2 && rc == 0; pass++) {
-		if (pass == 1 && !json) {
+	for (int pass = 0; pass < 2 && rc == 0; pass++) {
+		if (pass == 1) {
 			for (int c = 0; c < 5; c++)
 				fprintf(out, "%s%-*s", c ? " | " : "",
 				        c < 4 ? (int)w[c] : 0, head[c]);
@@ -1192,13 +1324,6 @@ sl_project_show_scope(const struct sl_project *p, const char *scope, FILE *out,
 			const struct sl_project_pipeline *pp = &p->pipelines[i];
 			if (scope != NULL && strcmp(pp->scope, scope) != 0)
 				continue;
-			if (json) {
-				sl_buf_reset(&line);
-				rc = json_row(pp, &a, &line);
-				if (rc == 0)
-					fwrite(line.data, 1, line.len, out);
-				continue;
-			}
 			/* The row ends after its last non-empty cell. */
 			sl_buf_reset(&line);
 			size_t end = 0;
@@ -1231,12 +1356,11 @@ sl_project_show_scope(const struct sl_project *p, const char *scope, FILE *out,
 	}
 	sl_buf_destroy(&b);
 	sl_buf_destroy(&line);
-	sl_arena_destroy(&a);
 	return rc;
 }
 
 int
-sl_project_show(const struct sl_project *p, FILE *out, bool json)
+sl_project_show(const struct sl_project *p, FILE *out, unsigned flags)
 {
-	return sl_project_show_scope(p, NULL, out, json);
+	return sl_project_show_scope(p, NULL, out, flags);
 }
