@@ -135,6 +135,47 @@ is "$("$SLUICE" export graph | grep -c '"node":"Number"')" 3 \
 is $? 0 "again, every pipeline"
 is "$(wc -c <err.txt)" 0 "... -q: silent"
 
+# --- writer options -------------------------------------------------------
+# Nodestream: a target's (or a GraphDatabaseWriter's) collect_stats,
+# ingest_strategy_name and flush_concurrency configure its writer. sluice
+# honours flush_concurrency where a store has lanes (PostgreSQL, Neo4j;
+# checked in test_project and graph_pg) and says in one info line what it
+# ignores.
+cat >w.yaml <<'EOF'
+- implementation: nodestream.pipeline:IterableExtractor
+  factory: range
+  arguments: {stop: 3}
+- implementation: nodestream.databases:GraphDatabaseWriter
+  arguments:
+    target: "null:"
+    batch_size: 2
+    flush_concurrency: 4
+    collect_stats: true
+    ingest_strategy_name: default
+EOF
+SLUICE_LOG_LEVEL=info "$SLUICE" validate w.yaml >out.txt 2>err.txt
+is $? 0 "a writer with Nodestream's writer options"
+has err.txt "arguments.flush_concurrency: ignored; this store writes in one lane" \
+  "... flush_concurrency of a null store: one info line"
+has err.txt "arguments.collect_stats: ignored" "... collect_stats: one info line"
+has err.txt "arguments.ingest_strategy_name: ignored" \
+  "... ingest_strategy_name: one info line"
+cat >>nodestream.yaml <<'EOF'
+  opts:
+    database: "null"
+    collect_stats: true
+    flush_concurrency: 2
+    username: someone
+    password: s3cret
+EOF
+SLUICE_LOG_LEVEL=info "$SLUICE" run p1 -t opts >out.txt 2>err.txt
+is $? 0 "a project target with writer options and credentials"
+has err.txt "targets.opts.collect_stats: ignored" "... collect_stats: info"
+has err.txt "targets.opts.flush_concurrency: ignored" "... flush_concurrency: info"
+has err.txt "targets.opts.password: ignored" "... password: info"
+grep -q s3cret err.txt
+is $? 1 "... never the password itself"
+
 # --- print schema ----------------------------------------------------------
 # Nodestream: `print schema` exit 0 (plain); -f graphql exit 0; -o FILE
 # writes there; -O FILE reads type overrides.

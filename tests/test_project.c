@@ -15,6 +15,7 @@
 #include "sluice/alloc.h"
 #include "sluice/db.h"
 #include "sluice/pipeline_file.h"
+#include "sluice/log.h"
 #include "sluice/project.h"
 #include "tmpfiles.h"
 #include "unit.h"
@@ -331,8 +332,8 @@ TAP_CASE(example)
 	uint32_t bs = 0;
 	is_int(sl_project_target_uri(p, "my-target", uri, sizeof(uri), &bs), 0,
 	       "my-target URI");
-	is_str(uri, "bolt://neo:s3cret@localhost:7687",
-	       "... bolt, with the credentials");
+	is_str(uri, "bolt://neo:s3cret@localhost:7687?connections=4",
+	       "... bolt, with the credentials and flush_concurrency");
 	is_int(bs, 1000, "... batch_size 1000");
 	is_int(sl_project_target_uri(p, "my-other-target", uri, sizeof(uri),
 	                             &bs),
@@ -547,6 +548,14 @@ TAP_CASE(targets)
 	        "false}\n"
 	        "  n4u: {database: neo4j, uri: 'bolt://u:v@h/d', username: x, "
 	        "database_name: g}\n"
+	        "  pgc: {database: postgresql, uri: "
+	        "'postgresql://h/d?sslmode=disable', username: u, password: "
+	        "'p w', flush_concurrency: 8, collect_stats: true, "
+	        "ingest_strategy_name: x}\n"
+	        "  n4f: {database: neo4j, uri: 'bolt://h', flush_concurrency: "
+	        "40}\n"
+	        "  sqc: {database: sqlite, path: /g.db, username: u, password: "
+	        "hunter2, flush_concurrency: 2}\n"
 	        "scopes:\n"
 	        "  s: {pipelines: [p.yaml]}\n");
 	setenv("SLUICE_T_URI", "bolt://user:pw@db:7687", 1);
@@ -555,7 +564,7 @@ TAP_CASE(targets)
 	ok(p != NULL, "a project of many targets loads");
 	if (p == NULL)
 		return;
-	is_int(sl_project_n_targets(p), 14, "fourteen targets");
+	is_int(sl_project_n_targets(p), 17, "seventeen targets");
 	is_str(sl_project_target(p, 1)->database, "null",
 	       "a plain null database is 'null'");
 	char uri[256];
@@ -582,6 +591,43 @@ TAP_CASE(targets)
 	is_int(sl_project_target_uri(p, "n4u", uri, sizeof(uri), &bs), 0,
 	       "neo4j with credentials and database in its uri");
 	is_str(uri, "bolt://u:v@h/d", "... the uri's own win");
+	char *logged = NULL;
+	size_t logged_n = 0;
+	FILE *log = open_memstream(&logged, &logged_n);
+	if (log == NULL)
+		bail_out("open_memstream");
+	sl_log_set_output(log);
+	is_int(sl_project_target_uri(p, "pgc", uri, sizeof(uri), &bs), 0,
+	       "postgresql with credentials and writer options");
+	is_str(uri, "postgresql://u:p%20w@h/d?sslmode=disable&lanes=8",
+	       "... credentials as user information, flush_concurrency as "
+	       "lanes");
+	is_int(sl_project_target_uri(p, "n4f", uri, sizeof(uri), &bs), 0,
+	       "neo4j with flush_concurrency 40");
+	is_str(uri, "bolt://h?connections=16",
+	       "... as connections, at most 16");
+	is_int(sl_project_target_uri(p, "sqc", uri, sizeof(uri), &bs), 0,
+	       "sqlite with credentials and flush_concurrency");
+	is_str(uri, "sqlite:/g.db", "... neither reaches the URI");
+	sl_log_set_output(stderr);
+	fclose(log);
+	const char *said[] = {
+	        "targets.pgc.collect_stats: ignored",
+	        "targets.pgc.ingest_strategy_name: ignored",
+	        "targets.n4f.flush_concurrency: 40 lanes asked for",
+	        "targets.sqc.flush_concurrency: ignored",
+	        "targets.sqc.username: ignored",
+	        "targets.sqc.password: ignored",
+	};
+	for (size_t i = 0; i < sizeof(said) / sizeof(*said); i++)
+		ok(logged != NULL && strstr(logged, said[i]) != NULL,
+		   "an info line: %s", said[i]);
+	ok(logged != NULL &&
+	           strstr(logged, "targets.pgc.flush_concurrency") == NULL,
+	   "... none for what postgresql honours");
+	ok(logged != NULL && strstr(logged, "hunter2") == NULL,
+	   "... no password in them");
+	free(logged);
 	is_int(sl_project_target_uri(p, "env", uri, sizeof(uri), &bs), 0,
 	       "URI and batch size from !env");
 	is_str(uri, "bolt://user:pw@db:7687", "... URI");

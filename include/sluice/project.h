@@ -225,12 +225,18 @@ const char *sl_project_suggest_target(const struct sl_project *p,
  *   database: neo4j                  uri: U   ->  U (bolt, bolt+s, bolt+ssc,
  *                                                 neo4j, neo4j+s, neo4j+ssc)
  *
- * For neo4j, `username` and `password` become U's user information
- * (percent-encoded; U's own, if any, wins), `database_name` its path
- * (unless U has one), `chunk_size` and `use_enterprise_features` the
- * Neo4j store's query parameters chunk_size= and enterprise=true
- * (src/graph/neo4j_store.h); use_apoc, execute_chunks_in_parallel and
- * retries_per_chunk are ignored with an info line each. The URI then
+ * For postgresql and neo4j, `username` and `password` become U's user
+ * information (percent-encoded; U's own, if any, wins) and
+ * `flush_concurrency` the store's lanes (PostgreSQL: lanes=N,
+ * src/graph/pg_store.h; Neo4j: connections=N, at most 16). For neo4j also
+ * `database_name` becomes U's path (unless U has one), `chunk_size` and
+ * `use_enterprise_features` the Neo4j store's query parameters
+ * chunk_size= and enterprise=true (src/graph/neo4j_store.h); use_apoc,
+ * execute_chunks_in_parallel and retries_per_chunk are ignored with an
+ * info line each. Writer options sluice has no use for are ignored with
+ * an info line each: collect_stats and ingest_strategy_name always;
+ * flush_concurrency, username and password for sqlite and null. The URI
+ * then
  * holds the password: show it only through sl_uri_redact(). Other
  * options are not part of the URI. Returns 0, or -1 with
  * SL_EINVAL (no such target, with a suggestion; a database sluice does not

@@ -918,39 +918,84 @@ target_str(const struct sl_project_target *t, const char *what, const char *key,
 	return want_str(n, sub, out);
 }
 
+/** Most lanes (PostgreSQL) or connections (Neo4j) a store takes. */
+#define FLUSH_LANES_MAX 16
+
 /**
- * The Neo4j store's URI for a target with uri `u` into `b`: the username
- * and password as the URI's user information (percent-encoded; not when
- * `u` has its own), database_name as the path (unless `u` has one), and
- * chunk_size and use_enterprise_features as the store's query parameters
- * (neo4j_store.h). Nodestream's APOC options are accepted and ignored.
+ * Say in one info line each which writer options of target `t` sluice
+ * ignores: collect_stats and ingest_strategy_name always, and
+ * flush_concurrency, username and password for a store without lanes or
+ * credentials (sqlite, null).
+ */
+static void
+note_ignored(const struct sl_project_target *t, const char *what, bool server)
+{
+	static const struct {
+		const char *key;
+		bool server_too;
+		const char *why;
+	} opts[] = {
+	        {"collect_stats", true,
+	         "sluice always counts what it writes (the run's summary)"},
+	        {"ingest_strategy_name", true,
+	         "sluice has one way to write a store"},
+	        {"flush_concurrency", false,
+	         "this store writes in one lane (only postgresql and neo4j "
+	         "targets have lanes)"},
+	        {"username", false, "this store takes no credentials"},
+	        {"password", false, "this store takes no credentials"},
+	};
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+		if ((!server || opts[i].server_too) &&
+		    sl_conf_get(t->node, opts[i].key) != NULL)
+			sl_log_info("%s.%s: ignored; %s", what, opts[i].key,
+			            opts[i].why);
+}
+
+/**
+ * The URI of a PostgreSQL (`neo4j` false) or Neo4j store for a target
+ * with uri `u` into `b`: the username and password as the URI's user
+ * information (percent-encoded; not when `u` has its own) and
+ * flush_concurrency as the store's lanes (lanes=N, pg_store.h) or
+ * connections (connections=N, neo4j_store.h), at most 16; for Neo4j also
+ * database_name as the path (unless `u` has one), and chunk_size and
+ * use_enterprise_features as the store's query parameters. Nodestream's
+ * APOC options are accepted and ignored.
  */
 static int
-neo4j_target_uri(const struct sl_project_target *t, const char *what,
-                 const char *u, struct sl_buf *b)
+server_target_uri(const struct sl_project_target *t, const char *what,
+                  const char *u, bool neo4j, struct sl_buf *b)
 {
 	static const char *const ignored[] = {
 	        "use_apoc", "execute_chunks_in_parallel", "retries_per_chunk"};
-	for (size_t i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++)
+	for (size_t i = 0; neo4j && i < sizeof(ignored) / sizeof(ignored[0]);
+	     i++)
 		if (sl_conf_get(t->node, ignored[i]) != NULL)
 			sl_log_info(
 			        "%s.%s: ignored; sluice writes Neo4j without "
 			        "APOC, in client-side transactions",
 			        what, ignored[i]);
-	const char *user, *pass, *db;
-	uint32_t chunk;
+	const char *user, *pass, *db = NULL;
+	uint32_t chunk = 0, lanes;
 	bool ent = false;
 	const struct sl_conf *en =
-	        sl_conf_get(t->node, "use_enterprise_features");
+	        neo4j ? sl_conf_get(t->node, "use_enterprise_features") : NULL;
 	char sub[360];
 	snprintf(sub, sizeof(sub), "%s.use_enterprise_features", what);
 	if (target_str(t, what, "username", &user) < 0 ||
 	    target_str(t, what, "password", &pass) < 0 ||
-	    target_str(t, what, "database_name", &db) < 0 ||
-	    target_count(t, what, "chunk_size", &chunk) < 0 ||
+	    target_count(t, what, "flush_concurrency", &lanes) < 0 ||
+	    (neo4j && target_str(t, what, "database_name", &db) < 0) ||
+	    (neo4j && target_count(t, what, "chunk_size", &chunk) < 0) ||
 	    (en != NULL && !sl_conf_is_null(en) &&
 	     sl_conf_bool(en, sub, &ent) < 0))
 		return -1;
+	if (lanes > FLUSH_LANES_MAX) {
+		sl_log_info("%s.flush_concurrency: %u lanes asked for; sluice "
+		            "uses at most %d",
+		            what, lanes, FLUSH_LANES_MAX);
+		lanes = FLUSH_LANES_MAX;
+	}
 	const char *auth = strstr(u, "://") + 3;
 	size_t alen = strcspn(auth, "/?#");
 	bool has_user = memchr(auth, '@', alen) != NULL;
@@ -977,8 +1022,13 @@ neo4j_target_uri(const struct sl_project_target *t, const char *what,
 		rc = sl_buf_printf(b, "%cchunk_size=%u", q ? '&' : '?', chunk);
 		q = true;
 	}
-	if (rc == 0 && ent)
+	if (rc == 0 && ent) {
 		rc = sl_buf_printf(b, "%centerprise=true", q ? '&' : '?');
+		q = true;
+	}
+	if (rc == 0 && lanes > 0)
+		rc = sl_buf_printf(b, "%c%s=%u", q ? '&' : '?',
+		                   neo4j ? "connections" : "lanes", lanes);
 	rc = rc || sl_buf_puts(b, rest + qlen);
 	if (rc != 0 && sl_diag_code() == SL_EOK)
 		sl_diag_set(SL_EOOM, "out of memory");
@@ -1051,8 +1101,11 @@ sl_project_target_uri(const struct sl_project *p, const char *name, char *uri,
 	}
 	struct sl_buf nb;
 	sl_buf_create(&nb, 4096);
-	if (strcmp(db, "neo4j") == 0) {
-		if (neo4j_target_uri(t, what, opt, &nb) < 0) {
+	bool server = prefix[0] == '\0';
+	note_ignored(t, what, server);
+	if (server) {
+		if (server_target_uri(t, what, opt, strcmp(db, "neo4j") == 0,
+		                      &nb) < 0) {
 			sl_buf_destroy(&nb);
 			return -1;
 		}
