@@ -1187,75 +1187,13 @@ cell(const struct sl_project_pipeline *pp, int col, struct sl_buf *b)
 	}
 }
 
-/**
- * Append `s` (`n` bytes of UTF-8) as a JSON string the way Python's
- * json.dumps writes it: \n, \r, \t, \b, \f, \" and \\ escaped, other
- * control characters, DEL and every non-ASCII character as \uXXXX (a
- * surrogate pair above U+FFFF). A byte that starts no valid sequence is
- * written as \u00XX.
- */
-static int
-py_json_str(struct sl_buf *b, const char *s, size_t n)
-{
-	int rc = sl_buf_putc(b, '"');
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		unsigned char c = (unsigned char)s[i];
-		const char *esc = c == '"'    ? "\\\""
-		                  : c == '\\' ? "\\\\"
-		                  : c == '\n' ? "\\n"
-		                  : c == '\r' ? "\\r"
-		                  : c == '\t' ? "\\t"
-		                  : c == '\b' ? "\\b"
-		                  : c == '\f' ? "\\f"
-		                              : NULL;
-		if (esc != NULL) {
-			rc = sl_buf_puts(b, esc);
-			continue;
-		}
-		if (c >= 0x20 && c < 0x7F) {
-			rc = sl_buf_putc(b, (char)c);
-			continue;
-		}
-		uint32_t cp = c;
-		size_t more = c >= 0xF0 && c < 0xF8   ? 3
-		              : c >= 0xE0 && c < 0xF0 ? 2
-		              : c >= 0xC0 && c < 0xE0 ? 1
-		                                      : 0;
-		if (more > 0 && i + more < n) {
-			cp = c & (0x3F >> more);
-			for (size_t k = 1; k <= more; k++) {
-				unsigned char d = (unsigned char)s[i + k];
-				if ((d & 0xC0) != 0x80) {
-					more = 0;
-					break;
-				}
-				cp = (cp << 6) | (d & 0x3F);
-			}
-		} else {
-			more = 0;
-		}
-		if (more == 0)
-			cp = c;
-		i += more;
-		if (cp >= 0x10000) {
-			cp -= 0x10000;
-			rc = sl_buf_printf(b, "\\u%04x\\u%04x",
-			                   0xD800 + (cp >> 10),
-			                   0xDC00 + (cp & 0x3FF));
-		} else {
-			rc = sl_buf_printf(b, "\\u%04x", cp);
-		}
-	}
-	return rc || sl_buf_putc(b, '"') ? -1 : 0;
-}
-
 /** Append `"key": ` in Python's json.dumps style. */
 static int
 py_json_key(struct sl_buf *b, const char *key, size_t n, bool first)
 {
 	if (!first && sl_buf_puts(b, ", ") != 0)
 		return -1;
-	return py_json_str(b, key, n) || sl_buf_puts(b, ": ") ? -1 : 0;
+	return sl_json_write_ascii(b, key, n) || sl_buf_puts(b, ": ") ? -1 : 0;
 }
 
 /**
@@ -1276,18 +1214,18 @@ py_json_pipeline(const struct sl_project_pipeline *pp, bool verbose,
 	        strlen(pp->name) == stem && memcmp(pp->name, base, stem) == 0;
 	const struct sl_value *ann = pp->own_annotations;
 	if (default_name && ann->len == 0 && !verbose)
-		return py_json_str(b, pp->file, strlen(pp->file));
+		return sl_json_write_ascii(b, pp->file, strlen(pp->file));
 	int rc = sl_buf_putc(b, '{') || py_json_key(b, "path", 4, true) ||
-	         py_json_str(b, pp->file, strlen(pp->file));
+	         sl_json_write_ascii(b, pp->file, strlen(pp->file));
 	if (rc == 0 && (!default_name || verbose))
 		rc = py_json_key(b, "name", 4, false) ||
-		     py_json_str(b, pp->name, strlen(pp->name));
+		     sl_json_write_ascii(b, pp->name, strlen(pp->name));
 	if (rc == 0 && (pp->n_own_targets > 0 || verbose)) {
 		rc = py_json_key(b, "targets", 7, false) || sl_buf_putc(b, '[');
 		for (uint32_t i = 0; i < pp->n_own_targets && rc == 0; i++)
 			rc = (i > 0 && sl_buf_puts(b, ", ")) ||
-			     py_json_str(b, pp->own_targets[i],
-			                 strlen(pp->own_targets[i]));
+			     sl_json_write_ascii(b, pp->own_targets[i],
+			                         strlen(pp->own_targets[i]));
 		rc = rc || sl_buf_putc(b, ']');
 	}
 	if (rc == 0 && (ann->len > 0 || verbose)) {
@@ -1297,7 +1235,8 @@ py_json_pipeline(const struct sl_project_pipeline *pp, bool verbose,
 			const struct sl_member *m = &ann->u.members[i];
 			rc = py_json_key(b, m->key, m->key_len, i == 0);
 			if (rc == 0 && m->val.type == SL_VSTR)
-				rc = py_json_str(b, m->val.u.s, m->val.len);
+				rc = sl_json_write_ascii(b, m->val.u.s,
+				                         m->val.len);
 			else if (rc == 0)
 				rc = sl_json_write(b, &m->val, 0) < 0;
 		}
