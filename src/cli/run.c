@@ -40,6 +40,56 @@
 /** Most bytes of a --config file. */
 #define CONFIG_MAX ((size_t)16 << 20)
 
+/** getopt_long values of --ansi and --no-ansi (above any character). */
+enum { OPT_ANSI = 300, OPT_NO_ANSI };
+
+/**
+ * The options Nodestream's commands all take (cleo's), as getopt_long
+ * entries, ending the table: -v, -q, -n, --ansi, --no-ansi, -V, -h.
+ */
+#define GLOBAL_LONGOPTS                                      \
+	{"verbose", no_argument, NULL, 'v'},                 \
+	        {"quiet", no_argument, NULL, 'q'},           \
+	        {"no-interaction", no_argument, NULL, 'n'},  \
+	        {"ansi", no_argument, NULL, OPT_ANSI},       \
+	        {"no-ansi", no_argument, NULL, OPT_NO_ANSI}, \
+	        {"version", no_argument, NULL, 'V'},         \
+	        {"help", no_argument, NULL, 'h'},            \
+	{                                                    \
+		NULL, 0, NULL, 0                             \
+	}
+
+/**
+ * The global option `c` of a command that honours only -V and -h of them
+ * (`show`, `print schema`): 0 when parsing goes on, 1 when the command is
+ * done (version or help printed; exit status 0), and for another option
+ * -1 after an error message and the usage on stderr (exit status 2).
+ */
+static int
+global_option(int c, const char *cmd, char **argv, void (*usage)(FILE *))
+{
+	switch (c) {
+	case 'v':
+	case 'q':
+	case 'n':
+	case OPT_ANSI:
+	case OPT_NO_ANSI:
+		return 0;
+	case 'V':
+		printf("sluice %s\n", SLUICE_VERSION);
+		return 1;
+	case 'h':
+		usage(stdout);
+		return 1;
+	default:
+		fprintf(stderr,
+		        "sluice %s: option '%s' is unknown or needs a value\n",
+		        cmd, argv[optind - 1]);
+		usage(stderr);
+		return -1;
+	}
+}
+
 /** Options of `run` and `validate`. */
 struct run_opts {
 	/** The pipeline file. */
@@ -189,8 +239,6 @@ parse_args(int argc, char **argv, struct run_opts *o)
 		OPT_STORAGE,
 		OPT_PROMETHEUS,
 		OPT_PROMETHEUS_SETTING,
-		OPT_ANSI,
-		OPT_NO_ANSI,
 	};
 	static const struct option longopts[] = {
 	        {"annotations", required_argument, NULL, 'a'},
@@ -217,14 +265,7 @@ parse_args(int argc, char **argv, struct run_opts *o)
 	         OPT_PROMETHEUS_SETTING},
 	        {"prometheus-keyfile", required_argument, NULL,
 	         OPT_PROMETHEUS_SETTING},
-	        {"verbose", no_argument, NULL, 'v'},
-	        {"quiet", no_argument, NULL, 'q'},
-	        {"version", no_argument, NULL, 'V'},
-	        {"no-interaction", no_argument, NULL, 'n'},
-	        {"ansi", no_argument, NULL, OPT_ANSI},
-	        {"no-ansi", no_argument, NULL, OPT_NO_ANSI},
-	        {"help", no_argument, NULL, 'h'},
-	        {NULL, 0, NULL, 0},
+	        GLOBAL_LONGOPTS,
 	};
 	const char *cmd = argv[0];
 	memset(o, 0, sizeof(*o));
@@ -1115,19 +1156,11 @@ show_usage(FILE *out)
 int
 sl_cli_show(int argc, char **argv)
 {
-	enum { OPT_ANSI = 256 };
 	static const struct option longopts[] = {
 	        {"project", required_argument, NULL, 'p'},
 	        {"scope", required_argument, NULL, 's'},
 	        {"json", no_argument, NULL, 'j'},
-	        {"verbose", no_argument, NULL, 'v'},
-	        {"quiet", no_argument, NULL, 'q'},
-	        {"no-interaction", no_argument, NULL, 'n'},
-	        {"ansi", no_argument, NULL, OPT_ANSI},
-	        {"no-ansi", no_argument, NULL, OPT_ANSI},
-	        {"version", no_argument, NULL, 'V'},
-	        {"help", no_argument, NULL, 'h'},
-	        {NULL, 0, NULL, 0},
+	        GLOBAL_LONGOPTS,
 	};
 	const char *project = NULL, *scope = NULL;
 	unsigned flags = 0;
@@ -1149,23 +1182,11 @@ sl_cli_show(int argc, char **argv)
 		case 'v':
 			flags |= SL_PROJECT_SHOW_VERBOSE;
 			break;
-		case 'q':
-		case 'n':
-		case OPT_ANSI:
-			break;
-		case 'V':
-			printf("sluice %s\n", SLUICE_VERSION);
-			return 0;
-		case 'h':
-			show_usage(stdout);
-			return 0;
-		default:
-			fprintf(stderr,
-			        "sluice show: option '%s' is unknown or needs "
-			        "a value\n",
-			        argv[optind - 1]);
-			show_usage(stderr);
-			return 2;
+		default: {
+			int g = global_option(c, "show", argv, show_usage);
+			if (g != 0)
+				return g > 0 ? 0 : 2;
+		}
 		}
 	}
 	if (optind < argc) {
@@ -1424,20 +1445,12 @@ print_schema_usage(FILE *out)
 int
 sl_cli_print_schema(int argc, char **argv)
 {
-	enum { OPT_ANSI = 256 };
 	static const struct option longopts[] = {
 	        {"project", required_argument, NULL, 'p'},
 	        {"format", required_argument, NULL, 'f'},
 	        {"overrides", required_argument, NULL, 'O'},
 	        {"out", required_argument, NULL, 'o'},
-	        {"verbose", no_argument, NULL, 'v'},
-	        {"quiet", no_argument, NULL, 'q'},
-	        {"no-interaction", no_argument, NULL, 'n'},
-	        {"ansi", no_argument, NULL, OPT_ANSI},
-	        {"no-ansi", no_argument, NULL, OPT_ANSI},
-	        {"version", no_argument, NULL, 'V'},
-	        {"help", no_argument, NULL, 'h'},
-	        {NULL, 0, NULL, 0},
+	        GLOBAL_LONGOPTS,
 	};
 	const char *project = NULL, *out_path = NULL;
 	enum sl_schema_format format = SL_SCHEMA_PLAIN;
@@ -1484,24 +1497,12 @@ sl_cli_print_schema(int argc, char **argv)
 		case 'o':
 			out_path = optarg;
 			break;
-		case 'v':
-		case 'q':
-		case 'n':
-		case OPT_ANSI:
-			break;
-		case 'V':
-			printf("sluice %s\n", SLUICE_VERSION);
-			return 0;
-		case 'h':
-			print_schema_usage(stdout);
-			return 0;
-		default:
-			fprintf(stderr,
-			        "sluice print schema: option '%s' is unknown "
-			        "or needs a value\n",
-			        argv[optind - 1]);
-			print_schema_usage(stderr);
-			return 2;
+		default: {
+			int g = global_option(c, "print schema", argv,
+			                      print_schema_usage);
+			if (g != 0)
+				return g > 0 ? 0 : 2;
+		}
 		}
 	}
 	struct run_opts o;
