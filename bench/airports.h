@@ -351,15 +351,15 @@ airports_put_field(FILE *f, const char *s)
 }
 
 /**
- * Write the header and AIRPORTS_ROWS rows to `path`: template rows in
+ * Write the header and `rows` rows to `path`: template rows in
  * turn, the ident suffixed with the row number, the country one of 250
  * two-letter codes and the region one of 40 per country, drawn from a
  * fixed-seed xorshift. Lines end in CRLF, as in the fixture. *bytes is the
  * file's size. 0, or -1 with errno.
  */
 static inline int
-airports_generate(const struct airports_tmpl *t, const char *path,
-                  size_t *bytes)
+airports_generate_n(const struct airports_tmpl *t, const char *path,
+                    unsigned long rows, size_t *bytes)
 {
 	FILE *f = fopen(path, "w");
 	if (f == NULL)
@@ -368,7 +368,7 @@ airports_generate(const struct airports_tmpl *t, const char *path,
 	fputs(airports_header, f);
 	fputs("\r\n", f);
 	uint64_t x = 88172645463325252ull;
-	for (unsigned long i = 0; i < AIRPORTS_ROWS; i++) {
+	for (unsigned long i = 0; i < rows; i++) {
 		const struct airports_row *r = &t->rows[i % t->n];
 		x ^= x << 13;
 		x ^= x >> 7;
@@ -395,6 +395,14 @@ airports_generate(const struct airports_tmpl *t, const char *path,
 	*bytes = end > 0 ? (size_t)end : 0;
 	bool bad = ferror(f) != 0;
 	return fclose(f) == 0 && !bad ? 0 : -1;
+}
+
+/** airports_generate_n() of AIRPORTS_ROWS rows. */
+static inline int
+airports_generate(const struct airports_tmpl *t, const char *path,
+                  size_t *bytes)
+{
+	return airports_generate_n(t, path, AIRPORTS_ROWS, bytes);
 }
 
 /* --- The pipelines ------------------------------------------------------ */

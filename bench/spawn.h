@@ -16,13 +16,13 @@ extern char **environ;
 
 /**
  * Run argv with stdout to /dev/null and stderr to `errpath` (NULL:
- * /dev/null). Returns 0 with its wall time in *secs and its peak RSS in
- * KiB in *rss_kib (may be NULL), or -1 if it could not run or did not
+ * /dev/null). Returns 0 with its wall time in *secs and its resource
+ * usage (CPU time, peak RSS) in *ru, or -1 if it could not run or did not
  * exit 0.
  */
 static inline int
-bench_spawn(char *const argv[], const char *errpath, double *secs,
-            long *rss_kib)
+bench_spawn_ru(char *const argv[], const char *errpath, double *secs,
+               struct rusage *ru)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawn_file_actions_init(&fa);
@@ -37,13 +37,25 @@ bench_spawn(char *const argv[], const char *errpath, double *secs,
 	if (rc != 0)
 		return -1;
 	int status;
-	struct rusage ru;
-	if (wait4(pid, &status, 0, &ru) != pid)
+	if (wait4(pid, &status, 0, ru) != pid)
 		return -1;
 	*secs = (double)(bench_now_ns() - t0) / 1e9;
-	if (rss_kib != NULL)
-		*rss_kib = ru.ru_maxrss;
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+/**
+ * bench_spawn_ru() keeping only the peak RSS in KiB, in *rss_kib (may be
+ * NULL).
+ */
+static inline int
+bench_spawn(char *const argv[], const char *errpath, double *secs,
+            long *rss_kib)
+{
+	struct rusage ru;
+	int rc = bench_spawn_ru(argv, errpath, secs, &ru);
+	if (rc == 0 && rss_kib != NULL)
+		*rss_kib = ru.ru_maxrss;
+	return rc;
 }
 
 #endif /* SLUICE_BENCH_SPAWN_H */

@@ -12,9 +12,11 @@
  * The text is read with those options and again with one big chunk, and
  * the two runs must give the same records, the same end (EOF, or the same
  * error code, message, line and record number). Every record must be an
- * object with sl_csv_field_count() string members whose keys are the same
- * in every record; after the end the reader keeps returning 0, after an
- * error it keeps refusing. A broken invariant aborts with a message.
+ * object with sl_csv_field_count() members whose keys are the same in
+ * every record, strings, then nulls for the fields a short row lacks, or
+ * followed by "null" with an array of the extra fields' strings; after the
+ * end the reader keeps returning 0, after an error it keeps refusing. A broken
+ * invariant aborts with a message.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -111,7 +113,7 @@ again:
 		records++;
 		uint32_t nf = sl_csv_field_count(r);
 		CHECK(nf > 0, "a record before the header");
-		CHECK(v.type == SL_VOBJECT && v.len == nf,
+		CHECK(v.type == SL_VOBJECT && (v.len == nf || v.len == nf + 1),
 		      "record %llu: type %d with %u members, %u header "
 		      "fields",
 		      (unsigned long long)records, (int)v.type, v.len, nf);
@@ -123,19 +125,49 @@ again:
 		      (unsigned long long)last_line);
 		last_line = sl_csv_line(r);
 		struct out k = {0};
-		size_t rec_bytes = 0;
-		for (uint32_t i = 0; i < v.len; i++) {
+		size_t rec_bytes = 0, fields = 0;
+		bool missing = false;
+		for (uint32_t i = 0; i < nf; i++) {
 			const struct sl_member *mb = &v.u.members[i];
-			CHECK(mb->val.type == SL_VSTR, "member %u type %d", i,
-			      (int)mb->val.type);
+			/* Missing fields (null) come last. */
+			CHECK(mb->val.type == SL_VSTR ||
+			              (mb->val.type == SL_VNULL && i > 0),
+			      "member %u type %d", i, (int)mb->val.type);
+			CHECK(!missing || mb->val.type == SL_VNULL,
+			      "member %u: a field after a missing one", i);
+			missing = mb->val.type == SL_VNULL;
 			put_bytes(&k, mb->key, mb->key_len);
+			if (missing)
+				continue;
+			fields++;
 			rec_bytes += mb->val.len;
 			if (o != NULL)
 				put_bytes(o, mb->val.u.s, mb->val.len);
 		}
-		CHECK(rec_bytes + nf - 1 <= opts->record_max,
-		      "record of %zu bytes, record_max %zu", rec_bytes + nf - 1,
-		      opts->record_max);
+		if (v.len > nf) {
+			/* Extra fields: strings in an array under "null". */
+			const struct sl_member *mb = &v.u.members[nf];
+			CHECK(!missing && mb->key_len == 4 &&
+			              memcmp(mb->key, "null", 4) == 0 &&
+			              mb->val.type == SL_VARRAY &&
+			              mb->val.len > 0,
+			      "record %llu: bad extra fields",
+			      (unsigned long long)records);
+			for (uint32_t i = 0; i < mb->val.len; i++) {
+				const struct sl_value *x = &mb->val.u.items[i];
+				CHECK(x->type == SL_VSTR, "extra %u type %d", i,
+				      (int)x->type);
+				fields++;
+				rec_bytes += x->len;
+				if (o != NULL)
+					put_bytes(o, x->u.s, x->len);
+			}
+		}
+		if (o != NULL)
+			put_u64(o, fields);
+		CHECK(rec_bytes + fields - 1 <= opts->record_max,
+		      "record of %zu bytes, record_max %zu",
+		      rec_bytes + fields - 1, opts->record_max);
 		value_bytes += rec_bytes;
 		CHECK(value_bytes <= size, "more value bytes than input");
 		if (records == 1) {

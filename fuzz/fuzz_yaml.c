@@ -329,7 +329,8 @@ check_pipeline(const uint8_t *data, size_t size)
 	CHECK(size == 0 || pwrite(memfd, data, size, 0) == (ssize_t)size,
 	      "pwrite");
 	static const char *const ann[] = {"test"};
-	struct sl_pipeline_file_opts o = {ann, size % 2 == 0 ? 1 : 0, NULL};
+	struct sl_pipeline_file_opts o = {ann, size % 2 == 0 ? 1 : 0, NULL,
+	                                  false};
 	sl_diag_clear(sl_diag_get());
 	struct sl_pipeline_file *f = sl_pipeline_file_load(mempath, &o);
 	if (f == NULL) {

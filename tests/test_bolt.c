@@ -194,6 +194,23 @@ open_peer(struct peer *p, const char *rest)
 	return c;
 }
 
+/**
+ * Start the peer on `script` and connect to it (URI tail `rest`); NULL,
+ * with the peer stopped, when the connection fails.
+ */
+static struct sl_db_conn *
+start_open(struct peer *p, const char *script, const char *rest)
+{
+	if (peer_start(p, script) != 0)
+		bail_out("cannot start the peer");
+	struct sl_db_conn *c = open_peer(p, rest);
+	if (c == NULL) {
+		ok(0, "%s: connects", script);
+		peer_finish(p, 1);
+	}
+	return c;
+}
+
 TAP_TASK_CASE(failure_reset)
 {
 	struct peer p;
@@ -257,13 +274,9 @@ TAP_TASK_CASE(client_error_not_retried)
 TAP_TASK_CASE(transactions)
 {
 	struct peer p;
-	if (peer_start(&p, "c_tx.script") != 0)
-		bail_out("cannot start the peer");
-	struct sl_db_conn *c = open_peer(&p, "/neo4j");
-	if (c == NULL) {
-		peer_finish(&p, 1);
+	struct sl_db_conn *c = start_open(&p, "c_tx.script", "/neo4j");
+	if (c == NULL)
 		return;
-	}
 	struct sl_arena a;
 	sl_arena_create(&a, 4096, 1 << 20);
 	struct sl_value params =
@@ -295,13 +308,9 @@ TAP_TASK_CASE(transactions)
 TAP_TASK_CASE(transaction_failure)
 {
 	struct peer p;
-	if (peer_start(&p, "c_tx_failure.script") != 0)
-		bail_out("cannot start the peer");
-	struct sl_db_conn *c = open_peer(&p, "");
-	if (c == NULL) {
-		peer_finish(&p, 1);
+	struct sl_db_conn *c = start_open(&p, "c_tx_failure.script", "");
+	if (c == NULL)
 		return;
-	}
 	struct sl_db_tx tx;
 	sl_db_tx_begin(c, &tx, NULL);
 	ok(sl_db_exec(c, "CREATE (n:A {k: 1})", SL_NOARGS, NULL) != 0,
@@ -323,13 +332,9 @@ TAP_TASK_CASE(transaction_failure)
 TAP_TASK_CASE(dropped_connection)
 {
 	struct peer p;
-	if (peer_start(&p, "c_drop_tx.script") != 0)
-		bail_out("cannot start the peer");
-	struct sl_db_conn *c = open_peer(&p, "");
-	if (c == NULL) {
-		peer_finish(&p, 1);
+	struct sl_db_conn *c = start_open(&p, "c_drop_tx.script", "");
+	if (c == NULL)
 		return;
-	}
 	struct sl_db_tx tx;
 	sl_db_tx_begin(c, &tx, NULL);
 	ok(sl_db_exec(c, "CREATE (n:A)", SL_NOARGS, NULL) != 0,
@@ -511,13 +516,9 @@ TAP_TASK_CASE(pool_replaces_lost_connection)
 TAP_TASK_CASE(cursors)
 {
 	struct peer p;
-	if (peer_start(&p, "c_cursor.script") != 0)
-		bail_out("cannot start the peer");
-	struct sl_db_conn *c = open_peer(&p, "");
-	if (c == NULL) {
-		peer_finish(&p, 1);
+	struct sl_db_conn *c = start_open(&p, "c_cursor.script", "");
+	if (c == NULL)
 		return;
-	}
 	struct sl_db_tx tx;
 	sl_db_tx_begin(c, &tx, NULL);
 	struct sl_db_cursor *cur =
@@ -627,6 +628,36 @@ TAP_TASK_CASE(cypher_example)
 	           strstr(out, "Grace: {\"element_id\":\"4:x:2\"") != NULL,
 	   "and prints the statistics and the nodes:\n%s", out);
 	peer_done(&p, "cypher_example");
+}
+
+TAP_TASK_CASE(export_streams)
+{
+	struct peer p;
+	if (peer_start(&p, "c_export.script") != 0)
+		bail_out("cannot start the peer");
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd),
+	         "%s export bolt://neo4j:pw@127.0.0.1:%d/neo4j 2>&1",
+	         SLUICE_BIN, p.port);
+	FILE *f = popen(cmd, "r");
+	char out[4096] = "";
+	size_t n = f != NULL ? fread(out, 1, sizeof(out) - 1, f) : 0;
+	out[n] = '\0';
+	int st = f != NULL ? pclose(f) : -1;
+	is_int(st, 0, "sluice export bolt://... runs");
+	is_str(out,
+	       "{\"key\":{\"id\":1},\"labels\":[],\"node\":\"Person\","
+	       "\"props\":{\"name\":\"Ada\"}}\n"
+	       "{\"key\":{\"id\":2},\"labels\":[\"Author\"],\"node\":"
+	       "\"Person\",\"props\":{\"name\":\"Grace\"}}\n"
+	       "{\"key\":{\"id\":3},\"labels\":[],\"node\":\"Person\","
+	       "\"props\":{\"born\":\"1931-09-03\",\"name\":\"Edsger\"}}\n"
+	       "{\"from\":{\"key\":{\"id\":1},\"node\":\"Person\"},"
+	       "\"key\":{},\"props\":{\"since\":1843},\"rel\":\"KNOWS\","
+	       "\"to\":{\"key\":{\"id\":2},\"node\":\"Person\"}}\n",
+	       "the canonical lines, keys split by the registry, a type "
+	       "streamed in two fetches");
+	peer_done(&p, "export");
 }
 
 TAP_TASK_CASE(uri_errors)

@@ -136,16 +136,43 @@ cat >fail.yaml <<'EOF'
 - implementation: print
 EOF
 "$SLUICE" run fail.yaml --no-progress >out.txt 2>err.txt
-is $? 1 "a bad record fails the run by default"
-has err.txt "bad.jsonl:2:2" "the error names file:line:column"
-is "$(cat out.txt)" '{"ok":1}' "what was read before is printed"
-sed 's/globs: \[bad.jsonl\]/globs: [bad.jsonl], on_error: skip/' fail.yaml \
-  >skip.yaml
-"$SLUICE" run skip.yaml --no-progress >out.txt 2>err.txt
-is $? 0 "on_error: skip goes on"
-is "$(wc -l <out.txt)" 3 "the good records"
+is $? 0 "bad records are skipped by default (as in Nodestream)"
+is "$(wc -l <out.txt)" 3 "the good records, also those after a bad one"
+has err.txt "skipped: bad.jsonl:2:2" "a warning names file:line:column"
+grep -E '0:FileExtractor +0 +3 +2 +2' err.txt >/dev/null
+ok $? "the summary counts them as errors and skipped"
 has err.txt "skipped 2 records" "skips are counted in the summary"
 has err.txt "bad.jsonl:4:" "and their locations listed"
+"$SLUICE" run fail.yaml --no-progress --strict >out.txt 2>err.txt
+is $? 1 "--strict: a bad record fails the run"
+has err.txt "bad.jsonl:2:2" "the error names file:line:column"
+is "$(cat out.txt)" '{"ok":1}' "what was read before is printed"
+sed 's/globs: \[bad.jsonl\]/globs: [bad.jsonl], on_error: fail/' fail.yaml \
+  >strict.yaml
+"$SLUICE" run strict.yaml --no-progress >out.txt 2>err.txt
+is $? 1 "on_error: fail fails the run at the first bad record"
+is "$(cat out.txt)" '{"ok":1}' "... after printing what was read before"
+sed 's/globs: \[bad.jsonl\]/globs: [bad.jsonl], on_error: skip/' fail.yaml \
+  >skip.yaml
+"$SLUICE" run skip.yaml --no-progress --strict >out.txt 2>err.txt
+is $? 1 "--strict wins over on_error: skip"
+printf 'x\n' >notes.unknown
+printf 'not gzip' >broken.jsonl.gz
+cat >files.yaml <<'EOF'
+- implementation: file
+  factory: local
+  arguments: {globs: ['*.unknown', '*.gz', bad.jsonl]}
+- implementation: print
+EOF
+"$SLUICE" run files.yaml --no-progress >out.txt 2>err.txt
+is $? 0 "a file of unknown suffix and a corrupt .gz are skipped"
+is "$(wc -l <out.txt)" 3 "... the other file is read"
+has err.txt "skipping the file: notes.unknown: cannot tell the record format" "the unknown suffix is named"
+has err.txt "giving up the rest of broken.jsonl.gz" "the corrupt file is named"
+grep -E '0:FileExtractor +0 +3 +4 +4' err.txt >/dev/null
+ok $? "every skip is counted"
+"$SLUICE" run files.yaml --no-progress --strict >out.txt 2>err.txt
+is $? 1 "--strict: the unknown suffix fails the run"
 
 # --- failures: start, unknown step, bad arguments --------------------------
 cat >startfail.yaml <<'EOF'
@@ -373,5 +400,31 @@ has out.txt "sluice " "--version"
 has out.txt "run PIPELINE.yaml" "--help lists run"
 "$SLUICE" help steps >out.txt
 has out.txt "nodestream.pipeline.extractors:FileExtractor" "help steps"
+
+# --- Nodestream's pass-through and logging steps ------------------------------
+cat >pass.yaml <<'YAML'
+- implementation: nodestream.pipeline:IterableExtractor
+  factory: range
+  arguments: {stop: 3}
+- implementation: nodestream.pipeline:PassStep
+  arguments: {anything: 1, goes: [2]}
+- implementation: nodestream.pipeline.transformers:PassTransformer
+- implementation: nodestream.pipeline:LoggerWriter
+  arguments: {logger_name: mylog, level: WARNING}
+- implementation: print
+YAML
+"$SLUICE" run pass.yaml >out.txt 2>err.txt
+is $? 0 "PassStep, PassTransformer and LoggerWriter run"
+has out.txt '{"index":2}' "the records pass through"
+has err.txt 'warn  [3:LoggerWriter] mylog: {"index":1}' "LoggerWriter logs each at its level"
+cat >enforce.yaml <<'YAML'
+- implementation: nodestream.pipeline:IterableExtractor
+  factory: range
+  arguments: {stop: 3}
+- implementation: nodestream.pipeline.filters:SchemaEnforcer
+YAML
+"$SLUICE" run enforce.yaml >out.txt 2>err.txt
+is $? 1 "a Nodestream step sluice lacks fails the load"
+has err.txt "enforce.yaml:4:3: implementation: Nodestream's step 'nodestream.pipeline.filters:SchemaEnforcer' (nodestream.pipeline.filters:SchemaEnforcer) is not available in sluice yet" "saying so, with file and line"
 
 done_testing

@@ -300,16 +300,17 @@ TAP_CASE(errors)
 {
 	static struct outcome o;
 	read_every_way("too few fields", "a,b,c\n1,2,3\n\n4,5\n", -1, NULL, &o);
-	is_str(o.text,
-	       "{a=1|b=2|c=3}\nERR EPARSE t.csv:4: expected 3 fields, found 2",
-	       "too few fields: message");
-	is_int(o.line, 4, "... line of the failing record");
+	is_str(o.text, "{a=1|b=2|c=3}\n{a=4|b=5|c=~}\nEND",
+	       "too few fields: the missing one is null (csv.DictReader)");
+	is_int(o.line, 4, "... line of the short record");
 	is_int(o.record, 2, "... its record number");
 	check_csv("too many fields", "a,b\n1,2,3,4\n", NULL,
-	          "ERR EPARSE t.csv:2: expected 2 fields, found 4");
+	          "{a=1|b=2|null=[3,4]}\nEND");
 	check_csv("too many fields after a multi-line field",
-	          "a\n\"x\ny\"\n1,2\n", NULL,
-	          "{a=x\ny}\nERR EPARSE t.csv:4: expected 1 fields, found 2");
+	          "a\n\"x\ny\"\n1,\"2\"\"\n\"\n", NULL,
+	          "{a=x\ny}\n{a=1|null=[2\"\n]}\nEND");
+	check_csv("one field for three", "a,b,c\nx\n", NULL,
+	          "{a=x|b=~|c=~}\nEND");
 
 	check_csv("unterminated quote", "a,b\n1,2\n3,\"abc\ndef\n", NULL,
 	          "{a=1|b=2}\nERR EPARSE t.csv:3:3: unterminated quoted "

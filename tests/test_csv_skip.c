@@ -4,6 +4,7 @@
  * further use.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "sluice/alloc.h"
@@ -121,14 +122,14 @@ check_skip(const char *name, const char *input, size_t record_max,
 /** The record errors checks. */
 TAP_CASE(record_errors)
 {
-	check_skip("wrong field count", "a,b\n1,2\n3\n4,5\n", 0,
+	check_skip("too few fields: null (no error)", "a,b\n1,2\n3\n4,5\n", 0,
 	           "{a=1|b=2}\n"
-	           "ERR@3 EPARSE s.csv:3: expected 2 fields, found 1\n"
+	           "{a=3|b=~}\n"
 	           "{a=4|b=5}\n"
 	           "END");
 	check_skip("too many fields, then the last line without LF",
 	           "a,b\r\n1,2,3\r\n4,5", 0,
-	           "ERR@2 EPARSE s.csv:2: expected 2 fields, found 3\n"
+	           "{a=1|b=2|null=[3]}\n"
 	           "{a=4|b=5}\n"
 	           "END");
 	check_skip("invalid UTF-8", "a\nx\xff\n\"y\n\xc3\"\nz\n", 0,
@@ -151,7 +152,7 @@ TAP_CASE(record_errors)
 	           "ERR@2 ELIMIT record at s.csv:2 exceeds the size cap of "
 	           "6 bytes\n"
 	           "{a=c|b=d}\n"
-	           "ERR@7 EPARSE s.csv:7: expected 2 fields, found 1\n"
+	           "{a=e|b=~}\n"
 	           "END");
 	check_skip("long last record without a line end", "a\nb\n12345678", 4,
 	           "{a=b}\n"
@@ -178,11 +179,14 @@ TAP_CASE(record_errors)
 	           "or the end of the line)\n"
 	           "{a=2|b=3}\n"
 	           "END");
-	check_skip("several bad rows in a row", "a\n1,2\n\xfe\n3,4\n5\n", 0,
-	           "ERR@2 EPARSE s.csv:2: expected 1 fields, found 2\n"
-	           "ERR@3 EPARSE s.csv:3:1: invalid UTF-8 (sequence "
+	check_skip("several bad rows in a row", "a\n\xfe\n\xfd\n\"x\"y\n5\n", 0,
+	           "ERR@2 EPARSE s.csv:2:1: invalid UTF-8 (sequence "
 	           "starting with byte 0xfe)\n"
-	           "ERR@4 EPARSE s.csv:4: expected 1 fields, found 2\n"
+	           "ERR@3 EPARSE s.csv:3:1: invalid UTF-8 (sequence "
+	           "starting with byte 0xfd)\n"
+	           "ERR@4 EPARSE s.csv:4:4: unexpected 'y' after the closing "
+	           "quote of a field (expected the delimiter ',' or the end "
+	           "of the line)\n"
 	           "{a=5}\n"
 	           "END");
 }
@@ -287,6 +291,46 @@ TAP_CASE(huge_row)
 	is_int(sl_csv_line(r), 3, "... on line 3");
 	is_int(sl_csv_record(r), 2, "... record 2");
 	is_int(sl_csv_next(r, &arena, &v), 0, "... then the end");
+	sl_csv_reader_delete(r);
+	sl_arena_destroy(&arena);
+	sl_free(in);
+}
+
+/**
+ * Extra fields are kept up to SL_CSV_EXTRA_MAX; a row with one more is an
+ * SL_ELIMIT error for that row alone, and the reader goes on.
+ */
+TAP_CASE(extra_fields_cap)
+{
+	size_t n = SL_CSV_EXTRA_MAX;
+	char *in = sl_malloc(2 * n + 64);
+	char *p = in;
+	p += sprintf(p, "a\n");
+	for (size_t i = 0; i <= n; i++)
+		*p++ = i == 0 ? '0' : ',';
+	*p++ = '\n';
+	for (size_t i = 0; i <= n + 1; i++)
+		*p++ = i == 0 ? '1' : ',';
+	strcpy(p, "\n2\n");
+	struct memsource m;
+	memsource_init(&m, in, strlen(in), 0);
+	struct sl_source src = memsource_source(&m, "wide.csv");
+	struct sl_csv_reader *r = sl_csv_reader_new(&src, NULL);
+	struct sl_arena arena;
+	sl_arena_create(&arena, 4096, (size_t)256 << 20);
+	struct sl_value v;
+	is_int(sl_csv_next(r, &arena, &v), 1, "SL_CSV_EXTRA_MAX extras: read");
+	ok(v.len == 2 && v.u.members[1].val.type == SL_VARRAY &&
+	           v.u.members[1].val.len == n,
+	   "... all of them under \"null\"");
+	is_int(sl_csv_next(r, &arena, &v), -1, "one more: -1");
+	is_err(SL_ELIMIT, "... ELIMIT");
+	ok(strstr(unit_errmsg(), "wide.csv:3: 1048578 fields, more than "
+	                         "1048576 beyond the header's 1") != NULL,
+	   "... saying so (%s)", unit_errmsg());
+	ok(sl_csv_can_continue(r), "... can continue");
+	is_int(sl_csv_next(r, &arena, &v), 1, "... the next row");
+	ok(v.len == 1 && v.u.members[0].val.u.s[0] == '2', "... is 2");
 	sl_csv_reader_delete(r);
 	sl_arena_destroy(&arena);
 	sl_free(in);

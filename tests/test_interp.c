@@ -697,8 +697,8 @@ TAP_CASE(load_errors)
 	expect_error("    interpretations:\n"
 	             "      - type: source_node\n"
 	             "        node_type: N\n"
-	             "        key: {id: !cast {data: 1, to: bytes}}\n",
-	             "[]", "cannot cast to 'bytes'",
+	             "        key: {id: !cast {data: 1, to: bytearray}}\n",
+	             "[]", "cannot cast to 'bytearray'",
 	             "an unsupported cast is refused at load");
 	expect_error("    interpretations:\n"
 	             "      - type: source_node\n"

@@ -229,7 +229,36 @@ TAP_CASE(casts)
 	check_cast(SL_PY_DECIMAL, "\".5e-3\"", "0.5e-3");
 	check_cast(SL_PY_DECIMAL, "\"1.\"", "1");
 	check_cast(SL_PY_DECIMAL, "\"one\"", NULL);
-	is_int(sl_py_cast_by_name("bytes"), 0, "bytes is not a cast");
+	/* bytes(v), as an array of integers; Python's messages. */
+	is_int(sl_py_cast_by_name("bytes"), SL_PY_BYTES, "bytes is a cast");
+	check_cast(SL_PY_BYTES, "[104, 105, 0, 255]", "[104,105,0,255]");
+	check_cast(SL_PY_BYTES, "3", "[0,0,0]");
+	check_cast(SL_PY_BYTES, "true", "[0]");
+	check_cast(SL_PY_BYTES, "{}", "[]");
+	static const char *const bad[][2] = {
+	        {"\"hi\"", "string argument without an encoding"},
+	        {"-1", "negative count"},
+	        {"[256]", "bytes must be in range(0, 256)"},
+	        {"[1.5]", "'float' object cannot be interpreted as an integer"},
+	        {"[\"a\"]", "'str' object cannot be interpreted as an integer"},
+	        {"{\"a\": 1}",
+	         "'str' object cannot be interpreted as an integer"},
+	        {"null", "cannot convert 'NoneType' object to bytes"},
+	        {"2.5", "cannot convert 'float' object to bytes"}};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct sl_value v = J(bad[i][0]), out;
+		ok(sl_py_cast(SL_PY_BYTES, &v, &arena, &out) != 0 &&
+		           strcmp(unit_errmsg(), bad[i][1]) == 0,
+		   "bytes(%s) fails as Python says: %s", bad[i][0],
+		   unit_errmsg());
+		sl_diag_clear(sl_diag_get());
+	}
+	struct sl_value huge = J("100000000000");
+	struct sl_value out;
+	ok(sl_py_cast(SL_PY_BYTES, &huge, &arena, &out) != 0 &&
+	           sl_diag_code() == SL_ELIMIT,
+	   "bytes(10**11) is refused: %s", unit_errmsg());
+	sl_diag_clear(sl_diag_get());
 	is_int(sl_py_cast_by_name("decimal"), SL_PY_DECIMAL, "decimal is");
 }
 

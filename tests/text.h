@@ -70,8 +70,9 @@ fixed_add(char *buf, size_t cap, const char *s, size_t n)
 
 /**
  * Append the CSV record `v` (an object of strings) to `buf` (`cap` bytes)
- * as "{k=v|k=v}\n"; a value that is no string shows as "<notstr>" before
- * its bytes.
+ * as "{k=v|k=v}\n"; a null value (a missing field) shows as "~", an array
+ * (the extra fields) as "[x,y]", and any other value that is no string as
+ * "<notstr>" before its bytes.
  */
 static inline void
 fixed_add_record(char *buf, size_t cap, const struct sl_value *v)
@@ -83,6 +84,21 @@ fixed_add_record(char *buf, size_t cap, const struct sl_value *v)
 			fixed_add(buf, cap, "|", 1);
 		fixed_add(buf, cap, mb->key, mb->key_len);
 		fixed_add(buf, cap, "=", 1);
+		if (mb->val.type == SL_VNULL) {
+			fixed_add(buf, cap, "~", 1);
+			continue;
+		}
+		if (mb->val.type == SL_VARRAY) {
+			fixed_add(buf, cap, "[", 1);
+			for (uint32_t k = 0; k < mb->val.len; k++) {
+				const struct sl_value *x = &mb->val.u.items[k];
+				if (k > 0)
+					fixed_add(buf, cap, ",", 1);
+				fixed_add(buf, cap, x->u.s, x->len);
+			}
+			fixed_add(buf, cap, "]", 1);
+			continue;
+		}
 		if (mb->val.type != SL_VSTR)
 			fixed_add(buf, cap, "<notstr>", 8);
 		fixed_add(buf, cap, mb->val.u.s, mb->val.len);

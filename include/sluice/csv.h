@@ -11,11 +11,20 @@
  * are skipped, and a last line without a line ending is a record. Empty
  * input has no header and no records.
  *
- * Stricter than Python: a row with a different number of fields than the
- * header, a quote inside an unquoted field, text after a closing quote, an
- * unterminated quoted field and invalid UTF-8 are errors that name the
- * source, the line and (except for the field count) the column. Columns
- * count bytes from 1 at the start of the line.
+ * A row with fewer fields than the header gives null for the missing
+ * ones; a row with more keeps the extra fields, in order, as an array of
+ * strings under one more key, "null" (SL_CSV_EXTRA_KEY), after the
+ * header's keys. That is csv.DictReader's record (restval None, extras in
+ * a list under the key None) as it reads in JSON: Nodestream's CSV
+ * records, written with json.dumps, have exactly this form. (A header
+ * column named "null" then appears twice; sl_object_get() finds the
+ * extras.) At most SL_CSV_EXTRA_MAX extra fields are kept; a row with
+ * more is an SL_ELIMIT error for that row.
+ *
+ * Stricter than Python: a quote inside an unquoted field, text after a
+ * closing quote, an unterminated quoted field and invalid UTF-8 are
+ * errors that name the source, the line and the column. Columns count
+ * bytes from 1 at the start of the line.
  *
  * Duplicate header names are kept: the record has both members, and
  * sl_object_get() returns the last one.
@@ -54,6 +63,11 @@
 extern "C" {
 #endif
 
+/** The key of a row's fields beyond the header's (see above). */
+#define SL_CSV_EXTRA_KEY "null"
+/** Most fields beyond the header's a row may have. */
+#define SL_CSV_EXTRA_MAX (1u << 20)
+
 /** Reader options; start from sl_csv_opts_init(). */
 struct sl_csv_opts {
 	/**
@@ -89,7 +103,9 @@ void sl_csv_reader_delete(struct sl_csv_reader *r);
 
 /**
  * Read the next record into `out`: an SL_VOBJECT whose keys are the header
- * fields in header order and whose values are all SL_VSTR. The member
+ * fields in header order and whose values are SL_VSTR (SL_VNULL for a
+ * field the row lacks), plus SL_CSV_EXTRA_KEY with an array of the extra
+ * fields' strings when the row has more fields than the header. The member
  * array, keys and strings live in `arena`, so the record stays valid after
  * later calls and after the reader is deleted, until the arena is reset.
  * The header is read by the first call. Returns 1 with a record, 0 at the
@@ -104,8 +120,8 @@ int sl_csv_next(struct sl_csv_reader *r, struct sl_arena *arena,
 
 /**
  * After sl_csv_next() failed: whether the error concerned one row and the
- * next call goes on with the row after it. True for a row with the wrong
- * number of fields, invalid UTF-8, a row longer than `record_max`, a full
+ * next call goes on with the row after it. True for a row with too many
+ * extra fields, invalid UTF-8, a row longer than `record_max`, a full
  * arena, and a malformed row outside a quoted field (a quote inside an
  * unquoted field, text after a closing quote, a lone CR); the rest of the
  * row is then found by a lenient scan (a quote opens a quoted field only

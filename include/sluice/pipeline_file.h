@@ -17,10 +17,12 @@
  *
  * Argument tags resolved at load, anywhere under `arguments`:
  *   !env NAME        the environment variable's value (a string); an unset
- *                    variable is an error naming it
+ *                    variable gives null, as in Nodestream, with a
+ *                    warning naming it and the tag's position
  *   !config KEY      the value of KEY in the configuration given by the
  *                    caller (a dotted KEY walks nested mappings); a
- *                    missing key is an error
+ *                    missing key, or no configuration at all, gives null
+ *                    with a warning, as in Nodestream
  *   !include PATH    the document of another YAML file (relative to the
  *                    current directory, else to the including file's
  *                    directory), itself resolved the same way; include
@@ -43,6 +45,7 @@
 #ifndef SLUICE_PIPELINE_FILE_H
 #define SLUICE_PIPELINE_FILE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "sluice/conf.h"
@@ -73,6 +76,11 @@ struct sl_stepdef {
 	 * the definition was not loaded from a file.
 	 */
 	const char *pipeline;
+	/**
+	 * `sluice run --strict`: bad input fails the run whatever the
+	 * step's `on_error` says.
+	 */
+	bool strict;
 };
 
 /** Options of sl_pipeline_file_load(). */
@@ -83,6 +91,8 @@ struct sl_pipeline_file_opts {
 	uint32_t n_annotations;
 	/** The configuration !config reads (an object), or NULL for none. */
 	const struct sl_value *config;
+	/** Set sl_stepdef.strict on every step (`sluice run --strict`). */
+	bool strict;
 };
 
 /** A loaded pipeline file. */
@@ -115,12 +125,13 @@ sl_pipeline_file_load(const char *path,
  * comment) at and under `*slot`, a node of document `doc`, in place: a
  * resolved node replaces the pointer that held it (so `*slot` itself may
  * change); nodes created for values and included files live in `doc`.
- * !config looks keys up in `config` (an object), or fails when it is
- * NULL. The file `*slot` was read from starts the include chain (a file
- * including it is a cycle). Every other tag stays on its node. Used for
- * pipeline arguments and for project files (sluice/project.h). Returns 0,
- * or -1 with an error naming "file:line:column" (SL_EINVAL), or
- * SL_EPARSE, SL_ESYSTEM, SL_ELIMIT or SL_EOOM from an included file.
+ * !config looks keys up in `config` (an object); an unset variable, a
+ * missing key and a NULL `config` give a null node and a warning. The file
+ * `*slot` was read from starts the include chain (a file including it is a
+ * cycle). Every other tag stays on its node. Used for pipeline arguments and
+ * for project files (sluice/project.h). Returns 0, or -1 with an error naming
+ * "file:line:column" (SL_EINVAL), or SL_EPARSE, SL_ESYSTEM, SL_ELIMIT or
+ * SL_EOOM from an included file.
  */
 int sl_conf_resolve_tags(struct sl_conf_doc *doc, struct sl_conf **slot,
                          const struct sl_value *config);

@@ -44,12 +44,13 @@
  *
  * Tags: the load-time tags of pipeline files (!env, !config, !include; see
  * sl_conf_resolve_tags() in sluice/pipeline_file.h) are resolved at load
- * anywhere under `scopes` and `targets`, so an unset !env variable there is
- * a load error naming it; there is no configuration for !config in the
- * project file itself. `!delayed {value: X}` (Nodestream's re-evaluated
- * credentials) is resolved once, as X. `plugins` and `storage` are kept as
- * written, tags unresolved, and not used: sluice has no project plugins
- * and no object storage.
+ * anywhere under `scopes` and `targets`, so an unset !env variable there
+ * gives null with a warning (a target's `password: !env X` then has no
+ * password, as in Nodestream); there is no configuration for !config in
+ * the project file itself, so !config there gives null too. `!delayed {value:
+ * X}` (Nodestream's re-evaluated credentials) is resolved once, as X. `plugins`
+ * and `storage` are kept as written, tags unresolved, and not used: sluice has
+ * no project plugins and no object storage.
  *
  * Semantics follow Nodestream's code: a pipeline's effective targets are
  * its own followed by its scope's (unless exclude_inherited_targets),

@@ -19,7 +19,7 @@
  *
  * Errors name the source and the position: "data/x.csv:12:7: ...".
  * Some errors belong to one record and the reader can go on with the next
- * (a bad JSON line, a CSV row with the wrong number of fields, a record
+ * (a bad JSON line, a malformed CSV row, a record
  * over the size cap); others end the input (corrupt compressed data, an
  * unterminated quote, an I/O error). sl_reader_can_skip() tells which, so
  * that `on_error: skip` can count and go on.

@@ -18,11 +18,16 @@
  *            per enabled configuration, carried out by the graph writer;
  *            `custom_query` (Cypher) is refused at load.
  *
- * The extractors take `on_error` (fail, the default, or skip),
+ * The extractors take `on_error` (skip, the default, or fail),
  * `delimiter` (CSV) and `max_record_size` (bytes, default 64 MiB). With
- * skip, an error the reader can step over (sl_reader_can_skip()) is
- * counted and reading goes on; an error that ends the input (corrupt
- * compression) skips the rest of that file, and the message says so.
+ * skip, as Nodestream goes on after bad input, an error the reader can
+ * step over (sl_reader_can_skip()) skips that record only; an error that
+ * ends the input (corrupt compression) skips the rest of that file; a file
+ * of unknown suffix, or one that cannot be opened, is skipped whole. Each
+ * is logged as a warning naming file:line:column and counted in the
+ * step's errors and skipped columns, and the run ends with status 0. With
+ * fail, or `sluice run --strict` (sl_stepdef.strict, which wins over
+ * `on_error: skip`), the first one fails the run.
  * The file extractor expands its globs in start (src/steps/glob.h), sorts
  * the union, drops duplicates and warns for each glob that matched
  * nothing; drain reads each file with sl_reader_open(). stdin waits for
@@ -33,6 +38,10 @@
 #ifndef SLUICE_STEPS_H
 #define SLUICE_STEPS_H
 
+#include <stdbool.h>
+
+#include "sluice/step.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -42,6 +51,15 @@ extern "C" {
  * -1 with an error from the registry.
  */
 int sl_steps_register_builtins(void);
+
+/**
+ * A print step built without a pipeline file: records as JSON lines to
+ * `path` (NULL or "-": standard output), with sorted keys if `canonical`,
+ * appended to the file if `append` (else it is truncated at start). NULL
+ * with SL_EOOM.
+ */
+struct sl_step *sl_print_step_new(const char *path, bool canonical,
+                                  bool append);
 
 #ifdef __cplusplus
 }

@@ -16,6 +16,7 @@
 #include "sluice/db.h"
 #include "sluice/graph.h"
 #include "sluice/diag.h"
+#include "sluice/hash.h"
 #include "sluice/json.h"
 #include "sluice/log.h"
 #include "sluice/schema.h"
@@ -303,28 +304,66 @@ sl_neo4j_props(struct sl_arena *a, const struct sl_value *in,
 /* }}} */
 /* {{{ buckets */
 
-/** One write's place in the sort that groups writes into buckets. */
-struct slot {
-	/** Its identity text (shape only). */
+/** A distinct write identity met while grouping, and its bucket. */
+struct shape_slot {
+	/** Hash of the identity text (never 0 in a used slot). */
+	uint64_t hash;
+	/** The identity text (in the plan's arena). */
 	const char *id;
 	/** Bytes of `id`. */
 	uint32_t len;
-	/** Its index in the batch. */
-	uint32_t idx;
+	/** Its bucket's index in the plan. */
+	uint32_t bucket;
 };
 
-/** qsort() order of slots: identity, then batch order. */
+/** An open-addressing table of the identities met, by hash. */
+struct shape_table {
+	/** The slots (a power of two of them). */
+	struct shape_slot *slots;
+	/** Number of slots. */
+	uint32_t cap;
+	/** Slots in use. */
+	uint32_t used;
+};
+
+/** Double the table (from 64 slots). 0, or -1 with SL_EOOM. */
 static int
-slot_cmp(const void *pa, const void *pb)
+shape_grow(struct shape_table *t)
 {
-	const struct slot *a = pa, *b = pb;
-	uint32_t n = a->len < b->len ? a->len : b->len;
-	int c = memcmp(a->id, b->id, n);
-	if (c != 0)
-		return c;
-	if (a->len != b->len)
-		return a->len < b->len ? -1 : 1;
-	return a->idx < b->idx ? -1 : a->idx > b->idx;
+	uint32_t cap = t->cap ? t->cap * 2 : 64;
+	struct shape_slot *s = sl_calloc(cap, sizeof(*s));
+	if (s == NULL) {
+		sl_diag_set(SL_EOOM, "out of memory splitting a batch");
+		return -1;
+	}
+	for (uint32_t i = 0; i < t->cap; i++) {
+		if (t->slots[i].hash == 0)
+			continue;
+		uint32_t j = (uint32_t)t->slots[i].hash & (cap - 1);
+		while (s[j].hash != 0)
+			j = (j + 1) & (cap - 1);
+		s[j] = t->slots[i];
+	}
+	sl_free(t->slots);
+	t->slots = s;
+	t->cap = cap;
+	return 0;
+}
+
+/**
+ * The slot of identity `id` (hash `h`): the one holding it, or the free
+ * one where it goes (hash 0).
+ */
+static struct shape_slot *
+shape_find(struct shape_table *t, const struct sl_buf *id, uint64_t h)
+{
+	uint32_t j = (uint32_t)h & (t->cap - 1);
+	for (;; j = (j + 1) & (t->cap - 1)) {
+		struct shape_slot *s = &t->slots[j];
+		if (s->hash == 0 || (s->hash == h && s->len == id->len &&
+		                     memcmp(s->id, id->data, id->len) == 0))
+			return s;
+	}
 }
 
 /** qsort() order of string values, bytewise. */
@@ -520,7 +559,8 @@ rel_bucket(struct sl_arena *a, struct sl_neo4j_bucket *bk,
 }
 
 /**
- * Group `n` writes of one kind (`rels`) into buckets appended to `p`.
+ * Group `n` writes of one kind (`rels`) into buckets appended to `p`, in
+ * the order their shapes first appear; each bucket keeps batch order.
  * 0, or -1.
  */
 static int
@@ -529,11 +569,15 @@ group(struct sl_neo4j_plan *p, const struct sl_graph_batch *b, bool rels,
 {
 	if (n == 0)
 		return 0;
-	struct slot *slots = sl_malloc(n * sizeof(*slots));
+	uint32_t first = p->n;
+	uint32_t *bucket_of = sl_malloc(n * sizeof(*bucket_of));
+	uint32_t *ops = sl_arena_alloc(&p->arena, n * sizeof(*ops));
+	struct shape_table t = {0};
 	struct sl_buf id;
 	sl_buf_create(&id, MEM_MAX);
-	int rc = slots == NULL ? -1 : 0;
-	if (slots == NULL)
+	int rc = bucket_of == NULL || ops == NULL || shape_grow(&t) != 0 ? -1
+	                                                                 : 0;
+	if (bucket_of == NULL)
 		sl_diag_set(SL_EOOM, "out of memory splitting a batch");
 	for (uint32_t i = 0; i < n && rc == 0; i++) {
 		sl_buf_reset(&id);
@@ -551,45 +595,56 @@ group(struct sl_neo4j_plan *p, const struct sl_graph_batch *b, bool rels,
 			rc = check_op("node", i, &op->type, &op->key, false) ||
 			     node_id(&id, &p->arena, op);
 		}
-		char *copy =
-		        rc == 0 ? sl_arena_alloc(&p->arena, id.len + 1) : NULL;
-		if (copy == NULL) {
-			rc = -1;
+		if (rc != 0)
 			break;
+		uint64_t h = sl_hash64(id.data, id.len) | 1;
+		struct shape_slot *slot = shape_find(&t, &id, h);
+		uint32_t bucket = slot->bucket;
+		if (slot->hash == 0) {
+			if (p->n == cap) {
+				sl_diag_set(SL_ELIMIT, "too many buckets");
+				rc = -1;
+				break;
+			}
+			char *copy = sl_arena_alloc(&p->arena, id.len + 1);
+			if (copy == NULL) {
+				rc = -1;
+				break;
+			}
+			memcpy(copy, id.data, id.len);
+			bucket = p->n;
+			*slot = (struct shape_slot){h, copy, (uint32_t)id.len,
+			                            bucket};
+			struct sl_neo4j_bucket *bk = &p->buckets[p->n++];
+			memset(bk, 0, sizeof(*bk));
+			rc = rels ? rel_bucket(&p->arena, bk, &b->rels[i])
+			          : node_bucket(&p->arena, bk, &b->nodes[i]);
+			/* The slot moves when the table grows. */
+			if (rc == 0 && ++t.used * 2 > t.cap)
+				rc = shape_grow(&t);
 		}
-		memcpy(copy, id.data, id.len);
-		slots[i] = (struct slot){copy, (uint32_t)id.len, i};
+		if (rc == 0) {
+			bucket_of[i] = bucket;
+			p->buckets[bucket].n++;
+		}
 	}
 	sl_buf_destroy(&id);
-	uint32_t *ops =
-	        rc == 0 ? sl_arena_alloc(&p->arena, n * sizeof(*ops)) : NULL;
-	if (ops == NULL) {
-		sl_free(slots);
-		return -1;
-	}
-	qsort(slots, n, sizeof(*slots), slot_cmp);
-	for (uint32_t i = 0; i < n && rc == 0; i++) {
-		ops[i] = slots[i].idx;
-		bool fresh =
-		        i == 0 || slots[i].len != slots[i - 1].len ||
-		        memcmp(slots[i].id, slots[i - 1].id, slots[i].len) != 0;
-		if (!fresh) {
-			p->buckets[p->n - 1].n++;
-			continue;
+	sl_free(t.slots);
+	if (rc == 0) {
+		/* Lay the buckets' ops out one after another, in batch order.
+		 */
+		uint32_t at = 0;
+		for (uint32_t k = first; k < p->n; k++) {
+			p->buckets[k].ops = &ops[at];
+			at += p->buckets[k].n;
+			p->buckets[k].n = 0;
 		}
-		if (p->n == cap) {
-			sl_diag_set(SL_ELIMIT, "too many buckets");
-			rc = -1;
-			break;
+		for (uint32_t i = 0; i < n; i++) {
+			struct sl_neo4j_bucket *bk = &p->buckets[bucket_of[i]];
+			bk->ops[bk->n++] = i;
 		}
-		struct sl_neo4j_bucket *bk = &p->buckets[p->n++];
-		memset(bk, 0, sizeof(*bk));
-		bk->ops = &ops[i];
-		bk->n = 1;
-		rc = rels ? rel_bucket(&p->arena, bk, &b->rels[slots[i].idx])
-		          : node_bucket(&p->arena, bk, &b->nodes[slots[i].idx]);
 	}
-	sl_free(slots);
+	sl_free(bucket_of);
 	return rc;
 }
 
@@ -1151,7 +1206,8 @@ registry_entry(struct sl_arena *a, const struct sl_neo4j_bucket *bk,
 	struct sl_value *k = sl_arena_alloc(a, (n + 1) * sizeof(*k));
 	if (k == NULL)
 		return -1;
-	memcpy(k, keys, n * sizeof(*k));
+	if (n > 0) /* keys is NULL without key names */
+		memcpy(k, keys, n * sizeof(*k));
 	m[0] = member("kind", cstr(bk->rel ? "rel" : "node"));
 	m[1] = member("type", bk->rel ? bk->shape.type : bk->node.type);
 	m[2] = member("from", bk->rel ? bk->shape.from.type : cstr(""));
@@ -1513,8 +1569,6 @@ struct export
 	struct sl_schema reg;
 	/** The query being run. */
 	struct sl_buf q;
-	/** Its result. */
-	struct sl_db_result *r;
 	/** Memory of one line's values. */
 	struct sl_arena arena;
 	/** The line. */
@@ -1523,7 +1577,17 @@ struct export
 	sl_export_fn fn;
 	/** Its argument. */
 	void *arg;
+	/** Writes the line of row i of a fetched result (export_stream()). */
+	int (*row)(struct export * x, const struct sl_db_result *r, size_t i,
+	           const void *ctx);
+	/** What `row` needs. */
+	const void *ctx;
+	/** A line of the query being streamed was written. */
+	bool emitted;
 };
+
+/** Rows fetched at a time by an export query. */
+#define EXPORT_FETCH 1000
 
 /** A C string of a string value in `a`, or NULL (not a string). */
 static char *
@@ -1583,14 +1647,62 @@ export_registry(struct lane *l, void *arg)
 	return rc ? -1 : 0;
 }
 
-/** Run x->q once, keeping its result in x->r. */
+/**
+ * Stream x->q: a read-only transaction and a cursor fetching EXPORT_FETCH
+ * rows at a time, each row written by x->row. A retry after a line was
+ * written would write it twice: it fails instead.
+ */
 static int
-export_query(struct lane *l, void *arg)
+export_stream(struct lane *l, void *arg)
 {
 	struct export *x = arg;
-	sl_db_result_free(x->r);
-	x->r = sl_db_query(l->c, x->q.data, 0, NULL);
-	return x->r == NULL ? -1 : 0;
+	if (x->emitted) {
+		sl_diag_set(SL_EINVAL,
+		            "the export broke off after writing part of a "
+		            "type; run it again");
+		return -1;
+	}
+	struct sl_db_tx tx;
+	struct sl_db_tx_opts ro = {.read_only = true};
+	if (sl_db_tx_begin(l->c, &tx, &ro) != 0)
+		return -1;
+	struct sl_db_cursor *cur =
+	        sl_db_cursor_open(l->c, x->q.data, 0, NULL, EXPORT_FETCH);
+	int rc = cur == NULL ? -1 : 0;
+	while (rc == 0) {
+		struct sl_db_result *r = sl_db_cursor_fetch(cur);
+		if (r == NULL) {
+			rc = -1;
+			break;
+		}
+		size_t n = sl_db_result_rows(r);
+		for (size_t i = 0; i < n && rc == 0; i++) {
+			x->emitted = true;
+			rc = x->row(x, r, i, x->ctx);
+		}
+		sl_db_result_free(r);
+		if (n == 0)
+			break;
+	}
+	if (cur != NULL && sl_db_cursor_close(cur) != 0)
+		rc = -1;
+	if (rc == 0)
+		return sl_db_tx_commit(&tx);
+	sl_db_tx_abandon(&tx);
+	return -1;
+}
+
+/** Run x->q through export_stream(), writing rows with `row`. */
+static int
+export_query(struct lane *l, struct export *x,
+             int (*row)(struct export *x, const struct sl_db_result *r,
+                        size_t i, const void *ctx),
+             const void *ctx)
+{
+	x->row = row;
+	x->ctx = ctx;
+	x->emitted = false;
+	return with_retry(l, export_stream, x, "export");
 }
 
 /** Whether `names` holds the `n` bytes at `s`. */
@@ -1634,41 +1746,45 @@ cstr_cmp(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/** Write the line of node row `i` of `r`; `ctx` is its type. */
+static int
+node_row(struct export *x, const struct sl_db_result *r, size_t i,
+         const void *ctx)
+{
+	const struct sl_schema_node *n = ctx;
+	struct sl_value type = cstr(n->type);
+	sl_arena_reset(&x->arena);
+	const struct sl_value *labels = sl_db_result_get(r, i, 0);
+	struct sl_value key, props, lv;
+	if (split_props(&x->arena, sl_db_result_get(r, i, 1), &n->keys, &key,
+	                &props) != 0)
+		return -1;
+	/* Extra labels: all but the type and sluice's own. */
+	struct sl_value *own =
+	        sl_arena_alloc(&x->arena, (labels->len + 1) * sizeof(*own));
+	if (own == NULL)
+		return -1;
+	uint32_t k = 0;
+	for (uint32_t j = 0; labels->type == SL_VARRAY && j < labels->len;
+	     j++) {
+		const struct sl_value *v = &labels->u.items[j];
+		if (v->type == SL_VSTR && str_cmp(v, &type) != 0)
+			own[k++] = *v;
+	}
+	qsort(own, k, sizeof(*own), str_cmp);
+	lv = sl_array_ref(own, k);
+	if (sl_graph_line_node(&x->line, type, key, lv, props) != 0)
+		return -1;
+	return x->fn(x->arg, x->line.data, x->line.len);
+}
+
 /** Export the nodes of registered type `n`. */
 static int
 export_type(struct lane *l, struct export *x, const struct sl_schema_node *n)
 {
-	if (sl_cy_export_nodes(&x->q, n->type) != 0 ||
-	    with_retry(l, export_query, x, "export") != 0)
+	if (sl_cy_export_nodes(&x->q, n->type) != 0)
 		return -1;
-	struct sl_value type = cstr(n->type);
-	for (size_t i = 0; i < sl_db_result_rows(x->r); i++) {
-		sl_arena_reset(&x->arena);
-		const struct sl_value *labels = sl_db_result_get(x->r, i, 0);
-		struct sl_value key, props, lv;
-		if (split_props(&x->arena, sl_db_result_get(x->r, i, 1),
-		                &n->keys, &key, &props) != 0)
-			return -1;
-		/* Extra labels: all but the type and sluice's own. */
-		struct sl_value *own = sl_arena_alloc(
-		        &x->arena, (labels->len + 1) * sizeof(*own));
-		if (own == NULL)
-			return -1;
-		uint32_t k = 0;
-		for (uint32_t j = 0;
-		     labels->type == SL_VARRAY && j < labels->len; j++) {
-			const struct sl_value *v = &labels->u.items[j];
-			if (v->type == SL_VSTR && str_cmp(v, &type) != 0)
-				own[k++] = *v;
-		}
-		qsort(own, k, sizeof(*own), str_cmp);
-		lv = sl_array_ref(own, k);
-		if (sl_graph_line_node(&x->line, type, key, lv, props) != 0)
-			return -1;
-		if (x->fn(x->arg, x->line.data, x->line.len) != 0)
-			return -1;
-	}
-	return 0;
+	return export_query(l, x, node_row, n);
 }
 
 /** The keys of registered node type `type` (none when not registered). */
@@ -1682,35 +1798,54 @@ node_keys(const struct export *x, const char *type)
 	return &none;
 }
 
+/** The key names of a relationship export (export_adj()). */
+struct rel_keys {
+	/** The relationship's adjacency. */
+	const struct sl_schema_adj *adj;
+	/** Key names of its start node's type. */
+	const struct sl_names *fk;
+	/** Key names of its end node's type. */
+	const struct sl_names *tk;
+	/** Key names of the relationship. */
+	const struct sl_names *rk;
+};
+
+/** Write the line of relationship row `i` of `r`. */
+static int
+rel_row(struct export *x, const struct sl_db_result *r, size_t i,
+        const void *ctx)
+{
+	const struct rel_keys *rk = ctx;
+	const struct sl_schema_adj *adj = rk->adj;
+	sl_arena_reset(&x->arena);
+	struct sl_value f, t, k, p, unused;
+	if (split_props(&x->arena, sl_db_result_get(r, i, 0), rk->fk, &f,
+	                &unused) != 0 ||
+	    split_props(&x->arena, sl_db_result_get(r, i, 1), rk->tk, &t,
+	                &unused) != 0 ||
+	    split_props(&x->arena, sl_db_result_get(r, i, 2), rk->rk, &k, &p) !=
+	            0 ||
+	    sl_graph_line_rel(&x->line, cstr(adj->rel), cstr(adj->from), f,
+	                      cstr(adj->to), t, k, p) != 0)
+		return -1;
+	return x->fn(x->arg, x->line.data, x->line.len);
+}
+
 /** Export the relationships of adjacency `adj`. */
 static int
 export_adj(struct lane *l, struct export *x, const struct sl_schema_adj *adj)
 {
-	const struct sl_names *rk = NULL;
-	for (uint32_t i = 0; i < x->reg.n_rels && rk == NULL; i++)
+	struct rel_keys keys = {.adj = adj,
+	                        .fk = node_keys(x, adj->from),
+	                        .tk = node_keys(x, adj->to)};
+	for (uint32_t i = 0; i < x->reg.n_rels && keys.rk == NULL; i++)
 		if (strcmp(x->reg.rels[i].type, adj->rel) == 0)
-			rk = &x->reg.rels[i].keys;
-	if (rk == NULL ||
-	    sl_cy_export_rels(&x->q, adj->rel, adj->from, adj->to) != 0 ||
-	    with_retry(l, export_query, x, "export") != 0)
-		return rk == NULL ? 0 : -1;
-	const struct sl_names *fk = node_keys(x, adj->from);
-	const struct sl_names *tk = node_keys(x, adj->to);
-	for (size_t i = 0; i < sl_db_result_rows(x->r); i++) {
-		sl_arena_reset(&x->arena);
-		struct sl_value f, t, k, p, unused;
-		if (split_props(&x->arena, sl_db_result_get(x->r, i, 0), fk, &f,
-		                &unused) != 0 ||
-		    split_props(&x->arena, sl_db_result_get(x->r, i, 1), tk, &t,
-		                &unused) != 0 ||
-		    split_props(&x->arena, sl_db_result_get(x->r, i, 2), rk, &k,
-		                &p) != 0 ||
-		    sl_graph_line_rel(&x->line, cstr(adj->rel), cstr(adj->from),
-		                      f, cstr(adj->to), t, k, p) != 0 ||
-		    x->fn(x->arg, x->line.data, x->line.len) != 0)
-			return -1;
-	}
-	return 0;
+			keys.rk = &x->reg.rels[i].keys;
+	if (keys.rk == NULL)
+		return 0;
+	if (sl_cy_export_rels(&x->q, adj->rel, adj->from, adj->to) != 0)
+		return -1;
+	return export_query(l, x, rel_row, &keys);
 }
 
 /** qsort() order of adjacencies: relationship, from, to. */
@@ -1757,7 +1892,6 @@ neo4j_export(void *store, sl_export_fn fn, void *arg)
 	for (uint32_t i = 0; i < x.reg.n_adjs && rc == 0; i++)
 		rc = export_adj(l, &x, &x.reg.adjs[i]);
 	lane_release(l);
-	sl_db_result_free(x.r);
 	sl_schema_destroy(&x.reg);
 	sl_buf_destroy(&x.q);
 	sl_buf_destroy(&x.line);
@@ -1801,7 +1935,7 @@ const struct sl_graph_store_ops sl_store_neo4j_ops = {
         .schemes = neo4j_schemes,
         .usage = "bolt:// or neo4j://...",
         .caps = SL_STORE_TTL | SL_STORE_MIGRATE | SL_STORE_EXPORT,
-        .batch_default = SL_GRAPH_BATCH_DEFAULT_PG,
+        .batch_default = SL_GRAPH_BATCH_DEFAULT,
         .open = neo4j_open,
         .write = neo4j_write,
         .ttl = neo4j_ttl,

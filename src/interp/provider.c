@@ -635,8 +635,8 @@ mapped_how(struct sl_prov *p, const struct sl_conf *n,
 			return sl_conf_error(
 			        how, what,
 			        "!cast: cannot cast to '%s' "
-			        "(expected int, float, decimal, str "
-			        "or bool)",
+			        "(expected int, float, decimal, str, "
+			        "bool or bytes)",
 			        text);
 		return 0;
 	case P_MAPPING:

@@ -16,7 +16,8 @@
  *   !split {data, delimiter}          every string split; a non-string
  *                     is an error
  *   !normalize {using, data}          one normalizer
- *   !cast {data, to}  int, float, decimal, str or bool, as Python does
+ *   !cast {data, to}  int, float, decimal, str, bool or bytes, as Python
+ *                     does (bytes as an array of integers 0..255)
  *   !mapping {mapping_name, key}      a named mapping of the context
  *
  * Values a provider returns point into the document, into the compiled

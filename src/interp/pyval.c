@@ -360,9 +360,9 @@ sl_py_truthy(const struct sl_value *v)
 enum sl_py_cast
 sl_py_cast_by_name(const char *name)
 {
-	static const char *const names[] = {NULL,      "int", "float",
-	                                    "decimal", "str", "bool"};
-	for (int i = 1; i <= SL_PY_BOOL; i++)
+	static const char *const names[] = {NULL,  "int",  "float", "decimal",
+	                                    "str", "bool", "bytes"};
+	for (int i = 1; i <= SL_PY_BYTES; i++)
 		if (strcmp(name, names[i]) == 0)
 			return (enum sl_py_cast)i;
 	return 0;
@@ -610,6 +610,104 @@ cast_decimal(const struct sl_value *v, struct sl_arena *a, struct sl_value *out)
 	return 0;
 }
 
+/** Python's name of the type of `v`, for its messages. */
+static const char *
+py_type(const struct sl_value *v)
+{
+	switch (v->type) {
+	case SL_VNULL:
+		return "NoneType";
+	case SL_VBOOL:
+		return "bool";
+	case SL_VINT:
+		return "int";
+	case SL_VDOUBLE:
+		return "float";
+	case SL_VNUMBER:
+		return sl_value_number(*v).type == SL_VINT ? "int" : "float";
+	case SL_VSTR:
+		return "str";
+	case SL_VARRAY:
+		return "list";
+	default:
+		return "dict";
+	}
+}
+
+/**
+ * bytes(v): a count of zero bytes for an integer, the items of a list of
+ * integers 0..255; Python's TypeError or ValueError message otherwise.
+ * Bytes are an array of integers (record values have no byte strings).
+ */
+static int
+cast_bytes(const struct sl_value *v, struct sl_arena *a, struct sl_value *out)
+{
+	struct sl_value n = is_num(v) ? num_of(v) : sl_null();
+	if (v->type == SL_VSTR) {
+		sl_diag_set(SL_EINVAL, "string argument without an encoding");
+		return -1;
+	}
+	if (n.type == SL_VINT) {
+		if (n.u.i < 0) {
+			sl_diag_set(SL_EINVAL, "negative count");
+			return -1;
+		}
+		if (n.u.i > SL_PY_BYTES_MAX) {
+			sl_diag_set(SL_ELIMIT,
+			            "bytes(%lld): at most %u bytes can be made",
+			            (long long)n.u.i, SL_PY_BYTES_MAX);
+			return -1;
+		}
+		uint32_t count = (uint32_t)n.u.i;
+		struct sl_value *items =
+		        sl_arena_alloc(a, (count + 1) * sizeof(*items));
+		if (items == NULL)
+			return -1;
+		for (uint32_t i = 0; i < count; i++)
+			items[i] = sl_int(0);
+		*out = sl_array_ref(items, count);
+		return 0;
+	}
+	if (v->type == SL_VOBJECT) {
+		/* A dict iterates over its (string) keys. */
+		if (v->len > 0) {
+			sl_diag_set(SL_EINVAL, "'str' object cannot be "
+			                       "interpreted as an integer");
+			return -1;
+		}
+		*out = sl_array_ref(NULL, 0);
+		return 0;
+	}
+	if (v->type != SL_VARRAY) {
+		sl_diag_set(SL_EINVAL, "cannot convert '%s' object to bytes",
+		            py_type(v));
+		return -1;
+	}
+	struct sl_value *items =
+	        sl_arena_alloc(a, (v->len + 1) * sizeof(*items));
+	if (items == NULL)
+		return -1;
+	for (uint32_t i = 0; i < v->len; i++) {
+		const struct sl_value *it = &v->u.items[i];
+		struct sl_value x = is_num(it) ? num_of(it) : sl_null();
+		if (x.type != SL_VINT) {
+			sl_diag_set(SL_EINVAL,
+			            "'%s' object cannot be interpreted as an "
+			            "integer",
+			            py_type(it));
+			return -1;
+		}
+		if (x.u.i < 0 || x.u.i > 255) {
+			sl_diag_set(SL_EINVAL,
+			            "bytes must be in range(0, 256)");
+			return -1;
+		}
+		items[i] = x;
+	}
+	*out = sl_array_ref(items, v->len);
+	return 0;
+}
+
 int
 sl_py_cast(enum sl_py_cast to, const struct sl_value *v, struct sl_arena *a,
            struct sl_value *out)
@@ -624,6 +722,8 @@ sl_py_cast(enum sl_py_cast to, const struct sl_value *v, struct sl_arena *a,
 	case SL_PY_BOOL:
 		*out = sl_bool(sl_py_truthy(v));
 		return 0;
+	case SL_PY_BYTES:
+		return cast_bytes(v, a, out);
 	case SL_PY_STR: {
 		if (v->type == SL_VSTR) {
 			*out = *v;

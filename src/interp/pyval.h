@@ -56,7 +56,11 @@ enum sl_py_cast {
 	SL_PY_DECIMAL, /**< Decimal(v), kept as exact number text */
 	SL_PY_STR,     /**< str(v) */
 	SL_PY_BOOL,    /**< bool(v) */
+	SL_PY_BYTES,   /**< bytes(v), as an array of integers 0..255 */
 };
+
+/** Most bytes !cast to bytes makes (bytes(n) with a large n). */
+#define SL_PY_BYTES_MAX ((uint32_t)1 << 24)
 
 /** The cast named `name` ("int", ...), or 0. */
 enum sl_py_cast sl_py_cast_by_name(const char *name);

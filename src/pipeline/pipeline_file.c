@@ -20,6 +20,7 @@
 
 #include "sluice/alloc.h"
 #include "sluice/diag.h"
+#include "sluice/log.h"
 
 /** Deepest !include nesting. */
 #define INCLUDE_MAX 16
@@ -92,7 +93,26 @@ kind_text(const struct sl_conf *n)
 
 static int resolve(struct loader *l, struct sl_conf **slot, uint32_t depth);
 
-/** Replace an !env node with the variable's value. */
+/**
+ * Replace `*slot` by a null node at its position, after a warning naming
+ * `what` (Nodestream's resolvers give None for an unset variable or a
+ * missing key, silently). 0, or -1 with SL_EOOM.
+ */
+static int
+resolve_to_null(struct loader *l, struct sl_conf **slot, const char *what)
+{
+	struct sl_conf *n = *slot;
+	sl_log_warn("%s:%u:%u: %s %s; it gives null", n->file, n->line, n->col,
+	            n->tag, what);
+	struct sl_value v = sl_null();
+	struct sl_conf *r = sl_conf_from_value(l->doc, &v, n);
+	if (r == NULL)
+		return -1;
+	*slot = r;
+	return 0;
+}
+
+/** Replace an !env node with the variable's value (null if unset). */
 static int
 resolve_env(struct loader *l, struct sl_conf **slot)
 {
@@ -102,10 +122,12 @@ resolve_env(struct loader *l, struct sl_conf **slot)
 		                     "expected the name of an environment "
 		                     "variable");
 	const char *val = getenv(n->text);
-	if (val == NULL)
-		return sl_conf_error(n, "!env",
-		                     "environment variable %s is not set",
-		                     n->text);
+	if (val == NULL) {
+		char what[300];
+		snprintf(what, sizeof(what),
+		         "environment variable %.200s is not set", n->text);
+		return resolve_to_null(l, slot, what);
+	}
 	struct sl_value v = sl_str_ref(val, (uint32_t)strlen(val));
 	struct sl_conf *r = sl_conf_from_value(l->doc, &v, n);
 	if (r == NULL)
@@ -114,7 +136,10 @@ resolve_env(struct loader *l, struct sl_conf **slot)
 	return 0;
 }
 
-/** Replace a !config node with the configuration's value. */
+/**
+ * Replace a !config node with the configuration's value (null without a
+ * configuration or without the key).
+ */
 static int
 resolve_config(struct loader *l, struct sl_conf **slot)
 {
@@ -122,11 +147,14 @@ resolve_config(struct loader *l, struct sl_conf **slot)
 	if (n->kind != SL_CONF_SCALAR || n->len == 0)
 		return sl_conf_error(n, "!config",
 		                     "expected a configuration key");
+	char what[300];
 	const struct sl_value *cfg = l->config;
-	if (cfg == NULL || cfg->type != SL_VOBJECT)
-		return sl_conf_error(n, "!config",
-		                     "no configuration to look up '%s' in",
-		                     n->text);
+	if (cfg == NULL || cfg->type != SL_VOBJECT) {
+		snprintf(what, sizeof(what),
+		         "'%.200s': there is no configuration to look it up in",
+		         n->text);
+		return resolve_to_null(l, slot, what);
+	}
 	/* The whole key first (keys may hold dots), then a dotted walk. */
 	const struct sl_value *v = sl_object_get(cfg, n->text, n->len);
 	const char *p = n->text, *end = n->text + n->len;
@@ -142,9 +170,12 @@ resolve_config(struct loader *l, struct sl_conf **slot)
 		cfg = next;
 		p = dot + 1;
 	}
-	if (v == NULL)
-		return sl_conf_error(n, "!config",
-		                     "configuration has no key '%s'", n->text);
+	if (v == NULL) {
+		snprintf(what, sizeof(what),
+		         "'%.200s': the configuration has no such key",
+		         n->text);
+		return resolve_to_null(l, slot, what);
+	}
 	struct sl_conf *r = sl_conf_from_value(l->doc, v, n);
 	if (r == NULL)
 		return -1;
@@ -418,6 +449,7 @@ sl_pipeline_file_load(const char *path,
 		if (!selected(d, l->opts))
 			continue;
 		d->pipeline = f->stem;
+		d->strict = l->opts->strict;
 		if (load_arguments(l, d) < 0)
 			goto fail;
 		f->n_steps++;

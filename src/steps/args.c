@@ -80,7 +80,7 @@ sl_args_reader(const struct sl_stepdef *def, struct sl_reader_opts *o,
 {
 	const char *on_error, *delim;
 	int64_t max;
-	if (sl_args_str(def, "on_error", "fail", &on_error) != 0 ||
+	if (sl_args_str(def, "on_error", "skip", &on_error) != 0 ||
 	    sl_args_str(def, "delimiter", ",", &delim) != 0 ||
 	    sl_args_int(def, "max_record_size", (int64_t)o->record_max, &max) !=
 	            0)
@@ -92,8 +92,10 @@ sl_args_reader(const struct sl_stepdef *def, struct sl_reader_opts *o,
 	} else {
 		return sl_conf_error(
 		        sl_args_get(def, "on_error"), "arguments.on_error",
-		        "expected 'fail' or 'skip', got '%s'", on_error);
+		        "expected 'skip' or 'fail', got '%s'", on_error);
 	}
+	if (def->strict)
+		*skip_errors = false;
 	unsigned char d = (unsigned char)delim[0];
 	if (strlen(delim) != 1 || d >= 0x80 || d == '"' || d == '\r' ||
 	    d == '\n')

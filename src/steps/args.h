@@ -34,8 +34,9 @@ int sl_args_bool(const struct sl_stepdef *def, const char *key, bool dflt,
                  bool *out);
 
 /**
- * The reading arguments shared by extractors: `on_error` (fail or skip),
- * `delimiter` (one ASCII character), `max_record_size` (bytes).
+ * The reading arguments shared by extractors: `on_error` (skip, the
+ * default, or fail; a strict definition, `sluice run --strict`, always
+ * fails), `delimiter` (one ASCII character), `max_record_size` (bytes).
  */
 int sl_args_reader(const struct sl_stepdef *def, struct sl_reader_opts *o,
                    bool *skip_errors);

@@ -14,6 +14,12 @@ extern const struct sl_step_type sl_builtin_range;
 extern const struct sl_step_type sl_builtin_stdin;
 /** JSON-lines printer. */
 extern const struct sl_step_type sl_builtin_print;
+/** PassStep (pass.c). */
+extern const struct sl_step_type sl_builtin_pass;
+/** PassTransformer (pass.c). */
+extern const struct sl_step_type sl_builtin_pass_transformer;
+/** LoggerWriter (pass.c). */
+extern const struct sl_step_type sl_builtin_log;
 /** TimeToLiveConfigurationExtractor. */
 extern const struct sl_step_type sl_builtin_ttl;
 

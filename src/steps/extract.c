@@ -19,9 +19,21 @@
 /* --- reading records into the output ------------------------------------ */
 
 /**
- * Emit every record of `r`. With `skip`, errors are counted as skipped
- * records and reading goes on where the reader can (else the rest of the
- * input is given up, and that is said). Returns 0, or -1.
+ * Count bad input the step steps over (a record, or a whole file): an
+ * error in the summary's errors column and a skipped record, logged as a
+ * warning with the diag's message (which names file:line:column).
+ */
+static void
+skip_bad_input(struct sl_step *s)
+{
+	s->stats.errors++;
+	sl_step_skip(s);
+}
+
+/**
+ * Emit every record of `r`. With `skip`, errors are counted
+ * (skip_bad_input()) and reading goes on where the reader can (else the
+ * rest of the input is given up, and that is said). Returns 0, or -1.
  */
 static int
 emit_records(struct sl_step *s, struct sl_reader *r, const char *name,
@@ -46,11 +58,11 @@ emit_records(struct sl_step *s, struct sl_reader *r, const char *name,
 		if (!skip || code == SL_EOOM || code == SL_ECANCELLED)
 			return -1;
 		if (sl_reader_can_skip(r)) {
-			sl_step_skip(s);
+			skip_bad_input(s);
 			continue;
 		}
 		sl_diag_wrap(code, "giving up the rest of %s", name);
-		sl_step_skip(s);
+		skip_bad_input(s);
 		return 0;
 	}
 }
@@ -67,7 +79,7 @@ struct file_step {
 	size_t n_globs;
 	/** Reading options. */
 	struct sl_reader_opts ropts;
-	/** on_error: skip. */
+	/** on_error: skip (the default, unless --strict). */
 	bool skip;
 	/** Files matched, sorted (filled by start). */
 	struct sl_paths paths;
@@ -116,9 +128,12 @@ file_drain(struct sl_step *s, struct sl_emit *out)
 		const char *path = f->paths.v[i];
 		struct sl_reader *r = sl_reader_open(path, &f->ropts);
 		if (r == NULL) {
+			/* An unknown suffix or a file that cannot be opened:
+			 * the whole file is skipped. */
 			if (!f->skip || sl_diag_code() == SL_EOOM)
 				return -1;
-			sl_step_skip(s);
+			sl_diag_wrap(sl_diag_code(), "skipping the file");
+			skip_bad_input(s);
 			continue;
 		}
 		sl_log_debug("step %s: reading %s", s->name, path);
@@ -281,7 +296,7 @@ struct stdin_step {
 	enum sl_compression compression;
 	/** Reading options. */
 	struct sl_reader_opts ropts;
-	/** on_error: skip. */
+	/** on_error: skip (the default, unless --strict). */
 	bool skip;
 	/** The descriptor read (a duplicate of 0, so tests can swap it). */
 	int fd;
@@ -559,7 +574,7 @@ static const char *const file_factories[] = {"local", NULL};
 static const char *const range_names[] = {
         "range", "nodestream.pipeline:IterableExtractor",
         "nodestream.pipeline.extractors:IterableExtractor",
-        "nodestream.pipeline.extractors.iterables:IterableExtractor", NULL};
+        "nodestream.pipeline.extractors.iterable:IterableExtractor", NULL};
 /** Factories of the IterableExtractor. */
 static const char *const range_factories[] = {"range", NULL};
 /** Names of the stdin extractor. */

@@ -35,6 +35,8 @@ struct print_step {
 	bool own_fd;
 	/** Whether records are written with sorted keys. */
 	bool canonical;
+	/** Whether `path` is appended to rather than truncated. */
+	bool append;
 	/** Buffered output. */
 	struct sl_buf buf;
 };
@@ -72,7 +74,10 @@ print_start(struct sl_step *s)
 		p->fd = 1;
 		return 0;
 	}
-	p->fd = open(p->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	p->fd = open(p->path,
+	             O_WRONLY | O_CREAT | O_CLOEXEC |
+	                     (p->append ? O_APPEND : O_TRUNC),
+	             0666);
 	if (p->fd < 0) {
 		sl_diag_set_errno("cannot open %s for writing", p->path);
 		return -1;
@@ -140,13 +145,9 @@ static const struct sl_step_ops print_ops = {
         .destroy = print_destroy,
 };
 
-/** Build a print step. */
-static struct sl_step *
-print_create(const struct sl_stepdef *def)
+struct sl_step *
+sl_print_step_new(const char *path, bool canonical, bool append)
 {
-	static const char *const keys[] = {"path", "canonical", NULL};
-	if (sl_args_check(def, keys) != 0)
-		return NULL;
 	struct print_step *p = sl_calloc(1, sizeof(*p));
 	if (p == NULL) {
 		sl_diag_set(SL_EOOM, "out of memory for a step");
@@ -155,25 +156,35 @@ print_create(const struct sl_stepdef *def)
 	sl_step_init(&p->base, &print_ops);
 	p->fd = -1;
 	p->name = "standard output";
+	p->canonical = canonical;
+	p->append = append;
 	sl_buf_create(&p->buf, PRINT_BUF_MAX);
-	const char *path;
-	if (sl_args_str(def, "path", NULL, &path) != 0 ||
-	    sl_args_bool(def, "canonical", false, &p->canonical) != 0)
-		goto fail;
 	if (path != NULL && strcmp(path, "-") != 0) {
 		size_t len = strlen(path) + 1;
 		p->path = sl_malloc(len);
 		if (p->path == NULL) {
 			sl_diag_set(SL_EOOM, "out of memory for a step");
-			goto fail;
+			print_destroy(&p->base);
+			return NULL;
 		}
 		memcpy(p->path, path, len);
 		p->name = p->path;
 	}
 	return &p->base;
-fail:
-	print_destroy(&p->base);
-	return NULL;
+}
+
+/** Build a print step. */
+static struct sl_step *
+print_create(const struct sl_stepdef *def)
+{
+	static const char *const keys[] = {"path", "canonical", NULL};
+	const char *path;
+	bool canonical;
+	if (sl_args_check(def, keys) != 0 ||
+	    sl_args_str(def, "path", NULL, &path) != 0 ||
+	    sl_args_bool(def, "canonical", false, &canonical) != 0)
+		return NULL;
+	return sl_print_step_new(path, canonical, false);
 }
 
 /** Names of the print step. */

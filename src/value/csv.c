@@ -393,7 +393,7 @@ add_field(struct sl_csv_reader *r, uint32_t *nf, size_t off, size_t len,
           uint32_t esc)
 {
 	if (*nf >= r->fields_cap) {
-		if (r->have_hdr) {
+		if (r->have_hdr && *nf >= (size_t)r->nhdr + SL_CSV_EXTRA_MAX) {
 			++*nf;
 			return 0;
 		}
@@ -824,15 +824,23 @@ sl_csv_next(struct sl_csv_reader *r, struct sl_arena *arena,
 		r->rs += used;
 		r->line += 1 + lf;
 	}
-	if (nf != r->nhdr) {
-		sl_diag_set(SL_EPARSE,
-		            "%s:%" PRIu64 ": expected %" PRIu32
-		            " fields, found %" PRIu32,
-		            src_name(r), r->rec_line, r->nhdr, nf);
+	if (nf > r->nhdr && nf - r->nhdr > SL_CSV_EXTRA_MAX) {
+		sl_diag_set(
+		        SL_ELIMIT,
+		        "%s:%" PRIu64 ": %" PRIu32
+		        " fields, more than %u beyond the header's %" PRIu32,
+		        src_name(r), r->rec_line, nf, SL_CSV_EXTRA_MAX,
+		        r->nhdr);
 		r->after = AFTER_DROP;
 		goto fail;
 	}
-	size_t msize = (size_t)nf * sizeof(struct sl_member);
+	/* csv.DictReader's rule: missing fields are null, extra ones are
+	 * kept in order as an array under one more key, "null". */
+	uint32_t nkept = nf < r->nhdr ? nf : r->nhdr;
+	uint32_t nextra = nf - nkept;
+	uint32_t nmem = r->nhdr + (nextra > 0);
+	size_t msize = (size_t)nmem * sizeof(struct sl_member) +
+	               (size_t)nextra * sizeof(struct sl_value);
 	char *blk = sl_arena_alloc_aligned(arena, msize + r->keys_len + len,
 	                                   _Alignof(struct sl_member));
 	if (blk == NULL) {
@@ -847,16 +855,31 @@ sl_csv_next(struct sl_csv_reader *r, struct sl_arena *arena,
 	char *db = kb + r->keys_len;
 	memcpy(kb, r->keys, r->keys_len);
 	memcpy(db, r->buf + r->rs, len);
+	struct sl_value *extra = (struct sl_value *)(void *)(m + nmem);
 	for (uint32_t f = 0; f < nf; f++) {
 		const struct field *fd = &r->fields[f];
 		uint32_t fl = fd->len;
 		if (fd->esc)
 			fl = unescape(db + fd->off, fl);
+		if (f < nkept) {
+			m[f].key = kb + r->key_pos[f].off;
+			m[f].key_len = r->key_pos[f].len;
+			m[f].val = sl_str_ref(db + fd->off, fl);
+		} else {
+			extra[f - nkept] = sl_str_ref(db + fd->off, fl);
+		}
+	}
+	for (uint32_t f = nkept; f < r->nhdr; f++) {
 		m[f].key = kb + r->key_pos[f].off;
 		m[f].key_len = r->key_pos[f].len;
-		m[f].val = sl_str_ref(db + fd->off, fl);
+		m[f].val = sl_null();
 	}
-	*out = sl_object_ref(m, nf);
+	if (nextra > 0) {
+		m[r->nhdr].key = SL_CSV_EXTRA_KEY;
+		m[r->nhdr].key_len = sizeof(SL_CSV_EXTRA_KEY) - 1;
+		m[r->nhdr].val = sl_array_ref(extra, nextra);
+	}
+	*out = sl_object_ref(m, nmem);
 	r->rs += used;
 	r->line += 1 + lf;
 	return 1;

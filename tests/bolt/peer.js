@@ -461,7 +461,8 @@ function parseAction(body, where, text) {
 const USAGE = `usage: node peer.js [--record FILE] [--timeout S] [--verbose] [--tls CERT KEY]
                     [--listen HOST:PORT] [--port-file FILE] SCRIPT...
                     [--listen HOST:PORT] [--port-file FILE] SCRIPT...  (more servers)
-       node peer.js --sink [--bolt X.Y] [--listen HOST:PORT] [--port-file FILE] [--timeout S]
+       node peer.js --sink [--record FILE [--lose-commit-of RE [--lose-commit-nth N]] [--forget-tokens]] [--bolt X.Y]
+                    [--listen HOST:PORT] [--port-file FILE] [--timeout S]
 Each --listen/--port-file group is one server (default 127.0.0.1:0, any port);
 its scripts play on its successive connections. The port file gets the port
 once every server listens. Exit 0: every script completed; 1: a script
@@ -473,7 +474,7 @@ function usage(msg) {
   process.exit(EXIT_USAGE);
 }
 function parseArgs(argv) {
-  const o = { record: null, timeout: null, verbose: false, sink: false, bolt: null, groups: [] };
+  const o = { record: null, timeout: null, verbose: false, sink: false, bolt: null, loseCommitOf: null, loseCommitNth: 1, forgetTokens: false, groups: [] };
   let g = null;
   const group = (key) => {
     if (!g || (key && g[key] !== null) || g.scripts.length) {
@@ -503,6 +504,17 @@ function parseArgs(argv) {
       if (!(o.timeout >= 0)) usage('--timeout takes seconds (0: none)');
     } else if (a === '--sink') o.sink = true;
     else if (a === '--bolt') o.bolt = parseVersion(val(), '--bolt');
+    else if (a === '--lose-commit-nth') {
+      o.loseCommitNth = Number(val());
+      if (!(Number.isInteger(o.loseCommitNth) && o.loseCommitNth >= 1)) usage('--lose-commit-nth takes a count from 1');
+    } else if (a === '--forget-tokens') o.forgetTokens = true;
+    else if (a === '--lose-commit-of') {
+      try {
+        o.loseCommitOf = new RegExp(val(), 's');
+      } catch (e) {
+        usage(`--lose-commit-of: ${e.message}`);
+      }
+    }
     else if (a === '--verbose' || a === '-v') o.verbose = true;
     else if (a.startsWith('--')) usage(`unknown option ${a}`);
     else {
@@ -520,8 +532,9 @@ function parseArgs(argv) {
   }
   if (o.sink) {
     if (o.groups.length !== 1 || o.groups[0].scripts.length) usage('--sink takes no scripts and one server');
-    if (o.record) usage('--sink does not record');
+    if ((o.loseCommitOf || o.forgetTokens) && !o.record) usage('--lose-commit-of and --forget-tokens need --sink --record FILE');
   } else {
+    if (o.loseCommitOf || o.forgetTokens) usage('--lose-commit-of and --forget-tokens are for --sink --record FILE');
     if (o.groups.some((gr) => gr.scripts.length === 0)) usage('every server needs at least one script');
     if (o.bolt) usage('--bolt is for --sink (scripts say "!: BOLT x.y")');
   }
@@ -1020,18 +1033,23 @@ async function runSink() {
     idle = setTimeout(() => finish(EXIT_OK, `sink: idle for ${opts.timeout} s, exiting`), opts.timeout * 1000);
   };
   touch();
+  if (opts.record) recordFd = fs.openSync(opts.record, 'a');
+  const tokens = new Set();
   l.server.on(CONN_EVENT, (socket) => {
+    const id = ++connCount;
     sockets.add(socket);
     socket.setNoDelay(true);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
     let hs = Buffer.alloc(0);
     let bolt = false;
+    let rec = null;
     // De-chunking state: header bytes still wanted, bytes left in the chunk,
     // bytes seen of the current message, its marker and tag bytes.
     let hdr = 0, hdrHi = 0, left = 0, seen = 0, tag = 0;
     socket.on('data', (d) => {
       touch();
+      if (rec) return rec.onData(d);
       let i = 0;
       if (!bolt) {
         hs = Buffer.concat([hs, d]);
@@ -1047,6 +1065,10 @@ async function runSink() {
         bolt = true;
         d = hs.slice(20);
         hs = null;
+        if (opts.record) {
+          rec = new RecordingSink(socket, id, replies, tokens);
+          return rec.onData(d);
+        }
       }
       const out = [];
       let bye = false;
@@ -1089,6 +1111,131 @@ async function runSink() {
   writePortFiles([l]);
   vlog(`sink listening on ${l.addr}`);
   onSignals(() => finish(EXIT_OK));
+}
+
+// --- Sink mode with --record -------------------------------------------------
+// The same canned replies, but every client message is unpacked and
+// recorded, and a few statements get answers that let sluice's Neo4j store
+// proceed as against a server (the store's own statements, see
+// src/graph/cypher.c):
+//  - write statements (UNWIND $rows AS params ... RETURN count(...) AS x,
+//    ...) return one row holding the number of rows for every column;
+//  - the commit tokens of the store's exactly-once check
+//    (`__SluiceCommit__`) are kept: CREATE adds one and DELETE removes it
+//    when their transaction commits, and the look-up counts them;
+//  - any other statement returns the names after its RETURN's AS, no rows.
+// --lose-commit-of RE: the COMMIT of the first (--lose-commit-nth N: the
+// Nth) transaction that ran a statement matching RE is recorded and takes
+// effect, but the connection is closed instead of replying (a lost COMMIT
+// reply). --forget-tokens: every token look-up answers 0 (a negative
+// control: a store that trusts it writes such a chunk twice).
+const TOKEN_PUT = /^CREATE \(:`__SluiceCommit__` \{`token`: \$token\}\)$/;
+const TOKEN_GET = /^MATCH \(c:`__SluiceCommit__` \{`token`: \$token\}\) RETURN count\(c\) AS n$/;
+const TOKEN_DEL = /^MATCH \(c:`__SluiceCommit__` \{`token`: \$token\}\) DELETE c$/;
+const TOKEN_DEL_PREFIX = /^MATCH \(c:`__SluiceCommit__`\) WHERE c.`token` STARTS WITH \$prefix DELETE c$/;
+let commitMatches = 0;
+class RecordingSink {
+  constructor(socket, id, replies, tokens) {
+    Object.assign(this, { socket, id, replies, tokens });
+    this.unpacker = new Unpacker(false, true);
+    this.dechunker = new Dechunker();
+    this.dechunker.onmessage = (b) => this.onMessage(b);
+    this.tx = null;       // the open transaction: {ops: [token changes], texts: [statements]}
+    this.result = null;   // the last RUN's rows, sent on PULL
+    this.out = [];
+    this.dead = false;
+  }
+  onData(d) {
+    if (this.dead || !d.length) return;
+    try {
+      this.dechunker.write(new ChannelBuffer(d));
+    } catch (e) {
+      return finish(EXIT_FAIL, `sink connection ${this.id}: cannot de-chunk: ${e.message}`);
+    }
+    if (this.out.length && !this.dead) this.socket.write(Buffer.concat(this.out));
+    this.out = [];
+  }
+  onMessage(b) {
+    if (this.dead) return;
+    let msg;
+    try {
+      msg = this.unpacker.unpack(b);
+    } catch (e) {
+      return finish(EXIT_FAIL, `sink connection ${this.id}: cannot unpack a client message: ${e.message}`);
+    }
+    if (!(msg instanceof Structure)) return finish(EXIT_FAIL, `sink connection ${this.id}: a client message is not a structure`);
+    const tag = msg.signature, f = msg.fields;
+    fs.writeSync(recordFd, `{"conn":${this.id},"msg":"${requestName(tag)}","fields":${toJson(f)}}\n`);
+    switch (tag) {
+      case REQUESTS.BEGIN: this.tx = { ops: [], texts: [] }; break;
+      case REQUESTS.RUN: return this.run(f[0], f[1] || {});
+      case REQUESTS.PULL: return this.pull();
+      case REQUESTS.COMMIT: return this.commit();
+      case REQUESTS.ROLLBACK: case REQUESTS.RESET: this.tx = null; break;
+      case REQUESTS.GOODBYE:
+        this.dead = true;
+        this.socket.end();
+        return;
+    }
+    this.out.push(this.replies[tag]);
+  }
+  run(q, params) {
+    const text = String(q);
+    let fields = [], rows = [];
+    if (TOKEN_PUT.test(text)) this.change({ add: params.token });
+    else if (TOKEN_DEL.test(text)) this.change({ del: params.token });
+    else if (TOKEN_DEL_PREFIX.test(text)) this.change({ prefix: params.prefix });
+    else if (TOKEN_GET.test(text)) {
+      const pending = this.tx ? this.tx.ops : [];
+      let n = this.tokens.has(params.token) && !opts.forgetTokens ? 1 : 0;
+      for (const op of pending) {
+        if (op.add === params.token) n = opts.forgetTokens ? 0 : 1;
+        else if (op.del === params.token || (op.prefix !== undefined && String(params.token).startsWith(op.prefix))) n = 0;
+      }
+      fields = ['n'];
+      rows = [[BigInt(n)]];
+    } else {
+      const ret = /\sRETURN\s(.*)$/s.exec(text);
+      if (ret) fields = [...ret[1].matchAll(/\sAS\s+`?(\w+)`?/g)].map((m) => m[1]);
+      if (ret && /^UNWIND \$rows AS params\s/.test(text) && Array.isArray(params.rows)) {
+        rows = [fields.map(() => BigInt(params.rows.length))];
+      }
+    }
+    if (this.tx) this.tx.texts.push(text);
+    this.result = rows;
+    this.out.push(packed(RESPONSES.SUCCESS, [{ fields }]));
+  }
+  pull() {
+    for (const r of this.result || []) this.out.push(packed(RESPONSES.RECORD, [r]));
+    this.result = null;
+    this.out.push(this.replies[REQUESTS.PULL]);
+  }
+  // A token change: in the open transaction, or at once (auto-commit).
+  change(op) {
+    if (this.tx) this.tx.ops.push(op);
+    else this.apply([op]);
+  }
+  apply(ops) {
+    for (const op of ops) {
+      if (op.add !== undefined) this.tokens.add(op.add);
+      else if (op.del !== undefined) this.tokens.delete(op.del);
+      else for (const t of [...this.tokens]) if (String(t).startsWith(op.prefix)) this.tokens.delete(t);
+    }
+  }
+  commit() {
+    const tx = this.tx;
+    this.tx = null;
+    if (tx) this.apply(tx.ops);
+    if (tx && opts.loseCommitOf && tx.texts.some((t) => opts.loseCommitOf.test(t)) && ++commitMatches === opts.loseCommitNth) {
+      log(`sink connection ${this.id}: committed, closing the connection instead of replying to COMMIT`);
+      this.dead = true;
+      if (this.out.length) this.socket.write(Buffer.concat(this.out));
+      this.out = [];
+      this.socket.destroy();
+      return;
+    }
+    this.out.push(this.replies[REQUESTS.COMMIT]);
+  }
 }
 
 (opts.sink ? runSink() : runScripts()).catch((e) => finish(EXIT_FAIL, `internal error: ${e.stack || e}`));
