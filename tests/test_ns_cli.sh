@@ -4,7 +4,10 @@
 # recorded behaviour (exit status and the output that matters, run with
 # /work/nodestream-src/ns on the project below) in a comment, then checks
 # sluice: the same where sluice does the same, or the documented
-# difference (docs/nodestream.md) where it cannot.
+# difference (docs/nodestream.md) where it cannot. The drop-in harness
+# replays the Nodestream side of the main cases from its recordings
+# (tests/dropin/cli_*); this file adds what only sluice has to say: long
+# forms, -q, the messages of refused options, writer options.
 #
 # usage: test_ns_cli.sh path/to/sluice
 set -u
