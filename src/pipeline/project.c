@@ -931,8 +931,11 @@ static void
 note_ignored(const struct sl_project_target *t, const char *what, bool server)
 {
 	static const struct {
+		/** The option. */
 		const char *key;
+		/** Whether postgresql and neo4j ignore it too. */
 		bool server_too;
+		/** Why sluice has no use for it. */
 		const char *why;
 	} opts[] = {
 	        {"collect_stats", true,
