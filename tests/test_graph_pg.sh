@@ -70,6 +70,12 @@ if [ "$FAULT" != "--fault" ]; then
   "$SLUICE" export "$DB" | strip /dev/stdin >pg2.txt
   cmp -s pg.txt pg2.txt
   ok $? "re-running gives the same graph"
+  # lanes=N (a project target's flush_concurrency) is the store's, not libpq's.
+  "$SLUICE" run range.yaml --target "$DB?lanes=2" --batch-size 500 --no-progress >out.txt 2>err.txt
+  is $? 0 "a run in 2 lanes (?lanes=2)"
+  "$SLUICE" export "$DB?lanes=1" | strip /dev/stdin >pg3.txt
+  cmp -s pg.txt pg3.txt
+  ok $? "... the same graph"
   cnt=$(psql -Atq "$DB" -c "SELECT count(*) FROM node WHERE type = 'N' AND props ? 'last_ingested_at'")
   is "$cnt" 3000 "the documented tables hold the nodes with their properties"
   cnt=$(psql -Atq "$DB" -c "SELECT count(*) FROM rel r JOIN node f ON f.id = r.from_id WHERE r.type = 'R' AND f.type = 'N'")

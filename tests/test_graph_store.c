@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "graph/pg_store.h"
 #include "graph/store.h"
 #include "graph/target.h"
 #include "sluice/graph.h"
@@ -225,6 +226,48 @@ teardown(void)
 		unlink(p);
 	}
 	rmdir(tmpdir);
+}
+
+/** The PostgreSQL store's own URI parameter lanes=N (no server needed). */
+TAP_CASE(pg_uri)
+{
+	char out[128];
+	unsigned lanes = 99;
+	is_int(sl_store_pg_uri_split("postgresql://u:p@h/d", out, sizeof(out),
+	                             &lanes),
+	       0, "no query");
+	is_str(out, "postgresql://u:p@h/d", "... unchanged");
+	is_int(lanes, 0, "... no lanes");
+	is_int(sl_store_pg_uri_split("postgresql://h/d?lanes=8", out,
+	                             sizeof(out), &lanes),
+	       0, "lanes alone");
+	is_str(out, "postgresql://h/d", "... taken out with the '?'");
+	is_int(lanes, 8, "... 8 lanes");
+	is_int(sl_store_pg_uri_split("postgres://h/d?sslmode=disable&lanes=2&"
+	                             "application_name=x",
+	                             out, sizeof(out), &lanes),
+	       0, "lanes among libpq's parameters");
+	is_str(out, "postgres://h/d?sslmode=disable&application_name=x",
+	       "... the others stay, in order");
+	is_int(lanes, 2, "... 2 lanes");
+	is_int(sl_store_pg_uri_split("postgres://h/d?lanes=2&sslmode=require",
+	                             out, sizeof(out), &lanes),
+	       0, "lanes first");
+	is_str(out, "postgres://h/d?sslmode=require", "... '?' kept");
+	const char *bad[] = {"postgres://h?lanes=0", "postgres://h?lanes=17",
+	                     "postgres://h?lanes=x", "postgres://h?lanes=2x",
+	                     "postgres://h?lanes=99999999999999999999"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		sl_diag_clear(sl_diag_get());
+		is_int(sl_store_pg_uri_split(bad[i], out, sizeof(out), &lanes),
+		       -1, "%s is refused", bad[i]);
+		ok(strstr(unit_errmsg(), "URI parameter lanes (1..16)") != NULL,
+		   "... naming it: %s", unit_errmsg());
+	}
+	is_int(sl_store_pg_uri_split("postgres://h/a-rather-long-name", out, 16,
+	                             &lanes),
+	       -1, "too long");
+	is_err(SL_ELIMIT, "... SL_ELIMIT");
 }
 
 /** Run the cases named on the command line, or all. */

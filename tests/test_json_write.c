@@ -93,6 +93,36 @@ TAP_CASE(json_write)
 	sl_buf_destroy(&small);
 }
 
+/** Strings as Python's json.dumps() writes them (ensure_ascii). */
+TAP_CASE(ascii)
+{
+	static const struct {
+		/** The UTF-8 input. */
+		const char *in;
+		/** Its length. */
+		size_t n;
+		/** What json.dumps() gives. */
+		const char *want;
+	} cases[] = {
+	        {"plain", 5, "\"plain\""},
+	        {"a\"b\\c\n\r\t\b\f", 10, "\"a\\\"b\\\\c\\n\\r\\t\\b\\f\""},
+	        {"\x01\x1f\x7f", 3, "\"\\u0001\\u001f\\u007f\""},
+	        {"\xc3\xbc\xe2\x82\xac", 5, "\"\\u00fc\\u20ac\""},
+	        {"\xf0\x9f\x98\x80", 4, "\"\\ud83d\\ude00\""},
+	        {"x\xffy", 3, "\"x\\ufffdy\""},
+	        {"\xc3", 1, "\"\\ufffd\""},
+	        {"a\0b", 3, "\"a\\u0000b\""},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		struct sl_buf b;
+		sl_buf_create(&b, 1 << 10);
+		ok(sl_json_write_ascii(&b, cases[i].in, cases[i].n) == 0,
+		   "case %zu writes", i);
+		is_str(b.data, cases[i].want, "... %s", cases[i].want);
+		sl_buf_destroy(&b);
+	}
+}
+
 /** Run the cases named on the command line, or all. */
 int
 main(int argc, char **argv)

@@ -15,6 +15,7 @@
 #include "sluice/alloc.h"
 #include "sluice/db.h"
 #include "sluice/pipeline_file.h"
+#include "sluice/log.h"
 #include "sluice/project.h"
 #include "tmpfiles.h"
 #include "unit.h"
@@ -121,14 +122,14 @@ annotations_of(const struct sl_project_pipeline *pp)
 
 /** What sl_project_show_scope() prints (malloc'd), or NULL on failure. */
 static char *
-show(const struct sl_project *p, const char *scope, bool json)
+show(const struct sl_project *p, const char *scope, unsigned flags)
 {
 	char *s = NULL;
 	size_t n = 0;
 	FILE *f = open_memstream(&s, &n);
 	if (f == NULL)
 		return NULL;
-	int rc = sl_project_show_scope(p, scope, f, json);
+	int rc = sl_project_show_scope(p, scope, f, flags);
 	fclose(f);
 	if (rc < 0) {
 		if (sl_diag_code() != SL_EOOM)
@@ -200,17 +201,19 @@ TAP_CASE(default_project)
 	       "show as a table");
 	ok(s != NULL && strstr(s, "neo4j123") == NULL, "... no password shown");
 	free(s);
-	s = show(p, NULL, true);
-	char want[1024];
-	snprintf(want, sizeof(want),
-	         "{\"scope\":\"default\",\"name\":\"sample\",\"file\":"
-	         "\"pipelines/sample.yaml\",\"path\":\"%s/def/pipelines/"
-	         "sample.yaml\",\"targets\":[],\"annotations\":{}}\n",
-	         tmpdir);
-	is_str(s, want, "show as JSON lines");
+	s = show(p, NULL, SL_PROJECT_SHOW_JSON);
+	is_str(s, "[\"pipelines/sample.yaml\"]\n",
+	       "show as JSON: Nodestream's array, a path for a plain entry");
 	free(s);
-	s = show(p, "other", true);
-	is_str(s, "", "show of another scope prints nothing");
+	s = show(p, NULL, SL_PROJECT_SHOW_JSON | SL_PROJECT_SHOW_VERBOSE);
+	is_str(s,
+	       "[{\"path\": \"pipelines/sample.yaml\", \"name\": \"sample\", "
+	       "\"targets\": [], \"annotations\": {}, "
+	       "\"exclude_inherited_targets\": false}]\n",
+	       "... verbose: every key");
+	free(s);
+	s = show(p, "other", SL_PROJECT_SHOW_JSON);
+	is_str(s, "[]\n", "show of another scope prints an empty array");
 	free(s);
 	sl_project_delete(p);
 
@@ -301,8 +304,8 @@ TAP_CASE(example)
 	is_str(targets_of(b), "my-other-target",
 	       "... excludes inherited targets");
 	ok(b->exclude_inherited_targets, "... exclude_inherited_targets");
-	is_str(annotations_of(b), "schedule=0 0 * * *",
-	       "... the scope's schedule wins (Nodestream's update order)");
+	is_str(annotations_of(b), "schedule=0 10 * * *",
+	       "... its own schedule wins (Nodestream 0.16.1's update order)");
 	is_int(b->index, 1, "... index 1");
 	ok(a->config != NULL && a->config == b->config,
 	   "both share the scope's config");
@@ -329,8 +332,8 @@ TAP_CASE(example)
 	uint32_t bs = 0;
 	is_int(sl_project_target_uri(p, "my-target", uri, sizeof(uri), &bs), 0,
 	       "my-target URI");
-	is_str(uri, "bolt://neo:s3cret@localhost:7687",
-	       "... bolt, with the credentials");
+	is_str(uri, "bolt://neo:s3cret@localhost:7687?connections=4",
+	       "... bolt, with the credentials and flush_concurrency");
 	is_int(bs, 1000, "... batch_size 1000");
 	is_int(sl_project_target_uri(p, "my-other-target", uri, sizeof(uri),
 	                             &bs),
@@ -342,11 +345,11 @@ TAP_CASE(example)
 	       "scope | name                  | file                        | "
 	       "targets         | annotations\n"
 	       "------+-----------------------+-----------------------------+-"
-	       "----------------+--------------------\n"
+	       "----------------+---------------------\n"
 	       "cron  | web-scraping          | pipelines/web-scraping.yaml | "
 	       "my-target       | schedule: 0 0 * * *\n"
 	       "cron  | my-warehouse-pipeline | pipelines/warehouse.yaml    | "
-	       "my-other-target | schedule: 0 0 * * *\n",
+	       "my-other-target | schedule: 0 10 * * *\n",
 	       "show of scope cron");
 	ok(s != NULL && strstr(s, "s3cret") == NULL, "... no password");
 	free(s);
@@ -377,7 +380,8 @@ TAP_CASE(scopes)
 	        "      - pipelines/sample.yaml\n"
 	        "      - {path: pipelines/people.yml, targets: [t3, t1]}\n"
 	        "      - path: other/x.y.yaml\n"
-	        "        annotations: {team: own, live: true}\n"
+	        "        annotations: {team: own, live: true, \"\xc3\xbc\": "
+	        "\"\xc3\xa9\xf0\x9f\x98\x80\\t\"}\n"
 	        "      - {path: cfg.yaml, name: Sample2}\n"
 	        "  b:\n"
 	        "  c:\n"
@@ -404,8 +408,11 @@ TAP_CASE(scopes)
 	is_str(pp[2]->name, "x.y", "stem drops the last suffix only");
 	is_str(annotations_of(pp[0]), "team=core,weight=2",
 	       "scope annotations, typed");
-	is_str(annotations_of(pp[2]), "team=core,live=true,weight=2",
-	       "merged: own keys first, the scope's value on a shared key");
+	is_str(annotations_of(pp[2]),
+	       "team=own,weight=2,live=true,\xc3\xbc="
+	       "\xc3\xa9\xf0\x9f\x98\x80\t",
+	       "merged: the scope's keys first, the pipeline's value on a "
+	       "shared key, then its other keys");
 	is_str(pp[4]->scope, "c", "the last pipeline is in scope c");
 	is_str(targets_of(pp[4]), "t2", "... with c's targets");
 	ok(pp[4]->config == NULL, "... and no config");
@@ -487,34 +494,28 @@ TAP_CASE(scopes)
 	       "scope | name    | file                  | targets    | "
 	       "annotations\n"
 	       "------+---------+-----------------------+------------+-------"
-	       "---------------------------\n"
+	       "----------------------------------\n"
 	       "a     | sample  | pipelines/sample.yaml | t1, t2     | team: "
 	       "core, weight: 2\n"
 	       "a     | people  | pipelines/people.yml  | t3, t1, t2 | team: "
 	       "core, weight: 2\n"
 	       "a     | x.y     | other/x.y.yaml        | t1, t2     | team: "
-	       "core, live: true, weight: 2\n"
+	       "own, weight: 2, live: true, \xc3\xbc: "
+	       "\xc3\xa9\xf0\x9f\x98\x80\t\n"
 	       "a     | Sample2 | cfg.yaml              | t1, t2     | team: "
 	       "core, weight: 2\n"
 	       "c     | sample  | pipelines/sample.yaml | t2\n",
 	       "show of every scope");
 	free(s);
-	s = show(p, "a", true);
-	const char *l3 = s;
-	for (int i = 0; i < 2 && l3 != NULL; i++)
-		l3 = strchr(l3, '\n') != NULL ? strchr(l3, '\n') + 1 : NULL;
-	char line[512] = "";
-	if (l3 != NULL)
-		snprintf(line, sizeof(line), "%.*s", (int)strcspn(l3, "\n"),
-		         l3);
-	snprintf(
-	        want, sizeof(want),
-	        "{\"scope\":\"a\",\"name\":\"x.y\",\"file\":\"other/x.y.yaml\","
-	        "\"path\":\"%s/sc/other/x.y.yaml\",\"targets\":[\"t1\","
-	        "\"t2\"],\"annotations\":{\"team\":\"core\",\"live\":true,"
-	        "\"weight\":2}}",
-	        tmpdir);
-	is_str(line, want, "JSON line of x.y");
+	/* Nodestream 0.16.1's `show -j -s a` on this project printed this. */
+	s = show(p, "a", SL_PROJECT_SHOW_JSON);
+	is_str(s,
+	       "[\"pipelines/sample.yaml\", \"pipelines/people.yml\", "
+	       "{\"path\": \"other/x.y.yaml\", \"annotations\": {\"team\": "
+	       "\"own\", \"live\": true, \"\\u00fc\": "
+	       "\"\\u00e9\\ud83d\\ude00\\t\"}}, {\"path\": \"cfg.yaml\", "
+	       "\"name\": \"Sample2\"}]\n",
+	       "show -j of scope a, as Nodestream prints it");
 	free(s);
 	sl_project_delete(p);
 	unsetenv("SLUICE_T_URL");
@@ -547,6 +548,14 @@ TAP_CASE(targets)
 	        "false}\n"
 	        "  n4u: {database: neo4j, uri: 'bolt://u:v@h/d', username: x, "
 	        "database_name: g}\n"
+	        "  pgc: {database: postgresql, uri: "
+	        "'postgresql://h/d?sslmode=disable', username: u, password: "
+	        "'p w', flush_concurrency: 8, collect_stats: true, "
+	        "ingest_strategy_name: x}\n"
+	        "  n4f: {database: neo4j, uri: 'bolt://h', flush_concurrency: "
+	        "40}\n"
+	        "  sqc: {database: sqlite, path: /g.db, username: u, password: "
+	        "hunter2, flush_concurrency: 2}\n"
 	        "scopes:\n"
 	        "  s: {pipelines: [p.yaml]}\n");
 	setenv("SLUICE_T_URI", "bolt://user:pw@db:7687", 1);
@@ -555,7 +564,7 @@ TAP_CASE(targets)
 	ok(p != NULL, "a project of many targets loads");
 	if (p == NULL)
 		return;
-	is_int(sl_project_n_targets(p), 14, "fourteen targets");
+	is_int(sl_project_n_targets(p), 17, "seventeen targets");
 	is_str(sl_project_target(p, 1)->database, "null",
 	       "a plain null database is 'null'");
 	char uri[256];
@@ -582,6 +591,43 @@ TAP_CASE(targets)
 	is_int(sl_project_target_uri(p, "n4u", uri, sizeof(uri), &bs), 0,
 	       "neo4j with credentials and database in its uri");
 	is_str(uri, "bolt://u:v@h/d", "... the uri's own win");
+	char *logged = NULL;
+	size_t logged_n = 0;
+	FILE *log = open_memstream(&logged, &logged_n);
+	if (log == NULL)
+		bail_out("open_memstream");
+	sl_log_set_output(log);
+	is_int(sl_project_target_uri(p, "pgc", uri, sizeof(uri), &bs), 0,
+	       "postgresql with credentials and writer options");
+	is_str(uri, "postgresql://u:p%20w@h/d?sslmode=disable&lanes=8",
+	       "... credentials as user information, flush_concurrency as "
+	       "lanes");
+	is_int(sl_project_target_uri(p, "n4f", uri, sizeof(uri), &bs), 0,
+	       "neo4j with flush_concurrency 40");
+	is_str(uri, "bolt://h?connections=16",
+	       "... as connections, at most 16");
+	is_int(sl_project_target_uri(p, "sqc", uri, sizeof(uri), &bs), 0,
+	       "sqlite with credentials and flush_concurrency");
+	is_str(uri, "sqlite:/g.db", "... neither reaches the URI");
+	sl_log_set_output(stderr);
+	fclose(log);
+	const char *said[] = {
+	        "targets.pgc.collect_stats: ignored",
+	        "targets.pgc.ingest_strategy_name: ignored",
+	        "targets.n4f.flush_concurrency: 40 lanes asked for",
+	        "targets.sqc.flush_concurrency: ignored",
+	        "targets.sqc.username: ignored",
+	        "targets.sqc.password: ignored",
+	};
+	for (size_t i = 0; i < sizeof(said) / sizeof(*said); i++)
+		ok(logged != NULL && strstr(logged, said[i]) != NULL,
+		   "an info line: %s", said[i]);
+	ok(logged != NULL &&
+	           strstr(logged, "targets.pgc.flush_concurrency") == NULL,
+	   "... none for what postgresql honours");
+	ok(logged != NULL && strstr(logged, "hunter2") == NULL,
+	   "... no password in them");
+	free(logged);
 	is_int(sl_project_target_uri(p, "env", uri, sizeof(uri), &bs), 0,
 	       "URI and batch size from !env");
 	is_str(uri, "bolt://user:pw@db:7687", "... URI");
@@ -827,7 +873,7 @@ TAP_CASE(faults)
 		struct sl_project *pr = sl_project_load(path);
 		char *s = NULL;
 		if (pr != NULL) {
-			s = show(pr, NULL, true);
+			s = show(pr, NULL, SL_PROJECT_SHOW_JSON);
 			if (s == NULL && sl_diag_code() != SL_EOOM)
 				clean = 0;
 		}
@@ -841,7 +887,7 @@ TAP_CASE(faults)
 			       d->type == SL_VSTR && d->len == 1 &&
 			       strcmp(annotations_of(
 			                      sl_project_pipeline(pr, 1)),
-			              "k=v,m=2,n=1") == 0;
+			              "k=w,n=1,m=2") == 0;
 			free(s);
 			sl_project_delete(pr);
 			break;

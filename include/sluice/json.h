@@ -34,6 +34,16 @@ enum {
  */
 int sl_json_write(struct sl_buf *out, const struct sl_value *v, unsigned flags);
 
+/**
+ * Append `n` bytes of UTF-8 `s` as a JSON string the way Python's
+ * json.dumps() writes it (ensure_ascii): \" \\ \n \r \t \b \f escaped,
+ * other control characters, DEL and every non-ASCII character as \uXXXX
+ * (a surrogate pair above U+FFFF); a byte that starts no valid sequence is
+ * U+FFFD. For output that must match Nodestream's byte for byte (JMESPath
+ * results, `show --json`). 0, or -1 (the buffer's cap).
+ */
+int sl_json_write_ascii(struct sl_buf *out, const char *s, size_t n);
+
 #ifdef __cplusplus
 }
 #endif

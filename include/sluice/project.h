@@ -54,10 +54,11 @@
  *
  * Semantics follow Nodestream's code: a pipeline's effective targets are
  * its own followed by its scope's (unless exclude_inherited_targets),
- * without duplicates; its effective annotations are its own updated with
- * its scope's (on a shared key the scope's value wins, as in Nodestream's
- * PipelineConfiguration.effective_annotations). Annotations are metadata
- * only; step selection uses the annotations given to the run.
+ * without duplicates; its effective annotations are its scope's updated
+ * with its own (on a shared key the pipeline's value wins, as in
+ * Nodestream 0.16.1's PipelineConfiguration.effective_annotations, checked
+ * against it in tests/test_project.c). Annotations are metadata only;
+ * step selection uses the annotations given to the run.
  *
  * Targets load first, so scope and pipeline target lists can be checked
  * against them (with a "did you mean" for a close name). Scopes flatten
@@ -107,10 +108,20 @@ struct sl_project_pipeline {
 	const char *path;
 	/**
 	 * Effective annotations: an object of scalars (strings, integers,
-	 * doubles, booleans), the pipeline's own keys first; never NULL
+	 * doubles, booleans), the scope's keys first, then the pipeline's
+	 * own other keys; on a shared key the pipeline's value; never NULL
 	 * (an empty object when there are none).
 	 */
 	const struct sl_value *annotations;
+	/**
+	 * The pipeline's own annotations as written (an object; empty when
+	 * none), what Nodestream's `show --json` prints.
+	 */
+	const struct sl_value *own_annotations;
+	/** The pipeline's own target names, as written. */
+	const char *const *own_targets;
+	/** Number of `own_targets`. */
+	uint32_t n_own_targets;
 	/** Effective target names, in order, without duplicates. */
 	const char *const *targets;
 	/** Number of `targets`. */
@@ -219,12 +230,18 @@ const char *sl_project_suggest_target(const struct sl_project *p,
  *   database: neo4j                  uri: U   ->  U (bolt, bolt+s, bolt+ssc,
  *                                                 neo4j, neo4j+s, neo4j+ssc)
  *
- * For neo4j, `username` and `password` become U's user information
- * (percent-encoded; U's own, if any, wins), `database_name` its path
- * (unless U has one), `chunk_size` and `use_enterprise_features` the
- * Neo4j store's query parameters chunk_size= and enterprise=true
- * (src/graph/neo4j_store.h); use_apoc, execute_chunks_in_parallel and
- * retries_per_chunk are ignored with an info line each. The URI then
+ * For postgresql and neo4j, `username` and `password` become U's user
+ * information (percent-encoded; U's own, if any, wins) and
+ * `flush_concurrency` the store's lanes (PostgreSQL: lanes=N,
+ * src/graph/pg_store.h; Neo4j: connections=N, at most 16). For neo4j also
+ * `database_name` becomes U's path (unless U has one), `chunk_size` and
+ * `use_enterprise_features` the Neo4j store's query parameters
+ * chunk_size= and enterprise=true (src/graph/neo4j_store.h); use_apoc,
+ * execute_chunks_in_parallel and retries_per_chunk are ignored with an
+ * info line each. Writer options sluice has no use for are ignored with
+ * an info line each: collect_stats and ingest_strategy_name always;
+ * flush_concurrency, username and password for sqlite and null. The URI
+ * then
  * holds the password: show it only through sl_uri_redact(). Other
  * options are not part of the URI. Returns 0, or -1 with
  * SL_EINVAL (no such target, with a suggestion; a database sluice does not
@@ -237,19 +254,35 @@ int sl_project_target_uri(const struct sl_project *p, const char *name,
 
 /* sl_uri_redact() is in sluice/uri.h. */
 
+/** sl_project_show_scope() flag: JSON instead of a table. */
+#define SL_PROJECT_SHOW_JSON 1u
+/** sl_project_show_scope() flag: JSON with every field (`show -j -v`). */
+#define SL_PROJECT_SHOW_VERBOSE 2u
+
 /**
- * Print the pipelines of scope `scope` (NULL: every scope) to `out`: as
- * text, an aligned table "scope | name | file | targets | annotations"
- * under a header and a rule (targets joined with ", ", annotations as
- * "key: value" joined with ", "); as JSON, one object per line,
- * {"scope", "name", "file", "path", "targets", "annotations"}. Returns 0,
- * or -1 with SL_ESYSTEM on a write error or SL_EOOM.
+ * Print the pipelines of scope `scope` (NULL: every scope) to `out`.
+ *
+ * As text (flags 0): an aligned table "scope | name | file | targets |
+ * annotations" under a header and a rule (effective targets joined with
+ * ", ", effective annotations as "key: value" joined with ", ").
+ *
+ * With SL_PROJECT_SHOW_JSON: what Nodestream 0.16.1's `show --json`
+ * prints, one JSON array on one line (with a newline after it), written
+ * as Python's json.dumps writes (", " and ": " separators, non-ASCII as
+ * \uXXXX). Each pipeline is its project-file entry: the path string when
+ * its name is the file's stem and it has no own annotations; otherwise an
+ * object {"path", "name" (unless the stem), "targets" (own, if any),
+ * "annotations" (own, if any), "exclude_inherited_targets" (if true)}.
+ * With SL_PROJECT_SHOW_VERBOSE too, every pipeline is an object with all
+ * five keys (Nodestream's `show -j -v`).
+ *
+ * Returns 0, or -1 with SL_ESYSTEM on a write error or SL_EOOM.
  */
 int sl_project_show_scope(const struct sl_project *p, const char *scope,
-                          FILE *out, bool json);
+                          FILE *out, unsigned flags);
 
 /** sl_project_show_scope() of every scope. */
-int sl_project_show(const struct sl_project *p, FILE *out, bool json);
+int sl_project_show(const struct sl_project *p, FILE *out, unsigned flags);
 
 #ifdef __cplusplus
 }

@@ -22,7 +22,7 @@ usage(FILE *out)
 	        "(see sluice run --help)\n"
 	        "  run [NAME...] [-p FILE]       run pipelines of a project "
 	        "file (nodestream.yaml)\n"
-	        "  show [-p FILE] [--json]       list a project's "
+	        "  show [-p FILE] [-s SCOPE] [-j] list a project's "
 	        "pipelines\n"
 	        "  validate PIPELINE.yaml        load a pipeline and "
 	        "check its steps\n"
@@ -41,6 +41,9 @@ usage(FILE *out)
 	        "  help steps                    list the built-in steps\n"
 	        "  version, --version            print the version\n"
 	        "  help, --help                  print this help\n"
+	        "\n"
+	        "Nodestream's commands and options in sluice: "
+	        "docs/nodestream.md\n"
 	        "\n"
 	        "environment: SLUICE_LOG_LEVEL (error, warn, info, debug, "
 	        "trace), SLUICE_LOG_FORMAT (text, json)\n");

@@ -2,6 +2,7 @@
  * `sluice print schema` and `sluice migrations show` (see nscmd.h).
  */
 #include "nscmd.h"
+#include "run.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -164,15 +165,14 @@ sl_cli_ns_print_schema(int argc, char **argv)
 	        {"format", required_argument, NULL, 'f'},
 	        {"overrides", required_argument, NULL, 'O'},
 	        {"out", required_argument, NULL, 'o'},
-	        {"help", no_argument, NULL, 'h'},
-	        {NULL, 0, NULL, 0},
+	        GLOBAL_LONGOPTS,
 	};
 	const char *project = NULL, *out_path = NULL, *overrides = NULL;
 	int format = SL_NS_PLAIN, ch;
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "p:f:O:o:h", longopts, NULL)) !=
-	       -1) {
+	while ((ch = getopt_long(argc, argv, "p:f:O:o:hvqnV", longopts,
+	                         NULL)) != -1) {
 		switch (ch) {
 		case 'p':
 			project = optarg;
@@ -193,16 +193,12 @@ sl_cli_ns_print_schema(int argc, char **argv)
 		case 'o':
 			out_path = optarg;
 			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			fprintf(stderr,
-			        "sluice print schema: option '%s' is unknown "
-			        "or needs a value\n",
-			        argv[optind - 1]);
-			usage(stderr);
-			return 2;
+		default: {
+			int g = sl_cli_global_option(ch, "print schema", argv,
+			                             usage);
+			if (g != 0)
+				return g > 0 ? 0 : 2;
+		}
 		}
 	}
 	char *const *names = argv + optind;
@@ -464,8 +460,7 @@ migrations_show(int argc, char **argv)
 	static const struct option longopts[] = {
 	        {"project", required_argument, NULL, 'p'},
 	        {"target", required_argument, NULL, 't'},
-	        {"help", no_argument, NULL, 'h'},
-	        {NULL, 0, NULL, 0},
+	        GLOBAL_LONGOPTS,
 	};
 	const char *project = SL_PROJECT_FILE;
 	const char *names[MAX_TARGETS];
@@ -473,22 +468,22 @@ migrations_show(int argc, char **argv)
 	int ch;
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "p:t:h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "p:t:hvqnV", longopts, NULL)) !=
+	       -1) {
 		if (ch == 'p') {
 			project = optarg;
 		} else if (ch == 't' && n < MAX_TARGETS) {
 			names[n++] = optarg;
-		} else if (ch == 'h') {
-			show_usage(stdout);
-			return 0;
-		} else {
+		} else if (ch == 't') {
 			fprintf(stderr,
-			        "sluice migrations show: option '%s' is "
-			        "unknown, needs a value or is given too "
-			        "often\n",
-			        argv[optind - 1]);
-			show_usage(stderr);
+			        "sluice migrations show: at most %d targets\n",
+			        MAX_TARGETS);
 			return 2;
+		} else {
+			int g = sl_cli_global_option(ch, "migrations show",
+			                             argv, show_usage);
+			if (g != 0)
+				return g > 0 ? 0 : 2;
 		}
 	}
 	if (optind < argc) {

@@ -40,6 +40,31 @@
 /** Most bytes of a --config file. */
 #define CONFIG_MAX ((size_t)16 << 20)
 
+int
+sl_cli_global_option(int c, const char *cmd, char **argv, void (*usage)(FILE *))
+{
+	switch (c) {
+	case 'v':
+	case 'q':
+	case 'n':
+	case OPT_ANSI:
+	case OPT_NO_ANSI:
+		return 0;
+	case 'V':
+		printf("sluice %s\n", SLUICE_VERSION);
+		return 1;
+	case 'h':
+		usage(stdout);
+		return 1;
+	default:
+		fprintf(stderr,
+		        "sluice %s: option '%s' is unknown or needs a value\n",
+		        cmd, argv[optind - 1]);
+		usage(stderr);
+		return -1;
+	}
+}
+
 /** Options of `run` and `validate`. */
 struct run_opts {
 	/** The pipeline file. */
@@ -78,6 +103,16 @@ struct run_opts {
 	uint32_t n_job_uris;
 	/** Whether --batch-size was given (it also sizes write batches). */
 	bool batch_given;
+	/** -r: records between progress reports (0: by time). */
+	uint32_t report_every;
+	/** -v count: 1 info, 2 debug, 3 trace. */
+	int verbose;
+	/** -q: errors only, no progress and no summary. */
+	bool quiet;
+	/** --ansi 1, --no-ansi 0, neither -1 (a terminal decides). */
+	int ansi;
+	/** --auto-migrate: migrate the -t targets before running. */
+	bool auto_migrate;
 	/** --strict: bad input fails the run (sl_stepdef.strict). */
 	bool strict;
 };
@@ -93,8 +128,9 @@ run_usage(FILE *out, const char *cmd)
 	        "./nodestream.yaml; no NAME: all)\n"
 	        "\n"
 	        "options:\n"
-	        "  -a, --annotation NAME     select steps annotated NAME "
-	        "(repeatable)\n"
+	        "  -a, --annotations NAME    select steps annotated NAME "
+	        "(repeatable;\n"
+	        "                            also --annotation)\n"
 	        "  --config FILE             YAML or JSON mapping that !config "
 	        "reads\n"
 	        "  -t, --target TARGET       write the graph to a URI "
@@ -111,7 +147,7 @@ run_usage(FILE *out, const char *cmd)
 	        cmd, cmd);
 	if (strcmp(cmd, "run") == 0)
 		fprintf(out,
-		        "  --step-outbox-size N      records each step may "
+		        "  -s, --step-outbox-size N  records each step may "
 		        "buffer (default 1000)\n"
 		        "  --batch-size N            records per batch, and "
 		        "ingestions per\n"
@@ -119,13 +155,36 @@ run_usage(FILE *out, const char *cmd)
 		        "1000; a\n"
 		        "                            PostgreSQL target writes "
 		        "10000)\n"
-		        "  --json                    JSON log lines and "
+		        "  -j, --json                JSON log lines and "
 		        "summary\n"
 		        "  --no-progress             no progress reports\n"
 		        "  --progress-interval S     seconds between progress "
 		        "reports\n"
 		        "                            (default 0.25 on a "
-		        "terminal, else 10)\n");
+		        "terminal, else 10;\n"
+		        "                            also "
+		        "--metrics-interval-in-seconds)\n"
+		        "  -r, --reporting-frequency N\n"
+		        "                            report progress every N "
+		        "records instead\n"
+		        "  --auto-migrate            migrate the -t targets "
+		        "first (sluice migrate)\n"
+		        "  -v, -vv, -vvv             more log detail (info, "
+		        "debug, trace)\n"
+		        "  -q, --quiet               errors only: no progress, "
+		        "no summary\n"
+		        "  --ansi, --no-ansi         draw progress in place, "
+		        "or never\n"
+		        "  -n, --no-interaction      accepted (sluice never "
+		        "asks)\n"
+		        "  -V, --version             print the version\n"
+		        "\n"
+		        "Refused with a message (sluice cannot honour them "
+		        "yet): --storage-backend,\n"
+		        "--prometheus. The other --prometheus-* options "
+		        "only matter with it.\n"
+		        "Nodestream's options and their sluice meaning: "
+		        "docs/nodestream.md.\n");
 	fprintf(out, "  -h, --help                this help\n");
 }
 
@@ -153,37 +212,55 @@ static int
 parse_args(int argc, char **argv, struct run_opts *o)
 {
 	enum {
-		OPT_OUTBOX = 256,
-		OPT_BATCH,
-		OPT_JSON,
+		OPT_BATCH = 256,
 		OPT_NO_PROGRESS,
 		OPT_CONFIG,
 		OPT_INTERVAL,
-		OPT_TARGET,
+		OPT_METRICS_INTERVAL,
+		OPT_AUTO_MIGRATE,
+		OPT_STORAGE,
+		OPT_PROMETHEUS,
+		OPT_PROMETHEUS_SETTING,
 		OPT_STRICT,
 	};
 	static const struct option longopts[] = {
+	        {"annotations", required_argument, NULL, 'a'},
 	        {"annotation", required_argument, NULL, 'a'},
-	        {"step-outbox-size", required_argument, NULL, OPT_OUTBOX},
+	        {"step-outbox-size", required_argument, NULL, 's'},
+	        {"reporting-frequency", required_argument, NULL, 'r'},
 	        {"batch-size", required_argument, NULL, OPT_BATCH},
-	        {"json", no_argument, NULL, OPT_JSON},
+	        {"json", no_argument, NULL, 'j'},
 	        {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
 	        {"config", required_argument, NULL, OPT_CONFIG},
 	        {"progress-interval", required_argument, NULL, OPT_INTERVAL},
+	        {"metrics-interval-in-seconds", required_argument, NULL,
+	         OPT_METRICS_INTERVAL},
 	        {"target", required_argument, NULL, 't'},
 	        {"strict", no_argument, NULL, OPT_STRICT},
 	        {"project", required_argument, NULL, 'p'},
-	        {"help", no_argument, NULL, 'h'},
-	        {NULL, 0, NULL, 0},
+	        {"auto-migrate", no_argument, NULL, OPT_AUTO_MIGRATE},
+	        {"storage-backend", required_argument, NULL, OPT_STORAGE},
+	        {"prometheus", no_argument, NULL, OPT_PROMETHEUS},
+	        {"prometheus-listen-port", required_argument, NULL,
+	         OPT_PROMETHEUS_SETTING},
+	        {"prometheus-listen-address", required_argument, NULL,
+	         OPT_PROMETHEUS_SETTING},
+	        {"prometheus-certfile", required_argument, NULL,
+	         OPT_PROMETHEUS_SETTING},
+	        {"prometheus-keyfile", required_argument, NULL,
+	         OPT_PROMETHEUS_SETTING},
+	        GLOBAL_LONGOPTS,
 	};
 	const char *cmd = argv[0];
 	memset(o, 0, sizeof(*o));
 	sl_pipeline_opts_init(&o->popts);
 	o->progress = -1;
+	o->ansi = -1;
 	optind = 1;
 	opterr = 0;
 	int c;
-	while ((c = getopt_long(argc, argv, "a:t:p:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "a:t:p:r:s:jvqVnh", longopts,
+	                        NULL)) != -1) {
 		switch (c) {
 		case 'a':
 			if (o->n_annotations == MAX_ANNOTATIONS) {
@@ -195,9 +272,14 @@ parse_args(int argc, char **argv, struct run_opts *o)
 			}
 			o->annotations[o->n_annotations++] = optarg;
 			break;
-		case OPT_OUTBOX:
+		case 's':
 			if (parse_count("--step-outbox-size", optarg,
 			                &o->popts.outbox_records) != 0)
+				return 2;
+			break;
+		case 'r':
+			if (parse_count("--reporting-frequency", optarg,
+			                &o->report_every) != 0)
 				return 2;
 			break;
 		case OPT_BATCH:
@@ -218,8 +300,24 @@ parse_args(int argc, char **argv, struct run_opts *o)
 		case 'p':
 			o->project = optarg;
 			break;
-		case OPT_JSON:
+		case 'j':
 			o->json = true;
+			break;
+		case 'v':
+			o->verbose++;
+			break;
+		case 'q':
+			o->quiet = true;
+			break;
+		case 'V':
+			printf("sluice %s\n", SLUICE_VERSION);
+			return -1;
+		case 'n':
+			/* sluice never asks a question. */
+			break;
+		case OPT_ANSI:
+		case OPT_NO_ANSI:
+			o->ansi = c == OPT_ANSI;
 			break;
 		case OPT_NO_PROGRESS:
 			o->progress = 0;
@@ -230,16 +328,47 @@ parse_args(int argc, char **argv, struct run_opts *o)
 		case OPT_CONFIG:
 			o->config_path = optarg;
 			break;
-		case OPT_INTERVAL: {
+		case OPT_AUTO_MIGRATE:
+			o->auto_migrate = true;
+			break;
+		case OPT_STORAGE:
+			fprintf(stderr,
+			        "sluice %s: --storage-backend %s: sluice has "
+			        "no "
+			        "object-store checkpoints yet, so it cannot "
+			        "resume an extractor from one; drop the option "
+			        "(the run then starts from the beginning, as "
+			        "Nodestream's does without it)\n",
+			        cmd, optarg);
+			return 2;
+		case OPT_PROMETHEUS:
+			fprintf(stderr,
+			        "sluice %s: --prometheus: sluice has no "
+			        "Prometheus metrics server; drop the option "
+			        "and "
+			        "read progress and the summary from --json log "
+			        "lines (--metrics-interval-in-seconds S sets "
+			        "how often)\n",
+			        cmd);
+			return 2;
+		case OPT_PROMETHEUS_SETTING:
+			/* Like Nodestream, they matter only with --prometheus.
+			 */
+			break;
+		case OPT_INTERVAL:
+		case OPT_METRICS_INTERVAL: {
 			char *end;
 			errno = 0;
 			double v = strtod(optarg, &end);
 			if (errno != 0 || end == optarg || *end != '\0' ||
 			    !(v >= 0.01 && v <= 86400)) {
 				fprintf(stderr,
-				        "sluice: --progress-interval expects "
-				        "seconds from 0.01 to 86400, got "
-				        "'%s'\n",
+				        "sluice: %s expects seconds from 0.01 "
+				        "to 86400, got '%s'\n",
+				        c == OPT_INTERVAL
+				                ? "--progress-interval"
+				                : "--metrics-interval-in-"
+				                  "seconds",
 				        optarg);
 				return 2;
 			}
@@ -253,8 +382,9 @@ parse_args(int argc, char **argv, struct run_opts *o)
 			if (optopt != 0 && optopt < 256)
 				fprintf(stderr, "sluice %s: option '-%c' %s\n",
 				        cmd, optopt,
-				        strchr("atp", optopt) ? "needs a value"
-				                              : "is unknown");
+				        strchr("atprs", optopt)
+				                ? "needs a value"
+				                : "is unknown");
 			else
 				fprintf(stderr,
 				        "sluice %s: option '%s' is unknown or "
@@ -475,13 +605,24 @@ progress_main(void *arg)
 {
 	struct run_state *st = arg;
 	double period = st->o->progress_interval;
-	if (period == 0)
+	/* -r N without an interval: a report each time N more records are
+	 * in, checked ten times a second. */
+	uint32_t every = period == 0 ? st->o->report_every : 0;
+	if (every > 0)
+		period = 0.1;
+	else if (period == 0)
 		period = st->tty ? 0.25 : 10.0;
+	uint64_t reported = 0;
 	double next = sl_clock() + period;
 	while (sl_sleep_until(next) == 0) {
 		next += period;
 		double secs = sl_pipeline_elapsed(st->p);
 		uint64_t n = records_read(st->p);
+		if (every > 0) {
+			if (n / every == reported / every)
+				continue;
+			reported = n;
+		}
 		double rate = secs > 0 ? (double)n / secs : 0;
 		if (st->tty) {
 			fprintf(stderr,
@@ -505,7 +646,8 @@ run_main(void *arg)
 {
 	struct run_state *st = arg;
 	struct sl_task *progress = NULL;
-	st->tty = !st->o->json && isatty(2);
+	st->tty = !st->o->json &&
+	          (st->o->ansi > 0 || (st->o->ansi < 0 && isatty(2)));
 	/* Without memory for it, the run goes on without progress. */
 	if (st->o->progress != 0 &&
 	    (progress = sl_task_spawn(sl_loop_current(), "progress",
@@ -650,7 +792,9 @@ run_job(struct run_opts *o)
 		sl_error_format(sl_diag_last(), error, sizeof(error));
 	if (rc != 0)
 		sl_log_error("%s", error[0] ? error : "the run failed");
-	if (o->json)
+	if (o->quiet)
+		;
+	else if (o->json)
 		summary_json(o, l.pipeline, rc, rc != 0 ? error : NULL);
 	else
 		summary_text(o, l.pipeline, rc);
@@ -762,6 +906,168 @@ fail:
 	return 1;
 }
 
+/** Set the log level from -q and -v (never lower than it is for -v). */
+static void
+apply_verbosity(const struct run_opts *o)
+{
+	if (o->quiet) {
+		sl_log_set_level(SL_LOG_ERROR);
+		return;
+	}
+	enum sl_log_level want = o->verbose >= 3   ? SL_LOG_TRACE
+	                         : o->verbose == 2 ? SL_LOG_DEBUG
+	                                           : SL_LOG_INFO;
+	if (o->verbose > 0 && sl_log_get_level() < want)
+		sl_log_set_level(want);
+}
+
+/** What a migrate task needs. */
+struct migrate_state {
+	/** The target URI. */
+	const char *uri;
+	/** The schema. */
+	const struct sl_schema *schema;
+	/** Migrations applied. */
+	uint32_t applied;
+	/** Migrations already there. */
+	uint32_t kept;
+};
+
+/** Migrate (as the main task). */
+static int
+migrate_main(void *arg)
+{
+	struct migrate_state *st = arg;
+	return sl_graph_migrate(st->uri, st->schema, &st->applied, &st->kept);
+}
+
+/**
+ * Apply `schema` to target URI `uri` (shown as `shown`) on a loop of its
+ * own and report the counts on stderr unless `quiet`. 0, or -1 with an
+ * error.
+ */
+static int
+migrate_uri(const char *uri, const char *shown, const struct sl_schema *schema,
+            bool quiet)
+{
+	struct sl_loop *loop = sl_loop_new(NULL);
+	if (loop == NULL)
+		return -1;
+	struct migrate_state st = {.uri = uri, .schema = schema};
+	int rc = sl_loop_run_main(loop, "migrate", migrate_main, &st);
+	if (rc == 0 && !quiet) {
+		/* A URI's password is not shown. */
+		char red[SL_DB_URL_MAX];
+		sl_uri_redact(shown, red, sizeof(red));
+		fprintf(stderr, "%s: %u migrations applied, %u already there\n",
+		        red, st.applied, st.kept);
+	}
+	sl_loop_delete(loop);
+	return rc == 0 ? 0 : -1;
+}
+
+/**
+ * Add the schema of the job o->path (its steps as `run` builds them,
+ * with the job's !config values and annotations) to `schema`.
+ */
+static int
+job_schema(struct run_opts *o, struct sl_schema *schema)
+{
+	uint32_t n_uris = o->n_job_uris;
+	o->n_job_uris = 0; /* no writers */
+	struct loaded l;
+	int rc = load(o, &l);
+	o->n_job_uris = n_uris;
+	if (rc != 0)
+		return -1;
+	for (uint32_t i = 0; i < sl_pipeline_step_count(l.pipeline) && rc == 0;
+	     i++)
+		rc = sl_schema_expand(schema, sl_pipeline_step(l.pipeline, i));
+	unload(&l);
+	return rc;
+}
+
+/**
+ * --auto-migrate: apply the schema of every pipeline about to run (the
+ * file o->names[0] when `jobs` is NULL, else jobs[0..n)) to every target
+ * given with -t, as `sluice migrate` does. Nodestream 0.16.1 means the
+ * same (it migrates the -t targets), though its own --auto-migrate fails
+ * ("The option \"--targets\" does not exist"). 0, or -1 with an error.
+ */
+static int
+auto_migrate(struct run_opts *o, const struct sl_project *p,
+             const struct sl_project_pipeline *const *jobs, uint32_t n)
+{
+	if (o->n_targets == 0) {
+		sl_log_info("--auto-migrate: no target given with -t, so "
+		            "nothing to migrate (it migrates the -t targets)");
+		return 0;
+	}
+	struct sl_schema schema = {0};
+	int rc = 0;
+	if (jobs == NULL) {
+		o->path = o->names[0];
+		rc = job_schema(o, &schema);
+	}
+	for (uint32_t i = 0; jobs != NULL && i < n && rc == 0; i++) {
+		o->path = jobs[i]->path;
+		o->job_config = jobs[i]->config;
+		rc = job_schema(o, &schema);
+	}
+	o->job_config = NULL;
+	for (uint32_t i = 0; i < o->n_targets && rc == 0; i++) {
+		char uri[1024];
+		uint32_t batch;
+		rc = resolve_target(p, o->targets[i], uri, sizeof(uri), &batch);
+		if (rc == 0)
+			rc = migrate_uri(uri, o->targets[i], &schema, o->quiet);
+	}
+	sl_schema_destroy(&schema);
+	return rc;
+}
+
+/**
+ * The project pipelines a run names (`names`; none: every pipeline), in
+ * order, one per scope listing each, into a new array *out (sl_free() it)
+ * of *n. An unknown name is an error with a "did you mean".
+ */
+static int
+collect_jobs(const struct run_opts *o, const struct sl_project *p,
+             const struct sl_project_pipeline ***out, uint32_t *n)
+{
+	uint32_t total = sl_project_n_pipelines(p);
+	uint32_t cap = o->n_names == 0 ? total : o->n_names * total;
+	const struct sl_project_pipeline **jobs =
+	        sl_malloc(((size_t)cap + 1) * sizeof(*jobs));
+	*out = NULL;
+	*n = 0;
+	if (jobs == NULL) {
+		sl_diag_set(SL_EOOM, "out of memory");
+		return -1;
+	}
+	uint32_t k = 0;
+	for (uint32_t i = 0; o->n_names == 0 && i < total; i++)
+		jobs[k++] = sl_project_pipeline(p, i);
+	for (uint32_t i = 0; i < o->n_names; i++) {
+		uint32_t m = sl_project_find(p, o->names[i], jobs + k, total);
+		if (m == 0) {
+			const char *sug = sl_project_suggest(p, o->names[i]);
+			sl_diag_set(SL_EINVAL,
+			            "%s: no pipeline named '%s'%s%s%s",
+			            sl_project_path(p), o->names[i],
+			            sug != NULL ? "; did you mean '" : "",
+			            sug != NULL ? sug : "",
+			            sug != NULL ? "'?" : "");
+			sl_free(jobs);
+			return -1;
+		}
+		k += m;
+	}
+	*out = jobs;
+	*n = k;
+	return 0;
+}
+
 int
 sl_cli_run(int argc, char **argv)
 {
@@ -771,6 +1077,9 @@ sl_cli_run(int argc, char **argv)
 		return rc < 0 ? 0 : rc;
 	if (o.json)
 		sl_log_set_format(SL_LOG_JSON);
+	apply_verbosity(&o);
+	if (o.quiet)
+		o.progress = 0;
 	o.popts.catch_signals = true;
 	/* A closed stdout is a write error of the print step, not a kill. */
 	signal(SIGPIPE, SIG_IGN);
@@ -788,75 +1097,112 @@ sl_cli_run(int argc, char **argv)
 		}
 	}
 	if (single) {
-		rc = 0;
+		rc = o.auto_migrate ? auto_migrate(&o, p, NULL, 0) : 0;
 		for (uint32_t i = 0; i < o.n_targets && rc == 0; i++)
 			rc = job_add_target(&o, p, o.targets[i]);
 		if (rc != 0) {
 			print_error("");
 			rc = 1;
 		} else {
+			o.path = o.names[0];
 			rc = run_job(&o);
 		}
 		sl_project_delete(p);
 		return rc;
 	}
 	/* Project pipelines: the names given, or all of them. */
-	uint32_t n = sl_project_n_pipelines(p);
-	rc = 0;
-	if (o.n_names == 0) {
-		for (uint32_t i = 0; i < n && rc == 0; i++)
-			rc = run_project_pipeline(&o, p,
-			                          sl_project_pipeline(p, i));
+	const struct sl_project_pipeline **jobs;
+	uint32_t n;
+	if (collect_jobs(&o, p, &jobs, &n) != 0 ||
+	    (o.auto_migrate && auto_migrate(&o, p, jobs, n) != 0)) {
+		print_error("");
+		sl_free(jobs);
 		sl_project_delete(p);
-		return rc;
+		return 1;
 	}
-	for (uint32_t k = 0; k < o.n_names && rc == 0; k++) {
-		const struct sl_project_pipeline *found[64];
-		uint32_t m = sl_project_find(p, o.names[k], found, 64);
-		if (m == 0) {
-			const char *s = sl_project_suggest(p, o.names[k]);
-			sl_log_error("%s: no pipeline named '%s'%s%s%s",
-			             sl_project_path(p), o.names[k],
-			             s != NULL ? "; did you mean '" : "",
-			             s != NULL ? s : "", s != NULL ? "'?" : "");
-			rc = 1;
-			break;
-		}
-		for (uint32_t i = 0; i < m && i < 64 && rc == 0; i++)
-			rc = run_project_pipeline(&o, p, found[i]);
-	}
+	rc = 0;
+	for (uint32_t i = 0; i < n && rc == 0; i++)
+		rc = run_project_pipeline(&o, p, jobs[i]);
+	sl_free(jobs);
 	sl_project_delete(p);
 	return rc;
+}
+
+/** Print the usage of `show` to `out`. */
+static void
+show_usage(FILE *out)
+{
+	fprintf(out,
+	        "usage: sluice show [-p PROJECT.yaml] [-s SCOPE] [-j [-v]]\n"
+	        "\n"
+	        "List the pipelines of the project file (default "
+	        "./nodestream.yaml).\n"
+	        "\n"
+	        "options:\n"
+	        "  -p, --project FILE   the project file\n"
+	        "  -s, --scope SCOPE    only the pipelines of SCOPE\n"
+	        "  -j, --json           one JSON array of the pipelines' "
+	        "project-file entries,\n"
+	        "                       as Nodestream prints it\n"
+	        "  -v, --verbose        with -j: every field of every "
+	        "entry\n"
+	        "  -q, -n, --ansi, --no-ansi   accepted; change nothing\n"
+	        "  -V, --version        print the version\n"
+	        "  -h, --help           this help\n");
 }
 
 int
 sl_cli_show(int argc, char **argv)
 {
-	const char *project = NULL;
-	bool json = false;
-	for (int i = 1; i < argc; i++) {
-		if ((strcmp(argv[i], "-p") == 0 ||
-		     strcmp(argv[i], "--project") == 0) &&
-		    i + 1 < argc) {
-			project = argv[++i];
-		} else if (strcmp(argv[i], "--json") == 0 ||
-		           strcmp(argv[i], "-j") == 0) {
-			json = true;
-		} else {
-			bool help = strcmp(argv[i], "-h") == 0 ||
-			            strcmp(argv[i], "--help") == 0;
-			fprintf(help ? stdout : stderr,
-			        "usage: sluice show [-p PROJECT.yaml] "
-			        "[--json]\n"
-			        "\n"
-			        "List the pipelines of the project file "
-			        "(default "
-			        "./nodestream.yaml).\n");
-			return help ? 0 : 2;
+	static const struct option longopts[] = {
+	        {"project", required_argument, NULL, 'p'},
+	        {"scope", required_argument, NULL, 's'},
+	        {"json", no_argument, NULL, 'j'},
+	        GLOBAL_LONGOPTS,
+	};
+	const char *project = NULL, *scope = NULL;
+	unsigned flags = 0;
+	optind = 1;
+	opterr = 0;
+	int c;
+	while ((c = getopt_long(argc, argv, "p:s:jvqnVh", longopts, NULL)) !=
+	       -1) {
+		switch (c) {
+		case 'p':
+			project = optarg;
+			break;
+		case 's':
+			scope = optarg;
+			break;
+		case 'j':
+			flags |= SL_PROJECT_SHOW_JSON;
+			break;
+		case 'v':
+			flags |= SL_PROJECT_SHOW_VERBOSE;
+			break;
+		default: {
+			int g = sl_cli_global_option(c, "show", argv,
+			                             show_usage);
+			if (g != 0)
+				return g > 0 ? 0 : 2;
+		}
 		}
 	}
+	if (optind < argc) {
+		fprintf(stderr, "sluice show: unexpected argument '%s'\n",
+		        argv[optind]);
+		show_usage(stderr);
+		return 2;
+	}
 	struct sl_project *p = open_project(project, true);
-	if (p == NULL || sl_project_show(p, stdout, json) != 0) {
+	if (p != NULL && scope != NULL && !sl_project_has_scope(p, scope)) {
+		/* Nodestream fails too (exit 1), printing only 'SCOPE'. */
+		sl_diag_set(SL_EINVAL, "%s: no scope '%s'", sl_project_path(p),
+		            scope);
+		sl_project_delete(p);
+		p = NULL;
+	}
+	if (p == NULL || sl_project_show_scope(p, scope, stdout, flags) != 0) {
 		print_error("");
 		sl_project_delete(p);
 		return 1;
@@ -1032,26 +1378,6 @@ sl_cli_schema(int argc, char **argv)
 	return 0;
 }
 
-/** What the migrate task needs. */
-struct migrate_state {
-	/** The target URI. */
-	const char *uri;
-	/** The schema. */
-	const struct sl_schema *schema;
-	/** Migrations applied. */
-	uint32_t applied;
-	/** Migrations already there. */
-	uint32_t kept;
-};
-
-/** Migrate (as the main task). */
-static int
-migrate_main(void *arg)
-{
-	struct migrate_state *st = arg;
-	return sl_graph_migrate(st->uri, st->schema, &st->applied, &st->kept);
-}
-
 int
 sl_cli_migrate(int argc, char **argv)
 {
@@ -1076,31 +1402,12 @@ sl_cli_migrate(int argc, char **argv)
 		sl_schema_destroy(&schema);
 		return 1;
 	}
-	struct sl_loop *loop = sl_loop_new(NULL);
-	if (loop == NULL) {
-		print_error("");
-		sl_schema_destroy(&schema);
-		return 1;
-	}
 	char uri[1024];
-	if (cli_target(argv[1], uri, sizeof(uri)) != 0) {
+	int rc = cli_target(argv[1], uri, sizeof(uri));
+	if (rc == 0)
+		rc = migrate_uri(uri, argv[1], &schema, false);
+	if (rc != 0)
 		print_error("");
-		sl_loop_delete(loop);
-		sl_schema_destroy(&schema);
-		return 1;
-	}
-	struct migrate_state st = {.uri = uri, .schema = &schema};
-	int rc = sl_loop_run_main(loop, "migrate", migrate_main, &st);
-	if (rc != 0) {
-		print_error("");
-	} else {
-		/* A URI's password is not shown. */
-		char shown[SL_DB_URL_MAX];
-		sl_uri_redact(argv[1], shown, sizeof(shown));
-		fprintf(stderr, "%s: %u migrations applied, %u already there\n",
-		        shown, st.applied, st.kept);
-	}
-	sl_loop_delete(loop);
 	sl_schema_destroy(&schema);
 	return rc == 0 ? 0 : 1;
 }

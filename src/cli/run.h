@@ -8,15 +8,24 @@
  * step before anything runs, appends one graph writer per target (-t, a
  * URI or a project target name), and runs the pipeline with signal
  * handling. Progress goes to stderr: on a TTY a line redrawn every 0.25 s,
- * otherwise an info log line every 10 s; with --json every stderr line is
- * a JSON object. A summary follows: status, elapsed time, in, out, errors
- * and skipped per step, records per second, and the first skipped
- * records' locations. stdout carries only what `print` writes. Exit
+ * otherwise an info log line every 10 s (-r N: each time N more records
+ * are in; --ansi/--no-ansi: in place or not, whatever stderr is); with
+ * --json every stderr line is a JSON object. `run` takes every option of
+ * Nodestream 0.16.1's `run`: the ones sluice cannot honour
+ * (--storage-backend, --prometheus) fail with a message saying what to do
+ * instead, --auto-migrate migrates the -t targets first (as `migrate`
+ * does), -q drops progress and summary, -v/-vv/-vvv raise the log level
+ * (docs/nodestream.md lists them all). A summary follows: status, elapsed time,
+ * in, out, errors and skipped per step, records per second, and the first
+ * skipped records' locations. stdout carries only what `print` writes. Exit
  * status: 0; 1 for a failed run or an invalid pipeline; 2 for usage;
  * 128 + signal when stopped by SIGINT or SIGTERM.
  *
  * `validate` loads and builds the steps without running them; `show`
- * lists a project's pipelines; `export TARGET` streams a graph as
+ * lists a project's pipelines (-s SCOPE; -j: Nodestream's JSON array);
+ * `print schema` prints the schema of a project's pipelines (Nodestream's
+ * command: -p, -f, -o; -O and other formats refused with a message);
+ * `export TARGET` streams a graph as
  * canonical JSON lines; `schema PIPELINE... [--format plain|json|dot]`
  * prints the graph schema; `migrate TARGET PIPELINE...` applies the
  * indexes and views that schema asks for.
@@ -41,10 +50,39 @@ int sl_cli_schema(int argc, char **argv);
 /** `sluice migrate TARGET PIPELINE...`. The exit status. */
 int sl_cli_migrate(int argc, char **argv);
 
-/** `sluice show [-p FILE] [--json]`. The exit status. */
+/** `sluice show [-p FILE] [-s SCOPE] [-j [-v]]`. The exit status. */
 int sl_cli_show(int argc, char **argv);
 
 /** Print the registered step types to `out`. */
 void sl_cli_list_steps(FILE *out);
+
+/** getopt_long values of --ansi and --no-ansi (above any character). */
+enum { OPT_ANSI = 300, OPT_NO_ANSI };
+
+/**
+ * The options Nodestream's commands all take (cleo's), as getopt_long
+ * entries, ending the table: -v, -q, -n, --ansi, --no-ansi, -V, -h.
+ */
+#define GLOBAL_LONGOPTS                                      \
+	{"verbose", no_argument, NULL, 'v'},                 \
+	        {"quiet", no_argument, NULL, 'q'},           \
+	        {"no-interaction", no_argument, NULL, 'n'},  \
+	        {"ansi", no_argument, NULL, OPT_ANSI},       \
+	        {"no-ansi", no_argument, NULL, OPT_NO_ANSI}, \
+	        {"version", no_argument, NULL, 'V'},         \
+	        {"help", no_argument, NULL, 'h'},            \
+	{                                                    \
+		NULL, 0, NULL, 0                             \
+	}
+
+/**
+ * The global option `c` of a command that honours only -V and -h of them
+ * (`show`, `print schema`, `migrations show`): 0 when parsing goes on, 1
+ * when the command is done (version or help printed; exit status 0), and
+ * for another option -1 after an error message and the usage on stderr
+ * (exit status 2).
+ */
+int sl_cli_global_option(int c, const char *cmd, char **argv,
+                         void (*usage)(FILE *));
 
 #endif /* SLUICE_CLI_RUN_H */

@@ -357,17 +357,69 @@ lane_connect(struct lane *l)
 	return 0;
 }
 
+int
+sl_store_pg_uri_split(const char *uri, char *out, size_t size, unsigned *lanes)
+{
+	*lanes = 0;
+	size_t len = strlen(uri);
+	if (len >= size) {
+		sl_diag_set(SL_ELIMIT, "a PostgreSQL URI longer than %zu bytes",
+		            size - 1);
+		return -1;
+	}
+	const char *q = strchr(uri, '?');
+	size_t o = q != NULL ? (size_t)(q - uri) : len;
+	memcpy(out, uri, o);
+	bool first = true;
+	while (q != NULL && q[1] != '\0') {
+		const char *p = q + 1;
+		size_t n = strcspn(p, "&");
+		q = p[n] == '&' ? p + n : NULL;
+		if (n == 0)
+			continue;
+		if (n > 6 && memcmp(p, "lanes=", 6) == 0) {
+			unsigned long v = 0;
+			size_t k = 6;
+			while (k < n && p[k] >= '0' && p[k] <= '9' && v <= 1000)
+				v = v * 10 + (unsigned long)(p[k++] - '0');
+			if (k != n || v < 1 || v > SL_PG_LANES_MAX) {
+				sl_diag_set(SL_EINVAL,
+				            "bad value '%.*s' of URI parameter "
+				            "lanes (1..%d)",
+				            (int)(n - 6 > 40 ? 40 : n - 6),
+				            p + 6, SL_PG_LANES_MAX);
+				return -1;
+			}
+			*lanes = (unsigned)v;
+			continue;
+		}
+		out[o++] = first ? '?' : '&';
+		memcpy(out + o, p, n);
+		o += n;
+		first = false;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
 struct sl_store_pg *
 sl_store_pg_open(const char *uri)
 {
+	char plain[SL_DB_URL_MAX];
+	unsigned lanes;
+	if (sl_store_pg_uri_split(uri, plain, sizeof(plain), &lanes) != 0)
+		return NULL;
 	struct sl_store_pg *s = sl_calloc(1, sizeof(*s));
-	if (s == NULL || (s->uri = sl_strndup(uri, strlen(uri))) == NULL) {
+	if (s == NULL || (s->uri = sl_strndup(plain, strlen(plain))) == NULL) {
 		sl_free(s);
+		memset(plain, 0, sizeof(plain));
 		sl_diag_set(SL_EOOM, "out of memory opening a target");
 		return NULL;
 	}
-	sl_uri_redact(uri, s->shown, sizeof(s->shown));
-	s->nlanes = LANES_DEFAULT;
+	sl_uri_redact(plain, s->shown, sizeof(s->shown));
+	/* It may hold a password. */
+	memset(plain, 0, sizeof(plain));
+	s->nlanes = lanes > 0 ? lanes : LANES_DEFAULT;
 	s->retry = 120;
 	uint64_t rnd;
 	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t)sizeof(rnd))

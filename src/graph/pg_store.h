@@ -9,7 +9,9 @@
  * one transaction: COPY into a staging table, then set-based UPDATE and
  * INSERT ... ON CONFLICT. No two lanes touch the same row. A lane whose
  * connection is lost reconnects with backoff and writes its part again
- * (upserts are idempotent). There are 4 lanes by default; when a lane's
+ * (upserts are idempotent). There are 4 lanes by default (the URI
+ * parameter lanes=N sets them; a project target's flush_concurrency
+ * becomes it); when a lane's
  * writes allow it (no null property, no FUZZY match, among others) the
  * merge is one upsert statement. A lane that creates CREATE relationships
  * also inserts a commit token, so a retry after a lost COMMIT reply
@@ -37,9 +39,19 @@ struct sl_store_pg;
 #define SL_PG_LANES_MAX 16
 
 /**
- * Connect to `uri` (postgresql://...), create the schema if missing and
- * check its version. NULL with an error that shows the URI without its
- * password.
+ * Split `uri` into the URI for the database layer (out[0..size)) and the
+ * store's own query parameter lanes=N (1..SL_PG_LANES_MAX), which libpq
+ * would refuse: *lanes is N, or 0 when absent. The other parameters stay,
+ * in order; a query left empty loses its '?'. 0, or -1 with SL_EINVAL (a
+ * bad value, named) or SL_ELIMIT (too long).
+ */
+int sl_store_pg_uri_split(const char *uri, char *out, size_t size,
+                          unsigned *lanes);
+
+/**
+ * Connect to `uri` (postgresql://..., with lanes=N to set the lanes, see
+ * sl_store_pg_uri_split()), create the schema if missing and check its
+ * version. NULL with an error that shows the URI without its password.
  */
 struct sl_store_pg *sl_store_pg_open(const char *uri);
 

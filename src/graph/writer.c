@@ -266,6 +266,65 @@ sl_graph_writer_new(const char *uri, uint32_t batch_size)
 	return &w->base;
 }
 
+/**
+ * Nodestream's writer options in a pipeline file's writer `a`: its
+ * flush_concurrency N becomes the lanes of a PostgreSQL store (lanes=N)
+ * or the connections of a Neo4j store (connections=N), appended to `uri`
+ * (at most 16); for other stores, and for collect_stats and
+ * ingest_strategy_name, an info line says it is ignored. 0, or -1.
+ */
+static int
+writer_options(const struct sl_conf *a, char *uri, size_t size)
+{
+	static const char *const pg[] = {"postgres://", "postgresql://", NULL};
+	static const char *const neo4j[] = {"bolt", "neo4j", NULL};
+	const struct sl_conf *fc =
+	        a ? sl_conf_get(a, "flush_concurrency") : NULL;
+	if (a != NULL && sl_conf_get(a, "collect_stats") != NULL)
+		sl_log_info("arguments.collect_stats: ignored; sluice always "
+		            "counts what it writes (the run's summary)");
+	if (a != NULL && sl_conf_get(a, "ingest_strategy_name") != NULL)
+		sl_log_info("arguments.ingest_strategy_name: ignored; sluice "
+		            "has one way to write a store");
+	if (fc == NULL)
+		return 0;
+	int64_t n = 0;
+	if (sl_conf_int(fc, "flush_concurrency", &n) != 0)
+		return -1;
+	if (n < 1) {
+		sl_conf_error(fc, "flush_concurrency", "expected 1 or more");
+		return -1;
+	}
+	const char *param = NULL;
+	for (size_t i = 0; pg[i] != NULL && param == NULL; i++)
+		if (strncmp(uri, pg[i], strlen(pg[i])) == 0)
+			param = "lanes";
+	for (size_t i = 0; neo4j[i] != NULL && param == NULL; i++)
+		if (strncmp(uri, neo4j[i], strlen(neo4j[i])) == 0)
+			param = "connections";
+	if (param == NULL) {
+		sl_log_info("arguments.flush_concurrency: ignored; this store "
+		            "writes in one lane (only postgresql and neo4j "
+		            "targets have lanes)");
+		return 0;
+	}
+	if (n > 16) {
+		sl_log_info("arguments.flush_concurrency: %lld lanes asked "
+		            "for; sluice uses at most 16",
+		            (long long)n);
+		n = 16;
+	}
+	size_t len = strlen(uri);
+	int w = snprintf(uri + len, size - len, "%c%s=%lld",
+	                 strchr(uri, '?') != NULL ? '&' : '?', param,
+	                 (long long)n);
+	if (w < 0 || (size_t)w >= size - len) {
+		sl_diag_set(SL_ELIMIT, "the writer's target URI is too long");
+		return -1;
+	}
+	return 0;
+}
+
 /** Build a GraphDatabaseWriter from a pipeline file's step. */
 static struct sl_step *
 writer_create(const struct sl_stepdef *def)
@@ -312,6 +371,8 @@ writer_create(const struct sl_stepdef *def)
 		              d != NULL ? d : "");
 		return NULL;
 	}
+	if (writer_options(a, uri, sizeof(uri)) != 0)
+		return NULL;
 	return sl_graph_writer_new(uri, (uint32_t)size);
 }
 

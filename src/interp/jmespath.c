@@ -1553,79 +1553,6 @@ to_number(struct sl_arena *a, const struct sl_value *s, struct sl_value *out)
 	return 0;
 }
 
-/** Append \uXXXX for UTF-16 unit `u`. */
-static int
-put_u(struct sl_buf *b, unsigned u)
-{
-	return sl_buf_printf(b, "\\u%04x", u);
-}
-
-/** Append a string as Python's json.dumps() does (ASCII only). */
-static int
-put_str(struct sl_buf *b, const char *s, size_t n)
-{
-	if (sl_buf_putc(b, '"') != 0)
-		return -1;
-	for (size_t i = 0; i < n;) {
-		unsigned char c = (unsigned char)s[i];
-		int rc;
-		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
-			size_t j = i + 1;
-			while (j < n && (unsigned char)s[j] >= 0x20 &&
-			       (unsigned char)s[j] < 0x7f && s[j] != '"' &&
-			       s[j] != '\\')
-				j++;
-			rc = sl_buf_append(b, s + i, j - i);
-			i = j;
-		} else if (c < 0x80) {
-			const char *esc = c == '"'    ? "\\\""
-			                  : c == '\\' ? "\\\\"
-			                  : c == '\n' ? "\\n"
-			                  : c == '\r' ? "\\r"
-			                  : c == '\t' ? "\\t"
-			                  : c == '\b' ? "\\b"
-			                  : c == '\f' ? "\\f"
-			                              : NULL;
-			rc = esc != NULL ? sl_buf_puts(b, esc) : put_u(b, c);
-			i++;
-		} else {
-			/* Decode one UTF-8 sequence; bad bytes are U+FFFD. */
-			unsigned need = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : 1;
-			unsigned cp = c & (0x3F >> need);
-			size_t j = i + 1;
-			bool bad = c < 0xC2 || c > 0xF4;
-			for (unsigned k = 0; k < need && !bad; k++, j++) {
-				if (j >= n ||
-				    ((unsigned char)s[j] & 0xC0) != 0x80)
-					bad = true;
-				else
-					cp = (cp << 6) |
-					     ((unsigned char)s[j] & 0x3F);
-			}
-			if (!bad &&
-			    ((need == 2 && cp < 0x800) ||
-			     (need == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-			     (cp >= 0xD800 && cp <= 0xDFFF)))
-				bad = true;
-			if (bad) {
-				cp = 0xFFFD;
-				j = i + 1;
-			}
-			if (cp >= 0x10000)
-				rc = put_u(b,
-				           0xD800 + ((cp - 0x10000) >> 10)) ||
-				     put_u(b,
-				           0xDC00 + ((cp - 0x10000) & 0x3FF));
-			else
-				rc = put_u(b, cp);
-			i = j;
-		}
-		if (rc != 0)
-			return -1;
-	}
-	return sl_buf_putc(b, '"');
-}
-
 /** Append `v` as Python's json.dumps(v, separators=(',', ':')) does. */
 static int
 put_json(struct sl_buf *b, const struct sl_value *v)
@@ -1645,7 +1572,7 @@ put_json(struct sl_buf *b, const struct sl_value *v)
 			return sl_py_repr(&x, b);
 		return sl_json_write(b, &x, 0);
 	case SL_VSTR:
-		return put_str(b, v->u.s, v->len);
+		return sl_json_write_ascii(b, v->u.s, v->len);
 	case SL_VARRAY:
 		if (sl_buf_putc(b, '[') != 0)
 			return -1;
@@ -1661,7 +1588,7 @@ put_json(struct sl_buf *b, const struct sl_value *v)
 		for (uint32_t i = 0; i < v->len; i++) {
 			const struct sl_member *m = &v->u.members[i];
 			if ((i > 0 && sl_buf_putc(b, ',') != 0) ||
-			    put_str(b, m->key, m->key_len) != 0 ||
+			    sl_json_write_ascii(b, m->key, m->key_len) != 0 ||
 			    sl_buf_putc(b, ':') != 0 ||
 			    put_json(b, &m->val) != 0)
 				return -1;

@@ -313,8 +313,11 @@ load_annotations(struct sl_project *p, const struct sl_conf *n,
 }
 
 /**
- * Effective annotations: `own` updated with `scope` (a shared key takes
- * the scope's value, as Nodestream does), in the project's arena.
+ * Effective annotations, as Nodestream 0.16.1's
+ * PipelineConfiguration.effective_annotations makes them: the scope's,
+ * updated with the pipeline's `own` (on a shared key the pipeline's value
+ * wins and keeps the scope's position; the pipeline's other keys follow),
+ * in the project's arena.
  */
 static const struct sl_value *
 merge_annotations(struct sl_project *p, const struct sl_value *own,
@@ -330,10 +333,10 @@ merge_annotations(struct sl_project *p, const struct sl_value *own,
 	if (m == NULL || v == NULL)
 		return NULL;
 	uint32_t n = 0;
-	for (uint32_t i = 0; i < own->len; i++)
-		m[n++] = own->u.members[i];
-	for (uint32_t i = 0; i < scope->len; i++) {
-		const struct sl_member *s = &scope->u.members[i];
+	for (uint32_t i = 0; i < scope->len; i++)
+		m[n++] = scope->u.members[i];
+	for (uint32_t i = 0; i < own->len; i++) {
+		const struct sl_member *s = &own->u.members[i];
 		uint32_t j = 0;
 		while (j < n && (m[j].key_len != s->key_len ||
 		                 memcmp(m[j].key, s->key, s->key_len) != 0))
@@ -487,6 +490,9 @@ load_pipeline(struct sl_project *p, const struct scope *sc,
 			t[pp->n_targets++] = nm;
 	}
 	pp->targets = t;
+	pp->own_targets = own;
+	pp->n_own_targets = n_own;
+	pp->own_annotations = ann;
 	if ((pp->annotations = merge_annotations(p, ann, sc->annotations)) ==
 	    NULL)
 		return -1;
@@ -920,39 +926,87 @@ target_str(const struct sl_project_target *t, const char *what, const char *key,
 	return want_str(n, sub, out);
 }
 
+/** Most lanes (PostgreSQL) or connections (Neo4j) a store takes. */
+#define FLUSH_LANES_MAX 16
+
 /**
- * The Neo4j store's URI for a target with uri `u` into `b`: the username
- * and password as the URI's user information (percent-encoded; not when
- * `u` has its own), database_name as the path (unless `u` has one), and
- * chunk_size and use_enterprise_features as the store's query parameters
- * (neo4j_store.h). Nodestream's APOC options are accepted and ignored.
+ * Say in one info line each which writer options of target `t` sluice
+ * ignores: collect_stats and ingest_strategy_name always, and
+ * flush_concurrency, username and password for a store without lanes or
+ * credentials (sqlite, null).
+ */
+static void
+note_ignored(const struct sl_project_target *t, const char *what, bool server)
+{
+	static const struct {
+		/** The option. */
+		const char *key;
+		/** Whether postgresql and neo4j ignore it too. */
+		bool server_too;
+		/** Why sluice has no use for it. */
+		const char *why;
+	} opts[] = {
+	        {"collect_stats", true,
+	         "sluice always counts what it writes (the run's summary)"},
+	        {"ingest_strategy_name", true,
+	         "sluice has one way to write a store"},
+	        {"flush_concurrency", false,
+	         "this store writes in one lane (only postgresql and neo4j "
+	         "targets have lanes)"},
+	        {"username", false, "this store takes no credentials"},
+	        {"password", false, "this store takes no credentials"},
+	};
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+		if ((!server || opts[i].server_too) &&
+		    sl_conf_get(t->node, opts[i].key) != NULL)
+			sl_log_info("%s.%s: ignored; %s", what, opts[i].key,
+			            opts[i].why);
+}
+
+/**
+ * The URI of a PostgreSQL (`neo4j` false) or Neo4j store for a target
+ * with uri `u` into `b`: the username and password as the URI's user
+ * information (percent-encoded; not when `u` has its own) and
+ * flush_concurrency as the store's lanes (lanes=N, pg_store.h) or
+ * connections (connections=N, neo4j_store.h), at most 16; for Neo4j also
+ * database_name as the path (unless `u` has one), and chunk_size and
+ * use_enterprise_features as the store's query parameters. Nodestream's
+ * APOC options are accepted and ignored.
  */
 static int
-neo4j_target_uri(const struct sl_project_target *t, const char *what,
-                 const char *u, struct sl_buf *b)
+server_target_uri(const struct sl_project_target *t, const char *what,
+                  const char *u, bool neo4j, struct sl_buf *b)
 {
 	static const char *const ignored[] = {
 	        "use_apoc", "execute_chunks_in_parallel", "retries_per_chunk"};
-	for (size_t i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++)
+	for (size_t i = 0; neo4j && i < sizeof(ignored) / sizeof(ignored[0]);
+	     i++)
 		if (sl_conf_get(t->node, ignored[i]) != NULL)
 			sl_log_info(
 			        "%s.%s: ignored; sluice writes Neo4j without "
 			        "APOC, in client-side transactions",
 			        what, ignored[i]);
-	const char *user, *pass, *db;
-	uint32_t chunk;
+	const char *user, *pass, *db = NULL;
+	uint32_t chunk = 0, lanes;
 	bool ent = false;
 	const struct sl_conf *en =
-	        sl_conf_get(t->node, "use_enterprise_features");
+	        neo4j ? sl_conf_get(t->node, "use_enterprise_features") : NULL;
 	char sub[360];
 	snprintf(sub, sizeof(sub), "%s.use_enterprise_features", what);
 	if (target_str(t, what, "username", &user) < 0 ||
 	    target_str(t, what, "password", &pass) < 0 ||
-	    target_str(t, what, "database_name", &db) < 0 ||
-	    target_count(t, what, "chunk_size", &chunk) < 0 ||
+	    target_count(t, what, "flush_concurrency", &lanes) < 0 ||
+	    (neo4j && target_str(t, what, "database_name", &db) < 0) ||
+	    (neo4j && target_count(t, what, "chunk_size", &chunk) < 0) ||
 	    (en != NULL && !sl_conf_is_null(en) &&
 	     sl_conf_bool(en, sub, &ent) < 0))
 		return -1;
+	if (lanes > FLUSH_LANES_MAX) {
+		sl_log_info("%s.flush_concurrency: %u lanes asked for; sluice "
+		            "uses at most %d",
+		            what, lanes, FLUSH_LANES_MAX);
+		lanes = FLUSH_LANES_MAX;
+	}
 	const char *auth = strstr(u, "://") + 3;
 	size_t alen = strcspn(auth, "/?#");
 	bool has_user = memchr(auth, '@', alen) != NULL;
@@ -979,8 +1033,13 @@ neo4j_target_uri(const struct sl_project_target *t, const char *what,
 		rc = sl_buf_printf(b, "%cchunk_size=%u", q ? '&' : '?', chunk);
 		q = true;
 	}
-	if (rc == 0 && ent)
+	if (rc == 0 && ent) {
 		rc = sl_buf_printf(b, "%centerprise=true", q ? '&' : '?');
+		q = true;
+	}
+	if (rc == 0 && lanes > 0)
+		rc = sl_buf_printf(b, "%c%s=%u", q ? '&' : '?',
+		                   neo4j ? "connections" : "lanes", lanes);
 	rc = rc || sl_buf_puts(b, rest + qlen);
 	if (rc != 0 && sl_diag_code() == SL_EOK)
 		sl_diag_set(SL_EOOM, "out of memory");
@@ -1053,8 +1112,11 @@ sl_project_target_uri(const struct sl_project *p, const char *name, char *uri,
 	}
 	struct sl_buf nb;
 	sl_buf_create(&nb, 4096);
-	if (strcmp(db, "neo4j") == 0) {
-		if (neo4j_target_uri(t, what, opt, &nb) < 0) {
+	bool server = prefix[0] == '\0';
+	note_ignored(t, what, server);
+	if (server) {
+		if (server_target_uri(t, what, opt, strcmp(db, "neo4j") == 0,
+		                      &nb) < 0) {
 			sl_buf_destroy(&nb);
 			return -1;
 		}
@@ -1136,52 +1198,120 @@ cell(const struct sl_project_pipeline *pp, int col, struct sl_buf *b)
 	}
 }
 
-/** Append one pipeline as a JSON object line to `b`. */
+/** Append `"key": ` in Python's json.dumps style. */
 static int
-json_row(const struct sl_project_pipeline *pp, struct sl_arena *a,
-         struct sl_buf *b)
+py_json_key(struct sl_buf *b, const char *key, size_t n, bool first)
 {
-	sl_arena_reset(a);
-	struct sl_value *tv =
-	        sl_arena_alloc(a, (pp->n_targets + 1) * sizeof(*tv));
-	if (tv == NULL)
+	if (!first && sl_buf_puts(b, ", ") != 0)
 		return -1;
-	for (uint32_t i = 0; i < pp->n_targets; i++)
-		tv[i] = sl_str_ref(pp->targets[i],
-		                   (uint32_t)strlen(pp->targets[i]));
-	struct sl_member m[6] = {
-	        {"scope", 5,
-	         sl_str_ref(pp->scope, (uint32_t)strlen(pp->scope))},
-	        {"name", 4, sl_str_ref(pp->name, (uint32_t)strlen(pp->name))},
-	        {"file", 4, sl_str_ref(pp->file, (uint32_t)strlen(pp->file))},
-	        {"path", 4, sl_str_ref(pp->path, (uint32_t)strlen(pp->path))},
-	        {"targets", 7, sl_array_ref(tv, pp->n_targets)},
-	        {"annotations", 11, *pp->annotations},
-	};
-	struct sl_value v = sl_object_ref(m, 6);
-	if (sl_json_write(b, &v, 0) < 0)
+	return sl_json_write_ascii(b, key, n) || sl_buf_puts(b, ": ") ? -1 : 0;
+}
+
+/**
+ * Append pipeline `pp` as Nodestream's PipelineDefinition.to_file_data
+ * (verbose or not) writes it: a path string, or an object (see
+ * sl_project_show_scope()).
+ */
+static int
+py_json_pipeline(const struct sl_project_pipeline *pp, bool verbose,
+                 struct sl_buf *b)
+{
+	const char *base = strrchr(pp->file, '/');
+	base = base != NULL ? base + 1 : pp->file;
+	const char *dot = strrchr(base, '.');
+	size_t stem =
+	        dot != NULL && dot > base ? (size_t)(dot - base) : strlen(base);
+	bool default_name =
+	        strlen(pp->name) == stem && memcmp(pp->name, base, stem) == 0;
+	const struct sl_value *ann = pp->own_annotations;
+	if (default_name && ann->len == 0 && !verbose)
+		return sl_json_write_ascii(b, pp->file, strlen(pp->file));
+	int rc = sl_buf_putc(b, '{') || py_json_key(b, "path", 4, true) ||
+	         sl_json_write_ascii(b, pp->file, strlen(pp->file));
+	if (rc == 0 && (!default_name || verbose))
+		rc = py_json_key(b, "name", 4, false) ||
+		     sl_json_write_ascii(b, pp->name, strlen(pp->name));
+	if (rc == 0 && (pp->n_own_targets > 0 || verbose)) {
+		rc = py_json_key(b, "targets", 7, false) || sl_buf_putc(b, '[');
+		for (uint32_t i = 0; i < pp->n_own_targets && rc == 0; i++)
+			rc = (i > 0 && sl_buf_puts(b, ", ")) ||
+			     sl_json_write_ascii(b, pp->own_targets[i],
+			                         strlen(pp->own_targets[i]));
+		rc = rc || sl_buf_putc(b, ']');
+	}
+	if (rc == 0 && (ann->len > 0 || verbose)) {
+		rc = py_json_key(b, "annotations", 11, false) ||
+		     sl_buf_putc(b, '{');
+		for (uint32_t i = 0; i < ann->len && rc == 0; i++) {
+			const struct sl_member *m = &ann->u.members[i];
+			rc = py_json_key(b, m->key, m->key_len, i == 0);
+			if (rc == 0 && m->val.type == SL_VSTR)
+				rc = sl_json_write_ascii(b, m->val.u.s,
+				                         m->val.len);
+			else if (rc == 0)
+				rc = sl_json_write(b, &m->val, 0) < 0;
+		}
+		rc = rc || sl_buf_putc(b, '}');
+	}
+	if (rc == 0 && (pp->exclude_inherited_targets || verbose))
+		rc = py_json_key(b, "exclude_inherited_targets", 25, false) ||
+		     sl_buf_puts(b, pp->exclude_inherited_targets ? "true"
+		                                                  : "false");
+	return rc || sl_buf_putc(b, '}') ? -1 : 0;
+}
+
+/** Print the pipelines of `scope` (NULL: all) as Nodestream's JSON. */
+static int
+show_json(const struct sl_project *p, const char *scope, FILE *out,
+          bool verbose)
+{
+	struct sl_buf b;
+	sl_buf_create(&b, (size_t)1 << 30);
+	int rc = sl_buf_putc(&b, '[');
+	bool first = true;
+	for (uint32_t i = 0; i < p->n_pipelines && rc == 0; i++) {
+		const struct sl_project_pipeline *pp = &p->pipelines[i];
+		if (scope != NULL && strcmp(pp->scope, scope) != 0)
+			continue;
+		rc = (!first && sl_buf_puts(&b, ", ")) ||
+		     py_json_pipeline(pp, verbose, &b);
+		first = false;
+	}
+	rc = rc || sl_buf_puts(&b, "]\n");
+	if (rc != 0) {
+		if (sl_diag_code() == SL_EOK)
+			sl_diag_set(SL_EOOM, "out of memory");
+		sl_buf_destroy(&b);
 		return -1;
-	return sl_buf_putc(b, '\n');
+	}
+	fwrite(b.data, 1, b.len, out);
+	sl_buf_destroy(&b);
+	if (fflush(out) != 0 || ferror(out)) {
+		sl_diag_set_errno("writing the project's pipelines");
+		return -1;
+	}
+	return 0;
 }
 
 int
 sl_project_show_scope(const struct sl_project *p, const char *scope, FILE *out,
-                      bool json)
+                      unsigned flags)
 {
+	if (flags & SL_PROJECT_SHOW_JSON)
+		return show_json(p, scope, out,
+		                 (flags & SL_PROJECT_SHOW_VERBOSE) != 0);
 	static const char *const head[5] = {"scope", "name", "file", "targets",
 	                                    "annotations"};
 	struct sl_buf b, line;
-	struct sl_arena a;
 	sl_buf_create(&b, (size_t)1 << 30);
 	sl_buf_create(&line, (size_t)1 << 30);
-	sl_arena_create(&a, 4096, (size_t)1 << 30);
 	size_t w[5];
 	for (int c = 0; c < 5; c++)
 		w[c] = strlen(head[c]);
 	int rc = 0;
 	/* Pass 0 measures the columns, pass 1 prints. */
-	for (int pass = json ? 1 : 0; pass < 2 && rc == 0; pass++) {
-		if (pass == 1 && !json) {
+	for (int pass = 0; pass < 2 && rc == 0; pass++) {
+		if (pass == 1) {
 			for (int c = 0; c < 5; c++)
 				fprintf(out, "%s%-*s", c ? " | " : "",
 				        c < 4 ? (int)w[c] : 0, head[c]);
@@ -1197,13 +1327,6 @@ sl_project_show_scope(const struct sl_project *p, const char *scope, FILE *out,
 			const struct sl_project_pipeline *pp = &p->pipelines[i];
 			if (scope != NULL && strcmp(pp->scope, scope) != 0)
 				continue;
-			if (json) {
-				sl_buf_reset(&line);
-				rc = json_row(pp, &a, &line);
-				if (rc == 0)
-					fwrite(line.data, 1, line.len, out);
-				continue;
-			}
 			/* The row ends after its last non-empty cell. */
 			sl_buf_reset(&line);
 			size_t end = 0;
@@ -1236,12 +1359,11 @@ sl_project_show_scope(const struct sl_project *p, const char *scope, FILE *out,
 	}
 	sl_buf_destroy(&b);
 	sl_buf_destroy(&line);
-	sl_arena_destroy(&a);
 	return rc;
 }
 
 int
-sl_project_show(const struct sl_project *p, FILE *out, bool json)
+sl_project_show(const struct sl_project *p, FILE *out, unsigned flags)
 {
-	return sl_project_show_scope(p, NULL, out, json);
+	return sl_project_show_scope(p, NULL, out, flags);
 }

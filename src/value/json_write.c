@@ -230,3 +230,75 @@ sl_json_write(struct sl_buf *out, const struct sl_value *v, unsigned flags)
 		out->data[mark] = '\0';
 	return -1;
 }
+
+/** Append \uXXXX for UTF-16 unit `u`. */
+static int
+put_u16(struct sl_buf *b, unsigned u)
+{
+	return sl_buf_printf(b, "\\u%04x", u);
+}
+
+int
+sl_json_write_ascii(struct sl_buf *b, const char *s, size_t n)
+{
+	if (sl_buf_putc(b, '"') != 0)
+		return -1;
+	for (size_t i = 0; i < n;) {
+		unsigned char c = (unsigned char)s[i];
+		int rc;
+		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+			size_t j = i + 1;
+			while (j < n && (unsigned char)s[j] >= 0x20 &&
+			       (unsigned char)s[j] < 0x7f && s[j] != '"' &&
+			       s[j] != '\\')
+				j++;
+			rc = sl_buf_append(b, s + i, j - i);
+			i = j;
+		} else if (c < 0x80) {
+			const char *esc = c == '"'    ? "\\\""
+			                  : c == '\\' ? "\\\\"
+			                  : c == '\n' ? "\\n"
+			                  : c == '\r' ? "\\r"
+			                  : c == '\t' ? "\\t"
+			                  : c == '\b' ? "\\b"
+			                  : c == '\f' ? "\\f"
+			                              : NULL;
+			rc = esc != NULL ? sl_buf_puts(b, esc) : put_u16(b, c);
+			i++;
+		} else {
+			/* Decode one UTF-8 sequence; bad bytes are U+FFFD. */
+			unsigned need = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : 1;
+			unsigned cp = c & (0x3F >> need);
+			size_t j = i + 1;
+			bool bad = c < 0xC2 || c > 0xF4;
+			for (unsigned k = 0; k < need && !bad; k++, j++) {
+				if (j >= n ||
+				    ((unsigned char)s[j] & 0xC0) != 0x80)
+					bad = true;
+				else
+					cp = (cp << 6) |
+					     ((unsigned char)s[j] & 0x3F);
+			}
+			if (!bad &&
+			    ((need == 2 && cp < 0x800) ||
+			     (need == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+			     (cp >= 0xD800 && cp <= 0xDFFF)))
+				bad = true;
+			if (bad) {
+				cp = 0xFFFD;
+				j = i + 1;
+			}
+			if (cp >= 0x10000)
+				rc = put_u16(b,
+				             0xD800 + ((cp - 0x10000) >> 10)) ||
+				     put_u16(b,
+				             0xDC00 + ((cp - 0x10000) & 0x3FF));
+			else
+				rc = put_u16(b, cp);
+			i = j;
+		}
+		if (rc != 0)
+			return -1;
+	}
+	return sl_buf_putc(b, '"');
+}
