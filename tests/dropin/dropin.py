@@ -9,6 +9,7 @@ the CTest test `dropin` runs; `record` is run by hand through record.sh and
 never by the test suite. Only the standard library is used.
 """
 import argparse
+import collections
 import datetime
 import difflib
 import json
@@ -22,12 +23,19 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 # Observations a case may compare; `checks` lists a subset.
-KNOWN_CHECKS = ("status", "records", "messages", "stdout", "stdout-json")
+KNOWN_CHECKS = ("status", "records", "messages", "stdout", "stdout-json", "graph")
 DEFAULT_CHECKS = ("status", "records", "messages")
 # Folders of a case that are results, not fixture: never copied to the run.
 RESULT_DIRS = ("expect", "sluice")
 # Seconds one command may take.
 TIMEOUT = 120
+# The SQLite file, relative to the run folder, that a `graph` case's target
+# writes (`database: sqlite`, `path: graph.db`); capture.py records the graph
+# of the same path for Nodestream.
+GRAPH_DB = "graph.db"
+# Properties whose values depend on the time of the run; a graph comparison
+# ignores them on both sides.
+TIME_VARYING = re.compile(r"^(last_ingested_at|first_ingested_at|last_ingested_by_.*_at)$")
 
 
 class CaseError(Exception):
@@ -103,10 +111,10 @@ class Case:
                 return p
         return None
 
-    def run(self, prog, records_env, scratch):
+    def run(self, prog, records_env, scratch, extra_env=None):
         """Run the command with {prog} replaced by `prog` (a list of words)
-        in a fresh copy of the fixture. Returns (status, stdout, stderr,
-        records text)."""
+        in a fresh copy of the fixture, scratch/work, with `extra_env` added
+        to the environment. Returns (status, stdout, stderr, records text)."""
         work = os.path.join(scratch, "work")
         shutil.rmtree(work, ignore_errors=True)
         shutil.copytree(self.path, work, ignore=lambda d, names: RESULT_DIRS if d == self.path else ())
@@ -115,6 +123,7 @@ class Case:
             os.remove(records)
         env = dict(os.environ)
         env[records_env] = records
+        env.update(extra_env or {})
         cmd = self.cmd.replace("{prog}", " ".join(shlex.quote(w) for w in prog))
         try:
             p = subprocess.run(["sh", "-c", cmd], cwd=work, env=env, stdin=subprocess.DEVNULL,
@@ -141,6 +150,68 @@ def canonical_records(text, where):
             continue
         out.append(json.dumps(v, sort_keys=True, ensure_ascii=False))
     return out
+
+
+def canonical_graph(text, where):
+    """A graph in canonical JSON lines as a multiset (Counter) of its lines,
+    each re-written with sorted keys and without the time-varying properties.
+    Lines that are not JSON objects are kept as markers, so they differ."""
+    out = collections.Counter()
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except ValueError as e:
+            out[f"<{where}:{n}: not JSON: {e}: {line[:200]}>"] += 1
+            continue
+        if not isinstance(obj, dict):
+            out[f"<{where}:{n}: not a JSON object: {line[:200]}>"] += 1
+            continue
+        if isinstance(obj.get("props"), dict):
+            obj["props"] = {k: v for k, v in obj["props"].items() if not TIME_VARYING.match(k)}
+        out[json.dumps(obj, sort_keys=True, ensure_ascii=False)] += 1
+    return out
+
+
+def graph_counts(graph):
+    """'N nodes, M relationships' of a canonical_graph() Counter."""
+    rels = sum(c for line, c in graph.items() if line.startswith("{") and "rel" in json.loads(line))
+    return f"{sum(graph.values()) - rels} nodes, {rels} relationships"
+
+
+def diff_graphs(expected, actual):
+    """Problem lines for two canonical_graph() multisets (empty: equal):
+    the lines missing from `actual` and those it has in excess, with how
+    many times when more than once; at most 20 of them."""
+    missing, extra = expected - actual, actual - expected
+    if not missing and not extra:
+        return []
+    out = [f"graph differs: expected {graph_counts(expected)}, sluice gave {graph_counts(actual)}; "
+           f"{sum(missing.values())} line(s) missing, {sum(extra.values())} unexpected:"]
+    shown = [("missing   ", line, c) for line, c in sorted(missing.items())]
+    shown += [("unexpected", line, c) for line, c in sorted(extra.items())]
+    for word, line, c in shown[:20]:
+        out.append(f"    {word} {line}" + (f"  (x{c})" if c > 1 else ""))
+    if len(shown) > 20:
+        out.append(f"    ... ({len(shown) - 20} more)")
+    return out
+
+
+def sluice_graph(sluice, work):
+    """(graph text, problem) from `sluice export` of the run's GRAPH_DB."""
+    db = os.path.join(work, GRAPH_DB)
+    if not os.path.exists(db):
+        return "", f"sluice wrote no {GRAPH_DB} (the case's target must be database: sqlite, path: {GRAPH_DB})"
+    try:
+        p = subprocess.run([sluice, "export", "sqlite:" + db], stdin=subprocess.DEVNULL,
+                           capture_output=True, timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        return "", f"sluice export took more than {TIMEOUT} s"
+    if p.returncode != 0:
+        return "", (f"sluice export sqlite:{GRAPH_DB} failed, status {p.returncode}: "
+                    + p.stderr.decode("utf-8", "replace").strip()[-300:])
+    return p.stdout.decode("utf-8", "replace"), None
 
 
 def diff_lines(expected, actual, what):
@@ -193,6 +264,17 @@ def check_case(case, sluice, scratch):
             if d:
                 problems.append("records differ:")
                 problems.extend("    " + l for l in d)
+    if "graph" in case.checks:
+        p = case.expected("graph.jsonl")
+        if p is None:
+            problems.append("no recorded graph (run record.sh)")
+        else:
+            text, bad = sluice_graph(sluice, os.path.join(scratch, "work"))
+            if bad:
+                problems.append(bad)
+            else:
+                problems.extend(diff_graphs(canonical_graph(read_text(p), "expected"),
+                                            canonical_graph(text, "sluice")))
     for word, parse in (("stdout", False), ("stdout-json", True)):
         if word not in case.checks:
             continue
@@ -267,8 +349,16 @@ def cmd_record(args):
     with tempfile.TemporaryDirectory(prefix="dropin-record.") as scratch:
         for path in find_cases(args.cases):
             case = Case(path)
-            status, out, err, records = case.run(prog, "DROPIN_RECORDS", scratch)
+            graph = os.path.join(scratch, "graph.jsonl")
+            if os.path.exists(graph):
+                os.remove(graph)
+            status, out, err, records = case.run(prog, "DROPIN_RECORDS", scratch, {"DROPIN_GRAPH": graph})
             exp = os.path.join(case.path, "expect")
+            graph_text = read_text(graph)
+            if graph_text is not None:
+                write_text(os.path.join(exp, "graph.jsonl"), graph_text)
+            elif os.path.exists(os.path.join(exp, "graph.jsonl")):
+                os.remove(os.path.join(exp, "graph.jsonl"))
             write_text(os.path.join(exp, "status"), f"{status}\n")
             write_text(os.path.join(exp, "records.jsonl"), records)
             write_text(os.path.join(exp, "stdout"), out)
@@ -278,7 +368,12 @@ def cmd_record(args):
                        f"command: {case.cmd}\n")
             bad = check_patterns(case, "nodestream", out + err)
             n = len(canonical_records(records, "records"))
-            print(f"recorded {case.name}: status {status}, {n} record{'s' if n != 1 else ''}")
+            said = f"recorded {case.name}: status {status}, {n} record{'s' if n != 1 else ''}"
+            if graph_text is not None:
+                said += ", graph of " + graph_counts(canonical_graph(graph_text, "graph"))
+            print(said)
+            if "graph" in case.checks and graph_text is None:
+                bad.append(f"no graph captured (the target must be database: sqlite, path: {GRAPH_DB})")
             for line in bad:
                 print(f"  {line}")
                 rc = 1
