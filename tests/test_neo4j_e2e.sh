@@ -117,7 +117,8 @@ if [ "$MODE" = compat ]; then
 fi
 
 # once: 2000 records; each writes P and Q nodes, a MERGE relationship TO
-# and a CREATE relationship EVENT, in chunks of 100 rows.
+# and a CREATE relationship EVENT (keyed by the record, so that no two
+# merge in a batch), in chunks of 100 rows.
 cd "$T" || exit 1
 for i in $(seq 0 1999); do
   echo "{\"k\":\"p$((i % 500))\",\"i\":$i}"
@@ -143,7 +144,7 @@ cat >mix.yaml <<EOF
         relationship_type: EVENT
         node_key: {q: !jmespath k}
         relationship_creation_rule: CREATE
-        relationship_properties: {n: !jmespath i}
+        relationship_key: {n: !jmespath i}
 EOF
 "$SLUICE" run mix.yaml --target sqlite:mix.db --no-progress >run.log 2>&1
 ok $? "the pipeline into SQLite"

@@ -419,20 +419,17 @@ add_rel(struct sl_graph_batch *b, const struct node_in *src,
 		return -1;
 	uint32_t idx = b->n_rels;
 	bool found = false;
-	if (rr != SL_REL_CREATE) {
-		if (ident_start(b, 'R', rr, type) != 0 ||
-		    ident_json(b, from->type) != 0 ||
-		    ident_text(b, &from->key_text) != 0 ||
-		    sl_buf_putc(&b->dedup->ident,
-		                from->rule == SL_NODE_FUZZY) != 0 ||
-		    ident_json(b, to->type) != 0 ||
-		    ident_text(b, &to->key_text) != 0 ||
-		    sl_buf_putc(&b->dedup->ident, to->rule == SL_NODE_FUZZY) !=
-		            0 ||
-		    ident_json(b, &k) != 0 ||
-		    index_find(b, b->n_rels, &idx, &found) != 0)
-			return -1;
-	}
+	/* CREATE ones too: Nodestream merges a flush's duplicates whatever
+	 * the rule (its debouncer), so one CREATE is written per batch. */
+	if (ident_start(b, 'R', rr, type) != 0 ||
+	    ident_json(b, from->type) != 0 ||
+	    ident_text(b, &from->key_text) != 0 ||
+	    sl_buf_putc(&b->dedup->ident, from->rule == SL_NODE_FUZZY) != 0 ||
+	    ident_json(b, to->type) != 0 || ident_text(b, &to->key_text) != 0 ||
+	    sl_buf_putc(&b->dedup->ident, to->rule == SL_NODE_FUZZY) != 0 ||
+	    ident_json(b, &k) != 0 ||
+	    index_find(b, b->n_rels, &idx, &found) != 0)
+		return -1;
 	struct sl_value p = sl_object_ref(NULL, 0);
 	if (props != NULL && sl_value_copy(&b->arena, props, &p) != 0)
 		return -1;

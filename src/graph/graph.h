@@ -28,8 +28,10 @@
  * index over the identity text (kind, rule, type, canonical key; for a
  * relationship also both endpoints and its key) merges writes of one
  * identity: properties merge with later values winning (a null is kept,
- * so the store removes the property) and labels are unioned. CREATE
- * relationships are never merged, so each is written.
+ * so the store removes the property) and labels are unioned. This holds
+ * for CREATE relationships too, as in Nodestream, whose flush merges
+ * duplicates whatever the rule: a CREATE relationship is added once per
+ * batch that holds it, however many of its records it holds.
  */
 #ifndef SLUICE_GRAPH_GRAPH_H
 #define SLUICE_GRAPH_GRAPH_H
@@ -176,8 +178,8 @@ void sl_graph_batch_reset(struct sl_graph_batch *b);
  * interp/interpret.h; it may live anywhere: what is kept is copied):
  * node writes for its source and related nodes, then relationship
  * writes. A write with the identity of one already in the batch merges
- * into it (properties: later values win; labels: union), except
- * relationships of the CREATE rule, which are all kept. Returns 0, or -1
+ * into it (properties: later values win; labels: union), relationships
+ * of the CREATE rule included. Returns 0, or -1
  * with SL_EINVAL when `ing` is not a desired ingestion (the message says
  * what is wrong), SL_ELIMIT or SL_EOOM.
  */
