@@ -17,7 +17,8 @@
  *     endpoints match by regular expression, possibly several nodes); a
  *     missing endpoint skips the relationship and counts it;
  *     EAGER and MERGE_KEY create the relationship (from, type, to, key) if
- *     missing and merge `props`; CREATE always adds a new one.
+ *     missing and merge `props`; CREATE always adds a new one (once per
+ *     batch: repeats within a batch merge first).
  *
  * Building a batch (graph.c, sl_graph_batch_add()): each desired ingestion
  * adds a node write for its source and for every related node, then a
