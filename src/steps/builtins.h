@@ -20,6 +20,8 @@ extern const struct sl_step_type sl_builtin_pass;
 extern const struct sl_step_type sl_builtin_pass_transformer;
 /** LoggerWriter (pass.c). */
 extern const struct sl_step_type sl_builtin_log;
+/** SchemaEnforcer (enforce.c). */
+extern const struct sl_step_type sl_builtin_schema_enforcer;
 /** TimeToLiveConfigurationExtractor. */
 extern const struct sl_step_type sl_builtin_ttl;
 
