@@ -417,14 +417,44 @@ YAML
 is $? 0 "PassStep, PassTransformer and LoggerWriter run"
 has out.txt '{"index":2}' "the records pass through"
 has err.txt 'warn  [3:LoggerWriter] mylog: {"index":1}' "LoggerWriter logs each at its level"
-cat >enforce.yaml <<'YAML'
+cat >lacks.yaml <<'YAML'
 - implementation: nodestream.pipeline:IterableExtractor
   factory: range
   arguments: {stop: 3}
+- implementation: nodestream.pipeline.extractors:SimpleApiExtractor
+YAML
+"$SLUICE" run lacks.yaml >out.txt 2>err.txt
+is $? 1 "a Nodestream step sluice lacks fails the load"
+has err.txt "lacks.yaml:4:3: implementation: Nodestream's step 'nodestream.pipeline.extractors:SimpleApiExtractor' (nodestream.pipeline.extractors.apis:SimpleApiExtractor) is not available in sluice yet" "saying so, with file and line"
+
+# SchemaEnforcer: the first 2 records give the schema; record 3 is the
+# first checked.
+printf '{"id":1,"name":"a"}\n{"id":2,"name":"b"}\n{"id":"x","name":"c"}\n{"id":4}\n{"id":5.0,"name":"e"}\n' >schema.jsonl
+cat >enforce.yaml <<'YAML'
+- implementation: nodestream.pipeline.extractors:FileExtractor
+  factory: local
+  arguments: {globs: [schema.jsonl]}
 - implementation: nodestream.pipeline.filters:SchemaEnforcer
+  arguments: {inference_sample_size: 2}
+- implementation: print
 YAML
 "$SLUICE" run enforce.yaml >out.txt 2>err.txt
-is $? 1 "a Nodestream step sluice lacks fails the load"
-has err.txt "enforce.yaml:4:3: implementation: Nodestream's step 'nodestream.pipeline.filters:SchemaEnforcer' (nodestream.pipeline.filters:SchemaEnforcer) is not available in sluice yet" "saying so, with file and line"
+is $? 0 "SchemaEnforcer runs"
+is "$(tr -d '\n' <out.txt)" '{"id":1,"name":"a"}{"id":2,"name":"b"}{"id":5.0,"name":"e"}' "records that do not match the inferred schema are dropped"
+has err.txt 'schema.jsonl:3: schema validation failed, record dropped (enforce): at $.id: "x" is not of type '"'integer'" "naming the record and what failed"
+has err.txt "schema.jsonl:4: schema validation failed, record dropped (enforce): at \$: 'name' is a required property" "a missing key too"
+has err.txt "1:SchemaEnforcer skipped 2 records" "counted as skipped"
+sed 's/inference_sample_size: 2}/inference_sample_size: 2, enforcement_policy: warn}/' enforce.yaml >warn.yaml
+"$SLUICE" run warn.yaml >out.txt 2>err.txt
+is $? 0 "SchemaEnforcer warns"
+is "$(wc -l <out.txt)" 5 "every record passes in warn mode"
+has err.txt "schema.jsonl:3: schema validation failed, record kept (warn)" "with a warning"
+sed 's/inference_sample_size: 2}/inference_sample_size: 3}/' enforce.yaml >three.yaml
+"$SLUICE" run three.yaml >out.txt 2>err.txt
+is "$(wc -l <out.txt)" 4 "with 3 samples, record 3 shapes the schema and record 4 is dropped"
+sed 's/inference_sample_size: 2}/key: stored}/' enforce.yaml >key.yaml
+"$SLUICE" run key.yaml >out.txt 2>err.txt
+is $? 1 "a schema from the object store fails the load"
+has err.txt "key.yaml:5:20: arguments.key: a schema kept in Nodestream's object store ('stored') cannot be fetched: sluice has no object store; only schema inference is available" "saying only inference is available"
 
 done_testing
