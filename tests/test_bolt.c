@@ -660,6 +660,60 @@ TAP_TASK_CASE(export_streams)
 	peer_done(&p, "export");
 }
 
+TAP_TASK_CASE(migrations_show)
+{
+	char dir[] = "/tmp/sl-mig-XXXXXX";
+	if (mkdtemp(dir) == NULL)
+		bail_out("mkdtemp");
+	struct peer p;
+	if (peer_start(&p, "c_migrations.script") != 0)
+		bail_out("cannot start the peer");
+	char path[128], cmd[512];
+	snprintf(path, sizeof(path), "%s/people.yaml", dir);
+	FILE *f = fopen(path, "w");
+	if (f == NULL)
+		bail_out("cannot write %s", path);
+	fputs("- implementation: range\n  factory: range\n  arguments: "
+	      "{stop: 1}\n- implementation: interpreter\n  arguments:\n"
+	      "    interpretations:\n      - type: source_node\n"
+	      "        node_type: Person\n        key: {id: !jmespath index}\n"
+	      "        additional_indexes: [name]\n"
+	      "      - type: relationship\n        node_type: City\n"
+	      "        relationship_type: LIVES_IN\n"
+	      "        node_key: {name: !jmespath index}\n",
+	      f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/nodestream.yaml", dir);
+	if ((f = fopen(path, "w")) == NULL)
+		bail_out("cannot write %s", path);
+	fprintf(f,
+	        "scopes:\n  default:\n    pipelines: [people.yaml]\n"
+	        "targets:\n  neo: {database: neo4j, uri: "
+	        "\"bolt://127.0.0.1:%d\", username: neo4j, password: pw, "
+	        "database_name: neo4j}\n",
+	        p.port);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "cd %s && %s migrations show 2>&1", dir,
+	         SLUICE_BIN);
+	f = popen(cmd, "r");
+	char out[4096] = "";
+	size_t n = f != NULL ? fread(out, 1, sizeof(out) - 1, f) : 0;
+	out[n] = '\0';
+	int st = f != NULL ? pclose(f) : -1;
+	is_int(st, 0, "sluice migrations show on a Neo4j target");
+	ok(strstr(out, "| Person_node_key              | \u2705   |") != NULL &&
+	           strstr(out, "| Person_name_additional_index | \u274C   |") !=
+	                   NULL &&
+	           strstr(out, "| City_node_key                | \u274C   |") !=
+	                   NULL,
+	   "a constraint there is applied, the others pending:\n%s", out);
+	ok(strstr(out, "pw") == NULL, "no password shown");
+	peer_done(&p, "migrations show");
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		note("could not remove %s", dir);
+}
+
 TAP_TASK_CASE(uri_errors)
 {
 	static const char *const bad[][2] = {

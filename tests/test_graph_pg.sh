@@ -225,10 +225,18 @@ EOF
   DBG=$(fresh sluice_gpg_mig)
   "$SLUICE" run people.yaml --target "$DBG" --no-progress >out.txt 2>err.txt
   "$SLUICE" run people.yaml --target sqlite:mig.db --no-progress >out.txt 2>err.txt
+  printf 'scopes:\n  default:\n    pipelines: [people.yaml]\ntargets:\n  pg: {database: postgresql, uri: "%s"}\n' "$DBG" >mig-project.yaml
+  "$SLUICE" migrations show -p mig-project.yaml >show1.txt 2>show1.err
+  is $? 0 "migrations show on a PostgreSQL target"
+  is "$(grep -c '❌' show1.txt)" 8 "... every migration pending before migrate"
   "$SLUICE" migrate "$DBG" people.yaml >out.txt 2>pg1.txt
   is $? 0 "migrate a PostgreSQL target"
   has pg1.txt "postgresql://postgres@127.0.0.1" "naming it"
   has pg1.txt "8 migrations applied, 0 already there" "key indexes and views per type"
+  "$SLUICE" migrations show -p mig-project.yaml >show2.txt 2>show2.err
+  is "$(grep -c '✅' show2.txt)" 8 "migrations show: every migration applied after migrate"
+  ! grep -qF "$PW" show1.txt show1.err show2.txt show2.err
+  ok $? "... never showing the password"
   ! grep -qF "$PW" pg1.txt out.txt
   ok $? "without the password"
   "$SLUICE" migrate sqlite:mig.db people.yaml >out.txt 2>sq1.txt

@@ -1462,6 +1462,10 @@ struct mig {
 	uint32_t applied;
 	/** Kept. */
 	uint32_t kept;
+	/** Listing only (nothing is applied): where each state goes. */
+	sl_mig_status_fn status;
+	/** Its argument. */
+	void *status_arg;
 };
 
 /** Read the names of constraints and indexes into m->have. */
@@ -1504,15 +1508,23 @@ mig_ddl(struct lane *l, void *arg)
 	return r == NULL ? -1 : 0;
 }
 
-/** Apply m->ddl unless m->name is there. */
+/**
+ * Apply m->ddl unless m->name is there; when listing, report whether it
+ * is instead.
+ */
 static int
 mig_apply(struct lane *l, struct mig *m)
 {
-	for (uint32_t i = 0; i < m->have.n; i++)
-		if (strcmp(m->have.v[i], m->name.data) == 0) {
-			m->kept++;
-			return 0;
-		}
+	bool there = false;
+	for (uint32_t i = 0; i < m->have.n && !there; i++)
+		there = strcmp(m->have.v[i], m->name.data) == 0;
+	if (m->status != NULL)
+		return m->status(m->status_arg, m->name.data, there) != 0 ? -1
+		                                                          : 0;
+	if (there) {
+		m->kept++;
+		return 0;
+	}
 	if (with_retry(l, mig_ddl, m, "a migration") != 0) {
 		sl_diag_wrap(sl_diag_code(), "migration %s", m->name.data);
 		return -1;
@@ -1522,14 +1534,16 @@ mig_apply(struct lane *l, struct mig *m)
 	return sl_names_add(&m->have, m->name.data);
 }
 
-/** Migrate (store.h): key constraints and additional indexes. */
+/**
+ * Each migration of `schema` through mig_apply(): applied, or (with
+ * `fn`) listed.
+ */
 static int
-neo4j_migrate(void *store, const struct sl_schema *schema, uint32_t *applied,
-              uint32_t *kept)
+mig_each(struct sl_store_neo4j *s, const struct sl_schema *schema,
+         uint32_t *applied, uint32_t *kept, sl_mig_status_fn fn, void *arg)
 {
-	struct sl_store_neo4j *s = store;
 	struct lane *l = &s->lanes[0];
-	struct mig m = {0};
+	struct mig m = {.status = fn, .status_arg = arg};
 	sl_buf_create(&m.ddl, MEM_MAX);
 	sl_buf_create(&m.name, 4096);
 	int rc = with_retry(l, mig_read, &m, "reading the schema");
@@ -1556,6 +1570,26 @@ neo4j_migrate(void *store, const struct sl_schema *schema, uint32_t *applied,
 	sl_buf_destroy(&m.ddl);
 	sl_buf_destroy(&m.name);
 	return rc ? -1 : 0;
+}
+
+/** Migrate (store.h): key constraints and additional indexes. */
+static int
+neo4j_migrate(void *store, const struct sl_schema *schema, uint32_t *applied,
+              uint32_t *kept)
+{
+	return mig_each(store, schema, applied, kept, NULL, NULL);
+}
+
+/**
+ * List migrations (store.h): a constraint or index is applied when one of
+ * its name is there (SHOW CONSTRAINTS, SHOW INDEXES).
+ */
+static int
+neo4j_migrations(void *store, const struct sl_schema *schema,
+                 sl_mig_status_fn fn, void *arg)
+{
+	uint32_t applied, kept;
+	return mig_each(store, schema, &applied, &kept, fn, arg);
 }
 
 /* }}} */
@@ -1940,6 +1974,7 @@ const struct sl_graph_store_ops sl_store_neo4j_ops = {
         .write = neo4j_write,
         .ttl = neo4j_ttl,
         .migrate = neo4j_migrate,
+        .migrations = neo4j_migrations,
         .export_graph = neo4j_export,
         .close = neo4j_close,
 };

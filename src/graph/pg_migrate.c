@@ -38,6 +38,12 @@ struct mig {
 	uint32_t applied;
 	/** Migrations already there. */
 	uint32_t kept;
+	/** Listing only: where each migration's state goes. */
+	sl_mig_status_fn status;
+	/** Its argument. */
+	void *status_arg;
+	/** Listing only: whether sluice_migrations exists. */
+	bool have_table;
 };
 
 /** Append `EXPR ->> 'name'`: the member `name` of jsonb `expr` as text. */
@@ -93,6 +99,28 @@ script(struct mig *m, const char *sql)
 	return -1;
 }
 
+/**
+ * Whether migration `mg` is recorded (*found) and with its SQL (*same).
+ * 0, or -1.
+ */
+static int
+recorded(struct mig *m, const struct sl_mig *mg, bool *found, bool *same)
+{
+	struct sl_value name =
+	        sl_str_ref(mg->name.data, (uint32_t)mg->name.len);
+	struct sl_db_result *r = sl_db_query(
+	        m->c, "SELECT sql FROM sluice_migrations WHERE name = $1", 1,
+	        &name);
+	if (r == NULL)
+		return -1;
+	*found = sl_db_result_rows(r) == 1;
+	const struct sl_value *v = *found ? sl_db_result_get(r, 0, 0) : NULL;
+	*same = v != NULL && v->type == SL_VSTR && v->len == mg->sql.len &&
+	        memcmp(v->u.s, mg->sql.data, mg->sql.len) == 0;
+	sl_db_result_free(r);
+	return 0;
+}
+
 /** Apply migration `mg` unless it is there already (ctx: struct mig). */
 static int
 apply(void *ctx, const struct sl_mig *mg)
@@ -101,16 +129,9 @@ apply(void *ctx, const struct sl_mig *mg)
 	m->cur = mg;
 	struct sl_value name =
 	        sl_str_ref(mg->name.data, (uint32_t)mg->name.len);
-	struct sl_db_result *r = sl_db_query(
-	        m->c, "SELECT sql FROM sluice_migrations WHERE name = $1", 1,
-	        &name);
-	if (r == NULL)
+	bool found, same;
+	if (recorded(m, mg, &found, &same) != 0)
 		return -1;
-	bool found = sl_db_result_rows(r) == 1;
-	const struct sl_value *v = found ? sl_db_result_get(r, 0, 0) : NULL;
-	bool same = v != NULL && v->type == SL_VSTR && v->len == mg->sql.len &&
-	            memcmp(v->u.s, mg->sql.data, mg->sql.len) == 0;
-	sl_db_result_free(r);
 	if (same) {
 		m->kept++;
 		return 0;
@@ -133,9 +154,20 @@ apply(void *ctx, const struct sl_mig *mg)
 	return 0;
 }
 
-/** Every migration of `schema`, in the open transaction. */
+/** Report migration `mg`'s state without applying it (ctx: struct mig). */
 static int
-migrate_all(struct mig *m, const struct sl_schema *schema)
+report(void *ctx, const struct sl_mig *mg)
+{
+	struct mig *m = ctx;
+	bool found = false, same = false;
+	if (m->have_table && recorded(m, mg, &found, &same) != 0)
+		return -1;
+	return m->status(m->status_arg, mg->name.data, same) != 0 ? -1 : 0;
+}
+
+/** PostgreSQL's dialect of migrations, each handed to `each`. */
+static struct sl_mig_dialect
+dialect(int (*each)(void *ctx, const struct sl_mig *mg), struct mig *m)
 {
 	const struct sl_mig_dialect d = {
 	        .member = member,
@@ -149,9 +181,17 @@ migrate_all(struct mig *m, const struct sl_schema *schema)
 	        .rel_key = "(r.key::jsonb)",
 	        .from_key = "f.key::jsonb",
 	        .to_key = "t.key::jsonb",
-	        .apply = apply,
+	        .apply = each,
 	        .ctx = m,
 	};
+	return d;
+}
+
+/** Every migration of `schema`, in the open transaction. */
+static int
+migrate_all(struct mig *m, const struct sl_schema *schema)
+{
+	const struct sl_mig_dialect d = dialect(apply, m);
 	int rc = sl_db_exec_script(
 	        m->c, "SELECT pg_advisory_xact_lock(" MIGRATE_LOCK ");"
 	              "SET LOCAL standard_conforming_strings = on;"
@@ -188,5 +228,29 @@ sl_store_pg_migrate(struct sl_store_pg *s, const struct sl_schema *schema,
 		*applied = m.applied;
 		*kept = m.kept;
 	}
+	return rc;
+}
+
+int
+sl_store_pg_migrations(struct sl_store_pg *s, const struct sl_schema *schema,
+                       sl_mig_status_fn fn, void *arg)
+{
+	struct mig m = {
+	        .c = sl_store_pg_conn(s), .status = fn, .status_arg = arg};
+	if (m.c == NULL)
+		return -1;
+	struct sl_db_result *r = sl_db_query(
+	        m.c, "SELECT to_regclass('sluice_migrations') IS NOT NULL", 0,
+	        NULL);
+	if (r == NULL)
+		return -1;
+	const struct sl_value *v =
+	        sl_db_result_rows(r) == 1 ? sl_db_result_get(r, 0, 0) : NULL;
+	m.have_table = v != NULL && v->type == SL_VBOOL && v->u.b;
+	sl_db_result_free(r);
+	const struct sl_mig_dialect d = dialect(report, &m);
+	int rc = sl_mig_write_all(&d, schema);
+	if (rc != 0 && sl_diag_code() == SL_EOK)
+		sl_diag_set(SL_EOOM, "out of memory listing migrations");
 	return rc;
 }

@@ -1362,6 +1362,14 @@ pg_migrate(void *store, const struct sl_schema *schema, uint32_t *applied,
 	return sl_store_pg_migrate(store, schema, applied, kept);
 }
 
+/** List migrations (store.h). */
+static int
+pg_migrations(void *store, const struct sl_schema *schema, sl_mig_status_fn fn,
+              void *arg)
+{
+	return sl_store_pg_migrations(store, schema, fn, arg);
+}
+
 /** Export (store.h). */
 static int
 pg_export(void *store, sl_export_fn fn, void *arg)
@@ -1390,6 +1398,7 @@ const struct sl_graph_store_ops sl_store_pg_ops = {
         .write = pg_write,
         .ttl = pg_ttl,
         .migrate = pg_migrate,
+        .migrations = pg_migrations,
         .export_graph = pg_export,
         .close = pg_close,
 };

@@ -114,6 +114,15 @@ struct sl_db_conn *sl_store_pg_conn(struct sl_store_pg *s);
 int sl_store_pg_migrate(struct sl_store_pg *s, const struct sl_schema *schema,
                         uint32_t *applied, uint32_t *kept);
 
+/**
+ * Report each migration `schema` asks for to `fn`, applied (recorded in
+ * sluice_migrations with the same SQL) or pending; changes nothing. 0,
+ * or -1.
+ */
+int sl_store_pg_migrations(struct sl_store_pg *s,
+                           const struct sl_schema *schema, sl_mig_status_fn fn,
+                           void *arg);
+
 /** Close (NULL is a no-op). */
 void sl_store_pg_close(struct sl_store_pg *s);
 
