@@ -610,6 +610,19 @@ TAP_TASK_CASE(tls)
 		note("could not remove %s", dir);
 }
 
+/**
+ * Run shell command `cmd`, keeping its first size - 1 bytes of output in
+ * out (NUL-terminated). Its exit status, or -1.
+ */
+static int
+run_capture(const char *cmd, char *out, size_t size)
+{
+	FILE *f = popen(cmd, "r");
+	size_t n = f != NULL ? fread(out, 1, size - 1, f) : 0;
+	out[n] = '\0';
+	return f != NULL ? pclose(f) : -1;
+}
+
 TAP_TASK_CASE(cypher_example)
 {
 	struct peer p;
@@ -618,11 +631,8 @@ TAP_TASK_CASE(cypher_example)
 	char cmd[512];
 	snprintf(cmd, sizeof(cmd), "%s bolt://neo4j:pw@127.0.0.1:%d/neo4j",
 	         SLUICE_CYPHER_EXAMPLE, p.port);
-	FILE *f = popen(cmd, "r");
-	char out[2048] = "";
-	size_t n = f != NULL ? fread(out, 1, sizeof(out) - 1, f) : 0;
-	out[n] = '\0';
-	int st = f != NULL ? pclose(f) : -1;
+	char out[2048];
+	int st = run_capture(cmd, out, sizeof(out));
 	is_int(st, 0, "examples/cypher_example runs");
 	ok(strstr(out, "nodes created: 2, properties set: 4") != NULL &&
 	           strstr(out, "Grace: {\"element_id\":\"4:x:2\"") != NULL,
@@ -639,11 +649,8 @@ TAP_TASK_CASE(export_streams)
 	snprintf(cmd, sizeof(cmd),
 	         "%s export bolt://neo4j:pw@127.0.0.1:%d/neo4j 2>&1",
 	         SLUICE_BIN, p.port);
-	FILE *f = popen(cmd, "r");
-	char out[4096] = "";
-	size_t n = f != NULL ? fread(out, 1, sizeof(out) - 1, f) : 0;
-	out[n] = '\0';
-	int st = f != NULL ? pclose(f) : -1;
+	char out[4096];
+	int st = run_capture(cmd, out, sizeof(out));
 	is_int(st, 0, "sluice export bolt://... runs");
 	is_str(out,
 	       "{\"key\":{\"id\":1},\"labels\":[],\"node\":\"Person\","
@@ -695,11 +702,8 @@ TAP_TASK_CASE(migrations_show)
 	fclose(f);
 	snprintf(cmd, sizeof(cmd), "cd %s && %s migrations show 2>&1", dir,
 	         SLUICE_BIN);
-	f = popen(cmd, "r");
-	char out[4096] = "";
-	size_t n = f != NULL ? fread(out, 1, sizeof(out) - 1, f) : 0;
-	out[n] = '\0';
-	int st = f != NULL ? pclose(f) : -1;
+	char out[4096];
+	int st = run_capture(cmd, out, sizeof(out));
 	is_int(st, 0, "sluice migrations show on a Neo4j target");
 	ok(strstr(out, "| Person_node_key              | \u2705   |") != NULL &&
 	           strstr(out, "| Person_name_additional_index | \u274C   |") !=
