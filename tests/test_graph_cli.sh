@@ -285,4 +285,55 @@ fi
 "$SLUICE" migrate sqlite:nope/x.db people.yaml >out.txt 2>err.txt
 is $? 1 "migrating an unreachable database fails"
 
+
+# --- export opens the database read-only -----------------------------------------
+# `sluice export` must change nothing: no pragma (journal_mode = WAL turns a
+# rollback-journal database into WAL, rewriting its header), no schema, no
+# -wal or -shm left. CI runs as root, which ignores file modes, so the first
+# checks compare the bytes of the file instead: they fail with a read-write
+# open even as root. The read-only directory checks run the export as an
+# unprivileged user (setpriv when root) so the modes count.
+"$SLUICE" export sqlite:g.db | strip /dev/stdin >ro-want.txt
+mkdir ro && cp g.db ro/del.db && cp g.db ro/wal.db
+if command -v sqlite3 >/dev/null 2>&1; then
+  sqlite3 ro/del.db "PRAGMA journal_mode = DELETE" >/dev/null
+  is "$(sqlite3 ro/del.db "PRAGMA journal_mode")" delete "a database in rollback-journal mode"
+  before=$(cksum <ro/del.db)
+  "$SLUICE" export sqlite:ro/del.db | strip /dev/stdin >ro-del.txt
+  cmp -s ro-want.txt ro-del.txt
+  ok $? "exports the graph"
+  is "$(cksum <ro/del.db)" "$before" "export leaves its bytes alone (no journal_mode = WAL)"
+  is "$(ls ro | grep -c -- '-wal$\|-shm$')" 0 "and leaves no -wal or -shm file"
+  is "$(sqlite3 ro/wal.db "PRAGMA journal_mode")" wal "a database left in WAL mode"
+  before=$(cksum <ro/wal.db)
+  "$SLUICE" export sqlite:ro/wal.db | strip /dev/stdin >ro-wal.txt
+  cmp -s ro-want.txt ro-wal.txt
+  ok $? "exports the graph"
+  is "$(cksum <ro/wal.db)" "$before" "export leaves its bytes alone"
+  rm -f ro/wal.db-wal ro/wal.db-shm
+fi
+"$SLUICE" export sqlite:ro/none.db >out.txt 2>err.txt
+is $? 1 "exporting a missing database fails"
+test ! -e ro/none.db
+ok $? "without creating it"
+# as an unprivileged user: files 0444 in a directory 0555
+as_user() { "$@"; }
+if [ "$(id -u)" = 0 ]; then
+  as_user() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+fi
+chmod 755 "$T" && chmod 444 ro/*.db && chmod 555 ro
+if as_user test -r ro/del.db 2>/dev/null && ! as_user test -w ro 2>/dev/null; then
+  for db in del wal; do
+    as_user "$SLUICE" export sqlite:ro/$db.db 2>err.txt | strip /dev/stdin >ro-$db.txt
+    cmp -s ro-want.txt ro-$db.txt
+    ok $? "$db: exports from a read-only file in a read-only directory"
+  done
+  is "$(ls ro | grep -c -- '-wal$\|-shm$')" 0 "and leaves no -wal or -shm file"
+else
+  ok 0 "# SKIP cannot run as an unprivileged user"
+  ok 0 "# SKIP cannot run as an unprivileged user"
+  ok 0 "# SKIP cannot run as an unprivileged user"
+fi
+chmod 755 ro
+
 done_testing

@@ -21,12 +21,15 @@
  * the same cache, deadline, cancellation and errors (sqlite_conn.h).
  */
 #include <assert.h>
+#include <errno.h>
+#include <libgen.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "conn.h"
 #include "sqlite_conn.h"
@@ -122,6 +125,8 @@ struct sq_conn {
 	struct sl_buf json;
 	/** Whether the open skips the setup statements (sl_sqlite_open()). */
 	bool plain;
+	/** Whether the database is opened read-only (sl_sqlite_open_ro()). */
+	bool readonly;
 };
 
 /** The driver state of `c`. */
@@ -839,6 +844,90 @@ struct query_job {
 	struct sl_db_result *r;
 };
 
+/**
+ * Whether the read-only database `path` may be opened immutable=1: its
+ * -wal and -shm files are missing and we cannot create them (the
+ * directory is not writable for us). No connection has the database open
+ * in WAL mode then (it keeps the -wal file while open), and without the
+ * -shm file a read-only connection cannot read a WAL database at all.
+ */
+static bool
+immutable_ok(const char *path)
+{
+	char side[SL_DB_URL_MAX + 8];
+	snprintf(side, sizeof(side), "%s-wal", path);
+	if (access(side, F_OK) == 0 || errno != ENOENT)
+		return false;
+	snprintf(side, sizeof(side), "%s-shm", path);
+	if (access(side, F_OK) == 0 || errno != ENOENT)
+		return false;
+	snprintf(side, sizeof(side), "%s", path);
+	return access(dirname(side), W_OK) != 0;
+}
+
+/**
+ * Write the URI "file:PATH?mode=ro&immutable=1" for `path` into `out`
+ * (`size` bytes), PATH percent-encoded where URIs need it. 0, or -1 when
+ * it does not fit.
+ */
+static int
+immutable_uri(const char *path, char *out, size_t size)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const char *tail = "?mode=ro&immutable=1";
+	size_t n = 0;
+	if (size < 6)
+		return -1;
+	memcpy(out, "file:", 5);
+	n = 5;
+	for (const char *p = path; *p != '\0'; p++) {
+		unsigned char ch = (unsigned char)*p;
+		if (n + 4 > size)
+			return -1;
+		if (ch == '?' || ch == '#' || ch == '%' || ch < 0x20 ||
+		    ch >= 0x7f) {
+			out[n++] = '%';
+			out[n++] = hex[ch >> 4];
+			out[n++] = hex[ch & 0xf];
+		} else {
+			out[n++] = (char)ch;
+		}
+	}
+	if (n + strlen(tail) + 1 > size)
+		return -1;
+	strcpy(out + n, tail);
+	return 0;
+}
+
+/**
+ * Open the database `path` of `c` read-only and read its schema: a
+ * database in WAL mode whose -wal and -shm files are missing in a
+ * directory we cannot write is opened again immutable=1 (immutable_ok()).
+ * SQLite's result code.
+ */
+static int
+open_ro(struct sl_db_conn *c, const char *path)
+{
+	struct sq_conn *s = SQ(c);
+	int flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX;
+	int rc = sqlite3_open_v2(path, &s->db, flags, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	/* The open is lazy: reading the schema opens the file (and a WAL
+	 * database's -wal and -shm). */
+	rc = sqlite3_exec(s->db, "PRAGMA schema_version", NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		return SQLITE_OK;
+	char uri[2 * SL_DB_URL_MAX];
+	int code = rc & 0xff;
+	if ((code != SQLITE_READONLY && code != SQLITE_CANTOPEN) ||
+	    !immutable_ok(path) || immutable_uri(path, uri, sizeof(uri)) != 0)
+		return rc;
+	sqlite3_close_v2(s->db);
+	s->db = NULL;
+	return sqlite3_open_v2(uri, &s->db, flags | SQLITE_OPEN_URI, NULL);
+}
+
 /** Job: open the database of `c` and set the connection up. */
 static int
 open_job(void *arg)
@@ -846,10 +935,12 @@ open_job(void *arg)
 	struct sl_db_conn *c = arg;
 	struct sq_conn *s = SQ(c);
 	const char *path = c->url + PREFIX_LEN;
-	int rc = sqlite3_open_v2(path, &s->db,
-	                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-	                                 SQLITE_OPEN_NOMUTEX,
-	                         NULL);
+	int rc = s->readonly ? open_ro(c, path)
+	                     : sqlite3_open_v2(path, &s->db,
+	                                       SQLITE_OPEN_READWRITE |
+	                                               SQLITE_OPEN_CREATE |
+	                                               SQLITE_OPEN_NOMUTEX,
+	                                       NULL);
 	if (rc != SQLITE_OK) {
 		enum sl_errcode code = rc == SQLITE_CANTOPEN ? SL_EIO
 		                       : rc == SQLITE_NOMEM  ? SL_EOOM
@@ -983,10 +1074,10 @@ sq_close(struct sl_db_conn *c)
 
 /**
  * Start the worker of `c` and open the database on it, without the setup
- * statements when `plain`.
+ * statements when `plain`, read-only when `readonly`.
  */
 static int
-sq_start(struct sl_db_conn *c, bool plain)
+sq_start(struct sl_db_conn *c, bool plain, bool readonly)
 {
 	assert(c->impl == NULL);
 	if (c->url[PREFIX_LEN] == '\0') {
@@ -1003,6 +1094,7 @@ sq_start(struct sl_db_conn *c, bool plain)
 	}
 	c->impl = s;
 	s->plain = plain;
+	s->readonly = readonly;
 	sl_list_init(&s->lru);
 	sl_buf_create(&s->json, JSON_PARAM_MAX);
 	s->deadline = -1.0;
@@ -1037,7 +1129,7 @@ sq_start(struct sl_db_conn *c, bool plain)
 static int
 sq_open(struct sl_db_conn *c)
 {
-	return sq_start(c, false);
+	return sq_start(c, false, false);
 }
 
 /** Run one statement on the worker. */
@@ -1216,8 +1308,10 @@ run_job(void *arg)
 	return rc;
 }
 
-struct sl_db_conn *
-sl_sqlite_open(const char *path, const struct sl_db_conn_opts *o)
+/** Open `path` for sl_sqlite_open() or, when `readonly`, sl_sqlite_open_ro().
+ */
+static struct sl_db_conn *
+open_plain(const char *path, const struct sl_db_conn_opts *o, bool readonly)
 {
 	char url[SL_DB_URL_MAX];
 	if ((size_t)snprintf(url, sizeof(url), "sqlite:%s", path) >=
@@ -1229,12 +1323,24 @@ sl_sqlite_open(const char *path, const struct sl_db_conn_opts *o)
 	struct sl_db_conn *c = sl_db_conn_alloc(url, o);
 	if (c == NULL)
 		return NULL;
-	if (sq_start(c, true) != 0) {
+	if (sq_start(c, true, readonly) != 0) {
 		sq_close(c);
 		sl_db_conn_free(c);
 		return NULL;
 	}
 	return c;
+}
+
+struct sl_db_conn *
+sl_sqlite_open(const char *path, const struct sl_db_conn_opts *o)
+{
+	return open_plain(path, o, false);
+}
+
+struct sl_db_conn *
+sl_sqlite_open_ro(const char *path, const struct sl_db_conn_opts *o)
+{
+	return open_plain(path, o, true);
 }
 
 int

@@ -53,6 +53,17 @@ struct sl_db_conn *sl_sqlite_open(const char *path,
                                   const struct sl_db_conn_opts *o);
 
 /**
+ * Open the SQLite database file `path` as sl_sqlite_open() does, but
+ * read-only (SQLITE_OPEN_READONLY): nothing is created or written, so a
+ * read-only file or directory can be read. A database in WAL mode whose
+ * -wal and -shm files are missing in a directory we cannot write is read
+ * immutable=1 (no connection has it open then). Call from a task; close
+ * with sl_db_conn_close(). NULL with an error (a missing file is one).
+ */
+struct sl_db_conn *sl_sqlite_open_ro(const char *path,
+                                     const struct sl_db_conn_opts *o);
+
+/**
  * Run `fn(arg, db)` as one job on the worker of SQLite connection `c`
  * while the calling task waits: statements `fn` steps are interrupted
  * once the connection's statement timeout passed or the task was

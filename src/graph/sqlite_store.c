@@ -649,11 +649,14 @@ exec_sql(struct sl_store_sqlite *s, const char *sql, const char *what)
 	return -1;
 }
 
-/** Job: register the functions, check or create the schema. */
+/**
+ * Job: register the functions, check or create the schema. `arg` non-NULL
+ * (a read-only store): only check it, set no pragmas and create nothing.
+ */
 static int
 init_job(struct sl_store_sqlite *s, void *arg)
 {
-	(void)arg;
+	bool readonly = arg != NULL;
 	if (sl_sqlite_function(s->c, "sluice_regexp", 2, fn_regexp, s) != 0 ||
 	    sl_sqlite_function(s->c, "sluice_labels", 2, fn_labels, s) != 0)
 		return -1;
@@ -669,7 +672,15 @@ init_job(struct sl_store_sqlite *s, void *arg)
 		            "named %s but no sluice_meta)",
 		            s->path, node ? "node" : "rel");
 		return -1;
+	} else if (readonly) {
+		sl_diag_set(SL_EINVAL,
+		            "%s: not a sluice graph database (it has no "
+		            "sluice_meta table)",
+		            s->path);
+		return -1;
 	}
+	if (readonly)
+		return 0;
 	char pragmas[160];
 	snprintf(pragmas, sizeof(pragmas),
 	         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; "
@@ -712,8 +723,9 @@ sl_store_sqlite_run(struct sl_store_sqlite *s, sl_store_sqlite_job_fn fn,
 	return sl_sqlite_run(s->c, job_main, &j);
 }
 
-struct sl_store_sqlite *
-sl_store_sqlite_open(const char *path)
+/** Open the store at `path`, read-only when `readonly` (init_job()). */
+static struct sl_store_sqlite *
+store_open(const char *path, bool readonly)
 {
 	struct stat sb;
 	if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size == 0) {
@@ -744,12 +756,26 @@ sl_store_sqlite_open(const char *path)
 	sl_buf_create(&s->fn_buf, TEXT_MAX);
 	sl_arena_create(&s->op_arena, ARENA_CHUNK, ARENA_MAX);
 	sl_arena_create(&s->fn_arena, ARENA_CHUNK, ARENA_MAX);
-	s->c = sl_sqlite_open(path, NULL);
-	if (s->c == NULL || sl_store_sqlite_run(s, init_job, NULL) != 0) {
+	s->c = readonly ? sl_sqlite_open_ro(path, NULL)
+	                : sl_sqlite_open(path, NULL);
+	if (s->c == NULL ||
+	    sl_store_sqlite_run(s, init_job, readonly ? s : NULL) != 0) {
 		sl_store_sqlite_close(s);
 		return NULL;
 	}
 	return s;
+}
+
+struct sl_store_sqlite *
+sl_store_sqlite_open(const char *path)
+{
+	return store_open(path, false);
+}
+
+struct sl_store_sqlite *
+sl_store_sqlite_open_ro(const char *path)
+{
+	return store_open(path, true);
 }
 
 /** Job: commit what is pending, before the connection closes. */
@@ -1673,9 +1699,9 @@ sl_store_sqlite_export(struct sl_store_sqlite *s, sl_export_fn fn, void *arg)
 /** Seconds a grouped transaction stays open at most. */
 #define GROUP_SECS 2.0
 
-/** Open "sqlite:PATH" ("sqlite://PATH" too) with grouped commits. */
-static void *
-sqlite_open(const char *uri)
+/** The path of "sqlite:PATH" ("sqlite://PATH" too), or NULL with an error. */
+static const char *
+uri_path(const char *uri)
 {
 	const char *path = uri + strlen("sqlite:");
 	/* sqlite:///abs/path and sqlite://rel are accepted too. */
@@ -1685,11 +1711,29 @@ sqlite_open(const char *uri)
 		sl_diag_set(SL_EINVAL, "no database path");
 		return NULL;
 	}
+	return path;
+}
+
+/** Open "sqlite:PATH" ("sqlite://PATH" too) with grouped commits. */
+static void *
+sqlite_open(const char *uri)
+{
+	const char *path = uri_path(uri);
+	if (path == NULL)
+		return NULL;
 	struct sl_store_sqlite *s = sl_store_sqlite_open(path);
 	/* Commits of at most ~2 s of writes: far fewer pages rewritten. */
 	if (s != NULL)
 		sl_store_sqlite_group(s, GROUP_OPS, GROUP_SECS);
 	return s;
+}
+
+/** Open "sqlite:PATH" read-only, for export (store.h). */
+static void *
+sqlite_open_ro(const char *uri)
+{
+	const char *path = uri_path(uri);
+	return path != NULL ? sl_store_sqlite_open_ro(path) : NULL;
 }
 
 /** Write a batch (store.h). */
@@ -1750,6 +1794,7 @@ const struct sl_graph_store_ops sl_store_sqlite_ops = {
         .caps = SL_STORE_TTL | SL_STORE_MIGRATE | SL_STORE_EXPORT,
         .batch_default = SL_GRAPH_BATCH_DEFAULT,
         .open = sqlite_open,
+        .open_ro = sqlite_open_ro,
         .write = sqlite_write,
         .ttl = sqlite_ttl,
         .migrate = sqlite_migrate,

@@ -53,6 +53,14 @@ struct sl_store_sqlite;
 struct sl_store_sqlite *sl_store_sqlite_open(const char *path);
 
 /**
+ * Open the existing graph database at `path` read-only, for export: no
+ * pragmas, no schema created, nothing written, so a read-only file or
+ * directory can be read (sl_sqlite_open_ro()). A file that is no sluice
+ * graph (no sluice_meta) is refused with SL_EINVAL. NULL with an error.
+ */
+struct sl_store_sqlite *sl_store_sqlite_open_ro(const char *path);
+
+/**
  * Apply batch `b`: every node write, then every relationship write, with
  * prepared statements. Counts are added to `*st`. The batch is committed
  * at once, unless sl_store_sqlite_group() asked for larger transactions.

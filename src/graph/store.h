@@ -58,6 +58,11 @@ struct sl_graph_store_ops {
 	 * an error (target.c adds the URI).
 	 */
 	void *(*open)(const char *uri);
+	/**
+	 * Open the store `uri` only to read it (export): create, set up and
+	 * write nothing. NULL when the kind has none (`open` is used).
+	 */
+	void *(*open_ro)(const char *uri);
 	/** Apply a batch (see graph.h); counts added to *st. 0, or -1. */
 	int (*write)(void *store, const struct sl_graph_batch *b,
 	             struct sl_write_stats *st);

@@ -130,8 +130,9 @@ named(const struct sl_target *t, int rc)
 	return rc;
 }
 
-struct sl_target *
-sl_target_open(const char *uri)
+/** Open `uri` for sl_target_open() or, when `readonly`, sl_target_open_ro(). */
+static struct sl_target *
+target_open(const char *uri, bool readonly)
 {
 	struct sl_target *t = sl_calloc(1, sizeof(*t));
 	if (t == NULL) {
@@ -145,13 +146,26 @@ sl_target_open(const char *uri)
 		sl_free(t);
 		return NULL;
 	}
-	t->store = t->ops->open(uri);
+	t->store = readonly && t->ops->open_ro != NULL ? t->ops->open_ro(uri)
+	                                               : t->ops->open(uri);
 	if (t->store == NULL) {
 		named(t, -1);
 		sl_free(t);
 		return NULL;
 	}
 	return t;
+}
+
+struct sl_target *
+sl_target_open(const char *uri)
+{
+	return target_open(uri, false);
+}
+
+struct sl_target *
+sl_target_open_ro(const char *uri)
+{
+	return target_open(uri, true);
 }
 
 const char *

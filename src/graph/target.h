@@ -29,6 +29,13 @@ struct sl_target;
  */
 struct sl_target *sl_target_open(const char *uri);
 
+/**
+ * Open the target `uri` as sl_target_open() does, only to read it
+ * (sl_target_export()): a store that can opens it read-only, creating
+ * and changing nothing. NULL with an error.
+ */
+struct sl_target *sl_target_open_ro(const char *uri);
+
 /** The target's URI as it may be shown (no password). */
 const char *sl_target_name(const struct sl_target *t);
 

@@ -417,7 +417,7 @@ export_line(void *arg, const char *json, size_t len)
 int
 sl_graph_export(const char *uri, FILE *out)
 {
-	struct sl_target *t = sl_target_open(uri);
+	struct sl_target *t = sl_target_open_ro(uri);
 	if (t == NULL)
 		return -1;
 	int rc = sl_target_export(t, export_line, out);
