@@ -704,7 +704,7 @@ TAP_CASE(load_errors)
 	             "      - type: source_node\n"
 	             "        node_type: N\n"
 	             "        key: {id: !bogus x}\n",
-	             "[]", "unknown value provider !bogus",
+	             "[]", "!bogus is not a tag sluice knows",
 	             "an unknown tag is refused");
 	expect_error("    interpretations:\n"
 	             "      - type: switch\n"

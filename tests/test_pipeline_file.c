@@ -508,6 +508,27 @@ TAP_CASE(env_config)
 	         SL_EINVAL,
 	         "e.yaml:3:8: !env: expected the name of an environment "
 	         "variable");
+	/* A tag sluice does not know is refused wherever it is in the
+	 * arguments, not read as if untagged. */
+	load_err("- implementation: file\n  arguments:\n"
+	         "    globs: !foo [a.csv]\n",
+	         SL_EINVAL,
+	         "e.yaml:3:12: !foo is not a tag sluice knows (expected !env, "
+	         "!config, !include, or a value provider: " SL_CONF_PROV_TAGS
+	         ")");
+	load_err("- implementation: x\n  arguments:\n"
+	         "    a: {b: [1, !bar x]}\n",
+	         SL_EINVAL,
+	         "e.yaml:3:16: !bar is not a tag sluice knows (expected !env, "
+	         "!config, !include, or a value provider: " SL_CONF_PROV_TAGS
+	         ")");
+	p = wfile("tags.yaml", "- implementation: x\n  arguments:\n"
+	                       "    a: !jmespath x\n"
+	                       "    b: {c: !format {fmt: '{x}', x: 1}}\n"
+	                       "    d: [!!str 1, ! x, !env SLUICE_T_NUM]\n");
+	f = load(p, NULL);
+	ok(f != NULL, "value provider, YAML and !env tags still load");
+	sl_pipeline_file_delete(f);
 	/* Tags outside arguments are not resolved. */
 	load_err("- implementation: !env SLUICE_T_NUM\n", SL_EINVAL,
 	         "e.yaml:1:19: implementation: expected a string, got a !env "

@@ -193,6 +193,18 @@ int sl_conf_check_keys(const struct sl_conf *map, const char *const *known,
 /** "scalar", "sequence" or "mapping" (for messages). */
 const char *sl_conf_kind_name(enum sl_conf_kind k);
 
+/** The value provider tags (src/interp/provider.c), for messages. */
+#define SL_CONF_PROV_TAGS                                                   \
+	"!jmespath, !variable, !format, !regex, !split, !normalize, !cast " \
+	"or !mapping"
+
+/**
+ * Whether `tag` is a value provider's (SL_CONF_PROV_TAGS): the tags a
+ * step's arguments may still hold once !env, !config and !include are
+ * resolved (the pipeline file's loader refuses others).
+ */
+bool sl_conf_is_prov_tag(const char *tag);
+
 #ifdef __cplusplus
 }
 #endif

@@ -692,11 +692,11 @@ sl_prov_compile(const struct sl_conf *n, const char *what)
 			mk = &mapped[i];
 	bool is_format = strcmp(tag, "!format") == 0;
 	if (mk == NULL && !is_format) {
-		sl_conf_error(n, what,
-		              "unknown value provider %s (expected !jmespath, "
-		              "!variable, !format, !regex, !split, !normalize, "
-		              "!cast or !mapping)",
-		              tag);
+		sl_conf_error(
+		        n, what,
+		        "unknown value provider %s (expected " SL_CONF_PROV_TAGS
+		        ")",
+		        tag);
 		return NULL;
 	}
 	if (n->kind != SL_CONF_MAP) {

@@ -350,6 +350,37 @@ load_step(struct loader *l, struct sl_conf *s, uint32_t index,
 	return 0;
 }
 
+/**
+ * Refuse a tag sluice does not know at or under `n`, a step's arguments
+ * with !env, !config and !include resolved: only the value providers'
+ * tags (sl_conf_is_prov_tag()), YAML's own (!!str, ...) and the non-specific
+ * "!" remain valid, where each step reads them. 0, or -1 with an error
+ * naming file:line.
+ */
+static int
+check_tags(const struct sl_conf *n, uint32_t depth)
+{
+	if (depth > DEPTH_MAX)
+		return sl_conf_error(n, NULL, "arguments nest deeper than %d",
+		                     DEPTH_MAX);
+	const char *tag = n->tag;
+	if (tag != NULL && strcmp(tag, "!") != 0 &&
+	    strncmp(tag, "tag:yaml.org,2002:", 18) != 0 &&
+	    !sl_conf_is_prov_tag(tag))
+		return sl_conf_error(n, NULL,
+		                     "%s is not a tag sluice knows (expected "
+		                     "!env, !config, !include, or a value "
+		                     "provider: " SL_CONF_PROV_TAGS ")",
+		                     tag);
+	if (n->kind == SL_CONF_SCALAR)
+		return 0;
+	uint32_t cnt = n->kind == SL_CONF_MAP ? 2 * n->n : n->n;
+	for (uint32_t i = 0; i < cnt; i++)
+		if (check_tags(n->items[i], depth + 1) < 0)
+			return -1;
+	return 0;
+}
+
 /** Resolve the tags of a selected step's arguments and set them. */
 static int
 load_arguments(struct loader *l, struct sl_stepdef *def)
@@ -363,7 +394,7 @@ load_arguments(struct loader *l, struct sl_stepdef *def)
 		}
 	if (args == NULL || sl_conf_is_null(*args))
 		return 0;
-	if (resolve(l, args, 1) < 0)
+	if (resolve(l, args, 1) < 0 || check_tags(*args, 1) < 0)
 		return -1;
 	if (sl_conf_is_null(*args))
 		return 0;

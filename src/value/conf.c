@@ -200,6 +200,19 @@ sl_conf_error(const struct sl_conf *n, const char *what, const char *fmt, ...)
 	return -1;
 }
 
+bool
+sl_conf_is_prov_tag(const char *tag)
+{
+	static const char *const tags[] = {
+	        "!jmespath", "!variable",  "!format", "!regex",
+	        "!split",    "!normalize", "!cast",   "!mapping",
+	};
+	for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++)
+		if (strcmp(tag, tags[i]) == 0)
+			return true;
+	return false;
+}
+
 const char *
 sl_conf_kind_name(enum sl_conf_kind k)
 {
