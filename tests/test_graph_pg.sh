@@ -294,6 +294,7 @@ EOF
           "q\"'": !jmespath index
           "x'); DROP TABLE node; --": !jmespath index
           "back\\slash'": !jmespath index
+          "": !jmespath index
           a_property_name_longer_than_the_63_bytes_postgresql_allows_for_a_name: !jmespath index
         additional_indexes: ["q\"'", "a_property_name_longer_than_the_63_bytes_postgresql_allows_for_a_name"]
 EOF
@@ -304,6 +305,10 @@ EOF
   has err.txt "4 migrations applied, 0 already there" "a key index, two additional indexes, a view"
   has err.txt "is longer than PostgreSQL's 63 bytes; it is left out" \
     "a column name too long for PostgreSQL is left out, with a warning"
+  has err.txt "a property named '' cannot name a view column; it is left out" \
+    "so is the empty name, which no identifier can be, with a warning"
+  is "$(psql -Atq "$DBO" -c "SELECT count(*) FROM information_schema.columns WHERE table_name = 'node_O''Bri\"en' AND column_name = ''")" 0 \
+    "and the view has no column for it"
   is "$(psql -Atq "$DBO" -c 'SELECT count(*) FROM node')" 5 "the node table is still there"
   is "$(psql -Atq "$DBO" -c 'SELECT string_agg("k'"'"'""" || $$/$$ || "q""'"'"'" || "x'"'"'); DROP TABLE node; --" || "back\slash'"'"'", $$,$$ ORDER BY "k'"'"'""") FROM "node_O'"'"'Bri""en"')" \
     "0/000,1/111,2/222,3/333,4/444" "the view has a column per quoted name"

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "sluice/db.h"
+#include "sluice/log.h"
 
 int
 sl_mig_literal(struct sl_buf *b, const char *s)
@@ -60,6 +61,22 @@ index_one(const struct sl_mig_dialect *d, struct sl_mig *m, const char *what,
 }
 
 /**
+ * Whether `name` may name a column in every dialect: not empty, as SQL
+ * has no zero-length identifier (PostgreSQL refuses `""`; SQLite takes
+ * it, but one store's views do not get a column the other's lack). Warns
+ * if not.
+ */
+static bool
+column_name(const char *name)
+{
+	if (name[0] != '\0')
+		return true;
+	sl_log_warn("migrations: a property named '' cannot name a view "
+	            "column; it is left out");
+	return false;
+}
+
+/**
  * Append ", MEMBER AS "name"" for each name not yet used as a column
  * (`used` collects them).
  */
@@ -72,7 +89,7 @@ columns(const struct sl_mig_dialect *d, struct sl_buf *b, const char *col,
 		bool taken = false;
 		for (uint32_t k = 0; k < used->n && !taken; k++)
 			taken = strcmp(used->v[k], n) == 0;
-		if (taken || !d->usable("column", n))
+		if (taken || !column_name(n) || !d->usable("column", n))
 			continue;
 		if (sl_names_add(used, n) != 0 || sl_buf_puts(b, ", ") != 0 ||
 		    d->member(b, col, n) != 0 || sl_buf_puts(b, " AS ") != 0 ||

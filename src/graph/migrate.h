@@ -18,7 +18,9 @@
  *
  * DDL cannot take parameters, so type and property names are written into
  * the SQL: identifiers in double quotes (sl_db_ident()) and literals in
- * single quotes, each with its quote character doubled.
+ * single quotes, each with its quote character doubled. A key or property
+ * named "" gets no view column in any dialect (no identifier is empty;
+ * PostgreSQL refuses `""`), with a warning.
  */
 #ifndef SLUICE_GRAPH_MIGRATE_H
 #define SLUICE_GRAPH_MIGRATE_H

@@ -1,8 +1,16 @@
 /*
  * sluice: the SQLite store's migrations (see sl_store_sqlite_migrate() in
  * sqlite_store.h), written by migrate.h in SQLite's dialect: JSON members
- * through json_extract() paths. A property name with a double quote
- * cannot be a JSON path and is left out (with a warning).
+ * through json_extract() paths.
+ *
+ * A path label in double quotes ($."label") is not unescaped by SQLite
+ * 3.40: it runs up to the next double quote and is compared byte for byte
+ * with the member name as the stored JSON text spells it, escapes and all.
+ * So the label is the name written as sl_json_write() writes the stored
+ * keys and properties (a backslash as \\, a tab as \t); newer SQLite
+ * versions unescape both sides and match it too. A name with a double
+ * quote cannot be a label (its \" ends it) and is left out, with a
+ * warning.
  */
 #include <errno.h>
 #include <sqlite3.h>
@@ -13,25 +21,34 @@
 #include "sluice/alloc.h"
 #include "sluice/buf.h"
 #include "sluice/diag.h"
+#include "sluice/json.h"
 #include "sluice/log.h"
 #include "sluice/schema.h"
+#include "sluice/value.h"
 #include "sqlite_store.h"
 
-/** Append `json_extract(COL, '$."name"')`. */
+/**
+ * Append `json_extract(COL, '$."label"')`, the label being `name` as the
+ * stored JSON text spells it, each single quote doubled for the literal.
+ */
 static int
 extract(struct sl_buf *b, const char *col, const char *name)
 {
-	if (sl_buf_printf(b, "json_extract(%s, '$.\"", col) != 0)
-		return -1;
-	for (const char *p = name; *p != '\0'; p++)
-		if ((*p == '\'' && sl_buf_putc(b, '\'') != 0) ||
-		    sl_buf_putc(b, *p) != 0)
-			return -1;
-	return sl_buf_puts(b, "\"')");
+	struct sl_buf label;
+	sl_buf_create(&label, SL_MIG_SQL_MAX);
+	struct sl_value v = sl_str_ref(name, (uint32_t)strlen(name));
+	int rc = sl_json_write(&label, &v, 0) != 0 || label.len < 2 ||
+	         sl_buf_printf(b, "json_extract(%s, '$.", col) != 0;
+	/* The JSON string keeps its double quotes: they quote the label. */
+	for (size_t i = 0; i < label.len && rc == 0; i++)
+		rc = (label.data[i] == '\'' && sl_buf_putc(b, '\'') != 0) ||
+		     sl_buf_putc(b, label.data[i]) != 0;
+	sl_buf_destroy(&label);
+	return rc != 0 ? -1 : sl_buf_puts(b, "')");
 }
 
 /**
- * Whether `name` can be a JSON path member (no double quote): index
+ * Whether `name` can be a JSON path label (no double quote): index
  * members and columns need that; any view name will do.
  */
 static bool
@@ -39,8 +56,9 @@ usable(const char *what, const char *name)
 {
 	if (strcmp(what, "view") == 0 || strchr(name, '"') == NULL)
 		return true;
-	sl_log_warn("migrations: property name '%s' has a double quote; it "
-	            "gets no index or view column",
+	sl_log_warn("migrations: property name '%s' has a double quote, which "
+	            "SQLite's JSON paths cannot hold; it gets no index or view "
+	            "column",
 	            name);
 	return false;
 }
