@@ -3,6 +3,7 @@
  * dance), closing, server notices and cancel requests.
  */
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -120,6 +121,60 @@ sl_pg_close(struct sl_db_conn *c)
 	c->impl = NULL;
 }
 
+/**
+ * Read c->url with libpq's own parser (PQconninfoParse()) before
+ * connecting, so that no message of libpq's quotes part of a password.
+ * sl_uri_redact() (in c->shown) reads the user information up to its last
+ * '@'; libpq stops at the first '@' or '/', so an unencoded '@' or '/' in
+ * the password puts its tail in libpq's host or port, which libpq's
+ * messages quote ("could not translate host name ..."). Such a URI is
+ * refused, as is one libpq cannot parse (its message may quote a value,
+ * e.g. an invalid percent-encoding in the password), with a message that
+ * shows only c->shown. Returns 0, or -1 with the diagnostic set.
+ */
+static int
+pg_check_conninfo(struct sl_db_conn *c)
+{
+	char *err = NULL;
+	PQconninfoOption *opts = PQconninfoParse(c->url, &err);
+	if (opts == NULL) {
+		if (err == NULL) {
+			sl_diag_set(SL_EOOM, "out of memory connecting to %s",
+			            c->shown);
+			return -1;
+		}
+		PQfreemem(err);
+		sl_diag_set(SL_EINVAL,
+		            "%s: libpq cannot parse this URI or connection "
+		            "string (its message is not shown, as it may quote "
+		            "the password): check its quoting and "
+		            "percent-encoding",
+		            c->shown);
+		return -1;
+	}
+	bool bad = false;
+	for (PQconninfoOption *o = opts; o->keyword != NULL; o++) {
+		if (o->val == NULL)
+			continue;
+		if (strcmp(o->keyword, "host") == 0 &&
+		    strchr(o->val, '@') != NULL)
+			bad = true;
+		if (strcmp(o->keyword, "port") == 0 &&
+		    o->val[strspn(o->val, "0123456789,")] != '\0')
+			bad = true;
+	}
+	PQconninfoFree(opts);
+	if (bad) {
+		sl_diag_set(SL_EINVAL,
+		            "%s: libpq would read part of the password as the "
+		            "host or the port: write '@' as %%40 and '/' as "
+		            "%%2F in the password",
+		            c->shown);
+		return -1;
+	}
+	return 0;
+}
+
 int
 sl_pg_open(struct sl_db_conn *c)
 {
@@ -144,6 +199,8 @@ sl_pg_open(struct sl_db_conn *c)
 		            c->shown);
 		return -1;
 	}
+	if (pg_check_conninfo(c) < 0)
+		return -1;
 	const char *keys[] = {"dbname", "application_name", "client_encoding",
 	                      NULL};
 	const char *vals[] = {
