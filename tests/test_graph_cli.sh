@@ -108,7 +108,9 @@ for uri in 'postgresql://u@127.0.0.1:1/db?pass%77ord=secret' \
            'postgresql://u@127.0.0.1:1/db?sslpassword=secret&sslmode=disable' \
            'postgresql://u:secret@secret@127.0.0.1:1/db' \
            'postgresql://u:a/secret@127.0.0.1:1/db' \
-           'postgresql://u@127.0.0.1:1/db?password=se%ZZsecret'; do
+           'postgresql://u@127.0.0.1:1/db?password=se%ZZsecret' \
+           'postgresql://127.0.0.1:1?password=se@secret' \
+           'postgresql://u@127.0.0.1:1?password=se@secret'; do
   for json in "" --json; do
     "$SLUICE" run people.yaml --target "$uri" --no-progress $json >out.txt 2>&1
     is $? 1 "a refused target fails: $uri $json"

@@ -65,6 +65,13 @@ TAP_CASE(userinfo)
 	is_str(red("postgresql://u:a/b@host/db"), "postgresql://u@host/db",
 	       "an unencoded '/' in the password");
 	ok(hides("postgresql://u:a?b@host/db", "a?b"), "a '?' in the password");
+	ok(hides("postgresql://h?password=se@cret", "se"),
+	   "an '@' in a query value with no path");
+	is_str(red("postgresql://u@h:1?password=se@cret"),
+	       "postgresql://u@h:1?password=***",
+	       "an '@' in a query value after a user");
+	is_str(red("postgresql://u:a?b@host/db"), "postgresql://u@host/db",
+	       "an unencoded '?' in the password");
 	is_str(red("postgresql://u:p%40w@host/db"), "postgresql://u@host/db",
 	       "a %%40-encoded password");
 	is_str(red("postgresql://u:@host/db"), "postgresql://u@host/db",

@@ -155,26 +155,32 @@ redact_uri(struct redact_out *o, const char *uri, size_t plen)
 {
 	const char *start = uri + plen;
 	put(o, uri, plen);
-	/* libpq: the user information ends at an '@' before the first '/';
-	 * the last one is taken, so a password with an '@' is dropped whole
-	 * (libpq itself would read its tail as the host: src/db/pg refuses
-	 * such a URI). */
-	const char *slash = start + strcspn(start, "/");
+	/* libpq: the user information ends at the first '@' before the
+	 * first '/'. Here it ends at the last '@' before the first '/' or
+	 * '?' (the end of the authority), so that a password with an '@' is
+	 * dropped whole (libpq would read its tail as the host: src/db/pg
+	 * refuses such a URI), and an '@' in a query value is not taken for
+	 * the end of the user information. */
+	const char *auth_end = start + strcspn(start, "/?");
 	const char *ui_end = NULL;
-	for (const char *c = start; c < slash; c++)
+	for (const char *c = start; c < auth_end; c++)
 		if (*c == '@')
 			ui_end = c;
-	/* "u:a/b@host": no '@' before the '/', but the "port" is no port. */
-	if (ui_end == NULL && *slash == '/' &&
-	    bad_port(start, (size_t)(slash - start)))
-		for (const char *c = slash; *c != '\0'; c++)
+	/* "u:a/b@host", "u:a?b@host": no '@' before the '/' or '?', but the
+	 * "port" is no port: the password holds the '/' or '?'. */
+	if (ui_end == NULL && *auth_end != '\0' &&
+	    bad_port(start, (size_t)(auth_end - start)))
+		for (const char *c = auth_end; *c != '\0'; c++)
 			if (*c == '@')
 				ui_end = c;
 	const char *rest = start;
 	if (ui_end != NULL) {
-		const char *colon =
-		        memchr(start, ':', (size_t)(ui_end - start));
-		const char *user_end = colon != NULL ? colon : ui_end;
+		/* The user ends at a ':'; at a '?' too: "h?password=a@b" has
+		 * no '/', so libpq takes "h?password=a" for the user. */
+		const char *user_end = start;
+		while (user_end < ui_end && *user_end != ':' &&
+		       *user_end != '?')
+			user_end++;
 		put(o, start, (size_t)(user_end - start));
 		rest = ui_end;
 	}
