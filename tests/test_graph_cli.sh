@@ -100,6 +100,26 @@ ok $? "both databases hold the same graph"
 "$SLUICE" run people.yaml --target mysql://x --no-progress >out.txt 2>err.txt
 is $? 1 "an unknown target fails"
 has err.txt "unknown kind of target" "with a message"
+
+# --- no password in the output: a PostgreSQL target nothing listens on ------
+# libpq decodes percent-encoded keys and stops the user information at the
+# first '@' or '/'; neither the log, --json nor an error may show a secret.
+for uri in 'postgresql://u@127.0.0.1:1/db?pass%77ord=secret' \
+           'postgresql://u@127.0.0.1:1/db?sslpassword=secret&sslmode=disable' \
+           'postgresql://u:secret@secret@127.0.0.1:1/db' \
+           'postgresql://u:a/secret@127.0.0.1:1/db' \
+           'postgresql://u@127.0.0.1:1/db?password=se%ZZsecret' \
+           'postgresql://127.0.0.1:1?password=se@secret' \
+           'postgresql://u@127.0.0.1:1?password=se@secret'; do
+  for json in "" --json; do
+    "$SLUICE" run people.yaml --target "$uri" --no-progress $json >out.txt 2>&1
+    is $? 1 "a refused target fails: $uri $json"
+    ! grep -q secret out.txt
+    ok $? "... and no password is shown"
+    grep -q '127.0.0.1' out.txt
+    ok $? "... while the target is"
+  done
+done
 echo "not a database" >bad.db
 "$SLUICE" export sqlite:bad.db >out.txt 2>err.txt
 is $? 1 "exporting a file that is not a database fails"

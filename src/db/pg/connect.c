@@ -3,6 +3,7 @@
  * dance), closing, server notices and cancel requests.
  */
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -120,6 +121,103 @@ sl_pg_close(struct sl_db_conn *c)
 	c->impl = NULL;
 }
 
+/**
+ * Whether the first host (up to a ',') of libpq's `host` stands in the
+ * URI `shown` (sl_uri_redact()'s reading) as a host: after "://" or "@",
+ * perhaps in '[', and followed by ':', '/', '?', ',', ']' or the end.
+ * When they disagree, libpq took part of the password for the host. A
+ * key=value string, no host, or a percent-encoded authority (a socket
+ * directory, "%2Ftmp") or a host in the query is not checked.
+ */
+static bool
+host_shown(const char *shown, const char *host)
+{
+	size_t hl = strcspn(host, ",");
+	const char *auth = strstr(shown, "://");
+	if (hl == 0 || auth == NULL)
+		return true;
+	auth += 3;
+	size_t alen = strcspn(auth, "/?");
+	if (memchr(auth, '%', alen) != NULL)
+		return true;
+	/* A host in the query ("?host=...") is not in the authority. */
+	for (const char *q = strstr(auth, "host="); q != NULL;
+	     q = strstr(q + 5, "host="))
+		if (q[-1] == '?' || q[-1] == '&')
+			return true;
+	for (size_t i = 0; i + hl <= alen; i++) {
+		if (memcmp(auth + i, host, hl) != 0 ||
+		    strchr(":/?,]", auth[i + hl]) == NULL)
+			continue;
+		size_t b = i > 0 && auth[i - 1] == '[' ? i - 1 : i;
+		if (b == 0 || auth[b - 1] == '@')
+			return true;
+	}
+	return false;
+}
+
+/**
+ * Read c->url with libpq's own parser (PQconninfoParse()) before
+ * connecting, so that no message of libpq's quotes part of a password.
+ * sl_uri_redact() (in c->shown) reads the user information up to its last
+ * '@'; libpq stops at the first '@' or '/', so an unencoded '@' or '/' in
+ * the password puts its tail in libpq's host or port (an '@' in a query
+ * value of a URI with no path puts the query in its user), which libpq's
+ * messages quote ("could not translate host name ..."). Such a URI is
+ * refused, as is one libpq cannot parse (its message may quote a value,
+ * e.g. an invalid percent-encoding in the password), with a message that
+ * shows only c->shown. Returns 0, or -1 with the diagnostic set.
+ */
+static int
+pg_check_conninfo(struct sl_db_conn *c)
+{
+	char *err = NULL;
+	PQconninfoOption *opts = PQconninfoParse(c->url, &err);
+	if (opts == NULL) {
+		if (err == NULL) {
+			sl_diag_set(SL_EOOM, "out of memory connecting to %s",
+			            c->shown);
+			return -1;
+		}
+		PQfreemem(err);
+		sl_diag_set(SL_EINVAL,
+		            "%s: libpq cannot parse this URI or connection "
+		            "string (its message is not shown, as it may quote "
+		            "the password): check its quoting and "
+		            "percent-encoding",
+		            c->shown);
+		return -1;
+	}
+	bool bad = false;
+	for (PQconninfoOption *o = opts; o->keyword != NULL; o++) {
+		if (o->val == NULL)
+			continue;
+		if (strcmp(o->keyword, "host") == 0 &&
+		    (strchr(o->val, '@') != NULL ||
+		     !host_shown(c->shown, o->val)))
+			bad = true;
+		/* "postgresql://h?password=a@b": libpq's user is
+		 * "h?password=a", its host "b". */
+		if (strcmp(o->keyword, "user") == 0 &&
+		    strchr(o->val, '?') != NULL && strchr(o->val, '=') != NULL)
+			bad = true;
+		if (strcmp(o->keyword, "port") == 0 &&
+		    o->val[strspn(o->val, "0123456789,")] != '\0')
+			bad = true;
+	}
+	PQconninfoFree(opts);
+	if (bad) {
+		sl_diag_set(
+		        SL_EINVAL,
+		        "%s: libpq would read part of the password as the "
+		        "host, the port or the user: write '@' as %%40, '/' "
+		        "as %%2F and '?' as %%3F in the password",
+		        c->shown);
+		return -1;
+	}
+	return 0;
+}
+
 int
 sl_pg_open(struct sl_db_conn *c)
 {
@@ -144,6 +242,8 @@ sl_pg_open(struct sl_db_conn *c)
 		            c->shown);
 		return -1;
 	}
+	if (pg_check_conninfo(c) < 0)
+		return -1;
 	const char *keys[] = {"dbname", "application_name", "client_encoding",
 	                      NULL};
 	const char *vals[] = {
