@@ -610,30 +610,6 @@ cast_decimal(const struct sl_value *v, struct sl_arena *a, struct sl_value *out)
 	return 0;
 }
 
-/** Python's name of the type of `v`, for its messages. */
-static const char *
-py_type(const struct sl_value *v)
-{
-	switch (v->type) {
-	case SL_VNULL:
-		return "NoneType";
-	case SL_VBOOL:
-		return "bool";
-	case SL_VINT:
-		return "int";
-	case SL_VDOUBLE:
-		return "float";
-	case SL_VNUMBER:
-		return sl_value_number(*v).type == SL_VINT ? "int" : "float";
-	case SL_VSTR:
-		return "str";
-	case SL_VARRAY:
-		return "list";
-	default:
-		return "dict";
-	}
-}
-
 /**
  * bytes(v): a count of zero bytes for an integer, the items of a list of
  * integers 0..255; Python's TypeError or ValueError message otherwise.
@@ -680,7 +656,7 @@ cast_bytes(const struct sl_value *v, struct sl_arena *a, struct sl_value *out)
 	}
 	if (v->type != SL_VARRAY) {
 		sl_diag_set(SL_EINVAL, "cannot convert '%s' object to bytes",
-		            py_type(v));
+		            sl_py_type(v));
 		return -1;
 	}
 	struct sl_value *items =
@@ -694,7 +670,7 @@ cast_bytes(const struct sl_value *v, struct sl_arena *a, struct sl_value *out)
 			sl_diag_set(SL_EINVAL,
 			            "'%s' object cannot be interpreted as an "
 			            "integer",
-			            py_type(it));
+			            sl_py_type(it));
 			return -1;
 		}
 		if (x.u.i < 0 || x.u.i > 255) {
