@@ -457,4 +457,32 @@ sed 's/inference_sample_size: 2}/key: stored}/' enforce.yaml >key.yaml
 is $? 1 "a schema from the object store fails the load"
 has err.txt "key.yaml:5:20: arguments.key: a schema kept in Nodestream's object store ('stored') cannot be fetched: sluice has no object store; only schema inference is available" "saying only inference is available"
 
+# --- load errors name the file and line; the load has a memory budget -----
+"$SLUICE" run range.yaml --config /dev/zero >out.txt 2>err.txt
+is $? 1 "--config /dev/zero fails"
+has err.txt "--config: /dev/zero: larger than 16 MiB" "naming the option, the file and the cap"
+cat >inczero.yaml <<'EOF'
+- implementation: range
+  arguments: !include /dev/zero
+EOF
+"$SLUICE" validate inczero.yaml >out.txt 2>err.txt
+is $? 1 "!include /dev/zero fails"
+has err.txt "inczero.yaml:2:14: !include: /dev/zero: larger than 64 MiB" "at the !include's place"
+python3 - <<'EOF'
+big = "x" * (1 << 20)
+head = ("- implementation: nodestream.interpreting:Interpreter\n"
+        "  arguments:\n    interpretations:\n      - type: properties\n"
+        "        properties:\n          big: &A \"%s\"\n" % big)
+open("alias200.yaml", "w").write(head + "".join(
+    "          p%d: *A\n" % i for i in range(200)))
+open("alias700.yaml", "w").write(head + "".join(
+    "          p%d: *A\n" % i for i in range(700)))
+EOF
+"$SLUICE" validate alias200.yaml >out.txt 2>err.txt
+is $? 0 "200 aliases of a 1 MiB string validate (3.3 GB and 14 s before)"
+"$SLUICE" validate alias700.yaml >out.txt 2>err.txt
+is $? 1 "700 aliases pass the load's memory budget"
+has err.txt "alias700.yaml:6:16: " "the error names the file and line"
+has err.txt "the memory budget of a load" "and the budget"
+
 done_testing

@@ -750,8 +750,7 @@ TAP_CASE(conf)
 		d = sl_conf_load_file(tmpl);
 		ok(d == NULL, "a file past SL_CONF_FILE_MAX fails");
 		is_err(SL_ELIMIT, "... with ELIMIT");
-		ok(strstr(unit_errmsg(), "is larger than 67108864 bytes") !=
-		           NULL,
+		ok(strstr(unit_errmsg(), ": larger than 64 MiB") != NULL,
 		   "... saying so (%s)", unit_errmsg());
 		unlink(tmpl);
 	}

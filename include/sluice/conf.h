@@ -82,6 +82,8 @@ struct sl_conf {
 	uint32_t line;
 	/** 1-based column (bytes) of the node's start. */
 	uint32_t col;
+	/** The document that owns the node (and the load's memory budget). */
+	struct sl_conf_doc *doc;
 };
 
 /** A loaded document: owns its nodes (opaque). */
@@ -89,6 +91,19 @@ struct sl_conf_doc;
 
 /** Largest YAML file sl_conf_load_file() reads (SL_ELIMIT beyond). */
 #define SL_CONF_FILE_MAX ((size_t)64 << 20)
+
+/**
+ * Memory budget of one load: a document's nodes (included files too) plus
+ * what is compiled from them and charged with sl_conf_charge().
+ */
+#define SL_CONF_LOAD_BUDGET ((size_t)512 << 20)
+
+/**
+ * Read the whole file at `path` (at most `max` bytes) into a new buffer
+ * that the caller frees with sl_free(); `*len` gets its size. NULL with
+ * SL_ESYSTEM or SL_ELIMIT, the message naming the path.
+ */
+char *sl_conf_read_file(const char *path, size_t max, size_t *len);
 
 /**
  * Load the one YAML document in buf[0..len) (an empty input gives a null
@@ -134,6 +149,19 @@ void sl_conf_doc_delete(struct sl_conf_doc *d);
 
 /** The root node. */
 struct sl_conf *sl_conf_root(struct sl_conf_doc *d);
+
+/**
+ * Charge `bytes` of memory made from node `n` (a compiled value, say) to
+ * its document's load budget (SL_CONF_LOAD_BUDGET with the document's own
+ * memory). 0, or -1 with SL_ELIMIT naming n's place and `what`.
+ */
+int sl_conf_charge(const struct sl_conf *n, const char *what, size_t bytes);
+
+/**
+ * Give the current error the place of node `n` ("file:line:col: what")
+ * unless its message starts with a place already. Returns -1.
+ */
+int sl_conf_place_error(const struct sl_conf *n, const char *what);
 
 /**
  * Allocate in the document's memory (for nodes that replace others while

@@ -424,29 +424,6 @@ print_error(const char *prefix)
 	sl_log_error("%s%s", prefix, msg);
 }
 
-/** Read a whole file (at most CONFIG_MAX bytes) into `b`. */
-static int
-read_file(const char *path, struct sl_buf *b)
-{
-	FILE *f = fopen(path, "rb");
-	if (f == NULL) {
-		sl_diag_set_errno("cannot open %s", path);
-		return -1;
-	}
-	char chunk[65536];
-	size_t n;
-	int rc = 0;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		if ((rc = sl_buf_append(b, chunk, n)) != 0)
-			break;
-	if (rc == 0 && ferror(f)) {
-		sl_diag_set_errno("reading %s", path);
-		rc = -1;
-	}
-	fclose(f);
-	return rc;
-}
-
 /** The loaded pipeline: file, steps, config values. */
 struct loaded {
 	/** The pipeline file. */
@@ -481,14 +458,16 @@ load(const struct run_opts *o, struct loaded *l)
 	        .strict = o->strict,
 	};
 	if (o->config_path != NULL) {
-		struct sl_buf b;
-		sl_buf_create(&b, CONFIG_MAX);
-		int rc = read_file(o->config_path, &b);
+		size_t len;
+		char *text =
+		        sl_conf_read_file(o->config_path, CONFIG_MAX, &len);
+		int rc = text != NULL ? 0 : -1;
 		if (rc == 0)
-			rc = sl_yaml_parse(b.data ? b.data : "", b.len,
-			                   &l->config_arena, o->config_path,
-			                   &l->config);
-		sl_buf_destroy(&b);
+			rc = sl_yaml_parse(text, len, &l->config_arena,
+			                   o->config_path, &l->config);
+		sl_free(text);
+		if (rc != 0)
+			sl_diag_wrap(sl_diag_code(), "--config");
 		if (rc == 0 && l->config.type != SL_VOBJECT) {
 			sl_diag_set(SL_EINVAL,
 			            "%s: expected a mapping of config values",

@@ -45,7 +45,11 @@ struct sl_prov {
 	struct sl_arena mem;
 	/** P_STATIC: the value. */
 	struct sl_value value;
-	/** P_STATIC: its many values (precomputed). */
+	/**
+	 * P_STATIC: its many values, precomputed except for a string (whose
+	 * characters are made when asked for, so a static string costs its
+	 * length).
+	 */
 	struct sl_value many;
 	/** P_JMES: the expression. */
 	struct sl_jmes *jmes;
@@ -78,9 +82,10 @@ struct sl_prov {
 	enum sl_py_cast cast;
 };
 
-/** Arena chunk and cap of a provider's own memory. */
+/** Arena chunk of a provider's own memory. */
 #define PROV_MEM_CHUNK 1024
-#define PROV_MEM_CAP   ((size_t)64 << 20)
+/** Arena cap of a provider's own memory (the load budget is the limit). */
+#define PROV_MEM_CAP SL_CONF_LOAD_BUDGET
 
 /* --- property sets ------------------------------------------------------ */
 
@@ -208,13 +213,36 @@ dup_text(const char *s, size_t n)
 	return d;
 }
 
-/** Precompute a static value's many values (Python's iteration). */
+/** The characters of string `v` as an array of strings in `a`. */
+static int
+string_chars(struct sl_arena *a, const struct sl_value *v, struct sl_value *out)
+{
+	struct sl_value *items = sl_arena_alloc_aligned(
+	        a, (v->len + 1) * sizeof(*items), _Alignof(struct sl_value));
+	if (items == NULL)
+		return -1;
+	uint32_t k = 0;
+	for (uint32_t i = 0; i < v->len;) {
+		uint32_t j = i + 1;
+		while (j < v->len && (v->u.s[j] & 0xc0) == 0x80)
+			j++;
+		items[k++] = sl_str_ref(v->u.s + i, j - i);
+		i = j;
+	}
+	*out = sl_array_ref(items, k);
+	return 0;
+}
+
+/**
+ * Precompute a static value's many values (Python's iteration), except a
+ * string's (see `many`).
+ */
 static int
 static_many(struct sl_prov *p)
 {
 	const struct sl_value *v = &p->value;
 	struct sl_arena *a = &p->mem;
-	if (v->type == SL_VARRAY) {
+	if (v->type == SL_VARRAY || v->type == SL_VSTR) {
 		p->many = *v;
 		return 0;
 	}
@@ -228,24 +256,6 @@ static_many(struct sl_prov *p)
 			items[i] = sl_str_ref(v->u.members[i].key,
 			                      v->u.members[i].key_len);
 		p->many = sl_array_ref(items, v->len);
-		return 0;
-	}
-	if (v->type == SL_VSTR) {
-		/* A string iterates over its characters. */
-		struct sl_value *items =
-		        sl_arena_alloc_aligned(a, (v->len + 1) * sizeof(*items),
-		                               _Alignof(struct sl_value));
-		if (items == NULL)
-			return -1;
-		uint32_t k = 0;
-		for (uint32_t i = 0; i < v->len;) {
-			uint32_t j = i + 1;
-			while (j < v->len && (v->u.s[j] & 0xc0) == 0x80)
-				j++;
-			items[k++] = sl_str_ref(v->u.s + i, j - i);
-			i = j;
-		}
-		p->many = sl_array_ref(items, k);
 		return 0;
 	}
 	struct sl_value *one = sl_arena_alloc_aligned(
@@ -669,8 +679,9 @@ compile_mapped(const struct mapped_kind *mk, const struct sl_conf *n,
 	return p;
 }
 
-struct sl_prov *
-sl_prov_compile(const struct sl_conf *n, const char *what)
+/** sl_prov_compile() without the place of errors and the budget. */
+static struct sl_prov *
+compile_node(const struct sl_conf *n, const char *what)
 {
 	const char *tag = n->tag;
 	if (tag == NULL || strncmp(tag, "tag:yaml.org,2002:", 18) == 0)
@@ -707,6 +718,21 @@ sl_prov_compile(const struct sl_conf *n, const char *what)
 	}
 	return is_format ? compile_format(n, what)
 	                 : compile_mapped(mk, n, what);
+}
+
+struct sl_prov *
+sl_prov_compile(const struct sl_conf *n, const char *what)
+{
+	struct sl_prov *p = compile_node(n, what);
+	if (p == NULL) {
+		sl_conf_place_error(n, what);
+		return NULL;
+	}
+	if (sl_conf_charge(n, what, sizeof(*p) + p->mem.reserved) != 0) {
+		sl_prov_delete(p);
+		return NULL;
+	}
+	return p;
 }
 
 const struct sl_value *
@@ -984,6 +1010,10 @@ sl_prov_many(const struct sl_prov *p, struct sl_prov_ctx *c,
 	struct sl_value v;
 	switch (p->kind) {
 	case P_STATIC:
+		if (p->many.type == SL_VSTR)
+			return string_chars(c->a, &p->many, out) != 0
+			               ? arena_full(p)
+			               : 0;
 		*out = p->many;
 		return 0;
 	case P_JMES:

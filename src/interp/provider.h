@@ -90,7 +90,8 @@ struct sl_prov;
 
 /**
  * Compile node `n`: a tagged provider or a static value. `what` names it
- * in messages. NULL with an error naming "file:line:column: what: ...".
+ * in messages. Its memory is charged to n's load budget (sl_conf_charge).
+ * NULL with an error naming "file:line:column: what: ...".
  */
 struct sl_prov *sl_prov_compile(const struct sl_conf *n, const char *what);
 

@@ -223,12 +223,8 @@ resolve_include(struct loader *l, struct sl_conf **slot, uint32_t depth)
 			                     chain);
 		}
 	struct sl_conf *root = sl_conf_doc_parse_file(l->doc, use);
-	if (root == NULL) {
-		if (sl_diag_code() == SL_ESYSTEM)
-			sl_diag_wrap(SL_ESYSTEM, "%s:%u:%u: !include", n->file,
-			             n->line, n->col);
-		return -1;
-	}
+	if (root == NULL)
+		return sl_conf_place_error(n, "!include");
 	l->chain[l->nchain++] = root->file;
 	*slot = root;
 	int rc = resolve(l, slot, depth);

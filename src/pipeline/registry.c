@@ -182,5 +182,8 @@ sl_step_create(const struct sl_stepdef *def)
 		return NULL;
 	}
 	sl_buf_destroy(&b);
-	return t->create(def);
+	struct sl_step *st = t->create(def);
+	if (st == NULL && def->node != NULL)
+		sl_conf_place_error(def->node, def->implementation);
+	return st;
 }

@@ -36,8 +36,6 @@
 
 /** Deepest nesting of sequences and mappings (aliases expanded). */
 #define DEPTH_MAX 512
-/** Hard cap on the memory of one document's nodes. */
-#define DOC_ARENA_CAP ((size_t)1 << 30)
 /** Chunk size of a document's arena. */
 #define DOC_ARENA_CHUNK 16384
 /** Alias expansion may add this many nodes per input byte. */
@@ -55,6 +53,8 @@ struct sl_conf_doc {
 	struct sl_arena arena;
 	/** The root node. */
 	struct sl_conf *root;
+	/** Bytes charged to the load budget besides `arena`. */
+	size_t charged;
 };
 
 /** A defined anchor. */
@@ -995,9 +995,10 @@ map_value(const struct sl_conf *n, struct sl_arena *a, const char *what,
 	return 0;
 }
 
+/** to_value() without placing its errors. */
 static int
-to_value(const struct sl_conf *n, struct sl_arena *a, const char *what,
-         enum sl_errcode code, uint32_t depth, struct sl_value *out)
+to_value_1(const struct sl_conf *n, struct sl_arena *a, const char *what,
+           enum sl_errcode code, uint32_t depth, struct sl_value *out)
 {
 	if (depth > DEPTH_MAX)
 		return node_err(SL_ELIMIT, n, what,
@@ -1023,6 +1024,16 @@ to_value(const struct sl_conf *n, struct sl_arena *a, const char *what,
 		    0)
 			return -1;
 	*out = sl_array_ref(items, n->n);
+	return 0;
+}
+
+/** Convert node `n`; an error (a full arena, say) names n's place. */
+static int
+to_value(const struct sl_conf *n, struct sl_arena *a, const char *what,
+         enum sl_errcode code, uint32_t depth, struct sl_value *out)
+{
+	if (to_value_1(n, a, what, code, depth, out) < 0)
+		return sl_conf_place_error(n, what);
 	return 0;
 }
 
@@ -1056,8 +1067,9 @@ sl_conf_doc_new(void)
 		oom("creating a YAML document");
 		return NULL;
 	}
-	sl_arena_create(&d->arena, DOC_ARENA_CHUNK, DOC_ARENA_CAP);
+	sl_arena_create(&d->arena, DOC_ARENA_CHUNK, SL_CONF_LOAD_BUDGET);
 	d->root = NULL;
+	d->charged = 0;
 	return d;
 }
 
@@ -1096,7 +1108,58 @@ node_new(struct sl_conf_doc *d, enum sl_conf_kind kind, const char *file,
 	n->file = file;
 	n->line = line;
 	n->col = col;
+	n->doc = d;
 	return n;
+}
+
+int
+sl_conf_charge(const struct sl_conf *n, const char *what, size_t bytes)
+{
+	struct sl_conf_doc *d = n->doc;
+	if (d == NULL)
+		return 0;
+	if (bytes > SL_CONF_LOAD_BUDGET - d->charged ||
+	    d->arena.reserved > SL_CONF_LOAD_BUDGET - d->charged - bytes)
+		return node_err(
+		        SL_ELIMIT, n, what,
+		        "loading needs more than %zu MiB, the memory "
+		        "budget of a load (the file and its includes, "
+		        "and the values compiled from them: each use of "
+		        "an alias is a copy)",
+		        SL_CONF_LOAD_BUDGET >> 20);
+	d->charged += bytes;
+	return 0;
+}
+
+/** Whether `msg` starts with a place "file:line:col" (then ": " or end). */
+static bool
+names_place(const char *msg)
+{
+	const char *c = strchr(msg, ':');
+	if (c == NULL || c == msg)
+		return false;
+	for (int field = 0; field < 2; field++) {
+		if (*c != ':' || c[1] < '0' || c[1] > '9')
+			return false;
+		c++;
+		while (*c >= '0' && *c <= '9')
+			c++;
+	}
+	return *c == '\0' || (c[0] == ':' && c[1] == ' ');
+}
+
+int
+sl_conf_place_error(const struct sl_conf *n, const char *what)
+{
+	struct sl_error *e = sl_diag_last();
+	if (e != NULL && names_place(e->msg))
+		return -1;
+	enum sl_errcode code = e != NULL ? e->code : SL_EINVAL;
+	if (e == NULL)
+		sl_diag_set(code, "failed");
+	sl_diag_wrap(code, "%s:%u:%u%s%s", n->file, n->line, n->col,
+	             what != NULL ? ": " : "", what != NULL ? what : "");
+	return -1;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1767,8 +1830,13 @@ sl_conf_doc_parse(struct sl_conf_doc *d, const char *buf, size_t len,
 		int r = on_event(&b, e);
 		event_end(&b, e);
 		fy_parser_event_free(fyp, e);
-		if (r < 0)
+		if (r < 0) {
+			struct sl_error *le = sl_diag_last();
+			if (le != NULL && !names_place(le->msg))
+				sl_diag_wrap(le->code, "%s:%u:%u", b.name,
+				             b.line, b.col);
 			break;
+		}
 		if (r == 1) {
 			rc = 0;
 			break;
@@ -1794,9 +1862,24 @@ out:
 	return b.root;
 }
 
-/** Read the file at `path` into a new buffer (`*len` bytes). */
-static char *
-read_file(const char *path, size_t max, size_t *len)
+/** SL_ELIMIT: the file at `path` holds more than `max` bytes. */
+static void
+too_large(const char *path, size_t max)
+{
+	if (max % (1 << 20) == 0)
+		sl_diag_set(SL_ELIMIT,
+		            "%s: larger than %zu MiB, the most sluice reads of "
+		            "a configuration file",
+		            path, max >> 20);
+	else
+		sl_diag_set(SL_ELIMIT,
+		            "%s: larger than %zu bytes, the most sluice reads "
+		            "of a configuration file",
+		            path, max);
+}
+
+char *
+sl_conf_read_file(const char *path, size_t max, size_t *len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
@@ -1818,9 +1901,7 @@ read_file(const char *path, size_t max, size_t *len)
 	for (;;) {
 		if (n == cap) {
 			if (cap > max) {
-				sl_diag_set(SL_ELIMIT,
-				            "%s is larger than %zu bytes", path,
-				            max);
+				too_large(path, max);
 				goto fail;
 			}
 			size_t ncap = cap * 2 > max + 1 ? max + 1 : cap * 2;
@@ -1844,8 +1925,7 @@ read_file(const char *path, size_t max, size_t *len)
 		n += (size_t)r;
 	}
 	if (n > max) {
-		sl_diag_set(SL_ELIMIT, "%s is larger than %zu bytes", path,
-		            max);
+		too_large(path, max);
 		goto fail;
 	}
 	close(fd);
@@ -1861,7 +1941,7 @@ struct sl_conf *
 sl_conf_doc_parse_file(struct sl_conf_doc *d, const char *path)
 {
 	size_t len;
-	char *buf = read_file(path, SL_CONF_FILE_MAX, &len);
+	char *buf = sl_conf_read_file(path, SL_CONF_FILE_MAX, &len);
 	if (buf == NULL)
 		return NULL;
 	struct sl_conf *root = sl_conf_doc_parse(d, buf, len, path);
