@@ -90,7 +90,11 @@ enum sl_task_state {
 struct sl_loop_opts {
 	/** Default stack size for tasks, in bytes (rounded up to pages). */
 	size_t stack_size;
-	/** How many freed default-size stacks to keep for reuse. */
+	/**
+	 * How many freed default-size stacks to keep for reuse once every
+	 * stack of their slab is free (a slab holds 32; a slab with a stack
+	 * in use always keeps its free ones).
+	 */
 	size_t stack_cache;
 };
 

@@ -3,8 +3,13 @@
  * registered with valgrind so memcheck follows switches.
  *
  * Sizes are 256 KiB by default (per loop and per task configurable,
- * rounded to pages). A loop caches up to 64 freed default-size stacks,
- * after madvise(MADV_DONTNEED) of all but their top 16 KiB. The build adds
+ * rounded to pages). A loop's default-size stacks come from a pool of
+ * slabs: one mapping of SL_STACK_SLAB stacks, each with its own guard page,
+ * so that a burst of tasks costs one mmap per slab, and a freed stack is
+ * kept in its slab (after madvise(MADV_DONTNEED) of all but its top
+ * 16 KiB) for the next task instead of being unmapped. A slab whose stacks
+ * are all free is unmapped as a whole, unless the pool keeps it (up to
+ * `keep` free stacks in empty slabs). The build adds
  * -fstack-clash-protection so a large frame probes the guard page instead
  * of jumping over it; sl_stack_is_overflow() lets task.c's SIGSEGV handler
  * tell an overflow (an address in or just below the guard page) from
@@ -14,6 +19,14 @@
 #define SLUICE_RT_STACK_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+/** Stacks in one slab of a pool. */
+#define SL_STACK_SLAB 32
+/** Bytes at the top of a pooled free stack that stay resident. */
+#define SL_STACK_TRIM_KEEP (16 * 1024)
+
+struct sl_stack_slab;
 
 /** One stack mapping. */
 struct sl_stack {
@@ -27,6 +40,28 @@ struct sl_stack {
 	size_t size;
 	/** valgrind's id for the registered stack. */
 	unsigned vg_id;
+	/** The slab the stack belongs to, or NULL for a mapping of its own. */
+	struct sl_stack_slab *slab;
+	/** Its place in the slab. */
+	uint32_t slot;
+};
+
+/** Stacks of one size carved from slabs (see the file comment). */
+struct sl_stack_pool {
+	/** Usable bytes of each stack (whole pages). */
+	size_t size;
+	/** Free stacks that empty slabs may hold before being unmapped. */
+	size_t keep;
+	/** Slabs with free and used stacks. */
+	struct sl_stack_slab *partial;
+	/** Slabs with no stack in use, kept for reuse. */
+	struct sl_stack_slab *empty;
+	/** Slabs in `empty`. */
+	size_t n_empty;
+	/** Slabs mapped. */
+	size_t n_slabs;
+	/** Stacks handed out and not returned. */
+	size_t n_used;
 };
 
 /** The system page size. */
@@ -46,6 +81,18 @@ void sl_stack_destroy(struct sl_stack *s);
  * `keep` bytes, so that a cache of stacks does not pin memory.
  */
 void sl_stack_trim(struct sl_stack *s, size_t keep);
+
+/** Initialise pool `p` of stacks of `size` bytes (rounded) keeping `keep`. */
+void sl_stack_pool_create(struct sl_stack_pool *p, size_t size, size_t keep);
+
+/** Unmap every slab of `p`; no stack of it may be in use. */
+void sl_stack_pool_destroy(struct sl_stack_pool *p);
+
+/** A stack from the pool in `*s`. 0, or -1 with an error. */
+int sl_stack_pool_get(struct sl_stack_pool *p, struct sl_stack *s);
+
+/** Give stack `s` (from sl_stack_pool_get()) back to the pool. */
+void sl_stack_pool_put(struct sl_stack_pool *p, struct sl_stack *s);
 
 /** Whether `addr` is in the guard page or just below it. */
 int sl_stack_is_overflow(const struct sl_stack *s, const void *addr);

@@ -49,8 +49,6 @@
 
 /** Batches run between two non-blocking polls when tasks stay ready. */
 #define POLL_EVERY_BATCHES 64
-/** Bytes at the top of a cached stack that are kept resident. */
-#define STACK_TRIM_KEEP (16 * 1024)
 /** Size of the alternate signal stack used to report overflows. */
 #define ALTSTACK_SIZE (64 * 1024)
 /** Position of a task that is not in the timer heap. */
@@ -155,12 +153,8 @@ struct sl_loop {
 	uint64_t next_id;
 	/** Default usable stack size. */
 	size_t stack_size;
-	/** Freed default-size stacks kept for reuse. */
-	struct sl_stack *stack_cache;
-	/** Stacks in the cache. */
-	size_t stack_cache_len;
-	/** Capacity of the cache. */
-	size_t stack_cache_max;
+	/** Default-size stacks, in slabs (freed ones kept for reuse). */
+	struct sl_stack_pool stacks;
 	/** Batches run since the last poll. */
 	unsigned batches_since_poll;
 	/** Set when a deadlock was broken during sl_loop_run(). */
@@ -327,19 +321,16 @@ make_ready(struct sl_loop *loop, struct sl_task *t)
 	sl_list_add_tail(&loop->ready, &t->link_run);
 }
 
-/** Return a dead task's stack to the cache or the system. */
+/** Return a dead task's stack to the pool or the system. */
 static void
 stack_release(struct sl_loop *loop, struct sl_stack *s)
 {
 	if (s->map == NULL)
 		return;
-	if (s->size == loop->stack_size &&
-	    loop->stack_cache_len < loop->stack_cache_max) {
-		sl_stack_trim(s, STACK_TRIM_KEEP);
-		loop->stack_cache[loop->stack_cache_len++] = *s;
-	} else {
+	if (s->slab != NULL)
+		sl_stack_pool_put(&loop->stacks, s);
+	else
 		sl_stack_destroy(s);
-	}
 	s->map = NULL;
 }
 
@@ -717,21 +708,12 @@ sl_loop_new(const struct sl_loop_opts *opts)
 		return NULL;
 	}
 	loop->stack_size = sl_stack_round(opts->stack_size);
-	loop->stack_cache_max = opts->stack_cache;
-	if (loop->stack_cache_max > 0) {
-		loop->stack_cache = sl_calloc(loop->stack_cache_max,
-		                              sizeof(*loop->stack_cache));
-		if (loop->stack_cache == NULL) {
-			sl_diag_set(SL_EOOM, "out of memory creating a loop");
-			sl_free(loop);
-			return NULL;
-		}
-	}
+	sl_stack_pool_create(&loop->stacks, loop->stack_size,
+	                     opts->stack_cache);
 	int rc = uv_loop_init(&loop->uv);
 	if (rc != 0) {
 		sl_diag_set(SL_ESYSTEM, "cannot create an event loop: %s",
 		            uv_strerror(rc));
-		sl_free(loop->stack_cache);
 		sl_free(loop);
 		return NULL;
 	}
@@ -781,8 +763,7 @@ sl_loop_delete(struct sl_loop *loop)
 		sl_list_del(&t->link_all);
 		task_free(t);
 	}
-	for (size_t i = 0; i < loop->stack_cache_len; i++)
-		sl_stack_destroy(&loop->stack_cache[i]);
+	sl_stack_pool_destroy(&loop->stacks);
 	uv_close((uv_handle_t *)&loop->timer, NULL);
 	/* Finish closes and abandoned thread work, then close the loop. */
 	while (uv_loop_close(&loop->uv) == UV_EBUSY) {
@@ -798,7 +779,6 @@ sl_loop_delete(struct sl_loop *loop)
 	altstack_remove(loop);
 	sl_diag_destroy(&loop->sched.diag);
 	sl_free(loop->heap);
-	sl_free(loop->stack_cache);
 	if (tls_loop == loop)
 		tls_loop = NULL;
 	sl_free(loop);
@@ -890,9 +870,9 @@ sl_task_spawn_opts(struct sl_loop *loop, const char *name, sl_task_fn fn,
 		sl_diag_set(SL_EOOM, "out of memory spawning task '%s'", name);
 		return NULL;
 	}
-	if (size == loop->stack_size && loop->stack_cache_len > 0) {
-		t->stack = loop->stack_cache[--loop->stack_cache_len];
-	} else if (sl_stack_create(&t->stack, size) != 0) {
+	if (size == loop->stack_size
+	            ? sl_stack_pool_get(&loop->stacks, &t->stack) != 0
+	            : sl_stack_create(&t->stack, size) != 0) {
 		sl_diag_wrap(SL_ESYSTEM, "cannot spawn task '%s'", name);
 		sl_free(t);
 		return NULL;
