@@ -409,6 +409,28 @@ literal_text(const char *s, size_t n, char *buf, size_t size)
 	return (int)w;
 }
 
+void
+sl_py_buf_create(struct sl_buf *b, const struct sl_arena *a)
+{
+	size_t room = sl_arena_room(a);
+	sl_buf_create(b, room < SL_VALUE_LEN_MAX ? room : SL_VALUE_LEN_MAX);
+}
+
+int
+sl_py_buf_fail(const struct sl_arena *a, const char *what)
+{
+	if (sl_diag_code() != SL_ELIMIT)
+		return -1;
+	bool mib =
+	        a->cap >= ((size_t)1 << 20) && a->cap % ((size_t)1 << 20) == 0;
+	sl_diag_set(SL_ELIMIT,
+	            "%s: the result passes the %zu %s a record may use (%zu "
+	            "bytes were left)",
+	            what, mib ? a->cap >> 20 : a->cap, mib ? "MiB" : "bytes",
+	            sl_arena_room(a));
+	return -1;
+}
+
 /** Python's "invalid literal" error of a cast. */
 static int
 invalid_literal(const char *what, const struct sl_value *v)
@@ -706,13 +728,13 @@ sl_py_cast(enum sl_py_cast to, const struct sl_value *v, struct sl_arena *a,
 			return 0;
 		}
 		struct sl_buf b;
-		sl_buf_create(&b, SL_VALUE_LEN_MAX);
+		sl_py_buf_create(&b, a);
 		int rc = sl_py_str(v, &b);
 		if (rc == 0)
 			rc = sl_str_copy(a, b.data != NULL ? b.data : "", b.len,
 			                 out);
 		sl_buf_destroy(&b);
-		return rc;
+		return rc == 0 ? 0 : sl_py_buf_fail(a, "str()");
 	}
 	}
 	sl_diag_set(SL_EINVAL, "unknown cast");
