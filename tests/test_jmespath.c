@@ -878,7 +878,8 @@ TAP_CASE(record_cap)
 	struct sl_jmes *j = sl_jmes_compile(expr, strlen(expr));
 	long before = maxrss_mib();
 	sl_arena_create(&a, 4096, 1 << 20);
-	ok(sl_jmes_eval(j, &doc, &a, &out) == -1 && sl_diag_code() == SL_ELIMIT,
+	int rc = sl_jmes_eval(j, &doc, &a, &out);
+	ok(rc == -1 && sl_diag_code() == SL_ELIMIT,
 	   "to_string() past the arena's room is SL_ELIMIT");
 	ok(strstr(unit_errmsg(), "to_string()") != NULL &&
 	           strstr(unit_errmsg(), "a record may use") != NULL,
@@ -886,6 +887,20 @@ TAP_CASE(record_cap)
 	long grew = maxrss_mib() - before;
 	ok(grew < 32, "and memory stayed bounded (grew %ld MiB, not 128)",
 	   grew);
+	sl_diag_clear(sl_diag_get());
+	sl_arena_destroy(&a);
+
+	/* Text longer than its value (escapes): the buffer's cap stops it. */
+	char *ctl = sl_arena_alloc(&da, 512 << 10);
+	memset(ctl, 1, 512 << 10);
+	struct sl_value item = sl_str_ref(ctl, 512 << 10);
+	struct sl_value esc = sl_array_ref(&item, 1);
+	sl_arena_create(&a, 4096, 1 << 20);
+	rc = sl_jmes_eval(j, &esc, &a, &out);
+	ok(rc == -1 && sl_diag_code() == SL_ELIMIT &&
+	           strstr(unit_errmsg(), "to_string()") != NULL,
+	   "512 KiB of \\u0001 (3 MiB of JSON) past a 1 MiB arena: %s",
+	   unit_errmsg());
 	sl_diag_clear(sl_diag_get());
 	sl_arena_destroy(&a);
 
@@ -898,7 +913,7 @@ TAP_CASE(record_cap)
 	struct sl_jmes *j40 = sl_jmes_compile(e, strlen(e));
 	struct sl_value leaf = parse(&da, "{\"index\":0}");
 	sl_arena_create(&a, 4096, 4 << 20);
-	int rc = j40 != NULL ? sl_jmes_eval(j40, &leaf, &a, &out) : 0;
+	rc = j40 != NULL ? sl_jmes_eval(j40, &leaf, &a, &out) : 0;
 	ok(rc == -1 && sl_diag_code() == SL_ELIMIT &&
 	           strstr(unit_errmsg(), "to_string()") != NULL,
 	   "{a:@,b:@} x 40 | to_string(@) is SL_ELIMIT: %s", unit_errmsg());

@@ -404,6 +404,17 @@ TAP_CASE(record_cap)
 	   "str() past the arena's room: %s", unit_errmsg());
 	sl_diag_clear(sl_diag_get());
 
+	/* Text longer than its value (escapes): the buffer's cap stops it. */
+	char *ctl = sl_arena_alloc(&arena, 300 << 10);
+	memset(ctl, 1, 300 << 10);
+	struct sl_value item = sl_str_ref(ctl, 300 << 10);
+	struct sl_value list = sl_array_ref(&item, 1);
+	rc = sl_py_cast(SL_PY_STR, &list, &a, &out);
+	ok(rc == -1 && sl_diag_code() == SL_ELIMIT &&
+	           strstr(unit_errmsg(), "str()") != NULL,
+	   "str() of 300 KiB of \\x01 (1.2 MiB of repr): %s", unit_errmsg());
+	sl_diag_clear(sl_diag_get());
+
 	static const char *const n[] = {"a"};
 	static const uint32_t lens[] = {1};
 	struct sl_pyfmt *f = sl_pyfmt_parse("<{a}>", 5);

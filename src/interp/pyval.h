@@ -29,6 +29,16 @@
 void sl_py_buf_create(struct sl_buf *b, const struct sl_arena *a);
 
 /**
+ * A lower bound of the length of `v` as text, JSON or Python's str() and
+ * repr() alike (a string counts its bytes, a number one, separators one),
+ * or `limit` + 1 once it passes `limit`. It stops there, so the cost is
+ * at most about `limit` nodes: callers check it against the room left
+ * before they build text, so a small value whose text is huge (shared
+ * subtrees) fails at once instead of after writing the whole room.
+ */
+size_t sl_py_text_min(const struct sl_value *v, size_t limit);
+
+/**
  * For `return sl_py_buf_fail(a, "to_string()")` after building into such
  * a buffer, or copying it into `a`, failed: an SL_ELIMIT becomes "WHAT:
  * the result passes the N MiB a record may use"; other errors stay.

@@ -4,6 +4,8 @@
 # and no sanitizer report or signal.
 #
 # usage: run.sh path/to/sluice [CASE...]
+# With SLUICE_HOSTILE_LIGHT=1 (set for sanitizer builds) cases marked
+# `heavy: yes` are skipped.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../tap.sh"
@@ -43,7 +45,7 @@ for name in "${cases[@]}"; do
   dir="$T/$name"
   mkdir -p "$dir"
   cp -r "$src"/. "$dir"/
-  args="" exits="0" maxrss=""
+  args="" exits="0" maxrss="" heavy=""
   wants=()
   while IFS= read -r line || [ -n "$line" ]; do
     case "$line" in "#"*) continue ;; esac
@@ -55,10 +57,16 @@ for name in "${cases[@]}"; do
       exit) exits=$val ;;
       stderr) wants+=("$val") ;;
       maxrss_mib) maxrss=$val ;;
+      heavy) heavy=$val ;;
       "") ;;
       *) echo "# $name/case: unknown key '$key'" ;;
     esac
   done <"$src/case"
+  if [ "$heavy" = yes ] && [ "${SLUICE_HOSTILE_LIGHT:-0}" = 1 ]; then
+    echo "# $name: skipped (heavy, SLUICE_HOSTILE_LIGHT=1)"
+    rm -rf "$dir"
+    continue
+  fi
   if [ -f "$dir/setup.sh" ]; then
     (cd "$dir" && bash setup.sh) || { ok 1 "$name: setup.sh"; continue; }
   fi
