@@ -104,6 +104,9 @@ run(const uint8_t *data, size_t size, const struct sl_csv_opts *opts,
 	}
 	/* Keys of the first record, which every later record repeats. */
 	struct out keys = {0};
+	/* Whether `keys` holds the first record's (a bad first row is
+	 * skipped, so that may be record 2 or later). */
+	bool have_keys = false;
 	uint64_t records = 0, last_line = 0;
 	size_t value_bytes = 0;
 	int rc;
@@ -170,11 +173,12 @@ again:
 		      rec_bytes + fields - 1, opts->record_max);
 		value_bytes += rec_bytes;
 		CHECK(value_bytes <= size, "more value bytes than input");
-		if (records == 1) {
+		if (!have_keys) {
 			keys = k;
+			have_keys = true;
 		} else {
 			CHECK(k.n == keys.n && memcmp(k.s, keys.s, k.n) == 0,
-			      "record %llu has other keys than record 1",
+			      "record %llu has other keys than the first",
 			      (unsigned long long)records);
 			free(k.s);
 		}

@@ -78,6 +78,31 @@ TAP_CASE(arena)
 	sl_arena_destroy(&tiny);
 }
 
+/** sl_arena_room(): what one allocation can still get under the cap. */
+TAP_CASE(room)
+{
+	struct sl_arena a;
+	sl_arena_create(&a, 1024, 64 * 1024);
+	size_t r0 = sl_arena_room(&a);
+	ok(r0 > 60 * 1024 && r0 < 64 * 1024,
+	   "an empty arena offers its cap less a chunk header (%zu)", r0);
+	ok(sl_arena_alloc(&a, r0) != NULL, "and that much can be allocated");
+	is_int(sl_arena_room(&a), 0, "then nothing is left");
+	ok(sl_arena_alloc(&a, 1) == NULL, "and one more byte fails");
+	sl_arena_reset(&a);
+	ok(sl_arena_room(&a) >= r0, "reset keeps the chunk: room again");
+
+	sl_arena_destroy(&a);
+	sl_arena_create(&a, 1024, 64 * 1024);
+	ok(sl_arena_alloc(&a, 30 * 1024) != NULL, "half the cap used");
+	size_t r1 = sl_arena_room(&a);
+	ok(r1 < 34 * 1024 && r1 > 30 * 1024, "room shrinks with use (%zu)", r1);
+	ok(sl_arena_alloc(&a, r1) != NULL, "room is exact");
+	ok(sl_arena_alloc(&a, sl_arena_room(&a) + 1) == NULL,
+	   "one byte past the room fails");
+	sl_arena_destroy(&a);
+}
+
 /** Run the cases named on the command line, or all. */
 int
 main(int argc, char **argv)

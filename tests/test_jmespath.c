@@ -6,6 +6,7 @@
  * at every point, limits, and a deep expression on a task stack.
  */
 #include <stdio.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -829,6 +830,114 @@ TAP_CASE(arena_cap)
 		sl_arena_destroy(&a);
 	}
 	sl_buf_destroy(&b);
+	sl_arena_destroy(&da);
+}
+
+/** Peak resident memory of this process in MiB. */
+static long
+maxrss_mib(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_maxrss / 1024;
+}
+
+/**
+ * `levels` nested {a:@,b:@} over a string of `leaf` bytes, as the
+ * expression would build it: each level shares the one below, so the
+ * value is small in memory and its text 2^levels times the leaf.
+ */
+static struct sl_value
+doubling(struct sl_arena *a, size_t leaf, int levels)
+{
+	char *s = sl_arena_alloc(a, leaf);
+	memset(s, 'x', leaf);
+	struct sl_value v = sl_str_ref(s, (uint32_t)leaf);
+	for (int i = 0; i < levels; i++) {
+		struct sl_member *m = sl_arena_alloc(a, 2 * sizeof(*m));
+		m[0] = (struct sl_member){.key = "a", .key_len = 1, .val = v};
+		m[1] = (struct sl_member){.key = "b", .key_len = 1, .val = v};
+		v = sl_object_ref(m, 2);
+	}
+	return v;
+}
+
+/**
+ * Defect #4: to_string() built its text in a buffer capped at 4 GiB, past
+ * the record's arena. Now the buffer takes what the arena has left: text
+ * that cannot fit fails early with SL_ELIMIT naming the function, and the
+ * process never holds much more than the arena's cap.
+ */
+TAP_CASE(record_cap)
+{
+	struct sl_arena da, a;
+	sl_arena_create(&da, 4096, 1 << 20);
+	/* 2^17 x 1 KiB: 128 MiB of text, from a value of a few KiB. */
+	struct sl_value doc = doubling(&da, 1024, 17), out;
+	const char *expr = "to_string(@)";
+	struct sl_jmes *j = sl_jmes_compile(expr, strlen(expr));
+	long before = maxrss_mib();
+	sl_arena_create(&a, 4096, 1 << 20);
+	int rc = sl_jmes_eval(j, &doc, &a, &out);
+	ok(rc == -1 && sl_diag_code() == SL_ELIMIT,
+	   "to_string() past the arena's room is SL_ELIMIT");
+	ok(strstr(unit_errmsg(), "to_string()") != NULL &&
+	           strstr(unit_errmsg(), "a record may use") != NULL,
+	   "naming the function and the cap: %s", unit_errmsg());
+	long grew = maxrss_mib() - before;
+	ok(grew < 32, "and memory stayed bounded (grew %ld MiB, not 128)",
+	   grew);
+	sl_diag_clear(sl_diag_get());
+	sl_arena_destroy(&a);
+
+	/* Text longer than its value (escapes): the buffer's cap stops it. */
+	char *ctl = sl_arena_alloc(&da, 512 << 10);
+	memset(ctl, 1, 512 << 10);
+	struct sl_value item = sl_str_ref(ctl, 512 << 10);
+	struct sl_value esc = sl_array_ref(&item, 1);
+	sl_arena_create(&a, 4096, 1 << 20);
+	rc = sl_jmes_eval(j, &esc, &a, &out);
+	ok(rc == -1 && sl_diag_code() == SL_ELIMIT &&
+	           strstr(unit_errmsg(), "to_string()") != NULL,
+	   "512 KiB of \\u0001 (3 MiB of JSON) past a 1 MiB arena: %s",
+	   unit_errmsg());
+	sl_diag_clear(sl_diag_get());
+	sl_arena_destroy(&a);
+
+	/* The expression of the report, 40 levels deep, fails as fast. */
+	char e[1024];
+	size_t k = 0;
+	for (int i = 0; i < 40; i++)
+		k += (size_t)snprintf(e + k, sizeof(e) - k, "{a:@,b:@} | ");
+	snprintf(e + k, sizeof(e) - k, "to_string(@)");
+	struct sl_jmes *j40 = sl_jmes_compile(e, strlen(e));
+	struct sl_value leaf = parse(&da, "{\"index\":0}");
+	sl_arena_create(&a, 4096, 4 << 20);
+	rc = j40 != NULL ? sl_jmes_eval(j40, &leaf, &a, &out) : 0;
+	ok(rc == -1 && sl_diag_code() == SL_ELIMIT &&
+	           strstr(unit_errmsg(), "to_string()") != NULL,
+	   "{a:@,b:@} x 40 | to_string(@) is SL_ELIMIT: %s", unit_errmsg());
+	ok(maxrss_mib() - before < 32, "still bounded");
+	sl_diag_clear(sl_diag_get());
+	sl_jmes_delete(j40);
+
+	/* Used bytes count: the same text fits an empty arena, not a full
+	 * one. */
+	sl_arena_reset(&a);
+	struct sl_value small = doubling(&da, 1024, 11); /* 2 MiB of text */
+	ok(sl_jmes_eval(j, &small, &a, &out) == 0 && out.type == SL_VSTR &&
+	           out.len > (2u << 20),
+	   "2 MiB of text fits a 4 MiB arena");
+	sl_arena_destroy(&a);
+	sl_arena_create(&a, 4096, 4 << 20);
+	ok(sl_arena_alloc(&a, 3 << 20) != NULL, "3 MiB of it used");
+	rc = sl_jmes_eval(j, &small, &a, &out);
+	ok(rc == -1 && sl_diag_code() == SL_ELIMIT &&
+	           strstr(unit_errmsg(), "to_string()") != NULL,
+	   "then the same text does not: %s", unit_errmsg());
+	sl_diag_clear(sl_diag_get());
+	sl_jmes_delete(j);
+	sl_arena_destroy(&a);
 	sl_arena_destroy(&da);
 }
 

@@ -367,6 +367,81 @@ TAP_CASE(norm)
 	sl_diag_clear(sl_diag_get());
 }
 
+/**
+ * `levels` nested {a: v, b: v} over a string of `leaf` bytes, each level
+ * sharing the one below: small in memory, 2^levels leaves as text.
+ */
+static struct sl_value
+doubling(struct sl_arena *a, size_t leaf, int levels)
+{
+	char *s = sl_arena_alloc(a, leaf);
+	memset(s, 'x', leaf);
+	struct sl_value v = sl_str_ref(s, (uint32_t)leaf);
+	for (int i = 0; i < levels; i++) {
+		struct sl_member *m = sl_arena_alloc(a, 2 * sizeof(*m));
+		m[0] = (struct sl_member){.key = "a", .key_len = 1, .val = v};
+		m[1] = (struct sl_member){.key = "b", .key_len = 1, .val = v};
+		v = sl_object_ref(m, 2);
+	}
+	return v;
+}
+
+/**
+ * Defect #4's kin: str() casts and !format build text in buffers capped
+ * at what the record's arena can still hold, not at 4 GiB (str) or
+ * 16 MiB regardless of the record (format).
+ */
+TAP_CASE(record_cap)
+{
+	struct sl_arena a;
+	/* 2^17 x 1 KiB = 128 MiB of text, from a few KiB. */
+	struct sl_value big = doubling(&arena, 1024, 17), out;
+	sl_arena_create(&a, 4096, 1 << 20);
+	int rc = sl_py_cast(SL_PY_STR, &big, &a, &out);
+	ok(rc == -1 && sl_diag_code() == SL_ELIMIT &&
+	           strstr(unit_errmsg(), "str()") != NULL &&
+	           strstr(unit_errmsg(), "1 MiB a record may use") != NULL,
+	   "str() past the arena's room: %s", unit_errmsg());
+	sl_diag_clear(sl_diag_get());
+
+	/* Text longer than its value (escapes): the buffer's cap stops it. */
+	char *ctl = sl_arena_alloc(&arena, 300 << 10);
+	memset(ctl, 1, 300 << 10);
+	struct sl_value item = sl_str_ref(ctl, 300 << 10);
+	struct sl_value list = sl_array_ref(&item, 1);
+	rc = sl_py_cast(SL_PY_STR, &list, &a, &out);
+	ok(rc == -1 && sl_diag_code() == SL_ELIMIT &&
+	           strstr(unit_errmsg(), "str()") != NULL,
+	   "str() of 300 KiB of \\x01 (1.2 MiB of repr): %s", unit_errmsg());
+	sl_diag_clear(sl_diag_get());
+
+	static const char *const n[] = {"a"};
+	static const uint32_t lens[] = {1};
+	struct sl_pyfmt *f = sl_pyfmt_parse("<{a}>", 5);
+	rc = sl_pyfmt_format(f, n, lens, &big, 1, &a, &out);
+	ok(rc == -1 && sl_diag_code() == SL_ELIMIT &&
+	           strstr(unit_errmsg(), "!format") != NULL &&
+	           strstr(unit_errmsg(), "a record may use") != NULL,
+	   "!format past the arena's room: %s", unit_errmsg());
+	sl_diag_clear(sl_diag_get());
+
+	/* What is used counts: 512 KiB of text fits once, not twice. */
+	struct sl_value mid = doubling(&arena, 1024, 9);
+	rc = sl_py_cast(SL_PY_STR, &mid, &a, &out);
+	ok(rc == 0 && out.len > (512u << 10),
+	   "str() of 512 KiB fits a 1 MiB arena");
+	rc = sl_pyfmt_format(f, n, lens, &mid, 1, &a, &out);
+	ok(rc == -1 && sl_diag_code() == SL_ELIMIT,
+	   "but !format of it no longer does: %s", unit_errmsg());
+	sl_diag_clear(sl_diag_get());
+	sl_arena_destroy(&a);
+	sl_arena_create(&a, 4096, 1 << 20);
+	rc = sl_pyfmt_format(f, n, lens, &mid, 1, &a, &out);
+	ok(rc == 0 && out.len > (512u << 10), "but does in a fresh arena");
+	sl_pyfmt_delete(f);
+	sl_arena_destroy(&a);
+}
+
 /** Create the arena the cases allocate from. */
 static int
 setup(void)

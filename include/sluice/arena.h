@@ -89,6 +89,16 @@ sl_arena_alloc_aligned(struct sl_arena *a, size_t size, size_t align)
 /** A copy of `n` bytes of `s` plus a terminating NUL, or NULL. */
 char *sl_arena_strndup(struct sl_arena *a, const char *s, size_t n);
 
+/**
+ * The largest allocation the arena can still satisfy without passing its
+ * cap: the rest of the head chunk or a new chunk, whichever is larger,
+ * for an allocation aligned to 16 (a larger alignment may take a few
+ * bytes of it). Buffers whose contents will end up in the arena take this
+ * as their own cap, so that building a value never takes more memory
+ * than the arena could hold.
+ */
+size_t sl_arena_room(const struct sl_arena *a);
+
 /** Bytes handed out since the last reset. */
 static inline size_t
 sl_arena_used(const struct sl_arena *a)

@@ -101,6 +101,20 @@ struct sl_batch_pool {
 #define SL_BATCH_SIZE_DEFAULT 1000
 
 /**
+ * Most memory one record may take while it is processed (256 MiB): the
+ * default cap of a batch's arena (one huge record may fill a batch), of
+ * the scratch arena the Interpreter and the transformers reset per
+ * record, and of every buffer a step grows for one record. Text built
+ * for a record (JMESPath to_string(), str() casts, !format) is capped at
+ * what the record's arena can still hold (sl_arena_room()), so a record
+ * never costs much more than twice this (the buffer and its copy in the
+ * arena); print caps a record's JSON line at this. Past it,
+ * processing the record fails with SL_ELIMIT, and the error names the
+ * record's origin.
+ */
+#define SL_RECORD_MEM_MAX ((size_t)256 << 20)
+
+/**
  * Initialise a pool of batches of `batch_size` records (at least 1) whose
  * arenas may hold at most `arena_cap` bytes each. Allocates nothing.
  */

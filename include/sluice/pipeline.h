@@ -72,7 +72,7 @@ struct sl_pipeline_opts {
 	 * (default 4 MiB), so large records do not pile up.
 	 */
 	size_t batch_bytes;
-	/** Hard cap on one batch's arena (default 256 MiB). */
+	/** Hard cap on one batch's arena (default SL_RECORD_MEM_MAX). */
 	size_t arena_cap;
 	/** Catch SIGINT and SIGTERM during the run (default false). */
 	bool catch_signals;

@@ -92,6 +92,22 @@ sl_arena_reset(struct sl_arena *a)
 	a->used = 0;
 }
 
+size_t
+sl_arena_room(const struct sl_arena *a)
+{
+	size_t head = 0;
+	if (a->cur != NULL) {
+		uintptr_t at = ((uintptr_t)a->cur + 15) & ~(uintptr_t)15;
+		if (at <= (uintptr_t)a->end)
+			head = (size_t)((uintptr_t)a->end - at);
+	}
+	size_t hdr = sizeof(struct sl_arena_chunk);
+	size_t fresh = a->reserved < a->cap && a->cap - a->reserved > hdr
+	                       ? a->cap - a->reserved - hdr
+	                       : 0;
+	return head > fresh ? head : fresh;
+}
+
 void *
 sl_arena_alloc_grow(struct sl_arena *a, size_t size, size_t align)
 {

@@ -11,6 +11,7 @@
 #include "provider.h"
 #include "pyval.h"
 #include "sluice/alloc.h"
+#include "sluice/batch.h"
 #include "sluice/diag.h"
 #include "sluice/interp.h"
 #include "sluice/log.h"
@@ -20,7 +21,8 @@
 
 /** Scratch memory of one record: chunk and hard cap. */
 #define SCRATCH_CHUNK ((size_t)64 << 10)
-#define SCRATCH_CAP   ((size_t)256 << 20)
+/** The per-record scratch arena takes the record memory cap. */
+#define SCRATCH_CAP SL_RECORD_MEM_MAX
 
 /** Deepest nesting of switches and conditions. */
 #define NEST_MAX 32

@@ -1604,12 +1604,16 @@ static int
 to_string(struct sl_arena *a, const struct sl_value *v, struct sl_value *out)
 {
 	struct sl_buf b;
-	sl_buf_create(&b, SL_VALUE_LEN_MAX);
+	sl_py_buf_create(&b, a);
+	if (sl_py_text_min(v, b.max) > b.max) {
+		sl_diag_set(SL_ELIMIT, "text too long");
+		return sl_py_buf_fail(a, "to_string()");
+	}
 	int rc = put_json(&b, v);
 	if (rc == 0)
 		rc = sl_str_copy(a, b.data, b.len, out);
 	sl_buf_destroy(&b);
-	return rc;
+	return rc == 0 ? 0 : sl_py_buf_fail(a, "to_string()");
 }
 
 /** reverse() of a string, by code point. */

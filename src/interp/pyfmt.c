@@ -15,7 +15,11 @@
 #include "sluice/buf.h"
 #include "sluice/diag.h"
 
-/** Longest formatted string. */
+/**
+ * Longest formatted string; less when the record's arena has less room
+ * left (sl_arena_room()). A field's text is built in a buffer capped at
+ * what the output can still take.
+ */
 #define PYFMT_OUT_MAX ((size_t)16 << 20)
 
 /** Widest field width or precision accepted. */
@@ -455,7 +459,7 @@ fmt_float(struct sl_buf *out, const struct spec *sp, double d)
 		sign[w++] = sp->sign;
 	double mag = fabs(d);
 	struct sl_buf num;
-	sl_buf_create(&num, PYFMT_OUT_MAX);
+	sl_buf_create(&num, out->max - out->len);
 	int rc;
 	if (type == 0 && sp->prec < 0) {
 		struct sl_value v = sl_double(mag);
@@ -535,7 +539,7 @@ fmt_value(struct sl_buf *out, const struct piece *pc, const struct sl_value *v)
 		return -1;
 	}
 	struct sl_buf t;
-	sl_buf_create(&t, PYFMT_OUT_MAX);
+	sl_buf_create(&t, out->max - out->len);
 	int rc = pc->conv == 'r' ? sl_py_repr(v, &t) : sl_py_str(v, &t);
 	if (rc == 0) {
 		const char *s = t.data != NULL ? t.data : "";
@@ -554,7 +558,8 @@ sl_pyfmt_format(const struct sl_pyfmt *f, const char *const *names,
                 struct sl_arena *a, struct sl_value *out)
 {
 	struct sl_buf b;
-	sl_buf_create(&b, PYFMT_OUT_MAX);
+	size_t room = sl_arena_room(a);
+	sl_buf_create(&b, room < PYFMT_OUT_MAX ? room : PYFMT_OUT_MAX);
 	int rc = 0;
 	for (uint32_t i = 0; i < f->n && rc == 0; i++) {
 		const struct piece *pc = &f->pieces[i];
@@ -577,5 +582,7 @@ sl_pyfmt_format(const struct sl_pyfmt *f, const char *const *names,
 	if (rc == 0)
 		rc = sl_str_copy(a, b.data != NULL ? b.data : "", b.len, out);
 	sl_buf_destroy(&b);
+	if (rc != 0 && room < PYFMT_OUT_MAX)
+		return sl_py_buf_fail(a, "!format");
 	return rc;
 }

@@ -409,6 +409,68 @@ literal_text(const char *s, size_t n, char *buf, size_t size)
 	return (int)w;
 }
 
+void
+sl_py_buf_create(struct sl_buf *b, const struct sl_arena *a)
+{
+	size_t room = sl_arena_room(a);
+	sl_buf_create(b, room < SL_VALUE_LEN_MAX ? room : SL_VALUE_LEN_MAX);
+}
+
+/** sl_py_text_min(): add `v`'s lower bound to `*n`; false past `limit`. */
+static bool
+text_min(const struct sl_value *v, size_t limit, size_t *n)
+{
+	switch (v->type) {
+	case SL_VSTR:
+		*n += v->len;
+		break;
+	case SL_VARRAY:
+		*n += 2 + (v->len > 0 ? v->len - 1 : 0);
+		for (uint32_t i = 0; i < v->len && *n <= limit; i++)
+			if (!text_min(&v->u.items[i], limit, n))
+				return false;
+		break;
+	case SL_VOBJECT:
+		*n += 2 + (v->len > 0 ? v->len - 1 : 0);
+		for (uint32_t i = 0; i < v->len && *n <= limit; i++) {
+			*n += v->u.members[i].key_len + 1;
+			if (!text_min(&v->u.members[i].val, limit, n))
+				return false;
+		}
+		break;
+	case SL_VBOOL:
+	case SL_VNULL:
+		*n += 4;
+		break;
+	default:
+		*n += 1;
+		break;
+	}
+	return *n <= limit;
+}
+
+size_t
+sl_py_text_min(const struct sl_value *v, size_t limit)
+{
+	size_t n = 0;
+	return text_min(v, limit, &n) ? n : limit + 1;
+}
+
+int
+sl_py_buf_fail(const struct sl_arena *a, const char *what)
+{
+	if (sl_diag_code() != SL_ELIMIT)
+		return -1;
+	bool mib =
+	        a->cap >= ((size_t)1 << 20) && a->cap % ((size_t)1 << 20) == 0;
+	sl_diag_set(SL_ELIMIT,
+	            "%s: the result passes the %zu %s a record may use (%zu "
+	            "bytes were left)",
+	            what, mib ? a->cap >> 20 : a->cap, mib ? "MiB" : "bytes",
+	            sl_arena_room(a));
+	return -1;
+}
+
 /** Python's "invalid literal" error of a cast. */
 static int
 invalid_literal(const char *what, const struct sl_value *v)
@@ -706,13 +768,17 @@ sl_py_cast(enum sl_py_cast to, const struct sl_value *v, struct sl_arena *a,
 			return 0;
 		}
 		struct sl_buf b;
-		sl_buf_create(&b, SL_VALUE_LEN_MAX);
+		sl_py_buf_create(&b, a);
+		if (sl_py_text_min(v, b.max) > b.max) {
+			sl_diag_set(SL_ELIMIT, "text too long");
+			return sl_py_buf_fail(a, "str()");
+		}
 		int rc = sl_py_str(v, &b);
 		if (rc == 0)
 			rc = sl_str_copy(a, b.data != NULL ? b.data : "", b.len,
 			                 out);
 		sl_buf_destroy(&b);
-		return rc;
+		return rc == 0 ? 0 : sl_py_buf_fail(a, "str()");
 	}
 	}
 	sl_diag_set(SL_EINVAL, "unknown cast");

@@ -18,6 +18,34 @@
 #include "sluice/buf.h"
 #include "sluice/value.h"
 
+/**
+ * Create `b` for text about to be copied into `a` (a record's arena):
+ * capped at what `a` can still hold (sl_arena_room()) and at
+ * SL_VALUE_LEN_MAX, so text built for one record never grows past the
+ * record's memory cap (SL_RECORD_MEM_MAX), however small its value is in
+ * memory (a value may share subtrees, so its text can be exponentially
+ * longer).
+ */
+void sl_py_buf_create(struct sl_buf *b, const struct sl_arena *a);
+
+/**
+ * A lower bound of the length of `v` as text, JSON or Python's str() and
+ * repr() alike (a string counts its bytes, a number one, separators one),
+ * or `limit` + 1 once it passes `limit`. It stops there, so the cost is
+ * at most about `limit` nodes: callers check it against the room left
+ * before they build text, so a small value whose text is huge (shared
+ * subtrees) fails at once instead of after writing the whole room.
+ */
+size_t sl_py_text_min(const struct sl_value *v, size_t limit);
+
+/**
+ * For `return sl_py_buf_fail(a, "to_string()")` after building into such
+ * a buffer, or copying it into `a`, failed: an SL_ELIMIT becomes "WHAT:
+ * the result passes the N MiB a record may use"; other errors stay.
+ * Returns -1.
+ */
+int sl_py_buf_fail(const struct sl_arena *a, const char *what);
+
 /** Python's str(v) appended to `out` (repr() inside lists and dicts). */
 int sl_py_str(const struct sl_value *v, struct sl_buf *out);
 

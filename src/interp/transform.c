@@ -8,12 +8,14 @@
 #include "provider.h"
 #include "pyval.h"
 #include "sluice/alloc.h"
+#include "sluice/batch.h"
 #include "sluice/diag.h"
 #include "sluice/jsonread.h"
 
 /** Scratch memory of one record: chunk and hard cap. */
 #define SCRATCH_CHUNK ((size_t)16 << 10)
-#define SCRATCH_CAP   ((size_t)256 << 20)
+/** The per-record scratch arena takes the record memory cap. */
+#define SCRATCH_CAP SL_RECORD_MEM_MAX
 
 /** What every step here has: the common part and scratch memory. */
 struct pstep {

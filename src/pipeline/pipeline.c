@@ -119,7 +119,7 @@ sl_pipeline_opts_init(struct sl_pipeline_opts *o)
 	o->batch_size = SL_BATCH_SIZE_DEFAULT;
 	o->outbox_records = 1000;
 	o->batch_bytes = (size_t)4 << 20;
-	o->arena_cap = (size_t)256 << 20;
+	o->arena_cap = SL_RECORD_MEM_MAX;
 	o->catch_signals = false;
 }
 

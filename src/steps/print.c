@@ -10,6 +10,7 @@
 #include "args.h"
 #include "builtins.h"
 #include "sluice/alloc.h"
+#include "sluice/batch.h"
 #include "sluice/buf.h"
 #include "sluice/diag.h"
 #include "sluice/io.h"
@@ -18,8 +19,11 @@
 
 /** Output is written once this many bytes are buffered. */
 #define PRINT_WRITE_AT ((size_t)1 << 20)
-/** Hard cap of the output buffer (one record may be large). */
-#define PRINT_BUF_MAX ((size_t)1 << 30)
+/**
+ * Hard cap of the output buffer: what is written at once, plus one
+ * record's JSON line, which may take up to the record memory cap.
+ */
+#define PRINT_BUF_MAX (PRINT_WRITE_AT + SL_RECORD_MEM_MAX)
 
 /** The print step. */
 struct print_step {
@@ -97,9 +101,24 @@ print_batch(struct sl_step *s, struct sl_batch *in, struct sl_emit *out)
 		return sl_emit_batch(out, in);
 	}
 	for (uint32_t i = 0; i < in->count; i++) {
+		size_t at = p->buf.len;
 		if (sl_json_write(&p->buf, &in->records[i], flags) != 0 ||
-		    sl_buf_putc(&p->buf, '\n') != 0)
+		    sl_buf_putc(&p->buf, '\n') != 0) {
+			/* Drop the partial line; name the record. */
+			p->buf.len = at;
+			if (p->buf.data != NULL)
+				p->buf.data[at] = '\0';
+			char where[300];
+			sl_origin_format(&in->origins[i], where, sizeof(where));
+			if (sl_diag_code() == SL_ELIMIT)
+				sl_diag_set(SL_ELIMIT,
+				            "%s: the record's JSON line passes "
+				            "the %zu MiB a record may use",
+				            where, SL_RECORD_MEM_MAX >> 20);
+			else
+				sl_diag_wrap(sl_diag_code(), "%s", where);
 			goto fail;
+		}
 		if (p->buf.len >= PRINT_WRITE_AT && print_write(p) != 0)
 			goto fail;
 	}
