@@ -34,7 +34,10 @@ struct writer {
 	struct sl_graph_batch *writing;
 	/** The task writing it, or NULL. */
 	struct sl_task *inflight;
-	/** What the target reported. */
+	/**
+	 * What the target reported: what is committed (counted on commit,
+	 * store.h), also after a failed write.
+	 */
 	struct sl_write_stats stats;
 	/** Batches handed to the target. */
 	uint64_t batches;
@@ -50,21 +53,40 @@ write_task(void *arg)
 	return sl_target_write(w->target, w->writing, &w->stats);
 }
 
-/** Count relationships the target skipped since the last call. */
+/**
+ * Count relationships the target skipped since the last call (they are
+ * counted when the batches holding them commit). The current error, if
+ * any, is kept.
+ */
 static void
 count_skips(struct writer *w)
 {
 	uint64_t n = w->stats.rels_skipped - w->skips_counted;
 	if (n == 0)
 		return;
+	struct sl_diag keep;
+	sl_diag_stash(&keep);
 	sl_diag_set(SL_EINVAL,
 	            "%s: %" PRIu64 " relationship%s skipped in batch %" PRIu64
-	            ": an endpoint node does not exist",
-	            sl_target_name(w->target), n, n == 1 ? "" : "s",
-	            w->batches);
+	            "%s: an endpoint node does not exist",
+	            sl_target_name(w->target), n, n == 1 ? "" : "s", w->batches,
+	            n > 1 ? " and the batches before it" : "");
 	sl_step_skip(&w->base);
 	w->base.stats.skipped += n - 1;
 	w->skips_counted = w->stats.rels_skipped;
+	sl_diag_restore(&keep);
+}
+
+/**
+ * Commit what the target holds uncommitted (grouped batches), counting
+ * it. 0, or -1.
+ */
+static int
+commit(struct writer *w)
+{
+	int rc = sl_target_commit(w->target, &w->stats);
+	count_skips(w);
+	return rc;
 }
 
 /** Wait for the batch being written, if any. */
@@ -200,18 +222,37 @@ writer_drain(struct sl_step *s, struct sl_emit *out)
 {
 	(void)out;
 	struct writer *w = (struct writer *)s;
-	if (rotate(w) != 0)
+	if (rotate(w) != 0 || wait_inflight(w) != 0)
 		return -1;
-	return wait_inflight(w);
+	return commit(w);
 }
 
-/** Wait for the last write, close the target, log what was written. */
+/**
+ * Wait for the last write, commit what is pending (also after a failure:
+ * the batches written before it are kept), close the target, and log
+ * what was committed.
+ */
 static int
 writer_finish(struct sl_step *s)
 {
 	struct writer *w = (struct writer *)s;
 	int rc = wait_inflight(w);
 	if (w->target != NULL) {
+		if (rc == 0) {
+			rc = commit(w);
+		} else {
+			/* The first error stays the step's; this one is
+			 * logged. */
+			struct sl_diag keep;
+			sl_diag_stash(&keep);
+			if (commit(w) != 0) {
+				char msg[600];
+				sl_error_format(sl_diag_last(), msg,
+				                sizeof(msg));
+				sl_log_error("step %s: %s", s->name, msg);
+			}
+			sl_diag_restore(&keep);
+		}
 		const struct sl_write_stats *st = &w->stats;
 		sl_log_info("step %s: %s: %" PRIu64 " batches; nodes: %" PRIu64
 		            " created, %" PRIu64 " updated, %" PRIu64
