@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Write counts after a failed commit, SQLite target: the counts a run
-# reports (the writer's log line, the summary's skipped relationships) are
-# what the database holds when the run ends, counted on commit, not on
-# send. The disk fills for real: the run's file size limit (ulimit -f, with
+# reports (the writer's log line, the summary's committed counts in text
+# and --json, its skipped relationships) are what the database holds when
+# the run ends, counted on commit, not on send. The disk fills for real: the run's file size limit (ulimit -f, with
 # SIGXFSZ ignored) makes the kernel refuse SQLite's writes at COMMIT, so
 # the open transaction is rolled back.
 #
@@ -90,8 +90,34 @@ is "$(reported err.txt 'relationships: [0-9]+ created, [0-9]+ updated, \K[0-9]+(
   "$((added / 2))" "the relationships it reports skipped are those of committed batches"
 skipped=$(grep -E '^  2:GraphDatabaseWriter +[0-9]' err.txt | awk '{print $5}')
 is "$skipped" "$((added / 2))" "the summary's skipped records are the same"
+has err.txt "2:GraphDatabaseWriter committed to sqlite:g.db (nodes $added created, 0 updated, $((added / 2)) not matched; relationships $((added / 2)) created, 0 updated, $((added / 2)) skipped)" \
+  "the summary's committed counts are the file's"
 "$SLUICE" export sqlite:g.db >g.jsonl 2>/dev/null
-is "$(grep -c '"node":"N"' g.jsonl)" "$((added / 2))" "export agrees with the file"
+is "$(grep -c '"node":"N","props"' g.jsonl)" "$((added / 2))" "export agrees with the file"
+
+# The same with --json: the summary's committed counts.
+(
+  ulimit -f "$limit"
+  trap '' XFSZ
+  exec "$SLUICE" run big.yaml --target sqlite:g.db --no-progress --json
+) >out.txt 2>err.txt
+is $? 1 "a run with --json that fills the disk fails"
+before=$now_nodes
+now_nodes=$(sq g.db 'SELECT count(*) FROM node')
+python3 - "$((now_nodes - before))" err.txt <<'EOF'
+import json, sys
+want = int(sys.argv[1])
+lines = [json.loads(l) for l in open(sys.argv[2]) if l.startswith("{")]
+s = [l for l in lines if l.get("event") == "summary"][-1]
+w = s["steps"][2]
+assert s["status"] == "failed", s["status"]
+assert w["target"] == "sqlite:g.db", w
+c = w["committed"]
+assert c["nodes_created"] + c["nodes_updated"] == want + c["nodes_updated"], c
+assert c["nodes_created"] == want, (c, want)
+assert w["skipped"] == c["rels_skipped"], (w, c)
+EOF
+ok $? "its JSON summary's committed counts are the file's"
 
 # With room again, a re-run completes, counting only what it adds.
 "$SLUICE" run big.yaml --target sqlite:g.db --no-progress >out.txt 2>err.txt

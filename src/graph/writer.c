@@ -28,6 +28,8 @@ struct writer {
 	uint32_t batch_size;
 	/** The open target, or NULL. */
 	struct sl_target *target;
+	/** The target's name as it may be shown ("" until it is open). */
+	char shown[512];
 	/** The batch being filled. */
 	struct sl_graph_batch *filling;
 	/** The batch being written, or NULL. */
@@ -178,6 +180,7 @@ writer_start(struct sl_step *s)
 	w->target = sl_target_open(w->uri);
 	if (w->target == NULL)
 		return -1;
+	snprintf(w->shown, sizeof(w->shown), "%s", sl_target_name(w->target));
 	if (w->batch_size == 0)
 		w->batch_size = sl_target_batch_default(w->target);
 	return 0;
@@ -290,6 +293,26 @@ static const struct sl_step_ops writer_ops = {
         .finish = writer_finish,
         .destroy = writer_destroy,
 };
+
+bool
+sl_graph_writer_counts(const struct sl_step *s, struct sl_graph_counts *out,
+                       const char **target)
+{
+	if (s == NULL || s->ops != &writer_ops)
+		return false;
+	const struct writer *w = (const struct writer *)s;
+	*out = (struct sl_graph_counts){
+	        .nodes_created = w->stats.nodes_created,
+	        .nodes_updated = w->stats.nodes_updated,
+	        .nodes_unmatched = w->stats.nodes_unmatched,
+	        .rels_created = w->stats.rels_created,
+	        .rels_updated = w->stats.rels_updated,
+	        .rels_skipped = w->stats.rels_skipped,
+	};
+	if (target != NULL)
+		*target = w->shown;
+	return true;
+}
 
 struct sl_step *
 sl_graph_writer_new(const char *uri, uint32_t batch_size)
