@@ -17,9 +17,12 @@
  * overlaps the interpretation of the next records, at most two write batches
  * are in memory, and while the writer waits the steps before it are held back
  * by their outboxes. A flush marker and the end of input write a partial
- * batch. Relationships the target skipped for a missing endpoint count as the
- * writer's skipped records, with one message per batch. TTL records are
- * carried out after the writes before them.
+ * batch. What the writer counts is what its target committed (counted on
+ * commit, not on send: sl_graph_writer_counts()); at the end of its input,
+ * and in finish after a failure, it commits what the target holds open.
+ * Relationships the target skipped for a missing endpoint count as the
+ * writer's skipped records once committed, with one message per batch that
+ * reports some. TTL records are carried out after the writes before them.
  */
 #ifndef SLUICE_GRAPH_H
 #define SLUICE_GRAPH_H

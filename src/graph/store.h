@@ -118,7 +118,11 @@ struct sl_graph_store_ops {
 	 * of `fn` (-1). NULL unless SL_STORE_EXPORT. 0, or -1.
 	 */
 	int (*export_graph)(void *store, sl_export_fn fn, void *arg);
-	/** Close and free the store (pending writes first). 0, or -1. */
+	/**
+	 * Close and free the store, committing pending writes first (their
+	 * counts are not reported: the writer calls `commit` before). 0, or
+	 * -1.
+	 */
 	int (*close)(void *store);
 };
 
