@@ -816,6 +816,15 @@ max_pages_job(struct sl_store_sqlite *s, void *arg)
 	               : -1;
 }
 
+/** Write a batch through the store interface and free it. */
+static int
+ops_write(void *s, struct sl_graph_batch *b, struct sl_write_stats *st)
+{
+	int rc = sl_store_sqlite_ops.write(s, b, st);
+	batch_free(b);
+	return rc;
+}
+
 /**
  * Counts are made on commit, through the store interface (store.h): a
  * transaction holding several batches counts nothing until it commits; a
@@ -839,10 +848,10 @@ TAP_TASK_CASE(commit_fails)
 	struct sl_write_stats st = {0};
 	int k = 0;
 	for (int i = 0; i < 2; i++, k += 10)
-		is_int(ops->write(s, big_batch("A", k, 10), &st), 0,
+		is_int(ops_write(s, big_batch("A", k, 10), &st), 0,
 		       "batch %d written", i + 1);
 	is_int(st.nodes_created, 0, "nothing counted before the commit");
-	is_int(ops->write(s, big_batch("A", k, 10), &st), 0,
+	is_int(ops_write(s, big_batch("A", k, 10), &st), 0,
 	       "batch 3 written and committed");
 	k += 10;
 	is_int(st.nodes_created, 30, "its transaction counted on commit");
@@ -851,9 +860,9 @@ TAP_TASK_CASE(commit_fails)
 
 	/* Two batches wait in the open transaction; the disk fills. */
 	for (int i = 0; i < 2; i++, k += 10)
-		ops->write(s, big_batch("A", k, 10), &st);
+		ops_write(s, big_batch("A", k, 10), &st);
 	file_limit(db_size(path));
-	is_int(ops->write(s, big_batch("A", k, 10), &st), -1,
+	is_int(ops_write(s, big_batch("A", k, 10), &st), -1,
 	       "a commit that cannot write fails");
 	k += 10;
 	ok(err_has("COMMIT"), "at COMMIT");
@@ -865,12 +874,12 @@ TAP_TASK_CASE(commit_fails)
 
 	/* The store goes on: a pending batch committed by the commit
 	 * operation is counted by it; one whose commit fails is not. */
-	is_int(ops->write(s, big_batch("A", k, 10), &st), 0, "a new batch");
+	is_int(ops_write(s, big_batch("A", k, 10), &st), 0, "a new batch");
 	k += 10;
 	is_int(st.nodes_created, 30, "not counted yet");
 	is_int(ops->commit(s, &st), 0, "committed by the commit operation");
 	is_int(st.nodes_created, 40, "which counts it");
-	ops->write(s, big_batch("A", k, 10), &st);
+	ops_write(s, big_batch("A", k, 10), &st);
 	k += 10;
 	file_limit(db_size(path));
 	is_int(ops->commit(s, &st), -1, "a commit operation that fails");
@@ -882,12 +891,12 @@ TAP_TASK_CASE(commit_fails)
 	/* SQLITE_FULL in a statement: that batch is undone; SQLite may roll
 	 * the whole transaction back with it (it does here), and then the
 	 * batch before it counts nothing either. */
-	is_int(ops->write(s, big_batch("B", 0, 10), &st), 0,
+	is_int(ops_write(s, big_batch("B", 0, 10), &st), 0,
 	       "a batch waits in the transaction");
 	max_pages = (int)(db_size(path) / 4096) + 2;
 	is_int(sl_store_sqlite_run(s, max_pages_job, NULL), 0,
 	       "the database may grow by 2 pages only");
-	is_int(ops->write(s, big_batch("B", 10, 10), &st), -1,
+	is_int(ops_write(s, big_batch("B", 10, 10), &st), -1,
 	       "the next batch does not fit");
 	ok(err_has("database or disk is full"), "SQLITE_FULL");
 	max_pages = 1 << 30;
