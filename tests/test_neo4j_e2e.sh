@@ -14,9 +14,14 @@
 #     commit took effect): the replayed graph is the SQLite target's;
 #     negative control: with the peer denying the commit token, the chunk
 #     is written twice and the comparison fails.
+#   counts: the counts a run reports are what was committed when a COMMIT
+#     fails for real (the peer answers it with a FAILURE and rolls it back):
+#     the chunks committed before it in the same batch count, the failed
+#     one does not.
 #
 # usage: test_neo4j_e2e.sh compat SLUICE NODE BOLT_DIR COMPAT_DIR
 #        test_neo4j_e2e.sh once SLUICE NODE BOLT_DIR
+#        test_neo4j_e2e.sh counts SLUICE NODE BOLT_DIR
 set -u
 . "$(cd "$(dirname "$0")" && pwd)/tap.sh"
 MODE=$1
@@ -112,6 +117,50 @@ if [ "$MODE" = compat ]; then
     is $? 2 "$case: negative control: an unknown statement shape fails the replay"
     has "$T/replay.log" "unknown statement shape" "$case: and says so"
   done
+  done_testing
+  exit
+fi
+
+if [ "$MODE" = counts ]; then
+  # counts: 3000 records, each a node N{i} -[R]-> M{i}, in batches of 1000
+  # and chunks of 100 rows. The COMMIT of the 15th N chunk fails: 10 N
+  # chunks of batch 1 and 4 of batch 2 are committed, and the M chunks
+  # another lane writes meanwhile; then the run fails.
+  cd "$T" || exit 1
+  cat >counts.yaml <<'EOF'
+- implementation: range
+  factory: range
+  arguments: {stop: 3000}
+- implementation: interpreter
+  arguments:
+    interpretations:
+      - type: source_node
+        node_type: N
+        key: {i: !jmespath index}
+      - type: relationship
+        node_type: M
+        relationship_type: R
+        node_key: {m: !jmespath index}
+EOF
+  start_peer "$T/counts.rec" --fail-commit-of 'MERGE \(node:`N`' --fail-commit-nth 15
+  "$SLUICE" run counts.yaml --no-progress \
+    --target "bolt://neo4j:pw@127.0.0.1:$port/neo4j?chunk_size=100" >run.log 2>&1
+  is $? 1 "a run whose COMMIT fails fails"
+  stop_peer
+  has "$T/peer.log" "failing a COMMIT" "the peer failed a COMMIT"
+  has run.log "TransactionCommitFailed" "the run says why"
+  python3 "$REPLAY" --strip-times "$T/counts.rec" >got.txt 2>replay.log
+  ok $? "the recording replays"
+  got_n=$(grep -c '"node":"N","props"' got.txt)
+  got_m=$(grep -c '"node":"M","props"' got.txt)
+  got_r=$(grep -c '"rel":"R"' got.txt)
+  is "$got_n" 1400 "1400 N nodes committed (14 chunks)"
+  # The sink reports every write as matched, none as created.
+  line=$(grep -oE 'nodes: [0-9]+ created, [0-9]+ updated, [0-9]+ not matched; relationships: [0-9]+ created, [0-9]+ updated' run.log)
+  nodes=$(echo "$line" | sed -E 's/nodes: ([0-9]+) created, ([0-9]+) updated.*/\1 + \2/')
+  rels=$(echo "$line" | sed -E 's/.*relationships: ([0-9]+) created, ([0-9]+) updated/\1 + \2/')
+  is "$((nodes))" "$((got_n + got_m))" "the nodes reported written are those committed ($line)"
+  is "$((rels))" "$got_r" "the relationships too"
   done_testing
   exit
 fi

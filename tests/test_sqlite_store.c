@@ -2,13 +2,18 @@
  * The SQLite graph store: schema creation and refusal of foreign files,
  * every write rule (nodes EAGER, MATCH_ONLY, FUZZY; relationships EAGER,
  * MERGE_KEY, CREATE), statistics, rollback, reopening, idempotence and the
- * exact export. Real database files in a temporary directory.
+ * exact export; counts made on commit when a commit fails for real (the
+ * disk full at COMMIT, SQLITE_FULL in a statement). Real database files in
+ * a temporary directory.
  */
 #include <dirent.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "graph/sqlite_store.h"
@@ -753,6 +758,154 @@ TAP_TASK_CASE(rollback)
 	free(after);
 	free(before);
 	sl_store_sqlite_close(s);
+}
+
+/** A batch of `n` nodes of type `type` from key `from`, ~2 KiB each. */
+static struct sl_graph_batch *
+big_batch(const char *type, int from, int n)
+{
+	static char pad[2048];
+	memset(pad, 'x', sizeof(pad) - 1);
+	struct sl_graph_batch *b = batch_new();
+	for (int i = from; i < from + n; i++) {
+		char key[32], props[2100];
+		snprintf(key, sizeof(key), "{\"k\":%d}", i);
+		snprintf(props, sizeof(props), "{\"pad\":\"%s\"}", pad);
+		add_node(b, SL_NODE_EAGER, type, key, NULL, props);
+	}
+	return b;
+}
+
+/** The largest size of the database file and its WAL, in bytes. */
+static off_t
+db_size(const char *path)
+{
+	char wal[300];
+	struct stat a, w;
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	off_t n = stat(path, &a) == 0 ? a.st_size : 0;
+	if (stat(wal, &w) == 0 && w.st_size > n)
+		n = w.st_size;
+	return n;
+}
+
+/** Limit the size of every file this process writes (0: no limit). */
+static void
+file_limit(off_t bytes)
+{
+	struct rlimit r;
+	getrlimit(RLIMIT_FSIZE, &r);
+	r.rlim_cur = bytes > 0 ? (rlim_t)bytes : r.rlim_max;
+	if (setrlimit(RLIMIT_FSIZE, &r) != 0)
+		bail_out("setrlimit(RLIMIT_FSIZE) failed");
+}
+
+/** Argument of max_pages_job(): the page count to allow. */
+static int max_pages;
+
+/** Job: set PRAGMA max_page_count on the store's connection. */
+static int
+max_pages_job(struct sl_store_sqlite *s, void *arg)
+{
+	(void)arg;
+	char sql[64];
+	snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %d", max_pages);
+	return sqlite3_exec(sl_store_sqlite_db(s), sql, NULL, NULL, NULL) ==
+	                       SQLITE_OK
+	               ? 0
+	               : -1;
+}
+
+/** Write a batch through the store interface and free it. */
+static int
+ops_write(void *s, struct sl_graph_batch *b, struct sl_write_stats *st)
+{
+	int rc = sl_store_sqlite_ops.write(s, b, st);
+	batch_free(b);
+	return rc;
+}
+
+/**
+ * Counts are made on commit, through the store interface (store.h): a
+ * transaction holding several batches counts nothing until it commits; a
+ * COMMIT that fails because the disk is full (the process's file size
+ * limit: the kernel refuses SQLite's WAL writes) rolls back and counts
+ * nothing; a statement failing with SQLITE_FULL (max_page_count) undoes
+ * its batch only. After each, what was reported is what the file holds.
+ */
+TAP_TASK_CASE(commit_fails)
+{
+	const char *path = tmp_path("full.db");
+	char uri[300];
+	snprintf(uri, sizeof(uri), "sqlite:%s", path);
+	const struct sl_graph_store_ops *ops = &sl_store_sqlite_ops;
+	struct sl_store_sqlite *s = ops->open(uri);
+	if (s == NULL)
+		bail_out("cannot open %s", path);
+	/* Three batches of 10 nodes per transaction. */
+	sl_store_sqlite_group(s, 30, 1e9);
+	signal(SIGXFSZ, SIG_IGN);
+	struct sl_write_stats st = {0};
+	int k = 0;
+	for (int i = 0; i < 2; i++, k += 10)
+		is_int(ops_write(s, big_batch("A", k, 10), &st), 0,
+		       "batch %d written", i + 1);
+	is_int(st.nodes_created, 0, "nothing counted before the commit");
+	is_int(ops_write(s, big_batch("A", k, 10), &st), 0,
+	       "batch 3 written and committed");
+	k += 10;
+	is_int(st.nodes_created, 30, "its transaction counted on commit");
+	is_int(raw_int(path, "SELECT count(*) FROM node"), 30,
+	       "the file holds them");
+
+	/* Two batches wait in the open transaction; the disk fills. */
+	for (int i = 0; i < 2; i++, k += 10)
+		ops_write(s, big_batch("A", k, 10), &st);
+	file_limit(db_size(path));
+	is_int(ops_write(s, big_batch("A", k, 10), &st), -1,
+	       "a commit that cannot write fails");
+	k += 10;
+	ok(err_has("COMMIT"), "at COMMIT");
+	file_limit(0);
+	is_int(st.nodes_created, 30,
+	       "the rolled-back transaction counts nothing");
+	is_int(raw_int(path, "SELECT count(*) FROM node"), 30,
+	       "the file holds what was reported");
+
+	/* The store goes on: a pending batch committed by the commit
+	 * operation is counted by it; one whose commit fails is not. */
+	is_int(ops_write(s, big_batch("A", k, 10), &st), 0, "a new batch");
+	k += 10;
+	is_int(st.nodes_created, 30, "not counted yet");
+	is_int(ops->commit(s, &st), 0, "committed by the commit operation");
+	is_int(st.nodes_created, 40, "which counts it");
+	ops_write(s, big_batch("A", k, 10), &st);
+	k += 10;
+	file_limit(db_size(path));
+	is_int(ops->commit(s, &st), -1, "a commit operation that fails");
+	file_limit(0);
+	is_int(st.nodes_created, 40, "counts nothing");
+	is_int(raw_int(path, "SELECT count(*) FROM node"), 40,
+	       "the file holds what was reported");
+
+	/* SQLITE_FULL in a statement: that batch is undone; SQLite may roll
+	 * the whole transaction back with it (it does here), and then the
+	 * batch before it counts nothing either. */
+	is_int(ops_write(s, big_batch("B", 0, 10), &st), 0,
+	       "a batch waits in the transaction");
+	max_pages = (int)(db_size(path) / 4096) + 2;
+	is_int(sl_store_sqlite_run(s, max_pages_job, NULL), 0,
+	       "the database may grow by 2 pages only");
+	is_int(ops_write(s, big_batch("B", 10, 10), &st), -1,
+	       "the next batch does not fit");
+	ok(err_has("database or disk is full"), "SQLITE_FULL");
+	max_pages = 1 << 30;
+	sl_store_sqlite_run(s, max_pages_job, NULL);
+	is_int(ops->commit(s, &st), 0, "what is left commits");
+	long long held = raw_int(path, "SELECT count(*) FROM node");
+	ok(held == 40 || held == 50, "the file holds %lld nodes", held);
+	is_int((long long)st.nodes_created, held, "what was reported");
+	is_int(ops->close(s), 0, "closes");
 }
 
 /** Files that are not sluice graphs are refused and left alone. */

@@ -17,9 +17,12 @@
  * overlaps the interpretation of the next records, at most two write batches
  * are in memory, and while the writer waits the steps before it are held back
  * by their outboxes. A flush marker and the end of input write a partial
- * batch. Relationships the target skipped for a missing endpoint count as the
- * writer's skipped records, with one message per batch. TTL records are
- * carried out after the writes before them.
+ * batch. What the writer counts is what its target committed (counted on
+ * commit, not on send: sl_graph_writer_counts()); at the end of its input,
+ * and in finish after a failure, it commits what the target holds open.
+ * Relationships the target skipped for a missing endpoint count as the
+ * writer's skipped records once committed, with one message per batch that
+ * reports some. TTL records are carried out after the writes before them.
  */
 #ifndef SLUICE_GRAPH_H
 #define SLUICE_GRAPH_H
@@ -50,6 +53,37 @@ extern "C" {
  * NULL with an error.
  */
 struct sl_step *sl_graph_writer_new(const char *uri, uint32_t batch_size);
+
+/**
+ * What a writer step wrote to its target, counted on commit: the rows
+ * durably in the database when the counts are read, also after a failed
+ * write or a failed COMMIT (whose writes count nothing). The same for
+ * every kind of target.
+ */
+struct sl_graph_counts {
+	/** Nodes created. */
+	uint64_t nodes_created;
+	/** Node writes that found their node (merged into it). */
+	uint64_t nodes_updated;
+	/** MATCH_ONLY or FUZZY node writes that found no node. */
+	uint64_t nodes_unmatched;
+	/** Relationships created. */
+	uint64_t rels_created;
+	/** Relationship writes that found their relationship. */
+	uint64_t rels_updated;
+	/** Relationship writes skipped: an endpoint node does not exist. */
+	uint64_t rels_skipped;
+};
+
+/**
+ * Whether `s` is a writer step (sl_graph_writer_new(), GraphDatabaseWriter);
+ * if so, *out gets its committed counts so far (complete once the step
+ * has finished) and *target, when not NULL, the target's URI as it may be
+ * shown (no password; "" before the step started). Read it from the
+ * thread that runs the pipeline, when the step is not running.
+ */
+bool sl_graph_writer_counts(const struct sl_step *s,
+                            struct sl_graph_counts *out, const char **target);
 
 /** Register GraphDatabaseWriter (idempotent). 0, or -1 with an error. */
 int sl_graph_register(void);

@@ -665,6 +665,29 @@ status_word(struct sl_pipeline *p, int rc)
 	return rc == 0 ? "ok" : "failed";
 }
 
+/**
+ * Append a writer step's committed counts to `b` as JSON members
+ * (,"target":...,"committed":{...}); nothing for other steps.
+ */
+static void
+json_writes(struct sl_buf *b, const struct sl_step *s)
+{
+	struct sl_graph_counts c;
+	const char *target;
+	if (!sl_graph_writer_counts(s, &c, &target))
+		return;
+	(void)sl_buf_puts(b, ",\"target\":");
+	json_str(b, target);
+	(void)sl_buf_printf(
+	        b,
+	        ",\"committed\":{\"nodes_created\":%" PRIu64
+	        ",\"nodes_updated\":%" PRIu64 ",\"nodes_unmatched\":%" PRIu64
+	        ",\"rels_created\":%" PRIu64 ",\"rels_updated\":%" PRIu64
+	        ",\"rels_skipped\":%" PRIu64 "}",
+	        c.nodes_created, c.nodes_updated, c.nodes_unmatched,
+	        c.rels_created, c.rels_updated, c.rels_skipped);
+}
+
 /** Print the summary as one JSON line to stderr. */
 static void
 summary_json(const struct run_opts *o, struct sl_pipeline *p, int rc,
@@ -697,7 +720,9 @@ summary_json(const struct run_opts *o, struct sl_pipeline *p, int rc,
 				(void)sl_buf_putc(&b, ',');
 			json_str(&b, s->stats.skips[k]);
 		}
-		(void)sl_buf_puts(&b, "]}");
+		(void)sl_buf_putc(&b, ']');
+		json_writes(&b, s);
+		(void)sl_buf_putc(&b, '}');
 	}
 	(void)sl_buf_putc(&b, ']');
 	if (error != NULL) {
@@ -735,6 +760,22 @@ summary_text(const struct run_opts *o, struct sl_pipeline *p, int rc)
 	}
 	fprintf(stderr, "  %" PRIu64 " records read, %.0f records/s\n", n,
 	        secs > 0 ? (double)n / secs : 0.0);
+	for (uint32_t i = 0; i < sl_pipeline_step_count(p); i++) {
+		struct sl_step *s = sl_pipeline_step(p, i);
+		struct sl_graph_counts c;
+		const char *target;
+		if (!sl_graph_writer_counts(s, &c, &target) ||
+		    target[0] == '\0')
+			continue;
+		fprintf(stderr,
+		        "  %s committed to %s (nodes %" PRIu64
+		        " created, %" PRIu64 " updated, %" PRIu64
+		        " not matched; relationships %" PRIu64
+		        " created, %" PRIu64 " updated, %" PRIu64 " skipped)\n",
+		        s->name, target, c.nodes_created, c.nodes_updated,
+		        c.nodes_unmatched, c.rels_created, c.rels_updated,
+		        c.rels_skipped);
+	}
 	for (uint32_t i = 0; i < sl_pipeline_step_count(p); i++) {
 		struct sl_step *s = sl_pipeline_step(p, i);
 		if (s->stats.skipped == 0)

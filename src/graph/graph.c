@@ -486,6 +486,38 @@ line_member(const char *key, struct sl_value v)
 	return m;
 }
 
+void
+sl_write_stats_add(struct sl_write_stats *to, const struct sl_write_stats *a)
+{
+	to->nodes_created += a->nodes_created;
+	to->nodes_updated += a->nodes_updated;
+	to->nodes_unmatched += a->nodes_unmatched;
+	to->rels_created += a->rels_created;
+	to->rels_updated += a->rels_updated;
+	to->rels_skipped += a->rels_skipped;
+}
+
+void
+sl_write_tally_commit(struct sl_write_tally *t)
+{
+	sl_write_stats_add(&t->committed, &t->pending);
+	t->pending = (struct sl_write_stats){0};
+}
+
+void
+sl_write_tally_rollback(struct sl_write_tally *t)
+{
+	t->pending = (struct sl_write_stats){0};
+}
+
+void
+sl_write_tally_report(struct sl_write_tally *t, struct sl_write_stats *st)
+{
+	if (st != NULL)
+		sl_write_stats_add(st, &t->committed);
+	t->committed = (struct sl_write_stats){0};
+}
+
 int
 sl_graph_line_node(struct sl_buf *line, struct sl_value type,
                    struct sl_value key, struct sl_value labels,

@@ -121,6 +121,34 @@ struct sl_write_stats {
 	uint64_t rels_skipped;
 };
 
+/** Add counts `a` to `to`. */
+void sl_write_stats_add(struct sl_write_stats *to,
+                        const struct sl_write_stats *a);
+
+/**
+ * A store's counts by the fate of their transaction. Counts are made on
+ * commit, not on send (store.h): a store adds the counts of its writes to
+ * `pending` while their transaction is open, moves them to `committed`
+ * when it commits (sl_write_tally_commit()) and drops them when it rolls
+ * back (sl_write_tally_rollback()); sl_write_tally_report() hands what was
+ * committed to the caller's totals once.
+ */
+struct sl_write_tally {
+	/** Counts of the writes in the open transaction. */
+	struct sl_write_stats pending;
+	/** Counts of committed writes not reported yet. */
+	struct sl_write_stats committed;
+};
+
+/** The open transaction committed: its pending counts become committed. */
+void sl_write_tally_commit(struct sl_write_tally *t);
+
+/** The open transaction rolled back: its pending counts are dropped. */
+void sl_write_tally_rollback(struct sl_write_tally *t);
+
+/** Add the committed counts not reported yet to *st (NULL: drop them). */
+void sl_write_tally_report(struct sl_write_tally *t, struct sl_write_stats *st);
+
 /**
  * Write a node as one canonical export line into `line` (reset first):
  * {"key", "labels", "node", "props"}. 0, or -1 with an error.

@@ -681,8 +681,12 @@ struct lane {
 	struct sl_arena rows;
 	/** The current bucket's statement. */
 	struct sl_buf stmt;
-	/** Counts of this lane in the current phase. */
-	struct sl_write_stats st;
+	/**
+	 * Counts of this lane: of its open transaction (pending), and of the
+	 * chunks it committed this phase (reported by phase_run(), also when
+	 * the phase fails).
+	 */
+	struct sl_write_tally tally;
 	/** Commit token of its last transaction that recorded one, or "". */
 	char token[48];
 	/** Whether that transaction may have committed unseen. */
@@ -920,18 +924,6 @@ chunk_counts(const struct sl_neo4j_bucket *bk, const struct sl_db_result *r,
 	st->rels_skipped = n - writes;
 }
 
-/** Add counts `a` to `to`. */
-static void
-stats_add(struct sl_write_stats *to, const struct sl_write_stats *a)
-{
-	to->nodes_created += a->nodes_created;
-	to->nodes_updated += a->nodes_updated;
-	to->nodes_unmatched += a->nodes_unmatched;
-	to->rels_created += a->rels_created;
-	to->rels_updated += a->rels_updated;
-	to->rels_skipped += a->rels_skipped;
-}
-
 /** Run `cypher` with a {"token": token} parameter; the result or NULL. */
 static struct sl_db_result *
 token_query(struct lane *l, const char *cypher, const char *token)
@@ -969,7 +961,7 @@ chunk_once(struct lane *l, void *arg)
 		sl_db_result_free(r);
 		l->token_pending = false;
 		if (done) {
-			stats_add(&l->st, &l->token_st);
+			sl_write_stats_add(&l->tally.committed, &l->token_st);
 			sl_log_info("%s: lane %u: its last transaction had "
 			            "committed before the connection was lost",
 			            s->shown, l->no);
@@ -985,8 +977,7 @@ chunk_once(struct lane *l, void *arg)
 		sl_db_tx_abandon(&tx);
 		return -1;
 	}
-	struct sl_write_stats st;
-	chunk_counts(ch->bk, r, ch->n, &st);
+	chunk_counts(ch->bk, r, ch->n, &l->tally.pending);
 	sl_db_result_free(r);
 	if (token) {
 		int rc = 0;
@@ -1004,24 +995,31 @@ chunk_once(struct lane *l, void *arg)
 		}
 		if (rc != 0) {
 			sl_db_tx_abandon(&tx);
+			sl_write_tally_rollback(&l->tally);
 			return -1;
 		}
 	}
-	l->token_st = st;
+	l->token_st = l->tally.pending;
 	if (sl_db_tx_commit(&tx) != 0) {
-		/* Lost during COMMIT: the outcome is unknown. */
+		/* Lost during COMMIT: the outcome is unknown (the commit
+		 * token tells, if there is one); else rolled back. Nothing is
+		 * counted now. */
 		l->token_pending = token && !sl_db_conn_ok(l->c);
+		sl_write_tally_rollback(&l->tally);
 		return -1;
 	}
 	if (++s->commits == s->fault_lose_commit) {
+		/* Committed, but the store is not told so: counted only if
+		 * the commit token shows it. */
 		lane_release(l);
 		l->token_pending = token;
+		sl_write_tally_rollback(&l->tally);
 		sl_diag_set(SL_EIO,
 		            "%s: the reply to COMMIT was lost (injected fault)",
 		            s->shown);
 		return -1;
 	}
-	stats_add(&l->st, &st);
+	sl_write_tally_commit(&l->tally);
 	return 0;
 }
 
@@ -1084,10 +1082,8 @@ phase_run(struct sl_store_neo4j *s, const struct sl_graph_batch *b,
 	struct lane_arg args[SL_NEO4J_CONNS_MAX];
 	struct sl_task *tasks[SL_NEO4J_CONNS_MAX] = {0};
 	int rc = 0;
-	for (unsigned i = 0; i < n; i++) {
+	for (unsigned i = 0; i < n; i++)
 		args[i] = (struct lane_arg){&s->lanes[i], &ph};
-		memset(&s->lanes[i].st, 0, sizeof(s->lanes[i].st));
-	}
 	for (unsigned i = 1; i < n; i++) {
 		char name[32];
 		snprintf(name, sizeof(name), "neo4j-lane-%u", i);
@@ -1120,11 +1116,11 @@ phase_run(struct sl_store_neo4j *s, const struct sl_graph_batch *b,
 	if (first.last != NULL)
 		sl_diag_move(&first, sl_diag_get());
 	sl_diag_destroy(&first);
-	if (rc != 0)
-		return -1;
+	/* What the lanes committed is in the database, whether or not
+	 * another lane failed: count it. */
 	for (unsigned i = 0; i < n; i++)
-		stats_add(st, &s->lanes[i].st);
-	return 0;
+		sl_write_tally_report(&s->lanes[i].tally, st);
+	return rc != 0 ? -1 : 0;
 }
 
 /* }}} */

@@ -129,7 +129,12 @@ void sl_store_neo4j_set_retry(struct sl_store_neo4j *s, double seconds);
  */
 void sl_store_neo4j_fault_lose_commit(struct sl_store_neo4j *s, uint64_t n);
 
-/** Write a batch (store.h). 0, or -1. */
+/**
+ * Write a batch (store.h). Counts are made on commit: *st gets those of
+ * every chunk transaction that committed, also when the write fails; a
+ * chunk whose COMMIT failed, or whose reply was lost and whose commit
+ * token does not show it, counts nothing. 0, or -1.
+ */
 int sl_store_neo4j_write(struct sl_store_neo4j *s,
                          const struct sl_graph_batch *b,
                          struct sl_write_stats *st);

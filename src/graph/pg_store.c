@@ -274,8 +274,12 @@ struct lane {
 	const struct sl_graph_batch *b;
 	/** Whether this phase writes relationships (else nodes). */
 	bool rels;
-	/** Counts of this lane's phase. */
-	struct sl_write_stats st;
+	/**
+	 * Counts of this lane: of its open transaction (pending), and of
+	 * those committed this phase (reported by phase(), also when the
+	 * phase fails).
+	 */
+	struct sl_write_tally tally;
 	/** Text scratch for keys. */
 	struct sl_buf t1;
 	/** Text scratch for the other key. */
@@ -764,13 +768,13 @@ lane_nodes(struct lane *l)
 			return -1;
 	} else if (run(l, node_update_sql, NULL) != 0 ||
 	           run(l, node_insert_sql, &created) != 0 ||
-	           (fuzzy &&
-	            run(l, node_fuzzy_sql, &l->st.nodes_updated) != 0)) {
+	           (fuzzy && run(l, node_fuzzy_sql,
+	                         &l->tally.pending.nodes_updated) != 0)) {
 		return -1;
 	}
-	l->st.nodes_created += created;
-	l->st.nodes_updated += n[0] - created + n[1] - unmatched[0];
-	l->st.nodes_unmatched += unmatched[0] + unmatched[1];
+	l->tally.pending.nodes_created += created;
+	l->tally.pending.nodes_updated += n[0] - created + n[1] - unmatched[0];
+	l->tally.pending.nodes_unmatched += unmatched[0] + unmatched[1];
 	return 0;
 }
 
@@ -812,9 +816,9 @@ lane_rels(struct lane *l, bool *creates)
 	           (create && run(l, rel_create_sql, &n[3]) != 0)) {
 		return -1;
 	}
-	l->st.rels_skipped += l->n - n[0];
-	l->st.rels_created += n[2] + n[3];
-	l->st.rels_updated += n[1] - n[2];
+	l->tally.pending.rels_skipped += l->n - n[0];
+	l->tally.pending.rels_created += n[2] + n[3];
+	l->tally.pending.rels_updated += n[1] - n[2];
 	return 0;
 }
 
@@ -856,7 +860,7 @@ lane_token_check(struct lane *l, bool *done)
 	sl_db_result_free(r);
 	l->token_pending = false;
 	if (*done) {
-		l->st = l->token_st;
+		sl_write_stats_add(&l->tally.committed, &l->token_st);
 		sl_log_info("%s: lane %u: its last transaction had committed "
 		            "before the connection was lost",
 		            l->s->shown, l->no);
@@ -880,7 +884,7 @@ lane_once(struct lane *l)
 			return 0;
 	}
 	struct sl_db_tx tx;
-	memset(&l->st, 0, sizeof(l->st));
+	sl_write_tally_rollback(&l->tally);
 	if (sl_db_tx_begin(l->c, &tx, NULL) != 0)
 		return -1;
 	int rc = sl_db_exec(l->c, plan_sql, SL_NOARGS, NULL);
@@ -892,27 +896,34 @@ lane_once(struct lane *l)
 		rc = lane_token(l);
 	if (rc != 0) {
 		sl_db_tx_abandon(&tx);
+		sl_write_tally_rollback(&l->tally);
 		return -1;
 	}
 	l->token_pending = token;
-	l->token_st = l->st;
+	l->token_st = l->tally.pending;
 	if (sl_db_tx_commit(&tx) != 0) {
-		/* A connection lost during COMMIT leaves the outcome unknown;
-		 * any other failure rolled back. */
+		/* A connection lost during COMMIT leaves the outcome unknown
+		 * (the commit token tells, if there is one); any other failure
+		 * rolled back. Either way nothing is counted now. */
 		l->token_pending = token && !sl_db_conn_ok(l->c);
+		sl_write_tally_rollback(&l->tally);
 		return -1;
 	}
 	l->token_pending = false;
 	struct sl_store_pg *s = l->s;
 	if (++s->commits == s->fault_lose_commit) {
+		/* Committed, but the lane is not told so: it counts it only if
+		 * the commit token shows it. */
 		lane_drop(l);
 		l->token_pending = token;
+		sl_write_tally_rollback(&l->tally);
 		sl_diag_set(SL_EIO,
 		            "%s: the reply to COMMIT was lost (injected "
 		            "fault)",
 		            s->shown);
 		return -1;
 	}
+	sl_write_tally_commit(&l->tally);
 	return 0;
 }
 
@@ -1094,20 +1105,11 @@ phase(struct sl_store_pg *s, const struct sl_graph_batch *b, bool rels,
 	if (first.last != NULL)
 		sl_diag_move(&first, sl_diag_get());
 	sl_diag_destroy(&first);
-	if (rc != 0)
-		return -1;
-	for (unsigned i = 0; i < s->nlanes; i++) {
-		struct sl_write_stats *ls = &s->lanes[i].st;
-		if (s->lanes[i].n == 0)
-			continue;
-		st->nodes_created += ls->nodes_created;
-		st->nodes_updated += ls->nodes_updated;
-		st->nodes_unmatched += ls->nodes_unmatched;
-		st->rels_created += ls->rels_created;
-		st->rels_updated += ls->rels_updated;
-		st->rels_skipped += ls->rels_skipped;
-	}
-	return 0;
+	/* What the lanes committed is in the database, whether or not
+	 * another lane failed: count it. */
+	for (unsigned i = 0; i < s->nlanes; i++)
+		sl_write_tally_report(&s->lanes[i].tally, st);
+	return rc != 0 ? -1 : 0;
 }
 
 /**

@@ -71,7 +71,13 @@ void sl_store_pg_set_retry(struct sl_store_pg *s, double seconds);
  */
 void sl_store_pg_fault_lose_commit(struct sl_store_pg *s, uint64_t n);
 
-/** Apply a batch (see graph.h); counts are added to *st. 0, or -1. */
+/**
+ * Apply a batch (see graph.h). Counts are made on commit (store.h): *st
+ * gets those of every lane transaction that committed, also when another
+ * lane or the relationship phase fails; a lane whose COMMIT failed, or
+ * whose reply was lost and whose commit token does not show it, counts
+ * nothing. 0, or -1.
+ */
 int sl_store_pg_write(struct sl_store_pg *s, const struct sl_graph_batch *b,
                       struct sl_write_stats *st);
 

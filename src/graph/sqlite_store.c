@@ -238,6 +238,11 @@ struct sl_store_sqlite {
 	struct id_slot *ids;
 	/** Whether a transaction spanning several batches is open. */
 	bool in_tx;
+	/**
+	 * Counts of the open transaction's writes, and of committed ones
+	 * not yet reported (counted on commit: store.h).
+	 */
+	struct sl_write_tally tally;
 	/** Writes in the open transaction. */
 	uint64_t tx_ops;
 	/** When the open transaction began (CLOCK_MONOTONIC seconds). */
@@ -1287,6 +1292,7 @@ batch_failed(struct sl_store_sqlite *s)
 		 * (SQLite rolled everything back): end it. */
 		rollback(s);
 		s->in_tx = false;
+		sl_write_tally_rollback(&s->tally);
 	}
 }
 
@@ -1299,8 +1305,10 @@ sl_store_sqlite_end_tx(struct sl_store_sqlite *s)
 	if (stmt_exec(s, ST_COMMIT, "committing") != 0) {
 		ids_clear(s);
 		rollback(s);
+		sl_write_tally_rollback(&s->tally);
 		return -1;
 	}
+	sl_write_tally_commit(&s->tally);
 	return 0;
 }
 
@@ -1329,8 +1337,6 @@ sl_store_sqlite_commit(struct sl_store_sqlite *s)
 struct write_args {
 	/** The batch. */
 	const struct sl_graph_batch *b;
-	/** Counts to add to. */
-	struct sl_write_stats *st;
 };
 
 /** Job: apply a batch (see sl_store_sqlite_write()). */
@@ -1339,12 +1345,12 @@ write_job(struct sl_store_sqlite *s, void *arg)
 {
 	const struct write_args *w = arg;
 	const struct sl_graph_batch *b = w->b;
-	struct sl_write_stats *st = w->st;
 	struct sl_write_stats add = {0};
 	if (!s->in_tx) {
 		if (stmt_exec(s, ST_BEGIN_WRITE,
 		              "starting a write transaction") != 0)
 			return -1;
+		sl_write_tally_rollback(&s->tally);
 		s->in_tx = true;
 		s->tx_ops = 0;
 		s->tx_start = sl_clock();
@@ -1394,17 +1400,14 @@ write_job(struct sl_store_sqlite *s, void *arg)
 		batch_failed(s);
 		return -1;
 	}
+	/* The batch is in the transaction: its counts wait for the
+	 * commit. */
+	sl_write_stats_add(&s->tally.pending, &add);
 	s->tx_ops += b->n_nodes + b->n_rels;
 	if ((s->tx_ops >= s->group_ops ||
 	     sl_clock() - s->tx_start >= s->group_secs) &&
 	    sl_store_sqlite_end_tx(s) != 0)
 		return -1;
-	st->nodes_created += add.nodes_created;
-	st->nodes_updated += add.nodes_updated;
-	st->nodes_unmatched += add.nodes_unmatched;
-	st->rels_created += add.rels_created;
-	st->rels_updated += add.rels_updated;
-	st->rels_skipped += add.rels_skipped;
 	return 0;
 }
 
@@ -1412,8 +1415,19 @@ int
 sl_store_sqlite_write(struct sl_store_sqlite *s, const struct sl_graph_batch *b,
                       struct sl_write_stats *st)
 {
-	struct write_args w = {.b = b, .st = st};
-	return sl_store_sqlite_run(s, write_job, &w);
+	struct write_args w = {.b = b};
+	int rc = sl_store_sqlite_run(s, write_job, &w);
+	sl_write_tally_report(&s->tally, st);
+	return rc;
+}
+
+int
+sl_store_sqlite_commit_counted(struct sl_store_sqlite *s,
+                               struct sl_write_stats *st)
+{
+	int rc = sl_store_sqlite_commit(s);
+	sl_write_tally_report(&s->tally, st);
+	return rc;
 }
 
 /* ---- time to live ---- */
@@ -1775,6 +1789,13 @@ sqlite_export(void *store, sl_export_fn fn, void *arg)
 	return sl_store_sqlite_export(store, fn, arg);
 }
 
+/** Commit what is pending, counting it (store.h). */
+static int
+sqlite_commit(void *store, struct sl_write_stats *st)
+{
+	return sl_store_sqlite_commit_counted(store, st);
+}
+
 /** Commit what is pending and close (store.h). */
 static int
 sqlite_close(void *store)
@@ -1796,6 +1817,7 @@ const struct sl_graph_store_ops sl_store_sqlite_ops = {
         .open = sqlite_open,
         .open_ro = sqlite_open_ro,
         .write = sqlite_write,
+        .commit = sqlite_commit,
         .ttl = sqlite_ttl,
         .migrate = sqlite_migrate,
         .migrations = sqlite_migrations,

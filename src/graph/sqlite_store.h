@@ -62,10 +62,15 @@ struct sl_store_sqlite *sl_store_sqlite_open_ro(const char *path);
 
 /**
  * Apply batch `b`: every node write, then every relationship write, with
- * prepared statements. Counts are added to `*st`. The batch is committed
- * at once, unless sl_store_sqlite_group() asked for larger transactions.
- * On an error the batch is undone (the batches before it stay) and -1
- * returned with the error (SL_EDB with SQLite's message).
+ * prepared statements. The batch is committed at once, unless
+ * sl_store_sqlite_group() asked for larger transactions. Counts are made
+ * on commit (store.h): `*st` gets those of every batch committed since
+ * the last report (NULL: none wanted), this one's only once it is
+ * committed; a transaction rolled back is never counted. On an error the
+ * batch is undone (the batches before it in the open transaction stay,
+ * unless SQLite rolled the whole transaction back, when their counts are
+ * dropped too) and -1 returned with the error (SL_EDB with SQLite's
+ * message).
  */
 int sl_store_sqlite_write(struct sl_store_sqlite *s,
                           const struct sl_graph_batch *b,
@@ -153,6 +158,15 @@ void sl_store_sqlite_group(struct sl_store_sqlite *s, uint64_t ops,
 
 /** Commit the open transaction, if any. 0, or -1 with an error. */
 int sl_store_sqlite_commit(struct sl_store_sqlite *s);
+
+/**
+ * Commit the open transaction, if any, and add to *st the counts of every
+ * write committed since the last report (this commit's, and those of
+ * commits made by other calls such as TTL). 0, or -1 with an error (the
+ * transaction rolled back, its counts dropped).
+ */
+int sl_store_sqlite_commit_counted(struct sl_store_sqlite *s,
+                                   struct sl_write_stats *st);
 
 /**
  * Stream the graph as canonical JSON objects, nodes first (ordered by

@@ -15,6 +15,17 @@
  * "neo4j://" and their +s, +ssc forms; sl_store_neo4j_ops). Each says
  * its default write batch size (batch_default), which the writer uses
  * when none was asked for.
+ *
+ * Counts: what a store reports (struct sl_write_stats) is what is
+ * durably in the database, counted on commit, not on send. A store keeps
+ * the counts of each open transaction apart (struct sl_write_tally, one
+ * per transaction it may have open at once: the SQLite store's one, a
+ * lane's) and adds them to its totals only when the COMMIT succeeds; on a
+ * rollback, a failed COMMIT or a connection lost before its reply (unless
+ * the store can tell that the COMMIT took effect, by its commit token),
+ * they are dropped. A write that fails still reports the transactions it
+ * committed before it failed (another lane's, an earlier phase's), so a
+ * failed run reports what the database holds when it ends.
  */
 #ifndef SLUICE_GRAPH_STORE_H
 #define SLUICE_GRAPH_STORE_H
@@ -63,9 +74,23 @@ struct sl_graph_store_ops {
 	 * write nothing. NULL when the kind has none (`open` is used).
 	 */
 	void *(*open_ro)(const char *uri);
-	/** Apply a batch (see graph.h); counts added to *st. 0, or -1. */
+	/**
+	 * Apply a batch (see graph.h). Adds to *st the counts of the writes
+	 * that are committed when it returns, whether it succeeds or fails:
+	 * this batch's and, for a store that keeps a transaction open across
+	 * batches, those of earlier batches that this call committed (see
+	 * "Counts" above). 0, or -1.
+	 */
 	int (*write)(void *store, const struct sl_graph_batch *b,
 	             struct sl_write_stats *st);
+	/**
+	 * Commit what the store holds uncommitted and add to *st the counts
+	 * of writes committed since the last `write` or `commit` reported
+	 * (a TTL deletion, for one, commits the open transaction). NULL when
+	 * the store commits every batch within `write`. 0, or -1 (what was
+	 * uncommitted is rolled back and not counted).
+	 */
+	int (*commit)(void *store, struct sl_write_stats *st);
 	/**
 	 * Delete the nodes (with their relationships) when `nodes`, else
 	 * the relationships, of type `type` whose last_ingested_at is before
@@ -93,7 +118,11 @@ struct sl_graph_store_ops {
 	 * of `fn` (-1). NULL unless SL_STORE_EXPORT. 0, or -1.
 	 */
 	int (*export_graph)(void *store, sl_export_fn fn, void *arg);
-	/** Close and free the store (pending writes first). 0, or -1. */
+	/**
+	 * Close and free the store, committing pending writes first (their
+	 * counts are not reported: the writer calls `commit` before). 0, or
+	 * -1.
+	 */
 	int (*close)(void *store);
 };
 

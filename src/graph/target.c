@@ -188,6 +188,14 @@ sl_target_write(struct sl_target *t, const struct sl_graph_batch *b,
 }
 
 int
+sl_target_commit(struct sl_target *t, struct sl_write_stats *st)
+{
+	if (t->ops->commit == NULL)
+		return 0;
+	return named(t, t->ops->commit(t->store, st));
+}
+
+int
 sl_target_ttl(struct sl_target *t, bool nodes, const char *type,
               const char *cutoff, uint64_t *deleted)
 {

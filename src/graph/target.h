@@ -42,9 +42,21 @@ const char *sl_target_name(const struct sl_target *t);
 /** Desired ingestions per write batch when none was asked for. */
 uint32_t sl_target_batch_default(const struct sl_target *t);
 
-/** Apply a batch (see graph.h); counts are added to *st. 0, or -1. */
+/**
+ * Apply a batch (see graph.h). The counts of what is committed when it
+ * returns are added to *st, also when it fails (store.h, "Counts"). 0,
+ * or -1.
+ */
 int sl_target_write(struct sl_target *t, const struct sl_graph_batch *b,
                     struct sl_write_stats *st);
+
+/**
+ * Commit what the target holds uncommitted (a store that groups batches
+ * into one transaction) and add the counts of what is newly committed to
+ * *st. 0 at once for a store that commits every batch. 0, or -1 (the
+ * uncommitted writes are rolled back and not counted).
+ */
+int sl_target_commit(struct sl_target *t, struct sl_write_stats *st);
 
 /**
  * Delete the nodes (with their relationships) when `nodes`, else the

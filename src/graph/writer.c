@@ -28,13 +28,18 @@ struct writer {
 	uint32_t batch_size;
 	/** The open target, or NULL. */
 	struct sl_target *target;
+	/** The target's name as it may be shown ("" until it is open). */
+	char shown[512];
 	/** The batch being filled. */
 	struct sl_graph_batch *filling;
 	/** The batch being written, or NULL. */
 	struct sl_graph_batch *writing;
 	/** The task writing it, or NULL. */
 	struct sl_task *inflight;
-	/** What the target reported. */
+	/**
+	 * What the target reported: what is committed (counted on commit,
+	 * store.h), also after a failed write.
+	 */
 	struct sl_write_stats stats;
 	/** Batches handed to the target. */
 	uint64_t batches;
@@ -50,21 +55,40 @@ write_task(void *arg)
 	return sl_target_write(w->target, w->writing, &w->stats);
 }
 
-/** Count relationships the target skipped since the last call. */
+/**
+ * Count relationships the target skipped since the last call (they are
+ * counted when the batches holding them commit). The current error, if
+ * any, is kept.
+ */
 static void
 count_skips(struct writer *w)
 {
 	uint64_t n = w->stats.rels_skipped - w->skips_counted;
 	if (n == 0)
 		return;
+	struct sl_diag keep;
+	sl_diag_stash(&keep);
 	sl_diag_set(SL_EINVAL,
 	            "%s: %" PRIu64 " relationship%s skipped in batch %" PRIu64
-	            ": an endpoint node does not exist",
-	            sl_target_name(w->target), n, n == 1 ? "" : "s",
-	            w->batches);
+	            "%s: an endpoint node does not exist",
+	            sl_target_name(w->target), n, n == 1 ? "" : "s", w->batches,
+	            n > 1 ? " and the batches before it" : "");
 	sl_step_skip(&w->base);
 	w->base.stats.skipped += n - 1;
 	w->skips_counted = w->stats.rels_skipped;
+	sl_diag_restore(&keep);
+}
+
+/**
+ * Commit what the target holds uncommitted (grouped batches), counting
+ * it. 0, or -1.
+ */
+static int
+commit(struct writer *w)
+{
+	int rc = sl_target_commit(w->target, &w->stats);
+	count_skips(w);
+	return rc;
 }
 
 /** Wait for the batch being written, if any. */
@@ -156,6 +180,7 @@ writer_start(struct sl_step *s)
 	w->target = sl_target_open(w->uri);
 	if (w->target == NULL)
 		return -1;
+	snprintf(w->shown, sizeof(w->shown), "%s", sl_target_name(w->target));
 	if (w->batch_size == 0)
 		w->batch_size = sl_target_batch_default(w->target);
 	return 0;
@@ -200,18 +225,37 @@ writer_drain(struct sl_step *s, struct sl_emit *out)
 {
 	(void)out;
 	struct writer *w = (struct writer *)s;
-	if (rotate(w) != 0)
+	if (rotate(w) != 0 || wait_inflight(w) != 0)
 		return -1;
-	return wait_inflight(w);
+	return commit(w);
 }
 
-/** Wait for the last write, close the target, log what was written. */
+/**
+ * Wait for the last write, commit what is pending (also after a failure:
+ * the batches written before it are kept), close the target, and log
+ * what was committed.
+ */
 static int
 writer_finish(struct sl_step *s)
 {
 	struct writer *w = (struct writer *)s;
 	int rc = wait_inflight(w);
 	if (w->target != NULL) {
+		if (rc == 0) {
+			rc = commit(w);
+		} else {
+			/* The first error stays the step's; this one is
+			 * logged. */
+			struct sl_diag keep;
+			sl_diag_stash(&keep);
+			if (commit(w) != 0) {
+				char msg[600];
+				sl_error_format(sl_diag_last(), msg,
+				                sizeof(msg));
+				sl_log_error("step %s: %s", s->name, msg);
+			}
+			sl_diag_restore(&keep);
+		}
 		const struct sl_write_stats *st = &w->stats;
 		sl_log_info("step %s: %s: %" PRIu64 " batches; nodes: %" PRIu64
 		            " created, %" PRIu64 " updated, %" PRIu64
@@ -249,6 +293,26 @@ static const struct sl_step_ops writer_ops = {
         .finish = writer_finish,
         .destroy = writer_destroy,
 };
+
+bool
+sl_graph_writer_counts(const struct sl_step *s, struct sl_graph_counts *out,
+                       const char **target)
+{
+	if (s == NULL || s->ops != &writer_ops)
+		return false;
+	const struct writer *w = (const struct writer *)s;
+	*out = (struct sl_graph_counts){
+	        .nodes_created = w->stats.nodes_created,
+	        .nodes_updated = w->stats.nodes_updated,
+	        .nodes_unmatched = w->stats.nodes_unmatched,
+	        .rels_created = w->stats.rels_created,
+	        .rels_updated = w->stats.rels_updated,
+	        .rels_skipped = w->stats.rels_skipped,
+	};
+	if (target != NULL)
+		*target = w->shown;
+	return true;
+}
 
 struct sl_step *
 sl_graph_writer_new(const char *uri, uint32_t batch_size)

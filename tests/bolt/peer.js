@@ -461,7 +461,7 @@ function parseAction(body, where, text) {
 const USAGE = `usage: node peer.js [--record FILE] [--timeout S] [--verbose] [--tls CERT KEY]
                     [--listen HOST:PORT] [--port-file FILE] SCRIPT...
                     [--listen HOST:PORT] [--port-file FILE] SCRIPT...  (more servers)
-       node peer.js --sink [--record FILE [--lose-commit-of RE [--lose-commit-nth N]] [--forget-tokens]] [--bolt X.Y]
+       node peer.js --sink [--record FILE [--lose-commit-of RE [--lose-commit-nth N]] [--fail-commit-of RE [--fail-commit-nth N]] [--forget-tokens]] [--bolt X.Y]
                     [--listen HOST:PORT] [--port-file FILE] [--timeout S]
 Each --listen/--port-file group is one server (default 127.0.0.1:0, any port);
 its scripts play on its successive connections. The port file gets the port
@@ -474,7 +474,7 @@ function usage(msg) {
   process.exit(EXIT_USAGE);
 }
 function parseArgs(argv) {
-  const o = { record: null, timeout: null, verbose: false, sink: false, bolt: null, loseCommitOf: null, loseCommitNth: 1, forgetTokens: false, groups: [] };
+  const o = { record: null, timeout: null, verbose: false, sink: false, bolt: null, loseCommitOf: null, loseCommitNth: 1, failCommitOf: null, failCommitNth: 1, forgetTokens: false, groups: [] };
   let g = null;
   const group = (key) => {
     if (!g || (key && g[key] !== null) || g.scripts.length) {
@@ -507,6 +507,15 @@ function parseArgs(argv) {
     else if (a === '--lose-commit-nth') {
       o.loseCommitNth = Number(val());
       if (!(Number.isInteger(o.loseCommitNth) && o.loseCommitNth >= 1)) usage('--lose-commit-nth takes a count from 1');
+    } else if (a === '--fail-commit-nth') {
+      o.failCommitNth = Number(val());
+      if (!(Number.isInteger(o.failCommitNth) && o.failCommitNth >= 1)) usage('--fail-commit-nth takes a count from 1');
+    } else if (a === '--fail-commit-of') {
+      try {
+        o.failCommitOf = new RegExp(val(), 's');
+      } catch (e) {
+        usage(`--fail-commit-of: ${e.message}`);
+      }
     } else if (a === '--forget-tokens') o.forgetTokens = true;
     else if (a === '--lose-commit-of') {
       try {
@@ -532,9 +541,9 @@ function parseArgs(argv) {
   }
   if (o.sink) {
     if (o.groups.length !== 1 || o.groups[0].scripts.length) usage('--sink takes no scripts and one server');
-    if ((o.loseCommitOf || o.forgetTokens) && !o.record) usage('--lose-commit-of and --forget-tokens need --sink --record FILE');
+    if ((o.loseCommitOf || o.failCommitOf || o.forgetTokens) && !o.record) usage('--lose-commit-of, --fail-commit-of and --forget-tokens need --sink --record FILE');
   } else {
-    if (o.loseCommitOf || o.forgetTokens) usage('--lose-commit-of and --forget-tokens are for --sink --record FILE');
+    if (o.loseCommitOf || o.failCommitOf || o.forgetTokens) usage('--lose-commit-of, --fail-commit-of and --forget-tokens are for --sink --record FILE');
     if (o.groups.some((gr) => gr.scripts.length === 0)) usage('every server needs at least one script');
     if (o.bolt) usage('--bolt is for --sink (scripts say "!: BOLT x.y")');
   }
@@ -1127,13 +1136,18 @@ async function runSink() {
 // --lose-commit-of RE: the COMMIT of the first (--lose-commit-nth N: the
 // Nth) transaction that ran a statement matching RE is recorded and takes
 // effect, but the connection is closed instead of replying (a lost COMMIT
-// reply). --forget-tokens: every token look-up answers 0 (a negative
-// control: a store that trusts it writes such a chunk twice).
+// reply). --fail-commit-of RE: the COMMIT of the first (--fail-commit-nth
+// N: the Nth) transaction that ran a statement matching RE fails: nothing
+// of it takes effect, the reply is a FAILURE (Neo.DatabaseError), and the
+// COMMIT is recorded with "failed": true. --forget-tokens: every token
+// look-up answers 0 (a negative control: a store that trusts it writes
+// such a chunk twice).
 const TOKEN_PUT = /^CREATE \(:`__SluiceCommit__` \{`token`: \$token\}\)$/;
 const TOKEN_GET = /^MATCH \(c:`__SluiceCommit__` \{`token`: \$token\}\) RETURN count\(c\) AS n$/;
 const TOKEN_DEL = /^MATCH \(c:`__SluiceCommit__` \{`token`: \$token\}\) DELETE c$/;
 const TOKEN_DEL_PREFIX = /^MATCH \(c:`__SluiceCommit__`\) WHERE c.`token` STARTS WITH \$prefix DELETE c$/;
 let commitMatches = 0;
+let failMatches = 0;
 class RecordingSink {
   constructor(socket, id, replies, tokens) {
     Object.assign(this, { socket, id, replies, tokens });
@@ -1165,7 +1179,11 @@ class RecordingSink {
     }
     if (!(msg instanceof Structure)) return finish(EXIT_FAIL, `sink connection ${this.id}: a client message is not a structure`);
     const tag = msg.signature, f = msg.fields;
-    fs.writeSync(recordFd, `{"conn":${this.id},"msg":"${requestName(tag)}","fields":${toJson(f)}}\n`);
+    // A COMMIT that is to fail says so in the recording.
+    const failed = tag === REQUESTS.COMMIT && this.tx && opts.failCommitOf &&
+      this.tx.texts.some((t) => opts.failCommitOf.test(t)) && ++failMatches === opts.failCommitNth;
+    fs.writeSync(recordFd, `{"conn":${this.id},"msg":"${requestName(tag)}","fields":${toJson(f)}${failed ? ',"failed":true' : ''}}\n`);
+    if (failed) return this.failCommit();
     switch (tag) {
       case REQUESTS.BEGIN: this.tx = { ops: [], texts: [] }; break;
       case REQUESTS.RUN: return this.run(f[0], f[1] || {});
@@ -1221,6 +1239,13 @@ class RecordingSink {
       else if (op.del !== undefined) this.tokens.delete(op.del);
       else for (const t of [...this.tokens]) if (String(t).startsWith(op.prefix)) this.tokens.delete(t);
     }
+  }
+  // The COMMIT fails: the transaction is rolled back, nothing applied.
+  failCommit() {
+    this.tx = null;
+    log(`sink connection ${this.id}: failing a COMMIT (rolled back)`);
+    this.out.push(packed(RESPONSES.FAILURE, [{ code: 'Neo.DatabaseError.Transaction.TransactionCommitFailed',
+      message: 'Could not apply the transaction to the store (injected by peer.js --fail-commit-of)' }]));
   }
   commit() {
     const tx = this.tx;

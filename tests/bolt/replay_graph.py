@@ -10,8 +10,9 @@ line per node or relationship, as `sluice export` of the store would.
 
 Only statements of committed transactions count: a transaction's RUNs take
 effect at its COMMIT (a COMMIT whose reply was lost included: the peer
-records it), in the order the COMMITs came; ROLLBACK, RESET or the end of
-the connection drops them. A RUN outside a transaction takes effect at once.
+records it), in the order the COMMITs came; ROLLBACK, RESET, a COMMIT the
+peer failed (`--fail-commit-of`, recorded with "failed": true) or the end
+of the connection drops them. A RUN outside a transaction takes effect at once.
 
 The interpreter is strict: it knows the exact statement forms of
 src/graph/cypher.c and fails (exit 2) on any other statement, on a row of
@@ -451,6 +452,8 @@ def replay(path):
                 elif msg == "COMMIT":
                     if tx is None:
                         raise Fail("COMMIT outside a transaction")
+                    if m.get("failed"):
+                        tx = []  # the peer failed it: rolled back
                     for text, params in tx:
                         rp.run(text, params)
                     txs[conn] = None
