@@ -162,6 +162,34 @@ TAP_CASE(bad)
 	sl_graph_batch_delete(b);
 }
 
+/**
+ * ±Infinity keys (JSON 1e400, -1e400) stay numbers: two nodes, never one
+ * keyed null; the key text is strict JSON (1e999) for SQL stores.
+ */
+TAP_CASE(infinite_keys)
+{
+	struct sl_graph_batch *b = sl_graph_batch_new();
+	ok(add(b, "{\"source\":{\"type\":\"N\",\"key\":{\"id\":1e400}}}") ==
+	                   0 &&
+	           add(b, "{\"source\":{\"type\":\"N\",\"key\":{\"id\":-1e400}}"
+	                  "}") == 0 &&
+	           add(b, "{\"source\":{\"type\":\"N\",\"key\":{\"id\":2e999}}"
+	                  "}") == 0,
+	   "keys 1e400, -1e400 and 2e999 are added");
+	is_int(b->n_nodes, 2,
+	       "two nodes: Infinity and -Infinity (2e999 is "
+	       "Infinity again)");
+	is_str(J(&b->nodes[0].key), "{\"id\":Infinity}",
+	       "the first is Infinity");
+	is_str(J(&b->nodes[1].key), "{\"id\":-Infinity}",
+	       "the second is -Infinity");
+	ok(b->nodes[1].key_text.type == SL_VSTR &&
+	           b->nodes[1].key_text.len == 13 &&
+	           memcmp(b->nodes[1].key_text.u.s, "{\"id\":-1e999}", 13) == 0,
+	   "its key text is strict JSON: {\"id\":-1e999}");
+	sl_graph_batch_delete(b);
+}
+
 /** The many checks. */
 TAP_CASE(many)
 {

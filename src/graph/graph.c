@@ -217,7 +217,8 @@ static int
 ident_json(struct sl_graph_batch *b, const struct sl_value *v)
 {
 	struct sl_buf *id = &b->dedup->ident;
-	return sl_json_write(id, v, SL_JSON_CANONICAL) != 0 ||
+	return sl_json_write(id, v, SL_JSON_CANONICAL | SL_JSON_INF_OVERFLOW) !=
+	                               0 ||
 	                       sl_buf_putc(id, 0) != 0
 	               ? -1
 	               : 0;
@@ -334,10 +335,14 @@ node_read(struct sl_graph_batch *b, const struct sl_value *n,
 			return not_ingestion("labels must be strings");
 	if (copy_sorted(b, key, &out->key) != 0)
 		return -1;
-	/* The key's text, made once: identities and targets use it. */
+	/* The key's text, made once: identities and targets use it. The
+	 * infinities are 1e999 and -1e999 in it, strict JSON that SQL
+	 * stores' JSON functions read back (sl_graph_check() keeps them out
+	 * of stores that cannot hold them). */
 	struct sl_buf *t = &b->dedup->ident;
 	sl_buf_reset(t);
-	if (sl_json_write(t, &out->key, SL_JSON_CANONICAL) != 0)
+	if (sl_json_write(t, &out->key,
+	                  SL_JSON_CANONICAL | SL_JSON_INF_OVERFLOW) != 0)
 		return -1;
 	return sl_str_copy(&b->arena, t->data, t->len, &out->key_text);
 }
