@@ -18,7 +18,12 @@
  * are in memory, and while the writer waits the steps before it are held back
  * by their outboxes. A flush marker and the end of input write a partial
  * batch. Relationships the target skipped for a missing endpoint count as the
- * writer's skipped records, with one message per batch. TTL records are
+ * writer's skipped records, with one message per batch. A record holding a
+ * value the target cannot store (U+0000 or a non-finite number in
+ * PostgreSQL, NaN in SQLite, ...; docs/storage.md) is refused before it
+ * reaches a batch, naming its origin (file:line) and the value's place:
+ * skipped and counted (on_error: skip, the default), or failing the run
+ * (on_error: fail, --strict); every other record loads. TTL records are
  * carried out after the writes before them.
  */
 #ifndef SLUICE_GRAPH_H
@@ -47,9 +52,13 @@ extern "C" {
  * A writer step for target `uri` writing batches of `batch_size`
  * ingestions (0: the target's default, SL_GRAPH_BATCH_DEFAULT or
  * SL_GRAPH_BATCH_DEFAULT_PG). The target is opened when the step starts.
+ * A record holding a value the target cannot store (store.h's `cannot`)
+ * is skipped and counted with its origin, or with `strict` (`sluice run
+ * --strict`, the step's `on_error: fail`) fails the run naming its origin.
  * NULL with an error.
  */
-struct sl_step *sl_graph_writer_new(const char *uri, uint32_t batch_size);
+struct sl_step *sl_graph_writer_new(const char *uri, uint32_t batch_size,
+                                    bool strict);
 
 /** Register GraphDatabaseWriter (idempotent). 0, or -1 with an error. */
 int sl_graph_register(void);

@@ -1800,6 +1800,9 @@ const struct sl_graph_store_ops sl_store_sqlite_ops = {
         .usage = "sqlite:PATH",
         .caps = SL_STORE_TTL | SL_STORE_MIGRATE | SL_STORE_EXPORT,
         .batch_default = SL_GRAPH_BATCH_DEFAULT,
+        /* Its JSON columns hold ±Infinity as 1e999 and -1e999, which its JSON
+         * functions read back, and NUL as \u0000; NaN has no such form. */
+        .cannot = SL_GRAPH_NO_NAN,
         .open = sqlite_open,
         .open_ro = sqlite_open_ro,
         .write = sqlite_write,

@@ -42,6 +42,13 @@ const char *sl_target_name(const struct sl_target *t);
 /** Desired ingestions per write batch when none was asked for. */
 uint32_t sl_target_batch_default(const struct sl_target *t);
 
+/**
+ * Check desired ingestion `ing` against what the target's store cannot
+ * hold (sl_graph_check() with the store's `cannot`). 0, or -1 with
+ * SL_EINVAL naming the store, the place and the value.
+ */
+int sl_target_check(const struct sl_target *t, const struct sl_value *ing);
+
 /** Apply a batch (see graph.h); counts are added to *st. 0, or -1. */
 int sl_target_write(struct sl_target *t, const struct sl_graph_batch *b,
                     struct sl_write_stats *st);
