@@ -150,6 +150,18 @@ is "$(sqlite3 g.db "SELECT json_extract(props, '\$.v') FROM node WHERE key = '{\
 "$SLUICE" export sqlite:g.db >g2.jsonl 2>err.txt
 is "$(strip g2.jsonl)" "$(strip g.jsonl)" "a re-run finds the infinite keys again: the same graph"
 
+# What sluice writes reads back the same: Python's Infinity tokens are the
+# same keys as 1e400 and -1e400.
+printf '%s\n' '{"id":Infinity,"name":"again"}' '{"id":-Infinity,"name":"again-"}' >r.jsonl
+sed 's/d\.jsonl/r.jsonl/' p.yaml >r.yaml
+"$SLUICE" run r.yaml --target sqlite:g.db --no-progress >out.txt 2>err.txt
+is $? 0 "SQLite: records with Infinity and -Infinity (as Python's json.loads reads them)"
+"$SLUICE" export sqlite:g.db >g3.jsonl 2>err.txt
+is "$(grep -c '"node":"P"' g3.jsonl)" 6 "... are the nodes keyed 1e400 and -1e400"
+strip g3.jsonl >g3.txt
+has g3.txt '"key":{"id":Infinity},"labels":[],"node":"P","props":{"name":"again"' "... updated"
+has g3.txt '"key":{"id":-Infinity},"labels":[],"node":"P","props":{"name":"again-"' "... both"
+
 # NaN: SQLite's JSON has no form for it.
 cat >n.jsonl <<'EOF'
 {"id":7,"f":"nan"}
