@@ -247,6 +247,19 @@ TAP_CASE(cannot)
 	ok(check("{\"source\":{\"type\":\"A\",\"key\":{\"a\":1e400}}}",
 	         SL_GRAPH_NO_NAN | SL_GRAPH_NO_NUL) == 0,
 	   "Infinity passes a store that holds it");
+	char big[512];
+	memset(big, '9', 400);
+	big[400] = '\0';
+	char json[700];
+	snprintf(json, sizeof(json),
+	         "{\"source\":{\"type\":\"A\",\"key\":{\"a\":%s}}}", big);
+	ok(check(json, all) == 0,
+	   "a 400-digit integer is finite (it is written as it is)");
+	snprintf(json, sizeof(json),
+	         "{\"source\":{\"type\":\"A\",\"key\":{\"a\":%s.5}}}", big);
+	ok(check(json, all) != 0 &&
+	           strstr(unit_errmsg(), "the number Infinity") != NULL,
+	   "a 400-digit float is Infinity");
 	struct sl_member key = {"a", 1, sl_double(NAN)};
 	struct sl_member node[2] = {
 	        {"type", 4, sl_str_ref("A", 1)},

@@ -582,6 +582,7 @@ static int
 check_value(const struct sl_value *v, unsigned cannot, bool key,
             const char *store, struct place *p)
 {
+	struct sl_value num;
 	double d;
 	switch ((enum sl_vtype)v->type) {
 	case SL_VSTR:
@@ -590,15 +591,18 @@ check_value(const struct sl_value *v, unsigned cannot, bool key,
 			              "a string holding U+0000 (NUL)");
 		return 0;
 	case SL_VNUMBER:
-		/* Number text is finite unless it has an exponent or more
+		/* Integer text is written as it is, so it is finite; other
+		 * number text is infinite only with an exponent or with more
 		 * digits than a double's range. */
 		if (!(cannot & SL_GRAPH_NO_INF) ||
-		    (v->len < 300 && memchr(v->u.s, 'e', v->len) == NULL &&
+		    ((v->len < 300 || memchr(v->u.s, '.', v->len) == NULL) &&
+		     memchr(v->u.s, 'e', v->len) == NULL &&
 		     memchr(v->u.s, 'E', v->len) == NULL))
 			return 0;
-		d = sl_value_number(*v).u.d;
-		if (sl_value_number(*v).type != SL_VDOUBLE)
+		num = sl_value_number(*v);
+		if (num.type != SL_VDOUBLE)
 			return 0;
+		d = num.u.d;
 		break;
 	case SL_VDOUBLE:
 		d = v->u.d;
