@@ -4,6 +4,7 @@
  * win, labels add up), CREATE relationships never do; directions, rules
  * and bad input.
  */
+#include <math.h>
 #include <string.h>
 
 #include "graph/graph.h"
@@ -160,6 +161,124 @@ TAP_CASE(bad)
 	   "labels must be strings");
 	sl_diag_clear(sl_diag_get());
 	sl_graph_batch_delete(b);
+}
+
+/**
+ * ±Infinity keys (JSON 1e400, -1e400) stay numbers: two nodes, never one
+ * keyed null; the key text is strict JSON (1e999) for SQL stores.
+ */
+TAP_CASE(infinite_keys)
+{
+	struct sl_graph_batch *b = sl_graph_batch_new();
+	ok(add(b, "{\"source\":{\"type\":\"N\",\"key\":{\"id\":1e400}}}") ==
+	                   0 &&
+	           add(b, "{\"source\":{\"type\":\"N\",\"key\":{\"id\":-1e400}}"
+	                  "}") == 0 &&
+	           add(b, "{\"source\":{\"type\":\"N\",\"key\":{\"id\":2e999}}"
+	                  "}") == 0,
+	   "keys 1e400, -1e400 and 2e999 are added");
+	is_int(b->n_nodes, 2,
+	       "two nodes: Infinity and -Infinity (2e999 is "
+	       "Infinity again)");
+	is_str(J(&b->nodes[0].key), "{\"id\":Infinity}",
+	       "the first is Infinity");
+	is_str(J(&b->nodes[1].key), "{\"id\":-Infinity}",
+	       "the second is -Infinity");
+	ok(b->nodes[1].key_text.type == SL_VSTR &&
+	           b->nodes[1].key_text.len == 13 &&
+	           memcmp(b->nodes[1].key_text.u.s, "{\"id\":-1e999}", 13) == 0,
+	   "its key text is strict JSON: {\"id\":-1e999}");
+	sl_graph_batch_delete(b);
+}
+
+/** Parse `json` and check it against `cannot` (store "st"). */
+static int
+check(const char *json, unsigned cannot)
+{
+	struct sl_value v;
+	if (sl_json_parse(json, strlen(json), &arena, NULL, NULL, &v) != 0)
+		bail_out("bad test JSON: %s", json);
+	return sl_graph_check(&v, cannot, "st");
+}
+
+/** What a store cannot hold is found wherever it is, and named. */
+TAP_CASE(cannot)
+{
+	const unsigned all =
+	        SL_GRAPH_NO_NUL | SL_GRAPH_NO_INF | SL_GRAPH_NO_NAN;
+	const char *fine = "{\"source\":{\"type\":\"A\",\"key\":{\"a\":1},"
+	                   "\"props\":{\"s\":\"x\",\"n\":[1e300,-2.5]}},"
+	                   "\"rels\":[{\"type\":\"R\",\"node\":{\"type\":"
+	                   "\"B\",\"key\":{\"b\":\"y\"}}}]}";
+	ok(check(fine, all) == 0, "a plain record passes");
+	ok(check("{\"source\":{\"type\":\"A\",\"key\":{\"a\":1},\"props\":"
+	         "{\"s\":\"x\\u0000y\"}}}",
+	         all) != 0 &&
+	           strstr(unit_errmsg(),
+	                  "st cannot store a string holding "
+	                  "U+0000 (NUL) (at source.props.s)") != NULL,
+	   "NUL in a property value, named");
+	ok(check("{\"source\":{\"type\":\"A\",\"key\":{\"a\":1},\"props\":"
+	         "{\"s\\u0000t\":1}}}",
+	         all) != 0 &&
+	           strstr(unit_errmsg(), "source.props.s\\u0000t") != NULL,
+	   "NUL in a property name");
+	ok(check("{\"source\":{\"type\":\"A\",\"key\":{\"a\":1},\"props\":"
+	         "{\"s\\u0000t\":1}}}",
+	         SL_GRAPH_NO_NUL_NAME) == 0,
+	   "... which a store refusing NUL only in names takes");
+	ok(check("{\"source\":{\"type\":\"A\",\"key\":{\"a\\u0000\":1}}}",
+	         SL_GRAPH_NO_NUL_NAME) != 0 &&
+	           strstr(unit_errmsg(), "a name holding U+0000") != NULL,
+	   "NUL in a key name");
+	ok(check("{\"source\":{\"type\":\"A\",\"key\":{\"a\":1}},\"rels\":"
+	         "[{\"type\":\"R\",\"node\":{\"type\":\"B\",\"labels\":"
+	         "[\"L\",\"M\\u0000\"],\"key\":{\"b\":1}}}]}",
+	         SL_GRAPH_NO_NUL_NAME) != 0 &&
+	           strstr(unit_errmsg(), "(at rels[0].node.labels[1])") != NULL,
+	   "NUL in a related node's label");
+	ok(check("{\"source\":{\"type\":\"A\",\"key\":{\"a\":1}},\"rels\":"
+	         "[{\"type\":\"R\",\"node\":{\"type\":\"B\",\"key\":{\"b\":"
+	         "[1,-1e400]}}}]}",
+	         all) != 0 &&
+	           strstr(unit_errmsg(), "the number -Infinity (at "
+	                                 "rels[0].node.key.b[1])") != NULL,
+	   "-Infinity deep in a related node's key");
+	ok(check("{\"source\":{\"type\":\"A\",\"key\":{\"a\":1e400}}}",
+	         SL_GRAPH_NO_NAN | SL_GRAPH_NO_NUL) == 0,
+	   "Infinity passes a store that holds it");
+	char big[512];
+	memset(big, '9', 400);
+	big[400] = '\0';
+	char json[700];
+	snprintf(json, sizeof(json),
+	         "{\"source\":{\"type\":\"A\",\"key\":{\"a\":%s}}}", big);
+	ok(check(json, all) == 0,
+	   "a 400-digit integer is finite (it is written as it is)");
+	snprintf(json, sizeof(json),
+	         "{\"source\":{\"type\":\"A\",\"key\":{\"a\":%s.5}}}", big);
+	ok(check(json, all) != 0 &&
+	           strstr(unit_errmsg(), "the number Infinity") != NULL,
+	   "a 400-digit float is Infinity");
+	struct sl_member key = {"a", 1, sl_double(NAN)};
+	struct sl_member node[2] = {
+	        {"type", 4, sl_str_ref("A", 1)},
+	        {"key", 3, sl_object_ref(&key, 1)},
+	};
+	struct sl_member ing = {"source", 6, sl_object_ref(node, 2)};
+	struct sl_value v = sl_object_ref(&ing, 1);
+	ok(sl_graph_check(&v, SL_GRAPH_NO_NAN_KEY, "st") != 0 &&
+	           strstr(unit_errmsg(), "NaN in a key (at source.key.a)") !=
+	                   NULL,
+	   "NaN in a key");
+	key.key = "k";
+	struct sl_member props = {"p", 1, sl_double(NAN)};
+	node[1] = (struct sl_member){"props", 5, sl_object_ref(&props, 1)};
+	ok(sl_graph_check(&v, SL_GRAPH_NO_NAN_KEY, "st") == 0,
+	   "NaN in a property passes SL_GRAPH_NO_NAN_KEY");
+	ok(sl_graph_check(&v, SL_GRAPH_NO_NAN, "st") != 0,
+	   "... not SL_GRAPH_NO_NAN");
+	sl_diag_clear(sl_diag_get());
 }
 
 /** The many checks. */

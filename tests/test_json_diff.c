@@ -374,7 +374,7 @@ mutate(const struct text *in, struct text *out)
 	        ",]",   ",}",       "\\x",   "\\ud800\"", "\\udc00",
 	        "\x01", "\x1f",     "\x80",  "\xc0\xaf",  "\xed\xa0\x80",
 	        "\xf5", "\xf0\x9f", "01",    "-",         "1.",
-	        ".5",   "1e",       "NaN",   "tru",       "/*c*/",
+	        ".5",   "1e",       "nan",   "tru",       "/*c*/",
 	        "'a'",  "\t",       ":",     ",",         "\"",
 	        "[",    "}",        "\\u12", "\xff",      "\xef\xbb\xbf",
 	};

@@ -55,7 +55,24 @@ TAP_CASE(json_write)
 	v = sl_number_ref("-0", 2);
 	is_str(json(&v, SL_JSON_CANONICAL), "0", "-0 integer text is 0");
 	v = sl_double(NAN);
-	is_str(json(&v, 0), "null", "NaN is written as null");
+	is_str(json(&v, 0), "NaN", "NaN is written as Python writes it");
+	v = sl_double(INFINITY);
+	is_str(json(&v, SL_JSON_CANONICAL), "Infinity",
+	       "Infinity is written as Python writes it, not null");
+	v = sl_double(-INFINITY);
+	is_str(json(&v, 0), "-Infinity", "so is -Infinity");
+	v = sl_number_ref("-1e400", 6);
+	is_str(json(&v, SL_JSON_CANONICAL), "-Infinity",
+	       "canonical: number text beyond a double is -Infinity");
+	is_str(json(&v, 0), "-1e400", "compact: it keeps its text");
+	v = sl_double(INFINITY);
+	is_str(json(&v, SL_JSON_CANONICAL | SL_JSON_INF_OVERFLOW), "1e999",
+	       "SL_JSON_INF_OVERFLOW: Infinity as 1e999");
+	v = sl_number_ref("-1e400", 6);
+	is_str(json(&v, SL_JSON_CANONICAL | SL_JSON_INF_OVERFLOW), "-1e999",
+	       "... -Infinity as -1e999");
+	v = sl_double(NAN);
+	is_str(json(&v, SL_JSON_INF_OVERFLOW), "NaN", "... NaN stays NaN");
 	v = sl_double(1.0 / 3.0);
 	char third[40];
 	snprintf(third, sizeof(third), "%s", json(&v, 0));

@@ -1,5 +1,6 @@
 /*
- * The JSON reader: values, strict rejections with positioned messages,
+ * The JSON reader: values (with Python's NaN, Infinity and -Infinity),
+ * strict rejections with positioned messages,
  * nesting limits, and the JSON-lines reader over sources that split the
  * input anywhere.
  */
@@ -41,6 +42,12 @@ dump(struct text *o, const struct sl_value *v)
 	case SL_VBOOL:
 		text_put(o, v->u.b ? "true" : "false", v->u.b ? 4 : 5);
 		break;
+	case SL_VDOUBLE: {
+		char b[40];
+		int n = snprintf(b, sizeof(b), "d:%g", v->u.d);
+		text_put(o, b, (size_t)n);
+		break;
+	}
 	case SL_VNUMBER:
 		text_put(o, "#", 1);
 		text_put(o, v->u.s, v->len);
@@ -209,9 +216,14 @@ TAP_CASE(errors)
 	check_error_s("+1", "1:1: expected a value");
 	check_error_s("1e", "expected a digit in the exponent");
 	check_error_s("1e+", "expected a digit in the exponent");
-	check_error_s("NaN", "1:1: expected a value");
-	check_error_s("-Infinity", "expected a digit after '-'");
-	check_error_s("Infinity", "expected a value");
+	/* Python's json.loads() extensions, as json.dumps() writes them. */
+	check_parse("[NaN,Infinity,-Infinity]", "[d:nan,d:inf,d:-inf]");
+	check_parse("{\"a\":-Infinity}", "{\"a\":d:-inf}");
+	check_error_s("nan", "1:1: expected a value");
+	check_error_s("NaNa", "1:4: unexpected data");
+	check_error_s("-Inf", "expected a digit after '-'");
+	check_error_s("Infinit", "expected a value");
+	check_error_s("infinity", "expected a value");
 	check_error_s("tru", "1:1: expected a value");
 	check_error_s("nul", "expected a value");
 	check_error_s("True", "expected a value");

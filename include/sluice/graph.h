@@ -22,7 +22,12 @@
  * and in finish after a failure, it commits what the target holds open.
  * Relationships the target skipped for a missing endpoint count as the
  * writer's skipped records once committed, with one message per batch that
- * reports some. TTL records are carried out after the writes before them.
+ * reports some. A record holding a value the target cannot store (U+0000
+ * or a non-finite number in PostgreSQL, NaN in SQLite, ...;
+ * docs/storage.md) is refused before it reaches a batch, naming its origin
+ * (file:line) and the value's place: skipped and counted (on_error: skip,
+ * the default), or failing the run (on_error: fail, --strict); every other
+ * record loads. TTL records are carried out after the writes before them.
  */
 #ifndef SLUICE_GRAPH_H
 #define SLUICE_GRAPH_H
@@ -50,9 +55,13 @@ extern "C" {
  * A writer step for target `uri` writing batches of `batch_size`
  * ingestions (0: the target's default, SL_GRAPH_BATCH_DEFAULT or
  * SL_GRAPH_BATCH_DEFAULT_PG). The target is opened when the step starts.
+ * A record holding a value the target cannot store (store.h's `cannot`)
+ * is skipped and counted with its origin, or with `strict` (`sluice run
+ * --strict`, the step's `on_error: fail`) fails the run naming its origin.
  * NULL with an error.
  */
-struct sl_step *sl_graph_writer_new(const char *uri, uint32_t batch_size);
+struct sl_step *sl_graph_writer_new(const char *uri, uint32_t batch_size,
+                                    bool strict);
 
 /**
  * What a writer step wrote to its target, counted on commit: the rows

@@ -25,12 +25,23 @@ enum {
 	 * or exponent so they stay floats), no whitespace.
 	 */
 	SL_JSON_CANONICAL = 1,
+	/**
+	 * Write the infinities as 1e999 and -1e999 instead of Infinity and
+	 * -Infinity: strict JSON (RFC 8259) that reads back as the same
+	 * double wherever a number too large for a double is infinite
+	 * (sluice's reader, Python, SQLite's JSON functions). The SQLite
+	 * store writes its JSON columns so. NaN is still written as NaN.
+	 */
+	SL_JSON_INF_OVERFLOW = 2,
 };
 
 /**
  * Append `v` as JSON to `out`. Strings are escaped per RFC 8259 (", \\ and
  * control characters; other UTF-8 passes through). Non-finite doubles are
- * written as null. Returns 0, or -1 with an error (buffer cap, OOM).
+ * written as Python's json.dumps() writes them: Infinity, -Infinity and NaN
+ * (not RFC 8259 JSON; see SL_JSON_INF_OVERFLOW), never as null. A number
+ * kept as text is written as that text, unless canonical. Returns 0, or -1
+ * with an error (buffer cap, OOM).
  */
 int sl_json_write(struct sl_buf *out, const struct sl_value *v, unsigned flags);
 

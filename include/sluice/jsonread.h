@@ -1,9 +1,13 @@
 /*
- * sluice: JSON reading (RFC 8259, strict) and a streaming JSON-lines reader.
+ * sluice: JSON reading (RFC 8259, strict, plus Python's NaN, Infinity and
+ * -Infinity) and a streaming JSON-lines reader.
  *
  * Strings, arrays and objects are built in a caller's arena; numbers become
  * SL_VNUMBER values holding a copy of their (validated) text, converted only
- * when used. Object members keep their order, duplicates included.
+ * when used. The tokens NaN, Infinity and -Infinity, which Python's
+ * json.loads() takes and json.dumps() (and sl_json_write()) writes, become
+ * SL_VDOUBLE values, so what sluice writes reads back the same. Object members
+ * keep their order, duplicates included.
  *
  * The parser keeps its own stack of open containers (no recursion; depth
  * limit SL_JSON_DEPTH_MAX_DEFAULT, 512), validates numbers strictly,

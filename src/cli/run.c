@@ -525,7 +525,8 @@ load(const struct run_opts *o, struct loaded *l)
 	for (uint32_t i = 0; i < o->n_job_uris; i++) {
 		uint32_t size =
 		        o->batch_given ? o->popts.batch_size : o->job_batch[i];
-		struct sl_step *s = sl_graph_writer_new(o->job_uris[i], size);
+		struct sl_step *s =
+		        sl_graph_writer_new(o->job_uris[i], size, o->strict);
 		if (s == NULL || sl_pipeline_add(l->pipeline, s) != 0) {
 			unload(l);
 			return -1;

@@ -493,7 +493,9 @@ bind_value(struct sl_db_conn *c, struct sq_stmt *e, int i, int k,
 	case SL_VARRAY:
 	case SL_VOBJECT:
 		sl_buf_reset(&s->json);
-		if (sl_json_write(&s->json, &x, 0) != 0) {
+		/* Infinities as 1e999: SQLite's JSON functions refuse
+		 * Infinity. */
+		if (sl_json_write(&s->json, &x, SL_JSON_INF_OVERFLOW) != 0) {
 			sl_diag_wrap(sl_diag_code(), "%s: parameter $%d",
 			             c->shown, k);
 			return -1;
@@ -1203,7 +1205,7 @@ sq_bind(const struct sl_column *col, const struct sl_value *v,
 	           v->type != SL_VSTR) {
 		struct sl_buf j;
 		sl_buf_create(&j, SL_VALUE_LEN_MAX);
-		int rc = sl_json_write(&j, v, 0);
+		int rc = sl_json_write(&j, v, SL_JSON_INF_OVERFLOW);
 		if (rc == 0)
 			rc = sl_str_copy(a, j.data, j.len, out);
 		sl_buf_destroy(&j);

@@ -4,6 +4,8 @@
  */
 #include "graph.h"
 
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -217,7 +219,8 @@ static int
 ident_json(struct sl_graph_batch *b, const struct sl_value *v)
 {
 	struct sl_buf *id = &b->dedup->ident;
-	return sl_json_write(id, v, SL_JSON_CANONICAL) != 0 ||
+	return sl_json_write(id, v, SL_JSON_CANONICAL | SL_JSON_INF_OVERFLOW) !=
+	                               0 ||
 	                       sl_buf_putc(id, 0) != 0
 	               ? -1
 	               : 0;
@@ -334,10 +337,14 @@ node_read(struct sl_graph_batch *b, const struct sl_value *n,
 			return not_ingestion("labels must be strings");
 	if (copy_sorted(b, key, &out->key) != 0)
 		return -1;
-	/* The key's text, made once: identities and targets use it. */
+	/* The key's text, made once: identities and targets use it. The
+	 * infinities are 1e999 and -1e999 in it, strict JSON that SQL
+	 * stores' JSON functions read back (sl_graph_check() keeps them out
+	 * of stores that cannot hold them). */
 	struct sl_buf *t = &b->dedup->ident;
 	sl_buf_reset(t);
-	if (sl_json_write(t, &out->key, SL_JSON_CANONICAL) != 0)
+	if (sl_json_write(t, &out->key,
+	                  SL_JSON_CANONICAL | SL_JSON_INF_OVERFLOW) != 0)
 		return -1;
 	return sl_str_copy(&b->arena, t->data, t->len, &out->key_text);
 }
@@ -474,6 +481,240 @@ sl_graph_batch_add(struct sl_graph_batch *b, const struct sl_value *ing)
 		if (add_rel(b, &s, &rels->u.items[i]) != 0)
 			return -1;
 	b->n_ingestions++;
+	return 0;
+}
+
+/* --- what a store cannot hold ------------------------------------------ */
+
+/** Longest place text (`source.props.name`) in a check's message. */
+#define PLACE_MAX 200
+
+/** Where sl_graph_check() is in the ingestion. */
+struct place {
+	/** The place text, NUL-terminated. */
+	char text[PLACE_MAX];
+	/** Its length. */
+	size_t len;
+};
+
+/**
+ * Append to `p` the name `s` (`n` bytes) after `sep` (".", or "" at the
+ * start), control characters as \uXXXX, cut short with "..." when long.
+ * Returns the previous length, to restore with `p->len = mark`.
+ */
+static size_t
+place_push(struct place *p, const char *sep, const char *s, size_t n)
+{
+	size_t mark = p->len;
+	size_t room = sizeof(p->text) - 1;
+	size_t len = p->len;
+	for (const char *c = sep; *c != '\0' && len < room; c++)
+		p->text[len++] = *c;
+	for (size_t i = 0; i < n && len < room; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (len + 10 >= room) {
+			memcpy(p->text + len, "...", 3);
+			len += 3;
+			break;
+		}
+		if (c < 0x20) {
+			len += (size_t)snprintf(p->text + len, room + 1 - len,
+			                        "\\u%04x", c);
+			continue;
+		}
+		p->text[len++] = (char)c;
+	}
+	p->text[len] = '\0';
+	p->len = len;
+	return mark;
+}
+
+/** Append "[i]" to `p`; returns the previous length. */
+static size_t
+place_index(struct place *p, uint32_t i)
+{
+	char idx[16];
+	int n = snprintf(idx, sizeof(idx), "[%u]", i);
+	return place_push(p, "", idx, (size_t)n);
+}
+
+/** Restore `p` to length `mark`. */
+static void
+place_pop(struct place *p, size_t mark)
+{
+	p->len = mark;
+	p->text[mark] = '\0';
+}
+
+/** Fail: `store` cannot hold what `what` says is at `p`. */
+static int
+refuse(const char *store, const struct place *p, const char *what)
+{
+	sl_diag_set(SL_EINVAL, "%s cannot store %s (at %s)", store, what,
+	            p->text);
+	return -1;
+}
+
+/** Whether `n` bytes at `s` hold a NUL. */
+static bool
+has_nul(const char *s, size_t n)
+{
+	return n > 0 && memchr(s, '\0', n) != NULL;
+}
+
+/** Check a type, label or key name (a string value) at `p`. */
+static int
+check_name(const struct sl_value *v, unsigned cannot, const char *store,
+           const struct place *p)
+{
+	if (v->type == SL_VSTR &&
+	    (cannot & (SL_GRAPH_NO_NUL | SL_GRAPH_NO_NUL_NAME)) &&
+	    has_nul(v->u.s, v->len))
+		return refuse(store, p, "a name holding U+0000 (NUL)");
+	return 0;
+}
+
+/**
+ * Check value `v` at `p`, nested values too; `key`: it is (in) a key, so
+ * its member names are key names.
+ */
+static int
+check_value(const struct sl_value *v, unsigned cannot, bool key,
+            const char *store, struct place *p)
+{
+	struct sl_value num;
+	double d;
+	switch ((enum sl_vtype)v->type) {
+	case SL_VSTR:
+		if ((cannot & SL_GRAPH_NO_NUL) && has_nul(v->u.s, v->len))
+			return refuse(store, p,
+			              "a string holding U+0000 (NUL)");
+		return 0;
+	case SL_VNUMBER:
+		/* Integer text is written as it is, so it is finite; other
+		 * number text is infinite only with an exponent or with more
+		 * digits than a double's range. */
+		if (!(cannot & SL_GRAPH_NO_INF) ||
+		    ((v->len < 300 || memchr(v->u.s, '.', v->len) == NULL) &&
+		     memchr(v->u.s, 'e', v->len) == NULL &&
+		     memchr(v->u.s, 'E', v->len) == NULL))
+			return 0;
+		num = sl_value_number(*v);
+		if (num.type != SL_VDOUBLE)
+			return 0;
+		d = num.u.d;
+		break;
+	case SL_VDOUBLE:
+		d = v->u.d;
+		break;
+	case SL_VARRAY:
+		for (uint32_t i = 0; i < v->len; i++) {
+			size_t mark = place_index(p, i);
+			if (check_value(&v->u.items[i], cannot, key, store,
+			                p) != 0)
+				return -1;
+			place_pop(p, mark);
+		}
+		return 0;
+	case SL_VOBJECT:
+		for (uint32_t i = 0; i < v->len; i++) {
+			const struct sl_member *m = &v->u.members[i];
+			size_t mark = place_push(p, ".", m->key, m->key_len);
+			if (has_nul(m->key, m->key_len) &&
+			    ((cannot & SL_GRAPH_NO_NUL) ||
+			     (key && (cannot & SL_GRAPH_NO_NUL_NAME))))
+				return refuse(store, p,
+				              "a name holding U+0000 (NUL)");
+			if (check_value(&m->val, cannot, key, store, p) != 0)
+				return -1;
+			place_pop(p, mark);
+		}
+		return 0;
+	default:
+		return 0;
+	}
+	if (isnan(d) && ((cannot & SL_GRAPH_NO_NAN) ||
+	                 (key && (cannot & SL_GRAPH_NO_NAN_KEY))))
+		return refuse(store, p,
+		              key ? "NaN in a key" : "the number NaN");
+	if (isinf(d) && (cannot & SL_GRAPH_NO_INF))
+		return refuse(store, p,
+		              d > 0 ? "the number Infinity"
+		                    : "the number -Infinity");
+	return 0;
+}
+
+/** Check node `n` (an ingestion's source or related node) at `p`. */
+static int
+check_node(const struct sl_value *n, unsigned cannot, const char *store,
+           struct place *p)
+{
+	static const char *const parts[] = {"type", "key", "labels", "props"};
+	for (size_t i = 0; i < 4; i++) {
+		const struct sl_value *v = sl_object_get_cstr(n, parts[i]);
+		if (v == NULL)
+			continue;
+		size_t mark = place_push(p, ".", parts[i], strlen(parts[i]));
+		int rc = 0;
+		if (i == 0) {
+			rc = check_name(v, cannot, store, p);
+		} else if (i == 2 && v->type == SL_VARRAY) {
+			for (uint32_t j = 0; j < v->len && rc == 0; j++) {
+				size_t m2 = place_index(p, j);
+				rc = check_name(&v->u.items[j], cannot, store,
+				                p);
+				if (rc == 0)
+					place_pop(p, m2);
+			}
+		} else {
+			rc = check_value(v, cannot, i == 1, store, p);
+		}
+		if (rc != 0)
+			return -1;
+		place_pop(p, mark);
+	}
+	return 0;
+}
+
+int
+sl_graph_check(const struct sl_value *ing, unsigned cannot, const char *store)
+{
+	if (cannot == 0 || ing->type != SL_VOBJECT)
+		return 0;
+	struct place p = {.len = 0};
+	p.text[0] = '\0';
+	const struct sl_value *src = sl_object_get_cstr(ing, "source");
+	size_t mark = place_push(&p, "", "source", 6);
+	if (src != NULL && check_node(src, cannot, store, &p) != 0)
+		return -1;
+	place_pop(&p, mark);
+	const struct sl_value *rels = sl_object_get_cstr(ing, "rels");
+	for (uint32_t i = 0;
+	     rels != NULL && rels->type == SL_VARRAY && i < rels->len; i++) {
+		const struct sl_value *r = &rels->u.items[i];
+		(void)place_push(&p, "", "rels", 4);
+		(void)place_index(&p, i);
+		static const char *const parts[] = {"type", "key", "props"};
+		for (size_t j = 0; j < 3; j++) {
+			const struct sl_value *v =
+			        sl_object_get_cstr(r, parts[j]);
+			if (v == NULL)
+				continue;
+			size_t m2 =
+			        place_push(&p, ".", parts[j], strlen(parts[j]));
+			if (j == 0 ? check_name(v, cannot, store, &p) != 0
+			           : check_value(v, cannot, j == 1, store,
+			                         &p) != 0)
+				return -1;
+			place_pop(&p, m2);
+		}
+		const struct sl_value *node = sl_object_get_cstr(r, "node");
+		size_t m3 = place_push(&p, ".", "node", 4);
+		if (node != NULL && check_node(node, cannot, store, &p) != 0)
+			return -1;
+		place_pop(&p, m3);
+		place_pop(&p, 0);
+	}
 	return 0;
 }
 

@@ -150,6 +150,36 @@ void sl_write_tally_rollback(struct sl_write_tally *t);
 void sl_write_tally_report(struct sl_write_tally *t, struct sl_write_stats *st);
 
 /**
+ * Values a store cannot hold: the bits of sl_graph_store_ops.cannot that
+ * sl_graph_check() tests a desired ingestion against.
+ */
+enum sl_graph_cannot {
+	/** U+0000 in any string: a value, a type, a label or any name. */
+	SL_GRAPH_NO_NUL = 1u << 0,
+	/** U+0000 in a node or relationship type, a label or a key name. */
+	SL_GRAPH_NO_NUL_NAME = 1u << 1,
+	/** Infinity or -Infinity anywhere. */
+	SL_GRAPH_NO_INF = 1u << 2,
+	/** NaN anywhere. */
+	SL_GRAPH_NO_NAN = 1u << 3,
+	/** NaN in a key (NaN equals nothing, so it identifies nothing). */
+	SL_GRAPH_NO_NAN_KEY = 1u << 4,
+};
+
+/**
+ * Check desired ingestion `ing` (as sl_graph_batch_add() takes it)
+ * against what store `store` (its name, for the message) cannot hold,
+ * `cannot` (enum sl_graph_cannot bits): every type, label, key and
+ * property name and value, nested values included. Returns 0, or -1 with
+ * SL_EINVAL whose message names the store, the value's place in the
+ * ingestion (e.g. `source.props.name`, `rels[0].node.key.id`) and what it
+ * holds. The writer checks each record so before batching it, so that a
+ * value the store would refuse costs that record, not its batch.
+ */
+int sl_graph_check(const struct sl_value *ing, unsigned cannot,
+                   const char *store);
+
+/**
  * Write a node as one canonical export line into `line` (reset first):
  * {"key", "labels", "node", "props"}. 0, or -1 with an error.
  */

@@ -1966,6 +1966,9 @@ const struct sl_graph_store_ops sl_store_neo4j_ops = {
         .usage = "bolt:// or neo4j://...",
         .caps = SL_STORE_TTL | SL_STORE_MIGRATE | SL_STORE_EXPORT,
         .batch_default = SL_GRAPH_BATCH_DEFAULT,
+        /* Names are in the Cypher text; a NaN key would MERGE a new node each
+         * time. Floats (±Infinity, NaN) and NUL in strings travel as values. */
+        .cannot = SL_GRAPH_NO_NUL_NAME | SL_GRAPH_NO_NAN_KEY,
         .open = neo4j_open,
         .write = neo4j_write,
         .ttl = neo4j_ttl,

@@ -1396,6 +1396,8 @@ const struct sl_graph_store_ops sl_store_pg_ops = {
         .usage = "postgresql://...",
         .caps = SL_STORE_TTL | SL_STORE_MIGRATE | SL_STORE_EXPORT,
         .batch_default = SL_GRAPH_BATCH_DEFAULT_PG,
+        /* text and jsonb hold no U+0000; jsonb numbers are finite. */
+        .cannot = SL_GRAPH_NO_NUL | SL_GRAPH_NO_INF | SL_GRAPH_NO_NAN,
         .open = pg_open,
         .write = pg_write,
         .ttl = pg_ttl,

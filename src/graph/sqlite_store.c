@@ -34,6 +34,13 @@
 #include "db/sqlite_conn.h"
 #include "graph/store.h"
 
+/**
+ * How the JSON columns are written: canonical, with the infinities as
+ * 1e999 and -1e999, which SQLite's JSON functions read as infinite reals
+ * (they refuse Infinity); export reads them back as infinities.
+ */
+#define JSON_FLAGS (SL_JSON_CANONICAL | SL_JSON_INF_OVERFLOW)
+
 /** Largest JSON text built for one key, label set or property object. */
 #define TEXT_MAX ((size_t)1 << 30)
 /** Cap of the scratch arenas (per operation, per row, per function call). */
@@ -377,7 +384,7 @@ write_label_set(const struct sl_value **items, size_t n,
 			continue;
 		if (!first && sl_buf_putc(out, ',') != 0)
 			return -1;
-		if (sl_json_write(out, items[i], SL_JSON_CANONICAL) != 0)
+		if (sl_json_write(out, items[i], JSON_FLAGS) != 0)
 			return -1;
 		first = false;
 	}
@@ -863,7 +870,7 @@ key_text(const struct sl_value *key, const struct sl_value *text, bool null_ok,
 		            sl_vtype_name(key->type));
 		return -1;
 	}
-	return sl_json_write(out, key, SL_JSON_CANONICAL);
+	return sl_json_write(out, key, JSON_FLAGS);
 }
 
 /**
@@ -882,7 +889,7 @@ props_text(const struct sl_value *props, struct sl_buf *out)
 		            sl_vtype_name(props->type));
 		return -1;
 	}
-	return sl_json_write(out, props, SL_JSON_CANONICAL);
+	return sl_json_write(out, props, JSON_FLAGS);
 }
 
 /**
@@ -1814,6 +1821,9 @@ const struct sl_graph_store_ops sl_store_sqlite_ops = {
         .usage = "sqlite:PATH",
         .caps = SL_STORE_TTL | SL_STORE_MIGRATE | SL_STORE_EXPORT,
         .batch_default = SL_GRAPH_BATCH_DEFAULT,
+        /* Its JSON columns hold ±Infinity as 1e999 and -1e999, which its JSON
+         * functions read back, and NUL as \u0000; NaN has no such form. */
+        .cannot = SL_GRAPH_NO_NAN,
         .open = sqlite_open,
         .open_ro = sqlite_open_ro,
         .write = sqlite_write,

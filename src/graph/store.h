@@ -65,6 +65,12 @@ struct sl_graph_store_ops {
 	/** Desired ingestions per write batch when none was asked for. */
 	uint32_t batch_default;
 	/**
+	 * What the store cannot hold (enum sl_graph_cannot bits, graph.h):
+	 * the writer refuses a desired ingestion holding such a value, as a
+	 * bad record, before it reaches a batch (sl_target_check()).
+	 */
+	unsigned cannot;
+	/**
 	 * Open the store `uri` (one of `schemes`). The store, or NULL with
 	 * an error (target.c adds the URI).
 	 */

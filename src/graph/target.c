@@ -181,6 +181,12 @@ sl_target_batch_default(const struct sl_target *t)
 }
 
 int
+sl_target_check(const struct sl_target *t, const struct sl_value *ing)
+{
+	return sl_graph_check(ing, t->ops->cannot, t->ops->name);
+}
+
+int
 sl_target_write(struct sl_target *t, const struct sl_graph_batch *b,
                 struct sl_write_stats *st)
 {

@@ -43,6 +43,13 @@ const char *sl_target_name(const struct sl_target *t);
 uint32_t sl_target_batch_default(const struct sl_target *t);
 
 /**
+ * Check desired ingestion `ing` against what the target's store cannot
+ * hold (sl_graph_check() with the store's `cannot`). 0, or -1 with
+ * SL_EINVAL naming the store, the place and the value.
+ */
+int sl_target_check(const struct sl_target *t, const struct sl_value *ing);
+
+/**
  * Apply a batch (see graph.h). The counts of what is committed when it
  * returns are added to *st, also when it fails (store.h, "Counts"). 0,
  * or -1.

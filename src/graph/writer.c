@@ -45,6 +45,12 @@ struct writer {
 	uint64_t batches;
 	/** Relationship skips already counted in the step's stats. */
 	uint64_t skips_counted;
+	/**
+	 * Whether a record the target cannot store is skipped (counted,
+	 * on_error: skip, the default) or fails the run (on_error: fail,
+	 * --strict).
+	 */
+	bool skip_bad;
 };
 
 /** Write `w->writing` (a task). */
@@ -201,12 +207,20 @@ writer_process(struct sl_step *s, struct sl_batch *in, struct sl_emit *out)
 	for (uint32_t i = 0; i < in->count; i++) {
 		const struct sl_value *ttl =
 		        sl_object_get_cstr(&in->records[i], "ttl");
-		if (ttl != NULL ? do_ttl(w, ttl) != 0
-		                : sl_graph_batch_add(w->filling,
-		                                     &in->records[i]) != 0) {
+		bool bad = ttl == NULL &&
+		           sl_target_check(w->target, &in->records[i]) != 0;
+		if (bad ||
+		    (ttl != NULL ? do_ttl(w, ttl) != 0
+		                 : sl_graph_batch_add(w->filling,
+		                                      &in->records[i]) != 0)) {
 			char where[300];
 			sl_origin_format(&in->origins[i], where, sizeof(where));
 			sl_diag_wrap(sl_diag_code(), "%s", where);
+			if (bad && w->skip_bad) {
+				/* The record only: the others load. */
+				sl_step_skip(&w->base);
+				continue;
+			}
 			sl_batch_put(in);
 			return -1;
 		}
@@ -315,7 +329,7 @@ sl_graph_writer_counts(const struct sl_step *s, struct sl_graph_counts *out,
 }
 
 struct sl_step *
-sl_graph_writer_new(const char *uri, uint32_t batch_size)
+sl_graph_writer_new(const char *uri, uint32_t batch_size, bool strict)
 {
 	struct writer *w = sl_calloc(1, sizeof(*w));
 	if (w != NULL)
@@ -327,6 +341,7 @@ sl_graph_writer_new(const char *uri, uint32_t batch_size)
 	}
 	sl_step_init(&w->base, &writer_ops);
 	w->batch_size = batch_size;
+	w->skip_bad = !strict;
 	return &w->base;
 }
 
@@ -400,6 +415,7 @@ writer_create(const struct sl_stepdef *def)
 	                                   "collect_stats",
 	                                   "ingest_strategy_name",
 	                                   "flush_concurrency",
+	                                   "on_error",
 	                                   NULL};
 	const struct sl_conf *a = def->arguments;
 	if (sl_conf_check_keys(a, keys, "arguments", def->implementation) != 0)
@@ -408,13 +424,20 @@ writer_create(const struct sl_stepdef *def)
 	const struct sl_conf *db = a ? sl_conf_get(a, "database") : NULL;
 	const struct sl_conf *path = a ? sl_conf_get(a, "path") : NULL;
 	const struct sl_conf *bs = a ? sl_conf_get(a, "batch_size") : NULL;
-	const char *t = NULL, *d = NULL, *p = NULL;
+	const struct sl_conf *oe = a ? sl_conf_get(a, "on_error") : NULL;
+	const char *t = NULL, *d = NULL, *p = NULL, *on_error = "skip";
 	int64_t size = 0; /* the target's default */
 	if ((target != NULL && sl_conf_str(target, "target", &t) != 0) ||
 	    (db != NULL && sl_conf_str(db, "database", &d) != 0) ||
 	    (path != NULL && sl_conf_str(path, "path", &p) != 0) ||
-	    (bs != NULL && sl_conf_int(bs, "batch_size", &size) != 0))
+	    (bs != NULL && sl_conf_int(bs, "batch_size", &size) != 0) ||
+	    (oe != NULL && sl_conf_str(oe, "on_error", &on_error) != 0))
 		return NULL;
+	if (strcmp(on_error, "skip") != 0 && strcmp(on_error, "fail") != 0) {
+		sl_conf_error(oe, "arguments.on_error",
+		              "expected 'skip' or 'fail', got '%s'", on_error);
+		return NULL;
+	}
 	if (bs != NULL && (size < 1 || size > 10000000)) {
 		sl_conf_error(bs, "batch_size", "expected 1 to 10000000");
 		return NULL;
@@ -437,7 +460,9 @@ writer_create(const struct sl_stepdef *def)
 	}
 	if (writer_options(a, uri, sizeof(uri)) != 0)
 		return NULL;
-	return sl_graph_writer_new(uri, (uint32_t)size);
+	return sl_graph_writer_new(uri, (uint32_t)size,
+	                           def->strict ||
+	                                   strcmp(on_error, "fail") == 0);
 }
 
 /** Implementation names of the writer. */

@@ -73,13 +73,19 @@ write_string(struct sl_buf *out, const char *s, size_t n)
 
 /**
  * Append a double as the shortest text that reads back the same value,
- * keeping it a float (".0" or an exponent). Non-finite values are null.
+ * keeping it a float (".0" or an exponent). Non-finite values are written
+ * as Python's json.dumps() writes them (Infinity, -Infinity, NaN), or with
+ * SL_JSON_INF_OVERFLOW the infinities as 1e999 and -1e999.
  */
 static int
-write_double(struct sl_buf *out, double d)
+write_double(struct sl_buf *out, double d, unsigned flags)
 {
-	if (!isfinite(d))
-		return sl_buf_puts(out, "null");
+	if (isnan(d))
+		return sl_buf_puts(out, "NaN");
+	if (isinf(d) && (flags & SL_JSON_INF_OVERFLOW))
+		return sl_buf_puts(out, d < 0 ? "-1e999" : "1e999");
+	if (isinf(d))
+		return sl_buf_puts(out, d < 0 ? "-Infinity" : "Infinity");
 	char tmp[40];
 	for (int prec = 15; prec <= 17; prec++) {
 		snprintf(tmp, sizeof(tmp), "%.*g", prec, d);
@@ -93,7 +99,7 @@ write_double(struct sl_buf *out, double d)
 
 /** Append a number value in canonical form. */
 static int
-write_number(struct sl_buf *out, struct sl_value v)
+write_number(struct sl_buf *out, struct sl_value v, unsigned flags)
 {
 	struct sl_value n = sl_value_number(v);
 	if (n.type == SL_VINT)
@@ -104,7 +110,7 @@ write_number(struct sl_buf *out, struct sl_value v)
 		/* An integer past int64 keeps every digit. */
 		return sl_buf_append(out, v.u.s, v.len);
 	}
-	return write_double(out, n.u.d);
+	return write_double(out, n.u.d, flags);
 }
 
 /** Context for sorting members by key. */
@@ -195,10 +201,10 @@ write_value(struct sl_buf *out, const struct sl_value *v, unsigned flags)
 	case SL_VINT:
 		return sl_buf_printf(out, "%lld", (long long)v->u.i);
 	case SL_VDOUBLE:
-		return write_double(out, v->u.d);
+		return write_double(out, v->u.d, flags);
 	case SL_VNUMBER:
 		if (flags & SL_JSON_CANONICAL)
-			return write_number(out, *v);
+			return write_number(out, *v, flags);
 		return sl_buf_append(out, v->u.s, v->len);
 	case SL_VSTR:
 		return write_string(out, v->u.s, v->len);

@@ -1,5 +1,6 @@
 /*
- * JSON reading (RFC 8259) and the JSON-lines reader.
+ * JSON reading (RFC 8259, plus Python's NaN, Infinity and -Infinity) and the
+ * JSON-lines reader.
  *
  * The parser is iterative: open arrays and objects are frames on an explicit
  * stack, and their items are pushed on reusable scratch stacks, copied into
@@ -10,6 +11,7 @@
  */
 #include "sluice/jsonread.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -535,6 +537,12 @@ value:
 		v = sl_str_ref(s, (uint32_t)n);
 		goto have_value;
 	case '-':
+		if (literal(p, end, "-Infinity", 9)) {
+			p += 9;
+			v = sl_double(-INFINITY);
+			goto have_value;
+		}
+		__attribute__((fallthrough));
 	case '0':
 	case '1':
 	case '2':
@@ -567,6 +575,20 @@ value:
 			break;
 		p += 4;
 		v = sl_null();
+		goto have_value;
+	case 'I':
+		/* Python's json.loads() takes Infinity, -Infinity and NaN,
+		 * and json.dumps() writes them (as sl_json_write() does). */
+		if (!literal(p, end, "Infinity", 8))
+			break;
+		p += 8;
+		v = sl_double(INFINITY);
+		goto have_value;
+	case 'N':
+		if (!literal(p, end, "NaN", 3))
+			break;
+		p += 3;
+		v = sl_double(NAN);
 		goto have_value;
 	case '{':
 	case '[': {
