@@ -873,7 +873,7 @@ sl_task_spawn_opts(struct sl_loop *loop, const char *name, sl_task_fn fn,
 	if (size == loop->stack_size
 	            ? sl_stack_pool_get(&loop->stacks, &t->stack) != 0
 	            : sl_stack_create(&t->stack, size) != 0) {
-		sl_diag_wrap(SL_ESYSTEM, "cannot spawn task '%s'", name);
+		sl_diag_wrap(sl_diag_code(), "cannot spawn task '%s'", name);
 		sl_free(t);
 		return NULL;
 	}
