@@ -23,6 +23,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -930,10 +931,28 @@ open_ro(struct sl_db_conn *c, const char *path)
 	return sqlite3_open_v2(uri, &s->db, flags | SQLITE_OPEN_URI, NULL);
 }
 
+/**
+ * Set SQLite's process-wide options before its first use: run once.
+ *
+ * No memory statistics: they take a global mutex on every
+ * sqlite3_malloc() and sqlite3_free(), and a statement makes several (a
+ * graph load spent 4.6 % of the SQLite thread's instructions in that
+ * mutex, docs/performance.md). sluice reads none of them, nor uses the
+ * soft heap limit, which needs them. If the application initialised
+ * SQLite already, this is refused (SQLITE_MISUSE) and its setting stays.
+ */
+static void
+sqlite_configure(void)
+{
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 /** Job: open the database of `c` and set the connection up. */
 static int
 open_job(void *arg)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	(void)pthread_once(&once, sqlite_configure);
 	struct sl_db_conn *c = arg;
 	struct sq_conn *s = SQ(c);
 	const char *path = c->url + PREFIX_LEN;
