@@ -39,7 +39,7 @@ tally_open(const char *uri)
 /** Count a batch. */
 static int
 tally_write(void *store, const struct sl_graph_batch *b,
-            struct sl_write_stats *st)
+            struct sl_graph_counts *st)
 {
 	(void)b;
 	(void)st;
@@ -117,7 +117,7 @@ TAP_TASK_CASE(lacking)
 		bail_out("cannot go on");
 	is_int(sl_target_batch_default(t), 7, "with its batch size");
 	struct sl_graph_batch b = {0};
-	struct sl_write_stats st = {0};
+	struct sl_graph_counts st = {0};
 	is_int(sl_target_write(t, &b, &st), 0, "a write is forwarded");
 
 	uint64_t deleted = 1;

@@ -64,7 +64,7 @@ int_of(struct sl_db_conn *c, const char *sql)
 /** Write one batch of `n` ingestions, the `lose`th lane commit lost. */
 static int
 write_batch(struct sl_store_pg *s, int n, uint64_t lose, bool create,
-            struct sl_write_stats *st)
+            struct sl_graph_counts *st)
 {
 	struct sl_graph_batch *b = sl_graph_batch_new();
 	for (int i = 0; i < n; i++)
@@ -109,7 +109,7 @@ main_task(void *arg)
 		if (s == NULL)
 			break;
 		sl_store_pg_set_retry(s, 30);
-		struct sl_write_stats st = {0};
+		struct sl_graph_counts st = {0};
 		ok(write_batch(s, 200, lose, true, &st) == 0,
 		   "commit %llu lost: the write succeeds (%s)",
 		   (unsigned long long)lose, unit_errmsg());
@@ -142,7 +142,7 @@ main_task(void *arg)
 	sl_db_exec_script(c, "DROP TABLE IF EXISTS node, rel, sluice_meta, "
 	                     "sluice_commit");
 	struct sl_store_pg *s = sl_store_pg_open(url);
-	struct sl_write_stats st = {0};
+	struct sl_graph_counts st = {0};
 	ok(s != NULL && write_batch(s, 200, 2, true, &st) == 0,
 	   "a node commit lost: the write succeeds");
 	is_int(int_of(c, "SELECT count(*) FROM node"), 400,
@@ -152,7 +152,7 @@ main_task(void *arg)
 
 	/* Without faults a second batch adds CREATE relationships again
 	 * (they are never merged) and merges the rest. */
-	st = (struct sl_write_stats){0};
+	st = (struct sl_graph_counts){0};
 	ok(write_batch(s, 200, 0, true, &st) == 0, "a second batch");
 	is_int(int_of(c, "SELECT count(*) FROM rel WHERE type = 'EVENT'"), 400,
 	       "CREATE relationships are added again");
@@ -169,7 +169,7 @@ main_task(void *arg)
 	sl_db_exec_script(c, "DROP TABLE IF EXISTS node, rel, sluice_meta, "
 	                     "sluice_commit");
 	s = sl_store_pg_open(url);
-	st = (struct sl_write_stats){0};
+	st = (struct sl_graph_counts){0};
 	ok(s != NULL && write_batch(s, 200, 6, false, &st) == 0,
 	   "a lost relationship commit without a token: the write succeeds "
 	   "(%s)",
@@ -227,7 +227,7 @@ counts_task(void *arg)
 	ok(c != NULL && sl_db_exec_script(c, doom_sql) == 0,
 	   "triggers that fail two COMMITs (%s)", unit_errmsg());
 
-	struct sl_write_stats st = {0};
+	struct sl_graph_counts st = {0};
 	ok(write_batch(s, 100, 0, true, &st) == 0, "a first batch");
 	is_int((long long)st.nodes_created, 200, "200 nodes reported");
 	is_int((long long)st.rels_created, 200, "200 relationships reported");

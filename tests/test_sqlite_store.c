@@ -226,7 +226,7 @@ raw_exec(const char *path, const char *sql)
 /** Write a batch and free it; the result of the write. */
 static int
 write_free(struct sl_store_sqlite *s, struct sl_graph_batch *b,
-           struct sl_write_stats *st)
+           struct sl_graph_counts *st)
 {
 	int rc = sl_store_sqlite_write(s, b, st);
 	batch_free(b);
@@ -266,7 +266,7 @@ TAP_TASK_CASE(nodes)
 	                     "'sluice_rel_in')"),
 	       4, "the indexes exist");
 
-	struct sl_write_stats st = {0};
+	struct sl_graph_counts st = {0};
 	struct sl_graph_batch *b = batch_new();
 	add_node(b, SL_NODE_EAGER, "Person", "{\"id\":\"1\"}",
 	         "[\"b\",\"a\",\"a\",\"Person\"]",
@@ -341,7 +341,7 @@ TAP_TASK_CASE(repeats)
 {
 	const char *path = tmp_path("repeats.db");
 	struct sl_store_sqlite *s = sl_store_sqlite_open(path);
-	struct sl_write_stats st = {0};
+	struct sl_graph_counts st = {0};
 	static const char *const between[] = {"EAGER", "MATCH_ONLY", "FUZZY"};
 	for (int i = 0; i < 3; i++) {
 		enum sl_node_rule r = (enum sl_node_rule)i;
@@ -383,7 +383,7 @@ TAP_TASK_CASE(fuzzy_nodes)
 	struct sl_store_sqlite *s = sl_store_sqlite_open(path);
 	if (s == NULL)
 		bail_out("cannot open %s", path);
-	struct sl_write_stats st = {0};
+	struct sl_graph_counts st = {0};
 	struct sl_graph_batch *b = batch_new();
 	add_node(b, SL_NODE_EAGER, "P", "{\"id\":\"p-1\"}", NULL, NULL);
 	add_node(b, SL_NODE_EAGER, "P", "{\"id\":\"p-2\"}", NULL, NULL);
@@ -478,7 +478,7 @@ TAP_TASK_CASE(rels)
 	struct end p1 = {"Person", "{\"id\":1}", false};
 	struct end p2 = {"Person", "{\"id\":2}", false};
 	struct end t1 = {"Team", "{\"id\":\"t1\"}", false};
-	struct sl_write_stats st = {0};
+	struct sl_graph_counts st = {0};
 	struct sl_graph_batch *b = batch_new();
 	/* Relationships come first in the arrays but are written last. */
 	add_rel(b, SL_REL_EAGER, "KNOWS", p1, p2, "{}", "{\"since\":1}");
@@ -656,7 +656,7 @@ TAP_TASK_CASE(idempotence)
 		bail_out("cannot open %s", path);
 	char *first = NULL;
 	for (int round = 0; round < 2; round++) {
-		struct sl_write_stats st = {0};
+		struct sl_graph_counts st = {0};
 		struct sl_graph_batch *b = batch_new();
 		add_node(b, SL_NODE_EAGER, "A", "{\"k\":\"a1\"}", "[\"X\"]",
 		         "{\"p\":1,\"q\":null}");
@@ -701,7 +701,7 @@ TAP_TASK_CASE(rollback)
 	struct sl_store_sqlite *s = sl_store_sqlite_open(path);
 	if (s == NULL)
 		bail_out("cannot open %s", path);
-	struct sl_write_stats st = {0};
+	struct sl_graph_counts st = {0};
 	struct sl_graph_batch *b = batch_new();
 	add_node(b, SL_NODE_EAGER, "A", "{\"k\":1}", NULL, NULL);
 	is_int(write_free(s, b, &st), 0, "a first node");
@@ -818,7 +818,7 @@ max_pages_job(struct sl_store_sqlite *s, void *arg)
 
 /** Write a batch through the store interface and free it. */
 static int
-ops_write(void *s, struct sl_graph_batch *b, struct sl_write_stats *st)
+ops_write(void *s, struct sl_graph_batch *b, struct sl_graph_counts *st)
 {
 	int rc = sl_store_sqlite_ops.write(s, b, st);
 	batch_free(b);
@@ -845,7 +845,7 @@ TAP_TASK_CASE(commit_fails)
 	/* Three batches of 10 nodes per transaction. */
 	sl_store_sqlite_group(s, 30, 1e9);
 	signal(SIGXFSZ, SIG_IGN);
-	struct sl_write_stats st = {0};
+	struct sl_graph_counts st = {0};
 	int k = 0;
 	for (int i = 0; i < 2; i++, k += 10)
 		is_int(ops_write(s, big_batch("A", k, 10), &st), 0,

@@ -728,7 +728,7 @@ line_member(const char *key, struct sl_value v)
 }
 
 void
-sl_write_stats_add(struct sl_write_stats *to, const struct sl_write_stats *a)
+sl_graph_counts_add(struct sl_graph_counts *to, const struct sl_graph_counts *a)
 {
 	to->nodes_created += a->nodes_created;
 	to->nodes_updated += a->nodes_updated;
@@ -741,22 +741,22 @@ sl_write_stats_add(struct sl_write_stats *to, const struct sl_write_stats *a)
 void
 sl_write_tally_commit(struct sl_write_tally *t)
 {
-	sl_write_stats_add(&t->committed, &t->pending);
-	t->pending = (struct sl_write_stats){0};
+	sl_graph_counts_add(&t->committed, &t->pending);
+	t->pending = (struct sl_graph_counts){0};
 }
 
 void
 sl_write_tally_rollback(struct sl_write_tally *t)
 {
-	t->pending = (struct sl_write_stats){0};
+	t->pending = (struct sl_graph_counts){0};
 }
 
 void
-sl_write_tally_report(struct sl_write_tally *t, struct sl_write_stats *st)
+sl_write_tally_report(struct sl_write_tally *t, struct sl_graph_counts *st)
 {
 	if (st != NULL)
-		sl_write_stats_add(st, &t->committed);
-	t->committed = (struct sl_write_stats){0};
+		sl_graph_counts_add(st, &t->committed);
+	t->committed = (struct sl_graph_counts){0};
 }
 
 int

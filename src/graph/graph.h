@@ -42,6 +42,7 @@
 
 #include "sluice/arena.h"
 #include "sluice/buf.h"
+#include "sluice/graph.h"
 #include "sluice/value.h"
 
 /** Node creation rules. */
@@ -105,25 +106,9 @@ struct sl_rel_op {
 	enum sl_rel_rule rule;
 };
 
-/** What a target reports after writing a batch. */
-struct sl_write_stats {
-	/** Nodes created. */
-	uint64_t nodes_created;
-	/** Node writes that changed an existing node. */
-	uint64_t nodes_updated;
-	/** MATCH_ONLY or FUZZY node writes that found no node. */
-	uint64_t nodes_unmatched;
-	/** Relationships created. */
-	uint64_t rels_created;
-	/** Relationship writes that changed an existing relationship. */
-	uint64_t rels_updated;
-	/** Relationship writes skipped because an endpoint is missing. */
-	uint64_t rels_skipped;
-};
-
 /** Add counts `a` to `to`. */
-void sl_write_stats_add(struct sl_write_stats *to,
-                        const struct sl_write_stats *a);
+void sl_graph_counts_add(struct sl_graph_counts *to,
+                         const struct sl_graph_counts *a);
 
 /**
  * A store's counts by the fate of their transaction. Counts are made on
@@ -135,9 +120,9 @@ void sl_write_stats_add(struct sl_write_stats *to,
  */
 struct sl_write_tally {
 	/** Counts of the writes in the open transaction. */
-	struct sl_write_stats pending;
+	struct sl_graph_counts pending;
 	/** Counts of committed writes not reported yet. */
-	struct sl_write_stats committed;
+	struct sl_graph_counts committed;
 };
 
 /** The open transaction committed: its pending counts become committed. */
@@ -147,7 +132,8 @@ void sl_write_tally_commit(struct sl_write_tally *t);
 void sl_write_tally_rollback(struct sl_write_tally *t);
 
 /** Add the committed counts not reported yet to *st (NULL: drop them). */
-void sl_write_tally_report(struct sl_write_tally *t, struct sl_write_stats *st);
+void sl_write_tally_report(struct sl_write_tally *t,
+                           struct sl_graph_counts *st);
 
 /**
  * Values a store cannot hold: the bits of sl_graph_store_ops.cannot that

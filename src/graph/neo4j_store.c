@@ -692,7 +692,7 @@ struct lane {
 	/** Whether that transaction may have committed unseen. */
 	bool token_pending;
 	/** The counts of that transaction, if it did. */
-	struct sl_write_stats token_st;
+	struct sl_graph_counts token_st;
 };
 
 /** The store. */
@@ -904,7 +904,7 @@ stat_of(const struct sl_db_result *r, const char *name)
 /** Counts of one chunk of `n` rows of `bk` from its result. */
 static void
 chunk_counts(const struct sl_neo4j_bucket *bk, const struct sl_db_result *r,
-             uint32_t n, struct sl_write_stats *st)
+             uint32_t n, struct sl_graph_counts *st)
 {
 	memset(st, 0, sizeof(*st));
 	uint64_t matches = col_count(r, "matches", 0);
@@ -961,7 +961,7 @@ chunk_once(struct lane *l, void *arg)
 		sl_db_result_free(r);
 		l->token_pending = false;
 		if (done) {
-			sl_write_stats_add(&l->tally.committed, &l->token_st);
+			sl_graph_counts_add(&l->tally.committed, &l->token_st);
 			sl_log_info("%s: lane %u: its last transaction had "
 			            "committed before the connection was lost",
 			            s->shown, l->no);
@@ -1073,7 +1073,7 @@ lane_run(void *arg)
 /** Write buckets [from, to) of the plan on up to o.conns lanes. */
 static int
 phase_run(struct sl_store_neo4j *s, const struct sl_graph_batch *b,
-          uint32_t from, uint32_t to, struct sl_write_stats *st)
+          uint32_t from, uint32_t to, struct sl_graph_counts *st)
 {
 	if (from == to)
 		return 0;
@@ -1279,7 +1279,7 @@ registry_update(struct sl_store_neo4j *s)
 
 int
 sl_store_neo4j_write(struct sl_store_neo4j *s, const struct sl_graph_batch *b,
-                     struct sl_write_stats *st)
+                     struct sl_graph_counts *st)
 {
 	if (sl_neo4j_plan_make(&s->plan, b) != 0 || registry_update(s) != 0)
 		return -1;
@@ -1942,7 +1942,7 @@ neo4j_open(const char *uri)
 /** Write a batch (store.h). */
 static int
 neo4j_write(void *store, const struct sl_graph_batch *b,
-            struct sl_write_stats *st)
+            struct sl_graph_counts *st)
 {
 	return sl_store_neo4j_write(store, b, st);
 }

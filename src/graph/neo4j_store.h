@@ -137,7 +137,7 @@ void sl_store_neo4j_fault_lose_commit(struct sl_store_neo4j *s, uint64_t n);
  */
 int sl_store_neo4j_write(struct sl_store_neo4j *s,
                          const struct sl_graph_batch *b,
-                         struct sl_write_stats *st);
+                         struct sl_graph_counts *st);
 
 /** Close: delete this store's commit tokens, close the connections. */
 void sl_store_neo4j_close(struct sl_store_neo4j *s);

@@ -26,7 +26,7 @@ null_open(const char *uri)
 /** Discard a batch. */
 static int
 null_write(void *store, const struct sl_graph_batch *b,
-           struct sl_write_stats *st)
+           struct sl_graph_counts *st)
 {
 	(void)store;
 	(void)b;

@@ -300,7 +300,7 @@ struct lane {
 	/** Whether the transaction of `token` may have committed unseen. */
 	bool token_pending;
 	/** Counts of that transaction, if it did. */
-	struct sl_write_stats token_st;
+	struct sl_graph_counts token_st;
 };
 
 /** The store. */
@@ -860,7 +860,7 @@ lane_token_check(struct lane *l, bool *done)
 	sl_db_result_free(r);
 	l->token_pending = false;
 	if (*done) {
-		sl_write_stats_add(&l->tally.committed, &l->token_st);
+		sl_graph_counts_add(&l->tally.committed, &l->token_st);
 		sl_log_info("%s: lane %u: its last transaction had committed "
 		            "before the connection was lost",
 		            l->s->shown, l->no);
@@ -1030,7 +1030,7 @@ lane_of(struct sl_store_pg *s, const struct sl_value *type,
 /** Write one phase (nodes or relationships) across the lanes. */
 static int
 phase(struct sl_store_pg *s, const struct sl_graph_batch *b, bool rels,
-      struct sl_write_stats *st)
+      struct sl_graph_counts *st)
 {
 	uint32_t n = rels ? b->n_rels : b->n_nodes;
 	if (n == 0)
@@ -1136,7 +1136,7 @@ read_node_mark(struct sl_store_pg *s)
 
 int
 sl_store_pg_write(struct sl_store_pg *s, const struct sl_graph_batch *b,
-                  struct sl_write_stats *st)
+                  struct sl_graph_counts *st)
 {
 	/* Nodes are committed before relationships look them up. */
 	s->node_mark = INT64_MAX;
@@ -1343,7 +1343,8 @@ pg_open(const char *uri)
 
 /** Write a batch (store.h). */
 static int
-pg_write(void *store, const struct sl_graph_batch *b, struct sl_write_stats *st)
+pg_write(void *store, const struct sl_graph_batch *b,
+         struct sl_graph_counts *st)
 {
 	return sl_store_pg_write(store, b, st);
 }

@@ -79,7 +79,7 @@ void sl_store_pg_fault_lose_commit(struct sl_store_pg *s, uint64_t n);
  * nothing. 0, or -1.
  */
 int sl_store_pg_write(struct sl_store_pg *s, const struct sl_graph_batch *b,
-                      struct sl_write_stats *st);
+                      struct sl_graph_counts *st);
 
 /** TTL deletion as sl_store_sqlite_ttl(). 0, or -1. */
 int sl_store_pg_ttl(struct sl_store_pg *s, bool nodes, const char *type,

@@ -1066,7 +1066,7 @@ patch_hash(const struct sl_store_sqlite *s)
 /** Apply one node write. 0, or -1 with an error (no context yet). */
 static int
 write_node(struct sl_store_sqlite *s, const struct sl_node_op *op,
-           struct sl_write_stats *st)
+           struct sl_graph_counts *st)
 {
 	sl_arena_reset(&s->op_arena);
 	if (check_type(&op->type, "node") != 0 ||
@@ -1208,7 +1208,7 @@ bind_rel(struct sl_store_sqlite *s, sqlite3_stmt *q,
 /** Write one relationship between nodes `from` and `to`. 0, or -1. */
 static int
 write_rel_pair(struct sl_store_sqlite *s, const struct sl_rel_op *op,
-               int64_t from, int64_t to, struct sl_write_stats *st)
+               int64_t from, int64_t to, struct sl_graph_counts *st)
 {
 	sqlite3_stmt *q;
 	int64_t n;
@@ -1247,7 +1247,7 @@ write_rel_pair(struct sl_store_sqlite *s, const struct sl_rel_op *op,
 /** Apply one relationship write. 0, or -1 with an error. */
 static int
 write_rel(struct sl_store_sqlite *s, const struct sl_rel_op *op,
-          struct sl_write_stats *st)
+          struct sl_graph_counts *st)
 {
 	if (check_type(&op->type, "relationship") != 0 ||
 	    check_type(&op->from.type, "from node") != 0 ||
@@ -1352,7 +1352,7 @@ write_job(struct sl_store_sqlite *s, void *arg)
 {
 	const struct write_args *w = arg;
 	const struct sl_graph_batch *b = w->b;
-	struct sl_write_stats add = {0};
+	struct sl_graph_counts add = {0};
 	if (!s->in_tx) {
 		if (stmt_exec(s, ST_BEGIN_WRITE,
 		              "starting a write transaction") != 0)
@@ -1409,7 +1409,7 @@ write_job(struct sl_store_sqlite *s, void *arg)
 	}
 	/* The batch is in the transaction: its counts wait for the
 	 * commit. */
-	sl_write_stats_add(&s->tally.pending, &add);
+	sl_graph_counts_add(&s->tally.pending, &add);
 	s->tx_ops += b->n_nodes + b->n_rels;
 	if ((s->tx_ops >= s->group_ops ||
 	     sl_clock() - s->tx_start >= s->group_secs) &&
@@ -1420,7 +1420,7 @@ write_job(struct sl_store_sqlite *s, void *arg)
 
 int
 sl_store_sqlite_write(struct sl_store_sqlite *s, const struct sl_graph_batch *b,
-                      struct sl_write_stats *st)
+                      struct sl_graph_counts *st)
 {
 	struct write_args w = {.b = b};
 	int rc = sl_store_sqlite_run(s, write_job, &w);
@@ -1430,7 +1430,7 @@ sl_store_sqlite_write(struct sl_store_sqlite *s, const struct sl_graph_batch *b,
 
 int
 sl_store_sqlite_commit_counted(struct sl_store_sqlite *s,
-                               struct sl_write_stats *st)
+                               struct sl_graph_counts *st)
 {
 	int rc = sl_store_sqlite_commit(s);
 	sl_write_tally_report(&s->tally, st);
@@ -1760,7 +1760,7 @@ sqlite_open_ro(const char *uri)
 /** Write a batch (store.h). */
 static int
 sqlite_write(void *store, const struct sl_graph_batch *b,
-             struct sl_write_stats *st)
+             struct sl_graph_counts *st)
 {
 	return sl_store_sqlite_write(store, b, st);
 }
@@ -1798,7 +1798,7 @@ sqlite_export(void *store, sl_export_fn fn, void *arg)
 
 /** Commit what is pending, counting it (store.h). */
 static int
-sqlite_commit(void *store, struct sl_write_stats *st)
+sqlite_commit(void *store, struct sl_graph_counts *st)
 {
 	return sl_store_sqlite_commit_counted(store, st);
 }

@@ -74,7 +74,7 @@ struct sl_store_sqlite *sl_store_sqlite_open_ro(const char *path);
  */
 int sl_store_sqlite_write(struct sl_store_sqlite *s,
                           const struct sl_graph_batch *b,
-                          struct sl_write_stats *st);
+                          struct sl_graph_counts *st);
 
 /**
  * Set how long a write waits for another connection's write lock before
@@ -166,7 +166,7 @@ int sl_store_sqlite_commit(struct sl_store_sqlite *s);
  * transaction rolled back, its counts dropped).
  */
 int sl_store_sqlite_commit_counted(struct sl_store_sqlite *s,
-                                   struct sl_write_stats *st);
+                                   struct sl_graph_counts *st);
 
 /**
  * Stream the graph as canonical JSON objects, nodes first (ordered by

@@ -16,7 +16,7 @@
  * its default write batch size (batch_default), which the writer uses
  * when none was asked for.
  *
- * Counts: what a store reports (struct sl_write_stats) is what is
+ * Counts: what a store reports (struct sl_graph_counts) is what is
  * durably in the database, counted on commit, not on send. A store keeps
  * the counts of each open transaction apart (struct sl_write_tally, one
  * per transaction it may have open at once: the SQLite store's one, a
@@ -88,7 +88,7 @@ struct sl_graph_store_ops {
 	 * "Counts" above). 0, or -1.
 	 */
 	int (*write)(void *store, const struct sl_graph_batch *b,
-	             struct sl_write_stats *st);
+	             struct sl_graph_counts *st);
 	/**
 	 * Commit what the store holds uncommitted and add to *st the counts
 	 * of writes committed since the last `write` or `commit` reported
@@ -96,7 +96,7 @@ struct sl_graph_store_ops {
 	 * the store commits every batch within `write`. 0, or -1 (what was
 	 * uncommitted is rolled back and not counted).
 	 */
-	int (*commit)(void *store, struct sl_write_stats *st);
+	int (*commit)(void *store, struct sl_graph_counts *st);
 	/**
 	 * Delete the nodes (with their relationships) when `nodes`, else
 	 * the relationships, of type `type` whose last_ingested_at is before

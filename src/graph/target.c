@@ -188,13 +188,13 @@ sl_target_check(const struct sl_target *t, const struct sl_value *ing)
 
 int
 sl_target_write(struct sl_target *t, const struct sl_graph_batch *b,
-                struct sl_write_stats *st)
+                struct sl_graph_counts *st)
 {
 	return named(t, t->ops->write(t->store, b, st));
 }
 
 int
-sl_target_commit(struct sl_target *t, struct sl_write_stats *st)
+sl_target_commit(struct sl_target *t, struct sl_graph_counts *st)
 {
 	if (t->ops->commit == NULL)
 		return 0;

@@ -55,7 +55,7 @@ int sl_target_check(const struct sl_target *t, const struct sl_value *ing);
  * or -1.
  */
 int sl_target_write(struct sl_target *t, const struct sl_graph_batch *b,
-                    struct sl_write_stats *st);
+                    struct sl_graph_counts *st);
 
 /**
  * Commit what the target holds uncommitted (a store that groups batches
@@ -63,7 +63,7 @@ int sl_target_write(struct sl_target *t, const struct sl_graph_batch *b,
  * *st. 0 at once for a store that commits every batch. 0, or -1 (the
  * uncommitted writes are rolled back and not counted).
  */
-int sl_target_commit(struct sl_target *t, struct sl_write_stats *st);
+int sl_target_commit(struct sl_target *t, struct sl_graph_counts *st);
 
 /**
  * Delete the nodes (with their relationships) when `nodes`, else the

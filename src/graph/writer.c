@@ -40,7 +40,7 @@ struct writer {
 	 * What the target reported: what is committed (counted on commit,
 	 * store.h), also after a failed write.
 	 */
-	struct sl_write_stats stats;
+	struct sl_graph_counts stats;
 	/** Batches handed to the target. */
 	uint64_t batches;
 	/** Relationship skips already counted in the step's stats. */
@@ -270,7 +270,7 @@ writer_finish(struct sl_step *s)
 			}
 			sl_diag_restore(&keep);
 		}
-		const struct sl_write_stats *st = &w->stats;
+		const struct sl_graph_counts *st = &w->stats;
 		sl_log_info("step %s: %s: %" PRIu64 " batches; nodes: %" PRIu64
 		            " created, %" PRIu64 " updated, %" PRIu64
 		            " not matched; relationships: %" PRIu64
@@ -315,14 +315,7 @@ sl_graph_writer_counts(const struct sl_step *s, struct sl_graph_counts *out,
 	if (s == NULL || s->ops != &writer_ops)
 		return false;
 	const struct writer *w = (const struct writer *)s;
-	*out = (struct sl_graph_counts){
-	        .nodes_created = w->stats.nodes_created,
-	        .nodes_updated = w->stats.nodes_updated,
-	        .nodes_unmatched = w->stats.nodes_unmatched,
-	        .rels_created = w->stats.rels_created,
-	        .rels_updated = w->stats.rels_updated,
-	        .rels_skipped = w->stats.rels_skipped,
-	};
+	*out = w->stats;
 	if (target != NULL)
 		*target = w->shown;
 	return true;
