@@ -17,6 +17,7 @@
 #include "sluice/json.h"
 #include "sluice/jsonread.h"
 #include "unit.h"
+#include "doubling.h"
 
 /**
  * One case: `expr` over `doc` gives the JSON `want`, or, when `want`
@@ -840,26 +841,6 @@ maxrss_mib(void)
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
 	return ru.ru_maxrss / 1024;
-}
-
-/**
- * `levels` nested {a:@,b:@} over a string of `leaf` bytes, as the
- * expression would build it: each level shares the one below, so the
- * value is small in memory and its text 2^levels times the leaf.
- */
-static struct sl_value
-doubling(struct sl_arena *a, size_t leaf, int levels)
-{
-	char *s = sl_arena_alloc(a, leaf);
-	memset(s, 'x', leaf);
-	struct sl_value v = sl_str_ref(s, (uint32_t)leaf);
-	for (int i = 0; i < levels; i++) {
-		struct sl_member *m = sl_arena_alloc(a, 2 * sizeof(*m));
-		m[0] = (struct sl_member){.key = "a", .key_len = 1, .val = v};
-		m[1] = (struct sl_member){.key = "b", .key_len = 1, .val = v};
-		v = sl_object_ref(m, 2);
-	}
-	return v;
 }
 
 /**

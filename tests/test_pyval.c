@@ -12,6 +12,7 @@
 #include "sluice/json.h"
 #include "sluice/jsonread.h"
 #include "unit.h"
+#include "doubling.h"
 
 /** Scratch memory for the checks. */
 static struct sl_arena arena;
@@ -365,25 +366,6 @@ TAP_CASE(norm)
 	   "a flag must be a boolean");
 	sl_conf_doc_delete(d);
 	sl_diag_clear(sl_diag_get());
-}
-
-/**
- * `levels` nested {a: v, b: v} over a string of `leaf` bytes, each level
- * sharing the one below: small in memory, 2^levels leaves as text.
- */
-static struct sl_value
-doubling(struct sl_arena *a, size_t leaf, int levels)
-{
-	char *s = sl_arena_alloc(a, leaf);
-	memset(s, 'x', leaf);
-	struct sl_value v = sl_str_ref(s, (uint32_t)leaf);
-	for (int i = 0; i < levels; i++) {
-		struct sl_member *m = sl_arena_alloc(a, 2 * sizeof(*m));
-		m[0] = (struct sl_member){.key = "a", .key_len = 1, .val = v};
-		m[1] = (struct sl_member){.key = "b", .key_len = 1, .val = v};
-		v = sl_object_ref(m, 2);
-	}
-	return v;
 }
 
 /**
