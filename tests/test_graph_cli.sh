@@ -7,15 +7,11 @@
 # usage: test_graph_cli.sh path/to/sluice
 set -u
 . "$(cd "$(dirname "$0")" && pwd)/tap.sh"
+. "$(cd "$(dirname "$0")" && pwd)/graph_lib.sh"
 SLUICE=$(realpath "$1")
 T=$(mktemp -d /tmp/sluice-graph-XXXXXX)
 trap 'rm -rf "$T"' EXIT
 cd "$T" || exit 1
-
-# strip FILE: the export without the timestamps, sorted
-strip() {
-  sed -E 's/"last_ingested(_by_[a-z_]+)?_at":"[^"]*",?//g; s/,}/}/g' "$1" | sort
-}
 
 # --- people: a CSV through the Interpreter into SQLite -----------------------
 cat >people.csv <<'EOF'
@@ -346,7 +342,6 @@ if command -v sqlite3 >/dev/null 2>&1; then
 fi
 "$SLUICE" migrate sqlite:nope/x.db people.yaml >out.txt 2>err.txt
 is $? 1 "migrating an unreachable database fails"
-
 
 # --- export opens the database read-only -----------------------------------------
 # `sluice export` must change nothing: no pragma (journal_mode = WAL turns a

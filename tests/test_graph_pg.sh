@@ -8,6 +8,7 @@
 # usage: test_graph_pg.sh path/to/sluice [--fault]
 set -u
 . "$(cd "$(dirname "$0")" && pwd)/tap.sh"
+. "$(cd "$(dirname "$0")" && pwd)/graph_lib.sh"
 SLUICE=$(realpath "$1")
 FAULT=${2:-}
 URI=$(cat "$SLUICE_TEST_PGDIR/uri")
@@ -15,17 +16,6 @@ PW=$(cat "$SLUICE_TEST_PGDIR/password")
 T=$(mktemp -d /tmp/sluice-graphpg-XXXXXX)
 trap 'rm -rf "$T"' EXIT
 cd "$T" || exit 1
-
-# fresh NAME: an empty database NAME; prints its URI
-fresh() {
-  PGOPTIONS="-c client_min_messages=warning" psql -q "$URI/postgres" \
-    -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" >/dev/null
-  echo "$URI/$1"
-}
-# strip FILE: the export without the timestamps, sorted
-strip() {
-  sed -E 's/"last_ingested(_by_[a-z_]+)?_at":"[^"]*",?//g; s/,}/}/g' "$1" | sort
-}
 
 cat >range.yaml <<'EOF'
 - implementation: range

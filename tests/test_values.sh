@@ -14,22 +14,12 @@
 # usage: test_values.sh path/to/sluice
 set -u
 . "$(cd "$(dirname "$0")" && pwd)/tap.sh"
+. "$(cd "$(dirname "$0")" && pwd)/graph_lib.sh"
 SLUICE=$(realpath "$1")
 URI=$(cat "$SLUICE_TEST_PGDIR/uri")
 T=$(mktemp -d /tmp/sluice-values-XXXXXX)
 trap 'rm -rf "$T"' EXIT
 cd "$T" || exit 1
-
-# fresh NAME: an empty database NAME; prints its URI
-fresh() {
-  PGOPTIONS="-c client_min_messages=warning" psql -q "$URI/postgres" \
-    -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" >/dev/null
-  echo "$URI/$1"
-}
-# strip FILE: the export without the timestamps, sorted
-strip() {
-  sed -E 's/"last_ingested(_by_[a-z_]+)?_at":"[^"]*",?//g; s/,}/}/g' "$1" | sort
-}
 
 # Line 2 holds a NUL, lines 4 and 5 infinite keys, line 6 an infinite
 # property, line 7 no key (the Interpreter skips it, as Nodestream does).
