@@ -76,25 +76,37 @@ write_batch(struct sl_store_pg *s, int n, uint64_t lose, bool create,
 	return rc;
 }
 
+/**
+ * Make an empty database `name` on the test server, its URL in `url`.
+ * 0, or 1 when there is no test server (noted as a skip).
+ */
+static int
+fresh_db(const char *name, char *url, size_t size)
+{
+	if (pg_test_url("postgres", url, size) == NULL) {
+		note("skip: no test server");
+		return 1;
+	}
+	char drop[128], create[128];
+	snprintf(drop, sizeof(drop), "DROP DATABASE IF EXISTS %s", name);
+	snprintf(create, sizeof(create), "CREATE DATABASE %s", name);
+	struct sl_db_conn *admin = sl_db_conn_open(url, NULL);
+	ok(admin != NULL && sl_db_exec_script(admin, drop) == 0 &&
+	           sl_db_exec_script(admin, create) == 0,
+	   "a fresh database");
+	sl_db_conn_close(admin);
+	pg_test_url(name, url, size);
+	return 0;
+}
+
 /** The test, in a task. */
 static int
 main_task(void *arg)
 {
 	(void)arg;
 	char url[600];
-	if (pg_test_url("postgres", url, sizeof(url)) == NULL) {
-		note("skip: no test server");
+	if (fresh_db("sluice_pg_store", url, sizeof(url)) != 0)
 		return 0;
-	}
-	struct sl_db_conn *admin = sl_db_conn_open(url, NULL);
-	ok(admin != NULL &&
-	           sl_db_exec_script(admin, "DROP DATABASE IF EXISTS "
-	                                    "sluice_pg_store") == 0 &&
-	           sl_db_exec_script(admin,
-	                             "CREATE DATABASE sluice_pg_store") == 0,
-	   "a fresh database");
-	sl_db_conn_close(admin);
-	pg_test_url("sluice_pg_store", url, sizeof(url));
 	struct sl_db_conn *c = sl_db_conn_open(url, NULL);
 
 	/* Each lane of each phase commits once: with 4 lanes, commits 1-4
@@ -205,19 +217,8 @@ counts_task(void *arg)
 {
 	(void)arg;
 	char url[600];
-	if (pg_test_url("postgres", url, sizeof(url)) == NULL) {
-		note("skip: no test server");
+	if (fresh_db("sluice_pg_counts", url, sizeof(url)) != 0)
 		return 0;
-	}
-	struct sl_db_conn *admin = sl_db_conn_open(url, NULL);
-	ok(admin != NULL &&
-	           sl_db_exec_script(admin, "DROP DATABASE IF EXISTS "
-	                                    "sluice_pg_counts") == 0 &&
-	           sl_db_exec_script(admin,
-	                             "CREATE DATABASE sluice_pg_counts") == 0,
-	   "a fresh database");
-	sl_db_conn_close(admin);
-	pg_test_url("sluice_pg_counts", url, sizeof(url));
 	struct sl_store_pg *s = sl_store_pg_open(url);
 	ok(s != NULL, "open (%s)", unit_errmsg());
 	if (s == NULL)
