@@ -67,6 +67,10 @@ static const char schema_sql[] =
         " SELECT NOT EXISTS (SELECT 1 FROM jsonb_each(chg) AS e"
         " WHERE (cur -> e.key) IS DISTINCT FROM"
         " nullif(e.value, 'null'::jsonb)) $$;"
+        /* Objects merged in order, later members winning (nulls kept,
+         * to remove the property). */
+        "CREATE OR REPLACE AGGREGATE sluice_merge(jsonb) ("
+        " SFUNC = jsonb_concat, STYPE = jsonb, INITCOND = '{}');"
         /* Whether a node key matches an op's key of patterns. */
         "CREATE OR REPLACE FUNCTION sluice_fuzzy(nkey text, pat text) "
         "RETURNS boolean LANGUAGE sql IMMUTABLE AS $$"
@@ -87,7 +91,8 @@ static const char schema_sql[] =
 /** Staging tables of a connection (temporary, emptied at commit). */
 static const char stage_sql[] =
         "CREATE TEMP TABLE IF NOT EXISTS sl_stage_node("
-        " type text, key text, labels jsonb, props jsonb, rule int2)"
+        " type text, key text, labels jsonb, props jsonb, rule int2,"
+        " late bool)"
         " ON COMMIT DELETE ROWS;"
         "CREATE TEMP TABLE IF NOT EXISTS sl_stage_rel("
         " ord int4, type text, from_type text, from_key text,"
@@ -107,17 +112,27 @@ static const char plan_sql[] =
         " set_config('enable_mergejoin', 'off', true),"
         " set_config('jit', 'off', true)";
 
-/* Node writes: update existing nodes that change, then insert new ones. */
-static const char node_update_sql[] =
-        "UPDATE node AS n SET"
-        " labels = CASE WHEN s.labels = '[]'::jsonb THEN n.labels"
-        " ELSE sluice_labels(n.labels, s.labels, n.type) END,"
-        " props = jsonb_strip_nulls(n.props || s.props)"
-        " FROM sl_stage_node AS s"
-        " WHERE s.rule < 2 AND n.type = s.type AND n.key = s.key"
-        " AND NOT (sluice_same(n.props, s.props)"
-        " AND (s.labels = '[]'::jsonb OR"
-        " n.labels @> sluice_labels('[]', s.labels, n.type)))";
+/*
+ * Node writes: update existing nodes that change, then insert new ones,
+ * then apply the late writes (`late`: an identity the lane also writes,
+ * earlier, under the other rule; see mark_late()). One UPDATE cannot
+ * apply two rows to one node (PostgreSQL would pick either), so a node's
+ * EAGER and MATCH_ONLY writes go in two statements, in the batch's order.
+ */
+#define NODE_UPDATE_SQL(late)                                                  \
+	"UPDATE node AS n SET"                                                 \
+	" labels = CASE WHEN s.labels = '[]'::jsonb THEN n.labels"             \
+	" ELSE sluice_labels(n.labels, s.labels, n.type) END,"                 \
+	" props = jsonb_strip_nulls(n.props || s.props)"                       \
+	" FROM sl_stage_node AS s"                                             \
+	" WHERE s.rule < 2 AND " late " AND n.type = s.type AND n.key = s.key" \
+	" AND NOT (sluice_same(n.props, s.props)"                              \
+	" AND (s.labels = '[]'::jsonb OR"                                      \
+	" n.labels @> sluice_labels('[]', s.labels, n.type)))"
+/** The general path's update of the writes that are not late. */
+static const char node_update_sql[] = NODE_UPDATE_SQL("NOT s.late");
+/** The general path's update of the late writes. */
+static const char node_update_late_sql[] = NODE_UPDATE_SQL("s.late");
 /** Insert the EAGER nodes that are missing. */
 static const char node_insert_sql[] =
         "INSERT INTO node(type, key, labels, props)"
@@ -148,17 +163,21 @@ static const char node_upsert_sql[] =
         " n.labels @> excluded.labels))"
         " RETURNING n.xmax = 0 AS ins)"
         " SELECT count(*) FILTER (WHERE ins) FROM w";
-/** The fast path's update of MATCH_ONLY writes. */
-static const char node_match_sql[] =
-        "UPDATE node AS n SET"
-        " labels = CASE WHEN s.labels = '[]'::jsonb THEN n.labels"
-        " ELSE sluice_labels(n.labels, s.labels, n.type) END,"
-        " props = jsonb_strip_nulls(n.props || s.props)"
-        " FROM sl_stage_node AS s"
-        " WHERE s.rule = 1 AND n.type = s.type AND n.key = s.key"
-        " AND NOT (n.props || s.props = n.props"
-        " AND (s.labels = '[]'::jsonb OR"
-        " n.labels @> sluice_labels('[]', s.labels, n.type)))";
+/** The fast path's update of MATCH_ONLY writes (late or not). */
+#define NODE_MATCH_SQL(late)                                                   \
+	"UPDATE node AS n SET"                                                 \
+	" labels = CASE WHEN s.labels = '[]'::jsonb THEN n.labels"             \
+	" ELSE sluice_labels(n.labels, s.labels, n.type) END,"                 \
+	" props = jsonb_strip_nulls(n.props || s.props)"                       \
+	" FROM sl_stage_node AS s"                                             \
+	" WHERE s.rule = 1 AND " late " AND n.type = s.type AND n.key = s.key" \
+	" AND NOT (n.props || s.props = n.props"                               \
+	" AND (s.labels = '[]'::jsonb OR"                                      \
+	" n.labels @> sluice_labels('[]', s.labels, n.type)))"
+/** The fast path's MATCH_ONLY writes before the EAGER ones. */
+static const char node_match_sql[] = NODE_MATCH_SQL("NOT s.late");
+/** The fast path's late MATCH_ONLY writes, after the EAGER ones. */
+static const char node_match_late_sql[] = NODE_MATCH_SQL("s.late");
 /** FUZZY node writes: update every node whose key matches. */
 static const char node_fuzzy_sql[] =
         "UPDATE node AS n SET"
@@ -168,11 +187,14 @@ static const char node_fuzzy_sql[] =
         " FROM sl_stage_node AS s"
         " WHERE s.rule = 2 AND n.type = s.type AND sluice_fuzzy(n.key, "
         "s.key)";
-/** MATCH_ONLY and FUZZY writes that found no node (by rule). */
+/**
+ * MATCH_ONLY and FUZZY writes that found no node (by rule); a late
+ * MATCH_ONLY write follows an EAGER one, so it finds its node.
+ */
 static const char node_unmatched_sql[] =
         "SELECT count(*) FILTER (WHERE s.rule = 1),"
         " count(*) FILTER (WHERE s.rule = 2)"
-        " FROM sl_stage_node AS s WHERE s.rule > 0 AND NOT "
+        " FROM sl_stage_node AS s WHERE s.rule > 0 AND NOT s.late AND NOT "
         "EXISTS (SELECT 1 FROM node AS n WHERE n.type = s.type AND "
         "(CASE WHEN s.rule = 2 THEN sluice_fuzzy(n.key, s.key) ELSE n.key "
         "= s.key END))";
@@ -199,17 +221,27 @@ static const char rel_resolve_fuzzy_sql[] =
 static const char rel_matched_sql[] =
         "SELECT count(DISTINCT ord), count(*) FILTER (WHERE rule < 2)"
         " FROM sl_res_rel";
-/** Merge properties into existing mergeable relationships. */
+/*
+ * Merge properties into existing mergeable relationships. Several writes
+ * may name one relationship (patterns matching the same nodes, or EAGER
+ * and MERGE_KEY writes of one identity); one UPDATE cannot apply two rows
+ * to one relationship, so they are merged first, in the batch's order.
+ */
 static const char rel_update_sql[] =
         "UPDATE rel AS r SET props = jsonb_strip_nulls(r.props || x.props)"
-        " FROM sl_res_rel AS x WHERE x.rule < 2 AND r.from_id = x.from_id"
+        " FROM (SELECT type, from_id, to_id, key,"
+        " sluice_merge(props ORDER BY ord) AS props FROM sl_res_rel"
+        " WHERE rule < 2 GROUP BY type, from_id, to_id, key) AS x"
+        " WHERE r.from_id = x.from_id"
         " AND r.type = x.type AND r.to_id = x.to_id AND r.key = x.key"
         " AND NOT r.multi AND NOT sluice_same(r.props, x.props)";
-/** Insert the missing mergeable relationships. */
+/** Insert the missing mergeable relationships (their writes merged). */
 static const char rel_insert_sql[] =
         "INSERT INTO rel(type, from_id, to_id, key, props, multi)"
-        " SELECT type, from_id, to_id, key, jsonb_strip_nulls(props), false"
+        " SELECT type, from_id, to_id, key,"
+        " jsonb_strip_nulls(sluice_merge(props ORDER BY ord)), false"
         " FROM sl_res_rel WHERE rule < 2"
+        " GROUP BY type, from_id, to_id, key"
         " ON CONFLICT (from_id, type, to_id, key) WHERE NOT multi"
         " DO NOTHING";
 /*
@@ -270,6 +302,14 @@ struct lane {
 	uint32_t n;
 	/** Room in `ops`. */
 	uint32_t cap;
+	/**
+	 * Per node op of the lane: whether it is late, i.e. an earlier op
+	 * of the lane writes its identity under the other rule (NULL until
+	 * needed; room for `late_cap`).
+	 */
+	bool *late;
+	/** Room in `late`. */
+	uint32_t late_cap;
 	/** The batch being written. */
 	const struct sl_graph_batch *b;
 	/** Whether this phase writes relationships (else nodes). */
@@ -567,6 +607,7 @@ sl_store_pg_close(struct sl_store_pg *s)
 	for (unsigned i = 0; i < SL_PG_LANES_MAX; i++) {
 		lane_drop(&s->lanes[i]);
 		sl_free(s->lanes[i].ops);
+		sl_free(s->lanes[i].late);
 		sl_buf_destroy(&s->lanes[i].t1);
 		sl_buf_destroy(&s->lanes[i].t2);
 		sl_buf_destroy(&s->lanes[i].t3);
@@ -624,25 +665,98 @@ empty_array(const struct sl_value *v)
 	return v->type == SL_VNULL ? sl_array_ref(NULL, 0) : *v;
 }
 
+/**
+ * Mark the late node ops of lane `l` (in l->late): those whose identity
+ * (type and key) an earlier op of the lane writes under the other rule,
+ * EAGER or MATCH_ONLY. A batch holds one op per rule and identity, and a
+ * lane holds every op of an identity, in the batch's order; the lane's
+ * statements then apply an identity's two writes in that order. With
+ * `any` false (the lane has one of the two rules only), none is late.
+ * Returns 0, or -1 with an error.
+ */
+static int
+mark_late(struct lane *l, bool any)
+{
+	if (l->late_cap < l->n) {
+		bool *late = sl_realloc(l->late, l->cap * sizeof(*late));
+		if (late == NULL) {
+			sl_diag_set(SL_EOOM, "out of memory splitting a batch");
+			return -1;
+		}
+		l->late = late;
+		l->late_cap = l->cap;
+	}
+	memset(l->late, 0, l->n * sizeof(*l->late));
+	if (!any)
+		return 0;
+	uint32_t cap = 16;
+	while (cap < l->n * 2)
+		cap *= 2;
+	/* Slots: a lane position + 1 (0: empty), and its identity's hash. */
+	uint32_t *pos = sl_calloc(cap, sizeof(*pos));
+	uint64_t *hash = sl_malloc(cap * sizeof(*hash));
+	int rc = pos != NULL && hash != NULL ? 0 : -1;
+	if (rc != 0)
+		sl_diag_set(SL_EOOM, "out of memory splitting a batch");
+	for (uint32_t i = 0; rc == 0 && i < l->n; i++) {
+		const struct sl_node_op *op = &l->b->nodes[l->ops[i]];
+		struct sl_value k, k2;
+		if (op->rule == SL_NODE_FUZZY)
+			continue;
+		if (key_canon(&l->t1, &op->key, &op->key_text, &k) != 0) {
+			rc = -1;
+			break;
+		}
+		uint64_t h = sl_hash64_seed(
+		        k.u.s, k.len, sl_hash64(op->type.u.s, op->type.len));
+		uint32_t j = (uint32_t)h & (cap - 1);
+		for (; pos[j] != 0; j = (j + 1) & (cap - 1)) {
+			const struct sl_node_op *o =
+			        &l->b->nodes[l->ops[pos[j] - 1]];
+			if (hash[j] != h ||
+			    !sl_value_equal(&o->type, &op->type))
+				continue;
+			if (key_canon(&l->t2, &o->key, &o->key_text, &k2) !=
+			    0) {
+				rc = -1;
+				break;
+			}
+			if (k2.len == k.len &&
+			    memcmp(k2.u.s, k.u.s, k.len) == 0) {
+				l->late[i] = true;
+				break;
+			}
+		}
+		if (rc == 0 && !l->late[i]) {
+			pos[j] = i + 1;
+			hash[j] = h;
+		}
+	}
+	sl_free(pos);
+	sl_free(hash);
+	return rc;
+}
+
 /** Copy this lane's node ops into the staging table. */
 static int
 stage_nodes(struct lane *l)
 {
-	static const char *const cols[] = {"type", "key", "labels", "props",
-	                                   "rule"};
+	static const char *const cols[] = {"type",  "key",  "labels",
+	                                   "props", "rule", "late"};
 	struct sl_db_copy *cp =
-	        sl_db_copy_begin(l->c, "sl_stage_node", cols, 5);
+	        sl_db_copy_begin(l->c, "sl_stage_node", cols, 6);
 	if (cp == NULL)
 		return -1;
 	for (uint32_t i = 0; i < l->n; i++) {
 		const struct sl_node_op *op = &l->b->nodes[l->ops[i]];
-		struct sl_value row[5];
+		struct sl_value row[6];
 		row[0] = op->type;
 		if (key_canon(&l->t1, &op->key, &op->key_text, &row[1]) != 0)
 			goto fail;
 		row[2] = empty_array(&op->labels);
 		row[3] = empty_object(&op->props);
 		row[4] = sl_int(op->rule);
+		row[5] = sl_bool(l->late[i]);
 		if (sl_db_copy_row(cp, row) != 0)
 			goto fail;
 	}
@@ -747,7 +861,7 @@ counts_of(struct lane *l, const char *sql, size_t np,
 static int
 lane_nodes(struct lane *l)
 {
-	bool fuzzy = false, nulls = false;
+	bool fuzzy = false, nulls = false, late = false;
 	uint64_t n[2] = {0, 0}, unmatched[2] = {0, 0}, created = 0;
 	for (uint32_t i = 0; i < l->n; i++) {
 		const struct sl_node_op *op = &l->b->nodes[l->ops[i]];
@@ -756,6 +870,10 @@ lane_nodes(struct lane *l)
 		if (op->rule != SL_NODE_FUZZY)
 			n[op->rule]++;
 	}
+	if (mark_late(l, n[0] > 0 && n[1] > 0) != 0)
+		return -1;
+	for (uint32_t i = 0; i < l->n && !late; i++)
+		late = l->late[i];
 	if (stage_nodes(l) != 0)
 		return -1;
 	if ((n[1] > 0 || fuzzy) &&
@@ -764,10 +882,12 @@ lane_nodes(struct lane *l)
 	if (!fuzzy && !nulls) {
 		if ((n[1] > 0 && run(l, node_match_sql, NULL) != 0) ||
 		    (n[0] > 0 && counts_of(l, node_upsert_sql, SL_NOARGS,
-		                           &created, 1) != 0))
+		                           &created, 1) != 0) ||
+		    (late && run(l, node_match_late_sql, NULL) != 0))
 			return -1;
 	} else if (run(l, node_update_sql, NULL) != 0 ||
 	           run(l, node_insert_sql, &created) != 0 ||
+	           (late && run(l, node_update_late_sql, NULL) != 0) ||
 	           (fuzzy && run(l, node_fuzzy_sql,
 	                         &l->tally.pending.nodes_updated) != 0)) {
 		return -1;

@@ -52,11 +52,18 @@ static void
 chain_text(const struct loader *l, const char *last, char *buf, size_t size)
 {
 	size_t n = 0;
-	buf[0] = '\0';
-	for (int i = 0; i < l->nchain && n < size; i++)
-		n += (size_t)snprintf(buf + n, size - n, "%s -> ", l->chain[i]);
-	if (n < size)
-		snprintf(buf + n, size - n, "%s", last);
+	for (int i = 0; i <= l->nchain; i++) {
+		const char *part = i < l->nchain ? l->chain[i] : last;
+		const char *sep = i < l->nchain ? " -> " : "";
+		for (int k = 0; k < 2; k++, part = sep) {
+			size_t len = strlen(part);
+			if (len > size - 1 - n)
+				len = size - 1 - n;
+			memcpy(buf + n, part, len);
+			n += len;
+		}
+	}
+	buf[n] = '\0';
 }
 
 /** Require a string at `n`, else an error naming `what`. */
