@@ -149,6 +149,16 @@ int sl_emit_copy(struct sl_emit *e, const struct sl_value *v);
  */
 int sl_emit_batch(struct sl_emit *e, struct sl_batch *b);
 
+/**
+ * For the last step of a pipeline (nothing follows it), which may keep
+ * the batches it was given rather than pass them on: count `b`'s records
+ * as passed on and leave `b` with the caller, who returns it with
+ * sl_batch_put() when done with its records (before its finish()
+ * returns). Returns false, doing nothing, when a step follows: then the
+ * caller passes `b` on with sl_emit_batch().
+ */
+bool sl_emit_keep(struct sl_emit *e, const struct sl_batch *b);
+
 /** Send a flush marker downstream, after what was emitted before. */
 int sl_emit_flush(struct sl_emit *e);
 

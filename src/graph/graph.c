@@ -21,16 +21,29 @@
 /** Longest identity text (type, keys) of one write. */
 #define IDENT_MAX ((size_t)1 << 20)
 
-/** One slot of the identity index. */
+/** No write (in struct slot). */
+#define NO_WRITE UINT32_MAX
+
+/**
+ * One slot of the identity index: a node (type and key, whatever the
+ * rule) or a relationship identity.
+ */
 struct slot {
-	/** Hash of the identity text; 0 for an empty slot. */
+	/** Hash of the identity text. */
 	uint64_t hash;
+	/** The index's generation when the slot was filled (else empty). */
+	uint32_t gen;
 	/** The identity text (in the batch arena). */
 	const char *ident;
 	/** Its length. */
 	uint32_t len;
-	/** Index of the write in `nodes` or `rels`. */
-	uint32_t idx;
+	/**
+	 * A node's write in `nodes` per rule (enum sl_node_rule), or a
+	 * relationship's in `rels` (idx[0]); NO_WRITE for none.
+	 */
+	uint32_t idx[3];
+	/** A node's number in the batch, which relationship identities use. */
+	uint32_t serial;
 };
 
 /** The identity index of a batch. */
@@ -41,6 +54,13 @@ struct sl_graph_dedup {
 	uint32_t cap;
 	/** Slots in use. */
 	uint32_t used;
+	/** Node identities in the index. */
+	uint32_t nodes;
+	/**
+	 * Generation of the slots in use (never 0): a reset empties every
+	 * slot by moving on to the next.
+	 */
+	uint32_t gen;
 	/** Where identity texts are built. */
 	struct sl_buf ident;
 };
@@ -58,6 +78,7 @@ sl_graph_batch_new(void)
 	}
 	sl_arena_create(&b->arena, BATCH_CHUNK, SL_GRAPH_BATCH_MEM_MAX);
 	sl_buf_create(&b->dedup->ident, IDENT_MAX);
+	b->dedup->gen = 1;
 	return b;
 }
 
@@ -80,10 +101,14 @@ sl_graph_batch_reset(struct sl_graph_batch *b)
 {
 	b->n_nodes = b->n_rels = b->n_ingestions = 0;
 	sl_arena_reset(&b->arena);
-	if (b->dedup->slots != NULL)
-		memset(b->dedup->slots, 0,
-		       b->dedup->cap * sizeof(*b->dedup->slots));
+	if (++b->dedup->gen == 0) {
+		if (b->dedup->slots != NULL)
+			memset(b->dedup->slots, 0,
+			       b->dedup->cap * sizeof(*b->dedup->slots));
+		b->dedup->gen = 1;
+	}
 	b->dedup->used = 0;
+	b->dedup->nodes = 0;
 }
 
 /* --- reading an ingestion ----------------------------------------------- */
@@ -98,47 +123,151 @@ not_ingestion(const char *what)
 	return -1;
 }
 
-/** Member `key` of object `o` of type `type`, or NULL. */
-static const struct sl_value *
-member(const struct sl_value *o, const char *key, enum sl_vtype type)
+/** Whether member `m` is named by the `n` bytes at `key`. */
+static inline bool
+named(const struct sl_member *m, const char *key, uint32_t n)
 {
-	const struct sl_value *v = sl_object_get_cstr(o, key);
+	return m->key_len == n && memcmp(m->key, key, n) == 0;
+}
+
+/**
+ * Member `key` (a string literal) of object `o`, or NULL: the last of
+ * equal keys, as sl_object_get() finds it, without measuring the name.
+ */
+#define MEMBER(o, key) member_n((o), (key), sizeof(key) - 1)
+
+/** Member `key` (`n` bytes) of object `o`, or NULL (see MEMBER). */
+static inline const struct sl_value *
+member_n(const struct sl_value *o, const char *key, uint32_t n)
+{
+	if (o->type != SL_VOBJECT)
+		return NULL;
+	for (uint32_t i = o->len; i-- > 0;)
+		if (named(&o->u.members[i], key, n))
+			return &o->u.members[i].val;
+	return NULL;
+}
+
+/** `v` if it is of type `type`, else NULL. */
+static inline const struct sl_value *
+typed(const struct sl_value *v, enum sl_vtype type)
+{
 	return v != NULL && v->type == type ? v : NULL;
 }
 
-/** Index of `s` (n bytes) in the NULL-terminated `names`, or -1. */
-static int
-name_index(const char *const *names, const struct sl_value *s)
+/** Whether string `s` is the literal `lit` (`n` bytes). */
+static inline bool
+is_name(const struct sl_value *s, const char *lit, uint32_t n)
 {
-	for (int i = 0; names[i] != NULL; i++)
-		if (strlen(names[i]) == s->len &&
-		    memcmp(names[i], s->u.s, s->len) == 0)
-			return i;
-	return -1;
+	return s->len == n && memcmp(s->u.s, lit, n) == 0;
 }
 
-/** qsort comparator of members by key bytes. */
+/** Order of members by key bytes (negative, zero or positive). */
 static int
-member_cmp(const void *x, const void *y)
+member_order(const struct sl_member *a, const struct sl_member *b)
 {
-	const struct sl_member *a = x, *b = y;
 	uint32_t n = a->key_len < b->key_len ? a->key_len : b->key_len;
-	int c = memcmp(a->key, b->key, n);
+	int c = n > 0 ? memcmp(a->key, b->key, n) : 0;
 	return c != 0 ? c
 	              : (a->key_len > b->key_len) - (a->key_len < b->key_len);
 }
 
-/** Copy object `o` into the batch with its members sorted by key. */
+/** A member and its position, for a stable sort. */
+struct member_pos {
+	/** The member. */
+	struct sl_member m;
+	/** Its position in the object. */
+	uint32_t pos;
+};
+
+/** qsort comparator of struct member_pos: by key, then by position. */
 static int
-copy_sorted(struct sl_graph_batch *b, const struct sl_value *o,
-            struct sl_value *out)
+member_pos_cmp(const void *x, const void *y)
 {
-	if (sl_value_copy(&b->arena, o, out) != 0)
+	const struct member_pos *a = x, *b = y;
+	int c = member_order(&a->m, &b->m);
+	return c != 0 ? c : (a->pos > b->pos) - (a->pos < b->pos);
+}
+
+/**
+ * Sort the `n` members at `m` by key in place, stably, and keep only the
+ * last of equal keys (the one that counts). Returns the members kept, or
+ * -1 with SL_EOOM.
+ */
+static int64_t
+sort_members(struct sl_member *m, uint32_t n)
+{
+	if (n <= 16) {
+		for (uint32_t i = 1; i < n; i++) {
+			struct sl_member t = m[i];
+			uint32_t j = i;
+			for (; j > 0 && member_order(&m[j - 1], &t) > 0; j--)
+				m[j] = m[j - 1];
+			m[j] = t;
+		}
+	} else {
+		struct member_pos *r = sl_malloc((size_t)n * sizeof(*r));
+		if (r == NULL) {
+			sl_diag_set(SL_EOOM, "out of memory sorting %u keys",
+			            n);
+			return -1;
+		}
+		for (uint32_t i = 0; i < n; i++)
+			r[i] = (struct member_pos){m[i], i};
+		qsort(r, n, sizeof(*r), member_pos_cmp);
+		for (uint32_t i = 0; i < n; i++)
+			m[i] = r[i].m;
+		sl_free(r);
+	}
+	uint32_t k = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		if (i + 1 < n && member_order(&m[i], &m[i + 1]) == 0)
+			continue;
+		m[k++] = m[i];
+	}
+	return k;
+}
+
+/**
+ * Key object `o` with its members sorted by key and without repeated
+ * keys, in *out: `o` itself when it is so already, else its members
+ * sorted in the batch (the values are still `o`'s).
+ */
+static int
+key_sorted(struct sl_graph_batch *b, const struct sl_value *o,
+           struct sl_value *out)
+{
+	bool sorted = true;
+	for (uint32_t i = 1; i < o->len && sorted; i++)
+		sorted = member_order(&o->u.members[i - 1], &o->u.members[i]) <
+		         0;
+	if (sorted) {
+		*out = *o;
+		return 0;
+	}
+	struct sl_member *m =
+	        sl_arena_alloc_aligned(&b->arena, (size_t)o->len * sizeof(*m),
+	                               _Alignof(struct sl_member));
+	if (m == NULL)
 		return -1;
-	if (out->len > 1)
-		qsort(out->u.members, out->len, sizeof(struct sl_member),
-		      member_cmp);
+	memcpy(m, o->u.members, (size_t)o->len * sizeof(*m));
+	*out = sl_object_ref(m, o->len);
+	int64_t n = sort_members(out->u.members, out->len);
+	if (n < 0)
+		return -1;
+	out->len = (uint32_t)n;
 	return 0;
+}
+
+/** `v` in the batch: itself when the batch borrows, else a copy. */
+static int
+keep(struct sl_graph_batch *b, const struct sl_value *v, struct sl_value *out)
+{
+	if (b->borrow) {
+		*out = *v;
+		return 0;
+	}
+	return sl_value_copy(&b->arena, v, out);
 }
 
 /* --- the identity index ------------------------------------------------- */
@@ -154,10 +283,10 @@ index_grow(struct sl_graph_dedup *d)
 		return -1;
 	}
 	for (uint32_t i = 0; i < d->cap; i++) {
-		if (d->slots[i].hash == 0)
+		if (d->slots[i].gen != d->gen)
 			continue;
 		uint32_t j = (uint32_t)d->slots[i].hash & (cap - 1);
-		while (s[j].hash != 0)
+		while (s[j].gen == d->gen)
 			j = (j + 1) & (cap - 1);
 		s[j] = d->slots[i];
 	}
@@ -168,62 +297,152 @@ index_grow(struct sl_graph_dedup *d)
 }
 
 /**
- * Find the identity in the ident buffer; when absent, add it for write
- * `idx`. *found says which. Returns 0, or -1.
+ * The slot of the identity in the ident buffer; when absent, a new one
+ * (its text copied into the batch, no write yet, the next node number),
+ * and *found false. NULL on failure. The slot is valid until the next
+ * call.
  */
-static int
-index_find(struct sl_graph_batch *b, uint32_t idx, uint32_t *out, bool *found)
+static struct slot *
+index_find(struct sl_graph_batch *b, bool *found)
 {
 	struct sl_graph_dedup *d = b->dedup;
 	if ((d->used + 1) * 2 > d->cap && index_grow(d) != 0)
-		return -1;
+		return NULL;
 	const char *text = d->ident.data;
 	uint32_t len = (uint32_t)d->ident.len;
-	uint64_t h = sl_hash64(text, len) | 1;
+	uint64_t h = sl_hash64(text, len);
 	uint32_t j = (uint32_t)h & (d->cap - 1);
-	for (; d->slots[j].hash != 0; j = (j + 1) & (d->cap - 1)) {
-		const struct slot *s = &d->slots[j];
+	for (; d->slots[j].gen == d->gen; j = (j + 1) & (d->cap - 1)) {
+		struct slot *s = &d->slots[j];
 		if (s->hash == h && s->len == len &&
 		    memcmp(s->ident, text, len) == 0) {
-			*out = s->idx;
 			*found = true;
-			return 0;
+			return s;
 		}
 	}
 	char *copy = sl_arena_strndup(&b->arena, text, len);
 	if (copy == NULL)
-		return -1;
-	d->slots[j] = (struct slot){h, copy, len, idx};
+		return NULL;
+	d->slots[j] = (struct slot){h,
+	                            d->gen,
+	                            copy,
+	                            len,
+	                            {NO_WRITE, NO_WRITE, NO_WRITE},
+	                            text[0] == 'N' ? d->nodes++ : 0};
 	d->used++;
-	*out = idx;
 	*found = false;
-	return 0;
+	return &d->slots[j];
 }
 
-/** Start an identity text with kind `k`, rule `rule` and type `t`. */
+/*
+ * An identity text: its kind, 'N' for a node (whatever its rule), 'R' and
+ * the rule for a relationship; then its parts, each a length (4 bytes)
+ * and its bytes, so that no two identities share a text whatever bytes
+ * their names hold; the last part runs to the end. A node's parts are its
+ * type and its key's canonical JSON, which its writes keep (key_text) as
+ * a slice of the index's copy. A relationship's are its type, its ends
+ * (a node's number in the batch and whether its key holds patterns) and
+ * its key's canonical JSON.
+ */
+
+/** Start an identity text with the `n` bytes at `head`. */
 static int
-ident_start(struct sl_graph_batch *b, char k, int rule,
-            const struct sl_value *t)
+ident_start(struct sl_graph_batch *b, const char *head, uint32_t n)
 {
 	struct sl_buf *id = &b->dedup->ident;
 	sl_buf_reset(id);
-	char head[2] = {k, (char)('0' + rule)};
-	if (sl_buf_append(id, head, 2) != 0 ||
-	    sl_buf_append(id, t->u.s, t->len) != 0 || sl_buf_putc(id, 0) != 0)
+	return sl_buf_append(id, head, n);
+}
+
+/** Append the `n` bytes at `s` as one part of the identity text. */
+static int
+ident_part(struct sl_graph_batch *b, const char *s, uint32_t n)
+{
+	struct sl_buf *id = &b->dedup->ident;
+	if (sl_buf_reserve(id, sizeof(n) + (size_t)n + 1) != 0)
 		return -1;
+	char *p = id->data + id->len;
+	memcpy(p, &n, sizeof(n));
+	if (n > 0)
+		memcpy(p + sizeof(n), s, n);
+	id->len += sizeof(n) + n;
+	id->data[id->len] = '\0';
 	return 0;
 }
 
-/** Append the canonical JSON of `v` to the identity text. */
+/**
+ * Append the JSON string of the `n` bytes at `s` to `out`, as
+ * sl_json_write() writes it: at once when no byte needs escaping.
+ */
 static int
-ident_json(struct sl_graph_batch *b, const struct sl_value *v)
+put_string(struct sl_buf *out, const char *s, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 || c == '"' || c == '\\') {
+			struct sl_value v = sl_str_ref(s, n);
+			return sl_json_write(out, &v, SL_JSON_CANONICAL);
+		}
+	}
+	if (sl_buf_reserve(out, (size_t)n + 3) != 0)
+		return -1;
+	char *p = out->data + out->len;
+	p[0] = '"';
+	if (n > 0)
+		memcpy(p + 1, s, n);
+	p[n + 1] = '"';
+	out->len += (size_t)n + 2;
+	out->data[out->len] = '\0';
+	return 0;
+}
+
+/** Append integer `v` in decimal to `out`, as sl_json_write() does. */
+static int
+put_int(struct sl_buf *out, int64_t v)
+{
+	char t[24];
+	size_t k = sizeof(t);
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	do {
+		t[--k] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		t[--k] = '-';
+	return sl_buf_append(out, t + k, sizeof(t) - k);
+}
+
+/**
+ * Append the canonical JSON of key `k` (sorted, without repeated keys:
+ * key_sorted()) to the identity text. The infinities are 1e999 and
+ * -1e999 in it, strict JSON that SQL stores' JSON functions read back
+ * (sl_graph_check() keeps them out of stores that cannot hold them).
+ */
+static int
+ident_key(struct sl_graph_batch *b, const struct sl_value *k)
 {
 	struct sl_buf *id = &b->dedup->ident;
-	return sl_json_write(id, v, SL_JSON_CANONICAL | SL_JSON_INF_OVERFLOW) !=
-	                               0 ||
-	                       sl_buf_putc(id, 0) != 0
-	               ? -1
-	               : 0;
+	const unsigned flags = SL_JSON_CANONICAL | SL_JSON_INF_OVERFLOW;
+	if (sl_buf_putc(id, '{') != 0)
+		return -1;
+	for (uint32_t i = 0; i < k->len; i++) {
+		const struct sl_member *m = &k->u.members[i];
+		int rc = (i > 0 && sl_buf_putc(id, ',') != 0) ||
+		                         put_string(id, m->key, m->key_len) !=
+		                                 0 ||
+		                         sl_buf_putc(id, ':') != 0
+		                 ? -1
+		                 : 0;
+		if (rc == 0)
+			rc = m->val.type == SL_VSTR
+			             ? put_string(id, m->val.u.s, m->val.len)
+			     : m->val.type == SL_VINT
+			             ? put_int(id, m->val.u.i)
+			             : sl_json_write(id, &m->val, flags);
+		if (rc != 0)
+			return -1;
+	}
+	return sl_buf_putc(id, '}');
 }
 
 /* --- merging ------------------------------------------------------------ */
@@ -233,6 +452,20 @@ static int
 merge_objects(struct sl_arena *arena, const struct sl_value *a,
               const struct sl_value *b, struct sl_value *out)
 {
+	if (b->len == 0 || a->len == 0) {
+		*out = b->len == 0 ? *a : *b;
+		return 0;
+	}
+	/* The same keys in the same order (writes of one interpretation):
+	 * `b` is the merge. */
+	bool same = a->len == b->len;
+	for (uint32_t i = 0; same && i < a->len; i++)
+		same = named(&a->u.members[i], b->u.members[i].key,
+		             b->u.members[i].key_len);
+	if (same) {
+		*out = *b;
+		return 0;
+	}
 	struct sl_member *m = sl_arena_alloc_aligned(
 	        arena, (a->len + b->len + 1) * sizeof(*m),
 	        _Alignof(struct sl_member));
@@ -299,12 +532,17 @@ reserve(void **v, uint32_t *cap, uint32_t n, size_t size)
 
 /** A node of an ingestion, checked. */
 struct node_in {
-	/** Type. */
-	const struct sl_value *type;
-	/** Key (sorted, in the batch). */
+	/** Type (the batch's, once the node is added). */
+	struct sl_value type;
+	/**
+	 * Key (sorted, without repeated keys; see key_sorted()); the
+	 * batch's, once the node is added.
+	 */
 	struct sl_value key;
-	/** Its canonical JSON text (in the batch). */
+	/** Its canonical JSON text (in the batch), once the node is added. */
 	struct sl_value key_text;
+	/** The node's number in the batch, once it is added. */
+	uint32_t serial;
 	/** Labels (may be NULL). */
 	const struct sl_value *labels;
 	/** Properties (may be NULL). */
@@ -318,66 +556,86 @@ static int
 node_read(struct sl_graph_batch *b, const struct sl_value *n,
           struct node_in *out)
 {
-	static const char *const rules[] = {"EAGER", "MATCH_ONLY", "FUZZY",
-	                                    NULL};
-	const struct sl_value *key = member(n, "key", SL_VOBJECT);
-	const struct sl_value *rule = member(n, "rule", SL_VSTR);
-	out->type = member(n, "type", SL_VSTR);
-	out->labels = member(n, "labels", SL_VARRAY);
-	out->props = member(n, "props", SL_VOBJECT);
-	if (n->type != SL_VOBJECT || out->type == NULL || key == NULL ||
-	    key->len == 0)
+	if (n->type != SL_VOBJECT)
 		return not_ingestion("a node needs a type and a key");
-	int r = rule != NULL ? name_index(rules, rule) : 0;
-	if (r < 0)
+	/* One pass, from the end: the last of equal keys counts. */
+	const struct sl_value *type = NULL, *key = NULL, *rule = NULL,
+	                      *labels = NULL, *props = NULL;
+	for (uint32_t i = n->len; i-- > 0;) {
+		const struct sl_member *m = &n->u.members[i];
+		const struct sl_value **to = NULL;
+		switch (m->key_len) {
+		case 3:
+			to = named(m, "key", 3) ? &key : NULL;
+			break;
+		case 4:
+			to = named(m, "type", 4)   ? &type
+			     : named(m, "rule", 4) ? &rule
+			                           : NULL;
+			break;
+		case 5:
+			to = named(m, "props", 5) ? &props : NULL;
+			break;
+		case 6:
+			to = named(m, "labels", 6) ? &labels : NULL;
+			break;
+		}
+		if (to != NULL && *to == NULL)
+			*to = &m->val;
+	}
+	type = typed(type, SL_VSTR);
+	key = typed(key, SL_VOBJECT);
+	rule = typed(rule, SL_VSTR);
+	out->labels = typed(labels, SL_VARRAY);
+	out->props = typed(props, SL_VOBJECT);
+	if (type == NULL || key == NULL || key->len == 0)
+		return not_ingestion("a node needs a type and a key");
+	out->type = *type;
+	if (rule == NULL || is_name(rule, "EAGER", 5))
+		out->rule = SL_NODE_EAGER;
+	else if (is_name(rule, "MATCH_ONLY", 10))
+		out->rule = SL_NODE_MATCH_ONLY;
+	else if (is_name(rule, "FUZZY", 5))
+		out->rule = SL_NODE_FUZZY;
+	else
 		return not_ingestion("unknown node creation rule");
-	out->rule = (enum sl_node_rule)r;
 	for (uint32_t i = 0; out->labels != NULL && i < out->labels->len; i++)
 		if (out->labels->u.items[i].type != SL_VSTR)
 			return not_ingestion("labels must be strings");
-	if (copy_sorted(b, key, &out->key) != 0)
-		return -1;
-	/* The key's text, made once: identities and targets use it. The
-	 * infinities are 1e999 and -1e999 in it, strict JSON that SQL
-	 * stores' JSON functions read back (sl_graph_check() keeps them out
-	 * of stores that cannot hold them). */
-	struct sl_buf *t = &b->dedup->ident;
-	sl_buf_reset(t);
-	if (sl_json_write(t, &out->key,
-	                  SL_JSON_CANONICAL | SL_JSON_INF_OVERFLOW) != 0)
-		return -1;
-	return sl_str_copy(&b->arena, t->data, t->len, &out->key_text);
+	out->key_text = sl_null();
+	return key_sorted(b, key, &out->key);
 }
 
-/** Append node text `t` (a key's canonical JSON) to the identity text. */
+/**
+ * Add (or merge) the node write of `in`, and set in's type, key, key_text
+ * and serial to the batch's.
+ */
 static int
-ident_text(struct sl_graph_batch *b, const struct sl_value *t)
+add_node(struct sl_graph_batch *b, struct node_in *in)
 {
-	struct sl_buf *id = &b->dedup->ident;
-	return sl_buf_append(id, t->u.s, t->len) != 0 || sl_buf_putc(id, 0) != 0
-	               ? -1
-	               : 0;
-}
-
-/** Add (or merge) the node write of `in`. */
-static int
-add_node(struct sl_graph_batch *b, const struct node_in *in)
-{
-	uint32_t idx;
 	bool found;
-	if (ident_start(b, 'N', (int)in->rule, in->type) != 0 ||
-	    ident_text(b, &in->key_text) != 0 ||
-	    index_find(b, b->n_nodes, &idx, &found) != 0)
+	struct sl_buf *id = &b->dedup->ident;
+	if (ident_start(b, "N", 1) != 0 ||
+	    ident_part(b, in->type.u.s, in->type.len) != 0)
 		return -1;
+	size_t at = id->len;
+	if (ident_key(b, &in->key) != 0)
+		return -1;
+	struct slot *slot = index_find(b, &found);
+	if (slot == NULL)
+		return -1;
+	in->serial = slot->serial;
+	in->key_text = sl_str_ref(slot->ident + at, (uint32_t)(slot->len - at));
 	struct sl_value props = sl_object_ref(NULL, 0);
 	struct sl_value labels = sl_array_ref(NULL, 0);
-	if ((in->props != NULL &&
-	     sl_value_copy(&b->arena, in->props, &props) != 0) ||
-	    (in->labels != NULL &&
-	     sl_value_copy(&b->arena, in->labels, &labels) != 0))
+	if ((in->props != NULL && keep(b, in->props, &props) != 0) ||
+	    (in->labels != NULL && keep(b, in->labels, &labels) != 0))
 		return -1;
-	if (found) {
+	uint32_t idx = slot->idx[in->rule];
+	if (idx != NO_WRITE) {
 		struct sl_node_op *op = &b->nodes[idx];
+		in->type = op->type;
+		in->key = op->key;
 		return merge_objects(&b->arena, &op->props, &props,
 		                     &op->props) != 0 ||
 		                       merge_labels(&b->arena, &op->labels,
@@ -388,13 +646,18 @@ add_node(struct sl_graph_batch *b, const struct node_in *in)
 	if (reserve((void **)&b->nodes, &b->cap_nodes, b->n_nodes,
 	            sizeof(*b->nodes)) != 0)
 		return -1;
-	struct sl_node_op *op = &b->nodes[b->n_nodes++];
-	op->key = in->key;
+	struct sl_node_op *op = &b->nodes[b->n_nodes];
 	op->key_text = in->key_text;
 	op->props = props;
 	op->labels = labels;
 	op->rule = in->rule;
-	return sl_value_copy(&b->arena, in->type, &op->type);
+	if (keep(b, &in->type, &op->type) != 0 ||
+	    keep(b, &in->key, &op->key) != 0)
+		return -1;
+	slot->idx[in->rule] = b->n_nodes++;
+	in->type = op->type;
+	in->key = op->key;
+	return 0;
 }
 
 /** Add (or merge) relationship `r` of an ingestion whose source is `src`. */
@@ -402,18 +665,48 @@ static int
 add_rel(struct sl_graph_batch *b, const struct node_in *src,
         const struct sl_value *r)
 {
-	static const char *const rules[] = {"EAGER", "MERGE_KEY", "CREATE",
-	                                    NULL};
-	const struct sl_value *type = member(r, "type", SL_VSTR);
-	const struct sl_value *key = member(r, "key", SL_VOBJECT);
-	const struct sl_value *props = member(r, "props", SL_VOBJECT);
-	const struct sl_value *rule = member(r, "rule", SL_VSTR);
-	const struct sl_value *outbound = member(r, "outbound", SL_VBOOL);
-	const struct sl_value *node = sl_object_get_cstr(r, "node");
-	if (r->type != SL_VOBJECT || type == NULL || node == NULL)
+	if (r->type != SL_VOBJECT)
 		return not_ingestion("a relationship needs a type and a node");
-	int rr = rule != NULL ? name_index(rules, rule) : 0;
-	if (rr < 0)
+	const struct sl_value *type = NULL, *key = NULL, *props = NULL,
+	                      *rule = NULL, *outbound = NULL, *node = NULL;
+	for (uint32_t i = r->len; i-- > 0;) {
+		const struct sl_member *m = &r->u.members[i];
+		const struct sl_value **to = NULL;
+		switch (m->key_len) {
+		case 3:
+			to = named(m, "key", 3) ? &key : NULL;
+			break;
+		case 4:
+			to = named(m, "type", 4)   ? &type
+			     : named(m, "rule", 4) ? &rule
+			     : named(m, "node", 4) ? &node
+			                           : NULL;
+			break;
+		case 5:
+			to = named(m, "props", 5) ? &props : NULL;
+			break;
+		case 8:
+			to = named(m, "outbound", 8) ? &outbound : NULL;
+			break;
+		}
+		if (to != NULL && *to == NULL)
+			*to = &m->val;
+	}
+	type = typed(type, SL_VSTR);
+	key = typed(key, SL_VOBJECT);
+	props = typed(props, SL_VOBJECT);
+	rule = typed(rule, SL_VSTR);
+	outbound = typed(outbound, SL_VBOOL);
+	if (type == NULL || node == NULL)
+		return not_ingestion("a relationship needs a type and a node");
+	enum sl_rel_rule rr;
+	if (rule == NULL || is_name(rule, "EAGER", 5))
+		rr = SL_REL_EAGER;
+	else if (is_name(rule, "MERGE_KEY", 9))
+		rr = SL_REL_MERGE_KEY;
+	else if (is_name(rule, "CREATE", 6))
+		rr = SL_REL_CREATE;
+	else
 		return not_ingestion("unknown relationship creation rule");
 	struct node_in rel;
 	if (node_read(b, node, &rel) != 0 || add_node(b, &rel) != 0)
@@ -422,47 +715,53 @@ add_rel(struct sl_graph_batch *b, const struct node_in *src,
 	const struct node_in *from = out ? src : &rel;
 	const struct node_in *to = out ? &rel : src;
 	struct sl_value k = sl_object_ref(NULL, 0);
-	if (key != NULL && copy_sorted(b, key, &k) != 0)
+	if (key != NULL && key_sorted(b, key, &k) != 0)
 		return -1;
-	uint32_t idx = b->n_rels;
-	bool found = false;
 	/* CREATE ones too: Nodestream merges a flush's duplicates whatever
 	 * the rule (its debouncer), so one CREATE is written per batch. */
-	if (ident_start(b, 'R', rr, type) != 0 ||
-	    ident_json(b, from->type) != 0 ||
-	    ident_text(b, &from->key_text) != 0 ||
-	    sl_buf_putc(&b->dedup->ident, from->rule == SL_NODE_FUZZY) != 0 ||
-	    ident_json(b, to->type) != 0 || ident_text(b, &to->key_text) != 0 ||
-	    sl_buf_putc(&b->dedup->ident, to->rule == SL_NODE_FUZZY) != 0 ||
-	    ident_json(b, &k) != 0 ||
-	    index_find(b, b->n_rels, &idx, &found) != 0)
+	char head[2] = {'R', (char)('0' + rr)};
+	/* Its ends: node numbers and whether their keys hold patterns. */
+	char ends[10];
+	memcpy(ends, &from->serial, 4);
+	memcpy(ends + 4, &to->serial, 4);
+	ends[8] = from->rule == SL_NODE_FUZZY;
+	ends[9] = to->rule == SL_NODE_FUZZY;
+	bool found;
+	struct slot *slot = NULL;
+	if (ident_start(b, head, 2) == 0 &&
+	    ident_part(b, type->u.s, type->len) == 0 &&
+	    sl_buf_append(&b->dedup->ident, &ends, sizeof(ends)) == 0 &&
+	    (k.len > 0 ? ident_key(b, &k)
+	               : sl_buf_append(&b->dedup->ident, "{}", 2)) == 0)
+		slot = index_find(b, &found);
+	if (slot == NULL)
 		return -1;
 	struct sl_value p = sl_object_ref(NULL, 0);
-	if (props != NULL && sl_value_copy(&b->arena, props, &p) != 0)
+	if (props != NULL && keep(b, props, &p) != 0)
 		return -1;
 	if (found) {
-		struct sl_rel_op *op = &b->rels[idx];
+		struct sl_rel_op *op = &b->rels[slot->idx[0]];
 		return merge_objects(&b->arena, &op->props, &p, &op->props);
 	}
 	if (reserve((void **)&b->rels, &b->cap_rels, b->n_rels,
 	            sizeof(*b->rels)) != 0)
 		return -1;
+	slot->idx[0] = b->n_rels;
 	struct sl_rel_op *op = &b->rels[b->n_rels++];
 	memset(op, 0, sizeof(*op));
 	op->key = k;
 	op->props = p;
-	op->rule = (enum sl_rel_rule)rr;
+	op->rule = rr;
 	op->from.key = from->key;
 	op->from.key_text = from->key_text;
 	op->from.fuzzy = from->rule == SL_NODE_FUZZY;
 	op->to.key = to->key;
 	op->to.key_text = to->key_text;
 	op->to.fuzzy = to->rule == SL_NODE_FUZZY;
-	if (sl_value_copy(&b->arena, type, &op->type) != 0 ||
-	    sl_value_copy(&b->arena, from->type, &op->from.type) != 0 ||
-	    sl_value_copy(&b->arena, to->type, &op->to.type) != 0)
-		return -1;
-	return 0;
+	op->from.type = from->type;
+	op->to.type = to->type;
+	return keep(b, type, &op->type) != 0 || keep(b, &k, &op->key) != 0 ? -1
+	                                                                   : 0;
 }
 
 int
@@ -470,8 +769,8 @@ sl_graph_batch_add(struct sl_graph_batch *b, const struct sl_value *ing)
 {
 	if (ing->type != SL_VOBJECT)
 		return not_ingestion("the record is not an object");
-	const struct sl_value *src = sl_object_get_cstr(ing, "source");
-	const struct sl_value *rels = sl_object_get_cstr(ing, "rels");
+	const struct sl_value *src = MEMBER(ing, "source");
+	const struct sl_value *rels = MEMBER(ing, "rels");
 	if (src == NULL || (rels != NULL && rels->type != SL_VARRAY))
 		return not_ingestion("it has no source node");
 	struct node_in s;

@@ -4,7 +4,10 @@
  *
  * A batch holds node writes, then relationship writes; a target applies
  * every node write before any relationship write. Values (keys, labels,
- * properties) live in the batch's arena.
+ * properties) live in the batch's arena, or, in a batch that borrows
+ * (`borrow`), in the added ingestions' memory, which its owner keeps until
+ * the batch is reset: the writer, the last step of a pipeline, keeps the
+ * record batches so, and no value is copied.
  *
  * Semantics a target implements (Nodestream's, as its graphs show):
  *   - node EAGER: create the node if it is missing, then merge `props`
@@ -24,10 +27,12 @@
  * adds a node write for its source and for every related node, then a
  * relationship write per relationship (from and to follow `outbound`; a
  * FUZZY endpoint is matched by pattern). Keys are stored sorted, and a
- * key's canonical JSON text (`key_text`) is made once, when the write is
- * added, and reused by the index and the stores. An open-addressing
- * index over the identity text (kind, rule, type, canonical key; for a
- * relationship also both endpoints and its key) merges writes of one
+ * key's canonical JSON text is made for each node it names (the index
+ * needs it); the index keeps a copy of a new identity's text only, and
+ * its write's `key_text` is a slice of that copy, reused by relationship
+ * identities and the stores. An open-addressing index over the identity
+ * text (kind, rule, type, canonical key; for a relationship also both
+ * endpoints and its key) merges writes of one
  * identity: properties merge with later values winning (a null is kept,
  * so the store removes the property) and labels are unioned. This holds
  * for CREATE relationships too, as in Nodestream, whose flush merges
@@ -202,6 +207,12 @@ struct sl_graph_batch {
 	struct sl_arena arena;
 	/** Desired ingestions added since the last reset. */
 	uint32_t n_ingestions;
+	/**
+	 * Whether values are referenced rather than copied: the caller
+	 * keeps every added ingestion's memory until the batch is reset or
+	 * freed. Kept by a reset.
+	 */
+	bool borrow;
 	/** Index of the writes by identity, for merging (private). */
 	struct sl_graph_dedup *dedup;
 };
@@ -220,7 +231,8 @@ void sl_graph_batch_reset(struct sl_graph_batch *b);
 
 /**
  * Add desired ingestion `ing` (the Interpreter's value, see
- * interp/interpret.h; it may live anywhere: what is kept is copied):
+ * interp/interpret.h; it may live anywhere: what is kept is copied,
+ * unless the batch borrows):
  * node writes for its source and related nodes, then relationship
  * writes. A write with the identity of one already in the batch merges
  * into it (properties: later values win; labels: union), relationships

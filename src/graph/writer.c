@@ -3,6 +3,7 @@
  */
 #include "sluice/graph.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -16,6 +17,16 @@
 #include "sluice/registry.h"
 #include "sluice/task.h"
 #include "target.h"
+
+/** Record batches whose records a graph batch borrows. */
+struct kept {
+	/** The batches. */
+	struct sl_batch **v;
+	/** How many. */
+	uint32_t n;
+	/** Room in `v`. */
+	uint32_t cap;
+};
 
 /** A writer step. */
 struct writer {
@@ -36,6 +47,19 @@ struct writer {
 	struct sl_graph_batch *writing;
 	/** The task writing it, or NULL. */
 	struct sl_task *inflight;
+	/**
+	 * Whether the graph batches borrow the records' memory (the writer
+	 * is the last step: it keeps its input batches until the graph
+	 * batches that refer to them are written), decided at the first
+	 * batch (`mode_known`).
+	 */
+	bool borrow;
+	/** Whether `borrow` is decided. */
+	bool mode_known;
+	/** The record batches `filling` borrows from. */
+	struct kept kept_filling;
+	/** The record batches `writing` borrows from. */
+	struct kept kept_writing;
 	/**
 	 * What the target reported: what is committed (counted on commit,
 	 * store.h), also after a failed write.
@@ -113,6 +137,32 @@ wait_inflight(struct writer *w)
 	return rc;
 }
 
+/** Return the record batches of `k` to their pool. */
+static void
+kept_release(struct kept *k)
+{
+	for (uint32_t i = 0; i < k->n; i++)
+		sl_batch_put(k->v[i]);
+	k->n = 0;
+}
+
+/** Room for one more batch in `k`. 0, or -1 with SL_EOOM. */
+static int
+kept_reserve(struct kept *k)
+{
+	if (k->n < k->cap)
+		return 0;
+	uint32_t cap = k->cap != 0 ? k->cap * 2 : 64;
+	struct sl_batch **v = sl_realloc(k->v, cap * sizeof(*v));
+	if (v == NULL) {
+		sl_diag_set(SL_EOOM, "out of memory keeping record batches");
+		return -1;
+	}
+	k->v = v;
+	k->cap = cap;
+	return 0;
+}
+
 /** Hand the filled batch to the target; wait for the previous one. */
 static int
 rotate(struct writer *w)
@@ -125,6 +175,12 @@ rotate(struct writer *w)
 	if (next == NULL && (next = sl_graph_batch_new()) == NULL)
 		return -1;
 	sl_graph_batch_reset(next);
+	next->borrow = w->borrow;
+	/* The written batch's records are no longer referred to. */
+	kept_release(&w->kept_writing);
+	struct kept k = w->kept_writing;
+	w->kept_writing = w->kept_filling;
+	w->kept_filling = k;
 	w->writing = w->filling;
 	w->filling = next;
 	w->batches++;
@@ -192,18 +248,10 @@ writer_start(struct sl_step *s)
 	return 0;
 }
 
-/** Batch the records of `in`, then pass `in` on unchanged. */
+/** Add the records of `in` to the graph batches. 0, or -1. */
 static int
-writer_process(struct sl_step *s, struct sl_batch *in, struct sl_emit *out)
+writer_add(struct writer *w, struct sl_batch *in)
 {
-	struct writer *w = (struct writer *)s;
-	if (in->kind == SL_BATCH_FLUSH) {
-		if (rotate(w) != 0) {
-			sl_batch_put(in);
-			return -1;
-		}
-		return sl_emit_batch(out, in);
-	}
 	for (uint32_t i = 0; i < in->count; i++) {
 		const struct sl_value *ttl =
 		        sl_object_get_cstr(&in->records[i], "ttl");
@@ -221,16 +269,57 @@ writer_process(struct sl_step *s, struct sl_batch *in, struct sl_emit *out)
 				sl_step_skip(&w->base);
 				continue;
 			}
-			sl_batch_put(in);
 			return -1;
 		}
-		if (w->filling->n_ingestions >= w->batch_size &&
-		    rotate(w) != 0) {
-			sl_batch_put(in);
+		if (w->filling->n_ingestions >= w->batch_size && rotate(w) != 0)
 			return -1;
-		}
 	}
-	return sl_emit_batch(out, in);
+	return 0;
+}
+
+/**
+ * Batch the records of `in`, then pass `in` on unchanged, or, as the
+ * last step, keep it while a graph batch borrows from it.
+ */
+static int
+writer_process(struct sl_step *s, struct sl_batch *in, struct sl_emit *out)
+{
+	struct writer *w = (struct writer *)s;
+	if (in->kind == SL_BATCH_FLUSH) {
+		if (rotate(w) != 0) {
+			sl_batch_put(in);
+			return -1;
+		}
+		return sl_emit_batch(out, in);
+	}
+	if (!w->mode_known) {
+		/* Nothing was added yet: the graph batches are empty. */
+		w->mode_known = true;
+		w->borrow = sl_emit_keep(out, in);
+		w->filling->borrow = w->borrow;
+	} else if (w->borrow) {
+		(void)sl_emit_keep(out, in);
+	}
+	if (!w->borrow) {
+		if (writer_add(w, in) != 0) {
+			sl_batch_put(in);
+			return -1;
+		}
+		return sl_emit_batch(out, in);
+	}
+	/* Room in both lists: adding may rotate the batches, and the lists
+	 * with them. */
+	if (kept_reserve(&w->kept_filling) != 0 ||
+	    kept_reserve(&w->kept_writing) != 0) {
+		/* Nothing of `in` is referred to yet. */
+		sl_batch_put(in);
+		return -1;
+	}
+	/* Also after a failure: the graph batch may refer to its first
+	 * records. The newest graph batch is written last. */
+	int rc = writer_add(w, in);
+	w->kept_filling.v[w->kept_filling.n++] = in;
+	return rc;
 }
 
 /** Write what is left. */
@@ -284,6 +373,9 @@ writer_finish(struct sl_step *s)
 			rc = -1;
 		w->target = NULL;
 	}
+	/* No graph batch is written any more: the records go back. */
+	kept_release(&w->kept_filling);
+	kept_release(&w->kept_writing);
 	return rc;
 }
 
@@ -294,6 +386,10 @@ writer_destroy(struct sl_step *s)
 	struct writer *w = (struct writer *)s;
 	sl_graph_batch_delete(w->filling);
 	sl_graph_batch_delete(w->writing);
+	/* finish() returned the batches (their pool is gone by now). */
+	assert(w->kept_filling.n == 0 && w->kept_writing.n == 0);
+	sl_free(w->kept_filling.v);
+	sl_free(w->kept_writing.v);
 	sl_free(w->uri);
 	sl_free(w);
 }

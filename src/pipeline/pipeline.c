@@ -330,6 +330,16 @@ sl_emit_batch(struct sl_emit *e, struct sl_batch *b)
 	return emit_send_current(e);
 }
 
+bool
+sl_emit_keep(struct sl_emit *e, const struct sl_batch *b)
+{
+	if (e->out != NULL)
+		return false;
+	if (b->kind == SL_BATCH_DATA)
+		e->step->stats.out += b->count;
+	return true;
+}
+
 int
 sl_emit_flush(struct sl_emit *e)
 {
