@@ -377,12 +377,25 @@ ident_part(struct sl_graph_batch *b, const char *s, uint32_t n)
 static int
 put_string(struct sl_buf *out, const char *s, uint32_t n)
 {
-	for (uint32_t i = 0; i < n; i++) {
+	/* Eight bytes at a time: whether any is below 0x20, '"' or '\\'. */
+	const uint64_t ones = 0x0101010101010101u, highs = ones << 7;
+	uint32_t i = 0;
+	bool plain = true;
+	for (; plain && i + 8 <= n; i += 8) {
+		uint64_t x, q, bs;
+		memcpy(&x, s + i, 8);
+		q = x ^ (ones * '"');
+		bs = x ^ (ones * '\\');
+		plain = (((x - ones * 0x20) | (q - ones) | (bs - ones)) & ~x &
+		         highs) == 0;
+	}
+	for (; plain && i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if (c < 0x20 || c == '"' || c == '\\') {
-			struct sl_value v = sl_str_ref(s, n);
-			return sl_json_write(out, &v, SL_JSON_CANONICAL);
-		}
+		plain = !(c < 0x20 || c == '"' || c == '\\');
+	}
+	if (!plain) {
+		struct sl_value v = sl_str_ref(s, n);
+		return sl_json_write(out, &v, SL_JSON_CANONICAL);
 	}
 	if (sl_buf_reserve(out, (size_t)n + 3) != 0)
 		return -1;
