@@ -108,6 +108,51 @@ TAP_CASE(reuse_and_keep)
 	is_int(p.n_slabs, 0, "destroy unmaps the kept slabs");
 }
 
+TAP_CASE(lifo_and_batched_trim)
+{
+	struct sl_stack_pool p;
+	sl_stack_pool_create(&p, 64 * 1024, 0);
+	static struct sl_stack s[N];
+	for (int i = 0; i < N; i++)
+		sl_stack_pool_get(&p, &s[i]);
+	void *lo5 = s[5].lo, *lo70 = s[70].lo;
+	sl_stack_pool_put(&p, &s[5]);
+	sl_stack_pool_put(&p, &s[70]);
+	struct sl_stack a, b;
+	sl_stack_pool_get(&p, &a);
+	sl_stack_pool_get(&p, &b);
+	ok(a.lo == lo70 && b.lo == lo5,
+	   "the stack freed last is handed out first, across slabs");
+	s[5] = b;
+	s[70] = a;
+	/* Touch a page deep in stacks 10..10+BATCH of the first slab. */
+	size_t page = sl_stack_page_size();
+	char *deep[SL_STACK_TRIM_BATCH];
+	for (int i = 0; i < SL_STACK_TRIM_BATCH; i++) {
+		deep[i] = (char *)s[10 + i].lo + page;
+		*(volatile char *)deep[i] = 1;
+	}
+	unsigned char v = 0;
+	bool resident = true;
+	for (int i = 0; i < SL_STACK_TRIM_BATCH - 1; i++) {
+		sl_stack_pool_put(&p, &s[10 + i]);
+		resident =
+		        resident && mincore(deep[i], page, &v) == 0 && (v & 1);
+	}
+	ok(resident, "freed stacks keep their pages until a batch is due");
+	sl_stack_pool_put(&p, &s[10 + SL_STACK_TRIM_BATCH - 1]);
+	bool trimmed = true;
+	for (int i = 0; i < SL_STACK_TRIM_BATCH; i++)
+		trimmed =
+		        trimmed && mincore(deep[i], page, &v) == 0 && !(v & 1);
+	ok(trimmed, "then the %d are trimmed together", SL_STACK_TRIM_BATCH);
+	for (int i = 0; i < N; i++)
+		if (i < 10 || i >= 10 + SL_STACK_TRIM_BATCH)
+			sl_stack_pool_put(&p, &s[i]);
+	is_int(p.n_used, 0, "all returned");
+	sl_stack_pool_destroy(&p);
+}
+
 /** A task that touches its stack and yields once. */
 static int
 touch(void *arg)

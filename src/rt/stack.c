@@ -5,9 +5,12 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <valgrind/valgrind.h>
 
@@ -103,6 +106,60 @@ sl_stack_is_overflow(const struct sl_stack *s, const void *addr)
 	return a < lo && a + OVERFLOW_SLACK >= guard;
 }
 
+/* --- advice on many ranges in one call ---------------------------------- */
+
+/* Linux 6.13 (guard regions) and 6.15 (a pidfd for the calling process);
+ * older headers lack them. */
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102
+#endif
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+/** PIDFD_SELF_THREAD_GROUP: process_madvise() on the calling process. */
+#define PIDFD_SELF_PROCESS (-10001)
+
+/** Advice that may go through advise_ranges(), as bits of `unusable`. */
+enum {
+	ADV_GUARD = 1,    /**< MADV_GUARD_INSTALL */
+	ADV_POPULATE = 2, /**< MADV_POPULATE_WRITE */
+	ADV_DONTNEED = 4, /**< MADV_DONTNEED */
+};
+
+/** Advice the kernel refused once (then not tried again). */
+static atomic_int unusable;
+
+/**
+ * Apply `advice` (bit `bit`) to `n` ranges of this process in one
+ * process_madvise(). 0 if every byte was advised, else -1 and the caller
+ * falls back to a call per range. Not tried under valgrind, which does not
+ * know guard regions.
+ */
+static int
+advise_ranges(const struct iovec *iov, size_t n, int advice, int bit)
+{
+#ifdef SYS_process_madvise
+	if (n == 0)
+		return 0;
+	if (RUNNING_ON_VALGRIND ||
+	    (atomic_load_explicit(&unusable, memory_order_relaxed) & bit))
+		return -1;
+	size_t total = 0;
+	for (size_t i = 0; i < n; i++)
+		total += iov[i].iov_len;
+	long rc = syscall(SYS_process_madvise, PIDFD_SELF_PROCESS, iov, n,
+	                  advice, 0);
+	if (rc >= 0 && (size_t)rc == total)
+		return 0;
+	if (rc < 0 && errno != EAGAIN && errno != EINTR && errno != ENOMEM)
+		atomic_fetch_or_explicit(&unusable, bit, memory_order_relaxed);
+	return -1;
+#else
+	(void)iov, (void)n, (void)advice, (void)bit;
+	return -1;
+#endif
+}
+
 /* --- pools of slabs ------------------------------------------------------ */
 
 /** One mapping of SL_STACK_SLAB stacks, each above its own guard page. */
@@ -117,9 +174,13 @@ struct sl_stack_slab {
 	uint32_t free[SL_STACK_SLAB];
 	/** Entries in `free`. */
 	uint32_t n_free;
+	/** Free slots not trimmed since they were freed (bit per slot). */
+	uint32_t dirty;
 	/** valgrind's ids of the slots' stacks. */
 	unsigned vg_id[SL_STACK_SLAB];
 };
+
+_Static_assert(SL_STACK_SLAB <= 32, "a slab's dirty mask has 32 bits");
 
 /** Bytes from one slot's guard page to the next one's. */
 static size_t
@@ -163,6 +224,32 @@ slab_free(struct sl_stack_pool *p, struct sl_stack_slab *s)
 	p->n_slabs--;
 }
 
+/**
+ * Give the kernel back the pages of the slab's dirty free stacks except
+ * their top SL_STACK_TRIM_KEEP bytes, in one call if it can.
+ */
+static void
+slab_trim(struct sl_stack_pool *p, struct sl_stack_slab *s)
+{
+	size_t page = sl_stack_page_size();
+	size_t keep = (SL_STACK_TRIM_KEEP + page - 1) & ~(page - 1);
+	uint32_t dirty = s->dirty;
+	s->dirty = 0;
+	if (keep >= p->size)
+		return;
+	struct iovec iov[SL_STACK_SLAB];
+	size_t n = 0;
+	for (; dirty != 0; dirty &= dirty - 1) {
+		uint32_t slot = (uint32_t)__builtin_ctz(dirty);
+		char *lo = (char *)s->map + (size_t)slot * slot_span(p) + page;
+		iov[n++] = (struct iovec){lo, p->size - keep};
+	}
+	if (advise_ranges(iov, n, MADV_DONTNEED, ADV_DONTNEED) == 0)
+		return;
+	for (size_t i = 0; i < n; i++)
+		madvise(iov[i].iov_base, iov[i].iov_len, MADV_DONTNEED);
+}
+
 /** Map a new slab, all its slots free. NULL with an error. */
 static struct sl_stack_slab *
 slab_new(struct sl_stack_pool *p)
@@ -183,16 +270,32 @@ slab_new(struct sl_stack_pool *p)
 		sl_free(s);
 		return NULL;
 	}
-	for (uint32_t i = 0; i < SL_STACK_SLAB; i++) {
-		char *guard = (char *)s->map + (size_t)i * span;
-		if (mprotect(guard, page, PROT_NONE) != 0) {
-			sl_diag_set_errno(
-			        "cannot protect a task stack's guard page");
-			munmap(s->map, s->map_size);
-			sl_free(s);
-			return NULL;
+	/* Guard pages as guard regions, all in one call, when the kernel
+	 * has them: no mprotect() per slot, and the mapping stays one VMA
+	 * (cheaper faults, cheaper munmap). Else PROT_NONE pages. */
+	struct iovec iov[SL_STACK_SLAB];
+	for (uint32_t i = 0; i < SL_STACK_SLAB; i++)
+		iov[i] =
+		        (struct iovec){(char *)s->map + (size_t)i * span, page};
+	if (advise_ranges(iov, SL_STACK_SLAB, MADV_GUARD_INSTALL, ADV_GUARD) !=
+	    0) {
+		for (uint32_t i = 0; i < SL_STACK_SLAB; i++) {
+			if (mprotect(iov[i].iov_base, page, PROT_NONE) != 0) {
+				sl_diag_set_errno("cannot protect a task "
+				                  "stack's guard page");
+				munmap(s->map, s->map_size);
+				sl_free(s);
+				return NULL;
+			}
 		}
 	}
+	/* Fault in each slot's top page now, in one call: a slab is mapped
+	 * for a burst of tasks, and a page fault per first touch costs more
+	 * (much more under some hypervisors). Best effort. */
+	for (uint32_t i = 0; i < SL_STACK_SLAB; i++)
+		iov[i] = (struct iovec){
+		        (char *)s->map + (size_t)(i + 1) * span - page, page};
+	advise_ranges(iov, SL_STACK_SLAB, MADV_POPULATE_WRITE, ADV_POPULATE);
 	for (uint32_t i = 0; i < SL_STACK_SLAB; i++) {
 		char *lo = (char *)s->map + (size_t)i * span + page;
 		s->vg_id[i] = VALGRIND_STACK_REGISTER(lo, lo + p->size);
@@ -246,6 +349,7 @@ sl_stack_pool_get(struct sl_stack_pool *p, struct sl_stack *out)
 	}
 	assert(s->n_free > 0);
 	uint32_t slot = s->free[--s->n_free];
+	s->dirty &= ~(UINT32_C(1) << slot); /* reused untrimmed: still warm */
 	if (s->n_free == 0)
 		slab_unlink(&p->partial, s);
 	size_t page = sl_stack_page_size();
@@ -267,16 +371,21 @@ sl_stack_pool_put(struct sl_stack_pool *p, struct sl_stack *st)
 	assert(s != NULL && st->slot < SL_STACK_SLAB && p->n_used > 0);
 	assert(s->n_free < SL_STACK_SLAB);
 	p->n_used--;
-	sl_stack_trim(st, SL_STACK_TRIM_KEEP);
 	s->free[s->n_free++] = st->slot;
+	s->dirty |= UINT32_C(1) << st->slot;
 	st->map = NULL;
 	st->slab = NULL;
-	if (s->n_free == 1)
+	if (s->n_free > 1) /* it was partial, else full */
+		slab_unlink(&p->partial, s);
+	if (s->n_free < SL_STACK_SLAB) {
+		/* First in line: the stack freed last has a warm top. */
 		slab_link(&p->partial, s);
-	if (s->n_free < SL_STACK_SLAB)
+		if (__builtin_popcount(s->dirty) >= SL_STACK_TRIM_BATCH)
+			slab_trim(p, s);
 		return;
-	slab_unlink(&p->partial, s);
+	}
 	if ((p->n_empty + 1) * SL_STACK_SLAB <= p->keep) {
+		slab_trim(p, s);
 		slab_link(&p->empty, s);
 		p->n_empty++;
 	} else {

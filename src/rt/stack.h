@@ -6,8 +6,13 @@
  * rounded to pages). A loop's default-size stacks come from a pool of
  * slabs: one mapping of SL_STACK_SLAB stacks, each with its own guard page,
  * so that a burst of tasks costs one mmap per slab, and a freed stack is
- * kept in its slab (after madvise(MADV_DONTNEED) of all but its top
- * 16 KiB) for the next task instead of being unmapped. A slab whose stacks
+ * kept in its slab for the next task instead of being unmapped; the most
+ * recently freed is reused first, its pages still faulted in. Freed
+ * stacks give back all but their top 16 KiB in batches (see
+ * SL_STACK_TRIM_BATCH). Where the kernel has them (Linux 6.15), a slab's
+ * guard pages are guard regions installed with one process_madvise(),
+ * and its top pages are faulted in by one more, instead of an mprotect()
+ * and a page fault per stack. A slab whose stacks
  * are all free is unmapped as a whole, unless the pool keeps it (up to
  * `keep` free stacks in empty slabs). The build adds
  * -fstack-clash-protection so a large frame probes the guard page instead
@@ -25,6 +30,12 @@
 #define SL_STACK_SLAB 32
 /** Bytes at the top of a pooled free stack that stay resident. */
 #define SL_STACK_TRIM_KEEP (16 * 1024)
+/**
+ * Free stacks a slab collects before they are trimmed, together. A stack
+ * reused before then is not trimmed at all, and a slab kept empty is
+ * trimmed when it empties.
+ */
+#define SL_STACK_TRIM_BATCH 8
 
 struct sl_stack_slab;
 
