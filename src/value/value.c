@@ -134,27 +134,6 @@ sl_value_number(struct sl_value v)
 	return sl_double(d);
 }
 
-const struct sl_value *
-sl_object_get(const struct sl_value *obj, const char *key, size_t n)
-{
-	if (obj == NULL || obj->type != SL_VOBJECT)
-		return NULL;
-	for (uint32_t i = obj->len; i-- > 0;) {
-		const struct sl_member *m = &obj->u.members[i];
-		if (m->key_len == n &&
-		    (n == 0 ||
-		     (m->key[0] == key[0] && memcmp(m->key, key, n) == 0)))
-			return &m->val;
-	}
-	return NULL;
-}
-
-const struct sl_value *
-sl_object_get_cstr(const struct sl_value *obj, const char *key)
-{
-	return sl_object_get(obj, key, strlen(key));
-}
-
 /** Whether `v` is a number of any representation. */
 static bool
 is_number(const struct sl_value *v)
