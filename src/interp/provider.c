@@ -35,6 +35,9 @@ enum prov_kind {
 	P_MAPPING,   /**< !mapping */
 };
 
+/** Most names of a !jmespath field path evaluated without the evaluator. */
+#define PATH_MAX_NAMES 8
+
 /** A compiled provider. */
 struct sl_prov {
 	/** What it is. */
@@ -53,10 +56,15 @@ struct sl_prov {
 	struct sl_value many;
 	/** P_JMES: the expression. */
 	struct sl_jmes *jmes;
-	/** P_JMES fast path: the field name, else NULL. */
-	const char *field;
-	/** Length of `field`. */
-	size_t field_len;
+	/**
+	 * P_JMES fast path: the expression is a path of plain field names
+	 * (`a.b.c`), looked up in turn without the evaluator; 0 if not.
+	 */
+	uint32_t path_n;
+	/** The path's names (in `jmes`). */
+	const char *path[PATH_MAX_NAMES];
+	/** Their lengths. */
+	uint32_t path_len[PATH_MAX_NAMES];
 	/** P_VARIABLE: the name; P_MAPPING: the mapping's name. */
 	char *name;
 	/** Length of `name`. */
@@ -327,8 +335,8 @@ compile_jmes(const struct sl_conf *n, const char *what)
 		             what != NULL ? what : "value", n->text);
 		return NULL;
 	}
-	if (!sl_jmes_is_field(p->jmes, &p->field, &p->field_len))
-		p->field = NULL;
+	p->path_n = sl_jmes_field_path(p->jmes, p->path, p->path_len,
+	                               PATH_MAX_NAMES);
 	return p;
 }
 
@@ -784,9 +792,12 @@ one_item(struct sl_prov_ctx *c, struct sl_value v, struct sl_value *out)
 static int
 jmes_raw(const struct sl_prov *p, struct sl_prov_ctx *c, struct sl_value *out)
 {
-	if (p->field != NULL) {
-		const struct sl_value *v =
-		        sl_object_get(c->doc, p->field, p->field_len);
+	if (p->path_n > 0) {
+		/* As the evaluator's chain: null once a name is missing or
+		 * the value is not an object. */
+		const struct sl_value *v = c->doc;
+		for (uint32_t i = 0; i < p->path_n && v != NULL; i++)
+			v = sl_object_get(v, p->path[i], p->path_len[i]);
 		*out = v != NULL ? *v : sl_null();
 		return 0;
 	}
