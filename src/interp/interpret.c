@@ -761,8 +761,13 @@ fail:
 struct bnode {
 	/** Its type (a string), or null. */
 	struct sl_value type;
-	/** Additional types: an array of strings. */
+	/**
+	 * Additional types: an array of strings in the interpretation's
+	 * memory (it outlives the run, so the output refers to it).
+	 */
 	struct sl_value labels;
+	/** Whether `type` is a static provider's (it outlives the run). */
+	bool type_static;
 	/** Key values. */
 	struct sl_pset key;
 	/** Properties. */
@@ -775,6 +780,8 @@ struct bnode {
 struct brel {
 	/** Its type. */
 	struct sl_value type;
+	/** Whether `type` is a static provider's (it outlives the run). */
+	bool type_static;
 	/** Key values. */
 	struct sl_pset key;
 	/** Properties. */
@@ -868,13 +875,15 @@ default_props(struct interp_step *st, struct sl_pset *ps, bool last,
               struct sl_arena *a)
 {
 	ps->n = ps->cap = 0;
-	ps->m = sl_arena_alloc_aligned(a, 8 * sizeof(*ps->m),
-	                               _Alignof(struct sl_member));
-	if (ps->m == NULL)
+	struct sl_member *m = sl_arena_alloc_aligned(
+	        a, 8 * sizeof(*m), _Alignof(struct sl_member));
+	if (m == NULL)
 		return -1;
+	uint32_t first = last ? 0 : 1;
+	memcpy(m, &st->defaults[first], (3 - first) * sizeof(*m));
+	ps->m = m;
+	ps->n = 3 - first;
 	ps->cap = 8;
-	for (int i = last ? 0 : 1; i < 3; i++)
-		ps->m[ps->n++] = st->defaults[i];
 	return 0;
 }
 
@@ -974,6 +983,7 @@ apply_source(struct interp_step *st, const struct interp *it, struct ictx *c)
 	if (type_value(it->node_type, &c->pc, "node_type", &type) != 0)
 		return -1;
 	c->src.type = type;
+	c->src.type_static = sl_prov_static_value(it->node_type) != NULL;
 	c->src.labels = it->labels;
 	c->src.rule = it->node_rule;
 	c->src.key.dyn_keys |= key.dyn_keys;
@@ -1089,6 +1099,7 @@ apply_rel_doc(struct interp_step *st, const struct interp *it, struct ictx *c)
 	    sl_propmap_apply(&it->rel_props, &c->pc, &it->props_norm,
 	                     &r.props) != 0)
 		return -1;
+	r.type_static = sl_prov_static_value(it->rel_type) != NULL;
 	r.rule = it->rel_rule;
 	r.outbound = it->outbound;
 	struct sl_pset *keys;
@@ -1102,6 +1113,7 @@ apply_rel_doc(struct interp_step *st, const struct interp *it, struct ictx *c)
 		if (type_value(it->node_type, &c->pc, "node_type", &nd->type) !=
 		    0)
 			return -1;
+		nd->type_static = sl_prov_static_value(it->node_type) != NULL;
 		nd->key = keys[i];
 		nd->labels = it->labels;
 		nd->rule = it->node_rule;
@@ -1324,25 +1336,51 @@ out_pset(const struct interp_step *st, struct sl_arena *a,
 	return 0;
 }
 
-/** A node as an object in `a`. */
+/** A rule name as a string value. */
+#define RULE(name)                                                          \
+	{                                                                   \
+		.type = SL_VSTR, .len = sizeof(name) - 1, .u = {.s = name } \
+	}
+
+/** node_rule_names as values. */
+static const struct sl_value node_rule_values[] = {
+        RULE("EAGER"), RULE("MATCH_ONLY"), RULE("FUZZY")};
+
+/** rel_rule_names as values. */
+static const struct sl_value rel_rule_values[] = {
+        RULE("EAGER"), RULE("MERGE_KEY"), RULE("CREATE")};
+
+/** The members of a node object, values to fill. */
+static const struct sl_member node_tmpl[5] = {K("type"), K("labels"), K("key"),
+                                              K("props"), K("rule")};
+
+/** The members of a relationship object, values to fill. */
+static const struct sl_member rel_tmpl[6] = {
+        K("type"), K("key"), K("props"), K("rule"), K("outbound"), K("node")};
+
+/** The members of the ingestion object, values to fill. */
+static const struct sl_member top_tmpl[2] = {K("source"), K("rels")};
+
+/**
+ * A node as an object in `a`. A static type and the labels (the
+ * interpretation's) outlive the run and are not copied.
+ */
 static int
 out_node(const struct interp_step *st, struct sl_arena *a,
          const struct bnode *nd, struct sl_value *out)
 {
 	struct sl_member *m = sl_arena_alloc_aligned(
-	        a, 5 * sizeof(*m), _Alignof(struct sl_member));
+	        a, sizeof(node_tmpl), _Alignof(struct sl_member));
 	if (m == NULL)
 		return -1;
-	const struct sl_member tmpl[5] = {K("type"), K("labels"), K("key"),
-	                                  K("props"), K("rule")};
-	memcpy(m, tmpl, sizeof(tmpl));
-	const char *rule = node_rule_names[nd->rule];
-	if (sl_value_copy(a, &nd->type, &m[0].val) != 0 ||
-	    sl_value_copy(a, &nd->labels, &m[1].val) != 0 ||
+	memcpy(m, node_tmpl, sizeof(node_tmpl));
+	m[0].val = nd->type;
+	if ((!nd->type_static && sl_value_copy(a, &nd->type, &m[0].val) != 0) ||
 	    out_pset(st, a, &nd->key, &m[2].val) != 0 ||
 	    out_pset(st, a, &nd->props, &m[3].val) != 0)
 		return -1;
-	m[4].val = sl_str_ref(rule, (uint32_t)strlen(rule));
+	m[1].val = nd->labels;
+	m[4].val = node_rule_values[nd->rule];
 	*out = sl_object_ref(m, 5);
 	return 0;
 }
@@ -1358,27 +1396,24 @@ out_ingest(const struct interp_step *st, struct sl_arena *a,
 	        a, (c->n_rels + 1) * sizeof(*rels), _Alignof(struct sl_value));
 	if (top == NULL || rels == NULL)
 		return -1;
-	const struct sl_member ttmpl[2] = {K("source"), K("rels")};
-	memcpy(top, ttmpl, sizeof(ttmpl));
+	memcpy(top, top_tmpl, sizeof(top_tmpl));
 	if (out_node(st, a, &c->src, &top[0].val) != 0)
 		return -1;
 	for (uint32_t i = 0; i < c->n_rels; i++) {
 		const struct brel *r = &c->rels[i];
 		struct sl_member *m = sl_arena_alloc_aligned(
-		        a, 6 * sizeof(*m), _Alignof(struct sl_member));
+		        a, sizeof(rel_tmpl), _Alignof(struct sl_member));
 		if (m == NULL)
 			return -1;
-		const struct sl_member tmpl[6] = {K("type"),     K("key"),
-		                                  K("props"),    K("rule"),
-		                                  K("outbound"), K("node")};
-		memcpy(m, tmpl, sizeof(tmpl));
-		const char *rule = rel_rule_names[r->rule];
-		if (sl_value_copy(a, &r->type, &m[0].val) != 0 ||
+		memcpy(m, rel_tmpl, sizeof(rel_tmpl));
+		m[0].val = r->type;
+		if ((!r->type_static &&
+		     sl_value_copy(a, &r->type, &m[0].val) != 0) ||
 		    out_pset(st, a, &r->key, &m[1].val) != 0 ||
 		    out_pset(st, a, &r->props, &m[2].val) != 0 ||
 		    out_node(st, a, &r->node, &m[5].val) != 0)
 			return -1;
-		m[3].val = sl_str_ref(rule, (uint32_t)strlen(rule));
+		m[3].val = rel_rule_values[r->rule];
 		m[4].val = sl_bool(r->outbound);
 		rels[i] = sl_object_ref(m, 6);
 	}
