@@ -97,14 +97,18 @@ struct sl_prov {
 
 /* --- property sets ------------------------------------------------------ */
 
-int
-sl_pset_set(struct sl_pset *s, struct sl_arena *a, const char *key,
-            uint32_t klen, struct sl_value v)
+/**
+ * sl_pset_set() when `key` can only be among the first `upto` members
+ * (the others have keys known to differ from it).
+ */
+static int
+pset_set_upto(struct sl_pset *s, struct sl_arena *a, const char *key,
+              uint32_t klen, struct sl_value v, uint32_t upto)
 {
-	for (uint32_t i = 0; i < s->n; i++)
-		if (s->m[i].key_len == klen &&
-		    memcmp(s->m[i].key, key, klen) == 0) {
-			s->m[i].val = v;
+	struct sl_member *ms = s->m;
+	for (uint32_t i = 0; i < upto; i++)
+		if (ms[i].key_len == klen && sl_key_eq(ms[i].key, key, klen)) {
+			ms[i].val = v;
 			return 0;
 		}
 	if (s->n == s->cap) {
@@ -125,12 +129,19 @@ sl_pset_set(struct sl_pset *s, struct sl_arena *a, const char *key,
 	return 0;
 }
 
+int
+sl_pset_set(struct sl_pset *s, struct sl_arena *a, const char *key,
+            uint32_t klen, struct sl_value v)
+{
+	return pset_set_upto(s, a, key, klen, v, s->n);
+}
+
 const struct sl_value *
 sl_pset_get(const struct sl_pset *s, const char *key, uint32_t klen)
 {
 	for (uint32_t i = 0; i < s->n; i++)
 		if (s->m[i].key_len == klen &&
-		    memcmp(s->m[i].key, key, klen) == 0)
+		    sl_key_eq(s->m[i].key, key, klen))
 			return &s->m[i].val;
 	return NULL;
 }
@@ -1156,11 +1167,15 @@ int
 sl_propmap_apply(const struct sl_propmap *m, struct sl_prov_ctx *c,
                  const struct sl_norm *nm, struct sl_pset *out)
 {
+	/* The mapping's names differ from each other (compiling keeps a
+	 * name once), so each can only match a member set before. */
+	uint32_t before = out->n;
 	for (uint32_t i = 0; i < m->n; i++) {
 		struct sl_value v;
 		if (sl_prov_single_norm(m->provs[i], c, nm, &v) != 0)
 			return -1;
-		if (sl_pset_set(out, c->a, m->names[i], m->lens[i], v) != 0)
+		if (pset_set_upto(out, c->a, m->names[i], m->lens[i], v,
+		                  before) != 0)
 			return arena_full(m->provs[i]);
 	}
 	if (m->whole == NULL)
