@@ -168,10 +168,79 @@ py_space(uint32_t cp)
 	       cp == 0x202f || cp == 0x205f || cp == 0x3000;
 }
 
+/** The high bit of every byte of a word. */
+#define HIGH_BITS 0x8080808080808080ULL
+
+/** A word of eight bytes `b`. */
+#define BYTES(b) (0x0101010101010101ULL * (uint8_t)(b))
+
+/**
+ * The high bit of each byte of `x` that is an ASCII letter of the case
+ * that `up` maps (lower case when `up`), for a word of ASCII bytes only (a
+ * byte with its high bit set may mark its neighbours wrongly).
+ */
+static inline uint64_t
+case_bits(uint64_t x, bool up)
+{
+	/* b + (0x80 - lo) has its high bit set when b >= lo, and no carry
+	 * leaves a byte below 0x80. */
+	uint64_t from = x + BYTES(0x80 - (up ? 'a' : 'A'));
+	uint64_t past = x + BYTES(0x80 - (up ? 'z' : 'Z') - 1);
+	return from & ~past & HIGH_BITS;
+}
+
+/**
+ * map_case() of an ASCII string: 8 bytes at a time. 1 when `v` is not
+ * ASCII (nothing done), 0 when done, -1 when the arena is full.
+ */
+static int
+map_case_ascii(struct sl_value *v, bool up, struct sl_arena *a)
+{
+	const unsigned char *s = (const unsigned char *)v->u.s;
+	size_t n = v->len, i = 0;
+	uint64_t high = 0, hit = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x;
+		memcpy(&x, s + i, 8);
+		high |= x;
+		hit |= case_bits(x, up);
+	}
+	for (; i < n; i++) {
+		unsigned c = s[i];
+		high |= c;
+		hit |= (unsigned)(c - (up ? 'a' : 'A')) < 26;
+	}
+	if ((high & HIGH_BITS) != 0)
+		return 1;
+	if (hit == 0)
+		return 0;
+	unsigned char *out = sl_arena_alloc(a, n);
+	if (out == NULL)
+		return -1;
+	/* A letter's case is its 0x20 bit: flip it where case_bits is set. */
+	for (i = 0; i + 8 <= n; i += 8) {
+		uint64_t x;
+		memcpy(&x, s + i, 8);
+		x ^= case_bits(x, up) >> 2;
+		memcpy(out + i, &x, 8);
+	}
+	for (; i < n; i++) {
+		unsigned c = s[i];
+		out[i] = (unsigned char)((unsigned)(c - (up ? 'a' : 'A')) < 26
+		                                 ? c ^ 0x20
+		                                 : c);
+	}
+	v->u.s = (const char *)out;
+	return 0;
+}
+
 /** Map the case of `v`'s string (upper when `up`) into `a`. */
 static int
 map_case(struct sl_value *v, bool up, struct sl_arena *a)
 {
+	int rc = map_case_ascii(v, up, a);
+	if (rc <= 0)
+		return rc;
 	const unsigned char *s = (const unsigned char *)v->u.s;
 	size_t n = v->len, i = 0;
 	/* Most strings need no change: find the first byte that does. */
