@@ -837,8 +837,11 @@ struct interp_step {
 	struct sl_arena stamps;
 	/** The 2-second window `now` belongs to. */
 	int64_t now_window;
-	/** Default properties: three members (timestamps and the mark). */
-	struct sl_member defaults[3];
+	/**
+	 * Default properties: three members (timestamps and the mark), and
+	 * a fourth, unused, so that the last three copy as many bytes.
+	 */
+	struct sl_member defaults[4];
 	/** The emitter of the record being interpreted. */
 	struct sl_emit *out;
 	/** Ingestions emitted. */
@@ -880,7 +883,7 @@ default_props(struct interp_step *st, struct sl_pset *ps, bool last,
 	if (m == NULL)
 		return -1;
 	uint32_t first = last ? 0 : 1;
-	memcpy(m, &st->defaults[first], (3 - first) * sizeof(*m));
+	memcpy(m, &st->defaults[first], 3 * sizeof(*m));
 	ps->m = m;
 	ps->n = 3 - first;
 	ps->cap = 8;
@@ -974,10 +977,12 @@ short_text(const struct sl_value *v, char *buf, size_t size)
 static int
 apply_source(struct interp_step *st, const struct interp *it, struct ictx *c)
 {
-	struct sl_arena *a = c->pc.a;
-	struct sl_pset key = {0}, props = {0};
-	if (sl_propmap_apply(&it->key, &c->pc, &it->key_norm, &key) != 0 ||
-	    sl_propmap_apply(&it->props, &c->pc, &it->props_norm, &props) != 0)
+	/* Set straight into the context: a failure fails the record, and
+	 * providers do not read the node being built. */
+	if (sl_propmap_apply(&it->key, &c->pc, &it->key_norm, &c->src.key) !=
+	            0 ||
+	    sl_propmap_apply(&it->props, &c->pc, &it->props_norm,
+	                     &c->src.props) != 0)
 		return -1;
 	struct sl_value type;
 	if (type_value(it->node_type, &c->pc, "node_type", &type) != 0)
@@ -986,16 +991,6 @@ apply_source(struct interp_step *st, const struct interp *it, struct ictx *c)
 	c->src.type_static = sl_prov_static_value(it->node_type) != NULL;
 	c->src.labels = it->labels;
 	c->src.rule = it->node_rule;
-	c->src.key.dyn_keys |= key.dyn_keys;
-	c->src.props.dyn_keys |= props.dyn_keys;
-	for (uint32_t i = 0; i < key.n; i++)
-		if (sl_pset_set(&c->src.key, a, key.m[i].key, key.m[i].key_len,
-		                key.m[i].val) != 0)
-			return scratch_full();
-	for (uint32_t i = 0; i < props.n; i++)
-		if (sl_pset_set(&c->src.props, a, props.m[i].key,
-		                props.m[i].key_len, props.m[i].val) != 0)
-			return scratch_full();
 	if (!it->node_last)
 		sl_pset_remove(&c->src.props, "last_ingested_at", 16);
 	(void)st;
@@ -1316,23 +1311,29 @@ static int
 out_pset(const struct interp_step *st, struct sl_arena *a,
          const struct sl_pset *ps, struct sl_value *out)
 {
+	uint32_t n = ps->n;
+	if (n == 0) {
+		*out = sl_object_ref(NULL, 0);
+		return 0;
+	}
 	struct sl_member *m = sl_arena_alloc_aligned(
-	        a, (ps->n + 1) * sizeof(*m), _Alignof(struct sl_member));
+	        a, n * sizeof(*m), _Alignof(struct sl_member));
 	if (m == NULL)
 		return -1;
-	for (uint32_t i = 0; i < ps->n; i++) {
+	memcpy(m, ps->m, n * sizeof(*m));
+	const char *now = st->now;
+	for (uint32_t i = 0; i < n; i++) {
 		const struct sl_member *s = &ps->m[i];
-		m[i] = *s;
 		if (ps->dyn_keys && (m[i].key = sl_arena_strndup(
 		                             a, s->key, s->key_len)) == NULL)
 			return -1;
-		if (s->val.type == SL_VSTR && s->val.u.s == st->now)
+		if (s->val.type < SL_VNUMBER ||
+		    (s->val.type == SL_VSTR && s->val.u.s == now))
 			continue;
-		if (s->val.type >= SL_VNUMBER &&
-		    sl_value_copy(a, &s->val, &m[i].val) != 0)
+		if (sl_value_copy(a, &s->val, &m[i].val) != 0)
 			return -1;
 	}
-	*out = sl_object_ref(m, ps->n);
+	*out = sl_object_ref(m, n);
 	return 0;
 }
 

@@ -1172,9 +1172,11 @@ sl_propmap_apply(const struct sl_propmap *m, struct sl_prov_ctx *c,
 	uint32_t before = out->n;
 	for (uint32_t i = 0; i < m->n; i++) {
 		struct sl_value v;
-		if (sl_prov_single_norm(m->provs[i], c, nm, &v) != 0)
+		if (sl_prov_single(m->provs[i], c, &v) != 0)
 			return -1;
-		if (pset_set_upto(out, c->a, m->names[i], m->lens[i], v,
+		if ((nm != NULL && nm->n > 0 && v.type == SL_VSTR &&
+		     sl_norm_apply(nm, &v, c->a) != 0) ||
+		    pset_set_upto(out, c->a, m->names[i], m->lens[i], v,
 		                  before) != 0)
 			return arena_full(m->provs[i]);
 	}
