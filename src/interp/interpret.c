@@ -946,12 +946,19 @@ skip(struct interp_step *st, const char *fmt, const char *a, const char *b)
 	sl_step_skip(&st->base);
 }
 
-/** The type provider's value: a string or null; else an error. */
+/**
+ * The type provider's value: a string or null; else an error. *is_static
+ * tells whether it is a static provider's (which outlives the run).
+ */
 static int
 type_value(const struct sl_prov *p, struct sl_prov_ctx *c, const char *what,
-           struct sl_value *out)
+           struct sl_value *out, bool *is_static)
 {
-	if (sl_prov_single(p, c, out) != 0)
+	const struct sl_value *sv = sl_prov_static_value(p);
+	*is_static = sv != NULL;
+	if (sv != NULL)
+		*out = *sv;
+	else if (sl_prov_single(p, c, out) != 0)
 		return -1;
 	if (out->type != SL_VSTR && out->type != SL_VNULL) {
 		sl_diag_set(SL_EINVAL, "%s must be a string, got %s", what,
@@ -985,10 +992,12 @@ apply_source(struct interp_step *st, const struct interp *it, struct ictx *c)
 	                     &c->src.props) != 0)
 		return -1;
 	struct sl_value type;
-	if (type_value(it->node_type, &c->pc, "node_type", &type) != 0)
+	bool type_static;
+	if (type_value(it->node_type, &c->pc, "node_type", &type,
+	               &type_static) != 0)
 		return -1;
 	c->src.type = type;
-	c->src.type_static = sl_prov_static_value(it->node_type) != NULL;
+	c->src.type_static = type_static;
 	c->src.labels = it->labels;
 	c->src.rule = it->node_rule;
 	if (!it->node_last)
@@ -1086,15 +1095,14 @@ apply_rel_doc(struct interp_step *st, const struct interp *it, struct ictx *c)
 	struct sl_arena *a = c->pc.a;
 	struct brel r;
 	memset(&r, 0, sizeof(r));
-	if (type_value(it->rel_type, &c->pc, "relationship_type", &r.type) !=
-	            0 ||
+	if (type_value(it->rel_type, &c->pc, "relationship_type", &r.type,
+	               &r.type_static) != 0 ||
 	    default_props(st, &r.props, it->rel_last, a) != 0 ||
 	    sl_propmap_apply(&it->rel_key, &c->pc, &it->props_norm, &r.key) !=
 	            0 ||
 	    sl_propmap_apply(&it->rel_props, &c->pc, &it->props_norm,
 	                     &r.props) != 0)
 		return -1;
-	r.type_static = sl_prov_static_value(it->rel_type) != NULL;
 	r.rule = it->rel_rule;
 	r.outbound = it->outbound;
 	struct sl_pset *keys;
@@ -1105,10 +1113,9 @@ apply_rel_doc(struct interp_step *st, const struct interp *it, struct ictx *c)
 	for (uint32_t i = 0; i < nkeys; i++) {
 		struct bnode *nd = &r.node;
 		memset(nd, 0, sizeof(*nd));
-		if (type_value(it->node_type, &c->pc, "node_type", &nd->type) !=
-		    0)
+		if (type_value(it->node_type, &c->pc, "node_type", &nd->type,
+		               &nd->type_static) != 0)
 			return -1;
-		nd->type_static = sl_prov_static_value(it->node_type) != NULL;
 		nd->key = keys[i];
 		nd->labels = it->labels;
 		nd->rule = it->node_rule;
@@ -1320,18 +1327,22 @@ out_pset(const struct interp_step *st, struct sl_arena *a,
 	        a, n * sizeof(*m), _Alignof(struct sl_member));
 	if (m == NULL)
 		return -1;
-	memcpy(m, ps->m, n * sizeof(*m));
 	const char *now = st->now;
 	for (uint32_t i = 0; i < n; i++) {
 		const struct sl_member *s = &ps->m[i];
+		m[i] = *s;
 		if (ps->dyn_keys && (m[i].key = sl_arena_strndup(
 		                             a, s->key, s->key_len)) == NULL)
 			return -1;
 		if (s->val.type < SL_VNUMBER ||
 		    (s->val.type == SL_VSTR && s->val.u.s == now))
 			continue;
-		if (sl_value_copy(a, &s->val, &m[i].val) != 0)
+		if (s->val.type <= SL_VSTR
+		            ? sl_str_copy(a, s->val.u.s, s->val.len,
+		                          &m[i].val) != 0
+		            : sl_value_copy(a, &s->val, &m[i].val) != 0)
 			return -1;
+		m[i].val.type = s->val.type; /* a number's text stays one */
 	}
 	*out = sl_object_ref(m, n);
 	return 0;

@@ -101,7 +101,7 @@ struct sl_prov {
  * sl_pset_set() when `key` can only be among the first `upto` members
  * (the others have keys known to differ from it).
  */
-static int
+static inline int
 pset_set_upto(struct sl_pset *s, struct sl_arena *a, const char *key,
               uint32_t klen, struct sl_value v, uint32_t upto)
 {
@@ -799,17 +799,25 @@ one_item(struct sl_prov_ctx *c, struct sl_value v, struct sl_value *out)
 	return 0;
 }
 
+/**
+ * The value of a !jmespath field path: as the evaluator's chain, null
+ * once a name is missing or a value is not an object.
+ */
+static inline struct sl_value
+path_value(const struct sl_prov *p, const struct sl_value *doc)
+{
+	const struct sl_value *v = doc;
+	for (uint32_t i = 0; i < p->path_n && v != NULL; i++)
+		v = sl_object_get(v, p->path[i], p->path_len[i]);
+	return v != NULL ? *v : sl_null();
+}
+
 /** The raw result of a !jmespath provider. */
 static int
 jmes_raw(const struct sl_prov *p, struct sl_prov_ctx *c, struct sl_value *out)
 {
 	if (p->path_n > 0) {
-		/* As the evaluator's chain: null once a name is missing or
-		 * the value is not an object. */
-		const struct sl_value *v = c->doc;
-		for (uint32_t i = 0; i < p->path_n && v != NULL; i++)
-			v = sl_object_get(v, p->path[i], p->path_len[i]);
-		*out = v != NULL ? *v : sl_null();
+		*out = path_value(p, c->doc);
 		return 0;
 	}
 	if (sl_jmes_eval(p->jmes, c->doc, c->a, out) != 0)
@@ -1171,9 +1179,18 @@ sl_propmap_apply(const struct sl_propmap *m, struct sl_prov_ctx *c,
 	 * name once), so each can only match a member set before. */
 	uint32_t before = out->n;
 	for (uint32_t i = 0; i < m->n; i++) {
+		/* sl_prov_single(), with field paths and literals inline. */
+		const struct sl_prov *p = m->provs[i];
 		struct sl_value v;
-		if (sl_prov_single(m->provs[i], c, &v) != 0)
+		if (p->kind == P_JMES && p->path_n > 0) {
+			v = path_value(p, c->doc);
+			if (v.type == SL_VARRAY)
+				v = v.len > 0 ? v.u.items[0] : sl_null();
+		} else if (p->kind == P_STATIC) {
+			v = p->value;
+		} else if (sl_prov_single(p, c, &v) != 0) {
 			return -1;
+		}
 		if ((nm != NULL && nm->n > 0 && v.type == SL_VSTR &&
 		     sl_norm_apply(nm, &v, c->a) != 0) ||
 		    pset_set_upto(out, c->a, m->names[i], m->lens[i], v,
