@@ -1327,22 +1327,25 @@ out_pset(const struct interp_step *st, struct sl_arena *a,
 	        a, n * sizeof(*m), _Alignof(struct sl_member));
 	if (m == NULL)
 		return -1;
+	/* Locals: the stores to m[] could alias *ps and *st for the
+	 * compiler. */
 	const char *now = st->now;
+	const struct sl_member *src = ps->m;
+	bool dyn = ps->dyn_keys;
 	for (uint32_t i = 0; i < n; i++) {
-		const struct sl_member *s = &ps->m[i];
+		const struct sl_member *s = &src[i];
+		uint8_t type = s->val.type;
 		m[i] = *s;
-		if (ps->dyn_keys && (m[i].key = sl_arena_strndup(
-		                             a, s->key, s->key_len)) == NULL)
+		if (dyn && (m[i].key = sl_arena_strndup(a, s->key,
+		                                        s->key_len)) == NULL)
 			return -1;
-		if (s->val.type < SL_VNUMBER ||
-		    (s->val.type == SL_VSTR && s->val.u.s == now))
+		if (type < SL_VNUMBER || (type == SL_VSTR && s->val.u.s == now))
 			continue;
-		if (s->val.type <= SL_VSTR
-		            ? sl_str_copy(a, s->val.u.s, s->val.len,
-		                          &m[i].val) != 0
-		            : sl_value_copy(a, &s->val, &m[i].val) != 0)
+		if (type <= SL_VSTR ? sl_str_copy(a, s->val.u.s, s->val.len,
+		                                  &m[i].val) != 0
+		                    : sl_value_copy(a, &s->val, &m[i].val) != 0)
 			return -1;
-		m[i].val.type = s->val.type; /* a number's text stays one */
+		m[i].val.type = type; /* a number's text stays one */
 	}
 	*out = sl_object_ref(m, n);
 	return 0;

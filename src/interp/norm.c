@@ -190,25 +190,69 @@ case_bits(uint64_t x, bool up)
 }
 
 /**
- * map_case() of an ASCII string: 8 bytes at a time. 1 when `v` is not
- * ASCII (nothing done), 0 when done, -1 when the arena is full.
+ * Every byte of s[0, n), n < 8, in one word: s[0, 4) and s[n - 4, n)
+ * (overlapping) when n >= 4, else s[0], s[n / 2] and s[n - 1]; the other
+ * bytes are 0.
+ */
+static inline uint64_t
+short_load(const unsigned char *s, size_t n)
+{
+	if (n >= 4) {
+		uint32_t lo, hi;
+		memcpy(&lo, s, 4);
+		memcpy(&hi, s + n - 4, 4);
+		return lo | (uint64_t)hi << 32;
+	}
+	if (n == 0)
+		return 0;
+	return s[0] | (uint64_t)s[n / 2] << 8 | (uint64_t)s[n - 1] << 16;
+}
+
+/**
+ * Store at d[0, n) a word laid out as short_load() makes it (bytes that
+ * overlap hold the same value, being made from the same source byte).
+ */
+static inline void
+short_store(unsigned char *d, size_t n, uint64_t y)
+{
+	if (n >= 4) {
+		uint32_t lo = (uint32_t)y, hi = (uint32_t)(y >> 32);
+		memcpy(d, &lo, 4);
+		memcpy(d + n - 4, &hi, 4);
+	} else if (n > 0) {
+		d[0] = (unsigned char)y;
+		d[n / 2] = (unsigned char)(y >> 8);
+		d[n - 1] = (unsigned char)(y >> 16);
+	}
+}
+
+/**
+ * map_case() of an ASCII string, a word of 8 bytes at a time (the last
+ * word overlapping the one before; a string shorter than 8 bytes is one
+ * word). 1 when `v` is not ASCII (nothing done), 0 when done, -1 when the
+ * arena is full.
  */
 static int
 map_case_ascii(struct sl_value *v, bool up, struct sl_arena *a)
 {
 	const unsigned char *s = (const unsigned char *)v->u.s;
 	size_t n = v->len, i = 0;
-	uint64_t high = 0, hit = 0;
-	for (; i + 8 <= n; i += 8) {
-		uint64_t x;
-		memcpy(&x, s + i, 8);
-		high |= x;
-		hit |= case_bits(x, up);
-	}
-	for (; i < n; i++) {
-		unsigned c = s[i];
-		high |= c;
-		hit |= (unsigned)(c - (up ? 'a' : 'A')) < 26;
+	uint64_t high = 0, hit = 0, x;
+	if (n < 8) {
+		x = short_load(s, n);
+		high = x;
+		hit = case_bits(x, up);
+	} else {
+		for (; i + 8 <= n; i += 8) {
+			memcpy(&x, s + i, 8);
+			high |= x;
+			hit |= case_bits(x, up);
+		}
+		if (i < n) {
+			memcpy(&x, s + n - 8, 8);
+			high |= x;
+			hit |= case_bits(x, up);
+		}
 	}
 	if ((high & HIGH_BITS) != 0)
 		return 1;
@@ -218,17 +262,20 @@ map_case_ascii(struct sl_value *v, bool up, struct sl_arena *a)
 	if (out == NULL)
 		return -1;
 	/* A letter's case is its 0x20 bit: flip it where case_bits is set. */
-	for (i = 0; i + 8 <= n; i += 8) {
-		uint64_t x;
-		memcpy(&x, s + i, 8);
-		x ^= case_bits(x, up) >> 2;
-		memcpy(out + i, &x, 8);
-	}
-	for (; i < n; i++) {
-		unsigned c = s[i];
-		out[i] = (unsigned char)((unsigned)(c - (up ? 'a' : 'A')) < 26
-		                                 ? c ^ 0x20
-		                                 : c);
+	if (n < 8) {
+		x = short_load(s, n);
+		short_store(out, n, x ^ (case_bits(x, up) >> 2));
+	} else {
+		for (i = 0; i + 8 <= n; i += 8) {
+			memcpy(&x, s + i, 8);
+			x ^= case_bits(x, up) >> 2;
+			memcpy(out + i, &x, 8);
+		}
+		if (i < n) {
+			memcpy(&x, s + n - 8, 8);
+			x ^= case_bits(x, up) >> 2;
+			memcpy(out + n - 8, &x, 8);
+		}
 	}
 	v->u.s = (const char *)out;
 	return 0;
