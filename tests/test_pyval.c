@@ -426,6 +426,14 @@ TAP_CASE(norm_ascii)
 			bad++;
 	}
 	is_int(bad, 0, "non-ASCII at any position maps as Unicode");
+	struct sl_norm trim = {.ops = {SL_NORM_TRIM}, .n = 1};
+	check_norm(&trim, " \t\n\x0b\x0c\r a b \x1c\x1d\x1e\x1f ", "a b",
+	           "trim strips ASCII whitespace as str.strip()");
+	check_norm(&trim, " \t ", "", "a blank string trims to nothing");
+	check_norm(&trim, "\x1b x \x7f", "\x1b x \x7f",
+	           "ESC and DEL are not whitespace");
+	check_norm(&trim, " \xc2\xa0x\xe3\x80\x80 ", "x",
+	           "ASCII and Unicode whitespace mixed at both ends");
 }
 
 /**

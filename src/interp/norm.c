@@ -351,6 +351,12 @@ trim(struct sl_value *v)
 	const unsigned char *s = (const unsigned char *)v->u.s;
 	size_t n = v->len, start = 0;
 	while (start < n) {
+		if (s[start] < 0x80) { /* ASCII: one byte, no decoding */
+			if (!py_space(s[start]))
+				break;
+			start++;
+			continue;
+		}
 		size_t j = start;
 		if (!py_space(utf8_next(s, n, &j)))
 			break;
@@ -358,6 +364,12 @@ trim(struct sl_value *v)
 	}
 	size_t end = n;
 	while (end > start) {
+		if (s[end - 1] < 0x80) {
+			if (!py_space(s[end - 1]))
+				break;
+			end--;
+			continue;
+		}
 		/* Step back to the start of the last code point. */
 		size_t b = end - 1;
 		while (b > start && (s[b] & 0xc0) == 0x80)
@@ -371,11 +383,10 @@ trim(struct sl_value *v)
 	v->len = (uint32_t)(end - start);
 }
 
-int
-sl_norm_apply_op(enum sl_norm_op op, struct sl_value *v, struct sl_arena *a)
+/** sl_norm_apply_op() of a string, inline for sl_norm_apply(). */
+static inline int
+apply_op(enum sl_norm_op op, struct sl_value *v, struct sl_arena *a)
 {
-	if (v->type != SL_VSTR)
-		return 0;
 	switch (op) {
 	case SL_NORM_LOWER:
 		return map_case(v, false, a);
@@ -393,12 +404,20 @@ sl_norm_apply_op(enum sl_norm_op op, struct sl_value *v, struct sl_arena *a)
 }
 
 int
+sl_norm_apply_op(enum sl_norm_op op, struct sl_value *v, struct sl_arena *a)
+{
+	if (v->type != SL_VSTR)
+		return 0;
+	return apply_op(op, v, a);
+}
+
+int
 sl_norm_apply(const struct sl_norm *nm, struct sl_value *v, struct sl_arena *a)
 {
 	if (nm == NULL || v->type != SL_VSTR)
 		return 0;
 	for (uint8_t i = 0; i < nm->n; i++)
-		if (sl_norm_apply_op(nm->ops[i], v, a) != 0)
+		if (apply_op(nm->ops[i], v, a) != 0)
 			return -1;
 	return 0;
 }
