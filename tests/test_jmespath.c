@@ -1100,6 +1100,73 @@ TAP_CASE(table)
 	           "\"{\\\"b\\\":[1,2.5],\\\"a\\\":\\\"\\\\u0001\\\"}\"");
 }
 
+/**
+ * Field paths (sl_jmes_field_path): which expressions are paths, and, over
+ * every table case that is one, looking the names up in turn with
+ * sl_object_get() (null once one is missing), as the interpreter does,
+ * gives what the evaluator gives.
+ */
+TAP_CASE(field_path)
+{
+	const char *names[8];
+	uint32_t lens[8];
+	struct sl_jmes *j = sl_jmes_compile("a.\"b c\".d", 9);
+	ok(j != NULL && sl_jmes_field_path(j, names, lens, 8) == 3 &&
+	           lens[0] == 1 && memcmp(names[0], "a", 1) == 0 &&
+	           lens[1] == 3 && memcmp(names[1], "b c", 3) == 0 &&
+	           lens[2] == 1 && memcmp(names[2], "d", 1) == 0,
+	   "a.\"b c\".d is a path of three names");
+	ok(sl_jmes_field_path(j, names, lens, 2) == 0,
+	   "a path longer than the room is none");
+	sl_jmes_delete(j);
+	j = sl_jmes_compile("name", 4);
+	ok(j != NULL && sl_jmes_field_path(j, names, lens, 8) == 1 &&
+	           lens[0] == 4,
+	   "a plain field is a path of one");
+	sl_jmes_delete(j);
+	const char *not_paths[] = {"@",       "a[0]",     "a.b[0]",   "a | b",
+	                           "`1`",     "'a'",      "a.*",      "a[*].b",
+	                           "a.b.c[]", "a.{b: b}", "length(@)"};
+	for (size_t i = 0; i < sizeof(not_paths) / sizeof(*not_paths); i++) {
+		j = sl_jmes_compile(not_paths[i], strlen(not_paths[i]));
+		ok(j != NULL && sl_jmes_field_path(j, names, lens, 8) == 0,
+		   "%s is no path", not_paths[i]);
+		sl_jmes_delete(j);
+	}
+	ok(sl_jmes_field_path(NULL, names, lens, 8) == 0, "NULL is no path");
+	size_t paths = 0, same = 0;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		const struct tcase *t = &cases[i];
+		if (t->want[0] == '!')
+			continue;
+		j = sl_jmes_compile(t->expr, strlen(t->expr));
+		uint32_t n =
+		        j != NULL ? sl_jmes_field_path(j, names, lens, 8) : 0;
+		if (n > 0) {
+			struct sl_arena a;
+			sl_arena_create(&a, 4096, 1 << 20);
+			struct sl_value d = parse(&a, t->doc), want;
+			const struct sl_value *v = &d;
+			for (uint32_t k = 0; k < n && v != NULL; k++)
+				v = sl_object_get(v, names[k], lens[k]);
+			struct sl_value got = v != NULL ? *v : sl_null();
+			paths++;
+			if (sl_jmes_eval(j, &d, &a, &want) == 0 &&
+			    got.type == want.type &&
+			    sl_value_equal(&got, &want))
+				same++;
+			else
+				note("path %s over %s differs", t->expr,
+				     t->doc);
+			sl_arena_destroy(&a);
+		}
+		sl_jmes_delete(j);
+	}
+	ok(paths >= 20, "the table has paths (%zu)", paths);
+	is_int((long)same, (long)paths,
+	       "a path's lookups give what the evaluator gives");
+}
+
 /** Deep expressions on a task stack. */
 TAP_CASE(deep)
 {

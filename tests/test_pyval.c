@@ -369,6 +369,74 @@ TAP_CASE(norm)
 }
 
 /**
+ * The ASCII fast path of case mapping (8 bytes at a time) against a byte
+ * by byte reference: every length up to 40, letters at the edges of the
+ * ranges and their neighbours ('@' '[' '`' '{'), a non-ASCII byte at
+ * every position, and unchanged strings kept in place.
+ */
+TAP_CASE(norm_ascii)
+{
+	static const char alphabet[] = "@AZ[`az{ 0mM~\x7f";
+	struct sl_norm lower = {.ops = {SL_NORM_LOWER}, .n = 1};
+	struct sl_norm up = {.ops = {SL_NORM_UPPER}, .n = 1};
+	unsigned seed = 12345;
+	int bad = 0, moved = 0;
+	char s[48], want[48];
+	for (int round = 0; round < 400; round++)
+		for (size_t n = 0; n <= 40; n++) {
+			for (size_t i = 0; i < n; i++) {
+				seed = seed * 1103515245u + 12345u;
+				s[i] = alphabet[(seed >> 16) %
+				                (sizeof(alphabet) - 1)];
+			}
+			for (int u = 0; u < 2; u++) {
+				bool changed = false;
+				for (size_t i = 0; i < n; i++) {
+					char c = s[i];
+					if (!u && c >= 'A' && c <= 'Z')
+						c = (char)(c + 32);
+					if (u && c >= 'a' && c <= 'z')
+						c = (char)(c - 32);
+					changed |= c != s[i];
+					want[i] = c;
+				}
+				struct sl_value v = sl_str_ref(s, (uint32_t)n);
+				if (sl_norm_apply(u ? &up : &lower, &v,
+				                  &arena) != 0 ||
+				    v.len != n ||
+				    (n > 0 && memcmp(v.u.s, want, n) != 0))
+					bad++;
+				if (!changed && v.u.s != s)
+					moved++;
+			}
+		}
+	is_int(bad, 0, "ASCII case mapping matches byte by byte");
+	is_int(moved, 0, "a string with nothing to map is not copied");
+	/* A non-ASCII character anywhere takes the Unicode path. */
+	bad = 0;
+	for (size_t at = 0; at < 20; at++) {
+		char in[32], exp[32];
+		memset(in, 'A', 21);
+		memset(exp, 'a', 21);
+		memcpy(in + at, "\xc3\x89", 2);  /* É */
+		memcpy(exp + at, "\xc3\xa9", 2); /* é */
+		struct sl_value v = sl_str_ref(in, 21);
+		if (sl_norm_apply(&lower, &v, &arena) != 0 || v.len != 21 ||
+		    memcmp(v.u.s, exp, 21) != 0)
+			bad++;
+	}
+	is_int(bad, 0, "non-ASCII at any position maps as Unicode");
+	struct sl_norm trim = {.ops = {SL_NORM_TRIM}, .n = 1};
+	check_norm(&trim, " \t\n\x0b\x0c\r a b \x1c\x1d\x1e\x1f ", "a b",
+	           "trim strips ASCII whitespace as str.strip()");
+	check_norm(&trim, " \t ", "", "a blank string trims to nothing");
+	check_norm(&trim, "\x1b x \x7f", "\x1b x \x7f",
+	           "ESC and DEL are not whitespace");
+	check_norm(&trim, " \xc2\xa0x\xe3\x80\x80 ", "x",
+	           "ASCII and Unicode whitespace mixed at both ends");
+}
+
+/**
  * Defect #4's kin: str() casts and !format build text in buffers capped
  * at what the record's arena can still hold, not at 4 GiB (str) or
  * 16 MiB regardless of the record (format).

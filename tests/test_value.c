@@ -103,6 +103,60 @@ TAP_CASE(value)
 	sl_arena_destroy(&a);
 }
 
+/**
+ * sl_key_eq() is memcmp() == 0 at every length up to 40 with a difference
+ * at every position, and sl_str_copy() copies every such length exactly,
+ * from odd addresses, touching no byte outside the copy.
+ */
+TAP_CASE(short_keys)
+{
+	char x[48], y[48];
+	for (size_t i = 0; i < sizeof(x); i++)
+		x[i] = y[i] = (char)('a' + i % 26);
+	int bad = 0;
+	for (size_t n = 0; n <= 40; n++) {
+		if (!sl_key_eq(x + 1, y + 1, n))
+			bad++;
+		for (size_t at = 0; at < n; at++) {
+			y[1 + at] ^= 0x40;
+			if (sl_key_eq(x + 1, y + 1, n))
+				bad++;
+			y[1 + at] ^= 0x40;
+		}
+	}
+	is_int(bad, 0, "sl_key_eq agrees with memcmp");
+	struct sl_member ms[3] = {
+	        {"abcdefghij", 10, sl_int(1)},
+	        {"abcdefghiJ", 10, sl_int(2)},
+	        {"Abcdefghij", 10, sl_int(3)},
+	};
+	struct sl_value obj = sl_object_ref(ms, 3);
+	const struct sl_value *v = sl_object_get(&obj, "abcdefghij", 10);
+	ok(v != NULL && v->u.i == 1,
+	   "keys differing in the first or last byte do not match");
+
+	struct sl_arena a;
+	sl_arena_create(&a, 4096, 1 << 20);
+	bad = 0;
+	struct sl_value strs[41], nums[41];
+	for (size_t n = 0; n <= 40; n++) {
+		struct sl_value num = sl_number_ref(x + 1, (uint32_t)n);
+		if (sl_str_copy(&a, x + 1, n, &strs[n]) != 0 ||
+		    sl_value_copy(&a, &num, &nums[n]) != 0)
+			bad++;
+	}
+	/* Checked after all: a copy writing outside its bytes would have
+	 * changed one copied before it. */
+	for (size_t n = 0; n <= 40 && bad == 0; n++)
+		if (strs[n].type != SL_VSTR || strs[n].len != n ||
+		    nums[n].type != SL_VNUMBER || nums[n].len != n ||
+		    (n > 0 && (memcmp(strs[n].u.s, x + 1, n) != 0 ||
+		               memcmp(nums[n].u.s, x + 1, n) != 0)))
+			bad++;
+	is_int(bad, 0, "short strings copy exactly");
+	sl_arena_destroy(&a);
+}
+
 /** Run the cases named on the command line, or all. */
 int
 main(int argc, char **argv)

@@ -71,6 +71,16 @@ int sl_jmes_eval(const struct sl_jmes *j, const struct sl_value *doc,
  */
 bool sl_jmes_is_field(const struct sl_jmes *j, const char **name, size_t *n);
 
+/**
+ * Whether the expression is a path of plain field names (`a`, `a.b.c`,
+ * quoted identifiers included) of at most `max` names: then the number of
+ * names is returned, with each name in `names[i]`/`lens[i]` (pointing into
+ * the compiled expression), and evaluating it is looking each name up in
+ * turn with sl_object_get(), a missing one giving null. Else 0.
+ */
+uint32_t sl_jmes_field_path(const struct sl_jmes *j, const char **names,
+                            uint32_t *lens, uint32_t max);
+
 /** The expression's source text (NUL-terminated). */
 const char *sl_jmes_text(const struct sl_jmes *j);
 

@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "sluice/arena.h"
 
@@ -169,15 +170,69 @@ bool sl_number_text_valid(const char *s, size_t n);
 struct sl_value sl_value_number(struct sl_value v);
 
 /**
- * The member value for `key` (`n` bytes), or NULL when `obj` is not an
- * object or has no such key. With duplicate keys the last one wins.
+ * Whether the `n` bytes at `a` and `b` are equal: memcmp() == 0, with keys
+ * of up to 16 bytes compared inline by two (possibly overlapping) loads
+ * per side instead of a call.
  */
-const struct sl_value *sl_object_get(const struct sl_value *obj,
-                                     const char *key, size_t n);
+static inline bool
+sl_key_eq(const char *a, const char *b, size_t n)
+{
+	if (n >= 8) {
+		if (n > 16)
+			return memcmp(a, b, n) == 0;
+		uint64_t x, y, p, q;
+		memcpy(&x, a, 8);
+		memcpy(&y, b, 8);
+		memcpy(&p, a + n - 8, 8);
+		memcpy(&q, b + n - 8, 8);
+		return ((x ^ y) | (p ^ q)) == 0;
+	}
+	if (n >= 4) {
+		uint32_t x, y, p, q;
+		memcpy(&x, a, 4);
+		memcpy(&y, b, 4);
+		memcpy(&p, a + n - 4, 4);
+		memcpy(&q, b + n - 4, 4);
+		return ((x ^ y) | (p ^ q)) == 0;
+	}
+	if (n >= 2) {
+		uint16_t x, y, p, q;
+		memcpy(&x, a, 2);
+		memcpy(&y, b, 2);
+		memcpy(&p, a + n - 2, 2);
+		memcpy(&q, b + n - 2, 2);
+		return ((x ^ y) | (p ^ q)) == 0;
+	}
+	return n == 0 || a[0] == b[0];
+}
 
-/** sl_object_get() with a NUL-terminated key. */
-const struct sl_value *sl_object_get_cstr(const struct sl_value *obj,
-                                          const char *key);
+/**
+ * The member value for `key` (`n` bytes), or NULL when `obj` is not an
+ * object or has no such key. With duplicate keys the last one wins: the
+ * scan runs from the end and compares lengths first.
+ */
+static inline const struct sl_value *
+sl_object_get(const struct sl_value *obj, const char *key, size_t n)
+{
+	if (obj == NULL || obj->type != SL_VOBJECT)
+		return NULL;
+	const struct sl_member *ms = obj->u.members;
+	for (uint32_t i = obj->len; i-- > 0;) {
+		if (ms[i].key_len == n && sl_key_eq(ms[i].key, key, n))
+			return &ms[i].val;
+	}
+	return NULL;
+}
+
+/**
+ * sl_object_get() with a NUL-terminated key (inline, so that the length
+ * of a literal key is known at compile time).
+ */
+static inline const struct sl_value *
+sl_object_get_cstr(const struct sl_value *obj, const char *key)
+{
+	return sl_object_get(obj, key, strlen(key));
+}
 
 /**
  * Deep equality (numbers compare by numeric value across int, double and

@@ -761,8 +761,13 @@ fail:
 struct bnode {
 	/** Its type (a string), or null. */
 	struct sl_value type;
-	/** Additional types: an array of strings. */
+	/**
+	 * Additional types: an array of strings in the interpretation's
+	 * memory (it outlives the run, so the output refers to it).
+	 */
 	struct sl_value labels;
+	/** Whether `type` is a static provider's (it outlives the run). */
+	bool type_static;
 	/** Key values. */
 	struct sl_pset key;
 	/** Properties. */
@@ -775,6 +780,8 @@ struct bnode {
 struct brel {
 	/** Its type. */
 	struct sl_value type;
+	/** Whether `type` is a static provider's (it outlives the run). */
+	bool type_static;
 	/** Key values. */
 	struct sl_pset key;
 	/** Properties. */
@@ -830,8 +837,11 @@ struct interp_step {
 	struct sl_arena stamps;
 	/** The 2-second window `now` belongs to. */
 	int64_t now_window;
-	/** Default properties: three members (timestamps and the mark). */
-	struct sl_member defaults[3];
+	/**
+	 * Default properties: three members (timestamps and the mark), and
+	 * a fourth, unused, so that the last three copy as many bytes.
+	 */
+	struct sl_member defaults[4];
 	/** The emitter of the record being interpreted. */
 	struct sl_emit *out;
 	/** Ingestions emitted. */
@@ -868,13 +878,15 @@ default_props(struct interp_step *st, struct sl_pset *ps, bool last,
               struct sl_arena *a)
 {
 	ps->n = ps->cap = 0;
-	ps->m = sl_arena_alloc_aligned(a, 8 * sizeof(*ps->m),
-	                               _Alignof(struct sl_member));
-	if (ps->m == NULL)
+	struct sl_member *m = sl_arena_alloc_aligned(
+	        a, 8 * sizeof(*m), _Alignof(struct sl_member));
+	if (m == NULL)
 		return -1;
+	uint32_t first = last ? 0 : 1;
+	memcpy(m, &st->defaults[first], 3 * sizeof(*m));
+	ps->m = m;
+	ps->n = 3 - first;
 	ps->cap = 8;
-	for (int i = last ? 0 : 1; i < 3; i++)
-		ps->m[ps->n++] = st->defaults[i];
 	return 0;
 }
 
@@ -934,12 +946,19 @@ skip(struct interp_step *st, const char *fmt, const char *a, const char *b)
 	sl_step_skip(&st->base);
 }
 
-/** The type provider's value: a string or null; else an error. */
+/**
+ * The type provider's value: a string or null; else an error. *is_static
+ * tells whether it is a static provider's (which outlives the run).
+ */
 static int
 type_value(const struct sl_prov *p, struct sl_prov_ctx *c, const char *what,
-           struct sl_value *out)
+           struct sl_value *out, bool *is_static)
 {
-	if (sl_prov_single(p, c, out) != 0)
+	const struct sl_value *sv = sl_prov_static_value(p);
+	*is_static = sv != NULL;
+	if (sv != NULL)
+		*out = *sv;
+	else if (sl_prov_single(p, c, out) != 0)
 		return -1;
 	if (out->type != SL_VSTR && out->type != SL_VNULL) {
 		sl_diag_set(SL_EINVAL, "%s must be a string, got %s", what,
@@ -965,27 +984,22 @@ short_text(const struct sl_value *v, char *buf, size_t size)
 static int
 apply_source(struct interp_step *st, const struct interp *it, struct ictx *c)
 {
-	struct sl_arena *a = c->pc.a;
-	struct sl_pset key = {0}, props = {0};
-	if (sl_propmap_apply(&it->key, &c->pc, &it->key_norm, &key) != 0 ||
-	    sl_propmap_apply(&it->props, &c->pc, &it->props_norm, &props) != 0)
+	/* Set straight into the context: a failure fails the record, and
+	 * providers do not read the node being built. */
+	if (sl_propmap_apply(&it->key, &c->pc, &it->key_norm, &c->src.key) !=
+	            0 ||
+	    sl_propmap_apply(&it->props, &c->pc, &it->props_norm,
+	                     &c->src.props) != 0)
 		return -1;
 	struct sl_value type;
-	if (type_value(it->node_type, &c->pc, "node_type", &type) != 0)
+	bool type_static;
+	if (type_value(it->node_type, &c->pc, "node_type", &type,
+	               &type_static) != 0)
 		return -1;
 	c->src.type = type;
+	c->src.type_static = type_static;
 	c->src.labels = it->labels;
 	c->src.rule = it->node_rule;
-	c->src.key.dyn_keys |= key.dyn_keys;
-	c->src.props.dyn_keys |= props.dyn_keys;
-	for (uint32_t i = 0; i < key.n; i++)
-		if (sl_pset_set(&c->src.key, a, key.m[i].key, key.m[i].key_len,
-		                key.m[i].val) != 0)
-			return scratch_full();
-	for (uint32_t i = 0; i < props.n; i++)
-		if (sl_pset_set(&c->src.props, a, props.m[i].key,
-		                props.m[i].key_len, props.m[i].val) != 0)
-			return scratch_full();
 	if (!it->node_last)
 		sl_pset_remove(&c->src.props, "last_ingested_at", 16);
 	(void)st;
@@ -1081,8 +1095,8 @@ apply_rel_doc(struct interp_step *st, const struct interp *it, struct ictx *c)
 	struct sl_arena *a = c->pc.a;
 	struct brel r;
 	memset(&r, 0, sizeof(r));
-	if (type_value(it->rel_type, &c->pc, "relationship_type", &r.type) !=
-	            0 ||
+	if (type_value(it->rel_type, &c->pc, "relationship_type", &r.type,
+	               &r.type_static) != 0 ||
 	    default_props(st, &r.props, it->rel_last, a) != 0 ||
 	    sl_propmap_apply(&it->rel_key, &c->pc, &it->props_norm, &r.key) !=
 	            0 ||
@@ -1099,8 +1113,8 @@ apply_rel_doc(struct interp_step *st, const struct interp *it, struct ictx *c)
 	for (uint32_t i = 0; i < nkeys; i++) {
 		struct bnode *nd = &r.node;
 		memset(nd, 0, sizeof(*nd));
-		if (type_value(it->node_type, &c->pc, "node_type", &nd->type) !=
-		    0)
+		if (type_value(it->node_type, &c->pc, "node_type", &nd->type,
+		               &nd->type_static) != 0)
 			return -1;
 		nd->key = keys[i];
 		nd->labels = it->labels;
@@ -1304,45 +1318,84 @@ static int
 out_pset(const struct interp_step *st, struct sl_arena *a,
          const struct sl_pset *ps, struct sl_value *out)
 {
+	uint32_t n = ps->n;
+	if (n == 0) {
+		*out = sl_object_ref(NULL, 0);
+		return 0;
+	}
 	struct sl_member *m = sl_arena_alloc_aligned(
-	        a, (ps->n + 1) * sizeof(*m), _Alignof(struct sl_member));
+	        a, n * sizeof(*m), _Alignof(struct sl_member));
 	if (m == NULL)
 		return -1;
-	for (uint32_t i = 0; i < ps->n; i++) {
-		const struct sl_member *s = &ps->m[i];
+	/* Locals: the stores to m[] could alias *ps and *st for the
+	 * compiler. */
+	const char *now = st->now;
+	const struct sl_member *src = ps->m;
+	bool dyn = ps->dyn_keys;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct sl_member *s = &src[i];
+		uint8_t type = s->val.type;
 		m[i] = *s;
-		if (ps->dyn_keys && (m[i].key = sl_arena_strndup(
-		                             a, s->key, s->key_len)) == NULL)
+		if (dyn && (m[i].key = sl_arena_strndup(a, s->key,
+		                                        s->key_len)) == NULL)
 			return -1;
-		if (s->val.type == SL_VSTR && s->val.u.s == st->now)
+		if (type < SL_VNUMBER || (type == SL_VSTR && s->val.u.s == now))
 			continue;
-		if (s->val.type >= SL_VNUMBER &&
-		    sl_value_copy(a, &s->val, &m[i].val) != 0)
+		if (type <= SL_VSTR ? sl_str_copy(a, s->val.u.s, s->val.len,
+		                                  &m[i].val) != 0
+		                    : sl_value_copy(a, &s->val, &m[i].val) != 0)
 			return -1;
+		m[i].val.type = type; /* a number's text stays one */
 	}
-	*out = sl_object_ref(m, ps->n);
+	*out = sl_object_ref(m, n);
 	return 0;
 }
 
-/** A node as an object in `a`. */
+/** A rule name as a string value. */
+#define RULE(name)                                                          \
+	{                                                                   \
+		.type = SL_VSTR, .len = sizeof(name) - 1, .u = {.s = name } \
+	}
+
+/** node_rule_names as values. */
+static const struct sl_value node_rule_values[] = {
+        RULE("EAGER"), RULE("MATCH_ONLY"), RULE("FUZZY")};
+
+/** rel_rule_names as values. */
+static const struct sl_value rel_rule_values[] = {
+        RULE("EAGER"), RULE("MERGE_KEY"), RULE("CREATE")};
+
+/** The members of a node object, values to fill. */
+static const struct sl_member node_tmpl[5] = {K("type"), K("labels"), K("key"),
+                                              K("props"), K("rule")};
+
+/** The members of a relationship object, values to fill. */
+static const struct sl_member rel_tmpl[6] = {
+        K("type"), K("key"), K("props"), K("rule"), K("outbound"), K("node")};
+
+/** The members of the ingestion object, values to fill. */
+static const struct sl_member top_tmpl[2] = {K("source"), K("rels")};
+
+/**
+ * A node as an object in `a`. A static type and the labels (the
+ * interpretation's) outlive the run and are not copied.
+ */
 static int
 out_node(const struct interp_step *st, struct sl_arena *a,
          const struct bnode *nd, struct sl_value *out)
 {
 	struct sl_member *m = sl_arena_alloc_aligned(
-	        a, 5 * sizeof(*m), _Alignof(struct sl_member));
+	        a, sizeof(node_tmpl), _Alignof(struct sl_member));
 	if (m == NULL)
 		return -1;
-	const struct sl_member tmpl[5] = {K("type"), K("labels"), K("key"),
-	                                  K("props"), K("rule")};
-	memcpy(m, tmpl, sizeof(tmpl));
-	const char *rule = node_rule_names[nd->rule];
-	if (sl_value_copy(a, &nd->type, &m[0].val) != 0 ||
-	    sl_value_copy(a, &nd->labels, &m[1].val) != 0 ||
+	memcpy(m, node_tmpl, sizeof(node_tmpl));
+	m[0].val = nd->type;
+	if ((!nd->type_static && sl_value_copy(a, &nd->type, &m[0].val) != 0) ||
 	    out_pset(st, a, &nd->key, &m[2].val) != 0 ||
 	    out_pset(st, a, &nd->props, &m[3].val) != 0)
 		return -1;
-	m[4].val = sl_str_ref(rule, (uint32_t)strlen(rule));
+	m[1].val = nd->labels;
+	m[4].val = node_rule_values[nd->rule];
 	*out = sl_object_ref(m, 5);
 	return 0;
 }
@@ -1358,27 +1411,24 @@ out_ingest(const struct interp_step *st, struct sl_arena *a,
 	        a, (c->n_rels + 1) * sizeof(*rels), _Alignof(struct sl_value));
 	if (top == NULL || rels == NULL)
 		return -1;
-	const struct sl_member ttmpl[2] = {K("source"), K("rels")};
-	memcpy(top, ttmpl, sizeof(ttmpl));
+	memcpy(top, top_tmpl, sizeof(top_tmpl));
 	if (out_node(st, a, &c->src, &top[0].val) != 0)
 		return -1;
 	for (uint32_t i = 0; i < c->n_rels; i++) {
 		const struct brel *r = &c->rels[i];
 		struct sl_member *m = sl_arena_alloc_aligned(
-		        a, 6 * sizeof(*m), _Alignof(struct sl_member));
+		        a, sizeof(rel_tmpl), _Alignof(struct sl_member));
 		if (m == NULL)
 			return -1;
-		const struct sl_member tmpl[6] = {K("type"),     K("key"),
-		                                  K("props"),    K("rule"),
-		                                  K("outbound"), K("node")};
-		memcpy(m, tmpl, sizeof(tmpl));
-		const char *rule = rel_rule_names[r->rule];
-		if (sl_value_copy(a, &r->type, &m[0].val) != 0 ||
+		memcpy(m, rel_tmpl, sizeof(rel_tmpl));
+		m[0].val = r->type;
+		if ((!r->type_static &&
+		     sl_value_copy(a, &r->type, &m[0].val) != 0) ||
 		    out_pset(st, a, &r->key, &m[1].val) != 0 ||
 		    out_pset(st, a, &r->props, &m[2].val) != 0 ||
 		    out_node(st, a, &r->node, &m[5].val) != 0)
 			return -1;
-		m[3].val = sl_str_ref(rule, (uint32_t)strlen(rule));
+		m[3].val = rel_rule_values[r->rule];
 		m[4].val = sl_bool(r->outbound);
 		rels[i] = sl_object_ref(m, 6);
 	}

@@ -1134,6 +1134,30 @@ sl_jmes_is_field(const struct sl_jmes *j, const char **name, size_t *n)
 	return true;
 }
 
+uint32_t
+sl_jmes_field_path(const struct sl_jmes *j, const char **names, uint32_t *lens,
+                   uint32_t max)
+{
+	if (j == NULL || j->root == NULL)
+		return 0;
+	const struct jnode *r = j->root;
+	const struct jnode *const *kid = (const struct jnode *const *)&r;
+	uint32_t n = 1;
+	if (r->kind == J_CHAIN) {
+		kid = (const struct jnode *const *)r->kid;
+		n = r->n;
+	}
+	if (n == 0 || n > max)
+		return 0;
+	for (uint32_t i = 0; i < n; i++) {
+		if (kid[i]->kind != J_FIELD)
+			return 0;
+		names[i] = kid[i]->u.name.s;
+		lens[i] = kid[i]->u.name.len;
+	}
+	return n;
+}
+
 const char *
 sl_jmes_text(const struct sl_jmes *j)
 {

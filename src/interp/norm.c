@@ -168,10 +168,126 @@ py_space(uint32_t cp)
 	       cp == 0x202f || cp == 0x205f || cp == 0x3000;
 }
 
+/** The high bit of every byte of a word. */
+#define HIGH_BITS 0x8080808080808080ULL
+
+/** A word of eight bytes `b`. */
+#define BYTES(b) (0x0101010101010101ULL * (uint8_t)(b))
+
+/**
+ * The high bit of each byte of `x` that is an ASCII letter of the case
+ * that `up` maps (lower case when `up`), for a word of ASCII bytes only (a
+ * byte with its high bit set may mark its neighbours wrongly).
+ */
+static inline uint64_t
+case_bits(uint64_t x, bool up)
+{
+	/* b + (0x80 - lo) has its high bit set when b >= lo, and no carry
+	 * leaves a byte below 0x80. */
+	uint64_t from = x + BYTES(0x80 - (up ? 'a' : 'A'));
+	uint64_t past = x + BYTES(0x80 - (up ? 'z' : 'Z') - 1);
+	return from & ~past & HIGH_BITS;
+}
+
+/**
+ * Every byte of s[0, n), n < 8, in one word: s[0, 4) and s[n - 4, n)
+ * (overlapping) when n >= 4, else s[0], s[n / 2] and s[n - 1]; the other
+ * bytes are 0.
+ */
+static inline uint64_t
+short_load(const unsigned char *s, size_t n)
+{
+	if (n >= 4) {
+		uint32_t lo, hi;
+		memcpy(&lo, s, 4);
+		memcpy(&hi, s + n - 4, 4);
+		return lo | (uint64_t)hi << 32;
+	}
+	if (n == 0)
+		return 0;
+	return s[0] | (uint64_t)s[n / 2] << 8 | (uint64_t)s[n - 1] << 16;
+}
+
+/**
+ * Store at d[0, n) a word laid out as short_load() makes it (bytes that
+ * overlap hold the same value, being made from the same source byte).
+ */
+static inline void
+short_store(unsigned char *d, size_t n, uint64_t y)
+{
+	if (n >= 4) {
+		uint32_t lo = (uint32_t)y, hi = (uint32_t)(y >> 32);
+		memcpy(d, &lo, 4);
+		memcpy(d + n - 4, &hi, 4);
+	} else if (n > 0) {
+		d[0] = (unsigned char)y;
+		d[n / 2] = (unsigned char)(y >> 8);
+		d[n - 1] = (unsigned char)(y >> 16);
+	}
+}
+
+/**
+ * map_case() of an ASCII string, a word of 8 bytes at a time (the last
+ * word overlapping the one before; a string shorter than 8 bytes is one
+ * word). 1 when `v` is not ASCII (nothing done), 0 when done, -1 when the
+ * arena is full.
+ */
+static int
+map_case_ascii(struct sl_value *v, bool up, struct sl_arena *a)
+{
+	const unsigned char *s = (const unsigned char *)v->u.s;
+	size_t n = v->len, i = 0;
+	uint64_t high = 0, hit = 0, x;
+	if (n < 8) {
+		x = short_load(s, n);
+		high = x;
+		hit = case_bits(x, up);
+	} else {
+		for (; i + 8 <= n; i += 8) {
+			memcpy(&x, s + i, 8);
+			high |= x;
+			hit |= case_bits(x, up);
+		}
+		if (i < n) {
+			memcpy(&x, s + n - 8, 8);
+			high |= x;
+			hit |= case_bits(x, up);
+		}
+	}
+	if ((high & HIGH_BITS) != 0)
+		return 1;
+	if (hit == 0)
+		return 0;
+	unsigned char *out = sl_arena_alloc(a, n);
+	if (out == NULL)
+		return -1;
+	/* A letter's case is its 0x20 bit: flip it where case_bits is set. */
+	if (n < 8) {
+		x = short_load(s, n);
+		short_store(out, n, x ^ (case_bits(x, up) >> 2));
+	} else {
+		for (i = 0; i + 8 <= n; i += 8) {
+			memcpy(&x, s + i, 8);
+			x ^= case_bits(x, up) >> 2;
+			memcpy(out + i, &x, 8);
+		}
+		if (i < n) {
+			memcpy(&x, s + n - 8, 8);
+			x ^= case_bits(x, up) >> 2;
+			memcpy(out + n - 8, &x, 8);
+		}
+	}
+	v->u.s = (const char *)out;
+	return 0;
+}
+
 /** Map the case of `v`'s string (upper when `up`) into `a`. */
 static int
 map_case(struct sl_value *v, bool up, struct sl_arena *a)
 {
+	int rc = map_case_ascii(v, up, a);
+	if (rc <= 0)
+		return rc;
 	const unsigned char *s = (const unsigned char *)v->u.s;
 	size_t n = v->len, i = 0;
 	/* Most strings need no change: find the first byte that does. */
@@ -235,6 +351,12 @@ trim(struct sl_value *v)
 	const unsigned char *s = (const unsigned char *)v->u.s;
 	size_t n = v->len, start = 0;
 	while (start < n) {
+		if (s[start] < 0x80) { /* ASCII: one byte, no decoding */
+			if (!py_space(s[start]))
+				break;
+			start++;
+			continue;
+		}
 		size_t j = start;
 		if (!py_space(utf8_next(s, n, &j)))
 			break;
@@ -242,6 +364,12 @@ trim(struct sl_value *v)
 	}
 	size_t end = n;
 	while (end > start) {
+		if (s[end - 1] < 0x80) {
+			if (!py_space(s[end - 1]))
+				break;
+			end--;
+			continue;
+		}
 		/* Step back to the start of the last code point. */
 		size_t b = end - 1;
 		while (b > start && (s[b] & 0xc0) == 0x80)
@@ -255,11 +383,10 @@ trim(struct sl_value *v)
 	v->len = (uint32_t)(end - start);
 }
 
-int
-sl_norm_apply_op(enum sl_norm_op op, struct sl_value *v, struct sl_arena *a)
+/** sl_norm_apply_op() of a string, inline for sl_norm_apply(). */
+static inline int
+apply_op(enum sl_norm_op op, struct sl_value *v, struct sl_arena *a)
 {
-	if (v->type != SL_VSTR)
-		return 0;
 	switch (op) {
 	case SL_NORM_LOWER:
 		return map_case(v, false, a);
@@ -277,12 +404,20 @@ sl_norm_apply_op(enum sl_norm_op op, struct sl_value *v, struct sl_arena *a)
 }
 
 int
+sl_norm_apply_op(enum sl_norm_op op, struct sl_value *v, struct sl_arena *a)
+{
+	if (v->type != SL_VSTR)
+		return 0;
+	return apply_op(op, v, a);
+}
+
+int
 sl_norm_apply(const struct sl_norm *nm, struct sl_value *v, struct sl_arena *a)
 {
 	if (nm == NULL || v->type != SL_VSTR)
 		return 0;
 	for (uint8_t i = 0; i < nm->n; i++)
-		if (sl_norm_apply_op(nm->ops[i], v, a) != 0)
+		if (apply_op(nm->ops[i], v, a) != 0)
 			return -1;
 	return 0;
 }

@@ -35,6 +35,9 @@ enum prov_kind {
 	P_MAPPING,   /**< !mapping */
 };
 
+/** Most names of a !jmespath field path evaluated without the evaluator. */
+#define PATH_MAX_NAMES 8
+
 /** A compiled provider. */
 struct sl_prov {
 	/** What it is. */
@@ -53,10 +56,15 @@ struct sl_prov {
 	struct sl_value many;
 	/** P_JMES: the expression. */
 	struct sl_jmes *jmes;
-	/** P_JMES fast path: the field name, else NULL. */
-	const char *field;
-	/** Length of `field`. */
-	size_t field_len;
+	/**
+	 * P_JMES fast path: the expression is a path of plain field names
+	 * (`a.b.c`), looked up in turn without the evaluator; 0 if not.
+	 */
+	uint32_t path_n;
+	/** The path's names (in `jmes`). */
+	const char *path[PATH_MAX_NAMES];
+	/** Their lengths. */
+	uint32_t path_len[PATH_MAX_NAMES];
 	/** P_VARIABLE: the name; P_MAPPING: the mapping's name. */
 	char *name;
 	/** Length of `name`. */
@@ -89,14 +97,18 @@ struct sl_prov {
 
 /* --- property sets ------------------------------------------------------ */
 
-int
-sl_pset_set(struct sl_pset *s, struct sl_arena *a, const char *key,
-            uint32_t klen, struct sl_value v)
+/**
+ * sl_pset_set() when `key` can only be among the first `upto` members
+ * (the others have keys known to differ from it).
+ */
+static inline int
+pset_set_upto(struct sl_pset *s, struct sl_arena *a, const char *key,
+              uint32_t klen, struct sl_value v, uint32_t upto)
 {
-	for (uint32_t i = 0; i < s->n; i++)
-		if (s->m[i].key_len == klen &&
-		    memcmp(s->m[i].key, key, klen) == 0) {
-			s->m[i].val = v;
+	struct sl_member *ms = s->m;
+	for (uint32_t i = 0; i < upto; i++)
+		if (ms[i].key_len == klen && sl_key_eq(ms[i].key, key, klen)) {
+			ms[i].val = v;
 			return 0;
 		}
 	if (s->n == s->cap) {
@@ -117,12 +129,19 @@ sl_pset_set(struct sl_pset *s, struct sl_arena *a, const char *key,
 	return 0;
 }
 
+int
+sl_pset_set(struct sl_pset *s, struct sl_arena *a, const char *key,
+            uint32_t klen, struct sl_value v)
+{
+	return pset_set_upto(s, a, key, klen, v, s->n);
+}
+
 const struct sl_value *
 sl_pset_get(const struct sl_pset *s, const char *key, uint32_t klen)
 {
 	for (uint32_t i = 0; i < s->n; i++)
 		if (s->m[i].key_len == klen &&
-		    memcmp(s->m[i].key, key, klen) == 0)
+		    sl_key_eq(s->m[i].key, key, klen))
 			return &s->m[i].val;
 	return NULL;
 }
@@ -327,8 +346,8 @@ compile_jmes(const struct sl_conf *n, const char *what)
 		             what != NULL ? what : "value", n->text);
 		return NULL;
 	}
-	if (!sl_jmes_is_field(p->jmes, &p->field, &p->field_len))
-		p->field = NULL;
+	p->path_n = sl_jmes_field_path(p->jmes, p->path, p->path_len,
+	                               PATH_MAX_NAMES);
 	return p;
 }
 
@@ -780,14 +799,25 @@ one_item(struct sl_prov_ctx *c, struct sl_value v, struct sl_value *out)
 	return 0;
 }
 
+/**
+ * The value of a !jmespath field path: as the evaluator's chain, null
+ * once a name is missing or a value is not an object.
+ */
+static inline struct sl_value
+path_value(const struct sl_prov *p, const struct sl_value *doc)
+{
+	const struct sl_value *v = doc;
+	for (uint32_t i = 0; i < p->path_n && v != NULL; i++)
+		v = sl_object_get(v, p->path[i], p->path_len[i]);
+	return v != NULL ? *v : sl_null();
+}
+
 /** The raw result of a !jmespath provider. */
 static int
 jmes_raw(const struct sl_prov *p, struct sl_prov_ctx *c, struct sl_value *out)
 {
-	if (p->field != NULL) {
-		const struct sl_value *v =
-		        sl_object_get(c->doc, p->field, p->field_len);
-		*out = v != NULL ? *v : sl_null();
+	if (p->path_n > 0) {
+		*out = path_value(p, c->doc);
 		return 0;
 	}
 	if (sl_jmes_eval(p->jmes, c->doc, c->a, out) != 0)
@@ -1145,11 +1175,26 @@ int
 sl_propmap_apply(const struct sl_propmap *m, struct sl_prov_ctx *c,
                  const struct sl_norm *nm, struct sl_pset *out)
 {
+	/* The mapping's names differ from each other (compiling keeps a
+	 * name once), so each can only match a member set before. */
+	uint32_t before = out->n;
 	for (uint32_t i = 0; i < m->n; i++) {
+		/* sl_prov_single(), with field paths and literals inline. */
+		const struct sl_prov *p = m->provs[i];
 		struct sl_value v;
-		if (sl_prov_single_norm(m->provs[i], c, nm, &v) != 0)
+		if (p->kind == P_JMES && p->path_n > 0) {
+			v = path_value(p, c->doc);
+			if (v.type == SL_VARRAY)
+				v = v.len > 0 ? v.u.items[0] : sl_null();
+		} else if (p->kind == P_STATIC) {
+			v = p->value;
+		} else if (sl_prov_single(p, c, &v) != 0) {
 			return -1;
-		if (sl_pset_set(out, c->a, m->names[i], m->lens[i], v) != 0)
+		}
+		if ((nm != NULL && nm->n > 0 && v.type == SL_VSTR &&
+		     sl_norm_apply(nm, &v, c->a) != 0) ||
+		    pset_set_upto(out, c->a, m->names[i], m->lens[i], v,
+		                  before) != 0)
 			return arena_full(m->provs[i]);
 	}
 	if (m->whole == NULL)

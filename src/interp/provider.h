@@ -24,12 +24,12 @@
  * provider, or into the context's scratch arena.
  *
  * Providers are compiled from the tagged YAML nodes at load. A !jmespath
- * that is a plain field name is a direct lookup. !regex is PCRE2 with UTF
- * and Unicode classes, JIT-compiled, with `\Z` rewritten to PCRE2's `\z`;
- * its group (number or name) is checked at load. single and many values
- * follow Nodestream, quirks included. No built-in interpretation fills the
- * context's named mappings (in Nodestream only plugins do), so !mapping
- * gives null.
+ * that is a path of plain field names (`a.b.c`) is direct lookups, not
+ * the evaluator. !regex is PCRE2 with UTF and Unicode classes,
+ * JIT-compiled, with `\Z` rewritten to PCRE2's `\z`; its group (number or
+ * name) is checked at load. single and many values follow Nodestream,
+ * quirks included. No built-in interpretation fills the context's named
+ * mappings (in Nodestream only plugins do), so !mapping gives null.
  */
 #ifndef SLUICE_INTERP_PROVIDER_H
 #define SLUICE_INTERP_PROVIDER_H

@@ -11,8 +11,43 @@
 #include "sluice/alloc.h"
 #include "sluice/diag.h"
 
-int
-sl_str_copy(struct sl_arena *a, const char *s, size_t n, struct sl_value *out)
+/**
+ * memcpy(d, s, n), with up to 16 bytes copied inline by two (possibly
+ * overlapping) loads and stores: record strings are mostly short.
+ */
+static inline void
+copy_bytes(char *d, const char *s, size_t n)
+{
+	if (n >= 8) {
+		if (n > 16) {
+			memcpy(d, s, n);
+			return;
+		}
+		uint64_t x, y;
+		memcpy(&x, s, 8);
+		memcpy(&y, s + n - 8, 8);
+		memcpy(d, &x, 8);
+		memcpy(d + n - 8, &y, 8);
+	} else if (n >= 4) {
+		uint32_t x, y;
+		memcpy(&x, s, 4);
+		memcpy(&y, s + n - 4, 4);
+		memcpy(d, &x, 4);
+		memcpy(d + n - 4, &y, 4);
+	} else if (n >= 2) {
+		uint16_t x, y;
+		memcpy(&x, s, 2);
+		memcpy(&y, s + n - 2, 2);
+		memcpy(d, &x, 2);
+		memcpy(d + n - 2, &y, 2);
+	} else if (n == 1) {
+		d[0] = s[0];
+	}
+}
+
+/** sl_str_copy(), inline for sl_value_copy(). */
+static inline int
+str_copy(struct sl_arena *a, const char *s, size_t n, struct sl_value *out)
 {
 	if (n > SL_VALUE_LEN_MAX) {
 		sl_diag_set(SL_ELIMIT, "string of %zu bytes is too long", n);
@@ -21,10 +56,15 @@ sl_str_copy(struct sl_arena *a, const char *s, size_t n, struct sl_value *out)
 	char *p = sl_arena_alloc_aligned(a, n > 0 ? n : 1, 1);
 	if (p == NULL)
 		return -1;
-	if (n > 0)
-		memcpy(p, s, n);
+	copy_bytes(p, s, n);
 	*out = sl_str_ref(p, (uint32_t)n);
 	return 0;
+}
+
+int
+sl_str_copy(struct sl_arena *a, const char *s, size_t n, struct sl_value *out)
+{
+	return str_copy(a, s, n, out);
 }
 
 const char *
@@ -134,27 +174,6 @@ sl_value_number(struct sl_value v)
 	return sl_double(d);
 }
 
-const struct sl_value *
-sl_object_get(const struct sl_value *obj, const char *key, size_t n)
-{
-	if (obj == NULL || obj->type != SL_VOBJECT)
-		return NULL;
-	for (uint32_t i = obj->len; i-- > 0;) {
-		const struct sl_member *m = &obj->u.members[i];
-		if (m->key_len == n &&
-		    (n == 0 ||
-		     (m->key[0] == key[0] && memcmp(m->key, key, n) == 0)))
-			return &m->val;
-	}
-	return NULL;
-}
-
-const struct sl_value *
-sl_object_get_cstr(const struct sl_value *obj, const char *key)
-{
-	return sl_object_get(obj, key, strlen(key));
-}
-
 /** Whether `v` is a number of any representation. */
 static bool
 is_number(const struct sl_value *v)
@@ -231,7 +250,7 @@ sl_value_copy(struct sl_arena *a, const struct sl_value *v,
 	case SL_VSTR:
 	case SL_VNUMBER: {
 		uint8_t type = v->type;
-		if (sl_str_copy(a, v->u.s, v->len, out) != 0)
+		if (str_copy(a, v->u.s, v->len, out) != 0)
 			return -1;
 		out->type = type;
 		return 0;
@@ -261,7 +280,7 @@ sl_value_copy(struct sl_arena *a, const struct sl_value *v,
 		for (uint32_t i = 0; i < v->len; i++) {
 			const struct sl_member *m = &v->u.members[i];
 			struct sl_value key;
-			if (sl_str_copy(a, m->key, m->key_len, &key) != 0 ||
+			if (str_copy(a, m->key, m->key_len, &key) != 0 ||
 			    sl_value_copy(a, &m->val, &ms[i].val) != 0)
 				return -1;
 			ms[i].key = key.u.s;
