@@ -36,7 +36,9 @@
  * URI (postgresql://user:password@host:port, a database the user may
  * create tables in) defaults to $SLUICE_BENCH_PG; SECONDS and WARMUP to
  * $SLUICE_BENCH_PG_SECS and $SLUICE_BENCH_PG_WARMUP. SLUICE_BENCH_PG_ONLY=NAME
- * runs one query only (no geometric mean then). The benchmark creates
+ * runs one query only (no geometric mean then); SLUICE_BENCH_PG_SIDE=sluice
+ * runs the sluice side's rounds only and prints no figures (for a
+ * profiler). The benchmark creates
  * and drops tables _bytes, _test, _copy and _batch.
  *
  * Built as bench_pg_vs_asyncpg (SLUICE_VS_ASYNCPG=1), the same source
@@ -1087,11 +1089,12 @@ static void
 note_run(const char *side, const struct run *r)
 {
 	double secs = (double)(r->t_last - r->t_warm) / 1e9;
+	double us = (cpu_now() - r->cpu0) * 1e6 / (double)r->rows;
 	printf("# %s %s: %llu queries, %llu rows in %.3f s: %.1f q/s, %.0f "
-	       "rows/s\n",
+	       "rows/s, %.3f us/row of CPU\n",
 	       r->q->name, side, (unsigned long long)r->count,
 	       (unsigned long long)r->rows, secs, (double)r->count / secs,
-	       run_rate(r));
+	       run_rate(r), us);
 }
 
 /** What the rounds of one side added up to. */
@@ -1145,6 +1148,16 @@ measure(struct state *st, size_t i)
 {
 	const struct query *q = &queries[i];
 	struct total lp = {0}, sl = {0};
+	const char *side = getenv("SLUICE_BENCH_PG_SIDE");
+	if (side != NULL && strcmp(side, "sluice") == 0) {
+		/* For a profiler: the sluice side alone, no figures. */
+		return lp_script(st->admin, q->setup) != 0 ||
+		                       round_run(st, q, true, &sl) != 0 ||
+		                       round_run(st, q, true, &sl) != 0 ||
+		                       lp_script(st->admin, q->teardown) != 0
+		               ? -1
+		               : 0;
+	}
 	if (lp_script(st->admin, q->setup) != 0 ||
 	    round_run(st, q, false, &lp) != 0 ||
 	    round_run(st, q, true, &sl) != 0 ||
@@ -1198,8 +1211,8 @@ bench_all(void *arg)
 		if (only == NULL || strcmp(only, queries[i].name) == 0)
 			rc = measure(st, i);
 	sl_db_pool_close(st->side.pool);
-	if (rc != 0 || only != NULL) /* no geometric mean of a subset */
-		return rc;
+	if (rc != 0 || only != NULL || getenv("SLUICE_BENCH_PG_SIDE") != NULL)
+		return rc; /* no geometric mean of a subset */
 	double lv = 0, lb = 0;
 	for (size_t i = 0; i < NQUERIES; i++) {
 		lv += log(st->value[i]);
