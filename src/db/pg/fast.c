@@ -293,54 +293,21 @@ log_notice(struct sl_db_conn *c, const char *b, size_t len)
 	             line);
 }
 
-/** The rows of a result being read. */
-struct rows {
-	/** Cells, row by row (sl_realloc'd; the result keeps them). */
-	struct sl_value *cells;
-	/** Rows read. */
-	size_t n;
-	/** Rows `cells` has room for. */
-	size_t cap;
-};
-
-/** Free a result's cells (its `keep`). */
-static void
-cells_free(void *cells)
-{
-	sl_free(cells);
-}
-
 /**
- * Decode one DataRow of statement `s` into `rows`, copying its bytes into
- * the result's arena (strings and bytea refer to them). 0, or -1.
+ * Decode one DataRow of statement `s` as row `*nrows` of `r` (in its own
+ * cell storage), copying the row's bytes into the result's arena (strings
+ * and bytea refer to them). 0, or -1.
  */
 static int
 add_row(struct sl_db_conn *c, const struct pg_stmt *s, struct sl_db_result *r,
-        struct rows *rows, const char *body, size_t len)
+        size_t *nrows, const char *body, size_t len)
 {
 	size_t ncols = (size_t)s->ncols;
 	if (len < 2 || be16(body) != ncols)
 		return out_of_step(c, 'D');
-	if (rows->n == rows->cap) {
-		size_t cap = rows->cap != 0 ? rows->cap * 2 : 16;
-		if (ncols > 0 &&
-		    cap > SIZE_MAX / ncols / sizeof(struct sl_value)) {
-			sl_diag_set(SL_ELIMIT, "result of %zu rows", cap);
-			return -1;
-		}
-		struct sl_value *v =
-		        sl_realloc(rows->cells,
-		                   (ncols > 0 ? cap * ncols : 1) * sizeof(*v));
-		if (v == NULL) {
-			sl_diag_set(SL_EOOM,
-			            "out of memory for a result of "
-			            "%zu rows",
-			            cap);
-			return -1;
-		}
-		rows->cells = v;
-		rows->cap = cap;
-	}
+	struct sl_value *cells = sl_db_result_room(r, (*nrows + 1) * ncols);
+	if (cells == NULL)
+		return -1;
 	char *copy = NULL;
 	if (len > 2) {
 		copy = sl_arena_alloc(&r->arena, len - 2);
@@ -351,7 +318,7 @@ add_row(struct sl_db_conn *c, const struct pg_stmt *s, struct sl_db_result *r,
 		memcpy(copy, body + 2, len - 2);
 	}
 	const char *q = copy, *end = copy + (len - 2);
-	struct sl_value *cell = &rows->cells[rows->n * ncols];
+	struct sl_value *cell = &cells[*nrows * ncols];
 	for (size_t j = 0; j < ncols; j++) {
 		if (end - q < 4)
 			return out_of_step(c, 'D');
@@ -366,12 +333,12 @@ add_row(struct sl_db_conn *c, const struct pg_stmt *s, struct sl_db_result *r,
 		if (sl_pgtype_decode(s->ctypes[j], s->rfmt, q, (size_t)l,
 		                     &r->arena, &cell[j]) != 0) {
 			sl_diag_wrap(SL_EPARSE, "%s: row %zu, column \"%s\"",
-			             c->shown, rows->n + 1, s->cnames[j]);
+			             c->shown, *nrows + 1, s->cnames[j]);
 			return -1;
 		}
 		q += l;
 	}
-	rows->n++;
+	(*nrows)++;
 	return 0;
 }
 
@@ -471,7 +438,7 @@ sl_pg_fast_query(struct sl_db_conn *c, struct pg_stmt *s, size_t n,
 		sl_diag_restore(&keep);
 		return NULL;
 	}
-	struct rows rows = {0};
+	size_t nrows = 0;
 	char msg[SL_ERROR_MSG_MAX] = "";
 	bool failed = false, local = false;
 	sqlstate[0] = '\0';
@@ -493,7 +460,7 @@ sl_pg_fast_query(struct sl_db_conn *c, struct pg_stmt *s, size_t n,
 		case 'D':
 			if (failed)
 				break;
-			if (add_row(c, s, r, &rows, body, len) != 0) {
+			if (add_row(c, s, r, &nrows, body, len) != 0) {
 				if (c->broken)
 					goto fail;
 				/* Keep reading to the sync point. */
@@ -550,13 +517,10 @@ sl_pg_fast_query(struct sl_db_conn *c, struct pg_stmt *s, size_t n,
 		sl_diag_set(local ? SL_EPARSE : SL_EDB, "%s", msg);
 		goto fail;
 	}
-	r->nrows = rows.n;
-	r->cells = rows.cells;
-	r->keep = rows.cells;
-	r->keep_free = cells_free;
+	r->nrows = nrows;
+	r->cells = nrows > 0 ? r->own : NULL;
 	return r;
 fail:
 	sl_db_result_free(r);
-	sl_free(rows.cells);
 	return NULL;
 }
