@@ -735,7 +735,13 @@ oom:
 void
 sl_db_result_set_tag(struct sl_db_result *r, const char *tag)
 {
-	snprintf(r->tag, sizeof(r->tag), "%s", tag != NULL ? tag : "");
+	/* Per statement of a pipeline: no snprintf. */
+	size_t n = tag != NULL ? strlen(tag) : 0;
+	if (n >= sizeof(r->tag))
+		n = sizeof(r->tag) - 1;
+	if (n > 0)
+		memcpy(r->tag, tag, n);
+	r->tag[n] = '\0';
 	r->affected = -1;
 	const char *sp = strrchr(r->tag, ' ');
 	if (sp != NULL && sp[1] >= '0' && sp[1] <= '9')

@@ -5,7 +5,8 @@
  * connect.c connects (PQconnectStartParams/PQconnectPoll), closes and
  * cancels; protocol.c holds the engine (errors, waits, the expected
  * replies and their results); exec.c the statement cache, parameters,
- * single statements and scripts; pipeline.c, copy.c and cursor.c the
+ * single statements and scripts; fast.c the direct path of single
+ * statements; pipeline.c, copy.c and cursor.c the
  * operations of those names; driver.c the ops and dialect tables
  * (sl_pg_driver). ../pgtype.c encodes and decodes values (sl_pgtype_*).
  *
@@ -36,7 +37,12 @@
  * up to the sync point, giving them 5 s before the
  * connection is dropped; the task's cancellation is restored afterwards.
  *
- * Results decode row by row into one arena per result. A user pipeline
+ * Results decode row by row into one arena per result. A single
+ * statement already prepared and described, on an idle connection without
+ * TLS or GSS encryption, takes the direct path of fast.c: Bind, Execute
+ * and Sync written to the socket and the replies parsed there, without
+ * libpq's PGresult (see fast.c for why libpq's state stays right). A user
+ * pipeline
  * (sl_db_pipeline_* in sluice/db.h) queues statements without waiting; a
  * statement not yet prepared is prepared with a flush request in the
  * middle of the pipeline. Each failure is reported on its own statement,
