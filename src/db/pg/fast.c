@@ -441,6 +441,7 @@ sl_pg_fast_query(struct sl_db_conn *c, struct pg_stmt *s, size_t n,
 	size_t nrows = 0;
 	char msg[SL_ERROR_MSG_MAX] = "";
 	bool failed = false, local = false;
+	enum sl_errcode lcode = SL_EPARSE;
 	sqlstate[0] = '\0';
 	for (;;) {
 		char type;
@@ -464,6 +465,7 @@ sl_pg_fast_query(struct sl_db_conn *c, struct pg_stmt *s, size_t n,
 				if (c->broken)
 					goto fail;
 				/* Keep reading to the sync point. */
+				lcode = sl_diag_code();
 				sl_error_format(sl_diag_last(), msg,
 				                sizeof(msg));
 				sl_diag_clear(sl_diag_get());
@@ -514,7 +516,7 @@ sl_pg_fast_query(struct sl_db_conn *c, struct pg_stmt *s, size_t n,
 	if (read_tail(c) != 0)
 		goto fail;
 	if (failed) {
-		sl_diag_set(local ? SL_EPARSE : SL_EDB, "%s", msg);
+		sl_diag_set(local ? lcode : SL_EDB, "%s", msg);
 		goto fail;
 	}
 	r->nrows = nrows;
