@@ -317,7 +317,7 @@ add_row(struct sl_db_conn *c, const struct pg_stmt *s, struct sl_db_result *r,
 		}
 		memcpy(copy, body + 2, len - 2);
 	}
-	const char *q = copy, *end = copy + (len - 2);
+	const char *q = copy, *end = copy != NULL ? copy + (len - 2) : NULL;
 	struct sl_value *cell = &cells[*nrows * ncols];
 	for (size_t j = 0; j < ncols; j++) {
 		if (end - q < 4)

@@ -366,7 +366,7 @@ stmt_describe(struct pg_stmt *s, const PGresult *res)
 		sl_diag_set(SL_EOOM, "out of memory describing a statement");
 		return -1;
 	}
-	char *at = (char *)(names + nc);
+	char *at = nc > 0 ? (char *)(names + nc) : NULL;
 	for (int i = 0; i < nc; i++) {
 		size_t n = strlen(PQfname(res, i)) + 1;
 		memcpy(at, PQfname(res, i), n);
