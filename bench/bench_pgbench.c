@@ -36,8 +36,34 @@
  * URI (postgresql://user:password@host:port, a database the user may
  * create tables in) defaults to $SLUICE_BENCH_PG; SECONDS and WARMUP to
  * $SLUICE_BENCH_PG_SECS and $SLUICE_BENCH_PG_WARMUP. SLUICE_BENCH_PG_ONLY=NAME
- * runs one query only (no geometric mean then). The benchmark creates
+ * runs one query only (no geometric mean then); SLUICE_BENCH_PG_SIDE=sluice
+ * runs the sluice side's rounds only and prints no figures (for a
+ * profiler). The benchmark creates
  * and drops tables _bytes, _test, _copy and _batch.
+ *
+ * Built as bench_pg_vs_asyncpg (SLUICE_VS_ASYNCPG=1), the same source
+ * compares the sluice side with asyncpg 0.27 on uvloop instead of libpq:
+ *
+ *   pg_bench_vs_asyncpg      the geometric mean over the seven queries of
+ *                            rows/s (value: sluice; baseline: asyncpg;
+ *                            ratio = value / baseline).
+ *   pg_bench_vs_asyncpg_cpu  the geometric mean of the client's CPU time
+ *                            (user + system) per row in microseconds
+ *                            (ratio = baseline / value: > 1, sluice uses
+ *                            less).
+ *
+ * Rounds alternate, sluice then asyncpg, ROUNDS times (default 3); each
+ * runs every query after a warm-up (default 0.5 s) for SECONDS (default
+ * 1.5 s). The figures are the medians over the rounds. sluice's CPU is
+ * getrusage() of this process from a query's first counted completion to
+ * its end; asyncpg's is bench/asyncpg_pgbench.py's time.process_time(),
+ * taken the same way, which the script prints. Python is
+ * $SLUICE_BENCH_PYTHON, else /usr/bin/python3 (Debian's python3-asyncpg
+ * and python3-uvloop are for it), else python3 from PATH; without asyncpg
+ * or uvloop it prints a "# skipped" line and exits 0.
+ *
+ * usage: bench_pg_vs_asyncpg [URI [SECONDS [WARMUP [ROUNDS]]]]
+ * (or $SLUICE_BENCH_VS_SECS, $SLUICE_BENCH_VS_WARMUP, $SLUICE_BENCH_VS_ROUNDS)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -49,13 +75,32 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "bench.h"
 #include "sluice/db.h"
 #include "sluice/task.h"
 
+#ifndef SLUICE_VS_ASYNCPG
+/** 1 in bench_pg_vs_asyncpg (the same source): main() runs vs_main(). */
+#define SLUICE_VS_ASYNCPG 0
+#endif
+
 /** Name in messages. */
+#if SLUICE_VS_ASYNCPG
+static const char bench[] = "bench_pg_vs_asyncpg";
+#else
 static const char bench[] = "bench_pgbench";
+#endif
+#ifndef SLUICE_ASYNCPG_SCRIPT
+/** bench/asyncpg_pgbench.py (CMake passes its path). */
+#define SLUICE_ASYNCPG_SCRIPT "bench/asyncpg_pgbench.py"
+#endif
+
+extern char **environ;
 
 /** Connections (and workers) on each side. */
 #define CONCURRENCY 10
@@ -176,7 +221,21 @@ struct run {
 	bool sampled;
 	/** Set on failure. */
 	bool failed;
+	/** The process's CPU seconds at the first counted completion. */
+	double cpu0;
+	/** Whether `cpu0` is set. */
+	bool cpu_set;
 };
+
+/** CPU seconds (user + system) this process used so far. */
+static double
+cpu_now(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
 
 /** Start a run of `q` now. */
 static void
@@ -196,6 +255,10 @@ run_done(struct run *r, uint64_t rows)
 	uint64_t now = bench_now_ns();
 	if (now < r->t_warm)
 		return;
+	if (!r->cpu_set) {
+		r->cpu0 = cpu_now();
+		r->cpu_set = true;
+	}
 	r->rows += rows;
 	r->count++;
 	if (now > r->t_last)
@@ -1026,11 +1089,12 @@ static void
 note_run(const char *side, const struct run *r)
 {
 	double secs = (double)(r->t_last - r->t_warm) / 1e9;
+	double us = (cpu_now() - r->cpu0) * 1e6 / (double)r->rows;
 	printf("# %s %s: %llu queries, %llu rows in %.3f s: %.1f q/s, %.0f "
-	       "rows/s\n",
+	       "rows/s, %.3f us/row of CPU\n",
 	       r->q->name, side, (unsigned long long)r->count,
 	       (unsigned long long)r->rows, secs, (double)r->count / secs,
-	       run_rate(r));
+	       run_rate(r), us);
 }
 
 /** What the rounds of one side added up to. */
@@ -1084,6 +1148,16 @@ measure(struct state *st, size_t i)
 {
 	const struct query *q = &queries[i];
 	struct total lp = {0}, sl = {0};
+	const char *side = getenv("SLUICE_BENCH_PG_SIDE");
+	if (side != NULL && strcmp(side, "sluice") == 0) {
+		/* For a profiler: the sluice side alone, no figures. */
+		return lp_script(st->admin, q->setup) != 0 ||
+		                       round_run(st, q, true, &sl) != 0 ||
+		                       round_run(st, q, true, &sl) != 0 ||
+		                       lp_script(st->admin, q->teardown) != 0
+		               ? -1
+		               : 0;
+	}
 	if (lp_script(st->admin, q->setup) != 0 ||
 	    round_run(st, q, false, &lp) != 0 ||
 	    round_run(st, q, true, &sl) != 0 ||
@@ -1137,8 +1211,8 @@ bench_all(void *arg)
 		if (only == NULL || strcmp(only, queries[i].name) == 0)
 			rc = measure(st, i);
 	sl_db_pool_close(st->side.pool);
-	if (rc != 0 || only != NULL) /* no geometric mean of a subset */
-		return rc;
+	if (rc != 0 || only != NULL || getenv("SLUICE_BENCH_PG_SIDE") != NULL)
+		return rc; /* no geometric mean of a subset */
 	double lv = 0, lb = 0;
 	for (size_t i = 0; i < NQUERIES; i++) {
 		lv += log(st->value[i]);
@@ -1148,7 +1222,7 @@ bench_all(void *arg)
 	bench_result("pg_bench_geomean_rows_per_s", gv, "rows/s", gb, gv / gb,
 	             0);
 	printf("# asyncpg reference 539844 rows/s (not measured in this "
-	       "run)\n");
+	       "run; bench_pg_vs_asyncpg measures it on the same server)\n");
 	return 0;
 }
 
@@ -1168,10 +1242,352 @@ arg_secs(int argc, char **argv, int i, const char *env, double def)
 	return v;
 }
 
+/* --- Against asyncpg (bench_pg_vs_asyncpg) ------------------------------ */
+
+/** Most rounds per side. */
+#define VS_MAX_ROUNDS 15
+
+/** The sides of the comparison. */
+enum { VS_SLUICE, VS_ASYNCPG };
+
+/** The comparison with asyncpg: settings and figures. */
+struct vs {
+	/** Seconds per query and round, warm-up, URI. */
+	struct config cfg;
+	/** Rounds per side. */
+	int rounds;
+	/** The Python interpreter. */
+	const char *python;
+	/** bench/asyncpg_pgbench.py. */
+	const char *script;
+	/** Connection for setup scripts. */
+	PGconn *admin;
+	/** The sluice side. */
+	struct sl_side side;
+	/** Rows/s by side, round and query. */
+	double rate[2][VS_MAX_ROUNDS][NQUERIES];
+	/** Client CPU microseconds per row by side, round and query. */
+	double us[2][VS_MAX_ROUNDS][NQUERIES];
+};
+
+/**
+ * Start argv with its stdout on a pipe (stderr stays ours). Returns the
+ * pid with the pipe's read end in *out, or -1.
+ */
+static pid_t
+vs_spawn(char *const argv[], FILE **out)
+{
+	int fds[2];
+	if (pipe(fds) != 0)
+		return -1;
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+	posix_spawn_file_actions_addclose(&fa, fds[0]);
+	posix_spawn_file_actions_addclose(&fa, fds[1]);
+	pid_t pid;
+	int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(fds[1]);
+	if (rc != 0) {
+		close(fds[0]);
+		return -1;
+	}
+	*out = fdopen(fds[0], "r");
+	if (*out == NULL) {
+		close(fds[0]);
+		waitpid(pid, NULL, 0);
+		return -1;
+	}
+	return pid;
+}
+
+/** Wait for `pid`; its exit status, or -1 if it did not exit normally. */
+static int
+vs_wait(pid_t pid)
+{
+	int status;
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+/**
+ * Whether the script can import asyncpg and uvloop (with --check it prints
+ * their versions and exits 0 if it can, a "SKIP" line and 3 if not).
+ * Prints the versions, or the skip line when it cannot.
+ */
+static bool
+vs_usable(const struct vs *vs)
+{
+	char *argv[] = {(char *)vs->python, (char *)vs->script, "--check",
+	                NULL};
+	FILE *out;
+	pid_t pid = vs_spawn(argv, &out);
+	char line[512] = "";
+	if (pid > 0) {
+		if (fgets(line, sizeof(line), out) == NULL)
+			line[0] = '\0';
+		line[strcspn(line, "\n")] = '\0';
+		fclose(out);
+	}
+	int st = pid > 0 ? vs_wait(pid) : -1;
+	if (st == 0) {
+		printf("%s\n", line);
+		return true;
+	}
+	printf("# skipped: SKIP pg_bench_vs_asyncpg: %s cannot run %s with "
+	       "asyncpg and uvloop (%s; Debian: python3-asyncpg "
+	       "python3-uvloop)\n",
+	       vs->python, vs->script,
+	       line[0] != '\0' ? line : "the interpreter did not start");
+	return false;
+}
+
+/** The index of the query named `name`, or -1. */
+static int
+vs_query_index(const char *name)
+{
+	for (size_t i = 0; i < NQUERIES; i++)
+		if (strcmp(queries[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/** One round of every query on the sluice side. 0, or -1. */
+static int
+vs_round_sluice(struct vs *vs, int round)
+{
+	for (size_t i = 0; i < NQUERIES; i++) {
+		const struct query *q = &queries[i];
+		struct run r;
+		run_init(&r, q, &vs->cfg);
+		int rc = sl_run(&vs->side, &r);
+		double cpu = cpu_now() - r.cpu0;
+		if (rc != 0 || r.failed || run_rate(&r) <= 0 || !r.cpu_set) {
+			bench_fail(bench, q->name);
+			return -1;
+		}
+		vs->rate[VS_SLUICE][round][i] = run_rate(&r);
+		vs->us[VS_SLUICE][round][i] = cpu * 1e6 / (double)r.rows;
+		if (lp_script(vs->admin, q->reset) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/** One round of every query on the asyncpg side (the script). 0, or -1. */
+static int
+vs_round_asyncpg(struct vs *vs, int round)
+{
+	char secs[32], warm[32];
+	snprintf(secs, sizeof(secs), "%g", vs->cfg.secs);
+	snprintf(warm, sizeof(warm), "%g", vs->cfg.warmup);
+	char *argv[] = {(char *)vs->python,
+	                (char *)vs->script,
+	                (char *)vs->cfg.uri,
+	                secs,
+	                warm,
+	                NULL};
+	FILE *out;
+	pid_t pid = vs_spawn(argv, &out);
+	if (pid < 0) {
+		fprintf(stderr, "%s: cannot run %s\n", bench, vs->python);
+		return -1;
+	}
+	bool seen[NQUERIES] = {false};
+	char line[512];
+	while (fgets(line, sizeof(line), out) != NULL) {
+		char name[64];
+		unsigned long long rows, count;
+		double wall, cpu;
+		if (sscanf(line,
+		           "RESULT %63s rows=%llu queries=%llu secs=%lf "
+		           "cpu=%lf",
+		           name, &rows, &count, &wall, &cpu) != 5) {
+			fputs(line, stdout); /* commentary */
+			continue;
+		}
+		int i = vs_query_index(name);
+		if (i < 0 || rows == 0 || wall <= 0)
+			continue;
+		seen[i] = true;
+		vs->rate[VS_ASYNCPG][round][i] = (double)rows / wall;
+		vs->us[VS_ASYNCPG][round][i] = cpu * 1e6 / (double)rows;
+	}
+	fclose(out);
+	int st = vs_wait(pid);
+	for (size_t i = 0; i < NQUERIES; i++)
+		if (!seen[i])
+			st = -1;
+	if (st != 0) {
+		fprintf(stderr, "%s: %s failed (exit status %d)\n", bench,
+		        vs->script, st);
+		return -1;
+	}
+	return 0;
+}
+
+/** The geometric mean of the `n` values of `v`. */
+static double
+geomean(const double *v, size_t n)
+{
+	double l = 0;
+	for (size_t i = 0; i < n; i++)
+		l += log(v[i]);
+	return exp(l / (double)n);
+}
+
+/** Print one side's round `k` as a '#' line. */
+static void
+vs_note_round(const struct vs *vs, int side, int k)
+{
+	static const char *const names[2] = {"sluice", "asyncpg"};
+	printf("# round %d %s: %.0f rows/s, %.3f us/row (geometric means);",
+	       k + 1, names[side], geomean(vs->rate[side][k], NQUERIES),
+	       geomean(vs->us[side][k], NQUERIES));
+	for (size_t i = 0; i < NQUERIES; i++)
+		printf(" %s %.0f/%.3f", queries[i].name, vs->rate[side][k][i],
+		       vs->us[side][k][i]);
+	printf("\n");
+}
+
+/** Print the medians of every query and the BENCH lines. */
+static void
+vs_report(struct vs *vs)
+{
+	double g_rate[2][VS_MAX_ROUNDS], g_us[2][VS_MAX_ROUNDS];
+	for (int s = 0; s < 2; s++)
+		for (int k = 0; k < vs->rounds; k++) {
+			g_rate[s][k] = geomean(vs->rate[s][k], NQUERIES);
+			g_us[s][k] = geomean(vs->us[s][k], NQUERIES);
+		}
+	for (size_t i = 0; i < NQUERIES; i++) {
+		double m[2][2];
+		for (int s = 0; s < 2; s++) {
+			double r[VS_MAX_ROUNDS], u[VS_MAX_ROUNDS];
+			for (int k = 0; k < vs->rounds; k++) {
+				r[k] = vs->rate[s][k][i];
+				u[k] = vs->us[s][k][i];
+			}
+			m[s][0] = bench_median(r, (size_t)vs->rounds);
+			m[s][1] = bench_median(u, (size_t)vs->rounds);
+		}
+		printf("# %s: sluice %.0f rows/s %.3f us/row, asyncpg %.0f "
+		       "rows/s %.3f us/row (medians): %.2fx rows/s, %.2fx "
+		       "less CPU\n",
+		       queries[i].name, m[0][0], m[0][1], m[1][0], m[1][1],
+		       m[0][0] / m[1][0], m[1][1] / m[0][1]);
+	}
+	double rate[2], us[2];
+	for (int s = 0; s < 2; s++) {
+		rate[s] = bench_median(g_rate[s], (size_t)vs->rounds);
+		us[s] = bench_median(g_us[s], (size_t)vs->rounds);
+	}
+	bench_result("pg_bench_vs_asyncpg", rate[0], "rows/s", rate[1],
+	             rate[0] / rate[1], 0);
+	printf("BENCH pg_bench_vs_asyncpg_cpu value=%.3f unit=us/row "
+	       "baseline=%.3f ratio=%.3f\n",
+	       us[0], us[1], us[1] / us[0]);
+}
+
+/** The comparison, in the loop's main task. 0, or -1. */
+static int
+vs_all(void *arg)
+{
+	struct vs *vs = arg;
+	struct sl_db_pool_opts po;
+	sl_db_pool_opts_init(&po);
+	po.min_size = CONCURRENCY;
+	po.max_size = CONCURRENCY;
+	vs->side.pool = sl_db_pool_open(vs->cfg.uri, &po);
+	if (vs->side.pool == NULL) {
+		bench_fail(bench, "sl_db_pool_open");
+		return -1;
+	}
+	int rc = 0;
+	for (size_t i = 0; i < NQUERIES && rc == 0; i++)
+		rc = lp_script(vs->admin, queries[i].setup);
+	for (int k = 0; k < vs->rounds && rc == 0; k++) {
+		rc = vs_round_sluice(vs, k);
+		if (rc == 0) {
+			vs_note_round(vs, VS_SLUICE, k);
+			rc = vs_round_asyncpg(vs, k);
+		}
+		if (rc == 0)
+			vs_note_round(vs, VS_ASYNCPG, k);
+	}
+	sl_db_pool_close(vs->side.pool);
+	for (size_t i = 0; i < NQUERIES; i++)
+		if (lp_script(vs->admin, queries[i].teardown) != 0)
+			rc = -1;
+	if (rc == 0)
+		vs_report(vs);
+	return rc;
+}
+
+/** main() of bench_pg_vs_asyncpg. */
+static int
+vs_main(int argc, char **argv)
+{
+	static struct vs vs; /* large: not on the stack */
+	vs.cfg.uri = argc > 1 ? argv[1] : getenv("SLUICE_BENCH_PG");
+	if (vs.cfg.uri == NULL || *vs.cfg.uri == '\0') {
+		fprintf(stderr,
+		        "usage: bench_pg_vs_asyncpg URI [SECONDS [WARMUP "
+		        "[ROUNDS]]] (or set SLUICE_BENCH_PG)\n");
+		return 2;
+	}
+	vs.cfg.secs = arg_secs(argc, argv, 2, "SLUICE_BENCH_VS_SECS", 1.5);
+	vs.cfg.warmup = arg_secs(argc, argv, 3, "SLUICE_BENCH_VS_WARMUP", 0.5);
+	vs.rounds = (int)arg_secs(argc, argv, 4, "SLUICE_BENCH_VS_ROUNDS", 3);
+	if (vs.cfg.secs <= 0 || vs.rounds < 1 || vs.rounds > VS_MAX_ROUNDS) {
+		fprintf(stderr, "bench_pg_vs_asyncpg: bad seconds or rounds\n");
+		return 2;
+	}
+	vs.python = getenv("SLUICE_BENCH_PYTHON");
+	if (vs.python == NULL || *vs.python == '\0')
+		vs.python = access("/usr/bin/python3", X_OK) == 0
+		                    ? "/usr/bin/python3"
+		                    : "python3";
+	vs.script = getenv("SLUICE_BENCH_ASYNCPG_SCRIPT");
+	if (vs.script == NULL || *vs.script == '\0')
+		vs.script = SLUICE_ASYNCPG_SCRIPT;
+	if (!vs_usable(&vs))
+		return 0;
+	printf("# concurrency %d, %d alternating rounds per side (sluice, "
+	       "asyncpg, ...), each query %.1f s after %.1f s of warm-up; "
+	       "client CPU from getrusage (sluice) and time.process_time() "
+	       "(asyncpg)\n",
+	       CONCURRENCY, vs.rounds, vs.cfg.secs, vs.cfg.warmup);
+	vs.admin = PQconnectdb(vs.cfg.uri);
+	if (PQstatus(vs.admin) != CONNECTION_OK ||
+	    lp_script(vs.admin, "SET client_min_messages = warning") != 0) {
+		lp_fail(vs.admin, "connect");
+		PQfinish(vs.admin);
+		return 1;
+	}
+	int rc;
+	struct sl_loop *loop = sl_loop_new(NULL);
+	if (loop == NULL) {
+		bench_fail(bench, "cannot create a loop");
+		rc = -1;
+	} else {
+		rc = sl_loop_run_main(loop, "vs-asyncpg", vs_all, &vs);
+		if (rc != 0)
+			bench_fail(bench, "failed");
+		sl_loop_delete(loop);
+	}
+	PQfinish(vs.admin);
+	return rc == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
 int
 main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (SLUICE_VS_ASYNCPG)
+		return vs_main(argc, argv);
 	struct state st = {0};
 	st.cfg.uri = argc > 1 ? argv[1] : getenv("SLUICE_BENCH_PG");
 	if (st.cfg.uri == NULL || *st.cfg.uri == '\0') {

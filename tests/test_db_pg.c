@@ -761,6 +761,101 @@ test_copy(void *arg)
 /* }}} */
 
 /** Run test_connect() as a task on a fresh loop. */
+/* {{{ the direct path */
+
+/**
+ * A statement run again takes the direct path (src/db/pg/fast.c): the
+ * same values, names, tags and errors as its first, libpq-read run.
+ */
+static int
+test_direct(void *arg)
+{
+	(void)arg;
+	struct sl_db_conn *c = conn();
+	if (c == NULL)
+		return -1;
+	const char *q = "SELECT $1::text AS t, $2::int AS i, $3::text AS n";
+	for (int k = 0; k < 2; k++) {
+		struct sl_db_result *r =
+		        sl_db_query(c, q,
+		                    SL_ARGS(sl_str_ref("h\xc3\xa9llo", 6),
+		                            sl_int(7), sl_null()));
+		ok(r != NULL, "run %d: a row of parameters back", k + 1);
+		if (r == NULL)
+			return -1;
+		is_int(sl_db_result_rows(r), 1, "run %d: one row", k + 1);
+		is_str(sl_db_result_name(r, 1), "i", "run %d: names", k + 1);
+		const struct sl_value *t = sl_db_result_get(r, 0, 0);
+		ok(t->type == SL_VSTR && t->len == 6 &&
+		           memcmp(t->u.s, "h\xc3\xa9llo", 6) == 0,
+		   "run %d: text without a NUL", k + 1);
+		ok(sl_db_result_get(r, 0, 1)->u.i == 7, "run %d: int", k + 1);
+		ok(sl_db_result_get(r, 0, 2)->type == SL_VNULL, "run %d: null",
+		   k + 1);
+		is_str(sl_db_result_tag(r), "SELECT 1", "run %d: tag", k + 1);
+		sl_db_result_free(r);
+	}
+	/* A server error on the direct path, and the connection goes on. */
+	const char *div = "SELECT 10 / $1::int AS q";
+	sl_db_result_free(sl_db_query(c, div, SL_ARGS(sl_int(5))));
+	struct sl_db_result *r = sl_db_query(c, div, SL_ARGS(sl_int(0)));
+	ok(r == NULL, "a server error");
+	is_err(SL_EDB, "as a database error");
+	ok(strstr(unit_errmsg(), "division by zero") != NULL &&
+	           strstr(unit_errmsg(), "22012") != NULL &&
+	           strstr(unit_errmsg(), div) != NULL,
+	   "with the message, SQLSTATE and statement: %s", unit_errmsg());
+	r = sl_db_query(c, div, SL_ARGS(sl_int(2)));
+	ok(r != NULL && sl_db_result_get(r, 0, 0)->u.i == 5,
+	   "the next run works");
+	sl_db_result_free(r);
+	/* No rows; a notice; replies larger than the read buffer. */
+	for (int k = 0; k < 2; k++) {
+		r = sl_db_query(c, "SELECT 1 AS one WHERE $1::bool",
+		                SL_ARGS(sl_bool(false)));
+		ok(r != NULL && sl_db_result_rows(r) == 0 &&
+		           sl_db_result_cols(r) == 1,
+		   "run %d: no rows, one column", k + 1);
+		sl_db_result_free(r);
+		r = sl_db_query(c, "DO $$ BEGIN RAISE NOTICE 'n'; END $$",
+		                SL_NOARGS);
+		ok(r != NULL, "run %d: a notice is no error", k + 1);
+		sl_db_result_free(r);
+		r = sl_db_query(c,
+		                "SELECT repeat('x', 100000) || i AS s FROM "
+		                "generate_series(1, 30) AS i",
+		                SL_NOARGS);
+		ok(r != NULL && sl_db_result_rows(r) == 30 &&
+		           sl_db_result_get(r, 29, 0)->len == 100002,
+		   "run %d: 3 MB in 30 rows", k + 1);
+		sl_db_result_free(r);
+	}
+	/* A backend terminated under a statement that takes the direct
+	 * path: its FATAL error, and the connection is lost. */
+	struct sl_db_conn *admin = conn();
+	int64_t pid = 0;
+	for (int k = 0; k < 2; k++) {
+		r = sl_db_query(c, "SELECT pg_backend_pid()", SL_NOARGS);
+		pid = r != NULL ? sl_db_result_get(r, 0, 0)->u.i : 0;
+		sl_db_result_free(r);
+	}
+	sl_db_result_free(sl_db_query(admin, "SELECT pg_terminate_backend($1)",
+	                              SL_ARGS(sl_int(pid))));
+	sl_db_conn_close(admin);
+	sl_sleep(0.2);
+	r = sl_db_query(c, "SELECT pg_backend_pid()", SL_NOARGS);
+	ok(r == NULL, "a terminated backend fails the direct path");
+	ok(strstr(unit_errmsg(), "57P01") != NULL ||
+	           strstr(unit_errmsg(), "lost") != NULL,
+	   "saying so: %s", unit_errmsg());
+	ok(!sl_db_conn_ok(c), "the connection is marked lost");
+	sl_db_result_free(r);
+	sl_db_conn_close(c);
+	return 0;
+}
+
+/* }}} */
+
 TAP_CASE(connect)
 {
 	is_int(run_task("connect", test_connect, NULL), 0, "connect");
@@ -797,6 +892,11 @@ TAP_CASE(tx)
 }
 
 /** Run test_copy() as a task on a fresh loop. */
+TAP_CASE(direct)
+{
+	is_int(run_task("direct", test_direct, NULL), 0, "the direct path");
+}
+
 TAP_CASE(copy)
 {
 	is_int(run_task("copy", test_copy, NULL), 0, "copy and cursors");

@@ -6,6 +6,7 @@
 #include "conn.h"
 
 #include <assert.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -585,15 +586,124 @@ sl_db_tx_abandon(struct sl_db_tx *tx)
 /* }}} */
 /* {{{ results */
 
+/** Freed results a thread keeps for reuse. */
+#define RESULT_CACHE 16
+/** Most bytes (arena chunks, and own cells) a recycled result keeps. */
+#define RESULT_KEEP ((size_t)1 << 20)
+
+/** A thread's freed results, kept for reuse. */
+struct result_cache {
+	/** The results (their arenas reset). */
+	struct sl_db_result *r[RESULT_CACHE];
+	/** How many. */
+	int n;
+};
+
+/** The key of each thread's result cache. */
+static pthread_key_t cache_key;
+/** Whether `cache_key` was made. */
+static bool cache_key_ok;
+/** Makes `cache_key` once. */
+static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
+
+/** Free a result for good. */
+static void
+result_destroy(struct sl_db_result *r)
+{
+	sl_arena_destroy(&r->arena);
+	sl_free(r->own);
+	sl_free(r);
+}
+
+/** Free a thread's cache (at the thread's exit). */
+static void
+cache_drop(void *arg)
+{
+	struct result_cache *rc = arg;
+	for (int i = 0; i < rc->n; i++)
+		result_destroy(rc->r[i]);
+	sl_free(rc);
+}
+
+/** Make the cache key. */
+static void
+cache_init(void)
+{
+	cache_key_ok = pthread_key_create(&cache_key, cache_drop) == 0;
+}
+
+/** This thread's result cache; made when `make` (NULL if it cannot be). */
+static struct result_cache *
+cache_get(bool make)
+{
+	(void)pthread_once(&cache_once, cache_init);
+	if (!cache_key_ok)
+		return NULL;
+	struct result_cache *rc = pthread_getspecific(cache_key);
+	if (rc == NULL && make) {
+		rc = sl_calloc(1, sizeof(*rc));
+		if (rc != NULL && pthread_setspecific(cache_key, rc) != 0) {
+			sl_free(rc);
+			rc = NULL;
+		}
+	}
+	return rc;
+}
+
+/** A result from this thread's cache (fields cleared), or a new one. */
+static struct sl_db_result *
+result_alloc(void)
+{
+	struct result_cache *rc = cache_get(false);
+	if (rc != NULL && rc->n > 0) {
+		struct sl_db_result *r = rc->r[--rc->n];
+		struct sl_arena arena = r->arena;
+		struct sl_value *own = r->own;
+		size_t own_cap = r->own_cap;
+		memset(r, 0, sizeof(*r));
+		r->arena = arena;
+		r->own = own;
+		r->own_cap = own_cap;
+		return r;
+	}
+	struct sl_db_result *r = sl_calloc(1, sizeof(*r));
+	if (r != NULL)
+		sl_arena_create(&r->arena, SL_DB_ARENA_CHUNK, SL_DB_BUF_MAX);
+	return r;
+}
+
+struct sl_value *
+sl_db_result_room(struct sl_db_result *r, size_t n)
+{
+	if (n <= r->own_cap)
+		return r->own;
+	size_t cap = r->own_cap != 0 ? r->own_cap : 64;
+	while (cap < n) {
+		if (cap > SIZE_MAX / 2 / sizeof(struct sl_value)) {
+			sl_diag_set(SL_ELIMIT, "result of %zu values", n);
+			return NULL;
+		}
+		cap *= 2;
+	}
+	struct sl_value *v = sl_realloc(r->own, cap * sizeof(*v));
+	if (v == NULL) {
+		sl_diag_set(SL_EOOM, "out of memory for a result of %zu values",
+		            n);
+		return NULL;
+	}
+	r->own = v;
+	r->own_cap = cap;
+	return v;
+}
+
 struct sl_db_result *
 sl_db_result_new(size_t nrows, size_t ncols)
 {
-	struct sl_db_result *r = sl_calloc(1, sizeof(*r));
+	struct sl_db_result *r = result_alloc();
 	if (r == NULL) {
 		sl_diag_set(SL_EOOM, "out of memory for a result");
 		return NULL;
 	}
-	sl_arena_create(&r->arena, SL_DB_ARENA_CHUNK, SL_DB_BUF_MAX);
 	r->nrows = nrows;
 	r->ncols = ncols;
 	r->affected = -1;
@@ -625,7 +735,13 @@ oom:
 void
 sl_db_result_set_tag(struct sl_db_result *r, const char *tag)
 {
-	snprintf(r->tag, sizeof(r->tag), "%s", tag != NULL ? tag : "");
+	/* Per statement of a pipeline: no snprintf. */
+	size_t n = tag != NULL ? strlen(tag) : 0;
+	if (n >= sizeof(r->tag))
+		n = sizeof(r->tag) - 1;
+	if (n > 0)
+		memcpy(r->tag, tag, n);
+	r->tag[n] = '\0';
 	r->affected = -1;
 	const char *sp = strrchr(r->tag, ' ');
 	if (sp != NULL && sp[1] >= '0' && sp[1] <= '9')
@@ -739,8 +855,17 @@ sl_db_result_free(struct sl_db_result *r)
 		return;
 	if (r->keep != NULL)
 		r->keep_free(r->keep);
-	sl_arena_destroy(&r->arena);
-	sl_free(r);
+	r->keep = NULL;
+	struct result_cache *rc = cache_get(true);
+	if (rc == NULL || rc->n == RESULT_CACHE ||
+	    r->arena.reserved > RESULT_KEEP ||
+	    r->own_cap > RESULT_KEEP / sizeof(struct sl_value)) {
+		result_destroy(r);
+		return;
+	}
+	sl_arena_set_keep(&r->arena, RESULT_KEEP);
+	sl_arena_reset(&r->arena);
+	rc->r[rc->n++] = r;
 }
 
 /* }}} */

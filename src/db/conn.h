@@ -358,13 +358,31 @@ struct sl_db_result {
 	void *keep;
 	/** Frees `keep`. */
 	void (*keep_free)(void *keep);
+	/**
+	 * Cell storage the result owns (sl_db_result_room()), or NULL; a
+	 * recycled result keeps it for the next.
+	 */
+	struct sl_value *own;
+	/** Values `own` has room for. */
+	size_t own_cap;
 };
 
 /**
  * A new result with room for `nrows` x `ncols` cells (nulls) and names.
- * NULL with SL_EOOM.
+ * NULL with SL_EOOM. Results freed on the same thread are recycled (their
+ * arena's chunks and own cell storage kept, up to RESULT_KEEP bytes each
+ * for a few of them) so that a query loop does not make the C library
+ * return memory to the kernel and fault it in again per result.
  */
 struct sl_db_result *sl_db_result_new(size_t nrows, size_t ncols);
+
+/**
+ * Room for `n` values in the result's own cell storage, keeping the
+ * values already there (for a driver that learns the row count as rows
+ * arrive: it points `cells` at the storage when done). NULL with SL_EOOM
+ * or SL_ELIMIT.
+ */
+struct sl_value *sl_db_result_room(struct sl_db_result *r, size_t n);
 
 /** Set the tag and parse the affected count from it. */
 void sl_db_result_set_tag(struct sl_db_result *r, const char *tag);

@@ -110,6 +110,8 @@ sl_pg_close(struct sl_db_conn *c)
 	sl_pg_stmt_clear(p);
 	sl_free(p->buckets);
 	sl_buf_destroy(&p->pbuf);
+	sl_buf_destroy(&p->wbuf);
+	sl_free(p->rbuf);
 	sl_free(p->poff);
 	sl_free(p->pvals);
 	sl_free(p->plens);
@@ -230,6 +232,7 @@ sl_pg_open(struct sl_db_conn *c)
 	c->impl = p;
 	sl_list_init(&p->lru);
 	sl_buf_create(&p->pbuf, SL_DB_BUF_MAX);
+	sl_buf_create(&p->wbuf, SL_DB_BUF_MAX);
 	p->nbuckets = 64;
 	while (p->nbuckets < c->opts.stmt_cache * 2 && p->nbuckets < 65536)
 		p->nbuckets *= 2;
@@ -316,6 +319,9 @@ sl_pg_open(struct sl_db_conn *c)
 		return -1;
 	}
 	p->io_ok = true;
+	/* The direct path reads and writes the socket itself: not through
+	 * TLS or GSS encryption, which libpq does. */
+	p->fast = !PQsslInUse(p->pg) && !PQgssEncInUse(p->pg);
 	c->server_version = PQserverVersion(p->pg);
 	c->born = sl_clock();
 	return 0;

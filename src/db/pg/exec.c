@@ -21,6 +21,7 @@ sl_pg_stmt_free(struct pg_stmt *s)
 	sl_free(s->sql);
 	sl_free(s->ptypes);
 	sl_free(s->ctypes);
+	sl_free(s->cnames);
 	sl_free(s);
 }
 
@@ -186,13 +187,9 @@ params_reserve(struct pg_conn *p, size_t n)
 	return 0;
 }
 
-/**
- * Encode `n` parameters for `types` into the connection's parameter
- * arrays. 0, or -1 with an error naming the parameter.
- */
-static int
-encode_params(struct sl_db_conn *c, const uint32_t *types, int ntypes, size_t n,
-              const struct sl_value *params, const char *sql)
+int
+sl_pg_encode_params(struct sl_db_conn *c, const uint32_t *types, int ntypes,
+                    size_t n, const struct sl_value *params, const char *sql)
 {
 	struct pg_conn *p = PG(c);
 	if ((size_t)ntypes != n) {
@@ -252,7 +249,7 @@ sl_pg_push(struct pg_pipe *pl, const char *sql, size_t n,
 			return -1;
 		return 1;
 	}
-	if (encode_params(c, s->ptypes, s->nparams, n, params, sql) != 0)
+	if (sl_pg_encode_params(c, s->ptypes, s->nparams, n, params, sql) != 0)
 		return -1;
 	if (!PQsendQueryPrepared(p->pg, s->name, (int)n, p->pvals, p->plens,
 	                         p->pfmts, s->rfmt))
@@ -301,6 +298,10 @@ query_once(struct sl_db_conn *c, const char *sql, size_t n,
 	struct pg_conn *p = PG(c);
 	struct pg_pipe *pl = &p->op;
 	sqlstate[0] = '\0';
+	/* A statement prepared before goes the direct path when it can. */
+	struct pg_stmt *s = sl_pg_fast_stmt(c, sql);
+	if (s != NULL)
+		return sl_pg_fast_query(c, s, n, params, sqlstate);
 	int rc = sl_pg_push(pl, sql, n, params, 0);
 	if (rc < 0) {
 		/* Nothing of this statement was sent; finish what was. */

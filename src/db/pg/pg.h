@@ -5,7 +5,8 @@
  * connect.c connects (PQconnectStartParams/PQconnectPoll), closes and
  * cancels; protocol.c holds the engine (errors, waits, the expected
  * replies and their results); exec.c the statement cache, parameters,
- * single statements and scripts; pipeline.c, copy.c and cursor.c the
+ * single statements and scripts; fast.c the direct path of single
+ * statements; pipeline.c, copy.c and cursor.c the
  * operations of those names; driver.c the ops and dialect tables
  * (sl_pg_driver). ../pgtype.c encodes and decodes values (sl_pgtype_*).
  *
@@ -36,7 +37,12 @@
  * up to the sync point, giving them 5 s before the
  * connection is dropped; the task's cancellation is restored afterwards.
  *
- * Results decode row by row into one arena per result. A user pipeline
+ * Results decode row by row into one arena per result. A single
+ * statement already prepared and described, on an idle connection without
+ * TLS or GSS encryption, takes the direct path of fast.c: Bind, Execute
+ * and Sync written to the socket and the replies parsed there, without
+ * libpq's PGresult (see fast.c for why libpq's state stays right). A user
+ * pipeline
  * (sl_db_pipeline_* in sluice/db.h) queues statements without waiting; a
  * statement not yet prepared is prepared with a flush request in the
  * middle of the pipeline. Each failure is reported on its own statement,
@@ -82,6 +88,11 @@ struct pg_stmt {
 	uint32_t *ctypes;
 	/** Number of result columns. */
 	int ncols;
+	/**
+	 * Result column names from the describe (one allocation: the
+	 * pointers, then the strings), or NULL.
+	 */
+	char **cnames;
 	/** Whether the describe came back (else the prepare is in flight). */
 	bool ready;
 	/** Link in the LRU list (most recent at the tail). */
@@ -199,6 +210,21 @@ struct pg_conn {
 	bool recancel;
 	/** Whether pipeline mode is on. */
 	bool piped;
+	/**
+	 * Whether single statements may take the direct path (fast.c): the
+	 * socket carries the protocol as it is (no TLS, no GSS encryption).
+	 */
+	bool fast;
+	/** The direct path's read buffer. */
+	char *rbuf;
+	/** Bytes in `rbuf`. */
+	size_t rlen;
+	/** Bytes of `rbuf` already parsed. */
+	size_t rpos;
+	/** Room in `rbuf`. */
+	size_t rcap;
+	/** The direct path's outgoing messages. */
+	struct sl_buf wbuf;
 };
 
 /** The driver state of `c`. */
@@ -225,6 +251,18 @@ int sl_pg_lost(struct sl_db_conn *c, const char *when);
 
 /** Format a server error of `res` for statement `sql` into `out`. */
 void sl_pg_server_error(struct sl_db_conn *c, const PGresult *res,
+                        const char *sql, char *out, size_t size,
+                        char sqlstate[6]);
+
+/**
+ * Format a server error from its fields (severity localized and not,
+ * primary message, detail, hint, SQLSTATE; any may be NULL) for statement
+ * `sql` into `out`, its SQLSTATE into `sqlstate`. FATAL and PANIC mark the
+ * connection broken.
+ */
+void sl_pg_format_error(struct sl_db_conn *c, const char *sev,
+                        const char *sev_c, const char *primary,
+                        const char *detail, const char *hint, const char *state,
                         const char *sql, char *out, size_t size,
                         char sqlstate[6]);
 
@@ -323,6 +361,15 @@ struct pg_stmt *sl_pg_stmt_find(struct pg_conn *p, const char *sql, size_t len,
 int sl_pg_push(struct pg_pipe *pl, const char *sql, size_t n,
                const struct sl_value *params, long idx);
 
+/**
+ * Encode `n` parameters for `types` (`ntypes` of them) into the
+ * connection's parameter arrays (pvals, plens, pfmts). 0, or -1 with an
+ * error naming the parameter.
+ */
+int sl_pg_encode_params(struct sl_db_conn *c, const uint32_t *types, int ntypes,
+                        size_t n, const struct sl_value *params,
+                        const char *sql);
+
 /** Forget the cached statement for `sql` and deallocate it. */
 void sl_pg_stmt_forget_sql(struct sl_db_conn *c, const char *sql);
 
@@ -345,6 +392,26 @@ int sl_pg_script(struct sl_db_conn *c, const char *sql);
 
 /** Deallocate every prepared statement. */
 int sl_pg_forget(struct sl_db_conn *c);
+
+/* fast.c: the direct path for single statements */
+
+/** Whether the direct path may run now (libpq idle, nothing queued). */
+bool sl_pg_fast_usable(struct sl_db_conn *c);
+
+/**
+ * The prepared and described statement for `sql` when the direct path may
+ * run it now (moved to the LRU tail), else NULL.
+ */
+struct pg_stmt *sl_pg_fast_stmt(struct sl_db_conn *c, const char *sql);
+
+/**
+ * Run statement `s` once on the direct path: Bind, Execute, Sync, read
+ * to ReadyForQuery. The result, or NULL with an error (a server error's
+ * SQLSTATE in `sqlstate`).
+ */
+struct sl_db_result *sl_pg_fast_query(struct sl_db_conn *c, struct pg_stmt *s,
+                                      size_t n, const struct sl_value *params,
+                                      char sqlstate[6]);
 
 /* pipeline.c, copy.c, cursor.c: the driver operations */
 

@@ -58,40 +58,56 @@ sl_pg_lost(struct sl_db_conn *c, const char *when)
 }
 
 void
-sl_pg_server_error(struct sl_db_conn *c, const PGresult *res, const char *sql,
-                   char *out, size_t size, char sqlstate[6])
+sl_pg_format_error(struct sl_db_conn *c, const char *sev, const char *sev_c,
+                   const char *primary, const char *detail, const char *hint,
+                   const char *state, const char *sql, char *out, size_t size,
+                   char sqlstate[6])
 {
-	const char *sev = PQresultErrorField(res, PG_DIAG_SEVERITY);
-	const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-	const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
-	const char *hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
-	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-	const char *sev_c =
-	        PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
 	snprintf(sqlstate, 6, "%s", state != NULL ? state : "");
 	/* FATAL and PANIC end the session (an administrator's terminate,
 	 * 57P01, is one): the connection is lost now, not at its next use. */
-	if ((sev_c != NULL &&
-	     (strcmp(sev_c, "FATAL") == 0 || strcmp(sev_c, "PANIC") == 0)) ||
-	    PQstatus(PG(c)->pg) == CONNECTION_BAD)
+	if (sev_c != NULL &&
+	    (strcmp(sev_c, "FATAL") == 0 || strcmp(sev_c, "PANIC") == 0))
 		c->broken = true;
 	char shown[SQL_SHOWN + 4];
 	sl_pg_one_line(sql, shown, SQL_SHOWN);
 	if (sql != NULL && strlen(sql) >= SQL_SHOWN)
 		strcat(shown, "...");
+	sl_pg_msgf(out, size, "%s: %s: %s (SQLSTATE %s)%s%s%s%s%s%s", c->shown,
+	           sev != NULL ? sev : "ERROR",
+	           primary != NULL ? primary : "no message", sqlstate,
+	           detail != NULL ? "; " : "", detail != NULL ? detail : "",
+	           hint != NULL ? "; hint: " : "", hint != NULL ? hint : "",
+	           sql != NULL ? " in: " : "", sql != NULL ? shown : "");
+}
+
+void
+sl_pg_server_error(struct sl_db_conn *c, const PGresult *res, const char *sql,
+                   char *out, size_t size, char sqlstate[6])
+{
+	const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	if (PQstatus(PG(c)->pg) == CONNECTION_BAD)
+		c->broken = true;
 	if (primary == NULL) {
-		char msg[300];
+		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+		snprintf(sqlstate, 6, "%s", state != NULL ? state : "");
+		char msg[300], shown[SQL_SHOWN + 4];
+		sl_pg_one_line(sql, shown, SQL_SHOWN);
+		if (sql != NULL && strlen(sql) >= SQL_SHOWN)
+			strcat(shown, "...");
 		sl_pg_one_line(PQresultErrorMessage(res), msg, sizeof(msg));
 		sl_pg_msgf(out, size, "%s: %s%s%s", c->shown, msg,
 		           sql != NULL ? " in: " : "",
 		           sql != NULL ? shown : "");
 		return;
 	}
-	sl_pg_msgf(out, size, "%s: %s: %s (SQLSTATE %s)%s%s%s%s%s%s", c->shown,
-	           sev != NULL ? sev : "ERROR", primary, sqlstate,
-	           detail != NULL ? "; " : "", detail != NULL ? detail : "",
-	           hint != NULL ? "; hint: " : "", hint != NULL ? hint : "",
-	           sql != NULL ? " in: " : "", sql != NULL ? shown : "");
+	sl_pg_format_error(
+	        c, PQresultErrorField(res, PG_DIAG_SEVERITY),
+	        PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED), primary,
+	        PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL),
+	        PQresultErrorField(res, PG_DIAG_MESSAGE_HINT),
+	        PQresultErrorField(res, PG_DIAG_SQLSTATE), sql, out, size,
+	        sqlstate);
 }
 
 /* }}} */
@@ -339,6 +355,26 @@ stmt_describe(struct pg_stmt *s, const PGresult *res)
 		sl_diag_set(SL_EOOM, "out of memory describing a statement");
 		return -1;
 	}
+	/* The column names, for results read on the direct path. */
+	size_t bytes = (size_t)nc * sizeof(char *);
+	for (int i = 0; i < nc; i++)
+		bytes += strlen(PQfname(res, i)) + 1;
+	char **names = nc > 0 ? sl_malloc(bytes) : NULL;
+	if (nc > 0 && names == NULL) {
+		sl_free(pt);
+		sl_free(ct);
+		sl_diag_set(SL_EOOM, "out of memory describing a statement");
+		return -1;
+	}
+	char *at = nc > 0 ? (char *)(names + nc) : NULL;
+	for (int i = 0; i < nc; i++) {
+		size_t n = strlen(PQfname(res, i)) + 1;
+		memcpy(at, PQfname(res, i), n);
+		names[i] = at;
+		at += n;
+	}
+	sl_free(s->cnames);
+	s->cnames = names;
 	s->rfmt = 1;
 	for (int i = 0; i < np; i++)
 		pt[i] = PQparamtype(res, i);
