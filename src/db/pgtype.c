@@ -25,55 +25,20 @@
 
 /* {{{ byte order */
 
-/** Append a big-endian 16-bit integer. */
-static int
-put16(struct sl_buf *b, uint16_t v)
-{
-	unsigned char x[2] = {(unsigned char)(v >> 8), (unsigned char)v};
-	return sl_buf_append(b, x, 2);
-}
-
-/** Append a big-endian 32-bit integer. */
-static int
-put32(struct sl_buf *b, uint32_t v)
-{
-	unsigned char x[4] = {(unsigned char)(v >> 24),
-	                      (unsigned char)(v >> 16), (unsigned char)(v >> 8),
-	                      (unsigned char)v};
-	return sl_buf_append(b, x, 4);
-}
-
 /** Append a big-endian 64-bit integer. */
 static int
 put64(struct sl_buf *b, uint64_t v)
 {
-	if (put32(b, (uint32_t)(v >> 32)) != 0)
+	if (sl_pg_put32(b, (uint32_t)(v >> 32)) != 0)
 		return -1;
-	return put32(b, (uint32_t)v);
-}
-
-/** Read a big-endian 16-bit integer. */
-static uint16_t
-get16(const char *p)
-{
-	const unsigned char *u = (const unsigned char *)p;
-	return (uint16_t)((u[0] << 8) | u[1]);
-}
-
-/** Read a big-endian 32-bit integer. */
-static uint32_t
-get32(const char *p)
-{
-	const unsigned char *u = (const unsigned char *)p;
-	return ((uint32_t)u[0] << 24) | ((uint32_t)u[1] << 16) |
-	       ((uint32_t)u[2] << 8) | u[3];
+	return sl_pg_put32(b, (uint32_t)v);
 }
 
 /** Read a big-endian 64-bit integer. */
 static uint64_t
 get64(const char *p)
 {
-	return ((uint64_t)get32(p) << 32) | get32(p + 4);
+	return ((uint64_t)sl_pg_get32(p) << 32) | sl_pg_get32(p + 4);
 }
 
 /* }}} */
@@ -358,7 +323,7 @@ encode_binary(struct sl_buf *out, uint32_t oid, const struct sl_value *v)
 			            i);
 			return -1;
 		}
-		return put16(out, (uint16_t)(int16_t)i);
+		return sl_pg_put16(out, (uint16_t)(int16_t)i);
 	case PG_INT4:
 		if (!as_int(v, &i))
 			return mismatch("an integer", v);
@@ -368,11 +333,11 @@ encode_binary(struct sl_buf *out, uint32_t oid, const struct sl_value *v)
 			            i);
 			return -1;
 		}
-		return put32(out, (uint32_t)(int32_t)i);
+		return sl_pg_put32(out, (uint32_t)(int32_t)i);
 	case PG_OID:
 		if (!as_int(v, &i) || i < 0 || i > UINT32_MAX)
 			return mismatch("an oid (0..4294967295)", v);
-		return put32(out, (uint32_t)i);
+		return sl_pg_put32(out, (uint32_t)i);
 	case PG_INT8:
 		if (!as_int(v, &i))
 			return mismatch("an integer (bigint)", v);
@@ -383,7 +348,7 @@ encode_binary(struct sl_buf *out, uint32_t oid, const struct sl_value *v)
 		float f = (float)d;
 		uint32_t u;
 		memcpy(&u, &f, 4);
-		return put32(out, u);
+		return sl_pg_put32(out, u);
 	}
 	case PG_FLOAT8: {
 		if (!as_double(v, &d))
@@ -514,10 +479,10 @@ decode_numeric(const char *p, size_t len, struct sl_arena *a,
 {
 	if (len < 8)
 		return bad("numeric");
-	int ndigits = (int16_t)get16(p);
-	int weight = (int16_t)get16(p + 2);
-	uint16_t sign = get16(p + 4);
-	int dscale = (int16_t)get16(p + 6);
+	int ndigits = (int16_t)sl_pg_get16(p);
+	int weight = (int16_t)sl_pg_get16(p + 2);
+	uint16_t sign = sl_pg_get16(p + 4);
+	int dscale = (int16_t)sl_pg_get16(p + 6);
 	if (ndigits < 0 || len != 8 + (size_t)ndigits * 2)
 		return bad_why("numeric", "digit count does not match length");
 	/* As PostgreSQL's numeric_recv() checks (NUMERIC_DSCALE_MASK). */
@@ -533,7 +498,7 @@ decode_numeric(const char *p, size_t len, struct sl_arena *a,
 		return bad_why("numeric", "unknown sign");
 	/* Base-10000 digits: a larger one would not fit its 4 places. */
 	for (int g = 0; g < ndigits; g++)
-		if (get16(p + 8 + g * 2) > 9999)
+		if (sl_pg_get16(p + 8 + g * 2) > 9999)
 			return bad_why("numeric", "digit over 9999");
 	/* Integer part: digit groups 0..weight; fraction: dscale digits. */
 	size_t cap =
@@ -551,7 +516,8 @@ decode_numeric(const char *p, size_t len, struct sl_arena *a,
 		 * "0000123" would not be a JSON number). */
 		bool started = false;
 		for (int g = 0; g <= weight; g++) {
-			int d = g < ndigits ? (int)get16(p + 8 + g * 2) : 0;
+			int d = g < ndigits ? (int)sl_pg_get16(p + 8 + g * 2)
+			                    : 0;
 			if (!started && d == 0 && g < weight)
 				continue;
 			char grp[8];
@@ -569,7 +535,7 @@ decode_numeric(const char *p, size_t len, struct sl_arena *a,
 			 */
 			int g = weight + 1 + k / 4;
 			int d = g >= 0 && g < ndigits
-			                ? (int)get16(p + 8 + g * 2)
+			                ? (int)sl_pg_get16(p + 8 + g * 2)
 			                : 0;
 			static const int div[4] = {1000, 100, 10, 1};
 			s[n++] = (char)('0' + (d / div[k % 4]) % 10);
@@ -600,7 +566,7 @@ decode_dims(const char **pp, const char *end, uint32_t elem, int ndim,
 		}
 		if (end - *pp < 4)
 			return bad("array");
-		int32_t l = (int32_t)get32(*pp);
+		int32_t l = (int32_t)sl_pg_get32(*pp);
 		*pp += 4;
 		if (l == -1) {
 			items[i] = sl_null();
@@ -612,7 +578,7 @@ decode_dims(const char **pp, const char *end, uint32_t elem, int ndim,
 		if (end - *pp < l)
 			return bad("array");
 		if (elem == PG_INT4 && l == 4)
-			items[i] = sl_int((int32_t)get32(*pp));
+			items[i] = sl_int((int32_t)sl_pg_get32(*pp));
 		else if (sl_pgtype_decode(elem, 1, *pp, (size_t)l, a,
 		                          &items[i]) != 0)
 			return -1;
@@ -632,15 +598,15 @@ decode_array(uint32_t elem, const char *p, size_t len, struct sl_arena *a,
 {
 	if (len < 12)
 		return bad("array");
-	int32_t ndim = (int32_t)get32(p);
+	int32_t ndim = (int32_t)sl_pg_get32(p);
 	/* The element type must be the array type's: decoding by the type the
 	 * data names would let an int4[] hold int4[] elements nested as deep
 	 * as the bytes go, recursing without bound. */
-	if (get32(p + 8) != elem) {
+	if (sl_pg_get32(p + 8) != elem) {
 		sl_diag_set(SL_EPARSE,
 		            "malformed array value from the server: elements "
 		            "of type %u in an array of type %u",
-		            get32(p + 8), elem);
+		            sl_pg_get32(p + 8), elem);
 		return -1;
 	}
 	if (ndim == 0) {
@@ -655,7 +621,7 @@ decode_array(uint32_t elem, const char *p, size_t len, struct sl_arena *a,
 	 * so it cannot overflow). */
 	size_t room = (len - 12 - (size_t)ndim * 8) / 4, total = 1;
 	for (int i = 0; i < ndim; i++) {
-		dims[i] = (int32_t)get32(p + 12 + i * 8);
+		dims[i] = (int32_t)sl_pg_get32(p + 12 + i * 8);
 		if (dims[i] < 0)
 			return bad_why("array", "negative dimension");
 		if (dims[i] == 0) {
@@ -802,17 +768,17 @@ sl_pgtype_decode(uint32_t oid, int format, const char *p, size_t len,
 	case PG_INT2:
 		if (len != 2)
 			return bad("smallint");
-		*out = sl_int((int16_t)get16(p));
+		*out = sl_int((int16_t)sl_pg_get16(p));
 		return 0;
 	case PG_INT4:
 		if (len != 4)
 			return bad("integer");
-		*out = sl_int((int32_t)get32(p));
+		*out = sl_int((int32_t)sl_pg_get32(p));
 		return 0;
 	case PG_OID:
 		if (len != 4)
 			return bad("oid");
-		*out = sl_int(get32(p));
+		*out = sl_int(sl_pg_get32(p));
 		return 0;
 	case PG_INT8:
 		if (len != 8)
@@ -822,7 +788,7 @@ sl_pgtype_decode(uint32_t oid, int format, const char *p, size_t len,
 	case PG_FLOAT4: {
 		if (len != 4)
 			return bad("real");
-		uint32_t u = get32(p);
+		uint32_t u = sl_pg_get32(p);
 		float f;
 		memcpy(&f, &u, 4);
 		*out = sl_double(f);
@@ -846,7 +812,7 @@ sl_pgtype_decode(uint32_t oid, int format, const char *p, size_t len,
 	case PG_DATE: {
 		if (len != 4)
 			return bad("date");
-		int32_t d = (int32_t)get32(p);
+		int32_t d = (int32_t)sl_pg_get32(p);
 		if (d == INT32_MAX || d == INT32_MIN) {
 			*out = sl_str_ref(d > 0 ? "infinity" : "-infinity",
 			                  d > 0 ? 8 : 9);
@@ -896,9 +862,9 @@ sl_pgtype_copy_header(struct sl_buf *out)
 	static const char sig[11] = "PGCOPY\n\377\r\n";
 	if (sl_buf_append(out, sig, 11) != 0)
 		return -1;
-	if (put32(out, 0) != 0)
+	if (sl_pg_put32(out, 0) != 0)
 		return -1;
-	return put32(out, 0);
+	return sl_pg_put32(out, 0);
 }
 
 int
@@ -906,16 +872,16 @@ sl_pgtype_copy_tuple(struct sl_buf *out, const uint32_t *oids, size_t n,
                      const struct sl_value *values, size_t *bad_col)
 {
 	size_t mark = out->len;
-	if (put16(out, (uint16_t)n) != 0)
+	if (sl_pg_put16(out, (uint16_t)n) != 0)
 		goto fail;
 	for (size_t i = 0; i < n; i++) {
 		if (values[i].type == SL_VNULL) {
-			if (put32(out, UINT32_MAX) != 0)
+			if (sl_pg_put32(out, UINT32_MAX) != 0)
 				goto fail;
 			continue;
 		}
 		size_t len_at = out->len;
-		if (put32(out, 0) != 0)
+		if (sl_pg_put32(out, 0) != 0)
 			goto fail;
 		int rc = is_texty(oids[i])
 		                 ? text_value(out, oids[i], &values[i], false)

@@ -71,6 +71,41 @@ enum {
 /** Whether results of type `oid` can be asked for in binary. */
 bool sl_pgtype_binary_decodable(uint32_t oid);
 
+/** Append big-endian 16-bit integer `v` to `b`. 0, or -1. */
+static inline int
+sl_pg_put16(struct sl_buf *b, uint16_t v)
+{
+	unsigned char x[2] = {(unsigned char)(v >> 8), (unsigned char)v};
+	return sl_buf_append(b, x, 2);
+}
+
+/** Append big-endian 32-bit integer `v` to `b`. 0, or -1. */
+static inline int
+sl_pg_put32(struct sl_buf *b, uint32_t v)
+{
+	unsigned char x[4] = {(unsigned char)(v >> 24),
+	                      (unsigned char)(v >> 16), (unsigned char)(v >> 8),
+	                      (unsigned char)v};
+	return sl_buf_append(b, x, 4);
+}
+
+/** The big-endian 16-bit integer at `p`. */
+static inline uint16_t
+sl_pg_get16(const char *p)
+{
+	const unsigned char *u = (const unsigned char *)p;
+	return (uint16_t)((u[0] << 8) | u[1]);
+}
+
+/** The big-endian 32-bit integer at `p`. */
+static inline uint32_t
+sl_pg_get32(const char *p)
+{
+	const unsigned char *u = (const unsigned char *)p;
+	return ((uint32_t)u[0] << 24) | ((uint32_t)u[1] << 16) |
+	       ((uint32_t)u[2] << 8) | u[3];
+}
+
 /**
  * Whether a parameter of type `oid` is sent in binary (integers, floats,
  * bool, bytea, json, jsonb); others go as text.

@@ -37,41 +37,6 @@
 /** Largest protocol message accepted (PostgreSQL sends at most 1 GiB). */
 #define MSG_MAX ((size_t)1 << 30)
 
-/** A big-endian 32-bit integer at `p`. */
-static uint32_t
-be32(const char *p)
-{
-	const unsigned char *u = (const unsigned char *)p;
-	return (uint32_t)u[0] << 24 | (uint32_t)u[1] << 16 |
-	       (uint32_t)u[2] << 8 | (uint32_t)u[3];
-}
-
-/** A big-endian 16-bit integer at `p`. */
-static uint16_t
-be16(const char *p)
-{
-	const unsigned char *u = (const unsigned char *)p;
-	return (uint16_t)(u[0] << 8 | u[1]);
-}
-
-/** Append a big-endian 32-bit integer. */
-static int
-put32(struct sl_buf *b, uint32_t v)
-{
-	unsigned char u[4] = {(unsigned char)(v >> 24),
-	                      (unsigned char)(v >> 16), (unsigned char)(v >> 8),
-	                      (unsigned char)v};
-	return sl_buf_append(b, u, 4);
-}
-
-/** Append a big-endian 16-bit integer. */
-static int
-put16(struct sl_buf *b, uint16_t v)
-{
-	unsigned char u[2] = {(unsigned char)(v >> 8), (unsigned char)v};
-	return sl_buf_append(b, u, 2);
-}
-
 /** Patch the length of the message that starts at `at` (its type byte). */
 static void
 patch_len(struct sl_buf *b, size_t at)
@@ -219,7 +184,7 @@ next_msg(struct sl_db_conn *c, char *type, const char **body, size_t *len)
 	struct pg_conn *p = PG(c);
 	if (fill(c, 5) != 0)
 		return -1;
-	uint32_t l = be32(p->rbuf + p->rpos + 1);
+	uint32_t l = sl_pg_get32(p->rbuf + p->rpos + 1);
 	if (l < 4 || l > MSG_MAX)
 		return out_of_step(c, p->rbuf[p->rpos]);
 	if (fill(c, 1 + (size_t)l) != 0)
@@ -303,7 +268,7 @@ add_row(struct sl_db_conn *c, const struct pg_stmt *s, struct sl_db_result *r,
         size_t *nrows, const char *body, size_t len)
 {
 	size_t ncols = (size_t)s->ncols;
-	if (len < 2 || be16(body) != ncols)
+	if (len < 2 || sl_pg_get16(body) != ncols)
 		return out_of_step(c, 'D');
 	struct sl_value *cells = sl_db_result_room(r, (*nrows + 1) * ncols);
 	if (cells == NULL)
@@ -322,7 +287,7 @@ add_row(struct sl_db_conn *c, const struct pg_stmt *s, struct sl_db_result *r,
 	for (size_t j = 0; j < ncols; j++) {
 		if (end - q < 4)
 			return out_of_step(c, 'D');
-		int32_t l = (int32_t)be32(q);
+		int32_t l = (int32_t)sl_pg_get32(q);
 		q += 4;
 		if (l < 0) {
 			cell[j] = sl_null();
@@ -401,23 +366,23 @@ sl_pg_fast_query(struct sl_db_conn *c, struct pg_stmt *s, size_t n,
 	int rc = sl_buf_append(w, "B\0\0\0\0", 5);
 	rc |= sl_buf_append(w, "", 1);
 	rc |= sl_buf_append(w, s->name, nl + 1);
-	rc |= put16(w, (uint16_t)n);
+	rc |= sl_pg_put16(w, (uint16_t)n);
 	for (size_t i = 0; i < n; i++)
-		rc |= put16(w, (uint16_t)p->pfmts[i]);
-	rc |= put16(w, (uint16_t)n);
+		rc |= sl_pg_put16(w, (uint16_t)p->pfmts[i]);
+	rc |= sl_pg_put16(w, (uint16_t)n);
 	for (size_t i = 0; i < n; i++) {
 		if (p->pvals[i] == NULL) {
-			rc |= put32(w, UINT32_MAX);
+			rc |= sl_pg_put32(w, UINT32_MAX);
 			continue;
 		}
 		/* A text parameter ends in the NUL libpq wants (it takes
 		 * their length from it); the protocol has no NUL. */
 		size_t l = (size_t)p->plens[i] - (p->pfmts[i] == 0 ? 1 : 0);
-		rc |= put32(w, (uint32_t)l);
+		rc |= sl_pg_put32(w, (uint32_t)l);
 		rc |= sl_buf_append(w, p->pvals[i], l);
 	}
-	rc |= put16(w, 1);
-	rc |= put16(w, (uint16_t)s->rfmt);
+	rc |= sl_pg_put16(w, 1);
+	rc |= sl_pg_put16(w, (uint16_t)s->rfmt);
 	if (rc != 0)
 		return NULL;
 	patch_len(w, 0);
