@@ -762,7 +762,6 @@ add_rel(struct sl_graph_batch *b, const struct node_in *src,
 	slot->idx[0] = b->n_rels;
 	struct sl_rel_op *op = &b->rels[b->n_rels++];
 	memset(op, 0, sizeof(*op));
-	op->key = k;
 	op->props = p;
 	op->rule = rr;
 	op->from.key = from->key;

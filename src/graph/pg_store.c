@@ -112,27 +112,33 @@ static const char plan_sql[] =
         " set_config('enable_mergejoin', 'off', true),"
         " set_config('jit', 'off', true)";
 
+/** The start of every node UPDATE: merge a staged write `s` into `n`. */
+#define NODE_SET_SQL                                               \
+	"UPDATE node AS n SET"                                     \
+	" labels = CASE WHEN s.labels = '[]'::jsonb THEN n.labels" \
+	" ELSE sluice_labels(n.labels, s.labels, n.type) END,"     \
+	" props = jsonb_strip_nulls(n.props || s.props)"           \
+	" FROM sl_stage_node AS s WHERE "
 /*
- * Node writes: update existing nodes that change, then insert new ones,
- * then apply the late writes (`late`: an identity the lane also writes,
- * earlier, under the other rule; see mark_late()). One UPDATE cannot
- * apply two rows to one node (PostgreSQL would pick either), so a node's
- * EAGER and MATCH_ONLY writes go in two statements, in the batch's order.
+ * An UPDATE of the exact-key writes of rules `rules` that are late or not
+ * (`late`: an identity the lane also writes, earlier, under the other
+ * rule; see mark_late()), where merging changes something (`same`: the
+ * test that it does not). One UPDATE cannot apply two rows to one node
+ * (PostgreSQL would pick either), so a node's EAGER and MATCH_ONLY writes
+ * go in two statements, in the batch's order.
  */
-#define NODE_UPDATE_SQL(late)                                                  \
-	"UPDATE node AS n SET"                                                 \
-	" labels = CASE WHEN s.labels = '[]'::jsonb THEN n.labels"             \
-	" ELSE sluice_labels(n.labels, s.labels, n.type) END,"                 \
-	" props = jsonb_strip_nulls(n.props || s.props)"                       \
-	" FROM sl_stage_node AS s"                                             \
-	" WHERE s.rule < 2 AND " late " AND n.type = s.type AND n.key = s.key" \
-	" AND NOT (sluice_same(n.props, s.props)"                              \
-	" AND (s.labels = '[]'::jsonb OR"                                      \
-	" n.labels @> sluice_labels('[]', s.labels, n.type)))"
+#define NODE_UPDATE_SQL(rules, late, same)          \
+	NODE_SET_SQL rules                          \
+	        " AND " late " AND n.type = s.type" \
+	        " AND n.key = s.key AND NOT (" same \
+	        " AND (s.labels = '[]'::jsonb OR"   \
+	        " n.labels @> sluice_labels('[]', s.labels, n.type)))"
 /** The general path's update of the writes that are not late. */
-static const char node_update_sql[] = NODE_UPDATE_SQL("NOT s.late");
-/** The general path's update of the late writes. */
-static const char node_update_late_sql[] = NODE_UPDATE_SQL("s.late");
+static const char node_update_sql[] = NODE_UPDATE_SQL(
+        "s.rule < 2", "NOT s.late", "sluice_same(n.props, s.props)");
+/** The general path's update of the late writes (after the insert). */
+static const char node_update_late_sql[] = NODE_UPDATE_SQL(
+        "s.rule < 2", "s.late", "sluice_same(n.props, s.props)");
 /** Insert the EAGER nodes that are missing. */
 static const char node_insert_sql[] =
         "INSERT INTO node(type, key, labels, props)"
@@ -163,30 +169,19 @@ static const char node_upsert_sql[] =
         " n.labels @> excluded.labels))"
         " RETURNING n.xmax = 0 AS ins)"
         " SELECT count(*) FILTER (WHERE ins) FROM w";
-/** The fast path's update of MATCH_ONLY writes (late or not). */
-#define NODE_MATCH_SQL(late)                                                   \
-	"UPDATE node AS n SET"                                                 \
-	" labels = CASE WHEN s.labels = '[]'::jsonb THEN n.labels"             \
-	" ELSE sluice_labels(n.labels, s.labels, n.type) END,"                 \
-	" props = jsonb_strip_nulls(n.props || s.props)"                       \
-	" FROM sl_stage_node AS s"                                             \
-	" WHERE s.rule = 1 AND " late " AND n.type = s.type AND n.key = s.key" \
-	" AND NOT (n.props || s.props = n.props"                               \
-	" AND (s.labels = '[]'::jsonb OR"                                      \
-	" n.labels @> sluice_labels('[]', s.labels, n.type)))"
-/** The fast path's MATCH_ONLY writes before the EAGER ones. */
-static const char node_match_sql[] = NODE_MATCH_SQL("NOT s.late");
+/*
+ * The fast path's MATCH_ONLY writes before the EAGER ones (without nulls,
+ * `props || change = props` says that merging changes nothing).
+ */
+static const char node_match_sql[] = NODE_UPDATE_SQL(
+        "s.rule = 1", "NOT s.late", "n.props || s.props = n.props");
 /** The fast path's late MATCH_ONLY writes, after the EAGER ones. */
-static const char node_match_late_sql[] = NODE_MATCH_SQL("s.late");
+static const char node_match_late_sql[] =
+        NODE_UPDATE_SQL("s.rule = 1", "s.late", "n.props || s.props = n.props");
 /** FUZZY node writes: update every node whose key matches. */
 static const char node_fuzzy_sql[] =
-        "UPDATE node AS n SET"
-        " labels = CASE WHEN s.labels = '[]'::jsonb THEN n.labels"
-        " ELSE sluice_labels(n.labels, s.labels, n.type) END,"
-        " props = jsonb_strip_nulls(n.props || s.props)"
-        " FROM sl_stage_node AS s"
-        " WHERE s.rule = 2 AND n.type = s.type AND sluice_fuzzy(n.key, "
-        "s.key)";
+        NODE_SET_SQL "s.rule = 2 AND n.type = s.type AND"
+                     " sluice_fuzzy(n.key, s.key)";
 /**
  * MATCH_ONLY and FUZZY writes that found no node (by rule); a late
  * MATCH_ONLY write follows an EAGER one, so it finds its node.
@@ -672,11 +667,12 @@ empty_array(const struct sl_value *v)
  * lane holds every op of an identity, in the batch's order; the lane's
  * statements then apply an identity's two writes in that order. With
  * `any` false (the lane has one of the two rules only), none is late.
- * Returns 0, or -1 with an error.
+ * *some says whether any is. Returns 0, or -1 with an error.
  */
 static int
-mark_late(struct lane *l, bool any)
+mark_late(struct lane *l, bool any, bool *some)
 {
+	*some = false;
 	if (l->late_cap < l->n) {
 		bool *late = sl_realloc(l->late, l->cap * sizeof(*late));
 		if (late == NULL) {
@@ -723,7 +719,7 @@ mark_late(struct lane *l, bool any)
 			}
 			if (k2.len == k.len &&
 			    memcmp(k2.u.s, k.u.s, k.len) == 0) {
-				l->late[i] = true;
+				l->late[i] = *some = true;
 				break;
 			}
 		}
@@ -870,10 +866,8 @@ lane_nodes(struct lane *l)
 		if (op->rule != SL_NODE_FUZZY)
 			n[op->rule]++;
 	}
-	if (mark_late(l, n[0] > 0 && n[1] > 0) != 0)
+	if (mark_late(l, n[0] > 0 && n[1] > 0, &late) != 0)
 		return -1;
-	for (uint32_t i = 0; i < l->n && !late; i++)
-		late = l->late[i];
 	if (stage_nodes(l) != 0)
 		return -1;
 	if ((n[1] > 0 || fuzzy) &&
