@@ -1526,6 +1526,42 @@ vs_all(void *arg)
 	return rc;
 }
 
+/**
+ * The admin connection to `uri`, with warnings only; NULL (reported)
+ * if it fails.
+ */
+static PGconn *
+admin_connect(const char *uri)
+{
+	PGconn *c = PQconnectdb(uri);
+	if (PQstatus(c) != CONNECTION_OK) {
+		lp_fail(c, "connect");
+		PQfinish(c);
+		return NULL;
+	}
+	if (lp_script(c, "SET client_min_messages = warning") != 0) {
+		PQfinish(c);
+		return NULL;
+	}
+	return c;
+}
+
+/** Run `fn(arg)` as the main task `name` of a new loop. 0, or -1. */
+static int
+run_on_loop(const char *name, int (*fn)(void *), void *arg)
+{
+	struct sl_loop *loop = sl_loop_new(NULL);
+	if (loop == NULL) {
+		bench_fail(bench, "cannot create a loop");
+		return -1;
+	}
+	int rc = sl_loop_run_main(loop, name, fn, arg);
+	if (rc != 0)
+		bench_fail(bench, "failed");
+	sl_loop_delete(loop);
+	return rc;
+}
+
 /** main() of bench_pg_vs_asyncpg. */
 static int
 vs_main(int argc, char **argv)
@@ -1560,24 +1596,10 @@ vs_main(int argc, char **argv)
 	       "client CPU from getrusage (sluice) and time.process_time() "
 	       "(asyncpg)\n",
 	       CONCURRENCY, vs.rounds, vs.cfg.secs, vs.cfg.warmup);
-	vs.admin = PQconnectdb(vs.cfg.uri);
-	if (PQstatus(vs.admin) != CONNECTION_OK ||
-	    lp_script(vs.admin, "SET client_min_messages = warning") != 0) {
-		lp_fail(vs.admin, "connect");
-		PQfinish(vs.admin);
+	vs.admin = admin_connect(vs.cfg.uri);
+	if (vs.admin == NULL)
 		return 1;
-	}
-	int rc;
-	struct sl_loop *loop = sl_loop_new(NULL);
-	if (loop == NULL) {
-		bench_fail(bench, "cannot create a loop");
-		rc = -1;
-	} else {
-		rc = sl_loop_run_main(loop, "vs-asyncpg", vs_all, &vs);
-		if (rc != 0)
-			bench_fail(bench, "failed");
-		sl_loop_delete(loop);
-	}
+	int rc = run_on_loop("vs-asyncpg", vs_all, &vs);
 	PQfinish(vs.admin);
 	return rc == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
@@ -1607,16 +1629,9 @@ main(int argc, char **argv)
 	       "each "
 	       "after %.1f s of warm-up\n",
 	       CONCURRENCY, st.cfg.secs, st.cfg.warmup);
-	st.admin = PQconnectdb(st.cfg.uri);
-	if (PQstatus(st.admin) != CONNECTION_OK) {
-		lp_fail(st.admin, "connect");
-		PQfinish(st.admin);
+	st.admin = admin_connect(st.cfg.uri);
+	if (st.admin == NULL)
 		return 1;
-	}
-	if (lp_script(st.admin, "SET client_min_messages = warning") != 0) {
-		PQfinish(st.admin);
-		return 1;
-	}
 	st.lp = calloc(1, sizeof(*st.lp));
 	if (st.lp == NULL || lp_open(st.lp, st.cfg.uri) != 0) {
 		if (st.lp != NULL)
@@ -1625,17 +1640,7 @@ main(int argc, char **argv)
 		PQfinish(st.admin);
 		return 1;
 	}
-	int rc;
-	struct sl_loop *loop = sl_loop_new(NULL);
-	if (loop == NULL) {
-		bench_fail(bench, "cannot create a loop");
-		rc = -1;
-	} else {
-		rc = sl_loop_run_main(loop, "pgbench", bench_all, &st);
-		if (rc != 0)
-			bench_fail(bench, "failed");
-		sl_loop_delete(loop);
-	}
+	int rc = run_on_loop("pgbench", bench_all, &st);
 	lp_close(st.lp);
 	free(st.lp);
 	PQfinish(st.admin);
