@@ -29,6 +29,8 @@
 #ifndef SLUICE_BATCH_H
 #define SLUICE_BATCH_H
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -95,6 +97,10 @@ struct sl_batch_pool {
 	size_t max_free;
 	/** Batches handed out and not yet returned. */
 	size_t n_out;
+	/** Whether `lock` guards the pool (sl_batch_pool_share()). */
+	bool shared;
+	/** Guards the free list and counters of a shared pool. */
+	pthread_mutex_t lock;
 };
 
 /** Default records per batch. */
@@ -120,6 +126,13 @@ struct sl_batch_pool {
  */
 void sl_batch_pool_create(struct sl_batch_pool *p, uint32_t batch_size,
                           size_t arena_cap);
+
+/**
+ * Let threads other than the loop's get and return batches of `p` (a
+ * pipeline run with worker threads): from now on a mutex guards the
+ * pool's free list, which costs one uncontended lock per batch.
+ */
+void sl_batch_pool_share(struct sl_batch_pool *p);
 
 /** Free the kept batches. Every batch must have been returned. */
 void sl_batch_pool_destroy(struct sl_batch_pool *p);

@@ -44,6 +44,35 @@
  *   extractor that never waits still stops. The forced stop (a second
  *   signal under catch_signals) aborts every outbox and cancels every
  *   task, interrupting a slow finish; the CLI then exits 128 + signal.
+ *
+ * Threads: with `threads` above 1, each step that offers `replicate`
+ * (the Interpreter) and is not the first runs `process` on the run's
+ * worker threads (one sl_worker of `threads` threads, made for the run
+ * when such a step exists), while the loop thread keeps reading and
+ * writing:
+ *
+ * - The step's task takes an input batch and posts it as a job to a free
+ *   slot: 2 x threads slots, each with its own replica of the step, its
+ *   own emitter (which collects full batches instead of sending them) and
+ *   its own list of skips and errors (sl_step_events). The input batch
+ *   waits in its slot until the job's output has been sent on.
+ * - Jobs end in any order; the task sends their output on strictly in
+ *   input order: the head slot's skips and errors are counted and logged
+ *   as the step's own (sl_step_events_replay()), then its batches are
+ *   sent on. A flush marker takes a slot of its own and goes on in order.
+ *   So the next step sees the same records in the same order, with the
+ *   same origins, as with one thread; the logs and the summary are the
+ *   same too.
+ * - When no input is waiting, the task first sends on what its jobs have
+ *   made, so a slow source does not hold records back.
+ * - A job whose `process` fails stops at that record, like the loop
+ *   would; when it reaches the head, its output before the failure is
+ *   sent on and the step fails with its error. Jobs still running are
+ *   told to stop and their output is dropped, as records after a failure
+ *   are never processed with one thread. A stop or a dropped output waits
+ *   for the running jobs the same way.
+ * - The batch pool is shared with the threads (sl_batch_pool_share()).
+ *   Records in flight grow by at most 2 x threads batches per such step.
  */
 #ifndef SLUICE_PIPELINE_H
 #define SLUICE_PIPELINE_H
@@ -76,7 +105,19 @@ struct sl_pipeline_opts {
 	size_t arena_cap;
 	/** Catch SIGINT and SIGTERM during the run (default false). */
 	bool catch_signals;
+	/**
+	 * Threads that run steps offering `replicate` (default 1: every step
+	 * runs on the loop thread; at most SL_PIPELINE_THREADS_MAX). See
+	 * "Threads" above.
+	 */
+	uint32_t threads;
 };
+
+/** Most threads of a run. */
+#define SL_PIPELINE_THREADS_MAX 64
+
+/** The number of processors this process may run on (at least 1). */
+uint32_t sl_pipeline_cores(void);
 
 /** Fill `o` with the defaults. */
 void sl_pipeline_opts_init(struct sl_pipeline_opts *o);

@@ -68,6 +68,17 @@ struct sl_step_ops {
 	int (*finish)(struct sl_step *s);
 	/** Frees the step (also when it never ran). */
 	void (*destroy)(struct sl_step *s);
+	/**
+	 * A copy of the step that may run `process` on a worker thread,
+	 * concurrently with other copies and with the loop thread: it shares
+	 * the step's compiled, read-only parts and owns what `process`
+	 * changes (scratch memory). NULL (with an error) on failure; freed
+	 * with `destroy`. NULL here: the step runs on the loop thread only.
+	 * Only a step whose `process` keeps no state from one record to the
+	 * next may offer it; the runner uses it for runs with more than one
+	 * thread (see sluice/pipeline.h).
+	 */
+	struct sl_step *(*replicate)(struct sl_step *s);
 };
 
 /** Most locations of skipped records a step keeps for the summary. */
@@ -105,6 +116,44 @@ struct sl_step {
 	/** Whether the step stopped because of a fatal error. */
 	bool failed;
 };
+
+/**
+ * Skips and errors reported on a worker thread (sl_step_skip(),
+ * sl_step_error() with events captured), kept to be counted and logged
+ * on the loop thread in record order by sl_step_events_replay().
+ * Zero-initialised is empty.
+ */
+struct sl_step_events {
+	/** Events: a kind byte ('s' skip, 'e' error), then the message and
+	 * its terminating NUL; malloc'd. */
+	char *data;
+	/** Bytes used in `data`. */
+	size_t len;
+	/** Bytes allocated. */
+	size_t cap;
+	/** Events whose message did not fit under SL_STEP_EVENTS_MAX (or
+	 * in memory): skips, then errors, counted after the kept ones. */
+	uint64_t lost[2];
+};
+
+/** Most bytes of messages one sl_step_events holds. */
+#define SL_STEP_EVENTS_MAX ((size_t)4 << 20)
+
+/**
+ * Route the calling thread's sl_step_skip() and sl_step_error() into `ev`
+ * instead of counting and logging them (NULL: back to normal). Worker
+ * threads running a step's `process` do this.
+ */
+void sl_step_events_capture(struct sl_step_events *ev);
+
+/**
+ * Count and log the events in `ev` as `s`'s own, in the order they were
+ * reported, exactly as if `s` had reported them; then empty `ev`.
+ */
+void sl_step_events_replay(struct sl_step *s, struct sl_step_events *ev);
+
+/** Free what `ev` holds (it stays usable, empty). */
+void sl_step_events_destroy(struct sl_step_events *ev);
 
 /** Initialise the common part of a new step. */
 void sl_step_init(struct sl_step *s, const struct sl_step_ops *ops);

@@ -1,7 +1,10 @@
 /*
- * sluice: a dedicated worker thread that runs blocking jobs for tasks, one
- * at a time, in order. A database connection that must stay on one thread
- * (SQLite) lives on a worker; the loop never blocks on it.
+ * sluice: dedicated worker threads that run jobs for tasks. A worker of one
+ * thread runs its jobs one at a time, in order: a database connection that
+ * must stay on one thread (SQLite) lives on one, and the loop never blocks
+ * on it. A worker of N threads (sl_worker_new_threads()) starts its jobs in
+ * order, N at a time, and they may end in any order: the pipeline runner
+ * interprets batches on one.
  *
  *   struct sl_worker *w = sl_worker_new("sqlite");    (in a task)
  *   rc = sl_worker_run(w, write_batch, batch);        (the task waits;
@@ -33,9 +36,12 @@
 #ifndef SLUICE_WORKER_H
 #define SLUICE_WORKER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
+#include "sluice/diag.h"
 #include "sluice/io.h"
+#include "sluice/list.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -47,11 +53,75 @@ struct sl_worker;
 /** Most jobs queued on one worker at once (SL_ELIMIT past it). */
 #define SL_WORKER_QUEUE_MAX 1024
 
+/** Most threads of one worker. */
+#define SL_WORKER_THREADS_MAX 256
+
+/**
+ * A job: caller-owned for sl_worker_post(), on the waiting task's stack
+ * for sl_worker_run(). Its members are the worker's: read the outcome
+ * with sl_worker_job_result().
+ */
+struct sl_worker_job {
+	/** Link in the worker's queue, then in its completed list. */
+	struct sl_list link;
+	/** Function to run; NULL for the stop request. */
+	sl_offload_fn fn;
+	/** Its argument. */
+	void *arg;
+	/** fn's error, recorded on the worker thread. */
+	struct sl_diag diag;
+	/** fn's result: 0 or -1. */
+	int rc;
+	/** Set on the loop thread once the job has completed. */
+	bool done;
+	/** Task waiting for the job, or NULL. */
+	struct sl_task *waiter;
+	/** Called on the loop thread when a posted job completed, or NULL. */
+	void (*on_done)(struct sl_worker_job *j);
+	/** For on_done. */
+	void *data;
+	/**
+	 * The waiter's allocation-fault countdown, taken over for the job
+	 * (sluice/alloc.h), then what is left of it; -1 for posted jobs.
+	 */
+	long countdown;
+	/** Faults the job injected. */
+	long faults;
+};
+
 /**
  * Start a worker thread named `name` (at most 15 bytes are shown to the
  * system) for the current loop; call from a task. NULL with an error.
  */
 struct sl_worker *sl_worker_new(const char *name);
+
+/**
+ * sl_worker_new() with `threads` threads (1 to SL_WORKER_THREADS_MAX),
+ * all named `name`, taking jobs from one queue: jobs start in the order
+ * they were queued and run concurrently. NULL with an error.
+ */
+struct sl_worker *sl_worker_new_threads(const char *name, unsigned threads);
+
+/** Number of threads of `w`. */
+unsigned sl_worker_threads(const struct sl_worker *w);
+
+/**
+ * Queue `fn(arg)` on `w` without waiting: `j` (caller-owned, untouched
+ * until then) is the worker's until `on_done(j)` runs on the loop thread,
+ * from the loop's callbacks, once fn has returned; then call
+ * sl_worker_job_result(j). `data` is stored in j->data for on_done. The
+ * job runs with no injected allocation faults. Returns 0, or -1 with an
+ * error (the job was not queued) as sl_worker_run() fails.
+ */
+int sl_worker_post(struct sl_worker *w, struct sl_worker_job *j,
+                   sl_offload_fn fn, void *arg,
+                   void (*on_done)(struct sl_worker_job *j), void *data);
+
+/**
+ * After a posted job's on_done: fn's result; when -1, fn's error moves
+ * into the current diag. Frees what the job held; call it once.
+ */
+int sl_worker_job_result(struct sl_worker_job *j);
 
 /**
  * Run `fn(arg)` on the worker after the jobs queued before it, while the

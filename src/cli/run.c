@@ -155,6 +155,11 @@ run_usage(FILE *out, const char *cmd)
 		        "1000; a\n"
 		        "                            PostgreSQL target writes "
 		        "10000)\n"
+		        "  --threads N               threads that interpret "
+		        "records (default:\n"
+		        "                            the number of cores; 1: "
+		        "everything on\n"
+		        "                            one thread)\n"
 		        "  -j, --json                JSON log lines and "
 		        "summary\n"
 		        "  --no-progress             no progress reports\n"
@@ -222,6 +227,7 @@ parse_args(int argc, char **argv, struct run_opts *o)
 		OPT_PROMETHEUS,
 		OPT_PROMETHEUS_SETTING,
 		OPT_STRICT,
+		OPT_THREADS,
 	};
 	static const struct option longopts[] = {
 	        {"annotations", required_argument, NULL, 'a'},
@@ -237,6 +243,7 @@ parse_args(int argc, char **argv, struct run_opts *o)
 	         OPT_METRICS_INTERVAL},
 	        {"target", required_argument, NULL, 't'},
 	        {"strict", no_argument, NULL, OPT_STRICT},
+	        {"threads", required_argument, NULL, OPT_THREADS},
 	        {"project", required_argument, NULL, 'p'},
 	        {"auto-migrate", no_argument, NULL, OPT_AUTO_MIGRATE},
 	        {"storage-backend", required_argument, NULL, OPT_STORAGE},
@@ -254,6 +261,9 @@ parse_args(int argc, char **argv, struct run_opts *o)
 	const char *cmd = argv[0];
 	memset(o, 0, sizeof(*o));
 	sl_pipeline_opts_init(&o->popts);
+	o->popts.threads = sl_pipeline_cores();
+	if (o->popts.threads > SL_PIPELINE_THREADS_MAX)
+		o->popts.threads = SL_PIPELINE_THREADS_MAX;
 	o->progress = -1;
 	o->ansi = -1;
 	optind = 1;
@@ -287,6 +297,17 @@ parse_args(int argc, char **argv, struct run_opts *o)
 			                &o->popts.batch_size) != 0)
 				return 2;
 			o->batch_given = true;
+			break;
+		case OPT_THREADS:
+			if (parse_count("--threads", optarg,
+			                &o->popts.threads) != 0)
+				return 2;
+			if (o->popts.threads > SL_PIPELINE_THREADS_MAX) {
+				fprintf(stderr,
+				        "sluice: --threads: at most %d\n",
+				        SL_PIPELINE_THREADS_MAX);
+				return 2;
+			}
 			break;
 		case 't':
 			if (o->n_targets == MAX_TARGETS) {

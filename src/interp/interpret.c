@@ -3,7 +3,9 @@
  */
 #include "interpret.h"
 
+#include <assert.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -846,9 +848,20 @@ struct interp_step {
 	struct sl_emit *out;
 	/** Ingestions emitted. */
 	uint64_t emitted;
+	/**
+	 * For a replica (interp_replicate()): the step it copies, which owns
+	 * the interpretations, the names and the timestamps; else NULL.
+	 */
+	struct interp_step *parent;
+	/** Guards the parent's timestamp while replicas run. */
+	pthread_mutex_t clock_lock;
 };
 
-/** Refresh the timestamp (one per 2-second window, as Nodestream). */
+/**
+ * Refresh the timestamp (one per 2-second window, as Nodestream). A
+ * replica takes its parent's, so every thread writes the same text in a
+ * window.
+ */
 static int
 refresh_now(struct interp_step *st)
 {
@@ -857,18 +870,31 @@ refresh_now(struct interp_step *st)
 	int64_t window = (int64_t)ts.tv_sec / 2;
 	if (window == st->now_window && st->now != NULL)
 		return 0;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	char buf[64];
-	size_t n = sl_time_utc(&ts, 6, buf, sizeof(buf));
-	char *now = sl_arena_strndup(&st->stamps, buf, n);
-	if (now == NULL)
-		return -1;
-	st->now = now;
-	st->now_len = (uint32_t)n;
-	st->now_window = window;
-	st->defaults[0].val = sl_str_ref(st->now, st->now_len);
-	st->defaults[1].val = sl_str_ref(st->now, st->now_len);
-	return 0;
+	struct interp_step *m = st->parent != NULL ? st->parent : st;
+	int rc = 0;
+	pthread_mutex_lock(&m->clock_lock);
+	if (window != m->now_window || m->now == NULL) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		char buf[64];
+		size_t n = sl_time_utc(&ts, 6, buf, sizeof(buf));
+		char *now = sl_arena_strndup(&m->stamps, buf, n);
+		if (now == NULL) {
+			rc = -1;
+		} else {
+			m->now = now;
+			m->now_len = (uint32_t)n;
+			m->now_window = window;
+		}
+	}
+	if (rc == 0) {
+		st->now = m->now;
+		st->now_len = m->now_len;
+		st->now_window = m->now_window;
+		st->defaults[0].val = sl_str_ref(st->now, st->now_len);
+		st->defaults[1].val = sl_str_ref(st->now, st->now_len);
+	}
+	pthread_mutex_unlock(&m->clock_lock);
+	return rc;
 }
 
 /** Start `ps` as the default properties (without last_ingested_at when
@@ -1547,6 +1573,12 @@ static void
 interp_destroy(struct sl_step *s)
 {
 	struct interp_step *st = (struct interp_step *)s;
+	if (st->parent != NULL) {
+		sl_arena_destroy(&st->scratch);
+		sl_free(st);
+		return;
+	}
+	pthread_mutex_destroy(&st->clock_lock);
 	passes_destroy(&st->before);
 	passes_destroy(&st->main);
 	sl_prov_delete(st->iterate_on);
@@ -1557,12 +1589,42 @@ interp_destroy(struct sl_step *s)
 	sl_free(st);
 }
 
+static struct sl_step *interp_replicate(struct sl_step *s);
+
 /** The Interpreter's callbacks. */
 static const struct sl_step_ops interp_ops = {
         .type = "Interpreter",
         .process = interp_process,
         .destroy = interp_destroy,
+        .replicate = interp_replicate,
 };
+
+/**
+ * A copy that interprets on another thread: it shares the compiled
+ * interpretations (read-only while records are interpreted), the names
+ * and the timestamps, and has its own scratch memory.
+ */
+static struct sl_step *
+interp_replicate(struct sl_step *s)
+{
+	struct interp_step *m = (struct interp_step *)s;
+	assert(m->parent == NULL);
+	struct interp_step *st = sl_calloc(1, sizeof(*st));
+	if (st == NULL) {
+		sl_diag_set(SL_EOOM, "out of memory for a step");
+		return NULL;
+	}
+	sl_step_init(&st->base, &interp_ops);
+	st->parent = m;
+	st->before = m->before;
+	st->main = m->main;
+	st->iterate_on = m->iterate_on;
+	st->by_at = m->by_at;
+	st->was_by = m->was_by;
+	memcpy(st->defaults, m->defaults, sizeof(st->defaults));
+	sl_arena_create(&st->scratch, SCRATCH_CHUNK, SCRATCH_CAP);
+	return &st->base;
+}
 
 /** Build an Interpreter from its definition. */
 static struct sl_step *
@@ -1584,6 +1646,7 @@ interp_create(const struct sl_stepdef *def)
 		return NULL;
 	}
 	sl_step_init(&st->base, &interp_ops);
+	pthread_mutex_init(&st->clock_lock, NULL);
 	sl_arena_create(&st->scratch, SCRATCH_CHUNK, SCRATCH_CAP);
 	sl_arena_create(&st->stamps, 4096, (size_t)64 << 20);
 	const char *name = def->pipeline != NULL ? def->pipeline : "unknown";

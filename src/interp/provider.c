@@ -5,6 +5,7 @@
 #include "provider.h"
 
 #include <pcre2.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #if defined(__has_include)
@@ -471,23 +472,73 @@ fail:
 	return NULL;
 }
 
-/** A compiled Python regular expression. */
+/**
+ * A compiled Python regular expression. It is read-only once compiled, so
+ * threads may match with it at once: match data is per thread.
+ */
 struct sl_regex {
 	/** The pattern. */
 	pcre2_code *code;
-	/** Match data for `code`. */
-	pcre2_match_data *md;
 	/** Number of capture groups. */
 	uint32_t groups;
 };
+
+/** The key of each thread's match data (freed when the thread ends). */
+static pthread_key_t md_key;
+/** Makes `md_key` once. */
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+/** Whether `md_key` could be made. */
+static bool md_key_ok;
+
+/** Thread-exit destructor of a thread's match data. */
+static void
+md_free(void *md)
+{
+	pcre2_match_data_free(md);
+}
+
+/** Make `md_key`. */
+static void
+md_key_make(void)
+{
+	md_key_ok = pthread_key_create(&md_key, md_free) == 0;
+}
+
+/**
+ * The calling thread's match data, with room for `groups` groups. NULL
+ * with an error.
+ */
+static pcre2_match_data *
+thread_md(uint32_t groups)
+{
+	pthread_once(&md_once, md_key_make);
+	if (!md_key_ok) {
+		sl_diag_set(SL_ESYSTEM, "cannot make a thread key for regular "
+		                        "expressions");
+		return NULL;
+	}
+	pcre2_match_data *md = pthread_getspecific(md_key);
+	if (md != NULL && pcre2_get_ovector_count(md) > groups)
+		return md;
+	/* At least 16 pairs, so most patterns never grow it. */
+	uint32_t pairs = groups + 1 > 16 ? groups + 1 : 16;
+	pcre2_match_data *bigger = pcre2_match_data_create(pairs, NULL);
+	if (bigger == NULL || pthread_setspecific(md_key, bigger) != 0) {
+		if (bigger != NULL)
+			pcre2_match_data_free(bigger);
+		sl_diag_set(SL_EOOM, "out of memory matching a regex");
+		return NULL;
+	}
+	if (md != NULL)
+		pcre2_match_data_free(md);
+	return bigger;
+}
 
 void
 sl_regex_delete(struct sl_regex *r)
 {
 	if (r == NULL)
 		return;
-	if (r->md != NULL)
-		pcre2_match_data_free(r->md);
 	if (r->code != NULL)
 		pcre2_code_free(r->code);
 	sl_free(r);
@@ -552,12 +603,6 @@ sl_regex_compile(const struct sl_conf *at, const char *what)
 	if (!RUNNING_ON_VALGRIND)
 		(void)pcre2_jit_compile(r->code, PCRE2_JIT_COMPLETE);
 	pcre2_pattern_info(r->code, PCRE2_INFO_CAPTURECOUNT, &r->groups);
-	r->md = pcre2_match_data_create_from_pattern(r->code, NULL);
-	if (r->md == NULL) {
-		sl_regex_delete(r);
-		sl_diag_set(SL_EOOM, "out of memory compiling a regex");
-		return NULL;
-	}
 	return r;
 }
 
@@ -586,9 +631,12 @@ int
 sl_regex_exec(struct sl_regex *r, const char *s, size_t n, bool anchored,
               uint32_t group, struct sl_value *out)
 {
-	int rc = pcre2_match(r->code, (PCRE2_SPTR)s, n, 0,
-	                     anchored ? PCRE2_ANCHORED : 0, r->md, NULL);
 	*out = sl_null();
+	pcre2_match_data *md = thread_md(r->groups);
+	if (md == NULL)
+		return -1;
+	int rc = pcre2_match(r->code, (PCRE2_SPTR)s, n, 0,
+	                     anchored ? PCRE2_ANCHORED : 0, md, NULL);
 	if (rc == PCRE2_ERROR_NOMATCH)
 		return 0;
 	if (rc < 0) {
@@ -598,7 +646,7 @@ sl_regex_exec(struct sl_regex *r, const char *s, size_t n, bool anchored,
 		            (const char *)msg);
 		return -1;
 	}
-	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(r->md);
+	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
 	if (group < (uint32_t)rc && ov[2 * group] != PCRE2_UNSET)
 		*out = sl_str_ref(
 		        s + ov[2 * group],

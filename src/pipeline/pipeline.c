@@ -6,9 +6,12 @@
 #include "sluice/pipeline.h"
 
 #include <assert.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sluice/alloc.h"
 #include "sluice/chan.h"
@@ -16,6 +19,7 @@
 #include "sluice/io.h"
 #include "sluice/log.h"
 #include "sluice/task.h"
+#include "sluice/worker.h"
 
 /** Where a step's task is in its life. */
 enum phase {
@@ -27,6 +31,8 @@ enum phase {
 	PHASE_DONE,     /**< ended */
 };
 
+struct par_slot;
+
 /** The output side of a step (the sl_emit of step.h). */
 struct sl_emit {
 	/** The pipeline. */
@@ -35,12 +41,61 @@ struct sl_emit {
 	struct sl_step *step;
 	/** Outbox to the next step, or NULL for the last step. */
 	struct sl_chan *out;
+	/**
+	 * For the emitter of a job on a worker thread: the slot whose list
+	 * takes the batches it fills (nothing is sent from there); else NULL.
+	 */
+	struct par_slot *collect;
 	/** Batch being filled, or NULL. */
 	struct sl_batch *cur;
 	/** A batch passed on whole that is not sent yet, or NULL. */
 	struct sl_batch *held;
 	/** Origin given to the records emitted next. */
 	struct sl_origin origin;
+};
+
+struct par;
+
+/** A job slot of a step running on worker threads. */
+struct par_slot {
+	/** The job posted for the slot. */
+	struct sl_worker_job job;
+	/** The stage. */
+	struct par *par;
+	/** The step's replica the job runs. */
+	struct sl_step *replica;
+	/** The input batch (a data batch, or a flush marker to pass on). */
+	struct sl_batch *in;
+	/** The job's emitter (collecting into `batches`). */
+	struct sl_emit out;
+	/** Batches the job filled, in order, linked by their `link`. */
+	struct sl_list batches;
+	/** Skips and errors the job reported. */
+	struct sl_step_events events;
+	/** Whether the slot holds an input (posted job or flush marker). */
+	bool busy;
+	/** Whether the slot's job ended (or it holds a flush marker). */
+	bool done;
+	/** Whether a job was posted (its result must be taken). */
+	bool posted;
+};
+
+/** A step running `process` on the run's worker threads. */
+struct par {
+	/** The step's run. */
+	struct step_run *r;
+	/** Slots, used as a ring in input order. */
+	struct par_slot *slots;
+	/** Number of slots. */
+	uint32_t n;
+	/** Index of the oldest busy slot. */
+	uint32_t head;
+	/** Busy slots. */
+	uint32_t busy;
+	/** The step's task while it waits for a job, or NULL. */
+	struct sl_task *waiter;
+	/** Set to make running jobs skip the rest of their input. */
+	atomic_bool abort;
 };
 
 /** A step while the pipeline runs. */
@@ -61,6 +116,8 @@ struct step_run {
 	struct sl_diag err;
 	/** Order in which fatal errors happened (0: none). */
 	uint64_t fail_seq;
+	/** Whether `process` runs on the run's worker threads. */
+	bool parallel;
 };
 
 /** A signal catcher task of a run. */
@@ -110,6 +167,8 @@ struct sl_pipeline {
 	double t_start;
 	/** Clock at the end of the run, or 0 while running. */
 	double t_end;
+	/** Worker threads of the run, or NULL. */
+	struct sl_worker *worker;
 };
 
 void
@@ -121,6 +180,20 @@ sl_pipeline_opts_init(struct sl_pipeline_opts *o)
 	o->batch_bytes = (size_t)4 << 20;
 	o->arena_cap = SL_RECORD_MEM_MAX;
 	o->catch_signals = false;
+	o->threads = 1;
+}
+
+uint32_t
+sl_pipeline_cores(void)
+{
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+		int n = CPU_COUNT(&set);
+		if (n > 0)
+			return (uint32_t)n;
+	}
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (uint32_t)n : 1;
 }
 
 struct sl_pipeline *
@@ -137,6 +210,12 @@ sl_pipeline_new(const struct sl_pipeline_opts *opts)
 		            "pipeline options: batch size, outbox size and "
 		            "batch bytes must be positive and the arena cap "
 		            "at least the batch bytes");
+		return NULL;
+	}
+	if (o.threads == 0 || o.threads > SL_PIPELINE_THREADS_MAX) {
+		sl_diag_set(SL_EINVAL,
+		            "pipeline options: %u threads (expected 1 to %d)",
+		            o.threads, SL_PIPELINE_THREADS_MAX);
 		return NULL;
 	}
 	struct sl_pipeline *p = sl_calloc(1, sizeof(*p));
@@ -256,6 +335,11 @@ emit_send_slot(struct sl_emit *e, struct sl_batch **slot)
 		sl_batch_put(b);
 		return 0;
 	}
+	if (e->collect != NULL) {
+		*slot = NULL;
+		sl_list_add_tail(&e->collect->batches, &b->link);
+		return 0;
+	}
 	if (e->out == NULL) {
 		*slot = NULL;
 		sl_batch_put(b);
@@ -333,7 +417,7 @@ sl_emit_batch(struct sl_emit *e, struct sl_batch *b)
 bool
 sl_emit_keep(struct sl_emit *e, const struct sl_batch *b)
 {
-	if (e->out != NULL)
+	if (e->out != NULL || e->collect != NULL)
 		return false;
 	if (b->kind == SL_BATCH_DATA)
 		e->step->stats.out += b->count;
@@ -436,6 +520,294 @@ consume(struct step_run *r)
 	}
 }
 
+/* --- a step on the run's worker threads --------------------------------- */
+
+/** Worker thread: run the slot's replica over its input batch. */
+static int
+par_job(void *arg)
+{
+	struct par_slot *sl = arg;
+	struct sl_step *s = sl->replica;
+	const struct sl_batch *b = sl->in;
+	int rc = 0;
+	sl_step_events_capture(&sl->events);
+	for (uint32_t i = 0; i < b->count && rc == 0; i++) {
+		if (atomic_load_explicit(&sl->par->abort, memory_order_relaxed))
+			break;
+		sl->out.origin = b->origins[i];
+		rc = s->ops->process(s, &b->records[i], &sl->out);
+	}
+	sl_step_events_capture(NULL);
+	/* What the job made before a failure goes on, as on the loop. */
+	(void)emit_send_current(&sl->out);
+	return rc;
+}
+
+/** Loop thread: a job ended; wake the step's task if it waits. */
+static void
+par_job_done(struct sl_worker_job *j)
+{
+	struct par_slot *sl = j->data;
+	sl->done = true;
+	if (sl->par->waiter != NULL)
+		sl_task_wakeup(sl->par->waiter);
+}
+
+/**
+ * Wait until the head slot is done. With `hard`, a cancellation does not
+ * end the wait (running jobs must end before their slots go); it is kept
+ * and reported as SL_ECANCELLED afterwards. Returns 0 or -1.
+ */
+static int
+par_wait_head(struct par *pa, bool hard)
+{
+	struct par_slot *sl = &pa->slots[pa->head];
+	bool cancelled = false;
+	pa->waiter = sl_task_current();
+	while (!sl->done) {
+		if (sl_task_wait(SL_FOREVER) == 0)
+			continue;
+		if (!hard) {
+			pa->waiter = NULL;
+			return -1;
+		}
+		sl_diag_clear(sl_diag_get());
+		if (sl_task_is_cancelled()) {
+			cancelled = true;
+			sl_task_uncancel();
+		}
+	}
+	pa->waiter = NULL;
+	if (cancelled) {
+		sl_task_cancel(sl_task_current());
+		sl_diag_set(SL_ECANCELLED, "cancelled");
+		return -1;
+	}
+	return 0;
+}
+
+/** Empty the head slot, dropping its output; returns its job's result. */
+static int
+par_release_head(struct par *pa)
+{
+	struct par_slot *sl = &pa->slots[pa->head];
+	assert(sl->busy && sl->done);
+	struct sl_list *l;
+	while ((l = sl_list_first(&sl->batches)) != NULL) {
+		sl_list_del(l);
+		sl_batch_put(sl_list_entry(l, struct sl_batch, link));
+	}
+	sl_step_events_destroy(&sl->events);
+	int rc = 0;
+	if (sl->posted) {
+		rc = sl_worker_job_result(&sl->job);
+		sl->posted = false;
+	}
+	if (sl->in != NULL)
+		sl_batch_put(sl->in);
+	sl->in = NULL;
+	sl->busy = sl->done = false;
+	pa->head = (pa->head + 1) % pa->n;
+	pa->busy--;
+	return rc;
+}
+
+/**
+ * Send the done head slot's output on, in order: its skips and errors,
+ * its batches, then a flush marker it holds, then its job's failure.
+ */
+static int
+par_emit_head(struct par *pa)
+{
+	struct par_slot *sl = &pa->slots[pa->head];
+	struct step_run *r = pa->r;
+	assert(sl->busy && sl->done);
+	sl_step_events_replay(r->step, &sl->events);
+	struct sl_list *l;
+	while ((l = sl_list_first(&sl->batches)) != NULL) {
+		sl_list_del(l);
+		struct sl_batch *b = sl_list_entry(l, struct sl_batch, link);
+		if (sl_emit_batch(&r->emit, b) != 0) {
+			struct sl_diag keep;
+			sl_diag_create(&keep);
+			sl_diag_move(sl_diag_get(), &keep);
+			(void)par_release_head(pa);
+			sl_diag_clear(sl_diag_get());
+			sl_diag_move(&keep, sl_diag_get());
+			sl_diag_destroy(&keep);
+			return -1;
+		}
+	}
+	if (!sl->posted) {
+		/* A flush marker (a slot whose post failed is never sent). */
+		assert(sl->in->kind == SL_BATCH_FLUSH);
+		struct sl_batch *m = sl->in;
+		sl->in = NULL;
+		(void)par_release_head(pa);
+		return sl_emit_batch(&r->emit, m);
+	}
+	return par_release_head(pa);
+}
+
+/**
+ * Stop: running jobs skip the rest of their input; wait for every busy
+ * slot and drop its output. The diag's error is kept.
+ */
+static void
+par_abandon(struct par *pa)
+{
+	atomic_store(&pa->abort, true);
+	struct sl_diag keep;
+	sl_diag_create(&keep);
+	sl_diag_move(sl_diag_get(), &keep);
+	bool cancelled = false;
+	while (pa->busy > 0) {
+		if (par_wait_head(pa, true) != 0)
+			cancelled = true;
+		sl_diag_clear(sl_diag_get());
+		(void)par_release_head(pa);
+		sl_diag_clear(sl_diag_get());
+	}
+	sl_diag_move(&keep, sl_diag_get());
+	sl_diag_destroy(&keep);
+	if (cancelled)
+		sl_task_cancel(sl_task_current());
+}
+
+/** Free the stage's slots and replicas (no slot may be busy). */
+static void
+par_destroy(struct par *pa)
+{
+	if (pa->slots == NULL)
+		return;
+	for (uint32_t i = 0; i < pa->n; i++) {
+		struct par_slot *sl = &pa->slots[i];
+		assert(!sl->busy);
+		emit_discard(&sl->out);
+		sl_step_events_destroy(&sl->events);
+		if (sl->replica != NULL)
+			sl_step_delete(sl->replica);
+	}
+	sl_free(pa->slots);
+	pa->slots = NULL;
+}
+
+/** Set up the slots of `pa`, each with a replica of the step. */
+static int
+par_create(struct par *pa, struct step_run *r)
+{
+	memset(pa, 0, sizeof(*pa));
+	pa->r = r;
+	pa->n = 2 * sl_worker_threads(r->p->worker);
+	atomic_init(&pa->abort, false);
+	pa->slots = sl_calloc(pa->n, sizeof(*pa->slots));
+	if (pa->slots == NULL) {
+		sl_diag_set(SL_EOOM, "out of memory for the step's threads");
+		return -1;
+	}
+	for (uint32_t i = 0; i < pa->n; i++) {
+		struct par_slot *sl = &pa->slots[i];
+		sl->par = pa;
+		sl_list_init(&sl->batches);
+		sl->replica = r->step->ops->replicate(r->step);
+		if (sl->replica == NULL) {
+			if (sl_diag_code() == SL_EOK)
+				sl_diag_set(SL_EOOM, "cannot copy the step for "
+				                     "its threads");
+			par_destroy(pa);
+			return -1;
+		}
+		snprintf(sl->replica->name, sizeof(sl->replica->name), "%s",
+		         r->step->name);
+		sl->replica->index = r->step->index;
+		sl->out.p = r->p;
+		sl->out.step = sl->replica;
+		sl->out.collect = sl;
+	}
+	return 0;
+}
+
+/** Put input batch `b` in the next slot: post a job, or hold a marker. */
+static int
+par_submit(struct par *pa, struct sl_batch *b)
+{
+	assert(pa->busy < pa->n);
+	struct par_slot *sl = &pa->slots[(pa->head + pa->busy) % pa->n];
+	assert(!sl->busy && sl_list_empty(&sl->batches));
+	sl->in = b;
+	sl->busy = true;
+	pa->busy++;
+	if (b->kind == SL_BATCH_FLUSH) {
+		sl->done = true;
+		return 0;
+	}
+	sl->done = false;
+	if (sl_worker_post(pa->r->p->worker, &sl->job, par_job, sl,
+	                   par_job_done, sl) != 0) {
+		/* Not posted: the slot holds nothing to wait for. */
+		sl->done = true;
+		return -1;
+	}
+	sl->posted = true;
+	return 0;
+}
+
+/**
+ * consume() for a step on worker threads: post input batches as jobs and
+ * send their output on in input order.
+ */
+static int
+consume_par(struct step_run *r)
+{
+	struct sl_step *s = r->step;
+	struct par pa;
+	if (par_create(&pa, r) != 0)
+		return -1;
+	int rc = 0;
+	for (;;) {
+		/* Output that is ready goes on first. */
+		while (rc == 0 && pa.busy > 0 && pa.slots[pa.head].done)
+			rc = par_emit_head(&pa);
+		if (rc != 0)
+			break;
+		/* No input waiting, or no slot free: send what jobs make. */
+		if (pa.busy > 0 &&
+		    (pa.busy == pa.n || sl_chan_count(r->in) == 0)) {
+			if (par_wait_head(&pa, false) != 0) {
+				rc = -1;
+				break;
+			}
+			continue;
+		}
+		void *item;
+		int k = sl_chan_recv(r->in, &item, SL_FOREVER);
+		if (k == 0)
+			break;
+		if (k < 0) {
+			rc = -1;
+			break;
+		}
+		struct sl_batch *b = item;
+		if (b->kind == SL_BATCH_FLUSH)
+			s->stats.flushes++;
+		else
+			s->stats.in += b->count;
+		if (par_submit(&pa, b) != 0) {
+			rc = -1;
+			break;
+		}
+	}
+	while (rc == 0 && pa.busy > 0) {
+		rc = par_wait_head(&pa, false);
+		if (rc == 0)
+			rc = par_emit_head(&pa);
+	}
+	if (rc != 0)
+		par_abandon(&pa);
+	par_destroy(&pa);
+	return rc;
+}
+
 /**
  * Whether the error in the diag is the consequence of a stop (downstream
  * stopped, a stop was asked for) rather than a failure of this step.
@@ -501,7 +873,7 @@ step_main(void *arg)
 
 	r->phase = PHASE_RUN;
 	phase = "process";
-	rc = r->in != NULL ? consume(r) : 0;
+	rc = r->in == NULL ? 0 : r->parallel ? consume_par(r) : consume(r);
 	if (rc == 0) {
 		phase = "drain";
 		rc = ops->drain != NULL ? ops->drain(s, &r->emit) : 0;
@@ -627,10 +999,12 @@ signals_stop(struct sig_watch w[2])
 	}
 }
 
-/** Free what a run set up (channels, runs, pool). */
+/** Free what a run set up (channels, runs, worker threads, pool). */
 static void
 run_cleanup(struct sl_pipeline *p, uint32_t n_chans)
 {
+	sl_worker_delete(p->worker);
+	p->worker = NULL;
 	for (uint32_t i = 0; i < n_chans; i++)
 		sl_chan_destroy(&p->chans[i]);
 	sl_free(p->chans);
@@ -692,6 +1066,19 @@ sl_pipeline_run(struct sl_pipeline *p)
 		r->emit.step = r->step;
 		r->emit.out = i + 1 < p->n ? &p->chans[i] : NULL;
 		sl_diag_create(&r->err);
+		const struct sl_step_ops *ops = r->step->ops;
+		r->parallel = p->opts.threads > 1 && i > 0 &&
+		              ops->replicate != NULL && ops->process != NULL &&
+		              ops->process_batch == NULL;
+		if (r->parallel && p->worker == NULL) {
+			p->worker = sl_worker_new_threads("sluice-steps",
+			                                  p->opts.threads);
+			if (p->worker == NULL) {
+				run_cleanup(p, p->n - 1);
+				return -1;
+			}
+			sl_batch_pool_share(&p->pool);
+		}
 	}
 
 	p->running = true;

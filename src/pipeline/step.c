@@ -44,28 +44,63 @@ current_message(char *buf, size_t size, const char *fallback)
 		sl_error_format(e, buf, size);
 }
 
+/** Where this thread's skips and errors go instead, or NULL. */
+static _Thread_local struct sl_step_events *captured;
+
 void
-sl_step_error(struct sl_step *s, const char *what)
+sl_step_events_capture(struct sl_step_events *ev)
+{
+	captured = ev;
+}
+
+void
+sl_step_events_destroy(struct sl_step_events *ev)
+{
+	sl_free(ev->data);
+	memset(ev, 0, sizeof(*ev));
+}
+
+/** Keep an event of `kind` ('s' or 'e') with message `msg` in `ev`. */
+static void
+events_add(struct sl_step_events *ev, char kind, const char *msg)
+{
+	size_t n = strlen(msg) + 2;
+	if (ev->len + n > ev->cap) {
+		size_t cap = ev->cap ? ev->cap * 2 : 4096;
+		while (cap < ev->len + n)
+			cap *= 2;
+		char *d = cap <= SL_STEP_EVENTS_MAX ? sl_realloc(ev->data, cap)
+		                                    : NULL;
+		if (d == NULL) {
+			ev->lost[kind == 's' ? 0 : 1]++;
+			return;
+		}
+		ev->data = d;
+		ev->cap = cap;
+	}
+	ev->data[ev->len] = kind;
+	memcpy(ev->data + ev->len + 1, msg, n - 1);
+	ev->len += n;
+}
+
+/** Count and log an error of `s` whose message is `msg`. */
+static void
+error_msg(struct sl_step *s, const char *msg)
 {
 	s->stats.errors++;
 	if (s->stats.errors <= ERRORS_LOGGED) {
-		char msg[1024];
-		current_message(msg, sizeof(msg), "unknown error");
-		sl_log_error("step %s: %s%s%s", s->name, what ? what : "",
-		             what ? ": " : "", msg);
+		sl_log_error("step %s: %s", s->name, msg);
 		if (s->stats.errors == ERRORS_LOGGED)
 			sl_log_error("step %s: further errors are only "
 			             "counted",
 			             s->name);
 	}
-	sl_diag_clear(sl_diag_get());
 }
 
-void
-sl_step_skip(struct sl_step *s)
+/** Count, keep and log a skip of `s` whose message is `msg`. */
+static void
+skip_msg(struct sl_step *s, const char *msg)
 {
-	char msg[1024];
-	current_message(msg, sizeof(msg), "record skipped");
 	if (s->stats.skipped < SL_STEP_SKIPS_KEPT) {
 		size_t n = strlen(msg) + 1;
 		char *copy = sl_malloc(n);
@@ -78,5 +113,51 @@ sl_step_skip(struct sl_step *s)
 	s->stats.skipped++;
 	if (s->stats.skipped <= ERRORS_LOGGED)
 		sl_log_warn("step %s: skipped: %s", s->name, msg);
+}
+
+void
+sl_step_error(struct sl_step *s, const char *what)
+{
+	char msg[1024], line[1100];
+	current_message(msg, sizeof(msg), "unknown error");
+	snprintf(line, sizeof(line), "%s%s%s", what ? what : "",
+	         what ? ": " : "", msg);
+	if (captured != NULL)
+		events_add(captured, 'e', line);
+	else
+		error_msg(s, line);
 	sl_diag_clear(sl_diag_get());
+}
+
+void
+sl_step_skip(struct sl_step *s)
+{
+	char msg[1024];
+	current_message(msg, sizeof(msg), "record skipped");
+	if (captured != NULL)
+		events_add(captured, 's', msg);
+	else
+		skip_msg(s, msg);
+	sl_diag_clear(sl_diag_get());
+}
+
+void
+sl_step_events_replay(struct sl_step *s, struct sl_step_events *ev)
+{
+	for (size_t at = 0; at < ev->len;) {
+		const char *msg = ev->data + at + 1;
+		if (ev->data[at] == 's')
+			skip_msg(s, msg);
+		else
+			error_msg(s, msg);
+		at += strlen(msg) + 2;
+	}
+	for (uint64_t i = 0; i < ev->lost[0]; i++)
+		skip_msg(s, "record skipped (its message was lost: out of "
+		            "memory for messages)");
+	for (uint64_t i = 0; i < ev->lost[1]; i++)
+		error_msg(s, "an error (its message was lost: out of memory "
+		             "for messages)");
+	ev->len = 0;
+	ev->lost[0] = ev->lost[1] = 0;
 }

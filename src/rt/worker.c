@@ -1,14 +1,17 @@
 /*
- * Dedicated worker threads: blocking jobs run one at a time, in FIFO order,
- * on a thread of their own while the calling task waits.
+ * Dedicated worker threads: blocking jobs run in FIFO order on threads of
+ * their own (one at a time on a worker of one thread) while the calling
+ * task waits, or, posted, while it goes on.
  *
- * A job lives on the waiting task's stack (the wait cannot be abandoned,
- * so the frame outlives the job). The loop thread appends it to `queue`
- * under the lock; the worker takes it, runs it with the job's own diag
- * current, moves it to `completed` and pokes the loop with a uv_async_t.
- * The async callback, on the loop thread, marks completed jobs done and
- * wakes their tasks. A stop job queued by sl_worker_delete() ends the
- * thread after every job queued before it.
+ * A waited-for job lives on the waiting task's stack (the wait cannot be
+ * abandoned, so the frame outlives the job); a posted one is the caller's.
+ * The loop thread appends it to `queue` under the lock; a thread takes it,
+ * runs it with the job's own diag current, moves it to `completed` and
+ * pokes the loop with a uv_async_t. The async callback, on the loop
+ * thread, marks completed jobs done and wakes their tasks (or calls a
+ * posted job's on_done). A stop job queued by sl_worker_delete() stays at
+ * the head of the queue until every thread has met it, so the threads end
+ * after every job queued before it; the last one completes it.
  *
  * The async handle is referenced only while jobs are outstanding, so an
  * idle worker neither keeps the loop alive nor hides a deadlock, and a
@@ -33,40 +36,19 @@
 /** Longest thread name the system keeps, including the terminator. */
 #define WORKER_NAME_MAX 16
 
-/** One job: a call to run on the worker, or the stop request. */
-struct worker_job {
-	/** Link in the worker's `queue`, then in its `completed` list. */
-	struct sl_list link;
-	/** Function to run; NULL for the stop request. */
-	sl_offload_fn fn;
-	/** Its argument. */
-	void *arg;
-	/** fn's error, recorded on the worker thread. */
-	struct sl_diag diag;
-	/** fn's result: 0 or -1. */
-	int rc;
-	/** Set on the loop thread once the job has completed. */
-	bool done;
-	/** Task waiting for the job, or NULL (a delete outside tasks). */
-	struct sl_task *waiter;
-	/**
-	 * The waiter's allocation-fault countdown, taken over for the job
-	 * (sluice/alloc.h), then what is left of it.
-	 */
-	long countdown;
-	/** Faults the job injected. */
-	long faults;
-};
-
-/** A worker thread and its job queue. */
+/** A worker's threads and their job queue. */
 struct sl_worker {
 	/** Completion notifications to the loop thread (memory freed in its
 	 * close callback). */
 	uv_async_t async;
 	/** Loop the worker belongs to. */
 	struct sl_loop *loop;
-	/** The thread. */
-	pthread_t thread;
+	/** The threads (`n_threads` of them). */
+	pthread_t *threads;
+	/** Number of threads started. */
+	unsigned n_threads;
+	/** Threads that have not met the stop request yet (under lock). */
+	unsigned alive;
 	/** Guards `queue` and `completed`. */
 	pthread_mutex_t lock;
 	/** Signalled when a job is queued. */
@@ -87,7 +69,7 @@ struct sl_worker {
 
 /** Worker thread: run a job with the job's diag as the current one. */
 static void
-job_run(struct worker_job *j)
+job_run(struct sl_worker_job *j)
 {
 	struct sl_diag *prev = sl_diag_swap(&j->diag);
 	long faults = sl_alloc_faults();
@@ -102,7 +84,11 @@ job_run(struct worker_job *j)
 	sl_diag_swap(prev);
 }
 
-/** Worker thread body: run queued jobs in order until the stop request. */
+/**
+ * Worker thread body: run queued jobs in order until the stop request.
+ * The stop request stays at the head of the queue until the last thread
+ * meets it, which completes it.
+ */
 static void *
 worker_main(void *arg)
 {
@@ -116,11 +102,17 @@ worker_main(void *arg)
 		pthread_mutex_lock(&w->lock);
 		while (sl_list_empty(&w->queue))
 			pthread_cond_wait(&w->cond, &w->lock);
-		struct worker_job *j = sl_list_entry(sl_list_first(&w->queue),
-		                                     struct worker_job, link);
+		struct sl_worker_job *j = sl_list_entry(
+		        sl_list_first(&w->queue), struct sl_worker_job, link);
+		bool stop = j->fn == NULL;
+		if (stop && --w->alive > 0) {
+			/* Leave the request to the other threads. */
+			pthread_cond_signal(&w->cond);
+			pthread_mutex_unlock(&w->lock);
+			break;
+		}
 		sl_list_del(&j->link);
 		pthread_mutex_unlock(&w->lock);
-		bool stop = j->fn == NULL;
 		if (!stop)
 			job_run(j);
 		/* Once in `completed` the job may be freed at any moment. */
@@ -148,14 +140,16 @@ worker_async_cb(uv_async_t *async)
 	pthread_mutex_unlock(&w->lock);
 	struct sl_list *l;
 	while ((l = sl_list_first(&done)) != NULL) {
-		struct worker_job *j =
-		        sl_list_entry(l, struct worker_job, link);
+		struct sl_worker_job *j =
+		        sl_list_entry(l, struct sl_worker_job, link);
 		sl_list_del(l);
 		assert(w->pending > 0);
 		w->pending--;
 		/* The task runs only after this callback returns. */
 		j->done = true;
-		if (j->waiter != NULL)
+		if (j->on_done != NULL)
+			j->on_done(j);
+		else if (j->waiter != NULL)
 			sl_task_wakeup(j->waiter);
 	}
 	if (w->pending == 0)
@@ -164,7 +158,7 @@ worker_async_cb(uv_async_t *async)
 
 /** Loop thread: queue `j` for the worker. */
 static void
-worker_push(struct sl_worker *w, struct worker_job *j)
+worker_push(struct sl_worker *w, struct sl_worker_job *j)
 {
 	pthread_mutex_lock(&w->lock);
 	sl_list_add_tail(&w->queue, &j->link);
@@ -182,12 +176,13 @@ worker_close_cb(uv_handle_t *h)
 }
 
 /**
- * Start the thread with every asynchronous signal blocked, so that signals
- * reach the loop thread and blocking calls in jobs see no EINTR. Returns 0
- * or an errno value.
+ * Start the threads with every asynchronous signal blocked, so that
+ * signals reach the loop thread and blocking calls in jobs see no EINTR.
+ * Returns 0 or an errno value; then the threads started are stopped and
+ * joined.
  */
 static int
-worker_start(struct sl_worker *w)
+worker_start(struct sl_worker *w, unsigned n)
 {
 	sigset_t all, prev;
 	sigfillset(&all);
@@ -199,25 +194,72 @@ worker_start(struct sl_worker *w)
 	sigdelset(&all, SIGABRT);
 	sigdelset(&all, SIGTRAP);
 	pthread_sigmask(SIG_SETMASK, &all, &prev);
-	int rc = pthread_create(&w->thread, NULL, worker_main, w);
+	int rc = 0;
+	for (; w->n_threads < n; w->n_threads++) {
+		pthread_mutex_lock(&w->lock);
+		w->alive++;
+		pthread_mutex_unlock(&w->lock);
+		rc = pthread_create(&w->threads[w->n_threads], NULL,
+		                    worker_main, w);
+		if (rc != 0) {
+			pthread_mutex_lock(&w->lock);
+			w->alive--;
+			pthread_mutex_unlock(&w->lock);
+			break;
+		}
+	}
 	pthread_sigmask(SIG_SETMASK, &prev, NULL);
+	if (rc != 0 && w->n_threads > 0) {
+		/* Nothing is queued yet: a stop request ends them. */
+		struct sl_worker_job stop = {0};
+		pthread_mutex_lock(&w->lock);
+		sl_list_add_tail(&w->queue, &stop.link);
+		pthread_cond_signal(&w->cond);
+		pthread_mutex_unlock(&w->lock);
+		for (unsigned i = 0; i < w->n_threads; i++)
+			pthread_join(w->threads[i], NULL);
+		/* The request went to `completed`; nobody waits for it. */
+		sl_list_init(&w->completed);
+	}
 	return rc;
 }
 
 struct sl_worker *
 sl_worker_new(const char *name)
 {
+	return sl_worker_new_threads(name, 1);
+}
+
+unsigned
+sl_worker_threads(const struct sl_worker *w)
+{
+	return w->n_threads;
+}
+
+struct sl_worker *
+sl_worker_new_threads(const char *name, unsigned threads)
+{
 	if (sl_rt_check_in_task("sl_worker_new()") != 0)
 		return NULL;
 	if (name == NULL)
 		name = "worker";
+	if (threads == 0 || threads > SL_WORKER_THREADS_MAX) {
+		sl_diag_set(SL_EINVAL,
+		            "worker '%s': %u threads (expected 1 to %d)", name,
+		            threads, SL_WORKER_THREADS_MAX);
+		return NULL;
+	}
 	struct sl_loop *loop = sl_loop_current();
 	struct sl_worker *w = sl_calloc(1, sizeof(*w));
-	if (w == NULL) {
+	pthread_t *th = sl_calloc(threads, sizeof(*th));
+	if (w == NULL || th == NULL) {
+		sl_free(w);
+		sl_free(th);
 		sl_diag_set(SL_EOOM, "out of memory creating worker '%s'",
 		            name);
 		return NULL;
 	}
+	w->threads = th;
 	/* The system keeps 15 bytes of a thread name. */
 	snprintf(w->name, sizeof(w->name), "%s", name);
 	snprintf(w->what, sizeof(w->what), "a job on worker '%s'", w->name);
@@ -236,13 +278,15 @@ sl_worker_new(const char *name)
 	uv_unref((uv_handle_t *)&w->async);
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->cond, NULL);
-	rc = worker_start(w);
+	rc = worker_start(w, threads);
 	if (rc != 0) {
 		sl_diag_raise(__FILE__, __LINE__, SL_ESYSTEM, rc,
-		              "cannot start the thread of worker '%s'",
+		              "cannot start the threads of worker '%s'",
 		              w->name);
 		pthread_cond_destroy(&w->cond);
 		pthread_mutex_destroy(&w->lock);
+		sl_free(w->threads);
+		w->threads = NULL;
 		uv_close((uv_handle_t *)&w->async, worker_close_cb);
 		return NULL;
 	}
@@ -286,7 +330,7 @@ sl_worker_run_cancel(struct sl_worker *w, sl_offload_fn fn, void *arg,
 {
 	if (worker_check(w) != 0)
 		return -1;
-	struct worker_job j = {
+	struct sl_worker_job j = {
 	        .fn = fn,
 	        .arg = arg,
 	        .waiter = sl_task_current(),
@@ -317,6 +361,36 @@ sl_worker_run_cancel(struct sl_worker *w, sl_offload_fn fn, void *arg,
 	return rc;
 }
 
+int
+sl_worker_post(struct sl_worker *w, struct sl_worker_job *j,
+               sl_offload_fn fn, void *arg,
+               void (*on_done)(struct sl_worker_job *j), void *data)
+{
+	if (worker_check(w) != 0)
+		return -1;
+	assert(fn != NULL && on_done != NULL);
+	memset(j, 0, sizeof(*j));
+	j->fn = fn;
+	j->arg = arg;
+	j->on_done = on_done;
+	j->data = data;
+	j->countdown = -1;
+	sl_diag_create(&j->diag);
+	worker_push(w, j);
+	return 0;
+}
+
+int
+sl_worker_job_result(struct sl_worker_job *j)
+{
+	assert(j->done);
+	int rc = j->rc;
+	if (rc != 0)
+		sl_diag_move(&j->diag, sl_diag_get());
+	sl_diag_destroy(&j->diag);
+	return rc;
+}
+
 void
 sl_worker_delete(struct sl_worker *w)
 {
@@ -325,7 +399,7 @@ sl_worker_delete(struct sl_worker *w)
 	assert(!w->stopping);
 	assert(sl_loop_current() == w->loop);
 	w->stopping = true;
-	struct worker_job stop = {.waiter = sl_task_current()};
+	struct sl_worker_job stop = {.waiter = sl_task_current()};
 	sl_diag_create(&stop.diag);
 	worker_push(w, &stop);
 	if (stop.waiter != NULL) {
@@ -335,7 +409,10 @@ sl_worker_delete(struct sl_worker *w)
 	}
 	/* Outside tasks (the loop has stopped) this blocks until the
 	 * queue is drained; no task can be waiting then. */
-	pthread_join(w->thread, NULL);
+	for (unsigned i = 0; i < w->n_threads; i++)
+		pthread_join(w->threads[i], NULL);
+	sl_free(w->threads);
+	w->threads = NULL;
 	pthread_cond_destroy(&w->cond);
 	pthread_mutex_destroy(&w->lock);
 	sl_diag_destroy(&stop.diag);

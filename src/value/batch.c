@@ -29,6 +29,32 @@ sl_batch_pool_create(struct sl_batch_pool *p, uint32_t batch_size,
 	p->n_free = 0;
 	p->max_free = POOL_MAX_FREE;
 	p->n_out = 0;
+	p->shared = false;
+}
+
+void
+sl_batch_pool_share(struct sl_batch_pool *p)
+{
+	if (p->shared)
+		return;
+	pthread_mutex_init(&p->lock, NULL);
+	p->shared = true;
+}
+
+/** Take the pool's lock if it is shared. */
+static inline void
+pool_lock(struct sl_batch_pool *p)
+{
+	if (p->shared)
+		pthread_mutex_lock(&p->lock);
+}
+
+/** Release the pool's lock if it is shared. */
+static inline void
+pool_unlock(struct sl_batch_pool *p)
+{
+	if (p->shared)
+		pthread_mutex_unlock(&p->lock);
 }
 
 /** Free a batch and its memory. */
@@ -51,19 +77,27 @@ sl_batch_pool_destroy(struct sl_batch_pool *p)
 		batch_free(sl_list_entry(l, struct sl_batch, link));
 	}
 	p->n_free = 0;
+	if (p->shared) {
+		pthread_mutex_destroy(&p->lock);
+		p->shared = false;
+	}
 }
 
 /** A batch from the free list or the allocator. */
 static struct sl_batch *
 batch_take(struct sl_batch_pool *p)
 {
+	pool_lock(p);
 	struct sl_list *l = sl_list_first(&p->free);
-	struct sl_batch *b;
+	struct sl_batch *b = NULL;
 	if (l != NULL) {
 		sl_list_del(l);
 		p->n_free--;
+		p->n_out++;
 		b = sl_list_entry(l, struct sl_batch, link);
-	} else {
+	}
+	pool_unlock(p);
+	if (b == NULL) {
 		b = sl_calloc(1, sizeof(*b));
 		if (b == NULL) {
 			sl_diag_set(SL_EOOM,
@@ -87,9 +121,11 @@ batch_take(struct sl_batch_pool *p)
 		sl_arena_create(&b->arena, p->arena_chunk, p->arena_cap);
 		sl_arena_set_keep(&b->arena, BATCH_ARENA_KEEP);
 		sl_list_init(&b->link);
+		pool_lock(p);
+		p->n_out++;
+		pool_unlock(p);
 	}
 	b->count = 0;
-	p->n_out++;
 	return b;
 }
 
@@ -115,9 +151,14 @@ void
 sl_batch_put(struct sl_batch *b)
 {
 	struct sl_batch_pool *p = b->pool;
+	pool_lock(p);
 	assert(p->n_out > 0);
 	p->n_out--;
-	if (p->n_free >= p->max_free) {
+	bool keep = p->n_free < p->max_free;
+	if (keep)
+		p->n_free++;
+	pool_unlock(p);
+	if (!keep) {
 		batch_free(b);
 		return;
 	}
@@ -127,8 +168,9 @@ sl_batch_put(struct sl_batch *b)
 	if ((size_t)(b->arena.end - b->arena.cur) > p->arena_chunk)
 		sl_arena_destroy(&b->arena);
 	b->count = 0;
+	pool_lock(p);
 	sl_list_add_tail(&p->free, &b->link);
-	p->n_free++;
+	pool_unlock(p);
 }
 
 void
