@@ -4,16 +4,22 @@
  * interpretations, one of them find_many) into the `null:` target.
  *
  *   run_graph_recs_per_s        records/s of `sluice run pipeline.yaml
- *                               --target null:` (value) against records/s
- *                               of reading and parsing the same file with
- *                               no step after the extractor (baseline),
- *                               best of BENCH_REPS runs each, alternating;
- *                               ratio = value / baseline.
+ *                               --target null: --threads 1` (value, one
+ *                               core) against records/s of reading and
+ *                               parsing the same file with no step after
+ *                               the extractor (baseline), best of
+ *                               BENCH_REPS runs each, alternating; ratio =
+ *                               value / baseline.
+ *   run_graph_threads_speedup   records/s of the same run with --threads
+ *                               at the number of cores (value) against
+ *                               --threads 1 (baseline), best of BENCH_REPS
+ *                               each, alternating; ratio = value /
+ *                               baseline. Skipped on one core.
  *   run_graph_instr_per_record  user-space instructions per record of the
- *                               same two runs on 10,000 records, counted by
- *                               valgrind's callgrind (repeatable on a noisy
- *                               machine); ratio = value / baseline. Skipped
- *                               with a '#' line without valgrind.
+ *                               first two runs on 10,000 records, counted
+ *                               by valgrind's callgrind (repeatable on a
+ *                               noisy machine); ratio = value / baseline.
+ *                               Skipped with a '#' line without valgrind.
  *
  * Each run must exit 0 and its summary must count every record.
  *
@@ -89,21 +95,30 @@ counted(const char *path, long n)
 }
 
 /**
- * Run `pipeline` (in `dir`), into `null:` when `target`; its wall seconds
- * in *secs. 0, or -1 unless it exits 0 having read `n` records.
+ * Run `pipeline` (in `dir`) on `threads` threads, into `null:` when
+ * `target`; its wall seconds in *secs. 0, or -1 unless it exits 0 having
+ * read `n` records.
  */
 static int
 run(const char *sluice, const char *dir, const char *pipeline, bool target,
-    long n, double *secs)
+    long threads, long n, double *secs)
 {
-	char pipe[4096], err[4096];
+	char pipe[4096], err[4096], th[32];
 	snprintf(pipe, sizeof(pipe), "%s/%s", dir, pipeline);
 	snprintf(err, sizeof(err), "%s/err.txt", dir);
-	char *with[] = {(char *)sluice,  "run",   pipe,
-	                "--target",      "null:", "--json",
-	                "--no-progress", NULL};
-	char *without[] = {(char *)sluice, "run",           pipe,
-	                   "--json",       "--no-progress", NULL};
+	snprintf(th, sizeof(th), "%ld", threads);
+	char *with[] = {(char *)sluice,
+	                "run",
+	                pipe,
+	                "--target",
+	                "null:",
+	                "--json",
+	                "--no-progress",
+	                "--threads",
+	                th,
+	                NULL};
+	char *without[] = {(char *)sluice,  "run",       pipe, "--json",
+	                   "--no-progress", "--threads", th,   NULL};
 	if (bench_spawn(target ? with : without, err, secs, NULL) != 0 ||
 	    !counted(err, n)) {
 		fprintf(stderr, "%s: sluice run %s failed (see %s)\n", bench,
@@ -132,6 +147,8 @@ instructions(const char *sluice, const char *dir, const char *pipeline,
 	                "run",
 	                pipe,
 	                "--no-progress",
+	                "--threads",
+	                "1",
 	                target ? "--target" : NULL,
 	                "null:",
 	                NULL};
@@ -164,23 +181,37 @@ main(int argc, char **argv)
 		return 1;
 	double best_run = 1e30, best_parse = 1e30;
 	int rc = 0;
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	double best_all = 1e30;
 	for (int i = 0; i < BENCH_REPS && rc == 0; i++) {
-		double a, b;
-		if (run(sluice, dir, "pipeline.yaml", true, n, &a) != 0 ||
-		    run(sluice, dir, "parse.yaml", false, n, &b) != 0) {
+		double a, b, c = 0;
+		if (run(sluice, dir, "pipeline.yaml", true, 1, n, &a) != 0 ||
+		    run(sluice, dir, "parse.yaml", false, 1, n, &b) != 0 ||
+		    (cores > 1 && run(sluice, dir, "pipeline.yaml", true, cores,
+		                      n, &c) != 0)) {
 			rc = 1;
 			break;
 		}
 		best_run = a < best_run ? a : best_run;
 		best_parse = b < best_parse ? b : best_parse;
+		best_all = c < best_all ? c : best_all;
 	}
 	if (rc == 0) {
 		double v = (double)n / best_run, base = (double)n / best_parse;
 		printf("# %ld records: best of %d, %.3f s through the graph "
-		       "writer, %.3f s parse only\n",
+		       "writer on one thread, %.3f s parse only\n",
 		       n, BENCH_REPS, best_run, best_parse);
 		bench_result("run_graph_recs_per_s", v, "rec/s", base, v / base,
 		             0);
+		if (cores > 1) {
+			double all = (double)n / best_all;
+			printf("# %.3f s with %ld threads\n", best_all, cores);
+			bench_result("run_graph_threads_speedup", all, "rec/s",
+			             v, all / v, 0);
+		} else {
+			printf("# skipped run_graph_threads_speedup: one "
+			       "core\n");
+		}
 	}
 	char small[sizeof(dir) + 16];
 	snprintf(small, sizeof(small), "%s/cg", dir);

@@ -124,16 +124,17 @@ struct sl_step {
  * Zero-initialised is empty.
  */
 struct sl_step_events {
-	/** Events: a kind byte ('s' skip, 'e' error), then the message and
-	 * its terminating NUL; malloc'd. */
+	/** Events: a kind byte ('s' skip, 'b' skipped bad input, 'e'
+	 * error), then the message and its terminating NUL; malloc'd. */
 	char *data;
 	/** Bytes used in `data`. */
 	size_t len;
 	/** Bytes allocated. */
 	size_t cap;
 	/** Events whose message did not fit under SL_STEP_EVENTS_MAX (or
-	 * in memory): skips, then errors, counted after the kept ones. */
-	uint64_t lost[2];
+	 * in memory), by kind: skips, bad input, errors; reported after the
+	 * kept ones. */
+	uint64_t lost[3];
 };
 
 /** Most bytes of messages one sl_step_events holds. */
@@ -167,6 +168,12 @@ void sl_step_delete(struct sl_step *s);
  * diag's current error, prefixed by `what` if not NULL.
  */
 void sl_step_error(struct sl_step *s, const char *what);
+
+/**
+ * sl_step_skip() of bad input the step steps over (a record, or a whole
+ * file): counted as an error and as a skip, logged once as the skip.
+ */
+void sl_step_skip_error(struct sl_step *s);
 
 /**
  * Count a skipped input record whose reason is the diag's current error
@@ -231,6 +238,50 @@ int sl_emit_fail(const struct sl_emit *e);
 
 /** The step that emits through `e`. */
 struct sl_step *sl_emit_step(struct sl_emit *e);
+
+/**
+ * A job for sl_emit_job(): runs on a worker thread and emits through
+ * `out`, which collects its records (sl_emit_arena(), sl_emit(),
+ * sl_emit_set_origin(); not sl_emit_batch()). Its sl_step_skip() and
+ * sl_step_error() calls are kept and reported on the loop thread in
+ * order. It must touch nothing the loop thread or other jobs change.
+ * Returns 0, or -1 with an error: the step's failure, reported once the
+ * output of the jobs before it (and its own, up to the failure) went on.
+ */
+typedef int (*sl_emit_job_fn)(void *arg, struct sl_emit *out);
+
+/**
+ * Whether the run has worker threads `e`'s step may give jobs to with
+ * sl_emit_job() (a run with more than one thread; see sluice/pipeline.h).
+ */
+bool sl_emit_parallel(const struct sl_emit *e);
+
+/**
+ * Run `fn(arg, out)` on a worker thread (only when sl_emit_parallel()).
+ * Its records go on after everything emitted through `e` before, and
+ * before anything emitted after (a direct sl_emit() first waits for the
+ * jobs). At most 2 x threads jobs run at once: the call may wait for the
+ * oldest, sending its output on. `release(arg)` (if not NULL) runs on the
+ * loop thread once the job's output went on or was dropped, and also
+ * when this call fails. Returns 0, or -1: a job failed (its error), the
+ * output could not go on (SL_EDROPPED, SL_ECANCELLED, ...), or no job
+ * could be posted; then every job still running was stopped and dropped.
+ */
+int sl_emit_job(struct sl_emit *e, sl_emit_job_fn fn, void *arg,
+                void (*release)(void *arg));
+
+/**
+ * Wait for every job given to `e` and send their output on. The runner
+ * does this after drain(); a step that must see its jobs through first
+ * (before closing what they read) calls it. 0, or -1 as sl_emit_job().
+ */
+int sl_emit_jobs_wait(struct sl_emit *e);
+
+/**
+ * In a job: whether the run asked the jobs to stop (a failure or a stop):
+ * the job may return 0 at once, its output is dropped anyway.
+ */
+bool sl_emit_job_stopped(const struct sl_emit *e);
 
 #ifdef __cplusplus
 }

@@ -43,9 +43,12 @@ struct sl_emit {
 	struct sl_chan *out;
 	/**
 	 * For the emitter of a job on a worker thread: the slot whose list
-	 * takes the batches it fills (nothing is sent from there); else NULL.
+	 * takes the batches it fills (nothing is sent from there, and
+	 * nothing counted); else NULL.
 	 */
 	struct par_slot *collect;
+	/** Jobs given with sl_emit_job() (or the step's own), or NULL. */
+	struct par *par;
 	/** Batch being filled, or NULL. */
 	struct sl_batch *cur;
 	/** A batch passed on whole that is not sent yet, or NULL. */
@@ -54,17 +57,21 @@ struct sl_emit {
 	struct sl_origin origin;
 };
 
-struct par;
-
-/** A job slot of a step running on worker threads. */
+/** A job slot of an emitter's jobs on worker threads. */
 struct par_slot {
 	/** The job posted for the slot. */
 	struct sl_worker_job job;
-	/** The stage. */
+	/** The jobs it belongs to. */
 	struct par *par;
-	/** The step's replica the job runs. */
+	/** What the job runs: fn(arg, &out). */
+	sl_emit_job_fn fn;
+	/** Its argument. */
+	void *arg;
+	/** Called with `arg` on the loop thread once the output went on. */
+	void (*release)(void *arg);
+	/** For a step on worker threads: the replica the job runs. */
 	struct sl_step *replica;
-	/** The input batch (a data batch, or a flush marker to pass on). */
+	/** The input batch of such a job, or a flush marker to pass on. */
 	struct sl_batch *in;
 	/** The job's emitter (collecting into `batches`). */
 	struct sl_emit out;
@@ -72,7 +79,7 @@ struct par_slot {
 	struct sl_list batches;
 	/** Skips and errors the job reported. */
 	struct sl_step_events events;
-	/** Whether the slot holds an input (posted job or flush marker). */
+	/** Whether the slot is in use (a posted job or a flush marker). */
 	bool busy;
 	/** Whether the slot's job ended (or it holds a flush marker). */
 	bool done;
@@ -80,11 +87,16 @@ struct par_slot {
 	bool posted;
 };
 
-/** A step running `process` on the run's worker threads. */
+/**
+ * Jobs of an emitter on the run's worker threads, whose output goes on in
+ * the order the jobs were given.
+ */
 struct par {
-	/** The step's run. */
-	struct step_run *r;
-	/** Slots, used as a ring in input order. */
+	/** The emitter on the loop thread. */
+	struct sl_emit *e;
+	/** The run's worker threads. */
+	struct sl_worker *w;
+	/** Slots, used as a ring in order. */
 	struct par_slot *slots;
 	/** Number of slots. */
 	uint32_t n;
@@ -92,9 +104,9 @@ struct par {
 	uint32_t head;
 	/** Busy slots. */
 	uint32_t busy;
-	/** The step's task while it waits for a job, or NULL. */
+	/** The emitter's task while it waits for a job, or NULL. */
 	struct sl_task *waiter;
-	/** Set to make running jobs skip the rest of their input. */
+	/** Set to make running jobs stop early (their output is dropped). */
 	atomic_bool abort;
 };
 
@@ -374,15 +386,29 @@ emit_discard(struct sl_emit *e)
 	e->cur = e->held = NULL;
 }
 
+static int par_drain(struct par *pa);
+
+/** Before the step emits itself: send on what its jobs made first. */
+static inline int
+emit_after_jobs(struct sl_emit *e)
+{
+	if (e->par == NULL || e->par->busy == 0)
+		return 0;
+	return par_drain(e->par);
+}
+
 int
 sl_emit(struct sl_emit *e, struct sl_value v)
 {
+	if (emit_after_jobs(e) != 0)
+		return -1;
 	if (e->cur == NULL && sl_emit_arena(e) == NULL)
 		return -1;
 	int rc = sl_batch_append_from(e->cur, v, &e->origin);
 	assert(rc == 0);
 	(void)rc;
-	e->step->stats.out++;
+	if (e->collect == NULL)
+		e->step->stats.out++;
 	if (sl_batch_full(e->cur) ||
 	    sl_arena_used(&e->cur->arena) >= e->p->opts.batch_bytes)
 		return emit_send_current(e);
@@ -404,7 +430,8 @@ sl_emit_copy(struct sl_emit *e, const struct sl_value *v)
 int
 sl_emit_batch(struct sl_emit *e, struct sl_batch *b)
 {
-	if (e->held != NULL && emit_send_current(e) != 0) {
+	if (emit_after_jobs(e) != 0 ||
+	    (e->held != NULL && emit_send_current(e) != 0)) {
 		sl_batch_put(b);
 		return -1;
 	}
@@ -427,7 +454,7 @@ sl_emit_keep(struct sl_emit *e, const struct sl_batch *b)
 int
 sl_emit_flush(struct sl_emit *e)
 {
-	if (emit_send_current(e) != 0)
+	if (emit_after_jobs(e) != 0 || emit_send_current(e) != 0)
 		return -1;
 	struct sl_batch *m = sl_batch_flush_marker(&e->p->pool);
 	if (m == NULL)
@@ -520,30 +547,39 @@ consume(struct step_run *r)
 	}
 }
 
-/* --- a step on the run's worker threads --------------------------------- */
+/* --- jobs on the run's worker threads ----------------------------------- */
 
-/** Worker thread: run the slot's replica over its input batch. */
+/** Worker thread: run the slot's job with its skips and errors captured. */
 static int
 par_job(void *arg)
 {
 	struct par_slot *sl = arg;
-	struct sl_step *s = sl->replica;
-	const struct sl_batch *b = sl->in;
-	int rc = 0;
 	sl_step_events_capture(&sl->events);
-	for (uint32_t i = 0; i < b->count && rc == 0; i++) {
-		if (atomic_load_explicit(&sl->par->abort, memory_order_relaxed))
-			break;
-		sl->out.origin = b->origins[i];
-		rc = s->ops->process(s, &b->records[i], &sl->out);
-	}
+	int rc = sl->fn(sl->arg, &sl->out);
 	sl_step_events_capture(NULL);
 	/* What the job made before a failure goes on, as on the loop. */
 	(void)emit_send_current(&sl->out);
 	return rc;
 }
 
-/** Loop thread: a job ended; wake the step's task if it waits. */
+/** The job of a step on worker threads: its replica over a batch. */
+static int
+par_step_job(void *arg, struct sl_emit *out)
+{
+	struct par_slot *sl = arg;
+	struct sl_step *s = sl->replica;
+	const struct sl_batch *b = sl->in;
+	for (uint32_t i = 0; i < b->count; i++) {
+		if (sl_emit_job_stopped(out))
+			return 0;
+		out->origin = b->origins[i];
+		if (s->ops->process(s, &b->records[i], out) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/** Loop thread: a job ended; wake the emitter's task if it waits. */
 static void
 par_job_done(struct sl_worker_job *j)
 {
@@ -555,7 +591,7 @@ par_job_done(struct sl_worker_job *j)
 
 /**
  * Wait until the head slot is done. With `hard`, a cancellation does not
- * end the wait (running jobs must end before their slots go); it is kept
+ * end the wait (a running job must end before its slot goes); it is kept
  * and reported as SL_ECANCELLED afterwards. Returns 0 or -1.
  */
 static int
@@ -586,7 +622,10 @@ par_wait_head(struct par *pa, bool hard)
 	return 0;
 }
 
-/** Empty the head slot, dropping its output; returns its job's result. */
+/**
+ * Empty the done head slot, dropping what it still holds; returns its
+ * job's result (a failure's error goes to the diag).
+ */
 static int
 par_release_head(struct par *pa)
 {
@@ -598,6 +637,7 @@ par_release_head(struct par *pa)
 		sl_batch_put(sl_list_entry(l, struct sl_batch, link));
 	}
 	sl_step_events_destroy(&sl->events);
+	emit_discard(&sl->out);
 	int rc = 0;
 	if (sl->posted) {
 		rc = sl_worker_job_result(&sl->job);
@@ -605,7 +645,11 @@ par_release_head(struct par *pa)
 	}
 	if (sl->in != NULL)
 		sl_batch_put(sl->in);
+	if (sl->release != NULL)
+		sl->release(sl->arg);
 	sl->in = NULL;
+	sl->release = NULL;
+	sl->arg = NULL;
 	sl->busy = sl->done = false;
 	pa->head = (pa->head + 1) % pa->n;
 	pa->busy--;
@@ -614,20 +658,31 @@ par_release_head(struct par *pa)
 
 /**
  * Send the done head slot's output on, in order: its skips and errors,
- * its batches, then a flush marker it holds, then its job's failure.
+ * its batches, then a flush marker it holds; then its job's failure.
  */
 static int
 par_emit_head(struct par *pa)
 {
 	struct par_slot *sl = &pa->slots[pa->head];
-	struct step_run *r = pa->r;
+	struct sl_emit *e = pa->e;
 	assert(sl->busy && sl->done);
-	sl_step_events_replay(r->step, &sl->events);
+	/* A step on threads counts its input here, in order, so that a
+	 * failure leaves the counts one thread gives. */
+	if (sl->in != NULL && sl->in->kind == SL_BATCH_FLUSH)
+		e->step->stats.flushes++;
+	else if (sl->in != NULL)
+		e->step->stats.in += sl->in->count;
+	sl_step_events_replay(e->step, &sl->events);
 	struct sl_list *l;
 	while ((l = sl_list_first(&sl->batches)) != NULL) {
 		sl_list_del(l);
 		struct sl_batch *b = sl_list_entry(l, struct sl_batch, link);
-		if (sl_emit_batch(&r->emit, b) != 0) {
+		/* Not the batch being filled: the step may be building a
+		 * record in it. */
+		e->held = b;
+		if (b->kind == SL_BATCH_DATA)
+			e->step->stats.out += b->count;
+		if (emit_send_slot(e, &e->held) != 0) {
 			struct sl_diag keep;
 			sl_diag_create(&keep);
 			sl_diag_move(sl_diag_get(), &keep);
@@ -638,20 +693,20 @@ par_emit_head(struct par *pa)
 			return -1;
 		}
 	}
-	if (!sl->posted) {
+	if (!sl->posted && sl->in != NULL) {
 		/* A flush marker (a slot whose post failed is never sent). */
 		assert(sl->in->kind == SL_BATCH_FLUSH);
-		struct sl_batch *m = sl->in;
+		e->held = sl->in;
 		sl->in = NULL;
 		(void)par_release_head(pa);
-		return sl_emit_batch(&r->emit, m);
+		return emit_send_slot(e, &e->held);
 	}
 	return par_release_head(pa);
 }
 
 /**
- * Stop: running jobs skip the rest of their input; wait for every busy
- * slot and drop its output. The diag's error is kept.
+ * Stop: running jobs are told to stop early; wait for every busy slot
+ * and drop its output. The diag's error is kept.
  */
 static void
 par_abandon(struct par *pa)
@@ -672,13 +727,27 @@ par_abandon(struct par *pa)
 	sl_diag_destroy(&keep);
 	if (cancelled)
 		sl_task_cancel(sl_task_current());
+	atomic_store(&pa->abort, false);
 }
 
-/** Free the stage's slots and replicas (no slot may be busy). */
-static void
-par_destroy(struct par *pa)
+/** Wait for every job and send its output on, in order. 0 or -1. */
+static int
+par_drain(struct par *pa)
 {
-	if (pa->slots == NULL)
+	while (pa->busy > 0) {
+		if (par_wait_head(pa, false) != 0 || par_emit_head(pa) != 0) {
+			par_abandon(pa);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/** Free the slots and replicas (no slot may be busy) and `pa`. */
+static void
+par_delete(struct par *pa)
+{
+	if (pa == NULL)
 		return;
 	for (uint32_t i = 0; i < pa->n; i++) {
 		struct par_slot *sl = &pa->slots[i];
@@ -689,62 +758,104 @@ par_destroy(struct par *pa)
 			sl_step_delete(sl->replica);
 	}
 	sl_free(pa->slots);
-	pa->slots = NULL;
+	sl_free(pa);
 }
 
-/** Set up the slots of `pa`, each with a replica of the step. */
-static int
-par_create(struct par *pa, struct step_run *r)
+/**
+ * The run's worker threads, started on first use (the batch pool is
+ * shared with them from then on). NULL with an error.
+ */
+static struct sl_worker *
+run_worker(struct sl_pipeline *p)
 {
-	memset(pa, 0, sizeof(*pa));
-	pa->r = r;
-	pa->n = 2 * sl_worker_threads(r->p->worker);
-	atomic_init(&pa->abort, false);
-	pa->slots = sl_calloc(pa->n, sizeof(*pa->slots));
-	if (pa->slots == NULL) {
+	if (p->worker != NULL)
+		return p->worker;
+	assert(p->opts.threads > 1);
+	p->worker = sl_worker_new_threads("sluice-steps", p->opts.threads);
+	if (p->worker != NULL)
+		sl_batch_pool_share(&p->pool);
+	return p->worker;
+}
+
+/**
+ * Jobs for emitter `e` on the run's worker threads; with `replicas`, each
+ * slot gets a replica of e's step. NULL with an error.
+ */
+static struct par *
+par_new(struct sl_emit *e, bool replicas)
+{
+	if (run_worker(e->p) == NULL)
+		return NULL;
+	struct par *pa = sl_calloc(1, sizeof(*pa));
+	uint32_t n = 2 * sl_worker_threads(e->p->worker);
+	struct par_slot *slots = sl_calloc(n, sizeof(*slots));
+	if (pa == NULL || slots == NULL) {
+		sl_free(pa);
+		sl_free(slots);
 		sl_diag_set(SL_EOOM, "out of memory for the step's threads");
-		return -1;
+		return NULL;
 	}
-	for (uint32_t i = 0; i < pa->n; i++) {
-		struct par_slot *sl = &pa->slots[i];
+	pa->e = e;
+	pa->w = e->p->worker;
+	pa->slots = slots;
+	pa->n = n;
+	atomic_init(&pa->abort, false);
+	for (uint32_t i = 0; i < n; i++) {
+		struct par_slot *sl = &slots[i];
 		sl->par = pa;
 		sl_list_init(&sl->batches);
-		sl->replica = r->step->ops->replicate(r->step);
+		sl->out.p = e->p;
+		sl->out.step = e->step;
+		sl->out.collect = sl;
+		if (!replicas)
+			continue;
+		sl->replica = e->step->ops->replicate(e->step);
 		if (sl->replica == NULL) {
 			if (sl_diag_code() == SL_EOK)
 				sl_diag_set(SL_EOOM, "cannot copy the step for "
 				                     "its threads");
-			par_destroy(pa);
-			return -1;
+			par_delete(pa);
+			return NULL;
 		}
 		snprintf(sl->replica->name, sizeof(sl->replica->name), "%s",
-		         r->step->name);
-		sl->replica->index = r->step->index;
-		sl->out.p = r->p;
+		         e->step->name);
+		sl->replica->index = e->step->index;
 		sl->out.step = sl->replica;
-		sl->out.collect = sl;
 	}
-	return 0;
+	return pa;
 }
 
-/** Put input batch `b` in the next slot: post a job, or hold a marker. */
-static int
-par_submit(struct par *pa, struct sl_batch *b)
+/**
+ * Take the next slot for a job or a flush marker: send on the output that
+ * is ready, and wait for the oldest job while every slot is busy.
+ */
+static struct par_slot *
+par_next_slot(struct par *pa)
 {
-	assert(pa->busy < pa->n);
+	for (;;) {
+		while (pa->busy > 0 && pa->slots[pa->head].done)
+			if (par_emit_head(pa) != 0)
+				return NULL;
+		if (pa->busy < pa->n)
+			break;
+		if (par_wait_head(pa, false) != 0)
+			return NULL;
+	}
 	struct par_slot *sl = &pa->slots[(pa->head + pa->busy) % pa->n];
 	assert(!sl->busy && sl_list_empty(&sl->batches));
-	sl->in = b;
 	sl->busy = true;
-	pa->busy++;
-	if (b->kind == SL_BATCH_FLUSH) {
-		sl->done = true;
-		return 0;
-	}
 	sl->done = false;
-	if (sl_worker_post(pa->r->p->worker, &sl->job, par_job, sl,
-	                   par_job_done, sl) != 0) {
-		/* Not posted: the slot holds nothing to wait for. */
+	pa->busy++;
+	return sl;
+}
+
+/** Post the job of slot `sl` (taken by par_next_slot()). 0 or -1. */
+static int
+par_post(struct par *pa, struct par_slot *sl)
+{
+	if (sl_worker_post(pa->w, &sl->job, par_job, sl, par_job_done, sl) !=
+	    0) {
+		/* Nothing to wait for: the slot is dropped with the rest. */
 		sl->done = true;
 		return -1;
 	}
@@ -752,28 +863,74 @@ par_submit(struct par *pa, struct sl_batch *b)
 	return 0;
 }
 
+bool
+sl_emit_parallel(const struct sl_emit *e)
+{
+	return e->collect == NULL && e->p->opts.threads > 1;
+}
+
+bool
+sl_emit_job_stopped(const struct sl_emit *e)
+{
+	return e->collect != NULL &&
+	       atomic_load_explicit(&e->collect->par->abort,
+	                            memory_order_relaxed);
+}
+
+int
+sl_emit_job(struct sl_emit *e, sl_emit_job_fn fn, void *arg,
+            void (*release)(void *arg))
+{
+	assert(sl_emit_parallel(e));
+	struct par_slot *sl = NULL;
+	if (e->par == NULL && (e->par = par_new(e, false)) == NULL)
+		goto fail;
+	/* What the step emitted itself goes first. */
+	if (emit_send_current(e) != 0 || (sl = par_next_slot(e->par)) == NULL)
+		goto fail;
+	sl->fn = fn;
+	sl->arg = arg;
+	sl->release = release;
+	if (par_post(e->par, sl) != 0)
+		goto fail;
+	return 0;
+fail:
+	/* A slot that took the job releases it when it is dropped. */
+	if (sl == NULL && release != NULL)
+		release(arg);
+	if (e->par != NULL)
+		par_abandon(e->par);
+	return -1;
+}
+
+int
+sl_emit_jobs_wait(struct sl_emit *e)
+{
+	return e->par != NULL ? par_drain(e->par) : 0;
+}
+
 /**
- * consume() for a step on worker threads: post input batches as jobs and
- * send their output on in input order.
+ * consume() for a step on worker threads: post input batches as jobs of
+ * its replicas and send their output on in input order.
  */
 static int
 consume_par(struct step_run *r)
 {
-	struct sl_step *s = r->step;
-	struct par pa;
-	if (par_create(&pa, r) != 0)
+	struct par *pa = par_new(&r->emit, true);
+	if (pa == NULL)
 		return -1;
+	r->emit.par = pa;
 	int rc = 0;
 	for (;;) {
 		/* Output that is ready goes on first. */
-		while (rc == 0 && pa.busy > 0 && pa.slots[pa.head].done)
-			rc = par_emit_head(&pa);
+		while (rc == 0 && pa->busy > 0 && pa->slots[pa->head].done)
+			rc = par_emit_head(pa);
 		if (rc != 0)
 			break;
 		/* No input waiting, or no slot free: send what jobs make. */
-		if (pa.busy > 0 &&
-		    (pa.busy == pa.n || sl_chan_count(r->in) == 0)) {
-			if (par_wait_head(&pa, false) != 0) {
+		if (pa->busy > 0 &&
+		    (pa->busy == pa->n || sl_chan_count(r->in) == 0)) {
+			if (par_wait_head(pa, false) != 0) {
 				rc = -1;
 				break;
 			}
@@ -788,23 +945,28 @@ consume_par(struct step_run *r)
 			break;
 		}
 		struct sl_batch *b = item;
-		if (b->kind == SL_BATCH_FLUSH)
-			s->stats.flushes++;
-		else
-			s->stats.in += b->count;
-		if (par_submit(&pa, b) != 0) {
+		struct par_slot *sl = par_next_slot(pa);
+		if (sl == NULL) {
+			sl_batch_put(b);
+			rc = -1;
+			break;
+		}
+		sl->in = b;
+		if (b->kind == SL_BATCH_FLUSH) {
+			sl->done = true;
+			continue;
+		}
+		sl->fn = par_step_job;
+		sl->arg = sl;
+		if (par_post(pa, sl) != 0) {
 			rc = -1;
 			break;
 		}
 	}
-	while (rc == 0 && pa.busy > 0) {
-		rc = par_wait_head(&pa, false);
-		if (rc == 0)
-			rc = par_emit_head(&pa);
-	}
-	if (rc != 0)
-		par_abandon(&pa);
-	par_destroy(&pa);
+	if (rc == 0)
+		rc = par_drain(pa);
+	else
+		par_abandon(pa);
 	return rc;
 }
 
@@ -880,6 +1042,10 @@ step_main(void *arg)
 	}
 	if (rc == 0) {
 		phase = "drain";
+		rc = sl_emit_jobs_wait(&r->emit);
+	}
+	if (rc == 0) {
+		phase = "drain";
 		rc = emit_send_current(&r->emit);
 	}
 	if (rc != 0) {
@@ -894,8 +1060,15 @@ stop:
 		/* A stop asked for is handled: let finish() wait again. */
 		sl_task_uncancel();
 		/* What the step emitted before it stopped still goes on. */
-		if (emit_send_current(&r->emit) != 0)
+		if (sl_emit_jobs_wait(&r->emit) != 0 ||
+		    emit_send_current(&r->emit) != 0)
 			sl_diag_clear(sl_diag_get());
+	}
+	if (r->emit.par != NULL) {
+		par_abandon(r->emit.par);
+		sl_diag_clear(sl_diag_get());
+		par_delete(r->emit.par);
+		r->emit.par = NULL;
 	}
 	emit_discard(&r->emit);
 	if (r->in != NULL)
@@ -1070,15 +1243,6 @@ sl_pipeline_run(struct sl_pipeline *p)
 		r->parallel = p->opts.threads > 1 && i > 0 &&
 		              ops->replicate != NULL && ops->process != NULL &&
 		              ops->process_batch == NULL;
-		if (r->parallel && p->worker == NULL) {
-			p->worker = sl_worker_new_threads("sluice-steps",
-			                                  p->opts.threads);
-			if (p->worker == NULL) {
-				run_cleanup(p, p->n - 1);
-				return -1;
-			}
-			sl_batch_pool_share(&p->pool);
-		}
 	}
 
 	p->running = true;

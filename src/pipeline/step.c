@@ -72,7 +72,7 @@ events_add(struct sl_step_events *ev, char kind, const char *msg)
 		char *d = cap <= SL_STEP_EVENTS_MAX ? sl_realloc(ev->data, cap)
 		                                    : NULL;
 		if (d == NULL) {
-			ev->lost[kind == 's' ? 0 : 1]++;
+			ev->lost[kind == 's' ? 0 : kind == 'b' ? 1 : 2]++;
 			return;
 		}
 		ev->data = d;
@@ -129,16 +129,32 @@ sl_step_error(struct sl_step *s, const char *what)
 	sl_diag_clear(sl_diag_get());
 }
 
-void
-sl_step_skip(struct sl_step *s)
+/** sl_step_skip(), also counting an error with `bad`. */
+static void
+step_skip(struct sl_step *s, bool bad)
 {
 	char msg[1024];
 	current_message(msg, sizeof(msg), "record skipped");
-	if (captured != NULL)
-		events_add(captured, 's', msg);
-	else
+	if (captured != NULL) {
+		events_add(captured, bad ? 'b' : 's', msg);
+	} else {
+		if (bad)
+			s->stats.errors++;
 		skip_msg(s, msg);
+	}
 	sl_diag_clear(sl_diag_get());
+}
+
+void
+sl_step_skip(struct sl_step *s)
+{
+	step_skip(s, false);
+}
+
+void
+sl_step_skip_error(struct sl_step *s)
+{
+	step_skip(s, true);
 }
 
 void
@@ -146,18 +162,24 @@ sl_step_events_replay(struct sl_step *s, struct sl_step_events *ev)
 {
 	for (size_t at = 0; at < ev->len;) {
 		const char *msg = ev->data + at + 1;
-		if (ev->data[at] == 's')
-			skip_msg(s, msg);
-		else
+		if (ev->data[at] == 'e') {
 			error_msg(s, msg);
+		} else {
+			if (ev->data[at] == 'b')
+				s->stats.errors++;
+			skip_msg(s, msg);
+		}
 		at += strlen(msg) + 2;
 	}
-	for (uint64_t i = 0; i < ev->lost[0]; i++)
-		skip_msg(s, "record skipped (its message was lost: out of "
-		            "memory for messages)");
-	for (uint64_t i = 0; i < ev->lost[1]; i++)
-		error_msg(s, "an error (its message was lost: out of memory "
-		             "for messages)");
+	static const char lost[] = "(its message was lost: too many "
+	                           "messages for memory)";
+	for (uint64_t i = 0; i < ev->lost[0] + ev->lost[1]; i++) {
+		if (i >= ev->lost[0])
+			s->stats.errors++;
+		skip_msg(s, lost);
+	}
+	for (uint64_t i = 0; i < ev->lost[2]; i++)
+		error_msg(s, lost);
 	ev->len = 0;
-	ev->lost[0] = ev->lost[1] = 0;
+	memset(ev->lost, 0, sizeof(ev->lost));
 }

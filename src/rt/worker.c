@@ -362,9 +362,8 @@ sl_worker_run_cancel(struct sl_worker *w, sl_offload_fn fn, void *arg,
 }
 
 int
-sl_worker_post(struct sl_worker *w, struct sl_worker_job *j,
-               sl_offload_fn fn, void *arg,
-               void (*on_done)(struct sl_worker_job *j), void *data)
+sl_worker_post(struct sl_worker *w, struct sl_worker_job *j, sl_offload_fn fn,
+               void *arg, void (*on_done)(struct sl_worker_job *j), void *data)
 {
 	if (worker_check(w) != 0)
 		return -1;

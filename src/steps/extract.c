@@ -26,8 +26,7 @@
 static void
 skip_bad_input(struct sl_step *s)
 {
-	s->stats.errors++;
-	sl_step_skip(s);
+	sl_step_skip_error(s);
 }
 
 /**
