@@ -398,6 +398,54 @@ TAP_CASE(block_shape)
 	sl_diag_clear(sl_diag_get());
 }
 
+/**
+ * The error that ends the input comes after the lines read before it, also
+ * to sl_reader_next(), and a reader deleted before it came frees it.
+ */
+TAP_CASE(error_after_lines)
+{
+	const char *text = "1\n2\n3\n4\n";
+	struct memsource m;
+	struct sl_source src = memsource_source(&m, "f.jsonl");
+	struct sl_line_block b = {0};
+	struct sl_arena a;
+	sl_arena_create(&a, 4096, 1 << 20);
+	struct sl_value v;
+	for (int use_next = 0; use_next < 3; use_next++) {
+		memsource_init(&m, text, strlen(text), 3);
+		m.fail_at = 6;
+		struct sl_reader *r = sl_reader_new(&src, SL_FORMAT_JSONL,
+		                                    SL_COMPRESSION_NONE, NULL);
+		is_int(sl_reader_next_block(r, &b, 100, 1 << 20), 1,
+		       "the lines before the failure come first");
+		ok(b.n == 3 && b.lines[2].no == 3, "lines 1 to 3");
+		is_int(sl_reader_line(r), 3, "reader at line 3");
+		if (use_next == 2) {
+			/* Deleted with the error held back. */
+			sl_reader_delete(r);
+			continue;
+		}
+		int rc = use_next ? sl_reader_next(r, &a, &v)
+		                  : sl_reader_next_block(r, &b, 100, 1 << 20);
+		is_int(rc, -1, "then the error (%s)",
+		       use_next ? "sl_reader_next" : "sl_reader_next_block");
+		ok(strstr(unit_errmsg(), "f.jsonl") != NULL &&
+		           sl_diag_last()->cause != NULL &&
+		           strcmp(sl_diag_last()->cause->msg, "disk on fire") ==
+		                   0,
+		   "the source's error, wrapped");
+		ok(!sl_reader_can_skip(r), "that cannot be skipped");
+		is_int(sl_reader_line(r), 3, "reader still at line 3");
+		is_int(sl_reader_next_block(r, &b, 100, 1 << 20), -1,
+		       "the reader is dead");
+		is_err(SL_EINVAL, "SL_EINVAL after that");
+		sl_reader_delete(r);
+	}
+	sl_arena_destroy(&a);
+	sl_line_block_destroy(&b);
+	sl_diag_clear(sl_diag_get());
+}
+
 /** What one thread does: parse every line of a block `rounds` times. */
 struct job {
 	/** The block, shared. */
