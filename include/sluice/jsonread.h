@@ -102,6 +102,17 @@ int sl_jsonl_next(struct sl_jsonl_reader *r, struct sl_arena *arena,
 /** Line number (1-based) of the last record returned or failed, else 0. */
 uint64_t sl_jsonl_line(const struct sl_jsonl_reader *r);
 
+struct sl_line_block;
+
+/**
+ * Empty `b` and fill it with the next lines, unparsed, as
+ * sl_reader_next_block() (sluice/records.h) does. Returns 1 with b->n > 0,
+ * 0 at the end, or -1 with the source's error or SL_EOOM; b->n lines read
+ * before that error may be in `b` with it.
+ */
+int sl_jsonl_next_block(struct sl_jsonl_reader *r, struct sl_line_block *b,
+                        uint32_t max_lines, size_t max_bytes);
+
 #ifdef __cplusplus
 }
 #endif

@@ -36,6 +36,12 @@
  * error, an unterminated CSV quote, OOM); the reader then refuses further
  * calls with SL_EINVAL. `.txt` is src/value/txt.h; `.json` and `.yaml`
  * read the whole document and parse it as one record.
+ *
+ * JSON lines can also be read in blocks: sl_reader_next_block() copies
+ * whole lines, unparsed, into a struct sl_line_block on the reading
+ * thread, and sl_line_block_parse() parses one line of it, on any thread
+ * with its own struct sl_line_parser and arena, into the record or the
+ * error sl_reader_next() gives for that line.
  */
 #ifndef SLUICE_RECORDS_H
 #define SLUICE_RECORDS_H
@@ -151,6 +157,85 @@ uint64_t sl_reader_line(const struct sl_reader *r);
 
 /** Bytes taken from the (compressed) source so far. */
 uint64_t sl_reader_bytes_in(const struct sl_reader *r);
+
+/** One line of a struct sl_line_block. */
+struct sl_block_line {
+	/** Offset of its first byte in the block's `data`. */
+	size_t off;
+	/** Its length in bytes, the line ending excluded. */
+	size_t len;
+	/** Its 1-based line number in the input. */
+	uint64_t no;
+	/** Longer than `record_max`: its bytes were not kept (`len` is 0). */
+	bool too_long;
+};
+
+/**
+ * Whole lines of a JSON-lines input, not parsed yet, filled by
+ * sl_reader_next_block() and parsed by sl_line_block_parse(). Zeroed is
+ * empty; free with sl_line_block_destroy().
+ */
+struct sl_line_block {
+	/** The lines' bytes back to back, without their endings. */
+	char *data;
+	/** Bytes of `data` used. */
+	size_t len;
+	/** Bytes allocated for `data`. */
+	size_t cap;
+	/** The lines, in input order. */
+	struct sl_block_line *lines;
+	/** Entries of `lines` used. */
+	uint32_t n;
+	/** Entries allocated for `lines`. */
+	uint32_t cap_lines;
+	/** The source's name in messages; lives as long as the source. */
+	const char *name;
+	/** The reader's record size cap. */
+	size_t record_max;
+	/** The reader's nesting limit. */
+	uint32_t depth_max;
+};
+
+/** Free the memory of `b` and leave it empty. */
+void sl_line_block_destroy(struct sl_line_block *b);
+
+/** Whether sl_reader_next_block() works for `r`: JSON lines only. */
+bool sl_reader_blocks(const struct sl_reader *r);
+
+/**
+ * Empty `b` (keeping its memory) and fill it with the next lines of the
+ * input, at most `max_lines` (0 counts as 1); no line is added once
+ * b->len has reached `max_bytes`, but there is always at least one.
+ * Lines of only whitespace are left out as sl_reader_next() skips them; a
+ * line longer than record_max is an entry with `too_long` set. Returns 1
+ * with b->n > 0, 0 at the end of the input, or -1 with the error that
+ * ended the input (the reader is then dead, as after the same error from
+ * sl_reader_next()) or SL_EINVAL when !sl_reader_blocks(r). Lines read
+ * before such an error come first (1), the error on the next call.
+ * Afterwards sl_reader_line() is the number of the last line handed out.
+ */
+int sl_reader_next_block(struct sl_reader *r, struct sl_line_block *b,
+                         uint32_t max_lines, size_t max_bytes);
+
+/** Scratch memory for parsing lines of blocks: one per thread. */
+struct sl_line_parser;
+
+/** A new line parser, or NULL with SL_EOOM. */
+struct sl_line_parser *sl_line_parser_new(void);
+
+/** Free `p`. NULL is a no-op. */
+void sl_line_parser_delete(struct sl_line_parser *p);
+
+/**
+ * Parse line `i` (< b->n) of `b` into `arena`. Returns 1 with the record in
+ * `out`, or -1 with the error sl_reader_next() gives for that line (a
+ * parse error, the size cap, the nesting limit, OOM). Uses only `p`,
+ * `arena` and `b` (read only): threads may parse lines of one block at
+ * once, each with its own parser and arena.
+ */
+int sl_line_block_parse(struct sl_line_parser *p, const struct sl_line_block *b,
+                        uint32_t i, struct sl_arena *arena,
+                        struct sl_value *out);
 
 #ifdef __cplusplus
 }

@@ -11,6 +11,7 @@
  */
 #include "sluice/jsonread.h"
 
+#include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -23,6 +24,7 @@
 
 #include "sluice/alloc.h"
 #include "sluice/diag.h"
+#include "sluice/records.h"
 #include "value/lines.h"
 
 #define likely(x)   __builtin_expect(!!(x), 1)
@@ -779,25 +781,38 @@ sl_jsonl_reader_delete(struct sl_jsonl_reader *r)
 	sl_free(r);
 }
 
-/** Parse line `ln` of the splitter's buffer as one record. */
+/**
+ * Parse the line [s, s + len) numbered `no` of the source `name` as one
+ * record, or fail with the size cap error when it is `too_long` or longer
+ * than `record_max`. The one per-line parse of both the serial reader and
+ * line blocks.
+ */
 static int
-parse_line(struct sl_jsonl_reader *r, const struct sl_line *ln,
-           struct sl_arena *arena, struct sl_value *out)
+parse_record(struct scratch *sc, const char *s, size_t len, bool too_long,
+             uint64_t no, const char *name, size_t record_max,
+             unsigned depth_max, struct sl_arena *arena, struct sl_value *out)
 {
-	r->rec_line = ln->no;
-	if (ln->end - ln->start > r->opts.record_max)
-		return sl_lines_too_long(&r->lines, ln->no);
+	if (too_long || len > record_max)
+		return sl_line_too_long(name, record_max, no);
 	struct parser ps = {
-	        .begin = r->lines.buf + ln->start,
-	        .p = r->lines.buf + ln->start,
-	        .end = r->lines.buf + ln->end,
+	        .begin = s,
+	        .p = s,
+	        .end = s + len,
 	        .arena = arena,
-	        .sc = &r->sc,
-	        .depth_max = r->opts.depth_max,
-	        .name = sl_lines_name(&r->lines),
-	        .line0 = ln->no,
+	        .sc = sc,
+	        .depth_max = depth_max,
+	        .name = name,
+	        .line0 = no,
 	};
 	return parse_doc(&ps, out) < 0 ? -1 : 1;
+}
+
+/** Whether line `ln` of the splitter's buffer holds only whitespace. */
+static bool
+blank_line(const struct sl_lines *l, const struct sl_line *ln)
+{
+	return skip_ws(l->buf + ln->start, l->buf + ln->end) ==
+	       l->buf + ln->end;
 }
 
 int
@@ -809,11 +824,14 @@ sl_jsonl_next(struct sl_jsonl_reader *r, struct sl_arena *arena,
 		switch (sl_lines_next(&r->lines, &ln)) {
 		case SL_LINES_LINE:
 			/* Lines of only whitespace are skipped. */
-			if (skip_ws(r->lines.buf + ln.start,
-			            r->lines.buf + ln.end) ==
-			    r->lines.buf + ln.end)
+			if (blank_line(&r->lines, &ln))
 				continue;
-			return parse_line(r, &ln, arena, out);
+			r->rec_line = ln.no;
+			return parse_record(&r->sc, r->lines.buf + ln.start,
+			                    ln.end - ln.start, false, ln.no,
+			                    sl_lines_name(&r->lines),
+			                    r->opts.record_max,
+			                    r->opts.depth_max, arena, out);
 		case SL_LINES_END:
 			return 0;
 		case SL_LINES_LONG:
@@ -824,6 +842,149 @@ sl_jsonl_next(struct sl_jsonl_reader *r, struct sl_arena *arena,
 			return -1;
 		}
 	}
+}
+
+/** Make room in `b` for one more line of `len` bytes. 0, or -1. */
+static int
+block_reserve(struct sl_line_block *b, size_t len)
+{
+	if (b->n == b->cap_lines) {
+		uint32_t nc = b->cap_lines < 16 ? 16
+		              : b->cap_lines > UINT32_MAX / 2
+		                      ? UINT32_MAX
+		                      : b->cap_lines * 2;
+		struct sl_block_line *nl =
+		        nc > b->cap_lines
+		                ? sl_realloc(b->lines, (size_t)nc * sizeof(*nl))
+		                : NULL;
+		if (nl == NULL) {
+			sl_diag_set(SL_EOOM,
+			            "out of memory growing a line block of %s "
+			            "to %" PRIu32 " lines",
+			            b->name, nc);
+			return -1;
+		}
+		b->lines = nl;
+		b->cap_lines = nc;
+	}
+	if (len > b->cap - b->len) {
+		size_t nc = b->cap < 4096 ? 4096 : b->cap;
+		while (nc - b->len < len && nc < SIZE_MAX)
+			nc = nc <= SIZE_MAX / 2 ? nc * 2 : SIZE_MAX;
+		char *nd = sl_realloc(b->data, nc);
+		if (nd == NULL) {
+			sl_diag_set(SL_EOOM,
+			            "out of memory growing a line block of %s "
+			            "to %zu bytes",
+			            b->name, nc);
+			return -1;
+		}
+		b->data = nd;
+		b->cap = nc;
+	}
+	return 0;
+}
+
+/** Append line `no` (its bytes unless `too_long`) to `b`. 0, or -1. */
+static int
+block_add(struct sl_line_block *b, const char *s, size_t len, uint64_t no,
+          bool too_long)
+{
+	if (too_long)
+		len = 0;
+	if (block_reserve(b, len) != 0)
+		return -1;
+	struct sl_block_line *ln = &b->lines[b->n++];
+	ln->off = b->len;
+	ln->len = len;
+	ln->no = no;
+	ln->too_long = too_long;
+	if (len > 0)
+		memcpy(b->data + b->len, s, len);
+	b->len += len;
+	return 0;
+}
+
+int
+sl_jsonl_next_block(struct sl_jsonl_reader *r, struct sl_line_block *b,
+                    uint32_t max_lines, size_t max_bytes)
+{
+	struct sl_line ln;
+	b->len = 0;
+	b->n = 0;
+	b->name = sl_lines_name(&r->lines);
+	b->record_max = r->opts.record_max;
+	b->depth_max = r->opts.depth_max;
+	if (max_lines == 0)
+		max_lines = 1;
+	while (b->n < max_lines && (b->n == 0 || b->len < max_bytes)) {
+		int rc = 0;
+		switch (sl_lines_next(&r->lines, &ln)) {
+		case SL_LINES_LINE:
+			if (blank_line(&r->lines, &ln))
+				continue;
+			rc = block_add(b, r->lines.buf + ln.start,
+			               ln.end - ln.start, ln.no,
+			               ln.end - ln.start > r->opts.record_max);
+			break;
+		case SL_LINES_LONG:
+			/* The line's error is raised again by the parse. */
+			sl_diag_clear(sl_diag_get());
+			rc = block_add(b, NULL, 0, ln.no, true);
+			break;
+		case SL_LINES_END:
+			return b->n > 0 ? 1 : 0;
+		case SL_LINES_FAIL:
+		default:
+			return -1;
+		}
+		if (rc != 0)
+			return -1;
+		r->rec_line = ln.no;
+	}
+	return 1;
+}
+
+/** Scratch of one thread parsing lines of blocks. */
+struct sl_line_parser {
+	/** The parser's stacks and string buffer. */
+	struct scratch sc;
+};
+
+struct sl_line_parser *
+sl_line_parser_new(void)
+{
+	struct sl_line_parser *p = sl_calloc(1, sizeof(*p));
+	if (p == NULL)
+		sl_diag_set(SL_EOOM, "out of memory creating a line parser");
+	return p;
+}
+
+void
+sl_line_parser_delete(struct sl_line_parser *p)
+{
+	if (p == NULL)
+		return;
+	scratch_free(&p->sc);
+	sl_free(p);
+}
+
+int
+sl_line_block_parse(struct sl_line_parser *p, const struct sl_line_block *b,
+                    uint32_t i, struct sl_arena *arena, struct sl_value *out)
+{
+	const struct sl_block_line *ln = &b->lines[i];
+	const char *s = ln->too_long ? NULL : b->data + ln->off;
+	return parse_record(&p->sc, s, ln->len, ln->too_long, ln->no, b->name,
+	                    b->record_max, b->depth_max, arena, out);
+}
+
+void
+sl_line_block_destroy(struct sl_line_block *b)
+{
+	sl_free(b->data);
+	sl_free(b->lines);
+	memset(b, 0, sizeof(*b));
 }
 
 uint64_t

@@ -53,13 +53,19 @@ sl_lines_name(const struct sl_lines *l)
 }
 
 int
-sl_lines_too_long(const struct sl_lines *l, uint64_t line)
+sl_line_too_long(const char *name, size_t record_max, uint64_t line)
 {
 	sl_diag_set(SL_ELIMIT,
 	            "record at %s:%" PRIu64
 	            " exceeds the size cap of %zu bytes",
-	            sl_lines_name(l), line, l->record_max);
+	            name, line, record_max);
 	return -1;
+}
+
+int
+sl_lines_too_long(const struct sl_lines *l, uint64_t line)
+{
+	return sl_line_too_long(sl_lines_name(l), l->record_max, line);
 }
 
 /** Read more input after compacting and, if full, growing the buffer. */

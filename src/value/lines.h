@@ -103,4 +103,10 @@ enum sl_lines_rc sl_lines_next(struct sl_lines *l, struct sl_line *out);
 /** Raise the SL_ELIMIT size cap error for line `line`; returns -1. */
 int sl_lines_too_long(const struct sl_lines *l, uint64_t line);
 
+/**
+ * The same error for line `line` of the source named `name` with the cap
+ * `record_max`; returns -1.
+ */
+int sl_line_too_long(const char *name, size_t record_max, uint64_t line);
+
 #endif /* SLUICE_VALUE_LINES_H */

@@ -69,6 +69,10 @@ struct sl_reader {
 	bool can_skip;
 	/** An error ended the input; later calls fail. */
 	bool dead;
+	/** The error that ended the input after a block's lines. */
+	struct sl_diag pending;
+	/** `pending` holds an error for the next call. */
+	bool has_pending;
 };
 
 void
@@ -365,6 +369,8 @@ sl_reader_delete(struct sl_reader *r)
 	sl_csv_reader_delete(r->csv);
 	sl_txt_reader_delete(r->txt);
 	sl_decomp_delete(r->dec);
+	if (r->has_pending)
+		sl_diag_destroy(&r->pending);
 	if (r->own_file)
 		sl_file_source_close(&r->file);
 	sl_free(r);
@@ -439,10 +445,21 @@ next_doc(struct sl_reader *r, struct sl_arena *arena, struct sl_value *out)
 	return rc == 0 ? 1 : -1;
 }
 
-int
-sl_reader_next(struct sl_reader *r, struct sl_arena *arena,
-               struct sl_value *out)
+/**
+ * Whether `r` must not read: -1 with the error held back by
+ * sl_reader_next_block() (the reader dies), or SL_EINVAL when dead. 0 to
+ * go on.
+ */
+static int
+reader_stop(struct sl_reader *r)
 {
+	if (r->has_pending) {
+		r->has_pending = false;
+		sl_diag_restore(&r->pending);
+		r->can_skip = false;
+		r->dead = true;
+		return -1;
+	}
 	if (r->dead) {
 		sl_diag_set(SL_EINVAL,
 		            "record reader for %s used after an error that "
@@ -450,6 +467,15 @@ sl_reader_next(struct sl_reader *r, struct sl_arena *arena,
 		            reader_name(r));
 		return -1;
 	}
+	return 0;
+}
+
+int
+sl_reader_next(struct sl_reader *r, struct sl_arena *arena,
+               struct sl_value *out)
+{
+	if (reader_stop(r) != 0)
+		return -1;
 	int rc;
 	bool skip = false;
 	switch (r->format) {
@@ -474,6 +500,41 @@ sl_reader_next(struct sl_reader *r, struct sl_arena *arena,
 		r->dead = !r->can_skip;
 	}
 	return rc;
+}
+
+bool
+sl_reader_blocks(const struct sl_reader *r)
+{
+	return r->format == SL_FORMAT_JSONL;
+}
+
+int
+sl_reader_next_block(struct sl_reader *r, struct sl_line_block *b,
+                     uint32_t max_lines, size_t max_bytes)
+{
+	b->len = 0;
+	b->n = 0;
+	if (!sl_reader_blocks(r)) {
+		sl_diag_set(SL_EINVAL,
+		            "record reader for %s: %s input does not come in "
+		            "line blocks",
+		            reader_name(r), sl_format_name(r->format));
+		return -1;
+	}
+	if (reader_stop(r) != 0)
+		return -1;
+	int rc = sl_jsonl_next_block(r->jsonl, b, max_lines, max_bytes);
+	if (rc >= 0)
+		return rc;
+	if (b->n > 0) {
+		/* Hand out the lines read; the error comes next. */
+		sl_diag_stash(&r->pending);
+		r->has_pending = true;
+		return 1;
+	}
+	r->can_skip = false;
+	r->dead = true;
+	return -1;
 }
 
 bool
