@@ -66,6 +66,162 @@ emit_records(struct sl_step *s, struct sl_reader *r, const char *name,
 	}
 }
 
+/* --- JSON lines parsed on worker threads --------------------------------- */
+
+/** Most lines of a block parsed by one job. */
+#define BLOCK_LINES 1000
+
+/** Bytes after which a block takes no more lines. */
+#define BLOCK_BYTES ((size_t)1 << 20)
+
+/** A block of JSON lines and what its job needs to parse it. */
+struct lines_job {
+	/** The lines. */
+	struct sl_line_block b;
+	/** The parser's scratch (kept with the block). */
+	struct sl_line_parser *lp;
+	/** The step (skips are reported as its own). */
+	struct sl_step *s;
+	/** The source's name in origins (it lives for the run). */
+	const char *name;
+	/** Whether bad lines are skipped (on_error: skip). */
+	bool skip;
+	/** Next free job of the step. */
+	struct lines_job *next;
+	/** The step's free list the job returns to. */
+	struct lines_job **free;
+};
+
+/** sl_emit_job_fn: parse and emit the lines of a block, in order. */
+static int
+lines_job_run(void *arg, struct sl_emit *out)
+{
+	struct lines_job *j = arg;
+	for (uint32_t i = 0; i < j->b.n; i++) {
+		if (sl_emit_job_stopped(out))
+			return 0;
+		struct sl_arena *a = sl_emit_arena(out);
+		if (a == NULL)
+			return -1;
+		struct sl_value v;
+		if (sl_line_block_parse(j->lp, &j->b, i, a, &v) > 0) {
+			sl_emit_set_origin(out, j->name, j->b.lines[i].no);
+			if (sl_emit(out, v) != 0)
+				return -1;
+			continue;
+		}
+		/* Every error of a line concerns that line alone. */
+		if (!j->skip || sl_diag_code() == SL_EOOM)
+			return -1;
+		skip_bad_input(j->s);
+	}
+	return 0;
+}
+
+/** Return a job to its step's free list (on the loop thread). */
+static void
+lines_job_release(void *arg)
+{
+	struct lines_job *j = arg;
+	j->next = *j->free;
+	*j->free = j;
+}
+
+/** Free a list of jobs. */
+static void
+lines_jobs_free(struct lines_job *j)
+{
+	while (j != NULL) {
+		struct lines_job *next = j->next;
+		sl_line_block_destroy(&j->b);
+		sl_line_parser_delete(j->lp);
+		sl_free(j);
+		j = next;
+	}
+}
+
+/**
+ * emit_records() for a JSON-lines reader, with the lines parsed on the
+ * run's worker threads: the records, skips and errors come out in the
+ * same order. Jobs are taken from (and return to) `*free`.
+ */
+static int
+emit_lines_parallel(struct sl_step *s, struct sl_reader *r, const char *name,
+                    bool skip, struct lines_job **free, struct sl_emit *out)
+{
+	for (;;) {
+		struct lines_job *j = *free;
+		if (j != NULL) {
+			*free = j->next;
+		} else {
+			j = sl_calloc(1, sizeof(*j));
+			if (j == NULL ||
+			    (j->lp = sl_line_parser_new()) == NULL) {
+				sl_free(j);
+				sl_diag_set(SL_EOOM, "out of memory reading %s",
+				            name);
+				return -1;
+			}
+			j->free = free;
+		}
+		j->s = s;
+		j->name = name;
+		j->skip = skip;
+		int k = sl_reader_next_block(r, &j->b, BLOCK_LINES,
+		                             BLOCK_BYTES);
+		if (k > 0) {
+			if (sl_emit_job(out, lines_job_run, j,
+			                lines_job_release) != 0)
+				return -1;
+			continue;
+		}
+		lines_job_release(j);
+		if (k == 0)
+			return 0;
+		enum sl_errcode code = sl_diag_code();
+		if (!skip || code == SL_EOOM || code == SL_ECANCELLED)
+			return -1;
+		/* The lines before the error are counted and logged first. */
+		struct sl_diag keep;
+		sl_diag_create(&keep);
+		sl_diag_move(sl_diag_get(), &keep);
+		int rc = sl_emit_jobs_wait(out);
+		sl_diag_move(&keep, sl_diag_get());
+		sl_diag_destroy(&keep);
+		if (rc != 0)
+			return -1;
+		sl_diag_wrap(code, "giving up the rest of %s", name);
+		skip_bad_input(s);
+		return 0;
+	}
+}
+
+/**
+ * Emit every record of `r`, parsing JSON lines on the run's worker threads
+ * when it has them (see emit_records()). Every job is seen through before
+ * it returns. Returns 0, or -1.
+ */
+static int
+read_all(struct sl_step *s, struct sl_reader *r, const char *name, bool skip,
+         struct lines_job **free, struct sl_emit *out)
+{
+	if (!sl_emit_parallel(out) || !sl_reader_blocks(r))
+		return emit_records(s, r, name, skip, out);
+	int rc = emit_lines_parallel(s, r, name, skip, free, out);
+	/* The next input's errors are reported on this thread: see the
+	 * blocks through first. After an error here, a failing earlier line
+	 * is the error. */
+	struct sl_diag keep;
+	sl_diag_create(&keep);
+	sl_diag_move(sl_diag_get(), &keep);
+	if (sl_emit_jobs_wait(out) != 0)
+		rc = -1;
+	else
+		sl_diag_move(&keep, sl_diag_get());
+	sl_diag_destroy(&keep);
+	return rc;
+}
+
 /* --- file --------------------------------------------------------------- */
 
 /** The FileExtractor. */
@@ -84,6 +240,8 @@ struct file_step {
 	struct sl_paths paths;
 	/** Files read so far. */
 	size_t files_read;
+	/** Blocks of JSON lines not in use (parsing on worker threads). */
+	struct lines_job *free_jobs;
 };
 
 static void
@@ -94,6 +252,7 @@ file_destroy(struct sl_step *s)
 		sl_free(f->globs[i]);
 	sl_free(f->globs);
 	sl_paths_destroy(&f->paths);
+	lines_jobs_free(f->free_jobs);
 	sl_free(f);
 }
 
@@ -136,7 +295,7 @@ file_drain(struct sl_step *s, struct sl_emit *out)
 			continue;
 		}
 		sl_log_debug("step %s: reading %s", s->name, path);
-		int rc = emit_records(s, r, path, f->skip, out);
+		int rc = read_all(s, r, path, f->skip, &f->free_jobs, out);
 		sl_reader_delete(r);
 		if (rc != 0)
 			return -1;
@@ -303,6 +462,8 @@ struct stdin_step {
 	struct sl_io io;
 	/** Whether `io` is set up. */
 	bool pollable;
+	/** Blocks of JSON lines not in use (parsing on worker threads). */
+	struct lines_job *free_jobs;
 };
 
 /** sl_read_fn of standard input: waits in the loop, not in read(). */
@@ -355,7 +516,7 @@ stdin_drain(struct sl_step *st, struct sl_emit *out)
 	        sl_reader_new(&src, s->format, s->compression, &s->ropts);
 	if (r == NULL)
 		return -1;
-	int rc = emit_records(st, r, "<stdin>", s->skip, out);
+	int rc = read_all(st, r, "<stdin>", s->skip, &s->free_jobs, out);
 	sl_reader_delete(r);
 	return rc;
 }
@@ -377,6 +538,7 @@ static void
 stdin_destroy(struct sl_step *st)
 {
 	stdin_finish(st);
+	lines_jobs_free(((struct stdin_step *)st)->free_jobs);
 	sl_free(st);
 }
 
