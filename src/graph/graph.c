@@ -25,14 +25,14 @@
 #define NO_WRITE UINT32_MAX
 
 /**
- * One slot of the identity index: a node (type and key, whatever the
- * rule) or a relationship identity.
+ * One identity of the index: a node (type and key, whatever the rule) or
+ * a relationship identity. Identities sit in an array in the order they
+ * were added; the hash table holds only small buckets that point into it,
+ * so that the table stays in the cache.
  */
 struct slot {
 	/** Hash of the identity text. */
 	uint64_t hash;
-	/** The index's generation when the slot was filled (else empty). */
-	uint32_t gen;
 	/** The identity text (in the batch arena). */
 	const char *ident;
 	/** Its length. */
@@ -46,19 +46,31 @@ struct slot {
 	uint32_t serial;
 };
 
+/** A bucket of the identity index's hash table. */
+struct bucket {
+	/** The index's generation when the bucket was filled (else empty). */
+	uint32_t gen;
+	/** The identity's hash, high half. */
+	uint32_t tag;
+	/** Its place in the identities (`slots`). */
+	uint32_t at;
+};
+
 /** The identity index of a batch. */
 struct sl_graph_dedup {
-	/** Open-addressing table (a power of two). */
-	struct slot *slots;
-	/** Number of slots. */
+	/** Open-addressing table (a power of two), 12 bytes a bucket. */
+	struct bucket *buckets;
+	/** Number of buckets. */
 	uint32_t cap;
-	/** Slots in use. */
+	/** The identities, in the order they were added (cap / 2 room). */
+	struct slot *slots;
+	/** Identities in use. */
 	uint32_t used;
 	/** Node identities in the index. */
 	uint32_t nodes;
 	/**
-	 * Generation of the slots in use (never 0): a reset empties every
-	 * slot by moving on to the next.
+	 * Generation of the buckets in use (never 0): a reset empties every
+	 * bucket by moving on to the next.
 	 */
 	uint32_t gen;
 	/** Where identity texts are built. */
@@ -90,6 +102,7 @@ sl_graph_batch_delete(struct sl_graph_batch *b)
 	sl_free(b->nodes);
 	sl_free(b->rels);
 	sl_free(b->dedup->slots);
+	sl_free(b->dedup->buckets);
 	sl_buf_destroy(&b->dedup->ident);
 	sl_free(b->dedup);
 	sl_arena_destroy(&b->arena);
@@ -102,9 +115,9 @@ sl_graph_batch_reset(struct sl_graph_batch *b)
 	b->n_nodes = b->n_rels = b->n_ingestions = 0;
 	sl_arena_reset(&b->arena);
 	if (++b->dedup->gen == 0) {
-		if (b->dedup->slots != NULL)
-			memset(b->dedup->slots, 0,
-			       b->dedup->cap * sizeof(*b->dedup->slots));
+		if (b->dedup->buckets != NULL)
+			memset(b->dedup->buckets, 0,
+			       b->dedup->cap * sizeof(*b->dedup->buckets));
 		b->dedup->gen = 1;
 	}
 	b->dedup->used = 0;
@@ -277,22 +290,26 @@ static int
 index_grow(struct sl_graph_dedup *d)
 {
 	uint32_t cap = d->cap ? d->cap * 2 : 1024;
-	struct slot *s = sl_calloc(cap, sizeof(*s));
+	struct bucket *t = sl_calloc(cap, sizeof(*t));
+	struct slot *s =
+	        t != NULL ? sl_realloc(d->slots, (cap / 2) * sizeof(*s)) : NULL;
 	if (s == NULL) {
+		sl_free(t);
 		sl_diag_set(SL_EOOM, "out of memory indexing writes");
 		return -1;
 	}
-	for (uint32_t i = 0; i < d->cap; i++) {
-		if (d->slots[i].gen != d->gen)
-			continue;
-		uint32_t j = (uint32_t)d->slots[i].hash & (cap - 1);
-		while (s[j].gen == d->gen)
-			j = (j + 1) & (cap - 1);
-		s[j] = d->slots[i];
-	}
-	sl_free(d->slots);
 	d->slots = s;
+	/* A fresh table: generation 1 marks its buckets in use. */
+	for (uint32_t i = 0; i < d->used; i++) {
+		uint32_t j = (uint32_t)s[i].hash & (cap - 1);
+		while (t[j].gen == 1)
+			j = (j + 1) & (cap - 1);
+		t[j] = (struct bucket){1, (uint32_t)(s[i].hash >> 32), i};
+	}
+	sl_free(d->buckets);
+	d->buckets = t;
 	d->cap = cap;
+	d->gen = 1;
 	return 0;
 }
 
@@ -311,9 +328,12 @@ index_find(struct sl_graph_batch *b, bool *found)
 	const char *text = d->ident.data;
 	uint32_t len = (uint32_t)d->ident.len;
 	uint64_t h = sl_hash64(text, len);
+	uint32_t tag = (uint32_t)(h >> 32);
 	uint32_t j = (uint32_t)h & (d->cap - 1);
-	for (; d->slots[j].gen == d->gen; j = (j + 1) & (d->cap - 1)) {
-		struct slot *s = &d->slots[j];
+	for (; d->buckets[j].gen == d->gen; j = (j + 1) & (d->cap - 1)) {
+		if (d->buckets[j].tag != tag)
+			continue;
+		struct slot *s = &d->slots[d->buckets[j].at];
 		if (s->hash == h && s->len == len &&
 		    memcmp(s->ident, text, len) == 0) {
 			*found = true;
@@ -323,15 +343,16 @@ index_find(struct sl_graph_batch *b, bool *found)
 	char *copy = sl_arena_strndup(&b->arena, text, len);
 	if (copy == NULL)
 		return NULL;
-	d->slots[j] = (struct slot){h,
-	                            d->gen,
-	                            copy,
-	                            len,
-	                            {NO_WRITE, NO_WRITE, NO_WRITE},
-	                            text[0] == 'N' ? d->nodes++ : 0};
+	struct slot *s = &d->slots[d->used];
+	*s = (struct slot){h,
+	                   copy,
+	                   len,
+	                   {NO_WRITE, NO_WRITE, NO_WRITE},
+	                   text[0] == 'N' ? d->nodes++ : 0};
+	d->buckets[j] = (struct bucket){d->gen, tag, d->used};
 	d->used++;
 	*found = false;
-	return &d->slots[j];
+	return s;
 }
 
 /*

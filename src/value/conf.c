@@ -1406,14 +1406,19 @@ apply_merges(struct builder *b, struct frame *f)
 		struct sl_conf *k = f->items[i], *v = f->items[i + 1];
 		if (!is_merge_key(k))
 			continue;
+		/* An empty mapping (`{}`) has no items array at all. */
 		if (v->kind == SL_CONF_MAP) {
-			memcpy(items + n, v->items, 2 * v->n * sizeof(*items));
+			if (v->n > 0)
+				memcpy(items + n, v->items,
+				       2 * v->n * sizeof(*items));
 			n += 2 * v->n;
 			continue;
 		}
 		for (uint32_t j = v->n; j-- > 0;) {
 			struct sl_conf *m = v->items[j];
-			memcpy(items + n, m->items, 2 * m->n * sizeof(*items));
+			if (m->n > 0)
+				memcpy(items + n, m->items,
+				       2 * m->n * sizeof(*items));
 			n += 2 * m->n;
 		}
 	}
