@@ -462,8 +462,6 @@ struct stdin_step {
 	struct sl_io io;
 	/** Whether `io` is set up. */
 	bool pollable;
-	/** Blocks of JSON lines not in use (parsing on worker threads). */
-	struct lines_job *free_jobs;
 };
 
 /** sl_read_fn of standard input: waits in the loop, not in read(). */
@@ -516,7 +514,9 @@ stdin_drain(struct sl_step *st, struct sl_emit *out)
 	        sl_reader_new(&src, s->format, s->compression, &s->ropts);
 	if (r == NULL)
 		return -1;
-	int rc = read_all(st, r, "<stdin>", s->skip, &s->free_jobs, out);
+	/* Records one by one, as they come: a block would wait for more
+	 * lines of a stream that may pause. */
+	int rc = emit_records(st, r, "<stdin>", s->skip, out);
 	sl_reader_delete(r);
 	return rc;
 }
@@ -538,7 +538,6 @@ static void
 stdin_destroy(struct sl_step *st)
 {
 	stdin_finish(st);
-	lines_jobs_free(((struct stdin_step *)st)->free_jobs);
 	sl_free(st);
 }
 
