@@ -1207,7 +1207,7 @@ cond_eval(const struct cond *k, struct ictx *c, bool *out)
 	case C_OR:
 		*out = k->kind == C_AND;
 		for (uint32_t i = 0; i < k->n; i++) {
-			bool v;
+			bool v = false;
 			if (cond_eval(k->subs[i], c, &v) != 0)
 				return -1;
 			if (v != (k->kind == C_AND)) {
