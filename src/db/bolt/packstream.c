@@ -1432,10 +1432,13 @@ add_datetime(struct text *t, const struct shape *sh, int64_t secs,
 	if (nanos < 0 || nanos >= NS_PER_S)
 		return out_of_range(sh, 1, nanos);
 	int64_t days = floor_div(secs, S_PER_DAY);
+	/* Not secs - days * S_PER_DAY: that overflows near INT64_MIN. */
+	int64_t rem = secs % S_PER_DAY;
+	if (rem < 0)
+		rem += S_PER_DAY;
 	add_date(t, days);
 	addf(t, "T");
-	add_time(t, (uint64_t)(secs - days * S_PER_DAY) * NS_PER_S +
-	                    (uint64_t)nanos);
+	add_time(t, (uint64_t)rem * NS_PER_S + (uint64_t)nanos);
 	return 0;
 }
 
