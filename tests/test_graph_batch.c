@@ -300,6 +300,68 @@ TAP_CASE(many)
 	sl_graph_batch_delete(b);
 }
 
+/**
+ * An ingestion of `n` relationships, relationship i to node {"k": i %
+ * 40} with properties {"i": i}; relationship `bad` (if below n) has no
+ * node.
+ */
+static int
+add_rels(struct sl_graph_batch *b, int n, int bad)
+{
+	static char json[65536];
+	size_t w = (size_t)snprintf(
+	        json, sizeof(json),
+	        "{\"source\":{\"type\":\"S\",\"key\":{\"id\":1}},\"rels\":[");
+	for (int i = 0; i < n; i++)
+		w += (size_t)snprintf(
+		        json + w, sizeof(json) - w,
+		        i == bad ? "%s{\"type\":\"R\"}"
+		                 : "%s{\"type\":\"R\",\"props\":{\"i\":%d},"
+		                   "\"node\":{\"type\":\"T\",\"key\":{\"k\":%d}"
+		                   "}}",
+		        i > 0 ? "," : "", i, i % 40);
+	snprintf(json + w, sizeof(json) - w, "]}");
+	return add(b, json);
+}
+
+/**
+ * Many relationships in one ingestion: the first ones are looked up
+ * together (PRE_MAX), the rest one by one; the writes and merges are the
+ * same either way, and a bad relationship keeps the writes before it.
+ */
+TAP_CASE(many_rels)
+{
+	struct sl_graph_batch *b = sl_graph_batch_new();
+	ok(add_rels(b, 75, -1) == 0, "75 relationships are added");
+	is_int(b->n_nodes, 41, "the source and 40 related nodes");
+	is_int(b->n_rels, 40, "40 relationships: the rest merge");
+	is_str(J(&b->rels[5].props), "{\"i\":45}",
+	       "a merge past the first 32 wins (5, then 45)");
+	is_str(J(&b->rels[35].props), "{\"i\":35}",
+	       "one written once keeps its properties");
+	ok(b->rels[39].to.key_text.len == 8 &&
+	           memcmp(b->rels[39].to.key_text.u.s, "{\"k\":39}", 8) == 0,
+	   "the 40th points to its node");
+	is_int((long long)b->n_ingestions, 1, "one ingestion");
+	sl_graph_batch_reset(b);
+
+	ok(add_rels(b, 75, 3) != 0 &&
+	           strstr(unit_errmsg(), "needs a type and a node") != NULL,
+	   "a bad 4th relationship fails the ingestion");
+	ok(b->n_nodes == 4 && b->n_rels == 3 && b->n_ingestions == 0,
+	   "after the source and the 3 before it (%u nodes, %u rels)",
+	   b->n_nodes, b->n_rels);
+	sl_graph_batch_reset(b);
+
+	ok(add_rels(b, 75, 50) != 0, "a bad 51st relationship fails it too");
+	ok(b->n_nodes == 41 && b->n_rels == 40 && b->n_ingestions == 0,
+	   "after the 50 before it (%u nodes, %u rels)", b->n_nodes, b->n_rels);
+	is_str(J(&b->rels[5].props), "{\"i\":45}",
+	       "the 46th, one by one, merged");
+	sl_diag_clear(sl_diag_get());
+	sl_graph_batch_delete(b);
+}
+
 /** Ingestions that exercise merging, rules, key order and escapes. */
 static const char *const mixed[] = {
         "{\"source\":{\"type\":\"P\",\"key\":{\"b\":1,\"a\":\"x\",\"b\":3},"

@@ -21,6 +21,9 @@
 /** Longest identity text (type, keys) of one write. */
 #define IDENT_MAX ((size_t)1 << 20)
 
+/** Relationships of one ingestion whose look-ups are made ahead. */
+#define PRE_MAX 32
+
 /** No write (in struct slot). */
 #define NO_WRITE UINT32_MAX
 
@@ -75,6 +78,8 @@ struct sl_graph_dedup {
 	uint32_t gen;
 	/** Where identity texts are built. */
 	struct sl_buf ident;
+	/** Identity texts of one ingestion made ahead (struct pre). */
+	struct sl_buf texts;
 };
 
 struct sl_graph_batch *
@@ -90,6 +95,7 @@ sl_graph_batch_new(void)
 	}
 	sl_arena_create(&b->arena, BATCH_CHUNK, SL_GRAPH_BATCH_MEM_MAX);
 	sl_buf_create(&b->dedup->ident, IDENT_MAX);
+	sl_buf_create(&b->dedup->texts, (size_t)(2 * PRE_MAX + 1) * IDENT_MAX);
 	b->dedup->gen = 1;
 	return b;
 }
@@ -104,6 +110,7 @@ sl_graph_batch_delete(struct sl_graph_batch *b)
 	sl_free(b->dedup->slots);
 	sl_free(b->dedup->buckets);
 	sl_buf_destroy(&b->dedup->ident);
+	sl_buf_destroy(&b->dedup->texts);
 	sl_free(b->dedup);
 	sl_arena_destroy(&b->arena);
 	sl_free(b);
@@ -314,20 +321,18 @@ index_grow(struct sl_graph_dedup *d)
 }
 
 /**
- * The slot of the identity in the ident buffer; when absent, a new one
- * (its text copied into the batch, no write yet, the next node number),
- * and *found false. NULL on failure. The slot is valid until the next
- * call.
+ * The slot of identity `text` (`len` bytes, hash `h`); when absent, a new
+ * one (its text copied into the batch, no write yet, the next node
+ * number), and *found false. NULL on failure. The slot is valid until the
+ * next call.
  */
 static struct slot *
-index_find(struct sl_graph_batch *b, bool *found)
+index_find(struct sl_graph_batch *b, const char *text, uint32_t len, uint64_t h,
+           bool *found)
 {
 	struct sl_graph_dedup *d = b->dedup;
 	if ((d->used + 1) * 2 > d->cap && index_grow(d) != 0)
 		return NULL;
-	const char *text = d->ident.data;
-	uint32_t len = (uint32_t)d->ident.len;
-	uint64_t h = sl_hash64(text, len);
 	uint32_t tag = (uint32_t)(h >> 32);
 	uint32_t j = (uint32_t)h & (d->cap - 1);
 	for (; d->buckets[j].gen == d->gen; j = (j + 1) & (d->cap - 1)) {
@@ -353,6 +358,40 @@ index_find(struct sl_graph_batch *b, bool *found)
 	d->used++;
 	*found = false;
 	return s;
+}
+
+/**
+ * An identity text made ahead of its look-up, kept in the index's
+ * `texts`, so that look-ups of one ingestion can overlap their cache
+ * misses.
+ */
+struct pre {
+	/** Offset of the text in `texts`. */
+	size_t off;
+	/** Its length. */
+	uint32_t len;
+	/** Where a node's key text starts in it. */
+	uint32_t key_at;
+	/** Its hash. */
+	uint64_t hash;
+};
+
+/**
+ * Keep the identity text now in the ident buffer as `p` (its key text
+ * starting at `key_at`), and start loading its bucket into the cache.
+ */
+static int
+pre_keep(struct sl_graph_batch *b, size_t key_at, struct pre *p)
+{
+	struct sl_graph_dedup *d = b->dedup;
+	p->off = d->texts.len;
+	p->len = (uint32_t)d->ident.len;
+	p->key_at = (uint32_t)key_at;
+	p->hash = sl_hash64(d->ident.data, d->ident.len);
+	if (d->cap > 0)
+		__builtin_prefetch(
+		        &d->buckets[(uint32_t)p->hash & (d->cap - 1)]);
+	return sl_buf_append(&d->texts, d->ident.data, d->ident.len);
 }
 
 /*
@@ -640,14 +679,10 @@ node_read(struct sl_graph_batch *b, const struct sl_value *n,
 	return key_sorted(b, key, &out->key);
 }
 
-/**
- * Add (or merge) the node write of `in`, and set in's type, key, key_text
- * and serial to the batch's.
- */
+/** Make the identity text of node `in` ahead (see struct pre). */
 static int
-add_node(struct sl_graph_batch *b, struct node_in *in)
+node_pre(struct sl_graph_batch *b, const struct node_in *in, struct pre *p)
 {
-	bool found;
 	struct sl_buf *id = &b->dedup->ident;
 	if (ident_start(b, "N", 1) != 0 ||
 	    ident_part(b, in->type.u.s, in->type.len) != 0)
@@ -655,11 +690,24 @@ add_node(struct sl_graph_batch *b, struct node_in *in)
 	size_t at = id->len;
 	if (ident_key(b, &in->key) != 0)
 		return -1;
-	struct slot *slot = index_find(b, &found);
+	return pre_keep(b, at, p);
+}
+
+/**
+ * Add (or merge) the node write of `in`, whose identity text is `p`, and
+ * set in's type, key, key_text and serial to the batch's.
+ */
+static int
+add_node(struct sl_graph_batch *b, struct node_in *in, const struct pre *p)
+{
+	bool found;
+	struct slot *slot = index_find(b, b->dedup->texts.data + p->off, p->len,
+	                               p->hash, &found);
 	if (slot == NULL)
 		return -1;
 	in->serial = slot->serial;
-	in->key_text = sl_str_ref(slot->ident + at, (uint32_t)(slot->len - at));
+	in->key_text = sl_str_ref(slot->ident + p->key_at,
+	                          (uint32_t)(slot->len - p->key_at));
 	struct sl_value props = sl_object_ref(NULL, 0);
 	struct sl_value labels = sl_array_ref(NULL, 0);
 	if ((in->props != NULL && keep(b, in->props, &props) != 0) ||
@@ -694,10 +742,29 @@ add_node(struct sl_graph_batch *b, struct node_in *in)
 	return 0;
 }
 
-/** Add (or merge) relationship `r` of an ingestion whose source is `src`. */
+/** A relationship of an ingestion, read and checked. */
+struct rel_in {
+	/** Its type. */
+	const struct sl_value *type;
+	/** Its properties, or NULL. */
+	const struct sl_value *props;
+	/** Its key, sorted (see key_sorted()); empty for none. */
+	struct sl_value key;
+	/** Its creation rule. */
+	enum sl_rel_rule rule;
+	/** Whether it points from the source to the related node. */
+	bool out;
+	/** The related node. */
+	struct node_in node;
+	/** The related node's identity text. */
+	struct pre node_text;
+	/** The relationship's identity text. */
+	struct pre text;
+};
+
+/** Read and check relationship `r` of an ingestion into `out`. */
 static int
-add_rel(struct sl_graph_batch *b, const struct node_in *src,
-        const struct sl_value *r)
+rel_read(struct sl_graph_batch *b, const struct sl_value *r, struct rel_in *out)
 {
 	if (r->type != SL_VOBJECT)
 		return not_ingestion("a relationship needs a type and a node");
@@ -728,50 +795,68 @@ add_rel(struct sl_graph_batch *b, const struct node_in *src,
 	}
 	type = typed(type, SL_VSTR);
 	key = typed(key, SL_VOBJECT);
-	props = typed(props, SL_VOBJECT);
-	rule = typed(rule, SL_VSTR);
 	outbound = typed(outbound, SL_VBOOL);
+	rule = typed(rule, SL_VSTR);
+	out->props = typed(props, SL_VOBJECT);
 	if (type == NULL || node == NULL)
 		return not_ingestion("a relationship needs a type and a node");
-	enum sl_rel_rule rr;
+	out->type = type;
 	if (rule == NULL || is_name(rule, "EAGER", 5))
-		rr = SL_REL_EAGER;
+		out->rule = SL_REL_EAGER;
 	else if (is_name(rule, "MERGE_KEY", 9))
-		rr = SL_REL_MERGE_KEY;
+		out->rule = SL_REL_MERGE_KEY;
 	else if (is_name(rule, "CREATE", 6))
-		rr = SL_REL_CREATE;
+		out->rule = SL_REL_CREATE;
 	else
 		return not_ingestion("unknown relationship creation rule");
-	struct node_in rel;
-	if (node_read(b, node, &rel) != 0 || add_node(b, &rel) != 0)
+	out->out = outbound == NULL || outbound->u.b;
+	out->key = sl_object_ref(NULL, 0);
+	if (node_read(b, node, &out->node) != 0)
 		return -1;
-	bool out = outbound == NULL || outbound->u.b;
-	const struct node_in *from = out ? src : &rel;
-	const struct node_in *to = out ? &rel : src;
-	struct sl_value k = sl_object_ref(NULL, 0);
-	if (key != NULL && key_sorted(b, key, &k) != 0)
-		return -1;
+	return key != NULL ? key_sorted(b, key, &out->key) : 0;
+}
+
+/**
+ * Make the identity text of relationship `r` (whose related node was
+ * added) of an ingestion whose source is `src`, ahead.
+ */
+static int
+rel_pre(struct sl_graph_batch *b, const struct node_in *src, struct rel_in *r)
+{
+	const struct node_in *from = r->out ? src : &r->node;
+	const struct node_in *to = r->out ? &r->node : src;
 	/* CREATE ones too: Nodestream merges a flush's duplicates whatever
 	 * the rule (its debouncer), so one CREATE is written per batch. */
-	char head[2] = {'R', (char)('0' + rr)};
+	char head[2] = {'R', (char)('0' + r->rule)};
 	/* Its ends: node numbers and whether their keys hold patterns. */
 	char ends[10];
 	memcpy(ends, &from->serial, 4);
 	memcpy(ends + 4, &to->serial, 4);
 	ends[8] = from->rule == SL_NODE_FUZZY;
 	ends[9] = to->rule == SL_NODE_FUZZY;
+	if (ident_start(b, head, 2) != 0 ||
+	    ident_part(b, r->type->u.s, r->type->len) != 0 ||
+	    sl_buf_append(&b->dedup->ident, &ends, sizeof(ends)) != 0 ||
+	    (r->key.len > 0 ? ident_key(b, &r->key)
+	                    : sl_buf_append(&b->dedup->ident, "{}", 2)) != 0)
+		return -1;
+	return pre_keep(b, 0, &r->text);
+}
+
+/** Add (or merge) relationship `r` of an ingestion whose source is `src`. */
+static int
+add_rel(struct sl_graph_batch *b, const struct node_in *src,
+        const struct rel_in *r)
+{
+	const struct node_in *from = r->out ? src : &r->node;
+	const struct node_in *to = r->out ? &r->node : src;
 	bool found;
-	struct slot *slot = NULL;
-	if (ident_start(b, head, 2) == 0 &&
-	    ident_part(b, type->u.s, type->len) == 0 &&
-	    sl_buf_append(&b->dedup->ident, &ends, sizeof(ends)) == 0 &&
-	    (k.len > 0 ? ident_key(b, &k)
-	               : sl_buf_append(&b->dedup->ident, "{}", 2)) == 0)
-		slot = index_find(b, &found);
+	struct slot *slot = index_find(b, b->dedup->texts.data + r->text.off,
+	                               r->text.len, r->text.hash, &found);
 	if (slot == NULL)
 		return -1;
 	struct sl_value p = sl_object_ref(NULL, 0);
-	if (props != NULL && keep(b, props, &p) != 0)
+	if (r->props != NULL && keep(b, r->props, &p) != 0)
 		return -1;
 	if (found) {
 		struct sl_rel_op *op = &b->rels[slot->idx[0]];
@@ -784,7 +869,7 @@ add_rel(struct sl_graph_batch *b, const struct node_in *src,
 	struct sl_rel_op *op = &b->rels[b->n_rels++];
 	memset(op, 0, sizeof(*op));
 	op->props = p;
-	op->rule = rr;
+	op->rule = r->rule;
 	op->from.key = from->key;
 	op->from.key_text = from->key_text;
 	op->from.fuzzy = from->rule == SL_NODE_FUZZY;
@@ -793,8 +878,42 @@ add_rel(struct sl_graph_batch *b, const struct node_in *src,
 	op->to.fuzzy = to->rule == SL_NODE_FUZZY;
 	op->from.type = from->type;
 	op->to.type = to->type;
-	return keep(b, type, &op->type) != 0 || keep(b, &k, &op->key) != 0 ? -1
-	                                                                   : 0;
+	return keep(b, r->type, &op->type) != 0 ||
+	                       keep(b, &r->key, &op->key) != 0
+	               ? -1
+	               : 0;
+}
+
+/**
+ * Add the source `s` (when `source`; else it was added) and relationships
+ * `r` (n of them) of an ingestion: every identity text is made (and its
+ * bucket asked for) before the look-ups, so that their cache misses
+ * overlap. The writes, their order and their merges are those of adding
+ * each in turn.
+ */
+static int
+add_all(struct sl_graph_batch *b, struct node_in *s, bool source,
+        struct rel_in *r, uint32_t n)
+{
+	struct pre sp;
+	sl_buf_reset(&b->dedup->texts);
+	if (source && node_pre(b, s, &sp) != 0)
+		return -1;
+	for (uint32_t i = 0; i < n; i++)
+		if (node_pre(b, &r[i].node, &r[i].node_text) != 0)
+			return -1;
+	if (source && add_node(b, s, &sp) != 0)
+		return -1;
+	for (uint32_t i = 0; i < n; i++)
+		if (add_node(b, &r[i].node, &r[i].node_text) != 0)
+			return -1;
+	for (uint32_t i = 0; i < n; i++)
+		if (rel_pre(b, s, &r[i]) != 0)
+			return -1;
+	for (uint32_t i = 0; i < n; i++)
+		if (add_rel(b, s, &r[i]) != 0)
+			return -1;
+	return 0;
 }
 
 int
@@ -807,11 +926,28 @@ sl_graph_batch_add(struct sl_graph_batch *b, const struct sl_value *ing)
 	if (src == NULL || (rels != NULL && rels->type != SL_VARRAY))
 		return not_ingestion("it has no source node");
 	struct node_in s;
-	if (node_read(b, src, &s) != 0 || add_node(b, &s) != 0)
+	if (node_read(b, src, &s) != 0)
 		return -1;
-	for (uint32_t i = 0; rels != NULL && i < rels->len; i++)
-		if (add_rel(b, &s, &rels->u.items[i]) != 0)
+	/* A relationship that does not read fails the ingestion after the
+	 * writes before it, as when each was added in turn. */
+	uint32_t n = rels != NULL ? rels->len : 0;
+	struct rel_in r[PRE_MAX];
+	uint32_t ok = 0;
+	int bad = 0;
+	for (; ok < n && ok < PRE_MAX && bad == 0; ok++)
+		if (rel_read(b, &rels->u.items[ok], &r[ok]) != 0)
+			bad = -1;
+	if (bad != 0)
+		ok--;
+	if (add_all(b, &s, true, r, ok) != 0 || bad != 0)
+		return -1;
+	/* More than PRE_MAX relationships: the rest one by one. */
+	for (uint32_t i = PRE_MAX; i < n; i++) {
+		struct rel_in one;
+		if (rel_read(b, &rels->u.items[i], &one) != 0 ||
+		    add_all(b, &s, false, &one, 1) != 0)
 			return -1;
+	}
 	b->n_ingestions++;
 	return 0;
 }
