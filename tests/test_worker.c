@@ -1,6 +1,7 @@
 /*
  * Worker threads: jobs in order on one thread, waits that let other tasks
- * run, errors, cancellation, the queue cap, deletion and allocation faults.
+ * run, errors, cancellation, the queue cap, deletion and allocation faults;
+ * a worker of several threads with posted jobs.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -478,6 +479,121 @@ run_cancel_main(void *arg)
 	ok(sl_clock() - t0 < 5, "run_cancel: long before the job's 10 s");
 	sl_worker_delete(st.w);
 	return 0;
+}
+
+/** Jobs posted to a worker of several threads. */
+struct posted {
+	/** The job. */
+	struct sl_worker_job job;
+	/** Its index. */
+	int idx;
+	/** The kernel thread it ran on. */
+	long tid;
+	/** Whether on_done ran, and on the loop's thread. */
+	int done_on_loop;
+	/** The task to wake when it is done. */
+	struct sl_task *waiter;
+	/** Jobs not done yet (shared). */
+	int *left;
+	/** Jobs running at once, now and at most (shared). */
+	atomic_int *running, *most;
+};
+
+/** A posted job: fails for multiples of 7, sleeps so that jobs overlap. */
+static int
+posted_fn(void *arg)
+{
+	struct posted *p = arg;
+	p->tid = tid();
+	int now = atomic_fetch_add(p->running, 1) + 1;
+	int most = atomic_load(p->most);
+	while (now > most && !atomic_compare_exchange_weak(p->most, &most, now))
+		;
+	usleep(2000);
+	atomic_fetch_sub(p->running, 1);
+	if (p->idx % 7 == 0) {
+		sl_diag_set(SL_EDB, "job %d failed", p->idx);
+		return -1;
+	}
+	return 0;
+}
+
+/** The loop thread's kernel id (set by threads_main). */
+static long loop_tid;
+
+/** on_done of a posted job. */
+static void
+posted_done(struct sl_worker_job *j)
+{
+	struct posted *p = j->data;
+	p->done_on_loop = tid() == loop_tid;
+	if (--*p->left == 0)
+		sl_task_wakeup(p->waiter);
+}
+
+/** A worker of three threads: posted jobs overlap, end, report errors. */
+static int
+threads_main(void *arg)
+{
+	(void)arg;
+	loop_tid = tid();
+	ok(sl_worker_new_threads("none", 0) == NULL &&
+	           sl_worker_new_threads("many", SL_WORKER_THREADS_MAX + 1) ==
+	                   NULL,
+	   "threads: 0 or too many threads are refused");
+	sl_diag_clear(sl_diag_get());
+	struct sl_worker *w = sl_worker_new_threads("three", 3);
+	ok(w != NULL && sl_worker_threads(w) == 3, "threads: three threads");
+	enum { N = 60 };
+	static struct posted p[N];
+	int left = N;
+	atomic_int running = 0, most = 0;
+	for (int i = 0; i < N; i++) {
+		p[i] = (struct posted){.idx = i,
+		                       .waiter = sl_task_current(),
+		                       .left = &left,
+		                       .running = &running,
+		                       .most = &most};
+		if (sl_worker_post(w, &p[i].job, posted_fn, &p[i], posted_done,
+		                   &p[i]) != 0)
+			bail_out("cannot post a job");
+	}
+	while (left > 0)
+		sl_task_wait(SL_FOREVER);
+	int failed = 0, ok_codes = 0, on_loop = 0, threads = 0;
+	long seen[3] = {0};
+	for (int i = 0; i < N; i++) {
+		if (sl_worker_job_result(&p[i].job) != 0) {
+			failed++;
+			if (sl_diag_code() == SL_EDB &&
+			    strstr(unit_errmsg(), "failed") != NULL)
+				ok_codes++;
+			sl_diag_clear(sl_diag_get());
+		}
+		on_loop += p[i].done_on_loop;
+		bool known = false;
+		for (int k = 0; k < threads; k++)
+			known = known || seen[k] == p[i].tid;
+		if (!known && threads < 3)
+			seen[threads++] = p[i].tid;
+		else if (!known)
+			threads++;
+	}
+	is_int(failed, 9, "threads: the 9 failing jobs fail");
+	is_int(ok_codes, 9, "threads: each with its own error");
+	is_int(on_loop, N, "threads: every on_done ran on the loop thread");
+	is_int(threads, 3, "threads: the jobs ran on three threads");
+	ok(atomic_load(&most) >= 2 && atomic_load(&most) <= 3,
+	   "threads: jobs ran at once, at most three (%d)", atomic_load(&most));
+	sl_worker_delete(w);
+	ok(1, "threads: the worker is deleted");
+	return 0;
+}
+
+/** Run threads_main() as a task on a fresh loop. */
+TAP_CASE(threads)
+{
+	is_int(run_task("main", threads_main, NULL), 0, "threads test ran");
 }
 
 /** Run basic_main() as a task on a fresh loop. */
