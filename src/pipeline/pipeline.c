@@ -512,6 +512,25 @@ start_barrier(struct step_run *r, bool failed)
 	return 0;
 }
 
+/**
+ * Hand the records of `b` to `s`'s process, each with its origin, on the
+ * loop or in a job (which stops early once the jobs were told to). 0 or
+ * -1.
+ */
+static int
+process_records(struct sl_step *s, const struct sl_batch *b,
+                struct sl_emit *out)
+{
+	for (uint32_t i = 0; i < b->count; i++) {
+		if (sl_emit_job_stopped(out))
+			return 0;
+		out->origin = b->origins[i];
+		if (s->ops->process(s, &b->records[i], out) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 /** Take the input until it ends, handing records to the step. */
 static int
 consume(struct step_run *r)
@@ -536,10 +555,7 @@ consume(struct step_run *r)
 		} else if (ops->process == NULL || b->kind == SL_BATCH_FLUSH) {
 			rc = sl_emit_batch(&r->emit, b);
 		} else {
-			for (uint32_t i = 0; i < b->count && rc == 0; i++) {
-				r->emit.origin = b->origins[i];
-				rc = ops->process(s, &b->records[i], &r->emit);
-			}
+			rc = process_records(s, b, &r->emit);
 			sl_batch_put(b);
 		}
 		if (rc != 0)
@@ -567,16 +583,7 @@ static int
 par_step_job(void *arg, struct sl_emit *out)
 {
 	struct par_slot *sl = arg;
-	struct sl_step *s = sl->replica;
-	const struct sl_batch *b = sl->in;
-	for (uint32_t i = 0; i < b->count; i++) {
-		if (sl_emit_job_stopped(out))
-			return 0;
-		out->origin = b->origins[i];
-		if (s->ops->process(s, &b->records[i], out) != 0)
-			return -1;
-	}
-	return 0;
+	return process_records(sl->replica, sl->in, out);
 }
 
 /** Loop thread: a job ended; wake the emitter's task if it waits. */
@@ -684,12 +691,9 @@ par_emit_head(struct par *pa)
 			e->step->stats.out += b->count;
 		if (emit_send_slot(e, &e->held) != 0) {
 			struct sl_diag keep;
-			sl_diag_create(&keep);
-			sl_diag_move(sl_diag_get(), &keep);
+			sl_diag_stash(&keep);
 			(void)par_release_head(pa);
-			sl_diag_clear(sl_diag_get());
-			sl_diag_move(&keep, sl_diag_get());
-			sl_diag_destroy(&keep);
+			sl_diag_restore(&keep);
 			return -1;
 		}
 	}
@@ -713,18 +717,15 @@ par_abandon(struct par *pa)
 {
 	atomic_store(&pa->abort, true);
 	struct sl_diag keep;
-	sl_diag_create(&keep);
-	sl_diag_move(sl_diag_get(), &keep);
+	sl_diag_stash(&keep);
 	bool cancelled = false;
 	while (pa->busy > 0) {
 		if (par_wait_head(pa, true) != 0)
 			cancelled = true;
-		sl_diag_clear(sl_diag_get());
 		(void)par_release_head(pa);
 		sl_diag_clear(sl_diag_get());
 	}
-	sl_diag_move(&keep, sl_diag_get());
-	sl_diag_destroy(&keep);
+	sl_diag_restore(&keep);
 	if (cancelled)
 		sl_task_cancel(sl_task_current());
 	atomic_store(&pa->abort, false);

@@ -141,6 +141,24 @@ lines_jobs_free(struct lines_job *j)
 }
 
 /**
+ * sl_emit_jobs_wait() that keeps the current error (one this thread met
+ * after the lines given to the jobs) unless a job fails: a failing
+ * earlier line is the error then. 0, or -1 when a job failed.
+ */
+static int
+jobs_wait_keeping(struct sl_emit *out)
+{
+	struct sl_diag keep;
+	sl_diag_stash(&keep);
+	if (sl_emit_jobs_wait(out) != 0) {
+		sl_diag_destroy(&keep);
+		return -1;
+	}
+	sl_diag_restore(&keep);
+	return 0;
+}
+
+/**
  * emit_records() for a JSON-lines reader, with the lines parsed on the
  * run's worker threads: the records, skips and errors come out in the
  * same order. Jobs are taken from (and return to) `*free`.
@@ -182,13 +200,7 @@ emit_lines_parallel(struct sl_step *s, struct sl_reader *r, const char *name,
 		if (!skip || code == SL_EOOM || code == SL_ECANCELLED)
 			return -1;
 		/* The lines before the error are counted and logged first. */
-		struct sl_diag keep;
-		sl_diag_create(&keep);
-		sl_diag_move(sl_diag_get(), &keep);
-		int rc = sl_emit_jobs_wait(out);
-		sl_diag_move(&keep, sl_diag_get());
-		sl_diag_destroy(&keep);
-		if (rc != 0)
+		if (jobs_wait_keeping(out) != 0)
 			return -1;
 		sl_diag_wrap(code, "giving up the rest of %s", name);
 		skip_bad_input(s);
@@ -209,17 +221,8 @@ read_all(struct sl_step *s, struct sl_reader *r, const char *name, bool skip,
 		return emit_records(s, r, name, skip, out);
 	int rc = emit_lines_parallel(s, r, name, skip, free, out);
 	/* The next input's errors are reported on this thread: see the
-	 * blocks through first. After an error here, a failing earlier line
-	 * is the error. */
-	struct sl_diag keep;
-	sl_diag_create(&keep);
-	sl_diag_move(sl_diag_get(), &keep);
-	if (sl_emit_jobs_wait(out) != 0)
-		rc = -1;
-	else
-		sl_diag_move(&keep, sl_diag_get());
-	sl_diag_destroy(&keep);
-	return rc;
+	 * blocks through first. */
+	return jobs_wait_keeping(out) != 0 ? -1 : rc;
 }
 
 /* --- file --------------------------------------------------------------- */
