@@ -309,7 +309,7 @@ TAP_CASE(js_to_c)
 	while ((got = getline(&s, &cap, f)) > 0) {
 		if (s[got - 1] == '\n')
 			s[--got] = '\0';
-		struct line l;
+		struct line l = {0};
 		lines++;
 		if (!ok(split_line(s, &l) && l.desc != NULL &&
 		                get_hex(&bytes, l.hex, l.hex_len),
@@ -318,7 +318,8 @@ TAP_CASE(js_to_c)
 		sl_arena_reset(&a);
 		struct sl_ps v;
 		size_t used = 0;
-		int rc = sl_ps_get_canonical(bytes.data, bytes.len, &used, &a, &v);
+		int rc = sl_ps_get_canonical(bytes.data, bytes.len, &used, &a,
+		                             &v);
 		if (!ok(rc == 0 && used == bytes.len,
 		        "%s: decodes, %zu of %zu bytes", l.name, used,
 		        bytes.len)) {
@@ -684,7 +685,7 @@ TAP_CASE(c_to_js)
 		if (s[got - 1] == '\n')
 			s[--got] = '\0';
 		struct entry *e = &c.e[n++];
-		struct line l;
+		struct line l = {0};
 		if (!ok(split_line(s, &l) && strcmp(l.name, e->name) == 0,
 		        "line %d is about %s", n, e->name))
 			continue;
