@@ -485,6 +485,83 @@ TAP_CASE(borrow)
 	sl_graph_batch_delete(copy);
 }
 
+/**
+ * Ingestions read ahead (sl_graph_prepare(), in the input's arena, as the
+ * writer does on a worker thread) make the writes that adding them makes,
+ * borrowing or copying; one that does not read gives NULL and the error
+ * that adding it gives.
+ */
+TAP_CASE(prepared)
+{
+	struct sl_graph_batch *direct = sl_graph_batch_new();
+	struct sl_graph_batch *ahead = sl_graph_batch_new();
+	struct sl_graph_batch *lend = sl_graph_batch_new();
+	lend->borrow = true;
+	struct sl_arena input;
+	sl_arena_create(&input, 1 << 12, 1 << 22);
+	struct sl_graph_prep_ctx c;
+	sl_graph_prep_ctx_create(&c);
+	int rc = 0, nulls = 0;
+	for (int round = 0; round < 3; round++)
+		for (size_t i = 0; i < sizeof(mixed) / sizeof(mixed[0]); i++) {
+			struct sl_value v;
+			if (sl_json_parse(mixed[i], strlen(mixed[i]), &input,
+			                  NULL, NULL, &v) != 0)
+				bail_out("bad test JSON: %s", mixed[i]);
+			struct sl_graph_prep *p1 =
+			        sl_graph_prepare(&c, &input, &v);
+			struct sl_graph_prep *p2 =
+			        sl_graph_prepare(&c, &input, &v);
+			nulls += p1 == NULL || p2 == NULL;
+			if (p1 == NULL || p2 == NULL)
+				continue;
+			rc |= sl_graph_batch_add(direct, &v);
+			rc |= sl_graph_batch_add_prep(ahead, p1);
+			rc |= sl_graph_batch_add_prep(lend, p2);
+		}
+	ok(rc == 0 && nulls == 0, "every ingestion reads ahead and adds");
+	struct sl_buf a, b, l;
+	sl_buf_create(&a, 1 << 16);
+	sl_buf_create(&b, 1 << 16);
+	sl_buf_create(&l, 1 << 16);
+	writes_text(direct, &a);
+	writes_text(ahead, &b);
+	writes_text(lend, &l);
+	ok(a.len > 0 && direct->n_rels == 4, "the writes are made (%u rels)",
+	   direct->n_rels);
+	is_str(b.data != NULL ? b.data : "", a.data != NULL ? a.data : "",
+	       "read ahead, the same writes and merges");
+	is_str(l.data != NULL ? l.data : "", a.data != NULL ? a.data : "",
+	       "read ahead into a borrowing batch, the same writes");
+	is_int(ahead->n_ingestions, direct->n_ingestions,
+	       "the same ingestions counted");
+
+	const char *bad = "{\"source\":{\"type\":\"A\",\"key\":{\"a\":1}},"
+	                  "\"rels\":[{\"type\":\"R\",\"node\":{\"type\":"
+	                  "\"B\",\"key\":{\"b\":1}}},{\"type\":\"R\"}]}";
+	struct sl_value v;
+	if (sl_json_parse(bad, strlen(bad), &input, NULL, NULL, &v) != 0)
+		bail_out("bad test JSON");
+	ok(sl_graph_prepare(&c, &input, &v) == NULL &&
+	           strstr(unit_errmsg(), "needs a type and a node") != NULL,
+	   "a bad relationship: nothing read ahead, the error kept");
+	sl_diag_clear(sl_diag_get());
+	sl_graph_batch_reset(direct);
+	ok(sl_graph_batch_add(direct, &v) != 0 &&
+	           strstr(unit_errmsg(), "needs a type and a node") != NULL &&
+	           direct->n_nodes == 2 && direct->n_rels == 1,
+	   "added, it fails the same way after the writes before it");
+	sl_diag_clear(sl_diag_get());
+	sl_graph_prep_ctx_destroy(&c);
+	sl_buf_destroy(&a);
+	sl_buf_destroy(&b);
+	sl_buf_destroy(&l);
+	sl_graph_batch_delete(direct);
+	sl_graph_batch_delete(ahead);
+	sl_graph_batch_delete(lend);
+	sl_arena_destroy(&input);
+}
+
 /** Create the arena the cases allocate from. */
 static int
 setup(void)

@@ -64,6 +64,17 @@ for t in 2 5; do
   [ $? -eq 0 ] || diff n1.txt "n$t.txt" | head -10 | sed 's/^/#   /'
 done
 
+# With threads, the writer's records arrive read ahead (its prepare runs
+# on the workers); with one thread, none do.
+for t in 1 2; do
+  "$SLUICE" run p.yaml --target "sqlite:v$t.db" --no-progress -vv \
+    --threads "$t" >"v$t.txt" 2>&1
+  grep -o '[0-9]* records arrived read ahead' "v$t.txt" | cut -d' ' -f1 >"ra$t"
+done
+is "$(cat ra1)" 0 "1 thread: no record read ahead"
+ok $(($(cat ra2) > 5000 ? 0 : 1)) \
+  "2 threads: the records are read ahead ($(cat ra2))"
+
 # One run's timestamps: every node written in the same 2-second window
 # carries the same text, whichever thread made it (so no two texts fall in
 # one window).

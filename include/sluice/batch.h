@@ -75,6 +75,14 @@ struct sl_batch {
 	struct sl_origin *origins;
 	/** Memory of everything the records refer to. */
 	struct sl_arena arena;
+	/**
+	 * What step `prep_for` made of the records ahead of time (its
+	 * sl_step_ops.prepare, in the arena), or NULL. Cleared when the
+	 * batch is taken from its pool.
+	 */
+	void *prep;
+	/** The step `prep` is for (a struct sl_step), or NULL. */
+	const void *prep_for;
 	/** The pool the batch returns to. */
 	struct sl_batch_pool *pool;
 	/** Link in the pool's free list. */

@@ -79,6 +79,19 @@ struct sl_step_ops {
 	 * thread (see sluice/pipeline.h).
 	 */
 	struct sl_step *(*replicate)(struct sl_step *s);
+	/**
+	 * Reads an input batch ahead of `process_batch` or `process`, on a
+	 * worker thread: a run with more than one thread calls it on the
+	 * batches that a step on threads (`replicate`) makes for this step,
+	 * in the job that made them, while they are still in that core's
+	 * cache. It runs concurrently with the step's own task and with
+	 * other prepares, so it may read only what the step set up in
+	 * `start` and no longer changes, and write only into `b`: its arena,
+	 * and `b->prep` with `b->prep_for` set to `s`. It cannot fail: what
+	 * it does not prepare, the step does itself. The step must take
+	 * batches prepared or not (only some are). NULL: nothing.
+	 */
+	void (*prepare)(struct sl_step *s, struct sl_batch *b);
 };
 
 /** Most locations of skipped records a step keeps for the summary. */

@@ -21,8 +21,8 @@
 /** Longest identity text (type, keys) of one write. */
 #define IDENT_MAX ((size_t)1 << 20)
 
-/** Relationships of one ingestion whose look-ups are made ahead. */
-#define PRE_MAX 32
+/** Arena chunk of an ingestion read on the loop (the index's scratch). */
+#define SCRATCH_CHUNK ((size_t)64 << 10)
 
 /** No write (in struct slot). */
 #define NO_WRITE UINT32_MAX
@@ -41,8 +41,10 @@ struct slot {
 	/** Its length. */
 	uint32_t len;
 	/**
-	 * A node's write in `nodes` per rule (enum sl_node_rule), or a
-	 * relationship's in `rels` (idx[0]); NO_WRITE for none.
+	 * A node's write in `nodes` per rule (enum sl_node_rule), NO_WRITE
+	 * for none. A relationship's write in `rels` (idx[0]), then the
+	 * node numbers of its two ends (idx[1], idx[2]), which are part of
+	 * its identity but not of its text.
 	 */
 	uint32_t idx[3];
 	/** A node's number in the batch, which relationship identities use. */
@@ -76,10 +78,10 @@ struct sl_graph_dedup {
 	 * bucket by moving on to the next.
 	 */
 	uint32_t gen;
-	/** Where identity texts are built. */
-	struct sl_buf ident;
-	/** Identity texts of one ingestion made ahead (struct pre). */
-	struct sl_buf texts;
+	/** Where sl_graph_batch_add() builds identity texts. */
+	struct sl_graph_prep_ctx ctx;
+	/** Where sl_graph_batch_add() reads an ingestion (reset for each). */
+	struct sl_arena scratch;
 };
 
 struct sl_graph_batch *
@@ -94,8 +96,9 @@ sl_graph_batch_new(void)
 		return NULL;
 	}
 	sl_arena_create(&b->arena, BATCH_CHUNK, SL_GRAPH_BATCH_MEM_MAX);
-	sl_buf_create(&b->dedup->ident, IDENT_MAX);
-	sl_buf_create(&b->dedup->texts, (size_t)(2 * PRE_MAX + 1) * IDENT_MAX);
+	sl_graph_prep_ctx_create(&b->dedup->ctx);
+	sl_arena_create(&b->dedup->scratch, SCRATCH_CHUNK,
+	                SL_GRAPH_BATCH_MEM_MAX);
 	b->dedup->gen = 1;
 	return b;
 }
@@ -109,8 +112,8 @@ sl_graph_batch_delete(struct sl_graph_batch *b)
 	sl_free(b->rels);
 	sl_free(b->dedup->slots);
 	sl_free(b->dedup->buckets);
-	sl_buf_destroy(&b->dedup->ident);
-	sl_buf_destroy(&b->dedup->texts);
+	sl_graph_prep_ctx_destroy(&b->dedup->ctx);
+	sl_arena_destroy(&b->dedup->scratch);
 	sl_free(b->dedup);
 	sl_arena_destroy(&b->arena);
 	sl_free(b);
@@ -251,11 +254,10 @@ sort_members(struct sl_member *m, uint32_t n)
 /**
  * Key object `o` with its members sorted by key and without repeated
  * keys, in *out: `o` itself when it is so already, else its members
- * sorted in the batch (the values are still `o`'s).
+ * sorted in arena `a` (the values are still `o`'s).
  */
 static int
-key_sorted(struct sl_graph_batch *b, const struct sl_value *o,
-           struct sl_value *out)
+key_sorted(struct sl_arena *a, const struct sl_value *o, struct sl_value *out)
 {
 	bool sorted = true;
 	for (uint32_t i = 1; i < o->len && sorted; i++)
@@ -265,9 +267,8 @@ key_sorted(struct sl_graph_batch *b, const struct sl_value *o,
 		*out = *o;
 		return 0;
 	}
-	struct sl_member *m =
-	        sl_arena_alloc_aligned(&b->arena, (size_t)o->len * sizeof(*m),
-	                               _Alignof(struct sl_member));
+	struct sl_member *m = sl_arena_alloc_aligned(
+	        a, (size_t)o->len * sizeof(*m), _Alignof(struct sl_member));
 	if (m == NULL)
 		return -1;
 	memcpy(m, o->u.members, (size_t)o->len * sizeof(*m));
@@ -321,15 +322,16 @@ index_grow(struct sl_graph_dedup *d)
 }
 
 /**
- * The slot of identity `text` (`len` bytes, hash `h`); when absent, a new
- * one (its text copied into the batch, no write yet, the next node
- * number), and *found false. NULL on failure. The slot is valid until the
- * next call.
+ * The slot of identity `text` (`len` bytes, hash `h`; for a relationship,
+ * ends `from` and `to`, else 0); when absent, a new one (its text copied
+ * into the batch, no write yet, the next node number), and *found false.
+ * NULL on failure. The slot is valid until the next call.
  */
 static struct slot *
 index_find(struct sl_graph_batch *b, const char *text, uint32_t len, uint64_t h,
-           bool *found)
+           uint32_t from, uint32_t to, bool *found)
 {
+	bool rel = text[0] == 'R';
 	struct sl_graph_dedup *d = b->dedup;
 	if ((d->used + 1) * 2 > d->cap && index_grow(d) != 0)
 		return NULL;
@@ -340,6 +342,7 @@ index_find(struct sl_graph_batch *b, const char *text, uint32_t len, uint64_t h,
 			continue;
 		struct slot *s = &d->slots[d->buckets[j].at];
 		if (s->hash == h && s->len == len &&
+		    (!rel || (s->idx[1] == from && s->idx[2] == to)) &&
 		    memcmp(s->ident, text, len) == 0) {
 			*found = true;
 			return s;
@@ -349,49 +352,17 @@ index_find(struct sl_graph_batch *b, const char *text, uint32_t len, uint64_t h,
 	if (copy == NULL)
 		return NULL;
 	struct slot *s = &d->slots[d->used];
-	*s = (struct slot){h,
-	                   copy,
-	                   len,
-	                   {NO_WRITE, NO_WRITE, NO_WRITE},
-	                   text[0] == 'N' ? d->nodes++ : 0};
+	*s = (struct slot){h, copy, len, {NO_WRITE, NO_WRITE, NO_WRITE}, 0};
+	if (rel) {
+		s->idx[1] = from;
+		s->idx[2] = to;
+	} else {
+		s->serial = d->nodes++;
+	}
 	d->buckets[j] = (struct bucket){d->gen, tag, d->used};
 	d->used++;
 	*found = false;
 	return s;
-}
-
-/**
- * An identity text made ahead of its look-up, kept in the index's
- * `texts`, so that look-ups of one ingestion can overlap their cache
- * misses.
- */
-struct pre {
-	/** Offset of the text in `texts`. */
-	size_t off;
-	/** Its length. */
-	uint32_t len;
-	/** Where a node's key text starts in it. */
-	uint32_t key_at;
-	/** Its hash. */
-	uint64_t hash;
-};
-
-/**
- * Keep the identity text now in the ident buffer as `p` (its key text
- * starting at `key_at`), and start loading its bucket into the cache.
- */
-static int
-pre_keep(struct sl_graph_batch *b, size_t key_at, struct pre *p)
-{
-	struct sl_graph_dedup *d = b->dedup;
-	p->off = d->texts.len;
-	p->len = (uint32_t)d->ident.len;
-	p->key_at = (uint32_t)key_at;
-	p->hash = sl_hash64(d->ident.data, d->ident.len);
-	if (d->cap > 0)
-		__builtin_prefetch(
-		        &d->buckets[(uint32_t)p->hash & (d->cap - 1)]);
-	return sl_buf_append(&d->texts, d->ident.data, d->ident.len);
 }
 
 /*
@@ -400,25 +371,38 @@ pre_keep(struct sl_graph_batch *b, size_t key_at, struct pre *p)
  * and its bytes, so that no two identities share a text whatever bytes
  * their names hold; the last part runs to the end. A node's parts are its
  * type and its key's canonical JSON, which its writes keep (key_text) as
- * a slice of the index's copy. A relationship's are its type, its ends
- * (a node's number in the batch and whether its key holds patterns) and
- * its key's canonical JSON.
+ * a slice of the index's copy. A relationship's are its type, whether
+ * its ends' keys hold patterns (two bytes) and its key's canonical JSON;
+ * its ends themselves (node numbers in the batch, known only when its
+ * nodes are added) are mixed into its hash and kept beside its text in
+ * the index (struct slot).
  */
+
+void
+sl_graph_prep_ctx_create(struct sl_graph_prep_ctx *c)
+{
+	sl_buf_create(&c->ident, IDENT_MAX);
+}
+
+void
+sl_graph_prep_ctx_destroy(struct sl_graph_prep_ctx *c)
+{
+	sl_buf_destroy(&c->ident);
+}
 
 /** Start an identity text with the `n` bytes at `head`. */
 static int
-ident_start(struct sl_graph_batch *b, const char *head, uint32_t n)
+ident_start(struct sl_graph_prep_ctx *c, const char *head, uint32_t n)
 {
-	struct sl_buf *id = &b->dedup->ident;
-	sl_buf_reset(id);
-	return sl_buf_append(id, head, n);
+	sl_buf_reset(&c->ident);
+	return sl_buf_append(&c->ident, head, n);
 }
 
 /** Append the `n` bytes at `s` as one part of the identity text. */
 static int
-ident_part(struct sl_graph_batch *b, const char *s, uint32_t n)
+ident_part(struct sl_graph_prep_ctx *c, const char *s, uint32_t n)
 {
-	struct sl_buf *id = &b->dedup->ident;
+	struct sl_buf *id = &c->ident;
 	if (sl_buf_reserve(id, sizeof(n) + (size_t)n + 1) != 0)
 		return -1;
 	char *p = id->data + id->len;
@@ -492,9 +476,9 @@ put_int(struct sl_buf *out, int64_t v)
  * (sl_graph_check() keeps them out of stores that cannot hold them).
  */
 static int
-ident_key(struct sl_graph_batch *b, const struct sl_value *k)
+ident_key(struct sl_graph_prep_ctx *c, const struct sl_value *k)
 {
-	struct sl_buf *id = &b->dedup->ident;
+	struct sl_buf *id = &c->ident;
 	const unsigned flags = SL_JSON_CANONICAL | SL_JSON_INF_OVERFLOW;
 	if (sl_buf_putc(id, '{') != 0)
 		return -1;
@@ -584,26 +568,21 @@ merge_labels(struct sl_arena *arena, const struct sl_value *a,
 	return 0;
 }
 
-/* --- adding writes ------------------------------------------------------ */
+/* --- reading an ingestion ahead (sl_graph_prepare()) --------------------- */
 
-/** Room for one more write in `*v` (capacity `*cap`, `n` used). */
-static int
-reserve(void **v, uint32_t *cap, uint32_t n, size_t size)
-{
-	if (n < *cap)
-		return 0;
-	uint32_t c = *cap ? *cap * 2 : 256;
-	void *p = sl_realloc(*v, (size_t)c * size);
-	if (p == NULL) {
-		sl_diag_set(SL_EOOM, "out of memory batching writes");
-		return -1;
-	}
-	*v = p;
-	*cap = c;
-	return 0;
-}
+/** An identity text and its hash, made ahead of its look-up. */
+struct ident {
+	/** The text (see "An identity text"), in an arena. */
+	const char *text;
+	/** Its length. */
+	uint32_t len;
+	/** Where a node's key text starts in it. */
+	uint32_t key_at;
+	/** Its hash (a relationship's without its ends). */
+	uint64_t hash;
+};
 
-/** A node of an ingestion, checked. */
+/** A node of an ingestion, read and checked. */
 struct node_in {
 	/** Type (the batch's, once the node is added). */
 	struct sl_value type;
@@ -622,12 +601,69 @@ struct node_in {
 	const struct sl_value *props;
 	/** Creation rule. */
 	enum sl_node_rule rule;
+	/** Its identity. */
+	struct ident id;
 };
 
-/** Read and check node `n` of an ingestion. */
+/** A relationship of an ingestion, read and checked. */
+struct rel_in {
+	/** Its type. */
+	const struct sl_value *type;
+	/** Its properties, or NULL. */
+	const struct sl_value *props;
+	/** Its key, sorted (see key_sorted()); empty for none. */
+	struct sl_value key;
+	/** Its creation rule. */
+	enum sl_rel_rule rule;
+	/** Whether it points from the source to the related node. */
+	bool out;
+	/** The related node. */
+	struct node_in node;
+	/** Its identity, without its ends. */
+	struct ident id;
+	/** Its identity's hash with its ends, once its nodes are added. */
+	uint64_t hash;
+};
+
+struct sl_graph_prep {
+	/** The source node. */
+	struct node_in src;
+	/** The relationships (in an arena). */
+	struct rel_in *rels;
+	/** How many (that read, when reading failed). */
+	uint32_t n_rels;
+};
+
+/**
+ * Where an ingestion is read: `keep` takes what its writes may refer to
+ * (sorted keys), `tmp` the rest (identity texts, the relationships).
+ */
+struct reading {
+	/** Where identity texts are built. */
+	struct sl_graph_prep_ctx *c;
+	/** Memory that lives as long as the ingestion's writes. */
+	struct sl_arena *keep;
+	/** Memory that lives until the ingestion is added. */
+	struct sl_arena *tmp;
+};
+
+/** Keep the identity text in the ctx's buffer as `id`. */
 static int
-node_read(struct sl_graph_batch *b, const struct sl_value *n,
-          struct node_in *out)
+ident_done(struct reading *rd, size_t key_at, struct ident *id)
+{
+	const struct sl_buf *t = &rd->c->ident;
+	id->text = sl_arena_strndup(rd->tmp, t->data, t->len);
+	if (id->text == NULL)
+		return -1;
+	id->len = (uint32_t)t->len;
+	id->key_at = (uint32_t)key_at;
+	id->hash = sl_hash64(t->data, t->len);
+	return 0;
+}
+
+/** Read and check node `n` of an ingestion, and make its identity. */
+static int
+node_read(struct reading *rd, const struct sl_value *n, struct node_in *out)
 {
 	if (n->type != SL_VOBJECT)
 		return not_ingestion("a node needs a type and a key");
@@ -676,95 +712,24 @@ node_read(struct sl_graph_batch *b, const struct sl_value *n,
 		if (out->labels->u.items[i].type != SL_VSTR)
 			return not_ingestion("labels must be strings");
 	out->key_text = sl_null();
-	return key_sorted(b, key, &out->key);
-}
-
-/** Make the identity text of node `in` ahead (see struct pre). */
-static int
-node_pre(struct sl_graph_batch *b, const struct node_in *in, struct pre *p)
-{
-	struct sl_buf *id = &b->dedup->ident;
-	if (ident_start(b, "N", 1) != 0 ||
-	    ident_part(b, in->type.u.s, in->type.len) != 0)
+	out->serial = 0;
+	if (key_sorted(rd->keep, key, &out->key) != 0 ||
+	    ident_start(rd->c, "N", 1) != 0 ||
+	    ident_part(rd->c, out->type.u.s, out->type.len) != 0)
 		return -1;
-	size_t at = id->len;
-	if (ident_key(b, &in->key) != 0)
+	size_t at = rd->c->ident.len;
+	if (ident_key(rd->c, &out->key) != 0)
 		return -1;
-	return pre_keep(b, at, p);
+	return ident_done(rd, at, &out->id);
 }
 
 /**
- * Add (or merge) the node write of `in`, whose identity text is `p`, and
- * set in's type, key, key_text and serial to the batch's.
+ * Read and check relationship `r` of an ingestion whose source is `src`
+ * into `out`, and make its identity.
  */
 static int
-add_node(struct sl_graph_batch *b, struct node_in *in, const struct pre *p)
-{
-	bool found;
-	struct slot *slot = index_find(b, b->dedup->texts.data + p->off, p->len,
-	                               p->hash, &found);
-	if (slot == NULL)
-		return -1;
-	in->serial = slot->serial;
-	in->key_text = sl_str_ref(slot->ident + p->key_at,
-	                          (uint32_t)(slot->len - p->key_at));
-	struct sl_value props = sl_object_ref(NULL, 0);
-	struct sl_value labels = sl_array_ref(NULL, 0);
-	if ((in->props != NULL && keep(b, in->props, &props) != 0) ||
-	    (in->labels != NULL && keep(b, in->labels, &labels) != 0))
-		return -1;
-	uint32_t idx = slot->idx[in->rule];
-	if (idx != NO_WRITE) {
-		struct sl_node_op *op = &b->nodes[idx];
-		in->type = op->type;
-		in->key = op->key;
-		return merge_objects(&b->arena, &op->props, &props,
-		                     &op->props) != 0 ||
-		                       merge_labels(&b->arena, &op->labels,
-		                                    &labels, &op->labels) != 0
-		               ? -1
-		               : 0;
-	}
-	if (reserve((void **)&b->nodes, &b->cap_nodes, b->n_nodes,
-	            sizeof(*b->nodes)) != 0)
-		return -1;
-	struct sl_node_op *op = &b->nodes[b->n_nodes];
-	op->key_text = in->key_text;
-	op->props = props;
-	op->labels = labels;
-	op->rule = in->rule;
-	if (keep(b, &in->type, &op->type) != 0 ||
-	    keep(b, &in->key, &op->key) != 0)
-		return -1;
-	slot->idx[in->rule] = b->n_nodes++;
-	in->type = op->type;
-	in->key = op->key;
-	return 0;
-}
-
-/** A relationship of an ingestion, read and checked. */
-struct rel_in {
-	/** Its type. */
-	const struct sl_value *type;
-	/** Its properties, or NULL. */
-	const struct sl_value *props;
-	/** Its key, sorted (see key_sorted()); empty for none. */
-	struct sl_value key;
-	/** Its creation rule. */
-	enum sl_rel_rule rule;
-	/** Whether it points from the source to the related node. */
-	bool out;
-	/** The related node. */
-	struct node_in node;
-	/** The related node's identity text. */
-	struct pre node_text;
-	/** The relationship's identity text. */
-	struct pre text;
-};
-
-/** Read and check relationship `r` of an ingestion into `out`. */
-static int
-rel_read(struct sl_graph_batch *b, const struct sl_value *r, struct rel_in *out)
+rel_read(struct reading *rd, const struct node_in *src,
+         const struct sl_value *r, struct rel_in *out)
 {
 	if (r->type != SL_VOBJECT)
 		return not_ingestion("a relationship needs a type and a node");
@@ -811,39 +776,164 @@ rel_read(struct sl_graph_batch *b, const struct sl_value *r, struct rel_in *out)
 		return not_ingestion("unknown relationship creation rule");
 	out->out = outbound == NULL || outbound->u.b;
 	out->key = sl_object_ref(NULL, 0);
-	if (node_read(b, node, &out->node) != 0)
+	out->hash = 0;
+	if (node_read(rd, node, &out->node) != 0 ||
+	    (key != NULL && key_sorted(rd->keep, key, &out->key) != 0))
 		return -1;
-	return key != NULL ? key_sorted(b, key, &out->key) : 0;
+	const struct node_in *from = out->out ? src : &out->node;
+	const struct node_in *to = out->out ? &out->node : src;
+	/* CREATE ones too: Nodestream merges a flush's duplicates whatever
+	 * the rule (its debouncer), so one CREATE is written per batch. */
+	char head[2] = {'R', (char)('0' + out->rule)};
+	char fuzzy[2] = {from->rule == SL_NODE_FUZZY,
+	                 to->rule == SL_NODE_FUZZY};
+	if (ident_start(rd->c, head, 2) != 0 ||
+	    ident_part(rd->c, out->type->u.s, out->type->len) != 0 ||
+	    sl_buf_append(&rd->c->ident, fuzzy, sizeof(fuzzy)) != 0 ||
+	    (out->key.len > 0 ? ident_key(rd->c, &out->key)
+	                      : sl_buf_append(&rd->c->ident, "{}", 2)) != 0)
+		return -1;
+	return ident_done(rd, 0, &out->id);
 }
 
 /**
- * Make the identity text of relationship `r` (whose related node was
- * added) of an ingestion whose source is `src`, ahead.
+ * Read ingestion `ing` into `p`. Returns 0; or -1 with the error, and
+ * `p->n_rels` relationships read after the source (none when the source
+ * did not read: then `*src_ok` is false).
  */
 static int
-rel_pre(struct sl_graph_batch *b, const struct node_in *src, struct rel_in *r)
+ingestion_read(struct reading *rd, const struct sl_value *ing,
+               struct sl_graph_prep *p, bool *src_ok)
 {
-	const struct node_in *from = r->out ? src : &r->node;
-	const struct node_in *to = r->out ? &r->node : src;
-	/* CREATE ones too: Nodestream merges a flush's duplicates whatever
-	 * the rule (its debouncer), so one CREATE is written per batch. */
-	char head[2] = {'R', (char)('0' + r->rule)};
-	/* Its ends: node numbers and whether their keys hold patterns. */
-	char ends[10];
-	memcpy(ends, &from->serial, 4);
-	memcpy(ends + 4, &to->serial, 4);
-	ends[8] = from->rule == SL_NODE_FUZZY;
-	ends[9] = to->rule == SL_NODE_FUZZY;
-	if (ident_start(b, head, 2) != 0 ||
-	    ident_part(b, r->type->u.s, r->type->len) != 0 ||
-	    sl_buf_append(&b->dedup->ident, &ends, sizeof(ends)) != 0 ||
-	    (r->key.len > 0 ? ident_key(b, &r->key)
-	                    : sl_buf_append(&b->dedup->ident, "{}", 2)) != 0)
+	*src_ok = false;
+	p->n_rels = 0;
+	p->rels = NULL;
+	if (ing->type != SL_VOBJECT)
+		return not_ingestion("the record is not an object");
+	const struct sl_value *src = MEMBER(ing, "source");
+	const struct sl_value *rels = MEMBER(ing, "rels");
+	if (src == NULL || (rels != NULL && rels->type != SL_VARRAY))
+		return not_ingestion("it has no source node");
+	if (node_read(rd, src, &p->src) != 0)
 		return -1;
-	return pre_keep(b, 0, &r->text);
+	*src_ok = true;
+	uint32_t n = rels != NULL ? rels->len : 0;
+	if (n == 0)
+		return 0;
+	p->rels = sl_arena_alloc_aligned(rd->tmp, (size_t)n * sizeof(*p->rels),
+	                                 _Alignof(struct rel_in));
+	if (p->rels == NULL)
+		return -1;
+	for (; p->n_rels < n; p->n_rels++)
+		if (rel_read(rd, &p->src, &rels->u.items[p->n_rels],
+		             &p->rels[p->n_rels]) != 0)
+			return -1;
+	return 0;
 }
 
-/** Add (or merge) relationship `r` of an ingestion whose source is `src`. */
+struct sl_graph_prep *
+sl_graph_prepare(struct sl_graph_prep_ctx *c, struct sl_arena *a,
+                 const struct sl_value *ing)
+{
+	struct reading rd = {c, a, a};
+	struct sl_graph_prep *p = sl_arena_alloc_aligned(
+	        a, sizeof(*p), _Alignof(struct sl_graph_prep));
+	bool src_ok;
+	if (p == NULL || ingestion_read(&rd, ing, p, &src_ok) != 0)
+		return NULL;
+	return p;
+}
+
+/* --- adding writes ------------------------------------------------------ */
+
+/** Room for one more write in `*v` (capacity `*cap`, `n` used). */
+static int
+reserve(void **v, uint32_t *cap, uint32_t n, size_t size)
+{
+	if (n < *cap)
+		return 0;
+	uint32_t c = *cap ? *cap * 2 : 256;
+	void *p = sl_realloc(*v, (size_t)c * size);
+	if (p == NULL) {
+		sl_diag_set(SL_EOOM, "out of memory batching writes");
+		return -1;
+	}
+	*v = p;
+	*cap = c;
+	return 0;
+}
+
+/** Start loading the bucket of hash `h` into the cache. */
+static inline void
+bucket_prefetch(const struct sl_graph_dedup *d, uint64_t h)
+{
+	if (d->cap > 0)
+		__builtin_prefetch(&d->buckets[(uint32_t)h & (d->cap - 1)]);
+}
+
+/** Identity hash `h` of a relationship text with its ends mixed in. */
+static inline uint64_t
+ends_hash(uint64_t h, uint32_t from, uint32_t to)
+{
+	uint64_t x = ((uint64_t)from << 32 | to) + 0x9e3779b97f4a7c15u;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9u;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebu;
+	return h ^ x ^ (x >> 31);
+}
+
+/**
+ * Add (or merge) the node write of `in`, and set in's type, key, key_text
+ * and serial to the batch's.
+ */
+static int
+add_node(struct sl_graph_batch *b, struct node_in *in)
+{
+	bool found;
+	struct slot *slot = index_find(b, in->id.text, in->id.len, in->id.hash,
+	                               0, 0, &found);
+	if (slot == NULL)
+		return -1;
+	in->serial = slot->serial;
+	in->key_text = sl_str_ref(slot->ident + in->id.key_at,
+	                          (uint32_t)(slot->len - in->id.key_at));
+	struct sl_value props = sl_object_ref(NULL, 0);
+	struct sl_value labels = sl_array_ref(NULL, 0);
+	if ((in->props != NULL && keep(b, in->props, &props) != 0) ||
+	    (in->labels != NULL && keep(b, in->labels, &labels) != 0))
+		return -1;
+	uint32_t idx = slot->idx[in->rule];
+	if (idx != NO_WRITE) {
+		struct sl_node_op *op = &b->nodes[idx];
+		in->type = op->type;
+		in->key = op->key;
+		return merge_objects(&b->arena, &op->props, &props,
+		                     &op->props) != 0 ||
+		                       merge_labels(&b->arena, &op->labels,
+		                                    &labels, &op->labels) != 0
+		               ? -1
+		               : 0;
+	}
+	if (reserve((void **)&b->nodes, &b->cap_nodes, b->n_nodes,
+	            sizeof(*b->nodes)) != 0)
+		return -1;
+	struct sl_node_op *op = &b->nodes[b->n_nodes];
+	op->key_text = in->key_text;
+	op->props = props;
+	op->labels = labels;
+	op->rule = in->rule;
+	if (keep(b, &in->type, &op->type) != 0 ||
+	    keep(b, &in->key, &op->key) != 0)
+		return -1;
+	slot->idx[in->rule] = b->n_nodes++;
+	in->type = op->type;
+	in->key = op->key;
+	return 0;
+}
+
+/**
+ * Add (or merge) relationship `r` (its hash with its ends made) of an
+ * ingestion whose source is `src`.
+ */
 static int
 add_rel(struct sl_graph_batch *b, const struct node_in *src,
         const struct rel_in *r)
@@ -851,8 +941,8 @@ add_rel(struct sl_graph_batch *b, const struct node_in *src,
 	const struct node_in *from = r->out ? src : &r->node;
 	const struct node_in *to = r->out ? &r->node : src;
 	bool found;
-	struct slot *slot = index_find(b, b->dedup->texts.data + r->text.off,
-	                               r->text.len, r->text.hash, &found);
+	struct slot *slot = index_find(b, r->id.text, r->id.len, r->hash,
+	                               from->serial, to->serial, &found);
 	if (slot == NULL)
 		return -1;
 	struct sl_value p = sl_object_ref(NULL, 0);
@@ -885,71 +975,66 @@ add_rel(struct sl_graph_batch *b, const struct node_in *src,
 }
 
 /**
- * Add the source `s` (when `source`; else it was added) and relationships
- * `r` (n of them) of an ingestion: every identity text is made (and its
- * bucket asked for) before the look-ups, so that their cache misses
- * overlap. The writes, their order and their merges are those of adding
- * each in turn.
+ * Add the writes of ingestion `p`: its source, its related nodes, then
+ * its relationships. Every bucket of a group is asked for before its
+ * look-ups, so that their cache misses overlap.
  */
 static int
-add_all(struct sl_graph_batch *b, struct node_in *s, bool source,
-        struct rel_in *r, uint32_t n)
+add_writes(struct sl_graph_batch *b, struct sl_graph_prep *p)
 {
-	struct pre sp;
-	sl_buf_reset(&b->dedup->texts);
-	if (source && node_pre(b, s, &sp) != 0)
+	struct sl_graph_dedup *d = b->dedup;
+	bucket_prefetch(d, p->src.id.hash);
+	for (uint32_t i = 0; i < p->n_rels; i++)
+		bucket_prefetch(d, p->rels[i].node.id.hash);
+	if (add_node(b, &p->src) != 0)
 		return -1;
-	for (uint32_t i = 0; i < n; i++)
-		if (node_pre(b, &r[i].node, &r[i].node_text) != 0)
+	for (uint32_t i = 0; i < p->n_rels; i++)
+		if (add_node(b, &p->rels[i].node) != 0)
 			return -1;
-	if (source && add_node(b, s, &sp) != 0)
+	for (uint32_t i = 0; i < p->n_rels; i++) {
+		struct rel_in *r = &p->rels[i];
+		const struct node_in *from = r->out ? &p->src : &r->node;
+		const struct node_in *to = r->out ? &r->node : &p->src;
+		r->hash = ends_hash(r->id.hash, from->serial, to->serial);
+		bucket_prefetch(d, r->hash);
+	}
+	for (uint32_t i = 0; i < p->n_rels; i++)
+		if (add_rel(b, &p->src, &p->rels[i]) != 0)
+			return -1;
+	return 0;
+}
+
+int
+sl_graph_batch_add_prep(struct sl_graph_batch *b, struct sl_graph_prep *p)
+{
+	if (add_writes(b, p) != 0)
 		return -1;
-	for (uint32_t i = 0; i < n; i++)
-		if (add_node(b, &r[i].node, &r[i].node_text) != 0)
-			return -1;
-	for (uint32_t i = 0; i < n; i++)
-		if (rel_pre(b, s, &r[i]) != 0)
-			return -1;
-	for (uint32_t i = 0; i < n; i++)
-		if (add_rel(b, s, &r[i]) != 0)
-			return -1;
+	b->n_ingestions++;
 	return 0;
 }
 
 int
 sl_graph_batch_add(struct sl_graph_batch *b, const struct sl_value *ing)
 {
-	if (ing->type != SL_VOBJECT)
-		return not_ingestion("the record is not an object");
-	const struct sl_value *src = MEMBER(ing, "source");
-	const struct sl_value *rels = MEMBER(ing, "rels");
-	if (src == NULL || (rels != NULL && rels->type != SL_VARRAY))
-		return not_ingestion("it has no source node");
-	struct node_in s;
-	if (node_read(b, src, &s) != 0)
+	struct sl_graph_dedup *d = b->dedup;
+	sl_arena_reset(&d->scratch);
+	/* Sorted keys go where the writes keep them. */
+	struct reading rd = {&d->ctx, &b->arena, &d->scratch};
+	struct sl_graph_prep p;
+	bool src_ok;
+	if (ingestion_read(&rd, ing, &p, &src_ok) == 0)
+		return sl_graph_batch_add_prep(b, &p);
+	if (!src_ok)
 		return -1;
 	/* A relationship that does not read fails the ingestion after the
 	 * writes before it, as when each was added in turn. */
-	uint32_t n = rels != NULL ? rels->len : 0;
-	struct rel_in r[PRE_MAX];
-	uint32_t ok = 0;
-	int bad = 0;
-	for (; ok < n && ok < PRE_MAX && bad == 0; ok++)
-		if (rel_read(b, &rels->u.items[ok], &r[ok]) != 0)
-			bad = -1;
-	if (bad != 0)
-		ok--;
-	if (add_all(b, &s, true, r, ok) != 0 || bad != 0)
-		return -1;
-	/* More than PRE_MAX relationships: the rest one by one. */
-	for (uint32_t i = PRE_MAX; i < n; i++) {
-		struct rel_in one;
-		if (rel_read(b, &rels->u.items[i], &one) != 0 ||
-		    add_all(b, &s, false, &one, 1) != 0)
-			return -1;
-	}
-	b->n_ingestions++;
-	return 0;
+	struct sl_diag err;
+	sl_diag_stash(&err);
+	if (add_writes(b, &p) == 0)
+		sl_diag_restore(&err);
+	else
+		sl_diag_destroy(&err);
+	return -1;
 }
 
 /* --- what a store cannot hold ------------------------------------------ */

@@ -242,4 +242,42 @@ void sl_graph_batch_reset(struct sl_graph_batch *b);
  */
 int sl_graph_batch_add(struct sl_graph_batch *b, const struct sl_value *ing);
 
+/**
+ * Scratch memory of sl_graph_prepare() for one thread at a time
+ * (caller-owned; create, use, destroy).
+ */
+struct sl_graph_prep_ctx {
+	/** Where identity texts are built (capped). */
+	struct sl_buf ident;
+};
+
+/** Set up `c`. */
+void sl_graph_prep_ctx_create(struct sl_graph_prep_ctx *c);
+
+/** Free what `c` holds. */
+void sl_graph_prep_ctx_destroy(struct sl_graph_prep_ctx *c);
+
+/** A desired ingestion read ahead (sl_graph_prepare()); in an arena. */
+struct sl_graph_prep;
+
+/**
+ * The first half of sl_graph_batch_add(), which needs no batch and may
+ * run on another thread: read and check desired ingestion `ing`, sort its
+ * keys and make its identities (texts and hashes), in arena `a`, which
+ * must live as long as the writes that sl_graph_batch_add_prep() makes of
+ * it (as `ing` must). NULL with an error when `ing` does not read: then
+ * sl_graph_batch_add() of it fails the same way (after the writes of the
+ * relationships before a bad one).
+ */
+struct sl_graph_prep *sl_graph_prepare(struct sl_graph_prep_ctx *c,
+                                       struct sl_arena *a,
+                                       const struct sl_value *ing);
+
+/**
+ * The second half: add the writes of `p` to the batch, as
+ * sl_graph_batch_add() of its ingestion would. `p` is used up (it holds
+ * the batch's node numbers afterwards). 0, or -1 with SL_ELIMIT or SL_EOOM.
+ */
+int sl_graph_batch_add_prep(struct sl_graph_batch *b, struct sl_graph_prep *p);
+
 #endif /* SLUICE_GRAPH_GRAPH_H */

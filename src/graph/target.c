@@ -186,6 +186,14 @@ sl_target_check(const struct sl_target *t, const struct sl_value *ing)
 	return sl_graph_check(ing, t->ops->cannot, t->ops->name);
 }
 
+void
+sl_target_check_args(const struct sl_target *t, unsigned *cannot,
+                     const char **store)
+{
+	*cannot = t->ops->cannot;
+	*store = t->ops->name;
+}
+
 int
 sl_target_write(struct sl_target *t, const struct sl_graph_batch *b,
                 struct sl_graph_counts *st)

@@ -50,6 +50,13 @@ uint32_t sl_target_batch_default(const struct sl_target *t);
 int sl_target_check(const struct sl_target *t, const struct sl_value *ing);
 
 /**
+ * What sl_target_check() tests with, which outlives `t` (for checks on
+ * other threads): the sl_graph_check() bits and the store's name.
+ */
+void sl_target_check_args(const struct sl_target *t, unsigned *cannot,
+                          const char **store);
+
+/**
  * Apply a batch (see graph.h). The counts of what is committed when it
  * returns are added to *st, also when it fails (store.h, "Counts"). 0,
  * or -1.

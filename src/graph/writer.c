@@ -5,6 +5,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +76,18 @@ struct writer {
 	 * --strict).
 	 */
 	bool skip_bad;
+	/**
+	 * Set (release) once the target is open and `cannot` and `store`
+	 * are set: from then on prepare() reads records ahead on worker
+	 * threads.
+	 */
+	atomic_bool ready;
+	/** What the target's store cannot hold (sl_target_check_args()). */
+	unsigned cannot;
+	/** The store's name, for check messages (static). */
+	const char *store;
+	/** Records that arrived read ahead (writer_prepare()). */
+	uint64_t prepared;
 };
 
 /** Write `w->writing` (a task). */
@@ -245,30 +258,93 @@ writer_start(struct sl_step *s)
 	snprintf(w->shown, sizeof(w->shown), "%s", sl_target_name(w->target));
 	if (w->batch_size == 0)
 		w->batch_size = sl_target_batch_default(w->target);
+	sl_target_check_args(w->target, &w->cannot, &w->store);
+	atomic_store_explicit(&w->ready, true, memory_order_release);
 	return 0;
+}
+
+/**
+ * Read the records of `b` ahead on a worker thread (sl_step_ops.prepare):
+ * each one that passes the store's check and reads as a desired
+ * ingestion gets its sl_graph_prepare() in `b->prep` (an array parallel
+ * to the records); the rest (TTL records, bad ones) get NULL, and
+ * writer_add() handles them as without threads, errors included.
+ */
+static void
+writer_prepare(struct sl_step *s, struct sl_batch *b)
+{
+	struct writer *w = (struct writer *)s;
+	if (!atomic_load_explicit(&w->ready, memory_order_acquire) ||
+	    b->count == 0)
+		return;
+	struct sl_graph_prep **v = sl_arena_alloc_aligned(
+	        &b->arena, (size_t)b->count * sizeof(*v), _Alignof(void *));
+	if (v == NULL) {
+		sl_diag_clear(sl_diag_get());
+		return;
+	}
+	struct sl_graph_prep_ctx c;
+	sl_graph_prep_ctx_create(&c);
+	for (uint32_t i = 0; i < b->count; i++) {
+		const struct sl_value *rec = &b->records[i];
+		v[i] = NULL;
+		if (sl_object_get_cstr(rec, "ttl") != NULL ||
+		    sl_graph_check(rec, w->cannot, w->store) != 0 ||
+		    (v[i] = sl_graph_prepare(&c, &b->arena, rec)) == NULL)
+			sl_diag_clear(sl_diag_get());
+	}
+	sl_graph_prep_ctx_destroy(&c);
+	b->prep = v;
+	b->prep_for = s;
+}
+
+/** Prefix the error with the origin of record `i` of `in`. Returns -1. */
+static int
+origin_fail(const struct sl_batch *in, uint32_t i)
+{
+	char where[300];
+	sl_origin_format(&in->origins[i], where, sizeof(where));
+	sl_diag_wrap(sl_diag_code(), "%s", where);
+	return -1;
+}
+
+/**
+ * Add record `i` of `in` to the graph batches: a TTL record is carried
+ * out, a record the store cannot hold is skipped (or fails the run under
+ * --strict), a desired ingestion is batched. 0, or -1.
+ */
+static int
+writer_add_one(struct writer *w, struct sl_batch *in, uint32_t i)
+{
+	const struct sl_value *ttl = sl_object_get_cstr(&in->records[i], "ttl");
+	bool bad = ttl == NULL &&
+	           sl_graph_check(&in->records[i], w->cannot, w->store) != 0;
+	if (!bad && (ttl != NULL ? do_ttl(w, ttl)
+	                         : sl_graph_batch_add(w->filling,
+	                                              &in->records[i])) == 0)
+		return 0;
+	(void)origin_fail(in, i);
+	if (bad && w->skip_bad) {
+		/* The record only: the others load. */
+		sl_step_skip(&w->base);
+		return 0;
+	}
+	return -1;
 }
 
 /** Add the records of `in` to the graph batches. 0, or -1. */
 static int
 writer_add(struct writer *w, struct sl_batch *in)
 {
+	struct sl_graph_prep **prep =
+	        in->prep_for == &w->base ? in->prep : NULL;
 	for (uint32_t i = 0; i < in->count; i++) {
-		const struct sl_value *ttl =
-		        sl_object_get_cstr(&in->records[i], "ttl");
-		bool bad = ttl == NULL &&
-		           sl_target_check(w->target, &in->records[i]) != 0;
-		if (bad ||
-		    (ttl != NULL ? do_ttl(w, ttl) != 0
-		                 : sl_graph_batch_add(w->filling,
-		                                      &in->records[i]) != 0)) {
-			char where[300];
-			sl_origin_format(&in->origins[i], where, sizeof(where));
-			sl_diag_wrap(sl_diag_code(), "%s", where);
-			if (bad && w->skip_bad) {
-				/* The record only: the others load. */
-				sl_step_skip(&w->base);
-				continue;
-			}
+		if (prep != NULL && prep[i] != NULL) {
+			/* Read and checked ahead (writer_prepare()). */
+			if (sl_graph_batch_add_prep(w->filling, prep[i]) != 0)
+				return origin_fail(in, i);
+			w->prepared++;
+		} else if (writer_add_one(w, in, i) != 0) {
 			return -1;
 		}
 		if (w->filling->n_ingestions >= w->batch_size && rotate(w) != 0)
@@ -276,7 +352,6 @@ writer_add(struct writer *w, struct sl_batch *in)
 	}
 	return 0;
 }
-
 /**
  * Batch the records of `in`, then pass `in` on unchanged, or, as the
  * last step, keep it while a graph batch borrows from it.
@@ -369,6 +444,9 @@ writer_finish(struct sl_step *s)
 		            st->nodes_created, st->nodes_updated,
 		            st->nodes_unmatched, st->rels_created,
 		            st->rels_updated, st->rels_skipped);
+		sl_log_debug("step %s: %" PRIu64 " records arrived read ahead "
+		             "on worker threads",
+		             s->name, w->prepared);
 		if (sl_target_close(w->target) != 0 && rc == 0)
 			rc = -1;
 		w->target = NULL;
@@ -399,6 +477,7 @@ static const struct sl_step_ops writer_ops = {
         .type = "GraphDatabaseWriter",
         .start = writer_start,
         .process_batch = writer_process,
+        .prepare = writer_prepare,
         .drain = writer_drain,
         .finish = writer_finish,
         .destroy = writer_destroy,

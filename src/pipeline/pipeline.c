@@ -565,7 +565,10 @@ consume(struct step_run *r)
 
 /* --- jobs on the run's worker threads ----------------------------------- */
 
-/** Worker thread: run the slot's job with its skips and errors captured. */
+/**
+ * Worker thread: run the slot's job with its skips and errors captured;
+ * then let the next step prepare the batches it made, if it would.
+ */
 static int
 par_job(void *arg)
 {
@@ -575,6 +578,21 @@ par_job(void *arg)
 	sl_step_events_capture(NULL);
 	/* What the job made before a failure goes on, as on the loop. */
 	(void)emit_send_current(&sl->out);
+	const struct sl_emit *e = sl->par->e;
+	struct sl_step *next = e->out != NULL && e->step->index + 1 < e->p->n
+	                               ? e->p->steps[e->step->index + 1]
+	                               : NULL;
+	if (next == NULL || next->ops->prepare == NULL)
+		return rc;
+	struct sl_list *l;
+	sl_list_foreach(l, &sl->batches)
+	{
+		if (sl_emit_job_stopped(&sl->out))
+			break;
+		struct sl_batch *b = sl_list_entry(l, struct sl_batch, link);
+		if (b->kind == SL_BATCH_DATA)
+			next->ops->prepare(next, b);
+	}
 	return rc;
 }
 

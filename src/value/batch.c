@@ -126,6 +126,8 @@ batch_take(struct sl_batch_pool *p)
 		pool_unlock(p);
 	}
 	b->count = 0;
+	b->prep = NULL;
+	b->prep_for = NULL;
 	return b;
 }
 
