@@ -101,8 +101,8 @@ struct run_opts {
 	uint32_t job_batch[MAX_TARGETS * 2];
 	/** The current job: number of target URIs. */
 	uint32_t n_job_uris;
-	/** Whether --batch-size was given (it also sizes write batches). */
-	bool batch_given;
+	/** --batch-size: ingestions per write batch (0: the target's). */
+	uint32_t write_batch;
 	/** -r: records between progress reports (0: by time). */
 	uint32_t report_every;
 	/** -v count: 1 info, 2 debug, 3 trace. */
@@ -149,12 +149,14 @@ run_usage(FILE *out, const char *cmd)
 		fprintf(out,
 		        "  -s, --step-outbox-size N  records each step may "
 		        "buffer (default 1000)\n"
-		        "  --batch-size N            records per batch, and "
-		        "ingestions per\n"
-		        "                            write batch (default "
-		        "1000; a\n"
-		        "                            PostgreSQL target writes "
-		        "10000)\n"
+		        "  --batch-size N            ingestions per write "
+		        "batch "
+		        "(default 1000;\n"
+		        "                            a PostgreSQL target "
+		        "writes "
+		        "10000); records\n"
+		        "                            travel in batches of at "
+		        "most 128\n"
 		        "  --threads N               threads that interpret "
 		        "records (default:\n"
 		        "                            the number of cores; 1: "
@@ -294,9 +296,13 @@ parse_args(int argc, char **argv, struct run_opts *o)
 			break;
 		case OPT_BATCH:
 			if (parse_count("--batch-size", optarg,
-			                &o->popts.batch_size) != 0)
+			                &o->write_batch) != 0)
 				return 2;
-			o->batch_given = true;
+			/* Record batches stay small enough for the caches. */
+			o->popts.batch_size =
+			        o->write_batch < SL_BATCH_SIZE_DEFAULT
+			                ? o->write_batch
+			                : SL_BATCH_SIZE_DEFAULT;
 			break;
 		case OPT_THREADS:
 			if (parse_count("--threads", optarg,
@@ -545,7 +551,7 @@ load(const struct run_opts *o, struct loaded *l)
 	}
 	for (uint32_t i = 0; i < o->n_job_uris; i++) {
 		uint32_t size =
-		        o->batch_given ? o->popts.batch_size : o->job_batch[i];
+		        o->write_batch != 0 ? o->write_batch : o->job_batch[i];
 		struct sl_step *s =
 		        sl_graph_writer_new(o->job_uris[i], size, o->strict);
 		if (s == NULL || sl_pipeline_add(l->pipeline, s) != 0) {

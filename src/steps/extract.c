@@ -69,10 +69,10 @@ emit_records(struct sl_step *s, struct sl_reader *r, const char *name,
 /* --- JSON lines parsed on worker threads --------------------------------- */
 
 /** Most lines of a block parsed by one job. */
-#define BLOCK_LINES 1000
+#define BLOCK_LINES 256
 
 /** Bytes after which a block takes no more lines. */
-#define BLOCK_BYTES ((size_t)1 << 20)
+#define BLOCK_BYTES ((size_t)256 << 10)
 
 /** A block of JSON lines and what its job needs to parse it. */
 struct lines_job {
