@@ -9,7 +9,9 @@
  *
  * A flush marker is a batch of kind SL_BATCH_FLUSH that travels in-band:
  * steps pass it on in order, and writers flush what they hold when it
- * arrives.
+ * arrives. A progress mark (SL_BATCH_MARK) travels the same way and
+ * carries a struct sl_mark: an extractor's position, acknowledged once
+ * everything before it is committed (sl_emit_mark() in sluice/step.h).
  *
  * Recycling: sl_batch_destroy_item() (the channel destructor) returns a
  * batch to its pool. A returned batch keeps, besides its newest chunk, up
@@ -46,6 +48,25 @@ extern "C" {
 enum sl_batch_kind {
 	SL_BATCH_DATA = 0, /**< records */
 	SL_BATCH_FLUSH,    /**< an in-band flush marker (no records) */
+	SL_BATCH_MARK,     /**< an in-band progress mark (no records) */
+};
+
+/**
+ * A progress mark: a position of an extractor (a file and offset, a
+ * stream entry), which the extractor embeds in its own struct. The mark
+ * travels through the pipeline in-band, after the records emitted before
+ * it; a step that holds records back (a graph writer) first commits what
+ * came before it (sl_step_ops.mark), and when the mark leaves the last
+ * step, `ack` runs: everything the records before it became is
+ * committed. A mark that does not get through (the run failed or
+ * stopped) gets `drop` instead. Exactly one of the two runs, on the loop
+ * thread, and the mark must live until then.
+ */
+struct sl_mark {
+	/** Everything before the mark is committed. */
+	void (*ack)(struct sl_mark *m);
+	/** The mark will not be acknowledged (may be NULL). */
+	void (*drop)(struct sl_mark *m);
 };
 
 struct sl_batch_pool;
@@ -83,6 +104,8 @@ struct sl_batch {
 	void *prep;
 	/** The step `prep` is for (a struct sl_step), or NULL. */
 	const void *prep_for;
+	/** A progress mark's mark (SL_BATCH_MARK), else NULL. */
+	struct sl_mark *mark;
 	/** The pool the batch returns to. */
 	struct sl_batch_pool *pool;
 	/** Link in the pool's free list. */
@@ -148,6 +171,16 @@ void sl_batch_pool_share(struct sl_batch_pool *p);
 
 /** Free the kept batches. Every batch must have been returned. */
 void sl_batch_pool_destroy(struct sl_batch_pool *p);
+
+/**
+ * A progress mark batch carrying `m`, or NULL with SL_EOOM. Returning it
+ * with sl_batch_put() drops the mark (`m->drop`); sl_batch_ack() returns
+ * it acknowledging the mark.
+ */
+struct sl_batch *sl_batch_mark(struct sl_batch_pool *p, struct sl_mark *m);
+
+/** Return a progress mark batch to its pool, acknowledging its mark. */
+void sl_batch_ack(struct sl_batch *b);
 
 /** An empty data batch, or NULL with SL_EOOM. */
 struct sl_batch *sl_batch_get(struct sl_batch_pool *p);

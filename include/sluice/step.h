@@ -92,6 +92,15 @@ struct sl_step_ops {
 	 * batches prepared or not (only some are). NULL: nothing.
 	 */
 	void (*prepare)(struct sl_step *s, struct sl_batch *b);
+	/**
+	 * A progress mark (sl_emit_mark()) reached the step, after all the
+	 * input before it: a step that holds records back (a graph writer
+	 * batching writes) makes what it holds durable (writes and commits
+	 * it) and returns 0, and the runner passes the mark on. -1 fails
+	 * the step (the mark is dropped). NULL: the mark is passed on at
+	 * once. Marks never reach `process` or `process_batch`.
+	 */
+	int (*mark)(struct sl_step *s, struct sl_emit *out);
 };
 
 /** Most locations of skipped records a step keeps for the summary. */
@@ -230,6 +239,18 @@ bool sl_emit_keep(struct sl_emit *e, const struct sl_batch *b);
 
 /** Send a flush marker downstream, after what was emitted before. */
 int sl_emit_flush(struct sl_emit *e);
+
+/**
+ * Send progress mark `m` downstream, after what was emitted before (the
+ * step's jobs included): once every step that holds records back has
+ * committed the records before it (sl_step_ops.mark) and the mark has
+ * left the last step, `m->ack` runs on the loop thread; if the run fails
+ * or stops first, `m->drop` does (see struct sl_mark). An extractor
+ * emits one after a position it can resume from, to learn when that
+ * position is safe to record (a checkpoint) or to acknowledge (a stream).
+ * Not from a job. Returns 0, or -1 as sl_emit() (the mark was dropped).
+ */
+int sl_emit_mark(struct sl_emit *e, struct sl_mark *m);
 
 /**
  * Set the origin ("file:line") of the records emitted next; extractors

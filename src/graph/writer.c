@@ -397,6 +397,20 @@ writer_process(struct sl_step *s, struct sl_batch *in, struct sl_emit *out)
 	return rc;
 }
 
+/**
+ * A progress mark: write and commit everything before it, so that the
+ * runner may pass it on (sl_step_ops.mark).
+ */
+static int
+writer_mark(struct sl_step *s, struct sl_emit *out)
+{
+	(void)out;
+	struct writer *w = (struct writer *)s;
+	if (rotate(w) != 0 || wait_inflight(w) != 0)
+		return -1;
+	return commit(w);
+}
+
 /** Write what is left. */
 static int
 writer_drain(struct sl_step *s, struct sl_emit *out)
@@ -478,6 +492,7 @@ static const struct sl_step_ops writer_ops = {
         .start = writer_start,
         .process_batch = writer_process,
         .prepare = writer_prepare,
+        .mark = writer_mark,
         .drain = writer_drain,
         .finish = writer_finish,
         .destroy = writer_destroy,

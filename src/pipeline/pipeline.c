@@ -353,8 +353,12 @@ emit_send_slot(struct sl_emit *e, struct sl_batch **slot)
 		return 0;
 	}
 	if (e->out == NULL) {
+		/* The end of the pipeline: a mark got through. */
 		*slot = NULL;
-		sl_batch_put(b);
+		if (b->kind == SL_BATCH_MARK)
+			sl_batch_ack(b);
+		else
+			sl_batch_put(b);
 		return 0;
 	}
 	/* A step that never waits (a fast reader) still sees a stop. */
@@ -463,6 +467,45 @@ sl_emit_flush(struct sl_emit *e)
 	return emit_send_current(e);
 }
 
+int
+sl_emit_mark(struct sl_emit *e, struct sl_mark *m)
+{
+	assert(e->collect == NULL);
+	if (emit_after_jobs(e) != 0 || emit_send_current(e) != 0) {
+		if (m->drop != NULL)
+			m->drop(m);
+		return -1;
+	}
+	struct sl_batch *b = sl_batch_mark(&e->p->pool, m);
+	if (b == NULL) {
+		if (m->drop != NULL)
+			m->drop(m);
+		return -1;
+	}
+	e->held = b;
+	return emit_send_current(e);
+}
+
+/**
+ * Pass mark batch `b` on after step `s` made what it holds durable
+ * (sl_step_ops.mark): after the output of its jobs, or, `in_turn` (the
+ * jobs' output in order), at once. 0, or -1 (the mark is dropped).
+ */
+static int
+pass_mark(struct sl_step *s, struct sl_batch *b, struct sl_emit *out,
+          bool in_turn)
+{
+	if (s->ops->mark != NULL && s->ops->mark(s, out) != 0) {
+		sl_batch_put(b);
+		return -1;
+	}
+	if (!in_turn)
+		return sl_emit_batch(out, b);
+	assert(out->held == NULL);
+	out->held = b;
+	return emit_send_slot(out, &out->held);
+}
+
 void
 sl_emit_set_origin(struct sl_emit *e, const char *src, uint64_t line)
 {
@@ -550,7 +593,9 @@ consume(struct step_run *r)
 		else
 			s->stats.in += b->count;
 		int rc = 0;
-		if (ops->process_batch != NULL) {
+		if (b->kind == SL_BATCH_MARK) {
+			rc = pass_mark(s, b, &r->emit, false);
+		} else if (ops->process_batch != NULL) {
 			rc = ops->process_batch(s, b, &r->emit);
 		} else if (ops->process == NULL || b->kind == SL_BATCH_FLUSH) {
 			rc = sl_emit_batch(&r->emit, b);
@@ -716,11 +761,15 @@ par_emit_head(struct par *pa)
 		}
 	}
 	if (!sl->posted && sl->in != NULL) {
-		/* A flush marker (a slot whose post failed is never sent). */
-		assert(sl->in->kind == SL_BATCH_FLUSH);
-		e->held = sl->in;
+		/* A flush marker or a mark (a slot whose post failed is never
+		 * sent). */
+		assert(sl->in->kind != SL_BATCH_DATA);
+		struct sl_batch *m = sl->in;
 		sl->in = NULL;
 		(void)par_release_head(pa);
+		if (m->kind == SL_BATCH_MARK)
+			return pass_mark(e->step, m, e, true);
+		e->held = m;
 		return emit_send_slot(e, &e->held);
 	}
 	return par_release_head(pa);
@@ -971,7 +1020,8 @@ consume_par(struct step_run *r)
 			break;
 		}
 		sl->in = b;
-		if (b->kind == SL_BATCH_FLUSH) {
+		if (b->kind != SL_BATCH_DATA) {
+			/* A flush marker or a mark: it goes on in its turn. */
 			sl->done = true;
 			continue;
 		}

@@ -90,6 +90,14 @@ print_start(struct sl_step *s)
 	return 0;
 }
 
+/** A progress mark: what was printed before it is written out. */
+static int
+print_mark(struct sl_step *s, struct sl_emit *out)
+{
+	(void)out;
+	return print_write((struct print_step *)s);
+}
+
 static int
 print_batch(struct sl_step *s, struct sl_batch *in, struct sl_emit *out)
 {
@@ -160,6 +168,7 @@ static const struct sl_step_ops print_ops = {
         .type = "Print",
         .start = print_start,
         .process_batch = print_batch,
+        .mark = print_mark,
         .finish = print_finish,
         .destroy = print_destroy,
 };

@@ -128,6 +128,7 @@ batch_take(struct sl_batch_pool *p)
 	b->count = 0;
 	b->prep = NULL;
 	b->prep_for = NULL;
+	b->mark = NULL;
 	return b;
 }
 
@@ -149,10 +150,37 @@ sl_batch_flush_marker(struct sl_batch_pool *p)
 	return b;
 }
 
+struct sl_batch *
+sl_batch_mark(struct sl_batch_pool *p, struct sl_mark *m)
+{
+	struct sl_batch *b = batch_take(p);
+	if (b != NULL) {
+		b->kind = SL_BATCH_MARK;
+		b->mark = m;
+	}
+	return b;
+}
+
+void
+sl_batch_ack(struct sl_batch *b)
+{
+	assert(b->kind == SL_BATCH_MARK && b->mark != NULL);
+	struct sl_mark *m = b->mark;
+	b->mark = NULL;
+	sl_batch_put(b);
+	m->ack(m);
+}
+
 void
 sl_batch_put(struct sl_batch *b)
 {
 	struct sl_batch_pool *p = b->pool;
+	if (b->mark != NULL) {
+		struct sl_mark *m = b->mark;
+		b->mark = NULL;
+		if (m->drop != NULL)
+			m->drop(m);
+	}
 	pool_lock(p);
 	assert(p->n_out > 0);
 	p->n_out--;
