@@ -708,9 +708,10 @@ sl_cli_validate(int argc, char **argv)
 		print_error("");
 		return 1;
 	}
-	printf("%s: ok, %u step%s:", o.path, l.file->n_steps,
-	       l.file->n_steps == 1 ? "" : "s");
-	for (uint32_t i = 0; i < l.file->n_steps; i++)
+	/* The file's steps, and the shard filter --shard-key adds. */
+	uint32_t n = l.file->n_steps + (o.shard_key != NULL ? 1 : 0);
+	printf("%s: ok, %u step%s:", o.path, n, n == 1 ? "" : "s");
+	for (uint32_t i = 0; i < n; i++)
 		printf(" %s", sl_pipeline_step(l.pipeline, i)->name);
 	printf("\n");
 	unload(&l);
