@@ -7,7 +7,11 @@
  * hash of what it writes (a node's type and key, a relationship's
  * identity); every lane has a connection of its own and writes its part in
  * one transaction: COPY into a staging table, then set-based UPDATE and
- * INSERT ... ON CONFLICT. No two lanes touch the same row. A lane whose
+ * INSERT ... ON CONFLICT. No two lanes touch the same row. Other
+ * processes may write the same rows at once (sluice run --shard): a lane
+ * stages its writes in identity order, so that concurrent writers lock
+ * shared rows in one order, and a deadlock or serialization failure that
+ * happens anyway is rolled back and written again, counted. A lane whose
  * connection is lost reconnects with backoff and writes its part again
  * (upserts are idempotent). There are 4 lanes by default (the URI
  * parameter lanes=N sets them; a project target's flush_concurrency
