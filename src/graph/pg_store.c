@@ -593,6 +593,12 @@ sl_store_pg_set_retry(struct sl_store_pg *s, double seconds)
 	s->retry = seconds;
 }
 
+uint64_t
+sl_store_pg_contention_retries(const struct sl_store_pg *s)
+{
+	return s->contention_retries;
+}
+
 /** Delete this store's commit tokens (they are needed no more). */
 static void
 drop_tokens(struct sl_store_pg *s)

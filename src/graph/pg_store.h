@@ -69,6 +69,13 @@ void sl_store_pg_set_lanes(struct sl_store_pg *s, unsigned lanes);
 void sl_store_pg_set_retry(struct sl_store_pg *s, double seconds);
 
 /**
+ * Lane transactions written again so far after a deadlock (SQLSTATE
+ * 40P01) or serialization failure (40001): another writer of the same
+ * rows (reported in an info line when the store closes).
+ */
+uint64_t sl_store_pg_contention_retries(const struct sl_store_pg *s);
+
+/**
  * Test hook: the `n`th lane commit from now (1: the next) succeeds on the
  * server, but the lane is told its connection was lost before the reply,
  * as when the network fails at that moment. 0 turns it off.
