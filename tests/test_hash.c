@@ -1,6 +1,10 @@
 /*
  * Hashing: the XXH3 reference values, seeds, incremental hashing, spread.
  */
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
 #include "sluice/hash.h"
 #include "unit.h"
 
@@ -42,6 +46,66 @@ TAP_CASE(hash)
 	   "keys spread evenly over lanes "
 	   "(min %d, max %d)",
 	   min, max);
+}
+
+/**
+ * sl_shard_of(): pinned values (the shard a path or key belongs to is a
+ * contract between sluice processes, whatever their version), range,
+ * spread, and the jump property: from N to N+1 shards an input stays or
+ * moves to the new shard.
+ */
+TAP_CASE(shard)
+{
+	/* XXH3-64, then the jump consistent hash (checked against an
+	 * independent implementation of Lamping and Veach's algorithm). */
+	static const struct {
+		const char *in;
+		uint32_t want[4]; /* of 2, 3, 10 and 1000 shards */
+	} pinned[] = {
+	        {"data/part-00.jsonl", {0, 2, 5, 243}},
+	        {"7", {0, 2, 6, 202}},
+	        {"\"7\"", {1, 1, 4, 888}},
+	        {"null", {1, 2, 4, 259}},
+	        {"{\"id\":1}", {0, 2, 2, 546}},
+	};
+	static const uint32_t counts[4] = {2, 3, 10, 1000};
+	for (size_t i = 0; i < sizeof(pinned) / sizeof(pinned[0]); i++) {
+		const char *in = pinned[i].in;
+		bool same = true;
+		for (int k = 0; k < 4; k++)
+			same = same && sl_shard_of(in, strlen(in), counts[k]) ==
+			                       pinned[i].want[k];
+		ok(same, "the shards of '%s' are the pinned ones", in);
+	}
+	ok(sl_shard_of("x", 1, 1) == 0 && sl_shard_of("x", 1, 0) == 0,
+	   "one shard (or 0, taken as 1) is shard 0");
+
+	int shards[7] = {0};
+	bool in_range = true, jumps = true;
+	char key[32];
+	for (int i = 0; i < 70000; i++) {
+		int n = snprintf(key, sizeof(key), "{\"id\":%d}", i);
+		uint32_t s = sl_shard_of(key, (size_t)n, 7);
+		in_range = in_range && s < 7;
+		if (s < 7)
+			shards[s]++;
+		if (i < 5000)
+			for (uint32_t c = 1; c < 40; c++) {
+				uint32_t a = sl_shard_of(key, (size_t)n, c);
+				uint32_t b = sl_shard_of(key, (size_t)n, c + 1);
+				jumps = jumps && (b == a || b == c);
+			}
+	}
+	ok(in_range, "every shard is below the count");
+	int min = shards[0], max = shards[0];
+	for (int i = 1; i < 7; i++) {
+		min = shards[i] < min ? shards[i] : min;
+		max = shards[i] > max ? shards[i] : max;
+	}
+	ok(min > 9600 && max < 10400,
+	   "keys spread evenly over 7 shards (min %d, max %d)", min, max);
+	ok(jumps, "from N to N+1 shards (1..40), an input stays or moves to "
+	          "the new shard");
 }
 
 /** Run the cases named on the command line, or all. */

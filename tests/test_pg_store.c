@@ -6,7 +6,9 @@
  * Counts are made on commit: when a lane's COMMIT fails for real (a
  * deferred constraint trigger raising at COMMIT), the store reports what
  * the other lanes and the earlier phase committed, which is what the
- * tables hold.
+ * tables hold. Two stores writing the same rows at once in opposite
+ * orders do not deadlock; a deadlock or serialization failure is written
+ * again, counted, and named when the retry time runs out.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -265,6 +267,147 @@ counts_task(void *arg)
 	sl_store_pg_close(s);
 	sl_db_conn_close(c);
 	return 0;
+}
+
+/** What a writer task of contention_task() writes, and how it went. */
+struct writer {
+	/** The store it writes with. */
+	struct sl_store_pg *s;
+	/** Whether it adds the ingestions in reverse order. */
+	bool reverse;
+	/** Failed writes. */
+	int failed;
+	/** The first failure's message. */
+	char error[600];
+};
+
+/**
+ * Write 6 batches of ingestions 0..2999 (P, Q, EVENT and TO; the same
+ * rows as the other writer) in the writer's order.
+ */
+static int
+writer_task(void *arg)
+{
+	struct writer *w = arg;
+	for (int round = 0; round < 6; round++) {
+		struct sl_graph_batch *b = sl_graph_batch_new();
+		for (int i = 0; i < 3000; i++)
+			add(b, w->reverse ? 2999 - i : i, false);
+		struct sl_graph_counts st = {0};
+		if (sl_store_pg_write(w->s, b, &st) != 0 && w->failed++ == 0)
+			snprintf(w->error, sizeof(w->error), "%s",
+			         unit_errmsg());
+		sl_graph_batch_delete(b);
+	}
+	return 0;
+}
+
+/**
+ * A BEFORE INSERT trigger on node that fails the first insert attempt of
+ * P{k: 5} with a deadlock (a sequence, which a rollback does not undo,
+ * tells the first), and every one of P{k: 6} with a serialization
+ * failure while `fail6` says so.
+ */
+static const char contend_sql[] =
+        "CREATE SEQUENCE once_seq;"
+        "CREATE TABLE fail6(on_ bool);"
+        "CREATE FUNCTION contend() RETURNS trigger LANGUAGE plpgsql AS $$"
+        " BEGIN"
+        " IF NEW.key = '{\"k\":5}' AND nextval('once_seq') = 1 THEN"
+        "  RAISE EXCEPTION 'injected deadlock' USING ERRCODE = '40P01';"
+        " END IF;"
+        " IF NEW.key = '{\"k\":6}' AND EXISTS (SELECT 1 FROM fail6) THEN"
+        "  RAISE EXCEPTION 'injected serialization failure'"
+        "   USING ERRCODE = '40001';"
+        " END IF;"
+        " RETURN NEW; END $$;"
+        "CREATE TRIGGER contend BEFORE INSERT ON node"
+        " FOR EACH ROW WHEN (NEW.type = 'P') EXECUTE FUNCTION contend();";
+
+/**
+ * Two writers of the same rows at once, in opposite orders, do not
+ * deadlock (the lanes' identity order); deadlocks and serialization
+ * failures are retried and counted, and named when the retry time runs
+ * out (a task).
+ */
+static int
+contention_task(void *arg)
+{
+	(void)arg;
+	char url[600];
+	if (fresh_db("sluice_pg_contention", url, sizeof(url)) != 0)
+		return 0;
+	struct writer w[2] = {{.s = sl_store_pg_open(url)},
+	                      {.s = sl_store_pg_open(url), .reverse = true}};
+	ok(w[0].s != NULL && w[1].s != NULL, "two stores (%s)", unit_errmsg());
+	if (w[0].s == NULL || w[1].s == NULL) {
+		sl_store_pg_close(w[0].s);
+		sl_store_pg_close(w[1].s);
+		return 0;
+	}
+	struct sl_task *t[2];
+	for (int i = 0; i < 2; i++)
+		t[i] = sl_task_spawn(sl_loop_current(), "writer", writer_task,
+		                     &w[i]);
+	for (int i = 0; i < 2; i++)
+		if (t[i] != NULL)
+			sl_task_join(t[i]);
+	ok(t[0] != NULL && t[1] != NULL && w[0].failed == 0 && w[1].failed == 0,
+	   "two writers of the same rows in opposite orders: every write "
+	   "succeeds (%s%s)",
+	   w[0].error, w[1].error);
+	uint64_t retries = sl_store_pg_contention_retries(w[0].s) +
+	                   sl_store_pg_contention_retries(w[1].s);
+	is_int((long long)retries, 0,
+	       "... without a deadlock: they lock the rows in one order");
+	struct sl_db_conn *c = sl_db_conn_open(url, NULL);
+	is_int(int_of(c, "SELECT count(*) FROM node"), 6000,
+	       "... 6000 nodes, none twice");
+	is_int(int_of(c, "SELECT count(*) FROM rel"), 6000,
+	       "... 6000 relationships, none twice");
+	sl_store_pg_close(w[1].s);
+
+	/* A deadlock (injected) is rolled back and written again. */
+	struct sl_store_pg *s = w[0].s;
+	ok(sl_db_exec_script(c, "DELETE FROM rel; DELETE FROM node") == 0 &&
+	           sl_db_exec_script(c, contend_sql) == 0,
+	   "a trigger that injects a deadlock (%s)", unit_errmsg());
+	struct sl_graph_counts st = {0};
+	ok(write_batch(s, 100, 0, false, &st) == 0,
+	   "a lane that deadlocks once: the write succeeds (%s)",
+	   unit_errmsg());
+	is_int((long long)sl_store_pg_contention_retries(s), 1,
+	       "... after one retry, counted");
+	is_int((long long)st.nodes_created, 200, "... 200 nodes, counted once");
+	is_int(int_of(c, "SELECT count(*) FROM node"), 200,
+	       "... 200 nodes in the table");
+
+	/* Serialization failures until the retry time runs out. */
+	sl_store_pg_set_retry(s, 0.4);
+	sl_db_exec_script(c, "INSERT INTO fail6 VALUES (true);"
+	                     "DELETE FROM rel; DELETE FROM node");
+	st = (struct sl_graph_counts){0};
+	ok(write_batch(s, 100, 0, false, &st) == -1,
+	   "a lane that always fails to serialize: the write fails");
+	ok(strstr(unit_errmsg(),
+	          "each deadlocked or failed to serialize "
+	          "with another writer of the same rows") != NULL,
+	   "... saying so (%s)", unit_errmsg());
+	char full[2048];
+	sl_error_format(sl_diag_last(), full, sizeof(full));
+	ok(strstr(full, "SQLSTATE 40001") != NULL,
+	   "... with the server's error as its cause");
+	ok(sl_store_pg_contention_retries(s) > 1, "... after retries, counted");
+	sl_store_pg_close(s);
+	sl_db_conn_close(c);
+	return 0;
+}
+
+/** Writers of the same rows at once (contention_task()). */
+TAP_CASE(contention)
+{
+	if (run_task("pg_store", contention_task, NULL) != 0)
+		note("the task failed: %s", unit_errmsg());
 }
 
 /** Counts of lanes whose COMMIT failed (counts_task()). */

@@ -21,6 +21,16 @@ uint64_t sl_hash64_seed(const void *p, size_t n, uint64_t seed);
 /** Hash of a NUL-terminated string. */
 uint64_t sl_hash_str(const char *s);
 
+/**
+ * The shard, 0 to `count` - 1, that the `n` bytes at `p` belong to when
+ * work is split `count` ways (sluice run --shard): XXH3-64 of the bytes
+ * (seed 0), then a jump consistent hash (Lamping and Veach, 2014) of it
+ * into `count` buckets. Stable across runs, machines and versions; when
+ * `count` grows by one, only about 1/count of the inputs move, all of
+ * them to the new shard. `count` 0 is taken as 1.
+ */
+uint32_t sl_shard_of(const void *p, size_t n, uint32_t count);
+
 /** Incremental hashing state (opaque storage for XXH3_state_t). */
 struct sl_hasher {
 	/** The libxxhash state, allocated by sl_hasher_create(). */

@@ -39,6 +39,7 @@
 #define SLUICE_STEPS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "sluice/step.h"
 
@@ -60,6 +61,23 @@ int sl_steps_register_builtins(void);
  */
 struct sl_step *sl_print_step_new(const char *path, bool canonical,
                                   bool append);
+
+/**
+ * Make FileExtractor step `s` read only the files of shard `k` of `n` (1
+ * <= k <= n; sluice run --shard K/N): of the files its globs match, those
+ * whose path, as matched, sl_shard_of() puts in shard k - 1. Call before
+ * the run. Returns false, changing nothing, when `s` is not a
+ * FileExtractor.
+ */
+bool sl_file_extractor_shard(struct sl_step *s, uint32_t k, uint32_t n);
+
+/**
+ * Of FileExtractor `s`'s matched files, after its start: how many are its
+ * shard's (*kept, which it reads) and how many other shards' (*other).
+ * Returns false when `s` is not a FileExtractor.
+ */
+bool sl_file_extractor_files(const struct sl_step *s, uint64_t *kept,
+                             uint64_t *other);
 
 #ifdef __cplusplus
 }

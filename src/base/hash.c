@@ -26,6 +26,25 @@ sl_hash_str(const char *s)
 	return XXH3_64bits(s, strlen(s));
 }
 
+uint32_t
+sl_shard_of(const void *p, size_t n, uint32_t count)
+{
+	uint64_t key = sl_hash64(p, n);
+	int64_t b = -1, j = 0;
+	if (count == 0)
+		count = 1;
+	/* Jump consistent hash: bucket j is left for a later one with
+	 * probability 1 - (j + 1) / (next + 1), drawn from a 64-bit linear
+	 * congruential sequence seeded by the key. */
+	while (j < (int64_t)count) {
+		b = j;
+		key = key * 2862933555777941757ull + 1;
+		j = (int64_t)((double)(b + 1) * ((double)(1ll << 31) /
+		                                 (double)((key >> 33) + 1)));
+	}
+	return (uint32_t)b;
+}
+
 int
 sl_hasher_create(struct sl_hasher *h, uint64_t seed)
 {

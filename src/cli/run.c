@@ -31,6 +31,8 @@
 #include "sluice/task.h"
 #include "sluice/yamlread.h"
 
+#include "shard.h"
+
 /** Most annotations on one command line. */
 #define MAX_ANNOTATIONS 64
 /** Most --target options. */
@@ -115,6 +117,12 @@ struct run_opts {
 	bool auto_migrate;
 	/** --strict: bad input fails the run (sl_stepdef.strict). */
 	bool strict;
+	/** --shard K/N: this process's shard, 1 to shard_n (0: none). */
+	uint32_t shard_k;
+	/** --shard K/N: the number of shards (0: the run is not split). */
+	uint32_t shard_n;
+	/** --shard-key: split records by this JMESPath key, else files. */
+	const char *shard_key;
 };
 
 /** Print the usage of `run`/`validate` to `out`. */
@@ -162,6 +170,21 @@ run_usage(FILE *out, const char *cmd)
 		        "                            the number of cores; 1: "
 		        "everything on\n"
 		        "                            one thread)\n"
+		        "  --shard K/N               be worker K (1..N) of N "
+		        "that load one graph\n"
+		        "                            together: read only this "
+		        "worker's files\n"
+		        "                            (by a hash of each path; "
+		        "docs/scale-out.md)\n"
+		        "  --shard-index I/N         the same as --shard "
+		        "I+1/N (0-based, as\n"
+		        "                            JOB_COMPLETION_INDEX)\n"
+		        "  --shard-key EXPR          with --shard: read every "
+		        "file, keep the\n"
+		        "                            records whose JMESPath "
+		        "key EXPR hashes\n"
+		        "                            to this worker (e.g. the "
+		        "source node's key)\n"
 		        "  -j, --json                JSON log lines and "
 		        "summary\n"
 		        "  --no-progress             no progress reports\n"
@@ -214,6 +237,40 @@ parse_count(const char *opt, const char *s, uint32_t *out)
 	return 0;
 }
 
+/**
+ * Parse `s`, "K/N", into *k and *n: 1 <= K <= N <= SL_SHARD_MAX, or with
+ * `zero` (--shard-index) 0 <= K < N, K then made 1-based. 0, or -1 after
+ * a message.
+ */
+static int
+parse_shard(const char *opt, const char *s, bool zero, uint32_t *k, uint32_t *n)
+{
+	char *end, *end2;
+	errno = 0;
+	unsigned long a = strtoul(s, &end, 10), b = 0;
+	bool ok = errno == 0 && end != s && s[0] >= '0' && s[0] <= '9' &&
+	          *end == '/';
+	if (ok) {
+		b = strtoul(end + 1, &end2, 10);
+		ok = errno == 0 && end2 != end + 1 && end[1] >= '0' &&
+		     end[1] <= '9' && *end2 == '\0' && b >= 1 &&
+		     b <= SL_SHARD_MAX && (zero ? a < b : a >= 1 && a <= b);
+	}
+	if (!ok) {
+		fprintf(stderr,
+		        "sluice: %s expects %s/N, this worker's index and the "
+		        "number of workers, with %s and N at most %d (e.g. "
+		        "%s), got '%s'\n",
+		        opt, zero ? "I" : "K",
+		        zero ? "0 <= I < N" : "1 <= K <= N", SL_SHARD_MAX,
+		        zero ? "0/4" : "1/4", s);
+		return -1;
+	}
+	*k = (uint32_t)a + (zero ? 1 : 0);
+	*n = (uint32_t)b;
+	return 0;
+}
+
 /** Parse the command line. 0, or the exit status to return. */
 static int
 parse_args(int argc, char **argv, struct run_opts *o)
@@ -230,6 +287,9 @@ parse_args(int argc, char **argv, struct run_opts *o)
 		OPT_PROMETHEUS_SETTING,
 		OPT_STRICT,
 		OPT_THREADS,
+		OPT_SHARD,
+		OPT_SHARD_INDEX,
+		OPT_SHARD_KEY,
 	};
 	static const struct option longopts[] = {
 	        {"annotations", required_argument, NULL, 'a'},
@@ -246,6 +306,9 @@ parse_args(int argc, char **argv, struct run_opts *o)
 	        {"target", required_argument, NULL, 't'},
 	        {"strict", no_argument, NULL, OPT_STRICT},
 	        {"threads", required_argument, NULL, OPT_THREADS},
+	        {"shard", required_argument, NULL, OPT_SHARD},
+	        {"shard-index", required_argument, NULL, OPT_SHARD_INDEX},
+	        {"shard-key", required_argument, NULL, OPT_SHARD_KEY},
 	        {"project", required_argument, NULL, 'p'},
 	        {"auto-migrate", no_argument, NULL, OPT_AUTO_MIGRATE},
 	        {"storage-backend", required_argument, NULL, OPT_STORAGE},
@@ -314,6 +377,31 @@ parse_args(int argc, char **argv, struct run_opts *o)
 				        SL_PIPELINE_THREADS_MAX);
 				return 2;
 			}
+			break;
+		case OPT_SHARD:
+		case OPT_SHARD_INDEX:
+			if (o->shard_n != 0) {
+				fprintf(stderr,
+				        "sluice %s: --shard or "
+				        "--shard-index given twice\n",
+				        cmd);
+				return 2;
+			}
+			if (parse_shard(c == OPT_SHARD ? "--shard"
+			                               : "--shard-index",
+			                optarg, c == OPT_SHARD_INDEX,
+			                &o->shard_k, &o->shard_n) != 0)
+				return 2;
+			break;
+		case OPT_SHARD_KEY:
+			if (optarg[0] == '\0') {
+				fprintf(stderr,
+				        "sluice %s: --shard-key expects a "
+				        "JMESPath expression, got ''\n",
+				        cmd);
+				return 2;
+			}
+			o->shard_key = optarg;
 			break;
 		case 't':
 			if (o->n_targets == MAX_TARGETS) {
@@ -429,6 +517,14 @@ parse_args(int argc, char **argv, struct run_opts *o)
 		}
 		o->names[o->n_names++] = argv[i];
 	}
+	if (o->shard_key != NULL && o->shard_n == 0) {
+		fprintf(stderr,
+		        "sluice %s: --shard-key needs --shard K/N (or "
+		        "--shard-index I/N): which worker this is, of how "
+		        "many\n",
+		        cmd);
+		return 2;
+	}
 	if (strcmp(cmd, "validate") == 0 && o->n_names != 1) {
 		fprintf(stderr, "sluice %s: expected one pipeline file\n", cmd);
 		run_usage(stderr, cmd);
@@ -471,6 +567,20 @@ unload(struct loaded *l)
 	sl_pipeline_file_delete(l->file);
 	sl_arena_destroy(&l->config_arena);
 	memset(l, 0, sizeof(*l));
+}
+
+/**
+ * Add the record shard step of --shard-key to l's pipeline. 0, or -1
+ * with an error.
+ */
+static int
+add_shard_step(const struct run_opts *o, struct loaded *l)
+{
+	struct sl_step *s = sl_shard_step_new(o->shard_key, o->shard_k,
+	                                      o->shard_n, o->strict);
+	if (s == NULL || sl_pipeline_add(l->pipeline, s) != 0)
+		return -1;
+	return 0;
 }
 
 /** Load the pipeline file and build its steps. 0, or -1 with an error. */
@@ -532,12 +642,42 @@ load(const struct run_opts *o, struct loaded *l)
 		unload(l);
 		return -1;
 	}
+	bool sharded = false;
 	for (uint32_t i = 0; i < l->file->n_steps; i++) {
 		struct sl_step *s = sl_step_create(&l->file->steps[i]);
+		if (s != NULL && o->shard_n > 0 && o->shard_key != NULL &&
+		    !sharded && strcmp(s->ops->type, "Interpreter") == 0) {
+			if (add_shard_step(o, l) != 0) {
+				sl_step_delete(s);
+				unload(l);
+				return -1;
+			}
+			sharded = true;
+		}
 		if (s == NULL || sl_pipeline_add(l->pipeline, s) != 0) {
 			unload(l);
 			return -1;
 		}
+		if (s != NULL && o->shard_n > 0 && o->shard_key == NULL &&
+		    sl_file_extractor_shard(s, o->shard_k, o->shard_n))
+			sharded = true;
+	}
+	/* Without an Interpreter, records are split after the file's last
+	 * step. */
+	if (o->shard_n > 0 && o->shard_key != NULL && !sharded &&
+	    add_shard_step(o, l) != 0) {
+		unload(l);
+		return -1;
+	}
+	if (o->shard_n > 0 && o->shard_key == NULL && !sharded) {
+		sl_diag_set(SL_EINVAL,
+		            "%s: --shard %u/%u splits the files of a "
+		            "FileExtractor, and this pipeline has none; give "
+		            "--shard-key EXPR to split its records by key "
+		            "instead",
+		            o->path, o->shard_k, o->shard_n);
+		unload(l);
+		return -1;
 	}
 	/* The drop-in harness (tests/dropin) reads the records leaving the
 	 * pipeline file's last step from here. */
@@ -574,9 +714,10 @@ sl_cli_validate(int argc, char **argv)
 		print_error("");
 		return 1;
 	}
-	printf("%s: ok, %u step%s:", o.path, l.file->n_steps,
-	       l.file->n_steps == 1 ? "" : "s");
-	for (uint32_t i = 0; i < l.file->n_steps; i++)
+	/* The file's steps, and the shard filter --shard-key adds. */
+	uint32_t n = l.file->n_steps + (o.shard_key != NULL ? 1 : 0);
+	printf("%s: ok, %u step%s:", o.path, n, n == 1 ? "" : "s");
+	for (uint32_t i = 0; i < n; i++)
 		printf(" %s", sl_pipeline_step(l.pipeline, i)->name);
 	printf("\n");
 	unload(&l);
@@ -716,6 +857,91 @@ json_writes(struct sl_buf *b, const struct sl_step *s)
 	        c.rels_created, c.rels_updated, c.rels_skipped);
 }
 
+/** What a sharded run did with its share (--shard). */
+struct shard_tally {
+	/** Files of this shard (read), by file. */
+	uint64_t files_kept;
+	/** Files of other shards (not read), by file. */
+	uint64_t files_other;
+	/** Records of this shard, by key. */
+	uint64_t records_kept;
+	/** Records of other shards (read and left), by key. */
+	uint64_t records_other;
+	/** Records whose key was null, by key. */
+	uint64_t null_keys;
+};
+
+/** Sum what the run's shard step or file extractors did into *t. */
+static void
+shard_tally(struct sl_pipeline *p, struct shard_tally *t)
+{
+	memset(t, 0, sizeof(*t));
+	for (uint32_t i = 0; i < sl_pipeline_step_count(p); i++) {
+		struct sl_step *s = sl_pipeline_step(p, i);
+		uint64_t a, b, c;
+		if (sl_shard_step_counts(s, &a, &b, &c)) {
+			t->records_kept += a;
+			t->records_other += b;
+			t->null_keys += c;
+		} else if (sl_file_extractor_files(s, &a, &b)) {
+			t->files_kept += a;
+			t->files_other += b;
+		}
+	}
+}
+
+/** Append the run's shard as a JSON member (,"shard":{...}) to `b`. */
+static void
+json_shard(struct sl_buf *b, const struct run_opts *o, struct sl_pipeline *p)
+{
+	if (o->shard_n == 0)
+		return;
+	struct shard_tally t;
+	shard_tally(p, &t);
+	(void)sl_buf_printf(b, ",\"shard\":{\"index\":%u,\"count\":%u,",
+	                    o->shard_k, o->shard_n);
+	if (o->shard_key == NULL) {
+		(void)sl_buf_printf(b,
+		                    "\"by\":\"file\",\"files_kept\":%" PRIu64
+		                    ",\"files_other\":%" PRIu64 "}",
+		                    t.files_kept, t.files_other);
+		return;
+	}
+	(void)sl_buf_puts(b, "\"by\":\"record\",\"key\":");
+	json_str(b, o->shard_key);
+	(void)sl_buf_printf(b,
+	                    ",\"records_kept\":%" PRIu64
+	                    ",\"records_other\":%" PRIu64
+	                    ",\"null_keys\":%" PRIu64 "}",
+	                    t.records_kept, t.records_other, t.null_keys);
+}
+
+/** Print the run's shard as a line of the text summary. */
+static void
+text_shard(const struct run_opts *o, struct sl_pipeline *p)
+{
+	if (o->shard_n == 0)
+		return;
+	struct shard_tally t;
+	shard_tally(p, &t);
+	if (o->shard_key == NULL) {
+		fprintf(stderr,
+		        "  shard %u/%u by file: %" PRIu64 " file%s read here, "
+		        "%" PRIu64 " left to other shards\n",
+		        o->shard_k, o->shard_n, t.files_kept,
+		        t.files_kept == 1 ? "" : "s", t.files_other);
+		return;
+	}
+	fprintf(stderr,
+	        "  shard %u/%u by key `%s`: %" PRIu64 " record%s kept, %" PRIu64
+	        " left to other shards",
+	        o->shard_k, o->shard_n, o->shard_key, t.records_kept,
+	        t.records_kept == 1 ? "" : "s", t.records_other);
+	if (t.null_keys > 0)
+		fprintf(stderr, " (%" PRIu64 " with a null key)", t.null_keys);
+	fprintf(stderr, "\n");
+}
+
 /** Print the summary as one JSON line to stderr. */
 static void
 summary_json(const struct run_opts *o, struct sl_pipeline *p, int rc,
@@ -753,6 +979,7 @@ summary_json(const struct run_opts *o, struct sl_pipeline *p, int rc,
 		(void)sl_buf_putc(&b, '}');
 	}
 	(void)sl_buf_putc(&b, ']');
+	json_shard(&b, o, p);
 	if (error != NULL) {
 		(void)sl_buf_puts(&b, ",\"error\":");
 		json_str(&b, error);
@@ -788,6 +1015,7 @@ summary_text(const struct run_opts *o, struct sl_pipeline *p, int rc)
 	}
 	fprintf(stderr, "  %" PRIu64 " records read, %.0f records/s\n", n,
 	        secs > 0 ? (double)n / secs : 0.0);
+	text_shard(o, p);
 	for (uint32_t i = 0; i < sl_pipeline_step_count(p); i++) {
 		struct sl_step *s = sl_pipeline_step(p, i);
 		struct sl_graph_counts c;

@@ -230,13 +230,18 @@ static const char rel_update_sql[] =
         " WHERE r.from_id = x.from_id"
         " AND r.type = x.type AND r.to_id = x.to_id AND r.key = x.key"
         " AND NOT r.multi AND NOT sluice_same(r.props, x.props)";
-/** Insert the missing mergeable relationships (their writes merged). */
+/**
+ * Insert the missing mergeable relationships (their writes merged), in
+ * identity order: a hash aggregate would give them in an order of its own
+ * (see "Lock order").
+ */
 static const char rel_insert_sql[] =
         "INSERT INTO rel(type, from_id, to_id, key, props, multi)"
         " SELECT type, from_id, to_id, key,"
         " jsonb_strip_nulls(sluice_merge(props ORDER BY ord)), false"
         " FROM sl_res_rel WHERE rule < 2"
         " GROUP BY type, from_id, to_id, key"
+        " ORDER BY from_id, type, to_id, key"
         " ON CONFLICT (from_id, type, to_id, key) WHERE NOT multi"
         " DO NOTHING";
 /*
@@ -283,6 +288,14 @@ static const char rel_create_sql[] =
         " SELECT type, from_id, to_id, key, jsonb_strip_nulls(props), true"
         " FROM sl_res_rel WHERE rule = 2";
 
+/** An op of a lane in the order its rows are locked (see lane_order()). */
+struct order_item {
+	/** The op's position in the lane before sorting (for stability). */
+	uint32_t pos;
+	/** The op's index in the batch. */
+	uint32_t op;
+};
+
 /** One lane: a connection and its share of a batch. */
 struct lane {
 	/** The store. */
@@ -305,6 +318,10 @@ struct lane {
 	bool *late;
 	/** Room in `late`. */
 	uint32_t late_cap;
+	/** Scratch of lane_order() (room for `order_cap`). */
+	struct order_item *order;
+	/** Room in `order`. */
+	uint32_t order_cap;
 	/** The batch being written. */
 	const struct sl_graph_batch *b;
 	/** Whether this phase writes relationships (else nodes). */
@@ -361,6 +378,13 @@ struct sl_store_pg {
 	unsigned nlanes;
 	/** Seconds a lane retries after a lost connection. */
 	double retry;
+	/**
+	 * Lane transactions written again after a deadlock or a
+	 * serialization failure (another writer held rows they needed).
+	 */
+	uint64_t contention_retries;
+	/** State of the jitter of retry pauses (xorshift64). */
+	uint64_t jitter;
 	/** The lanes. */
 	struct lane lanes[SL_PG_LANES_MAX];
 };
@@ -466,6 +490,7 @@ sl_store_pg_open(const char *uri)
 		      (uint64_t)(uintptr_t)s;
 	snprintf(s->token_prefix, sizeof(s->token_prefix), "%016llx-",
 	         (unsigned long long)rnd);
+	s->jitter = rnd | 1;
 	for (unsigned i = 0; i < SL_PG_LANES_MAX; i++) {
 		s->lanes[i].s = s;
 		s->lanes[i].no = i;
@@ -568,6 +593,12 @@ sl_store_pg_set_retry(struct sl_store_pg *s, double seconds)
 	s->retry = seconds;
 }
 
+uint64_t
+sl_store_pg_contention_retries(const struct sl_store_pg *s)
+{
+	return s->contention_retries;
+}
+
 /** Delete this store's commit tokens (they are needed no more). */
 static void
 drop_tokens(struct sl_store_pg *s)
@@ -599,8 +630,15 @@ sl_store_pg_close(struct sl_store_pg *s)
 	if (s == NULL)
 		return;
 	drop_tokens(s);
+	if (s->contention_retries > 0)
+		sl_log_info("%s: %llu lane transaction%s written again after a "
+		            "deadlock or serialization failure with another "
+		            "writer",
+		            s->shown, (unsigned long long)s->contention_retries,
+		            s->contention_retries == 1 ? "" : "s");
 	for (unsigned i = 0; i < SL_PG_LANES_MAX; i++) {
 		lane_drop(&s->lanes[i]);
+		sl_free(s->lanes[i].order);
 		sl_free(s->lanes[i].ops);
 		sl_free(s->lanes[i].late);
 		sl_buf_destroy(&s->lanes[i].t1);
@@ -1041,6 +1079,147 @@ lane_once(struct lane *l)
 	return 0;
 }
 
+/*
+ * Lock order. Another sluice process (a shard of the same load) may write
+ * the same rows at the same time: related nodes many records share. Rows
+ * are locked as a lane's statements reach them, in the order of the
+ * staging table; two transactions that lock two shared rows in opposite
+ * orders deadlock, and PostgreSQL aborts one (SQLSTATE 40P01). So every
+ * lane stages its ops sorted by their identity's text, an order every
+ * process shares: a node's type and canonical key, a relationship's
+ * start type, type, end type, start key, end key and key, bytewise; an
+ * identity's own ops keep the batch's order (so that the merges of one
+ * node or relationship still apply in that order). Concurrent writers
+ * then take shared rows in one order and wait for each other instead of
+ * deadlocking; and sequential keys of one length stay in index order. A
+ * lane with FUZZY endpoints keeps the batch's order (a pattern and an
+ * exact key may name one relationship, whose writes merge in the batch's
+ * order); it may still deadlock, and is then written again (lane_run()).
+ */
+
+/** Compare two text values bytewise, then by length. */
+static int
+text_cmp(const struct sl_value *a, const struct sl_value *b)
+{
+	uint32_t n = a->len < b->len ? a->len : b->len;
+	int c = n > 0 ? memcmp(a->u.s, b->u.s, n) : 0;
+	if (c != 0)
+		return c;
+	return a->len < b->len ? -1 : a->len > b->len;
+}
+
+/**
+ * Compare the identities of the lane's ops `a` and `b` (batch indexes)
+ * in *res. 0, or -1 with an error (a key's text).
+ */
+static int
+ident_cmp(struct lane *l, uint32_t a, uint32_t b, int *res)
+{
+	struct sl_value x, y;
+	if (!l->rels) {
+		const struct sl_node_op *p = &l->b->nodes[a],
+		                        *q = &l->b->nodes[b];
+		if ((*res = text_cmp(&p->type, &q->type)) != 0)
+			return 0;
+		if (key_canon(&l->t1, &p->key, &p->key_text, &x) != 0 ||
+		    key_canon(&l->t2, &q->key, &q->key_text, &y) != 0)
+			return -1;
+		*res = text_cmp(&x, &y);
+		return 0;
+	}
+	const struct sl_rel_op *p = &l->b->rels[a], *q = &l->b->rels[b];
+	if ((*res = text_cmp(&p->from.type, &q->from.type)) != 0 ||
+	    (*res = text_cmp(&p->type, &q->type)) != 0 ||
+	    (*res = text_cmp(&p->to.type, &q->to.type)) != 0)
+		return 0;
+	if (key_canon(&l->t1, &p->from.key, &p->from.key_text, &x) != 0 ||
+	    key_canon(&l->t2, &q->from.key, &q->from.key_text, &y) != 0)
+		return -1;
+	if ((*res = text_cmp(&x, &y)) != 0)
+		return 0;
+	if (key_canon(&l->t1, &p->to.key, &p->to.key_text, &x) != 0 ||
+	    key_canon(&l->t2, &q->to.key, &q->to.key_text, &y) != 0)
+		return -1;
+	if ((*res = text_cmp(&x, &y)) != 0)
+		return 0;
+	if (p->key.type == SL_VNULL && q->key.type == SL_VNULL) {
+		*res = 0;
+		return 0;
+	}
+	if (canon(&l->t1, &p->key, "{}", &x) != 0 ||
+	    canon(&l->t2, &q->key, "{}", &y) != 0)
+		return -1;
+	*res = text_cmp(&x, &y);
+	return 0;
+}
+
+/** The lane lane_order() sorts (qsort() has no context argument). */
+static _Thread_local struct lane *sorting;
+/** Whether comparing two of its ops failed (the diag has the error). */
+static _Thread_local bool sort_failed;
+
+/** qsort() order of order items: by identity, then by position. */
+static int
+order_cmp(const void *a, const void *b)
+{
+	const struct order_item *x = a, *y = b;
+	int c = 0;
+	if (!sort_failed && ident_cmp(sorting, x->op, y->op, &c) != 0)
+		sort_failed = true;
+	if (c != 0)
+		return c;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/**
+ * Sort the lane's ops into the shared lock order (see above). 0, or -1
+ * with an error.
+ */
+static int
+lane_order(struct lane *l)
+{
+	if (l->n < 2)
+		return 0;
+	for (uint32_t i = 0; l->rels && i < l->n; i++) {
+		const struct sl_rel_op *op = &l->b->rels[l->ops[i]];
+		if (op->from.fuzzy || op->to.fuzzy)
+			return 0;
+	}
+	if (l->order_cap < l->n) {
+		struct order_item *o =
+		        sl_realloc(l->order, l->cap * sizeof(*o));
+		if (o == NULL) {
+			sl_diag_set(SL_EOOM, "out of memory ordering a batch");
+			return -1;
+		}
+		l->order = o;
+		l->order_cap = l->cap;
+	}
+	struct order_item *o = l->order;
+	for (uint32_t i = 0; i < l->n; i++) {
+		o[i].pos = i;
+		o[i].op = l->ops[i];
+	}
+	sorting = l;
+	sort_failed = false;
+	qsort(o, l->n, sizeof(*o), order_cmp);
+	sorting = NULL;
+	if (sort_failed)
+		return -1;
+	for (uint32_t i = 0; i < l->n; i++)
+		l->ops[i] = o[i].op;
+	return 0;
+}
+
+/** Whether the diag's error is a deadlock or a serialization failure. */
+static bool
+contention(void)
+{
+	const struct sl_error *e = sl_diag_last();
+	return e != NULL && (strstr(e->msg, "SQLSTATE 40P01") != NULL ||
+	                     strstr(e->msg, "SQLSTATE 40001") != NULL);
+}
+
 /** Whether a failed lane should reconnect and try again. */
 static bool
 retryable(struct lane *l)
@@ -1055,9 +1234,8 @@ retryable(struct lane *l)
 		return true;
 	}
 	/* Deadlocks and serialization failures (40P01, 40001) pass. */
-	return e != NULL && (strstr(e->msg, "SQLSTATE 40P01") != NULL ||
-	                     strstr(e->msg, "SQLSTATE 40001") != NULL ||
-	                     strstr(e->msg, "SQLSTATE 57P") != NULL);
+	return contention() ||
+	       (e != NULL && strstr(e->msg, "SQLSTATE 57P") != NULL);
 }
 
 /**
@@ -1072,7 +1250,9 @@ lane_run(void *arg)
 		return 0;
 	l->token_pending = false;
 	l->conflicted = false;
-	double until = sl_clock() + l->s->retry, pause = 0.1;
+	if (lane_order(l) != 0)
+		return -1;
+	double start = sl_clock(), until = start + l->s->retry, pause = 0.1;
 	for (int attempt = 1;; attempt++) {
 		if (l->c != NULL || lane_connect(l) == 0) {
 			if (lane_once(l) == 0)
@@ -1093,21 +1273,46 @@ lane_run(void *arg)
 				continue;
 			}
 		}
+		bool contended = contention();
 		if (sl_task_is_cancelled() || sl_clock() + pause > until) {
-			sl_diag_wrap(sl_diag_code(),
-			             "%s: lane %u gave up after %d attempts",
-			             l->s->shown, l->no, attempt);
+			if (contended)
+				sl_diag_wrap(
+				        sl_diag_code(),
+				        "%s: lane %u gave up after %d "
+				        "attempts in %.0f s: each deadlocked "
+				        "or failed to serialize with another "
+				        "writer of the same rows",
+				        l->s->shown, l->no, attempt,
+				        sl_clock() - start);
+			else
+				sl_diag_wrap(sl_diag_code(),
+				             "%s: lane %u gave up after %d "
+				             "attempts",
+				             l->s->shown, l->no, attempt);
 			return -1;
+		}
+		double wait = pause;
+		if (contended) {
+			/* Not in step with the other writer: 0.5 to 1.5 times
+			 * the pause. */
+			uint64_t x = l->s->jitter;
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			l->s->jitter = x;
+			wait = pause *
+			       (0.5 + (double)(x >> 11) / 9007199254740992.0);
+			l->s->contention_retries++;
 		}
 		/* The error names the store already. */
 		char msg[600];
 		sl_error_format(sl_diag_last(), msg, sizeof(msg));
-		sl_log_warn("lane %u: %s; writing its part again in %.1f s",
-		            l->no, msg, pause);
+		sl_log_warn("lane %u: %s; writing its part again in %.2f s",
+		            l->no, msg, wait);
 		sl_diag_clear(sl_diag_get());
 		if (l->c != NULL && !sl_db_conn_ok(l->c))
 			lane_drop(l);
-		if (sl_sleep(pause) != 0)
+		if (sl_sleep(wait) != 0)
 			return -1;
 		pause = pause * 2 > 5 ? 5 : pause * 2;
 	}

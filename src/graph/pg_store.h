@@ -7,7 +7,11 @@
  * hash of what it writes (a node's type and key, a relationship's
  * identity); every lane has a connection of its own and writes its part in
  * one transaction: COPY into a staging table, then set-based UPDATE and
- * INSERT ... ON CONFLICT. No two lanes touch the same row. A lane whose
+ * INSERT ... ON CONFLICT. No two lanes touch the same row. Other
+ * processes may write the same rows at once (sluice run --shard): a lane
+ * stages its writes in identity order, so that concurrent writers lock
+ * shared rows in one order, and a deadlock or serialization failure that
+ * happens anyway is rolled back and written again, counted. A lane whose
  * connection is lost reconnects with backoff and writes its part again
  * (upserts are idempotent). There are 4 lanes by default (the URI
  * parameter lanes=N sets them; a project target's flush_concurrency
@@ -63,6 +67,13 @@ void sl_store_pg_set_lanes(struct sl_store_pg *s, unsigned lanes);
  * before the write fails (seconds; default 120).
  */
 void sl_store_pg_set_retry(struct sl_store_pg *s, double seconds);
+
+/**
+ * Lane transactions written again so far after a deadlock (SQLSTATE
+ * 40P01) or serialization failure (40001): another writer of the same
+ * rows (reported in an info line when the store closes).
+ */
+uint64_t sl_store_pg_contention_retries(const struct sl_store_pg *s);
 
 /**
  * Test hook: the `n`th lane commit from now (1: the next) succeeds on the

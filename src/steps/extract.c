@@ -11,9 +11,11 @@
 #include "glob.h"
 #include "sluice/alloc.h"
 #include "sluice/diag.h"
+#include "sluice/hash.h"
 #include "sluice/io.h"
 #include "sluice/log.h"
 #include "sluice/records.h"
+#include "sluice/steps.h"
 #include "sluice/task.h"
 
 /* --- reading records into the output ------------------------------------ */
@@ -245,6 +247,12 @@ struct file_step {
 	size_t files_read;
 	/** Blocks of JSON lines not in use (parsing on worker threads). */
 	struct lines_job *free_jobs;
+	/** This process's shard, 1 to shard_n (sl_file_extractor_shard()). */
+	uint32_t shard_k;
+	/** Shards the files are split into (0 or 1: not split). */
+	uint32_t shard_n;
+	/** Files matched that belong to other shards (set by start). */
+	size_t files_other;
 };
 
 static void
@@ -276,6 +284,26 @@ file_start(struct sl_step *s)
 			            s->name, f->globs[i]);
 	}
 	sl_paths_sort(&f->paths);
+	f->files_other = 0;
+	if (f->shard_n > 1) {
+		/* Keep this shard's files, by a hash of the path as matched. */
+		size_t kept = 0;
+		for (size_t i = 0; i < f->paths.n; i++) {
+			const char *p = f->paths.v[i];
+			if (sl_shard_of(p, strlen(p), f->shard_n) + 1 ==
+			    f->shard_k) {
+				f->paths.v[kept++] = f->paths.v[i];
+			} else {
+				sl_free(f->paths.v[i]);
+				f->files_other++;
+			}
+		}
+		f->paths.n = kept;
+		sl_log_info("step %s: shard %u/%u: %zu of %zu files are this "
+		            "shard's",
+		            s->name, f->shard_k, f->shard_n, kept,
+		            kept + f->files_other);
+	}
 	sl_log_info("step %s: %zu file%s to read", s->name, f->paths.n,
 	            f->paths.n == 1 ? "" : "s");
 	return 0;
@@ -314,6 +342,29 @@ static const struct sl_step_ops file_ops = {
         .drain = file_drain,
         .destroy = file_destroy,
 };
+
+bool
+sl_file_extractor_shard(struct sl_step *s, uint32_t k, uint32_t n)
+{
+	if (s == NULL || s->ops != &file_ops)
+		return false;
+	struct file_step *f = (struct file_step *)s;
+	f->shard_k = k;
+	f->shard_n = n;
+	return true;
+}
+
+bool
+sl_file_extractor_files(const struct sl_step *s, uint64_t *kept,
+                        uint64_t *other)
+{
+	if (s == NULL || s->ops != &file_ops)
+		return false;
+	const struct file_step *f = (const struct file_step *)s;
+	*kept = f->paths.n;
+	*other = f->files_other;
+	return true;
+}
 
 /** Append the globs of a list node (or a single string) to `f`. */
 static int
