@@ -1,7 +1,10 @@
 /*
  * Arena: alignment, growth, hard cap, reset, fault injection.
  */
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "sluice/alloc.h"
 #include "sluice/arena.h"
@@ -104,6 +107,78 @@ TAP_CASE(room)
 }
 
 /** Run the cases named on the command line, or all. */
+/** Blocks a thread takes and gives back in turn (the threads case). */
+static void *
+churn(void *arg)
+{
+	uintptr_t bad = 0;
+	for (int i = 0; i < 2000; i++) {
+		size_t size = (size_t)(1 + i % 3) * 16384;
+		unsigned char *p = sl_pages_alloc(size);
+		if (p == NULL)
+			return (void *)1;
+		/* A block shared with another thread would be overwritten. */
+		memset(p, (int)(uintptr_t)arg, size);
+		for (size_t k = 0; k < size; k += 4096)
+			bad |= p[k] != (unsigned char)(uintptr_t)arg;
+		sl_pages_free(p, size);
+	}
+	return (void *)bad;
+}
+
+/**
+ * sl_pages_alloc(): a freed block is the next of its size, blocks of
+ * page multiples come from 2 MiB regions, other sizes from malloc, and
+ * fault injection reaches it; four threads at once never share a block.
+ */
+TAP_CASE(pages)
+{
+	size_t before = sl_pages_mapped();
+	void *a = sl_pages_alloc(65536 + 4096);
+	void *b = sl_pages_alloc(65536 + 4096);
+	ok(a != NULL && b != NULL && a != b, "two blocks");
+	bool regions = sl_pages_mapped() > before;
+	if (regions) {
+		ok(sl_pages_mapped() - before <= ((size_t)2 << 20),
+		   "from one region");
+		ok((uintptr_t)a % 4096 == 0 && (uintptr_t)b % 4096 == 0,
+		   "page-aligned");
+		sl_pages_free(a, 65536 + 4096);
+		void *c = sl_pages_alloc(65536 + 4096);
+		ok(c == a, "a freed block is the next one of its size");
+		void *d = sl_pages_alloc(65536 + 8192);
+		ok(d != NULL && d != a && d != b,
+		   "another size, another block");
+		a = c;
+		sl_pages_free(d, 65536 + 8192);
+	} else {
+		note("sanitizer build or valgrind: blocks come from malloc");
+		ok(sl_pages_mapped() == 0, "no region mapped");
+	}
+	void *odd = sl_pages_alloc(1000);
+	ok(odd != NULL, "a size that is not whole pages (from malloc)");
+	sl_pages_free(odd, 1000);
+	sl_pages_free(a, 65536 + 4096);
+	sl_pages_free(b, 65536 + 4096);
+	sl_pages_free(NULL, 4096);
+
+	sl_alloc_fail_after(0);
+	ok(sl_pages_alloc(4096) == NULL, "an injected fault fails it");
+	sl_alloc_fail_after(-1);
+
+	pthread_t t[4];
+	for (uintptr_t i = 0; i < 4; i++)
+		if (pthread_create(&t[i], NULL, churn, (void *)(i + 1)) != 0)
+			bail_out("pthread_create");
+	uintptr_t bad = 0;
+	for (int i = 0; i < 4; i++) {
+		void *r;
+		pthread_join(t[i], &r);
+		bad |= (uintptr_t)r;
+	}
+	ok(bad == 0, "four threads at once: no block is handed out twice");
+}
+
 int
 main(int argc, char **argv)
 {

@@ -3,8 +3,13 @@
  */
 #include "sluice/alloc.h"
 
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <valgrind/valgrind.h>
 
 /** Allocations left before the injected fault; negative: no injection. */
 static _Thread_local long fail_countdown = -1;
@@ -81,4 +86,138 @@ void
 sl_alloc_add_faults(long n)
 {
 	fault_count += n;
+}
+
+/* --- blocks from huge-page regions (sl_pages_alloc()) ------------------- */
+
+/** Bytes of a region (one huge page on x86-64 and aarch64). */
+#define REGION ((size_t)2 << 20)
+
+/** Block sizes served from regions; requests of other sizes use malloc. */
+#define CLASSES 16
+
+/** A freed block, kept for the next request of its size. */
+struct block {
+	/** The next freed block of the size. */
+	struct block *next;
+};
+
+/** The regions and the freed blocks of every size. */
+static struct {
+	/** Guards everything below. */
+	pthread_mutex_t lock;
+	/** Block sizes served, in the order first asked for. */
+	size_t size[CLASSES];
+	/** Freed blocks of each size. */
+	struct block *free[CLASSES];
+	/** Sizes in use. */
+	unsigned n;
+	/** Unused part of the newest region. */
+	char *cur, *end;
+	/** Bytes of regions mapped. */
+	size_t mapped;
+} pages = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+/**
+ * Whether blocks come from malloc() whatever their size: in sanitizer
+ * builds and under valgrind, which check only what malloc() hands out.
+ */
+static bool
+pages_plain(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	return true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+	return true;
+#endif
+#endif
+	return RUNNING_ON_VALGRIND;
+}
+
+/**
+ * The class of blocks of `size` bytes (made if new and there is room),
+ * or -1 for malloc(). Under the lock.
+ */
+static int
+pages_class(size_t size, bool make)
+{
+	if (size == 0 || size % 4096 != 0 || size > SL_PAGES_MAX ||
+	    pages_plain())
+		return -1;
+	for (unsigned i = 0; i < pages.n; i++)
+		if (pages.size[i] == size)
+			return (int)i;
+	if (!make || pages.n == CLASSES)
+		return -1;
+	pages.size[pages.n] = size;
+	pages.free[pages.n] = NULL;
+	return (int)pages.n++;
+}
+
+/** Map a new region, aligned to its size. Under the lock. 0 or -1. */
+static int
+pages_region(void)
+{
+	char *m = mmap(NULL, 2 * REGION, PROT_READ | PROT_WRITE,
+	               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return -1;
+	char *a = (char *)(((uintptr_t)m + REGION - 1) &
+	                   ~(uintptr_t)(REGION - 1));
+	if (a > m)
+		munmap(m, (size_t)(a - m));
+	munmap(a + REGION, (size_t)(m + 2 * REGION - (a + REGION)));
+	/* A hint: without transparent huge pages, 4 KiB pages as before. */
+	(void)madvise(a, REGION, MADV_HUGEPAGE);
+	pages.cur = a;
+	pages.end = a + REGION;
+	pages.mapped += REGION;
+	return 0;
+}
+
+void *
+sl_pages_alloc(size_t size)
+{
+	if (inject_fault())
+		return NULL;
+	pthread_mutex_lock(&pages.lock);
+	int c = pages_class(size, true);
+	void *p = NULL;
+	if (c >= 0 && pages.free[c] != NULL) {
+		p = pages.free[c];
+		pages.free[c] = pages.free[c]->next;
+	} else if (c >= 0 && ((size_t)(pages.end - pages.cur) >= size ||
+	                      pages_region() == 0)) {
+		p = pages.cur;
+		pages.cur += size;
+	}
+	pthread_mutex_unlock(&pages.lock);
+	return c >= 0 ? p : malloc(size);
+}
+
+void
+sl_pages_free(void *p, size_t size)
+{
+	if (p == NULL)
+		return;
+	pthread_mutex_lock(&pages.lock);
+	int c = pages_class(size, false);
+	if (c >= 0) {
+		struct block *b = p;
+		b->next = pages.free[c];
+		pages.free[c] = b;
+	}
+	pthread_mutex_unlock(&pages.lock);
+	if (c < 0)
+		free(p);
+}
+
+size_t
+sl_pages_mapped(void)
+{
+	pthread_mutex_lock(&pages.lock);
+	size_t n = pages.mapped;
+	pthread_mutex_unlock(&pages.lock);
+	return n;
 }

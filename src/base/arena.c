@@ -39,6 +39,20 @@ sl_arena_set_keep(struct sl_arena *a, size_t bytes)
 	a->keep = bytes;
 }
 
+/**
+ * Bytes of the block of a chunk of `payload` bytes: a default-sized
+ * chunk's block is whole pages from sl_pages_alloc(), which keeps freed
+ * blocks for other arenas and backs them with huge pages; 0 for a chunk
+ * from sl_malloc() (one larger allocation).
+ */
+static size_t
+chunk_block(const struct sl_arena *a, size_t payload)
+{
+	size_t total = sizeof(struct sl_arena_chunk) + payload;
+	size_t pages = (total + 4095) & ~(size_t)4095;
+	return payload == a->chunk_size && pages <= SL_PAGES_MAX ? pages : 0;
+}
+
 /** Free chunks from `c` down the ->prev chain. */
 static void
 free_chunks(struct sl_arena *a, struct sl_arena_chunk *c)
@@ -46,7 +60,11 @@ free_chunks(struct sl_arena *a, struct sl_arena_chunk *c)
 	while (c != NULL) {
 		struct sl_arena_chunk *prev = c->prev;
 		a->reserved -= sizeof(*c) + c->size;
-		sl_free(c);
+		size_t block = chunk_block(a, c->size);
+		if (block != 0)
+			sl_pages_free(c, block);
+		else
+			sl_free(c);
 		c = prev;
 	}
 }
@@ -143,7 +161,8 @@ sl_arena_alloc_grow(struct sl_arena *a, size_t size, size_t align)
 		            a->cap, a->reserved, size);
 		return NULL;
 	}
-	c = sl_malloc(total);
+	size_t block = chunk_block(a, payload);
+	c = block != 0 ? sl_pages_alloc(block) : sl_malloc(total);
 	if (c == NULL) {
 		sl_diag_set(SL_EOOM,
 		            "out of memory allocating an arena chunk "

@@ -18,6 +18,9 @@
 /** Arena chunk of a batch. */
 #define BATCH_CHUNK ((size_t)256 << 10)
 
+/** Bytes of arena chunks a reset batch keeps. */
+#define BATCH_KEEP ((size_t)32 << 20)
+
 /** Longest identity text (type, keys) of one write. */
 #define IDENT_MAX ((size_t)1 << 20)
 
@@ -96,6 +99,9 @@ sl_graph_batch_new(void)
 		return NULL;
 	}
 	sl_arena_create(&b->arena, BATCH_CHUNK, SL_GRAPH_BATCH_MEM_MAX);
+	/* A reset keeps its chunks for the next batch: fresh memory from
+	 * malloc costs a page fault a page. */
+	sl_arena_set_keep(&b->arena, BATCH_KEEP);
 	sl_graph_prep_ctx_create(&b->dedup->ctx);
 	sl_arena_create(&b->dedup->scratch, SCRATCH_CHUNK,
 	                SL_GRAPH_BATCH_MEM_MAX);
