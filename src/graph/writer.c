@@ -398,20 +398,10 @@ writer_process(struct sl_step *s, struct sl_batch *in, struct sl_emit *out)
 }
 
 /**
- * A progress mark: write and commit everything before it, so that the
- * runner may pass it on (sl_step_ops.mark).
+ * Write and commit everything the writer holds: at the end of the input
+ * (drain), and at a progress mark, before the runner passes it on
+ * (sl_step_ops.mark).
  */
-static int
-writer_mark(struct sl_step *s, struct sl_emit *out)
-{
-	(void)out;
-	struct writer *w = (struct writer *)s;
-	if (rotate(w) != 0 || wait_inflight(w) != 0)
-		return -1;
-	return commit(w);
-}
-
-/** Write what is left. */
 static int
 writer_drain(struct sl_step *s, struct sl_emit *out)
 {
@@ -492,7 +482,7 @@ static const struct sl_step_ops writer_ops = {
         .start = writer_start,
         .process_batch = writer_process,
         .prepare = writer_prepare,
-        .mark = writer_mark,
+        .mark = writer_drain,
         .drain = writer_drain,
         .finish = writer_finish,
         .destroy = writer_destroy,
