@@ -137,10 +137,11 @@ TAP_CASE(pages)
 	void *a = sl_pages_alloc(65536 + 4096);
 	void *b = sl_pages_alloc(65536 + 4096);
 	ok(a != NULL && b != NULL && a != b, "two blocks");
-	bool regions = sl_pages_mapped() > before;
+	/* Earlier cases' arenas may have mapped regions already. */
+	bool regions = sl_pages_mapped() > 0;
 	if (regions) {
 		ok(sl_pages_mapped() - before <= ((size_t)2 << 20),
-		   "from one region");
+		   "from at most one new region");
 		ok((uintptr_t)a % 4096 == 0 && (uintptr_t)b % 4096 == 0,
 		   "page-aligned");
 		sl_pages_free(a, 65536 + 4096);
