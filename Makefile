@@ -1,8 +1,11 @@
 # Conventional verbs over CMake. `make check` is what CI runs.
 BUILD ?= build
 JOBS ?= $(shell nproc)
+# make install [PREFIX=/usr/local] [DESTDIR=staging dir]
+PREFIX ?= /usr/local
+DESTDIR ?=
 
-.PHONY: all setup build check demo bench format clean
+.PHONY: all setup build check demo bench install format clean
 
 all: build
 
@@ -40,6 +43,11 @@ demo: build
 
 bench: build
 	@scripts/bench $(BUILD)
+
+# The binary, libsluice (.so and .a), include/sluice/*.h, sluice.pc, the man
+# page and bash completions (the packaging block of CMakeLists.txt).
+install: build
+	@DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix "$(PREFIX)"
 
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')
