@@ -46,8 +46,11 @@ bench: build
 
 # The binary, libsluice (.so and .a), include/sluice/*.h, sluice.pc, the man
 # page and bash completions (the packaging block of CMakeLists.txt).
+# The prefix is configured too, so the directories are GNUInstallDirs' for
+# it (lib/x86_64-linux-gnu for /usr); nothing is recompiled.
 install: build
-	@DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix "$(PREFIX)"
+	@cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX="$(PREFIX)" >/dev/null
+	@DESTDIR="$(DESTDIR)" cmake --install $(BUILD)
 
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')
