@@ -1,8 +1,11 @@
 # Conventional verbs over CMake. `make check` is what CI runs.
 BUILD ?= build
 JOBS ?= $(shell nproc)
+# make install [PREFIX=/usr/local] [DESTDIR=staging dir]
+PREFIX ?= /usr/local
+DESTDIR ?=
 
-.PHONY: all setup build check demo bench format clean
+.PHONY: all setup build check demo bench install format clean
 
 all: build
 
@@ -40,6 +43,14 @@ demo: build
 
 bench: build
 	@scripts/bench $(BUILD)
+
+# The binary, libsluice (.so and .a), include/sluice/*.h, sluice.pc, the man
+# page and bash completions (the packaging block of CMakeLists.txt).
+# The prefix is configured too, so the directories are GNUInstallDirs' for
+# it (lib/x86_64-linux-gnu for /usr); nothing is recompiled.
+install: build
+	@cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX="$(PREFIX)" >/dev/null
+	@DESTDIR="$(DESTDIR)" cmake --install $(BUILD)
 
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')
