@@ -160,11 +160,11 @@ is "$(pending s3 g)" 0 "... and acknowledged with the others"
 pipeline fail.yaml s2 g c1
 "$SLUICE" run fail.yaml -t sqlite:two.db --no-progress --strict >out.txt 2>err.txt
 is $? 1 "with --strict, the bad entry 777 fails the run"
-is "$(pending s2 g)" 50 "the 50 entries of the bad one's poll stay pending (the 200 after it were never read)"
+is "$(pending s2 g)" 100 "the 50 entries of the bad one's poll and the 50 read ahead stay pending (the 150 after them were never read)"
 ok "$([ "$(nodes two.db)" -ge 750 ] && echo 0 || echo 1)" "the 750 acknowledged entries are in the graph"
 "$SLUICE" run fail.yaml -t sqlite:two.db --no-progress >out.txt 2>err.txt
 is $? 0 "a second run, not strict"
-has err.txt "250 messages acknowledged" "... acknowledges exactly the 50 pending and the 200 unread entries (the bad one skipped)"
+has err.txt "250 messages acknowledged" "... acknowledges exactly the 100 pending and the 150 unread entries (the bad one skipped)"
 is "$(pending s2 g)" 0 "... and none stays pending"
 "$SLUICE" export sqlite:two.db >two.jsonl
 "$SLUICE" export sqlite:clean.db >clean.jsonl

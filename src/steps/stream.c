@@ -391,6 +391,8 @@ stream_finish(struct sl_step *s)
 			sl_diag_clear(sl_diag_get());
 		rc = send_acks(x);
 		if (rc == 0)
+			rc = x->cops->sync(x->conn);
+		if (rc == 0)
 			sl_log_info("%s: %llu messages acknowledged",
 			            x->base.name, (unsigned long long)x->acked);
 	}

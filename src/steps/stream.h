@@ -102,12 +102,16 @@ struct stream_connector {
 	int (*poll)(struct stream_conn *c, struct stream_poll *p, double block,
 	            stream_msg_fn fn, void *arg);
 	/**
-	 * Acknowledge the messages of polls `ps[0..n)` (pipelined), also
-	 * after a failed poll left the connection in the middle of a reply.
-	 * 0, or -1 with an error.
+	 * Acknowledge the messages of polls `ps[0..n)`, also after a failed
+	 * poll left the connection in the middle of a reply. The connector
+	 * may send the acknowledgement with its next command (pipelined)
+	 * and report its failure there; `sync` waits for it. 0, or -1 with
+	 * an error.
 	 */
 	int (*ack)(struct stream_conn *c, struct stream_poll *const *ps,
 	           size_t n);
+	/** Wait until every acknowledgement was made. 0, or -1. */
+	int (*sync)(struct stream_conn *c);
 	/** Disconnect (may be called without start). */
 	void (*stop)(struct stream_conn *c);
 	/** Free the connector. */

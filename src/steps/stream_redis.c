@@ -80,9 +80,19 @@ struct stream_conn {
 	struct sl_io io;
 	/** Whether `io` is set up. */
 	bool io_ok;
-	/** Whether a command's reply is still unread (the connection is
-	 * unusable after a cancelled wait: reconnect). */
+	/** Whether a wait for a reply did not end (a cancelled wait): the
+	 * connection is unusable, reconnect. */
 	bool busy;
+	/** Replies of XACKs sent and not read yet; read before the next
+	 * command's reply. */
+	uint32_t unread;
+	/** XACKs appended and not sent yet (sent with the next command). */
+	uint32_t queued;
+	/** Whether a read-ahead XREADGROUP is out (its reply comes after
+	 * the `unread` XACKs' and before the `queued` ones'). */
+	bool ahead;
+	/** Buffer of socket reads (READ_BUF bytes). */
+	char *rbuf;
 	/** Reading order. */
 	enum phase phase;
 	/** Stream the OWN and CLAIM phases are at. */
@@ -110,6 +120,9 @@ r_close(struct stream_conn *c)
 		redisFree(c->c);
 	c->c = NULL;
 	c->busy = false;
+	c->unread = 0;
+	c->queued = 0;
+	c->ahead = false;
 }
 
 /** Fail with the connection's error, naming the server; closes it. */
@@ -146,7 +159,6 @@ r_append(struct stream_conn *c, int argc, const char **argv)
 {
 	if (redisAppendCommandArgv(c->c, argc, argv, NULL) != REDIS_OK)
 		return r_fail(c, "building a command");
-	c->busy = true;
 	return 0;
 }
 
@@ -158,33 +170,83 @@ r_flush(struct stream_conn *c)
 		int done = 0;
 		if (redisBufferWrite(c->c, &done) != REDIS_OK)
 			return r_fail(c, "sending");
-		if (done)
+		if (done) {
+			c->unread += c->queued;
+			c->queued = 0;
 			return 0;
+		}
 		if (r_wait(c, SL_IO_WRITE, c->timeout, "sending") != 0)
 			return -1;
 	}
 }
 
+/** Bytes read from the socket at once (a poll's reply is ~100 KB). */
+#define READ_BUF 262144
+
 /**
  * The next reply (freed by the caller with freeReplyObject), waiting up
- * to `timeout` seconds for it. An error reply is returned as such.
+ * to `timeout` seconds for it. An error reply is returned as such. It
+ * reads what the socket has before it waits, READ_BUF at a time.
  */
 static int
-r_reply(struct stream_conn *c, double timeout, redisReply **out)
+r_next(struct stream_conn *c, double timeout, redisReply **out)
 {
+	c->busy = true;
 	for (;;) {
 		void *r = NULL;
 		if (redisGetReplyFromReader(c->c, &r) != REDIS_OK)
 			return r_fail(c, "reading a reply");
 		if (r != NULL) {
+			c->busy = false;
 			*out = r;
 			return 0;
 		}
+		ssize_t n = read(c->c->fd, c->rbuf, READ_BUF);
+		if (n > 0) {
+			if (redisReaderFeed(c->c->reader, c->rbuf, (size_t)n) !=
+			    REDIS_OK)
+				return r_fail(c, "reading a reply");
+			continue;
+		}
+		if (n == 0)
+			return r_fail(c, "the server closed the connection");
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+			char w[NAME_MAX_LEN + 16];
+			sl_diag_set_errno("redis at %s: reading",
+			                  where(c, w, sizeof(w)));
+			r_close(c);
+			return -1;
+		}
+		if (errno == EINTR)
+			continue;
 		if (r_wait(c, SL_IO_READ, timeout, "waiting for a reply") != 0)
 			return -1;
-		if (redisBufferRead(c->c) != REDIS_OK)
-			return r_fail(c, "reading");
 	}
+}
+
+/**
+ * Read the replies of the acknowledgements sent before (c->unread), then
+ * the next reply. An XACK error fails.
+ */
+static int
+r_reply(struct stream_conn *c, double timeout, redisReply **out)
+{
+	while (c->unread > 0) {
+		redisReply *r;
+		if (r_next(c, timeout, &r) != 0)
+			return -1;
+		c->unread--;
+		if (r->type == REDIS_REPLY_ERROR) {
+			char w[NAME_MAX_LEN + 16];
+			sl_diag_set(SL_EIO, "redis at %s: XACK: %.*s",
+			            where(c, w, sizeof(w)), (int)r->len,
+			            r->str);
+			freeReplyObject(r);
+			return -1;
+		}
+		freeReplyObject(r);
+	}
+	return out != NULL ? r_next(c, timeout, out) : 0;
 }
 
 /** Send one command and read its reply; an error reply fails. */
@@ -196,7 +258,6 @@ r_call(struct stream_conn *c, int argc, const char **argv, double timeout,
 	if (r_append(c, argc, argv) != 0 || r_flush(c) != 0 ||
 	    r_reply(c, timeout, &r) != 0)
 		return -1;
-	c->busy = false;
 	if (r->type == REDIS_REPLY_ERROR) {
 		char w[NAME_MAX_LEN + 16];
 		sl_diag_set(SL_EIO, "redis at %s: %s: %.*s",
@@ -413,10 +474,12 @@ poll_claim(struct stream_conn *c, struct stream_poll *p, stream_msg_fn fn,
 	return n;
 }
 
-/** Read new entries of every stream, blocking up to `block` seconds. */
+/**
+ * Append XREADGROUP of new entries of every stream, blocking up to
+ * `block` seconds (0: not at all).
+ */
 static int
-poll_new(struct stream_conn *c, struct stream_poll *p, double block,
-         stream_msg_fn fn, void *arg)
+append_new(struct stream_conn *c, double block)
 {
 	char count[32], ms[32];
 	snprintf(count, sizeof(count), "%lld", (long long)c->count);
@@ -439,9 +502,64 @@ poll_new(struct stream_conn *c, struct stream_poll *p, double block,
 		a[n++] = c->streams[i];
 	for (uint32_t i = 0; i < c->n_streams; i++)
 		a[n++] = ">";
+	return r_append(c, n, a);
+}
+
+/** Entries in an XREADGROUP reply. */
+static size_t
+count_entries(const redisReply *r)
+{
+	size_t n = 0;
+	for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements;
+	     i++) {
+		const redisReply *s = r->element[i];
+		if (s->type == REDIS_REPLY_ARRAY && s->elements == 2 &&
+		    s->element[1]->type == REDIS_REPLY_ARRAY)
+			n += s->element[1]->elements;
+	}
+	return n;
+}
+
+/**
+ * Read new entries of every stream, blocking up to `block` seconds. A
+ * full reply (COUNT entries) sends the next read at once, before the
+ * entries are handed on (read-ahead: the server works on it meanwhile);
+ * the next poll takes its reply.
+ */
+static int
+poll_new(struct stream_conn *c, struct stream_poll *p, double block,
+         stream_msg_fn fn, void *arg)
+{
 	redisReply *r;
-	if (r_call(c, n, a, c->timeout + block, &r) != 0)
+	if (c->ahead) {
+		c->ahead = false;
+		if (r_reply(c, c->timeout, &r) != 0)
+			return -1;
+		if (r->type == REDIS_REPLY_ERROR) {
+			char w[NAME_MAX_LEN + 16];
+			sl_diag_set(SL_EIO, "redis at %s: XREADGROUP: %.*s",
+			            where(c, w, sizeof(w)), (int)r->len,
+			            r->str);
+			freeReplyObject(r);
+			return -1;
+		}
+	} else if (append_new(c, block) != 0 || r_flush(c) != 0 ||
+	           r_reply(c, c->timeout + block, &r) != 0) {
 		return -1;
+	} else if (r->type == REDIS_REPLY_ERROR) {
+		char w[NAME_MAX_LEN + 16];
+		sl_diag_set(SL_EIO, "redis at %s: XREADGROUP: %.*s",
+		            where(c, w, sizeof(w)), (int)r->len, r->str);
+		freeReplyObject(r);
+		return -1;
+	}
+	if (count_entries(r) >= (size_t)c->count) {
+		if (append_new(c, 0) != 0 || r_flush(c) != 0) {
+			freeReplyObject(r);
+			return -1;
+		}
+		c->ahead = true;
+	}
 	int got = 0;
 	if (r->type == REDIS_REPLY_ARRAY) {
 		for (size_t i = 0; i < r->elements && got >= 0; i++) {
@@ -533,29 +651,30 @@ redis_ack(struct stream_conn *c, struct stream_poll *const *ps, size_t n)
 			sl_free(l);
 			if (rc != REDIS_OK)
 				return r_fail(c, "building XACK");
-			c->busy = true;
 			sent++;
 		}
 	}
-	if (sent == 0)
+	c->queued += (uint32_t)sent;
+	return 0;
+}
+
+static int
+redis_sync(struct stream_conn *c)
+{
+	if (c->c == NULL)
 		return 0;
-	if (r_flush(c) != 0)
-		return -1;
-	int bad = 0;
-	for (size_t i = 0; i < sent; i++) {
+	if (c->ahead) {
+		/* Its entries stay pending for this consumer: a next run
+		 * reads them first. */
 		redisReply *r;
+		c->ahead = false;
 		if (r_reply(c, c->timeout, &r) != 0)
 			return -1;
-		if (r->type == REDIS_REPLY_ERROR && bad++ == 0) {
-			char w[NAME_MAX_LEN + 16];
-			sl_diag_set(SL_EIO, "redis at %s: XACK: %.*s",
-			            where(c, w, sizeof(w)), (int)r->len,
-			            r->str);
-		}
 		freeReplyObject(r);
 	}
-	c->busy = false;
-	return bad ? -1 : 0;
+	if (r_flush(c) != 0)
+		return -1;
+	return r_reply(c, c->timeout, NULL);
 }
 
 static void
@@ -568,6 +687,7 @@ static void
 redis_destroy(struct stream_conn *c)
 {
 	r_close(c);
+	sl_free(c->rbuf);
 	sl_free(c);
 }
 
@@ -650,7 +770,11 @@ redis_create(const struct sl_stepdef *def)
 	int64_t count;
 	double claim, timeout;
 	struct stream_conn *c = sl_calloc(1, sizeof(*c));
-	if (c == NULL) {
+	if (c != NULL)
+		c->rbuf = sl_malloc(READ_BUF);
+	if (c == NULL || c->rbuf == NULL) {
+		if (c != NULL)
+			sl_free(c);
 		sl_diag_set(SL_EOOM, "out of memory for a step");
 		return NULL;
 	}
@@ -735,6 +859,7 @@ redis_create(const struct sl_stepdef *def)
 	c->n_streams = n;
 	return c;
 fail:
+	sl_free(c->rbuf);
 	sl_free(c);
 	return NULL;
 }
@@ -753,6 +878,7 @@ const struct stream_connector sl_stream_redis = {
         .start = redis_start,
         .poll = redis_poll,
         .ack = redis_ack,
+        .sync = redis_sync,
         .stop = redis_stop,
         .destroy = redis_destroy,
 };
