@@ -225,6 +225,36 @@ pipeline own.yaml s7 g c1 "    claim_min_idle: 600"
 is "$(nodes own.db)" 300 "a restarted consumer reads its own pending entries first, then the new ones"
 is "$(pending s7 g)" 0 "... and acknowledges all"
 
+# --- a stop (SIGTERM) while the read blocks -----------------------------
+add s8 1 20
+cat >sig.yaml <<EOF
+- implementation: stream
+  arguments: {connector: redis, url: "redis://127.0.0.1:$PORT", stream: s8,
+              group_id: g, consumer: c1, start_id: "0", poll_timeout: 30}
+- implementation: interpreter
+  arguments:
+    interpretations:
+      - type: source_node
+        node_type: Person
+        key: {id: !jmespath id}
+EOF
+"$SLUICE" run sig.yaml -t sqlite:sig.db --no-progress >out.txt 2>err.txt &
+ps=$!
+for _ in $(seq 100); do
+  [ "$(R XINFO GROUPS s8 2>/dev/null | grep -A1 '^entries-read$' | tail -1)" = 20 ] &&
+    [ "$(pending s8 g)" = 0 ] && break
+  sleep 0.1
+done
+is "$(pending s8 g)" 0 "without stop_when_idle, the entries are acknowledged before the read blocks"
+kill -TERM $ps
+start=$(date +%s.%N)
+wait $ps
+rc=$?
+end=$(date +%s.%N)
+is "$rc" 143 "SIGTERM stops the run cleanly"
+ok "$(python3 -c "print(0 if $end - $start < 5 else 1)")" "... at once, not after poll_timeout (30 s)"
+is "$(nodes sig.db)" 20 "... with every entry in the graph"
+
 # --- connection errors --------------------------------------------------
 FREE=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 cat >bad.yaml <<EOF
