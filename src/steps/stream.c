@@ -302,6 +302,7 @@ free_slot(struct stream_ext *x)
 	return NULL;
 }
 
+/** Connect the connector (sl_step_ops.start). */
 static int
 stream_start(struct sl_step *s)
 {
@@ -313,6 +314,10 @@ stream_start(struct sl_step *s)
 	return 0;
 }
 
+/**
+ * Poll until stop_when_idle (or a stop): records, a mark after each
+ * poll, acknowledgements of the marks that got through (sl_step_ops.drain).
+ */
 static int
 stream_drain(struct sl_step *s, struct sl_emit *out)
 {
@@ -379,6 +384,10 @@ stream_drain(struct sl_step *s, struct sl_emit *out)
 	}
 }
 
+/**
+ * Let the marks on their way get through or drop, acknowledge what got
+ * through, disconnect (sl_step_ops.finish).
+ */
 static int
 stream_finish(struct sl_step *s)
 {
@@ -401,6 +410,7 @@ stream_finish(struct sl_step *s)
 	return rc;
 }
 
+/** Free the extractor (sl_step_ops.destroy). */
 static void
 stream_destroy(struct sl_step *s)
 {

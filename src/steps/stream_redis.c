@@ -333,6 +333,8 @@ r_ready(struct stream_conn *c)
 	return r_connect(c);
 }
 
+/** Connect, create the groups (BUSYGROUP is fine), start reading own
+ * pending entries (stream_connector.start). */
 static int
 redis_start(struct stream_conn *c)
 {
@@ -587,6 +589,7 @@ poll_new(struct stream_conn *c, struct stream_poll *p, double block,
 	return got;
 }
 
+/** The next read in the order own, claim, new (stream_connector.poll). */
 static int
 redis_poll(struct stream_conn *c, struct stream_poll *p, double block,
            stream_msg_fn fn, void *arg)
@@ -611,6 +614,8 @@ redis_poll(struct stream_conn *c, struct stream_poll *p, double block,
 	}
 }
 
+/** Append one XACK per stream and poll; they go out with the next
+ * command (stream_connector.ack). */
 static int
 redis_ack(struct stream_conn *c, struct stream_poll *const *ps, size_t n)
 {
@@ -658,6 +663,8 @@ redis_ack(struct stream_conn *c, struct stream_poll *const *ps, size_t n)
 	return 0;
 }
 
+/** Send the XACKs appended and read their replies, after a read-ahead's
+ * reply (stream_connector.sync). */
 static int
 redis_sync(struct stream_conn *c)
 {
@@ -677,12 +684,14 @@ redis_sync(struct stream_conn *c)
 	return r_reply(c, c->timeout, NULL);
 }
 
+/** Disconnect (stream_connector.stop). */
 static void
 redis_stop(struct stream_conn *c)
 {
 	r_close(c);
 }
 
+/** Free the connector (stream_connector.destroy). */
 static void
 redis_destroy(struct stream_conn *c)
 {
@@ -763,6 +772,7 @@ parse_url(const struct sl_stepdef *def, struct stream_conn *c, const char *url)
 	return 0;
 }
 
+/** Read the connector's arguments (stream_connector.create). */
 static struct stream_conn *
 redis_create(const struct sl_stepdef *def)
 {
