@@ -20,6 +20,7 @@ sl_steps_register_builtins(void)
 	        &sl_builtin_pass_transformer,
 	        &sl_builtin_log,
 	        &sl_builtin_schema_enforcer,
+	        &sl_builtin_stream,
 	};
 	if (sl_registry_find("file") != NULL)
 		return 0;

@@ -22,6 +22,8 @@ extern const struct sl_step_type sl_builtin_pass_transformer;
 extern const struct sl_step_type sl_builtin_log;
 /** SchemaEnforcer (enforce.c). */
 extern const struct sl_step_type sl_builtin_schema_enforcer;
+/** StreamExtractor (stream.c). */
+extern const struct sl_step_type sl_builtin_stream;
 /** TimeToLiveConfigurationExtractor. */
 extern const struct sl_step_type sl_builtin_ttl;
 
