@@ -127,7 +127,7 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/loop":
             return self.send_body(302, b"", "text/plain", [("Location", "/loop")])
         if path.startswith("/status/"):
-            code = int(path[len("/status/"):])
+            code = int(path[len("/status/"):].split(".")[0])
             return self.send_body(code, b"status body\n", "text/plain")
         if path.startswith("/auth/"):
             import base64

@@ -146,6 +146,22 @@ unsigned long long sl_http_bytes(const struct sl_http *h);
 unsigned long sl_http_pauses(const struct sl_http *h);
 
 /**
+ * The target of the response's RFC 8288 link with relation `rel` (e.g.
+ * "next"; any case, among space-separated relations) from its Link
+ * headers, resolved against the final URL, as a new string (sl_free()).
+ * NULL with no error when there is none; NULL with an error (SL_EOOM,
+ * SL_EINVAL for a target that is not a URL) otherwise.
+ */
+char *sl_http_link(const struct sl_http *h, const char *rel);
+
+/**
+ * `ref` (absolute, or relative as in a Location or Link header) resolved
+ * against `base`, as a new string (sl_free()); NULL with SL_EINVAL or
+ * SL_EOOM. Messages show neither URL unredacted.
+ */
+char *sl_http_resolve(const char *base, const char *ref);
+
+/**
  * Copy `url` to out[0..size) for messages (truncated, NUL-terminated):
  * sl_uri_redact()'s rules (user information without its password, libpq's
  * secret keys), and the value of every query key that names a secret

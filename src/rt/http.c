@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <uv.h>
 
 #include "rt/sched.h"
@@ -393,7 +394,17 @@ multi_get(void)
 
 /* }}} */
 
-/* {{{ Redaction */
+/* {{{ Redaction and URLs */
+
+char *sl_http_redact(const char *url, char *out, size_t size);
+
+/** `base` redacted, in a per-thread buffer (for one message). */
+static const char *
+h_shown_base(const char *base)
+{
+	static _Thread_local char buf[SHOWN_MAX];
+	return sl_http_redact(base, buf, sizeof(buf));
+}
 
 /** Whether the query key k[0..n) names a secret. */
 static bool
@@ -454,6 +465,39 @@ sl_http_redact(const char *url, char *out, size_t size)
 		out[o++] = *p++;
 	out[o] = '\0';
 	return out;
+}
+
+char *
+sl_http_resolve(const char *base, const char *ref)
+{
+	if (global_init() != 0)
+		return NULL;
+	CURLU *u = curl_url();
+	if (u == NULL) {
+		sl_diag_set(SL_EOOM, "out of memory resolving a URL");
+		return NULL;
+	}
+	char *out = NULL, *res = NULL;
+	CURLUcode rc = curl_url_set(u, CURLUPART_URL, base, 0);
+	if (rc == CURLUE_OK)
+		rc = curl_url_set(u, CURLUPART_URL, ref, 0);
+	if (rc == CURLUE_OK)
+		rc = curl_url_get(u, CURLUPART_URL, &out, 0);
+	if (rc == CURLUE_OK) {
+		res = sl_strndup(out, strlen(out));
+		if (res == NULL)
+			rc = CURLUE_OUT_OF_MEMORY;
+	}
+	if (rc != CURLUE_OK) {
+		char shown[SHOWN_MAX];
+		sl_diag_set(rc == CURLUE_OUT_OF_MEMORY ? SL_EOOM : SL_EINVAL,
+		            "cannot resolve '%s' against %s: %s",
+		            sl_http_redact(ref, shown, sizeof(shown)),
+		            h_shown_base(base), curl_url_strerror(rc));
+	}
+	curl_free(out);
+	curl_url_cleanup(u);
+	return res;
 }
 
 /* }}} */
@@ -780,6 +824,114 @@ sl_http_header_all(const struct sl_http *h, const char *name, char *out,
 		o += (size_t)k;
 	}
 	return amount;
+}
+
+/** Skip blanks. */
+static const char *
+skip_ws(const char *p)
+{
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return p;
+}
+
+/**
+ * Whether the relation list v[0..n) (space-separated, maybe quoted
+ * already stripped) holds `rel`, in any case.
+ */
+static bool
+rel_has(const char *v, size_t n, const char *rel)
+{
+	size_t rl = strlen(rel);
+	size_t i = 0;
+	while (i < n) {
+		while (i < n && v[i] == ' ')
+			i++;
+		size_t j = i;
+		while (j < n && v[j] != ' ')
+			j++;
+		if (j - i == rl && strncasecmp(v + i, rel, rl) == 0)
+			return true;
+		i = j;
+	}
+	return false;
+}
+
+char *
+sl_http_link(const struct sl_http *h, const char *rel)
+{
+	char links[8192];
+	if (sl_http_header_all(h, "Link", links, sizeof(links)) == 0)
+		return NULL;
+	const char *p = links;
+	for (;;) {
+		p = skip_ws(p);
+		while (*p == ',' || *p == ' ')
+			p++;
+		if (*p != '<')
+			return NULL; /* the end, or not a link-value */
+		const char *uri = p + 1;
+		const char *gt = strchr(uri, '>');
+		if (gt == NULL)
+			return NULL;
+		p = gt + 1;
+		bool match = false;
+		/* Parameters up to the next ',' outside quotes. */
+		for (;;) {
+			p = skip_ws(p);
+			if (*p != ';')
+				break;
+			p = skip_ws(p + 1);
+			const char *name = p;
+			while (*p != '\0' && *p != '=' && *p != ';' &&
+			       *p != ',' && *p != ' ')
+				p++;
+			size_t nlen = (size_t)(p - name);
+			p = skip_ws(p);
+			const char *val = p;
+			size_t vlen = 0;
+			if (*p == '=') {
+				p = skip_ws(p + 1);
+				if (*p == '"') {
+					val = ++p;
+					while (*p != '\0' && *p != '"')
+						p += p[0] == '\\' && p[1] ? 2
+						                          : 1;
+					vlen = (size_t)(p - val);
+					if (*p == '"')
+						p++;
+				} else {
+					val = p;
+					while (*p != '\0' && *p != ';' &&
+					       *p != ',' && *p != ' ')
+						p++;
+					vlen = (size_t)(p - val);
+				}
+			}
+			if (nlen == 3 && strncasecmp(name, "rel", 3) == 0 &&
+			    rel_has(val, vlen, rel))
+				match = true;
+		}
+		if (match) {
+			char ref[4096];
+			size_t n = (size_t)(gt - uri);
+			if (n >= sizeof(ref)) {
+				sl_diag_set(SL_EINVAL,
+				            "GET %s: a Link target is longer "
+				            "than %zu bytes",
+				            h->shown, sizeof(ref) - 1);
+				return NULL;
+			}
+			memcpy(ref, uri, n);
+			ref[n] = '\0';
+			const char *base = sl_http_final_url(h);
+			return sl_http_resolve(base != NULL ? base : "", ref);
+		}
+		while (*p != '\0' && *p != ',')
+			p++;
+		if (*p == '\0')
+			return NULL;
+	}
 }
 
 ssize_t
