@@ -15,7 +15,7 @@ Routes (PATH is relative to ROOT):
   /deflate-te/PATH         the same with Content-Encoding: deflate
   /redirect/N/PATH         302 to /redirect/N-1/PATH; /redirect/0/PATH to
                            /files/PATH
-  /loop                    302 to itself
+  /loop...                 302 to itself
   /status/CODE             that status with a short body
   /auth/PATH               the file with Basic user:secretpw, else 401
   /stall/PATH              the file's first line, then nothing for 60 s
@@ -124,8 +124,8 @@ class Handler(BaseHTTPRequestHandler):
             n = int(n)
             loc = "/files/" + rest if n == 0 else "/redirect/%d/%s" % (n - 1, rest)
             return self.send_body(302, b"", "text/plain", [("Location", loc)])
-        if path == "/loop":
-            return self.send_body(302, b"", "text/plain", [("Location", "/loop")])
+        if path.startswith("/loop"):
+            return self.send_body(302, b"", "text/plain", [("Location", path)])
         if path.startswith("/status/"):
             code = int(path[len("/status/"):].split(".")[0])
             return self.send_body(code, b"status body\n", "text/plain")
