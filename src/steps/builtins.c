@@ -11,11 +11,16 @@ int
 sl_steps_register_builtins(void)
 {
 	static const struct sl_step_type *const all[] = {
-	        &sl_builtin_file,  &sl_builtin_stdin,
-	        &sl_builtin_api,   &sl_builtin_range,
-	        &sl_builtin_print, &sl_builtin_ttl,
-	        &sl_builtin_pass,  &sl_builtin_pass_transformer,
-	        &sl_builtin_log,   &sl_builtin_schema_enforcer,
+	        &sl_builtin_file,
+	        &sl_builtin_stdin,
+	        &sl_builtin_range,
+	        &sl_builtin_print,
+	        &sl_builtin_ttl,
+	        &sl_builtin_pass,
+	        &sl_builtin_pass_transformer,
+	        &sl_builtin_log,
+	        &sl_builtin_schema_enforcer,
+	        &sl_builtin_api,
 	};
 	if (sl_registry_find("file") != NULL)
 		return 0;
