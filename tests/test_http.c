@@ -342,6 +342,24 @@ TAP_TASK_CASE(many)
 	ok(took < 3, "at once: %.2f s for 8 x 0.6 s", took);
 }
 
+/** Transfers started ahead run while the task waits for another. */
+TAP_TASK_CASE(started)
+{
+	double t0 = sl_clock();
+	struct sl_http *a = sl_http_start(url("/slow/600"), NULL);
+	struct sl_http *b = sl_http_start(url("/slow/600"), NULL);
+	ok(a != NULL && b != NULL, "two started");
+	is_int(sl_http_wait_response(a), 0, "the first answers");
+	is_int(sl_http_wait_response(b), 0, "the second answers");
+	double took = sl_clock() - t0;
+	ok(took < 1.1, "both in %.2f s, not 1.2", took);
+	struct sl_http *c = sl_http_start(url("/status/503"), NULL);
+	sl_http_close(c);
+	ok(1, "a started transfer closes unread");
+	sl_http_close(a);
+	sl_http_close(b);
+}
+
 /** A JSON-lines response through a record reader. */
 TAP_TASK_CASE(reader)
 {

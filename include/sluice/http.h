@@ -93,6 +93,22 @@ struct sl_http;
  */
 struct sl_http *sl_http_open(const char *url, const struct sl_http_opts *opts);
 
+/**
+ * Start a GET of `url` and return at once: the transfer runs (and fills
+ * its buffer, then pauses) while the task does other things, such as
+ * reading the previous response. NULL with an error only for what fails
+ * at once (SL_EOOM, SL_EINVAL). Call sl_http_wait_response() before
+ * anything else but sl_http_close(). Must be called from a task.
+ */
+struct sl_http *sl_http_start(const char *url, const struct sl_http_opts *opts);
+
+/**
+ * Wait until the response of a started transfer begins (as
+ * sl_http_open()). 0, or -1 with the errors of sl_http_open(); close
+ * `h` either way when done with it.
+ */
+int sl_http_wait_response(struct sl_http *h);
+
 /** Abort the transfer if it runs and free it. NULL is a no-op. */
 void sl_http_close(struct sl_http *h);
 

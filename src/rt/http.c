@@ -650,14 +650,14 @@ setup_easy(struct sl_http *h, const char *url, const struct sl_http_opts *o)
 }
 
 struct sl_http *
-sl_http_open(const char *url, const struct sl_http_opts *opts)
+sl_http_start(const char *url, const struct sl_http_opts *opts)
 {
 	struct sl_http_opts dflt;
 	if (opts == NULL) {
 		sl_http_opts_init(&dflt);
 		opts = &dflt;
 	}
-	if (sl_rt_check_in_task("sl_http_open") != 0)
+	if (sl_rt_check_in_task("sl_http_start") != 0)
 		return NULL;
 	struct http_multi *hm = multi_get();
 	if (hm == NULL)
@@ -705,19 +705,36 @@ sl_http_open(const char *url, const struct sl_http_opts *opts)
 	sl_list_add_tail(&hm->xfers, &h->link);
 	if (hm->active++ == 0)
 		multi_ref(hm, true);
-	while (!h->begun)
-		if (wait_news(h, "response") != 0)
-			goto fail;
-	if (h->done && h->result != CURLE_OK && h->len == 0) {
-		transfer_error(h);
-		goto fail;
-	}
-	/* The stall limit counts from the body's start. */
-	h->last_rx = sl_clock();
 	return h;
 fail:
 	sl_http_close(h);
 	return NULL;
+}
+
+int
+sl_http_wait_response(struct sl_http *h)
+{
+	if (!h->begun)
+		h->last_rx = sl_clock(); /* the stall limit counts from here */
+	while (!h->begun)
+		if (wait_news(h, "response") != 0)
+			return -1;
+	if (h->done && h->result != CURLE_OK && h->len == 0)
+		return transfer_error(h);
+	/* The stall limit counts from the body's start. */
+	h->last_rx = sl_clock();
+	return 0;
+}
+
+struct sl_http *
+sl_http_open(const char *url, const struct sl_http_opts *opts)
+{
+	struct sl_http *h = sl_http_start(url, opts);
+	if (h != NULL && sl_http_wait_response(h) != 0) {
+		sl_http_close(h);
+		return NULL;
+	}
+	return h;
 }
 
 void

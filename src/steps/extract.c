@@ -329,23 +329,26 @@ format_of_url(const char *url, enum sl_format *format,
 }
 
 /**
- * Open URL `i` of `f` for reading: the transfer (2xx status) and a reader
- * over its body. 0, or -1 with *h and *r NULL.
+ * Open URL `i` of `f` for reading, its transfer started already in `*h`
+ * (or NULL to start it now): the response (2xx status) and a reader over
+ * its body. 0, or -1 with *h closed and NULL, *r NULL.
  */
 static int
 open_url(struct file_step *f, size_t i, struct sl_source *src,
          struct sl_http **h, struct sl_reader **r)
 {
-	*h = NULL;
 	*r = NULL;
 	enum sl_format format;
 	enum sl_compression comp;
 	if (format_of_url(f->urls[i], &format, &comp) != 0) {
 		sl_diag_wrap(sl_diag_code(), "reading %s", f->url_names[i]);
-		return -1;
+		goto fail;
 	}
-	*h = sl_http_open(f->urls[i], &f->http_args[f->url_src[i]].opts);
-	if (*h == NULL || sl_http_check(*h) != 0)
+	if (*h == NULL)
+		*h = sl_http_start(f->urls[i],
+		                   &f->http_args[f->url_src[i]].opts);
+	if (*h == NULL || sl_http_wait_response(*h) != 0 ||
+	    sl_http_check(*h) != 0)
 		goto fail;
 	*src = sl_http_source(*h);
 	src->name = f->url_names[i];
@@ -359,35 +362,63 @@ fail:
 	return -1;
 }
 
-/** Read the http sources' URLs. 0, or -1. */
+/**
+ * Start the transfer of URL `i` ahead of its turn, or NULL (past the
+ * end, or if it cannot start now: its turn starts it again and reports
+ * why).
+ */
+static struct sl_http *
+prefetch_url(struct file_step *f, size_t i)
+{
+	if (i >= f->n_urls)
+		return NULL;
+	struct sl_diag keep;
+	sl_diag_stash(&keep);
+	struct sl_http *h =
+	        sl_http_start(f->urls[i], &f->http_args[f->url_src[i]].opts);
+	sl_diag_restore(&keep);
+	return h;
+}
+
+/**
+ * Read the http sources' URLs, each one's transfer started while the one
+ * before it is read (one multi handle runs both). 0, or -1.
+ */
 static int
 read_urls(struct file_step *f, struct sl_emit *out)
 {
 	struct sl_step *s = &f->base;
-	for (size_t i = 0; i < f->n_urls; i++) {
+	struct sl_http *next = NULL;
+	int rc = 0;
+	for (size_t i = 0; i < f->n_urls && rc == 0; i++) {
 		const char *name = f->url_names[i];
 		struct sl_source src;
-		struct sl_http *h;
+		struct sl_http *h = next;
 		struct sl_reader *r;
-		if (open_url(f, i, &src, &h, &r) != 0) {
+		next = NULL;
+		int k = open_url(f, i, &src, &h, &r);
+		next = prefetch_url(f, i + 1);
+		if (k != 0) {
 			/* As a local file that cannot be opened. */
 			enum sl_errcode code = sl_diag_code();
 			if (!f->skip || code == SL_EOOM ||
-			    code == SL_ECANCELLED)
-				return -1;
+			    code == SL_ECANCELLED) {
+				rc = -1;
+				break;
+			}
 			sl_diag_wrap(code, "skipping the file");
 			skip_bad_input(s);
 			continue;
 		}
 		sl_log_debug("step %s: reading %s", s->name, name);
-		int rc = read_all(s, r, name, f->skip, &f->free_jobs, out);
+		rc = read_all(s, r, name, f->skip, &f->free_jobs, out);
 		sl_reader_delete(r);
 		sl_http_close(h);
-		if (rc != 0)
-			return -1;
-		f->files_read++;
+		if (rc == 0)
+			f->files_read++;
 	}
-	return 0;
+	sl_http_close(next);
+	return rc;
 }
 
 static int
@@ -948,8 +979,9 @@ const struct sl_step_type sl_builtin_file = {
         .factories = file_factories,
         .factory_optional = true,
         .create = file_create,
-        .summary = "read local files matched by globs (.jsonl .json .csv "
-                   ".txt .yaml, optionally .gz .zst .bz2)",
+        .summary = "read local files matched by globs, or http(s) URLs "
+                   "(.jsonl .json .csv .txt .yaml, optionally .gz .zst "
+                   ".bz2)",
 };
 const struct sl_step_type sl_builtin_range = {
         .names = range_names,
