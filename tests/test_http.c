@@ -13,6 +13,7 @@
 
 #include "http_peer.h"
 #include "sluice/alloc.h"
+#include "sluice/chan.h"
 #include "sluice/http.h"
 #include "sluice/records.h"
 #include "sluice/task.h"
@@ -358,6 +359,74 @@ TAP_TASK_CASE(started)
 	ok(1, "a started transfer closes unread");
 	sl_http_close(a);
 	sl_http_close(b);
+}
+
+/** A reader of records that blocks on a full channel, as a step's emit. */
+struct slow_out {
+	/** Channel of record counts, capacity 1. */
+	struct sl_chan ch;
+	/** The transfer. */
+	struct sl_http *h;
+	/** Records read. */
+	int records;
+};
+
+/** Read records, sending one message per 100 (blocks when full). */
+static int
+slow_producer(void *arg)
+{
+	struct slow_out *so = arg;
+	struct sl_source src = sl_http_source(so->h);
+	struct sl_reader *r =
+	        sl_reader_new(&src, SL_FORMAT_JSONL, SL_COMPRESSION_NONE, NULL);
+	struct sl_arena a;
+	sl_arena_create(&a, 4096, 1 << 20);
+	struct sl_value v;
+	int k, rc = 0;
+	while ((k = sl_reader_next(r, &a, &v)) > 0) {
+		sl_arena_reset(&a);
+		if (++so->records % 100 == 0 &&
+		    sl_chan_send(&so->ch, (void *)1, NULL, SL_FOREVER) != 0) {
+			rc = -1;
+			break;
+		}
+	}
+	sl_arena_destroy(&a);
+	sl_reader_delete(r);
+	sl_chan_close(&so->ch);
+	return k < 0 ? -1 : rc;
+}
+
+/** A full outbox stops the reader, and the transfer pauses. */
+TAP_TASK_CASE(backpressure)
+{
+	struct slow_out so = {.records = 0};
+	sl_chan_create(&so.ch, 1);
+	struct sl_http_opts o;
+	sl_http_opts_init(&o);
+	o.buffer_max = SL_HTTP_BUFFER_MIN;
+	o.stall_timeout = 1;
+	so.h = sl_http_open(url("/files/big.jsonl"), &o);
+	ok(so.h != NULL, "opened");
+	if (so.h == NULL)
+		return;
+	struct sl_task *t = sl_task_spawn(sl_loop_current(), "producer",
+	                                  slow_producer, &so);
+	sl_sleep(1.5); /* longer than the stall limit: paused is not stalled */
+	unsigned long long held = sl_http_bytes(so.h);
+	ok(so.records <= 200, "the reader is blocked (%d records)", so.records);
+	ok(sl_http_pauses(so.h) > 0, "the transfer paused");
+	ok(held < ((size_t)3 << 19), "%llu of %zu bytes received", held,
+	   big_size);
+	void *item;
+	int got = 0;
+	while (sl_chan_recv(&so.ch, &item, SL_FOREVER) == 1)
+		got++;
+	is_int(sl_task_join(t), 0, "after draining, the reader ends well");
+	is_int(so.records, 40000, "every record");
+	is_int(got, 400, "every message");
+	sl_http_close(so.h);
+	sl_chan_destroy(&so.ch);
 }
 
 /** A JSON-lines response through a record reader. */

@@ -64,8 +64,9 @@ struct sl_http_opts {
 	/** Seconds to connect (default 30; 0: curl's default of 300). */
 	double connect_timeout;
 	/**
-	 * Seconds without a received byte after which the transfer fails
-	 * (default 60; 0: none). Whole seconds, at least 1.
+	 * Seconds without a received byte, while a task waits for one, after
+	 * which the wait fails (default 60; 0: none). A transfer paused
+	 * because its buffer is full is not stalled.
 	 */
 	double stall_timeout;
 	/** Seconds for the whole transfer (default 0: no limit). */

@@ -396,8 +396,6 @@ multi_get(void)
 
 /* {{{ Redaction and URLs */
 
-char *sl_http_redact(const char *url, char *out, size_t size);
-
 /** `base` redacted, in a per-thread buffer (for one message). */
 static const char *
 h_shown_base(const char *base)
@@ -639,11 +637,8 @@ setup_easy(struct sl_http *h, const char *url, const struct sl_http_opts *o)
 	SETOPT(&rc, e, CURLOPT_CONNECTTIMEOUT_MS,
 	       (long)(o->connect_timeout * 1000));
 	SETOPT(&rc, e, CURLOPT_TIMEOUT_MS, (long)(o->timeout * 1000));
-	if (o->stall_timeout > 0) {
-		long secs = (long)(o->stall_timeout + 0.999);
-		SETOPT(&rc, e, CURLOPT_LOW_SPEED_LIMIT, 1L);
-		SETOPT(&rc, e, CURLOPT_LOW_SPEED_TIME, secs < 1 ? 1L : secs);
-	}
+	/* The stall limit is wait_news()'s, not curl's low-speed check,
+	 * which averages over several seconds. */
 	if (h->headers != NULL)
 		SETOPT(&rc, e, CURLOPT_HTTPHEADER, h->headers);
 	return rc;
@@ -965,6 +960,8 @@ sl_http_read(void *ctx, char *buf, size_t size)
 				h->start = 0;
 			if (h->paused && !h->done && h->len <= h->cap / 2) {
 				h->paused = false;
+				/* Not stalled while paused. */
+				h->last_rx = sl_clock();
 				CURLcode rc = curl_easy_pause(h->easy,
 				                              CURLPAUSE_CONT);
 				if (rc != CURLE_OK) {
