@@ -421,11 +421,11 @@ cat >lacks.yaml <<'YAML'
 - implementation: nodestream.pipeline:IterableExtractor
   factory: range
   arguments: {stop: 3}
-- implementation: nodestream.pipeline.extractors:SimpleApiExtractor
+- implementation: nodestream.pipeline.extractors.stores.aws:DynamoDBExtractor
 YAML
 "$SLUICE" run lacks.yaml >out.txt 2>err.txt
 is $? 1 "a Nodestream step sluice lacks fails the load"
-has err.txt "lacks.yaml:4:3: implementation: Nodestream's step 'nodestream.pipeline.extractors:SimpleApiExtractor' (nodestream.pipeline.extractors.apis:SimpleApiExtractor) is not available in sluice yet" "saying so, with file and line"
+has err.txt "lacks.yaml:4:3: implementation: Nodestream's step 'nodestream.pipeline.extractors.stores.aws:DynamoDBExtractor' (nodestream.pipeline.extractors.stores.aws.dynamodb_extractor:DynamoDBExtractor) is not available in sluice yet" "saying so, with file and line"
 
 # SchemaEnforcer: the first 2 records give the schema; record 3 is the
 # first checked.

@@ -12,7 +12,10 @@
  * switches straight to the next one of the batch, and the last returns to
  * the scheduler. Tasks woken meanwhile run in the next batch, so none
  * starves. Between batches libuv is polled: blocking when nothing is
- * ready, otherwise without blocking every 64 batches.
+ * ready, otherwise without blocking every 64 batches. A task woken from a
+ * libuv callback stops that poll (uv_stop()), so a wake from a timer
+ * callback, which libuv runs before it polls, is not held until the next
+ * event.
  *
  * Deadlock detection: when no task is ready and libuv holds nothing that
  * could wake one (no timer, polled fd, awaited signal or thread work),

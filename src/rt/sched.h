@@ -34,4 +34,17 @@ int sl_rt_check_in_task(const char *op);
  */
 double sl_rt_time_left(double timeout, double deadline);
 
+/**
+ * The loop's HTTP state (src/rt/http.c: one curl multi handle per loop),
+ * NULL until the loop's first transfer. Owned by http.c.
+ */
+void **sl_rt_http_slot(struct sl_loop *loop);
+
+/**
+ * Release the loop's HTTP state, if any: the multi handle, its cached
+ * connections and its libuv handles (their closes finish in
+ * sl_loop_delete()). Called by sl_loop_delete() before it closes libuv.
+ */
+void sl_rt_http_loop_end(struct sl_loop *loop);
+
 #endif /* SLUICE_RT_SCHED_H */

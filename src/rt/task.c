@@ -163,6 +163,8 @@ struct sl_loop {
 	void *altstack;
 	/** Next loop in the process-wide registry (for the gdb helper). */
 	struct sl_loop *registry_next;
+	/** HTTP state of the loop (src/rt/http.c), or NULL. */
+	void *http;
 };
 
 /** The loop of this thread. */
@@ -313,12 +315,20 @@ timer_rearm(struct sl_loop *loop)
 
 /* {{{ Switching */
 
-/** Make a waiting or new task runnable in the next batch. */
+/**
+ * Make a waiting or new task runnable in the next batch. A wake from a
+ * libuv callback (no task runs) also stops the uv_run() in progress: a
+ * timer callback runs before libuv polls, and the poll would otherwise
+ * block for the next event with this task ready (libuv 1.44 polls with
+ * timeout 0 only once uv_stop() was called).
+ */
 static void
 make_ready(struct sl_loop *loop, struct sl_task *t)
 {
 	t->state = SL_TASK_READY;
 	sl_list_add_tail(&loop->ready, &t->link_run);
+	if (loop->current == &loop->sched)
+		uv_stop(&loop->uv);
 }
 
 /** Return a dead task's stack to the pool or the system. */
@@ -764,6 +774,7 @@ sl_loop_delete(struct sl_loop *loop)
 		task_free(t);
 	}
 	sl_stack_pool_destroy(&loop->stacks);
+	sl_rt_http_loop_end(loop);
 	uv_close((uv_handle_t *)&loop->timer, NULL);
 	/* Finish closes and abandoned thread work, then close the loop. */
 	while (uv_loop_close(&loop->uv) == UV_EBUSY) {
@@ -788,6 +799,12 @@ struct sl_loop *
 sl_loop_current(void)
 {
 	return tls_loop;
+}
+
+void **
+sl_rt_http_slot(struct sl_loop *loop)
+{
+	return &loop->http;
 }
 
 uv_loop_t *

@@ -21,6 +21,7 @@ sl_steps_register_builtins(void)
 	        &sl_builtin_log,
 	        &sl_builtin_schema_enforcer,
 	        &sl_builtin_stream,
+	        &sl_builtin_api,
 	};
 	if (sl_registry_find("file") != NULL)
 		return 0;

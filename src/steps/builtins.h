@@ -12,6 +12,8 @@ extern const struct sl_step_type sl_builtin_file;
 extern const struct sl_step_type sl_builtin_range;
 /** Standard input extractor. */
 extern const struct sl_step_type sl_builtin_stdin;
+/** The SimpleApiExtractor (api.c). */
+extern const struct sl_step_type sl_builtin_api;
 /** JSON-lines printer. */
 extern const struct sl_step_type sl_builtin_print;
 /** PassStep (pass.c). */

@@ -1,5 +1,6 @@
 /*
- * sluice: the built-in extractors: file (globs), stdin and range/iterable.
+ * sluice: the built-in extractors: file (globs and http URLs), stdin and
+ * range/iterable.
  */
 #include <errno.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "args.h"
 #include "builtins.h"
 #include "glob.h"
+#include "httpargs.h"
 #include "sluice/alloc.h"
 #include "sluice/diag.h"
 #include "sluice/hash.h"
@@ -253,6 +255,20 @@ struct file_step {
 	uint32_t shard_n;
 	/** Files matched that belong to other shards (set by start). */
 	size_t files_other;
+	/** URLs of http sources, in order (malloc'd copies). */
+	char **urls;
+	/** Their redacted forms, the names in origins and messages. */
+	char **url_names;
+	/** Index in `http_args` of each URL's source. */
+	size_t *url_src;
+	/** Number of URLs. */
+	size_t n_urls;
+	/** HTTP options of each http source. */
+	struct sl_http_args *http_args;
+	/** Number of http sources. */
+	size_t n_http;
+	/** Whether an http source comes before every local one. */
+	bool urls_first;
 };
 
 static void
@@ -264,6 +280,16 @@ file_destroy(struct sl_step *s)
 	sl_free(f->globs);
 	sl_paths_destroy(&f->paths);
 	lines_jobs_free(f->free_jobs);
+	for (size_t i = 0; i < f->n_urls; i++) {
+		sl_free(f->urls[i]);
+		sl_free(f->url_names[i]);
+	}
+	sl_free(f->urls);
+	sl_free(f->url_names);
+	sl_free(f->url_src);
+	for (size_t i = 0; i < f->n_http; i++)
+		sl_http_args_destroy(&f->http_args[i]);
+	sl_free(f->http_args);
 	sl_free(f);
 }
 
@@ -286,7 +312,8 @@ file_start(struct sl_step *s)
 	sl_paths_sort(&f->paths);
 	f->files_other = 0;
 	if (f->shard_n > 1) {
-		/* Keep this shard's files, by a hash of the path as matched. */
+		/* Keep this shard's files, by a hash of the path as matched,
+		 * and its URLs, by a hash of the URL as written. */
 		size_t kept = 0;
 		for (size_t i = 0; i < f->paths.n; i++) {
 			const char *p = f->paths.v[i];
@@ -299,20 +326,152 @@ file_start(struct sl_step *s)
 			}
 		}
 		f->paths.n = kept;
+		size_t urls = 0;
+		for (size_t i = 0; i < f->n_urls; i++) {
+			const char *u = f->urls[i];
+			if (sl_shard_of(u, strlen(u), f->shard_n) + 1 ==
+			    f->shard_k) {
+				f->urls[urls] = f->urls[i];
+				f->url_names[urls] = f->url_names[i];
+				f->url_src[urls] = f->url_src[i];
+				urls++;
+			} else {
+				sl_free(f->urls[i]);
+				sl_free(f->url_names[i]);
+				f->files_other++;
+			}
+		}
+		f->n_urls = urls;
 		sl_log_info("step %s: shard %u/%u: %zu of %zu files are this "
 		            "shard's",
-		            s->name, f->shard_k, f->shard_n, kept,
-		            kept + f->files_other);
+		            s->name, f->shard_k, f->shard_n, kept + urls,
+		            kept + urls + f->files_other);
 	}
-	sl_log_info("step %s: %zu file%s to read", s->name, f->paths.n,
-	            f->paths.n == 1 ? "" : "s");
+	sl_log_info("step %s: %zu file%s to read", s->name,
+	            f->paths.n + f->n_urls,
+	            f->paths.n + f->n_urls == 1 ? "" : "s");
 	return 0;
+}
+
+/**
+ * The format and compression of a URL, by the suffixes of its path (the
+ * query and fragment left out). 0, or -1 as sl_format_of_name().
+ */
+static int
+format_of_url(const char *url, enum sl_format *format,
+              enum sl_compression *comp)
+{
+	const char *p = strstr(url, "://");
+	p = p != NULL ? p + 3 : url;
+	p += strcspn(p, "/?#");
+	char path[1024];
+	size_t n = strcspn(p, "?#");
+	if (n >= sizeof(path))
+		n = sizeof(path) - 1;
+	memcpy(path, p, n);
+	path[n] = '\0';
+	return sl_format_of_name(path, format, comp);
+}
+
+/**
+ * Open URL `i` of `f` for reading, its transfer started already in `*h`
+ * (or NULL to start it now): the response (2xx status) and a reader over
+ * its body. 0, or -1 with *h closed and NULL, *r NULL.
+ */
+static int
+open_url(struct file_step *f, size_t i, struct sl_source *src,
+         struct sl_http **h, struct sl_reader **r)
+{
+	*r = NULL;
+	enum sl_format format;
+	enum sl_compression comp;
+	if (format_of_url(f->urls[i], &format, &comp) != 0) {
+		sl_diag_wrap(sl_diag_code(), "reading %s", f->url_names[i]);
+		goto fail;
+	}
+	if (*h == NULL)
+		*h = sl_http_start(f->urls[i],
+		                   &f->http_args[f->url_src[i]].opts);
+	if (*h == NULL || sl_http_wait_response(*h) != 0 ||
+	    sl_http_check(*h) != 0)
+		goto fail;
+	*src = sl_http_source(*h);
+	src->name = f->url_names[i];
+	*r = sl_reader_new(src, format, comp, &f->ropts);
+	if (*r == NULL)
+		goto fail;
+	return 0;
+fail:
+	sl_http_close(*h);
+	*h = NULL;
+	return -1;
+}
+
+/**
+ * Start the transfer of URL `i` ahead of its turn, or NULL (past the
+ * end, or if it cannot start now: its turn starts it again and reports
+ * why).
+ */
+static struct sl_http *
+prefetch_url(struct file_step *f, size_t i)
+{
+	if (i >= f->n_urls)
+		return NULL;
+	struct sl_diag keep;
+	sl_diag_stash(&keep);
+	struct sl_http *h =
+	        sl_http_start(f->urls[i], &f->http_args[f->url_src[i]].opts);
+	sl_diag_restore(&keep);
+	return h;
+}
+
+/**
+ * Read the http sources' URLs, each one's transfer started while the one
+ * before it is read (one multi handle runs both). 0, or -1.
+ */
+static int
+read_urls(struct file_step *f, struct sl_emit *out)
+{
+	struct sl_step *s = &f->base;
+	struct sl_http *next = NULL;
+	int rc = 0;
+	for (size_t i = 0; i < f->n_urls && rc == 0; i++) {
+		const char *name = f->url_names[i];
+		struct sl_source src;
+		struct sl_http *h = next;
+		struct sl_reader *r;
+		next = NULL;
+		int k = open_url(f, i, &src, &h, &r);
+		next = prefetch_url(f, i + 1);
+		if (k != 0) {
+			/* As a local file that cannot be opened. */
+			enum sl_errcode code = sl_diag_code();
+			if (!f->skip || code == SL_EOOM ||
+			    code == SL_ECANCELLED) {
+				rc = -1;
+				break;
+			}
+			sl_diag_wrap(code, "skipping the file");
+			skip_bad_input(s);
+			continue;
+		}
+		sl_log_debug("step %s: reading %s", s->name, name);
+		rc = read_all(s, r, name, f->skip, &f->free_jobs, out);
+		sl_reader_delete(r);
+		sl_http_close(h);
+		if (rc == 0)
+			f->files_read++;
+	}
+	sl_http_close(next);
+	return rc;
 }
 
 static int
 file_drain(struct sl_step *s, struct sl_emit *out)
 {
 	struct file_step *f = (struct file_step *)s;
+	if (f->urls_first && read_urls(f, out) != 0)
+		return -1;
 	for (size_t i = 0; i < f->paths.n; i++) {
 		const char *path = f->paths.v[i];
 		struct sl_reader *r = sl_reader_open(path, &f->ropts);
@@ -332,6 +491,8 @@ file_drain(struct sl_step *s, struct sl_emit *out)
 			return -1;
 		f->files_read++;
 	}
+	if (!f->urls_first && read_urls(f, out) != 0)
+		return -1;
 	return 0;
 }
 
@@ -409,6 +570,84 @@ add_globs(struct file_step *f, const struct sl_conf *n, const char *what)
 	return 0;
 }
 
+/** Read an http source: `{type: http, urls: [...], ...}`. */
+static int
+add_http_source(struct file_step *f, const struct sl_conf *src)
+{
+	static const char *const keys[] = {"type", "urls",
+	                                   "memory_spooling_max_size_in_mb",
+	                                   SL_HTTP_ARGS_KEYS, NULL};
+	if (sl_conf_check_keys(src, keys, "arguments.sources",
+	                       "an http source") != 0)
+		return -1;
+	const struct sl_conf *urls = sl_conf_get(src, "urls");
+	if (urls == NULL || sl_conf_is_null(urls))
+		return sl_conf_error(src, "arguments.sources",
+		                     "an http source needs urls");
+	if (urls->kind != SL_CONF_SEQ)
+		return sl_conf_error(urls, "arguments.sources.urls",
+		                     "expected a list of URLs, got a %s",
+		                     sl_conf_kind_name(urls->kind));
+	/* Nodestream spools a response to memory or disk before reading it;
+	 * sluice streams it, so the size is read for checking only. */
+	const struct sl_conf *spool =
+	        sl_conf_get(src, "memory_spooling_max_size_in_mb");
+	int64_t mb;
+	if (spool != NULL && !sl_conf_is_null(spool) &&
+	    sl_conf_int(spool,
+	                "arguments.sources.memory_spooling_max_size_in_mb",
+	                &mb) != 0)
+		return -1;
+	struct sl_http_args *args =
+	        sl_realloc(f->http_args, (f->n_http + 1) * sizeof(*args));
+	if (args == NULL)
+		goto oom;
+	f->http_args = args;
+	if (sl_http_args_read(src, "arguments.sources", &args[f->n_http]) != 0)
+		return -1;
+	size_t source = f->n_http++;
+	size_t n = f->n_urls + urls->n;
+	char **u = sl_realloc(f->urls, n * sizeof(*u));
+	if (u != NULL)
+		f->urls = u;
+	char **names =
+	        u != NULL ? sl_realloc(f->url_names, n * sizeof(*u)) : NULL;
+	if (names != NULL)
+		f->url_names = names;
+	size_t *o =
+	        names != NULL ? sl_realloc(f->url_src, n * sizeof(*o)) : NULL;
+	if (o == NULL)
+		goto oom;
+	f->url_src = o;
+	for (uint32_t i = 0; i < urls->n; i++) {
+		const char *url;
+		if (sl_conf_str(urls->items[i], "arguments.sources.urls",
+		                &url) != 0)
+			return -1;
+		if (url[0] == '\0')
+			return sl_conf_error(urls->items[i],
+			                     "arguments.sources.urls",
+			                     "expected a URL, got an empty "
+			                     "string");
+		char shown[512];
+		sl_http_redact(url, shown, sizeof(shown));
+		char *copy = sl_strndup(url, strlen(url));
+		char *name =
+		        copy != NULL ? sl_strndup(shown, strlen(shown)) : NULL;
+		if (name == NULL) {
+			sl_free(copy);
+			goto oom;
+		}
+		f->urls[f->n_urls] = copy;
+		f->url_names[f->n_urls] = name;
+		f->url_src[f->n_urls++] = source;
+	}
+	return 0;
+oom:
+	sl_diag_set(SL_EOOM, "out of memory for an http source");
+	return -1;
+}
+
 /** Read `sources: [{type: local, globs: [...]}, ...]`. */
 static int
 add_sources(struct file_step *f, const struct sl_conf *n)
@@ -428,15 +667,23 @@ add_sources(struct file_step *f, const struct sl_conf *n)
 		const char *t;
 		if (type == NULL)
 			return sl_conf_error(src, "arguments.sources",
-			                     "a source needs a type (local)");
+			                     "a source needs a type (local or "
+			                     "http)");
 		if (sl_conf_str(type, "arguments.sources.type", &t) != 0)
 			return -1;
+		if (strcmp(t, "http") == 0) {
+			if (f->paths.n == 0 && f->n_globs == 0)
+				f->urls_first = true;
+			if (add_http_source(f, src) != 0)
+				return -1;
+			continue;
+		}
 		if (strcmp(t, "local") != 0)
 			return sl_conf_error(
 			        type, "arguments.sources.type",
 			        "source type '%s' is not built in; "
-			        "only 'local' is (http and s3 are "
-			        "not supported yet)",
+			        "'local' and 'http' are (s3 is not "
+			        "supported yet)",
 			        t);
 		for (uint32_t k = 0; k < src->n; k++) {
 			const struct sl_conf *key = src->items[2 * k];
@@ -800,8 +1047,9 @@ const struct sl_step_type sl_builtin_file = {
         .factories = file_factories,
         .factory_optional = true,
         .create = file_create,
-        .summary = "read local files matched by globs (.jsonl .json .csv "
-                   ".txt .yaml, optionally .gz .zst .bz2)",
+        .summary = "read local files matched by globs, or http(s) URLs "
+                   "(.jsonl .json .csv .txt .yaml, optionally .gz .zst "
+                   ".bz2)",
 };
 const struct sl_step_type sl_builtin_range = {
         .names = range_names,
