@@ -112,3 +112,28 @@ sl_args_reader(const struct sl_stepdef *def, struct sl_reader_opts *o,
 	o->record_max = (size_t)max;
 	return 0;
 }
+
+int
+sl_args_amount(const struct sl_conf *n, const char *what, const char *unit,
+               double *out)
+{
+	struct sl_value v;
+	struct sl_arena a;
+	sl_arena_create(&a, 256, 4096);
+	int rc = sl_conf_to_value(n, &a, what, &v);
+	if (rc == 0) {
+		v = sl_value_number(v);
+		if (v.type == SL_VINT)
+			*out = (double)v.u.i;
+		else if (v.type == SL_VDOUBLE)
+			*out = v.u.d;
+		else
+			rc = -1;
+		if (rc == 0 && !(*out >= 0 && *out <= 1e7))
+			rc = -1;
+		if (rc != 0)
+			sl_conf_error(n, what, "expected a number of %s", unit);
+	}
+	sl_arena_destroy(&a);
+	return rc;
+}

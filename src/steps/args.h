@@ -34,6 +34,14 @@ int sl_args_bool(const struct sl_stepdef *def, const char *key, bool dflt,
                  bool *out);
 
 /**
+ * Node `n` (argument `what`) as a number from 0 to 1e7 of `unit`s
+ * ("seconds", "hours"), in *out. 0, or -1 with "expected a number of
+ * UNIT" at its place.
+ */
+int sl_args_amount(const struct sl_conf *n, const char *what, const char *unit,
+                   double *out);
+
+/**
  * The reading arguments shared by extractors: `on_error` (skip, the
  * default, or fail; a strict definition, `sluice run --strict`, always
  * fails), `delimiter` (one ASCII character), `max_record_size` (bytes).

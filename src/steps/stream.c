@@ -127,25 +127,7 @@ stream_args_seconds(const struct sl_stepdef *def, const char *key, double dflt,
 	*out = dflt;
 	if (n == NULL)
 		return 0;
-	struct sl_value v;
-	struct sl_arena a;
-	sl_arena_create(&a, 256, 4096);
-	int rc = sl_conf_to_value(n, &a, key, &v);
-	if (rc == 0) {
-		v = sl_value_number(v);
-		if (v.type == SL_VINT)
-			*out = (double)v.u.i;
-		else if (v.type == SL_VDOUBLE)
-			*out = v.u.d;
-		else
-			rc = -1;
-		if (rc == 0 && !(*out >= 0 && *out <= 1e7))
-			rc = -1;
-		if (rc != 0)
-			sl_conf_error(n, key, "expected a number of seconds");
-	}
-	sl_arena_destroy(&a);
-	return rc;
+	return sl_args_amount(n, key, "seconds", out);
 }
 
 /** Wake the task if it waits for acknowledgements. */

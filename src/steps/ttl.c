@@ -60,25 +60,7 @@ static const struct sl_step_ops ttl_ops = {
 static int
 hours(const struct sl_conf *n, const char *what, double *out)
 {
-	struct sl_value v;
-	struct sl_arena a;
-	sl_arena_create(&a, 256, 4096);
-	int rc = sl_conf_to_value(n, &a, what, &v);
-	if (rc == 0) {
-		v = sl_value_number(v);
-		if (v.type == SL_VINT)
-			*out = (double)v.u.i;
-		else if (v.type == SL_VDOUBLE)
-			*out = v.u.d;
-		else
-			rc = -1;
-		if (rc == 0 && !(*out >= 0 && *out <= 1e7))
-			rc = -1;
-		if (rc != 0)
-			sl_conf_error(n, what, "expected a number of hours");
-	}
-	sl_arena_destroy(&a);
-	return rc;
+	return sl_args_amount(n, what, "hours", out);
 }
 
 /** One record {"ttl": {...}} built in `a`. */
