@@ -187,6 +187,13 @@ char *sl_http_resolve(const char *base, const char *ref);
  */
 char *sl_http_redact(const char *url, char *out, size_t size);
 
+/**
+ * The time an HTTP date names (RFC 9110: IMF-fixdate and the two obsolete
+ * forms, as in `Retry-After`), in seconds since the epoch; -1 when `s` is
+ * not one.
+ */
+long long sl_http_date(const char *s);
+
 #ifdef __cplusplus
 }
 #endif

@@ -67,7 +67,7 @@ struct sl_graph_store_ops {
 	/**
 	 * What the store cannot hold (enum sl_graph_cannot bits, graph.h):
 	 * the writer refuses a desired ingestion holding such a value, as a
-	 * bad record, before it reaches a batch (sl_target_check()).
+	 * bad record, before it reaches a batch (sl_target_check_args()).
 	 */
 	unsigned cannot;
 	/**

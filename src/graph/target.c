@@ -180,12 +180,6 @@ sl_target_batch_default(const struct sl_target *t)
 	return t->ops->batch_default;
 }
 
-int
-sl_target_check(const struct sl_target *t, const struct sl_value *ing)
-{
-	return sl_graph_check(ing, t->ops->cannot, t->ops->name);
-}
-
 void
 sl_target_check_args(const struct sl_target *t, unsigned *cannot,
                      const char **store)

@@ -43,15 +43,9 @@ const char *sl_target_name(const struct sl_target *t);
 uint32_t sl_target_batch_default(const struct sl_target *t);
 
 /**
- * Check desired ingestion `ing` against what the target's store cannot
- * hold (sl_graph_check() with the store's `cannot`). 0, or -1 with
- * SL_EINVAL naming the store, the place and the value.
- */
-int sl_target_check(const struct sl_target *t, const struct sl_value *ing);
-
-/**
- * What sl_target_check() tests with, which outlives `t` (for checks on
- * other threads): the sl_graph_check() bits and the store's name.
+ * What a desired ingestion is checked against before it is batched
+ * (sl_graph_check()), which outlives `t` (for checks on other threads):
+ * the bits the store cannot hold and the store's name.
  */
 void sl_target_check_args(const struct sl_target *t, unsigned *cannot,
                           const char **store);

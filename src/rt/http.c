@@ -1001,3 +1001,10 @@ sl_http_pauses(const struct sl_http *h)
 }
 
 /* }}} */
+
+long long
+sl_http_date(const char *s)
+{
+	time_t t = curl_getdate(s, NULL);
+	return t < 0 ? -1 : (long long)t;
+}

@@ -25,11 +25,11 @@
  * which is read whole to parse it.
  */
 #include <ctype.h>
-#include <curl/curl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "args.h"
 #include "builtins.h"
@@ -212,10 +212,10 @@ retry_after(const char *v)
 	long secs = strtol(v, &end, 10);
 	if (end != v && *end == '\0' && secs >= 0)
 		return (double)secs;
-	time_t when = curl_getdate(v, NULL);
+	long long when = sl_http_date(v);
 	if (when < 0)
 		return -1;
-	double d = difftime(when, time(NULL));
+	double d = difftime((time_t)when, time(NULL));
 	return d > 0 ? d : 0;
 }
 
