@@ -471,13 +471,10 @@ int
 sl_emit_mark(struct sl_emit *e, struct sl_mark *m)
 {
 	assert(e->collect == NULL);
-	if (emit_after_jobs(e) != 0 || emit_send_current(e) != 0) {
-		if (m->drop != NULL)
-			m->drop(m);
-		return -1;
-	}
-	struct sl_batch *b = sl_batch_mark(&e->p->pool, m);
-	if (b == NULL) {
+	struct sl_batch *b = NULL;
+	if (emit_after_jobs(e) != 0 || emit_send_current(e) != 0 ||
+	    (b = sl_batch_mark(&e->p->pool, m)) == NULL) {
+		/* Never sent: dropped here (once sent, by whoever holds it). */
 		if (m->drop != NULL)
 			m->drop(m);
 		return -1;
