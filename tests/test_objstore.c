@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "sluice/alloc.h"
@@ -342,6 +343,65 @@ TAP_CASE(atomic_replace_on_write_failure)
 	       "the same put without the limit succeeds");
 	get_is(s, "ckpt", data, big, "replaced");
 	free(data);
+	sl_objstore_free(s);
+}
+
+/** Whether b[0..len) is `len` bytes all equal to `c`. */
+static bool
+all_of(const struct sl_buf *b, size_t len, char c)
+{
+	if (b->len != len)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (b->data[i] != c)
+			return false;
+	return true;
+}
+
+TAP_CASE(readers_never_see_torn_objects)
+{
+	/* A child replaces the object over and over with all-'a' or
+	 * all-'b' contents of different sizes; the parent reads meanwhile,
+	 * then kills the child with SIGKILL mid-write and reads again. */
+	struct sl_objstore *s = local_at("race");
+	size_t la = (size_t)256 << 10, lb = (size_t)200 << 10;
+	char *a = malloc(la), *b = malloc(lb);
+	memset(a, 'a', la);
+	memset(b, 'b', lb);
+	if (sl_objstore_put(s, "k", a, la) != 0)
+		bail_out("put: %s", unit_errmsg());
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		for (unsigned i = 0;; i++)
+			if (sl_objstore_put(s, "k", i % 2 ? a : b,
+			                    i % 2 ? la : lb) != 0)
+				_exit(1);
+	}
+	struct sl_buf got;
+	sl_buf_create(&got, SL_OBJSTORE_OBJECT_MAX);
+	int reads = 0, whole = 0, saw_b = 0;
+	for (; reads < 300; reads++) {
+		if (sl_objstore_get(s, "k", &got) != 1)
+			break;
+		bool is_a = all_of(&got, la, 'a'), is_b = all_of(&got, lb, 'b');
+		whole += is_a || is_b;
+		saw_b += is_b;
+	}
+	usleep(20000);
+	kill(pid, SIGKILL);
+	int st = 0;
+	waitpid(pid, &st, 0);
+	ok(WIFSIGNALED(st), "the writer was killed mid-run (not failed)");
+	is_int(whole, reads, "all %d reads saw a whole object", reads);
+	ok(reads == 300 && saw_b > 0, "... while it changed (%d of the new)",
+	   saw_b);
+	ok(sl_objstore_get(s, "k", &got) == 1 &&
+	           (all_of(&got, la, 'a') || all_of(&got, lb, 'b')),
+	   "after kill -9 the object is one whole version");
+	sl_buf_destroy(&got);
+	free(a);
+	free(b);
 	sl_objstore_free(s);
 }
 

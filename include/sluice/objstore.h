@@ -26,10 +26,11 @@
  * target's directory, fsyncs it, renames it over the target and fsyncs the
  * directory, so a reader (or a run killed at any point) sees the old
  * object or the new one, never a torn one; a failed put removes its
- * temporary file. Directories, the root's included, are made on put. Its
- * file operations are plain blocking calls: checkpoints are small and
- * written rarely. A relative root is taken against the current directory
- * when the store is made, as Nodestream's Path(root) is.
+ * temporary file (".NAME.tmp.PID.N"; one a killed process leaves behind
+ * stays, and is never read as an object). Directories, the root's included, are
+ * made on put. Its file operations are plain blocking calls: checkpoints are
+ * small and written rarely. A relative root is taken against the current
+ * directory when the store is made, as Nodestream's Path(root) is.
  *
  * Limits: an object is at most SL_OBJSTORE_OBJECT_MAX bytes; a larger put,
  * or a stored file larger than that on get, is refused with SL_ELIMIT
