@@ -135,7 +135,7 @@ gen_drain(struct sl_step *s, struct sl_emit *out)
 		if (g->n_marks == MARKS_MAX)
 			bail_out("too many marks");
 		struct pos *p = &g->marks[g->n_marks++];
-		*p = (struct pos){{pos_ack, pos_drop}, g, i + 1, 0, 0};
+		*p = (struct pos){{pos_ack, pos_drop, NULL}, g, i + 1, 0, 0};
 		if (sl_emit_mark(out, &p->m) != 0)
 			return -1;
 	}
@@ -222,8 +222,9 @@ hold_batch(struct sl_step *s, struct sl_batch *in, struct sl_emit *out)
 }
 
 static int
-hold_mark(struct sl_step *s, struct sl_emit *out)
+hold_mark(struct sl_step *s, const struct sl_mark *m, struct sl_emit *out)
 {
+	(void)m;
 	(void)out;
 	struct hold *h = (struct hold *)s;
 	h->committed = h->taken;

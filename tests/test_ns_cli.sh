@@ -114,11 +114,11 @@ is $? 0 "run -V"
 has out.txt "sluice " "... prints the version"
 
 # Nodestream: --storage-backend NAME (an unknown NAME too) exits 0, running
-# without checkpoints. sluice has none: a clear error naming the option.
+# without checkpoints. sluice keeps checkpoints in the store NAME names: an
+# unknown NAME is an error naming it (test_resume.sh runs checkpoints).
 "$SLUICE" run p1 --storage-backend local >out.txt 2>err.txt
-is $? 2 "--storage-backend is refused"
-has err.txt "--storage-backend local: sluice has no object-store checkpoints" \
-  "... saying why and what to do"
+is $? 1 "--storage-backend with a store the project lacks fails"
+has err.txt "no store 'local'" "... naming the store"
 # Nodestream: --prometheus starts a metrics server. sluice has none.
 "$SLUICE" run p1 --prometheus >out.txt 2>err.txt
 is $? 2 "--prometheus is refused"

@@ -67,6 +67,11 @@ struct sl_mark {
 	void (*ack)(struct sl_mark *m);
 	/** The mark will not be acknowledged (may be NULL). */
 	void (*drop)(struct sl_mark *m);
+	/**
+	 * The position as text (sluice/checkpoint.h) for writers whose
+	 * target commits it with the writes before the mark; NULL: none.
+	 */
+	const char *pos;
 };
 
 struct sl_batch_pool;

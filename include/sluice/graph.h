@@ -94,6 +94,17 @@ struct sl_graph_counts {
 bool sl_graph_writer_counts(const struct sl_step *s,
                             struct sl_graph_counts *out, const char **target);
 
+struct sl_checkpoint;
+
+/**
+ * Whether `s` is a writer step; if so it takes part in the run's
+ * checkpointing `c` (sluice/checkpoint.h): at start it reads the position
+ * its target holds under `c->key`, and at each progress mark it commits
+ * the mark's position with the writes before it, when the target can
+ * keep positions (SQLite). Call before the run; `c` outlives it.
+ */
+bool sl_graph_writer_checkpoint(struct sl_step *s, struct sl_checkpoint *c);
+
 /** Register GraphDatabaseWriter (idempotent). 0, or -1 with an error. */
 int sl_graph_register(void);
 

@@ -45,6 +45,7 @@ extern "C" {
 
 struct sl_step;
 struct sl_emit;
+struct sl_checkpoint;
 
 /** What a step does (a constant table per step type). */
 struct sl_step_ops {
@@ -98,9 +99,20 @@ struct sl_step_ops {
 	 * batching writes) makes what it holds durable (writes and commits
 	 * it) and returns 0, and the runner passes the mark on. -1 fails
 	 * the step (the mark is dropped). NULL: the mark is passed on at
-	 * once. Marks never reach `process` or `process_batch`.
+	 * once. Marks never reach `process` or `process_batch`. `m->pos`,
+	 * when set, is the position a writer commits with what it holds.
 	 */
-	int (*mark)(struct sl_step *s, struct sl_emit *out);
+	int (*mark)(struct sl_step *s, const struct sl_mark *m,
+	            struct sl_emit *out);
+	/**
+	 * Checkpoint this extractor's progress as `c` says (see
+	 * sluice/checkpoint.h): resume where sl_checkpoint_resume_at() says
+	 * once every step started, emit progress marks carrying positions,
+	 * and save their text when they are acknowledged. Called before the
+	 * run; `c` outlives it. 0, or -1 with an error. NULL: the step
+	 * cannot checkpoint.
+	 */
+	int (*checkpoint)(struct sl_step *s, struct sl_checkpoint *c);
 };
 
 /** Most locations of skipped records a step keeps for the summary. */

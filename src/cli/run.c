@@ -31,6 +31,7 @@
 #include "sluice/task.h"
 #include "sluice/yamlread.h"
 
+#include "ckpt.h"
 #include "shard.h"
 
 /** Most annotations on one command line. */
@@ -123,6 +124,14 @@ struct run_opts {
 	uint32_t shard_n;
 	/** --shard-key: split records by this JMESPath key, else files. */
 	const char *shard_key;
+	/** --storage-backend: the project's store for checkpoints, or NULL. */
+	const char *storage;
+	/** --from-start: ignore a checkpoint found in the store. */
+	bool from_start;
+	/** --checkpoint-interval: seconds between checkpoints (0: 1). */
+	double checkpoint_interval;
+	/** The project file, while a run has one open (else NULL). */
+	const struct sl_project *proj;
 };
 
 /** Print the usage of `run`/`validate` to `out`. */
@@ -209,10 +218,19 @@ run_usage(FILE *out, const char *cmd)
 		        "asks)\n"
 		        "  -V, --version             print the version\n"
 		        "\n"
-		        "Refused with a message (sluice cannot honour them "
-		        "yet): --storage-backend,\n"
-		        "--prometheus. The other --prometheus-* options "
-		        "only matter with it.\n"
+		        "  --storage-backend NAME    checkpoint to the "
+		        "project's "
+		        "store NAME (storage.stores)\n"
+		        "                            and resume from its "
+		        "checkpoint\n"
+		        "  --from-start              with --storage-backend: "
+		        "ignore a checkpoint found\n"
+		        "  --checkpoint-interval S   seconds between "
+		        "checkpoints (default 1)\n"
+		        "Refused with a message (sluice cannot honour it "
+		        "yet): --prometheus.\n"
+		        "The other --prometheus-* options only matter with "
+		        "it.\n"
 		        "Nodestream's options and their sluice meaning: "
 		        "docs/nodestream.md.\n");
 	fprintf(out, "  -h, --help                this help\n");
@@ -290,6 +308,8 @@ parse_args(int argc, char **argv, struct run_opts *o)
 		OPT_SHARD,
 		OPT_SHARD_INDEX,
 		OPT_SHARD_KEY,
+		OPT_FROM_START,
+		OPT_CKPT_INTERVAL,
 	};
 	static const struct option longopts[] = {
 	        {"annotations", required_argument, NULL, 'a'},
@@ -312,6 +332,9 @@ parse_args(int argc, char **argv, struct run_opts *o)
 	        {"project", required_argument, NULL, 'p'},
 	        {"auto-migrate", no_argument, NULL, OPT_AUTO_MIGRATE},
 	        {"storage-backend", required_argument, NULL, OPT_STORAGE},
+	        {"from-start", no_argument, NULL, OPT_FROM_START},
+	        {"checkpoint-interval", required_argument, NULL,
+	         OPT_CKPT_INTERVAL},
 	        {"prometheus", no_argument, NULL, OPT_PROMETHEUS},
 	        {"prometheus-listen-port", required_argument, NULL,
 	         OPT_PROMETHEUS_SETTING},
@@ -447,15 +470,27 @@ parse_args(int argc, char **argv, struct run_opts *o)
 			o->auto_migrate = true;
 			break;
 		case OPT_STORAGE:
-			fprintf(stderr,
-			        "sluice %s: --storage-backend %s: sluice has "
-			        "no "
-			        "object-store checkpoints yet, so it cannot "
-			        "resume an extractor from one; drop the option "
-			        "(the run then starts from the beginning, as "
-			        "Nodestream's does without it)\n",
-			        cmd, optarg);
-			return 2;
+			o->storage = optarg;
+			break;
+		case OPT_FROM_START:
+			o->from_start = true;
+			break;
+		case OPT_CKPT_INTERVAL: {
+			char *end;
+			errno = 0;
+			double v = strtod(optarg, &end);
+			if (errno != 0 || end == optarg || *end != '\0' ||
+			    !(v > 0 && v <= 86400)) {
+				fprintf(stderr,
+				        "sluice %s: --checkpoint-interval "
+				        "expects seconds between 0 and 86400, "
+				        "got '%s'\n",
+				        cmd, optarg);
+				return 2;
+			}
+			o->checkpoint_interval = v;
+			break;
+		}
 		case OPT_PROMETHEUS:
 			fprintf(stderr,
 			        "sluice %s: --prometheus: sluice has no "
@@ -1061,8 +1096,27 @@ run_job(struct run_opts *o)
 		unload(&l);
 		return 1;
 	}
+	struct cli_ckpt ck = {0};
+	if (o->storage != NULL) {
+		struct cli_ckpt_opts co = {
+		        .project = o->proj,
+		        .backend = o->storage,
+		        .pipeline_path = o->path,
+		        .from_start = o->from_start,
+		        .interval = o->checkpoint_interval,
+		        .shard_k = o->shard_k,
+		        .shard_n = o->shard_n,
+		};
+		if (cli_ckpt_setup(&ck, &co, l.pipeline) != 0) {
+			print_error("");
+			sl_loop_delete(loop);
+			unload(&l);
+			return 1;
+		}
+	}
 	struct run_state st = {.o = o, .p = l.pipeline};
 	int rc = sl_loop_run_main(loop, "main", run_main, &st);
+	cli_ckpt_end(&ck, rc == 0 && sl_pipeline_stopped_by(l.pipeline) == 0);
 	char error[4096] = "";
 	if (rc != 0 && sl_diag_last() != NULL)
 		sl_error_format(sl_diag_last(), error, sizeof(error));
@@ -1364,7 +1418,8 @@ sl_cli_run(int argc, char **argv)
 	for (uint32_t i = 0; i < o.n_targets; i++)
 		names_targets |= strchr(o.targets[i], ':') == NULL;
 	struct sl_project *p = NULL;
-	if (!single || names_targets || o.project != NULL) {
+	if (!single || names_targets || o.project != NULL ||
+	    o.storage != NULL) {
 		p = open_project(o.project, !single || names_targets);
 		if (p == NULL && (!single || names_targets)) {
 			print_error("");
@@ -1372,6 +1427,7 @@ sl_cli_run(int argc, char **argv)
 			return o.n_names == 0 && o.project == NULL ? 2 : 1;
 		}
 	}
+	o.proj = p;
 	if (single) {
 		rc = o.auto_migrate ? auto_migrate(&o, p, NULL, 0) : 0;
 		for (uint32_t i = 0; i < o.n_targets && rc == 0; i++)

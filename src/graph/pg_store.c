@@ -387,6 +387,17 @@ struct sl_store_pg {
 	uint64_t jitter;
 	/** The lanes. */
 	struct lane lanes[SL_PG_LANES_MAX];
+	/**
+	 * Whether the store keeps checkpoint positions (progress_get was
+	 * called): one lane, whose writes stay in one transaction, `ptx`,
+	 * from one `commit` to the next, so that a position put commits
+	 * with exactly the writes before it.
+	 */
+	bool progress;
+	/** The transaction of a store keeping positions (open: `ptx_open`). */
+	struct sl_db_tx ptx;
+	/** Whether `ptx` is open. */
+	bool ptx_open;
 };
 
 /* {{{ connections */
@@ -1021,6 +1032,45 @@ lane_token_check(struct lane *l, bool *done)
 }
 
 /**
+ * lane_once() of a store keeping positions: the lane's share in a
+ * savepoint of the open transaction (a retry after a deadlock rolls back
+ * to it), its counts pending until the transaction commits.
+ */
+static int
+lane_once_progress(struct lane *l)
+{
+	struct sl_store_pg *s = l->s;
+	if (!s->ptx_open || l->c == NULL || !sl_db_conn_ok(l->c)) {
+		sl_diag_set(SL_EIO,
+		            "%s: the transaction holding the writes since the "
+		            "last checkpoint is lost; run again to resume from "
+		            "that checkpoint",
+		            s->shown);
+		return -1;
+	}
+	struct sl_graph_counts before = l->tally.pending;
+	struct sl_db_tx sp;
+	if (sl_db_tx_begin(l->c, &sp, NULL) != 0)
+		return -1;
+	/* Staging rows go at commit only: empty them for this phase. */
+	int rc = sl_db_exec(l->c,
+	                    "TRUNCATE sl_stage_node, sl_stage_rel, sl_res_rel",
+	                    SL_NOARGS, NULL);
+	if (rc == 0)
+		rc = sl_db_exec(l->c, plan_sql, SL_NOARGS, NULL);
+	bool creates = false;
+	if (rc == 0)
+		rc = l->rels ? lane_rels(l, &creates) : lane_nodes(l);
+	if (rc == 0)
+		rc = sl_db_tx_commit(&sp);
+	else
+		sl_db_tx_abandon(&sp);
+	if (rc != 0)
+		l->tally.pending = before;
+	return rc;
+}
+
+/**
  * Write this lane's share of the phase once, in one transaction. A phase
  * that creates relationships records a commit token in it, so that a
  * retry after a lost COMMIT reply writes nothing twice.
@@ -1028,6 +1078,8 @@ lane_token_check(struct lane *l, bool *done)
 static int
 lane_once(struct lane *l)
 {
+	if (l->s->progress)
+		return lane_once_progress(l);
 	if (l->token_pending) {
 		bool done;
 		if (lane_token_check(l, &done) != 0)
@@ -1260,6 +1312,11 @@ lane_run(void *arg)
 			bool checked = l->conflicted;
 			if (!retryable(l))
 				return -1;
+			/* A lost connection lost the writes since the last
+			 * checkpoint with it: the run must stop. */
+			if (l->s->progress &&
+			    (l->c == NULL || !sl_db_conn_ok(l->c)))
+				return -1;
 			if (l->conflicted && !checked) {
 				/* Another writer made some of the batch's new
 				 * relationships: nothing is wrong; again, at
@@ -1425,8 +1482,8 @@ phase(struct sl_store_pg *s, const struct sl_graph_batch *b, bool rels,
 		sl_diag_move(&first, sl_diag_get());
 	sl_diag_destroy(&first);
 	/* What the lanes committed is in the database, whether or not
-	 * another lane failed: count it. */
-	for (unsigned i = 0; i < s->nlanes; i++)
+	 * another lane failed: count it (at commit, keeping positions). */
+	for (unsigned i = 0; i < s->nlanes && !s->progress; i++)
 		sl_write_tally_report(&s->lanes[i].tally, st);
 	return rc != 0 ? -1 : 0;
 }
@@ -1624,6 +1681,13 @@ sl_store_pg_export(struct sl_store_pg *s, sl_export_fn fn, void *arg)
 	struct sl_db_tx_opts o = {.isolation = SL_ISO_REPEATABLE_READ,
 	                          .read_only = true};
 	int rc = sl_db_tx_begin(l->c, &tx, &o);
+	/* Every row is read: a cursor's default plan is one that starts
+	 * fast (nested loops), minutes on tables without statistics yet. */
+	if (rc == 0)
+		rc = sl_db_exec(l->c,
+		                "SELECT set_config('cursor_tuple_fraction', "
+		                "'1', true)",
+		                SL_NOARGS, NULL);
 	if (rc == 0)
 		rc = export_cursor(l->c,
 		                   "SELECT type, key, labels, props FROM node "
@@ -1699,12 +1763,149 @@ pg_export(void *store, sl_export_fn fn, void *arg)
 	return sl_store_pg_export(store, fn, arg);
 }
 
+/**
+ * Open the transaction of a store keeping positions, in the calling task
+ * (the writer's, which commits it). 0, or -1.
+ */
+static int
+progress_begin(struct sl_store_pg *s)
+{
+	struct lane *l = &s->lanes[0];
+	if (s->ptx_open)
+		return 0;
+	if ((l->c == NULL || !sl_db_conn_ok(l->c)) &&
+	    (lane_drop(l), lane_connect(l)) != 0)
+		return -1;
+	sl_write_tally_rollback(&l->tally);
+	if (sl_db_tx_begin(l->c, &s->ptx, NULL) != 0)
+		return -1;
+	s->ptx_open = true;
+	return 0;
+}
+
+/** The checkpoint position under a key (store.h). */
+static int
+pg_progress_get(void *store, const char *key, struct sl_buf *out)
+{
+	struct sl_store_pg *s = store;
+	struct lane *l = &s->lanes[0];
+	if (l->c == NULL && lane_connect(l) != 0)
+		return -1;
+	if (sl_db_exec(l->c,
+	               "CREATE TABLE IF NOT EXISTS sluice_progress("
+	               " key text PRIMARY KEY, pos text NOT NULL)",
+	               SL_NOARGS, NULL) != 0)
+		return -1;
+	/* One writer per key at a time, held for the session: a run killed
+	 * with its COMMIT sent may still commit, so the next one waits
+	 * until the server has ended the killed run's session. */
+	struct sl_value k = sl_str_ref(key, (uint32_t)strlen(key));
+	struct sl_db_result *r = sl_db_query(
+	        l->c, "SELECT pg_try_advisory_lock(hashtextextended($1, 0))",
+	        SL_ARGS(k));
+	if (r == NULL)
+		return -1;
+	bool got = sl_db_result_get(r, 0, 0)->type == SL_VBOOL &&
+	           sl_db_result_get(r, 0, 0)->u.b;
+	sl_db_result_free(r);
+	if (!got) {
+		sl_log_info("%s: waiting for another run writing checkpoint "
+		            "%s to end (or for the server to end the session "
+		            "of a run that was killed)",
+		            s->shown, key);
+		if (sl_db_exec(l->c,
+		               "SELECT pg_advisory_lock(hashtextextended($1, "
+		               "0))",
+		               SL_ARGS(k), NULL) != 0)
+			return -1;
+	}
+	r = sl_db_query(l->c, "SELECT pos FROM sluice_progress WHERE key = $1",
+	                SL_ARGS(k));
+	if (r == NULL)
+		return -1;
+	int found = 0;
+	if (sl_db_result_rows(r) > 0) {
+		const struct sl_value *v = sl_db_result_get(r, 0, 0);
+		sl_buf_reset(out);
+		found = v->type == SL_VSTR &&
+		                        sl_buf_append(out, v->u.s, v->len) == 0
+		                ? 1
+		                : -1;
+		if (found < 0 && v->type != SL_VSTR)
+			sl_diag_set(SL_EINVAL,
+			            "%s: sluice_progress.pos of "
+			            "key %s is not text",
+			            s->shown, key);
+	}
+	sl_db_result_free(r);
+	if (found < 0)
+		return -1;
+	if (s->nlanes > 1)
+		sl_log_info("%s: keeping checkpoints: one lane, one "
+		            "transaction per checkpoint",
+		            s->shown);
+	s->nlanes = 1;
+	s->progress = true;
+	return progress_begin(s) != 0 ? -1 : found;
+}
+
+/** Put a checkpoint position in the open transaction (store.h). */
+static int
+pg_progress_put(void *store, const char *key, const char *pos)
+{
+	struct sl_store_pg *s = store;
+	struct lane *l = &s->lanes[0];
+	if (!s->ptx_open || l->c == NULL || !sl_db_conn_ok(l->c)) {
+		sl_diag_set(SL_EIO,
+		            "%s: the transaction holding the writes since the "
+		            "last checkpoint is lost; run again to resume from "
+		            "that checkpoint",
+		            s->shown);
+		return -1;
+	}
+	return sl_db_exec(l->c,
+	                  "INSERT INTO sluice_progress(key, pos) VALUES ($1, "
+	                  "$2) ON CONFLICT (key) DO UPDATE SET pos = "
+	                  "excluded.pos",
+	                  SL_ARGS(sl_str_ref(key, (uint32_t)strlen(key)),
+	                          sl_str_ref(pos, (uint32_t)strlen(pos))),
+	                  NULL);
+}
+
+/**
+ * Commit the transaction of a store keeping positions, and open the next
+ * (store.h). Other stores commit every lane's share in `write`.
+ */
+static int
+pg_commit(void *store, struct sl_graph_counts *st)
+{
+	struct sl_store_pg *s = store;
+	if (!s->progress || !s->ptx_open)
+		return 0;
+	struct lane *l = &s->lanes[0];
+	s->ptx_open = false;
+	if (sl_db_tx_commit(&s->ptx) != 0) {
+		sl_write_tally_rollback(&l->tally);
+		return -1;
+	}
+	sl_write_tally_commit(&l->tally);
+	sl_write_tally_report(&l->tally, st);
+	return progress_begin(s);
+}
+
 /** Close (store.h). */
 static int
 pg_close(void *store)
 {
+	struct sl_store_pg *s = store;
+	int rc = 0;
+	if (s->ptx_open) {
+		/* The writer committed before: nothing is pending. */
+		s->ptx_open = false;
+		rc = sl_db_tx_commit(&s->ptx);
+	}
 	sl_store_pg_close(store);
-	return 0;
+	return rc;
 }
 
 /** URI schemes of the PostgreSQL store. */
@@ -1720,10 +1921,13 @@ const struct sl_graph_store_ops sl_store_pg_ops = {
         .cannot = SL_GRAPH_NO_NUL | SL_GRAPH_NO_INF | SL_GRAPH_NO_NAN,
         .open = pg_open,
         .write = pg_write,
+        .commit = pg_commit,
         .ttl = pg_ttl,
         .migrate = pg_migrate,
         .migrations = pg_migrations,
         .export_graph = pg_export,
+        .progress_get = pg_progress_get,
+        .progress_put = pg_progress_put,
         .close = pg_close,
 };
 

@@ -1340,6 +1340,21 @@ sl_store_sqlite_commit(struct sl_store_sqlite *s)
 	return s->in_tx ? sl_store_sqlite_run(s, commit_job, NULL) : 0;
 }
 
+/** Open a write transaction unless one is open. 0, or -1. */
+static int
+begin_tx(struct sl_store_sqlite *s)
+{
+	if (s->in_tx)
+		return 0;
+	if (stmt_exec(s, ST_BEGIN_WRITE, "starting a write transaction") != 0)
+		return -1;
+	sl_write_tally_rollback(&s->tally);
+	s->in_tx = true;
+	s->tx_ops = 0;
+	s->tx_start = sl_clock();
+	return 0;
+}
+
 /** Arguments of write_job(). */
 struct write_args {
 	/** The batch. */
@@ -1353,15 +1368,8 @@ write_job(struct sl_store_sqlite *s, void *arg)
 	const struct write_args *w = arg;
 	const struct sl_graph_batch *b = w->b;
 	struct sl_graph_counts add = {0};
-	if (!s->in_tx) {
-		if (stmt_exec(s, ST_BEGIN_WRITE,
-		              "starting a write transaction") != 0)
-			return -1;
-		sl_write_tally_rollback(&s->tally);
-		s->in_tx = true;
-		s->tx_ops = 0;
-		s->tx_start = sl_clock();
-	}
+	if (begin_tx(s) != 0)
+		return -1;
 	if (exec_sql(s, "SAVEPOINT sluice_batch", "starting a batch") != 0) {
 		batch_failed(s);
 		return -1;
@@ -1435,6 +1443,92 @@ sl_store_sqlite_commit_counted(struct sl_store_sqlite *s,
 	int rc = sl_store_sqlite_commit(s);
 	sl_write_tally_report(&s->tally, st);
 	return rc;
+}
+
+/* ---- checkpoint positions ---- */
+
+/** Arguments of progress_get_job() and progress_put_job(). */
+struct progress_args {
+	/** The key. */
+	const char *key;
+	/** The position to put. */
+	const char *pos;
+	/** Where the position got goes. */
+	struct sl_buf *out;
+	/** Whether there was one. */
+	bool found;
+};
+
+/** Job: the position under a key; commits only on request from now. */
+static int
+progress_get_job(struct sl_store_sqlite *s, void *arg)
+{
+	struct progress_args *a = arg;
+	if (exec_sql(s,
+	             "CREATE TABLE IF NOT EXISTS sluice_progress("
+	             " key TEXT PRIMARY KEY, pos TEXT NOT NULL)",
+	             "creating the checkpoint table") != 0)
+		return -1;
+	sqlite3_stmt *st = sl_sqlite_stmt(
+	        s->c, "SELECT pos FROM sluice_progress WHERE key = ?1");
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, a->key, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	int ret = 0;
+	if (rc == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(st, 0);
+		int n = sqlite3_column_bytes(st, 0);
+		sl_buf_reset(a->out);
+		if (t == NULL || sl_buf_append(a->out, t, (size_t)n) != 0)
+			ret = -1;
+		a->found = ret == 0;
+	} else if (rc != SQLITE_DONE) {
+		db_error(s, sqlite3_sql(st), "reading the checkpoint position");
+		ret = -1;
+	}
+	stmt_done(st);
+	if (ret == 0) {
+		s->group_ops = UINT64_MAX;
+		s->group_secs = 1e300;
+	}
+	return ret;
+}
+
+/** Job: put a position in the open transaction. */
+static int
+progress_put_job(struct sl_store_sqlite *s, void *arg)
+{
+	struct progress_args *a = arg;
+	if (begin_tx(s) != 0)
+		return -1;
+	sqlite3_stmt *st = sl_sqlite_stmt(
+	        s->c, "INSERT INTO sluice_progress(key, pos) VALUES (?1, ?2) "
+	              "ON CONFLICT(key) DO UPDATE SET pos = excluded.pos");
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, a->key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, a->pos, -1, SQLITE_STATIC);
+	return step_changes(s, st, "writing the checkpoint position") < 0 ? -1
+	                                                                  : 0;
+}
+
+/** The checkpoint position under a key (store.h). */
+static int
+sqlite_progress_get(void *store, const char *key, struct sl_buf *out)
+{
+	struct progress_args a = {.key = key, .out = out};
+	if (sl_store_sqlite_run(store, progress_get_job, &a) != 0)
+		return -1;
+	return a.found ? 1 : 0;
+}
+
+/** Put a checkpoint position (store.h). */
+static int
+sqlite_progress_put(void *store, const char *key, const char *pos)
+{
+	struct progress_args a = {.key = key, .pos = pos};
+	return sl_store_sqlite_run(store, progress_put_job, &a);
 }
 
 /* ---- time to live ---- */
@@ -1828,6 +1922,8 @@ const struct sl_graph_store_ops sl_store_sqlite_ops = {
         .open_ro = sqlite_open_ro,
         .write = sqlite_write,
         .commit = sqlite_commit,
+        .progress_get = sqlite_progress_get,
+        .progress_put = sqlite_progress_put,
         .ttl = sqlite_ttl,
         .migrate = sqlite_migrate,
         .migrations = sqlite_migrations,

@@ -35,6 +35,7 @@
 #include <stdint.h>
 
 #include "graph.h"
+#include "sluice/buf.h"
 
 struct sl_schema;
 
@@ -124,6 +125,21 @@ struct sl_graph_store_ops {
 	 * of `fn` (-1). NULL unless SL_STORE_EXPORT. 0, or -1.
 	 */
 	int (*export_graph)(void *store, sl_export_fn fn, void *arg);
+	/**
+	 * Start keeping checkpoint positions under `key` (a text of at
+	 * most 511 bytes): put the position last committed under it in *out
+	 * (reset first) and return 1, or 0 if there is none. From then on
+	 * the store commits only on `commit` (never on its own between
+	 * batches), so that what it committed is always what the last
+	 * position put says. NULL when the store cannot keep positions
+	 * (with `progress_put`). -1 with an error.
+	 */
+	int (*progress_get)(void *store, const char *key, struct sl_buf *out);
+	/**
+	 * Put position text `pos` under `key`, in the transaction that the
+	 * next `commit` commits with the writes before it. 0, or -1.
+	 */
+	int (*progress_put)(void *store, const char *key, const char *pos);
 	/**
 	 * Close and free the store, committing pending writes first (their
 	 * counts are not reported: the writer calls `commit` before). 0, or

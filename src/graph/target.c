@@ -241,6 +241,21 @@ sl_target_export(struct sl_target *t, sl_export_fn fn, void *arg)
 }
 
 int
+sl_target_progress_get(struct sl_target *t, const char *key, struct sl_buf *out)
+{
+	if (t->ops->progress_get == NULL || t->ops->progress_put == NULL)
+		return 2;
+	int rc = t->ops->progress_get(t->store, key, out);
+	return rc < 0 ? named(t, rc) : rc;
+}
+
+int
+sl_target_progress_put(struct sl_target *t, const char *key, const char *pos)
+{
+	return named(t, t->ops->progress_put(t->store, key, pos));
+}
+
+int
 sl_target_close(struct sl_target *t)
 {
 	if (t == NULL)

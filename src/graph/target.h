@@ -95,6 +95,21 @@ int sl_target_migrate(struct sl_target *t, const struct sl_schema *schema,
  */
 int sl_target_export(struct sl_target *t, sl_export_fn fn, void *arg);
 
+/**
+ * Start keeping checkpoint positions under `key` (store.h's
+ * `progress_get`): 1 with the last committed one in *out, 0 if none, or
+ * 2 when the target cannot keep positions. -1 with an error.
+ */
+int sl_target_progress_get(struct sl_target *t, const char *key,
+                           struct sl_buf *out);
+
+/**
+ * Put position `pos` under `key`, committed with the writes before it by
+ * the next sl_target_commit(). 0, or -1.
+ */
+int sl_target_progress_put(struct sl_target *t, const char *key,
+                           const char *pos);
+
 /** Close and free the target (NULL is a no-op). 0, or -1 with an error. */
 int sl_target_close(struct sl_target *t);
 

@@ -13,6 +13,7 @@
 
 #include "graph.h"
 #include "sluice/alloc.h"
+#include "sluice/checkpoint.h"
 #include "sluice/diag.h"
 #include "sluice/log.h"
 #include "sluice/registry.h"
@@ -88,6 +89,10 @@ struct writer {
 	const char *store;
 	/** Records that arrived read ahead (writer_prepare()). */
 	uint64_t prepared;
+	/** The run's checkpointing (sl_graph_writer_checkpoint()), or NULL. */
+	struct sl_checkpoint *ckpt;
+	/** Whether the target keeps the positions of progress marks. */
+	bool progress;
 };
 
 /** Write `w->writing` (a task). */
@@ -245,6 +250,33 @@ do_ttl(struct writer *w, const struct sl_value *ttl)
 }
 
 /** Open the target. */
+/**
+ * Start keeping checkpoint positions in the target, if it can, and tell
+ * the run's checkpointing which position it holds. 0, or -1.
+ */
+static int
+progress_start(struct writer *w)
+{
+	struct sl_buf text;
+	sl_buf_create(&text, SL_CKPT_TEXT_MAX);
+	int rc = sl_target_progress_get(w->target, w->ckpt->key, &text);
+	w->progress = rc == 0 || rc == 1;
+	if (rc == 1) {
+		char what[700];
+		snprintf(what, sizeof(what), "the checkpoint position in %s",
+		         w->shown);
+		struct sl_ckpt_pos pos;
+		if (sl_ckpt_parse(text.data, text.len, what, &pos) != 0)
+			rc = -1;
+		else
+			sl_checkpoint_target(w->ckpt, &pos);
+	} else if (rc == 0 || rc == 2) {
+		sl_checkpoint_target(w->ckpt, NULL);
+	}
+	sl_buf_destroy(&text);
+	return rc < 0 ? -1 : 0;
+}
+
 static int
 writer_start(struct sl_step *s)
 {
@@ -259,6 +291,8 @@ writer_start(struct sl_step *s)
 	if (w->batch_size == 0)
 		w->batch_size = sl_target_batch_default(w->target);
 	sl_target_check_args(w->target, &w->cannot, &w->store);
+	if (w->ckpt != NULL && progress_start(w) != 0)
+		return -1;
 	atomic_store_explicit(&w->ready, true, memory_order_release);
 	return 0;
 }
@@ -413,6 +447,23 @@ writer_drain(struct sl_step *s, struct sl_emit *out)
 }
 
 /**
+ * A progress mark: write and commit everything before it, with its
+ * position when the target keeps positions (sl_step_ops.mark).
+ */
+static int
+writer_mark(struct sl_step *s, const struct sl_mark *m, struct sl_emit *out)
+{
+	(void)out;
+	struct writer *w = (struct writer *)s;
+	if (rotate(w) != 0 || wait_inflight(w) != 0)
+		return -1;
+	if (w->progress && m->pos != NULL &&
+	    sl_target_progress_put(w->target, w->ckpt->key, m->pos) != 0)
+		return -1;
+	return commit(w);
+}
+
+/**
  * Wait for the last write, commit what is pending (also after a failure:
  * the batches written before it are kept), close the target, and log
  * what was committed.
@@ -482,11 +533,20 @@ static const struct sl_step_ops writer_ops = {
         .start = writer_start,
         .process_batch = writer_process,
         .prepare = writer_prepare,
-        .mark = writer_drain,
+        .mark = writer_mark,
         .drain = writer_drain,
         .finish = writer_finish,
         .destroy = writer_destroy,
 };
+
+bool
+sl_graph_writer_checkpoint(struct sl_step *s, struct sl_checkpoint *c)
+{
+	if (s == NULL || s->ops != &writer_ops)
+		return false;
+	((struct writer *)s)->ckpt = c;
+	return true;
+}
 
 bool
 sl_graph_writer_counts(const struct sl_step *s, struct sl_graph_counts *out,

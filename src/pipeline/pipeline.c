@@ -492,7 +492,7 @@ static int
 pass_mark(struct sl_step *s, struct sl_batch *b, struct sl_emit *out,
           bool in_turn)
 {
-	if (s->ops->mark != NULL && s->ops->mark(s, out) != 0) {
+	if (s->ops->mark != NULL && s->ops->mark(s, b->mark, out) != 0) {
 		sl_batch_put(b);
 		return -1;
 	}

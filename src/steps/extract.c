@@ -3,6 +3,8 @@
  * range/iterable.
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,6 +13,7 @@
 #include "builtins.h"
 #include "glob.h"
 #include "httpargs.h"
+#include "xck.h"
 #include "sluice/alloc.h"
 #include "sluice/diag.h"
 #include "sluice/hash.h"
@@ -40,34 +43,69 @@ skip_bad_input(struct sl_step *s)
  */
 static int
 emit_records(struct sl_step *s, struct sl_reader *r, const char *name,
-             bool skip, struct sl_emit *out)
+             bool skip, struct xck *f, struct sl_emit *out)
 {
-	for (;;) {
-		struct sl_arena *a = sl_emit_arena(out);
-		if (a == NULL)
-			return -1;
+	/* Records a resumed run has done already are read into `scratch`
+	 * and left out. */
+	uint64_t done = xck_skip_line(f);
+	struct sl_arena scratch;
+	sl_arena_create(&scratch, 64 << 10, SL_RECORD_MEM_MAX);
+	int rc = 0;
+	for (uint64_t n = 1;; n++) {
+		struct sl_arena *a = done > 0 ? &scratch : sl_emit_arena(out);
+		if (a == NULL) {
+			rc = -1;
+			break;
+		}
 		struct sl_value v;
 		int k = sl_reader_next(r, a, &v);
 		if (k > 0) {
-			sl_emit_set_origin(out, name, sl_reader_line(r));
-			if (sl_emit(out, v) != 0)
-				return -1;
+			uint64_t line = sl_reader_line(r);
+			if (done > 0 && line <= done) {
+				sl_arena_reset(&scratch);
+				continue;
+			}
+			if (done > 0) {
+				/* The first record to do: into the batch. */
+				struct sl_arena *b = sl_emit_arena(out);
+				struct sl_value c;
+				if (b == NULL ||
+				    sl_value_copy(b, &v, &c) != 0) {
+					rc = -1;
+					break;
+				}
+				v = c;
+				done = 0;
+				xck_skipped(f);
+			}
+			sl_emit_set_origin(out, name, line);
+			if (sl_emit(out, v) != 0 ||
+			    (n % 256 == 0 && xck_tick(f, out, line) != 0)) {
+				rc = -1;
+				break;
+			}
 			continue;
 		}
 		if (k == 0)
-			return 0;
+			break;
 		enum sl_errcode code = sl_diag_code();
 		/* Memory and cancellation are not the input's fault. */
-		if (!skip || code == SL_EOOM || code == SL_ECANCELLED)
-			return -1;
+		if (!skip || code == SL_EOOM || code == SL_ECANCELLED) {
+			rc = -1;
+			break;
+		}
 		if (sl_reader_can_skip(r)) {
-			skip_bad_input(s);
+			/* Counted in the run that read it first. */
+			if (done == 0 || sl_reader_line(r) > done)
+				skip_bad_input(s);
 			continue;
 		}
 		sl_diag_wrap(code, "giving up the rest of %s", name);
 		skip_bad_input(s);
-		return 0;
+		break;
 	}
+	sl_arena_destroy(&scratch);
+	return rc;
 }
 
 /* --- JSON lines parsed on worker threads --------------------------------- */
@@ -169,8 +207,10 @@ jobs_wait_keeping(struct sl_emit *out)
  */
 static int
 emit_lines_parallel(struct sl_step *s, struct sl_reader *r, const char *name,
-                    bool skip, struct lines_job **free, struct sl_emit *out)
+                    bool skip, struct lines_job **free, struct xck *f,
+                    struct sl_emit *out)
 {
+	uint64_t done = xck_skip_line(f);
 	for (;;) {
 		struct lines_job *j = *free;
 		if (j != NULL) {
@@ -191,9 +231,28 @@ emit_lines_parallel(struct sl_step *s, struct sl_reader *r, const char *name,
 		j->skip = skip;
 		int k = sl_reader_next_block(r, &j->b, BLOCK_LINES,
 		                             BLOCK_BYTES);
+		if (k > 0 && done > 0) {
+			/* Lines a resumed run has done already are left
+			 * out. */
+			struct sl_line_block *b = &j->b;
+			uint32_t keep = 0;
+			while (keep < b->n && b->lines[keep].no <= done)
+				keep++;
+			memmove(b->lines, b->lines + keep,
+			        (b->n - keep) * sizeof(b->lines[0]));
+			b->n -= keep;
+			if (b->n == 0) {
+				lines_job_release(j);
+				continue;
+			}
+			done = 0;
+			xck_skipped(f);
+		}
 		if (k > 0) {
+			uint64_t last = j->b.lines[j->b.n - 1].no;
 			if (sl_emit_job(out, lines_job_run, j,
-			                lines_job_release) != 0)
+			                lines_job_release) != 0 ||
+			    xck_tick(f, out, last) != 0)
 				return -1;
 			continue;
 		}
@@ -219,11 +278,11 @@ emit_lines_parallel(struct sl_step *s, struct sl_reader *r, const char *name,
  */
 static int
 read_all(struct sl_step *s, struct sl_reader *r, const char *name, bool skip,
-         struct lines_job **free, struct sl_emit *out)
+         struct lines_job **free, struct xck *f, struct sl_emit *out)
 {
 	if (!sl_emit_parallel(out) || !sl_reader_blocks(r))
-		return emit_records(s, r, name, skip, out);
-	int rc = emit_lines_parallel(s, r, name, skip, free, out);
+		return emit_records(s, r, name, skip, f, out);
+	int rc = emit_lines_parallel(s, r, name, skip, free, f, out);
 	/* The next input's errors are reported on this thread: see the
 	 * blocks through first. */
 	return jobs_wait_keeping(out) != 0 ? -1 : rc;
@@ -269,6 +328,8 @@ struct file_step {
 	size_t n_http;
 	/** Whether an http source comes before every local one. */
 	bool urls_first;
+	/** Checkpoints (sl_step_ops.checkpoint). */
+	struct xck ck;
 };
 
 static void
@@ -280,6 +341,7 @@ file_destroy(struct sl_step *s)
 	sl_free(f->globs);
 	sl_paths_destroy(&f->paths);
 	lines_jobs_free(f->free_jobs);
+	xck_destroy(&f->ck);
 	for (size_t i = 0; i < f->n_urls; i++) {
 		sl_free(f->urls[i]);
 		sl_free(f->url_names[i]);
@@ -429,6 +491,31 @@ prefetch_url(struct file_step *f, size_t i)
  * Read the http sources' URLs, each one's transfer started while the one
  * before it is read (one multi handle runs both). 0, or -1.
  */
+/** Index in reading order of the first URL. */
+static size_t
+first_url(const struct file_step *f)
+{
+	return f->urls_first ? 0 : f->paths.n;
+}
+
+/** Index in reading order of the first local file. */
+static size_t
+first_path(const struct file_step *f)
+{
+	return f->urls_first ? f->n_urls : 0;
+}
+
+/** The name of input `g` in reading order, or "" past the last. */
+static const char *
+input_name(const struct file_step *f, size_t g)
+{
+	if (g >= first_url(f) && g - first_url(f) < f->n_urls)
+		return f->url_names[g - first_url(f)];
+	if (g >= first_path(f) && g - first_path(f) < f->paths.n)
+		return f->paths.v[g - first_path(f)];
+	return "";
+}
+
 static int
 read_urls(struct file_step *f, struct sl_emit *out)
 {
@@ -437,6 +524,13 @@ read_urls(struct file_step *f, struct sl_emit *out)
 	int rc = 0;
 	for (size_t i = 0; i < f->n_urls && rc == 0; i++) {
 		const char *name = f->url_names[i];
+		size_t g = first_url(f) + i;
+		int want = xck_input(&f->ck, g, name);
+		if (want <= 0) {
+			if (want < 0)
+				rc = -1;
+			continue;
+		}
 		struct sl_source src;
 		struct sl_http *h = next;
 		struct sl_reader *r;
@@ -456,24 +550,39 @@ read_urls(struct file_step *f, struct sl_emit *out)
 			continue;
 		}
 		sl_log_debug("step %s: reading %s", s->name, name);
-		rc = read_all(s, r, name, f->skip, &f->free_jobs, out);
+		rc = read_all(s, r, name, f->skip, &f->free_jobs, &f->ck, out);
 		sl_reader_delete(r);
 		sl_http_close(h);
-		if (rc == 0)
+		if (rc == 0) {
 			f->files_read++;
+			rc = xck_input_done(&f->ck, out, g,
+			                    input_name(f, g + 1));
+		}
 	}
 	sl_http_close(next);
 	return rc;
 }
 
+/** The FileExtractor takes part in the run's checkpointing. */
 static int
-file_drain(struct sl_step *s, struct sl_emit *out)
+file_checkpoint(struct sl_step *s, struct sl_checkpoint *c)
 {
-	struct file_step *f = (struct file_step *)s;
-	if (f->urls_first && read_urls(f, out) != 0)
-		return -1;
+	return xck_attach(&((struct file_step *)s)->ck, s, c);
+}
+
+/** Read the local files, in order, after or before the URLs. 0, or -1. */
+static int
+read_paths(struct file_step *f, struct sl_emit *out)
+{
+	struct sl_step *s = &f->base;
 	for (size_t i = 0; i < f->paths.n; i++) {
 		const char *path = f->paths.v[i];
+		size_t g = first_path(f) + i;
+		int want = xck_input(&f->ck, g, path);
+		if (want < 0)
+			return -1;
+		if (want == 0)
+			continue;
 		struct sl_reader *r = sl_reader_open(path, &f->ropts);
 		if (r == NULL) {
 			/* An unknown suffix or a file that cannot be opened:
@@ -485,15 +594,28 @@ file_drain(struct sl_step *s, struct sl_emit *out)
 			continue;
 		}
 		sl_log_debug("step %s: reading %s", s->name, path);
-		int rc = read_all(s, r, path, f->skip, &f->free_jobs, out);
+		int rc = read_all(s, r, path, f->skip, &f->free_jobs, &f->ck,
+		                  out);
 		sl_reader_delete(r);
 		if (rc != 0)
 			return -1;
 		f->files_read++;
+		if (xck_input_done(&f->ck, out, g, input_name(f, g + 1)) != 0)
+			return -1;
 	}
-	if (!f->urls_first && read_urls(f, out) != 0)
-		return -1;
 	return 0;
+}
+
+static int
+file_drain(struct sl_step *s, struct sl_emit *out)
+{
+	struct file_step *f = (struct file_step *)s;
+	if (xck_begin(&f->ck, f->paths.n + f->n_urls) != 0)
+		return -1;
+	if (f->urls_first ? read_urls(f, out) != 0 || read_paths(f, out) != 0
+	                  : read_paths(f, out) != 0 || read_urls(f, out) != 0)
+		return -1;
+	return xck_end(&f->ck, out);
 }
 
 /** The FileExtractor's callbacks. */
@@ -502,6 +624,7 @@ static const struct sl_step_ops file_ops = {
         .start = file_start,
         .drain = file_drain,
         .destroy = file_destroy,
+        .checkpoint = file_checkpoint,
 };
 
 bool
@@ -817,7 +940,7 @@ stdin_drain(struct sl_step *st, struct sl_emit *out)
 		return -1;
 	/* Records one by one, as they come: a block would wait for more
 	 * lines of a stream that may pause. */
-	int rc = emit_records(st, r, "<stdin>", s->skip, out);
+	int rc = emit_records(st, r, "<stdin>", s->skip, NULL, out);
 	sl_reader_delete(r);
 	return rc;
 }
@@ -914,6 +1037,8 @@ struct range_step {
 	struct sl_value items;
 	/** Memory of `items`. */
 	struct sl_arena arena;
+	/** Checkpoints (sl_step_ops.checkpoint): one input, by record. */
+	struct xck ck;
 };
 
 static void
@@ -921,6 +1046,7 @@ range_destroy(struct sl_step *s)
 {
 	struct range_step *r = (struct range_step *)s;
 	sl_arena_destroy(&r->arena);
+	xck_destroy(&r->ck);
 	sl_free(r);
 }
 
@@ -938,30 +1064,52 @@ index_record(struct sl_arena *a, int64_t i, struct sl_value *out)
 	return 0;
 }
 
+/** The IterableExtractor takes part in the run's checkpointing. */
+static int
+range_checkpoint(struct sl_step *s, struct sl_checkpoint *c)
+{
+	return xck_attach(&((struct range_step *)s)->ck, s, c);
+}
+
 static int
 range_drain(struct sl_step *s, struct sl_emit *out)
 {
 	struct range_step *r = (struct range_step *)s;
+	/* One input, "range" or "iterable"; a position counts records. */
+	const char *name = r->iterable ? "iterable" : "range";
+	if (xck_begin(&r->ck, 1) != 0)
+		return -1;
+	int want = xck_input(&r->ck, 0, name);
+	if (want <= 0)
+		return want < 0 ? -1 : xck_end(&r->ck, out);
+	uint64_t done = xck_skip_line(&r->ck);
 	if (r->iterable) {
-		for (uint32_t i = 0; i < r->items.len; i++) {
+		for (uint32_t i =
+		             (uint32_t)(done < r->items.len ? done
+		                                            : r->items.len);
+		     i < r->items.len; i++) {
 			sl_emit_set_origin(out, "iterable", (uint64_t)i + 1);
-			if (sl_emit_copy(out, &r->items.u.items[i]) != 0)
+			if (sl_emit_copy(out, &r->items.u.items[i]) != 0 ||
+			    xck_tick(&r->ck, out, (uint64_t)i + 1) != 0)
 				return -1;
 		}
-		return 0;
+		return xck_end(&r->ck, out);
 	}
 	uint64_t n = 0;
 	for (int64_t i = r->start; r->step > 0 ? i < r->stop : i > r->stop;) {
-		struct sl_arena *a = sl_emit_arena(out);
-		struct sl_value v;
-		sl_emit_set_origin(out, "range", ++n);
-		if (a == NULL || index_record(a, i, &v) != 0 ||
-		    sl_emit(out, v) != 0)
-			return -1;
+		if (++n > done) {
+			struct sl_arena *a = sl_emit_arena(out);
+			struct sl_value v;
+			sl_emit_set_origin(out, "range", n);
+			if (a == NULL || index_record(a, i, &v) != 0 ||
+			    sl_emit(out, v) != 0 ||
+			    xck_tick(&r->ck, out, n) != 0)
+				return -1;
+		}
 		if (__builtin_add_overflow(i, r->step, &i))
 			break;
 	}
-	return 0;
+	return xck_end(&r->ck, out);
 }
 
 /** The IterableExtractor's callbacks. */
@@ -969,6 +1117,7 @@ static const struct sl_step_ops range_ops = {
         .type = "IterableExtractor",
         .drain = range_drain,
         .destroy = range_destroy,
+        .checkpoint = range_checkpoint,
 };
 
 /** Build a range or iterable extractor. */

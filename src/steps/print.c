@@ -92,8 +92,9 @@ print_start(struct sl_step *s)
 
 /** A progress mark: what was printed before it is written out. */
 static int
-print_mark(struct sl_step *s, struct sl_emit *out)
+print_mark(struct sl_step *s, const struct sl_mark *m, struct sl_emit *out)
 {
+	(void)m;
 	(void)out;
 	return print_write((struct print_step *)s);
 }

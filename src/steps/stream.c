@@ -495,7 +495,7 @@ stream_create(const struct sl_stepdef *def)
 	}
 	sl_step_init(&x->base, &stream_ops);
 	for (uint32_t i = 0; i < WINDOW_MAX; i++) {
-		x->slots[i].mark = (struct sl_mark){poll_ack, poll_drop};
+		x->slots[i].mark = (struct sl_mark){poll_ack, poll_drop, NULL};
 		x->slots[i].owner = x;
 		sl_arena_create(&x->slots[i].arena, 16384, (size_t)64 << 20);
 	}

@@ -1,0 +1,253 @@
+#!/usr/bin/env bash
+# Checkpoints and resume (`sluice run --storage-backend`): runs killed with
+# kill -9 at random points and started again until one finishes give the
+# graph an uninterrupted run gives, with CREATE-rule relationships written
+# once; the checkpoint object is where Nodestream keeps it and is deleted
+# at the end; --from-start ignores it; changed inputs and a damaged
+# checkpoint are clear errors.
+#
+# usage: test_resume.sh path/to/sluice sqlite|pg [KILL_RUNS]
+# (pg: against the server the harness started, $SLUICE_TEST_PGDIR)
+set -u
+. "$(cd "$(dirname "$0")" && pwd)/tap.sh"
+. "$(cd "$(dirname "$0")" && pwd)/graph_lib.sh"
+SLUICE=$(realpath "$1")
+KIND=${2:?usage: test_resume.sh SLUICE sqlite|pg [KILL_RUNS]}
+RUNS=${3:-20}
+T=$(mktemp -d /tmp/sluice-resume-XXXXXX)
+trap 'kill -9 $(jobs -p) 2>/dev/null; rm -rf "$T"' EXIT
+cd "$T" || exit 1
+if [ "$KIND" = pg ]; then
+  URI=$(cat "$SLUICE_TEST_PGDIR/uri")
+fi
+
+# target NAME: a fresh, empty target
+target() {
+  if [ "$KIND" = pg ]; then
+    fresh "$1"
+  else
+    rm -f "$T/$1.db" "$T/$1.db-wal" "$T/$1.db-shm"
+    echo "sqlite:$T/$1.db"
+  fi
+}
+
+# Three JSON-lines files and a gzip one; each record makes an Event, a
+# CREATE-rule relationship to its User (once per record: written twice, it
+# would show twice) and a merged relationship to a Tag whose property the
+# records overwrite in order (a replay out of order would show).
+python3 - <<'EOF'
+import gzip, json, random
+random.seed(7)
+n = 0
+for f in range(4):
+    name = "in/part%d.jsonl" % f + (".gz" if f == 3 else "")
+    import os
+    os.makedirs("in", exist_ok=True)
+    op = gzip.open if f == 3 else open
+    with op(name, "wt") as out:
+        for i in range(4000):
+            n += 1
+            if i == 100 and f == 1:
+                out.write("{not json\n")
+            out.write(json.dumps({"id": n, "user": "u%d" % random.randrange(400),
+                                  "tag": "t%d" % random.randrange(50),
+                                  "n": n, "note": "x" * random.randrange(40)}) + "\n")
+EOF
+cat >p.yaml <<'EOF'
+- implementation: nodestream.pipeline.extractors:FileExtractor
+  factory: local
+  arguments:
+    globs: [in/*.jsonl, in/*.jsonl.gz]
+- implementation: nodestream.interpreting:Interpreter
+  arguments:
+    interpretations:
+      - type: source_node
+        node_type: Event
+        key: {id: !jmespath id}
+        properties: {note: !jmespath note}
+      - type: relationship
+        node_type: User
+        relationship_type: BY
+        node_key: {uid: !jmespath user}
+        relationship_creation_rule: CREATE
+        relationship_properties: {n: !jmespath n}
+      - type: relationship
+        node_type: Tag
+        relationship_type: TAGGED
+        node_key: {name: !jmespath tag}
+        relationship_properties: {last: !jmespath n}
+EOF
+cat >nodestream.yaml <<EOF
+storage:
+  stores:
+    - name: here
+      type: local
+      root: $T/objects
+EOF
+
+ref=$(target ref)
+t0=$(date +%s%N)
+"$SLUICE" run p.yaml -t "$ref" --no-progress -q
+is $? 0 "an uninterrupted run (no checkpoints)"
+# Kills land at random within about as long as that run took.
+span=$((($(date +%s%N) - t0) / 1000000))
+[ "$span" -ge 100 ] || span=100
+"$SLUICE" export "$ref" >ref.jsonl
+strip ref.jsonl >ref.txt
+is "$(grep -c '"rel":"BY"' ref.txt)" 16000 "16,000 CREATE relationships, one per record"
+
+# --- kill -9 at random points, then run again until a run finishes ---------
+kills=0
+killed=0
+resumed=0
+bad=0
+for r in $(seq 1 "$RUNS"); do
+  tgt=$(target "k$r")
+  rm -rf objects
+  tries=0
+  while :; do
+    tries=$((tries + 1))
+    "$SLUICE" run p.yaml -t "$tgt" --storage-backend here \
+      --checkpoint-interval 0.02 --no-progress -v >"run$r.$tries.log" 2>&1 &
+    pid=$!
+    # At a random point of the run (the first three times), then
+    # perhaps not at all.
+    ms=$((20 + RANDOM % (span * 8 / 10)))
+    sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
+    if [ "$tries" -gt 3 ] && [ $((RANDOM % 2)) -eq 0 ]; then
+      wait "$pid"
+    fi
+    kill -9 "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    st=$?
+    # 137: killed; anything else: the run ended by itself first.
+    [ "$st" -eq 137 ] || break
+    kills=$((kills + 1))
+    [ "$tries" -lt 60 ] || break
+  done
+  grep -q "resuming from a checkpoint" run$r.*.log && resumed=$((resumed + 1))
+  [ "$tries" -gt 1 ] && killed=$((killed + 1))
+  if [ "${st:-1}" -ne 0 ]; then
+    bad=$((bad + 1))
+    echo "# run $r: the last run failed ($st):"
+    sed 's/^/#   /' "run$r.$tries.log" | tail -5
+    continue
+  fi
+  "$SLUICE" export "$tgt" >"k$r.jsonl"
+  strip "k$r.jsonl" >"k$r.txt"
+  if ! cmp -s ref.txt "k$r.txt"; then
+    bad=$((bad + 1))
+    echo "# run $r ($tries starts): the graph differs from the reference:"
+    diff ref.txt "k$r.txt" | head -6 | sed 's/^/#   /'
+  fi
+  if [ -n "$(find objects -name extractor_progress_checkpoint 2>/dev/null)" ]; then
+    bad=$((bad + 1))
+    echo "# run $r: a checkpoint is left after the run finished"
+  fi
+done
+is "$bad" 0 "$RUNS loads killed with kill -9 and resumed: each graph equals the uninterrupted run's"
+ok $([ "$killed" -ge $((RUNS * 3 / 4)) ] && [ "$kills" -ge "$RUNS" ] && echo 0 || echo 1) \
+  "most loads were killed, some several times ($killed of $RUNS; $kills kills)"
+ok $([ "$resumed" -ge $((RUNS / 2)) ] && echo 0 || echo 1) \
+  "most loads resumed from a checkpoint ($resumed of $RUNS)"
+
+# --- the checkpoint object, --from-start, errors -----------------------------
+tgt=$(target one)
+rm -rf objects
+"$SLUICE" run p.yaml -t "$tgt" --storage-backend here --checkpoint-interval 0.01 \
+  --no-progress >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 1 200); do
+  [ -n "$(find objects -name extractor_progress_checkpoint 2>/dev/null)" ] && break
+  sleep 0.01
+done
+kill -9 $pid 2>/dev/null
+wait $pid 2>/dev/null
+obj=$(find objects -name extractor_progress_checkpoint)
+sum=$(sha256sum p.yaml | cut -c1-64)
+case "$obj" in
+  "objects/p-$sum/0/extractor_progress_checkpoint") st=0 ;;
+  *) st=1; echo "# found: '$obj'" ;;
+esac
+ok $st "the checkpoint is objects/<stem>-<sha256 of the file>/<step>/extractor_progress_checkpoint"
+grep -Eq '^\{"run":"[0-9a-f]{32}","input":[0-9]+,"name":"in/part[0-9].jsonl(.gz)?","line":[0-9]+\}$' "$obj"
+ok $? "it holds the run, the input and the line"
+cp "$obj" saved.ckpt
+
+"$SLUICE" run p.yaml -t "$tgt" --storage-backend here --from-start \
+  --no-progress -v >fs.log 2>&1
+is $? 0 "--from-start runs"
+has fs.log "is ignored" "--from-start says the checkpoint is ignored"
+if [ "$KIND" = sqlite ]; then
+  "$SLUICE" export "$tgt" | strip /dev/stdin >fs.txt
+  ok $([ "$(grep -c '"rel":"BY"' fs.txt)" -gt 16000 ] && echo 0 || echo 1) \
+    "--from-start writes the CREATE relationships again (a new run)"
+fi
+[ -z "$(find objects -name extractor_progress_checkpoint)" ]
+ok $? "a finished run deletes its checkpoint"
+
+# Inputs changed since the checkpoint.
+mkdir -p "$(dirname "$obj")"
+cp saved.ckpt "$obj"
+mv in/part0.jsonl in/part0.moved
+tgt=$(target changed)
+"$SLUICE" run p.yaml -t "$tgt" --storage-backend here --no-progress >ch.log 2>&1
+st=$?
+mv in/part0.moved in/part0.jsonl
+ok $([ $st -ne 0 ] && echo 0 || echo 1) "inputs changed since the checkpoint: the run fails"
+has ch.log "the inputs changed since" "and says the inputs changed"
+has ch.log "--from-start" "and how to start over"
+
+printf 'garbage' >"$obj"
+"$SLUICE" run p.yaml -t "$tgt" --storage-backend here --no-progress >gb.log 2>&1
+ok $([ $? -ne 0 ] && echo 0 || echo 1) "a damaged checkpoint fails the run"
+has gb.log "extractor_progress_checkpoint" "naming the checkpoint"
+has gb.log "expected a sluice checkpoint" "saying what was expected"
+
+# Nodestream's own checkpointing extractor, the IterableExtractor (range):
+# killed after its first checkpoint, resumed, the same graph.
+cat >r.yaml <<'EOF'
+- implementation: nodestream.pipeline:IterableExtractor
+  factory: range
+  arguments: {stop: 60000}
+- implementation: nodestream.interpreting:Interpreter
+  arguments:
+    interpretations:
+      - type: source_node
+        node_type: N
+        key: {i: !jmespath index}
+      - type: relationship
+        node_type: M
+        relationship_type: TO
+        node_key: {m: !jmespath 'index'}
+        relationship_creation_rule: CREATE
+EOF
+rref=$(target rref)
+"$SLUICE" run r.yaml -t "$rref" --no-progress -q
+"$SLUICE" export "$rref" >rref.jsonl
+strip rref.jsonl >rref.txt
+rk=$(target rk)
+rm -rf objects
+"$SLUICE" run r.yaml -t "$rk" --storage-backend here --checkpoint-interval 0.01 \
+  --no-progress >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 1 500); do
+  [ -n "$(find objects -name extractor_progress_checkpoint 2>/dev/null)" ] && break
+  sleep 0.01
+done
+kill -9 $pid 2>/dev/null
+wait $pid 2>/dev/null
+st=$?
+"$SLUICE" run r.yaml -t "$rk" --storage-backend here --no-progress -v >rr.log 2>&1
+is $? 0 "a range run killed (status $st) runs again"
+[ "$st" -ne 137 ] || has rr.log "resuming from a checkpoint: input 1, range, after line" \
+  "and resumes after the records it did"
+"$SLUICE" export "$rk" >rk.jsonl
+strip rk.jsonl >rk.txt
+cmp -s rref.txt rk.txt
+ok $? "the IterableExtractor's graph equals an uninterrupted run's"
+
+"$SLUICE" run p.yaml -t "$tgt" --storage-backend nosuch --no-progress >ns.log 2>&1
+ok $([ $? -ne 0 ] && echo 0 || echo 1) "an unknown store name fails the run"
+has ns.log "nosuch" "naming it"
+done_testing
