@@ -852,6 +852,55 @@ name_len(const struct sl_value *type)
 }
 
 /**
+ * Check that `key` can be a key: an object, or null when `null_ok`, or
+ * any value when `text` (the batch's text of it) is a string. 0, or -1
+ * with SL_EINVAL.
+ */
+static int
+key_check(const struct sl_value *key, const struct sl_value *text, bool null_ok)
+{
+	if ((text != NULL && text->type == SL_VSTR) ||
+	    key->type == SL_VOBJECT || (key->type == SL_VNULL && null_ok))
+		return 0;
+	sl_diag_set(SL_EINVAL, "the key must be an object (got %s)",
+	            sl_vtype_name(key->type));
+	return -1;
+}
+
+/** Check that `props` is an object or null. 0, or -1 with SL_EINVAL. */
+static int
+props_check(const struct sl_value *props)
+{
+	if (props->type == SL_VNULL || props->type == SL_VOBJECT)
+		return 0;
+	sl_diag_set(SL_EINVAL, "the properties must be an object (got %s)",
+	            sl_vtype_name(props->type));
+	return -1;
+}
+
+/**
+ * Check that `labels` is null or an array of strings. 0, or -1 with
+ * SL_EINVAL.
+ */
+static int
+labels_check(const struct sl_value *labels)
+{
+	if (labels->type != SL_VNULL && labels->type != SL_VARRAY) {
+		sl_diag_set(SL_EINVAL, "the labels must be an array (got %s)",
+		            sl_vtype_name(labels->type));
+		return -1;
+	}
+	for (uint32_t i = 0; labels->type == SL_VARRAY && i < labels->len;
+	     i++) {
+		if (labels->u.items[i].type != SL_VSTR) {
+			sl_diag_set(SL_EINVAL, "a label is not a string");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/**
  * Write the canonical JSON of key object `key` into `out` (a null key is
  * `{}` when `null_ok`): `text`, the batch's text of it, if it has one.
  * 0, or -1 (SL_EINVAL for a key that is no object).
@@ -1282,21 +1331,25 @@ write_rel(struct sl_store_sqlite *s, const struct sl_rel_op *op,
 }
 
 /**
- * After a failed batch: undo it (the batches before it in the open
- * transaction stay), keeping the error.
+ * After a failed batch: undo it, keeping the error. A batch written under
+ * its savepoint (`guarded`) is undone alone, and the batches before it in
+ * the open transaction stay; otherwise the open transaction is rolled
+ * back, as SQLite itself does after an I/O error, an interrupt, or a full
+ * disk in some statements.
  */
 static void
-batch_failed(struct sl_store_sqlite *s)
+batch_failed(struct sl_store_sqlite *s, bool guarded)
 {
 	ids_clear(s);
 	if (!s->in_tx)
 		return;
-	if (s->tx_ops == 0 ||
+	if (!guarded || s->tx_ops == 0 ||
 	    sqlite3_exec(s->db,
 	                 "ROLLBACK TO sluice_batch; RELEASE sluice_batch", NULL,
 	                 NULL, NULL) != SQLITE_OK) {
-		/* Nothing else in the transaction, or the savepoint is gone
-		 * (SQLite rolled everything back): end it. */
+		/* Nothing else in the transaction, no savepoint, or the
+		 * savepoint is gone (SQLite rolled everything back): end
+		 * it. */
 		rollback(s);
 		s->in_tx = false;
 		sl_write_tally_rollback(&s->tally);
@@ -1346,13 +1399,115 @@ struct write_args {
 	const struct sl_graph_batch *b;
 };
 
-/** Job: apply a batch (see sl_store_sqlite_write()). */
+/** Wrap the error of node write `i` of batch `b` with its place. */
+static void
+node_failed(const struct sl_store_sqlite *s, const struct sl_graph_batch *b,
+            uint32_t i)
+{
+	const struct sl_node_op *op = &b->nodes[i];
+	if (op->type.type == SL_VSTR)
+		sl_diag_wrap(sl_diag_code(),
+		             "%s: writing node %u of the batch (type %.*s)",
+		             s->path, i, name_len(&op->type), op->type.u.s);
+	else
+		sl_diag_wrap(sl_diag_code(), "%s: writing node %u of the batch",
+		             s->path, i);
+}
+
+/** Wrap the error of relationship write `i` of batch `b`. */
+static void
+rel_failed(const struct sl_store_sqlite *s, const struct sl_graph_batch *b,
+           uint32_t i)
+{
+	const struct sl_rel_op *op = &b->rels[i];
+	if (op->type.type == SL_VSTR)
+		sl_diag_wrap(sl_diag_code(),
+		             "%s: writing relationship %u of the batch (type "
+		             "%.*s)",
+		             s->path, i, name_len(&op->type), op->type.u.s);
+	else
+		sl_diag_wrap(sl_diag_code(),
+		             "%s: writing relationship %u of the batch",
+		             s->path, i);
+}
+
+/**
+ * Check every write of batch `b` as write_node() and write_rel() would,
+ * before anything is written: the error they would raise first, wrapped
+ * with its place (0, or -1). Sets *fuzzy when a write matches nodes by
+ * pattern, whose statements may fail on the pattern.
+ */
+static int
+check_batch(const struct sl_store_sqlite *s, const struct sl_graph_batch *b,
+            bool *fuzzy)
+{
+	*fuzzy = false;
+	for (uint32_t i = 0; i < b->n_nodes; i++) {
+		const struct sl_node_op *op = &b->nodes[i];
+		if (check_type(&op->type, "node") != 0 ||
+		    key_check(&op->key, &op->key_text, false) != 0 ||
+		    labels_check(&op->labels) != 0 ||
+		    props_check(&op->props) != 0) {
+			node_failed(s, b, i);
+			return -1;
+		}
+		if (op->rule != SL_NODE_EAGER &&
+		    op->rule != SL_NODE_MATCH_ONLY &&
+		    op->rule != SL_NODE_FUZZY) {
+			sl_diag_set(SL_EINVAL, "unknown node rule %d",
+			            (int)op->rule);
+			node_failed(s, b, i);
+			return -1;
+		}
+		*fuzzy |= op->rule == SL_NODE_FUZZY;
+	}
+	for (uint32_t i = 0; i < b->n_rels; i++) {
+		const struct sl_rel_op *op = &b->rels[i];
+		if (check_type(&op->type, "relationship") != 0 ||
+		    check_type(&op->from.type, "from node") != 0 ||
+		    check_type(&op->to.type, "to node") != 0 ||
+		    key_check(&op->key, NULL, true) != 0 ||
+		    key_check(&op->from.key, &op->from.key_text, false) != 0 ||
+		    key_check(&op->to.key, &op->to.key_text, false) != 0 ||
+		    props_check(&op->props) != 0) {
+			rel_failed(s, b, i);
+			return -1;
+		}
+		if (op->rule != SL_REL_EAGER && op->rule != SL_REL_MERGE_KEY &&
+		    op->rule != SL_REL_CREATE) {
+			sl_diag_set(SL_EINVAL, "unknown relationship rule %d",
+			            (int)op->rule);
+			rel_failed(s, b, i);
+			return -1;
+		}
+		*fuzzy |= op->from.fuzzy || op->to.fuzzy;
+	}
+	return 0;
+}
+
+/**
+ * Job: apply a batch (see sl_store_sqlite_write()).
+ *
+ * Its writes are checked first (check_batch()), so that bad input fails
+ * before anything is written. A batch that matches nodes by pattern is
+ * then written under a savepoint, which undoes it alone should a
+ * statement fail on a pattern. Any other batch is written without one: a
+ * savepoint lasting a whole batch keeps, in SQLite's sub-journal, the
+ * image of every page the batch changes, and spills it to a temporary
+ * file past 64 KiB (about half of the store's system calls, see
+ * docs/performance.md); what can still fail then is SQLite itself (a full
+ * disk, an I/O error, memory), after which the open transaction is rolled
+ * back, as SQLite does itself for most of those errors.
+ */
 static int
 write_job(struct sl_store_sqlite *s, void *arg)
 {
 	const struct write_args *w = arg;
 	const struct sl_graph_batch *b = w->b;
 	struct sl_graph_counts add = {0};
+	bool guarded;
+	if (check_batch(s, b, &guarded) != 0)
+		return -1;
 	if (!s->in_tx) {
 		if (stmt_exec(s, ST_BEGIN_WRITE,
 		              "starting a write transaction") != 0)
@@ -1362,49 +1517,28 @@ write_job(struct sl_store_sqlite *s, void *arg)
 		s->tx_ops = 0;
 		s->tx_start = sl_clock();
 	}
-	if (exec_sql(s, "SAVEPOINT sluice_batch", "starting a batch") != 0) {
-		batch_failed(s);
+	if (guarded &&
+	    exec_sql(s, "SAVEPOINT sluice_batch", "starting a batch") != 0) {
+		batch_failed(s, guarded);
 		return -1;
 	}
 	for (uint32_t i = 0; i < b->n_nodes; i++) {
-		const struct sl_node_op *op = &b->nodes[i];
-		if (write_node(s, op, &add) != 0) {
-			if (op->type.type == SL_VSTR)
-				sl_diag_wrap(sl_diag_code(),
-				             "%s: writing node %u of the batch "
-				             "(type %.*s)",
-				             s->path, i, name_len(&op->type),
-				             op->type.u.s);
-			else
-				sl_diag_wrap(sl_diag_code(),
-				             "%s: writing node %u of the batch",
-				             s->path, i);
-			batch_failed(s);
+		if (write_node(s, &b->nodes[i], &add) != 0) {
+			node_failed(s, b, i);
+			batch_failed(s, guarded);
 			return -1;
 		}
 	}
 	for (uint32_t i = 0; i < b->n_rels; i++) {
-		const struct sl_rel_op *op = &b->rels[i];
-		if (write_rel(s, op, &add) != 0) {
-			if (op->type.type == SL_VSTR)
-				sl_diag_wrap(
-				        sl_diag_code(),
-				        "%s: writing relationship %u of the "
-				        "batch (type %.*s)",
-				        s->path, i, name_len(&op->type),
-				        op->type.u.s);
-			else
-				sl_diag_wrap(
-				        sl_diag_code(),
-				        "%s: writing relationship %u of the "
-				        "batch",
-				        s->path, i);
-			batch_failed(s);
+		if (write_rel(s, &b->rels[i], &add) != 0) {
+			rel_failed(s, b, i);
+			batch_failed(s, guarded);
 			return -1;
 		}
 	}
-	if (exec_sql(s, "RELEASE sluice_batch", "ending a batch") != 0) {
-		batch_failed(s);
+	if (guarded &&
+	    exec_sql(s, "RELEASE sluice_batch", "ending a batch") != 0) {
+		batch_failed(s, guarded);
 		return -1;
 	}
 	/* The batch is in the transaction: its counts wait for the
