@@ -908,6 +908,60 @@ TAP_TASK_CASE(commit_fails)
 	is_int(ops->close(s), 0, "closes");
 }
 
+/**
+ * A failed batch is undone alone: the batches before it in the open
+ * transaction stay. Bad input fails before the batch writes anything
+ * (written without a savepoint); a bad pattern fails a statement of a
+ * batch written under its savepoint.
+ */
+TAP_TASK_CASE(batch_undo)
+{
+	const char *path = tmp_path("undo.db");
+	struct sl_store_sqlite *s = sl_store_sqlite_open(path);
+	if (s == NULL)
+		bail_out("cannot open %s", path);
+	/* One transaction for the whole case until committed. */
+	sl_store_sqlite_group(s, 1000000, 1e9);
+	struct sl_graph_counts st = {0};
+	struct sl_graph_batch *b = batch_new();
+	add_node(b, SL_NODE_EAGER, "A", "{\"k\":1}", NULL, "{\"p\":1}");
+	is_int(write_free(s, b, &st), 0, "a first batch waits uncommitted");
+
+	b = batch_new();
+	add_node(b, SL_NODE_EAGER, "A", "{\"k\":2}", NULL, NULL);
+	add_node(b, SL_NODE_EAGER, "A", "{\"k\":1}", NULL, "{\"p\":2}");
+	add_rel(b, SL_REL_EAGER, "R", (struct end){"A", "{\"k\":1}", false},
+	        (struct end){"A", "{\"k\":2}", false}, NULL, "[1]");
+	is_int(write_free(s, b, &st), -1, "props that are no object fail");
+	ok(err_has("writing relationship 0 of the batch (type R)") &&
+	           err_has("the properties must be an object (got array)"),
+	   "naming the operation");
+
+	b = batch_new();
+	add_node(b, SL_NODE_EAGER, "A", "{\"k\":3}", NULL, NULL);
+	add_node(b, SL_NODE_FUZZY, "A", "{\"k\":\"(\"}", NULL, NULL);
+	is_int(write_free(s, b, &st), -1, "an invalid pattern fails");
+	ok(err_has("writing node 1 of the batch (type A)") &&
+	           err_has("invalid regular expression"),
+	   "naming the operation");
+
+	b = batch_new();
+	add_node(b, SL_NODE_EAGER, "A", "{\"k\":4}", NULL, NULL);
+	is_int(write_free(s, b, &st), 0, "a later batch is written");
+	is_int(sl_store_sqlite_commit_counted(s, &st), 0, "all commits");
+	is_int(st.nodes_created, 2, "counting the two good batches");
+	is_int(raw_int(path, "SELECT count(*) FROM node WHERE key IN "
+	                     "('{\"k\":1}', '{\"k\":4}')"),
+	       2, "the good batches are in the file");
+	is_int(raw_int(path, "SELECT count(*) FROM node WHERE key IN "
+	                     "('{\"k\":2}', '{\"k\":3}')"),
+	       0, "nothing of the failed ones");
+	is_int(raw_int(path, "SELECT count(*) FROM node WHERE key = "
+	                     "'{\"k\":1}' AND props = '{\"p\":1}'"),
+	       1, "nor their merges");
+	sl_store_sqlite_close(s);
+}
+
 /** Files that are not sluice graphs are refused and left alone. */
 TAP_TASK_CASE(refusals)
 {

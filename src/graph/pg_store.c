@@ -29,6 +29,17 @@
 /** Rows fetched per cursor round trip when exporting. */
 #define EXPORT_BATCH 5000
 
+/**
+ * Fill factor of the node and rel tables: the share of each heap page a
+ * fresh load fills. A write that changes a row's properties only (a
+ * re-run stamps every row it names with a new time) can then put the new
+ * version on the same page: a HOT update, which adds no index entry. With
+ * full pages every such update inserts into each of the table's indexes
+ * (4 for rel) and leaves dead entries behind, and a re-run cost about 1.4
+ * to 1.7 times the fresh load (docs/performance.md).
+ */
+#define FILLFACTOR "50"
+
 /** The schema, version 1 (the SQLite store's, with JSONB). */
 static const char schema_sql[] =
         "SELECT pg_advisory_xact_lock(7362843214);"
@@ -39,7 +50,8 @@ static const char schema_sql[] =
         " type text NOT NULL,"
         " key text NOT NULL,"
         " labels jsonb NOT NULL DEFAULT '[]',"
-        " props jsonb NOT NULL DEFAULT '{}');"
+        " props jsonb NOT NULL DEFAULT '{}') WITH (fillfactor = " FILLFACTOR
+        ");"
         "CREATE UNIQUE INDEX IF NOT EXISTS sluice_node_type_key"
         " ON node(type, key);"
         "CREATE TABLE IF NOT EXISTS rel("
@@ -49,7 +61,8 @@ static const char schema_sql[] =
         " to_id bigint NOT NULL,"
         " key text NOT NULL DEFAULT '{}',"
         " props jsonb NOT NULL DEFAULT '{}',"
-        " multi boolean NOT NULL DEFAULT false);"
+        " multi boolean NOT NULL DEFAULT false) WITH (fillfactor = " FILLFACTOR
+        ");"
         "CREATE UNIQUE INDEX IF NOT EXISTS sluice_rel_identity"
         " ON rel(from_id, type, to_id, key) WHERE NOT multi;"
         "CREATE INDEX IF NOT EXISTS sluice_rel_out ON rel(from_id, type);"

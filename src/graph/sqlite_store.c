@@ -57,6 +57,11 @@
 
 /** Longest type + key text the id cache holds. */
 #define ID_CACHE_TEXT 52
+/** Entries of the properties text memo (struct props_memo). */
+#define PROPS_MEMO 2
+/** Longest properties text the memo keeps. */
+#define MEMO_TEXT_MAX ((size_t)4 << 10)
+
 /** Longest type name quoted in an error message. */
 #define MSG_NAME_MAX 64
 
@@ -213,6 +218,19 @@ struct id_slot {
 	char text[ID_CACHE_TEXT];
 };
 
+/**
+ * The JSON text of a property object written lately in the current job.
+ * Many writes of a batch carry equal properties (the ingestion marks of
+ * every relationship and of the nodes many records share), each a copy of
+ * its own: those reuse the text instead of writing it again.
+ */
+struct props_memo {
+	/** The properties (a write's, valid until the job ends), or NULL. */
+	const struct sl_value *props;
+	/** Their JSON text. */
+	struct sl_buf text;
+};
+
 /** A growable array of node ids (the endpoints of a relationship write). */
 struct id_list {
 	/** The ids. */
@@ -274,6 +292,10 @@ struct sl_store_sqlite {
 	struct sl_arena fn_arena;
 	/** The result text of one sluice_labels() call. */
 	struct sl_buf fn_buf;
+	/** Texts of properties written lately (cleared as each job starts). */
+	struct props_memo memo[PROPS_MEMO];
+	/** The memo entry to replace next. */
+	unsigned memo_next;
 	/** Ids of the from endpoints of the current relationship write. */
 	struct id_list from_ids;
 	/** Ids of the to endpoints of the current relationship write. */
@@ -766,6 +788,8 @@ store_open(const char *path, bool readonly)
 	sl_buf_create(&s->from_key, TEXT_MAX);
 	sl_buf_create(&s->to_key, TEXT_MAX);
 	sl_buf_create(&s->fn_buf, TEXT_MAX);
+	for (unsigned i = 0; i < PROPS_MEMO; i++)
+		sl_buf_create(&s->memo[i].text, MEMO_TEXT_MAX);
 	sl_arena_create(&s->op_arena, ARENA_CHUNK, ARENA_MAX);
 	sl_arena_create(&s->fn_arena, ARENA_CHUNK, ARENA_MAX);
 	s->c = readonly ? sl_sqlite_open_ro(path, NULL)
@@ -819,6 +843,8 @@ sl_store_sqlite_close(struct sl_store_sqlite *s)
 	sl_buf_destroy(&s->from_key);
 	sl_buf_destroy(&s->to_key);
 	sl_buf_destroy(&s->fn_buf);
+	for (unsigned i = 0; i < PROPS_MEMO; i++)
+		sl_buf_destroy(&s->memo[i].text);
 	sl_arena_destroy(&s->op_arena);
 	sl_arena_destroy(&s->fn_arena);
 	sl_free(s->from_ids.ids);
@@ -849,6 +875,55 @@ static int
 name_len(const struct sl_value *type)
 {
 	return type->len > MSG_NAME_MAX ? MSG_NAME_MAX : (int)type->len;
+}
+
+/**
+ * Check that `key` can be a key: an object, or null when `null_ok`, or
+ * any value when `text` (the batch's text of it) is a string. 0, or -1
+ * with SL_EINVAL.
+ */
+static int
+key_check(const struct sl_value *key, const struct sl_value *text, bool null_ok)
+{
+	if ((text != NULL && text->type == SL_VSTR) ||
+	    key->type == SL_VOBJECT || (key->type == SL_VNULL && null_ok))
+		return 0;
+	sl_diag_set(SL_EINVAL, "the key must be an object (got %s)",
+	            sl_vtype_name(key->type));
+	return -1;
+}
+
+/** Check that `props` is an object or null. 0, or -1 with SL_EINVAL. */
+static int
+props_check(const struct sl_value *props)
+{
+	if (props->type == SL_VNULL || props->type == SL_VOBJECT)
+		return 0;
+	sl_diag_set(SL_EINVAL, "the properties must be an object (got %s)",
+	            sl_vtype_name(props->type));
+	return -1;
+}
+
+/**
+ * Check that `labels` is null or an array of strings. 0, or -1 with
+ * SL_EINVAL.
+ */
+static int
+labels_check(const struct sl_value *labels)
+{
+	if (labels->type != SL_VNULL && labels->type != SL_VARRAY) {
+		sl_diag_set(SL_EINVAL, "the labels must be an array (got %s)",
+		            sl_vtype_name(labels->type));
+		return -1;
+	}
+	for (uint32_t i = 0; labels->type == SL_VARRAY && i < labels->len;
+	     i++) {
+		if (labels->u.items[i].type != SL_VSTR) {
+			sl_diag_set(SL_EINVAL, "a label is not a string");
+			return -1;
+		}
+	}
+	return 0;
 }
 
 /**
@@ -890,6 +965,99 @@ props_text(const struct sl_value *props, struct sl_buf *out)
 		return -1;
 	}
 	return sl_json_write(out, props, JSON_FLAGS);
+}
+
+/**
+ * Whether objects `a` and `b` have the same members in the same order,
+ * each a scalar of the same type and representation (so that their JSON
+ * texts are the same). Nested arrays and objects are never the same here.
+ */
+static bool
+flat_same(const struct sl_value *a, const struct sl_value *b)
+{
+	if (a->len != b->len)
+		return false;
+	for (uint32_t i = 0; i < a->len; i++) {
+		const struct sl_member *x = &a->u.members[i];
+		const struct sl_member *y = &b->u.members[i];
+		if (x->key_len != y->key_len || x->val.type != y->val.type ||
+		    (x->key != y->key &&
+		     memcmp(x->key, y->key, x->key_len) != 0))
+			return false;
+		const struct sl_value *u = &x->val, *v = &y->val;
+		switch ((enum sl_vtype)u->type) {
+		case SL_VNULL:
+			break;
+		case SL_VBOOL:
+			if (u->u.b != v->u.b)
+				return false;
+			break;
+		case SL_VINT:
+		case SL_VDOUBLE:
+			/* Bit for bit: 0.0 and -0.0 are written differently. */
+			if (memcmp(&u->u, &v->u, sizeof(u->u)) != 0)
+				return false;
+			break;
+		case SL_VSTR:
+		case SL_VNUMBER:
+			if (u->len != v->len ||
+			    (u->u.s != v->u.s && u->len > 0 &&
+			     memcmp(u->u.s, v->u.s, u->len) != 0))
+				return false;
+			break;
+		default:
+			return false;
+		}
+	}
+	return true;
+}
+
+/** Whether object `p` holds no array or object. */
+static bool
+props_flat(const struct sl_value *p)
+{
+	for (uint32_t i = 0; i < p->len; i++) {
+		uint8_t t = p->u.members[i].val.type;
+		if (t == SL_VARRAY || t == SL_VOBJECT)
+			return false;
+	}
+	return true;
+}
+
+/**
+ * props_text() into s->props through the memo: the text of equal
+ * properties written lately in this job is copied, and a flat object's
+ * new text remembered. 0, or -1 as props_text().
+ */
+static int
+props_text_memo(struct sl_store_sqlite *s, const struct sl_value *props)
+{
+	if (props->type != SL_VOBJECT || props->len == 0)
+		return props_text(props, &s->props);
+	for (unsigned i = 0; i < PROPS_MEMO; i++) {
+		const struct props_memo *m = &s->memo[i];
+		if (m->props != NULL && flat_same(m->props, props)) {
+			/* Replace another entry next. */
+			if (s->memo_next == i)
+				s->memo_next = (i + 1) % PROPS_MEMO;
+			sl_buf_reset(&s->props);
+			return sl_buf_append(&s->props, m->text.data,
+			                     m->text.len);
+		}
+	}
+	if (props_text(props, &s->props) != 0)
+		return -1;
+	if (s->props.len <= MEMO_TEXT_MAX && props_flat(props)) {
+		struct props_memo *m = &s->memo[s->memo_next];
+		s->memo_next = (s->memo_next + 1) % PROPS_MEMO;
+		sl_buf_reset(&m->text);
+		m->props = NULL;
+		if (sl_buf_append(&m->text, s->props.data, s->props.len) != 0)
+			sl_diag_clear(sl_diag_get()); /* not remembered */
+		else
+			m->props = props;
+	}
+	return 0;
 }
 
 /**
@@ -1072,7 +1240,7 @@ write_node(struct sl_store_sqlite *s, const struct sl_node_op *op,
 	if (check_type(&op->type, "node") != 0 ||
 	    key_text(&op->key, &op->key_text, false, &s->key) != 0 ||
 	    labels_text(s, &op->labels, &op->type) != 0 ||
-	    props_text(&op->props, &s->props) != 0)
+	    props_text_memo(s, &op->props) != 0)
 		return -1;
 	bool nothing = s->labels.len == 2 && s->props.len == 2;
 	sqlite3_stmt *q;
@@ -1256,7 +1424,7 @@ write_rel(struct sl_store_sqlite *s, const struct sl_rel_op *op,
 	    key_text(&op->from.key, &op->from.key_text, false, &s->from_key) !=
 	            0 ||
 	    key_text(&op->to.key, &op->to.key_text, false, &s->to_key) != 0 ||
-	    props_text(&op->props, &s->props) != 0)
+	    props_text_memo(s, &op->props) != 0)
 		return -1;
 	if (op->rule != SL_REL_EAGER && op->rule != SL_REL_MERGE_KEY &&
 	    op->rule != SL_REL_CREATE) {
@@ -1282,21 +1450,25 @@ write_rel(struct sl_store_sqlite *s, const struct sl_rel_op *op,
 }
 
 /**
- * After a failed batch: undo it (the batches before it in the open
- * transaction stay), keeping the error.
+ * After a failed batch: undo it, keeping the error. A batch written under
+ * its savepoint (`guarded`) is undone alone, and the batches before it in
+ * the open transaction stay; otherwise the open transaction is rolled
+ * back, as SQLite itself does after an I/O error, an interrupt, or a full
+ * disk in some statements.
  */
 static void
-batch_failed(struct sl_store_sqlite *s)
+batch_failed(struct sl_store_sqlite *s, bool guarded)
 {
 	ids_clear(s);
 	if (!s->in_tx)
 		return;
-	if (s->tx_ops == 0 ||
+	if (!guarded || s->tx_ops == 0 ||
 	    sqlite3_exec(s->db,
 	                 "ROLLBACK TO sluice_batch; RELEASE sluice_batch", NULL,
 	                 NULL, NULL) != SQLITE_OK) {
-		/* Nothing else in the transaction, or the savepoint is gone
-		 * (SQLite rolled everything back): end it. */
+		/* Nothing else in the transaction, no savepoint, or the
+		 * savepoint is gone (SQLite rolled everything back): end
+		 * it. */
 		rollback(s);
 		s->in_tx = false;
 		sl_write_tally_rollback(&s->tally);
@@ -1361,58 +1533,141 @@ struct write_args {
 	const struct sl_graph_batch *b;
 };
 
-/** Job: apply a batch (see sl_store_sqlite_write()). */
+/** Wrap the error of node write `i` of batch `b` with its place. */
+static void
+node_failed(const struct sl_store_sqlite *s, const struct sl_graph_batch *b,
+            uint32_t i)
+{
+	const struct sl_node_op *op = &b->nodes[i];
+	if (op->type.type == SL_VSTR)
+		sl_diag_wrap(sl_diag_code(),
+		             "%s: writing node %u of the batch (type %.*s)",
+		             s->path, i, name_len(&op->type), op->type.u.s);
+	else
+		sl_diag_wrap(sl_diag_code(), "%s: writing node %u of the batch",
+		             s->path, i);
+}
+
+/** Wrap the error of relationship write `i` of batch `b`. */
+static void
+rel_failed(const struct sl_store_sqlite *s, const struct sl_graph_batch *b,
+           uint32_t i)
+{
+	const struct sl_rel_op *op = &b->rels[i];
+	if (op->type.type == SL_VSTR)
+		sl_diag_wrap(sl_diag_code(),
+		             "%s: writing relationship %u of the batch (type "
+		             "%.*s)",
+		             s->path, i, name_len(&op->type), op->type.u.s);
+	else
+		sl_diag_wrap(sl_diag_code(),
+		             "%s: writing relationship %u of the batch",
+		             s->path, i);
+}
+
+/**
+ * Check every write of batch `b` as write_node() and write_rel() would,
+ * before anything is written: the error they would raise first, wrapped
+ * with its place (0, or -1). Sets *fuzzy when a write matches nodes by
+ * pattern, whose statements may fail on the pattern.
+ */
+static int
+check_batch(const struct sl_store_sqlite *s, const struct sl_graph_batch *b,
+            bool *fuzzy)
+{
+	*fuzzy = false;
+	for (uint32_t i = 0; i < b->n_nodes; i++) {
+		const struct sl_node_op *op = &b->nodes[i];
+		if (check_type(&op->type, "node") != 0 ||
+		    key_check(&op->key, &op->key_text, false) != 0 ||
+		    labels_check(&op->labels) != 0 ||
+		    props_check(&op->props) != 0) {
+			node_failed(s, b, i);
+			return -1;
+		}
+		if (op->rule != SL_NODE_EAGER &&
+		    op->rule != SL_NODE_MATCH_ONLY &&
+		    op->rule != SL_NODE_FUZZY) {
+			sl_diag_set(SL_EINVAL, "unknown node rule %d",
+			            (int)op->rule);
+			node_failed(s, b, i);
+			return -1;
+		}
+		*fuzzy |= op->rule == SL_NODE_FUZZY;
+	}
+	for (uint32_t i = 0; i < b->n_rels; i++) {
+		const struct sl_rel_op *op = &b->rels[i];
+		if (check_type(&op->type, "relationship") != 0 ||
+		    check_type(&op->from.type, "from node") != 0 ||
+		    check_type(&op->to.type, "to node") != 0 ||
+		    key_check(&op->key, NULL, true) != 0 ||
+		    key_check(&op->from.key, &op->from.key_text, false) != 0 ||
+		    key_check(&op->to.key, &op->to.key_text, false) != 0 ||
+		    props_check(&op->props) != 0) {
+			rel_failed(s, b, i);
+			return -1;
+		}
+		if (op->rule != SL_REL_EAGER && op->rule != SL_REL_MERGE_KEY &&
+		    op->rule != SL_REL_CREATE) {
+			sl_diag_set(SL_EINVAL, "unknown relationship rule %d",
+			            (int)op->rule);
+			rel_failed(s, b, i);
+			return -1;
+		}
+		*fuzzy |= op->from.fuzzy || op->to.fuzzy;
+	}
+	return 0;
+}
+
+/**
+ * Job: apply a batch (see sl_store_sqlite_write()).
+ *
+ * Its writes are checked first (check_batch()), so that bad input fails
+ * before anything is written. A batch that matches nodes by pattern is
+ * then written under a savepoint, which undoes it alone should a
+ * statement fail on a pattern. Any other batch is written without one: a
+ * savepoint lasting a whole batch keeps, in SQLite's sub-journal, the
+ * image of every page the batch changes, and spills it to a temporary
+ * file past 64 KiB (about half of the store's system calls, see
+ * docs/performance.md); what can still fail then is SQLite itself (a full
+ * disk, an I/O error, memory), after which the open transaction is rolled
+ * back, as SQLite does itself for most of those errors.
+ */
 static int
 write_job(struct sl_store_sqlite *s, void *arg)
 {
 	const struct write_args *w = arg;
 	const struct sl_graph_batch *b = w->b;
 	struct sl_graph_counts add = {0};
+	bool guarded;
+	for (unsigned i = 0; i < PROPS_MEMO; i++)
+		s->memo[i].props = NULL;
+	if (check_batch(s, b, &guarded) != 0)
+		return -1;
 	if (begin_tx(s) != 0)
 		return -1;
-	if (exec_sql(s, "SAVEPOINT sluice_batch", "starting a batch") != 0) {
-		batch_failed(s);
+	if (guarded &&
+	    exec_sql(s, "SAVEPOINT sluice_batch", "starting a batch") != 0) {
+		batch_failed(s, guarded);
 		return -1;
 	}
 	for (uint32_t i = 0; i < b->n_nodes; i++) {
-		const struct sl_node_op *op = &b->nodes[i];
-		if (write_node(s, op, &add) != 0) {
-			if (op->type.type == SL_VSTR)
-				sl_diag_wrap(sl_diag_code(),
-				             "%s: writing node %u of the batch "
-				             "(type %.*s)",
-				             s->path, i, name_len(&op->type),
-				             op->type.u.s);
-			else
-				sl_diag_wrap(sl_diag_code(),
-				             "%s: writing node %u of the batch",
-				             s->path, i);
-			batch_failed(s);
+		if (write_node(s, &b->nodes[i], &add) != 0) {
+			node_failed(s, b, i);
+			batch_failed(s, guarded);
 			return -1;
 		}
 	}
 	for (uint32_t i = 0; i < b->n_rels; i++) {
-		const struct sl_rel_op *op = &b->rels[i];
-		if (write_rel(s, op, &add) != 0) {
-			if (op->type.type == SL_VSTR)
-				sl_diag_wrap(
-				        sl_diag_code(),
-				        "%s: writing relationship %u of the "
-				        "batch (type %.*s)",
-				        s->path, i, name_len(&op->type),
-				        op->type.u.s);
-			else
-				sl_diag_wrap(
-				        sl_diag_code(),
-				        "%s: writing relationship %u of the "
-				        "batch",
-				        s->path, i);
-			batch_failed(s);
+		if (write_rel(s, &b->rels[i], &add) != 0) {
+			rel_failed(s, b, i);
+			batch_failed(s, guarded);
 			return -1;
 		}
 	}
-	if (exec_sql(s, "RELEASE sluice_batch", "ending a batch") != 0) {
-		batch_failed(s);
+	if (guarded &&
+	    exec_sql(s, "RELEASE sluice_batch", "ending a batch") != 0) {
+		batch_failed(s, guarded);
 		return -1;
 	}
 	/* The batch is in the transaction: its counts wait for the

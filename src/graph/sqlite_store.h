@@ -66,11 +66,13 @@ struct sl_store_sqlite *sl_store_sqlite_open_ro(const char *path);
  * sl_store_sqlite_group() asked for larger transactions. Counts are made
  * on commit (store.h): `*st` gets those of every batch committed since
  * the last report (NULL: none wanted), this one's only once it is
- * committed; a transaction rolled back is never counted. On an error the
- * batch is undone (the batches before it in the open transaction stay,
- * unless SQLite rolled the whole transaction back, when their counts are
- * dropped too) and -1 returned with the error (SL_EDB with SQLite's
- * message).
+ * committed; a transaction rolled back is never counted. Bad input fails
+ * the batch before it writes anything; a statement failing on a FUZZY
+ * pattern undoes the batch alone (it is written under a savepoint); in
+ * both cases the batches before it in the open transaction stay. Any
+ * other failure of SQLite rolls the open transaction back, whose counts
+ * are dropped too. -1 is returned with the error (SL_EINVAL for bad input,
+ * SL_EDB with SQLite's message).
  */
 int sl_store_sqlite_write(struct sl_store_sqlite *s,
                           const struct sl_graph_batch *b,
