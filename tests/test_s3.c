@@ -3,7 +3,8 @@
  * loopback (s3rver behind a SigV4 check, tests/s3/server.js): PUT, GET in
  * memory and streamed (larger than the HTTP buffer), listing in pages
  * with keys that need escaping, prefixes, DELETE, COPY, a session token,
- * wrong credentials, a missing bucket, and the XML unescaping alone.
+ * wrong credentials, a missing bucket, every allocation failed in turn,
+ * and the XML unescaping alone.
  */
 #include <limits.h>
 #include <signal.h>
@@ -320,6 +321,81 @@ TAP_TASK_CASE(credentials)
 	   "... naming the endpoint");
 	sl_s3_free(s3);
 	unsetenv("AWS_ENDPOINT_URL");
+}
+
+/**
+ * A PUT, a listing, a streamed GET and a DELETE on a fresh loop, with the
+ * run number at `arg`.
+ */
+static int
+fault_body(void *arg)
+{
+	/* A key per run: s3rver can fail a key whose PUT was cut off. */
+	char key[64], prefix[32];
+	snprintf(prefix, sizeof(prefix), "f/%ld/", *(long *)arg);
+	snprintf(key, sizeof(key), "%sa&b", prefix);
+	struct sl_s3 *s3 = client("S3RVER", "tok", 2);
+	if (s3 == NULL)
+		return -1;
+	struct sl_s3_page page = {0};
+	char buf[64];
+	ssize_t n = -1;
+	struct sl_http *h = NULL;
+	int rc = sl_s3_put(s3, "data", key, "0123456789", 10);
+	if (rc == 0)
+		rc = sl_s3_list(s3, "data", prefix, NULL, &page);
+	if (rc == 0 && (page.n != 1 || strcmp(page.objs[0].key, key) != 0)) {
+		sl_diag_set(SL_EINVAL, "listed %zu keys", page.n);
+		rc = -1;
+	}
+	if (rc == 0 && (h = sl_s3_get(s3, "data", key)) == NULL)
+		rc = -1;
+	if (rc == 0 && (n = sl_http_read(h, buf, sizeof(buf))) != 10) {
+		if (n >= 0)
+			sl_diag_set(SL_EINVAL, "read %zd bytes", n);
+		rc = -1;
+	}
+	sl_http_close(h);
+	if (rc == 0)
+		rc = sl_s3_delete(s3, "data", key);
+	sl_s3_page_destroy(&page);
+	sl_s3_free(s3);
+	return rc;
+}
+
+/** Every allocation (sluice's and libcurl's) failed in turn. */
+TAP_CASE(faults)
+{
+	int runs = 0, clean = 1, last_ok = 0, oom = 0;
+	for (long k = 0; k < 20000; k++) {
+		sl_diag_clear(sl_diag_get());
+		long before = sl_alloc_faults();
+		sl_alloc_fail_after(k);
+		int rc = run_task("fault", fault_body, &k);
+		sl_alloc_fail_after(-1);
+		runs++;
+		if (sl_alloc_faults() == before) {
+			last_ok = rc == 0;
+			if (rc != 0)
+				note("the last run failed: %s", unit_errmsg());
+			break;
+		}
+		if (rc == 0)
+			continue;
+		if (sl_diag_code() == SL_EOOM)
+			oom++;
+		else if (sl_diag_code() != SL_EIO &&
+		         sl_diag_code() != SL_EINVAL) {
+			clean = 0;
+			note("run %ld failed with %s: %s", k,
+			     sl_errcode_name(sl_diag_code()), unit_errmsg());
+		}
+	}
+	ok(runs > 20, "every allocation point was failed once (%d runs)", runs);
+	ok(oom > 10, "%d failing runs reported EOOM", oom);
+	ok(clean, "each failing run failed cleanly (EOOM, or EIO or EINVAL "
+	          "where libcurl reports the failure as a transfer error)");
+	ok(last_ok, "the first run with no fault left succeeded");
 }
 
 /** Run the cases named on the command line, or all. */

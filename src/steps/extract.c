@@ -655,10 +655,11 @@ read_s3_object(struct file_step *f, struct sl_s3 *c,
 	sl_free(fname);
 	struct sl_http *h = NULL;
 	struct sl_reader *r = NULL;
+	struct sl_source bytes; /* the reader keeps a pointer to it */
 	if (k != 0)
 		sl_diag_wrap(sl_diag_code(), "reading %s", name);
 	else if ((h = sl_s3_get(c, src->bucket, key)) != NULL) {
-		struct sl_source bytes = sl_http_source(h);
+		bytes = sl_http_source(h);
 		bytes.name = name;
 		r = sl_reader_new(&bytes, format, comp, &f->ropts);
 	}
