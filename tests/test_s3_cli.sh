@@ -126,6 +126,12 @@ run s3run/pipe.yaml -t sqlite:s3.db -vv
 is "$rc" 0 "an s3 source with 4 keys a page runs"
 is "$(grep -c 'reading s3://data/in/' out.txt)" 13 "... reads the 13 objects of 4 pages"
 has out.txt "reading s3://data/in/odd & key +(1).jsonl" "... a key escaped in XML and in the URL"
+is "$(grep -c 'listing s3://data/in/, page' out.txt)" 4 "... listed in 4 requests"
+first_read=$(grep -n 'reading s3://' out.txt | head -1 | cut -d: -f1)
+page2=$(grep -n 'listing s3://data/in/, page 2' out.txt | cut -d: -f1)
+last_read=$(grep -n 'reading s3://' out.txt | tail -1 | cut -d: -f1)
+[ "$first_read" -lt "$page2" ] && [ "$page2" -lt "$last_read" ]
+ok $? "... a page's objects are read before the next page is listed"
 cat >localrun/pipe.yaml <<'EOF'
 - implementation: nodestream.pipeline.extractors:FileExtractor
   arguments:

@@ -712,7 +712,10 @@ read_s3(struct file_step *f, const struct s3_source *src, struct sl_emit *out)
 	char *token = NULL;
 	uint64_t listed = 0, before = f->s3_kept, other = f->s3_other;
 	int rc = 0;
+	unsigned pages = 0;
 	do {
+		sl_log_debug("step %s: listing s3://%s/%s, page %u", s->name,
+		             src->bucket, src->prefix, ++pages);
 		rc = sl_s3_list(c, src->bucket, src->prefix, token, &page);
 		sl_free(token);
 		token = page.next_token;
