@@ -177,6 +177,21 @@ TAP_TASK_CASE(put_get)
 	ok(same && off == big, "... the same 3 MiB in order");
 	sl_http_close(h);
 	sl_free(data);
+	/* Two GETs at once: started, then waited for in turn. */
+	struct sl_http *h1 = sl_s3_get_start(s3, "data", key);
+	struct sl_http *h2 = sl_s3_get_start(s3, "data", "nothing/here");
+	ok(h1 != NULL && h2 != NULL, "two GETs started at once");
+	ok(h1 != NULL && sl_s3_get_wait(h1, "data", key) == 0 &&
+	           sl_http_read(h1, buf, sizeof(buf)) == sizeof(body) - 1 &&
+	           memcmp(buf, body, sizeof(body) - 1) == 0,
+	   "... the first gives its object");
+	ok(h2 != NULL && sl_s3_get_wait(h2, "data", "nothing/here") == -1,
+	   "... the second, of a missing key, fails when waited for");
+	ok(strstr(unit_errmsg(), "GET s3://data/nothing/here: HTTP 404") !=
+	           NULL,
+	   "... naming it");
+	sl_http_close(h1);
+	sl_http_close(h2);
 	h = sl_s3_get(s3, "data", "nothing/here");
 	ok(h == NULL, "GET of a missing key fails");
 	ok(strstr(unit_errmsg(),

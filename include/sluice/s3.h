@@ -24,7 +24,8 @@
  * Operations (one HTTP request each, except that list pages are fetched
  * one call at a time):
  *   sl_s3_list()    one page of ListObjectsV2 (prefix, continuation token)
- *   sl_s3_get()     an object's body as a stream (sl_http_source())
+ *   sl_s3_get()     an object's body as a stream (sl_http_source()); also
+ *                   sl_s3_get_start() + sl_s3_get_wait() to fetch ahead
  *   sl_s3_get_all() a small object into memory (missing: not an error)
  *   sl_s3_put()     a small object from memory
  *   sl_s3_delete()  an object (a missing one too, as S3 does)
@@ -132,6 +133,22 @@ void sl_s3_page_destroy(struct sl_s3_page *page);
  */
 struct sl_http *sl_s3_get(struct sl_s3 *s3, const char *bucket,
                           const char *key);
+
+/**
+ * Start a GET of object `key` and return at once (the transfer fills its
+ * buffer while the task does other things, e.g. reads the previous
+ * object), or NULL for what fails at once (SL_EOOM, SL_EINVAL). Then
+ * sl_s3_get_wait() before reading; sl_http_close() in any case.
+ */
+struct sl_http *sl_s3_get_start(struct sl_s3 *s3, const char *bucket,
+                                const char *key);
+
+/**
+ * Wait until the response of a GET started by sl_s3_get_start() for
+ * `bucket` and `key` begins and check its status, as sl_s3_get(). 0, or
+ * -1 with the error.
+ */
+int sl_s3_get_wait(struct sl_http *h, const char *bucket, const char *key);
 
 /**
  * GET a small object into a new buffer (*data, NUL-terminated after

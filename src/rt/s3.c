@@ -318,11 +318,11 @@ struct req {
 };
 
 /**
- * Send `r` and wait for its response to begin. The transfer whatever
- * its status, or NULL with the transport's error.
+ * Send `r` and, with `wait`, wait for its response to begin. The transfer
+ * whatever its status, or NULL with the transport's error.
  */
 static struct sl_http *
-send_req(struct sl_s3 *s3, struct req *r)
+send_req(struct sl_s3 *s3, struct req *r, bool wait)
 {
 	struct sl_buf url;
 	sl_buf_create(&url, URL_MAX);
@@ -360,7 +360,9 @@ send_req(struct sl_s3 *s3, struct req *r)
 	o.aws_sigv4 = s3->provider;
 	o.username = s3->key_id;
 	o.password = s3->secret;
-	struct sl_http *h = sl_http_open(url.data, &o);
+	/* libcurl copies the URL, headers, body and credentials. */
+	struct sl_http *h =
+	        wait ? sl_http_open(url.data, &o) : sl_http_start(url.data, &o);
 	sl_buf_destroy(&url);
 	return h;
 }
@@ -469,30 +471,44 @@ status_error(struct sl_http *h, const struct req *r, long status, char *code,
 }
 
 /**
+ * Check that the response of `h` (to `r`) has a 2xx status: 0, or -1 with
+ * an error. A 404 with S3 code `missing_ok` (e.g. "NoSuchKey") gives -1
+ * with *missing set and no error.
+ */
+static int
+check_status(struct sl_http *h, const struct req *r, const char *missing_ok,
+             bool *missing)
+{
+	if (missing != NULL)
+		*missing = false;
+	long status = sl_http_status(h);
+	if (status >= 200 && status < 300)
+		return 0;
+	char code[64];
+	status_error(h, r, status, code, sizeof(code));
+	if (missing_ok != NULL && status == 404 &&
+	    strcmp(code, missing_ok) == 0) {
+		sl_diag_clear(sl_diag_get());
+		*missing = true;
+	}
+	return -1;
+}
+
+/**
  * Send `r` and check that its status is 2xx: the transfer, its body not
- * read, or NULL with an error. A 404 with S3 code `missing_ok` (e.g.
- * "NoSuchKey") gives NULL with *missing set and no error.
+ * read, or NULL with an error (see check_status() for `missing_ok`).
  */
 static struct sl_http *
 request(struct sl_s3 *s3, struct req *r, const char *missing_ok, bool *missing)
 {
 	if (missing != NULL)
 		*missing = false;
-	struct sl_http *h = send_req(s3, r);
-	if (h == NULL)
-		return NULL;
-	long status = sl_http_status(h);
-	if (status >= 200 && status < 300)
-		return h;
-	char code[64];
-	status_error(h, r, status, code, sizeof(code));
-	sl_http_close(h);
-	if (missing_ok != NULL && status == 404 &&
-	    strcmp(code, missing_ok) == 0) {
-		sl_diag_clear(sl_diag_get());
-		*missing = true;
+	struct sl_http *h = send_req(s3, r, true);
+	if (h != NULL && check_status(h, r, missing_ok, missing) != 0) {
+		sl_http_close(h);
+		h = NULL;
 	}
-	return NULL;
+	return h;
 }
 
 /* }}} */
@@ -775,6 +791,24 @@ sl_s3_get(struct sl_s3 *s3, const char *bucket, const char *key)
 	struct req r = {.method = "GET", .bucket = bucket, .key = key};
 	shown_name(bucket, key, r.shown);
 	return request(s3, &r, NULL, NULL);
+}
+
+struct sl_http *
+sl_s3_get_start(struct sl_s3 *s3, const char *bucket, const char *key)
+{
+	struct req r = {.method = "GET", .bucket = bucket, .key = key};
+	shown_name(bucket, key, r.shown);
+	return send_req(s3, &r, false);
+}
+
+int
+sl_s3_get_wait(struct sl_http *h, const char *bucket, const char *key)
+{
+	struct req r = {.method = "GET", .bucket = bucket, .key = key};
+	shown_name(bucket, key, r.shown);
+	if (sl_http_wait_response(h) != 0)
+		return -1;
+	return check_status(h, &r, NULL, NULL);
 }
 
 int

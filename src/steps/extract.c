@@ -636,13 +636,14 @@ s3_archive(struct sl_s3 *c, const struct s3_source *src, const char *key)
 
 /**
  * Read object `key` of `src` (named `name`, kept for the run) into the
- * output, then archive it if asked. 0, or -1; an object that cannot be
+ * output, its GET started already in `h` (or NULL to start it now; closed
+ * here), then archive it if asked. 0, or -1; an object that cannot be
  * opened is skipped like a local file (on_error: skip).
  */
 static int
 read_s3_object(struct file_step *f, struct sl_s3 *c,
                const struct s3_source *src, const char *key, const char *name,
-               struct sl_emit *out)
+               struct sl_http *h, struct sl_emit *out)
 {
 	struct sl_step *s = &f->base;
 	enum sl_format format;
@@ -653,12 +654,13 @@ read_s3_object(struct file_step *f, struct sl_s3 *c,
 		return -1;
 	int k = sl_format_of_name(fname != NULL ? fname : key, &format, &comp);
 	sl_free(fname);
-	struct sl_http *h = NULL;
 	struct sl_reader *r = NULL;
 	struct sl_source bytes; /* the reader keeps a pointer to it */
+	if (k == 0 && h == NULL)
+		h = sl_s3_get_start(c, src->bucket, key);
 	if (k != 0)
 		sl_diag_wrap(sl_diag_code(), "reading %s", name);
-	else if ((h = sl_s3_get(c, src->bucket, key)) != NULL) {
+	else if (h != NULL && sl_s3_get_wait(h, src->bucket, key) == 0) {
 		bytes = sl_http_source(h);
 		bytes.name = name;
 		r = sl_reader_new(&bytes, format, comp, &f->ropts);
@@ -685,9 +687,32 @@ read_s3_object(struct file_step *f, struct sl_s3 *c,
 	return 0;
 }
 
+/** An object of a list page to read. */
+struct s3_pick {
+	/** Its key (in the page). */
+	const char *key;
+	/** Its name, "s3://bucket/key" (kept for the run). */
+	const char *name;
+};
+
+/**
+ * Start the GET of `key` ahead of its turn, or NULL if it cannot start
+ * now (its turn starts it again and reports why).
+ */
+static struct sl_http *
+prefetch_s3(struct sl_s3 *c, const struct s3_source *src, const char *key)
+{
+	struct sl_diag keep;
+	sl_diag_stash(&keep);
+	struct sl_http *h = sl_s3_get_start(c, src->bucket, key);
+	sl_diag_restore(&keep);
+	return h;
+}
+
 /**
  * Read the objects of an s3 source: listed a page at a time, each page's
- * objects read (streamed) before the next page is asked for. 0, or -1.
+ * objects read (streamed, the next one's GET started while one is read)
+ * before the next page is asked for. 0, or -1.
  */
 static int
 read_s3(struct file_step *f, const struct s3_source *src, struct sl_emit *out)
@@ -720,6 +745,16 @@ read_s3(struct file_step *f, const struct s3_source *src, struct sl_emit *out)
 		sl_free(token);
 		token = page.next_token;
 		page.next_token = NULL;
+		/* This page's objects to read, then read with the next
+		 * one's GET started while one is read. */
+		struct s3_pick *pick = NULL;
+		size_t n_pick = 0;
+		if (rc == 0 && page.n > 0 &&
+		    (pick = sl_malloc(page.n * sizeof(*pick))) == NULL) {
+			sl_diag_set(SL_EOOM, "out of memory listing s3://%s",
+			            src->bucket);
+			rc = -1;
+		}
 		for (size_t i = 0; rc == 0 && i < page.n; i++) {
 			const char *key = page.objs[i].key;
 			if (!s3_key_wanted(src, key))
@@ -741,11 +776,24 @@ read_s3(struct file_step *f, const struct s3_source *src, struct sl_emit *out)
 				f->s3_other++;
 				continue;
 			}
-			if (keep_s3_name(f, name) != 0)
+			if (keep_s3_name(f, name) != 0) {
 				rc = -1;
-			else
-				rc = read_s3_object(f, c, src, key, name, out);
+				break;
+			}
+			pick[n_pick].key = key;
+			pick[n_pick++].name = name;
 		}
+		struct sl_http *next = NULL;
+		for (size_t j = 0; rc == 0 && j < n_pick; j++) {
+			struct sl_http *h = next;
+			next = j + 1 < n_pick
+			               ? prefetch_s3(c, src, pick[j + 1].key)
+			               : NULL;
+			rc = read_s3_object(f, c, src, pick[j].key,
+			                    pick[j].name, h, out);
+		}
+		sl_http_close(next);
+		sl_free(pick);
 	} while (rc == 0 && token != NULL);
 	sl_free(token);
 	sl_s3_page_destroy(&page);
