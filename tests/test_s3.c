@@ -141,6 +141,9 @@ TAP_TASK_CASE(put_get)
 	is_int(sl_s3_get_all(s3, "data", "dir/none", 1024, &got, &len), 0,
 	       "a missing key is 0, not an error");
 	ok(got == NULL, "... with no data");
+	is_int(sl_s3_get_all(s3, "nope", "k", 1024, &got, &len), -1,
+	       "a missing bucket is an error");
+	ok(strstr(unit_errmsg(), "NoSuchBucket") != NULL, "... with S3's code");
 	is_int(sl_s3_get_all(s3, "data", key, 4, &got, &len), -1,
 	       "an object over the limit fails");
 	is_err(SL_ELIMIT, "... with SL_ELIMIT");

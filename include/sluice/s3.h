@@ -153,7 +153,8 @@ int sl_s3_get_wait(struct sl_http *h, const char *bucket, const char *key);
 /**
  * GET a small object into a new buffer (*data, NUL-terminated after
  * *len bytes; sl_free()). 1 when read, 0 when there is no such key
- * (*data NULL), -1 with an error (SL_ELIMIT when over `max` bytes).
+ * (404 NoSuchKey, or a 404 without S3's error code; *data NULL), -1 with
+ * an error (SL_ELIMIT when over `max` bytes; a missing bucket is one).
  */
 int sl_s3_get_all(struct sl_s3 *s3, const char *bucket, const char *key,
                   size_t max, char **data, size_t *len);

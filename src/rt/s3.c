@@ -472,8 +472,8 @@ status_error(struct sl_http *h, const struct req *r, long status, char *code,
 
 /**
  * Check that the response of `h` (to `r`) has a 2xx status: 0, or -1 with
- * an error. A 404 with S3 code `missing_ok` (e.g. "NoSuchKey") gives -1
- * with *missing set and no error.
+ * an error. A 404 with S3 code `missing_ok` (e.g. "NoSuchKey") or none
+ * gives -1 with *missing set and no error.
  */
 static int
 check_status(struct sl_http *h, const struct req *r, const char *missing_ok,
@@ -486,8 +486,9 @@ check_status(struct sl_http *h, const struct req *r, const char *missing_ok,
 		return 0;
 	char code[64];
 	status_error(h, r, status, code, sizeof(code));
+	/* A 404 without S3's code (no body) is taken as a missing key. */
 	if (missing_ok != NULL && status == 404 &&
-	    strcmp(code, missing_ok) == 0) {
+	    (code[0] == '\0' || strcmp(code, missing_ok) == 0)) {
 		sl_diag_clear(sl_diag_get());
 		*missing = true;
 	}
