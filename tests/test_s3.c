@@ -416,6 +416,84 @@ TAP_CASE(faults)
 	ok(last_ok, "the first run with no fault left succeeded");
 }
 
+/** Write `text` to file `name` in the test directory; its path. */
+static const char *
+write_file(const char *name, const char *text)
+{
+	static char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	if (f != NULL) {
+		fputs(text, f);
+		fclose(f);
+	}
+	return path;
+}
+
+TAP_TASK_CASE(profiles)
+{
+	setenv("AWS_SHARED_CREDENTIALS_FILE",
+	       write_file("credentials",
+	                  "# comment\n[default]\naws_access_key_id = NOBODY\n"
+	                  "aws_secret_access_key=x\n\n[good]\r\n"
+	                  "  aws_access_key_id = S3RVER \r\n"
+	                  "aws_secret_access_key = S3RVER\r\n"
+	                  "[bad]\naws_access_key_id = S3RVER\n"
+	                  "aws_secret_access_key = profile-secret-55\n"),
+	       1);
+	setenv("AWS_CONFIG_FILE",
+	       write_file("config", "[default]\nregion = ap-south-1\n"
+	                            "[profile good]\nregion = eu-north-1\n"),
+	       1);
+	struct sl_s3_config c;
+	sl_s3_config_init(&c);
+	c.endpoint = endpoint;
+	c.profile = "good";
+	struct sl_s3 *s3 = sl_s3_new(&c);
+	ok(s3 != NULL, "a client of profile 'good'");
+	is_str(s3 != NULL ? sl_s3_region(s3) : "", "eu-north-1",
+	       "... its region from the config file");
+	struct sl_s3_page page = {0};
+	ok(s3 != NULL && sl_s3_list(s3, "data", NULL, NULL, &page) == 0,
+	   "... its keys are right (the signature checks)");
+	sl_s3_page_destroy(&page);
+	sl_s3_free(s3);
+	setenv("AWS_ACCESS_KEY_ID", "NOBODY", 1);
+	setenv("AWS_SECRET_ACCESS_KEY", "x", 1);
+	s3 = sl_s3_new(&c);
+	ok(s3 != NULL && sl_s3_list(s3, "data", NULL, NULL, &page) == 0,
+	   "a profile named replaces the environment's keys");
+	sl_s3_free(s3);
+	c.profile = NULL;
+	s3 = sl_s3_new(&c);
+	ok(s3 != NULL && sl_s3_list(s3, "data", NULL, NULL, &page) == -1 &&
+	           strstr(unit_errmsg(), "InvalidAccessKeyId") != NULL,
+	   "no profile named: the environment's keys come first");
+	sl_s3_free(s3);
+	unsetenv("AWS_ACCESS_KEY_ID");
+	unsetenv("AWS_SECRET_ACCESS_KEY");
+	setenv("AWS_PROFILE", "bad", 1);
+	s3 = sl_s3_new(&c);
+	is_str(s3 != NULL ? sl_s3_region(s3) : "", "us-east-1",
+	       "AWS_PROFILE picks a profile; no region in it: us-east-1");
+	ok(s3 != NULL && sl_s3_list(s3, "data", NULL, NULL, &page) == -1 &&
+	           strstr(unit_errmsg(), "SignatureDoesNotMatch") != NULL,
+	   "... its wrong secret fails the signature");
+	ok(strstr(unit_errmsg(), "profile-secret-55") == NULL, "... not shown");
+	sl_s3_free(s3);
+	unsetenv("AWS_PROFILE");
+	s3 = sl_s3_new(&c);
+	is_str(s3 != NULL ? sl_s3_region(s3) : "", "ap-south-1",
+	       "no profile: 'default', region from its config section");
+	sl_s3_free(s3);
+	c.profile = "missing";
+	ok(sl_s3_new(&c) == NULL, "a profile that is in no file fails");
+	ok(strstr(unit_errmsg(), "AWS profile 'missing' is in neither") != NULL,
+	   "... saying so");
+	setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials", 1);
+	setenv("AWS_CONFIG_FILE", "/nonexistent/config", 1);
+}
+
 /** Run the cases named on the command line, or all. */
 int
 main(int argc, char **argv)
@@ -427,5 +505,8 @@ main(int argc, char **argv)
 	unsetenv("AWS_DEFAULT_REGION");
 	unsetenv("AWS_ENDPOINT_URL");
 	unsetenv("AWS_ENDPOINT_URL_S3");
+	unsetenv("AWS_PROFILE");
+	setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials", 1);
+	setenv("AWS_CONFIG_FILE", "/nonexistent/config", 1);
 	return tap_main_fixture(argc, argv, setup, teardown);
 }

@@ -31,7 +31,8 @@ for _ in $(seq 200); do [ -s port ] && break; sleep 0.1; done
 P=$(cat port)
 export AWS_ENDPOINT_URL="http://127.0.0.1:$P" AWS_REGION=us-east-1
 export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
-unset AWS_SESSION_TOKEN AWS_ENDPOINT_URL_S3 AWS_DEFAULT_REGION
+unset AWS_SESSION_TOKEN AWS_ENDPOINT_URL_S3 AWS_DEFAULT_REGION AWS_PROFILE
+export AWS_SHARED_CREDENTIALS_FILE="$T/no-credentials" AWS_CONFIG_FILE="$T/no-config"
 
 # s3curl ARGS...: curl signing as the test account.
 s3curl() {
@@ -217,6 +218,12 @@ has out.txt "s3://nope/in/: HTTP 404 (NoSuchBucket" "... naming the bucket and S
 (unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY; s3_pipe p.yaml; run p.yaml -t null:; echo "$rc" >rc.txt)
 is "$(cat rc.txt)" 1 "no credentials fail the run"
 has out.txt "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY" "... naming the variables"
+printf '[loader]\naws_access_key_id = S3RVER\naws_secret_access_key = S3RVER\n' >creds
+(unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
+ export AWS_SHARED_CREDENTIALS_FILE="$T/creds"
+ BARE=1 s3_pipe p.yaml "prefix: in/" "profile_name: loader"
+ run p.yaml; echo "$rc $(wc -l <rec.jsonl)" >rc.txt)
+is "$(cat rc.txt)" "0 652" "profile_name reads the keys of ~/.aws/credentials"
 s3_pipe p.yaml "prefx: in/"
 run p.yaml -t null:
 is "$rc" 1 "an unknown option fails"

@@ -15,11 +15,15 @@
  *
  * Configuration not given explicitly comes from the environment, as the
  * AWS SDKs read it: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
- * AWS_SESSION_TOKEN, AWS_REGION or AWS_DEFAULT_REGION (default
- * us-east-1), AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL. Explicit keys
- * replace the environment's as a whole (key id, secret and token). Shared
- * credential files, profiles, instance metadata and role assumption are
- * not read.
+ * AWS_SESSION_TOKEN, AWS_REGION or AWS_DEFAULT_REGION, AWS_ENDPOINT_URL_S3
+ * or AWS_ENDPOINT_URL; then from the profile (AWS_PROFILE, else
+ * "default") of the shared credentials file (AWS_SHARED_CREDENTIALS_FILE,
+ * else ~/.aws/credentials) and config file (AWS_CONFIG_FILE, else
+ * ~/.aws/config): its static keys and region. The region defaults to
+ * us-east-1. Explicit keys replace the others as a whole (key id, secret
+ * and token); a profile named in the configuration replaces the
+ * environment's keys. Instance metadata, SSO, credential processes and
+ * role assumption are not supported.
  *
  * Operations (one HTTP request each, except that list pages are fetched
  * one call at a time):
@@ -66,6 +70,12 @@ struct sl_s3_config {
 	const char *secret_access_key;
 	/** Session token of temporary credentials, or NULL. */
 	const char *session_token;
+	/**
+	 * Profile of the AWS shared files to take the keys (and region)
+	 * from, or NULL: AWS_PROFILE, else "default", after the
+	 * environment's keys. A profile named here must exist.
+	 */
+	const char *profile;
 	/** Keys asked per list page (max-keys; 0: the server's, 1000). */
 	uint32_t page_size;
 	/** Time limits and body buffer of each request. */

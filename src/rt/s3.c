@@ -4,6 +4,8 @@
 #include "sluice/s3.h"
 
 #include <ctype.h>
+#include <limits.h>
+#include <stddef.h>
 #include <inttypes.h>
 #include <openssl/evp.h>
 #include <stdarg.h>
@@ -98,6 +100,164 @@ fmt_new(const char *fmt, ...)
 	return s;
 }
 
+/** Largest AWS shared credentials or config file read. */
+#define AWS_FILE_MAX ((size_t)1 << 20)
+
+/** What a profile of the AWS shared files gives. */
+struct profile_vals {
+	/** aws_access_key_id, or "". */
+	char id[256];
+	/** aws_secret_access_key, or "". */
+	char secret[256];
+	/** aws_session_token, or "". */
+	char token[4096];
+	/** region, or "". */
+	char region[64];
+	/** Whether the profile's section was found in a file. */
+	bool found;
+};
+
+/** Trim blanks (and CR) at both ends of s[0..*n); returns the start. */
+static const char *
+trim(const char *s, size_t *n)
+{
+	while (*n > 0 && (*s == ' ' || *s == '\t')) {
+		s++;
+		(*n)--;
+	}
+	while (*n > 0 &&
+	       (s[*n - 1] == ' ' || s[*n - 1] == '\t' || s[*n - 1] == '\r'))
+		(*n)--;
+	return s;
+}
+
+/**
+ * Read the keys of profile `profile` from the INI file at `path` (a
+ * missing file gives nothing) into `v`, keeping what is set already. In
+ * the config file (`config`), sections are "[profile NAME]" (and
+ * "[default]"). 0, or -1 with an error naming the file.
+ */
+static int
+read_profile(const char *path, const char *profile, bool config,
+             struct profile_vals *v)
+{
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return 0;
+	char *text = sl_malloc(AWS_FILE_MAX + 1);
+	if (text == NULL) {
+		fclose(f);
+		sl_diag_set(SL_EOOM, "out of memory reading %s", path);
+		return -1;
+	}
+	size_t len = fread(text, 1, AWS_FILE_MAX + 1, f);
+	bool bad = ferror(f) != 0;
+	fclose(f);
+	if (bad || len > AWS_FILE_MAX) {
+		sl_free(text);
+		sl_diag_set(SL_EINVAL, "%s: %s", path,
+		            bad ? "cannot be read"
+		                : "larger than 1 MiB, not an AWS file");
+		return -1;
+	}
+	text[len] = '\0';
+	char want[300];
+	if (config && strcmp(profile, "default") != 0)
+		snprintf(want, sizeof(want), "profile %s", profile);
+	else
+		snprintf(want, sizeof(want), "%s", profile);
+	bool in = false;
+	for (char *line = text; line != NULL && *line != '\0';) {
+		char *nl = strchr(line, '\n');
+		size_t n = nl != NULL ? (size_t)(nl - line) : strlen(line);
+		const char *l = trim(line, &n);
+		line = nl != NULL ? nl + 1 : NULL;
+		if (n == 0 || l[0] == '#' || l[0] == ';')
+			continue;
+		if (l[0] == '[') {
+			size_t sn = n > 1 && l[n - 1] == ']' ? n - 2 : 0;
+			const char *sec = trim(l + 1, &sn);
+			in = sn == strlen(want) && memcmp(sec, want, sn) == 0;
+			v->found = v->found || in;
+			continue;
+		}
+		const char *eq = memchr(l, '=', n);
+		if (!in || eq == NULL)
+			continue;
+		size_t kn = (size_t)(eq - l), vn = n - kn - 1;
+		const char *k = trim(l, &kn);
+		const char *val = trim(eq + 1, &vn);
+		static const struct {
+			const char *key;
+			size_t off, size;
+		} keys[] = {
+		        {"aws_access_key_id", offsetof(struct profile_vals, id),
+		         sizeof(v->id)},
+		        {"aws_secret_access_key",
+		         offsetof(struct profile_vals, secret),
+		         sizeof(v->secret)},
+		        {"aws_session_token",
+		         offsetof(struct profile_vals, token),
+		         sizeof(v->token)},
+		        {"region", offsetof(struct profile_vals, region),
+		         sizeof(v->region)},
+		};
+		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+			char *dst = (char *)v + keys[i].off;
+			if (strlen(keys[i].key) != kn ||
+			    memcmp(k, keys[i].key, kn) != 0 || dst[0] != '\0')
+				continue;
+			if (vn >= keys[i].size) {
+				sl_free(text);
+				sl_diag_set(SL_EINVAL,
+				            "%s: profile '%s': %s is longer "
+				            "than %zu bytes",
+				            path, profile, keys[i].key,
+				            keys[i].size - 1);
+				return -1;
+			}
+			memcpy(dst, val, vn);
+			dst[vn] = '\0';
+		}
+	}
+	memset(text, 0, len);
+	sl_free(text);
+	return 0;
+}
+
+/**
+ * Read profile `profile` from the shared credentials file
+ * (AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials), then the config
+ * file (AWS_CONFIG_FILE, else ~/.aws/config). The paths read go to
+ * creds[]/conf[] for messages. 0, or -1.
+ */
+static int
+read_profiles(const char *profile, struct profile_vals *v, char *creds,
+              char *conf, size_t size)
+{
+	const char *home = env("HOME");
+	const char *c = env("AWS_SHARED_CREDENTIALS_FILE");
+	const char *g = env("AWS_CONFIG_FILE");
+	if (c != NULL)
+		snprintf(creds, size, "%s", c);
+	else
+		snprintf(creds, size, "%s/.aws/credentials",
+		         home != NULL ? home : "");
+	if (g != NULL)
+		snprintf(conf, size, "%s", g);
+	else
+		snprintf(conf, size, "%s/.aws/config",
+		         home != NULL ? home : "");
+	if (read_profile(creds, profile, false, v) != 0 ||
+	    read_profile(conf, profile, true, v) != 0)
+		return -1;
+	return 0;
+}
+
+static struct sl_s3 *make_client(const struct sl_s3_config *cfg, const char *id,
+                                 const char *secret, const char *token,
+                                 const char *region);
+
 struct sl_s3 *
 sl_s3_new(const struct sl_s3_config *cfg)
 {
@@ -108,26 +268,69 @@ sl_s3_new(const struct sl_s3_config *cfg)
 	}
 	const char *id = cfg->access_key_id, *secret = cfg->secret_access_key;
 	const char *token = cfg->session_token;
-	if (id == NULL && secret == NULL) {
+	/* As the AWS SDKs: explicit keys, else the environment's (unless a
+	 * profile is named), else the profile's in the shared files. */
+	if (id == NULL && secret == NULL && cfg->profile == NULL) {
 		id = env("AWS_ACCESS_KEY_ID");
 		secret = env("AWS_SECRET_ACCESS_KEY");
 		token = env("AWS_SESSION_TOKEN");
+	}
+	const char *profile = cfg->profile;
+	if (profile == NULL)
+		profile = env("AWS_PROFILE");
+	if (profile == NULL)
+		profile = "default";
+	struct profile_vals *pv = sl_calloc(1, sizeof(*pv));
+	char creds[PATH_MAX], conf[PATH_MAX];
+	struct sl_s3 *s3 = NULL;
+	if (pv == NULL) {
+		sl_diag_set(SL_EOOM, "out of memory for S3");
+		return NULL;
+	}
+	if (read_profiles(profile, pv, creds, conf, sizeof(creds)) != 0)
+		goto out;
+	if (cfg->profile != NULL && !pv->found) {
+		sl_diag_set(SL_EINVAL,
+		            "AWS profile '%s' is in neither %s nor %s",
+		            cfg->profile, creds, conf);
+		goto out;
+	}
+	if (id == NULL && secret == NULL && pv->id[0] != '\0') {
+		id = pv->id;
+		secret = pv->secret[0] != '\0' ? pv->secret : NULL;
+		token = pv->token[0] != '\0' ? pv->token : NULL;
 	}
 	if (id == NULL || secret == NULL) {
 		sl_diag_set(SL_EINVAL,
 		            "no AWS credentials: set AWS_ACCESS_KEY_ID and "
 		            "AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for "
-		            "temporary ones), or give aws_access_key_id and "
-		            "aws_secret_access_key");
-		return NULL;
+		            "temporary ones), give aws_access_key_id and "
+		            "aws_secret_access_key, or put them in profile "
+		            "'%s' of %s",
+		            profile, creds);
+		goto out;
 	}
 	const char *region = cfg->region;
 	if (region == NULL)
 		region = env("AWS_REGION");
 	if (region == NULL)
 		region = env("AWS_DEFAULT_REGION");
+	if (region == NULL && pv->region[0] != '\0')
+		region = pv->region;
 	if (region == NULL)
 		region = "us-east-1";
+	s3 = make_client(cfg, id, secret, token, region);
+out:
+	memset(pv, 0, sizeof(*pv));
+	sl_free(pv);
+	return s3;
+}
+
+/** The client of sl_s3_new() once its credentials are found. */
+static struct sl_s3 *
+make_client(const struct sl_s3_config *cfg, const char *id, const char *secret,
+            const char *token, const char *region)
+{
 	for (const char *p = region; *p != '\0'; p++)
 		if (!isalnum((unsigned char)*p) && *p != '-') {
 			sl_diag_set(SL_EINVAL,

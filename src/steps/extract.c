@@ -255,6 +255,8 @@ struct s3_source {
 	char *secret;
 	/** aws_session_token, or NULL. */
 	char *token;
+	/** profile_name (of ~/.aws/credentials and config), or NULL. */
+	char *profile;
 	/** Keys asked per list page (page_size; 0: the server's). */
 	uint32_t page_size;
 	/** Time limits of the requests. */
@@ -279,6 +281,7 @@ s3_source_destroy(struct s3_source *src)
 	if (src->token != NULL)
 		memset(src->token, 0, strlen(src->token));
 	sl_free(src->token);
+	sl_free(src->profile);
 	sl_http_args_destroy(&src->http);
 }
 
@@ -725,6 +728,7 @@ read_s3(struct file_step *f, const struct s3_source *src, struct sl_emit *out)
 	cfg.access_key_id = src->key_id;
 	cfg.secret_access_key = src->secret;
 	cfg.session_token = src->token;
+	cfg.profile = src->profile;
 	cfg.page_size = src->page_size;
 	cfg.http = src->http.opts;
 	struct sl_s3 *c = sl_s3_new(&cfg);
@@ -1061,15 +1065,11 @@ add_s3_source(struct file_step *f, const struct sl_conf *src)
 	         "AWS_SESSION_TOKEN)"},
 	        {"assume_role_external_id",
 	         "assuming a role needs AWS STS, which sluice does not call"},
-	        {"profile_name",
-	         "sluice does not read AWS profiles (~/.aws); set "
-	         "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or give "
-	         "aws_access_key_id and aws_secret_access_key"},
 	};
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
 		const struct sl_conf *n = sl_conf_get(src, refused[i][0]);
 		const char *v = NULL;
-		/* Nodestream drops an empty profile_name; so does sluice. */
+		/* Empty is no role, as in Nodestream. */
 		if (n == NULL || sl_conf_is_null(n) ||
 		    (n->kind == SL_CONF_SCALAR && sl_conf_str(n, "", &v) == 0 &&
 		     v[0] == '\0'))
@@ -1103,8 +1103,13 @@ add_s3_source(struct file_step *f, const struct sl_conf *src)
 	    s3_opt(src, "aws_access_key_id", &s->key_id) != 0 ||
 	    s3_opt(src, "aws_secret_access_key", &s->secret) != 0 ||
 	    s3_opt(src, "aws_session_token", &s->token) != 0 ||
-	    s3_opt(src, "endpoint_url", &s->endpoint) != 0)
+	    s3_opt(src, "endpoint_url", &s->endpoint) != 0 ||
+	    s3_opt(src, "profile_name", &s->profile) != 0)
 		return -1;
+	if (s->profile != NULL && s->profile[0] == '\0') {
+		sl_free(s->profile); /* Nodestream drops an empty one */
+		s->profile = NULL;
+	}
 	if (s->bucket == NULL || s->bucket[0] == '\0' ||
 	    strchr(s->bucket, '/') != NULL)
 		return sl_conf_error(
