@@ -32,6 +32,12 @@
  * and the HTTP status with its reason ("GET http://u@host/x: HTTP 404 Not
  * Found"), or curl's message for a transport failure.
  *
+ * Requests are GETs unless `sl_http_opts.method` names another method;
+ * a small request body (`body`, copied) and AWS Signature Version 4
+ * signing (`aws_sigv4`, `username`, `password`: libcurl's
+ * CURLOPT_AWS_SIGV4) serve APIs such as S3's (sluice/s3.h). Messages name
+ * the method.
+ *
  * Memory: libcurl allocates through sl_malloc() & co.
  * (curl_global_init_mem()), so injected allocation faults reach it.
  */

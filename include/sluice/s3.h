@@ -23,7 +23,8 @@
  * us-east-1. Explicit keys replace the others as a whole (key id, secret
  * and token); a profile named in the configuration replaces the
  * environment's keys. Instance metadata, SSO, credential processes and
- * role assumption are not supported.
+ * role assumption are not supported. The shared files are read with
+ * stdio when a client is made (small files, once per client).
  *
  * Operations (one HTTP request each, except that list pages are fetched
  * one call at a time):
@@ -78,7 +79,10 @@ struct sl_s3_config {
 	const char *profile;
 	/** Keys asked per list page (max-keys; 0: the server's, 1000). */
 	uint32_t page_size;
-	/** Time limits and body buffer of each request. */
+	/**
+	 * Time limits and body buffer of each request (its headers, method,
+	 * body and credentials are the client's own and ignored here).
+	 */
 	struct sl_http_opts http;
 };
 
