@@ -4,17 +4,20 @@
  * memory and streamed (larger than the HTTP buffer), listing in pages
  * with keys that need escaping, prefixes, DELETE, COPY, a session token,
  * wrong credentials, a missing bucket, every allocation failed in turn,
- * and the XML unescaping alone.
+ * the XML unescaping alone, and listings a broken server could send
+ * (tests/http_server.py serving files as buckets).
  */
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "http_peer.h"
 #include "sluice/alloc.h"
 #include "sluice/s3.h"
 #include "unit.h"
@@ -492,6 +495,88 @@ TAP_TASK_CASE(profiles)
 	   "... saying so");
 	setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials", 1);
 	setenv("AWS_CONFIG_FILE", "/nonexistent/config", 1);
+}
+
+/** The current error with its causes, as the top level prints it. */
+static const char *
+full_err(void)
+{
+	static char buf[2048];
+	struct sl_error *e = sl_diag_last();
+	buf[0] = '\0';
+	if (e != NULL)
+		sl_error_format(e, buf, sizeof(buf));
+	return buf;
+}
+
+/** Listings that are not right: each a clear error, none a loop. */
+TAP_TASK_CASE(hostile_listings)
+{
+	char root[256];
+	snprintf(root, sizeof(root), "%s/hostile", dir);
+	mkdir(root, 0700);
+	static const char *const files[][2] = {
+	        {"same", "<ListBucketResult><IsTruncated>true</IsTruncated>"
+	                 "<NextContinuationToken>abc</NextContinuationToken>"
+	                 "<Contents><Key>k</Key><Size>1</Size></Contents>"
+	                 "</ListBucketResult>"},
+	        {"notoken", "<ListBucketResult><IsTruncated>true</IsTruncated>"
+	                    "</ListBucketResult>"},
+	        {"html", "<html>a proxy's page</html>"},
+	        {"badkey", "<ListBucketResult><Contents><Key>a&bogus;b</Key>"
+	                   "</Contents></ListBucketResult>"},
+	        {"badsize", "<ListBucketResult><Contents><Key>a</Key>"
+	                    "<Size>12x</Size></Contents></ListBucketResult>"},
+	        {"nokey", "<ListBucketResult><Contents><Size>1</Size>"
+	                  "</Contents></ListBucketResult>"},
+	};
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char name[64];
+		snprintf(name, sizeof(name), "hostile/%s", files[i][0]);
+		write_file(name, files[i][1]);
+	}
+	int port = http_peer_start(SLUICE_HTTP_SERVER, root);
+	if (!ok(port > 0, "the HTTP server serves the files as buckets"))
+		return;
+	char ep[64];
+	snprintf(ep, sizeof(ep), "http://127.0.0.1:%d/files", port);
+	struct sl_s3_config c;
+	sl_s3_config_init(&c);
+	c.endpoint = ep;
+	c.access_key_id = "id";
+	c.secret_access_key = "secret";
+	struct sl_s3 *s3 = sl_s3_new(&c);
+	struct sl_s3_page page = {0};
+	ok(s3 != NULL && sl_s3_list(s3, "same", NULL, NULL, &page) == 0 &&
+	           page.n == 1 && page.next_token != NULL,
+	   "a page with a continuation token");
+	char *token = page.next_token;
+	page.next_token = NULL;
+	ok(sl_s3_list(s3, "same", NULL, token, &page) == -1,
+	   "the same token again fails");
+	sl_free(token);
+	ok(strstr(unit_errmsg(), "same continuation token again") != NULL,
+	   "... saying the listing would not end");
+	static const char *const bad[][2] = {
+	        {"notoken", "truncated but has no NextContinuationToken"},
+	        {"html", "not a ListObjectsV2 result"},
+	        {"badkey", "bad character reference '&bogus;'"},
+	        {"badsize", "Size is not a number"},
+	        {"nokey", "has no Key"},
+	};
+	for (size_t i = 0; s3 != NULL && i < sizeof(bad) / sizeof(bad[0]);
+	     i++) {
+		ok(sl_s3_list(s3, bad[i][0], NULL, NULL, &page) == -1 &&
+		           page.n == 0,
+		   "bucket '%s' fails, leaving the page empty", bad[i][0]);
+		is_err(SL_EPARSE, "... a parse error");
+		ok(strstr(full_err(), bad[i][1]) != NULL &&
+		           strstr(full_err(), bad[i][0]) != NULL,
+		   "... '%s', naming the bucket", bad[i][1]);
+	}
+	sl_s3_page_destroy(&page);
+	sl_s3_free(s3);
+	http_peer_stop();
 }
 
 /** Run the cases named on the command line, or all. */
