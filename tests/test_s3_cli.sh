@@ -164,6 +164,24 @@ is "$rc" 0 "no suffix: every object under the prefix"
 is "$(grep -c '"id"' rec.jsonl)" 650 "... 650 JSON records"
 is "$(grep -c 'line ' rec.jsonl)" 2 "... and readme.txt's two lines"
 
+# order: s3 (only readme.txt) and local (part-05) sources, both ways round
+for first in s3 local; do
+  {
+    echo "- implementation: nodestream.pipeline.extractors:FileExtractor"
+    echo "  arguments:"
+    echo "    sources:"
+    s3src='      - {type: s3, bucket: data, prefix: in/readme}'
+    localsrc='      - {type: local, globs: [local/in/part-05.jsonl]}'
+    if [ $first = s3 ]; then echo "$s3src"; echo "$localsrc"
+    else echo "$localsrc"; echo "$s3src"; fi
+  } >o.yaml
+  run o.yaml
+  is "$(wc -l <rec.jsonl)" 52 "sources s3 and local, $first first: every record"
+  if [ $first = s3 ]; then grep -q 'line one' <(head -1 rec.jsonl)
+  else grep -q 'line two' <(tail -1 rec.jsonl); fi
+  ok $? "... the $first source's first, as listed"
+done
+
 # --- gzip objects and object_format -----------------------------------------
 s3_pipe p.yaml "prefix: gz/"
 run p.yaml -t null:

@@ -323,6 +323,11 @@ struct file_step {
 	size_t n_http;
 	/** Whether an http source comes before every local one. */
 	bool urls_first;
+	/**
+	 * Kinds of sources (local, http) with a source before the first s3
+	 * one: the s3 sources are read after that many kinds.
+	 */
+	int s3_rank;
 	/** s3 sources, in order (read after the local and http ones). */
 	struct s3_source *s3;
 	/** Number of s3 sources. */
@@ -817,12 +822,11 @@ read_s3(struct file_step *f, const struct s3_source *src, struct sl_emit *out)
 	return rc;
 }
 
+/** Read the local sources' files, sorted. 0, or -1. */
 static int
-file_drain(struct sl_step *s, struct sl_emit *out)
+read_locals(struct file_step *f, struct sl_emit *out)
 {
-	struct file_step *f = (struct file_step *)s;
-	if (f->urls_first && read_urls(f, out) != 0)
-		return -1;
+	struct sl_step *s = &f->base;
 	for (size_t i = 0; i < f->paths.n; i++) {
 		const char *path = f->paths.v[i];
 		struct sl_reader *r = sl_reader_open(path, &f->ropts);
@@ -842,10 +846,40 @@ file_drain(struct sl_step *s, struct sl_emit *out)
 			return -1;
 		f->files_read++;
 	}
-	if (!f->urls_first && read_urls(f, out) != 0)
-		return -1;
+	return 0;
+}
+
+/** Read the s3 sources in order. 0, or -1. */
+static int
+read_s3_sources(struct file_step *f, struct sl_emit *out)
+{
 	for (size_t i = 0; i < f->n_s3; i++)
 		if (read_s3(f, &f->s3[i], out) != 0)
+			return -1;
+	return 0;
+}
+
+static int
+file_drain(struct sl_step *s, struct sl_emit *out)
+{
+	struct file_step *f = (struct file_step *)s;
+	/* The kinds of sources in the order of their first source. */
+	int (*group[3])(struct file_step *, struct sl_emit *);
+	int (*a)(struct file_step *, struct sl_emit *) =
+	        f->urls_first ? read_urls : read_locals;
+	int (*b)(struct file_step *, struct sl_emit *) =
+	        f->urls_first ? read_locals : read_urls;
+	size_t n = 0;
+	if (f->s3_rank == 0)
+		group[n++] = read_s3_sources;
+	group[n++] = a;
+	if (f->s3_rank == 1)
+		group[n++] = read_s3_sources;
+	group[n++] = b;
+	if (f->s3_rank >= 2)
+		group[n++] = read_s3_sources;
+	for (size_t i = 0; i < n; i++)
+		if (group[i](f, out) != 0)
 			return -1;
 	return 0;
 }
@@ -1183,6 +1217,8 @@ add_sources(struct file_step *f, const struct sl_conf *n)
 			continue;
 		}
 		if (strcmp(t, "s3") == 0) {
+			if (f->n_s3 == 0)
+				f->s3_rank = (f->n_globs > 0) + (f->n_http > 0);
 			if (add_s3_source(f, src) != 0)
 				return -1;
 			continue;
