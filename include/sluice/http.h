@@ -32,6 +32,12 @@
  * and the HTTP status with its reason ("GET http://u@host/x: HTTP 404 Not
  * Found"), or curl's message for a transport failure.
  *
+ * Requests are GETs unless `sl_http_opts.method` names another method;
+ * a small request body (`body`, copied) and AWS Signature Version 4
+ * signing (`aws_sigv4`, `username`, `password`: libcurl's
+ * CURLOPT_AWS_SIGV4) serve APIs such as S3's (sluice/s3.h). Messages name
+ * the method.
+ *
  * Memory: libcurl allocates through sl_malloc() & co.
  * (curl_global_init_mem()), so injected allocation faults reach it.
  */
@@ -75,6 +81,30 @@ struct sl_http_opts {
 	long max_redirects;
 	/** Cap of the body buffer (default 1 MiB; at least 256 KiB). */
 	size_t buffer_max;
+	/**
+	 * Request method: NULL or "GET" (the default), "PUT", "POST",
+	 * "DELETE" or "HEAD". Messages name it instead of GET.
+	 */
+	const char *method;
+	/**
+	 * Request body sent with the method (copied by libcurl), or NULL for
+	 * none; `body_len` bytes.
+	 */
+	const void *body;
+	/** Size of `body` in bytes. */
+	size_t body_len;
+	/**
+	 * libcurl's AWS Signature Version 4 provider string
+	 * ("aws:amz:REGION:SERVICE", CURLOPT_AWS_SIGV4), or NULL: the
+	 * request is signed with `username` (the access key id) and
+	 * `password` (the secret key).
+	 */
+	const char *aws_sigv4;
+	/** User name for authentication, or NULL; never shown. */
+	const char *username;
+	/** Password (or secret key) for authentication, or NULL; never shown.
+	 */
+	const char *password;
 };
 
 /** Fill `o` with the defaults. */
@@ -84,7 +114,8 @@ void sl_http_opts_init(struct sl_http_opts *o);
 struct sl_http;
 
 /**
- * Start a GET of `url` on the calling task's loop and wait until its final
+ * Start a request of `url` (a GET unless `opts->method` says otherwise) on
+ * the calling task's loop and wait until its final
  * response begins (the first byte of the body or the end of the
  * transfer). Returns the transfer whatever its HTTP status (see
  * sl_http_check()), or NULL with an error: SL_ETIMEDOUT, SL_ECANCELLED,

@@ -141,6 +141,8 @@ struct sl_http {
 	char errbuf[CURL_ERROR_SIZE];
 	/** The redacted URL. */
 	char shown[SHOWN_MAX];
+	/** The request method, for messages ("GET"). */
+	char method[16];
 };
 
 /** Reference or unreference every handle of `hm`. */
@@ -572,9 +574,9 @@ wait_news(struct sl_http *h, const char *what)
 		timeout = h->last_rx + h->stall - sl_clock();
 		if (timeout <= 0) {
 			sl_diag_set(SL_ETIMEDOUT,
-			            "GET %s: no data for %g s (the stall "
+			            "%s %s: no data for %g s (the stall "
 			            "limit)",
-			            h->shown, h->stall);
+			            h->method, h->shown, h->stall);
 			return -1;
 		}
 	}
@@ -602,7 +604,7 @@ transfer_error(const struct sl_http *h)
 		code = SL_EINVAL;
 	const char *msg =
 	        h->errbuf[0] != '\0' ? h->errbuf : curl_easy_strerror(r);
-	sl_diag_set(code, "GET %s: %s", h->shown, msg);
+	sl_diag_set(code, "%s %s: %s", h->method, h->shown, msg);
 	return -1;
 }
 
@@ -641,6 +643,22 @@ setup_easy(struct sl_http *h, const char *url, const struct sl_http_opts *o)
 	 * which averages over several seconds. */
 	if (h->headers != NULL)
 		SETOPT(&rc, e, CURLOPT_HTTPHEADER, h->headers);
+	if (o->body != NULL) {
+		SETOPT(&rc, e, CURLOPT_POSTFIELDSIZE_LARGE,
+		       (curl_off_t)o->body_len);
+		SETOPT(&rc, e, CURLOPT_COPYPOSTFIELDS, o->body);
+	}
+	if (strcmp(h->method, "HEAD") == 0)
+		SETOPT(&rc, e, CURLOPT_NOBODY, 1L);
+	else if (strcmp(h->method, "GET") != 0 &&
+	         (strcmp(h->method, "POST") != 0 || o->body == NULL))
+		SETOPT(&rc, e, CURLOPT_CUSTOMREQUEST, h->method);
+	if (o->aws_sigv4 != NULL)
+		SETOPT(&rc, e, CURLOPT_AWS_SIGV4, o->aws_sigv4);
+	if (o->username != NULL)
+		SETOPT(&rc, e, CURLOPT_USERNAME, o->username);
+	if (o->password != NULL)
+		SETOPT(&rc, e, CURLOPT_PASSWORD, o->password);
 	return rc;
 }
 
@@ -663,6 +681,8 @@ sl_http_start(const char *url, const struct sl_http_opts *opts)
 		return NULL;
 	}
 	h->hm = hm;
+	snprintf(h->method, sizeof(h->method), "%s",
+	         opts->method != NULL ? opts->method : "GET");
 	h->stall = opts->stall_timeout;
 	h->last_rx = sl_clock();
 	sl_http_redact(url, h->shown, sizeof(h->shown));
@@ -671,15 +691,16 @@ sl_http_start(const char *url, const struct sl_http_opts *opts)
 	h->buf = sl_malloc(h->cap);
 	h->easy = h->buf != NULL ? curl_easy_init() : NULL;
 	if (h->easy == NULL) {
-		sl_diag_set(SL_EOOM, "out of memory for GET %s", h->shown);
+		sl_diag_set(SL_EOOM, "out of memory for %s %s", h->method,
+		            h->shown);
 		goto fail;
 	}
 	for (size_t i = 0; opts->headers != NULL && opts->headers[i]; i++) {
 		struct curl_slist *l =
 		        curl_slist_append(h->headers, opts->headers[i]);
 		if (l == NULL) {
-			sl_diag_set(SL_EOOM, "out of memory for GET %s",
-			            h->shown);
+			sl_diag_set(SL_EOOM, "out of memory for %s %s",
+			            h->method, h->shown);
 			goto fail;
 		}
 		h->headers = l;
@@ -693,7 +714,8 @@ sl_http_start(const char *url, const struct sl_http_opts *opts)
 	CURLMcode mrc = curl_multi_add_handle(hm->m, h->easy);
 	if (mrc != CURLM_OK) {
 		sl_diag_set(mrc == CURLM_OUT_OF_MEMORY ? SL_EOOM : SL_EIO,
-		            "GET %s: %s", h->shown, curl_multi_strerror(mrc));
+		            "%s %s: %s", h->method, h->shown,
+		            curl_multi_strerror(mrc));
 		goto fail;
 	}
 	h->added = true;
@@ -789,9 +811,9 @@ sl_http_check(const struct sl_http *h)
 	if (fu != NULL)
 		sl_http_redact(fu, final, sizeof(final));
 	bool moved = final[0] != '\0' && strcmp(final, h->shown) != 0;
-	sl_diag_set(SL_EIO, "GET %s: HTTP %ld%s%s%s%s", h->shown, code, reason,
-	            moved ? " (redirected to " : "", moved ? final : "",
-	            moved ? ")" : "");
+	sl_diag_set(SL_EIO, "%s %s: HTTP %ld%s%s%s%s", h->method, h->shown,
+	            code, reason, moved ? " (redirected to " : "",
+	            moved ? final : "", moved ? ")" : "");
 	return -1;
 }
 
@@ -929,9 +951,10 @@ sl_http_link(const struct sl_http *h, const char *rel)
 			size_t n = (size_t)(gt - uri);
 			if (n >= sizeof(ref)) {
 				sl_diag_set(SL_EINVAL,
-				            "GET %s: a Link target is longer "
+				            "%s %s: a Link target is longer "
 				            "than %zu bytes",
-				            h->shown, sizeof(ref) - 1);
+				            h->method, h->shown,
+				            sizeof(ref) - 1);
 				return NULL;
 			}
 			memcpy(ref, uri, n);

@@ -20,6 +20,7 @@
 #include "sluice/io.h"
 #include "sluice/log.h"
 #include "sluice/records.h"
+#include "sluice/s3.h"
 #include "sluice/steps.h"
 #include "sluice/task.h"
 
@@ -290,6 +291,58 @@ read_all(struct sl_step *s, struct sl_reader *r, const char *name, bool skip,
 
 /* --- file --------------------------------------------------------------- */
 
+/** An s3 source of a FileExtractor (`{type: s3, bucket: ..., ...}`). */
+struct s3_source {
+	/** Bucket. */
+	char *bucket;
+	/** Key prefix listed ("" for all). */
+	char *prefix;
+	/** Suffix keys must end with, or NULL when not given. */
+	char *suffix;
+	/** object_format (".json"), or NULL. */
+	char *object_format;
+	/** Prefix of the keys objects are moved to once read, or NULL. */
+	char *archive_dir;
+	/** endpoint_url, or NULL (the environment's, or AWS). */
+	char *endpoint;
+	/** region_name, or NULL (the environment's). */
+	char *region;
+	/** aws_access_key_id, or NULL (the environment's). */
+	char *key_id;
+	/** aws_secret_access_key, or NULL. */
+	char *secret;
+	/** aws_session_token, or NULL. */
+	char *token;
+	/** profile_name (of ~/.aws/credentials and config), or NULL. */
+	char *profile;
+	/** Keys asked per list page (page_size; 0: the server's). */
+	uint32_t page_size;
+	/** Time limits of the requests. */
+	struct sl_http_args http;
+};
+
+/** Free what an s3 source holds. */
+static void
+s3_source_destroy(struct s3_source *src)
+{
+	sl_free(src->bucket);
+	sl_free(src->prefix);
+	sl_free(src->suffix);
+	sl_free(src->object_format);
+	sl_free(src->archive_dir);
+	sl_free(src->endpoint);
+	sl_free(src->region);
+	sl_free(src->key_id);
+	if (src->secret != NULL)
+		memset(src->secret, 0, strlen(src->secret));
+	sl_free(src->secret);
+	if (src->token != NULL)
+		memset(src->token, 0, strlen(src->token));
+	sl_free(src->token);
+	sl_free(src->profile);
+	sl_http_args_destroy(&src->http);
+}
+
 /** The FileExtractor. */
 struct file_step {
 	/** Common part. */
@@ -330,6 +383,33 @@ struct file_step {
 	bool urls_first;
 	/** Checkpoints (sl_step_ops.checkpoint). */
 	struct xck ck;
+	/**
+	 * Index of the first input of the kind of source being read: a
+	 * kind's inputs are numbered from its rank << 40, so that positions
+	 * keep the reading order though S3 objects are counted as listed.
+	 */
+	uint64_t input_base;
+	/** S3 objects picked so far, in reading order. */
+	uint64_t s3_seq;
+	/**
+	 * Kinds of sources (local, http) with a source before the first s3
+	 * one: the s3 sources are read after that many kinds.
+	 */
+	int s3_rank;
+	/** s3 sources, in order (read after the local and http ones). */
+	struct s3_source *s3;
+	/** Number of s3 sources. */
+	size_t n_s3;
+	/** Names ("s3://bucket/key") of the objects read: origins' names. */
+	char **s3_names;
+	/** Number of `s3_names`. */
+	size_t n_s3_names;
+	/** Room in `s3_names`. */
+	size_t s3_names_cap;
+	/** S3 objects read by this shard. */
+	uint64_t s3_kept;
+	/** S3 objects listed that belong to other shards. */
+	uint64_t s3_other;
 };
 
 static void
@@ -352,6 +432,12 @@ file_destroy(struct sl_step *s)
 	for (size_t i = 0; i < f->n_http; i++)
 		sl_http_args_destroy(&f->http_args[i]);
 	sl_free(f->http_args);
+	for (size_t i = 0; i < f->n_s3; i++)
+		s3_source_destroy(&f->s3[i]);
+	sl_free(f->s3);
+	for (size_t i = 0; i < f->n_s3_names; i++)
+		sl_free(f->s3_names[i]);
+	sl_free(f->s3_names);
 	sl_free(f);
 }
 
@@ -491,31 +577,6 @@ prefetch_url(struct file_step *f, size_t i)
  * Read the http sources' URLs, each one's transfer started while the one
  * before it is read (one multi handle runs both). 0, or -1.
  */
-/** Index in reading order of the first URL. */
-static size_t
-first_url(const struct file_step *f)
-{
-	return f->urls_first ? 0 : f->paths.n;
-}
-
-/** Index in reading order of the first local file. */
-static size_t
-first_path(const struct file_step *f)
-{
-	return f->urls_first ? f->n_urls : 0;
-}
-
-/** The name of input `g` in reading order, or "" past the last. */
-static const char *
-input_name(const struct file_step *f, size_t g)
-{
-	if (g >= first_url(f) && g - first_url(f) < f->n_urls)
-		return f->url_names[g - first_url(f)];
-	if (g >= first_path(f) && g - first_path(f) < f->paths.n)
-		return f->paths.v[g - first_path(f)];
-	return "";
-}
-
 static int
 read_urls(struct file_step *f, struct sl_emit *out)
 {
@@ -524,7 +585,7 @@ read_urls(struct file_step *f, struct sl_emit *out)
 	int rc = 0;
 	for (size_t i = 0; i < f->n_urls && rc == 0; i++) {
 		const char *name = f->url_names[i];
-		size_t g = first_url(f) + i;
+		uint64_t g = f->input_base + i;
 		int want = xck_input(&f->ck, g, name);
 		if (want <= 0) {
 			if (want < 0)
@@ -555,8 +616,7 @@ read_urls(struct file_step *f, struct sl_emit *out)
 		sl_http_close(h);
 		if (rc == 0) {
 			f->files_read++;
-			rc = xck_input_done(&f->ck, out, g,
-			                    input_name(f, g + 1));
+			rc = xck_input_done(&f->ck, out, g);
 		}
 	}
 	sl_http_close(next);
@@ -570,14 +630,303 @@ file_checkpoint(struct sl_step *s, struct sl_checkpoint *c)
 	return xck_attach(&((struct file_step *)s)->ck, s, c);
 }
 
-/** Read the local files, in order, after or before the URLs. 0, or -1. */
+/* --- file: s3 sources ---------------------------------------------------- */
+
+/**
+ * The name Nodestream gives an S3 object to find its format: the key,
+ * its last suffix replaced by `format` (Python's Path.with_suffix()).
+ */
+static char *
+s3_format_name(const char *key, const char *format)
+{
+	const char *base = strrchr(key, '/');
+	base = base != NULL ? base + 1 : key;
+	size_t blen = strlen(base);
+	const char *dot = strrchr(base, '.');
+	size_t keep = strlen(key);
+	if (dot != NULL && dot > base && (size_t)(dot - base) < blen - 1)
+		keep = (size_t)(dot - key);
+	size_t flen = strlen(format);
+	char *name = sl_malloc(keep + flen + 1);
+	if (name == NULL) {
+		sl_diag_set(SL_EOOM, "out of memory for an S3 key");
+		return NULL;
+	}
+	memcpy(name, key, keep);
+	memcpy(name + keep, format, flen + 1);
+	return name;
+}
+
+/** Whether `s` ends with `end`. */
+static bool
+ends_with(const char *s, const char *end)
+{
+	size_t n = strlen(s), m = strlen(end);
+	return n >= m && memcmp(s + n - m, end, m) == 0;
+}
+
+/** Whether key `key` of `src` is read (Nodestream's filters). */
+static bool
+s3_key_wanted(const struct s3_source *src, const char *key)
+{
+	if (src->archive_dir != NULL &&
+	    strncmp(key, src->archive_dir, strlen(src->archive_dir)) == 0)
+		return false;
+	if (src->suffix != NULL)
+		return ends_with(key, src->suffix);
+	if (src->object_format != NULL)
+		return ends_with(key, src->object_format);
+	return true;
+}
+
+/** Keep `name` for the run (origins point at it). 0, or -1. */
 static int
-read_paths(struct file_step *f, struct sl_emit *out)
+keep_s3_name(struct file_step *f, char *name)
+{
+	if (f->n_s3_names == f->s3_names_cap) {
+		size_t cap = f->s3_names_cap == 0 ? 16 : f->s3_names_cap * 2;
+		char **v = sl_realloc(f->s3_names, cap * sizeof(*v));
+		if (v == NULL) {
+			sl_free(name);
+			sl_diag_set(SL_EOOM, "out of memory for S3 names");
+			return -1;
+		}
+		f->s3_names = v;
+		f->s3_names_cap = cap;
+	}
+	f->s3_names[f->n_s3_names++] = name;
+	return 0;
+}
+
+/**
+ * Move object `key` to the archive: copied to ARCHIVE_DIR/BASENAME, then
+ * deleted (as Nodestream does). 0, or -1.
+ */
+static int
+s3_archive(struct sl_s3 *c, const struct s3_source *src, const char *key)
+{
+	const char *base = strrchr(key, '/');
+	base = base != NULL ? base + 1 : key;
+	size_t n = strlen(src->archive_dir) + 1 + strlen(base) + 1;
+	char *dst = sl_malloc(n);
+	if (dst == NULL) {
+		sl_diag_set(SL_EOOM, "out of memory for an S3 key");
+		return -1;
+	}
+	snprintf(dst, n, "%s/%s", src->archive_dir, base);
+	int rc = sl_s3_copy(c, src->bucket, key, dst);
+	if (rc == 0)
+		rc = sl_s3_delete(c, src->bucket, key);
+	if (rc != 0)
+		sl_diag_wrap(sl_diag_code(), "archiving s3://%s/%s to %s",
+		             src->bucket, key, src->archive_dir);
+	else
+		sl_log_info("archived s3://%s/%s to s3://%s/%s", src->bucket,
+		            key, src->bucket, dst);
+	sl_free(dst);
+	return rc;
+}
+
+/**
+ * Read object `key` of `src` (named `name`, kept for the run) into the
+ * output, its GET started already in `h` (or NULL to start it now; closed
+ * here), then archive it if asked. 0, or -1; an object that cannot be
+ * opened is skipped like a local file (on_error: skip).
+ */
+static int
+read_s3_object(struct file_step *f, struct sl_s3 *c,
+               const struct s3_source *src, const char *key, const char *name,
+               struct sl_http *h, struct sl_emit *out)
+{
+	struct sl_step *s = &f->base;
+	enum sl_format format;
+	enum sl_compression comp;
+	bool over = src->object_format != NULL && src->suffix != NULL;
+	char *fname = over ? s3_format_name(key, src->object_format) : NULL;
+	if (over && fname == NULL)
+		return -1;
+	int k = sl_format_of_name(fname != NULL ? fname : key, &format, &comp);
+	sl_free(fname);
+	struct sl_reader *r = NULL;
+	struct sl_source bytes; /* the reader keeps a pointer to it */
+	if (k == 0 && h == NULL)
+		h = sl_s3_get_start(c, src->bucket, key);
+	if (k != 0)
+		sl_diag_wrap(sl_diag_code(), "reading %s", name);
+	else if (h != NULL && sl_s3_get_wait(h, src->bucket, key) == 0) {
+		bytes = sl_http_source(h);
+		bytes.name = name;
+		r = sl_reader_new(&bytes, format, comp, &f->ropts);
+	}
+	if (r == NULL) {
+		sl_http_close(h);
+		enum sl_errcode code = sl_diag_code();
+		if (!f->skip || code == SL_EOOM || code == SL_ECANCELLED)
+			return -1;
+		sl_diag_wrap(code, "skipping the file");
+		skip_bad_input(s);
+		return 0;
+	}
+	sl_log_debug("step %s: reading %s", s->name, name);
+	int rc = read_all(s, r, name, f->skip, &f->free_jobs, &f->ck, out);
+	sl_reader_delete(r);
+	sl_http_close(h);
+	if (rc != 0)
+		return -1;
+	f->files_read++;
+	f->s3_kept++;
+	if (src->archive_dir != NULL)
+		return s3_archive(c, src, key);
+	return 0;
+}
+
+/** An object of a list page to read. */
+struct s3_pick {
+	/** Its key (in the page). */
+	const char *key;
+	/** Its name, "s3://bucket/key" (kept for the run). */
+	const char *name;
+	/** Its index in reading order (checkpoints). */
+	uint64_t g;
+};
+
+/**
+ * Start the GET of `key` ahead of its turn, or NULL if it cannot start
+ * now (its turn starts it again and reports why).
+ */
+static struct sl_http *
+prefetch_s3(struct sl_s3 *c, const struct s3_source *src, const char *key)
+{
+	struct sl_diag keep;
+	sl_diag_stash(&keep);
+	struct sl_http *h = sl_s3_get_start(c, src->bucket, key);
+	sl_diag_restore(&keep);
+	return h;
+}
+
+/**
+ * Read the objects of an s3 source: listed a page at a time, each page's
+ * objects read (streamed, the next one's GET started while one is read)
+ * before the next page is asked for. 0, or -1.
+ */
+static int
+read_s3(struct file_step *f, const struct s3_source *src, struct sl_emit *out)
+{
+	struct sl_step *s = &f->base;
+	struct sl_s3_config cfg;
+	sl_s3_config_init(&cfg);
+	cfg.endpoint = src->endpoint;
+	cfg.region = src->region;
+	cfg.access_key_id = src->key_id;
+	cfg.secret_access_key = src->secret;
+	cfg.session_token = src->token;
+	cfg.profile = src->profile;
+	cfg.page_size = src->page_size;
+	cfg.http = src->http.opts;
+	struct sl_s3 *c = sl_s3_new(&cfg);
+	if (c == NULL) {
+		sl_diag_wrap(sl_diag_code(), "step %s: s3 source s3://%s",
+		             s->name, src->bucket);
+		return -1;
+	}
+	struct sl_s3_page page = {0};
+	char *token = NULL;
+	uint64_t listed = 0, before = f->s3_kept, other = f->s3_other;
+	int rc = 0;
+	unsigned pages = 0;
+	do {
+		sl_log_debug("step %s: listing s3://%s/%s, page %u", s->name,
+		             src->bucket, src->prefix, ++pages);
+		rc = sl_s3_list(c, src->bucket, src->prefix, token, &page);
+		sl_free(token);
+		token = page.next_token;
+		page.next_token = NULL;
+		/* This page's objects to read, then read with the next
+		 * one's GET started while one is read. */
+		struct s3_pick *pick = NULL;
+		size_t n_pick = 0;
+		if (rc == 0 && page.n > 0 &&
+		    (pick = sl_malloc(page.n * sizeof(*pick))) == NULL) {
+			sl_diag_set(SL_EOOM, "out of memory listing s3://%s",
+			            src->bucket);
+			rc = -1;
+		}
+		for (size_t i = 0; rc == 0 && i < page.n; i++) {
+			const char *key = page.objs[i].key;
+			if (!s3_key_wanted(src, key))
+				continue;
+			listed++;
+			size_t n = strlen(src->bucket) + strlen(key) + 7;
+			char *name = sl_malloc(n);
+			if (name == NULL) {
+				sl_diag_set(SL_EOOM,
+				            "out of memory for S3 names");
+				rc = -1;
+				break;
+			}
+			snprintf(name, n, "s3://%s/%s", src->bucket, key);
+			if (f->shard_n > 1 &&
+			    sl_shard_of(name, strlen(name), f->shard_n) + 1 !=
+			            f->shard_k) {
+				sl_free(name);
+				f->s3_other++;
+				continue;
+			}
+			if (keep_s3_name(f, name) != 0) {
+				rc = -1;
+				break;
+			}
+			uint64_t g = f->input_base + f->s3_seq++;
+			if (xck_before(&f->ck, g))
+				continue; /* done by an earlier run */
+			pick[n_pick].key = key;
+			pick[n_pick].g = g;
+			pick[n_pick++].name = name;
+		}
+		struct sl_http *next = NULL;
+		for (size_t j = 0; rc == 0 && j < n_pick; j++) {
+			struct sl_http *h = next;
+			next = j + 1 < n_pick
+			               ? prefetch_s3(c, src, pick[j + 1].key)
+			               : NULL;
+			int want = xck_input(&f->ck, pick[j].g, pick[j].name);
+			if (want < 0)
+				rc = -1;
+			else
+				rc = read_s3_object(f, c, src, pick[j].key,
+				                    pick[j].name, h, out);
+			if (rc == 0)
+				rc = xck_input_done(&f->ck, out, pick[j].g);
+		}
+		sl_http_close(next);
+		sl_free(pick);
+	} while (rc == 0 && token != NULL);
+	sl_free(token);
+	sl_s3_page_destroy(&page);
+	sl_s3_free(c);
+	if (rc == 0) {
+		if (listed == 0)
+			sl_log_warn("step %s: no objects found in s3://%s/%s",
+			            s->name, src->bucket, src->prefix);
+		sl_log_info("step %s: read %" PRIu64 " object%s of s3://%s/%s"
+		            "%s",
+		            s->name, f->s3_kept - before,
+		            f->s3_kept - before == 1 ? "" : "s", src->bucket,
+		            src->prefix,
+		            f->s3_other > other ? " (others are other shards')"
+		                                : "");
+	}
+	return rc;
+}
+
+/** Read the local sources' files, sorted. 0, or -1. */
+static int
+read_locals(struct file_step *f, struct sl_emit *out)
 {
 	struct sl_step *s = &f->base;
 	for (size_t i = 0; i < f->paths.n; i++) {
 		const char *path = f->paths.v[i];
-		size_t g = first_path(f) + i;
+		uint64_t g = f->input_base + i;
 		int want = xck_input(&f->ck, g, path);
 		if (want < 0)
 			return -1;
@@ -600,9 +949,19 @@ read_paths(struct file_step *f, struct sl_emit *out)
 		if (rc != 0)
 			return -1;
 		f->files_read++;
-		if (xck_input_done(&f->ck, out, g, input_name(f, g + 1)) != 0)
+		if (xck_input_done(&f->ck, out, g) != 0)
 			return -1;
 	}
+	return 0;
+}
+
+/** Read the s3 sources in order. 0, or -1. */
+static int
+read_s3_sources(struct file_step *f, struct sl_emit *out)
+{
+	for (size_t i = 0; i < f->n_s3; i++)
+		if (read_s3(f, &f->s3[i], out) != 0)
+			return -1;
 	return 0;
 }
 
@@ -610,11 +969,28 @@ static int
 file_drain(struct sl_step *s, struct sl_emit *out)
 {
 	struct file_step *f = (struct file_step *)s;
-	if (xck_begin(&f->ck, f->paths.n + f->n_urls) != 0)
+	/* The kinds of sources in the order of their first source. */
+	int (*group[3])(struct file_step *, struct sl_emit *);
+	int (*a)(struct file_step *, struct sl_emit *) =
+	        f->urls_first ? read_urls : read_locals;
+	int (*b)(struct file_step *, struct sl_emit *) =
+	        f->urls_first ? read_locals : read_urls;
+	size_t n = 0;
+	if (f->s3_rank == 0)
+		group[n++] = read_s3_sources;
+	group[n++] = a;
+	if (f->s3_rank == 1)
+		group[n++] = read_s3_sources;
+	group[n++] = b;
+	if (f->s3_rank >= 2)
+		group[n++] = read_s3_sources;
+	if (xck_begin(&f->ck, UINT64_MAX) != 0)
 		return -1;
-	if (f->urls_first ? read_urls(f, out) != 0 || read_paths(f, out) != 0
-	                  : read_paths(f, out) != 0 || read_urls(f, out) != 0)
-		return -1;
+	for (size_t i = 0; i < n; i++) {
+		f->input_base = (uint64_t)i << 40;
+		if (group[i](f, out) != 0)
+			return -1;
+	}
 	return xck_end(&f->ck, out);
 }
 
@@ -645,8 +1021,8 @@ sl_file_extractor_files(const struct sl_step *s, uint64_t *kept,
 	if (s == NULL || s->ops != &file_ops)
 		return false;
 	const struct file_step *f = (const struct file_step *)s;
-	*kept = f->paths.n;
-	*other = f->files_other;
+	*kept = f->paths.n + f->s3_kept;
+	*other = f->files_other + f->s3_other;
 	return true;
 }
 
@@ -771,6 +1147,156 @@ oom:
 	return -1;
 }
 
+/**
+ * Copy the string option `key` of `src` to *out (absent or null: NULL).
+ * 0, or -1.
+ */
+static int
+s3_opt(const struct sl_conf *src, const char *key, char **out)
+{
+	*out = NULL;
+	const struct sl_conf *n = sl_conf_get(src, key);
+	if (n == NULL || sl_conf_is_null(n))
+		return 0;
+	char what[96];
+	snprintf(what, sizeof(what), "arguments.sources.%s", key);
+	const char *v;
+	if (sl_conf_str(n, what, &v) != 0)
+		return -1;
+	*out = sl_strndup(v, strlen(v));
+	if (*out == NULL) {
+		sl_diag_set(SL_EOOM, "out of memory for an s3 source");
+		return -1;
+	}
+	return 0;
+}
+
+/**
+ * Read an s3 source: `{type: s3, bucket: ..., prefix, suffix,
+ * object_format, archive_dir, ...credentials}` (Nodestream's
+ * S3FileSource and its AWS client arguments).
+ */
+static int
+add_s3_source(struct file_step *f, const struct sl_conf *src)
+{
+	static const char *const keys[] = {"type",
+	                                   "bucket",
+	                                   "prefix",
+	                                   "suffix",
+	                                   "object_format",
+	                                   "archive_dir",
+	                                   "region_name",
+	                                   "aws_access_key_id",
+	                                   "aws_secret_access_key",
+	                                   "aws_session_token",
+	                                   "endpoint_url",
+	                                   "profile_name",
+	                                   "session_ttl",
+	                                   "assume_role_arn",
+	                                   "assume_role_external_id",
+	                                   "page_size",
+	                                   "connect_timeout",
+	                                   "stall_timeout",
+	                                   "timeout",
+	                                   NULL};
+	if (sl_conf_check_keys(src, keys, "arguments.sources",
+	                       "an s3 source") != 0)
+		return -1;
+	static const char *const refused[][2] = {
+	        {"assume_role_arn",
+	         "assuming a role needs AWS STS, which sluice does not call; "
+	         "assume the role outside and pass its temporary credentials "
+	         "(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, "
+	         "AWS_SESSION_TOKEN)"},
+	        {"assume_role_external_id",
+	         "assuming a role needs AWS STS, which sluice does not call"},
+	};
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		const struct sl_conf *n = sl_conf_get(src, refused[i][0]);
+		const char *v = NULL;
+		/* Empty is no role, as in Nodestream. */
+		if (n == NULL || sl_conf_is_null(n) ||
+		    (n->kind == SL_CONF_SCALAR && sl_conf_str(n, "", &v) == 0 &&
+		     v[0] == '\0'))
+			continue;
+		return sl_conf_error(n, "arguments.sources",
+		                     "%s is not supported: %s", refused[i][0],
+		                     refused[i][1]);
+	}
+	const struct sl_conf *ttl = sl_conf_get(src, "session_ttl");
+	int64_t secs;
+	if (ttl != NULL && !sl_conf_is_null(ttl) &&
+	    sl_conf_int(ttl, "arguments.sources.session_ttl", &secs) != 0)
+		return -1;
+	struct s3_source *v = sl_realloc(f->s3, (f->n_s3 + 1) * sizeof(*f->s3));
+	if (v == NULL) {
+		sl_diag_set(SL_EOOM, "out of memory for an s3 source");
+		return -1;
+	}
+	f->s3 = v;
+	struct s3_source *s = &f->s3[f->n_s3];
+	memset(s, 0, sizeof(*s));
+	if (sl_http_args_read(src, "arguments.sources", &s->http) != 0)
+		return -1;
+	f->n_s3++;
+	if (s3_opt(src, "bucket", &s->bucket) != 0 ||
+	    s3_opt(src, "prefix", &s->prefix) != 0 ||
+	    s3_opt(src, "suffix", &s->suffix) != 0 ||
+	    s3_opt(src, "object_format", &s->object_format) != 0 ||
+	    s3_opt(src, "archive_dir", &s->archive_dir) != 0 ||
+	    s3_opt(src, "region_name", &s->region) != 0 ||
+	    s3_opt(src, "aws_access_key_id", &s->key_id) != 0 ||
+	    s3_opt(src, "aws_secret_access_key", &s->secret) != 0 ||
+	    s3_opt(src, "aws_session_token", &s->token) != 0 ||
+	    s3_opt(src, "endpoint_url", &s->endpoint) != 0 ||
+	    s3_opt(src, "profile_name", &s->profile) != 0)
+		return -1;
+	if (s->profile != NULL && s->profile[0] == '\0') {
+		sl_free(s->profile); /* Nodestream drops an empty one */
+		s->profile = NULL;
+	}
+	if (s->bucket == NULL || s->bucket[0] == '\0' ||
+	    strchr(s->bucket, '/') != NULL)
+		return sl_conf_error(
+		        s->bucket == NULL ? src : sl_conf_get(src, "bucket"),
+		        "arguments.sources",
+		        "an s3 source needs bucket: a bucket name "
+		        "(no '/'; the key prefix goes in prefix)");
+	if (s->prefix == NULL && (s->prefix = sl_strndup("", 0)) == NULL) {
+		sl_diag_set(SL_EOOM, "out of memory for an s3 source");
+		return -1;
+	}
+	if ((s->key_id == NULL) != (s->secret == NULL))
+		return sl_conf_error(src, "arguments.sources",
+		                     "an s3 source needs both "
+		                     "aws_access_key_id and "
+		                     "aws_secret_access_key, or neither (then "
+		                     "the environment's)");
+	if (s->object_format != NULL && s->object_format[0] != '.')
+		return sl_conf_error(sl_conf_get(src, "object_format"),
+		                     "arguments.sources.object_format",
+		                     "expected a file suffix such as '.json', "
+		                     "got '%s'",
+		                     s->object_format);
+	if (s->archive_dir != NULL && s->archive_dir[0] == '\0') {
+		sl_free(s->archive_dir); /* Nodestream: empty is none */
+		s->archive_dir = NULL;
+	}
+	const struct sl_conf *ps = sl_conf_get(src, "page_size");
+	int64_t page = 0;
+	if (ps != NULL && !sl_conf_is_null(ps)) {
+		if (sl_conf_int(ps, "arguments.sources.page_size", &page) != 0)
+			return -1;
+		if (page < 1 || page > 1000)
+			return sl_conf_error(ps, "arguments.sources.page_size",
+			                     "expected 1 to 1000 keys per "
+			                     "list page, got %lld",
+			                     (long long)page);
+	}
+	s->page_size = (uint32_t)page;
+	return 0;
+}
+
 /** Read `sources: [{type: local, globs: [...]}, ...]`. */
 static int
 add_sources(struct file_step *f, const struct sl_conf *n)
@@ -790,8 +1316,8 @@ add_sources(struct file_step *f, const struct sl_conf *n)
 		const char *t;
 		if (type == NULL)
 			return sl_conf_error(src, "arguments.sources",
-			                     "a source needs a type (local or "
-			                     "http)");
+			                     "a source needs a type (local, "
+			                     "http or s3)");
 		if (sl_conf_str(type, "arguments.sources.type", &t) != 0)
 			return -1;
 		if (strcmp(t, "http") == 0) {
@@ -801,12 +1327,18 @@ add_sources(struct file_step *f, const struct sl_conf *n)
 				return -1;
 			continue;
 		}
+		if (strcmp(t, "s3") == 0) {
+			if (f->n_s3 == 0)
+				f->s3_rank = (f->n_globs > 0) + (f->n_http > 0);
+			if (add_s3_source(f, src) != 0)
+				return -1;
+			continue;
+		}
 		if (strcmp(t, "local") != 0)
 			return sl_conf_error(
 			        type, "arguments.sources.type",
 			        "source type '%s' is not built in; "
-			        "'local' and 'http' are (s3 is not "
-			        "supported yet)",
+			        "'local', 'http' and 's3' are",
 			        t);
 		for (uint32_t k = 0; k < src->n; k++) {
 			const struct sl_conf *key = src->items[2 * k];
@@ -1196,7 +1728,8 @@ const struct sl_step_type sl_builtin_file = {
         .factories = file_factories,
         .factory_optional = true,
         .create = file_create,
-        .summary = "read local files matched by globs, or http(s) URLs "
+        .summary = "read local files matched by globs, http(s) URLs or "
+                   "S3 objects "
                    "(.jsonl .json .csv .txt .yaml, optionally .gz .zst "
                    ".bz2)",
 };

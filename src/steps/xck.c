@@ -130,7 +130,18 @@ xck_input(struct xck *k, uint64_t i, const char *name)
 	if (i < k->resume.input)
 		return 0;
 	k->resuming = false;
-	if (i == k->resume.input && strcmp(name, k->resume.name) != 0) {
+	if (i > k->resume.input && k->resume.name[0] != '\0') {
+		sl_diag_set(SL_EINVAL,
+		            "step %s: the checkpoint was made at input %" PRIu64
+		            ", '%s', which is not among the inputs now: the "
+		            "inputs changed since (run with --from-start to "
+		            "start over)",
+		            k->step->name, k->resume.input, k->resume.name);
+		return -1;
+	}
+	if (i > k->resume.input)
+		return 1;
+	if (k->resume.name[0] != '\0' && strcmp(name, k->resume.name) != 0) {
 		sl_diag_set(
 		        SL_EINVAL,
 		        "step %s: the checkpoint was made when input %" PRIu64
@@ -215,12 +226,13 @@ xck_tick(struct xck *k, struct sl_emit *out, uint64_t line)
 }
 
 int
-xck_input_done(struct xck *k, struct sl_emit *out, uint64_t i, const char *next)
+xck_input_done(struct xck *k, struct sl_emit *out, uint64_t i)
 {
 	if (!xck_on(k) || sl_clock() - k->last_mark < k->c->interval)
 		return 0;
+	/* No name: input i + 1 need not exist (the next kind of source
+	 * numbers its inputs from further on). */
 	struct sl_ckpt_pos pos = {.input = i + 1};
-	snprintf(pos.name, sizeof(pos.name), "%s", next);
 	return mark(k, out, &pos);
 }
 
@@ -229,6 +241,16 @@ xck_end(struct xck *k, struct sl_emit *out)
 {
 	if (!xck_on(k))
 		return 0;
+	if (k->resuming && k->resume.input != UINT64_MAX &&
+	    k->resume.name[0] != '\0') {
+		sl_diag_set(SL_EINVAL,
+		            "step %s: the checkpoint was made at input %" PRIu64
+		            ", '%s', which is not among the inputs now: the "
+		            "inputs changed since (run with --from-start to "
+		            "start over)",
+		            k->step->name, k->resume.input, k->resume.name);
+		return -1;
+	}
 	struct sl_ckpt_pos end = {.done = true};
 	return mark(k, out, &end);
 }

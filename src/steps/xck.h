@@ -109,11 +109,20 @@ xck_skipped(struct xck *k)
 int xck_tick(struct xck *k, struct sl_emit *out, uint64_t line);
 
 /**
- * The end of input `i`: a mark at the start of the next one (`next` its
- * name, or "" when there is none) if the interval passed. 0, or -1.
+ * The end of input `i`: a mark after it (at the start of input i + 1,
+ * whatever comes next) if the interval passed. 0, or -1.
  */
-int xck_input_done(struct xck *k, struct sl_emit *out, uint64_t i,
-                   const char *next);
+int xck_input_done(struct xck *k, struct sl_emit *out, uint64_t i);
+
+/**
+ * Whether input `i` was done by the earlier run being resumed (it comes
+ * before the position resumed from), without reading it.
+ */
+static inline bool
+xck_before(const struct xck *k, uint64_t i)
+{
+	return k != NULL && k->resuming && i < k->resume.input;
+}
 
 /**
  * Every input read: the last mark, which writers commit with the last
