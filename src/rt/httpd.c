@@ -5,6 +5,7 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -462,6 +463,7 @@ tls_context(const struct sl_httpd_opts *o)
 	}
 	(void)SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
 	const char *key = o->keyfile != NULL ? o->keyfile : o->certfile;
+	ERR_clear_error();
 	if (SSL_CTX_use_certificate_chain_file(ctx, o->certfile) != 1) {
 		sl_diag_set(SL_EINVAL,
 		            "%s: cannot read the TLS certificate (expected a "
@@ -470,11 +472,21 @@ tls_context(const struct sl_httpd_opts *o)
 		            ssl_error_text(err, sizeof(err), "unknown error"));
 	} else if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) !=
 	           1) {
-		sl_diag_set(SL_EINVAL,
-		            "%s: cannot read the TLS private key (expected a "
-		            "PEM key): %s",
-		            key,
-		            ssl_error_text(err, sizeof(err), "unknown error"));
+		/* OpenSSL checks the key against the certificate here. */
+		if (ERR_GET_REASON(ERR_peek_last_error()) ==
+		    X509_R_KEY_VALUES_MISMATCH)
+			sl_diag_set(SL_EINVAL,
+			            "%s: the private key does not match the "
+			            "certificate %s",
+			            key, o->certfile);
+		else
+			sl_diag_set(SL_EINVAL,
+			            "%s: cannot read the TLS private key "
+			            "(expected a PEM key): %s",
+			            key,
+			            ssl_error_text(err, sizeof(err),
+			                           "unknown error"));
+		ERR_clear_error();
 	} else if (SSL_CTX_check_private_key(ctx) != 1) {
 		sl_diag_set(SL_EINVAL,
 		            "%s: the private key does not match the "
