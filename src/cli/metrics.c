@@ -243,8 +243,8 @@ expose_steps(struct sl_cli_metrics *m, struct sl_buf *b)
 		const char *helps[3] = {
 		        "Records buffered in the outbox after the step",
 		        "Batches buffered in the outbox after the step",
-		        "Batches the outbox after the step holds before its "
-		        "sender waits"};
+		        ("Batches the outbox after the step holds before its "
+		         "sender waits")};
 		for (int k = 0; k < 3; k++) {
 			if (sl_prom_head(b, names[k], "gauge", helps[k]) != 0)
 				return -1;

@@ -44,6 +44,11 @@ struct sl_httpd {
 	int port;
 	/** Requests answered. */
 	uint64_t requests;
+	/** A handle to accept and close a connection with when there is no
+	 * memory for a client (libuv accepts no more until one is taken). */
+	uv_tcp_t spare;
+	/** Whether `spare` is in use (open or closing). */
+	bool spare_busy;
 };
 
 /** One connection. */
@@ -384,6 +389,30 @@ on_deadline(uv_timer_t *t)
 	client_close(t->data);
 }
 
+/** Close callback of the spare handle. */
+static void
+spare_closed(uv_handle_t *h)
+{
+	struct sl_httpd *s = h->data;
+	s->spare_busy = false;
+	server_release(s);
+}
+
+/** Take a connection there is no memory for, and close it at once. */
+static void
+refuse(struct sl_httpd *s, uv_stream_t *ls)
+{
+	if (s->spare_busy)
+		return; /* the next accept takes it */
+	s->spare_busy = true;
+	uv_tcp_init(ls->loop, &s->spare);
+	s->spare.data = s;
+	s->handles++;
+	uv_unref((uv_handle_t *)&s->spare);
+	(void)uv_accept(ls, (uv_stream_t *)&s->spare);
+	uv_close((uv_handle_t *)&s->spare, spare_closed);
+}
+
 /** A new connection. */
 static void
 on_connection(uv_stream_t *ls, int status)
@@ -394,7 +423,7 @@ on_connection(uv_stream_t *ls, int status)
 	struct client *c = sl_calloc(1, sizeof(*c));
 	if (c == NULL) {
 		sl_diag_clear(sl_diag_get());
-		/* Without memory the connection stays in the backlog. */
+		refuse(s, ls);
 		return;
 	}
 	c->s = s;
