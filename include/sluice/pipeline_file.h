@@ -136,6 +136,18 @@ sl_pipeline_file_load(const char *path,
 int sl_conf_resolve_tags(struct sl_conf_doc *doc, struct sl_conf **slot,
                          const struct sl_value *config);
 
+/**
+ * Nodestream's object-store namespace of the pipeline file at `path`, the
+ * prefix its checkpoints are kept under: "<stem>-<sha256>", the file
+ * name's stem as Python's Path.stem gives it (the name without its last
+ * suffix; a leading dot or a trailing one is not a suffix: ".x" and "x."
+ * stay whole) and the SHA-256 of the file's bytes in lower-case hex, as
+ * Nodestream 0.16.1's PipelineFile.load_pipeline makes it. Written to
+ * out[0..size) with a NUL. 0, or -1 with SL_ESYSTEM (the file cannot be
+ * read, naming it) or SL_ELIMIT (it does not fit in `size`).
+ */
+int sl_pipeline_file_namespace(const char *path, char *out, size_t size);
+
 /** Free a loaded file. NULL is a no-op. */
 void sl_pipeline_file_delete(struct sl_pipeline_file *f);
 

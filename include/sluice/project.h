@@ -17,7 +17,9 @@
  *     my-target: {database: neo4j, uri: bolt://localhost:7687,
  *                 username: neo4j, password: !env NEO4J_PASSWORD}
  *   plugins: [...]                           # kept, unused by sluice
- *   storage: {...}                           # kept, unused by sluice
+ *   storage:                                 # object stores (checkpoints)
+ *     stores:
+ *       - {name: local, type: local, root: .ckpt, hmac_key: !env KEY}
  *   include_additional_types: false          # a boolean: schema types
  *
  * Rules checked at load (every error names "file:line:column" and the key
@@ -36,6 +38,12 @@
  *   absolute path is kept) and must exist.
  * - Two pipelines of one scope may not share a name; a scope or target
  *   defined twice is an error.
+ * - `storage` is null or a mapping with `stores`, a list of stores, each a
+ *   mapping with `name` (a string; no two alike), `type` (local, null or
+ *   s3) and `hmac_key` (a base64 string, checked at load; null or empty:
+ *   unsigned, as in Nodestream); a local store takes `root` (a
+ *   directory), a null store nothing else; an s3 store's other keys are
+ *   kept unchecked (the s3 store is not built yet).
  * - Every target name a scope or pipeline uses must be defined under
  *   `targets`. A target is a mapping with `database` (a string; a plain
  *   `null` means the "null" connector); its other keys are kept as they
@@ -44,13 +52,15 @@
  *
  * Tags: the load-time tags of pipeline files (!env, !config, !include; see
  * sl_conf_resolve_tags() in sluice/pipeline_file.h) are resolved at load
- * anywhere under `scopes` and `targets`, so an unset !env variable there
- * gives null with a warning (a target's `password: !env X` then has no
- * password, as in Nodestream); there is no configuration for !config in
+ * anywhere under `scopes`, `targets` and `storage.stores`, so an unset !env
+ * variable there gives null with a warning (a target's `password: !env X` then
+ * has no password, as in Nodestream); there is no configuration for !config in
  * the project file itself, so !config there gives null too. `!delayed {value:
  * X}` (Nodestream's re-evaluated credentials) is resolved once, as X. `plugins`
- * and `storage` are kept as written, tags unresolved, and not used: sluice has
- * no project plugins and no object storage.
+ * is kept as written, tags unresolved, and not used: sluice has no project
+ * plugins. A store's hmac_key written with a tag that resolves to null
+ * (an unset !env variable) is an error when the store is made, not at
+ * load, so that commands that make no store still work.
  *
  * Semantics follow Nodestream's code: a pipeline's effective targets are
  * its own followed by its scope's (unless exclude_inherited_targets),
@@ -253,6 +263,22 @@ int sl_project_target_uri(const struct sl_project *p, const char *name,
                           char *uri, size_t size, uint32_t *batch_size);
 
 /* sl_uri_redact() is in sluice/uri.h. */
+
+struct sl_objstore;
+
+/**
+ * The store `name` of the project's storage.stores (sluice/objstore.h),
+ * made now: a null store, or a local store whose root, when relative, is
+ * taken against the current directory (as Nodestream's Path(root) is; no
+ * root: ./.nodestream/objects), signed when the store has an hmac_key.
+ * The caller frees it with sl_objstore_free(). NULL with SL_EINVAL when
+ * the project has no store of that name (the message lists the names it
+ * has; Nodestream would fall back to a null store), for an s3 store (not
+ * built yet) and for an hmac_key whose tag resolved to null, naming the
+ * store's position; or the store constructors' errors.
+ */
+struct sl_objstore *sl_project_objstore(const struct sl_project *p,
+                                        const char *name);
 
 /** sl_project_show_scope() flag: JSON instead of a table. */
 #define SL_PROJECT_SHOW_JSON 1u

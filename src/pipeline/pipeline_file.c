@@ -12,11 +12,14 @@
 #include "sluice/pipeline_file.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <openssl/evp.h>
 
 #include "sluice/alloc.h"
 #include "sluice/diag.h"
@@ -26,6 +29,8 @@
 #define INCLUDE_MAX 16
 /** Deepest argument nesting the resolver walks. */
 #define DEPTH_MAX 512
+/** Bytes read per call when hashing a pipeline file. */
+#define HASH_CHUNK ((size_t)128 << 10)
 
 /** The keys a step definition may have. */
 static const char *const step_keys[] = {"implementation", "factory",
@@ -503,4 +508,101 @@ sl_pipeline_file_delete(struct sl_pipeline_file *f)
 		return;
 	sl_conf_doc_delete(f->doc);
 	sl_free(f);
+}
+
+/**
+ * Hash the file open as `fd` (named `path`) with SHA-256 into hex[0..65).
+ * 0, or -1 with an error.
+ */
+static int
+sha256_hex(int fd, const char *path, char hex[65])
+{
+	unsigned char *chunk = sl_malloc(HASH_CHUNK);
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	int rc = -1;
+	if (chunk == NULL || ctx == NULL) {
+		sl_diag_set(SL_EOOM, "out of memory hashing %s", path);
+		goto out;
+	}
+	if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+		sl_diag_set(SL_EIO, "hashing %s: SHA-256 is not available",
+		            path);
+		goto out;
+	}
+	for (;;) {
+		ssize_t r = read(fd, chunk, HASH_CHUNK);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			sl_diag_set_errno("reading pipeline file %s", path);
+			goto out;
+		}
+		if (r == 0)
+			break;
+		if (EVP_DigestUpdate(ctx, chunk, (size_t)r) != 1) {
+			sl_diag_set(SL_EIO, "hashing %s failed", path);
+			goto out;
+		}
+	}
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	if (EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen != 32) {
+		sl_diag_set(SL_EIO, "hashing %s failed", path);
+		goto out;
+	}
+	static const char digits[] = "0123456789abcdef";
+	for (unsigned i = 0; i < 32; i++) {
+		hex[2 * i] = digits[md[i] >> 4];
+		hex[2 * i + 1] = digits[md[i] & 15];
+	}
+	hex[64] = '\0';
+	rc = 0;
+out:
+	EVP_MD_CTX_free(ctx);
+	sl_free(chunk);
+	return rc;
+}
+
+int
+sl_pipeline_file_namespace(const char *path, char *out, size_t size)
+{
+	if (size > 0)
+		out[0] = '\0';
+	/* Path(path).name: the last component, trailing slashes aside. */
+	size_t end = strlen(path);
+	while (end > 1 && path[end - 1] == '/')
+		end--;
+	size_t start = end;
+	while (start > 0 && path[start - 1] != '/')
+		start--;
+	/* Path.stem: without the last suffix, unless the dot is first or
+	 * last. */
+	size_t stem = end - start;
+	for (size_t i = end; i-- > start;)
+		if (path[i] == '.') {
+			if (i > start && i < end - 1)
+				stem = i - start;
+			break;
+		}
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		sl_diag_set_errno("opening pipeline file %s", path);
+		return -1;
+	}
+	char hex[65];
+	int rc = sha256_hex(fd, path, hex);
+	close(fd);
+	if (rc < 0)
+		return -1;
+	int w = snprintf(out, size, "%.*s-%s", (int)stem, path + start, hex);
+	if (w < 0 || (size_t)w >= size) {
+		if (size > 0)
+			out[0] = '\0';
+		sl_diag_set(SL_ELIMIT,
+		            "the object-store namespace of %s (%d bytes) does "
+		            "not fit in %zu bytes",
+		            path, w, size);
+		return -1;
+	}
+	return 0;
 }

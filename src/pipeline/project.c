@@ -22,6 +22,7 @@
 #include "sluice/diag.h"
 #include "sluice/json.h"
 #include "sluice/log.h"
+#include "sluice/objstore.h"
 #include "sluice/pipeline_file.h"
 
 /** Byte cap of a project's value arena. */
@@ -42,6 +43,39 @@ static const char *const scope_keys[] = {"config", "annotations", "targets",
 static const char *const pipeline_keys[] = {
         "path", "name", "annotations", "targets", "exclude_inherited_targets",
         NULL};
+
+/** The keys of `storage`. */
+static const char *const storage_keys[] = {"stores", NULL};
+/** The keys of a local store. */
+static const char *const local_store_keys[] = {"name", "type", "hmac_key",
+                                               "root", NULL};
+/** The keys of a null store. */
+static const char *const null_store_keys[] = {"name", "type", "hmac_key", NULL};
+
+/** One store of `storage.stores`, checked at load. */
+struct project_store {
+	/** Its name. */
+	const char *name;
+	/** Its type: "local", "null" or "s3". */
+	const char *type;
+	/** A local store's root, or NULL (the default). */
+	const char *root;
+	/**
+	 * The hmac_key (tags resolved), or NULL when absent, null or empty
+	 * (Nodestream signs only with a non-empty key). A secret: never
+	 * shown.
+	 */
+	const char *hmac_key;
+	/**
+	 * Whether hmac_key was written with a tag (!env ...) that resolved
+	 * to null: the store cannot be made (it must not go unsigned).
+	 */
+	bool hmac_unset;
+	/** The store's mapping node (its position). */
+	const struct sl_conf *node;
+	/** Its hmac_key node, or NULL. */
+	const struct sl_conf *hmac_node;
+};
 
 /** The empty object (pipelines without annotations). */
 static const struct sl_value empty_object = {.type = SL_VOBJECT};
@@ -70,6 +104,10 @@ struct sl_project {
 	uint32_t n_scopes;
 	/** include_additional_types (false when absent or null). */
 	bool include_additional_types;
+	/** The stores of `storage.stores`, in file order. */
+	struct project_store *stores;
+	/** Number of `stores`. */
+	uint32_t n_stores;
 };
 
 /** A copy of s[0..n) with a NUL in the project's document, or NULL. */
@@ -588,6 +626,160 @@ load_scopes(struct sl_project *p, const struct sl_conf *s)
 	return 0;
 }
 
+/** Whether `n` has a local tag (!env, !config, ...) as written. */
+static bool
+has_tag(const struct sl_conf *n)
+{
+	return n != NULL && n->tag != NULL && n->tag[0] == '!' &&
+	       strcmp(n->tag, "!") != 0;
+}
+
+/**
+ * Check store `n` (item `i` of storage.stores, tags resolved) into
+ * p->stores; `tagged_hmac` says whether its hmac_key was written with a
+ * tag before resolution.
+ */
+static int
+load_store(struct sl_project *p, const struct sl_conf *n, uint32_t i,
+           bool tagged_hmac)
+{
+	char what[320], sub[360];
+	snprintf(what, sizeof(what), "storage.stores[%u]", i);
+	if (n->kind != SL_CONF_MAP) {
+		char buf[96];
+		return sl_conf_error(n, what,
+		                     "expected a mapping with a name and a "
+		                     "type, got %s",
+		                     got_text(n, buf, sizeof(buf)));
+	}
+	struct project_store *st = &p->stores[p->n_stores];
+	memset(st, 0, sizeof(*st));
+	st->node = n;
+	const struct sl_conf *name = sl_conf_get(n, "name");
+	const struct sl_conf *type = sl_conf_get(n, "type");
+	if (name == NULL)
+		return sl_conf_error(n, what, "no name");
+	snprintf(sub, sizeof(sub), "%s.name", what);
+	if (want_str(name, sub, &st->name) < 0)
+		return -1;
+	if (st->name[0] == '\0')
+		return sl_conf_error(name, sub, "empty store name");
+	for (uint32_t j = 0; j < p->n_stores; j++)
+		if (strcmp(p->stores[j].name, st->name) == 0)
+			return sl_conf_error(
+			        name, sub,
+			        "store '%s' is defined twice (first "
+			        "at line %u, column %u)",
+			        st->name, p->stores[j].node->line,
+			        p->stores[j].node->col);
+	snprintf(what, sizeof(what), "storage.stores[%u] (%.200s)", i,
+	         st->name);
+	if (type == NULL)
+		return sl_conf_error(n, what, "no type (local, null or s3)");
+	snprintf(sub, sizeof(sub), "%s.type", what);
+	if (type->kind == SL_CONF_SCALAR && type->tag == NULL &&
+	    sl_conf_is_null(type) && type->plain && type->len > 0)
+		st->type = "null"; /* `type: null`, as for targets */
+	else if (want_str(type, sub, &st->type) < 0)
+		return -1;
+	if (strcmp(st->type, "local") == 0) {
+		if (sl_conf_check_keys(n, local_store_keys, what,
+		                       "a local store") < 0)
+			return -1;
+		const struct sl_conf *root = sl_conf_get(n, "root");
+		snprintf(sub, sizeof(sub), "%s.root", what);
+		if (root != NULL && !sl_conf_is_null(root)) {
+			if (want_str(root, sub, &st->root) < 0)
+				return -1;
+			if (st->root[0] == '\0' ||
+			    strlen(st->root) != root->len)
+				return sl_conf_error(
+				        root, sub,
+				        "expected a directory, got "
+				        "%s",
+				        st->root[0] == '\0' ? "an empty string"
+				                            : "a NUL byte");
+		}
+	} else if (strcmp(st->type, "null") == 0) {
+		if (sl_conf_check_keys(n, null_store_keys, what,
+		                       "a null store") < 0)
+			return -1;
+	} else if (strcmp(st->type, "s3") != 0) {
+		return sl_conf_error(type, sub,
+		                     "unknown store type '%.200s'; the types "
+		                     "are local, null and s3",
+		                     st->type);
+	}
+	/* The key is a secret: no message quotes it. */
+	const struct sl_conf *h = sl_conf_get(n, "hmac_key");
+	snprintf(sub, sizeof(sub), "%s.hmac_key", what);
+	st->hmac_node = h;
+	if (h == NULL || sl_conf_is_null(h)) {
+		st->hmac_unset = h != NULL && tagged_hmac;
+	} else if (h->kind != SL_CONF_SCALAR || !sl_conf_is_str(h)) {
+		return sl_conf_error(h, sub, "expected a base64 string, got %s",
+		                     h->kind == SL_CONF_SCALAR
+		                             ? "a scalar that is not a string"
+		                             : sl_conf_kind_name(h->kind));
+	} else if (h->len > 0) {
+		if (strlen(h->text) != h->len)
+			return sl_conf_error(h, sub,
+			                     "the hmac_key holds a NUL byte");
+		if (sl_objstore_check_hmac_key(h->text) < 0) {
+			char msg[SL_ERROR_MSG_MAX];
+			snprintf(msg, sizeof(msg), "%s", sl_diag_last()->msg);
+			return sl_conf_error(h, sub, "%s", msg);
+		}
+		st->hmac_key = h->text;
+	}
+	p->n_stores++;
+	return 0;
+}
+
+/**
+ * Check `storage` (in *slot; NULL: none): resolve its tags, then check
+ * every store (Nodestream's StorageConfiguration schema).
+ */
+static int
+load_storage(struct sl_project *p, struct sl_conf **slot)
+{
+	if (slot == NULL)
+		return 0;
+	bool is_map;
+	if (want_map(*slot, "storage", &is_map) < 0)
+		return -1;
+	if (!is_map)
+		return 0;
+	if (sl_conf_check_keys(*slot, storage_keys, "storage", "storage") < 0)
+		return -1;
+	struct sl_conf **stores = slot_of(*slot, "stores");
+	if (stores == NULL || sl_conf_is_null(*stores))
+		return 0;
+	if ((*stores)->kind != SL_CONF_SEQ) {
+		char buf[96];
+		return sl_conf_error(*stores, "storage.stores",
+		                     "expected a list of stores, got %s",
+		                     got_text(*stores, buf, sizeof(buf)));
+	}
+	uint32_t n = (*stores)->n;
+	bool *tagged = sl_conf_alloc(p->doc, n * sizeof(*tagged) + 1);
+	p->stores = sl_conf_alloc(p->doc, n * sizeof(*p->stores) + 1);
+	if (tagged == NULL || p->stores == NULL)
+		return -1;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct sl_conf *it = (*stores)->items[i];
+		tagged[i] = it->kind == SL_CONF_MAP &&
+		            has_tag(sl_conf_get(it, "hmac_key"));
+	}
+	if (sl_conf_resolve_tags(p->doc, stores, NULL) < 0 ||
+	    unwrap_delayed(stores, 1) < 0)
+		return -1;
+	for (uint32_t i = 0; i < n; i++)
+		if (load_store(p, (*stores)->items[i], i, tagged[i]) < 0)
+			return -1;
+	return 0;
+}
+
 /** Check the keys the project keeps but does not use. */
 static int
 check_unused(struct sl_project *p, struct sl_conf *root)
@@ -597,9 +789,6 @@ check_unused(struct sl_project *p, struct sl_conf *root)
 	if (n != NULL && !sl_conf_is_null(n) && n->kind != SL_CONF_SEQ)
 		return sl_conf_error(n, "plugins", "expected a list, got %s",
 		                     got_text(n, buf, sizeof(buf)));
-	bool is_map;
-	if (want_map(sl_conf_get(root, "storage"), "storage", &is_map) < 0)
-		return -1;
 	n = sl_conf_get(root, "include_additional_types");
 	if (n != NULL && !sl_conf_is_null(n) &&
 	    sl_conf_bool(n, "include_additional_types",
@@ -651,7 +840,8 @@ sl_project_load(const char *path)
 		goto fail;
 	}
 	if (sl_conf_check_keys(root, top_keys, NULL, "a project file") < 0 ||
-	    check_unused(p, root) < 0)
+	    check_unused(p, root) < 0 ||
+	    load_storage(p, slot_of(root, "storage")) < 0)
 		goto fail;
 	struct sl_conf **targets = slot_of(root, "targets");
 	struct sl_conf **scopes = slot_of(root, "scopes");
@@ -1366,4 +1556,60 @@ int
 sl_project_show(const struct sl_project *p, FILE *out, unsigned flags)
 {
 	return sl_project_show_scope(p, NULL, out, flags);
+}
+
+struct sl_objstore *
+sl_project_objstore(const struct sl_project *p, const char *name)
+{
+	const struct project_store *st = NULL;
+	uint32_t i = 0;
+	for (; i < p->n_stores && st == NULL; i++)
+		if (strcmp(p->stores[i].name, name) == 0)
+			st = &p->stores[i];
+	if (st == NULL) {
+		struct sl_buf b;
+		sl_buf_create(&b, 1024);
+		int rc = 0;
+		for (uint32_t j = 0; j < p->n_stores && rc == 0; j++)
+			rc = sl_buf_printf(&b, "%s'%s'", j ? ", " : "",
+			                   p->stores[j].name);
+		if (p->n_stores == 0)
+			sl_diag_set(SL_EINVAL,
+			            "%s: no store '%s'; the project defines no "
+			            "stores (storage: {stores: [{name: ..., "
+			            "type: local}]})",
+			            p->path, name);
+		else
+			sl_diag_set(
+			        SL_EINVAL,
+			        "%s: no store '%s' under storage.stores; it "
+			        "has %s%s",
+			        p->path, name, b.data != NULL ? b.data : "",
+			        rc != 0 ? ", ..." : "");
+		sl_buf_destroy(&b);
+		return NULL;
+	}
+	char what[320];
+	snprintf(what, sizeof(what), "storage.stores[%u] (%.200s)", i - 1,
+	         st->name);
+	if (strcmp(st->type, "s3") == 0) {
+		sl_conf_error(sl_conf_get(st->node, "type"), what,
+		              "the s3 store is not built yet; use type: local");
+		return NULL;
+	}
+	if (st->hmac_unset) {
+		char sub[360];
+		snprintf(sub, sizeof(sub), "%s.hmac_key", what);
+		sl_conf_error(
+		        st->hmac_node, sub,
+		        "resolves to nothing (is its environment variable "
+		        "set?); the store would not be signed");
+		return NULL;
+	}
+	struct sl_objstore *s = strcmp(st->type, "null") == 0
+	                                ? sl_objstore_null_new()
+	                                : sl_objstore_local_new(st->root);
+	if (s != NULL && st->hmac_key != NULL)
+		s = sl_objstore_signed_new(s, st->hmac_key);
+	return s;
 }
