@@ -201,6 +201,7 @@ step_sample(struct sl_buf *b, struct sl_cli_metrics *m, const char *name,
 static int
 expose_steps(struct sl_cli_metrics *m, struct sl_buf *b)
 {
+	/* Each family: its name, Prometheus type and help text. */
 	static const struct {
 		const char *name, *type, *help;
 	} heads[] = {
@@ -352,6 +353,7 @@ expose_writers(struct sl_cli_metrics *m, struct sl_buf *b)
 		}
 	}
 	/* Batches, latencies, upserts by type. */
+	/* Each family: its name, Prometheus type and help text. */
 	static const struct {
 		const char *name, *type, *help;
 	} heads[] = {
