@@ -246,6 +246,58 @@ has err.txt "2:GraphDatabaseWriter wrote $((N / B)) batches to sqlite:g.db" \
   "... and the writer's batches"
 has err.txt "relationship  IN_GROUP" "... and its writes by type"
 
+# --- a project: two pipelines, one after the other --------------------------
+# Nodestream's totals add up over a command's pipelines; the labelled
+# metrics are the running pipeline's; --metrics-file has a line each.
+cat >first.yaml <<'EOF'
+- implementation: nodestream.pipeline:IterableExtractor
+  factory: range
+  arguments: {stop: 300}
+- implementation: nodestream.interpreting:Interpreter
+  arguments:
+    interpretations:
+      - type: source_node
+        node_type: Number
+        key: {n: !jmespath index}
+EOF
+cat >nodestream.yaml <<'EOF'
+scopes:
+  s:
+    targets: [graph]
+    pipelines: [first.yaml, p.yaml]
+targets:
+  graph:
+    database: sqlite
+    path: proj.db
+EOF
+PORT=$(free_port)
+URL="http://127.0.0.1:$PORT/metrics"
+python3 feeder.py 256 go3 | "$SLUICE" run --prometheus \
+  --prometheus-listen-port "$PORT" --prometheus-listen-address 127.0.0.1 \
+  --metrics-file pm.json >out.txt 2>err.txt &
+run_pid=$!
+pids+=($run_pid)
+wait_for 30 scrape_has "$URL" s4.txt '^sluice_records_read 256$'
+ok $? "a scrape during the project's second pipeline"
+python3 prom.py s4.txt \
+  'v("sluice_step_records_out_total", step="0:StdinExtractor", pipeline="p.yaml") == 256' \
+  'v("nodes_upserted_by_type_Number") == 300' \
+  'len(fam("sluice_step_records_in_total")) == 3' \
+  'v("records") >= 300'
+ok $? "... Nodestream's totals include the first pipeline's"
+touch go3
+wait $run_pid
+is $? 0 "the project run ends"
+python3 -c '
+import json, sys
+l = [json.loads(x) for x in open("pm.json")]
+assert [s["pipeline"] for s in l] == ["first.yaml", "p.yaml"], l
+assert l[0]["steps"][0]["out"] == 300 and l[1]["steps"][0]["out"] == 256, l
+assert l[0]["targets"][0]["upserted_by_type"]["nodes"]["Number"] == 300
+' && ok 0 "--metrics-file: one summary line per pipeline" ||
+  ok 1 "--metrics-file: one summary line per pipeline"
+rm -f nodestream.yaml
+
 # --- a port in use ---------------------------------------------------------
 PORT=$(free_port)
 python3 hold.py "$PORT" ready2 &
