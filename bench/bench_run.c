@@ -9,6 +9,12 @@
  *   run_jsonl_mbps   throughput of that run on 1 GB (value) against
  *                    `cat FILE > /dev/null` (baseline); ratio = value /
  *                    baseline.
+ *   run_jsonl_progress_mbps
+ *                    throughput of the same run on 1 GB with progress
+ *                    reports every 0.1 s, the Prometheus endpoint up and
+ *                    --metrics-file (value), against the run without them
+ *                    (baseline, the value of run_jsonl_mbps); ratio =
+ *                    value / baseline, which should be 1 within the noise.
  *
  * usage: bench_run [path/to/sluice] (default: the one built alongside)
  */
@@ -25,7 +31,6 @@
 
 #include "bench.h"
 #include "spawn.h"
-
 
 /** Write `bytes` of generated JSON lines to `path`. 0, or -1. */
 static int
@@ -118,13 +123,28 @@ main(int argc, char **argv)
 	                     NULL};
 	char *run_big[] = {(char *)sluice, "run", pbig, "--no-progress", NULL};
 	char *cat_big[] = {"/bin/cat", big, NULL};
+	char *run_metrics[] = {(char *)sluice,
+	                       "run",
+	                       pbig,
+	                       "--progress-interval",
+	                       "0.1",
+	                       "--prometheus",
+	                       "--prometheus-listen-port",
+	                       "0",
+	                       "--prometheus-listen-address",
+	                       "127.0.0.1",
+	                       "--metrics-file",
+	                       "/dev/null",
+	                       NULL};
+	double t_metrics, best_metrics = 1e9;
 	double t_small, t_big, t_cat, best_big = 1e9, best_cat = 1e9;
 	long rss_small = 0, rss_big = 0;
 	for (int rep = 0; rep < 2; rep++) {
 		long a = run(run_small, &t_small);
 		long b = run(run_big, &t_big);
 		long c = run(cat_big, &t_cat);
-		if (a < 0 || b < 0 || c < 0) {
+		long d = run(run_metrics, &t_metrics);
+		if (a < 0 || b < 0 || c < 0 || d < 0) {
 			fprintf(stderr, "bench_run: a run of %s failed\n",
 			        sluice);
 			goto out;
@@ -137,6 +157,8 @@ main(int argc, char **argv)
 			best_big = t_big;
 		if (t_cat < best_cat)
 			best_cat = t_cat;
+		if (t_metrics < best_metrics)
+			best_metrics = t_metrics;
 	}
 	double mb = (double)((size_t)1 << 30) / 1e6;
 	printf("BENCH run_rss_flat value=%ld unit=KiB baseline=%ld "
@@ -145,6 +167,9 @@ main(int argc, char **argv)
 	printf("BENCH run_jsonl_mbps value=%.1f unit=MB/s baseline=%.1f "
 	       "ratio=%.3f\n",
 	       mb / best_big, mb / best_cat, best_cat / best_big);
+	printf("BENCH run_jsonl_progress_mbps value=%.1f unit=MB/s "
+	       "baseline=%.1f ratio=%.3f\n",
+	       mb / best_metrics, mb / best_big, best_big / best_metrics);
 	status = 0;
 out:
 	unlink(small);

@@ -66,7 +66,10 @@ _sluice()
 		      --shard-index --shard-key -j --json --no-progress
 		      --progress-interval --metrics-interval-in-seconds
 		      -r --reporting-frequency --auto-migrate -v -vv -vvv -q --quiet
-		      --ansi --no-ansi -n --no-interaction -V --version -h --help" ;;
+		      --ansi --no-ansi -n --no-interaction -V --version -h --help
+		      --metrics-file --prometheus --prometheus-listen-port
+		      --prometheus-listen-address --prometheus-certfile
+		      --prometheus-keyfile" ;;
 	validate)
 		opts="-a --annotations --annotation --config -t --target -p --project
 		      --strict -h --help" ;;
@@ -106,7 +109,8 @@ _sluice()
 		COMPREPLY=($(compgen -W "$(_sluice_project_targets "$project")" -- "$cur"))
 		return 0
 		;;
-	-p | --project | --config | -O | --overrides | -o | --out)
+	-p | --project | --config | -O | --overrides | -o | --out | --metrics-file | \
+		--prometheus-certfile | --prometheus-keyfile)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return 0
 		;;
@@ -120,7 +124,8 @@ _sluice()
 		;;
 	-a | --annotations | --annotation | -s | --step-outbox-size | --batch-size | \
 		--threads | --shard | --shard-index | --shard-key | --progress-interval | \
-		--metrics-interval-in-seconds | -r | --reporting-frequency | --tasks | --items)
+		--metrics-interval-in-seconds | -r | --reporting-frequency | --tasks | --items | \
+		--prometheus-listen-port | --prometheus-listen-address)
 		return 0
 		;;
 	esac

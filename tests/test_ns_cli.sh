@@ -119,11 +119,12 @@ has out.txt "sluice " "... prints the version"
 "$SLUICE" run p1 --storage-backend local >out.txt 2>err.txt
 is $? 1 "--storage-backend with a store the project lacks fails"
 has err.txt "no store 'local'" "... naming the store"
-# Nodestream: --prometheus starts a metrics server. sluice has none.
-"$SLUICE" run p1 --prometheus >out.txt 2>err.txt
-is $? 2 "--prometheus is refused"
-has err.txt "--prometheus: sluice has no Prometheus metrics server" \
-  "... saying why and what to do"
+# Nodestream: --prometheus starts a metrics server for the run (scrapes
+# are tested in test_metrics_cli.sh); port 0 takes any free port.
+"$SLUICE" run p1 --prometheus --prometheus-listen-port 0 \
+  --prometheus-listen-address 127.0.0.1 >out.txt 2>err.txt
+is $? 0 "--prometheus runs the pipeline"
+has err.txt "prometheus: serving http://127.0.0.1:" "... serving /metrics"
 
 # Nodestream: `run p1 --auto-migrate -t db` exits 1 with 'The option
 # "--targets" does not exist' (its command reads an option that is not

@@ -35,9 +35,12 @@ head -c $(($(stat -c %s c.gz) / 2)) c.gz >data/c.jsonl.gz
 sed -e "s|- .*workload.jsonl|- data/*.jsonl*|" gen/pipeline.yaml >p.yaml
 grep -q 'data/\*.jsonl\*' p.yaml || exit 1
 
-# norm FILE: the log without timestamps, timings and rates.
+# norm FILE: the log without timestamps, timings, rates and the
+# process's usage.
 norm() {
-  sed -E 's/^[0-9T:.Z-]+ //; s/[0-9]+ records\/s//; s/after [0-9.]+ s//; s/g[0-9]\.db/g.db/' "$1"
+  sed -E 's/^[0-9T:.Z-]+ //; s/[0-9]+ records\/s//; s/after [0-9.]+ s//; s/g[0-9]\.db/g.db/
+    /^  wall [0-9.]+ s, CPU /d
+    s/: [0-9.]+ s mean \(p99 [^)]*\), [0-9.]+ s in all; ([0-9]+ commits?), [0-9.]+ s;/: \1;/' "$1"
 }
 
 for t in 1 2 5; do

@@ -36,6 +36,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "sluice/metrics.h"
 #include "sluice/step.h"
 
 #ifdef __cplusplus
@@ -104,6 +105,62 @@ struct sl_checkpoint;
  * keep positions (SQLite). Call before the run; `c` outlives it.
  */
 bool sl_graph_writer_checkpoint(struct sl_step *s, struct sl_checkpoint *c);
+/** Most characters of a type name kept for per-type counts. */
+#define SL_GRAPH_TYPE_NAME_MAX 128
+
+/** Most node and relationship types a writer counts apart. */
+#define SL_GRAPH_TYPES_COUNTED 256
+
+/** Writes of one node or relationship type (struct sl_graph_writer_metrics). */
+struct sl_graph_type_count {
+	/** The type (truncated to SL_GRAPH_TYPE_NAME_MAX - 1 bytes); past
+	 * SL_GRAPH_TYPES_COUNTED types, the rest count under "other". */
+	char type[SL_GRAPH_TYPE_NAME_MAX];
+	/** Bytes of `type` used. */
+	uint32_t len;
+	/** Whether it is a relationship type (else a node type). */
+	bool rel;
+	/** Writes of this type in batches the target accepted. */
+	uint64_t upserted;
+};
+
+/**
+ * What a writer step did, for metrics (sl_graph_writer_metrics()). The
+ * per-type counts are Nodestream's "upserted": the distinct node and
+ * relationship writes of each batch the target accepted, counted when its
+ * `write` returned, so a store that keeps a transaction open across
+ * batches may later roll back writes counted here (the committed counts,
+ * sl_graph_writer_counts(), are exact).
+ */
+struct sl_graph_writer_metrics {
+	/** Write batches handed to the target. */
+	uint64_t batches;
+	/** Desired ingestions in the batch being filled. */
+	uint64_t pending;
+	/** Batches being written now (0 or 1). */
+	uint32_t flushing;
+	/** Node writes in accepted batches. */
+	uint64_t nodes_upserted;
+	/** Relationship writes in accepted batches. */
+	uint64_t rels_upserted;
+	/** TTL operations carried out. */
+	uint64_t ttl_ops;
+	/** Seconds each accepted batch took to write. */
+	const struct sl_hist *batch_seconds;
+	/** Seconds each commit took. */
+	const struct sl_hist *commit_seconds;
+	/** Writes by type (valid until the step is deleted). */
+	const struct sl_graph_type_count *types;
+	/** Number of entries in `types`. */
+	uint32_t n_types;
+};
+
+/**
+ * Whether `s` is a writer step; if so, fill *out. Read it from the thread
+ * running the pipeline.
+ */
+bool sl_graph_writer_metrics(const struct sl_step *s,
+                             struct sl_graph_writer_metrics *out);
 
 /** Register GraphDatabaseWriter (idempotent). 0, or -1 with an error. */
 int sl_graph_register(void);

@@ -170,6 +170,25 @@ uint64_t sl_pipeline_records_out(const struct sl_pipeline *p);
 /** Seconds since the run started (or its total once it ended). */
 double sl_pipeline_elapsed(const struct sl_pipeline *p);
 
+/** What the outbox after one step holds (sl_pipeline_outbox()). */
+struct sl_pipeline_outbox {
+	/** Batches buffered (data, flush markers and progress marks). */
+	uint64_t batches;
+	/** Records in the buffered data batches. */
+	uint64_t records;
+	/** Batches it can buffer before its sender waits. */
+	uint64_t capacity;
+};
+
+/**
+ * Read the outbox between step `i` and step `i + 1` into *out: only
+ * during a run and for a step that has a next one (else false). Call
+ * from the thread running the pipeline (a task of its loop); it walks
+ * the buffered batches, so it is for metrics, not for a hot path.
+ */
+bool sl_pipeline_outbox(const struct sl_pipeline *p, uint32_t i,
+                        struct sl_pipeline_outbox *out);
+
 #ifdef __cplusplus
 }
 #endif

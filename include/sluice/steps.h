@@ -79,6 +79,17 @@ bool sl_file_extractor_shard(struct sl_step *s, uint32_t k, uint32_t n);
 bool sl_file_extractor_files(const struct sl_step *s, uint64_t *kept,
                              uint64_t *other);
 
+/**
+ * A FileExtractor's progress: *read gets the bytes it has read so far
+ * (as stored: compressed bytes of a compressed file; HTTP bodies too),
+ * *total the size of its local files once it started reading them, or 0
+ * when it is not known (before that, or when it reads URLs). Read it from
+ * the thread running the pipeline. Returns false when `s` is not a
+ * FileExtractor.
+ */
+bool sl_file_extractor_bytes(const struct sl_step *s, uint64_t *read,
+                             uint64_t *total);
+
 #ifdef __cplusplus
 }
 #endif

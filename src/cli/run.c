@@ -32,6 +32,7 @@
 #include "sluice/yamlread.h"
 
 #include "ckpt.h"
+#include "metrics.h"
 #include "shard.h"
 
 /** Most annotations on one command line. */
@@ -132,6 +133,16 @@ struct run_opts {
 	double checkpoint_interval;
 	/** The project file, while a run has one open (else NULL). */
 	const struct sl_project *proj;
+	/** --prometheus: serve /metrics during each pipeline's run. */
+	bool prometheus;
+	/** The --prometheus-* options (address, port, TLS files). */
+	struct sl_httpd_opts prom;
+	/** --metrics-file: where each pipeline's summary goes as JSON. */
+	const char *metrics_file;
+	/** The open --metrics-file, or NULL. */
+	FILE *metrics_out;
+	/** The run's metrics (metrics.h), shared by its pipelines. */
+	struct sl_cli_metrics *metrics;
 };
 
 /** Print the usage of `run`/`validate` to `out`. */
@@ -194,8 +205,26 @@ run_usage(FILE *out, const char *cmd)
 		        "key EXPR hashes\n"
 		        "                            to this worker (e.g. the "
 		        "source node's key)\n"
-		        "  -j, --json                JSON log lines and "
-		        "summary\n"
+		        "  -j, --json                JSON log lines, "
+		        "progress and summary\n"
+		        "  --metrics-file PATH       also write each "
+		        "pipeline's summary to PATH\n"
+		        "                            as a JSON line (wall "
+		        "and CPU time, peak\n"
+		        "                            RSS, per-step and "
+		        "per-target counts)\n"
+		        "  --prometheus              serve Prometheus metrics "
+		        "at /metrics while\n"
+		        "                            the run goes "
+		        "(docs/nodestream.md, Metrics)\n"
+		        "  --prometheus-listen-port N     its port (default "
+		        "9090; 0: any free one)\n"
+		        "  --prometheus-listen-address A  its address "
+		        "(default 0.0.0.0)\n"
+		        "  --prometheus-certfile F   serve HTTPS with this "
+		        "PEM certificate chain\n"
+		        "  --prometheus-keyfile F    ... and this PEM private "
+		        "key\n"
 		        "  --no-progress             no progress reports\n"
 		        "  --progress-interval S     seconds between progress "
 		        "reports\n"
@@ -219,18 +248,15 @@ run_usage(FILE *out, const char *cmd)
 		        "  -V, --version             print the version\n"
 		        "\n"
 		        "  --storage-backend NAME    checkpoint to the "
-		        "project's "
-		        "store NAME (storage.stores)\n"
+		        "project's store NAME (storage.stores)\n"
 		        "                            and resume from its "
 		        "checkpoint\n"
 		        "  --from-start              with --storage-backend: "
 		        "ignore a checkpoint found\n"
 		        "  --checkpoint-interval S   seconds between "
 		        "checkpoints (default 1)\n"
-		        "Refused with a message (sluice cannot honour it "
-		        "yet): --prometheus.\n"
-		        "The other --prometheus-* options only matter with "
-		        "it.\n"
+		        "The --prometheus-* options only matter with "
+		        "--prometheus.\n"
 		        "Nodestream's options and their sluice meaning: "
 		        "docs/nodestream.md.\n");
 	fprintf(out, "  -h, --help                this help\n");
@@ -302,7 +328,11 @@ parse_args(int argc, char **argv, struct run_opts *o)
 		OPT_AUTO_MIGRATE,
 		OPT_STORAGE,
 		OPT_PROMETHEUS,
-		OPT_PROMETHEUS_SETTING,
+		OPT_PROM_PORT,
+		OPT_PROM_ADDRESS,
+		OPT_PROM_CERT,
+		OPT_PROM_KEY,
+		OPT_METRICS_FILE,
 		OPT_STRICT,
 		OPT_THREADS,
 		OPT_SHARD,
@@ -337,13 +367,12 @@ parse_args(int argc, char **argv, struct run_opts *o)
 	         OPT_CKPT_INTERVAL},
 	        {"prometheus", no_argument, NULL, OPT_PROMETHEUS},
 	        {"prometheus-listen-port", required_argument, NULL,
-	         OPT_PROMETHEUS_SETTING},
+	         OPT_PROM_PORT},
 	        {"prometheus-listen-address", required_argument, NULL,
-	         OPT_PROMETHEUS_SETTING},
-	        {"prometheus-certfile", required_argument, NULL,
-	         OPT_PROMETHEUS_SETTING},
-	        {"prometheus-keyfile", required_argument, NULL,
-	         OPT_PROMETHEUS_SETTING},
+	         OPT_PROM_ADDRESS},
+	        {"prometheus-certfile", required_argument, NULL, OPT_PROM_CERT},
+	        {"prometheus-keyfile", required_argument, NULL, OPT_PROM_KEY},
+	        {"metrics-file", required_argument, NULL, OPT_METRICS_FILE},
 	        GLOBAL_LONGOPTS,
 	};
 	const char *cmd = argv[0];
@@ -354,6 +383,7 @@ parse_args(int argc, char **argv, struct run_opts *o)
 		o->popts.threads = SL_PIPELINE_THREADS_MAX;
 	o->progress = -1;
 	o->ansi = -1;
+	sl_httpd_opts_init(&o->prom);
 	optind = 1;
 	opterr = 0;
 	int c;
@@ -492,18 +522,37 @@ parse_args(int argc, char **argv, struct run_opts *o)
 			break;
 		}
 		case OPT_PROMETHEUS:
-			fprintf(stderr,
-			        "sluice %s: --prometheus: sluice has no "
-			        "Prometheus metrics server; drop the option "
-			        "and "
-			        "read progress and the summary from --json log "
-			        "lines (--metrics-interval-in-seconds S sets "
-			        "how often)\n",
-			        cmd);
-			return 2;
-		case OPT_PROMETHEUS_SETTING:
-			/* Like Nodestream, they matter only with --prometheus.
-			 */
+			o->prometheus = true;
+			break;
+		case OPT_PROM_PORT: {
+			/* Like Nodestream, these matter only with
+			 * --prometheus. */
+			char *end;
+			errno = 0;
+			long v = strtol(optarg, &end, 10);
+			if (errno != 0 || end == optarg || *end != '\0' ||
+			    v < 0 || v > 65535) {
+				fprintf(stderr,
+				        "sluice %s: --prometheus-listen-port "
+				        "expects a port from 0 to 65535, got "
+				        "'%s'\n",
+				        cmd, optarg);
+				return 2;
+			}
+			o->prom.port = (int)v;
+			break;
+		}
+		case OPT_PROM_ADDRESS:
+			o->prom.address = optarg;
+			break;
+		case OPT_PROM_CERT:
+			o->prom.certfile = optarg;
+			break;
+		case OPT_PROM_KEY:
+			o->prom.keyfile = optarg;
+			break;
+		case OPT_METRICS_FILE:
+			o->metrics_file = optarg;
 			break;
 		case OPT_INTERVAL:
 		case OPT_METRICS_INTERVAL: {
@@ -557,6 +606,15 @@ parse_args(int argc, char **argv, struct run_opts *o)
 		        "sluice %s: --shard-key needs --shard K/N (or "
 		        "--shard-index I/N): which worker this is, of how "
 		        "many\n",
+		        cmd);
+		return 2;
+	}
+	if (o->prometheus && o->prom.keyfile != NULL &&
+	    o->prom.certfile == NULL) {
+		fprintf(stderr,
+		        "sluice %s: --prometheus-keyfile needs "
+		        "--prometheus-certfile (the certificate it belongs "
+		        "to)\n",
 		        cmd);
 		return 2;
 	}
@@ -773,6 +831,8 @@ struct run_state {
 	bool tty;
 	/** Whether anything was drawn on the progress line. */
 	bool drawn;
+	/** Whether the run could not start (--prometheus failed). */
+	bool not_started;
 };
 
 /** Records the pipeline has taken in: the first step's output. */
@@ -795,30 +855,21 @@ progress_main(void *arg)
 		period = 0.1;
 	else if (period == 0)
 		period = st->tty ? 0.25 : 10.0;
+	enum sl_cli_progress_mode mode = st->o->json ? SL_PROGRESS_JSON
+	                                 : st->tty   ? SL_PROGRESS_TTY
+	                                             : SL_PROGRESS_PLAIN;
 	uint64_t reported = 0;
 	double next = sl_clock() + period;
 	while (sl_sleep_until(next) == 0) {
 		next += period;
-		double secs = sl_pipeline_elapsed(st->p);
 		uint64_t n = records_read(st->p);
 		if (every > 0) {
 			if (n / every == reported / every)
 				continue;
 			reported = n;
 		}
-		double rate = secs > 0 ? (double)n / secs : 0;
-		if (st->tty) {
-			fprintf(stderr,
-			        "\r\033[K%" PRIu64 " records  %.0f records/s  "
-			        "%.1f s",
-			        n, rate, secs);
-			fflush(stderr);
-			st->drawn = true;
-		} else {
-			sl_log_info("progress: %" PRIu64 " records, %.0f "
-			            "records/s, %.1f s elapsed",
-			            n, rate, secs);
-		}
+		sl_cli_progress(st->o->metrics, mode);
+		st->drawn |= st->tty;
 	}
 	return 0;
 }
@@ -831,6 +882,13 @@ run_main(void *arg)
 	struct sl_task *progress = NULL;
 	st->tty = !st->o->json &&
 	          (st->o->ansi > 0 || (st->o->ansi < 0 && isatty(2)));
+	if (st->o->prometheus &&
+	    sl_cli_metrics_serve(st->o->metrics, &st->o->prom) != 0) {
+		/* Before anything ran: no summary. */
+		st->not_started = true;
+		st->rc = -1;
+		return -1;
+	}
 	/* Without memory for it, the run goes on without progress. */
 	if (st->o->progress != 0 &&
 	    (progress = sl_task_spawn(sl_loop_current(), "progress",
@@ -842,6 +900,7 @@ run_main(void *arg)
 	sl_diag_move(sl_diag_get(), &keep);
 	if (progress != NULL)
 		(void)sl_task_reap(progress);
+	sl_cli_metrics_unserve(st->o->metrics);
 	sl_diag_clear(sl_diag_get());
 	sl_diag_move(&keep, sl_diag_get());
 	sl_diag_destroy(&keep);
@@ -977,10 +1036,13 @@ text_shard(const struct run_opts *o, struct sl_pipeline *p)
 	fprintf(stderr, "\n");
 }
 
-/** Print the summary as one JSON line to stderr. */
+/**
+ * Print the summary as one JSON line to stderr (`to_stderr`) and to the
+ * --metrics-file.
+ */
 static void
 summary_json(const struct run_opts *o, struct sl_pipeline *p, int rc,
-             const char *error)
+             const char *error, bool to_stderr)
 {
 	struct sl_buf b;
 	sl_buf_create(&b, (size_t)1 << 20);
@@ -1015,12 +1077,19 @@ summary_json(const struct run_opts *o, struct sl_pipeline *p, int rc,
 	}
 	(void)sl_buf_putc(&b, ']');
 	json_shard(&b, o, p);
+	sl_cli_metrics_json(o->metrics, &b);
 	if (error != NULL) {
 		(void)sl_buf_puts(&b, ",\"error\":");
 		json_str(&b, error);
 	}
 	(void)sl_buf_puts(&b, "}\n");
-	fputs(b.data ? b.data : "", stderr);
+	if (to_stderr)
+		fputs(b.data ? b.data : "", stderr);
+	if (o->metrics_out != NULL &&
+	    (fputs(b.data ? b.data : "", o->metrics_out) == EOF ||
+	     fflush(o->metrics_out) != 0))
+		sl_log_error("--metrics-file %s: cannot write: %s",
+		             o->metrics_file, strerror(errno));
 	sl_buf_destroy(&b);
 }
 
@@ -1051,6 +1120,7 @@ summary_text(const struct run_opts *o, struct sl_pipeline *p, int rc)
 	fprintf(stderr, "  %" PRIu64 " records read, %.0f records/s\n", n,
 	        secs > 0 ? (double)n / secs : 0.0);
 	text_shard(o, p);
+	sl_cli_metrics_text(o->metrics, stderr);
 	for (uint32_t i = 0; i < sl_pipeline_step_count(p); i++) {
 		struct sl_step *s = sl_pipeline_step(p, i);
 		struct sl_graph_counts c;
@@ -1115,6 +1185,7 @@ run_job(struct run_opts *o)
 		}
 	}
 	struct run_state st = {.o = o, .p = l.pipeline};
+	sl_cli_metrics_begin(o->metrics, l.pipeline, o->path);
 	int rc = sl_loop_run_main(loop, "main", run_main, &st);
 	cli_ckpt_end(&ck, rc == 0 && sl_pipeline_stopped_by(l.pipeline) == 0);
 	char error[4096] = "";
@@ -1122,12 +1193,14 @@ run_job(struct run_opts *o)
 		sl_error_format(sl_diag_last(), error, sizeof(error));
 	if (rc != 0)
 		sl_log_error("%s", error[0] ? error : "the run failed");
-	if (o->quiet)
+	if (st.not_started)
 		;
-	else if (o->json)
-		summary_json(o, l.pipeline, rc, rc != 0 ? error : NULL);
-	else
+	else if (o->json || o->metrics_out != NULL)
+		summary_json(o, l.pipeline, rc, rc != 0 ? error : NULL,
+		             o->json && !o->quiet);
+	if (!st.not_started && !o->quiet && !o->json)
 		summary_text(o, l.pipeline, rc);
+	sl_cli_metrics_end(o->metrics);
 	int sig = sl_pipeline_stopped_by(l.pipeline);
 	sl_diag_clear(sl_diag_get());
 	sl_loop_delete(loop);
@@ -1411,6 +1484,15 @@ sl_cli_run(int argc, char **argv)
 	if (o.quiet)
 		o.progress = 0;
 	o.popts.catch_signals = true;
+	/* Reachable until the process ends, like the summary it feeds. */
+	static struct sl_cli_metrics metrics;
+	o.metrics = &metrics;
+	if (o.metrics_file != NULL &&
+	    (o.metrics_out = fopen(o.metrics_file, "w")) == NULL) {
+		fprintf(stderr, "sluice run: --metrics-file %s: %s\n",
+		        o.metrics_file, strerror(errno));
+		return 2;
+	}
 	/* A closed stdout is a write error of the print step, not a kill. */
 	signal(SIGPIPE, SIG_IGN);
 	bool single = o.n_names == 1 && is_pipeline_file(o.names[0]);

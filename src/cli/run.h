@@ -11,13 +11,15 @@
  * otherwise an info log line every 10 s (-r N: each time N more records
  * are in; --ansi/--no-ansi: in place or not, whatever stderr is); with
  * --json every stderr line is a JSON object. `run` takes every option of
- * Nodestream 0.16.1's `run`: the ones sluice cannot honour
- * (--storage-backend, --prometheus) fail with a message saying what to do
- * instead, --auto-migrate migrates the -t targets first (as `migrate`
- * does), -q drops progress and summary, -v/-vv/-vvv raise the log level
- * (docs/nodestream.md lists them all). A summary follows: status, elapsed time,
- * in, out, errors and skipped per step, records per second, and the first
- * skipped records' locations. stdout carries only what `print` writes. Exit
+ * Nodestream 0.16.1's `run`: the one sluice cannot honour
+ * (--storage-backend) fails with a message saying what to do instead,
+ * --prometheus serves /metrics during the run (metrics.h), --auto-migrate
+ * migrates the -t targets first (as `migrate` does), -q drops progress and
+ * summary, -v/-vv/-vvv raise the log level (docs/nodestream.md lists them all).
+ * A summary follows: status, elapsed time, in, out, errors and skipped per
+ * step, records per second, wall and CPU time, peak RSS, per-target write
+ * statistics, and the first skipped records' locations; --metrics-file PATH
+ * writes it as JSON lines too. stdout carries only what `print` writes. Exit
  * status: 0; 1 for a failed run or an invalid pipeline; 2 for usage;
  * 128 + signal when stopped by SIGINT or SIGTERM.
  *

@@ -60,6 +60,9 @@ sl_db_conn_alloc(const char *url, const struct sl_db_conn_opts *o)
 	else
 		sl_db_conn_opts_init(&c->opts);
 	sl_list_init(&c->link);
+	c->stats = sl_db_stats_for(shown);
+	atomic_fetch_add_explicit(&c->stats->open, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&c->stats->opened, 1, memory_order_relaxed);
 	return c;
 }
 
@@ -69,6 +72,7 @@ sl_db_conn_free(struct sl_db_conn *c)
 	if (c == NULL)
 		return;
 	assert(c->impl == NULL);
+	atomic_fetch_sub_explicit(&c->stats->open, 1, memory_order_relaxed);
 	if (c->url != NULL) {
 		/* The URI may hold a password: do not leave it in freed
 		 * memory. */
@@ -207,6 +211,8 @@ sl_db_conn_enter(struct sl_db_conn *c, const char *what)
 		return -1;
 	}
 	c->owner = self;
+	c->op_start = sl_clock();
+	atomic_fetch_add_explicit(&c->stats->busy, 1, memory_order_relaxed);
 	return 0;
 }
 
@@ -215,6 +221,8 @@ sl_db_conn_leave(struct sl_db_conn *c)
 {
 	assert(c->owner == sl_task_current());
 	c->owner = NULL;
+	atomic_fetch_sub_explicit(&c->stats->busy, 1, memory_order_relaxed);
+	sl_hist_observe(&c->stats->ops, sl_clock() - c->op_start);
 }
 
 /** Refuse plain statements while a pipeline or COPY holds `c`. */

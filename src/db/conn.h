@@ -34,6 +34,7 @@
 
 #include "sluice/arena.h"
 #include "sluice/db.h"
+#include "sluice/dbstats.h"
 #include "sluice/list.h"
 #include "sluice/task.h"
 
@@ -268,7 +269,17 @@ struct sl_db_conn {
 	struct sl_task_hook tx_hook;
 	/** Whether `tx_hook` is registered. */
 	bool tx_hooked;
+	/** The counters of its database (sluice/dbstats.h). */
+	struct sl_db_stats *stats;
+	/** sl_clock() when the operation under way began. */
+	double op_start;
 };
+
+/**
+ * The counters of the database shown as `shown` (made on first use; the
+ * shared "other" entry past SL_DB_STATS_MAX). Never NULL.
+ */
+struct sl_db_stats *sl_db_stats_for(const char *shown);
 
 /**
  * Start an operation: fail with SL_EBUSY naming the task that is using

@@ -202,6 +202,7 @@ pool_take(struct sl_db_conn *c)
 {
 	assert(c->holder == NULL && sl_list_empty(&c->link));
 	c->holder = sl_task_current();
+	atomic_fetch_add_explicit(&c->stats->held, 1, memory_order_relaxed);
 	sl_task_on_exit(&c->hook, pool_exit_hook, c);
 	return c;
 }
@@ -519,6 +520,7 @@ sl_db_pool_release(struct sl_db_conn *c)
 		sl_sleep(POOL_BUSY_POLL);
 	bool reusable = sl_db_conn_settle(c);
 	c->holder = NULL;
+	atomic_fetch_sub_explicit(&c->stats->held, 1, memory_order_relaxed);
 	c->opts = p->opts.conn;
 	if (!reusable || p->closing || pool_expired(p, c, sl_clock()))
 		pool_close_conn(p, c, !reusable);

@@ -19,6 +19,7 @@
 #include "sluice/registry.h"
 #include "sluice/task.h"
 #include "target.h"
+#include "wstats.h"
 
 /** Record batches whose records a graph batch borrows. */
 struct kept {
@@ -93,6 +94,8 @@ struct writer {
 	struct sl_checkpoint *ckpt;
 	/** Whether the target keeps the positions of progress marks. */
 	bool progress;
+	/** Metrics: latencies and writes by type (wstats.h). */
+	struct sl_wstats ws;
 };
 
 /** Write `w->writing` (a task). */
@@ -100,7 +103,11 @@ static int
 write_task(void *arg)
 {
 	struct writer *w = arg;
-	return sl_target_write(w->target, w->writing, &w->stats);
+	double t0 = sl_clock();
+	int rc = sl_target_write(w->target, w->writing, &w->stats);
+	if (rc == 0)
+		sl_wstats_batch(&w->ws, w->writing, sl_clock() - t0);
+	return rc;
 }
 
 /**
@@ -134,7 +141,9 @@ count_skips(struct writer *w)
 static int
 commit(struct writer *w)
 {
+	double t0 = sl_clock();
 	int rc = sl_target_commit(w->target, &w->stats);
+	sl_hist_observe(&w->ws.commit, sl_clock() - t0);
 	count_skips(w);
 	return rc;
 }
@@ -242,6 +251,7 @@ do_ttl(struct writer *w, const struct sl_value *ttl)
 	uint64_t deleted;
 	if (sl_target_ttl(w->target, nodes, t, cutoff, &deleted) != 0)
 		return -1;
+	w->ws.ttl_ops++;
 	sl_log_info("step %s: %s: deleted %" PRIu64 " %s of type %s not "
 	            "ingested since %s",
 	            w->base.name, sl_target_name(w->target), deleted,
@@ -523,6 +533,7 @@ writer_destroy(struct sl_step *s)
 	assert(w->kept_filling.n == 0 && w->kept_writing.n == 0);
 	sl_free(w->kept_filling.v);
 	sl_free(w->kept_writing.v);
+	sl_wstats_destroy(&w->ws);
 	sl_free(w->uri);
 	sl_free(w);
 }
@@ -558,6 +569,31 @@ sl_graph_writer_counts(const struct sl_step *s, struct sl_graph_counts *out,
 	*out = w->stats;
 	if (target != NULL)
 		*target = w->shown;
+	return true;
+}
+
+bool
+sl_graph_writer_metrics(const struct sl_step *s,
+                        struct sl_graph_writer_metrics *out)
+{
+	if (s == NULL || s->ops != &writer_ops)
+		return false;
+	const struct writer *w = (const struct writer *)s;
+	memset(out, 0, sizeof(*out));
+	out->batches = w->batches;
+	out->pending = w->filling != NULL ? w->filling->n_ingestions : 0;
+	out->flushing = w->inflight != NULL ? 1 : 0;
+	out->nodes_upserted = w->ws.nodes;
+	out->rels_upserted = w->ws.rels;
+	out->ttl_ops = w->ws.ttl_ops;
+	out->batch_seconds = &w->ws.batch;
+	out->commit_seconds = &w->ws.commit;
+	out->types = w->ws.types;
+	out->n_types =
+	        w->ws.types != NULL
+	                ? w->ws.n_types +
+	                          (w->ws.types[SL_GRAPH_TYPES_COUNTED].len != 0)
+	                : 0;
 	return true;
 }
 

@@ -313,6 +313,25 @@ sl_pipeline_elapsed(const struct sl_pipeline *p)
 	return (p->t_end != 0 ? p->t_end : sl_clock()) - p->t_start;
 }
 
+bool
+sl_pipeline_outbox(const struct sl_pipeline *p, uint32_t i,
+                   struct sl_pipeline_outbox *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!p->running || p->chans == NULL || i + 1 >= p->n)
+		return false;
+	const struct sl_chan *ch = &p->chans[i];
+	out->batches = ch->count;
+	out->capacity = ch->capacity;
+	for (size_t k = 0; k < ch->count; k++) {
+		const struct sl_batch *b =
+		        ch->ring[(ch->head + k) % ch->capacity].item;
+		if (b != NULL && b->kind == SL_BATCH_DATA)
+			out->records += b->count;
+	}
+	return true;
+}
+
 /* --- emitting ----------------------------------------------------------- */
 
 struct sl_step *

@@ -410,7 +410,25 @@ struct file_step {
 	uint64_t s3_kept;
 	/** S3 objects listed that belong to other shards. */
 	uint64_t s3_other;
+	/** The reader of the file being read, or NULL (for progress). */
+	const struct sl_reader *reading;
+	/** Bytes read from the files done (sl_file_extractor_bytes()). */
+	uint64_t bytes_done;
+	/** Bytes of the local files to read (0: not known yet). */
+	uint64_t bytes_total;
 };
+
+/** Sum the sizes of f's local files into f->bytes_total. */
+static void
+file_total(struct file_step *f)
+{
+	f->bytes_total = 0;
+	for (size_t i = 0; i < f->paths.n; i++) {
+		struct stat st;
+		if (stat(f->paths.v[i], &st) == 0 && S_ISREG(st.st_mode))
+			f->bytes_total += (uint64_t)st.st_size;
+	}
+}
 
 static void
 file_destroy(struct sl_step *s)
@@ -611,7 +629,10 @@ read_urls(struct file_step *f, struct sl_emit *out)
 			continue;
 		}
 		sl_log_debug("step %s: reading %s", s->name, name);
+		f->reading = r;
 		rc = read_all(s, r, name, f->skip, &f->free_jobs, &f->ck, out);
+		f->bytes_done += sl_reader_bytes_in(r);
+		f->reading = NULL;
 		sl_reader_delete(r);
 		sl_http_close(h);
 		if (rc == 0) {
@@ -768,7 +789,10 @@ read_s3_object(struct file_step *f, struct sl_s3 *c,
 		return 0;
 	}
 	sl_log_debug("step %s: reading %s", s->name, name);
+	f->reading = r;
 	int rc = read_all(s, r, name, f->skip, &f->free_jobs, &f->ck, out);
+	f->bytes_done += sl_reader_bytes_in(r);
+	f->reading = NULL;
 	sl_reader_delete(r);
 	sl_http_close(h);
 	if (rc != 0)
@@ -943,8 +967,11 @@ read_locals(struct file_step *f, struct sl_emit *out)
 			continue;
 		}
 		sl_log_debug("step %s: reading %s", s->name, path);
+		f->reading = r;
 		int rc = read_all(s, r, path, f->skip, &f->free_jobs, &f->ck,
 		                  out);
+		f->bytes_done += sl_reader_bytes_in(r);
+		f->reading = NULL;
 		sl_reader_delete(r);
 		if (rc != 0)
 			return -1;
@@ -969,6 +996,7 @@ static int
 file_drain(struct sl_step *s, struct sl_emit *out)
 {
 	struct file_step *f = (struct file_step *)s;
+	file_total(f);
 	/* The kinds of sources in the order of their first source. */
 	int (*group[3])(struct file_step *, struct sl_emit *);
 	int (*a)(struct file_step *, struct sl_emit *) =
@@ -1023,6 +1051,19 @@ sl_file_extractor_files(const struct sl_step *s, uint64_t *kept,
 	const struct file_step *f = (const struct file_step *)s;
 	*kept = f->paths.n + f->s3_kept;
 	*other = f->files_other + f->s3_other;
+	return true;
+}
+
+bool
+sl_file_extractor_bytes(const struct sl_step *s, uint64_t *read,
+                        uint64_t *total)
+{
+	if (s == NULL || s->ops != &file_ops)
+		return false;
+	const struct file_step *f = (const struct file_step *)s;
+	*read = f->bytes_done +
+	        (f->reading != NULL ? sl_reader_bytes_in(f->reading) : 0);
+	*total = f->n_urls == 0 ? f->bytes_total : 0;
 	return true;
 }
 
