@@ -69,7 +69,8 @@ _sluice()
 		      --ansi --no-ansi -n --no-interaction -V --version -h --help
 		      --metrics-file --prometheus --prometheus-listen-port
 		      --prometheus-listen-address --prometheus-certfile
-		      --prometheus-keyfile" ;;
+		      --prometheus-keyfile --storage-backend --from-start
+		      --checkpoint-interval" ;;
 	validate)
 		opts="-a --annotations --annotation --config -t --target -p --project
 		      --strict -h --help" ;;

@@ -1906,6 +1906,18 @@ pg_commit(void *store, struct sl_graph_counts *st)
 	return progress_begin(s);
 }
 
+/** Roll back the transaction of a store keeping positions (store.h). */
+static int
+pg_rollback(void *store)
+{
+	struct sl_store_pg *s = store;
+	if (!s->progress || !s->ptx_open)
+		return 0;
+	s->ptx_open = false;
+	sl_write_tally_rollback(&s->lanes[0].tally);
+	return sl_db_tx_rollback(&s->ptx);
+}
+
 /** Close (store.h). */
 static int
 pg_close(void *store)
@@ -1941,6 +1953,7 @@ const struct sl_graph_store_ops sl_store_pg_ops = {
         .export_graph = pg_export,
         .progress_get = pg_progress_get,
         .progress_put = pg_progress_put,
+        .rollback = pg_rollback,
         .close = pg_close,
 };
 

@@ -1768,6 +1768,27 @@ progress_put_job(struct sl_store_sqlite *s, void *arg)
 	                                                                  : 0;
 }
 
+/** Job: roll back the open transaction. */
+static int
+rollback_job(struct sl_store_sqlite *s, void *arg)
+{
+	(void)arg;
+	ids_clear(s);
+	if (s->in_tx) {
+		rollback(s);
+		s->in_tx = false;
+		sl_write_tally_rollback(&s->tally);
+	}
+	return 0;
+}
+
+/** Roll back what is uncommitted (store.h). */
+static int
+sqlite_rollback(void *store)
+{
+	return sl_store_sqlite_run(store, rollback_job, NULL);
+}
+
 /** The checkpoint position under a key (store.h). */
 static int
 sqlite_progress_get(void *store, const char *key, struct sl_buf *out)
@@ -2179,6 +2200,7 @@ const struct sl_graph_store_ops sl_store_sqlite_ops = {
         .commit = sqlite_commit,
         .progress_get = sqlite_progress_get,
         .progress_put = sqlite_progress_put,
+        .rollback = sqlite_rollback,
         .ttl = sqlite_ttl,
         .migrate = sqlite_migrate,
         .migrations = sqlite_migrations,

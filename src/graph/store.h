@@ -141,6 +141,12 @@ struct sl_graph_store_ops {
 	 */
 	int (*progress_put)(void *store, const char *key, const char *pos);
 	/**
+	 * Roll back what is not committed (a store keeping positions, when
+	 * a run stops or fails: the writes after the last position are done
+	 * again when it resumes). 0, or -1.
+	 */
+	int (*rollback)(void *store);
+	/**
 	 * Close and free the store, committing pending writes first (their
 	 * counts are not reported: the writer calls `commit` before). 0, or
 	 * -1.

@@ -256,6 +256,14 @@ sl_target_progress_put(struct sl_target *t, const char *key, const char *pos)
 }
 
 int
+sl_target_rollback(struct sl_target *t)
+{
+	if (t->ops->rollback == NULL)
+		return 0;
+	return named(t, t->ops->rollback(t->store));
+}
+
+int
 sl_target_close(struct sl_target *t)
 {
 	if (t == NULL)

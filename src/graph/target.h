@@ -110,6 +110,12 @@ int sl_target_progress_get(struct sl_target *t, const char *key,
 int sl_target_progress_put(struct sl_target *t, const char *key,
                            const char *pos);
 
+/**
+ * Roll back what the target holds uncommitted (store.h's `rollback`; 0 at
+ * once for a store without one). 0, or -1.
+ */
+int sl_target_rollback(struct sl_target *t);
+
 /** Close and free the target (NULL is a no-op). 0, or -1 with an error. */
 int sl_target_close(struct sl_target *t);
 

@@ -451,6 +451,11 @@ writer_drain(struct sl_step *s, struct sl_emit *out)
 {
 	(void)out;
 	struct writer *w = (struct writer *)s;
+	/* Keeping positions, the last mark committed everything when the
+	 * input ended; if it ended early (a stop), what came after the last
+	 * mark stays uncommitted, to be written again on resume. */
+	if (w->progress)
+		return 0;
 	if (rotate(w) != 0 || wait_inflight(w) != 0)
 		return -1;
 	return commit(w);
@@ -484,7 +489,21 @@ writer_finish(struct sl_step *s)
 	struct writer *w = (struct writer *)s;
 	int rc = wait_inflight(w);
 	if (w->target != NULL) {
-		if (rc == 0) {
+		if (w->progress) {
+			/* Keeping positions: everything up to the last mark
+			 * is committed with it; what came after (a stop, a
+			 * failure) is not, and is written again when the run
+			 * resumes. */
+			struct sl_diag keep;
+			sl_diag_stash(&keep);
+			if (sl_target_rollback(w->target) != 0) {
+				char msg[600];
+				sl_error_format(sl_diag_last(), msg,
+				                sizeof(msg));
+				sl_log_warn("step %s: %s", s->name, msg);
+			}
+			sl_diag_restore(&keep);
+		} else if (rc == 0) {
 			rc = commit(w);
 		} else {
 			/* The first error stays the step's; this one is

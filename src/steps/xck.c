@@ -110,10 +110,14 @@ xck_begin(struct xck *k, uint64_t n)
 	}
 	k->resume = *at;
 	k->resuming = true;
-	sl_log_info("step %s: resuming from a checkpoint: input %" PRIu64
-	            "%s%s, after line %" PRIu64,
-	            k->step->name, at->input + 1, at->name[0] ? ", " : "",
-	            at->name, at->line);
+	if (at->name[0] != '\0')
+		sl_log_info("step %s: resuming from a checkpoint: %s, after "
+		            "line %" PRIu64,
+		            k->step->name, at->name, at->line);
+	else
+		sl_log_info("step %s: resuming from a checkpoint: at the "
+		            "input after %" PRIu64 " (in reading order)",
+		            k->step->name, at->input);
 	return 0;
 }
 
