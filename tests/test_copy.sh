@@ -69,6 +69,10 @@ has ../err.txt "the project's: graph" "naming the project's targets"
 is $? 1 "copy onto itself fails"
 "$SLUICE" copy --from nosuch --to sqlite:y.db >../out.txt 2>../err.txt
 is $? 1 "copy from an unknown target fails"
+"$SLUICE" copy --from sqlite:none.db --to sqlite:y.db >../out.txt 2>../err.txt
+is $? 1 "copy from a SQLite file that does not exist fails"
+[ ! -e y.db ] && [ ! -e none.db ]
+ok $? "and creates neither file"
 cd .. || exit 1
 "$SLUICE" copy --from sqlite:books/graph.db --to sqlite:z.db --node Book >out.txt 2>err.txt
 is $? 1 "--node without a project file fails"

@@ -411,6 +411,8 @@ struct copy {
 	struct filter filter;
 	/** The queue between the two tasks. */
 	struct queue q;
+	/** The source, open to read. */
+	struct sl_target *source;
 	/** The destination. */
 	struct sl_target *target;
 	/** The batch being filled. */
@@ -437,15 +439,12 @@ struct copy {
 	uint64_t batches;
 };
 
-/** The reading task: export the source into the queue. */
+/** The reading task: export the source (open) into the queue. */
 static int
 read_main(void *arg)
 {
 	struct copy *c = arg;
-	struct sl_target *src = sl_target_open_ro(c->from);
-	int rc = src != NULL ? sl_target_export(src, queue_put, &c->q) : -1;
-	if (src != NULL && sl_target_close(src) != 0)
-		rc = -1;
+	int rc = sl_target_export(c->source, queue_put, &c->q);
 	queue_eof(&c->q);
 	return rc;
 }
@@ -638,28 +637,32 @@ write_all(struct copy *c)
 	return rc;
 }
 
-/** The main task: start the reader, write what it reads. */
+/**
+ * The main task: open the source (first, so that a source that does not
+ * open creates no destination) and the destination, start the reader,
+ * write what it reads.
+ */
 static int
 copy_main(void *arg)
 {
 	struct copy *c = arg;
+	c->source = sl_target_open_ro(c->from);
+	if (c->source == NULL)
+		return -1;
 	c->target = sl_target_open(c->to);
-	if (c->target == NULL)
-		return -1;
-	if (c->batch_size == 0)
-		c->batch_size = sl_target_batch_default(c->target);
 	c->batch = sl_graph_batch_new();
-	if (c->batch == NULL) {
-		sl_target_close(c->target);
-		return -1;
-	}
-	struct sl_task *reader =
-	        sl_task_spawn(sl_loop_current(), "copy-read", read_main, c);
+	struct sl_task *reader = NULL;
+	if (c->target != NULL && c->batch != NULL)
+		reader = sl_task_spawn(sl_loop_current(), "copy-read",
+		                       read_main, c);
 	if (reader == NULL) {
 		sl_graph_batch_delete(c->batch);
-		sl_target_close(c->target);
+		(void)sl_target_close(c->target);
+		(void)sl_target_close(c->source);
 		return -1;
 	}
+	if (c->batch_size == 0)
+		c->batch_size = sl_target_batch_default(c->target);
 	int rc = write_all(c);
 	struct sl_diag err;
 	if (rc != 0) {
@@ -678,6 +681,8 @@ copy_main(void *arg)
 	else
 		(void)sl_target_commit(c->target, &c->counts);
 	if (sl_target_close(c->target) != 0 && rc == 0)
+		rc = -1;
+	if (sl_target_close(c->source) != 0 && rc == 0)
 		rc = -1;
 	sl_graph_batch_delete(c->batch);
 	return rc;
@@ -867,7 +872,7 @@ sl_cli_copy(int argc, char **argv)
 	        {"prometheus-keyfile", required_argument, NULL, OPT_IGNORED},
 	        GLOBAL_LONGOPTS,
 	};
-	static struct type_opts to;
+	struct type_opts to;
 	memset(&to, 0, sizeof(to));
 	const char *from = NULL, *dest = NULL, *project = NULL;
 	bool all = false, quiet = false;
@@ -985,7 +990,7 @@ sl_cli_copy(int argc, char **argv)
 		sl_project_delete(p);
 		return 2;
 	}
-	static char from_uri[URI_MAX], to_uri[URI_MAX];
+	char from_uri[URI_MAX], to_uri[URI_MAX];
 	struct copy c;
 	memset(&c, 0, sizeof(c));
 	c.from = from_uri;
