@@ -102,6 +102,9 @@ is $? 0 "copy without a project file: everything"
 "$SLUICE" export sqlite:par.db >a.jsonl
 "$SLUICE" export sqlite:par2.db >b.jsonl
 is "$(grep -c LIKES b.jsonl)" 5 "5 parallel relationships stay 5"
+"$SLUICE" copy --from sqlite:par.db --to sqlite:par3.db -j >out.txt 2>err.txt
+is "$(tail -1 err.txt | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["copy"], d["nodes_read"], d["relationships_written"], d["relationships_created"])')" \
+  "done 2 5 5" "-j: the summary is one JSON object"
 cmp -s a.jsonl b.jsonl
 ok $? "the same export"
 

@@ -819,6 +819,56 @@ run_copy(struct copy *c)
 	return rc;
 }
 
+/**
+ * Print the summary of copy `c` from `rf` to `rt` (redacted) to stderr:
+ * lines of text, or one JSON object with `json`.
+ */
+static void
+summary(const struct copy *c, bool ok, const char *rf, const char *rt,
+        double secs, bool json)
+{
+	unsigned long long v[] = {c->nodes_read,
+	                          c->rels_read,
+	                          c->left_out,
+	                          c->nodes_written,
+	                          c->counts.nodes_created,
+	                          c->rels_written,
+	                          c->counts.rels_created,
+	                          c->counts.rels_skipped};
+	if (!json) {
+		fprintf(stderr,
+		        "copy %s: %s -> %s in %.2f s\n"
+		        "  read:    %llu nodes, %llu relationships (%llu of "
+		        "types not copied)\n"
+		        "  written: %llu nodes (%llu new), %llu relationships "
+		        "(%llu new, %llu skipped: an endpoint is missing)\n",
+		        ok ? "done" : "FAILED", rf, rt, secs, v[0], v[1], v[2],
+		        v[3], v[4], v[5], v[6], v[7]);
+		return;
+	}
+	struct sl_buf b;
+	sl_buf_create(&b, 1 << 16);
+	static const char *const names[] = {"nodes_read",
+	                                    "relationships_read",
+	                                    "left_out",
+	                                    "nodes_written",
+	                                    "nodes_created",
+	                                    "relationships_written",
+	                                    "relationships_created",
+	                                    "relationships_skipped"};
+	int rc = sl_buf_printf(
+	        &b, "{\"copy\": \"%s\", \"from\": ", ok ? "done" : "failed");
+	rc = rc != 0 ? rc : sl_json_write_ascii(&b, rf, strlen(rf));
+	rc = rc != 0 ? rc : sl_buf_puts(&b, ", \"to\": ");
+	rc = rc != 0 ? rc : sl_json_write_ascii(&b, rt, strlen(rt));
+	rc = rc != 0 ? rc : sl_buf_printf(&b, ", \"seconds\": %.3f", secs);
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]) && rc == 0; i++)
+		rc = sl_buf_printf(&b, ", \"%s\": %llu", names[i], v[i]);
+	if (rc == 0 && sl_buf_puts(&b, "}\n") == 0)
+		fwrite(b.data, 1, b.len, stderr);
+	sl_buf_destroy(&b);
+}
+
 /** Log which types are copied. */
 static void
 log_types(const struct filter *f)
@@ -875,7 +925,7 @@ sl_cli_copy(int argc, char **argv)
 	struct type_opts to;
 	memset(&to, 0, sizeof(to));
 	const char *from = NULL, *dest = NULL, *project = NULL;
-	bool all = false, quiet = false;
+	bool all = false, quiet = false, json = false;
 	long batch = 0;
 	int ch, li = 0;
 	optind = 1;
@@ -894,6 +944,7 @@ sl_cli_copy(int argc, char **argv)
 			break;
 		case 'j':
 			sl_log_set_format(SL_LOG_JSON);
+			json = true;
 			break;
 		case OPT_NODE:
 		case OPT_REL:
@@ -1040,24 +1091,8 @@ sl_cli_copy(int argc, char **argv)
 	double secs = sl_clock() - t0;
 	if (rc != 0)
 		report();
-	if (!quiet) {
-		uint64_t nodes = c.nodes_written, rels = c.rels_written;
-		fprintf(stderr,
-		        "copy %s: %s -> %s in %.2f s\n"
-		        "  read:    %llu nodes, %llu relationships (%llu of "
-		        "types not copied)\n"
-		        "  written: %llu nodes (%llu new), %llu relationships "
-		        "(%llu new, %llu skipped: an endpoint is missing)\n",
-		        rc == 0 ? "done" : "FAILED", rf, rt, secs,
-		        (unsigned long long)c.nodes_read,
-		        (unsigned long long)c.rels_read,
-		        (unsigned long long)c.left_out,
-		        (unsigned long long)nodes,
-		        (unsigned long long)c.counts.nodes_created,
-		        (unsigned long long)rels,
-		        (unsigned long long)c.counts.rels_created,
-		        (unsigned long long)c.counts.rels_skipped);
-	}
+	if (!quiet)
+		summary(&c, rc == 0, rf, rt, secs, json);
 	filter_destroy(&c.filter);
 	sl_ns_schema_destroy(&schema);
 	sl_project_delete(p);
