@@ -149,6 +149,14 @@ has err.txt "flow.yaml:3:16: the pipelines list is written in flow style" "namin
 [ ! -e pipelines/y.yaml ]
 ok $? "and nothing is written"
 
+mkdir nonl && cp books/pipelines/sample.yaml nonl/ &&
+  printf 'scopes:\n  default:\n    pipelines:\n      - sample.yaml' >nonl/nodestream.yaml
+(cd nonl && "$SLUICE" scaffold a -s other && "$SLUICE" scaffold b) >out.txt 2>err.txt
+is $? 0 "scaffold into a project file whose last line has no newline"
+printf '%s\n' scopes: '  default:' '    pipelines:' '      - sample.yaml' '      - pipelines/b.yaml' \
+  '  other:' '    pipelines:' '      - pipelines/a.yaml' | diff - nonl/nodestream.yaml >/dev/null
+ok $? "each entry on a line of its own"
+
 # --- audit ttls --------------------------------------------------------
 mkdir audit && cd audit || exit 1
 mkdir pipelines

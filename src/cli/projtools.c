@@ -648,7 +648,6 @@ add_edit(const struct ptext *t, const char *scope, const char *entry,
 {
 	const struct sl_conf *root = sl_conf_root(t->doc);
 	const struct sl_conf *k, *scopes, *sk, *sv, *pk, *pl;
-	int rc;
 	e->del = 0;
 	if (root == NULL || sl_conf_is_null(root) ||
 	    !map_find(root, "scopes", &k, &scopes)) {
@@ -656,13 +655,10 @@ add_edit(const struct ptext *t, const char *scope, const char *entry,
 			return flow_error(t, root, "the project");
 		/* No scopes: a new section at the end. */
 		e->off = t->len;
-		rc = sl_buf_printf(
-		        ins,
-		        "%sscopes:\n  %s:\n    pipelines:\n"
-		        "      - %s\n",
-		        t->len > 0 && t->text[t->len - 1] != '\n' ? "\n" : "",
-		        scope, entry);
-		return rc;
+		return sl_buf_printf(ins,
+		                     "scopes:\n  %s:\n    pipelines:\n"
+		                     "      - %s\n",
+		                     scope, entry);
 	}
 	if (sl_conf_is_null(scopes)) {
 		e->off = line_end(t, k->line);
@@ -729,11 +725,7 @@ add_edit(const struct ptext *t, const char *scope, const char *entry,
 	int dash = (int)pl->col - 1;
 	const struct sl_conf *last = pl->items[pl->n - 1];
 	e->off = line_end(t, block_last(t, last->line, dash));
-	rc = sl_buf_printf(ins, "%s%.*s- %s\n",
-	                   e->off > 0 && t->text[e->off - 1] != '\n' ? "\n"
-	                                                             : "",
-	                   dash, spaces, entry);
-	return rc;
+	return sl_buf_printf(ins, "%.*s- %s\n", dash, spaces, entry);
 }
 
 /** The name of pipeline item `it` (its `name`, else its path's stem). */
@@ -1028,8 +1020,17 @@ sl_cli_scaffold(int argc, char **argv)
 		rc = ptext_load(&t, path);
 	else
 		memset(&t, 0, sizeof(t));
+	/* A last line without its newline gets one before what follows. */
+	if (rc == 0 && t.len > 0 && t.text[t.len - 1] != '\n')
+		rc = sl_buf_putc(&ins, '\n');
+	size_t lead = ins.len;
 	if (rc == 0)
 		rc = add_edit(&t, scope, entry, &ins, &e);
+	if (rc == 0 && lead > 0 && e.off != t.len) {
+		/* The edit is not at the end: no newline before it. */
+		memmove(ins.data, ins.data + lead, ins.len - lead);
+		ins.len -= lead;
+	}
 	if (rc == 0) {
 		rc = sl_buf_putc(&ins, '\0');
 		e.ins = ins.data;
