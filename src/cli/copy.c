@@ -730,7 +730,7 @@ usage(FILE *out)
 	        "batch (default: the target's)\n"
 	        "  -p, --project FILE     the project file (default "
 	        "./nodestream.yaml)\n"
-	        "  -j, --json             log lines as JSON\n"
+	        "  -j, --json             log lines and the summary as JSON\n"
 	        "  --preload-nodes        accepted: nodes always come "
 	        "first\n"
 	        "  -c, --concurrency-limit N, --step-outbox-size N, "
