@@ -149,6 +149,14 @@ has err.txt "flow.yaml:3:16: the pipelines list is written in flow style" "namin
 [ ! -e pipelines/y.yaml ]
 ok $? "and nothing is written"
 
+mkdir -p inner && cp books/pipelines/sample.yaml outside.yaml &&
+  printf 'scopes:\n  default:\n    pipelines:\n      - ../outside.yaml\n' >inner/nodestream.yaml
+(cd inner && "$SLUICE" remove outside) >out.txt 2>err.txt
+is $? 0 "remove a pipeline whose file is outside the project's directory"
+[ -f outside.yaml ] && ! grep -q outside inner/nodestream.yaml
+ok $? "its entry goes, its file stays"
+has out.txt "it is not under the project's directory" "and says why"
+
 mkdir nonl && cp books/pipelines/sample.yaml nonl/ &&
   printf 'scopes:\n  default:\n    pipelines:\n      - sample.yaml' >nonl/nodestream.yaml
 (cd nonl && "$SLUICE" scaffold a -s other && "$SLUICE" scaffold b) >out.txt 2>err.txt

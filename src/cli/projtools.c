@@ -1088,6 +1088,27 @@ remove_usage(FILE *out)
 	        "  -h, --help           this help\n");
 }
 
+/**
+ * Whether file `file` lies under the directory of project file `project`
+ * (both resolved; false when either cannot be).
+ */
+static bool
+inside(const char *project, const char *file)
+{
+	char dir[PATH_MAX_LEN];
+	dir_of(project, dir, sizeof(dir));
+	char *d = realpath(dir, NULL), *f = realpath(file, NULL);
+	bool in = false;
+	if (d != NULL && f != NULL) {
+		size_t n = strlen(d);
+		in = strncmp(f, d, n) == 0 &&
+		     (f[n] == '/' || (n == 1 && d[0] == '/'));
+	}
+	free(d);
+	free(f);
+	return in;
+}
+
 /** Most entries one `remove` takes out. */
 #define REMOVE_MAX 64
 
@@ -1184,7 +1205,13 @@ sl_cli_remove(int argc, char **argv)
 			     k++)
 				used |= strcmp(sl_project_pipeline(np, k)->path,
 				               files[i]) == 0;
-			if (!used && unlink(files[i]) == 0)
+			if (used) {
+				/* Another entry still runs it: kept. */
+			} else if (!inside(path, files[i]))
+				printf("Kept %s: it is not under the project's "
+				       "directory\n",
+				       files[i]);
+			else if (unlink(files[i]) == 0)
 				printf("Deleted %s\n", files[i]);
 		}
 		sl_free(files[i]);

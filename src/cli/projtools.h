@@ -21,7 +21,9 @@
  * range of 100000 numbers into Number nodes) and adds it to scope SCOPE
  * (default `default`, created if missing). `sluice remove [SCOPE] NAME
  * [-p FILE]` takes pipeline NAME out of SCOPE (or of every scope listing
- * it) and deletes its file, as Nodestream does. Both edit the project
+ * it) and deletes its file, as Nodestream does, unless another entry
+ * still uses it or it lies outside the project's directory (then it is
+ * kept, and said so). Both edit the project
  * file as text, line by line, at the places its parsed nodes name, so
  * everything else in it (comments, order, quoting, tags) stays as it was;
  * a pipelines list written in flow style (`[a.yaml]`) is refused with a
