@@ -690,7 +690,7 @@ copy_main(void *arg)
 
 /* --- the command -------------------------------------------------------- */
 
-/** Options of `copy` without a value that sluice takes and ignores. */
+/** getopt values of copy's long options that have no short form. */
 enum {
 	OPT_NODE = 400,
 	OPT_REL,
@@ -699,7 +699,7 @@ enum {
 	OPT_BATCH,
 	OPT_PRELOAD,
 	OPT_PROMETHEUS,
-	OPT_IGNORED, /* options with a value that sluice ignores */
+	OPT_IGNORED, /**< Nodestream's options that sluice ignores */
 };
 
 /** Print the usage of `copy` to `out`. */
