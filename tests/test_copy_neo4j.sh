@@ -4,7 +4,10 @@
 # tests/bolt/replay_graph.py replays the committed statements into a graph,
 # which must be the SQLite source's (labels, keys, properties, relationship
 # keys, parallel CREATE relationships). Negative control: the recording
-# with its last COMMIT turned into a ROLLBACK gives another graph.
+# with its last COMMIT turned into a ROLLBACK gives another graph. And
+# from Neo4j: the peer plays tests/bolt/scripts/c_export.script (the
+# store's export queries and their records), once for `sluice export`
+# and once for `sluice copy` into SQLite, which must export the same.
 #
 # usage: test_copy_neo4j.sh SLUICE NODE BOLT_DIR
 set -u
@@ -23,6 +26,17 @@ cleanup() {
 trap cleanup EXIT
 cd "$T" || exit 1
 
+# start_script SCRIPT: the peer playing SCRIPT; sets peer_pid and port.
+start_script() {
+  rm -f "$T/port"
+  "$NODE" "$PEER" --port-file "$T/port" --timeout 60 "$1" 2>"$T/peer.log" &
+  peer_pid=$!
+  for _ in $(seq 200); do
+    [ -s "$T/port" ] && break
+    sleep 0.05
+  done
+  port=$(cat "$T/port" 2>/dev/null)
+}
 # start_peer RECORD: a recording sink; sets peer_pid and port.
 start_peer() {
   rm -f "$T/port" "$1"
@@ -99,5 +113,21 @@ EOF2
 python3 "$REPLAY" --strip-times "$T/bad.rec" >bad.txt 2>/dev/null
 ! cmp -s want.txt bad.txt
 ok $? "negative control: the last transaction rolled back, the graphs differ"
+
+# From Neo4j.
+start_script "$BOLT/scripts/c_export.script"
+"$SLUICE" export "bolt://neo4j:pw@127.0.0.1:$port/neo4j" >neo4j.jsonl 2>err.txt
+is $? 0 "sluice export from the scripted Neo4j"
+wait "$peer_pid"
+peer_pid=""
+start_script "$BOLT/scripts/c_export.script"
+"$SLUICE" copy --from "bolt://neo4j:pw@127.0.0.1:$port/neo4j" --to sqlite:from.db >out.txt 2>err.txt
+is $? 0 "copy Neo4j -> SQLite"
+wait "$peer_pid"
+ok $? "the peer saw the queries of its script, in order"
+peer_pid=""
+"$SLUICE" export sqlite:from.db >from.jsonl
+[ -s neo4j.jsonl ] && cmp -s neo4j.jsonl from.jsonl
+ok $? "SQLite holds the Neo4j graph: labels, keys, a date, a relationship"
 
 done_testing

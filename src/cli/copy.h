@@ -22,7 +22,9 @@
  * it) and are merged (EAGER), except that a relationship that repeats the
  * identity of the line before it (parallel relationships, written with
  * CREATE at the source) is added with CREATE in a batch of its own, so
- * that the copy holds as many as the source.
+ * that the copy holds as many as the source. (SQLite and PostgreSQL
+ * export in that order; the Neo4j store exports a type in Neo4j's order,
+ * so from Neo4j only neighbouring parallel relationships are kept apart.)
  *
  * Types: with a project file (-p, or ./nodestream.yaml), the node and
  * relationship types of the project's schema are copied, as Nodestream
