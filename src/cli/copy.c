@@ -564,10 +564,13 @@ add_rel_line(struct copy *c, const struct sl_value *v)
 		/* A batch merges repeats: each one goes in a batch alone. */
 		return -1;
 	}
+	/* The ends exist: their nodes came first, and the types of both ends
+	 * are copied. They are written EAGER with nothing to set, not
+	 * MATCH_ONLY, which PostgreSQL's store checks without its index. */
 	struct sl_member src[3] = {mem("type", *ft), mem("key", *fk),
-	                           mem("rule", str("MATCH_ONLY"))};
+	                           mem("rule", str("EAGER"))};
 	struct sl_member dst[3] = {mem("type", *tt), mem("key", *tk),
-	                           mem("rule", str("MATCH_ONLY"))};
+	                           mem("rule", str("EAGER"))};
 	struct sl_member rel[6] = {
 	        mem("type", *type),
 	        mem("key", kv),

@@ -17,14 +17,16 @@
  * the queue and one write batch whatever the size of the graph.
  *
  * Nodes are written with the EAGER rule (created, or merged into an
- * existing node: properties and additional types); relationships match
- * their endpoints (a missing endpoint skips the relationship and counts
- * it) and are merged (EAGER), except that a relationship that repeats the
- * identity of the line before it (parallel relationships, written with
- * CREATE at the source) is added with CREATE in a batch of its own, so
- * that the copy holds as many as the source. (SQLite and PostgreSQL
- * export in that order; the Neo4j store exports a type in Neo4j's order,
- * so from Neo4j only neighbouring parallel relationships are kept apart.)
+ * existing node: properties and additional types); relationships are
+ * merged (EAGER) between their endpoints, which are written with nothing
+ * to set (they exist: nodes come first, and the types at both ends of a
+ * copied relationship type are copied), except that a relationship
+ * that repeats the identity of the line before it (parallel
+ * relationships, written with CREATE at the source) is added with CREATE
+ * in a batch of its own, so that the copy holds as many as the source. (SQLite
+ * and PostgreSQL export in that order; the Neo4j store exports a type in
+ * Neo4j's order, so from Neo4j only neighbouring parallel relationships are
+ * kept apart.)
  *
  * Types: with a project file (-p, or ./nodestream.yaml), the node and
  * relationship types of the project's schema are copied, as Nodestream
