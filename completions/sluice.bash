@@ -33,7 +33,7 @@ _sluice()
 	local cur=${COMP_WORDS[COMP_CWORD]}
 	local prev=""
 	[ "$COMP_CWORD" -gt 0 ] && prev=${COMP_WORDS[COMP_CWORD - 1]}
-	local commands="run show validate export schema print migrate migrations demo help version"
+	local commands="run show validate export schema print migrate migrations new scaffold remove copy audit demo help version"
 	COMPREPLY=()
 
 	if [ "$COMP_CWORD" -eq 1 ]; then
@@ -44,10 +44,11 @@ _sluice()
 	# The command, and its subcommand for print / migrations / help.
 	local cmd=${COMP_WORDS[1]} first=2
 	case $cmd in
-	print | migrations | help)
+	print | migrations | help | audit)
 		if [ "$COMP_CWORD" -eq 2 ]; then
 			case $cmd in
 			print) COMPREPLY=($(compgen -W "schema" -- "$cur")) ;;
+			audit) COMPREPLY=($(compgen -W "ttls" -- "$cur")) ;;
 			migrations) COMPREPLY=($(compgen -W "show" -- "$cur")) ;;
 			help) COMPREPLY=($(compgen -W "steps" -- "$cur")) ;;
 			esac
@@ -81,6 +82,18 @@ _sluice()
 		opts="-p --project -f --format -O --overrides -o --out -h --help" ;;
 	"migrations show")
 		opts="-p --project -t --target -h --help" ;;
+	new) opts="-d --database --uri -h --help" ;;
+	scaffold) opts="-s --scope -p --project -d --database -h --help" ;;
+	remove) opts="-p --project -h --help" ;;
+	"audit ttls") opts="-p --project -h --help" ;;
+	copy)
+		opts="-f --from -t --to --node --relationship --type --all --batch-size
+		      -p --project -j --json --preload-nodes -c --concurrency-limit
+		      --step-outbox-size --flush-concurrency --connector-option
+		      --retriever-option --shard-size -r --reporting-frequency
+		      --metrics-interval-in-seconds --prometheus
+		      --prometheus-listen-port --prometheus-listen-address
+		      --prometheus-certfile --prometheus-keyfile -q --quiet -h --help" ;;
 	schema) opts="--format --help" ;;
 	export | migrate) opts="--help" ;;
 	demo) opts="--tasks --items" ;;
@@ -105,7 +118,23 @@ _sluice()
 	done
 	project=${project/#\~/$HOME}
 
+	if [ "$cmd" = copy ]; then
+		case $prev in
+		-f | --from | -t | --to)
+			COMPREPLY=($(compgen -W "$(_sluice_project_targets "$project")" -- "$cur"))
+			return 0
+			;;
+		-d | --database)
+			COMPREPLY=($(compgen -W "sqlite postgresql neo4j" -- "$cur"))
+			return 0
+			;;
+		esac
+	fi
 	case $prev in
+	-d | --database)
+		COMPREPLY=($(compgen -W "sqlite postgresql neo4j" -- "$cur"))
+		return 0
+		;;
 	-t | --target)
 		COMPREPLY=($(compgen -W "$(_sluice_project_targets "$project")" -- "$cur"))
 		return 0

@@ -27,7 +27,7 @@ is "$(complete -p sluice)" "complete -o bashdefault -o filenames -F _sluice slui
   "the file registers _sluice for sluice"
 is "$(complete_line sluice mig)" "migrate migrations" "commands: sluice mig<TAB>"
 is "$(complete_line sluice "")" \
-  "--help --version demo export help migrate migrations print run schema show validate version" \
+  "--help --version audit copy demo export help migrate migrations new print remove run scaffold schema show validate version" \
   "commands: sluice <TAB>"
 is "$(complete_line sluice print "")" "schema" "sluice print <TAB>"
 is "$(complete_line sluice run --thr)" "--threads" "an option: sluice run --thr<TAB>"
@@ -37,7 +37,7 @@ is "$(complete_line sluice schema x.yaml --format d)" "dot" "sluice schema --for
 
 # Every option each command's --help lists (its lines that start with an
 # option) is offered after a dash.
-for cmd in run validate show "print schema" "migrations show"; do
+for cmd in run validate show "print schema" "migrations show" new scaffold remove copy "audit ttls"; do
   "$sluice" $cmd --help >"$tmp/help" 2>&1
   want=$(grep -E '^ +-' "$tmp/help" | grep -oE '(^|[ ,(])--?[A-Za-z][A-Za-z0-9-]*[A-Za-z0-9]' |
     sed 's/^[ ,(]//' | sort -u)
@@ -80,6 +80,10 @@ is "$(complete_line sluice migrations show --project=sub/other.yaml -t a)" "arch
 # As bash splits that line (= is in COMP_WORDBREAKS).
 is "$(complete_line sluice run --project = sub/other.yaml -t "")" "archive" \
   "sluice run --project=FILE -t <TAB>, split at the ="
+is "$(complete_line sluice copy --from "")" "graph nulldb pg-main" "sluice copy --from <TAB>: the project's targets"
+is "$(complete_line sluice copy -f graph -t n)" "nulldb" "sluice copy -f graph -t n<TAB>"
+is "$(complete_line sluice new x -d p)" "postgresql" "sluice new x -d p<TAB>"
+is "$(complete_line sluice audit "")" "ttls" "sluice audit <TAB>"
 cd "$tmp"
 is "$(complete_line sluice run -t "")" "" "no project file: no target names"
 done_testing

@@ -4,8 +4,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "copy.h"
 #include "demo.h"
 #include "nscmd.h"
+#include "projtools.h"
 #include "run.h"
 #include "sluice/diag.h"
 #include "sluice/log.h"
@@ -36,6 +38,16 @@ usage(FILE *out)
 	        "views of the schema\n"
 	        "  migrations show [-t TARGET]   migrations applied and "
 	        "pending per target\n"
+	        "  new PROJECT [-d DATABASE]     write a new project "
+	        "(sqlite, postgresql, neo4j)\n"
+	        "  scaffold NAME [-s SCOPE]      add a pipeline to the "
+	        "project\n"
+	        "  remove [SCOPE] NAME           take a pipeline out of "
+	        "the project\n"
+	        "  copy --from T --to T          copy a graph between "
+	        "targets (--node, --type, --all)\n"
+	        "  audit ttls [-p FILE]          list the types that have "
+	        "no TTL configured\n"
 	        "  demo [--tasks N] [--items N]  run the runtime "
 	        "demonstration\n"
 	        "  help steps                    list the built-in steps\n"
@@ -87,6 +99,16 @@ main(int argc, char **argv)
 		sl_cli_list_steps(stdout);
 		return 0;
 	}
+	if (strcmp(cmd, "new") == 0)
+		return sl_cli_new(argc - 1, argv + 1);
+	if (strcmp(cmd, "scaffold") == 0)
+		return sl_cli_scaffold(argc - 1, argv + 1);
+	if (strcmp(cmd, "remove") == 0)
+		return sl_cli_remove(argc - 1, argv + 1);
+	if (strcmp(cmd, "copy") == 0)
+		return sl_cli_copy(argc - 1, argv + 1);
+	if (strcmp(cmd, "audit") == 0)
+		return sl_cli_audit(argc - 1, argv + 1);
 	if (strcmp(cmd, "demo") == 0)
 		return sl_cli_demo(argc - 1, argv + 1);
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {

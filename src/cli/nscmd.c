@@ -128,6 +128,20 @@ expand_project(struct sl_ns_coord *c, const struct sl_project *p,
 	return rc;
 }
 
+int
+sl_cli_ns_project_schema(const struct sl_project *p, bool additional,
+                         struct sl_ns_schema *schema)
+{
+	if (sl_steps_register_builtins() != 0 || sl_interp_register() != 0)
+		return -1;
+	struct sl_ns_coord c;
+	if (sl_ns_coord_create(&c, schema, additional) != 0)
+		return -1;
+	int rc = expand_project(&c, p, NULL, 0);
+	sl_ns_coord_destroy(&c);
+	return rc;
+}
+
 /** Usage of print schema. */
 static void
 usage(FILE *out)

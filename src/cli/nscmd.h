@@ -20,8 +20,22 @@
 #ifndef SLUICE_CLI_NSCMD_H
 #define SLUICE_CLI_NSCMD_H
 
+#include <stdbool.h>
+
 /** `sluice print schema ...` with argv[0] = "schema". The exit status. */
 int sl_cli_ns_print_schema(int argc, char **argv);
+
+struct sl_ns_schema;
+struct sl_project;
+
+/**
+ * Nodestream's schema of every pipeline of project `p` into `schema`
+ * (empty first), collected as `print schema` collects it, with
+ * additional types as types when `additional` (`copy` and `audit ttls`
+ * use it). 0, or -1 with an error.
+ */
+int sl_cli_ns_project_schema(const struct sl_project *p, bool additional,
+                             struct sl_ns_schema *schema);
 
 /** `sluice migrations SUBCOMMAND ...` with argv[0] = "migrations". */
 int sl_cli_migrations(int argc, char **argv);
