@@ -271,4 +271,73 @@ cat sh1.jsonl sh2.jsonl | strip /dev/stdin | sort -u >sh.txt
 cmp -s sh.txt s3.txt
 ok $? "the union of the shards' graphs is the whole graph"
 
+# --- checkpoints in an s3 store (storage: type s3, --storage-backend) -----
+mkdir -p ck/in
+python3 - <<'EOF' || exit 1
+import json
+for f in range(3):
+    with open("ck/in/part%d.jsonl" % f, "w") as o:
+        for i in range(6000):
+            n = f * 6000 + i
+            o.write(json.dumps({"id": n, "u": "u%d" % (n % 97)}) + "\n")
+EOF
+cat >ck/p.yaml <<'EOF'
+- implementation: nodestream.pipeline.extractors:FileExtractor
+  factory: local
+  arguments: {globs: [in/*.jsonl]}
+- implementation: nodestream.interpreting:Interpreter
+  arguments:
+    interpretations:
+      - type: source_node
+        node_type: E
+        key: {id: !jmespath id}
+      - type: relationship
+        node_type: U
+        relationship_type: BY
+        node_key: {u: !jmespath u}
+        relationship_creation_rule: CREATE
+EOF
+cat >ck/nodestream.yaml <<'EOF'
+storage:
+  stores:
+    - name: bucket
+      type: s3
+      bucket_name: data
+      region_name: us-east-1
+    - name: nobucket
+      type: s3
+      bucket_name: no-such-bucket
+EOF
+(cd ck && "$SLUICE" run p.yaml -t sqlite:ref.db --no-progress -q)
+"$SLUICE" export sqlite:ck/ref.db | strip /dev/stdin >ck/ref.txt
+(cd ck && exec "$SLUICE" run p.yaml -t sqlite:k.db --storage-backend bucket \
+  --checkpoint-interval 0.01 --no-progress >k1.log 2>&1) &
+pid=$!
+for _ in $(seq 1 500); do
+  keys "" | grep -q extractor_progress_checkpoint && break
+  sleep 0.01
+done
+kill -9 $pid 2>/dev/null
+wait $pid 2>/dev/null
+st=$?
+obj=$(keys "" | grep extractor_progress_checkpoint)
+sum=$(sha256sum ck/p.yaml | cut -c1-64)
+is "$obj" "p-$sum/0/extractor_progress_checkpoint" \
+  "the checkpoint is the bucket's object <stem>-<sha256>/<step>/extractor_progress_checkpoint"
+(cd ck && "$SLUICE" run p.yaml -t sqlite:k.db --storage-backend bucket \
+  --no-progress -v >k2.log 2>&1)
+is $? 0 "the run killed (status $st) runs again from the s3 store"
+[ "$st" -ne 137 ] || has ck/k2.log "resuming from a checkpoint" "... and resumes"
+"$SLUICE" export sqlite:ck/k.db | strip /dev/stdin >ck/k.txt
+cmp -s ck/ref.txt ck/k.txt
+ok $? "the graph equals an uninterrupted run's"
+is "$(keys "" | grep -c extractor_progress_checkpoint)" 0 \
+  "the finished run deleted its checkpoint from the bucket"
+(cd ck && "$SLUICE" run p.yaml -t null: --storage-backend nobucket \
+  --no-progress >nb.log 2>&1)
+ok $([ $? -ne 0 ] && echo 0 || echo 1) "an s3 store whose bucket is missing fails the run"
+has ck/nb.log "no-such-bucket" "... naming the bucket"
+grep -q S3RVER ck/*.log
+ok $([ $? -ne 0 ] && echo 0 || echo 1) "no key appears in the logs"
+
 done_testing

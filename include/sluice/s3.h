@@ -195,6 +195,18 @@ int sl_s3_copy(struct sl_s3 *s3, const char *bucket, const char *src_key,
  */
 char *sl_s3_xml_text(const char *x, size_t n);
 
+struct sl_objstore;
+
+/**
+ * An object store (sluice/objstore.h) in bucket `bucket` through a client
+ * for `cfg` (copied; NULL: all from the environment), as Nodestream's
+ * S3ObjectStore (`type: s3`, `bucket_name`): an object is the S3 object
+ * of its key. Its operations are HTTP requests, so they must run in a
+ * task. NULL with the errors of sl_s3_new(), or SL_EOOM.
+ */
+struct sl_objstore *sl_objstore_s3_new(const struct sl_s3_config *cfg,
+                                       const char *bucket);
+
 #ifdef __cplusplus
 }
 #endif

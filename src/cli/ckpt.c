@@ -95,11 +95,6 @@ cli_ckpt_setup(struct cli_ckpt *k, const struct cli_ckpt_opts *o,
 	k->c.save = save;
 	k->c.save_arg = k;
 	k->c.fresh = o->from_start;
-	if (!o->from_start && read_checkpoint(k, k->c.key) != 0)
-		goto fail;
-	if (o->from_start)
-		sl_log_info("--from-start: a checkpoint in %s is ignored",
-		            k->what);
 	if (x->ops->checkpoint(x, &k->c) != 0)
 		goto fail;
 	for (uint32_t i = 0; i < sl_pipeline_step_count(p); i++)
@@ -111,6 +106,19 @@ fail:
 	sl_objstore_free(k->store);
 	k->store = NULL;
 	return -1;
+}
+
+int
+cli_ckpt_load(struct cli_ckpt *k)
+{
+	if (k->store == NULL)
+		return 0;
+	if (k->c.fresh) {
+		sl_log_info("--from-start: a checkpoint in %s is ignored",
+		            k->what);
+		return 0;
+	}
+	return read_checkpoint(k, k->c.key);
 }
 
 void

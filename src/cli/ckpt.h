@@ -52,16 +52,24 @@ struct cli_ckpt_opts {
 
 /**
  * Set up checkpointing of pipeline `p` (built, not run) as `o` asks: the
- * store, the checkpoint found, the extractor and the writers. A pipeline
- * whose first step cannot checkpoint runs without (a warning says so).
- * 0, or -1 with an error.
+ * store, the extractor and the writers. A pipeline whose first step
+ * cannot checkpoint runs without (a warning says so). Does no I/O. 0, or
+ * -1 with an error.
  */
 int cli_ckpt_setup(struct cli_ckpt *k, const struct cli_ckpt_opts *o,
                    struct sl_pipeline *p);
 
 /**
+ * Read the checkpoint an earlier run left, if any (unless --from-start),
+ * before the pipeline runs. From a task (an S3 store's requests run on
+ * the loop). 0, or -1 with an error.
+ */
+int cli_ckpt_load(struct cli_ckpt *k);
+
+/**
  * The run ended (`ok`: well, and not stopped): delete the checkpoint, or
- * keep it and say so. Frees what setup made.
+ * keep it and say so; from a task. Frees what setup made (also when
+ * nothing was loaded).
  */
 void cli_ckpt_end(struct cli_ckpt *k, bool ok);
 

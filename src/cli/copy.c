@@ -779,19 +779,6 @@ resolve(const struct sl_project *p, const char *t, char *uri, size_t size)
 	return sl_project_target_uri(p, t, uri, size, NULL);
 }
 
-/** Print the diag's error as "sluice: error: ...". */
-static void
-report(void)
-{
-	char msg[4096];
-	struct sl_error *e = sl_diag_last();
-	if (e == NULL)
-		snprintf(msg, sizeof(msg), "unknown error");
-	else
-		sl_error_format(e, msg, sizeof(msg));
-	sl_log_error("%s", msg);
-}
-
 /** Free what the filter holds. */
 static void
 filter_destroy(struct filter *f)
@@ -1028,7 +1015,7 @@ sl_cli_copy(int argc, char **argv)
 		p = sl_project_load(project != NULL ? project
 		                                    : SL_PROJECT_FILE);
 		if (p == NULL) {
-			report();
+			sl_cli_report();
 			return 1;
 		}
 	}
@@ -1074,7 +1061,7 @@ sl_cli_copy(int argc, char **argv)
 		             ? -1
 		             : 0;
 	if (rc != 0) {
-		report();
+		sl_cli_report();
 		filter_destroy(&c.filter);
 		sl_ns_schema_destroy(&schema);
 		sl_project_delete(p);
@@ -1093,7 +1080,7 @@ sl_cli_copy(int argc, char **argv)
 	rc = run_copy(&c);
 	double secs = sl_clock() - t0;
 	if (rc != 0)
-		report();
+		sl_cli_report();
 	if (!quiet)
 		summary(&c, rc == 0, rf, rt, secs, json);
 	filter_destroy(&c.filter);

@@ -28,9 +28,8 @@
 /** Largest schema text printed. */
 #define PRINT_MAX ((size_t)256 << 20)
 
-/** Print the diag's error as "sluice: error: ...". */
-static void
-report(void)
+void
+sl_cli_report(void)
 {
 	char msg[4096];
 	struct sl_error *e = sl_diag_last();
@@ -221,7 +220,7 @@ sl_cli_ns_print_schema(int argc, char **argv)
 	for (int i = 0; i < n_names; i++)
 		files &= file_name(names[i]);
 	if (sl_steps_register_builtins() != 0 || sl_interp_register() != 0) {
-		report();
+		sl_cli_report();
 		return 1;
 	}
 	struct sl_ns_schema schema = {0};
@@ -279,7 +278,7 @@ sl_cli_ns_print_schema(int argc, char **argv)
 	sl_ns_schema_destroy(&schema);
 	sl_project_delete(p);
 	if (rc != 0) {
-		report();
+		sl_cli_report();
 		return 1;
 	}
 	return 0;
@@ -507,7 +506,7 @@ migrations_show(int argc, char **argv)
 	}
 	struct sl_project *p = sl_project_load(project);
 	if (p == NULL) {
-		report();
+		sl_cli_report();
 		return 1;
 	}
 	for (uint32_t i = 0;
@@ -576,7 +575,7 @@ migrations_show(int argc, char **argv)
 	sl_schema_destroy(&schema);
 	sl_project_delete(p);
 	if (rc != 0) {
-		report();
+		sl_cli_report();
 		return 1;
 	}
 	return 0;

@@ -40,4 +40,7 @@ int sl_cli_ns_project_schema(const struct sl_project *p, bool additional,
 /** `sluice migrations SUBCOMMAND ...` with argv[0] = "migrations". */
 int sl_cli_migrations(int argc, char **argv);
 
+/** Log the current error (the diag's last) as an error line. */
+void sl_cli_report(void);
+
 #endif /* SLUICE_CLI_NSCMD_H */

@@ -34,19 +34,6 @@
 /** Largest project file edited (the YAML loader's own limit). */
 #define PROJECT_TEXT_MAX SL_CONF_FILE_MAX
 
-/** Print the diag's error as "sluice: error: ...". */
-static void
-report(void)
-{
-	char msg[4096];
-	struct sl_error *e = sl_diag_last();
-	if (e == NULL)
-		snprintf(msg, sizeof(msg), "unknown error");
-	else
-		sl_error_format(e, msg, sizeof(msg));
-	sl_log_error("%s", msg);
-}
-
 /**
  * Write `text` to a new file `path` (refusing one that exists). 0, or -1
  * with an error naming the path.
@@ -382,7 +369,7 @@ sl_cli_new(int argc, char **argv)
 	}
 	char dir[PATH_MAX_LEN];
 	if (path_join(dir, sizeof(dir), where, name) != 0) {
-		report();
+		sl_cli_report();
 		return 1;
 	}
 	bool made = false;
@@ -396,7 +383,7 @@ sl_cli_new(int argc, char **argv)
 		}
 	} else if (mkdir(dir, 0755) != 0) {
 		sl_diag_set_errno("cannot create %s", dir);
-		report();
+		sl_cli_report();
 		return 1;
 	} else {
 		made = true;
@@ -449,7 +436,7 @@ sl_cli_new(int argc, char **argv)
 	sl_buf_destroy(&project);
 	sl_buf_destroy(&readme);
 	if (rc != 0) {
-		report();
+		sl_cli_report();
 		new_undo(dir, files, written, made);
 		return 1;
 	}
@@ -986,7 +973,7 @@ sl_cli_scaffold(int argc, char **argv)
 	const char *path = project_path(given);
 	struct sl_project *p = path != NULL ? sl_project_load(path) : NULL;
 	if (p == NULL) {
-		report();
+		sl_cli_report();
 		return 1;
 	}
 	if (has_pipeline(p, scope, name)) {
@@ -1063,7 +1050,7 @@ sl_cli_scaffold(int argc, char **argv)
 	sl_buf_destroy(&out);
 	sl_buf_destroy(&text);
 	if (rc != 0) {
-		report();
+		sl_cli_report();
 		return 1;
 	}
 	printf("Generated pipeline at '%s'\n",
@@ -1146,7 +1133,7 @@ sl_cli_remove(int argc, char **argv)
 	const char *path = project_path(given);
 	struct sl_project *p = path != NULL ? sl_project_load(path) : NULL;
 	if (p == NULL) {
-		report();
+		sl_cli_report();
 		return 1;
 	}
 	if (scope != NULL && !sl_project_has_scope(p, scope)) {
@@ -1222,7 +1209,7 @@ sl_cli_remove(int argc, char **argv)
 	ptext_free(&t);
 	sl_buf_destroy(&out);
 	if (rc != 0) {
-		report();
+		sl_cli_report();
 		return 1;
 	}
 	return 0;
@@ -1434,7 +1421,7 @@ sl_cli_audit(int argc, char **argv)
 	sl_ns_schema_destroy(&schema);
 	sl_project_delete(p);
 	if (rc != 0) {
-		report();
+		sl_cli_report();
 		return 1;
 	}
 	return failures > 255 ? 255 : failures;

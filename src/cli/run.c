@@ -833,6 +833,8 @@ struct run_state {
 	bool drawn;
 	/** Whether the run could not start (--prometheus failed). */
 	bool not_started;
+	/** Its checkpointing (--storage-backend), or NULL. */
+	struct cli_ckpt *ck;
 };
 
 /** Records the pipeline has taken in: the first step's output. */
@@ -889,6 +891,12 @@ run_main(void *arg)
 		st->rc = -1;
 		return -1;
 	}
+	if (st->ck != NULL && cli_ckpt_load(st->ck) != 0) {
+		sl_cli_metrics_unserve(st->o->metrics);
+		st->not_started = true;
+		st->rc = -1;
+		return -1;
+	}
 	/* Without memory for it, the run goes on without progress. */
 	if (st->o->progress != 0 &&
 	    (progress = sl_task_spawn(sl_loop_current(), "progress",
@@ -898,6 +906,9 @@ run_main(void *arg)
 	struct sl_diag keep;
 	sl_diag_create(&keep);
 	sl_diag_move(sl_diag_get(), &keep);
+	if (st->ck != NULL)
+		cli_ckpt_end(st->ck,
+		             st->rc == 0 && sl_pipeline_stopped_by(st->p) == 0);
 	if (progress != NULL)
 		(void)sl_task_reap(progress);
 	sl_cli_metrics_unserve(st->o->metrics);
@@ -1185,9 +1196,12 @@ run_job(struct run_opts *o)
 		}
 	}
 	struct run_state st = {.o = o, .p = l.pipeline};
+	if (o->storage != NULL)
+		st.ck = &ck;
 	sl_cli_metrics_begin(o->metrics, l.pipeline, o->path);
 	int rc = sl_loop_run_main(loop, "main", run_main, &st);
-	cli_ckpt_end(&ck, rc == 0 && sl_pipeline_stopped_by(l.pipeline) == 0);
+	/* Frees the store if the run did not get to it. */
+	cli_ckpt_end(&ck, false);
 	char error[4096] = "";
 	if (rc != 0 && sl_diag_last() != NULL)
 		sl_error_format(sl_diag_last(), error, sizeof(error));

@@ -1045,6 +1045,21 @@ lane_token_check(struct lane *l, bool *done)
 }
 
 /**
+ * A store keeping positions lost its open transaction (the connection):
+ * the writes since the last checkpoint are gone. Returns -1.
+ */
+static int
+progress_lost(const struct sl_store_pg *s)
+{
+	sl_diag_set(SL_EIO,
+	            "%s: the transaction holding the writes since the last "
+	            "checkpoint is lost; run again to resume from that "
+	            "checkpoint",
+	            s->shown);
+	return -1;
+}
+
+/**
  * lane_once() of a store keeping positions: the lane's share in a
  * savepoint of the open transaction (a retry after a deadlock rolls back
  * to it), its counts pending until the transaction commits.
@@ -1054,12 +1069,7 @@ lane_once_progress(struct lane *l)
 {
 	struct sl_store_pg *s = l->s;
 	if (!s->ptx_open || l->c == NULL || !sl_db_conn_ok(l->c)) {
-		sl_diag_set(SL_EIO,
-		            "%s: the transaction holding the writes since the "
-		            "last checkpoint is lost; run again to resume from "
-		            "that checkpoint",
-		            s->shown);
-		return -1;
+		return progress_lost(s);
 	}
 	struct sl_graph_counts before = l->tally.pending;
 	struct sl_db_tx sp;
@@ -1869,12 +1879,7 @@ pg_progress_put(void *store, const char *key, const char *pos)
 	struct sl_store_pg *s = store;
 	struct lane *l = &s->lanes[0];
 	if (!s->ptx_open || l->c == NULL || !sl_db_conn_ok(l->c)) {
-		sl_diag_set(SL_EIO,
-		            "%s: the transaction holding the writes since the "
-		            "last checkpoint is lost; run again to resume from "
-		            "that checkpoint",
-		            s->shown);
-		return -1;
+		return progress_lost(s);
 	}
 	return sl_db_exec(l->c,
 	                  "INSERT INTO sluice_progress(key, pos) VALUES ($1, "

@@ -23,6 +23,7 @@
 #include "sluice/json.h"
 #include "sluice/log.h"
 #include "sluice/objstore.h"
+#include "sluice/s3.h"
 #include "sluice/pipeline_file.h"
 
 /** Byte cap of a project's value arena. */
@@ -51,6 +52,31 @@ static const char *const local_store_keys[] = {"name", "type", "hmac_key",
                                                "root", NULL};
 /** The keys of a null store. */
 static const char *const null_store_keys[] = {"name", "type", "hmac_key", NULL};
+/**
+ * The keys of an s3 store: Nodestream's bucket_name and the AWS session
+ * arguments sluice takes (its S3 source's, docs/nodestream.md).
+ */
+static const char *const s3_store_keys[] = {"name",
+                                            "type",
+                                            "hmac_key",
+                                            "bucket_name",
+                                            "region_name",
+                                            "endpoint_url",
+                                            "profile_name",
+                                            "session_ttl",
+                                            "aws_access_key_id",
+                                            "aws_secret_access_key",
+                                            "aws_session_token",
+                                            "assume_role_arn",
+                                            "assume_role_external_id",
+                                            NULL};
+
+/** The string options of an s3 store, in struct project_store's s3[]. */
+static const char *const s3_store_opts[] = {
+        "bucket_name",       "region_name",
+        "endpoint_url",      "profile_name",
+        "aws_access_key_id", "aws_secret_access_key",
+        "aws_session_token", NULL};
 
 /** One store of `storage.stores`, checked at load. */
 struct project_store {
@@ -60,6 +86,11 @@ struct project_store {
 	const char *type;
 	/** A local store's root, or NULL (the default). */
 	const char *root;
+	/**
+	 * An s3 store's options, as s3_store_opts lists them (NULL: not
+	 * given). The keys are secrets: never shown.
+	 */
+	const char *s3[7];
 	/**
 	 * The hmac_key (tags resolved), or NULL when absent, null or empty
 	 * (Nodestream signs only with a non-empty key). A secret: never
@@ -704,7 +735,36 @@ load_store(struct sl_project *p, const struct sl_conf *n, uint32_t i,
 		if (sl_conf_check_keys(n, null_store_keys, what,
 		                       "a null store") < 0)
 			return -1;
-	} else if (strcmp(st->type, "s3") != 0) {
+	} else if (strcmp(st->type, "s3") == 0) {
+		if (sl_conf_check_keys(n, s3_store_keys, what, "an s3 store") <
+		    0)
+			return -1;
+		for (int k = 0; s3_store_opts[k] != NULL; k++) {
+			const struct sl_conf *v =
+			        sl_conf_get(n, s3_store_opts[k]);
+			snprintf(sub, sizeof(sub), "%s.%s", what,
+			         s3_store_opts[k]);
+			if (v != NULL && !sl_conf_is_null(v) &&
+			    want_str(v, sub, &st->s3[k]) < 0)
+				return -1;
+		}
+		const char *const refused[] = {"assume_role_arn",
+		                               "assume_role_external_id"};
+		for (int k = 0; k < 2; k++) {
+			const struct sl_conf *v = sl_conf_get(n, refused[k]);
+			if (v != NULL)
+				return sl_conf_error(
+				        v, what,
+				        "%s: sluice cannot assume a role (it "
+				        "needs STS); give the role's keys "
+				        "(aws_access_key_id, ...) or a "
+				        "profile_name",
+				        refused[k]);
+		}
+		if (st->s3[0] == NULL || st->s3[0][0] == '\0')
+			return sl_conf_error(n, what,
+			                     "an s3 store needs bucket_name");
+	} else {
 		return sl_conf_error(type, sub,
 		                     "unknown store type '%.200s'; the types "
 		                     "are local, null and s3",
@@ -1592,11 +1652,6 @@ sl_project_objstore(const struct sl_project *p, const char *name)
 	char what[320];
 	snprintf(what, sizeof(what), "storage.stores[%u] (%.200s)", i - 1,
 	         st->name);
-	if (strcmp(st->type, "s3") == 0) {
-		sl_conf_error(sl_conf_get(st->node, "type"), what,
-		              "the s3 store is not built yet; use type: local");
-		return NULL;
-	}
 	if (st->hmac_unset) {
 		char sub[360];
 		snprintf(sub, sizeof(sub), "%s.hmac_key", what);
@@ -1606,9 +1661,24 @@ sl_project_objstore(const struct sl_project *p, const char *name)
 		        "set?); the store would not be signed");
 		return NULL;
 	}
-	struct sl_objstore *s = strcmp(st->type, "null") == 0
-	                                ? sl_objstore_null_new()
-	                                : sl_objstore_local_new(st->root);
+	struct sl_objstore *s;
+	if (strcmp(st->type, "s3") == 0) {
+		struct sl_s3_config c;
+		sl_s3_config_init(&c);
+		c.region = st->s3[1];
+		c.endpoint = st->s3[2];
+		c.profile = st->s3[3];
+		c.access_key_id = st->s3[4];
+		c.secret_access_key = st->s3[5];
+		c.session_token = st->s3[6];
+		s = sl_objstore_s3_new(&c, st->s3[0]);
+		if (s == NULL)
+			sl_diag_wrap(sl_diag_code(), "%s: %s", p->path, what);
+	} else {
+		s = strcmp(st->type, "null") == 0
+		            ? sl_objstore_null_new()
+		            : sl_objstore_local_new(st->root);
+	}
 	if (s != NULL && st->hmac_key != NULL)
 		s = sl_objstore_signed_new(s, st->hmac_key);
 	return s;

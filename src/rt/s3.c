@@ -2,6 +2,7 @@
  * A small S3 client on the HTTP layer (see sluice/s3.h).
  */
 #include "sluice/s3.h"
+#include "objstore.h"
 
 #include <ctype.h>
 #include <limits.h>
@@ -1131,3 +1132,90 @@ sl_s3_copy(struct sl_s3 *s3, const char *bucket, const char *src_key,
 }
 
 /* }}} */
+
+/* --- an object store in a bucket (sl_objstore_s3_new()) ------------------ */
+
+/** An object store in an S3 bucket. */
+struct s3_store {
+	/** Common part (first). */
+	struct sl_objstore base;
+	/** The client. */
+	struct sl_s3 *c;
+	/** The bucket (owned). */
+	char *bucket;
+};
+
+/** sl_objstore_get() of an S3 store. */
+static int
+s3_store_get(struct sl_objstore *s, const char *key, struct sl_buf *out)
+{
+	struct s3_store *x = (struct s3_store *)s;
+	char *data = NULL;
+	size_t len = 0;
+	int rc = sl_s3_get_all(x->c, x->bucket, key, SL_OBJSTORE_OBJECT_MAX,
+	                       &data, &len);
+	if (rc == 1 && sl_buf_append(out, data, len) != 0)
+		rc = -1;
+	sl_free(data);
+	return rc;
+}
+
+/** sl_objstore_put() of an S3 store. */
+static int
+s3_store_put(struct sl_objstore *s, const char *key, const void *data,
+             size_t len)
+{
+	struct s3_store *x = (struct s3_store *)s;
+	return sl_s3_put(x->c, x->bucket, key, data, len);
+}
+
+/** sl_objstore_del() of an S3 store. */
+static int
+s3_store_del(struct sl_objstore *s, const char *key)
+{
+	struct s3_store *x = (struct s3_store *)s;
+	return sl_s3_delete(x->c, x->bucket, key);
+}
+
+/** Free an S3 store. */
+static void
+s3_store_free(struct sl_objstore *s)
+{
+	struct s3_store *x = (struct s3_store *)s;
+	sl_s3_free(x->c);
+	sl_free(x->bucket);
+	sl_free(x);
+}
+
+/** The operations of an S3 store. */
+static const struct sl_objstore_ops s3_store_ops = {
+        .get = s3_store_get,
+        .put = s3_store_put,
+        .del = s3_store_del,
+        .free = s3_store_free,
+};
+
+struct sl_objstore *
+sl_objstore_s3_new(const struct sl_s3_config *cfg, const char *bucket)
+{
+	struct s3_store *x = sl_calloc(1, sizeof(*x));
+	if (x == NULL ||
+	    (x->bucket = sl_strndup(bucket, strlen(bucket))) == NULL) {
+		sl_free(x);
+		sl_diag_set(SL_EOOM, "out of memory for an S3 store");
+		return NULL;
+	}
+	if ((x->c = sl_s3_new(cfg)) == NULL) {
+		sl_free(x->bucket);
+		sl_free(x);
+		return NULL;
+	}
+	if (sl_objstore_init(&x->base, &s3_store_ops, "s3 store s3://%s at %s",
+	                     bucket, sl_s3_endpoint(x->c)) != 0) {
+		sl_s3_free(x->c);
+		sl_free(x->bucket);
+		sl_free(x);
+		return NULL;
+	}
+	return &x->base;
+}

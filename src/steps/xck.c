@@ -121,6 +121,18 @@ xck_begin(struct xck *k, uint64_t n)
 	return 0;
 }
 
+/** The input to resume in is not among the inputs any more. Returns -1. */
+static int
+input_gone(const struct xck *k)
+{
+	sl_diag_set(SL_EINVAL,
+	            "step %s: the checkpoint was made at input %" PRIu64
+	            ", '%s', which is not among the inputs now: the inputs "
+	            "changed since (run with --from-start to start over)",
+	            k->step->name, k->resume.input, k->resume.name);
+	return -1;
+}
+
 int
 xck_input(struct xck *k, uint64_t i, const char *name)
 {
@@ -135,13 +147,7 @@ xck_input(struct xck *k, uint64_t i, const char *name)
 		return 0;
 	k->resuming = false;
 	if (i > k->resume.input && k->resume.name[0] != '\0') {
-		sl_diag_set(SL_EINVAL,
-		            "step %s: the checkpoint was made at input %" PRIu64
-		            ", '%s', which is not among the inputs now: the "
-		            "inputs changed since (run with --from-start to "
-		            "start over)",
-		            k->step->name, k->resume.input, k->resume.name);
-		return -1;
+		return input_gone(k);
 	}
 	if (i > k->resume.input)
 		return 1;
@@ -247,13 +253,7 @@ xck_end(struct xck *k, struct sl_emit *out)
 		return 0;
 	if (k->resuming && k->resume.input != UINT64_MAX &&
 	    k->resume.name[0] != '\0') {
-		sl_diag_set(SL_EINVAL,
-		            "step %s: the checkpoint was made at input %" PRIu64
-		            ", '%s', which is not among the inputs now: the "
-		            "inputs changed since (run with --from-start to "
-		            "start over)",
-		            k->step->name, k->resume.input, k->resume.name);
-		return -1;
+		return input_gone(k);
 	}
 	struct sl_ckpt_pos end = {.done = true};
 	return mark(k, out, &end);
