@@ -240,4 +240,56 @@ is "$(cat s1.jsonl s2.jsonl | wc -l)" 8 "each URL by one shard only"
 ok $(($(wc -l <s1.jsonl) > 0 && $(wc -l <s2.jsonl) > 0 ? 0 : 1)) \
   "both shards have some ($(wc -l <s1.jsonl) and $(wc -l <s2.jsonl))"
 
+# Checkpoints over http sources (--storage-backend): a run killed after
+# its first checkpoint resumes in the URL where it stopped (reading it
+# again from the start, leaving out the lines done) to the graph of an
+# uninterrupted run, CREATE relationships written once.
+python3 - <<'EOF' || exit 1
+for f in range(2):
+    with open("ck%d.jsonl" % f, "w") as o:
+        for i in range(15000):
+            n = f * 15000 + i
+            o.write('{"id": %d, "u": "u%d"}\n' % (n, n % 53))
+EOF
+file_pipe "$U/files/ck0.jsonl" "$U/files/ck1.jsonl"
+cat >>p.yaml <<'EOF'
+- implementation: nodestream.interpreting:Interpreter
+  arguments:
+    interpretations:
+      - type: source_node
+        node_type: E
+        key: {id: !jmespath id}
+      - type: relationship
+        node_type: U
+        relationship_type: BY
+        node_key: {u: !jmespath u}
+        relationship_creation_rule: CREATE
+EOF
+printf 'storage:\n  stores:\n    - {name: here, type: local, root: %s/objects}\n' "$T" \
+  >nodestream.yaml
+"$SLUICE" run p.yaml -t "sqlite:$T/ckref.db" --no-progress -q
+"$SLUICE" export "sqlite:$T/ckref.db" | grep -v '^$' |
+  sed -E 's/"last_ingested(_by_[a-z_]+)?_at":"[^"]*",?//g; s/,}/}/g' | sort >ckref.txt
+"$SLUICE" run p.yaml -t "sqlite:$T/ck.db" --storage-backend here \
+  --checkpoint-interval 0.01 --no-progress >ck1.log 2>&1 &
+pid=$!
+for _ in $(seq 1 500); do
+  [ -n "$(find objects -name extractor_progress_checkpoint 2>/dev/null)" ] && break
+  sleep 0.01
+done
+kill -9 $pid 2>/dev/null
+wait $pid 2>/dev/null
+st=$?
+grep -q "\"name\":\"$U/files/ck" objects/*/0/extractor_progress_checkpoint
+ok $? "the checkpoint names the URL being read"
+"$SLUICE" run p.yaml -t "sqlite:$T/ck.db" --storage-backend here \
+  --no-progress -v >ck2.log 2>&1
+is $? 0 "the run killed (status $st) runs again"
+[ "$st" -ne 137 ] || has ck2.log "resuming from a checkpoint: $U/files/ck" \
+  "... resuming in the URL where it stopped"
+"$SLUICE" export "sqlite:$T/ck.db" | grep -v '^$' |
+  sed -E 's/"last_ingested(_by_[a-z_]+)?_at":"[^"]*",?//g; s/,}/}/g' | sort >ck.txt
+cmp -s ckref.txt ck.txt
+ok $? "the graph equals an uninterrupted run's"
+
 done_testing
