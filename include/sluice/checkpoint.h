@@ -17,8 +17,9 @@
  * Position text, one JSON object:
  *   {"run":"<32 hex>","input":I,"name":"<input I's name>","line":L}
  * the records of inputs before I, and those of input I up to line or
- * record number L, are done; or {"run":"...","done":true} once a run
- * has ended (then a checkpoint of that run left behind is stale).
+ * record number L, are done (L = SL_CKPT_LINE_END: all of input I); or
+ * {"run":"...","done":true} once a run has ended (then a checkpoint of that run
+ * left behind is stale).
  */
 #ifndef SLUICE_CHECKPOINT_H
 #define SLUICE_CHECKPOINT_H
@@ -32,6 +33,9 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/** `line` of a position after the whole of its input: the input is done. */
+#define SL_CKPT_LINE_END ((uint64_t)INT64_MAX)
 
 /** Most bytes of an input's name in a position. */
 #define SL_CKPT_NAME_MAX 1024

@@ -762,13 +762,17 @@ static struct sl_store_sqlite *
 store_open(const char *path, bool readonly)
 {
 	struct stat sb;
-	if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size == 0) {
+	if (readonly && stat(path, &sb) == 0 && S_ISREG(sb.st_mode) &&
+	    sb.st_size == 0) {
 		sl_diag_set(SL_EINVAL,
 		            "%s: not a sluice graph database (the file is "
 		            "empty)",
 		            path);
 		return NULL;
 	}
+	/* An empty file to write (one a run killed while it made the
+	 * schema leaves behind, as SQLite creates the file first) is made a
+	 * graph: it holds nothing to lose. */
 	struct sl_store_sqlite *s = sl_calloc(1, sizeof(*s));
 	char *p = sl_strndup(path, strlen(path));
 	pcre2_match_data *md = pcre2_match_data_create(1, NULL);

@@ -110,7 +110,10 @@ xck_begin(struct xck *k, uint64_t n)
 	}
 	k->resume = *at;
 	k->resuming = true;
-	if (at->name[0] != '\0')
+	if (at->name[0] != '\0' && at->line == SL_CKPT_LINE_END)
+		sl_log_info("step %s: resuming from a checkpoint: after %s",
+		            k->step->name, at->name);
+	else if (at->name[0] != '\0')
 		sl_log_info("step %s: resuming from a checkpoint: %s, after "
 		            "line %" PRIu64,
 		            k->step->name, at->name, at->line);
@@ -160,6 +163,8 @@ xck_input(struct xck *k, uint64_t i, const char *name)
 		        k->step->name, i, k->resume.name, name);
 		return -1;
 	}
+	if (k->resume.line == SL_CKPT_LINE_END)
+		return 0; /* all of it was done */
 	k->skip_line = k->resume.line;
 	return 1;
 }
@@ -240,9 +245,8 @@ xck_input_done(struct xck *k, struct sl_emit *out, uint64_t i)
 {
 	if (!xck_on(k) || sl_clock() - k->last_mark < k->c->interval)
 		return 0;
-	/* No name: input i + 1 need not exist (the next kind of source
-	 * numbers its inputs from further on). */
-	struct sl_ckpt_pos pos = {.input = i + 1};
+	struct sl_ckpt_pos pos = {.input = i, .line = SL_CKPT_LINE_END};
+	snprintf(pos.name, sizeof(pos.name), "%s", k->input_name);
 	return mark(k, out, &pos);
 }
 

@@ -109,8 +109,8 @@ xck_skipped(struct xck *k)
 int xck_tick(struct xck *k, struct sl_emit *out, uint64_t line);
 
 /**
- * The end of input `i`: a mark after it (at the start of input i + 1,
- * whatever comes next) if the interval passed. 0, or -1.
+ * The end of input `i` (the current one): a mark after all of it
+ * (SL_CKPT_LINE_END) if the interval passed. 0, or -1.
  */
 int xck_input_done(struct xck *k, struct sl_emit *out, uint64_t i);
 
