@@ -1705,11 +1705,14 @@ sl_store_pg_export(struct sl_store_pg *s, sl_export_fn fn, void *arg)
 	                          .read_only = true};
 	int rc = sl_db_tx_begin(l->c, &tx, &o);
 	/* Every row is read: a cursor's default plan is one that starts
-	 * fast (nested loops), minutes on tables without statistics yet. */
+	 * fast, and on tables without statistics yet (just loaded) a nested
+	 * loop over a scan of the nodes took minutes. Hash and merge joins
+	 * suit reading everything. */
 	if (rc == 0)
 		rc = sl_db_exec(l->c,
 		                "SELECT set_config('cursor_tuple_fraction', "
-		                "'1', true)",
+		                "'1', true), set_config('enable_nestloop', "
+		                "'off', true)",
 		                SL_NOARGS, NULL);
 	if (rc == 0)
 		rc = export_cursor(l->c,
