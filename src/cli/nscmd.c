@@ -52,14 +52,12 @@ file_name(const char *name)
 	       (stat(name, &st) == 0 && S_ISREG(st.st_mode));
 }
 
-/**
- * Expand the Interpreters of the pipeline file at `path` into `c`, loading
- * only the steps Nodestream loads for schema collection (annotation
- * "introspection") and building only Interpreters. 0, or -1.
- */
-static int
-expand_file(struct sl_ns_coord *c, const char *path,
-            const struct sl_value *config)
+int
+sl_cli_ns_walk(const char *path, const struct sl_value *config,
+               bool (*want)(const struct sl_stepdef *d),
+               int (*fn)(void *arg, const struct sl_stepdef *d,
+                         struct sl_step *s),
+               void *arg)
 {
 	static const char *const introspection[] = {"introspection"};
 	const struct sl_pipeline_file_opts opts = {
@@ -72,15 +70,23 @@ expand_file(struct sl_ns_coord *c, const char *path,
 		return -1;
 	int rc = 0;
 	for (uint32_t k = 0; k < f->n_steps && rc == 0; k++) {
-		if (!sl_interp_expands_schema(&f->steps[k]))
+		if (!want(&f->steps[k]))
 			continue;
 		struct sl_step *s = sl_step_create(&f->steps[k]);
-		if (s == NULL || sl_ns_expand(c, s) != 0)
+		if (s == NULL || fn(arg, &f->steps[k], s) != 0)
 			rc = -1;
 		sl_step_delete(s);
 	}
 	sl_pipeline_file_delete(f);
 	return rc;
+}
+
+/** sl_cli_ns_walk() callback: expand the schema of Interpreter `s`. */
+static int
+expand_step(void *arg, const struct sl_stepdef *d, struct sl_step *s)
+{
+	(void)d;
+	return sl_ns_expand(arg, s);
 }
 
 /** Expand the pipelines of project `p` (those named, or all). 0, or -1. */
@@ -106,7 +112,9 @@ expand_project(struct sl_ns_coord *c, const struct sl_project *p,
 				    strcmp(pp->name, names[k]) != 0)
 					continue;
 				found++;
-				rc = expand_file(c, pp->path, pp->config);
+				rc = sl_cli_ns_walk(pp->path, pp->config,
+				                    sl_interp_expands_schema,
+				                    expand_step, c);
 			}
 		i = end;
 	}
@@ -247,7 +255,9 @@ sl_cli_ns_print_schema(int argc, char **argv)
 	if (rc == 0) {
 		if (files)
 			for (int i = 0; i < n_names && rc == 0; i++)
-				rc = expand_file(&c, names[i], NULL);
+				rc = sl_cli_ns_walk(names[i], NULL,
+				                    sl_interp_expands_schema,
+				                    expand_step, &c);
 		else
 			rc = expand_project(&c, p, names, n_names);
 		sl_ns_coord_destroy(&c);

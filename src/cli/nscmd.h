@@ -37,6 +37,22 @@ struct sl_project;
 int sl_cli_ns_project_schema(const struct sl_project *p, bool additional,
                              struct sl_ns_schema *schema);
 
+struct sl_stepdef;
+struct sl_step;
+struct sl_value;
+
+/**
+ * Load pipeline file `path` (with `config`) as Nodestream's introspection
+ * does, and call `fn` for each step `want` picks, built from its
+ * definition so that bad arguments fail as in a run. Stops at the first
+ * `fn` that fails. 0, or -1 with an error.
+ */
+int sl_cli_ns_walk(const char *path, const struct sl_value *config,
+                   bool (*want)(const struct sl_stepdef *d),
+                   int (*fn)(void *arg, const struct sl_stepdef *d,
+                             struct sl_step *s),
+                   void *arg);
+
 /** `sluice migrations SUBCOMMAND ...` with argv[0] = "migrations". */
 int sl_cli_migrations(int argc, char **argv);
 

@@ -1268,54 +1268,35 @@ ttl_add(struct ttl_list *l, bool rel, const char *type)
 	return 0;
 }
 
-/**
- * Add the configurations of the TimeToLiveConfigurationExtractors of
- * pipeline file `path` (loaded as for introspection, as Nodestream's
- * audit loads it). 0, or -1 with an error.
- */
-static int
-ttl_collect(struct ttl_list *l, const char *path, const struct sl_value *config)
+/** sl_cli_ns_walk() picker: the TimeToLiveConfigurationExtractor. */
+static bool
+is_ttl(const struct sl_stepdef *d)
 {
-	static const char *const introspection[] = {"introspection"};
-	const struct sl_pipeline_file_opts opts = {
-	        .annotations = introspection,
-	        .n_annotations = 1,
-	        .config = config,
-	};
-	struct sl_pipeline_file *f = sl_pipeline_file_load(path, &opts);
-	if (f == NULL)
-		return -1;
 	const struct sl_step_type *ttl = sl_registry_find("ttl");
-	int rc = 0;
-	for (uint32_t k = 0; k < f->n_steps && rc == 0; k++) {
-		const struct sl_stepdef *d = &f->steps[k];
-		if (ttl == NULL || sl_registry_find(d->implementation) != ttl)
-			continue;
-		/* Build it, so that bad arguments fail as in a run. */
-		struct sl_step *s = sl_step_create(d);
-		if (s == NULL) {
-			rc = -1;
-			break;
-		}
-		sl_step_delete(s);
-		const struct sl_conf *got =
-		        sl_conf_get(d->arguments, "graph_object_type");
-		const struct sl_conf *confs =
-		        sl_conf_get(d->arguments, "configurations");
-		bool rel = got != NULL && got->kind == SL_CONF_SCALAR &&
-		           strcmp(got->text, "RELATIONSHIP") == 0;
-		for (uint32_t i = 0;
-		     confs != NULL && confs->kind == SL_CONF_SEQ &&
-		     i < confs->n && rc == 0;
-		     i++) {
-			const struct sl_conf *ot =
-			        sl_conf_get(confs->items[i], "object_type");
-			if (ot != NULL && ot->kind == SL_CONF_SCALAR)
-				rc = ttl_add(l, rel, ot->text);
-		}
+	return ttl != NULL && sl_registry_find(d->implementation) == ttl;
+}
+
+/** sl_cli_ns_walk() callback: the types TTL step `d` configures. */
+static int
+ttl_step(void *arg, const struct sl_stepdef *d, struct sl_step *s)
+{
+	struct ttl_list *l = arg;
+	(void)s;
+	const struct sl_conf *got =
+	        sl_conf_get(d->arguments, "graph_object_type");
+	const struct sl_conf *confs =
+	        sl_conf_get(d->arguments, "configurations");
+	bool rel = got != NULL && got->kind == SL_CONF_SCALAR &&
+	           strcmp(got->text, "RELATIONSHIP") == 0;
+	for (uint32_t i = 0;
+	     confs != NULL && confs->kind == SL_CONF_SEQ && i < confs->n; i++) {
+		const struct sl_conf *ot =
+		        sl_conf_get(confs->items[i], "object_type");
+		if (ot != NULL && ot->kind == SL_CONF_SCALAR &&
+		    ttl_add(l, rel, ot->text) != 0)
+			return -1;
 	}
-	sl_pipeline_file_delete(f);
-	return rc;
+	return 0;
 }
 
 /** Usage of `audit`. */
@@ -1385,7 +1366,8 @@ sl_cli_audit(int argc, char **argv)
 	for (uint32_t i = 0; rc == 0 && i < sl_project_n_pipelines(p); i++) {
 		const struct sl_project_pipeline *pp =
 		        sl_project_pipeline(p, i);
-		rc = ttl_collect(&ttls, pp->path, pp->config);
+		rc = sl_cli_ns_walk(pp->path, pp->config, is_ttl, ttl_step,
+		                    &ttls);
 	}
 	int failures = 0;
 	if (rc == 0) {
