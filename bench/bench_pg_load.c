@@ -67,6 +67,7 @@
 
 #include "airports.h"
 #include "bench.h"
+#include "pq.h"
 #include "spawn.h"
 
 /** The pipeline file is PIPELINE.yaml, which names the ingestion marks. */
@@ -131,59 +132,6 @@ blob_free(struct blob *b)
 /* --- libpq helpers ------------------------------------------------------ */
 
 /**
- * `base` with its path replaced by "/`db`" (a query string is kept), in
- * `out` of `size` bytes. 0, or -1 if `base` is no postgresql:// URI or
- * the result does not fit.
- */
-static int
-uri_for(const char *base, const char *db, char *out, size_t size)
-{
-	const char *auth = strstr(base, "://");
-	if (auth == NULL)
-		return -1;
-	auth += 3;
-	size_t end = strcspn(auth, "/?");
-	const char *query = strchr(auth + end, '?');
-	int n = snprintf(out, size, "%.*s/%s%s", (int)(auth - base + end), base,
-	                 db, query != NULL ? query : "");
-	return n > 0 && (size_t)n < size ? 0 : -1;
-}
-
-/** Report `what` failed on `pg` with libpq's message. Returns -1. */
-static int
-pg_fail(PGconn *pg, const char *what)
-{
-	fprintf(stderr, "%s: %s: %s", bench, what,
-	        pg != NULL ? PQerrorMessage(pg) : "out of memory\n");
-	return -1;
-}
-
-/** A connection to `uri`, or NULL (reported). */
-static PGconn *
-pg_connect(const char *uri)
-{
-	PGconn *pg = PQconnectdb(uri);
-	if (PQstatus(pg) != CONNECTION_OK) {
-		pg_fail(pg, "connecting");
-		PQfinish(pg);
-		return NULL;
-	}
-	return pg;
-}
-
-/** Run `sql` (no COPY). 0, or -1 (reported). */
-static int
-pg_exec(PGconn *pg, const char *sql)
-{
-	PGresult *r = PQexec(pg, sql);
-	ExecStatusType st = PQresultStatus(r);
-	PQclear(r);
-	return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK
-	               ? 0
-	               : pg_fail(pg, sql);
-}
-
-/**
  * Append every row of `sql`'s result to `out` as a line, columns as text
  * separated by spaces (NULL as "NULL"). 0, or -1 (reported).
  */
@@ -193,7 +141,7 @@ pg_text(PGconn *pg, const char *sql, struct blob *out)
 	PGresult *r = PQexec(pg, sql);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		PQclear(r);
-		return pg_fail(pg, sql);
+		return pq_fail(bench, pg, sql);
 	}
 	int rc = 0;
 	for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
@@ -206,7 +154,7 @@ pg_text(PGconn *pg, const char *sql, struct blob *out)
 			rc = blob_put(out, "\n", 1);
 	}
 	PQclear(r);
-	return rc == 0 ? 0 : pg_fail(NULL, "reading a result");
+	return rc == 0 ? 0 : pq_fail(bench, NULL, "reading a result");
 }
 
 /** The one integer `sql` returns, in *out. 0, or -1 (reported). */
@@ -221,7 +169,7 @@ pg_int(PGconn *pg, const char *sql, int64_t *out)
 		rc = 0;
 	}
 	PQclear(r);
-	return rc == 0 ? 0 : pg_fail(pg, sql);
+	return rc == 0 ? 0 : pq_fail(bench, pg, sql);
 }
 
 /** The end of a COPY: its result must be COMMAND_OK. 0, or -1. */
@@ -232,7 +180,7 @@ pg_copy_done(PGconn *pg, const char *sql)
 	PGresult *r;
 	while ((r = PQgetResult(pg)) != NULL) {
 		if (PQresultStatus(r) != PGRES_COMMAND_OK && rc == 0)
-			rc = pg_fail(pg, sql);
+			rc = pq_fail(bench, pg, sql);
 		PQclear(r);
 	}
 	return rc;
@@ -246,16 +194,16 @@ pg_copy_out(PGconn *pg, const char *sql, struct blob *out)
 	ExecStatusType st = PQresultStatus(r);
 	PQclear(r);
 	if (st != PGRES_COPY_OUT)
-		return pg_fail(pg, sql);
+		return pq_fail(bench, pg, sql);
 	char *buf;
 	int n, rc = 0;
 	while ((n = PQgetCopyData(pg, &buf, 0)) > 0) {
 		if (rc == 0 && blob_put(out, buf, (size_t)n) != 0)
-			rc = pg_fail(NULL, "keeping COPY data");
+			rc = pq_fail(bench, NULL, "keeping COPY data");
 		PQfreemem(buf);
 	}
 	if (n == -2)
-		rc = pg_fail(pg, sql);
+		rc = pq_fail(bench, pg, sql);
 	return pg_copy_done(pg, sql) != 0 ? -1 : rc;
 }
 
@@ -267,15 +215,15 @@ pg_copy_in(PGconn *pg, const char *sql, const struct blob *in)
 	ExecStatusType st = PQresultStatus(r);
 	PQclear(r);
 	if (st != PGRES_COPY_IN)
-		return pg_fail(pg, sql);
+		return pq_fail(bench, pg, sql);
 	for (size_t off = 0; off < in->len; off += COPY_CHUNK) {
 		size_t n =
 		        in->len - off < COPY_CHUNK ? in->len - off : COPY_CHUNK;
 		if (PQputCopyData(pg, in->p + off, (int)n) != 1)
-			return pg_fail(pg, sql);
+			return pq_fail(bench, pg, sql);
 	}
 	if (PQputCopyEnd(pg, NULL) != 1)
-		return pg_fail(pg, sql);
+		return pq_fail(bench, pg, sql);
 	return pg_copy_done(pg, sql);
 }
 
@@ -297,7 +245,7 @@ struct rows {
 static int
 read_rows(const char *uri, struct rows *rows)
 {
-	PGconn *pg = pg_connect(uri);
+	PGconn *pg = pq_connect(bench, uri);
 	if (pg == NULL)
 		return -1;
 	int rc = pg_copy_out(pg,
@@ -321,10 +269,10 @@ static int
 copy_load(const char *uri, const struct rows *rows, double *secs)
 {
 	uint64_t t0 = bench_now_ns();
-	PGconn *pg = pg_connect(uri);
+	PGconn *pg = pq_connect(bench, uri);
 	if (pg == NULL)
 		return -1;
-	int rc = pg_exec(pg, "BEGIN");
+	int rc = pq_exec(bench, pg, "BEGIN");
 	if (rc == 0)
 		rc = pg_copy_in(pg,
 		                "COPY node(" NODE_COLS ") FROM STDIN "
@@ -336,18 +284,19 @@ copy_load(const char *uri, const struct rows *rows, double *secs)
 		                "(FORMAT binary)",
 		                &rows->rel);
 	if (rc == 0)
-		rc = pg_exec(pg, "COMMIT");
+		rc = pq_exec(bench, pg, "COMMIT");
 	PQfinish(pg);
 	*secs = (double)(bench_now_ns() - t0) / 1e9;
 	if (rc != 0)
 		return -1;
 	/* The sequences past the ids, for later inserts (not timed). */
-	if ((pg = pg_connect(uri)) == NULL)
+	if ((pg = pq_connect(bench, uri)) == NULL)
 		return -1;
-	rc = pg_exec(pg, "SELECT setval(pg_get_serial_sequence('node', 'id'), "
-	                 "(SELECT max(id) FROM node)), "
-	                 "setval(pg_get_serial_sequence('rel', 'id'), "
-	                 "(SELECT max(id) FROM rel))");
+	rc = pq_exec(bench, pg,
+	             "SELECT setval(pg_get_serial_sequence('node', 'id'), "
+	             "(SELECT max(id) FROM node)), "
+	             "setval(pg_get_serial_sequence('rel', 'id'), "
+	             "(SELECT max(id) FROM rel))");
 	PQfinish(pg);
 	return rc;
 }
@@ -406,7 +355,7 @@ static const char rel_sum_sql[] =
 static int
 summarize(const char *uri, bool with_rows, struct blob *out)
 {
-	PGconn *pg = pg_connect(uri);
+	PGconn *pg = pq_connect(bench, uri);
 	if (pg == NULL)
 		return -1;
 	int rc = pg_text(pg, schema_sql, out);
@@ -432,7 +381,7 @@ struct counts {
 static int
 count_graph(const char *uri, struct counts *c)
 {
-	PGconn *pg = pg_connect(uri);
+	PGconn *pg = pq_connect(bench, uri);
 	if (pg == NULL)
 		return -1;
 	int rc = pg_int(pg, "SELECT count(*) FROM node WHERE type = 'Airport'",
@@ -456,12 +405,12 @@ reset_db(PGconn *admin, const char *db, bool create)
 	char sql[256];
 	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)",
 	         db);
-	if (pg_exec(admin, sql) != 0)
+	if (pq_exec(bench, admin, sql) != 0)
 		return -1;
 	if (!create)
 		return 0;
 	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", db);
-	return pg_exec(admin, sql);
+	return pq_exec(bench, admin, sql);
 }
 
 /** Write a CSV of the airports header alone to `path`. 0, or -1. */
@@ -528,7 +477,7 @@ check_schema(const struct setup *s)
 		rc = -1;
 	}
 	if (rc == 0) {
-		PGconn *pg = pg_connect(s->copy_uri);
+		PGconn *pg = pq_connect(bench, s->copy_uri);
 		rc = pg == NULL ||
 		                     pg_int(pg, "SELECT count(*) FROM node",
 		                            &n) != 0 ||
@@ -598,8 +547,8 @@ main(int argc, char **argv)
 		return 2;
 	}
 	static struct setup s;
-	if (uri_for(base, DB_SLUICE, s.sluice_uri, URI_MAX) != 0 ||
-	    uri_for(base, DB_COPY, s.copy_uri, URI_MAX) != 0) {
+	if (pq_uri_for(base, DB_SLUICE, s.sluice_uri, URI_MAX) != 0 ||
+	    pq_uri_for(base, DB_COPY, s.copy_uri, URI_MAX) != 0) {
 		fprintf(stderr, "%s: SLUICE_BENCH_PG is no postgresql:// URI\n",
 		        bench);
 		return 2;
@@ -642,8 +591,8 @@ main(int argc, char **argv)
 	fflush(stdout);
 
 	/* Two fresh databases; the copy one gets sluice's schema. */
-	if ((admin = pg_connect(base)) == NULL ||
-	    pg_exec(admin, "SET client_min_messages = warning") != 0 ||
+	if ((admin = pq_connect(bench, base)) == NULL ||
+	    pq_exec(bench, admin, "SET client_min_messages = warning") != 0 ||
 	    reset_db(admin, DB_SLUICE, true) != 0 ||
 	    reset_db(admin, DB_COPY, true) != 0)
 		goto out;
@@ -656,7 +605,7 @@ main(int argc, char **argv)
 	}
 
 	/* The value: sluice. */
-	if (pg_exec(admin, "CHECKPOINT") != 0)
+	if (pq_exec(bench, admin, "CHECKPOINT") != 0)
 		goto out;
 	if (run_sluice(sluice, s.pipeline, s.sluice_uri, DB_SLUICE, s.errlog,
 	               &t_s, &rss) != 0) {
@@ -673,7 +622,7 @@ main(int argc, char **argv)
 		goto out;
 	printf("# COPY data: node %.1f MB, rel %.1f MB (binary)\n",
 	       (double)rows.node.len / 1e6, (double)rows.rel.len / 1e6);
-	if (pg_exec(admin, "CHECKPOINT") != 0 ||
+	if (pq_exec(bench, admin, "CHECKPOINT") != 0 ||
 	    copy_load(s.copy_uri, &rows, &t_c) != 0)
 		goto out;
 	printf("# COPY load: %.3f s\n", t_c);

@@ -49,6 +49,7 @@
 
 #include "airports.h"
 #include "bench.h"
+#include "pq.h"
 #include "spawn.h"
 
 /** The pipeline file is PIPELINE.yaml, which names the ingestion marks. */
@@ -66,59 +67,6 @@
 static const char bench[] = "bench_pg_rerun";
 
 /**
- * `base` with its path replaced by "/`db`" (a query string is kept), in
- * `out` of `size` bytes. 0, or -1 if `base` is no postgresql:// URI or
- * the result does not fit.
- */
-static int
-uri_for(const char *base, const char *db, char *out, size_t size)
-{
-	const char *auth = strstr(base, "://");
-	if (auth == NULL)
-		return -1;
-	auth += 3;
-	size_t end = strcspn(auth, "/?");
-	const char *query = strchr(auth + end, '?');
-	int n = snprintf(out, size, "%.*s/%s%s", (int)(auth - base + end), base,
-	                 db, query != NULL ? query : "");
-	return n > 0 && (size_t)n < size ? 0 : -1;
-}
-
-/** Report `what` failed on `pg` with libpq's message. Returns -1. */
-static int
-pg_fail(PGconn *pg, const char *what)
-{
-	fprintf(stderr, "%s: %s: %s", bench, what,
-	        pg != NULL ? PQerrorMessage(pg) : "out of memory\n");
-	return -1;
-}
-
-/** A connection to `uri`, or NULL (reported). */
-static PGconn *
-pg_connect(const char *uri)
-{
-	PGconn *pg = PQconnectdb(uri);
-	if (PQstatus(pg) != CONNECTION_OK) {
-		pg_fail(pg, "connecting");
-		PQfinish(pg);
-		return NULL;
-	}
-	return pg;
-}
-
-/** Run `sql`. 0, or -1 (reported). */
-static int
-pg_exec(PGconn *pg, const char *sql)
-{
-	PGresult *r = PQexec(pg, sql);
-	ExecStatusType st = PQresultStatus(r);
-	PQclear(r);
-	return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK
-	               ? 0
-	               : pg_fail(pg, sql);
-}
-
-/**
  * The rows of `sql`'s result as text in `out` (`size` bytes): columns
  * separated by spaces, rows by newlines. 0, or -1 (reported).
  */
@@ -128,7 +76,7 @@ pg_text(PGconn *pg, const char *sql, char *out, size_t size)
 	PGresult *r = PQexec(pg, sql);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		PQclear(r);
-		return pg_fail(pg, sql);
+		return pq_fail(bench, pg, sql);
 	}
 	size_t len = 0;
 	out[0] = '\0';
@@ -161,16 +109,17 @@ pg_value1(PGconn *pg, const char *sql, const char *arg, char *out, size_t size)
 	    (size_t)snprintf(out, size, "%s", PQgetvalue(r, 0, 0)) < size)
 		rc = 0;
 	PQclear(r);
-	return rc == 0 ? 0 : pg_fail(pg, sql);
+	return rc == 0 ? 0 : pq_fail(bench, pg, sql);
 }
 
 /** Drop database DB if it exists; create it empty if `create`. 0/-1. */
 static int
 reset_db(PGconn *admin, bool create)
 {
-	if (pg_exec(admin, "DROP DATABASE IF EXISTS " DB " WITH (FORCE)") != 0)
+	if (pq_exec(bench, admin,
+	            "DROP DATABASE IF EXISTS " DB " WITH (FORCE)") != 0)
 		return -1;
-	return create ? pg_exec(admin, "CREATE DATABASE " DB) : 0;
+	return create ? pq_exec(bench, admin, "CREATE DATABASE " DB) : 0;
 }
 
 /** Run sluice on `pipeline` into `uri`: 0 with the wall time, or -1. */
@@ -231,7 +180,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	char uri[URI_MAX];
-	if (uri_for(base, DB, uri, sizeof(uri)) != 0) {
+	if (pq_uri_for(base, DB, uri, sizeof(uri)) != 0) {
 		fprintf(stderr, "%s: SLUICE_BENCH_PG is no postgresql:// URI\n",
 		        bench);
 		return 2;
@@ -265,8 +214,8 @@ main(int argc, char **argv)
 	printf("# input: %lu rows, %.1f MB, from %zu template rows of %s\n",
 	       ROWS, (double)bytes / 1e6, tmpl.n, tmpl.from);
 	fflush(stdout);
-	if ((admin = pg_connect(base)) == NULL ||
-	    pg_exec(admin, "SET client_min_messages = warning") != 0)
+	if ((admin = pq_connect(bench, base)) == NULL ||
+	    pq_exec(bench, admin, "SET client_min_messages = warning") != 0)
 		goto out;
 
 	double best_f = -1, best_r = -1;
@@ -274,13 +223,13 @@ main(int argc, char **argv)
 	for (int round = 1; round <= ROUNDS; round++) {
 		double t_f, t_r;
 		if (reset_db(admin, true) != 0 ||
-		    pg_exec(admin, "CHECKPOINT") != 0)
+		    pq_exec(bench, admin, "CHECKPOINT") != 0)
 			goto out;
 		if (run_sluice(sluice, pipeline, uri, errlog, &t_f) != 0) {
 			keep_log = true;
 			goto out;
 		}
-		if ((pg = pg_connect(uri)) == NULL ||
+		if ((pg = pq_connect(bench, uri)) == NULL ||
 		    pg_text(pg, graph_sql, fresh, sizeof(fresh)) != 0 ||
 		    pg_text(pg, newest_sql, newest, sizeof(newest)) != 0 ||
 		    pg_text(pg, stats_sql, stats, sizeof(stats)) != 0)
@@ -293,13 +242,13 @@ main(int argc, char **argv)
 		       "database: %s)",
 		       round, t_f, stats);
 		fflush(stdout);
-		if (pg_exec(admin, "CHECKPOINT") != 0)
+		if (pq_exec(bench, admin, "CHECKPOINT") != 0)
 			goto out;
 		if (run_sluice(sluice, pipeline, uri, errlog, &t_r) != 0) {
 			keep_log = true;
 			goto out;
 		}
-		if ((pg = pg_connect(uri)) == NULL ||
+		if ((pg = pq_connect(bench, uri)) == NULL ||
 		    pg_text(pg, graph_sql, again, sizeof(again)) != 0 ||
 		    pg_value1(pg, stale_sql, newest, stale, sizeof(stale)) !=
 		            0 ||
