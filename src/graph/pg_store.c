@@ -197,15 +197,18 @@ static const char node_fuzzy_sql[] =
                      " sluice_fuzzy(n.key, s.key)";
 /**
  * MATCH_ONLY and FUZZY writes that found no node (by rule); a late
- * MATCH_ONLY write follows an EAGER one, so it finds its node.
+ * MATCH_ONLY write follows an EAGER one, so it finds its node. Two
+ * subqueries, so that the MATCH_ONLY one probes the (type, key) index; one
+ * condition covering both rules scanned every node of the type for each
+ * write.
  */
 static const char node_unmatched_sql[] =
-        "SELECT count(*) FILTER (WHERE s.rule = 1),"
-        " count(*) FILTER (WHERE s.rule = 2)"
-        " FROM sl_stage_node AS s WHERE s.rule > 0 AND NOT s.late AND NOT "
-        "EXISTS (SELECT 1 FROM node AS n WHERE n.type = s.type AND "
-        "(CASE WHEN s.rule = 2 THEN sluice_fuzzy(n.key, s.key) ELSE n.key "
-        "= s.key END))";
+        "SELECT (SELECT count(*) FROM sl_stage_node AS s"
+        " WHERE s.rule = 1 AND NOT s.late AND NOT EXISTS (SELECT 1 FROM"
+        " node AS n WHERE n.type = s.type AND n.key = s.key)),"
+        " (SELECT count(*) FROM sl_stage_node AS s"
+        " WHERE s.rule = 2 AND NOT s.late AND NOT EXISTS (SELECT 1 FROM"
+        " node AS n WHERE n.type = s.type AND sluice_fuzzy(n.key, s.key)))";
 /** Resolve relationship endpoints given by exact keys. */
 static const char rel_resolve_sql[] =
         "INSERT INTO sl_res_rel SELECT s.ord, s.type, f.id, t.id, s.key,"
