@@ -130,6 +130,14 @@ struct sl_checkpoint {
 	char adopt[33];
 	/** Checkpoints saved (`save` calls that succeeded). */
 	uint64_t saved;
+	/**
+	 * Text of the newest acknowledged position not saved yet, "" if
+	 * none: acknowledgements after the extractor ended (the last mark's
+	 * "done" among them) are saved by whoever ends a run that did not
+	 * finish, so that a run stopped after its final commit resumes to
+	 * nothing instead of starting a new load.
+	 */
+	char unsaved[SL_CKPT_TEXT_MAX + 1];
 };
 
 /**

@@ -133,7 +133,13 @@ cli_ckpt_end(struct cli_ckpt *k, bool ok)
 			sl_log_warn("deleting the checkpoint: %s", msg);
 			sl_diag_clear(sl_diag_get());
 		}
-	} else if (k->c.saved > 0 || k->c.resume) {
+	} else if (k->c.unsaved[0] != '\0' &&
+	           save(k, k->c.unsaved, strlen(k->c.unsaved)) != 0) {
+		char msg[600];
+		sl_error_format(sl_diag_last(), msg, sizeof(msg));
+		sl_log_warn("saving the last checkpoint: %s", msg);
+		sl_diag_clear(sl_diag_get());
+	} else if (k->c.saved > 0 || k->c.resume || k->c.unsaved[0] != '\0') {
 		sl_log_info("the checkpoint in %s is kept: run again to resume "
 		            "(--from-start starts over)",
 		            k->what);

@@ -31,17 +31,26 @@ struct xck_mark {
 	char text[SL_CKPT_TEXT_MAX + 1];
 };
 
-/** struct sl_mark.ack: the records before the mark are committed. */
+static void save(struct xck *k);
+
+/**
+ * struct sl_mark.ack: the records before the mark are committed. Saved
+ * by the extractor's task while it reads; once it has ended, here, in the
+ * task the mark left the pipeline from.
+ */
 static void
 mark_ack(struct sl_mark *m)
 {
 	struct xck_mark *x = (struct xck_mark *)m;
 	struct xck *k = x->k;
 	x->busy = false;
-	if (!x->pos.done && x->seq > k->acked_seq) {
+	if (x->seq > k->acked_seq) {
 		k->acked = x->pos;
 		k->acked_seq = x->seq;
+		memcpy(k->c->unsaved, x->text, sizeof(k->c->unsaved));
 	}
+	if (k->ended)
+		save(k);
 }
 
 /** struct sl_mark.drop: the mark did not get through. */
@@ -86,9 +95,10 @@ xck_begin(struct xck *k, uint64_t n)
 	if (sl_checkpoint_settle(k->c) != 0)
 		return -1;
 	const struct sl_ckpt_pos *at = sl_checkpoint_resume_at(k->c);
-	if (at == NULL && k->c->resume && k->c->target_done) {
-		/* Killed between its last commit and deleting the checkpoint:
-		 * nothing is left to do. */
+	if (at == NULL && k->c->resume &&
+	    (k->c->target_done || k->c->from.done)) {
+		/* Killed between its last commit and deleting the checkpoint,
+		 * or stopped after it: nothing is left to do. */
 		sl_log_info("step %s: the run of the checkpoint had finished "
 		            "writing; nothing is left to read",
 		            k->step->name);
@@ -184,6 +194,7 @@ save(struct xck *k)
 	    c->save(c->save_arg, k->text.data, k->text.len) == 0) {
 		k->saved_seq = k->acked_seq;
 		c->saved++;
+		c->unsaved[0] = '\0';
 		k->save_failed = false;
 		return;
 	}
@@ -260,5 +271,7 @@ xck_end(struct xck *k, struct sl_emit *out)
 		return input_gone(k);
 	}
 	struct sl_ckpt_pos end = {.done = true};
-	return mark(k, out, &end);
+	int rc = mark(k, out, &end);
+	k->ended = true;
+	return rc;
 }

@@ -55,6 +55,8 @@ struct xck {
 	double last_mark;
 	/** Whether the last save failed (its warning is logged once). */
 	bool save_failed;
+	/** Whether the extractor has ended (acknowledgements save). */
+	bool ended;
 	/** Text of the position being saved. */
 	struct sl_buf text;
 };
