@@ -71,7 +71,7 @@ _sluice()
 		      --metrics-file --prometheus --prometheus-listen-port
 		      --prometheus-listen-address --prometheus-certfile
 		      --prometheus-keyfile --storage-backend --from-start
-		      --checkpoint-interval" ;;
+		      --checkpoint-interval --plugin" ;;
 	validate)
 		opts="-a --annotations --annotation --config -t --target -p --project
 		      --strict -h --help" ;;
