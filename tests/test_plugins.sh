@@ -43,6 +43,26 @@ sed 's/"last_ingested[a-z_]*":"[^"]*",//g' a.jsonl >a0.jsonl
 cmp -s a0.jsonl a1.jsonl
 ok $? "one thread and several give the same graph (providers on worker threads)"
 
+# --- a plugin graph target ---------------------------------------------------
+"$SLUICE" run --plugin "$SAMPLE" pipeline.yaml -t sample-jsonl:t.jsonl \
+  --no-progress >out.txt 2>err.txt
+is $? 0 "run -t SCHEME:... writes to the plugin's graph target"
+is "$(grep -c '^{"node":{"type":"Item","key":{"id":' t.jsonl)" 5 \
+  "it got the 5 Item node writes (type, sorted key)"
+has t.jsonl '"loud":"ITEM-3!","plain":"item3"},"rule":"EAGER"}}' \
+  "with their properties and creation rule"
+is "$(grep -c '^{"rel":{"type":"HAS_PARITY","from":{"type":"Item","key":{"id":' t.jsonl)" 5 \
+  "and the 5 relationship writes, after the nodes"
+[ "$(grep -n '"rel"' t.jsonl | head -1 | cut -d: -f1)" -gt \
+  "$(grep -n '"node"' t.jsonl | tail -1 | cut -d: -f1)" ]
+ok $? "nodes come before relationships"
+has err.txt "nodes: 7 created, 0 updated, 0 not matched; relationships: 5 created" \
+  "the writer reports the counts the target gave"
+"$SLUICE" run --plugin "$SAMPLE" pipeline.yaml -t sample-jsonl: -q >out.txt 2>err.txt
+is $? 1 "a target's open error fails the run"
+has err.txt "plugin 'sample': target sample-jsonl: (open): sample-jsonl:PATH needs a path" \
+  "naming the plugin and the target"
+
 # --- the project file's plugins: list --------------------------------------
 mkdir proj && cp pipeline.yaml proj/
 cat >proj/nodestream.yaml <<YAML

@@ -13,6 +13,8 @@
  *   !shout             a value provider: {data: PROVIDER, suffix: TEXT}
  *                      gives the data upper-cased (ASCII) with the suffix
  *   strip_dashes       a normalizer: the string without '-'
+ *   sample-jsonl:PATH  a graph target: every node and relationship write
+ *                      as one JSON line in the file PATH
  *
  * Build: cc -shared -fPIC -I include examples/plugins/sample.c -o
  * libsluice_sample.so (CMake builds it as build/examples/plugins/).
@@ -264,6 +266,66 @@ static const struct sl_plugin_normalizer dashes = {
         .apply = strip_dashes,
 };
 
+/* --- sample-jsonl: ------------------------------------------------------- */
+
+/** Open the file after "sample-jsonl:" for writing. */
+static int
+jsonl_open(void *data, const char *uri, struct sl_plugin_ctx *cx, void **store)
+{
+	(void)data;
+	(void)cx;
+	const char *path = uri + strlen("sample-jsonl:");
+	if (path[0] == '\0')
+		return host->error(host, "sample-jsonl:PATH needs a path");
+	FILE *f = fopen(path, "w");
+	if (f == NULL)
+		return host->error(host, "%s: cannot open it for writing",
+		                   path);
+	*store = f;
+	return 0;
+}
+
+/** Write every node, then every relationship, one JSON line each. */
+static int
+jsonl_write(void *store, const sl_pval *nodes, const sl_pval *rels,
+            struct sl_plugin_ctx *cx, struct sl_plugin_write_counts *counts)
+{
+	FILE *f = store;
+	const sl_pval *lists[2] = {nodes, rels};
+	for (int l = 0; l < 2; l++)
+		for (size_t i = 0; i < host->length(lists[l]); i++) {
+			size_t len;
+			const char *json = host->to_json(
+			        cx, host->item(lists[l], i), &len);
+			if (json == NULL)
+				return -1;
+			fprintf(f, "{\"%s\":%s}\n", l == 0 ? "node" : "rel",
+			        json);
+		}
+	if (fflush(f) != 0 || ferror(f))
+		return host->error(host, "writing failed");
+	counts->nodes_created = host->length(nodes);
+	counts->rels_created = host->length(rels);
+	return 0;
+}
+
+/** Close the file. */
+static int
+jsonl_close(void *store, struct sl_plugin_ctx *cx)
+{
+	(void)cx;
+	return fclose(store) == 0 ? 0 : host->error(host, "closing failed");
+}
+
+/** The sample-jsonl: target. */
+static const struct sl_plugin_target jsonl = {
+        .scheme = "sample-jsonl:",
+        .usage = "sample-jsonl:PATH",
+        .open = jsonl_open,
+        .write = jsonl_write,
+        .close = jsonl_close,
+};
+
 /* --- entry point --------------------------------------------------------- */
 
 SL_PLUGIN_EXPORT int sluice_plugin_init(const struct sl_plugin_host *h);
@@ -282,7 +344,7 @@ sluice_plugin_init(const struct sl_plugin_host *h)
 	    h->add_step(h, &fail_step) != 0 ||
 	    h->add_step(h, &crash_step) != 0 ||
 	    h->add_provider(h, &shout) != 0 ||
-	    h->add_normalizer(h, &dashes) != 0)
+	    h->add_normalizer(h, &dashes) != 0 || h->add_target(h, &jsonl) != 0)
 		return -1;
 	h->log(h, SL_PLUGIN_LOG_INFO, "ready (%s)",
 	       default_prefix[0] != '\0' ? default_prefix : "no config");

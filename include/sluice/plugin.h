@@ -3,7 +3,8 @@
  *
  * A plugin is a shared object that adds step types (extractors,
  * transformers, filters, writers), value providers (`!tags` of the
- * Interpreter) and normalizers to sluice. It is loaded by `sluice run
+ * Interpreter), normalizers and graph targets (a URI scheme and the store
+ * behind it) to sluice. It is loaded by `sluice run
  * --plugin PATH` or from the project file's `plugins:` list
  * (docs/plugins.md). This header is all a plugin includes: it does not
  * include other sluice headers, and a plugin links against nothing of
@@ -20,7 +21,8 @@
  * it calls anything: a plugin whose `abi_version` is not sluice's is
  * refused with a message naming both versions, and its code never runs.
  * Then sluice calls `sluice_plugin_init`, which registers what the plugin
- * adds with h->add_step(), h->add_provider() and h->add_normalizer() and
+ * adds with h->add_step(), h->add_provider(), h->add_normalizer() and
+ * h->add_target() and
  * returns 0, or -1 after h->error() to refuse to load.
  *
  * Values. Records, arguments and results are `sl_pval`, an opaque value
@@ -36,7 +38,8 @@
  * ..."). A step may also report a record it skips with h->skip() and go
  * on.
  *
- * Threads. Step callbacks run on the loop thread, one at a time per step.
+ * Threads. Step callbacks and target calls run on the loop thread, one
+ * at a time per step or store.
  * A provider's `eval` and a normalizer's `apply` may run on several
  * worker threads at once (the Interpreter runs on `--threads N`): they
  * must only read what `compile` or `init` set up. Registration happens
@@ -215,6 +218,63 @@ struct sl_plugin_normalizer {
 	             struct sl_plugin_ctx *cx, const sl_pval **out);
 };
 
+/** What a target's `write` reports: the writes it made durable. */
+struct sl_plugin_write_counts {
+	/** Nodes created. */
+	uint64_t nodes_created;
+	/** Node writes that found their node (merged into it). */
+	uint64_t nodes_updated;
+	/** MATCH_ONLY or FUZZY node writes that found no node. */
+	uint64_t nodes_unmatched;
+	/** Relationships created. */
+	uint64_t rels_created;
+	/** Relationship writes that found their relationship. */
+	uint64_t rels_updated;
+	/** Relationship writes skipped: an end node does not exist. */
+	uint64_t rels_skipped;
+};
+
+/**
+ * A graph target: a store that `sluice run -t SCHEME...` writes to,
+ * through sluice's graph writer (which batches, deduplicates and merges
+ * the Interpreter's output first). A target offers no TTL, migrations,
+ * export or checkpoint positions: those commands fail naming it.
+ *
+ * Each node write handed to `write` is an object {"type": string, "key":
+ * object (keys sorted), "labels": [string], "props": object (a null
+ * value removes the property), "rule": "EAGER" | "MATCH_ONLY" | "FUZZY"};
+ * each relationship write {"type", "from": {"type", "key"}, "to":
+ * {"type", "key"}, "key": object, "props": object, "rule": "EAGER" |
+ * "MERGE_KEY" | "CREATE"} (Nodestream's creation rules). A batch holds
+ * one write per identity; its nodes are to be written before its
+ * relationships, which may refer to them.
+ */
+struct sl_plugin_target {
+	/**
+	 * The URI prefix it opens, with its ':' (e.g. "memgraph:"); it must
+	 * not be a built-in target's.
+	 */
+	const char *scheme;
+	/** How its URIs are written, for messages ("memgraph:HOST:PORT"). */
+	const char *usage;
+	/** Passed to `open` as it is. */
+	void *data;
+	/** Open the store at `uri` (the whole URI): set *store. */
+	int (*open)(void *data, const char *uri, struct sl_plugin_ctx *cx,
+	            void **store);
+	/**
+	 * Write a batch: `nodes` and `rels` are arrays of writes (above).
+	 * Make them durable before returning, and count them in *counts
+	 * (zeroed before). -1 after h->error(): the run fails, with the
+	 * batches written before kept.
+	 */
+	int (*write)(void *store, const sl_pval *nodes, const sl_pval *rels,
+	             struct sl_plugin_ctx *cx,
+	             struct sl_plugin_write_counts *counts);
+	/** Close the store and free it (also after a failed write). */
+	int (*close)(void *store, struct sl_plugin_ctx *cx);
+};
+
 /**
  * What sluice offers a plugin. A plugin gets one table for its lifetime;
  * every function pointer is set.
@@ -247,6 +307,9 @@ struct sl_plugin_host {
 	/** Register a normalizer (kept as `add_step` keeps). 0, or -1. */
 	int (*add_normalizer)(const struct sl_plugin_host *h,
 	                      const struct sl_plugin_normalizer *n);
+	/** Register a graph target (kept as `add_step` keeps). 0, or -1. */
+	int (*add_target)(const struct sl_plugin_host *h,
+	                  const struct sl_plugin_target *t);
 
 	/* --- errors and logs ----------------------------------------- */
 
@@ -315,6 +378,13 @@ struct sl_plugin_host {
 	const sl_pval *(*make_object)(struct sl_plugin_ctx *cx,
 	                              const char *const *keys,
 	                              const sl_pval *const *vals, size_t n);
+	/**
+	 * The JSON text of `v` (NUL-terminated, keys in their order; NaN
+	 * and infinities as Python writes them), made through `cx`; *len
+	 * (if not NULL) gets its length. NULL with an error.
+	 */
+	const char *(*to_json)(struct sl_plugin_ctx *cx, const sl_pval *v,
+	                       size_t *len);
 	/** The value of JSON text s[0, len); NULL with an error if invalid. */
 	const sl_pval *(*parse_json)(struct sl_plugin_ctx *cx, const char *s,
 	                             size_t len);

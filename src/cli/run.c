@@ -33,6 +33,7 @@
 
 #include "ckpt.h"
 #include "metrics.h"
+#include "graph/store.h"
 #include "pipeline/plugin_host.h"
 #include "shard.h"
 
@@ -1538,6 +1539,8 @@ load_plugins(const struct run_opts *o, const struct sl_project *p)
 	for (uint32_t i = 0; i < o->n_plugins; i++)
 		if (sl_plugin_load(o->plugins[i], "--plugin", NULL) != 0)
 			return -1;
+	if (sl_graph_plugin_stores_register() != 0)
+		return -1;
 	for (size_t i = 0; i < sl_plugin_count(); i++)
 		sl_log_info("plugin %s", sl_plugin_describe(i));
 	return 0;

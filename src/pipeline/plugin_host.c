@@ -16,8 +16,10 @@
 
 #include "sluice/alloc.h"
 #include "sluice/batch.h"
+#include "sluice/buf.h"
 #include "sluice/conf.h"
 #include "sluice/diag.h"
+#include "sluice/json.h"
 #include "sluice/jsonread.h"
 #include "sluice/log.h"
 #include "sluice/registry.h"
@@ -124,6 +126,23 @@ struct pnorm {
 	/** "normalizer NAME" for messages. */
 	char what[96];
 };
+
+/** A plugin's graph target. */
+struct sl_plugin_target_kind {
+	/** The plugin's description of it. */
+	const struct sl_plugin_target *t;
+	/** The plugin. */
+	struct plugin *pl;
+	/** "plugin 'NAME' target SCHEME". */
+	char name[128];
+	/** "target SCHEME (open)", ... by call, for messages. */
+	char what[3][96];
+};
+
+/** Registered graph targets. */
+static struct sl_plugin_target_kind targets[SL_PLUGIN_TARGETS_MAX];
+/** Number of `targets`. */
+static size_t n_targets;
 
 /** Loaded plugins, in load order. */
 static struct plugin *plugins[SL_PLUGINS_MAX];
@@ -603,6 +622,26 @@ host_make_object(struct sl_plugin_ctx *cx, const char *const *keys,
 	return make(cx, sl_object_ref(m, (uint32_t)n));
 }
 
+/** h->to_json(). */
+static const char *
+host_to_json(struct sl_plugin_ctx *cx, const sl_pval *v, size_t *len)
+{
+	if (cx == NULL || cx->a == NULL) {
+		sl_diag_set(SL_EINVAL, "to_json: no context");
+		return NULL;
+	}
+	struct sl_buf b;
+	sl_buf_create(&b, sl_arena_room(cx->a));
+	char *text = NULL;
+	if (sl_json_write(&b, val(v), 0) == 0)
+		text = sl_arena_strndup(cx->a, b.data != NULL ? b.data : "",
+		                        b.len);
+	if (text != NULL && len != NULL)
+		*len = b.len;
+	sl_buf_destroy(&b);
+	return text;
+}
+
 /** h->parse_json(). */
 static const sl_pval *
 host_parse_json(struct sl_plugin_ctx *cx, const char *s, size_t len)
@@ -1060,6 +1099,141 @@ host_add_normalizer(const struct sl_plugin_host *h,
 	return 0;
 }
 
+/** h->add_target(). */
+static int
+host_add_target(const struct sl_plugin_host *h,
+                const struct sl_plugin_target *t)
+{
+	struct plugin *pl = plugin_of(h);
+	if (!pl->initializing)
+		return not_now(pl, "add_target");
+	if (t == NULL || t->scheme == NULL || strchr(t->scheme, ':') == NULL ||
+	    t->scheme[0] == ':' || t->open == NULL || t->write == NULL ||
+	    t->close == NULL) {
+		sl_diag_set(SL_EINVAL,
+		            "plugin '%s': add_target: a target "
+		            "needs a scheme ending in ':' and open, "
+		            "write and close",
+		            pl->name);
+		return -1;
+	}
+	static const char *const builtin[] = {
+	        "sqlite:",    "postgresql:", "postgres:", "bolt:",
+	        "bolt+s:",    "bolt+ssc:",   "neo4j:",    "neo4j+s:",
+	        "neo4j+ssc:", "null:"};
+	bool taken = sl_plugin_target_find(t->scheme) != NULL;
+	for (size_t i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++)
+		taken |= strcmp(builtin[i], t->scheme) == 0;
+	if (taken) {
+		sl_diag_set(SL_EINVAL,
+		            "plugin '%s': add_target: the scheme %s "
+		            "is taken",
+		            pl->name, t->scheme);
+		return -1;
+	}
+	if (n_targets == SL_PLUGIN_TARGETS_MAX) {
+		sl_diag_set(SL_ELIMIT,
+		            "plugin '%s': add_target %s: more than "
+		            "%d plugin targets",
+		            pl->name, t->scheme, SL_PLUGIN_TARGETS_MAX);
+		return -1;
+	}
+	struct sl_plugin_target_kind *k = &targets[n_targets++];
+	k->t = t;
+	k->pl = pl;
+	snprintf(k->name, sizeof(k->name), "plugin '%s' target %s", pl->name,
+	         t->scheme);
+	static const char *const calls[] = {"open", "write", "close"};
+	for (int i = 0; i < 3; i++)
+		snprintf(k->what[i], sizeof(k->what[i]), "target %s (%s)",
+		         t->scheme, calls[i]);
+	return 0;
+}
+
+size_t
+sl_plugin_target_count(void)
+{
+	return n_targets;
+}
+
+const struct sl_plugin_target_kind *
+sl_plugin_target_at(size_t i)
+{
+	return i < n_targets ? &targets[i] : NULL;
+}
+
+const struct sl_plugin_target_kind *
+sl_plugin_target_find(const char *uri)
+{
+	for (size_t i = 0; uri != NULL && i < n_targets; i++)
+		if (strncmp(uri, targets[i].t->scheme,
+		            strlen(targets[i].t->scheme)) == 0)
+			return &targets[i];
+	return NULL;
+}
+
+const char *
+sl_plugin_target_scheme(const struct sl_plugin_target_kind *k)
+{
+	return k->t->scheme;
+}
+
+const char *
+sl_plugin_target_usage(const struct sl_plugin_target_kind *k)
+{
+	return k->t->usage != NULL ? k->t->usage : k->t->scheme;
+}
+
+const char *
+sl_plugin_target_name(const struct sl_plugin_target_kind *k)
+{
+	return k->name;
+}
+
+int
+sl_plugin_target_open(const struct sl_plugin_target_kind *k, const char *uri,
+                      void **store)
+{
+	struct sl_arena a;
+	sl_arena_create(&a, 1024, SL_RECORD_MEM_MAX);
+	struct sl_plugin_ctx cx = {.pl = k->pl, .what = k->what[0], .a = &a};
+	struct call c;
+	*store = NULL;
+	enter(&c, &cx);
+	int rc = k->t->open(k->t->data, uri, &cx, store);
+	rc = leave(&c, &cx, rc);
+	sl_arena_destroy(&a);
+	return rc;
+}
+
+int
+sl_plugin_target_write(const struct sl_plugin_target_kind *k, void *store,
+                       const struct sl_value *nodes,
+                       const struct sl_value *rels, struct sl_arena *a,
+                       struct sl_plugin_write_counts *counts)
+{
+	memset(counts, 0, sizeof(*counts));
+	struct sl_plugin_ctx cx = {.pl = k->pl, .what = k->what[1], .a = a};
+	struct call c;
+	enter(&c, &cx);
+	int rc = k->t->write(store, pval(nodes), pval(rels), &cx, counts);
+	return leave(&c, &cx, rc);
+}
+
+int
+sl_plugin_target_close(const struct sl_plugin_target_kind *k, void *store)
+{
+	struct sl_arena a;
+	sl_arena_create(&a, 1024, SL_RECORD_MEM_MAX);
+	struct sl_plugin_ctx cx = {.pl = k->pl, .what = k->what[2], .a = &a};
+	struct call c;
+	enter(&c, &cx);
+	int rc = k->t->close(store, &cx);
+	rc = leave(&c, &cx, rc);
+	sl_arena_destroy(&a);
+	return rc;
+}
+
 /* --- loading ------------------------------------------------------------ */
 
 size_t
@@ -1086,6 +1260,7 @@ host_init(struct plugin *pl)
 	h->add_step = host_add_step;
 	h->add_provider = host_add_provider;
 	h->add_normalizer = host_add_normalizer;
+	h->add_target = host_add_target;
 	h->error = host_error;
 	h->skip = host_skip;
 	h->log = host_log;
@@ -1105,6 +1280,7 @@ host_init(struct plugin *pl)
 	h->make_string = host_make_string;
 	h->make_array = host_make_array;
 	h->make_object = host_make_object;
+	h->to_json = host_to_json;
 	h->parse_json = host_parse_json;
 	h->emit = host_emit;
 	h->set_origin = host_set_origin;

@@ -10,10 +10,12 @@
  *
  * - step types go into the step registry (sluice/registry.h) under their
  *   names, each built as a wrapper step whose callbacks call the plugin's;
- * - value providers and normalizers are kept in tables of this module,
+ * - value providers, normalizers and graph targets are kept in tables of
+ *   this module,
  *   which the Interpreter's provider and normalizer code (src/interp/)
- *   looks up by tag or name; the pipeline-file loader asks
- *   sl_plugin_tag_known() so that a plugin's tag is accepted.
+ *   looks up by tag or name, and the graph layer's plugin store
+ *   (src/graph/plugin_store.c) by URI scheme; the pipeline-file loader
+ *   asks sl_plugin_tag_known() so that a plugin's tag is accepted.
  *
  * The host lives in the pipeline layer, so that the layers above it
  * (interp for providers and normalizers, cli for loading) reach it with
@@ -115,5 +117,46 @@ int sl_plugin_norm_count(void);
  * new text in `a`. 0, or -1 with an error naming the plugin.
  */
 int sl_plugin_norm_apply(int i, struct sl_value *v, struct sl_arena *a);
+
+/** Most graph targets all plugins register. */
+#define SL_PLUGIN_TARGETS_MAX 8
+
+/** A plugin's graph target (opaque). */
+struct sl_plugin_target_kind;
+
+/** Number of plugin graph targets registered. */
+size_t sl_plugin_target_count(void);
+
+/** Plugin graph target `i` (in registration order), or NULL. */
+const struct sl_plugin_target_kind *sl_plugin_target_at(size_t i);
+
+/** The plugin graph target whose scheme starts `uri`, or NULL. */
+const struct sl_plugin_target_kind *sl_plugin_target_find(const char *uri);
+
+/** Its scheme ("memgraph:"). */
+const char *sl_plugin_target_scheme(const struct sl_plugin_target_kind *k);
+
+/** How its URIs are written. */
+const char *sl_plugin_target_usage(const struct sl_plugin_target_kind *k);
+
+/** "plugin 'NAME' target SCHEME", the store's name in messages. */
+const char *sl_plugin_target_name(const struct sl_plugin_target_kind *k);
+
+/** Open `uri` with target `k` into *store. 0, or -1 naming the plugin. */
+int sl_plugin_target_open(const struct sl_plugin_target_kind *k,
+                          const char *uri, void **store);
+
+/**
+ * Write the arrays of node and relationship writes `nodes` and `rels`
+ * (objects as sluice/plugin.h describes them) to `store`, values made in
+ * `a`; *counts gets what the plugin reports. 0, or -1 naming the plugin.
+ */
+int sl_plugin_target_write(const struct sl_plugin_target_kind *k, void *store,
+                           const struct sl_value *nodes,
+                           const struct sl_value *rels, struct sl_arena *a,
+                           struct sl_plugin_write_counts *counts);
+
+/** Close `store`. 0, or -1 naming the plugin. */
+int sl_plugin_target_close(const struct sl_plugin_target_kind *k, void *store);
 
 #endif /* SLUICE_PIPELINE_PLUGIN_HOST_H */
