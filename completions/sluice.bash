@@ -74,7 +74,7 @@ _sluice()
 		      --checkpoint-interval --plugin" ;;
 	validate)
 		opts="-a --annotations --annotation --config -t --target -p --project
-		      --strict -h --help" ;;
+		      --strict --plugin -h --help" ;;
 	show)
 		opts="-p --project -s --scope -j --json -v --verbose -q -n --ansi
 		      --no-ansi -V --version -h --help" ;;

@@ -9,7 +9,9 @@
  *   sample:Fail        a transformer that passes records on and fails on
  *                      the one whose id is `on_id`
  *   sample:Crash       a transformer that crashes (a NULL write) on the
- *                      record whose id is `on_id`: for the crash report
+ *                      record whose id is `on_id`, or on the first record
+ *                      `after_ms` milliseconds after it started: for the
+ *                      crash report
  *   !shout             a value provider: {data: PROVIDER, suffix: TEXT}
  *                      gives the data upper-cased (ASCII) with the suffix
  *   strip_dashes       a normalizer: the string without '-'
@@ -22,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "sluice/plugin.h"
 
@@ -116,21 +119,47 @@ static const struct sl_plugin_step countdown = {
 
 /* --- sample:Fail and sample:Crash ---------------------------------------- */
 
-/** The id a Fail or Crash step acts on, as its state. */
+/** What a Fail or Crash step acts on. */
+struct on_id {
+	/** The id of the record it acts on (-1: none). */
+	int64_t id;
+	/** Crash: act on the first record this many ms after start (0: no). */
+	int64_t after_ms;
+	/** Crash: when it started (CLOCK_MONOTONIC, ms). */
+	int64_t start_ms;
+};
+
+/** CLOCK_MONOTONIC in milliseconds. */
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/** Read on_id (and after_ms) into the step's state. */
 static int
 on_id_create(void *data, const sl_pval *args, struct sl_plugin_ctx *cx,
              void **state)
 {
 	(void)data;
 	(void)cx;
-	int64_t *id = malloc(sizeof(*id));
-	if (id == NULL)
+	struct on_id *o = calloc(1, sizeof(*o));
+	if (o == NULL)
 		return host->error(host, "out of memory");
-	if (host->as_int(host->field(args, "on_id"), id) != 0) {
-		free(id);
-		return host->error(host, "arguments.on_id: expected a number");
+	o->id = -1;
+	const sl_pval *id = host->field(args, "on_id");
+	const sl_pval *after = host->field(args, "after_ms");
+	if ((id != NULL && host->as_int(id, &o->id) != 0) ||
+	    (after != NULL && host->as_int(after, &o->after_ms) != 0) ||
+	    (id == NULL && after == NULL)) {
+		free(o);
+		return host->error(host, "arguments: expected on_id or "
+		                         "after_ms, a number");
 	}
-	*state = id;
+	o->start_ms = now_ms();
+	*state = o;
 	return 0;
 }
 
@@ -150,9 +179,10 @@ fail_process(void *state, const sl_pval *rec, struct sl_plugin_ctx *cx)
 static int
 crash_process(void *state, const sl_pval *rec, struct sl_plugin_ctx *cx)
 {
+	const struct on_id *o = state;
 	int64_t id = 0;
-	if (host->as_int(host->field(rec, "id"), &id) == 0 &&
-	    id == *(int64_t *)state) {
+	if ((host->as_int(host->field(rec, "id"), &id) == 0 && id == o->id) ||
+	    (o->after_ms > 0 && now_ms() - o->start_ms >= o->after_ms)) {
 		volatile int *nowhere = NULL;
 		*nowhere = 1;
 	}

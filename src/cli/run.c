@@ -817,6 +817,45 @@ load(const struct run_opts *o, struct loaded *l)
 	return 0;
 }
 
+/**
+ * Load the plugins of project `p` (NULL: none) and of --plugin, after the
+ * built-in steps so that a plugin's names cannot hide theirs. 0, or -1
+ * with an error naming the plugin.
+ */
+static int
+load_plugins(const struct run_opts *o, const struct sl_project *p)
+{
+	uint32_t np = p != NULL ? sl_project_n_plugins(p) : 0;
+	if (np == 0 && o->n_plugins == 0)
+		return 0;
+	if (sl_steps_register_builtins() != 0 || sl_interp_register() != 0 ||
+	    sl_graph_register() != 0)
+		return -1;
+	for (uint32_t i = 0; i < np; i++) {
+		const struct sl_project_plugin *pl = sl_project_plugin(p, i);
+		if (pl->path == NULL) {
+			sl_diag_set(
+			        SL_EINVAL,
+			        "%s: plugin '%s' has no path, and there is "
+			        "no %s.so or lib%s.so in $SLUICE_PLUGIN_PATH "
+			        "or the project's plugins/ directory "
+			        "(docs/plugins.md)",
+			        pl->where, pl->name, pl->name, pl->name);
+			return -1;
+		}
+		if (sl_plugin_load(pl->path, pl->where, pl->config) != 0)
+			return -1;
+	}
+	for (uint32_t i = 0; i < o->n_plugins; i++)
+		if (sl_plugin_load(o->plugins[i], "--plugin", NULL) != 0)
+			return -1;
+	if (sl_graph_plugin_stores_register() != 0)
+		return -1;
+	for (size_t i = 0; i < sl_plugin_count(); i++)
+		sl_log_info("plugin %s", sl_plugin_describe(i));
+	return 0;
+}
+
 int
 sl_cli_validate(int argc, char **argv)
 {
@@ -825,7 +864,7 @@ sl_cli_validate(int argc, char **argv)
 	if (rc != 0)
 		return rc < 0 ? 0 : rc;
 	struct loaded l;
-	if (load(&o, &l) != 0) {
+	if (load_plugins(&o, NULL) != 0 || load(&o, &l) != 0) {
 		print_error("");
 		return 1;
 	}
@@ -1504,45 +1543,6 @@ collect_jobs(const struct run_opts *o, const struct sl_project *p,
 	}
 	*out = jobs;
 	*n = k;
-	return 0;
-}
-
-/**
- * Load the plugins of project `p` (NULL: none) and of --plugin, after the
- * built-in steps so that a plugin's names cannot hide theirs. 0, or -1
- * with an error naming the plugin.
- */
-static int
-load_plugins(const struct run_opts *o, const struct sl_project *p)
-{
-	uint32_t np = p != NULL ? sl_project_n_plugins(p) : 0;
-	if (np == 0 && o->n_plugins == 0)
-		return 0;
-	if (sl_steps_register_builtins() != 0 || sl_interp_register() != 0 ||
-	    sl_graph_register() != 0)
-		return -1;
-	for (uint32_t i = 0; i < np; i++) {
-		const struct sl_project_plugin *pl = sl_project_plugin(p, i);
-		if (pl->path == NULL) {
-			sl_diag_set(
-			        SL_EINVAL,
-			        "%s: plugin '%s' has no path, and there is "
-			        "no %s.so or lib%s.so in $SLUICE_PLUGIN_PATH "
-			        "or the project's plugins/ directory "
-			        "(docs/plugins.md)",
-			        pl->where, pl->name, pl->name, pl->name);
-			return -1;
-		}
-		if (sl_plugin_load(pl->path, pl->where, pl->config) != 0)
-			return -1;
-	}
-	for (uint32_t i = 0; i < o->n_plugins; i++)
-		if (sl_plugin_load(o->plugins[i], "--plugin", NULL) != 0)
-			return -1;
-	if (sl_graph_plugin_stores_register() != 0)
-		return -1;
-	for (size_t i = 0; i < sl_plugin_count(); i++)
-		sl_log_info("plugin %s", sl_plugin_describe(i));
 	return 0;
 }
 

@@ -912,6 +912,7 @@ load_plugins(struct sl_project *p, struct sl_conf **slot)
 		if (sl_conf_check_keys(it, plugin_keys, what, "a plugin") < 0)
 			return -1;
 		struct sl_project_plugin *pl = &p->plugins[p->n_plugins];
+		memset(pl, 0, sizeof(*pl));
 		const struct sl_conf *name = sl_conf_get(it, "name");
 		if (name == NULL)
 			return sl_conf_error(it, what, "a plugin needs a name");
