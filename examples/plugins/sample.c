@@ -21,6 +21,8 @@
  * Build: cc -shared -fPIC -I include examples/plugins/sample.c -o
  * libsluice_sample.so (CMake builds it as build/examples/plugins/).
  */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime under -std=c17 */
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

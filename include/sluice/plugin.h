@@ -72,7 +72,12 @@ extern "C" {
 /** The name of a plugin's entry point (a sl_plugin_init_fn). */
 #define SL_PLUGIN_INIT_SYMBOL "sluice_plugin_init"
 
-/** What a plugin says about itself; read before any of its code runs. */
+/**
+ * What a plugin says about itself; read before any of its code runs. Its
+ * first three members keep their place in every version of this API, so
+ * that sluice can name a plugin built for another version when it
+ * refuses it.
+ */
 struct sl_plugin_info {
 	/** SL_PLUGIN_ABI_VERSION of the header the plugin was built with. */
 	uint32_t abi_version;
