@@ -119,6 +119,21 @@ mv libs/libsample.so proj2/plugins/sample.so
 (cd proj2 && "$SLUICE" run -q >/dev/null 2>../err.txt)
 is $? 0 "... and is found as plugins/NAME.so beside the project file"
 
+# Entries that are not plugins fail at load, naming the place.
+mkdir proj3 && cp pipeline.yaml proj3/
+bad_entry() { # YAML-OF-THE-ENTRY EXPECTED-MESSAGE DESCRIPTION
+  printf 'plugins:\n  - %s\nscopes:\n  default:\n    pipelines: [pipeline.yaml]\n' \
+    "$1" >proj3/nodestream.yaml
+  (cd proj3 && "$SLUICE" run -q -t null: >/dev/null 2>../err.txt)
+  [ $? -ne 0 ]
+  ok $? "$3 fails the run"
+  has err.txt "$2" "... saying: $2"
+}
+bad_entry '{path: x.so}' "nodestream.yaml:2:5: plugins[0]: a plugin needs a name" "an entry without a name"
+bad_entry '{name: s, pathh: x.so}' "plugins[0]: unknown option 'pathh' for a plugin" "an unknown key"
+bad_entry '{name: s, config: [1]}' "plugins[0]: config: expected a mapping" "a config that is not a mapping"
+bad_entry 'sample' "plugins[0]: expected a mapping with name" "a bare name"
+
 # --- refusals ----------------------------------------------------------------
 "$SLUICE" run --plugin "$BAD/libtest_plugin_bad_abi.so" pipeline.yaml -q \
   >out.txt 2>err.txt
