@@ -91,9 +91,12 @@ struct sl_plugin_info {
 	const char *summary;
 };
 
-/** Define the plugin's sluice_plugin_info (once, at file scope). */
+/**
+ * Define the plugin's sluice_plugin_info (once, at file scope); the
+ * declaration below makes it exported.
+ */
 #define SL_PLUGIN_DECLARE(NAME, VERSION, SUMMARY)                             \
-	SL_PLUGIN_EXPORT const struct sl_plugin_info sluice_plugin_info = {   \
+	const struct sl_plugin_info sluice_plugin_info = {                    \
 	        SL_PLUGIN_ABI_VERSION, sizeof(struct sl_plugin_info), (NAME), \
 	        (VERSION), (SUMMARY)}
 
@@ -110,6 +113,16 @@ struct sl_plugin_host;
 
 /** The entry point: register what the plugin adds. 0, or -1 with an error. */
 typedef int (*sl_plugin_init_fn)(const struct sl_plugin_host *h);
+
+/**
+ * The two symbols a plugin defines (declared here with C linkage, so that
+ * a C++ plugin's definitions are found too; sluice itself defines
+ * neither): its info (SL_PLUGIN_DECLARE()) and its entry point.
+ */
+SL_PLUGIN_EXPORT extern const struct sl_plugin_info sluice_plugin_info;
+
+/** The plugin's entry point (see the file comment). */
+SL_PLUGIN_EXPORT int sluice_plugin_init(const struct sl_plugin_host *h);
 
 /** The type of a value. */
 enum sl_pval_type {
