@@ -71,10 +71,10 @@ _sluice()
 		      --metrics-file --prometheus --prometheus-listen-port
 		      --prometheus-listen-address --prometheus-certfile
 		      --prometheus-keyfile --storage-backend --from-start
-		      --checkpoint-interval" ;;
+		      --checkpoint-interval --plugin" ;;
 	validate)
 		opts="-a --annotations --annotation --config -t --target -p --project
-		      --strict -h --help" ;;
+		      --strict --plugin -h --help" ;;
 	show)
 		opts="-p --project -s --scope -j --json -v --verbose -q -n --ansi
 		      --no-ansi -V --version -h --help" ;;

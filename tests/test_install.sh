@@ -94,6 +94,18 @@ ok $? "cc db_example.c libsluice.a ($(head -c 300 "$tmp/cc-static.log"))"
 ! readelf -d "$tmp/db_static" | grep -q "NEEDED.*libsluice"
 ok $? "the static db_example needs no libsluice.so"
 
+# A plugin built out of tree against the installed sluice/plugin.h only
+# (no sluice library linked), loaded by the installed sluice.
+"$cc" -std=c17 -Wall -Wextra -Werror -shared -fPIC -fvisibility=hidden \
+  "${extra[@]}" -I"$prefix/include" "$src/examples/plugins/sample.c" \
+  -o "$tmp/libsample.so" >"$tmp/cc-plugin.log" 2>&1
+ok $? "cc -shared examples/plugins/sample.c against the installed plugin.h ($(head -c 300 "$tmp/cc-plugin.log"))"
+(cd "$tmp" && "$prefix/bin/sluice" run --plugin ./libsample.so \
+  "$src/examples/plugins/pipeline.yaml" -t sample-jsonl:plugin.jsonl -q \
+  >"$tmp/plugin.log" 2>&1)
+ok $? "the installed sluice runs it ($(head -c 300 "$tmp/plugin.log"))"
+is "$(grep -c '^{"node"' "$tmp/plugin.jsonl")" 7 "and its target got the graph's 7 nodes"
+
 # Run both, as tests/test_db_example.sh runs the in-tree one.
 kinds="sqlite"
 [ -n "${SLUICE_TEST_PGDIR:-}" ] && kinds="sqlite postgres"

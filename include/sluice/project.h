@@ -16,7 +16,8 @@
  *   targets:                                 # name -> connector options
  *     my-target: {database: neo4j, uri: bolt://localhost:7687,
  *                 username: neo4j, password: !env NEO4J_PASSWORD}
- *   plugins: [...]                           # kept, unused by sluice
+ *   plugins:                                 # shared objects to load
+ *     - {name: sample, path: plugins/libsample.so, config: {k: v}}
  *   storage:                                 # object stores (checkpoints)
  *     stores:
  *       - {name: local, type: local, root: .ckpt, hmac_key: !env KEY}
@@ -56,11 +57,11 @@
  * variable there gives null with a warning (a target's `password: !env X` then
  * has no password, as in Nodestream); there is no configuration for !config in
  * the project file itself, so !config there gives null too. `!delayed {value:
- * X}` (Nodestream's re-evaluated credentials) is resolved once, as X. `plugins`
- * is kept as written, tags unresolved, and not used: sluice has no project
- * plugins. A store's hmac_key written with a tag that resolves to null
- * (an unset !env variable) is an error when the store is made, not at
- * load, so that commands that make no store still work.
+ * X}` (Nodestream's re-evaluated credentials) is resolved once, as X. A
+ * plugin's `config` has its tags resolved the same way. A store's hmac_key
+ * written with a tag that resolves to null (an unset !env variable) is an error
+ * when the store is made, not at load, so that commands that make no store
+ * still work.
  *
  * Semantics follow Nodestream's code: a pipeline's effective targets are
  * its own followed by its scope's (unless exclude_inherited_targets),
@@ -163,6 +164,33 @@ struct sl_project_target {
 	/** The target's mapping node (tags resolved; its position). */
 	const struct sl_conf *node;
 };
+
+/**
+ * One entry of `plugins` (docs/plugins.md): a mapping with `name` (a
+ * string, required), `path` (the shared object, resolved against the
+ * project file's directory) and `config` (a mapping, given to the
+ * plugin). Without `path`, the plugin is NAME.so or libNAME.so in a
+ * directory of $SLUICE_PLUGIN_PATH (colon-separated) or in the project's
+ * `plugins/` directory. Nodestream's other keys (targets, annotations,
+ * pipelines: for pipelines a Python plugin ships) are accepted and unused.
+ */
+struct sl_project_plugin {
+	/** Its name (`name`). */
+	const char *name;
+	/** The shared object, or NULL when no path was given and none found. */
+	const char *path;
+	/** Its `config` (an object, tags resolved), or NULL. */
+	const struct sl_value *config;
+	/** "file:line:column" of its entry, for messages. */
+	const char *where;
+};
+
+/** Number of entries of `plugins`. */
+uint32_t sl_project_n_plugins(const struct sl_project *p);
+
+/** Entry `i` of `plugins`, or NULL. */
+const struct sl_project_plugin *sl_project_plugin(const struct sl_project *p,
+                                                  uint32_t i);
 
 /**
  * Load and check the project file at `path` (see the file comment). NULL

@@ -33,6 +33,8 @@
 
 #include "ckpt.h"
 #include "metrics.h"
+#include "graph/store.h"
+#include "pipeline/plugin_host.h"
 #include "shard.h"
 
 /** Most annotations on one command line. */
@@ -131,6 +133,10 @@ struct run_opts {
 	bool from_start;
 	/** --checkpoint-interval: seconds between checkpoints (0: 1). */
 	double checkpoint_interval;
+	/** --plugin: shared objects to load, in order. */
+	const char *plugins[SL_PLUGINS_MAX];
+	/** Number of `plugins`. */
+	uint32_t n_plugins;
 	/** The project file, while a run has one open (else NULL). */
 	const struct sl_project *proj;
 	/** --prometheus: serve /metrics during each pipeline's run. */
@@ -255,6 +261,10 @@ run_usage(FILE *out, const char *cmd)
 		        "ignore a checkpoint found\n"
 		        "  --checkpoint-interval S   seconds between "
 		        "checkpoints (default 1)\n"
+		        "  --plugin PATH             load the sluice plugin "
+		        "PATH (a shared object;\n"
+		        "                            repeatable; "
+		        "docs/plugins.md)\n"
 		        "The --prometheus-* options only matter with "
 		        "--prometheus.\n"
 		        "Nodestream's options and their sluice meaning: "
@@ -340,6 +350,7 @@ parse_args(int argc, char **argv, struct run_opts *o)
 		OPT_SHARD_KEY,
 		OPT_FROM_START,
 		OPT_CKPT_INTERVAL,
+		OPT_PLUGIN,
 	};
 	static const struct option longopts[] = {
 	        {"annotations", required_argument, NULL, 'a'},
@@ -373,6 +384,7 @@ parse_args(int argc, char **argv, struct run_opts *o)
 	        {"prometheus-certfile", required_argument, NULL, OPT_PROM_CERT},
 	        {"prometheus-keyfile", required_argument, NULL, OPT_PROM_KEY},
 	        {"metrics-file", required_argument, NULL, OPT_METRICS_FILE},
+	        {"plugin", required_argument, NULL, OPT_PLUGIN},
 	        GLOBAL_LONGOPTS,
 	};
 	const char *cmd = argv[0];
@@ -390,6 +402,16 @@ parse_args(int argc, char **argv, struct run_opts *o)
 	while ((c = getopt_long(argc, argv, "a:t:p:r:s:jvqVnh", longopts,
 	                        NULL)) != -1) {
 		switch (c) {
+		case OPT_PLUGIN:
+			if (o->n_plugins == SL_PLUGINS_MAX) {
+				fprintf(stderr,
+				        "sluice: more than %d --plugin "
+				        "options\n",
+				        SL_PLUGINS_MAX);
+				return 2;
+			}
+			o->plugins[o->n_plugins++] = optarg;
+			break;
 		case 'a':
 			if (o->n_annotations == MAX_ANNOTATIONS) {
 				fprintf(stderr,
@@ -795,6 +817,45 @@ load(const struct run_opts *o, struct loaded *l)
 	return 0;
 }
 
+/**
+ * Load the plugins of project `p` (NULL: none) and of --plugin, after the
+ * built-in steps so that a plugin's names cannot hide theirs. 0, or -1
+ * with an error naming the plugin.
+ */
+static int
+load_plugins(const struct run_opts *o, const struct sl_project *p)
+{
+	uint32_t np = p != NULL ? sl_project_n_plugins(p) : 0;
+	if (np == 0 && o->n_plugins == 0)
+		return 0;
+	if (sl_steps_register_builtins() != 0 || sl_interp_register() != 0 ||
+	    sl_graph_register() != 0)
+		return -1;
+	for (uint32_t i = 0; i < np; i++) {
+		const struct sl_project_plugin *pl = sl_project_plugin(p, i);
+		if (pl->path == NULL) {
+			sl_diag_set(
+			        SL_EINVAL,
+			        "%s: plugin '%s' has no path, and there is "
+			        "no %s.so or lib%s.so in $SLUICE_PLUGIN_PATH "
+			        "or the project's plugins/ directory "
+			        "(docs/plugins.md)",
+			        pl->where, pl->name, pl->name, pl->name);
+			return -1;
+		}
+		if (sl_plugin_load(pl->path, pl->where, pl->config) != 0)
+			return -1;
+	}
+	for (uint32_t i = 0; i < o->n_plugins; i++)
+		if (sl_plugin_load(o->plugins[i], "--plugin", NULL) != 0)
+			return -1;
+	if (sl_graph_plugin_stores_register() != 0)
+		return -1;
+	for (size_t i = 0; i < sl_plugin_count(); i++)
+		sl_log_info("plugin %s", sl_plugin_describe(i));
+	return 0;
+}
+
 int
 sl_cli_validate(int argc, char **argv)
 {
@@ -803,7 +864,7 @@ sl_cli_validate(int argc, char **argv)
 	if (rc != 0)
 		return rc < 0 ? 0 : rc;
 	struct loaded l;
-	if (load(&o, &l) != 0) {
+	if (load_plugins(&o, NULL) != 0 || load(&o, &l) != 0) {
 		print_error("");
 		return 1;
 	}
@@ -1524,6 +1585,11 @@ sl_cli_run(int argc, char **argv)
 		}
 	}
 	o.proj = p;
+	if (load_plugins(&o, p) != 0) {
+		print_error("");
+		sl_project_delete(p);
+		return 1;
+	}
 	if (single) {
 		rc = o.auto_migrate ? auto_migrate(&o, p, NULL, 0) : 0;
 		for (uint32_t i = 0; i < o.n_targets && rc == 0; i++)

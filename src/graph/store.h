@@ -170,4 +170,11 @@ extern const struct sl_graph_store_ops sl_store_neo4j_ops;
  */
 int sl_graph_store_register(const struct sl_graph_store_ops *ops);
 
+/**
+ * Register a store for each plugin graph target (sluice/plugin.h) not
+ * registered yet (plugin_store.c); call after loading plugins. 0, or -1
+ * with an error (SL_ELIMIT past sl_graph_store_register()'s list).
+ */
+int sl_graph_plugin_stores_register(void);
+
 #endif /* SLUICE_GRAPH_STORE_H */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <wctype.h>
 
+#include "pipeline/plugin_host.h"
 #include "sluice/diag.h"
 
 /** A normalizer's alias, as flags name it after "do_". */
@@ -33,6 +34,9 @@ sl_norm_by_alias(const char *alias, size_t n)
 		if (strlen(aliases[i].alias) == n &&
 		    memcmp(aliases[i].alias, alias, n) == 0)
 			return aliases[i].op;
+	int k = sl_plugin_norm_find(alias, n);
+	if (k >= 0 && k < SL_NORM_PLUGIN_MAX)
+		return (enum sl_norm_op)(SL_NORM_PLUGIN + k);
 	return 0;
 }
 
@@ -68,8 +72,12 @@ sl_norm_parse(const struct sl_conf *n, const struct sl_norm *base,
 			        "unknown normalization flag '%s' (expected "
 			        "do_lowercase_strings, do_uppercase_strings, "
 			        "do_trim_whitespace or "
-			        "do_remove_trailing_dots)",
-			        k->kind == SL_CONF_SCALAR ? k->text : "?");
+			        "do_remove_trailing_dots%s)",
+			        k->kind == SL_CONF_SCALAR ? k->text : "?",
+			        sl_plugin_norm_count() > 0
+			                ? ", or do_ and a plugin normalizer's "
+			                  "name"
+			                : "");
 		bool set;
 		if (sl_conf_bool(v, what, &set) != 0)
 			return -1;
@@ -399,7 +407,11 @@ apply_op(enum sl_norm_op op, struct sl_value *v, struct sl_arena *a)
 		while (v->len > 0 && v->u.s[v->len - 1] == '.')
 			v->len--;
 		return 0;
+	case SL_NORM_PLUGIN:
+		break;
 	}
+	if ((int)op >= SL_NORM_PLUGIN)
+		return sl_plugin_norm_apply((int)op - SL_NORM_PLUGIN, v, a);
 	return 0;
 }
 

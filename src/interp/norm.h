@@ -10,6 +10,10 @@
  * upper-cases ß to SS, this keeps ß); trimming strips what Python's
  * str.strip() strips. The flag list keeps Nodestream's dict order:
  * overriding the default do_lowercase_strings keeps its place.
+ *
+ * A plugin's normalizers (sluice/plugin.h) are found by the same names
+ * (`do_NAME`, `!normalize {using: NAME}`) after the built-in ones, and
+ * applied through the plugin host; their errors name the plugin.
  */
 #ifndef SLUICE_INTERP_NORM_H
 #define SLUICE_INTERP_NORM_H
@@ -27,7 +31,15 @@ enum sl_norm_op {
 	SL_NORM_UPPER,         /**< uppercase_strings */
 	SL_NORM_TRIM,          /**< trim_whitespace */
 	SL_NORM_TRAILING_DOTS, /**< remove_trailing_dots */
+	/**
+	 * A plugin's normalizer: SL_NORM_PLUGIN + its index in the plugin
+	 * host (src/pipeline/plugin_host.h), up to SL_NORM_PLUGIN_MAX of them.
+	 */
+	SL_NORM_PLUGIN = 32,
 };
+
+/** Most plugin normalizers a normalization can name. */
+#define SL_NORM_PLUGIN_MAX 200
 
 /** Most flags a normalization holds. */
 #define SL_NORM_MAX 8

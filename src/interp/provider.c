@@ -22,6 +22,7 @@
 #include "sluice/alloc.h"
 #include "sluice/diag.h"
 #include "sluice/jmespath.h"
+#include "pipeline/plugin_host.h"
 
 /** Kinds of providers. */
 enum prov_kind {
@@ -34,6 +35,7 @@ enum prov_kind {
 	P_NORMALIZE, /**< !normalize */
 	P_CAST,      /**< !cast */
 	P_MAPPING,   /**< !mapping */
+	P_PLUGIN,    /**< a plugin's tag (sluice/plugin.h) */
 };
 
 /** Most names of a !jmespath field path evaluated without the evaluator. */
@@ -89,6 +91,14 @@ struct sl_prov {
 	enum sl_norm_op norm;
 	/** P_CAST: the cast. */
 	enum sl_py_cast cast;
+	/** P_PLUGIN: the plugin's provider. */
+	const struct sl_plugin_prov *plug;
+	/** P_PLUGIN: the plugin's state from its compile. */
+	void *plug_state;
+	/** P_PLUGIN with a mapping of arguments: their providers. */
+	struct sl_propmap plug_args;
+	/** P_PLUGIN with other arguments: them (in `mem`). */
+	struct sl_value plug_static;
 };
 
 /** Arena chunk of a provider's own memory. */
@@ -219,6 +229,9 @@ sl_prov_delete(struct sl_prov *p)
 	sl_pyfmt_delete(p->fmt);
 	sl_regex_delete(p->re);
 	sl_free(p->delim);
+	if (p->plug != NULL)
+		sl_plugin_prov_destroy(p->plug, p->plug_state);
+	sl_propmap_destroy(&p->plug_args);
 	sl_arena_destroy(&p->mem);
 	sl_free(p);
 }
@@ -746,6 +759,61 @@ compile_mapped(const struct mapped_kind *mk, const struct sl_conf *n,
 	return p;
 }
 
+/**
+ * Compile a plugin's provider `pp` at `n`: a mapping of arguments becomes
+ * a property mapping evaluated per record (static entries stay static),
+ * anything else a static value. The plugin's compile sees the static
+ * arguments, a nested provider as null.
+ */
+static struct sl_prov *
+compile_plugin(const struct sl_plugin_prov *pp, const struct sl_conf *n,
+               const char *what)
+{
+	struct sl_prov *p =
+	        prov_new(P_PLUGIN, n, n->tag,
+	                 n->kind == SL_CONF_SCALAR ? n->text : NULL);
+	if (p == NULL)
+		return NULL;
+	p->plug_static = sl_null();
+	struct sl_value args = sl_null();
+	/* The arguments without the plugin's tag (else they would compile
+	 * as this provider again). */
+	struct sl_conf plain = *n;
+	plain.tag = NULL;
+	if (n->kind == SL_CONF_MAP) {
+		if (sl_propmap_compile(&p->plug_args, &plain, what) != 0)
+			goto fail;
+		uint32_t cnt = p->plug_args.n;
+		struct sl_member *m =
+		        cnt > 0 ? sl_arena_alloc_aligned(
+		                          &p->mem, cnt * sizeof(*m),
+		                          _Alignof(struct sl_member))
+		                : NULL;
+		if (cnt > 0 && m == NULL)
+			goto fail;
+		for (uint32_t i = 0; i < cnt; i++) {
+			const struct sl_value *sv =
+			        sl_prov_static_value(p->plug_args.provs[i]);
+			m[i].key = p->plug_args.names[i];
+			m[i].key_len = p->plug_args.lens[i];
+			m[i].val = sv != NULL ? *sv : sl_null();
+		}
+		args = sl_object_ref(m, cnt);
+	} else if (!sl_conf_is_null(n)) {
+		if (sl_conf_to_value(&plain, &p->mem, what, &p->plug_static) !=
+		    0)
+			goto fail;
+		args = p->plug_static;
+	}
+	if (sl_plugin_prov_compile(pp, &args, what, &p->plug_state) != 0)
+		goto fail;
+	p->plug = pp;
+	return p;
+fail:
+	sl_prov_delete(p);
+	return NULL;
+}
+
 /** sl_prov_compile() without the place of errors and the budget. */
 static struct sl_prov *
 compile_node(const struct sl_conf *n, const char *what)
@@ -769,6 +837,9 @@ compile_node(const struct sl_conf *n, const char *what)
 		if (strcmp(tag, mapped[i].tag) == 0)
 			mk = &mapped[i];
 	bool is_format = strcmp(tag, "!format") == 0;
+	const struct sl_plugin_prov *pp = sl_plugin_prov_find(tag);
+	if (mk == NULL && !is_format && pp != NULL)
+		return compile_plugin(pp, n, what);
 	if (mk == NULL && !is_format) {
 		sl_conf_error(
 		        n, what,
@@ -935,6 +1006,24 @@ format_single(const struct sl_prov *p, struct sl_prov_ctx *c,
 	return rc != 0 ? fail(p) : 0;
 }
 
+/** The value of a plugin's provider: its arguments, then its eval. */
+static int
+plugin_single(const struct sl_prov *p, struct sl_prov_ctx *c,
+              struct sl_value *out)
+{
+	struct sl_value args = p->plug_static;
+	if (p->plug_args.n > 0 || p->plug_args.whole != NULL) {
+		struct sl_pset set = {0};
+		if (sl_propmap_apply(&p->plug_args, c, NULL, &set) != 0)
+			return -1;
+		args = sl_pset_value(&set);
+	}
+	if (sl_plugin_prov_eval(p->plug, p->plug_state, &args, c->doc, c->a,
+	                        out) != 0)
+		return fail(p);
+	return 0;
+}
+
 int
 sl_prov_single(const struct sl_prov *p, struct sl_prov_ctx *c,
                struct sl_value *out)
@@ -995,6 +1084,8 @@ sl_prov_single(const struct sl_prov *p, struct sl_prov_ctx *c,
 			*out = *v;
 		return 0;
 	}
+	case P_PLUGIN:
+		return plugin_single(p, c, out);
 	}
 	return 0;
 }
@@ -1102,6 +1193,18 @@ sl_prov_many(const struct sl_prov *p, struct sl_prov_ctx *c,
 		} else if (sl_prov_single(p, c, &v) != 0) {
 			return -1;
 		}
+		if (v.type == SL_VNULL) {
+			*out = sl_array_ref(NULL, 0);
+			return 0;
+		}
+		if (v.type == SL_VARRAY) {
+			*out = v;
+			return 0;
+		}
+		return one_item(c, v, out) != 0 ? arena_full(p) : 0;
+	case P_PLUGIN:
+		if (sl_prov_single(p, c, &v) != 0)
+			return -1;
 		if (v.type == SL_VNULL) {
 			*out = sl_array_ref(NULL, 0);
 			return 0;

@@ -21,6 +21,7 @@
 
 #include <openssl/evp.h>
 
+#include "plugin_host.h"
 #include "sluice/alloc.h"
 #include "sluice/diag.h"
 #include "sluice/log.h"
@@ -374,7 +375,7 @@ check_tags(const struct sl_conf *n, uint32_t depth)
 	const char *tag = n->tag;
 	if (tag != NULL && strcmp(tag, "!") != 0 &&
 	    strncmp(tag, "tag:yaml.org,2002:", 18) != 0 &&
-	    !sl_conf_is_prov_tag(tag))
+	    !sl_conf_is_prov_tag(tag) && !sl_plugin_tag_known(tag))
 		return sl_conf_error(n, NULL,
 		                     "%s is not a tag sluice knows (expected "
 		                     "!env, !config, !include, or a value "

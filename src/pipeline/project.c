@@ -12,9 +12,12 @@
 #include "sluice/project.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "sluice/alloc.h"
 #include "sluice/buf.h"
@@ -139,6 +142,10 @@ struct sl_project {
 	struct project_store *stores;
 	/** Number of `stores`. */
 	uint32_t n_stores;
+	/** The plugins of `plugins`, in file order. */
+	struct sl_project_plugin *plugins;
+	/** Number of `plugins`. */
+	uint32_t n_plugins;
 };
 
 /** A copy of s[0..n) with a NUL in the project's document, or NULL. */
@@ -840,21 +847,144 @@ load_storage(struct sl_project *p, struct sl_conf **slot)
 	return 0;
 }
 
+/** Keys of a `plugins` entry: Nodestream's, then sluice's `path`. */
+static const char *const plugin_keys[] = {
+        "name", "config", "targets", "annotations", "pipelines", "path", NULL};
+
+/**
+ * Find plugin `name` as NAME.so or libNAME.so in the directories of
+ * $SLUICE_PLUGIN_PATH (colon-separated), then in the project's `plugins/`
+ * directory. The path (in the document), or NULL.
+ */
+static const char *
+find_plugin(struct sl_project *p, const char *name)
+{
+	const char *env = getenv("SLUICE_PLUGIN_PATH");
+	char dirs[4096];
+	snprintf(dirs, sizeof(dirs), "%s%s%s%s", env != NULL ? env : "",
+	         env != NULL && env[0] != '\0' ? ":" : "",
+	         p->dir != NULL ? p->dir : ".", "/plugins");
+	char *save = NULL;
+	for (char *d = strtok_r(dirs, ":", &save); d != NULL;
+	     d = strtok_r(NULL, ":", &save)) {
+		static const char *const forms[] = {"%s/%s.so", "%s/lib%s.so"};
+		for (size_t k = 0; k < 2; k++) {
+			char path[PATH_MAX];
+			int w = snprintf(path, sizeof(path), forms[k], d, name);
+			if (w > 0 && (size_t)w < sizeof(path) &&
+			    access(path, F_OK) == 0)
+				return dup_text(p, path, (size_t)w);
+		}
+	}
+	return NULL;
+}
+
+/**
+ * Load the `plugins` list (in *slot; NULL: none): each entry a mapping
+ * with `name` (a string), and `path` (a string, against the project's
+ * directory) or a name found by find_plugin(); `config` (tags resolved)
+ * becomes the plugin's configuration. Nodestream's `targets`,
+ * `annotations` and `pipelines` are accepted and unused.
+ */
+static int
+load_plugins(struct sl_project *p, struct sl_conf **slot)
+{
+	char buf[96];
+	if (slot == NULL || sl_conf_is_null(*slot))
+		return 0;
+	const struct sl_conf *list = *slot;
+	if (list->kind != SL_CONF_SEQ)
+		return sl_conf_error(list, "plugins", "expected a list, got %s",
+		                     got_text(list, buf, sizeof(buf)));
+	p->plugins = sl_conf_alloc(p->doc, list->n * sizeof(*p->plugins) + 1);
+	if (p->plugins == NULL)
+		return -1;
+	for (uint32_t i = 0; i < list->n; i++) {
+		struct sl_conf *it = list->items[i];
+		char what[48];
+		snprintf(what, sizeof(what), "plugins[%u]", i);
+		if (it->kind != SL_CONF_MAP)
+			return sl_conf_error(
+			        it, what,
+			        "expected a mapping with name (and "
+			        "path, config), got %s",
+			        got_text(it, buf, sizeof(buf)));
+		if (sl_conf_check_keys(it, plugin_keys, what, "a plugin") < 0)
+			return -1;
+		struct sl_project_plugin *pl = &p->plugins[p->n_plugins];
+		memset(pl, 0, sizeof(*pl));
+		const struct sl_conf *name = sl_conf_get(it, "name");
+		if (name == NULL)
+			return sl_conf_error(it, what, "a plugin needs a name");
+		if (sl_conf_str(name, what, &pl->name) < 0)
+			return -1;
+		struct sl_conf **cfg = slot_of(it, "config");
+		if (cfg != NULL && !sl_conf_is_null(*cfg)) {
+			if (sl_conf_resolve_tags(p->doc, cfg, NULL) < 0 ||
+			    unwrap_delayed(cfg, 1) < 0)
+				return -1;
+			if ((*cfg)->kind != SL_CONF_MAP)
+				return sl_conf_error(
+				        *cfg, what,
+				        "config: expected a mapping, got %s",
+				        got_text(*cfg, buf, sizeof(buf)));
+			if ((pl->config = to_value(p, *cfg, what)) == NULL)
+				return -1;
+		}
+		int w = snprintf(buf, sizeof(buf), "%s:%u:%u", it->file,
+		                 it->line, it->col);
+		if ((pl->where = dup_text(p, buf, (size_t)(w > 0 ? w : 0))) ==
+		    NULL)
+			return -1;
+		const struct sl_conf *path = sl_conf_get(it, "path");
+		if (path != NULL && !sl_conf_is_null(path)) {
+			const char *text;
+			if (sl_conf_str(path, what, &text) < 0)
+				return -1;
+			bool rel = text[0] != '/' && p->dir != NULL;
+			size_t dl = rel ? strlen(p->dir) + 1 : 0;
+			size_t tl = strlen(text);
+			char *full = sl_conf_alloc(p->doc, dl + tl + 1);
+			if (full == NULL)
+				return -1;
+			if (rel) {
+				memcpy(full, p->dir, dl - 1);
+				full[dl - 1] = '/';
+			}
+			memcpy(full + dl, text, tl + 1);
+			pl->path = full;
+		} else {
+			pl->path = find_plugin(p, pl->name);
+		}
+		p->n_plugins++;
+	}
+	return 0;
+}
+
 /** Check the keys the project keeps but does not use. */
 static int
 check_unused(struct sl_project *p, struct sl_conf *root)
 {
-	const struct sl_conf *n = sl_conf_get(root, "plugins");
-	char buf[96];
-	if (n != NULL && !sl_conf_is_null(n) && n->kind != SL_CONF_SEQ)
-		return sl_conf_error(n, "plugins", "expected a list, got %s",
-		                     got_text(n, buf, sizeof(buf)));
-	n = sl_conf_get(root, "include_additional_types");
+	if (load_plugins(p, slot_of(root, "plugins")) < 0)
+		return -1;
+	const struct sl_conf *n = sl_conf_get(root, "include_additional_types");
 	if (n != NULL && !sl_conf_is_null(n) &&
 	    sl_conf_bool(n, "include_additional_types",
 	                 &p->include_additional_types) < 0)
 		return -1;
 	return 0;
+}
+
+uint32_t
+sl_project_n_plugins(const struct sl_project *p)
+{
+	return p->n_plugins;
+}
+
+const struct sl_project_plugin *
+sl_project_plugin(const struct sl_project *p, uint32_t i)
+{
+	return i < p->n_plugins ? &p->plugins[i] : NULL;
 }
 
 bool
