@@ -26,6 +26,7 @@
 
 #include "args.h"
 #include "sluice/alloc.h"
+#include "sluice/arena.h"
 #include "sluice/diag.h"
 #include "sluice/io.h"
 #include "sluice/task.h"
@@ -93,6 +94,18 @@ struct stream_conn {
 	bool ahead;
 	/** Buffer of socket reads (READ_BUF bytes). */
 	char *rbuf;
+	/** Memory of the replies (hiredis's reply objects are made here
+	 * rather than one malloc each; REPLY_CAP at most); reset when no
+	 * reply is in use. */
+	struct sl_arena replies;
+	/** Replies handed out and not freed yet (r_free()). */
+	uint32_t live;
+	/** Whether a reply passed REPLY_CAP (the reader's "out of memory"). */
+	bool too_big;
+	/** The XACK commands being built (RESP), XACK_CAP bytes at most. */
+	char *abuf;
+	/** Bytes allocated for `abuf`. */
+	size_t abuf_cap;
 	/** Reading order. */
 	enum phase phase;
 	/** Stream the OWN and CLAIM phases are at. */
@@ -109,6 +122,94 @@ where(const struct stream_conn *c, char *buf, size_t size)
 	return buf;
 }
 
+/** Most bytes of one reply's objects (a poll's entries). */
+#define REPLY_CAP ((size_t)1 << 30)
+
+/** A reply object of `task` in the connector's arena, linked into its
+ * parent array; NULL (the reader fails) past REPLY_CAP. */
+static redisReply *
+reply_new(const redisReadTask *task, int type, size_t extra)
+{
+	struct stream_conn *c = task->privdata;
+	redisReply *r = sl_arena_alloc(&c->replies, sizeof(*r) + extra);
+	if (r == NULL) {
+		sl_diag_clear(sl_diag_get());
+		c->too_big = true;
+		return NULL;
+	}
+	memset(r, 0, sizeof(*r));
+	r->type = type;
+	if (task->parent != NULL) {
+		redisReply *parent = task->parent->obj;
+		parent->element[task->idx] = r;
+	}
+	return r;
+}
+
+/** redisReplyObjectFunctions.createString: a copy after the object. */
+static void *
+reply_string(const redisReadTask *task, char *str, size_t len)
+{
+	redisReply *r = reply_new(task, task->type, len + 1);
+	if (r == NULL)
+		return NULL;
+	r->str = (char *)(r + 1);
+	memcpy(r->str, str, len);
+	r->str[len] = '\0';
+	r->len = len;
+	return r;
+}
+
+/** redisReplyObjectFunctions.createArray: the elements after it. */
+static void *
+reply_array(const redisReadTask *task, int elements)
+{
+	size_t n = elements > 0 ? (size_t)elements : 0;
+	redisReply *r = reply_new(task, REDIS_REPLY_ARRAY, n * sizeof(r));
+	if (r == NULL)
+		return NULL;
+	r->elements = n;
+	r->element = n > 0 ? (redisReply **)(r + 1) : NULL;
+	return r;
+}
+
+/** redisReplyObjectFunctions.createInteger. */
+static void *
+reply_integer(const redisReadTask *task, long long v)
+{
+	redisReply *r = reply_new(task, REDIS_REPLY_INTEGER, 0);
+	if (r != NULL)
+		r->integer = v;
+	return r;
+}
+
+/** redisReplyObjectFunctions.createNil. */
+static void *
+reply_nil(const redisReadTask *task)
+{
+	return reply_new(task, REDIS_REPLY_NIL, 0);
+}
+
+/** redisReplyObjectFunctions.freeObject: nothing (the arena is reset). */
+static void
+reply_forget(void *obj)
+{
+	(void)obj;
+}
+
+/** Reply objects in the connector's arena, not one malloc each. */
+static redisReplyObjectFunctions reply_fns = {
+        reply_string, reply_array, reply_integer, reply_nil, reply_forget};
+
+/** Done with reply `r` (from r_next()); the last one resets the arena. */
+static void
+r_free(struct stream_conn *c, redisReply *r)
+{
+	(void)r;
+	if (c->live > 0 && --c->live == 0)
+		sl_arena_reset(&c->replies);
+}
+
 /** Close the connection. */
 static void
 r_close(struct stream_conn *c)
@@ -123,6 +224,8 @@ r_close(struct stream_conn *c)
 	c->unread = 0;
 	c->queued = 0;
 	c->ahead = false;
+	c->live = 0;
+	sl_arena_reset(&c->replies);
 }
 
 /** Fail with the connection's error, naming the server; closes it. */
@@ -130,9 +233,18 @@ static int
 r_fail(struct stream_conn *c, const char *what)
 {
 	char w[NAME_MAX_LEN + 16];
-	sl_diag_set(SL_EIO, "redis at %s: %s: %s", where(c, w, sizeof(w)), what,
-	            c->c != NULL && c->c->errstr[0] ? c->c->errstr
-	                                            : "connection lost");
+	if (c->too_big)
+		sl_diag_set(SL_ELIMIT,
+		            "redis at %s: %s: a reply of more than %zu MiB "
+		            "(lower max_records)",
+		            where(c, w, sizeof(w)), what, REPLY_CAP >> 20);
+	else
+		sl_diag_set(SL_EIO, "redis at %s: %s: %s",
+		            where(c, w, sizeof(w)), what,
+		            c->c != NULL && c->c->errstr[0]
+		                    ? c->c->errstr
+		                    : "connection lost");
+	c->too_big = false;
 	r_close(c);
 	return -1;
 }
@@ -184,7 +296,7 @@ r_flush(struct stream_conn *c)
 #define READ_BUF 262144
 
 /**
- * The next reply (freed by the caller with freeReplyObject), waiting up
+ * The next reply (freed by the caller with r_free()), waiting up
  * to `timeout` seconds for it. An error reply is returned as such. It
  * reads what the socket has before it waits, READ_BUF at a time.
  */
@@ -198,6 +310,7 @@ r_next(struct stream_conn *c, double timeout, redisReply **out)
 			return r_fail(c, "reading a reply");
 		if (r != NULL) {
 			c->busy = false;
+			c->live++;
 			*out = r;
 			return 0;
 		}
@@ -241,10 +354,10 @@ r_reply(struct stream_conn *c, double timeout, redisReply **out)
 			sl_diag_set(SL_EIO, "redis at %s: XACK: %.*s",
 			            where(c, w, sizeof(w)), (int)r->len,
 			            r->str);
-			freeReplyObject(r);
+			r_free(c, r);
 			return -1;
 		}
-		freeReplyObject(r);
+		r_free(c, r);
 	}
 	return out != NULL ? r_next(c, timeout, out) : 0;
 }
@@ -263,13 +376,13 @@ r_call(struct stream_conn *c, int argc, const char **argv, double timeout,
 		sl_diag_set(SL_EIO, "redis at %s: %s: %.*s",
 		            where(c, w, sizeof(w)), argv[0], (int)r->len,
 		            r->str);
-		freeReplyObject(r);
+		r_free(c, r);
 		return -1;
 	}
 	if (out != NULL)
 		*out = r;
 	else
-		freeReplyObject(r);
+		r_free(c, r);
 	return 0;
 }
 
@@ -285,6 +398,10 @@ r_connect(struct stream_conn *c)
 	}
 	if (c->c->err)
 		return r_fail(c, "connecting");
+	/* Replies in the arena; the reader keeps its buffer. */
+	c->c->reader->fn = &reply_fns;
+	c->c->reader->privdata = c;
+	c->c->reader->maxbuf = 0;
 	if (sl_io_create(&c->io, c->c->fd) != 0) {
 		r_close(c);
 		return -1;
@@ -430,7 +547,7 @@ poll_own(struct stream_conn *c, struct stream_poll *p, stream_msg_fn fn,
 			         last->element[0]->str);
 		}
 	}
-	freeReplyObject(r);
+	r_free(c, r);
 	if (n == 0) {
 		strcpy(c->cursor, "0");
 		if (++c->at == c->n_streams) {
@@ -465,7 +582,7 @@ poll_claim(struct stream_conn *c, struct stream_poll *p, stream_msg_fn fn,
 		end = strcmp(c->cursor, "0-0") == 0;
 		n = deliver(c, c->at, r->element[1], p, fn, arg);
 	}
-	freeReplyObject(r);
+	r_free(c, r);
 	if (n >= 0 && end) {
 		strcpy(c->cursor, "0-0");
 		if (++c->at == c->n_streams) {
@@ -542,7 +659,7 @@ poll_new(struct stream_conn *c, struct stream_poll *p, double block,
 			sl_diag_set(SL_EIO, "redis at %s: XREADGROUP: %.*s",
 			            where(c, w, sizeof(w)), (int)r->len,
 			            r->str);
-			freeReplyObject(r);
+			r_free(c, r);
 			return -1;
 		}
 	} else if (append_new(c, block) != 0 || r_flush(c) != 0 ||
@@ -552,12 +669,12 @@ poll_new(struct stream_conn *c, struct stream_poll *p, double block,
 		char w[NAME_MAX_LEN + 16];
 		sl_diag_set(SL_EIO, "redis at %s: XREADGROUP: %.*s",
 		            where(c, w, sizeof(w)), (int)r->len, r->str);
-		freeReplyObject(r);
+		r_free(c, r);
 		return -1;
 	}
 	if (count_entries(r) >= (size_t)c->count) {
 		if (append_new(c, 0) != 0 || r_flush(c) != 0) {
-			freeReplyObject(r);
+			r_free(c, r);
 			return -1;
 		}
 		c->ahead = true;
@@ -580,7 +697,7 @@ poll_new(struct stream_conn *c, struct stream_poll *p, double block,
 			got = k < 0 ? -1 : got + k;
 		}
 	}
-	freeReplyObject(r);
+	r_free(c, r);
 	if (got == 0 && c->claim_ms >= 0) {
 		c->phase = PH_CLAIM;
 		c->at = 0;
@@ -614,52 +731,87 @@ redis_poll(struct stream_conn *c, struct stream_poll *p, double block,
 	}
 }
 
-/** Append one XACK per stream and poll; they go out with the next
- * command (stream_connector.ack). */
+/** Most bytes of the XACK commands of one acknowledgement (the window's
+ * polls hold at most 64 x STREAM_POLL_MAX IDs of at most 41 bytes). */
+#define XACK_CAP ((size_t)64 << 20)
+
+/** Append RESP bulk string `s` of `n` bytes at `p`; returns the end. */
+static char *
+put_bulk(char *p, const char *s, size_t n)
+{
+	char digits[24];
+	int k = 0;
+	size_t v = n;
+	do {
+		digits[k++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	*p++ = '$';
+	while (k > 0)
+		*p++ = digits[--k];
+	*p++ = '\r';
+	*p++ = '\n';
+	memcpy(p, s, n);
+	p += n;
+	*p++ = '\r';
+	*p++ = '\n';
+	return p;
+}
+
+/**
+ * Append one XACK per stream with the IDs of every poll `ps[0..n)`; they
+ * go out with the next command (stream_connector.ack). The command is
+ * formatted here in one pass, not argument by argument.
+ */
 static int
 redis_ack(struct stream_conn *c, struct stream_poll *const *ps, size_t n)
 {
 	if (r_ready(c) != 0)
 		return -1;
-	size_t sent = 0;
 	for (uint32_t si = 0; si < c->n_streams; si++) {
-		for (size_t i = 0; i < n; i++) {
-			const struct stream_poll *p = ps[i];
-			uint32_t k = 0;
-			for (uint32_t t = 0; t < p->n_tokens; t++)
-				k += p->tokens[t].stream == si;
-			if (k == 0)
-				continue;
-			const char **a = sl_malloc((k + 3) * sizeof(*a));
-			size_t *l = sl_malloc((k + 3) * sizeof(*l));
-			if (a == NULL || l == NULL) {
-				sl_free(a);
-				sl_free(l);
+		size_t k = 0, bytes = 0;
+		for (size_t i = 0; i < n; i++)
+			for (uint32_t t = 0; t < ps[i]->n_tokens; t++)
+				if (ps[i]->tokens[t].stream == si) {
+					k++;
+					bytes += ps[i]->tokens[t].id_len;
+				}
+		if (k == 0)
+			continue;
+		size_t sl = strlen(c->streams[si]), gl = strlen(c->group);
+		/* "*N\r\n", then "$len\r\n...\r\n" per argument. */
+		size_t need = 32 + (k + 3) * 26 + bytes + sl + gl + 4;
+		if (need > XACK_CAP) {
+			sl_diag_set(SL_ELIMIT, "an XACK of more than %zu MiB",
+			            XACK_CAP >> 20);
+			return -1;
+		}
+		if (need > c->abuf_cap) {
+			char *b = sl_realloc(c->abuf, need);
+			if (b == NULL) {
 				sl_diag_set(SL_EOOM, "out of memory for XACK");
 				return -1;
 			}
-			int m = 0;
-			a[m] = "XACK";
-			l[m++] = 4;
-			a[m] = c->streams[si];
-			l[m++] = strlen(c->streams[si]);
-			a[m] = c->group;
-			l[m++] = strlen(c->group);
-			for (uint32_t t = 0; t < p->n_tokens; t++) {
-				if (p->tokens[t].stream != si)
-					continue;
-				a[m] = p->tokens[t].id;
-				l[m++] = p->tokens[t].id_len;
-			}
-			int rc = redisAppendCommandArgv(c->c, m, a, l);
-			sl_free(a);
-			sl_free(l);
-			if (rc != REDIS_OK)
-				return r_fail(c, "building XACK");
-			sent++;
+			c->abuf = b;
+			c->abuf_cap = need;
 		}
+		char *p = c->abuf;
+		p += snprintf(p, 32, "*%zu\r\n", k + 3);
+		p = put_bulk(p, "XACK", 4);
+		p = put_bulk(p, c->streams[si], sl);
+		p = put_bulk(p, c->group, gl);
+		for (size_t i = 0; i < n; i++)
+			for (uint32_t t = 0; t < ps[i]->n_tokens; t++) {
+				const struct stream_token *tk =
+				        &ps[i]->tokens[t];
+				if (tk->stream == si)
+					p = put_bulk(p, tk->id, tk->id_len);
+			}
+		if (redisAppendFormattedCommand(
+		            c->c, c->abuf, (size_t)(p - c->abuf)) != REDIS_OK)
+			return r_fail(c, "building XACK");
+		c->queued++;
 	}
-	c->queued += (uint32_t)sent;
 	return 0;
 }
 
@@ -677,7 +829,7 @@ redis_sync(struct stream_conn *c)
 		c->ahead = false;
 		if (r_reply(c, c->timeout, &r) != 0)
 			return -1;
-		freeReplyObject(r);
+		r_free(c, r);
 	}
 	if (r_flush(c) != 0)
 		return -1;
@@ -696,6 +848,8 @@ static void
 redis_destroy(struct stream_conn *c)
 {
 	r_close(c);
+	sl_arena_destroy(&c->replies);
+	sl_free(c->abuf);
 	sl_free(c->rbuf);
 	sl_free(c);
 }
@@ -782,6 +936,10 @@ redis_create(const struct sl_stepdef *def)
 	struct stream_conn *c = sl_calloc(1, sizeof(*c));
 	if (c != NULL)
 		c->rbuf = sl_malloc(READ_BUF);
+	if (c != NULL) {
+		sl_arena_create(&c->replies, (size_t)256 << 10, REPLY_CAP);
+		sl_arena_set_keep(&c->replies, (size_t)4 << 20);
+	}
 	if (c == NULL || c->rbuf == NULL) {
 		if (c != NULL)
 			sl_free(c);
@@ -869,6 +1027,7 @@ redis_create(const struct sl_stepdef *def)
 	c->n_streams = n;
 	return c;
 fail:
+	sl_arena_destroy(&c->replies);
 	sl_free(c->rbuf);
 	sl_free(c);
 	return NULL;
