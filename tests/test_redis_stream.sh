@@ -12,6 +12,8 @@
 # - two consumers of one group at once give the graph one consumer gives,
 #   each entry consumed by exactly one;
 # - XAUTOCLAIM takes a dead consumer's pending entries;
+# - kill -9 while reads ahead and pipelined XACKs are out: every entry
+#   acknowledged is in the committed graph, a rerun replays the rest;
 # - a bad entry is skipped and counted, naming its entry ID;
 # - a wrong port fails naming host:port, never the password.
 #
@@ -147,8 +149,8 @@ is $? 0 "record_format: fields"
 is "$(cat out.txt)" '{"a":"1","b":"two"}' "... makes an object of the entry's fields"
 
 # --- acknowledgement after the commit: a failed run, then a rerun -------
-add s2 1 1000 777
-add s3 1 1000 777
+add s2 1 1000 577
+add s3 1 1000 577
 pipeline clean.yaml s3 g c1
 "$SLUICE" run clean.yaml -t sqlite:clean.db --no-progress >out.txt 2>err.txt
 is $? 0 "a clean run over 1000 entries, one of them bad"
@@ -159,17 +161,83 @@ has err.txt "redis:s3:$bad_id" "... naming the entry ID"
 is "$(pending s3 g)" 0 "... and acknowledged with the others"
 pipeline fail.yaml s2 g c1
 "$SLUICE" run fail.yaml -t sqlite:two.db --no-progress --strict >out.txt 2>err.txt
-is $? 1 "with --strict, the bad entry 777 fails the run"
-is "$(pending s2 g)" 100 "the 50 entries of the bad one's poll and the 50 read ahead stay pending (the 150 after them were never read)"
-ok "$([ "$(nodes two.db)" -ge 750 ] && echo 0 || echo 1)" "the 750 acknowledged entries are in the graph"
+is $? 1 "with --strict, the bad entry 577 fails the run"
+is "$(pending s2 g)" 250 "the 50 entries of the bad one's poll and the 4 reads of 50 ahead stay pending (the 200 after them were never read)"
+ok "$([ "$(nodes two.db)" -ge 550 ] && echo 0 || echo 1)" "the 550 acknowledged entries are in the graph"
 "$SLUICE" run fail.yaml -t sqlite:two.db --no-progress >out.txt 2>err.txt
 is $? 0 "a second run, not strict"
-has err.txt "250 messages acknowledged" "... acknowledges exactly the 100 pending and the 150 unread entries (the bad one skipped)"
+has err.txt "450 messages acknowledged" "... acknowledges exactly the 250 pending and the 200 unread entries (the bad one skipped)"
 is "$(pending s2 g)" 0 "... and none stays pending"
 "$SLUICE" export sqlite:two.db >two.jsonl
 "$SLUICE" export sqlite:clean.db >clean.jsonl
 diff <(norm two.jsonl) <(norm clean.jsonl) >diff.txt
 ok $? "the graph of the failed run and its rerun equals one clean run's"
+
+# max_unacked_polls bounds the reads ahead too: 1 read ahead of 50
+add s2b 1 1000 577
+pipeline fail1.yaml s2b g c1 "    max_unacked_polls: 1"
+"$SLUICE" run fail1.yaml -t sqlite:two1.db --no-progress --strict >out.txt 2>err.txt
+is $? 1 "with max_unacked_polls: 1, the bad entry fails the run"
+is "$(pending s2b g)" 100 "... the bad one's poll and a single read ahead stay pending"
+
+# --- kill -9 while reads ahead and XACKs are on the wire ----------------
+# After each kill, every entry the group acknowledged (delivered: up to
+# its last-delivered-id, and not pending) must be in the committed graph;
+# a rerun under the same consumer name replays the rest.
+add s9 1 6000
+pipeline kill.yaml s9 g ck "    claim_min_idle: 600"
+# acked_in_graph DB: "<acknowledged> <pending> <missing>" for stream s9
+acked_in_graph() {
+  R XRANGE s9 - + >xr.txt
+  R XPENDING s9 g - + 100000 >xp.txt
+  R XINFO GROUPS s9 >xi.txt
+  "$SLUICE" export "sqlite:$1" >k.jsonl
+  python3 - <<'EOF2'
+import json
+xr = open("xr.txt").read().split("\n")
+ids = {}
+for i in range(0, len(xr) - 2, 3):
+    ids[xr[i]] = json.loads(xr[i + 2])["id"]
+pend = set(open("xp.txt").read().split("\n")[0::4]) - {""}
+xi = open("xi.txt").read().split("\n")
+last = xi[xi.index("last-delivered-id") + 1]
+key = lambda e: tuple(map(int, e.split("-")))
+acked = [e for e in ids if key(e) <= key(last) and e not in pend]
+graph = set()
+for l in open("k.jsonl"):
+    o = json.loads(l)
+    if o.get("node") == "Person":
+        graph.add(o["key"]["id"])
+missing = [e for e in acked if ids[e] not in graph]
+print(len(acked), len(pend), len(missing))
+EOF2
+}
+for round in 1 2; do
+  "$SLUICE" run kill.yaml -t sqlite:kill.db --no-progress >out.txt 2>err.txt &
+  pk=$!
+  for _ in $(seq 400); do
+    read_=$(R XINFO GROUPS s9 2>/dev/null | grep -A1 '^entries-read$' | tail -1)
+    [ "${read_:-0}" -ge $((round * 1500)) ] 2>/dev/null && break
+    sleep 0.05
+  done
+  alive=$(kill -0 $pk 2>/dev/null && echo 0 || echo 1)
+  kill -9 $pk 2>/dev/null
+  wait $pk 2>/dev/null
+  ok "$alive" "kill -9 #$round lands while the run reads (after ${read_:-0} entries read)"
+  set -- $(acked_in_graph kill.db)
+  ok "$([ "$1" -gt 0 ] && [ "$2" -gt 0 ] && echo 0 || echo 1)" "... $1 entries acknowledged, $2 pending"
+  is "$3" 0 "... and every acknowledged entry is in the committed graph"
+done
+"$SLUICE" run kill.yaml -t sqlite:kill.db --no-progress >out.txt 2>err.txt
+is $? 0 "a rerun under the same consumer name"
+is "$(nodes kill.db)" 6000 "... replays the pending entries and reads the rest: 6000 nodes"
+is "$(pending s9 g)" 0 "... and acknowledges everything"
+pipeline cleankill.yaml s9 g9 c1
+"$SLUICE" run cleankill.yaml -t sqlite:clean9.db --no-progress >out.txt 2>err.txt
+"$SLUICE" export sqlite:kill.db >kill.jsonl
+"$SLUICE" export sqlite:clean9.db >clean9.jsonl
+diff <(norm kill.jsonl) <(norm clean9.jsonl) >diff.txt
+ok $? "... the graph of the killed runs and the rerun equals one clean run's"
 
 # --- two consumers of one group at once ---------------------------------
 add s4 1 4000

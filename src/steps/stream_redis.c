@@ -38,6 +38,23 @@
 /** Longest name (stream, group, consumer, host, password) kept. */
 #define NAME_MAX_LEN 256
 
+/** Commands whose replies may be outstanding at once (XACKs that wait
+ * for the next command, reads ahead, one call): a hard cap. */
+#define PENDING_MAX 256
+
+/** Most XREADGROUPs sent ahead of the poll that takes their replies
+ * (fewer if max_unacked_polls is lower): they keep the server busy while
+ * a reply travels and its entries go on, also when the extractor's
+ * thread is held up for a while. */
+#define READ_AHEAD 4
+
+/** What a command's reply is for. */
+enum cmd_kind {
+	CMD_ACK = 0, /**< an XACK: checked and dropped when read */
+	CMD_READ,    /**< an XREADGROUP of new entries (read ahead) */
+	CMD_CALL,    /**< any other command, sent alone */
+};
+
 /** Where the connector is in its order of reading. */
 enum phase {
 	PH_OWN = 0, /**< this consumer's pending entries, from 0 */
@@ -84,14 +101,22 @@ struct stream_conn {
 	/** Whether a wait for a reply did not end (a cancelled wait): the
 	 * connection is unusable, reconnect. */
 	bool busy;
-	/** Replies of XACKs sent and not read yet; read before the next
-	 * command's reply. */
-	uint32_t unread;
-	/** XACKs appended and not sent yet (sent with the next command). */
-	uint32_t queued;
-	/** Whether a read-ahead XREADGROUP is out (its reply comes after
-	 * the `unread` XACKs' and before the `queued` ones'). */
-	bool ahead;
+	/** What the replies still to come are for, in the order of the
+	 * commands (appended or sent): a ring of PENDING_MAX. */
+	uint8_t pending[PENDING_MAX];
+	/** Index of the oldest in `pending`. */
+	uint32_t p_head;
+	/** Commands in `pending`. */
+	uint32_t p_len;
+	/** Of them, the oldest ones that were sent (the others are only
+	 * appended: they go out with the next command that needs a reply). */
+	uint32_t p_sent;
+	/** XREADGROUPs of new entries read ahead in `pending`
+	 * (`max_ahead` at most): the server works on them while a poll's
+	 * entries go on. */
+	uint32_t ahead;
+	/** Most reads ahead: READ_AHEAD, or max_unacked_polls if lower. */
+	uint32_t max_ahead;
 	/** Buffer of socket reads (READ_BUF bytes). */
 	char *rbuf;
 	/** Memory of the replies (hiredis's reply objects are made here
@@ -221,9 +246,8 @@ r_close(struct stream_conn *c)
 		redisFree(c->c);
 	c->c = NULL;
 	c->busy = false;
-	c->unread = 0;
-	c->queued = 0;
-	c->ahead = false;
+	c->p_head = c->p_len = c->p_sent = 0;
+	c->ahead = 0;
 	c->live = 0;
 	sl_arena_reset(&c->replies);
 }
@@ -265,13 +289,30 @@ r_wait(struct stream_conn *c, int events, double timeout, const char *what)
 	return -1;
 }
 
-/** Append command `argv[0..argc)`. */
+/** Note that a command of `kind` was appended. */
 static int
-r_append(struct stream_conn *c, int argc, const char **argv)
+r_push(struct stream_conn *c, enum cmd_kind kind)
+{
+	if (c->p_len == PENDING_MAX) {
+		char w[NAME_MAX_LEN + 16];
+		sl_diag_set(SL_ELIMIT, "redis at %s: more than %d replies due",
+		            where(c, w, sizeof(w)), PENDING_MAX);
+		r_close(c);
+		return -1;
+	}
+	c->pending[(c->p_head + c->p_len++) % PENDING_MAX] = (uint8_t)kind;
+	if (kind == CMD_READ)
+		c->ahead++;
+	return 0;
+}
+
+/** Append command `argv[0..argc)` of `kind`. */
+static int
+r_append(struct stream_conn *c, int argc, const char **argv, enum cmd_kind kind)
 {
 	if (redisAppendCommandArgv(c->c, argc, argv, NULL) != REDIS_OK)
 		return r_fail(c, "building a command");
-	return 0;
+	return r_push(c, kind);
 }
 
 /** Send what was appended. */
@@ -283,8 +324,7 @@ r_flush(struct stream_conn *c)
 		if (redisBufferWrite(c->c, &done) != REDIS_OK)
 			return r_fail(c, "sending");
 		if (done) {
-			c->unread += c->queued;
-			c->queued = 0;
+			c->p_sent = c->p_len;
 			return 0;
 		}
 		if (r_wait(c, SL_IO_WRITE, c->timeout, "sending") != 0)
@@ -338,18 +378,27 @@ r_next(struct stream_conn *c, double timeout, redisReply **out)
 }
 
 /**
- * Read the replies of the acknowledgements sent before (c->unread), then
- * the next reply. An XACK error fails.
+ * Read the replies due in order up to the next one that is not an XACK's
+ * and return it in `out`; with `out` NULL, read every reply due (those of
+ * reads ahead are dropped: their entries stay pending). What is only
+ * appended is sent first. An XACK error fails.
  */
 static int
 r_reply(struct stream_conn *c, double timeout, redisReply **out)
 {
-	while (c->unread > 0) {
-		redisReply *r;
+	while (c->p_len > 0) {
+		if (c->p_sent == 0 && r_flush(c) != 0)
+			return -1;
+		redisReply *r = NULL;
 		if (r_next(c, timeout, &r) != 0)
 			return -1;
-		c->unread--;
-		if (r->type == REDIS_REPLY_ERROR) {
+		enum cmd_kind kind = c->pending[c->p_head];
+		c->p_head = (c->p_head + 1) % PENDING_MAX;
+		c->p_len--;
+		c->p_sent--;
+		if (kind == CMD_READ)
+			c->ahead--;
+		if (kind == CMD_ACK && r->type == REDIS_REPLY_ERROR) {
 			char w[NAME_MAX_LEN + 16];
 			sl_diag_set(SL_EIO, "redis at %s: XACK: %.*s",
 			            where(c, w, sizeof(w)), (int)r->len,
@@ -357,9 +406,17 @@ r_reply(struct stream_conn *c, double timeout, redisReply **out)
 			r_free(c, r);
 			return -1;
 		}
+		if (kind != CMD_ACK && out != NULL) {
+			*out = r;
+			return 0;
+		}
 		r_free(c, r);
 	}
-	return out != NULL ? r_next(c, timeout, out) : 0;
+	if (out != NULL) {
+		sl_diag_set(SL_EINVAL, "redis: no reply due");
+		return -1;
+	}
+	return 0;
 }
 
 /** Send one command and read its reply; an error reply fails. */
@@ -368,7 +425,12 @@ r_call(struct stream_conn *c, int argc, const char **argv, double timeout,
        redisReply **out)
 {
 	redisReply *r;
-	if (r_append(c, argc, argv) != 0 || r_flush(c) != 0 ||
+	if (c->ahead > 0) {
+		sl_diag_set(SL_EINVAL, "redis: %s while reads are ahead",
+		            argv[0]);
+		return -1;
+	}
+	if (r_append(c, argc, argv, CMD_CALL) != 0 || r_flush(c) != 0 ||
 	    r_reply(c, timeout, &r) != 0)
 		return -1;
 	if (r->type == REDIS_REPLY_ERROR) {
@@ -621,7 +683,7 @@ append_new(struct stream_conn *c, double block)
 		a[n++] = c->streams[i];
 	for (uint32_t i = 0; i < c->n_streams; i++)
 		a[n++] = ">";
-	return r_append(c, n, a);
+	return r_append(c, n, a, CMD_READ);
 }
 
 /** Entries in an XREADGROUP reply. */
@@ -640,32 +702,28 @@ count_entries(const redisReply *r)
 }
 
 /**
- * Read new entries of every stream, blocking up to `block` seconds. A
- * full reply (COUNT entries) sends the next read at once, before the
- * entries are handed on (read-ahead: the server works on it meanwhile);
- * the next poll takes its reply.
+ * Read new entries of every stream, blocking up to `block` seconds, or
+ * take the reply of a read sent ahead. A full reply (COUNT entries)
+ * sends reads ahead, up to max_ahead, before its entries are handed on
+ * (the server works on them meanwhile; the XACKs appended go out in the
+ * same write); the next polls take their replies. At most max_ahead
+ * reads are out, so what the server has handed out and the extractor has
+ * not seen is bounded.
  */
 static int
 poll_new(struct stream_conn *c, struct stream_poll *p, double block,
          stream_msg_fn fn, void *arg)
 {
 	redisReply *r;
-	if (c->ahead) {
-		c->ahead = false;
-		if (r_reply(c, c->timeout, &r) != 0)
+	double timeout = c->timeout;
+	if (c->ahead == 0) {
+		if (append_new(c, block) != 0 || r_flush(c) != 0)
 			return -1;
-		if (r->type == REDIS_REPLY_ERROR) {
-			char w[NAME_MAX_LEN + 16];
-			sl_diag_set(SL_EIO, "redis at %s: XREADGROUP: %.*s",
-			            where(c, w, sizeof(w)), (int)r->len,
-			            r->str);
-			r_free(c, r);
-			return -1;
-		}
-	} else if (append_new(c, block) != 0 || r_flush(c) != 0 ||
-	           r_reply(c, c->timeout + block, &r) != 0) {
+		timeout += block;
+	}
+	if (r_reply(c, timeout, &r) != 0)
 		return -1;
-	} else if (r->type == REDIS_REPLY_ERROR) {
+	if (r->type == REDIS_REPLY_ERROR) {
 		char w[NAME_MAX_LEN + 16];
 		sl_diag_set(SL_EIO, "redis at %s: XREADGROUP: %.*s",
 		            where(c, w, sizeof(w)), (int)r->len, r->str);
@@ -673,11 +731,18 @@ poll_new(struct stream_conn *c, struct stream_poll *p, double block,
 		return -1;
 	}
 	if (count_entries(r) >= (size_t)c->count) {
-		if (append_new(c, 0) != 0 || r_flush(c) != 0) {
+		bool more = false;
+		while (c->ahead < c->max_ahead) {
+			if (append_new(c, 0) != 0) {
+				r_free(c, r);
+				return -1;
+			}
+			more = true;
+		}
+		if (more && r_flush(c) != 0) {
 			r_free(c, r);
 			return -1;
 		}
-		c->ahead = true;
 	}
 	int got = 0;
 	if (r->type == REDIS_REPLY_ARRAY) {
@@ -698,7 +763,8 @@ poll_new(struct stream_conn *c, struct stream_poll *p, double block,
 		}
 	}
 	r_free(c, r);
-	if (got == 0 && c->claim_ms >= 0) {
+	/* Claim after an empty read, once no read ahead is out. */
+	if (got == 0 && c->ahead == 0 && c->claim_ms >= 0) {
 		c->phase = PH_CLAIM;
 		c->at = 0;
 		strcpy(c->cursor, "0-0");
@@ -810,29 +876,21 @@ redis_ack(struct stream_conn *c, struct stream_poll *const *ps, size_t n)
 		if (redisAppendFormattedCommand(
 		            c->c, c->abuf, (size_t)(p - c->abuf)) != REDIS_OK)
 			return r_fail(c, "building XACK");
-		c->queued++;
+		if (r_push(c, CMD_ACK) != 0)
+			return -1;
 	}
 	return 0;
 }
 
-/** Send the XACKs appended and read their replies, after a read-ahead's
- * reply (stream_connector.sync). */
+/** Send the XACKs appended and read every reply due, those of reads
+ * ahead too (stream_connector.sync). */
 static int
 redis_sync(struct stream_conn *c)
 {
 	if (c->c == NULL)
 		return 0;
-	if (c->ahead) {
-		/* Its entries stay pending for this consumer: a next run
-		 * reads them first. */
-		redisReply *r;
-		c->ahead = false;
-		if (r_reply(c, c->timeout, &r) != 0)
-			return -1;
-		r_free(c, r);
-	}
-	if (r_flush(c) != 0)
-		return -1;
+	/* The entries of reads ahead stay pending for this consumer: a
+	 * next run reads them first. */
 	return r_reply(c, c->timeout, NULL);
 }
 
@@ -931,7 +989,7 @@ static struct stream_conn *
 redis_create(const struct sl_stepdef *def)
 {
 	const char *url, *group, *consumer, *start, *reset;
-	int64_t count;
+	int64_t count, window;
 	double claim, timeout;
 	struct stream_conn *c = sl_calloc(1, sizeof(*c));
 	if (c != NULL)
@@ -952,6 +1010,7 @@ redis_create(const struct sl_stepdef *def)
 	    sl_args_str(def, "offset_reset", "latest", &reset) != 0 ||
 	    sl_args_str(def, "start_id", NULL, &start) != 0 ||
 	    sl_args_int(def, "max_records", 256, &count) != 0 ||
+	    sl_args_int(def, "max_unacked_polls", 8, &window) != 0 ||
 	    stream_args_seconds(def, "claim_min_idle", 60, &claim) != 0 ||
 	    stream_args_seconds(def, "connect_timeout", 10, &timeout) != 0)
 		goto fail;
@@ -963,6 +1022,9 @@ redis_create(const struct sl_stepdef *def)
 		goto fail;
 	}
 	c->count = count;
+	/* The extractor checks max_unacked_polls (1 to 64). */
+	c->max_ahead = window >= 1 && window < READ_AHEAD ? (uint32_t)window
+	                                                  : READ_AHEAD;
 	c->claim_ms = (int64_t)(claim * 1000);
 	c->timeout = timeout > 0 ? timeout : 10;
 	if (start == NULL) {
