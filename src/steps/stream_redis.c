@@ -158,8 +158,8 @@ reply_new(const redisReadTask *task, int type, size_t extra)
 	struct stream_conn *c = task->privdata;
 	redisReply *r = sl_arena_alloc(&c->replies, sizeof(*r) + extra);
 	if (r == NULL) {
+		c->too_big = sl_diag_code() == SL_ELIMIT;
 		sl_diag_clear(sl_diag_get());
-		c->too_big = true;
 		return NULL;
 	}
 	memset(r, 0, sizeof(*r));
