@@ -186,9 +186,9 @@ is "$(pending s2b g)" 100 "... the bad one's poll and a single read ahead stay p
 # a rerun under the same consumer name replays the rest.
 add s9 1 6000
 pipeline kill.yaml s9 g ck "    claim_min_idle: 600"
+R XRANGE s9 - + >xr.txt
 # acked_in_graph DB: "<acknowledged> <pending> <missing>" for stream s9
 acked_in_graph() {
-  R XRANGE s9 - + >xr.txt
   R XPENDING s9 g - + 100000 >xp.txt
   R XINFO GROUPS s9 >xi.txt
   "$SLUICE" export "sqlite:$1" >k.jsonl
@@ -230,14 +230,12 @@ for round in 1 2; do
 done
 "$SLUICE" run kill.yaml -t sqlite:kill.db --no-progress >out.txt 2>err.txt
 is $? 0 "a rerun under the same consumer name"
-is "$(nodes kill.db)" 6000 "... replays the pending entries and reads the rest: 6000 nodes"
-is "$(pending s9 g)" 0 "... and acknowledges everything"
-pipeline cleankill.yaml s9 g9 c1
-"$SLUICE" run cleankill.yaml -t sqlite:clean9.db --no-progress >out.txt 2>err.txt
+is "$(pending s9 g)" 0 "... acknowledges everything"
 "$SLUICE" export sqlite:kill.db >kill.jsonl
-"$SLUICE" export sqlite:clean9.db >clean9.jsonl
-diff <(norm kill.jsonl) <(norm clean9.jsonl) >diff.txt
-ok $? "... the graph of the killed runs and the rerun equals one clean run's"
+strip kill.jsonl >kill.txt
+is "$(grep -c '"labels":\[\],"node":"Person"' kill.txt)" 6000 "... replays the pending entries and reads the rest: 6000 Person nodes"
+is "$(grep -c '"rel":"LIVES_IN"' kill.txt)" 6000 "... 6000 relationships, none written twice by a replay"
+is "$(grep -c '"node":"City","props"' kill.txt)" 7 "... and the 7 cities"
 
 # --- two consumers of one group at once ---------------------------------
 add s4 1 4000
