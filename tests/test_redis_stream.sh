@@ -213,17 +213,40 @@ print(len(acked), len(pend), len(missing))
 EOF2
 }
 for round in 1 2; do
-  "$SLUICE" run kill.yaml -t sqlite:kill.db --no-progress >out.txt 2>err.txt &
-  pk=$!
-  for _ in $(seq 400); do
-    read_=$(R XINFO GROUPS s9 2>/dev/null | grep -A1 '^entries-read$' | tail -1)
-    [ "${read_:-0}" -ge $((round * 1500)) ] 2>/dev/null && break
-    sleep 0.05
-  done
-  alive=$(kill -0 $pk 2>/dev/null && echo 0 || echo 1)
-  kill -9 $pk 2>/dev/null
-  wait $pk 2>/dev/null
-  ok "$alive" "kill -9 #$round lands while the run reads (after ${read_:-0} entries read)"
+  # The watcher starts the run itself, holds one connection and polls
+  # it every 2 ms: the kill lands right after the group passed the mark,
+  # also on a loaded machine.
+  set -- $(python3 - "$PORT" "$SLUICE" $((round * 1500)) <<'EOF2'
+import signal, socket, subprocess, sys, time
+port, sluice, mark = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+s = socket.create_connection(("127.0.0.1", port))
+f = s.makefile("rb")
+def reply():
+    line = f.readline()
+    t, v = line[:1], line[1:-2]
+    if t == b"*":
+        return None if int(v) < 0 else [reply() for _ in range(int(v))]
+    if t == b"$":
+        return None if int(v) < 0 else f.read(int(v) + 2)[:-2].decode()
+    return int(v) if t == b":" else v.decode()
+run = subprocess.Popen([sluice, "run", "kill.yaml", "-t", "sqlite:kill.db",
+                        "--no-progress"], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+got, deadline = 0, time.time() + 60
+while got < mark and time.time() < deadline:
+    s.sendall(b"*3\r\n$5\r\nXINFO\r\n$6\r\nGROUPS\r\n$2\r\ns9\r\n")
+    for g in reply() or []:
+        d = dict(zip(g[0::2], g[1::2]))
+        if d.get("name") == "g":
+            got = d.get("entries-read") or 0
+    time.sleep(0.002)
+alive = 0 if run.poll() is None else 1
+run.send_signal(signal.SIGKILL)
+run.wait()
+print(alive, got)
+EOF2
+)
+  ok "$1" "kill -9 #$round lands while the run reads (after $2 entries read)"
   set -- $(acked_in_graph kill.db)
   ok "$([ "$1" -gt 0 ] && [ "$2" -gt 0 ] && echo 0 || echo 1)" "... $1 entries acknowledged, $2 pending"
   is "$3" 0 "... and every acknowledged entry is in the committed graph"
@@ -238,13 +261,21 @@ is "$(grep -c '"rel":"LIVES_IN"' kill.txt)" 6000 "... 6000 relationships, none w
 is "$(grep -c '"node":"City","props"' kill.txt)" 7 "... and the 7 cities"
 
 # --- two consumers of one group at once ---------------------------------
-add s4 1 4000
+# Both wait on the empty stream before the entries come, so that neither
+# takes everything while the other starts.
+R XGROUP CREATE s4 g 0 MKSTREAM >/dev/null
 pipeline a.yaml s4 g ca
 pipeline b.yaml s4 g cb
+sed -i 's/stop_when_idle: 1/stop_when_idle: 4/' a.yaml b.yaml
 "$SLUICE" run a.yaml -t sqlite:a.db --no-progress >a.out 2>a.err &
 pa=$!
 "$SLUICE" run b.yaml -t sqlite:b.db --no-progress >b.out 2>b.err &
 pb=$!
+for _ in $(seq 100); do
+  [ "$(R XINFO CONSUMERS s4 g | grep -cE '^c[ab]$')" = 2 ] && break
+  sleep 0.05
+done
+add s4 1 4000
 wait $pa
 ra=$?
 wait $pb
