@@ -13,7 +13,10 @@
  *
  * The run's wall time is taken without its final stop_when_idle wait
  * (the time it spends making sure nothing more comes), and the
- * benchmark checks that every entry was acknowledged.
+ * benchmark checks that every entry was acknowledged. A `#` line gives
+ * the server's own time per 1000 entries on each side (INFO
+ * commandstats: XRANGE against XREADGROUP + XACK), what bounds the
+ * ratio.
  *
  * usage: bench_redis_stream [path/to/sluice] (default: the one built
  * alongside)
@@ -124,6 +127,34 @@ xrange_all(redisContext *c)
 	}
 }
 
+/** Reset the server's command statistics (INFO commandstats). */
+static void
+reset_stats(redisContext *c)
+{
+	freeReplyObject(redisCommand(c, "CONFIG RESETSTAT"));
+}
+
+/**
+ * Microseconds the server spent in command `name` (lower case) since the
+ * last reset_stats(), from INFO commandstats; 0 if it did not run.
+ */
+static double
+cmd_usec(redisContext *c, const char *name)
+{
+	redisReply *r = redisCommand(c, "INFO commandstats");
+	double usec = 0;
+	char key[64];
+	snprintf(key, sizeof(key), "cmdstat_%s:", name);
+	if (r != NULL && r->type == REDIS_REPLY_STRING) {
+		const char *at = strstr(r->str, key);
+		const char *u = at != NULL ? strstr(at, "usec=") : NULL;
+		if (u != NULL)
+			usec = strtod(u + 5, NULL);
+	}
+	freeReplyObject(r);
+	return usec;
+}
+
 /** Entries of `group` delivered and not acknowledged, or -1. */
 static long long
 pending(redisContext *c, const char *group)
@@ -192,10 +223,14 @@ main(int argc, char **argv)
 		goto out;
 	}
 	double vals[BENCH_REPS], bases[BENCH_REPS];
+	double s_range[BENCH_REPS], s_read[BENCH_REPS], s_ack[BENCH_REPS];
 	for (int rep = 0; rep < BENCH_REPS; rep++) {
+		reset_stats(c);
 		uint64_t t0 = bench_now_ns();
 		long n = xrange_all(c);
 		double tb = (double)(bench_now_ns() - t0) / 1e9;
+		s_range[rep] = cmd_usec(c, "xrange") / (ENTRIES / 1000.0);
+		reset_stats(c);
 		if (n != ENTRIES) {
 			fprintf(stderr, "bench_redis_stream: XRANGE read %ld\n",
 			        n);
@@ -238,6 +273,8 @@ main(int argc, char **argv)
 			fprintf(stderr, "bench_redis_stream: sluice failed\n");
 			goto out;
 		}
+		s_read[rep] = cmd_usec(c, "xreadgroup") / (ENTRIES / 1000.0);
+		s_ack[rep] = cmd_usec(c, "xack") / (ENTRIES / 1000.0);
 		long long p = pending(c, group), read = entries_read(c, group);
 		if (p != 0 || read != ENTRIES) {
 			fprintf(stderr,
@@ -258,6 +295,11 @@ main(int argc, char **argv)
 	printf("# %d entries; sluice: XREADGROUP, Interpreter, null:, XACK "
 	       "after each commit\n",
 	       ENTRIES);
+	printf("# server time per 1000 entries (INFO commandstats, medians): "
+	       "XRANGE %.0f us; XREADGROUP %.0f us + XACK %.0f us\n",
+	       bench_median(s_range, BENCH_REPS),
+	       bench_median(s_read, BENCH_REPS),
+	       bench_median(s_ack, BENCH_REPS));
 	bench_result("redis_stream_recs_per_s", v, "rec/s", b, v / b, 0);
 	status = 0;
 out:

@@ -498,6 +498,9 @@ stream_create(const struct sl_stepdef *def)
 		x->slots[i].mark = (struct sl_mark){poll_ack, poll_drop, NULL};
 		x->slots[i].owner = x;
 		sl_arena_create(&x->slots[i].arena, 16384, (size_t)64 << 20);
+		/* A poll of 1000 entries takes about 64 KiB of IDs and
+		 * origins: keep its chunks across resets. */
+		sl_arena_set_keep(&x->slots[i].arena, (size_t)256 << 10);
 	}
 	x->cops = c;
 	x->json = strcmp(format, "json") == 0;

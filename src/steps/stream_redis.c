@@ -26,6 +26,7 @@
 
 #include "args.h"
 #include "sluice/alloc.h"
+#include "sluice/arena.h"
 #include "sluice/diag.h"
 #include "sluice/io.h"
 #include "sluice/task.h"
@@ -36,6 +37,23 @@
 
 /** Longest name (stream, group, consumer, host, password) kept. */
 #define NAME_MAX_LEN 256
+
+/** Commands whose replies may be outstanding at once (XACKs that wait
+ * for the next command, reads ahead, one call): a hard cap. */
+#define PENDING_MAX 256
+
+/** Most XREADGROUPs sent ahead of the poll that takes their replies
+ * (fewer if max_unacked_polls is lower): they keep the server busy while
+ * a reply travels and its entries go on, also when the extractor's
+ * thread is held up for a while. */
+#define READ_AHEAD 4
+
+/** What a command's reply is for. */
+enum cmd_kind {
+	CMD_ACK = 0, /**< an XACK: checked and dropped when read */
+	CMD_READ,    /**< an XREADGROUP of new entries (read ahead) */
+	CMD_CALL,    /**< any other command, sent alone */
+};
 
 /** Where the connector is in its order of reading. */
 enum phase {
@@ -83,16 +101,36 @@ struct stream_conn {
 	/** Whether a wait for a reply did not end (a cancelled wait): the
 	 * connection is unusable, reconnect. */
 	bool busy;
-	/** Replies of XACKs sent and not read yet; read before the next
-	 * command's reply. */
-	uint32_t unread;
-	/** XACKs appended and not sent yet (sent with the next command). */
-	uint32_t queued;
-	/** Whether a read-ahead XREADGROUP is out (its reply comes after
-	 * the `unread` XACKs' and before the `queued` ones'). */
-	bool ahead;
+	/** What the replies still to come are for, in the order of the
+	 * commands (appended or sent): a ring of PENDING_MAX. */
+	uint8_t pending[PENDING_MAX];
+	/** Index of the oldest in `pending`. */
+	uint32_t p_head;
+	/** Commands in `pending`. */
+	uint32_t p_len;
+	/** Of them, the oldest ones that were sent (the others are only
+	 * appended: they go out with the next command that needs a reply). */
+	uint32_t p_sent;
+	/** XREADGROUPs of new entries read ahead in `pending`
+	 * (`max_ahead` at most): the server works on them while a poll's
+	 * entries go on. */
+	uint32_t ahead;
+	/** Most reads ahead: READ_AHEAD, or max_unacked_polls if lower. */
+	uint32_t max_ahead;
 	/** Buffer of socket reads (READ_BUF bytes). */
 	char *rbuf;
+	/** Memory of the replies (hiredis's reply objects are made here
+	 * rather than one malloc each; REPLY_CAP at most); reset when no
+	 * reply is in use. */
+	struct sl_arena replies;
+	/** Replies handed out and not freed yet (r_free()). */
+	uint32_t live;
+	/** Whether a reply passed REPLY_CAP (the reader's "out of memory"). */
+	bool too_big;
+	/** The XACK commands being built (RESP), XACK_CAP bytes at most. */
+	char *abuf;
+	/** Bytes allocated for `abuf`. */
+	size_t abuf_cap;
 	/** Reading order. */
 	enum phase phase;
 	/** Stream the OWN and CLAIM phases are at. */
@@ -109,6 +147,94 @@ where(const struct stream_conn *c, char *buf, size_t size)
 	return buf;
 }
 
+/** Most bytes of one reply's objects (a poll's entries). */
+#define REPLY_CAP ((size_t)1 << 30)
+
+/** A reply object of `task` in the connector's arena, linked into its
+ * parent array; NULL (the reader fails) past REPLY_CAP. */
+static redisReply *
+reply_new(const redisReadTask *task, int type, size_t extra)
+{
+	struct stream_conn *c = task->privdata;
+	redisReply *r = sl_arena_alloc(&c->replies, sizeof(*r) + extra);
+	if (r == NULL) {
+		c->too_big = sl_diag_code() == SL_ELIMIT;
+		sl_diag_clear(sl_diag_get());
+		return NULL;
+	}
+	memset(r, 0, sizeof(*r));
+	r->type = type;
+	if (task->parent != NULL) {
+		redisReply *parent = task->parent->obj;
+		parent->element[task->idx] = r;
+	}
+	return r;
+}
+
+/** redisReplyObjectFunctions.createString: a copy after the object. */
+static void *
+reply_string(const redisReadTask *task, char *str, size_t len)
+{
+	redisReply *r = reply_new(task, task->type, len + 1);
+	if (r == NULL)
+		return NULL;
+	r->str = (char *)(r + 1);
+	memcpy(r->str, str, len);
+	r->str[len] = '\0';
+	r->len = len;
+	return r;
+}
+
+/** redisReplyObjectFunctions.createArray: the elements after it. */
+static void *
+reply_array(const redisReadTask *task, int elements)
+{
+	size_t n = elements > 0 ? (size_t)elements : 0;
+	redisReply *r = reply_new(task, REDIS_REPLY_ARRAY, n * sizeof(r));
+	if (r == NULL)
+		return NULL;
+	r->elements = n;
+	r->element = n > 0 ? (redisReply **)(r + 1) : NULL;
+	return r;
+}
+
+/** redisReplyObjectFunctions.createInteger. */
+static void *
+reply_integer(const redisReadTask *task, long long v)
+{
+	redisReply *r = reply_new(task, REDIS_REPLY_INTEGER, 0);
+	if (r != NULL)
+		r->integer = v;
+	return r;
+}
+
+/** redisReplyObjectFunctions.createNil. */
+static void *
+reply_nil(const redisReadTask *task)
+{
+	return reply_new(task, REDIS_REPLY_NIL, 0);
+}
+
+/** redisReplyObjectFunctions.freeObject: nothing (the arena is reset). */
+static void
+reply_forget(void *obj)
+{
+	(void)obj;
+}
+
+/** Reply objects in the connector's arena, not one malloc each. */
+static redisReplyObjectFunctions reply_fns = {
+        reply_string, reply_array, reply_integer, reply_nil, reply_forget};
+
+/** Done with reply `r` (from r_next()); the last one resets the arena. */
+static void
+r_free(struct stream_conn *c, redisReply *r)
+{
+	(void)r;
+	if (c->live > 0 && --c->live == 0)
+		sl_arena_reset(&c->replies);
+}
+
 /** Close the connection. */
 static void
 r_close(struct stream_conn *c)
@@ -120,9 +246,10 @@ r_close(struct stream_conn *c)
 		redisFree(c->c);
 	c->c = NULL;
 	c->busy = false;
-	c->unread = 0;
-	c->queued = 0;
-	c->ahead = false;
+	c->p_head = c->p_len = c->p_sent = 0;
+	c->ahead = 0;
+	c->live = 0;
+	sl_arena_reset(&c->replies);
 }
 
 /** Fail with the connection's error, naming the server; closes it. */
@@ -130,9 +257,18 @@ static int
 r_fail(struct stream_conn *c, const char *what)
 {
 	char w[NAME_MAX_LEN + 16];
-	sl_diag_set(SL_EIO, "redis at %s: %s: %s", where(c, w, sizeof(w)), what,
-	            c->c != NULL && c->c->errstr[0] ? c->c->errstr
-	                                            : "connection lost");
+	if (c->too_big)
+		sl_diag_set(SL_ELIMIT,
+		            "redis at %s: %s: a reply of more than %zu MiB "
+		            "(lower max_records)",
+		            where(c, w, sizeof(w)), what, REPLY_CAP >> 20);
+	else
+		sl_diag_set(SL_EIO, "redis at %s: %s: %s",
+		            where(c, w, sizeof(w)), what,
+		            c->c != NULL && c->c->errstr[0]
+		                    ? c->c->errstr
+		                    : "connection lost");
+	c->too_big = false;
 	r_close(c);
 	return -1;
 }
@@ -153,13 +289,30 @@ r_wait(struct stream_conn *c, int events, double timeout, const char *what)
 	return -1;
 }
 
-/** Append command `argv[0..argc)`. */
+/** Note that a command of `kind` was appended. */
 static int
-r_append(struct stream_conn *c, int argc, const char **argv)
+r_push(struct stream_conn *c, enum cmd_kind kind)
+{
+	if (c->p_len == PENDING_MAX) {
+		char w[NAME_MAX_LEN + 16];
+		sl_diag_set(SL_ELIMIT, "redis at %s: more than %d replies due",
+		            where(c, w, sizeof(w)), PENDING_MAX);
+		r_close(c);
+		return -1;
+	}
+	c->pending[(c->p_head + c->p_len++) % PENDING_MAX] = (uint8_t)kind;
+	if (kind == CMD_READ)
+		c->ahead++;
+	return 0;
+}
+
+/** Append command `argv[0..argc)` of `kind`. */
+static int
+r_append(struct stream_conn *c, int argc, const char **argv, enum cmd_kind kind)
 {
 	if (redisAppendCommandArgv(c->c, argc, argv, NULL) != REDIS_OK)
 		return r_fail(c, "building a command");
-	return 0;
+	return r_push(c, kind);
 }
 
 /** Send what was appended. */
@@ -171,8 +324,7 @@ r_flush(struct stream_conn *c)
 		if (redisBufferWrite(c->c, &done) != REDIS_OK)
 			return r_fail(c, "sending");
 		if (done) {
-			c->unread += c->queued;
-			c->queued = 0;
+			c->p_sent = c->p_len;
 			return 0;
 		}
 		if (r_wait(c, SL_IO_WRITE, c->timeout, "sending") != 0)
@@ -184,7 +336,7 @@ r_flush(struct stream_conn *c)
 #define READ_BUF 262144
 
 /**
- * The next reply (freed by the caller with freeReplyObject), waiting up
+ * The next reply (freed by the caller with r_free()), waiting up
  * to `timeout` seconds for it. An error reply is returned as such. It
  * reads what the socket has before it waits, READ_BUF at a time.
  */
@@ -198,6 +350,7 @@ r_next(struct stream_conn *c, double timeout, redisReply **out)
 			return r_fail(c, "reading a reply");
 		if (r != NULL) {
 			c->busy = false;
+			c->live++;
 			*out = r;
 			return 0;
 		}
@@ -225,28 +378,45 @@ r_next(struct stream_conn *c, double timeout, redisReply **out)
 }
 
 /**
- * Read the replies of the acknowledgements sent before (c->unread), then
- * the next reply. An XACK error fails.
+ * Read the replies due in order up to the next one that is not an XACK's
+ * and return it in `out`; with `out` NULL, read every reply due (those of
+ * reads ahead are dropped: their entries stay pending). What is only
+ * appended is sent first. An XACK error fails.
  */
 static int
 r_reply(struct stream_conn *c, double timeout, redisReply **out)
 {
-	while (c->unread > 0) {
-		redisReply *r;
+	while (c->p_len > 0) {
+		if (c->p_sent == 0 && r_flush(c) != 0)
+			return -1;
+		redisReply *r = NULL;
 		if (r_next(c, timeout, &r) != 0)
 			return -1;
-		c->unread--;
-		if (r->type == REDIS_REPLY_ERROR) {
+		enum cmd_kind kind = c->pending[c->p_head];
+		c->p_head = (c->p_head + 1) % PENDING_MAX;
+		c->p_len--;
+		c->p_sent--;
+		if (kind == CMD_READ)
+			c->ahead--;
+		if (kind == CMD_ACK && r->type == REDIS_REPLY_ERROR) {
 			char w[NAME_MAX_LEN + 16];
 			sl_diag_set(SL_EIO, "redis at %s: XACK: %.*s",
 			            where(c, w, sizeof(w)), (int)r->len,
 			            r->str);
-			freeReplyObject(r);
+			r_free(c, r);
 			return -1;
 		}
-		freeReplyObject(r);
+		if (kind != CMD_ACK && out != NULL) {
+			*out = r;
+			return 0;
+		}
+		r_free(c, r);
 	}
-	return out != NULL ? r_next(c, timeout, out) : 0;
+	if (out != NULL) {
+		sl_diag_set(SL_EINVAL, "redis: no reply due");
+		return -1;
+	}
+	return 0;
 }
 
 /** Send one command and read its reply; an error reply fails. */
@@ -255,7 +425,12 @@ r_call(struct stream_conn *c, int argc, const char **argv, double timeout,
        redisReply **out)
 {
 	redisReply *r;
-	if (r_append(c, argc, argv) != 0 || r_flush(c) != 0 ||
+	if (c->ahead > 0) {
+		sl_diag_set(SL_EINVAL, "redis: %s while reads are ahead",
+		            argv[0]);
+		return -1;
+	}
+	if (r_append(c, argc, argv, CMD_CALL) != 0 || r_flush(c) != 0 ||
 	    r_reply(c, timeout, &r) != 0)
 		return -1;
 	if (r->type == REDIS_REPLY_ERROR) {
@@ -263,13 +438,13 @@ r_call(struct stream_conn *c, int argc, const char **argv, double timeout,
 		sl_diag_set(SL_EIO, "redis at %s: %s: %.*s",
 		            where(c, w, sizeof(w)), argv[0], (int)r->len,
 		            r->str);
-		freeReplyObject(r);
+		r_free(c, r);
 		return -1;
 	}
 	if (out != NULL)
 		*out = r;
 	else
-		freeReplyObject(r);
+		r_free(c, r);
 	return 0;
 }
 
@@ -285,6 +460,10 @@ r_connect(struct stream_conn *c)
 	}
 	if (c->c->err)
 		return r_fail(c, "connecting");
+	/* Replies in the arena; the reader keeps its buffer. */
+	c->c->reader->fn = &reply_fns;
+	c->c->reader->privdata = c;
+	c->c->reader->maxbuf = 0;
 	if (sl_io_create(&c->io, c->c->fd) != 0) {
 		r_close(c);
 		return -1;
@@ -430,7 +609,7 @@ poll_own(struct stream_conn *c, struct stream_poll *p, stream_msg_fn fn,
 			         last->element[0]->str);
 		}
 	}
-	freeReplyObject(r);
+	r_free(c, r);
 	if (n == 0) {
 		strcpy(c->cursor, "0");
 		if (++c->at == c->n_streams) {
@@ -465,7 +644,7 @@ poll_claim(struct stream_conn *c, struct stream_poll *p, stream_msg_fn fn,
 		end = strcmp(c->cursor, "0-0") == 0;
 		n = deliver(c, c->at, r->element[1], p, fn, arg);
 	}
-	freeReplyObject(r);
+	r_free(c, r);
 	if (n >= 0 && end) {
 		strcpy(c->cursor, "0-0");
 		if (++c->at == c->n_streams) {
@@ -504,7 +683,7 @@ append_new(struct stream_conn *c, double block)
 		a[n++] = c->streams[i];
 	for (uint32_t i = 0; i < c->n_streams; i++)
 		a[n++] = ">";
-	return r_append(c, n, a);
+	return r_append(c, n, a, CMD_READ);
 }
 
 /** Entries in an XREADGROUP reply. */
@@ -523,44 +702,47 @@ count_entries(const redisReply *r)
 }
 
 /**
- * Read new entries of every stream, blocking up to `block` seconds. A
- * full reply (COUNT entries) sends the next read at once, before the
- * entries are handed on (read-ahead: the server works on it meanwhile);
- * the next poll takes its reply.
+ * Read new entries of every stream, blocking up to `block` seconds, or
+ * take the reply of a read sent ahead. A full reply (COUNT entries)
+ * sends reads ahead, up to max_ahead, before its entries are handed on
+ * (the server works on them meanwhile; the XACKs appended go out in the
+ * same write); the next polls take their replies. At most max_ahead
+ * reads are out, so what the server has handed out and the extractor has
+ * not seen is bounded.
  */
 static int
 poll_new(struct stream_conn *c, struct stream_poll *p, double block,
          stream_msg_fn fn, void *arg)
 {
 	redisReply *r;
-	if (c->ahead) {
-		c->ahead = false;
-		if (r_reply(c, c->timeout, &r) != 0)
+	double timeout = c->timeout;
+	if (c->ahead == 0) {
+		if (append_new(c, block) != 0 || r_flush(c) != 0)
 			return -1;
-		if (r->type == REDIS_REPLY_ERROR) {
-			char w[NAME_MAX_LEN + 16];
-			sl_diag_set(SL_EIO, "redis at %s: XREADGROUP: %.*s",
-			            where(c, w, sizeof(w)), (int)r->len,
-			            r->str);
-			freeReplyObject(r);
-			return -1;
-		}
-	} else if (append_new(c, block) != 0 || r_flush(c) != 0 ||
-	           r_reply(c, c->timeout + block, &r) != 0) {
+		timeout += block;
+	}
+	if (r_reply(c, timeout, &r) != 0)
 		return -1;
-	} else if (r->type == REDIS_REPLY_ERROR) {
+	if (r->type == REDIS_REPLY_ERROR) {
 		char w[NAME_MAX_LEN + 16];
 		sl_diag_set(SL_EIO, "redis at %s: XREADGROUP: %.*s",
 		            where(c, w, sizeof(w)), (int)r->len, r->str);
-		freeReplyObject(r);
+		r_free(c, r);
 		return -1;
 	}
 	if (count_entries(r) >= (size_t)c->count) {
-		if (append_new(c, 0) != 0 || r_flush(c) != 0) {
-			freeReplyObject(r);
+		bool more = false;
+		while (c->ahead < c->max_ahead) {
+			if (append_new(c, 0) != 0) {
+				r_free(c, r);
+				return -1;
+			}
+			more = true;
+		}
+		if (more && r_flush(c) != 0) {
+			r_free(c, r);
 			return -1;
 		}
-		c->ahead = true;
 	}
 	int got = 0;
 	if (r->type == REDIS_REPLY_ARRAY) {
@@ -580,8 +762,9 @@ poll_new(struct stream_conn *c, struct stream_poll *p, double block,
 			got = k < 0 ? -1 : got + k;
 		}
 	}
-	freeReplyObject(r);
-	if (got == 0 && c->claim_ms >= 0) {
+	r_free(c, r);
+	/* Claim after an empty read, once no read ahead is out. */
+	if (got == 0 && c->ahead == 0 && c->claim_ms >= 0) {
 		c->phase = PH_CLAIM;
 		c->at = 0;
 		strcpy(c->cursor, "0-0");
@@ -614,73 +797,100 @@ redis_poll(struct stream_conn *c, struct stream_poll *p, double block,
 	}
 }
 
-/** Append one XACK per stream and poll; they go out with the next
- * command (stream_connector.ack). */
+/** Most bytes of the XACK commands of one acknowledgement (the window's
+ * polls hold at most 64 x STREAM_POLL_MAX IDs of at most 41 bytes). */
+#define XACK_CAP ((size_t)64 << 20)
+
+/** Append RESP bulk string `s` of `n` bytes at `p`; returns the end. */
+static char *
+put_bulk(char *p, const char *s, size_t n)
+{
+	char digits[24];
+	int k = 0;
+	size_t v = n;
+	do {
+		digits[k++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	*p++ = '$';
+	while (k > 0)
+		*p++ = digits[--k];
+	*p++ = '\r';
+	*p++ = '\n';
+	memcpy(p, s, n);
+	p += n;
+	*p++ = '\r';
+	*p++ = '\n';
+	return p;
+}
+
+/**
+ * Append one XACK per stream with the IDs of every poll `ps[0..n)`; they
+ * go out with the next command (stream_connector.ack). The command is
+ * formatted here in one pass, not argument by argument.
+ */
 static int
 redis_ack(struct stream_conn *c, struct stream_poll *const *ps, size_t n)
 {
 	if (r_ready(c) != 0)
 		return -1;
-	size_t sent = 0;
 	for (uint32_t si = 0; si < c->n_streams; si++) {
-		for (size_t i = 0; i < n; i++) {
-			const struct stream_poll *p = ps[i];
-			uint32_t k = 0;
-			for (uint32_t t = 0; t < p->n_tokens; t++)
-				k += p->tokens[t].stream == si;
-			if (k == 0)
-				continue;
-			const char **a = sl_malloc((k + 3) * sizeof(*a));
-			size_t *l = sl_malloc((k + 3) * sizeof(*l));
-			if (a == NULL || l == NULL) {
-				sl_free(a);
-				sl_free(l);
+		size_t k = 0, bytes = 0;
+		for (size_t i = 0; i < n; i++)
+			for (uint32_t t = 0; t < ps[i]->n_tokens; t++)
+				if (ps[i]->tokens[t].stream == si) {
+					k++;
+					bytes += ps[i]->tokens[t].id_len;
+				}
+		if (k == 0)
+			continue;
+		size_t sl = strlen(c->streams[si]), gl = strlen(c->group);
+		/* "*N\r\n", then "$len\r\n...\r\n" per argument. */
+		size_t need = 32 + (k + 3) * 26 + bytes + sl + gl + 4;
+		if (need > XACK_CAP) {
+			sl_diag_set(SL_ELIMIT, "an XACK of more than %zu MiB",
+			            XACK_CAP >> 20);
+			return -1;
+		}
+		if (need > c->abuf_cap) {
+			char *b = sl_realloc(c->abuf, need);
+			if (b == NULL) {
 				sl_diag_set(SL_EOOM, "out of memory for XACK");
 				return -1;
 			}
-			int m = 0;
-			a[m] = "XACK";
-			l[m++] = 4;
-			a[m] = c->streams[si];
-			l[m++] = strlen(c->streams[si]);
-			a[m] = c->group;
-			l[m++] = strlen(c->group);
-			for (uint32_t t = 0; t < p->n_tokens; t++) {
-				if (p->tokens[t].stream != si)
-					continue;
-				a[m] = p->tokens[t].id;
-				l[m++] = p->tokens[t].id_len;
-			}
-			int rc = redisAppendCommandArgv(c->c, m, a, l);
-			sl_free(a);
-			sl_free(l);
-			if (rc != REDIS_OK)
-				return r_fail(c, "building XACK");
-			sent++;
+			c->abuf = b;
+			c->abuf_cap = need;
 		}
+		char *p = c->abuf;
+		p += snprintf(p, 32, "*%zu\r\n", k + 3);
+		p = put_bulk(p, "XACK", 4);
+		p = put_bulk(p, c->streams[si], sl);
+		p = put_bulk(p, c->group, gl);
+		for (size_t i = 0; i < n; i++)
+			for (uint32_t t = 0; t < ps[i]->n_tokens; t++) {
+				const struct stream_token *tk =
+				        &ps[i]->tokens[t];
+				if (tk->stream == si)
+					p = put_bulk(p, tk->id, tk->id_len);
+			}
+		if (redisAppendFormattedCommand(
+		            c->c, c->abuf, (size_t)(p - c->abuf)) != REDIS_OK)
+			return r_fail(c, "building XACK");
+		if (r_push(c, CMD_ACK) != 0)
+			return -1;
 	}
-	c->queued += (uint32_t)sent;
 	return 0;
 }
 
-/** Send the XACKs appended and read their replies, after a read-ahead's
- * reply (stream_connector.sync). */
+/** Send the XACKs appended and read every reply due, those of reads
+ * ahead too (stream_connector.sync). */
 static int
 redis_sync(struct stream_conn *c)
 {
 	if (c->c == NULL)
 		return 0;
-	if (c->ahead) {
-		/* Its entries stay pending for this consumer: a next run
-		 * reads them first. */
-		redisReply *r;
-		c->ahead = false;
-		if (r_reply(c, c->timeout, &r) != 0)
-			return -1;
-		freeReplyObject(r);
-	}
-	if (r_flush(c) != 0)
-		return -1;
+	/* The entries of reads ahead stay pending for this consumer: a
+	 * next run reads them first. */
 	return r_reply(c, c->timeout, NULL);
 }
 
@@ -696,6 +906,8 @@ static void
 redis_destroy(struct stream_conn *c)
 {
 	r_close(c);
+	sl_arena_destroy(&c->replies);
+	sl_free(c->abuf);
 	sl_free(c->rbuf);
 	sl_free(c);
 }
@@ -777,11 +989,15 @@ static struct stream_conn *
 redis_create(const struct sl_stepdef *def)
 {
 	const char *url, *group, *consumer, *start, *reset;
-	int64_t count;
+	int64_t count, window;
 	double claim, timeout;
 	struct stream_conn *c = sl_calloc(1, sizeof(*c));
 	if (c != NULL)
 		c->rbuf = sl_malloc(READ_BUF);
+	if (c != NULL) {
+		sl_arena_create(&c->replies, (size_t)256 << 10, REPLY_CAP);
+		sl_arena_set_keep(&c->replies, (size_t)4 << 20);
+	}
 	if (c == NULL || c->rbuf == NULL) {
 		if (c != NULL)
 			sl_free(c);
@@ -794,6 +1010,7 @@ redis_create(const struct sl_stepdef *def)
 	    sl_args_str(def, "offset_reset", "latest", &reset) != 0 ||
 	    sl_args_str(def, "start_id", NULL, &start) != 0 ||
 	    sl_args_int(def, "max_records", 256, &count) != 0 ||
+	    sl_args_int(def, "max_unacked_polls", 8, &window) != 0 ||
 	    stream_args_seconds(def, "claim_min_idle", 60, &claim) != 0 ||
 	    stream_args_seconds(def, "connect_timeout", 10, &timeout) != 0)
 		goto fail;
@@ -805,6 +1022,9 @@ redis_create(const struct sl_stepdef *def)
 		goto fail;
 	}
 	c->count = count;
+	/* The extractor checks max_unacked_polls (1 to 64). */
+	c->max_ahead = window >= 1 && window < READ_AHEAD ? (uint32_t)window
+	                                                  : READ_AHEAD;
 	c->claim_ms = (int64_t)(claim * 1000);
 	c->timeout = timeout > 0 ? timeout : 10;
 	if (start == NULL) {
@@ -869,6 +1089,7 @@ redis_create(const struct sl_stepdef *def)
 	c->n_streams = n;
 	return c;
 fail:
+	sl_arena_destroy(&c->replies);
 	sl_free(c->rbuf);
 	sl_free(c);
 	return NULL;
