@@ -49,6 +49,8 @@
 
 /** Batches run between two non-blocking polls when tasks stay ready. */
 #define POLL_EVERY_BATCHES 64
+/** Default seconds per decay interval of a loop's stack cache. */
+#define SL_STACK_DECAY_DEFAULT 2.0
 /** Size of the alternate signal stack used to report overflows. */
 #define ALTSTACK_SIZE (64 * 1024)
 /** Position of a task that is not in the timer heap. */
@@ -724,7 +726,7 @@ sl_loop_opts_init(struct sl_loop_opts *o)
 {
 	o->stack_size = SL_TASK_STACK_DEFAULT;
 	o->stack_cache = 16384;
-	o->stack_cache_decay = 2.0;
+	o->stack_cache_decay = SL_STACK_DECAY_DEFAULT;
 }
 
 struct sl_loop *
@@ -761,8 +763,10 @@ sl_loop_new(const struct sl_loop_opts *opts)
 	uv_timer_init(&loop->uv, &loop->decay_timer);
 	uv_unref((uv_handle_t *)&loop->decay_timer);
 	loop->decay_timer.data = loop;
-	double decay = opts->stack_cache_decay > 0.001 ? opts->stack_cache_decay
-	                                               : 0.001;
+	double decay = opts->stack_cache_decay > 0 ? opts->stack_cache_decay
+	                                           : SL_STACK_DECAY_DEFAULT;
+	if (decay < 0.001)
+		decay = 0.001;
 	loop->decay_ms = decay < 86400.0 ? (uint64_t)(decay * 1000.0)
 	                                 : UINT64_C(86400000);
 	sl_list_init(&loop->ready);
