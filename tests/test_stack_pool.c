@@ -1,7 +1,9 @@
 /*
  * Task stacks from slabs (rt/stack.h): distinct writable stacks with a
- * guard page each, reuse of freed stacks, whole empty slabs unmapped
- * beyond the pool's `keep`, and a burst of tasks on a loop.
+ * guard page each, reuse of freed stacks, the cache of empty slabs (kept
+ * warm up to the recent peak of stacks in use, within the cap, given back
+ * by the decay), batched trims, allocation failures, and bursts of tasks
+ * on a loop with the loop's decay timer.
  */
 #include <signal.h>
 #include <stdbool.h>
@@ -12,6 +14,7 @@
 #include <unistd.h>
 
 #include "rt/stack.h"
+#include "sluice/alloc.h"
 #include "sluice/task.h"
 #include "unit.h"
 
@@ -108,12 +111,30 @@ TAP_CASE(reuse_and_keep)
 	is_int(p.n_slabs, 0, "destroy unmaps the kept slabs");
 }
 
+/** Whether the page holding `addr` is mapped and resident. */
+static bool
+resident(const void *addr)
+{
+	unsigned char v = 0;
+	uintptr_t page =
+	        (uintptr_t)addr & ~(uintptr_t)(sl_stack_page_size() - 1);
+	return mincore((void *)page, 1, &v) == 0 && (v & 1);
+}
+
+/** The last byte of stack `s` (in its top page). */
+static char *
+top(const struct sl_stack *s)
+{
+	return (char *)s->lo + s->size - 1;
+}
+
 TAP_CASE(lifo_and_batched_trim)
 {
 	struct sl_stack_pool p;
-	sl_stack_pool_create(&p, 64 * 1024, 0);
-	static struct sl_stack s[N];
-	for (int i = 0; i < N; i++)
+	sl_stack_pool_create(&p, 64 * 1024, 16384);
+	enum { M = SL_STACK_TRIM_BATCH + 40 };
+	static struct sl_stack s[M];
+	for (int i = 0; i < M; i++)
 		sl_stack_pool_get(&p, &s[i]);
 	void *lo5 = s[5].lo, *lo70 = s[70].lo;
 	sl_stack_pool_put(&p, &s[5]);
@@ -123,34 +144,161 @@ TAP_CASE(lifo_and_batched_trim)
 	sl_stack_pool_get(&p, &b);
 	ok(a.lo == lo70 && b.lo == lo5,
 	   "the stack freed last is handed out first, across slabs");
+	is_int(p.n_dirty, 0, "a stack reused before its trim is not trimmed");
 	s[5] = b;
 	s[70] = a;
-	/* Touch a page deep in stacks 10..10+BATCH of the first slab. */
+	/* Touch a page deep in each stack, and its top. */
 	size_t page = sl_stack_page_size();
-	char *deep[SL_STACK_TRIM_BATCH];
-	for (int i = 0; i < SL_STACK_TRIM_BATCH; i++) {
-		deep[i] = (char *)s[10 + i].lo + page;
+	static char *deep[M], *tops[M];
+	for (int i = 0; i < M; i++) {
+		deep[i] = (char *)s[i].lo + page;
+		tops[i] = top(&s[i]);
 		*(volatile char *)deep[i] = 1;
+		*(volatile char *)tops[i] = 1;
 	}
-	unsigned char v = 0;
-	bool resident = true;
+	bool kept = true;
 	for (int i = 0; i < SL_STACK_TRIM_BATCH - 1; i++) {
-		sl_stack_pool_put(&p, &s[10 + i]);
-		resident =
-		        resident && mincore(deep[i], page, &v) == 0 && (v & 1);
+		sl_stack_pool_put(&p, &s[i]);
+		kept = kept && resident(deep[i]);
 	}
-	ok(resident, "freed stacks keep their pages until a batch is due");
-	sl_stack_pool_put(&p, &s[10 + SL_STACK_TRIM_BATCH - 1]);
-	bool trimmed = true;
-	for (int i = 0; i < SL_STACK_TRIM_BATCH; i++)
-		trimmed =
-		        trimmed && mincore(deep[i], page, &v) == 0 && !(v & 1);
+	ok(kept, "%d freed stacks keep their pages until the batch is full",
+	   SL_STACK_TRIM_BATCH - 1);
+	is_int(p.n_dirty, SL_STACK_TRIM_BATCH - 1, "and count as untrimmed");
+	sl_stack_pool_put(&p, &s[SL_STACK_TRIM_BATCH - 1]);
+	bool trimmed = true, tops_kept = true;
+	for (int i = 0; i < SL_STACK_TRIM_BATCH; i++) {
+		trimmed = trimmed && !resident(deep[i]);
+		tops_kept = tops_kept && resident(tops[i]);
+	}
 	ok(trimmed, "then the %d are trimmed together", SL_STACK_TRIM_BATCH);
-	for (int i = 0; i < N; i++)
-		if (i < 10 || i >= 10 + SL_STACK_TRIM_BATCH)
-			sl_stack_pool_put(&p, &s[i]);
+	ok(tops_kept, "all but their top %d KiB: the top pages stay warm",
+	   SL_STACK_TRIM_KEEP / 1024);
+	is_int(p.n_dirty, 0, "none is left untrimmed");
+	bool in_use = true;
+	for (int i = SL_STACK_TRIM_BATCH; i < M; i++)
+		in_use = in_use && resident(deep[i]);
+	ok(in_use, "stacks in use are not touched");
+	for (int i = SL_STACK_TRIM_BATCH; i < M; i++)
+		sl_stack_pool_put(&p, &s[i]);
 	is_int(p.n_used, 0, "all returned");
 	sl_stack_pool_destroy(&p);
+}
+
+TAP_CASE(warm_cache_and_decay)
+{
+	struct sl_stack_pool p;
+	sl_stack_pool_create(&p, 64 * 1024, 16384);
+	static struct sl_stack s[N];
+	enum { W = 3 * SL_STACK_SLAB }; /* whole slabs */
+	static void *first[W];
+	for (int i = 0; i < W; i++) {
+		sl_stack_pool_get(&p, &s[i]);
+		first[i] = s[i].lo;
+		*(volatile char *)top(&s[i]) = 1;
+	}
+	size_t slabs = p.n_slabs;
+	for (int i = 0; i < W; i++)
+		sl_stack_pool_put(&p, &s[i]);
+	is_int(p.n_slabs, slabs, "all %zu slabs stay mapped once empty", slabs);
+	is_int(p.n_empty, slabs, "as empty slabs (the peak was %d)", W);
+	bool same = true, warm = true;
+	for (int i = 0; i < W; i++) {
+		sl_stack_pool_get(&p, &s[i]);
+		warm = warm && resident(top(&s[i]));
+		bool found = false;
+		for (int j = 0; j < W && !found; j++)
+			found = first[j] == s[i].lo;
+		same = same && found;
+	}
+	ok(same && p.n_slabs == slabs,
+	   "a second burst gets the same stacks, no slab mapped");
+	ok(warm, "with their top pages still resident");
+	for (int i = 0; i < W; i++)
+		sl_stack_pool_put(&p, &s[i]);
+	is_int(sl_stack_pool_decay(&p), slabs,
+	       "one decay keeps them (the interval's peak was %d)", W);
+	is_int(sl_stack_pool_decay(&p), 0,
+	       "a second, with nothing in use since, unmaps them");
+	is_int(p.n_slabs, 0, "no slab left");
+	ok(!mapped(first[0]) && !mapped(first[W - 1]),
+	   "and the memory is gone");
+
+	/* The cache follows the peak: 40 in use need 2 slabs. */
+	for (int i = 0; i < 40; i++)
+		sl_stack_pool_get(&p, &s[i]);
+	for (int i = 0; i < 40; i++)
+		sl_stack_pool_put(&p, &s[i]);
+	is_int(p.n_slabs, 2, "a burst of 40 keeps its 2 slabs");
+	/* Peak 100, then 10 in use for two intervals: one slab is enough. */
+	for (int i = 0; i < N; i++)
+		sl_stack_pool_get(&p, &s[i]);
+	for (int i = 10; i < N; i++)
+		sl_stack_pool_put(&p, &s[i]);
+	is_int(p.n_slabs, (N + SL_STACK_SLAB - 1) / SL_STACK_SLAB,
+	       "after a peak of %d, its slabs stay", N);
+	sl_stack_pool_decay(&p);
+	sl_stack_pool_decay(&p);
+	is_int(p.n_slabs, 1, "two intervals at 10 in use leave one slab");
+	for (int i = 0; i < 10; i++)
+		sl_stack_pool_put(&p, &s[i]);
+	sl_stack_pool_decay(&p);
+	sl_stack_pool_decay(&p);
+	is_int(p.n_slabs, 0, "and none once idle");
+	sl_stack_pool_destroy(&p);
+}
+
+TAP_CASE(cap_holds)
+{
+	struct sl_stack_pool p;
+	sl_stack_pool_create(&p, 64 * 1024, 2 * SL_STACK_SLAB);
+	enum { M = 1000 };
+	static struct sl_stack s[M];
+	bool all = true;
+	for (int i = 0; i < M; i++)
+		all = all && sl_stack_pool_get(&p, &s[i]) == 0;
+	ok(all, "%d stacks in use", M);
+	for (int i = 0; i < M; i++)
+		sl_stack_pool_put(&p, &s[i]);
+	is_int(p.n_empty, 2, "cap %d: only two empty slabs are kept",
+	       2 * SL_STACK_SLAB);
+	is_int(p.n_slabs, 2, "the other %d are unmapped",
+	       (M + SL_STACK_SLAB - 1) / SL_STACK_SLAB - 2);
+	is_int(sl_stack_pool_decay(&p), 2, "the decay keeps them within it");
+	sl_stack_pool_destroy(&p);
+}
+
+TAP_CASE(allocation_failures)
+{
+	struct sl_stack_pool p;
+	sl_stack_pool_create(&p, 64 * 1024, 16384);
+	struct sl_stack s[SL_STACK_SLAB + 1];
+	sl_alloc_fail_after(0);
+	ok(sl_stack_pool_get(&p, &s[0]) == -1,
+	   "a slab that cannot be allocated fails the get");
+	is_err(SL_EOOM, "with an out-of-memory error");
+	is_int(p.n_slabs + p.n_used, 0, "and leaves the pool as it was");
+	sl_alloc_fail_after(-1);
+	for (int i = 0; i < SL_STACK_SLAB; i++)
+		sl_stack_pool_get(&p, &s[i]);
+	for (int i = 0; i < SL_STACK_SLAB; i++)
+		sl_stack_pool_put(&p, &s[i]);
+	is_int(p.n_empty, 1, "a slab is cached");
+	sl_alloc_fail_after(0);
+	ok(sl_stack_pool_get(&p, &s[0]) == 0 && p.n_slabs == 1,
+	   "a get from the cache allocates nothing");
+	bool cached = true;
+	for (int i = 1; i < SL_STACK_SLAB; i++)
+		cached = cached && sl_stack_pool_get(&p, &s[i]) == 0;
+	ok(cached, "nor do the rest of the cached slab's stacks");
+	sl_alloc_fail_after(0);
+	ok(sl_stack_pool_get(&p, &s[SL_STACK_SLAB]) == -1 && p.n_slabs == 1 &&
+	           p.n_used == SL_STACK_SLAB,
+	   "the next slab fails cleanly once the cache is used up");
+	sl_alloc_fail_after(-1);
+	for (int i = 0; i < SL_STACK_SLAB; i++)
+		sl_stack_pool_put(&p, &s[i]);
+	sl_stack_pool_destroy(&p);
+	is_int(p.n_slabs, 0, "destroy unmaps the cached slab");
 }
 
 /** A task that touches its stack and yields once. */
@@ -186,6 +334,131 @@ TAP_CASE(task_burst)
 {
 	is_int(run_task("burst", burst, NULL), 0,
 	       "5,000 live tasks twice over, each with a stack of its own");
+}
+
+/** Tasks in the loop-level burst below: whole slabs. */
+#define BURST (16 * SL_STACK_SLAB)
+
+/** Where each task of the burst had its stack (a local's address). */
+static char *where[BURST];
+
+/** A task of the burst: note where its stack is, yield once. */
+static int
+note_stack(void *arg)
+{
+	volatile char here = 1;
+	where[(uintptr_t)arg] = (char *)&here;
+	sl_task_yield();
+	return here == 1 ? 0 : -1;
+}
+
+/** How many of the burst's stacks are still mapped. */
+static int
+n_mapped(void)
+{
+	int n = 0;
+	for (int i = 0; i < BURST; i++)
+		n += mapped(where[i]);
+	return n;
+}
+
+/** Results of decay_burst (checked outside the task). */
+static int mapped_after_join, mapped_after_idle, mapped_after_second;
+/** Whether the second burst got every stack of the first back. */
+static bool second_reused;
+
+/** Spawn BURST tasks at once, join them, return how many failed. */
+static int
+one_burst(void)
+{
+	static struct sl_task *t[BURST];
+	int failed = 0;
+	for (int i = 0; i < BURST; i++)
+		if ((t[i] = sl_task_spawn(sl_loop_current(), "b", note_stack,
+		                          (void *)(uintptr_t)i)) == NULL)
+			return BURST;
+	for (int i = 0; i < BURST; i++)
+		failed += sl_task_join(t[i]) != 0;
+	return failed;
+}
+
+/** Result of decay_burst. */
+static int burst_rc;
+
+/**
+ * Two bursts, then idle past the loop's decay. Runs on a stack of a size
+ * other than the loop's default, so that it holds no slot of a slab.
+ */
+static int
+decay_burst(void *arg)
+{
+	(void)arg;
+	burst_rc = -1;
+	if (one_burst() != 0)
+		return -1;
+	mapped_after_join = n_mapped();
+	static char *first[BURST];
+	memcpy(first, where, sizeof(first));
+	if (one_burst() != 0)
+		return -1;
+	mapped_after_second = n_mapped();
+	second_reused = true;
+	for (int i = 0; i < BURST; i++) {
+		bool found = false;
+		uintptr_t span = 256 * 1024; /* well within one stack */
+		for (int j = 0; j < BURST && !found; j++)
+			found = (uintptr_t)where[i] - (uintptr_t)first[j] +
+			                span / 2 <
+			        span;
+		second_reused = second_reused && found;
+	}
+	/* Idle for many decay intervals: the loop's timer gives the
+	 * stacks back with no task ending to trigger it. */
+	if (sl_sleep(0.5) != 0)
+		return -1;
+	mapped_after_idle = n_mapped();
+	burst_rc = 0;
+	return 0;
+}
+
+/** Run decay_burst on a fresh loop with options `o`; its result. */
+static int
+run_decay_burst(const struct sl_loop_opts *o)
+{
+	struct sl_loop *loop = sl_loop_new(o);
+	if (loop == NULL)
+		return -2;
+	struct sl_task_opts to = {.stack_size = 128 * 1024};
+	struct sl_task *t =
+	        sl_task_spawn_opts(loop, "decay", decay_burst, NULL, &to);
+	burst_rc = -1;
+	if (t != NULL) {
+		sl_task_detach(t);
+		sl_loop_run(loop);
+	}
+	sl_loop_delete(loop);
+	return burst_rc;
+}
+
+TAP_CASE(loop_cache_decays)
+{
+	struct sl_loop_opts o;
+	sl_loop_opts_init(&o);
+	ok(o.stack_cache >= 10000 && o.stack_cache_decay > 0,
+	   "by default a loop caches a burst of 10,000 stacks, with a decay");
+	o.stack_cache_decay = 0.05;
+	is_int(run_decay_burst(&o), 0, "two bursts of %d tasks ran", BURST);
+	is_int(mapped_after_join, BURST,
+	       "the ended tasks' stacks stay mapped (cached)");
+	ok(second_reused, "the second burst ran on the first's stacks");
+	is_int(mapped_after_second, BURST, "which stay cached again");
+	is_int(mapped_after_idle, 0,
+	       "and are unmapped after a few idle decay intervals");
+
+	sl_loop_opts_init(&o);
+	o.stack_cache = 0;
+	is_int(run_decay_burst(&o), 0, "with stack_cache 0 the bursts run too");
+	is_int(mapped_after_join, 0, "but every emptied slab is unmapped");
 }
 
 int

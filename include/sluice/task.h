@@ -94,11 +94,24 @@ struct sl_loop_opts {
 	/** Default stack size for tasks, in bytes (rounded up to pages). */
 	size_t stack_size;
 	/**
-	 * How many freed default-size stacks to keep for reuse once every
-	 * stack of their slab is free (a slab holds 32; a slab with a stack
-	 * in use always keeps its free ones).
+	 * Hard cap on the freed default-size stacks kept mapped for reuse in
+	 * slabs with no stack in use (a slab holds 32, so whole slabs count;
+	 * a slab with a stack in use always keeps its free ones). Within it the
+	 * loop keeps as many as the peak of live tasks over the last two
+	 * `stack_cache_decay` intervals needs; each kept stack holds at most
+	 * its top 16 KiB resident once trimmed (at most 256 stacks wait for
+	 * their trim). Default 16384 (at most 256 MiB resident, plus page
+	 * tables, plus the 256 untrimmed stacks); 0 unmaps every slab as
+	 * soon as it is empty.
 	 */
 	size_t stack_cache;
+	/**
+	 * Seconds per interval of the stack cache's decay (default 2; 0
+	 * means the default, and less than 0.001 counts as 0.001): free stacks
+	 * that neither this interval nor the one before needed go back to the
+	 * system, so memory returns 2 to 3 intervals after a burst of tasks.
+	 */
+	double stack_cache_decay;
 };
 
 /** Fill `o` with the defaults. */

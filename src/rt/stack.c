@@ -6,6 +6,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -170,6 +171,8 @@ struct sl_stack_slab {
 	size_t map_size;
 	/** Neighbours in the pool's `partial` or `empty` list. */
 	struct sl_stack_slab *prev, *next;
+	/** Neighbours in the pool's `dirty` list (while `dirty` is not 0). */
+	struct sl_stack_slab *dprev, *dnext;
 	/** Free slots, the top of the stack last. */
 	uint32_t free[SL_STACK_SLAB];
 	/** Entries in `free`. */
@@ -181,6 +184,7 @@ struct sl_stack_slab {
 };
 
 _Static_assert(SL_STACK_SLAB <= 32, "a slab's dirty mask has 32 bits");
+_Static_assert(SL_STACK_IOV >= SL_STACK_SLAB, "a slab's ranges fit in iov");
 
 /** Bytes from one slot's guard page to the next one's. */
 static size_t
@@ -189,20 +193,24 @@ slot_span(const struct sl_stack_pool *p)
 	return p->size + sl_stack_page_size();
 }
 
-/** Put `s` at the head of list `*head`. */
+/** Put `s` at the head of list `*head` (`*last`: its tail, or NULL). */
 static void
-slab_link(struct sl_stack_slab **head, struct sl_stack_slab *s)
+slab_link(struct sl_stack_slab **head, struct sl_stack_slab **last,
+          struct sl_stack_slab *s)
 {
 	s->prev = NULL;
 	s->next = *head;
 	if (*head != NULL)
 		(*head)->prev = s;
+	else if (last != NULL)
+		*last = s;
 	*head = s;
 }
 
-/** Take `s` out of list `*head`. */
+/** Take `s` out of list `*head` (`*last`: its tail, or NULL). */
 static void
-slab_unlink(struct sl_stack_slab **head, struct sl_stack_slab *s)
+slab_unlink(struct sl_stack_slab **head, struct sl_stack_slab **last,
+            struct sl_stack_slab *s)
 {
 	if (s->prev != NULL)
 		s->prev->next = s->next;
@@ -210,13 +218,51 @@ slab_unlink(struct sl_stack_slab **head, struct sl_stack_slab *s)
 		*head = s->next;
 	if (s->next != NULL)
 		s->next->prev = s->prev;
+	else if (last != NULL)
+		*last = s->prev;
 	s->prev = s->next = NULL;
+}
+
+/** Mark free slot `slot` of `s` untrimmed. */
+static void
+dirty_add(struct sl_stack_pool *p, struct sl_stack_slab *s, uint32_t slot)
+{
+	if (s->dirty == 0) {
+		s->dprev = NULL;
+		s->dnext = p->dirty;
+		if (p->dirty != NULL)
+			p->dirty->dprev = s;
+		p->dirty = s;
+	}
+	s->dirty |= UINT32_C(1) << slot;
+	p->n_dirty++;
+}
+
+/** Forget the untrimmed slots in `mask` of `s` (reused, trimmed or gone). */
+static void
+dirty_clear(struct sl_stack_pool *p, struct sl_stack_slab *s, uint32_t mask)
+{
+	mask &= s->dirty;
+	if (mask == 0)
+		return;
+	s->dirty &= ~mask;
+	p->n_dirty -= (size_t)__builtin_popcount(mask);
+	if (s->dirty != 0)
+		return;
+	if (s->dprev != NULL)
+		s->dprev->dnext = s->dnext;
+	else
+		p->dirty = s->dnext;
+	if (s->dnext != NULL)
+		s->dnext->dprev = s->dprev;
+	s->dprev = s->dnext = NULL;
 }
 
 /** Unmap slab `s` and free its header. */
 static void
 slab_free(struct sl_stack_pool *p, struct sl_stack_slab *s)
 {
+	dirty_clear(p, s, UINT32_MAX);
 	for (uint32_t i = 0; i < SL_STACK_SLAB; i++)
 		VALGRIND_STACK_DEREGISTER(s->vg_id[i]);
 	munmap(s->map, s->map_size);
@@ -224,30 +270,45 @@ slab_free(struct sl_stack_pool *p, struct sl_stack_slab *s)
 	p->n_slabs--;
 }
 
+/** MADV_DONTNEED on the first `n` ranges of the pool's `iov`. */
+static void
+trim_ranges(struct sl_stack_pool *p, size_t n)
+{
+	if (advise_ranges(p->iov, n, MADV_DONTNEED, ADV_DONTNEED) == 0)
+		return;
+	for (size_t i = 0; i < n; i++)
+		madvise(p->iov[i].iov_base, p->iov[i].iov_len, MADV_DONTNEED);
+}
+
 /**
- * Give the kernel back the pages of the slab's dirty free stacks except
- * their top SL_STACK_TRIM_KEEP bytes, in one call if it can.
+ * Give the kernel back the pages of every untrimmed free stack except
+ * their top SL_STACK_TRIM_KEEP bytes, SL_STACK_IOV stacks a call.
  */
 static void
-slab_trim(struct sl_stack_pool *p, struct sl_stack_slab *s)
+trim_dirty(struct sl_stack_pool *p)
 {
 	size_t page = sl_stack_page_size();
 	size_t keep = (SL_STACK_TRIM_KEEP + page - 1) & ~(page - 1);
-	uint32_t dirty = s->dirty;
-	s->dirty = 0;
-	if (keep >= p->size)
-		return;
-	struct iovec iov[SL_STACK_SLAB];
 	size_t n = 0;
-	for (; dirty != 0; dirty &= dirty - 1) {
-		uint32_t slot = (uint32_t)__builtin_ctz(dirty);
-		char *lo = (char *)s->map + (size_t)slot * slot_span(p) + page;
-		iov[n++] = (struct iovec){lo, p->size - keep};
+	while (p->dirty != NULL) {
+		struct sl_stack_slab *s = p->dirty;
+		uint32_t dirty = s->dirty;
+		dirty_clear(p, s, dirty);
+		if (keep >= p->size)
+			continue;
+		if (n + (size_t)__builtin_popcount(dirty) > SL_STACK_IOV) {
+			trim_ranges(p, n);
+			n = 0;
+		}
+		for (; dirty != 0; dirty &= dirty - 1) {
+			uint32_t slot = (uint32_t)__builtin_ctz(dirty);
+			char *lo = (char *)s->map +
+			           (size_t)slot * slot_span(p) + page;
+			p->iov[n++] = (struct iovec){lo, p->size - keep};
+		}
 	}
-	if (advise_ranges(iov, n, MADV_DONTNEED, ADV_DONTNEED) == 0)
-		return;
-	for (size_t i = 0; i < n; i++)
-		madvise(iov[i].iov_base, iov[i].iov_len, MADV_DONTNEED);
+	if (n > 0)
+		trim_ranges(p, n);
 }
 
 /** Map a new slab, all its slots free. NULL with an error. */
@@ -273,7 +334,7 @@ slab_new(struct sl_stack_pool *p)
 	/* Guard pages as guard regions, all in one call, when the kernel
 	 * has them: no mprotect() per slot, and the mapping stays one VMA
 	 * (cheaper faults, cheaper munmap). Else PROT_NONE pages. */
-	struct iovec iov[SL_STACK_SLAB];
+	struct iovec *iov = p->iov;
 	for (uint32_t i = 0; i < SL_STACK_SLAB; i++)
 		iov[i] =
 		        (struct iovec){(char *)s->map + (size_t)i * span, page};
@@ -308,11 +369,39 @@ slab_new(struct sl_stack_pool *p)
 }
 
 void
-sl_stack_pool_create(struct sl_stack_pool *p, size_t size, size_t keep)
+sl_stack_pool_create(struct sl_stack_pool *p, size_t size, size_t cap)
 {
 	memset(p, 0, sizeof(*p));
 	p->size = sl_stack_round(size);
-	p->keep = keep;
+	p->cap = cap;
+}
+
+/**
+ * Whether the pool holds more than it may: more stacks in empty slabs
+ * than the cap, or more slabs than the peak of stacks in use over the
+ * last two intervals fills.
+ */
+static bool
+over_budget(const struct sl_stack_pool *p)
+{
+	size_t peak = p->peak > p->peak_prev ? p->peak : p->peak_prev;
+	size_t want = (peak + SL_STACK_SLAB - 1) / SL_STACK_SLAB;
+	return p->n_empty * SL_STACK_SLAB > p->cap || p->n_slabs > want;
+}
+
+size_t
+sl_stack_pool_decay(struct sl_stack_pool *p)
+{
+	p->peak_prev = p->peak;
+	p->peak = p->n_used;
+	while (p->empty_last != NULL && over_budget(p)) {
+		struct sl_stack_slab *s = p->empty_last;
+		slab_unlink(&p->empty, &p->empty_last, s);
+		p->n_empty--;
+		slab_free(p, s);
+	}
+	trim_dirty(p);
+	return p->n_empty;
 }
 
 void
@@ -321,15 +410,16 @@ sl_stack_pool_destroy(struct sl_stack_pool *p)
 	assert(p->n_used == 0);
 	while (p->empty != NULL) {
 		struct sl_stack_slab *s = p->empty;
-		slab_unlink(&p->empty, s);
+		slab_unlink(&p->empty, &p->empty_last, s);
 		slab_free(p, s);
 	}
 	while (p->partial != NULL) {
 		struct sl_stack_slab *s = p->partial;
-		slab_unlink(&p->partial, s);
+		slab_unlink(&p->partial, NULL, s);
 		slab_free(p, s);
 	}
 	p->n_empty = 0;
+	assert(p->n_dirty == 0 && p->dirty == NULL);
 }
 
 int
@@ -338,20 +428,21 @@ sl_stack_pool_get(struct sl_stack_pool *p, struct sl_stack *out)
 	struct sl_stack_slab *s = p->partial;
 	if (s == NULL && p->empty != NULL) {
 		s = p->empty;
-		slab_unlink(&p->empty, s);
+		slab_unlink(&p->empty, &p->empty_last, s);
 		p->n_empty--;
-		slab_link(&p->partial, s);
+		slab_link(&p->partial, NULL, s);
 	}
 	if (s == NULL) {
 		if ((s = slab_new(p)) == NULL)
 			return -1;
-		slab_link(&p->partial, s);
+		slab_link(&p->partial, NULL, s);
 	}
 	assert(s->n_free > 0);
 	uint32_t slot = s->free[--s->n_free];
-	s->dirty &= ~(UINT32_C(1) << slot); /* reused untrimmed: still warm */
+	/* Reused before its trim: still warm, and no longer to be trimmed. */
+	dirty_clear(p, s, UINT32_C(1) << slot);
 	if (s->n_free == 0)
-		slab_unlink(&p->partial, s);
+		slab_unlink(&p->partial, NULL, s);
 	size_t page = sl_stack_page_size();
 	out->map = (char *)s->map + (size_t)slot * slot_span(p);
 	out->map_size = page + p->size;
@@ -360,7 +451,8 @@ sl_stack_pool_get(struct sl_stack_pool *p, struct sl_stack *out)
 	out->vg_id = s->vg_id[slot];
 	out->slab = s;
 	out->slot = slot;
-	p->n_used++;
+	if (++p->n_used > p->peak)
+		p->peak = p->n_used;
 	return 0;
 }
 
@@ -372,23 +464,25 @@ sl_stack_pool_put(struct sl_stack_pool *p, struct sl_stack *st)
 	assert(s->n_free < SL_STACK_SLAB);
 	p->n_used--;
 	s->free[s->n_free++] = st->slot;
-	s->dirty |= UINT32_C(1) << st->slot;
+	dirty_add(p, s, st->slot);
 	st->map = NULL;
 	st->slab = NULL;
 	if (s->n_free > 1) /* it was partial, else full */
-		slab_unlink(&p->partial, s);
+		slab_unlink(&p->partial, NULL, s);
 	if (s->n_free < SL_STACK_SLAB) {
 		/* First in line: the stack freed last has a warm top. */
-		slab_link(&p->partial, s);
-		if (__builtin_popcount(s->dirty) >= SL_STACK_TRIM_BATCH)
-			slab_trim(p, s);
-		return;
-	}
-	if ((p->n_empty + 1) * SL_STACK_SLAB <= p->keep) {
-		slab_trim(p, s);
-		slab_link(&p->empty, s);
-		p->n_empty++;
+		slab_link(&p->partial, NULL, s);
 	} else {
-		slab_free(p, s);
+		/* Empty: kept warm while the recent peak needs it and the
+		 * cap allows, else unmapped. */
+		slab_link(&p->empty, &p->empty_last, s);
+		p->n_empty++;
+		if (over_budget(p)) {
+			slab_unlink(&p->empty, &p->empty_last, s);
+			p->n_empty--;
+			slab_free(p, s);
+		}
 	}
+	if (p->n_dirty >= SL_STACK_TRIM_BATCH)
+		trim_dirty(p);
 }

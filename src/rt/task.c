@@ -49,6 +49,8 @@
 
 /** Batches run between two non-blocking polls when tasks stay ready. */
 #define POLL_EVERY_BATCHES 64
+/** Default seconds per decay interval of a loop's stack cache. */
+#define SL_STACK_DECAY_DEFAULT 2.0
 /** Size of the alternate signal stack used to report overflows. */
 #define ALTSTACK_SIZE (64 * 1024)
 /** Position of a task that is not in the timer heap. */
@@ -155,6 +157,12 @@ struct sl_loop {
 	size_t stack_size;
 	/** Default-size stacks, in slabs (freed ones kept for reuse). */
 	struct sl_stack_pool stacks;
+	/** Timer ending the stack cache's decay intervals (unreferenced). */
+	uv_timer_t decay_timer;
+	/** Decay interval in milliseconds. */
+	uint64_t decay_ms;
+	/** Whether decay_timer is running. */
+	bool decay_armed;
 	/** Batches run since the last poll. */
 	unsigned batches_since_poll;
 	/** Set when a deadlock was broken during sl_loop_run(). */
@@ -331,16 +339,36 @@ make_ready(struct sl_loop *loop, struct sl_task *t)
 		uv_stop(&loop->uv);
 }
 
+/** End a decay interval of the stack cache; again later if it holds any. */
+static void
+decay_cb(uv_timer_t *timer)
+{
+	struct sl_loop *loop = timer->data;
+	if (sl_stack_pool_decay(&loop->stacks) == 0) {
+		uv_timer_stop(timer);
+		loop->decay_armed = false;
+	}
+}
+
 /** Return a dead task's stack to the pool or the system. */
 static void
 stack_release(struct sl_loop *loop, struct sl_stack *s)
 {
 	if (s->map == NULL)
 		return;
-	if (s->slab != NULL)
+	if (s->slab != NULL) {
 		sl_stack_pool_put(&loop->stacks, s);
-	else
+		/* Empty slabs kept, or stacks to trim: let the decay give
+		 * the memory back in time. */
+		if (!loop->decay_armed &&
+		    (loop->stacks.n_empty > 0 || loop->stacks.n_dirty > 0)) {
+			uv_timer_start(&loop->decay_timer, decay_cb,
+			               loop->decay_ms, loop->decay_ms);
+			loop->decay_armed = true;
+		}
+	} else {
 		sl_stack_destroy(s);
+	}
 	s->map = NULL;
 }
 
@@ -697,7 +725,8 @@ void
 sl_loop_opts_init(struct sl_loop_opts *o)
 {
 	o->stack_size = SL_TASK_STACK_DEFAULT;
-	o->stack_cache = 64;
+	o->stack_cache = 16384;
+	o->stack_cache_decay = SL_STACK_DECAY_DEFAULT;
 }
 
 struct sl_loop *
@@ -729,6 +758,17 @@ sl_loop_new(const struct sl_loop_opts *opts)
 	}
 	uv_timer_init(&loop->uv, &loop->timer);
 	loop->timer.data = loop;
+	/* Unreferenced: the decay never keeps the loop alive (nor hides a
+	 * deadlock). */
+	uv_timer_init(&loop->uv, &loop->decay_timer);
+	uv_unref((uv_handle_t *)&loop->decay_timer);
+	loop->decay_timer.data = loop;
+	double decay = opts->stack_cache_decay > 0 ? opts->stack_cache_decay
+	                                           : SL_STACK_DECAY_DEFAULT;
+	if (decay < 0.001)
+		decay = 0.001;
+	loop->decay_ms = decay < 86400.0 ? (uint64_t)(decay * 1000.0)
+	                                 : UINT64_C(86400000);
 	sl_list_init(&loop->ready);
 	sl_list_init(&loop->batch);
 	sl_list_init(&loop->live);
@@ -776,6 +816,7 @@ sl_loop_delete(struct sl_loop *loop)
 	sl_stack_pool_destroy(&loop->stacks);
 	sl_rt_http_loop_end(loop);
 	uv_close((uv_handle_t *)&loop->timer, NULL);
+	uv_close((uv_handle_t *)&loop->decay_timer, NULL);
 	/* Finish closes and abandoned thread work, then close the loop. */
 	while (uv_loop_close(&loop->uv) == UV_EBUSY) {
 		uv_walk(&loop->uv, close_leftover, NULL);
