@@ -209,6 +209,12 @@ rc=$?
 ok $? "a crash in a plugin ends the run (status $rc)"
 has err.txt "sluice: plugin 'sample' crashed (SIGSEGV) in step sample:Crash (process)" \
   "and names the plugin and the step"
+has err.txt "sluice: counts at the crash (step, in, out, errors, skipped):" \
+  "then gives the counts of every step at the crash"
+# Countdown's out: records it emitted, a count that had to grow for 3 s.
+out=$(awk '$1 == "0:sample:Countdown" {print $3}' err.txt)
+[ "${out:-0}" -gt 0 ] && grep -Eq '^  2:Interpreter +[0-9]+ +[0-9]+ +0 +0$' err.txt
+ok $? "with numbers (Countdown had emitted ${out:-none})"
 "$SLUICE" export sqlite:crash.db >crash.jsonl 2>err.txt
 ok $? "the target is still a readable graph afterwards"
 c=$(nodes Item crash.jsonl)

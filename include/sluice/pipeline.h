@@ -170,6 +170,14 @@ uint64_t sl_pipeline_records_out(const struct sl_pipeline *p);
 /** Seconds since the run started (or its total once it ended). */
 double sl_pipeline_elapsed(const struct sl_pipeline *p);
 
+/**
+ * Write the counts of the pipeline running in this process (records in,
+ * out, errors and skipped per step) to `fd`, for a crash report: only
+ * async-signal-safe calls, so a fatal signal's handler may call it.
+ * Nothing if no pipeline is running.
+ */
+void sl_pipeline_crash_report(int fd);
+
 /** What the outbox after one step holds (sl_pipeline_outbox()). */
 struct sl_pipeline_outbox {
 	/** Batches buffered (data, flush markers and progress marks). */

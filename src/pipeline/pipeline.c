@@ -1278,6 +1278,62 @@ run_cleanup(struct sl_pipeline *p, uint32_t n_chans)
 	sl_batch_pool_destroy(&p->pool);
 }
 
+/** The pipeline running, for sl_pipeline_crash_report(). */
+static struct sl_pipeline *volatile crash_pipeline;
+
+/** Append `s` (at most `n` bytes) to `p`, not past `end`. Signal-safe. */
+static char *
+crash_put(char *p, char *end, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n && s[i] != '\0' && p < end; i++)
+		*p++ = s[i];
+	return p;
+}
+
+/** Append `v` in decimal, right-aligned in `width`. Signal-safe. */
+static char *
+crash_num(char *p, char *end, uint64_t v, int width)
+{
+	char d[24];
+	int n = 0;
+	do {
+		d[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	for (int i = n; i < width && p < end; i++)
+		*p++ = ' ';
+	while (n > 0 && p < end)
+		*p++ = d[--n];
+	return p;
+}
+
+void
+sl_pipeline_crash_report(int fd)
+{
+	const struct sl_pipeline *p = crash_pipeline;
+	if (p == NULL)
+		return;
+	char line[256];
+	char *end = line + sizeof(line) - 1;
+	static const char head[] = "sluice: counts at the crash (step, in, "
+	                           "out, errors, skipped):\n";
+	ssize_t w = write(fd, head, sizeof(head) - 1);
+	for (uint32_t i = 0; i < p->n; i++) {
+		const struct sl_step *s = p->steps[i];
+		char *q = crash_put(line, end, "  ", 2);
+		q = crash_put(q, end, s->name, 64);
+		while (q < line + 34)
+			*q++ = ' ';
+		q = crash_num(q, end, s->stats.in, 13);
+		q = crash_num(q, end, s->stats.out, 13);
+		q = crash_num(q, end, s->stats.errors, 9);
+		q = crash_num(q, end, s->stats.skipped, 9);
+		*q++ = '\n';
+		w = write(fd, line, (size_t)(q - line));
+	}
+	(void)w;
+}
+
 int
 sl_pipeline_run(struct sl_pipeline *p)
 {
@@ -1331,6 +1387,7 @@ sl_pipeline_run(struct sl_pipeline *p)
 	}
 
 	p->running = true;
+	crash_pipeline = p;
 	p->t_start = sl_clock();
 	p->t_end = 0;
 	struct sig_watch watch[2];
@@ -1372,6 +1429,7 @@ sl_pipeline_run(struct sl_pipeline *p)
 	if (p->opts.catch_signals)
 		signals_stop(watch);
 	p->running = false;
+	crash_pipeline = NULL;
 
 	if (rc == 0) {
 		struct step_run *first = NULL;

@@ -22,6 +22,7 @@
 #include "sluice/json.h"
 #include "sluice/jsonread.h"
 #include "sluice/log.h"
+#include "sluice/pipeline.h"
 #include "sluice/registry.h"
 #include "sluice/step.h"
 
@@ -216,12 +217,13 @@ crash_handler(int sig, siginfo_t *si, void *uctx)
 		p = put_str(p, end, ") in ");
 		p = put_str(p, end, cx->what);
 		p = put_str(p, end,
-		            "; no summary follows; what the writers "
-		            "committed before stays committed, what they "
-		            "held is lost (docs/plugins.md)");
+		            "; what the writers committed before stays "
+		            "committed, what they held is lost "
+		            "(docs/plugins.md)");
 		*p++ = '\n';
 		ssize_t w = write(STDERR_FILENO, msg, (size_t)(p - msg));
 		(void)w;
+		sl_pipeline_crash_report(STDERR_FILENO);
 	}
 	sigaction(sig, &crash_prev[k], NULL);
 	/* A fault runs again on return, under the previous disposition; a
