@@ -1187,24 +1187,13 @@ sl_prov_many(const struct sl_prov *p, struct sl_prov_ctx *c,
 		return 0;
 	case P_JMES:
 	case P_VARIABLE:
+	case P_PLUGIN:
 		if (p->kind == P_JMES) {
 			if (jmes_raw(p, c, &v) != 0)
 				return -1;
 		} else if (sl_prov_single(p, c, &v) != 0) {
 			return -1;
 		}
-		if (v.type == SL_VNULL) {
-			*out = sl_array_ref(NULL, 0);
-			return 0;
-		}
-		if (v.type == SL_VARRAY) {
-			*out = v;
-			return 0;
-		}
-		return one_item(c, v, out) != 0 ? arena_full(p) : 0;
-	case P_PLUGIN:
-		if (sl_prov_single(p, c, &v) != 0)
-			return -1;
 		if (v.type == SL_VNULL) {
 			*out = sl_array_ref(NULL, 0);
 			return 0;
