@@ -293,6 +293,16 @@ int sl_db_conn_enter(struct sl_db_conn *c, const char *what);
 void sl_db_conn_leave(struct sl_db_conn *c);
 
 /**
+ * sl_db_conn_enter() for a step that only queues (a pipeline push): the
+ * same checks, but no clock is started and sl_db_conn_leave_untimed()
+ * observes nothing in the latency histogram.
+ */
+int sl_db_conn_enter_untimed(struct sl_db_conn *c, const char *what);
+
+/** End the step sl_db_conn_enter_untimed() started. */
+void sl_db_conn_leave_untimed(struct sl_db_conn *c);
+
+/**
  * End what was left open on `c`: a pipeline, a COPY, a transaction with
  * its cursors. Whether the connection can be used again.
  */

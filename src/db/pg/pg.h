@@ -95,6 +95,11 @@ struct pg_stmt {
 	char **cnames;
 	/** Whether the describe came back (else the prepare is in flight). */
 	bool ready;
+	/**
+	 * Expected replies queued that refer to it (it is not evicted from
+	 * the cache while any is).
+	 */
+	unsigned queued;
 	/** Link in the LRU list (most recent at the tail). */
 	struct sl_list lru;
 	/** Next statement in the same hash bucket. */
@@ -166,6 +171,19 @@ struct pg_pipe {
 	bool need_sync;
 	/** Whether this is a user pipeline (sl_db_pipeline_begin()). */
 	bool user;
+	/** Whether the path (libpq or direct) was chosen (at the first push).
+	 */
+	bool chosen;
+	/**
+	 * Whether this user pipeline takes the direct path (fast.c): its
+	 * messages are written and its replies parsed without libpq.
+	 */
+	bool direct;
+	/**
+	 * Direct path: a reply of this segment was an error, so the server
+	 * skips everything up to the sync point (nothing more comes for it).
+	 */
+	bool seg_aborted;
 	/** Statement texts by index, for messages (user pipelines: none). */
 	const char *sql;
 };
@@ -297,6 +315,9 @@ int sl_pg_op_finish(struct sl_db_conn *c, int rc);
 int sl_pg_exp_push(struct pg_pipe *pl, enum exp_kind kind, struct pg_stmt *s,
                    long idx);
 
+/** Queue a finished statement. 0, or -1 with SL_EOOM. */
+int sl_pg_done_push(struct pg_pipe *pl, const struct pg_done *d);
+
 /** Free what a finished statement holds. */
 void sl_pg_done_clear(struct pg_done *d);
 
@@ -370,6 +391,13 @@ int sl_pg_encode_params(struct sl_db_conn *c, const uint32_t *types, int ntypes,
                         size_t n, const struct sl_value *params,
                         const char *sql);
 
+/**
+ * Fail with SL_EINVAL unless `n` parameters are given for a statement
+ * (`sql`) that takes `ntypes`. 0, or -1.
+ */
+int sl_pg_check_nparams(struct sl_db_conn *c, int ntypes, size_t n,
+                        const char *sql);
+
 /** Forget the cached statement for `sql` and deallocate it. */
 void sl_pg_stmt_forget_sql(struct sl_db_conn *c, const char *sql);
 
@@ -412,6 +440,35 @@ struct pg_stmt *sl_pg_fast_stmt(struct sl_db_conn *c, const char *sql);
 struct sl_db_result *sl_pg_fast_query(struct sl_db_conn *c, struct pg_stmt *s,
                                       size_t n, const struct sl_value *params,
                                       char sqlstate[6]);
+
+/**
+ * Direct path for a user pipeline: the cached, described statement for
+ * `sql`, or prepared now (Parse, Describe and Flush written by fast.c,
+ * earlier replies read meanwhile). NULL with an error as prepare() in
+ * exec.c: SL_EDB when the server refused it, SL_EABORTED when an earlier
+ * statement of the segment failed, others.
+ */
+struct pg_stmt *sl_pg_direct_prepare(struct pg_pipe *pl, const char *sql);
+
+/**
+ * Direct path: queue Bind (`n` parameters `params`, encoded into the
+ * message) and Execute of `s` as statement `idx`, sending when enough is
+ * queued. 0, or -1 (nothing queued when the parameters did not encode).
+ */
+int sl_pg_direct_execute(struct pg_pipe *pl, struct pg_stmt *s, size_t n,
+                         const struct sl_value *params, long idx);
+
+/** Direct path: queue a Sync and its expected reply. 0, or -1. */
+int sl_pg_direct_sync(struct pg_pipe *pl);
+
+/**
+ * Direct path: send everything queued, reading replies meanwhile (so a
+ * server blocked on its own sends cannot stall both sides). 0, or -1.
+ */
+int sl_pg_direct_flush(struct sl_db_conn *c);
+
+/** Direct path: sl_pg_pump_one(). */
+int sl_pg_direct_pump(struct pg_pipe *pl);
 
 /* pipeline.c, copy.c, cursor.c: the driver operations */
 

@@ -71,7 +71,9 @@ sl_pg_pipeline_sync(struct sl_db_pipeline *base)
 	struct pg_pipe *pl = PIPE(base);
 	sl_pg_op_start(base->c);
 	int rc = sl_pg_send_sync(pl);
-	if (rc == 0 && PQflush(PG(base->c)->pg) < 0)
+	if (rc == 0 && pl->direct)
+		rc = sl_pg_direct_flush(base->c);
+	else if (rc == 0 && PQflush(PG(base->c)->pg) < 0)
 		rc = sl_pg_lost(base->c, "sending");
 	return pl_leave(pl, rc);
 }
@@ -88,7 +90,8 @@ sl_pg_pipeline_next(struct sl_db_pipeline *base)
 		/* The statement's replies come only after a sync point. */
 		rc = sl_pg_send_sync(pl);
 		if (rc == 0)
-			rc = sl_pg_flush_all(base->c);
+			rc = pl->direct ? sl_pg_direct_flush(base->c)
+			                : sl_pg_flush_all(base->c);
 		while (rc == 0 && pl->done_len == 0 && pl->exp_len > 0) {
 			rc = sl_pg_pump_one(pl);
 			if (rc == -2) {
