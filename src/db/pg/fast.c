@@ -336,7 +336,8 @@ log_notice(struct sl_db_conn *c, const char *b, size_t len)
 /**
  * Decode one DataRow of statement `s` as row `*nrows` of `r` (in its own
  * cell storage), copying the row's bytes into the result's arena (strings
- * and bytea refer to them). 0, or -1.
+ * and bytea refer to them) unless no decoded value points into them
+ * (s->byval). 0, or -1.
  */
 static int
 add_row(struct sl_db_conn *c, const struct pg_stmt *s, struct sl_db_result *r,
@@ -348,16 +349,19 @@ add_row(struct sl_db_conn *c, const struct pg_stmt *s, struct sl_db_result *r,
 	struct sl_value *cells = sl_db_result_room(r, (*nrows + 1) * ncols);
 	if (cells == NULL)
 		return -1;
-	char *copy = NULL;
-	if (len > 2) {
-		copy = sl_arena_alloc(&r->arena, len - 2);
+	/* The row's bytes: copied into the arena when decoded values point
+	 * into them, else read in place. */
+	const char *q = body + 2, *end = body + len;
+	if (!s->byval && len > 2) {
+		char *copy = sl_arena_alloc(&r->arena, len - 2);
 		if (copy == NULL) {
 			sl_diag_set(SL_EOOM, "out of memory for a row");
 			return -1;
 		}
 		memcpy(copy, body + 2, len - 2);
+		q = copy;
+		end = copy + (len - 2);
 	}
-	const char *q = copy, *end = copy != NULL ? copy + (len - 2) : NULL;
 	struct sl_value *cell = &cells[*nrows * ncols];
 	for (size_t j = 0; j < ncols; j++) {
 		if (end - q < 4)
@@ -939,6 +943,7 @@ describe(struct sl_db_conn *c, struct pg_stmt *s, const char *pd, size_t npd,
 	for (size_t i = 0; i < np; i++)
 		pt[i] = sl_pg_get32(pd + 2 + i * 4);
 	s->rfmt = 1;
+	bool byval = true;
 	const char *q = rd != NULL ? rd + 2 : NULL;
 	char *at = nc > 0 ? (char *)(names + nc) : NULL;
 	for (size_t i = 0; i < nc; i++) {
@@ -951,7 +956,10 @@ describe(struct sl_db_conn *c, struct pg_stmt *s, const char *pd, size_t npd,
 		q += 18;
 		if (!sl_pgtype_binary_decodable(ct[i]))
 			s->rfmt = 0;
+		if (!sl_pgtype_by_value(ct[i]))
+			byval = false;
 	}
+	s->byval = byval && s->rfmt == 1;
 	sl_free(s->ptypes);
 	sl_free(s->ctypes);
 	sl_free(s->cnames);

@@ -84,6 +84,12 @@ struct pg_stmt {
 	int nparams;
 	/** Result format to ask for: 1 when every column decodes binary. */
 	int rfmt;
+	/**
+	 * Whether every column decodes binary to values that do not point
+	 * into the row (sl_pgtype_by_value()): the direct path decodes its
+	 * rows without copying them.
+	 */
+	bool byval;
 	/** Result column types. */
 	uint32_t *ctypes;
 	/** Number of result columns. */

@@ -377,13 +377,17 @@ stmt_describe(struct pg_stmt *s, const PGresult *res)
 	sl_free(s->cnames);
 	s->cnames = names;
 	s->rfmt = 1;
+	s->byval = true;
 	for (int i = 0; i < np; i++)
 		pt[i] = PQparamtype(res, i);
 	for (int i = 0; i < nc; i++) {
 		ct[i] = PQftype(res, i);
 		if (!sl_pgtype_binary_decodable(ct[i]))
 			s->rfmt = 0;
+		if (!sl_pgtype_by_value(ct[i]))
+			s->byval = false;
 	}
+	s->byval = s->byval && s->rfmt == 1;
 	sl_free(s->ptypes);
 	sl_free(s->ctypes);
 	s->ptypes = pt;
