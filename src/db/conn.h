@@ -155,6 +155,12 @@ struct sl_db_driver {
 	/** The next result (see sl_db_pipeline_next()). */
 	struct sl_db_result *(*pipeline_next)(struct sl_db_pipeline *pl);
 	/**
+	 * Whether the next result was already read from the server, or its
+	 * replies are (so sl_db_pipeline_next() will hardly wait, and is not
+	 * timed as an operation), or NULL: every read is timed.
+	 */
+	bool (*pipeline_ready)(const struct sl_db_pipeline *pl);
+	/**
 	 * Read what is left when `live` (the connection entered; else an
 	 * error says why not), free `pl`. 0, or -1 with the first failure.
 	 */

@@ -173,6 +173,10 @@ sl_pgtype_binary_decodable(uint32_t oid)
 static bool
 as_int(const struct sl_value *v, int64_t *out)
 {
+	if (v->type == SL_VINT) { /* the common case, without a copy */
+		*out = v->u.i;
+		return true;
+	}
 	struct sl_value n = sl_value_number(*v);
 	if (n.type == SL_VINT) {
 		*out = n.u.i;
@@ -190,6 +194,10 @@ as_int(const struct sl_value *v, int64_t *out)
 static bool
 as_double(const struct sl_value *v, double *out)
 {
+	if (v->type == SL_VDOUBLE) {
+		*out = v->u.d;
+		return true;
+	}
 	struct sl_value n = sl_value_number(*v);
 	if (n.type == SL_VINT) {
 		*out = (double)n.u.i;

@@ -491,6 +491,12 @@ int sl_pg_pipeline_sync(struct sl_db_pipeline *base);
 /** The next result of a user pipeline. */
 struct sl_db_result *sl_pg_pipeline_next(struct sl_db_pipeline *base);
 
+/**
+ * Whether a user pipeline's next result was already read, or (direct
+ * path) a whole reply message is buffered: reading it will hardly wait.
+ */
+bool sl_pg_pipeline_ready(const struct sl_db_pipeline *base);
+
 /** Read what is left of a user pipeline (when `live`) and free it. */
 int sl_pg_pipeline_end(struct sl_db_pipeline *base, bool live);
 

@@ -118,6 +118,20 @@ sl_pg_pipeline_next(struct sl_db_pipeline *base)
 	return r;
 }
 
+bool
+sl_pg_pipeline_ready(const struct sl_db_pipeline *base)
+{
+	const struct pg_pipe *pl = (const struct pg_pipe *)base;
+	if (pl->done_len > 0)
+		return true;
+	/* The direct path reads replies in large chunks: when a whole
+	 * message is buffered, the next statement's replies are arriving. */
+	const struct pg_conn *p = PG(base->c);
+	return pl->direct && p->rlen - p->rpos >= 5 &&
+	       p->rlen - p->rpos >=
+	               1 + (size_t)sl_pg_get32(p->rbuf + p->rpos + 1);
+}
+
 int
 sl_pg_pipeline_end(struct sl_db_pipeline *base, bool live)
 {
