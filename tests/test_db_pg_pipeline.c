@@ -168,6 +168,23 @@ test_values(void *arg)
 	char out[128];
 	is_str(scalar(c, "SELECT count(*) FROM b7", out, sizeof(out)), "300",
 	       "%s: 300 rows stored", path);
+	/* A statement run on the direct path just before a pipeline runs
+	 * once: nothing of it is sent again with the pipeline's messages. */
+	ok(sl_db_exec_script(c, "DROP TABLE IF EXISTS once; CREATE TABLE "
+	                        "once (x int)") == 0,
+	   "%s: table", path);
+	for (int k = 0; k < 3; k++)
+		sl_db_exec(c, "INSERT INTO once VALUES ($1)",
+		           SL_ARGS(sl_int(k)), NULL);
+	p = sl_db_pipeline_begin(c);
+	sl_db_pipeline_push(p, "SELECT count(*)::int8 AS n FROM once",
+	                    SL_NOARGS);
+	struct sl_db_result *r = sl_db_pipeline_next(p);
+	ok(r != NULL && sl_db_result_get(r, 0, 0)->u.i == 3,
+	   "%s: three inserts, each run once: %s", path,
+	   r != NULL ? "ok" : unit_errmsg());
+	sl_db_result_free(r);
+	ok(sl_db_pipeline_end(p) == 0, "%s: end", path);
 	sl_db_conn_close(c);
 	return 0;
 }

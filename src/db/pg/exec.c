@@ -246,6 +246,8 @@ sl_pg_push(struct pg_pipe *pl, const char *sql, size_t n,
 		 * path from its first statement to its end. */
 		pl->chosen = true;
 		pl->direct = sl_pg_fast_usable(c);
+		if (pl->direct)
+			sl_buf_reset(&p->wbuf); /* nothing queued before it */
 	}
 	struct pg_stmt *s =
 	        pl->direct ? sl_pg_direct_prepare(pl, sql) : prepare(pl, sql);

@@ -194,6 +194,7 @@ send_all(struct sl_db_conn *c)
 		}
 		return broke(c, "sending", k < 0 ? strerror(errno) : "short");
 	}
+	sl_buf_reset(&p->wbuf); /* sent: nothing of it may go again */
 	return 0;
 }
 
