@@ -45,9 +45,15 @@
  * pipeline
  * (sl_db_pipeline_* in sluice/db.h) queues statements without waiting; a
  * statement not yet prepared is prepared with a flush request in the
- * middle of the pipeline. Each failure is reported on its own statement,
- * the rest of its segment as SL_EABORTED. COPY is binary, or text when a
- * column's type has no binary encoder; it learns the column types from
+ * middle of the pipeline. A user pipeline begun on such an idle
+ * connection takes the direct path from its first statement to its end:
+ * fast.c writes Parse, Describe, Flush, Close, Bind, Execute and Sync and
+ * parses the replies, with this engine's queues and failure rules (the
+ * statements, sent or cached, are the same on both paths).
+ * SLUICE_PG_DIRECT=0 in the environment turns the direct path off (the
+ * tests run libpq's path that way). Each failure is reported on its own
+ * statement, the rest of its segment as SL_EABORTED. COPY is binary, or text
+ * when a column's type has no binary encoder; it learns the column types from
  * the cached describe of `SELECT cols FROM table LIMIT 0`. A cursor is
  * `DECLARE ... NO SCROLL CURSOR` inside the open transaction, fetched
  * `batch` rows at a time (FETCH FORWARD).
