@@ -892,9 +892,13 @@ sum_value(const struct sl_value *v)
 	case SL_VSTR:
 		return sum_str(v->u.s, v->len);
 	case SL_VARRAY: {
+		/* Integers (int[]'s elements) inline, the rest recursively. */
 		uint64_t sum = v->len;
-		for (uint32_t i = 0; i < v->len; i++)
-			sum += sum_value(&v->u.items[i]);
+		for (uint32_t i = 0; i < v->len; i++) {
+			const struct sl_value *e = &v->u.items[i];
+			sum += e->type == SL_VINT ? (uint64_t)e->u.i
+			                          : sum_value(e);
+		}
 		return sum;
 	}
 	default:

@@ -71,13 +71,21 @@ long
 sl_db_pipeline_push(struct sl_db_pipeline *pl, const char *sql, size_t n,
                     const struct sl_value *params)
 {
-	if (pl_enter(pl, "pipeline push") != 0)
+	/* A push queues (it waits only when a statement is prepared or the
+	 * socket is full): not an operation of its own in the latency
+	 * histogram, whose clock reads would cost more than the push. */
+	if (pl->c == NULL) {
+		sl_diag_set(SL_EIO, "pipeline push on a pipeline whose "
+		                    "connection closed");
+		return -1;
+	}
+	if (sl_db_conn_enter_untimed(pl->c, "pipeline push") != 0)
 		return -1;
 	struct sl_db_conn *c = pl->c;
 	long idx = -1;
 	if (params_fit(c, n) == 0)
 		idx = pl->drv->pipeline_push(pl, sql, n, params);
-	sl_db_conn_leave(c);
+	sl_db_conn_leave_untimed(c);
 	return idx;
 }
 
@@ -95,6 +103,17 @@ sl_db_pipeline_sync(struct sl_db_pipeline *pl)
 struct sl_db_result *
 sl_db_pipeline_next(struct sl_db_pipeline *pl)
 {
+	/* A result already read is handed over without the clock: only a
+	 * read that waits for the server is an operation in the histogram. */
+	if (pl->c != NULL && pl->drv->pipeline_ready != NULL &&
+	    pl->drv->pipeline_ready(pl)) {
+		if (sl_db_conn_enter_untimed(pl->c, "pipeline read") != 0)
+			return NULL;
+		struct sl_db_conn *c = pl->c;
+		struct sl_db_result *r = pl->drv->pipeline_next(pl);
+		sl_db_conn_leave_untimed(c);
+		return r;
+	}
 	if (pl_enter(pl, "pipeline read") != 0)
 		return NULL;
 	struct sl_db_conn *c = pl->c;

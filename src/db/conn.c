@@ -190,7 +190,7 @@ sl_db_conn_server_version(const struct sl_db_conn *c)
 }
 
 int
-sl_db_conn_enter(struct sl_db_conn *c, const char *what)
+sl_db_conn_enter_untimed(struct sl_db_conn *c, const char *what)
 {
 	struct sl_task *self = sl_task_current();
 	if (self == NULL) {
@@ -211,17 +211,31 @@ sl_db_conn_enter(struct sl_db_conn *c, const char *what)
 		return -1;
 	}
 	c->owner = self;
-	c->op_start = sl_clock();
 	atomic_fetch_add_explicit(&c->stats->busy, 1, memory_order_relaxed);
 	return 0;
+}
+
+int
+sl_db_conn_enter(struct sl_db_conn *c, const char *what)
+{
+	if (sl_db_conn_enter_untimed(c, what) != 0)
+		return -1;
+	c->op_start = sl_clock();
+	return 0;
+}
+
+void
+sl_db_conn_leave_untimed(struct sl_db_conn *c)
+{
+	assert(c->owner == sl_task_current());
+	c->owner = NULL;
+	atomic_fetch_sub_explicit(&c->stats->busy, 1, memory_order_relaxed);
 }
 
 void
 sl_db_conn_leave(struct sl_db_conn *c)
 {
-	assert(c->owner == sl_task_current());
-	c->owner = NULL;
-	atomic_fetch_sub_explicit(&c->stats->busy, 1, memory_order_relaxed);
+	sl_db_conn_leave_untimed(c);
 	sl_hist_observe(&c->stats->ops, sl_clock() - c->op_start);
 }
 

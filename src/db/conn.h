@@ -155,6 +155,12 @@ struct sl_db_driver {
 	/** The next result (see sl_db_pipeline_next()). */
 	struct sl_db_result *(*pipeline_next)(struct sl_db_pipeline *pl);
 	/**
+	 * Whether the next result was already read from the server, or its
+	 * replies are (so sl_db_pipeline_next() will hardly wait, and is not
+	 * timed as an operation), or NULL: every read is timed.
+	 */
+	bool (*pipeline_ready)(const struct sl_db_pipeline *pl);
+	/**
 	 * Read what is left when `live` (the connection entered; else an
 	 * error says why not), free `pl`. 0, or -1 with the first failure.
 	 */
@@ -291,6 +297,16 @@ int sl_db_conn_enter(struct sl_db_conn *c, const char *what);
 
 /** End the operation sl_db_conn_enter() started. */
 void sl_db_conn_leave(struct sl_db_conn *c);
+
+/**
+ * sl_db_conn_enter() for a step that only queues (a pipeline push): the
+ * same checks, but no clock is started and sl_db_conn_leave_untimed()
+ * observes nothing in the latency histogram.
+ */
+int sl_db_conn_enter_untimed(struct sl_db_conn *c, const char *what);
+
+/** End the step sl_db_conn_enter_untimed() started. */
+void sl_db_conn_leave_untimed(struct sl_db_conn *c);
 
 /**
  * End what was left open on `c`: a pipeline, a COPY, a transaction with

@@ -133,6 +133,24 @@ sl_pgtype_binary_param(uint32_t oid)
 }
 
 bool
+sl_pgtype_by_value(uint32_t oid)
+{
+	uint32_t elem = array_elem(oid);
+	switch (elem != 0 ? elem : oid) {
+	case PG_BOOL:
+	case PG_INT2:
+	case PG_INT4:
+	case PG_INT8:
+	case PG_OID:
+	case PG_FLOAT4:
+	case PG_FLOAT8:
+		return true;
+	default:
+		return false;
+	}
+}
+
+bool
 sl_pgtype_binary_decodable(uint32_t oid)
 {
 	switch (oid) {
@@ -155,6 +173,10 @@ sl_pgtype_binary_decodable(uint32_t oid)
 static bool
 as_int(const struct sl_value *v, int64_t *out)
 {
+	if (v->type == SL_VINT) { /* the common case, without a copy */
+		*out = v->u.i;
+		return true;
+	}
 	struct sl_value n = sl_value_number(*v);
 	if (n.type == SL_VINT) {
 		*out = n.u.i;
@@ -172,6 +194,10 @@ as_int(const struct sl_value *v, int64_t *out)
 static bool
 as_double(const struct sl_value *v, double *out)
 {
+	if (v->type == SL_VDOUBLE) {
+		*out = v->u.d;
+		return true;
+	}
 	struct sl_value n = sl_value_number(*v);
 	if (n.type == SL_VINT) {
 		*out = (double)n.u.i;
@@ -557,17 +583,25 @@ decode_dims(const char **pp, const char *end, uint32_t elem, int ndim,
 		if (items == NULL)
 			return -1;
 	}
+	/* A local cursor: stores to items cannot alias it. */
+	const char *q = *pp;
 	for (int32_t i = 0; i < count; i++) {
 		if (ndim > 1) {
-			if (decode_dims(pp, end, elem, ndim - 1, dims + 1, a,
+			if (decode_dims(&q, end, elem, ndim - 1, dims + 1, a,
 			                &items[i]) != 0)
 				return -1;
 			continue;
 		}
-		if (end - *pp < 4)
+		if (end - q < 4)
 			return bad("array");
-		int32_t l = (int32_t)sl_pg_get32(*pp);
-		*pp += 4;
+		int32_t l = (int32_t)sl_pg_get32(q);
+		q += 4;
+		if (elem == PG_INT4 && l == 4 && end - q >= 4) {
+			/* int[]: the common case, inline. */
+			items[i] = sl_int((int32_t)sl_pg_get32(q));
+			q += 4;
+			continue;
+		}
 		if (l == -1) {
 			items[i] = sl_null();
 			continue;
@@ -575,15 +609,13 @@ decode_dims(const char **pp, const char *end, uint32_t elem, int ndim,
 		/* Only -1 is NULL (as in PostgreSQL's array_recv()). */
 		if (l < 0)
 			return bad_why("array", "negative element length");
-		if (end - *pp < l)
+		if (end - q < l)
 			return bad("array");
-		if (elem == PG_INT4 && l == 4)
-			items[i] = sl_int((int32_t)sl_pg_get32(*pp));
-		else if (sl_pgtype_decode(elem, 1, *pp, (size_t)l, a,
-		                          &items[i]) != 0)
+		if (sl_pgtype_decode(elem, 1, q, (size_t)l, a, &items[i]) != 0)
 			return -1;
-		*pp += l;
+		q += l;
 	}
+	*pp = q;
 	*out = sl_array_ref(items, (uint32_t)(count > 0 ? count : 0));
 	return 0;
 }

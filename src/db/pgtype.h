@@ -71,6 +71,13 @@ enum {
 /** Whether results of type `oid` can be asked for in binary. */
 bool sl_pgtype_binary_decodable(uint32_t oid);
 
+/**
+ * Whether a binary value of type `oid` decodes to values that do not
+ * point into its bytes (integers, floats, bools, and arrays of them): the
+ * bytes may go once it is decoded.
+ */
+bool sl_pgtype_by_value(uint32_t oid);
+
 /** Append big-endian 16-bit integer `v` to `b`. 0, or -1. */
 static inline int
 sl_pg_put16(struct sl_buf *b, uint16_t v)

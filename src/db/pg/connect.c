@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "pg.h"
@@ -320,8 +321,11 @@ sl_pg_open(struct sl_db_conn *c)
 	}
 	p->io_ok = true;
 	/* The direct path reads and writes the socket itself: not through
-	 * TLS or GSS encryption, which libpq does. */
-	p->fast = !PQsslInUse(p->pg) && !PQgssEncInUse(p->pg);
+	 * TLS or GSS encryption, which libpq does. SLUICE_PG_DIRECT=0 turns
+	 * it off (the tests run libpq's path that way too). */
+	const char *direct = getenv("SLUICE_PG_DIRECT");
+	p->fast = !PQsslInUse(p->pg) && !PQgssEncInUse(p->pg) &&
+	          (direct == NULL || strcmp(direct, "0") != 0);
 	c->server_version = PQserverVersion(p->pg);
 	c->born = sl_clock();
 	return 0;

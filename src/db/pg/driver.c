@@ -95,6 +95,7 @@ const struct sl_db_driver sl_pg_driver = {
         .pipeline_push = sl_pg_pipeline_push,
         .pipeline_sync = sl_pg_pipeline_sync,
         .pipeline_next = sl_pg_pipeline_next,
+        .pipeline_ready = sl_pg_pipeline_ready,
         .pipeline_end = sl_pg_pipeline_end,
         .copy_begin = sl_pg_copy_begin,
         .copy_row = sl_pg_copy_row,

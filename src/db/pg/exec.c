@@ -83,9 +83,13 @@ prepare(struct pg_pipe *pl, const char *sql)
 	assert(s == NULL);
 	/* Evict the least recently used statement if the cache is full. */
 	size_t cap = c->opts.stmt_cache > 0 ? c->opts.stmt_cache : 1;
-	while (p->nstmts >= cap && !sl_list_empty(&p->lru)) {
-		struct pg_stmt *old =
-		        sl_list_entry(p->lru.next, struct pg_stmt, lru);
+	struct sl_list *it = p->lru.next;
+	while (p->nstmts >= cap && it != &p->lru) {
+		/* Not one a queued reply refers to. */
+		struct pg_stmt *old = sl_list_entry(it, struct pg_stmt, lru);
+		it = it->next;
+		if (old->queued > 0)
+			continue;
 		char dealloc[48];
 		snprintf(dealloc, sizeof(dealloc), "DEALLOCATE %s", old->name);
 		sl_pg_stmt_unlink(p, old);
@@ -188,20 +192,25 @@ params_reserve(struct pg_conn *p, size_t n)
 }
 
 int
+sl_pg_check_nparams(struct sl_db_conn *c, int ntypes, size_t n, const char *sql)
+{
+	if ((size_t)ntypes == n)
+		return 0;
+	char shown[SQL_SHOWN];
+	sl_pg_one_line(sql, shown, sizeof(shown));
+	sl_diag_set(SL_EINVAL,
+	            "%s: the statement takes %d parameter%s, %zu given: %s",
+	            c->shown, ntypes, ntypes == 1 ? "" : "s", n, shown);
+	return -1;
+}
+
+int
 sl_pg_encode_params(struct sl_db_conn *c, const uint32_t *types, int ntypes,
                     size_t n, const struct sl_value *params, const char *sql)
 {
 	struct pg_conn *p = PG(c);
-	if ((size_t)ntypes != n) {
-		char shown[SQL_SHOWN];
-		sl_pg_one_line(sql, shown, sizeof(shown));
-		sl_diag_set(
-		        SL_EINVAL,
-		        "%s: the statement takes %d parameter%s, %zu given: "
-		        "%s",
-		        c->shown, ntypes, ntypes == 1 ? "" : "s", n, shown);
+	if (sl_pg_check_nparams(c, ntypes, n, sql) != 0)
 		return -1;
-	}
 	if (params_reserve(p, n) != 0)
 		return -1;
 	sl_buf_reset(&p->pbuf);
@@ -232,7 +241,16 @@ sl_pg_push(struct pg_pipe *pl, const char *sql, size_t n,
 {
 	struct sl_db_conn *c = pl->base.c;
 	struct pg_conn *p = PG(c);
-	struct pg_stmt *s = prepare(pl, sql);
+	if (pl->user && !pl->chosen) {
+		/* A user pipeline on an idle connection takes the direct
+		 * path from its first statement to its end. */
+		pl->chosen = true;
+		pl->direct = sl_pg_fast_usable(c);
+		if (pl->direct)
+			sl_buf_reset(&p->wbuf); /* nothing queued before it */
+	}
+	struct pg_stmt *s =
+	        pl->direct ? sl_pg_direct_prepare(pl, sql) : prepare(pl, sql);
 	if (s == NULL) {
 		enum sl_errcode code = sl_diag_code();
 		if (code != SL_EDB && code != SL_EABORTED)
@@ -249,6 +267,8 @@ sl_pg_push(struct pg_pipe *pl, const char *sql, size_t n,
 			return -1;
 		return 1;
 	}
+	if (pl->direct)
+		return sl_pg_direct_execute(pl, s, n, params, idx);
 	if (sl_pg_encode_params(c, s->ptypes, s->nparams, n, params, sql) != 0)
 		return -1;
 	if (!PQsendQueryPrepared(p->pg, s->name, (int)n, p->pvals, p->plens,

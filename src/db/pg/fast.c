@@ -23,7 +23,9 @@
  * NotificationResponse (sluice has no LISTEN API); notices are logged at
  * debug level as libpq's notice processor does.
  */
+#include <assert.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -95,6 +97,79 @@ sl_pg_fast_stmt(struct sl_db_conn *c, const char *sql)
 	return s;
 }
 
+/** Write big-endian `v` at `q`. */
+static inline void
+set32(char *q, uint32_t v)
+{
+	unsigned char *u = (unsigned char *)q;
+	u[0] = (unsigned char)(v >> 24);
+	u[1] = (unsigned char)(v >> 16);
+	u[2] = (unsigned char)(v >> 8);
+	u[3] = (unsigned char)v;
+}
+
+/**
+ * Append Bind (unnamed portal) of statement `s` with parameters
+ * `params` (`n` of them, encoded for the statement's types straight into
+ * the message) and Execute (all rows) to `wbuf`. 0, or -1 with an error
+ * naming the parameter (nothing appended).
+ */
+static int
+put_bind_execute(struct sl_db_conn *c, const struct pg_stmt *s, size_t n,
+                 const struct sl_value *params)
+{
+	struct pg_conn *p = PG(c);
+	if (sl_pg_check_nparams(c, s->nparams, n, s->sql) != 0)
+		return -1;
+	struct sl_buf *w = &p->wbuf;
+	size_t at = w->len;
+	size_t nl = strlen(s->name);
+	int rc = sl_buf_append(w, "B\0\0\0\0", 5);
+	rc |= sl_buf_append(w, "", 1);
+	rc |= sl_buf_append(w, s->name, nl + 1);
+	rc |= sl_pg_put16(w, (uint16_t)n);
+	for (size_t i = 0; i < n; i++)
+		rc |= sl_pg_put16(w,
+		                  sl_pgtype_binary_param(s->ptypes[i]) ? 1 : 0);
+	rc |= sl_pg_put16(w, (uint16_t)n);
+	if (rc != 0)
+		goto fail;
+	for (size_t i = 0; i < n; i++) {
+		size_t lpos = w->len;
+		bool null;
+		if (sl_pg_put32(w, 0) != 0)
+			goto fail;
+		if (sl_pgtype_encode(w, s->ptypes[i], &params[i], &null) != 0) {
+			sl_diag_wrap(SL_EINVAL, "%s: parameter $%zu (type %u)",
+			             c->shown, i + 1, s->ptypes[i]);
+			goto fail;
+		}
+		if (null) {
+			set32(w->data + lpos, UINT32_MAX);
+			continue;
+		}
+		/* A text parameter ends in the NUL libpq wants; the protocol
+		 * has none. */
+		if (!sl_pgtype_binary_param(s->ptypes[i]))
+			w->data[--w->len] = '\0';
+		set32(w->data + lpos, (uint32_t)(w->len - lpos - 4));
+	}
+	rc = sl_pg_put16(w, 1);
+	rc |= sl_pg_put16(w, (uint16_t)s->rfmt);
+	if (rc != 0)
+		goto fail;
+	patch_len(w, at);
+	static const char exec[] = {'E', 0, 0, 0, 9, 0, 0, 0, 0, 0};
+	if (sl_buf_append(w, exec, sizeof(exec)) == 0)
+		return 0;
+fail:
+	w->len = at;
+	if (sl_diag_code() == SL_EOK)
+		sl_diag_set(SL_EOOM, "%s: out of memory for a statement",
+		            c->shown);
+	return -1;
+}
+
 /** Send all of `wbuf`, waiting while the socket is full. 0, or -1. */
 static int
 send_all(struct sl_db_conn *c)
@@ -119,6 +194,7 @@ send_all(struct sl_db_conn *c)
 		}
 		return broke(c, "sending", k < 0 ? strerror(errno) : "short");
 	}
+	sl_buf_reset(&p->wbuf); /* sent: nothing of it may go again */
 	return 0;
 }
 
@@ -261,7 +337,8 @@ log_notice(struct sl_db_conn *c, const char *b, size_t len)
 /**
  * Decode one DataRow of statement `s` as row `*nrows` of `r` (in its own
  * cell storage), copying the row's bytes into the result's arena (strings
- * and bytea refer to them). 0, or -1.
+ * and bytea refer to them) unless no decoded value points into them
+ * (s->byval). 0, or -1.
  */
 static int
 add_row(struct sl_db_conn *c, const struct pg_stmt *s, struct sl_db_result *r,
@@ -273,16 +350,19 @@ add_row(struct sl_db_conn *c, const struct pg_stmt *s, struct sl_db_result *r,
 	struct sl_value *cells = sl_db_result_room(r, (*nrows + 1) * ncols);
 	if (cells == NULL)
 		return -1;
-	char *copy = NULL;
-	if (len > 2) {
-		copy = sl_arena_alloc(&r->arena, len - 2);
+	/* The row's bytes: copied into the arena when decoded values point
+	 * into them, else read in place. */
+	const char *q = body + 2, *end = body + len;
+	if (!s->byval && len > 2) {
+		char *copy = sl_arena_alloc(&r->arena, len - 2);
 		if (copy == NULL) {
 			sl_diag_set(SL_EOOM, "out of memory for a row");
 			return -1;
 		}
 		memcpy(copy, body + 2, len - 2);
+		q = copy;
+		end = copy + (len - 2);
 	}
-	const char *q = copy, *end = copy != NULL ? copy + (len - 2) : NULL;
 	struct sl_value *cell = &cells[*nrows * ncols];
 	for (size_t j = 0; j < ncols; j++) {
 		if (end - q < 4)
@@ -356,39 +436,12 @@ sl_pg_fast_query(struct sl_db_conn *c, struct pg_stmt *s, size_t n,
                  const struct sl_value *params, char sqlstate[6])
 {
 	struct pg_conn *p = PG(c);
-	if (sl_pg_encode_params(c, s->ptypes, s->nparams, n, params, s->sql) !=
-	    0)
-		return NULL;
 	/* Bind (unnamed portal), Execute (all rows), Sync. */
 	struct sl_buf *w = &p->wbuf;
 	sl_buf_reset(w);
-	size_t nl = strlen(s->name);
-	int rc = sl_buf_append(w, "B\0\0\0\0", 5);
-	rc |= sl_buf_append(w, "", 1);
-	rc |= sl_buf_append(w, s->name, nl + 1);
-	rc |= sl_pg_put16(w, (uint16_t)n);
-	for (size_t i = 0; i < n; i++)
-		rc |= sl_pg_put16(w, (uint16_t)p->pfmts[i]);
-	rc |= sl_pg_put16(w, (uint16_t)n);
-	for (size_t i = 0; i < n; i++) {
-		if (p->pvals[i] == NULL) {
-			rc |= sl_pg_put32(w, UINT32_MAX);
-			continue;
-		}
-		/* A text parameter ends in the NUL libpq wants (it takes
-		 * their length from it); the protocol has no NUL. */
-		size_t l = (size_t)p->plens[i] - (p->pfmts[i] == 0 ? 1 : 0);
-		rc |= sl_pg_put32(w, (uint32_t)l);
-		rc |= sl_buf_append(w, p->pvals[i], l);
-	}
-	rc |= sl_pg_put16(w, 1);
-	rc |= sl_pg_put16(w, (uint16_t)s->rfmt);
-	if (rc != 0)
-		return NULL;
-	patch_len(w, 0);
-	static const char tail[] = {'E', 0, 0,   0, 9, 0, 0, 0,
-	                            0,   0, 'S', 0, 0, 0, 4};
-	if (sl_buf_append(w, tail, sizeof(tail)) != 0 || send_all(c) != 0)
+	static const char sync[] = {'S', 0, 0, 0, 4};
+	if (put_bind_execute(c, s, n, params) != 0 ||
+	    sl_buf_append(w, sync, sizeof(sync)) != 0 || send_all(c) != 0)
 		return NULL;
 	struct sl_db_result *r = new_result(s);
 	if (r == NULL) {
@@ -401,6 +454,15 @@ sl_pg_fast_query(struct sl_db_conn *c, struct pg_stmt *s, size_t n,
 		while (next_msg(c, &t, &b, &l) == 0 && t != 'Z')
 			;
 		sl_diag_restore(&keep);
+		return NULL;
+	}
+	/* The server has barely received the statement: wait for its
+	 * reply before the first read rather than after a read that would
+	 * find nothing (one system call less per statement). */
+	if (p->rlen == p->rpos && sl_pg_wait_io(c, SL_IO_READ) != 0) {
+		/* Lost, or the cancel grace ran out: the connection goes. */
+		c->broken = true;
+		sl_db_result_free(r);
 		return NULL;
 	}
 	size_t nrows = 0;
@@ -491,3 +553,586 @@ fail:
 	sl_db_result_free(r);
 	return NULL;
 }
+
+/* {{{ direct user pipelines */
+
+/*
+ * A user pipeline begun on an idle connection (sl_pg_fast_usable()) takes
+ * the direct path from its first statement to its end: Parse, Describe,
+ * Flush, Close, Bind, Execute and Sync are written to the connection's
+ * write buffer and sent when 64 KiB are queued or at a sync point, and
+ * the replies are parsed from the read buffer. The engine's queues (the
+ * expected replies, the finished statements) are protocol.c's, so the
+ * failure rules are the same: after an ErrorResponse the server skips
+ * everything up to the next Sync, so the rest of the segment is reported
+ * skipped without reading anything for it. The pipeline ends, as the
+ * direct path for single statements does, at a ReadyForQuery with libpq
+ * idle.
+ */
+
+/** Queued bytes past which a direct pipeline sends them. */
+#define WBUF_SEND (64 * 1024)
+/** Most reply bytes held unread while a direct pipeline's send waits. */
+#define RBUF_MAX MSG_MAX
+
+/** Take what the socket holds into the read buffer, not waiting. 0, or -1. */
+static int
+take_input(struct sl_db_conn *c)
+{
+	struct pg_conn *p = PG(c);
+	for (;;) {
+		if (p->rcap - p->rlen < RBUF_MIN / 4 && p->rpos > 0) {
+			memmove(p->rbuf, p->rbuf + p->rpos, p->rlen - p->rpos);
+			p->rlen -= p->rpos;
+			p->rpos = 0;
+		}
+		if (p->rcap - p->rlen < RBUF_MIN / 4) {
+			size_t cap = p->rcap != 0 ? p->rcap * 2 : RBUF_MIN;
+			char *b = cap <= RBUF_MAX ? sl_realloc(p->rbuf, cap)
+			                          : NULL;
+			if (b == NULL) {
+				c->broken = true;
+				sl_diag_set(
+				        SL_ELIMIT,
+				        "%s: more than %zu bytes of pipeline "
+				        "replies unread while sending; "
+				        "connection dropped",
+				        c->shown, p->rcap);
+				return -1;
+			}
+			p->rbuf = b;
+			p->rcap = cap;
+		}
+		ssize_t k = recv(PQsocket(p->pg), p->rbuf + p->rlen,
+		                 p->rcap - p->rlen, 0);
+		if (k > 0) {
+			p->rlen += (size_t)k;
+			continue;
+		}
+		if (k == 0)
+			return broke(c, "reading",
+			             "the server closed the connection");
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return 0;
+		return broke(c, "reading", strerror(errno));
+	}
+}
+
+int
+sl_pg_direct_flush(struct sl_db_conn *c)
+{
+	struct pg_conn *p = PG(c);
+	int fd = PQsocket(p->pg);
+	size_t off = 0;
+	while (off < p->wbuf.len) {
+		ssize_t k = send(fd, p->wbuf.data + off, p->wbuf.len - off,
+		                 MSG_NOSIGNAL);
+		if (k > 0) {
+			off += (size_t)k;
+			continue;
+		}
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			/* Read meanwhile: the server may be waiting for room
+			 * to send its replies before it reads more. */
+			if (sl_pg_wait_io(c, SL_IO_READ | SL_IO_WRITE) != 0 ||
+			    take_input(c) != 0)
+				goto fail;
+			continue;
+		}
+		broke(c, "sending", k < 0 ? strerror(errno) : "short");
+		goto fail;
+	}
+	sl_buf_reset(&p->wbuf);
+	return 0;
+fail:
+	/* Part of a message may have gone: the stream is out of step. */
+	c->broken = true;
+	sl_buf_reset(&p->wbuf);
+	return -1;
+}
+
+/** Append message `type` with body `a` (`na` bytes) then `b` (`nb`). */
+static int
+put_msg(struct sl_buf *w, char type, const void *a, size_t na, const void *b,
+        size_t nb)
+{
+	size_t at = w->len;
+	char head[5] = {type, 0, 0, 0, 0};
+	if (sl_buf_append(w, head, 5) != 0 || sl_buf_append(w, a, na) != 0 ||
+	    (nb > 0 && sl_buf_append(w, b, nb) != 0)) {
+		w->len = at;
+		return -1;
+	}
+	patch_len(w, at);
+	return 0;
+}
+
+/** Forget a cached statement that was not prepared after all. */
+static void
+stmt_drop(struct pg_conn *p, struct pg_stmt *s)
+{
+	sl_pg_stmt_unlink(p, s);
+	sl_pg_stmt_free(s);
+}
+
+struct pg_stmt *
+sl_pg_direct_prepare(struct pg_pipe *pl, const char *sql)
+{
+	struct sl_db_conn *c = pl->base.c;
+	struct pg_conn *p = PG(c);
+	size_t len = strlen(sql);
+	uint64_t h = sl_hash64(sql, len);
+	struct pg_stmt *s = sl_pg_stmt_find(p, sql, len, h);
+	if (s != NULL && s->ready) {
+		sl_list_del(&s->lru);
+		sl_list_add_tail(&p->lru, &s->lru);
+		return s;
+	}
+	if (s != NULL) { /* a prepare always reads its describe */
+		sl_diag_set(SL_EINVAL, "%s: statement prepared twice",
+		            c->shown);
+		return NULL;
+	}
+	struct sl_buf *w = &p->wbuf;
+	/* Evict the least recently used statements no queued reply refers
+	 * to while the cache is full (Close; its reply is read in order). */
+	size_t cap = c->opts.stmt_cache > 0 ? c->opts.stmt_cache : 1;
+	struct sl_list *it = p->lru.next;
+	while (p->nstmts >= cap && it != &p->lru) {
+		struct pg_stmt *old = sl_list_entry(it, struct pg_stmt, lru);
+		it = it->next;
+		if (old->queued > 0)
+			continue;
+		size_t at = w->len;
+		if (put_msg(w, 'C', "S", 1, old->name, strlen(old->name) + 1) !=
+		            0 ||
+		    sl_pg_exp_push(pl, EXP_INTERNAL, NULL, 0) != 0) {
+			w->len = at;
+			sl_diag_set(SL_EOOM, "out of memory preparing a "
+			                     "statement");
+			return NULL;
+		}
+		stmt_drop(p, old);
+		pl->need_sync = true;
+	}
+	s = sl_calloc(1, sizeof(*s));
+	if (s == NULL || (s->sql = sl_strndup(sql, len)) == NULL) {
+		sl_free(s);
+		sl_diag_set(SL_EOOM, "out of memory preparing a statement");
+		return NULL;
+	}
+	s->hash = h;
+	snprintf(s->name, sizeof(s->name), "sl_%llu",
+	         (unsigned long long)++p->stmt_seq);
+	size_t b = h & (p->nbuckets - 1);
+	s->next = p->buckets[b];
+	p->buckets[b] = s;
+	sl_list_add_tail(&p->lru, &s->lru);
+	p->nstmts++;
+	/* Parse (no parameter types given), Describe, and Flush to have the
+	 * describe back before the sync point. */
+	size_t at = w->len, nl = strlen(s->name) + 1;
+	static const char none[2] = {0, 0};
+	static const char flush[] = {'H', 0, 0, 0, 4};
+	size_t at_parse = w->len;
+	int rc = put_msg(w, 'P', s->name, nl, sql, len + 1);
+	if (rc == 0) { /* the parameter type count, after the text */
+		rc = sl_buf_append(w, none, 2);
+		if (rc == 0)
+			patch_len(w, at_parse);
+	}
+	if (rc == 0)
+		rc = put_msg(w, 'D', "S", 1, s->name, nl);
+	if (rc == 0)
+		rc = sl_buf_append(w, flush, sizeof(flush));
+	if (rc == 0)
+		rc = sl_pg_exp_push(pl, EXP_PREPARE, s, 0);
+	if (rc == 0 && sl_pg_exp_push(pl, EXP_DESCRIBE, s, 0) != 0) {
+		pl->exp_len--; /* take the prepare back */
+		s->queued--;
+		rc = -1;
+	}
+	if (rc != 0) {
+		w->len = at;
+		stmt_drop(p, s);
+		sl_diag_set(SL_EOOM, "out of memory preparing a statement");
+		return NULL;
+	}
+	pl->need_sync = true;
+	if (sl_pg_direct_flush(c) != 0)
+		return NULL;
+	bool failed = false;
+	char msg[SL_ERROR_MSG_MAX] = "";
+	for (;;) {
+		struct pg_exp head = pl->exp[pl->exp_head];
+		rc = sl_pg_direct_pump(pl);
+		if (rc == -1)
+			return NULL;
+		if (rc == -2 && !failed) {
+			failed = true;
+			sl_pg_msgf(msg, sizeof(msg), "%s", sl_diag_last()->msg);
+			sl_diag_clear(sl_diag_get());
+		}
+		if (head.kind == EXP_DESCRIBE && head.stmt == s)
+			break;
+	}
+	if (failed || sl_pg_stmt_find(p, sql, len, h) == NULL) {
+		if (!failed)
+			sl_pg_msgf(
+			        msg, sizeof(msg),
+			        "%s: statement skipped: an earlier statement "
+			        "failed before the sync point",
+			        c->shown);
+		sl_diag_set(failed ? SL_EDB : SL_EABORTED, "%s", msg);
+		return NULL;
+	}
+	return s;
+}
+
+int
+sl_pg_direct_execute(struct pg_pipe *pl, struct pg_stmt *s, size_t n,
+                     const struct sl_value *params, long idx)
+{
+	struct sl_db_conn *c = pl->base.c;
+	struct pg_conn *p = PG(c);
+	if (sl_pg_exp_push(pl, EXP_USER, s, idx) != 0)
+		return -1;
+	if (put_bind_execute(c, s, n, params) != 0) {
+		pl->exp_len--; /* take it back */
+		pl->exp_user--;
+		s->queued--;
+		return -1;
+	}
+	pl->need_sync = true;
+	return p->wbuf.len >= WBUF_SEND ? sl_pg_direct_flush(c) : 0;
+}
+
+int
+sl_pg_direct_sync(struct pg_pipe *pl)
+{
+	struct pg_conn *p = PG(pl->base.c);
+	static const char sync[] = {'S', 0, 0, 0, 4};
+	if (sl_pg_exp_push(pl, EXP_SYNC, NULL, 0) != 0)
+		return -1;
+	if (sl_buf_append(&p->wbuf, sync, sizeof(sync)) != 0) {
+		pl->exp_len--;
+		return -1;
+	}
+	pl->need_sync = false;
+	return 0;
+}
+
+/**
+ * The next message that answers something (notices are logged,
+ * ParameterStatus and notifications skipped). 0, or -1.
+ */
+static int
+next_reply(struct sl_db_conn *c, char *type, const char **body, size_t *len)
+{
+	for (;;) {
+		if (next_msg(c, type, body, len) != 0)
+			return -1;
+		if (*type == 'N')
+			log_notice(c, *body, *len);
+		else if (*type != 'S' && *type != 'A')
+			return 0;
+	}
+}
+
+/**
+ * An ErrorResponse answered expected reply `e`: the server now skips the
+ * rest of the segment. As sl_pg_pump_one(): 0 (a user statement's failure
+ * queued), -2 with the error for a prepare or describe, -1.
+ */
+static int
+seg_error(struct pg_pipe *pl, const struct pg_exp *e, const char *body,
+          size_t len)
+{
+	struct sl_db_conn *c = pl->base.c;
+	struct fields f;
+	parse_fields(body, len, &f);
+	char msg[SL_ERROR_MSG_MAX], state[6];
+	sl_pg_format_error(c, f.sev, f.sev_c, f.primary, f.detail, f.hint,
+	                   f.state, e->stmt != NULL ? e->stmt->sql : NULL, msg,
+	                   sizeof(msg), state);
+	pl->seg_aborted = true;
+	switch (e->kind) {
+	case EXP_USER: {
+		pl->seg_failed = e->idx;
+		char m2[SL_ERROR_MSG_MAX + 32];
+		sl_pg_msgf(m2, sizeof(m2), "statement %ld: %s", e->idx, msg);
+		return sl_pg_done_fail(pl, e->idx, SL_EDB, m2, state);
+	}
+	case EXP_PREPARE:
+	case EXP_DESCRIBE:
+		/* The user statement waiting for it gets this error; the
+		 * describe (skipped now) forgets the statement. */
+		pl->seg_failed = pl->next_idx;
+		if (e->kind == EXP_DESCRIBE)
+			stmt_drop(PG(c), e->stmt);
+		sl_diag_set(SL_EDB, "%s", msg);
+		return -2;
+	default:
+		sl_log_debug("%s", msg);
+		return 0;
+	}
+}
+
+/** A reply the server skipped after an error in the segment. 0, or -1. */
+static int
+skipped(struct pg_pipe *pl, const struct pg_exp *e)
+{
+	struct sl_db_conn *c = pl->base.c;
+	if (e->kind == EXP_USER) {
+		char msg[SL_ERROR_MSG_MAX];
+		sl_pg_msgf(msg, sizeof(msg),
+		           "%s: statement %ld skipped: statement %ld failed "
+		           "before the sync point",
+		           c->shown, e->idx, pl->seg_failed);
+		return sl_pg_done_fail(pl, e->idx, SL_EABORTED, msg, "");
+	}
+	if (e->kind == EXP_DESCRIBE)
+		stmt_drop(PG(c), e->stmt); /* not prepared after all */
+	return 0;
+}
+
+/**
+ * Store a describe's ParameterDescription (`pd`, `npd` bytes) and
+ * RowDescription (`rd`, `nrd` bytes; NULL for NoData) in `s`. 0, or -1.
+ */
+static int
+describe(struct sl_db_conn *c, struct pg_stmt *s, const char *pd, size_t npd,
+         const char *rd, size_t nrd)
+{
+	if (npd < 2)
+		return out_of_step(c, 't');
+	size_t np = sl_pg_get16(pd);
+	if (npd != 2 + np * 4)
+		return out_of_step(c, 't');
+	size_t nc = 0, bytes = 0;
+	if (rd != NULL) {
+		if (nrd < 2)
+			return out_of_step(c, 'T');
+		nc = sl_pg_get16(rd);
+		/* Each field: a name, then 18 bytes. */
+		const char *q = rd + 2, *end = rd + nrd;
+		for (size_t i = 0; i < nc; i++) {
+			const char *z = memchr(q, '\0', (size_t)(end - q));
+			if (z == NULL || end - (z + 1) < 18)
+				return out_of_step(c, 'T');
+			bytes += (size_t)(z - q) + 1;
+			q = z + 1 + 18;
+		}
+		if (q != end)
+			return out_of_step(c, 'T');
+	}
+	uint32_t *pt = np > 0 ? sl_malloc(np * sizeof(*pt)) : NULL;
+	uint32_t *ct = nc > 0 ? sl_malloc(nc * sizeof(*ct)) : NULL;
+	char **names = nc > 0 ? sl_malloc(nc * sizeof(char *) + bytes) : NULL;
+	if ((np > 0 && pt == NULL) ||
+	    (nc > 0 && (ct == NULL || names == NULL))) {
+		sl_free(pt);
+		sl_free(ct);
+		sl_free(names);
+		sl_diag_set(SL_EOOM, "out of memory describing a statement");
+		return -1;
+	}
+	for (size_t i = 0; i < np; i++)
+		pt[i] = sl_pg_get32(pd + 2 + i * 4);
+	s->rfmt = 1;
+	bool byval = true;
+	const char *q = rd != NULL ? rd + 2 : NULL;
+	char *at = nc > 0 ? (char *)(names + nc) : NULL;
+	for (size_t i = 0; i < nc; i++) {
+		size_t n = strlen(q) + 1;
+		memcpy(at, q, n);
+		names[i] = at;
+		at += n;
+		q += n;
+		ct[i] = sl_pg_get32(q + 6); /* after table oid, attnum */
+		q += 18;
+		if (!sl_pgtype_binary_decodable(ct[i]))
+			s->rfmt = 0;
+		if (!sl_pgtype_by_value(ct[i]))
+			byval = false;
+	}
+	s->byval = byval && s->rfmt == 1;
+	sl_free(s->ptypes);
+	sl_free(s->ctypes);
+	sl_free(s->cnames);
+	s->ptypes = pt;
+	s->ctypes = ct;
+	s->cnames = names;
+	s->nparams = (int)np;
+	s->ncols = (int)nc;
+	s->ready = true;
+	return 0;
+}
+
+/** Read a describe's replies into its statement. As sl_pg_pump_one(). */
+static int
+reply_describe(struct pg_pipe *pl, const struct pg_exp *e)
+{
+	struct sl_db_conn *c = pl->base.c;
+	char type;
+	const char *body;
+	size_t len;
+	if (next_reply(c, &type, &body, &len) != 0)
+		return -1;
+	if (type == 'E')
+		return seg_error(pl, e, body, len);
+	if (type != 't')
+		return out_of_step(c, type);
+	/* The next message moves the buffer: keep the parameter types. */
+	uint32_t small[64];
+	size_t npd = len;
+	char *pd = npd <= sizeof(small) ? (char *)small : sl_malloc(npd);
+	if (pd == NULL) {
+		sl_diag_set(SL_EOOM, "out of memory describing a statement");
+		return -1; /* the stream is left mid-reply */
+	}
+	memcpy(pd, body, npd);
+	int rc = next_reply(c, &type, &body, &len);
+	if (rc == 0 && type == 'T')
+		rc = describe(c, e->stmt, pd, npd, body, len);
+	else if (rc == 0 && type == 'n')
+		rc = describe(c, e->stmt, pd, npd, NULL, 0);
+	else if (rc == 0)
+		rc = out_of_step(c, type);
+	if (pd != (char *)small)
+		sl_free(pd);
+	if (rc != 0)
+		c->broken = true;
+	return rc;
+}
+
+/** Read a user statement's replies into a finished statement. */
+static int
+reply_user(struct pg_pipe *pl, const struct pg_exp *e)
+{
+	struct sl_db_conn *c = pl->base.c;
+	const struct pg_stmt *s = e->stmt;
+	char type;
+	const char *body;
+	size_t len;
+	if (next_reply(c, &type, &body, &len) != 0)
+		return -1;
+	if (type == 'E')
+		return seg_error(pl, e, body, len);
+	if (type != '2')
+		return out_of_step(c, type);
+	char msg[SL_ERROR_MSG_MAX] = "";
+	enum sl_errcode lcode = SL_EOK;
+	struct sl_db_result *r = new_result(s);
+	if (r == NULL) {
+		lcode = sl_diag_code();
+		sl_error_format(sl_diag_last(), msg, sizeof(msg));
+		sl_diag_clear(sl_diag_get());
+	}
+	size_t nrows = 0;
+	for (;;) {
+		if (next_reply(c, &type, &body, &len) != 0)
+			goto fail;
+		if (type == 'C' || type == 'I')
+			break;
+		switch (type) {
+		case 'D':
+			if (lcode != SL_EOK)
+				break;
+			if (add_row(c, s, r, &nrows, body, len) != 0) {
+				if (c->broken)
+					goto fail;
+				/* Keep reading to the statement's end. */
+				lcode = sl_diag_code();
+				sl_error_format(sl_diag_last(), msg,
+				                sizeof(msg));
+				sl_diag_clear(sl_diag_get());
+			}
+			break;
+		case 'E':
+			sl_db_result_free(r);
+			return seg_error(pl, e, body, len);
+		case 'G':
+		case 'H':
+		case 'W':
+			c->broken = true;
+			sl_diag_set(SL_EINVAL,
+			            "%s: COPY cannot run as a statement (use "
+			            "sl_db_copy_begin()); connection dropped",
+			            c->shown);
+			goto fail;
+		default:
+			out_of_step(c, type);
+			goto fail;
+		}
+	}
+	if (type == 'C' && memchr(body, '\0', len) == NULL) {
+		out_of_step(c, type);
+		goto fail;
+	}
+	if (lcode != SL_EOK) {
+		sl_db_result_free(r);
+		return sl_pg_done_fail(pl, e->idx, lcode, msg, "");
+	}
+	if (type == 'C')
+		sl_db_result_set_tag(r, body);
+	r->nrows = nrows;
+	r->cells = nrows > 0 ? r->own : NULL;
+	struct pg_done d = {.idx = e->idx, .r = r};
+	if (sl_pg_done_push(pl, &d) != 0)
+		goto fail;
+	return 0;
+fail:
+	sl_db_result_free(r);
+	return -1;
+}
+
+int
+sl_pg_direct_pump(struct pg_pipe *pl)
+{
+	struct sl_db_conn *c = pl->base.c;
+	assert(pl->exp_len > 0);
+	struct pg_exp e = pl->exp[pl->exp_head];
+	pl->exp_head = (pl->exp_head + 1) % pl->exp_cap;
+	pl->exp_len--;
+	if (e.kind == EXP_USER)
+		pl->exp_user--;
+	if (e.stmt != NULL)
+		e.stmt->queued--;
+	char type;
+	const char *body;
+	size_t len;
+	if (e.kind == EXP_SYNC) {
+		if (next_reply(c, &type, &body, &len) != 0)
+			return -1;
+		if (type != 'Z')
+			return out_of_step(c, type);
+		pl->seg_failed = -1;
+		pl->seg_aborted = false;
+		/* Nothing more was sent: leave the buffer empty for libpq
+		 * and the direct path of single statements. */
+		return pl->exp_len == 0 ? read_tail(c) : 0;
+	}
+	if (pl->seg_aborted)
+		return skipped(pl, &e);
+	switch (e.kind) {
+	case EXP_DESCRIBE:
+		return reply_describe(pl, &e);
+	case EXP_USER:
+		return reply_user(pl, &e);
+	default: /* Parse, Close */
+		if (next_reply(c, &type, &body, &len) != 0)
+			return -1;
+		if (type == 'E')
+			return seg_error(pl, &e, body, len);
+		if (type != (e.kind == EXP_PREPARE ? '1' : '3'))
+			return out_of_step(c, type);
+		return 0;
+	}
+}
+
+/* }}} */

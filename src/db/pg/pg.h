@@ -45,9 +45,15 @@
  * pipeline
  * (sl_db_pipeline_* in sluice/db.h) queues statements without waiting; a
  * statement not yet prepared is prepared with a flush request in the
- * middle of the pipeline. Each failure is reported on its own statement,
- * the rest of its segment as SL_EABORTED. COPY is binary, or text when a
- * column's type has no binary encoder; it learns the column types from
+ * middle of the pipeline. A user pipeline begun on such an idle
+ * connection takes the direct path from its first statement to its end:
+ * fast.c writes Parse, Describe, Flush, Close, Bind, Execute and Sync and
+ * parses the replies, with this engine's queues and failure rules (the
+ * statements, sent or cached, are the same on both paths).
+ * SLUICE_PG_DIRECT=0 in the environment turns the direct path off (the
+ * tests run libpq's path that way). Each failure is reported on its own
+ * statement, the rest of its segment as SL_EABORTED. COPY is binary, or text
+ * when a column's type has no binary encoder; it learns the column types from
  * the cached describe of `SELECT cols FROM table LIMIT 0`. A cursor is
  * `DECLARE ... NO SCROLL CURSOR` inside the open transaction, fetched
  * `batch` rows at a time (FETCH FORWARD).
@@ -84,6 +90,12 @@ struct pg_stmt {
 	int nparams;
 	/** Result format to ask for: 1 when every column decodes binary. */
 	int rfmt;
+	/**
+	 * Whether every column decodes binary to values that do not point
+	 * into the row (sl_pgtype_by_value()): the direct path decodes its
+	 * rows without copying them.
+	 */
+	bool byval;
 	/** Result column types. */
 	uint32_t *ctypes;
 	/** Number of result columns. */
@@ -95,6 +107,11 @@ struct pg_stmt {
 	char **cnames;
 	/** Whether the describe came back (else the prepare is in flight). */
 	bool ready;
+	/**
+	 * Expected replies queued that refer to it (it is not evicted from
+	 * the cache while any is).
+	 */
+	unsigned queued;
 	/** Link in the LRU list (most recent at the tail). */
 	struct sl_list lru;
 	/** Next statement in the same hash bucket. */
@@ -166,6 +183,19 @@ struct pg_pipe {
 	bool need_sync;
 	/** Whether this is a user pipeline (sl_db_pipeline_begin()). */
 	bool user;
+	/** Whether the path (libpq or direct) was chosen (at the first push).
+	 */
+	bool chosen;
+	/**
+	 * Whether this user pipeline takes the direct path (fast.c): its
+	 * messages are written and its replies parsed without libpq.
+	 */
+	bool direct;
+	/**
+	 * Direct path: a reply of this segment was an error, so the server
+	 * skips everything up to the sync point (nothing more comes for it).
+	 */
+	bool seg_aborted;
 	/** Statement texts by index, for messages (user pipelines: none). */
 	const char *sql;
 };
@@ -297,6 +327,9 @@ int sl_pg_op_finish(struct sl_db_conn *c, int rc);
 int sl_pg_exp_push(struct pg_pipe *pl, enum exp_kind kind, struct pg_stmt *s,
                    long idx);
 
+/** Queue a finished statement. 0, or -1 with SL_EOOM. */
+int sl_pg_done_push(struct pg_pipe *pl, const struct pg_done *d);
+
 /** Free what a finished statement holds. */
 void sl_pg_done_clear(struct pg_done *d);
 
@@ -370,6 +403,13 @@ int sl_pg_encode_params(struct sl_db_conn *c, const uint32_t *types, int ntypes,
                         size_t n, const struct sl_value *params,
                         const char *sql);
 
+/**
+ * Fail with SL_EINVAL unless `n` parameters are given for a statement
+ * (`sql`) that takes `ntypes`. 0, or -1.
+ */
+int sl_pg_check_nparams(struct sl_db_conn *c, int ntypes, size_t n,
+                        const char *sql);
+
 /** Forget the cached statement for `sql` and deallocate it. */
 void sl_pg_stmt_forget_sql(struct sl_db_conn *c, const char *sql);
 
@@ -413,6 +453,35 @@ struct sl_db_result *sl_pg_fast_query(struct sl_db_conn *c, struct pg_stmt *s,
                                       size_t n, const struct sl_value *params,
                                       char sqlstate[6]);
 
+/**
+ * Direct path for a user pipeline: the cached, described statement for
+ * `sql`, or prepared now (Parse, Describe and Flush written by fast.c,
+ * earlier replies read meanwhile). NULL with an error as prepare() in
+ * exec.c: SL_EDB when the server refused it, SL_EABORTED when an earlier
+ * statement of the segment failed, others.
+ */
+struct pg_stmt *sl_pg_direct_prepare(struct pg_pipe *pl, const char *sql);
+
+/**
+ * Direct path: queue Bind (`n` parameters `params`, encoded into the
+ * message) and Execute of `s` as statement `idx`, sending when enough is
+ * queued. 0, or -1 (nothing queued when the parameters did not encode).
+ */
+int sl_pg_direct_execute(struct pg_pipe *pl, struct pg_stmt *s, size_t n,
+                         const struct sl_value *params, long idx);
+
+/** Direct path: queue a Sync and its expected reply. 0, or -1. */
+int sl_pg_direct_sync(struct pg_pipe *pl);
+
+/**
+ * Direct path: send everything queued, reading replies meanwhile (so a
+ * server blocked on its own sends cannot stall both sides). 0, or -1.
+ */
+int sl_pg_direct_flush(struct sl_db_conn *c);
+
+/** Direct path: sl_pg_pump_one(). */
+int sl_pg_direct_pump(struct pg_pipe *pl);
+
 /* pipeline.c, copy.c, cursor.c: the driver operations */
 
 /** A new user pipeline (the layer fills in its connection). */
@@ -427,6 +496,12 @@ int sl_pg_pipeline_sync(struct sl_db_pipeline *base);
 
 /** The next result of a user pipeline. */
 struct sl_db_result *sl_pg_pipeline_next(struct sl_db_pipeline *base);
+
+/**
+ * Whether a user pipeline's next result was already read, or (direct
+ * path) a whole reply message is buffered: reading it will hardly wait.
+ */
+bool sl_pg_pipeline_ready(const struct sl_db_pipeline *base);
 
 /** Read what is left of a user pipeline (when `live`) and free it. */
 int sl_pg_pipeline_end(struct sl_db_pipeline *base, bool live);

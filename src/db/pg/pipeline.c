@@ -71,7 +71,9 @@ sl_pg_pipeline_sync(struct sl_db_pipeline *base)
 	struct pg_pipe *pl = PIPE(base);
 	sl_pg_op_start(base->c);
 	int rc = sl_pg_send_sync(pl);
-	if (rc == 0 && PQflush(PG(base->c)->pg) < 0)
+	if (rc == 0 && pl->direct)
+		rc = sl_pg_direct_flush(base->c);
+	else if (rc == 0 && PQflush(PG(base->c)->pg) < 0)
 		rc = sl_pg_lost(base->c, "sending");
 	return pl_leave(pl, rc);
 }
@@ -88,7 +90,8 @@ sl_pg_pipeline_next(struct sl_db_pipeline *base)
 		/* The statement's replies come only after a sync point. */
 		rc = sl_pg_send_sync(pl);
 		if (rc == 0)
-			rc = sl_pg_flush_all(base->c);
+			rc = pl->direct ? sl_pg_direct_flush(base->c)
+			                : sl_pg_flush_all(base->c);
 		while (rc == 0 && pl->done_len == 0 && pl->exp_len > 0) {
 			rc = sl_pg_pump_one(pl);
 			if (rc == -2) {
@@ -113,6 +116,20 @@ sl_pg_pipeline_next(struct sl_db_pipeline *base)
 		return NULL;
 	}
 	return r;
+}
+
+bool
+sl_pg_pipeline_ready(const struct sl_db_pipeline *base)
+{
+	const struct pg_pipe *pl = (const struct pg_pipe *)base;
+	if (pl->done_len > 0)
+		return true;
+	/* The direct path reads replies in large chunks: when a whole
+	 * message is buffered, the next statement's replies are arriving. */
+	const struct pg_conn *p = PG(base->c);
+	return pl->direct && p->rlen - p->rpos >= 5 &&
+	       p->rlen - p->rpos >=
+	               1 + (size_t)sl_pg_get32(p->rbuf + p->rpos + 1);
 }
 
 int

@@ -234,14 +234,15 @@ sl_pg_exp_push(struct pg_pipe *pl, enum exp_kind kind, struct pg_stmt *s,
 	e->kind = kind;
 	e->stmt = s;
 	e->idx = idx;
+	if (s != NULL)
+		s->queued++;
 	if (kind == EXP_USER)
 		pl->exp_user++;
 	return 0;
 }
 
-/** Queue a finished statement. 0, or -1 with SL_EOOM. */
-static int
-done_push(struct pg_pipe *pl, const struct pg_done *d)
+int
+sl_pg_done_push(struct pg_pipe *pl, const struct pg_done *d)
 {
 	if (pl->done_len == pl->done_cap) {
 		size_t cap = pl->done_cap != 0 ? pl->done_cap * 2 : 16;
@@ -278,7 +279,7 @@ sl_pg_done_fail(struct pg_pipe *pl, long idx, enum sl_errcode code,
 	d.msg = sl_strndup(msg, strlen(msg));
 	snprintf(d.sqlstate, sizeof(d.sqlstate), "%s",
 	         sqlstate != NULL ? sqlstate : "");
-	if (done_push(pl, &d) != 0) {
+	if (sl_pg_done_push(pl, &d) != 0) {
 		sl_free(d.msg);
 		return -1;
 	}
@@ -376,13 +377,17 @@ stmt_describe(struct pg_stmt *s, const PGresult *res)
 	sl_free(s->cnames);
 	s->cnames = names;
 	s->rfmt = 1;
+	s->byval = true;
 	for (int i = 0; i < np; i++)
 		pt[i] = PQparamtype(res, i);
 	for (int i = 0; i < nc; i++) {
 		ct[i] = PQftype(res, i);
 		if (!sl_pgtype_binary_decodable(ct[i]))
 			s->rfmt = 0;
+		if (!sl_pgtype_by_value(ct[i]))
+			s->byval = false;
 	}
+	s->byval = s->byval && s->rfmt == 1;
 	sl_free(s->ptypes);
 	sl_free(s->ctypes);
 	s->ptypes = pt;
@@ -396,6 +401,8 @@ stmt_describe(struct pg_stmt *s, const PGresult *res)
 int
 sl_pg_pump_one(struct pg_pipe *pl)
 {
+	if (pl->direct)
+		return sl_pg_direct_pump(pl);
 	struct sl_db_conn *c = pl->base.c;
 	struct pg_conn *p = PG(c);
 	assert(pl->exp_len > 0);
@@ -404,6 +411,8 @@ sl_pg_pump_one(struct pg_pipe *pl)
 	pl->exp_len--;
 	if (e.kind == EXP_USER)
 		pl->exp_user--;
+	if (e.stmt != NULL)
+		e.stmt->queued--;
 	PGresult *res;
 	if (sl_pg_next_result(c, &res) != 0)
 		return -1;
@@ -510,7 +519,7 @@ sl_pg_pump_one(struct pg_pipe *pl)
 			sl_error_format(sl_diag_last(), msg, sizeof(msg));
 			rc = sl_pg_done_fail(pl, e.idx, sl_diag_code(), msg,
 			                     "");
-		} else if (done_push(pl, &d) != 0) {
+		} else if (sl_pg_done_push(pl, &d) != 0) {
 			sl_db_result_free(d.r);
 			rc = -1;
 		}
@@ -524,6 +533,8 @@ sl_pg_send_sync(struct pg_pipe *pl)
 {
 	if (!pl->need_sync)
 		return 0;
+	if (pl->direct)
+		return sl_pg_direct_sync(pl);
 	if (!PQpipelineSync(PG(pl->base.c)->pg))
 		return sl_pg_lost(pl->base.c, "sending a sync point");
 	pl->need_sync = false;
@@ -535,7 +546,8 @@ sl_pg_drain(struct pg_pipe *pl)
 {
 	if (sl_pg_send_sync(pl) != 0)
 		return -1;
-	if (sl_pg_flush_all(pl->base.c) != 0)
+	if ((pl->direct ? sl_pg_direct_flush(pl->base.c)
+	                : sl_pg_flush_all(pl->base.c)) != 0)
 		return -1;
 	while (pl->exp_len > 0) {
 		int rc = sl_pg_pump_one(pl);
@@ -550,6 +562,11 @@ sl_pg_drain(struct pg_pipe *pl)
 void
 sl_pg_pipeline_reset(struct pg_pipe *pl)
 {
+	for (size_t i = 0; i < pl->exp_len; i++) {
+		struct pg_exp *e = &pl->exp[(pl->exp_head + i) % pl->exp_cap];
+		if (e->stmt != NULL)
+			e->stmt->queued--;
+	}
 	pl->exp_len = 0;
 	pl->exp_head = 0;
 	pl->exp_user = 0;
@@ -561,6 +578,7 @@ sl_pg_pipeline_reset(struct pg_pipe *pl)
 	pl->done_head = 0;
 	pl->need_sync = false;
 	pl->seg_failed = -1;
+	pl->seg_aborted = false;
 	pl->unread = 0;
 }
 
