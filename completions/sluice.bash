@@ -94,7 +94,7 @@ _sluice()
 		      --metrics-interval-in-seconds --prometheus
 		      --prometheus-listen-port --prometheus-listen-address
 		      --prometheus-certfile --prometheus-keyfile -q --quiet -h --help" ;;
-	schema) opts="--format --help" ;;
+	schema) opts="--format --plugin --help" ;;
 	export | migrate) opts="--help" ;;
 	demo) opts="--tasks --items" ;;
 	*) return 0 ;;

@@ -88,6 +88,20 @@ is $? 0 "a project run loads the plugins of its plugins: list"
 has b.jsonl '"loud":"THING-2!","name":"thing-2","plain":"thing2"' \
   "the plugin's config (with !env resolved) reached it"
 has err.txt "plugin 'sample': ready (thing)" "the plugin's log line carries its name"
+# The other commands that read the project's pipelines load its plugins too.
+(cd proj && PLUGIN_PREFIX=thing "$SLUICE" print schema >../ps.txt 2>../err.txt)
+is $? 0 "print schema of a project whose pipeline uses a plugin's !tag"
+has ps.txt "[NODE] Item:" "... prints the pipeline's types"
+(cd proj && PLUGIN_PREFIX=thing "$SLUICE" audit ttls >../at.txt 2>../err.txt)
+has at.txt "Time to live not configured for GraphObjectType.NODE 'Item'" \
+  "audit ttls of that project reads the pipeline"
+(cd proj && PLUGIN_PREFIX=thing "$SLUICE" migrations show >../ms.txt 2>../err.txt)
+has ms.txt "node_Item" "migrations show of that project reads the pipeline"
+"$SLUICE" schema proj/pipeline.yaml --plugin "$SAMPLE" >sc.txt 2>err.txt
+is $? 0 "schema PIPELINE --plugin PATH"
+has sc.txt "Item" "... prints the pipeline's types"
+"$SLUICE" schema proj/pipeline.yaml >/dev/null 2>err.txt
+ok $([ $? -ne 0 ] && echo 0 || echo 1) "without --plugin, the plugin's !tag is unknown"
 (cd proj && "$SLUICE" run -q --plugin "$SAMPLE" >/dev/null 2>../err.txt)
 is $? 0 "the same plugin from the project and --plugin is loaded once"
 

@@ -139,7 +139,8 @@ int
 sl_cli_ns_project_schema(const struct sl_project *p, bool additional,
                          struct sl_ns_schema *schema)
 {
-	if (sl_steps_register_builtins() != 0 || sl_interp_register() != 0)
+	if (sl_steps_register_builtins() != 0 || sl_interp_register() != 0 ||
+	    sl_cli_plugins_load(p, NULL, 0) != 0)
 		return -1;
 	struct sl_ns_coord c;
 	if (sl_ns_coord_create(&c, schema, additional) != 0)
@@ -245,7 +246,9 @@ sl_cli_ns_print_schema(int argc, char **argv)
 		} else {
 			p = sl_project_load(project != NULL ? project
 			                                    : SL_PROJECT_FILE);
-			rc = p == NULL ? -1 : 0;
+			rc = p == NULL || sl_cli_plugins_load(p, NULL, 0) != 0
+			             ? -1
+			             : 0;
 		}
 	}
 	if (rc == 0)
@@ -413,35 +416,29 @@ by_row(const void *a, const void *b)
 	              ((const struct row *)b)->name);
 }
 
+/** sl_cli_ns_walk() callback: expand sluice's schema from Interpreter `s`. */
+static int
+schema_step(void *arg, const struct sl_stepdef *d, struct sl_step *s)
+{
+	(void)d;
+	return sl_schema_expand(arg, s);
+}
+
 /** The sluice schema of every pipeline of `p`. 0, or -1. */
 static int
 project_schema(const struct sl_project *p, struct sl_schema *schema)
 {
-	int rc = sl_steps_register_builtins() != 0 || sl_interp_register() != 0
+	int rc = sl_steps_register_builtins() != 0 ||
+	                         sl_interp_register() != 0 ||
+	                         sl_cli_plugins_load(p, NULL, 0) != 0
 	                 ? -1
 	                 : 0;
 	for (uint32_t i = 0; i < sl_project_n_pipelines(p) && rc == 0; i++) {
 		const struct sl_project_pipeline *pp =
 		        sl_project_pipeline(p, i);
-		static const char *const introspection[] = {"introspection"};
-		const struct sl_pipeline_file_opts opts = {
-		        .annotations = introspection,
-		        .n_annotations = 1,
-		        .config = pp->config,
-		};
-		struct sl_pipeline_file *f =
-		        sl_pipeline_file_load(pp->path, &opts);
-		if (f == NULL)
-			return -1;
-		for (uint32_t k = 0; k < f->n_steps && rc == 0; k++) {
-			if (!sl_interp_expands_schema(&f->steps[k]))
-				continue;
-			struct sl_step *s = sl_step_create(&f->steps[k]);
-			if (s == NULL || sl_schema_expand(schema, s) != 0)
-				rc = -1;
-			sl_step_delete(s);
-		}
-		sl_pipeline_file_delete(f);
+		rc = sl_cli_ns_walk(pp->path, pp->config,
+		                    sl_interp_expands_schema, schema_step,
+		                    schema);
 	}
 	return rc;
 }

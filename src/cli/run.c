@@ -817,16 +817,12 @@ load(const struct run_opts *o, struct loaded *l)
 	return 0;
 }
 
-/**
- * Load the plugins of project `p` (NULL: none) and of --plugin, after the
- * built-in steps so that a plugin's names cannot hide theirs. 0, or -1
- * with an error naming the plugin.
- */
-static int
-load_plugins(const struct run_opts *o, const struct sl_project *p)
+int
+sl_cli_plugins_load(const struct sl_project *p, const char *const *paths,
+                    uint32_t n)
 {
 	uint32_t np = p != NULL ? sl_project_n_plugins(p) : 0;
-	if (np == 0 && o->n_plugins == 0)
+	if (np == 0 && n == 0)
 		return 0;
 	if (sl_steps_register_builtins() != 0 || sl_interp_register() != 0 ||
 	    sl_graph_register() != 0)
@@ -846,14 +842,21 @@ load_plugins(const struct run_opts *o, const struct sl_project *p)
 		if (sl_plugin_load(pl->path, pl->where, pl->config) != 0)
 			return -1;
 	}
-	for (uint32_t i = 0; i < o->n_plugins; i++)
-		if (sl_plugin_load(o->plugins[i], "--plugin", NULL) != 0)
+	for (uint32_t i = 0; i < n; i++)
+		if (sl_plugin_load(paths[i], "--plugin", NULL) != 0)
 			return -1;
 	if (sl_graph_plugin_stores_register() != 0)
 		return -1;
 	for (size_t i = 0; i < sl_plugin_count(); i++)
 		sl_log_info("plugin %s", sl_plugin_describe(i));
 	return 0;
+}
+
+/** Load the plugins of project `p` (NULL: none) and of --plugin. */
+static int
+load_plugins(const struct run_opts *o, const struct sl_project *p)
+{
+	return sl_cli_plugins_load(p, o->plugins, o->n_plugins);
 }
 
 int
@@ -1821,9 +1824,20 @@ sl_cli_schema(int argc, char **argv)
 {
 	enum sl_schema_format format = SL_SCHEMA_PLAIN;
 	int first = 1, nfiles = 0;
+	const char *plugins[SL_PLUGINS_MAX];
+	uint32_t n_plugins = 0;
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--format") == 0 ||
-		    strcmp(argv[i], "-f") == 0) {
+		if (strcmp(argv[i], "--plugin") == 0) {
+			if (i + 1 >= argc || n_plugins == SL_PLUGINS_MAX) {
+				fprintf(stderr,
+				        "sluice schema: --plugin expects a "
+				        "path (at most %d)\n",
+				        SL_PLUGINS_MAX);
+				return 2;
+			}
+			plugins[n_plugins++] = argv[++i];
+		} else if (strcmp(argv[i], "--format") == 0 ||
+		           strcmp(argv[i], "-f") == 0) {
 			const char *f = i + 1 < argc ? argv[++i] : "";
 			if (strcmp(f, "plain") == 0)
 				format = SL_SCHEMA_PLAIN;
@@ -1842,7 +1856,7 @@ sl_cli_schema(int argc, char **argv)
 		} else if (strcmp(argv[i], "-h") == 0 ||
 		           strcmp(argv[i], "--help") == 0) {
 			printf("usage: sluice schema PIPELINE.yaml... "
-			       "[--format plain|json|dot]\n\n"
+			       "[--format plain|json|dot] [--plugin PATH]\n\n"
 			       "Print the graph schema the pipelines' "
 			       "interpreters describe.\n");
 			return 0;
@@ -1856,8 +1870,12 @@ sl_cli_schema(int argc, char **argv)
 	}
 	if (nfiles == 0) {
 		fprintf(stderr, "usage: sluice schema PIPELINE.yaml... "
-		                "[--format plain|json|dot]\n");
+		                "[--format plain|json|dot] [--plugin PATH]\n");
 		return 2;
+	}
+	if (sl_cli_plugins_load(NULL, plugins, n_plugins) != 0) {
+		print_error("");
+		return 1;
 	}
 	struct sl_schema schema = {0};
 	int rc = build_schema((const char *const *)argv + first, nfiles,

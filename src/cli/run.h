@@ -35,10 +35,22 @@
 #ifndef SLUICE_CLI_RUN_H
 #define SLUICE_CLI_RUN_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 /** `sluice run` with argv[0] = "run". Returns the exit status. */
 int sl_cli_run(int argc, char **argv);
+
+struct sl_project;
+
+/**
+ * Load the plugins of project `p` (NULL: none), then the `n` shared
+ * objects at `paths` (--plugin), after the built-in steps so that a
+ * plugin's names cannot hide theirs; a file loaded before is not loaded
+ * again. 0, or -1 with an error naming the plugin.
+ */
+int sl_cli_plugins_load(const struct sl_project *p, const char *const *paths,
+                        uint32_t n);
 
 /** `sluice validate` with argv[0] = "validate". Returns the exit status. */
 int sl_cli_validate(int argc, char **argv);
