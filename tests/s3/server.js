@@ -17,6 +17,7 @@
 const crypto = require('crypto');
 const fs = require('fs');
 const path = require('path');
+const { Readable } = require('stream');
 const S3rver = require(path.join(__dirname, 'node_modules', 's3rver'));
 
 /** The accounts' secrets by access key id (s3rver's built-in account). */
@@ -108,6 +109,19 @@ function verify(req) {
   return want === signature ? null : 'the signature does not match';
 }
 
+/** The whole body of `req`, or null when the client went away first. */
+function readWhole(req) {
+  return new Promise(resolve => {
+    const chunks = [];
+    req.on('data', c => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', () => resolve(null));
+    req.on('close', () => {
+      if (!req.complete) resolve(null);
+    });
+  });
+}
+
 async function main() {
   const [dir, portFile, ...buckets] = process.argv.slice(2);
   if (!dir || !portFile) {
@@ -133,6 +147,27 @@ async function main() {
         '<Message>The request signature we calculated does not match the signature you provided (' +
         why + ').</Message></Error>';
       return;
+    }
+    // S3 stores a PUT's object whole or not at all. s3rver writes the body
+    // into the object's file as it arrives, so a client killed in the
+    // middle of a PUT would leave a truncated object (an empty checkpoint,
+    // seen in CI). Take the whole body first, as S3 does.
+    if (ctx.method === 'PUT') {
+      const body = await readWhole(ctx.req);
+      if (body === null) {
+        ctx.status = 400;
+        ctx.type = 'application/xml';
+        ctx.body =
+          '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>IncompleteBody</Code>' +
+          '<Message>You did not provide the number of bytes specified by the ' +
+          'Content-Length HTTP header.</Message></Error>';
+        return;
+      }
+      const whole = Readable.from([body], { objectMode: false });
+      whole.headers = ctx.req.headers;
+      whole.method = ctx.req.method;
+      whole.url = ctx.req.url;
+      ctx.req = whole;
     }
     await next();
   });
