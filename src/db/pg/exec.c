@@ -36,6 +36,26 @@ sl_pg_stmt_unlink(struct pg_conn *p, struct pg_stmt *s)
 	p->nstmts--;
 }
 
+struct pg_stmt *
+sl_pg_stmt_new(struct pg_conn *p, const char *sql, size_t len, uint64_t h)
+{
+	struct pg_stmt *s = sl_calloc(1, sizeof(*s));
+	if (s == NULL || (s->sql = sl_strndup(sql, len)) == NULL) {
+		sl_free(s);
+		sl_diag_set(SL_EOOM, "out of memory preparing a statement");
+		return NULL;
+	}
+	s->hash = h;
+	snprintf(s->name, sizeof(s->name), "sl_%llu",
+	         (unsigned long long)++p->stmt_seq);
+	size_t b = h & (p->nbuckets - 1);
+	s->next = p->buckets[b];
+	p->buckets[b] = s;
+	sl_list_add_tail(&p->lru, &s->lru);
+	p->nstmts++;
+	return s;
+}
+
 void
 sl_pg_stmt_clear(struct pg_conn *p)
 {
@@ -101,20 +121,9 @@ prepare(struct pg_pipe *pl, const char *sql)
 			return NULL;
 		pl->need_sync = true;
 	}
-	s = sl_calloc(1, sizeof(*s));
-	if (s == NULL || (s->sql = sl_strndup(sql, len)) == NULL) {
-		sl_free(s);
-		sl_diag_set(SL_EOOM, "out of memory preparing a statement");
+	s = sl_pg_stmt_new(p, sql, len, h);
+	if (s == NULL)
 		return NULL;
-	}
-	s->hash = h;
-	snprintf(s->name, sizeof(s->name), "sl_%llu",
-	         (unsigned long long)++p->stmt_seq);
-	size_t b = h & (p->nbuckets - 1);
-	s->next = p->buckets[b];
-	p->buckets[b] = s;
-	sl_list_add_tail(&p->lru, &s->lru);
-	p->nstmts++;
 	if (!PQsendPrepare(p->pg, s->name, sql, 0, NULL) ||
 	    !PQsendDescribePrepared(p->pg, s->name)) {
 		sl_pg_stmt_unlink(p, s);

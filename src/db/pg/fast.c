@@ -61,6 +61,18 @@ broke(struct sl_db_conn *c, const char *when, const char *why)
 	return -1;
 }
 
+/** A statement started a COPY: the connection is dropped. Returns -1. */
+static int
+copy_refused(struct sl_db_conn *c)
+{
+	c->broken = true;
+	sl_diag_set(SL_EINVAL,
+	            "%s: COPY cannot run as a statement (use "
+	            "sl_db_copy_begin()); connection dropped",
+	            c->shown);
+	return -1;
+}
+
 /** The server sent what the protocol does not allow here. */
 static int
 out_of_step(struct sl_db_conn *c, char type)
@@ -199,6 +211,32 @@ send_all(struct sl_db_conn *c)
 }
 
 /**
+ * One recv() into the free end of the read buffer (which has room): 1 when
+ * bytes came, 0 when none are waiting, -1 when the connection broke.
+ */
+static int
+recv_some(struct sl_db_conn *c)
+{
+	struct pg_conn *p = PG(c);
+	for (;;) {
+		ssize_t k = recv(PQsocket(p->pg), p->rbuf + p->rlen,
+		                 p->rcap - p->rlen, 0);
+		if (k > 0) {
+			p->rlen += (size_t)k;
+			return 1;
+		}
+		if (k == 0)
+			return broke(c, "reading",
+			             "the server closed the connection");
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return 0;
+		return broke(c, "reading", strerror(errno));
+	}
+}
+
+/**
  * Make sure `need` unparsed bytes are in the read buffer, reading (and
  * waiting) as needed. Moves the buffer: pointers into it are stale after.
  * 0, or -1.
@@ -229,23 +267,9 @@ fill(struct sl_db_conn *c, size_t need)
 			p->rbuf = b;
 			p->rcap = cap;
 		}
-		ssize_t k = recv(PQsocket(p->pg), p->rbuf + p->rlen,
-		                 p->rcap - p->rlen, 0);
-		if (k > 0) {
-			p->rlen += (size_t)k;
-			continue;
-		}
-		if (k == 0)
-			return broke(c, "reading",
-			             "the server closed the connection");
-		if (errno == EINTR)
-			continue;
-		if (errno == EAGAIN || errno == EWOULDBLOCK) {
-			if (sl_pg_wait_io(c, SL_IO_READ) != 0)
-				return -1;
-			continue;
-		}
-		return broke(c, "reading", strerror(errno));
+		int got = recv_some(c);
+		if (got < 0 || (got == 0 && sl_pg_wait_io(c, SL_IO_READ) != 0))
+			return -1;
 	}
 	return 0;
 }
@@ -529,11 +553,7 @@ sl_pg_fast_query(struct sl_db_conn *c, struct pg_stmt *s, size_t n,
 		case 'G':
 		case 'H':
 		case 'W':
-			c->broken = true;
-			sl_diag_set(SL_EINVAL,
-			            "%s: COPY cannot run as a statement (use "
-			            "sl_db_copy_begin()); connection dropped",
-			            c->shown);
+			copy_refused(c);
 			goto fail;
 		default:
 			out_of_step(c, type);
@@ -603,20 +623,9 @@ take_input(struct sl_db_conn *c)
 			p->rbuf = b;
 			p->rcap = cap;
 		}
-		ssize_t k = recv(PQsocket(p->pg), p->rbuf + p->rlen,
-		                 p->rcap - p->rlen, 0);
-		if (k > 0) {
-			p->rlen += (size_t)k;
-			continue;
-		}
-		if (k == 0)
-			return broke(c, "reading",
-			             "the server closed the connection");
-		if (errno == EINTR)
-			continue;
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			return 0;
-		return broke(c, "reading", strerror(errno));
+		int got = recv_some(c);
+		if (got <= 0)
+			return got;
 	}
 }
 
@@ -719,20 +728,9 @@ sl_pg_direct_prepare(struct pg_pipe *pl, const char *sql)
 		stmt_drop(p, old);
 		pl->need_sync = true;
 	}
-	s = sl_calloc(1, sizeof(*s));
-	if (s == NULL || (s->sql = sl_strndup(sql, len)) == NULL) {
-		sl_free(s);
-		sl_diag_set(SL_EOOM, "out of memory preparing a statement");
+	s = sl_pg_stmt_new(p, sql, len, h);
+	if (s == NULL)
 		return NULL;
-	}
-	s->hash = h;
-	snprintf(s->name, sizeof(s->name), "sl_%llu",
-	         (unsigned long long)++p->stmt_seq);
-	size_t b = h & (p->nbuckets - 1);
-	s->next = p->buckets[b];
-	p->buckets[b] = s;
-	sl_list_add_tail(&p->lru, &s->lru);
-	p->nstmts++;
 	/* Parse (no parameter types given), Describe, and Flush to have the
 	 * describe back before the sync point. */
 	size_t at = w->len, nl = strlen(s->name) + 1;
@@ -1059,11 +1057,7 @@ reply_user(struct pg_pipe *pl, const struct pg_exp *e)
 		case 'G':
 		case 'H':
 		case 'W':
-			c->broken = true;
-			sl_diag_set(SL_EINVAL,
-			            "%s: COPY cannot run as a statement (use "
-			            "sl_db_copy_begin()); connection dropped",
-			            c->shown);
+			copy_refused(c);
 			goto fail;
 		default:
 			out_of_step(c, type);
@@ -1095,14 +1089,7 @@ int
 sl_pg_direct_pump(struct pg_pipe *pl)
 {
 	struct sl_db_conn *c = pl->base.c;
-	assert(pl->exp_len > 0);
-	struct pg_exp e = pl->exp[pl->exp_head];
-	pl->exp_head = (pl->exp_head + 1) % pl->exp_cap;
-	pl->exp_len--;
-	if (e.kind == EXP_USER)
-		pl->exp_user--;
-	if (e.stmt != NULL)
-		e.stmt->queued--;
+	struct pg_exp e = sl_pg_exp_pop(pl);
 	char type;
 	const char *body;
 	size_t len;

@@ -327,6 +327,12 @@ int sl_pg_op_finish(struct sl_db_conn *c, int rc);
 int sl_pg_exp_push(struct pg_pipe *pl, enum exp_kind kind, struct pg_stmt *s,
                    long idx);
 
+/**
+ * Take the next expected reply off the queue (there is one), with the
+ * counts that follow it (user replies, its statement's queued replies).
+ */
+struct pg_exp sl_pg_exp_pop(struct pg_pipe *pl);
+
 /** Queue a finished statement. 0, or -1 with SL_EOOM. */
 int sl_pg_done_push(struct pg_pipe *pl, const struct pg_done *d);
 
@@ -375,6 +381,13 @@ void sl_pg_close(struct sl_db_conn *c);
 
 /** Free a statement. */
 void sl_pg_stmt_free(struct pg_stmt *s);
+
+/**
+ * A new statement for `sql` (`len` bytes, hash `h`) under a fresh name,
+ * added to the cache; the caller sends its Parse. NULL (out of memory).
+ */
+struct pg_stmt *sl_pg_stmt_new(struct pg_conn *p, const char *sql, size_t len,
+                               uint64_t h);
 
 /** Unlink `s` from the cache (it is freed by the caller). */
 void sl_pg_stmt_unlink(struct pg_conn *p, struct pg_stmt *s);

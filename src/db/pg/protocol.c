@@ -398,13 +398,9 @@ stmt_describe(struct pg_stmt *s, const PGresult *res)
 	return 0;
 }
 
-int
-sl_pg_pump_one(struct pg_pipe *pl)
+struct pg_exp
+sl_pg_exp_pop(struct pg_pipe *pl)
 {
-	if (pl->direct)
-		return sl_pg_direct_pump(pl);
-	struct sl_db_conn *c = pl->base.c;
-	struct pg_conn *p = PG(c);
 	assert(pl->exp_len > 0);
 	struct pg_exp e = pl->exp[pl->exp_head];
 	pl->exp_head = (pl->exp_head + 1) % pl->exp_cap;
@@ -413,6 +409,17 @@ sl_pg_pump_one(struct pg_pipe *pl)
 		pl->exp_user--;
 	if (e.stmt != NULL)
 		e.stmt->queued--;
+	return e;
+}
+
+int
+sl_pg_pump_one(struct pg_pipe *pl)
+{
+	if (pl->direct)
+		return sl_pg_direct_pump(pl);
+	struct sl_db_conn *c = pl->base.c;
+	struct pg_conn *p = PG(c);
+	struct pg_exp e = sl_pg_exp_pop(pl);
 	PGresult *res;
 	if (sl_pg_next_result(c, &res) != 0)
 		return -1;
