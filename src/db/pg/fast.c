@@ -399,7 +399,10 @@ add_row(struct sl_db_conn *c, const struct pg_stmt *s, struct sl_db_result *r,
 		}
 		if (end - q < l)
 			return out_of_step(c, 'D');
-		if (sl_pgtype_decode(s->ctypes[j], s->rfmt, q, (size_t)l,
+		if (!(s->rfmt == 1 &&
+		      sl_pgtype_decode_quick(s->ctypes[j], q, (size_t)l,
+		                             &cell[j])) &&
+		    sl_pgtype_decode(s->ctypes[j], s->rfmt, q, (size_t)l,
 		                     &r->arena, &cell[j]) != 0) {
 			sl_diag_wrap(SL_EPARSE, "%s: row %zu, column \"%s\"",
 			             c->shown, *nrows + 1, s->cnames[j]);
