@@ -57,7 +57,10 @@
  * 1.5 s). The figures are the medians over the rounds. sluice's CPU is
  * getrusage() of this process from a query's first counted completion to
  * its end; asyncpg's is bench/asyncpg_pgbench.py's time.process_time(),
- * taken the same way, which the script prints. Python is
+ * taken the same way, which the script prints. When the server runs on
+ * this machine, '#' lines also give each side's server CPU per row: the
+ * postmaster's and its children's times in /proc over the same window
+ * (the script prints "COUNTING <query>" when the window opens). Python is
  * $SLUICE_BENCH_PYTHON, else /usr/bin/python3 (Debian's python3-asyncpg
  * and python3-uvloop are for it), else python3 from PATH; without asyncpg
  * or uvloop it prints a "# skipped" line and exits 0.
