@@ -22,7 +22,8 @@ and batch's are truncated after their query.
 usage: asyncpg_pgbench.py URI SECONDS WARMUP
        asyncpg_pgbench.py --check   (prints the versions, or SKIP)
 
-Output, one line per query:
+Output, per query: a line "COUNTING <name>" at the first counted
+completion (where the C program reads the server's CPU time), then
 
   RESULT <name> rows=<rows> queries=<n> secs=<wall> cpu=<cpu seconds>
 
@@ -68,7 +69,8 @@ QUERIES = [
 class Run:
     """One query's measurement: counted rows, queries and times."""
 
-    def __init__(self):
+    def __init__(self, name):
+        self.name = name
         self.t_warm = self.t_stop = float("inf")
         self.t_last = 0.0
         self.rows = 0
@@ -91,6 +93,8 @@ class Run:
             return
         if self.cpu0 is None:
             self.cpu0 = time.process_time()
+            # The C program reads the server's CPU time on this line.
+            print(f"COUNTING {self.name}", flush=True)
         self.rows += rows
         self.count += 1
         self.t_last = now
@@ -133,7 +137,7 @@ async def main(uri, secs, warmup):
                                      max_size=CONCURRENCY)
     try:
         for q in QUERIES:
-            run = Run()
+            run = Run(q[0])
             await asyncio.gather(*[worker(pool, q, run, warmup, secs)
                                    for _ in range(CONCURRENCY)])
             cpu1 = time.process_time()

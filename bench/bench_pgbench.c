@@ -57,7 +57,10 @@
  * 1.5 s). The figures are the medians over the rounds. sluice's CPU is
  * getrusage() of this process from a query's first counted completion to
  * its end; asyncpg's is bench/asyncpg_pgbench.py's time.process_time(),
- * taken the same way, which the script prints. Python is
+ * taken the same way, which the script prints. When the server runs on
+ * this machine, '#' lines also give each side's server CPU per row: the
+ * postmaster's and its children's times in /proc over the same window
+ * (the script prints "COUNTING <query>" when the window opens). Python is
  * $SLUICE_BENCH_PYTHON, else /usr/bin/python3 (Debian's python3-asyncpg
  * and python3-uvloop are for it), else python3 from PATH; without asyncpg
  * or uvloop it prints a "# skipped" line and exits 0.
@@ -66,6 +69,8 @@
  * (or $SLUICE_BENCH_VS_SECS, $SLUICE_BENCH_VS_WARMUP, $SLUICE_BENCH_VS_ROUNDS)
  */
 #include <arpa/inet.h>
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <libpq-fe.h>
 #include <math.h>
@@ -225,6 +230,8 @@ struct run {
 	double cpu0;
 	/** Whether `cpu0` is set. */
 	bool cpu_set;
+	/** The server's CPU seconds then (bench_pg_vs_asyncpg), or -1. */
+	double srv0;
 };
 
 /** CPU seconds (user + system) this process used so far. */
@@ -235,6 +242,70 @@ cpu_now(void)
 	getrusage(RUSAGE_SELF, &ru);
 	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
 	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+/**
+ * The server's postmaster when bench_pg_vs_asyncpg can read its processes
+ * in /proc (the server runs on this machine), else 0: the server's CPU per
+ * row is then not measured.
+ */
+static pid_t postmaster;
+
+/**
+ * Fields 4 (parent) and 14-17 (utime, stime, cutime, cstime, in clock
+ * ticks) of /proc/PID/stat. 0, or -1.
+ */
+static int
+proc_stat(const char *pid, long *ppid, unsigned long long t[4])
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%s/stat", pid);
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	const char *q = strrchr(buf, ')'); /* the name may hold spaces */
+	if (q == NULL ||
+	    sscanf(q + 1,
+	           " %*c %ld %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu "
+	           "%llu %llu",
+	           ppid, &t[0], &t[1], &t[2], &t[3]) != 5)
+		return -1;
+	return 0;
+}
+
+/**
+ * CPU seconds the server used so far: the postmaster's own and its reaped
+ * children's, and those of its live children (the backends, the
+ * background processes). -1 when not measured.
+ */
+static double
+server_cpu(void)
+{
+	if (postmaster <= 0)
+		return -1;
+	char pm[24];
+	snprintf(pm, sizeof(pm), "%ld", (long)postmaster);
+	long ppid;
+	unsigned long long t[4];
+	if (proc_stat(pm, &ppid, t) != 0)
+		return -1;
+	unsigned long long ticks = t[0] + t[1] + t[2] + t[3];
+	DIR *d = opendir("/proc");
+	if (d == NULL)
+		return -1;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		if (!isdigit((unsigned char)e->d_name[0]))
+			continue;
+		if (proc_stat(e->d_name, &ppid, t) == 0 &&
+		    ppid == (long)postmaster)
+			ticks += t[0] + t[1];
+	}
+	closedir(d);
+	return (double)ticks / (double)sysconf(_SC_CLK_TCK);
 }
 
 /** Start a run of `q` now. */
@@ -256,6 +327,8 @@ run_done(struct run *r, uint64_t rows)
 	if (now < r->t_warm)
 		return;
 	if (!r->cpu_set) {
+		/* The server first: reading /proc is not the client's work. */
+		r->srv0 = server_cpu();
 		r->cpu0 = cpu_now();
 		r->cpu_set = true;
 	}
@@ -1272,6 +1345,9 @@ struct vs {
 	double rate[2][VS_MAX_ROUNDS][NQUERIES];
 	/** Client CPU microseconds per row by side, round and query. */
 	double us[2][VS_MAX_ROUNDS][NQUERIES];
+	/** Server CPU microseconds per row by side, round and query (-1:
+	 * not measured). */
+	double srv[2][VS_MAX_ROUNDS][NQUERIES];
 };
 
 /**
@@ -1368,12 +1444,17 @@ vs_round_sluice(struct vs *vs, int round)
 		run_init(&r, q, &vs->cfg);
 		int rc = sl_run(&vs->side, &r);
 		double cpu = cpu_now() - r.cpu0;
+		double srv = server_cpu();
 		if (rc != 0 || r.failed || run_rate(&r) <= 0 || !r.cpu_set) {
 			bench_fail(bench, q->name);
 			return -1;
 		}
 		vs->rate[VS_SLUICE][round][i] = run_rate(&r);
 		vs->us[VS_SLUICE][round][i] = cpu * 1e6 / (double)r.rows;
+		vs->srv[VS_SLUICE][round][i] =
+		        srv >= 0 && r.srv0 >= 0
+		                ? (srv - r.srv0) * 1e6 / (double)r.rows
+		                : -1;
 		if (lp_script(vs->admin, q->reset) != 0)
 			return -1;
 	}
@@ -1401,10 +1482,18 @@ vs_round_asyncpg(struct vs *vs, int round)
 	}
 	bool seen[NQUERIES] = {false};
 	char line[512];
+	double srv0 = -1;
 	while (fgets(line, sizeof(line), out) != NULL) {
 		char name[64];
 		unsigned long long rows, count;
 		double wall, cpu;
+		if (strncmp(line, "COUNTING ", 9) == 0) {
+			/* The script's first counted completion. */
+			srv0 = server_cpu();
+			continue;
+		}
+		double srv =
+		        strncmp(line, "RESULT ", 7) == 0 ? server_cpu() : -1;
 		if (sscanf(line,
 		           "RESULT %63s rows=%llu queries=%llu secs=%lf "
 		           "cpu=%lf",
@@ -1418,6 +1507,11 @@ vs_round_asyncpg(struct vs *vs, int round)
 		seen[i] = true;
 		vs->rate[VS_ASYNCPG][round][i] = (double)rows / wall;
 		vs->us[VS_ASYNCPG][round][i] = cpu * 1e6 / (double)rows;
+		vs->srv[VS_ASYNCPG][round][i] =
+		        srv >= 0 && srv0 >= 0
+		                ? (srv - srv0) * 1e6 / (double)rows
+		                : -1;
+		srv0 = -1;
 	}
 	fclose(out);
 	int st = vs_wait(pid);
@@ -1467,16 +1561,23 @@ vs_report(struct vs *vs)
 			g_us[s][k] = geomean(vs->us[s][k], NQUERIES);
 		}
 	for (size_t i = 0; i < NQUERIES; i++) {
-		double m[2][2];
+		double m[2][3];
 		for (int s = 0; s < 2; s++) {
-			double r[VS_MAX_ROUNDS], u[VS_MAX_ROUNDS];
+			double r[VS_MAX_ROUNDS], u[VS_MAX_ROUNDS],
+			        v[VS_MAX_ROUNDS];
 			for (int k = 0; k < vs->rounds; k++) {
 				r[k] = vs->rate[s][k][i];
 				u[k] = vs->us[s][k][i];
+				v[k] = vs->srv[s][k][i];
 			}
 			m[s][0] = bench_median(r, (size_t)vs->rounds);
 			m[s][1] = bench_median(u, (size_t)vs->rounds);
+			m[s][2] = bench_median(v, (size_t)vs->rounds);
 		}
+		if (m[0][2] >= 0 && m[1][2] >= 0)
+			printf("# %s: server CPU per row (medians): sluice "
+			       "%.3f us, asyncpg %.3f us\n",
+			       queries[i].name, m[0][2], m[1][2]);
 		printf("# %s: sluice %.0f rows/s %.3f us/row, asyncpg %.0f "
 		       "rows/s %.3f us/row (medians): %.2fx rows/s, %.2fx "
 		       "less CPU\n",
@@ -1566,6 +1667,28 @@ run_on_loop(const char *name, int (*fn)(void *), void *arg)
 	return rc;
 }
 
+/**
+ * Find the server's postmaster: the parent of `admin`'s backend, if that
+ * is a process of this machine (else `postmaster` stays 0).
+ */
+static void
+find_postmaster(PGconn *admin)
+{
+	PGresult *res = PQexec(admin, "SELECT pg_backend_pid()");
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
+		long ppid;
+		unsigned long long t[4];
+		if (proc_stat(PQgetvalue(res, 0, 0), &ppid, t) == 0 && ppid > 1)
+			postmaster = (pid_t)ppid;
+	}
+	PQclear(res);
+	if (server_cpu() < 0)
+		postmaster = 0;
+	if (postmaster == 0)
+		printf("# the server's processes are not readable here: no "
+		       "server CPU per row\n");
+}
+
 /** main() of bench_pg_vs_asyncpg. */
 static int
 vs_main(int argc, char **argv)
@@ -1603,6 +1726,7 @@ vs_main(int argc, char **argv)
 	vs.admin = admin_connect(vs.cfg.uri);
 	if (vs.admin == NULL)
 		return 1;
+	find_postmaster(vs.admin);
 	int rc = run_on_loop("vs-asyncpg", vs_all, &vs);
 	PQfinish(vs.admin);
 	return rc == 0 ? EXIT_SUCCESS : EXIT_FAILURE;

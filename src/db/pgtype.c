@@ -791,32 +791,21 @@ sl_pgtype_decode(uint32_t oid, int format, const char *p, size_t len,
 	}
 	if (format == 0)
 		return decode_text(oid, p, len, a, out);
-	switch (oid) {
+	if (sl_pgtype_decode_quick(oid, p, len, out))
+		return 0;
+	switch (oid) { /* the quick path refused these sizes */
 	case PG_BOOL:
-		if (len != 1)
-			return bad("bool");
-		*out = sl_bool(p[0] != 0);
-		return 0;
+		return bad("bool");
 	case PG_INT2:
-		if (len != 2)
-			return bad("smallint");
-		*out = sl_int((int16_t)sl_pg_get16(p));
-		return 0;
+		return bad("smallint");
 	case PG_INT4:
-		if (len != 4)
-			return bad("integer");
-		*out = sl_int((int32_t)sl_pg_get32(p));
-		return 0;
+		return bad("integer");
 	case PG_OID:
-		if (len != 4)
-			return bad("oid");
-		*out = sl_int(sl_pg_get32(p));
-		return 0;
+		return bad("oid");
 	case PG_INT8:
-		if (len != 8)
-			return bad("bigint");
-		*out = sl_int((int64_t)get64(p));
-		return 0;
+		return bad("bigint");
+	case PG_FLOAT8:
+		return bad("double precision");
 	case PG_FLOAT4: {
 		if (len != 4)
 			return bad("real");
@@ -824,15 +813,6 @@ sl_pgtype_decode(uint32_t oid, int format, const char *p, size_t len,
 		float f;
 		memcpy(&f, &u, 4);
 		*out = sl_double(f);
-		return 0;
-	}
-	case PG_FLOAT8: {
-		if (len != 8)
-			return bad("double precision");
-		uint64_t u = get64(p);
-		double d;
-		memcpy(&d, &u, 8);
-		*out = sl_double(d);
 		return 0;
 	}
 	case PG_JSON:
@@ -874,9 +854,6 @@ sl_pgtype_decode(uint32_t oid, int format, const char *p, size_t len,
 		}
 		return sl_str_copy(a, buf, n, out);
 	}
-	case PG_BYTEA:
-		*out = sl_str_ref(p, (uint32_t)len);
-		return 0;
 	default:
 		if (array_elem(oid) != 0)
 			return decode_array(array_elem(oid), p, len, a, out);

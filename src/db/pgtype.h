@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "sluice/arena.h"
 #include "sluice/buf.h"
@@ -136,6 +137,68 @@ int sl_pgtype_encode(struct sl_buf *out, uint32_t oid, const struct sl_value *v,
  */
 int sl_pgtype_decode(uint32_t oid, int format, const char *data, size_t len,
                      struct sl_arena *a, struct sl_value *out);
+
+/**
+ * sl_pgtype_decode() of a binary cell inline, for the types most results
+ * hold: integers, oid, bool and float8 of their exact size, text-like
+ * types and bytea (pointing into `data`). true with the value in *out;
+ * false for any other type or size, which sl_pgtype_decode() then decodes
+ * or refuses. No call per cell on the hot path of a result.
+ */
+static inline bool
+sl_pgtype_decode_quick(uint32_t oid, const char *data, size_t len,
+                       struct sl_value *out)
+{
+	switch (oid) {
+	case PG_INT4:
+		if (len != 4)
+			return false;
+		*out = sl_int((int32_t)sl_pg_get32(data));
+		return true;
+	case PG_INT2:
+		if (len != 2)
+			return false;
+		*out = sl_int((int16_t)sl_pg_get16(data));
+		return true;
+	case PG_OID:
+		if (len != 4)
+			return false;
+		*out = sl_int(sl_pg_get32(data));
+		return true;
+	case PG_INT8:
+	case PG_FLOAT8: {
+		if (len != 8)
+			return false;
+		uint64_t u = ((uint64_t)sl_pg_get32(data) << 32) |
+		             sl_pg_get32(data + 4);
+		if (oid == PG_INT8) {
+			*out = sl_int((int64_t)u);
+		} else {
+			double d;
+			memcpy(&d, &u, 8);
+			*out = sl_double(d);
+		}
+		return true;
+	}
+	case PG_BOOL:
+		if (len != 1)
+			return false;
+		*out = sl_bool(data[0] != 0);
+		return true;
+	case PG_TEXT:
+	case PG_VARCHAR:
+	case PG_BPCHAR:
+	case PG_NAME:
+	case PG_CHAR:
+	case PG_BYTEA:
+		if (len > SL_VALUE_LEN_MAX)
+			return false;
+		*out = sl_str_ref(data, (uint32_t)len);
+		return true;
+	default:
+		return false;
+	}
+}
 
 /** The binary COPY header (signature, flags, extension length). */
 int sl_pgtype_copy_header(struct sl_buf *out);

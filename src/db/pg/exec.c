@@ -68,6 +68,20 @@ sl_pg_stmt_clear(struct pg_conn *p)
 }
 
 struct pg_stmt *
+sl_pg_stmt_evictable(struct sl_db_conn *c, struct sl_list **it)
+{
+	struct pg_conn *p = PG(c);
+	size_t cap = c->opts.stmt_cache > 0 ? c->opts.stmt_cache : 1;
+	while (p->nstmts >= cap && *it != &p->lru) {
+		struct pg_stmt *s = sl_list_entry(*it, struct pg_stmt, lru);
+		*it = (*it)->next;
+		if (s->queued == 0)
+			return s;
+	}
+	return NULL;
+}
+
+struct pg_stmt *
 sl_pg_stmt_find(struct pg_conn *p, const char *sql, size_t len, uint64_t h)
 {
 	for (struct pg_stmt *s = p->buckets[h & (p->nbuckets - 1)]; s != NULL;
@@ -101,15 +115,11 @@ prepare(struct pg_pipe *pl, const char *sql)
 		return s;
 	}
 	assert(s == NULL);
-	/* Evict the least recently used statement if the cache is full. */
-	size_t cap = c->opts.stmt_cache > 0 ? c->opts.stmt_cache : 1;
+	/* Evict least recently used statements while the cache is full
+	 * (DEALLOCATE through libpq; its reply is read in order). */
 	struct sl_list *it = p->lru.next;
-	while (p->nstmts >= cap && it != &p->lru) {
-		/* Not one a queued reply refers to. */
-		struct pg_stmt *old = sl_list_entry(it, struct pg_stmt, lru);
-		it = it->next;
-		if (old->queued > 0)
-			continue;
+	struct pg_stmt *old;
+	while ((old = sl_pg_stmt_evictable(c, &it)) != NULL) {
 		char dealloc[48];
 		snprintf(dealloc, sizeof(dealloc), "DEALLOCATE %s", old->name);
 		sl_pg_stmt_unlink(p, old);

@@ -399,7 +399,10 @@ add_row(struct sl_db_conn *c, const struct pg_stmt *s, struct sl_db_result *r,
 		}
 		if (end - q < l)
 			return out_of_step(c, 'D');
-		if (sl_pgtype_decode(s->ctypes[j], s->rfmt, q, (size_t)l,
+		if (!(s->rfmt == 1 &&
+		      sl_pgtype_decode_quick(s->ctypes[j], q, (size_t)l,
+		                             &cell[j])) &&
+		    sl_pgtype_decode(s->ctypes[j], s->rfmt, q, (size_t)l,
 		                     &r->arena, &cell[j]) != 0) {
 			sl_diag_wrap(SL_EPARSE, "%s: row %zu, column \"%s\"",
 			             c->shown, *nrows + 1, s->cnames[j]);
@@ -707,15 +710,11 @@ sl_pg_direct_prepare(struct pg_pipe *pl, const char *sql)
 		return NULL;
 	}
 	struct sl_buf *w = &p->wbuf;
-	/* Evict the least recently used statements no queued reply refers
-	 * to while the cache is full (Close; its reply is read in order). */
-	size_t cap = c->opts.stmt_cache > 0 ? c->opts.stmt_cache : 1;
+	/* Evict least recently used statements while the cache is full
+	 * (Close; its reply is read in order). */
 	struct sl_list *it = p->lru.next;
-	while (p->nstmts >= cap && it != &p->lru) {
-		struct pg_stmt *old = sl_list_entry(it, struct pg_stmt, lru);
-		it = it->next;
-		if (old->queued > 0)
-			continue;
+	struct pg_stmt *old;
+	while ((old = sl_pg_stmt_evictable(c, &it)) != NULL) {
 		size_t at = w->len;
 		if (put_msg(w, 'C', "S", 1, old->name, strlen(old->name) + 1) !=
 		            0 ||
@@ -899,6 +898,28 @@ skipped(struct pg_pipe *pl, const struct pg_exp *e)
 }
 
 /**
+ * Read the first reply to expected reply `e`, which should be of type
+ * `want`: 1 with its body in *body and *len (valid until the next read)
+ * when it is; otherwise what the reply's reader returns, as
+ * sl_pg_pump_one(): seg_error()'s answer to an ErrorResponse, -1 for a
+ * lost connection or any other message (out of step).
+ */
+static int
+first_reply(struct pg_pipe *pl, const struct pg_exp *e, char want,
+            const char **body, size_t *len)
+{
+	struct sl_db_conn *c = pl->base.c;
+	char type;
+	if (next_reply(c, &type, body, len) != 0)
+		return -1;
+	if (type == want)
+		return 1;
+	if (type == 'E')
+		return seg_error(pl, e, *body, *len);
+	return out_of_step(c, type);
+}
+
+/**
  * Store a describe's ParameterDescription (`pd`, `npd` bytes) and
  * RowDescription (`rd`, `nrd` bytes; NULL for NoData) in `s`. 0, or -1.
  */
@@ -979,12 +1000,9 @@ reply_describe(struct pg_pipe *pl, const struct pg_exp *e)
 	char type;
 	const char *body;
 	size_t len;
-	if (next_reply(c, &type, &body, &len) != 0)
-		return -1;
-	if (type == 'E')
-		return seg_error(pl, e, body, len);
-	if (type != 't')
-		return out_of_step(c, type);
+	int rc = first_reply(pl, e, 't', &body, &len);
+	if (rc != 1)
+		return rc;
 	/* The next message moves the buffer: keep the parameter types. */
 	uint32_t small[64];
 	size_t npd = len;
@@ -994,7 +1012,7 @@ reply_describe(struct pg_pipe *pl, const struct pg_exp *e)
 		return -1; /* the stream is left mid-reply */
 	}
 	memcpy(pd, body, npd);
-	int rc = next_reply(c, &type, &body, &len);
+	rc = next_reply(c, &type, &body, &len);
 	if (rc == 0 && type == 'T')
 		rc = describe(c, e->stmt, pd, npd, body, len);
 	else if (rc == 0 && type == 'n')
@@ -1017,12 +1035,9 @@ reply_user(struct pg_pipe *pl, const struct pg_exp *e)
 	char type;
 	const char *body;
 	size_t len;
-	if (next_reply(c, &type, &body, &len) != 0)
-		return -1;
-	if (type == 'E')
-		return seg_error(pl, e, body, len);
-	if (type != '2')
-		return out_of_step(c, type);
+	int first = first_reply(pl, e, '2', &body, &len);
+	if (first != 1)
+		return first;
 	char msg[SL_ERROR_MSG_MAX] = "";
 	enum sl_errcode lcode = SL_EOK;
 	struct sl_db_result *r = new_result(s);
@@ -1111,14 +1126,11 @@ sl_pg_direct_pump(struct pg_pipe *pl)
 		return reply_describe(pl, &e);
 	case EXP_USER:
 		return reply_user(pl, &e);
-	default: /* Parse, Close */
-		if (next_reply(c, &type, &body, &len) != 0)
-			return -1;
-		if (type == 'E')
-			return seg_error(pl, &e, body, len);
-		if (type != (e.kind == EXP_PREPARE ? '1' : '3'))
-			return out_of_step(c, type);
-		return 0;
+	default: { /* Parse, Close */
+		int rc = first_reply(pl, &e, e.kind == EXP_PREPARE ? '1' : '3',
+		                     &body, &len);
+		return rc == 1 ? 0 : rc;
+	}
 	}
 }
 

@@ -395,6 +395,15 @@ void sl_pg_stmt_unlink(struct pg_conn *p, struct pg_stmt *s);
 /** Drop every cached statement (client side only). */
 void sl_pg_stmt_clear(struct pg_conn *p);
 
+/**
+ * The next statement to evict from the full cache of `c`: walking the LRU
+ * list from `*it` (start at the list's first entry, `&p->lru` ends it),
+ * the first statement no queued reply refers to. `*it` moves past it, so
+ * the caller may drop it and call again. NULL when the cache has room or
+ * no statement further on may go.
+ */
+struct pg_stmt *sl_pg_stmt_evictable(struct sl_db_conn *c, struct sl_list **it);
+
 /** The cached statement for `sql`, or NULL. */
 struct pg_stmt *sl_pg_stmt_find(struct pg_conn *p, const char *sql, size_t len,
                                 uint64_t h);
