@@ -582,7 +582,7 @@ static inline char *
 write_plain(char *p, const char *s, uint32_t n)
 {
 	*p++ = '"';
-	memcpy(p, s, n);
+	sl_copy_bytes(p, s, n);
 	p += n;
 	*p++ = '"';
 	return p;
@@ -605,7 +605,7 @@ key_write_plain(char *p, const struct sl_value *k)
 			char t[24];
 			char *d = int_digits(t, m->val.u.i);
 			size_t dn = (size_t)(t + sizeof(t) - d);
-			memcpy(p, d, dn);
+			sl_copy_bytes(p, d, dn);
 			p += dn;
 		}
 	}
@@ -801,13 +801,13 @@ ident_make(struct reading *rd, const char *head, uint32_t hn,
 		if (t == NULL)
 			return -1;
 		char *p = t;
-		memcpy(p, head, hn);
+		sl_copy_bytes(p, head, hn);
 		p += hn;
 		memcpy(p, &type->len, sizeof(uint32_t));
 		p += sizeof(uint32_t);
-		memcpy(p, type->u.s, type->len);
+		sl_copy_bytes(p, type->u.s, type->len);
 		p += type->len;
-		memcpy(p, mid, mn);
+		sl_copy_bytes(p, mid, mn);
 		p += mn;
 		if (key != NULL) {
 			p = key_write_plain(p, key);

@@ -1367,6 +1367,17 @@ out_pset(const struct interp_step *st, struct sl_arena *a,
 			return -1;
 		if (type < SL_VNUMBER || (type == SL_VSTR && s->val.u.s == now))
 			continue;
+		if (type <= SL_VSTR && s->val.len <= 16) {
+			/* Short text inline (sl_str_copy() for the rest). */
+			uint32_t len = s->val.len;
+			char *t =
+			        sl_arena_alloc_aligned(a, len > 0 ? len : 1, 1);
+			if (t == NULL)
+				return -1;
+			sl_copy_bytes(t, s->val.u.s, len);
+			m[i].val.u.s = t;
+			continue;
+		}
 		if (type <= SL_VSTR ? sl_str_copy(a, s->val.u.s, s->val.len,
 		                                  &m[i].val) != 0
 		                    : sl_value_copy(a, &s->val, &m[i].val) != 0)
