@@ -156,7 +156,7 @@ not_ingestion(const char *what)
 static inline bool
 named(const struct sl_member *m, const char *key, uint32_t n)
 {
-	return m->key_len == n && sl_key_eq(m->key, key, n);
+	return m->key_len == n && (m->key == key || sl_key_eq(m->key, key, n));
 }
 
 /**
@@ -262,7 +262,7 @@ sort_members(struct sl_member *m, uint32_t n)
  * keys, in *out: `o` itself when it is so already, else its members
  * sorted in arena `a` (the values are still `o`'s).
  */
-static int
+static inline int
 key_sorted(struct sl_arena *a, const struct sl_value *o, struct sl_value *out)
 {
 	bool sorted = true;

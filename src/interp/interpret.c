@@ -115,8 +115,12 @@ struct interp {
 	/** Properties: source_node properties, relationship node_properties,
 	 * properties, variables. */
 	struct sl_propmap props;
+	/** node_type's value when it is static (sl_prov_static_value()). */
+	const struct sl_value *node_type_sv;
 	/** relationship: relationship_type. */
 	struct sl_prov *rel_type;
+	/** relationship_type's value when it is static. */
+	const struct sl_value *rel_type_sv;
 	/** relationship: relationship_key. */
 	struct sl_propmap rel_key;
 	/** relationship: relationship_properties. */
@@ -751,6 +755,10 @@ interp_load(const struct sl_conf *n, uint32_t index, int depth)
 	}
 	if (rc != 0)
 		goto fail;
+	if (it->node_type != NULL)
+		it->node_type_sv = sl_prov_static_value(it->node_type);
+	if (it->rel_type != NULL)
+		it->rel_type_sv = sl_prov_static_value(it->rel_type);
 	return it;
 fail:
 	interp_delete(it);
@@ -973,14 +981,15 @@ skip(struct interp_step *st, const char *fmt, const char *a, const char *b)
 }
 
 /**
- * The type provider's value: a string or null; else an error. *is_static
- * tells whether it is a static provider's (which outlives the run).
+ * The type provider's value: a string or null; else an error. `sv` is
+ * its static value (which outlives the run), or NULL; *is_static tells
+ * which.
  */
 static int
-type_value(const struct sl_prov *p, struct sl_prov_ctx *c, const char *what,
-           struct sl_value *out, bool *is_static)
+type_value(const struct sl_prov *p, const struct sl_value *sv,
+           struct sl_prov_ctx *c, const char *what, struct sl_value *out,
+           bool *is_static)
 {
-	const struct sl_value *sv = sl_prov_static_value(p);
 	*is_static = sv != NULL;
 	if (sv != NULL)
 		*out = *sv;
@@ -1019,8 +1028,8 @@ apply_source(struct interp_step *st, const struct interp *it, struct ictx *c)
 		return -1;
 	struct sl_value type;
 	bool type_static;
-	if (type_value(it->node_type, &c->pc, "node_type", &type,
-	               &type_static) != 0)
+	if (type_value(it->node_type, it->node_type_sv, &c->pc, "node_type",
+	               &type, &type_static) != 0)
 		return -1;
 	c->src.type = type;
 	c->src.type_static = type_static;
@@ -1121,8 +1130,8 @@ apply_rel_doc(struct interp_step *st, const struct interp *it, struct ictx *c)
 	struct sl_arena *a = c->pc.a;
 	struct brel r;
 	memset(&r, 0, sizeof(r));
-	if (type_value(it->rel_type, &c->pc, "relationship_type", &r.type,
-	               &r.type_static) != 0 ||
+	if (type_value(it->rel_type, it->rel_type_sv, &c->pc,
+	               "relationship_type", &r.type, &r.type_static) != 0 ||
 	    default_props(st, &r.props, it->rel_last, a) != 0 ||
 	    sl_propmap_apply(&it->rel_key, &c->pc, &it->props_norm, &r.key) !=
 	            0 ||
@@ -1139,8 +1148,8 @@ apply_rel_doc(struct interp_step *st, const struct interp *it, struct ictx *c)
 	for (uint32_t i = 0; i < nkeys; i++) {
 		struct bnode *nd = &r.node;
 		memset(nd, 0, sizeof(*nd));
-		if (type_value(it->node_type, &c->pc, "node_type", &nd->type,
-		               &nd->type_static) != 0)
+		if (type_value(it->node_type, it->node_type_sv, &c->pc,
+		               "node_type", &nd->type, &nd->type_static) != 0)
 			return -1;
 		nd->key = keys[i];
 		nd->labels = it->labels;
