@@ -1460,6 +1460,12 @@ out_ingest(const struct interp_step *st, struct sl_arena *a,
 	memcpy(top, top_tmpl, sizeof(top_tmpl));
 	if (out_node(st, a, &c->src, &top[0].val) != 0)
 		return -1;
+	/* The relationships of one find_many share their properties' set
+	 * (apply_rel_doc()): its object is made once and shared, as values
+	 * are never changed in place. */
+	const struct sl_member *last_props = NULL;
+	uint32_t last_n = 0;
+	struct sl_value last_out = sl_null();
 	for (uint32_t i = 0; i < c->n_rels; i++) {
 		const struct brel *r = &c->rels[i];
 		struct sl_member *m = sl_arena_alloc_aligned(
@@ -1468,12 +1474,19 @@ out_ingest(const struct interp_step *st, struct sl_arena *a,
 			return -1;
 		memcpy(m, rel_tmpl, sizeof(rel_tmpl));
 		m[0].val = r->type;
+		bool same = r->props.n > 0 && r->props.m == last_props &&
+		            r->props.n == last_n;
+		if (same)
+			m[2].val = last_out;
 		if ((!r->type_static &&
 		     sl_value_copy(a, &r->type, &m[0].val) != 0) ||
 		    out_pset(st, a, &r->key, &m[1].val) != 0 ||
-		    out_pset(st, a, &r->props, &m[2].val) != 0 ||
+		    (!same && out_pset(st, a, &r->props, &m[2].val) != 0) ||
 		    out_node(st, a, &r->node, &m[5].val) != 0)
 			return -1;
+		last_props = r->props.m;
+		last_n = r->props.n;
+		last_out = m[2].val;
 		m[3].val = rel_rule_values[r->rule];
 		m[4].val = sl_bool(r->outbound);
 		rels[i] = sl_object_ref(m, 6);
