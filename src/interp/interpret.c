@@ -6,6 +6,7 @@
 #include <assert.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -1041,23 +1042,28 @@ apply_source(struct interp_step *st, const struct interp *it, struct ictx *c)
 	return 0;
 }
 
-/** Add relationship `r` (whose node is filled) to the context. */
-static int
-add_rel(struct ictx *c, const struct brel *r)
+/**
+ * Room for one more relationship in the context: the next slot of
+ * `c->rels`, which counts once the caller increments `c->n_rels`. NULL
+ * when the scratch arena is full.
+ */
+static struct brel *
+rel_room(struct ictx *c)
 {
 	if (c->n_rels == c->cap_rels) {
 		uint32_t cap = c->cap_rels ? c->cap_rels * 2 : 8;
 		struct brel *v = sl_arena_alloc_aligned(
 		        c->pc.a, cap * sizeof(*v), _Alignof(struct brel));
-		if (v == NULL)
-			return scratch_full();
+		if (v == NULL) {
+			scratch_full();
+			return NULL;
+		}
 		if (c->n_rels > 0)
 			memcpy(v, c->rels, c->n_rels * sizeof(*v));
 		c->rels = v;
 		c->cap_rels = cap;
 	}
-	c->rels[c->n_rels++] = *r;
-	return 0;
+	return &c->rels[c->n_rels];
 }
 
 /** The related nodes' key sets of a relationship: `*n` psets. */
@@ -1128,8 +1134,10 @@ static int
 apply_rel_doc(struct interp_step *st, const struct interp *it, struct ictx *c)
 {
 	struct sl_arena *a = c->pc.a;
+	/* The relationship's own part; each related node's is filled in
+	 * place in the context (rel_room()). */
 	struct brel r;
-	memset(&r, 0, sizeof(r));
+	memset(&r, 0, offsetof(struct brel, node));
 	if (type_value(it->rel_type, it->rel_type_sv, &c->pc,
 	               "relationship_type", &r.type, &r.type_static) != 0 ||
 	    default_props(st, &r.props, it->rel_last, a) != 0 ||
@@ -1146,8 +1154,12 @@ apply_rel_doc(struct interp_step *st, const struct interp *it, struct ictx *c)
 		return -1;
 	char b1[80], b2[80];
 	for (uint32_t i = 0; i < nkeys; i++) {
-		struct bnode *nd = &r.node;
-		memset(nd, 0, sizeof(*nd));
+		struct brel *slot = rel_room(c);
+		if (slot == NULL)
+			return -1;
+		memcpy(slot, &r, offsetof(struct brel, node));
+		struct bnode *nd = &slot->node;
+		nd->props = (struct sl_pset){NULL, 0, 0, false};
 		if (type_value(it->node_type, it->node_type_sv, &c->pc,
 		               "node_type", &nd->type, &nd->type_static) != 0)
 			return -1;
@@ -1174,8 +1186,7 @@ apply_rel_doc(struct interp_step *st, const struct interp *it, struct ictx *c)
 			     short_text(&nd->type, b2, sizeof(b2)));
 			continue;
 		}
-		if (add_rel(c, &r) != 0)
-			return -1;
+		c->n_rels++;
 	}
 	return 0;
 }
