@@ -191,6 +191,71 @@ TAP_CASE(infinite_keys)
 	sl_graph_batch_delete(b);
 }
 
+/**
+ * Key texts are canonical JSON whatever bytes a key holds: strings of 1 to
+ * 20 bytes with a byte that needs an escape at each place (the identity
+ * is written straight when none does, eight bytes at a time), a name
+ * that needs one, and negative integers. Two writes of one key make one
+ * node; the relationship's key text is canonical too.
+ */
+TAP_CASE(key_text_escapes)
+{
+	static const char specials[] = {'"', '\\', '\n', 0x1f, 'a', (char)0xc3};
+	struct sl_graph_batch *b = sl_graph_batch_new();
+	int bad = 0, cases = 0;
+	for (uint32_t n = 1; n <= 20; n++)
+		for (uint32_t at = 0; at < n; at++)
+			for (size_t s = 0; s < sizeof(specials); s++) {
+				char text[24];
+				memset(text, 'x', sizeof(text));
+				text[at] = specials[s];
+				struct sl_member km[2] = {
+				        {"k", 1, sl_str_ref(text, n)},
+				        {s == 3 ? "n\x1f" : "n", s == 3 ? 2 : 1,
+				         sl_int(-(int64_t)n * 1000)}};
+				struct sl_member nm[2] = {
+				        {"type", 4, sl_str_ref("T", 1)},
+				        {"key", 3, sl_object_ref(km, 2)}};
+				struct sl_member rm[4] = {
+				        {"type", 4, sl_str_ref("R", 1)},
+				        {"key", 3, sl_object_ref(km, 2)},
+				        {"outbound", 8, sl_bool(true)},
+				        {"node", 4, sl_object_ref(nm, 2)}};
+				struct sl_value rel = sl_object_ref(rm, 4);
+				struct sl_member im[2] = {
+				        {"source", 6, sl_object_ref(nm, 2)},
+				        {"rels", 4, sl_array_ref(&rel, 1)}};
+				struct sl_value ing = sl_object_ref(im, 2);
+				sl_graph_batch_reset(b);
+				cases++;
+				char want[4096];
+				struct sl_value key = sl_object_ref(km, 2);
+				snprintf(want, sizeof(want), "%s", J(&key));
+				if (sl_graph_batch_add(b, &ing) != 0 ||
+				    sl_graph_batch_add(b, &ing) != 0 ||
+				    b->n_nodes != 1 || b->n_rels != 1 ||
+				    b->nodes[0].key_text.len != strlen(want) ||
+				    memcmp(b->nodes[0].key_text.u.s, want,
+				           strlen(want)) != 0 ||
+				    b->rels[0].to.key_text.len !=
+				            strlen(want) ||
+				    strcmp(J(&b->rels[0].key), want) != 0) {
+					if (bad++ < 3)
+						note("n=%u at=%u special=%zu: "
+						     "%.*s "
+						     "against %s",
+						     n, at, s,
+						     (int)b->nodes[0]
+						             .key_text.len,
+						     b->nodes[0].key_text.u.s,
+						     want);
+				}
+			}
+	is_int(bad, 0, "%d keys: one node each, its key text canonical JSON",
+	       cases);
+	sl_graph_batch_delete(b);
+}
+
 /** Parse `json` and check it against `cannot` (store "st"). */
 static int
 check(const char *json, unsigned cannot)

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -84,6 +85,43 @@ sl_arena_alloc_aligned(struct sl_arena *a, size_t size, size_t align)
 		return (void *)at;
 	}
 	return sl_arena_alloc_grow(a, size, align);
+}
+
+/**
+ * memcpy(d, s, n), with up to 16 bytes copied inline by two (possibly
+ * overlapping) loads and stores: most strings of records, names and
+ * identities are short, and a call to memcpy costs more than the copy.
+ */
+static inline void
+sl_copy_bytes(void *dst, const void *src, size_t n)
+{
+	char *d = (char *)dst;
+	const char *s = (const char *)src;
+	if (n >= 8) {
+		if (n > 16) {
+			memcpy(d, s, n);
+			return;
+		}
+		uint64_t x, y;
+		memcpy(&x, s, 8);
+		memcpy(&y, s + n - 8, 8);
+		memcpy(d, &x, 8);
+		memcpy(d + n - 8, &y, 8);
+	} else if (n >= 4) {
+		uint32_t x, y;
+		memcpy(&x, s, 4);
+		memcpy(&y, s + n - 4, 4);
+		memcpy(d, &x, 4);
+		memcpy(d + n - 4, &y, 4);
+	} else if (n >= 2) {
+		uint16_t x, y;
+		memcpy(&x, s, 2);
+		memcpy(&y, s + n - 2, 2);
+		memcpy(d, &x, 2);
+		memcpy(d + n - 2, &y, 2);
+	} else if (n == 1) {
+		d[0] = s[0];
+	}
 }
 
 /** A copy of `n` bytes of `s` plus a terminating NUL, or NULL. */

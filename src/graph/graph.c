@@ -156,7 +156,7 @@ not_ingestion(const char *what)
 static inline bool
 named(const struct sl_member *m, const char *key, uint32_t n)
 {
-	return m->key_len == n && memcmp(m->key, key, n) == 0;
+	return m->key_len == n && (m->key == key || sl_key_eq(m->key, key, n));
 }
 
 /**
@@ -188,7 +188,7 @@ typed(const struct sl_value *v, enum sl_vtype type)
 static inline bool
 is_name(const struct sl_value *s, const char *lit, uint32_t n)
 {
-	return s->len == n && memcmp(s->u.s, lit, n) == 0;
+	return s->len == n && sl_key_eq(s->u.s, lit, n);
 }
 
 /** Order of members by key bytes (negative, zero or positive). */
@@ -262,7 +262,7 @@ sort_members(struct sl_member *m, uint32_t n)
  * keys, in *out: `o` itself when it is so already, else its members
  * sorted in arena `a` (the values are still `o`'s).
  */
-static int
+static inline int
 key_sorted(struct sl_arena *a, const struct sl_value *o, struct sl_value *out)
 {
 	bool sorted = true;
@@ -330,12 +330,13 @@ index_grow(struct sl_graph_dedup *d)
 /**
  * The slot of identity `text` (`len` bytes, hash `h`; for a relationship,
  * ends `from` and `to`, else 0); when absent, a new one (its text copied
- * into the batch, no write yet, the next node number), and *found false.
+ * into the batch unless `kept`: it lives as long as the batch; no write
+ * yet, the next node number), and *found false.
  * NULL on failure. The slot is valid until the next call.
  */
 static struct slot *
 index_find(struct sl_graph_batch *b, const char *text, uint32_t len, uint64_t h,
-           uint32_t from, uint32_t to, bool *found)
+           uint32_t from, uint32_t to, bool kept, bool *found)
 {
 	bool rel = text[0] == 'R';
 	struct sl_graph_dedup *d = b->dedup;
@@ -354,7 +355,7 @@ index_find(struct sl_graph_batch *b, const char *text, uint32_t len, uint64_t h,
 			return s;
 		}
 	}
-	char *copy = sl_arena_strndup(&b->arena, text, len);
+	const char *copy = kept ? text : sl_arena_strndup(&b->arena, text, len);
 	if (copy == NULL)
 		return NULL;
 	struct slot *s = &d->slots[d->used];
@@ -421,29 +422,58 @@ ident_part(struct sl_graph_prep_ctx *c, const char *s, uint32_t n)
 }
 
 /**
+ * Whether the `n` bytes at `s` need no escape in JSON (none is below
+ * 0x20, '"' or '\\'), eight at a time.
+ */
+static inline bool
+plain_text(const char *s, uint32_t n)
+{
+	const uint64_t ones = 0x0101010101010101u, highs = ones << 7;
+	uint64_t bad = 0;
+	uint32_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x, q, bs;
+		memcpy(&x, s + i, 8);
+		q = x ^ (ones * '"');
+		bs = x ^ (ones * '\\');
+		bad |= ((x - ones * 0x20) | (q - ones) | (bs - ones)) & ~x;
+		if ((bad & highs) != 0)
+			return false;
+	}
+	if (i < n) {
+		/* The rest in one word: the last eight bytes when there are
+		 * eight (overlapping some checked), else the bytes there are,
+		 * spread over a word of plain ones. */
+		uint64_t x, q, bs;
+		if (n >= 8) {
+			memcpy(&x, s + n - 8, 8);
+		} else if (n >= 4) {
+			uint32_t lo, hi;
+			memcpy(&lo, s, 4);
+			memcpy(&hi, s + n - 4, 4);
+			x = (uint64_t)hi << 32 | lo;
+		} else {
+			x = ones * 'a';
+			x = (x & ~(uint64_t)0xffffff) |
+			    (uint64_t)(unsigned char)s[0] |
+			    (uint64_t)(unsigned char)s[n / 2] << 8 |
+			    (uint64_t)(unsigned char)s[n - 1] << 16;
+		}
+		q = x ^ (ones * '"');
+		bs = x ^ (ones * '\\');
+		bad |= ((x - ones * 0x20) | (q - ones) | (bs - ones)) & ~x;
+	}
+	return (bad & highs) == 0;
+}
+
+/**
  * Append the JSON string of the `n` bytes at `s` to `out`, as
  * sl_json_write() writes it: at once when no byte needs escaping.
  */
 static int
 put_string(struct sl_buf *out, const char *s, uint32_t n)
 {
-	/* Eight bytes at a time: whether any is below 0x20, '"' or '\\'. */
-	const uint64_t ones = 0x0101010101010101u, highs = ones << 7;
-	uint32_t i = 0;
-	bool plain = true;
-	for (; plain && i + 8 <= n; i += 8) {
-		uint64_t x, q, bs;
-		memcpy(&x, s + i, 8);
-		q = x ^ (ones * '"');
-		bs = x ^ (ones * '\\');
-		plain = (((x - ones * 0x20) | (q - ones) | (bs - ones)) & ~x &
-		         highs) == 0;
-	}
-	for (; plain && i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		plain = !(c < 0x20 || c == '"' || c == '\\');
-	}
-	if (!plain) {
+	if (!plain_text(s, n)) {
 		struct sl_value v = sl_str_ref(s, n);
 		return sl_json_write(out, &v, SL_JSON_CANONICAL);
 	}
@@ -459,20 +489,31 @@ put_string(struct sl_buf *out, const char *s, uint32_t n)
 	return 0;
 }
 
+/**
+ * The decimal digits of integer `v` at the end of `t` (24 bytes), as
+ * sl_json_write() writes them; returns where they start.
+ */
+static inline char *
+int_digits(char t[24], int64_t v)
+{
+	char *p = t + 24;
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		*--p = '-';
+	return p;
+}
+
 /** Append integer `v` in decimal to `out`, as sl_json_write() does. */
 static int
 put_int(struct sl_buf *out, int64_t v)
 {
 	char t[24];
-	size_t k = sizeof(t);
-	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-	do {
-		t[--k] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u != 0);
-	if (v < 0)
-		t[--k] = '-';
-	return sl_buf_append(out, t + k, sizeof(t) - k);
+	char *p = int_digits(t, v);
+	return sl_buf_append(out, p, (size_t)(t + sizeof(t) - p));
 }
 
 /**
@@ -506,6 +547,70 @@ ident_key(struct sl_graph_prep_ctx *c, const struct sl_value *k)
 			return -1;
 	}
 	return sl_buf_putc(id, '}');
+}
+
+/**
+ * Bytes of the canonical JSON of key `k` (as ident_key() writes it) when
+ * every name and value is a string that needs no escape or an integer;
+ * else -1 (ident_key() then writes it).
+ */
+static int64_t
+key_size_plain(const struct sl_value *k)
+{
+	int64_t size = 2 + (k->len > 0 ? k->len - 1 : 0);
+	for (uint32_t i = 0; i < k->len; i++) {
+		const struct sl_member *m = &k->u.members[i];
+		if (!plain_text(m->key, m->key_len))
+			return -1;
+		size += (int64_t)m->key_len + 3;
+		if (m->val.type == SL_VSTR) {
+			if (!plain_text(m->val.u.s, m->val.len))
+				return -1;
+			size += (int64_t)m->val.len + 2;
+		} else if (m->val.type == SL_VINT) {
+			char t[24];
+			size += t + sizeof(t) - int_digits(t, m->val.u.i);
+		} else {
+			return -1;
+		}
+	}
+	return size;
+}
+
+/** Write `n` bytes at `s` as a JSON string at `p` (no escapes needed). */
+static inline char *
+write_plain(char *p, const char *s, uint32_t n)
+{
+	*p++ = '"';
+	sl_copy_bytes(p, s, n);
+	p += n;
+	*p++ = '"';
+	return p;
+}
+
+/** Write the key that key_size_plain() measured at `p`; returns its end. */
+static char *
+key_write_plain(char *p, const struct sl_value *k)
+{
+	*p++ = '{';
+	for (uint32_t i = 0; i < k->len; i++) {
+		const struct sl_member *m = &k->u.members[i];
+		if (i > 0)
+			*p++ = ',';
+		p = write_plain(p, m->key, m->key_len);
+		*p++ = ':';
+		if (m->val.type == SL_VSTR) {
+			p = write_plain(p, m->val.u.s, m->val.len);
+		} else {
+			char t[24];
+			char *d = int_digits(t, m->val.u.i);
+			size_t dn = (size_t)(t + sizeof(t) - d);
+			sl_copy_bytes(p, d, dn);
+			p += dn;
+		}
+	}
+	*p++ = '}';
+	return p;
 }
 
 /* --- merging ------------------------------------------------------------ */
@@ -638,17 +743,26 @@ struct sl_graph_prep {
 	struct rel_in *rels;
 	/** How many (that read, when reading failed). */
 	uint32_t n_rels;
+	/**
+	 * Whether the identity texts are in the batch's arena, so that the
+	 * index keeps them without a copy (as it does when the batch
+	 * borrows: they are in the memory of the ingestion).
+	 */
+	bool texts_in_batch;
 };
 
 /**
  * Where an ingestion is read: `keep` takes what its writes may refer to
- * (sorted keys), `tmp` the rest (identity texts, the relationships).
+ * (sorted keys), `texts` the identity texts, `tmp` the rest (the
+ * relationships).
  */
 struct reading {
-	/** Where identity texts are built. */
+	/** Where identity texts that need escapes are built. */
 	struct sl_graph_prep_ctx *c;
 	/** Memory that lives as long as the ingestion's writes. */
 	struct sl_arena *keep;
+	/** Where identity texts go. */
+	struct sl_arena *texts;
 	/** Memory that lives until the ingestion is added. */
 	struct sl_arena *tmp;
 };
@@ -658,13 +772,63 @@ static int
 ident_done(struct reading *rd, size_t key_at, struct ident *id)
 {
 	const struct sl_buf *t = &rd->c->ident;
-	id->text = sl_arena_strndup(rd->tmp, t->data, t->len);
+	id->text = sl_arena_strndup(rd->texts, t->data, t->len);
 	if (id->text == NULL)
 		return -1;
 	id->len = (uint32_t)t->len;
 	id->key_at = (uint32_t)key_at;
 	id->hash = sl_hash64(t->data, t->len);
 	return 0;
+}
+
+/**
+ * Make identity `id` (see "An identity text"): `head` (`hn` bytes), type
+ * `type` as a part, `mid` (`mn` bytes), then key `key`'s canonical JSON
+ * (NULL: "{}"); `key_at` tells whether to note where the key starts (a
+ * node's). Written straight into the texts arena when the key needs no
+ * escapes, else through the ctx's buffer.
+ */
+static int
+ident_make(struct reading *rd, const char *head, uint32_t hn,
+           const struct sl_value *type, const char *mid, uint32_t mn,
+           const struct sl_value *key, bool key_at, struct ident *id)
+{
+	int64_t ks = key != NULL ? key_size_plain(key) : 2;
+	size_t at = hn + sizeof(uint32_t) + (size_t)type->len + mn;
+	if (ks >= 0 && at + (size_t)ks <= IDENT_MAX) {
+		size_t len = at + (size_t)ks;
+		char *t = sl_arena_alloc_aligned(rd->texts, len + 1, 1);
+		if (t == NULL)
+			return -1;
+		char *p = t;
+		sl_copy_bytes(p, head, hn);
+		p += hn;
+		memcpy(p, &type->len, sizeof(uint32_t));
+		p += sizeof(uint32_t);
+		sl_copy_bytes(p, type->u.s, type->len);
+		p += type->len;
+		sl_copy_bytes(p, mid, mn);
+		p += mn;
+		if (key != NULL) {
+			p = key_write_plain(p, key);
+		} else {
+			*p++ = '{';
+			*p++ = '}';
+		}
+		*p = '\0';
+		id->text = t;
+		id->len = (uint32_t)len;
+		id->key_at = key_at ? (uint32_t)at : 0;
+		id->hash = sl_hash64(t, len);
+		return 0;
+	}
+	if (ident_start(rd->c, head, hn) != 0 ||
+	    ident_part(rd->c, type->u.s, type->len) != 0 ||
+	    sl_buf_append(&rd->c->ident, mid, mn) != 0 ||
+	    (key != NULL ? ident_key(rd->c, key)
+	                 : sl_buf_append(&rd->c->ident, "{}", 2)) != 0)
+		return -1;
+	return ident_done(rd, key_at ? at : 0, id);
 }
 
 /** Read and check node `n` of an ingestion, and make its identity. */
@@ -676,7 +840,18 @@ node_read(struct reading *rd, const struct sl_value *n, struct node_in *out)
 	/* One pass, from the end: the last of equal keys counts. */
 	const struct sl_value *type = NULL, *key = NULL, *rule = NULL,
 	                      *labels = NULL, *props = NULL;
-	for (uint32_t i = n->len; i-- > 0;) {
+	const struct sl_member *nm = n->u.members;
+	if (n->len == 5 && named(&nm[0], "type", 4) &&
+	    named(&nm[1], "labels", 6) && named(&nm[2], "key", 3) &&
+	    named(&nm[3], "props", 5) && named(&nm[4], "rule", 4)) {
+		/* The Interpreter's order (interp/interpret.c): no scan. */
+		type = &nm[0].val;
+		labels = &nm[1].val;
+		key = &nm[2].val;
+		props = &nm[3].val;
+		rule = &nm[4].val;
+	}
+	for (uint32_t i = type == NULL ? n->len : 0; i-- > 0;) {
 		const struct sl_member *m = &n->u.members[i];
 		const struct sl_value **to = NULL;
 		switch (m->key_len) {
@@ -719,14 +894,10 @@ node_read(struct reading *rd, const struct sl_value *n, struct node_in *out)
 			return not_ingestion("labels must be strings");
 	out->key_text = sl_null();
 	out->serial = 0;
-	if (key_sorted(rd->keep, key, &out->key) != 0 ||
-	    ident_start(rd->c, "N", 1) != 0 ||
-	    ident_part(rd->c, out->type.u.s, out->type.len) != 0)
+	if (key_sorted(rd->keep, key, &out->key) != 0)
 		return -1;
-	size_t at = rd->c->ident.len;
-	if (ident_key(rd->c, &out->key) != 0)
-		return -1;
-	return ident_done(rd, at, &out->id);
+	return ident_make(rd, "N", 1, &out->type, "", 0, &out->key, true,
+	                  &out->id);
 }
 
 /**
@@ -741,7 +912,20 @@ rel_read(struct reading *rd, const struct node_in *src,
 		return not_ingestion("a relationship needs a type and a node");
 	const struct sl_value *type = NULL, *key = NULL, *props = NULL,
 	                      *rule = NULL, *outbound = NULL, *node = NULL;
-	for (uint32_t i = r->len; i-- > 0;) {
+	const struct sl_member *rm = r->u.members;
+	if (r->len == 6 && named(&rm[0], "type", 4) &&
+	    named(&rm[1], "key", 3) && named(&rm[2], "props", 5) &&
+	    named(&rm[3], "rule", 4) && named(&rm[4], "outbound", 8) &&
+	    named(&rm[5], "node", 4)) {
+		/* The Interpreter's order (interp/interpret.c): no scan. */
+		type = &rm[0].val;
+		key = &rm[1].val;
+		props = &rm[2].val;
+		rule = &rm[3].val;
+		outbound = &rm[4].val;
+		node = &rm[5].val;
+	}
+	for (uint32_t i = type == NULL ? r->len : 0; i-- > 0;) {
 		const struct sl_member *m = &r->u.members[i];
 		const struct sl_value **to = NULL;
 		switch (m->key_len) {
@@ -793,13 +977,8 @@ rel_read(struct reading *rd, const struct node_in *src,
 	char head[2] = {'R', (char)('0' + out->rule)};
 	char fuzzy[2] = {from->rule == SL_NODE_FUZZY,
 	                 to->rule == SL_NODE_FUZZY};
-	if (ident_start(rd->c, head, 2) != 0 ||
-	    ident_part(rd->c, out->type->u.s, out->type->len) != 0 ||
-	    sl_buf_append(&rd->c->ident, fuzzy, sizeof(fuzzy)) != 0 ||
-	    (out->key.len > 0 ? ident_key(rd->c, &out->key)
-	                      : sl_buf_append(&rd->c->ident, "{}", 2)) != 0)
-		return -1;
-	return ident_done(rd, 0, &out->id);
+	return ident_make(rd, head, 2, out->type, fuzzy, sizeof(fuzzy),
+	                  out->key.len > 0 ? &out->key : NULL, false, &out->id);
 }
 
 /**
@@ -841,12 +1020,13 @@ struct sl_graph_prep *
 sl_graph_prepare(struct sl_graph_prep_ctx *c, struct sl_arena *a,
                  const struct sl_value *ing)
 {
-	struct reading rd = {c, a, a};
+	struct reading rd = {c, a, a, a};
 	struct sl_graph_prep *p = sl_arena_alloc_aligned(
 	        a, sizeof(*p), _Alignof(struct sl_graph_prep));
 	bool src_ok;
 	if (p == NULL || ingestion_read(&rd, ing, p, &src_ok) != 0)
 		return NULL;
+	p->texts_in_batch = false;
 	return p;
 }
 
@@ -889,14 +1069,15 @@ ends_hash(uint64_t h, uint32_t from, uint32_t to)
 
 /**
  * Add (or merge) the node write of `in`, and set in's type, key, key_text
- * and serial to the batch's.
+ * and serial to the batch's. `kept`: its identity text lives as long as
+ * the batch (no copy).
  */
 static int
-add_node(struct sl_graph_batch *b, struct node_in *in)
+add_node(struct sl_graph_batch *b, struct node_in *in, bool kept)
 {
 	bool found;
 	struct slot *slot = index_find(b, in->id.text, in->id.len, in->id.hash,
-	                               0, 0, &found);
+	                               0, 0, kept, &found);
 	if (slot == NULL)
 		return -1;
 	in->serial = slot->serial;
@@ -938,17 +1119,17 @@ add_node(struct sl_graph_batch *b, struct node_in *in)
 
 /**
  * Add (or merge) relationship `r` (its hash with its ends made) of an
- * ingestion whose source is `src`.
+ * ingestion whose source is `src`; `kept` as for add_node().
  */
 static int
 add_rel(struct sl_graph_batch *b, const struct node_in *src,
-        const struct rel_in *r)
+        const struct rel_in *r, bool kept)
 {
 	const struct node_in *from = r->out ? src : &r->node;
 	const struct node_in *to = r->out ? &r->node : src;
 	bool found;
 	struct slot *slot = index_find(b, r->id.text, r->id.len, r->hash,
-	                               from->serial, to->serial, &found);
+	                               from->serial, to->serial, kept, &found);
 	if (slot == NULL)
 		return -1;
 	struct sl_value p = sl_object_ref(NULL, 0);
@@ -989,13 +1170,14 @@ static int
 add_writes(struct sl_graph_batch *b, struct sl_graph_prep *p)
 {
 	struct sl_graph_dedup *d = b->dedup;
+	bool kept = p->texts_in_batch || b->borrow;
 	bucket_prefetch(d, p->src.id.hash);
 	for (uint32_t i = 0; i < p->n_rels; i++)
 		bucket_prefetch(d, p->rels[i].node.id.hash);
-	if (add_node(b, &p->src) != 0)
+	if (add_node(b, &p->src, kept) != 0)
 		return -1;
 	for (uint32_t i = 0; i < p->n_rels; i++)
-		if (add_node(b, &p->rels[i].node) != 0)
+		if (add_node(b, &p->rels[i].node, kept) != 0)
 			return -1;
 	for (uint32_t i = 0; i < p->n_rels; i++) {
 		struct rel_in *r = &p->rels[i];
@@ -1005,7 +1187,7 @@ add_writes(struct sl_graph_batch *b, struct sl_graph_prep *p)
 		bucket_prefetch(d, r->hash);
 	}
 	for (uint32_t i = 0; i < p->n_rels; i++)
-		if (add_rel(b, &p->src, &p->rels[i]) != 0)
+		if (add_rel(b, &p->src, &p->rels[i], kept) != 0)
 			return -1;
 	return 0;
 }
@@ -1025,8 +1207,9 @@ sl_graph_batch_add(struct sl_graph_batch *b, const struct sl_value *ing)
 	struct sl_graph_dedup *d = b->dedup;
 	sl_arena_reset(&d->scratch);
 	/* Sorted keys go where the writes keep them. */
-	struct reading rd = {&d->ctx, &b->arena, &d->scratch};
+	struct reading rd = {&d->ctx, &b->arena, &b->arena, &d->scratch};
 	struct sl_graph_prep p;
+	p.texts_in_batch = true;
 	bool src_ok;
 	if (ingestion_read(&rd, ing, &p, &src_ok) == 0)
 		return sl_graph_batch_add_prep(b, &p);

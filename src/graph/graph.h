@@ -28,8 +28,10 @@
  * relationship write per relationship (from and to follow `outbound`; a
  * FUZZY endpoint is matched by pattern). Keys are stored sorted, and a
  * key's canonical JSON text is made for each node it names (the index
- * needs it); the index keeps a copy of a new identity's text only, and
- * its write's `key_text` is a slice of that copy, reused by relationship
+ * needs it), written straight into the memory that keeps it when no
+ * byte needs an escape; the index keeps a new identity's text (a copy
+ * only when it was read into memory the batch does not keep), and its
+ * write's `key_text` is a slice of that text, reused by relationship
  * identities and the stores. An open-addressing index over the identity
  * text (kind, rule, type, canonical key; for a relationship also both
  * endpoints and its key) merges writes of one

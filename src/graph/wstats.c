@@ -55,6 +55,46 @@ entry(struct sl_wstats *ws, const struct sl_value *type, bool rel,
 	return e;
 }
 
+/** Entries of the per-batch cache of sl_wstats_batch() (a power of two). */
+#define TYPE_CACHE 16
+
+/**
+ * A type text met in the batch being counted and its entry: writes of one
+ * interpretation share their type's bytes (a pipeline file's name), so
+ * the address and length identify it while the batch lives.
+ */
+struct type_seen {
+	/** The type's bytes (NULL: unused). */
+	const char *s;
+	/** Their length. */
+	uint32_t len;
+	/** Whether it is a relationship type. */
+	bool rel;
+	/** Its entry in the counts. */
+	struct sl_graph_type_count *e;
+};
+
+/**
+ * The entry of write type `type` (`rel`: a relationship's), through the
+ * batch's cache `seen`, or NULL without memory.
+ */
+static struct sl_graph_type_count *
+cached(struct sl_wstats *ws, struct type_seen *seen,
+       const struct sl_value *type, bool rel, uint32_t *hint)
+{
+	if (type->type != SL_VSTR)
+		return entry(ws, type, rel, hint);
+	uintptr_t h = (uintptr_t)type->u.s;
+	struct type_seen *t =
+	        &seen[(h ^ (h >> 7) ^ type->len) & (TYPE_CACHE - 1)];
+	if (t->s == type->u.s && t->len == type->len && t->rel == rel)
+		return t->e;
+	struct sl_graph_type_count *e = entry(ws, type, rel, hint);
+	if (e != NULL)
+		*t = (struct type_seen){type->u.s, type->len, rel, e};
+	return e;
+}
+
 void
 sl_wstats_batch(struct sl_wstats *ws, const struct sl_graph_batch *b,
                 double seconds)
@@ -63,16 +103,18 @@ sl_wstats_batch(struct sl_wstats *ws, const struct sl_graph_batch *b,
 	ws->nodes += b->n_nodes;
 	ws->rels += b->n_rels;
 	uint32_t hint = 0;
+	struct type_seen seen[TYPE_CACHE];
+	memset(seen, 0, sizeof(seen));
 	for (uint32_t i = 0; i < b->n_nodes; i++) {
 		struct sl_graph_type_count *e =
-		        entry(ws, &b->nodes[i].type, false, &hint);
+		        cached(ws, seen, &b->nodes[i].type, false, &hint);
 		if (e == NULL)
 			return;
 		e->upserted++;
 	}
 	for (uint32_t i = 0; i < b->n_rels; i++) {
 		struct sl_graph_type_count *e =
-		        entry(ws, &b->rels[i].type, true, &hint);
+		        cached(ws, seen, &b->rels[i].type, true, &hint);
 		if (e == NULL)
 			return;
 		e->upserted++;

@@ -6,6 +6,7 @@
 #include <assert.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -115,8 +116,12 @@ struct interp {
 	/** Properties: source_node properties, relationship node_properties,
 	 * properties, variables. */
 	struct sl_propmap props;
+	/** node_type's value when it is static (sl_prov_static_value()). */
+	const struct sl_value *node_type_sv;
 	/** relationship: relationship_type. */
 	struct sl_prov *rel_type;
+	/** relationship_type's value when it is static. */
+	const struct sl_value *rel_type_sv;
 	/** relationship: relationship_key. */
 	struct sl_propmap rel_key;
 	/** relationship: relationship_properties. */
@@ -751,6 +756,10 @@ interp_load(const struct sl_conf *n, uint32_t index, int depth)
 	}
 	if (rc != 0)
 		goto fail;
+	if (it->node_type != NULL)
+		it->node_type_sv = sl_prov_static_value(it->node_type);
+	if (it->rel_type != NULL)
+		it->rel_type_sv = sl_prov_static_value(it->rel_type);
 	return it;
 fail:
 	interp_delete(it);
@@ -973,14 +982,15 @@ skip(struct interp_step *st, const char *fmt, const char *a, const char *b)
 }
 
 /**
- * The type provider's value: a string or null; else an error. *is_static
- * tells whether it is a static provider's (which outlives the run).
+ * The type provider's value: a string or null; else an error. `sv` is
+ * its static value (which outlives the run), or NULL; *is_static tells
+ * which.
  */
 static int
-type_value(const struct sl_prov *p, struct sl_prov_ctx *c, const char *what,
-           struct sl_value *out, bool *is_static)
+type_value(const struct sl_prov *p, const struct sl_value *sv,
+           struct sl_prov_ctx *c, const char *what, struct sl_value *out,
+           bool *is_static)
 {
-	const struct sl_value *sv = sl_prov_static_value(p);
 	*is_static = sv != NULL;
 	if (sv != NULL)
 		*out = *sv;
@@ -1019,8 +1029,8 @@ apply_source(struct interp_step *st, const struct interp *it, struct ictx *c)
 		return -1;
 	struct sl_value type;
 	bool type_static;
-	if (type_value(it->node_type, &c->pc, "node_type", &type,
-	               &type_static) != 0)
+	if (type_value(it->node_type, it->node_type_sv, &c->pc, "node_type",
+	               &type, &type_static) != 0)
 		return -1;
 	c->src.type = type;
 	c->src.type_static = type_static;
@@ -1032,23 +1042,28 @@ apply_source(struct interp_step *st, const struct interp *it, struct ictx *c)
 	return 0;
 }
 
-/** Add relationship `r` (whose node is filled) to the context. */
-static int
-add_rel(struct ictx *c, const struct brel *r)
+/**
+ * Room for one more relationship in the context: the next slot of
+ * `c->rels`, which counts once the caller increments `c->n_rels`. NULL
+ * when the scratch arena is full.
+ */
+static struct brel *
+rel_room(struct ictx *c)
 {
 	if (c->n_rels == c->cap_rels) {
 		uint32_t cap = c->cap_rels ? c->cap_rels * 2 : 8;
 		struct brel *v = sl_arena_alloc_aligned(
 		        c->pc.a, cap * sizeof(*v), _Alignof(struct brel));
-		if (v == NULL)
-			return scratch_full();
+		if (v == NULL) {
+			scratch_full();
+			return NULL;
+		}
 		if (c->n_rels > 0)
 			memcpy(v, c->rels, c->n_rels * sizeof(*v));
 		c->rels = v;
 		c->cap_rels = cap;
 	}
-	c->rels[c->n_rels++] = *r;
-	return 0;
+	return &c->rels[c->n_rels];
 }
 
 /** The related nodes' key sets of a relationship: `*n` psets. */
@@ -1119,10 +1134,12 @@ static int
 apply_rel_doc(struct interp_step *st, const struct interp *it, struct ictx *c)
 {
 	struct sl_arena *a = c->pc.a;
+	/* The relationship's own part; each related node's is filled in
+	 * place in the context (rel_room()). */
 	struct brel r;
-	memset(&r, 0, sizeof(r));
-	if (type_value(it->rel_type, &c->pc, "relationship_type", &r.type,
-	               &r.type_static) != 0 ||
+	memset(&r, 0, offsetof(struct brel, node));
+	if (type_value(it->rel_type, it->rel_type_sv, &c->pc,
+	               "relationship_type", &r.type, &r.type_static) != 0 ||
 	    default_props(st, &r.props, it->rel_last, a) != 0 ||
 	    sl_propmap_apply(&it->rel_key, &c->pc, &it->props_norm, &r.key) !=
 	            0 ||
@@ -1137,10 +1154,14 @@ apply_rel_doc(struct interp_step *st, const struct interp *it, struct ictx *c)
 		return -1;
 	char b1[80], b2[80];
 	for (uint32_t i = 0; i < nkeys; i++) {
-		struct bnode *nd = &r.node;
-		memset(nd, 0, sizeof(*nd));
-		if (type_value(it->node_type, &c->pc, "node_type", &nd->type,
-		               &nd->type_static) != 0)
+		struct brel *slot = rel_room(c);
+		if (slot == NULL)
+			return -1;
+		memcpy(slot, &r, offsetof(struct brel, node));
+		struct bnode *nd = &slot->node;
+		nd->props = (struct sl_pset){NULL, 0, 0, false};
+		if (type_value(it->node_type, it->node_type_sv, &c->pc,
+		               "node_type", &nd->type, &nd->type_static) != 0)
 			return -1;
 		nd->key = keys[i];
 		nd->labels = it->labels;
@@ -1165,8 +1186,7 @@ apply_rel_doc(struct interp_step *st, const struct interp *it, struct ictx *c)
 			     short_text(&nd->type, b2, sizeof(b2)));
 			continue;
 		}
-		if (add_rel(c, &r) != 0)
-			return -1;
+		c->n_rels++;
 	}
 	return 0;
 }
@@ -1367,6 +1387,17 @@ out_pset(const struct interp_step *st, struct sl_arena *a,
 			return -1;
 		if (type < SL_VNUMBER || (type == SL_VSTR && s->val.u.s == now))
 			continue;
+		if (type <= SL_VSTR && s->val.len <= 16) {
+			/* Short text inline (sl_str_copy() for the rest). */
+			uint32_t len = s->val.len;
+			char *t =
+			        sl_arena_alloc_aligned(a, len > 0 ? len : 1, 1);
+			if (t == NULL)
+				return -1;
+			sl_copy_bytes(t, s->val.u.s, len);
+			m[i].val.u.s = t;
+			continue;
+		}
 		if (type <= SL_VSTR ? sl_str_copy(a, s->val.u.s, s->val.len,
 		                                  &m[i].val) != 0
 		                    : sl_value_copy(a, &s->val, &m[i].val) != 0)
@@ -1440,6 +1471,12 @@ out_ingest(const struct interp_step *st, struct sl_arena *a,
 	memcpy(top, top_tmpl, sizeof(top_tmpl));
 	if (out_node(st, a, &c->src, &top[0].val) != 0)
 		return -1;
+	/* The relationships of one find_many share their properties' set
+	 * (apply_rel_doc()): its object is made once and shared, as values
+	 * are never changed in place. */
+	const struct sl_member *last_props = NULL;
+	uint32_t last_n = 0;
+	struct sl_value last_out = sl_null();
 	for (uint32_t i = 0; i < c->n_rels; i++) {
 		const struct brel *r = &c->rels[i];
 		struct sl_member *m = sl_arena_alloc_aligned(
@@ -1448,12 +1485,19 @@ out_ingest(const struct interp_step *st, struct sl_arena *a,
 			return -1;
 		memcpy(m, rel_tmpl, sizeof(rel_tmpl));
 		m[0].val = r->type;
+		bool same = r->props.n > 0 && r->props.m == last_props &&
+		            r->props.n == last_n;
+		if (same)
+			m[2].val = last_out;
 		if ((!r->type_static &&
 		     sl_value_copy(a, &r->type, &m[0].val) != 0) ||
 		    out_pset(st, a, &r->key, &m[1].val) != 0 ||
-		    out_pset(st, a, &r->props, &m[2].val) != 0 ||
+		    (!same && out_pset(st, a, &r->props, &m[2].val) != 0) ||
 		    out_node(st, a, &r->node, &m[5].val) != 0)
 			return -1;
+		last_props = r->props.m;
+		last_n = r->props.n;
+		last_out = m[2].val;
 		m[3].val = rel_rule_values[r->rule];
 		m[4].val = sl_bool(r->outbound);
 		rels[i] = sl_object_ref(m, 6);

@@ -244,7 +244,7 @@ arena_bytes(struct sl_arena *a, const char *s, size_t n, const char **out)
 	char *d = sl_arena_alloc_aligned(a, n, 1);
 	if (d == NULL)
 		return -1;
-	memcpy(d, s, n);
+	sl_copy_bytes(d, s, n);
 	*out = d;
 	return 0;
 }

@@ -11,40 +11,6 @@
 #include "sluice/alloc.h"
 #include "sluice/diag.h"
 
-/**
- * memcpy(d, s, n), with up to 16 bytes copied inline by two (possibly
- * overlapping) loads and stores: record strings are mostly short.
- */
-static inline void
-copy_bytes(char *d, const char *s, size_t n)
-{
-	if (n >= 8) {
-		if (n > 16) {
-			memcpy(d, s, n);
-			return;
-		}
-		uint64_t x, y;
-		memcpy(&x, s, 8);
-		memcpy(&y, s + n - 8, 8);
-		memcpy(d, &x, 8);
-		memcpy(d + n - 8, &y, 8);
-	} else if (n >= 4) {
-		uint32_t x, y;
-		memcpy(&x, s, 4);
-		memcpy(&y, s + n - 4, 4);
-		memcpy(d, &x, 4);
-		memcpy(d + n - 4, &y, 4);
-	} else if (n >= 2) {
-		uint16_t x, y;
-		memcpy(&x, s, 2);
-		memcpy(&y, s + n - 2, 2);
-		memcpy(d, &x, 2);
-		memcpy(d + n - 2, &y, 2);
-	} else if (n == 1) {
-		d[0] = s[0];
-	}
-}
-
 /** sl_str_copy(), inline for sl_value_copy(). */
 static inline int
 str_copy(struct sl_arena *a, const char *s, size_t n, struct sl_value *out)
@@ -56,7 +22,7 @@ str_copy(struct sl_arena *a, const char *s, size_t n, struct sl_value *out)
 	char *p = sl_arena_alloc_aligned(a, n > 0 ? n : 1, 1);
 	if (p == NULL)
 		return -1;
-	copy_bytes(p, s, n);
+	sl_copy_bytes(p, s, n);
 	*out = sl_str_ref(p, (uint32_t)n);
 	return 0;
 }
