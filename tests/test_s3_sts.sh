@@ -4,7 +4,8 @@
 # they expire. The peer is tests/s3/server.js (s3rver behind a SigV4
 # verifier) with its STS endpoint on: it checks the base account's
 # signature, the role and the ExternalId, and hands out credentials that
-# last 4 seconds; S3 accepts those only with their session token and only
+# last 6 seconds (the first renewal fails three times, as a transient STS
+# failure would); S3 accepts those only with their session token and only
 # until they expire, and does not know the base account at all.
 #
 # usage: test_s3_sts.sh path/to/sluice path/to/node
@@ -27,10 +28,10 @@ cd "$T" || exit 1
 ROLE=arn:aws:iam::000000000000:role/loader
 EXT=ext-4711
 BASE_SECRET=base-secret-9f3c
-TTL=4
+TTL=6
 S3PEER_STS_KEYS="BASEKEY:$BASE_SECRET" S3PEER_STS_ROLE=$ROLE \
   S3PEER_STS_EXTERNAL_ID=$EXT S3PEER_STS_TTL=$TTL S3PEER_LOG="$T/peer.log" \
-  S3PEER_GET_DELAY_MS=700 \
+  S3PEER_GET_DELAY_MS=700 S3PEER_STS_FAIL=2,3,4 \
   "$NODE" --openssl-legacy-provider "$SRC/tests/s3/server.js" "$T/s3data" \
   "$T/port" data >server.log 2>&1 &
 SERVER=$!
@@ -51,14 +52,14 @@ put() {
     --data-binary "@$1" "$EP/data/$2"
 }
 
-# Fixtures: 16 JSON-lines objects; at 0.7 s a GET with temporary
+# Fixtures: 22 JSON-lines objects; at 0.7 s a GET with temporary
 # credentials (one GET started ahead), reading them takes longer than the
 # credentials last.
 mkdir -p local
 python3 - <<'EOF' || exit 1
 import json, random
 random.seed(11)
-for f in range(16):
+for f in range(22):
     with open(f"local/part-{f:02d}.jsonl", "w") as o:
         for i in range(40):
             p = f * 40 + i
@@ -111,7 +112,7 @@ pipe plain/pipe.yaml "prefix: in/"
 AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER run plain/pipe.yaml -t sqlite:plain.db
 is "$rc" 0 "plain credentials: the run"
 "$SLUICE" export sqlite:plain.db | strip /dev/stdin >plain.txt
-is "$(wc -l <plain.txt)" $((640 + 30 + 640)) "... 640 people, 30 cities, 640 relationships"
+is "$(wc -l <plain.txt)" $((880 + 30 + 880)) "... 880 people, 30 cities, 880 relationships"
 is "$(grep -c '^sts ' run.log)" 0 "... and no STS call"
 
 pipe role/pipe.yaml "prefix: in/" "assume_role_arn: $ROLE" "assume_role_external_id: $EXT"
@@ -133,8 +134,11 @@ used=$(grep '^s3 ASIA' run.log | cut -d' ' -f2 | sort -u | wc -l)
 ok $([ "$used" -ge 2 ]; echo $?) "... S3 requests signed with $used successive temporary keys"
 is "$(grep -c '^s3 BASEKEY\|^s3 S3RVER' run.log)" 0 "... and never with the base keys"
 is "$(grep -c '^s3 expired\|^s3 badtoken' run.log)" 0 "... none expired or without its token"
-is "$(grep -c "^s3 ASIA.* GET /data/in/part-" run.log)" 16 "... every object read with them"
+is "$(grep -c "^s3 ASIA.* GET /data/in/part-" run.log)" 22 "... every object read with them"
 has out.txt "assumed role $ROLE" "... and it says so"
+is "$(grep -c '^sts fail ServiceUnavailable' run.log)" 3 "... STS failing the first renewal three times"
+has out.txt "trying again in 0.25 s" "... which is tried again"
+has out.txt "renewing the credentials of role $ROLE failed" "... then warned about, the current ones still good"
 sessions=$(grep '^sts ok' run.log | cut -d' ' -f5 | sort -u | wc -l)
 is "$sessions" "$assumed" "... a new session name each time"
 grep -q "$BASE_SECRET\|FwoGZXIvYXdzE" out.txt
@@ -197,7 +201,7 @@ mkdir -p ck/in
 python3 - <<'EOF' || exit 1
 import json
 with open("ck/in/a.jsonl", "w") as o:
-    for i in range(10000):
+    for i in range(5000):
         o.write(json.dumps({"id": i, "u": "u%d" % (i % 50)}) + "\n")
 EOF
 cat >ck/p.yaml <<'EOF'
@@ -232,7 +236,7 @@ ok $(grep -q '^s3 ASIA[A-Z2-7]* PUT /data/p-[0-9a-f]*/0/extractor_progress_check
   "... writes its checkpoints with the temporary credentials"
 ok $(grep -q '^s3 ASIA[A-Z2-7]* DELETE /data/p-[0-9a-f]*/0/extractor_progress_checkpoint' peer.log; echo $?) \
   "... and deletes the finished run's with them"
-is "$("$SLUICE" export sqlite:ck/k.db | grep -c '"node"')" 10000 "... and loads every record"
+is "$("$SLUICE" export sqlite:ck/k.db | grep -c '"node"')" 5000 "... and loads every record"
 (cd ck && "$SLUICE" run p.yaml -t null: --storage-backend denied \
   --no-progress >../out.txt 2>&1; echo $? >../rc.txt)
 ok $([ "$(cat rc.txt)" -ne 0 ]; echo $?) "an s3 store whose role is denied fails the run"

@@ -41,6 +41,9 @@ static const char empty_sha256[] =
 /** Most seconds between retries of a failed renewal. */
 #define ROLE_RETRY_MAX 30
 
+/** AssumeRole requests made at most for one assumption. */
+#define STS_TRIES 3
+
 /**
  * A role the client assumes through STS AssumeRole, and the temporary
  * credentials it has from the last AssumeRole.
@@ -1171,11 +1174,16 @@ take_credentials(struct sl_s3 *s3, struct sl_http *h, time_t sent,
 	return 0;
 }
 
-/** Call STS AssumeRole for the client's role with its base keys. 0, or -1. */
+/**
+ * Call STS AssumeRole once for the client's role with its base keys. 0,
+ * or -1 with *again set when another try may do better (a transport
+ * failure, HTTP 429 or 5xx).
+ */
 static int
-assume_role(struct sl_s3 *s3)
+assume_role_once(struct sl_s3 *s3, bool *again)
 {
 	struct role *ro = s3->role;
+	*again = false;
 	char session[37];
 	if (session_name(session) != 0)
 		return -1;
@@ -1212,7 +1220,9 @@ assume_role(struct sl_s3 *s3)
 	struct sl_http *h = sl_http_open(ro->url, &o);
 	sl_buf_destroy(&form);
 	if (h == NULL) {
-		sl_diag_wrap(sl_diag_code(), "AssumeRole %s", ro->shown);
+		enum sl_errcode c = sl_diag_code();
+		*again = c == SL_EIO || c == SL_ETIMEDOUT;
+		sl_diag_wrap(c, "AssumeRole %s", ro->shown);
 		return -1;
 	}
 	int rc;
@@ -1224,9 +1234,35 @@ assume_role(struct sl_s3 *s3)
 		snprintf(r.shown, sizeof(r.shown), "%s", ro->shown);
 		char code[64];
 		rc = status_error(h, &r, status, code, sizeof(code));
+		*again = status == 429 || status >= 500;
 	}
 	sl_http_close(h);
 	return rc;
+}
+
+/**
+ * Call STS AssumeRole, up to STS_TRIES times while the failure may pass
+ * (0.25 s, then 0.5 s apart), as the AWS SDKs retry. 0, or -1 with the
+ * last try's error.
+ */
+static int
+assume_role(struct sl_s3 *s3)
+{
+	double pause = 0.25;
+	for (int i = 1;; i++) {
+		bool again;
+		if (assume_role_once(s3, &again) == 0)
+			return 0;
+		if (!again || i == STS_TRIES)
+			return -1;
+		char msg[SL_ERROR_MSG_MAX];
+		sl_error_format(sl_diag_last(), msg, sizeof(msg));
+		sl_log_debug("S3: %s; trying again in %.2f s", msg, pause);
+		sl_diag_clear(sl_diag_get());
+		if (sl_sleep(pause) != 0)
+			return -1;
+		pause *= 2;
+	}
 }
 
 /**

@@ -21,6 +21,8 @@
 // ValidationError). The temporary credentials it returns are accepted by S3
 // only with their session token (x-amz-security-token, signed) and only
 // until their Expiration ("400 ExpiredToken" after).
+//   S3PEER_STS_FAIL         AssumeRole calls (numbers from 1, "2,3") answered
+//                           "503 ServiceUnavailable", as STS may
 //   S3PEER_LOG              a file that gets a line per STS call and per S3
 //                           request ("sts ok ROLE KEY", "s3 KEY METHOD PATH")
 //   S3PEER_GET_DELAY_MS     delay before answering an object GET signed with
@@ -53,7 +55,11 @@ for (const pair of (process.env.S3PEER_STS_KEYS || '').split(',')) {
 const STS_ROLE = process.env.S3PEER_STS_ROLE || '';
 const STS_EXTERNAL_ID = process.env.S3PEER_STS_EXTERNAL_ID;
 const STS_TTL = Number(process.env.S3PEER_STS_TTL || 3600);
+const STS_FAIL = (process.env.S3PEER_STS_FAIL || '').split(',').filter(x => x).map(Number);
 const LOG = process.env.S3PEER_LOG;
+
+/** AssumeRole calls so far. */
+let stsCalls = 0;
 const GET_DELAY_MS = Number(process.env.S3PEER_GET_DELAY_MS || 0);
 
 /** Temporary credentials by access key id: {secret, token, expires}. */
@@ -226,6 +232,8 @@ function stsError(ctx, status, code, message) {
 /** Answer the STS AssumeRole request on `ctx` whose body is `body`. */
 function assumeRole(ctx, body) {
   const req = ctx.req;
+  if (STS_FAIL.includes(++stsCalls))
+    return stsError(ctx, 503, 'ServiceUnavailable', 'Service is unavailable. Try again later.');
   const a = parseAuth(req);
   if (a === null)
     return stsError(ctx, 403, 'MissingAuthenticationToken',
