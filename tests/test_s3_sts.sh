@@ -5,7 +5,8 @@
 # verifier) with its STS endpoint on: it checks the base account's
 # signature, the role and the ExternalId, and hands out credentials that
 # last 6 seconds (the first renewal fails three times, as a transient STS
-# failure would); S3 accepts those only with their session token and only
+# failure would; STS's clock is an hour behind, so its Expiration is in the
+# past by ours and only its Date header tells the lifetime); S3 accepts those only with their session token and only
 # until they expire, and does not know the base account at all.
 #
 # usage: test_s3_sts.sh path/to/sluice path/to/node
@@ -31,7 +32,7 @@ BASE_SECRET=base-secret-9f3c
 TTL=6
 S3PEER_STS_KEYS="BASEKEY:$BASE_SECRET" S3PEER_STS_ROLE=$ROLE \
   S3PEER_STS_EXTERNAL_ID=$EXT S3PEER_STS_TTL=$TTL S3PEER_LOG="$T/peer.log" \
-  S3PEER_GET_DELAY_MS=700 S3PEER_STS_FAIL=2,3,4 \
+  S3PEER_GET_DELAY_MS=700 S3PEER_STS_FAIL=2,3,4 S3PEER_STS_CLOCK=-3600 \
   "$NODE" --openssl-legacy-provider "$SRC/tests/s3/server.js" "$T/s3data" \
   "$T/port" data >server.log 2>&1 &
 SERVER=$!

@@ -21,6 +21,8 @@
 // ValidationError). The temporary credentials it returns are accepted by S3
 // only with their session token (x-amz-security-token, signed) and only
 // until their Expiration ("400 ExpiredToken" after).
+//   S3PEER_STS_CLOCK        seconds STS's clock is off (its Date header and
+//                           the Expiration it writes; S3 keeps true time)
 //   S3PEER_STS_FAIL         AssumeRole calls (numbers from 1, "2,3") answered
 //                           "503 ServiceUnavailable", as STS may
 //   S3PEER_LOG              a file that gets a line per STS call and per S3
@@ -55,6 +57,7 @@ for (const pair of (process.env.S3PEER_STS_KEYS || '').split(',')) {
 const STS_ROLE = process.env.S3PEER_STS_ROLE || '';
 const STS_EXTERNAL_ID = process.env.S3PEER_STS_EXTERNAL_ID;
 const STS_TTL = Number(process.env.S3PEER_STS_TTL || 3600);
+const STS_CLOCK_MS = Number(process.env.S3PEER_STS_CLOCK || 0) * 1000;
 const STS_FAIL = (process.env.S3PEER_STS_FAIL || '').split(',').filter(x => x).map(Number);
 const LOG = process.env.S3PEER_LOG;
 
@@ -271,6 +274,9 @@ function assumeRole(ctx, body) {
   const token = 'FwoGZXIvYXdzE' + crypto.randomBytes(240).toString('base64');
   const expires = Date.now() + STS_TTL * 1000;
   TEMP[keyId] = { secret: tempSecret, token, expires };
+  // STS's clock, when it is off, shows in its Date and Expiration.
+  const stsNow = new Date(Date.now() + STS_CLOCK_MS);
+  ctx.set('Date', stsNow.toUTCString());
   AWSAccount.DUMMY_ACCOUNT.createKeyPair(keyId, tempSecret);
   log(`sts ok ${role} ${keyId} ${session} ${form.has('DurationSeconds') ? 'duration' : 'noduration'}`);
   ctx.status = 200;
@@ -284,7 +290,7 @@ function assumeRole(ctx, body) {
     `      <AccessKeyId>${keyId}</AccessKeyId>\n` +
     `      <SecretAccessKey>${xmlText(tempSecret)}</SecretAccessKey>\n` +
     `      <SessionToken>${xmlText(token)}</SessionToken>\n` +
-    `      <Expiration>${new Date(expires).toISOString()}</Expiration>\n` +
+    `      <Expiration>${new Date(expires + STS_CLOCK_MS).toISOString()}</Expiration>\n` +
     '    </Credentials>\n  </AssumeRoleResult>\n' +
     `  <ResponseMetadata>\n    <RequestId>${crypto.randomUUID()}</RequestId>\n` +
     '  </ResponseMetadata>\n</AssumeRoleResponse>\n';
