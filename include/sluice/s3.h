@@ -35,14 +35,15 @@
  * token in x-amz-security-token). It assumes the role again before they
  * expire: when half their lifetime, at most 15 minutes, is left, the
  * lifetime measured against STS's Date header so that a skewed clock does
- * not matter. A refresh that fails while the credentials still have time
- * left is retried later (a warning); once they are expired it is the
- * request's error. STS is reached at `sts_endpoint`, else
+ * not matter. AssumeRole is tried up to three times on a transport
+ * failure, 429 or 5xx. A renewal that fails while the credentials still
+ * have time left is retried later (a warning); once they are expired it
+ * is the request's error. STS is reached at `sts_endpoint`, else
  * AWS_ENDPOINT_URL_STS, else AWS_ENDPOINT_URL (not the S3 endpoint),
  * else https://sts.REGION.amazonaws.com.
  *
- * Operations (one HTTP request each, except that list pages are fetched
- * one call at a time):
+ * Operations (one HTTP request each, after an AssumeRole when one is
+ * due; list pages are fetched one call at a time):
  *   sl_s3_list()    one page of ListObjectsV2 (prefix, continuation token)
  *   sl_s3_get()     an object's body as a stream (sl_http_source()); also
  *                   sl_s3_get_start() + sl_s3_get_wait() to fetch ahead

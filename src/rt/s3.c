@@ -53,8 +53,7 @@ struct role {
 	char *arn;
 	/** ExternalId sent, or NULL. */
 	char *external_id;
-	/** URL AssumeRole is posted to ("https://sts.REGION.amazonaws.com/").
-	 */
+	/** URL AssumeRole is posted to (https://sts.REGION.amazonaws.com/). */
 	char *url;
 	/** "ARN (STS URL)" for messages, the URL redacted. */
 	char *shown;
