@@ -4,7 +4,8 @@
  * memory and streamed (larger than the HTTP buffer), listing in pages
  * with keys that need escaping, prefixes, DELETE, COPY, a session token,
  * wrong credentials, a missing bucket, every allocation failed in turn,
- * the XML unescaping alone, and listings a broken server could send
+ * a role assumed through the peer's STS (every allocation failed in turn
+ * there too), the XML unescaping alone, and listings a broken server could send
  * (tests/http_server.py serving files as buckets).
  */
 #include <limits.h>
@@ -28,6 +29,8 @@ static char dir[] = "/tmp/sluice-s3-XXXXXX";
 static pid_t server;
 /** Its endpoint URL. */
 static char endpoint[64];
+/** The role the server's STS lets BASEKEY assume with ExternalId ext-1. */
+#define ROLE "arn:aws:iam::000000000000:role/loader"
 
 /** Stop the server (safe twice). */
 static void
@@ -53,6 +56,10 @@ setup(void)
 	if (server < 0)
 		return -1;
 	if (server == 0) {
+		/* STS: BASEKEY may assume the role (tests/s3/README.md). */
+		setenv("S3PEER_STS_KEYS", "BASEKEY:base-secret", 1);
+		setenv("S3PEER_STS_ROLE", ROLE, 1);
+		setenv("S3PEER_STS_EXTERNAL_ID", "ext-1", 1);
 		execlp(SLUICE_NODE, SLUICE_NODE, "--openssl-legacy-provider",
 		       SLUICE_S3_SERVER, data, port, "data", (char *)NULL);
 		_exit(127);
@@ -416,6 +423,110 @@ TAP_CASE(faults)
 	ok(oom > 10, "%d failing runs reported EOOM", oom);
 	ok(clean, "each failing run failed cleanly (EOOM, or EIO or EINVAL "
 	          "where libcurl reports the failure as a transfer error)");
+	ok(last_ok, "the first run with no fault left succeeded");
+}
+
+static const char *full_err(void);
+
+/** A client that assumes ROLE with BASEKEY, with ExternalId `ext`. */
+static struct sl_s3 *
+role_client(const char *ext)
+{
+	struct sl_s3_config c;
+	sl_s3_config_init(&c);
+	c.endpoint = endpoint;
+	c.sts_endpoint = endpoint;
+	c.region = "us-east-1";
+	c.access_key_id = "BASEKEY";
+	c.secret_access_key = "base-secret";
+	c.assume_role_arn = ROLE;
+	c.assume_role_external_id = ext;
+	return sl_s3_new(&c);
+}
+
+TAP_TASK_CASE(role)
+{
+	struct sl_s3 *s3 = role_client("ext-1");
+	if (!ok(s3 != NULL, "a client with a role"))
+		return;
+	is_int(sl_s3_assumed(s3), 0, "... assumes it only when needed");
+	ok(sl_s3_put(s3, "data", "role/x", "hello", 5) == 0,
+	   "a PUT with the role's credentials");
+	char *data = NULL;
+	size_t len = 0;
+	is_int(sl_s3_get_all(s3, "data", "role/x", 100, &data, &len), 1,
+	       "... read back");
+	ok(len == 5 && memcmp(data, "hello", 5) == 0, "... the same bytes");
+	sl_free(data);
+	is_int(sl_s3_assumed(s3), 1, "... one AssumeRole for both");
+	ok(sl_s3_delete(s3, "data", "role/x") == 0, "a DELETE");
+	sl_s3_free(s3);
+	s3 = role_client("wrong");
+	ok(s3 != NULL && sl_s3_put(s3, "data", "role/y", "x", 1) == -1,
+	   "a wrong ExternalId fails the request");
+	is_err(SL_EIO, "... as an I/O error");
+	ok(strstr(full_err(), "AssumeRole " ROLE) != NULL &&
+	           strstr(full_err(), "AccessDenied") != NULL,
+	   "... naming the role and STS's code: %s", full_err());
+	sl_s3_free(s3);
+	struct sl_s3_config c;
+	sl_s3_config_init(&c);
+	c.access_key_id = "BASEKEY";
+	c.secret_access_key = "base-secret";
+	c.assume_role_arn = "loader";
+	ok(sl_s3_new(&c) == NULL, "a role that is not an ARN is refused");
+	is_err(SL_EINVAL, "... as invalid");
+	c.assume_role_arn = ROLE;
+	c.sts_endpoint = "ftp://x";
+	ok(sl_s3_new(&c) == NULL, "an STS endpoint that is not http(s) too");
+	is_err(SL_EINVAL, "... as invalid");
+}
+
+/** A PUT with the role's credentials (AssumeRole first) on a fresh loop. */
+static int
+role_fault_body(void *arg)
+{
+	char key[64];
+	snprintf(key, sizeof(key), "rf/%ld", *(long *)arg);
+	struct sl_s3 *s3 = role_client("ext-1");
+	if (s3 == NULL)
+		return -1;
+	int rc = sl_s3_put(s3, "data", key, "0123456789", 10);
+	sl_s3_free(s3);
+	return rc;
+}
+
+/** Every allocation of a client with a role failed in turn. */
+TAP_CASE(role_faults)
+{
+	int runs = 0, clean = 1, last_ok = 0, oom = 0;
+	for (long k = 0; k < 20000; k++) {
+		sl_diag_clear(sl_diag_get());
+		long before = sl_alloc_faults();
+		sl_alloc_fail_after(k);
+		int rc = run_task("role_fault", role_fault_body, &k);
+		sl_alloc_fail_after(-1);
+		runs++;
+		if (sl_alloc_faults() == before) {
+			last_ok = rc == 0;
+			if (rc != 0)
+				note("the last run failed: %s", unit_errmsg());
+			break;
+		}
+		if (rc == 0)
+			continue;
+		if (sl_diag_code() == SL_EOOM)
+			oom++;
+		else if (sl_diag_code() != SL_EIO &&
+		         sl_diag_code() != SL_EINVAL) {
+			clean = 0;
+			note("run %ld failed with %s: %s", k,
+			     sl_errcode_name(sl_diag_code()), unit_errmsg());
+		}
+	}
+	ok(runs > 20, "every allocation point was failed once (%d runs)", runs);
+	ok(oom > 10, "%d failing runs reported EOOM", oom);
+	ok(clean, "each failing run failed cleanly");
 	ok(last_ok, "the first run with no fault left succeeded");
 }
 

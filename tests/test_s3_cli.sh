@@ -248,8 +248,8 @@ is "$rc" 1 "an unknown option fails"
 has out.txt "unknown option 'prefx'" "... naming it"
 s3_pipe p.yaml "assume_role_arn: arn:aws:iam::1:role/x"
 run p.yaml -t null:
-is "$rc" 1 "assume_role_arn is refused"
-has out.txt "assume_role_arn is not supported: assuming a role needs AWS STS" "... saying why"
+is "$rc" 1 "assume_role_arn with keys STS does not know fails (tests/test_s3_sts.sh has the rest)"
+has out.txt "AssumeRole arn:aws:iam::1:role/x (STS $AWS_ENDPOINT_URL/): HTTP 403 (InvalidClientTokenId" "... naming the role and STS's code (S3RVER is no STS account here)"
 s3_pipe p.yaml "object_format: json"
 run p.yaml -t null:
 is "$rc" 1 "object_format without a dot is refused"

@@ -22,12 +22,28 @@
  * ~/.aws/config): its static keys and region. The region defaults to
  * us-east-1. Explicit keys replace the others as a whole (key id, secret
  * and token); a profile named in the configuration replaces the
- * environment's keys. Instance metadata, SSO, credential processes and
- * role assumption are not supported. The shared files are read with
- * stdio when a client is made (small files, once per client).
+ * environment's keys. Instance metadata, SSO and credential processes
+ * are not supported. The shared files are read with stdio when a client
+ * is made (small files, once per client).
  *
- * Operations (one HTTP request each, except that list pages are fetched
- * one call at a time):
+ * Role assumption: with `assume_role_arn`, the keys found as above are
+ * the base credentials. Before its first request the client calls STS
+ * AssumeRole with them (a form POST signed with SigV4 for service "sts":
+ * RoleArn, a new random RoleSessionName, ExternalId when given; no
+ * DurationSeconds, so the role's default, an hour) and signs its S3
+ * requests with the temporary credentials STS returns (their session
+ * token in x-amz-security-token). It assumes the role again before they
+ * expire: when half their lifetime, at most 15 minutes, is left, the
+ * lifetime measured against STS's Date header so that a skewed clock does
+ * not matter. AssumeRole is tried up to three times on a transport
+ * failure, 429 or 5xx. A renewal that fails while the credentials still
+ * have time left is retried later (a warning); once they are expired it
+ * is the request's error. STS is reached at `sts_endpoint`, else
+ * AWS_ENDPOINT_URL_STS, else AWS_ENDPOINT_URL (not the S3 endpoint),
+ * else https://sts.REGION.amazonaws.com.
+ *
+ * Operations (one HTTP request each, after an AssumeRole when one is
+ * due; list pages are fetched one call at a time):
  *   sl_s3_list()    one page of ListObjectsV2 (prefix, continuation token)
  *   sl_s3_get()     an object's body as a stream (sl_http_source()); also
  *                   sl_s3_get_start() + sl_s3_get_wait() to fetch ahead
@@ -38,8 +54,11 @@
  *
  * Errors name the operation, s3://BUCKET/KEY, the HTTP status and S3's
  * error code and message ("GET s3://b/k: HTTP 403 (InvalidAccessKeyId:
- * ...)"); transport failures carry the HTTP layer's message. Keys, secrets
- * and tokens never appear in messages or logs.
+ * ...)"); transport failures carry the HTTP layer's message. A failed
+ * AssumeRole is the operation's error too, naming the role, the STS
+ * endpoint and STS's code and message ("GET s3://b/k: AssumeRole ARN
+ * (STS URL): HTTP 403 (AccessDenied: ...)"). Keys, secrets and tokens
+ * never appear in messages or logs.
  */
 #ifndef SLUICE_S3_H
 #define SLUICE_S3_H
@@ -59,6 +78,9 @@ extern "C" {
 /** Largest error response body read for S3's code and message. */
 #define SL_S3_ERROR_BODY_MAX ((size_t)16 << 10)
 
+/** Largest STS AssumeRole response body accepted (bytes). */
+#define SL_S3_STS_BODY_MAX ((size_t)64 << 10)
+
 /** How to reach S3 and as whom; NULL strings come from the environment. */
 struct sl_s3_config {
 	/** Endpoint URL ("http://127.0.0.1:9000"; path style), or NULL. */
@@ -77,6 +99,19 @@ struct sl_s3_config {
 	 * environment's keys. A profile named here must exist.
 	 */
 	const char *profile;
+	/**
+	 * ARN of a role to assume through STS AssumeRole, or NULL (or ""):
+	 * none. The keys above (or the environment's, or the profile's) are
+	 * then the base credentials that call STS.
+	 */
+	const char *assume_role_arn;
+	/** ExternalId sent with AssumeRole, or NULL (or ""): none sent. */
+	const char *assume_role_external_id;
+	/**
+	 * STS endpoint URL ("http://127.0.0.1:9000"), or NULL:
+	 * AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, else AWS's regional one.
+	 */
+	const char *sts_endpoint;
 	/** Keys asked per list page (max-keys; 0: the server's, 1000). */
 	uint32_t page_size;
 	/**
@@ -107,6 +142,9 @@ const char *sl_s3_endpoint(const struct sl_s3 *s3);
 
 /** The region requests are signed for. */
 const char *sl_s3_region(const struct sl_s3 *s3);
+
+/** How many times the client assumed its role so far (0 without one). */
+unsigned long sl_s3_assumed(const struct sl_s3 *s3);
 
 /** One object of a listing. */
 struct sl_s3_object {

@@ -72,14 +72,21 @@ static const char *const s3_store_keys[] = {"name",
                                             "aws_session_token",
                                             "assume_role_arn",
                                             "assume_role_external_id",
+                                            "sts_endpoint_url",
                                             NULL};
 
 /** The string options of an s3 store, in struct project_store's s3[]. */
-static const char *const s3_store_opts[] = {
-        "bucket_name",       "region_name",
-        "endpoint_url",      "profile_name",
-        "aws_access_key_id", "aws_secret_access_key",
-        "aws_session_token", NULL};
+static const char *const s3_store_opts[] = {"bucket_name",
+                                            "region_name",
+                                            "endpoint_url",
+                                            "profile_name",
+                                            "aws_access_key_id",
+                                            "aws_secret_access_key",
+                                            "aws_session_token",
+                                            "assume_role_arn",
+                                            "assume_role_external_id",
+                                            "sts_endpoint_url",
+                                            NULL};
 
 /** One store of `storage.stores`, checked at load. */
 struct project_store {
@@ -93,7 +100,7 @@ struct project_store {
 	 * An s3 store's options, as s3_store_opts lists them (NULL: not
 	 * given). The keys are secrets: never shown.
 	 */
-	const char *s3[7];
+	const char *s3[10];
 	/**
 	 * The hmac_key (tags resolved), or NULL when absent, null or empty
 	 * (Nodestream signs only with a non-empty key). A secret: never
@@ -755,18 +762,16 @@ load_store(struct sl_project *p, const struct sl_conf *n, uint32_t i,
 			    want_str(v, sub, &st->s3[k]) < 0)
 				return -1;
 		}
-		const char *const refused[] = {"assume_role_arn",
-		                               "assume_role_external_id"};
-		for (int k = 0; k < 2; k++) {
-			const struct sl_conf *v = sl_conf_get(n, refused[k]);
-			if (v != NULL)
-				return sl_conf_error(
-				        v, what,
-				        "%s: sluice cannot assume a role (it "
-				        "needs STS); give the role's keys "
-				        "(aws_access_key_id, ...) or a "
-				        "profile_name",
-				        refused[k]);
+		const char *role = st->s3[7];
+		if (role != NULL && role[0] != '\0' &&
+		    strncmp(role, "arn:", 4) != 0) {
+			snprintf(sub, sizeof(sub), "%s.assume_role_arn", what);
+			return sl_conf_error(
+			        sl_conf_get(n, "assume_role_arn"), sub,
+			        "expected a role ARN "
+			        "(arn:aws:iam::ACCOUNT:role/NAME), "
+			        "got '%.200s'",
+			        role);
 		}
 		if (st->s3[0] == NULL || st->s3[0][0] == '\0')
 			return sl_conf_error(n, what,
@@ -1801,6 +1806,9 @@ sl_project_objstore(const struct sl_project *p, const char *name)
 		c.access_key_id = st->s3[4];
 		c.secret_access_key = st->s3[5];
 		c.session_token = st->s3[6];
+		c.assume_role_arn = st->s3[7];
+		c.assume_role_external_id = st->s3[8];
+		c.sts_endpoint = st->s3[9];
 		s = sl_objstore_s3_new(&c, st->s3[0]);
 		if (s == NULL)
 			sl_diag_wrap(sl_diag_code(), "%s: %s", p->path, what);

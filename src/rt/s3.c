@@ -9,14 +9,18 @@
 #include <stddef.h>
 #include <inttypes.h>
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "sluice/alloc.h"
 #include "sluice/buf.h"
 #include "sluice/diag.h"
+#include "sluice/log.h"
+#include "sluice/task.h"
 
 /** Longest s3://BUCKET/KEY kept for messages. */
 #define SHOWN_MAX 512
@@ -31,18 +35,60 @@
 static const char empty_sha256[] =
         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
+/** Most seconds before expiry that assumed credentials are renewed. */
+#define ROLE_MARGIN_MAX 900
+
+/** Most seconds between retries of a failed renewal. */
+#define ROLE_RETRY_MAX 30
+
+/** AssumeRole requests made at most for one assumption. */
+#define STS_TRIES 3
+
+/**
+ * A role the client assumes through STS AssumeRole, and the temporary
+ * credentials it has from the last AssumeRole.
+ */
+struct role {
+	/** The role's ARN. */
+	char *arn;
+	/** ExternalId sent, or NULL. */
+	char *external_id;
+	/** URL AssumeRole is posted to (https://sts.REGION.amazonaws.com/). */
+	char *url;
+	/** "ARN (STS URL)" for messages, the URL redacted. */
+	char *shown;
+	/** libcurl's SigV4 provider string, "aws:amz:REGION:sts". */
+	char *provider;
+	/** Temporary access key id, or NULL before the first AssumeRole. */
+	char *id;
+	/** Temporary secret access key, or NULL. */
+	char *secret;
+	/** "x-amz-security-token: TOKEN" of the temporary credentials. */
+	char *token_header;
+	/** When they expire, by the local clock (skew taken out). */
+	time_t expires;
+	/** When to renew them (before `expires`). */
+	time_t refresh_at;
+	/** Whether a task is assuming the role now (others do not). */
+	bool busy;
+	/** AssumeRole calls that succeeded. */
+	unsigned long count;
+};
+
 /** A client (sluice/s3.h). */
 struct sl_s3 {
 	/** Endpoint without a trailing slash, or NULL: AWS's own. */
 	char *endpoint;
 	/** Region signed for. */
 	char *region;
-	/** Access key id. */
+	/** Access key id (with a role: of the base credentials). */
 	char *key_id;
-	/** Secret access key. */
+	/** Secret access key (with a role: of the base credentials). */
 	char *secret;
-	/** "x-amz-security-token: TOKEN", or NULL. */
+	/** "x-amz-security-token: TOKEN", or NULL (base, with a role). */
 	char *token_header;
+	/** The role assumed for S3 requests, or NULL: the keys above. */
+	struct role *role;
 	/** libcurl's SigV4 provider string, "aws:amz:REGION:s3". */
 	char *provider;
 	/** max-keys of list requests, or 0. */
@@ -258,6 +304,9 @@ read_profiles(const char *profile, struct profile_vals *v, char *creds,
 static struct sl_s3 *make_client(const struct sl_s3_config *cfg, const char *id,
                                  const char *secret, const char *token,
                                  const char *region);
+static int role_new(struct sl_s3 *s3, const struct sl_s3_config *cfg);
+static void role_free(struct role *ro);
+static int role_fresh(struct sl_s3 *s3);
 
 struct sl_s3 *
 sl_s3_new(const struct sl_s3_config *cfg)
@@ -379,6 +428,9 @@ make_client(const struct sl_s3_config *cfg, const char *id, const char *secret,
 		goto fail;
 	if ((s3->provider = fmt_new("aws:amz:%s:s3", region)) == NULL)
 		goto fail;
+	if (cfg->assume_role_arn != NULL && cfg->assume_role_arn[0] != '\0' &&
+	    role_new(s3, cfg) != 0)
+		goto fail;
 	return s3;
 fail:
 	sl_s3_free(s3);
@@ -400,6 +452,7 @@ sl_s3_free(struct sl_s3 *s3)
 		memset(s3->token_header, 0, strlen(s3->token_header));
 	sl_free(s3->token_header);
 	sl_free(s3->provider);
+	role_free(s3->role);
 	sl_free(s3);
 }
 
@@ -413,6 +466,12 @@ const char *
 sl_s3_region(const struct sl_s3 *s3)
 {
 	return s3->region;
+}
+
+unsigned long
+sl_s3_assumed(const struct sl_s3 *s3)
+{
+	return s3->role != NULL ? s3->role->count : 0;
 }
 
 /* }}} */
@@ -539,11 +598,26 @@ send_req(struct sl_s3 *s3, struct req *r, bool wait)
 		memcpy(sha, empty_sha256, sizeof(empty_sha256));
 	}
 	snprintf(sha_line, sizeof(sha_line), "x-amz-content-sha256: %s", sha);
+	/* With a role, its temporary credentials, renewed if due. Nothing
+	 * below yields before libcurl has copied them. */
+	const char *id = s3->key_id, *secret = s3->secret;
+	const char *token_header = s3->token_header;
+	if (s3->role != NULL) {
+		if (role_fresh(s3) != 0) {
+			sl_diag_wrap(sl_diag_code(), "%s %s", r->method,
+			             r->shown);
+			sl_buf_destroy(&url);
+			return NULL;
+		}
+		id = s3->role->id;
+		secret = s3->role->secret;
+		token_header = s3->role->token_header;
+	}
 	const char *headers[HEADERS_MAX + 1];
 	size_t nh = 0;
 	headers[nh++] = sha_line;
-	if (s3->token_header != NULL)
-		headers[nh++] = s3->token_header;
+	if (token_header != NULL)
+		headers[nh++] = token_header;
 	if (r->body != NULL) {
 		headers[nh++] = "Content-Type: application/octet-stream";
 		headers[nh++] = "Expect:";
@@ -562,8 +636,8 @@ send_req(struct sl_s3 *s3, struct req *r, bool wait)
 	o.body = r->body;
 	o.body_len = r->body_len;
 	o.aws_sigv4 = s3->provider;
-	o.username = s3->key_id;
-	o.password = s3->secret;
+	o.username = id;
+	o.password = secret;
 	/* libcurl copies the URL, headers, body and credentials. */
 	struct sl_http *h =
 	        wait ? sl_http_open(url.data, &o) : sl_http_start(url.data, &o);
@@ -833,6 +907,403 @@ oom:
 	sl_buf_destroy(&b);
 	sl_diag_set(SL_EOOM, "out of memory reading S3's XML");
 	return NULL;
+}
+
+/* }}} */
+
+/* {{{ Role assumption (STS AssumeRole) */
+
+/** Free a string holding a secret, zeroing it first. NULL is a no-op. */
+static void
+free_secret(char *s)
+{
+	if (s == NULL)
+		return;
+	memset(s, 0, strlen(s));
+	sl_free(s);
+}
+
+/** Free a role and the credentials it holds. NULL is a no-op. */
+static void
+role_free(struct role *ro)
+{
+	if (ro == NULL)
+		return;
+	sl_free(ro->arn);
+	sl_free(ro->external_id);
+	sl_free(ro->url);
+	sl_free(ro->shown);
+	sl_free(ro->provider);
+	sl_free(ro->id);
+	free_secret(ro->secret);
+	free_secret(ro->token_header);
+	sl_free(ro);
+}
+
+/**
+ * Set up the role of `cfg` for client `s3` (its region known): where STS
+ * is and what to send. 0, or -1 with SL_EINVAL (not an ARN, an endpoint
+ * that is not http(s)) or SL_EOOM.
+ */
+static int
+role_new(struct sl_s3 *s3, const struct sl_s3_config *cfg)
+{
+	const char *arn = cfg->assume_role_arn;
+	if (strncmp(arn, "arn:", 4) != 0) {
+		sl_diag_set(SL_EINVAL,
+		            "assume_role_arn '%.200s' is not an ARN (expected "
+		            "arn:aws:iam::ACCOUNT:role/NAME)",
+		            arn);
+		return -1;
+	}
+	const char *ep = cfg->sts_endpoint;
+	if (ep == NULL)
+		ep = env("AWS_ENDPOINT_URL_STS");
+	if (ep == NULL)
+		ep = env("AWS_ENDPOINT_URL");
+	char shown[SHOWN_MAX];
+	if (ep != NULL && strncmp(ep, "http://", 7) != 0 &&
+	    strncmp(ep, "https://", 8) != 0) {
+		sl_diag_set(
+		        SL_EINVAL,
+		        "STS endpoint '%s' is not an http:// or https:// URL",
+		        sl_http_redact(ep, shown, sizeof(shown)));
+		return -1;
+	}
+	struct role *ro = sl_calloc(1, sizeof(*ro));
+	if (ro == NULL) {
+		sl_diag_set(SL_EOOM, "out of memory for S3");
+		return -1;
+	}
+	s3->role = ro;
+	const char *ext = cfg->assume_role_external_id;
+	if (!dup_opt(arn, &ro->arn) ||
+	    !dup_opt(ext != NULL && ext[0] != '\0' ? ext : NULL,
+	             &ro->external_id)) {
+		sl_diag_set(SL_EOOM, "out of memory for S3");
+		return -1;
+	}
+	if (ep != NULL) {
+		size_t n = strlen(ep);
+		while (n > 0 && ep[n - 1] == '/')
+			n--;
+		ro->url = fmt_new("%.*s/", (int)n, ep);
+	} else {
+		ro->url = fmt_new("https://sts.%s.amazonaws.com/", s3->region);
+	}
+	if (ro->url == NULL)
+		return -1;
+	sl_http_redact(ro->url, shown, sizeof(shown));
+	if ((ro->shown = fmt_new("%s (STS %s)", arn, shown)) == NULL ||
+	    (ro->provider = fmt_new("aws:amz:%s:sts", s3->region)) == NULL)
+		return -1;
+	return 0;
+}
+
+/** A new RoleSessionName: a random UUID (version 4), as Nodestream's. */
+static int
+session_name(char out[37])
+{
+	unsigned char r[16];
+	if (RAND_bytes(r, sizeof(r)) != 1) {
+		sl_diag_set(SL_EIO, "no random bytes for an STS session name");
+		return -1;
+	}
+	r[6] = (unsigned char)((r[6] & 0x0F) | 0x40);
+	r[8] = (unsigned char)((r[8] & 0x3F) | 0x80);
+	char *p = out;
+	for (int i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			*p++ = '-';
+		snprintf(p, 3, "%02x", r[i]);
+		p += 2;
+	}
+	*p = '\0';
+	return 0;
+}
+
+/**
+ * The time an ISO 8601 UTC timestamp names ("2026-12-06T07:45:53Z", with
+ * optional fractional seconds; "+00:00" for "Z" too), or -1.
+ */
+static long long
+iso8601_time(const char *s)
+{
+	int y, mo, d, h, mi, sec, n = 0;
+	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec,
+	           &n) != 6 ||
+	    n != 19 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
+	    mi > 59 || sec > 60)
+		return -1;
+	const char *p = s + n;
+	if (*p == '.')
+		for (p++; isdigit((unsigned char)*p);)
+			p++;
+	if (strcmp(p, "Z") != 0 && strcmp(p, "+00:00") != 0)
+		return -1;
+	struct tm tm = {.tm_year = y - 1900,
+	                .tm_mon = mo - 1,
+	                .tm_mday = d,
+	                .tm_hour = h,
+	                .tm_min = mi,
+	                .tm_sec = sec};
+	return (long long)timegm(&tm);
+}
+
+/**
+ * The unescaped text of <tag> inside x[0..end) as a new string, or NULL
+ * with SL_EPARSE naming the tag and `shown` (or SL_EOOM).
+ */
+static char *
+sts_field(const char *x, const char *end, const char *tag, const char *shown)
+{
+	const char *vs, *ve;
+	if (xml_find(x, end, tag, &vs, &ve) == NULL || vs == ve) {
+		sl_diag_set(SL_EPARSE,
+		            "AssumeRole %s: STS's response has no "
+		            "Credentials/%s",
+		            shown, tag);
+		return NULL;
+	}
+	char *t = sl_s3_xml_text(vs, (size_t)(ve - vs));
+	if (t == NULL)
+		sl_diag_wrap(sl_diag_code(), "AssumeRole %s", shown);
+	return t;
+}
+
+/** The form body of an AssumeRole request for `ro` into `b`. 0, or -1. */
+static int
+assume_role_form(const struct role *ro, const char *session, struct sl_buf *b)
+{
+	int rc = sl_buf_puts(b, "Action=AssumeRole");
+	if (ro->external_id != NULL) {
+		if (rc == 0)
+			rc = sl_buf_puts(b, "&ExternalId=");
+		if (rc == 0)
+			rc = put_encoded(b, ro->external_id, false);
+	}
+	if (rc == 0)
+		rc = sl_buf_puts(b, "&RoleArn=");
+	if (rc == 0)
+		rc = put_encoded(b, ro->arn, false);
+	if (rc == 0)
+		rc = sl_buf_printf(b, "&RoleSessionName=%s", session);
+	if (rc == 0)
+		rc = sl_buf_puts(b, "&Version=2011-06-15");
+	return rc;
+}
+
+/**
+ * Read a successful AssumeRole response of `h` (sent at local time
+ * `sent`) and take its credentials into the role. 0, or -1.
+ */
+static int
+take_credentials(struct sl_s3 *s3, struct sl_http *h, time_t sent,
+                 const char *session)
+{
+	struct role *ro = s3->role;
+	/* STS's clock, to measure the lifetime whatever ours says. */
+	const char *date = sl_http_header(h, "Date");
+	long long server_now = date != NULL ? sl_http_date(date) : -1;
+	struct sl_buf b;
+	sl_buf_create(&b, SL_S3_STS_BODY_MAX);
+	char *id = NULL, *secret = NULL, *token = NULL, *exp = NULL;
+	int rc = read_body(h, &b, "AssumeRole", ro->shown);
+	const char *cs = NULL, *ce = NULL;
+	if (rc == 0 &&
+	    (b.data == NULL || xml_find(b.data, b.data + b.len, "Credentials",
+	                                &cs, &ce) == NULL)) {
+		sl_diag_set(SL_EPARSE,
+		            "AssumeRole %s: STS's response has no Credentials",
+		            ro->shown);
+		rc = -1;
+	}
+	if (rc == 0 &&
+	    ((id = sts_field(cs, ce, "AccessKeyId", ro->shown)) == NULL ||
+	     (secret = sts_field(cs, ce, "SecretAccessKey", ro->shown)) ==
+	             NULL ||
+	     (token = sts_field(cs, ce, "SessionToken", ro->shown)) == NULL ||
+	     (exp = sts_field(cs, ce, "Expiration", ro->shown)) == NULL))
+		rc = -1;
+	if (b.data != NULL)
+		memset(b.data, 0, b.len);
+	sl_buf_destroy(&b);
+	long long expires = rc == 0 ? iso8601_time(exp) : -1;
+	long long life = expires - (server_now >= 0 ? server_now : sent);
+	if (rc == 0 && expires < 0) {
+		sl_diag_set(SL_EPARSE,
+		            "AssumeRole %s: STS's Expiration '%.40s' is not an "
+		            "ISO 8601 UTC time",
+		            ro->shown, exp);
+		rc = -1;
+	} else if (rc == 0 && life <= 0) {
+		sl_diag_set(SL_EIO,
+		            "AssumeRole %s: STS gave credentials that expired "
+		            "already (Expiration %.40s)",
+		            ro->shown, exp);
+		rc = -1;
+	}
+	char *line = NULL;
+	if (rc == 0 &&
+	    (line = fmt_new("x-amz-security-token: %s", token)) == NULL)
+		rc = -1;
+	free_secret(token);
+	if (rc != 0) {
+		sl_free(id);
+		free_secret(secret);
+		sl_free(exp);
+		return -1;
+	}
+	sl_free(ro->id);
+	free_secret(ro->secret);
+	free_secret(ro->token_header);
+	ro->id = id;
+	ro->secret = secret;
+	ro->token_header = line;
+	/* Renew when half the lifetime, at most ROLE_MARGIN_MAX, is left. */
+	long long margin =
+	        life / 2 < ROLE_MARGIN_MAX ? life / 2 : ROLE_MARGIN_MAX;
+	ro->expires = (time_t)(sent + life);
+	ro->refresh_at = (time_t)(sent + life - margin);
+	ro->count++;
+	sl_log_debug("S3: assumed role %s (session %s) until %s, %lld s; "
+	             "renewing in %lld s",
+	             ro->shown, session, exp, life, life - margin);
+	sl_free(exp);
+	return 0;
+}
+
+/**
+ * Call STS AssumeRole once for the client's role with its base keys. 0,
+ * or -1 with *again set when another try may do better (a transport
+ * failure, HTTP 429 or 5xx).
+ */
+static int
+assume_role_once(struct sl_s3 *s3, bool *again)
+{
+	struct role *ro = s3->role;
+	*again = false;
+	char session[37];
+	if (session_name(session) != 0)
+		return -1;
+	struct sl_buf form;
+	sl_buf_create(&form, URL_MAX);
+	char sha[65], sha_line[100];
+	if (assume_role_form(ro, session, &form) != 0 ||
+	    sha256_hex(form.data, form.len, sha) != 0) {
+		sl_diag_wrap(sl_diag_code(), "AssumeRole %s", ro->shown);
+		sl_buf_destroy(&form);
+		return -1;
+	}
+	snprintf(sha_line, sizeof(sha_line), "x-amz-content-sha256: %s", sha);
+	const char *headers[HEADERS_MAX + 1];
+	size_t nh = 0;
+	headers[nh++] = sha_line;
+	headers[nh++] = "Content-Type: application/x-www-form-urlencoded; "
+	                "charset=utf-8";
+	headers[nh++] = "Expect:";
+	if (s3->token_header != NULL)
+		headers[nh++] = s3->token_header;
+	headers[nh] = NULL;
+	struct sl_http_opts o = s3->http;
+	o.headers = headers;
+	o.method = "POST";
+	o.body = form.data;
+	o.body_len = form.len;
+	o.aws_sigv4 = ro->provider;
+	o.username = s3->key_id;
+	o.password = s3->secret;
+	o.max_redirects = 0; /* the signature is for this URL */
+	sl_log_debug("S3: AssumeRole %s", ro->shown);
+	time_t sent = time(NULL);
+	struct sl_http *h = sl_http_open(ro->url, &o);
+	sl_buf_destroy(&form);
+	if (h == NULL) {
+		enum sl_errcode c = sl_diag_code();
+		*again = c == SL_EIO || c == SL_ETIMEDOUT;
+		sl_diag_wrap(c, "AssumeRole %s", ro->shown);
+		return -1;
+	}
+	int rc;
+	long status = sl_http_status(h);
+	if (status >= 200 && status < 300) {
+		rc = take_credentials(s3, h, sent, session);
+	} else {
+		struct req r = {.method = "AssumeRole"};
+		snprintf(r.shown, sizeof(r.shown), "%s", ro->shown);
+		char code[64];
+		rc = status_error(h, &r, status, code, sizeof(code));
+		*again = status == 429 || status >= 500;
+	}
+	sl_http_close(h);
+	return rc;
+}
+
+/**
+ * Call STS AssumeRole, up to STS_TRIES times while the failure may pass
+ * (0.25 s, then 0.5 s apart), as the AWS SDKs retry. 0, or -1 with the
+ * last try's error.
+ */
+static int
+assume_role(struct sl_s3 *s3)
+{
+	double pause = 0.25;
+	for (int i = 1;; i++) {
+		bool again;
+		if (assume_role_once(s3, &again) == 0)
+			return 0;
+		if (!again || i == STS_TRIES)
+			return -1;
+		char msg[SL_ERROR_MSG_MAX];
+		sl_error_format(sl_diag_last(), msg, sizeof(msg));
+		sl_log_debug("S3: %s; trying again in %.2f s", msg, pause);
+		sl_diag_clear(sl_diag_get());
+		if (sl_sleep(pause) != 0)
+			return -1;
+		pause *= 2;
+	}
+}
+
+/**
+ * Make sure the role's credentials are there and not due for renewal:
+ * assume the role when they are missing or due. While another task
+ * assumes it, use the current ones if they have not expired, else wait
+ * for it. A renewal that fails while they have not expired is retried
+ * later (a warning). 0, or -1.
+ */
+static int
+role_fresh(struct sl_s3 *s3)
+{
+	struct role *ro = s3->role;
+	for (;;) {
+		time_t now = time(NULL);
+		if (ro->id != NULL && now < ro->refresh_at)
+			return 0;
+		if (!ro->busy)
+			break;
+		if (ro->id != NULL && now < ro->expires)
+			return 0;
+		if (sl_sleep(0.01) != 0)
+			return -1;
+	}
+	ro->busy = true;
+	int rc = assume_role(s3);
+	ro->busy = false;
+	if (rc == 0)
+		return 0;
+	time_t now = time(NULL);
+	if (ro->id == NULL || now + 1 >= ro->expires)
+		return -1;
+	long long left = (long long)(ro->expires - now);
+	long long retry = left / 2 < ROLE_RETRY_MAX ? left / 2 : ROLE_RETRY_MAX;
+	char msg[SL_ERROR_MSG_MAX];
+	sl_error_format(sl_diag_last(), msg, sizeof(msg));
+	sl_log_warn("S3: renewing the credentials of role %s failed (%s); "
+	            "the current ones last %lld s more, retrying in %lld s",
+	            ro->arn, msg, left, retry);
+	sl_diag_clear(sl_diag_get());
+	ro->refresh_at = now + (time_t)(retry > 0 ? retry : 1);
+	return 0;
 }
 
 /* }}} */

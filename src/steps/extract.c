@@ -315,6 +315,12 @@ struct s3_source {
 	char *token;
 	/** profile_name (of ~/.aws/credentials and config), or NULL. */
 	char *profile;
+	/** assume_role_arn: the role to assume through STS, or NULL. */
+	char *role_arn;
+	/** assume_role_external_id, or NULL. */
+	char *external_id;
+	/** sts_endpoint_url (sluice's), or NULL (the environment's, or AWS). */
+	char *sts_endpoint;
 	/** Keys asked per list page (page_size; 0: the server's). */
 	uint32_t page_size;
 	/** Time limits of the requests. */
@@ -340,6 +346,9 @@ s3_source_destroy(struct s3_source *src)
 		memset(src->token, 0, strlen(src->token));
 	sl_free(src->token);
 	sl_free(src->profile);
+	sl_free(src->role_arn);
+	sl_free(src->external_id);
+	sl_free(src->sts_endpoint);
 	sl_http_args_destroy(&src->http);
 }
 
@@ -845,6 +854,9 @@ read_s3(struct file_step *f, const struct s3_source *src, struct sl_emit *out)
 	cfg.secret_access_key = src->secret;
 	cfg.session_token = src->token;
 	cfg.profile = src->profile;
+	cfg.assume_role_arn = src->role_arn;
+	cfg.assume_role_external_id = src->external_id;
+	cfg.sts_endpoint = src->sts_endpoint;
 	cfg.page_size = src->page_size;
 	cfg.http = src->http.opts;
 	struct sl_s3 *c = sl_s3_new(&cfg);
@@ -927,7 +939,12 @@ read_s3(struct file_step *f, const struct s3_source *src, struct sl_emit *out)
 	} while (rc == 0 && token != NULL);
 	sl_free(token);
 	sl_s3_page_destroy(&page);
+	unsigned long assumed = sl_s3_assumed(c);
 	sl_s3_free(c);
+	if (assumed > 0)
+		sl_log_info("step %s: s3://%s: assumed role %s %lu time%s",
+		            s->name, src->bucket, src->role_arn, assumed,
+		            assumed == 1 ? "" : "s");
 	if (rc == 0) {
 		if (listed == 0)
 			sl_log_warn("step %s: no objects found in s3://%s/%s",
@@ -1235,6 +1252,7 @@ add_s3_source(struct file_step *f, const struct sl_conf *src)
 	                                   "session_ttl",
 	                                   "assume_role_arn",
 	                                   "assume_role_external_id",
+	                                   "sts_endpoint_url",
 	                                   "page_size",
 	                                   "connect_timeout",
 	                                   "stall_timeout",
@@ -1243,27 +1261,6 @@ add_s3_source(struct file_step *f, const struct sl_conf *src)
 	if (sl_conf_check_keys(src, keys, "arguments.sources",
 	                       "an s3 source") != 0)
 		return -1;
-	static const char *const refused[][2] = {
-	        {"assume_role_arn",
-	         "assuming a role needs AWS STS, which sluice does not call; "
-	         "assume the role outside and pass its temporary credentials "
-	         "(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, "
-	         "AWS_SESSION_TOKEN)"},
-	        {"assume_role_external_id",
-	         "assuming a role needs AWS STS, which sluice does not call"},
-	};
-	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
-		const struct sl_conf *n = sl_conf_get(src, refused[i][0]);
-		const char *v = NULL;
-		/* Empty is no role, as in Nodestream. */
-		if (n == NULL || sl_conf_is_null(n) ||
-		    (n->kind == SL_CONF_SCALAR && sl_conf_str(n, "", &v) == 0 &&
-		     v[0] == '\0'))
-			continue;
-		return sl_conf_error(n, "arguments.sources",
-		                     "%s is not supported: %s", refused[i][0],
-		                     refused[i][1]);
-	}
 	const struct sl_conf *ttl = sl_conf_get(src, "session_ttl");
 	int64_t secs;
 	if (ttl != NULL && !sl_conf_is_null(ttl) &&
@@ -1290,12 +1287,36 @@ add_s3_source(struct file_step *f, const struct sl_conf *src)
 	    s3_opt(src, "aws_secret_access_key", &s->secret) != 0 ||
 	    s3_opt(src, "aws_session_token", &s->token) != 0 ||
 	    s3_opt(src, "endpoint_url", &s->endpoint) != 0 ||
-	    s3_opt(src, "profile_name", &s->profile) != 0)
+	    s3_opt(src, "profile_name", &s->profile) != 0 ||
+	    s3_opt(src, "assume_role_arn", &s->role_arn) != 0 ||
+	    s3_opt(src, "assume_role_external_id", &s->external_id) != 0 ||
+	    s3_opt(src, "sts_endpoint_url", &s->sts_endpoint) != 0)
 		return -1;
 	if (s->profile != NULL && s->profile[0] == '\0') {
 		sl_free(s->profile); /* Nodestream drops an empty one */
 		s->profile = NULL;
 	}
+	/* An empty role is none, as in Nodestream; so is an empty id. */
+	if (s->role_arn != NULL && s->role_arn[0] == '\0') {
+		sl_free(s->role_arn);
+		s->role_arn = NULL;
+	}
+	if (s->external_id != NULL && s->external_id[0] == '\0') {
+		sl_free(s->external_id);
+		s->external_id = NULL;
+	}
+	if (s->role_arn != NULL && strncmp(s->role_arn, "arn:", 4) != 0)
+		return sl_conf_error(sl_conf_get(src, "assume_role_arn"),
+		                     "arguments.sources.assume_role_arn",
+		                     "expected a role ARN "
+		                     "(arn:aws:iam::ACCOUNT:role/NAME), got "
+		                     "'%.200s'",
+		                     s->role_arn);
+	if (s->external_id != NULL && s->role_arn == NULL)
+		sl_log_warn("s3 source s3://%s: assume_role_external_id is "
+		            "ignored without assume_role_arn (as in "
+		            "Nodestream)",
+		            s->bucket != NULL ? s->bucket : "");
 	if (s->bucket == NULL || s->bucket[0] == '\0' ||
 	    strchr(s->bucket, '/') != NULL)
 		return sl_conf_error(
