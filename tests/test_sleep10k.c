@@ -71,11 +71,14 @@ main_task(void *arg)
 	 * Wake times: a random permutation spread over 500 ms, after a head
 	 * start long enough for every task to have gone to sleep (valgrind
 	 * is ~50 times slower; a sanitizer build on a loaded machine let 11 %
-	 * of the tasks start late after 300 ms).
+	 * of the tasks start late after 300 ms). A task's stack is first
+	 * written when it first runs, so the head start also covers 10,000
+	 * first touches of a stack page (tens of microseconds each on some
+	 * VMs): 300 ms let 5-30 % start late on a loaded 2-core VM.
 	 */
 	int head = getenv("SLUICE_UNDER_VALGRIND") != NULL ? 3000
-	           : SANITIZED                             ? 1000
-	                                                   : 300;
+	           : SANITIZED                             ? 1500
+	                                                   : 1000;
 	double start = sl_clock();
 	int *perm = sl_calloc(N, sizeof(*perm));
 	for (int i = 0; i < N; i++)
