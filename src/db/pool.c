@@ -253,12 +253,12 @@ pool_expired(const struct sl_db_pool *p, const struct sl_db_conn *c, double now)
 
 /**
  * Close idle connections that are too old, and those idle longer than
- * max_idle while the pool holds more than min_size. Oldest idle first.
+ * max_idle while the pool holds more than min_size, at sl_clock() time
+ * `now`. Oldest idle first.
  */
 static void
-pool_sweep(struct sl_db_pool *p)
+pool_sweep(struct sl_db_pool *p, double now)
 {
-	double now = sl_clock();
 	struct sl_list *it = p->idle.prev;
 	while (it != &p->idle) {
 		struct sl_db_conn *c =
@@ -275,16 +275,19 @@ pool_sweep(struct sl_db_pool *p)
 	}
 }
 
-/** Put a clean connection back: to the first waiter, else on the stack. */
+/**
+ * Put a clean connection back at sl_clock() time `now`: to the first
+ * waiter, else on the stack.
+ */
 static void
-pool_put(struct sl_db_pool *p, struct sl_db_conn *c)
+pool_put(struct sl_db_pool *p, struct sl_db_conn *c, double now)
 {
 	assert(c->holder == NULL && c->owner == NULL);
-	c->idle_since = sl_clock();
+	c->idle_since = now;
 	struct pool_waiter *w = queue_pop(p);
 	if (w != NULL) {
 		w->conn = c;
-		sl_task_wakeup(w->task);
+		sl_task_wakeup_next(w->task);
 		return;
 	}
 	sl_list_add_tail(p->idle.next, &c->link);
@@ -421,7 +424,7 @@ sl_db_pool_open(const char *url, const struct sl_db_pool_opts *opts)
 			sl_diag_restore(&keep);
 			return NULL;
 		}
-		pool_put(p, c);
+		pool_put(p, c, sl_clock());
 	}
 	return p;
 }
@@ -483,7 +486,7 @@ pool_check(struct sl_db_pool *p, struct sl_db_conn *c)
 	if (sl_db_conn_ping(c, t) == 0)
 		return 0;
 	if (sl_diag_code() == SL_ECANCELLED && sl_db_conn_ok(c)) {
-		pool_put(p, c);
+		pool_put(p, c, sl_clock());
 		return -2;
 	}
 	pool_close_conn(p, c, true);
@@ -508,7 +511,9 @@ sl_db_pool_acquire(struct sl_db_pool *p, double timeout)
 	sl_diag_create(&saved);
 	sl_diag_move(sl_diag_get(), &saved);
 	struct sl_db_conn *c = NULL;
-	pool_sweep(p);
+	pool_sweep(p, start);
+	/* The clock is read once per turn: reads cost on some VMs. */
+	double now = start;
 	for (;;) {
 		if (sl_task_testcancel() != 0)
 			break;
@@ -522,6 +527,7 @@ sl_db_pool_acquire(struct sl_db_pool *p, double timeout)
 			if (rc == 0)
 				goto out;
 			c = NULL;
+			now = sl_clock(); /* a ping may have taken a while */
 			if (rc == -2 || p->closing) {
 				cancelled = rc == -2;
 				break;
@@ -537,8 +543,7 @@ sl_db_pool_acquire(struct sl_db_pool *p, double timeout)
 			p->size++;
 			goto connect;
 		}
-		double left =
-		        isfinite(deadline) ? deadline - sl_clock() : SL_FOREVER;
+		double left = isfinite(deadline) ? deadline - now : SL_FOREVER;
 		int rc = -1;
 		struct pool_waiter w = {.task = sl_task_current()};
 		if (left != SL_FOREVER && left <= 0) {
@@ -574,6 +579,7 @@ sl_db_pool_acquire(struct sl_db_pool *p, double timeout)
 				            sl_clock() - start);
 			break;
 		}
+		now = sl_clock();
 	}
 	goto fail;
 connect:
@@ -621,12 +627,13 @@ sl_db_pool_release(struct sl_db_conn *c)
 	c->holder = NULL;
 	atomic_fetch_sub_explicit(&c->stats->held, 1, memory_order_relaxed);
 	c->opts = p->opts.conn;
-	if (!reusable || p->closing || pool_expired(p, c, sl_clock()))
+	double now = sl_clock();
+	if (!reusable || p->closing || pool_expired(p, c, now))
 		pool_close_conn(p, c, !reusable);
 	else
-		pool_put(p, c);
+		pool_put(p, c, now);
 	if (!p->closing)
-		pool_sweep(p);
+		pool_sweep(p, now);
 	sl_diag_move(&saved, sl_diag_get());
 	sl_diag_destroy(&saved);
 	if (cancelled)

@@ -60,6 +60,8 @@
 
 /** Batches run between two non-blocking polls when tasks stay ready. */
 #define POLL_EVERY_BATCHES 64
+/** Wakeups per batch that sl_task_wakeup_next() puts first. */
+#define NEXT_PER_BATCH 64
 /** Default seconds per decay interval of a loop's stack cache. */
 #define SL_STACK_DECAY_DEFAULT 2.0
 /** Size of the alternate signal stack used to report overflows. */
@@ -195,6 +197,8 @@ struct sl_loop {
 	bool decay_armed;
 	/** Batches run since the last poll. */
 	unsigned batches_since_poll;
+	/** sl_task_wakeup_next() calls the batch may still put first. */
+	unsigned next_left;
 	/** Set when a deadlock was broken during sl_loop_run(). */
 	bool deadlocked;
 	/** Alternate signal stack installed by this loop, or NULL. */
@@ -698,6 +702,22 @@ sl_task_wakeup(struct sl_task *t)
 	make_ready(t->loop, t);
 }
 
+void
+sl_task_wakeup_next(struct sl_task *t)
+{
+	struct sl_loop *loop = t->loop;
+	if (t->state != SL_TASK_WAITING)
+		return;
+	if (loop->current == &loop->sched || loop->next_left == 0) {
+		sl_task_wakeup(t);
+		return;
+	}
+	loop->next_left--;
+	t->wake = WAKE_SIGNAL;
+	t->state = SL_TASK_READY;
+	sl_list_add_tail(loop->batch.next, &t->link_run);
+}
+
 /** Expire the deadlines that passed. */
 static void
 timer_cb(uv_timer_t *timer)
@@ -1002,6 +1022,7 @@ sl_loop_run(struct sl_loop *loop)
 			loop->batches_since_poll = 0;
 		}
 		sl_list_splice_tail(&loop->batch, &loop->ready);
+		loop->next_left = NEXT_PER_BATCH;
 		struct sl_list *l = sl_list_first(&loop->batch);
 		sl_list_del(l);
 		task_switch(loop, &loop->sched,
