@@ -515,6 +515,85 @@ thread_body(void *arg)
 
 /* }}} */
 
+/* {{{ hand-offs run next */
+
+/** Waiters woken by the hand-off test's driver. */
+#define HN_WAITERS 100
+
+/** Order in which the hand-off test's tasks ran after the driver. */
+static int hn_order[HN_WAITERS + 2];
+/** Entries in hn_order. */
+static int hn_n;
+/** The waiting tasks. */
+static struct sl_task *hn_waiter[HN_WAITERS];
+
+/** Waits, then records its number (the argument). */
+static int
+hn_wait(void *arg)
+{
+	sl_task_wait(SL_FOREVER);
+	hn_order[hn_n++] = (int)(intptr_t)arg;
+	return 0;
+}
+
+/** Records its number (the argument) at once. */
+static int
+hn_plain(void *arg)
+{
+	hn_order[hn_n++] = (int)(intptr_t)arg;
+	return 0;
+}
+
+/** Wakes every waiter with sl_task_wakeup_next(), in order. */
+static int
+hn_driver(void *arg)
+{
+	(void)arg;
+	for (int i = HN_WAITERS - 1; i >= 0; i--)
+		sl_task_wakeup_next(hn_waiter[i]);
+	return 0;
+}
+
+/**
+ * sl_task_wakeup_next(): the woken tasks run before the rest of the batch
+ * (the newest first), at most 64 per batch; the others after it.
+ */
+static int
+wakeup_next_main(void *arg)
+{
+	(void)arg;
+	struct sl_loop *loop = sl_loop_current();
+	struct sl_task *t[HN_WAITERS + 2];
+	for (int i = 0; i < HN_WAITERS; i++)
+		t[i] = hn_waiter[i] =
+		        sl_task_spawn(loop, "w", hn_wait, (void *)(intptr_t)i);
+	/* One batch: the waiters wait, the driver wakes them, then the
+	 * plain task 1000 runs. */
+	t[HN_WAITERS] = sl_task_spawn(loop, "driver", hn_driver, NULL);
+	t[HN_WAITERS + 1] =
+	        sl_task_spawn(loop, "plain", hn_plain, (void *)(intptr_t)1000);
+	for (int i = 0; i < HN_WAITERS + 2; i++)
+		sl_task_join(t[i]);
+	is_int(hn_n, HN_WAITERS + 1, "wakeup_next: every task ran");
+	/* The driver woke 99 down to 36 at the front, newest first: 36..99
+	 * run first; 35..0 were plain wakeups. */
+	int first_ok = 1;
+	for (int i = 0; i < 64; i++)
+		first_ok = first_ok && hn_order[i] == 36 + i;
+	ok(first_ok,
+	   "wakeup_next: 64 woken tasks ran first, in order "
+	   "(first %d, 64th %d)",
+	   hn_order[0], hn_order[63]);
+	is_int(hn_order[64], 1000, "wakeup_next: then the rest of the batch");
+	int rest_ok = 1;
+	for (int i = 65; i < HN_WAITERS + 1; i++)
+		rest_ok = rest_ok && hn_order[i] >= 0 && hn_order[i] < 36;
+	ok(rest_ok, "wakeup_next: the others in the next batch");
+	return 0;
+}
+
+/* }}} */
+
 /* {{{ timer heap */
 
 /** Tasks waiting with deadlines in the timer heap test. */
@@ -652,6 +731,13 @@ timer_heap_main(void *arg)
 }
 
 /* }}} */
+
+/** Run wakeup_next_main() as a task on a fresh loop. */
+TAP_CASE(wakeup_next)
+{
+	is_int(run_task("wakeup_next", wakeup_next_main, NULL), 0,
+	       "wakeup_next test ran");
+}
 
 /** Run timer_heap_main() as a task on a fresh loop. */
 TAP_CASE(timer_heap)
