@@ -29,6 +29,11 @@
  * round is printed too: on a shared machine it moves less than wall time.
  *
  * usage: bench_tasks_10k [URI]   (default: $SLUICE_BENCH_PG)
+ *
+ * For profiling one side alone (perf, strace, callgrind), set
+ * BENCH_TASKS_SIDE to `sluice` or `libpq`: that side runs once, in the
+ * process itself (no fork), its rounds are printed, and no BENCH line;
+ * BENCH_TASKS_ROUNDS sets its number of rounds (1 to 64, default 4).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -63,13 +68,18 @@ static const char bench[] = "bench_tasks_10k";
 
 /** Rounds per child: the first is cold, the others warm. */
 #define ROUNDS 4
+/** Most rounds BENCH_TASKS_ROUNDS may ask for (one side alone). */
+#define ROUNDS_MAX 64
+
+/** Rounds per child: ROUNDS, or BENCH_TASKS_ROUNDS for one side alone. */
+static int rounds = ROUNDS;
 
 /** What a child tells the parent, through a shared mapping. */
 struct report {
 	/** Wall seconds of each round's queries. */
-	double secs[ROUNDS];
+	double secs[ROUNDS_MAX];
 	/** CPU seconds (user + system) of each round. */
-	double cpu[ROUNDS];
+	double cpu[ROUNDS_MAX];
 	/** Queries answered correctly, over all rounds. */
 	long ok;
 };
@@ -168,7 +178,7 @@ sl_main(void *arg)
 	if (sl_st->pool == NULL)
 		return -1;
 	int rc = 0;
-	for (int round = 0; round < ROUNDS && rc == 0; round++) {
+	for (int round = 0; round < rounds && rc == 0; round++) {
 		double c0 = cpu_now();
 		uint64_t t0 = bench_now_ns();
 		rc = sl_round();
@@ -333,7 +343,7 @@ child_libpq(const char *uri, struct report *r)
 			break;
 		}
 	}
-	for (int round = 0; round < ROUNDS && rc == 0; round++) {
+	for (int round = 0; round < rounds && rc == 0; round++) {
 		double c0 = cpu_now();
 		uint64_t t0 = bench_now_ns();
 		rc = lp_loop(conns, &r->ok);
@@ -350,7 +360,7 @@ static int
 child_idle(const char *uri, struct report *r)
 {
 	(void)uri;
-	r->ok = (long)TASKS * ROUNDS;
+	r->ok = (long)TASKS * rounds;
 	return 0;
 }
 
@@ -390,13 +400,48 @@ run_child(child_fn fn, const char *uri, struct report *r, long *rss_kib)
 		        status);
 		return -1;
 	}
-	if (r->ok != (long)TASKS * ROUNDS) {
+	if (r->ok != (long)TASKS * rounds) {
 		fprintf(stderr, "%s: %ld of %d answers were right\n", bench,
-		        r->ok, TASKS * ROUNDS);
+		        r->ok, TASKS * rounds);
 		return -1;
 	}
 	*rss_kib = ru.ru_maxrss;
 	return 0;
+}
+
+/** Run one side in this process (BENCH_TASKS_SIDE) and print its rounds. */
+static int
+run_one_side(const char *side, const char *uri, struct report *r)
+{
+	child_fn fn = strcmp(side, "sluice") == 0  ? child_sluice
+	              : strcmp(side, "libpq") == 0 ? child_libpq
+	                                           : NULL;
+	if (fn == NULL) {
+		fprintf(stderr,
+		        "%s: BENCH_TASKS_SIDE is sluice or libpq, not %s\n",
+		        bench, side);
+		return 2;
+	}
+	const char *n = getenv("BENCH_TASKS_ROUNDS");
+	if (n != NULL && *n != '\0') {
+		rounds = atoi(n);
+		if (rounds < 1 || rounds > ROUNDS_MAX) {
+			fprintf(stderr, "%s: BENCH_TASKS_ROUNDS is 1 to %d\n",
+			        bench, ROUNDS_MAX);
+			return 2;
+		}
+	}
+	memset(r, 0, sizeof(*r));
+	if (fn(uri, r) != 0 || r->ok != (long)TASKS * rounds) {
+		fprintf(stderr, "%s: the %s side failed (%ld right answers)\n",
+		        bench, side, r->ok);
+		return EXIT_FAILURE;
+	}
+	printf("# %s:", side);
+	for (int k = 0; k < rounds; k++)
+		printf(" %.3f s (cpu %.3f)", r->secs[k], r->cpu[k]);
+	printf("\n");
+	return EXIT_SUCCESS;
 }
 
 int
@@ -415,6 +460,9 @@ main(int argc, char **argv)
 		perror("bench_tasks_10k: mmap");
 		return EXIT_FAILURE;
 	}
+	const char *side = getenv("BENCH_TASKS_SIDE");
+	if (side != NULL && *side != '\0')
+		return run_one_side(side, uri, r);
 	/* Per repetition: round 1, and the median of the warm rounds. */
 	double sl_cold[BENCH_REPS], lp_cold[BENCH_REPS];
 	double sl_warm[BENCH_REPS], lp_warm[BENCH_REPS];

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "pg_env.h"
+#include "sluice/alloc.h"
 #include "sluice/db.h"
 #include "unit.h"
 
@@ -360,6 +361,125 @@ t_cancel_fifo(void *arg)
 	sl_db_pool_stats(w.p, &st);
 	is_int(st.connects, 1, "fifo: one connection did it all");
 	sl_db_pool_close(w.p);
+	return 0;
+}
+
+/** Waiters in the queue test: more than the queue's first 64 entries. */
+#define QN 300
+
+/** State of the queue test's waiters. */
+struct queue_test {
+	/** The pool (one connection). */
+	struct sl_db_pool *p;
+	/** Each waiter's acquire timeout. */
+	double timeout[QN];
+	/** Each waiter's result: 1 served, -1 failed, 0 not yet. */
+	int result[QN];
+	/** Error code of each failed waiter. */
+	int code[QN];
+	/** Waiters in the order they were served. */
+	int order[QN];
+	/** Waiters served. */
+	int n;
+};
+
+/** The queue test's state. */
+static struct queue_test *qt;
+
+/** A queued waiter: acquire (the argument is its number), release. */
+static int
+queue_waiter(void *arg)
+{
+	int i = (int)(intptr_t)arg;
+	struct sl_db_conn *c = sl_db_pool_acquire(qt->p, qt->timeout[i]);
+	if (c == NULL) {
+		qt->result[i] = -1;
+		qt->code[i] = sl_diag_code();
+		return 0;
+	}
+	qt->result[i] = 1;
+	qt->order[qt->n++] = i;
+	sl_db_pool_release(c);
+	return 0;
+}
+
+/**
+ * Hundreds of waiters on a pool of one, some leaving the queue before their
+ * turn (timed out or cancelled) while others queue behind them and the
+ * queue grows: the rest are served in their order, once each.
+ */
+static int
+t_queue(void *arg)
+{
+	(void)arg;
+	char app[64];
+	struct sl_db_pool_opts o = pool_opts(app_name(app, sizeof(app), "que"));
+	o.min_size = 0;
+	o.max_size = 1;
+	qt = sl_calloc(1, sizeof(*qt));
+	qt->p = sl_db_pool_open(url, &o);
+	struct sl_db_conn *held = sl_db_pool_acquire(qt->p, 5);
+	ok(held != NULL, "queue: the one connection is held");
+	struct sl_task *t[QN];
+	/* Every third waiter gives up after 50 ms; the first half queue
+	 * before those time out, the second half after. */
+	for (int i = 0; i < QN; i++) {
+		qt->timeout[i] = i % 3 == 1 ? 0.05 : 30.0;
+		t[i] = sl_task_spawn(sl_loop_current(), "qw", queue_waiter,
+		                     (void *)(intptr_t)i);
+		if (i == QN / 2 - 1)
+			sl_sleep(0.2);
+	}
+	sl_sleep(0.02);
+	/* Cancel every seventh of the others (all still waiting). */
+	int cancelled = 0;
+	for (int i = 0; i < QN; i++)
+		if (i % 7 == 3 && i % 3 != 1) {
+			sl_task_cancel(t[i]);
+			cancelled++;
+		}
+	sl_sleep(0.1);
+	struct sl_db_pool_stats st;
+	sl_db_pool_stats(qt->p, &st);
+	int expect_timed_out = 0, expect_served = 0;
+	for (int i = 0; i < QN; i++) {
+		if (i % 3 == 1)
+			expect_timed_out++;
+		else if (i % 7 != 3)
+			expect_served++;
+	}
+	is_int(st.waiting, expect_served, "queue: the others still wait");
+	sl_db_pool_release(held);
+	int joined = 0;
+	for (int i = 0; i < QN; i++)
+		joined += sl_task_join(t[i]) == 0;
+	is_int(joined, QN, "queue: every waiter ended");
+	int timed_out = 0, served = 0, wrong = 0;
+	for (int i = 0; i < QN; i++) {
+		if (i % 3 == 1) {
+			timed_out += qt->result[i] == -1 &&
+			             qt->code[i] == SL_ETIMEDOUT;
+		} else if (i % 7 == 3) {
+			wrong += qt->result[i] != -1 ||
+			         qt->code[i] != SL_ECANCELLED;
+		} else {
+			served += qt->result[i] == 1;
+		}
+	}
+	is_int(timed_out, expect_timed_out, "queue: the short waits timed out");
+	is_int(wrong, 0, "queue: the %d cancelled waiters failed so",
+	       cancelled);
+	is_int(served, expect_served, "queue: the rest were served");
+	int in_order = qt->n == expect_served;
+	for (int k = 1; k < qt->n; k++)
+		in_order = in_order && qt->order[k - 1] < qt->order[k];
+	ok(in_order, "queue: served in the order they queued");
+	sl_db_pool_stats(qt->p, &st);
+	is_int(st.waiting, 0, "queue: nobody waits at the end");
+	is_int(st.connects, 1, "queue: one connection served them all");
+	sl_db_pool_close(qt->p);
+	sl_free(qt);
+	qt = NULL;
 	return 0;
 }
 
@@ -785,6 +905,12 @@ TAP_CASE(timeout)
 TAP_CASE(cancel_fifo)
 {
 	subtest("cancel_fifo", t_cancel_fifo);
+}
+
+/** Run t_queue() as a task. */
+TAP_CASE(queue)
+{
+	subtest("queue", t_queue);
 }
 
 /** Run t_task_end() as a task. */

@@ -515,6 +515,237 @@ thread_body(void *arg)
 
 /* }}} */
 
+/* {{{ hand-offs run next */
+
+/** Waiters woken by the hand-off test's driver. */
+#define HN_WAITERS 100
+
+/** Order in which the hand-off test's tasks ran after the driver. */
+static int hn_order[HN_WAITERS + 2];
+/** Entries in hn_order. */
+static int hn_n;
+/** The waiting tasks. */
+static struct sl_task *hn_waiter[HN_WAITERS];
+
+/** Waits, then records its number (the argument). */
+static int
+hn_wait(void *arg)
+{
+	sl_task_wait(SL_FOREVER);
+	hn_order[hn_n++] = (int)(intptr_t)arg;
+	return 0;
+}
+
+/** Records its number (the argument) at once. */
+static int
+hn_plain(void *arg)
+{
+	hn_order[hn_n++] = (int)(intptr_t)arg;
+	return 0;
+}
+
+/** Wakes every waiter with sl_task_wakeup_next(), in order. */
+static int
+hn_driver(void *arg)
+{
+	(void)arg;
+	for (int i = HN_WAITERS - 1; i >= 0; i--)
+		sl_task_wakeup_next(hn_waiter[i]);
+	return 0;
+}
+
+/**
+ * sl_task_wakeup_next(): the woken tasks run before the rest of the batch
+ * (the newest first), at most 64 per batch; the others after it.
+ */
+static int
+wakeup_next_main(void *arg)
+{
+	(void)arg;
+	struct sl_loop *loop = sl_loop_current();
+	struct sl_task *t[HN_WAITERS + 2];
+	for (int i = 0; i < HN_WAITERS; i++)
+		t[i] = hn_waiter[i] =
+		        sl_task_spawn(loop, "w", hn_wait, (void *)(intptr_t)i);
+	/* One batch: the waiters wait, the driver wakes them, then the
+	 * plain task 1000 runs. */
+	t[HN_WAITERS] = sl_task_spawn(loop, "driver", hn_driver, NULL);
+	t[HN_WAITERS + 1] =
+	        sl_task_spawn(loop, "plain", hn_plain, (void *)(intptr_t)1000);
+	for (int i = 0; i < HN_WAITERS + 2; i++)
+		sl_task_join(t[i]);
+	is_int(hn_n, HN_WAITERS + 1, "wakeup_next: every task ran");
+	/* The driver woke 99 down to 36 at the front, newest first: 36..99
+	 * run first; 35..0 were plain wakeups. */
+	int first_ok = 1;
+	for (int i = 0; i < 64; i++)
+		first_ok = first_ok && hn_order[i] == 36 + i;
+	ok(first_ok,
+	   "wakeup_next: 64 woken tasks ran first, in order "
+	   "(first %d, 64th %d)",
+	   hn_order[0], hn_order[63]);
+	is_int(hn_order[64], 1000, "wakeup_next: then the rest of the batch");
+	int rest_ok = 1;
+	for (int i = 65; i < HN_WAITERS + 1; i++)
+		rest_ok = rest_ok && hn_order[i] >= 0 && hn_order[i] < 36;
+	ok(rest_ok, "wakeup_next: the others in the next batch");
+	return 0;
+}
+
+/* }}} */
+
+/* {{{ timer heap */
+
+/** Tasks waiting with deadlines in the timer heap test. */
+#define TH_N 2000
+
+/** One waiter of the timer heap test. */
+struct th_waiter {
+	/** Its task. */
+	struct sl_task *task;
+	/** Seconds it waits for. */
+	double timeout;
+	/** sl_clock() when it started and when its wait ended. */
+	double start, end;
+	/** sl_task_wait()'s result: 0 woken, -1 timed out. */
+	int rc;
+	/** Error code when it timed out. */
+	int code;
+	/** Whether the waker wakes it early. */
+	int early;
+	/** Number of its wake-up among the timed-out ones. */
+	int seq;
+};
+
+/** The timer heap test's waiters. */
+static struct th_waiter thw[TH_N];
+/** Waits that timed out so far. */
+static int th_timeouts;
+
+/** Wait for a wakeup or the timeout. */
+static int
+th_wait(void *arg)
+{
+	struct th_waiter *w = arg;
+	w->start = sl_clock();
+	w->rc = sl_task_wait(w->timeout);
+	w->end = sl_clock();
+	w->code = w->rc != 0 ? sl_diag_code() : 0;
+	if (w->rc != 0)
+		w->seq = th_timeouts++;
+	return 0;
+}
+
+/**
+ * Thousands of waits with random timeouts, half of them ended early by
+ * a wakeup in random order: the others time out at their deadlines (not
+ * before, and in their order), although the loop's timer was left armed
+ * for deadlines of waits that had ended.
+ */
+static int
+timer_heap_main(void *arg)
+{
+	(void)arg;
+	struct sl_loop *loop = sl_loop_current();
+	srand(4242);
+	for (int i = 0; i < TH_N; i++) {
+		thw[i].early = rand() % 2;
+		/* The early ones wait long enough that only the wakeup ends
+		 * their wait, however slow the machine. */
+		thw[i].timeout = thw[i].early ? 5.0 + (rand() % 5000) / 1000.0
+		                              : 0.3 + (rand() % 2000) / 10000.0;
+		thw[i].task = sl_task_spawn(loop, "th", th_wait, &thw[i]);
+	}
+	sl_sleep(0.01);
+	/* Wake the early ones in random order, a few at a time. */
+	int order[TH_N], n = 0;
+	for (int i = 0; i < TH_N; i++)
+		if (thw[i].early)
+			order[n++] = i;
+	for (int i = n - 1; i > 0; i--) {
+		int j = rand() % (i + 1), tmp = order[i];
+		order[i] = order[j];
+		order[j] = tmp;
+	}
+	for (int k = 0; k < n; k++) {
+		sl_task_wakeup(thw[order[k]].task);
+		if (k % 50 == 49)
+			sl_task_yield();
+	}
+	int joined = 0;
+	for (int i = 0; i < TH_N; i++)
+		joined += sl_task_join(thw[i].task) == 0;
+	is_int(joined, TH_N, "timer heap: every waiter ended");
+	int woken = 0, early_ok = 0, timed = 0, too_soon = 0, order_ok = 1;
+	double worst = 0;
+	for (int i = 0; i < TH_N; i++) {
+		struct th_waiter *w = &thw[i];
+		if (w->early) {
+			woken++;
+			early_ok += w->rc == 0;
+			continue;
+		}
+		timed += w->rc != 0 && w->code == SL_ETIMEDOUT;
+		too_soon += w->end - w->start < w->timeout - 1e-3;
+		double late = w->end - w->start - w->timeout;
+		if (late > worst)
+			worst = late;
+		for (int j = 0; j < TH_N; j += 37)
+			if (!thw[j].early &&
+			    w->start + w->timeout + 0.002 <
+			            thw[j].start + thw[j].timeout &&
+			    w->seq > thw[j].seq)
+				order_ok = 0;
+	}
+	is_int(early_ok, woken, "timer heap: the %d woken waits returned 0",
+	       woken);
+	is_int(timed, TH_N - woken, "timer heap: the others timed out");
+	is_int(too_soon, 0, "timer heap: none before its deadline");
+	ok(worst < 2.0, "timer heap: none far after it (worst %.3f s)", worst);
+	ok(order_ok, "timer heap: timeouts in deadline order");
+	/* A lone short wait after a longer one that ended early: the
+	 * timer armed for the longer one must not delay it. */
+	struct th_waiter a = {.timeout = 0.5}, b = {.timeout = 0.05};
+	a.task = sl_task_spawn(loop, "a", th_wait, &a);
+	sl_task_yield();
+	sl_task_wakeup(a.task);
+	sl_task_join(a.task);
+	b.task = sl_task_spawn(loop, "b", th_wait, &b);
+	sl_task_join(b.task);
+	ok(a.rc == 0 && b.rc != 0 && b.end - b.start >= 0.049 &&
+	           b.end - b.start < 0.45,
+	   "timer heap: a shorter wait times out on time (%.3f s)",
+	   b.end - b.start);
+	struct th_waiter c = {.timeout = 0.05}, d = {.timeout = 0.2};
+	c.task = sl_task_spawn(loop, "c", th_wait, &c);
+	sl_task_yield();
+	sl_task_wakeup(c.task);
+	sl_task_join(c.task);
+	d.task = sl_task_spawn(loop, "d", th_wait, &d);
+	sl_task_join(d.task);
+	ok(c.rc == 0 && d.rc != 0 && d.end - d.start >= 0.199,
+	   "timer heap: a longer wait outlives the timer left armed for a "
+	   "shorter one (%.3f s)",
+	   d.end - d.start);
+	return 0;
+}
+
+/* }}} */
+
+/** Run wakeup_next_main() as a task on a fresh loop. */
+TAP_CASE(wakeup_next)
+{
+	is_int(run_task("wakeup_next", wakeup_next_main, NULL), 0,
+	       "wakeup_next test ran");
+}
+
+/** Run timer_heap_main() as a task on a fresh loop. */
+TAP_CASE(timer_heap)
+{
+	is_int(run_task("timer_heap", timer_heap_main, NULL), 0,
+	       "timer heap test ran");
+}
+
 /** Run yield_main() as a task on a fresh loop. */
 TAP_CASE(yield)
 {

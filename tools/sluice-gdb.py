@@ -110,6 +110,8 @@ def _find(spec):
 
 def _never_ran(task, backend):
     """Whether the task has a fresh context that was never switched to."""
+    if bool(task["fresh"]):
+        return True  # its first frame is written when it first runs
     if backend == "ucontext":
         return int(task["ctx"]["uc"]["fn"]) != 0
     start = int(_sym("(unsigned long)&sl_ctx_asm_trampoline"))

@@ -240,6 +240,16 @@ int sl_task_wait(double timeout);
 void sl_task_wakeup(struct sl_task *t);
 
 /**
+ * sl_task_wakeup() for a hand-off: `t` runs right after the running task
+ * suspends or ends, before the rest of the batch, while what was handed
+ * over (a connection, its buffers) is still in the cache (several such
+ * wakeups by one task: the newest first). At most 64 per batch go first;
+ * the others are plain wakeups, so that I/O is still polled between
+ * batches. From outside a task (a libuv callback), a plain wakeup.
+ */
+void sl_task_wakeup_next(struct sl_task *t);
+
+/**
  * A hook run when a task's body returns (caller-owned; see
  * sl_task_on_exit()). Its fields are the runtime's.
  */

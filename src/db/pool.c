@@ -4,12 +4,16 @@
  * they idled too long, closed when too old or idle beyond min_size.
  * Acquirers wait in FIFO order when every slot is taken; a release hands
  * the connection, or the slot a closed connection freed, straight to the
- * first waiter, so a newcomer never overtakes a waiting task. A task that
+ * first waiter, so a newcomer never overtakes a waiting task. The queue is
+ * a ring of pointers to the waiters (records on their own stacks), so that
+ * taking the first touches no other waiter's memory: with thousands of
+ * tasks waiting, each one's stack is cold until its turn. A task that
  * ends holding a connection gives it back through an exit hook, and a
  * release cleans up what the task left open (transaction, pipeline, COPY).
  */
 #include <assert.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -23,17 +27,31 @@
 #define POOL_PING_MAX 2.0
 /** Pause between looks at a connection another task is still using. */
 #define POOL_BUSY_POLL 0.005
+/** Most tasks one pool's queue holds (a hard cap; a power of two). */
+#define POOL_WAITERS_MAX (1u << 24)
+/** First size of a pool's queue (a power of two). */
+#define POOL_QUEUE_MIN 64
 
-/** A task waiting in sl_db_pool_acquire(). */
+/** A task waiting in sl_db_pool_acquire() (on that task's stack). */
 struct pool_waiter {
-	/** Link in the pool's waiter queue (FIFO). */
-	struct sl_list link;
 	/** The waiting task. */
 	struct sl_task *task;
 	/** A connection handed over by a release, or NULL. */
 	struct sl_db_conn *conn;
+	/** Its place in the pool's queue: entry `ticket` of the ring. */
+	uint64_t ticket;
+	/** Whether it is in the queue (not yet served, not gone). */
+	bool queued;
 	/** Set when a closed connection's slot was handed over instead. */
 	bool slot;
+};
+
+/** An entry of a pool's queue. */
+struct pool_slot {
+	/** The waiter, or NULL if it left before its turn. */
+	struct pool_waiter *w;
+	/** Its task (kept here too, to prefetch it without reading `w`). */
+	struct sl_task *task;
 };
 
 /** A pool. */
@@ -46,15 +64,27 @@ struct sl_db_pool {
 	struct sl_db_pool_opts opts;
 	/** Idle connections, most recently released first. */
 	struct sl_list idle;
-	/** Waiting acquirers (struct pool_waiter), oldest first. */
-	struct sl_list waiters;
+	/**
+	 * Waiting acquirers, oldest first: a ring of `qcap` entries (a power
+	 * of two, or 0), ticket t at t % qcap; a waiter that left before its
+	 * turn leaves NULL, skipped when its turn comes.
+	 */
+	struct pool_slot *queue;
+	/** Entries of `queue`. */
+	size_t qcap;
+	/** Ticket of the oldest entry. */
+	uint64_t qhead;
+	/** Ticket of the next waiter. */
+	uint64_t qtail;
+	/** Waiters in the queue (entries that are not NULL). */
+	size_t nqueued;
 	/** Slots taken: connections open plus connects under way. */
 	size_t size;
 	/** Connects under way (counted in `size`). */
 	size_t opening;
 	/** Connections in `idle`. */
 	size_t nidle;
-	/** Tasks in `waiters`. */
+	/** Tasks waiting in sl_db_pool_acquire() (queued or just served). */
 	size_t nwaiting;
 	/** Connections opened over the pool's life. */
 	uint64_t connects;
@@ -100,10 +130,88 @@ pool_maybe_free(struct sl_db_pool *p)
 	if (!p->closing || p->size > 0 || p->nwaiting > 0)
 		return;
 	assert(p->nidle == 0 && p->opening == 0);
-	assert(sl_list_empty(&p->idle) && sl_list_empty(&p->waiters));
+	assert(sl_list_empty(&p->idle) && p->nqueued == 0);
+	sl_free(p->queue);
 	memset(p->url, 0, strlen(p->url));
 	sl_free(p->url);
 	sl_free(p);
+}
+
+/** Put `w` at the end of the queue. 0, or -1 with SL_ELIMIT or SL_EOOM. */
+static int
+queue_push(struct sl_db_pool *p, struct pool_waiter *w)
+{
+	if (p->qtail - p->qhead == p->qcap) {
+		size_t cap = p->qcap == 0 ? POOL_QUEUE_MIN : p->qcap * 2;
+		if (cap > POOL_WAITERS_MAX) {
+			sl_diag_set(SL_ELIMIT,
+			            "%s: more than %u tasks waiting for a "
+			            "connection from the pool",
+			            p->shown, POOL_WAITERS_MAX);
+			return -1;
+		}
+		struct pool_slot *q = sl_calloc(cap, sizeof(*q));
+		if (q == NULL) {
+			sl_diag_set(SL_EOOM,
+			            "%s: out of memory queueing %zu tasks for "
+			            "a connection",
+			            p->shown, cap);
+			return -1;
+		}
+		for (uint64_t t = p->qhead; t != p->qtail; t++)
+			q[t & (cap - 1)] = p->queue[t & (p->qcap - 1)];
+		sl_free(p->queue);
+		p->queue = q;
+		p->qcap = cap;
+	}
+	w->ticket = p->qtail++;
+	w->queued = true;
+	p->queue[w->ticket & (p->qcap - 1)] =
+	        (struct pool_slot){.w = w, .task = w->task};
+	p->nqueued++;
+	return 0;
+}
+
+/**
+ * Take the first waiter off the queue, or NULL if none waits. The next
+ * one's record and task start loading: with many waiters, both are cold
+ * by their turn, which usually comes a query or so later.
+ */
+static struct pool_waiter *
+queue_pop(struct sl_db_pool *p)
+{
+	size_t mask = p->qcap - 1;
+	while (p->nqueued > 0) {
+		struct pool_waiter *w = p->queue[p->qhead++ & mask].w;
+		if (w != NULL) {
+			p->nqueued--;
+			w->queued = false;
+			if (p->nqueued > 0) {
+				const struct pool_slot *n =
+				        &p->queue[p->qhead & mask];
+				__builtin_prefetch(n->w, 1);
+				__builtin_prefetch(n->task, 1);
+			}
+			return w;
+		}
+	}
+	p->qhead = p->qtail; /* only gaps were left */
+	return NULL;
+}
+
+/** Take `w`, which gave up waiting before its turn, out of the queue. */
+static void
+queue_leave(struct sl_db_pool *p, struct pool_waiter *w)
+{
+	assert(w->queued && p->queue[w->ticket & (p->qcap - 1)].w == w);
+	p->queue[w->ticket & (p->qcap - 1)].w = NULL;
+	w->queued = false;
+	p->nqueued--;
+	if (w->ticket + 1 == p->qtail)
+		p->qtail--;
+	while (p->qhead != p->qtail &&
+	       p->queue[p->qhead & (p->qcap - 1)].w == NULL)
+		p->qhead++;
 }
 
 /**
@@ -114,11 +222,8 @@ static void
 pool_free_slot(struct sl_db_pool *p)
 {
 	assert(p->size > 0);
-	struct sl_list *first = sl_list_first(&p->waiters);
-	if (first != NULL && !p->closing) {
-		struct pool_waiter *w =
-		        sl_list_entry(first, struct pool_waiter, link);
-		sl_list_del(&w->link);
+	struct pool_waiter *w = p->closing ? NULL : queue_pop(p);
+	if (w != NULL) {
 		w->slot = true;
 		sl_task_wakeup(w->task);
 		return;
@@ -148,12 +253,12 @@ pool_expired(const struct sl_db_pool *p, const struct sl_db_conn *c, double now)
 
 /**
  * Close idle connections that are too old, and those idle longer than
- * max_idle while the pool holds more than min_size. Oldest idle first.
+ * max_idle while the pool holds more than min_size, at sl_clock() time
+ * `now`. Oldest idle first.
  */
 static void
-pool_sweep(struct sl_db_pool *p)
+pool_sweep(struct sl_db_pool *p, double now)
 {
-	double now = sl_clock();
 	struct sl_list *it = p->idle.prev;
 	while (it != &p->idle) {
 		struct sl_db_conn *c =
@@ -170,19 +275,19 @@ pool_sweep(struct sl_db_pool *p)
 	}
 }
 
-/** Put a clean connection back: to the first waiter, else on the stack. */
+/**
+ * Put a clean connection back at sl_clock() time `now`: to the first
+ * waiter, else on the stack.
+ */
 static void
-pool_put(struct sl_db_pool *p, struct sl_db_conn *c)
+pool_put(struct sl_db_pool *p, struct sl_db_conn *c, double now)
 {
 	assert(c->holder == NULL && c->owner == NULL);
-	c->idle_since = sl_clock();
-	struct sl_list *first = sl_list_first(&p->waiters);
-	if (first != NULL) {
-		struct pool_waiter *w =
-		        sl_list_entry(first, struct pool_waiter, link);
-		sl_list_del(&w->link);
+	c->idle_since = now;
+	struct pool_waiter *w = queue_pop(p);
+	if (w != NULL) {
 		w->conn = c;
-		sl_task_wakeup(w->task);
+		sl_task_wakeup_next(w->task);
 		return;
 	}
 	sl_list_add_tail(p->idle.next, &c->link);
@@ -308,7 +413,6 @@ sl_db_pool_open(const char *url, const struct sl_db_pool_opts *opts)
 	memcpy(p->shown, shown, sizeof(shown));
 	p->opts = o;
 	sl_list_init(&p->idle);
-	sl_list_init(&p->waiters);
 	for (size_t i = 0; i < o.min_size; i++) {
 		p->size++;
 		struct sl_db_conn *c = pool_connect(p, INFINITY);
@@ -320,7 +424,7 @@ sl_db_pool_open(const char *url, const struct sl_db_pool_opts *opts)
 			sl_diag_restore(&keep);
 			return NULL;
 		}
-		pool_put(p, c);
+		pool_put(p, c, sl_clock());
 	}
 	return p;
 }
@@ -339,11 +443,10 @@ sl_db_pool_close(struct sl_db_pool *p)
 		p->nidle--;
 		pool_close_conn(p, c, false);
 	}
-	struct sl_list *it;
-	sl_list_foreach(it, &p->waiters)
-	{
-		sl_task_wakeup(
-		        sl_list_entry(it, struct pool_waiter, link)->task);
+	for (uint64_t t = p->qhead; t != p->qtail; t++) {
+		struct pool_slot *e = &p->queue[t & (p->qcap - 1)];
+		if (e->w != NULL)
+			sl_task_wakeup(e->task);
 	}
 	pool_maybe_free(p);
 }
@@ -383,7 +486,7 @@ pool_check(struct sl_db_pool *p, struct sl_db_conn *c)
 	if (sl_db_conn_ping(c, t) == 0)
 		return 0;
 	if (sl_diag_code() == SL_ECANCELLED && sl_db_conn_ok(c)) {
-		pool_put(p, c);
+		pool_put(p, c, sl_clock());
 		return -2;
 	}
 	pool_close_conn(p, c, true);
@@ -408,7 +511,9 @@ sl_db_pool_acquire(struct sl_db_pool *p, double timeout)
 	sl_diag_create(&saved);
 	sl_diag_move(sl_diag_get(), &saved);
 	struct sl_db_conn *c = NULL;
-	pool_sweep(p);
+	pool_sweep(p, start);
+	/* The clock is read once per turn: reads cost on some VMs. */
+	double now = start;
 	for (;;) {
 		if (sl_task_testcancel() != 0)
 			break;
@@ -422,6 +527,7 @@ sl_db_pool_acquire(struct sl_db_pool *p, double timeout)
 			if (rc == 0)
 				goto out;
 			c = NULL;
+			now = sl_clock(); /* a ping may have taken a while */
 			if (rc == -2 || p->closing) {
 				cancelled = rc == -2;
 				break;
@@ -433,24 +539,22 @@ sl_db_pool_acquire(struct sl_db_pool *p, double timeout)
 			pool_closed_error(p);
 			break;
 		}
-		if (p->size < p->opts.max_size && sl_list_empty(&p->waiters)) {
+		if (p->size < p->opts.max_size && p->nqueued == 0) {
 			p->size++;
 			goto connect;
 		}
-		double left =
-		        isfinite(deadline) ? deadline - sl_clock() : SL_FOREVER;
+		double left = isfinite(deadline) ? deadline - now : SL_FOREVER;
 		int rc = -1;
 		struct pool_waiter w = {.task = sl_task_current()};
-		sl_list_init(&w.link);
-		if (left == SL_FOREVER || left > 0) {
-			sl_list_add_tail(&p->waiters, &w.link);
+		if (left != SL_FOREVER && left <= 0) {
+			sl_diag_set(SL_ETIMEDOUT, "%s: no time left", p->shown);
+		} else if (queue_push(p, &w) == 0) {
 			p->nwaiting++;
 			rc = sl_task_wait(left);
 			p->nwaiting--;
-		} else {
-			sl_diag_set(SL_ETIMEDOUT, "%s: no time left", p->shown);
+			if (w.queued)
+				queue_leave(p, &w);
 		}
-		sl_list_del(&w.link);
 		if (w.conn != NULL) {
 			c = w.conn;
 			goto out;
@@ -475,6 +579,7 @@ sl_db_pool_acquire(struct sl_db_pool *p, double timeout)
 				            sl_clock() - start);
 			break;
 		}
+		now = sl_clock();
 	}
 	goto fail;
 connect:
@@ -522,12 +627,13 @@ sl_db_pool_release(struct sl_db_conn *c)
 	c->holder = NULL;
 	atomic_fetch_sub_explicit(&c->stats->held, 1, memory_order_relaxed);
 	c->opts = p->opts.conn;
-	if (!reusable || p->closing || pool_expired(p, c, sl_clock()))
+	double now = sl_clock();
+	if (!reusable || p->closing || pool_expired(p, c, now))
 		pool_close_conn(p, c, !reusable);
 	else
-		pool_put(p, c);
+		pool_put(p, c, now);
 	if (!p->closing)
-		pool_sweep(p);
+		pool_sweep(p, now);
 	sl_diag_move(&saved, sl_diag_get());
 	sl_diag_destroy(&saved);
 	if (cancelled)

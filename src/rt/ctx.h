@@ -87,6 +87,12 @@ sl_ctx_switch(struct sl_ctx *from, struct sl_ctx *to)
 {
 	sl_ctx_uc_switch(&from->uc, &to->uc);
 }
+/** Where a suspended context's saved state is, for prefetching. */
+static inline const void *
+sl_ctx_sp(const struct sl_ctx *ctx)
+{
+	return &ctx->uc.uc;
+}
 #else
 /** The backend the runtime uses. */
 #define SL_CTX_BACKEND "asm"
@@ -105,6 +111,12 @@ static inline void
 sl_ctx_switch(struct sl_ctx *from, struct sl_ctx *to)
 {
 	sl_ctx_asm_switch(&from->a.sp, to->a.sp);
+}
+/** Where a suspended context's saved state is, for prefetching. */
+static inline const void *
+sl_ctx_sp(const struct sl_ctx *ctx)
+{
+	return ctx->a.sp;
 }
 #endif
 

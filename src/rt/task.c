@@ -9,7 +9,18 @@
  * batches and no task starves the loop.
  *
  * Timeouts live in a binary min-heap of waiting tasks ordered by deadline;
- * one libuv timer is armed for the earliest.
+ * one libuv timer is armed for the earliest. With thousands of waiting
+ * tasks, each one's memory is cold by the time it is looked at again, so
+ * the heap never reads a task: its entries hold their deadlines, and a
+ * task finds its entry through a slot of a dense array (`heap_pos`) that
+ * the heap keeps up to date as entries move. A wait that ends before its
+ * deadline leaves the libuv timer armed for the earlier deadline it had
+ * (it then fires early, finds nothing due and re-arms), which spares a
+ * timer restart per wakeup when waits end in deadline order.
+ *
+ * A new task's first frame is written on its stack when it first runs,
+ * not when it is spawned: a burst of spawns would otherwise touch every
+ * stack twice, far apart in time (the second time cold again).
  */
 #include "sluice/task.h"
 
@@ -49,12 +60,16 @@
 
 /** Batches run between two non-blocking polls when tasks stay ready. */
 #define POLL_EVERY_BATCHES 64
+/** Wakeups per batch that sl_task_wakeup_next() puts first. */
+#define NEXT_PER_BATCH 64
 /** Default seconds per decay interval of a loop's stack cache. */
 #define SL_STACK_DECAY_DEFAULT 2.0
 /** Size of the alternate signal stack used to report overflows. */
 #define ALTSTACK_SIZE (64 * 1024)
-/** Position of a task that is not in the timer heap. */
-#define NOT_IN_HEAP SIZE_MAX
+/** Heap slot of a task that is not in the timer heap. */
+#define NOT_IN_HEAP UINT32_MAX
+/** Most waiting tasks the timer heap holds (a hard cap). */
+#define HEAP_MAX (UINT32_C(1) << 26)
 
 /** Why a waiting task was made ready. */
 enum wake {
@@ -103,18 +118,28 @@ struct sl_task {
 	const char *wait_what;
 	/** Task suspended in sl_task_join()/reap() on this one, or NULL. */
 	struct sl_task *joiner;
-	/** Deadline in loop nanoseconds while in the timer heap. */
-	uint64_t deadline;
-	/** Insertion number, to keep equal deadlines in FIFO order. */
-	uint64_t heap_seq;
-	/** Index in the timer heap, or NOT_IN_HEAP. */
-	size_t heap_idx;
+	/** Slot of its timer heap entry (see heap_pos), or NOT_IN_HEAP. */
+	uint32_t heap_slot;
+	/** Whether the task never ran (its first frame is not written). */
+	bool fresh;
 	/** ASan fake stack saved while switched out. */
 	void *asan_fake;
 	/** Bottom of the stack, as ASan wants it (learnt for the scheduler). */
 	const void *asan_bottom;
 	/** Size of that stack. */
 	size_t asan_size;
+};
+
+/** An entry of the timer heap: a waiting task and its deadline. */
+struct heap_ent {
+	/** Deadline in loop nanoseconds. */
+	uint64_t deadline;
+	/** Insertion number, to keep equal deadlines in FIFO order. */
+	uint64_t seq;
+	/** The waiting task. */
+	struct sl_task *task;
+	/** The entry's slot in heap_pos. */
+	uint32_t slot;
 };
 
 /** An event loop with its scheduler. */
@@ -142,10 +167,17 @@ struct sl_loop {
 	/** Dead task whose stack is to be released after the switch. */
 	struct sl_task *zombie;
 	/** Timer heap of waiting tasks with a deadline. */
-	struct sl_task **heap;
+	struct heap_ent *heap;
+	/**
+	 * Where each slot's entry is in `heap`; a free slot holds the next
+	 * free one instead (a list from `heap_free`).
+	 */
+	uint32_t *heap_pos;
+	/** First free slot of heap_pos, or NOT_IN_HEAP. */
+	uint32_t heap_free;
 	/** Entries in the heap. */
 	size_t heap_len;
-	/** Slots allocated for the heap. */
+	/** Entries allocated for `heap` and `heap_pos`. */
 	size_t heap_cap;
 	/** Next heap insertion number. */
 	uint64_t heap_seq;
@@ -165,6 +197,8 @@ struct sl_loop {
 	bool decay_armed;
 	/** Batches run since the last poll. */
 	unsigned batches_since_poll;
+	/** sl_task_wakeup_next() calls the batch may still put first. */
+	unsigned next_left;
 	/** Set when a deadlock was broken during sl_loop_run(). */
 	bool deadlocked;
 	/** Alternate signal stack installed by this loop, or NULL. */
@@ -215,92 +249,136 @@ sl_rt_time_left(double timeout, double deadline)
 }
 
 /** Whether heap entry a fires before b. */
-static bool
-heap_less(const struct sl_task *a, const struct sl_task *b)
+static inline bool
+heap_less(const struct heap_ent *a, const struct heap_ent *b)
 {
 	if (a->deadline != b->deadline)
 		return a->deadline < b->deadline;
-	return a->heap_seq < b->heap_seq;
+	return a->seq < b->seq;
 }
 
-/** Put heap entry `t` at index `i`. */
-static void
-heap_place(struct sl_loop *loop, struct sl_task *t, size_t i)
+/** Put entry `e` at index `i` of the heap. */
+static inline void
+heap_place(struct sl_loop *loop, const struct heap_ent *e, size_t i)
 {
-	loop->heap[i] = t;
-	t->heap_idx = i;
+	loop->heap[i] = *e;
+	loop->heap_pos[e->slot] = (uint32_t)i;
 }
 
 /** Restore heap order for the entry at `i`, which may have moved. */
 static void
 heap_fix(struct sl_loop *loop, size_t i)
 {
-	struct sl_task *t = loop->heap[i];
+	struct heap_ent e = loop->heap[i];
 	while (i > 0) {
 		size_t parent = (i - 1) / 2;
-		if (!heap_less(t, loop->heap[parent]))
+		if (!heap_less(&e, &loop->heap[parent]))
 			break;
-		heap_place(loop, loop->heap[parent], i);
+		heap_place(loop, &loop->heap[parent], i);
 		i = parent;
 	}
 	for (;;) {
 		size_t l = 2 * i + 1, r = l + 1, m = i;
-		struct sl_task *best = t;
-		if (l < loop->heap_len && heap_less(loop->heap[l], best))
-			m = l, best = loop->heap[l];
-		if (r < loop->heap_len && heap_less(loop->heap[r], best))
-			m = r, best = loop->heap[r];
+		const struct heap_ent *best = &e;
+		if (l < loop->heap_len && heap_less(&loop->heap[l], best))
+			m = l, best = &loop->heap[l];
+		if (r < loop->heap_len && heap_less(&loop->heap[r], best))
+			m = r, best = &loop->heap[r];
 		if (m == i)
 			break;
 		heap_place(loop, best, i);
 		i = m;
 	}
-	heap_place(loop, t, i);
+	heap_place(loop, &e, i);
 }
 
-/** Add `t` to the heap. 0, or -1 with SL_EOOM. */
+/** Grow the heap and its slots. 0, or -1 with SL_EOOM or SL_ELIMIT. */
 static int
-heap_insert(struct sl_loop *loop, struct sl_task *t)
+heap_grow(struct sl_loop *loop)
 {
-	if (loop->heap_len == loop->heap_cap) {
-		size_t cap = loop->heap_cap == 0 ? 64 : loop->heap_cap * 2;
-		struct sl_task **h =
-		        sl_realloc(loop->heap, cap * sizeof(*loop->heap));
-		if (h == NULL) {
-			sl_diag_set(SL_EOOM,
-			            "out of memory growing the timer "
-			            "heap to %zu entries",
-			            cap);
-			return -1;
-		}
-		loop->heap = h;
-		loop->heap_cap = cap;
+	size_t cap = loop->heap_cap == 0 ? 64 : loop->heap_cap * 2;
+	if (cap > HEAP_MAX) {
+		sl_diag_set(SL_ELIMIT,
+		            "more than %" PRIu32 " tasks waiting with a "
+		            "timeout on one loop",
+		            HEAP_MAX);
+		return -1;
 	}
-	t->heap_seq = loop->heap_seq++;
-	heap_place(loop, t, loop->heap_len++);
-	heap_fix(loop, t->heap_idx);
+	struct heap_ent *h = sl_realloc(loop->heap, cap * sizeof(*h));
+	if (h != NULL)
+		loop->heap = h;
+	uint32_t *pos = h != NULL
+	                        ? sl_realloc(loop->heap_pos, cap * sizeof(*pos))
+	                        : NULL;
+	if (pos == NULL) {
+		sl_diag_set(SL_EOOM,
+		            "out of memory growing the timer heap to %zu "
+		            "entries",
+		            cap);
+		return -1;
+	}
+	loop->heap_pos = pos;
+	/* The new slots, lowest first, in front of the free list. */
+	for (size_t i = cap; i-- > loop->heap_cap;) {
+		pos[i] = loop->heap_free;
+		loop->heap_free = (uint32_t)i;
+	}
+	loop->heap_cap = cap;
 	return 0;
 }
 
-/** Remove `t` from the heap. */
-static void
-heap_remove(struct sl_loop *loop, struct sl_task *t)
+/**
+ * Add running task `t` with `deadline` to the heap. 0, or -1 with an
+ * error.
+ */
+static int
+heap_insert(struct sl_loop *loop, struct sl_task *t, uint64_t deadline)
 {
-	size_t i = t->heap_idx;
-	assert(i < loop->heap_len && loop->heap[i] == t);
-	t->heap_idx = NOT_IN_HEAP;
-	struct sl_task *last = loop->heap[--loop->heap_len];
-	if (last != t) {
-		heap_place(loop, last, i);
+	if (loop->heap_free == NOT_IN_HEAP && heap_grow(loop) != 0)
+		return -1;
+	uint32_t slot = loop->heap_free;
+	loop->heap_free = loop->heap_pos[slot];
+	t->heap_slot = slot;
+	struct heap_ent e = {deadline, loop->heap_seq++, t, slot};
+	heap_place(loop, &e, loop->heap_len++);
+	heap_fix(loop, loop->heap_len - 1);
+	return 0;
+}
+
+/** Remove the entry at index `i` of the heap and free its slot. */
+static void
+heap_remove_at(struct sl_loop *loop, size_t i)
+{
+	assert(i < loop->heap_len);
+	uint32_t slot = loop->heap[i].slot;
+	loop->heap[i].task->heap_slot = NOT_IN_HEAP;
+	loop->heap_pos[slot] = loop->heap_free;
+	loop->heap_free = slot;
+	if (i != --loop->heap_len) {
+		heap_place(loop, &loop->heap[loop->heap_len], i);
 		heap_fix(loop, i);
 	}
 }
 
+/** Remove task `t`'s entry from the heap; whether it was the first. */
+static bool
+heap_remove(struct sl_loop *loop, struct sl_task *t)
+{
+	size_t i = loop->heap_pos[t->heap_slot];
+	assert(i < loop->heap_len && loop->heap[i].task == t);
+	heap_remove_at(loop, i);
+	return i == 0;
+}
+
 static void timer_cb(uv_timer_t *timer);
 
-/** Arm the libuv timer for the earliest deadline, or stop it. */
+/**
+ * Arm the libuv timer for the earliest deadline, or stop it when no task
+ * waits with one. Unless `exact`, a timer armed for an earlier time is
+ * left as it is: it fires early and timer_cb() arms it again.
+ */
 static void
-timer_rearm(struct sl_loop *loop)
+timer_rearm(struct sl_loop *loop, bool exact)
 {
 	if (loop->heap_len == 0) {
 		if (loop->timer_armed != 0) {
@@ -309,8 +387,9 @@ timer_rearm(struct sl_loop *loop)
 		}
 		return;
 	}
-	uint64_t deadline = loop->heap[0]->deadline;
-	if (deadline == loop->timer_armed)
+	uint64_t deadline = loop->heap[0].deadline;
+	if (deadline == loop->timer_armed ||
+	    (!exact && loop->timer_armed != 0 && loop->timer_armed < deadline))
 		return;
 	uint64_t now = now_ns();
 	uint64_t ms = deadline > now ? (deadline - now + 999999) / 1000000 : 0;
@@ -412,6 +491,31 @@ after_switch(struct sl_loop *loop, struct sl_task *self)
 	reap_zombie(loop);
 }
 
+/**
+ * Start loading the stack top of the task that runs after the next one
+ * (the first of the batch), so that its cache misses overlap the next
+ * one's work: with thousands of tasks, a task's stack is cold by the time
+ * it runs again. Its task structure is warm (make_ready() wrote it).
+ */
+static inline void
+prefetch_after_next(struct sl_loop *loop)
+{
+	struct sl_list *l = sl_list_first(&loop->batch);
+	if (l == NULL)
+		return;
+	const struct sl_task *n = sl_list_entry(l, struct sl_task, link_run);
+	if (n->fresh) {
+		/* The first frame goes at the top: its two lines. */
+		const char *top = (const char *)n->stack.lo + n->stack.size;
+		__builtin_prefetch(top - 64, 1);
+		__builtin_prefetch(top - 128, 1);
+	} else {
+		const char *sp = sl_ctx_sp(&n->ctx);
+		__builtin_prefetch(sp);
+		__builtin_prefetch(sp + 63);
+	}
+}
+
 /** Switch from `from` (the running context) to `to`. */
 static void
 task_switch(struct sl_loop *loop, struct sl_task *from, struct sl_task *to)
@@ -424,6 +528,12 @@ task_switch(struct sl_loop *loop, struct sl_task *from, struct sl_task *to)
 	tls_task = is_sched ? NULL : to;
 	sl_diag_swap(is_sched ? NULL : &to->diag);
 	sl_log_set_task_name(is_sched ? NULL : to->name);
+	if (to->fresh) {
+		to->fresh = false;
+		sl_ctx_make(&to->ctx, to->stack.lo, to->stack.size, task_entry,
+		            to);
+	}
+	prefetch_after_next(loop);
 #if SL_ASAN
 	__sanitizer_start_switch_fiber(
 	        from->state == SL_TASK_DEAD ? NULL : &from->asan_fake,
@@ -473,20 +583,15 @@ park(struct sl_loop *loop, uint64_t deadline, const char *what)
 	t->wake = WAKE_NONE;
 	t->wait_what = what;
 	if (deadline != NO_DEADLINE) {
-		t->deadline = deadline;
-		if (heap_insert(loop, t) != 0)
+		if (heap_insert(loop, t, deadline) != 0)
 			return WAKE_NONE;
-		if (t->heap_idx == 0)
-			timer_rearm(loop);
+		if (loop->heap[0].task == t)
+			timer_rearm(loop, false);
 	}
 	t->state = SL_TASK_WAITING;
 	schedule_away(loop);
-	if (t->heap_idx != NOT_IN_HEAP) {
-		bool was_top = t->heap_idx == 0;
-		heap_remove(loop, t);
-		if (was_top)
-			timer_rearm(loop);
-	}
+	if (t->heap_slot != NOT_IN_HEAP && heap_remove(loop, t))
+		timer_rearm(loop, false);
 	t->wait_what = NULL;
 	return t->wake;
 }
@@ -597,6 +702,22 @@ sl_task_wakeup(struct sl_task *t)
 	make_ready(t->loop, t);
 }
 
+void
+sl_task_wakeup_next(struct sl_task *t)
+{
+	struct sl_loop *loop = t->loop;
+	if (t->state != SL_TASK_WAITING)
+		return;
+	if (loop->current == &loop->sched || loop->next_left == 0) {
+		sl_task_wakeup(t);
+		return;
+	}
+	loop->next_left--;
+	t->wake = WAKE_SIGNAL;
+	t->state = SL_TASK_READY;
+	sl_list_add_tail(loop->batch.next, &t->link_run);
+}
+
 /** Expire the deadlines that passed. */
 static void
 timer_cb(uv_timer_t *timer)
@@ -604,14 +725,14 @@ timer_cb(uv_timer_t *timer)
 	struct sl_loop *loop = timer->data;
 	loop->timer_armed = 0;
 	uint64_t now = now_ns();
-	while (loop->heap_len > 0 && loop->heap[0]->deadline <= now) {
-		struct sl_task *t = loop->heap[0];
-		heap_remove(loop, t);
+	while (loop->heap_len > 0 && loop->heap[0].deadline <= now) {
+		struct sl_task *t = loop->heap[0].task;
+		heap_remove_at(loop, 0);
 		assert(t->state == SL_TASK_WAITING);
 		t->wake = WAKE_TIMEOUT;
 		make_ready(loop, t);
 	}
-	timer_rearm(loop);
+	timer_rearm(loop, true);
 }
 
 /* }}} */
@@ -777,12 +898,13 @@ sl_loop_new(const struct sl_loop_opts *opts)
 	s->loop = loop;
 	snprintf(s->name, sizeof(s->name), "sched");
 	s->state = SL_TASK_RUNNING;
-	s->heap_idx = NOT_IN_HEAP;
+	s->heap_slot = NOT_IN_HEAP;
 	sl_list_init(&s->link_run);
 	sl_list_init(&s->link_all);
 	sl_diag_create(&s->diag);
 	loop->current = s;
 	loop->next_id = 1;
+	loop->heap_free = NOT_IN_HEAP;
 	pthread_once(&segv_once, segv_install);
 	altstack_install(loop);
 	pthread_mutex_lock(&registry_lock);
@@ -831,6 +953,7 @@ sl_loop_delete(struct sl_loop *loop)
 	altstack_remove(loop);
 	sl_diag_destroy(&loop->sched.diag);
 	sl_free(loop->heap);
+	sl_free(loop->heap_pos);
 	if (tls_loop == loop)
 		tls_loop = NULL;
 	sl_free(loop);
@@ -899,6 +1022,7 @@ sl_loop_run(struct sl_loop *loop)
 			loop->batches_since_poll = 0;
 		}
 		sl_list_splice_tail(&loop->batch, &loop->ready);
+		loop->next_left = NEXT_PER_BATCH;
 		struct sl_list *l = sl_list_first(&loop->batch);
 		sl_list_del(l);
 		task_switch(loop, &loop->sched,
@@ -937,16 +1061,17 @@ sl_task_spawn_opts(struct sl_loop *loop, const char *name, sl_task_fn fn,
 	}
 	t->loop = loop;
 	t->id = loop->next_id++;
-	snprintf(t->name, sizeof(t->name), "%s", name);
+	size_t len = strnlen(name, sizeof(t->name) - 1);
+	memcpy(t->name, name, len); /* NUL-terminated by calloc */
 	t->fn = fn;
 	t->arg = arg;
-	t->heap_idx = NOT_IN_HEAP;
+	t->heap_slot = NOT_IN_HEAP;
+	t->fresh = true;
 	t->asan_bottom = t->stack.lo;
 	t->asan_size = t->stack.size;
 	sl_diag_create(&t->diag);
 	sl_list_init(&t->link_run);
 	sl_list_init(&t->exit_hooks);
-	sl_ctx_make(&t->ctx, t->stack.lo, t->stack.size, task_entry, t);
 	sl_list_add_tail(&loop->live, &t->link_all);
 	loop->n_live++;
 	make_ready(loop, t);
@@ -1022,7 +1147,7 @@ task_entry(void *arg)
 		            t->name);
 	}
 	t->rc = rc != 0 ? -1 : 0;
-	assert(t->heap_idx == NOT_IN_HEAP);
+	assert(t->heap_slot == NOT_IN_HEAP);
 	t->state = SL_TASK_DEAD;
 	sl_list_del(&t->link_all);
 	loop->n_live--;
@@ -1062,7 +1187,8 @@ sl_task_join(struct sl_task *t)
 	assert(t != self && !t->detached);
 	assert(t->joiner == NULL || t->joiner == self);
 	char what[SL_TASK_NAME_MAX + 16];
-	snprintf(what, sizeof(what), "task '%s'", t->name);
+	if (t->state != SL_TASK_DEAD)
+		snprintf(what, sizeof(what), "task '%s'", t->name);
 	while (t->state != SL_TASK_DEAD) {
 		t->joiner = self;
 		int rc = sl_rt_wait(SL_FOREVER, what);
