@@ -39,7 +39,10 @@
 struct slot {
 	/** Hash of the identity text. */
 	uint64_t hash;
-	/** The identity text (in the batch arena). */
+	/**
+	 * The identity text: in the batch arena, or, read ahead for a batch
+	 * that borrows, where sl_graph_prepare() made it.
+	 */
 	const char *ident;
 	/** Its length. */
 	uint32_t len;
@@ -76,6 +79,12 @@ struct sl_graph_dedup {
 	uint32_t used;
 	/** Node identities in the index. */
 	uint32_t nodes;
+	/**
+	 * Whether the identity texts being added live as long as the batch
+	 * (read ahead into record memory a borrowing batch keeps): a new
+	 * identity refers to its text instead of copying it.
+	 */
+	bool texts_kept;
 	/**
 	 * Generation of the buckets in use (never 0): a reset empties every
 	 * bucket by moving on to the next.
@@ -364,7 +373,8 @@ index_find(struct sl_graph_batch *b, const char *text, uint32_t len, uint64_t h,
 			return s;
 		}
 	}
-	char *copy = sl_arena_strndup(&b->arena, text, len);
+	const char *copy =
+	        d->texts_kept ? text : sl_arena_strndup(&b->arena, text, len);
 	if (copy == NULL)
 		return NULL;
 	struct slot *s = &d->slots[d->used];
@@ -1020,13 +1030,25 @@ add_writes(struct sl_graph_batch *b, struct sl_graph_prep *p)
 	return 0;
 }
 
-int
-sl_graph_batch_add_prep(struct sl_graph_batch *b, struct sl_graph_prep *p)
+/** Add the writes of `p` and count its ingestion. 0, or -1. */
+static int
+add_ingestion(struct sl_graph_batch *b, struct sl_graph_prep *p)
 {
 	if (add_writes(b, p) != 0)
 		return -1;
 	b->n_ingestions++;
 	return 0;
+}
+
+int
+sl_graph_batch_add_prep(struct sl_graph_batch *b, struct sl_graph_prep *p)
+{
+	/* Read ahead, its texts are in the record's memory, which a
+	 * borrowing batch's owner keeps until the batch is written. */
+	b->dedup->texts_kept = b->borrow;
+	int rc = add_ingestion(b, p);
+	b->dedup->texts_kept = false;
+	return rc;
 }
 
 int
@@ -1039,7 +1061,7 @@ sl_graph_batch_add(struct sl_graph_batch *b, const struct sl_value *ing)
 	struct sl_graph_prep p;
 	bool src_ok;
 	if (ingestion_read(&rd, ing, &p, &src_ok) == 0)
-		return sl_graph_batch_add_prep(b, &p);
+		return add_ingestion(b, &p);
 	if (!src_ok)
 		return -1;
 	/* A relationship that does not read fails the ingestion after the
