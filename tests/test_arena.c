@@ -180,6 +180,88 @@ TAP_CASE(pages)
 	ok(bad == 0, "four threads at once: no block is handed out twice");
 }
 
+/** Whether the `n` bytes at `p` are the pattern fill_pattern() wrote. */
+static bool
+has_pattern(const unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != (unsigned char)(i * 7 + i / 4096))
+			return false;
+	return true;
+}
+
+/** Write a pattern that differs from page to page into `n` bytes at `p`. */
+static void
+fill_pattern(unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = (unsigned char)(i * 7 + i / 4096);
+}
+
+/**
+ * sl_big_realloc(): an array that grows from small to several huge-page
+ * regions keeps its contents at every step, a growth within its regions
+ * keeps it in place, big mappings are aligned to 2 MiB (outside sanitizer
+ * builds and valgrind), a shrink keeps the prefix, and an injected fault
+ * fails a growth and leaves the array as it was.
+ */
+TAP_CASE(big)
+{
+	size_t sizes[] = {4096,
+	                  SL_BIG_MIN - 8,
+	                  SL_BIG_MIN,
+	                  (size_t)1 << 20,
+	                  ((size_t)2 << 20) - 16,
+	                  ((size_t)2 << 20) + 16,
+	                  (size_t)5 << 20};
+	size_t n = sizeof(sizes) / sizeof(sizes[0]);
+	unsigned char *p = NULL;
+	size_t old = 0;
+	bool kept = true, aligned = true;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char *q = sl_big_realloc(p, old, sizes[i]);
+		if (q == NULL)
+			bail_out("sl_big_realloc(%zu) failed", sizes[i]);
+		kept &= has_pattern(q, old);
+		if (sizes[i] >= SL_BIG_MIN)
+			aligned &= (uintptr_t)q % ((size_t)2 << 20) == 0;
+		fill_pattern(q, sizes[i]);
+		p = q;
+		old = sizes[i];
+	}
+	ok(kept, "every growth keeps the contents");
+	ok(has_pattern(p, old), "the last one is whole");
+	/* 1 MiB to 2 MiB - 16 bytes stays in its region. */
+	unsigned char *r = sl_big_realloc(NULL, 0, (size_t)1 << 20);
+	fill_pattern(r, (size_t)1 << 20);
+	unsigned char *r2 =
+	        sl_big_realloc(r, (size_t)1 << 20, ((size_t)2 << 20) - 16);
+	bool in_place = r2 == r;
+	ok(r2 != NULL && has_pattern(r2, (size_t)1 << 20),
+	   "a growth within the region keeps the contents");
+	/* Regions are mapped unless blocks come from malloc. */
+	void *probe = sl_pages_alloc(4096);
+	bool regions = sl_pages_mapped() > 0;
+	sl_pages_free(probe, 4096);
+	if (regions) {
+		ok(aligned, "big arrays are aligned to 2 MiB");
+		ok(in_place, "a growth within the region stays in place");
+	} else {
+		note("sanitizer build or valgrind: arrays come from malloc");
+	}
+	unsigned char *s = sl_big_realloc(r2, ((size_t)2 << 20) - 16, 1000);
+	ok(s != NULL && has_pattern(s, 1000), "a shrink keeps the prefix");
+	sl_big_free(s, 1000);
+
+	sl_alloc_fail_after(0);
+	unsigned char *f = sl_big_realloc(p, old, old * 2);
+	sl_alloc_fail_after(-1);
+	ok(f == NULL, "an injected fault fails a growth");
+	ok(has_pattern(p, old), "and leaves the array as it was");
+	sl_big_free(p, old);
+	sl_big_free(NULL, SL_BIG_MIN);
+}
+
 int
 main(int argc, char **argv)
 {

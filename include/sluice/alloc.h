@@ -83,6 +83,25 @@ void sl_pages_free(void *p, size_t size);
 /** Bytes of regions sl_pages_alloc() has mapped so far. */
 size_t sl_pages_mapped(void);
 
+/** Smallest size sl_big_realloc() maps with huge pages (256 KiB). */
+#define SL_BIG_MIN ((size_t)256 << 10)
+
+/**
+ * realloc() for a large array that grows and stays (a write batch's
+ * writes and identity index), any thread: `p` is NULL or what
+ * sl_big_realloc() returned with `old` bytes. From SL_BIG_MIN bytes the
+ * array is its own mapping of whole 2 MiB regions with MADV_HUGEPAGE, so
+ * that its first use costs a page fault per 2 MiB rather than per 4 KiB
+ * (on a virtual machine with shadow page tables a fault costs 10 to
+ * 40 us); a growth within its regions keeps it in place. Smaller sizes,
+ * and every size in sanitizer builds and under valgrind, use realloc().
+ * Fault injection applies; NULL on failure (`p` stays valid; no diag).
+ */
+void *sl_big_realloc(void *p, size_t old, size_t size);
+
+/** Free `p` from sl_big_realloc(), whose last size was `size`. */
+void sl_big_free(void *p, size_t size);
+
 #ifdef __cplusplus
 }
 #endif

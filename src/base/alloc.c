@@ -221,3 +221,68 @@ sl_pages_mapped(void)
 	pthread_mutex_unlock(&pages.lock);
 	return n;
 }
+
+/* --- large arrays in huge-page mappings (sl_big_realloc()) -------------- */
+
+/** Bytes of the mapping of a block of `size` bytes (whole regions). */
+static size_t
+big_span(size_t size)
+{
+	return (size + REGION - 1) & ~(REGION - 1);
+}
+
+/** Whether a block of `size` bytes is a mapping of its own. */
+static bool
+big_mapped(size_t size)
+{
+	return size >= SL_BIG_MIN && !pages_plain();
+}
+
+/** A mapping of `span` bytes aligned to REGION, or NULL. */
+static void *
+big_map(size_t span)
+{
+	char *m = mmap(NULL, span + REGION, PROT_READ | PROT_WRITE,
+	               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return NULL;
+	char *a = (char *)(((uintptr_t)m + REGION - 1) &
+	                   ~(uintptr_t)(REGION - 1));
+	if (a > m)
+		munmap(m, (size_t)(a - m));
+	if (m + span + REGION > a + span)
+		munmap(a + span, (size_t)(m + span + REGION - (a + span)));
+	/* A hint: without transparent huge pages, 4 KiB pages. */
+	(void)madvise(a, span, MADV_HUGEPAGE);
+	return a;
+}
+
+void *
+sl_big_realloc(void *p, size_t old, size_t size)
+{
+	if (!big_mapped(size) && !big_mapped(old))
+		return sl_realloc(p, size);
+	if (inject_fault())
+		return NULL;
+	if (p != NULL && big_mapped(old) && big_mapped(size) &&
+	    big_span(size) == big_span(old))
+		return p;
+	void *q = big_mapped(size) ? big_map(big_span(size)) : malloc(size);
+	if (q == NULL)
+		return NULL;
+	if (p != NULL)
+		memcpy(q, p, old < size ? old : size);
+	sl_big_free(p, old);
+	return q;
+}
+
+void
+sl_big_free(void *p, size_t size)
+{
+	if (p == NULL)
+		return;
+	if (big_mapped(size))
+		munmap(p, big_span(size));
+	else
+		free(p);
+}

@@ -39,7 +39,10 @@
 struct slot {
 	/** Hash of the identity text. */
 	uint64_t hash;
-	/** The identity text (in the batch arena). */
+	/**
+	 * The identity text: in the batch arena, or where sl_graph_prepare()
+	 * made it when that lives as long as the batch (a borrowing batch).
+	 */
 	const char *ident;
 	/** Its length. */
 	uint32_t len;
@@ -114,10 +117,12 @@ sl_graph_batch_delete(struct sl_graph_batch *b)
 {
 	if (b == NULL)
 		return;
-	sl_free(b->nodes);
-	sl_free(b->rels);
-	sl_free(b->dedup->slots);
-	sl_free(b->dedup->buckets);
+	sl_big_free(b->nodes, (size_t)b->cap_nodes * sizeof(*b->nodes));
+	sl_big_free(b->rels, (size_t)b->cap_rels * sizeof(*b->rels));
+	sl_big_free(b->dedup->slots,
+	            (size_t)(b->dedup->cap / 2) * sizeof(*b->dedup->slots));
+	sl_big_free(b->dedup->buckets,
+	            (size_t)b->dedup->cap * sizeof(*b->dedup->buckets));
 	sl_graph_prep_ctx_destroy(&b->dedup->ctx);
 	sl_arena_destroy(&b->dedup->scratch);
 	sl_free(b->dedup);
@@ -304,11 +309,19 @@ static int
 index_grow(struct sl_graph_dedup *d)
 {
 	uint32_t cap = d->cap ? d->cap * 2 : 1024;
-	struct bucket *t = sl_calloc(cap, sizeof(*t));
+	/* Written before it is read: a fresh page read first is the shared
+	 * zero page, and the first write to it faults again and flushes the
+	 * TLB of every core the run is on (an interrupt to each with worker
+	 * threads). */
+	struct bucket *t = sl_big_realloc(NULL, 0, (size_t)cap * sizeof(*t));
+	if (t != NULL)
+		memset(t, 0, (size_t)cap * sizeof(*t));
 	struct slot *s =
-	        t != NULL ? sl_realloc(d->slots, (cap / 2) * sizeof(*s)) : NULL;
+	        t != NULL ? sl_big_realloc(d->slots, (d->cap / 2) * sizeof(*s),
+	                                   (cap / 2) * sizeof(*s))
+	                  : NULL;
 	if (s == NULL) {
-		sl_free(t);
+		sl_big_free(t, (size_t)cap * sizeof(*t));
 		sl_diag_set(SL_EOOM, "out of memory indexing writes");
 		return -1;
 	}
@@ -320,7 +333,7 @@ index_grow(struct sl_graph_dedup *d)
 			j = (j + 1) & (cap - 1);
 		t[j] = (struct bucket){1, (uint32_t)(s[i].hash >> 32), i};
 	}
-	sl_free(d->buckets);
+	sl_big_free(d->buckets, (size_t)d->cap * sizeof(*t));
 	d->buckets = t;
 	d->cap = cap;
 	d->gen = 1;
@@ -1039,7 +1052,7 @@ reserve(void **v, uint32_t *cap, uint32_t n, size_t size)
 	if (n < *cap)
 		return 0;
 	uint32_t c = *cap ? *cap * 2 : 256;
-	void *p = sl_realloc(*v, (size_t)c * size);
+	void *p = sl_big_realloc(*v, (size_t)*cap * size, (size_t)c * size);
 	if (p == NULL) {
 		sl_diag_set(SL_EOOM, "out of memory batching writes");
 		return -1;
