@@ -391,15 +391,20 @@ fault_body(void *arg)
 	return rc;
 }
 
-/** Every allocation (sluice's and libcurl's) failed in turn. */
-TAP_CASE(faults)
+/**
+ * Run `body` (a task of `name`) with every allocation (sluice's and
+ * libcurl's) failed in turn, until a run meets no fault, and check each
+ * failing run failed cleanly.
+ */
+static void
+fail_each_allocation(const char *name, int (*body)(void *))
 {
 	int runs = 0, clean = 1, last_ok = 0, oom = 0;
 	for (long k = 0; k < 20000; k++) {
 		sl_diag_clear(sl_diag_get());
 		long before = sl_alloc_faults();
 		sl_alloc_fail_after(k);
-		int rc = run_task("fault", fault_body, &k);
+		int rc = run_task(name, body, &k);
 		sl_alloc_fail_after(-1);
 		runs++;
 		if (sl_alloc_faults() == before) {
@@ -424,6 +429,12 @@ TAP_CASE(faults)
 	ok(clean, "each failing run failed cleanly (EOOM, or EIO or EINVAL "
 	          "where libcurl reports the failure as a transfer error)");
 	ok(last_ok, "the first run with no fault left succeeded");
+}
+
+/** Every allocation of a list, PUT, GET and DELETE failed in turn. */
+TAP_CASE(faults)
+{
+	fail_each_allocation("fault", fault_body);
 }
 
 static const char *full_err(void);
@@ -499,35 +510,7 @@ role_fault_body(void *arg)
 /** Every allocation of a client with a role failed in turn. */
 TAP_CASE(role_faults)
 {
-	int runs = 0, clean = 1, last_ok = 0, oom = 0;
-	for (long k = 0; k < 20000; k++) {
-		sl_diag_clear(sl_diag_get());
-		long before = sl_alloc_faults();
-		sl_alloc_fail_after(k);
-		int rc = run_task("role_fault", role_fault_body, &k);
-		sl_alloc_fail_after(-1);
-		runs++;
-		if (sl_alloc_faults() == before) {
-			last_ok = rc == 0;
-			if (rc != 0)
-				note("the last run failed: %s", unit_errmsg());
-			break;
-		}
-		if (rc == 0)
-			continue;
-		if (sl_diag_code() == SL_EOOM)
-			oom++;
-		else if (sl_diag_code() != SL_EIO &&
-		         sl_diag_code() != SL_EINVAL) {
-			clean = 0;
-			note("run %ld failed with %s: %s", k,
-			     sl_errcode_name(sl_diag_code()), unit_errmsg());
-		}
-	}
-	ok(runs > 20, "every allocation point was failed once (%d runs)", runs);
-	ok(oom > 10, "%d failing runs reported EOOM", oom);
-	ok(clean, "each failing run failed cleanly");
-	ok(last_ok, "the first run with no fault left succeeded");
+	fail_each_allocation("role_fault", role_fault_body);
 }
 
 /** Write `text` to file `name` in the test directory; its path. */
