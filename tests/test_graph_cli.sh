@@ -173,9 +173,9 @@ if command -v dot >/dev/null 2>&1; then
 fi
 
 # --- an interrupted load, resumed ------------------------------------------------
-sed 's/stop: 2500/stop: 50000/' range.yaml >big.yaml
+sed 's/stop: 2500/stop: 200000/' range.yaml >big.yaml
 "$SLUICE" run big.yaml --target sqlite:clean.db --no-progress >out.txt 2>err.txt
-is $? 0 "a clean load of 50000 records"
+is $? 0 "a clean load of 200000 records"
 "$SLUICE" run big.yaml --target sqlite:resumed.db --no-progress >out.txt 2>err.txt &
 pid=$!
 # Signal once the first write transaction is visible (at most 30 s), not
@@ -193,7 +193,7 @@ wait $pid
 is $? 130 "an interrupted load stops (SIGINT)"
 "$SLUICE" export sqlite:resumed.db >part.jsonl
 lines=$(wc -l <part.jsonl)
-[ "$lines" -gt 0 ] && [ "$lines" -lt 150000 ]
+[ "$lines" -gt 0 ] && [ "$lines" -lt 600000 ]
 ok $? "what was extracted before the signal was written ($lines lines)"
 "$SLUICE" run big.yaml --target sqlite:resumed.db --no-progress >out.txt 2>err.txt
 is $? 0 "running it again completes the load"
