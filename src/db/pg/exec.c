@@ -13,8 +13,9 @@
 
 /* {{{ statement cache */
 
-void
-sl_pg_stmt_free(struct pg_stmt *s)
+/** Free a statement (out of the cache). */
+static void
+stmt_free(struct pg_stmt *s)
 {
 	if (s == NULL)
 		return;
@@ -26,7 +27,7 @@ sl_pg_stmt_free(struct pg_stmt *s)
 }
 
 void
-sl_pg_stmt_unlink(struct pg_conn *p, struct pg_stmt *s)
+sl_pg_stmt_drop(struct pg_conn *p, struct pg_stmt *s)
 {
 	struct pg_stmt **pp = &p->buckets[s->hash & (p->nbuckets - 1)];
 	while (*pp != s)
@@ -34,6 +35,7 @@ sl_pg_stmt_unlink(struct pg_conn *p, struct pg_stmt *s)
 	*pp = s->next;
 	sl_list_del(&s->lru);
 	p->nstmts--;
+	stmt_free(s);
 }
 
 struct pg_stmt *
@@ -62,8 +64,7 @@ sl_pg_stmt_clear(struct pg_conn *p)
 	while (!sl_list_empty(&p->lru)) {
 		struct pg_stmt *s =
 		        sl_list_entry(p->lru.next, struct pg_stmt, lru);
-		sl_pg_stmt_unlink(p, s);
-		sl_pg_stmt_free(s);
+		sl_pg_stmt_drop(p, s);
 	}
 }
 
@@ -110,8 +111,7 @@ prepare(struct pg_pipe *pl, const char *sql)
 	uint64_t h = sl_hash64(sql, len);
 	struct pg_stmt *s = sl_pg_stmt_find(p, sql, len, h);
 	if (s != NULL && s->ready) {
-		sl_list_del(&s->lru);
-		sl_list_add_tail(&p->lru, &s->lru);
+		sl_pg_stmt_touch(p, s);
 		return s;
 	}
 	assert(s == NULL);
@@ -122,8 +122,7 @@ prepare(struct pg_pipe *pl, const char *sql)
 	while ((old = sl_pg_stmt_evictable(c, &it)) != NULL) {
 		char dealloc[48];
 		snprintf(dealloc, sizeof(dealloc), "DEALLOCATE %s", old->name);
-		sl_pg_stmt_unlink(p, old);
-		sl_pg_stmt_free(old);
+		sl_pg_stmt_drop(p, old);
 		if (!PQsendQueryParams(p->pg, dealloc, 0, NULL, NULL, NULL,
 		                       NULL, 0))
 			return sl_pg_lost(c, "sending"), NULL;
@@ -136,8 +135,7 @@ prepare(struct pg_pipe *pl, const char *sql)
 		return NULL;
 	if (!PQsendPrepare(p->pg, s->name, sql, 0, NULL) ||
 	    !PQsendDescribePrepared(p->pg, s->name)) {
-		sl_pg_stmt_unlink(p, s);
-		sl_pg_stmt_free(s);
+		sl_pg_stmt_drop(p, s);
 		return sl_pg_lost(c, "sending"), NULL;
 	}
 	if (sl_pg_exp_push(pl, EXP_PREPARE, s, 0) != 0 ||
@@ -322,8 +320,7 @@ sl_pg_stmt_forget_sql(struct sl_db_conn *c, const char *sql)
 		return;
 	char dealloc[48];
 	snprintf(dealloc, sizeof(dealloc), "DEALLOCATE %s", s->name);
-	sl_pg_stmt_unlink(p, s);
-	sl_pg_stmt_free(s);
+	sl_pg_stmt_drop(p, s);
 	if (PQsendQueryParams(p->pg, dealloc, 0, NULL, NULL, NULL, NULL, 0) &&
 	    sl_pg_exp_push(&p->op, EXP_INTERNAL, NULL, 0) == 0)
 		p->op.need_sync = true;

@@ -104,8 +104,7 @@ sl_pg_fast_stmt(struct sl_db_conn *c, const char *sql)
 	struct pg_stmt *s = sl_pg_stmt_find(p, sql, len, sl_hash64(sql, len));
 	if (s == NULL || !s->ready || (s->ncols > 0 && s->cnames == NULL))
 		return NULL;
-	sl_list_del(&s->lru);
-	sl_list_add_tail(&p->lru, &s->lru);
+	sl_pg_stmt_touch(p, s);
 	return s;
 }
 
@@ -359,6 +358,19 @@ log_notice(struct sl_db_conn *c, const char *b, size_t len)
 }
 
 /**
+ * Take the task's error, to be raised once the replies are read: its
+ * code into *code and its text into `msg` (SL_ERROR_MSG_MAX bytes); the
+ * diag is cleared.
+ */
+static void
+take_error(enum sl_errcode *code, char *msg)
+{
+	*code = sl_diag_code();
+	sl_error_format(sl_diag_last(), msg, SL_ERROR_MSG_MAX);
+	sl_diag_clear(sl_diag_get());
+}
+
+/**
  * Decode one DataRow of statement `s` as row `*nrows` of `r` (in its own
  * cell storage), copying the row's bytes into the result's arena (strings
  * and bytea refer to them) unless no decoded value points into them
@@ -519,10 +531,7 @@ sl_pg_fast_query(struct sl_db_conn *c, struct pg_stmt *s, size_t n,
 				if (c->broken)
 					goto fail;
 				/* Keep reading to the sync point. */
-				lcode = sl_diag_code();
-				sl_error_format(sl_diag_last(), msg,
-				                sizeof(msg));
-				sl_diag_clear(sl_diag_get());
+				take_error(&lcode, msg);
 				failed = local = true;
 			}
 			break;
@@ -683,14 +692,6 @@ put_msg(struct sl_buf *w, char type, const void *a, size_t na, const void *b,
 	return 0;
 }
 
-/** Forget a cached statement that was not prepared after all. */
-static void
-stmt_drop(struct pg_conn *p, struct pg_stmt *s)
-{
-	sl_pg_stmt_unlink(p, s);
-	sl_pg_stmt_free(s);
-}
-
 struct pg_stmt *
 sl_pg_direct_prepare(struct pg_pipe *pl, const char *sql)
 {
@@ -700,8 +701,7 @@ sl_pg_direct_prepare(struct pg_pipe *pl, const char *sql)
 	uint64_t h = sl_hash64(sql, len);
 	struct pg_stmt *s = sl_pg_stmt_find(p, sql, len, h);
 	if (s != NULL && s->ready) {
-		sl_list_del(&s->lru);
-		sl_list_add_tail(&p->lru, &s->lru);
+		sl_pg_stmt_touch(p, s);
 		return s;
 	}
 	if (s != NULL) { /* a prepare always reads its describe */
@@ -724,7 +724,7 @@ sl_pg_direct_prepare(struct pg_pipe *pl, const char *sql)
 			                     "statement");
 			return NULL;
 		}
-		stmt_drop(p, old);
+		sl_pg_stmt_drop(p, old);
 		pl->need_sync = true;
 	}
 	s = sl_pg_stmt_new(p, sql, len, h);
@@ -755,7 +755,7 @@ sl_pg_direct_prepare(struct pg_pipe *pl, const char *sql)
 	}
 	if (rc != 0) {
 		w->len = at;
-		stmt_drop(p, s);
+		sl_pg_stmt_drop(p, s);
 		sl_diag_set(SL_EOOM, "out of memory preparing a statement");
 		return NULL;
 	}
@@ -870,7 +870,7 @@ seg_error(struct pg_pipe *pl, const struct pg_exp *e, const char *body,
 		 * describe (skipped now) forgets the statement. */
 		pl->seg_failed = pl->next_idx;
 		if (e->kind == EXP_DESCRIBE)
-			stmt_drop(PG(c), e->stmt);
+			sl_pg_stmt_drop(PG(c), e->stmt);
 		sl_diag_set(SL_EDB, "%s", msg);
 		return -2;
 	default:
@@ -893,7 +893,7 @@ skipped(struct pg_pipe *pl, const struct pg_exp *e)
 		return sl_pg_done_fail(pl, e->idx, SL_EABORTED, msg, "");
 	}
 	if (e->kind == EXP_DESCRIBE)
-		stmt_drop(PG(c), e->stmt); /* not prepared after all */
+		sl_pg_stmt_drop(PG(c), e->stmt); /* not prepared after all */
 	return 0;
 }
 
@@ -1042,9 +1042,7 @@ reply_user(struct pg_pipe *pl, const struct pg_exp *e)
 	enum sl_errcode lcode = SL_EOK;
 	struct sl_db_result *r = new_result(s);
 	if (r == NULL) {
-		lcode = sl_diag_code();
-		sl_error_format(sl_diag_last(), msg, sizeof(msg));
-		sl_diag_clear(sl_diag_get());
+		take_error(&lcode, msg);
 	}
 	size_t nrows = 0;
 	for (;;) {
@@ -1060,10 +1058,7 @@ reply_user(struct pg_pipe *pl, const struct pg_exp *e)
 				if (c->broken)
 					goto fail;
 				/* Keep reading to the statement's end. */
-				lcode = sl_diag_code();
-				sl_error_format(sl_diag_last(), msg,
-				                sizeof(msg));
-				sl_diag_clear(sl_diag_get());
+				take_error(&lcode, msg);
 			}
 			break;
 		case 'E':

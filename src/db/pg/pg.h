@@ -379,9 +379,6 @@ void sl_pg_close(struct sl_db_conn *c);
 
 /* exec.c: the statement cache, single statements, scripts */
 
-/** Free a statement. */
-void sl_pg_stmt_free(struct pg_stmt *s);
-
 /**
  * A new statement for `sql` (`len` bytes, hash `h`) under a fresh name,
  * added to the cache; the caller sends its Parse. NULL (out of memory).
@@ -389,8 +386,16 @@ void sl_pg_stmt_free(struct pg_stmt *s);
 struct pg_stmt *sl_pg_stmt_new(struct pg_conn *p, const char *sql, size_t len,
                                uint64_t h);
 
-/** Unlink `s` from the cache (it is freed by the caller). */
-void sl_pg_stmt_unlink(struct pg_conn *p, struct pg_stmt *s);
+/** Take `s` out of the cache and free it (client side only). */
+void sl_pg_stmt_drop(struct pg_conn *p, struct pg_stmt *s);
+
+/** Mark cached statement `s` the most recently used. */
+static inline void
+sl_pg_stmt_touch(struct pg_conn *p, struct pg_stmt *s)
+{
+	sl_list_del(&s->lru);
+	sl_list_add_tail(&p->lru, &s->lru);
+}
 
 /** Drop every cached statement (client side only). */
 void sl_pg_stmt_clear(struct pg_conn *p);

@@ -475,8 +475,7 @@ sl_pg_pump_one(struct pg_pipe *pl)
 			rc = sl_pg_done_fail(pl, e.idx, SL_EABORTED, msg, "");
 		} else if (e.stmt != NULL && e.kind == EXP_DESCRIBE) {
 			/* Not prepared after all: forget it. */
-			sl_pg_stmt_unlink(p, e.stmt);
-			sl_pg_stmt_free(e.stmt);
+			sl_pg_stmt_drop(p, e.stmt);
 		}
 	} else if (st == PGRES_FATAL_ERROR || st == PGRES_NONFATAL_ERROR ||
 	           st == PGRES_BAD_RESPONSE || last == NULL) {
@@ -503,8 +502,7 @@ sl_pg_pump_one(struct pg_pipe *pl)
 			 * statement waiting for it gets this error. */
 			pl->seg_failed = pl->next_idx;
 			if (e.kind == EXP_DESCRIBE) {
-				sl_pg_stmt_unlink(p, e.stmt);
-				sl_pg_stmt_free(e.stmt);
+				sl_pg_stmt_drop(p, e.stmt);
 			} else {
 				/* Keep the error for the describe that follows.
 				 */
