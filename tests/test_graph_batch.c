@@ -627,6 +627,88 @@ TAP_CASE(prepared)
 	sl_arena_destroy(&input);
 }
 
+/**
+ * Relationships without a key share identity texts made once per ctx
+ * (the ctx's memo): types of one length, rules, fuzzy ends (from, to) and more
+ * types than the memo holds must still make distinct identities, and the same
+ * ones merge, read ahead or added.
+ */
+TAP_CASE(rel_memo)
+{
+	static const char *const types[] = {"AB", "BA", "CD", "DC", "EF", "FE"};
+	struct sl_buf json;
+	sl_buf_create(&json, 1 << 16);
+	sl_buf_puts(&json, "{\"source\":{\"type\":\"S\",\"key\":{\"s\":1}},"
+	                   "\"rels\":[");
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		sl_buf_printf(&json,
+		              "%s{\"type\":\"%s\",\"node\":{\"type\":\"T\","
+		              "\"key\":{\"t\":1}}},"
+		              "{\"type\":\"%s\",\"rule\":\"CREATE\",\"node\":"
+		              "{\"type\":\"T\",\"key\":{\"t\":1}}},"
+		              "{\"type\":\"%s\",\"node\":{\"type\":\"T\","
+		              "\"key\":{\"t\":1},\"rule\":\"FUZZY\"}},"
+		              "{\"type\":\"%s\",\"outbound\":false,\"node\":"
+		              "{\"type\":\"T\",\"key\":{\"t\":1},\"rule\":"
+		              "\"FUZZY\"}},"
+		              "{\"type\":\"%s\",\"outbound\":false,\"node\":"
+		              "{\"type\":\"T\",\"key\":{\"t\":1}}}",
+		              i > 0 ? "," : "", types[i], types[i], types[i],
+		              types[i], types[i]);
+	sl_buf_puts(&json, "]}");
+	struct sl_graph_batch *direct = sl_graph_batch_new();
+	struct sl_graph_batch *ahead = sl_graph_batch_new();
+	struct sl_arena input;
+	sl_arena_create(&input, 1 << 12, 1 << 22);
+	struct sl_graph_prep_ctx c;
+	sl_graph_prep_ctx_create(&c);
+	int rc = 0;
+	for (int round = 0; round < 3; round++) {
+		struct sl_value v;
+		if (sl_json_parse(json.data, json.len, &input, NULL, NULL,
+		                  &v) != 0)
+			bail_out("bad test JSON");
+		struct sl_graph_prep *p = sl_graph_prepare(&c, &input, &v);
+		rc |= p == NULL || sl_graph_batch_add_prep(ahead, p) != 0;
+		rc |= sl_graph_batch_add(direct, &v);
+	}
+	ok(rc == 0, "the ingestions read ahead and add");
+	is_int(direct->n_rels, 30,
+	       "6 types of 2 bytes, 5 rules or ends each: 30 relationships");
+	is_int(ahead->n_rels, 30, "the same read ahead with one ctx");
+	struct sl_buf a, b;
+	sl_buf_create(&a, 1 << 16);
+	sl_buf_create(&b, 1 << 16);
+	writes_text(direct, &a);
+	writes_text(ahead, &b);
+	is_str(b.data != NULL ? b.data : "", a.data != NULL ? a.data : "",
+	       "the same writes and merges");
+	ok(strstr(a.data, "R 2 FE S {\"s\":1} 0 T {\"t\":1} 0 {} {}") != NULL &&
+	           strstr(a.data, "R 0 FE S {\"s\":1} 0 T {\"t\":1} 1 {} {}") !=
+	                   NULL,
+	   "a type's CREATE and fuzzy-ended relationships kept apart");
+	ok(strstr(a.data, "R 0 FE T {\"t\":1} 1 S {\"s\":1} 0 {} {}") != NULL,
+	   "a fuzzy from end too");
+	/* After a reset the batch forgets the texts in its arena. */
+	sl_graph_batch_reset(direct);
+	struct sl_value v;
+	if (sl_json_parse(json.data, json.len, &input, NULL, NULL, &v) != 0)
+		bail_out("bad test JSON");
+	rc = sl_graph_batch_add(direct, &v);
+	ok(rc == 0 && direct->n_rels == 30,
+	   "a reset batch makes them again (%u)", direct->n_rels);
+	writes_text(direct, &b);
+	is_str(b.data != NULL ? b.data : "", a.data != NULL ? a.data : "",
+	       "with the same writes");
+	sl_graph_prep_ctx_destroy(&c);
+	sl_buf_destroy(&a);
+	sl_buf_destroy(&b);
+	sl_buf_destroy(&json);
+	sl_graph_batch_delete(direct);
+	sl_graph_batch_delete(ahead);
+	sl_arena_destroy(&input);
+}
+
 /** Create the arena the cases allocate from. */
 static int
 setup(void)

@@ -143,6 +143,8 @@ sl_graph_batch_reset(struct sl_graph_batch *b)
 	}
 	b->dedup->used = 0;
 	b->dedup->nodes = 0;
+	/* Its identity texts were in the batch's arena. */
+	sl_graph_prep_ctx_forget(&b->dedup->ctx);
 }
 
 /* --- reading an ingestion ----------------------------------------------- */
@@ -402,6 +404,14 @@ void
 sl_graph_prep_ctx_create(struct sl_graph_prep_ctx *c)
 {
 	sl_buf_create(&c->ident, IDENT_MAX);
+	sl_graph_prep_ctx_forget(c);
+}
+
+void
+sl_graph_prep_ctx_forget(struct sl_graph_prep_ctx *c)
+{
+	memset(c->rel_memo, 0, sizeof(c->rel_memo));
+	c->rel_memo_next = 0;
 }
 
 void
@@ -844,6 +854,38 @@ ident_make(struct reading *rd, const char *head, uint32_t hn,
 	return ident_done(rd, key_at ? at : 0, id);
 }
 
+/**
+ * Make identity `id` of a relationship of type `type` without a key, or
+ * take it from the ctx's memo: the same type, head and fuzziness make the
+ * same text, which the index may share (it is only read).
+ */
+static int
+rel_ident_keyless(struct reading *rd, const char head[2], const char fuzzy[2],
+                  const struct sl_value *type, struct ident *id)
+{
+	struct sl_graph_prep_ctx *c = rd->c;
+	uint64_t tag = (uint64_t)type->len |
+	               (uint64_t)(unsigned char)head[1] << 32 |
+	               (uint64_t)(unsigned char)fuzzy[0] << 40 |
+	               (uint64_t)(unsigned char)fuzzy[1] << 48;
+	for (uint32_t i = 0; i < SL_GRAPH_REL_MEMO; i++) {
+		const struct sl_graph_rel_memo *m = &c->rel_memo[i];
+		/* The text: head, the type's length and bytes, fuzzy, "{}". */
+		if (m->text != NULL && m->tag == tag &&
+		    sl_key_eq(m->text + 2 + sizeof(uint32_t), type->u.s,
+		              type->len)) {
+			*id = (struct ident){m->text, m->len, 0, m->hash};
+			return 0;
+		}
+	}
+	if (ident_make(rd, head, 2, type, fuzzy, 2, NULL, false, id) != 0)
+		return -1;
+	struct sl_graph_rel_memo *m = &c->rel_memo[c->rel_memo_next];
+	c->rel_memo_next = (c->rel_memo_next + 1) % SL_GRAPH_REL_MEMO;
+	*m = (struct sl_graph_rel_memo){tag, id->text, id->len, id->hash};
+	return 0;
+}
+
 /** Read and check node `n` of an ingestion, and make its identity. */
 static int
 node_read(struct reading *rd, const struct sl_value *n, struct node_in *out)
@@ -990,8 +1032,10 @@ rel_read(struct reading *rd, const struct node_in *src,
 	char head[2] = {'R', (char)('0' + out->rule)};
 	char fuzzy[2] = {from->rule == SL_NODE_FUZZY,
 	                 to->rule == SL_NODE_FUZZY};
-	return ident_make(rd, head, 2, out->type, fuzzy, sizeof(fuzzy),
-	                  out->key.len > 0 ? &out->key : NULL, false, &out->id);
+	if (out->key.len > 0)
+		return ident_make(rd, head, 2, out->type, fuzzy, sizeof(fuzzy),
+		                  &out->key, false, &out->id);
+	return rel_ident_keyless(rd, head, fuzzy, out->type, &out->id);
 }
 
 /**

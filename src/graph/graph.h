@@ -244,17 +244,49 @@ void sl_graph_batch_reset(struct sl_graph_batch *b);
  */
 int sl_graph_batch_add(struct sl_graph_batch *b, const struct sl_value *ing);
 
+/** Relationship identities without a key that a ctx remembers. */
+#define SL_GRAPH_REL_MEMO 4
+
+/**
+ * A relationship identity without a key, made once and reused: its text
+ * depends only on the type, the rule and the ends' fuzziness.
+ */
+struct sl_graph_rel_memo {
+	/**
+	 * What it was made of besides the type's bytes (which are in the
+	 * text): the type's length, the head ('R' and the rule) and
+	 * whether the from and the to end's keys hold patterns, in one word
+	 * (rel_ident_keyless() in graph.c).
+	 */
+	uint64_t tag;
+	/** The identity text (in the arena texts went to), or NULL: unused. */
+	const char *text;
+	/** Its length. */
+	uint32_t len;
+	/** Its hash. */
+	uint64_t hash;
+};
+
 /**
  * Scratch memory of sl_graph_prepare() for one thread at a time
- * (caller-owned; create, use, destroy).
+ * (caller-owned; create, use, destroy). Its memos point into the arena
+ * identity texts were made in: use one ctx with one arena, or forget
+ * (sl_graph_prep_ctx_forget()) when that arena is reset.
  */
 struct sl_graph_prep_ctx {
 	/** Where identity texts are built (capped). */
 	struct sl_buf ident;
+	/** Keyless relationship identities made (SL_GRAPH_REL_MEMO). */
+	struct sl_graph_rel_memo rel_memo[SL_GRAPH_REL_MEMO];
+	/** The memo entry to replace next. */
+	uint32_t rel_memo_next;
 };
 
 /** Set up `c`. */
 void sl_graph_prep_ctx_create(struct sl_graph_prep_ctx *c);
+
+/** Forget the identities `c` made (their arena was reset). */
+void sl_graph_prep_ctx_forget(struct sl_graph_prep_ctx *c);
 
 /** Free what `c` holds. */
 void sl_graph_prep_ctx_destroy(struct sl_graph_prep_ctx *c);
