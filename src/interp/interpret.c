@@ -831,6 +831,15 @@ struct ictx {
 	 * is set in them (struct sl_pset); else NULL.
 	 */
 	struct sl_member *defaults;
+	/**
+	 * With `oa`: the relationships, each already an object in `oa`
+	 * (out_rel()), in the scratch arena; `rels` is not used.
+	 */
+	struct sl_value *built;
+	/** Relationships in `built`. */
+	uint32_t n_built;
+	/** Capacity of `built`. */
+	uint32_t cap_built;
 };
 
 /* --- the step ----------------------------------------------------------- */
@@ -936,7 +945,7 @@ refresh_now(struct interp_step *st)
  * when `!last`), with room for `more` members besides; or, when
  * `shared` is not NULL, as a set sharing those three members.
  */
-static int
+static inline int
 default_props(struct interp_step *st, struct sl_pset *ps, bool last,
               struct sl_arena *a, uint32_t more, struct sl_member *shared)
 {
@@ -1197,6 +1206,42 @@ related_keys(const struct interp *it, struct ictx *c, struct sl_pset **out,
 	return 0;
 }
 
+static int out_rel(struct sl_arena *a, const struct brel *r,
+                   const struct bnode *nd, struct sl_value *out);
+
+/**
+ * Keep relationship `r` to node `nd` in the context: with `c->oa`, as an
+ * object in it (out_rel()) in `c->built`; else in `c->rels`.
+ */
+static int
+keep_rel(struct ictx *c, const struct brel *r, const struct bnode *nd)
+{
+	if (c->oa == NULL) {
+		struct brel *slot = rel_room(c);
+		if (slot == NULL)
+			return -1;
+		memcpy(slot, r, offsetof(struct brel, node));
+		slot->node = *nd;
+		c->n_rels++;
+		return 0;
+	}
+	if (c->n_built == c->cap_built) {
+		uint32_t cap = c->cap_built ? c->cap_built * 2 : 8;
+		struct sl_value *v = sl_arena_alloc_aligned(
+		        c->pc.a, cap * sizeof(*v), _Alignof(struct sl_value));
+		if (v == NULL)
+			return scratch_full();
+		if (c->n_built > 0)
+			memcpy(v, c->built, c->n_built * sizeof(*v));
+		c->built = v;
+		c->cap_built = cap;
+	}
+	if (out_rel(c->oa, r, nd, &c->built[c->n_built]) != 0)
+		return scratch_full();
+	c->n_built++;
+	return 0;
+}
+
 /** Apply a relationship interpretation to one (sub-)document. */
 static int
 apply_rel_doc(struct interp_step *st, const struct interp *it, struct ictx *c)
@@ -1222,11 +1267,8 @@ apply_rel_doc(struct interp_step *st, const struct interp *it, struct ictx *c)
 		return -1;
 	char b1[80], b2[80];
 	for (uint32_t i = 0; i < nkeys; i++) {
-		struct brel *slot = rel_room(c);
-		if (slot == NULL)
-			return -1;
-		memcpy(slot, &r, offsetof(struct brel, node));
-		struct bnode *nd = &slot->node;
+		struct bnode node;
+		struct bnode *nd = &node;
 		nd->props = (struct sl_pset){NULL, 0, 0, false};
 		if (type_value(it->node_type, it->node_type_sv, &c->pc,
 		               "node_type", &nd->type, &nd->type_static) != 0)
@@ -1254,7 +1296,8 @@ apply_rel_doc(struct interp_step *st, const struct interp *it, struct ictx *c)
 			     short_text(&nd->type, b2, sizeof(b2)));
 			continue;
 		}
-		c->n_rels++;
+		if (keep_rel(c, &r, nd) != 0)
+			return -1;
 	}
 	return 0;
 }
@@ -1540,6 +1583,47 @@ out_node(const struct interp_step *st, struct sl_arena *a,
 	return 0;
 }
 
+/** A set built in the output's arena, or shared there, as an object. */
+static inline struct sl_value
+pset_obj(const struct sl_pset *ps)
+{
+	return sl_object_ref(ps->n > 0 ? ps->m : NULL, ps->n);
+}
+
+/**
+ * Relationship `r` to node `nd`, whose sets were built in `a` (ictx.oa),
+ * as an object in `a`: its members and the node's in one block; a type
+ * that is not static is copied.
+ */
+static int
+out_rel(struct sl_arena *a, const struct brel *r, const struct bnode *nd,
+        struct sl_value *out)
+{
+	struct sl_member *m =
+	        sl_arena_alloc_aligned(a, sizeof(rel_tmpl) + sizeof(node_tmpl),
+	                               _Alignof(struct sl_member));
+	if (m == NULL)
+		return -1;
+	memcpy(m, rel_tmpl, sizeof(rel_tmpl));
+	memcpy(m + 6, node_tmpl, sizeof(node_tmpl));
+	m[0].val = r->type;
+	m[1].val = pset_obj(&r->key);
+	m[2].val = pset_obj(&r->props);
+	m[3].val = rel_rule_values[r->rule];
+	m[4].val = sl_bool(r->outbound);
+	m[5].val = sl_object_ref(m + 6, 5);
+	m[6].val = nd->type;
+	m[7].val = nd->labels;
+	m[8].val = pset_obj(&nd->key);
+	m[9].val = pset_obj(&nd->props);
+	m[10].val = node_rule_values[nd->rule];
+	if ((!r->type_static && sl_value_keep(a, &m[0].val) != 0) ||
+	    (!nd->type_static && sl_value_keep(a, &m[6].val) != 0))
+		return -1;
+	*out = sl_object_ref(m, 6);
+	return 0;
+}
+
 /** Build the desired ingestion of `c` in `a`. */
 static int
 out_ingest(const struct interp_step *st, struct sl_arena *a,
@@ -1547,13 +1631,17 @@ out_ingest(const struct interp_step *st, struct sl_arena *a,
 {
 	struct sl_member *top = sl_arena_alloc_aligned(
 	        a, 2 * sizeof(*top), _Alignof(struct sl_member));
+	uint32_t n_rels = c->n_rels + c->n_built;
 	struct sl_value *rels = sl_arena_alloc_aligned(
-	        a, (c->n_rels + 1) * sizeof(*rels), _Alignof(struct sl_value));
+	        a, (n_rels + 1) * sizeof(*rels), _Alignof(struct sl_value));
 	if (top == NULL || rels == NULL)
 		return -1;
 	memcpy(top, top_tmpl, sizeof(top_tmpl));
 	if (out_node(st, a, &c->src, &top[0].val) != 0)
 		return -1;
+	/* Built as they were kept (keep_rel()), or from `rels` here. */
+	if (c->n_built > 0)
+		memcpy(rels, c->built, c->n_built * sizeof(*rels));
 	/* The relationships of one find_many share their properties' set
 	 * (apply_rel_doc()): its object is made once and shared, as values
 	 * are never changed in place. */
@@ -1583,9 +1671,9 @@ out_ingest(const struct interp_step *st, struct sl_arena *a,
 		last_out = m[2].val;
 		m[3].val = rel_rule_values[r->rule];
 		m[4].val = sl_bool(r->outbound);
-		rels[i] = sl_object_ref(m, 6);
+		rels[c->n_built + i] = sl_object_ref(m, 6);
 	}
-	top[1].val = sl_array_ref(rels, c->n_rels);
+	top[1].val = sl_array_ref(rels, n_rels);
 	*out = sl_object_ref(top, 2);
 	return 0;
 }
@@ -1597,10 +1685,11 @@ finish_ctx(struct interp_step *st, struct ictx *c)
 	char b1[80];
 	if (c->src.type.type == SL_VNULL || !valid_key(&c->src.key)) {
 		skip(st,
-		     c->n_rels > 0 ? "the source node%s%s has an empty or "
-		                     "null key (its relationships go with it)"
-		                   : "the source node%s%s has an empty or null "
-		                     "key",
+		     c->n_rels + c->n_built > 0
+		             ? "the source node%s%s has an empty or "
+		               "null key (its relationships go with it)"
+		             : "the source node%s%s has an empty or null "
+		               "key",
 		     c->src.type.type == SL_VSTR ? " " : "",
 		     c->src.type.type == SL_VSTR
 		             ? short_text(&c->src.type, b1, sizeof(b1))
