@@ -1188,18 +1188,31 @@ related_keys(const struct interp *it, struct ictx *c, struct sl_pset **out,
 	if (ks == NULL)
 		return scratch_full();
 	memset(ks, 0, (len + 1) * sizeof(*ks));
+	/* The names differ (compiling keeps a name once): each set is its
+	 * members in turn, all sets in one block. */
 	struct sl_arena *ga = c->oa != NULL ? c->oa : a;
+	struct sl_member *block =
+	        len > 0 && nk > 0
+	                ? sl_arena_alloc_aligned(
+	                          ga, (size_t)len * nk * sizeof(*block),
+	                          _Alignof(struct sl_member))
+	                : NULL;
+	if (len > 0 && nk > 0 && block == NULL)
+		return scratch_full();
+	bool norm = it->key_norm.n > 0;
 	for (uint32_t j = 0; j < len; j++) {
-		if (sl_pset_reserve(&ks[j], ga, nk) != 0)
-			return scratch_full();
+		struct sl_member *m = block + (size_t)j * nk;
 		for (uint32_t i = 0; i < nk; i++) {
 			struct sl_value v = lists[i].u.items[j];
-			if (sl_norm_apply(&it->key_norm, &v, a) != 0 ||
-			    (c->oa != NULL && sl_value_keep(c->oa, &v) != 0) ||
-			    sl_pset_set(&ks[j], ga, it->key.names[i],
-			                it->key.lens[i], v) != 0)
+			if ((norm && v.type == SL_VSTR &&
+			     sl_norm_apply(&it->key_norm, &v, a) != 0) ||
+			    (c->oa != NULL && sl_value_keep(c->oa, &v) != 0))
 				return scratch_full();
+			m[i].key = it->key.names[i];
+			m[i].key_len = it->key.lens[i];
+			m[i].val = v;
 		}
+		ks[j] = (struct sl_pset){m, nk, nk, false};
 	}
 	*out = ks;
 	*n = len;
