@@ -141,22 +141,6 @@ pset_set_upto(struct sl_pset *s, struct sl_arena *a, const char *key,
 }
 
 int
-sl_pset_reserve(struct sl_pset *s, struct sl_arena *a, uint32_t cap)
-{
-	if (cap <= s->cap)
-		return 0;
-	struct sl_member *m = sl_arena_alloc_aligned(
-	        a, cap * sizeof(*m), _Alignof(struct sl_member));
-	if (m == NULL)
-		return -1;
-	if (s->n > 0)
-		memcpy(m, s->m, s->n * sizeof(*m));
-	s->m = m;
-	s->cap = cap;
-	return 0;
-}
-
-int
 sl_pset_set(struct sl_pset *s, struct sl_arena *a, const char *key,
             uint32_t klen, struct sl_value v)
 {

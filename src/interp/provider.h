@@ -66,7 +66,22 @@ int sl_pset_set(struct sl_pset *s, struct sl_arena *a, const char *key,
 
 /** Make room in `s` for `cap` members in all (moving them to `a`). 0, or
  * -1 (arena full). */
-int sl_pset_reserve(struct sl_pset *s, struct sl_arena *a, uint32_t cap);
+static inline int
+sl_pset_reserve(struct sl_pset *s, struct sl_arena *a, uint32_t cap)
+{
+	if (cap <= s->cap)
+		return 0;
+	struct sl_member *m = (struct sl_member *)sl_arena_alloc_aligned(
+	        a, cap * sizeof(*m), _Alignof(struct sl_member));
+	if (m == NULL)
+		return -1;
+	/* Few members (a shared set's three defaults): no call. */
+	for (uint32_t i = 0; i < s->n; i++)
+		m[i] = s->m[i];
+	s->m = m;
+	s->cap = cap;
+	return 0;
+}
 
 /** The value of `key`, or NULL. */
 const struct sl_value *sl_pset_get(const struct sl_pset *s, const char *key,
