@@ -724,6 +724,134 @@ TAP_CASE(load_errors)
 	             "needs interpretations", "interpretations are required");
 }
 
+/**
+ * The interpretations of built_in_the_output, directly (one ingestion per
+ * record: sets built in the output batch) or, with `iterate_on: '@'`,
+ * through the scratch arena and copied at the end.
+ */
+static void
+output_case_args(char *args, size_t size, bool copied)
+{
+	snprintf(args, size,
+	         "%s"
+	         "    interpretations:\n"
+	         "      - type: source_node\n"
+	         "        node_type: P\n"
+	         "        key: {id: !jmespath id}\n"
+	         "        properties:\n"
+	         "          bio: !jmespath bio\n"
+	         "          tags: !jmespath tags\n"
+	         "          info: !jmespath info\n"
+	         "          gone: !jmespath nothing\n"
+	         "          deep: !jmespath info.a.b\n"
+	         "      - type: relationship\n"
+	         "        node_type: !jmespath kind\n"
+	         "        relationship_type: !jmespath rel\n"
+	         "        node_key: {name: !jmespath team}\n"
+	         "        node_properties: !jmespath extra\n"
+	         "        relationship_properties: {since: !jmespath since}\n"
+	         "      - type: relationship\n"
+	         "        node_type: Skill\n"
+	         "        relationship_type: HAS\n"
+	         "        find_many: true\n"
+	         "        node_key: {name: !jmespath skills, level: "
+	         "!jmespath levels}\n",
+	         copied ? "    iterate_on: !jmespath '@'\n" : "");
+}
+
+/**
+ * Sets built in the output batch (a record that makes one ingestion) hold
+ * copies of every kind of value, survive the record batches (batches of
+ * 3 here, each record's strings different), and match the copying path.
+ */
+TAP_CASE(built_in_the_output)
+{
+	char records[8192] = "[", want[16384] = "";
+	size_t rl = 1, wl = 0;
+	for (int i = 0; i < 8; i++) {
+		rl += (size_t)snprintf(
+		        records + rl, sizeof(records) - rl,
+		        "%s{id: ID%d, bio: 'a biography of more than sixteen "
+		        "bytes, %d', tags: [t%d, %d], info: {a: {b: Deep%d}, "
+		        "l: "
+		        "[1, x]}, "
+		        "kind: Team%d, rel: PLAYS%d, team: ÉCOLE %d, extra: "
+		        "{Colour%d: Rouge%d, n: %d}, since: %d, skills: "
+		        "[Pace%d, "
+		        "'ÜBER LONG SKILL NAME %d'], levels: [%d, L%d]}",
+		        i > 0 ? ", " : "", i, i, i, i, i, i, i, i, i, i, i,
+		        2000 + i, i, i, i, i);
+		wl += (size_t)snprintf(
+		        want + wl, sizeof(want) - wl,
+		        "P{\"id\":\"id%d\"}(\"bio\":\"a biography of more than "
+		        "sixteen bytes, %d\",\"deep\":\"Deep%d\",\"gone\":null,"
+		        "\"info\":{\"a\":{\"b\":\"Deep%d\"},\"l\":[1,\"x\"]},"
+		        "\"tags\":\"t%d\") -[PLAYS%d(\"since\":%d)]-> "
+		        "Team%d{\"name\":"
+		        "\"école %d\"}(\"Colour%d\":\"Rouge%d\",\"n\":%d) "
+		        "-[HAS]-> "
+		        "Skill{\"level\":%d,\"name\":\"pace%d\"} -[HAS]-> "
+		        "Skill{\"level\":\"l%d\",\"name\":\"über long skill "
+		        "name %d\"}\n",
+		        i, i, i, i, i, i, 2000 + i, i, i, i, i, i, i, i, i, i);
+	}
+	snprintf(records + rl, sizeof(records) - rl, "]");
+	char args[4096];
+	output_case_args(args, sizeof(args), false);
+	expect(args, records, want,
+	       "values of every kind, and types from the record, are copied "
+	       "into the output batch as sets are built");
+	output_case_args(args, sizeof(args), true);
+	expect(args, records, want,
+	       "the copying path (iterate_on) makes the same ingestions");
+
+	/* The default properties are shared by relationships and nodes
+	 * until a mapping sets one of them: that set takes its own. */
+	struct hres r;
+	harness_run_stem("- implementation: interpreter\n"
+	                 "  arguments:\n"
+	                 "    interpretations:\n"
+	                 "      - type: source_node\n"
+	                 "        node_type: P\n"
+	                 "        key: {id: !jmespath id}\n"
+	                 "      - type: relationship\n"
+	                 "        node_type: A\n"
+	                 "        relationship_type: R\n"
+	                 "        node_key: {k: !jmespath a}\n"
+	                 "        node_properties: {was_ingested_by_s: 0}\n"
+	                 "        relationship_properties:\n"
+	                 "          was_ingested_by_s: 1\n"
+	                 "      - type: relationship\n"
+	                 "        node_type: B\n"
+	                 "        relationship_type: S\n"
+	                 "        node_key: {k: !jmespath b}\n",
+	                 "[{id: 1, a: x, b: y}, {id: 2, a: z, b: w}]", true,
+	                 true, "s", &r);
+	char w2[2048] = "";
+	size_t l2 = 0;
+	const char *const rec[2][3] = {{"1", "x", "y"}, {"2", "z", "w"}};
+	for (int i = 0; i < 2; i++)
+		l2 += (size_t)snprintf(
+		        w2 + l2, sizeof(w2) - l2,
+		        "P{\"id\":%s}(\"last_ingested_at\":\"T\","
+		        "\"last_ingested_by_s_at\":\"T\",\"was_ingested_by_s\":"
+		        "true) -[R(\"last_ingested_at\":\"T\","
+		        "\"last_ingested_by_s_at\":\"T\",\"was_ingested_by_s\":"
+		        "1)"
+		        "]-> A{\"k\":\"%s\"}(\"last_ingested_at\":\"T\","
+		        "\"last_ingested_by_s_at\":\"T\",\"was_ingested_by_s\":"
+		        "0) "
+		        "-[S(\"last_ingested_at\":\"T\",\"last_ingested_by_s_"
+		        "at\":"
+		        "\"T\",\"was_ingested_by_s\":true)]-> B{\"k\":\"%s\"}("
+		        "\"last_ingested_at\":\"T\",\"last_ingested_by_s_at\":"
+		        "\"T\",\"was_ingested_by_s\":true)\n",
+		        rec[i][0], rec[i][1], rec[i][2]);
+	if (!ok(r.rc == 0 && strcmp(r.out, w2) == 0,
+	        "setting a default property changes only that set"))
+		printf("#   got:  %s#   want: %s", r.out, w2);
+}
+
 /** Forget the registered steps (no leaks under valgrind). */
 static void
 teardown(void)

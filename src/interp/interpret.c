@@ -817,6 +817,29 @@ struct ictx {
 	uint32_t n_rels;
 	/** Capacity of `rels`. */
 	uint32_t cap_rels;
+	/**
+	 * The arena of the batch the ingestion goes out in, when the record
+	 * makes one ingestion (interp_step.direct): the key and property
+	 * sets of nodes and relationships are built there, values copied in
+	 * as they are set, and the output refers to them as they are. NULL:
+	 * they are built in the scratch arena and copied by out_pset().
+	 */
+	struct sl_arena *oa;
+	/**
+	 * With `oa`: the default properties (three members in `oa`), which
+	 * the sets of relationships and related nodes share until something
+	 * is set in them (struct sl_pset); else NULL.
+	 */
+	struct sl_member *defaults;
+	/**
+	 * With `oa`: the relationships, each already an object in `oa`
+	 * (out_rel()), in the scratch arena; `rels` is not used.
+	 */
+	struct sl_value *built;
+	/** Relationships in `built`. */
+	uint32_t n_built;
+	/** Capacity of `built`. */
+	uint32_t cap_built;
 };
 
 /* --- the step ----------------------------------------------------------- */
@@ -864,6 +887,17 @@ struct interp_step {
 	struct interp_step *parent;
 	/** Guards the parent's timestamp while replicas run. */
 	pthread_mutex_t clock_lock;
+	/**
+	 * Whether a record makes at most one ingestion (no iterate_on, no
+	 * list of passes), so that nothing is emitted while it is built
+	 * and its sets can be built in the output batch (ictx.oa).
+	 */
+	bool direct;
+	/**
+	 * Room the source node's properties take besides the defaults: the
+	 * names of the first pass's source_node and properties mappings.
+	 */
+	uint32_t src_more;
 };
 
 /**
@@ -906,23 +940,49 @@ refresh_now(struct interp_step *st)
 	return rc;
 }
 
-/** Start `ps` as the default properties (without last_ingested_at when
- * `!last`). */
-static int
+/**
+ * Start `ps` in `a` as the default properties (without last_ingested_at
+ * when `!last`), with room for `more` members besides; or, when
+ * `shared` is not NULL, as a set sharing those three members.
+ */
+static inline int
 default_props(struct interp_step *st, struct sl_pset *ps, bool last,
-              struct sl_arena *a)
+              struct sl_arena *a, uint32_t more, struct sl_member *shared)
 {
+	ps->dyn_keys = false;
+	uint32_t first = last ? 0 : 1;
+	if (shared != NULL) {
+		ps->m = shared + first;
+		ps->n = 3 - first;
+		ps->cap = 0;
+		return 0;
+	}
 	ps->n = ps->cap = 0;
-	struct sl_member *m = sl_arena_alloc_aligned(
-	        a, 8 * sizeof(*m), _Alignof(struct sl_member));
+	uint32_t cap = 3 - first + more;
+	/* Three members are copied whatever `first` (see `defaults`). */
+	struct sl_member *m =
+	        sl_arena_alloc_aligned(a, (cap > 3 ? cap : 3) * sizeof(*m),
+	                               _Alignof(struct sl_member));
 	if (m == NULL)
 		return -1;
-	uint32_t first = last ? 0 : 1;
 	memcpy(m, &st->defaults[first], 3 * sizeof(*m));
 	ps->m = m;
 	ps->n = 3 - first;
-	ps->cap = 8;
+	ps->cap = cap;
 	return 0;
+}
+
+/**
+ * sl_propmap_apply_out() into `out`, which the output refers to, without
+ * a call for an empty mapping.
+ */
+static inline int
+propmap(const struct sl_propmap *m, struct ictx *c, const struct sl_norm *nm,
+        struct sl_pset *out)
+{
+	if (m->n == 0 && m->whole == NULL)
+		return 0;
+	return sl_propmap_apply_out(m, &c->pc, nm, out, c->oa);
 }
 
 /** Report a scratch-arena failure. */
@@ -987,9 +1047,9 @@ skip(struct interp_step *st, const char *fmt, const char *a, const char *b)
  * which.
  */
 static int
-type_value(const struct sl_prov *p, const struct sl_value *sv,
-           struct sl_prov_ctx *c, const char *what, struct sl_value *out,
-           bool *is_static)
+type_value_slow(const struct sl_prov *p, const struct sl_value *sv,
+                struct sl_prov_ctx *c, const char *what, struct sl_value *out,
+                bool *is_static)
 {
 	*is_static = sv != NULL;
 	if (sv != NULL)
@@ -1002,6 +1062,20 @@ type_value(const struct sl_prov *p, const struct sl_value *sv,
 		return -1;
 	}
 	return 0;
+}
+
+/** type_value_slow(), inline for a static string. */
+static inline int
+type_value(const struct sl_prov *p, const struct sl_value *sv,
+           struct sl_prov_ctx *c, const char *what, struct sl_value *out,
+           bool *is_static)
+{
+	if (sv != NULL && sv->type == SL_VSTR) {
+		*out = *sv;
+		*is_static = true;
+		return 0;
+	}
+	return type_value_slow(p, sv, c, what, out, is_static);
 }
 
 /** Short text of a value for messages. */
@@ -1022,10 +1096,8 @@ apply_source(struct interp_step *st, const struct interp *it, struct ictx *c)
 {
 	/* Set straight into the context: a failure fails the record, and
 	 * providers do not read the node being built. */
-	if (sl_propmap_apply(&it->key, &c->pc, &it->key_norm, &c->src.key) !=
-	            0 ||
-	    sl_propmap_apply(&it->props, &c->pc, &it->props_norm,
-	                     &c->src.props) != 0)
+	if (propmap(&it->key, c, &it->key_norm, &c->src.key) != 0 ||
+	    propmap(&it->props, c, &it->props_norm, &c->src.props) != 0)
 		return -1;
 	struct sl_value type;
 	bool type_static;
@@ -1078,7 +1150,7 @@ related_keys(const struct interp *it, struct ictx *c, struct sl_pset **out,
 		if (k == NULL)
 			return scratch_full();
 		memset(k, 0, sizeof(*k));
-		if (sl_propmap_apply(&it->key, &c->pc, &it->key_norm, k) != 0)
+		if (propmap(&it->key, c, &it->key_norm, k) != 0)
 			return -1;
 		*out = k;
 		*n = 1;
@@ -1116,16 +1188,70 @@ related_keys(const struct interp *it, struct ictx *c, struct sl_pset **out,
 	if (ks == NULL)
 		return scratch_full();
 	memset(ks, 0, (len + 1) * sizeof(*ks));
-	for (uint32_t j = 0; j < len; j++)
+	/* The names differ (compiling keeps a name once): each set is its
+	 * members in turn, all sets in one block. */
+	struct sl_arena *ga = c->oa != NULL ? c->oa : a;
+	struct sl_member *block =
+	        len > 0 && nk > 0
+	                ? sl_arena_alloc_aligned(
+	                          ga, (size_t)len * nk * sizeof(*block),
+	                          _Alignof(struct sl_member))
+	                : NULL;
+	if (len > 0 && nk > 0 && block == NULL)
+		return scratch_full();
+	bool norm = it->key_norm.n > 0;
+	for (uint32_t j = 0; j < len; j++) {
+		struct sl_member *m = block + (size_t)j * nk;
 		for (uint32_t i = 0; i < nk; i++) {
 			struct sl_value v = lists[i].u.items[j];
-			if (sl_norm_apply(&it->key_norm, &v, a) != 0 ||
-			    sl_pset_set(&ks[j], a, it->key.names[i],
-			                it->key.lens[i], v) != 0)
+			if ((norm && v.type == SL_VSTR &&
+			     sl_norm_apply(&it->key_norm, &v, a) != 0) ||
+			    (c->oa != NULL && sl_value_keep(c->oa, &v) != 0))
 				return scratch_full();
+			m[i].key = it->key.names[i];
+			m[i].key_len = it->key.lens[i];
+			m[i].val = v;
 		}
+		ks[j] = (struct sl_pset){m, nk, nk, false};
+	}
 	*out = ks;
 	*n = len;
+	return 0;
+}
+
+static int out_rel(struct sl_arena *a, const struct brel *r,
+                   const struct bnode *nd, struct sl_value *out);
+
+/**
+ * Keep relationship `r` to node `nd` in the context: with `c->oa`, as an
+ * object in it (out_rel()) in `c->built`; else in `c->rels`.
+ */
+static int
+keep_rel(struct ictx *c, const struct brel *r, const struct bnode *nd)
+{
+	if (c->oa == NULL) {
+		struct brel *slot = rel_room(c);
+		if (slot == NULL)
+			return -1;
+		memcpy(slot, r, offsetof(struct brel, node));
+		slot->node = *nd;
+		c->n_rels++;
+		return 0;
+	}
+	if (c->n_built == c->cap_built) {
+		uint32_t cap = c->cap_built ? c->cap_built * 2 : 8;
+		struct sl_value *v = sl_arena_alloc_aligned(
+		        c->pc.a, cap * sizeof(*v), _Alignof(struct sl_value));
+		if (v == NULL)
+			return scratch_full();
+		if (c->n_built > 0)
+			memcpy(v, c->built, c->n_built * sizeof(*v));
+		c->built = v;
+		c->cap_built = cap;
+	}
+	if (out_rel(c->oa, r, nd, &c->built[c->n_built]) != 0)
+		return scratch_full();
+	c->n_built++;
 	return 0;
 }
 
@@ -1133,18 +1259,18 @@ related_keys(const struct interp *it, struct ictx *c, struct sl_pset **out,
 static int
 apply_rel_doc(struct interp_step *st, const struct interp *it, struct ictx *c)
 {
-	struct sl_arena *a = c->pc.a;
+	/* Sets the output refers to go in the output's arena if direct. */
+	struct sl_arena *a = c->oa != NULL ? c->oa : c->pc.a;
 	/* The relationship's own part; each related node's is filled in
 	 * place in the context (rel_room()). */
 	struct brel r;
 	memset(&r, 0, offsetof(struct brel, node));
 	if (type_value(it->rel_type, it->rel_type_sv, &c->pc,
 	               "relationship_type", &r.type, &r.type_static) != 0 ||
-	    default_props(st, &r.props, it->rel_last, a) != 0 ||
-	    sl_propmap_apply(&it->rel_key, &c->pc, &it->props_norm, &r.key) !=
-	            0 ||
-	    sl_propmap_apply(&it->rel_props, &c->pc, &it->props_norm,
-	                     &r.props) != 0)
+	    default_props(st, &r.props, it->rel_last, a, it->rel_props.n,
+	                  c->defaults) != 0 ||
+	    propmap(&it->rel_key, c, &it->props_norm, &r.key) != 0 ||
+	    propmap(&it->rel_props, c, &it->props_norm, &r.props) != 0)
 		return -1;
 	r.rule = it->rel_rule;
 	r.outbound = it->outbound;
@@ -1154,11 +1280,8 @@ apply_rel_doc(struct interp_step *st, const struct interp *it, struct ictx *c)
 		return -1;
 	char b1[80], b2[80];
 	for (uint32_t i = 0; i < nkeys; i++) {
-		struct brel *slot = rel_room(c);
-		if (slot == NULL)
-			return -1;
-		memcpy(slot, &r, offsetof(struct brel, node));
-		struct bnode *nd = &slot->node;
+		struct bnode node;
+		struct bnode *nd = &node;
 		nd->props = (struct sl_pset){NULL, 0, 0, false};
 		if (type_value(it->node_type, it->node_type_sv, &c->pc,
 		               "node_type", &nd->type, &nd->type_static) != 0)
@@ -1174,9 +1297,9 @@ apply_rel_doc(struct interp_step *st, const struct interp *it, struct ictx *c)
 			     short_text(&nd->type, b2, sizeof(b2)));
 			continue;
 		}
-		if (default_props(st, &nd->props, it->node_last, a) != 0 ||
-		    sl_propmap_apply(&it->props, &c->pc, &it->props_norm,
-		                     &nd->props) != 0)
+		if (default_props(st, &nd->props, it->node_last, a, it->props.n,
+		                  c->defaults) != 0 ||
+		    propmap(&it->props, c, &it->props_norm, &nd->props) != 0)
 			return -1;
 		if (nd->type.type == SL_VNULL || r.type.type == SL_VNULL) {
 			skip(st,
@@ -1186,7 +1309,8 @@ apply_rel_doc(struct interp_step *st, const struct interp *it, struct ictx *c)
 			     short_text(&nd->type, b2, sizeof(b2)));
 			continue;
 		}
-		c->n_rels++;
+		if (keep_rel(c, &r, nd) != 0)
+			return -1;
 	}
 	return 0;
 }
@@ -1285,8 +1409,7 @@ apply(struct interp_step *st, const struct interp *it, struct ictx *c)
 		rc = apply_rel(st, it, c);
 		break;
 	case I_PROPS:
-		rc = sl_propmap_apply(&it->props, &c->pc, &it->props_norm,
-		                      &c->src.props);
+		rc = propmap(&it->props, c, &it->props_norm, &c->src.props);
 		break;
 	case I_VARS:
 		rc = sl_propmap_apply(&it->props, &c->pc, &it->props_norm,
@@ -1361,14 +1484,10 @@ apply_pass(struct interp_step *st, const struct pass *p, struct ictx *c)
  * copied.
  */
 static int
-out_pset(const struct interp_step *st, struct sl_arena *a,
-         const struct sl_pset *ps, struct sl_value *out)
+out_pset_copy(const struct interp_step *st, struct sl_arena *a,
+              const struct sl_pset *ps, struct sl_value *out)
 {
 	uint32_t n = ps->n;
-	if (n == 0) {
-		*out = sl_object_ref(NULL, 0);
-		return 0;
-	}
 	struct sl_member *m = sl_arena_alloc_aligned(
 	        a, n * sizeof(*m), _Alignof(struct sl_member));
 	if (m == NULL)
@@ -1406,6 +1525,26 @@ out_pset(const struct interp_step *st, struct sl_arena *a,
 	}
 	*out = sl_object_ref(m, n);
 	return 0;
+}
+
+/**
+ * Property set `ps` as an object in `a`: when the step is direct, the set
+ * as it is (it was built in `a`, or shares the record's defaults there);
+ * else a copy (out_pset_copy()).
+ */
+static inline int
+out_pset(const struct interp_step *st, struct sl_arena *a,
+         const struct sl_pset *ps, struct sl_value *out)
+{
+	if (ps->n == 0) {
+		*out = sl_object_ref(NULL, 0);
+		return 0;
+	}
+	if (st->direct) {
+		*out = sl_object_ref(ps->m, ps->n);
+		return 0;
+	}
+	return out_pset_copy(st, a, ps, out);
 }
 
 /** A rule name as a string value. */
@@ -1457,6 +1596,47 @@ out_node(const struct interp_step *st, struct sl_arena *a,
 	return 0;
 }
 
+/** A set built in the output's arena, or shared there, as an object. */
+static inline struct sl_value
+pset_obj(const struct sl_pset *ps)
+{
+	return sl_object_ref(ps->n > 0 ? ps->m : NULL, ps->n);
+}
+
+/**
+ * Relationship `r` to node `nd`, whose sets were built in `a` (ictx.oa),
+ * as an object in `a`: its members and the node's in one block; a type
+ * that is not static is copied.
+ */
+static int
+out_rel(struct sl_arena *a, const struct brel *r, const struct bnode *nd,
+        struct sl_value *out)
+{
+	struct sl_member *m =
+	        sl_arena_alloc_aligned(a, sizeof(rel_tmpl) + sizeof(node_tmpl),
+	                               _Alignof(struct sl_member));
+	if (m == NULL)
+		return -1;
+	memcpy(m, rel_tmpl, sizeof(rel_tmpl));
+	memcpy(m + 6, node_tmpl, sizeof(node_tmpl));
+	m[0].val = r->type;
+	m[1].val = pset_obj(&r->key);
+	m[2].val = pset_obj(&r->props);
+	m[3].val = rel_rule_values[r->rule];
+	m[4].val = sl_bool(r->outbound);
+	m[5].val = sl_object_ref(m + 6, 5);
+	m[6].val = nd->type;
+	m[7].val = nd->labels;
+	m[8].val = pset_obj(&nd->key);
+	m[9].val = pset_obj(&nd->props);
+	m[10].val = node_rule_values[nd->rule];
+	if ((!r->type_static && sl_value_keep(a, &m[0].val) != 0) ||
+	    (!nd->type_static && sl_value_keep(a, &m[6].val) != 0))
+		return -1;
+	*out = sl_object_ref(m, 6);
+	return 0;
+}
+
 /** Build the desired ingestion of `c` in `a`. */
 static int
 out_ingest(const struct interp_step *st, struct sl_arena *a,
@@ -1464,13 +1644,17 @@ out_ingest(const struct interp_step *st, struct sl_arena *a,
 {
 	struct sl_member *top = sl_arena_alloc_aligned(
 	        a, 2 * sizeof(*top), _Alignof(struct sl_member));
+	uint32_t n_rels = c->n_rels + c->n_built;
 	struct sl_value *rels = sl_arena_alloc_aligned(
-	        a, (c->n_rels + 1) * sizeof(*rels), _Alignof(struct sl_value));
+	        a, (n_rels + 1) * sizeof(*rels), _Alignof(struct sl_value));
 	if (top == NULL || rels == NULL)
 		return -1;
 	memcpy(top, top_tmpl, sizeof(top_tmpl));
 	if (out_node(st, a, &c->src, &top[0].val) != 0)
 		return -1;
+	/* Built as they were kept (keep_rel()), or from `rels` here. */
+	if (c->n_built > 0)
+		memcpy(rels, c->built, c->n_built * sizeof(*rels));
 	/* The relationships of one find_many share their properties' set
 	 * (apply_rel_doc()): its object is made once and shared, as values
 	 * are never changed in place. */
@@ -1500,9 +1684,9 @@ out_ingest(const struct interp_step *st, struct sl_arena *a,
 		last_out = m[2].val;
 		m[3].val = rel_rule_values[r->rule];
 		m[4].val = sl_bool(r->outbound);
-		rels[i] = sl_object_ref(m, 6);
+		rels[c->n_built + i] = sl_object_ref(m, 6);
 	}
-	top[1].val = sl_array_ref(rels, c->n_rels);
+	top[1].val = sl_array_ref(rels, n_rels);
 	*out = sl_object_ref(top, 2);
 	return 0;
 }
@@ -1514,10 +1698,11 @@ finish_ctx(struct interp_step *st, struct ictx *c)
 	char b1[80];
 	if (c->src.type.type == SL_VNULL || !valid_key(&c->src.key)) {
 		skip(st,
-		     c->n_rels > 0 ? "the source node%s%s has an empty or "
-		                     "null key (its relationships go with it)"
-		                   : "the source node%s%s has an empty or null "
-		                     "key",
+		     c->n_rels + c->n_built > 0
+		             ? "the source node%s%s has an empty or "
+		               "null key (its relationships go with it)"
+		             : "the source node%s%s has an empty or null "
+		               "key",
 		     c->src.type.type == SL_VSTR ? " " : "",
 		     c->src.type.type == SL_VSTR
 		             ? short_text(&c->src.type, b1, sizeof(b1))
@@ -1594,7 +1779,23 @@ interp_process(struct sl_step *s, const struct sl_value *rec,
 	c.pc.a = &st->scratch;
 	c.src.type = sl_null();
 	c.src.labels = sl_array_ref(NULL, 0);
-	int rc = default_props(st, &c.src.props, true, &st->scratch);
+	if (st->direct) {
+		c.oa = sl_emit_arena(out);
+		c.defaults = c.oa != NULL
+		                     ? sl_arena_alloc_aligned(
+		                               c.oa, 3 * sizeof(*c.defaults),
+		                               _Alignof(struct sl_member))
+		                     : NULL;
+		if (c.defaults == NULL) {
+			scratch_full();
+			return sl_emit_fail(out);
+		}
+		memcpy(c.defaults, st->defaults, 3 * sizeof(*c.defaults));
+	}
+	/* The source node's own set: sl_pset_remove() may change it. */
+	int rc = default_props(st, &c.src.props, true,
+	                       c.oa != NULL ? c.oa : &st->scratch, st->src_more,
+	                       NULL);
 	if (rc != 0) {
 		scratch_full();
 	} else if (!st->before.multi) {
@@ -1665,6 +1866,8 @@ interp_replicate(struct sl_step *s)
 	st->iterate_on = m->iterate_on;
 	st->by_at = m->by_at;
 	st->was_by = m->was_by;
+	st->direct = m->direct;
+	st->src_more = m->src_more;
 	memcpy(st->defaults, m->defaults, sizeof(st->defaults));
 	sl_arena_create(&st->scratch, SCRATCH_CHUNK, SCRATCH_CAP);
 	return &st->base;
@@ -1717,6 +1920,13 @@ interp_create(const struct sl_stepdef *def)
 	                "before_iteration") != 0 ||
 	    opt_prov(args, "iterate_on", false, &st->iterate_on) != 0)
 		goto fail;
+	st->direct =
+	        !st->main.multi && !st->before.multi && st->iterate_on == NULL;
+	for (uint32_t i = 0; st->main.n > 0 && i < st->main.v[0].n; i++) {
+		const struct interp *it = st->main.v[0].v[i];
+		if (it->type == I_SOURCE || it->type == I_PROPS)
+			st->src_more += it->props.n;
+	}
 	return &st->base;
 fail:
 	interp_destroy(&st->base);

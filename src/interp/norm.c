@@ -240,7 +240,7 @@ short_store(unsigned char *d, size_t n, uint64_t y)
  * word). 1 when `v` is not ASCII (nothing done), 0 when done, -1 when the
  * arena is full.
  */
-static int
+static inline int
 map_case_ascii(struct sl_value *v, bool up, struct sl_arena *a)
 {
 	const unsigned char *s = (const unsigned char *)v->u.s;
@@ -428,6 +428,11 @@ sl_norm_apply(const struct sl_norm *nm, struct sl_value *v, struct sl_arena *a)
 {
 	if (nm == NULL || v->type != SL_VSTR)
 		return 0;
+	/* Keys' default: lowercasing alone, ASCII without a further call. */
+	if (nm->n == 1 && nm->ops[0] == SL_NORM_LOWER) {
+		int rc = map_case_ascii(v, false, a);
+		return rc <= 0 ? rc : map_case(v, false, a);
+	}
 	for (uint8_t i = 0; i < nm->n; i++)
 		if (apply_op(nm->ops[i], v, a) != 0)
 			return -1;

@@ -122,8 +122,8 @@ pset_set_upto(struct sl_pset *s, struct sl_arena *a, const char *key,
 			ms[i].val = v;
 			return 0;
 		}
-	if (s->n == s->cap) {
-		uint32_t cap = s->cap ? s->cap * 2 : 8;
+	if (s->n >= s->cap) {
+		uint32_t cap = s->n > 0 ? s->n * 2 : 8;
 		struct sl_member *m = sl_arena_alloc_aligned(
 		        a, cap * sizeof(*m), _Alignof(struct sl_member));
 		if (m == NULL)
@@ -1312,12 +1312,40 @@ sl_propmap_destroy(struct sl_propmap *m)
 }
 
 int
+sl_value_keep_slow(struct sl_arena *oa, struct sl_value *v)
+{
+	uint8_t type = v->type;
+	struct sl_value in = *v;
+	if (type <= SL_VSTR ? sl_str_copy(oa, in.u.s, in.len, v) != 0
+	                    : sl_value_copy(oa, &in, v) != 0)
+		return -1;
+	v->type = type; /* a number's text stays one */
+	return 0;
+}
+
+int
 sl_propmap_apply(const struct sl_propmap *m, struct sl_prov_ctx *c,
                  const struct sl_norm *nm, struct sl_pset *out)
 {
+	return sl_propmap_apply_out(m, c, nm, out, NULL);
+}
+
+int
+sl_propmap_apply_out(const struct sl_propmap *m, struct sl_prov_ctx *c,
+                     const struct sl_norm *nm, struct sl_pset *out,
+                     struct sl_arena *oa)
+{
+	/* Members grow in the output's arena when there is one. */
+	struct sl_arena *ga = oa != NULL ? oa : c->a;
 	/* The mapping's names differ from each other (compiling keeps a
 	 * name once), so each can only match a member set before. */
 	uint32_t before = out->n;
+	/* Room for the mapping's names at once; a shared set (cap < n)
+	 * becomes the set's own before anything is set. */
+	uint32_t need = out->n + m->n + (m->whole != NULL);
+	if (need > out->cap && need > out->n &&
+	    sl_pset_reserve(out, ga, need) != 0)
+		return arena_full(m->n > 0 ? m->provs[0] : m->whole);
 	for (uint32_t i = 0; i < m->n; i++) {
 		/* sl_prov_single(), with field paths and literals inline. */
 		const struct sl_prov *p = m->provs[i];
@@ -1333,7 +1361,8 @@ sl_propmap_apply(const struct sl_propmap *m, struct sl_prov_ctx *c,
 		}
 		if ((nm != NULL && nm->n > 0 && v.type == SL_VSTR &&
 		     sl_norm_apply(nm, &v, c->a) != 0) ||
-		    pset_set_upto(out, c->a, m->names[i], m->lens[i], v,
+		    (oa != NULL && sl_value_keep(oa, &v) != 0) ||
+		    pset_set_upto(out, ga, m->names[i], m->lens[i], v,
 		                  before) != 0)
 			return arena_full(m->provs[i]);
 	}
@@ -1352,9 +1381,13 @@ sl_propmap_apply(const struct sl_propmap *m, struct sl_prov_ctx *c,
 	out->dyn_keys = true;
 	for (uint32_t i = 0; i < obj.len; i++) {
 		struct sl_value v = obj.u.members[i].val;
+		const char *key = obj.u.members[i].key;
+		uint32_t klen = obj.u.members[i].key_len;
 		if (sl_norm_apply(nm, &v, c->a) != 0 ||
-		    sl_pset_set(out, c->a, obj.u.members[i].key,
-		                obj.u.members[i].key_len, v) != 0)
+		    (oa != NULL &&
+		     (sl_value_keep(oa, &v) != 0 ||
+		      (key = sl_arena_strndup(oa, key, klen)) == NULL)) ||
+		    pset_set_upto(out, ga, key, klen, v, out->n) != 0)
 			return arena_full(m->whole);
 	}
 	return 0;

@@ -42,13 +42,19 @@
 #include "sluice/conf.h"
 #include "sluice/value.h"
 
-/** A PropertySet: named values in first-set order; setting replaces. */
+/**
+ * A PropertySet: named values in first-set order; setting replaces. A set
+ * whose `cap` is below its `n` shares its members with other sets (the
+ * Interpreter's default properties): it takes its own before a change
+ * (sl_propmap_apply_out() does; sl_pset_set() and sl_pset_remove() must
+ * not be used on it).
+ */
 struct sl_pset {
-	/** The members (in a scratch arena). */
+	/** The members (in a scratch arena, or the output's). */
 	struct sl_member *m;
 	/** Members in use. */
 	uint32_t n;
-	/** Capacity of `m`. */
+	/** Capacity of `m` (0: shared, see above). */
 	uint32_t cap;
 	/** Whether some keys came from a record (else they outlive it). */
 	bool dyn_keys;
@@ -57,6 +63,25 @@ struct sl_pset {
 /** Set `key` (`klen` bytes, not copied) to `v`. 0, or -1 (arena full). */
 int sl_pset_set(struct sl_pset *s, struct sl_arena *a, const char *key,
                 uint32_t klen, struct sl_value v);
+
+/** Make room in `s` for `cap` members in all (moving them to `a`). 0, or
+ * -1 (arena full). */
+static inline int
+sl_pset_reserve(struct sl_pset *s, struct sl_arena *a, uint32_t cap)
+{
+	if (cap <= s->cap)
+		return 0;
+	struct sl_member *m = (struct sl_member *)sl_arena_alloc_aligned(
+	        a, cap * sizeof(*m), _Alignof(struct sl_member));
+	if (m == NULL)
+		return -1;
+	/* Few members (a shared set's three defaults): no call. */
+	for (uint32_t i = 0; i < s->n; i++)
+		m[i] = s->m[i];
+	s->m = m;
+	s->cap = cap;
+	return 0;
+}
 
 /** The value of `key`, or NULL. */
 const struct sl_value *sl_pset_get(const struct sl_pset *s, const char *key,
@@ -155,6 +180,40 @@ void sl_propmap_destroy(struct sl_propmap *m);
  */
 int sl_propmap_apply(const struct sl_propmap *m, struct sl_prov_ctx *c,
                      const struct sl_norm *nm, struct sl_pset *out);
+
+/**
+ * sl_propmap_apply() into a set that the output refers to as it is: with
+ * `oa` not NULL, `out` grows in `oa` and every value set (and a key from
+ * a record) is first copied into `oa` (sl_value_keep()).
+ */
+int sl_propmap_apply_out(const struct sl_propmap *m, struct sl_prov_ctx *c,
+                         const struct sl_norm *nm, struct sl_pset *out,
+                         struct sl_arena *oa);
+
+/** sl_value_keep() of text over 16 bytes, an array or an object. */
+int sl_value_keep_slow(struct sl_arena *oa, struct sl_value *v);
+
+/**
+ * Make `v` live in `oa`: a string's or number's text, an array's items
+ * and an object's members copied (text of up to 16 bytes inline); null,
+ * booleans and numbers are left as they are. 0, or -1 (arena full).
+ */
+static inline int
+sl_value_keep(struct sl_arena *oa, struct sl_value *v)
+{
+	uint8_t type = v->type;
+	if (type < SL_VNUMBER)
+		return 0;
+	if (type > SL_VSTR || v->len > 16)
+		return sl_value_keep_slow(oa, v);
+	uint32_t len = v->len;
+	char *t = sl_arena_alloc_aligned(oa, len > 0 ? len : 1, 1);
+	if (t == NULL)
+		return -1;
+	sl_copy_bytes(t, v->u.s, len);
+	v->u.s = t;
+	return 0;
+}
 
 /** A compiled Python regular expression (PCRE2, UTF and Unicode classes). */
 struct sl_regex;
