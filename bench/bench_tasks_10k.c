@@ -80,18 +80,56 @@ struct report {
 	double secs[ROUNDS_MAX];
 	/** CPU seconds (user + system) of each round. */
 	double cpu[ROUNDS_MAX];
+	/** Page faults (minor and major) of each round. */
+	long faults[ROUNDS_MAX];
+	/** Times each round blocked (voluntary context switches). */
+	long blocks[ROUNDS_MAX];
 	/** Queries answered correctly, over all rounds. */
 	long ok;
 };
 
-/** CPU seconds (user + system) the process used so far. */
-static double
-cpu_now(void)
+/** What the process used so far: CPU time, page faults, blocks. */
+struct usage {
+	/** CPU seconds (user + system). */
+	double cpu;
+	/** Page faults, minor and major. */
+	long faults;
+	/** Voluntary context switches. */
+	long blocks;
+};
+
+/** The process's usage so far. */
+static struct usage
+usage_now(void)
 {
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
-	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+	return (struct usage){
+	        .cpu = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	               (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) /
+	                       1e6,
+	        .faults = ru.ru_minflt + ru.ru_majflt,
+	        .blocks = ru.ru_nvcsw,
+	};
+}
+
+/** Record round `k`'s usage since `u0` in `r`. */
+static void
+usage_record(struct report *r, int k, struct usage u0)
+{
+	struct usage u = usage_now();
+	r->cpu[k] = u.cpu - u0.cpu;
+	r->faults[k] = u.faults - u0.faults;
+	r->blocks[k] = u.blocks - u0.blocks;
+}
+
+/** Print each round of `r`: wall, CPU, page faults and blocks. */
+static void
+print_rounds(const struct report *r)
+{
+	for (int k = 0; k < rounds; k++)
+		printf(" %.3f s (cpu %.3f, %ld faults, %ld blocks)", r->secs[k],
+		       r->cpu[k], r->faults[k], r->blocks[k]);
 }
 
 /** Body of a child process: 0 on success. */
@@ -179,11 +217,11 @@ sl_main(void *arg)
 		return -1;
 	int rc = 0;
 	for (int round = 0; round < rounds && rc == 0; round++) {
-		double c0 = cpu_now();
+		struct usage u0 = usage_now();
 		uint64_t t0 = bench_now_ns();
 		rc = sl_round();
 		rep->secs[round] = (double)(bench_now_ns() - t0) / 1e9;
-		rep->cpu[round] = cpu_now() - c0;
+		usage_record(rep, round, u0);
 	}
 	rep->ok = sl_st->ok;
 	sl_db_pool_close(sl_st->pool);
@@ -344,11 +382,11 @@ child_libpq(const char *uri, struct report *r)
 		}
 	}
 	for (int round = 0; round < rounds && rc == 0; round++) {
-		double c0 = cpu_now();
+		struct usage u0 = usage_now();
 		uint64_t t0 = bench_now_ns();
 		rc = lp_loop(conns, &r->ok);
 		r->secs[round] = (double)(bench_now_ns() - t0) / 1e9;
-		r->cpu[round] = cpu_now() - c0;
+		usage_record(r, round, u0);
 	}
 	for (int i = 0; i < opened; i++)
 		PQfinish(conns[i].pg);
@@ -438,8 +476,7 @@ run_one_side(const char *side, const char *uri, struct report *r)
 		return EXIT_FAILURE;
 	}
 	printf("# %s:", side);
-	for (int k = 0; k < rounds; k++)
-		printf(" %.3f s (cpu %.3f)", r->secs[k], r->cpu[k]);
+	print_rounds(r);
 	printf("\n");
 	return EXIT_SUCCESS;
 }
@@ -475,8 +512,7 @@ main(int argc, char **argv)
 		    run_child(child_libpq, uri, r, &lp_kib) != 0)
 			return EXIT_FAILURE;
 		printf("# rep %d/%d libpq: rounds", i + 1, BENCH_REPS);
-		for (int k = 0; k < ROUNDS; k++)
-			printf(" %.3f s (cpu %.3f)", r->secs[k], r->cpu[k]);
+		print_rounds(r);
 		printf(", peak RSS %ld KiB\n", lp_kib);
 		lp_cold[i] = r->secs[0];
 		memcpy(w, r->secs + 1, sizeof(double) * (ROUNDS - 1));
@@ -486,8 +522,7 @@ main(int argc, char **argv)
 		if (run_child(child_sluice, uri, r, &sl_kib) != 0)
 			return EXIT_FAILURE;
 		printf("# rep %d/%d sluice: rounds", i + 1, BENCH_REPS);
-		for (int k = 0; k < ROUNDS; k++)
-			printf(" %.3f s (cpu %.3f)", r->secs[k], r->cpu[k]);
+		print_rounds(r);
 		printf(", peak RSS %ld KiB; idle child %ld KiB\n", sl_kib,
 		       idle_kib);
 		sl_cold[i] = r->secs[0];

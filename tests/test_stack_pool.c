@@ -128,7 +128,7 @@ top(const struct sl_stack *s)
 	return (char *)s->lo + s->size - 1;
 }
 
-TAP_CASE(lifo_and_batched_trim)
+TAP_CASE(order_and_batched_trim)
 {
 	struct sl_stack_pool p;
 	sl_stack_pool_create(&p, 64 * 1024, 16384);
@@ -142,8 +142,9 @@ TAP_CASE(lifo_and_batched_trim)
 	struct sl_stack a, b;
 	sl_stack_pool_get(&p, &a);
 	sl_stack_pool_get(&p, &b);
-	ok(a.lo == lo70 && b.lo == lo5,
-	   "the stack freed last is handed out first, across slabs");
+	ok(a.lo == lo5 && b.lo == lo70,
+	   "the first free stack in slab order is handed out first, across "
+	   "slabs");
 	is_int(p.n_dirty, 0, "a stack reused before its trim is not trimmed");
 	s[5] = b;
 	s[70] = a;
@@ -245,6 +246,56 @@ TAP_CASE(warm_cache_and_decay)
 	sl_stack_pool_decay(&p);
 	is_int(p.n_slabs, 0, "and none once idle");
 	sl_stack_pool_destroy(&p);
+}
+
+TAP_CASE(slab_order)
+{
+	struct sl_stack_pool p;
+	sl_stack_pool_create(&p, 64 * 1024, 0);
+	enum { M = 3 * SL_STACK_SLAB };
+	static struct sl_stack s[M];
+	for (int i = 0; i < M; i++)
+		sl_stack_pool_get(&p, &s[i]);
+	bool ascending = true;
+	for (int i = 1; i < SL_STACK_SLAB; i++)
+		ascending = ascending && s[i].lo > s[i - 1].lo;
+	ok(ascending, "a slab hands out its stacks by address");
+	void *lo3 = s[3].lo, *lo40 = s[40].lo, *lo70 = s[70].lo;
+	sl_stack_pool_put(&p, &s[70]);
+	sl_stack_pool_put(&p, &s[40]);
+	sl_stack_pool_put(&p, &s[3]);
+	struct sl_stack a, b, c;
+	sl_stack_pool_get(&p, &a);
+	sl_stack_pool_get(&p, &b);
+	sl_stack_pool_get(&p, &c);
+	ok(a.lo == lo3 && b.lo == lo40 && c.lo == lo70,
+	   "freed stacks come back in slab order, whatever the order freed");
+	s[3] = a;
+	s[40] = b;
+	s[70] = c;
+	/* Slab 0 empties and is unmapped (cap 0); its number is free. */
+	for (int i = 0; i < SL_STACK_SLAB; i++)
+		sl_stack_pool_put(&p, &s[i]);
+	is_int(p.n_slabs, 2, "the empty slab is unmapped");
+	sl_stack_pool_put(&p, &s[80]);
+	struct sl_stack d, e, f;
+	sl_stack_pool_get(&p, &d);
+	ok(d.lo == s[80].lo, "a free stack of a mapped slab before a new slab");
+	sl_stack_pool_get(&p, &e);
+	is_int(p.n_slabs, 3, "then a new slab");
+	sl_stack_pool_put(&p, &s[40]);
+	sl_stack_pool_get(&p, &f);
+	ok(f.slab == e.slab && f.lo > e.lo,
+	   "which took the free number 0: it comes before slab 1");
+	sl_stack_pool_put(&p, &d);
+	sl_stack_pool_put(&p, &e);
+	sl_stack_pool_put(&p, &f);
+	for (int i = SL_STACK_SLAB; i < M; i++)
+		if (i != 40 && i != 80)
+			sl_stack_pool_put(&p, &s[i]);
+	is_int(p.n_used, 0, "all returned");
+	sl_stack_pool_destroy(&p);
+	is_int(p.n_slabs, 0, "destroy unmaps them all");
 }
 
 TAP_CASE(cap_holds)

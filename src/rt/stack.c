@@ -169,21 +169,28 @@ struct sl_stack_slab {
 	void *map;
 	/** Size of the mapping. */
 	size_t map_size;
-	/** Neighbours in the pool's `partial` or `empty` list. */
+	/** Neighbours in the pool's `empty` list (while all slots are free). */
 	struct sl_stack_slab *prev, *next;
 	/** Neighbours in the pool's `dirty` list (while `dirty` is not 0). */
 	struct sl_stack_slab *dprev, *dnext;
-	/** Free slots, the top of the stack last. */
-	uint32_t free[SL_STACK_SLAB];
-	/** Entries in `free`. */
-	uint32_t n_free;
+	/** The slab's number: its entry in the pool's `slabs`. */
+	uint32_t index;
+	/** Free slots (bit per slot). */
+	uint32_t freemask;
+	/** Whether the slab is in the pool's `empty` list. */
+	bool in_empty;
 	/** Free slots not trimmed since they were freed (bit per slot). */
 	uint32_t dirty;
 	/** valgrind's ids of the slots' stacks. */
 	unsigned vg_id[SL_STACK_SLAB];
 };
 
-_Static_assert(SL_STACK_SLAB <= 32, "a slab's dirty mask has 32 bits");
+_Static_assert(SL_STACK_SLAB <= 32, "a slab's slot masks have 32 bits");
+
+/** A slab's mask with every slot set. */
+#define ALL_SLOTS                         \
+	(SL_STACK_SLAB == 32 ? UINT32_MAX \
+	                     : (UINT32_C(1) << (SL_STACK_SLAB % 32)) - 1)
 _Static_assert(SL_STACK_IOV >= SL_STACK_SLAB, "a slab's ranges fit in iov");
 
 /** Bytes from one slot's guard page to the next one's. */
@@ -258,10 +265,34 @@ dirty_clear(struct sl_stack_pool *p, struct sl_stack_slab *s, uint32_t mask)
 	s->dprev = s->dnext = NULL;
 }
 
+/** Mark slab number `i` as having a free stack, or not. */
+static inline void
+avail_set(struct sl_stack_pool *p, uint32_t i, bool on)
+{
+	uint64_t bit = UINT64_C(1) << (i % 64);
+	if (on)
+		p->avail[i / 64] |= bit;
+	else
+		p->avail[i / 64] &= ~bit;
+}
+
+/** The lowest slab number with a free stack, or UINT32_MAX. */
+static uint32_t
+avail_first(const struct sl_stack_pool *p)
+{
+	for (size_t w = 0; w < p->slabs_cap / 64; w++)
+		if (p->avail[w] != 0)
+			return (uint32_t)(w * 64 +
+			                  (size_t)__builtin_ctzll(p->avail[w]));
+	return UINT32_MAX;
+}
+
 /** Unmap slab `s` and free its header. */
 static void
 slab_free(struct sl_stack_pool *p, struct sl_stack_slab *s)
 {
+	avail_set(p, s->index, false);
+	p->slabs[s->index] = NULL;
 	dirty_clear(p, s, UINT32_MAX);
 	for (uint32_t i = 0; i < SL_STACK_SLAB; i++)
 		VALGRIND_STACK_DEREGISTER(s->vg_id[i]);
@@ -311,10 +342,45 @@ trim_dirty(struct sl_stack_pool *p)
 		trim_ranges(p, n);
 }
 
+/**
+ * The lowest free slab number, growing the pool's tables if none is free.
+ * UINT32_MAX with an error.
+ */
+static uint32_t
+slab_number(struct sl_stack_pool *p)
+{
+	for (size_t i = 0; i < p->slabs_cap; i++)
+		if (p->slabs[i] == NULL)
+			return (uint32_t)i;
+	size_t cap = p->slabs_cap == 0 ? 64 : p->slabs_cap * 2;
+	struct sl_stack_slab **slabs =
+	        cap <= UINT32_MAX / 2
+	                ? sl_realloc(p->slabs, cap * sizeof(*slabs))
+	                : NULL;
+	if (slabs != NULL)
+		p->slabs = slabs;
+	uint64_t *avail = slabs != NULL ? sl_realloc(p->avail, cap / 8) : NULL;
+	if (avail == NULL) {
+		sl_diag_set(SL_EOOM,
+		            "out of memory for a table of %zu slabs of stacks",
+		            cap);
+		return UINT32_MAX;
+	}
+	p->avail = avail;
+	memset(slabs + p->slabs_cap, 0, (cap - p->slabs_cap) * sizeof(*slabs));
+	memset(avail + p->slabs_cap / 64, 0, (cap - p->slabs_cap) / 8);
+	uint32_t i = (uint32_t)p->slabs_cap;
+	p->slabs_cap = cap;
+	return i;
+}
+
 /** Map a new slab, all its slots free. NULL with an error. */
 static struct sl_stack_slab *
 slab_new(struct sl_stack_pool *p)
 {
+	uint32_t index = slab_number(p);
+	if (index == UINT32_MAX)
+		return NULL;
 	struct sl_stack_slab *s = sl_calloc(1, sizeof(*s));
 	if (s == NULL) {
 		sl_diag_set(SL_EOOM, "out of memory for a slab of stacks");
@@ -360,10 +426,11 @@ slab_new(struct sl_stack_pool *p)
 	for (uint32_t i = 0; i < SL_STACK_SLAB; i++) {
 		char *lo = (char *)s->map + (size_t)i * span + page;
 		s->vg_id[i] = VALGRIND_STACK_REGISTER(lo, lo + p->size);
-		/* The lowest slot is handed out first. */
-		s->free[i] = SL_STACK_SLAB - 1 - i;
 	}
-	s->n_free = SL_STACK_SLAB;
+	s->freemask = ALL_SLOTS;
+	s->index = index;
+	p->slabs[index] = s;
+	avail_set(p, index, true);
 	p->n_slabs++;
 	return s;
 }
@@ -397,6 +464,7 @@ sl_stack_pool_decay(struct sl_stack_pool *p)
 	while (p->empty_last != NULL && over_budget(p)) {
 		struct sl_stack_slab *s = p->empty_last;
 		slab_unlink(&p->empty, &p->empty_last, s);
+		s->in_empty = false;
 		p->n_empty--;
 		slab_free(p, s);
 	}
@@ -408,41 +476,38 @@ void
 sl_stack_pool_destroy(struct sl_stack_pool *p)
 {
 	assert(p->n_used == 0);
-	while (p->empty != NULL) {
-		struct sl_stack_slab *s = p->empty;
-		slab_unlink(&p->empty, &p->empty_last, s);
-		slab_free(p, s);
-	}
-	while (p->partial != NULL) {
-		struct sl_stack_slab *s = p->partial;
-		slab_unlink(&p->partial, NULL, s);
-		slab_free(p, s);
-	}
+	for (size_t i = 0; i < p->slabs_cap; i++)
+		if (p->slabs[i] != NULL)
+			slab_free(p, p->slabs[i]);
+	p->empty = p->empty_last = NULL;
 	p->n_empty = 0;
-	assert(p->n_dirty == 0 && p->dirty == NULL);
+	sl_free(p->slabs);
+	sl_free(p->avail);
+	p->slabs = NULL;
+	p->avail = NULL;
+	p->slabs_cap = 0;
+	assert(p->n_dirty == 0 && p->dirty == NULL && p->n_slabs == 0);
 }
 
 int
 sl_stack_pool_get(struct sl_stack_pool *p, struct sl_stack *out)
 {
-	struct sl_stack_slab *s = p->partial;
-	if (s == NULL && p->empty != NULL) {
-		s = p->empty;
+	uint32_t i = avail_first(p);
+	struct sl_stack_slab *s = i != UINT32_MAX ? p->slabs[i] : NULL;
+	if (s == NULL && (s = slab_new(p)) == NULL)
+		return -1;
+	if (s->in_empty) {
 		slab_unlink(&p->empty, &p->empty_last, s);
+		s->in_empty = false;
 		p->n_empty--;
-		slab_link(&p->partial, NULL, s);
 	}
-	if (s == NULL) {
-		if ((s = slab_new(p)) == NULL)
-			return -1;
-		slab_link(&p->partial, NULL, s);
-	}
-	assert(s->n_free > 0);
-	uint32_t slot = s->free[--s->n_free];
+	assert(s->freemask != 0);
+	uint32_t slot = (uint32_t)__builtin_ctz(s->freemask);
+	s->freemask &= ~(UINT32_C(1) << slot);
+	if (s->freemask == 0)
+		avail_set(p, s->index, false);
 	/* Reused before its trim: still warm, and no longer to be trimmed. */
 	dirty_clear(p, s, UINT32_C(1) << slot);
-	if (s->n_free == 0)
-		slab_unlink(&p->partial, NULL, s);
 	size_t page = sl_stack_page_size();
 	out->map = (char *)s->map + (size_t)slot * slot_span(p);
 	out->map_size = page + p->size;
@@ -460,25 +525,25 @@ void
 sl_stack_pool_put(struct sl_stack_pool *p, struct sl_stack *st)
 {
 	struct sl_stack_slab *s = st->slab;
+	uint32_t bit = UINT32_C(1) << st->slot;
 	assert(s != NULL && st->slot < SL_STACK_SLAB && p->n_used > 0);
-	assert(s->n_free < SL_STACK_SLAB);
+	assert((s->freemask & bit) == 0);
 	p->n_used--;
-	s->free[s->n_free++] = st->slot;
+	if (s->freemask == 0)
+		avail_set(p, s->index, true);
+	s->freemask |= bit;
 	dirty_add(p, s, st->slot);
 	st->map = NULL;
 	st->slab = NULL;
-	if (s->n_free > 1) /* it was partial, else full */
-		slab_unlink(&p->partial, NULL, s);
-	if (s->n_free < SL_STACK_SLAB) {
-		/* First in line: the stack freed last has a warm top. */
-		slab_link(&p->partial, NULL, s);
-	} else {
+	if (s->freemask == ALL_SLOTS) {
 		/* Empty: kept warm while the recent peak needs it and the
 		 * cap allows, else unmapped. */
 		slab_link(&p->empty, &p->empty_last, s);
+		s->in_empty = true;
 		p->n_empty++;
 		if (over_budget(p)) {
 			slab_unlink(&p->empty, &p->empty_last, s);
+			s->in_empty = false;
 			p->n_empty--;
 			slab_free(p, s);
 		}

@@ -6,10 +6,15 @@
  * rounded to pages). A loop's default-size stacks come from a pool of
  * slabs: one mapping of SL_STACK_SLAB stacks, each with its own guard page,
  * so that a burst of tasks costs one mmap per slab, and a freed stack is
- * kept in its slab for the next task instead of being unmapped; the most
- * recently freed is reused first, its pages still faulted in. Freed
- * stacks give back all but their top 16 KiB in batches of 256 stacks, in
- * one call (see SL_STACK_TRIM_BATCH), and at the end of each decay
+ * kept in its slab for the next task instead of being unmapped. A get
+ * takes the first free stack in slab order (slabs by number, a new slab
+ * taking the lowest free number; stacks by address within a slab), so
+ * that the stacks in use stay packed in the first slabs and tasks spawned
+ * one after the other get neighbouring stacks, which a burst then touches
+ * in address order (on the 2-core VM of docs/performance.md, a touch of a
+ * cold page costs less next to the page touched before than far from
+ * it). Freed stacks give back all but their top 16 KiB in batches of 256
+ * stacks, in one call (see SL_STACK_TRIM_BATCH), and at the end of each decay
  * interval (below). Where the kernel has them (Linux 6.15), a slab's
  * guard pages are guard regions installed with one process_madvise(),
  * and its top pages are faulted in by one more, instead of an mprotect()
@@ -81,8 +86,12 @@ struct sl_stack_pool {
 	size_t size;
 	/** Most free stacks empty slabs may hold (the cache's hard cap). */
 	size_t cap;
-	/** Slabs with free and used stacks. */
-	struct sl_stack_slab *partial;
+	/** The slabs by number (NULL: a free number). */
+	struct sl_stack_slab **slabs;
+	/** Entries of `slabs` (a multiple of 64). */
+	size_t slabs_cap;
+	/** Bit per slab number: the slab has a free stack. */
+	uint64_t *avail;
 	/** Slabs with no stack in use, most recently emptied first. */
 	struct sl_stack_slab *empty;
 	/** The last slab of `empty` (the least recently emptied). */
