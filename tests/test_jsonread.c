@@ -5,6 +5,7 @@
  * input anywhere.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sluice/alloc.h"
@@ -371,6 +372,307 @@ TAP_CASE(arena_cap)
 	}
 	ok(clean && steps > 3, "allocation failures give SL_EOOM (%d points)",
 	   steps);
+}
+
+/** A byte sequence that needs the string scan's attention. */
+struct special {
+	/** Its bytes in the JSON text. */
+	const char *in;
+	/** Its dump, or NULL when it is an error. */
+	const char *want;
+	/** The error's message after "1:COL: " (COL: where it starts). */
+	const char *err;
+};
+
+static const struct special specials[] = {
+        {"\\\"", "<22>", NULL},
+        {"\\\\", "<5C>", NULL},
+        {"\\/", "/", NULL},
+        {"\\n", "<0A>", NULL},
+        {"\\u00e9", "<C3><A9>", NULL},
+        {"\\u20AC", "<E2><82><AC>", NULL},
+        {"\\ud83d\\ude00", "<F0><9F><98><80>", NULL},
+        {"\\u0000", "<00>", NULL},
+        {"\xc3\xa9", "<C3><A9>", NULL},
+        {"\xf0\x9f\x98\x80", "<F0><9F><98><80>", NULL},
+        {"\x7f", "<7F>", NULL},
+        {"\x01", NULL,
+         "control character 0x01 in a string (it must be escaped)"},
+        {"\x1f", NULL,
+         "control character 0x1F in a string (it must be escaped)"},
+        {"\xff", NULL, "invalid UTF-8 in a string"},
+        {"\xc3(", NULL, "invalid UTF-8 in a string"},
+        {"\\x", NULL, "invalid escape in a string"},
+        {"\\udc00", NULL, "lone low surrogate \\uDC00 in a string"},
+};
+
+/** Parse `json` (n bytes) and compare with `want`; note the first miss. */
+static void
+expect(const char *json, size_t n, const char *want, int *bad)
+{
+	char *got = parse_n(json, n, NULL);
+	if (strcmp(got, want) != 0 && (*bad)++ == 0)
+		note("%s: got %s, want %s", label(json, n), got, want);
+	free(got);
+}
+
+/**
+ * Strings of 0 to 40 plain bytes with each special sequence at every
+ * position, alone, in an array after 0 to 17 spaces (so the scan's
+ * 16-byte loads start at every alignment) and as a key: the value or the
+ * error and its column are those of a byte-by-byte reading.
+ */
+TAP_CASE(string_scan_boundaries)
+{
+#ifdef SL_JSON_PORTABLE
+	note("the portable (word at a time) scan");
+#endif
+	int bad = 0, runs = 0;
+	char json[128], want[256];
+	/* Under valgrind, 6 of the 18 contexts (the key among them). */
+	size_t sp_step = getenv("SLUICE_UNDER_VALGRIND") != NULL ? 3 : 1;
+	for (size_t len = 0; len <= 40; len++) {
+		for (size_t pos = 0; pos <= len; pos++) {
+			for (size_t k = 0;
+			     k < sizeof(specials) / sizeof(*specials); k++) {
+				const struct special *sp = &specials[k];
+				char body[96], wbody[160];
+				size_t bn = 0, wn = 0;
+				for (size_t i = 0; i <= len; i++) {
+					if (i == pos) {
+						size_t m = strlen(sp->in);
+						memcpy(body + bn, sp->in, m);
+						bn += m;
+						if (sp->want != NULL) {
+							m = strlen(sp->want);
+							memcpy(wbody + wn,
+							       sp->want, m);
+							wn += m;
+						}
+					}
+					if (i < len) {
+						char c = (char)('a' + i % 26);
+						body[bn++] = c;
+						wbody[wn++] = c;
+					}
+				}
+				wbody[wn] = '\0';
+				for (size_t sp_n = 0; sp_n < 18; sp_n++) {
+					if (sp_n % sp_step != 0 && sp_n != 17)
+						continue;
+					/* Alone (sp_n 0), in an array after
+					 * spaces, and as a key. */
+					int key = sp_n == 17;
+					size_t pre = key    ? 2
+					             : sp_n ? sp_n + 1
+					                    : 0;
+					size_t n = 0;
+					if (key) {
+						memcpy(json, "{\"", 2);
+						n = 2;
+					} else {
+						if (sp_n)
+							json[n++] = '[';
+						memset(json + n, ' ', pre - n);
+						n = pre;
+						json[n++] = '"';
+					}
+					memcpy(json + n, body, bn);
+					n += bn;
+					json[n++] = '"';
+					if (key) {
+						memcpy(json + n, ":1}", 3);
+						n += 3;
+					} else if (sp_n) {
+						json[n++] = ']';
+					}
+					if (sp->want == NULL)
+						snprintf(want, sizeof(want),
+						         "ERR: 1:%zu: %s",
+						         pre + (key ? 0 : 1) +
+						                 pos + 1,
+						         sp->err);
+					else if (key)
+						snprintf(want, sizeof(want),
+						         "{\"%s\":#1}", wbody);
+					else
+						snprintf(want, sizeof(want),
+						         sp_n ? "[\"%s\"]"
+						              : "\"%s\"",
+						         wbody);
+					expect(json, n, want, &bad);
+					runs++;
+					if (sp->want == NULL || key)
+						continue;
+					/* Without its closing quote. */
+					n -= sp_n ? 2 : 1;
+					snprintf(
+					        want, sizeof(want),
+					        "ERR: 1:%zu: unexpected end of "
+					        "input: expected '\"' to end a "
+					        "string",
+					        n + 1);
+					expect(json, n, want, &bad);
+					runs++;
+				}
+			}
+		}
+	}
+	ok(bad == 0, "%d strings read as byte by byte (%d wrong)", runs, bad);
+
+	/* A backslash as the last byte, after 0 to 40 bytes. */
+	bad = 0;
+	for (size_t len = 0; len <= 40; len++) {
+		json[0] = '"';
+		memset(json + 1, 'x', len);
+		json[len + 1] = '\\';
+		snprintf(want, sizeof(want),
+		         "ERR: 1:%zu: unexpected end of input: expected an "
+		         "escape after '\\'",
+		         len + 3);
+		expect(json, len + 2, want, &bad);
+	}
+	ok(bad == 0, "a string ending in '\\' at every length");
+}
+
+/**
+ * Strings with escapes are decoded in place in the document's copy: long
+ * mixes of plain runs, escapes and UTF-8; neighbours left intact; error
+ * lines and columns still those of the text as given.
+ */
+TAP_CASE(escapes_in_place)
+{
+	struct text in = {0}, want = {0};
+	text_puts(&in, "[\"");
+	text_puts(&want, "[\"");
+	for (int i = 0; i < 300; i++) {
+		static const char *const ins[] = {
+		        "\\n", "\\u00e9", "\\ud83d\\ude00", "\xc3\xa9", "\\\\"};
+		static const char *const outs[] = {"<0A>", "<C3><A9>",
+		                                   "<F0><9F><98><80>",
+		                                   "<C3><A9>", "<5C>"};
+		char run[40];
+		int m = i % 37;
+		for (int j = 0; j < m; j++)
+			run[j] = (char)('A' + (i + j) % 26);
+		text_put(&in, run, (size_t)m);
+		text_put(&want, run, (size_t)m);
+		text_puts(&in, ins[i % 5]);
+		text_puts(&want, outs[i % 5]);
+	}
+	text_puts(&in, "\",\"next\\tone\",\"plain\"]");
+	text_puts(&want, "\",\"next<09>one\",\"plain\"]");
+	char *got = parse_n(in.s, in.n, NULL);
+	is_str(got, want.s, "300 runs and escapes, then two neighbours");
+	free(got);
+	free(in.s);
+	free(want.s);
+
+	check_parse("[\"a\\nb\",\"cd\",\"\\u0041\"]",
+	            "[\"a<0A>b\",\"cd\",\"A\"]");
+	/* The decoded "\n"s are before the error: lines are counted in the
+	 * text as given. */
+	check_error_s("[\"\\n\\n\\n\", \"a\" x]",
+	              "1:16: expected ',' or ']' after an array element");
+	check_error_s("{\"k\\n\":\"\\n\\n\",\n \"x\\n\" 1}",
+	              "2:8: expected ':' after an object key");
+	check_error_s("[\"\\n\",\n\"\\n\\n\"\n x]",
+	              "3:2: expected ',' or ']' after an array element");
+}
+
+/** Numbers and literals at the end of the text and at the limits. */
+TAP_CASE(numbers_and_literals)
+{
+	static const char *const nums[] = {
+	        "0",
+	        "-0",
+	        "-0.0",
+	        "0e0",
+	        "0E+0",
+	        "1e-0001",
+	        "9223372036854775807",
+	        "9223372036854775808",
+	        "-9223372036854775808",
+	        "-9223372036854775809",
+	        "18446744073709551615",
+	        "18446744073709551616",
+	        "1.7976931348623157e308",
+	        "1.7976931348623159e308",
+	        "4.9e-324",
+	        "2.4703282292062327e-324",
+	        "1e999",
+	        "-1e999",
+	        "0.1000000000000000055511151231257827",
+	        "123456789012345678901234567890123456789012345678901234567890",
+	};
+	int bad = 0;
+	char json[128], want[160];
+	for (size_t i = 0; i < sizeof(nums) / sizeof(*nums); i++) {
+		static const char *const ctx[][3] = {
+		        {"", "", ""},        {" ", " ", ""},
+		        {"[", "]", "["},     {"{\"k\":", "}", "{\"k\":"},
+		        {"[ ", " ,1]", "["},
+		};
+		for (size_t c = 0; c < sizeof(ctx) / sizeof(*ctx); c++) {
+			int n = snprintf(json, sizeof(json), "%s%s%s",
+			                 ctx[c][0], nums[i], ctx[c][1]);
+			const char *close = c == 2   ? "]"
+			                    : c == 3 ? "}"
+			                    : c == 4 ? ",#1]"
+			                             : "";
+			snprintf(want, sizeof(want), "%s#%s%s", ctx[c][2],
+			         nums[i], close);
+			expect(json, (size_t)n, want, &bad);
+		}
+	}
+	/* A 400-digit integer, kept as its text. */
+	char big[402];
+	memset(big, '7', 400);
+	big[400] = '\0';
+	char *got = parse_n(big, 400, NULL);
+	ok(got[0] == '#' && strcmp(got + 1, big) == 0, "400 digits");
+	free(got);
+
+	/* Every prefix of a number and of each literal, at the end. */
+	static const struct {
+		const char *text;
+		const char *want;
+	} prefixes[] = {
+	        {"-", "ERR: 1:2: unexpected end of input: expected a digit "
+	              "after '-'"},
+	        {"-1", "#-1"},
+	        {"-12", "#-12"},
+	        {"-12.", "ERR: 1:5: unexpected end of input: expected a "
+	                 "digit after the decimal point"},
+	        {"-12.5", "#-12.5"},
+	        {"-12.5e", "ERR: 1:7: unexpected end of input: expected a "
+	                   "digit in the exponent"},
+	        {"-12.5e+", "ERR: 1:8: unexpected end of input: expected a "
+	                    "digit in the exponent"},
+	        {"-12.5e+3", "#-12.5e+3"},
+	        {"t", "ERR: 1:1: expected a value"},
+	        {"tru", "ERR: 1:1: expected a value"},
+	        {"true", "true"},
+	        {"fals", "ERR: 1:1: expected a value"},
+	        {"false", "false"},
+	        {"n", "ERR: 1:1: expected a value"},
+	        {"nul", "ERR: 1:1: expected a value"},
+	        {"null", "null"},
+	        {"Na", "ERR: 1:1: expected a value"},
+	        {"NaN", "d:nan"},
+	        {"Infinit", "ERR: 1:1: expected a value"},
+	        {"Infinity", "d:inf"},
+	        {"-I", "ERR: 1:2: expected a digit after '-'"},
+	        {"-Infinit", "ERR: 1:2: expected a digit after '-'"},
+	        {"-Infinity", "d:-inf"},
+	        {"truex", "ERR: 1:5: unexpected data after the JSON value"},
+	        {"-Infinityx",
+	         "ERR: 1:10: unexpected data after the JSON value"},
+	};
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(*prefixes); i++)
+		expect(prefixes[i].text, strlen(prefixes[i].text),
+		       prefixes[i].want, &bad);
+	ok(bad == 0, "numbers at the limits and prefixes at the end");
 }
 
 /**

@@ -2,18 +2,20 @@
  * sluice: JSON reading (RFC 8259, strict, plus Python's NaN, Infinity and
  * -Infinity) and a streaming JSON-lines reader.
  *
- * Strings, arrays and objects are built in a caller's arena; numbers become
- * SL_VNUMBER values holding a copy of their (validated) text, converted only
- * when used. The tokens NaN, Infinity and -Infinity, which Python's
- * json.loads() takes and json.dumps() (and sl_json_write()) writes, become
- * SL_VDOUBLE values, so what sluice writes reads back the same. Object members
- * keep their order, duplicates included.
+ * Values are built in a caller's arena, into which the document is first
+ * copied whole: strings refer to their bytes in that copy (those with
+ * escapes decoded in place), and numbers become SL_VNUMBER values
+ * referring to their (validated) text there, converted only when used.
+ * The tokens NaN, Infinity and -Infinity, which Python's json.loads()
+ * takes and json.dumps() (and sl_json_write()) writes, become SL_VDOUBLE
+ * values, so what sluice writes reads back the same. Object members keep
+ * their order, duplicates included.
  *
  * The parser keeps its own stack of open containers (no recursion; depth
  * limit SL_JSON_DEPTH_MAX_DEFAULT, 512), validates numbers strictly,
  * decodes escapes and surrogate pairs and checks UTF-8; strings are
- * scanned 16 bytes at a time with SSE2 where available. Errors name
- * "source:line:column" and what was expected.
+ * scanned 16 bytes at a time with SSE2 where available, else 8 (a 64-bit
+ * word). Errors name "source:line:column" and what was expected.
  *
  * The JSON-lines reader pulls from a struct sl_source into one buffer of
  * about `chunk_size` bytes (1 MiB), grown only for a single line longer

@@ -2,12 +2,19 @@
  * JSON reading (RFC 8259, plus Python's NaN, Infinity and -Infinity) and the
  * JSON-lines reader.
  *
- * The parser is iterative: open arrays and objects are frames on an explicit
- * stack, and their items are pushed on reusable scratch stacks, copied into
- * the arena once when the container closes. Strings are scanned 16 bytes at
- * a time for the bytes that need attention ('"', '\\', control characters,
- * non-ASCII); a string without escapes is copied into the arena straight
- * from the input, one with escapes is decoded into a scratch buffer first.
+ * A document is first copied whole into the arena, followed by DOC_PAD NUL
+ * bytes, and parsed in that copy: a string or number value refers to its
+ * bytes there (a string with escapes is decoded in place, since a decoded
+ * escape is never longer than its text), so values cost no allocation of
+ * their own, and the NUL after the text ends every scan without a
+ * comparison with the end (a NUL is neither whitespace, a digit, a quote
+ * nor any byte that starts a token). Strings are scanned 16 bytes at a time
+ * (SSE2), or 8 (a 64-bit word, elsewhere or with SL_JSON_PORTABLE), for
+ * the bytes that need attention ('"', '\\', control characters, non-ASCII).
+ *
+ * The parser is iterative: open arrays and objects are frames on an
+ * explicit stack, and their items are pushed on reusable scratch stacks,
+ * copied into the arena once when the container closes.
  */
 #include "sluice/jsonread.h"
 
@@ -18,7 +25,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#ifdef __SSE2__
+#if defined(__SSE2__) && !defined(SL_JSON_PORTABLE)
+#define JSON_SSE2 1
 #include <emmintrin.h>
 #endif
 
@@ -29,6 +37,13 @@
 
 #define likely(x)   __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
+
+/**
+ * NUL bytes after a document's copy: a scan stops at the first, and the
+ * 16-byte loads of a string scan and the literal compares (9 bytes at
+ * most) that start in the text stay within the copy.
+ */
+#define DOC_PAD 16
 
 /** An open array or object. */
 struct frame {
@@ -42,34 +57,29 @@ struct frame {
 struct scratch {
 	/** Items of open arrays. */
 	struct sl_value *vals;
-	/** Items on `vals`. */
-	size_t nvals;
 	/** Capacity of `vals`. */
 	size_t cap_vals;
 	/** Members of open objects. */
 	struct sl_member *mems;
-	/** Members on `mems`. */
-	size_t nmems;
 	/** Capacity of `mems`. */
 	size_t cap_mems;
 	/** Open containers. */
 	struct frame *frames;
 	/** Capacity of `frames`. */
 	size_t cap_frames;
-	/** Decoded bytes of a string with escapes. */
-	char *sbuf;
-	/** Capacity of `sbuf`. */
-	size_t cap_sbuf;
 };
 
 /** State of one parse. */
 struct parser {
-	/** First byte of the text (column 1 of line `line0`). */
-	const char *begin;
-	/** Next byte to read. */
-	const char *p;
-	/** End of the text. */
+	/** The document's copy in the arena (column 1 of line `line0`). */
+	char *begin;
+	/** End of the text in the copy: the first of DOC_PAD NULs. */
 	const char *end;
+	/**
+	 * The text as given, which error positions count lines in (the copy
+	 * has its escapes decoded in place up to where the parse stopped).
+	 */
+	const char *src;
 	/** Where values are built. */
 	struct sl_arena *arena;
 	/** Scratch stacks. */
@@ -82,15 +92,12 @@ struct parser {
 	uint64_t line0;
 };
 
-static const char empty_str[1] = "";
-
 static void
 scratch_free(struct scratch *sc)
 {
 	sl_free(sc->vals);
 	sl_free(sc->mems);
 	sl_free(sc->frames);
-	sl_free(sc->sbuf);
 	memset(sc, 0, sizeof(*sc));
 }
 
@@ -114,16 +121,16 @@ grow(void **arr, size_t *cap, size_t need, size_t size)
 	return 0;
 }
 
-/** Record a parse error at `at`. Returns -1. */
+/** Record a parse error at `at` (in the copy). Returns -1. */
 static int __attribute__((format(printf, 3, 4)))
 perr(const struct parser *ps, const char *at, const char *fmt, ...)
 {
 	uint64_t line = ps->line0;
-	const char *bol = ps->begin;
-	for (const char *q = ps->begin; q < at; q++) {
-		if (*q == '\n') {
+	size_t off = (size_t)(at - ps->begin), bol = 0;
+	for (size_t i = 0; i < off; i++) {
+		if (ps->src[i] == '\n') {
 			line++;
-			bol = q + 1;
+			bol = i + 1;
 		}
 	}
 	char what[256];
@@ -133,64 +140,83 @@ perr(const struct parser *ps, const char *at, const char *fmt, ...)
 	va_end(ap);
 	sl_diag_set(SL_EPARSE, "%s%s%llu:%llu: %s%s", ps->name ? ps->name : "",
 	            ps->name ? ":" : "", (unsigned long long)line,
-	            (unsigned long long)(at - bol + 1),
+	            (unsigned long long)(off - bol + 1),
 	            at == ps->end ? "unexpected end of input: " : "", what);
 	return -1;
 }
 
-static inline const char *
-skip_ws(const char *p, const char *end)
+/** Whether c is JSON whitespace. */
+static inline bool
+is_ws(unsigned char c)
 {
-	while (p < end && (unsigned char)*p <= ' ' &&
-	       (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+	return c <= ' ' && (c == ' ' || c == '\n' || c == '\r' || c == '\t');
+}
+
+/** The first byte at or after p that is not whitespace (the copy's NUL
+ * stops it). */
+static inline const char *
+skip_ws(const char *p)
+{
+	while (unlikely(is_ws((unsigned char)*p)))
 		p++;
 	return p;
 }
 
+#ifndef JSON_SSE2
+/** Whether c is '"', '\\', < 0x20 or >= 0x80. */
 static inline bool
 special(unsigned char c)
 {
 	return c == '"' || c == '\\' || c < 0x20 || c >= 0x80;
 }
+#endif
 
-/** The first byte of [p, end) that is '"', '\\', < 0x20 or >= 0x80. */
+/**
+ * The first byte at or after p that is '"', '\\', < 0x20 or >= 0x80; the
+ * copy's NUL at the end is one, so there is always one.
+ */
 static inline const char *
-scan_plain(const char *p, const char *end)
+scan_plain(const char *p)
 {
-#ifdef __SSE2__
+#ifdef JSON_SSE2
 	const __m128i quote = _mm_set1_epi8('"');
 	const __m128i bslash = _mm_set1_epi8('\\');
-	const __m128i space = _mm_set1_epi8(0x20);
-	while (end - p >= 16) {
+	__m128i space = _mm_set1_epi8(0x20);
+	/* Hide the constant: gcc turns x < 0x20 into !(x > 0x1F), two more
+	 * instructions than 0x20 > x. */
+	__asm__("" : "+x"(space));
+	for (;;) {
 		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
 		/* Signed compare: bytes >= 0x80 are negative, so below 0x20. */
 		__m128i m =
 		        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote),
 		                                  _mm_cmpeq_epi8(x, bslash)),
-		                     _mm_cmplt_epi8(x, space));
-		int mask = _mm_movemask_epi8(m);
+		                     _mm_cmpgt_epi8(space, x));
+		unsigned mask = (unsigned)_mm_movemask_epi8(m);
 		if (mask != 0)
-			return p + __builtin_ctz((unsigned)mask);
+			return p + __builtin_ctz(mask);
 		p += 16;
 	}
 #else
 	const uint64_t ones = 0x0101010101010101ull;
 	const uint64_t highs = 0x8080808080808080ull;
-	while (end - p >= 8) {
+	for (;;) {
 		uint64_t w;
 		memcpy(&w, p, 8);
 		uint64_t q = w ^ (ones * '"');
 		uint64_t b = w ^ (ones * '\\');
+		/* A high bit for each byte that is '"', '\\', < 0x20 or
+		 * >= 0x80, and perhaps for bytes after one (a borrow). */
 		uint64_t hit = ((q - ones) & ~q) | ((b - ones) & ~b) |
 		               ((w - ones * 0x20) & ~w) | w;
 		if ((hit & highs) != 0)
 			break;
 		p += 8;
 	}
-#endif
-	while (p < end && !special((unsigned char)*p))
+	while (!special((unsigned char)*p))
 		p++;
 	return p;
+#endif
 }
 
 /** Length of the valid UTF-8 sequence at p (p[0] >= 0x80), or 0. */
@@ -228,25 +254,12 @@ utf8_len(const unsigned char *p, const unsigned char *end)
 	return 0;
 }
 
-/** Copy n bytes into the arena (the empty string is not allocated). */
-static inline int
-arena_bytes(struct sl_arena *a, const char *s, size_t n, const char **out)
+/** Fail with SL_ELIMIT for a string or number text of n bytes. */
+static int
+text_too_long(size_t n)
 {
-	if (n == 0) {
-		*out = empty_str;
-		return 0;
-	}
-	if (unlikely(n > SL_VALUE_LEN_MAX)) {
-		sl_diag_set(SL_ELIMIT, "JSON string of %zu bytes is too long",
-		            n);
-		return -1;
-	}
-	char *d = sl_arena_alloc_aligned(a, n, 1);
-	if (d == NULL)
-		return -1;
-	sl_copy_bytes(d, s, n);
-	*out = d;
-	return 0;
+	sl_diag_set(SL_ELIMIT, "JSON string of %zu bytes is too long", n);
+	return -1;
 }
 
 /** The value of 4 hex digits at p (end - p >= 4), or -1. */
@@ -268,23 +281,20 @@ hex4(const char *p)
 	return v;
 }
 
-/** Append n bytes to the string scratch buffer at *o. */
-static inline int
-sb_put(struct scratch *sc, size_t *o, const char *s, size_t n)
+/** The writable byte of the copy at p. */
+static inline char *
+in_copy(const struct parser *ps, const char *p)
 {
-	if (n == 0)
-		return 0;
-	if (unlikely(*o + n > sc->cap_sbuf) &&
-	    grow((void **)&sc->sbuf, &sc->cap_sbuf, *o + n, 1) < 0)
-		return -1;
-	memcpy(sc->sbuf + *o, s, n);
-	*o += n;
-	return 0;
+	return ps->begin + (p - ps->begin);
 }
 
-/** Decode one escape at p (p[0] == '\\') into sbuf; *pp moves past it. */
+/**
+ * Decode one escape at *pp (**pp == '\\') to *w, which is at or before
+ * *pp (the decoded bytes are never more than the escape's); both move
+ * past it.
+ */
 static int
-decode_escape(struct parser *ps, const char **pp, size_t *o)
+decode_escape(struct parser *ps, const char **pp, char **w)
 {
 	const char *p = *pp, *end = ps->end;
 	char b[4];
@@ -364,137 +374,159 @@ decode_escape(struct parser *ps, const char **pp, size_t *o)
 		return perr(ps, p, "invalid escape in a string");
 	}
 	*pp = p + 2;
-	return sb_put(ps->sc, o, b, n);
+	memcpy(*w, b, n);
+	*w += n;
+	return 0;
 }
 
 /**
- * Parse a string whose opening quote is just before ps->p into the arena;
- * ps->p moves past the closing quote.
+ * The rest of parse_string() from p, the first byte of the string at s
+ * that the scan stopped at other than its closing quote: non-ASCII
+ * (validated), escapes (decoded in place from the first one on), the end
+ * or a control character (errors).
  */
-static int
-parse_string(struct parser *ps, const char **out, size_t *outn)
+static const char *__attribute__((noinline))
+parse_string_slow(struct parser *ps, const char *s, const char *p,
+                  struct sl_value *out)
 {
-	const char *p = ps->p, *end = ps->end, *run = p;
-	for (;;) {
-		p = scan_plain(p, end);
-		if (unlikely(p == end))
-			return perr(ps, end, "expected '\"' to end a string");
-		unsigned char c = (unsigned char)*p;
-		if (likely(c == '"')) {
-			ps->p = p + 1;
-			*outn = (size_t)(p - run);
-			return arena_bytes(ps->arena, run, *outn, out);
-		}
-		if (c >= 0x80) {
-			size_t k = utf8_len((const unsigned char *)p,
-			                    (const unsigned char *)end);
-			if (k == 0)
-				return perr(ps, p, "invalid UTF-8 in a string");
-			p += k;
-			continue;
-		}
-		if (c == '\\')
-			break;
-		return perr(ps, p,
-		            "control character 0x%02X in a string (it must be "
-		            "escaped)",
-		            c);
-	}
-	size_t o = 0;
-	if (sb_put(ps->sc, &o, run, (size_t)(p - run)) < 0)
-		return -1;
+	const char *end = ps->end;
+	char *w = NULL;
 	for (;;) {
 		unsigned char c = (unsigned char)*p;
 		if (c == '"')
 			break;
-		if (c == '\\') {
-			if (decode_escape(ps, &p, &o) < 0)
-				return -1;
-		} else if (c >= 0x80) {
+		if (c >= 0x80) {
 			size_t k = utf8_len((const unsigned char *)p,
 			                    (const unsigned char *)end);
-			if (k == 0)
-				return perr(ps, p, "invalid UTF-8 in a string");
-			if (sb_put(ps->sc, &o, p, k) < 0)
-				return -1;
+			if (k == 0) {
+				perr(ps, p, "invalid UTF-8 in a string");
+				return NULL;
+			}
+			if (w != NULL) {
+				memmove(w, p, k);
+				w += k;
+			}
 			p += k;
-		} else if (c < 0x20) {
-			return perr(ps, p,
-			            "control character 0x%02X in a string (it "
-			            "must be escaped)",
-			            c);
+		} else if (c == '\\') {
+			if (w == NULL)
+				w = in_copy(ps, p);
+			if (decode_escape(ps, &p, &w) < 0)
+				return NULL;
+		} else if (p == end) {
+			perr(ps, end, "expected '\"' to end a string");
+			return NULL;
+		} else {
+			perr(ps, p,
+			     "control character 0x%02X in a string (it must be "
+			     "escaped)",
+			     c);
+			return NULL;
 		}
-		run = p;
-		p = scan_plain(p, end);
-		if (p == end)
-			return perr(ps, end, "expected '\"' to end a string");
-		if (sb_put(ps->sc, &o, run, (size_t)(p - run)) < 0)
-			return -1;
+		const char *run = p;
+		p = scan_plain(p);
+		if (w != NULL && p > run) {
+			memmove(w, run, (size_t)(p - run));
+			w += p - run;
+		}
 	}
-	ps->p = p + 1;
-	*outn = o;
-	return arena_bytes(ps->arena, ps->sc->sbuf, o, out);
+	size_t n = (size_t)((w != NULL ? w : p) - s);
+	if (unlikely(n > SL_VALUE_LEN_MAX)) {
+		text_too_long(n);
+		return NULL;
+	}
+	*out = sl_str_ref(s, (uint32_t)n);
+	return p + 1;
 }
 
+/**
+ * Parse the string whose opening quote is just before p into `out` (its
+ * bytes stay in the copy). Returns the byte after its closing quote, or
+ * NULL with an error.
+ */
+static inline const char *
+parse_string(struct parser *ps, const char *p, struct sl_value *out)
+{
+	const char *q = scan_plain(p);
+	if (likely(*q == '"')) {
+		size_t n = (size_t)(q - p);
+		if (unlikely(n > SL_VALUE_LEN_MAX)) {
+			text_too_long(n);
+			return NULL;
+		}
+		*out = sl_str_ref(p, (uint32_t)n);
+		return q + 1;
+	}
+	return parse_string_slow(ps, p, q, out);
+}
+
+/** Whether c is an ASCII digit. */
 static inline bool
-is_digit(const char *p, const char *end)
+is_digit(char c)
 {
-	return p < end && (unsigned)(*p - '0') < 10;
+	return (unsigned)(c - '0') < 10;
 }
 
-/** Validate a number at ps->p and copy its text into the arena. */
-static int
-parse_number(struct parser *ps, struct sl_value *v)
+/**
+ * Validate the number at p into `v` (its text stays in the copy). Returns
+ * the byte after it, or NULL with an error.
+ */
+static inline const char *
+parse_number(struct parser *ps, const char *p, struct sl_value *v)
 {
-	const char *s = ps->p, *p = s, *end = ps->end;
+	const char *s = p;
 	if (*p == '-')
 		p++;
-	if (p < end && *p == '0') {
+	if (*p == '0') {
 		p++;
-		if (is_digit(p, end))
-			return perr(ps, p,
-			            "leading zeros are not allowed in "
-			            "a number");
-	} else if (is_digit(p, end)) {
+		if (unlikely(is_digit(*p))) {
+			perr(ps, p,
+			     "leading zeros are not allowed in a number");
+			return NULL;
+		}
+	} else if (likely(is_digit(*p))) {
 		do
 			p++;
-		while (is_digit(p, end));
+		while (is_digit(*p));
 	} else {
-		return perr(ps, p, "expected a digit after '-'");
+		perr(ps, p, "expected a digit after '-'");
+		return NULL;
 	}
-	if (p < end && *p == '.') {
+	if (*p == '.') {
 		p++;
-		if (!is_digit(p, end))
-			return perr(ps, p,
-			            "expected a digit after the decimal "
-			            "point");
+		if (!is_digit(*p)) {
+			perr(ps, p, "expected a digit after the decimal point");
+			return NULL;
+		}
 		do
 			p++;
-		while (is_digit(p, end));
+		while (is_digit(*p));
 	}
-	if (p < end && (*p | 0x20) == 'e') {
+	if ((*p | 0x20) == 'e') {
 		p++;
-		if (p < end && (*p == '+' || *p == '-'))
+		if (*p == '+' || *p == '-')
 			p++;
-		if (!is_digit(p, end))
-			return perr(ps, p, "expected a digit in the exponent");
+		if (!is_digit(*p)) {
+			perr(ps, p, "expected a digit in the exponent");
+			return NULL;
+		}
 		do
 			p++;
-		while (is_digit(p, end));
+		while (is_digit(*p));
 	}
-	const char *t;
-	if (arena_bytes(ps->arena, s, (size_t)(p - s), &t) < 0)
-		return -1;
-	*v = sl_number_ref(t, (uint32_t)(p - s));
-	ps->p = p;
-	return 0;
+	size_t n = (size_t)(p - s);
+	if (unlikely(n > SL_VALUE_LEN_MAX)) {
+		text_too_long(n);
+		return NULL;
+	}
+	*v = sl_number_ref(s, (uint32_t)n);
+	return p;
 }
 
-/** Parse a literal `word` (n bytes) at p, or fail. */
+/** Whether the literal `word` (n bytes, at most 9) is at p. */
 static inline bool
-literal(const char *p, const char *end, const char *word, size_t n)
+literal(const char *p, const char *word, size_t n)
 {
-	return (size_t)(end - p) >= n && memcmp(p, word, n) == 0;
+	return memcmp(p, word, n) == 0;
 }
 
 /** Move the top `n` items from a scratch stack into the arena. */
@@ -512,34 +544,66 @@ arena_items(struct sl_arena *a, const void *src, size_t n, size_t size)
 	return d;
 }
 
-/** Parse one document filling [ps->begin, ps->end). */
+/**
+ * Copy the text [s, s + len) into the arena with DOC_PAD NULs after it,
+ * as the text `ps` parses. 0, or -1 with the arena's error.
+ */
+static int
+doc_copy(struct parser *ps, const char *s, size_t len)
+{
+	if (unlikely(len > SIZE_MAX - DOC_PAD)) {
+		sl_diag_set(SL_ELIMIT, "JSON text of %zu bytes is too long",
+		            len);
+		return -1;
+	}
+	char *d = sl_arena_alloc_aligned(ps->arena, len + DOC_PAD, 1);
+	if (d == NULL)
+		return -1;
+	if (len > 0)
+		memcpy(d, s, len);
+	memset(d + len, 0, DOC_PAD);
+	ps->begin = d;
+	ps->end = d + len;
+	ps->src = s;
+	return 0;
+}
+
+/**
+ * Parse the one document of the copy [ps->begin, ps->end). Whitespace is
+ * skipped only where the byte expected next is not there, so compact JSON
+ * goes from token to token without it.
+ */
 static int
 parse_doc(struct parser *ps, struct sl_value *out)
 {
 	struct scratch *sc = ps->sc;
-	const char *p = ps->p, *end = ps->end;
+	const char *p = ps->begin;
 	size_t depth = 0;
 	struct frame *f = NULL;
+	/* Whether the innermost open container is an object. */
+	bool in_obj = false;
 	struct sl_value v;
-	const char *s;
+	struct sl_member *mems = sc->mems;
+	size_t nmems = 0;
+	struct sl_value *vals = sc->vals;
+	size_t nvals = 0;
 	size_t n;
 
-	sc->nvals = 0;
-	sc->nmems = 0;
 value:
-	p = skip_ws(p, end);
-	if (unlikely(p == end))
-		return perr(ps, p, "expected a value");
 	switch (*p) {
+	case ' ':
+	case '\t':
+	case '\n':
+	case '\r':
+		p = skip_ws(p + 1);
+		goto value;
 	case '"':
-		ps->p = p + 1;
-		if (parse_string(ps, &s, &n) < 0)
+		p = parse_string(ps, p + 1, &v);
+		if (unlikely(p == NULL))
 			return -1;
-		p = ps->p;
-		v = sl_str_ref(s, (uint32_t)n);
 		goto have_value;
 	case '-':
-		if (literal(p, end, "-Infinity", 9)) {
+		if (literal(p, "-Infinity", 9)) {
 			p += 9;
 			v = sl_double(-INFINITY);
 			goto have_value;
@@ -555,25 +619,24 @@ value:
 	case '7':
 	case '8':
 	case '9':
-		ps->p = p;
-		if (parse_number(ps, &v) < 0)
+		p = parse_number(ps, p, &v);
+		if (unlikely(p == NULL))
 			return -1;
-		p = ps->p;
 		goto have_value;
 	case 't':
-		if (!literal(p, end, "true", 4))
+		if (!literal(p, "true", 4))
 			break;
 		p += 4;
 		v = sl_bool(true);
 		goto have_value;
 	case 'f':
-		if (!literal(p, end, "false", 5))
+		if (!literal(p, "false", 5))
 			break;
 		p += 5;
 		v = sl_bool(false);
 		goto have_value;
 	case 'n':
-		if (!literal(p, end, "null", 4))
+		if (!literal(p, "null", 4))
 			break;
 		p += 4;
 		v = sl_null();
@@ -581,13 +644,13 @@ value:
 	case 'I':
 		/* Python's json.loads() takes Infinity, -Infinity and NaN,
 		 * and json.dumps() writes them (as sl_json_write() does). */
-		if (!literal(p, end, "Infinity", 8))
+		if (!literal(p, "Infinity", 8))
 			break;
 		p += 8;
 		v = sl_double(INFINITY);
 		goto have_value;
 	case 'N':
-		if (!literal(p, end, "NaN", 3))
+		if (!literal(p, "NaN", 3))
 			break;
 		p += 3;
 		v = sl_double(NAN);
@@ -603,18 +666,23 @@ value:
 		         sizeof(*f)) < 0)
 			return -1;
 		f = &sc->frames[depth++];
-		f->is_obj = *p == '{';
-		f->start = f->is_obj ? sc->nmems : sc->nvals;
-		p = skip_ws(p + 1, end);
-		if (f->is_obj) {
-			if (p < end && *p == '}') {
+		in_obj = *p == '{';
+		f->is_obj = in_obj;
+		f->start = in_obj ? nmems : nvals;
+		p++;
+		if (in_obj) {
+			if (likely(*p == '"'))
+				goto key;
+			p = skip_ws(p);
+			if (*p == '}') {
 				p++;
 				v = sl_object_ref(NULL, 0);
 				goto close;
 			}
 			goto key;
 		}
-		if (p < end && *p == ']') {
+		p = skip_ws(p);
+		if (*p == ']') {
 			p++;
 			v = sl_array_ref(NULL, 0);
 			goto close;
@@ -627,83 +695,121 @@ value:
 	return perr(ps, p, "expected a value");
 
 key:
-	if (unlikely(p == end || *p != '"'))
-		return perr(ps, p, "expected a string key");
-	ps->p = p + 1;
-	if (parse_string(ps, &s, &n) < 0)
-		return -1;
-	if (unlikely(sc->nmems == sc->cap_mems) &&
-	    grow((void **)&sc->mems, &sc->cap_mems, sc->nmems + 1,
-	         sizeof(*sc->mems)) < 0)
-		return -1;
-	{
-		struct sl_member *m = &sc->mems[sc->nmems++];
-		m->key = s;
-		m->key_len = (uint32_t)n;
+	if (unlikely(*p != '"')) {
+		p = skip_ws(p);
+		if (*p != '"')
+			return perr(ps, p, "expected a string key");
 	}
-	p = skip_ws(ps->p, end);
-	if (unlikely(p == end || *p != ':'))
-		return perr(ps, p, "expected ':' after an object key");
+	p = parse_string(ps, p + 1, &v);
+	if (unlikely(p == NULL))
+		return -1;
+	if (unlikely(nmems == sc->cap_mems)) {
+		if (grow((void **)&sc->mems, &sc->cap_mems, nmems + 1,
+		         sizeof(*sc->mems)) < 0)
+			return -1;
+		mems = sc->mems;
+	}
+	mems[nmems].key = v.u.s;
+	mems[nmems].key_len = v.len;
+	nmems++;
+	if (unlikely(*p != ':')) {
+		p = skip_ws(p);
+		if (*p != ':')
+			return perr(ps, p, "expected ':' after an object key");
+	}
 	p++;
 	goto value;
 
 close:
 	depth--;
-	f = depth > 0 ? &sc->frames[depth - 1] : NULL;
+	if (depth > 0) {
+		f = &sc->frames[depth - 1];
+		in_obj = f->is_obj;
+	}
 have_value:
-	if (depth == 0)
+	if (unlikely(depth == 0))
 		goto done;
-	if (f->is_obj) {
-		sc->mems[sc->nmems - 1].val = v;
-		p = skip_ws(p, end);
-		if (likely(p < end && *p == ',')) {
-			p = skip_ws(p + 1, end);
+	if (in_obj) {
+		mems[nmems - 1].val = v;
+	obj_next:
+		if (likely(*p == ',')) {
+			p++;
 			goto key;
 		}
-		if (likely(p < end && *p == '}')) {
+		if (likely(*p == '}')) {
 			p++;
-			n = sc->nmems - f->start;
+			n = nmems - f->start;
 			struct sl_member *m = arena_items(
-			        ps->arena, sc->mems + f->start, n, sizeof(*m));
+			        ps->arena, mems + f->start, n, sizeof(*m));
 			if (m == NULL)
 				return -1;
-			sc->nmems = f->start;
+			nmems = f->start;
 			v = sl_object_ref(m, (uint32_t)n);
 			goto close;
+		}
+		if (is_ws((unsigned char)*p)) {
+			p = skip_ws(p + 1);
+			goto obj_next;
 		}
 		return perr(ps, p,
 		            "expected ',' or '}' after an object member");
 	}
-	if (unlikely(sc->nvals == sc->cap_vals) &&
-	    grow((void **)&sc->vals, &sc->cap_vals, sc->nvals + 1,
-	         sizeof(*sc->vals)) < 0)
-		return -1;
-	sc->vals[sc->nvals++] = v;
-	p = skip_ws(p, end);
-	if (likely(p < end && *p == ','))
-		goto value_after_comma;
-	if (likely(p < end && *p == ']')) {
+	if (unlikely(nvals == sc->cap_vals)) {
+		if (grow((void **)&sc->vals, &sc->cap_vals, nvals + 1,
+		         sizeof(*sc->vals)) < 0)
+			return -1;
+		vals = sc->vals;
+	}
+	vals[nvals++] = v;
+arr_next:
+	if (likely(*p == ',')) {
 		p++;
-		n = sc->nvals - f->start;
-		struct sl_value *items = arena_items(
-		        ps->arena, sc->vals + f->start, n, sizeof(*items));
+		goto value;
+	}
+	if (likely(*p == ']')) {
+		p++;
+		n = nvals - f->start;
+		struct sl_value *items = arena_items(ps->arena, vals + f->start,
+		                                     n, sizeof(*items));
 		if (items == NULL)
 			return -1;
-		sc->nvals = f->start;
+		nvals = f->start;
 		v = sl_array_ref(items, (uint32_t)n);
 		goto close;
 	}
+	if (is_ws((unsigned char)*p)) {
+		p = skip_ws(p + 1);
+		goto arr_next;
+	}
 	return perr(ps, p, "expected ',' or ']' after an array element");
-value_after_comma:
-	p++;
-	goto value;
 
 done:
-	p = skip_ws(p, end);
-	if (p != end)
+	p = skip_ws(p);
+	if (p != ps->end)
 		return perr(ps, p, "unexpected data after the JSON value");
 	*out = v;
 	return 0;
+}
+
+/**
+ * Parse the text [s, s + len), whose first line is numbered `line0`, as
+ * one document into `arena` (see struct parser for the other arguments).
+ */
+static int
+parse_text(struct scratch *sc, const char *s, size_t len, uint64_t line0,
+           const char *name, unsigned depth_max, struct sl_arena *arena,
+           struct sl_value *out)
+{
+	struct parser ps = {
+	        .arena = arena,
+	        .sc = sc,
+	        .depth_max = depth_max,
+	        .name = name,
+	        .line0 = line0,
+	};
+	if (doc_copy(&ps, s, len) < 0)
+		return -1;
+	return parse_doc(&ps, out);
 }
 
 void
@@ -721,17 +827,9 @@ sl_json_parse(const char *buf, size_t len, struct sl_arena *arena,
 {
 	struct scratch sc;
 	memset(&sc, 0, sizeof(sc));
-	struct parser ps = {
-	        .begin = buf,
-	        .p = buf,
-	        .end = buf + len,
-	        .arena = arena,
-	        .sc = &sc,
-	        .depth_max = opts ? opts->depth_max : SL_JSON_DEPTH_MAX_DEFAULT,
-	        .name = name,
-	        .line0 = 1,
-	};
-	int rc = parse_doc(&ps, out);
+	int rc = parse_text(&sc, buf, len, 1, name,
+	                    opts ? opts->depth_max : SL_JSON_DEPTH_MAX_DEFAULT,
+	                    arena, out);
 	scratch_free(&sc);
 	return rc;
 }
@@ -794,25 +892,18 @@ parse_record(struct scratch *sc, const char *s, size_t len, bool too_long,
 {
 	if (too_long || len > record_max)
 		return sl_line_too_long(name, record_max, no);
-	struct parser ps = {
-	        .begin = s,
-	        .p = s,
-	        .end = s + len,
-	        .arena = arena,
-	        .sc = sc,
-	        .depth_max = depth_max,
-	        .name = name,
-	        .line0 = no,
-	};
-	return parse_doc(&ps, out) < 0 ? -1 : 1;
+	return parse_text(sc, s, len, no, name, depth_max, arena, out) < 0 ? -1
+	                                                                   : 1;
 }
 
 /** Whether line `ln` of the splitter's buffer holds only whitespace. */
 static bool
 blank_line(const struct sl_lines *l, const struct sl_line *ln)
 {
-	return skip_ws(l->buf + ln->start, l->buf + ln->end) ==
-	       l->buf + ln->end;
+	const char *p = l->buf + ln->start, *end = l->buf + ln->end;
+	while (p < end && is_ws((unsigned char)*p))
+		p++;
+	return p == end;
 }
 
 int
