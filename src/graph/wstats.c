@@ -75,24 +75,34 @@ struct type_seen {
 };
 
 /**
- * The entry of write type `type` (`rel`: a relationship's), through the
- * batch's cache `seen`, or NULL without memory.
+ * cached() when `type` is not in the cache: its entry, kept in cache slot
+ * `t` when it is a string; or NULL without memory.
  */
 static struct sl_graph_type_count *
+cached_miss(struct sl_wstats *ws, struct type_seen *t,
+            const struct sl_value *type, bool rel, uint32_t *hint)
+{
+	struct sl_graph_type_count *e = entry(ws, type, rel, hint);
+	if (e != NULL && type->type == SL_VSTR)
+		*t = (struct type_seen){type->u.s, type->len, rel, e};
+	return e;
+}
+
+/**
+ * The entry of write type `type` (`rel`: a relationship's), through the
+ * batch's cache `seen` (inline: once per write), or NULL without memory.
+ */
+static inline struct sl_graph_type_count *
 cached(struct sl_wstats *ws, struct type_seen *seen,
        const struct sl_value *type, bool rel, uint32_t *hint)
 {
-	if (type->type != SL_VSTR)
-		return entry(ws, type, rel, hint);
 	uintptr_t h = (uintptr_t)type->u.s;
 	struct type_seen *t =
 	        &seen[(h ^ (h >> 7) ^ type->len) & (TYPE_CACHE - 1)];
-	if (t->s == type->u.s && t->len == type->len && t->rel == rel)
+	if (type->type == SL_VSTR && t->s == type->u.s && t->len == type->len &&
+	    t->rel == rel)
 		return t->e;
-	struct sl_graph_type_count *e = entry(ws, type, rel, hint);
-	if (e != NULL)
-		*t = (struct type_seen){type->u.s, type->len, rel, e};
-	return e;
+	return cached_miss(ws, t, type, rel, hint);
 }
 
 void
