@@ -1312,18 +1312,6 @@ sl_propmap_destroy(struct sl_propmap *m)
 }
 
 int
-sl_value_keep_slow(struct sl_arena *oa, struct sl_value *v)
-{
-	uint8_t type = v->type;
-	struct sl_value in = *v;
-	if (type <= SL_VSTR ? sl_str_copy(oa, in.u.s, in.len, v) != 0
-	                    : sl_value_copy(oa, &in, v) != 0)
-		return -1;
-	v->type = type; /* a number's text stays one */
-	return 0;
-}
-
-int
 sl_propmap_apply(const struct sl_propmap *m, struct sl_prov_ctx *c,
                  const struct sl_norm *nm, struct sl_pset *out)
 {

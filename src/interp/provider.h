@@ -190,9 +190,6 @@ int sl_propmap_apply_out(const struct sl_propmap *m, struct sl_prov_ctx *c,
                          const struct sl_norm *nm, struct sl_pset *out,
                          struct sl_arena *oa);
 
-/** sl_value_keep() of text over 16 bytes, an array or an object. */
-int sl_value_keep_slow(struct sl_arena *oa, struct sl_value *v);
-
 /**
  * Make `v` live in `oa`: a string's or number's text, an array's items
  * and an object's members copied (text of up to 16 bytes inline); null,
@@ -204,8 +201,10 @@ sl_value_keep(struct sl_arena *oa, struct sl_value *v)
 	uint8_t type = v->type;
 	if (type < SL_VNUMBER)
 		return 0;
-	if (type > SL_VSTR || v->len > 16)
-		return sl_value_keep_slow(oa, v);
+	if (type > SL_VSTR || v->len > 16) {
+		struct sl_value in = *v;
+		return sl_value_copy(oa, &in, v);
+	}
 	uint32_t len = v->len;
 	char *t = sl_arena_alloc_aligned(oa, len > 0 ? len : 1, 1);
 	if (t == NULL)
