@@ -729,10 +729,15 @@ struct node_in {
 	struct sl_value key_text;
 	/** The node's number in the batch, once it is added. */
 	uint32_t serial;
-	/** Labels (may be NULL). */
-	const struct sl_value *labels;
-	/** Properties (may be NULL). */
-	const struct sl_value *props;
+	/**
+	 * Labels (an empty array for none). Held by value, like the other
+	 * members the writer's merge reads, so that the merge reads only
+	 * the reading's own array, not the ingestion's tree (made on
+	 * another core when the reading was done ahead).
+	 */
+	struct sl_value labels;
+	/** Properties (an empty object for none). */
+	struct sl_value props;
 	/** Creation rule. */
 	enum sl_node_rule rule;
 	/** Its identity. */
@@ -742,9 +747,9 @@ struct node_in {
 /** A relationship of an ingestion, read and checked. */
 struct rel_in {
 	/** Its type. */
-	const struct sl_value *type;
-	/** Its properties, or NULL. */
-	const struct sl_value *props;
+	struct sl_value type;
+	/** Its properties (an empty object for none). */
+	struct sl_value props;
 	/** Its key, sorted (see key_sorted()); empty for none. */
 	struct sl_value key;
 	/** Its creation rule. */
@@ -931,8 +936,10 @@ node_read(struct reading *rd, const struct sl_value *n, struct node_in *out)
 	type = typed(type, SL_VSTR);
 	key = typed(key, SL_VOBJECT);
 	rule = typed(rule, SL_VSTR);
-	out->labels = typed(labels, SL_VARRAY);
-	out->props = typed(props, SL_VOBJECT);
+	labels = typed(labels, SL_VARRAY);
+	props = typed(props, SL_VOBJECT);
+	out->labels = labels != NULL ? *labels : sl_array_ref(NULL, 0);
+	out->props = props != NULL ? *props : sl_object_ref(NULL, 0);
 	if (type == NULL || key == NULL || key->len == 0)
 		return not_ingestion("a node needs a type and a key");
 	out->type = *type;
@@ -944,8 +951,8 @@ node_read(struct reading *rd, const struct sl_value *n, struct node_in *out)
 		out->rule = SL_NODE_FUZZY;
 	else
 		return not_ingestion("unknown node creation rule");
-	for (uint32_t i = 0; out->labels != NULL && i < out->labels->len; i++)
-		if (out->labels->u.items[i].type != SL_VSTR)
+	for (uint32_t i = 0; i < out->labels.len; i++)
+		if (out->labels.u.items[i].type != SL_VSTR)
 			return not_ingestion("labels must be strings");
 	out->key_text = sl_null();
 	out->serial = 0;
@@ -1007,10 +1014,11 @@ rel_read(struct reading *rd, const struct node_in *src,
 	key = typed(key, SL_VOBJECT);
 	outbound = typed(outbound, SL_VBOOL);
 	rule = typed(rule, SL_VSTR);
-	out->props = typed(props, SL_VOBJECT);
+	props = typed(props, SL_VOBJECT);
+	out->props = props != NULL ? *props : sl_object_ref(NULL, 0);
 	if (type == NULL || node == NULL)
 		return not_ingestion("a relationship needs a type and a node");
-	out->type = type;
+	out->type = *type;
 	if (rule == NULL || is_name(rule, "EAGER", 5))
 		out->rule = SL_REL_EAGER;
 	else if (is_name(rule, "MERGE_KEY", 9))
@@ -1033,9 +1041,9 @@ rel_read(struct reading *rd, const struct node_in *src,
 	char fuzzy[2] = {from->rule == SL_NODE_FUZZY,
 	                 to->rule == SL_NODE_FUZZY};
 	if (out->key.len > 0)
-		return ident_make(rd, head, 2, out->type, fuzzy, sizeof(fuzzy),
+		return ident_make(rd, head, 2, &out->type, fuzzy, sizeof(fuzzy),
 		                  &out->key, false, &out->id);
-	return rel_ident_keyless(rd, head, fuzzy, out->type, &out->id);
+	return rel_ident_keyless(rd, head, fuzzy, &out->type, &out->id);
 }
 
 /**
@@ -1142,8 +1150,8 @@ add_node(struct sl_graph_batch *b, struct node_in *in, bool kept)
 	                          (uint32_t)(slot->len - in->id.key_at));
 	struct sl_value props = sl_object_ref(NULL, 0);
 	struct sl_value labels = sl_array_ref(NULL, 0);
-	if ((in->props != NULL && keep(b, in->props, &props) != 0) ||
-	    (in->labels != NULL && keep(b, in->labels, &labels) != 0))
+	if ((in->props.len > 0 && keep(b, &in->props, &props) != 0) ||
+	    (in->labels.len > 0 && keep(b, &in->labels, &labels) != 0))
 		return -1;
 	uint32_t idx = slot->idx[in->rule];
 	if (idx != NO_WRITE) {
@@ -1190,7 +1198,7 @@ add_rel(struct sl_graph_batch *b, const struct node_in *src,
 	if (slot == NULL)
 		return -1;
 	struct sl_value p = sl_object_ref(NULL, 0);
-	if (r->props != NULL && keep(b, r->props, &p) != 0)
+	if (r->props.len > 0 && keep(b, &r->props, &p) != 0)
 		return -1;
 	if (found) {
 		struct sl_rel_op *op = &b->rels[slot->idx[0]];
@@ -1212,7 +1220,7 @@ add_rel(struct sl_graph_batch *b, const struct node_in *src,
 	op->to.fuzzy = to->rule == SL_NODE_FUZZY;
 	op->from.type = from->type;
 	op->to.type = to->type;
-	return keep(b, r->type, &op->type) != 0 ||
+	return keep(b, &r->type, &op->type) != 0 ||
 	                       keep(b, &r->key, &op->key) != 0
 	               ? -1
 	               : 0;
@@ -1247,6 +1255,48 @@ add_writes(struct sl_graph_batch *b, struct sl_graph_prep *p)
 		if (add_rel(b, &p->src, &p->rels[i], kept) != 0)
 			return -1;
 	return 0;
+}
+
+/** Ask for the `n` bytes at `p` (n > 0), a cache line at a time. */
+static inline void
+prefetch_span(const void *p, size_t n)
+{
+	const char *c = p;
+	for (size_t i = 0; i < n; i += 64)
+		__builtin_prefetch(c + i);
+	__builtin_prefetch(c + n - 1);
+}
+
+/** Ask for what merging node `n` reads beyond `n` itself. */
+static inline void
+node_in_prefetch(const struct node_in *n)
+{
+	__builtin_prefetch(n->id.text);
+	if (n->props.len > 0)
+		__builtin_prefetch(n->props.u.members);
+}
+
+void
+sl_graph_batch_prefetch(const struct sl_graph_batch *b,
+                        const struct sl_graph_prep *p, int step)
+{
+	if (step == 0) {
+		prefetch_span(p, sizeof(*p));
+		return;
+	}
+	if (step == 1) {
+		if (p->n_rels > 0)
+			prefetch_span(p->rels, p->n_rels * sizeof(*p->rels));
+		return;
+	}
+	node_in_prefetch(&p->src);
+	bucket_prefetch(b->dedup, p->src.id.hash);
+	for (uint32_t i = 0; i < p->n_rels; i++) {
+		node_in_prefetch(&p->rels[i].node);
+		bucket_prefetch(b->dedup, p->rels[i].node.id.hash);
+		if (p->rels[i].props.len > 0)
+			__builtin_prefetch(p->rels[i].props.u.members);
+	}
 }
 
 int

@@ -314,4 +314,15 @@ struct sl_graph_prep *sl_graph_prepare(struct sl_graph_prep_ctx *c,
  */
 int sl_graph_batch_add_prep(struct sl_graph_batch *b, struct sl_graph_prep *p);
 
+/**
+ * Ask for what sl_graph_batch_add_prep() of `p` into `b` will read, in
+ * steps run ahead of it, each once the one before is in: step 0 loads `p`
+ * itself, step 1 its relationship array, step 2 the identity texts and
+ * property members they point to and the index buckets of its nodes.
+ * Prepared on a worker, most of it is in another core's cache; asking
+ * early overlaps those transfers. No effect on results.
+ */
+void sl_graph_batch_prefetch(const struct sl_graph_batch *b,
+                             const struct sl_graph_prep *p, int step);
+
 #endif /* SLUICE_GRAPH_GRAPH_H */

@@ -383,6 +383,15 @@ writer_add(struct writer *w, struct sl_batch *in)
 	struct sl_graph_prep **prep =
 	        in->prep_for == &w->base ? in->prep : NULL;
 	for (uint32_t i = 0; i < in->count; i++) {
+		if (prep != NULL) {
+			/* Made on another core: ask for the next ones' data
+			 * while this one merges. */
+			for (uint32_t k = 1; k <= 3 && i + k < in->count; k++)
+				if (prep[i + k] != NULL)
+					sl_graph_batch_prefetch(w->filling,
+					                        prep[i + k],
+					                        3 - (int)k);
+		}
 		if (prep != NULL && prep[i] != NULL) {
 			/* Read and checked ahead (writer_prepare()). */
 			if (sl_graph_batch_add_prep(w->filling, prep[i]) != 0)
