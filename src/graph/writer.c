@@ -98,6 +98,15 @@ struct writer {
 	struct sl_wstats ws;
 };
 
+/** Return the record batches of `k` to their pool. */
+static void
+kept_release(struct kept *k)
+{
+	for (uint32_t i = 0; i < k->n; i++)
+		sl_batch_put(k->v[i]);
+	k->n = 0;
+}
+
 /** Write `w->writing` (a task). */
 static int
 write_task(void *arg)
@@ -105,8 +114,13 @@ write_task(void *arg)
 	struct writer *w = arg;
 	double t0 = sl_clock();
 	int rc = sl_target_write(w->target, w->writing, &w->stats);
-	if (rc == 0)
+	if (rc == 0) {
 		sl_wstats_batch(&w->ws, w->writing, sl_clock() - t0);
+		/* The target is done with the batch: the records it borrowed
+		 * go back now, not when the next one is handed over, so that
+		 * a fast target's run holds one batch's records, not two. */
+		kept_release(&w->kept_writing);
+	}
 	return rc;
 }
 
@@ -162,15 +176,6 @@ wait_inflight(struct writer *w)
 	w->inflight = NULL;
 	count_skips(w);
 	return rc;
-}
-
-/** Return the record batches of `k` to their pool. */
-static void
-kept_release(struct kept *k)
-{
-	for (uint32_t i = 0; i < k->n; i++)
-		sl_batch_put(k->v[i]);
-	k->n = 0;
 }
 
 /** Room for one more batch in `k`. 0, or -1 with SL_EOOM. */

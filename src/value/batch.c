@@ -14,7 +14,7 @@
 #define BATCH_ARENA_CHUNK (64 * 1024)
 
 /** Bytes of chunks a recycled batch keeps besides its newest one. */
-#define BATCH_ARENA_KEEP (2 * 1024 * 1024)
+#define BATCH_ARENA_KEEP (256 * 1024)
 /** Batches a pool keeps for reuse by default. */
 #define POOL_MAX_FREE 64
 
