@@ -739,7 +739,115 @@ timer_heap_main(void *arg)
 	return 0;
 }
 
+/** Waiters of the timer lane test (equal timeouts, then shorter ones). */
+#define TL_N 1000
+/** Waiters each churn round of the timer lane test puts in and wakes. */
+#define TL_CHURN 100
+/** Churn rounds of the timer lane test. */
+#define TL_ROUNDS 30
+
+/** The timer lane test's waiters that may time out. */
+static struct th_waiter tlw[TL_N];
+
+/**
+ * Waits with equal timeouts, whose deadlines come in order (the timer
+ * lane), mixed with shorter ones (the heap): two thirds are woken early in
+ * random order, leaving holes in the lane; then thousands of longer waits
+ * go through the lane behind the remaining ones, ended early newest first
+ * (the ring is compacted rather than grown). Every wait that is not woken
+ * times out on time, in deadline order across lane and heap.
+ */
+static int
+timer_lane_main(void *arg)
+{
+	(void)arg;
+	struct sl_loop *loop = sl_loop_current();
+	srand(777);
+	th_timeouts = 0;
+	/* Timeouts long enough that only the wakeup ends the early ones'
+	 * waits, however slow the machine (valgrind). */
+	for (int i = 0; i < TL_N; i++) {
+		tlw[i].timeout = i % 10 == 9 ? 1.0 : 2.0;
+		tlw[i].early = i % 10 != 9 && rand() % 3 != 0;
+		tlw[i].task = sl_task_spawn(loop, "tl", th_wait, &tlw[i]);
+	}
+	sl_sleep(0.01);
+	int order[TL_N], n = 0;
+	for (int i = 0; i < TL_N; i++)
+		if (tlw[i].early)
+			order[n++] = i;
+	for (int i = n - 1; i > 0; i--) {
+		int j = rand() % (i + 1), tmp = order[i];
+		order[i] = order[j];
+		order[j] = tmp;
+	}
+	for (int k = 0; k < n; k++)
+		sl_task_wakeup(tlw[order[k]].task);
+	/* Each round keeps its last churned wait, so that the holes the
+	 * others leave stay in front of a live entry until the ring
+	 * compacts. */
+	static struct th_waiter churn[TL_CHURN], keep[TL_ROUNDS];
+	int churn_ok = 0;
+	for (int r = 0; r < TL_ROUNDS; r++) {
+		for (int i = 0; i < TL_CHURN; i++) {
+			churn[i] = (struct th_waiter){.timeout = 30.0};
+			churn[i].task = sl_task_spawn(loop, "churn", th_wait,
+			                              &churn[i]);
+		}
+		keep[r] = (struct th_waiter){.timeout = 30.0};
+		keep[r].task = sl_task_spawn(loop, "keep", th_wait, &keep[r]);
+		sl_task_yield();
+		for (int i = TL_CHURN; i-- > 0;)
+			sl_task_wakeup(churn[i].task);
+		for (int i = 0; i < TL_CHURN; i++)
+			churn_ok += sl_task_join(churn[i].task) == 0 &&
+			            churn[i].rc == 0;
+	}
+	for (int r = 0; r < TL_ROUNDS; r++)
+		sl_task_wakeup(keep[r].task);
+	for (int r = 0; r < TL_ROUNDS; r++)
+		churn_ok += sl_task_join(keep[r].task) == 0 && keep[r].rc == 0;
+	is_int(churn_ok, (TL_CHURN + 1) * TL_ROUNDS,
+	       "timer lane: every churned wait was woken");
+	int joined = 0;
+	for (int i = 0; i < TL_N; i++)
+		joined += sl_task_join(tlw[i].task) == 0;
+	is_int(joined, TL_N, "timer lane: every waiter ended");
+	int early_ok = 0, timed = 0, too_soon = 0, order_ok = 1;
+	double worst = 0;
+	for (int i = 0; i < TL_N; i++) {
+		const struct th_waiter *w = &tlw[i];
+		if (w->early) {
+			early_ok += w->rc == 0;
+			continue;
+		}
+		timed += w->rc != 0 && w->code == SL_ETIMEDOUT;
+		too_soon += w->end - w->start < w->timeout - 1e-3;
+		if (w->end - w->start - w->timeout > worst)
+			worst = w->end - w->start - w->timeout;
+		for (int j = 0; j < TL_N; j++)
+			if (!tlw[j].early &&
+			    w->start + w->timeout + TH_MARGIN <
+			            tlw[j].start + tlw[j].timeout &&
+			    w->seq > tlw[j].seq)
+				order_ok = 0;
+	}
+	is_int(early_ok, n, "timer lane: the %d woken waits returned 0", n);
+	is_int(timed, TL_N - n, "timer lane: the others timed out");
+	is_int(too_soon, 0, "timer lane: none before its deadline");
+	ok(worst < 2.0, "timer lane: none far after it (worst %.3f s)", worst);
+	ok(order_ok, "timer lane: timeouts in deadline order, lane and heap");
+	return 0;
+}
+
 /* }}} */
+
+/** Run timer_lane_main() as a task on a fresh loop. */
+TAP_CASE(timer_lane)
+{
+	is_int(run_task("timer_lane", timer_lane_main, NULL), 0,
+	       "timer lane test ran");
+}
 
 /** Run wakeup_next_main() as a task on a fresh loop. */
 TAP_CASE(wakeup_next)

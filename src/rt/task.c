@@ -18,6 +18,16 @@
  * (it then fires early, finds nothing due and re-arms), which spares a
  * timer restart per wakeup when waits end in deadline order.
  *
+ * Waits whose deadlines come in order (the common case: equal timeouts
+ * taken one after the other, such as thousands of tasks queueing for a
+ * pool with the same acquire timeout) skip the heap: they go to the end
+ * of a FIFO lane, a ring sorted by construction, and leave it in O(1),
+ * where the heap would sift through its depth on every insertion and
+ * removal of its top. A deadline earlier than the lane's last goes to the
+ * heap; the earliest entry is the first of the lane or the top of the
+ * heap. An entry that leaves the lane before its turn leaves a hole, and
+ * the ring is compacted (rather than grown) when holes fill half of it.
+ *
  * A new task's first frame is written on its stack when it first runs,
  * not when it is spawned: a burst of spawns would otherwise touch every
  * stack twice, far apart in time (the second time cold again).
@@ -70,6 +80,10 @@
 #define NOT_IN_HEAP UINT32_MAX
 /** Most waiting tasks the timer heap holds (a hard cap). */
 #define HEAP_MAX (UINT32_C(1) << 26)
+/** Marks a heap_pos value that is an index in the lane, not the heap. */
+#define IN_LANE (UINT32_C(1) << 31)
+/** First size of the lane's ring (a power of two). */
+#define LANE_MIN 64
 
 /** Why a waiting task was made ready. */
 enum wake {
@@ -118,7 +132,10 @@ struct sl_task {
 	const char *wait_what;
 	/** Task suspended in sl_task_join()/reap() on this one, or NULL. */
 	struct sl_task *joiner;
-	/** Slot of its timer heap entry (see heap_pos), or NOT_IN_HEAP. */
+	/**
+	 * Slot of its timer entry, in the heap or the lane (see heap_pos),
+	 * or NOT_IN_HEAP.
+	 */
 	uint32_t heap_slot;
 	/** Whether the task never ran (its first frame is not written). */
 	bool fresh;
@@ -169,8 +186,9 @@ struct sl_loop {
 	/** Timer heap of waiting tasks with a deadline. */
 	struct heap_ent *heap;
 	/**
-	 * Where each slot's entry is in `heap`; a free slot holds the next
-	 * free one instead (a list from `heap_free`).
+	 * Where each slot's entry is: its index in `heap`, or IN_LANE with
+	 * its index in `lane`; a free slot holds the next free one instead
+	 * (a list from `heap_free`).
 	 */
 	uint32_t *heap_pos;
 	/** First free slot of heap_pos, or NOT_IN_HEAP. */
@@ -179,8 +197,25 @@ struct sl_loop {
 	size_t heap_len;
 	/** Entries allocated for `heap` and `heap_pos`. */
 	size_t heap_cap;
-	/** Next heap insertion number. */
+	/** Next timer insertion number (heap and lane). */
 	uint64_t heap_seq;
+	/**
+	 * FIFO lane of waiting tasks whose deadlines came in order: a ring
+	 * of `lane_cap` entries (a power of two, or 0), ticket k at
+	 * k % lane_cap, oldest first; an entry with no task is a hole.
+	 */
+	struct heap_ent *lane;
+	/** Entries allocated for `lane`. */
+	size_t lane_cap;
+	/** Ticket of the first entry (never a hole while the lane holds any).
+	 */
+	uint64_t lane_head;
+	/** Ticket of the next entry. */
+	uint64_t lane_tail;
+	/** Entries in the lane that are not holes. */
+	size_t lane_len;
+	/** Deadline of the last entry put in the lane (the least next one). */
+	uint64_t lane_last;
 	/** Number of live tasks. */
 	size_t n_live;
 	/** Next task id. */
@@ -327,22 +362,117 @@ heap_grow(struct sl_loop *loop)
 	return 0;
 }
 
+/** Put entry `e` at ticket `k` of the lane. */
+static inline void
+lane_place(struct sl_loop *loop, const struct heap_ent *e, uint64_t k)
+{
+	uint32_t i = (uint32_t)(k & (loop->lane_cap - 1));
+	loop->lane[i] = *e;
+	loop->heap_pos[e->slot] = IN_LANE | i;
+}
+
 /**
- * Add running task `t` with `deadline` to the heap. 0, or -1 with an
- * error.
+ * Make room for one more entry at the lane's end: a ring of the same size
+ * without its holes if they fill half of it, else one twice as big. 0, or
+ * -1 with SL_EOOM or SL_ELIMIT.
  */
 static int
-heap_insert(struct sl_loop *loop, struct sl_task *t, uint64_t deadline)
+lane_grow(struct sl_loop *loop)
+{
+	size_t cap = loop->lane_cap == 0 ? LANE_MIN : loop->lane_cap;
+	if (loop->lane_len >= cap / 2)
+		cap *= 2;
+	if (cap > HEAP_MAX) {
+		sl_diag_set(SL_ELIMIT,
+		            "more than %" PRIu32 " tasks waiting with a "
+		            "timeout on one loop",
+		            HEAP_MAX);
+		return -1;
+	}
+	struct heap_ent *old = loop->lane;
+	size_t old_cap = loop->lane_cap;
+	loop->lane = sl_malloc(cap * sizeof(*loop->lane));
+	if (loop->lane == NULL) {
+		loop->lane = old;
+		sl_diag_set(SL_EOOM,
+		            "out of memory growing the timer lane to %zu "
+		            "entries",
+		            cap);
+		return -1;
+	}
+	loop->lane_cap = cap;
+	uint64_t n = 0;
+	for (uint64_t k = loop->lane_head; k != loop->lane_tail; k++) {
+		const struct heap_ent *e = &old[k & (old_cap - 1)];
+		if (e->task != NULL)
+			lane_place(loop, e, n++);
+	}
+	assert(n == loop->lane_len);
+	loop->lane_head = 0;
+	loop->lane_tail = n;
+	sl_free(old);
+	return 0;
+}
+
+/** Drop the holes at both ends of the lane. */
+static inline void
+lane_trim(struct sl_loop *loop)
+{
+	size_t mask = loop->lane_cap - 1;
+	while (loop->lane_head != loop->lane_tail &&
+	       loop->lane[loop->lane_head & mask].task == NULL)
+		loop->lane_head++;
+	while (loop->lane_tail != loop->lane_head &&
+	       loop->lane[(loop->lane_tail - 1) & mask].task == NULL)
+		loop->lane_tail--;
+}
+
+/** The entry that fires first, in the lane or the heap, or NULL. */
+static inline const struct heap_ent *
+timer_first(const struct sl_loop *loop)
+{
+	const struct heap_ent *h = loop->heap_len > 0 ? &loop->heap[0] : NULL;
+	if (loop->lane_len == 0)
+		return h;
+	const struct heap_ent *l =
+	        &loop->lane[loop->lane_head & (loop->lane_cap - 1)];
+	return h != NULL && heap_less(h, l) ? h : l;
+}
+
+/**
+ * Add running task `t` with `deadline` to the lane if it comes after the
+ * lane's last, else to the heap. 0, or -1 with an error.
+ */
+static int
+timer_insert(struct sl_loop *loop, struct sl_task *t, uint64_t deadline)
 {
 	if (loop->heap_free == NOT_IN_HEAP && heap_grow(loop) != 0)
+		return -1;
+	bool lane = loop->lane_len == 0 || deadline >= loop->lane_last;
+	if (lane && loop->lane_tail - loop->lane_head == loop->lane_cap &&
+	    lane_grow(loop) != 0)
 		return -1;
 	uint32_t slot = loop->heap_free;
 	loop->heap_free = loop->heap_pos[slot];
 	t->heap_slot = slot;
 	struct heap_ent e = {deadline, loop->heap_seq++, t, slot};
+	if (lane) {
+		lane_place(loop, &e, loop->lane_tail++);
+		loop->lane_len++;
+		loop->lane_last = deadline;
+		return 0;
+	}
 	heap_place(loop, &e, loop->heap_len++);
 	heap_fix(loop, loop->heap_len - 1);
 	return 0;
+}
+
+/** Free slot `slot` of heap_pos. */
+static inline void
+slot_free(struct sl_loop *loop, uint32_t slot)
+{
+	loop->heap_pos[slot] = loop->heap_free;
+	loop->heap_free = slot;
 }
 
 /** Remove the entry at index `i` of the heap and free its slot. */
@@ -352,22 +482,49 @@ heap_remove_at(struct sl_loop *loop, size_t i)
 	assert(i < loop->heap_len);
 	uint32_t slot = loop->heap[i].slot;
 	loop->heap[i].task->heap_slot = NOT_IN_HEAP;
-	loop->heap_pos[slot] = loop->heap_free;
-	loop->heap_free = slot;
+	slot_free(loop, slot);
 	if (i != --loop->heap_len) {
 		heap_place(loop, &loop->heap[loop->heap_len], i);
 		heap_fix(loop, i);
 	}
 }
 
-/** Remove task `t`'s entry from the heap; whether it was the first. */
-static bool
-heap_remove(struct sl_loop *loop, struct sl_task *t)
+/** Remove the entry at index `i` of the lane and free its slot. */
+static void
+lane_remove_at(struct sl_loop *loop, uint32_t i)
 {
-	size_t i = loop->heap_pos[t->heap_slot];
-	assert(i < loop->heap_len && loop->heap[i].task == t);
-	heap_remove_at(loop, i);
-	return i == 0;
+	struct heap_ent *e = &loop->lane[i];
+	assert(e->task != NULL && loop->lane_len > 0);
+	e->task->heap_slot = NOT_IN_HEAP;
+	e->task = NULL;
+	slot_free(loop, e->slot);
+	loop->lane_len--;
+	lane_trim(loop);
+}
+
+/** Remove task `t`'s timer entry; whether it was the first to fire. */
+static bool
+timer_remove(struct sl_loop *loop, struct sl_task *t)
+{
+	bool first = timer_first(loop)->task == t;
+	uint32_t pos = loop->heap_pos[t->heap_slot];
+	if (pos & IN_LANE) {
+		assert(loop->lane[pos & ~IN_LANE].task == t);
+		lane_remove_at(loop, pos & ~IN_LANE);
+	} else {
+		assert(pos < loop->heap_len && loop->heap[pos].task == t);
+		heap_remove_at(loop, pos);
+	}
+	return first;
+}
+
+/** Remove the first entry to fire (there is one); its task. */
+static struct sl_task *
+timer_pop(struct sl_loop *loop)
+{
+	struct sl_task *t = timer_first(loop)->task;
+	timer_remove(loop, t);
+	return t;
 }
 
 static void timer_cb(uv_timer_t *timer);
@@ -380,14 +537,15 @@ static void timer_cb(uv_timer_t *timer);
 static void
 timer_rearm(struct sl_loop *loop, bool exact)
 {
-	if (loop->heap_len == 0) {
+	const struct heap_ent *first = timer_first(loop);
+	if (first == NULL) {
 		if (loop->timer_armed != 0) {
 			uv_timer_stop(&loop->timer);
 			loop->timer_armed = 0;
 		}
 		return;
 	}
-	uint64_t deadline = loop->heap[0].deadline;
+	uint64_t deadline = first->deadline;
 	if (deadline == loop->timer_armed ||
 	    (!exact && loop->timer_armed != 0 && loop->timer_armed < deadline))
 		return;
@@ -583,14 +741,14 @@ park(struct sl_loop *loop, uint64_t deadline, const char *what)
 	t->wake = WAKE_NONE;
 	t->wait_what = what;
 	if (deadline != NO_DEADLINE) {
-		if (heap_insert(loop, t, deadline) != 0)
+		if (timer_insert(loop, t, deadline) != 0)
 			return WAKE_NONE;
-		if (loop->heap[0].task == t)
+		if (timer_first(loop)->task == t)
 			timer_rearm(loop, false);
 	}
 	t->state = SL_TASK_WAITING;
 	schedule_away(loop);
-	if (t->heap_slot != NOT_IN_HEAP && heap_remove(loop, t))
+	if (t->heap_slot != NOT_IN_HEAP && timer_remove(loop, t))
 		timer_rearm(loop, false);
 	t->wait_what = NULL;
 	return t->wake;
@@ -725,9 +883,9 @@ timer_cb(uv_timer_t *timer)
 	struct sl_loop *loop = timer->data;
 	loop->timer_armed = 0;
 	uint64_t now = now_ns();
-	while (loop->heap_len > 0 && loop->heap[0].deadline <= now) {
-		struct sl_task *t = loop->heap[0].task;
-		heap_remove_at(loop, 0);
+	const struct heap_ent *e;
+	while ((e = timer_first(loop)) != NULL && e->deadline <= now) {
+		struct sl_task *t = timer_pop(loop);
 		assert(t->state == SL_TASK_WAITING);
 		t->wake = WAKE_TIMEOUT;
 		make_ready(loop, t);
@@ -954,6 +1112,7 @@ sl_loop_delete(struct sl_loop *loop)
 	sl_diag_destroy(&loop->sched.diag);
 	sl_free(loop->heap);
 	sl_free(loop->heap_pos);
+	sl_free(loop->lane);
 	if (tls_loop == loop)
 		tls_loop = NULL;
 	sl_free(loop);
