@@ -898,6 +898,13 @@ struct interp_step {
 	 * names of the first pass's source_node and properties mappings.
 	 */
 	uint32_t src_more;
+	/**
+	 * The field paths of every mapping looked up together in the record
+	 * (struct sl_paths; the parent's, shared by replicas), or NULL.
+	 */
+	struct sl_paths *paths;
+	/** This thread's lookups along `paths`. */
+	struct sl_paths_run run;
 };
 
 /**
@@ -1777,6 +1784,10 @@ interp_process(struct sl_step *s, const struct sl_value *rec,
 	memset(&c, 0, sizeof(c));
 	c.pc.doc = rec;
 	c.pc.a = &st->scratch;
+	if (st->run.plan != NULL) {
+		sl_paths_run_start(&st->run, rec);
+		c.pc.paths = &st->run;
+	}
 	c.src.type = sl_null();
 	c.src.labels = sl_array_ref(NULL, 0);
 	if (st->direct) {
@@ -1818,11 +1829,13 @@ static void
 interp_destroy(struct sl_step *s)
 {
 	struct interp_step *st = (struct interp_step *)s;
+	sl_paths_run_destroy(&st->run);
 	if (st->parent != NULL) {
 		sl_arena_destroy(&st->scratch);
 		sl_free(st);
 		return;
 	}
+	sl_paths_delete(st->paths);
 	pthread_mutex_destroy(&st->clock_lock);
 	passes_destroy(&st->before);
 	passes_destroy(&st->main);
@@ -1870,7 +1883,51 @@ interp_replicate(struct sl_step *s)
 	st->src_more = m->src_more;
 	memcpy(st->defaults, m->defaults, sizeof(st->defaults));
 	sl_arena_create(&st->scratch, SCRATCH_CHUNK, SCRATCH_CAP);
+	if (m->paths != NULL && sl_paths_run_init(&st->run, m->paths) != 0) {
+		interp_destroy(&st->base);
+		return NULL;
+	}
 	return &st->base;
+}
+
+/** Add the field paths of every mapping of the passes `ps` to `pl`. */
+static int
+paths_add_passes(struct sl_paths *pl, const struct pass *v, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		for (uint32_t j = 0; j < v[i].n; j++) {
+			struct interp *it = v[i].v[j];
+			if (sl_paths_add(pl, &it->key) != 0 ||
+			    sl_paths_add(pl, &it->props) != 0 ||
+			    sl_paths_add(pl, &it->rel_key) != 0 ||
+			    sl_paths_add(pl, &it->rel_props) != 0 ||
+			    paths_add_passes(pl, it->cases, it->n_cases) != 0 ||
+			    (it->dflt != NULL &&
+			     paths_add_passes(pl, it->dflt, 1) != 0))
+				return -1;
+		}
+	return 0;
+}
+
+/**
+ * The tree of the field paths of every mapping (st->paths) and this
+ * step's lookups along it; none when no mapping has a field path.
+ */
+static int
+paths_load(struct interp_step *st)
+{
+	st->paths = sl_paths_new();
+	if (st->paths == NULL ||
+	    paths_add_passes(st->paths, st->before.v, st->before.n) != 0 ||
+	    paths_add_passes(st->paths, st->main.v, st->main.n) != 0 ||
+	    sl_paths_seal(st->paths) != 0)
+		return -1;
+	if (!sl_paths_any(st->paths)) {
+		sl_paths_delete(st->paths);
+		st->paths = NULL;
+		return 0;
+	}
+	return sl_paths_run_init(&st->run, st->paths);
 }
 
 /** Build an Interpreter from its definition. */
@@ -1927,6 +1984,8 @@ interp_create(const struct sl_stepdef *def)
 		if (it->type == I_SOURCE || it->type == I_PROPS)
 			st->src_more += it->props.n;
 	}
+	if (paths_load(st) != 0)
+		goto fail;
 	return &st->base;
 fail:
 	interp_destroy(&st->base);
