@@ -8,6 +8,7 @@
  *   Type:Label{key}(props)!RULE -[REL{key}(props)!RULE]-> Type{key}
  */
 #include "interp_harness.h"
+#include "interp/norm.h"
 #include "interp/provider.h"
 #include "sluice/arena.h"
 #include "sluice/conf.h"
@@ -1036,6 +1037,74 @@ TAP_CASE(paths_together)
 	sl_propmap_destroy(&m2);
 	sl_conf_doc_delete(d1);
 	sl_conf_doc_delete(d2);
+}
+
+/**
+ * Lowercasing alone inline (sl_norm_apply_inline(): ASCII strings of up
+ * to 16 bytes a word or two at a time) against a byte-by-byte reference,
+ * for every length 0 to 20 with a capital at every place, letters next
+ * to '@' and '[' (just outside A-Z), and a non-ASCII letter at every
+ * place (the general path: É becomes é).
+ */
+TAP_CASE(lowercase_inline)
+{
+	struct sl_arena a;
+	sl_arena_create(&a, 4096, (size_t)16 << 20);
+	struct sl_norm lower = {{SL_NORM_LOWER}, 1};
+	int bad = 0, cases = 0;
+	for (uint32_t n = 0; n <= 20; n++)
+		for (uint32_t at = 0; at <= n; at++)
+			for (int kind = 0; kind < 3; kind++) {
+				char in[32], want[32];
+				uint32_t len = n;
+				for (uint32_t i = 0; i < n; i++)
+					in[i] = (char)("ab@[z09 xY"[i % 10]);
+				if (kind == 1 && at < n)
+					in[at] = (char)('A' + at % 26);
+				if (kind == 2) {
+					/* É (C3 89) inserted at `at`. */
+					memmove(in + at + 2, in + at, n - at);
+					in[at] = (char)0xc3;
+					in[at + 1] = (char)0x89;
+					len = n + 2;
+				}
+				for (uint32_t i = 0; i < len; i++)
+					want[i] = in[i] >= 'A' && in[i] <= 'Z'
+					                  ? (char)(in[i] + 32)
+					                  : in[i];
+				if (kind == 2)
+					want[at + 1] = (char)0xa9;
+				char keep[32];
+				memcpy(keep, in, len);
+				struct sl_value v = sl_str_ref(in, len);
+				cases++;
+				if (sl_norm_apply_inline(&lower, &v, &a) != 0 ||
+				    v.type != SL_VSTR || v.len != len ||
+				    memcmp(v.u.s, want, len) != 0 ||
+				    memcmp(in, keep, len) != 0) {
+					if (bad++ < 5)
+						printf("#   n=%u at=%u "
+						       "kind=%d: "
+						       "'%.*s'\n",
+						       n, at, kind, (int)v.len,
+						       v.u.s);
+				}
+			}
+	ok(bad == 0, "%d strings lowercased as byte by byte (input kept)",
+	   cases);
+	struct sl_value num = sl_int(7), s = sl_str_ref("no change 16 byt", 16);
+	const char *before = s.u.s;
+	ok(sl_norm_apply_inline(&lower, &num, &a) == 0 && num.type == SL_VINT &&
+	           num.u.i == 7,
+	   "a number passes through");
+	ok(sl_norm_apply_inline(&lower, &s, &a) == 0 && s.u.s == before,
+	   "a string that does not change is not copied");
+	struct sl_norm trim_lower = {{SL_NORM_TRIM, SL_NORM_LOWER}, 2};
+	struct sl_value t = sl_str_ref("  MiXed  ", 9);
+	ok(sl_norm_apply_inline(&trim_lower, &t, &a) == 0 && t.len == 5 &&
+	           memcmp(t.u.s, "mixed", 5) == 0,
+	   "other normalizations take the general path");
+	sl_arena_destroy(&a);
 }
 
 /** Forget the registered steps (no leaks under valgrind). */

@@ -1212,7 +1212,7 @@ related_keys(const struct interp *it, struct ictx *c, struct sl_pset **out,
 		for (uint32_t i = 0; i < nk; i++) {
 			struct sl_value v = lists[i].u.items[j];
 			if ((norm && v.type == SL_VSTR &&
-			     sl_norm_apply(&it->key_norm, &v, a) != 0) ||
+			     sl_norm_apply_inline(&it->key_norm, &v, a) != 0) ||
 			    (c->oa != NULL && sl_value_keep(c->oa, &v) != 0))
 				return scratch_full();
 			m[i].key = it->key.names[i];

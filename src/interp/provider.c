@@ -1624,7 +1624,7 @@ sl_propmap_apply_out(const struct sl_propmap *m, struct sl_prov_ctx *c,
 			return -1;
 		}
 		if ((nm != NULL && nm->n > 0 && v.type == SL_VSTR &&
-		     sl_norm_apply(nm, &v, c->a) != 0) ||
+		     sl_norm_apply_inline(nm, &v, c->a) != 0) ||
 		    (oa != NULL && sl_value_keep(oa, &v) != 0) ||
 		    pset_set_upto(out, ga, m->names[i], m->lens[i], v,
 		                  before) != 0)
