@@ -855,6 +855,34 @@ TAP_CASE(built_in_the_output)
 	if (!ok(r.rc == 0 && strcmp(r.out, w2) == 0,
 	        "setting a default property changes only that set"))
 		printf("#   got:  %s#   want: %s", r.out, w2);
+
+	/* Mappings whose names are not the defaults' skip comparing with
+	 * them; one that names a default replaces it, in the source node's
+	 * set too, also after a source_node that drops last_ingested_at. */
+	struct hres r3;
+	harness_run_stem("- implementation: interpreter\n"
+	                 "  arguments:\n"
+	                 "    interpretations:\n"
+	                 "      - type: source_node\n"
+	                 "        node_type: P\n"
+	                 "        key: {id: !jmespath id}\n"
+	                 "        properties: {n: !jmespath a, "
+	                 "was_ingested_by_s: 5}\n"
+	                 "      - type: properties\n"
+	                 "        properties: {was_ingested_by_s: 6, e: 1}\n"
+	                 "      - type: source_node\n"
+	                 "        node_type: P\n"
+	                 "        key: {id: !jmespath id}\n"
+	                 "        properties: {f: 2}\n"
+	                 "        update_last_ingested: false\n"
+	                 "      - type: properties\n"
+	                 "        properties: {last_ingested_by_s_at: 7}\n",
+	                 "[{id: 1, a: x}]", true, true, "s", &r3);
+	const char *w3 = "P{\"id\":1}(\"e\":1,\"f\":2,\"last_ingested_by_s_"
+	                 "at\":7,\"n\":\"x\",\"was_ingested_by_s\":6)\n";
+	if (!ok(r3.rc == 0 && strcmp(r3.out, w3) == 0,
+	        "a mapping naming a default property replaces it, once"))
+		printf("#   got:  %s#   want: %s", r3.out, w3);
 }
 
 /**
@@ -1031,6 +1059,32 @@ TAP_CASE(paths_together)
 	sl_buf_destroy(&wo);
 	sl_buf_destroy(&w2);
 	sl_buf_destroy(&wo2);
+	/* Members [0, fresh) are not compared; the others still are. */
+	const char *y3 = "k2: 9\nz: 3\n";
+	struct sl_conf_doc *d3 = sl_conf_load(y3, strlen(y3), "m3.yaml");
+	struct sl_value nul = sl_null();
+	for (uint32_t fresh = 0; fresh < 2; fresh++) {
+		struct sl_propmap m3;
+		struct sl_member ms[2] = {{"k1", 2, sl_int(1)},
+		                          {"k2", 2, sl_int(2)}};
+		struct sl_pset set = {ms, 2, 2, false};
+		sl_arena_create(&a, 4096, 1 << 20);
+		struct sl_prov_ctx c3 = {.doc = &nul, .a = &a};
+		bool compiled =
+		        d3 != NULL &&
+		        sl_propmap_compile(&m3, sl_conf_root(d3), "m3") == 0;
+		ok(compiled &&
+		           sl_propmap_apply_out(&m3, &c3, NULL, &set, &a,
+		                                fresh) == 0 &&
+		           set.n == 3 && set.m[1].val.u.i == 9 &&
+		           set.m[2].val.u.i == 3,
+		   "fresh %u: a name after the fresh members is replaced",
+		   fresh);
+		if (compiled)
+			sl_propmap_destroy(&m3);
+		sl_arena_destroy(&a);
+	}
+	sl_conf_doc_delete(d3);
 	sl_paths_run_destroy(&run);
 	sl_paths_delete(pl);
 	sl_propmap_destroy(&m1);

@@ -164,6 +164,11 @@ struct interp {
 	struct pass *dflt;
 	/** switch: fail_on_unhandled. */
 	bool fail_unhandled;
+	/** No name of `props` is one of the default properties' (set at
+	 * the step's load: fresh_load()). */
+	bool props_fresh;
+	/** No name of `rel_props` is one of the default properties'. */
+	bool rel_props_fresh;
 };
 
 static void interp_delete(struct interp *it);
@@ -838,6 +843,11 @@ struct ictx {
 	struct sl_value *built;
 	/** Relationships in `built`. */
 	uint32_t n_built;
+	/**
+	 * How many of the source node's properties, from the first, are
+	 * the default properties (3; 0 once one is removed).
+	 */
+	uint32_t src_defaults;
 	/** Capacity of `built`. */
 	uint32_t cap_built;
 };
@@ -981,15 +991,16 @@ default_props(struct interp_step *st, struct sl_pset *ps, bool last,
 
 /**
  * sl_propmap_apply_out() into `out`, which the output refers to, without
- * a call for an empty mapping.
+ * a call for an empty mapping; its first `fresh` members have names that
+ * no name of `m` equals.
  */
 static inline int
 propmap(const struct sl_propmap *m, struct ictx *c, const struct sl_norm *nm,
-        struct sl_pset *out)
+        struct sl_pset *out, uint32_t fresh)
 {
 	if (m->n == 0 && m->whole == NULL)
 		return 0;
-	return sl_propmap_apply_out(m, &c->pc, nm, out, c->oa);
+	return sl_propmap_apply_out(m, &c->pc, nm, out, c->oa, fresh);
 }
 
 /** Report a scratch-arena failure. */
@@ -1103,8 +1114,9 @@ apply_source(struct interp_step *st, const struct interp *it, struct ictx *c)
 {
 	/* Set straight into the context: a failure fails the record, and
 	 * providers do not read the node being built. */
-	if (propmap(&it->key, c, &it->key_norm, &c->src.key) != 0 ||
-	    propmap(&it->props, c, &it->props_norm, &c->src.props) != 0)
+	if (propmap(&it->key, c, &it->key_norm, &c->src.key, 0) != 0 ||
+	    propmap(&it->props, c, &it->props_norm, &c->src.props,
+	            it->props_fresh ? c->src_defaults : 0) != 0)
 		return -1;
 	struct sl_value type;
 	bool type_static;
@@ -1115,8 +1127,10 @@ apply_source(struct interp_step *st, const struct interp *it, struct ictx *c)
 	c->src.type_static = type_static;
 	c->src.labels = it->labels;
 	c->src.rule = it->node_rule;
-	if (!it->node_last)
+	if (!it->node_last) {
 		sl_pset_remove(&c->src.props, "last_ingested_at", 16);
+		c->src_defaults = 0;
+	}
 	(void)st;
 	return 0;
 }
@@ -1157,7 +1171,7 @@ related_keys(const struct interp *it, struct ictx *c, struct sl_pset **out,
 		if (k == NULL)
 			return scratch_full();
 		memset(k, 0, sizeof(*k));
-		if (propmap(&it->key, c, &it->key_norm, k) != 0)
+		if (propmap(&it->key, c, &it->key_norm, k, 0) != 0)
 			return -1;
 		*out = k;
 		*n = 1;
@@ -1276,8 +1290,9 @@ apply_rel_doc(struct interp_step *st, const struct interp *it, struct ictx *c)
 	               "relationship_type", &r.type, &r.type_static) != 0 ||
 	    default_props(st, &r.props, it->rel_last, a, it->rel_props.n,
 	                  c->defaults) != 0 ||
-	    propmap(&it->rel_key, c, &it->props_norm, &r.key) != 0 ||
-	    propmap(&it->rel_props, c, &it->props_norm, &r.props) != 0)
+	    propmap(&it->rel_key, c, &it->props_norm, &r.key, 0) != 0 ||
+	    propmap(&it->rel_props, c, &it->props_norm, &r.props,
+	            it->rel_props_fresh ? r.props.n : 0) != 0)
 		return -1;
 	r.rule = it->rel_rule;
 	r.outbound = it->outbound;
@@ -1306,7 +1321,8 @@ apply_rel_doc(struct interp_step *st, const struct interp *it, struct ictx *c)
 		}
 		if (default_props(st, &nd->props, it->node_last, a, it->props.n,
 		                  c->defaults) != 0 ||
-		    propmap(&it->props, c, &it->props_norm, &nd->props) != 0)
+		    propmap(&it->props, c, &it->props_norm, &nd->props,
+		            it->props_fresh ? nd->props.n : 0) != 0)
 			return -1;
 		if (nd->type.type == SL_VNULL || r.type.type == SL_VNULL) {
 			skip(st,
@@ -1416,7 +1432,8 @@ apply(struct interp_step *st, const struct interp *it, struct ictx *c)
 		rc = apply_rel(st, it, c);
 		break;
 	case I_PROPS:
-		rc = propmap(&it->props, c, &it->props_norm, &c->src.props);
+		rc = propmap(&it->props, c, &it->props_norm, &c->src.props,
+		             it->props_fresh ? c->src_defaults : 0);
 		break;
 	case I_VARS:
 		rc = sl_propmap_apply(&it->props, &c->pc, &it->props_norm,
@@ -1790,6 +1807,7 @@ interp_process(struct sl_step *s, const struct sl_value *rec,
 	}
 	c.src.type = sl_null();
 	c.src.labels = sl_array_ref(NULL, 0);
+	c.src_defaults = 3;
 	if (st->direct) {
 		c.oa = sl_emit_arena(out);
 		c.defaults = c.oa != NULL
@@ -1890,6 +1908,39 @@ interp_replicate(struct sl_step *s)
 	return &st->base;
 }
 
+/** Whether no name of `m` is one of the `n` members of `defaults`. */
+static bool
+names_fresh(const struct sl_propmap *m, const struct sl_member *defaults,
+            uint32_t n)
+{
+	for (uint32_t i = 0; i < m->n; i++)
+		for (uint32_t j = 0; j < n; j++)
+			if (m->lens[i] == defaults[j].key_len &&
+			    memcmp(m->names[i], defaults[j].key, m->lens[i]) ==
+			            0)
+				return false;
+	return true;
+}
+
+/**
+ * Set props_fresh and rel_props_fresh of every interpretation of the
+ * passes v[0, n), against the three default properties.
+ */
+static void
+fresh_load(const struct pass *v, uint32_t n, const struct sl_member *defaults)
+{
+	for (uint32_t i = 0; i < n; i++)
+		for (uint32_t j = 0; j < v[i].n; j++) {
+			struct interp *it = v[i].v[j];
+			it->props_fresh = names_fresh(&it->props, defaults, 3);
+			it->rel_props_fresh =
+			        names_fresh(&it->rel_props, defaults, 3);
+			fresh_load(it->cases, it->n_cases, defaults);
+			if (it->dflt != NULL)
+				fresh_load(it->dflt, 1, defaults);
+		}
+}
+
 /** Add the field paths of every mapping of the passes `ps` to `pl`. */
 static int
 paths_add_passes(struct sl_paths *pl, const struct pass *v, uint32_t n)
@@ -1984,6 +2035,8 @@ interp_create(const struct sl_stepdef *def)
 		if (it->type == I_SOURCE || it->type == I_PROPS)
 			st->src_more += it->props.n;
 	}
+	fresh_load(st->before.v, st->before.n, st->defaults);
+	fresh_load(st->main.v, st->main.n, st->defaults);
 	if (paths_load(st) != 0)
 		goto fail;
 	return &st->base;

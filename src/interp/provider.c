@@ -113,15 +113,15 @@ struct sl_prov {
 /* --- property sets ------------------------------------------------------ */
 
 /**
- * sl_pset_set() when `key` can only be among the first `upto` members
- * (the others have keys known to differ from it).
+ * sl_pset_set() when `key` can only be among members [from, upto) (the
+ * others have keys known to differ from it).
  */
 static inline int
 pset_set_upto(struct sl_pset *s, struct sl_arena *a, const char *key,
-              uint32_t klen, struct sl_value v, uint32_t upto)
+              uint32_t klen, struct sl_value v, uint32_t from, uint32_t upto)
 {
 	struct sl_member *ms = s->m;
-	for (uint32_t i = 0; i < upto; i++)
+	for (uint32_t i = from; i < upto; i++)
 		if (ms[i].key_len == klen && sl_key_eq(ms[i].key, key, klen)) {
 			ms[i].val = v;
 			return 0;
@@ -148,7 +148,7 @@ int
 sl_pset_set(struct sl_pset *s, struct sl_arena *a, const char *key,
             uint32_t klen, struct sl_value v)
 {
-	return pset_set_upto(s, a, key, klen, v, s->n);
+	return pset_set_upto(s, a, key, klen, v, 0, s->n);
 }
 
 const struct sl_value *
@@ -1590,19 +1590,20 @@ int
 sl_propmap_apply(const struct sl_propmap *m, struct sl_prov_ctx *c,
                  const struct sl_norm *nm, struct sl_pset *out)
 {
-	return sl_propmap_apply_out(m, c, nm, out, NULL);
+	return sl_propmap_apply_out(m, c, nm, out, NULL, 0);
 }
 
 int
 sl_propmap_apply_out(const struct sl_propmap *m, struct sl_prov_ctx *c,
                      const struct sl_norm *nm, struct sl_pset *out,
-                     struct sl_arena *oa)
+                     struct sl_arena *oa, uint32_t fresh)
 {
 	/* Members grow in the output's arena when there is one. */
 	struct sl_arena *ga = oa != NULL ? oa : c->a;
 	/* The mapping's names differ from each other (compiling keeps a
 	 * name once), so each can only match a member set before. */
 	uint32_t before = out->n;
+	uint32_t from = fresh < before ? fresh : before;
 	/* Room for the mapping's names at once; a shared set (cap < n)
 	 * becomes the set's own before anything is set. */
 	uint32_t need = out->n + m->n + (m->whole != NULL);
@@ -1634,7 +1635,7 @@ sl_propmap_apply_out(const struct sl_propmap *m, struct sl_prov_ctx *c,
 		if ((nm != NULL && nm->n > 0 && v.type == SL_VSTR &&
 		     sl_norm_apply_inline(nm, &v, c->a) != 0) ||
 		    (oa != NULL && sl_value_keep(oa, &v) != 0) ||
-		    pset_set_upto(out, ga, m->names[i], m->lens[i], v,
+		    pset_set_upto(out, ga, m->names[i], m->lens[i], v, from,
 		                  before) != 0)
 			return arena_full(m->provs[i]);
 	}
@@ -1659,7 +1660,7 @@ sl_propmap_apply_out(const struct sl_propmap *m, struct sl_prov_ctx *c,
 		    (oa != NULL &&
 		     (sl_value_keep(oa, &v) != 0 ||
 		      (key = sl_arena_strndup(oa, key, klen)) == NULL)) ||
-		    pset_set_upto(out, ga, key, klen, v, out->n) != 0)
+		    pset_set_upto(out, ga, key, klen, v, 0, out->n) != 0)
 			return arena_full(m->whole);
 	}
 	return 0;

@@ -189,11 +189,13 @@ int sl_propmap_apply(const struct sl_propmap *m, struct sl_prov_ctx *c,
 /**
  * sl_propmap_apply() into a set that the output refers to as it is: with
  * `oa` not NULL, `out` grows in `oa` and every value set (and a key from
- * a record) is first copied into `oa` (sl_value_keep()).
+ * a record) is first copied into `oa` (sl_value_keep()). The first
+ * `fresh` members of `out` have names that no name of `m` equals (the
+ * caller knows: the default properties), so they are not compared.
  */
 int sl_propmap_apply_out(const struct sl_propmap *m, struct sl_prov_ctx *c,
                          const struct sl_norm *nm, struct sl_pset *out,
-                         struct sl_arena *oa);
+                         struct sl_arena *oa, uint32_t fresh);
 
 /**
  * Make `v` live in `oa`: a string's or number's text, an array's items
