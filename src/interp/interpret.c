@@ -169,6 +169,12 @@ struct interp {
 	bool props_fresh;
 	/** No name of `rel_props` is one of the default properties'. */
 	bool rel_props_fresh;
+	/**
+	 * relationship: the members of its output object and its node's
+	 * (out_rel()), with the names and what is the same for every
+	 * record (rules, direction, labels) filled in.
+	 */
+	struct sl_member rel_out[11];
 };
 
 static void interp_delete(struct interp *it);
@@ -641,6 +647,8 @@ rel_load(struct interp *it, const struct sl_conf *n)
 }
 
 /** Load one interpretation (the `index`-th of its list). */
+static void rel_out_init(struct interp *it);
+
 static struct interp *
 interp_load(const struct sl_conf *n, uint32_t index, int depth)
 {
@@ -765,6 +773,8 @@ interp_load(const struct sl_conf *n, uint32_t index, int depth)
 		it->node_type_sv = sl_prov_static_value(it->node_type);
 	if (it->rel_type != NULL)
 		it->rel_type_sv = sl_prov_static_value(it->rel_type);
+	if (it->type == I_REL)
+		rel_out_init(it);
 	return it;
 fail:
 	interp_delete(it);
@@ -1240,15 +1250,17 @@ related_keys(const struct interp *it, struct ictx *c, struct sl_pset **out,
 	return 0;
 }
 
-static int out_rel(struct sl_arena *a, const struct brel *r,
-                   const struct bnode *nd, struct sl_value *out);
+static int out_rel(struct sl_arena *a, const struct sl_member *tmpl,
+                   const struct brel *r, const struct bnode *nd,
+                   struct sl_value *out);
 
 /**
  * Keep relationship `r` to node `nd` in the context: with `c->oa`, as an
  * object in it (out_rel()) in `c->built`; else in `c->rels`.
  */
 static int
-keep_rel(struct ictx *c, const struct brel *r, const struct bnode *nd)
+keep_rel(struct ictx *c, const struct interp *it, const struct brel *r,
+         const struct bnode *nd)
 {
 	if (c->oa == NULL) {
 		struct brel *slot = rel_room(c);
@@ -1270,7 +1282,7 @@ keep_rel(struct ictx *c, const struct brel *r, const struct bnode *nd)
 		c->built = v;
 		c->cap_built = cap;
 	}
-	if (out_rel(c->oa, r, nd, &c->built[c->n_built]) != 0)
+	if (out_rel(c->oa, it->rel_out, r, nd, &c->built[c->n_built]) != 0)
 		return scratch_full();
 	c->n_built++;
 	return 0;
@@ -1332,7 +1344,7 @@ apply_rel_doc(struct interp_step *st, const struct interp *it, struct ictx *c)
 			     short_text(&nd->type, b2, sizeof(b2)));
 			continue;
 		}
-		if (keep_rel(c, &r, nd) != 0)
+		if (keep_rel(c, it, &r, nd) != 0)
 			return -1;
 	}
 	return 0;
@@ -1628,32 +1640,47 @@ pset_obj(const struct sl_pset *ps)
 }
 
 /**
+ * Fill it->rel_out: the names of a relationship's and its node's members,
+ * and the values the interpretation fixes (apply_rel_doc() gives every
+ * relationship and node of `it` these rules, direction and labels).
+ */
+static void
+rel_out_init(struct interp *it)
+{
+	struct sl_member *m = it->rel_out;
+	memcpy(m, rel_tmpl, sizeof(rel_tmpl));
+	memcpy(m + 6, node_tmpl, sizeof(node_tmpl));
+	m[3].val = rel_rule_values[it->rel_rule];
+	m[4].val = sl_bool(it->outbound);
+	m[7].val = it->labels;
+	m[10].val = node_rule_values[it->node_rule];
+}
+
+/**
  * Relationship `r` to node `nd`, whose sets were built in `a` (ictx.oa),
- * as an object in `a`: its members and the node's in one block; a type
- * that is not static is copied.
+ * as an object in `a`: its members and the node's in one block, from
+ * `tmpl` (interp.rel_out, which holds r's and nd's rules, direction and
+ * labels); a type that is not static is copied.
  */
 static int
-out_rel(struct sl_arena *a, const struct brel *r, const struct bnode *nd,
-        struct sl_value *out)
+out_rel(struct sl_arena *a, const struct sl_member *tmpl, const struct brel *r,
+        const struct bnode *nd, struct sl_value *out)
 {
 	struct sl_member *m =
 	        sl_arena_alloc_aligned(a, sizeof(rel_tmpl) + sizeof(node_tmpl),
 	                               _Alignof(struct sl_member));
 	if (m == NULL)
 		return -1;
-	memcpy(m, rel_tmpl, sizeof(rel_tmpl));
-	memcpy(m + 6, node_tmpl, sizeof(node_tmpl));
+	/* Two copies of known sizes, each inline. */
+	memcpy(m, tmpl, sizeof(rel_tmpl));
+	memcpy(m + 6, tmpl + 6, sizeof(node_tmpl));
 	m[0].val = r->type;
 	m[1].val = pset_obj(&r->key);
 	m[2].val = pset_obj(&r->props);
-	m[3].val = rel_rule_values[r->rule];
-	m[4].val = sl_bool(r->outbound);
 	m[5].val = sl_object_ref(m + 6, 5);
 	m[6].val = nd->type;
-	m[7].val = nd->labels;
 	m[8].val = pset_obj(&nd->key);
 	m[9].val = pset_obj(&nd->props);
-	m[10].val = node_rule_values[nd->rule];
 	if ((!r->type_static && sl_value_keep(a, &m[0].val) != 0) ||
 	    (!nd->type_static && sl_value_keep(a, &m[6].val) != 0))
 		return -1;
