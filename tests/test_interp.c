@@ -1161,6 +1161,51 @@ TAP_CASE(lowercase_inline)
 	sl_arena_destroy(&a);
 }
 
+/**
+ * Trimming alone inline (sl_norm_apply_inline()) against the general
+ * path (sl_norm_apply_op()), for every pair of ends taken from ASCII
+ * whitespace, bytes next to it, non-ASCII whitespace (U+00A0, U+3000)
+ * and a non-ASCII letter, around a middle of none, one or two words.
+ */
+TAP_CASE(trim_inline)
+{
+	static const char *const ends[] = {
+	        "",          " ",          "\t\n",
+	        "\x1c\x1f ", "\x08",       "\x1b",
+	        "!",         "\xc2\xa0",   " \xe3\x80\x80",
+	        "\xc3\xa9",  " \xc3\xa9 ", "\r\x0b\x0c"};
+	static const char *const mids[] = {"", "x", "a b", "\xc2\xa0"};
+	struct sl_arena a;
+	sl_arena_create(&a, 4096, (size_t)16 << 20);
+	struct sl_norm trim = {{SL_NORM_TRIM}, 1};
+	size_t ne = sizeof(ends) / sizeof(ends[0]);
+	int bad = 0, cases = 0;
+	for (size_t i = 0; i < ne; i++)
+		for (size_t k = 0; k < sizeof(mids) / sizeof(mids[0]); k++)
+			for (size_t j = 0; j < ne; j++) {
+				char buf[64];
+				int n = snprintf(buf, sizeof(buf), "%s%s%s",
+				                 ends[i], mids[k], ends[j]);
+				struct sl_value v =
+				        sl_str_ref(buf, (uint32_t)n);
+				struct sl_value w = v;
+				cases++;
+				if (sl_norm_apply_inline(&trim, &v, &a) != 0 ||
+				    sl_norm_apply_op(SL_NORM_TRIM, &w, &a) !=
+				            0 ||
+				    v.len != w.len ||
+				    memcmp(v.u.s, w.u.s, v.len) != 0) {
+					if (bad++ < 5)
+						printf("#   '%s': '%.*s' / "
+						       "'%.*s'\n",
+						       buf, (int)v.len, v.u.s,
+						       (int)w.len, w.u.s);
+				}
+			}
+	ok(bad == 0, "%d strings trimmed as by the general path", cases);
+	sl_arena_destroy(&a);
+}
+
 /** Forget the registered steps (no leaks under valgrind). */
 static void
 teardown(void)

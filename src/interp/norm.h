@@ -138,6 +138,35 @@ sl_norm_short_store(unsigned char *d, size_t n, uint64_t y)
 	}
 }
 
+/** Whether ASCII byte `c` is whitespace to Python's str.isspace(). */
+static inline bool
+sl_norm_ascii_space(unsigned char c)
+{
+	return (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x20);
+}
+
+/**
+ * Trimming alone of string `v`: ASCII whitespace stepped over inline; a
+ * non-ASCII byte at either end of what is left takes sl_norm_apply()
+ * (which decodes it) on the whole string.
+ */
+static inline int
+sl_norm_trim_inline(const struct sl_norm *nm, struct sl_value *v,
+                    struct sl_arena *a)
+{
+	const unsigned char *s = (const unsigned char *)v->u.s;
+	uint32_t start = 0, end = v->len;
+	while (start < end && sl_norm_ascii_space(s[start]))
+		start++;
+	while (end > start && sl_norm_ascii_space(s[end - 1]))
+		end--;
+	if (start < end && (s[start] >= 0x80 || s[end - 1] >= 0x80))
+		return sl_norm_apply(nm, v, a);
+	v->u.s += start;
+	v->len = end - start;
+	return 0;
+}
+
 /**
  * sl_norm_apply(), inline for the keys' default (lowercasing alone) of
  * an ASCII string of up to 16 bytes: two words (overlapping), mapped
@@ -147,6 +176,8 @@ static inline int
 sl_norm_apply_inline(const struct sl_norm *nm, struct sl_value *v,
                      struct sl_arena *a)
 {
+	if (v->type == SL_VSTR && nm->n == 1 && nm->ops[0] == SL_NORM_TRIM)
+		return sl_norm_trim_inline(nm, v, a);
 	if (v->type != SL_VSTR || nm->n != 1 || nm->ops[0] != SL_NORM_LOWER ||
 	    v->len > 16)
 		return sl_norm_apply(nm, v, a);
