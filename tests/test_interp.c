@@ -8,6 +8,11 @@
  *   Type:Label{key}(props)!RULE -[REL{key}(props)!RULE]-> Type{key}
  */
 #include "interp_harness.h"
+#include "interp/norm.h"
+#include "interp/provider.h"
+#include "sluice/arena.h"
+#include "sluice/conf.h"
+#include "sluice/jsonread.h"
 
 /** Run `args` over `records` and compare the captured ingestions. */
 static void
@@ -850,6 +855,355 @@ TAP_CASE(built_in_the_output)
 	if (!ok(r.rc == 0 && strcmp(r.out, w2) == 0,
 	        "setting a default property changes only that set"))
 		printf("#   got:  %s#   want: %s", r.out, w2);
+
+	/* Mappings whose names are not the defaults' skip comparing with
+	 * them; one that names a default replaces it, in the source node's
+	 * set too, also after a source_node that drops last_ingested_at. */
+	struct hres r3;
+	harness_run_stem("- implementation: interpreter\n"
+	                 "  arguments:\n"
+	                 "    interpretations:\n"
+	                 "      - type: source_node\n"
+	                 "        node_type: P\n"
+	                 "        key: {id: !jmespath id}\n"
+	                 "        properties: {n: !jmespath a, "
+	                 "was_ingested_by_s: 5}\n"
+	                 "      - type: properties\n"
+	                 "        properties: {was_ingested_by_s: 6, e: 1}\n"
+	                 "      - type: source_node\n"
+	                 "        node_type: P\n"
+	                 "        key: {id: !jmespath id}\n"
+	                 "        properties: {f: 2}\n"
+	                 "        update_last_ingested: false\n"
+	                 "      - type: properties\n"
+	                 "        properties: {last_ingested_by_s_at: 7}\n",
+	                 "[{id: 1, a: x}]", true, true, "s", &r3);
+	const char *w3 = "P{\"id\":1}(\"e\":1,\"f\":2,\"last_ingested_by_s_"
+	                 "at\":7,\"n\":\"x\",\"was_ingested_by_s\":6)\n";
+	if (!ok(r3.rc == 0 && strcmp(r3.out, w3) == 0,
+	        "a mapping naming a default property replaces it, once"))
+		printf("#   got:  %s#   want: %s", r3.out, w3);
+}
+
+/**
+ * Evaluate `m` over the JSON `rec` with the lookups of `run` (a new
+ * document) and without, into `with` and `without` (canonical JSON of the
+ * set); false when either fails.
+ */
+static bool
+paths_eval(const struct sl_propmap *m, struct sl_paths_run *run,
+           const char *rec, struct sl_buf *with, struct sl_buf *without)
+{
+	struct sl_arena a;
+	sl_arena_create(&a, 4096, (size_t)16 << 20);
+	struct sl_json_opts o = {SL_JSON_CHUNK_SIZE_DEFAULT,
+	                         SL_JSON_RECORD_MAX_DEFAULT,
+	                         SL_JSON_DEPTH_MAX_DEFAULT};
+	struct sl_value doc;
+	bool good = sl_json_parse(rec, strlen(rec), &a, &o, "r", &doc) == 0;
+	for (int k = 0; k < 2 && good; k++) {
+		struct sl_prov_ctx c = {.doc = &doc, .a = &a};
+		if (k == 0) {
+			sl_paths_run_start(run, &doc);
+			c.paths = run;
+		}
+		struct sl_pset out = {NULL, 0, 0, false};
+		struct sl_buf *b = k == 0 ? with : without;
+		struct sl_value v;
+		b->len = 0;
+		good = sl_propmap_apply(m, &c, NULL, &out) == 0 &&
+		       (v = sl_pset_value(&out), sl_json_write(b, &v, 0) == 0);
+	}
+	sl_arena_destroy(&a);
+	return good;
+}
+
+/**
+ * Field paths of several mappings looked up together (struct sl_paths:
+ * each object read once, members remembered by position) give what the
+ * lookups one by one give: the last of duplicate keys, null for a missing
+ * name or a value that is not an object, the first item of an array, and
+ * the same after the members change order, number or names.
+ */
+TAP_CASE(paths_together)
+{
+	const char *y1 = "a: !jmespath id\n"
+	                 "b: !jmespath profile.age\n"
+	                 "c: !jmespath profile.bio\n"
+	                 "d: !jmespath profile.x.y\n"
+	                 "e: !jmespath nothing\n"
+	                 "f: !jmespath list\n"
+	                 "g: !jmespath 'profile.\"odd key\"'\n";
+	const char *y2 = "h: !jmespath k_of_seventeen_by\n"
+	                 "i: !jmespath profile.age\n"
+	                 "j: !jmespath m19\n"
+	                 "k: !jmespath 'profile.x'\n"
+	                 "l: '@'\n";
+	struct sl_conf_doc *d1 = sl_conf_load(y1, strlen(y1), "m1.yaml");
+	struct sl_conf_doc *d2 = sl_conf_load(y2, strlen(y2), "m2.yaml");
+	struct sl_propmap m1, m2;
+	struct sl_paths *pl = sl_paths_new();
+	struct sl_paths_run run;
+	bool built = d1 != NULL && d2 != NULL && pl != NULL &&
+	             sl_propmap_compile(&m1, sl_conf_root(d1), "m1") == 0 &&
+	             sl_propmap_compile(&m2, sl_conf_root(d2), "m2") == 0 &&
+	             sl_paths_add(pl, &m1) == 0 && sl_paths_add(pl, &m2) == 0 &&
+	             sl_paths_seal(pl) == 0 && sl_paths_any(pl) &&
+	             sl_paths_run_init(&run, pl) == 0;
+	if (!ok(built, "two mappings' paths in one tree"))
+		return;
+	static const char *const recs[] = {
+	        "{\"id\":\"A\",\"profile\":{\"age\":1,\"bio\":\"x\",\"x\":{"
+	        "\"y\":true},\"odd key\":5},\"list\":[7,8]}",
+	        "{\"id\":\"B\",\"profile\":{\"age\":2,\"bio\":\"y\",\"x\":{"
+	        "\"y\":false},\"odd key\":6},\"list\":[]}",
+	        "{\"profile\":{\"bio\":\"z\",\"odd key\":null,\"age\":3},"
+	        "\"id\":\"C\"}",
+	        "{\"id\":\"1\",\"profile\":{\"age\":1,\"age\":null},\"id\":"
+	        "\"2\"}",
+	        "{\"id\":\"1\",\"profile\":{\"age\":1,\"age\":4},\"id\":\"3\"}",
+	        "{\"profile\":[1,2],\"id\":null,\"list\":{\"a\":1}}",
+	        "[1,2]",
+	        "{}",
+	        "{\"ix\":1,\"nxxxxxg\":2,\"profile\":{\"agf\":1,\"x\":5}}",
+	        "{\"m0\":0,\"m1\":1,\"m2\":2,\"m3\":3,\"m4\":4,\"m5\":5,"
+	        "\"m6\":6,\"m7\":7,\"m8\":8,\"m9\":9,\"m10\":10,\"m11\":11,"
+	        "\"m12\":12,\"m13\":13,\"m14\":14,\"m15\":15,\"m16\":16,"
+	        "\"id\":\"late\",\"m19\":\"n19\",\"m19\":\"last\","
+	        "\"k_of_seventeen_by\":\"long\"}",
+	        "{\"m0\":0,\"m1\":1,\"m2\":2,\"m3\":3,\"m4\":4,\"m5\":5,"
+	        "\"m6\":6,\"m7\":7,\"m8\":8,\"m9\":9,\"m10\":10,\"m11\":11,"
+	        "\"m12\":12,\"m13\":13,\"m14\":14,\"m15\":15,\"m16\":16,"
+	        "\"m17\":\"x\",\"m18\":\"y\",\"m19\":\"again\"}",
+	        "{\"id\":\"D\",\"profile\":{\"age\":5,\"bio\":\"w\",\"x\":{"
+	        "\"y\":1},\"odd key\":7},\"list\":[9]}",
+	};
+	static const char *const want1[] = {
+	        "{\"a\":\"A\",\"b\":1,\"c\":\"x\",\"d\":true,\"e\":null,\"f\":"
+	        "7,\"g\":5}",
+	        "{\"a\":\"B\",\"b\":2,\"c\":\"y\",\"d\":false,\"e\":null,"
+	        "\"f\":null,\"g\":6}",
+	        "{\"a\":\"C\",\"b\":3,\"c\":\"z\",\"d\":null,\"e\":null,\"f\":"
+	        "null,\"g\":null}",
+	        "{\"a\":\"2\",\"b\":null,\"c\":null,\"d\":null,\"e\":null,"
+	        "\"f\":null,\"g\":null}",
+	        "{\"a\":\"3\",\"b\":4,\"c\":null,\"d\":null,\"e\":null,\"f\":"
+	        "null,\"g\":null}",
+	        "{\"a\":null,\"b\":null,\"c\":null,\"d\":null,\"e\":null,"
+	        "\"f\":{\"a\":1},\"g\":null}",
+	        "{\"a\":null,\"b\":null,\"c\":null,\"d\":null,\"e\":null,"
+	        "\"f\":null,\"g\":null}",
+	        "{\"a\":null,\"b\":null,\"c\":null,\"d\":null,\"e\":null,"
+	        "\"f\":null,\"g\":null}",
+	        "{\"a\":null,\"b\":null,\"c\":null,\"d\":null,\"e\":null,"
+	        "\"f\":null,\"g\":null}",
+	        "{\"a\":\"late\",\"b\":null,\"c\":null,\"d\":null,\"e\":null,"
+	        "\"f\":null,\"g\":null}",
+	        "{\"a\":null,\"b\":null,\"c\":null,\"d\":null,\"e\":null,"
+	        "\"f\":null,\"g\":null}",
+	        "{\"a\":\"D\",\"b\":5,\"c\":\"w\",\"d\":1,\"e\":null,\"f\":9,"
+	        "\"g\":7}",
+	};
+	struct sl_buf w, wo, w2, wo2;
+	sl_buf_create(&w, 1 << 16);
+	sl_buf_create(&wo, 1 << 16);
+	sl_buf_create(&w2, 1 << 16);
+	sl_buf_create(&wo2, 1 << 16);
+	bool same = true, right = true;
+	for (int round = 0; round < 2; round++)
+		for (size_t i = 0; i < sizeof(recs) / sizeof(recs[0]); i++) {
+			if (!paths_eval(&m1, &run, recs[i], &w, &wo) ||
+			    !paths_eval(&m2, &run, recs[i], &w2, &wo2)) {
+				same = right = false;
+				continue;
+			}
+			if (strcmp(w.data, wo.data) != 0 ||
+			    strcmp(w2.data, wo2.data) != 0) {
+				same = false;
+				printf("#   record %zu: %s / %s, %s / %s\n", i,
+				       w.data, wo.data, w2.data, wo2.data);
+			}
+			if (strcmp(w.data, want1[i]) != 0) {
+				right = false;
+				printf("#   record %zu: got %s\n#   want %s\n",
+				       i, w.data, want1[i]);
+			}
+		}
+	ok(same, "looked up together or one by one, the same sets (twice "
+	         "over the records: shapes remembered and changed)");
+	ok(right, "the expected values: the last of duplicate keys, null "
+	          "through what is not an object, an array's first item");
+	ok(paths_eval(&m2, &run, recs[9], &w2, &wo2) &&
+	           strstr(w2.data, "\"h\":\"long\"") != NULL &&
+	           strstr(w2.data, "\"j\":\"last\"") != NULL,
+	   "names past the remembered positions, of more than 16 bytes");
+	/* Another document than the run's: lookups one by one. */
+	struct sl_arena a;
+	sl_arena_create(&a, 4096, 1 << 20);
+	struct sl_value d0 = sl_null(), d1v = sl_null();
+	struct sl_json_opts o = {SL_JSON_CHUNK_SIZE_DEFAULT,
+	                         SL_JSON_RECORD_MAX_DEFAULT,
+	                         SL_JSON_DEPTH_MAX_DEFAULT};
+	sl_json_parse(recs[0], strlen(recs[0]), &a, &o, "r", &d0);
+	sl_json_parse(recs[1], strlen(recs[1]), &a, &o, "r", &d1v);
+	sl_paths_run_start(&run, &d0);
+	struct sl_prov_ctx c = {.doc = &d1v, .a = &a, .paths = &run};
+	struct sl_pset out = {NULL, 0, 0, false};
+	const struct sl_value *got = NULL;
+	ok(sl_propmap_apply(&m1, &c, NULL, &out) == 0 &&
+	           (got = sl_pset_get(&out, "a", 1)) != NULL &&
+	           got->type == SL_VSTR && got->len == 1 && got->u.s[0] == 'B',
+	   "a context over another document than the run's looks it up");
+	sl_arena_destroy(&a);
+	sl_buf_destroy(&w);
+	sl_buf_destroy(&wo);
+	sl_buf_destroy(&w2);
+	sl_buf_destroy(&wo2);
+	/* Members [0, fresh) are not compared; the others still are. */
+	const char *y3 = "k2: 9\nz: 3\n";
+	struct sl_conf_doc *d3 = sl_conf_load(y3, strlen(y3), "m3.yaml");
+	struct sl_value nul = sl_null();
+	for (uint32_t fresh = 0; fresh < 2; fresh++) {
+		struct sl_propmap m3;
+		struct sl_member ms[2] = {{"k1", 2, sl_int(1)},
+		                          {"k2", 2, sl_int(2)}};
+		struct sl_pset set = {ms, 2, 2, false};
+		sl_arena_create(&a, 4096, 1 << 20);
+		struct sl_prov_ctx c3 = {.doc = &nul, .a = &a};
+		bool compiled =
+		        d3 != NULL &&
+		        sl_propmap_compile(&m3, sl_conf_root(d3), "m3") == 0;
+		ok(compiled &&
+		           sl_propmap_apply_out(&m3, &c3, NULL, &set, &a,
+		                                fresh) == 0 &&
+		           set.n == 3 && set.m[1].val.u.i == 9 &&
+		           set.m[2].val.u.i == 3,
+		   "fresh %u: a name after the fresh members is replaced",
+		   fresh);
+		if (compiled)
+			sl_propmap_destroy(&m3);
+		sl_arena_destroy(&a);
+	}
+	sl_conf_doc_delete(d3);
+	sl_paths_run_destroy(&run);
+	sl_paths_delete(pl);
+	sl_propmap_destroy(&m1);
+	sl_propmap_destroy(&m2);
+	sl_conf_doc_delete(d1);
+	sl_conf_doc_delete(d2);
+}
+
+/**
+ * Lowercasing alone inline (sl_norm_apply_inline(): ASCII strings of up
+ * to 16 bytes a word or two at a time) against a byte-by-byte reference,
+ * for every length 0 to 20 with a capital at every place, letters next
+ * to '@' and '[' (just outside A-Z), and a non-ASCII letter at every
+ * place (the general path: É becomes é).
+ */
+TAP_CASE(lowercase_inline)
+{
+	struct sl_arena a;
+	sl_arena_create(&a, 4096, (size_t)16 << 20);
+	struct sl_norm lower = {{SL_NORM_LOWER}, 1};
+	int bad = 0, cases = 0;
+	for (uint32_t n = 0; n <= 20; n++)
+		for (uint32_t at = 0; at <= n; at++)
+			for (int kind = 0; kind < 3; kind++) {
+				char in[32], want[32];
+				uint32_t len = n;
+				for (uint32_t i = 0; i < n; i++)
+					in[i] = (char)("ab@[z09 xY"[i % 10]);
+				if (kind == 1 && at < n)
+					in[at] = (char)('A' + at % 26);
+				if (kind == 2) {
+					/* É (C3 89) inserted at `at`. */
+					memmove(in + at + 2, in + at, n - at);
+					in[at] = (char)0xc3;
+					in[at + 1] = (char)0x89;
+					len = n + 2;
+				}
+				for (uint32_t i = 0; i < len; i++)
+					want[i] = in[i] >= 'A' && in[i] <= 'Z'
+					                  ? (char)(in[i] + 32)
+					                  : in[i];
+				if (kind == 2)
+					want[at + 1] = (char)0xa9;
+				char keep[32];
+				memcpy(keep, in, len);
+				struct sl_value v = sl_str_ref(in, len);
+				cases++;
+				if (sl_norm_apply_inline(&lower, &v, &a) != 0 ||
+				    v.type != SL_VSTR || v.len != len ||
+				    memcmp(v.u.s, want, len) != 0 ||
+				    memcmp(in, keep, len) != 0) {
+					if (bad++ < 5)
+						printf("#   n=%u at=%u "
+						       "kind=%d: "
+						       "'%.*s'\n",
+						       n, at, kind, (int)v.len,
+						       v.u.s);
+				}
+			}
+	ok(bad == 0, "%d strings lowercased as byte by byte (input kept)",
+	   cases);
+	struct sl_value num = sl_int(7), s = sl_str_ref("no change 16 byt", 16);
+	const char *before = s.u.s;
+	ok(sl_norm_apply_inline(&lower, &num, &a) == 0 && num.type == SL_VINT &&
+	           num.u.i == 7,
+	   "a number passes through");
+	ok(sl_norm_apply_inline(&lower, &s, &a) == 0 && s.u.s == before,
+	   "a string that does not change is not copied");
+	struct sl_norm trim_lower = {{SL_NORM_TRIM, SL_NORM_LOWER}, 2};
+	struct sl_value t = sl_str_ref("  MiXed  ", 9);
+	ok(sl_norm_apply_inline(&trim_lower, &t, &a) == 0 && t.len == 5 &&
+	           memcmp(t.u.s, "mixed", 5) == 0,
+	   "other normalizations take the general path");
+	sl_arena_destroy(&a);
+}
+
+/**
+ * Trimming alone inline (sl_norm_apply_inline()) against the general
+ * path (sl_norm_apply_op()), for every pair of ends taken from ASCII
+ * whitespace, bytes next to it, non-ASCII whitespace (U+00A0, U+3000)
+ * and a non-ASCII letter, around a middle of none, one or two words.
+ */
+TAP_CASE(trim_inline)
+{
+	static const char *const ends[] = {
+	        "",          " ",          "\t\n",
+	        "\x1c\x1f ", "\x08",       "\x1b",
+	        "!",         "\xc2\xa0",   " \xe3\x80\x80",
+	        "\xc3\xa9",  " \xc3\xa9 ", "\r\x0b\x0c"};
+	static const char *const mids[] = {"", "x", "a b", "\xc2\xa0"};
+	struct sl_arena a;
+	sl_arena_create(&a, 4096, (size_t)16 << 20);
+	struct sl_norm trim = {{SL_NORM_TRIM}, 1};
+	size_t ne = sizeof(ends) / sizeof(ends[0]);
+	int bad = 0, cases = 0;
+	for (size_t i = 0; i < ne; i++)
+		for (size_t k = 0; k < sizeof(mids) / sizeof(mids[0]); k++)
+			for (size_t j = 0; j < ne; j++) {
+				char buf[64];
+				int n = snprintf(buf, sizeof(buf), "%s%s%s",
+				                 ends[i], mids[k], ends[j]);
+				struct sl_value v =
+				        sl_str_ref(buf, (uint32_t)n);
+				struct sl_value w = v;
+				cases++;
+				if (sl_norm_apply_inline(&trim, &v, &a) != 0 ||
+				    sl_norm_apply_op(SL_NORM_TRIM, &w, &a) !=
+				            0 ||
+				    v.len != w.len ||
+				    memcmp(v.u.s, w.u.s, v.len) != 0) {
+					if (bad++ < 5)
+						printf("#   '%s': '%.*s' / "
+						       "'%.*s'\n",
+						       buf, (int)v.len, v.u.s,
+						       (int)w.len, w.u.s);
+				}
+			}
+	ok(bad == 0, "%d strings trimmed as by the general path", cases);
+	sl_arena_destroy(&a);
 }
 
 /** Forget the registered steps (no leaks under valgrind). */

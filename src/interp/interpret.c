@@ -164,6 +164,17 @@ struct interp {
 	struct pass *dflt;
 	/** switch: fail_on_unhandled. */
 	bool fail_unhandled;
+	/** No name of `props` is one of the default properties' (set at
+	 * the step's load: fresh_load()). */
+	bool props_fresh;
+	/** No name of `rel_props` is one of the default properties'. */
+	bool rel_props_fresh;
+	/**
+	 * relationship: the members of its output object and its node's
+	 * (out_rel()), with the names and what is the same for every
+	 * record (rules, direction, labels) filled in.
+	 */
+	struct sl_member rel_out[11];
 };
 
 static void interp_delete(struct interp *it);
@@ -636,6 +647,8 @@ rel_load(struct interp *it, const struct sl_conf *n)
 }
 
 /** Load one interpretation (the `index`-th of its list). */
+static void rel_out_init(struct interp *it);
+
 static struct interp *
 interp_load(const struct sl_conf *n, uint32_t index, int depth)
 {
@@ -760,6 +773,8 @@ interp_load(const struct sl_conf *n, uint32_t index, int depth)
 		it->node_type_sv = sl_prov_static_value(it->node_type);
 	if (it->rel_type != NULL)
 		it->rel_type_sv = sl_prov_static_value(it->rel_type);
+	if (it->type == I_REL)
+		rel_out_init(it);
 	return it;
 fail:
 	interp_delete(it);
@@ -838,6 +853,11 @@ struct ictx {
 	struct sl_value *built;
 	/** Relationships in `built`. */
 	uint32_t n_built;
+	/**
+	 * How many of the source node's properties, from the first, are
+	 * the default properties (3; 0 once one is removed).
+	 */
+	uint32_t src_defaults;
 	/** Capacity of `built`. */
 	uint32_t cap_built;
 };
@@ -898,6 +918,13 @@ struct interp_step {
 	 * names of the first pass's source_node and properties mappings.
 	 */
 	uint32_t src_more;
+	/**
+	 * The field paths of every mapping looked up together in the record
+	 * (struct sl_paths; the parent's, shared by replicas), or NULL.
+	 */
+	struct sl_paths *paths;
+	/** This thread's lookups along `paths`. */
+	struct sl_paths_run run;
 };
 
 /**
@@ -974,15 +1001,16 @@ default_props(struct interp_step *st, struct sl_pset *ps, bool last,
 
 /**
  * sl_propmap_apply_out() into `out`, which the output refers to, without
- * a call for an empty mapping.
+ * a call for an empty mapping; its first `fresh` members have names that
+ * no name of `m` equals.
  */
 static inline int
 propmap(const struct sl_propmap *m, struct ictx *c, const struct sl_norm *nm,
-        struct sl_pset *out)
+        struct sl_pset *out, uint32_t fresh)
 {
 	if (m->n == 0 && m->whole == NULL)
 		return 0;
-	return sl_propmap_apply_out(m, &c->pc, nm, out, c->oa);
+	return sl_propmap_apply_out(m, &c->pc, nm, out, c->oa, fresh);
 }
 
 /** Report a scratch-arena failure. */
@@ -1096,8 +1124,9 @@ apply_source(struct interp_step *st, const struct interp *it, struct ictx *c)
 {
 	/* Set straight into the context: a failure fails the record, and
 	 * providers do not read the node being built. */
-	if (propmap(&it->key, c, &it->key_norm, &c->src.key) != 0 ||
-	    propmap(&it->props, c, &it->props_norm, &c->src.props) != 0)
+	if (propmap(&it->key, c, &it->key_norm, &c->src.key, 0) != 0 ||
+	    propmap(&it->props, c, &it->props_norm, &c->src.props,
+	            it->props_fresh ? c->src_defaults : 0) != 0)
 		return -1;
 	struct sl_value type;
 	bool type_static;
@@ -1108,8 +1137,10 @@ apply_source(struct interp_step *st, const struct interp *it, struct ictx *c)
 	c->src.type_static = type_static;
 	c->src.labels = it->labels;
 	c->src.rule = it->node_rule;
-	if (!it->node_last)
+	if (!it->node_last) {
 		sl_pset_remove(&c->src.props, "last_ingested_at", 16);
+		c->src_defaults = 0;
+	}
 	(void)st;
 	return 0;
 }
@@ -1150,7 +1181,7 @@ related_keys(const struct interp *it, struct ictx *c, struct sl_pset **out,
 		if (k == NULL)
 			return scratch_full();
 		memset(k, 0, sizeof(*k));
-		if (propmap(&it->key, c, &it->key_norm, k) != 0)
+		if (propmap(&it->key, c, &it->key_norm, k, 0) != 0)
 			return -1;
 		*out = k;
 		*n = 1;
@@ -1205,7 +1236,7 @@ related_keys(const struct interp *it, struct ictx *c, struct sl_pset **out,
 		for (uint32_t i = 0; i < nk; i++) {
 			struct sl_value v = lists[i].u.items[j];
 			if ((norm && v.type == SL_VSTR &&
-			     sl_norm_apply(&it->key_norm, &v, a) != 0) ||
+			     sl_norm_apply_inline(&it->key_norm, &v, a) != 0) ||
 			    (c->oa != NULL && sl_value_keep(c->oa, &v) != 0))
 				return scratch_full();
 			m[i].key = it->key.names[i];
@@ -1219,15 +1250,17 @@ related_keys(const struct interp *it, struct ictx *c, struct sl_pset **out,
 	return 0;
 }
 
-static int out_rel(struct sl_arena *a, const struct brel *r,
-                   const struct bnode *nd, struct sl_value *out);
+static int out_rel(struct sl_arena *a, const struct sl_member *tmpl,
+                   const struct brel *r, const struct bnode *nd,
+                   struct sl_value *out);
 
 /**
  * Keep relationship `r` to node `nd` in the context: with `c->oa`, as an
  * object in it (out_rel()) in `c->built`; else in `c->rels`.
  */
 static int
-keep_rel(struct ictx *c, const struct brel *r, const struct bnode *nd)
+keep_rel(struct ictx *c, const struct interp *it, const struct brel *r,
+         const struct bnode *nd)
 {
 	if (c->oa == NULL) {
 		struct brel *slot = rel_room(c);
@@ -1249,7 +1282,7 @@ keep_rel(struct ictx *c, const struct brel *r, const struct bnode *nd)
 		c->built = v;
 		c->cap_built = cap;
 	}
-	if (out_rel(c->oa, r, nd, &c->built[c->n_built]) != 0)
+	if (out_rel(c->oa, it->rel_out, r, nd, &c->built[c->n_built]) != 0)
 		return scratch_full();
 	c->n_built++;
 	return 0;
@@ -1269,8 +1302,9 @@ apply_rel_doc(struct interp_step *st, const struct interp *it, struct ictx *c)
 	               "relationship_type", &r.type, &r.type_static) != 0 ||
 	    default_props(st, &r.props, it->rel_last, a, it->rel_props.n,
 	                  c->defaults) != 0 ||
-	    propmap(&it->rel_key, c, &it->props_norm, &r.key) != 0 ||
-	    propmap(&it->rel_props, c, &it->props_norm, &r.props) != 0)
+	    propmap(&it->rel_key, c, &it->props_norm, &r.key, 0) != 0 ||
+	    propmap(&it->rel_props, c, &it->props_norm, &r.props,
+	            it->rel_props_fresh ? r.props.n : 0) != 0)
 		return -1;
 	r.rule = it->rel_rule;
 	r.outbound = it->outbound;
@@ -1299,7 +1333,8 @@ apply_rel_doc(struct interp_step *st, const struct interp *it, struct ictx *c)
 		}
 		if (default_props(st, &nd->props, it->node_last, a, it->props.n,
 		                  c->defaults) != 0 ||
-		    propmap(&it->props, c, &it->props_norm, &nd->props) != 0)
+		    propmap(&it->props, c, &it->props_norm, &nd->props,
+		            it->props_fresh ? nd->props.n : 0) != 0)
 			return -1;
 		if (nd->type.type == SL_VNULL || r.type.type == SL_VNULL) {
 			skip(st,
@@ -1309,7 +1344,7 @@ apply_rel_doc(struct interp_step *st, const struct interp *it, struct ictx *c)
 			     short_text(&nd->type, b2, sizeof(b2)));
 			continue;
 		}
-		if (keep_rel(c, &r, nd) != 0)
+		if (keep_rel(c, it, &r, nd) != 0)
 			return -1;
 	}
 	return 0;
@@ -1409,7 +1444,8 @@ apply(struct interp_step *st, const struct interp *it, struct ictx *c)
 		rc = apply_rel(st, it, c);
 		break;
 	case I_PROPS:
-		rc = propmap(&it->props, c, &it->props_norm, &c->src.props);
+		rc = propmap(&it->props, c, &it->props_norm, &c->src.props,
+		             it->props_fresh ? c->src_defaults : 0);
 		break;
 	case I_VARS:
 		rc = sl_propmap_apply(&it->props, &c->pc, &it->props_norm,
@@ -1604,32 +1640,47 @@ pset_obj(const struct sl_pset *ps)
 }
 
 /**
+ * Fill it->rel_out: the names of a relationship's and its node's members,
+ * and the values the interpretation fixes (apply_rel_doc() gives every
+ * relationship and node of `it` these rules, direction and labels).
+ */
+static void
+rel_out_init(struct interp *it)
+{
+	struct sl_member *m = it->rel_out;
+	memcpy(m, rel_tmpl, sizeof(rel_tmpl));
+	memcpy(m + 6, node_tmpl, sizeof(node_tmpl));
+	m[3].val = rel_rule_values[it->rel_rule];
+	m[4].val = sl_bool(it->outbound);
+	m[7].val = it->labels;
+	m[10].val = node_rule_values[it->node_rule];
+}
+
+/**
  * Relationship `r` to node `nd`, whose sets were built in `a` (ictx.oa),
- * as an object in `a`: its members and the node's in one block; a type
- * that is not static is copied.
+ * as an object in `a`: its members and the node's in one block, from
+ * `tmpl` (interp.rel_out, which holds r's and nd's rules, direction and
+ * labels); a type that is not static is copied.
  */
 static int
-out_rel(struct sl_arena *a, const struct brel *r, const struct bnode *nd,
-        struct sl_value *out)
+out_rel(struct sl_arena *a, const struct sl_member *tmpl, const struct brel *r,
+        const struct bnode *nd, struct sl_value *out)
 {
 	struct sl_member *m =
 	        sl_arena_alloc_aligned(a, sizeof(rel_tmpl) + sizeof(node_tmpl),
 	                               _Alignof(struct sl_member));
 	if (m == NULL)
 		return -1;
-	memcpy(m, rel_tmpl, sizeof(rel_tmpl));
-	memcpy(m + 6, node_tmpl, sizeof(node_tmpl));
+	/* Two copies of known sizes, each inline. */
+	memcpy(m, tmpl, sizeof(rel_tmpl));
+	memcpy(m + 6, tmpl + 6, sizeof(node_tmpl));
 	m[0].val = r->type;
 	m[1].val = pset_obj(&r->key);
 	m[2].val = pset_obj(&r->props);
-	m[3].val = rel_rule_values[r->rule];
-	m[4].val = sl_bool(r->outbound);
 	m[5].val = sl_object_ref(m + 6, 5);
 	m[6].val = nd->type;
-	m[7].val = nd->labels;
 	m[8].val = pset_obj(&nd->key);
 	m[9].val = pset_obj(&nd->props);
-	m[10].val = node_rule_values[nd->rule];
 	if ((!r->type_static && sl_value_keep(a, &m[0].val) != 0) ||
 	    (!nd->type_static && sl_value_keep(a, &m[6].val) != 0))
 		return -1;
@@ -1777,8 +1828,13 @@ interp_process(struct sl_step *s, const struct sl_value *rec,
 	memset(&c, 0, sizeof(c));
 	c.pc.doc = rec;
 	c.pc.a = &st->scratch;
+	if (st->run.plan != NULL) {
+		sl_paths_run_start(&st->run, rec);
+		c.pc.paths = &st->run;
+	}
 	c.src.type = sl_null();
 	c.src.labels = sl_array_ref(NULL, 0);
+	c.src_defaults = 3;
 	if (st->direct) {
 		c.oa = sl_emit_arena(out);
 		c.defaults = c.oa != NULL
@@ -1818,11 +1874,13 @@ static void
 interp_destroy(struct sl_step *s)
 {
 	struct interp_step *st = (struct interp_step *)s;
+	sl_paths_run_destroy(&st->run);
 	if (st->parent != NULL) {
 		sl_arena_destroy(&st->scratch);
 		sl_free(st);
 		return;
 	}
+	sl_paths_delete(st->paths);
 	pthread_mutex_destroy(&st->clock_lock);
 	passes_destroy(&st->before);
 	passes_destroy(&st->main);
@@ -1870,7 +1928,84 @@ interp_replicate(struct sl_step *s)
 	st->src_more = m->src_more;
 	memcpy(st->defaults, m->defaults, sizeof(st->defaults));
 	sl_arena_create(&st->scratch, SCRATCH_CHUNK, SCRATCH_CAP);
+	if (m->paths != NULL && sl_paths_run_init(&st->run, m->paths) != 0) {
+		interp_destroy(&st->base);
+		return NULL;
+	}
 	return &st->base;
+}
+
+/** Whether no name of `m` is one of the `n` members of `defaults`. */
+static bool
+names_fresh(const struct sl_propmap *m, const struct sl_member *defaults,
+            uint32_t n)
+{
+	for (uint32_t i = 0; i < m->n; i++)
+		for (uint32_t j = 0; j < n; j++)
+			if (m->lens[i] == defaults[j].key_len &&
+			    memcmp(m->names[i], defaults[j].key, m->lens[i]) ==
+			            0)
+				return false;
+	return true;
+}
+
+/**
+ * Set props_fresh and rel_props_fresh of every interpretation of the
+ * passes v[0, n), against the three default properties.
+ */
+static void
+fresh_load(const struct pass *v, uint32_t n, const struct sl_member *defaults)
+{
+	for (uint32_t i = 0; i < n; i++)
+		for (uint32_t j = 0; j < v[i].n; j++) {
+			struct interp *it = v[i].v[j];
+			it->props_fresh = names_fresh(&it->props, defaults, 3);
+			it->rel_props_fresh =
+			        names_fresh(&it->rel_props, defaults, 3);
+			fresh_load(it->cases, it->n_cases, defaults);
+			if (it->dflt != NULL)
+				fresh_load(it->dflt, 1, defaults);
+		}
+}
+
+/** Add the field paths of every mapping of the passes `ps` to `pl`. */
+static int
+paths_add_passes(struct sl_paths *pl, const struct pass *v, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		for (uint32_t j = 0; j < v[i].n; j++) {
+			struct interp *it = v[i].v[j];
+			if (sl_paths_add(pl, &it->key) != 0 ||
+			    sl_paths_add(pl, &it->props) != 0 ||
+			    sl_paths_add(pl, &it->rel_key) != 0 ||
+			    sl_paths_add(pl, &it->rel_props) != 0 ||
+			    paths_add_passes(pl, it->cases, it->n_cases) != 0 ||
+			    (it->dflt != NULL &&
+			     paths_add_passes(pl, it->dflt, 1) != 0))
+				return -1;
+		}
+	return 0;
+}
+
+/**
+ * The tree of the field paths of every mapping (st->paths) and this
+ * step's lookups along it; none when no mapping has a field path.
+ */
+static int
+paths_load(struct interp_step *st)
+{
+	st->paths = sl_paths_new();
+	if (st->paths == NULL ||
+	    paths_add_passes(st->paths, st->before.v, st->before.n) != 0 ||
+	    paths_add_passes(st->paths, st->main.v, st->main.n) != 0 ||
+	    sl_paths_seal(st->paths) != 0)
+		return -1;
+	if (!sl_paths_any(st->paths)) {
+		sl_paths_delete(st->paths);
+		st->paths = NULL;
+		return 0;
+	}
+	return sl_paths_run_init(&st->run, st->paths);
 }
 
 /** Build an Interpreter from its definition. */
@@ -1927,6 +2062,10 @@ interp_create(const struct sl_stepdef *def)
 		if (it->type == I_SOURCE || it->type == I_PROPS)
 			st->src_more += it->props.n;
 	}
+	fresh_load(st->before.v, st->before.n, st->defaults);
+	fresh_load(st->main.v, st->main.n, st->defaults);
+	if (paths_load(st) != 0)
+		goto fail;
 	return &st->base;
 fail:
 	interp_destroy(&st->base);

@@ -166,7 +166,7 @@ utf8_put(uint32_t cp, unsigned char *out)
 }
 
 /** Whether `cp` is whitespace to Python's str.isspace(). */
-static bool
+static inline bool
 py_space(uint32_t cp)
 {
 	if (cp < 0x80)
@@ -174,64 +174,6 @@ py_space(uint32_t cp)
 	return cp == 0x85 || cp == 0xa0 || cp == 0x1680 ||
 	       (cp >= 0x2000 && cp <= 0x200a) || cp == 0x2028 || cp == 0x2029 ||
 	       cp == 0x202f || cp == 0x205f || cp == 0x3000;
-}
-
-/** The high bit of every byte of a word. */
-#define HIGH_BITS 0x8080808080808080ULL
-
-/** A word of eight bytes `b`. */
-#define BYTES(b) (0x0101010101010101ULL * (uint8_t)(b))
-
-/**
- * The high bit of each byte of `x` that is an ASCII letter of the case
- * that `up` maps (lower case when `up`), for a word of ASCII bytes only (a
- * byte with its high bit set may mark its neighbours wrongly).
- */
-static inline uint64_t
-case_bits(uint64_t x, bool up)
-{
-	/* b + (0x80 - lo) has its high bit set when b >= lo, and no carry
-	 * leaves a byte below 0x80. */
-	uint64_t from = x + BYTES(0x80 - (up ? 'a' : 'A'));
-	uint64_t past = x + BYTES(0x80 - (up ? 'z' : 'Z') - 1);
-	return from & ~past & HIGH_BITS;
-}
-
-/**
- * Every byte of s[0, n), n < 8, in one word: s[0, 4) and s[n - 4, n)
- * (overlapping) when n >= 4, else s[0], s[n / 2] and s[n - 1]; the other
- * bytes are 0.
- */
-static inline uint64_t
-short_load(const unsigned char *s, size_t n)
-{
-	if (n >= 4) {
-		uint32_t lo, hi;
-		memcpy(&lo, s, 4);
-		memcpy(&hi, s + n - 4, 4);
-		return lo | (uint64_t)hi << 32;
-	}
-	if (n == 0)
-		return 0;
-	return s[0] | (uint64_t)s[n / 2] << 8 | (uint64_t)s[n - 1] << 16;
-}
-
-/**
- * Store at d[0, n) a word laid out as short_load() makes it (bytes that
- * overlap hold the same value, being made from the same source byte).
- */
-static inline void
-short_store(unsigned char *d, size_t n, uint64_t y)
-{
-	if (n >= 4) {
-		uint32_t lo = (uint32_t)y, hi = (uint32_t)(y >> 32);
-		memcpy(d, &lo, 4);
-		memcpy(d + n - 4, &hi, 4);
-	} else if (n > 0) {
-		d[0] = (unsigned char)y;
-		d[n / 2] = (unsigned char)(y >> 8);
-		d[n - 1] = (unsigned char)(y >> 16);
-	}
 }
 
 /**
@@ -247,41 +189,43 @@ map_case_ascii(struct sl_value *v, bool up, struct sl_arena *a)
 	size_t n = v->len, i = 0;
 	uint64_t high = 0, hit = 0, x;
 	if (n < 8) {
-		x = short_load(s, n);
+		x = sl_norm_short_load(s, n);
 		high = x;
-		hit = case_bits(x, up);
+		hit = sl_norm_case_bits(x, up);
 	} else {
 		for (; i + 8 <= n; i += 8) {
 			memcpy(&x, s + i, 8);
 			high |= x;
-			hit |= case_bits(x, up);
+			hit |= sl_norm_case_bits(x, up);
 		}
 		if (i < n) {
 			memcpy(&x, s + n - 8, 8);
 			high |= x;
-			hit |= case_bits(x, up);
+			hit |= sl_norm_case_bits(x, up);
 		}
 	}
-	if ((high & HIGH_BITS) != 0)
+	if ((high & SL_NORM_HIGH_BITS) != 0)
 		return 1;
 	if (hit == 0)
 		return 0;
 	unsigned char *out = sl_arena_alloc(a, n);
 	if (out == NULL)
 		return -1;
-	/* A letter's case is its 0x20 bit: flip it where case_bits is set. */
+	/* A letter's case is its 0x20 bit: flip it where
+	 * sl_norm_case_bits() is set. */
 	if (n < 8) {
-		x = short_load(s, n);
-		short_store(out, n, x ^ (case_bits(x, up) >> 2));
+		x = sl_norm_short_load(s, n);
+		sl_norm_short_store(out, n,
+		                    x ^ (sl_norm_case_bits(x, up) >> 2));
 	} else {
 		for (i = 0; i + 8 <= n; i += 8) {
 			memcpy(&x, s + i, 8);
-			x ^= case_bits(x, up) >> 2;
+			x ^= sl_norm_case_bits(x, up) >> 2;
 			memcpy(out + i, &x, 8);
 		}
 		if (i < n) {
 			memcpy(&x, s + n - 8, 8);
-			x ^= case_bits(x, up) >> 2;
+			x ^= sl_norm_case_bits(x, up) >> 2;
 			memcpy(out + n - 8, &x, 8);
 		}
 	}

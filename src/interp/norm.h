@@ -20,6 +20,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "sluice/arena.h"
 #include "sluice/conf.h"
@@ -77,5 +78,138 @@ int sl_norm_apply_op(enum sl_norm_op op, struct sl_value *v,
 /** Apply every flag of `nm` in order. 0, or -1. */
 int sl_norm_apply(const struct sl_norm *nm, struct sl_value *v,
                   struct sl_arena *a);
+
+/** The high bit of every byte of a word. */
+#define SL_NORM_HIGH_BITS 0x8080808080808080ULL
+
+/** A word of eight bytes `b`. */
+#define SL_NORM_BYTES(b) (0x0101010101010101ULL * (uint8_t)(b))
+
+/**
+ * The high bit of each byte of `x` that is an ASCII letter of the case
+ * that `up` maps (lower case when `up`), for a word of ASCII bytes only (a
+ * byte with its high bit set may mark its neighbours wrongly).
+ */
+static inline uint64_t
+sl_norm_case_bits(uint64_t x, bool up)
+{
+	/* b + (0x80 - lo) has its high bit set when b >= lo, and no carry
+	 * leaves a byte below 0x80. */
+	uint64_t from = x + SL_NORM_BYTES(0x80 - (up ? 'a' : 'A'));
+	uint64_t past = x + SL_NORM_BYTES(0x80 - (up ? 'z' : 'Z') - 1);
+	return from & ~past & SL_NORM_HIGH_BITS;
+}
+
+/**
+ * Every byte of s[0, n), n < 8, in one word: s[0, 4) and s[n - 4, n)
+ * (overlapping) when n >= 4, else s[0], s[n / 2] and s[n - 1]; the other
+ * bytes are 0.
+ */
+static inline uint64_t
+sl_norm_short_load(const unsigned char *s, size_t n)
+{
+	if (n >= 4) {
+		uint32_t lo, hi;
+		memcpy(&lo, s, 4);
+		memcpy(&hi, s + n - 4, 4);
+		return lo | (uint64_t)hi << 32;
+	}
+	if (n == 0)
+		return 0;
+	return s[0] | (uint64_t)s[n / 2] << 8 | (uint64_t)s[n - 1] << 16;
+}
+
+/**
+ * Store at d[0, n) a word laid out as sl_norm_short_load() makes it
+ * (bytes that overlap hold the same value, being made from the same
+ * source byte).
+ */
+static inline void
+sl_norm_short_store(unsigned char *d, size_t n, uint64_t y)
+{
+	if (n >= 4) {
+		uint32_t lo = (uint32_t)y, hi = (uint32_t)(y >> 32);
+		memcpy(d, &lo, 4);
+		memcpy(d + n - 4, &hi, 4);
+	} else if (n > 0) {
+		d[0] = (unsigned char)y;
+		d[n / 2] = (unsigned char)(y >> 8);
+		d[n - 1] = (unsigned char)(y >> 16);
+	}
+}
+
+/** Whether ASCII byte `c` is whitespace to Python's str.isspace(). */
+static inline bool
+sl_norm_ascii_space(unsigned char c)
+{
+	return (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x20);
+}
+
+/**
+ * Trimming alone of string `v`: ASCII whitespace stepped over inline; a
+ * non-ASCII byte at either end of what is left takes sl_norm_apply()
+ * (which decodes it) on the whole string.
+ */
+static inline int
+sl_norm_trim_inline(const struct sl_norm *nm, struct sl_value *v,
+                    struct sl_arena *a)
+{
+	const unsigned char *s = (const unsigned char *)v->u.s;
+	uint32_t start = 0, end = v->len;
+	while (start < end && sl_norm_ascii_space(s[start]))
+		start++;
+	while (end > start && sl_norm_ascii_space(s[end - 1]))
+		end--;
+	if (start < end && (s[start] >= 0x80 || s[end - 1] >= 0x80))
+		return sl_norm_apply(nm, v, a);
+	v->u.s += start;
+	v->len = end - start;
+	return 0;
+}
+
+/**
+ * sl_norm_apply(), inline for the keys' default (lowercasing alone) of
+ * an ASCII string of up to 16 bytes: two words (overlapping), mapped
+ * only when a letter changes. Other cases call sl_norm_apply().
+ */
+static inline int
+sl_norm_apply_inline(const struct sl_norm *nm, struct sl_value *v,
+                     struct sl_arena *a)
+{
+	if (v->type == SL_VSTR && nm->n == 1 && nm->ops[0] == SL_NORM_TRIM)
+		return sl_norm_trim_inline(nm, v, a);
+	if (v->type != SL_VSTR || nm->n != 1 || nm->ops[0] != SL_NORM_LOWER ||
+	    v->len > 16)
+		return sl_norm_apply(nm, v, a);
+	const unsigned char *s = (const unsigned char *)v->u.s;
+	uint32_t n = v->len;
+	uint64_t x, y = 0;
+	if (n >= 8) {
+		memcpy(&x, s, 8);
+		memcpy(&y, s + n - 8, 8);
+	} else {
+		x = sl_norm_short_load(s, n);
+	}
+	if (((x | y) & SL_NORM_HIGH_BITS) != 0)
+		return sl_norm_apply(nm, v, a);
+	uint64_t bx = sl_norm_case_bits(x, false);
+	uint64_t by = sl_norm_case_bits(y, false);
+	if ((bx | by) == 0)
+		return 0;
+	unsigned char *o = (unsigned char *)sl_arena_alloc(a, n);
+	if (o == NULL)
+		return -1;
+	/* A letter's case is its 0x20 bit. */
+	if (n >= 8) {
+		x ^= bx >> 2;
+		y ^= by >> 2;
+		memcpy(o, &x, 8);
+		memcpy(o + n - 8, &y, 8);
+	} else {
+		sl_norm_short_store(o, n, x ^ (bx >> 2));
+	}
+	v->u.s = (const char *)o;
+	return 0;
+}
 
 #endif /* SLUICE_INTERP_NORM_H */

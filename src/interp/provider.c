@@ -68,6 +68,10 @@ struct sl_prov {
 	const char *path[PATH_MAX_NAMES];
 	/** Their lengths. */
 	uint32_t path_len[PATH_MAX_NAMES];
+	/** The tree of paths this path is in (sl_paths_add()), or NULL. */
+	const struct sl_paths *path_plan;
+	/** Its node in `path_plan`. */
+	uint32_t path_node;
 	/** P_VARIABLE: the name; P_MAPPING: the mapping's name. */
 	char *name;
 	/** Length of `name`. */
@@ -109,15 +113,15 @@ struct sl_prov {
 /* --- property sets ------------------------------------------------------ */
 
 /**
- * sl_pset_set() when `key` can only be among the first `upto` members
- * (the others have keys known to differ from it).
+ * sl_pset_set() when `key` can only be among members [from, upto) (the
+ * others have keys known to differ from it).
  */
 static inline int
 pset_set_upto(struct sl_pset *s, struct sl_arena *a, const char *key,
-              uint32_t klen, struct sl_value v, uint32_t upto)
+              uint32_t klen, struct sl_value v, uint32_t from, uint32_t upto)
 {
 	struct sl_member *ms = s->m;
-	for (uint32_t i = 0; i < upto; i++)
+	for (uint32_t i = from; i < upto; i++)
 		if (ms[i].key_len == klen && sl_key_eq(ms[i].key, key, klen)) {
 			ms[i].val = v;
 			return 0;
@@ -144,7 +148,7 @@ int
 sl_pset_set(struct sl_pset *s, struct sl_arena *a, const char *key,
             uint32_t klen, struct sl_value v)
 {
-	return pset_set_upto(s, a, key, klen, v, s->n);
+	return pset_set_upto(s, a, key, klen, v, 0, s->n);
 }
 
 const struct sl_value *
@@ -918,6 +922,270 @@ one_item(struct sl_prov_ctx *c, struct sl_value v, struct sl_value *out)
 	return 0;
 }
 
+/* --- field paths looked up together -------------------------------------- */
+
+/** A name of the tree: a field of its parent's value. */
+struct pnode {
+	/** The parent node (0: the document). */
+	uint32_t parent;
+	/** The name (in a provider's expression). */
+	const char *name;
+	/** Its length. */
+	uint32_t len;
+	/** Its children's first place (struct pnode.pos). */
+	uint32_t kid;
+	/** Number of children. */
+	uint32_t n_kids;
+	/** Its place in its parent's children: its value is val[pos] in a
+	 * struct sl_paths_run. */
+	uint32_t pos;
+	/** Its children's names: tab[slot, slot + mask + 1). */
+	uint32_t slot;
+	/** Size of that table minus one (a power of two minus one). */
+	uint32_t mask;
+};
+
+/** A slot of a node's table of its children's names. */
+struct pent {
+	/** The name, or NULL for an empty slot. */
+	const char *name;
+	/** Its length. */
+	uint32_t len;
+	/** The child's place among its parent's children. */
+	uint32_t idx;
+};
+
+struct sl_paths {
+	/** The nodes; node 0 is the document. */
+	struct pnode *nodes;
+	/** Nodes in use. */
+	uint32_t n;
+	/** Capacity of `nodes`. */
+	uint32_t cap;
+	/** Every node's table of its children's names. */
+	struct pent *tab;
+};
+
+/** The hash of a name for a node's table. */
+static inline uint32_t
+name_hash(const char *k, uint32_t len)
+{
+	if (len == 0)
+		return 0;
+	return (len * 31u + (uint8_t)k[0]) * 31u + (uint8_t)k[len - 1];
+}
+
+struct sl_paths *
+sl_paths_new(void)
+{
+	struct sl_paths *pl = sl_calloc(1, sizeof(*pl));
+	if (pl != NULL)
+		pl->nodes = sl_calloc(8, sizeof(*pl->nodes));
+	if (pl == NULL || pl->nodes == NULL) {
+		sl_free(pl);
+		sl_diag_set(SL_EOOM, "out of memory for field paths");
+		return NULL;
+	}
+	pl->n = 1;
+	pl->cap = 8;
+	return pl;
+}
+
+void
+sl_paths_delete(struct sl_paths *pl)
+{
+	if (pl == NULL)
+		return;
+	sl_free(pl->nodes);
+	sl_free(pl->tab);
+	sl_free(pl);
+}
+
+/** The child of `parent` named name[0, len), made if new; 0 if out of
+ * memory. */
+static uint32_t
+paths_child(struct sl_paths *pl, uint32_t parent, const char *name,
+            uint32_t len)
+{
+	for (uint32_t i = 1; i < pl->n; i++)
+		if (pl->nodes[i].parent == parent && pl->nodes[i].len == len &&
+		    memcmp(pl->nodes[i].name, name, len) == 0)
+			return i;
+	if (pl->n == pl->cap) {
+		struct pnode *v =
+		        sl_realloc(pl->nodes, 2 * pl->cap * sizeof(*pl->nodes));
+		if (v == NULL)
+			return 0;
+		pl->nodes = v;
+		pl->cap *= 2;
+	}
+	pl->nodes[pl->n] =
+	        (struct pnode){.parent = parent, .name = name, .len = len};
+	return pl->n++;
+}
+
+int
+sl_paths_add(struct sl_paths *pl, struct sl_propmap *m)
+{
+	for (uint32_t i = 0; i < m->n; i++) {
+		struct sl_prov *p = m->provs[i];
+		if (p->kind != P_JMES || p->path_n == 0 || p->path_plan != NULL)
+			continue;
+		uint32_t node = 0;
+		for (uint32_t j = 0; j < p->path_n; j++) {
+			node = paths_child(pl, node, p->path[j],
+			                   p->path_len[j]);
+			if (node == 0) {
+				sl_diag_set(SL_EOOM,
+				            "out of memory for field paths");
+				return -1;
+			}
+		}
+		p->path_plan = pl;
+		p->path_node = node;
+	}
+	return 0;
+}
+
+int
+sl_paths_seal(struct sl_paths *pl)
+{
+	sl_free(pl->tab);
+	pl->tab = NULL;
+	for (uint32_t i = 0; i < pl->n; i++)
+		pl->nodes[i].n_kids = 0;
+	for (uint32_t i = 1; i < pl->n; i++)
+		pl->nodes[pl->nodes[i].parent].n_kids++;
+	/* Tables at least four times the names: a name not wanted mostly
+	 * lands on an empty slot at once. */
+	uint32_t kid = 0, slots = 0;
+	for (uint32_t i = 0; i < pl->n; i++) {
+		struct pnode *nd = &pl->nodes[i];
+		nd->kid = kid;
+		kid += nd->n_kids;
+		uint32_t size = 8;
+		while (size < 4 * nd->n_kids)
+			size *= 2;
+		nd->slot = slots;
+		nd->mask = size - 1;
+		slots += nd->n_kids > 0 ? size : 0;
+		nd->n_kids = 0;
+	}
+	pl->tab = sl_calloc(slots > 0 ? slots : 1, sizeof(*pl->tab));
+	if (pl->tab == NULL)
+		goto oom;
+	for (uint32_t i = 1; i < pl->n; i++) {
+		struct pnode *pa = &pl->nodes[pl->nodes[i].parent];
+		uint32_t idx = pa->n_kids++;
+		pl->nodes[i].pos = pa->kid + idx;
+		uint32_t h = name_hash(pl->nodes[i].name, pl->nodes[i].len);
+		while (pl->tab[pa->slot + (h & pa->mask)].name != NULL)
+			h++;
+		pl->tab[pa->slot + (h & pa->mask)] =
+		        (struct pent){pl->nodes[i].name, pl->nodes[i].len, idx};
+	}
+	return 0;
+oom:
+	sl_diag_set(SL_EOOM, "out of memory for field paths");
+	return -1;
+}
+
+bool
+sl_paths_any(const struct sl_paths *pl)
+{
+	return pl != NULL && pl->n > 1;
+}
+
+int
+sl_paths_run_init(struct sl_paths_run *r, const struct sl_paths *pl)
+{
+	memset(r, 0, sizeof(*r));
+	r->plan = pl;
+	r->done = sl_calloc(pl->n, sizeof(*r->done));
+	r->val = sl_calloc(pl->n, sizeof(*r->val));
+	r->memo = sl_calloc((size_t)pl->n * SL_PATHS_MEMO, sizeof(*r->memo));
+	if (r->done == NULL || r->val == NULL || r->memo == NULL) {
+		sl_paths_run_destroy(r);
+		sl_diag_set(SL_EOOM, "out of memory for field paths");
+		return -1;
+	}
+	return 0;
+}
+
+void
+sl_paths_run_destroy(struct sl_paths_run *r)
+{
+	sl_free(r->done);
+	sl_free(r->val);
+	sl_free(r->memo);
+	memset(r, 0, sizeof(*r));
+}
+
+static void paths_expand(struct sl_paths_run *r, uint32_t p);
+
+/**
+ * The value of node `node` in the run's document, as path_value() finds
+ * it, or NULL.
+ */
+static inline const struct sl_value *
+paths_value(struct sl_paths_run *r, uint32_t node)
+{
+	const struct pnode *nd = &r->plan->nodes[node];
+	if (r->done[nd->parent] != r->gen)
+		paths_expand(r, nd->parent);
+	return r->val[nd->pos];
+}
+
+/**
+ * Find the values of every child of node `p` in one pass over p's value:
+ * each member's name looked up in p's table; a later member of the same
+ * name replaces an earlier one (the last of duplicate keys wins, as
+ * sl_object_get()).
+ */
+static void
+paths_expand(struct sl_paths_run *r, uint32_t p)
+{
+	const struct sl_paths *pl = r->plan;
+	const struct pnode *nd = &pl->nodes[p];
+	const struct sl_value *v = p == 0 ? r->doc : paths_value(r, p);
+	/* The children's values are val[kid, kid + n_kids). */
+	const struct sl_value **val = r->val + nd->kid;
+	for (uint32_t i = 0; i < nd->n_kids; i++)
+		val[i] = NULL;
+	r->done[p] = r->gen;
+	if (v == NULL || v->type != SL_VOBJECT)
+		return;
+	const struct pent *tab = pl->tab + nd->slot;
+	uint32_t mask = nd->mask;
+	const struct sl_member *ms = v->u.members;
+	/* Objects mostly repeat their members' order: the member at a
+	 * position is first compared with the name there last time. */
+	struct sl_paths_memo *memo = r->memo + (size_t)p * SL_PATHS_MEMO;
+	for (uint32_t i = 0; i < v->len; i++) {
+		const char *k = ms[i].key;
+		uint32_t len = ms[i].key_len;
+		if (i < SL_PATHS_MEMO && memo[i].name != NULL &&
+		    memo[i].len == len && sl_key_eq(memo[i].name, k, len)) {
+			val[memo[i].idx] = &ms[i].val;
+			continue;
+		}
+		struct sl_paths_memo got = {NULL, 0, 0};
+		for (uint32_t h = name_hash(k, len);; h++) {
+			const struct pent *e = &tab[h & mask];
+			if (e->name == NULL)
+				break;
+			if (e->len == len && sl_key_eq(e->name, k, len)) {
+				val[e->idx] = &ms[i].val;
+				got = (struct sl_paths_memo){e->name, len,
+				                             e->idx};
+				break;
+			}
+		}
+		if (i < SL_PATHS_MEMO)
+			memo[i] = got;
+	}
+}
+
 /**
  * The value of a !jmespath field path: as the evaluator's chain, null
  * once a name is missing or a value is not an object.
@@ -936,7 +1204,14 @@ static int
 jmes_raw(const struct sl_prov *p, struct sl_prov_ctx *c, struct sl_value *out)
 {
 	if (p->path_n > 0) {
-		*out = path_value(p, c->doc);
+		if (p->path_plan != NULL && c->paths != NULL &&
+		    c->paths->plan == p->path_plan && c->paths->doc == c->doc) {
+			const struct sl_value *pv =
+			        paths_value(c->paths, p->path_node);
+			*out = pv != NULL ? *pv : sl_null();
+		} else {
+			*out = path_value(p, c->doc);
+		}
 		return 0;
 	}
 	if (sl_jmes_eval(p->jmes, c->doc, c->a, out) != 0)
@@ -1315,31 +1590,41 @@ int
 sl_propmap_apply(const struct sl_propmap *m, struct sl_prov_ctx *c,
                  const struct sl_norm *nm, struct sl_pset *out)
 {
-	return sl_propmap_apply_out(m, c, nm, out, NULL);
+	return sl_propmap_apply_out(m, c, nm, out, NULL, 0);
 }
 
 int
 sl_propmap_apply_out(const struct sl_propmap *m, struct sl_prov_ctx *c,
                      const struct sl_norm *nm, struct sl_pset *out,
-                     struct sl_arena *oa)
+                     struct sl_arena *oa, uint32_t fresh)
 {
 	/* Members grow in the output's arena when there is one. */
 	struct sl_arena *ga = oa != NULL ? oa : c->a;
 	/* The mapping's names differ from each other (compiling keeps a
 	 * name once), so each can only match a member set before. */
 	uint32_t before = out->n;
+	uint32_t from = fresh < before ? fresh : before;
 	/* Room for the mapping's names at once; a shared set (cap < n)
 	 * becomes the set's own before anything is set. */
 	uint32_t need = out->n + m->n + (m->whole != NULL);
 	if (need > out->cap && need > out->n &&
 	    sl_pset_reserve(out, ga, need) != 0)
 		return arena_full(m->n > 0 ? m->provs[0] : m->whole);
+	/* The lookups together serve the document they were made for. */
+	struct sl_paths_run *pr =
+	        c->paths != NULL && c->paths->doc == c->doc ? c->paths : NULL;
 	for (uint32_t i = 0; i < m->n; i++) {
 		/* sl_prov_single(), with field paths and literals inline. */
 		const struct sl_prov *p = m->provs[i];
 		struct sl_value v;
 		if (p->kind == P_JMES && p->path_n > 0) {
-			v = path_value(p, c->doc);
+			if (pr != NULL && p->path_plan == pr->plan) {
+				const struct sl_value *pv =
+				        paths_value(pr, p->path_node);
+				v = pv != NULL ? *pv : sl_null();
+			} else {
+				v = path_value(p, c->doc);
+			}
 			if (v.type == SL_VARRAY)
 				v = v.len > 0 ? v.u.items[0] : sl_null();
 		} else if (p->kind == P_STATIC) {
@@ -1348,9 +1633,9 @@ sl_propmap_apply_out(const struct sl_propmap *m, struct sl_prov_ctx *c,
 			return -1;
 		}
 		if ((nm != NULL && nm->n > 0 && v.type == SL_VSTR &&
-		     sl_norm_apply(nm, &v, c->a) != 0) ||
+		     sl_norm_apply_inline(nm, &v, c->a) != 0) ||
 		    (oa != NULL && sl_value_keep(oa, &v) != 0) ||
-		    pset_set_upto(out, ga, m->names[i], m->lens[i], v,
+		    pset_set_upto(out, ga, m->names[i], m->lens[i], v, from,
 		                  before) != 0)
 			return arena_full(m->provs[i]);
 	}
@@ -1375,7 +1660,7 @@ sl_propmap_apply_out(const struct sl_propmap *m, struct sl_prov_ctx *c,
 		    (oa != NULL &&
 		     (sl_value_keep(oa, &v) != 0 ||
 		      (key = sl_arena_strndup(oa, key, klen)) == NULL)) ||
-		    pset_set_upto(out, ga, key, klen, v, out->n) != 0)
+		    pset_set_upto(out, ga, key, klen, v, 0, out->n) != 0)
 			return arena_full(m->whole);
 	}
 	return 0;

@@ -108,6 +108,11 @@ struct sl_prov_ctx {
 	const struct sl_value *mappings;
 	/** Scratch memory for results, reset per record. */
 	struct sl_arena *a;
+	/**
+	 * Field paths of the mappings looked up together (struct
+	 * sl_paths_run), valid while `doc` is its document; or NULL.
+	 */
+	struct sl_paths_run *paths;
 };
 
 /** A compiled provider (opaque). */
@@ -184,11 +189,13 @@ int sl_propmap_apply(const struct sl_propmap *m, struct sl_prov_ctx *c,
 /**
  * sl_propmap_apply() into a set that the output refers to as it is: with
  * `oa` not NULL, `out` grows in `oa` and every value set (and a key from
- * a record) is first copied into `oa` (sl_value_keep()).
+ * a record) is first copied into `oa` (sl_value_keep()). The first
+ * `fresh` members of `out` have names that no name of `m` equals (the
+ * caller knows: the default properties), so they are not compared.
  */
 int sl_propmap_apply_out(const struct sl_propmap *m, struct sl_prov_ctx *c,
                          const struct sl_norm *nm, struct sl_pset *out,
-                         struct sl_arena *oa);
+                         struct sl_arena *oa, uint32_t fresh);
 
 /**
  * Make `v` live in `oa`: a string's or number's text, an array's items
@@ -212,6 +219,85 @@ sl_value_keep(struct sl_arena *oa, struct sl_value *v)
 	sl_copy_bytes(t, v->u.s, len);
 	v->u.s = t;
 	return 0;
+}
+
+/**
+ * Field paths looked up together: the `!jmespath a.b` providers of many
+ * property mappings (sl_paths_add()) form a tree of names, and each
+ * object of a document on it is read once, member by member, for all
+ * the names wanted from it (a small hash table of them), instead of once
+ * per path. Built at load, then read-only (threads share it).
+ */
+struct sl_paths;
+
+/** The lookups of one document along a struct sl_paths (per thread). */
+struct sl_paths_run {
+	/** The tree. */
+	const struct sl_paths *plan;
+	/** The document the results are of. */
+	const struct sl_value *doc;
+	/** The current document's number (results of others are stale). */
+	uint64_t gen;
+	/** Per node: the `gen` its children were looked up in. */
+	uint64_t *done;
+	/** Per node, at its place among its parent's children: its value
+	 * in `doc`, or NULL (valid when its parent's `done` is `gen`). */
+	const struct sl_value **val;
+	/**
+	 * Per node: what the members of its last object were, by position
+	 * (SL_PATHS_MEMO of them), for the next object of the same shape
+	 * (struct sl_paths_memo).
+	 */
+	struct sl_paths_memo *memo;
+};
+
+/** Members of an object remembered by position (struct sl_paths_run). */
+#define SL_PATHS_MEMO 16
+
+/**
+ * The name a member had at a position, and the node it was: checked
+ * against the member at that position before the table is searched.
+ */
+struct sl_paths_memo {
+	/** The name (a node's), or NULL (none wanted). */
+	const char *name;
+	/** Its length. */
+	uint32_t len;
+	/** Its node's place among its parent's children. */
+	uint32_t idx;
+};
+
+/** An empty tree, or NULL (out of memory, with an error). */
+struct sl_paths *sl_paths_new(void);
+
+/** Free a tree (NULL is a no-op). */
+void sl_paths_delete(struct sl_paths *pl);
+
+/**
+ * Add every field-path provider of `m` to `pl` (each provider can be in
+ * one tree only; others are left). Then call sl_paths_seal(). 0, or -1
+ * (out of memory, with an error).
+ */
+int sl_paths_add(struct sl_paths *pl, struct sl_propmap *m);
+
+/** Build the tables of `pl` after the last sl_paths_add(). 0, or -1. */
+int sl_paths_seal(struct sl_paths *pl);
+
+/** Whether `pl` holds any path. */
+bool sl_paths_any(const struct sl_paths *pl);
+
+/** Start `r` over `pl` (memory of its own). 0, or -1 (out of memory). */
+int sl_paths_run_init(struct sl_paths_run *r, const struct sl_paths *pl);
+
+/** Free what `r` holds. */
+void sl_paths_run_destroy(struct sl_paths_run *r);
+
+/** Make `r` look up paths in `doc` (earlier results are dropped). */
+static inline void
+sl_paths_run_start(struct sl_paths_run *r, const struct sl_value *doc)
+{
+	r->doc = doc;
+	r->gen++;
 }
 
 /** A compiled Python regular expression (PCRE2, UTF and Unicode classes). */
