@@ -613,6 +613,23 @@ parse_number(struct parser *ps, const char *p, struct sl_value *v,
 	return p;
 }
 
+/** The two bytes at p as one number (p[1] may be the copy's first NUL). */
+static inline uint16_t
+load2(const char *p)
+{
+	uint16_t x;
+	memcpy(&x, p, 2);
+	return x;
+}
+
+/** The bytes a and b as load2() reads them. */
+static inline uint16_t
+two(char a, char b)
+{
+	const char c[2] = {a, b};
+	return load2(c);
+}
+
 /** Whether the literal `word` (n bytes, at most 9) is at p. */
 static inline bool
 literal(const char *p, const char *word, size_t n)
@@ -624,7 +641,7 @@ literal(const char *p, const char *word, size_t n)
  * Move the top `n` items from a scratch stack into the arena (their
  * number is checked only when the document is `big`).
  */
-static inline void *
+static inline __attribute__((always_inline)) void *
 arena_items(struct sl_arena *a, const void *src, size_t n, size_t size,
             const bool big)
 {
@@ -637,25 +654,21 @@ arena_items(struct sl_arena *a, const void *src, size_t n, size_t size,
 	char *d = sl_arena_alloc_aligned(a, bytes, 16);
 	if (unlikely(d == NULL))
 		return NULL;
-	/* 16 bytes at a time (items and members are 16 and 32): a call to
-	 * memcpy costs more than the few a container has. The empty asm
-	 * keeps the compiler from making the loop a memcpy call. */
-	for (size_t i = 0; i < bytes; i += 16) {
+	/* An item at a time (`size` is a constant): a call to memcpy costs
+	 * more than the few a container has. The empty asm keeps the
+	 * compiler from making the loop a memcpy call. */
+	for (size_t i = 0; i < bytes; i += size) {
 		__asm__("" : "+r"(i));
-		memcpy(d + i, (const char *)src + i, 16);
+		memcpy(d + i, (const char *)src + i, size);
 	}
 	return d;
 }
-
-_Static_assert(sizeof(struct sl_value) % 16 == 0 &&
-                       sizeof(struct sl_member) % 16 == 0,
-               "arena_items() copies items 16 bytes at a time");
 
 /**
  * Copy the text [s, s + len) into the arena with DOC_PAD NULs after it,
  * as the text `ps` parses. 0, or -1 with the arena's error.
  */
-static int
+static inline __attribute__((always_inline)) int
 doc_copy(struct parser *ps, const char *s, size_t len)
 {
 	if (unlikely(len > SIZE_MAX - DOC_PAD)) {

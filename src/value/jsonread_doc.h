@@ -27,16 +27,16 @@ DOC_BODY(struct parser *ps, struct sl_value *out, const bool big)
 	struct sl_value v, top;
 	/* Where the next scalar goes. */
 	struct sl_value *dst = &top;
-	struct sl_member *mems = sc->mems;
-	size_t nmems = 0;
-	struct sl_value *vals = sc->vals;
-	size_t nvals = 0;
+	/* The next free member and item of the scratch stacks. */
+	struct sl_member *mp = sc->mems;
+	struct sl_value *vp = sc->vals;
 	size_t n;
 	/* The string scan's constants, in registers for the whole parse. */
 	const __typeof__(DOC_SCAN_K()) k = DOC_SCAN_K();
 
 value:
 	if (likely(*p == '"')) {
+		/* p is at the opening quote; the string goes to *dst. */
 		q = DOC_SCAN(p + 1, k);
 		if (likely(*q == '"')) {
 			n = (size_t)(q - (p + 1));
@@ -126,9 +126,9 @@ value:
 		f->is_obj = in_obj;
 		p++;
 		if (in_obj) {
-			f->start = nmems;
+			f->start = (size_t)(mp - sc->mems);
 			if (likely(*p == '"'))
-				goto key;
+				goto key_quote;
 			p = skip_ws(p);
 			if (*p == '}') {
 				p++;
@@ -137,7 +137,7 @@ value:
 			}
 			goto key;
 		}
-		f->start = nvals;
+		f->start = (size_t)(vp - sc->vals);
 		p = skip_ws(p);
 		if (*p == ']') {
 			p++;
@@ -157,28 +157,53 @@ key:
 		if (*p != '"')
 			return perr(ps, p, "expected a string key");
 	}
-	if (big && unlikely(nmems == sc->cap_mems)) {
-		if (grow((void **)&sc->mems, &sc->cap_mems, nmems + 1,
+key_quote:
+	/* p is at the key's opening quote. */
+	if (big && unlikely(mp == sc->mems + sc->cap_mems)) {
+		size_t i = (size_t)(mp - sc->mems);
+		if (grow((void **)&sc->mems, &sc->cap_mems, i + 1,
 		         sizeof(*sc->mems)) < 0)
 			return -1;
-		mems = sc->mems;
+		mp = sc->mems + i;
 	}
 	q = DOC_SCAN(p + 1, k);
 	if (likely(*q == '"')) {
 		n = (size_t)(q - (p + 1));
 		if (big && unlikely(n > SL_VALUE_LEN_MAX))
 			return text_too_long(n);
-		mems[nmems].key = p + 1;
-		mems[nmems].key_len = (uint32_t)n;
+		mp->key = p + 1;
+		mp->key_len = (uint32_t)n;
+		dst = &mp->val;
+		mp++;
+		/* Compact JSON: ':' and a string value right after, which
+		 * goes on to the object's next member (no test of in_obj). */
+		if (likely(load2(q + 1) == two(':', '"'))) {
+			p = q + 2;
+			q = DOC_SCAN(p + 1, k);
+			if (likely(*q == '"')) {
+				n = (size_t)(q - (p + 1));
+				if (big && unlikely(n > SL_VALUE_LEN_MAX))
+					return text_too_long(n);
+				*dst = sl_str_ref(p + 1, (uint32_t)n);
+				p = q + 1;
+				goto obj_next;
+			}
+			p = parse_string_slow(ps, p + 1, q, dst);
+			if (unlikely(p == NULL))
+				return -1;
+			goto obj_next;
+		}
 		p = q + 1;
 	} else {
-		p = parse_string_slow(ps, p + 1, q, &v);
+		struct sl_value kv;
+		p = parse_string_slow(ps, p + 1, q, &kv);
 		if (unlikely(p == NULL))
 			return -1;
-		mems[nmems].key = v.u.s;
-		mems[nmems].key_len = v.len;
+		mp->key = kv.u.s;
+		mp->key_len = kv.len;
+		dst = &mp->val;
+		mp++;
 	}
-	dst = &mems[nmems++].val;
 	if (unlikely(*p != ':')) {
 		p = skip_ws(p);
 		if (*p != ':')
@@ -189,13 +214,14 @@ key:
 
 item:
 	/* An array's next item: its slot, then the value. */
-	if (big && unlikely(nvals == sc->cap_vals)) {
-		if (grow((void **)&sc->vals, &sc->cap_vals, nvals + 1,
+	if (big && unlikely(vp == sc->vals + sc->cap_vals)) {
+		size_t i = (size_t)(vp - sc->vals);
+		if (grow((void **)&sc->vals, &sc->cap_vals, i + 1,
 		         sizeof(*sc->vals)) < 0)
 			return -1;
-		vals = sc->vals;
+		vp = sc->vals + i;
 	}
-	dst = &vals[nvals++];
+	dst = vp++;
 	goto value;
 
 close:
@@ -209,28 +235,33 @@ close:
 	f = &sc->frames[depth - 1];
 	in_obj = f->is_obj;
 	if (in_obj) {
-		mems[nmems - 1].val = v;
+		mp[-1].val = v;
 		goto obj_next;
 	}
-	vals[nvals - 1] = v;
+	vp[-1] = v;
 	goto arr_next;
 
 next:
 	if (!in_obj)
 		goto arr_next;
 obj_next:
-	if (likely(*p == ',')) {
+	if (likely(load2(p) == two(',', '"'))) {
+		p++;
+		goto key_quote;
+	}
+	if (*p == ',') {
 		p++;
 		goto key;
 	}
 	if (likely(*p == '}')) {
 		p++;
-		n = nmems - f->start;
-		struct sl_member *m = arena_items(ps->arena, mems + f->start, n,
-		                                  sizeof(*m), big);
+		struct sl_member *m0 = sc->mems + f->start;
+		n = (size_t)(mp - m0);
+		struct sl_member *m =
+		        arena_items(ps->arena, m0, n, sizeof(*m), big);
 		if (m == NULL)
 			return -1;
-		nmems = f->start;
+		mp = m0;
 		v = sl_object_ref(m, (uint32_t)n);
 		goto close;
 	}
@@ -252,12 +283,13 @@ arr_next:
 		if (unlikely(depth == 0))
 			goto done;
 		p++;
-		n = nvals - f->start;
-		struct sl_value *items = arena_items(ps->arena, vals + f->start,
-		                                     n, sizeof(*items), big);
+		struct sl_value *v0 = sc->vals + f->start;
+		n = (size_t)(vp - v0);
+		struct sl_value *items =
+		        arena_items(ps->arena, v0, n, sizeof(*items), big);
 		if (items == NULL)
 			return -1;
-		nvals = f->start;
+		vp = v0;
 		v = sl_array_ref(items, (uint32_t)n);
 		goto close;
 	}
