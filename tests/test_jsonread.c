@@ -375,7 +375,7 @@ TAP_CASE(arena_cap)
 }
 
 /** Longest plain run string_scan_boundaries puts specials in: more than
- * two 32-byte loads. */
+ * four 16-byte loads and two 32-byte ones. */
 #define SCAN_LEN_MAX 72
 
 /** Most spaces before a string in an array there: every position of its
@@ -450,7 +450,7 @@ TAP_CASE(string_scan_boundaries)
 {
 #ifdef SL_JSON_PORTABLE
 	note("the portable (word at a time) scan");
-#elif defined(SL_JSON_NO_AVX2)
+#elif defined(SL_JSON_NO_AVX)
 	note("the SSE2 scan only");
 #endif
 	int bad = 0, runs = 0;

@@ -1,9 +1,9 @@
 /*
  * The document parser of jsonread.c, included there once for each string
- * scan (SSE2 or the portable words, and AVX2 when the compiler can make
- * it): the includer defines DOC_BODY (the function's name), DOC_SCAN (the
- * scan, as scan_plain_k()), DOC_SCAN_K (its constants, as scan_k()) and
- * DOC_ATTR (attributes, as a target).
+ * scan (SSE2 or the portable words, and AVX on x86-64): the includer defines
+ * DOC_BODY (the function's name), DOC_SCAN (the scan, as scan_plain_k()),
+ * DOC_SCAN_K (its constants, as scan_k()) and DOC_ATTR (attributes, as a
+ * target).
  *
  * DOC_BODY(ps, out, big) parses the one document of the copy [ps->begin,
  * ps->end). Whitespace is skipped only where the byte expected next is not
