@@ -228,8 +228,6 @@ static inline __attribute__((always_inline)) const char *
 scan_plain_k(const char *p, struct scan_k k)
 {
 #ifdef JSON_SSE2
-	/* One loop body, entered at its top: a first load ahead of the
-	 * loop would have the compiler copy the constants for it. */
 	uint64_t mask;
 	p -= 16;
 	do {
