@@ -374,6 +374,14 @@ TAP_CASE(arena_cap)
 	   steps);
 }
 
+/** Longest plain run string_scan_boundaries puts specials in: more than
+ * four 16-byte loads and two 32-byte ones. */
+#define SCAN_LEN_MAX 72
+
+/** Most spaces before a string in an array there: every position of its
+ * start in a 32-byte load. */
+#define SCAN_SPACES_MAX 33
+
 /** A byte sequence that needs the string scan's attention. */
 struct special {
 	/** Its bytes in the JSON text. */
@@ -416,27 +424,49 @@ expect(const char *json, size_t n, const char *want, int *bad)
 	free(got);
 }
 
+/** Places of the string in string_scan_boundaries. */
+enum scan_ctx {
+	/** Alone, or in an array after 1 to SCAN_SPACES spaces. */
+	SCAN_ARRAY_LAST = SCAN_SPACES_MAX,
+	/** The key of an object's first member. */
+	SCAN_KEY,
+	/** The key of a second member, right after ",". */
+	SCAN_KEY2,
+	/** A member's value, right after ":". */
+	SCAN_MEMBER,
+	/** The number of places. */
+	SCAN_CTX_N
+};
+
 /**
- * Strings of 0 to 40 plain bytes with each special sequence at every
- * position, alone, in an array after 0 to 17 spaces (so the scan's
- * 16-byte loads start at every alignment) and as a key: the value or the
- * error and its column are those of a byte-by-byte reading.
+ * Strings of 0 to SCAN_LEN_MAX plain bytes with each special sequence at
+ * every position, alone, in an array after 0 to SCAN_SPACES_MAX spaces (so
+ * the 16- and 32-byte loads of the scans start at every alignment), as a
+ * first and a second key and as a member's value (the compact paths after
+ * '{', ',' and ':'): the value or the error and its column are those of a
+ * byte-by-byte reading.
  */
 TAP_CASE(string_scan_boundaries)
 {
 #ifdef SL_JSON_PORTABLE
 	note("the portable (word at a time) scan");
+#elif defined(SL_JSON_NO_AVX)
+	note("the SSE2 scan only");
 #endif
 	int bad = 0, runs = 0;
-	char json[128], want[256];
-	/* Under valgrind, 6 of the 18 contexts (the key among them). */
-	size_t sp_step = getenv("SLUICE_UNDER_VALGRIND") != NULL ? 3 : 1;
-	for (size_t len = 0; len <= 40; len++) {
+	char json[256], want[384];
+	/* Under valgrind, one context in 8 (the keys and members among
+	 * them), and lengths up to one 32-byte load and from two. */
+	bool vg = getenv("SLUICE_UNDER_VALGRIND") != NULL;
+	size_t sp_step = vg ? 8 : 1;
+	for (size_t len = 0; len <= SCAN_LEN_MAX; len++) {
+		if (vg && len > 34 && len < 62)
+			continue;
 		for (size_t pos = 0; pos <= len; pos++) {
 			for (size_t k = 0;
 			     k < sizeof(specials) / sizeof(*specials); k++) {
 				const struct special *sp = &specials[k];
-				char body[96], wbody[160];
+				char body[128], wbody[192];
 				size_t bn = 0, wn = 0;
 				for (size_t i = 0; i <= len; i++) {
 					if (i == pos) {
@@ -457,55 +487,72 @@ TAP_CASE(string_scan_boundaries)
 					}
 				}
 				wbody[wn] = '\0';
-				for (size_t sp_n = 0; sp_n < 18; sp_n++) {
-					if (sp_n % sp_step != 0 && sp_n != 17)
+				for (size_t c = 0; c < SCAN_CTX_N; c++) {
+					if (c % sp_step != 0 &&
+					    c <= SCAN_ARRAY_LAST)
 						continue;
-					/* Alone (sp_n 0), in an array after
-					 * spaces, and as a key. */
-					int key = sp_n == 17;
-					size_t pre = key    ? 2
-					             : sp_n ? sp_n + 1
-					                    : 0;
+					/* The text before the string's opening
+					 * quote (or before its first byte for
+					 * a key), and after its closing one. */
+					static const char *const heads[] = {
+					        [SCAN_KEY] = "{",
+					        [SCAN_KEY2] = "{\"a\":1,",
+					        [SCAN_MEMBER] = "{\"k\":",
+					};
+					static const char *const tails[] = {
+					        [SCAN_KEY] = ":1}",
+					        [SCAN_KEY2] = ":1}",
+					        [SCAN_MEMBER] = "}",
+					};
 					size_t n = 0;
-					if (key) {
-						memcpy(json, "{\"", 2);
-						n = 2;
-					} else {
-						if (sp_n)
-							json[n++] = '[';
-						memset(json + n, ' ', pre - n);
-						n = pre;
-						json[n++] = '"';
+					if (c > SCAN_ARRAY_LAST) {
+						n = strlen(heads[c]);
+						memcpy(json, heads[c], n);
+					} else if (c > 0) {
+						json[n++] = '[';
+						memset(json + n, ' ', c);
+						n += c;
 					}
+					size_t pre = n;
+					json[n++] = '"';
 					memcpy(json + n, body, bn);
 					n += bn;
 					json[n++] = '"';
-					if (key) {
-						memcpy(json + n, ":1}", 3);
-						n += 3;
-					} else if (sp_n) {
+					if (c > SCAN_ARRAY_LAST) {
+						size_t m = strlen(tails[c]);
+						memcpy(json + n, tails[c], m);
+						n += m;
+					} else if (c > 0) {
 						json[n++] = ']';
 					}
 					if (sp->want == NULL)
 						snprintf(want, sizeof(want),
 						         "ERR: 1:%zu: %s",
-						         pre + (key ? 0 : 1) +
-						                 pos + 1,
+						         pre + 1 + pos + 1,
 						         sp->err);
-					else if (key)
+					else if (c == SCAN_KEY)
 						snprintf(want, sizeof(want),
 						         "{\"%s\":#1}", wbody);
+					else if (c == SCAN_KEY2)
+						snprintf(want, sizeof(want),
+						         "{\"a\":#1,\"%s\":#1}",
+						         wbody);
+					else if (c == SCAN_MEMBER)
+						snprintf(want, sizeof(want),
+						         "{\"k\":\"%s\"}",
+						         wbody);
 					else
 						snprintf(want, sizeof(want),
-						         sp_n ? "[\"%s\"]"
-						              : "\"%s\"",
+						         c ? "[\"%s\"]"
+						           : "\"%s\"",
 						         wbody);
 					expect(json, n, want, &bad);
 					runs++;
-					if (sp->want == NULL || key)
+					if (sp->want == NULL ||
+					    c > SCAN_ARRAY_LAST)
 						continue;
 					/* Without its closing quote. */
-					n -= sp_n ? 2 : 1;
+					n -= c ? 2 : 1;
 					snprintf(
 					        want, sizeof(want),
 					        "ERR: 1:%zu: unexpected end of "
@@ -520,9 +567,9 @@ TAP_CASE(string_scan_boundaries)
 	}
 	ok(bad == 0, "%d strings read as byte by byte (%d wrong)", runs, bad);
 
-	/* A backslash as the last byte, after 0 to 40 bytes. */
+	/* A backslash as the last byte, after 0 to SCAN_LEN_MAX bytes. */
 	bad = 0;
-	for (size_t len = 0; len <= 40; len++) {
+	for (size_t len = 0; len <= SCAN_LEN_MAX; len++) {
 		json[0] = '"';
 		memset(json + 1, 'x', len);
 		json[len + 1] = '\\';
@@ -732,6 +779,154 @@ check_jsonl(const char *name, const char *data, size_t len,
 
 #define check_jsonl_s(name, data, opts, want) \
 	check_jsonl(name, data, sizeof(data) - 1, opts, want)
+
+/**
+ * Documents on both sides of the parser's 8 KiB line (scratch sized
+ * beforehand below it, checked item by item above): the same records
+ * read the same, alone and as JSON lines in any order (the reader's
+ * scratch is reused), and the densest documents just below the line
+ * (the most items, members and open containers a byte) parse or fail
+ * cleanly.
+ */
+TAP_CASE(document_sizes)
+{
+	/* 400 records of about 60 bytes: 24 KiB in one array. */
+	struct text in = {0}, want = {0};
+	text_putc(&in, '[');
+	text_putc(&want, '[');
+	for (int i = 0; i < 400; i++) {
+		char b[160];
+		snprintf(b, sizeof(b),
+		         "%s{\"k\":\"s%d\",\"n\":%d,\"a\":[%d,\"x\\n\"],"
+		         "\"o\":{}}",
+		         i ? "," : "", i, i, i);
+		text_puts(&in, b);
+		snprintf(b, sizeof(b),
+		         "%s{\"k\":\"s%d\",\"n\":#%d,\"a\":[#%d,\"x<0A>\"],"
+		         "\"o\":{}}",
+		         i ? "," : "", i, i, i);
+		text_puts(&want, b);
+	}
+	text_putc(&in, ']');
+	text_putc(&want, ']');
+	char *got = parse_n(in.s, in.n, NULL);
+	is_str(got, want.s, "a 24 KiB array of 400 objects");
+	free(got);
+
+	/* The same small record, padded past 8 KiB with spaces. */
+	const char *rec = "{\"a\":[1,{\"b\":\"c\"}],\"d\":\"e\\u00e9\"}";
+	const char *rec_want = "{\"a\":[#1,{\"b\":\"c\"}],\"d\":\"e<C3><A9>\"}";
+	struct text pad = {0};
+	for (int i = 0; i < 9000; i++)
+		text_putc(&pad, ' ');
+	text_puts(&pad, rec);
+	got = parse_n(pad.s, pad.n, NULL);
+	is_str(got, rec_want, "a record after 9000 spaces");
+	free(got);
+	text_puts(&pad, " x");
+	got = parse_n(pad.s, pad.n, NULL);
+	char msg[128];
+	snprintf(msg, sizeof(msg),
+	         "ERR: 1:%zu: unexpected data after the JSON value", pad.n);
+	is_str(got, msg, "... and its error column past 8 KiB");
+	free(got);
+
+	/* As JSON lines: small, big, small, big with an error, small. */
+	struct text lines = {0}, lwant = {0};
+	for (int i = 0; i < 5; i++) {
+		if (i % 2 == 1) {
+			text_put(&lines, pad.s, 9000);
+			text_puts(&lines, rec);
+			if (i == 3)
+				text_puts(&lines, "]");
+		} else {
+			text_puts(&lines, rec);
+		}
+		text_putc(&lines, '\n');
+		char b[160];
+		if (i == 3)
+			snprintf(b, sizeof(b),
+			         "L%d ERR in.jsonl:%d:%zu: unexpected data "
+			         "after the JSON value\n",
+			         i + 1, i + 1, 9000 + strlen(rec) + 1);
+		else
+			snprintf(b, sizeof(b), "L%d %s\n", i + 1, rec_want);
+		text_puts(&lwant, b);
+	}
+	got = read_all(lines.s, lines.n, 4096, NULL, NULL);
+	is_str(got, lwant.s, "small and big records as JSON lines");
+	free(got);
+
+	/* The densest documents of 8190 to 8193 bytes: items, open arrays,
+	 * members and open objects, whole and cut short. */
+	struct sl_json_opts o;
+	sl_json_opts_init(&o);
+	o.depth_max = 100000;
+	int bad = 0, runs = 0;
+	for (size_t len = 8190; len <= 8193; len++) {
+		static const char *const units[] = {"1,", "[", "\"\":0,",
+		                                    "{\"\":", "[1,"};
+		for (size_t u = 0; u < sizeof(units) / sizeof(*units); u++) {
+			struct text d = {0};
+			size_t m = strlen(units[u]);
+			if (u == 0 || u == 2)
+				text_putc(&d, u == 0 ? '[' : '{');
+			while (d.n + m <= len)
+				text_put(&d, units[u], m);
+			while (d.n < len)
+				text_putc(&d, ' ');
+			struct sl_value v;
+			sl_arena_reset(&arena);
+			int rc = sl_json_parse(d.s, d.n, &arena, &o, NULL, &v);
+			/* Cut short: an unexpected end, never a crash. */
+			if (rc >= 0 ||
+			    strstr(unit_errmsg(), "unexpected end") == NULL) {
+				if (bad++ == 0)
+					note("unit %s, %zu bytes: %s", units[u],
+					     len, unit_errmsg());
+			}
+			runs++;
+			free(d.s);
+		}
+	}
+	ok(bad == 0, "%d dense documents cut short fail cleanly", runs);
+
+	/* Whole: 4096 items, 2048 members; nesting 4096 deep. */
+	bad = 0;
+	for (size_t len = 8190; len <= 8193; len++) {
+		struct text d = {0};
+		size_t items = (len - 1) / 2;
+		text_putc(&d, '[');
+		for (size_t i = 0; i < items; i++)
+			text_puts(&d, i + 1 < items ? "1," : "1]");
+		struct sl_value v;
+		sl_arena_reset(&arena);
+		int rc = sl_json_parse(d.s, d.n, &arena, &o, NULL, &v);
+		if (rc < 0 || v.type != SL_VARRAY || v.len != items)
+			bad++;
+		d.n = 0;
+		size_t depth = len / 2;
+		for (size_t i = 0; i < depth; i++)
+			text_putc(&d, '[');
+		for (size_t i = 0; i < depth; i++)
+			text_putc(&d, ']');
+		sl_arena_reset(&arena);
+		rc = sl_json_parse(d.s, d.n, &arena, &o, NULL, &v);
+		size_t levels = 0;
+		for (const struct sl_value *w = &v;
+		     rc == 0 && w->type == SL_VARRAY; levels++)
+			w = w->len ? &w->u.items[0] : &(struct sl_value){0};
+		if (rc < 0 || levels != depth)
+			bad++;
+		free(d.s);
+	}
+	ok(bad == 0, "dense whole documents of 8190 to 8193 bytes");
+	free(in.s);
+	free(want.s);
+	free(pad.s);
+	free(lines.s);
+	free(lwant.s);
+}
 
 /** The jsonl checks. */
 TAP_CASE(jsonl)
