@@ -913,9 +913,10 @@ TAP_CASE(document_sizes)
 		sl_arena_reset(&arena);
 		rc = sl_json_parse(d.s, d.n, &arena, &o, NULL, &v);
 		size_t levels = 0;
+		static const struct sl_value none = {.type = SL_VNULL};
 		for (const struct sl_value *w = &v;
 		     rc == 0 && w->type == SL_VARRAY; levels++)
-			w = w->len ? &w->u.items[0] : &(struct sl_value){0};
+			w = w->len ? &w->u.items[0] : &none;
 		if (rc < 0 || levels != depth)
 			bad++;
 		free(d.s);
