@@ -327,18 +327,24 @@ heap_fix(struct sl_loop *loop, size_t i)
 	heap_place(loop, &e, i);
 }
 
+/** Fail: the timer heap and lane are at their cap. Returns -1. */
+static int
+too_many_waits(void)
+{
+	sl_diag_set(SL_ELIMIT,
+	            "more than %" PRIu32 " tasks waiting with a timeout on "
+	            "one loop",
+	            HEAP_MAX);
+	return -1;
+}
+
 /** Grow the heap and its slots. 0, or -1 with SL_EOOM or SL_ELIMIT. */
 static int
 heap_grow(struct sl_loop *loop)
 {
 	size_t cap = loop->heap_cap == 0 ? 64 : loop->heap_cap * 2;
-	if (cap > HEAP_MAX) {
-		sl_diag_set(SL_ELIMIT,
-		            "more than %" PRIu32 " tasks waiting with a "
-		            "timeout on one loop",
-		            HEAP_MAX);
-		return -1;
-	}
+	if (cap > HEAP_MAX)
+		return too_many_waits();
 	struct heap_ent *h = sl_realloc(loop->heap, cap * sizeof(*h));
 	if (h != NULL)
 		loop->heap = h;
@@ -382,13 +388,8 @@ lane_grow(struct sl_loop *loop)
 	size_t cap = loop->lane_cap == 0 ? LANE_MIN : loop->lane_cap;
 	if (loop->lane_len >= cap / 2)
 		cap *= 2;
-	if (cap > HEAP_MAX) {
-		sl_diag_set(SL_ELIMIT,
-		            "more than %" PRIu32 " tasks waiting with a "
-		            "timeout on one loop",
-		            HEAP_MAX);
-		return -1;
-	}
+	if (cap > HEAP_MAX)
+		return too_many_waits();
 	struct heap_ent *old = loop->lane;
 	size_t old_cap = loop->lane_cap;
 	loop->lane = sl_malloc(cap * sizeof(*loop->lane));
