@@ -179,12 +179,19 @@ TAP_TASK_CASE(put_get)
 	for (;;) {
 		ssize_t n = h != NULL ? sl_http_read(h, buf, sizeof(buf)) : -1;
 		if (n <= 0) {
+			if (n < 0 && h != NULL)
+				printf("# the read at byte %zu failed: %s\n",
+				       off, unit_errmsg());
 			same = same && n == 0;
 			break;
 		}
 		if (off + (size_t)n > big ||
-		    memcmp(buf, data + off, (size_t)n) != 0)
+		    memcmp(buf, data + off, (size_t)n) != 0) {
+			if (same)
+				printf("# %zd bytes at byte %zu differ\n", n,
+				       off);
 			same = false;
+		}
 		off += (size_t)n;
 	}
 	ok(same && off == big, "... the same 3 MiB in order");
