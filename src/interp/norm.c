@@ -170,7 +170,7 @@ static inline bool
 py_space(uint32_t cp)
 {
 	if (cp < 0x80)
-		return (cp >= 0x09 && cp <= 0x0d) || (cp >= 0x1c && cp <= 0x20);
+		return sl_norm_ascii_space((unsigned char)cp);
 	return cp == 0x85 || cp == 0xa0 || cp == 0x1680 ||
 	       (cp >= 0x2000 && cp <= 0x200a) || cp == 0x2028 || cp == 0x2029 ||
 	       cp == 0x202f || cp == 0x205f || cp == 0x3000;
@@ -178,31 +178,27 @@ py_space(uint32_t cp)
 
 /**
  * map_case() of an ASCII string, a word of 8 bytes at a time (the last
- * word overlapping the one before; a string shorter than 8 bytes is one
- * word). 1 when `v` is not ASCII (nothing done), 0 when done, -1 when the
- * arena is full.
+ * word overlapping the one before; up to 16 bytes, sl_norm_case_short()).
+ * 1 when `v` is not ASCII (nothing done), 0 when done, -1 when the arena
+ * is full.
  */
 static inline int
 map_case_ascii(struct sl_value *v, bool up, struct sl_arena *a)
 {
 	const unsigned char *s = (const unsigned char *)v->u.s;
 	size_t n = v->len, i = 0;
+	if (n <= 16)
+		return sl_norm_case_short(v, up, a);
 	uint64_t high = 0, hit = 0, x;
-	if (n < 8) {
-		x = sl_norm_short_load(s, n);
-		high = x;
-		hit = sl_norm_case_bits(x, up);
-	} else {
-		for (; i + 8 <= n; i += 8) {
-			memcpy(&x, s + i, 8);
-			high |= x;
-			hit |= sl_norm_case_bits(x, up);
-		}
-		if (i < n) {
-			memcpy(&x, s + n - 8, 8);
-			high |= x;
-			hit |= sl_norm_case_bits(x, up);
-		}
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&x, s + i, 8);
+		high |= x;
+		hit |= sl_norm_case_bits(x, up);
+	}
+	if (i < n) {
+		memcpy(&x, s + n - 8, 8);
+		high |= x;
+		hit |= sl_norm_case_bits(x, up);
 	}
 	if ((high & SL_NORM_HIGH_BITS) != 0)
 		return 1;
@@ -213,21 +209,15 @@ map_case_ascii(struct sl_value *v, bool up, struct sl_arena *a)
 		return -1;
 	/* A letter's case is its 0x20 bit: flip it where
 	 * sl_norm_case_bits() is set. */
-	if (n < 8) {
-		x = sl_norm_short_load(s, n);
-		sl_norm_short_store(out, n,
-		                    x ^ (sl_norm_case_bits(x, up) >> 2));
-	} else {
-		for (i = 0; i + 8 <= n; i += 8) {
-			memcpy(&x, s + i, 8);
-			x ^= sl_norm_case_bits(x, up) >> 2;
-			memcpy(out + i, &x, 8);
-		}
-		if (i < n) {
-			memcpy(&x, s + n - 8, 8);
-			x ^= sl_norm_case_bits(x, up) >> 2;
-			memcpy(out + n - 8, &x, 8);
-		}
+	for (i = 0; i + 8 <= n; i += 8) {
+		memcpy(&x, s + i, 8);
+		x ^= sl_norm_case_bits(x, up) >> 2;
+		memcpy(out + i, &x, 8);
+	}
+	if (i < n) {
+		memcpy(&x, s + n - 8, 8);
+		x ^= sl_norm_case_bits(x, up) >> 2;
+		memcpy(out + n - 8, &x, 8);
 	}
 	v->u.s = (const char *)out;
 	return 0;

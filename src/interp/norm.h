@@ -168,19 +168,14 @@ sl_norm_trim_inline(const struct sl_norm *nm, struct sl_value *v,
 }
 
 /**
- * sl_norm_apply(), inline for the keys' default (lowercasing alone) of
- * an ASCII string of up to 16 bytes: two words (overlapping), mapped
- * only when a letter changes. Other cases call sl_norm_apply().
+ * The case of ASCII string `v` of up to 16 bytes mapped (upper when `up`)
+ * into `a`: two words (overlapping), copied only when a letter changes.
+ * 1 when `v` is not ASCII (nothing done), 0 when done, -1 when the arena
+ * is full.
  */
 static inline int
-sl_norm_apply_inline(const struct sl_norm *nm, struct sl_value *v,
-                     struct sl_arena *a)
+sl_norm_case_short(struct sl_value *v, bool up, struct sl_arena *a)
 {
-	if (v->type == SL_VSTR && nm->n == 1 && nm->ops[0] == SL_NORM_TRIM)
-		return sl_norm_trim_inline(nm, v, a);
-	if (v->type != SL_VSTR || nm->n != 1 || nm->ops[0] != SL_NORM_LOWER ||
-	    v->len > 16)
-		return sl_norm_apply(nm, v, a);
 	const unsigned char *s = (const unsigned char *)v->u.s;
 	uint32_t n = v->len;
 	uint64_t x, y = 0;
@@ -191,9 +186,9 @@ sl_norm_apply_inline(const struct sl_norm *nm, struct sl_value *v,
 		x = sl_norm_short_load(s, n);
 	}
 	if (((x | y) & SL_NORM_HIGH_BITS) != 0)
-		return sl_norm_apply(nm, v, a);
-	uint64_t bx = sl_norm_case_bits(x, false);
-	uint64_t by = sl_norm_case_bits(y, false);
+		return 1;
+	uint64_t bx = sl_norm_case_bits(x, up);
+	uint64_t by = sl_norm_case_bits(y, up);
 	if ((bx | by) == 0)
 		return 0;
 	unsigned char *o = (unsigned char *)sl_arena_alloc(a, n);
@@ -210,6 +205,25 @@ sl_norm_apply_inline(const struct sl_norm *nm, struct sl_value *v,
 	}
 	v->u.s = (const char *)o;
 	return 0;
+}
+
+/**
+ * sl_norm_apply(), inline for the keys' default (lowercasing alone) of
+ * an ASCII string of up to 16 bytes (sl_norm_case_short()), and for
+ * trimming alone (sl_norm_trim_inline()). Other cases call
+ * sl_norm_apply().
+ */
+static inline int
+sl_norm_apply_inline(const struct sl_norm *nm, struct sl_value *v,
+                     struct sl_arena *a)
+{
+	if (v->type == SL_VSTR && nm->n == 1 && nm->ops[0] == SL_NORM_TRIM)
+		return sl_norm_trim_inline(nm, v, a);
+	if (v->type != SL_VSTR || nm->n != 1 || nm->ops[0] != SL_NORM_LOWER ||
+	    v->len > 16)
+		return sl_norm_apply(nm, v, a);
+	int rc = sl_norm_case_short(v, false, a);
+	return rc == 1 ? sl_norm_apply(nm, v, a) : rc;
 }
 
 #endif /* SLUICE_INTERP_NORM_H */
