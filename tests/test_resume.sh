@@ -156,9 +156,10 @@ for r in $(seq 1 "$RUNS"); do
     pid=$!
     # The first three times: at a random time within the span of an
     # uninterrupted run (before the first save too, or after the end),
-    # or a little after the run's 1st to 4th new checkpoint (a time alone
-    # often lands after a resumed run's end when the machine's load
-    # changes); then perhaps not at all.
+    # or within 10 ms after the run's 1st to 4th new checkpoint (a time
+    # alone often lands after a resumed run's end when the machine's load
+    # changes, and so did up to 90 ms after a checkpoint once runs got
+    # faster); then perhaps not at all.
     if [ "$tries" -gt 3 ] && [ $((RANDOM % 2)) -eq 0 ]; then
       wait "$pid"
     elif [ $((RANDOM % 3)) -eq 0 ]; then
@@ -166,7 +167,7 @@ for r in $(seq 1 "$RUNS"); do
       sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
     else
       after_saves $((1 + RANDOM % 4)) "$pid"
-      sleep "0.0$((RANDOM % 10))"
+      sleep "0.00$((RANDOM % 10))"
     fi
     kill -9 "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
