@@ -141,6 +141,7 @@ is "$(grep -c '"rel":"BY"' ref.txt)" 10000 "10,000 CREATE relationships, one per
 # --- kill -9 at random points, then run again until a run finishes ---------
 kills=0
 killed=0
+multi=0
 stale=0
 late=0
 resumed=0
@@ -156,7 +157,7 @@ for r in $(seq 1 "$RUNS"); do
     pid=$!
     # The first three times: at a random time within the span of an
     # uninterrupted run (before the first save too, or after the end),
-    # or within 10 ms after the run's 1st to 4th new checkpoint (a time
+    # or within 10 ms after the run's 1st to 3rd new checkpoint (a time
     # alone often lands after a resumed run's end when the machine's load
     # changes, and so did up to 90 ms after a checkpoint once runs got
     # faster); then perhaps not at all.
@@ -166,7 +167,7 @@ for r in $(seq 1 "$RUNS"); do
       ms=$((20 + RANDOM % (span * 8 / 10)))
       sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
     else
-      after_saves $((1 + RANDOM % 4)) "$pid"
+      after_saves $((1 + RANDOM % 3)) "$pid"
       sleep "0.00$((RANDOM % 10))"
     fi
     kill -9 "$pid" 2>/dev/null
@@ -197,6 +198,7 @@ for r in $(seq 1 "$RUNS"); do
   done
   grep -q "resuming from a checkpoint" run$r.*.log && resumed=$((resumed + 1))
   [ "$tries" -gt 1 ] && killed=$((killed + 1))
+  [ "$tries" -gt 2 ] && multi=$((multi + 1))
   if [ "${st:-1}" -ne 0 ]; then
     bad=$((bad + 1))
     echo "# run $r: the last run failed ($st):"
@@ -217,8 +219,8 @@ for r in $(seq 1 "$RUNS"); do
   fi
 done
 is "$bad" 0 "$RUNS loads killed with kill -9 and resumed: each graph equals the uninterrupted run's"
-ok $([ "$killed" -ge $((RUNS / 2)) ] && [ "$kills" -ge "$RUNS" ] && echo 0 || echo 1) \
-  "most loads were killed, some several times ($killed of $RUNS; $kills kills)"
+ok $([ "$killed" -ge $((RUNS / 2)) ] && [ "$multi" -ge 2 ] && echo 0 || echo 1) \
+  "most loads were killed, some several times ($killed of $RUNS; $multi more than once; $kills kills)"
 ok $([ "$resumed" -ge $((RUNS / 2)) ] && echo 0 || echo 1) \
   "most loads resumed from a checkpoint ($resumed of $RUNS; $stale killed after their last commit, $late on their way out)"
 
