@@ -5,6 +5,8 @@
 #include "sluice/alloc.h"
 #include "sluice/batch.h"
 #include "sluice/chan.h"
+#include "sluice/value.h"
+#include <string.h>
 #include "unit.h"
 
 /** Batch pools: recycling, flush markers, channels, caps and origins. */
@@ -92,6 +94,43 @@ TAP_CASE(batch)
 	ok(o2->origins[0].src == NULL,
 	   "a recycled batch does not keep old origins");
 	sl_batch_put(o2);
+	sl_batch_pool_destroy(&pool);
+}
+
+/**
+ * A batch's shape arena: counted in its bytes, given back early by
+ * sl_batch_drop_shape() while the arena's values stay, and empty again
+ * when the batch is recycled.
+ */
+TAP_CASE(batch_shape)
+{
+	struct sl_batch_pool pool;
+	sl_batch_pool_create(&pool, 4, 1 << 20);
+	struct sl_batch *b = sl_batch_get(&pool);
+	char *text = sl_arena_strndup(&b->arena, "kept value", 10);
+	struct sl_member *m = sl_arena_alloc_aligned(&b->shape, 40 * sizeof(*m),
+	                                             _Alignof(*m));
+	ok(text != NULL && m != NULL, "both arenas allocate");
+	m[0] = (struct sl_member){"k", 1, sl_str_ref(text, 10)};
+	sl_batch_append(b, sl_object_ref(m, 1));
+	is_int((long long)sl_batch_bytes(b),
+	       (long long)(sl_arena_used(&b->arena) + sl_arena_used(&b->shape)),
+	       "the batch's bytes count both arenas");
+	ok(sl_batch_bytes(b) >= 11 + 40 * sizeof(*m),
+	   "and the shape is in them");
+	sl_batch_drop_shape(b);
+	ok(b->shape.reserved == 0 && b->shape.head == NULL,
+	   "dropping the shape gives its chunks back");
+	is_int(b->count, 0, "the records are gone");
+	ok(b->arena.reserved > 0 && memcmp(text, "kept value", 10) == 0,
+	   "the arena's values stay");
+	ok(sl_arena_alloc(&b->shape, 64) != NULL,
+	   "the shape arena can be used again");
+	sl_batch_put(b);
+	struct sl_batch *again = sl_batch_get(&pool);
+	ok(again == b && again->shape.reserved == 0,
+	   "a recycled batch has no shape left");
+	sl_batch_put(again);
 	sl_batch_pool_destroy(&pool);
 }
 

@@ -102,6 +102,14 @@ struct sl_batch {
 	/** Memory of everything the records refer to. */
 	struct sl_arena arena;
 	/**
+	 * Memory of the records' shape alone: member and item arrays of
+	 * containers that a step reads but whose contents nothing keeps
+	 * once the last step took the records in, which may then give it
+	 * back early (sl_batch_drop_shape()). Nothing in `arena` points
+	 * into it. Reset with the batch.
+	 */
+	struct sl_arena shape;
+	/**
 	 * What step `prep_for` made of the records ahead of time (its
 	 * sl_step_ops.prepare, in the arena), or NULL. Cleared when the
 	 * batch is taken from its pool.
@@ -198,6 +206,21 @@ void sl_batch_put(struct sl_batch *b);
 
 /** sl_batch_put() for a `void *`: the channel item destructor of batches. */
 void sl_batch_destroy_item(void *batch);
+
+/**
+ * Give back the memory of the records' shape (`b->shape`) while `b` is
+ * kept for what its arena holds: the last step calls it once it took
+ * the records in and kept only values from `b->arena`. The records are
+ * gone (the count is 0); their origins stay.
+ */
+void sl_batch_drop_shape(struct sl_batch *b);
+
+/** Bytes the records of `b` took in its arenas. */
+static inline size_t
+sl_batch_bytes(const struct sl_batch *b)
+{
+	return sl_arena_used(&b->arena) + sl_arena_used(&b->shape);
+}
 
 /** Whether the batch has no room for another record. */
 static inline int

@@ -223,6 +223,13 @@ void sl_step_skip(struct sl_step *s);
 struct sl_arena *sl_emit_arena(struct sl_emit *e);
 
 /**
+ * The shape arena of the same batch (sl_batch.shape): where the next
+ * record's member and item arrays may go when nothing in its values
+ * points into them. Call after sl_emit_arena() for the same record.
+ */
+struct sl_arena *sl_emit_shape(struct sl_emit *e);
+
+/**
  * Emit a record whose memory lives in sl_emit_arena() (or outlives the
  * run). Sends the batch on when it is full or its arena is large; may
  * suspend. Returns 0, or -1 with SL_EDROPPED (downstream stopped),

@@ -449,8 +449,11 @@ writer_process(struct sl_step *s, struct sl_batch *in, struct sl_emit *out)
 		return -1;
 	}
 	/* Also after a failure: the graph batch may refer to its first
-	 * records. The newest graph batch is written last. */
+	 * records. The newest graph batch is written last. What it refers
+	 * to is in the batch's arena: the records' shape goes back now,
+	 * for the batches that come next to reuse while still in cache. */
 	int rc = writer_add(w, in);
+	sl_batch_drop_shape(in);
 	w->kept_filling.v[w->kept_filling.n++] = in;
 	return rc;
 }

@@ -841,6 +841,12 @@ struct ictx {
 	 */
 	struct sl_arena *oa;
 	/**
+	 * With `oa`: the shape arena of the same batch (sl_emit_shape()),
+	 * where the member arrays of the relationship and node objects go
+	 * (out_rel()); nothing in the values points into it.
+	 */
+	struct sl_arena *sa;
+	/**
 	 * With `oa`: the default properties (three members in `oa`), which
 	 * the sets of relationships and related nodes share until something
 	 * is set in them (struct sl_pset); else NULL.
@@ -1250,9 +1256,9 @@ related_keys(const struct interp *it, struct ictx *c, struct sl_pset **out,
 	return 0;
 }
 
-static int out_rel(struct sl_arena *a, const struct sl_member *tmpl,
-                   const struct brel *r, const struct bnode *nd,
-                   struct sl_value *out);
+static int out_rel(struct sl_arena *a, struct sl_arena *sa,
+                   const struct sl_member *tmpl, const struct brel *r,
+                   const struct bnode *nd, struct sl_value *out);
 
 /**
  * Keep relationship `r` to node `nd` in the context: with `c->oa`, as an
@@ -1282,7 +1288,8 @@ keep_rel(struct ictx *c, const struct interp *it, const struct brel *r,
 		c->built = v;
 		c->cap_built = cap;
 	}
-	if (out_rel(c->oa, it->rel_out, r, nd, &c->built[c->n_built]) != 0)
+	if (out_rel(c->oa, c->sa, it->rel_out, r, nd, &c->built[c->n_built]) !=
+	    0)
 		return scratch_full();
 	c->n_built++;
 	return 0;
@@ -1609,15 +1616,16 @@ static const struct sl_member rel_tmpl[6] = {
 static const struct sl_member top_tmpl[2] = {K("source"), K("rels")};
 
 /**
- * A node as an object in `a`. A static type and the labels (the
- * interpretation's) outlive the run and are not copied.
+ * A node as an object: its members in `sa` (the shape arena), what they
+ * hold in `a`. A static type and the labels (the interpretation's)
+ * outlive the run and are not copied.
  */
 static int
-out_node(const struct interp_step *st, struct sl_arena *a,
+out_node(const struct interp_step *st, struct sl_arena *a, struct sl_arena *sa,
          const struct bnode *nd, struct sl_value *out)
 {
 	struct sl_member *m = sl_arena_alloc_aligned(
-	        a, sizeof(node_tmpl), _Alignof(struct sl_member));
+	        sa, sizeof(node_tmpl), _Alignof(struct sl_member));
 	if (m == NULL)
 		return -1;
 	memcpy(m, node_tmpl, sizeof(node_tmpl));
@@ -1658,16 +1666,17 @@ rel_out_init(struct interp *it)
 
 /**
  * Relationship `r` to node `nd`, whose sets were built in `a` (ictx.oa),
- * as an object in `a`: its members and the node's in one block, from
- * `tmpl` (interp.rel_out, which holds r's and nd's rules, direction and
- * labels); a type that is not static is copied.
+ * as an object: its members and the node's in one block in `sa` (the
+ * shape arena), from `tmpl` (interp.rel_out, which holds r's and nd's
+ * rules, direction and labels); a type that is not static is copied
+ * into `a`.
  */
 static int
-out_rel(struct sl_arena *a, const struct sl_member *tmpl, const struct brel *r,
-        const struct bnode *nd, struct sl_value *out)
+out_rel(struct sl_arena *a, struct sl_arena *sa, const struct sl_member *tmpl,
+        const struct brel *r, const struct bnode *nd, struct sl_value *out)
 {
 	struct sl_member *m =
-	        sl_arena_alloc_aligned(a, sizeof(rel_tmpl) + sizeof(node_tmpl),
+	        sl_arena_alloc_aligned(sa, sizeof(rel_tmpl) + sizeof(node_tmpl),
 	                               _Alignof(struct sl_member));
 	if (m == NULL)
 		return -1;
@@ -1688,20 +1697,23 @@ out_rel(struct sl_arena *a, const struct sl_member *tmpl, const struct brel *r,
 	return 0;
 }
 
-/** Build the desired ingestion of `c` in `a`. */
+/**
+ * Build the desired ingestion of `c`: its objects' member arrays in `sa`
+ * (the shape arena), the values in `a`.
+ */
 static int
 out_ingest(const struct interp_step *st, struct sl_arena *a,
-           const struct ictx *c, struct sl_value *out)
+           struct sl_arena *sa, const struct ictx *c, struct sl_value *out)
 {
 	struct sl_member *top = sl_arena_alloc_aligned(
-	        a, 2 * sizeof(*top), _Alignof(struct sl_member));
+	        sa, 2 * sizeof(*top), _Alignof(struct sl_member));
 	uint32_t n_rels = c->n_rels + c->n_built;
 	struct sl_value *rels = sl_arena_alloc_aligned(
-	        a, (n_rels + 1) * sizeof(*rels), _Alignof(struct sl_value));
+	        sa, (n_rels + 1) * sizeof(*rels), _Alignof(struct sl_value));
 	if (top == NULL || rels == NULL)
 		return -1;
 	memcpy(top, top_tmpl, sizeof(top_tmpl));
-	if (out_node(st, a, &c->src, &top[0].val) != 0)
+	if (out_node(st, a, sa, &c->src, &top[0].val) != 0)
 		return -1;
 	/* Built as they were kept (keep_rel()), or from `rels` here. */
 	if (c->n_built > 0)
@@ -1715,7 +1727,7 @@ out_ingest(const struct interp_step *st, struct sl_arena *a,
 	for (uint32_t i = 0; i < c->n_rels; i++) {
 		const struct brel *r = &c->rels[i];
 		struct sl_member *m = sl_arena_alloc_aligned(
-		        a, sizeof(rel_tmpl), _Alignof(struct sl_member));
+		        sa, sizeof(rel_tmpl), _Alignof(struct sl_member));
 		if (m == NULL)
 			return -1;
 		memcpy(m, rel_tmpl, sizeof(rel_tmpl));
@@ -1728,7 +1740,7 @@ out_ingest(const struct interp_step *st, struct sl_arena *a,
 		     sl_value_copy(a, &r->type, &m[0].val) != 0) ||
 		    out_pset(st, a, &r->key, &m[1].val) != 0 ||
 		    (!same && out_pset(st, a, &r->props, &m[2].val) != 0) ||
-		    out_node(st, a, &r->node, &m[5].val) != 0)
+		    out_node(st, a, sa, &r->node, &m[5].val) != 0)
 			return -1;
 		last_props = r->props.m;
 		last_n = r->props.n;
@@ -1764,7 +1776,7 @@ finish_ctx(struct interp_step *st, struct ictx *c)
 	struct sl_value v;
 	if (a == NULL)
 		return -1;
-	if (out_ingest(st, a, c, &v) != 0) {
+	if (out_ingest(st, a, sl_emit_shape(st->out), c, &v) != 0) {
 		if (sl_diag_code() == SL_EOK)
 			sl_diag_set(SL_ELIMIT, "the ingestion does not fit in "
 			                       "a batch");
@@ -1847,6 +1859,7 @@ interp_process(struct sl_step *s, const struct sl_value *rec,
 			return sl_emit_fail(out);
 		}
 		memcpy(c.defaults, st->defaults, 3 * sizeof(*c.defaults));
+		c.sa = sl_emit_shape(out);
 	}
 	/* The source node's own set: sl_pset_remove() may change it. */
 	int rc = default_props(st, &c.src.props, true,

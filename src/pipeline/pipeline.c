@@ -351,6 +351,13 @@ sl_emit_arena(struct sl_emit *e)
 	return &e->cur->arena;
 }
 
+struct sl_arena *
+sl_emit_shape(struct sl_emit *e)
+{
+	assert(e->cur != NULL);
+	return &e->cur->shape;
+}
+
 /**
  * Send `*slot` on. On success the slot is emptied; on failure the batch
  * stays in it, so that it can be sent again once a stop was handled.
@@ -433,7 +440,7 @@ sl_emit(struct sl_emit *e, struct sl_value v)
 	if (e->collect == NULL)
 		e->step->stats.out++;
 	if (sl_batch_full(e->cur) ||
-	    sl_arena_used(&e->cur->arena) >= e->p->opts.batch_bytes)
+	    sl_batch_bytes(e->cur) >= e->p->opts.batch_bytes)
 		return emit_send_current(e);
 	return 0;
 }

@@ -62,6 +62,7 @@ static void
 batch_free(struct sl_batch *b)
 {
 	sl_arena_destroy(&b->arena);
+	sl_arena_destroy(&b->shape);
 	sl_free(b->records);
 	sl_free(b->origins);
 	sl_free(b);
@@ -120,6 +121,7 @@ batch_take(struct sl_batch_pool *p)
 		b->pool = p;
 		sl_arena_create(&b->arena, p->arena_chunk, p->arena_cap);
 		sl_arena_set_keep(&b->arena, BATCH_ARENA_KEEP);
+		sl_arena_create(&b->shape, p->arena_chunk, p->arena_cap);
 		sl_list_init(&b->link);
 		pool_lock(p);
 		p->n_out++;
@@ -197,10 +199,20 @@ sl_batch_put(struct sl_batch *b)
 	 * reset, the head chunk spans cur to end. */
 	if ((size_t)(b->arena.end - b->arena.cur) > p->arena_chunk)
 		sl_arena_destroy(&b->arena);
+	/* Most batches have no shape apart: its chunk goes back to be
+	 * shared. */
+	sl_arena_destroy(&b->shape);
 	b->count = 0;
 	pool_lock(p);
 	sl_list_add_tail(&p->free, &b->link);
 	pool_unlock(p);
+}
+
+void
+sl_batch_drop_shape(struct sl_batch *b)
+{
+	sl_arena_destroy(&b->shape);
+	b->count = 0;
 }
 
 void
