@@ -201,13 +201,18 @@ fill_pattern(unsigned char *p, size_t n)
 /**
  * sl_big_realloc(): an array that grows from small to several huge-page
  * regions keeps its contents at every step, a growth within its regions
- * keeps it in place, big mappings are aligned to 2 MiB (outside sanitizer
- * builds and valgrind), a shrink keeps the prefix, and an injected fault
+ * keeps it in place, big mappings are aligned to 2 MiB and smaller arrays
+ * from SL_BIG_PAGED_MIN are page-aligned blocks of the page regions that
+ * grow in place up to their power of two (outside sanitizer builds and
+ * valgrind), a shrink keeps the prefix, and an injected fault
  * fails a growth and leaves the array as it was.
  */
 TAP_CASE(big)
 {
 	size_t sizes[] = {4096,
+	                  SL_BIG_PAGED_MIN + 1000,
+	                  SL_BIG_PAGED_MIN * 2,
+	                  100000,
 	                  SL_BIG_MIN - 8,
 	                  SL_BIG_MIN,
 	                  (size_t)1 << 20,
@@ -239,6 +244,17 @@ TAP_CASE(big)
 	bool in_place = r2 == r;
 	ok(r2 != NULL && has_pattern(r2, (size_t)1 << 20),
 	   "a growth within the region keeps the contents");
+	/* From SL_BIG_PAGED_MIN: a power-of-two block of the regions. */
+	unsigned char *m = sl_big_realloc(NULL, 0, 20000);
+	fill_pattern(m, 20000);
+	unsigned char *m2 = sl_big_realloc(m, 20000, 30000);
+	bool paged_in_place = m2 == m && (uintptr_t)m % 4096 == 0;
+	ok(m2 != NULL && has_pattern(m2, 20000),
+	   "a paged array keeps its contents as it grows in its block");
+	unsigned char *m3 = sl_big_realloc(m2, 30000, 40000);
+	ok(m3 != NULL && has_pattern(m3, 20000),
+	   "and when it moves to the next block");
+	sl_big_free(m3, 40000);
 	/* Regions are mapped unless blocks come from malloc. */
 	void *probe = sl_pages_alloc(4096);
 	bool regions = sl_pages_mapped() > 0;
@@ -246,6 +262,8 @@ TAP_CASE(big)
 	if (regions) {
 		ok(aligned, "big arrays are aligned to 2 MiB");
 		ok(in_place, "a growth within the region stays in place");
+		ok(paged_in_place,
+		   "a paged array is page-aligned and stays in its block");
 	} else {
 		note("sanitizer build or valgrind: arrays come from malloc");
 	}

@@ -108,8 +108,8 @@ TAP_CASE(batch_shape)
 	sl_batch_pool_create(&pool, 4, 1 << 20);
 	struct sl_batch *b = sl_batch_get(&pool);
 	char *text = sl_arena_strndup(&b->arena, "kept value", 10);
-	struct sl_member *m = sl_arena_alloc_aligned(&b->shape, 40 * sizeof(*m),
-	                                             _Alignof(*m));
+	struct sl_member *m = sl_arena_alloc_aligned(
+	        &b->shape, 40 * sizeof(*m), _Alignof(struct sl_member));
 	ok(text != NULL && m != NULL, "both arenas allocate");
 	m[0] = (struct sl_member){"k", 1, sl_str_ref(text, 10)};
 	sl_batch_append(b, sl_object_ref(m, 1));

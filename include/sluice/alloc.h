@@ -87,14 +87,22 @@ size_t sl_pages_mapped(void);
 #define SL_BIG_MIN ((size_t)256 << 10)
 
 /**
+ * Smallest size sl_big_realloc() takes from the page regions
+ * (sl_pages_alloc()) below SL_BIG_MIN (16 KiB).
+ */
+#define SL_BIG_PAGED_MIN ((size_t)16 << 10)
+
+/**
  * realloc() for a large array that grows and stays (a write batch's
  * writes and identity index), any thread: `p` is NULL or what
  * sl_big_realloc() returned with `old` bytes. From SL_BIG_MIN bytes the
  * array is its own mapping of whole 2 MiB regions with MADV_HUGEPAGE, so
  * that its first use costs a page fault per 2 MiB rather than per 4 KiB
  * (on a virtual machine with shadow page tables a fault costs 10 to
- * 40 us); a growth within its regions keeps it in place. Smaller sizes,
- * and every size in sanitizer builds and under valgrind, use realloc().
+ * 40 us); a growth within its regions keeps it in place. From
+ * SL_BIG_PAGED_MIN it is a block of the page regions (a power of two in
+ * size), for the same reason. Smaller sizes, and every size in sanitizer
+ * builds and under valgrind, use realloc().
  * Fault injection applies; NULL on failure (`p` stays valid; no diag).
  */
 void *sl_big_realloc(void *p, size_t old, size_t size);

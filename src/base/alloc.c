@@ -257,17 +257,39 @@ big_map(size_t span)
 	return a;
 }
 
+/**
+ * The block of the page regions (sl_pages_alloc()) that holds an array of
+ * `size` bytes below SL_BIG_MIN: the next power of two from
+ * SL_BIG_PAGED_MIN; 0 for malloc() (smaller sizes, and every size in
+ * sanitizer builds and under valgrind).
+ */
+static size_t
+big_block(size_t size)
+{
+	if (size < SL_BIG_PAGED_MIN || size >= SL_BIG_MIN || pages_plain())
+		return 0;
+	size_t b = SL_BIG_PAGED_MIN;
+	while (b < size)
+		b *= 2;
+	return b;
+}
+
 void *
 sl_big_realloc(void *p, size_t old, size_t size)
 {
-	if (!big_mapped(size) && !big_mapped(old))
+	size_t ob = big_block(old), nb = big_block(size);
+	if (!big_mapped(size) && !big_mapped(old) && nb == 0 && ob == 0)
 		return sl_realloc(p, size);
 	if (inject_fault())
 		return NULL;
 	if (p != NULL && big_mapped(old) && big_mapped(size) &&
 	    big_span(size) == big_span(old))
 		return p;
-	void *q = big_mapped(size) ? big_map(big_span(size)) : malloc(size);
+	if (p != NULL && nb != 0 && nb == ob)
+		return p;
+	void *q = big_mapped(size) ? big_map(big_span(size))
+	          : nb != 0        ? sl_pages_alloc(nb)
+	                           : malloc(size);
 	if (q == NULL)
 		return NULL;
 	if (p != NULL)
@@ -281,8 +303,11 @@ sl_big_free(void *p, size_t size)
 {
 	if (p == NULL)
 		return;
+	size_t b = big_block(size);
 	if (big_mapped(size))
 		munmap(p, big_span(size));
+	else if (b != 0)
+		sl_pages_free(p, b);
 	else
 		free(p);
 }

@@ -28,7 +28,8 @@ sl_lines_init(struct sl_lines *l, struct sl_source *src, const char *anon_name,
 	size_t max = cap_max(l);
 	l->cap = chunk_size < max ? chunk_size : max;
 	l->base_cap = l->cap;
-	l->buf = sl_malloc(l->cap);
+	/* Huge-page memory (sl_big_realloc()): a fault per 2 MiB. */
+	l->buf = sl_big_realloc(NULL, 0, l->cap);
 	if (l->buf == NULL) {
 		sl_diag_set(SL_EOOM,
 		            "out of memory allocating a line buffer of %zu "
@@ -42,7 +43,7 @@ sl_lines_init(struct sl_lines *l, struct sl_source *src, const char *anon_name,
 void
 sl_lines_fini(struct sl_lines *l)
 {
-	sl_free(l->buf);
+	sl_big_free(l->buf, l->cap);
 	l->buf = NULL;
 }
 
@@ -79,7 +80,7 @@ refill(struct sl_lines *l)
 		l->start = 0;
 	}
 	if (l->cap > l->base_cap && l->fill < l->base_cap / 2) {
-		char *nb = sl_realloc(l->buf, l->base_cap);
+		char *nb = sl_big_realloc(l->buf, l->cap, l->base_cap);
 		if (nb != NULL) {
 			l->buf = nb;
 			l->cap = l->base_cap;
@@ -88,7 +89,7 @@ refill(struct sl_lines *l)
 	if (l->fill == l->cap) {
 		size_t max = cap_max(l);
 		size_t nc = l->cap <= max / 2 ? l->cap * 2 : max;
-		char *nb = sl_realloc(l->buf, nc);
+		char *nb = sl_big_realloc(l->buf, l->cap, nc);
 		if (nb == NULL) {
 			sl_diag_set(SL_EOOM,
 			            "out of memory growing the buffer of %s to "
