@@ -6,6 +6,7 @@
 #include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "sluice/alloc.h"
 #include "sluice/diag.h"
@@ -57,14 +58,26 @@ pool_unlock(struct sl_batch_pool *p)
 		pthread_mutex_unlock(&p->lock);
 }
 
+/**
+ * Bytes of the block that holds the records and origins of a batch of
+ * `n` records: whole pages, so that it comes from the huge-page regions
+ * (sl_pages_alloc()), a fault per 2 MiB rather than per 4 KiB.
+ */
+static size_t
+arrays_size(uint32_t n)
+{
+	size_t bytes = (size_t)n *
+	               (sizeof(struct sl_value) + sizeof(struct sl_origin));
+	return (bytes + 4095) & ~(size_t)4095;
+}
+
 /** Free a batch and its memory. */
 static void
 batch_free(struct sl_batch *b)
 {
 	sl_arena_destroy(&b->arena);
 	sl_arena_destroy(&b->shape);
-	sl_free(b->records);
-	sl_free(b->origins);
+	sl_pages_free(b->records, arrays_size(b->cap));
 	sl_free(b);
 }
 
@@ -105,11 +118,9 @@ batch_take(struct sl_batch_pool *p)
 			            "out of memory allocating a batch");
 			return NULL;
 		}
-		b->records = sl_calloc(p->batch_size, sizeof(*b->records));
-		b->origins = sl_calloc(p->batch_size, sizeof(*b->origins));
-		if (b->records == NULL || b->origins == NULL) {
-			sl_free(b->records);
-			sl_free(b->origins);
+		size_t size = arrays_size(p->batch_size);
+		void *arrays = sl_pages_alloc(size);
+		if (arrays == NULL) {
 			sl_free(b);
 			sl_diag_set(SL_EOOM,
 			            "out of memory allocating a batch "
@@ -117,6 +128,9 @@ batch_take(struct sl_batch_pool *p)
 			            p->batch_size);
 			return NULL;
 		}
+		memset(arrays, 0, size);
+		b->records = arrays;
+		b->origins = (struct sl_origin *)(b->records + p->batch_size);
 		b->cap = p->batch_size;
 		b->pool = p;
 		sl_arena_create(&b->arena, p->arena_chunk, p->arena_cap);
