@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <uv.h>
 
+#include "rt/curl_dl.h"
 #include "rt/sched.h"
 #include "sluice/alloc.h"
 #include "sluice/diag.h"
@@ -46,6 +47,8 @@ curl_strdup_cb(const char *s)
 static int
 global_init(void)
 {
+	if (sl_curl_load() < 0)
+		return -1;
 	pthread_mutex_lock(&init_lock);
 	if (!curl_ready) {
 		CURLcode rc = curl_global_init_mem(
@@ -1028,6 +1031,8 @@ sl_http_pauses(const struct sl_http *h)
 long long
 sl_http_date(const char *s)
 {
+	if (sl_curl_load() < 0)
+		return -1;
 	time_t t = curl_getdate(s, NULL);
 	return t < 0 ? -1 : (long long)t;
 }

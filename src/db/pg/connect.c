@@ -224,6 +224,8 @@ pg_check_conninfo(struct sl_db_conn *c)
 int
 sl_pg_open(struct sl_db_conn *c)
 {
+	if (sl_pq_load() < 0)
+		return -1;
 	struct pg_conn *p = sl_calloc(1, sizeof(*p));
 	if (p == NULL) {
 		sl_diag_set(SL_EOOM, "out of memory connecting to %s",

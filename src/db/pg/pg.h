@@ -68,6 +68,7 @@
 
 #include "../conn.h"
 #include "../pgtype.h"
+#include "pq_dl.h"
 #include "sluice/buf.h"
 #include "sluice/diag.h"
 #include "sluice/io.h"
