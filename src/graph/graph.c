@@ -310,6 +310,10 @@ keep(struct sl_graph_batch *b, const struct sl_value *v, struct sl_value *out)
 static int
 index_grow(struct sl_graph_dedup *d)
 {
+	if (d->cap >= (uint32_t)1 << 31) {
+		sl_diag_set(SL_ELIMIT, "too many writes in one batch");
+		return -1;
+	}
 	uint32_t cap = d->cap ? d->cap * 2 : 1024;
 	/* Written before it is read: a fresh page read first is the shared
 	 * zero page, and the first write to it faults again and flushes the
@@ -343,47 +347,75 @@ index_grow(struct sl_graph_dedup *d)
 }
 
 /**
- * The slot of identity `text` (`len` bytes, hash `h`; for a relationship,
- * ends `from` and `to`, else 0); when absent, a new one (its text copied
- * into the batch unless `kept`: it lives as long as the batch; no write
- * yet, the next node number), and *found false.
- * NULL on failure. The slot is valid until the next call.
+ * Make room in the index for `n` more identities (growing it as needed),
+ * so that the look-ups that follow need not check. 0, or -1 with SL_EOOM.
  */
-static struct slot *
-index_find(struct sl_graph_batch *b, const char *text, uint32_t len, uint64_t h,
-           uint32_t from, uint32_t to, bool kept, bool *found)
+static inline int
+index_room(struct sl_graph_dedup *d, uint64_t n)
 {
-	bool rel = text[0] == 'R';
-	struct sl_graph_dedup *d = b->dedup;
-	if ((d->used + 1) * 2 > d->cap && index_grow(d) != 0)
-		return NULL;
+	while ((d->used + n) * 2 > d->cap)
+		if (index_grow(d) != 0)
+			return -1;
+	return 0;
+}
+
+/**
+ * Look identity `text` up (`len` bytes, hash `h`; `rel`: a relationship
+ * whose ends are `from` and `to`): its slot, or NULL with *at the empty
+ * bucket it would go in. Inline in each caller (two per write kind), as
+ * it runs once a write; the index has room (index_room()).
+ */
+static inline __attribute__((always_inline)) struct slot *
+index_probe(const struct sl_graph_dedup *d, const char *text, uint32_t len,
+            uint64_t h, bool rel, uint32_t from, uint32_t to, uint32_t *at)
+{
 	uint32_t tag = (uint32_t)(h >> 32);
-	uint32_t j = (uint32_t)h & (d->cap - 1);
-	for (; d->buckets[j].gen == d->gen; j = (j + 1) & (d->cap - 1)) {
-		if (d->buckets[j].tag != tag)
+	uint32_t mask = d->cap - 1;
+	const struct bucket *bk = d->buckets;
+	uint32_t j = (uint32_t)h & mask;
+	for (; bk[j].gen == d->gen; j = (j + 1) & mask) {
+		if (bk[j].tag != tag)
 			continue;
-		struct slot *s = &d->slots[d->buckets[j].at];
+		struct slot *s = &d->slots[bk[j].at];
 		if (s->hash == h && s->len == len &&
 		    (!rel || (s->idx[1] == from && s->idx[2] == to)) &&
-		    memcmp(s->ident, text, len) == 0) {
-			*found = true;
+		    memcmp(s->ident, text, len) == 0)
 			return s;
-		}
 	}
+	*at = j;
+	return NULL;
+}
+
+/**
+ * A new slot for identity `text` (as index_probe() was given it) in
+ * empty bucket `j`: its text copied into the batch unless `kept` (it
+ * lives as long as the batch); no write yet; a node gets the next node
+ * number. NULL on failure.
+ */
+static inline struct slot *
+index_insert(struct sl_graph_batch *b, uint32_t j, const char *text,
+             uint32_t len, uint64_t h, bool rel, uint32_t from, uint32_t to,
+             bool kept)
+{
+	struct sl_graph_dedup *d = b->dedup;
 	const char *copy = kept ? text : sl_arena_strndup(&b->arena, text, len);
 	if (copy == NULL)
 		return NULL;
 	struct slot *s = &d->slots[d->used];
-	*s = (struct slot){h, copy, len, {NO_WRITE, NO_WRITE, NO_WRITE}, 0};
+	s->hash = h;
+	s->ident = copy;
+	s->len = len;
+	s->idx[0] = NO_WRITE;
 	if (rel) {
 		s->idx[1] = from;
 		s->idx[2] = to;
+		s->serial = 0;
 	} else {
+		s->idx[1] = s->idx[2] = NO_WRITE;
 		s->serial = d->nodes++;
 	}
-	d->buckets[j] = (struct bucket){d->gen, tag, d->used};
+	d->buckets[j] = (struct bucket){d->gen, (uint32_t)(h >> 32), d->used};
 	d->used++;
-	*found = false;
 	return s;
 }
 
@@ -1140,10 +1172,12 @@ ends_hash(uint64_t h, uint32_t from, uint32_t to)
 static int
 add_node(struct sl_graph_batch *b, struct node_in *in, bool kept)
 {
-	bool found;
-	struct slot *slot = index_find(b, in->id.text, in->id.len, in->id.hash,
-	                               0, 0, kept, &found);
-	if (slot == NULL)
+	uint32_t at;
+	struct slot *slot = index_probe(b->dedup, in->id.text, in->id.len,
+	                                in->id.hash, false, 0, 0, &at);
+	if (slot == NULL &&
+	    (slot = index_insert(b, at, in->id.text, in->id.len, in->id.hash,
+	                         false, 0, 0, kept)) == NULL)
 		return -1;
 	in->serial = slot->serial;
 	in->key_text = sl_str_ref(slot->ident + in->id.key_at,
@@ -1192,10 +1226,14 @@ add_rel(struct sl_graph_batch *b, const struct node_in *src,
 {
 	const struct node_in *from = r->out ? src : &r->node;
 	const struct node_in *to = r->out ? &r->node : src;
-	bool found;
-	struct slot *slot = index_find(b, r->id.text, r->id.len, r->hash,
-	                               from->serial, to->serial, kept, &found);
-	if (slot == NULL)
+	uint32_t at;
+	struct slot *slot =
+	        index_probe(b->dedup, r->id.text, r->id.len, r->hash, true,
+	                    from->serial, to->serial, &at);
+	bool found = slot != NULL;
+	if (!found &&
+	    (slot = index_insert(b, at, r->id.text, r->id.len, r->hash, true,
+	                         from->serial, to->serial, kept)) == NULL)
 		return -1;
 	struct sl_value p = sl_object_ref(NULL, 0);
 	if (r->props.len > 0 && keep(b, &r->props, &p) != 0)
@@ -1209,19 +1247,23 @@ add_rel(struct sl_graph_batch *b, const struct node_in *src,
 		return -1;
 	slot->idx[0] = b->n_rels;
 	struct sl_rel_op *op = &b->rels[b->n_rels++];
-	memset(op, 0, sizeof(*op));
-	op->props = p;
-	op->rule = r->rule;
+	/* Every member set once, without zeroing the write first. */
+	op->type = r->type;
+	op->from.type = from->type;
 	op->from.key = from->key;
 	op->from.key_text = from->key_text;
 	op->from.fuzzy = from->rule == SL_NODE_FUZZY;
+	op->to.type = to->type;
 	op->to.key = to->key;
 	op->to.key_text = to->key_text;
 	op->to.fuzzy = to->rule == SL_NODE_FUZZY;
-	op->from.type = from->type;
-	op->to.type = to->type;
-	return keep(b, &r->type, &op->type) != 0 ||
-	                       keep(b, &r->key, &op->key) != 0
+	op->key = r->key;
+	op->props = p;
+	op->rule = r->rule;
+	if (b->borrow)
+		return 0;
+	return sl_value_copy(&b->arena, &r->type, &op->type) != 0 ||
+	                       sl_value_copy(&b->arena, &r->key, &op->key) != 0
 	               ? -1
 	               : 0;
 }
@@ -1236,6 +1278,10 @@ add_writes(struct sl_graph_batch *b, struct sl_graph_prep *p)
 {
 	struct sl_graph_dedup *d = b->dedup;
 	bool kept = p->texts_in_batch || b->borrow;
+	/* Room for every identity of the ingestion at once: its source, a
+	 * node and a relationship per relationship. */
+	if (index_room(d, 1 + 2 * (uint64_t)p->n_rels) != 0)
+		return -1;
 	bucket_prefetch(d, p->src.id.hash);
 	for (uint32_t i = 0; i < p->n_rels; i++)
 		bucket_prefetch(d, p->rels[i].node.id.hash);
