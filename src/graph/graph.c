@@ -476,49 +476,67 @@ ident_part(struct sl_graph_prep_ctx *c, const char *s, uint32_t n)
 	return 0;
 }
 
+/** Bytes of eight that are 1 (SWAR constants of plain_text()). */
+#define ONES ((uint64_t)0x0101010101010101u)
+
 /**
- * Whether the `n` bytes at `s` need no escape in JSON (none is below
- * 0x20, '"' or '\\'), eight at a time.
+ * The high bit of each byte of word `x` that needs an escape in JSON
+ * (below 0x20, '"' or '\\'), and maybe of bytes after one that does (a
+ * borrow): nonzero exactly when some byte does.
  */
-static inline bool
-plain_text(const char *s, uint32_t n)
+static inline uint64_t
+word_bad(uint64_t x)
 {
-	const uint64_t ones = 0x0101010101010101u, highs = ones << 7;
-	uint64_t bad = 0;
+	return ((x - ONES * 0x20) | ((x ^ (ONES * '"')) - ONES) |
+	        ((x ^ (ONES * '\\')) - ONES)) &
+	       ~x & (ONES << 7);
+}
+
+/** plain_text() of more than 16 bytes, eight at a time. */
+static bool
+plain_text_long(const char *s, uint32_t n)
+{
+	uint64_t x;
 	uint32_t i = 0;
 	for (; i + 8 <= n; i += 8) {
-		uint64_t x, q, bs;
 		memcpy(&x, s + i, 8);
-		q = x ^ (ones * '"');
-		bs = x ^ (ones * '\\');
-		bad |= ((x - ones * 0x20) | (q - ones) | (bs - ones)) & ~x;
-		if ((bad & highs) != 0)
+		if (word_bad(x) != 0)
 			return false;
 	}
-	if (i < n) {
-		/* The rest in one word: the last eight bytes when there are
-		 * eight (overlapping some checked), else the bytes there are,
-		 * spread over a word of plain ones. */
-		uint64_t x, q, bs;
-		if (n >= 8) {
-			memcpy(&x, s + n - 8, 8);
-		} else if (n >= 4) {
-			uint32_t lo, hi;
-			memcpy(&lo, s, 4);
-			memcpy(&hi, s + n - 4, 4);
-			x = (uint64_t)hi << 32 | lo;
-		} else {
-			x = ones * 'a';
-			x = (x & ~(uint64_t)0xffffff) |
-			    (uint64_t)(unsigned char)s[0] |
-			    (uint64_t)(unsigned char)s[n / 2] << 8 |
-			    (uint64_t)(unsigned char)s[n - 1] << 16;
-		}
-		q = x ^ (ones * '"');
-		bs = x ^ (ones * '\\');
-		bad |= ((x - ones * 0x20) | (q - ones) | (bs - ones)) & ~x;
+	/* The last eight bytes, overlapping some checked. */
+	memcpy(&x, s + n - 8, 8);
+	return word_bad(x) == 0;
+}
+
+/**
+ * Whether the `n` bytes at `s` need no escape in JSON (none is below
+ * 0x20, '"' or '\\'): up to 16 bytes (most names and key values) in one
+ * or two words without a loop, read as overlapping words (8 to 16 bytes
+ * or 4 to 7), or spread over a word of plain bytes (1 to 3).
+ */
+static inline __attribute__((always_inline)) bool
+plain_text(const char *s, uint32_t n)
+{
+	uint64_t x, y;
+	if (n >= 8) {
+		if (n > 16)
+			return plain_text_long(s, n);
+		memcpy(&x, s, 8);
+		memcpy(&y, s + n - 8, 8);
+		return (word_bad(x) | word_bad(y)) == 0;
 	}
-	return (bad & highs) == 0;
+	if (n >= 4) {
+		uint32_t lo, hi;
+		memcpy(&lo, s, 4);
+		memcpy(&hi, s + n - 4, 4);
+		return word_bad((uint64_t)hi << 32 | lo) == 0;
+	}
+	if (n == 0)
+		return true;
+	x = (ONES * 'a' & ~(uint64_t)0xffffff) | (uint64_t)(unsigned char)s[0] |
+	    (uint64_t)(unsigned char)s[n / 2] << 8 |
+	    (uint64_t)(unsigned char)s[n - 1] << 16;
+	return word_bad(x) == 0;
 }
 
 /**
@@ -923,6 +941,72 @@ rel_ident_keyless(struct reading *rd, const char head[2], const char fuzzy[2],
 	return 0;
 }
 
+/**
+ * Make node identity `id` of type `type` and sorted key `key` (see "An
+ * identity text") in one pass over the key, straight into the texts
+ * arena, when every key name and value is a string that needs no escape
+ * or an integer: room for the longest text such a key makes (integers of
+ * 20 digits and a sign) is taken first, and the text is written checking
+ * each string as it goes. Else, or when a string needs an escape (the
+ * room taken is then left unused), ident_make() makes it.
+ */
+static inline int
+node_ident(struct reading *rd, const struct sl_value *type,
+           const struct sl_value *key, struct ident *id)
+{
+	const struct sl_member *m = key->u.members;
+	size_t at = 1 + sizeof(uint32_t) + (size_t)type->len;
+	size_t max = at + 2;
+	for (uint32_t i = 0; i < key->len; i++) {
+		if (m[i].val.type == SL_VSTR)
+			max += (size_t)m[i].key_len + m[i].val.len + 6;
+		else if (m[i].val.type == SL_VINT)
+			max += (size_t)m[i].key_len + 21 + 4;
+		else
+			goto general;
+	}
+	if (max > IDENT_MAX)
+		goto general;
+	char *t = sl_arena_alloc_aligned(rd->texts, max + 1, 1);
+	if (t == NULL)
+		return -1;
+	char *p = t;
+	*p++ = 'N';
+	memcpy(p, &type->len, sizeof(uint32_t));
+	p += sizeof(uint32_t);
+	sl_copy_bytes(p, type->u.s, type->len);
+	p += type->len;
+	*p++ = '{';
+	for (uint32_t i = 0; i < key->len; i++) {
+		if (i > 0)
+			*p++ = ',';
+		if (!plain_text(m[i].key, m[i].key_len))
+			goto general;
+		p = write_plain(p, m[i].key, m[i].key_len);
+		*p++ = ':';
+		if (m[i].val.type == SL_VSTR) {
+			if (!plain_text(m[i].val.u.s, m[i].val.len))
+				goto general;
+			p = write_plain(p, m[i].val.u.s, m[i].val.len);
+		} else {
+			char d[24];
+			char *q = int_digits(d, m[i].val.u.i);
+			size_t dn = (size_t)(d + sizeof(d) - q);
+			sl_copy_bytes(p, q, dn);
+			p += dn;
+		}
+	}
+	*p++ = '}';
+	*p = '\0';
+	id->text = t;
+	id->len = (uint32_t)(p - t);
+	id->key_at = (uint32_t)at;
+	id->hash = sl_hash64(t, id->len);
+	return 0;
+general:
+	return ident_make(rd, "N", 1, type, "", 0, key, true, id);
+}
+
 /** Read and check node `n` of an ingestion, and make its identity. */
 static int
 node_read(struct reading *rd, const struct sl_value *n, struct node_in *out)
@@ -990,8 +1074,7 @@ node_read(struct reading *rd, const struct sl_value *n, struct node_in *out)
 	out->serial = 0;
 	if (key_sorted(rd->keep, key, &out->key) != 0)
 		return -1;
-	return ident_make(rd, "N", 1, &out->type, "", 0, &out->key, true,
-	                  &out->id);
+	return node_ident(rd, &out->type, &out->key, &out->id);
 }
 
 /**
