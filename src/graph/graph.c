@@ -1252,7 +1252,7 @@ ends_hash(uint64_t h, uint32_t from, uint32_t to)
  * and serial to the batch's. `kept`: its identity text lives as long as
  * the batch (no copy).
  */
-static int
+static inline __attribute__((always_inline)) int
 add_node(struct sl_graph_batch *b, struct node_in *in, bool kept)
 {
 	uint32_t at;
@@ -1368,10 +1368,10 @@ add_writes(struct sl_graph_batch *b, struct sl_graph_prep *p)
 	bucket_prefetch(d, p->src.id.hash);
 	for (uint32_t i = 0; i < p->n_rels; i++)
 		bucket_prefetch(d, p->rels[i].node.id.hash);
-	if (add_node(b, &p->src, kept) != 0)
-		return -1;
-	for (uint32_t i = 0; i < p->n_rels; i++)
-		if (add_node(b, &p->rels[i].node, kept) != 0)
+	/* The source, then each related node: one call site, inline. */
+	for (uint32_t i = 0; i <= p->n_rels; i++)
+		if (add_node(b, i == 0 ? &p->src : &p->rels[i - 1].node,
+		             kept) != 0)
 			return -1;
 	for (uint32_t i = 0; i < p->n_rels; i++) {
 		struct rel_in *r = &p->rels[i];
