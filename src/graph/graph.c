@@ -444,6 +444,7 @@ sl_graph_prep_ctx_forget(struct sl_graph_prep_ctx *c)
 {
 	memset(c->rel_memo, 0, sizeof(c->rel_memo));
 	c->rel_memo_next = 0;
+	c->rel_memo_last = 0;
 }
 
 void
@@ -923,12 +924,18 @@ rel_ident_keyless(struct reading *rd, const char head[2], const char fuzzy[2],
 	               (uint64_t)(unsigned char)head[1] << 32 |
 	               (uint64_t)(unsigned char)fuzzy[0] << 40 |
 	               (uint64_t)(unsigned char)fuzzy[1] << 48;
-	for (uint32_t i = 0; i < SL_GRAPH_REL_MEMO; i++) {
+	/* From the last one found: an ingestion's relationships come in the
+	 * order of the interpretations, a type's repeats together. An
+	 * unused entry's tag is 0, which no identity's is (the rule's
+	 * digit is not 0). */
+	uint32_t i = c->rel_memo_last;
+	for (uint32_t k = 0; k < SL_GRAPH_REL_MEMO;
+	     k++, i = (i + 1) % SL_GRAPH_REL_MEMO) {
 		const struct sl_graph_rel_memo *m = &c->rel_memo[i];
 		/* The text: head, the type's length and bytes, fuzzy, "{}". */
-		if (m->text != NULL && m->tag == tag &&
-		    sl_key_eq(m->text + 2 + sizeof(uint32_t), type->u.s,
-		              type->len)) {
+		if (m->tag == tag && sl_key_eq(m->text + 2 + sizeof(uint32_t),
+		                               type->u.s, type->len)) {
+			c->rel_memo_last = i;
 			*id = (struct ident){m->text, m->len, 0, m->hash};
 			return 0;
 		}
