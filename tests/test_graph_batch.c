@@ -711,6 +711,34 @@ TAP_CASE(rel_memo)
 	sl_arena_destroy(&input);
 }
 
+/**
+ * One ingestion with more identities than a fresh index holds (1,500
+ * relationships to as many nodes: 3,001): the index makes room for all
+ * of them before their look-ups, and adding it again finds every one.
+ */
+TAP_CASE(index_room)
+{
+	struct sl_buf json;
+	sl_buf_create(&json, 1 << 20);
+	sl_buf_puts(&json, "{\"source\":{\"type\":\"S\",\"key\":{\"id\":1}},"
+	                   "\"rels\":[");
+	for (int i = 0; i < 1500; i++)
+		sl_buf_printf(&json,
+		              "%s{\"type\":\"R\",\"node\":{\"type\":\"T\","
+		              "\"key\":{\"k\":%d}}}",
+		              i > 0 ? "," : "", i);
+	sl_buf_puts(&json, "]}");
+	struct sl_graph_batch *b = sl_graph_batch_new();
+	ok(add(b, json.data) == 0 && b->n_nodes == 1501 && b->n_rels == 1500,
+	   "1,501 nodes and 1,500 relationships (%u, %u)", b->n_nodes,
+	   b->n_rels);
+	ok(add(b, json.data) == 0 && b->n_nodes == 1501 && b->n_rels == 1500 &&
+	           b->n_ingestions == 2,
+	   "added again, every write merges");
+	sl_graph_batch_delete(b);
+	sl_buf_destroy(&json);
+}
+
 /** Two keys of one node type, whether they name one node, its key text. */
 struct key_case {
 	/** The first key (JSON). */
