@@ -689,8 +689,37 @@ key_write_plain(char *p, const struct sl_value *k)
 
 /* --- merging ------------------------------------------------------------ */
 
-/** `a` updated with `b`'s members (b wins), built in the arena. */
+/**
+ * merge_objects() when `a` and `b` are not empty and their keys differ:
+ * the merge built in the arena.
+ */
 static int
+merge_objects_new(struct sl_arena *arena, const struct sl_value *a,
+                  const struct sl_value *b, struct sl_value *out)
+{
+	struct sl_member *m = sl_arena_alloc_aligned(
+	        arena, (a->len + b->len + 1) * sizeof(*m),
+	        _Alignof(struct sl_member));
+	if (m == NULL)
+		return -1;
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < a->len; i++) {
+		const struct sl_member *am = &a->u.members[i];
+		if (sl_object_get(b, am->key, am->key_len) == NULL)
+			m[n++] = *am;
+	}
+	for (uint32_t i = 0; i < b->len; i++)
+		m[n++] = b->u.members[i];
+	*out = sl_object_ref(m, n);
+	return 0;
+}
+
+/**
+ * `a` updated with `b`'s members (b wins), built in the arena when it is
+ * neither of them (inline: the usual cases, where it is one, cost no
+ * call).
+ */
+static inline int
 merge_objects(struct sl_arena *arena, const struct sl_value *a,
               const struct sl_value *b, struct sl_value *out)
 {
@@ -708,21 +737,7 @@ merge_objects(struct sl_arena *arena, const struct sl_value *a,
 		*out = *b;
 		return 0;
 	}
-	struct sl_member *m = sl_arena_alloc_aligned(
-	        arena, (a->len + b->len + 1) * sizeof(*m),
-	        _Alignof(struct sl_member));
-	if (m == NULL)
-		return -1;
-	uint32_t n = 0;
-	for (uint32_t i = 0; i < a->len; i++) {
-		const struct sl_member *am = &a->u.members[i];
-		if (sl_object_get(b, am->key, am->key_len) == NULL)
-			m[n++] = *am;
-	}
-	for (uint32_t i = 0; i < b->len; i++)
-		m[n++] = b->u.members[i];
-	*out = sl_object_ref(m, n);
-	return 0;
+	return merge_objects_new(arena, a, b, out);
 }
 
 /** The union of string arrays `a` and `b`, built in the arena. */
