@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "graph/graph.h"
+#include "graph/wstats.h"
 #include "sluice/diag.h"
 #include "sluice/json.h"
 #include "sluice/jsonread.h"
@@ -877,6 +878,91 @@ TAP_CASE(ident_longest)
 			sl_graph_batch_delete(b);
 		}
 	free(json);
+}
+
+/** The count of type `name` (`rel`: a relationship type) in `ws`, or -1. */
+static long long
+type_count(const struct sl_wstats *ws, const char *name, bool rel)
+{
+	for (uint32_t i = 0; i < ws->n_types; i++)
+		if (ws->types[i].rel == rel &&
+		    ws->types[i].len == strlen(name) &&
+		    memcmp(ws->types[i].type, name, ws->types[i].len) == 0)
+			return (long long)ws->types[i].upserted;
+	return -1;
+}
+
+/**
+ * Writes counted by type (sl_wstats_batch()): 40 node types and 20
+ * relationship types, more than its cache holds, whose bytes are shared
+ * by the writes (a borrowing batch) or a copy each; a node and a
+ * relationship type of the same name apart; two batches add up.
+ */
+TAP_CASE(wstats_types)
+{
+	static char names[60][8];
+	for (int j = 0; j < 60; j++)
+		snprintf(names[j], sizeof(names[j]), "%c%d", j < 40 ? 'T' : 'R',
+		         j < 40 ? j : j - 40);
+	/* "T0" as a relationship type too. */
+	for (int borrow = 0; borrow < 2; borrow++) {
+		struct sl_graph_batch *b = sl_graph_batch_new();
+		b->borrow = borrow;
+		int rc = 0;
+		for (int i = 0; i < 600; i++) {
+			struct sl_member *m =
+			        sl_arena_alloc(&arena, 9 * sizeof(*m));
+			struct sl_value *rel =
+			        sl_arena_alloc(&arena, sizeof(*rel));
+			m[0] = (struct sl_member){"k", 1, sl_int(i)};
+			m[1] = (struct sl_member){"k", 1, sl_int(-1)};
+			m[2] = (struct sl_member){
+			        "type", 4,
+			        sl_str_ref(names[i % 40],
+			                   strlen(names[i % 40]))};
+			m[3] = (struct sl_member){"key", 3,
+			                          sl_object_ref(&m[0], 1)};
+			m[4] = (struct sl_member){"type", 4,
+			                          sl_str_ref("T0", 2)};
+			m[5] = (struct sl_member){"key", 3,
+			                          sl_object_ref(&m[1], 1)};
+			const char *rt = i % 7 == 0 ? "T0" : names[40 + i % 20];
+			*rel = sl_object_ref(&m[6], 2);
+			m[6] = (struct sl_member){"type", 4,
+			                          sl_str_ref(rt, strlen(rt))};
+			m[7] = (struct sl_member){"node", 4,
+			                          sl_object_ref(&m[4], 2)};
+			struct sl_member im[2] = {
+			        {"source", 6, sl_object_ref(&m[2], 2)},
+			        {"rels", 4, sl_array_ref(rel, 1)}};
+			struct sl_value ing = sl_object_ref(im, 2);
+			rc |= sl_graph_batch_add(b, &ing);
+		}
+		struct sl_wstats ws;
+		memset(&ws, 0, sizeof(ws));
+		sl_wstats_batch(&ws, b, 0.001);
+		sl_wstats_batch(&ws, b, 0.001);
+		int bad = 0;
+		for (int j = 0; j < 40; j++)
+			bad += type_count(&ws, names[j], false) !=
+			       2 * (15 + (j == 0));
+		for (int j = 0; j < 20; j++) {
+			long long want = 0;
+			for (int i = 0; i < 600; i++)
+				want += i % 7 != 0 && i % 20 == j;
+			bad += type_count(&ws, names[40 + j], true) != 2 * want;
+		}
+		ok(rc == 0 && b->n_nodes == 601 && b->n_rels == 600 &&
+		           ws.nodes == 2 * 601 && ws.rels == 2 * 600,
+		   "two batches of 601 nodes and 600 relationships (borrow %d)",
+		   borrow);
+		is_int(bad, 0, "each of 60 types counted (borrow %d)", borrow);
+		is_int(type_count(&ws, "T0", true), 2 * 86,
+		       "T0 as a relationship type apart (borrow %d)", borrow);
+		is_int(ws.n_types, 61, "61 types");
+		sl_wstats_destroy(&ws);
+		sl_graph_batch_delete(b);
+	}
 }
 
 /** Create the arena the cases allocate from. */
