@@ -5,9 +5,12 @@
  * and bad input.
  */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "graph/graph.h"
+#include "graph/wstats.h"
+#include "sluice/diag.h"
 #include "sluice/json.h"
 #include "sluice/jsonread.h"
 #include "unit.h"
@@ -707,6 +710,259 @@ TAP_CASE(rel_memo)
 	sl_graph_batch_delete(direct);
 	sl_graph_batch_delete(ahead);
 	sl_arena_destroy(&input);
+}
+
+/**
+ * One ingestion with more identities than a fresh index holds (1,500
+ * relationships to as many nodes: 3,001): the index makes room for all
+ * of them before their look-ups, and adding it again finds every one.
+ */
+TAP_CASE(index_room)
+{
+	struct sl_buf json;
+	sl_buf_create(&json, 1 << 20);
+	sl_buf_puts(&json, "{\"source\":{\"type\":\"S\",\"key\":{\"id\":1}},"
+	                   "\"rels\":[");
+	for (int i = 0; i < 1500; i++)
+		sl_buf_printf(&json,
+		              "%s{\"type\":\"R\",\"node\":{\"type\":\"T\","
+		              "\"key\":{\"k\":%d}}}",
+		              i > 0 ? "," : "", i);
+	sl_buf_puts(&json, "]}");
+	struct sl_graph_batch *b = sl_graph_batch_new();
+	ok(add(b, json.data) == 0 && b->n_nodes == 1501 && b->n_rels == 1500,
+	   "1,501 nodes and 1,500 relationships (%u, %u)", b->n_nodes,
+	   b->n_rels);
+	ok(add(b, json.data) == 0 && b->n_nodes == 1501 && b->n_rels == 1500 &&
+	           b->n_ingestions == 2,
+	   "added again, every write merges");
+	sl_graph_batch_delete(b);
+	sl_buf_destroy(&json);
+}
+
+/** Two keys of one node type, whether they name one node, its key text. */
+struct key_case {
+	/** The first key (JSON). */
+	const char *a;
+	/** The second key (JSON). */
+	const char *b;
+	/** Whether they are one identity. */
+	bool same;
+	/** The canonical key text of the first. */
+	const char *text;
+};
+
+/**
+ * A node's identity, made in one pass when its key is plain strings and
+ * integers and otherwise in the general way (escapes, other values,
+ * nested values, a string needing an escape after plain ones), whatever
+ * the key's order and repeated names: two keys are one node exactly when
+ * their canonical JSON is the same, and the key text is that JSON; on a
+ * worker (sl_graph_prepare()) the same.
+ */
+TAP_CASE(ident_paths)
+{
+	static const struct key_case cases[] = {
+	        {"{\"a\":\"x\",\"b\":1}", "{\"b\":1,\"a\":\"x\"}", true,
+	         "{\"a\":\"x\",\"b\":1}"},
+	        {"{\"a\":\"x\",\"a\":\"y\"}", "{\"a\":\"y\"}", true,
+	         "{\"a\":\"y\"}"},
+	        {"{\"b\":2,\"a\":1,\"b\":3}", "{\"a\":1,\"b\":3}", true,
+	         "{\"a\":1,\"b\":3}"},
+	        {"{\"a\":\"x\"}", "{\"a\":\"x\\\"\"}", false, "{\"a\":\"x\"}"},
+	        {"{\"a\":\"plain\",\"b\":\"q\\\"\"}",
+	         "{\"b\":\"q\\\"\",\"a\":\"plain\"}", true,
+	         "{\"a\":\"plain\",\"b\":\"q\\\"\"}"},
+	        {"{\"a\":\"x\",\"b\\n\":\"y\"}", "{\"a\":\"x\",\"b\\n\":\"y\"}",
+	         true, "{\"a\":\"x\",\"b\\n\":\"y\"}"},
+	        {"{\"a\":[1,\"x\"]}", "{\"a\":[1,\"x\"]}", true,
+	         "{\"a\":[1,\"x\"]}"},
+	        {"{\"a\":[1,\"x\"]}", "{\"a\":[\"x\",1]}", false,
+	         "{\"a\":[1,\"x\"]}"},
+	        {"{\"a\":{\"z\":1,\"y\":\"w\"}}",
+	         "{\"a\":{\"y\":\"w\",\"z\":1}}", true,
+	         "{\"a\":{\"y\":\"w\",\"z\":1}}"},
+	        {"{\"a\":1.5}", "{\"a\":1.5}", true, "{\"a\":1.5}"},
+	        {"{\"a\":true,\"b\":null}", "{\"b\":null,\"a\":true}", true,
+	         "{\"a\":true,\"b\":null}"},
+	        {"{\"a\":1}", "{\"a\":\"1\"}", false, "{\"a\":1}"},
+	        {"{\"n\":-9223372036854775808}", "{\"n\":-9223372036854775808}",
+	         true, "{\"n\":-9223372036854775808}"},
+	        {"{\"n\":0,\"m\":\"\"}", "{\"m\":\"\",\"n\":0}", true,
+	         "{\"m\":\"\",\"n\":0}"},
+	        {"{\"long name of 17\":\"value of 16 b..\"}",
+	         "{\"long name of 17\":\"value of 16 b.,\"}", false,
+	         "{\"long name of 17\":\"value of 16 b..\"}"},
+	};
+	struct sl_graph_prep_ctx c;
+	sl_graph_prep_ctx_create(&c);
+	struct sl_arena ahead;
+	sl_arena_create(&ahead, 1 << 12, 1 << 22);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct key_case *k = &cases[i];
+		char json[512];
+		struct sl_graph_batch *b = sl_graph_batch_new();
+		struct sl_graph_batch *p = sl_graph_batch_new();
+		int rc = 0;
+		for (int n = 0; n < 2; n++) {
+			snprintf(json, sizeof(json),
+			         "{\"source\":{\"type\":\"T\",\"key\":%s}}",
+			         n == 0 ? k->a : k->b);
+			rc |= add(b, json);
+			struct sl_value v;
+			if (sl_json_parse(json, strlen(json), &arena, NULL,
+			                  NULL, &v) != 0)
+				bail_out("bad test JSON: %s", json);
+			struct sl_graph_prep *pp =
+			        sl_graph_prepare(&c, &ahead, &v);
+			rc |= pp == NULL || sl_graph_batch_add_prep(p, pp) != 0;
+		}
+		ok(rc == 0 && b->n_nodes == (k->same ? 1u : 2u) &&
+		           p->n_nodes == b->n_nodes,
+		   "%s and %s: %s node(s)", k->a, k->b,
+		   k->same ? "one" : "two");
+		const struct sl_value *t = &b->nodes[0].key_text;
+		ok(t->type == SL_VSTR && t->len == strlen(k->text) &&
+		           memcmp(t->u.s, k->text, t->len) == 0 &&
+		           strcmp(J(&b->nodes[0].key), k->text) == 0,
+		   "key text %s", k->text);
+		t = &p->nodes[0].key_text;
+		ok(t->type == SL_VSTR && t->len == strlen(k->text) &&
+		           memcmp(t->u.s, k->text, t->len) == 0,
+		   "read ahead: the same key text");
+		sl_graph_batch_delete(b);
+		sl_graph_batch_delete(p);
+	}
+	sl_arena_destroy(&ahead);
+	sl_graph_prep_ctx_destroy(&c);
+}
+
+/** The longest identity text of a write (IDENT_MAX in graph.c). */
+#define IDENT_MAX_BYTES ((size_t)1 << 20)
+
+/**
+ * An identity text of IDENT_MAX bytes makes a node (in one pass or not:
+ * plain, or with an escape in its key), one byte more fails with
+ * SL_ELIMIT.
+ */
+TAP_CASE(ident_longest)
+{
+	/* 'N', the type's length (4 bytes), "T", then {"k":"..."}. */
+	size_t fixed = 1 + 4 + 1 + 8;
+	char *json = malloc(IDENT_MAX_BYTES + 256);
+	if (json == NULL)
+		bail_out("out of memory");
+	for (int esc = 0; esc < 2; esc++)
+		for (size_t extra = 0; extra < 2; extra++) {
+			/* An escape (\n) takes two bytes of the text. */
+			size_t v = IDENT_MAX_BYTES - fixed + extra - esc;
+			int n = sprintf(json,
+			                "{\"source\":{\"type\":\"T\",\"key\":"
+			                "{\"k\":\"%s",
+			                esc ? "\\n" : "");
+			memset(json + n, 'v', v - (size_t)esc);
+			strcpy(json + n + v - (size_t)esc, "\"}}}");
+			struct sl_graph_batch *b = sl_graph_batch_new();
+			sl_diag_clear(sl_diag_get());
+			int rc = add(b, json);
+			if (extra == 0)
+				ok(rc == 0 && b->n_nodes == 1 &&
+				           b->nodes[0].key_text.len ==
+				                   IDENT_MAX_BYTES - 6,
+				   "an identity of IDENT_MAX bytes (escape: "
+				   "%d)",
+				   esc);
+			else
+				ok(rc != 0 && sl_diag_code() == SL_ELIMIT,
+				   "one byte more fails (escape: %d)", esc);
+			sl_graph_batch_delete(b);
+		}
+	free(json);
+}
+
+/** The count of type `name` (`rel`: a relationship type) in `ws`, or -1. */
+static long long
+type_count(const struct sl_wstats *ws, const char *name, bool rel)
+{
+	for (uint32_t i = 0; i < ws->n_types; i++)
+		if (ws->types[i].rel == rel &&
+		    ws->types[i].len == strlen(name) &&
+		    memcmp(ws->types[i].type, name, ws->types[i].len) == 0)
+			return (long long)ws->types[i].upserted;
+	return -1;
+}
+
+/**
+ * Writes counted by type (sl_wstats_batch()): 40 node types and 20
+ * relationship types, more than its cache holds, whose bytes are shared
+ * by the writes (a borrowing batch) or a copy each; a node and a
+ * relationship type of the same name apart; two batches add up.
+ */
+TAP_CASE(wstats_types)
+{
+	static char names[60][8];
+	for (int j = 0; j < 60; j++)
+		snprintf(names[j], sizeof(names[j]), "%c%d", j < 40 ? 'T' : 'R',
+		         j < 40 ? j : j - 40);
+	/* "T0" as a relationship type too. */
+	for (int borrow = 0; borrow < 2; borrow++) {
+		struct sl_graph_batch *b = sl_graph_batch_new();
+		b->borrow = borrow;
+		int rc = 0;
+		for (int i = 0; i < 600; i++) {
+			struct sl_member *m =
+			        sl_arena_alloc(&arena, 9 * sizeof(*m));
+			struct sl_value *rel =
+			        sl_arena_alloc(&arena, sizeof(*rel));
+			m[0] = (struct sl_member){"k", 1, sl_int(i)};
+			m[1] = (struct sl_member){"k", 1, sl_int(-1)};
+			m[2] = (struct sl_member){
+			        "type", 4,
+			        sl_str_ref(names[i % 40],
+			                   strlen(names[i % 40]))};
+			m[3] = (struct sl_member){"key", 3,
+			                          sl_object_ref(&m[0], 1)};
+			m[4] = (struct sl_member){"type", 4,
+			                          sl_str_ref("T0", 2)};
+			m[5] = (struct sl_member){"key", 3,
+			                          sl_object_ref(&m[1], 1)};
+			const char *rt = i % 7 == 0 ? "T0" : names[40 + i % 20];
+			*rel = sl_object_ref(&m[6], 2);
+			m[6] = (struct sl_member){"type", 4,
+			                          sl_str_ref(rt, strlen(rt))};
+			m[7] = (struct sl_member){"node", 4,
+			                          sl_object_ref(&m[4], 2)};
+			struct sl_member im[2] = {
+			        {"source", 6, sl_object_ref(&m[2], 2)},
+			        {"rels", 4, sl_array_ref(rel, 1)}};
+			struct sl_value ing = sl_object_ref(im, 2);
+			rc |= sl_graph_batch_add(b, &ing);
+		}
+		struct sl_wstats ws;
+		memset(&ws, 0, sizeof(ws));
+		sl_wstats_batch(&ws, b, 0.001);
+		sl_wstats_batch(&ws, b, 0.001);
+		int bad = 0;
+		for (int j = 0; j < 40; j++)
+			bad += type_count(&ws, names[j], false) !=
+			       2 * (15 + (j == 0));
+		for (int j = 0; j < 20; j++) {
+			long long want = 0;
+			for (int i = 0; i < 600; i++)
+				want += i % 7 != 0 && i % 20 == j;
+			bad += type_count(&ws, names[40 + j], true) != 2 * want;
+		}
+		ok(rc == 0 && b->n_nodes == 601 && b->n_rels == 600 &&
+		           ws.nodes == 2 * 601 && ws.rels == 2 * 600,
+		   "two batches of 601 nodes and 600 relationships (borrow %d)",
+		   borrow);
+		is_int(bad, 0, "each of 60 types counted (borrow %d)", borrow);
+		is_int(type_count(&ws, "T0", true), 2 * 86,
+		       "T0 as a relationship type apart (borrow %d)", borrow);
+		is_int(ws.n_types, 61, "61 types");
+		sl_wstats_destroy(&ws);
+		sl_graph_batch_delete(b);
+	}
 }
 
 /** Create the arena the cases allocate from. */

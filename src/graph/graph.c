@@ -310,6 +310,10 @@ keep(struct sl_graph_batch *b, const struct sl_value *v, struct sl_value *out)
 static int
 index_grow(struct sl_graph_dedup *d)
 {
+	if (d->cap >= (uint32_t)1 << 31) {
+		sl_diag_set(SL_ELIMIT, "too many writes in one batch");
+		return -1;
+	}
 	uint32_t cap = d->cap ? d->cap * 2 : 1024;
 	/* Written before it is read: a fresh page read first is the shared
 	 * zero page, and the first write to it faults again and flushes the
@@ -343,47 +347,75 @@ index_grow(struct sl_graph_dedup *d)
 }
 
 /**
- * The slot of identity `text` (`len` bytes, hash `h`; for a relationship,
- * ends `from` and `to`, else 0); when absent, a new one (its text copied
- * into the batch unless `kept`: it lives as long as the batch; no write
- * yet, the next node number), and *found false.
- * NULL on failure. The slot is valid until the next call.
+ * Make room in the index for `n` more identities (growing it as needed),
+ * so that the look-ups that follow need not check. 0, or -1 with SL_EOOM.
  */
-static struct slot *
-index_find(struct sl_graph_batch *b, const char *text, uint32_t len, uint64_t h,
-           uint32_t from, uint32_t to, bool kept, bool *found)
+static inline int
+index_room(struct sl_graph_dedup *d, uint64_t n)
 {
-	bool rel = text[0] == 'R';
-	struct sl_graph_dedup *d = b->dedup;
-	if ((d->used + 1) * 2 > d->cap && index_grow(d) != 0)
-		return NULL;
+	while ((d->used + n) * 2 > d->cap)
+		if (index_grow(d) != 0)
+			return -1;
+	return 0;
+}
+
+/**
+ * Look identity `text` up (`len` bytes, hash `h`; `rel`: a relationship
+ * whose ends are `from` and `to`): its slot, or NULL with *at the empty
+ * bucket it would go in. Inline in each caller (two per write kind), as
+ * it runs once a write; the index has room (index_room()).
+ */
+static inline __attribute__((always_inline)) struct slot *
+index_probe(const struct sl_graph_dedup *d, const char *text, uint32_t len,
+            uint64_t h, bool rel, uint32_t from, uint32_t to, uint32_t *at)
+{
 	uint32_t tag = (uint32_t)(h >> 32);
-	uint32_t j = (uint32_t)h & (d->cap - 1);
-	for (; d->buckets[j].gen == d->gen; j = (j + 1) & (d->cap - 1)) {
-		if (d->buckets[j].tag != tag)
+	uint32_t mask = d->cap - 1;
+	const struct bucket *bk = d->buckets;
+	uint32_t j = (uint32_t)h & mask;
+	for (; bk[j].gen == d->gen; j = (j + 1) & mask) {
+		if (bk[j].tag != tag)
 			continue;
-		struct slot *s = &d->slots[d->buckets[j].at];
+		struct slot *s = &d->slots[bk[j].at];
 		if (s->hash == h && s->len == len &&
 		    (!rel || (s->idx[1] == from && s->idx[2] == to)) &&
-		    memcmp(s->ident, text, len) == 0) {
-			*found = true;
+		    memcmp(s->ident, text, len) == 0)
 			return s;
-		}
 	}
+	*at = j;
+	return NULL;
+}
+
+/**
+ * A new slot for identity `text` (as index_probe() was given it) in
+ * empty bucket `j`: its text copied into the batch unless `kept` (it
+ * lives as long as the batch); no write yet; a node gets the next node
+ * number. NULL on failure.
+ */
+static inline struct slot *
+index_insert(struct sl_graph_batch *b, uint32_t j, const char *text,
+             uint32_t len, uint64_t h, bool rel, uint32_t from, uint32_t to,
+             bool kept)
+{
+	struct sl_graph_dedup *d = b->dedup;
 	const char *copy = kept ? text : sl_arena_strndup(&b->arena, text, len);
 	if (copy == NULL)
 		return NULL;
 	struct slot *s = &d->slots[d->used];
-	*s = (struct slot){h, copy, len, {NO_WRITE, NO_WRITE, NO_WRITE}, 0};
+	s->hash = h;
+	s->ident = copy;
+	s->len = len;
+	s->idx[0] = NO_WRITE;
 	if (rel) {
 		s->idx[1] = from;
 		s->idx[2] = to;
+		s->serial = 0;
 	} else {
+		s->idx[1] = s->idx[2] = NO_WRITE;
 		s->serial = d->nodes++;
 	}
-	d->buckets[j] = (struct bucket){d->gen, tag, d->used};
+	d->buckets[j] = (struct bucket){d->gen, (uint32_t)(h >> 32), d->used};
 	d->used++;
-	*found = false;
 	return s;
 }
 
@@ -412,6 +444,7 @@ sl_graph_prep_ctx_forget(struct sl_graph_prep_ctx *c)
 {
 	memset(c->rel_memo, 0, sizeof(c->rel_memo));
 	c->rel_memo_next = 0;
+	c->rel_memo_last = 0;
 }
 
 void
@@ -444,49 +477,67 @@ ident_part(struct sl_graph_prep_ctx *c, const char *s, uint32_t n)
 	return 0;
 }
 
+/** Bytes of eight that are 1 (SWAR constants of plain_text()). */
+#define ONES ((uint64_t)0x0101010101010101u)
+
 /**
- * Whether the `n` bytes at `s` need no escape in JSON (none is below
- * 0x20, '"' or '\\'), eight at a time.
+ * The high bit of each byte of word `x` that needs an escape in JSON
+ * (below 0x20, '"' or '\\'), and maybe of bytes after one that does (a
+ * borrow): nonzero exactly when some byte does.
  */
-static inline bool
-plain_text(const char *s, uint32_t n)
+static inline uint64_t
+word_bad(uint64_t x)
 {
-	const uint64_t ones = 0x0101010101010101u, highs = ones << 7;
-	uint64_t bad = 0;
+	return ((x - ONES * 0x20) | ((x ^ (ONES * '"')) - ONES) |
+	        ((x ^ (ONES * '\\')) - ONES)) &
+	       ~x & (ONES << 7);
+}
+
+/** plain_text() of more than 16 bytes, eight at a time. */
+static bool
+plain_text_long(const char *s, uint32_t n)
+{
+	uint64_t x;
 	uint32_t i = 0;
 	for (; i + 8 <= n; i += 8) {
-		uint64_t x, q, bs;
 		memcpy(&x, s + i, 8);
-		q = x ^ (ones * '"');
-		bs = x ^ (ones * '\\');
-		bad |= ((x - ones * 0x20) | (q - ones) | (bs - ones)) & ~x;
-		if ((bad & highs) != 0)
+		if (word_bad(x) != 0)
 			return false;
 	}
-	if (i < n) {
-		/* The rest in one word: the last eight bytes when there are
-		 * eight (overlapping some checked), else the bytes there are,
-		 * spread over a word of plain ones. */
-		uint64_t x, q, bs;
-		if (n >= 8) {
-			memcpy(&x, s + n - 8, 8);
-		} else if (n >= 4) {
-			uint32_t lo, hi;
-			memcpy(&lo, s, 4);
-			memcpy(&hi, s + n - 4, 4);
-			x = (uint64_t)hi << 32 | lo;
-		} else {
-			x = ones * 'a';
-			x = (x & ~(uint64_t)0xffffff) |
-			    (uint64_t)(unsigned char)s[0] |
-			    (uint64_t)(unsigned char)s[n / 2] << 8 |
-			    (uint64_t)(unsigned char)s[n - 1] << 16;
-		}
-		q = x ^ (ones * '"');
-		bs = x ^ (ones * '\\');
-		bad |= ((x - ones * 0x20) | (q - ones) | (bs - ones)) & ~x;
+	/* The last eight bytes, overlapping some checked. */
+	memcpy(&x, s + n - 8, 8);
+	return word_bad(x) == 0;
+}
+
+/**
+ * Whether the `n` bytes at `s` need no escape in JSON (none is below
+ * 0x20, '"' or '\\'): up to 16 bytes (most names and key values) in one
+ * or two words without a loop, read as overlapping words (8 to 16 bytes
+ * or 4 to 7), or spread over a word of plain bytes (1 to 3).
+ */
+static inline __attribute__((always_inline)) bool
+plain_text(const char *s, uint32_t n)
+{
+	uint64_t x, y;
+	if (n >= 8) {
+		if (n > 16)
+			return plain_text_long(s, n);
+		memcpy(&x, s, 8);
+		memcpy(&y, s + n - 8, 8);
+		return (word_bad(x) | word_bad(y)) == 0;
 	}
-	return (bad & highs) == 0;
+	if (n >= 4) {
+		uint32_t lo, hi;
+		memcpy(&lo, s, 4);
+		memcpy(&hi, s + n - 4, 4);
+		return word_bad((uint64_t)hi << 32 | lo) == 0;
+	}
+	if (n == 0)
+		return true;
+	x = (ONES * 'a' & ~(uint64_t)0xffffff) | (uint64_t)(unsigned char)s[0] |
+	    (uint64_t)(unsigned char)s[n / 2] << 8 |
+	    (uint64_t)(unsigned char)s[n - 1] << 16;
+	return word_bad(x) == 0;
 }
 
 /**
@@ -638,8 +689,37 @@ key_write_plain(char *p, const struct sl_value *k)
 
 /* --- merging ------------------------------------------------------------ */
 
-/** `a` updated with `b`'s members (b wins), built in the arena. */
+/**
+ * merge_objects() when `a` and `b` are not empty and their keys differ:
+ * the merge built in the arena.
+ */
 static int
+merge_objects_new(struct sl_arena *arena, const struct sl_value *a,
+                  const struct sl_value *b, struct sl_value *out)
+{
+	struct sl_member *m = sl_arena_alloc_aligned(
+	        arena, (a->len + b->len + 1) * sizeof(*m),
+	        _Alignof(struct sl_member));
+	if (m == NULL)
+		return -1;
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < a->len; i++) {
+		const struct sl_member *am = &a->u.members[i];
+		if (sl_object_get(b, am->key, am->key_len) == NULL)
+			m[n++] = *am;
+	}
+	for (uint32_t i = 0; i < b->len; i++)
+		m[n++] = b->u.members[i];
+	*out = sl_object_ref(m, n);
+	return 0;
+}
+
+/**
+ * `a` updated with `b`'s members (b wins), built in the arena when it is
+ * neither of them (inline: the usual cases, where it is one, cost no
+ * call).
+ */
+static inline int
 merge_objects(struct sl_arena *arena, const struct sl_value *a,
               const struct sl_value *b, struct sl_value *out)
 {
@@ -657,21 +737,7 @@ merge_objects(struct sl_arena *arena, const struct sl_value *a,
 		*out = *b;
 		return 0;
 	}
-	struct sl_member *m = sl_arena_alloc_aligned(
-	        arena, (a->len + b->len + 1) * sizeof(*m),
-	        _Alignof(struct sl_member));
-	if (m == NULL)
-		return -1;
-	uint32_t n = 0;
-	for (uint32_t i = 0; i < a->len; i++) {
-		const struct sl_member *am = &a->u.members[i];
-		if (sl_object_get(b, am->key, am->key_len) == NULL)
-			m[n++] = *am;
-	}
-	for (uint32_t i = 0; i < b->len; i++)
-		m[n++] = b->u.members[i];
-	*out = sl_object_ref(m, n);
-	return 0;
+	return merge_objects_new(arena, a, b, out);
 }
 
 /** The union of string arrays `a` and `b`, built in the arena. */
@@ -873,12 +939,18 @@ rel_ident_keyless(struct reading *rd, const char head[2], const char fuzzy[2],
 	               (uint64_t)(unsigned char)head[1] << 32 |
 	               (uint64_t)(unsigned char)fuzzy[0] << 40 |
 	               (uint64_t)(unsigned char)fuzzy[1] << 48;
-	for (uint32_t i = 0; i < SL_GRAPH_REL_MEMO; i++) {
+	/* From the last one found: an ingestion's relationships come in the
+	 * order of the interpretations, a type's repeats together. An
+	 * unused entry's tag is 0, which no identity's is (the rule's
+	 * digit is not 0). */
+	uint32_t i = c->rel_memo_last;
+	for (uint32_t k = 0; k < SL_GRAPH_REL_MEMO;
+	     k++, i = (i + 1) % SL_GRAPH_REL_MEMO) {
 		const struct sl_graph_rel_memo *m = &c->rel_memo[i];
 		/* The text: head, the type's length and bytes, fuzzy, "{}". */
-		if (m->text != NULL && m->tag == tag &&
-		    sl_key_eq(m->text + 2 + sizeof(uint32_t), type->u.s,
-		              type->len)) {
+		if (m->tag == tag && sl_key_eq(m->text + 2 + sizeof(uint32_t),
+		                               type->u.s, type->len)) {
+			c->rel_memo_last = i;
 			*id = (struct ident){m->text, m->len, 0, m->hash};
 			return 0;
 		}
@@ -889,6 +961,72 @@ rel_ident_keyless(struct reading *rd, const char head[2], const char fuzzy[2],
 	c->rel_memo_next = (c->rel_memo_next + 1) % SL_GRAPH_REL_MEMO;
 	*m = (struct sl_graph_rel_memo){tag, id->text, id->len, id->hash};
 	return 0;
+}
+
+/**
+ * Make node identity `id` of type `type` and sorted key `key` (see "An
+ * identity text") in one pass over the key, straight into the texts
+ * arena, when every key name and value is a string that needs no escape
+ * or an integer: room for the longest text such a key makes (integers of
+ * 20 digits and a sign) is taken first, and the text is written checking
+ * each string as it goes. Else, or when a string needs an escape (the
+ * room taken is then left unused), ident_make() makes it.
+ */
+static inline int
+node_ident(struct reading *rd, const struct sl_value *type,
+           const struct sl_value *key, struct ident *id)
+{
+	const struct sl_member *m = key->u.members;
+	size_t at = 1 + sizeof(uint32_t) + (size_t)type->len;
+	size_t max = at + 2;
+	for (uint32_t i = 0; i < key->len; i++) {
+		if (m[i].val.type == SL_VSTR)
+			max += (size_t)m[i].key_len + m[i].val.len + 6;
+		else if (m[i].val.type == SL_VINT)
+			max += (size_t)m[i].key_len + 21 + 4;
+		else
+			goto general;
+	}
+	if (max > IDENT_MAX)
+		goto general;
+	char *t = sl_arena_alloc_aligned(rd->texts, max + 1, 1);
+	if (t == NULL)
+		return -1;
+	char *p = t;
+	*p++ = 'N';
+	memcpy(p, &type->len, sizeof(uint32_t));
+	p += sizeof(uint32_t);
+	sl_copy_bytes(p, type->u.s, type->len);
+	p += type->len;
+	*p++ = '{';
+	for (uint32_t i = 0; i < key->len; i++) {
+		if (i > 0)
+			*p++ = ',';
+		if (!plain_text(m[i].key, m[i].key_len))
+			goto general;
+		p = write_plain(p, m[i].key, m[i].key_len);
+		*p++ = ':';
+		if (m[i].val.type == SL_VSTR) {
+			if (!plain_text(m[i].val.u.s, m[i].val.len))
+				goto general;
+			p = write_plain(p, m[i].val.u.s, m[i].val.len);
+		} else {
+			char d[24];
+			char *q = int_digits(d, m[i].val.u.i);
+			size_t dn = (size_t)(d + sizeof(d) - q);
+			sl_copy_bytes(p, q, dn);
+			p += dn;
+		}
+	}
+	*p++ = '}';
+	*p = '\0';
+	id->text = t;
+	id->len = (uint32_t)(p - t);
+	id->key_at = (uint32_t)at;
+	id->hash = sl_hash64(t, id->len);
+	return 0;
+general:
+	return ident_make(rd, "N", 1, type, "", 0, key, true, id);
 }
 
 /** Read and check node `n` of an ingestion, and make its identity. */
@@ -958,8 +1096,7 @@ node_read(struct reading *rd, const struct sl_value *n, struct node_in *out)
 	out->serial = 0;
 	if (key_sorted(rd->keep, key, &out->key) != 0)
 		return -1;
-	return ident_make(rd, "N", 1, &out->type, "", 0, &out->key, true,
-	                  &out->id);
+	return node_ident(rd, &out->type, &out->key, &out->id);
 }
 
 /**
@@ -1137,13 +1274,15 @@ ends_hash(uint64_t h, uint32_t from, uint32_t to)
  * and serial to the batch's. `kept`: its identity text lives as long as
  * the batch (no copy).
  */
-static int
+static inline __attribute__((always_inline)) int
 add_node(struct sl_graph_batch *b, struct node_in *in, bool kept)
 {
-	bool found;
-	struct slot *slot = index_find(b, in->id.text, in->id.len, in->id.hash,
-	                               0, 0, kept, &found);
-	if (slot == NULL)
+	uint32_t at;
+	struct slot *slot = index_probe(b->dedup, in->id.text, in->id.len,
+	                                in->id.hash, false, 0, 0, &at);
+	if (slot == NULL &&
+	    (slot = index_insert(b, at, in->id.text, in->id.len, in->id.hash,
+	                         false, 0, 0, kept)) == NULL)
 		return -1;
 	in->serial = slot->serial;
 	in->key_text = sl_str_ref(slot->ident + in->id.key_at,
@@ -1192,10 +1331,14 @@ add_rel(struct sl_graph_batch *b, const struct node_in *src,
 {
 	const struct node_in *from = r->out ? src : &r->node;
 	const struct node_in *to = r->out ? &r->node : src;
-	bool found;
-	struct slot *slot = index_find(b, r->id.text, r->id.len, r->hash,
-	                               from->serial, to->serial, kept, &found);
-	if (slot == NULL)
+	uint32_t at;
+	struct slot *slot =
+	        index_probe(b->dedup, r->id.text, r->id.len, r->hash, true,
+	                    from->serial, to->serial, &at);
+	bool found = slot != NULL;
+	if (!found &&
+	    (slot = index_insert(b, at, r->id.text, r->id.len, r->hash, true,
+	                         from->serial, to->serial, kept)) == NULL)
 		return -1;
 	struct sl_value p = sl_object_ref(NULL, 0);
 	if (r->props.len > 0 && keep(b, &r->props, &p) != 0)
@@ -1209,19 +1352,23 @@ add_rel(struct sl_graph_batch *b, const struct node_in *src,
 		return -1;
 	slot->idx[0] = b->n_rels;
 	struct sl_rel_op *op = &b->rels[b->n_rels++];
-	memset(op, 0, sizeof(*op));
-	op->props = p;
-	op->rule = r->rule;
+	/* Every member set once, without zeroing the write first. */
+	op->type = r->type;
+	op->from.type = from->type;
 	op->from.key = from->key;
 	op->from.key_text = from->key_text;
 	op->from.fuzzy = from->rule == SL_NODE_FUZZY;
+	op->to.type = to->type;
 	op->to.key = to->key;
 	op->to.key_text = to->key_text;
 	op->to.fuzzy = to->rule == SL_NODE_FUZZY;
-	op->from.type = from->type;
-	op->to.type = to->type;
-	return keep(b, &r->type, &op->type) != 0 ||
-	                       keep(b, &r->key, &op->key) != 0
+	op->key = r->key;
+	op->props = p;
+	op->rule = r->rule;
+	if (b->borrow)
+		return 0;
+	return sl_value_copy(&b->arena, &r->type, &op->type) != 0 ||
+	                       sl_value_copy(&b->arena, &r->key, &op->key) != 0
 	               ? -1
 	               : 0;
 }
@@ -1236,13 +1383,17 @@ add_writes(struct sl_graph_batch *b, struct sl_graph_prep *p)
 {
 	struct sl_graph_dedup *d = b->dedup;
 	bool kept = p->texts_in_batch || b->borrow;
+	/* Room for every identity of the ingestion at once: its source, a
+	 * node and a relationship per relationship. */
+	if (index_room(d, 1 + 2 * (uint64_t)p->n_rels) != 0)
+		return -1;
 	bucket_prefetch(d, p->src.id.hash);
 	for (uint32_t i = 0; i < p->n_rels; i++)
 		bucket_prefetch(d, p->rels[i].node.id.hash);
-	if (add_node(b, &p->src, kept) != 0)
-		return -1;
-	for (uint32_t i = 0; i < p->n_rels; i++)
-		if (add_node(b, &p->rels[i].node, kept) != 0)
+	/* The source, then each related node: one call site, inline. */
+	for (uint32_t i = 0; i <= p->n_rels; i++)
+		if (add_node(b, i == 0 ? &p->src : &p->rels[i - 1].node,
+		             kept) != 0)
 			return -1;
 	for (uint32_t i = 0; i < p->n_rels; i++) {
 		struct rel_in *r = &p->rels[i];

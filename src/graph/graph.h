@@ -280,6 +280,8 @@ struct sl_graph_prep_ctx {
 	struct sl_graph_rel_memo rel_memo[SL_GRAPH_REL_MEMO];
 	/** The memo entry to replace next. */
 	uint32_t rel_memo_next;
+	/** The memo entry found last, where the next search starts. */
+	uint32_t rel_memo_last;
 };
 
 /** Set up `c`. */

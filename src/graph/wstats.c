@@ -59,50 +59,69 @@ entry(struct sl_wstats *ws, const struct sl_value *type, bool rel,
 #define TYPE_CACHE 16
 
 /**
- * A type text met in the batch being counted and its entry: writes of one
- * interpretation share their type's bytes (a pipeline file's name), so
- * the address and length identify it while the batch lives.
+ * A type text met in the batch being counted, its entry and the writes
+ * of it counted here since: writes of one interpretation share their
+ * type's bytes (a pipeline file's name), so the address and length
+ * identify it while the batch lives. Node and relationship types have a
+ * cache each.
  */
 struct type_seen {
 	/** The type's bytes (NULL: unused). */
 	const char *s;
 	/** Their length. */
 	uint32_t len;
-	/** Whether it is a relationship type. */
-	bool rel;
+	/** Writes of it not added to its entry yet. */
+	uint32_t n;
 	/** Its entry in the counts. */
 	struct sl_graph_type_count *e;
 };
 
-/**
- * cached() when `type` is not in the cache: its entry, kept in cache slot
- * `t` when it is a string; or NULL without memory.
- */
-static struct sl_graph_type_count *
-cached_miss(struct sl_wstats *ws, struct type_seen *t,
-            const struct sl_value *type, bool rel, uint32_t *hint)
+/** Add the writes counted in cache entry `t` to its entry. */
+static void
+seen_flush(struct type_seen *t)
 {
-	struct sl_graph_type_count *e = entry(ws, type, rel, hint);
-	if (e != NULL && type->type == SL_VSTR)
-		*t = (struct type_seen){type->u.s, type->len, rel, e};
-	return e;
+	if (t->e != NULL)
+		t->e->upserted += t->n;
+	t->n = 0;
 }
 
 /**
- * The entry of write type `type` (`rel`: a relationship's), through the
- * batch's cache `seen` (inline: once per write), or NULL without memory.
+ * count() when `type` is not in the cache: the writes counted in cache
+ * slot `t` go to their entry, and `type`'s entry is counted and kept in
+ * `t` when it is a string. False without memory.
  */
-static inline struct sl_graph_type_count *
-cached(struct sl_wstats *ws, struct type_seen *seen,
-       const struct sl_value *type, bool rel, uint32_t *hint)
+static bool
+count_miss(struct sl_wstats *ws, struct type_seen *t,
+           const struct sl_value *type, bool rel, uint32_t *hint)
+{
+	struct sl_graph_type_count *e = entry(ws, type, rel, hint);
+	if (e == NULL)
+		return false;
+	if (type->type != SL_VSTR) {
+		e->upserted++;
+		return true;
+	}
+	seen_flush(t);
+	*t = (struct type_seen){type->u.s, type->len, 1, e};
+	return true;
+}
+
+/**
+ * Count a write of type `type` (`rel`: a relationship's) through cache
+ * `seen` of its kind (inline: once per write). False without memory.
+ */
+static inline bool
+count(struct sl_wstats *ws, struct type_seen *seen, const struct sl_value *type,
+      bool rel, uint32_t *hint)
 {
 	uintptr_t h = (uintptr_t)type->u.s;
 	struct type_seen *t =
 	        &seen[(h ^ (h >> 7) ^ type->len) & (TYPE_CACHE - 1)];
-	if (type->type == SL_VSTR && t->s == type->u.s && t->len == type->len &&
-	    t->rel == rel)
-		return t->e;
-	return cached_miss(ws, t, type, rel, hint);
+	if (type->type == SL_VSTR && t->s == type->u.s && t->len == type->len) {
+		t->n++;
+		return true;
+	}
+	return count_miss(ws, t, type, rel, hint);
 }
 
 void
@@ -113,22 +132,16 @@ sl_wstats_batch(struct sl_wstats *ws, const struct sl_graph_batch *b,
 	ws->nodes += b->n_nodes;
 	ws->rels += b->n_rels;
 	uint32_t hint = 0;
-	struct type_seen seen[TYPE_CACHE];
+	struct type_seen seen[2][TYPE_CACHE];
 	memset(seen, 0, sizeof(seen));
-	for (uint32_t i = 0; i < b->n_nodes; i++) {
-		struct sl_graph_type_count *e =
-		        cached(ws, seen, &b->nodes[i].type, false, &hint);
-		if (e == NULL)
-			return;
-		e->upserted++;
-	}
-	for (uint32_t i = 0; i < b->n_rels; i++) {
-		struct sl_graph_type_count *e =
-		        cached(ws, seen, &b->rels[i].type, true, &hint);
-		if (e == NULL)
-			return;
-		e->upserted++;
-	}
+	bool ok = true;
+	for (uint32_t i = 0; ok && i < b->n_nodes; i++)
+		ok = count(ws, seen[0], &b->nodes[i].type, false, &hint);
+	for (uint32_t i = 0; ok && i < b->n_rels; i++)
+		ok = count(ws, seen[1], &b->rels[i].type, true, &hint);
+	for (uint32_t k = 0; k < 2; k++)
+		for (uint32_t i = 0; i < TYPE_CACHE; i++)
+			seen_flush(&seen[k][i]);
 }
 
 void
