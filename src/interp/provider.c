@@ -1593,6 +1593,92 @@ sl_propmap_apply(const struct sl_propmap *m, struct sl_prov_ctx *c,
 	return sl_propmap_apply_out(m, c, nm, out, NULL, 0);
 }
 
+bool
+sl_propmap_plain(const struct sl_propmap *m)
+{
+	if (m->whole != NULL)
+		return false;
+	for (uint32_t i = 0; i < m->n; i++) {
+		const struct sl_prov *p = m->provs[i];
+		if (p->kind != P_STATIC &&
+		    (p->kind != P_JMES || p->path_n == 0))
+			return false;
+	}
+	return true;
+}
+
+/**
+ * sl_propmap_values() of one plain mapping with the lookups together `pr`
+ * (or NULL): its values at `out`; the bytes of their short texts.
+ */
+static inline __attribute__((always_inline)) int
+plain_values(const struct sl_propmap *m, const struct sl_norm *nm,
+             struct sl_paths_run *pr, struct sl_prov_ctx *c,
+             struct sl_value *out, size_t *texts)
+{
+	size_t t = 0;
+	bool norm = nm != NULL && nm->n > 0;
+	/* Lowercasing alone of short ASCII text is left to the copy. */
+	bool lower = sl_norm_lower_only(nm);
+	uint32_t n = m->n;
+	struct sl_prov *const *provs = m->provs;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct sl_prov *p = provs[i];
+		struct sl_value v;
+		if (p->kind == P_STATIC) {
+			v = p->value;
+		} else {
+			if (pr != NULL && p->path_plan == pr->plan) {
+				const struct sl_value *pv =
+				        paths_value(pr, p->path_node);
+				v = pv != NULL ? *pv : sl_null();
+			} else {
+				v = path_value(p, c->doc);
+			}
+			if (v.type == SL_VARRAY)
+				v = v.len > 0 ? v.u.items[0] : sl_null();
+		}
+		if (norm && v.type == SL_VSTR &&
+		    !(lower && v.len <= 16 &&
+		      sl_norm_short_ascii(v.u.s, v.len)) &&
+		    sl_norm_apply_inline(nm, &v, c->a) != 0)
+			return arena_full(p);
+		if (v.type >= SL_VNUMBER && v.type <= SL_VSTR && v.len <= 16)
+			t += v.len;
+		out[i] = v;
+	}
+	*texts = t;
+	return 0;
+}
+
+int
+sl_propmap_values(const struct sl_propmap *m, struct sl_prov_ctx *c,
+                  const struct sl_norm *nm, struct sl_value *out, size_t *texts)
+{
+	struct sl_paths_run *pr =
+	        c->paths != NULL && c->paths->doc == c->doc ? c->paths : NULL;
+	size_t t = 0;
+	if (plain_values(m, nm, pr, c, out, &t) != 0)
+		return -1;
+	*texts += t;
+	return 0;
+}
+
+int
+sl_propmaps_values(const struct sl_propmap *const *maps,
+                   const struct sl_norm *const *norms, uint32_t n,
+                   struct sl_prov_ctx *c, struct sl_value *out, size_t *texts)
+{
+	struct sl_paths_run *pr =
+	        c->paths != NULL && c->paths->doc == c->doc ? c->paths : NULL;
+	for (uint32_t k = 0; k < n; k++) {
+		if (plain_values(maps[k], norms[k], pr, c, out, &texts[k]) != 0)
+			return -1;
+		out += maps[k]->n;
+	}
+	return 0;
+}
+
 int
 sl_propmap_apply_out(const struct sl_propmap *m, struct sl_prov_ctx *c,
                      const struct sl_norm *nm, struct sl_pset *out,

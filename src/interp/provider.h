@@ -198,6 +198,38 @@ int sl_propmap_apply_out(const struct sl_propmap *m, struct sl_prov_ctx *c,
                          struct sl_arena *oa, uint32_t fresh);
 
 /**
+ * Whether every entry of `m` is a literal or a `!jmespath a.b` field path
+ * (no provider of a whole mapping): its values are found without errors
+ * but for a full arena (sl_propmap_values()).
+ */
+bool sl_propmap_plain(const struct sl_propmap *m);
+
+/**
+ * The values of a plain mapping `m` (sl_propmap_plain()) into
+ * out[0, m->n), in its order, as sl_propmap_apply_out() would set them:
+ * each provider's single value, a string normalized by `nm` (in the
+ * scratch arena), except that under lowercasing alone
+ * (sl_norm_lower_only()) a string of up to 16 ASCII bytes is left as it
+ * is for its copy to lowercase (sl_norm_lower_copy()). Values are not
+ * copied anywhere; *texts grows by the
+ * bytes of those that sl_value_keep() copies inline (strings and numbers
+ * of up to 16 bytes). 0, or -1 (arena full).
+ */
+int sl_propmap_values(const struct sl_propmap *m, struct sl_prov_ctx *c,
+                      const struct sl_norm *nm, struct sl_value *out,
+                      size_t *texts);
+
+/**
+ * sl_propmap_values() of the plain mappings maps[0, n), each with
+ * normalization norms[k]: their values one after the other at `out`, and
+ * the bytes of each one's short texts in texts[k]. 0, or -1 (arena full).
+ */
+int sl_propmaps_values(const struct sl_propmap *const *maps,
+                       const struct sl_norm *const *norms, uint32_t n,
+                       struct sl_prov_ctx *c, struct sl_value *out,
+                       size_t *texts);
+
+/**
  * Make `v` live in `oa`: a string's or number's text, an array's items
  * and an object's members copied (text of up to 16 bytes inline); null,
  * booleans and numbers are left as they are. 0, or -1 (arena full).
