@@ -184,6 +184,8 @@ struct interp {
 	 * arena (set at the step's load: fast_load()).
 	 */
 	bool fast;
+	/** `fast`, without a condition or iterate_on (apply_pass()). */
+	bool fast_direct;
 	/** `key` is plain and has at most FAST_MAX names (propmap_direct()). */
 	bool key_plain;
 	/** `props` is plain and has at most FAST_MAX names. */
@@ -905,7 +907,7 @@ struct ictx {
 	 * The values of the step's plan (interp_step.vmaps) in the record,
 	 * when found (with `oa`); else NULL.
 	 */
-	const struct sl_value *vals;
+	struct sl_value *vals;
 	/** With `vals`: the bytes of each mapping's short texts. */
 	const size_t *vtexts;
 };
@@ -986,6 +988,8 @@ struct interp_step {
 	uint32_t n_vmaps;
 	/** Values of all of them. */
 	uint32_t n_vals;
+	/** The plan of their values (the parent's, shared by replicas). */
+	struct sl_vplan *vplan;
 };
 
 /**
@@ -1264,6 +1268,9 @@ rel_room(struct ictx *c)
 	return &c->rels[c->n_rels];
 }
 
+static inline int lists_len(const struct sl_value *l, uint32_t nk,
+                            uint32_t *len);
+
 /**
  * find_many: the many values of each key provider (*lists, in the scratch
  * arena, one array per name of it->key), all of length *len.
@@ -1277,11 +1284,23 @@ many_keys(const struct interp *it, struct ictx *c, struct sl_value **lists,
 	        c->pc.a, (nk + 1) * sizeof(*l), _Alignof(struct sl_value));
 	if (l == NULL)
 		return scratch_full();
+	for (uint32_t i = 0; i < nk; i++)
+		if (sl_prov_many(it->key.provs[i], &c->pc, &l[i]) != 0)
+			return -1;
+	*lists = l;
+	return lists_len(l, nk, len);
+}
+
+/**
+ * The common length *len of the arrays l[0, nk) (find_many's keys' many
+ * values), or -1 with an error when they differ.
+ */
+static inline int
+lists_len(const struct sl_value *l, uint32_t nk, uint32_t *len)
+{
 	uint32_t n = 0;
 	bool same = nk > 0;
 	for (uint32_t i = 0; i < nk; i++) {
-		if (sl_prov_many(it->key.provs[i], &c->pc, &l[i]) != 0)
-			return -1;
 		if (i > 0 && l[i].len != n)
 			same = false;
 		n = l[i].len;
@@ -1298,7 +1317,6 @@ many_keys(const struct interp *it, struct ictx *c, struct sl_value **lists,
 		            lens);
 		return -1;
 	}
-	*lists = l;
 	*len = n;
 	return 0;
 }
@@ -1629,9 +1647,9 @@ apply_rel_fast(struct interp_step *st, const struct interp *it, struct ictx *c)
 	}
 	struct sl_value *lists;
 	uint32_t len;
+	uint32_t nk = it->key.n;
 	if (many_keys(it, c, &lists, &len) != 0)
 		return -1;
-	uint32_t nk = it->key.n;
 	bool norm = it->key_norm.n > 0;
 	bool lower = it->key_lower;
 	for (uint32_t j = 0; j < len; j++) {
@@ -1876,9 +1894,18 @@ fail:
 static int
 apply_pass(struct interp_step *st, const struct pass *p, struct ictx *c)
 {
-	for (uint32_t i = 0; i < p->n; i++)
-		if (apply(st, p->v[i], c) != 0)
+	for (uint32_t i = 0; i < p->n; i++) {
+		const struct interp *it = p->v[i];
+		/* apply() of a fast relationship, without its steps. */
+		if (it->fast_direct && c->oa != NULL) {
+			if (apply_rel_fast(st, it, c) == 0)
+				continue;
+			sl_diag_wrap(sl_diag_code(), "%s", it->where);
 			return -1;
+		}
+		if (apply(st, it, c) != 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -2172,8 +2199,7 @@ plan_run(struct interp_step *st, struct ictx *c)
 	                                   _Alignof(size_t));
 	if (v == NULL || t == NULL)
 		return scratch_full();
-	if (sl_propmaps_values(st->vmaps, st->vnorms, st->n_vmaps, &c->pc, v,
-	                       t) != 0)
+	if (sl_vplan_eval(st->vplan, &c->pc, v, t) != 0)
 		return -1;
 	c->vals = v;
 	c->vtexts = t;
@@ -2290,6 +2316,7 @@ interp_destroy(struct sl_step *s)
 		return;
 	}
 	sl_paths_delete(st->paths);
+	sl_vplan_delete(st->vplan);
 	sl_free((void *)st->vmaps);
 	sl_free((void *)st->vnorms);
 	pthread_mutex_destroy(&st->clock_lock);
@@ -2341,6 +2368,7 @@ interp_replicate(struct sl_step *s)
 	st->vnorms = m->vnorms;
 	st->n_vmaps = m->n_vmaps;
 	st->n_vals = m->n_vals;
+	st->vplan = m->vplan;
 	memcpy(st->defaults, m->defaults, sizeof(st->defaults));
 	sl_arena_create(&st->scratch, SCRATCH_CHUNK, SCRATCH_CAP);
 	if (m->paths != NULL && sl_paths_run_init(&st->run, m->paths) != 0) {
@@ -2396,6 +2424,8 @@ fresh_load(const struct pass *v, uint32_t n, const struct sl_member *defaults)
 			it->rel_props_fresh =
 			        names_fresh(&it->rel_props, defaults, 3);
 			it->fast = fast_ok(it);
+			it->fast_direct = it->fast && it->cond == NULL &&
+			                  it->iterate_on == NULL;
 			it->key_lower = sl_norm_lower_only(&it->key_norm);
 			it->props_lower = sl_norm_lower_only(&it->props_norm);
 			it->key_plain = it->key.n <= FAST_MAX &&
@@ -2509,8 +2539,10 @@ plan_load(struct interp_step *st)
 		sl_free(st->vnorms);
 		st->vmaps = NULL;
 		st->vnorms = NULL;
+		return 0;
 	}
-	return 0;
+	st->vplan = sl_vplan_new(st->vmaps, st->vnorms, st->n_vmaps);
+	return st->vplan != NULL ? 0 : -1;
 }
 
 /** Build an Interpreter from its definition. */

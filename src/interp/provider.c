@@ -1664,17 +1664,114 @@ sl_propmap_values(const struct sl_propmap *m, struct sl_prov_ctx *c,
 	return 0;
 }
 
+/** An entry of a struct sl_vplan: one provider of a plain mapping. */
+struct vent {
+	/** The provider (a literal or a field path). */
+	const struct sl_prov *p;
+	/** A literal's value. */
+	struct sl_value value;
+	/** The field path's tree (sl_paths_add()), or NULL. */
+	const struct sl_paths *plan;
+	/** Its node there. */
+	uint32_t node;
+	/** Whether it is a literal. */
+	bool literal;
+	/** Its mapping's normalization, or NULL for none. */
+	const struct sl_norm *nm;
+	/** Whether that is lowercasing alone (sl_norm_lower_only()). */
+	bool lower;
+	/** Its mapping's place in the plan (texts[map]). */
+	uint32_t map;
+};
+
+struct sl_vplan {
+	/** The entries, the mappings' in order. */
+	struct vent *v;
+	/** How many. */
+	uint32_t n;
+	/** Mappings. */
+	uint32_t n_maps;
+};
+
+struct sl_vplan *
+sl_vplan_new(const struct sl_propmap *const *maps,
+             const struct sl_norm *const *norms, uint32_t n)
+{
+	uint32_t total = 0;
+	for (uint32_t k = 0; k < n; k++)
+		total += maps[k]->n;
+	struct sl_vplan *vp = sl_calloc(1, sizeof(*vp));
+	if (vp != NULL)
+		vp->v = sl_calloc(total + 1, sizeof(*vp->v));
+	if (vp == NULL || vp->v == NULL) {
+		sl_free(vp);
+		sl_diag_set(SL_EOOM, "out of memory for a plan of values");
+		return NULL;
+	}
+	for (uint32_t k = 0; k < n; k++) {
+		const struct sl_norm *nm =
+		        norms[k] != NULL && norms[k]->n > 0 ? norms[k] : NULL;
+		for (uint32_t i = 0; i < maps[k]->n; i++) {
+			const struct sl_prov *p = maps[k]->provs[i];
+			vp->v[vp->n++] = (struct vent){
+			        .p = p,
+			        .value = p->kind == P_STATIC ? p->value
+			                                     : sl_null(),
+			        .plan = p->path_plan,
+			        .node = p->path_node,
+			        .literal = p->kind == P_STATIC,
+			        .nm = nm,
+			        .lower = sl_norm_lower_only(nm),
+			        .map = k};
+		}
+	}
+	vp->n_maps = n;
+	return vp;
+}
+
+void
+sl_vplan_delete(struct sl_vplan *vp)
+{
+	if (vp == NULL)
+		return;
+	sl_free(vp->v);
+	sl_free(vp);
+}
+
 int
-sl_propmaps_values(const struct sl_propmap *const *maps,
-                   const struct sl_norm *const *norms, uint32_t n,
-                   struct sl_prov_ctx *c, struct sl_value *out, size_t *texts)
+sl_vplan_eval(const struct sl_vplan *vp, struct sl_prov_ctx *c,
+              struct sl_value *out, size_t *texts)
 {
 	struct sl_paths_run *pr =
 	        c->paths != NULL && c->paths->doc == c->doc ? c->paths : NULL;
-	for (uint32_t k = 0; k < n; k++) {
-		if (plain_values(maps[k], norms[k], pr, c, out, &texts[k]) != 0)
-			return -1;
-		out += maps[k]->n;
+	for (uint32_t k = 0; k < vp->n_maps; k++)
+		texts[k] = 0;
+	const struct vent *e = vp->v;
+	for (uint32_t i = 0; i < vp->n; i++, e++) {
+		const struct sl_prov *p = e->p;
+		struct sl_value v;
+		if (e->literal) {
+			v = e->value;
+		} else {
+			if (pr != NULL && e->plan == pr->plan) {
+				const struct sl_value *pv =
+				        paths_value(pr, e->node);
+				v = pv != NULL ? *pv : sl_null();
+			} else {
+				v = path_value(p, c->doc);
+			}
+			if (v.type == SL_VARRAY)
+				v = v.len > 0 ? v.u.items[0] : sl_null();
+		}
+		/* As plain_values(). */
+		if (e->nm != NULL && v.type == SL_VSTR &&
+		    !(e->lower && v.len <= 16 &&
+		      sl_norm_short_ascii(v.u.s, v.len)) &&
+		    sl_norm_apply_inline(e->nm, &v, c->a) != 0)
+			return arena_full(p);
+		if (v.type >= SL_VNUMBER && v.type <= SL_VSTR && v.len <= 16)
+			texts[e->map] += v.len;
+		out[i] = v;
 	}
 	return 0;
 }

@@ -220,14 +220,29 @@ int sl_propmap_values(const struct sl_propmap *m, struct sl_prov_ctx *c,
                       size_t *texts);
 
 /**
- * sl_propmap_values() of the plain mappings maps[0, n), each with
- * normalization norms[k]: their values one after the other at `out`, and
- * the bytes of each one's short texts in texts[k]. 0, or -1 (arena full).
+ * A plan of values: the providers of plain mappings (sl_propmap_plain())
+ * in one list, whose values are found in one pass (sl_vplan_eval()).
+ * Built at load, then read-only (threads share it).
  */
-int sl_propmaps_values(const struct sl_propmap *const *maps,
-                       const struct sl_norm *const *norms, uint32_t n,
-                       struct sl_prov_ctx *c, struct sl_value *out,
-                       size_t *texts);
+struct sl_vplan;
+
+/**
+ * The plan of the plain mappings maps[0, n), each with normalization
+ * norms[k] (or NULL). NULL when out of memory (with an error).
+ */
+struct sl_vplan *sl_vplan_new(const struct sl_propmap *const *maps,
+                              const struct sl_norm *const *norms, uint32_t n);
+
+/** Free a plan (NULL is a no-op). */
+void sl_vplan_delete(struct sl_vplan *vp);
+
+/**
+ * sl_propmap_values() of every mapping of `vp`: their values one after
+ * the other at `out`, and the bytes of mapping k's short texts in
+ * texts[k]. 0, or -1 (arena full).
+ */
+int sl_vplan_eval(const struct sl_vplan *vp, struct sl_prov_ctx *c,
+                  struct sl_value *out, size_t *texts);
 
 /**
  * Make `v` live in `oa`: a string's or number's text, an array's items
