@@ -308,7 +308,7 @@ struct sl_paths_run {
 struct sl_paths_memo {
 	/** The name (a node's), or NULL (none wanted). */
 	const char *name;
-	/** Its length. */
+	/** Its length (UINT32_MAX: none wanted, or nothing remembered). */
 	uint32_t len;
 	/** Its node's place among its parent's children. */
 	uint32_t idx;
