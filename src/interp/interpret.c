@@ -1521,10 +1521,11 @@ built_room(struct ictx *c)
 /**
  * apply_rel_fast(): the relationship to the related node of key values
  * kv[0, it->key.n), with the relationship's properties `rprops` and the
- * node's property values pv[0, it->props.n), as one block in c->oa: the
- * relationship's and node's members (it->rel_out, which holds the static
- * types), the node's key and properties, and their `texts` bytes of short
- * texts. A key with a null is skipped.
+ * node's property values pv[0, it->props.n): the relationship's and
+ * node's members (from it->rel_out, which holds the static types) as one
+ * block in the shape arena (c->sa), the node's key and properties and
+ * their `texts` bytes of short texts as one block in c->oa. A key with a
+ * null is skipped.
  */
 static inline __attribute__((always_inline)) int
 fast_node(struct interp_step *st, const struct interp *it, struct ictx *c,
@@ -1543,17 +1544,20 @@ fast_node(struct interp_step *st, const struct interp *it, struct ictx *c,
 			return 0;
 		}
 	uint32_t nd = it->fast_nd;
-	size_t at = (11 + nk + nd) * sizeof(struct sl_member);
+	size_t at = (nk + nd) * sizeof(struct sl_member);
+	/* The objects' members in the shape arena (as out_rel()), the sets
+	 * and texts the writer keeps in the output's. */
 	struct sl_member *m = sl_arena_alloc_aligned(
+	        c->sa, 11 * sizeof(*m), _Alignof(struct sl_member));
+	struct sl_member *keys = sl_arena_alloc_aligned(
 	        c->oa, at + texts, _Alignof(struct sl_member));
 	struct sl_value *slot = built_room(c);
-	if (m == NULL || slot == NULL)
+	if (m == NULL || keys == NULL || slot == NULL)
 		return scratch_full();
 	/* Two copies of known sizes, each inline. */
 	memcpy(m, it->rel_out, 6 * sizeof(*m));
 	memcpy(m + 6, it->rel_out + 6, 5 * sizeof(*m));
-	struct sl_member *keys = m + 11;
-	char *t = fill_members(keys, &it->key, kv, (char *)m + at, c->oa,
+	char *t = fill_members(keys, &it->key, kv, (char *)keys + at, c->oa,
 	                       it->key_lower);
 	if (t == NULL)
 		return scratch_full();
@@ -1583,7 +1587,7 @@ fast_node(struct interp_step *st, const struct interp *it, struct ictx *c,
  * (sl_propmap_plain(), at most FAST_MAX names) and do not name a default
  * property, when the output has an arena (ictx.oa): each mapping's values
  * found at once, and each relationship with its node, sets and texts
- * written straight into one block (fast_node()). The same objects as
+ * written straight into two blocks (fast_node()). The same objects as
  * apply_rel_doc() builds.
  */
 static int
