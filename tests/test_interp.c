@@ -1206,6 +1206,151 @@ TAP_CASE(trim_inline)
 	sl_arena_destroy(&a);
 }
 
+/**
+ * The interpretations of fast_relationships: relationships of static
+ * types whose mappings are field paths and literals (apply_rel_fast(),
+ * the plan of values) with every normalization of keys, and, with
+ * `copied` (`iterate_on: '@'`), the same through the general path.
+ */
+static void
+fast_case_args(char *args, size_t size, bool copied)
+{
+	snprintf(args, size,
+	         "%s"
+	         "    interpretations:\n"
+	         "      - type: source_node\n"
+	         "        node_type: P\n"
+	         "        key: {id: !jmespath id}\n"
+	         "        properties: {n: !jmespath n, c: 7}\n"
+	         "      - type: relationship\n"
+	         "        node_type: Team\n"
+	         "        relationship_type: IN\n"
+	         "        node_key: {name: !jmespath t.name}\n"
+	         "        node_properties: {l: !jmespath t.l, x: !jmespath x, "
+	         "k: lit}\n"
+	         "        relationship_properties: {s: !jmespath t.s}\n"
+	         "      - type: relationship\n"
+	         "        node_type: Pos\n"
+	         "        relationship_type: AT\n"
+	         "        outbound: false\n"
+	         "        node_key: {name: !jmespath p}\n"
+	         "        key_normalization:\n"
+	         "          do_trim_whitespace: true\n"
+	         "          do_lowercase_strings: false\n"
+	         "        node_update_last_ingested: false\n"
+	         "        relationship_update_last_ingested: false\n"
+	         "      - type: relationship\n"
+	         "        node_type: Skill\n"
+	         "        relationship_type: HAS\n"
+	         "        find_many: true\n"
+	         "        node_key: {name: !jmespath sk, level: !jmespath lv}\n"
+	         "        node_properties: {o: !jmespath n}\n"
+	         "      - type: relationship\n"
+	         "        node_type: Tag\n"
+	         "        relationship_type: TAGGED\n"
+	         "        node_key: {a: !jmespath tag, b: 1}\n",
+	         copied ? "    iterate_on: !jmespath '@'\n" : "");
+}
+
+/**
+ * Relationships built straight into one block each (apply_rel_fast()),
+ * their values found with the record's others (the plan of values) and
+ * keys lowercased as they are copied, make the same ingestions as the
+ * general path, over keys of every length with capitals and non-ASCII
+ * text at every place, numbers, arrays, objects, nulls and long strings.
+ */
+TAP_CASE(fast_relationships)
+{
+	static const char *const words[] = {
+	        "",
+	        "A",
+	        "bC",
+	        "DeF",
+	        "gHiJ",
+	        "Club 54",
+	        "N159",
+	        "SKILL 2260",
+	        "abcdefgH",
+	        "Abcdefghijklmno",
+	        "ABCDEFGHIJKLMNOP",
+	        "ÉCOLE",
+	        "aÉ",
+	        "Straße X",
+	        "ÜBER LONG SKILL NAME 1",
+	        "a biography of more than sixteen bytes",
+	        " cm ",
+	        "\\t ST\\t",
+	};
+	uint32_t nw = sizeof(words) / sizeof(words[0]);
+	char records[16384] = "[";
+	size_t rl = 1;
+	for (uint32_t i = 0; i < nw; i++) {
+		const char *w = words[i], *v = words[(i + 5) % nw];
+		rl += (size_t)snprintf(
+		        records + rl, sizeof(records) - rl,
+		        "%s{\"id\": \"%s%u\", \"n\": \"%s\", \"t\": {\"name\": "
+		        "\"%s\", \"l\": %s, \"s\": %u}, \"x\": %s, \"p\": "
+		        "\"%s\", "
+		        "\"sk\": [\"%s\", \"%s\", %s], \"lv\": [%u, \"%s\", "
+		        "3], "
+		        "\"tag\": %s}",
+		        i > 0 ? ", " : "", w, i, v, w,
+		        i % 3 == 0 ? "[\"First\", 2]" : "\"League\"", i,
+		        i % 4 == 0   ? "{\"o\": [1, \"Two\"]}"
+		        : i % 4 == 1 ? "2.50"
+		        : i % 4 == 2 ? "null"
+		                     : "\"XyZ\"",
+		        w, w, v, i % 5 == 0 ? "null" : "\"Z\"", i, v,
+		        i % 6 == 0   ? "null"
+		        : i % 6 == 1 ? "12"
+		                     : "[\"T\", \"u\"]");
+	}
+	snprintf(records + rl, sizeof(records) - rl, "]");
+	char args[4096];
+	struct hres fast, gen;
+	fast_case_args(args, sizeof(args), false);
+	char step[4608];
+	snprintf(step, sizeof(step),
+	         "- implementation: interpreter\n  arguments:\n%s", args);
+	harness_run_stem(step, records, true, false, "s", &fast);
+	fast_case_args(args, sizeof(args), true);
+	snprintf(step, sizeof(step),
+	         "- implementation: interpreter\n  arguments:\n%s", args);
+	harness_run_stem(step, records, true, false, "s", &gen);
+	ok(fast.rc == 0 && gen.rc == 0 && fast.emitted == nw &&
+	           gen.emitted == nw,
+	   "both paths run (%s%s)", fast.err, gen.err);
+	if (!ok(strcmp(fast.out, gen.out) == 0,
+	        "the fast path makes the ingestions of the general one"))
+		printf("#   fast: %.2000s\n#   gen:  %.2000s\n", fast.out,
+		       gen.out);
+	ok(fast.skipped == gen.skipped && fast.skipped > 0,
+	   "the same related nodes are skipped (null keys): %llu",
+	   (unsigned long long)fast.skipped);
+
+	/* Exact ingestions of a few records. */
+	fast_case_args(args, sizeof(args), false);
+	expect(args,
+	       "[{id: AbC, n: Nm, t: {name: 'Club 54', l: [First, 2], s: 9}, "
+	       "x: XyZ, p: ' CM ', sk: ['SKILL 2260', 'ÉCOLE x', 'Straße "
+	       "ABCDEFGHIJKL'], lv: [1, 2, 3], tag: T}]",
+	       "P{\"id\":\"abc\"}(\"c\":7,\"n\":\"Nm\") "
+	       "-[IN(\"s\":9)]-> Team{\"name\":\"club 54\"}(\"k\":\"lit\","
+	       "\"l\":\"First\",\"x\":\"XyZ\") "
+	       "<-[AT]- Pos{\"name\":\"CM\"} "
+	       "-[HAS]-> Skill{\"level\":1,\"name\":\"skill 2260\"}"
+	       "(\"o\":\"Nm\") "
+	       "-[HAS]-> Skill{\"level\":2,\"name\":\"école x\"}(\"o\":\"Nm\") "
+	       "-[HAS]-> Skill{\"level\":3,\"name\":\"straße abcdefghijkl\"}"
+	       "(\"o\":\"Nm\") "
+	       "-[TAGGED]-> Tag{\"a\":\"t\",\"b\":1}\n",
+	       "keys lowercased as they are copied (ASCII words, non-ASCII "
+	       "text), trimmed, the first item of an array");
+	expect_error(args, "[{id: A, t: {name: x}, p: y, sk: [a, b], lv: [1]}]",
+	             "node keys of find_many do not have a consistent length",
+	             "find_many keys of different lengths are refused");
+}
+
 /** Forget the registered steps (no leaks under valgrind). */
 static void
 teardown(void)

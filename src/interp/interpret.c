@@ -30,6 +30,10 @@
 /** Deepest nesting of switches and conditions. */
 #define NEST_MAX 32
 
+/** Most names of a mapping that the fast paths take (propmap_direct(),
+ * apply_rel_fast()). */
+#define FAST_MAX 16
+
 /* --- compiled interpretations ------------------------------------------- */
 
 /** Interpretation types. */
@@ -175,6 +179,39 @@ struct interp {
 	 * record (rules, direction, labels) filled in.
 	 */
 	struct sl_member rel_out[11];
+	/**
+	 * relationship: built by apply_rel_fast() when the output has an
+	 * arena (set at the step's load: fast_load()).
+	 */
+	bool fast;
+	/** `fast`, without a condition or iterate_on (apply_pass()). */
+	bool fast_direct;
+	/** `key` is plain and has at most FAST_MAX names (propmap_direct()). */
+	bool key_plain;
+	/** `props` is plain and has at most FAST_MAX names. */
+	bool props_plain;
+	/** key_norm is lowercasing alone (sl_norm_lower_only()). */
+	bool key_lower;
+	/** props_norm is lowercasing alone. */
+	bool props_lower;
+	/**
+	 * With `fast`: members of a related node's properties, the default
+	 * ones with them (0 when the node has no properties of its own and
+	 * shares the defaults).
+	 */
+	uint32_t fast_nd;
+	/**
+	 * Its mappings' values are found with the record's others at its
+	 * start (interp_step.vmaps): `vmap` is its first mapping there, and
+	 * `vval` the place of its first value (source_node: key, props;
+	 * properties: props; relationship: rel_props, props, and key unless
+	 * find_many).
+	 */
+	bool in_plan;
+	/** With `in_plan`: its first mapping in interp_step.vmaps. */
+	uint32_t vmap;
+	/** With `in_plan`: its first value among the plan's. */
+	uint32_t vval;
 };
 
 static void interp_delete(struct interp *it);
@@ -866,6 +903,13 @@ struct ictx {
 	uint32_t src_defaults;
 	/** Capacity of `built`. */
 	uint32_t cap_built;
+	/**
+	 * The values of the step's plan (interp_step.vmaps) in the record,
+	 * when found (with `oa`); else NULL.
+	 */
+	struct sl_value *vals;
+	/** With `vals`: the bytes of each mapping's short texts. */
+	const size_t *vtexts;
 };
 
 /* --- the step ----------------------------------------------------------- */
@@ -931,6 +975,21 @@ struct interp_step {
 	struct sl_paths *paths;
 	/** This thread's lookups along `paths`. */
 	struct sl_paths_run run;
+	/**
+	 * The plan of values: the plain mappings of the interpretations of
+	 * a direct step's one pass (interp.in_plan), whose values are found
+	 * together at the start of each record (plan_load(); the parent's,
+	 * shared by replicas), or NULL.
+	 */
+	const struct sl_propmap **vmaps;
+	/** Their normalizations. */
+	const struct sl_norm **vnorms;
+	/** Mappings in the plan. */
+	uint32_t n_vmaps;
+	/** Values of all of them. */
+	uint32_t n_vals;
+	/** The plan of their values (the parent's, shared by replicas). */
+	struct sl_vplan *vplan;
 };
 
 /**
@@ -1124,15 +1183,49 @@ short_text(const struct sl_value *v, char *buf, size_t size)
 	return buf;
 }
 
+static int propmap_direct(const struct sl_propmap *m, struct ictx *c,
+                          const struct sl_norm *nm, struct sl_pset *out,
+                          uint32_t fresh);
+static int propmap_put(const struct sl_propmap *m, struct ictx *c,
+                       const struct sl_norm *nm, const struct sl_value *v,
+                       size_t texts, struct sl_pset *out, uint32_t fresh);
+
+/**
+ * propmap(), by propmap_direct() when mapping `m` is plain (`plain`: set
+ * at load) and the set is built in the output's arena and none of its
+ * members can have a name of `m` (its first `fresh` are known not to).
+ */
+static inline int
+propmap_any(const struct sl_propmap *m, bool plain, struct ictx *c,
+            const struct sl_norm *nm, struct sl_pset *out, uint32_t fresh)
+{
+	if (m->n == 0 && m->whole == NULL)
+		return 0;
+	if (plain && c->oa != NULL && fresh >= out->n)
+		return propmap_direct(m, c, nm, out, fresh);
+	return sl_propmap_apply_out(m, &c->pc, nm, out, c->oa, fresh);
+}
+
 /** Apply a source_node interpretation. */
 static int
 apply_source(struct interp_step *st, const struct interp *it, struct ictx *c)
 {
 	/* Set straight into the context: a failure fails the record, and
 	 * providers do not read the node being built. */
-	if (propmap(&it->key, c, &it->key_norm, &c->src.key, 0) != 0 ||
-	    propmap(&it->props, c, &it->props_norm, &c->src.props,
-	            it->props_fresh ? c->src_defaults : 0) != 0)
+	if (it->in_plan && c->vals != NULL) {
+		const struct sl_value *v = c->vals + it->vval;
+		const size_t *t = c->vtexts + it->vmap;
+		if (propmap_put(&it->key, c, &it->key_norm, v, t[0],
+		                &c->src.key, 0) != 0 ||
+		    propmap_put(&it->props, c, &it->props_norm, v + it->key.n,
+		                t[1], &c->src.props,
+		                it->props_fresh ? c->src_defaults : 0) != 0)
+			return -1;
+	} else if (propmap_any(&it->key, it->key_plain, c, &it->key_norm,
+	                       &c->src.key, 0) != 0 ||
+	           propmap_any(&it->props, it->props_plain, c, &it->props_norm,
+	                       &c->src.props,
+	                       it->props_fresh ? c->src_defaults : 0) != 0)
 		return -1;
 	struct sl_value type;
 	bool type_static;
@@ -1175,6 +1268,59 @@ rel_room(struct ictx *c)
 	return &c->rels[c->n_rels];
 }
 
+static inline int lists_len(const struct sl_value *l, uint32_t nk,
+                            uint32_t *len);
+
+/**
+ * find_many: the many values of each key provider (*lists, in the scratch
+ * arena, one array per name of it->key), all of length *len.
+ */
+static int
+many_keys(const struct interp *it, struct ictx *c, struct sl_value **lists,
+          uint32_t *len)
+{
+	uint32_t nk = it->key.n;
+	struct sl_value *l = sl_arena_alloc_aligned(
+	        c->pc.a, (nk + 1) * sizeof(*l), _Alignof(struct sl_value));
+	if (l == NULL)
+		return scratch_full();
+	for (uint32_t i = 0; i < nk; i++)
+		if (sl_prov_many(it->key.provs[i], &c->pc, &l[i]) != 0)
+			return -1;
+	*lists = l;
+	return lists_len(l, nk, len);
+}
+
+/**
+ * The common length *len of the arrays l[0, nk) (find_many's keys' many
+ * values), or -1 with an error when they differ.
+ */
+static inline int
+lists_len(const struct sl_value *l, uint32_t nk, uint32_t *len)
+{
+	uint32_t n = 0;
+	bool same = nk > 0;
+	for (uint32_t i = 0; i < nk; i++) {
+		if (i > 0 && l[i].len != n)
+			same = false;
+		n = l[i].len;
+	}
+	if (!same) {
+		char lens[200] = "";
+		for (uint32_t i = 0; i < nk && strlen(lens) < 180; i++)
+			snprintf(lens + strlen(lens),
+			         sizeof(lens) - strlen(lens), "%s%u",
+			         i > 0 ? "," : "", l[i].len);
+		sl_diag_set(SL_EINVAL,
+		            "node keys of find_many do not have a consistent "
+		            "length: (%s)",
+		            lens);
+		return -1;
+	}
+	*len = n;
+	return 0;
+}
+
 /** The related nodes' key sets of a relationship: `*n` psets. */
 static int
 related_keys(const struct interp *it, struct ictx *c, struct sl_pset **out,
@@ -1195,31 +1341,10 @@ related_keys(const struct interp *it, struct ictx *c, struct sl_pset **out,
 	}
 	/* find_many: every key's many values, zipped index-wise. */
 	uint32_t nk = it->key.n;
-	struct sl_value *lists = sl_arena_alloc_aligned(
-	        a, (nk + 1) * sizeof(*lists), _Alignof(struct sl_value));
-	if (lists == NULL)
-		return scratch_full();
-	uint32_t len = 0;
-	bool same = nk > 0;
-	for (uint32_t i = 0; i < nk; i++) {
-		if (sl_prov_many(it->key.provs[i], &c->pc, &lists[i]) != 0)
-			return -1;
-		if (i > 0 && lists[i].len != len)
-			same = false;
-		len = lists[i].len;
-	}
-	if (!same) {
-		char lens[200] = "";
-		for (uint32_t i = 0; i < nk && strlen(lens) < 180; i++)
-			snprintf(lens + strlen(lens),
-			         sizeof(lens) - strlen(lens), "%s%u",
-			         i > 0 ? "," : "", lists[i].len);
-		sl_diag_set(SL_EINVAL,
-		            "node keys of find_many do not have a consistent "
-		            "length: (%s)",
-		            lens);
+	struct sl_value *lists;
+	uint32_t len;
+	if (many_keys(it, c, &lists, &len) != 0)
 		return -1;
-	}
 	struct sl_pset *ks = sl_arena_alloc_aligned(a, (len + 1) * sizeof(*ks),
 	                                            _Alignof(struct sl_pset));
 	if (ks == NULL)
@@ -1295,10 +1420,271 @@ keep_rel(struct ictx *c, const struct interp *it, const struct brel *r,
 	return 0;
 }
 
+/**
+ * Members at `m` named as mapping `map`, with values v[0, map->n) made to
+ * live in the output's arena `a`: texts of up to 16 bytes copied at `t`
+ * (sized by sl_propmap_values()), strings lowercased on the way when
+ * `lower` (the mapping's normalization is lowercasing alone, which
+ * sl_propmap_values() leaves to the copy), the others by
+ * sl_value_keep(). Where the texts after them go, or NULL (arena full).
+ */
+static inline __attribute__((always_inline)) char *
+fill_members(struct sl_member *m, const struct sl_propmap *map,
+             const struct sl_value *v, char *t, struct sl_arena *a, bool lower)
+{
+	uint32_t n = map->n;
+	char *const *names = map->names;
+	const uint32_t *lens = map->lens;
+	for (uint32_t i = 0; i < n; i++) {
+		struct sl_value x = v[i];
+		if (x.type >= SL_VNUMBER) {
+			if (x.type <= SL_VSTR && x.len <= 16) {
+				if (lower && x.type == SL_VSTR)
+					sl_norm_lower_copy(t, x.u.s, x.len);
+				else
+					sl_copy_bytes(t, x.u.s, x.len);
+				x.u.s = t;
+				t += x.len;
+			} else if (sl_value_keep(a, &x) != 0) {
+				return NULL;
+			}
+		}
+		m[i].key = names[i];
+		m[i].key_len = lens[i];
+		m[i].val = x;
+	}
+	return t;
+}
+
+/**
+ * Set the values v[0, m->n) of plain mapping `m` (their short texts
+ * `texts` bytes) in `out`, a set in the output's arena (c->oa): written
+ * straight after its members when none of them can have a name of `m`
+ * (its first `fresh` are known not to), the short texts in one
+ * allocation; else by sl_propmap_apply_out(), which finds them again.
+ */
+static int
+propmap_put(const struct sl_propmap *m, struct ictx *c,
+            const struct sl_norm *nm, const struct sl_value *v, size_t texts,
+            struct sl_pset *out, uint32_t fresh)
+{
+	if (m->n == 0)
+		return 0;
+	if (fresh < out->n)
+		return sl_propmap_apply_out(m, &c->pc, nm, out, c->oa, fresh);
+	uint32_t need = out->n + m->n;
+	if (need > out->cap && sl_pset_reserve(out, c->oa, need) != 0)
+		return scratch_full();
+	char *t = sl_arena_alloc_aligned(c->oa, texts > 0 ? texts : 1, 1);
+	if (t == NULL || fill_members(out->m + out->n, m, v, t, c->oa,
+	                              sl_norm_lower_only(nm)) == NULL)
+		return scratch_full();
+	out->n = need;
+	return 0;
+}
+
+/**
+ * sl_propmap_apply_out() of a plain mapping `m` (sl_propmap_plain(), at
+ * most FAST_MAX names) into a set in the output's arena (c->oa) none of
+ * whose first `fresh` members has a name of `m`: its values found at
+ * once, then propmap_put().
+ */
+static int
+propmap_direct(const struct sl_propmap *m, struct ictx *c,
+               const struct sl_norm *nm, struct sl_pset *out, uint32_t fresh)
+{
+	struct sl_value v[FAST_MAX];
+	size_t texts = 0;
+	if (sl_propmap_values(m, &c->pc, nm, v, &texts) != 0)
+		return -1;
+	return propmap_put(m, c, nm, v, texts, out, fresh);
+}
+
+/** The next slot of c->built (grown in the scratch arena), or NULL. */
+static inline struct sl_value *
+built_room(struct ictx *c)
+{
+	if (c->n_built == c->cap_built) {
+		uint32_t cap = c->cap_built ? c->cap_built * 2 : 8;
+		struct sl_value *v = sl_arena_alloc_aligned(
+		        c->pc.a, cap * sizeof(*v), _Alignof(struct sl_value));
+		if (v == NULL)
+			return NULL;
+		if (c->n_built > 0)
+			memcpy(v, c->built, c->n_built * sizeof(*v));
+		c->built = v;
+		c->cap_built = cap;
+	}
+	return &c->built[c->n_built];
+}
+
+/**
+ * apply_rel_fast(): the relationship to the related node of key values
+ * kv[0, it->key.n), with the relationship's properties `rprops` and the
+ * node's property values pv[0, it->props.n): the relationship's and
+ * node's members (from it->rel_out, which holds the static types) as one
+ * block in the shape arena (c->sa), the node's key and properties and
+ * their `texts` bytes of short texts as one block in c->oa. A key with a
+ * null is skipped.
+ */
+static inline __attribute__((always_inline)) int
+fast_node(struct interp_step *st, const struct interp *it, struct ictx *c,
+          const struct sl_value *kv, struct sl_value rprops,
+          const struct sl_value *pv, size_t texts)
+{
+	uint32_t nk = it->key.n;
+	for (uint32_t i = 0; i < nk; i++)
+		if (kv[i].type == SL_VNULL) {
+			char b1[80], b2[80];
+			skip(st,
+			     "relationship %s: the related %s node has an "
+			     "empty or null key",
+			     short_text(it->rel_type_sv, b1, sizeof(b1)),
+			     short_text(it->node_type_sv, b2, sizeof(b2)));
+			return 0;
+		}
+	uint32_t nd = it->fast_nd;
+	size_t at = (nk + nd) * sizeof(struct sl_member);
+	/* The objects' members in the shape arena (as out_rel()), the sets
+	 * and texts the writer keeps in the output's. */
+	struct sl_member *m = sl_arena_alloc_aligned(
+	        c->sa, 11 * sizeof(*m), _Alignof(struct sl_member));
+	struct sl_member *keys = sl_arena_alloc_aligned(
+	        c->oa, at + texts, _Alignof(struct sl_member));
+	struct sl_value *slot = built_room(c);
+	if (m == NULL || keys == NULL || slot == NULL)
+		return scratch_full();
+	/* Two copies of known sizes, each inline. */
+	memcpy(m, it->rel_out, 6 * sizeof(*m));
+	memcpy(m + 6, it->rel_out + 6, 5 * sizeof(*m));
+	char *t = fill_members(keys, &it->key, kv, (char *)keys + at, c->oa,
+	                       it->key_lower);
+	if (t == NULL)
+		return scratch_full();
+	uint32_t nfirst = it->node_last ? 0 : 1;
+	if (nd == 0) {
+		m[9].val = sl_object_ref(c->defaults + nfirst, 3 - nfirst);
+	} else {
+		struct sl_member *pm = keys + nk;
+		memcpy(pm, c->defaults + nfirst,
+		       (3 - nfirst) * sizeof(struct sl_member));
+		if (fill_members(pm + 3 - nfirst, &it->props, pv, t, c->oa,
+		                 it->props_lower) == NULL)
+			return scratch_full();
+		m[9].val = sl_object_ref(pm, nd);
+	}
+	m[2].val = rprops;
+	m[5].val = sl_object_ref(m + 6, 5);
+	m[8].val = sl_object_ref(keys, nk);
+	*slot = sl_object_ref(m, 6);
+	c->n_built++;
+	return 0;
+}
+
+/**
+ * apply_rel_doc() for a relationship whose types are static strings,
+ * without a relationship key, whose mappings are plain
+ * (sl_propmap_plain(), at most FAST_MAX names) and do not name a default
+ * property, when the output has an arena (ictx.oa): each mapping's values
+ * found at once, and each relationship with its node, sets and texts
+ * written straight into two blocks (fast_node()). The same objects as
+ * apply_rel_doc() builds.
+ */
+static int
+apply_rel_fast(struct interp_step *st, const struct interp *it, struct ictx *c)
+{
+	struct sl_value rvb[FAST_MAX], pvb[FAST_MAX], kv[FAST_MAX];
+	const struct sl_value *rv = rvb, *pv = pvb;
+	uint32_t nr = it->rel_props.n;
+	uint32_t rfirst = it->rel_last ? 0 : 1;
+	/* Found with the record's others, or here. */
+	bool plan = it->in_plan && c->vals != NULL;
+	if (plan) {
+		rv = c->vals + it->vval;
+		pv = rv + nr;
+	}
+	struct sl_value rprops;
+	if (nr == 0) {
+		/* The defaults the record's sets share. */
+		rprops = sl_object_ref(c->defaults + rfirst, 3 - rfirst);
+	} else {
+		/* One set, which every relationship of `it` here refers
+		 * to. */
+		size_t texts = 0;
+		if (plan)
+			texts = c->vtexts[it->vmap];
+		else if (sl_propmap_values(&it->rel_props, &c->pc,
+		                           &it->props_norm, rvb, &texts) != 0)
+			return -1;
+		uint32_t nd = 3 - rfirst + nr;
+		size_t at = nd * sizeof(struct sl_member);
+		struct sl_member *m = sl_arena_alloc_aligned(
+		        c->oa, at + texts, _Alignof(struct sl_member));
+		if (m == NULL)
+			return scratch_full();
+		memcpy(m, c->defaults + rfirst,
+		       (3 - rfirst) * sizeof(struct sl_member));
+		if (fill_members(m + 3 - rfirst, &it->rel_props, rv,
+		                 (char *)m + at, c->oa,
+		                 it->props_lower) == NULL)
+			return scratch_full();
+		rprops = sl_object_ref(m, nd);
+	}
+	/* The node's properties are the same for every node of `it` here:
+	 * found once, each node given its own set of them. */
+	size_t ptexts = 0;
+	if (plan)
+		ptexts = c->vtexts[it->vmap + 1];
+	else if (it->props.n > 0 &&
+	         sl_propmap_values(&it->props, &c->pc, &it->props_norm, pvb,
+	                           &ptexts) != 0)
+		return -1;
+	if (!it->find_many) {
+		if (plan)
+			return fast_node(st, it, c, pv + it->props.n, rprops,
+			                 pv, ptexts + c->vtexts[it->vmap + 2]);
+		size_t texts = ptexts;
+		if (sl_propmap_values(&it->key, &c->pc, &it->key_norm, kv,
+		                      &texts) != 0)
+			return -1;
+		return fast_node(st, it, c, kv, rprops, pv, texts);
+	}
+	struct sl_value *lists;
+	uint32_t len;
+	uint32_t nk = it->key.n;
+	if (many_keys(it, c, &lists, &len) != 0)
+		return -1;
+	bool norm = it->key_norm.n > 0;
+	bool lower = it->key_lower;
+	for (uint32_t j = 0; j < len; j++) {
+		size_t texts = ptexts;
+		for (uint32_t i = 0; i < nk; i++) {
+			struct sl_value v = lists[i].u.items[j];
+			/* As sl_propmap_values(): short ASCII text is
+			 * lowercased by its copy (fast_node()). */
+			if (norm && v.type == SL_VSTR &&
+			    !(lower && v.len <= 16 &&
+			      sl_norm_short_ascii(v.u.s, v.len)) &&
+			    sl_norm_apply_inline(&it->key_norm, &v, c->pc.a) !=
+			            0)
+				return scratch_full();
+			if (v.type >= SL_VNUMBER && v.type <= SL_VSTR &&
+			    v.len <= 16)
+				texts += v.len;
+			kv[i] = v;
+		}
+		if (fast_node(st, it, c, kv, rprops, pv, texts) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 /** Apply a relationship interpretation to one (sub-)document. */
 static int
 apply_rel_doc(struct interp_step *st, const struct interp *it, struct ictx *c)
 {
+	if (it->fast && c->oa != NULL)
+		return apply_rel_fast(st, it, c);
 	/* Sets the output refers to go in the output's arena if direct. */
 	struct sl_arena *a = c->oa != NULL ? c->oa : c->pc.a;
 	/* The relationship's own part; each related node's is filled in
@@ -1451,8 +1837,16 @@ apply(struct interp_step *st, const struct interp *it, struct ictx *c)
 		rc = apply_rel(st, it, c);
 		break;
 	case I_PROPS:
-		rc = propmap(&it->props, c, &it->props_norm, &c->src.props,
-		             it->props_fresh ? c->src_defaults : 0);
+		if (it->in_plan && c->vals != NULL) {
+			rc = propmap_put(&it->props, c, &it->props_norm,
+			                 c->vals + it->vval,
+			                 c->vtexts[it->vmap], &c->src.props,
+			                 it->props_fresh ? c->src_defaults : 0);
+			break;
+		}
+		rc = propmap_any(&it->props, it->props_plain, c,
+		                 &it->props_norm, &c->src.props,
+		                 it->props_fresh ? c->src_defaults : 0);
 		break;
 	case I_VARS:
 		rc = sl_propmap_apply(&it->props, &c->pc, &it->props_norm,
@@ -1504,9 +1898,18 @@ fail:
 static int
 apply_pass(struct interp_step *st, const struct pass *p, struct ictx *c)
 {
-	for (uint32_t i = 0; i < p->n; i++)
-		if (apply(st, p->v[i], c) != 0)
+	for (uint32_t i = 0; i < p->n; i++) {
+		const struct interp *it = p->v[i];
+		/* apply() of a fast relationship, without its steps. */
+		if (it->fast_direct && c->oa != NULL) {
+			if (apply_rel_fast(st, it, c) == 0)
+				continue;
+			sl_diag_wrap(sl_diag_code(), "%s", it->where);
 			return -1;
+		}
+		if (apply(st, it, c) != 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -1786,12 +2189,35 @@ finish_ctx(struct interp_step *st, struct ictx *c)
 	return sl_emit(st->out, v);
 }
 
+/**
+ * Find the values of the step's plan (interp_step.vmaps) in the record
+ * (c->vals, c->vtexts, in the scratch arena).
+ */
+static int
+plan_run(struct interp_step *st, struct ictx *c)
+{
+	struct sl_value *v =
+	        sl_arena_alloc_aligned(c->pc.a, (st->n_vals + 1) * sizeof(*v),
+	                               _Alignof(struct sl_value));
+	size_t *t = sl_arena_alloc_aligned(c->pc.a, st->n_vmaps * sizeof(*t),
+	                                   _Alignof(size_t));
+	if (v == NULL || t == NULL)
+		return scratch_full();
+	if (sl_vplan_eval(st->vplan, &c->pc, v, t) != 0)
+		return -1;
+	c->vals = v;
+	c->vtexts = t;
+	return 0;
+}
+
 /** Run the main interpretations on `c` and emit (per pass). */
 static int
 run_main(struct interp_step *st, struct ictx *c)
 {
 	const struct passes *ps = &st->main;
 	if (!ps->multi) {
+		if (st->vmaps != NULL && c->oa != NULL && plan_run(st, c) != 0)
+			return -1;
 		if (ps->n > 0 && apply_pass(st, &ps->v[0], c) != 0)
 			return -1;
 		return finish_ctx(st, c);
@@ -1894,6 +2320,9 @@ interp_destroy(struct sl_step *s)
 		return;
 	}
 	sl_paths_delete(st->paths);
+	sl_vplan_delete(st->vplan);
+	sl_free((void *)st->vmaps);
+	sl_free((void *)st->vnorms);
 	pthread_mutex_destroy(&st->clock_lock);
 	passes_destroy(&st->before);
 	passes_destroy(&st->main);
@@ -1939,6 +2368,11 @@ interp_replicate(struct sl_step *s)
 	st->was_by = m->was_by;
 	st->direct = m->direct;
 	st->src_more = m->src_more;
+	st->vmaps = m->vmaps;
+	st->vnorms = m->vnorms;
+	st->n_vmaps = m->n_vmaps;
+	st->n_vals = m->n_vals;
+	st->vplan = m->vplan;
 	memcpy(st->defaults, m->defaults, sizeof(st->defaults));
 	sl_arena_create(&st->scratch, SCRATCH_CHUNK, SCRATCH_CAP);
 	if (m->paths != NULL && sl_paths_run_init(&st->run, m->paths) != 0) {
@@ -1963,8 +2397,26 @@ names_fresh(const struct sl_propmap *m, const struct sl_member *defaults,
 }
 
 /**
- * Set props_fresh and rel_props_fresh of every interpretation of the
- * passes v[0, n), against the three default properties.
+ * Whether relationship `it` can be built by apply_rel_fast() (after
+ * props_fresh and rel_props_fresh are set).
+ */
+static bool
+fast_ok(const struct interp *it)
+{
+	const struct sl_propmap *k = &it->key, *p = &it->props;
+	const struct sl_propmap *r = &it->rel_props;
+	return it->type == I_REL && it->rel_type_sv != NULL &&
+	       it->rel_type_sv->type == SL_VSTR && it->node_type_sv != NULL &&
+	       it->node_type_sv->type == SL_VSTR && it->rel_key.n == 0 &&
+	       it->rel_key.whole == NULL && it->props_fresh &&
+	       it->rel_props_fresh && k->n > 0 && k->n <= FAST_MAX &&
+	       p->n <= FAST_MAX && r->n <= FAST_MAX && sl_propmap_plain(k) &&
+	       sl_propmap_plain(p) && sl_propmap_plain(r);
+}
+
+/**
+ * Set props_fresh, rel_props_fresh and fast of every interpretation of
+ * the passes v[0, n), against the three default properties.
  */
 static void
 fresh_load(const struct pass *v, uint32_t n, const struct sl_member *defaults)
@@ -1975,6 +2427,25 @@ fresh_load(const struct pass *v, uint32_t n, const struct sl_member *defaults)
 			it->props_fresh = names_fresh(&it->props, defaults, 3);
 			it->rel_props_fresh =
 			        names_fresh(&it->rel_props, defaults, 3);
+			it->fast = fast_ok(it);
+			it->fast_direct = it->fast && it->cond == NULL &&
+			                  it->iterate_on == NULL;
+			it->key_lower = sl_norm_lower_only(&it->key_norm);
+			it->props_lower = sl_norm_lower_only(&it->props_norm);
+			it->key_plain = it->key.n <= FAST_MAX &&
+			                sl_propmap_plain(&it->key);
+			it->props_plain = it->props.n <= FAST_MAX &&
+			                  sl_propmap_plain(&it->props);
+			if (it->fast) {
+				uint32_t first = it->node_last ? 0 : 1;
+				it->fast_nd = it->props.n > 0
+				                      ? 3 - first + it->props.n
+				                      : 0;
+				/* What fast_node() does not write. */
+				it->rel_out[0].val = *it->rel_type_sv;
+				it->rel_out[1].val = sl_object_ref(NULL, 0);
+				it->rel_out[6].val = *it->node_type_sv;
+			}
 			fresh_load(it->cases, it->n_cases, defaults);
 			if (it->dflt != NULL)
 				fresh_load(it->dflt, 1, defaults);
@@ -2019,6 +2490,63 @@ paths_load(struct interp_step *st)
 		return 0;
 	}
 	return sl_paths_run_init(&st->run, st->paths);
+}
+
+/**
+ * The plan of values (interp_step.vmaps) of a direct step with one pass
+ * of interpretations: the plain mappings of its source_node, properties
+ * and fast relationships (without iterate_on); none when there is none.
+ */
+static int
+plan_load(struct interp_step *st)
+{
+	if (!st->direct || st->main.multi || st->main.n != 1)
+		return 0;
+	const struct pass *p = &st->main.v[0];
+	uint32_t cap = 3 * p->n + 1;
+	st->vmaps = sl_calloc(cap, sizeof(*st->vmaps));
+	st->vnorms = sl_calloc(cap, sizeof(*st->vnorms));
+	if (st->vmaps == NULL || st->vnorms == NULL) {
+		sl_diag_set(SL_EOOM, "out of memory for a step");
+		return -1;
+	}
+	for (uint32_t i = 0; i < p->n; i++) {
+		struct interp *it = p->v[i];
+		const struct sl_propmap *maps[3];
+		const struct sl_norm *norms[3];
+		uint32_t n = 0;
+		if (it->type == I_SOURCE && it->key_plain && it->props_plain) {
+			maps[n] = &it->key, norms[n++] = &it->key_norm;
+			maps[n] = &it->props, norms[n++] = &it->props_norm;
+		} else if (it->type == I_PROPS && it->props_plain) {
+			maps[n] = &it->props, norms[n++] = &it->props_norm;
+		} else if (it->type == I_REL && it->fast &&
+		           it->iterate_on == NULL) {
+			maps[n] = &it->rel_props, norms[n++] = &it->props_norm;
+			maps[n] = &it->props, norms[n++] = &it->props_norm;
+			if (!it->find_many)
+				maps[n] = &it->key, norms[n++] = &it->key_norm;
+		}
+		if (n == 0)
+			continue;
+		it->in_plan = true;
+		it->vmap = st->n_vmaps;
+		it->vval = st->n_vals;
+		for (uint32_t j = 0; j < n; j++) {
+			st->vmaps[st->n_vmaps] = maps[j];
+			st->vnorms[st->n_vmaps++] = norms[j];
+			st->n_vals += maps[j]->n;
+		}
+	}
+	if (st->n_vmaps == 0) {
+		sl_free(st->vmaps);
+		sl_free(st->vnorms);
+		st->vmaps = NULL;
+		st->vnorms = NULL;
+		return 0;
+	}
+	st->vplan = sl_vplan_new(st->vmaps, st->vnorms, st->n_vmaps);
+	return st->vplan != NULL ? 0 : -1;
 }
 
 /** Build an Interpreter from its definition. */
@@ -2077,7 +2605,7 @@ interp_create(const struct sl_stepdef *def)
 	}
 	fresh_load(st->before.v, st->before.n, st->defaults);
 	fresh_load(st->main.v, st->main.n, st->defaults);
-	if (paths_load(st) != 0)
+	if (paths_load(st) != 0 || plan_load(st) != 0)
 		goto fail;
 	return &st->base;
 fail:

@@ -207,6 +207,55 @@ sl_norm_case_short(struct sl_value *v, bool up, struct sl_arena *a)
 	return 0;
 }
 
+/** Whether `nm` is lowercasing alone (the keys' default). */
+static inline bool
+sl_norm_lower_only(const struct sl_norm *nm)
+{
+	return nm != NULL && nm->n == 1 && nm->ops[0] == SL_NORM_LOWER;
+}
+
+/** Whether s[0, n), n <= 16, is ASCII only. */
+static inline bool
+sl_norm_short_ascii(const char *s, uint32_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	uint64_t x, y = 0;
+	if (n >= 8) {
+		memcpy(&x, u, 8);
+		memcpy(&y, u + n - 8, 8);
+	} else {
+		x = sl_norm_short_load(u, n);
+	}
+	return ((x | y) & SL_NORM_HIGH_BITS) == 0;
+}
+
+/**
+ * Copy s[0, n), n <= 16, to d: lowercased when ASCII only (as
+ * sl_norm_case_short() maps it), else as it is.
+ */
+static inline void
+sl_norm_lower_copy(char *d, const char *s, uint32_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	unsigned char *o = (unsigned char *)d;
+	if (n >= 8) {
+		uint64_t x, y;
+		memcpy(&x, u, 8);
+		memcpy(&y, u + n - 8, 8);
+		if (((x | y) & SL_NORM_HIGH_BITS) == 0) {
+			x ^= sl_norm_case_bits(x, false) >> 2;
+			y ^= sl_norm_case_bits(y, false) >> 2;
+		}
+		memcpy(o, &x, 8);
+		memcpy(o + n - 8, &y, 8);
+		return;
+	}
+	uint64_t x = sl_norm_short_load(u, n);
+	if ((x & SL_NORM_HIGH_BITS) == 0)
+		x ^= sl_norm_case_bits(x, false) >> 2;
+	sl_norm_short_store(o, n, x);
+}
+
 /**
  * sl_norm_apply(), inline for the keys' default (lowercasing alone) of
  * an ASCII string of up to 16 bytes (sl_norm_case_short()), and for

@@ -964,7 +964,17 @@ struct sl_paths {
 	uint32_t cap;
 	/** Every node's table of its children's names. */
 	struct pent *tab;
+	/** Places of the children's values (struct pnode.kid): each
+	 * node's from a multiple of PATHS_CLEAR, PATHS_CLEAR at least. */
+	uint32_t n_slots;
 };
+
+/**
+ * Children whose values paths_expand() clears at once (a memset() of a
+ * known size, inline); the places of each node's children are padded to
+ * a multiple of it.
+ */
+#define PATHS_CLEAR 8
 
 /** The hash of a name for a node's table. */
 static inline uint32_t
@@ -1062,7 +1072,8 @@ sl_paths_seal(struct sl_paths *pl)
 	for (uint32_t i = 0; i < pl->n; i++) {
 		struct pnode *nd = &pl->nodes[i];
 		nd->kid = kid;
-		kid += nd->n_kids;
+		kid += (nd->n_kids + PATHS_CLEAR - 1) / PATHS_CLEAR *
+		       PATHS_CLEAR;
 		uint32_t size = 8;
 		while (size < 4 * nd->n_kids)
 			size *= 2;
@@ -1071,6 +1082,7 @@ sl_paths_seal(struct sl_paths *pl)
 		slots += nd->n_kids > 0 ? size : 0;
 		nd->n_kids = 0;
 	}
+	pl->n_slots = kid;
 	pl->tab = sl_calloc(slots > 0 ? slots : 1, sizeof(*pl->tab));
 	if (pl->tab == NULL)
 		goto oom;
@@ -1102,13 +1114,16 @@ sl_paths_run_init(struct sl_paths_run *r, const struct sl_paths *pl)
 	memset(r, 0, sizeof(*r));
 	r->plan = pl;
 	r->done = sl_calloc(pl->n, sizeof(*r->done));
-	r->val = sl_calloc(pl->n, sizeof(*r->val));
+	r->val = sl_calloc(pl->n_slots + PATHS_CLEAR, sizeof(*r->val));
 	r->memo = sl_calloc((size_t)pl->n * SL_PATHS_MEMO, sizeof(*r->memo));
 	if (r->done == NULL || r->val == NULL || r->memo == NULL) {
 		sl_paths_run_destroy(r);
 		sl_diag_set(SL_EOOM, "out of memory for field paths");
 		return -1;
 	}
+	/* No name remembered yet (a length no name has). */
+	for (size_t i = 0; i < (size_t)pl->n * SL_PATHS_MEMO; i++)
+		r->memo[i].len = UINT32_MAX;
 	return 0;
 }
 
@@ -1122,6 +1137,19 @@ sl_paths_run_destroy(struct sl_paths_run *r)
 }
 
 static void paths_expand(struct sl_paths_run *r, uint32_t p);
+
+/** The entry of name k[0, len) in a node's table, or NULL. */
+static inline const struct pent *
+paths_find(const struct pent *tab, uint32_t mask, const char *k, uint32_t len)
+{
+	for (uint32_t h = name_hash(k, len);; h++) {
+		const struct pent *e = &tab[h & mask];
+		if (e->name == NULL)
+			return NULL;
+		if (e->len == len && sl_key_eq(e->name, k, len))
+			return e;
+	}
+}
 
 /**
  * The value of node `node` in the run's document, as path_value() finds
@@ -1148,10 +1176,14 @@ paths_expand(struct sl_paths_run *r, uint32_t p)
 	const struct sl_paths *pl = r->plan;
 	const struct pnode *nd = &pl->nodes[p];
 	const struct sl_value *v = p == 0 ? r->doc : paths_value(r, p);
-	/* The children's values are val[kid, kid + n_kids). */
+	/* The children's values are val[kid, kid + n_kids), with room to
+	 * clear PATHS_CLEAR at once. */
 	const struct sl_value **val = r->val + nd->kid;
-	for (uint32_t i = 0; i < nd->n_kids; i++)
-		val[i] = NULL;
+	if (nd->n_kids <= PATHS_CLEAR)
+		memset(val, 0, PATHS_CLEAR * sizeof(*val));
+	else
+		for (uint32_t i = 0; i < nd->n_kids; i++)
+			val[i] = NULL;
 	r->done[p] = r->gen;
 	if (v == NULL || v->type != SL_VOBJECT)
 		return;
@@ -1159,30 +1191,29 @@ paths_expand(struct sl_paths_run *r, uint32_t p)
 	uint32_t mask = nd->mask;
 	const struct sl_member *ms = v->u.members;
 	/* Objects mostly repeat their members' order: the member at a
-	 * position is first compared with the name there last time. */
+	 * position is first compared with the name there last time (a
+	 * length of UINT32_MAX: none). */
 	struct sl_paths_memo *memo = r->memo + (size_t)p * SL_PATHS_MEMO;
-	for (uint32_t i = 0; i < v->len; i++) {
+	uint32_t n = v->len < SL_PATHS_MEMO ? v->len : SL_PATHS_MEMO;
+	for (uint32_t i = 0; i < n; i++) {
 		const char *k = ms[i].key;
 		uint32_t len = ms[i].key_len;
-		if (i < SL_PATHS_MEMO && memo[i].name != NULL &&
-		    memo[i].len == len && sl_key_eq(memo[i].name, k, len)) {
+		if (memo[i].len == len && sl_key_eq(memo[i].name, k, len)) {
 			val[memo[i].idx] = &ms[i].val;
 			continue;
 		}
-		struct sl_paths_memo got = {NULL, 0, 0};
-		for (uint32_t h = name_hash(k, len);; h++) {
-			const struct pent *e = &tab[h & mask];
-			if (e->name == NULL)
-				break;
-			if (e->len == len && sl_key_eq(e->name, k, len)) {
-				val[e->idx] = &ms[i].val;
-				got = (struct sl_paths_memo){e->name, len,
-				                             e->idx};
-				break;
-			}
+		const struct pent *e = paths_find(tab, mask, k, len);
+		memo[i] = (struct sl_paths_memo){NULL, UINT32_MAX, 0};
+		if (e != NULL) {
+			val[e->idx] = &ms[i].val;
+			memo[i] = (struct sl_paths_memo){e->name, len, e->idx};
 		}
-		if (i < SL_PATHS_MEMO)
-			memo[i] = got;
+	}
+	for (uint32_t i = n; i < v->len; i++) {
+		const struct pent *e =
+		        paths_find(tab, mask, ms[i].key, ms[i].key_len);
+		if (e != NULL)
+			val[e->idx] = &ms[i].val;
 	}
 }
 
@@ -1591,6 +1622,189 @@ sl_propmap_apply(const struct sl_propmap *m, struct sl_prov_ctx *c,
                  const struct sl_norm *nm, struct sl_pset *out)
 {
 	return sl_propmap_apply_out(m, c, nm, out, NULL, 0);
+}
+
+bool
+sl_propmap_plain(const struct sl_propmap *m)
+{
+	if (m->whole != NULL)
+		return false;
+	for (uint32_t i = 0; i < m->n; i++) {
+		const struct sl_prov *p = m->provs[i];
+		if (p->kind != P_STATIC &&
+		    (p->kind != P_JMES || p->path_n == 0))
+			return false;
+	}
+	return true;
+}
+
+/**
+ * sl_propmap_values() of one plain mapping with the lookups together `pr`
+ * (or NULL): its values at `out`; the bytes of their short texts.
+ */
+static inline __attribute__((always_inline)) int
+plain_values(const struct sl_propmap *m, const struct sl_norm *nm,
+             struct sl_paths_run *pr, struct sl_prov_ctx *c,
+             struct sl_value *out, size_t *texts)
+{
+	size_t t = 0;
+	bool norm = nm != NULL && nm->n > 0;
+	/* Lowercasing alone of short ASCII text is left to the copy. */
+	bool lower = sl_norm_lower_only(nm);
+	uint32_t n = m->n;
+	struct sl_prov *const *provs = m->provs;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct sl_prov *p = provs[i];
+		struct sl_value v;
+		if (p->kind == P_STATIC) {
+			v = p->value;
+		} else {
+			if (pr != NULL && p->path_plan == pr->plan) {
+				const struct sl_value *pv =
+				        paths_value(pr, p->path_node);
+				v = pv != NULL ? *pv : sl_null();
+			} else {
+				v = path_value(p, c->doc);
+			}
+			if (v.type == SL_VARRAY)
+				v = v.len > 0 ? v.u.items[0] : sl_null();
+		}
+		if (norm && v.type == SL_VSTR &&
+		    !(lower && v.len <= 16 &&
+		      sl_norm_short_ascii(v.u.s, v.len)) &&
+		    sl_norm_apply_inline(nm, &v, c->a) != 0)
+			return arena_full(p);
+		if (v.type >= SL_VNUMBER && v.type <= SL_VSTR && v.len <= 16)
+			t += v.len;
+		out[i] = v;
+	}
+	*texts = t;
+	return 0;
+}
+
+int
+sl_propmap_values(const struct sl_propmap *m, struct sl_prov_ctx *c,
+                  const struct sl_norm *nm, struct sl_value *out, size_t *texts)
+{
+	struct sl_paths_run *pr =
+	        c->paths != NULL && c->paths->doc == c->doc ? c->paths : NULL;
+	size_t t = 0;
+	if (plain_values(m, nm, pr, c, out, &t) != 0)
+		return -1;
+	*texts += t;
+	return 0;
+}
+
+/** An entry of a struct sl_vplan: one provider of a plain mapping. */
+struct vent {
+	/** The provider (a literal or a field path). */
+	const struct sl_prov *p;
+	/** A literal's value. */
+	struct sl_value value;
+	/** The field path's tree (sl_paths_add()), or NULL. */
+	const struct sl_paths *plan;
+	/** Its node there. */
+	uint32_t node;
+	/** Whether it is a literal. */
+	bool literal;
+	/** Its mapping's normalization, or NULL for none. */
+	const struct sl_norm *nm;
+	/** Whether that is lowercasing alone (sl_norm_lower_only()). */
+	bool lower;
+	/** Its mapping's place in the plan (texts[map]). */
+	uint32_t map;
+};
+
+struct sl_vplan {
+	/** The entries, the mappings' in order. */
+	struct vent *v;
+	/** How many. */
+	uint32_t n;
+	/** Mappings. */
+	uint32_t n_maps;
+};
+
+struct sl_vplan *
+sl_vplan_new(const struct sl_propmap *const *maps,
+             const struct sl_norm *const *norms, uint32_t n)
+{
+	uint32_t total = 0;
+	for (uint32_t k = 0; k < n; k++)
+		total += maps[k]->n;
+	struct sl_vplan *vp = sl_calloc(1, sizeof(*vp));
+	if (vp != NULL)
+		vp->v = sl_calloc(total + 1, sizeof(*vp->v));
+	if (vp == NULL || vp->v == NULL) {
+		sl_free(vp);
+		sl_diag_set(SL_EOOM, "out of memory for a plan of values");
+		return NULL;
+	}
+	for (uint32_t k = 0; k < n; k++) {
+		const struct sl_norm *nm =
+		        norms[k] != NULL && norms[k]->n > 0 ? norms[k] : NULL;
+		for (uint32_t i = 0; i < maps[k]->n; i++) {
+			const struct sl_prov *p = maps[k]->provs[i];
+			vp->v[vp->n++] = (struct vent){
+			        .p = p,
+			        .value = p->kind == P_STATIC ? p->value
+			                                     : sl_null(),
+			        .plan = p->path_plan,
+			        .node = p->path_node,
+			        .literal = p->kind == P_STATIC,
+			        .nm = nm,
+			        .lower = sl_norm_lower_only(nm),
+			        .map = k};
+		}
+	}
+	vp->n_maps = n;
+	return vp;
+}
+
+void
+sl_vplan_delete(struct sl_vplan *vp)
+{
+	if (vp == NULL)
+		return;
+	sl_free(vp->v);
+	sl_free(vp);
+}
+
+int
+sl_vplan_eval(const struct sl_vplan *vp, struct sl_prov_ctx *c,
+              struct sl_value *out, size_t *texts)
+{
+	struct sl_paths_run *pr =
+	        c->paths != NULL && c->paths->doc == c->doc ? c->paths : NULL;
+	for (uint32_t k = 0; k < vp->n_maps; k++)
+		texts[k] = 0;
+	const struct vent *e = vp->v;
+	for (uint32_t i = 0; i < vp->n; i++, e++) {
+		const struct sl_prov *p = e->p;
+		struct sl_value v;
+		if (e->literal) {
+			v = e->value;
+		} else {
+			if (pr != NULL && e->plan == pr->plan) {
+				const struct sl_value *pv =
+				        paths_value(pr, e->node);
+				v = pv != NULL ? *pv : sl_null();
+			} else {
+				v = path_value(p, c->doc);
+			}
+			if (v.type == SL_VARRAY)
+				v = v.len > 0 ? v.u.items[0] : sl_null();
+		}
+		/* As plain_values(). */
+		if (e->nm != NULL && v.type == SL_VSTR &&
+		    !(e->lower && v.len <= 16 &&
+		      sl_norm_short_ascii(v.u.s, v.len)) &&
+		    sl_norm_apply_inline(e->nm, &v, c->a) != 0)
+			return arena_full(p);
+		if (v.type >= SL_VNUMBER && v.type <= SL_VSTR && v.len <= 16)
+			texts[e->map] += v.len;
+		out[i] = v;
+	}
+	return 0;
 }
 
 int

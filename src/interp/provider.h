@@ -198,6 +198,53 @@ int sl_propmap_apply_out(const struct sl_propmap *m, struct sl_prov_ctx *c,
                          struct sl_arena *oa, uint32_t fresh);
 
 /**
+ * Whether every entry of `m` is a literal or a `!jmespath a.b` field path
+ * (no provider of a whole mapping): its values are found without errors
+ * but for a full arena (sl_propmap_values()).
+ */
+bool sl_propmap_plain(const struct sl_propmap *m);
+
+/**
+ * The values of a plain mapping `m` (sl_propmap_plain()) into
+ * out[0, m->n), in its order, as sl_propmap_apply_out() would set them:
+ * each provider's single value, a string normalized by `nm` (in the
+ * scratch arena), except that under lowercasing alone
+ * (sl_norm_lower_only()) a string of up to 16 ASCII bytes is left as it
+ * is for its copy to lowercase (sl_norm_lower_copy()). Values are not
+ * copied anywhere; *texts grows by the
+ * bytes of those that sl_value_keep() copies inline (strings and numbers
+ * of up to 16 bytes). 0, or -1 (arena full).
+ */
+int sl_propmap_values(const struct sl_propmap *m, struct sl_prov_ctx *c,
+                      const struct sl_norm *nm, struct sl_value *out,
+                      size_t *texts);
+
+/**
+ * A plan of values: the providers of plain mappings (sl_propmap_plain())
+ * in one list, whose values are found in one pass (sl_vplan_eval()).
+ * Built at load, then read-only (threads share it).
+ */
+struct sl_vplan;
+
+/**
+ * The plan of the plain mappings maps[0, n), each with normalization
+ * norms[k] (or NULL). NULL when out of memory (with an error).
+ */
+struct sl_vplan *sl_vplan_new(const struct sl_propmap *const *maps,
+                              const struct sl_norm *const *norms, uint32_t n);
+
+/** Free a plan (NULL is a no-op). */
+void sl_vplan_delete(struct sl_vplan *vp);
+
+/**
+ * sl_propmap_values() of every mapping of `vp`: their values one after
+ * the other at `out`, and the bytes of mapping k's short texts in
+ * texts[k]. 0, or -1 (arena full).
+ */
+int sl_vplan_eval(const struct sl_vplan *vp, struct sl_prov_ctx *c,
+                  struct sl_value *out, size_t *texts);
+
+/**
  * Make `v` live in `oa`: a string's or number's text, an array's items
  * and an object's members copied (text of up to 16 bytes inline); null,
  * booleans and numbers are left as they are. 0, or -1 (arena full).
@@ -261,7 +308,7 @@ struct sl_paths_run {
 struct sl_paths_memo {
 	/** The name (a node's), or NULL (none wanted). */
 	const char *name;
-	/** Its length. */
+	/** Its length (UINT32_MAX: none wanted, or nothing remembered). */
 	uint32_t len;
 	/** Its node's place among its parent's children. */
 	uint32_t idx;
