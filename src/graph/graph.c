@@ -1220,11 +1220,12 @@ ingestion_read(struct reading *rd, const struct sl_value *ing,
 
 struct sl_graph_prep *
 sl_graph_prepare(struct sl_graph_prep_ctx *c, struct sl_arena *a,
-                 const struct sl_value *ing)
+                 struct sl_arena *shape, const struct sl_value *ing)
 {
-	struct reading rd = {c, a, a, a};
+	/* A borrowing batch's index keeps the identity texts as they are. */
+	struct reading rd = {c, a, a, shape};
 	struct sl_graph_prep *p = sl_arena_alloc_aligned(
-	        a, sizeof(*p), _Alignof(struct sl_graph_prep));
+	        shape, sizeof(*p), _Alignof(struct sl_graph_prep));
 	bool src_ok;
 	if (p == NULL || ingestion_read(&rd, ing, p, &src_ok) != 0)
 		return NULL;

@@ -299,14 +299,17 @@ struct sl_graph_prep;
 /**
  * The first half of sl_graph_batch_add(), which needs no batch and may
  * run on another thread: read and check desired ingestion `ing`, sort its
- * keys and make its identities (texts and hashes), in arena `a`, which
- * must live as long as the writes that sl_graph_batch_add_prep() makes of
- * it (as `ing` must). NULL with an error when `ing` does not read: then
- * sl_graph_batch_add() of it fails the same way (after the writes of the
- * relationships before a bad one).
+ * keys and make its identities (texts and hashes). Sorted keys and
+ * identity texts go in arena `a`, which must live as long as the writes
+ * that sl_graph_batch_add_prep() makes of it (as `ing` must: a borrowing
+ * batch's index keeps the texts); the prep itself in `shape`, which
+ * nothing refers to once the prep was added. NULL with an
+ * error when `ing` does not read: then sl_graph_batch_add() of it fails
+ * the same way (after the writes of the relationships before a bad one).
  */
 struct sl_graph_prep *sl_graph_prepare(struct sl_graph_prep_ctx *c,
                                        struct sl_arena *a,
+                                       struct sl_arena *shape,
                                        const struct sl_value *ing);
 
 /**

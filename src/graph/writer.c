@@ -326,8 +326,10 @@ writer_prepare(struct sl_step *s, struct sl_batch *b)
 	if (!atomic_load_explicit(&w->ready, memory_order_acquire) ||
 	    b->count == 0)
 		return;
+	/* What the merge reads alone is the batch's shape, given back once
+	 * it merged (writer_process()); sorted keys stay in the arena. */
 	struct sl_graph_prep **v = sl_arena_alloc_aligned(
-	        &b->arena, (size_t)b->count * sizeof(*v), _Alignof(void *));
+	        &b->shape, (size_t)b->count * sizeof(*v), _Alignof(void *));
 	if (v == NULL) {
 		sl_diag_clear(sl_diag_get());
 		return;
@@ -339,7 +341,8 @@ writer_prepare(struct sl_step *s, struct sl_batch *b)
 		v[i] = NULL;
 		if (sl_object_get_cstr(rec, "ttl") != NULL ||
 		    sl_graph_check(rec, w->cannot, w->store) != 0 ||
-		    (v[i] = sl_graph_prepare(&c, &b->arena, rec)) == NULL)
+		    (v[i] = sl_graph_prepare(&c, &b->arena, &b->shape, rec)) ==
+		            NULL)
 			sl_diag_clear(sl_diag_get());
 	}
 	sl_graph_prep_ctx_destroy(&c);
