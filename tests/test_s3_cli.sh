@@ -272,13 +272,16 @@ cmp -s sh.txt s3.txt
 ok $? "the union of the shards' graphs is the whole graph"
 
 # --- checkpoints in an s3 store (storage: type s3, --storage-backend) -----
+# Enough records that the kill after the first checkpoint lands before the
+# run has written them all (18,000 were once written within the ~50 ms
+# the bucket listing takes).
 mkdir -p ck/in
 python3 - <<'EOF' || exit 1
 import json
 for f in range(3):
     with open("ck/in/part%d.jsonl" % f, "w") as o:
-        for i in range(6000):
-            n = f * 6000 + i
+        for i in range(25000):
+            n = f * 25000 + i
             o.write(json.dumps({"id": n, "u": "u%d" % (n % 97)}) + "\n")
 EOF
 cat >ck/p.yaml <<'EOF'
