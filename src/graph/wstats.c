@@ -60,10 +60,12 @@ entry(struct sl_wstats *ws, const struct sl_value *type, bool rel,
 
 /**
  * A type text met in the batch being counted, its entry and the writes
- * of it counted here since: writes of one interpretation share their
- * type's bytes (a pipeline file's name), so the address and length
- * identify it while the batch lives. Node and relationship types have a
- * cache each.
+ * of it counted here since. Writes of one interpretation often share
+ * their type's bytes (a pipeline file's name), so an equal address and
+ * length is a hit without a compare; copies (the Interpreter's output
+ * holds some) land in the same slots, chosen by length and three bytes,
+ * and match by their bytes; a type may be in either slot of a pair.
+ * Node and relationship types have a cache each.
  */
 struct type_seen {
 	/** The type's bytes (NULL: unused). */
@@ -114,13 +116,26 @@ static inline bool
 count(struct sl_wstats *ws, struct type_seen *seen, const struct sl_value *type,
       bool rel, uint32_t *hint)
 {
-	uintptr_t h = (uintptr_t)type->u.s;
-	struct type_seen *t =
-	        &seen[(h ^ (h >> 7) ^ type->len) & (TYPE_CACHE - 1)];
-	if (type->type == SL_VSTR && t->s == type->u.s && t->len == type->len) {
-		t->n++;
-		return true;
+	if (type->type != SL_VSTR || type->len == 0)
+		return count_miss(ws, &seen[0], type, rel, hint);
+	const unsigned char *s = (const unsigned char *)type->u.s;
+	uint32_t len = type->len;
+	uint32_t h = (len * 7 ^ s[0] ^ (uint32_t)s[len / 2] * 3 ^
+	              (uint32_t)s[len - 1] * 5) &
+	             (TYPE_CACHE - 1);
+	/* Two ways: a type and the one it collides with both stay. */
+	for (uint32_t k = 0; k < 2; k++) {
+		struct type_seen *t = &seen[h ^ k];
+		if (t->len == len &&
+		    (t->s == type->u.s ||
+		     (t->s != NULL && memcmp(t->s, type->u.s, len) == 0))) {
+			t->n++;
+			return true;
+		}
 	}
+	struct type_seen *t = &seen[h];
+	if (t->s != NULL && seen[h ^ 1].s == NULL)
+		t = &seen[h ^ 1];
 	return count_miss(ws, t, type, rel, hint);
 }
 
