@@ -1,10 +1,11 @@
 /*
  * Libraries opened on first use (src/base/dl.c): the loader itself
  * (missing library, missing symbol, a real one, threads racing to load),
- * the sluice binary linking neither libpq nor libcurl and mapping neither
- * for `--version` or a SQLite run, this process mapping libpq only once a
- * PostgreSQL connection opens and libcurl only once HTTP is used, and the
- * message when either library cannot be found.
+ * the sluice binary linking none of libpq, libcurl and OpenSSL and mapping
+ * none for `--version` or a SQLite run, this process mapping libpq only
+ * once a PostgreSQL connection opens, libcurl only once HTTP is used and
+ * OpenSSL only once a digest or TLS is needed, and the message when a
+ * library cannot be found.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -18,9 +19,12 @@
 #include "db/pg/pq_dl.h"
 #include "pg_env.h"
 #include "rt/curl_dl.h"
+#include "rt/ssl_dl.h"
 #include "sluice/alloc.h"
 #include "sluice/db.h"
 #include "sluice/http.h"
+#include "sluice/httpd.h"
+#include "sluice/pipeline_file.h"
 #include "unit.h"
 
 /** Whether a mapping of this process names `needle` (/proc/self/maps). */
@@ -155,8 +159,8 @@ TAP_CASE(binary_links_neither)
 {
 	char *out = run_output("ldd " SLUICE_BIN " 2>&1");
 	ok(strstr(out, "libsqlite3") != NULL, "ldd lists sqlite3");
-	const char *gone[] = {"libpq", "libcurl", "gnutls",
-	                      "ldap",  "krb5",    "gssapi"};
+	const char *gone[] = {"libpq", "libcurl", "gnutls", "ldap",
+	                      "krb5",  "gssapi",  "libssl", "libcrypto"};
 	for (size_t i = 0; i < sizeof(gone) / sizeof(gone[0]); i++)
 		ok(strstr(out, gone[i]) == NULL, "ldd sluice lists no %s",
 		   gone[i]);
@@ -170,6 +174,8 @@ TAP_CASE(binary_maps_neither)
 	   "LD_DEBUG=files shows the libraries sluice --version loads");
 	ok(strstr(out, "libpq") == NULL && strstr(out, "libcurl") == NULL,
 	   "sluice --version loads neither libpq nor libcurl");
+	ok(strstr(out, "libssl") == NULL && strstr(out, "libcrypto") == NULL,
+	   "nor libssl, nor libcrypto");
 	free(out);
 
 	char dir[] = "/tmp/sluice-dl-XXXXXX";
@@ -192,6 +198,8 @@ TAP_CASE(binary_maps_neither)
 	   "a run into SQLite succeeds");
 	ok(strstr(out, "libpq") == NULL && strstr(out, "libcurl") == NULL,
 	   "and loads neither libpq nor libcurl");
+	ok(strstr(out, "libssl") == NULL && strstr(out, "libcrypto") == NULL,
+	   "nor OpenSSL");
 	free(out);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
@@ -234,6 +242,77 @@ TAP_CASE(missing_libcurl)
 	sl_curl_lib.soname = real;
 	atomic_store(&sl_curl_lib.state, 0);
 	sl_free(u);
+}
+
+/** Write `text` to a new temporary file named into `path` (a template). */
+static void
+temp_file(char *path, const char *text)
+{
+	int fd = mkstemp(path);
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		bail_out("cannot write %s", path);
+	close(fd);
+}
+
+TAP_TASK_CASE(missing_openssl)
+{
+	if (atomic_load(&sl_crypto_lib.state) != 0 ||
+	    atomic_load(&sl_ssl_lib.state) != 0) {
+		note("skipped: OpenSSL is loaded already");
+		return;
+	}
+	ok(!mapped("libcrypto.so") && !mapped("libssl.so"),
+	   "OpenSSL is not mapped at first");
+	char path[] = "/tmp/sluice-dl-XXXXXX";
+	temp_file(path, "abc");
+	const char *real = sl_crypto_lib.soname;
+	sl_crypto_lib.soname = "libcrypto-no-such.so.3";
+	char ns[256];
+	ok(sl_pipeline_file_namespace(path, ns, sizeof(ns)) == -1,
+	   "a pipeline's namespace hash without libcrypto fails");
+	ok(strstr(unit_errmsg(), "cannot load libcrypto-no-such.so.3 (needed "
+	                         "for SHA-256, HMAC and TLS): ") != NULL,
+	   "with the message naming the library: %s", unit_errmsg());
+	ok(!mapped("libcrypto.so"), "nothing of libcrypto is mapped");
+	sl_crypto_lib.soname = real;
+	atomic_store(&sl_crypto_lib.state, 0);
+
+	real = sl_ssl_lib.soname;
+	sl_ssl_lib.soname = "libssl-no-such.so.3";
+	struct sl_httpd_opts o;
+	sl_httpd_opts_init(&o);
+	o.address = "127.0.0.1";
+	o.port = 0;
+	o.certfile = path;
+	struct sl_httpd *s = sl_httpd_open(&o, NULL, NULL);
+	ok(s == NULL, "a TLS server without libssl fails");
+	ok(strstr(unit_errmsg(), "cannot load libssl-no-such.so.3 (needed "
+	                         "for TLS): ") != NULL,
+	   "with the message naming the library: %s", unit_errmsg());
+	sl_httpd_close(s);
+	sl_ssl_lib.soname = real;
+	atomic_store(&sl_ssl_lib.state, 0);
+	ok(!mapped("libssl.so"), "nothing of libssl is mapped");
+	unlink(path);
+}
+
+TAP_CASE(openssl_on_use)
+{
+	char path[] = "/tmp/sluice-dl-XXXXXX";
+	temp_file(path, "abc");
+	char ns[256];
+	ok(sl_pipeline_file_namespace(path, ns, sizeof(ns)) == 0,
+	   "a pipeline's namespace is hashed (%s)", unit_errmsg());
+	const char *hex = strrchr(ns, '-');
+	/* SHA-256("abc"), FIPS 180-2's first example. */
+	is_str(hex != NULL ? hex + 1 : ns,
+	       "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015a"
+	       "d",
+	       "through libcrypto, which gives SHA-256");
+	ok(mapped("libcrypto.so.3"), "libcrypto.so.3 is mapped");
+	unlink(path);
+	is_int(sl_ssl_load(), 0, "libssl loads (%s)", unit_errmsg());
+	ok(mapped("libssl.so.3"), "and is mapped");
 }
 
 TAP_TASK_CASE(libpq_on_use)

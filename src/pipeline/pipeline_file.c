@@ -19,9 +19,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "plugin_host.h"
+#include "rt/ssl_dl.h"
 #include "sluice/alloc.h"
 #include "sluice/diag.h"
 #include "sluice/log.h"
@@ -518,6 +517,8 @@ sl_pipeline_file_delete(struct sl_pipeline_file *f)
 static int
 sha256_hex(int fd, const char *path, char hex[65])
 {
+	if (sl_crypto_load() != 0)
+		return -1;
 	unsigned char *chunk = sl_malloc(HASH_CHUNK);
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	int rc = -1;

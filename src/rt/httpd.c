@@ -3,15 +3,13 @@
  */
 #include "sluice/httpd.h"
 
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#include <openssl/x509.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <uv.h>
 
 #include "rt/sched.h"
+#include "rt/ssl_dl.h"
 #include "sluice/alloc.h"
 #include "sluice/diag.h"
 #include "sluice/list.h"
@@ -484,6 +482,8 @@ static SSL_CTX *
 tls_context(const struct sl_httpd_opts *o)
 {
 	char err[256];
+	if (sl_ssl_load() != 0)
+		return NULL;
 	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
 	if (ctx == NULL) {
 		sl_diag_set(SL_EOOM, "cannot make a TLS context: %s",

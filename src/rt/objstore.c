@@ -17,12 +17,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include "sluice/alloc.h"
 #include "sluice/diag.h"
+#include "rt/ssl_dl.h"
 
 /** Bytes of an HMAC-SHA256 digest. */
 #define DIGEST_LEN 32
@@ -614,6 +611,8 @@ sign(const struct signed_store *ss, const char *key, const void *data,
      size_t len, unsigned char md[DIGEST_LEN])
 {
 	unsigned int mdlen = 0;
+	if (sl_crypto_load() != 0)
+		return -1;
 	if (HMAC(EVP_sha256(), ss->key, (int)ss->key_len, data, len, md,
 	         &mdlen) == NULL ||
 	    mdlen != DIGEST_LEN) {
@@ -700,7 +699,7 @@ signed_free(struct sl_objstore *s)
 {
 	struct signed_store *ss = (struct signed_store *)s;
 	sl_objstore_free(ss->inner);
-	OPENSSL_cleanse(ss->key, sizeof(ss->key));
+	explicit_bzero(ss->key, sizeof(ss->key));
 	sl_free(ss);
 }
 
@@ -804,7 +803,7 @@ sl_objstore_check_hmac_key(const char *key_b64)
 		return -1;
 	}
 	long n = b64_decode(key_b64, k, SL_OBJSTORE_HMAC_KEY_MAX);
-	OPENSSL_cleanse(k, SL_OBJSTORE_HMAC_KEY_MAX);
+	explicit_bzero(k, SL_OBJSTORE_HMAC_KEY_MAX);
 	sl_free(k);
 	if (n <= 0) {
 		key_error(n, NULL);
@@ -827,7 +826,7 @@ sl_objstore_signed_new(struct sl_objstore *inner, const char *key_b64)
 	long n = b64_decode(key_b64, ss->key, sizeof(ss->key));
 	if (n <= 0) {
 		key_error(n, inner->desc);
-		OPENSSL_cleanse(ss->key, sizeof(ss->key));
+		explicit_bzero(ss->key, sizeof(ss->key));
 		sl_free(ss);
 		sl_objstore_free(inner);
 		return NULL;

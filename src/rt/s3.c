@@ -8,8 +8,6 @@
 #include <limits.h>
 #include <stddef.h>
 #include <inttypes.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +19,7 @@
 #include "sluice/diag.h"
 #include "sluice/log.h"
 #include "sluice/task.h"
+#include "rt/ssl_dl.h"
 
 /** Longest s3://BUCKET/KEY kept for messages. */
 #define SHOWN_MAX 512
@@ -550,6 +549,8 @@ sha256_hex(const void *data, size_t len, char *out)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
+	if (sl_crypto_load() != 0)
+		return -1;
 	if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
 	    mdlen != 32) {
 		sl_diag_set(SL_EIO, "cannot compute SHA-256 for S3");
@@ -1005,6 +1006,8 @@ static int
 session_name(char out[37])
 {
 	unsigned char r[16];
+	if (sl_crypto_load() != 0)
+		return -1;
 	if (RAND_bytes(r, sizeof(r)) != 1) {
 		sl_diag_set(SL_EIO, "no random bytes for an STS session name");
 		return -1;

@@ -17,11 +17,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
-
 #include "bolt.h"
+#include "rt/ssl_dl.h"
 #include "sluice/alloc.h"
 #include "sluice/diag.h"
 #include "sluice/task.h"
@@ -224,6 +221,8 @@ static int
 tls_start(struct bolt *b, const char *host)
 {
 	char err[256];
+	if (sl_ssl_load() != 0)
+		return -1;
 	struct bolt_tls *t = sl_calloc(1, sizeof(*t));
 	if (t == NULL) {
 		sl_diag_set(SL_EOOM, "%s: out of memory for TLS", b->shown);
