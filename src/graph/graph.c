@@ -14,6 +14,7 @@
 #include "sluice/diag.h"
 #include "sluice/hash.h"
 #include "sluice/json.h"
+#include "value/ingest_names.h"
 
 /** Arena chunk of a batch. */
 #define BATCH_CHUNK ((size_t)256 << 10)
@@ -159,7 +160,10 @@ not_ingestion(const char *what)
 	return -1;
 }
 
-/** Whether member `m` is named by the `n` bytes at `key`. */
+/**
+ * Whether member `m` is named by the `n` bytes at `key`: by address first
+ * (a shared name of value/ingest_names.h), else by bytes.
+ */
 static inline bool
 named(const struct sl_member *m, const char *key, uint32_t n)
 {
@@ -167,10 +171,30 @@ named(const struct sl_member *m, const char *key, uint32_t n)
 }
 
 /**
- * Member `key` (a string literal) of object `o`, or NULL: the last of
- * equal keys, as sl_object_get() finds it, without measuring the name.
+ * Member `key` (a string array: a shared name or a literal) of object
+ * `o`, or NULL: the last of equal keys, as sl_object_get() finds it,
+ * without measuring the name.
  */
 #define MEMBER(o, key) member_n((o), (key), sizeof(key) - 1)
+
+/**
+ * Whether member `m` is the shared name `name` (value/ingest_names.h, `n`
+ * bytes) by address, holding a value of type `type`: the Interpreter's
+ * members, told without reading a name's bytes. False says nothing: the
+ * name may still be equal by its bytes (named()).
+ */
+static inline bool
+shared_name(const struct sl_member *m, const char *name, uint32_t n,
+            enum sl_vtype type)
+{
+	return m->key == name && m->key_len == n && m->val.type == type;
+}
+
+/** shared_name() of a name array (its size less its NUL). */
+#define SHARED(m, name, type) shared_name((m), (name), sizeof(name) - 1, (type))
+
+/** named() of a name array. */
+#define NAMED(m, name) named((m), (name), sizeof(name) - 1)
 
 /** Member `key` (`n` bytes) of object `o`, or NULL (see MEMBER). */
 static inline const struct sl_value *
@@ -191,12 +215,18 @@ typed(const struct sl_value *v, enum sl_vtype type)
 	return v != NULL && v->type == type ? v : NULL;
 }
 
-/** Whether string `s` is the literal `lit` (`n` bytes). */
+/**
+ * Whether string `s` is the shared rule name `lit` (`n` bytes): by
+ * address first (the Interpreter's rules), else by bytes.
+ */
 static inline bool
 is_name(const struct sl_value *s, const char *lit, uint32_t n)
 {
-	return s->len == n && sl_key_eq(s->u.s, lit, n);
+	return s->len == n && (s->u.s == lit || sl_key_eq(s->u.s, lit, n));
 }
+
+/** is_name() of a name array. */
+#define IS_NAME(s, lit) is_name((s), (lit), sizeof(lit) - 1)
 
 /** Order of members by key bytes (negative, zero or positive). */
 static int
@@ -1029,94 +1059,166 @@ general:
 	return ident_make(rd, "N", 1, type, "", 0, key, true, id);
 }
 
-/** Read and check node `n` of an ingestion, and make its identity. */
-static int
-node_read(struct reading *rd, const struct sl_value *n, struct node_in *out)
+/** The members of a node object that node_read() reads. */
+struct node_members {
+	/** "type", a string, or NULL. */
+	const struct sl_value *type;
+	/** "key", an object, or NULL. */
+	const struct sl_value *key;
+	/** "rule", a string, or NULL. */
+	const struct sl_value *rule;
+	/** "labels", an array, or NULL. */
+	const struct sl_value *labels;
+	/** "props", an object, or NULL. */
+	const struct sl_value *props;
+};
+
+/**
+ * The members of node object `n` (not the Interpreter's by address) by
+ * their names' bytes: the last of equal names counts, and a member of
+ * another type than its own is taken as missing.
+ */
+static void
+node_members_read(const struct sl_value *n, struct node_members *f)
 {
-	if (n->type != SL_VOBJECT)
-		return not_ingestion("a node needs a type and a key");
-	/* One pass, from the end: the last of equal keys counts. */
 	const struct sl_value *type = NULL, *key = NULL, *rule = NULL,
 	                      *labels = NULL, *props = NULL;
 	const struct sl_member *nm = n->u.members;
-	if (n->len == 5 && named(&nm[0], "type", 4) &&
-	    named(&nm[1], "labels", 6) && named(&nm[2], "key", 3) &&
-	    named(&nm[3], "props", 5) && named(&nm[4], "rule", 4)) {
-		/* The Interpreter's order (interp/interpret.c): no scan. */
+	if (n->len == 5 && NAMED(&nm[0], sl_ing_type) &&
+	    NAMED(&nm[1], sl_ing_labels) && NAMED(&nm[2], sl_ing_key) &&
+	    NAMED(&nm[3], sl_ing_props) && NAMED(&nm[4], sl_ing_rule)) {
+		/* The Interpreter's order: no scan. */
 		type = &nm[0].val;
 		labels = &nm[1].val;
 		key = &nm[2].val;
 		props = &nm[3].val;
 		rule = &nm[4].val;
 	}
+	/* One pass, from the end: the last of equal keys counts. */
 	for (uint32_t i = type == NULL ? n->len : 0; i-- > 0;) {
 		const struct sl_member *m = &n->u.members[i];
 		const struct sl_value **to = NULL;
 		switch (m->key_len) {
 		case 3:
-			to = named(m, "key", 3) ? &key : NULL;
+			to = NAMED(m, sl_ing_key) ? &key : NULL;
 			break;
 		case 4:
-			to = named(m, "type", 4)   ? &type
-			     : named(m, "rule", 4) ? &rule
-			                           : NULL;
+			to = NAMED(m, sl_ing_type)   ? &type
+			     : NAMED(m, sl_ing_rule) ? &rule
+			                             : NULL;
 			break;
 		case 5:
-			to = named(m, "props", 5) ? &props : NULL;
+			to = NAMED(m, sl_ing_props) ? &props : NULL;
 			break;
 		case 6:
-			to = named(m, "labels", 6) ? &labels : NULL;
+			to = NAMED(m, sl_ing_labels) ? &labels : NULL;
 			break;
 		}
 		if (to != NULL && *to == NULL)
 			*to = &m->val;
 	}
-	type = typed(type, SL_VSTR);
-	key = typed(key, SL_VOBJECT);
-	rule = typed(rule, SL_VSTR);
-	labels = typed(labels, SL_VARRAY);
-	props = typed(props, SL_VOBJECT);
-	out->labels = labels != NULL ? *labels : sl_array_ref(NULL, 0);
-	out->props = props != NULL ? *props : sl_object_ref(NULL, 0);
-	if (type == NULL || key == NULL || key->len == 0)
+	f->type = typed(type, SL_VSTR);
+	f->key = typed(key, SL_VOBJECT);
+	f->rule = typed(rule, SL_VSTR);
+	f->labels = typed(labels, SL_VARRAY);
+	f->props = typed(props, SL_VOBJECT);
+}
+
+/** Node rule `rule` (a string) by its name, or -1 when none. */
+static int
+node_rule_named(const struct sl_value *rule)
+{
+	return IS_NAME(rule, sl_rule_eager)        ? SL_NODE_EAGER
+	       : IS_NAME(rule, sl_rule_match_only) ? SL_NODE_MATCH_ONLY
+	       : IS_NAME(rule, sl_rule_fuzzy)      ? SL_NODE_FUZZY
+	                                           : -1;
+}
+
+/** Read and check node `n` of an ingestion, and make its identity. */
+static int
+node_read(struct reading *rd, const struct sl_value *n, struct node_in *out)
+{
+	if (n->type != SL_VOBJECT)
 		return not_ingestion("a node needs a type and a key");
-	out->type = *type;
-	if (rule == NULL || is_name(rule, "EAGER", 5))
-		out->rule = SL_NODE_EAGER;
-	else if (is_name(rule, "MATCH_ONLY", 10))
-		out->rule = SL_NODE_MATCH_ONLY;
-	else if (is_name(rule, "FUZZY", 5))
-		out->rule = SL_NODE_FUZZY;
-	else
+	const struct sl_value *key, *rule;
+	const struct sl_member *nm = n->u.members;
+	if (n->len == 5 && SHARED(&nm[0], sl_ing_type, SL_VSTR) &&
+	    SHARED(&nm[1], sl_ing_labels, SL_VARRAY) &&
+	    SHARED(&nm[2], sl_ing_key, SL_VOBJECT) &&
+	    SHARED(&nm[3], sl_ing_props, SL_VOBJECT) &&
+	    SHARED(&nm[4], sl_ing_rule, SL_VSTR)) {
+		/* The Interpreter's node (interp/interpret.c): its names
+		 * by address, each value of its type. */
+		out->type = nm[0].val;
+		out->labels = nm[1].val;
+		key = &nm[2].val;
+		out->props = nm[3].val;
+		rule = &nm[4].val;
+	} else {
+		struct node_members f;
+		node_members_read(n, &f);
+		if (f.type == NULL)
+			return not_ingestion("a node needs a type and a key");
+		out->type = *f.type;
+		out->labels =
+		        f.labels != NULL ? *f.labels : sl_array_ref(NULL, 0);
+		out->props =
+		        f.props != NULL ? *f.props : sl_object_ref(NULL, 0);
+		key = f.key;
+		rule = f.rule;
+		if (key == NULL)
+			return not_ingestion("a node needs a type and a key");
+	}
+	if (key->len == 0)
+		return not_ingestion("a node needs a type and a key");
+	/* The Interpreter's usual rule by address, else by its bytes. */
+	int rn = rule == NULL ? SL_NODE_EAGER
+	         : rule->u.s == sl_rule_eager &&
+	                         rule->len == sizeof(sl_rule_eager) - 1
+	                 ? SL_NODE_EAGER
+	                 : node_rule_named(rule);
+	if (rn < 0)
 		return not_ingestion("unknown node creation rule");
+	out->rule = (enum sl_node_rule)rn;
 	for (uint32_t i = 0; i < out->labels.len; i++)
 		if (out->labels.u.items[i].type != SL_VSTR)
 			return not_ingestion("labels must be strings");
-	out->key_text = sl_null();
-	out->serial = 0;
 	if (key_sorted(rd->keep, key, &out->key) != 0)
 		return -1;
 	return node_ident(rd, &out->type, &out->key, &out->id);
 }
 
+/** The members of a relationship object that rel_read() reads. */
+struct rel_members {
+	/** "type", a string, or NULL. */
+	const struct sl_value *type;
+	/** "key", an object, or NULL. */
+	const struct sl_value *key;
+	/** "props", an object, or NULL. */
+	const struct sl_value *props;
+	/** "rule", a string, or NULL. */
+	const struct sl_value *rule;
+	/** "outbound", a boolean, or NULL. */
+	const struct sl_value *outbound;
+	/** "node", of any type, or NULL. */
+	const struct sl_value *node;
+};
+
 /**
- * Read and check relationship `r` of an ingestion whose source is `src`
- * into `out`, and make its identity.
+ * The members of relationship object `r` (not the Interpreter's by
+ * address) by their names' bytes, as node_members_read() reads a node's.
  */
-static int
-rel_read(struct reading *rd, const struct node_in *src,
-         const struct sl_value *r, struct rel_in *out)
+static void
+rel_members_read(const struct sl_value *r, struct rel_members *f)
 {
-	if (r->type != SL_VOBJECT)
-		return not_ingestion("a relationship needs a type and a node");
 	const struct sl_value *type = NULL, *key = NULL, *props = NULL,
 	                      *rule = NULL, *outbound = NULL, *node = NULL;
 	const struct sl_member *rm = r->u.members;
-	if (r->len == 6 && named(&rm[0], "type", 4) &&
-	    named(&rm[1], "key", 3) && named(&rm[2], "props", 5) &&
-	    named(&rm[3], "rule", 4) && named(&rm[4], "outbound", 8) &&
-	    named(&rm[5], "node", 4)) {
-		/* The Interpreter's order (interp/interpret.c): no scan. */
+	if (r->len == 6 && NAMED(&rm[0], sl_ing_type) &&
+	    NAMED(&rm[1], sl_ing_key) && NAMED(&rm[2], sl_ing_props) &&
+	    NAMED(&rm[3], sl_ing_rule) && NAMED(&rm[4], sl_ing_outbound) &&
+	    NAMED(&rm[5], sl_ing_node)) {
+		/* The Interpreter's order: no scan. */
 		type = &rm[0].val;
 		key = &rm[1].val;
 		props = &rm[2].val;
@@ -1129,44 +1231,92 @@ rel_read(struct reading *rd, const struct node_in *src,
 		const struct sl_value **to = NULL;
 		switch (m->key_len) {
 		case 3:
-			to = named(m, "key", 3) ? &key : NULL;
+			to = NAMED(m, sl_ing_key) ? &key : NULL;
 			break;
 		case 4:
-			to = named(m, "type", 4)   ? &type
-			     : named(m, "rule", 4) ? &rule
-			     : named(m, "node", 4) ? &node
-			                           : NULL;
+			to = NAMED(m, sl_ing_type)   ? &type
+			     : NAMED(m, sl_ing_rule) ? &rule
+			     : NAMED(m, sl_ing_node) ? &node
+			                             : NULL;
 			break;
 		case 5:
-			to = named(m, "props", 5) ? &props : NULL;
+			to = NAMED(m, sl_ing_props) ? &props : NULL;
 			break;
 		case 8:
-			to = named(m, "outbound", 8) ? &outbound : NULL;
+			to = NAMED(m, sl_ing_outbound) ? &outbound : NULL;
 			break;
 		}
 		if (to != NULL && *to == NULL)
 			*to = &m->val;
 	}
-	type = typed(type, SL_VSTR);
-	key = typed(key, SL_VOBJECT);
-	outbound = typed(outbound, SL_VBOOL);
-	rule = typed(rule, SL_VSTR);
-	props = typed(props, SL_VOBJECT);
-	out->props = props != NULL ? *props : sl_object_ref(NULL, 0);
-	if (type == NULL || node == NULL)
+	f->type = typed(type, SL_VSTR);
+	f->key = typed(key, SL_VOBJECT);
+	f->outbound = typed(outbound, SL_VBOOL);
+	f->rule = typed(rule, SL_VSTR);
+	f->props = typed(props, SL_VOBJECT);
+	f->node = node;
+}
+
+/** Relationship rule `rule` (a string) by its name, or -1 when none. */
+static int
+rel_rule_named(const struct sl_value *rule)
+{
+	return IS_NAME(rule, sl_rule_eager)       ? SL_REL_EAGER
+	       : IS_NAME(rule, sl_rule_merge_key) ? SL_REL_MERGE_KEY
+	       : IS_NAME(rule, sl_rule_create)    ? SL_REL_CREATE
+	                                          : -1;
+}
+
+/**
+ * Read and check relationship `r` of an ingestion whose source is `src`
+ * into `out`, and make its identity.
+ */
+static int
+rel_read(struct reading *rd, const struct node_in *src,
+         const struct sl_value *r, struct rel_in *out)
+{
+	if (r->type != SL_VOBJECT)
 		return not_ingestion("a relationship needs a type and a node");
-	out->type = *type;
-	if (rule == NULL || is_name(rule, "EAGER", 5))
-		out->rule = SL_REL_EAGER;
-	else if (is_name(rule, "MERGE_KEY", 9))
-		out->rule = SL_REL_MERGE_KEY;
-	else if (is_name(rule, "CREATE", 6))
-		out->rule = SL_REL_CREATE;
-	else
+	const struct sl_value *key, *rule, *node;
+	const struct sl_member *rm = r->u.members;
+	if (r->len == 6 && SHARED(&rm[0], sl_ing_type, SL_VSTR) &&
+	    SHARED(&rm[1], sl_ing_key, SL_VOBJECT) &&
+	    SHARED(&rm[2], sl_ing_props, SL_VOBJECT) &&
+	    SHARED(&rm[3], sl_ing_rule, SL_VSTR) &&
+	    SHARED(&rm[4], sl_ing_outbound, SL_VBOOL) &&
+	    rm[5].key == sl_ing_node &&
+	    rm[5].key_len == sizeof(sl_ing_node) - 1) {
+		/* The Interpreter's relationship (interp/interpret.c). */
+		out->type = rm[0].val;
+		key = &rm[1].val;
+		out->props = rm[2].val;
+		rule = &rm[3].val;
+		out->out = rm[4].val.u.b;
+		node = &rm[5].val;
+	} else {
+		struct rel_members f;
+		rel_members_read(r, &f);
+		if (f.type == NULL || f.node == NULL)
+			return not_ingestion(
+			        "a relationship needs a type and a node");
+		out->type = *f.type;
+		out->props =
+		        f.props != NULL ? *f.props : sl_object_ref(NULL, 0);
+		out->out = f.outbound == NULL || f.outbound->u.b;
+		key = f.key;
+		rule = f.rule;
+		node = f.node;
+	}
+	/* The Interpreter's usual rule by address, else by its bytes. */
+	int rn = rule == NULL ? SL_REL_EAGER
+	         : rule->u.s == sl_rule_eager &&
+	                         rule->len == sizeof(sl_rule_eager) - 1
+	                 ? SL_REL_EAGER
+	                 : rel_rule_named(rule);
+	if (rn < 0)
 		return not_ingestion("unknown relationship creation rule");
-	out->out = outbound == NULL || outbound->u.b;
+	out->rule = (enum sl_rel_rule)rn;
 	out->key = sl_object_ref(NULL, 0);
-	out->hash = 0;
 	if (node_read(rd, node, &out->node) != 0 ||
 	    (key != NULL && key_sorted(rd->keep, key, &out->key) != 0))
 		return -1;
@@ -1197,8 +1347,19 @@ ingestion_read(struct reading *rd, const struct sl_value *ing,
 	p->rels = NULL;
 	if (ing->type != SL_VOBJECT)
 		return not_ingestion("the record is not an object");
-	const struct sl_value *src = MEMBER(ing, "source");
-	const struct sl_value *rels = MEMBER(ing, "rels");
+	const struct sl_value *src, *rels;
+	const struct sl_member *im = ing->u.members;
+	if (ing->len == 2 && im[0].key == sl_ing_source &&
+	    im[0].key_len == sizeof(sl_ing_source) - 1 &&
+	    im[1].key == sl_ing_rels &&
+	    im[1].key_len == sizeof(sl_ing_rels) - 1) {
+		/* The Interpreter's (interp/interpret.c), by address. */
+		src = &im[0].val;
+		rels = &im[1].val;
+	} else {
+		src = MEMBER(ing, sl_ing_source);
+		rels = MEMBER(ing, sl_ing_rels);
+	}
 	if (src == NULL || (rels != NULL && rels->type != SL_VARRAY))
 		return not_ingestion("it has no source node");
 	if (node_read(rd, src, &p->src) != 0)
