@@ -972,6 +972,78 @@ TAP_CASE(wstats_types)
 	}
 }
 
+/**
+ * Writes counted by type through the cache by address: types at one
+ * address but of other lengths apart, equal bytes at other addresses
+ * together, more types than the cache holds (evicted and counted again),
+ * in an order that changes, and a type that is no string or empty (the
+ * entry ""): each count as a plain count by bytes makes it.
+ */
+TAP_CASE(wstats_addresses)
+{
+	static const char text[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn"
+	                           "opqrstuvwxyz0123456789ABCDEFGHIJKLMNOP"
+	                           "QRSTUVWXYZ";
+	enum { N = 6000, T = 120 };
+	struct sl_node_op *ops = calloc(N, sizeof(*ops));
+	char *copies = calloc(N, 16);
+	/* Type i: `text` from i % 60, (i / 60) + 1 + i % 3 bytes. */
+	static long long want[T];
+	memset(want, 0, sizeof(want));
+	for (int w = 0; w < N; w++) {
+		int i = (w * 7 + w / 500) % T;
+		uint32_t at = (uint32_t)(i % 60);
+		/* Within the first 62 bytes. */
+		uint32_t len = (uint32_t)(i / 60 + 1 + i % 3);
+		if (at + len > 62)
+			len = 62 - at;
+		const char *s = text + at;
+		if (w % 5 == 0) {
+			/* The same bytes at another address. */
+			memcpy(copies + 16 * w, s, len);
+			s = copies + 16 * w;
+		}
+		ops[w].type = sl_str_ref(s, len);
+		if (w % 97 == 0)
+			ops[w].type = w % 2 ? sl_int(w) : sl_str_ref(text, 0);
+		/* Lengths 64 apart at one address. */
+		if (w % 89 == 0)
+			ops[w].type = sl_str_ref(text + 1, w % 2 ? 2 : 66);
+	}
+	struct sl_graph_batch b;
+	memset(&b, 0, sizeof(b));
+	b.nodes = ops;
+	b.n_nodes = N;
+	struct sl_wstats ws;
+	memset(&ws, 0, sizeof(ws));
+	sl_wstats_batch(&ws, &b, 0.001);
+	/* The counts a plain pass makes, compared by bytes. */
+	int bad = 0;
+	long long total = 0;
+	for (uint32_t e = 0; e < ws.n_types; e++) {
+		long long n = 0;
+		for (int w = 0; w < N; w++) {
+			const struct sl_value *t = &ops[w].type;
+			uint32_t len = t->type == SL_VSTR ? t->len : 0;
+			n += ws.types[e].len == len && !ws.types[e].rel &&
+			     memcmp(ws.types[e].type, t->u.s, len) == 0;
+		}
+		bad += (long long)ws.types[e].upserted != n;
+		total += (long long)ws.types[e].upserted;
+	}
+	is_int(bad, 0, "each type's count is its writes by bytes");
+	is_int(total, N, "every write counted once");
+	ok(type_count(&ws, "", false) > 0 && type_count(&ws, "A", false) > 0 &&
+	           type_count(&ws, "AB", false) > 0 &&
+	           type_count(&ws, "BC", false) > 0 &&
+	           type_count(&ws, "BCD", false) > 0 &&
+	           type_count(&ws, "BC", false) > 0,
+	   "types at one address of other lengths apart, no string as \"\"");
+	sl_wstats_destroy(&ws);
+	free(ops);
+	free(copies);
+}
+
 /** Create the arena the cases allocate from. */
 static int
 setup(void)
