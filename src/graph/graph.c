@@ -12,7 +12,6 @@
 #include "sluice/alloc.h"
 #include "sluice/buf.h"
 #include "sluice/diag.h"
-#include "sluice/hash.h"
 #include "sluice/json.h"
 #include "value/ingest_names.h"
 
@@ -390,6 +389,32 @@ index_room(struct sl_graph_dedup *d, uint64_t n)
 }
 
 /**
+ * Whether the `n` bytes at `a` and `b` are equal, for identity texts
+ * whose hashes and lengths are: inline (one call of memcmp costs more
+ * than comparing a short text), 16 bytes at a time, the last 16 read
+ * overlapping the block before.
+ */
+static inline bool
+text_eq(const char *a, const char *b, uint32_t n)
+{
+	if (n <= 16)
+		return sl_key_eq(a, b, n);
+	uint64_t x, y, p, q, d = 0;
+	for (uint32_t i = 0; n - i > 16; i += 16) {
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		memcpy(&p, a + i + 8, 8);
+		memcpy(&q, b + i + 8, 8);
+		d |= (x ^ y) | (p ^ q);
+	}
+	memcpy(&x, a + n - 16, 8);
+	memcpy(&y, b + n - 16, 8);
+	memcpy(&p, a + n - 8, 8);
+	memcpy(&q, b + n - 8, 8);
+	return (d | (x ^ y) | (p ^ q)) == 0;
+}
+
+/**
  * Look identity `text` up (`len` bytes, hash `h`; `rel`: a relationship
  * whose ends are `from` and `to`): its slot, or NULL with *at the empty
  * bucket it would go in. Inline in each caller (two per write kind), as
@@ -409,7 +434,7 @@ index_probe(const struct sl_graph_dedup *d, const char *text, uint32_t len,
 		struct slot *s = &d->slots[bk[j].at];
 		if (s->hash == h && s->len == len &&
 		    (!rel || (s->idx[1] == from && s->idx[2] == to)) &&
-		    memcmp(s->ident, text, len) == 0)
+		    text_eq(s->ident, text, len))
 			return s;
 	}
 	*at = j;
@@ -568,6 +593,64 @@ plain_text(const char *s, uint32_t n)
 	    (uint64_t)(unsigned char)s[n / 2] << 8 |
 	    (uint64_t)(unsigned char)s[n - 1] << 16;
 	return word_bad(x) == 0;
+}
+
+/** `a` times `b` as 128 bits, the halves folded by exclusive or. */
+static inline uint64_t
+fold_mul(uint64_t a, uint64_t b)
+{
+	__uint128_t r = (__uint128_t)a * b;
+	return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+/** Eight bytes at `s` as a word. */
+static inline uint64_t
+word_at(const char *s)
+{
+	uint64_t x;
+	memcpy(&x, s, 8);
+	return x;
+}
+
+/**
+ * Hash of the identity text of `n` bytes at `s`, for the index only (it
+ * is never stored or compared across runs): 16 bytes at a time, each
+ * block's two words mixed with the hash so far by one 128-bit multiply,
+ * the last block read as the text's last 16 bytes (overlapping the one
+ * before); inline, as identity texts are short (30 to 60 bytes here).
+ */
+static inline uint64_t
+ident_hash(const char *s, size_t n)
+{
+	const uint64_t k0 = 0x9e3779b97f4a7c15u, k1 = 0xbf58476d1ce4e5b9u,
+	               k2 = 0x94d049bb133111ebu;
+	uint64_t h = (uint64_t)n * k0;
+	uint64_t a, b;
+	if (n > 16) {
+		size_t i = 0;
+		for (; n - i > 16; i += 16)
+			h = fold_mul(word_at(s + i) ^ h ^ k1,
+			             word_at(s + i + 8) ^ k2);
+		a = word_at(s + n - 16);
+		b = word_at(s + n - 8);
+	} else if (n >= 8) {
+		a = word_at(s);
+		b = word_at(s + n - 8);
+	} else if (n >= 4) {
+		uint32_t lo, hi;
+		memcpy(&lo, s, 4);
+		memcpy(&hi, s + n - 4, 4);
+		a = lo;
+		b = hi;
+	} else {
+		a = n > 0 ? (uint64_t)(unsigned char)s[0] << 16 |
+		                    (uint64_t)(unsigned char)s[n / 2] << 8 |
+		                    (unsigned char)s[n - 1]
+		          : 0;
+		b = 0;
+	}
+	h = fold_mul(a ^ h ^ k1, b ^ k2);
+	return fold_mul(h ^ k0, k1);
 }
 
 /**
@@ -901,7 +984,7 @@ ident_done(struct reading *rd, size_t key_at, struct ident *id)
 		return -1;
 	id->len = (uint32_t)t->len;
 	id->key_at = (uint32_t)key_at;
-	id->hash = sl_hash64(t->data, t->len);
+	id->hash = ident_hash(t->data, t->len);
 	return 0;
 }
 
@@ -943,7 +1026,7 @@ ident_make(struct reading *rd, const char *head, uint32_t hn,
 		id->text = t;
 		id->len = (uint32_t)len;
 		id->key_at = key_at ? (uint32_t)at : 0;
-		id->hash = sl_hash64(t, len);
+		id->hash = ident_hash(t, len);
 		return 0;
 	}
 	if (ident_start(rd->c, head, hn) != 0 ||
@@ -1000,16 +1083,17 @@ rel_ident_keyless(struct reading *rd, const char head[2], const char fuzzy[2],
  * or an integer: room for the longest text such a key makes (integers of
  * 20 digits and a sign) is taken first, and the text is written checking
  * each string as it goes. Else, or when a string needs an escape (the
- * room taken is then left unused), ident_make() makes it.
+ * room taken is then left unused), ident_make() makes it. `n` is the
+ * key's length, a constant where it is inlined.
  */
-static inline int
-node_ident(struct reading *rd, const struct sl_value *type,
-           const struct sl_value *key, struct ident *id)
+static inline __attribute__((always_inline)) int
+node_ident_n(struct reading *rd, const struct sl_value *type,
+             const struct sl_value *key, uint32_t n, struct ident *id)
 {
 	const struct sl_member *m = key->u.members;
 	size_t at = 1 + sizeof(uint32_t) + (size_t)type->len;
 	size_t max = at + 2;
-	for (uint32_t i = 0; i < key->len; i++) {
+	for (uint32_t i = 0; i < n; i++) {
 		if (m[i].val.type == SL_VSTR)
 			max += (size_t)m[i].key_len + m[i].val.len + 6;
 		else if (m[i].val.type == SL_VINT)
@@ -1029,7 +1113,7 @@ node_ident(struct reading *rd, const struct sl_value *type,
 	sl_copy_bytes(p, type->u.s, type->len);
 	p += type->len;
 	*p++ = '{';
-	for (uint32_t i = 0; i < key->len; i++) {
+	for (uint32_t i = 0; i < n; i++) {
 		if (i > 0)
 			*p++ = ',';
 		if (!plain_text(m[i].key, m[i].key_len))
@@ -1053,10 +1137,23 @@ node_ident(struct reading *rd, const struct sl_value *type,
 	id->text = t;
 	id->len = (uint32_t)(p - t);
 	id->key_at = (uint32_t)at;
-	id->hash = sl_hash64(t, id->len);
+	id->hash = ident_hash(t, id->len);
 	return 0;
 general:
 	return ident_make(rd, "N", 1, type, "", 0, key, true, id);
+}
+
+/**
+ * node_ident_n(): a key of one name (most keys) without loops, others in
+ * general.
+ */
+static inline int
+node_ident(struct reading *rd, const struct sl_value *type,
+           const struct sl_value *key, struct ident *id)
+{
+	if (key->len == 1)
+		return node_ident_n(rd, type, key, 1, id);
+	return node_ident_n(rd, type, key, key->len, id);
 }
 
 /** The members of a node object that node_read() reads. */
