@@ -1232,7 +1232,7 @@ node_rule_named(const struct sl_value *rule)
 }
 
 /** Read and check node `n` of an ingestion, and make its identity. */
-static int
+static inline __attribute__((always_inline)) int
 node_read(struct reading *rd, const struct sl_value *n, struct node_in *out)
 {
 	if (n->type != SL_VOBJECT)
@@ -1415,7 +1415,8 @@ rel_read(struct reading *rd, const struct node_in *src,
 	out->rule = (enum sl_rel_rule)rn;
 	out->key = sl_object_ref(NULL, 0);
 	if (node_read(rd, node, &out->node) != 0 ||
-	    (key != NULL && key_sorted(rd->keep, key, &out->key) != 0))
+	    (key != NULL && key->len > 0 &&
+	     key_sorted(rd->keep, key, &out->key) != 0))
 		return -1;
 	const struct node_in *from = out->out ? src : &out->node;
 	const struct node_in *to = out->out ? &out->node : src;
@@ -1522,10 +1523,9 @@ bucket_prefetch(const struct sl_graph_dedup *d, uint64_t h)
 static inline uint64_t
 ends_hash(uint64_t h, uint32_t from, uint32_t to)
 {
-	uint64_t x = ((uint64_t)from << 32 | to) + 0x9e3779b97f4a7c15u;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9u;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebu;
-	return h ^ x ^ (x >> 31);
+	/* One multiply: its high half mixes both ends into the low bits
+	 * (the bucket) and the high ones (the tag). */
+	return fold_mul(h ^ ((uint64_t)from << 32 | to), 0x9e3779b97f4a7c15u);
 }
 
 /**
