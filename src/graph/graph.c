@@ -86,7 +86,10 @@ struct sl_graph_dedup {
 	uint32_t gen;
 	/** Where sl_graph_batch_add() builds identity texts. */
 	struct sl_graph_prep_ctx ctx;
-	/** Where sl_graph_batch_add() reads an ingestion (reset for each). */
+	/**
+	 * Where sl_graph_batch_add() reads an ingestion (reset when half a
+	 * chunk is used).
+	 */
 	struct sl_arena scratch;
 };
 
@@ -1143,17 +1146,25 @@ general:
 	return ident_make(rd, "N", 1, type, "", 0, key, true, id);
 }
 
+/** node_ident_n() of a key of any length, out of line. */
+static __attribute__((noinline)) int
+node_ident_any(struct reading *rd, const struct sl_value *type,
+               const struct sl_value *key, struct ident *id)
+{
+	return node_ident_n(rd, type, key, key->len, id);
+}
+
 /**
- * node_ident_n(): a key of one name (most keys) without loops, others in
- * general.
+ * node_ident_n(): a key of one name (most keys) inline and without
+ * loops, others in general.
  */
-static inline int
+static inline __attribute__((always_inline)) int
 node_ident(struct reading *rd, const struct sl_value *type,
            const struct sl_value *key, struct ident *id)
 {
 	if (key->len == 1)
 		return node_ident_n(rd, type, key, 1, id);
-	return node_ident_n(rd, type, key, key->len, id);
+	return node_ident_any(rd, type, key, id);
 }
 
 /** The members of a node object that node_read() reads. */
@@ -1368,7 +1379,7 @@ rel_rule_named(const struct sl_value *rule)
  * Read and check relationship `r` of an ingestion whose source is `src`
  * into `out`, and make its identity.
  */
-static int
+static inline __attribute__((always_inline)) int
 rel_read(struct reading *rd, const struct node_in *src,
          const struct sl_value *r, struct rel_in *out)
 {
@@ -1722,7 +1733,10 @@ int
 sl_graph_batch_add(struct sl_graph_batch *b, const struct sl_value *ing)
 {
 	struct sl_graph_dedup *d = b->dedup;
-	sl_arena_reset(&d->scratch);
+	/* The scratch holds only the readings of ingestions added: emptied
+	 * once a chunk's half is used, not for each ingestion. */
+	if (sl_arena_used(&d->scratch) > SCRATCH_CHUNK / 2)
+		sl_arena_reset(&d->scratch);
 	/* Sorted keys go where the writes keep them. */
 	struct reading rd = {&d->ctx, &b->arena, &b->arena, &d->scratch};
 	struct sl_graph_prep p;
