@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "sluice/alloc.h"
 #include "sluice/buf.h"
@@ -551,6 +554,63 @@ word_bad(uint64_t x)
 	       ~x & (ONES << 7);
 }
 
+#if defined(__SSE2__)
+/** Bytes that need an escape in the 16 of `v` (one bit each), SSE2. */
+static inline uint32_t
+bad_bytes(__m128i v)
+{
+	/* Below 0x20: the byte is its minimum with 0x1f. */
+	__m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
+	__m128i quote = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
+	__m128i bsl = _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'));
+	return (uint32_t)_mm_movemask_epi8(
+	        _mm_or_si128(ctl, _mm_or_si128(quote, bsl)));
+}
+
+/** plain_text() of more than 16 bytes, sixteen at a time. */
+static bool
+plain_text_long(const char *s, uint32_t n)
+{
+	uint32_t i = 0;
+	for (; i + 16 <= n; i += 16)
+		if (bad_bytes(_mm_loadu_si128((const __m128i *)(s + i))) != 0)
+			return false;
+	/* The last sixteen bytes, overlapping some checked. */
+	return bad_bytes(_mm_loadu_si128((const __m128i *)(s + n - 16))) == 0;
+}
+
+/**
+ * Whether the `n` bytes at `s` need no escape in JSON (none is below
+ * 0x20, '"' or '\\'): up to 16 bytes (most names and key values) as one
+ * vector of two overlapping words (8 to 16 bytes), two overlapping
+ * halves of a word (4 to 7) or three bytes of it (1 to 3), the rest of
+ * the vector plain bytes; no loop, no read outside the text.
+ */
+static inline __attribute__((always_inline)) bool
+plain_text(const char *s, uint32_t n)
+{
+	uint64_t x, y = ONES * 'a';
+	if (n >= 8) {
+		if (n > 16)
+			return plain_text_long(s, n);
+		memcpy(&x, s, 8);
+		memcpy(&y, s + n - 8, 8);
+	} else if (n >= 4) {
+		uint32_t lo, hi;
+		memcpy(&lo, s, 4);
+		memcpy(&hi, s + n - 4, 4);
+		x = (uint64_t)hi << 32 | lo;
+	} else if (n > 0) {
+		x = (ONES * 'a' & ~(uint64_t)0xffffff) |
+		    (uint64_t)(unsigned char)s[0] |
+		    (uint64_t)(unsigned char)s[n / 2] << 8 |
+		    (uint64_t)(unsigned char)s[n - 1] << 16;
+	} else {
+		return true;
+	}
+	return bad_bytes(_mm_set_epi64x((long long)y, (long long)x)) == 0;
+}
+#else
 /** plain_text() of more than 16 bytes, eight at a time. */
 static bool
 plain_text_long(const char *s, uint32_t n)
@@ -597,6 +657,7 @@ plain_text(const char *s, uint32_t n)
 	    (uint64_t)(unsigned char)s[n - 1] << 16;
 	return word_bad(x) == 0;
 }
+#endif /* __SSE2__ */
 
 /** `a` times `b` as 128 bits, the halves folded by exclusive or. */
 static inline uint64_t
