@@ -1103,19 +1103,41 @@ ident_make(struct reading *rd, const char *head, uint32_t hn,
 }
 
 /**
- * Make identity `id` of a relationship of type `type` without a key, or
- * take it from the ctx's memo: the same type, head and fuzziness make the
- * same text, which the index may share (it is only read).
+ * rel_ident_keyless() when the memo has no identity of tag `tag`: make it
+ * and remember it in place of the oldest.
  */
-static int
-rel_ident_keyless(struct reading *rd, const char head[2], const char fuzzy[2],
-                  const struct sl_value *type, struct ident *id)
+static __attribute__((noinline)) int
+rel_ident_remember(struct reading *rd, uint64_t tag, enum sl_rel_rule rule,
+                   bool from_fuzzy, bool to_fuzzy, const struct sl_value *type,
+                   struct ident *id)
 {
 	struct sl_graph_prep_ctx *c = rd->c;
+	char head[2] = {'R', (char)('0' + rule)};
+	char fuzzy[2] = {from_fuzzy, to_fuzzy};
+	if (ident_make(rd, head, 2, type, fuzzy, 2, NULL, false, id) != 0)
+		return -1;
+	struct sl_graph_rel_memo *m = &c->rel_memo[c->rel_memo_next];
+	c->rel_memo_next = (c->rel_memo_next + 1) % SL_GRAPH_REL_MEMO;
+	*m = (struct sl_graph_rel_memo){tag, id->text, id->len, id->hash};
+	return 0;
+}
+
+/**
+ * Make identity `id` of a relationship of type `type` and rule `rule`
+ * without a key, whose ends' keys hold patterns or not (`from_fuzzy`,
+ * `to_fuzzy`), or take it from the ctx's memo: the same type, rule and
+ * fuzziness make the same text, which the index may share (it is only
+ * read).
+ */
+static inline int
+rel_ident_keyless(struct reading *rd, enum sl_rel_rule rule, bool from_fuzzy,
+                  bool to_fuzzy, const struct sl_value *type, struct ident *id)
+{
+	struct sl_graph_prep_ctx *c = rd->c;
+	/* The type's length, the head's rule digit, the fuzziness. */
 	uint64_t tag = (uint64_t)type->len |
-	               (uint64_t)(unsigned char)head[1] << 32 |
-	               (uint64_t)(unsigned char)fuzzy[0] << 40 |
-	               (uint64_t)(unsigned char)fuzzy[1] << 48;
+	               (uint64_t)(unsigned char)('0' + rule) << 32 |
+	               (uint64_t)from_fuzzy << 40 | (uint64_t)to_fuzzy << 48;
 	/* From the last one found: an ingestion's relationships come in the
 	 * order of the interpretations, a type's repeats together. An
 	 * unused entry's tag is 0, which no identity's is (the rule's
@@ -1132,12 +1154,8 @@ rel_ident_keyless(struct reading *rd, const char head[2], const char fuzzy[2],
 			return 0;
 		}
 	}
-	if (ident_make(rd, head, 2, type, fuzzy, 2, NULL, false, id) != 0)
-		return -1;
-	struct sl_graph_rel_memo *m = &c->rel_memo[c->rel_memo_next];
-	c->rel_memo_next = (c->rel_memo_next + 1) % SL_GRAPH_REL_MEMO;
-	*m = (struct sl_graph_rel_memo){tag, id->text, id->len, id->hash};
-	return 0;
+	return rel_ident_remember(rd, tag, rule, from_fuzzy, to_fuzzy, type,
+	                          id);
 }
 
 /**
@@ -1494,13 +1512,16 @@ rel_read(struct reading *rd, const struct node_in *src,
 	const struct node_in *to = out->out ? &out->node : src;
 	/* CREATE ones too: Nodestream merges a flush's duplicates whatever
 	 * the rule (its debouncer), so one CREATE is written per batch. */
-	char head[2] = {'R', (char)('0' + out->rule)};
-	char fuzzy[2] = {from->rule == SL_NODE_FUZZY,
-	                 to->rule == SL_NODE_FUZZY};
-	if (out->key.len > 0)
+	bool from_fuzzy = from->rule == SL_NODE_FUZZY;
+	bool to_fuzzy = to->rule == SL_NODE_FUZZY;
+	if (out->key.len > 0) {
+		char head[2] = {'R', (char)('0' + out->rule)};
+		char fuzzy[2] = {from_fuzzy, to_fuzzy};
 		return ident_make(rd, head, 2, &out->type, fuzzy, sizeof(fuzzy),
 		                  &out->key, false, &out->id);
-	return rel_ident_keyless(rd, head, fuzzy, &out->type, &out->id);
+	}
+	return rel_ident_keyless(rd, out->rule, from_fuzzy, to_fuzzy,
+	                         &out->type, &out->id);
 }
 
 /**
