@@ -183,20 +183,20 @@ named(const struct sl_member *m, const char *key, uint32_t n)
 #define MEMBER(o, key) member_n((o), (key), sizeof(key) - 1)
 
 /**
- * Whether member `m` is the shared name `name` (value/ingest_names.h, `n`
- * bytes) by address, holding a value of type `type`: the Interpreter's
- * members, told without reading a name's bytes. False says nothing: the
- * name may still be equal by its bytes (named()).
+ * Whether member `m` is the shared name `name` (value/ingest_names.h) by
+ * address, holding a value of type `type`: the Interpreter's members,
+ * told without reading a name's bytes or length (a key at a shared
+ * name's address is that whole name: the header's rule). False says
+ * nothing: the name may still be equal by its bytes (named()).
  */
 static inline bool
-shared_name(const struct sl_member *m, const char *name, uint32_t n,
-            enum sl_vtype type)
+shared_name(const struct sl_member *m, const char *name, enum sl_vtype type)
 {
-	return m->key == name && m->key_len == n && m->val.type == type;
+	return m->key == name && m->val.type == type;
 }
 
-/** shared_name() of a name array (its size less its NUL). */
-#define SHARED(m, name, type) shared_name((m), (name), sizeof(name) - 1, (type))
+/** shared_name() of a name array. */
+#define SHARED(m, name, type) shared_name((m), (name), (type))
 
 /** named() of a name array. */
 #define NAMED(m, name) named((m), (name), sizeof(name) - 1)
@@ -1471,8 +1471,7 @@ rel_read(struct reading *rd, const struct node_in *src,
 	    SHARED(&rm[2], sl_ing_props, SL_VOBJECT) &&
 	    SHARED(&rm[3], sl_ing_rule, SL_VSTR) &&
 	    SHARED(&rm[4], sl_ing_outbound, SL_VBOOL) &&
-	    rm[5].key == sl_ing_node &&
-	    rm[5].key_len == sizeof(sl_ing_node) - 1) {
+	    rm[5].key == sl_ing_node) {
 		/* The Interpreter's relationship (interp/interpret.c). */
 		out->type = rm[0].val;
 		key = &rm[1].val;

@@ -5,11 +5,16 @@
  *
  * A producer that names members with these strings (the Interpreter's
  * templates, interp/interpret.c) lets a reader that compares against the
- * same strings (graph/graph.c) tell a name by its address and length
- * alone. A reader still compares bytes when the address differs: a name
- * read from JSON or made by another step is equal by its bytes only.
- * The arrays' sizes count the terminating NUL, so `sizeof(name) - 1` is
- * a name's length.
+ * same strings (graph/graph.c) tell a name by its address alone. A reader
+ * still compares bytes when the address differs: a name read from JSON
+ * or made by another step is equal by its bytes only.
+ *
+ * The rule: a member key at one of these addresses is that whole name
+ * (its key_len is the name's length), so that the writer need not read
+ * the length of a member named at a shared address; only code that
+ * includes this header can break it. A rule value at a shared address is
+ * still read with its length. The arrays' sizes count the terminating
+ * NUL, so `sizeof(name) - 1` is a name's length.
  */
 #ifndef SLUICE_VALUE_INGEST_NAMES_H
 #define SLUICE_VALUE_INGEST_NAMES_H
