@@ -541,19 +541,6 @@ ident_part(struct sl_graph_prep_ctx *c, const char *s, uint32_t n)
 /** Bytes of eight that are 1 (SWAR constants of plain_text()). */
 #define ONES ((uint64_t)0x0101010101010101u)
 
-/**
- * The high bit of each byte of word `x` that needs an escape in JSON
- * (below 0x20, '"' or '\\'), and maybe of bytes after one that does (a
- * borrow): nonzero exactly when some byte does.
- */
-static inline uint64_t
-word_bad(uint64_t x)
-{
-	return ((x - ONES * 0x20) | ((x ^ (ONES * '"')) - ONES) |
-	        ((x ^ (ONES * '\\')) - ONES)) &
-	       ~x & (ONES << 7);
-}
-
 #if defined(__SSE2__)
 /** Bytes that need an escape in the 16 of `v` (one bit each), SSE2. */
 static inline uint32_t
@@ -611,6 +598,19 @@ plain_text(const char *s, uint32_t n)
 	return bad_bytes(_mm_set_epi64x((long long)y, (long long)x)) == 0;
 }
 #else
+/**
+ * The high bit of each byte of word `x` that needs an escape in JSON
+ * (below 0x20, '"' or '\\'), and maybe of bytes after one that does (a
+ * borrow): nonzero exactly when some byte does.
+ */
+static inline uint64_t
+word_bad(uint64_t x)
+{
+	return ((x - ONES * 0x20) | ((x ^ (ONES * '"')) - ONES) |
+	        ((x ^ (ONES * '\\')) - ONES)) &
+	       ~x & (ONES << 7);
+}
+
 /** plain_text() of more than 16 bytes, eight at a time. */
 static bool
 plain_text_long(const char *s, uint32_t n)
