@@ -196,14 +196,18 @@ sl_wstats_batch(struct sl_wstats *ws, const struct sl_graph_batch *b,
 	struct kind_seen seen[2];
 	memset(seen, 0, sizeof(seen));
 	/* The writes through local pointers: a count stored is not taken
-	 * to change the batch. */
+	 * to change the batch (an empty array may be NULL: no end made). */
 	bool ok = true;
-	const struct sl_node_op *n = b->nodes, *n_end = n + b->n_nodes;
-	for (; ok && n < n_end; n++)
-		ok = count(ws, &seen[0], &n->type, false, &hint);
-	const struct sl_rel_op *r = b->rels, *r_end = r + b->n_rels;
-	for (; ok && r < r_end; r++)
-		ok = count(ws, &seen[1], &r->type, true, &hint);
+	if (b->n_nodes > 0) {
+		const struct sl_node_op *n = b->nodes, *end = n + b->n_nodes;
+		for (; ok && n < end; n++)
+			ok = count(ws, &seen[0], &n->type, false, &hint);
+	}
+	if (b->n_rels > 0) {
+		const struct sl_rel_op *r = b->rels, *end = r + b->n_rels;
+		for (; ok && r < end; r++)
+			ok = count(ws, &seen[1], &r->type, true, &hint);
+	}
 	for (uint32_t k = 0; k < 2; k++)
 		for (uint32_t i = 0; i < ADDR_CACHE; i++)
 			seen_flush(&seen[k].addr[i]);
