@@ -887,6 +887,90 @@ TAP_CASE(ident_longest)
 	free(json);
 }
 
+/**
+ * The key text of a node keyed {name: value}: a key name and a value of
+ * every length from 0 to 40 bytes with one byte that needs an escape
+ * ('"', '\\', U+0001, U+001F) at every position, and with none (ASCII
+ * up to '~', and two-byte UTF-8), is its canonical JSON (sl_json_write()),
+ * as the identity's fast path (plain_text()) or its general path makes
+ * it, whichever the text takes.
+ */
+TAP_CASE(ident_escapes_everywhere)
+{
+	static const char bad[] = {'"', '\\', 0x01, 0x1f};
+	char text[48];
+	int wrong = 0, checked = 0;
+	struct sl_buf want;
+	sl_buf_create(&want, 1 << 12);
+	for (uint32_t len = 0; len <= 40; len++) {
+		for (int at = -2; at < (int)len; at++) {
+			for (size_t k = 0; k < sizeof(bad); k++) {
+				if (at < 0 && k > 0)
+					break;
+				/* Plain bytes 0x20..0x7e (no quote or
+				 * backslash), or "é" pairs (at -1). */
+				for (uint32_t i = 0; i < len; i++)
+					text[i] =
+					        (char)(at == -1
+					                       ? (i % 2 ? 0xa9
+					                                : 0xc3)
+					                       : 'A' + (i *
+					                                7) % 58);
+				if (at == -1 && len % 2)
+					text[len - 1] = 'z';
+				if (at >= 0)
+					text[at] = bad[k];
+				for (int as_name = 0; as_name < 2; as_name++) {
+					struct sl_member km[1] = {
+					        {as_name ? text : "k",
+					         as_name ? len : 1,
+					         as_name ? sl_int(1)
+					                 : sl_str_ref(text,
+					                              len)}};
+					struct sl_member nm[2] = {
+					        {"type", 4, sl_str_ref("T", 1)},
+					        {"key", 3,
+					         sl_object_ref(km, 1)}};
+					struct sl_member im[1] = {
+					        {"source", 6,
+					         sl_object_ref(nm, 2)}};
+					struct sl_value ing =
+					        sl_object_ref(im, 1);
+					struct sl_value key =
+					        sl_object_ref(km, 1);
+					sl_buf_reset(&want);
+					sl_json_write(&want, &key,
+					              SL_JSON_CANONICAL);
+					struct sl_graph_batch *b =
+					        sl_graph_batch_new();
+					int rc = sl_graph_batch_add(b, &ing);
+					const struct sl_value *kt =
+					        rc == 0 ? &b->nodes[0].key_text
+					                : NULL;
+					bool same = kt != NULL &&
+					            kt->len == want.len &&
+					            memcmp(kt->u.s, want.data,
+					                   want.len) == 0;
+					if (!same && wrong++ < 5)
+						printf("# length %u, byte %d "
+						       "at %d "
+						       "(name %d): %.*s, want "
+						       "%s\n",
+						       len, (int)k, at, as_name,
+						       kt ? (int)kt->len : 0,
+						       kt ? kt->u.s : "",
+						       want.data);
+					checked++;
+					sl_graph_batch_delete(b);
+				}
+			}
+		}
+	}
+	sl_buf_destroy(&want);
+	is_int(wrong, 0, "%d key texts as sl_json_write() writes them",
+	       checked);
+}
+
 /** The count of type `name` (`rel`: a relationship type) in `ws`, or -1. */
 static long long
 type_count(const struct sl_wstats *ws, const char *name, bool rel)
@@ -970,6 +1054,78 @@ TAP_CASE(wstats_types)
 		sl_wstats_destroy(&ws);
 		sl_graph_batch_delete(b);
 	}
+}
+
+/**
+ * Writes counted by type through the cache by address: types at one
+ * address but of other lengths apart, equal bytes at other addresses
+ * together, more types than the cache holds (evicted and counted again),
+ * in an order that changes, and a type that is no string or empty (the
+ * entry ""): each count as a plain count by bytes makes it.
+ */
+TAP_CASE(wstats_addresses)
+{
+	static const char text[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn"
+	                           "opqrstuvwxyz0123456789ABCDEFGHIJKLMNOP"
+	                           "QRSTUVWXYZ";
+	enum { N = 6000, T = 120 };
+	struct sl_node_op *ops = calloc(N, sizeof(*ops));
+	char *copies = calloc(N, 16);
+	/* Type i: `text` from i % 60, (i / 60) + 1 + i % 3 bytes. */
+	static long long want[T];
+	memset(want, 0, sizeof(want));
+	for (int w = 0; w < N; w++) {
+		int i = (w * 7 + w / 500) % T;
+		uint32_t at = (uint32_t)(i % 60);
+		/* Within the first 62 bytes. */
+		uint32_t len = (uint32_t)(i / 60 + 1 + i % 3);
+		if (at + len > 62)
+			len = 62 - at;
+		const char *s = text + at;
+		if (w % 5 == 0) {
+			/* The same bytes at another address. */
+			memcpy(copies + 16 * w, s, len);
+			s = copies + 16 * w;
+		}
+		ops[w].type = sl_str_ref(s, len);
+		if (w % 97 == 0)
+			ops[w].type = w % 2 ? sl_int(w) : sl_str_ref(text, 0);
+		/* Lengths 64 apart at one address. */
+		if (w % 89 == 0)
+			ops[w].type = sl_str_ref(text + 1, w % 2 ? 2 : 66);
+	}
+	struct sl_graph_batch b;
+	memset(&b, 0, sizeof(b));
+	b.nodes = ops;
+	b.n_nodes = N;
+	struct sl_wstats ws;
+	memset(&ws, 0, sizeof(ws));
+	sl_wstats_batch(&ws, &b, 0.001);
+	/* The counts a plain pass makes, compared by bytes. */
+	int bad = 0;
+	long long total = 0;
+	for (uint32_t e = 0; e < ws.n_types; e++) {
+		long long n = 0;
+		for (int w = 0; w < N; w++) {
+			const struct sl_value *t = &ops[w].type;
+			uint32_t len = t->type == SL_VSTR ? t->len : 0;
+			n += ws.types[e].len == len && !ws.types[e].rel &&
+			     memcmp(ws.types[e].type, t->u.s, len) == 0;
+		}
+		bad += (long long)ws.types[e].upserted != n;
+		total += (long long)ws.types[e].upserted;
+	}
+	is_int(bad, 0, "each type's count is its writes by bytes");
+	is_int(total, N, "every write counted once");
+	ok(type_count(&ws, "", false) > 0 && type_count(&ws, "A", false) > 0 &&
+	           type_count(&ws, "AB", false) > 0 &&
+	           type_count(&ws, "BC", false) > 0 &&
+	           type_count(&ws, "BCD", false) > 0 &&
+	           type_count(&ws, "BC", false) > 0,
+	   "types at one address of other lengths apart, no string as \"\"");
+	sl_wstats_destroy(&ws);
+	free(ops);
+	free(copies);
 }
 
 /** Create the arena the cases allocate from. */

@@ -8,12 +8,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "sluice/alloc.h"
 #include "sluice/buf.h"
 #include "sluice/diag.h"
-#include "sluice/hash.h"
 #include "sluice/json.h"
+#include "value/ingest_names.h"
 
 /** Arena chunk of a batch. */
 #define BATCH_CHUNK ((size_t)256 << 10)
@@ -86,7 +89,10 @@ struct sl_graph_dedup {
 	uint32_t gen;
 	/** Where sl_graph_batch_add() builds identity texts. */
 	struct sl_graph_prep_ctx ctx;
-	/** Where sl_graph_batch_add() reads an ingestion (reset for each). */
+	/**
+	 * Where sl_graph_batch_add() reads an ingestion (reset when half a
+	 * chunk is used).
+	 */
 	struct sl_arena scratch;
 };
 
@@ -159,7 +165,10 @@ not_ingestion(const char *what)
 	return -1;
 }
 
-/** Whether member `m` is named by the `n` bytes at `key`. */
+/**
+ * Whether member `m` is named by the `n` bytes at `key`: by address first
+ * (a shared name of value/ingest_names.h), else by bytes.
+ */
 static inline bool
 named(const struct sl_member *m, const char *key, uint32_t n)
 {
@@ -167,10 +176,30 @@ named(const struct sl_member *m, const char *key, uint32_t n)
 }
 
 /**
- * Member `key` (a string literal) of object `o`, or NULL: the last of
- * equal keys, as sl_object_get() finds it, without measuring the name.
+ * Member `key` (a string array: a shared name or a literal) of object
+ * `o`, or NULL: the last of equal keys, as sl_object_get() finds it,
+ * without measuring the name.
  */
 #define MEMBER(o, key) member_n((o), (key), sizeof(key) - 1)
+
+/**
+ * Whether member `m` is the shared name `name` (value/ingest_names.h) by
+ * address, holding a value of type `type`: the Interpreter's members,
+ * told without reading a name's bytes or length (a key at a shared
+ * name's address is that whole name: the header's rule). False says
+ * nothing: the name may still be equal by its bytes (named()).
+ */
+static inline bool
+shared_name(const struct sl_member *m, const char *name, enum sl_vtype type)
+{
+	return m->key == name && m->val.type == type;
+}
+
+/** shared_name() of a name array. */
+#define SHARED(m, name, type) shared_name((m), (name), (type))
+
+/** named() of a name array. */
+#define NAMED(m, name) named((m), (name), sizeof(name) - 1)
 
 /** Member `key` (`n` bytes) of object `o`, or NULL (see MEMBER). */
 static inline const struct sl_value *
@@ -191,12 +220,18 @@ typed(const struct sl_value *v, enum sl_vtype type)
 	return v != NULL && v->type == type ? v : NULL;
 }
 
-/** Whether string `s` is the literal `lit` (`n` bytes). */
+/**
+ * Whether string `s` is the shared rule name `lit` (`n` bytes): by
+ * address first (the Interpreter's rules), else by bytes.
+ */
 static inline bool
 is_name(const struct sl_value *s, const char *lit, uint32_t n)
 {
-	return s->len == n && sl_key_eq(s->u.s, lit, n);
+	return s->len == n && (s->u.s == lit || sl_key_eq(s->u.s, lit, n));
 }
+
+/** is_name() of a name array. */
+#define IS_NAME(s, lit) is_name((s), (lit), sizeof(lit) - 1)
 
 /** Order of members by key bytes (negative, zero or positive). */
 static int
@@ -360,6 +395,32 @@ index_room(struct sl_graph_dedup *d, uint64_t n)
 }
 
 /**
+ * Whether the `n` bytes at `a` and `b` are equal, for identity texts
+ * whose hashes and lengths are: inline (one call of memcmp costs more
+ * than comparing a short text), 16 bytes at a time, the last 16 read
+ * overlapping the block before.
+ */
+static inline bool
+text_eq(const char *a, const char *b, uint32_t n)
+{
+	if (n <= 16)
+		return sl_key_eq(a, b, n);
+	uint64_t x, y, p, q, d = 0;
+	for (uint32_t i = 0; n - i > 16; i += 16) {
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		memcpy(&p, a + i + 8, 8);
+		memcpy(&q, b + i + 8, 8);
+		d |= (x ^ y) | (p ^ q);
+	}
+	memcpy(&x, a + n - 16, 8);
+	memcpy(&y, b + n - 16, 8);
+	memcpy(&p, a + n - 8, 8);
+	memcpy(&q, b + n - 8, 8);
+	return (d | (x ^ y) | (p ^ q)) == 0;
+}
+
+/**
  * Look identity `text` up (`len` bytes, hash `h`; `rel`: a relationship
  * whose ends are `from` and `to`): its slot, or NULL with *at the empty
  * bucket it would go in. Inline in each caller (two per write kind), as
@@ -379,7 +440,7 @@ index_probe(const struct sl_graph_dedup *d, const char *text, uint32_t len,
 		struct slot *s = &d->slots[bk[j].at];
 		if (s->hash == h && s->len == len &&
 		    (!rel || (s->idx[1] == from && s->idx[2] == to)) &&
-		    memcmp(s->ident, text, len) == 0)
+		    text_eq(s->ident, text, len))
 			return s;
 	}
 	*at = j;
@@ -480,6 +541,63 @@ ident_part(struct sl_graph_prep_ctx *c, const char *s, uint32_t n)
 /** Bytes of eight that are 1 (SWAR constants of plain_text()). */
 #define ONES ((uint64_t)0x0101010101010101u)
 
+#if defined(__SSE2__)
+/** Bytes that need an escape in the 16 of `v` (one bit each), SSE2. */
+static inline uint32_t
+bad_bytes(__m128i v)
+{
+	/* Below 0x20: the byte is its minimum with 0x1f. */
+	__m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
+	__m128i quote = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
+	__m128i bsl = _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'));
+	return (uint32_t)_mm_movemask_epi8(
+	        _mm_or_si128(ctl, _mm_or_si128(quote, bsl)));
+}
+
+/** plain_text() of more than 16 bytes, sixteen at a time. */
+static bool
+plain_text_long(const char *s, uint32_t n)
+{
+	uint32_t i = 0;
+	for (; i + 16 <= n; i += 16)
+		if (bad_bytes(_mm_loadu_si128((const __m128i *)(s + i))) != 0)
+			return false;
+	/* The last sixteen bytes, overlapping some checked. */
+	return bad_bytes(_mm_loadu_si128((const __m128i *)(s + n - 16))) == 0;
+}
+
+/**
+ * Whether the `n` bytes at `s` need no escape in JSON (none is below
+ * 0x20, '"' or '\\'): up to 16 bytes (most names and key values) as one
+ * vector of two overlapping words (8 to 16 bytes), two overlapping
+ * halves of a word (4 to 7) or three bytes of it (1 to 3), the rest of
+ * the vector plain bytes; no loop, no read outside the text.
+ */
+static inline __attribute__((always_inline)) bool
+plain_text(const char *s, uint32_t n)
+{
+	uint64_t x, y = ONES * 'a';
+	if (n >= 8) {
+		if (n > 16)
+			return plain_text_long(s, n);
+		memcpy(&x, s, 8);
+		memcpy(&y, s + n - 8, 8);
+	} else if (n >= 4) {
+		uint32_t lo, hi;
+		memcpy(&lo, s, 4);
+		memcpy(&hi, s + n - 4, 4);
+		x = (uint64_t)hi << 32 | lo;
+	} else if (n > 0) {
+		x = (ONES * 'a' & ~(uint64_t)0xffffff) |
+		    (uint64_t)(unsigned char)s[0] |
+		    (uint64_t)(unsigned char)s[n / 2] << 8 |
+		    (uint64_t)(unsigned char)s[n - 1] << 16;
+	} else {
+		return true;
+	}
+	return bad_bytes(_mm_set_epi64x((long long)y, (long long)x)) == 0;
+}
+#else
 /**
  * The high bit of each byte of word `x` that needs an escape in JSON
  * (below 0x20, '"' or '\\'), and maybe of bytes after one that does (a
@@ -538,6 +656,65 @@ plain_text(const char *s, uint32_t n)
 	    (uint64_t)(unsigned char)s[n / 2] << 8 |
 	    (uint64_t)(unsigned char)s[n - 1] << 16;
 	return word_bad(x) == 0;
+}
+#endif /* __SSE2__ */
+
+/** `a` times `b` as 128 bits, the halves folded by exclusive or. */
+static inline uint64_t
+fold_mul(uint64_t a, uint64_t b)
+{
+	__uint128_t r = (__uint128_t)a * b;
+	return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+/** Eight bytes at `s` as a word. */
+static inline uint64_t
+word_at(const char *s)
+{
+	uint64_t x;
+	memcpy(&x, s, 8);
+	return x;
+}
+
+/**
+ * Hash of the identity text of `n` bytes at `s`, for the index only (it
+ * is never stored or compared across runs): 16 bytes at a time, each
+ * block's two words mixed with the hash so far by one 128-bit multiply,
+ * the last block read as the text's last 16 bytes (overlapping the one
+ * before); inline, as identity texts are short (30 to 60 bytes here).
+ */
+static inline uint64_t
+ident_hash(const char *s, size_t n)
+{
+	const uint64_t k0 = 0x9e3779b97f4a7c15u, k1 = 0xbf58476d1ce4e5b9u,
+	               k2 = 0x94d049bb133111ebu;
+	uint64_t h = (uint64_t)n * k0;
+	uint64_t a, b;
+	if (n > 16) {
+		size_t i = 0;
+		for (; n - i > 16; i += 16)
+			h = fold_mul(word_at(s + i) ^ h ^ k1,
+			             word_at(s + i + 8) ^ k2);
+		a = word_at(s + n - 16);
+		b = word_at(s + n - 8);
+	} else if (n >= 8) {
+		a = word_at(s);
+		b = word_at(s + n - 8);
+	} else if (n >= 4) {
+		uint32_t lo, hi;
+		memcpy(&lo, s, 4);
+		memcpy(&hi, s + n - 4, 4);
+		a = lo;
+		b = hi;
+	} else {
+		a = n > 0 ? (uint64_t)(unsigned char)s[0] << 16 |
+		                    (uint64_t)(unsigned char)s[n / 2] << 8 |
+		                    (unsigned char)s[n - 1]
+		          : 0;
+		b = 0;
+	}
+	h = fold_mul(a ^ h ^ k1, b ^ k2);
+	return fold_mul(h ^ k0, k1);
 }
 
 /**
@@ -871,7 +1048,7 @@ ident_done(struct reading *rd, size_t key_at, struct ident *id)
 		return -1;
 	id->len = (uint32_t)t->len;
 	id->key_at = (uint32_t)key_at;
-	id->hash = sl_hash64(t->data, t->len);
+	id->hash = ident_hash(t->data, t->len);
 	return 0;
 }
 
@@ -913,7 +1090,7 @@ ident_make(struct reading *rd, const char *head, uint32_t hn,
 		id->text = t;
 		id->len = (uint32_t)len;
 		id->key_at = key_at ? (uint32_t)at : 0;
-		id->hash = sl_hash64(t, len);
+		id->hash = ident_hash(t, len);
 		return 0;
 	}
 	if (ident_start(rd->c, head, hn) != 0 ||
@@ -926,19 +1103,41 @@ ident_make(struct reading *rd, const char *head, uint32_t hn,
 }
 
 /**
- * Make identity `id` of a relationship of type `type` without a key, or
- * take it from the ctx's memo: the same type, head and fuzziness make the
- * same text, which the index may share (it is only read).
+ * rel_ident_keyless() when the memo has no identity of tag `tag`: make it
+ * and remember it in place of the oldest.
  */
-static int
-rel_ident_keyless(struct reading *rd, const char head[2], const char fuzzy[2],
-                  const struct sl_value *type, struct ident *id)
+static __attribute__((noinline)) int
+rel_ident_remember(struct reading *rd, uint64_t tag, enum sl_rel_rule rule,
+                   bool from_fuzzy, bool to_fuzzy, const struct sl_value *type,
+                   struct ident *id)
 {
 	struct sl_graph_prep_ctx *c = rd->c;
+	char head[2] = {'R', (char)('0' + rule)};
+	char fuzzy[2] = {from_fuzzy, to_fuzzy};
+	if (ident_make(rd, head, 2, type, fuzzy, 2, NULL, false, id) != 0)
+		return -1;
+	struct sl_graph_rel_memo *m = &c->rel_memo[c->rel_memo_next];
+	c->rel_memo_next = (c->rel_memo_next + 1) % SL_GRAPH_REL_MEMO;
+	*m = (struct sl_graph_rel_memo){tag, id->text, id->len, id->hash};
+	return 0;
+}
+
+/**
+ * Make identity `id` of a relationship of type `type` and rule `rule`
+ * without a key, whose ends' keys hold patterns or not (`from_fuzzy`,
+ * `to_fuzzy`), or take it from the ctx's memo: the same type, rule and
+ * fuzziness make the same text, which the index may share (it is only
+ * read).
+ */
+static inline int
+rel_ident_keyless(struct reading *rd, enum sl_rel_rule rule, bool from_fuzzy,
+                  bool to_fuzzy, const struct sl_value *type, struct ident *id)
+{
+	struct sl_graph_prep_ctx *c = rd->c;
+	/* The type's length, the head's rule digit, the fuzziness. */
 	uint64_t tag = (uint64_t)type->len |
-	               (uint64_t)(unsigned char)head[1] << 32 |
-	               (uint64_t)(unsigned char)fuzzy[0] << 40 |
-	               (uint64_t)(unsigned char)fuzzy[1] << 48;
+	               (uint64_t)(unsigned char)('0' + rule) << 32 |
+	               (uint64_t)from_fuzzy << 40 | (uint64_t)to_fuzzy << 48;
 	/* From the last one found: an ingestion's relationships come in the
 	 * order of the interpretations, a type's repeats together. An
 	 * unused entry's tag is 0, which no identity's is (the rule's
@@ -955,12 +1154,8 @@ rel_ident_keyless(struct reading *rd, const char head[2], const char fuzzy[2],
 			return 0;
 		}
 	}
-	if (ident_make(rd, head, 2, type, fuzzy, 2, NULL, false, id) != 0)
-		return -1;
-	struct sl_graph_rel_memo *m = &c->rel_memo[c->rel_memo_next];
-	c->rel_memo_next = (c->rel_memo_next + 1) % SL_GRAPH_REL_MEMO;
-	*m = (struct sl_graph_rel_memo){tag, id->text, id->len, id->hash};
-	return 0;
+	return rel_ident_remember(rd, tag, rule, from_fuzzy, to_fuzzy, type,
+	                          id);
 }
 
 /**
@@ -970,16 +1165,17 @@ rel_ident_keyless(struct reading *rd, const char head[2], const char fuzzy[2],
  * or an integer: room for the longest text such a key makes (integers of
  * 20 digits and a sign) is taken first, and the text is written checking
  * each string as it goes. Else, or when a string needs an escape (the
- * room taken is then left unused), ident_make() makes it.
+ * room taken is then left unused), ident_make() makes it. `n` is the
+ * key's length, a constant where it is inlined.
  */
-static inline int
-node_ident(struct reading *rd, const struct sl_value *type,
-           const struct sl_value *key, struct ident *id)
+static inline __attribute__((always_inline)) int
+node_ident_n(struct reading *rd, const struct sl_value *type,
+             const struct sl_value *key, uint32_t n, struct ident *id)
 {
 	const struct sl_member *m = key->u.members;
 	size_t at = 1 + sizeof(uint32_t) + (size_t)type->len;
 	size_t max = at + 2;
-	for (uint32_t i = 0; i < key->len; i++) {
+	for (uint32_t i = 0; i < n; i++) {
 		if (m[i].val.type == SL_VSTR)
 			max += (size_t)m[i].key_len + m[i].val.len + 6;
 		else if (m[i].val.type == SL_VINT)
@@ -999,7 +1195,7 @@ node_ident(struct reading *rd, const struct sl_value *type,
 	sl_copy_bytes(p, type->u.s, type->len);
 	p += type->len;
 	*p++ = '{';
-	for (uint32_t i = 0; i < key->len; i++) {
+	for (uint32_t i = 0; i < n; i++) {
 		if (i > 0)
 			*p++ = ',';
 		if (!plain_text(m[i].key, m[i].key_len))
@@ -1023,100 +1219,193 @@ node_ident(struct reading *rd, const struct sl_value *type,
 	id->text = t;
 	id->len = (uint32_t)(p - t);
 	id->key_at = (uint32_t)at;
-	id->hash = sl_hash64(t, id->len);
+	id->hash = ident_hash(t, id->len);
 	return 0;
 general:
 	return ident_make(rd, "N", 1, type, "", 0, key, true, id);
 }
 
-/** Read and check node `n` of an ingestion, and make its identity. */
-static int
-node_read(struct reading *rd, const struct sl_value *n, struct node_in *out)
+/** node_ident_n() of a key of any length, out of line. */
+static __attribute__((noinline)) int
+node_ident_any(struct reading *rd, const struct sl_value *type,
+               const struct sl_value *key, struct ident *id)
 {
-	if (n->type != SL_VOBJECT)
-		return not_ingestion("a node needs a type and a key");
-	/* One pass, from the end: the last of equal keys counts. */
+	return node_ident_n(rd, type, key, key->len, id);
+}
+
+/**
+ * node_ident_n(): a key of one name (most keys) inline and without
+ * loops, others in general.
+ */
+static inline __attribute__((always_inline)) int
+node_ident(struct reading *rd, const struct sl_value *type,
+           const struct sl_value *key, struct ident *id)
+{
+	if (key->len == 1)
+		return node_ident_n(rd, type, key, 1, id);
+	return node_ident_any(rd, type, key, id);
+}
+
+/** The members of a node object that node_read() reads. */
+struct node_members {
+	/** "type", a string, or NULL. */
+	const struct sl_value *type;
+	/** "key", an object, or NULL. */
+	const struct sl_value *key;
+	/** "rule", a string, or NULL. */
+	const struct sl_value *rule;
+	/** "labels", an array, or NULL. */
+	const struct sl_value *labels;
+	/** "props", an object, or NULL. */
+	const struct sl_value *props;
+};
+
+/**
+ * The members of node object `n` (not the Interpreter's by address) by
+ * their names' bytes: the last of equal names counts, and a member of
+ * another type than its own is taken as missing.
+ */
+static void
+node_members_read(const struct sl_value *n, struct node_members *f)
+{
 	const struct sl_value *type = NULL, *key = NULL, *rule = NULL,
 	                      *labels = NULL, *props = NULL;
 	const struct sl_member *nm = n->u.members;
-	if (n->len == 5 && named(&nm[0], "type", 4) &&
-	    named(&nm[1], "labels", 6) && named(&nm[2], "key", 3) &&
-	    named(&nm[3], "props", 5) && named(&nm[4], "rule", 4)) {
-		/* The Interpreter's order (interp/interpret.c): no scan. */
+	if (n->len == 5 && NAMED(&nm[0], sl_ing_type) &&
+	    NAMED(&nm[1], sl_ing_labels) && NAMED(&nm[2], sl_ing_key) &&
+	    NAMED(&nm[3], sl_ing_props) && NAMED(&nm[4], sl_ing_rule)) {
+		/* The Interpreter's order: no scan. */
 		type = &nm[0].val;
 		labels = &nm[1].val;
 		key = &nm[2].val;
 		props = &nm[3].val;
 		rule = &nm[4].val;
 	}
+	/* One pass, from the end: the last of equal keys counts. */
 	for (uint32_t i = type == NULL ? n->len : 0; i-- > 0;) {
 		const struct sl_member *m = &n->u.members[i];
 		const struct sl_value **to = NULL;
 		switch (m->key_len) {
 		case 3:
-			to = named(m, "key", 3) ? &key : NULL;
+			to = NAMED(m, sl_ing_key) ? &key : NULL;
 			break;
 		case 4:
-			to = named(m, "type", 4)   ? &type
-			     : named(m, "rule", 4) ? &rule
-			                           : NULL;
+			to = NAMED(m, sl_ing_type)   ? &type
+			     : NAMED(m, sl_ing_rule) ? &rule
+			                             : NULL;
 			break;
 		case 5:
-			to = named(m, "props", 5) ? &props : NULL;
+			to = NAMED(m, sl_ing_props) ? &props : NULL;
 			break;
 		case 6:
-			to = named(m, "labels", 6) ? &labels : NULL;
+			to = NAMED(m, sl_ing_labels) ? &labels : NULL;
 			break;
 		}
 		if (to != NULL && *to == NULL)
 			*to = &m->val;
 	}
-	type = typed(type, SL_VSTR);
-	key = typed(key, SL_VOBJECT);
-	rule = typed(rule, SL_VSTR);
-	labels = typed(labels, SL_VARRAY);
-	props = typed(props, SL_VOBJECT);
-	out->labels = labels != NULL ? *labels : sl_array_ref(NULL, 0);
-	out->props = props != NULL ? *props : sl_object_ref(NULL, 0);
-	if (type == NULL || key == NULL || key->len == 0)
+	f->type = typed(type, SL_VSTR);
+	f->key = typed(key, SL_VOBJECT);
+	f->rule = typed(rule, SL_VSTR);
+	f->labels = typed(labels, SL_VARRAY);
+	f->props = typed(props, SL_VOBJECT);
+}
+
+/** Node rule `rule` (a string) by its name, or -1 when none. */
+static int
+node_rule_named(const struct sl_value *rule)
+{
+	return IS_NAME(rule, sl_rule_eager)        ? SL_NODE_EAGER
+	       : IS_NAME(rule, sl_rule_match_only) ? SL_NODE_MATCH_ONLY
+	       : IS_NAME(rule, sl_rule_fuzzy)      ? SL_NODE_FUZZY
+	                                           : -1;
+}
+
+/** Read and check node `n` of an ingestion, and make its identity. */
+static inline __attribute__((always_inline)) int
+node_read(struct reading *rd, const struct sl_value *n, struct node_in *out)
+{
+	if (n->type != SL_VOBJECT)
 		return not_ingestion("a node needs a type and a key");
-	out->type = *type;
-	if (rule == NULL || is_name(rule, "EAGER", 5))
-		out->rule = SL_NODE_EAGER;
-	else if (is_name(rule, "MATCH_ONLY", 10))
-		out->rule = SL_NODE_MATCH_ONLY;
-	else if (is_name(rule, "FUZZY", 5))
-		out->rule = SL_NODE_FUZZY;
-	else
+	const struct sl_value *key, *rule;
+	const struct sl_member *nm = n->u.members;
+	if (n->len == 5 && SHARED(&nm[0], sl_ing_type, SL_VSTR) &&
+	    SHARED(&nm[1], sl_ing_labels, SL_VARRAY) &&
+	    SHARED(&nm[2], sl_ing_key, SL_VOBJECT) &&
+	    SHARED(&nm[3], sl_ing_props, SL_VOBJECT) &&
+	    SHARED(&nm[4], sl_ing_rule, SL_VSTR)) {
+		/* The Interpreter's node (interp/interpret.c): its names
+		 * by address, each value of its type. */
+		out->type = nm[0].val;
+		out->labels = nm[1].val;
+		key = &nm[2].val;
+		out->props = nm[3].val;
+		rule = &nm[4].val;
+	} else {
+		struct node_members f;
+		node_members_read(n, &f);
+		if (f.type == NULL)
+			return not_ingestion("a node needs a type and a key");
+		out->type = *f.type;
+		out->labels =
+		        f.labels != NULL ? *f.labels : sl_array_ref(NULL, 0);
+		out->props =
+		        f.props != NULL ? *f.props : sl_object_ref(NULL, 0);
+		key = f.key;
+		rule = f.rule;
+		if (key == NULL)
+			return not_ingestion("a node needs a type and a key");
+	}
+	if (key->len == 0)
+		return not_ingestion("a node needs a type and a key");
+	/* The Interpreter's usual rule by address, else by its bytes. */
+	int rn = rule == NULL ? SL_NODE_EAGER
+	         : rule->u.s == sl_rule_eager &&
+	                         rule->len == sizeof(sl_rule_eager) - 1
+	                 ? SL_NODE_EAGER
+	                 : node_rule_named(rule);
+	if (rn < 0)
 		return not_ingestion("unknown node creation rule");
+	out->rule = (enum sl_node_rule)rn;
 	for (uint32_t i = 0; i < out->labels.len; i++)
 		if (out->labels.u.items[i].type != SL_VSTR)
 			return not_ingestion("labels must be strings");
-	out->key_text = sl_null();
-	out->serial = 0;
 	if (key_sorted(rd->keep, key, &out->key) != 0)
 		return -1;
 	return node_ident(rd, &out->type, &out->key, &out->id);
 }
 
+/** The members of a relationship object that rel_read() reads. */
+struct rel_members {
+	/** "type", a string, or NULL. */
+	const struct sl_value *type;
+	/** "key", an object, or NULL. */
+	const struct sl_value *key;
+	/** "props", an object, or NULL. */
+	const struct sl_value *props;
+	/** "rule", a string, or NULL. */
+	const struct sl_value *rule;
+	/** "outbound", a boolean, or NULL. */
+	const struct sl_value *outbound;
+	/** "node", of any type, or NULL. */
+	const struct sl_value *node;
+};
+
 /**
- * Read and check relationship `r` of an ingestion whose source is `src`
- * into `out`, and make its identity.
+ * The members of relationship object `r` (not the Interpreter's by
+ * address) by their names' bytes, as node_members_read() reads a node's.
  */
-static int
-rel_read(struct reading *rd, const struct node_in *src,
-         const struct sl_value *r, struct rel_in *out)
+static void
+rel_members_read(const struct sl_value *r, struct rel_members *f)
 {
-	if (r->type != SL_VOBJECT)
-		return not_ingestion("a relationship needs a type and a node");
 	const struct sl_value *type = NULL, *key = NULL, *props = NULL,
 	                      *rule = NULL, *outbound = NULL, *node = NULL;
 	const struct sl_member *rm = r->u.members;
-	if (r->len == 6 && named(&rm[0], "type", 4) &&
-	    named(&rm[1], "key", 3) && named(&rm[2], "props", 5) &&
-	    named(&rm[3], "rule", 4) && named(&rm[4], "outbound", 8) &&
-	    named(&rm[5], "node", 4)) {
-		/* The Interpreter's order (interp/interpret.c): no scan. */
+	if (r->len == 6 && NAMED(&rm[0], sl_ing_type) &&
+	    NAMED(&rm[1], sl_ing_key) && NAMED(&rm[2], sl_ing_props) &&
+	    NAMED(&rm[3], sl_ing_rule) && NAMED(&rm[4], sl_ing_outbound) &&
+	    NAMED(&rm[5], sl_ing_node)) {
+		/* The Interpreter's order: no scan. */
 		type = &rm[0].val;
 		key = &rm[1].val;
 		props = &rm[2].val;
@@ -1129,58 +1418,109 @@ rel_read(struct reading *rd, const struct node_in *src,
 		const struct sl_value **to = NULL;
 		switch (m->key_len) {
 		case 3:
-			to = named(m, "key", 3) ? &key : NULL;
+			to = NAMED(m, sl_ing_key) ? &key : NULL;
 			break;
 		case 4:
-			to = named(m, "type", 4)   ? &type
-			     : named(m, "rule", 4) ? &rule
-			     : named(m, "node", 4) ? &node
-			                           : NULL;
+			to = NAMED(m, sl_ing_type)   ? &type
+			     : NAMED(m, sl_ing_rule) ? &rule
+			     : NAMED(m, sl_ing_node) ? &node
+			                             : NULL;
 			break;
 		case 5:
-			to = named(m, "props", 5) ? &props : NULL;
+			to = NAMED(m, sl_ing_props) ? &props : NULL;
 			break;
 		case 8:
-			to = named(m, "outbound", 8) ? &outbound : NULL;
+			to = NAMED(m, sl_ing_outbound) ? &outbound : NULL;
 			break;
 		}
 		if (to != NULL && *to == NULL)
 			*to = &m->val;
 	}
-	type = typed(type, SL_VSTR);
-	key = typed(key, SL_VOBJECT);
-	outbound = typed(outbound, SL_VBOOL);
-	rule = typed(rule, SL_VSTR);
-	props = typed(props, SL_VOBJECT);
-	out->props = props != NULL ? *props : sl_object_ref(NULL, 0);
-	if (type == NULL || node == NULL)
+	f->type = typed(type, SL_VSTR);
+	f->key = typed(key, SL_VOBJECT);
+	f->outbound = typed(outbound, SL_VBOOL);
+	f->rule = typed(rule, SL_VSTR);
+	f->props = typed(props, SL_VOBJECT);
+	f->node = node;
+}
+
+/** Relationship rule `rule` (a string) by its name, or -1 when none. */
+static int
+rel_rule_named(const struct sl_value *rule)
+{
+	return IS_NAME(rule, sl_rule_eager)       ? SL_REL_EAGER
+	       : IS_NAME(rule, sl_rule_merge_key) ? SL_REL_MERGE_KEY
+	       : IS_NAME(rule, sl_rule_create)    ? SL_REL_CREATE
+	                                          : -1;
+}
+
+/**
+ * Read and check relationship `r` of an ingestion whose source is `src`
+ * into `out`, and make its identity.
+ */
+static inline __attribute__((always_inline)) int
+rel_read(struct reading *rd, const struct node_in *src,
+         const struct sl_value *r, struct rel_in *out)
+{
+	if (r->type != SL_VOBJECT)
 		return not_ingestion("a relationship needs a type and a node");
-	out->type = *type;
-	if (rule == NULL || is_name(rule, "EAGER", 5))
-		out->rule = SL_REL_EAGER;
-	else if (is_name(rule, "MERGE_KEY", 9))
-		out->rule = SL_REL_MERGE_KEY;
-	else if (is_name(rule, "CREATE", 6))
-		out->rule = SL_REL_CREATE;
-	else
+	const struct sl_value *key, *rule, *node;
+	const struct sl_member *rm = r->u.members;
+	if (r->len == 6 && SHARED(&rm[0], sl_ing_type, SL_VSTR) &&
+	    SHARED(&rm[1], sl_ing_key, SL_VOBJECT) &&
+	    SHARED(&rm[2], sl_ing_props, SL_VOBJECT) &&
+	    SHARED(&rm[3], sl_ing_rule, SL_VSTR) &&
+	    SHARED(&rm[4], sl_ing_outbound, SL_VBOOL) &&
+	    rm[5].key == sl_ing_node) {
+		/* The Interpreter's relationship (interp/interpret.c). */
+		out->type = rm[0].val;
+		key = &rm[1].val;
+		out->props = rm[2].val;
+		rule = &rm[3].val;
+		out->out = rm[4].val.u.b;
+		node = &rm[5].val;
+	} else {
+		struct rel_members f;
+		rel_members_read(r, &f);
+		if (f.type == NULL || f.node == NULL)
+			return not_ingestion(
+			        "a relationship needs a type and a node");
+		out->type = *f.type;
+		out->props =
+		        f.props != NULL ? *f.props : sl_object_ref(NULL, 0);
+		out->out = f.outbound == NULL || f.outbound->u.b;
+		key = f.key;
+		rule = f.rule;
+		node = f.node;
+	}
+	/* The Interpreter's usual rule by address, else by its bytes. */
+	int rn = rule == NULL ? SL_REL_EAGER
+	         : rule->u.s == sl_rule_eager &&
+	                         rule->len == sizeof(sl_rule_eager) - 1
+	                 ? SL_REL_EAGER
+	                 : rel_rule_named(rule);
+	if (rn < 0)
 		return not_ingestion("unknown relationship creation rule");
-	out->out = outbound == NULL || outbound->u.b;
+	out->rule = (enum sl_rel_rule)rn;
 	out->key = sl_object_ref(NULL, 0);
-	out->hash = 0;
 	if (node_read(rd, node, &out->node) != 0 ||
-	    (key != NULL && key_sorted(rd->keep, key, &out->key) != 0))
+	    (key != NULL && key->len > 0 &&
+	     key_sorted(rd->keep, key, &out->key) != 0))
 		return -1;
 	const struct node_in *from = out->out ? src : &out->node;
 	const struct node_in *to = out->out ? &out->node : src;
 	/* CREATE ones too: Nodestream merges a flush's duplicates whatever
 	 * the rule (its debouncer), so one CREATE is written per batch. */
-	char head[2] = {'R', (char)('0' + out->rule)};
-	char fuzzy[2] = {from->rule == SL_NODE_FUZZY,
-	                 to->rule == SL_NODE_FUZZY};
-	if (out->key.len > 0)
+	bool from_fuzzy = from->rule == SL_NODE_FUZZY;
+	bool to_fuzzy = to->rule == SL_NODE_FUZZY;
+	if (out->key.len > 0) {
+		char head[2] = {'R', (char)('0' + out->rule)};
+		char fuzzy[2] = {from_fuzzy, to_fuzzy};
 		return ident_make(rd, head, 2, &out->type, fuzzy, sizeof(fuzzy),
 		                  &out->key, false, &out->id);
-	return rel_ident_keyless(rd, head, fuzzy, &out->type, &out->id);
+	}
+	return rel_ident_keyless(rd, out->rule, from_fuzzy, to_fuzzy,
+	                         &out->type, &out->id);
 }
 
 /**
@@ -1197,8 +1537,19 @@ ingestion_read(struct reading *rd, const struct sl_value *ing,
 	p->rels = NULL;
 	if (ing->type != SL_VOBJECT)
 		return not_ingestion("the record is not an object");
-	const struct sl_value *src = MEMBER(ing, "source");
-	const struct sl_value *rels = MEMBER(ing, "rels");
+	const struct sl_value *src, *rels;
+	const struct sl_member *im = ing->u.members;
+	if (ing->len == 2 && im[0].key == sl_ing_source &&
+	    im[0].key_len == sizeof(sl_ing_source) - 1 &&
+	    im[1].key == sl_ing_rels &&
+	    im[1].key_len == sizeof(sl_ing_rels) - 1) {
+		/* The Interpreter's (interp/interpret.c), by address. */
+		src = &im[0].val;
+		rels = &im[1].val;
+	} else {
+		src = MEMBER(ing, sl_ing_source);
+		rels = MEMBER(ing, sl_ing_rels);
+	}
 	if (src == NULL || (rels != NULL && rels->type != SL_VARRAY))
 		return not_ingestion("it has no source node");
 	if (node_read(rd, src, &p->src) != 0)
@@ -1264,10 +1615,9 @@ bucket_prefetch(const struct sl_graph_dedup *d, uint64_t h)
 static inline uint64_t
 ends_hash(uint64_t h, uint32_t from, uint32_t to)
 {
-	uint64_t x = ((uint64_t)from << 32 | to) + 0x9e3779b97f4a7c15u;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9u;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebu;
-	return h ^ x ^ (x >> 31);
+	/* One multiply: its high half mixes both ends into the low bits
+	 * (the bucket) and the high ones (the tag). */
+	return fold_mul(h ^ ((uint64_t)from << 32 | to), 0x9e3779b97f4a7c15u);
 }
 
 /**
@@ -1464,7 +1814,10 @@ int
 sl_graph_batch_add(struct sl_graph_batch *b, const struct sl_value *ing)
 {
 	struct sl_graph_dedup *d = b->dedup;
-	sl_arena_reset(&d->scratch);
+	/* The scratch holds only the readings of ingestions added: emptied
+	 * once a chunk's half is used, not for each ingestion. */
+	if (sl_arena_used(&d->scratch) > SCRATCH_CHUNK / 2)
+		sl_arena_reset(&d->scratch);
 	/* Sorted keys go where the writes keep them. */
 	struct reading rd = {&d->ctx, &b->arena, &b->arena, &d->scratch};
 	struct sl_graph_prep p;

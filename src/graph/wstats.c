@@ -55,22 +55,40 @@ entry(struct sl_wstats *ws, const struct sl_value *type, bool rel,
 	return e;
 }
 
-/** Entries of the per-batch cache of sl_wstats_batch() (a power of two). */
+/** Entries of the per-batch cache of types by bytes (a power of two). */
 #define TYPE_CACHE 16
 
+/** Entries of the per-batch cache of types by address (a power of two). */
+#define ADDR_CACHE 64
+
 /**
- * A type text met in the batch being counted, its entry and the writes
- * of it counted here since. Writes of one interpretation often share
- * their type's bytes (a pipeline file's name), so an equal address and
- * length is a hit without a compare; copies (the Interpreter's output
- * holds some) land in the same slots, chosen by length and three bytes,
- * and match by their bytes; a type may be in either slot of a pair.
- * Node and relationship types have a cache each.
+ * A type text met in the batch being counted and its entry, found by the
+ * text's bytes: copies of a type's bytes (the Interpreter's output holds
+ * some) land in the same slots, chosen by length and three bytes, and
+ * match by their bytes; a type may be in either slot of a pair. Node and
+ * relationship types have a cache each.
  */
 struct type_seen {
 	/** The type's bytes (NULL: unused). */
 	const char *s;
 	/** Their length. */
+	uint32_t len;
+	/** Its entry in the counts. */
+	struct sl_graph_type_count *e;
+};
+
+/**
+ * A type's address met in the batch being counted, its entry and the
+ * writes of it counted here since. Writes of one interpretation share
+ * their type's bytes (a pipeline file's name), so an equal address and
+ * length is a hit without reading the text; a miss finds the entry by
+ * the bytes (struct type_seen). Node and relationship types have a cache
+ * each.
+ */
+struct addr_seen {
+	/** The type's address (NULL: unused). */
+	const char *s;
+	/** Its length. */
 	uint32_t len;
 	/** Writes of it not added to its entry yet. */
 	uint32_t n;
@@ -78,9 +96,17 @@ struct type_seen {
 	struct sl_graph_type_count *e;
 };
 
+/** The caches of one kind of write (nodes or relationships). */
+struct kind_seen {
+	/** Types by address, with the writes counted. */
+	struct addr_seen addr[ADDR_CACHE];
+	/** Types by bytes. */
+	struct type_seen bytes[TYPE_CACHE];
+};
+
 /** Add the writes counted in cache entry `t` to its entry. */
 static void
-seen_flush(struct type_seen *t)
+seen_flush(struct addr_seen *t)
 {
 	if (t->e != NULL)
 		t->e->upserted += t->n;
@@ -88,55 +114,75 @@ seen_flush(struct type_seen *t)
 }
 
 /**
- * count() when `type` is not in the cache: the writes counted in cache
- * slot `t` go to their entry, and `type`'s entry is counted and kept in
- * `t` when it is a string. False without memory.
+ * The entry of string `type` (not empty) through the cache by bytes of
+ * `k` (entry() on a miss), or NULL without memory.
  */
-static bool
-count_miss(struct sl_wstats *ws, struct type_seen *t,
-           const struct sl_value *type, bool rel, uint32_t *hint)
+static struct sl_graph_type_count *
+by_bytes(struct sl_wstats *ws, struct kind_seen *k, const struct sl_value *type,
+         bool rel, uint32_t *hint)
 {
-	struct sl_graph_type_count *e = entry(ws, type, rel, hint);
-	if (e == NULL)
-		return false;
-	if (type->type != SL_VSTR) {
-		e->upserted++;
-		return true;
-	}
-	seen_flush(t);
-	*t = (struct type_seen){type->u.s, type->len, 1, e};
-	return true;
-}
-
-/**
- * Count a write of type `type` (`rel`: a relationship's) through cache
- * `seen` of its kind (inline: once per write). False without memory.
- */
-static inline bool
-count(struct sl_wstats *ws, struct type_seen *seen, const struct sl_value *type,
-      bool rel, uint32_t *hint)
-{
-	if (type->type != SL_VSTR || type->len == 0)
-		return count_miss(ws, &seen[0], type, rel, hint);
 	const unsigned char *s = (const unsigned char *)type->u.s;
 	uint32_t len = type->len;
 	uint32_t h = (len * 7 ^ s[0] ^ (uint32_t)s[len / 2] * 3 ^
 	              (uint32_t)s[len - 1] * 5) &
 	             (TYPE_CACHE - 1);
 	/* Two ways: a type and the one it collides with both stay. */
-	for (uint32_t k = 0; k < 2; k++) {
-		struct type_seen *t = &seen[h ^ k];
-		if (t->len == len &&
-		    (t->s == type->u.s ||
-		     (t->s != NULL && memcmp(t->s, type->u.s, len) == 0))) {
-			t->n++;
-			return true;
-		}
+	for (uint32_t i = 0; i < 2; i++) {
+		struct type_seen *t = &k->bytes[h ^ i];
+		if (t->len == len && t->s != NULL &&
+		    memcmp(t->s, type->u.s, len) == 0)
+			return t->e;
 	}
-	struct type_seen *t = &seen[h];
-	if (t->s != NULL && seen[h ^ 1].s == NULL)
-		t = &seen[h ^ 1];
-	return count_miss(ws, t, type, rel, hint);
+	struct sl_graph_type_count *e = entry(ws, type, rel, hint);
+	if (e == NULL)
+		return NULL;
+	struct type_seen *t = &k->bytes[h];
+	if (t->s != NULL && k->bytes[h ^ 1].s == NULL)
+		t = &k->bytes[h ^ 1];
+	*t = (struct type_seen){type->u.s, len, e};
+	return e;
+}
+
+/**
+ * count() when `type` is not in the cache by address: the writes counted
+ * in its slot go to their entry, and the slot counts `type` from now on
+ * when it is a string. False without memory.
+ */
+static bool
+count_miss(struct sl_wstats *ws, struct kind_seen *k, struct addr_seen *t,
+           const struct sl_value *type, bool rel, uint32_t *hint)
+{
+	if (type->type != SL_VSTR || type->len == 0) {
+		struct sl_graph_type_count *e = entry(ws, type, rel, hint);
+		if (e == NULL)
+			return false;
+		e->upserted++;
+		return true;
+	}
+	struct sl_graph_type_count *e = by_bytes(ws, k, type, rel, hint);
+	if (e == NULL)
+		return false;
+	seen_flush(t);
+	*t = (struct addr_seen){type->u.s, type->len, 1, e};
+	return true;
+}
+
+/**
+ * Count a write of type `type` (`rel`: a relationship's) through the
+ * caches `k` of its kind (inline: once per write). False without memory.
+ */
+static inline bool
+count(struct sl_wstats *ws, struct kind_seen *k, const struct sl_value *type,
+      bool rel, uint32_t *hint)
+{
+	uintptr_t a = (uintptr_t)type->u.s;
+	struct addr_seen *t =
+	        &k->addr[(a >> 3 ^ a >> 9 ^ type->len) & (ADDR_CACHE - 1)];
+	if (t->s == type->u.s && t->len == type->len && type->type == SL_VSTR) {
+		t->n++;
+		return true;
+	}
+	return count_miss(ws, k, t, type, rel, hint);
 }
 
 void
@@ -147,16 +193,24 @@ sl_wstats_batch(struct sl_wstats *ws, const struct sl_graph_batch *b,
 	ws->nodes += b->n_nodes;
 	ws->rels += b->n_rels;
 	uint32_t hint = 0;
-	struct type_seen seen[2][TYPE_CACHE];
+	struct kind_seen seen[2];
 	memset(seen, 0, sizeof(seen));
+	/* The writes through local pointers: a count stored is not taken
+	 * to change the batch (an empty array may be NULL: no end made). */
 	bool ok = true;
-	for (uint32_t i = 0; ok && i < b->n_nodes; i++)
-		ok = count(ws, seen[0], &b->nodes[i].type, false, &hint);
-	for (uint32_t i = 0; ok && i < b->n_rels; i++)
-		ok = count(ws, seen[1], &b->rels[i].type, true, &hint);
+	if (b->n_nodes > 0) {
+		const struct sl_node_op *n = b->nodes, *end = n + b->n_nodes;
+		for (; ok && n < end; n++)
+			ok = count(ws, &seen[0], &n->type, false, &hint);
+	}
+	if (b->n_rels > 0) {
+		const struct sl_rel_op *r = b->rels, *end = r + b->n_rels;
+		for (; ok && r < end; r++)
+			ok = count(ws, &seen[1], &r->type, true, &hint);
+	}
 	for (uint32_t k = 0; k < 2; k++)
-		for (uint32_t i = 0; i < TYPE_CACHE; i++)
-			seen_flush(&seen[k][i]);
+		for (uint32_t i = 0; i < ADDR_CACHE; i++)
+			seen_flush(&seen[k].addr[i]);
 }
 
 void

@@ -21,6 +21,7 @@
 #include "sluice/nsschema.h"
 #include "sluice/registry.h"
 #include "sluice/schema.h"
+#include "value/ingest_names.h"
 
 /** Scratch memory of one record: chunk and hard cap. */
 #define SCRATCH_CHUNK ((size_t)64 << 10)
@@ -1915,7 +1916,10 @@ apply_pass(struct interp_step *st, const struct pass *p, struct ictx *c)
 
 /* --- output ------------------------------------------------------------- */
 
-/** Member keys of the output (static: they outlive the run). */
+/**
+ * Member keys of the output (static: they outlive the run): the shared
+ * names of value/ingest_names.h, which the writer tells by address.
+ */
 #define K(s)                      \
 	{                         \
 		s, sizeof(s) - 1, \
@@ -1999,24 +2003,26 @@ out_pset(const struct interp_step *st, struct sl_arena *a,
 		.type = SL_VSTR, .len = sizeof(name) - 1, .u = {.s = name } \
 	}
 
-/** node_rule_names as values. */
+/** node_rule_names as values (the shared strings). */
 static const struct sl_value node_rule_values[] = {
-        RULE("EAGER"), RULE("MATCH_ONLY"), RULE("FUZZY")};
+        RULE(sl_rule_eager), RULE(sl_rule_match_only), RULE(sl_rule_fuzzy)};
 
-/** rel_rule_names as values. */
+/** rel_rule_names as values (the shared strings). */
 static const struct sl_value rel_rule_values[] = {
-        RULE("EAGER"), RULE("MERGE_KEY"), RULE("CREATE")};
+        RULE(sl_rule_eager), RULE(sl_rule_merge_key), RULE(sl_rule_create)};
 
 /** The members of a node object, values to fill. */
-static const struct sl_member node_tmpl[5] = {K("type"), K("labels"), K("key"),
-                                              K("props"), K("rule")};
+static const struct sl_member node_tmpl[5] = {K(sl_ing_type), K(sl_ing_labels),
+                                              K(sl_ing_key), K(sl_ing_props),
+                                              K(sl_ing_rule)};
 
 /** The members of a relationship object, values to fill. */
 static const struct sl_member rel_tmpl[6] = {
-        K("type"), K("key"), K("props"), K("rule"), K("outbound"), K("node")};
+        K(sl_ing_type), K(sl_ing_key),      K(sl_ing_props),
+        K(sl_ing_rule), K(sl_ing_outbound), K(sl_ing_node)};
 
 /** The members of the ingestion object, values to fill. */
-static const struct sl_member top_tmpl[2] = {K("source"), K("rels")};
+static const struct sl_member top_tmpl[2] = {K(sl_ing_source), K(sl_ing_rels)};
 
 /**
  * A node as an object: its members in `sa` (the shape arena), what they
