@@ -890,8 +890,8 @@ struct ictx {
 	 */
 	struct sl_member *defaults;
 	/**
-	 * With `oa`: the relationships, each already an object in `oa`
-	 * (out_rel()), in the scratch arena; `rels` is not used.
+	 * With `oa`: the relationships, each already an object (out_rel()),
+	 * in the shape arena `sa` (built_room()); `rels` is not used.
 	 */
 	struct sl_value *built;
 	/** Relationships in `built`. */
@@ -990,6 +990,13 @@ struct interp_step {
 	uint32_t n_vals;
 	/** The plan of their values (the parent's, shared by replicas). */
 	struct sl_vplan *vplan;
+	/** This step's room for the plan's values of a record (n_vals). */
+	struct sl_value *vvals;
+	/**
+	 * This step's bytes of each mapping's short texts (n_vmaps): a
+	 * mapping without names keeps its 0 (sl_vplan_eval()).
+	 */
+	size_t *vtexts;
 };
 
 /**
@@ -1384,6 +1391,7 @@ related_keys(const struct interp *it, struct ictx *c, struct sl_pset **out,
 static int out_rel(struct sl_arena *a, struct sl_arena *sa,
                    const struct sl_member *tmpl, const struct brel *r,
                    const struct bnode *nd, struct sl_value *out);
+static inline struct sl_value *built_room(struct ictx *c);
 
 /**
  * Keep relationship `r` to node `nd` in the context: with `c->oa`, as an
@@ -1402,19 +1410,8 @@ keep_rel(struct ictx *c, const struct interp *it, const struct brel *r,
 		c->n_rels++;
 		return 0;
 	}
-	if (c->n_built == c->cap_built) {
-		uint32_t cap = c->cap_built ? c->cap_built * 2 : 8;
-		struct sl_value *v = sl_arena_alloc_aligned(
-		        c->pc.a, cap * sizeof(*v), _Alignof(struct sl_value));
-		if (v == NULL)
-			return scratch_full();
-		if (c->n_built > 0)
-			memcpy(v, c->built, c->n_built * sizeof(*v));
-		c->built = v;
-		c->cap_built = cap;
-	}
-	if (out_rel(c->oa, c->sa, it->rel_out, r, nd, &c->built[c->n_built]) !=
-	    0)
+	struct sl_value *slot = built_room(c);
+	if (slot == NULL || out_rel(c->oa, c->sa, it->rel_out, r, nd, slot) != 0)
 		return scratch_full();
 	c->n_built++;
 	return 0;
@@ -1500,14 +1497,18 @@ propmap_direct(const struct sl_propmap *m, struct ictx *c,
 	return propmap_put(m, c, nm, v, texts, out, fresh);
 }
 
-/** The next slot of c->built (grown in the scratch arena), or NULL. */
+/**
+ * The next slot of c->built, or NULL. It grows in the shape arena (c->sa),
+ * where the ingestion's array of relationships goes: out_ingest() takes
+ * it as it is.
+ */
 static inline struct sl_value *
 built_room(struct ictx *c)
 {
 	if (c->n_built == c->cap_built) {
-		uint32_t cap = c->cap_built ? c->cap_built * 2 : 8;
+		uint32_t cap = c->cap_built ? c->cap_built * 2 : 16;
 		struct sl_value *v = sl_arena_alloc_aligned(
-		        c->pc.a, cap * sizeof(*v), _Alignof(struct sl_value));
+		        c->sa, cap * sizeof(*v), _Alignof(struct sl_value));
 		if (v == NULL)
 			return NULL;
 		if (c->n_built > 0)
@@ -2111,15 +2112,20 @@ out_ingest(const struct interp_step *st, struct sl_arena *a,
 	struct sl_member *top = sl_arena_alloc_aligned(
 	        sa, 2 * sizeof(*top), _Alignof(struct sl_member));
 	uint32_t n_rels = c->n_rels + c->n_built;
-	struct sl_value *rels = sl_arena_alloc_aligned(
-	        sa, (n_rels + 1) * sizeof(*rels), _Alignof(struct sl_value));
+	/* Built as they were kept (keep_rel(), in `sa`), or from `rels`
+	 * here. */
+	struct sl_value *rels =
+	        c->n_built > 0 && c->n_rels == 0
+	                ? c->built
+	                : sl_arena_alloc_aligned(sa,
+	                                         (n_rels + 1) * sizeof(*rels),
+	                                         _Alignof(struct sl_value));
 	if (top == NULL || rels == NULL)
 		return -1;
 	memcpy(top, top_tmpl, sizeof(top_tmpl));
 	if (out_node(st, a, sa, &c->src, &top[0].val) != 0)
 		return -1;
-	/* Built as they were kept (keep_rel()), or from `rels` here. */
-	if (c->n_built > 0)
+	if (c->n_built > 0 && rels != c->built)
 		memcpy(rels, c->built, c->n_built * sizeof(*rels));
 	/* The relationships of one find_many share their properties' set
 	 * (apply_rel_doc()): its object is made once and shared, as values
@@ -2191,22 +2197,15 @@ finish_ctx(struct interp_step *st, struct ictx *c)
 
 /**
  * Find the values of the step's plan (interp_step.vmaps) in the record
- * (c->vals, c->vtexts, in the scratch arena).
+ * (c->vals, c->vtexts: the step's interp_step.vvals and vtexts).
  */
 static int
 plan_run(struct interp_step *st, struct ictx *c)
 {
-	struct sl_value *v =
-	        sl_arena_alloc_aligned(c->pc.a, (st->n_vals + 1) * sizeof(*v),
-	                               _Alignof(struct sl_value));
-	size_t *t = sl_arena_alloc_aligned(c->pc.a, st->n_vmaps * sizeof(*t),
-	                                   _Alignof(size_t));
-	if (v == NULL || t == NULL)
-		return scratch_full();
-	if (sl_vplan_eval(st->vplan, &c->pc, v, t) != 0)
+	if (sl_vplan_eval(st->vplan, &c->pc, st->vvals, st->vtexts) != 0)
 		return -1;
-	c->vals = v;
-	c->vtexts = t;
+	c->vals = st->vvals;
+	c->vtexts = st->vtexts;
 	return 0;
 }
 
@@ -2308,12 +2307,32 @@ interp_process(struct sl_step *s, const struct sl_value *rec,
 	return rc == 0 ? 0 : sl_emit_fail(out);
 }
 
+/**
+ * The step's own room for the values of its plan (interp_step.vvals,
+ * vtexts); none without a plan. 0, or -1 (out of memory).
+ */
+static int
+plan_room(struct interp_step *st)
+{
+	if (st->vplan == NULL)
+		return 0;
+	st->vvals = sl_calloc(st->n_vals + 1, sizeof(*st->vvals));
+	st->vtexts = sl_calloc(st->n_vmaps + 1, sizeof(*st->vtexts));
+	if (st->vvals == NULL || st->vtexts == NULL) {
+		sl_diag_set(SL_EOOM, "out of memory for a step");
+		return -1;
+	}
+	return 0;
+}
+
 /** Free the step. */
 static void
 interp_destroy(struct sl_step *s)
 {
 	struct interp_step *st = (struct interp_step *)s;
 	sl_paths_run_destroy(&st->run);
+	sl_free(st->vvals);
+	sl_free(st->vtexts);
 	if (st->parent != NULL) {
 		sl_arena_destroy(&st->scratch);
 		sl_free(st);
@@ -2375,7 +2394,8 @@ interp_replicate(struct sl_step *s)
 	st->vplan = m->vplan;
 	memcpy(st->defaults, m->defaults, sizeof(st->defaults));
 	sl_arena_create(&st->scratch, SCRATCH_CHUNK, SCRATCH_CAP);
-	if (m->paths != NULL && sl_paths_run_init(&st->run, m->paths) != 0) {
+	if ((m->paths != NULL && sl_paths_run_init(&st->run, m->paths) != 0) ||
+	    plan_room(st) != 0) {
 		interp_destroy(&st->base);
 		return NULL;
 	}
@@ -2546,7 +2566,7 @@ plan_load(struct interp_step *st)
 		return 0;
 	}
 	st->vplan = sl_vplan_new(st->vmaps, st->vnorms, st->n_vmaps);
-	return st->vplan != NULL ? 0 : -1;
+	return st->vplan != NULL ? plan_room(st) : -1;
 }
 
 /** Build an Interpreter from its definition. */

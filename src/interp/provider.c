@@ -1701,18 +1701,23 @@ struct vent {
 	const struct sl_prov *p;
 	/** A literal's value. */
 	struct sl_value value;
-	/** The field path's tree (sl_paths_add()), or NULL. */
-	const struct sl_paths *plan;
-	/** Its node there. */
-	uint32_t node;
 	/** Whether it is a literal. */
 	bool literal;
-	/** Its mapping's normalization, or NULL for none. */
-	const struct sl_norm *nm;
-	/** Whether that is lowercasing alone (sl_norm_lower_only()). */
+	/** Whether its field path is in the plan's tree (sl_vplan.tree). */
+	bool in_tree;
+	/** Whether its normalization is lowercasing alone
+	 * (sl_norm_lower_only()). */
 	bool lower;
+	/** Whether it is its mapping's last: texts[map] is written after
+	 * it. */
+	bool last;
+	/** With `in_tree`: the place of its value in a struct sl_paths_run
+	 * (its node's struct pnode.pos). */
+	uint32_t pos;
 	/** Its mapping's place in the plan (texts[map]). */
 	uint32_t map;
+	/** Its mapping's normalization, or NULL for none. */
+	const struct sl_norm *nm;
 };
 
 struct sl_vplan {
@@ -1722,7 +1727,28 @@ struct sl_vplan {
 	uint32_t n;
 	/** Mappings. */
 	uint32_t n_maps;
+	/** The tree of the entries' field paths (all of one step's), or
+	 * NULL when none is in one. */
+	const struct sl_paths *tree;
+	/**
+	 * The nodes of `tree` whose children hold the entries' values, each
+	 * after its parent (ascending: a node is made after its parent),
+	 * expanded in turn before the values are read.
+	 */
+	uint32_t *exp;
+	/** Nodes in `exp`. */
+	uint32_t n_exp;
 };
+
+/** Add the parents of node `node` of `pl` to the set `mark`. */
+static void
+vplan_mark(const struct sl_paths *pl, uint32_t node, bool *mark)
+{
+	while (node != 0) {
+		node = pl->nodes[node].parent;
+		mark[node] = true;
+	}
+}
 
 struct sl_vplan *
 sl_vplan_new(const struct sl_propmap *const *maps,
@@ -1732,32 +1758,59 @@ sl_vplan_new(const struct sl_propmap *const *maps,
 	for (uint32_t k = 0; k < n; k++)
 		total += maps[k]->n;
 	struct sl_vplan *vp = sl_calloc(1, sizeof(*vp));
-	if (vp != NULL)
-		vp->v = sl_calloc(total + 1, sizeof(*vp->v));
-	if (vp == NULL || vp->v == NULL) {
-		sl_free(vp);
-		sl_diag_set(SL_EOOM, "out of memory for a plan of values");
-		return NULL;
+	bool *mark = NULL;
+	if (vp == NULL)
+		goto oom;
+	vp->v = sl_calloc(total + 1, sizeof(*vp->v));
+	if (vp->v == NULL)
+		goto oom;
+	for (uint32_t k = 0; k < n && vp->tree == NULL; k++)
+		for (uint32_t i = 0; i < maps[k]->n; i++)
+			if (maps[k]->provs[i]->path_plan != NULL) {
+				vp->tree = maps[k]->provs[i]->path_plan;
+				break;
+			}
+	if (vp->tree != NULL) {
+		mark = sl_calloc(vp->tree->n, sizeof(*mark));
+		vp->exp = sl_calloc(vp->tree->n, sizeof(*vp->exp));
+		if (mark == NULL || vp->exp == NULL)
+			goto oom;
 	}
 	for (uint32_t k = 0; k < n; k++) {
 		const struct sl_norm *nm =
 		        norms[k] != NULL && norms[k]->n > 0 ? norms[k] : NULL;
 		for (uint32_t i = 0; i < maps[k]->n; i++) {
 			const struct sl_prov *p = maps[k]->provs[i];
+			bool in_tree = p->kind != P_STATIC &&
+			               p->path_plan != NULL &&
+			               p->path_plan == vp->tree;
 			vp->v[vp->n++] = (struct vent){
 			        .p = p,
 			        .value = p->kind == P_STATIC ? p->value
 			                                     : sl_null(),
-			        .plan = p->path_plan,
-			        .node = p->path_node,
 			        .literal = p->kind == P_STATIC,
-			        .nm = nm,
+			        .in_tree = in_tree,
 			        .lower = sl_norm_lower_only(nm),
-			        .map = k};
+			        .last = i + 1 == maps[k]->n,
+			        .pos = in_tree ? vp->tree->nodes[p->path_node].pos
+			                       : 0,
+			        .map = k,
+			        .nm = nm};
+			if (in_tree)
+				vplan_mark(vp->tree, p->path_node, mark);
 		}
 	}
 	vp->n_maps = n;
+	for (uint32_t i = 0; vp->tree != NULL && i < vp->tree->n; i++)
+		if (mark[i])
+			vp->exp[vp->n_exp++] = i;
+	sl_free(mark);
 	return vp;
+oom:
+	sl_free(mark);
+	sl_vplan_delete(vp);
+	sl_diag_set(SL_EOOM, "out of memory for a plan of values");
+	return NULL;
 }
 
 void
@@ -1766,6 +1819,7 @@ sl_vplan_delete(struct sl_vplan *vp)
 	if (vp == NULL)
 		return;
 	sl_free(vp->v);
+	sl_free(vp->exp);
 	sl_free(vp);
 }
 
@@ -1773,23 +1827,30 @@ int
 sl_vplan_eval(const struct sl_vplan *vp, struct sl_prov_ctx *c,
               struct sl_value *out, size_t *texts)
 {
-	struct sl_paths_run *pr =
-	        c->paths != NULL && c->paths->doc == c->doc ? c->paths : NULL;
-	for (uint32_t k = 0; k < vp->n_maps; k++)
-		texts[k] = 0;
+	struct sl_paths_run *pr = c->paths;
+	/* The lookups together serve the document they were made for: then
+	 * every object holding a value is expanded first, parents first,
+	 * and each value read at its place. */
+	const struct sl_value *const *val = NULL;
+	if (pr != NULL && pr->doc == c->doc && vp->tree != NULL &&
+	    pr->plan == vp->tree) {
+		for (uint32_t i = 0; i < vp->n_exp; i++)
+			if (pr->done[vp->exp[i]] != pr->gen)
+				paths_expand(pr, vp->exp[i]);
+		val = pr->val;
+	}
 	const struct vent *e = vp->v;
+	size_t t = 0;
 	for (uint32_t i = 0; i < vp->n; i++, e++) {
-		const struct sl_prov *p = e->p;
 		struct sl_value v;
 		if (e->literal) {
 			v = e->value;
 		} else {
-			if (pr != NULL && e->plan == pr->plan) {
-				const struct sl_value *pv =
-				        paths_value(pr, e->node);
+			if (val != NULL && e->in_tree) {
+				const struct sl_value *pv = val[e->pos];
 				v = pv != NULL ? *pv : sl_null();
 			} else {
-				v = path_value(p, c->doc);
+				v = path_value(e->p, c->doc);
 			}
 			if (v.type == SL_VARRAY)
 				v = v.len > 0 ? v.u.items[0] : sl_null();
@@ -1799,10 +1860,14 @@ sl_vplan_eval(const struct sl_vplan *vp, struct sl_prov_ctx *c,
 		    !(e->lower && v.len <= 16 &&
 		      sl_norm_short_ascii(v.u.s, v.len)) &&
 		    sl_norm_apply_inline(e->nm, &v, c->a) != 0)
-			return arena_full(p);
+			return arena_full(e->p);
 		if (v.type >= SL_VNUMBER && v.type <= SL_VSTR && v.len <= 16)
-			texts[e->map] += v.len;
+			t += v.len;
 		out[i] = v;
+		if (e->last) {
+			texts[e->map] = t;
+			t = 0;
+		}
 	}
 	return 0;
 }

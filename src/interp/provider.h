@@ -239,7 +239,8 @@ void sl_vplan_delete(struct sl_vplan *vp);
 /**
  * sl_propmap_values() of every mapping of `vp`: their values one after
  * the other at `out`, and the bytes of mapping k's short texts in
- * texts[k]. 0, or -1 (arena full).
+ * texts[k]; texts[k] of a mapping without names is not written (the
+ * caller keeps it 0). 0, or -1 (arena full).
  */
 int sl_vplan_eval(const struct sl_vplan *vp, struct sl_prov_ctx *c,
                   struct sl_value *out, size_t *texts);
