@@ -1411,7 +1411,8 @@ keep_rel(struct ictx *c, const struct interp *it, const struct brel *r,
 		return 0;
 	}
 	struct sl_value *slot = built_room(c);
-	if (slot == NULL || out_rel(c->oa, c->sa, it->rel_out, r, nd, slot) != 0)
+	if (slot == NULL ||
+	    out_rel(c->oa, c->sa, it->rel_out, r, nd, slot) != 0)
 		return scratch_full();
 	c->n_built++;
 	return 0;

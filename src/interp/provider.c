@@ -1792,7 +1792,8 @@ sl_vplan_new(const struct sl_propmap *const *maps,
 			        .in_tree = in_tree,
 			        .lower = sl_norm_lower_only(nm),
 			        .last = i + 1 == maps[k]->n,
-			        .pos = in_tree ? vp->tree->nodes[p->path_node].pos
+			        .pos = in_tree ? vp->tree->nodes[p->path_node]
+			                                 .pos
 			                       : 0,
 			        .map = k,
 			        .nm = nm};
