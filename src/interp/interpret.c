@@ -905,11 +905,10 @@ struct ictx {
 	uint32_t cap_built;
 	/**
 	 * The values of the step's plan (interp_step.vmaps) in the record,
-	 * when found (with `oa`); else NULL.
+	 * already living in `oa` (sl_vplan_eval()), when found (with `oa`);
+	 * else NULL.
 	 */
 	struct sl_value *vals;
-	/** With `vals`: the bytes of each mapping's short texts. */
-	const size_t *vtexts;
 };
 
 /* --- the step ----------------------------------------------------------- */
@@ -992,11 +991,6 @@ struct interp_step {
 	struct sl_vplan *vplan;
 	/** This step's room for the plan's values of a record (n_vals). */
 	struct sl_value *vvals;
-	/**
-	 * This step's bytes of each mapping's short texts (n_vmaps): a
-	 * mapping without names keeps its 0 (sl_vplan_eval()).
-	 */
-	size_t *vtexts;
 };
 
 /**
@@ -1195,7 +1189,7 @@ static int propmap_direct(const struct sl_propmap *m, struct ictx *c,
                           uint32_t fresh);
 static int propmap_put(const struct sl_propmap *m, struct ictx *c,
                        const struct sl_norm *nm, const struct sl_value *v,
-                       size_t texts, struct sl_pset *out, uint32_t fresh);
+                       struct sl_pset *out, uint32_t fresh);
 
 /**
  * propmap(), by propmap_direct() when mapping `m` is plain (`plain`: set
@@ -1221,11 +1215,10 @@ apply_source(struct interp_step *st, const struct interp *it, struct ictx *c)
 	 * providers do not read the node being built. */
 	if (it->in_plan && c->vals != NULL) {
 		const struct sl_value *v = c->vals + it->vval;
-		const size_t *t = c->vtexts + it->vmap;
-		if (propmap_put(&it->key, c, &it->key_norm, v, t[0],
-		                &c->src.key, 0) != 0 ||
+		if (propmap_put(&it->key, c, &it->key_norm, v, &c->src.key,
+		                0) != 0 ||
 		    propmap_put(&it->props, c, &it->props_norm, v + it->key.n,
-		                t[1], &c->src.props,
+		                &c->src.props,
 		                it->props_fresh ? c->src_defaults : 0) != 0)
 			return -1;
 	} else if (propmap_any(&it->key, it->key_plain, c, &it->key_norm,
@@ -1419,51 +1412,67 @@ keep_rel(struct ictx *c, const struct interp *it, const struct brel *r,
 }
 
 /**
- * Members at `m` named as mapping `map`, with values v[0, map->n) made to
- * live in the output's arena `a`: texts of up to 16 bytes copied at `t`
- * (sized by sl_propmap_values()), strings lowercased on the way when
- * `lower` (the mapping's normalization is lowercasing alone, which
- * sl_propmap_values() leaves to the copy), the others by
- * sl_value_keep(). Where the texts after them go, or NULL (arena full).
+ * Make the values v[0, n) live in the output's arena `a`: texts of up to
+ * 16 bytes (`texts` bytes in all, as sl_propmap_values() counts them)
+ * copied one after the other into one block, strings lowercased on the
+ * way when `lower` (the mapping's normalization is lowercasing alone,
+ * which sl_propmap_values() leaves to the copy), the others by
+ * sl_value_keep(). 0, or -1 (arena full).
  */
-static inline __attribute__((always_inline)) char *
-fill_members(struct sl_member *m, const struct sl_propmap *map,
-             const struct sl_value *v, char *t, struct sl_arena *a, bool lower)
+static inline __attribute__((always_inline)) int
+keep_values(struct sl_value *v, uint32_t n, size_t texts, struct sl_arena *a,
+            bool lower)
+{
+	char *t = texts > 0 ? sl_arena_alloc_aligned(a, texts, 1) : NULL;
+	if (texts > 0 && t == NULL)
+		return -1;
+	for (uint32_t i = 0; i < n; i++) {
+		struct sl_value *x = &v[i];
+		uint8_t type = x->type;
+		if (type < SL_VNUMBER)
+			continue;
+		if (type <= SL_VSTR && x->len <= 16) {
+			if (lower && type == SL_VSTR)
+				sl_norm_lower_copy(t, x->u.s, x->len);
+			else
+				sl_copy_bytes(t, x->u.s, x->len);
+			x->u.s = t;
+			t += x->len;
+		} else if (sl_value_keep(a, x) != 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/**
+ * Members at `m` named as mapping `map`, with the values v[0, map->n),
+ * which already live in the output (keep_values(), sl_vplan_eval()).
+ */
+static inline __attribute__((always_inline)) void
+put_members(struct sl_member *m, const struct sl_propmap *map,
+            const struct sl_value *v)
 {
 	uint32_t n = map->n;
 	char *const *names = map->names;
 	const uint32_t *lens = map->lens;
 	for (uint32_t i = 0; i < n; i++) {
-		struct sl_value x = v[i];
-		if (x.type >= SL_VNUMBER) {
-			if (x.type <= SL_VSTR && x.len <= 16) {
-				if (lower && x.type == SL_VSTR)
-					sl_norm_lower_copy(t, x.u.s, x.len);
-				else
-					sl_copy_bytes(t, x.u.s, x.len);
-				x.u.s = t;
-				t += x.len;
-			} else if (sl_value_keep(a, &x) != 0) {
-				return NULL;
-			}
-		}
 		m[i].key = names[i];
 		m[i].key_len = lens[i];
-		m[i].val = x;
+		m[i].val = v[i];
 	}
-	return t;
 }
 
 /**
- * Set the values v[0, m->n) of plain mapping `m` (their short texts
- * `texts` bytes) in `out`, a set in the output's arena (c->oa): written
- * straight after its members when none of them can have a name of `m`
- * (its first `fresh` are known not to), the short texts in one
- * allocation; else by sl_propmap_apply_out(), which finds them again.
+ * Set the values v[0, m->n) of plain mapping `m`, which already live in
+ * the output's arena (c->oa), in `out`, a set there: written straight
+ * after its members when none of them can have a name of `m` (its first
+ * `fresh` are known not to); else by sl_propmap_apply_out(), which finds
+ * them again.
  */
 static int
 propmap_put(const struct sl_propmap *m, struct ictx *c,
-            const struct sl_norm *nm, const struct sl_value *v, size_t texts,
+            const struct sl_norm *nm, const struct sl_value *v,
             struct sl_pset *out, uint32_t fresh)
 {
 	if (m->n == 0)
@@ -1473,10 +1482,7 @@ propmap_put(const struct sl_propmap *m, struct ictx *c,
 	uint32_t need = out->n + m->n;
 	if (need > out->cap && sl_pset_reserve(out, c->oa, need) != 0)
 		return scratch_full();
-	char *t = sl_arena_alloc_aligned(c->oa, texts > 0 ? texts : 1, 1);
-	if (t == NULL || fill_members(out->m + out->n, m, v, t, c->oa,
-	                              sl_norm_lower_only(nm)) == NULL)
-		return scratch_full();
+	put_members(out->m + out->n, m, v);
 	out->n = need;
 	return 0;
 }
@@ -1485,7 +1491,7 @@ propmap_put(const struct sl_propmap *m, struct ictx *c,
  * sl_propmap_apply_out() of a plain mapping `m` (sl_propmap_plain(), at
  * most FAST_MAX names) into a set in the output's arena (c->oa) none of
  * whose first `fresh` members has a name of `m`: its values found at
- * once, then propmap_put().
+ * once and kept in the output (keep_values()), then propmap_put().
  */
 static int
 propmap_direct(const struct sl_propmap *m, struct ictx *c,
@@ -1493,9 +1499,13 @@ propmap_direct(const struct sl_propmap *m, struct ictx *c,
 {
 	struct sl_value v[FAST_MAX];
 	size_t texts = 0;
+	if (fresh < out->n)
+		return sl_propmap_apply_out(m, &c->pc, nm, out, c->oa, fresh);
 	if (sl_propmap_values(m, &c->pc, nm, v, &texts) != 0)
 		return -1;
-	return propmap_put(m, c, nm, v, texts, out, fresh);
+	if (keep_values(v, m->n, texts, c->oa, sl_norm_lower_only(nm)) != 0)
+		return scratch_full();
+	return propmap_put(m, c, nm, v, out, fresh);
 }
 
 /**
@@ -1523,16 +1533,16 @@ built_room(struct ictx *c)
 /**
  * apply_rel_fast(): the relationship to the related node of key values
  * kv[0, it->key.n), with the relationship's properties `rprops` and the
- * node's property values pv[0, it->props.n): the relationship's and
+ * node's property values pv[0, it->props.n), all of which already live in
+ * the output (keep_values(), sl_vplan_eval()): the relationship's and
  * node's members (from it->rel_out, which holds the static types) as one
- * block in the shape arena (c->sa), the node's key and properties and
- * their `texts` bytes of short texts as one block in c->oa. A key with a
- * null is skipped.
+ * block in the shape arena (c->sa), the node's key and properties as one
+ * block in c->oa. A key with a null is skipped.
  */
 static inline __attribute__((always_inline)) int
 fast_node(struct interp_step *st, const struct interp *it, struct ictx *c,
           const struct sl_value *kv, struct sl_value rprops,
-          const struct sl_value *pv, size_t texts)
+          const struct sl_value *pv)
 {
 	uint32_t nk = it->key.n;
 	for (uint32_t i = 0; i < nk; i++)
@@ -1546,23 +1556,20 @@ fast_node(struct interp_step *st, const struct interp *it, struct ictx *c,
 			return 0;
 		}
 	uint32_t nd = it->fast_nd;
-	size_t at = (nk + nd) * sizeof(struct sl_member);
 	/* The objects' members in the shape arena (as out_rel()), the sets
-	 * and texts the writer keeps in the output's. */
+	 * the writer keeps in the output's. */
 	struct sl_member *m = sl_arena_alloc_aligned(
 	        c->sa, 11 * sizeof(*m), _Alignof(struct sl_member));
 	struct sl_member *keys = sl_arena_alloc_aligned(
-	        c->oa, at + texts, _Alignof(struct sl_member));
+	        c->oa, (nk + nd) * sizeof(struct sl_member),
+	        _Alignof(struct sl_member));
 	struct sl_value *slot = built_room(c);
 	if (m == NULL || keys == NULL || slot == NULL)
 		return scratch_full();
 	/* Two copies of known sizes, each inline. */
 	memcpy(m, it->rel_out, 6 * sizeof(*m));
 	memcpy(m + 6, it->rel_out + 6, 5 * sizeof(*m));
-	char *t = fill_members(keys, &it->key, kv, (char *)keys + at, c->oa,
-	                       it->key_lower);
-	if (t == NULL)
-		return scratch_full();
+	put_members(keys, &it->key, kv);
 	uint32_t nfirst = it->node_last ? 0 : 1;
 	if (nd == 0) {
 		m[9].val = sl_object_ref(c->defaults + nfirst, 3 - nfirst);
@@ -1570,9 +1577,7 @@ fast_node(struct interp_step *st, const struct interp *it, struct ictx *c,
 		struct sl_member *pm = keys + nk;
 		memcpy(pm, c->defaults + nfirst,
 		       (3 - nfirst) * sizeof(struct sl_member));
-		if (fill_members(pm + 3 - nfirst, &it->props, pv, t, c->oa,
-		                 it->props_lower) == NULL)
-			return scratch_full();
+		put_members(pm + 3 - nfirst, &it->props, pv);
 		m[9].val = sl_object_ref(pm, nd);
 	}
 	m[2].val = rprops;
@@ -1588,9 +1593,9 @@ fast_node(struct interp_step *st, const struct interp *it, struct ictx *c,
  * without a relationship key, whose mappings are plain
  * (sl_propmap_plain(), at most FAST_MAX names) and do not name a default
  * property, when the output has an arena (ictx.oa): each mapping's values
- * found at once, and each relationship with its node, sets and texts
- * written straight into two blocks (fast_node()). The same objects as
- * apply_rel_doc() builds.
+ * found at once and kept in the output, and each relationship with its
+ * node and sets written straight into two blocks (fast_node()). The same
+ * objects as apply_rel_doc() builds.
  */
 static int
 apply_rel_fast(struct interp_step *st, const struct interp *it, struct ictx *c)
@@ -1599,11 +1604,24 @@ apply_rel_fast(struct interp_step *st, const struct interp *it, struct ictx *c)
 	const struct sl_value *rv = rvb, *pv = pvb;
 	uint32_t nr = it->rel_props.n;
 	uint32_t rfirst = it->rel_last ? 0 : 1;
-	/* Found with the record's others, or here. */
+	/* Found with the record's others (and kept), or here. */
 	bool plan = it->in_plan && c->vals != NULL;
 	if (plan) {
 		rv = c->vals + it->vval;
 		pv = rv + nr;
+	} else {
+		size_t rt = 0, pt = 0;
+		if ((nr > 0 &&
+		     sl_propmap_values(&it->rel_props, &c->pc, &it->props_norm,
+		                       rvb, &rt) != 0) ||
+		    (it->props.n > 0 &&
+		     sl_propmap_values(&it->props, &c->pc, &it->props_norm, pvb,
+		                       &pt) != 0))
+			return -1;
+		if (keep_values(rvb, nr, rt, c->oa, it->props_lower) != 0 ||
+		    keep_values(pvb, it->props.n, pt, c->oa, it->props_lower) !=
+		            0)
+			return scratch_full();
 	}
 	struct sl_value rprops;
 	if (nr == 0) {
@@ -1612,44 +1630,31 @@ apply_rel_fast(struct interp_step *st, const struct interp *it, struct ictx *c)
 	} else {
 		/* One set, which every relationship of `it` here refers
 		 * to. */
-		size_t texts = 0;
-		if (plan)
-			texts = c->vtexts[it->vmap];
-		else if (sl_propmap_values(&it->rel_props, &c->pc,
-		                           &it->props_norm, rvb, &texts) != 0)
-			return -1;
 		uint32_t nd = 3 - rfirst + nr;
-		size_t at = nd * sizeof(struct sl_member);
 		struct sl_member *m = sl_arena_alloc_aligned(
-		        c->oa, at + texts, _Alignof(struct sl_member));
+		        c->oa, nd * sizeof(struct sl_member),
+		        _Alignof(struct sl_member));
 		if (m == NULL)
 			return scratch_full();
 		memcpy(m, c->defaults + rfirst,
 		       (3 - rfirst) * sizeof(struct sl_member));
-		if (fill_members(m + 3 - rfirst, &it->rel_props, rv,
-		                 (char *)m + at, c->oa,
-		                 it->props_lower) == NULL)
-			return scratch_full();
+		put_members(m + 3 - rfirst, &it->rel_props, rv);
 		rprops = sl_object_ref(m, nd);
 	}
 	/* The node's properties are the same for every node of `it` here:
 	 * found once, each node given its own set of them. */
-	size_t ptexts = 0;
-	if (plan)
-		ptexts = c->vtexts[it->vmap + 1];
-	else if (it->props.n > 0 &&
-	         sl_propmap_values(&it->props, &c->pc, &it->props_norm, pvb,
-	                           &ptexts) != 0)
-		return -1;
 	if (!it->find_many) {
 		if (plan)
 			return fast_node(st, it, c, pv + it->props.n, rprops,
-			                 pv, ptexts + c->vtexts[it->vmap + 2]);
-		size_t texts = ptexts;
+			                 pv);
+		size_t texts = 0;
 		if (sl_propmap_values(&it->key, &c->pc, &it->key_norm, kv,
 		                      &texts) != 0)
 			return -1;
-		return fast_node(st, it, c, kv, rprops, pv, texts);
+		if (keep_values(kv, it->key.n, texts, c->oa, it->key_lower) !=
+		    0)
+			return scratch_full();
+		return fast_node(st, it, c, kv, rprops, pv);
 	}
 	struct sl_value *lists;
 	uint32_t len;
@@ -1659,11 +1664,11 @@ apply_rel_fast(struct interp_step *st, const struct interp *it, struct ictx *c)
 	bool norm = it->key_norm.n > 0;
 	bool lower = it->key_lower;
 	for (uint32_t j = 0; j < len; j++) {
-		size_t texts = ptexts;
+		size_t texts = 0;
 		for (uint32_t i = 0; i < nk; i++) {
 			struct sl_value v = lists[i].u.items[j];
 			/* As sl_propmap_values(): short ASCII text is
-			 * lowercased by its copy (fast_node()). */
+			 * lowercased by its copy (keep_values()). */
 			if (norm && v.type == SL_VSTR &&
 			    !(lower && v.len <= 16 &&
 			      sl_norm_short_ascii(v.u.s, v.len)) &&
@@ -1675,7 +1680,9 @@ apply_rel_fast(struct interp_step *st, const struct interp *it, struct ictx *c)
 				texts += v.len;
 			kv[i] = v;
 		}
-		if (fast_node(st, it, c, kv, rprops, pv, texts) != 0)
+		if (keep_values(kv, nk, texts, c->oa, lower) != 0)
+			return scratch_full();
+		if (fast_node(st, it, c, kv, rprops, pv) != 0)
 			return -1;
 	}
 	return 0;
@@ -1841,8 +1848,7 @@ apply(struct interp_step *st, const struct interp *it, struct ictx *c)
 	case I_PROPS:
 		if (it->in_plan && c->vals != NULL) {
 			rc = propmap_put(&it->props, c, &it->props_norm,
-			                 c->vals + it->vval,
-			                 c->vtexts[it->vmap], &c->src.props,
+			                 c->vals + it->vval, &c->src.props,
 			                 it->props_fresh ? c->src_defaults : 0);
 			break;
 		}
@@ -2197,16 +2203,16 @@ finish_ctx(struct interp_step *st, struct ictx *c)
 }
 
 /**
- * Find the values of the step's plan (interp_step.vmaps) in the record
- * (c->vals, c->vtexts: the step's interp_step.vvals and vtexts).
+ * Find the values of the step's plan (interp_step.vmaps) in the record,
+ * made to live in the output's arena (c->vals: the step's
+ * interp_step.vvals).
  */
 static int
 plan_run(struct interp_step *st, struct ictx *c)
 {
-	if (sl_vplan_eval(st->vplan, &c->pc, st->vvals, st->vtexts) != 0)
+	if (sl_vplan_eval(st->vplan, &c->pc, c->oa, st->vvals) != 0)
 		return -1;
 	c->vals = st->vvals;
-	c->vtexts = st->vtexts;
 	return 0;
 }
 
@@ -2309,8 +2315,8 @@ interp_process(struct sl_step *s, const struct sl_value *rec,
 }
 
 /**
- * The step's own room for the values of its plan (interp_step.vvals,
- * vtexts); none without a plan. 0, or -1 (out of memory).
+ * The step's own room for the values of its plan (interp_step.vvals);
+ * none without a plan. 0, or -1 (out of memory).
  */
 static int
 plan_room(struct interp_step *st)
@@ -2318,8 +2324,7 @@ plan_room(struct interp_step *st)
 	if (st->vplan == NULL)
 		return 0;
 	st->vvals = sl_calloc(st->n_vals + 1, sizeof(*st->vvals));
-	st->vtexts = sl_calloc(st->n_vmaps + 1, sizeof(*st->vtexts));
-	if (st->vvals == NULL || st->vtexts == NULL) {
+	if (st->vvals == NULL) {
 		sl_diag_set(SL_EOOM, "out of memory for a step");
 		return -1;
 	}
@@ -2333,7 +2338,6 @@ interp_destroy(struct sl_step *s)
 	struct interp_step *st = (struct interp_step *)s;
 	sl_paths_run_destroy(&st->run);
 	sl_free(st->vvals);
-	sl_free(st->vtexts);
 	if (st->parent != NULL) {
 		sl_arena_destroy(&st->scratch);
 		sl_free(st);

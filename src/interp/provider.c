@@ -1708,14 +1708,9 @@ struct vent {
 	/** Whether its normalization is lowercasing alone
 	 * (sl_norm_lower_only()). */
 	bool lower;
-	/** Whether it is its mapping's last: texts[map] is written after
-	 * it. */
-	bool last;
 	/** With `in_tree`: the place of its value in a struct sl_paths_run
 	 * (its node's struct pnode.pos). */
 	uint32_t pos;
-	/** Its mapping's place in the plan (texts[map]). */
-	uint32_t map;
 	/** Its mapping's normalization, or NULL for none. */
 	const struct sl_norm *nm;
 };
@@ -1791,11 +1786,9 @@ sl_vplan_new(const struct sl_propmap *const *maps,
 			        .literal = p->kind == P_STATIC,
 			        .in_tree = in_tree,
 			        .lower = sl_norm_lower_only(nm),
-			        .last = i + 1 == maps[k]->n,
 			        .pos = in_tree ? vp->tree->nodes[p->path_node]
 			                                 .pos
 			                       : 0,
-			        .map = k,
 			        .nm = nm};
 			if (in_tree)
 				vplan_mark(vp->tree, p->path_node, mark);
@@ -1826,7 +1819,7 @@ sl_vplan_delete(struct sl_vplan *vp)
 
 int
 sl_vplan_eval(const struct sl_vplan *vp, struct sl_prov_ctx *c,
-              struct sl_value *out, size_t *texts)
+              struct sl_arena *oa, struct sl_value *out)
 {
 	struct sl_paths_run *pr = c->paths;
 	/* The lookups together serve the document they were made for: then
@@ -1842,7 +1835,8 @@ sl_vplan_eval(const struct sl_vplan *vp, struct sl_prov_ctx *c,
 	}
 	const struct vent *e = vp->v;
 	size_t t = 0;
-	for (uint32_t i = 0; i < vp->n; i++, e++) {
+	uint32_t n = vp->n;
+	for (uint32_t i = 0; i < n; i++, e++) {
 		struct sl_value v;
 		if (e->literal) {
 			v = e->value;
@@ -1865,9 +1859,27 @@ sl_vplan_eval(const struct sl_vplan *vp, struct sl_prov_ctx *c,
 		if (v.type >= SL_VNUMBER && v.type <= SL_VSTR && v.len <= 16)
 			t += v.len;
 		out[i] = v;
-		if (e->last) {
-			texts[e->map] = t;
-			t = 0;
+	}
+	/* Into the output: the short texts one after the other in one
+	 * block, lowercased on the way for lowercasing alone. */
+	char *b = t > 0 ? sl_arena_alloc_aligned(oa, t, 1) : NULL;
+	if (t > 0 && b == NULL)
+		return arena_full(vp->v[0].p);
+	e = vp->v;
+	for (uint32_t i = 0; i < n; i++, e++) {
+		struct sl_value *v = &out[i];
+		uint8_t type = v->type;
+		if (type < SL_VNUMBER)
+			continue;
+		if (type <= SL_VSTR && v->len <= 16) {
+			if (e->lower && type == SL_VSTR)
+				sl_norm_lower_copy(b, v->u.s, v->len);
+			else
+				sl_copy_bytes(b, v->u.s, v->len);
+			v->u.s = b;
+			b += v->len;
+		} else if (sl_value_keep(oa, v) != 0) {
+			return arena_full(e->p);
 		}
 	}
 	return 0;
