@@ -1856,12 +1856,13 @@ sl_vplan_eval(const struct sl_vplan *vp, struct sl_prov_ctx *c,
 		      sl_norm_short_ascii(v.u.s, v.len)) &&
 		    sl_norm_apply_inline(e->nm, &v, c->a) != 0)
 			return arena_full(e->p);
-		if (v.type >= SL_VNUMBER && v.type <= SL_VSTR && v.len <= 16)
+		if (v.type >= SL_VNUMBER && v.type <= SL_VSTR)
 			t += v.len;
 		out[i] = v;
 	}
-	/* Into the output: the short texts one after the other in one
-	 * block, lowercased on the way for lowercasing alone. */
+	/* Into the output: the texts one after the other in one block, the
+	 * short ones lowercased on the way for lowercasing alone (a long
+	 * one was normalized above). */
 	char *b = t > 0 ? sl_arena_alloc_aligned(oa, t, 1) : NULL;
 	if (t > 0 && b == NULL)
 		return arena_full(vp->v[0].p);
@@ -1871,8 +1872,8 @@ sl_vplan_eval(const struct sl_vplan *vp, struct sl_prov_ctx *c,
 		uint8_t type = v->type;
 		if (type < SL_VNUMBER)
 			continue;
-		if (type <= SL_VSTR && v->len <= 16) {
-			if (e->lower && type == SL_VSTR)
+		if (type <= SL_VSTR) {
+			if (e->lower && type == SL_VSTR && v->len <= 16)
 				sl_norm_lower_copy(b, v->u.s, v->len);
 			else
 				sl_copy_bytes(b, v->u.s, v->len);

@@ -238,9 +238,10 @@ void sl_vplan_delete(struct sl_vplan *vp);
 
 /**
  * sl_propmap_values() of every mapping of `vp`, made to live in `oa` (as
- * sl_value_keep(); the short texts in one block, lowercased by the copy
- * where sl_propmap_values() leaves it to the copy): their values one
- * after the other at `out`. 0, or -1 (arena full).
+ * sl_value_keep(); the texts of strings and numbers in one block, the
+ * short ones lowercased by the copy where sl_propmap_values() leaves it
+ * to the copy): their values one after the other at `out`. 0, or -1
+ * (arena full).
  */
 int sl_vplan_eval(const struct sl_vplan *vp, struct sl_prov_ctx *c,
                   struct sl_arena *oa, struct sl_value *out);
