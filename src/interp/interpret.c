@@ -1530,42 +1530,45 @@ built_room(struct ictx *c)
 	return &c->built[c->n_built];
 }
 
+/** Skip a related node of `it` whose key has a null (fast_node()). */
+static void
+fast_skip(struct interp_step *st, const struct interp *it)
+{
+	char b1[80], b2[80];
+	skip(st,
+	     "relationship %s: the related %s node has an empty or null "
+	     "key",
+	     short_text(it->rel_type_sv, b1, sizeof(b1)),
+	     short_text(it->node_type_sv, b2, sizeof(b2)));
+}
+
+/** Whether one of the key values kv[0, nk) is null (fast_node()). */
+static inline bool
+fast_null_key(const struct sl_value *kv, uint32_t nk)
+{
+	for (uint32_t i = 0; i < nk; i++)
+		if (kv[i].type == SL_VNULL)
+			return true;
+	return false;
+}
+
 /**
- * apply_rel_fast(): the relationship to the related node of key values
- * kv[0, it->key.n), with the relationship's properties `rprops` and the
- * node's property values pv[0, it->props.n), all of which already live in
- * the output (keep_values(), sl_vplan_eval()): the relationship's and
- * node's members (from it->rel_out, which holds the static types) as one
- * block in the shape arena (c->sa), the node's key and properties as one
- * block in c->oa. A key with a null is skipped.
+ * apply_rel_fast(): write the relationship to the related node of key
+ * values kv[0, it->key.n), with the relationship's properties `rprops`
+ * and the node's property values pv[0, it->props.n), all of which already
+ * live in the output (keep_values(), sl_vplan_eval()): the relationship's
+ * and node's members (from it->rel_out, which holds the static types) at
+ * `m` (11, in the shape arena c->sa), the node's key and properties at
+ * `keys` (it->key.n + it->fast_nd, in c->oa), and the relationship in
+ * the next slot of c->built (room made by the caller).
  */
-static inline __attribute__((always_inline)) int
-fast_node(struct interp_step *st, const struct interp *it, struct ictx *c,
-          const struct sl_value *kv, struct sl_value rprops,
-          const struct sl_value *pv)
+static inline __attribute__((always_inline)) void
+fast_fill(const struct interp *it, struct ictx *c, const struct sl_value *kv,
+          struct sl_value rprops, const struct sl_value *pv,
+          struct sl_member *m, struct sl_member *keys)
 {
 	uint32_t nk = it->key.n;
-	for (uint32_t i = 0; i < nk; i++)
-		if (kv[i].type == SL_VNULL) {
-			char b1[80], b2[80];
-			skip(st,
-			     "relationship %s: the related %s node has an "
-			     "empty or null key",
-			     short_text(it->rel_type_sv, b1, sizeof(b1)),
-			     short_text(it->node_type_sv, b2, sizeof(b2)));
-			return 0;
-		}
 	uint32_t nd = it->fast_nd;
-	/* The objects' members in the shape arena (as out_rel()), the sets
-	 * the writer keeps in the output's. */
-	struct sl_member *m = sl_arena_alloc_aligned(
-	        c->sa, 11 * sizeof(*m), _Alignof(struct sl_member));
-	struct sl_member *keys = sl_arena_alloc_aligned(
-	        c->oa, (nk + nd) * sizeof(struct sl_member),
-	        _Alignof(struct sl_member));
-	struct sl_value *slot = built_room(c);
-	if (m == NULL || keys == NULL || slot == NULL)
-		return scratch_full();
 	/* Two copies of known sizes, each inline. */
 	memcpy(m, it->rel_out, 6 * sizeof(*m));
 	memcpy(m + 6, it->rel_out + 6, 5 * sizeof(*m));
@@ -1583,8 +1586,112 @@ fast_node(struct interp_step *st, const struct interp *it, struct ictx *c,
 	m[2].val = rprops;
 	m[5].val = sl_object_ref(m + 6, 5);
 	m[8].val = sl_object_ref(keys, nk);
-	*slot = sl_object_ref(m, 6);
-	c->n_built++;
+	c->built[c->n_built++] = sl_object_ref(m, 6);
+}
+
+/**
+ * fast_fill() of one relationship, its two blocks allocated here; a key
+ * with a null is skipped.
+ */
+static inline __attribute__((always_inline)) int
+fast_node(struct interp_step *st, const struct interp *it, struct ictx *c,
+          const struct sl_value *kv, struct sl_value rprops,
+          const struct sl_value *pv)
+{
+	uint32_t nk = it->key.n;
+	if (fast_null_key(kv, nk)) {
+		fast_skip(st, it);
+		return 0;
+	}
+	/* The objects' members in the shape arena (as out_rel()), the sets
+	 * the writer keeps in the output's. */
+	struct sl_member *m = sl_arena_alloc_aligned(
+	        c->sa, 11 * sizeof(*m), _Alignof(struct sl_member));
+	struct sl_member *keys = sl_arena_alloc_aligned(
+	        c->oa, (nk + it->fast_nd) * sizeof(struct sl_member),
+	        _Alignof(struct sl_member));
+	if (m == NULL || keys == NULL || built_room(c) == NULL)
+		return scratch_full();
+	fast_fill(it, c, kv, rprops, pv, m, keys);
+	return 0;
+}
+
+/**
+ * find_many of apply_rel_fast(): the relationships to the `len` related
+ * nodes of the key values in lists[0, it->key.n) (many_keys()), each
+ * normalized (short ASCII text left to the copy, as
+ * sl_propmap_values()) into the scratch arena, then their texts copied
+ * into one block of the output's arena, and every relationship's members
+ * and node's sets written into one block of the shape arena and one of
+ * the output's (fast_fill()). Nodes whose key has a null are skipped.
+ */
+static int
+fast_many(struct interp_step *st, const struct interp *it, struct ictx *c,
+          const struct sl_value *lists, uint32_t len, struct sl_value rprops,
+          const struct sl_value *pv)
+{
+	uint32_t nk = it->key.n;
+	if (len == 0)
+		return 0;
+	bool norm = it->key_norm.n > 0;
+	bool lower = it->key_lower;
+	size_t nv = (size_t)len * nk;
+	struct sl_value *kvs = sl_arena_alloc_aligned(
+	        c->pc.a, nv * sizeof(*kvs), _Alignof(struct sl_value));
+	if (kvs == NULL)
+		return scratch_full();
+	size_t texts = 0;
+	for (uint32_t j = 0; j < len; j++)
+		for (uint32_t i = 0; i < nk; i++) {
+			struct sl_value v = lists[i].u.items[j];
+			if (norm && v.type == SL_VSTR &&
+			    !(lower && v.len <= 16 &&
+			      sl_norm_short_ascii(v.u.s, v.len)) &&
+			    sl_norm_apply_inline(&it->key_norm, &v, c->pc.a) !=
+			            0)
+				return scratch_full();
+			if (v.type >= SL_VNUMBER && v.type <= SL_VSTR)
+				texts += v.len;
+			kvs[(size_t)j * nk + i] = v;
+		}
+	uint32_t per = nk + it->fast_nd;
+	char *t = texts > 0 ? sl_arena_alloc_aligned(c->oa, texts, 1) : NULL;
+	struct sl_member *ms =
+	        sl_arena_alloc_aligned(c->sa, (size_t)len * 11 * sizeof(*ms),
+	                               _Alignof(struct sl_member));
+	struct sl_member *ks =
+	        sl_arena_alloc_aligned(c->oa, (size_t)len * per * sizeof(*ks),
+	                               _Alignof(struct sl_member));
+	if ((texts > 0 && t == NULL) || ms == NULL || ks == NULL)
+		return scratch_full();
+	for (uint32_t j = 0; j < len; j++) {
+		struct sl_value *kv = kvs + (size_t)j * nk;
+		if (fast_null_key(kv, nk)) {
+			fast_skip(st, it);
+			continue;
+		}
+		/* As keep_values(), into the one block. */
+		for (uint32_t i = 0; i < nk; i++) {
+			struct sl_value *x = &kv[i];
+			uint8_t type = x->type;
+			if (type < SL_VNUMBER)
+				continue;
+			if (type <= SL_VSTR) {
+				if (lower && type == SL_VSTR && x->len <= 16)
+					sl_norm_lower_copy(t, x->u.s, x->len);
+				else
+					sl_copy_bytes(t, x->u.s, x->len);
+				x->u.s = t;
+				t += x->len;
+			} else if (sl_value_keep(c->oa, x) != 0) {
+				return scratch_full();
+			}
+		}
+		if (built_room(c) == NULL)
+			return scratch_full();
+		fast_fill(it, c, kv, rprops, pv, ms + (size_t)j * 11,
+		          ks + (size_t)j * per);
+	}
 	return 0;
 }
 
@@ -1658,34 +1765,9 @@ apply_rel_fast(struct interp_step *st, const struct interp *it, struct ictx *c)
 	}
 	struct sl_value *lists;
 	uint32_t len;
-	uint32_t nk = it->key.n;
 	if (many_keys(it, c, &lists, &len) != 0)
 		return -1;
-	bool norm = it->key_norm.n > 0;
-	bool lower = it->key_lower;
-	for (uint32_t j = 0; j < len; j++) {
-		size_t texts = 0;
-		for (uint32_t i = 0; i < nk; i++) {
-			struct sl_value v = lists[i].u.items[j];
-			/* As sl_propmap_values(): short ASCII text is
-			 * lowercased by its copy (keep_values()). */
-			if (norm && v.type == SL_VSTR &&
-			    !(lower && v.len <= 16 &&
-			      sl_norm_short_ascii(v.u.s, v.len)) &&
-			    sl_norm_apply_inline(&it->key_norm, &v, c->pc.a) !=
-			            0)
-				return scratch_full();
-			if (v.type >= SL_VNUMBER && v.type <= SL_VSTR &&
-			    v.len <= 16)
-				texts += v.len;
-			kv[i] = v;
-		}
-		if (keep_values(kv, nk, texts, c->oa, lower) != 0)
-			return scratch_full();
-		if (fast_node(st, it, c, kv, rprops, pv) != 0)
-			return -1;
-	}
-	return 0;
+	return fast_many(st, it, c, lists, len, rprops, pv);
 }
 
 /** Apply a relationship interpretation to one (sub-)document. */
