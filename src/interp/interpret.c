@@ -2270,11 +2270,13 @@ finish_ctx(struct interp_step *st, struct ictx *c)
 		             : "");
 		return 0;
 	}
-	struct sl_arena *a = sl_emit_arena(st->out);
+	/* A direct record's batch is the one its sets were built in. */
+	struct sl_arena *a = c->oa != NULL ? c->oa : sl_emit_arena(st->out);
 	struct sl_value v;
 	if (a == NULL)
 		return -1;
-	if (out_ingest(st, a, sl_emit_shape(st->out), c, &v) != 0) {
+	if (out_ingest(st, a, c->oa != NULL ? c->sa : sl_emit_shape(st->out), c,
+	               &v) != 0) {
 		if (sl_diag_code() == SL_EOK)
 			sl_diag_set(SL_ELIMIT, "the ingestion does not fit in "
 			                       "a batch");

@@ -1165,17 +1165,17 @@ paths_value(struct sl_paths_run *r, uint32_t node)
 }
 
 /**
- * Find the values of every child of node `p` in one pass over p's value:
+ * Find the values of every child of node `p`, whose value is `v`, in one
+ * pass over it:
  * each member's name looked up in p's table; a later member of the same
  * name replaces an earlier one (the last of duplicate keys wins, as
  * sl_object_get()).
  */
-static void
-paths_expand(struct sl_paths_run *r, uint32_t p)
+static inline __attribute__((always_inline)) void
+paths_expand_at(struct sl_paths_run *r, uint32_t p, const struct sl_value *v)
 {
 	const struct sl_paths *pl = r->plan;
 	const struct pnode *nd = &pl->nodes[p];
-	const struct sl_value *v = p == 0 ? r->doc : paths_value(r, p);
 	/* The children's values are val[kid, kid + n_kids), with room to
 	 * clear PATHS_CLEAR at once. */
 	const struct sl_value **val = r->val + nd->kid;
@@ -1215,6 +1215,13 @@ paths_expand(struct sl_paths_run *r, uint32_t p)
 		if (e != NULL)
 			val[e->idx] = &ms[i].val;
 	}
+}
+
+/** paths_expand_at() of node `p`'s value. */
+static void
+paths_expand(struct sl_paths_run *r, uint32_t p)
+{
+	paths_expand_at(r, p, p == 0 ? r->doc : paths_value(r, p));
 }
 
 /**
@@ -1828,9 +1835,16 @@ sl_vplan_eval(const struct sl_vplan *vp, struct sl_prov_ctx *c,
 	const struct sl_value *const *val = NULL;
 	if (pr != NULL && pr->doc == c->doc && vp->tree != NULL &&
 	    pr->plan == vp->tree) {
-		for (uint32_t i = 0; i < vp->n_exp; i++)
-			if (pr->done[vp->exp[i]] != pr->gen)
-				paths_expand(pr, vp->exp[i]);
+		const struct pnode *nodes = vp->tree->nodes;
+		for (uint32_t i = 0; i < vp->n_exp; i++) {
+			uint32_t p = vp->exp[i];
+			if (pr->done[p] == pr->gen)
+				continue;
+			/* Its parent is expanded: it comes before. */
+			paths_expand_at(pr, p,
+			                p == 0 ? pr->doc
+			                       : pr->val[nodes[p].pos]);
+		}
 		val = pr->val;
 	}
 	const struct vent *e = vp->v;
