@@ -1411,6 +1411,52 @@ TAP_CASE(fast_unplanned)
 	   (unsigned long long)un.skipped);
 }
 
+/**
+ * The blocks of the plan's relationships of one related node each, made
+ * with the plan's values (plan_run()): each relationship writes its own,
+ * one left unused when its condition is false or its key has a null.
+ */
+TAP_CASE(fast_fixed_blocks)
+{
+	const char *args =
+	        "    interpretations:\n"
+	        "      - type: source_node\n"
+	        "        node_type: P\n"
+	        "        key: {id: !jmespath id}\n"
+	        "      - type: relationship\n"
+	        "        node_type: A\n"
+	        "        relationship_type: R1\n"
+	        "        condition: {type: compare, left: !jmespath n, "
+	        "operator: greater_than, right: 1}\n"
+	        "        node_key: {k: !jmespath a}\n"
+	        "      - type: relationship\n"
+	        "        node_type: S\n"
+	        "        relationship_type: HAS\n"
+	        "        find_many: true\n"
+	        "        node_key: {k: !jmespath s}\n"
+	        "      - type: relationship\n"
+	        "        node_type: B\n"
+	        "        relationship_type: R2\n"
+	        "        node_key: {k: !jmespath b, j: !jmespath a}\n"
+	        "        node_properties: {p: !jmespath n, q: "
+	        "!jmespath long}\n";
+	expect(args,
+	       "[{id: X, a: Aa, b: Bb, n: 2, s: [S1, 'A Long Skill Name Of "
+	       "Many Bytes'], long: 'Some Text Of More Than Sixteen Bytes'}, "
+	       "{id: Y, a: Cc, b: Dd, n: 1, s: []}, "
+	       "{id: Z, a: null, b: Ee, n: 3, s: [T]}]",
+	       "P{\"id\":\"x\"} -[R1]-> A{\"k\":\"aa\"} "
+	       "-[HAS]-> S{\"k\":\"s1\"} "
+	       "-[HAS]-> S{\"k\":\"a long skill name of many bytes\"} "
+	       "-[R2]-> B{\"j\":\"aa\",\"k\":\"bb\"}(\"p\":2,"
+	       "\"q\":\"Some Text Of More Than Sixteen Bytes\")\n"
+	       "P{\"id\":\"y\"} -[R2]-> B{\"j\":\"cc\",\"k\":\"dd\"}"
+	       "(\"p\":1,\"q\":null)\n"
+	       "P{\"id\":\"z\"} -[HAS]-> S{\"k\":\"t\"}\n",
+	       "each relationship of one node in its own block; a false "
+	       "condition or a null key leaves its block unused");
+}
+
 /** Forget the registered steps (no leaks under valgrind). */
 static void
 teardown(void)

@@ -212,6 +212,14 @@ struct interp {
 	uint32_t vmap;
 	/** With `in_plan`: its first value among the plan's. */
 	uint32_t vval;
+	/**
+	 * With `in_plan`, `fast` and not find_many: its relationship's
+	 * members are ictx.fixed_m[11 * fixed_at, + 11), its node's sets'
+	 * ictx.fixed_k[fixed_k, + key.n + fast_nd) (plan_load()).
+	 */
+	uint32_t fixed_at;
+	/** See `fixed_at`. */
+	uint32_t fixed_k;
 };
 
 static void interp_delete(struct interp *it);
@@ -909,6 +917,14 @@ struct ictx {
 	 * else NULL.
 	 */
 	struct sl_value *vals;
+	/**
+	 * With `vals`: the members of the relationships of the plan's one
+	 * related node each (interp.fixed_at), in the shape arena, made
+	 * with `vals` (plan_run()); else NULL.
+	 */
+	struct sl_member *fixed_m;
+	/** With `fixed_m`: their nodes' sets' members, in `oa`. */
+	struct sl_member *fixed_k;
 };
 
 /* --- the step ----------------------------------------------------------- */
@@ -991,6 +1007,11 @@ struct interp_step {
 	struct sl_vplan *vplan;
 	/** This step's room for the plan's values of a record (n_vals). */
 	struct sl_value *vvals;
+	/** Relationships of the plan with one related node each (fast and
+	 * not find_many: interp.fixed_at). */
+	uint32_t n_fixed;
+	/** Members of their nodes' sets (interp.fixed_k). */
+	uint32_t n_fixed_k;
 };
 
 /**
@@ -1751,9 +1772,20 @@ apply_rel_fast(struct interp_step *st, const struct interp *it, struct ictx *c)
 	/* The node's properties are the same for every node of `it` here:
 	 * found once, each node given its own set of them. */
 	if (!it->find_many) {
-		if (plan)
-			return fast_node(st, it, c, pv + it->props.n, rprops,
-			                 pv);
+		if (plan) {
+			/* Its blocks were made with the plan's values. */
+			const struct sl_value *pk = pv + it->props.n;
+			if (fast_null_key(pk, it->key.n)) {
+				fast_skip(st, it);
+				return 0;
+			}
+			if (built_room(c) == NULL)
+				return scratch_full();
+			fast_fill(it, c, pk, rprops, pv,
+			          c->fixed_m + (size_t)it->fixed_at * 11,
+			          c->fixed_k + it->fixed_k);
+			return 0;
+		}
 		size_t texts = 0;
 		if (sl_propmap_values(&it->key, &c->pc, &it->key_norm, kv,
 		                      &texts) != 0)
@@ -2289,7 +2321,8 @@ finish_ctx(struct interp_step *st, struct ictx *c)
 /**
  * Find the values of the step's plan (interp_step.vmaps) in the record,
  * made to live in the output's arena (c->vals: the step's
- * interp_step.vvals).
+ * interp_step.vvals), and make the blocks of its relationships of one
+ * related node each (c->fixed_m, c->fixed_k).
  */
 static int
 plan_run(struct interp_step *st, struct ictx *c)
@@ -2297,6 +2330,17 @@ plan_run(struct interp_step *st, struct ictx *c)
 	if (sl_vplan_eval(st->vplan, &c->pc, c->oa, st->vvals) != 0)
 		return -1;
 	c->vals = st->vvals;
+	if (st->n_fixed == 0)
+		return 0;
+	/* The relationships of one related node each, in two blocks. */
+	c->fixed_m = sl_arena_alloc_aligned(
+	        c->sa, (size_t)st->n_fixed * 11 * sizeof(*c->fixed_m),
+	        _Alignof(struct sl_member));
+	c->fixed_k = sl_arena_alloc_aligned(
+	        c->oa, (size_t)st->n_fixed_k * sizeof(*c->fixed_k),
+	        _Alignof(struct sl_member));
+	if (c->fixed_m == NULL || c->fixed_k == NULL)
+		return scratch_full();
 	return 0;
 }
 
@@ -2481,6 +2525,8 @@ interp_replicate(struct sl_step *s)
 	st->n_vmaps = m->n_vmaps;
 	st->n_vals = m->n_vals;
 	st->vplan = m->vplan;
+	st->n_fixed = m->n_fixed;
+	st->n_fixed_k = m->n_fixed_k;
 	memcpy(st->defaults, m->defaults, sizeof(st->defaults));
 	sl_arena_create(&st->scratch, SCRATCH_CHUNK, SCRATCH_CAP);
 	if ((m->paths != NULL && sl_paths_run_init(&st->run, m->paths) != 0) ||
@@ -2638,6 +2684,11 @@ plan_load(struct interp_step *st)
 		}
 		if (n == 0)
 			continue;
+		if (it->type == I_REL && !it->find_many) {
+			it->fixed_at = st->n_fixed++;
+			it->fixed_k = st->n_fixed_k;
+			st->n_fixed_k += it->key.n + it->fast_nd;
+		}
 		it->in_plan = true;
 		it->vmap = st->n_vmaps;
 		it->vval = st->n_vals;
