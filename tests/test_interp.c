@@ -1457,6 +1457,100 @@ TAP_CASE(fast_fixed_blocks)
 	       "condition or a null key leaves its block unused");
 }
 
+/**
+ * Run the interpretations `body` (the lines after `interpretations:`)
+ * over `records` directly and through the general path (`iterate_on:
+ * '@'`), with the automatic properties shown, and check they agree.
+ */
+static void
+same_both_ways(const char *body, const char *records, const char *name)
+{
+	static char step[8192];
+	static struct hres direct, gen;
+	snprintf(step, sizeof(step),
+	         "- implementation: interpreter\n  arguments:\n"
+	         "    interpretations:\n%s",
+	         body);
+	harness_run_stem(step, records, true, false, "s", &direct);
+	snprintf(step, sizeof(step),
+	         "- implementation: interpreter\n  arguments:\n"
+	         "    iterate_on: !jmespath '@'\n"
+	         "    interpretations:\n%s",
+	         body);
+	harness_run_stem(step, records, true, false, "s", &gen);
+	if (!ok(direct.rc == 0 && gen.rc == 0 &&
+	                direct.emitted == gen.emitted && direct.emitted > 0 &&
+	                direct.skipped == gen.skipped &&
+	                strcmp(direct.out, gen.out) == 0,
+	        "%s", name))
+		printf("#   direct: %.2000s (%s)\n#   gen:    %.2000s (%s)\n",
+		       direct.out, direct.err, gen.out, gen.err);
+}
+
+/**
+ * A pass of a plain source node and fast relationships is run by
+ * run_fast(): the source node's sets as one block (its automatic
+ * properties with or without last_ingested_at), a key with a null
+ * skipping the record, and the same ingestions as the general path.
+ */
+TAP_CASE(fast_run_source)
+{
+	const char *recs =
+	        "[{id: Ab, n: 1, s: [x, Y], t: {name: T1}}, "
+	        "{id: 12, n: 'A Name Longer Than Sixteen', s: [], t: {}}, "
+	        "{id: null, n: 3, s: [z], t: {name: T3}}, "
+	        "{n: 4, t: {name: T4}}, "
+	        "{id: [Arr, 2], n: {o: 1}, s: [null, W], t: {name: null}}]";
+	const char *rels = "      - type: relationship\n"
+	                   "        node_type: T\n"
+	                   "        relationship_type: IN\n"
+	                   "        node_key: {name: !jmespath t.name}\n"
+	                   "      - type: relationship\n"
+	                   "        node_type: S\n"
+	                   "        relationship_type: HAS\n"
+	                   "        find_many: true\n"
+	                   "        node_key: {k: !jmespath s}\n"
+	                   "        node_properties: {n: !jmespath n}\n";
+	char body[4096];
+	for (int last = 0; last < 2; last++) {
+		snprintf(body, sizeof(body),
+		         "      - type: source_node\n"
+		         "        node_type: P\n"
+		         "        update_last_ingested: %s\n"
+		         "        key: {id: !jmespath id, c: lit}\n"
+		         "        properties: {n: !jmespath n, t: !jmespath "
+		         "t.name}\n"
+		         "%s",
+		         last ? "true" : "false", rels);
+		same_both_ways(body, recs,
+		               last ? "run_fast(): source node with "
+		                      "last_ingested_at"
+		                    : "run_fast(): source node without "
+		                      "last_ingested_at");
+	}
+	snprintf(body, sizeof(body),
+	         "      - type: source_node\n"
+	         "        node_type: P\n"
+	         "        key: {id: !jmespath id}\n"
+	         "%s",
+	         rels);
+	same_both_ways(body, recs,
+	               "run_fast(): source node without properties");
+	expect("    interpretations:\n"
+	       "      - type: source_node\n"
+	       "        node_type: P\n"
+	       "        key: {id: !jmespath id}\n"
+	       "        properties: {n: !jmespath n}\n"
+	       "      - type: relationship\n"
+	       "        node_type: T\n"
+	       "        relationship_type: IN\n"
+	       "        node_key: {name: !jmespath t}\n",
+	       "[{id: A, n: 1, t: X}, {id: null, n: 2, t: Y}, {id: B, t: Z}]",
+	       "P{\"id\":\"a\"}(\"n\":1) -[IN]-> T{\"name\":\"x\"}\n"
+	       "P{\"id\":\"b\"}(\"n\":null) -[IN]-> T{\"name\":\"z\"}\n",
+	       "run_fast(): a null source key skips the record");
+}
+
 /** Forget the registered steps (no leaks under valgrind). */
 static void
 teardown(void)

@@ -1012,6 +1012,14 @@ struct interp_step {
 	uint32_t n_fixed;
 	/** Members of their nodes' sets (interp.fixed_k). */
 	uint32_t n_fixed_k;
+	/**
+	 * The step is direct, without before_iteration, and its one pass is
+	 * a source_node of the plan with a static type and no condition,
+	 * then only relationships of the plan built by apply_rel_fast()
+	 * without a condition or iterate_on: each record is interpreted by
+	 * run_fast() (set at load: fast_run_load()).
+	 */
+	bool fast_run;
 };
 
 /**
@@ -2386,6 +2394,50 @@ run_iterations(struct interp_step *st, struct ictx *base)
 	return 0;
 }
 
+/**
+ * The one pass of a step with `fast_run` on `c` (a direct record, its
+ * source node's sets not made yet), and emit: the plan's values, the
+ * source node's key and properties (its default properties first, as
+ * apply_source() leaves them) as one block in the output's arena, each
+ * relationship by apply_rel_fast(), then finish_ctx().
+ */
+static int
+run_fast(struct interp_step *st, struct ictx *c)
+{
+	const struct pass *p = &st->main.v[0];
+	const struct interp *src = p->v[0];
+	if (plan_run(st, c) != 0)
+		return -1;
+	const struct sl_value *v = c->vals + src->vval;
+	uint32_t nk = src->key.n;
+	uint32_t first = src->node_last ? 0 : 1;
+	uint32_t nd = 3 - first + src->props.n;
+	struct sl_member *m = sl_arena_alloc_aligned(
+	        c->oa, (nk + nd) * sizeof(*m), _Alignof(struct sl_member));
+	if (m == NULL) {
+		scratch_full();
+		sl_diag_wrap(sl_diag_code(), "%s", src->where);
+		return -1;
+	}
+	put_members(m, &src->key, v);
+	memcpy(m + nk, c->defaults + first, (3 - first) * sizeof(*m));
+	put_members(m + nk + 3 - first, &src->props, v + nk);
+	c->src.key = (struct sl_pset){m, nk, nk, false};
+	c->src.props = (struct sl_pset){m + nk, nd, nd, false};
+	c->src.type = *src->node_type_sv;
+	c->src.type_static = true;
+	c->src.labels = src->labels;
+	c->src.rule = src->node_rule;
+	for (uint32_t i = 1; i < p->n; i++) {
+		const struct interp *it = p->v[i];
+		if (apply_rel_fast(st, it, c) != 0) {
+			sl_diag_wrap(sl_diag_code(), "%s", it->where);
+			return -1;
+		}
+	}
+	return finish_ctx(st, c);
+}
+
 /** Interpret one record. */
 static int
 interp_process(struct sl_step *s, const struct sl_value *rec,
@@ -2420,6 +2472,8 @@ interp_process(struct sl_step *s, const struct sl_value *rec,
 		}
 		memcpy(c.defaults, st->defaults, 3 * sizeof(*c.defaults));
 		c.sa = sl_emit_shape(out);
+		if (st->fast_run)
+			return run_fast(st, &c) == 0 ? 0 : sl_emit_fail(out);
 	}
 	/* The source node's own set: sl_pset_remove() may change it. */
 	int rc = default_props(st, &c.src.props, true,
@@ -2527,6 +2581,7 @@ interp_replicate(struct sl_step *s)
 	st->vplan = m->vplan;
 	st->n_fixed = m->n_fixed;
 	st->n_fixed_k = m->n_fixed_k;
+	st->fast_run = m->fast_run;
 	memcpy(st->defaults, m->defaults, sizeof(st->defaults));
 	sl_arena_create(&st->scratch, SCRATCH_CHUNK, SCRATCH_CAP);
 	if ((m->paths != NULL && sl_paths_run_init(&st->run, m->paths) != 0) ||
@@ -2709,6 +2764,26 @@ plan_load(struct interp_step *st)
 	return st->vplan != NULL ? plan_room(st) : -1;
 }
 
+/** Set st->fast_run (see there), once the plan is made. */
+static void
+fast_run_load(struct interp_step *st)
+{
+	st->fast_run = false;
+	if (!st->direct || st->vplan == NULL || st->before.n > 0 ||
+	    st->main.multi || st->main.n != 1 || st->main.v[0].n == 0)
+		return;
+	const struct pass *p = &st->main.v[0];
+	const struct interp *src = p->v[0];
+	if (src->type != I_SOURCE || src->cond != NULL || !src->in_plan ||
+	    !src->props_fresh || src->node_type_sv == NULL ||
+	    src->node_type_sv->type != SL_VSTR)
+		return;
+	for (uint32_t i = 1; i < p->n; i++)
+		if (!p->v[i]->fast_direct || !p->v[i]->in_plan)
+			return;
+	st->fast_run = true;
+}
+
 /** Build an Interpreter from its definition. */
 static struct sl_step *
 interp_create(const struct sl_stepdef *def)
@@ -2767,6 +2842,7 @@ interp_create(const struct sl_stepdef *def)
 	fresh_load(st->main.v, st->main.n, st->defaults);
 	if (paths_load(st) != 0 || plan_load(st) != 0)
 		goto fail;
+	fast_run_load(st);
 	return &st->base;
 fail:
 	interp_destroy(&st->base);
