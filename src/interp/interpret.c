@@ -939,8 +939,13 @@ struct interp_step {
 	struct passes main;
 	/** iterate_on, or NULL. */
 	struct sl_prov *iterate_on;
-	/** Scratch memory, reset per record. */
+	/** Scratch memory, reset per record (scratch_reset()). */
 	struct sl_arena scratch;
+	/** The head chunk of `scratch` at its last sl_arena_reset(), or
+	 * NULL. */
+	const void *scratch_head;
+	/** Where `scratch` started then (its `cur`). */
+	unsigned char *scratch_cur;
 	/** "last_ingested_by_<pipeline>_at". */
 	char *by_at;
 	/** "was_ingested_by_<pipeline>". */
@@ -2438,13 +2443,33 @@ run_fast(struct interp_step *st, struct ictx *c)
 	return finish_ctx(st, c);
 }
 
+/**
+ * Reset the scratch arena: when it took no chunk since its last
+ * sl_arena_reset() (a new chunk becomes its head), that chunk is still
+ * its only one, and rewinding to where it started then is the same
+ * reset without the walk over chunks.
+ */
+static inline void
+scratch_reset(struct interp_step *st)
+{
+	struct sl_arena *a = &st->scratch;
+	if (a->head != NULL && (const void *)a->head == st->scratch_head) {
+		a->cur = st->scratch_cur;
+		a->used = 0;
+		return;
+	}
+	sl_arena_reset(a);
+	st->scratch_head = a->head;
+	st->scratch_cur = a->cur;
+}
+
 /** Interpret one record. */
 static int
 interp_process(struct sl_step *s, const struct sl_value *rec,
                struct sl_emit *out)
 {
 	struct interp_step *st = (struct interp_step *)s;
-	sl_arena_reset(&st->scratch);
+	scratch_reset(st);
 	if (refresh_now(st) != 0)
 		return -1;
 	st->out = out;

@@ -1851,28 +1851,29 @@ sl_vplan_eval(const struct sl_vplan *vp, struct sl_prov_ctx *c,
 	size_t t = 0;
 	uint32_t n = vp->n;
 	for (uint32_t i = 0; i < n; i++, e++) {
-		struct sl_value v;
+		/* Found straight into its place (no copy to normalize). */
+		struct sl_value *o = &out[i];
 		if (e->literal) {
-			v = e->value;
+			*o = e->value;
 		} else {
 			if (val != NULL && e->in_tree) {
 				const struct sl_value *pv = val[e->pos];
-				v = pv != NULL ? *pv : sl_null();
+				*o = pv != NULL ? *pv : sl_null();
 			} else {
-				v = path_value(e->p, c->doc);
+				*o = path_value(e->p, c->doc);
 			}
-			if (v.type == SL_VARRAY)
-				v = v.len > 0 ? v.u.items[0] : sl_null();
+			if (o->type == SL_VARRAY)
+				*o = o->len > 0 ? o->u.items[0] : sl_null();
 		}
+		uint8_t type = o->type;
 		/* As plain_values(). */
-		if (e->nm != NULL && v.type == SL_VSTR &&
-		    !(e->lower && v.len <= 16 &&
-		      sl_norm_short_ascii(v.u.s, v.len)) &&
-		    sl_norm_apply_inline(e->nm, &v, c->a) != 0)
+		if (type == SL_VSTR && e->nm != NULL &&
+		    !(e->lower && o->len <= 16 &&
+		      sl_norm_short_ascii(o->u.s, o->len)) &&
+		    sl_norm_apply_inline(e->nm, o, c->a) != 0)
 			return arena_full(e->p);
-		if (v.type >= SL_VNUMBER && v.type <= SL_VSTR)
-			t += v.len;
-		out[i] = v;
+		if (type >= SL_VNUMBER && type <= SL_VSTR)
+			t += o->len;
 	}
 	/* Into the output: the texts one after the other in one block, the
 	 * short ones lowercased on the way for lowercasing alone (a long
