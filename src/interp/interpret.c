@@ -2154,18 +2154,14 @@ static const struct sl_member rel_tmpl[6] = {
 static const struct sl_member top_tmpl[2] = {K("source"), K("rels")};
 
 /**
- * A node as an object: its members in `sa` (the shape arena), what they
- * hold in `a`. A static type and the labels (the interpretation's)
+ * A node as an object, its members at `m` (5, in the shape arena), what
+ * they hold in `a`. A static type and the labels (the interpretation's)
  * outlive the run and are not copied.
  */
-static int
-out_node(const struct interp_step *st, struct sl_arena *a, struct sl_arena *sa,
-         const struct bnode *nd, struct sl_value *out)
+static inline __attribute__((always_inline)) int
+out_node_at(const struct interp_step *st, struct sl_arena *a,
+            const struct bnode *nd, struct sl_member *m, struct sl_value *out)
 {
-	struct sl_member *m = sl_arena_alloc_aligned(
-	        sa, sizeof(node_tmpl), _Alignof(struct sl_member));
-	if (m == NULL)
-		return -1;
 	memcpy(m, node_tmpl, sizeof(node_tmpl));
 	m[0].val = nd->type;
 	if ((!nd->type_static && sl_value_copy(a, &nd->type, &m[0].val) != 0) ||
@@ -2176,6 +2172,21 @@ out_node(const struct interp_step *st, struct sl_arena *a, struct sl_arena *sa,
 	m[4].val = node_rule_values[nd->rule];
 	*out = sl_object_ref(m, 5);
 	return 0;
+}
+
+/**
+ * A node as an object: its members in `sa` (the shape arena), what they
+ * hold in `a` (out_node_at()).
+ */
+static int
+out_node(const struct interp_step *st, struct sl_arena *a, struct sl_arena *sa,
+         const struct bnode *nd, struct sl_value *out)
+{
+	struct sl_member *m = sl_arena_alloc_aligned(
+	        sa, sizeof(node_tmpl), _Alignof(struct sl_member));
+	if (m == NULL)
+		return -1;
+	return out_node_at(st, a, nd, m, out);
 }
 
 /** A set built in the output's arena, or shared there, as an object. */
@@ -2243,8 +2254,9 @@ static int
 out_ingest(const struct interp_step *st, struct sl_arena *a,
            struct sl_arena *sa, const struct ictx *c, struct sl_value *out)
 {
+	/* The ingestion's two members, then the source node's five. */
 	struct sl_member *top = sl_arena_alloc_aligned(
-	        sa, 2 * sizeof(*top), _Alignof(struct sl_member));
+	        sa, 7 * sizeof(*top), _Alignof(struct sl_member));
 	uint32_t n_rels = c->n_rels + c->n_built;
 	/* Built as they were kept (keep_rel(), in `sa`), or from `rels`
 	 * here. */
@@ -2257,7 +2269,7 @@ out_ingest(const struct interp_step *st, struct sl_arena *a,
 	if (top == NULL || rels == NULL)
 		return -1;
 	memcpy(top, top_tmpl, sizeof(top_tmpl));
-	if (out_node(st, a, sa, &c->src, &top[0].val) != 0)
+	if (out_node_at(st, a, &c->src, top + 2, &top[0].val) != 0)
 		return -1;
 	if (c->n_built > 0 && rels != c->built)
 		memcpy(rels, c->built, c->n_built * sizeof(*rels));
