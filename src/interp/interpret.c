@@ -1808,11 +1808,15 @@ apply_rel_fast(struct interp_step *st, const struct interp *it, struct ictx *c)
 			return scratch_full();
 		return fast_node(st, it, c, kv, rprops, pv);
 	}
-	struct sl_value *lists;
+	/* find_many: each key's many values (at most FAST_MAX keys). */
+	uint32_t nk = it->key.n;
 	uint32_t len;
-	if (many_keys(it, c, &lists, &len) != 0)
+	for (uint32_t i = 0; i < nk; i++)
+		if (sl_prov_many(it->key.provs[i], &c->pc, &kv[i]) != 0)
+			return -1;
+	if (lists_len(kv, nk, &len) != 0)
 		return -1;
-	return fast_many(st, it, c, lists, len, rprops, pv);
+	return fast_many(st, it, c, kv, len, rprops, pv);
 }
 
 /** Apply a relationship interpretation to one (sub-)document. */

@@ -1238,7 +1238,7 @@ path_value(const struct sl_prov *p, const struct sl_value *doc)
 }
 
 /** The raw result of a !jmespath provider. */
-static int
+static inline __attribute__((always_inline)) int
 jmes_raw(const struct sl_prov *p, struct sl_prov_ctx *c, struct sl_value *out)
 {
 	if (p->path_n > 0) {
