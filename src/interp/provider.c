@@ -1715,6 +1715,9 @@ struct vent {
 	/** Whether its normalization is lowercasing alone
 	 * (sl_norm_lower_only()). */
 	bool lower;
+	/** Whether its normalization is trimming alone
+	 * (sl_norm_trim_inline()). */
+	bool trim;
 	/** With `in_tree`: the place of its value in a struct sl_paths_run
 	 * (its node's struct pnode.pos). */
 	uint32_t pos;
@@ -1793,6 +1796,8 @@ sl_vplan_new(const struct sl_propmap *const *maps,
 			        .literal = p->kind == P_STATIC,
 			        .in_tree = in_tree,
 			        .lower = sl_norm_lower_only(nm),
+			        .trim = nm != NULL && nm->n == 1 &&
+			                nm->ops[0] == SL_NORM_TRIM,
 			        .pos = in_tree ? vp->tree->nodes[p->path_node]
 			                                 .pos
 			                       : 0,
@@ -1866,11 +1871,12 @@ sl_vplan_eval(const struct sl_vplan *vp, struct sl_prov_ctx *c,
 				*o = o->len > 0 ? o->u.items[0] : sl_null();
 		}
 		uint8_t type = o->type;
-		/* As plain_values(). */
+		/* As plain_values() (trimming alone inline here). */
 		if (type == SL_VSTR && e->nm != NULL &&
 		    !(e->lower && o->len <= 16 &&
 		      sl_norm_short_ascii(o->u.s, o->len)) &&
-		    sl_norm_apply_inline(e->nm, o, c->a) != 0)
+		    (e->trim ? sl_norm_trim_inline(e->nm, o, c->a)
+		             : sl_norm_apply_inline(e->nm, o, c->a)) != 0)
 			return arena_full(e->p);
 		if (type >= SL_VNUMBER && type <= SL_VSTR)
 			t += o->len;
