@@ -1446,6 +1446,13 @@ keep_rel(struct ictx *c, const struct interp *it, const struct brel *r,
 }
 
 /**
+ * Where empty texts point when a block of texts has no byte
+ * (keep_values(), fast_many()): a byte never written, so that no text
+ * is NULL.
+ */
+static char no_text[1];
+
+/**
  * Make the values v[0, n) live in the output's arena `a`: texts of up to
  * 16 bytes (`texts` bytes in all, as sl_propmap_values() counts them)
  * copied one after the other into one block, strings lowercased on the
@@ -1457,8 +1464,8 @@ static inline __attribute__((always_inline)) int
 keep_values(struct sl_value *v, uint32_t n, size_t texts, struct sl_arena *a,
             bool lower)
 {
-	char *t = texts > 0 ? sl_arena_alloc_aligned(a, texts, 1) : NULL;
-	if (texts > 0 && t == NULL)
+	char *t = texts > 0 ? sl_arena_alloc_aligned(a, texts, 1) : no_text;
+	if (t == NULL)
 		return -1;
 	for (uint32_t i = 0; i < n; i++) {
 		struct sl_value *x = &v[i];
@@ -1689,14 +1696,14 @@ fast_many(struct interp_step *st, const struct interp *it, struct ictx *c,
 			kvs[(size_t)j * nk + i] = v;
 		}
 	uint32_t per = nk + it->fast_nd;
-	char *t = texts > 0 ? sl_arena_alloc_aligned(c->oa, texts, 1) : NULL;
+	char *t = texts > 0 ? sl_arena_alloc_aligned(c->oa, texts, 1) : no_text;
 	struct sl_member *ms =
 	        sl_arena_alloc_aligned(c->sa, (size_t)len * 11 * sizeof(*ms),
 	                               _Alignof(struct sl_member));
 	struct sl_member *ks =
 	        sl_arena_alloc_aligned(c->oa, (size_t)len * per * sizeof(*ks),
 	                               _Alignof(struct sl_member));
-	if ((texts > 0 && t == NULL) || ms == NULL || ks == NULL)
+	if (t == NULL || ms == NULL || ks == NULL)
 		return scratch_full();
 	for (uint32_t j = 0; j < len; j++) {
 		struct sl_value *kv = kvs + (size_t)j * nk;

@@ -1702,6 +1702,12 @@ sl_propmap_values(const struct sl_propmap *m, struct sl_prov_ctx *c,
 	return 0;
 }
 
+/**
+ * Where empty texts point when a block of texts has no byte
+ * (sl_vplan_eval()): a byte never written, so that no text is NULL.
+ */
+static char no_text[1];
+
 /** An entry of a struct sl_vplan: one provider of a plain mapping. */
 struct vent {
 	/** The provider (a literal or a field path). */
@@ -1884,8 +1890,8 @@ sl_vplan_eval(const struct sl_vplan *vp, struct sl_prov_ctx *c,
 	/* Into the output: the texts one after the other in one block, the
 	 * short ones lowercased on the way for lowercasing alone (a long
 	 * one was normalized above). */
-	char *b = t > 0 ? sl_arena_alloc_aligned(oa, t, 1) : NULL;
-	if (t > 0 && b == NULL)
+	char *b = t > 0 ? sl_arena_alloc_aligned(oa, t, 1) : no_text;
+	if (b == NULL)
 		return arena_full(vp->v[0].p);
 	e = vp->v;
 	for (uint32_t i = 0; i < n; i++, e++) {
