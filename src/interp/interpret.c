@@ -1659,12 +1659,13 @@ fast_node(struct interp_step *st, const struct interp *it, struct ictx *c,
 
 /**
  * find_many of apply_rel_fast(): the relationships to the `len` related
- * nodes of the key values in lists[0, it->key.n) (many_keys()), each
- * normalized (short ASCII text left to the copy, as
- * sl_propmap_values()) into the scratch arena, then their texts copied
- * into one block of the output's arena, and every relationship's members
- * and node's sets written into one block of the shape arena and one of
- * the output's (fast_fill()). Nodes whose key has a null are skipped.
+ * nodes of the key values in lists[0, it->key.n) (each key's many values,
+ * arrays of `len` items), each normalized (short ASCII text left to the
+ * copy, as sl_propmap_values()) into the scratch arena, then their texts
+ * copied into one block of the output's arena, and every relationship's
+ * members and node's sets written into one block of the shape arena and
+ * one of the output's (fast_fill()). Nodes whose key has a null are
+ * skipped.
  */
 static int
 fast_many(struct interp_step *st, const struct interp *it, struct ictx *c,
