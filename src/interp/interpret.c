@@ -1028,18 +1028,13 @@ struct interp_step {
 };
 
 /**
- * Refresh the timestamp (one per 2-second window, as Nodestream). A
- * replica takes its parent's, so every thread writes the same text in a
- * window.
+ * refresh_now() when the window `window` is not the step's: the new
+ * timestamp made, or the parent's taken, under the parent's lock.
  */
-static int
-refresh_now(struct interp_step *st)
+static __attribute__((noinline)) int
+refresh_now_slow(struct interp_step *st, int64_t window)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
-	int64_t window = (int64_t)ts.tv_sec / 2;
-	if (window == st->now_window && st->now != NULL)
-		return 0;
 	struct interp_step *m = st->parent != NULL ? st->parent : st;
 	int rc = 0;
 	pthread_mutex_lock(&m->clock_lock);
@@ -1065,6 +1060,22 @@ refresh_now(struct interp_step *st)
 	}
 	pthread_mutex_unlock(&m->clock_lock);
 	return rc;
+}
+
+/**
+ * Refresh the timestamp (one per 2-second window, as Nodestream). A
+ * replica takes its parent's, so every thread writes the same text in a
+ * window.
+ */
+static inline int
+refresh_now(struct interp_step *st)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+	int64_t window = (int64_t)ts.tv_sec / 2;
+	if (window == st->now_window && st->now != NULL)
+		return 0;
+	return refresh_now_slow(st, window);
 }
 
 /**
