@@ -1209,22 +1209,32 @@ TAP_CASE(trim_inline)
 /**
  * The interpretations of fast_relationships: relationships of static
  * types whose mappings are field paths and literals (apply_rel_fast(),
- * the plan of values) with every normalization of keys, and, with
- * `copied` (`iterate_on: '@'`), the same through the general path.
+ * the plan of values) with every normalization of keys. FAST_PLAN: as
+ * they are; FAST_GENERAL (`iterate_on: '@'`): the same through the
+ * general path; FAST_UNPLANNED: the source node in `before_iteration`
+ * (propmap_direct()) and each relationship over its own `iterate_on:
+ * '@'` (apply_rel_fast() without the plan of values).
  */
+enum fast_mode { FAST_PLAN, FAST_GENERAL, FAST_UNPLANNED };
+
+/** fast_relationships' interpretations in `mode` (enum fast_mode). */
 static void
-fast_case_args(char *args, size_t size, bool copied)
+fast_case_args(char *args, size_t size, enum fast_mode mode)
 {
+	bool un = mode == FAST_UNPLANNED;
+	const char *each = un ? "        iterate_on: !jmespath '@'\n" : "";
 	snprintf(args, size,
 	         "%s"
-	         "    interpretations:\n"
+	         "%s"
 	         "      - type: source_node\n"
 	         "        node_type: P\n"
 	         "        key: {id: !jmespath id}\n"
 	         "        properties: {n: !jmespath n, c: 7}\n"
+	         "%s"
 	         "      - type: relationship\n"
 	         "        node_type: Team\n"
 	         "        relationship_type: IN\n"
+	         "%s"
 	         "        node_key: {name: !jmespath t.name}\n"
 	         "        node_properties: {l: !jmespath t.l, x: !jmespath x, "
 	         "k: lit}\n"
@@ -1232,6 +1242,7 @@ fast_case_args(char *args, size_t size, bool copied)
 	         "      - type: relationship\n"
 	         "        node_type: Pos\n"
 	         "        relationship_type: AT\n"
+	         "%s"
 	         "        outbound: false\n"
 	         "        node_key: {name: !jmespath p}\n"
 	         "        key_normalization:\n"
@@ -1242,24 +1253,27 @@ fast_case_args(char *args, size_t size, bool copied)
 	         "      - type: relationship\n"
 	         "        node_type: Skill\n"
 	         "        relationship_type: HAS\n"
+	         "%s"
 	         "        find_many: true\n"
 	         "        node_key: {name: !jmespath sk, level: !jmespath lv}\n"
 	         "        node_properties: {o: !jmespath n}\n"
 	         "      - type: relationship\n"
 	         "        node_type: Tag\n"
 	         "        relationship_type: TAGGED\n"
+	         "%s"
 	         "        node_key: {a: !jmespath tag, b: 1}\n",
-	         copied ? "    iterate_on: !jmespath '@'\n" : "");
+	         mode == FAST_GENERAL ? "    iterate_on: !jmespath '@'\n" : "",
+	         un ? "    before_iteration:\n" : "    interpretations:\n",
+	         un ? "    interpretations:\n" : "", each, each, each, each);
 }
 
 /**
- * Relationships built straight into one block each (apply_rel_fast()),
- * their values found with the record's others (the plan of values) and
- * keys lowercased as they are copied, make the same ingestions as the
- * general path, over keys of every length with capitals and non-ASCII
- * text at every place, numbers, arrays, objects, nulls and long strings.
+ * fast_relationships' records: keys of every length with capitals and
+ * non-ASCII text at every place, numbers, arrays, objects, nulls and
+ * long strings. Returns how many.
  */
-TAP_CASE(fast_relationships)
+static uint32_t
+fast_records(char *records, size_t size)
 {
 	static const char *const words[] = {
 	        "",
@@ -1282,20 +1296,20 @@ TAP_CASE(fast_relationships)
 	        "\\t ST\\t",
 	};
 	uint32_t nw = sizeof(words) / sizeof(words[0]);
-	char records[16384] = "[";
-	size_t rl = 1;
+	size_t rl = (size_t)snprintf(records, size, "[");
 	for (uint32_t i = 0; i < nw; i++) {
 		const char *w = words[i], *v = words[(i + 5) % nw];
 		rl += (size_t)snprintf(
-		        records + rl, sizeof(records) - rl,
+		        records + rl, size - rl,
 		        "%s{\"id\": \"%s%u\", \"n\": \"%s\", \"t\": {\"name\": "
-		        "\"%s\", \"l\": %s, \"s\": %u}, \"x\": %s, \"p\": "
+		        "\"%s\", \"l\": %s, \"s\": %s%u}, \"x\": %s, \"p\": "
 		        "\"%s\", "
 		        "\"sk\": [\"%s\", \"%s\", %s], \"lv\": [%u, \"%s\", "
 		        "3], "
 		        "\"tag\": %s}",
 		        i > 0 ? ", " : "", w, i, v, w,
-		        i % 3 == 0 ? "[\"First\", 2]" : "\"League\"", i,
+		        i % 3 == 0 ? "[\"First\", 2]" : "\"League\"",
+		        i % 2 == 0 ? "" : "123456789012345678901234567890.", i,
 		        i % 4 == 0   ? "{\"o\": [1, \"Two\"]}"
 		        : i % 4 == 1 ? "2.50"
 		        : i % 4 == 2 ? "null"
@@ -1305,18 +1319,36 @@ TAP_CASE(fast_relationships)
 		        : i % 6 == 1 ? "12"
 		                     : "[\"T\", \"u\"]");
 	}
-	snprintf(records + rl, sizeof(records) - rl, "]");
+	snprintf(records + rl, size - rl, "]");
+	return nw;
+}
+
+/** Run fast_relationships' interpretations in `mode` over `records`. */
+static void
+fast_run(enum fast_mode mode, const char *records, struct hres *res)
+{
+	char args[4096], step[4608];
+	fast_case_args(args, sizeof(args), mode);
+	snprintf(step, sizeof(step),
+	         "- implementation: interpreter\n  arguments:\n%s", args);
+	harness_run_stem(step, records, true, false, "s", res);
+}
+
+/**
+ * Relationships built straight into one block each (apply_rel_fast()),
+ * their values found with the record's others (the plan of values) and
+ * keys lowercased as they are copied, make the same ingestions as the
+ * general path, over keys of every length with capitals and non-ASCII
+ * text at every place, numbers, arrays, objects, nulls and long strings.
+ */
+TAP_CASE(fast_relationships)
+{
+	char records[16384];
+	uint32_t nw = fast_records(records, sizeof(records));
 	char args[4096];
 	struct hres fast, gen;
-	fast_case_args(args, sizeof(args), false);
-	char step[4608];
-	snprintf(step, sizeof(step),
-	         "- implementation: interpreter\n  arguments:\n%s", args);
-	harness_run_stem(step, records, true, false, "s", &fast);
-	fast_case_args(args, sizeof(args), true);
-	snprintf(step, sizeof(step),
-	         "- implementation: interpreter\n  arguments:\n%s", args);
-	harness_run_stem(step, records, true, false, "s", &gen);
+	fast_run(FAST_PLAN, records, &fast);
+	fast_run(FAST_GENERAL, records, &gen);
 	ok(fast.rc == 0 && gen.rc == 0 && fast.emitted == nw &&
 	           gen.emitted == nw,
 	   "both paths run (%s%s)", fast.err, gen.err);
@@ -1329,7 +1361,7 @@ TAP_CASE(fast_relationships)
 	   (unsigned long long)fast.skipped);
 
 	/* Exact ingestions of a few records. */
-	fast_case_args(args, sizeof(args), false);
+	fast_case_args(args, sizeof(args), FAST_PLAN);
 	expect(args,
 	       "[{id: AbC, n: Nm, t: {name: 'Club 54', l: [First, 2], s: 9}, "
 	       "x: XyZ, p: ' CM ', sk: ['SKILL 2260', 'ÉCOLE x', 'Straße "
@@ -1349,6 +1381,203 @@ TAP_CASE(fast_relationships)
 	expect_error(args, "[{id: A, t: {name: x}, p: y, sk: [a, b], lv: [1]}]",
 	             "node keys of find_many do not have a consistent length",
 	             "find_many keys of different lengths are refused");
+}
+
+/**
+ * Values kept in the output before their sets are built (keep_values())
+ * where the plan of values does not serve: a plain source node of
+ * `before_iteration` (propmap_direct()) and fast relationships over their
+ * own `iterate_on` (apply_rel_fast() finding its values itself) make the
+ * ingestions of the general path over fast_relationships' records (null,
+ * missing and non-string keys, arrays of mixed types, normalization on
+ * and off, texts longer than 16 bytes).
+ */
+TAP_CASE(fast_unplanned)
+{
+	static char records[16384];
+	static struct hres un, gen;
+	uint32_t nw = fast_records(records, sizeof(records));
+	fast_run(FAST_UNPLANNED, records, &un);
+	fast_run(FAST_GENERAL, records, &gen);
+	ok(un.rc == 0 && gen.rc == 0 && un.emitted == nw && gen.emitted == nw,
+	   "both paths run (%s%s)", un.err, gen.err);
+	if (!ok(strcmp(un.out, gen.out) == 0,
+	        "values kept without the plan make the general path's "
+	        "ingestions"))
+		printf("#   unplanned: %.2000s\n#   gen:  %.2000s\n", un.out,
+		       gen.out);
+	ok(un.skipped == gen.skipped && un.skipped > 0,
+	   "the same related nodes are skipped (null keys): %llu",
+	   (unsigned long long)un.skipped);
+}
+
+/**
+ * The blocks of the plan's relationships of one related node each, made
+ * with the plan's values (plan_run()): each relationship writes its own,
+ * one left unused when its condition is false or its key has a null.
+ */
+TAP_CASE(fast_fixed_blocks)
+{
+	const char *args =
+	        "    interpretations:\n"
+	        "      - type: source_node\n"
+	        "        node_type: P\n"
+	        "        key: {id: !jmespath id}\n"
+	        "      - type: relationship\n"
+	        "        node_type: A\n"
+	        "        relationship_type: R1\n"
+	        "        condition: {type: compare, left: !jmespath n, "
+	        "operator: greater_than, right: 1}\n"
+	        "        node_key: {k: !jmespath a}\n"
+	        "      - type: relationship\n"
+	        "        node_type: S\n"
+	        "        relationship_type: HAS\n"
+	        "        find_many: true\n"
+	        "        node_key: {k: !jmespath s}\n"
+	        "      - type: relationship\n"
+	        "        node_type: B\n"
+	        "        relationship_type: R2\n"
+	        "        node_key: {k: !jmespath b, j: !jmespath a}\n"
+	        "        node_properties: {p: !jmespath n, q: "
+	        "!jmespath long}\n";
+	expect(args,
+	       "[{id: X, a: Aa, b: Bb, n: 2, s: [S1, 'A Long Skill Name Of "
+	       "Many Bytes'], long: 'Some Text Of More Than Sixteen Bytes'}, "
+	       "{id: Y, a: Cc, b: Dd, n: 1, s: []}, "
+	       "{id: Z, a: null, b: Ee, n: 3, s: [T]}]",
+	       "P{\"id\":\"x\"} -[R1]-> A{\"k\":\"aa\"} "
+	       "-[HAS]-> S{\"k\":\"s1\"} "
+	       "-[HAS]-> S{\"k\":\"a long skill name of many bytes\"} "
+	       "-[R2]-> B{\"j\":\"aa\",\"k\":\"bb\"}(\"p\":2,"
+	       "\"q\":\"Some Text Of More Than Sixteen Bytes\")\n"
+	       "P{\"id\":\"y\"} -[R2]-> B{\"j\":\"cc\",\"k\":\"dd\"}"
+	       "(\"p\":1,\"q\":null)\n"
+	       "P{\"id\":\"z\"} -[HAS]-> S{\"k\":\"t\"}\n",
+	       "each relationship of one node in its own block; a false "
+	       "condition or a null key leaves its block unused");
+}
+
+/**
+ * Run the interpretations `body` (the lines after `interpretations:`)
+ * over `records` directly and through the general path (`iterate_on:
+ * '@'`), with the automatic properties shown, and check they agree.
+ */
+static void
+same_both_ways(const char *body, const char *records, const char *name)
+{
+	static char step[8192];
+	static struct hres direct, gen;
+	snprintf(step, sizeof(step),
+	         "- implementation: interpreter\n  arguments:\n"
+	         "    interpretations:\n%s",
+	         body);
+	harness_run_stem(step, records, true, false, "s", &direct);
+	snprintf(step, sizeof(step),
+	         "- implementation: interpreter\n  arguments:\n"
+	         "    iterate_on: !jmespath '@'\n"
+	         "    interpretations:\n%s",
+	         body);
+	harness_run_stem(step, records, true, false, "s", &gen);
+	if (!ok(direct.rc == 0 && gen.rc == 0 &&
+	                direct.emitted == gen.emitted && direct.emitted > 0 &&
+	                direct.skipped == gen.skipped &&
+	                strcmp(direct.out, gen.out) == 0,
+	        "%s", name))
+		printf("#   direct: %.2000s (%s)\n#   gen:    %.2000s (%s)\n",
+		       direct.out, direct.err, gen.out, gen.err);
+}
+
+/**
+ * A pass of a plain source node and fast relationships is run by
+ * run_fast(): the source node's sets as one block (its automatic
+ * properties with or without last_ingested_at), a key with a null
+ * skipping the record, and the same ingestions as the general path.
+ */
+TAP_CASE(fast_run_source)
+{
+	const char *recs =
+	        "[{id: Ab, n: 1, s: [x, Y], t: {name: T1}}, "
+	        "{id: 12, n: 'A Name Longer Than Sixteen', s: [], t: {}}, "
+	        "{id: null, n: 3, s: [z], t: {name: T3}}, "
+	        "{n: 4, t: {name: T4}}, "
+	        "{id: [Arr, 2], n: {o: 1}, s: [null, W], t: {name: null}}]";
+	const char *rels = "      - type: relationship\n"
+	                   "        node_type: T\n"
+	                   "        relationship_type: IN\n"
+	                   "        node_key: {name: !jmespath t.name}\n"
+	                   "      - type: relationship\n"
+	                   "        node_type: S\n"
+	                   "        relationship_type: HAS\n"
+	                   "        find_many: true\n"
+	                   "        node_key: {k: !jmespath s}\n"
+	                   "        node_properties: {n: !jmespath n}\n";
+	char body[4096];
+	for (int last = 0; last < 2; last++) {
+		snprintf(body, sizeof(body),
+		         "      - type: source_node\n"
+		         "        node_type: P\n"
+		         "        update_last_ingested: %s\n"
+		         "        key: {id: !jmespath id, c: lit}\n"
+		         "        properties: {n: !jmespath n, t: !jmespath "
+		         "t.name}\n"
+		         "%s",
+		         last ? "true" : "false", rels);
+		same_both_ways(body, recs,
+		               last ? "run_fast(): source node with "
+		                      "last_ingested_at"
+		                    : "run_fast(): source node without "
+		                      "last_ingested_at");
+	}
+	snprintf(body, sizeof(body),
+	         "      - type: source_node\n"
+	         "        node_type: P\n"
+	         "        key: {id: !jmespath id}\n"
+	         "%s",
+	         rels);
+	same_both_ways(body, recs,
+	               "run_fast(): source node without properties");
+
+	/* Keys of 80,000 bytes of non-ASCII text are lowercased into the
+	 * scratch arena past its chunk (scratch_reset() then resets it in
+	 * full; the node is skipped for its null second key), records
+	 * before, between and after them rewind it. */
+	static char big[200000];
+	size_t bl =
+	        (size_t)snprintf(big, sizeof(big), "[{id: a, s: [x], l: [1]}");
+	for (int k = 0; k < 2; k++) {
+		bl += (size_t)snprintf(big + bl, sizeof(big) - bl,
+		                       ", {id: b%d, l: [null], s: ['", k);
+		for (uint32_t i = 0; i < 40000; i++)
+			bl += (size_t)snprintf(big + bl, sizeof(big) - bl, "É");
+		bl += (size_t)snprintf(big + bl, sizeof(big) - bl,
+		                       "']}, {id: c%d, s: [y, Z], l: [2, 3]}",
+		                       k);
+	}
+	snprintf(big + bl, sizeof(big) - bl, ", {id: d, s: [w], l: [4]}]");
+	same_both_ways("      - type: source_node\n"
+	               "        node_type: P\n"
+	               "        key: {id: !jmespath id}\n"
+	               "      - type: relationship\n"
+	               "        node_type: S\n"
+	               "        relationship_type: HAS\n"
+	               "        find_many: true\n"
+	               "        node_key: {k: !jmespath s, l: !jmespath l}\n",
+	               big,
+	               "run_fast(): a record past the scratch arena's first "
+	               "chunk, and records after it");
+	expect("    interpretations:\n"
+	       "      - type: source_node\n"
+	       "        node_type: P\n"
+	       "        key: {id: !jmespath id}\n"
+	       "        properties: {n: !jmespath n}\n"
+	       "      - type: relationship\n"
+	       "        node_type: T\n"
+	       "        relationship_type: IN\n"
+	       "        node_key: {name: !jmespath t}\n",
+	       "[{id: A, n: 1, t: X}, {id: null, n: 2, t: Y}, {id: B, t: Z}]",
+	       "P{\"id\":\"a\"}(\"n\":1) -[IN]-> T{\"name\":\"x\"}\n"
+	       "P{\"id\":\"b\"}(\"n\":null) -[IN]-> T{\"name\":\"z\"}\n",
+	       "run_fast(): a null source key skips the record");
 }
 
 /** Forget the registered steps (no leaks under valgrind). */

@@ -213,6 +213,14 @@ struct interp {
 	uint32_t vmap;
 	/** With `in_plan`: its first value among the plan's. */
 	uint32_t vval;
+	/**
+	 * With `in_plan`, `fast` and not find_many: its relationship's
+	 * members are ictx.fixed_m[11 * fixed_at, + 11), its node's sets'
+	 * ictx.fixed_k[fixed_k, + key.n + fast_nd) (plan_load()).
+	 */
+	uint32_t fixed_at;
+	/** See `fixed_at`. */
+	uint32_t fixed_k;
 };
 
 static void interp_delete(struct interp *it);
@@ -891,8 +899,8 @@ struct ictx {
 	 */
 	struct sl_member *defaults;
 	/**
-	 * With `oa`: the relationships, each already an object in `oa`
-	 * (out_rel()), in the scratch arena; `rels` is not used.
+	 * With `oa`: the relationships, each already an object (out_rel()),
+	 * in the shape arena `sa` (built_room()); `rels` is not used.
 	 */
 	struct sl_value *built;
 	/** Relationships in `built`. */
@@ -906,11 +914,18 @@ struct ictx {
 	uint32_t cap_built;
 	/**
 	 * The values of the step's plan (interp_step.vmaps) in the record,
-	 * when found (with `oa`); else NULL.
+	 * already living in `oa` (sl_vplan_eval()), when found (with `oa`);
+	 * else NULL.
 	 */
 	struct sl_value *vals;
-	/** With `vals`: the bytes of each mapping's short texts. */
-	const size_t *vtexts;
+	/**
+	 * With `vals`: the members of the relationships of the plan's one
+	 * related node each (interp.fixed_at), in the shape arena, made
+	 * with `vals` (plan_run()); else NULL.
+	 */
+	struct sl_member *fixed_m;
+	/** With `fixed_m`: their nodes' sets' members, in `oa`. */
+	struct sl_member *fixed_k;
 };
 
 /* --- the step ----------------------------------------------------------- */
@@ -925,8 +940,13 @@ struct interp_step {
 	struct passes main;
 	/** iterate_on, or NULL. */
 	struct sl_prov *iterate_on;
-	/** Scratch memory, reset per record. */
+	/** Scratch memory, reset per record (scratch_reset()). */
 	struct sl_arena scratch;
+	/** The head chunk of `scratch` at its last sl_arena_reset(), or
+	 * NULL. */
+	const void *scratch_head;
+	/** Where `scratch` started then (its `cur`). */
+	unsigned char *scratch_cur;
 	/** "last_ingested_by_<pipeline>_at". */
 	char *by_at;
 	/** "was_ingested_by_<pipeline>". */
@@ -991,21 +1011,31 @@ struct interp_step {
 	uint32_t n_vals;
 	/** The plan of their values (the parent's, shared by replicas). */
 	struct sl_vplan *vplan;
+	/** This step's room for the plan's values of a record (n_vals). */
+	struct sl_value *vvals;
+	/** Relationships of the plan with one related node each (fast and
+	 * not find_many: interp.fixed_at). */
+	uint32_t n_fixed;
+	/** Members of their nodes' sets (interp.fixed_k). */
+	uint32_t n_fixed_k;
+	/**
+	 * The step is direct, without before_iteration, and its one pass is
+	 * a source_node of the plan with a static type and no condition,
+	 * then only relationships of the plan built by apply_rel_fast()
+	 * without a condition or iterate_on: each record is interpreted by
+	 * run_fast() (set at load: fast_run_load()).
+	 */
+	bool fast_run;
 };
 
 /**
- * Refresh the timestamp (one per 2-second window, as Nodestream). A
- * replica takes its parent's, so every thread writes the same text in a
- * window.
+ * refresh_now() when the window `window` is not the step's: the new
+ * timestamp made, or the parent's taken, under the parent's lock.
  */
-static int
-refresh_now(struct interp_step *st)
+static __attribute__((noinline)) int
+refresh_now_slow(struct interp_step *st, int64_t window)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
-	int64_t window = (int64_t)ts.tv_sec / 2;
-	if (window == st->now_window && st->now != NULL)
-		return 0;
 	struct interp_step *m = st->parent != NULL ? st->parent : st;
 	int rc = 0;
 	pthread_mutex_lock(&m->clock_lock);
@@ -1031,6 +1061,22 @@ refresh_now(struct interp_step *st)
 	}
 	pthread_mutex_unlock(&m->clock_lock);
 	return rc;
+}
+
+/**
+ * Refresh the timestamp (one per 2-second window, as Nodestream). A
+ * replica takes its parent's, so every thread writes the same text in a
+ * window.
+ */
+static inline int
+refresh_now(struct interp_step *st)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+	int64_t window = (int64_t)ts.tv_sec / 2;
+	if (window == st->now_window && st->now != NULL)
+		return 0;
+	return refresh_now_slow(st, window);
 }
 
 /**
@@ -1189,7 +1235,7 @@ static int propmap_direct(const struct sl_propmap *m, struct ictx *c,
                           uint32_t fresh);
 static int propmap_put(const struct sl_propmap *m, struct ictx *c,
                        const struct sl_norm *nm, const struct sl_value *v,
-                       size_t texts, struct sl_pset *out, uint32_t fresh);
+                       struct sl_pset *out, uint32_t fresh);
 
 /**
  * propmap(), by propmap_direct() when mapping `m` is plain (`plain`: set
@@ -1215,11 +1261,10 @@ apply_source(struct interp_step *st, const struct interp *it, struct ictx *c)
 	 * providers do not read the node being built. */
 	if (it->in_plan && c->vals != NULL) {
 		const struct sl_value *v = c->vals + it->vval;
-		const size_t *t = c->vtexts + it->vmap;
-		if (propmap_put(&it->key, c, &it->key_norm, v, t[0],
-		                &c->src.key, 0) != 0 ||
+		if (propmap_put(&it->key, c, &it->key_norm, v, &c->src.key,
+		                0) != 0 ||
 		    propmap_put(&it->props, c, &it->props_norm, v + it->key.n,
-		                t[1], &c->src.props,
+		                &c->src.props,
 		                it->props_fresh ? c->src_defaults : 0) != 0)
 			return -1;
 	} else if (propmap_any(&it->key, it->key_plain, c, &it->key_norm,
@@ -1385,6 +1430,7 @@ related_keys(const struct interp *it, struct ictx *c, struct sl_pset **out,
 static int out_rel(struct sl_arena *a, struct sl_arena *sa,
                    const struct sl_member *tmpl, const struct brel *r,
                    const struct bnode *nd, struct sl_value *out);
+static inline struct sl_value *built_room(struct ictx *c);
 
 /**
  * Keep relationship `r` to node `nd` in the context: with `c->oa`, as an
@@ -1403,70 +1449,83 @@ keep_rel(struct ictx *c, const struct interp *it, const struct brel *r,
 		c->n_rels++;
 		return 0;
 	}
-	if (c->n_built == c->cap_built) {
-		uint32_t cap = c->cap_built ? c->cap_built * 2 : 8;
-		struct sl_value *v = sl_arena_alloc_aligned(
-		        c->pc.a, cap * sizeof(*v), _Alignof(struct sl_value));
-		if (v == NULL)
-			return scratch_full();
-		if (c->n_built > 0)
-			memcpy(v, c->built, c->n_built * sizeof(*v));
-		c->built = v;
-		c->cap_built = cap;
-	}
-	if (out_rel(c->oa, c->sa, it->rel_out, r, nd, &c->built[c->n_built]) !=
-	    0)
+	struct sl_value *slot = built_room(c);
+	if (slot == NULL ||
+	    out_rel(c->oa, c->sa, it->rel_out, r, nd, slot) != 0)
 		return scratch_full();
 	c->n_built++;
 	return 0;
 }
 
 /**
- * Members at `m` named as mapping `map`, with values v[0, map->n) made to
- * live in the output's arena `a`: texts of up to 16 bytes copied at `t`
- * (sized by sl_propmap_values()), strings lowercased on the way when
- * `lower` (the mapping's normalization is lowercasing alone, which
- * sl_propmap_values() leaves to the copy), the others by
- * sl_value_keep(). Where the texts after them go, or NULL (arena full).
+ * Where empty texts point when a block of texts has no byte
+ * (keep_values(), fast_many()): a byte never written, so that no text
+ * is NULL.
  */
-static inline __attribute__((always_inline)) char *
-fill_members(struct sl_member *m, const struct sl_propmap *map,
-             const struct sl_value *v, char *t, struct sl_arena *a, bool lower)
+static char no_text[1];
+
+/**
+ * Make the values v[0, n) live in the output's arena `a`: texts of up to
+ * 16 bytes (`texts` bytes in all, as sl_propmap_values() counts them)
+ * copied one after the other into one block, strings lowercased on the
+ * way when `lower` (the mapping's normalization is lowercasing alone,
+ * which sl_propmap_values() leaves to the copy), the others by
+ * sl_value_keep(). 0, or -1 (arena full).
+ */
+static inline __attribute__((always_inline)) int
+keep_values(struct sl_value *v, uint32_t n, size_t texts, struct sl_arena *a,
+            bool lower)
+{
+	char *t = texts > 0 ? sl_arena_alloc_aligned(a, texts, 1) : no_text;
+	if (t == NULL)
+		return -1;
+	for (uint32_t i = 0; i < n; i++) {
+		struct sl_value *x = &v[i];
+		uint8_t type = x->type;
+		if (type < SL_VNUMBER)
+			continue;
+		if (type <= SL_VSTR && x->len <= 16) {
+			if (lower && type == SL_VSTR)
+				sl_norm_lower_copy(t, x->u.s, x->len);
+			else
+				sl_copy_bytes(t, x->u.s, x->len);
+			x->u.s = t;
+			t += x->len;
+		} else if (sl_value_keep(a, x) != 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/**
+ * Members at `m` named as mapping `map`, with the values v[0, map->n),
+ * which already live in the output (keep_values(), sl_vplan_eval()).
+ */
+static inline __attribute__((always_inline)) void
+put_members(struct sl_member *m, const struct sl_propmap *map,
+            const struct sl_value *v)
 {
 	uint32_t n = map->n;
 	char *const *names = map->names;
 	const uint32_t *lens = map->lens;
 	for (uint32_t i = 0; i < n; i++) {
-		struct sl_value x = v[i];
-		if (x.type >= SL_VNUMBER) {
-			if (x.type <= SL_VSTR && x.len <= 16) {
-				if (lower && x.type == SL_VSTR)
-					sl_norm_lower_copy(t, x.u.s, x.len);
-				else
-					sl_copy_bytes(t, x.u.s, x.len);
-				x.u.s = t;
-				t += x.len;
-			} else if (sl_value_keep(a, &x) != 0) {
-				return NULL;
-			}
-		}
 		m[i].key = names[i];
 		m[i].key_len = lens[i];
-		m[i].val = x;
+		m[i].val = v[i];
 	}
-	return t;
 }
 
 /**
- * Set the values v[0, m->n) of plain mapping `m` (their short texts
- * `texts` bytes) in `out`, a set in the output's arena (c->oa): written
- * straight after its members when none of them can have a name of `m`
- * (its first `fresh` are known not to), the short texts in one
- * allocation; else by sl_propmap_apply_out(), which finds them again.
+ * Set the values v[0, m->n) of plain mapping `m`, which already live in
+ * the output's arena (c->oa), in `out`, a set there: written straight
+ * after its members when none of them can have a name of `m` (its first
+ * `fresh` are known not to); else by sl_propmap_apply_out(), which finds
+ * them again.
  */
 static int
 propmap_put(const struct sl_propmap *m, struct ictx *c,
-            const struct sl_norm *nm, const struct sl_value *v, size_t texts,
+            const struct sl_norm *nm, const struct sl_value *v,
             struct sl_pset *out, uint32_t fresh)
 {
 	if (m->n == 0)
@@ -1476,10 +1535,7 @@ propmap_put(const struct sl_propmap *m, struct ictx *c,
 	uint32_t need = out->n + m->n;
 	if (need > out->cap && sl_pset_reserve(out, c->oa, need) != 0)
 		return scratch_full();
-	char *t = sl_arena_alloc_aligned(c->oa, texts > 0 ? texts : 1, 1);
-	if (t == NULL || fill_members(out->m + out->n, m, v, t, c->oa,
-	                              sl_norm_lower_only(nm)) == NULL)
-		return scratch_full();
+	put_members(out->m + out->n, m, v);
 	out->n = need;
 	return 0;
 }
@@ -1488,7 +1544,7 @@ propmap_put(const struct sl_propmap *m, struct ictx *c,
  * sl_propmap_apply_out() of a plain mapping `m` (sl_propmap_plain(), at
  * most FAST_MAX names) into a set in the output's arena (c->oa) none of
  * whose first `fresh` members has a name of `m`: its values found at
- * once, then propmap_put().
+ * once and kept in the output (keep_values()), then propmap_put().
  */
 static int
 propmap_direct(const struct sl_propmap *m, struct ictx *c,
@@ -1496,19 +1552,27 @@ propmap_direct(const struct sl_propmap *m, struct ictx *c,
 {
 	struct sl_value v[FAST_MAX];
 	size_t texts = 0;
+	if (fresh < out->n)
+		return sl_propmap_apply_out(m, &c->pc, nm, out, c->oa, fresh);
 	if (sl_propmap_values(m, &c->pc, nm, v, &texts) != 0)
 		return -1;
-	return propmap_put(m, c, nm, v, texts, out, fresh);
+	if (keep_values(v, m->n, texts, c->oa, sl_norm_lower_only(nm)) != 0)
+		return scratch_full();
+	return propmap_put(m, c, nm, v, out, fresh);
 }
 
-/** The next slot of c->built (grown in the scratch arena), or NULL. */
+/**
+ * The next slot of c->built, or NULL. It grows in the shape arena (c->sa),
+ * where the ingestion's array of relationships goes: out_ingest() takes
+ * it as it is.
+ */
 static inline struct sl_value *
 built_room(struct ictx *c)
 {
 	if (c->n_built == c->cap_built) {
-		uint32_t cap = c->cap_built ? c->cap_built * 2 : 8;
+		uint32_t cap = c->cap_built ? c->cap_built * 2 : 16;
 		struct sl_value *v = sl_arena_alloc_aligned(
-		        c->pc.a, cap * sizeof(*v), _Alignof(struct sl_value));
+		        c->sa, cap * sizeof(*v), _Alignof(struct sl_value));
 		if (v == NULL)
 			return NULL;
 		if (c->n_built > 0)
@@ -1519,49 +1583,49 @@ built_room(struct ictx *c)
 	return &c->built[c->n_built];
 }
 
+/** Skip a related node of `it` whose key has a null (fast_node()). */
+static void
+fast_skip(struct interp_step *st, const struct interp *it)
+{
+	char b1[80], b2[80];
+	skip(st,
+	     "relationship %s: the related %s node has an empty or null "
+	     "key",
+	     short_text(it->rel_type_sv, b1, sizeof(b1)),
+	     short_text(it->node_type_sv, b2, sizeof(b2)));
+}
+
+/** Whether one of the key values kv[0, nk) is null (fast_node()). */
+static inline bool
+fast_null_key(const struct sl_value *kv, uint32_t nk)
+{
+	for (uint32_t i = 0; i < nk; i++)
+		if (kv[i].type == SL_VNULL)
+			return true;
+	return false;
+}
+
 /**
- * apply_rel_fast(): the relationship to the related node of key values
- * kv[0, it->key.n), with the relationship's properties `rprops` and the
- * node's property values pv[0, it->props.n): the relationship's and
- * node's members (from it->rel_out, which holds the static types) as one
- * block in the shape arena (c->sa), the node's key and properties and
- * their `texts` bytes of short texts as one block in c->oa. A key with a
- * null is skipped.
+ * apply_rel_fast(): write the relationship to the related node of key
+ * values kv[0, it->key.n), with the relationship's properties `rprops`
+ * and the node's property values pv[0, it->props.n), all of which already
+ * live in the output (keep_values(), sl_vplan_eval()): the relationship's
+ * and node's members (from it->rel_out, which holds the static types) at
+ * `m` (11, in the shape arena c->sa), the node's key and properties at
+ * `keys` (it->key.n + it->fast_nd, in c->oa), and the relationship in
+ * the next slot of c->built (room made by the caller).
  */
-static inline __attribute__((always_inline)) int
-fast_node(struct interp_step *st, const struct interp *it, struct ictx *c,
-          const struct sl_value *kv, struct sl_value rprops,
-          const struct sl_value *pv, size_t texts)
+static inline __attribute__((always_inline)) void
+fast_fill(const struct interp *it, struct ictx *c, const struct sl_value *kv,
+          struct sl_value rprops, const struct sl_value *pv,
+          struct sl_member *m, struct sl_member *keys)
 {
 	uint32_t nk = it->key.n;
-	for (uint32_t i = 0; i < nk; i++)
-		if (kv[i].type == SL_VNULL) {
-			char b1[80], b2[80];
-			skip(st,
-			     "relationship %s: the related %s node has an "
-			     "empty or null key",
-			     short_text(it->rel_type_sv, b1, sizeof(b1)),
-			     short_text(it->node_type_sv, b2, sizeof(b2)));
-			return 0;
-		}
 	uint32_t nd = it->fast_nd;
-	size_t at = (nk + nd) * sizeof(struct sl_member);
-	/* The objects' members in the shape arena (as out_rel()), the sets
-	 * and texts the writer keeps in the output's. */
-	struct sl_member *m = sl_arena_alloc_aligned(
-	        c->sa, 11 * sizeof(*m), _Alignof(struct sl_member));
-	struct sl_member *keys = sl_arena_alloc_aligned(
-	        c->oa, at + texts, _Alignof(struct sl_member));
-	struct sl_value *slot = built_room(c);
-	if (m == NULL || keys == NULL || slot == NULL)
-		return scratch_full();
 	/* Two copies of known sizes, each inline. */
 	memcpy(m, it->rel_out, 6 * sizeof(*m));
 	memcpy(m + 6, it->rel_out + 6, 5 * sizeof(*m));
-	char *t = fill_members(keys, &it->key, kv, (char *)keys + at, c->oa,
-	                       it->key_lower);
-	if (t == NULL)
-		return scratch_full();
+	put_members(keys, &it->key, kv);
 	uint32_t nfirst = it->node_last ? 0 : 1;
 	if (nd == 0) {
 		m[9].val = sl_object_ref(c->defaults + nfirst, 3 - nfirst);
@@ -1569,16 +1633,119 @@ fast_node(struct interp_step *st, const struct interp *it, struct ictx *c,
 		struct sl_member *pm = keys + nk;
 		memcpy(pm, c->defaults + nfirst,
 		       (3 - nfirst) * sizeof(struct sl_member));
-		if (fill_members(pm + 3 - nfirst, &it->props, pv, t, c->oa,
-		                 it->props_lower) == NULL)
-			return scratch_full();
+		put_members(pm + 3 - nfirst, &it->props, pv);
 		m[9].val = sl_object_ref(pm, nd);
 	}
 	m[2].val = rprops;
 	m[5].val = sl_object_ref(m + 6, 5);
 	m[8].val = sl_object_ref(keys, nk);
-	*slot = sl_object_ref(m, 6);
-	c->n_built++;
+	c->built[c->n_built++] = sl_object_ref(m, 6);
+}
+
+/**
+ * fast_fill() of one relationship, its two blocks allocated here; a key
+ * with a null is skipped.
+ */
+static inline __attribute__((always_inline)) int
+fast_node(struct interp_step *st, const struct interp *it, struct ictx *c,
+          const struct sl_value *kv, struct sl_value rprops,
+          const struct sl_value *pv)
+{
+	uint32_t nk = it->key.n;
+	if (fast_null_key(kv, nk)) {
+		fast_skip(st, it);
+		return 0;
+	}
+	/* The objects' members in the shape arena (as out_rel()), the sets
+	 * the writer keeps in the output's. */
+	struct sl_member *m = sl_arena_alloc_aligned(
+	        c->sa, 11 * sizeof(*m), _Alignof(struct sl_member));
+	struct sl_member *keys = sl_arena_alloc_aligned(
+	        c->oa, (nk + it->fast_nd) * sizeof(struct sl_member),
+	        _Alignof(struct sl_member));
+	if (m == NULL || keys == NULL || built_room(c) == NULL)
+		return scratch_full();
+	fast_fill(it, c, kv, rprops, pv, m, keys);
+	return 0;
+}
+
+/**
+ * find_many of apply_rel_fast(): the relationships to the `len` related
+ * nodes of the key values in lists[0, it->key.n) (each key's many values,
+ * arrays of `len` items), each normalized (short ASCII text left to the
+ * copy, as sl_propmap_values()) into the scratch arena, then their texts
+ * copied into one block of the output's arena, and every relationship's
+ * members and node's sets written into one block of the shape arena and
+ * one of the output's (fast_fill()). Nodes whose key has a null are
+ * skipped.
+ */
+static int
+fast_many(struct interp_step *st, const struct interp *it, struct ictx *c,
+          const struct sl_value *lists, uint32_t len, struct sl_value rprops,
+          const struct sl_value *pv)
+{
+	uint32_t nk = it->key.n;
+	if (len == 0)
+		return 0;
+	bool norm = it->key_norm.n > 0;
+	bool lower = it->key_lower;
+	size_t nv = (size_t)len * nk;
+	struct sl_value *kvs = sl_arena_alloc_aligned(
+	        c->pc.a, nv * sizeof(*kvs), _Alignof(struct sl_value));
+	if (kvs == NULL)
+		return scratch_full();
+	size_t texts = 0;
+	for (uint32_t j = 0; j < len; j++)
+		for (uint32_t i = 0; i < nk; i++) {
+			struct sl_value v = lists[i].u.items[j];
+			if (norm && v.type == SL_VSTR &&
+			    !(lower && v.len <= 16 &&
+			      sl_norm_short_ascii(v.u.s, v.len)) &&
+			    sl_norm_apply_inline(&it->key_norm, &v, c->pc.a) !=
+			            0)
+				return scratch_full();
+			if (v.type >= SL_VNUMBER && v.type <= SL_VSTR)
+				texts += v.len;
+			kvs[(size_t)j * nk + i] = v;
+		}
+	uint32_t per = nk + it->fast_nd;
+	char *t = texts > 0 ? sl_arena_alloc_aligned(c->oa, texts, 1) : no_text;
+	struct sl_member *ms =
+	        sl_arena_alloc_aligned(c->sa, (size_t)len * 11 * sizeof(*ms),
+	                               _Alignof(struct sl_member));
+	struct sl_member *ks =
+	        sl_arena_alloc_aligned(c->oa, (size_t)len * per * sizeof(*ks),
+	                               _Alignof(struct sl_member));
+	if (t == NULL || ms == NULL || ks == NULL)
+		return scratch_full();
+	for (uint32_t j = 0; j < len; j++) {
+		struct sl_value *kv = kvs + (size_t)j * nk;
+		if (fast_null_key(kv, nk)) {
+			fast_skip(st, it);
+			continue;
+		}
+		/* As keep_values(), into the one block. */
+		for (uint32_t i = 0; i < nk; i++) {
+			struct sl_value *x = &kv[i];
+			uint8_t type = x->type;
+			if (type < SL_VNUMBER)
+				continue;
+			if (type <= SL_VSTR) {
+				if (lower && type == SL_VSTR && x->len <= 16)
+					sl_norm_lower_copy(t, x->u.s, x->len);
+				else
+					sl_copy_bytes(t, x->u.s, x->len);
+				x->u.s = t;
+				t += x->len;
+			} else if (sl_value_keep(c->oa, x) != 0) {
+				return scratch_full();
+			}
+		}
+		if (built_room(c) == NULL)
+			return scratch_full();
+		fast_fill(it, c, kv, rprops, pv, ms + (size_t)j * 11,
+		          ks + (size_t)j * per);
+	}
 	return 0;
 }
 
@@ -1587,9 +1754,9 @@ fast_node(struct interp_step *st, const struct interp *it, struct ictx *c,
  * without a relationship key, whose mappings are plain
  * (sl_propmap_plain(), at most FAST_MAX names) and do not name a default
  * property, when the output has an arena (ictx.oa): each mapping's values
- * found at once, and each relationship with its node, sets and texts
- * written straight into two blocks (fast_node()). The same objects as
- * apply_rel_doc() builds.
+ * found at once and kept in the output, and each relationship with its
+ * node and sets written straight into two blocks (fast_node()). The same
+ * objects as apply_rel_doc() builds.
  */
 static int
 apply_rel_fast(struct interp_step *st, const struct interp *it, struct ictx *c)
@@ -1598,11 +1765,24 @@ apply_rel_fast(struct interp_step *st, const struct interp *it, struct ictx *c)
 	const struct sl_value *rv = rvb, *pv = pvb;
 	uint32_t nr = it->rel_props.n;
 	uint32_t rfirst = it->rel_last ? 0 : 1;
-	/* Found with the record's others, or here. */
+	/* Found with the record's others (and kept), or here. */
 	bool plan = it->in_plan && c->vals != NULL;
 	if (plan) {
 		rv = c->vals + it->vval;
 		pv = rv + nr;
+	} else {
+		size_t rt = 0, pt = 0;
+		if ((nr > 0 &&
+		     sl_propmap_values(&it->rel_props, &c->pc, &it->props_norm,
+		                       rvb, &rt) != 0) ||
+		    (it->props.n > 0 &&
+		     sl_propmap_values(&it->props, &c->pc, &it->props_norm, pvb,
+		                       &pt) != 0))
+			return -1;
+		if (keep_values(rvb, nr, rt, c->oa, it->props_lower) != 0 ||
+		    keep_values(pvb, it->props.n, pt, c->oa, it->props_lower) !=
+		            0)
+			return scratch_full();
 	}
 	struct sl_value rprops;
 	if (nr == 0) {
@@ -1611,73 +1791,52 @@ apply_rel_fast(struct interp_step *st, const struct interp *it, struct ictx *c)
 	} else {
 		/* One set, which every relationship of `it` here refers
 		 * to. */
-		size_t texts = 0;
-		if (plan)
-			texts = c->vtexts[it->vmap];
-		else if (sl_propmap_values(&it->rel_props, &c->pc,
-		                           &it->props_norm, rvb, &texts) != 0)
-			return -1;
 		uint32_t nd = 3 - rfirst + nr;
-		size_t at = nd * sizeof(struct sl_member);
 		struct sl_member *m = sl_arena_alloc_aligned(
-		        c->oa, at + texts, _Alignof(struct sl_member));
+		        c->oa, nd * sizeof(struct sl_member),
+		        _Alignof(struct sl_member));
 		if (m == NULL)
 			return scratch_full();
 		memcpy(m, c->defaults + rfirst,
 		       (3 - rfirst) * sizeof(struct sl_member));
-		if (fill_members(m + 3 - rfirst, &it->rel_props, rv,
-		                 (char *)m + at, c->oa,
-		                 it->props_lower) == NULL)
-			return scratch_full();
+		put_members(m + 3 - rfirst, &it->rel_props, rv);
 		rprops = sl_object_ref(m, nd);
 	}
 	/* The node's properties are the same for every node of `it` here:
 	 * found once, each node given its own set of them. */
-	size_t ptexts = 0;
-	if (plan)
-		ptexts = c->vtexts[it->vmap + 1];
-	else if (it->props.n > 0 &&
-	         sl_propmap_values(&it->props, &c->pc, &it->props_norm, pvb,
-	                           &ptexts) != 0)
-		return -1;
 	if (!it->find_many) {
-		if (plan)
-			return fast_node(st, it, c, pv + it->props.n, rprops,
-			                 pv, ptexts + c->vtexts[it->vmap + 2]);
-		size_t texts = ptexts;
+		if (plan) {
+			/* Its blocks were made with the plan's values. */
+			const struct sl_value *pk = pv + it->props.n;
+			if (fast_null_key(pk, it->key.n)) {
+				fast_skip(st, it);
+				return 0;
+			}
+			if (built_room(c) == NULL)
+				return scratch_full();
+			fast_fill(it, c, pk, rprops, pv,
+			          c->fixed_m + (size_t)it->fixed_at * 11,
+			          c->fixed_k + it->fixed_k);
+			return 0;
+		}
+		size_t texts = 0;
 		if (sl_propmap_values(&it->key, &c->pc, &it->key_norm, kv,
 		                      &texts) != 0)
 			return -1;
-		return fast_node(st, it, c, kv, rprops, pv, texts);
+		if (keep_values(kv, it->key.n, texts, c->oa, it->key_lower) !=
+		    0)
+			return scratch_full();
+		return fast_node(st, it, c, kv, rprops, pv);
 	}
-	struct sl_value *lists;
-	uint32_t len;
+	/* find_many: each key's many values (at most FAST_MAX keys). */
 	uint32_t nk = it->key.n;
-	if (many_keys(it, c, &lists, &len) != 0)
-		return -1;
-	bool norm = it->key_norm.n > 0;
-	bool lower = it->key_lower;
-	for (uint32_t j = 0; j < len; j++) {
-		size_t texts = ptexts;
-		for (uint32_t i = 0; i < nk; i++) {
-			struct sl_value v = lists[i].u.items[j];
-			/* As sl_propmap_values(): short ASCII text is
-			 * lowercased by its copy (fast_node()). */
-			if (norm && v.type == SL_VSTR &&
-			    !(lower && v.len <= 16 &&
-			      sl_norm_short_ascii(v.u.s, v.len)) &&
-			    sl_norm_apply_inline(&it->key_norm, &v, c->pc.a) !=
-			            0)
-				return scratch_full();
-			if (v.type >= SL_VNUMBER && v.type <= SL_VSTR &&
-			    v.len <= 16)
-				texts += v.len;
-			kv[i] = v;
-		}
-		if (fast_node(st, it, c, kv, rprops, pv, texts) != 0)
+	uint32_t len;
+	for (uint32_t i = 0; i < nk; i++)
+		if (sl_prov_many(it->key.provs[i], &c->pc, &kv[i]) != 0)
 			return -1;
-	}
-	return 0;
+	if (lists_len(kv, nk, &len) != 0)
+		return -1;
+	return fast_many(st, it, c, kv, len, rprops, pv);
 }
 
 /** Apply a relationship interpretation to one (sub-)document. */
@@ -1840,8 +1999,7 @@ apply(struct interp_step *st, const struct interp *it, struct ictx *c)
 	case I_PROPS:
 		if (it->in_plan && c->vals != NULL) {
 			rc = propmap_put(&it->props, c, &it->props_norm,
-			                 c->vals + it->vval,
-			                 c->vtexts[it->vmap], &c->src.props,
+			                 c->vals + it->vval, &c->src.props,
 			                 it->props_fresh ? c->src_defaults : 0);
 			break;
 		}
@@ -2025,18 +2183,14 @@ static const struct sl_member rel_tmpl[6] = {
 static const struct sl_member top_tmpl[2] = {K(sl_ing_source), K(sl_ing_rels)};
 
 /**
- * A node as an object: its members in `sa` (the shape arena), what they
- * hold in `a`. A static type and the labels (the interpretation's)
+ * A node as an object, its members at `m` (5, in the shape arena), what
+ * they hold in `a`. A static type and the labels (the interpretation's)
  * outlive the run and are not copied.
  */
-static int
-out_node(const struct interp_step *st, struct sl_arena *a, struct sl_arena *sa,
-         const struct bnode *nd, struct sl_value *out)
+static inline __attribute__((always_inline)) int
+out_node_at(const struct interp_step *st, struct sl_arena *a,
+            const struct bnode *nd, struct sl_member *m, struct sl_value *out)
 {
-	struct sl_member *m = sl_arena_alloc_aligned(
-	        sa, sizeof(node_tmpl), _Alignof(struct sl_member));
-	if (m == NULL)
-		return -1;
 	memcpy(m, node_tmpl, sizeof(node_tmpl));
 	m[0].val = nd->type;
 	if ((!nd->type_static && sl_value_copy(a, &nd->type, &m[0].val) != 0) ||
@@ -2047,6 +2201,21 @@ out_node(const struct interp_step *st, struct sl_arena *a, struct sl_arena *sa,
 	m[4].val = node_rule_values[nd->rule];
 	*out = sl_object_ref(m, 5);
 	return 0;
+}
+
+/**
+ * A node as an object: its members in `sa` (the shape arena), what they
+ * hold in `a` (out_node_at()).
+ */
+static int
+out_node(const struct interp_step *st, struct sl_arena *a, struct sl_arena *sa,
+         const struct bnode *nd, struct sl_value *out)
+{
+	struct sl_member *m = sl_arena_alloc_aligned(
+	        sa, sizeof(node_tmpl), _Alignof(struct sl_member));
+	if (m == NULL)
+		return -1;
+	return out_node_at(st, a, nd, m, out);
 }
 
 /** A set built in the output's arena, or shared there, as an object. */
@@ -2114,18 +2283,24 @@ static int
 out_ingest(const struct interp_step *st, struct sl_arena *a,
            struct sl_arena *sa, const struct ictx *c, struct sl_value *out)
 {
+	/* The ingestion's two members, then the source node's five. */
 	struct sl_member *top = sl_arena_alloc_aligned(
-	        sa, 2 * sizeof(*top), _Alignof(struct sl_member));
+	        sa, 7 * sizeof(*top), _Alignof(struct sl_member));
 	uint32_t n_rels = c->n_rels + c->n_built;
-	struct sl_value *rels = sl_arena_alloc_aligned(
-	        sa, (n_rels + 1) * sizeof(*rels), _Alignof(struct sl_value));
+	/* Built as they were kept (keep_rel(), in `sa`), or from `rels`
+	 * here. */
+	struct sl_value *rels =
+	        c->n_built > 0 && c->n_rels == 0
+	                ? c->built
+	                : sl_arena_alloc_aligned(sa,
+	                                         (n_rels + 1) * sizeof(*rels),
+	                                         _Alignof(struct sl_value));
 	if (top == NULL || rels == NULL)
 		return -1;
 	memcpy(top, top_tmpl, sizeof(top_tmpl));
-	if (out_node(st, a, sa, &c->src, &top[0].val) != 0)
+	if (out_node_at(st, a, &c->src, top + 2, &top[0].val) != 0)
 		return -1;
-	/* Built as they were kept (keep_rel()), or from `rels` here. */
-	if (c->n_built > 0)
+	if (c->n_built > 0 && rels != c->built)
 		memcpy(rels, c->built, c->n_built * sizeof(*rels));
 	/* The relationships of one find_many share their properties' set
 	 * (apply_rel_doc()): its object is made once and shared, as values
@@ -2181,11 +2356,13 @@ finish_ctx(struct interp_step *st, struct ictx *c)
 		             : "");
 		return 0;
 	}
-	struct sl_arena *a = sl_emit_arena(st->out);
+	/* A direct record's batch is the one its sets were built in. */
+	struct sl_arena *a = c->oa != NULL ? c->oa : sl_emit_arena(st->out);
 	struct sl_value v;
 	if (a == NULL)
 		return -1;
-	if (out_ingest(st, a, sl_emit_shape(st->out), c, &v) != 0) {
+	if (out_ingest(st, a, c->oa != NULL ? c->sa : sl_emit_shape(st->out), c,
+	               &v) != 0) {
 		if (sl_diag_code() == SL_EOK)
 			sl_diag_set(SL_ELIMIT, "the ingestion does not fit in "
 			                       "a batch");
@@ -2196,23 +2373,28 @@ finish_ctx(struct interp_step *st, struct ictx *c)
 }
 
 /**
- * Find the values of the step's plan (interp_step.vmaps) in the record
- * (c->vals, c->vtexts, in the scratch arena).
+ * Find the values of the step's plan (interp_step.vmaps) in the record,
+ * made to live in the output's arena (c->vals: the step's
+ * interp_step.vvals), and make the blocks of its relationships of one
+ * related node each (c->fixed_m, c->fixed_k).
  */
 static int
 plan_run(struct interp_step *st, struct ictx *c)
 {
-	struct sl_value *v =
-	        sl_arena_alloc_aligned(c->pc.a, (st->n_vals + 1) * sizeof(*v),
-	                               _Alignof(struct sl_value));
-	size_t *t = sl_arena_alloc_aligned(c->pc.a, st->n_vmaps * sizeof(*t),
-	                                   _Alignof(size_t));
-	if (v == NULL || t == NULL)
-		return scratch_full();
-	if (sl_vplan_eval(st->vplan, &c->pc, v, t) != 0)
+	if (sl_vplan_eval(st->vplan, &c->pc, c->oa, st->vvals) != 0)
 		return -1;
-	c->vals = v;
-	c->vtexts = t;
+	c->vals = st->vvals;
+	if (st->n_fixed == 0)
+		return 0;
+	/* The relationships of one related node each, in two blocks. */
+	c->fixed_m = sl_arena_alloc_aligned(
+	        c->sa, (size_t)st->n_fixed * 11 * sizeof(*c->fixed_m),
+	        _Alignof(struct sl_member));
+	c->fixed_k = sl_arena_alloc_aligned(
+	        c->oa, (size_t)st->n_fixed_k * sizeof(*c->fixed_k),
+	        _Alignof(struct sl_member));
+	if (c->fixed_m == NULL || c->fixed_k == NULL)
+		return scratch_full();
 	return 0;
 }
 
@@ -2258,13 +2440,77 @@ run_iterations(struct interp_step *st, struct ictx *base)
 	return 0;
 }
 
+/**
+ * The one pass of a step with `fast_run` on `c` (a direct record, its
+ * source node's sets not made yet), and emit: the plan's values, the
+ * source node's key and properties (its default properties first, as
+ * apply_source() leaves them) as one block in the output's arena, each
+ * relationship by apply_rel_fast(), then finish_ctx().
+ */
+static int
+run_fast(struct interp_step *st, struct ictx *c)
+{
+	const struct pass *p = &st->main.v[0];
+	const struct interp *src = p->v[0];
+	if (plan_run(st, c) != 0)
+		return -1;
+	const struct sl_value *v = c->vals + src->vval;
+	uint32_t nk = src->key.n;
+	uint32_t first = src->node_last ? 0 : 1;
+	uint32_t nd = 3 - first + src->props.n;
+	struct sl_member *m = sl_arena_alloc_aligned(
+	        c->oa, (nk + nd) * sizeof(*m), _Alignof(struct sl_member));
+	if (m == NULL) {
+		scratch_full();
+		sl_diag_wrap(sl_diag_code(), "%s", src->where);
+		return -1;
+	}
+	put_members(m, &src->key, v);
+	memcpy(m + nk, c->defaults + first, (3 - first) * sizeof(*m));
+	put_members(m + nk + 3 - first, &src->props, v + nk);
+	c->src.key = (struct sl_pset){m, nk, nk, false};
+	c->src.props = (struct sl_pset){m + nk, nd, nd, false};
+	c->src.type = *src->node_type_sv;
+	c->src.type_static = true;
+	c->src.labels = src->labels;
+	c->src.rule = src->node_rule;
+	for (uint32_t i = 1; i < p->n; i++) {
+		const struct interp *it = p->v[i];
+		if (apply_rel_fast(st, it, c) != 0) {
+			sl_diag_wrap(sl_diag_code(), "%s", it->where);
+			return -1;
+		}
+	}
+	return finish_ctx(st, c);
+}
+
+/**
+ * Reset the scratch arena: when it took no chunk since its last
+ * sl_arena_reset() (a new chunk becomes its head), that chunk is still
+ * its only one, and rewinding to where it started then is the same
+ * reset without the walk over chunks.
+ */
+static inline void
+scratch_reset(struct interp_step *st)
+{
+	struct sl_arena *a = &st->scratch;
+	if (a->head != NULL && (const void *)a->head == st->scratch_head) {
+		a->cur = st->scratch_cur;
+		a->used = 0;
+		return;
+	}
+	sl_arena_reset(a);
+	st->scratch_head = a->head;
+	st->scratch_cur = a->cur;
+}
+
 /** Interpret one record. */
 static int
 interp_process(struct sl_step *s, const struct sl_value *rec,
                struct sl_emit *out)
 {
 	struct interp_step *st = (struct interp_step *)s;
-	sl_arena_reset(&st->scratch);
+	scratch_reset(st);
 	if (refresh_now(st) != 0)
 		return -1;
 	st->out = out;
@@ -2292,6 +2538,8 @@ interp_process(struct sl_step *s, const struct sl_value *rec,
 		}
 		memcpy(c.defaults, st->defaults, 3 * sizeof(*c.defaults));
 		c.sa = sl_emit_shape(out);
+		if (st->fast_run)
+			return run_fast(st, &c) == 0 ? 0 : sl_emit_fail(out);
 	}
 	/* The source node's own set: sl_pset_remove() may change it. */
 	int rc = default_props(st, &c.src.props, true,
@@ -2314,12 +2562,30 @@ interp_process(struct sl_step *s, const struct sl_value *rec,
 	return rc == 0 ? 0 : sl_emit_fail(out);
 }
 
+/**
+ * The step's own room for the values of its plan (interp_step.vvals);
+ * none without a plan. 0, or -1 (out of memory).
+ */
+static int
+plan_room(struct interp_step *st)
+{
+	if (st->vplan == NULL)
+		return 0;
+	st->vvals = sl_calloc(st->n_vals + 1, sizeof(*st->vvals));
+	if (st->vvals == NULL) {
+		sl_diag_set(SL_EOOM, "out of memory for a step");
+		return -1;
+	}
+	return 0;
+}
+
 /** Free the step. */
 static void
 interp_destroy(struct sl_step *s)
 {
 	struct interp_step *st = (struct interp_step *)s;
 	sl_paths_run_destroy(&st->run);
+	sl_free(st->vvals);
 	if (st->parent != NULL) {
 		sl_arena_destroy(&st->scratch);
 		sl_free(st);
@@ -2379,9 +2645,13 @@ interp_replicate(struct sl_step *s)
 	st->n_vmaps = m->n_vmaps;
 	st->n_vals = m->n_vals;
 	st->vplan = m->vplan;
+	st->n_fixed = m->n_fixed;
+	st->n_fixed_k = m->n_fixed_k;
+	st->fast_run = m->fast_run;
 	memcpy(st->defaults, m->defaults, sizeof(st->defaults));
 	sl_arena_create(&st->scratch, SCRATCH_CHUNK, SCRATCH_CAP);
-	if (m->paths != NULL && sl_paths_run_init(&st->run, m->paths) != 0) {
+	if ((m->paths != NULL && sl_paths_run_init(&st->run, m->paths) != 0) ||
+	    plan_room(st) != 0) {
 		interp_destroy(&st->base);
 		return NULL;
 	}
@@ -2535,6 +2805,11 @@ plan_load(struct interp_step *st)
 		}
 		if (n == 0)
 			continue;
+		if (it->type == I_REL && !it->find_many) {
+			it->fixed_at = st->n_fixed++;
+			it->fixed_k = st->n_fixed_k;
+			st->n_fixed_k += it->key.n + it->fast_nd;
+		}
 		it->in_plan = true;
 		it->vmap = st->n_vmaps;
 		it->vval = st->n_vals;
@@ -2552,7 +2827,27 @@ plan_load(struct interp_step *st)
 		return 0;
 	}
 	st->vplan = sl_vplan_new(st->vmaps, st->vnorms, st->n_vmaps);
-	return st->vplan != NULL ? 0 : -1;
+	return st->vplan != NULL ? plan_room(st) : -1;
+}
+
+/** Set st->fast_run (see there), once the plan is made. */
+static void
+fast_run_load(struct interp_step *st)
+{
+	st->fast_run = false;
+	if (!st->direct || st->vplan == NULL || st->before.n > 0 ||
+	    st->main.multi || st->main.n != 1 || st->main.v[0].n == 0)
+		return;
+	const struct pass *p = &st->main.v[0];
+	const struct interp *src = p->v[0];
+	if (src->type != I_SOURCE || src->cond != NULL || !src->in_plan ||
+	    !src->props_fresh || src->node_type_sv == NULL ||
+	    src->node_type_sv->type != SL_VSTR)
+		return;
+	for (uint32_t i = 1; i < p->n; i++)
+		if (!p->v[i]->fast_direct || !p->v[i]->in_plan)
+			return;
+	st->fast_run = true;
 }
 
 /** Build an Interpreter from its definition. */
@@ -2613,6 +2908,7 @@ interp_create(const struct sl_stepdef *def)
 	fresh_load(st->main.v, st->main.n, st->defaults);
 	if (paths_load(st) != 0 || plan_load(st) != 0)
 		goto fail;
+	fast_run_load(st);
 	return &st->base;
 fail:
 	interp_destroy(&st->base);

@@ -1165,17 +1165,17 @@ paths_value(struct sl_paths_run *r, uint32_t node)
 }
 
 /**
- * Find the values of every child of node `p` in one pass over p's value:
+ * Find the values of every child of node `p`, whose value is `v`, in one
+ * pass over it:
  * each member's name looked up in p's table; a later member of the same
  * name replaces an earlier one (the last of duplicate keys wins, as
  * sl_object_get()).
  */
-static void
-paths_expand(struct sl_paths_run *r, uint32_t p)
+static inline __attribute__((always_inline)) void
+paths_expand_at(struct sl_paths_run *r, uint32_t p, const struct sl_value *v)
 {
 	const struct sl_paths *pl = r->plan;
 	const struct pnode *nd = &pl->nodes[p];
-	const struct sl_value *v = p == 0 ? r->doc : paths_value(r, p);
 	/* The children's values are val[kid, kid + n_kids), with room to
 	 * clear PATHS_CLEAR at once. */
 	const struct sl_value **val = r->val + nd->kid;
@@ -1217,6 +1217,13 @@ paths_expand(struct sl_paths_run *r, uint32_t p)
 	}
 }
 
+/** paths_expand_at() of node `p`'s value. */
+static void
+paths_expand(struct sl_paths_run *r, uint32_t p)
+{
+	paths_expand_at(r, p, p == 0 ? r->doc : paths_value(r, p));
+}
+
 /**
  * The value of a !jmespath field path: as the evaluator's chain, null
  * once a name is missing or a value is not an object.
@@ -1231,7 +1238,7 @@ path_value(const struct sl_prov *p, const struct sl_value *doc)
 }
 
 /** The raw result of a !jmespath provider. */
-static int
+static inline __attribute__((always_inline)) int
 jmes_raw(const struct sl_prov *p, struct sl_prov_ctx *c, struct sl_value *out)
 {
 	if (p->path_n > 0) {
@@ -1695,24 +1702,33 @@ sl_propmap_values(const struct sl_propmap *m, struct sl_prov_ctx *c,
 	return 0;
 }
 
+/**
+ * Where empty texts point when a block of texts has no byte
+ * (sl_vplan_eval()): a byte never written, so that no text is NULL.
+ */
+static char no_text[1];
+
 /** An entry of a struct sl_vplan: one provider of a plain mapping. */
 struct vent {
 	/** The provider (a literal or a field path). */
 	const struct sl_prov *p;
 	/** A literal's value. */
 	struct sl_value value;
-	/** The field path's tree (sl_paths_add()), or NULL. */
-	const struct sl_paths *plan;
-	/** Its node there. */
-	uint32_t node;
 	/** Whether it is a literal. */
 	bool literal;
+	/** Whether its field path is in the plan's tree (sl_vplan.tree). */
+	bool in_tree;
+	/** Whether its normalization is lowercasing alone
+	 * (sl_norm_lower_only()). */
+	bool lower;
+	/** Whether its normalization is trimming alone
+	 * (sl_norm_trim_inline()). */
+	bool trim;
+	/** With `in_tree`: the place of its value in a struct sl_paths_run
+	 * (its node's struct pnode.pos). */
+	uint32_t pos;
 	/** Its mapping's normalization, or NULL for none. */
 	const struct sl_norm *nm;
-	/** Whether that is lowercasing alone (sl_norm_lower_only()). */
-	bool lower;
-	/** Its mapping's place in the plan (texts[map]). */
-	uint32_t map;
 };
 
 struct sl_vplan {
@@ -1722,7 +1738,28 @@ struct sl_vplan {
 	uint32_t n;
 	/** Mappings. */
 	uint32_t n_maps;
+	/** The tree of the entries' field paths (all of one step's), or
+	 * NULL when none is in one. */
+	const struct sl_paths *tree;
+	/**
+	 * The nodes of `tree` whose children hold the entries' values, each
+	 * after its parent (ascending: a node is made after its parent),
+	 * expanded in turn before the values are read.
+	 */
+	uint32_t *exp;
+	/** Nodes in `exp`. */
+	uint32_t n_exp;
 };
+
+/** Add the parents of node `node` of `pl` to the set `mark`. */
+static void
+vplan_mark(const struct sl_paths *pl, uint32_t node, bool *mark)
+{
+	while (node != 0) {
+		node = pl->nodes[node].parent;
+		mark[node] = true;
+	}
+}
 
 struct sl_vplan *
 sl_vplan_new(const struct sl_propmap *const *maps,
@@ -1732,32 +1769,60 @@ sl_vplan_new(const struct sl_propmap *const *maps,
 	for (uint32_t k = 0; k < n; k++)
 		total += maps[k]->n;
 	struct sl_vplan *vp = sl_calloc(1, sizeof(*vp));
-	if (vp != NULL)
-		vp->v = sl_calloc(total + 1, sizeof(*vp->v));
-	if (vp == NULL || vp->v == NULL) {
-		sl_free(vp);
-		sl_diag_set(SL_EOOM, "out of memory for a plan of values");
-		return NULL;
+	bool *mark = NULL;
+	if (vp == NULL)
+		goto oom;
+	vp->v = sl_calloc(total + 1, sizeof(*vp->v));
+	if (vp->v == NULL)
+		goto oom;
+	for (uint32_t k = 0; k < n && vp->tree == NULL; k++)
+		for (uint32_t i = 0; i < maps[k]->n; i++)
+			if (maps[k]->provs[i]->path_plan != NULL) {
+				vp->tree = maps[k]->provs[i]->path_plan;
+				break;
+			}
+	if (vp->tree != NULL) {
+		mark = sl_calloc(vp->tree->n, sizeof(*mark));
+		vp->exp = sl_calloc(vp->tree->n, sizeof(*vp->exp));
+		if (mark == NULL || vp->exp == NULL)
+			goto oom;
 	}
 	for (uint32_t k = 0; k < n; k++) {
 		const struct sl_norm *nm =
 		        norms[k] != NULL && norms[k]->n > 0 ? norms[k] : NULL;
 		for (uint32_t i = 0; i < maps[k]->n; i++) {
 			const struct sl_prov *p = maps[k]->provs[i];
+			bool in_tree = p->kind != P_STATIC &&
+			               p->path_plan != NULL &&
+			               p->path_plan == vp->tree;
 			vp->v[vp->n++] = (struct vent){
 			        .p = p,
 			        .value = p->kind == P_STATIC ? p->value
 			                                     : sl_null(),
-			        .plan = p->path_plan,
-			        .node = p->path_node,
 			        .literal = p->kind == P_STATIC,
-			        .nm = nm,
+			        .in_tree = in_tree,
 			        .lower = sl_norm_lower_only(nm),
-			        .map = k};
+			        .trim = nm != NULL && nm->n == 1 &&
+			                nm->ops[0] == SL_NORM_TRIM,
+			        .pos = in_tree ? vp->tree->nodes[p->path_node]
+			                                 .pos
+			                       : 0,
+			        .nm = nm};
+			if (in_tree)
+				vplan_mark(vp->tree, p->path_node, mark);
 		}
 	}
 	vp->n_maps = n;
+	for (uint32_t i = 0; vp->tree != NULL && i < vp->tree->n; i++)
+		if (mark[i])
+			vp->exp[vp->n_exp++] = i;
+	sl_free(mark);
 	return vp;
+oom:
+	sl_free(mark);
+	sl_vplan_delete(vp);
+	sl_diag_set(SL_EOOM, "out of memory for a plan of values");
+	return NULL;
 }
 
 void
@@ -1766,43 +1831,84 @@ sl_vplan_delete(struct sl_vplan *vp)
 	if (vp == NULL)
 		return;
 	sl_free(vp->v);
+	sl_free(vp->exp);
 	sl_free(vp);
 }
 
 int
 sl_vplan_eval(const struct sl_vplan *vp, struct sl_prov_ctx *c,
-              struct sl_value *out, size_t *texts)
+              struct sl_arena *oa, struct sl_value *out)
 {
-	struct sl_paths_run *pr =
-	        c->paths != NULL && c->paths->doc == c->doc ? c->paths : NULL;
-	for (uint32_t k = 0; k < vp->n_maps; k++)
-		texts[k] = 0;
-	const struct vent *e = vp->v;
-	for (uint32_t i = 0; i < vp->n; i++, e++) {
-		const struct sl_prov *p = e->p;
-		struct sl_value v;
-		if (e->literal) {
-			v = e->value;
-		} else {
-			if (pr != NULL && e->plan == pr->plan) {
-				const struct sl_value *pv =
-				        paths_value(pr, e->node);
-				v = pv != NULL ? *pv : sl_null();
-			} else {
-				v = path_value(p, c->doc);
-			}
-			if (v.type == SL_VARRAY)
-				v = v.len > 0 ? v.u.items[0] : sl_null();
+	struct sl_paths_run *pr = c->paths;
+	/* The lookups together serve the document they were made for: then
+	 * every object holding a value is expanded first, parents first,
+	 * and each value read at its place. */
+	const struct sl_value *const *val = NULL;
+	if (pr != NULL && pr->doc == c->doc && vp->tree != NULL &&
+	    pr->plan == vp->tree) {
+		const struct pnode *nodes = vp->tree->nodes;
+		for (uint32_t i = 0; i < vp->n_exp; i++) {
+			uint32_t p = vp->exp[i];
+			if (pr->done[p] == pr->gen)
+				continue;
+			/* Its parent is expanded: it comes before. */
+			paths_expand_at(pr, p,
+			                p == 0 ? pr->doc
+			                       : pr->val[nodes[p].pos]);
 		}
-		/* As plain_values(). */
-		if (e->nm != NULL && v.type == SL_VSTR &&
-		    !(e->lower && v.len <= 16 &&
-		      sl_norm_short_ascii(v.u.s, v.len)) &&
-		    sl_norm_apply_inline(e->nm, &v, c->a) != 0)
-			return arena_full(p);
-		if (v.type >= SL_VNUMBER && v.type <= SL_VSTR && v.len <= 16)
-			texts[e->map] += v.len;
-		out[i] = v;
+		val = pr->val;
+	}
+	const struct vent *e = vp->v;
+	size_t t = 0;
+	uint32_t n = vp->n;
+	for (uint32_t i = 0; i < n; i++, e++) {
+		/* Found straight into its place (no copy to normalize). */
+		struct sl_value *o = &out[i];
+		if (e->literal) {
+			*o = e->value;
+		} else {
+			if (val != NULL && e->in_tree) {
+				const struct sl_value *pv = val[e->pos];
+				*o = pv != NULL ? *pv : sl_null();
+			} else {
+				*o = path_value(e->p, c->doc);
+			}
+			if (o->type == SL_VARRAY)
+				*o = o->len > 0 ? o->u.items[0] : sl_null();
+		}
+		uint8_t type = o->type;
+		/* As plain_values() (trimming alone inline here). */
+		if (type == SL_VSTR && e->nm != NULL &&
+		    !(e->lower && o->len <= 16 &&
+		      sl_norm_short_ascii(o->u.s, o->len)) &&
+		    (e->trim ? sl_norm_trim_inline(e->nm, o, c->a)
+		             : sl_norm_apply_inline(e->nm, o, c->a)) != 0)
+			return arena_full(e->p);
+		if (type >= SL_VNUMBER && type <= SL_VSTR)
+			t += o->len;
+	}
+	/* Into the output: the texts one after the other in one block, the
+	 * short ones lowercased on the way for lowercasing alone (a long
+	 * one was normalized above). */
+	char *b = t > 0 ? sl_arena_alloc_aligned(oa, t, 1) : no_text;
+	if (b == NULL)
+		return arena_full(vp->v[0].p);
+	e = vp->v;
+	for (uint32_t i = 0; i < n; i++, e++) {
+		struct sl_value *v = &out[i];
+		uint8_t type = v->type;
+		if (type < SL_VNUMBER)
+			continue;
+		if (type <= SL_VSTR) {
+			if (e->lower && type == SL_VSTR && v->len <= 16)
+				sl_norm_lower_copy(b, v->u.s, v->len);
+			else
+				sl_copy_bytes(b, v->u.s, v->len);
+			v->u.s = b;
+			b += v->len;
+		} else if (sl_value_keep(oa, v) != 0) {
+			return arena_full(e->p);
+		}
 	}
 	return 0;
 }

@@ -237,12 +237,14 @@ struct sl_vplan *sl_vplan_new(const struct sl_propmap *const *maps,
 void sl_vplan_delete(struct sl_vplan *vp);
 
 /**
- * sl_propmap_values() of every mapping of `vp`: their values one after
- * the other at `out`, and the bytes of mapping k's short texts in
- * texts[k]. 0, or -1 (arena full).
+ * sl_propmap_values() of every mapping of `vp`, made to live in `oa` (as
+ * sl_value_keep(); the texts of strings and numbers in one block, the
+ * short ones lowercased by the copy where sl_propmap_values() leaves it
+ * to the copy): their values one after the other at `out`. 0, or -1
+ * (arena full).
  */
 int sl_vplan_eval(const struct sl_vplan *vp, struct sl_prov_ctx *c,
-                  struct sl_value *out, size_t *texts);
+                  struct sl_arena *oa, struct sl_value *out);
 
 /**
  * Make `v` live in `oa`: a string's or number's text, an array's items
