@@ -831,6 +831,8 @@ struct sl_jsonl_reader {
 	uint64_t rec_line;
 	/** Parser scratch, reused across records. */
 	struct scratch sc;
+	/** The CPU has AVX2 and BMI1: jsonl_next_avx2() reads lines. */
+	bool avx2;
 };
 
 struct sl_jsonl_reader *
@@ -848,6 +850,10 @@ sl_jsonl_reader_new(struct sl_source *src, const struct sl_json_opts *opts)
 		sl_json_opts_init(&r->opts);
 	if (r->opts.chunk_size == 0)
 		r->opts.chunk_size = 1;
+#ifdef JSON_AVX
+	r->avx2 =
+	        __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi");
+#endif
 	if (sl_lines_init(&r->lines, src, "(input)", r->opts.chunk_size,
 	                  r->opts.record_max) != 0) {
 		sl_free(r);
@@ -893,10 +899,102 @@ blank_line(const struct sl_lines *l, const struct sl_line *ln)
 	return p == end;
 }
 
+#ifdef JSON_AVX
+/**
+ * Copy the line at s to d, 64 bytes at a time, until the block that holds
+ * its '\n', reading fewer than `avail` bytes of s and writing fewer than
+ * `room` of d. The line's length without the '\n', or SIZE_MAX when its
+ * '\n' is not in the whole blocks both have (bytes of the block after the
+ * '\n' are copied too).
+ */
+static __attribute__((target("avx2,bmi"))) size_t
+line_copy_avx2(char *d, const char *s, size_t avail, size_t room)
+{
+	const __m256i nl = _mm256_set1_epi8('\n');
+	size_t lim = avail < room ? avail : room;
+	for (size_t i = 0; i + 64 <= lim; i += 64) {
+		__m256i a = _mm256_loadu_si256((const __m256i *)(s + i));
+		__m256i b = _mm256_loadu_si256((const __m256i *)(s + i + 32));
+		_mm256_storeu_si256((__m256i *)(void *)(d + i), a);
+		_mm256_storeu_si256((__m256i *)(void *)(d + i + 32), b);
+		__m256i ea = _mm256_cmpeq_epi8(a, nl);
+		__m256i eb = _mm256_cmpeq_epi8(b, nl);
+		__m256i e = _mm256_or_si256(ea, eb);
+		if (!_mm256_testz_si256(e, e)) {
+			uint64_t lo = (uint32_t)_mm256_movemask_epi8(ea);
+			uint64_t hi = (uint32_t)_mm256_movemask_epi8(eb);
+			return i + (size_t)__builtin_ctzll(lo | hi << 32);
+		}
+	}
+	return SIZE_MAX;
+}
+
+/**
+ * sl_jsonl_next() for a line whose '\n' is in the splitter's buffer and
+ * fits in the arena's head chunk: one pass finds the '\n' and copies the
+ * line into the arena as the parser's copy (no memchr, then memcpy).
+ * Returns 2, with nothing changed, for any other line (near the end of
+ * the buffer or the chunk, blank or starting with whitespace), which
+ * sl_jsonl_next() reads as before.
+ */
+static __attribute__((target("avx,bmi"))) int
+jsonl_next_avx2(struct sl_jsonl_reader *r, struct sl_arena *arena,
+                struct sl_value *out)
+{
+	struct sl_lines *l = &r->lines;
+	if (l->scanned != l->start || l->skipping || arena->cur == NULL)
+		return 2;
+	size_t room = (size_t)(arena->end - arena->cur);
+	if (room < DOC_PAD + 64)
+		return 2;
+	char *d = (char *)arena->cur;
+	const char *s = l->buf + l->start;
+	size_t le = line_copy_avx2(d, s, l->fill - l->start, room - DOC_PAD);
+	if (le == SIZE_MAX)
+		return 2;
+	size_t len = le > 0 && s[le - 1] == '\r' ? le - 1 : le;
+	if (len == 0 || is_ws((unsigned char)s[0]))
+		return 2;
+	l->start = l->scanned = l->start + le + 1;
+	uint64_t no = ++l->lines;
+	r->rec_line = no;
+	if (len > r->opts.record_max)
+		return sl_line_too_long(sl_lines_name(l), r->opts.record_max,
+		                        no);
+	/* The room was checked: this is d. */
+	char *c = sl_arena_alloc_aligned(arena, len + DOC_PAD, 1);
+	(void)c;
+	memset(d + len, 0, DOC_PAD);
+	struct parser ps = {
+	        .begin = d,
+	        .end = d + len,
+	        .src = s,
+	        .arena = arena,
+	        .sc = &r->sc,
+	        .depth_max = r->opts.depth_max,
+	        .name = sl_lines_name(l),
+	        .line0 = no,
+	};
+	if (likely(len <= DOC_SMALL)) {
+		if (doc_reserve(&r->sc, len, ps.depth_max) < 0)
+			return -1;
+		return parse_doc_small_avx(&ps, out) < 0 ? -1 : 1;
+	}
+	return parse_doc(&ps, out) < 0 ? -1 : 1;
+}
+#endif
+
 int
 sl_jsonl_next(struct sl_jsonl_reader *r, struct sl_arena *arena,
               struct sl_value *out)
 {
+#ifdef JSON_AVX
+	if (likely(r->avx2)) {
+		int rc = jsonl_next_avx2(r, arena, out);
+		if (likely(rc != 2))
+			return rc;
+	}
+#endif
 	struct sl_line ln;
 	for (;;) {
 		switch (sl_lines_next(&r->lines, &ln)) {
