@@ -716,28 +716,37 @@ parse_doc_small(struct parser *ps, struct sl_value *out)
 	return parse_doc_body(ps, out, false);
 }
 
+/** doc_reserve() when a stack is short. 0, or -1. */
+static int __attribute__((noinline))
+doc_reserve_grow(struct scratch *sc, size_t len, size_t frames)
+{
+	if (sc->cap_vals < len + 1 && grow((void **)&sc->vals, &sc->cap_vals,
+	                                   len + 1, sizeof(*sc->vals)) < 0)
+		return -1;
+	if (sc->cap_mems < len / 2 + 1 &&
+	    grow((void **)&sc->mems, &sc->cap_mems, len / 2 + 1,
+	         sizeof(*sc->mems)) < 0)
+		return -1;
+	if (sc->cap_frames < frames + 1 &&
+	    grow((void **)&sc->frames, &sc->cap_frames, frames + 1,
+	         sizeof(*sc->frames)) < 0)
+		return -1;
+	return 0;
+}
+
 /**
  * Size the scratch stacks for any document of `len` bytes: an item's slot
  * is taken at a '[' or ',', a member at a key after a '{' or ',' (3 bytes
  * at least), a frame at a '[' or '{' below the depth limit. 0, or -1.
  */
-static int
+static inline __attribute__((always_inline)) int
 doc_reserve(struct scratch *sc, size_t len, unsigned depth_max)
 {
 	size_t frames = len < depth_max ? len : depth_max;
-	if (unlikely(sc->cap_vals < len + 1) &&
-	    grow((void **)&sc->vals, &sc->cap_vals, len + 1,
-	         sizeof(*sc->vals)) < 0)
-		return -1;
-	if (unlikely(sc->cap_mems < len / 2 + 1) &&
-	    grow((void **)&sc->mems, &sc->cap_mems, len / 2 + 1,
-	         sizeof(*sc->mems)) < 0)
-		return -1;
-	if (unlikely(sc->cap_frames < frames + 1) &&
-	    grow((void **)&sc->frames, &sc->cap_frames, frames + 1,
-	         sizeof(*sc->frames)) < 0)
-		return -1;
-	return 0;
+	if (likely(sc->cap_vals > len && sc->cap_mems > len / 2 &&
+	           sc->cap_frames > frames))
+		return 0;
+	return doc_reserve_grow(sc, len, frames);
 }
 
 #ifdef JSON_AVX
@@ -937,7 +946,7 @@ line_copy_avx2(char *d, const char *s, size_t avail, size_t room)
  * the buffer or the chunk, blank or starting with whitespace), which
  * sl_jsonl_next() reads as before.
  */
-static __attribute__((target("avx,bmi"))) int
+static inline __attribute__((always_inline)) int
 jsonl_next_avx2(struct sl_jsonl_reader *r, struct sl_arena *arena,
                 struct sl_value *out)
 {
