@@ -668,6 +668,40 @@ arena_items(struct sl_arena *a, const void *src, size_t n, size_t size,
 	return d;
 }
 
+#ifdef JSON_AVX
+/**
+ * arena_items() for the AVX parser: 32 bytes a load and a store (a member,
+ * or two items), then the last item alone.
+ */
+static inline __attribute__((target("avx,bmi"), always_inline)) void *
+arena_items_avx(struct sl_arena *a, const void *src, size_t n, size_t size,
+                const bool big)
+{
+	if (big && unlikely(n > SL_VALUE_LEN_MAX)) {
+		sl_diag_set(SL_ELIMIT,
+		            "JSON array or object of %zu items is too long", n);
+		return NULL;
+	}
+	size_t bytes = n * size;
+	char *d = sl_arena_alloc_aligned(a, bytes, 16);
+	if (unlikely(d == NULL))
+		return NULL;
+	const char *s = src;
+	size_t i = 0;
+	for (; i + 32 <= bytes; i += 32)
+		_mm256_storeu_si256(
+		        (__m256i *)(void *)(d + i),
+		        _mm256_loadu_si256(
+		                (const __m256i *)(const void *)(s + i)));
+	if (i < bytes)
+		_mm_storeu_si128(
+		        (__m128i *)(void *)(d + i),
+		        _mm_loadu_si128(
+		                (const __m128i *)(const void *)(s + i)));
+	return d;
+}
+#endif
+
 /**
  * Copy the text [s, s + len) into the arena with DOC_PAD NULs after it,
  * as the text `ps` parses. 0, or -1 with the arena's error.
@@ -695,11 +729,13 @@ doc_copy(struct parser *ps, const char *s, size_t len)
 #define DOC_BODY   parse_doc_body
 #define DOC_SCAN   scan_plain_k
 #define DOC_SCAN_K scan_k
+#define DOC_ITEMS  arena_items
 #define DOC_ATTR
 #include "value/jsonread_doc.h"
 #undef DOC_BODY
 #undef DOC_SCAN
 #undef DOC_SCAN_K
+#undef DOC_ITEMS
 #undef DOC_ATTR
 
 /** parse_doc_body() for a document of more than DOC_SMALL bytes. */
@@ -753,11 +789,13 @@ doc_reserve(struct scratch *sc, size_t len, unsigned depth_max)
 #define DOC_BODY   parse_doc_body_avx
 #define DOC_SCAN   scan_plain_avx
 #define DOC_SCAN_K scan_k_avx
+#define DOC_ITEMS  arena_items_avx
 #define DOC_ATTR   __attribute__((target("avx,bmi")))
 #include "value/jsonread_doc.h"
 #undef DOC_BODY
 #undef DOC_SCAN
 #undef DOC_SCAN_K
+#undef DOC_ITEMS
 #undef DOC_ATTR
 
 /** parse_doc_small() with the AVX string scan. */

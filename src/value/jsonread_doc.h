@@ -2,8 +2,8 @@
  * The document parser of jsonread.c, included there once for each string
  * scan (SSE2 or the portable words, and AVX on x86-64): the includer defines
  * DOC_BODY (the function's name), DOC_SCAN (the scan, as scan_plain_k()),
- * DOC_SCAN_K (its constants, as scan_k()) and DOC_ATTR (attributes, as a
- * target).
+ * DOC_SCAN_K (its constants, as scan_k()), DOC_ITEMS (a closed container's
+ * copy, as arena_items()) and DOC_ATTR (attributes, as a target).
  *
  * DOC_BODY(ps, out, big) parses the one document of the copy [ps->begin,
  * ps->end). Whitespace is skipped only where the byte expected next is not
@@ -51,6 +51,11 @@ value:
 			return -1;
 		goto next;
 	}
+	/* Objects and numbers next, without the switch. */
+	if (likely(*p == '{'))
+		goto open;
+	if ((unsigned char)(*p - '0') < 10)
+		goto number;
 	switch (*p) {
 	case ' ':
 	case '\t':
@@ -75,6 +80,7 @@ value:
 	case '7':
 	case '8':
 	case '9':
+	number:
 		p = parse_number(ps, p, dst, big);
 		if (unlikely(p == NULL))
 			return -1;
@@ -112,7 +118,8 @@ value:
 		*dst = sl_double(NAN);
 		goto next;
 	case '{':
-	case '[': {
+	case '[':
+	open:
 		if (unlikely(depth >= ps->depth_max))
 			return perr(ps, p,
 			            "nesting is deeper than the limit of %u",
@@ -145,7 +152,6 @@ value:
 			goto close;
 		}
 		goto item;
-	}
 	default:
 		break;
 	}
@@ -258,7 +264,7 @@ obj_next:
 		struct sl_member *m0 = sc->mems + f->start;
 		n = (size_t)(mp - m0);
 		struct sl_member *m =
-		        arena_items(ps->arena, m0, n, sizeof(*m), big);
+		        DOC_ITEMS(ps->arena, m0, n, sizeof(*m), big);
 		if (m == NULL)
 			return -1;
 		mp = m0;
@@ -286,7 +292,7 @@ arr_next:
 		struct sl_value *v0 = sc->vals + f->start;
 		n = (size_t)(vp - v0);
 		struct sl_value *items =
-		        arena_items(ps->arena, v0, n, sizeof(*items), big);
+		        DOC_ITEMS(ps->arena, v0, n, sizeof(*items), big);
 		if (items == NULL)
 			return -1;
 		vp = v0;
