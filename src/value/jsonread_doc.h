@@ -1,7 +1,7 @@
 /*
  * The document parser of jsonread.c, included there once for each string
  * scan (SSE2 or the portable words, and AVX on x86-64): the includer defines
- * DOC_BODY (the function's name), DOC_SCAN (the scan, as scan_plain_k()),
+ * DOC_BODY (the function's name), DOC_SCAN (the scan, as scan_len_k()),
  * DOC_SCAN_K (its constants, as scan_k()), DOC_ITEMS (a closed container's
  * copy, as arena_items()) and DOC_ATTR (attributes, as a target).
  *
@@ -37,9 +37,9 @@ DOC_BODY(struct parser *ps, struct sl_value *out, const bool big)
 value:
 	if (likely(*p == '"')) {
 		/* p is at the opening quote; the string goes to *dst. */
-		q = DOC_SCAN(p + 1, k);
+		n = DOC_SCAN(p + 1, k);
+		q = p + 1 + n;
 		if (likely(*q == '"')) {
-			n = (size_t)(q - (p + 1));
 			if (big && unlikely(n > SL_VALUE_LEN_MAX))
 				return text_too_long(n);
 			*dst = sl_str_ref(p + 1, (uint32_t)n);
@@ -172,9 +172,9 @@ key_quote:
 			return -1;
 		mp = sc->mems + i;
 	}
-	q = DOC_SCAN(p + 1, k);
+	n = DOC_SCAN(p + 1, k);
+	q = p + 1 + n;
 	if (likely(*q == '"')) {
-		n = (size_t)(q - (p + 1));
 		if (big && unlikely(n > SL_VALUE_LEN_MAX))
 			return text_too_long(n);
 		mp->key = p + 1;
@@ -185,9 +185,9 @@ key_quote:
 		 * goes on to the object's next member (no test of in_obj). */
 		if (likely(load2(q + 1) == two(':', '"'))) {
 			p = q + 2;
-			q = DOC_SCAN(p + 1, k);
+			n = DOC_SCAN(p + 1, k);
+			q = p + 1 + n;
 			if (likely(*q == '"')) {
-				n = (size_t)(q - (p + 1));
 				if (big && unlikely(n > SL_VALUE_LEN_MAX))
 					return text_too_long(n);
 				*dst = sl_str_ref(p + 1, (uint32_t)n);
@@ -238,7 +238,9 @@ close:
 		top = v;
 		goto done;
 	}
-	f = &sc->frames[depth - 1];
+	/* The parent's frame: below, in the same array (the stack grows only
+	 * when a container opens). */
+	f--;
 	in_obj = f->is_obj;
 	if (in_obj) {
 		mp[-1].val = v;
