@@ -56,6 +56,8 @@ value:
 		goto open;
 	if ((unsigned char)(*p - '0') < 10)
 		goto number;
+	if (*p == '[')
+		goto open;
 	switch (*p) {
 	case ' ':
 	case '\t':

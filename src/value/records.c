@@ -565,6 +565,8 @@ sl_reader_can_skip(const struct sl_reader *r)
 uint64_t
 sl_reader_line(const struct sl_reader *r)
 {
+	if (__builtin_expect(r->format == SL_FORMAT_JSONL, 1))
+		return sl_jsonl_line(r->jsonl);
 	switch (r->format) {
 	case SL_FORMAT_JSONL:
 		return sl_jsonl_line(r->jsonl);
