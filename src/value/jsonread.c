@@ -962,31 +962,60 @@ blank_line(const struct sl_lines *l, const struct sl_line *ln)
 }
 
 #ifdef JSON_AVX
+/** The offset of the first '\n' of the 64 bytes whose compares are a, b. */
+static inline __attribute__((target("avx2,bmi"), always_inline)) size_t
+nl_at(__m256i a, __m256i b)
+{
+	uint64_t lo = (uint32_t)_mm256_movemask_epi8(a);
+	uint64_t hi = (uint32_t)_mm256_movemask_epi8(b);
+	return (size_t)__builtin_ctzll(lo | hi << 32);
+}
+
 /**
- * Copy the line at s to d, 64 bytes at a time, until the block that holds
- * its '\n', reading fewer than `avail` bytes of s and writing fewer than
- * `room` of d. The line's length without the '\n', or SIZE_MAX when its
- * '\n' is not in the whole blocks both have (bytes of the block after the
- * '\n' are copied too).
+ * Copy the line at s to d, 128 bytes at a time and then 64, until the
+ * block that holds its '\n', reading fewer than `avail` bytes of s and
+ * writing fewer than `room` of d. The line's length without the '\n', or
+ * SIZE_MAX when its '\n' is not in the whole blocks both have (bytes of
+ * the block after the '\n' are copied too).
  */
 static __attribute__((target("avx2,bmi"))) size_t
 line_copy_avx2(char *d, const char *s, size_t avail, size_t room)
 {
 	const __m256i nl = _mm256_set1_epi8('\n');
 	size_t lim = avail < room ? avail : room;
-	for (size_t i = 0; i + 64 <= lim; i += 64) {
+	size_t i = 0;
+	for (; i + 128 <= lim; i += 128) {
+		__m256i a = _mm256_loadu_si256((const __m256i *)(s + i));
+		__m256i b = _mm256_loadu_si256((const __m256i *)(s + i + 32));
+		__m256i c = _mm256_loadu_si256((const __m256i *)(s + i + 64));
+		__m256i e = _mm256_loadu_si256((const __m256i *)(s + i + 96));
+		_mm256_storeu_si256((__m256i *)(void *)(d + i), a);
+		_mm256_storeu_si256((__m256i *)(void *)(d + i + 32), b);
+		_mm256_storeu_si256((__m256i *)(void *)(d + i + 64), c);
+		_mm256_storeu_si256((__m256i *)(void *)(d + i + 96), e);
+		__m256i ea = _mm256_cmpeq_epi8(a, nl);
+		__m256i eb = _mm256_cmpeq_epi8(b, nl);
+		__m256i ec = _mm256_cmpeq_epi8(c, nl);
+		__m256i ee = _mm256_cmpeq_epi8(e, nl);
+		__m256i any = _mm256_or_si256(_mm256_or_si256(ea, eb),
+		                              _mm256_or_si256(ec, ee));
+		if (!_mm256_testz_si256(any, any)) {
+			__m256i ab = _mm256_or_si256(ea, eb);
+			if (!_mm256_testz_si256(ab, ab))
+				return i + nl_at(ea, eb);
+			return i + 64 + nl_at(ec, ee);
+		}
+	}
+	if (i + 64 <= lim) {
 		__m256i a = _mm256_loadu_si256((const __m256i *)(s + i));
 		__m256i b = _mm256_loadu_si256((const __m256i *)(s + i + 32));
 		_mm256_storeu_si256((__m256i *)(void *)(d + i), a);
 		_mm256_storeu_si256((__m256i *)(void *)(d + i + 32), b);
 		__m256i ea = _mm256_cmpeq_epi8(a, nl);
 		__m256i eb = _mm256_cmpeq_epi8(b, nl);
-		__m256i e = _mm256_or_si256(ea, eb);
-		if (!_mm256_testz_si256(e, e)) {
-			uint64_t lo = (uint32_t)_mm256_movemask_epi8(ea);
-			uint64_t hi = (uint32_t)_mm256_movemask_epi8(eb);
-			return i + (size_t)__builtin_ctzll(lo | hi << 32);
-		}
+		__m256i any = _mm256_or_si256(ea, eb);
+		if (!_mm256_testz_si256(any, any))
+			return i + nl_at(ea, eb);
 	}
 	return SIZE_MAX;
 }
