@@ -181,8 +181,6 @@ key_quote:
 			return text_too_long(n);
 		mp->key = p + 1;
 		mp->key_len = (uint32_t)n;
-		dst = &mp->val;
-		mp++;
 		/* Compact JSON: ':' and a string value right after, which
 		 * goes on to the object's next member (no test of in_obj). */
 		if (likely(load2(q + 1) == two(':', '"'))) {
@@ -192,15 +190,19 @@ key_quote:
 			if (likely(*q == '"')) {
 				if (big && unlikely(n > SL_VALUE_LEN_MAX))
 					return text_too_long(n);
-				*dst = sl_str_ref(p + 1, (uint32_t)n);
+				mp->val = sl_str_ref(p + 1, (uint32_t)n);
+				mp++;
 				p = q + 1;
 				goto obj_next;
 			}
-			p = parse_string_slow(ps, p + 1, q, dst);
+			p = parse_string_slow(ps, p + 1, q, &mp->val);
+			mp++;
 			if (unlikely(p == NULL))
 				return -1;
 			goto obj_next;
 		}
+		dst = &mp->val;
+		mp++;
 		p = q + 1;
 	} else {
 		struct sl_value kv;
