@@ -136,8 +136,10 @@ value:
 		p++;
 		if (in_obj) {
 			f->start = (size_t)(mp - sc->mems);
-			if (likely(*p == '"'))
-				goto key_quote;
+			if (likely(*p == '"')) {
+				p++;
+				goto key_text;
+			}
 			p = skip_ws(p);
 			if (*p == '}') {
 				p++;
@@ -165,8 +167,9 @@ key:
 		if (*p != '"')
 			return perr(ps, p, "expected a string key");
 	}
-key_quote:
-	/* p is at the key's opening quote. */
+	p++;
+key_text:
+	/* p is just past the key's opening quote. */
 	if (big && unlikely(mp == sc->mems + sc->cap_mems)) {
 		size_t i = (size_t)(mp - sc->mems);
 		if (grow((void **)&sc->mems, &sc->cap_mems, i + 1,
@@ -174,12 +177,12 @@ key_quote:
 			return -1;
 		mp = sc->mems + i;
 	}
-	n = DOC_SCAN(p + 1, k);
-	q = p + 1 + n;
+	n = DOC_SCAN(p, k);
+	q = p + n;
 	if (likely(*q == '"')) {
 		if (big && unlikely(n > SL_VALUE_LEN_MAX))
 			return text_too_long(n);
-		mp->key = p + 1;
+		mp->key = p;
 		mp->key_len = (uint32_t)n;
 		/* Compact JSON: ':' and a string value right after, which
 		 * goes on to the object's next member (no test of in_obj). */
@@ -206,7 +209,7 @@ key_quote:
 		p = q + 1;
 	} else {
 		struct sl_value kv;
-		p = parse_string_slow(ps, p + 1, q, &kv);
+		p = parse_string_slow(ps, p, q, &kv);
 		if (unlikely(p == NULL))
 			return -1;
 		mp->key = kv.u.s;
@@ -258,8 +261,8 @@ next:
 		goto arr_next;
 obj_next:
 	if (likely(load2(p) == two(',', '"'))) {
-		p++;
-		goto key_quote;
+		p += 2;
+		goto key_text;
 	}
 	if (*p == ',') {
 		p++;
