@@ -15,6 +15,10 @@
  * The parser is iterative: open arrays and objects are frames on an
  * explicit stack, and their items are pushed on reusable scratch stacks,
  * copied into the arena once when the container closes.
+ *
+ * The JSON-lines reader, on CPUs with AVX2, copies a line into the arena
+ * in the same pass that finds its '\n' (jsonl_next_avx2()); lines it does
+ * not take go through the line splitter, then the copy, as before.
  */
 #include "sluice/jsonread.h"
 
