@@ -781,6 +781,102 @@ check_jsonl(const char *name, const char *data, size_t len,
 	check_jsonl(name, data, sizeof(data) - 1, opts, want)
 
 /**
+ * Lines read in one pass that finds the '\n' while copying 64 bytes at a
+ * time (sl_jsonl_next() with AVX2, when the line's '\n' is in the
+ * buffer and the arena's head chunk has room), and the others: the '\n'
+ * at every position of its block, "\r\n", blank lines and lines that
+ * start with whitespace between them, an error in each, and head chunks
+ * of several sizes so that every line meets the chunk's end somewhere.
+ * The same dumps as the reads of one byte at a time, which never have 64
+ * bytes of a line in the buffer.
+ */
+TAP_CASE(line_copy_boundaries)
+{
+	struct text data = {0}, want = {0};
+	text_put(&data, "", 0);
+	text_put(&want, "", 0);
+	int no = 0;
+	for (int len = 8; len < 200; len++) {
+		/* {"s":"aaa"} of len bytes, the last 'a' a '\t' (an error)
+		 * every 13th line. */
+		char line[256], exp[300];
+		int n = len - 8;
+		snprintf(line, sizeof(line), "{\"s\":\"%*s\"}", n, "");
+		memset(line + 6, 'a', (size_t)n);
+		bool bad = len % 13 == 0;
+		/* Every 11th line ends inside its string, some before a
+		 * "\r\n" (the '\r' is not the string's). */
+		bool cut = !bad && len % 11 == 0;
+		if (bad)
+			line[6 + n - 1] = '\t';
+		text_put(&data, line, (size_t)(cut ? len - 2 : len));
+		no++;
+		if (cut)
+			snprintf(exp, sizeof(exp),
+			         "L%d ERR in.jsonl:%d:%d: unexpected end of "
+			         "input: expected '\"' to end a string\n",
+			         no, no, len - 1);
+		else if (bad)
+			snprintf(exp, sizeof(exp),
+			         "L%d ERR in.jsonl:%d:%d: control character "
+			         "0x09 in a string (it must be escaped)\n",
+			         no, no, 6 + n);
+		else
+			snprintf(exp, sizeof(exp), "L%d {\"s\":\"%.*s\"}\n", no,
+			         n, line + 6);
+		text_put(&want, exp, strlen(exp));
+		text_put(&data, len % 3 ? "\n" : "\r\n", len % 3 ? 1 : 2);
+		if (len % 7 == 0) {
+			/* Blank lines, then a line after spaces. */
+			text_put(&data, "\n  \r\n\t\n", 7);
+			no += 3;
+			text_put(&data, "  [1]\n", 6);
+			no++;
+			snprintf(exp, sizeof(exp), "L%d [#1]\n", no);
+			text_put(&want, exp, strlen(exp));
+		}
+	}
+	char *slow = read_all(data.s, data.n, 1, NULL, NULL);
+	is_str(slow, want.s, "reads of 1 byte");
+	size_t chunks[] = {256, 300, 333, 4096};
+	for (size_t i = 0; i < sizeof(chunks) / sizeof(*chunks); i++) {
+		sl_arena_destroy(&arena);
+		sl_arena_create(&arena, chunks[i], 64 << 20);
+		char *got = read_all(data.s, data.n, 0, NULL, NULL);
+		is_str(got, want.s, "one read, head chunks of %zu bytes",
+		       chunks[i]);
+		free(got);
+		got = read_all(data.s, data.n, 97, NULL, NULL);
+		is_str(got, want.s,
+		       "reads of 97 bytes, head chunks of %zu bytes",
+		       chunks[i]);
+		free(got);
+	}
+	sl_arena_destroy(&arena);
+	sl_arena_create(&arena, 4096, 64 << 20);
+	/* The size cap, on both sides of a line's length (line 99 ends in
+	 * "\r\n", which the cap does not count). */
+	struct sl_json_opts o;
+	sl_json_opts_init(&o);
+	o.record_max = 99;
+	char *got = read_all(data.s, data.n, 0, &o, NULL);
+	char *got1 = read_all(data.s, data.n, 1, &o, NULL);
+	is_str(got, got1, "a size cap of 99: as reads of 1 byte");
+	int capped = 0;
+	for (const char *c = got; (c = strstr(c, "exceeds the size cap of "
+	                                         "99 bytes")) != NULL;
+	     c++)
+		capped++;
+	ok(capped == 100, "a size cap of 99: lines of 100 to 199 bytes (%d)",
+	   capped);
+	free(got);
+	free(got1);
+	free(slow);
+	free(data.s);
+	free(want.s);
+}
+
+/**
  * Documents on both sides of the parser's 8 KiB line (scratch sized
  * beforehand below it, checked item by item above): the same records
  * read the same, alone and as JSON lines in any order (the reader's

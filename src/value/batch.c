@@ -252,10 +252,14 @@ int
 sl_batch_append_from(struct sl_batch *b, struct sl_value v,
                      const struct sl_origin *o)
 {
-	if (sl_batch_append(b, v) != 0)
+	if (o == NULL)
+		return sl_batch_append(b, v);
+	if (b->count >= b->cap) {
+		sl_diag_set(SL_ELIMIT, "batch is full (%u records)", b->cap);
 		return -1;
-	if (o != NULL)
-		b->origins[b->count - 1] = *o;
+	}
+	b->origins[b->count] = *o;
+	b->records[b->count++] = v;
 	return 0;
 }
 

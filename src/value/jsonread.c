@@ -15,6 +15,10 @@
  * The parser is iterative: open arrays and objects are frames on an
  * explicit stack, and their items are pushed on reusable scratch stacks,
  * copied into the arena once when the container closes.
+ *
+ * The JSON-lines reader, on CPUs with AVX2, copies a line into the arena
+ * in the same pass that finds its '\n' (jsonl_next_avx2()); lines it does
+ * not take go through the line splitter, then the copy, as before.
  */
 #include "sluice/jsonread.h"
 
@@ -264,6 +268,13 @@ scan_plain_k(const char *p, struct scan_k k)
 #endif
 }
 
+/** The offset from p of scan_plain_k()'s byte. */
+static inline __attribute__((always_inline)) size_t
+scan_len_k(const char *p, struct scan_k k)
+{
+	return (size_t)(scan_plain_k(p, k) - p);
+}
+
 /** scan_plain_k() with its constants made for this one scan. */
 static inline const char *
 scan_plain(const char *p)
@@ -272,7 +283,7 @@ scan_plain(const char *p)
 }
 
 #ifdef JSON_AVX
-/** The constants of scan_plain_avx(), as struct scan_k's. */
+/** The constants of scan_len_avx(), as struct scan_k's. */
 struct scan_k_avx {
 	/** '"' in each byte. */
 	__m128i quote;
@@ -282,35 +293,43 @@ struct scan_k_avx {
 	__m128i space;
 };
 
-/** The constants of scan_plain_avx(). */
+/** The constants of scan_len_avx(). */
 static inline
         __attribute__((target("avx,bmi"), always_inline)) struct scan_k_avx
         scan_k_avx(void)
 {
+	/* Three loads: _mm_set1_epi8() made each with three instructions. */
+	static const char c[3][16] __attribute__((aligned(16))) = {
+	        "\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"",
+	        "\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\",
+	        "                ",
+	};
 	struct scan_k_avx k;
-	k.quote = _mm_set1_epi8('"');
-	k.bslash = _mm_set1_epi8('\\');
-	k.space = _mm_set1_epi8(0x20);
+	k.quote = _mm_load_si128((const __m128i *)(const void *)c[0]);
+	k.bslash = _mm_load_si128((const __m128i *)(const void *)c[1]);
+	k.space = _mm_load_si128((const __m128i *)(const void *)c[2]);
 	__asm__("" : "+x"(k.quote), "+x"(k.bslash), "+x"(k.space));
 	return k;
 }
 
 /**
- * scan_plain_k() for CPUs with AVX and BMI1 (tzcnt), in assembly:
- * compiled from C, gcc copied the three constants into other registers
- * and sign-extended the bit index at every scan, 7 of 17 instructions of
- * a short string's scan. 16 bytes at a time, loaded once: 32-byte loads
- * (AVX2), and comparing from memory three times, took more CPU time on
- * a Zen 5 machine for 3 % fewer instructions.
+ * scan_len_k() for CPUs with AVX and BMI1 (tzcnt), in assembly: compiled
+ * from C, gcc copied the three constants into other registers and
+ * sign-extended the bit index at every scan, 7 of 17 instructions of a
+ * short string's scan. 16 bytes at a time, loaded once: 32-byte loads
+ * (AVX2), and comparing from memory three times, took more CPU time on a
+ * Zen 5 machine for 3 % fewer instructions. The offset is the loop's
+ * index, so the caller has the string's length without a subtraction.
  */
-static inline __attribute__((target("avx,bmi"), always_inline)) const char *
-scan_plain_avx(const char *p, struct scan_k_avx k)
+static inline __attribute__((target("avx,bmi"), always_inline)) size_t
+scan_len_avx(const char *p, struct scan_k_avx k)
 {
-	uint64_t at;
+	uint64_t at, n;
 	__m128i t, u;
 	__m128i x;
-	__asm__("1:\n\t"
-	        "vmovdqu (%[p]), %[x]\n\t"
+	__asm__("xor %k[n], %k[n]\n"
+	        "1:\n\t"
+	        "vmovdqu (%[p],%[n]), %[x]\n\t"
 	        "vpcmpeqb %[x], %[q], %[t]\n\t"
 	        "vpcmpeqb %[x], %[b], %[u]\n\t"
 	        "vpor %[u], %[t], %[t]\n\t"
@@ -319,17 +338,17 @@ scan_plain_avx(const char *p, struct scan_k_avx k)
 	        "vpmovmskb %[t], %k[at]\n\t"
 	        "test %k[at], %k[at]\n\t"
 	        "jnz 2f\n\t"
-	        "add $16, %[p]\n\t"
+	        "add $16, %[n]\n\t"
 	        "jmp 1b\n"
 	        "2:\n\t"
 	        "tzcnt %k[at], %k[at]\n\t"
-	        "add %[at], %[p]"
-	        : [p] "+r"(p), [at] "=&r"(at), [t] "=&x"(t), [u] "=&x"(u),
+	        "add %[at], %[n]"
+	        : [n] "=&r"(n), [at] "=&r"(at), [t] "=&x"(t), [u] "=&x"(u),
 	          [x] "=&x"(x)
-	        : [q] "x"(k.quote), [b] "x"(k.bslash), [s] "x"(k.space),
-	          "m"(*(const char(*)[16])p)
+	        : [p] "r"(p), [q] "x"(k.quote), [b] "x"(k.bslash),
+	          [s] "x"(k.space), "m"(*(const char(*)[16])p)
 	        : "cc");
-	return p;
+	return n;
 }
 #endif
 
@@ -668,6 +687,40 @@ arena_items(struct sl_arena *a, const void *src, size_t n, size_t size,
 	return d;
 }
 
+#ifdef JSON_AVX
+/**
+ * arena_items() for the AVX parser: 32 bytes a load and a store (a member,
+ * or two items), then the last item alone.
+ */
+static inline __attribute__((target("avx,bmi"), always_inline)) void *
+arena_items_avx(struct sl_arena *a, const void *src, size_t n, size_t size,
+                const bool big)
+{
+	if (big && unlikely(n > SL_VALUE_LEN_MAX)) {
+		sl_diag_set(SL_ELIMIT,
+		            "JSON array or object of %zu items is too long", n);
+		return NULL;
+	}
+	size_t bytes = n * size;
+	char *d = sl_arena_alloc_aligned(a, bytes, 16);
+	if (unlikely(d == NULL))
+		return NULL;
+	const char *s = src;
+	size_t i = 0;
+	for (; i + 32 <= bytes; i += 32)
+		_mm256_storeu_si256(
+		        (__m256i *)(void *)(d + i),
+		        _mm256_loadu_si256(
+		                (const __m256i *)(const void *)(s + i)));
+	if (i < bytes)
+		_mm_storeu_si128(
+		        (__m128i *)(void *)(d + i),
+		        _mm_loadu_si128(
+		                (const __m128i *)(const void *)(s + i)));
+	return d;
+}
+#endif
+
 /**
  * Copy the text [s, s + len) into the arena with DOC_PAD NULs after it,
  * as the text `ps` parses. 0, or -1 with the arena's error.
@@ -693,13 +746,15 @@ doc_copy(struct parser *ps, const char *s, size_t len)
 }
 
 #define DOC_BODY   parse_doc_body
-#define DOC_SCAN   scan_plain_k
+#define DOC_SCAN   scan_len_k
 #define DOC_SCAN_K scan_k
+#define DOC_ITEMS  arena_items
 #define DOC_ATTR
 #include "value/jsonread_doc.h"
 #undef DOC_BODY
 #undef DOC_SCAN
 #undef DOC_SCAN_K
+#undef DOC_ITEMS
 #undef DOC_ATTR
 
 /** parse_doc_body() for a document of more than DOC_SMALL bytes. */
@@ -716,39 +771,50 @@ parse_doc_small(struct parser *ps, struct sl_value *out)
 	return parse_doc_body(ps, out, false);
 }
 
-/**
- * Size the scratch stacks for any document of `len` bytes: an item's slot
- * is taken at a '[' or ',', a member at a key after a '{' or ',' (3 bytes
- * at least), a frame at a '[' or '{' below the depth limit. 0, or -1.
- */
-static int
-doc_reserve(struct scratch *sc, size_t len, unsigned depth_max)
+/** doc_reserve() when a stack is short. 0, or -1. */
+static int __attribute__((noinline))
+doc_reserve_grow(struct scratch *sc, size_t len, size_t frames)
 {
-	size_t frames = len < depth_max ? len : depth_max;
-	if (unlikely(sc->cap_vals < len + 1) &&
-	    grow((void **)&sc->vals, &sc->cap_vals, len + 1,
-	         sizeof(*sc->vals)) < 0)
+	if (sc->cap_vals < len + 1 && grow((void **)&sc->vals, &sc->cap_vals,
+	                                   len + 1, sizeof(*sc->vals)) < 0)
 		return -1;
-	if (unlikely(sc->cap_mems < len / 2 + 1) &&
+	if (sc->cap_mems < len / 2 + 1 &&
 	    grow((void **)&sc->mems, &sc->cap_mems, len / 2 + 1,
 	         sizeof(*sc->mems)) < 0)
 		return -1;
-	if (unlikely(sc->cap_frames < frames + 1) &&
+	if (sc->cap_frames < frames + 1 &&
 	    grow((void **)&sc->frames, &sc->cap_frames, frames + 1,
 	         sizeof(*sc->frames)) < 0)
 		return -1;
 	return 0;
 }
 
+/**
+ * Size the scratch stacks for any document of `len` bytes: an item's slot
+ * is taken at a '[' or ',', a member at a key after a '{' or ',' (3 bytes
+ * at least), a frame at a '[' or '{' below the depth limit. 0, or -1.
+ */
+static inline __attribute__((always_inline)) int
+doc_reserve(struct scratch *sc, size_t len, unsigned depth_max)
+{
+	size_t frames = len < depth_max ? len : depth_max;
+	if (likely(sc->cap_vals > len && sc->cap_mems > len / 2 &&
+	           sc->cap_frames > frames))
+		return 0;
+	return doc_reserve_grow(sc, len, frames);
+}
+
 #ifdef JSON_AVX
 #define DOC_BODY   parse_doc_body_avx
-#define DOC_SCAN   scan_plain_avx
+#define DOC_SCAN   scan_len_avx
 #define DOC_SCAN_K scan_k_avx
+#define DOC_ITEMS  arena_items_avx
 #define DOC_ATTR   __attribute__((target("avx,bmi")))
 #include "value/jsonread_doc.h"
 #undef DOC_BODY
 #undef DOC_SCAN
 #undef DOC_SCAN_K
+#undef DOC_ITEMS
 #undef DOC_ATTR
 
 /** parse_doc_small() with the AVX string scan. */
@@ -831,6 +897,8 @@ struct sl_jsonl_reader {
 	uint64_t rec_line;
 	/** Parser scratch, reused across records. */
 	struct scratch sc;
+	/** The CPU has AVX2 and BMI1: jsonl_next_avx2() reads lines. */
+	bool avx2;
 };
 
 struct sl_jsonl_reader *
@@ -848,6 +916,10 @@ sl_jsonl_reader_new(struct sl_source *src, const struct sl_json_opts *opts)
 		sl_json_opts_init(&r->opts);
 	if (r->opts.chunk_size == 0)
 		r->opts.chunk_size = 1;
+#ifdef JSON_AVX
+	r->avx2 =
+	        __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi");
+#endif
 	if (sl_lines_init(&r->lines, src, "(input)", r->opts.chunk_size,
 	                  r->opts.record_max) != 0) {
 		sl_free(r);
@@ -893,10 +965,131 @@ blank_line(const struct sl_lines *l, const struct sl_line *ln)
 	return p == end;
 }
 
+#ifdef JSON_AVX
+/** The offset of the first '\n' of the 64 bytes whose compares are a, b. */
+static inline __attribute__((target("avx2,bmi"), always_inline)) size_t
+nl_at(__m256i a, __m256i b)
+{
+	uint64_t lo = (uint32_t)_mm256_movemask_epi8(a);
+	uint64_t hi = (uint32_t)_mm256_movemask_epi8(b);
+	return (size_t)__builtin_ctzll(lo | hi << 32);
+}
+
+/**
+ * Copy the line at s to d, 128 bytes at a time and then 64, until the
+ * block that holds its '\n', reading fewer than `avail` bytes of s and
+ * writing fewer than `room` of d. The line's length without the '\n', or
+ * SIZE_MAX when its '\n' is not in the whole blocks both have (bytes of
+ * the block after the '\n' are copied too).
+ */
+static __attribute__((target("avx2,bmi"))) size_t
+line_copy_avx2(char *d, const char *s, size_t avail, size_t room)
+{
+	const __m256i nl = _mm256_set1_epi8('\n');
+	size_t lim = avail < room ? avail : room;
+	size_t i = 0;
+	for (; i + 128 <= lim; i += 128) {
+		__m256i a = _mm256_loadu_si256((const __m256i *)(s + i));
+		__m256i b = _mm256_loadu_si256((const __m256i *)(s + i + 32));
+		__m256i c = _mm256_loadu_si256((const __m256i *)(s + i + 64));
+		__m256i e = _mm256_loadu_si256((const __m256i *)(s + i + 96));
+		_mm256_storeu_si256((__m256i *)(void *)(d + i), a);
+		_mm256_storeu_si256((__m256i *)(void *)(d + i + 32), b);
+		_mm256_storeu_si256((__m256i *)(void *)(d + i + 64), c);
+		_mm256_storeu_si256((__m256i *)(void *)(d + i + 96), e);
+		__m256i ea = _mm256_cmpeq_epi8(a, nl);
+		__m256i eb = _mm256_cmpeq_epi8(b, nl);
+		__m256i ec = _mm256_cmpeq_epi8(c, nl);
+		__m256i ee = _mm256_cmpeq_epi8(e, nl);
+		__m256i any = _mm256_or_si256(_mm256_or_si256(ea, eb),
+		                              _mm256_or_si256(ec, ee));
+		if (!_mm256_testz_si256(any, any)) {
+			__m256i ab = _mm256_or_si256(ea, eb);
+			if (!_mm256_testz_si256(ab, ab))
+				return i + nl_at(ea, eb);
+			return i + 64 + nl_at(ec, ee);
+		}
+	}
+	if (i + 64 <= lim) {
+		__m256i a = _mm256_loadu_si256((const __m256i *)(s + i));
+		__m256i b = _mm256_loadu_si256((const __m256i *)(s + i + 32));
+		_mm256_storeu_si256((__m256i *)(void *)(d + i), a);
+		_mm256_storeu_si256((__m256i *)(void *)(d + i + 32), b);
+		__m256i ea = _mm256_cmpeq_epi8(a, nl);
+		__m256i eb = _mm256_cmpeq_epi8(b, nl);
+		__m256i any = _mm256_or_si256(ea, eb);
+		if (!_mm256_testz_si256(any, any))
+			return i + nl_at(ea, eb);
+	}
+	return SIZE_MAX;
+}
+
+/**
+ * sl_jsonl_next() for a line whose '\n' is in the splitter's buffer and
+ * fits in the arena's head chunk: one pass finds the '\n' and copies the
+ * line into the arena as the parser's copy (no memchr, then memcpy).
+ * Returns 2, with nothing changed, for any other line (near the end of
+ * the buffer or the chunk, blank or starting with whitespace), which
+ * sl_jsonl_next() reads as before.
+ */
+static inline __attribute__((always_inline)) int
+jsonl_next_avx2(struct sl_jsonl_reader *r, struct sl_arena *arena,
+                struct sl_value *out)
+{
+	struct sl_lines *l = &r->lines;
+	if (l->scanned != l->start || l->skipping || arena->cur == NULL)
+		return 2;
+	size_t room = (size_t)(arena->end - arena->cur);
+	if (room < DOC_PAD + 64)
+		return 2;
+	char *d = (char *)arena->cur;
+	const char *s = l->buf + l->start;
+	size_t le = line_copy_avx2(d, s, l->fill - l->start, room - DOC_PAD);
+	if (le == SIZE_MAX)
+		return 2;
+	size_t len = le > 0 && s[le - 1] == '\r' ? le - 1 : le;
+	if (len == 0 || is_ws((unsigned char)s[0]))
+		return 2;
+	l->start = l->scanned = l->start + le + 1;
+	uint64_t no = ++l->lines;
+	r->rec_line = no;
+	if (len > r->opts.record_max)
+		return sl_line_too_long(sl_lines_name(l), r->opts.record_max,
+		                        no);
+	/* The room was checked: this is d. */
+	char *c = sl_arena_alloc_aligned(arena, len + DOC_PAD, 1);
+	(void)c;
+	memset(d + len, 0, DOC_PAD);
+	struct parser ps = {
+	        .begin = d,
+	        .end = d + len,
+	        .src = s,
+	        .arena = arena,
+	        .sc = &r->sc,
+	        .depth_max = r->opts.depth_max,
+	        .name = sl_lines_name(l),
+	        .line0 = no,
+	};
+	if (likely(len <= DOC_SMALL)) {
+		if (doc_reserve(&r->sc, len, ps.depth_max) < 0)
+			return -1;
+		return parse_doc_small_avx(&ps, out) < 0 ? -1 : 1;
+	}
+	return parse_doc(&ps, out) < 0 ? -1 : 1;
+}
+#endif
+
 int
 sl_jsonl_next(struct sl_jsonl_reader *r, struct sl_arena *arena,
               struct sl_value *out)
 {
+#ifdef JSON_AVX
+	if (likely(r->avx2)) {
+		int rc = jsonl_next_avx2(r, arena, out);
+		if (likely(rc != 2))
+			return rc;
+	}
+#endif
 	struct sl_line ln;
 	for (;;) {
 		switch (sl_lines_next(&r->lines, &ln)) {

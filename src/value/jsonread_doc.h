@@ -1,9 +1,9 @@
 /*
  * The document parser of jsonread.c, included there once for each string
  * scan (SSE2 or the portable words, and AVX on x86-64): the includer defines
- * DOC_BODY (the function's name), DOC_SCAN (the scan, as scan_plain_k()),
- * DOC_SCAN_K (its constants, as scan_k()) and DOC_ATTR (attributes, as a
- * target).
+ * DOC_BODY (the function's name), DOC_SCAN (the scan, as scan_len_k()),
+ * DOC_SCAN_K (its constants, as scan_k()), DOC_ITEMS (a closed container's
+ * copy, as arena_items()) and DOC_ATTR (attributes, as a target).
  *
  * DOC_BODY(ps, out, big) parses the one document of the copy [ps->begin,
  * ps->end). Whitespace is skipped only where the byte expected next is not
@@ -37,9 +37,9 @@ DOC_BODY(struct parser *ps, struct sl_value *out, const bool big)
 value:
 	if (likely(*p == '"')) {
 		/* p is at the opening quote; the string goes to *dst. */
-		q = DOC_SCAN(p + 1, k);
+		n = DOC_SCAN(p + 1, k);
+		q = p + 1 + n;
 		if (likely(*q == '"')) {
-			n = (size_t)(q - (p + 1));
 			if (big && unlikely(n > SL_VALUE_LEN_MAX))
 				return text_too_long(n);
 			*dst = sl_str_ref(p + 1, (uint32_t)n);
@@ -51,6 +51,13 @@ value:
 			return -1;
 		goto next;
 	}
+	/* Objects and numbers next, without the switch. */
+	if (likely(*p == '{'))
+		goto open;
+	if ((unsigned char)(*p - '0') < 10)
+		goto number;
+	if (*p == '[')
+		goto open;
 	switch (*p) {
 	case ' ':
 	case '\t':
@@ -75,6 +82,7 @@ value:
 	case '7':
 	case '8':
 	case '9':
+	number:
 		p = parse_number(ps, p, dst, big);
 		if (unlikely(p == NULL))
 			return -1;
@@ -112,7 +120,8 @@ value:
 		*dst = sl_double(NAN);
 		goto next;
 	case '{':
-	case '[': {
+	case '[':
+	open:
 		if (unlikely(depth >= ps->depth_max))
 			return perr(ps, p,
 			            "nesting is deeper than the limit of %u",
@@ -127,8 +136,10 @@ value:
 		p++;
 		if (in_obj) {
 			f->start = (size_t)(mp - sc->mems);
-			if (likely(*p == '"'))
-				goto key_quote;
+			if (likely(*p == '"')) {
+				p++;
+				goto key_text;
+			}
 			p = skip_ws(p);
 			if (*p == '}') {
 				p++;
@@ -145,7 +156,6 @@ value:
 			goto close;
 		}
 		goto item;
-	}
 	default:
 		break;
 	}
@@ -157,8 +167,9 @@ key:
 		if (*p != '"')
 			return perr(ps, p, "expected a string key");
 	}
-key_quote:
-	/* p is at the key's opening quote. */
+	p++;
+key_text:
+	/* p is just past the key's opening quote. */
 	if (big && unlikely(mp == sc->mems + sc->cap_mems)) {
 		size_t i = (size_t)(mp - sc->mems);
 		if (grow((void **)&sc->mems, &sc->cap_mems, i + 1,
@@ -166,37 +177,39 @@ key_quote:
 			return -1;
 		mp = sc->mems + i;
 	}
-	q = DOC_SCAN(p + 1, k);
+	n = DOC_SCAN(p, k);
+	q = p + n;
 	if (likely(*q == '"')) {
-		n = (size_t)(q - (p + 1));
 		if (big && unlikely(n > SL_VALUE_LEN_MAX))
 			return text_too_long(n);
-		mp->key = p + 1;
+		mp->key = p;
 		mp->key_len = (uint32_t)n;
-		dst = &mp->val;
-		mp++;
 		/* Compact JSON: ':' and a string value right after, which
 		 * goes on to the object's next member (no test of in_obj). */
 		if (likely(load2(q + 1) == two(':', '"'))) {
 			p = q + 2;
-			q = DOC_SCAN(p + 1, k);
+			n = DOC_SCAN(p + 1, k);
+			q = p + 1 + n;
 			if (likely(*q == '"')) {
-				n = (size_t)(q - (p + 1));
 				if (big && unlikely(n > SL_VALUE_LEN_MAX))
 					return text_too_long(n);
-				*dst = sl_str_ref(p + 1, (uint32_t)n);
+				mp->val = sl_str_ref(p + 1, (uint32_t)n);
+				mp++;
 				p = q + 1;
 				goto obj_next;
 			}
-			p = parse_string_slow(ps, p + 1, q, dst);
+			p = parse_string_slow(ps, p + 1, q, &mp->val);
+			mp++;
 			if (unlikely(p == NULL))
 				return -1;
 			goto obj_next;
 		}
+		dst = &mp->val;
+		mp++;
 		p = q + 1;
 	} else {
 		struct sl_value kv;
-		p = parse_string_slow(ps, p + 1, q, &kv);
+		p = parse_string_slow(ps, p, q, &kv);
 		if (unlikely(p == NULL))
 			return -1;
 		mp->key = kv.u.s;
@@ -232,7 +245,9 @@ close:
 		top = v;
 		goto done;
 	}
-	f = &sc->frames[depth - 1];
+	/* The parent's frame: below, in the same array (the stack grows only
+	 * when a container opens). */
+	f--;
 	in_obj = f->is_obj;
 	if (in_obj) {
 		mp[-1].val = v;
@@ -246,8 +261,8 @@ next:
 		goto arr_next;
 obj_next:
 	if (likely(load2(p) == two(',', '"'))) {
-		p++;
-		goto key_quote;
+		p += 2;
+		goto key_text;
 	}
 	if (*p == ',') {
 		p++;
@@ -258,7 +273,7 @@ obj_next:
 		struct sl_member *m0 = sc->mems + f->start;
 		n = (size_t)(mp - m0);
 		struct sl_member *m =
-		        arena_items(ps->arena, m0, n, sizeof(*m), big);
+		        DOC_ITEMS(ps->arena, m0, n, sizeof(*m), big);
 		if (m == NULL)
 			return -1;
 		mp = m0;
@@ -286,7 +301,7 @@ arr_next:
 		struct sl_value *v0 = sc->vals + f->start;
 		n = (size_t)(vp - v0);
 		struct sl_value *items =
-		        arena_items(ps->arena, v0, n, sizeof(*items), big);
+		        DOC_ITEMS(ps->arena, v0, n, sizeof(*items), big);
 		if (items == NULL)
 			return -1;
 		vp = v0;

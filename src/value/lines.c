@@ -47,12 +47,6 @@ sl_lines_fini(struct sl_lines *l)
 	l->buf = NULL;
 }
 
-const char *
-sl_lines_name(const struct sl_lines *l)
-{
-	return l->src->name != NULL ? l->src->name : l->anon_name;
-}
-
 int
 sl_line_too_long(const char *name, size_t record_max, uint64_t line)
 {

@@ -87,7 +87,11 @@ int sl_lines_init(struct sl_lines *l, struct sl_source *src,
 void sl_lines_fini(struct sl_lines *l);
 
 /** The source's name for messages. */
-const char *sl_lines_name(const struct sl_lines *l);
+static inline const char *
+sl_lines_name(const struct sl_lines *l)
+{
+	return l->src->name != NULL ? l->src->name : l->anon_name;
+}
 
 /**
  * Find the next line. SL_LINES_LINE with it in `out`: its bytes stay valid

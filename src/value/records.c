@@ -470,9 +470,10 @@ reader_stop(struct sl_reader *r)
 	return 0;
 }
 
-int
-sl_reader_next(struct sl_reader *r, struct sl_arena *arena,
-               struct sl_value *out)
+/** sl_reader_next() for other formats than JSON lines, and errors. */
+static int __attribute__((noinline))
+reader_next_other(struct sl_reader *r, struct sl_arena *arena,
+                  struct sl_value *out)
 {
 	if (reader_stop(r) != 0)
 		return -1;
@@ -500,6 +501,24 @@ sl_reader_next(struct sl_reader *r, struct sl_arena *arena,
 		r->dead = !r->can_skip;
 	}
 	return rc;
+}
+
+int
+sl_reader_next(struct sl_reader *r, struct sl_arena *arena,
+               struct sl_value *out)
+{
+	/* JSON lines that read: no more than the call. */
+	if (__builtin_expect(r->format == SL_FORMAT_JSONL && !r->has_pending &&
+	                             !r->dead,
+	                     1)) {
+		int rc = sl_jsonl_next(r->jsonl, arena, out);
+		if (__builtin_expect(rc >= 0, 1))
+			return rc;
+		r->can_skip = sl_diag_code() != SL_EOOM && !r->src_failed;
+		r->dead = !r->can_skip;
+		return rc;
+	}
+	return reader_next_other(r, arena, out);
 }
 
 bool
@@ -546,6 +565,8 @@ sl_reader_can_skip(const struct sl_reader *r)
 uint64_t
 sl_reader_line(const struct sl_reader *r)
 {
+	if (__builtin_expect(r->format == SL_FORMAT_JSONL, 1))
+		return sl_jsonl_line(r->jsonl);
 	switch (r->format) {
 	case SL_FORMAT_JSONL:
 		return sl_jsonl_line(r->jsonl);
