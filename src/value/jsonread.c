@@ -661,6 +661,21 @@ literal(const char *p, const char *word, size_t n)
 }
 
 /**
+ * Room in the arena for `n` items of `bytes` in all, 16-byte aligned (their
+ * number is checked only when the document is `big`); NULL with an error.
+ */
+static inline __attribute__((always_inline)) char *
+items_room(struct sl_arena *a, size_t n, size_t bytes, const bool big)
+{
+	if (big && unlikely(n > SL_VALUE_LEN_MAX)) {
+		sl_diag_set(SL_ELIMIT,
+		            "JSON array or object of %zu items is too long", n);
+		return NULL;
+	}
+	return sl_arena_alloc_aligned(a, bytes, 16);
+}
+
+/**
  * Move the top `n` items from a scratch stack into the arena (their
  * number is checked only when the document is `big`).
  */
@@ -668,13 +683,8 @@ static inline __attribute__((always_inline)) void *
 arena_items(struct sl_arena *a, const void *src, size_t n, size_t size,
             const bool big)
 {
-	if (big && unlikely(n > SL_VALUE_LEN_MAX)) {
-		sl_diag_set(SL_ELIMIT,
-		            "JSON array or object of %zu items is too long", n);
-		return NULL;
-	}
 	size_t bytes = n * size;
-	char *d = sl_arena_alloc_aligned(a, bytes, 16);
+	char *d = items_room(a, n, bytes, big);
 	if (unlikely(d == NULL))
 		return NULL;
 	/* An item at a time (`size` is a constant): a call to memcpy costs
@@ -696,13 +706,8 @@ static inline __attribute__((target("avx,bmi"), always_inline)) void *
 arena_items_avx(struct sl_arena *a, const void *src, size_t n, size_t size,
                 const bool big)
 {
-	if (big && unlikely(n > SL_VALUE_LEN_MAX)) {
-		sl_diag_set(SL_ELIMIT,
-		            "JSON array or object of %zu items is too long", n);
-		return NULL;
-	}
 	size_t bytes = n * size;
-	char *d = sl_arena_alloc_aligned(a, bytes, 16);
+	char *d = items_room(a, n, bytes, big);
 	if (unlikely(d == NULL))
 		return NULL;
 	const char *s = src;
