@@ -206,6 +206,14 @@ TAP_CASE(binary_maps_neither)
 		bail_out("cannot remove %s", dir);
 }
 
+/** The error names the library and its use: it holds `want`. */
+static void
+names_library(const char *want)
+{
+	ok(strstr(unit_errmsg(), want) != NULL,
+	   "with the message naming the library: %s", unit_errmsg());
+}
+
 TAP_TASK_CASE(missing_libpq)
 {
 	const char *real = sl_pq_lib.soname;
@@ -218,9 +226,8 @@ TAP_TASK_CASE(missing_libpq)
 	struct sl_db_conn *c =
 	        sl_db_conn_open("postgresql://u@127.0.0.1:1/db", NULL);
 	ok(c == NULL, "a PostgreSQL connection without libpq fails");
-	ok(strstr(unit_errmsg(), "cannot load libpq-no-such.so.5 (needed for "
-	                         "PostgreSQL): ") != NULL,
-	   "with the message naming the library: %s", unit_errmsg());
+	names_library("cannot load libpq-no-such.so.5 (needed for "
+	              "PostgreSQL): ");
 	ok(!mapped("libpq"), "nothing of libpq is mapped");
 	sl_pq_lib.soname = real;
 	atomic_store(&sl_pq_lib.state, 0);
@@ -236,9 +243,8 @@ TAP_CASE(missing_libcurl)
 	sl_curl_lib.soname = "libcurl-no-such.so.4";
 	char *u = sl_http_resolve("http://h/a/", "b");
 	ok(u == NULL, "HTTP without libcurl fails");
-	ok(strstr(unit_errmsg(), "cannot load libcurl-no-such.so.4 (needed "
-	                         "for HTTP and S3): ") != NULL,
-	   "with the message naming the library: %s", unit_errmsg());
+	names_library("cannot load libcurl-no-such.so.4 (needed "
+	              "for HTTP and S3): ");
 	sl_curl_lib.soname = real;
 	atomic_store(&sl_curl_lib.state, 0);
 	sl_free(u);
@@ -270,9 +276,8 @@ TAP_TASK_CASE(missing_openssl)
 	char ns[256];
 	ok(sl_pipeline_file_namespace(path, ns, sizeof(ns)) == -1,
 	   "a pipeline's namespace hash without libcrypto fails");
-	ok(strstr(unit_errmsg(), "cannot load libcrypto-no-such.so.3 (needed "
-	                         "for SHA-256, HMAC and TLS): ") != NULL,
-	   "with the message naming the library: %s", unit_errmsg());
+	names_library("cannot load libcrypto-no-such.so.3 (needed "
+	              "for SHA-256, HMAC and TLS): ");
 	ok(!mapped("libcrypto.so"), "nothing of libcrypto is mapped");
 	sl_crypto_lib.soname = real;
 	atomic_store(&sl_crypto_lib.state, 0);
@@ -286,9 +291,8 @@ TAP_TASK_CASE(missing_openssl)
 	o.certfile = path;
 	struct sl_httpd *s = sl_httpd_open(&o, NULL, NULL);
 	ok(s == NULL, "a TLS server without libssl fails");
-	ok(strstr(unit_errmsg(), "cannot load libssl-no-such.so.3 (needed "
-	                         "for TLS): ") != NULL,
-	   "with the message naming the library: %s", unit_errmsg());
+	names_library("cannot load libssl-no-such.so.3 (needed "
+	              "for TLS): ");
 	sl_httpd_close(s);
 	sl_ssl_lib.soname = real;
 	atomic_store(&sl_ssl_lib.state, 0);
