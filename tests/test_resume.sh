@@ -219,7 +219,9 @@ for r in $(seq 1 "$RUNS"); do
   fi
 done
 is "$bad" 0 "$RUNS loads killed with kill -9 and resumed: each graph equals the uninterrupted run's"
-ok $([ "$killed" -ge $((RUNS / 2)) ] && [ "$multi" -ge 2 ] && echo 0 || echo 1) \
+# Killed more than once: 1 load in 10 (2 of 20; 1 of the sanitizer
+# build's 2, where CI once saw 1 of 2).
+ok $([ "$killed" -ge $((RUNS / 2)) ] && [ "$multi" -ge $(((RUNS + 9) / 10)) ] && echo 0 || echo 1) \
   "most loads were killed, some several times ($killed of $RUNS; $multi more than once; $kills kills)"
 ok $([ "$resumed" -ge $((RUNS / 2)) ] && echo 0 || echo 1) \
   "most loads resumed from a checkpoint ($resumed of $RUNS; $stale killed after their last commit, $late on their way out)"
