@@ -131,6 +131,14 @@ TAP_CASE(xml_text)
 	}
 }
 
+/** A response header of `h`, or "none". */
+static const char *
+header_or(const struct sl_http *h, const char *name)
+{
+	const char *v = sl_http_header(h, name);
+	return v != NULL ? v : "none";
+}
+
 TAP_TASK_CASE(put_get)
 {
 	struct sl_s3 *s3 = client("S3RVER", NULL, 0);
@@ -194,6 +202,14 @@ TAP_TASK_CASE(put_get)
 		}
 		off += (size_t)n;
 	}
+	if (same && off != big)
+		printf("# the body ended at byte %zu of %zu, without an "
+		       "error (received %llu, paused %lu, Content-Length %s, "
+		       "Transfer-Encoding %s, Connection %s)\n",
+		       off, big, sl_http_bytes(h), sl_http_pauses(h),
+		       header_or(h, "Content-Length"),
+		       header_or(h, "Transfer-Encoding"),
+		       header_or(h, "Connection"));
 	ok(same && off == big, "... the same 3 MiB in order");
 	sl_http_close(h);
 	sl_free(data);
