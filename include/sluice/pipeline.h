@@ -87,13 +87,21 @@
 extern "C" {
 #endif
 
+/**
+ * Records each step's outbox holds by default: two batches of
+ * SL_BATCH_SIZE_DEFAULT. Nodestream's default is 1000; a deeper outbox
+ * holds more memory that a run touches first, which costs time here
+ * (docs/performance.md, "Outboxes of 256 records").
+ */
+#define SL_OUTBOX_RECORDS_DEFAULT 256
+
 /** Runner options; start from sl_pipeline_opts_init(). */
 struct sl_pipeline_opts {
 	/** Records per batch (default SL_BATCH_SIZE_DEFAULT). */
 	uint32_t batch_size;
 	/**
-	 * Capacity of each step's outbox in records (default 1000), rounded
-	 * up to whole batches.
+	 * Capacity of each step's outbox in records (default
+	 * SL_OUTBOX_RECORDS_DEFAULT), rounded up to whole batches.
 	 */
 	uint32_t outbox_records;
 	/**

@@ -182,7 +182,7 @@ run_usage(FILE *out, const char *cmd)
 	if (strcmp(cmd, "run") == 0)
 		fprintf(out,
 		        "  -s, --step-outbox-size N  records each step may "
-		        "buffer (default 1000)\n"
+		        "buffer (default 256)\n"
 		        "  --batch-size N            ingestions per write "
 		        "batch "
 		        "(default 1000;\n"

@@ -188,7 +188,7 @@ sl_pipeline_opts_init(struct sl_pipeline_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->batch_size = SL_BATCH_SIZE_DEFAULT;
-	o->outbox_records = 1000;
+	o->outbox_records = SL_OUTBOX_RECORDS_DEFAULT;
 	o->batch_bytes = (size_t)4 << 20;
 	o->arena_cap = SL_RECORD_MEM_MAX;
 	o->catch_signals = false;
