@@ -214,8 +214,8 @@ TAP_CASE(big)
 	                  SL_BIG_PAGED_MIN * 2,
 	                  100000,
 	                  SL_BIG_MIN - 8,
-	                  SL_BIG_MIN,
 	                  (size_t)1 << 20,
+	                  SL_BIG_MIN,
 	                  ((size_t)2 << 20) - 16,
 	                  ((size_t)2 << 20) + 16,
 	                  (size_t)5 << 20};
@@ -236,13 +236,13 @@ TAP_CASE(big)
 	}
 	ok(kept, "every growth keeps the contents");
 	ok(has_pattern(p, old), "the last one is whole");
-	/* 1 MiB to 2 MiB - 16 bytes stays in its region. */
-	unsigned char *r = sl_big_realloc(NULL, 0, (size_t)1 << 20);
-	fill_pattern(r, (size_t)1 << 20);
+	/* SL_BIG_MIN to 2 MiB - 16 bytes stays in its region. */
+	unsigned char *r = sl_big_realloc(NULL, 0, SL_BIG_MIN);
+	fill_pattern(r, SL_BIG_MIN);
 	unsigned char *r2 =
-	        sl_big_realloc(r, (size_t)1 << 20, ((size_t)2 << 20) - 16);
+	        sl_big_realloc(r, SL_BIG_MIN, ((size_t)2 << 20) - 16);
 	bool in_place = r2 == r;
-	ok(r2 != NULL && has_pattern(r2, (size_t)1 << 20),
+	ok(r2 != NULL && has_pattern(r2, SL_BIG_MIN),
 	   "a growth within the region keeps the contents");
 	/* From SL_BIG_PAGED_MIN: a power-of-two block of the regions. */
 	unsigned char *m = sl_big_realloc(NULL, 0, 20000);

@@ -83,8 +83,12 @@ void sl_pages_free(void *p, size_t size);
 /** Bytes of regions sl_pages_alloc() has mapped so far. */
 size_t sl_pages_mapped(void);
 
-/** Smallest size sl_big_realloc() maps with huge pages (256 KiB). */
-#define SL_BIG_MIN ((size_t)256 << 10)
+/**
+ * Smallest size sl_big_realloc() maps on its own (just over 1 MiB):
+ * smaller arrays are blocks of the shared page regions, since a mapping
+ * of its own is a whole 2 MiB huge page once touched, whatever the size.
+ */
+#define SL_BIG_MIN (SL_PAGES_MAX + 1)
 
 /**
  * Smallest size sl_big_realloc() takes from the page regions
@@ -101,7 +105,8 @@ size_t sl_pages_mapped(void);
  * (on a virtual machine with shadow page tables a fault costs 10 to
  * 40 us); a growth within its regions keeps it in place. From
  * SL_BIG_PAGED_MIN it is a block of the page regions (a power of two in
- * size), for the same reason. Smaller sizes, and every size in sanitizer
+ * size, up to SL_PAGES_MAX), for the same reason, and several such arrays
+ * share a huge page. Smaller sizes, and every size in sanitizer
  * builds and under valgrind, use realloc().
  * Fault injection applies; NULL on failure (`p` stays valid; no diag).
  */
