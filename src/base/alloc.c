@@ -224,6 +224,14 @@ sl_pages_mapped(void)
 
 /* --- large arrays in huge-page mappings (sl_big_realloc()) -------------- */
 
+#ifdef MADV_POPULATE_WRITE
+/** madvise() advice that faults a range in writable (Linux 5.14). */
+#define SL_MADV_POPULATE_WRITE MADV_POPULATE_WRITE
+#else
+/** madvise() advice that faults a range in writable (Linux 5.14). */
+#define SL_MADV_POPULATE_WRITE 23
+#endif
+
 /** Bytes of the mapping of a block of `size` bytes (whole regions). */
 static size_t
 big_span(size_t size)
@@ -295,6 +303,38 @@ sl_big_realloc(void *p, size_t old, size_t size)
 	if (p != NULL)
 		memcpy(q, p, old < size ? old : size);
 	sl_big_free(p, old);
+	return q;
+}
+
+void *
+sl_big_zalloc(size_t size)
+{
+	if (size == 0)
+		return NULL;
+	size_t nb = big_block(size);
+	if (!big_mapped(size) && nb == 0)
+		return sl_calloc(1, size);
+	if (nb != 0) {
+		/* A block of the regions may have been used before. */
+		void *q = sl_pages_alloc(nb);
+		if (q != NULL)
+			memset(q, 0, size);
+		return q;
+	}
+	if (inject_fault())
+		return NULL;
+	char *q = big_map(big_span(size));
+	if (q == NULL)
+		return NULL;
+	/* A fresh mapping reads as zeroes. Its pages are made present and
+	 * writable now, as a write would: a page read first maps the shared
+	 * zero page, and the first write to it faults again and flushes the
+	 * TLB of every core the run is on. Kernels before 5.14 lack
+	 * MADV_POPULATE_WRITE: a write to every page does it. */
+	size_t touched = (size + 4095) & ~(size_t)4095;
+	if (madvise(q, touched, SL_MADV_POPULATE_WRITE) != 0)
+		for (size_t i = 0; i < touched; i += 4096)
+			q[i] = 0;
 	return q;
 }
 

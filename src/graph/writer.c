@@ -204,7 +204,8 @@ rotate(struct writer *w)
 	if (wait_inflight(w) != 0)
 		return -1;
 	struct sl_graph_batch *next = w->writing;
-	if (next == NULL && (next = sl_graph_batch_new()) == NULL)
+	if (next == NULL &&
+	    (next = sl_graph_batch_new_like(w->filling)) == NULL)
 		return -1;
 	sl_graph_batch_reset(next);
 	next->borrow = w->borrow;
