@@ -1148,64 +1148,6 @@ add_airport(struct sl_graph_batch *b, int i)
 }
 
 /**
- * sl_graph_batch_new_like(): a batch with the room of a full one takes
- * as many writes without growing (its arrays stay where they are) and
- * makes the same writes; the room of an empty batch is none; an
- * injected fault at each of its allocations fails it with SL_EOOM.
- */
-TAP_CASE(new_like)
-{
-	enum { N = 3000 };
-	struct sl_graph_batch *model = sl_graph_batch_new();
-	for (int i = 0; i < N; i++)
-		if (add_airport(model, i) != 0)
-			bail_out("cannot add airport %d", i);
-	struct sl_graph_batch *b = sl_graph_batch_new_like(model);
-	ok(b != NULL && b->n_nodes == 0 && b->n_rels == 0 &&
-	           b->n_ingestions == 0,
-	   "a batch like a full one is empty");
-	is_int(b->cap_nodes, model->cap_nodes, "with room for its nodes");
-	is_int(b->cap_rels, model->cap_rels, "and relationships");
-	const struct sl_node_op *nodes = b->nodes;
-	const struct sl_rel_op *rels = b->rels;
-	int bad = 0;
-	for (int i = 0; i < N; i++)
-		bad += add_airport(b, N - 1 - i) != 0;
-	is_int(bad, 0, "it takes the same ingestions");
-	ok(b->nodes == nodes && b->rels == rels, "without growing its arrays");
-	is_int(b->n_nodes, model->n_nodes, "into as many node writes");
-	is_int(b->n_rels, model->n_rels, "and relationship writes");
-	is_str(J(&b->nodes[0].key), "{\"id\":\"a2999\"}", "in its own order");
-	sl_graph_batch_reset(b);
-	is_int(add_airport(b, 7), 0, "a reset batch takes more");
-	is_int(b->n_nodes, 2, "as new writes");
-	sl_graph_batch_delete(b);
-
-	struct sl_graph_batch *empty = sl_graph_batch_new();
-	b = sl_graph_batch_new_like(empty);
-	ok(b != NULL && b->cap_nodes == 0 && b->cap_rels == 0,
-	   "a batch like an empty one has no room yet");
-	is_int(add_airport(b, 1), 0, "and grows as it takes writes");
-	sl_graph_batch_delete(b);
-	sl_graph_batch_delete(empty);
-
-	int failed = 0, oom = 0;
-	for (long k = 0; k < 12; k++) {
-		sl_alloc_fail_after(k);
-		b = sl_graph_batch_new_like(model);
-		sl_alloc_fail_after(-1);
-		if (b == NULL) {
-			failed++;
-			oom += sl_diag_code() == SL_EOOM;
-		}
-		sl_graph_batch_delete(b);
-	}
-	ok(failed > 0 && oom == failed,
-	   "an injected fault fails it with SL_EOOM (%d of 12)", failed);
-	sl_graph_batch_delete(model);
-}
-
-/**
  * A batch that expects many ingestions (sl_graph_batch.expect): its first
  * one makes room for that many like it, so that they fit without its
  * arrays moving, bounded for a huge expectation, and the writes are

@@ -125,50 +125,6 @@ sl_graph_batch_new(void)
 	return b;
 }
 
-struct sl_graph_batch *
-sl_graph_batch_new_like(const struct sl_graph_batch *model)
-{
-	struct sl_graph_batch *b = sl_graph_batch_new();
-	if (b == NULL)
-		return NULL;
-	struct sl_graph_dedup *d = b->dedup;
-	uint32_t cap = model->dedup->cap;
-	if (cap > 0) {
-		d->buckets = sl_big_zalloc((size_t)cap * sizeof(*d->buckets));
-		d->slots = d->buckets != NULL
-		                   ? sl_big_realloc(NULL, 0,
-		                                    (size_t)(cap / 2) *
-		                                            sizeof(*d->slots))
-		                   : NULL;
-		if (d->slots == NULL) {
-			sl_big_free(d->buckets,
-			            (size_t)cap * sizeof(*d->buckets));
-			d->buckets = NULL;
-			goto oom;
-		}
-		d->cap = cap;
-	}
-	if (model->cap_nodes > 0) {
-		b->nodes = sl_big_realloc(
-		        NULL, 0, (size_t)model->cap_nodes * sizeof(*b->nodes));
-		if (b->nodes == NULL)
-			goto oom;
-		b->cap_nodes = model->cap_nodes;
-	}
-	if (model->cap_rels > 0) {
-		b->rels = sl_big_realloc(
-		        NULL, 0, (size_t)model->cap_rels * sizeof(*b->rels));
-		if (b->rels == NULL)
-			goto oom;
-		b->cap_rels = model->cap_rels;
-	}
-	return b;
-oom:
-	sl_graph_batch_delete(b);
-	sl_diag_set(SL_EOOM, "out of memory for a write batch");
-	return NULL;
-}
-
 void
 sl_graph_batch_delete(struct sl_graph_batch *b)
 {

@@ -232,14 +232,6 @@ struct sl_graph_batch {
 /** A new empty batch, or NULL with SL_EOOM. */
 struct sl_graph_batch *sl_graph_batch_new(void);
 
-/**
- * A new empty batch with room for as many writes and identities as
- * `model` has room for (the writer's second batch, made when the first
- * is full, needs no growth), or NULL with SL_EOOM.
- */
-struct sl_graph_batch *
-sl_graph_batch_new_like(const struct sl_graph_batch *model);
-
 /** Free a batch (NULL is a no-op). */
 void sl_graph_batch_delete(struct sl_graph_batch *b);
 

@@ -204,8 +204,7 @@ rotate(struct writer *w)
 	if (wait_inflight(w) != 0)
 		return -1;
 	struct sl_graph_batch *next = w->writing;
-	if (next == NULL &&
-	    (next = sl_graph_batch_new_like(w->filling)) == NULL)
+	if (next == NULL && (next = sl_graph_batch_new()) == NULL)
 		return -1;
 	sl_graph_batch_reset(next);
 	next->borrow = w->borrow;
