@@ -1603,16 +1603,20 @@ sl_graph_prepare(struct sl_graph_prep_ctx *c, struct sl_arena *a,
 static __attribute__((noinline)) int
 reserve_grow(void **v, uint32_t *cap, uint32_t n, size_t size)
 {
-	uint32_t c = *cap ? *cap * 2 : 256;
+	uint64_t c = *cap ? (uint64_t)*cap * 2 : 256;
 	while (c <= n)
 		c *= 2;
+	if (c > (uint64_t)1 << 31) {
+		sl_diag_set(SL_ELIMIT, "too many writes in one batch");
+		return -1;
+	}
 	void *p = sl_big_realloc(*v, (size_t)*cap * size, (size_t)c * size);
 	if (p == NULL) {
 		sl_diag_set(SL_EOOM, "out of memory batching writes");
 		return -1;
 	}
 	*v = p;
-	*cap = c;
+	*cap = (uint32_t)c;
 	return 0;
 }
 
