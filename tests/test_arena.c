@@ -280,6 +280,64 @@ TAP_CASE(big)
 	sl_big_free(NULL, SL_BIG_MIN);
 }
 
+/** Whether the `n` bytes at `p` are all zero. */
+static bool
+all_zero(const unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != 0)
+			return false;
+	return true;
+}
+
+/**
+ * sl_big_zalloc(): a zeroed array of every kind sl_big_realloc() makes
+ * (malloc, a block of the page regions, a mapping of its own), zero even
+ * when the block was used and freed before, which sl_big_realloc() then
+ * grows keeping its contents and sl_big_free() frees; size 0 and an
+ * injected fault give NULL.
+ */
+TAP_CASE(big_zeroed)
+{
+	size_t sizes[] = {1000,           SL_BIG_PAGED_MIN + 1000,
+	                  100000,         SL_BIG_MIN - 8,
+	                  SL_BIG_MIN,     ((size_t)2 << 20) + 16,
+	                  (size_t)5 << 20};
+	size_t n = sizeof(sizes) / sizeof(sizes[0]);
+	bool zero = true, again = true, grown = true;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char *p = sl_big_zalloc(sizes[i]);
+		if (p == NULL)
+			bail_out("sl_big_zalloc(%zu) failed", sizes[i]);
+		zero &= all_zero(p, sizes[i]);
+		/* Dirty it and free it: a block of the regions is the next
+		 * one of its size. */
+		memset(p, 0xa5, sizes[i]);
+		sl_big_free(p, sizes[i]);
+		p = sl_big_zalloc(sizes[i]);
+		if (p == NULL)
+			bail_out("sl_big_zalloc(%zu) failed", sizes[i]);
+		again &= all_zero(p, sizes[i]);
+		fill_pattern(p, sizes[i]);
+		unsigned char *q = sl_big_realloc(p, sizes[i], sizes[i] * 3);
+		if (q == NULL)
+			bail_out("sl_big_realloc(%zu) failed", sizes[i] * 3);
+		grown &= has_pattern(q, sizes[i]);
+		sl_big_free(q, sizes[i] * 3);
+	}
+	ok(zero, "every size comes zeroed");
+	ok(again, "also when its block was used and freed before");
+	ok(grown, "and grows with sl_big_realloc(), keeping its contents");
+	ok(sl_big_zalloc(0) == NULL, "size 0 gives NULL");
+	for (size_t i = 0; i < n; i++) {
+		sl_alloc_fail_after(0);
+		void *f = sl_big_zalloc(sizes[i]);
+		sl_alloc_fail_after(-1);
+		ok(f == NULL, "an injected fault fails %zu bytes", sizes[i]);
+		sl_big_free(f, sizes[i]);
+	}
+}
+
 int
 main(int argc, char **argv)
 {

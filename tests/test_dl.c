@@ -1,11 +1,13 @@
 /*
  * Libraries opened on first use (src/base/dl.c): the loader itself
  * (missing library, missing symbol, a real one, threads racing to load),
- * the sluice binary linking none of libpq, libcurl and OpenSSL and mapping
- * none for `--version` or a SQLite run, this process mapping libpq only
- * once a PostgreSQL connection opens, libcurl only once HTTP is used and
- * OpenSSL only once a digest or TLS is needed, and the message when a
- * library cannot be found.
+ * the sluice binary linking none of libpq, libcurl, OpenSSL, libsqlite3,
+ * libzstd and libbz2, mapping none for `--version` and only libsqlite3 for
+ * a SQLite run, this process mapping libpq only once a PostgreSQL
+ * connection opens, libcurl only once HTTP is used, OpenSSL only once a
+ * digest or TLS is needed, libsqlite3 only once a SQLite connection opens
+ * and libzstd and libbz2 only once a decompressor needs them, and the
+ * message when a library cannot be found.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -17,6 +19,7 @@
 
 #include "base/dl.h"
 #include "db/pg/pq_dl.h"
+#include "db/sqlite_dl.h"
 #include "pg_env.h"
 #include "rt/curl_dl.h"
 #include "rt/ssl_dl.h"
@@ -26,6 +29,8 @@
 #include "sluice/httpd.h"
 #include "sluice/pipeline_file.h"
 #include "unit.h"
+#include "value/compress_dl.h"
+#include "value/decompress.h"
 
 /** Whether a mapping of this process names `needle` (/proc/self/maps). */
 static bool
@@ -158,9 +163,10 @@ TAP_CASE(real_library_threads)
 TAP_CASE(binary_links_neither)
 {
 	char *out = run_output("ldd " SLUICE_BIN " 2>&1");
-	ok(strstr(out, "libsqlite3") != NULL, "ldd lists sqlite3");
-	const char *gone[] = {"libpq", "libcurl", "gnutls", "ldap",
-	                      "krb5",  "gssapi",  "libssl", "libcrypto"};
+	ok(strstr(out, "libuv") != NULL, "ldd lists libuv");
+	const char *gone[] = {"libpq",      "libcurl", "gnutls", "ldap",
+	                      "krb5",       "gssapi",  "libssl", "libcrypto",
+	                      "libsqlite3", "libzstd", "libbz2"};
 	for (size_t i = 0; i < sizeof(gone) / sizeof(gone[0]); i++)
 		ok(strstr(out, gone[i]) == NULL, "ldd sluice lists no %s",
 		   gone[i]);
@@ -170,8 +176,12 @@ TAP_CASE(binary_links_neither)
 TAP_CASE(binary_maps_neither)
 {
 	char *out = run_output("LD_DEBUG=files " SLUICE_BIN " --version 2>&1");
-	ok(strstr(out, "libsqlite3") != NULL,
+	ok(strstr(out, "libuv") != NULL,
 	   "LD_DEBUG=files shows the libraries sluice --version loads");
+	ok(strstr(out, "libsqlite3") == NULL &&
+	           strstr(out, "libzstd") == NULL &&
+	           strstr(out, "libbz2") == NULL,
+	   "sluice --version loads none of libsqlite3, libzstd and libbz2");
 	ok(strstr(out, "libpq") == NULL && strstr(out, "libcurl") == NULL,
 	   "sluice --version loads neither libpq nor libcurl");
 	ok(strstr(out, "libssl") == NULL && strstr(out, "libcrypto") == NULL,
@@ -195,11 +205,20 @@ TAP_CASE(binary_maps_neither)
 	        dir, SLUICE_BIN);
 	out = run_output(cmd);
 	ok(strstr(out, "rc=0") != NULL && strstr(out, "libsqlite3") != NULL,
-	   "a run into SQLite succeeds");
+	   "a run into SQLite succeeds, loading libsqlite3");
 	ok(strstr(out, "libpq") == NULL && strstr(out, "libcurl") == NULL,
 	   "and loads neither libpq nor libcurl");
 	ok(strstr(out, "libssl") == NULL && strstr(out, "libcrypto") == NULL,
 	   "nor OpenSSL");
+	free(out);
+	snprintf(cmd, sizeof(cmd),
+	         "cd %s && LD_DEBUG=files %s run p.yaml --target null: "
+	         "--no-progress 2>&1; echo rc=$?",
+	         dir, SLUICE_BIN);
+	out = run_output(cmd);
+	ok(strstr(out, "rc=0") != NULL && strstr(out, "libuv") != NULL,
+	   "a run into null: succeeds");
+	ok(strstr(out, "libsqlite3") == NULL, "and does not load libsqlite3");
 	free(out);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
@@ -319,6 +338,64 @@ TAP_CASE(openssl_on_use)
 	ok(mapped("libssl.so.3"), "and is mapped");
 }
 
+TAP_TASK_CASE(missing_libsqlite)
+{
+	const char *real = sl_sqlite_lib.soname;
+	if (atomic_load(&sl_sqlite_lib.state) != 0) {
+		note("skipped: libsqlite3 is loaded already");
+		return;
+	}
+	ok(!mapped("libsqlite3"), "libsqlite3 is not mapped at first");
+	sl_sqlite_lib.soname = "libsqlite3-no-such.so.0";
+	struct sl_db_conn *c = sl_db_conn_open("sqlite::memory:", NULL);
+	ok(c == NULL, "a SQLite connection without libsqlite3 fails");
+	names_library("cannot load libsqlite3-no-such.so.0 (needed for "
+	              "SQLite): ");
+	ok(!mapped("libsqlite3"), "nothing of libsqlite3 is mapped");
+	sl_sqlite_lib.soname = real;
+	atomic_store(&sl_sqlite_lib.state, 0);
+}
+
+TAP_CASE(missing_zstd_bz2)
+{
+	struct sl_dl_lib *libs[] = {&sl_zstd_lib, &sl_bz2_lib};
+	enum sl_compression kinds[] = {SL_COMPRESSION_ZSTD,
+	                               SL_COMPRESSION_BZIP2};
+	const char *fake[] = {"libzstd-no-such.so.1", "libbz2-no-such.so.1.0"};
+	const char *want[] = {"cannot load libzstd-no-such.so.1 (needed for "
+	                      "zstd decompression): ",
+	                      "cannot load libbz2-no-such.so.1.0 (needed for "
+	                      "bzip2 decompression): "};
+	for (int i = 0; i < 2; i++) {
+		if (atomic_load(&libs[i]->state) != 0) {
+			note("skipped: %s is loaded already", libs[i]->soname);
+			continue;
+		}
+		const char *real = libs[i]->soname;
+		libs[i]->soname = fake[i];
+		struct sl_decomp *d = sl_decomp_new(NULL, kinds[i], 4096);
+		ok(d == NULL, "a %s decompressor without its library fails",
+		   sl_compression_name(kinds[i]));
+		names_library(want[i]);
+		sl_decomp_delete(d);
+		libs[i]->soname = real;
+		atomic_store(&libs[i]->state, 0);
+	}
+	ok(!mapped("libzstd") && !mapped("libbz2"), "neither is mapped");
+	struct sl_decomp *g = sl_decomp_new(NULL, SL_COMPRESSION_GZIP, 4096);
+	ok(g != NULL, "a gzip decompressor needs neither");
+	sl_decomp_delete(g);
+	ok(!mapped("libzstd") && !mapped("libbz2"), "and maps neither");
+	for (int i = 0; i < 2; i++) {
+		struct sl_decomp *d = sl_decomp_new(NULL, kinds[i], 4096);
+		ok(d != NULL, "a %s decompressor loads its library",
+		   sl_compression_name(kinds[i]));
+		sl_decomp_delete(d);
+	}
+	ok(mapped("libzstd.so.1") && mapped("libbz2.so.1.0"),
+	   "and both are mapped then");
+}
+
 TAP_TASK_CASE(libpq_on_use)
 {
 	ok(!mapped("libpq.so"), "libpq is not mapped at first");
@@ -331,6 +408,7 @@ TAP_TASK_CASE(libpq_on_use)
 	snprintf(url, sizeof(url), "sqlite:%s", path);
 	struct sl_db_conn *c = sl_db_conn_open(url, NULL);
 	ok(c != NULL, "a SQLite connection opens (%s)", unit_errmsg());
+	ok(mapped("libsqlite3.so.0"), "and maps libsqlite3.so.0");
 	if (c != NULL) {
 		struct sl_db_result *r = sl_db_query(c, "SELECT 1", SL_NOARGS);
 		ok(r != NULL, "and queries");

@@ -5,11 +5,13 @@
  * and bad input.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "graph/graph.h"
 #include "graph/wstats.h"
+#include "sluice/alloc.h"
 #include "sluice/diag.h"
 #include "sluice/json.h"
 #include "sluice/jsonread.h"
@@ -1126,6 +1128,72 @@ TAP_CASE(wstats_addresses)
 	sl_wstats_destroy(&ws);
 	free(ops);
 	free(copies);
+}
+
+/** Add airport `i` (key a<i>, WITHIN country c<i % 50>) to `b`. */
+static int
+add_airport(struct sl_graph_batch *b, int i)
+{
+	char json[512];
+	snprintf(json, sizeof(json),
+	         "{\"source\":{\"type\":\"Airport\",\"labels\":[],"
+	         "\"key\":{\"id\":\"a%d\"},\"props\":{\"n\":%d},"
+	         "\"rule\":\"EAGER\"},\"rels\":[{\"type\":\"WITHIN\","
+	         "\"key\":{},\"props\":{},\"rule\":\"EAGER\","
+	         "\"outbound\":true,\"node\":{\"type\":\"Country\","
+	         "\"labels\":[],\"key\":{\"code\":\"c%d\"},\"props\":{},"
+	         "\"rule\":\"EAGER\"}}]}",
+	         i, i, i % 50);
+	return add(b, json);
+}
+
+/**
+ * A batch that expects many ingestions (sl_graph_batch.expect): its first
+ * one makes room for that many like it, so that they fit without its
+ * arrays moving, bounded for a huge expectation, and the writes are
+ * those of a batch that expects nothing; a reset keeps the room.
+ */
+TAP_CASE(expect)
+{
+	enum { N = 2000 };
+	struct sl_graph_batch *plain = sl_graph_batch_new();
+	struct sl_graph_batch *b = sl_graph_batch_new();
+	b->expect = N;
+	is_int(add_airport(b, 0), 0, "the first ingestion is added");
+	ok(b->cap_nodes >= 2 * N && b->cap_rels >= N,
+	   "with room for %d like it (%u nodes, %u relationships)", N,
+	   b->cap_nodes, b->cap_rels);
+	const struct sl_node_op *nodes = b->nodes;
+	const struct sl_rel_op *rels = b->rels;
+	int bad = 0;
+	add_airport(plain, 0);
+	for (int i = 1; i < N; i++)
+		bad += add_airport(b, i) != 0 || add_airport(plain, i) != 0;
+	is_int(bad, 0, "the others are added");
+	ok(b->nodes == nodes && b->rels == rels, "without its arrays moving");
+	ok(b->n_nodes == plain->n_nodes && b->n_rels == plain->n_rels,
+	   "as many writes as without the expectation (%u, %u)", b->n_nodes,
+	   b->n_rels);
+	int differ = 0;
+	for (uint32_t i = 0; i < b->n_nodes && i < plain->n_nodes; i++)
+		differ += strcmp(J(&b->nodes[i].key),
+		                 J(&plain->nodes[i].key)) != 0;
+	is_int(differ, 0, "the same node writes in the same order");
+	uint32_t cap = b->cap_nodes;
+	sl_graph_batch_reset(b);
+	is_int(add_airport(b, 1), 0, "a reset batch takes more");
+	ok(b->cap_nodes == cap && b->nodes == nodes, "in the room it had");
+	sl_graph_batch_delete(b);
+
+	b = sl_graph_batch_new();
+	b->expect = 4000000000u;
+	is_int(add_airport(b, 0), 0, "a huge expectation");
+	ok(b->cap_nodes <= ((uint32_t)1 << 16) &&
+	           b->cap_rels <= ((uint32_t)1 << 16),
+	   "makes bounded room (%u nodes, %u relationships)", b->cap_nodes,
+	   b->cap_rels);
+	sl_graph_batch_delete(b);
+	sl_graph_batch_delete(plain);
 }
 
 /** Create the arena the cases allocate from. */

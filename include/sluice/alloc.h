@@ -112,6 +112,18 @@ size_t sl_pages_mapped(void);
  */
 void *sl_big_realloc(void *p, size_t old, size_t size);
 
+/**
+ * A zeroed array of `size` bytes from where sl_big_realloc(NULL, 0, size)
+ * would take it (so sl_big_realloc() and sl_big_free() take it too), any
+ * thread: a mapping of its own is fresh, hence zero, and its pages are
+ * faulted in writable by the kernel (MADV_POPULATE_WRITE) rather than
+ * cleared; a block of the page regions, which may be reused, is cleared;
+ * smaller sizes, and every size in sanitizer builds and under valgrind,
+ * use calloc(). Fault injection applies; NULL on failure (no diag) or
+ * when `size` is 0.
+ */
+void *sl_big_zalloc(size_t size);
+
 /** Free `p` from sl_big_realloc(), whose last size was `size`. */
 void sl_big_free(void *p, size_t size);
 

@@ -176,14 +176,17 @@ pages_region(void)
 	return 0;
 }
 
-void *
-sl_pages_alloc(size_t size)
+/**
+ * sl_pages_alloc() without its fault injection; *fresh: the block was
+ * never handed out before (a region's untouched bytes: zero).
+ */
+static void *
+pages_take(size_t size, bool *fresh)
 {
-	if (inject_fault())
-		return NULL;
 	pthread_mutex_lock(&pages.lock);
 	int c = pages_class(size, true);
 	void *p = NULL;
+	*fresh = false;
 	if (c >= 0 && pages.free[c] != NULL) {
 		p = pages.free[c];
 		pages.free[c] = pages.free[c]->next;
@@ -191,9 +194,17 @@ sl_pages_alloc(size_t size)
 	                      pages_region() == 0)) {
 		p = pages.cur;
 		pages.cur += size;
+		*fresh = true;
 	}
 	pthread_mutex_unlock(&pages.lock);
 	return c >= 0 ? p : malloc(size);
+}
+
+void *
+sl_pages_alloc(size_t size)
+{
+	bool fresh;
+	return inject_fault() ? NULL : pages_take(size, &fresh);
 }
 
 void
@@ -223,6 +234,14 @@ sl_pages_mapped(void)
 }
 
 /* --- large arrays in huge-page mappings (sl_big_realloc()) -------------- */
+
+#ifdef MADV_POPULATE_WRITE
+/** madvise() advice that faults a range in writable (Linux 5.14). */
+#define SL_MADV_POPULATE_WRITE MADV_POPULATE_WRITE
+#else
+/** madvise() advice that faults a range in writable (Linux 5.14). */
+#define SL_MADV_POPULATE_WRITE 23
+#endif
 
 /** Bytes of the mapping of a block of `size` bytes (whole regions). */
 static size_t
@@ -295,6 +314,38 @@ sl_big_realloc(void *p, size_t old, size_t size)
 	if (p != NULL)
 		memcpy(q, p, old < size ? old : size);
 	sl_big_free(p, old);
+	return q;
+}
+
+void *
+sl_big_zalloc(size_t size)
+{
+	if (size == 0)
+		return NULL;
+	size_t nb = big_block(size);
+	if (!big_mapped(size) && nb == 0)
+		return sl_calloc(1, size);
+	if (inject_fault())
+		return NULL;
+	bool fresh = true;
+	char *q = nb != 0 ? pages_take(nb, &fresh) : big_map(big_span(size));
+	if (q == NULL)
+		return NULL;
+	/* A block of the regions handed out before is cleared. */
+	if (!fresh) {
+		memset(q, 0, size);
+		return q;
+	}
+	/* Fresh memory (a mapping, or a region's bytes never handed out)
+	 * reads as zeroes. Its pages are made present and writable now, as
+	 * a write would: a page read first maps the shared zero page, and
+	 * the first write to it faults again and flushes the TLB of every
+	 * core the run is on. Kernels before 5.14 lack MADV_POPULATE_WRITE:
+	 * a write to every page does it. */
+	size_t touched = (size + 4095) & ~(size_t)4095;
+	if (madvise(q, touched, SL_MADV_POPULATE_WRITE) != 0)
+		for (size_t i = 0; i < touched; i += 4096)
+			q[i] = 0;
 	return q;
 }
 

@@ -34,6 +34,7 @@
 
 #include "conn.h"
 #include "sqlite_conn.h"
+#include "sqlite_dl.h"
 #include "sluice/alloc.h"
 #include "sluice/buf.h"
 #include "sluice/diag.h"
@@ -1101,6 +1102,10 @@ static int
 sq_start(struct sl_db_conn *c, bool plain, bool readonly)
 {
 	assert(c->impl == NULL);
+	/* libsqlite3 is opened on first use (sqlite_dl.h); until then there
+	 * is nothing to close. */
+	if (sl_sqlite_load() != 0)
+		return -1;
 	if (c->url[PREFIX_LEN] == '\0') {
 		sl_diag_set(SL_EINVAL,
 		            "%s: no database path (write sqlite:PATH or "

@@ -30,6 +30,13 @@
 /** Arena chunk of an ingestion read on the loop (the index's scratch). */
 #define SCRATCH_CHUNK ((size_t)64 << 10)
 
+/**
+ * Most identities, and most writes of each kind, a batch's first
+ * ingestion makes room for (expect_room()): an index of 2^17 buckets
+ * (1.5 MiB); beyond it the batch grows as it fills.
+ */
+#define EXPECT_ROOM_MAX ((uint64_t)1 << 16)
+
 /** No write (in struct slot). */
 #define NO_WRITE UINT32_MAX
 
@@ -341,22 +348,25 @@ keep(struct sl_graph_batch *b, const struct sl_value *v, struct sl_value *out)
 
 /* --- the identity index ------------------------------------------------- */
 
-/** Grow the index to twice its size. */
+/**
+ * Grow the index to the first of 1024, or its size doubled, then doubled
+ * again as needed, that holds `need` identities at most half full: one
+ * new table however many doublings.
+ */
 static int
-index_grow(struct sl_graph_dedup *d)
+index_grow(struct sl_graph_dedup *d, uint64_t need)
 {
-	if (d->cap >= (uint32_t)1 << 31) {
+	uint64_t c = d->cap ? (uint64_t)d->cap * 2 : 1024;
+	while (need * 2 > c)
+		c *= 2;
+	if (c > (uint64_t)1 << 31) {
 		sl_diag_set(SL_ELIMIT, "too many writes in one batch");
 		return -1;
 	}
-	uint32_t cap = d->cap ? d->cap * 2 : 1024;
-	/* Written before it is read: a fresh page read first is the shared
-	 * zero page, and the first write to it faults again and flushes the
-	 * TLB of every core the run is on (an interrupt to each with worker
-	 * threads). */
-	struct bucket *t = sl_big_realloc(NULL, 0, (size_t)cap * sizeof(*t));
-	if (t != NULL)
-		memset(t, 0, (size_t)cap * sizeof(*t));
+	uint32_t cap = (uint32_t)c;
+	/* Zeroed without a clear where the memory is fresh, its pages made
+	 * present for writing (sl_big_zalloc()). */
+	struct bucket *t = sl_big_zalloc((size_t)cap * sizeof(*t));
 	struct slot *s =
 	        t != NULL ? sl_big_realloc(d->slots, (d->cap / 2) * sizeof(*s),
 	                                   (cap / 2) * sizeof(*s))
@@ -388,9 +398,8 @@ index_grow(struct sl_graph_dedup *d)
 static inline int
 index_room(struct sl_graph_dedup *d, uint64_t n)
 {
-	while ((d->used + n) * 2 > d->cap)
-		if (index_grow(d) != 0)
-			return -1;
+	if ((d->used + n) * 2 > d->cap)
+		return index_grow(d, d->used + n);
 	return 0;
 }
 
@@ -1586,21 +1595,38 @@ sl_graph_prepare(struct sl_graph_prep_ctx *c, struct sl_arena *a,
 
 /* --- adding writes ------------------------------------------------------ */
 
-/** Room for one more write in `*v` (capacity `*cap`, `n` used). */
-static int
-reserve(void **v, uint32_t *cap, uint32_t n, size_t size)
+/**
+ * Grow `*v` (capacity `*cap`) to hold `n` + 1 writes: the first of 256,
+ * or the capacity doubled, then doubled again as needed, that holds
+ * them. Out of line: reserve() is inline in every write.
+ */
+static __attribute__((noinline)) int
+reserve_grow(void **v, uint32_t *cap, uint32_t n, size_t size)
 {
-	if (n < *cap)
-		return 0;
-	uint32_t c = *cap ? *cap * 2 : 256;
+	uint64_t c = *cap ? (uint64_t)*cap * 2 : 256;
+	while (c <= n)
+		c *= 2;
+	if (c > (uint64_t)1 << 31) {
+		sl_diag_set(SL_ELIMIT, "too many writes in one batch");
+		return -1;
+	}
 	void *p = sl_big_realloc(*v, (size_t)*cap * size, (size_t)c * size);
 	if (p == NULL) {
 		sl_diag_set(SL_EOOM, "out of memory batching writes");
 		return -1;
 	}
 	*v = p;
-	*cap = c;
+	*cap = (uint32_t)c;
 	return 0;
+}
+
+/** Room for write `n` (and those before it) in `*v` (capacity `*cap`). */
+static inline int
+reserve(void **v, uint32_t *cap, uint32_t n, size_t size)
+{
+	if (__builtin_expect(n < *cap, 1))
+		return 0;
+	return reserve_grow(v, cap, n, size);
 }
 
 /** Start loading the bucket of hash `h` into the cache. */
@@ -1725,6 +1751,35 @@ add_rel(struct sl_graph_batch *b, const struct node_in *src,
 }
 
 /**
+ * The first ingestion `p` of batch `b`, which expects b->expect like it:
+ * room for as many identities and writes as that many would make, before
+ * merges, up to EXPECT_ROOM_MAX of each, at once rather than by
+ * doublings (each a new index, its identities hashed again, and the
+ * writes copied). 0, or -1 with the diagnostic set.
+ */
+static __attribute__((noinline, cold)) int
+expect_room(struct sl_graph_batch *b, const struct sl_graph_prep *p)
+{
+	uint64_t e = b->expect;
+	uint64_t ids = (1 + 2 * (uint64_t)p->n_rels) * e;
+	uint64_t nodes = (1 + (uint64_t)p->n_rels) * e;
+	uint64_t rels = (uint64_t)p->n_rels * e;
+	if (index_grow(b->dedup,
+	               ids < EXPECT_ROOM_MAX ? ids : EXPECT_ROOM_MAX) != 0)
+		return -1;
+	nodes = nodes < EXPECT_ROOM_MAX ? nodes : EXPECT_ROOM_MAX;
+	rels = rels < EXPECT_ROOM_MAX ? rels : EXPECT_ROOM_MAX;
+	return reserve((void **)&b->nodes, &b->cap_nodes, (uint32_t)nodes - 1,
+	               sizeof(*b->nodes)) != 0 ||
+	                       (rels > 0 &&
+	                        reserve((void **)&b->rels, &b->cap_rels,
+	                                (uint32_t)rels - 1,
+	                                sizeof(*b->rels)) != 0)
+	               ? -1
+	               : 0;
+}
+
+/**
  * Add the writes of ingestion `p`: its source, its related nodes, then
  * its relationships. Every bucket of a group is asked for before its
  * look-ups, so that their cache misses overlap.
@@ -1734,6 +1789,9 @@ add_writes(struct sl_graph_batch *b, struct sl_graph_prep *p)
 {
 	struct sl_graph_dedup *d = b->dedup;
 	bool kept = p->texts_in_batch || b->borrow;
+	if (__builtin_expect(d->cap == 0, 0) && b->expect > 1 &&
+	    expect_room(b, p) != 0)
+		return -1;
 	/* Room for every identity of the ingestion at once: its source, a
 	 * node and a relationship per relationship. */
 	if (index_room(d, 1 + 2 * (uint64_t)p->n_rels) != 0)

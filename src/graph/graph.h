@@ -215,6 +215,13 @@ struct sl_graph_batch {
 	 * freed. Kept by a reset.
 	 */
 	bool borrow;
+	/**
+	 * Ingestions the caller means to add before a reset (the writer's
+	 * batch size; 0 or 1: unknown). The first one added to a batch
+	 * without room makes room for that many like it (up to a bound),
+	 * rather than the batch growing step by step. Kept by a reset.
+	 */
+	uint32_t expect;
 	/** Index of the writes by identity, for merging (private). */
 	struct sl_graph_dedup *dedup;
 };

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "db/sqlite_conn.h"
+#include "db/sqlite_dl.h"
 #include "migrate.h"
 #include "sluice/alloc.h"
 #include "sluice/buf.h"

@@ -32,6 +32,7 @@
 #include "sluice/task.h"
 #include "sluice/jsonread.h"
 #include "db/sqlite_conn.h"
+#include "db/sqlite_dl.h"
 #include "graph/store.h"
 
 /**

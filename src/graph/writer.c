@@ -208,6 +208,7 @@ rotate(struct writer *w)
 		return -1;
 	sl_graph_batch_reset(next);
 	next->borrow = w->borrow;
+	next->expect = w->batch_size;
 	/* The written batch's records are no longer referred to. */
 	kept_release(&w->kept_writing);
 	struct kept k = w->kept_writing;
@@ -305,6 +306,7 @@ writer_start(struct sl_step *s)
 	snprintf(w->shown, sizeof(w->shown), "%s", sl_target_name(w->target));
 	if (w->batch_size == 0)
 		w->batch_size = sl_target_batch_default(w->target);
+	w->filling->expect = w->batch_size;
 	sl_target_check_args(w->target, &w->cannot, &w->store);
 	if (w->ckpt != NULL && progress_start(w) != 0)
 		return -1;

@@ -23,6 +23,7 @@
 
 #include "sluice/alloc.h"
 #include "sluice/diag.h"
+#include "value/compress_dl.h"
 
 struct sl_decomp {
 	/** Where compressed bytes come from. */
@@ -222,6 +223,10 @@ sl_decomp_new(struct sl_source *inner, enum sl_compression c, size_t in_size)
 		                       "positive");
 		return NULL;
 	}
+	/* libzstd and libbz2 are opened on first use (compress_dl.h). */
+	if ((c == SL_COMPRESSION_ZSTD && sl_zstd_load() != 0) ||
+	    (c == SL_COMPRESSION_BZIP2 && sl_bz2_load() != 0))
+		return NULL;
 	struct sl_decomp *d = sl_calloc(1, sizeof(*d));
 	if (d == NULL) {
 		sl_diag_set(SL_EOOM, "out of memory allocating a decompressor");
@@ -260,7 +265,8 @@ sl_decomp_delete(struct sl_decomp *d)
 	if (d == NULL)
 		return;
 	lib_stop(d);
-	ZSTD_freeDCtx(d->zd);
+	if (d->zd != NULL)
+		ZSTD_freeDCtx(d->zd);
 	sl_free(d->in);
 	sl_free(d);
 }
