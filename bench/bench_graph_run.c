@@ -189,8 +189,16 @@ start_run(const char *sluice, const char *dir, const char *err, long threads,
 	char pipe[4096], th[32];
 	snprintf(pipe, sizeof(pipe), "%s/pipeline.yaml", dir);
 	snprintf(th, sizeof(th), "%ld", threads);
-	char *argv[] = {(char *)sluice,  "run",       pipe, "--target", "null:",
-	                "--no-progress", "--threads", th,   NULL};
+	char *argv[] = {(char *)sluice,
+	                "run",
+	                pipe,
+	                "--target",
+	                "null:",
+	                "--json",
+	                "--no-progress",
+	                "--threads",
+	                th,
+	                NULL};
 	posix_spawn_file_actions_t fa;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
@@ -201,9 +209,12 @@ start_run(const char *sluice, const char *dir, const char *err, long threads,
 	return rc == 0 ? 0 : -1;
 }
 
-/** Wait for `pid`; its usage added to *ru_sum. 0 if it exited 0, or -1. */
+/**
+ * Wait for `pid` (its stderr in `err`); its CPU time and context switches
+ * added to *sum. 0 if it exited 0 having read `n` records, or -1.
+ */
 static int
-wait_run(pid_t pid, struct usage *sum)
+wait_run(pid_t pid, const char *err, long n, struct usage *sum)
 {
 	int status;
 	struct rusage ru;
@@ -211,17 +222,19 @@ wait_run(pid_t pid, struct usage *sum)
 		return -1;
 	sum->cpu += cpu_secs(&ru);
 	sum->nvcsw += (double)ru.ru_nvcsw;
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 && counted(err, n)
+	               ? 0
+	               : -1;
 }
 
 /**
- * `copies` one-thread runs started together (1: one run of `threads`
- * threads); wall time, and CPU and context switches per run in *u. 0, or
- * -1 if one did not exit 0.
+ * `copies` (1 or 2) runs of `threads` threads started together, each
+ * reading `n` records; the wall time of them all, and CPU and context
+ * switches per run, in *u. 0, or -1 if one failed (see wait_run()).
  */
 static int
-timed_runs(const char *sluice, const char *dir, long threads, int copies,
-           struct usage *u)
+timed_runs(const char *sluice, const char *dir, long n, long threads,
+           int copies, struct usage *u)
 {
 	pid_t pid[2];
 	char err[2][4096];
@@ -238,7 +251,7 @@ timed_runs(const char *sluice, const char *dir, long threads, int copies,
 		}
 	}
 	for (int i = 0; i < started; i++)
-		if (wait_run(pid[i], u) != 0)
+		if (wait_run(pid[i], err[i], n, u) != 0)
 			rc = -1;
 	u->wall = (double)(bench_now_ns() - t0) / 1e9;
 	u->cpu /= copies;
@@ -293,13 +306,14 @@ enum {
 };
 
 /**
- * The same-run ceiling (see the top of the file): `rounds` rounds of a
+ * The same-run ceiling (see the top of the file) of runs reading `n`
+ * records: `rounds` rounds of a
  * one-thread run, a two-thread run, two one-thread runs side by side and
  * the same two one after the other, the order reversed every other round.
  * 0, or -1.
  */
 static int
-ceiling(const char *sluice, const char *dir, int rounds)
+ceiling(const char *sluice, const char *dir, long n, int rounds)
 {
 	double *f[F_N];
 	int rc = 0;
@@ -309,17 +323,17 @@ ceiling(const char *sluice, const char *dir, int rounds)
 	for (int r = 0; r < rounds && rc == 0; r++) {
 		struct usage one, two, pair, seq_a, seq_b;
 		if (r % 2 == 0)
-			rc = timed_runs(sluice, dir, 1, 1, &one) ||
-			     timed_runs(sluice, dir, 2, 1, &two) ||
-			     timed_runs(sluice, dir, 1, 2, &pair) ||
-			     timed_runs(sluice, dir, 1, 1, &seq_a) ||
-			     timed_runs(sluice, dir, 1, 1, &seq_b);
+			rc = timed_runs(sluice, dir, n, 1, 1, &one) ||
+			     timed_runs(sluice, dir, n, 2, 1, &two) ||
+			     timed_runs(sluice, dir, n, 1, 2, &pair) ||
+			     timed_runs(sluice, dir, n, 1, 1, &seq_a) ||
+			     timed_runs(sluice, dir, n, 1, 1, &seq_b);
 		else
-			rc = timed_runs(sluice, dir, 1, 1, &seq_a) ||
-			     timed_runs(sluice, dir, 1, 1, &seq_b) ||
-			     timed_runs(sluice, dir, 1, 2, &pair) ||
-			     timed_runs(sluice, dir, 2, 1, &two) ||
-			     timed_runs(sluice, dir, 1, 1, &one);
+			rc = timed_runs(sluice, dir, n, 1, 1, &seq_a) ||
+			     timed_runs(sluice, dir, n, 1, 1, &seq_b) ||
+			     timed_runs(sluice, dir, n, 1, 2, &pair) ||
+			     timed_runs(sluice, dir, n, 2, 1, &two) ||
+			     timed_runs(sluice, dir, n, 1, 1, &one);
 		if (rc != 0)
 			break;
 		f[F_SPEEDUP][r] = one.wall / two.wall;
@@ -458,7 +472,7 @@ main(int argc, char **argv)
 		}
 	}
 	if (rc == 0 && cores > 1)
-		rc = ceiling(sluice, dir, rounds) != 0;
+		rc = ceiling(sluice, dir, n, rounds) != 0;
 	else if (rc == 0)
 		printf("# skipped run_graph_parallel_ceiling and "
 		       "run_graph_threads_cpu_ratio: one core\n");
