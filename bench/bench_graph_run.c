@@ -15,6 +15,28 @@
  *                               --threads 1 (baseline), best of BENCH_REPS
  *                               each, alternating; ratio = value /
  *                               baseline. Skipped on one core.
+ *   run_graph_parallel_ceiling  what two cores give at best on this host
+ *                               in the same minutes: two one-thread runs
+ *                               started together (two processes) against
+ *                               the same two one after the other, the
+ *                               order swapped every round; value = median
+ *                               over rounds of (sequential wall / side by
+ *                               side wall), baseline = median over the
+ *                               same rounds of the --threads 2 speedup
+ *                               (one-thread wall / two-thread wall);
+ *                               ratio = value / baseline (1: the threads
+ *                               get all the host gives). A '#' line gives
+ *                               best and median of each, and the CPU
+ *                               (user + system) and voluntary context
+ *                               switches per run of 1 thread, 2 threads
+ *                               and one run of the side-by-side pair.
+ *   run_graph_threads_cpu_ratio CPU of a two-thread run / CPU of a
+ *                               one-thread run (medians over the rounds;
+ *                               value), against the CPU of one run of the
+ *                               side-by-side pair / a one-thread run
+ *                               (baseline: what sharing the host costs);
+ *                               ratio = value / baseline. Both need two
+ *                               cores; skipped on one.
  *   run_graph_instr_per_record  user-space instructions per record of the
  *                               first two runs on 10,000 records, counted
  *                               by valgrind's callgrind (repeatable on a
@@ -30,7 +52,9 @@
  *
  * Each run must exit 0 and its summary must count every record.
  *
- * usage: bench_graph_run [path/to/sluice [RECORDS]]
+ * usage: bench_graph_run [path/to/sluice [RECORDS [ROUNDS]]]
+ * (ROUNDS: of the ceiling, BENCH_REPS by default; -ROUNDS: as many, and
+ * no callgrind runs, for a quick look).
  */
 #include <fcntl.h>
 #include <spawn.h>
@@ -135,6 +159,230 @@ run(const char *sluice, const char *dir, const char *pipeline, bool target,
 	return 0;
 }
 
+/** What one run of the ceiling's rounds used. */
+struct usage {
+	/** Wall seconds (of the pair: from both starts to both ends). */
+	double wall;
+	/** CPU seconds, user + system (of the pair: per run). */
+	double cpu;
+	/** Voluntary context switches (of the pair: per run). */
+	double nvcsw;
+};
+
+/** CPU seconds (user + system) in `ru`. */
+static double
+cpu_secs(const struct rusage *ru)
+{
+	return (double)ru->ru_utime.tv_sec + (double)ru->ru_stime.tv_sec +
+	       ((double)ru->ru_utime.tv_usec + (double)ru->ru_stime.tv_usec) /
+	               1e6;
+}
+
+/**
+ * Start `sluice run pipeline.yaml --target null: --threads threads` in
+ * `dir`, stderr to `err`; its pid in *pid. 0, or -1.
+ */
+static int
+start_run(const char *sluice, const char *dir, const char *err, long threads,
+          pid_t *pid)
+{
+	char pipe[4096], th[32];
+	snprintf(pipe, sizeof(pipe), "%s/pipeline.yaml", dir);
+	snprintf(th, sizeof(th), "%ld", threads);
+	char *argv[] = {(char *)sluice,
+	                "run",
+	                pipe,
+	                "--target",
+	                "null:",
+	                "--json",
+	                "--no-progress",
+	                "--threads",
+	                th,
+	                NULL};
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 2, err,
+	                                 O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	int rc = posix_spawn(pid, sluice, &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	return rc == 0 ? 0 : -1;
+}
+
+/**
+ * Wait for `pid` (its stderr in `err`); its CPU time and context switches
+ * added to *sum. 0 if it exited 0 having read `n` records, or -1.
+ */
+static int
+wait_run(pid_t pid, const char *err, long n, struct usage *sum)
+{
+	int status;
+	struct rusage ru;
+	if (wait4(pid, &status, 0, &ru) != pid)
+		return -1;
+	sum->cpu += cpu_secs(&ru);
+	sum->nvcsw += (double)ru.ru_nvcsw;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 && counted(err, n)
+	               ? 0
+	               : -1;
+}
+
+/**
+ * `copies` (1 or 2) runs of `threads` threads started together, each
+ * reading `n` records; the wall time of them all, and CPU and context
+ * switches per run, in *u. 0, or -1 if one failed (see wait_run()).
+ */
+static int
+timed_runs(const char *sluice, const char *dir, long n, long threads,
+           int copies, struct usage *u)
+{
+	pid_t pid[2];
+	char err[2][4096];
+	*u = (struct usage){0};
+	uint64_t t0 = bench_now_ns();
+	int started = 0, rc = 0;
+	for (; started < copies; started++) {
+		snprintf(err[started], sizeof(err[started]), "%s/err%d.txt",
+		         dir, started);
+		if (start_run(sluice, dir, err[started], threads,
+		              &pid[started]) != 0) {
+			rc = -1;
+			break;
+		}
+	}
+	for (int i = 0; i < started; i++)
+		if (wait_run(pid[i], err[i], n, u) != 0)
+			rc = -1;
+	u->wall = (double)(bench_now_ns() - t0) / 1e9;
+	u->cpu /= copies;
+	u->nvcsw /= copies;
+	if (rc != 0)
+		fprintf(stderr,
+		        "%s: sluice run pipeline.yaml failed (see %s)\n", bench,
+		        err[0]);
+	return rc;
+}
+
+/** qsort() order of doubles. */
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/** Median of the `n` values at `v` (sorted in place). */
+static double
+median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/** Smallest (`largest` false) or largest of the `n` values at `v`. */
+static double
+extreme(const double *v, int n, bool largest)
+{
+	double x = v[0];
+	for (int i = 1; i < n; i++)
+		if (largest ? v[i] > x : v[i] < x)
+			x = v[i];
+	return x;
+}
+
+/** Figures of the ceiling's rounds, one array per figure. */
+enum {
+	F_SPEEDUP,
+	F_CEILING,
+	F_CPU1,
+	F_CPU2,
+	F_CPUPAIR,
+	F_CPURATIO,
+	F_CPUSHARE,
+	F_CSW1,
+	F_CSW2,
+	F_CSWPAIR,
+	F_N
+};
+
+/**
+ * The same-run ceiling (see the top of the file) of runs reading `n`
+ * records: `rounds` rounds of a
+ * one-thread run, a two-thread run, two one-thread runs side by side and
+ * the same two one after the other, the order reversed every other round.
+ * 0, or -1.
+ */
+static int
+ceiling(const char *sluice, const char *dir, long n, int rounds)
+{
+	double *f[F_N];
+	int rc = 0;
+	for (int i = 0; i < F_N; i++)
+		if ((f[i] = calloc((size_t)rounds, sizeof(double))) == NULL)
+			rc = -1;
+	for (int r = 0; r < rounds && rc == 0; r++) {
+		struct usage one, two, pair, seq_a, seq_b;
+		if (r % 2 == 0)
+			rc = timed_runs(sluice, dir, n, 1, 1, &one) ||
+			     timed_runs(sluice, dir, n, 2, 1, &two) ||
+			     timed_runs(sluice, dir, n, 1, 2, &pair) ||
+			     timed_runs(sluice, dir, n, 1, 1, &seq_a) ||
+			     timed_runs(sluice, dir, n, 1, 1, &seq_b);
+		else
+			rc = timed_runs(sluice, dir, n, 1, 1, &seq_a) ||
+			     timed_runs(sluice, dir, n, 1, 1, &seq_b) ||
+			     timed_runs(sluice, dir, n, 1, 2, &pair) ||
+			     timed_runs(sluice, dir, n, 2, 1, &two) ||
+			     timed_runs(sluice, dir, n, 1, 1, &one);
+		if (rc != 0)
+			break;
+		f[F_SPEEDUP][r] = one.wall / two.wall;
+		f[F_CEILING][r] = (seq_a.wall + seq_b.wall) / pair.wall;
+		f[F_CPU1][r] = one.cpu * 1e3;
+		f[F_CPU2][r] = two.cpu * 1e3;
+		f[F_CPUPAIR][r] = pair.cpu * 1e3;
+		f[F_CPURATIO][r] = two.cpu / one.cpu;
+		f[F_CPUSHARE][r] = pair.cpu / one.cpu;
+		f[F_CSW1][r] = one.nvcsw;
+		f[F_CSW2][r] = two.nvcsw;
+		f[F_CSWPAIR][r] = pair.nvcsw;
+	}
+	if (rc == 0) {
+		static const char *const name[F_N] = {
+		        "speedup (2 threads)",
+		        "ceiling (pair)",
+		        "CPU ms, 1 thread",
+		        "CPU ms, 2 threads",
+		        "CPU ms, a pair's run",
+		        "CPU 2 threads / 1",
+		        "CPU pair's run / 1",
+		        "voluntary csw, 1 thread",
+		        "voluntary csw, 2 threads",
+		        "voluntary csw, a pair's run"};
+		double med[F_N];
+		for (int i = 0; i < F_N; i++) {
+			/* Speedups: the best is the largest. */
+			bool up = i == F_SPEEDUP || i == F_CEILING;
+			double best = extreme(f[i], rounds, up);
+			med[i] = median(f[i], rounds);
+			printf("# %s: best %.2f median %.2f (%d rounds)\n",
+			       name[i], best, med[i], rounds);
+		}
+		bench_result("run_graph_parallel_ceiling", med[F_CEILING], "x",
+		             med[F_SPEEDUP], med[F_CEILING] / med[F_SPEEDUP],
+		             3);
+		bench_result("run_graph_threads_cpu_ratio",
+		             med[F_CPU2] / med[F_CPU1], "x",
+		             med[F_CPUPAIR] / med[F_CPU1],
+		             (med[F_CPU2] / med[F_CPU1]) /
+		                     (med[F_CPUPAIR] / med[F_CPU1]),
+		             3);
+	}
+	for (int i = 0; i < F_N; i++)
+		free(f[i]);
+	return rc;
+}
+
 /**
  * Instructions of `sluice run` of `pipeline` under callgrind, in *out.
  * 0, or -1.
@@ -183,6 +431,9 @@ main(int argc, char **argv)
 {
 	const char *sluice = argc > 1 ? argv[1] : SLUICE_BIN;
 	long n = argc > 2 ? atol(argv[2]) : 63666;
+	int rounds = argc > 3 ? atoi(argv[3]) : BENCH_REPS;
+	bool quick = rounds < 0;
+	rounds = quick ? -rounds : rounds > 0 ? rounds : BENCH_REPS;
 	char dir[] = "/tmp/sluice-bench-graph-XXXXXX";
 	if (mkdtemp(dir) == NULL || generate(dir, n) != 0)
 		return 1;
@@ -220,9 +471,16 @@ main(int argc, char **argv)
 			       "core\n");
 		}
 	}
+	if (rc == 0 && cores > 1)
+		rc = ceiling(sluice, dir, n, rounds) != 0;
+	else if (rc == 0)
+		printf("# skipped run_graph_parallel_ceiling and "
+		       "run_graph_threads_cpu_ratio: one core\n");
 	char small[sizeof(dir) + 16];
 	snprintf(small, sizeof(small), "%s/cg", dir);
-	if (rc == 0 && access("/usr/bin/valgrind", X_OK) != 0) {
+	if (rc == 0 && quick) {
+		printf("# skipped run_graph_instr_per_record: ROUNDS < 0\n");
+	} else if (rc == 0 && access("/usr/bin/valgrind", X_OK) != 0) {
 		printf("# skipped run_graph_instr_per_record: no valgrind\n");
 	} else if (rc == 0) {
 		double a, b, a2, b2;

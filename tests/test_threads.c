@@ -362,6 +362,12 @@ struct run {
 	char msg[512];
 	/** The log of the run, timestamps cut. */
 	char *log;
+	/** Whether a task reads the first outbox's capacity during the run. */
+	bool probe;
+	/** The capacity it read, in batches (0: none read). */
+	size_t outbox_capacity;
+	/** Set once sl_pipeline_run() has returned. */
+	bool ended;
 };
 
 /** Task: stop the run once the sink has enough records. */
@@ -376,14 +382,35 @@ stopper(void *arg)
 	return 0;
 }
 
+/** Task: read the first outbox's capacity while the run goes on. */
+static int
+prober(void *arg)
+{
+	struct run *r = arg;
+	while (!r->ended) {
+		struct sl_pipeline_outbox ob;
+		if (sl_pipeline_outbox(r->p, 0, &ob) &&
+		    ob.capacity > r->outbox_capacity)
+			r->outbox_capacity = ob.capacity;
+		if (sl_sleep(0.0005) != 0)
+			return 0;
+	}
+	return 0;
+}
+
 static int
 run_task_main(void *arg)
 {
 	struct run *r = arg;
-	struct sl_task *t = NULL;
+	struct sl_task *t = NULL, *probe = NULL;
 	if (r->stop_at > 0)
 		t = sl_task_spawn(sl_loop_current(), "stopper", stopper, r);
+	if (r->probe)
+		probe = sl_task_spawn(sl_loop_current(), "prober", prober, r);
 	r->rc = sl_pipeline_run(r->p);
+	r->ended = true;
+	if (probe != NULL)
+		(void)sl_task_reap(probe);
 	r->msg[0] = '\0';
 	if (r->rc != 0)
 		sl_error_format(sl_diag_last(), r->msg, sizeof(r->msg));
@@ -655,6 +682,30 @@ TAP_CASE(jobs)
 	for (int i = 0; i < 3; i++)
 		done(runs[i]);
 	done(&bad);
+}
+
+/**
+ * With threads, an outbox takes a full ring of jobs' output (2 x threads
+ * batches) even when asked for fewer; one thread keeps what was asked.
+ */
+TAP_CASE(outbox_floor)
+{
+	struct run one = {.threads = 1, .probe = true},
+	           three = {.threads = 3, .probe = true};
+	struct run *runs[] = {&one, &three};
+	for (int i = 0; i < 2; i++) {
+		setup(runs[i], 30000);
+		go(runs[i]);
+		is_int(runs[i]->rc, 0, "%u threads: the run succeeds",
+		       runs[i]->threads);
+	}
+	is_int((long long)one.outbox_capacity, 2,
+	       "one thread: the two batches asked for");
+	is_int((long long)three.outbox_capacity, 6,
+	       "three threads: 2 x 3 batches, not the two asked for");
+	same_runs(&one, &three, "outbox floor", true);
+	for (int i = 0; i < 2; i++)
+		done(runs[i]);
 }
 
 int

@@ -73,6 +73,9 @@
  *   for the running jobs the same way.
  * - The batch pool is shared with the threads (sl_batch_pool_share()).
  *   Records in flight grow by at most 2 x threads batches per such step.
+ * - Each outbox holds at least 2 x threads batches (a full ring of jobs'
+ *   output), whatever `outbox_records` says: with fewer, the jobs wait
+ *   for room and the threads sleep and wake for every batch.
  */
 #ifndef SLUICE_PIPELINE_H
 #define SLUICE_PIPELINE_H
@@ -101,7 +104,8 @@ struct sl_pipeline_opts {
 	uint32_t batch_size;
 	/**
 	 * Capacity of each step's outbox in records (default
-	 * SL_OUTBOX_RECORDS_DEFAULT), rounded up to whole batches.
+	 * SL_OUTBOX_RECORDS_DEFAULT), rounded up to whole batches; with
+	 * `threads` above 1, at least 2 x threads batches ("Threads").
 	 */
 	uint32_t outbox_records;
 	/**

@@ -1372,6 +1372,12 @@ sl_pipeline_run(struct sl_pipeline *p)
 	}
 	size_t slots = (p->opts.outbox_records + p->opts.batch_size - 1) /
 	               p->opts.batch_size;
+	/* With threads, an outbox takes a full ring of jobs' output (2 x
+	 * threads slots), so that the step after a step on threads is not
+	 * left waiting while jobs wait for room: with two batches, a
+	 * two-thread run slept and woke twice as often. */
+	if (p->opts.threads > 1 && slots < 2 * (size_t)p->opts.threads)
+		slots = 2 * (size_t)p->opts.threads;
 	for (uint32_t i = 0; i + 1 < p->n; i++) {
 		if (sl_chan_create(&p->chans[i], slots) != 0) {
 			run_cleanup(p, i);
