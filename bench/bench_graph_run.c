@@ -76,6 +76,9 @@ static const char bench[] = "bench_graph_run";
 /** Records of the callgrind runs. */
 #define CALLGRIND_RECORDS 10000
 
+/** Slots of a `sluice run` argument vector (run_args()), its NULL included. */
+#define RUN_ARGS 10
+
 /** Generate the workload of `n` records in `dir`. 0, or -1. */
 static int
 generate(const char *dir, long n)
@@ -126,6 +129,28 @@ counted(const char *path, long n)
 }
 
 /**
+ * Fill `argv` (RUN_ARGS slots) with `sluice run pipe [--target null:]
+ * --json --no-progress --threads th`.
+ */
+static void
+run_args(char **argv, const char *sluice, char *pipe, char *th, bool target)
+{
+	size_t i = 0;
+	argv[i++] = (char *)sluice;
+	argv[i++] = "run";
+	argv[i++] = pipe;
+	if (target) {
+		argv[i++] = "--target";
+		argv[i++] = "null:";
+	}
+	argv[i++] = "--json";
+	argv[i++] = "--no-progress";
+	argv[i++] = "--threads";
+	argv[i++] = th;
+	argv[i] = NULL;
+}
+
+/**
  * Run `pipeline` (in `dir`) on `threads` threads, into `null:` when
  * `target`; its wall seconds in *secs. 0, or -1 unless it exits 0 having
  * read `n` records.
@@ -138,20 +163,9 @@ run(const char *sluice, const char *dir, const char *pipeline, bool target,
 	snprintf(pipe, sizeof(pipe), "%s/%s", dir, pipeline);
 	snprintf(err, sizeof(err), "%s/err.txt", dir);
 	snprintf(th, sizeof(th), "%ld", threads);
-	char *with[] = {(char *)sluice,
-	                "run",
-	                pipe,
-	                "--target",
-	                "null:",
-	                "--json",
-	                "--no-progress",
-	                "--threads",
-	                th,
-	                NULL};
-	char *without[] = {(char *)sluice,  "run",       pipe, "--json",
-	                   "--no-progress", "--threads", th,   NULL};
-	if (bench_spawn(target ? with : without, err, secs, NULL) != 0 ||
-	    !counted(err, n)) {
+	char *argv[RUN_ARGS];
+	run_args(argv, sluice, pipe, th, target);
+	if (bench_spawn(argv, err, secs, NULL) != 0 || !counted(err, n)) {
 		fprintf(stderr, "%s: sluice run %s failed (see %s)\n", bench,
 		        pipeline, err);
 		return -1;
@@ -189,16 +203,8 @@ start_run(const char *sluice, const char *dir, const char *err, long threads,
 	char pipe[4096], th[32];
 	snprintf(pipe, sizeof(pipe), "%s/pipeline.yaml", dir);
 	snprintf(th, sizeof(th), "%ld", threads);
-	char *argv[] = {(char *)sluice,
-	                "run",
-	                pipe,
-	                "--target",
-	                "null:",
-	                "--json",
-	                "--no-progress",
-	                "--threads",
-	                th,
-	                NULL};
+	char *argv[RUN_ARGS];
+	run_args(argv, sluice, pipe, th, true);
 	posix_spawn_file_actions_t fa;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
