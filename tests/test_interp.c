@@ -1335,6 +1335,25 @@ fast_run(enum fast_mode mode, const char *records, struct hres *res)
 }
 
 /**
+ * Run `r` (a path named `name`) and the general path `gen` over `nw`
+ * records: both run and emit every record, make the same ingestions
+ * (`what`), and skip the same related nodes (some: null keys).
+ */
+static void
+same_as_general(const struct hres *r, const char *name, const struct hres *gen,
+                uint32_t nw, const char *what)
+{
+	ok(r->rc == 0 && gen->rc == 0 && r->emitted == nw && gen->emitted == nw,
+	   "both paths run (%s%s)", r->err, gen->err);
+	if (!ok(strcmp(r->out, gen->out) == 0, "%s", what))
+		printf("#   %s: %.2000s\n#   gen:  %.2000s\n", name, r->out,
+		       gen->out);
+	ok(r->skipped == gen->skipped && r->skipped > 0,
+	   "the same related nodes are skipped (null keys): %llu",
+	   (unsigned long long)r->skipped);
+}
+
+/**
  * Relationships built straight into one block each (apply_rel_fast()),
  * their values found with the record's others (the plan of values) and
  * keys lowercased as they are copied, make the same ingestions as the
@@ -1349,16 +1368,9 @@ TAP_CASE(fast_relationships)
 	struct hres fast, gen;
 	fast_run(FAST_PLAN, records, &fast);
 	fast_run(FAST_GENERAL, records, &gen);
-	ok(fast.rc == 0 && gen.rc == 0 && fast.emitted == nw &&
-	           gen.emitted == nw,
-	   "both paths run (%s%s)", fast.err, gen.err);
-	if (!ok(strcmp(fast.out, gen.out) == 0,
-	        "the fast path makes the ingestions of the general one"))
-		printf("#   fast: %.2000s\n#   gen:  %.2000s\n", fast.out,
-		       gen.out);
-	ok(fast.skipped == gen.skipped && fast.skipped > 0,
-	   "the same related nodes are skipped (null keys): %llu",
-	   (unsigned long long)fast.skipped);
+	same_as_general(&fast, "fast", &gen, nw,
+	                "the fast path makes the ingestions of the general "
+	                "one");
 
 	/* Exact ingestions of a few records. */
 	fast_case_args(args, sizeof(args), FAST_PLAN);
@@ -1399,16 +1411,9 @@ TAP_CASE(fast_unplanned)
 	uint32_t nw = fast_records(records, sizeof(records));
 	fast_run(FAST_UNPLANNED, records, &un);
 	fast_run(FAST_GENERAL, records, &gen);
-	ok(un.rc == 0 && gen.rc == 0 && un.emitted == nw && gen.emitted == nw,
-	   "both paths run (%s%s)", un.err, gen.err);
-	if (!ok(strcmp(un.out, gen.out) == 0,
-	        "values kept without the plan make the general path's "
-	        "ingestions"))
-		printf("#   unplanned: %.2000s\n#   gen:  %.2000s\n", un.out,
-		       gen.out);
-	ok(un.skipped == gen.skipped && un.skipped > 0,
-	   "the same related nodes are skipped (null keys): %llu",
-	   (unsigned long long)un.skipped);
+	same_as_general(&un, "unplanned", &gen, nw,
+	                "values kept without the plan make the general path's "
+	                "ingestions");
 }
 
 /**

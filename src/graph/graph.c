@@ -550,6 +550,15 @@ ident_part(struct sl_graph_prep_ctx *c, const char *s, uint32_t n)
 /** Bytes of eight that are 1 (SWAR constants of plain_text()). */
 #define ONES ((uint64_t)0x0101010101010101u)
 
+/** Eight bytes at `s` as a word. */
+static inline uint64_t
+word_at(const char *s)
+{
+	uint64_t x;
+	memcpy(&x, s, 8);
+	return x;
+}
+
 #if defined(__SSE2__)
 /** Bytes that need an escape in the 16 of `v` (one bit each), SSE2. */
 static inline uint32_t
@@ -589,8 +598,8 @@ plain_text(const char *s, uint32_t n)
 	if (n >= 8) {
 		if (n > 16)
 			return plain_text_long(s, n);
-		memcpy(&x, s, 8);
-		memcpy(&y, s + n - 8, 8);
+		x = word_at(s);
+		y = word_at(s + n - 8);
 	} else if (n >= 4) {
 		uint32_t lo, hi;
 		memcpy(&lo, s, 4);
@@ -649,8 +658,8 @@ plain_text(const char *s, uint32_t n)
 	if (n >= 8) {
 		if (n > 16)
 			return plain_text_long(s, n);
-		memcpy(&x, s, 8);
-		memcpy(&y, s + n - 8, 8);
+		x = word_at(s);
+		y = word_at(s + n - 8);
 		return (word_bad(x) | word_bad(y)) == 0;
 	}
 	if (n >= 4) {
@@ -674,15 +683,6 @@ fold_mul(uint64_t a, uint64_t b)
 {
 	__uint128_t r = (__uint128_t)a * b;
 	return (uint64_t)r ^ (uint64_t)(r >> 64);
-}
-
-/** Eight bytes at `s` as a word. */
-static inline uint64_t
-word_at(const char *s)
-{
-	uint64_t x;
-	memcpy(&x, s, 8);
-	return x;
 }
 
 /**
