@@ -146,7 +146,21 @@ stale=0
 late=0
 resumed=0
 bad=0
-for r in $(seq 1 "$RUNS"); do
+# At least RUNS loads; more (up to 3 x RUNS) while fewer than half of them
+# were killed, fewer than 1 in 10 killed more than once, or fewer than
+# half resumed from a checkpoint: where a kill lands is chance (a load
+# on a busy machine can end before the first poll sees a checkpoint), so
+# the coverage is reached by running loads, and a resume that never
+# happens still fails the checks below.
+covered() {
+  [ "$killed" -ge $((RUNS / 2)) ] && [ "$multi" -ge $(((RUNS + 9) / 10)) ] &&
+    [ "$resumed" -ge $((RUNS / 2)) ]
+}
+loads=0
+r=0
+while [ "$r" -lt "$RUNS" ] || { ! covered && [ "$r" -lt $((RUNS * 3)) ]; }; do
+  r=$((r + 1))
+  loads=$r
   tgt=$(target "k$r")
   rm -rf objects
   tries=0
@@ -157,17 +171,19 @@ for r in $(seq 1 "$RUNS"); do
     pid=$!
     # The first three times: at a random time within the span of an
     # uninterrupted run (before the first save too, or after the end),
-    # or within 10 ms after the run's 1st to 3rd new checkpoint (a time
+    # or within 10 ms after the run's 1st or 2nd new checkpoint (a time
     # alone often lands after a resumed run's end when the machine's load
     # changes, and so did up to 90 ms after a checkpoint once runs got
-    # faster); then perhaps not at all.
+    # faster; a PostgreSQL run of this load saves only 2 to 6, the first
+    # after about 3,800 records, so a 3rd often is the end); then perhaps
+    # not at all.
     if [ "$tries" -gt 3 ] && [ $((RANDOM % 2)) -eq 0 ]; then
       wait "$pid"
     elif [ $((RANDOM % 3)) -eq 0 ]; then
       ms=$((20 + RANDOM % (span * 8 / 10)))
       sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
     else
-      after_saves $((1 + RANDOM % 3)) "$pid"
+      after_saves $((1 + RANDOM % 2)) "$pid"
       sleep "0.00$((RANDOM % 10))"
     fi
     kill -9 "$pid" 2>/dev/null
@@ -218,13 +234,13 @@ for r in $(seq 1 "$RUNS"); do
     echo "# run $r: a checkpoint is left after the run finished"
   fi
 done
-is "$bad" 0 "$RUNS loads killed with kill -9 and resumed: each graph equals the uninterrupted run's"
+is "$bad" 0 "$loads loads killed with kill -9 and resumed: each graph equals the uninterrupted run's"
 # Killed more than once: 1 load in 10 (2 of 20; 1 of the sanitizer
-# build's 2, where CI once saw 1 of 2).
+# build's 2).
 ok $([ "$killed" -ge $((RUNS / 2)) ] && [ "$multi" -ge $(((RUNS + 9) / 10)) ] && echo 0 || echo 1) \
-  "most loads were killed, some several times ($killed of $RUNS; $multi more than once; $kills kills)"
+  "at least $((RUNS / 2)) loads were killed, $(((RUNS + 9) / 10)) several times ($killed of $loads; $multi more than once; $kills kills)"
 ok $([ "$resumed" -ge $((RUNS / 2)) ] && echo 0 || echo 1) \
-  "most loads resumed from a checkpoint ($resumed of $RUNS; $stale killed after their last commit, $late on their way out)"
+  "at least $((RUNS / 2)) loads resumed from a checkpoint ($resumed of $loads; $stale killed after their last commit, $late on their way out)"
 
 # A run stopped with SIGINT (the writers finish: what came after the last
 # checkpoint is rolled back, not committed without a position) resumes to
