@@ -37,6 +37,18 @@
  *                               (baseline: what sharing the host costs);
  *                               ratio = value / baseline. Both need two
  *                               cores; skipped on one.
+ *   run_graph_core_round_trip   nanoseconds a cache line takes to go
+ *                               from the first CPU the bench may run on
+ *                               to the second and back (two threads
+ *                               pinned, passing a value), measured at
+ *                               the start of each ceiling round; value =
+ *                               median over rounds, no baseline. A '#'
+ *                               line splits the rounds' two-thread
+ *                               speedups at NEAR_NS: a virtual machine's
+ *                               two CPUs may share a cache or sit on
+ *                               different dies, and the host moves them
+ *                               (docs/performance.md, "Two cores near
+ *                               and far").
  *   run_graph_instr_per_record  user-space instructions per record of the
  *                               first two runs on 10,000 records, counted
  *                               by valgrind's callgrind (repeatable on a
@@ -56,8 +68,14 @@
  * (ROUNDS: of the ceiling, BENCH_REPS by default; -ROUNDS: as many, and
  * no callgrind runs, for a quick look).
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <spawn.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,6 +83,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bench.h"
@@ -296,6 +315,145 @@ extreme(const double *v, int n, bool largest)
 	return x;
 }
 
+/** Round trips of one core_round_trip() measure. */
+#define PING_ROUNDS 100000
+
+/**
+ * Round trips (ns) under which the two CPUs count as near (sharing a
+ * cache): this host's near placements measured 120-200 ns and its far
+ * ones 450-1,000 (docs/performance.md).
+ */
+#define NEAR_NS 300.0
+
+/** The cache line core_round_trip()'s threads pass back and forth. */
+static _Alignas(64) atomic_uint ping;
+
+/** Whether core_round_trip() gave up (the other thread did not answer). */
+static atomic_bool ping_gave_up;
+
+/** Seconds of CLOCK_MONOTONIC. */
+static double
+mono(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/** Pin the calling thread to CPU `cpu`. 0, or an errno value. */
+static int
+pin_to(int cpu)
+{
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
+/**
+ * Spin until `ping` holds `want`; false if core_round_trip() gave up (or,
+ * `timed`, after 2 s: the other thread never ran).
+ */
+static bool
+ping_wait(unsigned want, bool timed, double deadline)
+{
+	for (unsigned k = 1;; k++) {
+		if (atomic_load_explicit(&ping, memory_order_acquire) == want)
+			return true;
+		if ((k & 0xffff) == 0 && (atomic_load(&ping_gave_up) ||
+		                          (timed && mono() > deadline)))
+			return false;
+	}
+}
+
+/**
+ * The answering thread (made on its CPU: the caller spins on its own, at
+ * a real-time priority under `chrt`): each odd value gets the next.
+ */
+static void *
+pong(void *arg)
+{
+	(void)arg;
+	for (unsigned i = 0; i < PING_ROUNDS; i++) {
+		if (!ping_wait(2 * i + 1, false, 0))
+			return NULL;
+		atomic_store_explicit(&ping, 2 * i + 2, memory_order_release);
+	}
+	return NULL;
+}
+
+/**
+ * Nanoseconds per round trip of a cache line between the first two CPUs
+ * this process may run on (the best of three measures of PING_ROUNDS),
+ * or -1 without two CPUs or when the other thread does not answer. The
+ * calling thread's affinity is put back.
+ */
+static double
+core_round_trip(void)
+{
+	cpu_set_t was;
+	if (sched_getaffinity(0, sizeof(was), &was) != 0 || CPU_COUNT(&was) < 2)
+		return -1;
+	int cpu[2], k = 0;
+	for (int c = 0; c < CPU_SETSIZE && k < 2; c++)
+		if (CPU_ISSET(c, &was))
+			cpu[k++] = c;
+	double best = -1;
+	for (int m = 0; m < 3; m++) {
+		pthread_t t;
+		pthread_attr_t at;
+		cpu_set_t other;
+		CPU_ZERO(&other);
+		CPU_SET(cpu[1], &other);
+		atomic_store(&ping, 0);
+		atomic_store(&ping_gave_up, false);
+		if (pthread_attr_init(&at) != 0)
+			break;
+		int made = pthread_attr_setaffinity_np(&at, sizeof(other),
+		                                       &other) == 0 &&
+		           pin_to(cpu[0]) == 0 &&
+		           pthread_create(&t, &at, pong, NULL) == 0;
+		pthread_attr_destroy(&at);
+		if (!made)
+			break;
+		double t0 = mono(), deadline = t0 + 2;
+		bool ok = true;
+		for (unsigned i = 0; i < PING_ROUNDS && ok; i++) {
+			atomic_store_explicit(&ping, 2 * i + 1,
+			                      memory_order_release);
+			ok = ping_wait(2 * i + 2, true, deadline);
+		}
+		double ns = (mono() - t0) * 1e9 / PING_ROUNDS;
+		if (!ok)
+			atomic_store(&ping_gave_up, true);
+		pthread_join(t, NULL);
+		if (!ok) {
+			best = -1;
+			break;
+		}
+		best = best < 0 || ns < best ? ns : best;
+	}
+	(void)sched_setaffinity(0, sizeof(was), &was);
+	return best;
+}
+
+/**
+ * The median two-thread speedup of the rounds whose round trip is (`near`)
+ * or is not under NEAR_NS, and how many there were (*count); -1 if none.
+ */
+static double
+speedup_where(const double *speedup, const double *rtt, int rounds, bool near,
+              int *count)
+{
+	double v[rounds > 0 ? rounds : 1];
+	int k = 0;
+	for (int r = 0; r < rounds; r++)
+		if (rtt[r] >= 0 && (rtt[r] < NEAR_NS) == near)
+			v[k++] = speedup[r];
+	*count = k;
+	return k > 0 ? median(v, k) : -1;
+}
+
 /** Figures of the ceiling's rounds, one array per figure. */
 enum {
 	F_SPEEDUP,
@@ -308,6 +466,7 @@ enum {
 	F_CSW1,
 	F_CSW2,
 	F_CSWPAIR,
+	F_RTT,
 	F_N
 };
 
@@ -328,6 +487,7 @@ ceiling(const char *sluice, const char *dir, long n, int rounds)
 			rc = -1;
 	for (int r = 0; r < rounds && rc == 0; r++) {
 		struct usage one, two, pair, seq_a, seq_b;
+		f[F_RTT][r] = core_round_trip();
 		if (r % 2 == 0)
 			rc = timed_runs(sluice, dir, n, 1, 1, &one) ||
 			     timed_runs(sluice, dir, n, 2, 1, &two) ||
@@ -354,6 +514,20 @@ ceiling(const char *sluice, const char *dir, long n, int rounds)
 		f[F_CSWPAIR][r] = pair.nvcsw;
 	}
 	if (rc == 0) {
+		/* Before the medians sort the figures. */
+		int n_near, n_far;
+		double near = speedup_where(f[F_SPEEDUP], f[F_RTT], rounds,
+		                            true, &n_near);
+		double far = speedup_where(f[F_SPEEDUP], f[F_RTT], rounds,
+		                           false, &n_far);
+		char a[32] = "", b[32] = "";
+		if (n_near > 0)
+			snprintf(a, sizeof(a), ", median %.2f", near);
+		if (n_far > 0)
+			snprintf(b, sizeof(b), ", median %.2f", far);
+		printf("# two-thread speedup: %d rounds with a round trip "
+		       "under %.0f ns%s; %d rounds over%s\n",
+		       n_near, NEAR_NS, a, n_far, b);
 		static const char *const name[F_N] = {
 		        "speedup (2 threads)",
 		        "ceiling (pair)",
@@ -364,7 +538,8 @@ ceiling(const char *sluice, const char *dir, long n, int rounds)
 		        "CPU pair's run / 1",
 		        "voluntary csw, 1 thread",
 		        "voluntary csw, 2 threads",
-		        "voluntary csw, a pair's run"};
+		        "voluntary csw, a pair's run",
+		        "core round trip ns"};
 		double med[F_N];
 		for (int i = 0; i < F_N; i++) {
 			/* Speedups: the best is the largest. */
@@ -374,6 +549,10 @@ ceiling(const char *sluice, const char *dir, long n, int rounds)
 			printf("# %s: best %.2f median %.2f (%d rounds)\n",
 			       name[i], best, med[i], rounds);
 		}
+		if (med[F_RTT] >= 0)
+			printf("BENCH run_graph_core_round_trip value=%.0f "
+			       "unit=ns\n",
+			       med[F_RTT]);
 		bench_result("run_graph_parallel_ceiling", med[F_CEILING], "x",
 		             med[F_SPEEDUP], med[F_CEILING] / med[F_SPEEDUP],
 		             3);
