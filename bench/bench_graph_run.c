@@ -445,13 +445,15 @@ static double
 speedup_where(const double *speedup, const double *rtt, int rounds, bool near,
               int *count)
 {
-	double v[rounds > 0 ? rounds : 1];
+	double *v = malloc((size_t)(rounds > 0 ? rounds : 1) * sizeof(*v));
 	int k = 0;
-	for (int r = 0; r < rounds; r++)
+	for (int r = 0; v != NULL && r < rounds; r++)
 		if (rtt[r] >= 0 && (rtt[r] < NEAR_NS) == near)
 			v[k++] = speedup[r];
 	*count = k;
-	return k > 0 ? median(v, k) : -1;
+	double m = k > 0 ? median(v, k) : -1;
+	free(v);
+	return m;
 }
 
 /** Figures of the ceiling's rounds, one array per figure. */
