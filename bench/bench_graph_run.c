@@ -83,7 +83,6 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "bench.h"
@@ -288,22 +287,6 @@ timed_runs(const char *sluice, const char *dir, long n, long threads,
 	return rc;
 }
 
-/** qsort() order of doubles. */
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-/** Median of the `n` values at `v` (sorted in place). */
-static double
-median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 /** Smallest (`largest` false) or largest of the `n` values at `v`. */
 static double
 extreme(const double *v, int n, bool largest)
@@ -320,7 +303,7 @@ extreme(const double *v, int n, bool largest)
 
 /**
  * Round trips (ns) under which the two CPUs count as near (sharing a
- * cache): this host's near placements measured 120-200 ns and its far
+ * cache): this host's near placements measured 77-200 ns and its far
  * ones 450-1,000 (docs/performance.md).
  */
 #define NEAR_NS 300.0
@@ -330,15 +313,6 @@ static _Alignas(64) atomic_uint ping;
 
 /** Whether core_round_trip() gave up (the other thread did not answer). */
 static atomic_bool ping_gave_up;
-
-/** Seconds of CLOCK_MONOTONIC. */
-static double
-mono(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
 
 /** Pin the calling thread to CPU `cpu`. 0, or an errno value. */
 static int
@@ -355,13 +329,13 @@ pin_to(int cpu)
  * `timed`, after 2 s: the other thread never ran).
  */
 static bool
-ping_wait(unsigned want, bool timed, double deadline)
+ping_wait(unsigned want, bool timed, uint64_t deadline)
 {
 	for (unsigned k = 1;; k++) {
 		if (atomic_load_explicit(&ping, memory_order_acquire) == want)
 			return true;
 		if ((k & 0xffff) == 0 && (atomic_load(&ping_gave_up) ||
-		                          (timed && mono() > deadline)))
+		                          (timed && bench_now_ns() > deadline)))
 			return false;
 	}
 }
@@ -416,14 +390,14 @@ core_round_trip(void)
 		pthread_attr_destroy(&at);
 		if (!made)
 			break;
-		double t0 = mono(), deadline = t0 + 2;
+		uint64_t t0 = bench_now_ns(), deadline = t0 + 2000000000u;
 		bool ok = true;
 		for (unsigned i = 0; i < PING_ROUNDS && ok; i++) {
 			atomic_store_explicit(&ping, 2 * i + 1,
 			                      memory_order_release);
 			ok = ping_wait(2 * i + 2, true, deadline);
 		}
-		double ns = (mono() - t0) * 1e9 / PING_ROUNDS;
+		double ns = (double)(bench_now_ns() - t0) / PING_ROUNDS;
 		if (!ok)
 			atomic_store(&ping_gave_up, true);
 		pthread_join(t, NULL);
@@ -451,7 +425,7 @@ speedup_where(const double *speedup, const double *rtt, int rounds, bool near,
 		if (rtt[r] >= 0 && (rtt[r] < NEAR_NS) == near)
 			v[k++] = speedup[r];
 	*count = k;
-	double m = k > 0 ? median(v, k) : -1;
+	double m = k > 0 ? bench_median(v, (size_t)k) : -1;
 	free(v);
 	return m;
 }
@@ -547,7 +521,7 @@ ceiling(const char *sluice, const char *dir, long n, int rounds)
 			/* Speedups: the best is the largest. */
 			bool up = i == F_SPEEDUP || i == F_CEILING;
 			double best = extreme(f[i], rounds, up);
-			med[i] = median(f[i], rounds);
+			med[i] = bench_median(f[i], (size_t)rounds);
 			printf("# %s: best %.2f median %.2f (%d rounds)\n",
 			       name[i], best, med[i], rounds);
 		}
