@@ -14,6 +14,7 @@
 #ifndef SLUICE_ALLOC_H
 #define SLUICE_ALLOC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #ifdef __cplusplus
@@ -82,6 +83,13 @@ void sl_pages_free(void *p, size_t size);
 
 /** Bytes of regions sl_pages_alloc() has mapped so far. */
 size_t sl_pages_mapped(void);
+
+/**
+ * Whether sl_pages_alloc() and sl_big_realloc() hand out malloc() blocks
+ * (sanitizer builds, and under valgrind): an allocator of its own on
+ * huge pages should then do the same, so that these tools see its blocks.
+ */
+bool sl_alloc_plain(void);
 
 /**
  * Smallest size sl_big_realloc() maps on its own (just over 1 MiB):

@@ -224,6 +224,12 @@ sl_pages_free(void *p, size_t size)
 		free(p);
 }
 
+bool
+sl_alloc_plain(void)
+{
+	return pages_plain();
+}
+
 size_t
 sl_pages_mapped(void)
 {

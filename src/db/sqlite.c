@@ -23,13 +23,17 @@
 #include <assert.h>
 #include <errno.h>
 #include <libgen.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "conn.h"
@@ -932,6 +936,254 @@ open_ro(struct sl_db_conn *c, const char *path)
 	return sqlite3_open_v2(uri, &s->db, flags | SQLITE_OPEN_URI, NULL);
 }
 
+/* {{{ SQLite's memory */
+
+/*
+ * A page cache takes its pages (a database page and its headers, 4,360
+ * bytes for 4 KiB pages with SQLite 3.40) one allocation at a time. From
+ * malloc()'s heap, the first touch of each 4 KiB costs a page fault, about
+ * 11 us on the VMs sluice is measured on, and a 64 MiB cache filled is
+ * 16,000 of them (6 % of a graph load, docs/performance.md); a 2 MiB huge
+ * page costs about 0.15 ms. So blocks of page sizes are carved from
+ * segments of one reservation the kernel may back with huge pages
+ * (MADV_HUGEPAGE), each segment holding blocks of one size, and a freed
+ * block goes on its size's free list for the next; every other size is
+ * malloc()'s. As with sl_pages_alloc()'s regions, what was carved stays
+ * mapped until the process ends.
+ */
+
+/** Address space reserved for page-sized blocks (touched as carved). */
+#define PMEM_RESERVE ((size_t)512 << 20)
+/** Bytes of a segment: one huge page. */
+#define PMEM_SEGMENT ((size_t)2 << 20)
+/** Page sizes whose blocks are served: SQLite's from 4 to 64 KiB. */
+#define PMEM_PAGES 5
+/** Block sizes served: each page size, and it with a cache's headers. */
+#define PMEM_SIZES (2 * PMEM_PAGES)
+
+/** One block size of the reservation. */
+struct pmem_size {
+	/** The size, a multiple of 8. */
+	size_t size;
+	/** Freed blocks, each holding the next one's address. */
+	void *free;
+	/** Unused part of the size's newest segment. */
+	char *cur, *end;
+};
+
+/** The reservation: its segments and block sizes. */
+static struct {
+	/** Guards the members below but `base` and the sizes' `size`. */
+	pthread_mutex_t lock;
+	/** Start of the reservation (NULL: none, all is malloc()'s). */
+	char *base;
+	/** First segment not given to a size yet. */
+	char *next;
+	/** The block sizes (their `size` set once, before use). */
+	struct pmem_size sizes[PMEM_SIZES];
+	/** Bytes of blocks carved from segments (freed ones included). */
+	size_t carved;
+	/** The size (index in `sizes`) of each segment given out. */
+	uint8_t seg[PMEM_RESERVE / PMEM_SEGMENT];
+} pmem = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+/**
+ * The size of blocks of `n` bytes in pmem.sizes, or NULL for malloc(): a
+ * page of 4 to 64 KiB (SQLite's buffers of a page), or one with the
+ * headers of a page cache's page (SQLITE_CONFIG_PCACHE_HDRSZ: what a
+ * cache allocates for each page). Other sizes are not worth a segment (2
+ * MiB once touched) of their own.
+ */
+static struct pmem_size *
+pmem_size_for(size_t n)
+{
+	if (pmem.base == NULL)
+		return NULL;
+	for (int i = 0; i < PMEM_SIZES; i++)
+		if (pmem.sizes[i].size == n)
+			return &pmem.sizes[i];
+	return NULL;
+}
+
+/** Whether `p` is a block of the reservation. */
+static bool
+pmem_owns(const void *p)
+{
+	const char *c = p;
+	return pmem.base != NULL && c >= pmem.base &&
+	       c < pmem.base + PMEM_RESERVE;
+}
+
+/** The size of block `p` of the reservation. */
+static struct pmem_size *
+pmem_size_of(const void *p)
+{
+	size_t seg = (size_t)((const char *)p - pmem.base) / PMEM_SEGMENT;
+	return &pmem.sizes[pmem.seg[seg]];
+}
+
+/** A block of size `z`, or NULL when the reservation is used up. */
+static void *
+pmem_take(struct pmem_size *z)
+{
+	pthread_mutex_lock(&pmem.lock);
+	void *p = z->free;
+	if (p != NULL) {
+		z->free = *(void **)p;
+	} else {
+		if ((size_t)(z->end - z->cur) < z->size &&
+		    pmem.next < pmem.base + PMEM_RESERVE) {
+			size_t seg =
+			        (size_t)(pmem.next - pmem.base) / PMEM_SEGMENT;
+			pmem.seg[seg] = (uint8_t)(z - pmem.sizes);
+			z->cur = pmem.next;
+			z->end = pmem.next + PMEM_SEGMENT;
+			pmem.next += PMEM_SEGMENT;
+		}
+		if ((size_t)(z->end - z->cur) >= z->size) {
+			p = z->cur;
+			z->cur += z->size;
+			pmem.carved += z->size;
+		}
+	}
+	pthread_mutex_unlock(&pmem.lock);
+	return p;
+}
+
+/** sqlite3_mem_methods.xMalloc. */
+static void *
+pmem_malloc(int n)
+{
+	struct pmem_size *z = pmem_size_for((size_t)n);
+	void *p = z != NULL ? pmem_take(z) : NULL;
+	return p != NULL ? p : malloc((size_t)n);
+}
+
+/** sqlite3_mem_methods.xFree. */
+static void
+pmem_free(void *p)
+{
+	if (!pmem_owns(p)) {
+		free(p);
+		return;
+	}
+	struct pmem_size *z = pmem_size_of(p);
+	pthread_mutex_lock(&pmem.lock);
+	*(void **)p = z->free;
+	z->free = p;
+	pthread_mutex_unlock(&pmem.lock);
+}
+
+/** sqlite3_mem_methods.xSize: the usable size of `p`. */
+static int
+pmem_size(void *p)
+{
+	if (p == NULL)
+		return 0;
+	return pmem_owns(p) ? (int)pmem_size_of(p)->size
+	                    : (int)malloc_usable_size(p);
+}
+
+/** sqlite3_mem_methods.xRealloc. */
+static void *
+pmem_realloc(void *p, int n)
+{
+	if (p == NULL)
+		return pmem_malloc(n);
+	bool ours = pmem_owns(p);
+	if (!ours && pmem_size_for((size_t)n) == NULL)
+		return realloc(p, (size_t)n);
+	if (ours && pmem_size_of(p)->size == (size_t)n)
+		return p;
+	void *q = pmem_malloc(n);
+	if (q == NULL)
+		return NULL;
+	size_t old = (size_t)pmem_size(p);
+	memcpy(q, p, old < (size_t)n ? old : (size_t)n);
+	pmem_free(p);
+	return q;
+}
+
+/** sqlite3_mem_methods.xRoundup. */
+static int
+pmem_roundup(int n)
+{
+	return (n + 7) & ~7;
+}
+
+/** sqlite3_mem_methods.xInit: nothing to do. */
+static int
+pmem_init(void *arg)
+{
+	(void)arg;
+	return SQLITE_OK;
+}
+
+/** sqlite3_mem_methods.xShutdown: the blocks stay (see above). */
+static void
+pmem_shutdown(void *arg)
+{
+	(void)arg;
+}
+
+/** The allocator SQLite is configured with. */
+static const sqlite3_mem_methods pmem_methods = {
+        pmem_malloc,  pmem_free, pmem_realloc,  pmem_size,
+        pmem_roundup, pmem_init, pmem_shutdown, NULL,
+};
+
+/**
+ * Reserve the address space for page-sized blocks, aligned to a segment,
+ * set the sizes, and have SQLite allocate through pmem_methods. Not in
+ * sanitizer builds and under valgrind (sl_alloc_plain()), where SQLite's
+ * blocks stay malloc()'s for the tools to see; nor when the space cannot
+ * be reserved or SQLite does not tell its page headers' size (a multiple
+ * of 8, so that every block is aligned as SQLite needs).
+ */
+static void
+pmem_configure(void)
+{
+	int hdr = 0;
+	if (sl_alloc_plain() ||
+	    sqlite3_config(SQLITE_CONFIG_PCACHE_HDRSZ, &hdr) != SQLITE_OK ||
+	    hdr <= 0 || hdr > 4096 || hdr % 8 != 0)
+		return;
+	size_t span = PMEM_RESERVE + PMEM_SEGMENT;
+	char *m = mmap(NULL, span, PROT_READ | PROT_WRITE,
+	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (m == MAP_FAILED)
+		return;
+	char *a = (char *)(((uintptr_t)m + PMEM_SEGMENT - 1) &
+	                   ~(uintptr_t)(PMEM_SEGMENT - 1));
+	if (a > m)
+		munmap(m, (size_t)(a - m));
+	munmap(a + PMEM_RESERVE, (size_t)(m + span - (a + PMEM_RESERVE)));
+	/* A hint: without transparent huge pages, 4 KiB pages as before. */
+	(void)madvise(a, PMEM_RESERVE, MADV_HUGEPAGE);
+	for (int i = 0; i < PMEM_PAGES; i++) {
+		size_t page = (size_t)4096 << i;
+		pmem.sizes[2 * i].size = page;
+		pmem.sizes[2 * i + 1].size = page + (size_t)hdr;
+	}
+	pmem.next = a;
+	pmem.base = a;
+	if (sqlite3_config(SQLITE_CONFIG_MALLOC, &pmem_methods) != SQLITE_OK) {
+		pmem.base = NULL;
+		munmap(a, PMEM_RESERVE);
+	}
+}
+
+size_t
+sl_sqlite_page_memory(void)
+{
+	pthread_mutex_lock(&pmem.lock);
+	size_t n = pmem.carved;
+	pthread_mutex_unlock(&pmem.lock);
+	return n;
+}
+
+/* }}} */
+
 /**
  * Set SQLite's process-wide options before its first use: run once.
  *
@@ -939,13 +1191,15 @@ open_ro(struct sl_db_conn *c, const char *path)
  * sqlite3_malloc() and sqlite3_free(), and a statement makes several (a
  * graph load spent 4.6 % of the SQLite thread's instructions in that
  * mutex, docs/performance.md). sluice reads none of them, nor uses the
- * soft heap limit, which needs them. If the application initialised
- * SQLite already, this is refused (SQLITE_MISUSE) and its setting stays.
+ * soft heap limit, which needs them. Page-sized blocks from huge pages
+ * (pmem_configure()). If the application initialised SQLite already,
+ * this is refused (SQLITE_MISUSE) and its settings stay.
  */
 static void
 sqlite_configure(void)
 {
 	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	pmem_configure();
 }
 
 /** Job: open the database of `c` and set the connection up. */

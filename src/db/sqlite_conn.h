@@ -28,12 +28,23 @@
 #ifndef SLUICE_DB_SQLITE_CONN_H
 #define SLUICE_DB_SQLITE_CONN_H
 
+#include <stddef.h>
+
 struct sl_db_conn;
 struct sl_db_conn_opts;
 struct sqlite3;
 struct sqlite3_stmt;
 struct sqlite3_context;
 struct sqlite3_value;
+
+/**
+ * Bytes of SQLite's page-sized blocks carved so far from the driver's
+ * huge-page reservation (sqlite.c, "SQLite's memory"), freed ones
+ * included: 0 while SQLite allocates with malloc() alone (before the
+ * driver's first connection, in sanitizer builds and under valgrind, or
+ * when the application had initialised SQLite first).
+ */
+size_t sl_sqlite_page_memory(void);
 
 /** A job on a SQLite connection's worker: 0, or -1 with an error. */
 typedef int (*sl_sqlite_job_fn)(void *arg, struct sqlite3 *db);
