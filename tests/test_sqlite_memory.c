@@ -6,14 +6,20 @@
  * check; page-sized blocks carved from the driver's huge-page reservation,
  * and taken again from the freed ones rather than carved anew when the
  * databases are closed and filled a second time (no blocks at all in
- * sanitizer builds and under valgrind, where SQLite keeps to malloc()).
+ * sanitizer builds and under valgrind, where SQLite keeps to malloc());
+ * and an application's allocator, configured before the driver's first
+ * connection, kept.
  */
 #include <inttypes.h>
 #include <limits.h>
+#include <malloc.h>
+#include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "db/sqlite_conn.h"
 #include "sluice/alloc.h"
@@ -155,6 +161,121 @@ close_all(struct sl_db_conn **c)
 {
 	for (size_t i = 0; i < N_DBS; i++)
 		sl_db_conn_close(c[i]);
+}
+
+/** Calls to the application's allocator (own_allocator's child). */
+static long app_calls;
+
+/** The application's xMalloc: malloc(), counted. */
+static void *
+app_malloc(int n)
+{
+	app_calls++;
+	return malloc((size_t)n);
+}
+
+/** The application's xFree. */
+static void
+app_free(void *p)
+{
+	free(p);
+}
+
+/** The application's xRealloc: realloc(), counted. */
+static void *
+app_realloc(void *p, int n)
+{
+	app_calls++;
+	return realloc(p, (size_t)n);
+}
+
+/** The application's xSize. */
+static int
+app_size(void *p)
+{
+	return p != NULL ? (int)malloc_usable_size(p) : 0;
+}
+
+/** The application's xRoundup. */
+static int
+app_roundup(int n)
+{
+	return (n + 7) & ~7;
+}
+
+/** The application's xInit. */
+static int
+app_init(void *arg)
+{
+	(void)arg;
+	return SQLITE_OK;
+}
+
+/** The application's xShutdown. */
+static void
+app_shutdown(void *arg)
+{
+	(void)arg;
+}
+
+/** An allocator an application configured before using the driver. */
+static const sqlite3_mem_methods app_methods = {
+        app_malloc,  app_free, app_realloc,  app_size,
+        app_roundup, app_init, app_shutdown, NULL,
+};
+
+/**
+ * own_allocator's child, as a task: a database of 4 KiB pages filled past
+ * its cache through the driver. 0 when the rows are all there, no block
+ * was carved from the driver's reservation and the application's
+ * allocator served SQLite; else a number saying which failed.
+ */
+static int
+own_task(void *arg)
+{
+	(void)arg;
+	struct sl_db_conn *c = sl_sqlite_open(db_path(1), NULL);
+	if (c == NULL ||
+	    sl_db_exec_script(c, "PRAGMA cache_size = -1024; CREATE TABLE "
+	                         "t(k INTEGER PRIMARY KEY, b TEXT NOT "
+	                         "NULL)") != 0 ||
+	    sl_db_exec(c,
+	               "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x "
+	               "+ 1 FROM n WHERE x < 4000) INSERT INTO t(k, b) SELECT "
+	               "x, printf('%.*c', 100 + x % 900, 'x') FROM n",
+	               0, NULL, NULL) != 0)
+		return 2;
+	int rc = query_int(c, "SELECT count(*) FROM t") != 4000 ? 3
+	         : sl_sqlite_page_memory() != 0                 ? 4
+	         : app_calls < 1000                             ? 5
+	                                                        : 0;
+	sl_db_conn_close(c);
+	return rc;
+}
+
+/*
+ * First of the cases, so that SQLite is not initialised yet when the
+ * child is forked: an application that configured its own allocator keeps
+ * it.
+ */
+TAP_CASE(own_allocator)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		bail_out("fork failed");
+	if (pid == 0) {
+		if (sqlite3_config(SQLITE_CONFIG_MALLOC, &app_methods) !=
+		    SQLITE_OK)
+			_exit(1);
+		int rc = run_task("own", own_task, NULL);
+		_exit(rc < 0 || rc > 100 ? 100 : rc);
+	}
+	int status = 0;
+	waitpid(pid, &status, 0);
+	is_int(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0,
+	       "an application's own allocator serves SQLite, not the "
+	       "driver's (1: not set, 2: load failed, 3: rows lost, 4: "
+	       "blocks carved, 5: allocator unused)");
 }
 
 TAP_TASK_CASE(page_sizes)

@@ -21,6 +21,7 @@
  * the same cache, deadline, cancellation and errors (sqlite_conn.h).
  */
 #include <assert.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <libgen.h>
 #include <malloc.h>
@@ -1133,18 +1134,35 @@ static const sqlite3_mem_methods pmem_methods = {
 };
 
 /**
+ * Whether SQLite still has its own allocator, the one in its library: an
+ * application that configured another (before its first use of SQLite)
+ * keeps it.
+ */
+static bool
+pmem_default_allocator(void)
+{
+	sqlite3_mem_methods cur;
+	Dl_info mine, lib;
+	return sqlite3_config(SQLITE_CONFIG_GETMALLOC, &cur) == SQLITE_OK &&
+	       cur.xMalloc != NULL && dladdr((void *)cur.xMalloc, &mine) != 0 &&
+	       dladdr((void *)sqlite3_libversion_number, &lib) != 0 &&
+	       mine.dli_fbase == lib.dli_fbase;
+}
+
+/**
  * Reserve the address space for page-sized blocks, aligned to a segment,
  * set the sizes, and have SQLite allocate through pmem_methods. Not in
  * sanitizer builds and under valgrind (sl_alloc_plain()), where SQLite's
- * blocks stay malloc()'s for the tools to see; nor when the space cannot
- * be reserved or SQLite does not tell its page headers' size (a multiple
- * of 8, so that every block is aligned as SQLite needs).
+ * blocks stay malloc()'s for the tools to see; nor when the application
+ * configured an allocator of its own, the space cannot be reserved, or
+ * SQLite does not tell its page headers' size (a multiple of 8, so that
+ * every block is aligned as SQLite needs).
  */
 static void
 pmem_configure(void)
 {
 	int hdr = 0;
-	if (sl_alloc_plain() ||
+	if (sl_alloc_plain() || !pmem_default_allocator() ||
 	    sqlite3_config(SQLITE_CONFIG_PCACHE_HDRSZ, &hdr) != SQLITE_OK ||
 	    hdr <= 0 || hdr > 4096 || hdr % 8 != 0)
 		return;
