@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "sluice/alloc.h"
+#include "db_query.h"
 #include "sluice/db.h"
 #include "tmpfiles.h"
 #include "unit.h"
@@ -45,22 +46,6 @@ open_db(const char *name)
 	if (c == NULL)
 		bail_out("cannot open %s: %s", name, unit_errmsg());
 	return c;
-}
-
-/** The single integer `sql` returns (INT64_MIN on failure). */
-static int64_t
-query_int(struct sl_db_conn *c, const char *sql)
-{
-	struct sl_db_result *r = sl_db_query(c, sql, SL_NOARGS);
-	int64_t v = INT64_MIN;
-	if (r != NULL && sl_db_result_rows(r) == 1 &&
-	    sl_db_result_cols(r) == 1 &&
-	    sl_db_result_get(r, 0, 0)->type == SL_VINT)
-		v = sl_db_result_get(r, 0, 0)->u.i;
-	else
-		note("query_int(%s): %s", sql, unit_errmsg());
-	sl_db_result_free(r);
-	return v;
 }
 
 /** Whether the current error message contains `part`. */

@@ -34,7 +34,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "conn.h"
@@ -1166,18 +1165,11 @@ pmem_configure(void)
 	    sqlite3_config(SQLITE_CONFIG_PCACHE_HDRSZ, &hdr) != SQLITE_OK ||
 	    hdr <= 0 || hdr > 4096 || hdr % 8 != 0)
 		return;
-	size_t span = PMEM_RESERVE + PMEM_SEGMENT;
-	char *m = mmap(NULL, span, PROT_READ | PROT_WRITE,
-	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (m == MAP_FAILED)
+	/* A mapping aligned to 2 MiB with MADV_HUGEPAGE, never touched
+	 * but as blocks are carved (sl_big_realloc()). */
+	char *a = sl_big_realloc(NULL, 0, PMEM_RESERVE);
+	if (a == NULL)
 		return;
-	char *a = (char *)(((uintptr_t)m + PMEM_SEGMENT - 1) &
-	                   ~(uintptr_t)(PMEM_SEGMENT - 1));
-	if (a > m)
-		munmap(m, (size_t)(a - m));
-	munmap(a + PMEM_RESERVE, (size_t)(m + span - (a + PMEM_RESERVE)));
-	/* A hint: without transparent huge pages, 4 KiB pages as before. */
-	(void)madvise(a, PMEM_RESERVE, MADV_HUGEPAGE);
 	for (int i = 0; i < PMEM_PAGES; i++) {
 		size_t page = (size_t)4096 << i;
 		pmem.sizes[2 * i].size = page;
@@ -1187,7 +1179,7 @@ pmem_configure(void)
 	pmem.base = a;
 	if (sqlite3_config(SQLITE_CONFIG_MALLOC, &pmem_methods) != SQLITE_OK) {
 		pmem.base = NULL;
-		munmap(a, PMEM_RESERVE);
+		sl_big_free(a, PMEM_RESERVE);
 	}
 }
 
