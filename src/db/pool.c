@@ -31,6 +31,8 @@
 #define POOL_WAITERS_MAX (1u << 24)
 /** First size of a pool's queue (a power of two). */
 #define POOL_QUEUE_MIN 64
+/** Queue slots ahead of the head whose loading a pop starts. */
+#define QUEUE_AHEAD 8
 
 /** A task waiting in sl_db_pool_acquire() (on that task's stack). */
 struct pool_waiter {
@@ -191,6 +193,11 @@ queue_pop(struct sl_db_pool *p)
 				        &p->queue[p->qhead & mask];
 				__builtin_prefetch(n->w, 1);
 				__builtin_prefetch(n->task, 1);
+				/* The slots further on, read by the pops
+				 * after this one's. */
+				__builtin_prefetch(
+				        &p->queue[(p->qhead + QUEUE_AHEAD) &
+				                  mask]);
 			}
 			return w;
 		}
