@@ -85,6 +85,25 @@ void sl_pages_free(void *p, size_t size);
 size_t sl_pages_mapped(void);
 
 /**
+ * Address space of `size` bytes (rounded up to 2 MiB), aligned to 2 MiB and
+ * marked MADV_HUGEPAGE, that holds and commits no memory (PROT_NONE, so
+ * not even against a strict overcommit limit) until parts of it are made
+ * usable with sl_huge_commit(): for an allocator of its own that carves
+ * it as it grows (check sl_alloc_plain() first). NULL on failure (no diag).
+ */
+void *sl_huge_reserve(size_t size);
+
+/**
+ * Make the `n` bytes at `p` (whole pages of a reservation) readable and
+ * writable. 0, or -1 with errno set (ENOMEM: the system will not commit
+ * them).
+ */
+int sl_huge_commit(void *p, size_t n);
+
+/** Give back reservation `p` of `size` bytes (NULL: no-op). */
+void sl_huge_release(void *p, size_t size);
+
+/**
  * Whether sl_pages_alloc() and sl_big_realloc() hand out malloc() blocks
  * (sanitizer builds, and under valgrind): an allocator of its own on
  * huge pages should then do the same, so that these tools see its blocks.

@@ -155,21 +155,35 @@ pages_class(size_t size, bool make)
 	return (int)pages.n++;
 }
 
-/** Map a new region, aligned to its size. Under the lock. 0 or -1. */
-static int
-pages_region(void)
+/**
+ * A mapping of `span` bytes (a multiple of REGION) aligned to REGION, with
+ * protection `prot` and the extra mmap() `flags`, marked MADV_HUGEPAGE (a
+ * hint: without transparent huge pages, 4 KiB pages). NULL on failure.
+ */
+static void *
+aligned_map(size_t span, int prot, int flags)
 {
-	char *m = mmap(NULL, 2 * REGION, PROT_READ | PROT_WRITE,
-	               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *m = mmap(NULL, span + REGION, prot,
+	               MAP_PRIVATE | MAP_ANONYMOUS | flags, -1, 0);
 	if (m == MAP_FAILED)
-		return -1;
+		return NULL;
 	char *a = (char *)(((uintptr_t)m + REGION - 1) &
 	                   ~(uintptr_t)(REGION - 1));
 	if (a > m)
 		munmap(m, (size_t)(a - m));
-	munmap(a + REGION, (size_t)(m + 2 * REGION - (a + REGION)));
-	/* A hint: without transparent huge pages, 4 KiB pages as before. */
-	(void)madvise(a, REGION, MADV_HUGEPAGE);
+	if (m + span + REGION > a + span)
+		munmap(a + span, (size_t)(m + span + REGION - (a + span)));
+	(void)madvise(a, span, MADV_HUGEPAGE);
+	return a;
+}
+
+/** Map a new region, aligned to its size. Under the lock. 0 or -1. */
+static int
+pages_region(void)
+{
+	char *a = aligned_map(REGION, PROT_READ | PROT_WRITE, 0);
+	if (a == NULL)
+		return -1;
 	pages.cur = a;
 	pages.end = a + REGION;
 	pages.mapped += REGION;
@@ -267,19 +281,28 @@ big_mapped(size_t size)
 static void *
 big_map(size_t span)
 {
-	char *m = mmap(NULL, span + REGION, PROT_READ | PROT_WRITE,
-	               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (m == MAP_FAILED)
+	return aligned_map(span, PROT_READ | PROT_WRITE, 0);
+}
+
+void *
+sl_huge_reserve(size_t size)
+{
+	if (size == 0 || size > SIZE_MAX - 2 * REGION)
 		return NULL;
-	char *a = (char *)(((uintptr_t)m + REGION - 1) &
-	                   ~(uintptr_t)(REGION - 1));
-	if (a > m)
-		munmap(m, (size_t)(a - m));
-	if (m + span + REGION > a + span)
-		munmap(a + span, (size_t)(m + span + REGION - (a + span)));
-	/* A hint: without transparent huge pages, 4 KiB pages. */
-	(void)madvise(a, span, MADV_HUGEPAGE);
-	return a;
+	return aligned_map(big_span(size), PROT_NONE, MAP_NORESERVE);
+}
+
+int
+sl_huge_commit(void *p, size_t n)
+{
+	return mprotect(p, n, PROT_READ | PROT_WRITE) == 0 ? 0 : -1;
+}
+
+void
+sl_huge_release(void *p, size_t size)
+{
+	if (p != NULL)
+		munmap(p, big_span(size));
 }
 
 /**

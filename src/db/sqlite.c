@@ -948,8 +948,10 @@ open_ro(struct sl_db_conn *c, const char *path)
  * segments of one reservation the kernel may back with huge pages
  * (MADV_HUGEPAGE), each segment holding blocks of one size, and a freed
  * block goes on its size's free list for the next; every other size is
- * malloc()'s. As with sl_pages_alloc()'s regions, what was carved stays
- * mapped until the process ends.
+ * malloc()'s. The reservation is address space only (sl_huge_reserve());
+ * a segment is committed when a size is given it. As with
+ * sl_pages_alloc()'s regions, what was carved stays mapped until the
+ * process ends.
  */
 
 /** Address space reserved for page-sized blocks (touched as carved). */
@@ -1022,7 +1024,10 @@ pmem_size_of(const void *p)
 	return &pmem.sizes[pmem.seg[seg]];
 }
 
-/** A block of size `z`, or NULL when the reservation is used up. */
+/**
+ * A block of size `z`, or NULL when the reservation is used up or the
+ * system will not commit another segment.
+ */
 static void *
 pmem_take(struct pmem_size *z)
 {
@@ -1032,7 +1037,8 @@ pmem_take(struct pmem_size *z)
 		z->free = *(void **)p;
 	} else {
 		if ((size_t)(z->end - z->cur) < z->size &&
-		    pmem.next < pmem.base + PMEM_RESERVE) {
+		    pmem.next < pmem.base + PMEM_RESERVE &&
+		    sl_huge_commit(pmem.next, PMEM_SEGMENT) == 0) {
 			size_t seg =
 			        (size_t)(pmem.next - pmem.base) / PMEM_SEGMENT;
 			pmem.seg[seg] = (uint8_t)(z - pmem.sizes);
@@ -1165,9 +1171,9 @@ pmem_configure(void)
 	    sqlite3_config(SQLITE_CONFIG_PCACHE_HDRSZ, &hdr) != SQLITE_OK ||
 	    hdr <= 0 || hdr > 4096 || hdr % 8 != 0)
 		return;
-	/* A mapping aligned to 2 MiB with MADV_HUGEPAGE, never touched
-	 * but as blocks are carved (sl_big_realloc()). */
-	char *a = sl_big_realloc(NULL, 0, PMEM_RESERVE);
+	/* Address space only: segments are committed as they are given
+	 * out (pmem_take()). */
+	char *a = sl_huge_reserve(PMEM_RESERVE);
 	if (a == NULL)
 		return;
 	for (int i = 0; i < PMEM_PAGES; i++) {
@@ -1179,7 +1185,7 @@ pmem_configure(void)
 	pmem.base = a;
 	if (sqlite3_config(SQLITE_CONFIG_MALLOC, &pmem_methods) != SQLITE_OK) {
 		pmem.base = NULL;
-		sl_big_free(a, PMEM_RESERVE);
+		sl_huge_release(a, PMEM_RESERVE);
 	}
 }
 
