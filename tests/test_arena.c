@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "sluice/alloc.h"
@@ -209,16 +210,11 @@ fill_pattern(unsigned char *p, size_t n)
  */
 TAP_CASE(big)
 {
-	size_t sizes[] = {4096,
-	                  SL_BIG_PAGED_MIN + 1000,
-	                  SL_BIG_PAGED_MIN * 2,
-	                  100000,
-	                  SL_BIG_MIN - 8,
-	                  (size_t)1 << 20,
-	                  SL_BIG_MIN,
-	                  ((size_t)2 << 20) - 16,
-	                  ((size_t)2 << 20) + 16,
-	                  (size_t)5 << 20};
+	size_t sizes[] = {
+	        4096,           SL_BIG_PAGED_MIN + 1000, SL_BIG_PAGED_MIN * 2,
+	        100000,         SL_BIG_MIN - 8,          (size_t)1 << 20,
+	        SL_BIG_MIN,     ((size_t)2 << 20) - 16,  ((size_t)2 << 20) + 16,
+	        (size_t)5 << 20};
 	size_t n = sizeof(sizes) / sizeof(sizes[0]);
 	unsigned char *p = NULL;
 	size_t old = 0;
@@ -336,6 +332,63 @@ TAP_CASE(big_zeroed)
 		ok(f == NULL, "an injected fault fails %zu bytes", sizes[i]);
 		sl_big_free(f, sizes[i]);
 	}
+}
+
+/**
+ * The permissions of the mapping at `p` in /proc/self/maps ("---p",
+ * "rw-p"), in `perm` ("" when nothing is mapped there).
+ */
+static void
+perm_at(const void *p, char perm[8])
+{
+	perm[0] = '\0';
+	FILE *f = fopen("/proc/self/maps", "r");
+	if (f == NULL)
+		return;
+	unsigned long lo, hi;
+	char pm[8];
+	while (fscanf(f, "%lx-%lx %7s%*[^\n]", &lo, &hi, pm) == 3)
+		if ((uintptr_t)p >= lo && (uintptr_t)p < hi) {
+			memcpy(perm, pm, sizeof(pm));
+			break;
+		}
+	fclose(f);
+}
+
+/**
+ * sl_huge_reserve(): address space aligned to 2 MiB that is neither
+ * readable nor writable until sl_huge_commit() makes a part of it so (the
+ * rest stays reserved), committed parts keep what is written, and
+ * sl_huge_release() unmaps it all; size 0 gives NULL, and committing
+ * where nothing is mapped fails.
+ */
+TAP_CASE(huge_reserve)
+{
+	size_t mib2 = (size_t)2 << 20, size = ((size_t)5 << 20) + 1;
+	char perm[8];
+	unsigned char *p = sl_huge_reserve(size);
+	if (p == NULL)
+		bail_out("sl_huge_reserve(%zu) failed", size);
+	ok((uintptr_t)p % mib2 == 0, "aligned to 2 MiB");
+	perm_at(p, perm);
+	is_str(perm, "---p", "reserved, not usable");
+	ok(sl_huge_commit(p, mib2) == 0 && sl_huge_commit(p + mib2, mib2) == 0,
+	   "two 2 MiB parts committed");
+	perm_at(p, perm);
+	is_str(perm, "rw-p", "the first is readable and writable");
+	perm_at(p + 2 * mib2, perm);
+	is_str(perm, "---p", "the rest is still only reserved");
+	perm_at(p + size - 1, perm);
+	is_str(perm, "---p", "up to the last byte asked for");
+	fill_pattern(p, 2 * mib2);
+	ok(has_pattern(p, 2 * mib2),
+	   "the committed parts keep what is written");
+	sl_huge_release(p, size);
+	perm_at(p, perm);
+	is_str(perm, "", "released: nothing is mapped there");
+	ok(sl_huge_commit(p, 4096) == -1, "committing there fails");
+	ok(sl_huge_reserve(0) == NULL, "size 0 gives NULL");
+	sl_huge_release(NULL, size);
 }
 
 int
