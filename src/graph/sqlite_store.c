@@ -1150,23 +1150,6 @@ props_plain(const struct sl_value *p)
 	return true;
 }
 
-/**
- * A node id cache, every slot empty, or NULL. A mapping of its own that
- * the kernel may back with huge pages as the slots are touched: from
- * calloc(), a large load touched 2,500 of its 4 KiB pages, a page fault
- * each (about 11 us on the VMs measured, docs/performance.md). Fresh, the
- * mapping reads as zeroes; in sanitizer builds and under valgrind it is
- * malloc()'s (sl_alloc_plain()) and cleared here.
- */
-static struct id_slot *
-ids_alloc(void)
-{
-	struct id_slot *ids = sl_big_realloc(NULL, 0, ID_CACHE_BYTES);
-	if (ids != NULL && sl_alloc_plain())
-		memset(ids, 0, ID_CACHE_BYTES);
-	return ids;
-}
-
 /** Forget every cached node id. */
 static void
 ids_clear(struct sl_store_sqlite *s)
@@ -1186,7 +1169,12 @@ ids_slot(struct sl_store_sqlite *s, const struct sl_value *type,
 	size_t n = (size_t)type->len + 1 + key->len;
 	if (n > ID_CACHE_TEXT)
 		return NULL;
-	if (s->ids == NULL && (s->ids = ids_alloc()) == NULL) {
+	/* Zeroed huge pages, not calloc()'s 4 KiB ones: a large load
+	 * touched 2,500 of those, a fault each (about 11 us on the VMs
+	 * measured, docs/performance.md), and even a few keys spread over
+	 * most of the cache. */
+	if (s->ids == NULL &&
+	    (s->ids = sl_big_zalloc(ID_CACHE_BYTES)) == NULL) {
 		sl_diag_clear(sl_diag_get());
 		return NULL;
 	}
