@@ -156,11 +156,9 @@ covered() {
   [ "$killed" -ge $((RUNS / 2)) ] && [ "$multi" -ge $(((RUNS + 9) / 10)) ] &&
     [ "$resumed" -ge $((RUNS / 2)) ]
 }
-loads=0
 r=0
 while [ "$r" -lt "$RUNS" ] || { ! covered && [ "$r" -lt $((RUNS * 3)) ]; }; do
   r=$((r + 1))
-  loads=$r
   tgt=$(target "k$r")
   rm -rf objects
   tries=0
@@ -234,6 +232,7 @@ while [ "$r" -lt "$RUNS" ] || { ! covered && [ "$r" -lt $((RUNS * 3)) ]; }; do
     echo "# run $r: a checkpoint is left after the run finished"
   fi
 done
+loads=$r
 is "$bad" 0 "$loads loads killed with kill -9 and resumed: each graph equals the uninterrupted run's"
 # Killed more than once: 1 load in 10 (2 of 20; 1 of the sanitizer
 # build's 2).
