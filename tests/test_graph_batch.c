@@ -1196,6 +1196,55 @@ TAP_CASE(expect)
 	sl_graph_batch_delete(plain);
 }
 
+/**
+ * The identity index passed from a batch handed to a target to the next
+ * one (sl_graph_batch_pass_index()): the next batch merges its own
+ * writes and none of the first's, it still makes room for what it
+ * expects, and the first batch's writes stay as they were.
+ */
+TAP_CASE(pass_index)
+{
+	enum { N = 300 };
+	struct sl_graph_batch *a = sl_graph_batch_new();
+	struct sl_graph_batch *b = sl_graph_batch_new();
+	a->expect = b->expect = N;
+	int bad = 0;
+	for (int i = 0; i < N; i++)
+		bad += add_airport(a, i) != 0;
+	is_int(bad, 0, "the first batch is filled");
+	uint32_t an = a->n_nodes, ar = a->n_rels;
+	is_int(an, N + 50, "its countries merged (%u node writes)", an);
+	char first[4096], last[4096];
+	snprintf(first, sizeof(first), "%s", J(&a->nodes[0].key));
+	snprintf(last, sizeof(last), "%s", J(&a->nodes[an - 1].key));
+	sl_graph_batch_pass_index(a, b);
+	/* The same ingestions again: nothing the first batch indexed may
+	 * be found in the second. */
+	for (int i = 0; i < N; i++)
+		bad += add_airport(b, i) != 0;
+	is_int(bad, 0, "the next batch is filled");
+	ok(b->n_nodes == an && b->n_rels == ar,
+	   "with writes of its own, not merges into the first's (%u, %u)",
+	   b->n_nodes, b->n_rels);
+	ok(b->cap_nodes >= 2 * N && b->cap_rels >= N,
+	   "in the room it expected (%u nodes, %u relationships)", b->cap_nodes,
+	   b->cap_rels);
+	is_int(add_airport(b, 7), 0, "a repeat");
+	ok(b->n_nodes == an && b->n_rels == ar, "merges in the next batch");
+	ok(a->n_nodes == an && a->n_rels == ar &&
+	           strcmp(J(&a->nodes[0].key), first) == 0 &&
+	           strcmp(J(&a->nodes[an - 1].key), last) == 0,
+	   "the first batch's writes are unchanged");
+	/* Back again, as the writer alternates, each reset in between. */
+	sl_graph_batch_reset(a);
+	sl_graph_batch_pass_index(b, a);
+	is_int(add_airport(a, 3), 0, "the first batch, reset, takes it back");
+	ok(a->n_nodes == 2 && a->n_rels == 1, "and starts over (%u, %u)",
+	   a->n_nodes, a->n_rels);
+	sl_graph_batch_delete(a);
+	sl_graph_batch_delete(b);
+}
+
 /** Create the arena the cases allocate from. */
 static int
 setup(void)

@@ -4,6 +4,7 @@
  */
 #include "graph.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,6 +159,31 @@ sl_graph_batch_reset(struct sl_graph_batch *b)
 	b->dedup->nodes = 0;
 	/* Its identity texts were in the batch's arena. */
 	sl_graph_prep_ctx_forget(&b->dedup->ctx);
+}
+
+void
+sl_graph_batch_pass_index(struct sl_graph_batch *from,
+                          struct sl_graph_batch *to)
+{
+	struct sl_graph_dedup *f = from->dedup, *t = to->dedup;
+	assert(t->used == 0);
+	struct sl_graph_dedup keep = *t;
+	t->buckets = f->buckets;
+	t->cap = f->cap;
+	t->slots = f->slots;
+	t->gen = f->gen;
+	f->buckets = keep.buckets;
+	f->cap = keep.cap;
+	f->slots = keep.slots;
+	f->gen = keep.gen;
+	f->used = f->nodes = 0;
+	/* Empty for `to`: the buckets of `from` are of the generation
+	 * before. */
+	if (++t->gen == 0) {
+		if (t->buckets != NULL)
+			memset(t->buckets, 0, t->cap * sizeof(*t->buckets));
+		t->gen = 1;
+	}
 }
 
 /* --- reading an ingestion ----------------------------------------------- */
@@ -1764,7 +1790,8 @@ expect_room(struct sl_graph_batch *b, const struct sl_graph_prep *p)
 	uint64_t ids = (1 + 2 * (uint64_t)p->n_rels) * e;
 	uint64_t nodes = (1 + (uint64_t)p->n_rels) * e;
 	uint64_t rels = (uint64_t)p->n_rels * e;
-	if (index_grow(b->dedup,
+	/* The index may have served a batch before (it is passed on). */
+	if (index_room(b->dedup,
 	               ids < EXPECT_ROOM_MAX ? ids : EXPECT_ROOM_MAX) != 0)
 		return -1;
 	nodes = nodes < EXPECT_ROOM_MAX ? nodes : EXPECT_ROOM_MAX;
@@ -1789,7 +1816,7 @@ add_writes(struct sl_graph_batch *b, struct sl_graph_prep *p)
 {
 	struct sl_graph_dedup *d = b->dedup;
 	bool kept = p->texts_in_batch || b->borrow;
-	if (__builtin_expect(d->cap == 0, 0) && b->expect > 1 &&
+	if (__builtin_expect(b->cap_nodes == 0, 0) && b->expect > 1 &&
 	    expect_room(b, p) != 0)
 		return -1;
 	/* Room for every identity of the ingestion at once: its source, a

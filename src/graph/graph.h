@@ -239,6 +239,15 @@ void sl_graph_batch_delete(struct sl_graph_batch *b);
 void sl_graph_batch_reset(struct sl_graph_batch *b);
 
 /**
+ * Give empty batch `to` the identity index of `from`, to which nothing
+ * more is added until it is reset (a batch handed to a target): the
+ * index's memory serves one batch after the other, and stays in the
+ * cache, rather than a set per batch. `from` gets the index `to` had.
+ */
+void sl_graph_batch_pass_index(struct sl_graph_batch *from,
+                               struct sl_graph_batch *to);
+
+/**
  * Add desired ingestion `ing` (the Interpreter's value, see
  * interp/interpret.h; it may live anywhere: what is kept is copied,
  * unless the batch borrows):

@@ -207,6 +207,7 @@ rotate(struct writer *w)
 	if (next == NULL && (next = sl_graph_batch_new()) == NULL)
 		return -1;
 	sl_graph_batch_reset(next);
+	sl_graph_batch_pass_index(w->filling, next);
 	next->borrow = w->borrow;
 	next->expect = w->batch_size;
 	/* The written batch's records are no longer referred to. */
