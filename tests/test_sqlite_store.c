@@ -908,6 +908,92 @@ TAP_TASK_CASE(commit_fails)
 	is_int(ops->close(s), 0, "closes");
 }
 
+/** The size of file `path` (0: none). */
+static off_t
+file_size(const char *path)
+{
+	struct stat a;
+	return stat(path, &a) == 0 ? a.st_size : 0;
+}
+
+/** The size of the WAL of the database at `path` (0: none). */
+static off_t
+wal_size(const char *path)
+{
+	char wal[300];
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	return file_size(wal);
+}
+
+/**
+ * The WAL is checkpointed by a second connection while the store writes
+ * (sl_store_sqlite_wal()): pages reach the database file while the store
+ * goes on, its own connection never checkpointing; with a bound, the WAL
+ * stays within it and one transaction however many commits there are;
+ * what was written reads back, and closing leaves no WAL.
+ */
+TAP_TASK_CASE(wal_checkpoints)
+{
+	const char *path = tmp_path("wal.db");
+	struct sl_store_sqlite *s = sl_store_sqlite_open(path);
+	if (s == NULL)
+		bail_out("cannot open %s", path);
+	/* A commit per batch; the store's connection would checkpoint only
+	 * past 2^30 frames. */
+	sl_store_sqlite_wal(s, 8, 1 << 30);
+	off_t start = file_size(path);
+	struct sl_graph_counts st = {0};
+	int k = 0, bad = 0;
+	for (int i = 0; i < 10; i++, k += 20)
+		bad += write_free(s, big_batch("A", k, 20), &st) != 0;
+	is_int(bad, 0, "ten transactions written");
+	double until = sl_clock() + 30;
+	while (file_size(path) <= start + 100 * 1024 && sl_clock() < until)
+		sl_sleep(0.01);
+	ok(file_size(path) > start + 100 * 1024,
+	   "the database file grew, the store's connection open and not "
+	   "checkpointing (%lld to %lld bytes)",
+	   (long long)start, (long long)file_size(path));
+	is_int(raw_int(path, "SELECT count(*) FROM node"), k,
+	       "everything reads back");
+
+	sl_store_sqlite_close(s);
+	ok(wal_size(path) == 0, "closing leaves no WAL");
+	is_int(raw_int(path, "SELECT count(*) FROM node"), k,
+	       "and everything in the database");
+
+	/* A new database (a WAL file keeps its largest size). 10 nodes a
+	 * transaction (about 12 frames); the store's connection checkpoints
+	 * from 100 frames, waiting for the second one: the WAL holds at most
+	 * that and a transaction. Without it, a WAL that never starts over
+	 * would grow to about 1,200 frames; without the wait, the store's
+	 * checkpoint fails while the second connection's runs. */
+	path = tmp_path("wal2.db");
+	if ((s = sl_store_sqlite_open(path)) == NULL)
+		bail_out("cannot open %s", path);
+	sl_store_sqlite_wal(s, 8, 100);
+	k = 0;
+	off_t most = 0;
+	for (int i = 0; i < 100; i++, k += 10) {
+		bad += write_free(s, big_batch("B", k, 10), &st) != 0;
+		if (wal_size(path) > most)
+			most = wal_size(path);
+	}
+	is_int(bad, 0, "a hundred more transactions written");
+	ok(most <= 150 * (4096 + 24),
+	   "the WAL stays within its bound (at most %lld bytes)",
+	   (long long)most);
+	is_int(raw_int(path, "SELECT count(*) FROM node"), k,
+	       "everything reads back");
+	sl_store_sqlite_close(s);
+	ok(wal_size(path) == 0, "closing leaves no WAL");
+	is_int(raw_int(path, "SELECT count(*) FROM node"), k,
+	       "and everything in the database");
+	is_int(raw_int(path, "SELECT count(*) FROM pragma_integrity_check "
+	                     "WHERE integrity_check = 'ok'"),
+	       1, "which is sound");
+}
+
 /**
  * A failed batch is undone alone: the batches before it in the open
  * transaction stay. Bad input fails before the batch writes anything

@@ -65,7 +65,9 @@
 	X(sqlite3_user_data)             \
 	X(sqlite3_value_bytes)           \
 	X(sqlite3_value_text)            \
-	X(sqlite3_value_type)
+	X(sqlite3_value_type)            \
+	X(sqlite3_wal_checkpoint_v2)     \
+	X(sqlite3_wal_hook)
 
 /** Declares the slot of sqlite3's function `n`, typed after its prototype. */
 #define SL_SQLITE_DECLARE(n) extern __typeof__(&n) sl_libsqlite_##n;
@@ -133,5 +135,7 @@ int sl_sqlite_load(void);
 #define sqlite3_value_bytes           sl_libsqlite_sqlite3_value_bytes
 #define sqlite3_value_text            sl_libsqlite_sqlite3_value_text
 #define sqlite3_value_type            sl_libsqlite_sqlite3_value_type
+#define sqlite3_wal_checkpoint_v2     sl_libsqlite_sqlite3_wal_checkpoint_v2
+#define sqlite3_wal_hook              sl_libsqlite_sqlite3_wal_hook
 
 #endif

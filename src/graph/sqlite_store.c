@@ -16,6 +16,8 @@
 
 #include <errno.h>
 #include <pcre2.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +33,7 @@
 #include "sluice/json.h"
 #include "sluice/task.h"
 #include "sluice/jsonread.h"
+#include "sluice/log.h"
 #include "db/sqlite_conn.h"
 #include "db/sqlite_dl.h"
 #include "graph/store.h"
@@ -52,6 +55,20 @@
 #define RE_CACHE_SIZE 16
 /** Page cache per connection, in KiB (a negative cache_size). */
 #define CACHE_KIB 65536
+
+/**
+ * WAL frames after a commit from which the store's second connection
+ * checkpoints them while the store goes on writing (SQLite's own
+ * automatic checkpoint, in the committing connection, starts at 1,000).
+ */
+#define CKPT_FRAMES 1000
+
+/**
+ * WAL frames after a commit from which the committing connection
+ * checkpoints what the second one has not (wal_hook()): 128 MiB of 4 KiB
+ * pages. The WAL holds at most that and one transaction.
+ */
+#define WAL_MAX_FRAMES 32768
 
 /** Slots of the node id cache (a power of two). */
 #define ID_CACHE_SLOTS (1u << 17)
@@ -310,6 +327,36 @@ struct sl_store_sqlite {
 	unsigned re_next;
 	/** Match data for sluice_regexp() (one ovector pair). */
 	pcre2_match_data *md;
+	/**
+	 * A second connection to the database, which checkpoints its WAL
+	 * while the store writes (ckpt_maybe()); NULL until needed.
+	 */
+	struct sl_db_conn *ck;
+	/** The task checkpointing on `ck`, or NULL. */
+	struct sl_task *ck_task;
+	/**
+	 * Whether opening `ck` failed: checkpoints are the store
+	 * connection's, as SQLite's automatic ones (set on the loop, read in
+	 * wal_hook()).
+	 */
+	atomic_bool ck_failed;
+	/** Whether `ck` has read the database (and knows its WAL). */
+	bool ck_ready;
+	/**
+	 * Held by whichever connection checkpoints (ckpt_job(),
+	 * wal_hook()): SQLite lets one checkpoint run at a time and fails
+	 * the other at once, where the store's connection must wait.
+	 */
+	pthread_mutex_t ck_mutex;
+	/**
+	 * Frames in the WAL after the store's last commit (wal_hook(), on
+	 * the connection's worker); 0 once a checkpoint of them started.
+	 */
+	_Atomic int wal_frames;
+	/** Frames from which `ck` checkpoints (sl_store_sqlite_wal()). */
+	int ckpt_frames;
+	/** Frames from which the store's connection checkpoints itself. */
+	int wal_most;
 };
 
 /**
@@ -688,6 +735,37 @@ exec_sql(struct sl_store_sqlite *s, const char *sql, const char *what)
 }
 
 /**
+ * sqlite3_wal_hook() of the store's connection, after each commit (on
+ * its worker): note the WAL's frames for ckpt_maybe(). From `wal_most`
+ * frames (`ckpt_frames` when there is no second connection), checkpoint
+ * every frame here, after a checkpoint of the second connection under way
+ * (`ck_mutex`), so that the next transaction starts the WAL over: a WAL
+ * starts over only when a write transaction begins with every frame
+ * checkpointed, and the store begins the next one as soon as it commits,
+ * before the second connection can be done.
+ */
+static int
+wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	struct sl_store_sqlite *s = arg;
+	int most = atomic_load_explicit(&s->ck_failed, memory_order_relaxed)
+	                   ? s->ckpt_frames
+	                   : s->wal_most;
+	if (frames >= most) {
+		pthread_mutex_lock(&s->ck_mutex);
+		int log = 0, done = 0;
+		if (sqlite3_wal_checkpoint_v2(db, name,
+		                              SQLITE_CHECKPOINT_PASSIVE, &log,
+		                              &done) == SQLITE_OK &&
+		    done == log)
+			frames = 0;
+		pthread_mutex_unlock(&s->ck_mutex);
+	}
+	atomic_store_explicit(&s->wal_frames, frames, memory_order_relaxed);
+	return SQLITE_OK;
+}
+
+/**
  * Job: register the functions, check or create the schema. `arg` non-NULL
  * (a read-only store): only check it, set no pragmas and create nothing.
  */
@@ -726,6 +804,8 @@ init_job(struct sl_store_sqlite *s, void *arg)
 	         CACHE_KIB);
 	if (exec_sql(s, pragmas, "setting up the connection") != 0)
 		return -1;
+	/* Checkpoints are the store's (ckpt_maybe()), not each commit's. */
+	sqlite3_wal_hook(s->db, wal_hook, s);
 	if (!meta && exec_sql(s, schema_sql, "creating the schema") != 0)
 		return -1;
 	return 0;
@@ -761,6 +841,8 @@ sl_store_sqlite_run(struct sl_store_sqlite *s, sl_store_sqlite_job_fn fn,
 	return sl_sqlite_run(s->c, job_main, &j);
 }
 
+static void ckpt_stop(struct sl_store_sqlite *s);
+
 /** Open the store at `path`, read-only when `readonly` (init_job()). */
 static struct sl_store_sqlite *
 store_open(const char *path, bool readonly)
@@ -790,6 +872,9 @@ store_open(const char *path, bool readonly)
 	}
 	s->path = p;
 	s->md = md;
+	s->ckpt_frames = CKPT_FRAMES;
+	s->wal_most = WAL_MAX_FRAMES;
+	pthread_mutex_init(&s->ck_mutex, NULL);
 	sl_buf_create(&s->key, TEXT_MAX);
 	sl_buf_create(&s->labels, TEXT_MAX);
 	sl_buf_create(&s->props, TEXT_MAX);
@@ -835,6 +920,7 @@ sl_store_sqlite_close(struct sl_store_sqlite *s)
 {
 	if (s == NULL)
 		return;
+	ckpt_stop(s);
 	if (s->c != NULL) {
 		if (s->in_tx && sl_store_sqlite_run(s, close_job, NULL) != 0)
 			sl_diag_clear(sl_diag_get());
@@ -858,6 +944,7 @@ sl_store_sqlite_close(struct sl_store_sqlite *s)
 	sl_free(s->from_ids.ids);
 	sl_free(s->to_ids.ids);
 	sl_big_free(s->ids, ID_CACHE_BYTES);
+	pthread_mutex_destroy(&s->ck_mutex);
 	sl_free(s->path);
 	sl_free(s);
 }
@@ -1487,6 +1574,90 @@ batch_failed(struct sl_store_sqlite *s, bool guarded)
 	}
 }
 
+/** Job on the second connection: checkpoint what the WAL holds. */
+static int
+ckpt_job(void *arg, sqlite3 *db)
+{
+	struct sl_store_sqlite *s = arg;
+	/* A connection finds the WAL as it reads the database first. */
+	if (!s->ck_ready) {
+		if (sqlite3_exec(db, "PRAGMA schema_version", NULL, NULL,
+		                 NULL) != SQLITE_OK)
+			return 0;
+		s->ck_ready = true;
+	}
+	int log = 0, done = 0;
+	pthread_mutex_lock(&s->ck_mutex);
+	int rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+	                                   &log, &done);
+	pthread_mutex_unlock(&s->ck_mutex);
+	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+		sl_log_debug("checkpoint of the WAL: %s", sqlite3_errstr(rc));
+	return 0;
+}
+
+/** Task: open the second connection if need be, then checkpoint on it. */
+static int
+ckpt_task(void *arg)
+{
+	struct sl_store_sqlite *s = arg;
+	if (s->ck == NULL && (s->ck = sl_sqlite_open(s->path, NULL)) == NULL) {
+		sl_log_debug("%s: no second connection to checkpoint on (%s)",
+		             s->path,
+		             sl_diag_last() != NULL ? sl_diag_last()->msg : "");
+		sl_diag_clear(sl_diag_get());
+		atomic_store_explicit(&s->ck_failed, true,
+		                      memory_order_relaxed);
+		return 0;
+	}
+	(void)sl_sqlite_run(s->ck, ckpt_job, s);
+	sl_diag_clear(sl_diag_get());
+	return 0;
+}
+
+/**
+ * After a job that may have committed (in a task): once the WAL holds
+ * CKPT_FRAMES, checkpoint it on the second connection, in a task of its
+ * own, while the store goes on writing on its connection; one at a
+ * time. A checkpoint that cannot start (no second connection) leaves it
+ * to the store's connection (wal_hook()).
+ */
+static void
+ckpt_maybe(struct sl_store_sqlite *s)
+{
+	if (s->ck_task != NULL && sl_task_state(s->ck_task) == SL_TASK_DEAD) {
+		(void)sl_task_join(s->ck_task);
+		s->ck_task = NULL;
+	}
+	if (s->ck_task != NULL ||
+	    atomic_load_explicit(&s->ck_failed, memory_order_relaxed) ||
+	    atomic_load_explicit(&s->wal_frames, memory_order_relaxed) <
+	            s->ckpt_frames)
+		return;
+	atomic_store_explicit(&s->wal_frames, 0, memory_order_relaxed);
+	s->ck_task = sl_task_spawn(sl_loop_current(), "sqlite-checkpoint",
+	                           ckpt_task, s);
+	if (s->ck_task == NULL)
+		sl_diag_clear(sl_diag_get());
+}
+
+/** Wait for the checkpoint under way, then close the second connection. */
+static void
+ckpt_stop(struct sl_store_sqlite *s)
+{
+	if (s->ck_task != NULL) {
+		/* Let it end: what it checkpoints, closing need not. */
+		if (sl_task_join(s->ck_task) != 0 && sl_task_is_cancelled())
+			(void)sl_task_reap(s->ck_task);
+		sl_diag_clear(sl_diag_get());
+		s->ck_task = NULL;
+	}
+	if (s->ck != NULL) {
+		sl_db_conn_close(s->ck);
+		s->ck = NULL;
+	}
+}
+
 int
 sl_store_sqlite_end_tx(struct sl_store_sqlite *s)
 {
@@ -1501,6 +1672,13 @@ sl_store_sqlite_end_tx(struct sl_store_sqlite *s)
 	}
 	sl_write_tally_commit(&s->tally);
 	return 0;
+}
+
+void
+sl_store_sqlite_wal(struct sl_store_sqlite *s, int frames, int most)
+{
+	s->ckpt_frames = frames;
+	s->wal_most = most;
 }
 
 void
@@ -1521,7 +1699,10 @@ commit_job(struct sl_store_sqlite *s, void *arg)
 int
 sl_store_sqlite_commit(struct sl_store_sqlite *s)
 {
-	return s->in_tx ? sl_store_sqlite_run(s, commit_job, NULL) : 0;
+	int rc = s->in_tx ? sl_store_sqlite_run(s, commit_job, NULL) : 0;
+	if (rc == 0)
+		ckpt_maybe(s);
+	return rc;
 }
 
 /** Open a write transaction unless one is open. 0, or -1. */
@@ -1699,6 +1880,8 @@ sl_store_sqlite_write(struct sl_store_sqlite *s, const struct sl_graph_batch *b,
 {
 	struct write_args w = {.b = b};
 	int rc = sl_store_sqlite_run(s, write_job, &w);
+	if (rc == 0)
+		ckpt_maybe(s);
 	sl_write_tally_report(&s->tally, st);
 	return rc;
 }
