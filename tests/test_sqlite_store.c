@@ -211,6 +211,30 @@ raw_int(const char *path, const char *sql)
 	return v;
 }
 
+/**
+ * Run one SQL statement on a raw connection: the first column of its
+ * first row as text, in a static buffer ("" for none).
+ */
+static const char *
+raw_text(const char *path, const char *sql)
+{
+	static char text[1 << 16];
+	sqlite3 *db;
+	text[0] = '\0';
+	if (sqlite3_open(path, &db) != SQLITE_OK)
+		bail_out("cannot open %s", path);
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW &&
+		    sqlite3_column_text(st, 0) != NULL)
+			snprintf(text, sizeof(text), "%s",
+			         (const char *)sqlite3_column_text(st, 0));
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+	return text;
+}
+
 /** Run SQL on a raw connection. 0 or -1. */
 static int
 raw_exec(const char *path, const char *sql)
@@ -992,6 +1016,114 @@ TAP_TASK_CASE(wal_checkpoints)
 	is_int(raw_int(path, "SELECT count(*) FROM pragma_integrity_check "
 	                     "WHERE integrity_check = 'ok'"),
 	       1, "which is sound");
+}
+
+/** Every node's and relationship's stored texts at `path`, in order. */
+static char *
+rows_text(const char *path)
+{
+	char *r = NULL;
+	const char *n = raw_text(path, "SELECT group_concat(type || ' ' || "
+	                               "key || ' ' || labels || ' ' || props, "
+	                               "'|') FROM (SELECT * FROM node ORDER "
+	                               "BY id)");
+	char *nodes = strdup(n);
+	const char *rl = raw_text(path, "SELECT group_concat(type || ' ' || "
+	                                "from_id || ' ' || to_id || ' ' || key "
+	                                "|| ' ' || props || ' ' || multi, '|') "
+	                                "FROM (SELECT * FROM rel ORDER BY id)");
+	if (nodes != NULL && asprintf(&r, "%s\n%s", nodes, rl) < 0)
+		r = NULL;
+	free(nodes);
+	return r;
+}
+
+/** A batch whose texts exercise the JSON writer and its memo. */
+static struct sl_graph_batch *
+texts_batch(void)
+{
+	struct sl_graph_batch *b = batch_new();
+	add_node(b, SL_NODE_EAGER, "P", "{\"k\":1}",
+	         "[\"Z\",\"A\",\"P\",\"A\"]",
+	         "{\"z\":1.5,\"a\":\"caf\u00e9 \\\"q\\\"\",\"n\":null,"
+	         "\"o\":{\"y\":[1,true],\"b\":\"x\"}}");
+	add_node(b, SL_NODE_EAGER, "P", "{\"k\":2}", NULL, "{\"m\":-7}");
+	add_node(b, SL_NODE_EAGER, "Q", "{\"k\":3}", "[]", NULL);
+	struct end p1 = {"P", "{\"k\":1}", false},
+	           p2 = {"P", "{\"k\":2}", false},
+	           q3 = {"Q", "{\"k\":3}", false};
+	add_rel(b, SL_REL_EAGER, "R", p1, q3, NULL, "{\"w\":1,\"t\":\"a\"}");
+	add_rel(b, SL_REL_EAGER, "R", p2, q3, NULL, "{\"w\":1,\"t\":\"a\"}");
+	add_rel(b, SL_REL_MERGE_KEY, "S", p1, p2, "{\"b\":2,\"a\":1}", NULL);
+	add_rel(b, SL_REL_CREATE, "T", q3, p1, NULL, "{\"w\":1,\"t\":\"a\"}");
+	add_rel(b, SL_REL_EAGER, "U", q3, p2, NULL, NULL);
+	b->rels[4].props = b->rels[0].props;
+	return b;
+}
+
+/**
+ * Texts made ahead (the store's `prepare`, which the writer calls while
+ * the batch before is written) are those the write would make: the same
+ * rows as the batch written without them. A batch changed since (a
+ * reset: another serial) is written from what it holds; a batch with
+ * bad input gets no texts, and its write raises the error.
+ */
+TAP_TASK_CASE(prepared_texts)
+{
+	const char *pa = tmp_path("prep_a.db");
+	char pb[300];
+	snprintf(pb, sizeof(pb), "%s", tmp_path("prep_b.db"));
+	struct sl_store_sqlite *a = sl_store_sqlite_open(pa);
+	struct sl_store_sqlite *b = sl_store_sqlite_open(pb);
+	if (a == NULL || b == NULL)
+		bail_out("cannot open the databases");
+	struct sl_graph_counts st = {0};
+	struct sl_graph_batch *x = texts_batch();
+	sl_store_sqlite_ops.prepare(a, x);
+	is_int(sl_store_sqlite_write(a, x, &st), 0, "written with its texts");
+	is_int(sl_store_sqlite_write(b, x, &st), 0, "and without");
+	batch_free(x);
+	char *ra = rows_text(pa), *rb = rows_text(pb);
+	ok(ra != NULL && rb != NULL && strlen(ra) > 100 && strcmp(ra, rb) == 0,
+	   "the same rows");
+	ok(ra != NULL && strstr(ra, "[\"A\",\"Z\"]") != NULL,
+	   "labels sorted, unique, without the type");
+	free(ra);
+	free(rb);
+
+	/* Made ahead, then the batch is reset and filled again. */
+	x = texts_batch();
+	sl_store_sqlite_ops.prepare(a, x);
+	x->n_nodes = 1;
+	x->n_rels = 0;
+	struct sl_value props = J(x, "{\"fresh\":true}");
+	x->nodes[0].props = props;
+	x->serial++;
+	is_int(sl_store_sqlite_write(a, x, &st), 0, "a batch changed since");
+	is_int(raw_int(pa, "SELECT count(*) FROM node WHERE key = '{\"k\":1}' "
+	                   "AND json_extract(props, '$.fresh') = 1"),
+	       1, "is written as it is");
+	batch_free(x);
+
+	/* A change that keeps the serial is not seen (the writer changes
+	 * nothing between): the texts made are used. */
+	x = texts_batch();
+	sl_store_sqlite_ops.prepare(b, x);
+	x->nodes[2].props = J(x, "{\"changed\":1}");
+	is_int(sl_store_sqlite_write(b, x, &st), 0, "a batch written");
+	is_int(raw_int(pb, "SELECT count(*) FROM node WHERE key = '{\"k\":3}' "
+	                   "AND json_extract(props, '$.changed') IS NULL"),
+	       1, "with the texts made ahead");
+	batch_free(x);
+
+	x = texts_batch();
+	x->nodes[1].labels = J(x, "{\"not\":\"labels\"}");
+	sl_store_sqlite_ops.prepare(a, x);
+	is_int(sl_store_sqlite_write(a, x, &st), -1, "bad labels fail");
+	ok(err_has("the labels must be an array"), "with the write's error");
+	batch_free(x);
+	sl_store_sqlite_close(a);
+	sl_store_sqlite_close(b);
 }
 
 /**

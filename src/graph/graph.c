@@ -148,6 +148,7 @@ void
 sl_graph_batch_reset(struct sl_graph_batch *b)
 {
 	b->n_nodes = b->n_rels = b->n_ingestions = 0;
+	b->serial++;
 	sl_arena_reset(&b->arena);
 	if (++b->dedup->gen == 0) {
 		if (b->dedup->buckets != NULL)

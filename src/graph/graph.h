@@ -224,6 +224,11 @@ struct sl_graph_batch {
 	uint32_t expect;
 	/** Index of the writes by identity, for merging (private). */
 	struct sl_graph_dedup *dedup;
+	/**
+	 * Counts the resets: what a store made of the batch ahead (its
+	 * `prepare`) is told from the batch filled again.
+	 */
+	uint64_t serial;
 };
 
 /** Hard cap on the memory of one batch. */

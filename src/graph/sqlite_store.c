@@ -252,6 +252,51 @@ struct props_memo {
 	struct sl_buf text;
 };
 
+/** A text made ahead (sqlite_prepare()): `len` bytes at `s`. */
+struct ptext {
+	/** The bytes (no NUL after them). */
+	const char *s;
+	/** How many. */
+	uint32_t len;
+};
+
+/**
+ * The JSON texts the writes of a batch bind, made on the loop thread
+ * while the store's worker writes the batch before (sqlite_prepare()), so
+ * that the worker, which sets the pace of a load, copies them: per node
+ * write its labels and properties, per relationship write its key and
+ * properties. Written and read on the loop thread, read by the batch's
+ * write job; free again once that returns.
+ */
+struct prepared {
+	/** The batch (NULL: the slot is free). */
+	const struct sl_graph_batch *b;
+	/** Its serial and writes when they were made. */
+	uint64_t serial;
+	/** Its node writes then. */
+	uint32_t n_nodes;
+	/** Its relationship writes then. */
+	uint32_t n_rels;
+	/** Labels and properties of each node write, in b->nodes' order. */
+	struct ptext *node;
+	/** Key and properties of each relationship write. */
+	struct ptext *rel;
+	/** Room in `node`, in writes. */
+	uint32_t cap_nodes;
+	/** Room in `rel`, in writes. */
+	uint32_t cap_rels;
+	/** Memory of the texts (reset per batch). */
+	struct sl_arena mem;
+	/** Scratch memory of one label set. */
+	struct sl_arena scratch;
+	/** Where each text is written first. */
+	struct sl_buf buf;
+	/** The last two property objects written and their texts. */
+	const struct sl_value *memo[2];
+	/** Their texts. */
+	struct ptext memo_text[2];
+};
+
 /** A growable array of node ids (the endpoints of a relationship write). */
 struct id_list {
 	/** The ids. */
@@ -353,6 +398,8 @@ struct sl_store_sqlite {
 	 * the connection's worker); 0 once a checkpoint of them started.
 	 */
 	_Atomic int wal_frames;
+	/** Texts of batches made ahead (sqlite_prepare()). */
+	struct prepared prep[2];
 	/** Frames from which `ck` checkpoints (sl_store_sqlite_wal()). */
 	int ckpt_frames;
 	/** Frames from which the store's connection checkpoints itself. */
@@ -875,6 +922,11 @@ store_open(const char *path, bool readonly)
 	s->ckpt_frames = CKPT_FRAMES;
 	s->wal_most = WAL_MAX_FRAMES;
 	pthread_mutex_init(&s->ck_mutex, NULL);
+	for (unsigned i = 0; i < 2; i++) {
+		sl_arena_create(&s->prep[i].mem, ARENA_CHUNK, ARENA_MAX);
+		sl_arena_create(&s->prep[i].scratch, ARENA_CHUNK, ARENA_MAX);
+		sl_buf_create(&s->prep[i].buf, TEXT_MAX);
+	}
 	sl_buf_create(&s->key, TEXT_MAX);
 	sl_buf_create(&s->labels, TEXT_MAX);
 	sl_buf_create(&s->props, TEXT_MAX);
@@ -944,6 +996,13 @@ sl_store_sqlite_close(struct sl_store_sqlite *s)
 	sl_free(s->from_ids.ids);
 	sl_free(s->to_ids.ids);
 	sl_big_free(s->ids, ID_CACHE_BYTES);
+	for (unsigned i = 0; i < 2; i++) {
+		sl_arena_destroy(&s->prep[i].mem);
+		sl_arena_destroy(&s->prep[i].scratch);
+		sl_buf_destroy(&s->prep[i].buf);
+		sl_free(s->prep[i].node);
+		sl_free(s->prep[i].rel);
+	}
 	pthread_mutex_destroy(&s->ck_mutex);
 	sl_free(s->path);
 	sl_free(s);
@@ -1156,24 +1215,24 @@ props_text_memo(struct sl_store_sqlite *s, const struct sl_value *props)
 }
 
 /**
- * Write the label set of a node op into s->labels: sorted, unique,
- * without the node's own type. 0, or -1 (SL_EINVAL unless an array of
- * strings or null).
+ * Write the label set of a node op into `out`: sorted, unique, without
+ * the node's own type (`a`: scratch memory). 0, or -1 (SL_EINVAL unless
+ * an array of strings or null).
  */
 static int
-labels_text(struct sl_store_sqlite *s, const struct sl_value *labels,
-            const struct sl_value *type)
+labels_into(struct sl_arena *a, const struct sl_value *labels,
+            const struct sl_value *type, struct sl_buf *out)
 {
-	sl_buf_reset(&s->labels);
+	sl_buf_reset(out);
 	if (labels->type != SL_VNULL && labels->type != SL_VARRAY) {
 		sl_diag_set(SL_EINVAL, "the labels must be an array (got %s)",
 		            sl_vtype_name(labels->type));
 		return -1;
 	}
 	if (labels->type == SL_VNULL || labels->len == 0)
-		return sl_buf_puts(&s->labels, "[]");
+		return sl_buf_puts(out, "[]");
 	const struct sl_value **items =
-	        sl_arena_alloc(&s->op_arena, labels->len * sizeof(*items));
+	        sl_arena_alloc(a, labels->len * sizeof(*items));
 	if (items == NULL)
 		return -1;
 	size_t n = 0;
@@ -1181,7 +1240,15 @@ labels_text(struct sl_store_sqlite *s, const struct sl_value *labels,
 		sl_diag_set(SL_EINVAL, "a label is not a string");
 		return -1;
 	}
-	return write_label_set(items, n, type, &s->labels);
+	return write_label_set(items, n, type, out);
+}
+
+/** labels_into() s->labels, with the operation's scratch memory. */
+static int
+labels_text(struct sl_store_sqlite *s, const struct sl_value *labels,
+            const struct sl_value *type)
+{
+	return labels_into(&s->op_arena, labels, type, &s->labels);
 }
 
 /** Check that `type` is a string (SL_EINVAL naming `what` if not). */
@@ -1330,16 +1397,142 @@ patch_hash(const struct sl_store_sqlite *s)
 	return sl_hash64_seed(s->props.data, s->props.len, h) | 1;
 }
 
-/** Apply one node write. 0, or -1 with an error (no context yet). */
+/** Make `out` hold text `t`. 0, or -1 with SL_EOOM. */
+static int
+buf_set(struct sl_buf *out, const struct ptext *t)
+{
+	sl_buf_reset(out);
+	return sl_buf_append(out, t->s, t->len);
+}
+
+/** Keep what p->buf holds in p->mem as *t. 0, or -1. */
+static int
+prep_keep(struct prepared *p, struct ptext *t)
+{
+	char *c = sl_arena_alloc_aligned(&p->mem, p->buf.len + 1, 1);
+	if (c == NULL)
+		return -1;
+	memcpy(c, p->buf.data, p->buf.len);
+	*t = (struct ptext){c, (uint32_t)p->buf.len};
+	return 0;
+}
+
+/**
+ * The text of properties `props` in *t: that of the same or equal flat
+ * properties made lately (as props_text_memo()), else made now. 0, or
+ * -1.
+ */
+static int
+prep_props(struct prepared *p, const struct sl_value *props, struct ptext *t)
+{
+	bool flat = props->type == SL_VOBJECT && props->len > 0;
+	for (unsigned i = 0; flat && i < 2; i++) {
+		const struct sl_value *m = p->memo[i];
+		if (m != NULL &&
+		    (m->u.members == props->u.members ? m->len == props->len
+		                                      : flat_same(m, props))) {
+			*t = p->memo_text[i];
+			return 0;
+		}
+	}
+	if (props_text(props, &p->buf) != 0 || prep_keep(p, t) != 0)
+		return -1;
+	if (flat && props_flat(props)) {
+		p->memo[1] = p->memo[0];
+		p->memo_text[1] = p->memo_text[0];
+		p->memo[0] = props;
+		p->memo_text[0] = *t;
+	}
+	return 0;
+}
+
+/** Make the texts of batch `b` in `p` (sqlite_prepare()). 0, or -1. */
+static int
+prep_batch(struct prepared *p, const struct sl_graph_batch *b)
+{
+	sl_arena_reset(&p->mem);
+	p->memo[0] = p->memo[1] = NULL;
+	if (b->n_nodes > p->cap_nodes) {
+		struct ptext *v = sl_realloc(p->node, 2 * (size_t)b->n_nodes *
+		                                              sizeof(*v));
+		if (v == NULL)
+			return -1;
+		p->node = v;
+		p->cap_nodes = b->n_nodes;
+	}
+	if (b->n_rels > p->cap_rels) {
+		struct ptext *v =
+		        sl_realloc(p->rel, 2 * (size_t)b->n_rels * sizeof(*v));
+		if (v == NULL)
+			return -1;
+		p->rel = v;
+		p->cap_rels = b->n_rels;
+	}
+	for (uint32_t i = 0; i < b->n_nodes; i++) {
+		const struct sl_node_op *op = &b->nodes[i];
+		struct ptext *t = &p->node[2 * (size_t)i];
+		sl_arena_reset(&p->scratch);
+		if (op->type.type != SL_VSTR ||
+		    labels_into(&p->scratch, &op->labels, &op->type, &p->buf) !=
+		            0 ||
+		    prep_keep(p, &t[0]) != 0 ||
+		    prep_props(p, &op->props, &t[1]))
+			return -1;
+	}
+	for (uint32_t i = 0; i < b->n_rels; i++) {
+		const struct sl_rel_op *op = &b->rels[i];
+		struct ptext *t = &p->rel[2 * (size_t)i];
+		if (key_text(&op->key, NULL, true, &p->buf) != 0 ||
+		    prep_keep(p, &t[0]) != 0 ||
+		    prep_props(p, &op->props, &t[1]))
+			return -1;
+	}
+	return 0;
+}
+
+/**
+ * sl_graph_store_ops.prepare: make the JSON texts the writes of `b` bind
+ * in a free slot (one is, as one batch at a time is written), here on the
+ * loop thread while the worker may be writing the batch before. A batch
+ * whose texts cannot all be made (memory, or bad input, whose error its
+ * write raises) gets none.
+ */
+static void
+sqlite_prepare(void *store, const struct sl_graph_batch *b)
+{
+	struct sl_store_sqlite *s = store;
+	struct prepared *p = s->prep[0].b == NULL   ? &s->prep[0]
+	                     : s->prep[1].b == NULL ? &s->prep[1]
+	                                            : NULL;
+	if (p == NULL)
+		return;
+	if (prep_batch(p, b) != 0) {
+		sl_diag_clear(sl_diag_get());
+		return;
+	}
+	p->b = b;
+	p->serial = b->serial;
+	p->n_nodes = b->n_nodes;
+	p->n_rels = b->n_rels;
+}
+
+/**
+ * Apply one node write, with its labels' and properties' texts `pt` if
+ * they were made ahead (NULL: made here). 0, or -1 with an error (no
+ * context yet).
+ */
 static int
 write_node(struct sl_store_sqlite *s, const struct sl_node_op *op,
-           struct sl_graph_counts *st)
+           const struct ptext *pt, struct sl_graph_counts *st)
 {
 	sl_arena_reset(&s->op_arena);
 	if (check_type(&op->type, "node") != 0 ||
-	    key_text(&op->key, &op->key_text, false, &s->key) != 0 ||
-	    labels_text(s, &op->labels, &op->type) != 0 ||
-	    props_text_memo(s, &op->props) != 0)
+	    key_text(&op->key, &op->key_text, false, &s->key) != 0)
+		return -1;
+	if (pt != NULL ? buf_set(&s->labels, &pt[0]) != 0 ||
+	                         buf_set(&s->props, &pt[1]) != 0
+	               : labels_text(s, &op->labels, &op->type) != 0 ||
+	                         props_text_memo(s, &op->props) != 0)
 		return -1;
 	bool nothing = s->labels.len == 2 && s->props.len == 2;
 	sqlite3_stmt *q;
@@ -1511,19 +1704,25 @@ write_rel_pair(struct sl_store_sqlite *s, const struct sl_rel_op *op,
 	return 0;
 }
 
-/** Apply one relationship write. 0, or -1 with an error. */
+/**
+ * Apply one relationship write, with its key's and properties' texts
+ * `pt` if they were made ahead (NULL: made here). 0, or -1 with an error.
+ */
 static int
 write_rel(struct sl_store_sqlite *s, const struct sl_rel_op *op,
-          struct sl_graph_counts *st)
+          const struct ptext *pt, struct sl_graph_counts *st)
 {
 	if (check_type(&op->type, "relationship") != 0 ||
 	    check_type(&op->from.type, "from node") != 0 ||
 	    check_type(&op->to.type, "to node") != 0 ||
-	    key_text(&op->key, NULL, true, &s->key) != 0 ||
 	    key_text(&op->from.key, &op->from.key_text, false, &s->from_key) !=
 	            0 ||
-	    key_text(&op->to.key, &op->to.key_text, false, &s->to_key) != 0 ||
-	    props_text_memo(s, &op->props) != 0)
+	    key_text(&op->to.key, &op->to.key_text, false, &s->to_key) != 0)
+		return -1;
+	if (pt != NULL ? buf_set(&s->key, &pt[0]) != 0 ||
+	                         buf_set(&s->props, &pt[1]) != 0
+	               : key_text(&op->key, NULL, true, &s->key) != 0 ||
+	                         props_text_memo(s, &op->props) != 0)
 		return -1;
 	if (op->rule != SL_REL_EAGER && op->rule != SL_REL_MERGE_KEY &&
 	    op->rule != SL_REL_CREATE) {
@@ -1724,6 +1923,8 @@ begin_tx(struct sl_store_sqlite *s)
 struct write_args {
 	/** The batch. */
 	const struct sl_graph_batch *b;
+	/** Its texts made ahead, or NULL. */
+	const struct prepared *prep;
 };
 
 /** Wrap the error of node write `i` of batch `b` with its place. */
@@ -1844,15 +2045,20 @@ write_job(struct sl_store_sqlite *s, void *arg)
 		batch_failed(s, guarded);
 		return -1;
 	}
+	const struct prepared *p = w->prep;
 	for (uint32_t i = 0; i < b->n_nodes; i++) {
-		if (write_node(s, &b->nodes[i], &add) != 0) {
+		if (write_node(s, &b->nodes[i],
+		               p != NULL ? &p->node[2 * (size_t)i] : NULL,
+		               &add) != 0) {
 			node_failed(s, b, i);
 			batch_failed(s, guarded);
 			return -1;
 		}
 	}
 	for (uint32_t i = 0; i < b->n_rels; i++) {
-		if (write_rel(s, &b->rels[i], &add) != 0) {
+		if (write_rel(s, &b->rels[i],
+		              p != NULL ? &p->rel[2 * (size_t)i] : NULL,
+		              &add) != 0) {
 			rel_failed(s, b, i);
 			batch_failed(s, guarded);
 			return -1;
@@ -1878,8 +2084,21 @@ int
 sl_store_sqlite_write(struct sl_store_sqlite *s, const struct sl_graph_batch *b,
                       struct sl_graph_counts *st)
 {
-	struct write_args w = {.b = b};
+	/* Texts made of `b` as it is now; texts of it changed since (another
+	 * serial) are dropped. */
+	struct prepared *p = NULL;
+	for (unsigned i = 0; i < 2; i++) {
+		struct prepared *q = &s->prep[i];
+		if (q->b == b && q->serial == b->serial &&
+		    q->n_nodes == b->n_nodes && q->n_rels == b->n_rels)
+			p = q;
+		else if (q->b == b)
+			q->b = NULL;
+	}
+	struct write_args w = {.b = b, .prep = p};
 	int rc = sl_store_sqlite_run(s, write_job, &w);
+	if (p != NULL)
+		p->b = NULL;
 	if (rc == 0)
 		ckpt_maybe(s);
 	sl_write_tally_report(&s->tally, st);
@@ -2393,6 +2612,7 @@ const struct sl_graph_store_ops sl_store_sqlite_ops = {
         .open_ro = sqlite_open_ro,
         .write = sqlite_write,
         .commit = sqlite_commit,
+        .prepare = sqlite_prepare,
         .progress_get = sqlite_progress_get,
         .progress_put = sqlite_progress_put,
         .rollback = sqlite_rollback,

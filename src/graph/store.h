@@ -91,6 +91,13 @@ struct sl_graph_store_ops {
 	int (*write)(void *store, const struct sl_graph_batch *b,
 	             struct sl_graph_counts *st);
 	/**
+	 * Make ahead, on the calling thread, what writing batch `b` will
+	 * need, while the store may still be writing the batch before; `b`
+	 * does not change until it is written. Best effort: `write` does
+	 * without it. NULL when the store has nothing to make ahead.
+	 */
+	void (*prepare)(void *store, const struct sl_graph_batch *b);
+	/**
 	 * Commit what the store holds uncommitted and add to *st the counts
 	 * of writes committed since the last `write` or `commit` reported
 	 * (a TTL deletion, for one, commits the open transaction). NULL when

@@ -195,6 +195,13 @@ sl_target_write(struct sl_target *t, const struct sl_graph_batch *b,
 	return named(t, t->ops->write(t->store, b, st));
 }
 
+void
+sl_target_prepare(struct sl_target *t, const struct sl_graph_batch *b)
+{
+	if (t->ops->prepare != NULL)
+		t->ops->prepare(t->store, b);
+}
+
 int
 sl_target_commit(struct sl_target *t, struct sl_graph_counts *st)
 {

@@ -59,6 +59,13 @@ int sl_target_write(struct sl_target *t, const struct sl_graph_batch *b,
                     struct sl_graph_counts *st);
 
 /**
+ * Let the target make ahead what writing `b` needs (the store's
+ * `prepare`, if it has one), while it may still write the batch before.
+ * `b` must not change until it is written.
+ */
+void sl_target_prepare(struct sl_target *t, const struct sl_graph_batch *b);
+
+/**
  * Commit what the target holds uncommitted (a store that groups batches
  * into one transaction) and add the counts of what is newly committed to
  * *st. 0 at once for a store that commits every batch. 0, or -1 (the

@@ -201,6 +201,8 @@ rotate(struct writer *w)
 {
 	if (w->filling->n_ingestions == 0)
 		return 0;
+	/* While the target may still write the batch before. */
+	sl_target_prepare(w->target, w->filling);
 	if (wait_inflight(w) != 0)
 		return -1;
 	struct sl_graph_batch *next = w->writing;
