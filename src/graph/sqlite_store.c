@@ -281,6 +281,13 @@ struct prepared {
 	struct ptext *node;
 	/** Key and properties of each relationship write. */
 	struct ptext *rel;
+	/**
+	 * The id cache slot of each node write's node (NO_SLOT: none), for
+	 * the worker to ask for ahead of its look-ups.
+	 */
+	uint32_t *node_slot;
+	/** Those of each relationship write's from and to ends. */
+	uint32_t *rel_slot;
 	/** Room in `node`, in writes. */
 	uint32_t cap_nodes;
 	/** Room in `rel`, in writes. */
@@ -296,6 +303,9 @@ struct prepared {
 	/** Their texts. */
 	struct ptext memo_text[2];
 };
+
+/** No id cache slot (struct prepared). */
+#define NO_SLOT UINT32_MAX
 
 /** A growable array of node ids (the endpoints of a relationship write). */
 struct id_list {
@@ -1002,6 +1012,8 @@ sl_store_sqlite_close(struct sl_store_sqlite *s)
 		sl_buf_destroy(&s->prep[i].buf);
 		sl_free(s->prep[i].node);
 		sl_free(s->prep[i].rel);
+		sl_free(s->prep[i].node_slot);
+		sl_free(s->prep[i].rel_slot);
 	}
 	pthread_mutex_destroy(&s->ck_mutex);
 	sl_free(s->path);
@@ -1380,6 +1392,23 @@ ids_find(struct sl_store_sqlite *s, const struct sl_value *type,
 	return slot;
 }
 
+/** Writes ahead whose id cache slots a write job asks for. */
+#define IDS_AHEAD 8
+
+/**
+ * Ask for id cache slot `i` (NO_SLOT: none) ahead of its look-up; nothing
+ * before the cache exists.
+ */
+static inline void
+ids_prefetch(const struct sl_store_sqlite *s, uint32_t i)
+{
+	if (i == NO_SLOT || s->ids == NULL)
+		return;
+	const char *a = (const char *)&s->ids[i];
+	__builtin_prefetch(a);
+	__builtin_prefetch(a + sizeof(struct id_slot) - 1);
+}
+
 /** The cached id of node `type`/`key`, or 0. */
 static int64_t
 ids_get(struct sl_store_sqlite *s, const struct sl_value *type,
@@ -1446,28 +1475,73 @@ prep_props(struct prepared *p, const struct sl_value *props, struct ptext *t)
 	return 0;
 }
 
-/** Make the texts of batch `b` in `p` (sqlite_prepare()). 0, or -1. */
+/**
+ * The id cache slot (ids_slot()) of node `type` with key `key` (its
+ * batch's text `text` if it has one), or NO_SLOT (a pattern, a text too
+ * long to cache).
+ */
+static uint32_t
+prep_slot(struct prepared *p, const struct sl_value *type,
+          const struct sl_value *key, const struct sl_value *text, bool fuzzy)
+{
+	if (fuzzy || type->type != SL_VSTR ||
+	    key_text(key, text, false, &p->buf) != 0) {
+		sl_diag_clear(sl_diag_get());
+		return NO_SLOT;
+	}
+	size_t n = (size_t)type->len + 1 + p->buf.len;
+	if (n > ID_CACHE_TEXT)
+		return NO_SLOT;
+	char t[ID_CACHE_TEXT];
+	memcpy(t, type->u.s, type->len);
+	t[type->len] = '\0';
+	memcpy(t + type->len + 1, p->buf.data, p->buf.len);
+	return (uint32_t)((sl_hash64(t, n) | 1) & (ID_CACHE_SLOTS - 1));
+}
+
+/** Room in `p` for `nodes` node and `rels` relationship writes. 0, or -1. */
+static int
+prep_room(struct prepared *p, uint32_t nodes, uint32_t rels)
+{
+	if (nodes > p->cap_nodes) {
+		struct ptext *v =
+		        sl_realloc(p->node, 2 * (size_t)nodes * sizeof(*v));
+		if (v == NULL)
+			return -1;
+		p->node = v;
+		uint32_t *w = sl_realloc(p->node_slot, nodes * sizeof(*w));
+		if (w == NULL)
+			return -1;
+		p->node_slot = w;
+		p->cap_nodes = nodes;
+	}
+	if (rels > p->cap_rels) {
+		struct ptext *v =
+		        sl_realloc(p->rel, 2 * (size_t)rels * sizeof(*v));
+		if (v == NULL)
+			return -1;
+		p->rel = v;
+		uint32_t *w =
+		        sl_realloc(p->rel_slot, 2 * (size_t)rels * sizeof(*w));
+		if (w == NULL)
+			return -1;
+		p->rel_slot = w;
+		p->cap_rels = rels;
+	}
+	return 0;
+}
+
+/**
+ * Make the texts and id cache slots of batch `b` in `p`
+ * (sqlite_prepare()). 0, or -1.
+ */
 static int
 prep_batch(struct prepared *p, const struct sl_graph_batch *b)
 {
 	sl_arena_reset(&p->mem);
 	p->memo[0] = p->memo[1] = NULL;
-	if (b->n_nodes > p->cap_nodes) {
-		struct ptext *v = sl_realloc(p->node, 2 * (size_t)b->n_nodes *
-		                                              sizeof(*v));
-		if (v == NULL)
-			return -1;
-		p->node = v;
-		p->cap_nodes = b->n_nodes;
-	}
-	if (b->n_rels > p->cap_rels) {
-		struct ptext *v =
-		        sl_realloc(p->rel, 2 * (size_t)b->n_rels * sizeof(*v));
-		if (v == NULL)
-			return -1;
-		p->rel = v;
-		p->cap_rels = b->n_rels;
-	}
+	if (prep_room(p, b->n_nodes, b->n_rels) != 0)
+		return -1;
 	for (uint32_t i = 0; i < b->n_nodes; i++) {
 		const struct sl_node_op *op = &b->nodes[i];
 		struct ptext *t = &p->node[2 * (size_t)i];
@@ -1478,6 +1552,8 @@ prep_batch(struct prepared *p, const struct sl_graph_batch *b)
 		    prep_keep(p, &t[0]) != 0 ||
 		    prep_props(p, &op->props, &t[1]))
 			return -1;
+		p->node_slot[i] =
+		        prep_slot(p, &op->type, &op->key, &op->key_text, false);
 	}
 	for (uint32_t i = 0; i < b->n_rels; i++) {
 		const struct sl_rel_op *op = &b->rels[i];
@@ -1486,6 +1562,11 @@ prep_batch(struct prepared *p, const struct sl_graph_batch *b)
 		    prep_keep(p, &t[0]) != 0 ||
 		    prep_props(p, &op->props, &t[1]))
 			return -1;
+		uint32_t *k = &p->rel_slot[2 * (size_t)i];
+		k[0] = prep_slot(p, &op->from.type, &op->from.key,
+		                 &op->from.key_text, op->from.fuzzy);
+		k[1] = prep_slot(p, &op->to.type, &op->to.key, &op->to.key_text,
+		                 op->to.fuzzy);
 	}
 	return 0;
 }
@@ -2047,6 +2128,8 @@ write_job(struct sl_store_sqlite *s, void *arg)
 	}
 	const struct prepared *p = w->prep;
 	for (uint32_t i = 0; i < b->n_nodes; i++) {
+		if (p != NULL && i + IDS_AHEAD < b->n_nodes)
+			ids_prefetch(s, p->node_slot[i + IDS_AHEAD]);
 		if (write_node(s, &b->nodes[i],
 		               p != NULL ? &p->node[2 * (size_t)i] : NULL,
 		               &add) != 0) {
@@ -2056,6 +2139,12 @@ write_job(struct sl_store_sqlite *s, void *arg)
 		}
 	}
 	for (uint32_t i = 0; i < b->n_rels; i++) {
+		if (p != NULL && i + IDS_AHEAD < b->n_rels) {
+			const uint32_t *k =
+			        &p->rel_slot[2 * (size_t)(i + IDS_AHEAD)];
+			ids_prefetch(s, k[0]);
+			ids_prefetch(s, k[1]);
+		}
 		if (write_rel(s, &b->rels[i],
 		              p != NULL ? &p->rel[2 * (size_t)i] : NULL,
 		              &add) != 0) {
