@@ -1127,6 +1127,47 @@ TAP_TASK_CASE(prepared_texts)
 }
 
 /**
+ * A node the store wrote, and whose id its cache holds, deleted behind
+ * the store's back (another connection) is created again when it is
+ * written again, and relationships written after it end at the new row,
+ * not at the id the cache held.
+ */
+TAP_TASK_CASE(known_node_gone)
+{
+	const char *path = tmp_path("gone.db");
+	struct sl_store_sqlite *s = sl_store_sqlite_open(path);
+	if (s == NULL)
+		bail_out("cannot open %s", path);
+	struct sl_graph_counts st = {0};
+	struct sl_graph_batch *b = batch_new();
+	add_node(b, SL_NODE_EAGER, "A", "{\"k\":1}", NULL, "{\"p\":1}");
+	add_node(b, SL_NODE_EAGER, "B", "{\"k\":2}", NULL, NULL);
+	is_int(write_free(s, b, &st), 0, "two nodes written");
+	b = batch_new();
+	add_node(b, SL_NODE_EAGER, "A", "{\"k\":1}", "[\"L\"]", "{\"q\":2}");
+	is_int(write_free(s, b, &st), 0, "one merged into");
+	is_str(raw_text(path, "SELECT labels || props FROM node WHERE type = "
+	                      "'A'"),
+	       "[\"L\"]{\"p\":1,\"q\":2}", "labels and properties added");
+	is_int((long long)st.nodes_created, 2, "counted as created");
+	is_int((long long)st.nodes_updated, 1, "then updated");
+	ok(raw_exec(path, "DELETE FROM node WHERE type = 'A'") == 0,
+	   "another connection deletes it");
+	b = batch_new();
+	add_node(b, SL_NODE_EAGER, "A", "{\"k\":1}", NULL, "{\"p\":3}");
+	add_rel(b, SL_REL_EAGER, "R", (struct end){"A", "{\"k\":1}", false},
+	        (struct end){"B", "{\"k\":2}", false}, NULL, NULL);
+	is_int(write_free(s, b, &st), 0, "written again");
+	is_str(raw_text(path, "SELECT props FROM node WHERE type = 'A'"),
+	       "{\"p\":3}", "it is created again");
+	is_int((long long)st.nodes_created, 3, "and counted so");
+	is_int(raw_int(path, "SELECT count(*) FROM rel AS r JOIN node AS a ON "
+	                     "a.id = r.from_id WHERE a.type = 'A'"),
+	       1, "the relationship starts at the new row");
+	sl_store_sqlite_close(s);
+}
+
+/**
  * A failed batch is undone alone: the batches before it in the open
  * transaction stay. Bad input fails before the batch writes anything
  * (written without a savepoint); a bad pattern fails a statement of a
