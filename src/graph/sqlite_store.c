@@ -64,11 +64,20 @@
 #define CKPT_FRAMES 1000
 
 /**
- * WAL frames after a commit from which the committing connection
- * checkpoints what the second one has not (wal_hook()): 128 MiB of 4 KiB
- * pages. The WAL holds at most that and one transaction.
+ * Bytes of WAL frames after a commit from which the committing connection
+ * checkpoints what the second one has not (wal_hook()): the WAL holds at
+ * most that and one transaction.
  */
-#define WAL_MAX_FRAMES 32768
+#define WAL_MAX_BYTES ((int64_t)128 << 20)
+
+/**
+ * Page size of a new graph database. SQLite's 4 KiB holds about 15 node
+ * rows of a typical graph (text keys and JSON properties); 16 KiB pages
+ * make the node and relationship b-trees shallower and a load's WAL
+ * frames and writes fewer (docs/performance.md). A database keeps the
+ * page size it was made with.
+ */
+#define PAGE_SIZE_NEW 16384
 
 /** Slots of the node id cache (a power of two). */
 #define ID_CACHE_SLOTS (1u << 17)
@@ -854,13 +863,26 @@ init_job(struct sl_store_sqlite *s, void *arg)
 	}
 	if (readonly)
 		return 0;
-	char pragmas[160];
+	/* The page size first: a new database's only, before its first
+	 * page and WAL mode. */
+	char pragmas[200];
 	snprintf(pragmas, sizeof(pragmas),
+	         "PRAGMA page_size = %d; "
 	         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; "
 	         "PRAGMA foreign_keys = OFF; PRAGMA cache_size = -%d;",
-	         CACHE_KIB);
-	if (exec_sql(s, pragmas, "setting up the connection") != 0)
+	         meta ? 0 : PAGE_SIZE_NEW, CACHE_KIB);
+	if (exec_sql(s, meta ? strchr(pragmas, ';') + 2 : pragmas,
+	             "setting up the connection") != 0)
 		return -1;
+	sqlite3_stmt *q = sl_sqlite_stmt(s->c, "PRAGMA page_size");
+	if (q == NULL)
+		return -1;
+	int64_t page = sqlite3_step(q) == SQLITE_ROW
+	                       ? sqlite3_column_int64(q, 0)
+	                       : 4096;
+	sqlite3_reset(q);
+	if (page >= 512)
+		s->wal_most = (int)(WAL_MAX_BYTES / page);
 	/* Checkpoints are the store's (ckpt_maybe()), not each commit's. */
 	sqlite3_wal_hook(s->db, wal_hook, s);
 	if (!meta && exec_sql(s, schema_sql, "creating the schema") != 0)
@@ -930,7 +952,7 @@ store_open(const char *path, bool readonly)
 	s->path = p;
 	s->md = md;
 	s->ckpt_frames = CKPT_FRAMES;
-	s->wal_most = WAL_MAX_FRAMES;
+	s->wal_most = (int)(WAL_MAX_BYTES / 4096);
 	pthread_mutex_init(&s->ck_mutex, NULL);
 	for (unsigned i = 0; i < 2; i++) {
 		sl_arena_create(&s->prep[i].mem, ARENA_CHUNK, ARENA_MAX);

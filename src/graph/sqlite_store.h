@@ -164,10 +164,10 @@ void sl_store_sqlite_group(struct sl_store_sqlite *s, uint64_t ops,
  * connection to the database checkpoints them in a task of its own while
  * the store goes on writing (1,000: SQLite's automatic checkpoint, which
  * the store's own connection would run inside its commit); once a commit
- * leaves `most` (32,768: 128 MiB of 4 KiB pages), the store's connection
- * checkpoints what is left itself, so that the WAL starts over. Without a
- * second connection (it cannot open), the store's connection checkpoints
- * from `frames` on, as SQLite does.
+ * leaves `most` (128 MiB of frames of the database's pages), the store's
+ * connection checkpoints what is left itself, so that the WAL starts over.
+ * Without a second connection (it cannot open), the store's connection
+ * checkpoints from `frames` on, as SQLite does.
  */
 void sl_store_sqlite_wal(struct sl_store_sqlite *s, int frames, int most);
 
