@@ -865,14 +865,16 @@ init_job(struct sl_store_sqlite *s, void *arg)
 		return 0;
 	/* The page size first: a new database's only, before its first
 	 * page and WAL mode. */
+	char page_size[48] = "";
+	if (!meta)
+		snprintf(page_size, sizeof(page_size),
+		         "PRAGMA page_size = %d; ", PAGE_SIZE_NEW);
 	char pragmas[200];
 	snprintf(pragmas, sizeof(pragmas),
-	         "PRAGMA page_size = %d; "
-	         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; "
+	         "%sPRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; "
 	         "PRAGMA foreign_keys = OFF; PRAGMA cache_size = -%d;",
-	         meta ? 0 : PAGE_SIZE_NEW, CACHE_KIB);
-	if (exec_sql(s, meta ? strchr(pragmas, ';') + 2 : pragmas,
-	             "setting up the connection") != 0)
+	         page_size, CACHE_KIB);
+	if (exec_sql(s, pragmas, "setting up the connection") != 0)
 		return -1;
 	sqlite3_stmt *q = sl_sqlite_stmt(s->c, "PRAGMA page_size");
 	if (q == NULL)
@@ -1347,6 +1349,26 @@ ids_clear(struct sl_store_sqlite *s)
 }
 
 /**
+ * The id cache's text of node `type`/`key` (its type, a NUL and its key's
+ * JSON) in `text`, its length and hash: false when it is too long to
+ * cache.
+ */
+static bool
+ids_text(const struct sl_value *type, const struct sl_buf *key, char *text,
+         uint16_t *len, uint64_t *h)
+{
+	size_t n = (size_t)type->len + 1 + key->len;
+	if (n > ID_CACHE_TEXT)
+		return false;
+	memcpy(text, type->u.s, type->len);
+	text[type->len] = '\0';
+	memcpy(text + type->len + 1, key->data, key->len);
+	*len = (uint16_t)n;
+	*h = sl_hash64(text, n) | 1;
+	return true;
+}
+
+/**
  * The cache slot of node `type`/`key` and its text's hash; NULL when the
  * text is too long to cache (or the cache cannot be allocated).
  */
@@ -1354,8 +1376,7 @@ static struct id_slot *
 ids_slot(struct sl_store_sqlite *s, const struct sl_value *type,
          const struct sl_buf *key, char *text, uint16_t *len, uint64_t *h)
 {
-	size_t n = (size_t)type->len + 1 + key->len;
-	if (n > ID_CACHE_TEXT)
+	if (!ids_text(type, key, text, len, h))
 		return NULL;
 	/* Zeroed huge pages, not calloc()'s 4 KiB ones: a large load
 	 * touched 2,500 of those, a fault each (about 11 us on the VMs
@@ -1366,11 +1387,6 @@ ids_slot(struct sl_store_sqlite *s, const struct sl_value *type,
 		sl_diag_clear(sl_diag_get());
 		return NULL;
 	}
-	memcpy(text, type->u.s, type->len);
-	text[type->len] = '\0';
-	memcpy(text + type->len + 1, key->data, key->len);
-	*len = (uint16_t)n;
-	*h = sl_hash64(text, n) | 1;
 	return &s->ids[*h & (ID_CACHE_SLOTS - 1)];
 }
 
@@ -1512,45 +1528,33 @@ prep_slot(struct prepared *p, const struct sl_value *type,
 		sl_diag_clear(sl_diag_get());
 		return NO_SLOT;
 	}
-	size_t n = (size_t)type->len + 1 + p->buf.len;
-	if (n > ID_CACHE_TEXT)
-		return NO_SLOT;
 	char t[ID_CACHE_TEXT];
-	memcpy(t, type->u.s, type->len);
-	t[type->len] = '\0';
-	memcpy(t + type->len + 1, p->buf.data, p->buf.len);
-	return (uint32_t)((sl_hash64(t, n) | 1) & (ID_CACHE_SLOTS - 1));
+	uint16_t len;
+	uint64_t h;
+	return ids_text(type, &p->buf, t, &len, &h)
+	               ? (uint32_t)(h & (ID_CACHE_SLOTS - 1))
+	               : NO_SLOT;
 }
 
-/** Room in `p` for `nodes` node and `rels` relationship writes. 0, or -1. */
+/**
+ * Room in the arrays `*texts` (two a write) and `*slots` (`per` a write)
+ * for `n` writes, `*cap` their room. 0, or -1.
+ */
 static int
-prep_room(struct prepared *p, uint32_t nodes, uint32_t rels)
+prep_grow(struct ptext **texts, uint32_t **slots, uint32_t *cap, uint32_t n,
+          size_t per)
 {
-	if (nodes > p->cap_nodes) {
-		struct ptext *v =
-		        sl_realloc(p->node, 2 * (size_t)nodes * sizeof(*v));
-		if (v == NULL)
-			return -1;
-		p->node = v;
-		uint32_t *w = sl_realloc(p->node_slot, nodes * sizeof(*w));
-		if (w == NULL)
-			return -1;
-		p->node_slot = w;
-		p->cap_nodes = nodes;
-	}
-	if (rels > p->cap_rels) {
-		struct ptext *v =
-		        sl_realloc(p->rel, 2 * (size_t)rels * sizeof(*v));
-		if (v == NULL)
-			return -1;
-		p->rel = v;
-		uint32_t *w =
-		        sl_realloc(p->rel_slot, 2 * (size_t)rels * sizeof(*w));
-		if (w == NULL)
-			return -1;
-		p->rel_slot = w;
-		p->cap_rels = rels;
-	}
+	if (n <= *cap)
+		return 0;
+	struct ptext *v = sl_realloc(*texts, 2 * (size_t)n * sizeof(*v));
+	if (v == NULL)
+		return -1;
+	*texts = v;
+	uint32_t *w = sl_realloc(*slots, per * n * sizeof(*w));
+	if (w == NULL)
+		return -1;
+	*slots = w;
+	*cap = n;
 	return 0;
 }
 
@@ -1563,7 +1567,9 @@ prep_batch(struct prepared *p, const struct sl_graph_batch *b)
 {
 	sl_arena_reset(&p->mem);
 	p->memo[0] = p->memo[1] = NULL;
-	if (prep_room(p, b->n_nodes, b->n_rels) != 0)
+	if (prep_grow(&p->node, &p->node_slot, &p->cap_nodes, b->n_nodes, 1) !=
+	            0 ||
+	    prep_grow(&p->rel, &p->rel_slot, &p->cap_rels, b->n_rels, 2) != 0)
 		return -1;
 	for (uint32_t i = 0; i < b->n_nodes; i++) {
 		const struct sl_node_op *op = &b->nodes[i];
