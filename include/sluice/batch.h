@@ -155,6 +155,14 @@ struct sl_batch_pool {
 #define SL_BATCH_SIZE_DEFAULT 128
 
 /**
+ * Default records per batch of a run on one thread: a batch is then
+ * handed from step to step on one core, and smaller batches mean fewer
+ * records in flight, hence less memory the run touches first
+ * (docs/performance.md, "Batches of 32 records on one thread").
+ */
+#define SL_BATCH_SIZE_ONE_THREAD 32
+
+/**
  * Most memory one record may take while it is processed (256 MiB): the
  * default cap of a batch's arena (one huge record may fill a batch), of
  * the scratch arena the Interpreter and the transformers reset per

@@ -91,20 +91,24 @@ extern "C" {
 #endif
 
 /**
- * Records each step's outbox holds by default: two batches of
- * SL_BATCH_SIZE_DEFAULT. Nodestream's default is 1000; a deeper outbox
- * holds more memory that a run touches first, which costs time here
- * (docs/performance.md, "Outboxes of 256 records").
+ * Batches each step's outbox holds by default. Nodestream's default is
+ * 1000 records; a deeper outbox holds more memory that a run touches
+ * first, which costs time here (docs/performance.md, "Outboxes of 256
+ * records").
  */
-#define SL_OUTBOX_RECORDS_DEFAULT 256
+#define SL_OUTBOX_BATCHES_DEFAULT 2
 
 /** Runner options; start from sl_pipeline_opts_init(). */
 struct sl_pipeline_opts {
-	/** Records per batch (default SL_BATCH_SIZE_DEFAULT). */
+	/**
+	 * Records per batch; 0 (the default): SL_BATCH_SIZE_ONE_THREAD with
+	 * one thread, SL_BATCH_SIZE_DEFAULT with more
+	 * (sl_pipeline_batch_size()).
+	 */
 	uint32_t batch_size;
 	/**
-	 * Capacity of each step's outbox in records (default
-	 * SL_OUTBOX_RECORDS_DEFAULT), rounded up to whole batches; with
+	 * Capacity of each step's outbox in records, rounded up to whole
+	 * batches; 0 (the default): SL_OUTBOX_BATCHES_DEFAULT batches. With
 	 * `threads` above 1, at least 2 x threads batches ("Threads").
 	 */
 	uint32_t outbox_records;
@@ -133,6 +137,9 @@ uint32_t sl_pipeline_cores(void);
 
 /** Fill `o` with the defaults. */
 void sl_pipeline_opts_init(struct sl_pipeline_opts *o);
+
+/** The records per batch a run with options `o` uses. */
+uint32_t sl_pipeline_batch_size(const struct sl_pipeline_opts *o);
 
 /** An opaque pipeline. */
 struct sl_pipeline;

@@ -182,7 +182,8 @@ run_usage(FILE *out, const char *cmd)
 	if (strcmp(cmd, "run") == 0)
 		fprintf(out,
 		        "  -s, --step-outbox-size N  records each step may "
-		        "buffer (default 256)\n"
+		        "buffer (default: two\n"
+		        "                            record batches)\n"
 		        "  --batch-size N            ingestions per write "
 		        "batch "
 		        "(default 1000;\n"
@@ -190,7 +191,8 @@ run_usage(FILE *out, const char *cmd)
 		        "writes "
 		        "10000); records\n"
 		        "                            travel in batches of at "
-		        "most 128\n"
+		        "most 32 (one\n"
+		        "                            thread) or 128\n"
 		        "  --threads N               threads that interpret "
 		        "records (default:\n"
 		        "                            the number of cores; 1: "
@@ -436,11 +438,6 @@ parse_args(int argc, char **argv, struct run_opts *o)
 			if (parse_count("--batch-size", optarg,
 			                &o->write_batch) != 0)
 				return 2;
-			/* Record batches stay small enough for the caches. */
-			o->popts.batch_size =
-			        o->write_batch < SL_BATCH_SIZE_DEFAULT
-			                ? o->write_batch
-			                : SL_BATCH_SIZE_DEFAULT;
 			break;
 		case OPT_THREADS:
 			if (parse_count("--threads", optarg,
@@ -645,6 +642,11 @@ parse_args(int argc, char **argv, struct run_opts *o)
 		run_usage(stderr, cmd);
 		return 2;
 	}
+	/* Record batches no larger than a write batch, nor than the
+	 * default for the threads. */
+	if (o->write_batch != 0 &&
+	    o->write_batch < sl_pipeline_batch_size(&o->popts))
+		o->popts.batch_size = o->write_batch;
 	o->path = o->n_names > 0 ? o->names[0] : NULL;
 	return 0;
 }

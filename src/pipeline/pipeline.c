@@ -187,8 +187,8 @@ void
 sl_pipeline_opts_init(struct sl_pipeline_opts *o)
 {
 	memset(o, 0, sizeof(*o));
-	o->batch_size = SL_BATCH_SIZE_DEFAULT;
-	o->outbox_records = SL_OUTBOX_RECORDS_DEFAULT;
+	o->batch_size = 0;
+	o->outbox_records = 0;
 	o->batch_bytes = (size_t)4 << 20;
 	o->arena_cap = SL_RECORD_MEM_MAX;
 	o->catch_signals = false;
@@ -208,6 +208,15 @@ sl_pipeline_cores(void)
 	return n > 0 ? (uint32_t)n : 1;
 }
 
+uint32_t
+sl_pipeline_batch_size(const struct sl_pipeline_opts *o)
+{
+	if (o->batch_size != 0)
+		return o->batch_size;
+	return o->threads > 1 ? SL_BATCH_SIZE_DEFAULT
+	                      : SL_BATCH_SIZE_ONE_THREAD;
+}
+
 struct sl_pipeline *
 sl_pipeline_new(const struct sl_pipeline_opts *opts)
 {
@@ -216,12 +225,11 @@ sl_pipeline_new(const struct sl_pipeline_opts *opts)
 		o = *opts;
 	else
 		sl_pipeline_opts_init(&o);
-	if (o.batch_size == 0 || o.outbox_records == 0 || o.batch_bytes == 0 ||
-	    o.arena_cap < o.batch_bytes) {
-		sl_diag_set(SL_EINVAL,
-		            "pipeline options: batch size, outbox size and "
-		            "batch bytes must be positive and the arena cap "
-		            "at least the batch bytes");
+	if (o.batch_bytes == 0 || o.arena_cap < o.batch_bytes) {
+		sl_diag_set(
+		        SL_EINVAL,
+		        "pipeline options: batch bytes must be positive and "
+		        "the arena cap at least the batch bytes");
 		return NULL;
 	}
 	if (o.threads == 0 || o.threads > SL_PIPELINE_THREADS_MAX) {
@@ -1362,7 +1370,8 @@ sl_pipeline_run(struct sl_pipeline *p)
 		p->steps[i]->failed = false;
 	}
 
-	sl_batch_pool_create(&p->pool, p->opts.batch_size, p->opts.arena_cap);
+	uint32_t batch = sl_pipeline_batch_size(&p->opts);
+	sl_batch_pool_create(&p->pool, batch, p->opts.arena_cap);
 	p->runs = sl_calloc(p->n, sizeof(*p->runs));
 	p->chans = p->n > 1 ? sl_calloc(p->n - 1, sizeof(*p->chans)) : NULL;
 	if (p->runs == NULL || (p->n > 1 && p->chans == NULL)) {
@@ -1370,8 +1379,10 @@ sl_pipeline_run(struct sl_pipeline *p)
 		sl_diag_set(SL_EOOM, "out of memory for a pipeline run");
 		return -1;
 	}
-	size_t slots = (p->opts.outbox_records + p->opts.batch_size - 1) /
-	               p->opts.batch_size;
+	size_t slots =
+	        p->opts.outbox_records == 0
+	                ? SL_OUTBOX_BATCHES_DEFAULT
+	                : ((size_t)p->opts.outbox_records + batch - 1) / batch;
 	/* With threads, an outbox takes a full ring of jobs' output (2 x
 	 * threads slots), so that the step after a step on threads is not
 	 * left waiting while jobs wait for room: with two batches, a
