@@ -417,6 +417,44 @@ TAP_CASE(twice_and_backpressure)
 	sl_pipeline_delete(p);
 }
 
+/** The default batch and outbox sizes, by threads. */
+TAP_CASE(default_sizes)
+{
+	struct sl_pipeline_opts o;
+	sl_pipeline_opts_init(&o);
+	is_int(sl_pipeline_batch_size(&o), SL_BATCH_SIZE_ONE_THREAD,
+	       "one thread: batches of %d records", SL_BATCH_SIZE_ONE_THREAD);
+	o.threads = 2;
+	is_int(sl_pipeline_batch_size(&o), SL_BATCH_SIZE_DEFAULT,
+	       "threads: batches of %d records", SL_BATCH_SIZE_DEFAULT);
+	o.batch_size = 7;
+	is_int(sl_pipeline_batch_size(&o), 7, "a batch size given is kept");
+
+	/* One thread, the defaults: what is in flight between two steps is
+	 * two outbox batches of 32, the one being built and the one in
+	 * hand. */
+	struct tstep *g = tstep_new(&gen_ops);
+	struct tstep *m = tstep_new(&rec_ops);
+	struct tstep *w = tstep_new(&rec_ops);
+	g->gen = true;
+	g->gen_n = 5000;
+	w->upstream = m;
+	w->sleep_per_record = 0.00002;
+	struct tstep *steps[] = {g, m, w};
+	struct sl_pipeline *p = pipeline_of(0, 0, steps, 3);
+	struct run_args a = {0};
+	run(&a, p);
+	is_int(a.rc, 0, "a run with the default sizes succeeds");
+	is_int((long long)w->seen, 5000, "every record arrives");
+	ok(w->max_gap <= 4 * SL_BATCH_SIZE_ONE_THREAD,
+	   "the default outbox bounds what is in flight (%llu)",
+	   (unsigned long long)w->max_gap);
+	ok(w->max_gap >= SL_BATCH_SIZE_ONE_THREAD,
+	   "records do pile up to the bound (%llu)",
+	   (unsigned long long)w->max_gap);
+	sl_pipeline_delete(p);
+}
+
 /** The start failure checks. */
 TAP_CASE(start_failure)
 {
