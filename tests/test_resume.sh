@@ -328,6 +328,14 @@ fi
 [ -z "$(find objects -name extractor_progress_checkpoint)" ]
 ok $? "a finished run deletes its checkpoint"
 
+# A stop signal once the run has ended (it no longer catches signals) and
+# its checkpoint is gone must not end the process as stopped: a run
+# started again, as that status asks, would load everything again.
+rm -rf objects
+SLUICE_TEST_SIGNAL_AT_END=1 "$SLUICE" run p.yaml -t "$(target late_signal)" \
+  --storage-backend here --no-progress -q
+is $? 0 "a stop signal after the end of a run leaves its status 0"
+
 # Inputs changed since the checkpoint.
 mkdir -p "$(dirname "$obj")"
 cp saved.ckpt "$obj"
