@@ -303,7 +303,7 @@ static const char sql_node_merge[] =
 static const char sql_rel[] =
         "INSERT INTO rel(type, from_id, to_id, key, props, multi) "
         "VALUES ('WITHIN', ?1, ?2, '{}', ?3, 0) "
-        "ON CONFLICT(from_id, type, to_id, key) WHERE multi = 0 DO NOTHING";
+        "ON CONFLICT(from_id, type, to_id, key, multi) DO NOTHING";
 
 /** The loader's state. */
 struct loader {
@@ -616,7 +616,7 @@ summarize(const char *path, const struct load_stats *st, struct sbuf *b)
 		        db,
 		        "SELECT 'rel', type, count(*), "
 		        "sum(length(key)), sum(length(props)), "
-		        "sum(multi) FROM rel GROUP BY type ORDER BY type",
+		        "sum(multi > 0) FROM rel GROUP BY type ORDER BY type",
 		        NULL, b);
 	for (int i = 0; i < 3 && rc == SQLITE_OK; i++) {
 		rc = query_text(

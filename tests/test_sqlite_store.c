@@ -283,12 +283,14 @@ TAP_TASK_CASE(nodes)
 		bail_out("cannot go on");
 	is_int(raw_int(path, "SELECT value FROM sluice_meta WHERE name = "
 	                     "'schema_version'"),
-	       1, "schema_version is 1");
+	       2, "schema_version is 2");
 	is_int(raw_int(path, "SELECT count(*) FROM sqlite_master WHERE type = "
 	                     "'index' AND name IN ('sluice_node_type_key', "
-	                     "'sluice_rel_identity', 'sluice_rel_out', "
-	                     "'sluice_rel_in')"),
-	       4, "the indexes exist");
+	                     "'sluice_rel_identity', 'sluice_rel_in')"),
+	       3, "the indexes exist");
+	is_int(raw_int(path, "SELECT count(*) FROM sqlite_master WHERE name = "
+	                     "'sluice_rel_out'"),
+	       0, "no index of out-edges besides the identity index");
 
 	struct sl_graph_counts st = {0};
 	struct sl_graph_batch *b = batch_new();
@@ -548,8 +550,11 @@ TAP_TASK_CASE(rels)
 	is_int(write_free(s, b, &st), 0, "CREATE twice");
 	is_int(st.rels_created, 2, "two created");
 	is_int(raw_int(path, "SELECT count(*) FROM rel WHERE type = 'MET' "
-	                     "AND multi = 1"),
+	                     "AND multi > 0"),
 	       2, "two rows, marked multi");
+	is_str(raw_text(path, "SELECT group_concat(multi, ' ') FROM (SELECT "
+	                      "multi FROM rel WHERE type = 'MET' ORDER BY id)"),
+	       "1 2", "told apart: multi 1, then 2");
 
 	memset(&st, 0, sizeof(st));
 	b = batch_new();
@@ -1222,21 +1227,99 @@ TAP_TASK_CASE(batch_undo)
 	sl_store_sqlite_close(s);
 }
 
+/** The schema version 1 (before 2026-12-07), as sluice made it. */
+static const char schema_v1[] =
+        "CREATE TABLE sluice_meta(name TEXT PRIMARY KEY, value TEXT NOT "
+        "NULL);"
+        "CREATE TABLE node(id INTEGER PRIMARY KEY, type TEXT NOT NULL, key "
+        "TEXT NOT NULL, labels TEXT NOT NULL DEFAULT '[]', props TEXT NOT "
+        "NULL DEFAULT '{}');"
+        "CREATE UNIQUE INDEX sluice_node_type_key ON node(type, key);"
+        "CREATE TABLE rel(id INTEGER PRIMARY KEY, type TEXT NOT NULL, "
+        "from_id INTEGER NOT NULL REFERENCES node(id), to_id INTEGER NOT "
+        "NULL REFERENCES node(id), key TEXT NOT NULL DEFAULT '{}', props "
+        "TEXT NOT NULL DEFAULT '{}', multi INTEGER NOT NULL DEFAULT 0);"
+        "CREATE UNIQUE INDEX sluice_rel_identity ON rel(from_id, type, "
+        "to_id, key) WHERE multi = 0;"
+        "CREATE INDEX sluice_rel_out ON rel(from_id, type);"
+        "CREATE INDEX sluice_rel_in ON rel(to_id, type);"
+        "INSERT INTO sluice_meta VALUES ('schema_version', '1');"
+        "INSERT INTO node(type, key) VALUES ('Person', '{\"id\":1}'), "
+        "('Person', '{\"id\":2}');"
+        "INSERT INTO rel(type, from_id, to_id, props, multi) VALUES "
+        "('KNOWS', 1, 2, '{\"n\":1}', 0), ('MET', 1, 2, '{\"n\":1}', 1), "
+        "('MET', 1, 2, '{\"n\":2}', 1);";
+
+/** A version 1 graph: read as it is, brought to version 2 to write. */
+TAP_TASK_CASE(schema_v1)
+{
+	const char *path = tmp_path("v1.db");
+	is_int(raw_exec(path, schema_v1), 0, "a version 1 graph");
+	struct sl_store_sqlite *s = sl_store_sqlite_open_ro(path);
+	ok(s != NULL, "opens for reading");
+	sl_store_sqlite_close(s);
+	is_int(raw_int(path, "SELECT value FROM sluice_meta WHERE name = "
+	                     "'schema_version'"),
+	       1, "and stays version 1");
+
+	s = sl_store_sqlite_open(path);
+	ok(s != NULL, "opens for writing");
+	if (s == NULL)
+		bail_out("cannot go on");
+	is_int(raw_int(path, "SELECT value FROM sluice_meta WHERE name = "
+	                     "'schema_version'"),
+	       2, "and is version 2 then");
+	is_int(raw_int(path, "SELECT count(*) FROM sqlite_master WHERE name = "
+	                     "'sluice_rel_out'"),
+	       0, "without the index of out-edges");
+	is_int(raw_int(path, "SELECT count(*) FROM "
+	                     "pragma_index_info('sluice_rel_identity')"),
+	       5, "its identity index holds multi");
+	is_int(raw_int(path, "SELECT count(*) FROM sqlite_master WHERE name = "
+	                     "'sluice_rel_identity' AND sql LIKE '%WHERE%'"),
+	       0, "over every row");
+	is_str(raw_text(path, "SELECT group_concat(type || ':' || multi || ':' "
+	                      "|| json_extract(props, '$.n'), ' ') FROM "
+	                      "(SELECT * FROM rel ORDER BY id)"),
+	       "KNOWS:0:1 MET:2:1 MET:3:2",
+	       "the CREATE rows are told apart by their ids, nothing else "
+	       "changed");
+
+	struct end p1 = {"Person", "{\"id\":1}", false};
+	struct end p2 = {"Person", "{\"id\":2}", false};
+	struct sl_graph_counts st = {0};
+	struct sl_graph_batch *b = batch_new();
+	add_rel(b, SL_REL_CREATE, "MET", p1, p2, "{}", "{\"n\":3}");
+	add_rel(b, SL_REL_EAGER, "KNOWS", p1, p2, "{}", "{\"n\":2}");
+	is_int(write_free(s, b, &st), 0, "written to after the update");
+	is_int(st.rels_created, 1, "a CREATE relationship is a new row");
+	is_int(st.rels_updated, 1, "the other one merges");
+	is_str(raw_text(path, "SELECT group_concat(type || ':' || multi || ':' "
+	                      "|| json_extract(props, '$.n'), ' ') FROM "
+	                      "(SELECT * FROM rel ORDER BY id)"),
+	       "KNOWS:0:2 MET:2:1 MET:3:2 MET:4:3",
+	       "after the largest multi of its ends, type and key");
+	sl_store_sqlite_close(s);
+	s = sl_store_sqlite_open(path);
+	ok(s != NULL, "a version 2 graph opens again");
+	sl_store_sqlite_close(s);
+}
+
 /** Files that are not sluice graphs are refused and left alone. */
 TAP_TASK_CASE(refusals)
 {
-	const char *path = tmp_path("v2.db");
+	const char *path = tmp_path("v3.db");
 	struct sl_store_sqlite *s = sl_store_sqlite_open(path);
 	ok(s != NULL, "a graph to be changed by hand");
 	sl_store_sqlite_close(s);
-	is_int(raw_exec(path, "UPDATE sluice_meta SET value = '2' WHERE name "
+	is_int(raw_exec(path, "UPDATE sluice_meta SET value = '3' WHERE name "
 	                      "= 'schema_version'"),
-	       0, "schema_version set to 2");
-	ok(sl_store_sqlite_open(path) == NULL, "a version 2 graph is refused");
+	       0, "schema_version set to 3");
+	ok(sl_store_sqlite_open(path) == NULL, "a version 3 graph is refused");
 	is_err(SL_EINVAL, "with EINVAL");
-	ok(err_has("v2.db: graph schema version 2, this sluice reads version "
-	           "1"),
-	   "naming the path and both versions");
+	ok(err_has("v3.db: graph schema version 3, this sluice reads versions "
+	           "1 to 2"),
+	   "naming the path and the versions");
 
 	path = tmp_path("foreign.db");
 	is_int(raw_exec(path, "CREATE TABLE node(a, b); INSERT INTO node "

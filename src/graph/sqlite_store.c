@@ -137,6 +137,15 @@ enum stmt_id {
 	"ELSE json_patch(props, ?4) END "
 
 /** SQL text of each statement, by enum stmt_id. */
+/**
+ * The `multi` of a new CREATE row: one past the largest of its (from_id,
+ * type, to_id, key), a seek to the end of that prefix of
+ * sluice_rel_identity.
+ */
+#define NEXT_MULTI                                                         \
+	"(SELECT coalesce(max(multi), 0) + 1 FROM rel WHERE from_id = ?2 " \
+	"AND type = ?1 AND to_id = ?3 AND key = ?4)"
+
 static const char *const stmt_sql[ST_COUNT] = {
         [ST_BEGIN_WRITE] = "BEGIN IMMEDIATE",
         [ST_BEGIN_READ] = "BEGIN",
@@ -155,14 +164,13 @@ static const char *const stmt_sql[ST_COUNT] = {
         [ST_REL_INSERT] =
                 "INSERT INTO rel(type, from_id, to_id, key, props, multi) "
                 "VALUES (?1, ?2, ?3, ?4, json_patch('{}', ?5), 0) "
-                "ON CONFLICT(from_id, type, to_id, key) WHERE multi = 0 "
-                "DO NOTHING",
+                "ON CONFLICT(from_id, type, to_id, key, multi) DO NOTHING",
         [ST_REL_UPDATE] = "UPDATE rel SET props = json_patch(props, ?5) "
                           "WHERE from_id = ?2 AND type = ?1 AND to_id = ?3 "
                           "AND key = ?4 AND multi = 0",
         [ST_REL_CREATE] =
                 "INSERT INTO rel(type, from_id, to_id, key, props, multi) "
-                "VALUES (?1, ?2, ?3, ?4, json_patch('{}', ?5), 1)",
+                "VALUES (?1, ?2, ?3, ?4, json_patch('{}', ?5), " NEXT_MULTI ")",
         /* Properties without nulls or objects are stored as they are:
          * json_patch('{}', p) would give p again, at the cost of a
          * parse. */
@@ -172,11 +180,10 @@ static const char *const stmt_sql[ST_COUNT] = {
         [ST_REL_INSERT_RAW] =
                 "INSERT INTO rel(type, from_id, to_id, key, props, multi) "
                 "VALUES (?1, ?2, ?3, ?4, ?5, 0) "
-                "ON CONFLICT(from_id, type, to_id, key) WHERE multi = 0 "
-                "DO NOTHING",
+                "ON CONFLICT(from_id, type, to_id, key, multi) DO NOTHING",
         [ST_REL_CREATE_RAW] =
                 "INSERT INTO rel(type, from_id, to_id, key, props, multi) "
-                "VALUES (?1, ?2, ?3, ?4, ?5, 1)",
+                "VALUES (?1, ?2, ?3, ?4, ?5, " NEXT_MULTI ")",
         [ST_EXPORT_NODES] = "SELECT type, key, labels, props FROM node "
                             "ORDER BY type, key",
         [ST_EXPORT_RELS] =
@@ -187,7 +194,13 @@ static const char *const stmt_sql[ST_COUNT] = {
                 "ORDER BY r.type, f.type, f.key, t.type, t.key, r.key, r.id",
 };
 
-/** The schema, version 1, created in one transaction. */
+/**
+ * The schema, version 2, created in one transaction. Version 1 had
+ * `multi` 1 for every CREATE row, a partial identity index (WHERE multi =
+ * 0) and sluice_rel_out ON rel(from_id, type); the identity index now
+ * holds every row, so that it serves out-edges too, and a relationship is
+ * one b-tree insert cheaper.
+ */
 static const char schema_sql[] =
         "BEGIN IMMEDIATE;"
         "CREATE TABLE IF NOT EXISTS sluice_meta("
@@ -209,11 +222,26 @@ static const char schema_sql[] =
         " props TEXT NOT NULL DEFAULT '{}',"
         " multi INTEGER NOT NULL DEFAULT 0);"
         "CREATE UNIQUE INDEX IF NOT EXISTS sluice_rel_identity"
-        " ON rel(from_id, type, to_id, key) WHERE multi = 0;"
-        "CREATE INDEX IF NOT EXISTS sluice_rel_out ON rel(from_id, type);"
+        " ON rel(from_id, type, to_id, key, multi);"
         "CREATE INDEX IF NOT EXISTS sluice_rel_in ON rel(to_id, type);"
         "INSERT OR IGNORE INTO sluice_meta(name, value)"
-        " VALUES ('schema_version', '1');"
+        " VALUES ('schema_version', '2');"
+        "COMMIT;";
+
+/**
+ * Version 1 to 2, in one transaction: CREATE rows told apart by their
+ * ids, the identity index over every row, no sluice_rel_out. Run again
+ * (two processes that both saw version 1) it changes nothing that
+ * matters.
+ */
+static const char migrate_1_2_sql[] =
+        "BEGIN IMMEDIATE;"
+        "UPDATE rel SET multi = id WHERE multi <> 0;"
+        "DROP INDEX IF EXISTS sluice_rel_out;"
+        "DROP INDEX IF EXISTS sluice_rel_identity;"
+        "CREATE UNIQUE INDEX sluice_rel_identity"
+        " ON rel(from_id, type, to_id, key, multi);"
+        "UPDATE sluice_meta SET value = '2' WHERE name = 'schema_version';"
         "COMMIT;";
 
 /** One compiled pattern of the regex cache. */
@@ -743,10 +771,14 @@ inspect(struct sl_store_sqlite *s, bool *meta, bool *node, bool *rel)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/** Check sluice_meta.schema_version. 0, or -1 with an error. */
+/**
+ * Check sluice_meta.schema_version: this version, or 1 (`*old` set: to be
+ * migrated). 0, or -1 with an error.
+ */
 static int
-check_version(struct sl_store_sqlite *s)
+check_version(struct sl_store_sqlite *s, bool *old)
 {
+	*old = false;
 	sqlite3_stmt *st = sl_sqlite_stmt(s->c, version_sql);
 	if (st == NULL)
 		return db_error(s, version_sql, "reading sluice_meta");
@@ -772,17 +804,18 @@ check_version(struct sl_store_sqlite *s)
 	if (end == buf || *end != '\0' || errno != 0) {
 		sl_diag_set(SL_EINVAL,
 		            "%s: graph schema version \"%s\" is not a number, "
-		            "this sluice reads version %d",
+		            "this sluice reads versions 1 to %d",
 		            s->path, buf, SL_SQLITE_SCHEMA_VERSION);
 		return -1;
 	}
-	if (ver != SL_SQLITE_SCHEMA_VERSION) {
+	if (ver != SL_SQLITE_SCHEMA_VERSION && ver != 1) {
 		sl_diag_set(SL_EINVAL,
 		            "%s: graph schema version %ld, this sluice reads "
-		            "version %d",
+		            "versions 1 to %d",
 		            s->path, ver, SL_SQLITE_SCHEMA_VERSION);
 		return -1;
 	}
+	*old = ver == 1;
 	return 0;
 }
 
@@ -842,11 +875,11 @@ init_job(struct sl_store_sqlite *s, void *arg)
 	if (sl_sqlite_function(s->c, "sluice_regexp", 2, fn_regexp, s) != 0 ||
 	    sl_sqlite_function(s->c, "sluice_labels", 2, fn_labels, s) != 0)
 		return -1;
-	bool meta, node, rel;
+	bool meta, node, rel, old = false;
 	if (inspect(s, &meta, &node, &rel) != 0)
 		return -1;
 	if (meta) {
-		if (check_version(s) != 0)
+		if (check_version(s, &old) != 0)
 			return -1;
 	} else if (node || rel) {
 		sl_diag_set(SL_EINVAL,
@@ -889,6 +922,14 @@ init_job(struct sl_store_sqlite *s, void *arg)
 	sqlite3_wal_hook(s->db, wal_hook, s);
 	if (!meta && exec_sql(s, schema_sql, "creating the schema") != 0)
 		return -1;
+	if (old) {
+		sl_log_info("%s: updating the graph schema from version 1 to "
+		            "%d",
+		            s->path, SL_SQLITE_SCHEMA_VERSION);
+		if (exec_sql(s, migrate_1_2_sql,
+		             "updating the graph schema to version 2") != 0)
+			return -1;
+	}
 	return 0;
 }
 

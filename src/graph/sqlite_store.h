@@ -4,20 +4,24 @@
  * from a task and is one job on that connection's worker thread, while
  * the task waits and other tasks run.
  *
- * The schema (docs/storage.md), version 1:
+ * The schema (docs/storage.md), version 2:
  *
- *   sluice_meta(name TEXT PRIMARY KEY, value TEXT)   -- schema_version = 1
+ *   sluice_meta(name TEXT PRIMARY KEY, value TEXT)   -- schema_version = 2
  *   node(id INTEGER PRIMARY KEY, type TEXT, key TEXT, labels TEXT,
  *        props TEXT)                   -- UNIQUE(type, key)
  *   rel(id INTEGER PRIMARY KEY, type TEXT, from_id INTEGER, to_id INTEGER,
  *       key TEXT, props TEXT, multi INTEGER)
- *        -- UNIQUE(from_id, type, to_id, key) WHERE multi = 0
+ *        -- UNIQUE(from_id, type, to_id, key, multi)
  *
  * `key` is the canonical JSON of the key values (sorted keys, compact),
  * `labels` a JSON array of the additional types (sorted, no duplicates),
- * `props` a JSON object. `multi` is 1 for relationships written with the
- * CREATE rule, which are never merged. Indexes serve out- and in-edges by
- * type. The semantics of writes are those of graph/graph.h.
+ * `props` a JSON object. `multi` is 0 for a relationship identified by its
+ * ends, type and key, and 1, 2, ... for the rows of one written with the
+ * CREATE rule, which are never merged. The identity index serves
+ * out-edges by type, another in-edges. A version 1 database (`multi` 1
+ * for every CREATE row, a partial identity index and an index of its own
+ * for out-edges) is brought to version 2 when opened for writing. The semantics
+ * of writes are those of graph/graph.h.
  *
  * A batch is applied in one transaction (or several in one, see
  * sl_store_sqlite_group()): every node write, then every
@@ -38,7 +42,7 @@
 #include "store.h"
 
 /** The schema version this code writes and reads. */
-#define SL_SQLITE_SCHEMA_VERSION 1
+#define SL_SQLITE_SCHEMA_VERSION 2
 
 /** An open store (opaque). */
 struct sl_store_sqlite;
