@@ -392,22 +392,39 @@ TAP_CASE(flow)
 	is_int(live_steps, 0, "deleting the pipeline frees its steps");
 }
 
-/** The twice and backpressure checks. */
-TAP_CASE(twice_and_backpressure)
+/**
+ * Run 5000 records from a generator through a pass-through step (which
+ * emits each twice when `twice`) to a slow consumer, watched for what is
+ * in flight, in pipeline_of(batch, outbox). The consumer; the run's
+ * status in *rc, the pipeline (to delete) in *pp.
+ */
+static struct tstep *
+slow_consumer_run(uint32_t batch, uint32_t outbox, bool twice, int *rc,
+                  struct sl_pipeline **pp)
 {
 	struct tstep *g = tstep_new(&gen_ops);
 	struct tstep *m = tstep_new(&rec_ops);
 	struct tstep *w = tstep_new(&rec_ops);
 	g->gen = true;
 	g->gen_n = 5000;
-	m->twice = true;
+	m->twice = twice;
 	w->upstream = m;
 	w->sleep_per_record = 0.00002;
 	struct tstep *steps[] = {g, m, w};
-	struct sl_pipeline *p = pipeline_of(50, 100, steps, 3);
+	*pp = pipeline_of(batch, outbox, steps, 3);
 	struct run_args a = {0};
-	run(&a, p);
-	is_int(a.rc, 0, "a slow consumer pipeline succeeds");
+	run(&a, *pp);
+	*rc = a.rc;
+	return w;
+}
+
+/** The twice and backpressure checks. */
+TAP_CASE(twice_and_backpressure)
+{
+	struct sl_pipeline *p;
+	int rc;
+	struct tstep *w = slow_consumer_run(50, 100, true, &rc, &p);
+	is_int(rc, 0, "a slow consumer pipeline succeeds");
 	is_int((long long)w->seen, 10000, "each record emitted twice");
 	/* Outbox of 2 batches + the batch being built + the one in hand. */
 	ok(w->max_gap <= 4 * 50, "the outbox bounds what is in flight (%llu)",
@@ -433,18 +450,10 @@ TAP_CASE(default_sizes)
 	/* One thread, the defaults: what is in flight between two steps is
 	 * two outbox batches of 32, the one being built and the one in
 	 * hand. */
-	struct tstep *g = tstep_new(&gen_ops);
-	struct tstep *m = tstep_new(&rec_ops);
-	struct tstep *w = tstep_new(&rec_ops);
-	g->gen = true;
-	g->gen_n = 5000;
-	w->upstream = m;
-	w->sleep_per_record = 0.00002;
-	struct tstep *steps[] = {g, m, w};
-	struct sl_pipeline *p = pipeline_of(0, 0, steps, 3);
-	struct run_args a = {0};
-	run(&a, p);
-	is_int(a.rc, 0, "a run with the default sizes succeeds");
+	struct sl_pipeline *p;
+	int rc;
+	struct tstep *w = slow_consumer_run(0, 0, false, &rc, &p);
+	is_int(rc, 0, "a run with the default sizes succeeds");
 	is_int((long long)w->seen, 5000, "every record arrives");
 	ok(w->max_gap <= 4 * SL_BATCH_SIZE_ONE_THREAD,
 	   "the default outbox bounds what is in flight (%llu)",
