@@ -942,6 +942,9 @@ progress_main(void *arg)
 	return 0;
 }
 
+/** Whether late_signals_ignore() ignored them (for run_job()). */
+static bool late_ignored;
+
 /**
  * Ignore SIGINT and SIGTERM: the run is complete and its outcome decided.
  * A stop signal landing between the end of the run (when the run stops
@@ -951,9 +954,6 @@ progress_main(void *arg)
  * twice). run_job() gives the next pipeline of a project the signals'
  * default effect back.
  */
-/** Whether late_signals_ignore() ignored them (for run_job()). */
-static bool late_ignored;
-
 static void
 late_signals_ignore(void)
 {

@@ -136,7 +136,6 @@ enum stmt_id {
 	"props = CASE WHEN ?4 = '{}' THEN props "       \
 	"ELSE json_patch(props, ?4) END "
 
-/** SQL text of each statement, by enum stmt_id. */
 /**
  * The `multi` of a new CREATE row: one past the largest of its (from_id,
  * type, to_id, key), a seek to the end of that prefix of
@@ -146,6 +145,7 @@ enum stmt_id {
 	"(SELECT coalesce(max(multi), 0) + 1 FROM rel WHERE from_id = ?2 " \
 	"AND type = ?1 AND to_id = ?3 AND key = ?4)"
 
+/** SQL text of each statement, by enum stmt_id. */
 static const char *const stmt_sql[ST_COUNT] = {
         [ST_BEGIN_WRITE] = "BEGIN IMMEDIATE",
         [ST_BEGIN_READ] = "BEGIN",

@@ -20,8 +20,8 @@
  * CREATE rule, which are never merged. The identity index serves
  * out-edges by type, another in-edges. A version 1 database (`multi` 1
  * for every CREATE row, a partial identity index and an index of its own
- * for out-edges) is brought to version 2 when opened for writing. The semantics
- * of writes are those of graph/graph.h.
+ * for out-edges) is brought to version 2 when opened for writing. The
+ * semantics of writes are those of graph/graph.h.
  *
  * A batch is applied in one transaction (or several in one, see
  * sl_store_sqlite_group()): every node write, then every
