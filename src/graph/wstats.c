@@ -58,8 +58,11 @@ entry(struct sl_wstats *ws, const struct sl_value *type, bool rel,
 /** Entries of the per-batch cache of types by bytes (a power of two). */
 #define TYPE_CACHE 16
 
-/** Entries of the per-batch cache of types by address (a power of two). */
-#define ADDR_CACHE 64
+/** Entries of the per-batch cache of types by address, as a power of 2. */
+#define ADDR_BITS 6
+
+/** Entries of the per-batch cache of types by address. */
+#define ADDR_CACHE (1 << ADDR_BITS)
 
 /**
  * A type text met in the batch being counted and its entry, found by the
@@ -175,9 +178,13 @@ static inline bool
 count(struct sl_wstats *ws, struct kind_seen *k, const struct sl_value *type,
       bool rel, uint32_t *hint)
 {
-	uintptr_t a = (uintptr_t)type->u.s;
-	struct addr_seen *t =
-	        &k->addr[(a >> 3 ^ a >> 9 ^ type->len) & (ADDR_CACHE - 1)];
+	/* The slot from the high bits of a product: type texts made one to
+	 * an arena chunk share their low address bits, and two of them
+	 * (PLAYS_FOR, HAS_SKILL: 32 KiB apart) took turns in one slot of
+	 * the shifts and xors this replaced, twice a record. */
+	uint64_t a = (uint64_t)(uintptr_t)type->u.s ^ type->len;
+	struct addr_seen *t = &k->addr[(a * UINT64_C(0x9e3779b97f4a7c15)) >>
+	                               (64 - ADDR_BITS)];
 	if (t->s == type->u.s && t->len == type->len && type->type == SL_VSTR) {
 		t->n++;
 		return true;
