@@ -273,6 +273,16 @@ err_has(const char *what)
 	return true;
 }
 
+/** The store on `path`, opened to write; the test stops if it cannot. */
+static struct sl_store_sqlite *
+open_or_bail(const char *path)
+{
+	struct sl_store_sqlite *s = sl_store_sqlite_open(path);
+	if (s == NULL)
+		bail_out("cannot open %s", path);
+	return s;
+}
+
 /** Node rules: create, merge, labels, MATCH_ONLY. */
 TAP_TASK_CASE(nodes)
 {
@@ -406,9 +416,7 @@ TAP_TASK_CASE(repeats)
 TAP_TASK_CASE(fuzzy_nodes)
 {
 	const char *path = tmp_path("fuzzy.db");
-	struct sl_store_sqlite *s = sl_store_sqlite_open(path);
-	if (s == NULL)
-		bail_out("cannot open %s", path);
+	struct sl_store_sqlite *s = open_or_bail(path);
 	struct sl_graph_counts st = {0};
 	struct sl_graph_batch *b = batch_new();
 	add_node(b, SL_NODE_EAGER, "P", "{\"id\":\"p-1\"}", NULL, NULL);
@@ -498,9 +506,7 @@ TAP_TASK_CASE(fuzzy_nodes)
 TAP_TASK_CASE(rels)
 {
 	const char *path = tmp_path("rels.db");
-	struct sl_store_sqlite *s = sl_store_sqlite_open(path);
-	if (s == NULL)
-		bail_out("cannot open %s", path);
+	struct sl_store_sqlite *s = open_or_bail(path);
 	struct end p1 = {"Person", "{\"id\":1}", false};
 	struct end p2 = {"Person", "{\"id\":2}", false};
 	struct end t1 = {"Team", "{\"id\":\"t1\"}", false};
@@ -680,9 +686,7 @@ TAP_TASK_CASE(rels)
 TAP_TASK_CASE(idempotence)
 {
 	const char *path = tmp_path("idem.db");
-	struct sl_store_sqlite *s = sl_store_sqlite_open(path);
-	if (s == NULL)
-		bail_out("cannot open %s", path);
+	struct sl_store_sqlite *s = open_or_bail(path);
 	char *first = NULL;
 	for (int round = 0; round < 2; round++) {
 		struct sl_graph_counts st = {0};
@@ -727,9 +731,7 @@ TAP_TASK_CASE(idempotence)
 TAP_TASK_CASE(rollback)
 {
 	const char *path = tmp_path("rollback.db");
-	struct sl_store_sqlite *s = sl_store_sqlite_open(path);
-	if (s == NULL)
-		bail_out("cannot open %s", path);
+	struct sl_store_sqlite *s = open_or_bail(path);
 	struct sl_graph_counts st = {0};
 	struct sl_graph_batch *b = batch_new();
 	add_node(b, SL_NODE_EAGER, "A", "{\"k\":1}", NULL, NULL);
@@ -965,9 +967,7 @@ wal_size(const char *path)
 TAP_TASK_CASE(wal_checkpoints)
 {
 	const char *path = tmp_path("wal.db");
-	struct sl_store_sqlite *s = sl_store_sqlite_open(path);
-	if (s == NULL)
-		bail_out("cannot open %s", path);
+	struct sl_store_sqlite *s = open_or_bail(path);
 	/* A commit per batch; the store's connection would checkpoint only
 	 * past 2^30 frames. */
 	sl_store_sqlite_wal(s, 8, 1 << 30);
@@ -1141,9 +1141,7 @@ TAP_TASK_CASE(prepared_texts)
 TAP_TASK_CASE(known_node_gone)
 {
 	const char *path = tmp_path("gone.db");
-	struct sl_store_sqlite *s = sl_store_sqlite_open(path);
-	if (s == NULL)
-		bail_out("cannot open %s", path);
+	struct sl_store_sqlite *s = open_or_bail(path);
 	struct sl_graph_counts st = {0};
 	struct sl_graph_batch *b = batch_new();
 	add_node(b, SL_NODE_EAGER, "A", "{\"k\":1}", NULL, "{\"p\":1}");
@@ -1182,9 +1180,7 @@ TAP_TASK_CASE(known_node_gone)
 TAP_TASK_CASE(batch_undo)
 {
 	const char *path = tmp_path("undo.db");
-	struct sl_store_sqlite *s = sl_store_sqlite_open(path);
-	if (s == NULL)
-		bail_out("cannot open %s", path);
+	struct sl_store_sqlite *s = open_or_bail(path);
 	/* One transaction for the whole case until committed. */
 	sl_store_sqlite_group(s, 1000000, 1e9);
 	struct sl_graph_counts st = {0};
