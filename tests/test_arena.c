@@ -5,7 +5,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "sluice/alloc.h"
 #include "sluice/arena.h"
@@ -389,6 +392,111 @@ TAP_CASE(huge_reserve)
 	ok(sl_huge_commit(p, 4096) == -1, "committing there fails");
 	ok(sl_huge_reserve(0) == NULL, "size 0 gives NULL");
 	sl_huge_release(NULL, size);
+}
+
+/**
+ * The mapping of /proc/self/smaps that holds `p`: its resident KiB in
+ * *rss and whether its flags hold `flag` ("hg": MADV_HUGEPAGE, "nh":
+ * MADV_NOHUGEPAGE). -1 if not found.
+ */
+static int
+smaps_of(const void *p, long *rss, const char *flag, bool *has)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	if (f == NULL)
+		return -1;
+	char line[512];
+	bool in = false, found = false;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		unsigned long lo, hi;
+		/* A mapping's first line; no field's name parses as hex
+		 * followed by '-'. */
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2) {
+			in = (uintptr_t)p >= lo && (uintptr_t)p < hi;
+			continue;
+		}
+		if (!in)
+			continue;
+		if (strncmp(line, "Rss:", 4) == 0)
+			*rss = strtol(line + 4, NULL, 10);
+		if (strncmp(line, "VmFlags:", 8) == 0) {
+			*has = strstr(line, flag) != NULL;
+			found = true;
+			in = false;
+		}
+	}
+	fclose(f);
+	return found ? 0 : -1;
+}
+
+/**
+ * In a child process with SLUICE_HUGE_PAGES set to `v`: the first block
+ * of a new region. Its exit status: 0 if the region is as `v` says
+ * (1: marked for huge pages and faulted in whole at once; 0: marked for
+ * small pages, only what was touched resident), else 1..4 for which check
+ * failed.
+ */
+static int
+child_region(const char *v)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		setenv("SLUICE_HUGE_PAGES", v, 1);
+		/* Blocks until one starts a region of the child's own. */
+		size_t size = (size_t)1 << 20, before = sl_pages_mapped();
+		char *b = NULL;
+		for (int i = 0; i < 3 && sl_pages_mapped() == before; i++)
+			if ((b = sl_pages_alloc(size)) == NULL)
+				_exit(1);
+		if (sl_pages_mapped() == before)
+			_exit(1);
+		bool huge = v[0] == '1';
+		if (sl_pages_huge() != huge)
+			_exit(2);
+		long rss = -1;
+		bool has = false;
+		if (smaps_of(b, &rss, huge ? "hg" : "nh", &has) != 0 || !has)
+			_exit(3);
+		/* Huge: the region's 2 MiB faulted in at once, before any
+		 * use (as huge or small pages: whichever the kernel has).
+		 * Small: nothing touched, nothing resident. */
+		if (huge ? rss < 2048 : rss > 8)
+			_exit(4);
+		_exit(0);
+	}
+	int st = 0;
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
+}
+
+/**
+ * Huge pages while they are the cheaper kind: the choice against small
+ * pages' cost, and SLUICE_HUGE_PAGES fixing it.
+ */
+TAP_CASE(huge_choice)
+{
+	ok(sl_pages_prefer_huge(0.05, 0.4),
+	   "a huge page the kernel had at hand (0.05 ms/MiB) is kept");
+	ok(!sl_pages_prefer_huge(2.4, 0.37),
+	   "one the host must supply again (2.4 ms/MiB) loses to small "
+	   "pages at 0.37");
+	ok(sl_pages_prefer_huge(1.8, 2.8),
+	   "where small pages cost more (2.8 ms/MiB), huge ones stay");
+	ok(sl_pages_prefer_huge(0.45, 0.37),
+	   "a quarter dearer is still worth its fewer TLB misses");
+	ok(!sl_pages_prefer_huge(0.5, 0.37), "more is not");
+	ok(sl_pages_prefer_huge(3, -1), "small pages unmeasured: huge");
+	if (sl_alloc_plain()) {
+		note("sanitizer build or valgrind: blocks come from malloc");
+		return;
+	}
+	is_int(child_region("1"), 0,
+	       "SLUICE_HUGE_PAGES=1: a new region asks for huge pages, "
+	       "faulted in at once");
+	is_int(child_region("0"), 0,
+	       "SLUICE_HUGE_PAGES=0: it asks for small pages, none faulted "
+	       "in before use");
 }
 
 int

@@ -85,18 +85,39 @@ void sl_pages_free(void *p, size_t size);
 size_t sl_pages_mapped(void);
 
 /**
+ * Whether new regions and mappings ask for huge pages (MADV_HUGEPAGE).
+ * They do until one proves dearer than small pages: each new region is
+ * faulted in at once, timed, and when its huge page cost more than
+ * sl_pages_prefer_huge() allows against a one-off measure of small
+ * pages, later mappings ask for small ones (MADV_NOHUGEPAGE). On a
+ * virtual machine whose host takes back memory that stays free a while, a
+ * fresh huge page can cost 20 to 50 times the same bytes of small pages.
+ * SLUICE_HUGE_PAGES=1 or 0 in the environment fixes the choice.
+ */
+bool sl_pages_huge(void);
+
+/**
+ * The choice of sl_pages_huge(): whether a huge page that cost `huge_ms`
+ * milliseconds per MiB to fault in is worth it against small pages at
+ * `small_ms` (negative: unknown).
+ */
+bool sl_pages_prefer_huge(double huge_ms, double small_ms);
+
+/**
  * Address space of `size` bytes (rounded up to 2 MiB), aligned to 2 MiB and
- * marked MADV_HUGEPAGE, that holds and commits no memory (PROT_NONE, so
- * not even against a strict overcommit limit) until parts of it are made
- * usable with sl_huge_commit(): for an allocator of its own that carves
- * it as it grows (check sl_alloc_plain() first). NULL on failure (no diag).
+ * marked MADV_HUGEPAGE (while sl_pages_huge()), that holds and commits no
+ * memory (PROT_NONE, so not even against a strict overcommit limit) until parts
+ * of it are made usable with sl_huge_commit(): for an allocator of its own that
+ * carves it as it grows (check sl_alloc_plain() first). NULL on failure (no
+ * diag).
  */
 void *sl_huge_reserve(size_t size);
 
 /**
  * Make the `n` bytes at `p` (whole pages of a reservation) readable and
- * writable. 0, or -1 with errno set (ENOMEM: the system will not commit
- * them).
+ * writable, and marked MADV_NOHUGEPAGE if sl_pages_huge() has turned
+ * false since the reservation. 0, or -1 with errno set (ENOMEM: the system will
+ * not commit them).
  */
 int sl_huge_commit(void *p, size_t n);
 

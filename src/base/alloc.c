@@ -4,11 +4,13 @@
 #include "sluice/alloc.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <valgrind/valgrind.h>
 
 /** Allocations left before the injected fault; negative: no injection. */
@@ -155,10 +157,127 @@ pages_class(size_t size, bool make)
 	return (int)pages.n++;
 }
 
+/* --- huge pages, while they are the cheaper ones ----------------------- */
+
+#ifdef MADV_POPULATE_WRITE
+/** madvise() advice that faults a range in writable (Linux 5.14). */
+#define SL_MADV_POPULATE_WRITE MADV_POPULATE_WRITE
+#else
+/** madvise() advice that faults a range in writable (Linux 5.14). */
+#define SL_MADV_POPULATE_WRITE 23
+#endif
+
+/**
+ * What a fresh huge page costs, as a fault in a region shows it, below
+ * which it is taken for cheap without a comparison (ms per MiB; a huge
+ * page the kernel has at hand costs 0.03-0.1).
+ */
+#define HUGE_CHEAP_MS 0.25
+
+/** Bytes of small pages the comparison faults in (sl_pages_huge_probe()). */
+#define SMALL_PROBE ((size_t)256 << 10)
+
+/**
+ * Whether new mappings ask for huge pages, and what the probes found
+ * (sl_pages_huge()). Guarded by `pages.lock` where written.
+ */
+static struct {
+	/** 1: MADV_HUGEPAGE; 0: MADV_NOHUGEPAGE (small pages were cheaper). */
+	atomic_int on;
+	/** Forced by SLUICE_HUGE_PAGES (0 or 1), or -1. */
+	int forced;
+	/** ms per MiB of small pages, measured once; < 0 before. */
+	double small_ms;
+} huge = {.on = 1, .forced = -1, .small_ms = -1};
+
+/** Milliseconds of CLOCK_MONOTONIC. */
+static double
+mono_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+/**
+ * SLUICE_HUGE_PAGES ("0": never, "1": always), read at each new region
+ * (a getenv() beside an mmap()). Under the lock.
+ */
+static void
+huge_env(void)
+{
+	const char *e = getenv("SLUICE_HUGE_PAGES");
+	huge.forced = e != NULL && (e[0] == '0' || e[0] == '1') && e[1] == '\0'
+	                      ? e[0] - '0'
+	                      : -1;
+	if (huge.forced >= 0)
+		atomic_store(&huge.on, huge.forced);
+}
+
+/**
+ * ms per MiB of faulting in fresh small pages: SMALL_PROBE bytes of a
+ * mapping of its own with MADV_NOHUGEPAGE, faulted in and given back;
+ * < 0 when it could not be measured.
+ */
+static double
+small_pages_ms(void)
+{
+	char *m = mmap(NULL, SMALL_PROBE, PROT_READ | PROT_WRITE,
+	               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return -1;
+	(void)madvise(m, SMALL_PROBE, MADV_NOHUGEPAGE);
+	double t0 = mono_ms();
+	int rc = madvise(m, SMALL_PROBE, SL_MADV_POPULATE_WRITE);
+	double ms = mono_ms() - t0;
+	munmap(m, SMALL_PROBE);
+	return rc == 0 ? ms * (double)((size_t)1 << 20) / SMALL_PROBE : -1;
+}
+
+bool
+sl_pages_prefer_huge(double huge_ms, double small_ms)
+{
+	/* A huge page also saves TLB misses for as long as it is used:
+	 * worth a quarter more to fault in than the same bytes of small
+	 * pages. */
+	return small_ms < 0 || huge_ms <= HUGE_CHEAP_MS ||
+	       huge_ms <= small_ms * 1.25;
+}
+
+/**
+ * Fault in region `a` (REGION bytes, just mapped with MADV_HUGEPAGE), as
+ * its first use would, timing it: when a fresh huge page costs more than
+ * as many small pages (the host gives back memory that has been free a
+ * while, and a huge page is then made from pages it must supply again),
+ * later mappings use small pages. Under the lock.
+ */
+static void
+huge_probe(char *a)
+{
+	double t0 = mono_ms();
+	if (madvise(a, REGION, SL_MADV_POPULATE_WRITE) != 0)
+		return;
+	double ms = (mono_ms() - t0) * (double)((size_t)1 << 20) / REGION;
+	if (ms <= HUGE_CHEAP_MS || huge.forced >= 0)
+		return;
+	if (huge.small_ms < 0)
+		huge.small_ms = small_pages_ms();
+	if (!sl_pages_prefer_huge(ms, huge.small_ms))
+		atomic_store(&huge.on, 0);
+}
+
+bool
+sl_pages_huge(void)
+{
+	return atomic_load(&huge.on) != 0;
+}
+
 /**
  * A mapping of `span` bytes (a multiple of REGION) aligned to REGION, with
  * protection `prot` and the extra mmap() `flags`, marked MADV_HUGEPAGE (a
- * hint: without transparent huge pages, 4 KiB pages). NULL on failure.
+ * hint: without transparent huge pages, 4 KiB pages) while huge pages are
+ * the cheaper kind (sl_pages_huge()), else MADV_NOHUGEPAGE. NULL on
+ * failure.
  */
 static void *
 aligned_map(size_t span, int prot, int flags)
@@ -173,7 +292,8 @@ aligned_map(size_t span, int prot, int flags)
 		munmap(m, (size_t)(a - m));
 	if (m + span + REGION > a + span)
 		munmap(a + span, (size_t)(m + span + REGION - (a + span)));
-	(void)madvise(a, span, MADV_HUGEPAGE);
+	(void)madvise(a, span,
+	              sl_pages_huge() ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
 	return a;
 }
 
@@ -181,9 +301,12 @@ aligned_map(size_t span, int prot, int flags)
 static int
 pages_region(void)
 {
+	huge_env();
 	char *a = aligned_map(REGION, PROT_READ | PROT_WRITE, 0);
 	if (a == NULL)
 		return -1;
+	if (sl_pages_huge())
+		huge_probe(a);
 	pages.cur = a;
 	pages.end = a + REGION;
 	pages.mapped += REGION;
@@ -255,14 +378,6 @@ sl_pages_mapped(void)
 
 /* --- large arrays in huge-page mappings (sl_big_realloc()) -------------- */
 
-#ifdef MADV_POPULATE_WRITE
-/** madvise() advice that faults a range in writable (Linux 5.14). */
-#define SL_MADV_POPULATE_WRITE MADV_POPULATE_WRITE
-#else
-/** madvise() advice that faults a range in writable (Linux 5.14). */
-#define SL_MADV_POPULATE_WRITE 23
-#endif
-
 /** Bytes of the mapping of a block of `size` bytes (whole regions). */
 static size_t
 big_span(size_t size)
@@ -295,7 +410,13 @@ sl_huge_reserve(size_t size)
 int
 sl_huge_commit(void *p, size_t n)
 {
-	return mprotect(p, n, PROT_READ | PROT_WRITE) == 0 ? 0 : -1;
+	if (mprotect(p, n, PROT_READ | PROT_WRITE) != 0)
+		return -1;
+	/* Reserved before the regions' probes may have found huge pages
+	 * dear: committed memory follows the choice as it is now. */
+	if (!sl_pages_huge())
+		(void)madvise(p, n, MADV_NOHUGEPAGE);
+	return 0;
 }
 
 void
