@@ -14,11 +14,18 @@ set -u
 SLUICE=$(realpath "$1")
 KIND=${2:?usage: test_resume.sh SLUICE sqlite|pg [KILL_RUNS]}
 RUNS=${3:-20}
+# KEEP=1 in the environment keeps the directory, to read its logs.
 T=$(mktemp -d /tmp/sluice-resume-XXXXXX)
-trap 'kill -9 $(jobs -p) 2>/dev/null; rm -rf "$T"' EXIT
+trap 'kill -9 $(jobs -p) 2>/dev/null; [ -n "$KEEP" ] || rm -rf "$T"' EXIT
 cd "$T" || exit 1
+# BS: the runs' write batch size. A PostgreSQL target's default (10,000
+# ingestions) holds this whole load: on a fast machine every record is
+# read, and the one batch filled, before the first checkpoint interval,
+# so that no progress mark comes before the end and no run can resume.
+BS=()
 if [ "$KIND" = pg ]; then
   URI=$(cat "$SLUICE_TEST_PGDIR/uri")
+  BS=(--batch-size 1000)
 fi
 
 # done_in TARGET: whether TARGET's checkpoint table says a run finished
@@ -129,7 +136,7 @@ EOF
 ckobj="objects/p-$(sha256sum p.yaml | cut -c1-64)/0/extractor_progress_checkpoint"
 ref=$(target ref)
 t0=$(date +%s%N)
-"$SLUICE" run p.yaml -t "$ref" --no-progress -q
+"$SLUICE" run "${BS[@]}" p.yaml -t "$ref" --no-progress -q
 is $? 0 "an uninterrupted run (no checkpoints)"
 # Kills land at random within about as long as that run took.
 span=$((($(date +%s%N) - t0) / 1000000))
@@ -164,7 +171,7 @@ while [ "$r" -lt "$RUNS" ] || { ! covered && [ "$r" -lt $((RUNS * 3)) ]; }; do
   tries=0
   while :; do
     tries=$((tries + 1))
-    "$SLUICE" run p.yaml -t "$tgt" --storage-backend here \
+    "$SLUICE" run "${BS[@]}" p.yaml -t "$tgt" --storage-backend here \
       --checkpoint-interval 0.02 --no-progress -v >"run$r.$tries.log" 2>&1 &
     pid=$!
     # The first three times: at a random time within the span of an
@@ -172,9 +179,9 @@ while [ "$r" -lt "$RUNS" ] || { ! covered && [ "$r" -lt $((RUNS * 3)) ]; }; do
     # or within 10 ms after the run's 1st or 2nd new checkpoint (a time
     # alone often lands after a resumed run's end when the machine's load
     # changes, and so did up to 90 ms after a checkpoint once runs got
-    # faster; a PostgreSQL run of this load saves only 2 to 6, the first
-    # after about 3,800 records, so a 3rd often is the end); then perhaps
-    # not at all.
+    # faster; a PostgreSQL run of this load saves a checkpoint with each
+    # of its 10 write batches at most, so a 3rd may be the end); then
+    # perhaps not at all.
     if [ "$tries" -gt 3 ] && [ $((RANDOM % 2)) -eq 0 ]; then
       wait "$pid"
     elif [ $((RANDOM % 3)) -eq 0 ]; then
@@ -201,7 +208,7 @@ while [ "$r" -lt "$RUNS" ] || { ! covered && [ "$r" -lt $((RUNS * 3)) ]; }; do
     # Killed once its work was done: a run started again finds nothing
     # left to do (and deletes a checkpoint left behind).
     if done_in "$tgt"; then
-      "$SLUICE" run p.yaml -t "$tgt" --storage-backend here --no-progress \
+      "$SLUICE" run "${BS[@]}" p.yaml -t "$tgt" --storage-backend here --no-progress \
         -v >"run$r.done.log" 2>&1
       st=$?
       stale=$((stale + 1))
@@ -246,7 +253,7 @@ ok $([ "$resumed" -ge $((RUNS / 2)) ] && echo 0 || echo 1) \
 # the same graph.
 tgt=$(target stopped)
 rm -rf objects
-"$SLUICE" run p.yaml -t "$tgt" --storage-backend here --checkpoint-interval 0.05 \
+"$SLUICE" run "${BS[@]}" p.yaml -t "$tgt" --storage-backend here --checkpoint-interval 0.05 \
   --no-progress >stop.log 2>&1 &
 pid=$!
 ms=$((50 + RANDOM % (span * 6 / 10)))
@@ -256,7 +263,7 @@ wait $pid
 st=$?
 # (A run the signal came too late for ended by itself: nothing to resume.)
 [ "$st" -eq 0 ] ||
-  "$SLUICE" run p.yaml -t "$tgt" --storage-backend here --no-progress >stop2.log 2>&1
+  "$SLUICE" run "${BS[@]}" p.yaml -t "$tgt" --storage-backend here --no-progress >stop2.log 2>&1
 is $? 0 "a run stopped with SIGINT (status $st) runs again to the end"
 same_as_ref "$tgt" stopped "and the graph equals the uninterrupted run's"
 
@@ -267,7 +274,7 @@ same_as_ref "$tgt" stopped "and the graph equals the uninterrupted run's"
 # relationship twice). One write batch: the writer commits only at the end.
 tgt=$(target late)
 rm -rf objects
-"$SLUICE" run p.yaml -t "$tgt" --storage-backend here --checkpoint-interval 100 \
+"$SLUICE" run "${BS[@]}" p.yaml -t "$tgt" --storage-backend here --checkpoint-interval 100 \
   --batch-size 100000 --no-progress -vv >late.log 2>&1 &
 pid=$!
 for _ in $(seq 1 500); do
@@ -280,14 +287,14 @@ wait $pid
 st=$?
 obj=$(find objects -name extractor_progress_checkpoint 2>/dev/null)
 if [ "$st" -ne 0 ] && [ -n "$obj" ] && grep -q '"done":true' "$obj"; then
-  "$SLUICE" run p.yaml -t "$tgt" --storage-backend here --no-progress -v >late2.log 2>&1
+  "$SLUICE" run "${BS[@]}" p.yaml -t "$tgt" --storage-backend here --no-progress -v >late2.log 2>&1
   is $? 0 "a run stopped after its last commit runs again"
   grep -q "nothing is left to read" late2.log
   ok $? "and finds nothing left to do"
 else
   # The signal came before the extractor ended (or after the run ended).
   [ "$st" -eq 0 ] ||
-    "$SLUICE" run p.yaml -t "$tgt" --storage-backend here --no-progress >late2.log 2>&1
+    "$SLUICE" run "${BS[@]}" p.yaml -t "$tgt" --storage-backend here --no-progress >late2.log 2>&1
   is $? 0 "a run stopped near its end (status $st) runs again"
   echo "# SKIP the signal did not land between the extractor's end and the last commit"
 fi
@@ -296,7 +303,7 @@ same_as_ref "$tgt" late "and the graph equals the uninterrupted run's"
 # --- the checkpoint object, --from-start, errors -----------------------------
 tgt=$(target one)
 rm -rf objects
-"$SLUICE" run p.yaml -t "$tgt" --storage-backend here --checkpoint-interval 0.01 \
+"$SLUICE" run "${BS[@]}" p.yaml -t "$tgt" --storage-backend here --checkpoint-interval 0.01 \
   --no-progress >/dev/null 2>&1 &
 pid=$!
 for _ in $(seq 1 200); do
@@ -316,7 +323,7 @@ grep -Eq '^\{"run":"[0-9a-f]{32}","input":[0-9]+,"name":"in/part[0-9].jsonl(.gz)
 ok $? "it holds the run, the input and the line"
 cp "$obj" saved.ckpt
 
-"$SLUICE" run p.yaml -t "$tgt" --storage-backend here --from-start \
+"$SLUICE" run "${BS[@]}" p.yaml -t "$tgt" --storage-backend here --from-start \
   --no-progress -v >fs.log 2>&1
 is $? 0 "--from-start runs"
 has fs.log "is ignored" "--from-start says the checkpoint is ignored"
@@ -332,7 +339,7 @@ ok $? "a finished run deletes its checkpoint"
 # its checkpoint is gone must not end the process as stopped: a run
 # started again, as that status asks, would load everything again.
 rm -rf objects
-SLUICE_TEST_SIGNAL_AT_END=1 "$SLUICE" run p.yaml -t "$(target late_signal)" \
+SLUICE_TEST_SIGNAL_AT_END=1 "$SLUICE" run "${BS[@]}" p.yaml -t "$(target late_signal)" \
   --storage-backend here --no-progress -q
 is $? 0 "a stop signal after the end of a run leaves its status 0"
 
@@ -341,7 +348,7 @@ mkdir -p "$(dirname "$obj")"
 cp saved.ckpt "$obj"
 mv in/part0.jsonl in/part0.moved
 tgt=$(target changed)
-"$SLUICE" run p.yaml -t "$tgt" --storage-backend here --no-progress >ch.log 2>&1
+"$SLUICE" run "${BS[@]}" p.yaml -t "$tgt" --storage-backend here --no-progress >ch.log 2>&1
 st=$?
 mv in/part0.moved in/part0.jsonl
 ok $([ $st -ne 0 ] && echo 0 || echo 1) "inputs changed since the checkpoint: the run fails"
@@ -349,7 +356,7 @@ has ch.log "the inputs changed since" "and says the inputs changed"
 has ch.log "--from-start" "and how to start over"
 
 printf 'garbage' >"$obj"
-"$SLUICE" run p.yaml -t "$tgt" --storage-backend here --no-progress >gb.log 2>&1
+"$SLUICE" run "${BS[@]}" p.yaml -t "$tgt" --storage-backend here --no-progress >gb.log 2>&1
 ok $([ $? -ne 0 ] && echo 0 || echo 1) "a damaged checkpoint fails the run"
 has gb.log "extractor_progress_checkpoint" "naming the checkpoint"
 has gb.log "expected a sluice checkpoint" "saying what was expected"
@@ -373,12 +380,12 @@ cat >r.yaml <<'EOF'
         relationship_creation_rule: CREATE
 EOF
 rref=$(target rref)
-"$SLUICE" run r.yaml -t "$rref" --no-progress -q
+"$SLUICE" run "${BS[@]}" r.yaml -t "$rref" --no-progress -q
 "$SLUICE" export "$rref" >rref.jsonl
 strip rref.jsonl >rref.txt
 rk=$(target rk)
 rm -rf objects
-"$SLUICE" run r.yaml -t "$rk" --storage-backend here --checkpoint-interval 0.01 \
+"$SLUICE" run "${BS[@]}" r.yaml -t "$rk" --storage-backend here --checkpoint-interval 0.01 \
   --no-progress >/dev/null 2>&1 &
 pid=$!
 for _ in $(seq 1 500); do
@@ -388,7 +395,7 @@ done
 kill -9 $pid 2>/dev/null
 wait $pid 2>/dev/null
 st=$?
-"$SLUICE" run r.yaml -t "$rk" --storage-backend here --no-progress -v >rr.log 2>&1
+"$SLUICE" run "${BS[@]}" r.yaml -t "$rk" --storage-backend here --no-progress -v >rr.log 2>&1
 is $? 0 "a range run killed (status $st) runs again"
 [ "$st" -ne 137 ] || has rr.log "resuming from a checkpoint: range, after line" \
   "and resumes after the records it did"
@@ -397,7 +404,7 @@ strip rk.jsonl >rk.txt
 cmp -s rref.txt rk.txt
 ok $? "the IterableExtractor's graph equals an uninterrupted run's"
 
-"$SLUICE" run p.yaml -t "$tgt" --storage-backend nosuch --no-progress >ns.log 2>&1
+"$SLUICE" run "${BS[@]}" p.yaml -t "$tgt" --storage-backend nosuch --no-progress >ns.log 2>&1
 ok $([ $? -ne 0 ] && echo 0 || echo 1) "an unknown store name fails the run"
 has ns.log "nosuch" "naming it"
 done_testing
