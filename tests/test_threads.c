@@ -553,9 +553,13 @@ TAP_CASE(same_as_one_thread)
 	}
 	is_int((long long)atomic_load(&one.w->off_loop), 0,
 	       "1 thread: every record on the loop thread");
-	is_int((long long)atomic_load(&two.w->off_loop),
-	       (long long)one.w->base.stats.in,
-	       "2 threads: every record on a worker thread");
+	/* The loop thread also runs jobs, while its tasks wait and the
+	 * worker thread is busy (sl_worker_help(); test_worker checks
+	 * that): how many is a matter of timing. */
+	uint64_t off = atomic_load(&two.w->off_loop);
+	ok(off > 0 && off <= one.w->base.stats.in,
+	   "2 threads: records on the worker thread (%llu of %llu)",
+	   (unsigned long long)off, (unsigned long long)one.w->base.stats.in);
 	is_int(atomic_load(&three.w->replicas), 0,
 	       "the replicas are freed after the run");
 	/* 20011 records: 2859 sevens skipped, 3430 fives twice. */

@@ -596,6 +596,106 @@ TAP_CASE(threads)
 	is_int(run_task("main", threads_main, NULL), 0, "threads test ran");
 }
 
+/** Two jobs of the help case: the first waits for the second. */
+struct helped {
+	/** The jobs. */
+	struct sl_worker_job a, b;
+	/** Set by job b; job a waits for it (at most 10 s). */
+	atomic_int released;
+	/** Kernel thread job a ran on (0 until it starts). */
+	atomic_long tid_a;
+	/** Kernel thread job b ran on. */
+	long tid_b;
+	/** Whether job a saw the release (else it gave up). */
+	int a_released;
+	/** Jobs not done yet. */
+	int left;
+	/** The task to wake when both are done. */
+	struct sl_task *waiter;
+};
+
+/** Job a: hold the worker's only thread until job b has run. */
+static int
+helped_a(void *arg)
+{
+	struct helped *h = arg;
+	atomic_store(&h->tid_a, tid());
+	for (int i = 0; i < 10000 && !atomic_load(&h->released); i++)
+		usleep(1000);
+	h->a_released = atomic_load(&h->released);
+	return 0;
+}
+
+/** Job b: release job a. */
+static int
+helped_b(void *arg)
+{
+	struct helped *h = arg;
+	h->tid_b = tid();
+	atomic_store(&h->released, 1);
+	return 0;
+}
+
+/** on_done of both jobs. */
+static void
+helped_done(struct sl_worker_job *j)
+{
+	struct helped *h = j->data;
+	if (--h->left == 0)
+		sl_task_wakeup(h->waiter);
+}
+
+/**
+ * sl_worker_help(): with its one thread held by a job that waits for the
+ * next one, the loop thread runs the next one itself; the loop thread's
+ * fault countdown is its own throughout.
+ */
+static int
+help_main(void *arg)
+{
+	(void)arg;
+	struct sl_worker *w = sl_worker_new_threads("helped", 1);
+	if (w == NULL)
+		return -1;
+	sl_worker_help(w);
+	static struct helped h;
+	memset(&h, 0, sizeof(h));
+	h.left = 2;
+	h.waiter = sl_task_current();
+	/* Job a first: the thread, idle, takes it. */
+	if (sl_worker_post(w, &h.a, helped_a, &h, helped_done, &h) != 0)
+		bail_out("cannot post job a");
+	while (atomic_load(&h.tid_a) == 0)
+		sl_sleep(0.001);
+	sl_alloc_fail_after(1000);
+	if (sl_worker_post(w, &h.b, helped_b, &h, helped_done, &h) != 0)
+		bail_out("cannot post job b");
+	double t0 = sl_clock();
+	while (h.left > 0)
+		sl_task_wait(SL_FOREVER);
+	long countdown = sl_alloc_countdown();
+	sl_alloc_fail_after(-1);
+	ok(h.a_released && sl_clock() - t0 < 5,
+	   "help: the job that waited for the next one ended (%.3f s)",
+	   sl_clock() - t0);
+	ok(atomic_load(&h.tid_a) != loop_tid,
+	   "help: it ran on the worker's thread");
+	is_int(h.tid_b, loop_tid,
+	       "help: the next one ran on the loop thread meanwhile");
+	is_int(countdown, 1000, "help: the loop thread's countdown is kept");
+	ok(sl_worker_job_result(&h.a) == 0 && sl_worker_job_result(&h.b) == 0,
+	   "help: both succeeded");
+	sl_worker_delete(w);
+	return 0;
+}
+
+/** Run help_main() as a task on a fresh loop. */
+TAP_CASE(help)
+{
+	loop_tid = tid();
+	is_int(run_task("main", help_main, NULL), 0, "help test ran");
+}
+
 /** Run basic_main() as a task on a fresh loop. */
 TAP_CASE(basic)
 {

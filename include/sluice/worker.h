@@ -106,6 +106,17 @@ struct sl_worker *sl_worker_new_threads(const char *name, unsigned threads);
 unsigned sl_worker_threads(const struct sl_worker *w);
 
 /**
+ * Let the loop thread run `w`'s queued jobs itself whenever no task is
+ * ready and it would otherwise wait for events and every thread of `w`
+ * is busy, one job at a time, the oldest first (until
+ * sl_worker_delete()). For jobs that only compute:
+ * the loop handles no events while one runs. With N threads, `w` then
+ * has N + 1 threads' worth of hands, and with N = cores - 1 no more
+ * threads than cores. At most one helped worker a loop; call from a task.
+ */
+void sl_worker_help(struct sl_worker *w);
+
+/**
  * Queue `fn(arg)` on `w` without waiting: `j` (caller-owned, untouched
  * until then) is the worker's until `on_done(j)` runs on the loop thread,
  * from the loop's callbacks, once fn has returned; then call

@@ -870,9 +870,13 @@ run_worker(struct sl_pipeline *p)
 	if (p->worker != NULL)
 		return p->worker;
 	assert(p->opts.threads > 1);
-	p->worker = sl_worker_new_threads("sluice-steps", p->opts.threads);
-	if (p->worker != NULL)
-		sl_batch_pool_share(&p->pool);
+	/* The loop thread is one of the run's threads: it runs jobs
+	 * whenever its tasks wait. */
+	p->worker = sl_worker_new_threads("sluice-steps", p->opts.threads - 1);
+	if (p->worker == NULL)
+		return NULL;
+	sl_worker_help(p->worker);
+	sl_batch_pool_share(&p->pool);
 	return p->worker;
 }
 
@@ -886,7 +890,7 @@ par_new(struct sl_emit *e, bool replicas)
 	if (run_worker(e->p) == NULL)
 		return NULL;
 	struct par *pa = sl_calloc(1, sizeof(*pa));
-	uint32_t n = 2 * sl_worker_threads(e->p->worker);
+	uint32_t n = 2 * e->p->opts.threads;
 	struct par_slot *slots = sl_calloc(n, sizeof(*slots));
 	if (pa == NULL || slots == NULL) {
 		sl_free(pa);

@@ -4,6 +4,7 @@
 #ifndef SLUICE_RT_SCHED_H
 #define SLUICE_RT_SCHED_H
 
+#include <stdbool.h>
 #include <uv.h>
 
 #include "sluice/task.h"
@@ -46,5 +47,14 @@ void **sl_rt_http_slot(struct sl_loop *loop);
  * sl_loop_delete()). Called by sl_loop_delete() before it closes libuv.
  */
 void sl_rt_http_loop_end(struct sl_loop *loop);
+
+/**
+ * Work the loop thread does, one piece a call, when no task is ready and
+ * it would otherwise wait for events: `fn(arg)` returns whether it did
+ * some (then the loop polls without waiting and looks again). One per
+ * loop; NULL `fn` removes it. Used by sl_worker_help().
+ */
+void sl_rt_loop_set_idle_work(struct sl_loop *loop, bool (*fn)(void *arg),
+                              void *arg);
 
 #endif /* SLUICE_RT_SCHED_H */

@@ -242,6 +242,10 @@ struct sl_loop {
 	struct sl_loop *registry_next;
 	/** HTTP state of the loop (src/rt/http.c), or NULL. */
 	void *http;
+	/** Work instead of waiting (sl_rt_loop_set_idle_work()), or NULL. */
+	bool (*idle_work)(void *arg);
+	/** Its argument. */
+	void *idle_arg;
 };
 
 /** The loop of this thread. */
@@ -1139,6 +1143,14 @@ sl_rt_uv(struct sl_loop *loop)
 	return &loop->uv;
 }
 
+void
+sl_rt_loop_set_idle_work(struct sl_loop *loop, bool (*fn)(void *arg), void *arg)
+{
+	assert(fn == NULL || loop->idle_work == NULL);
+	loop->idle_work = fn;
+	loop->idle_arg = arg;
+}
+
 size_t
 sl_loop_task_count(const struct sl_loop *loop)
 {
@@ -1172,7 +1184,12 @@ sl_loop_run(struct sl_loop *loop)
 	loop->deadlocked = false;
 	while (loop->n_live > 0) {
 		if (sl_list_empty(&loop->ready)) {
-			if (!uv_loop_alive(&loop->uv))
+			if (loop->idle_work != NULL &&
+			    loop->idle_work(loop->idle_arg))
+				/* Events that came meanwhile, then look
+				 * again. */
+				uv_run(&loop->uv, UV_RUN_NOWAIT);
+			else if (!uv_loop_alive(&loop->uv))
 				break_deadlock(loop);
 			else
 				uv_run(&loop->uv, UV_RUN_ONCE);

@@ -49,6 +49,11 @@ struct sl_worker {
 	unsigned n_threads;
 	/** Threads that have not met the stop request yet (under lock). */
 	unsigned alive;
+	/**
+	 * Threads not running a job: waiting for one, woken, or not yet
+	 * started (under lock).
+	 */
+	unsigned idle;
 	/** Guards `queue` and `completed`. */
 	pthread_mutex_t lock;
 	/** Signalled when a job is queued. */
@@ -61,6 +66,9 @@ struct sl_worker {
 	size_t pending;
 	/** Set once sl_worker_delete() has begun (loop thread only). */
 	bool stopping;
+	/** Whether the loop thread runs queued jobs when idle
+	 * (sl_worker_help()). */
+	bool helped;
 	/** Thread name (truncated as the system wants it). */
 	char name[WORKER_NAME_MAX];
 	/** What a waiting task waits for, for errors and the gdb helper. */
@@ -112,12 +120,14 @@ worker_main(void *arg)
 			break;
 		}
 		sl_list_del(&j->link);
+		w->idle--;
 		pthread_mutex_unlock(&w->lock);
 		if (!stop)
 			job_run(j);
 		/* Once in `completed` the job may be freed at any moment. */
 		pthread_mutex_lock(&w->lock);
 		sl_list_add_tail(&w->completed, &j->link);
+		w->idle++;
 		pthread_mutex_unlock(&w->lock);
 		uv_async_send(&w->async);
 		if (stop)
@@ -154,6 +164,42 @@ worker_async_cb(uv_async_t *async)
 	}
 	if (w->pending == 0)
 		uv_unref((uv_handle_t *)&w->async);
+}
+
+/**
+ * The loop thread's idle work for a helped worker: run the oldest queued
+ * job here, as a thread would, and complete it (sl_worker_help()).
+ * Whether there was one.
+ */
+static bool
+worker_help_one(void *arg)
+{
+	struct sl_worker *w = arg;
+	pthread_mutex_lock(&w->lock);
+	struct sl_list *l = sl_list_first(&w->queue);
+	struct sl_worker_job *j =
+	        l != NULL ? sl_list_entry(l, struct sl_worker_job, link) : NULL;
+	/* A thread waiting (or woken and not yet running) takes the job
+	 * sooner than the loop finishes it; a stop request is the
+	 * threads'. */
+	if (j != NULL && j->fn != NULL && w->idle == 0)
+		sl_list_del(&j->link);
+	else
+		j = NULL;
+	pthread_mutex_unlock(&w->lock);
+	if (j == NULL)
+		return false;
+	/* The loop thread's own fault countdown and count stay as they
+	 * were: the job's are its waiter's. */
+	long countdown = sl_alloc_countdown();
+	job_run(j);
+	sl_alloc_fail_after(countdown);
+	sl_alloc_add_faults(-j->faults);
+	pthread_mutex_lock(&w->lock);
+	sl_list_add_tail(&w->completed, &j->link);
+	pthread_mutex_unlock(&w->lock);
+	worker_async_cb(&w->async);
+	return true;
 }
 
 /** Loop thread: queue `j` for the worker. */
@@ -198,12 +244,14 @@ worker_start(struct sl_worker *w, unsigned n)
 	for (; w->n_threads < n; w->n_threads++) {
 		pthread_mutex_lock(&w->lock);
 		w->alive++;
+		w->idle++;
 		pthread_mutex_unlock(&w->lock);
 		rc = pthread_create(&w->threads[w->n_threads], NULL,
 		                    worker_main, w);
 		if (rc != 0) {
 			pthread_mutex_lock(&w->lock);
 			w->alive--;
+			w->idle--;
 			pthread_mutex_unlock(&w->lock);
 			break;
 		}
@@ -318,6 +366,14 @@ worker_check(struct sl_worker *w)
 	return 0;
 }
 
+void
+sl_worker_help(struct sl_worker *w)
+{
+	assert(sl_loop_current() == w->loop && !w->helped);
+	w->helped = true;
+	sl_rt_loop_set_idle_work(w->loop, worker_help_one, w);
+}
+
 int
 sl_worker_run(struct sl_worker *w, sl_offload_fn fn, void *arg)
 {
@@ -398,6 +454,9 @@ sl_worker_delete(struct sl_worker *w)
 	assert(!w->stopping);
 	assert(sl_loop_current() == w->loop);
 	w->stopping = true;
+	/* The threads run what is left. */
+	if (w->helped)
+		sl_rt_loop_set_idle_work(w->loop, NULL, NULL);
 	struct sl_worker_job stop = {.waiter = sl_task_current()};
 	sl_diag_create(&stop.diag);
 	worker_push(w, &stop);
