@@ -174,7 +174,7 @@ pages_class(size_t size, bool make)
  */
 #define HUGE_CHEAP_MS 0.25
 
-/** Bytes of small pages the comparison faults in (sl_pages_huge_probe()). */
+/** Bytes of small pages the comparison faults in (huge_probe()). */
 #define SMALL_PROBE ((size_t)256 << 10)
 
 /**
