@@ -224,16 +224,24 @@ EOF
     people.yaml >v2/people.yaml
   # counts FILE: the summary line without the target
   counts() { grep -o '[0-9]* migrations applied, [0-9]* already there' "$1"; }
-  # explain_many DB QUERY: QUERY's plan (EXPLAIN, no sequential or bitmap scans)
-  # with 2,000 more Person nodes, rolled back after. With three rows every
-  # index of the type cost the planner the same, and which one it took
-  # followed whether autovacuum had analyzed the table yet.
-  explain_many() {
-    psql -Atq "$1" -c "BEGIN" \
-      -c "INSERT INTO node(type, key, props) SELECT 'Person', json_build_object('id', 'many' || g)::text, json_build_object('name', 'many' || g, 'town', 'many' || g)::jsonb FROM generate_series(1, 2000) AS g" \
-      -c "ANALYZE node" -c "SET LOCAL enable_seqscan = off" \
-      -c "SET LOCAL enable_bitmapscan = off" -c "EXPLAIN $2" \
-      -c "ROLLBACK"
+  # explain_uses DB QUERY INDEX: QUERY's plan (EXPLAIN, no sequential or
+  # bitmap scans) with 2,000 more Person nodes, rolled back after (with
+  # three rows every index of the type costs the planner the same), asked
+  # again for up to 30 s until it names INDEX: an index made on a table
+  # whose rows were updated is not used by transactions whose snapshot
+  # is older than the index (pg_index.indcheckxmin), and the tests that
+  # run beside this one against the server keep such transactions open.
+  explain_uses() {
+    local i
+    for i in $(seq 1 150); do
+      psql -Atq "$1" -c "BEGIN" \
+        -c "INSERT INTO node(type, key, props) SELECT 'Person', json_build_object('id', 'many' || g)::text, json_build_object('name', 'many' || g, 'town', 'many' || g)::jsonb FROM generate_series(1, 2000) AS g" \
+        -c "ANALYZE node" -c "SET LOCAL enable_seqscan = off" \
+        -c "SET LOCAL enable_bitmapscan = off" -c "EXPLAIN $2" \
+        -c "ROLLBACK" >plan.txt
+      grep -qF "Index Scan using $3" plan.txt && return
+      sleep 0.2
+    done
   }
   DBG=$(fresh sluice_gpg_mig)
   "$SLUICE" run people.yaml --target "$DBG" --no-progress >out.txt 2>err.txt
@@ -263,7 +271,7 @@ EOF
     "_labels is the labels"
   is "$(psql -Atq "$DBG" -c "SELECT count(*) FROM pg_indexes WHERE tablename = 'node' AND indexname = 'sluice_key(Person.id)'")" 1 \
     "the key index exists"
-  explain_many "$DBG" 'SELECT name FROM "node_Person" WHERE id = $$2$$' >plan.txt
+  explain_uses "$DBG" 'SELECT name FROM "node_Person" WHERE id = $$2$$' '"sluice_key(Person.id)"'
   has plan.txt 'Index Scan using "sluice_key(Person.id)"' "and a query on the view's key column uses it"
   is "$(psql -Atq "$DBG" -c 'SELECT count(*) FROM "rel_LIVES_IN" WHERE _to_key = $${"name":"london"}$$')" 2 \
     "relationship views join their endpoints (_to_key is jsonb)"
@@ -285,7 +293,7 @@ EOF
     "the view was replaced: it has the new column"
   has <(psql -Atq "$DBG" -c "SELECT sql FROM sluice_migrations WHERE name = 'view node_Person'") \
     "props ->> 'town' AS \"town\"" "and sluice_migrations its new SQL"
-  explain_many "$DBG" 'SELECT _id FROM "node_Person" WHERE name = $$Ada$$' >plan.txt
+  explain_uses "$DBG" 'SELECT _id FROM "node_Person" WHERE name = $$Ada$$' '"sluice_prop(Person.name)"'
   has plan.txt 'Index Scan using "sluice_prop(Person.name)"' "the additional index serves the view's column"
   "$SLUICE" migrate "$DBG" v2/people.yaml >out.txt 2>pg4.txt
   has pg4.txt "0 migrations applied, 9 already there" "then nothing changes again"
