@@ -211,6 +211,14 @@ raw_int(const char *path, const char *sql)
 	return v;
 }
 
+/** sluice_meta's schema_version of the graph at `path`. */
+static long long
+schema_version(const char *path)
+{
+	return raw_int(path, "SELECT value FROM sluice_meta WHERE name = "
+	                     "'schema_version'");
+}
+
 /**
  * Run one SQL statement on a raw connection: the first column of its
  * first row as text, in a static buffer ("" for none).
@@ -291,9 +299,7 @@ TAP_TASK_CASE(nodes)
 	ok(s != NULL, "a new database opens");
 	if (s == NULL)
 		bail_out("cannot go on");
-	is_int(raw_int(path, "SELECT value FROM sluice_meta WHERE name = "
-	                     "'schema_version'"),
-	       2, "schema_version is 2");
+	is_int(schema_version(path), 2, "schema_version is 2");
 	is_int(raw_int(path, "SELECT count(*) FROM sqlite_master WHERE type = "
 	                     "'index' AND name IN ('sluice_node_type_key', "
 	                     "'sluice_rel_identity', 'sluice_rel_in')"),
@@ -1246,6 +1252,18 @@ static const char schema_v1[] =
         "('KNOWS', 1, 2, '{\"n\":1}', 0), ('MET', 1, 2, '{\"n\":1}', 1), "
         "('MET', 1, 2, '{\"n\":2}', 1);";
 
+/**
+ * The relationships of the graph at `path`, in id order: "TYPE:multi:n"
+ * each (n the property), separated by spaces.
+ */
+static const char *
+rel_rows(const char *path)
+{
+	return raw_text(path, "SELECT group_concat(type || ':' || multi || ':' "
+	                      "|| json_extract(props, '$.n'), ' ') FROM "
+	                      "(SELECT * FROM rel ORDER BY id)");
+}
+
 /** A version 1 graph: read as it is, brought to version 2 to write. */
 TAP_TASK_CASE(schema_v1)
 {
@@ -1254,17 +1272,13 @@ TAP_TASK_CASE(schema_v1)
 	struct sl_store_sqlite *s = sl_store_sqlite_open_ro(path);
 	ok(s != NULL, "opens for reading");
 	sl_store_sqlite_close(s);
-	is_int(raw_int(path, "SELECT value FROM sluice_meta WHERE name = "
-	                     "'schema_version'"),
-	       1, "and stays version 1");
+	is_int(schema_version(path), 1, "and stays version 1");
 
 	s = sl_store_sqlite_open(path);
 	ok(s != NULL, "opens for writing");
 	if (s == NULL)
 		bail_out("cannot go on");
-	is_int(raw_int(path, "SELECT value FROM sluice_meta WHERE name = "
-	                     "'schema_version'"),
-	       2, "and is version 2 then");
+	is_int(schema_version(path), 2, "and is version 2 then");
 	is_int(raw_int(path, "SELECT count(*) FROM sqlite_master WHERE name = "
 	                     "'sluice_rel_out'"),
 	       0, "without the index of out-edges");
@@ -1274,10 +1288,7 @@ TAP_TASK_CASE(schema_v1)
 	is_int(raw_int(path, "SELECT count(*) FROM sqlite_master WHERE name = "
 	                     "'sluice_rel_identity' AND sql LIKE '%WHERE%'"),
 	       0, "over every row");
-	is_str(raw_text(path, "SELECT group_concat(type || ':' || multi || ':' "
-	                      "|| json_extract(props, '$.n'), ' ') FROM "
-	                      "(SELECT * FROM rel ORDER BY id)"),
-	       "KNOWS:0:1 MET:2:1 MET:3:2",
+	is_str(rel_rows(path), "KNOWS:0:1 MET:2:1 MET:3:2",
 	       "the CREATE rows are told apart by their ids, nothing else "
 	       "changed");
 
@@ -1290,10 +1301,7 @@ TAP_TASK_CASE(schema_v1)
 	is_int(write_free(s, b, &st), 0, "written to after the update");
 	is_int(st.rels_created, 1, "a CREATE relationship is a new row");
 	is_int(st.rels_updated, 1, "the other one merges");
-	is_str(raw_text(path, "SELECT group_concat(type || ':' || multi || ':' "
-	                      "|| json_extract(props, '$.n'), ' ') FROM "
-	                      "(SELECT * FROM rel ORDER BY id)"),
-	       "KNOWS:0:2 MET:2:1 MET:3:2 MET:4:3",
+	is_str(rel_rows(path), "KNOWS:0:2 MET:2:1 MET:3:2 MET:4:3",
 	       "after the largest multi of its ends, type and key");
 	sl_store_sqlite_close(s);
 	s = sl_store_sqlite_open(path);

@@ -186,9 +186,9 @@ struct sl_pipeline {
 void
 sl_pipeline_opts_init(struct sl_pipeline_opts *o)
 {
+	/* batch_size and outbox_records stay 0: sized by the threads
+	 * (sl_pipeline_batch_size()). */
 	memset(o, 0, sizeof(*o));
-	o->batch_size = 0;
-	o->outbox_records = 0;
 	o->batch_bytes = (size_t)4 << 20;
 	o->arena_cap = SL_RECORD_MEM_MAX;
 	o->catch_signals = false;
