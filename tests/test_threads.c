@@ -286,7 +286,24 @@ struct sink {
 	size_t bad_origins;
 	/** Fail when this many records were received (0: never). */
 	size_t fail_after;
+	/** Batches given to sink_prepare() (on worker threads). */
+	atomic_llong prepared;
 };
+
+/**
+ * Read a batch ahead, as the graph writer does (sl_step_ops.prepare), and
+ * meet a bad record in it: the check's error is set, then cleared.
+ */
+static void
+sink_prepare(struct sl_step *s, struct sl_batch *b)
+{
+	struct sink *k = (struct sink *)s;
+	atomic_fetch_add(&k->prepared, 1);
+	if (b->count > 0) {
+		sl_diag_set(SL_EINVAL, "a bad record for the sink");
+		sl_diag_clear(sl_diag_get());
+	}
+}
 
 static int
 sink_batch(struct sl_step *s, struct sl_batch *in, struct sl_emit *out)
@@ -333,6 +350,7 @@ sink_destroy(struct sl_step *s)
 static const struct sl_step_ops sink_ops = {
         .type = "Sink",
         .process_batch = sink_batch,
+        .prepare = sink_prepare,
         .destroy = sink_destroy,
 };
 
@@ -591,6 +609,11 @@ TAP_CASE(failing_record)
 	ok(strstr(two.msg, "gen:3334: record 3333 is bad") != NULL &&
 	           strstr(two.msg, "1:Work") != NULL,
 	   "the error names the step and the record (%s)", two.msg);
+	/* The next step read the failing job's output ahead, and cleared
+	 * the error of a bad record there: the job's own error stands. */
+	ok(atomic_load(&two.k->prepared) > 0,
+	   "the sink read batches ahead (%lld)",
+	   (long long)atomic_load(&two.k->prepared));
 	int64_t last = one.k->n > 0 ? one.k->seq[one.k->n - 1] / 2 : -1;
 	/* 3332 is a multiple of 7, so skipped. */
 	is_int((long long)last, 3331,

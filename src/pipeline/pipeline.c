@@ -660,6 +660,10 @@ par_job(void *arg)
 	                               : NULL;
 	if (next == NULL || next->ops->prepare == NULL)
 		return rc;
+	/* The job's error is its result: a prepare that meets a bad record
+	 * clears the diag. */
+	struct sl_diag keep;
+	sl_diag_stash(&keep);
 	struct sl_list *l;
 	sl_list_foreach(l, &sl->batches)
 	{
@@ -669,6 +673,7 @@ par_job(void *arg)
 		if (b->kind == SL_BATCH_DATA)
 			next->ops->prepare(next, b);
 	}
+	sl_diag_restore(&keep);
 	return rc;
 }
 
