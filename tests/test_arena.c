@@ -130,10 +130,43 @@ churn(void *arg)
 	return (void *)bad;
 }
 
+/** Blocks a hoard() thread keeps, and their size. */
+#define HOARD_BLOCKS 96
+#define HOARD_SIZE   ((size_t)72 << 10)
+
+/** The hoard() threads give their blocks back only once all took theirs. */
+static pthread_barrier_t hoarded;
+
+/**
+ * Take HOARD_BLOCKS blocks, each filled with the thread's byte, and
+ * check them all once every one is taken (the threads case); then give
+ * them back. Returns non-NULL when a block was overwritten.
+ */
+static void *
+hoard(void *arg)
+{
+	unsigned char *p[HOARD_BLOCKS];
+	unsigned char mark = (unsigned char)(uintptr_t)arg;
+	uintptr_t bad = 0;
+	for (int i = 0; i < HOARD_BLOCKS; i++) {
+		if ((p[i] = sl_pages_alloc(HOARD_SIZE)) == NULL)
+			return (void *)1;
+		memset(p[i], mark, HOARD_SIZE);
+	}
+	pthread_barrier_wait(&hoarded);
+	for (int i = 0; i < HOARD_BLOCKS; i++) {
+		for (size_t k = 0; k < HOARD_SIZE; k += 512)
+			bad |= p[i][k] != mark;
+		sl_pages_free(p[i], HOARD_SIZE);
+	}
+	return (void *)bad;
+}
+
 /**
  * sl_pages_alloc(): a freed block is the next of its size, blocks of
  * page multiples come from 2 MiB regions, other sizes from malloc, and
- * fault injection reaches it; four threads at once never share a block.
+ * fault injection reaches it; four threads at once never share a block,
+ * also while each maps regions of its own.
  */
 TAP_CASE(pages)
 {
@@ -182,6 +215,34 @@ TAP_CASE(pages)
 		bad |= (uintptr_t)r;
 	}
 	ok(bad == 0, "four threads at once: no block is handed out twice");
+
+	/* Threads that keep what they take run out of regions at the same
+	 * time, and map new ones outside the lock, side by side. */
+	before = sl_pages_mapped();
+	pthread_barrier_init(&hoarded, NULL, 4);
+	for (uintptr_t i = 0; i < 4; i++)
+		if (pthread_create(&t[i], NULL, hoard, (void *)(i + 1)) != 0)
+			bail_out("pthread_create");
+	bad = 0;
+	for (int i = 0; i < 4; i++) {
+		void *r;
+		pthread_join(t[i], &r);
+		bad |= (uintptr_t)r;
+	}
+	pthread_barrier_destroy(&hoarded);
+	ok(bad == 0, "four threads filling regions at once: no block is "
+	             "handed out twice");
+	if (regions) {
+		size_t taken = 4 * (size_t)HOARD_BLOCKS * HOARD_SIZE;
+		size_t grew = sl_pages_mapped() - before;
+		/* Below: the rest of the current and the spare region served
+		 * first; above: each region's tail too small for a block, and
+		 * the rest of a region lost when three threads race. */
+		ok(grew + ((size_t)4 << 20) >= taken &&
+		           grew <= taken + taken / 32 + ((size_t)8 << 20),
+		   "regions mapped for them: %zu bytes for %zu taken", grew,
+		   taken);
+	}
 }
 
 /** Whether the `n` bytes at `p` are the pattern fill_pattern() wrote. */

@@ -92,6 +92,9 @@ size_t sl_pages_mapped(void);
  * pages, later mappings ask for small ones (MADV_NOHUGEPAGE). On a
  * virtual machine whose host takes back memory that stays free a while, a
  * fresh huge page can cost 20 to 50 times the same bytes of small pages.
+ * The thread that maps a region does this without holding the allocator's
+ * lock (one thread at a time times one); another thread that runs out
+ * meanwhile maps a region of its own rather than wait.
  * SLUICE_HUGE_PAGES=1 or 0 in the environment fixes the choice.
  */
 bool sl_pages_huge(void);

@@ -98,6 +98,9 @@ sl_alloc_add_faults(long n)
 /** Block sizes served from regions; requests of other sizes use malloc. */
 #define CLASSES 16
 
+/** Rests of regions kept when threads map new ones at once. */
+#define SPARES 4
+
 /** A freed block, kept for the next request of its size. */
 struct block {
 	/** The next freed block of the size. */
@@ -116,6 +119,14 @@ static struct {
 	unsigned n;
 	/** Unused part of the newest region. */
 	char *cur, *end;
+	/**
+	 * Unused parts of regions left over when threads mapped new ones at
+	 * the same time (pages_region()), served once `cur` runs out; NULL
+	 * where none.
+	 */
+	char *spare[SPARES], *spare_end[SPARES];
+	/** Whether a thread times a new region's huge page (huge_probe()). */
+	bool probing;
 	/** Bytes of regions mapped. */
 	size_t mapped;
 } pages = {.lock = PTHREAD_MUTEX_INITIALIZER};
@@ -249,16 +260,19 @@ sl_pages_prefer_huge(double huge_ms, double small_ms)
  * its first use would, timing it: when a fresh huge page costs more than
  * as many small pages (the host gives back memory that has been free a
  * while, and a huge page is then made from pages it must supply again),
- * later mappings use small pages. Under the lock.
+ * later mappings use small pages. `forced`: SLUICE_HUGE_PAGES's choice, or
+ * -1. Outside the lock, by one thread at a time (`pages.probing`): a
+ * fresh huge page can take milliseconds, and the other threads'
+ * allocations must not wait for it.
  */
 static void
-huge_probe(char *a)
+huge_probe(char *a, int forced)
 {
 	double t0 = mono_ms();
 	if (madvise(a, REGION, SL_MADV_POPULATE_WRITE) != 0)
 		return;
 	double ms = (mono_ms() - t0) * (double)((size_t)1 << 20) / REGION;
-	if (ms <= HUGE_CHEAP_MS || huge.forced >= 0)
+	if (ms <= HUGE_CHEAP_MS || forced >= 0)
 		return;
 	if (huge.small_ms < 0)
 		huge.small_ms = small_pages_ms();
@@ -297,20 +311,82 @@ aligned_map(size_t span, int prot, int flags)
 	return a;
 }
 
-/** Map a new region, aligned to its size. Under the lock. 0 or -1. */
+/**
+ * Keep the `n` bytes at `p`, the rest of a region, as a spare: in a free
+ * spare, else in place of the smallest spare if smaller than `n` (whose
+ * rest is then left unused). Under the lock.
+ */
+static void
+pages_spare(char *p, size_t n)
+{
+	int at = 0;
+	for (int i = 0; i < SPARES; i++) {
+		size_t have = (size_t)(pages.spare_end[i] - pages.spare[i]);
+		if (pages.spare[i] == NULL) {
+			at = i;
+			break;
+		}
+		if (have < (size_t)(pages.spare_end[at] - pages.spare[at]))
+			at = i;
+	}
+	if (pages.spare[at] != NULL &&
+	    (size_t)(pages.spare_end[at] - pages.spare[at]) >= n)
+		return;
+	pages.spare[at] = p;
+	pages.spare_end[at] = p + n;
+}
+
+/**
+ * Map a new region, aligned to its size, and make it the one blocks are
+ * cut from. Called under the lock, which it lets go while it maps (and
+ * times the huge page, huge_probe()): a thread that runs out meanwhile
+ * maps a region of its own, and the rest of the region that was current
+ * is kept as a spare (pages_spare()). 0 or -1.
+ */
 static int
 pages_region(void)
 {
 	huge_env();
+	bool probe = sl_pages_huge() && !pages.probing;
+	int forced = huge.forced;
+	pages.probing = pages.probing || probe;
+	pthread_mutex_unlock(&pages.lock);
 	char *a = aligned_map(REGION, PROT_READ | PROT_WRITE, 0);
+	if (a != NULL && probe)
+		huge_probe(a, forced);
+	pthread_mutex_lock(&pages.lock);
+	if (probe)
+		pages.probing = false;
 	if (a == NULL)
 		return -1;
-	if (sl_pages_huge())
-		huge_probe(a);
+	pages.mapped += REGION;
+	if (pages.end > pages.cur)
+		pages_spare(pages.cur, (size_t)(pages.end - pages.cur));
 	pages.cur = a;
 	pages.end = a + REGION;
-	pages.mapped += REGION;
 	return 0;
+}
+
+/**
+ * Whether the current region, or else a spare, has `size` bytes left (the
+ * spare then becomes the current one, and the current's rest is left
+ * unused, as when a region is mapped). Under the lock.
+ */
+static bool
+pages_room(size_t size)
+{
+	if ((size_t)(pages.end - pages.cur) >= size)
+		return true;
+	for (int i = 0; i < SPARES; i++) {
+		if (pages.spare[i] == NULL ||
+		    (size_t)(pages.spare_end[i] - pages.spare[i]) < size)
+			continue;
+		pages.cur = pages.spare[i];
+		pages.end = pages.spare_end[i];
+		pages.spare[i] = pages.spare_end[i] = NULL;
+		return true;
+	}
+	return false;
 }
 
 /**
@@ -327,8 +403,7 @@ pages_take(size_t size, bool *fresh)
 	if (c >= 0 && pages.free[c] != NULL) {
 		p = pages.free[c];
 		pages.free[c] = pages.free[c]->next;
-	} else if (c >= 0 && ((size_t)(pages.end - pages.cur) >= size ||
-	                      pages_region() == 0)) {
+	} else if (c >= 0 && (pages_room(size) || pages_region() == 0)) {
 		p = pages.cur;
 		pages.cur += size;
 		*fresh = true;
