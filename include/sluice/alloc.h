@@ -94,7 +94,7 @@ size_t sl_pages_mapped(void);
  * fresh huge page can cost 20 to 50 times the same bytes of small pages.
  * The thread that maps a region does this without holding the allocator's
  * lock (one thread at a time times one); another thread that runs out
- * meanwhile maps a region of its own rather than wait.
+ * meanwhile maps a region of its own, of small pages, rather than wait.
  * SLUICE_HUGE_PAGES=1 or 0 in the environment fixes the choice.
  */
 bool sl_pages_huge(void);

@@ -289,12 +289,11 @@ sl_pages_huge(void)
 /**
  * A mapping of `span` bytes (a multiple of REGION) aligned to REGION, with
  * protection `prot` and the extra mmap() `flags`, marked MADV_HUGEPAGE (a
- * hint: without transparent huge pages, 4 KiB pages) while huge pages are
- * the cheaper kind (sl_pages_huge()), else MADV_NOHUGEPAGE. NULL on
- * failure.
+ * hint: without transparent huge pages, 4 KiB pages) if `big_pages`,
+ * else MADV_NOHUGEPAGE. NULL on failure.
  */
 static void *
-aligned_map(size_t span, int prot, int flags)
+aligned_map(size_t span, int prot, int flags, bool big_pages)
 {
 	char *m = mmap(NULL, span + REGION, prot,
 	               MAP_PRIVATE | MAP_ANONYMOUS | flags, -1, 0);
@@ -306,8 +305,7 @@ aligned_map(size_t span, int prot, int flags)
 		munmap(m, (size_t)(a - m));
 	if (m + span + REGION > a + span)
 		munmap(a + span, (size_t)(m + span + REGION - (a + span)));
-	(void)madvise(a, span,
-	              sl_pages_huge() ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+	(void)madvise(a, span, big_pages ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
 	return a;
 }
 
@@ -340,8 +338,8 @@ pages_spare(char *p, size_t n)
  * Map a new region, aligned to its size, and make it the one blocks are
  * cut from. Called under the lock, which it lets go while it maps (and
  * times the huge page, huge_probe()): a thread that runs out meanwhile
- * maps a region of its own, and the rest of the region that was current
- * is kept as a spare (pages_spare()). 0 or -1.
+ * maps a region of its own, of small pages, and the rest of the region
+ * that was current is kept as a spare (pages_spare()). 0 or -1.
  */
 static int
 pages_region(void)
@@ -349,9 +347,12 @@ pages_region(void)
 	huge_env();
 	bool probe = sl_pages_huge() && !pages.probing;
 	int forced = huge.forced;
+	/* While another thread times a huge page, small pages: they never
+	 * cost what a fresh huge page can. */
+	bool huge_ok = probe || (sl_pages_huge() && forced == 1);
 	pages.probing = pages.probing || probe;
 	pthread_mutex_unlock(&pages.lock);
-	char *a = aligned_map(REGION, PROT_READ | PROT_WRITE, 0);
+	char *a = aligned_map(REGION, PROT_READ | PROT_WRITE, 0, huge_ok);
 	if (a != NULL && probe)
 		huge_probe(a, forced);
 	pthread_mutex_lock(&pages.lock);
@@ -471,7 +472,7 @@ big_mapped(size_t size)
 static void *
 big_map(size_t span)
 {
-	return aligned_map(span, PROT_READ | PROT_WRITE, 0);
+	return aligned_map(span, PROT_READ | PROT_WRITE, 0, sl_pages_huge());
 }
 
 void *
@@ -479,7 +480,8 @@ sl_huge_reserve(size_t size)
 {
 	if (size == 0 || size > SIZE_MAX - 2 * REGION)
 		return NULL;
-	return aligned_map(big_span(size), PROT_NONE, MAP_NORESERVE);
+	return aligned_map(big_span(size), PROT_NONE, MAP_NORESERVE,
+	                   sl_pages_huge());
 }
 
 int
