@@ -309,26 +309,28 @@ aligned_map(size_t span, int prot, int flags, bool big_pages)
 	return a;
 }
 
+/** Bytes left in spare `i` (0 where there is none). */
+static size_t
+spare_left(int i)
+{
+	return pages.spare[i] != NULL
+	               ? (size_t)(pages.spare_end[i] - pages.spare[i])
+	               : 0;
+}
+
 /**
- * Keep the `n` bytes at `p`, the rest of a region, as a spare: in a free
- * spare, else in place of the smallest spare if smaller than `n` (whose
- * rest is then left unused). Under the lock.
+ * Keep the `n` bytes at `p`, the rest of a region, as a spare, in place of
+ * the spare with the fewest bytes left (a free one has none) if that is
+ * fewer than `n`; else leave them unused. Under the lock.
  */
 static void
 pages_spare(char *p, size_t n)
 {
 	int at = 0;
-	for (int i = 0; i < SPARES; i++) {
-		size_t have = (size_t)(pages.spare_end[i] - pages.spare[i]);
-		if (pages.spare[i] == NULL) {
+	for (int i = 1; i < SPARES; i++)
+		if (spare_left(i) < spare_left(at))
 			at = i;
-			break;
-		}
-		if (have < (size_t)(pages.spare_end[at] - pages.spare[at]))
-			at = i;
-	}
-	if (pages.spare[at] != NULL &&
-	    (size_t)(pages.spare_end[at] - pages.spare[at]) >= n)
+	if (spare_left(at) >= n)
 		return;
 	pages.spare[at] = p;
 	pages.spare_end[at] = p + n;
@@ -379,8 +381,7 @@ pages_room(size_t size)
 	if ((size_t)(pages.end - pages.cur) >= size)
 		return true;
 	for (int i = 0; i < SPARES; i++) {
-		if (pages.spare[i] == NULL ||
-		    (size_t)(pages.spare_end[i] - pages.spare[i]) < size)
+		if (spare_left(i) < size)
 			continue;
 		pages.cur = pages.spare[i];
 		pages.end = pages.spare_end[i];
