@@ -16,7 +16,7 @@ KIND=${2:?usage: test_resume.sh SLUICE sqlite|pg [KILL_RUNS]}
 RUNS=${3:-20}
 # KEEP=1 in the environment keeps the directory, to read its logs.
 T=$(mktemp -d /tmp/sluice-resume-XXXXXX)
-trap 'kill -9 $(jobs -p) 2>/dev/null; [ -n "$KEEP" ] || rm -rf "$T"' EXIT
+trap 'kill -9 $(jobs -p) 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
 cd "$T" || exit 1
 # BS: the runs' write batch size. A PostgreSQL target's default (10,000
 # ingestions) holds this whole load: on a fast machine every record is
