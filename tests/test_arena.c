@@ -110,6 +110,86 @@ TAP_CASE(room)
 	sl_arena_destroy(&a);
 }
 
+/** Fill `n` bytes at `p` with a pattern of `seed`. */
+static void
+fill(unsigned char *p, size_t n, unsigned seed)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = (unsigned char)(seed * 31 + i);
+}
+
+/** Whether `n` bytes at `p` hold fill()'s pattern of `seed`. */
+static bool
+filled(const unsigned char *p, size_t n, unsigned seed)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != (unsigned char)(seed * 31 + i))
+			return false;
+	return true;
+}
+
+/** One arena takes another's chunks: contents, counts, what is freed. */
+TAP_CASE(adopt)
+{
+	struct sl_arena a, b;
+	sl_arena_create(&a, 1024, 1 << 20);
+	sl_arena_create(&b, 1024, 1 << 20);
+	sl_arena_set_keep(&b, 8192);
+	unsigned char *pa[8], *pb[3];
+	/* b gets spare chunks from a reset first: they hold nothing. */
+	for (int i = 0; i < 10; i++)
+		(void)sl_arena_alloc(&b, 700);
+	sl_arena_reset(&b);
+	for (unsigned i = 0; i < 8; i++) {
+		pa[i] = sl_arena_alloc(&a, 600);
+		fill(pa[i], 600, i);
+	}
+	for (unsigned i = 0; i < 3; i++) {
+		pb[i] = sl_arena_alloc(&b, 600);
+		fill(pb[i], 600, 100 + i);
+	}
+	ok(b.spare != NULL, "the arena given has spare chunks");
+	size_t ra = a.reserved, ub = b.used, ua = a.used;
+	size_t rb = b.reserved;
+	unsigned char *head_cur = a.cur;
+	sl_arena_adopt(&a, &b);
+	bool intact = true;
+	for (unsigned i = 0; i < 8; i++)
+		intact = intact && filled(pa[i], 600, i) &&
+		         (i >= 3 || filled(pb[i], 600, 100 + i));
+	ok(intact, "what both held stays where it was");
+	ok(b.head == NULL && b.spare == NULL && b.reserved == 0 &&
+	           b.used == 0 && b.cur == NULL,
+	   "the arena given is left empty");
+	ok(a.used == ua + ub, "the used bytes add up");
+	ok(a.reserved > ra && a.reserved < ra + rb,
+	   "the chunks in use change hands, the spares do not (%zu of %zu)",
+	   a.reserved - ra, rb);
+	unsigned char *next = sl_arena_alloc(&a, 16);
+	ok(next >= head_cur && next < head_cur + 16,
+	   "allocation goes on in the newest chunk");
+	unsigned char *again = sl_arena_alloc(&b, 600);
+	ok(again != NULL, "the arena given can allocate again");
+	fill(again, 600, 7);
+	ok(filled(pb[2], 600, 102), "without touching what it gave");
+	/* Into an empty arena: the given one's newest chunk goes on being
+	 * filled. */
+	struct sl_arena e;
+	sl_arena_create(&e, 1024, 1 << 20);
+	unsigned char *bcur = b.cur;
+	sl_arena_adopt(&e, &b);
+	ok(e.head != NULL && e.cur == bcur && filled(again, 600, 7),
+	   "an empty arena takes the newest chunk as its own");
+	sl_arena_destroy(&e);
+	ok(e.reserved == 0, "freed with its new arena");
+	sl_arena_destroy(&b);
+	/* Everything a took is freed with it (sanitizer builds would report
+	 * a chunk left behind). */
+	sl_arena_destroy(&a);
+	ok(a.reserved == 0 && a.head == NULL, "freed with the arena that "
+	                                      "took it");
+}
+
 /** Run the cases named on the command line, or all. */
 /** Blocks a thread takes and gives back in turn (the threads case). */
 static void *

@@ -295,9 +295,10 @@ struct sink {
  * meet a bad record in it: the check's error is set, then cleared.
  */
 static void
-sink_prepare(struct sl_step *s, struct sl_batch *b)
+sink_prepare(struct sl_step *s, struct sl_batch *b, bool last)
 {
 	struct sink *k = (struct sink *)s;
+	(void)last;
 	atomic_fetch_add(&k->prepared, 1);
 	if (b->count > 0) {
 		sl_diag_set(SL_EINVAL, "a bad record for the sink");

@@ -109,6 +109,79 @@ is "$(grep -c 'failed in' strict1.txt)" "$(grep -c 'failed in' strict3.txt)" \
 cmp -s xs1.jsonl xs3.jsonl
 ok $? "the same records were written before the failure ($(wc -l <xs1.jsonl) lines)"
 
+# A writer that is not the last step passes its records on: with
+# threads they are read ahead for it, but their shape must stay for the
+# next writer (only the last step's may go back early).
+{
+  cat p.yaml
+  for w in first second; do
+    printf -- '- implementation: nodestream.databases:GraphDatabaseWriter\n'
+    printf '  arguments:\n    batch_size: 64\n    database: sqlite\n'
+    printf '    path: %s.db\n' "$w"
+  done
+} >two.yaml
+for t in 1 2; do
+  rm -rf "tw$t" && mkdir "tw$t" && cp -r data two.yaml "tw$t/"
+  (cd "tw$t" && "$SLUICE" run two.yaml --no-progress --threads "$t" \
+    >out.txt 2>&1)
+  echo $? >"twrc$t"
+  for w in first second; do
+    "$SLUICE" export "sqlite:tw$t/$w.db" 2>/dev/null >"tw$t-$w.jsonl"
+    strip "tw$t-$w.jsonl" >"tws$t-$w.jsonl"
+  done
+done
+is "$(cat twrc1) $(cat twrc2)" "0 0" "two writers in a row: both runs complete"
+ok $(($(wc -l <tws1-first.jsonl) > 5000 ? 0 : 1)) \
+  "1 thread: the first writer wrote the graph ($(wc -l <tws1-first.jsonl) lines)"
+cmp -s tws1-first.jsonl tws1-second.jsonl &&
+  cmp -s tws1-first.jsonl tws2-first.jsonl &&
+  cmp -s tws1-first.jsonl tws2-second.jsonl
+ok $? "2 threads: both writers write the graph of 1 thread"
+
+# Records that are already desired ingestions, straight from the file to
+# the writer: read ahead in the parse jobs, all but one, which the writer
+# reads itself and fails on, after the ones before it.
+python3 - <<'PY'
+import json
+with open("ing.jsonl", "w") as f:
+    for i in range(3000):
+        rec = {"source": {"type": "Player", "key": {"id": i},
+                          "props": {"name": "p%d" % i}},
+               "rels": [{"type": "PLAYS_FOR",
+                         "node": {"type": "Team",
+                                  "key": {"name": "t%d" % (i % 50)}}}]}
+        if i == 2500:
+            rec = {"source": {"type": "Player"}, "rels": []}
+        f.write(json.dumps(rec) + "\n")
+PY
+for t in 1 2; do
+  cat >"ing$t.yaml" <<EOF
+- implementation: nodestream.pipeline.extractors.files:FileExtractor
+  factory: local
+  arguments:
+    globs:
+      - ing.jsonl
+- implementation: nodestream.databases:GraphDatabaseWriter
+  arguments:
+    batch_size: 100
+    database: sqlite
+    path: ing$t.db
+EOF
+  "$SLUICE" run "ing$t.yaml" --no-progress -vv --threads "$t" >"ing$t.txt" 2>&1
+  echo $? >"irc$t"
+  "$SLUICE" export "sqlite:ing$t.db" 2>/dev/null >"ie$t.jsonl"
+  strip "ie$t.jsonl" >"is$t.jsonl"
+  grep -o '[0-9]* records arrived read ahead' "ing$t.txt" | cut -d' ' -f1 >"ira$t"
+done
+is "$(cat irc1) $(cat irc2)" "1 1" "a record that is not an ingestion fails both runs"
+has ing2.txt "ing.jsonl:2501: expected a desired ingestion" \
+  "... naming its line"
+ok $(($(cat ira2) > 0 ? 0 : 1)) "2 threads: records read ahead ($(cat ira2))"
+ok $(($(wc -l <is1.jsonl) > 2000 ? 0 : 1)) \
+  "the records before it were written ($(wc -l <is1.jsonl) lines)"
+cmp -s is1.jsonl is2.jsonl
+ok $? "2 threads: the same graph as 1 thread"
+
 # Bad --threads values.
 "$SLUICE" run p.yaml --threads 0 >bad.txt 2>&1
 is $? 2 "--threads 0 is refused"

@@ -48,6 +48,15 @@ void sl_arena_create(struct sl_arena *a, size_t chunk_size, size_t cap);
 void sl_arena_destroy(struct sl_arena *a);
 
 /**
+ * Take every chunk of `from` (an arena of a's chunk size) into `a`, to be freed
+ * with a's own; `from` is left empty (as created, its chunk size, cap and keep
+ * unchanged). What was allocated in `from` stays where it is; new allocations
+ * go on in a's newest chunk. The chunks count against a's cap, which they may
+ * pass: nothing is allocated.
+ */
+void sl_arena_adopt(struct sl_arena *a, struct sl_arena *from);
+
+/**
  * Let reset keep up to `bytes` of default-sized chunks for reuse besides
  * the newest one, so an arena that is filled and reset over and over (a
  * batch) does not go back to malloc every time. They still count against

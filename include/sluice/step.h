@@ -90,9 +90,13 @@ struct sl_step_ops {
 	 * `start` and no longer changes, and write only into `b`: its arena,
 	 * and `b->prep` with `b->prep_for` set to `s`. It cannot fail: what
 	 * it does not prepare, the step does itself. The step must take
-	 * batches prepared or not (only some are). NULL: nothing.
+	 * batches prepared or not (only some are). `last`: no step comes
+	 * after `s`, so nothing but `s` reads the records once `s` takes
+	 * the batch; a prepare that made all `s` will read of them may then
+	 * give the records' shape back at once (`b->shape`; `b->count`
+	 * stays). NULL: nothing.
 	 */
-	void (*prepare)(struct sl_step *s, struct sl_batch *b);
+	void (*prepare)(struct sl_step *s, struct sl_batch *b, bool last);
 	/**
 	 * A progress mark (sl_emit_mark()) reached the step, after all the
 	 * input before it: a step that holds records back (a graph writer

@@ -81,6 +81,39 @@ sl_arena_destroy(struct sl_arena *a)
 }
 
 void
+sl_arena_adopt(struct sl_arena *a, struct sl_arena *from)
+{
+	/* A default-sized chunk's block is known by its size (chunk_block()).
+	 */
+	assert(a->chunk_size == from->chunk_size);
+	/* Spares hold nothing: they go back rather than change hands. */
+	free_chunks(from, from->spare);
+	from->spare = NULL;
+	struct sl_arena_chunk *c = from->head;
+	if (c != NULL) {
+		if (a->head == NULL) {
+			/* `from`'s newest chunk goes on being filled. */
+			a->head = c;
+			a->cur = from->cur;
+			a->end = from->end;
+		} else {
+			/* Behind a's newest chunk, in their own order. */
+			struct sl_arena_chunk *oldest = c;
+			while (oldest->prev != NULL)
+				oldest = oldest->prev;
+			oldest->prev = a->head->prev;
+			a->head->prev = c;
+		}
+	}
+	a->reserved += from->reserved;
+	a->used += from->used;
+	from->head = NULL;
+	from->cur = from->end = NULL;
+	from->reserved = 0;
+	from->used = 0;
+}
+
+void
 sl_arena_reset(struct sl_arena *a)
 {
 	if (a->head != NULL) {

@@ -322,35 +322,51 @@ writer_start(struct sl_step *s)
  * each one that passes the store's check and reads as a desired
  * ingestion gets its sl_graph_prepare() in `b->prep` (an array parallel
  * to the records); the rest (TTL records, bad ones) get NULL, and
- * writer_add() handles them as without threads, errors included.
+ * writer_add() handles them as without threads, errors included. When
+ * every record read and the writer is the last step (`last`: then
+ * writer_add() reads only `b->prep`), the records' shape (the desired
+ * ingestions' objects, about half a record's memory) goes back now
+ * rather than after the merge, and what was read ahead is the shape.
  */
 static void
-writer_prepare(struct sl_step *s, struct sl_batch *b)
+writer_prepare(struct sl_step *s, struct sl_batch *b, bool last)
 {
 	struct writer *w = (struct writer *)s;
 	if (!atomic_load_explicit(&w->ready, memory_order_acquire) ||
 	    b->count == 0)
 		return;
-	/* What the merge reads alone is the batch's shape, given back once
-	 * it merged (writer_process()); sorted keys stay in the arena. */
+	/* What the merge reads alone, given back once it merged
+	 * (writer_process()); sorted keys stay in the arena. */
+	struct sl_arena ahead;
+	sl_arena_create(&ahead, b->shape.chunk_size, b->shape.cap);
 	struct sl_graph_prep **v = sl_arena_alloc_aligned(
-	        &b->shape, (size_t)b->count * sizeof(*v), _Alignof(void *));
+	        &ahead, (size_t)b->count * sizeof(*v), _Alignof(void *));
 	if (v == NULL) {
 		sl_diag_clear(sl_diag_get());
+		sl_arena_destroy(&ahead);
 		return;
 	}
 	struct sl_graph_prep_ctx c;
 	sl_graph_prep_ctx_create(&c);
+	bool all = true;
 	for (uint32_t i = 0; i < b->count; i++) {
 		const struct sl_value *rec = &b->records[i];
 		v[i] = NULL;
 		if (sl_object_get_cstr(rec, "ttl") != NULL ||
 		    sl_graph_check(rec, w->cannot, w->store) != 0 ||
-		    (v[i] = sl_graph_prepare(&c, &b->arena, &b->shape, rec)) ==
-		            NULL)
+		    (v[i] = sl_graph_prepare(&c, &b->arena, &ahead, rec)) ==
+		            NULL) {
 			sl_diag_clear(sl_diag_get());
+			all = false;
+		}
 	}
 	sl_graph_prep_ctx_destroy(&c);
+	if (all && last) {
+		sl_arena_destroy(&b->shape);
+		b->shape = ahead;
+	} else {
+		sl_arena_adopt(&b->shape, &ahead);
+	}
 	b->prep = v;
 	b->prep_for = s;
 }

@@ -660,6 +660,7 @@ par_job(void *arg)
 	                               : NULL;
 	if (next == NULL || next->ops->prepare == NULL)
 		return rc;
+	bool last = next->index + 1 == e->p->n;
 	/* The job's error is its result: a prepare that meets a bad record
 	 * clears the diag. */
 	struct sl_diag keep;
@@ -671,7 +672,7 @@ par_job(void *arg)
 			break;
 		struct sl_batch *b = sl_list_entry(l, struct sl_batch, link);
 		if (b->kind == SL_BATCH_DATA)
-			next->ops->prepare(next, b);
+			next->ops->prepare(next, b, last);
 	}
 	sl_diag_restore(&keep);
 	return rc;
