@@ -1940,11 +1940,14 @@ struct place {
 /**
  * Append to `p` the name `s` (`n` bytes) after `sep` (".", or "" at the
  * start), control characters as \uXXXX, cut short with "..." when long.
- * Returns the previous length, to restore with `p->len = mark`.
+ * Returns the previous length, to restore with place_pop(). A NULL `p`
+ * (the checks' quick pass, see sl_graph_check()) keeps no place.
  */
 static size_t
 place_push(struct place *p, const char *sep, const char *s, size_t n)
 {
+	if (p == NULL)
+		return 0;
 	size_t mark = p->len;
 	size_t room = sizeof(p->text) - 1;
 	size_t len = p->len;
@@ -1973,6 +1976,8 @@ place_push(struct place *p, const char *sep, const char *s, size_t n)
 static size_t
 place_index(struct place *p, uint32_t i)
 {
+	if (p == NULL)
+		return 0;
 	char idx[16];
 	int n = snprintf(idx, sizeof(idx), "[%u]", i);
 	return place_push(p, "", idx, (size_t)n);
@@ -1982,14 +1987,21 @@ place_index(struct place *p, uint32_t i)
 static void
 place_pop(struct place *p, size_t mark)
 {
+	if (p == NULL)
+		return;
 	p->len = mark;
 	p->text[mark] = '\0';
 }
 
-/** Fail: `store` cannot hold what `what` says is at `p`. */
+/**
+ * Fail: `store` cannot hold what `what` says is at `p` (NULL: the quick
+ * pass, which sets no error).
+ */
 static int
 refuse(const char *store, const struct place *p, const char *what)
 {
+	if (p == NULL)
+		return -1;
 	sl_diag_set(SL_EINVAL, "%s cannot store %s (at %s)", store, what,
 	            p->text);
 	return -1;
@@ -2116,24 +2128,25 @@ check_node(const struct sl_value *n, unsigned cannot, const char *store,
 	return 0;
 }
 
-int
-sl_graph_check(const struct sl_value *ing, unsigned cannot, const char *store)
+/**
+ * sl_graph_check() with the places of what it meets kept in `p`, or none
+ * (NULL: a quick pass that sets no error).
+ */
+static int
+check_ingestion(const struct sl_value *ing, unsigned cannot, const char *store,
+                struct place *p)
 {
-	if (cannot == 0 || ing->type != SL_VOBJECT)
-		return 0;
-	struct place p = {.len = 0};
-	p.text[0] = '\0';
 	const struct sl_value *src = sl_object_get_cstr(ing, "source");
-	size_t mark = place_push(&p, "", "source", 6);
-	if (src != NULL && check_node(src, cannot, store, &p) != 0)
+	size_t mark = place_push(p, "", "source", 6);
+	if (src != NULL && check_node(src, cannot, store, p) != 0)
 		return -1;
-	place_pop(&p, mark);
+	place_pop(p, mark);
 	const struct sl_value *rels = sl_object_get_cstr(ing, "rels");
 	for (uint32_t i = 0;
 	     rels != NULL && rels->type == SL_VARRAY && i < rels->len; i++) {
 		const struct sl_value *r = &rels->u.items[i];
-		(void)place_push(&p, "", "rels", 4);
-		(void)place_index(&p, i);
+		(void)place_push(p, "", "rels", 4);
+		(void)place_index(p, i);
 		static const char *const parts[] = {"type", "key", "props"};
 		for (size_t j = 0; j < 3; j++) {
 			const struct sl_value *v =
@@ -2141,21 +2154,33 @@ sl_graph_check(const struct sl_value *ing, unsigned cannot, const char *store)
 			if (v == NULL)
 				continue;
 			size_t m2 =
-			        place_push(&p, ".", parts[j], strlen(parts[j]));
-			if (j == 0 ? check_name(v, cannot, store, &p) != 0
-			           : check_value(v, cannot, j == 1, store,
-			                         &p) != 0)
+			        place_push(p, ".", parts[j], strlen(parts[j]));
+			if (j == 0 ? check_name(v, cannot, store, p) != 0
+			           : check_value(v, cannot, j == 1, store, p) !=
+			                     0)
 				return -1;
-			place_pop(&p, m2);
+			place_pop(p, m2);
 		}
 		const struct sl_value *node = sl_object_get_cstr(r, "node");
-		size_t m3 = place_push(&p, ".", "node", 4);
-		if (node != NULL && check_node(node, cannot, store, &p) != 0)
+		size_t m3 = place_push(p, ".", "node", 4);
+		if (node != NULL && check_node(node, cannot, store, p) != 0)
 			return -1;
-		place_pop(&p, m3);
-		place_pop(&p, 0);
+		place_pop(p, m3);
+		place_pop(p, 0);
 	}
 	return 0;
+}
+
+int
+sl_graph_check(const struct sl_value *ing, unsigned cannot, const char *store)
+{
+	if (cannot == 0 || ing->type != SL_VOBJECT ||
+	    check_ingestion(ing, cannot, store, NULL) == 0)
+		return 0;
+	/* Again, keeping the places, for the message. */
+	struct place p = {.len = 0};
+	p.text[0] = '\0';
+	return check_ingestion(ing, cannot, store, &p);
 }
 
 /** Build a member of an object. */
