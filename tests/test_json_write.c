@@ -2,7 +2,9 @@
  * JSON writer: compact and canonical forms, escaping, numbers, caps.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "sluice/json.h"
 #include "unit.h"
@@ -138,6 +140,82 @@ TAP_CASE(ascii)
 		is_str(b.data, cases[i].want, "... %s", cases[i].want);
 		sl_buf_destroy(&b);
 	}
+}
+
+/** A string's JSON as written one byte at a time (the reference). */
+static void
+escape_ref(const unsigned char *s, size_t n, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	*out++ = '"';
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = s[i];
+		const char *e = c == '"'    ? "\\\""
+		                : c == '\\' ? "\\\\"
+		                : c == '\n' ? "\\n"
+		                : c == '\r' ? "\\r"
+		                : c == '\t' ? "\\t"
+		                : c == '\b' ? "\\b"
+		                : c == '\f' ? "\\f"
+		                            : NULL;
+		if (e != NULL) {
+			while (*e != '\0')
+				*out++ = *e++;
+		} else if (c < 0x20) {
+			out += sprintf(out, "\\u00%c%c", hex[c >> 4],
+			               hex[c & 15]);
+		} else {
+			*out++ = (char)c;
+		}
+	}
+	*out++ = '"';
+	*out = '\0';
+}
+
+/**
+ * Escaping, eight bytes at a time: every byte value at every place of
+ * strings of 1 to 24 bytes (in a word, across two, in the tail) among
+ * plain bytes and bytes above 0x7f, and two bytes to escape in one word.
+ */
+TAP_CASE(escapes)
+{
+	unsigned char in[32];
+	char want[32 * 6 + 3];
+	long bad = 0, runs = 0;
+	for (size_t n = 1; n <= 24; n++)
+		for (size_t at = 0; at < n; at++)
+			for (unsigned c = 0; c < 256; c++) {
+				for (size_t i = 0; i < n; i++)
+					in[i] = (unsigned char)(i % 3 == 0
+					                                ? 'a' + i
+					                        : i % 3 == 1
+					                                ? 0xc3
+					                                : 0x80 + i);
+				in[at] = (unsigned char)c;
+				if (at + 3 < n)
+					in[at + 3] = (unsigned char)(c ^ 0x22);
+				struct sl_value v = sl_str_ref((const char *)in,
+				                               (uint32_t)n);
+				escape_ref(in, n, want);
+				bad += strcmp(json(&v, 0), want) != 0;
+				runs++;
+			}
+	ok(bad == 0,
+	   "%ld strings written as one byte at a time would (%ld "
+	   "wrong)",
+	   runs, bad);
+	/* A long text with escapes far apart, and one that is all escapes. */
+	char longs[600];
+	for (size_t i = 0; i < sizeof(longs); i++)
+		longs[i] = i % 97 == 50 ? '"' : i % 131 == 7 ? '\n' : 'x';
+	struct sl_value lv = sl_str_ref(longs, sizeof(longs));
+	char lwant[600 * 6 + 3];
+	escape_ref((const unsigned char *)longs, sizeof(longs), lwant);
+	is_str(json(&lv, 0), lwant, "a long text with escapes far apart");
+	memset(longs, 1, 40);
+	lv = sl_str_ref(longs, 40);
+	escape_ref((const unsigned char *)longs, 40, lwant);
+	is_str(json(&lv, 0), lwant, "forty controls");
 }
 
 /** Run the cases named on the command line, or all. */

@@ -4,6 +4,7 @@
 #include "sluice/json.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,53 +19,95 @@ needs_escape(unsigned char c)
 	return c < 0x20 || c == '"' || c == '\\';
 }
 
-/** Append a JSON string literal. */
+/**
+ * Whether any of the 8 bytes of `w` needs escaping: a control (below
+ * 0x20), '"' or '\\'. Each test is the classic "has a byte below n"
+ * (a byte equal to one is below one after the XOR), exact on whether
+ * any byte is.
+ */
+static inline bool
+word_needs_escape(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101u;
+	uint64_t q = w ^ (ones * '"');
+	uint64_t b = w ^ (ones * '\\');
+	uint64_t t = ((w - ones * 0x20) & ~w) | ((q - ones) & ~q) |
+	             ((b - ones) & ~b);
+	return (t & (ones * 0x80)) != 0;
+}
+
+/**
+ * Append the escape of byte `c` (one that needs_escape()) to `out`.
+ * 0, or -1.
+ */
+static int
+write_escape(struct sl_buf *out, unsigned char c)
+{
+	static const char hex[] = "0123456789abcdef";
+	char esc[7] = {'\\', 0};
+	size_t len = 2;
+	switch (c) {
+	case '"':
+		esc[1] = '"';
+		break;
+	case '\\':
+		esc[1] = '\\';
+		break;
+	case '\n':
+		esc[1] = 'n';
+		break;
+	case '\r':
+		esc[1] = 'r';
+		break;
+	case '\t':
+		esc[1] = 't';
+		break;
+	case '\b':
+		esc[1] = 'b';
+		break;
+	case '\f':
+		esc[1] = 'f';
+		break;
+	default:
+		memcpy(esc + 1, "u00", 3);
+		esc[4] = hex[c >> 4];
+		esc[5] = hex[c & 15];
+		len = 6;
+	}
+	return sl_buf_append(out, esc, len);
+}
+
+/**
+ * Append a JSON string literal. Bytes are looked at eight at a time: a
+ * word with nothing to escape (nearly every one) is passed over whole.
+ */
 static int
 write_string(struct sl_buf *out, const char *s, size_t n)
 {
-	static const char hex[] = "0123456789abcdef";
 	if (sl_buf_putc(out, '"') != 0)
 		return -1;
-	size_t run = 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (!needs_escape(c))
-			continue;
-		if (sl_buf_append(out, s + run, i - run) != 0)
-			return -1;
-		run = i + 1;
-		char esc[7] = {'\\', 0};
-		size_t len = 2;
-		switch (c) {
-		case '"':
-			esc[1] = '"';
-			break;
-		case '\\':
-			esc[1] = '\\';
-			break;
-		case '\n':
-			esc[1] = 'n';
-			break;
-		case '\r':
-			esc[1] = 'r';
-			break;
-		case '\t':
-			esc[1] = 't';
-			break;
-		case '\b':
-			esc[1] = 'b';
-			break;
-		case '\f':
-			esc[1] = 'f';
-			break;
-		default:
-			memcpy(esc + 1, "u00", 3);
-			esc[4] = hex[c >> 4];
-			esc[5] = hex[c & 15];
-			len = 6;
+	size_t run = 0, i = 0;
+	while (i < n) {
+		if (n - i >= 8) {
+			uint64_t w;
+			memcpy(&w, s + i, 8);
+			if (!word_needs_escape(w)) {
+				i += 8;
+				continue;
+			}
 		}
-		if (sl_buf_append(out, esc, len) != 0)
-			return -1;
+		/* A word with a byte to escape, or the last bytes: one at a
+		 * time up to the next word. */
+		size_t stop = n - i >= 8 ? i + 8 : n;
+		for (; i < stop; i++) {
+			unsigned char c = (unsigned char)s[i];
+			if (!needs_escape(c))
+				continue;
+			if (sl_buf_append(out, s + run, i - run) != 0 ||
+			    write_escape(out, c) != 0)
+				return -1;
+			run = i + 1;
+		}
 	}
 	if (sl_buf_append(out, s + run, n - run) != 0)
 		return -1;
