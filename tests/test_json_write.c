@@ -2,6 +2,7 @@
  * JSON writer: compact and canonical forms, escaping, numbers, caps.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,6 +217,75 @@ TAP_CASE(escapes)
 	lv = sl_str_ref(longs, 40);
 	escape_ref((const unsigned char *)longs, 40, lwant);
 	is_str(json(&lv, 0), lwant, "forty controls");
+}
+
+/**
+ * Canonical objects of up to 20 members (insertion sort up to 16, qsort
+ * above), keys drawn from a few, some sharing a prefix, so duplicates and
+ * prefixes are common: keys in byte order (a prefix first), each once,
+ * with the value of its last member. Integers at their extremes too.
+ */
+TAP_CASE(canonical_small)
+{
+	static const char *const names[] = {"b", "a",  "ab",       "a\x7f",
+	                                    "",  "ba", "\xc3\xa9", "aa"};
+	unsigned seed = 12345;
+	long bad = 0, runs = 0;
+	for (int round = 0; round < 3000; round++) {
+		struct sl_member m[20];
+		uint32_t n = (uint32_t)(round % 21);
+		for (uint32_t i = 0; i < n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			const char *k = names[(seed >> 16) % 8];
+			m[i] = (struct sl_member){k, (uint32_t)strlen(k),
+			                          sl_int((int64_t)i * 7 - 40)};
+		}
+		/* The reference: the last member of each name, names sorted
+		 * by bytes with a prefix first. */
+		char want[512] = "{";
+		const char *done[8];
+		size_t n_done = 0;
+		for (;;) {
+			const char *best = NULL;
+			for (uint32_t i = 0; i < n; i++) {
+				bool used = false;
+				for (size_t d = 0; d < n_done; d++)
+					used = used ||
+					       strcmp(done[d], m[i].key) == 0;
+				if (!used && (best == NULL ||
+				              strcmp(m[i].key, best) < 0))
+					best = m[i].key;
+			}
+			if (best == NULL)
+				break;
+			int64_t last = 0;
+			for (uint32_t i = 0; i < n; i++)
+				if (strcmp(m[i].key, best) == 0)
+					last = m[i].val.u.i;
+			struct sl_value kv =
+			        sl_str_ref(best, (uint32_t)strlen(best));
+			char kt[32];
+			snprintf(kt, sizeof(kt), "%s", json(&kv, 0));
+			snprintf(want + strlen(want),
+			         sizeof(want) - strlen(want), "%s%s:%lld",
+			         n_done > 0 ? "," : "", kt, (long long)last);
+			done[n_done++] = best;
+		}
+		strcat(want, "}");
+		struct sl_value obj = {
+		        .type = SL_VOBJECT, .len = n, .u = {.members = m}};
+		bad += strcmp(json(&obj, SL_JSON_CANONICAL), want) != 0;
+		runs++;
+	}
+	ok(bad == 0, "%ld objects in canonical order (%ld wrong)", runs, bad);
+	struct sl_value v = sl_int(INT64_MAX);
+	is_str(json(&v, SL_JSON_CANONICAL), "9223372036854775807", "INT64_MAX");
+	v = sl_int(0);
+	is_str(json(&v, 0), "0", "zero");
+	v = sl_int(-7);
+	is_str(json(&v, 0), "-7", "a negative");
+	v = sl_number_ref("-42", 3);
+	is_str(json(&v, SL_JSON_CANONICAL), "-42", "integer text, canonical");
 }
 
 /** Run the cases named on the command line, or all. */

@@ -140,13 +140,29 @@ write_double(struct sl_buf *out, double d, unsigned flags)
 	return sl_buf_puts(out, tmp);
 }
 
+/** Append integer `i` in decimal. */
+static int
+write_int(struct sl_buf *out, int64_t i)
+{
+	char d[24];
+	char *p = d + sizeof(d);
+	uint64_t u = i < 0 ? 0 - (uint64_t)i : (uint64_t)i;
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (i < 0)
+		*--p = '-';
+	return sl_buf_append(out, p, (size_t)(d + sizeof(d) - p));
+}
+
 /** Append a number value in canonical form. */
 static int
 write_number(struct sl_buf *out, struct sl_value v, unsigned flags)
 {
 	struct sl_value n = sl_value_number(v);
 	if (n.type == SL_VINT)
-		return sl_buf_printf(out, "%lld", (long long)n.u.i);
+		return write_int(out, n.u.i);
 	if (v.type == SL_VNUMBER && memchr(v.u.s, '.', v.len) == NULL &&
 	    memchr(v.u.s, 'e', v.len) == NULL &&
 	    memchr(v.u.s, 'E', v.len) == NULL) {
@@ -211,7 +227,20 @@ write_object(struct sl_buf *out, const struct sl_value *v, unsigned flags)
 	}
 	for (uint32_t i = 0; i < v->len; i++)
 		refs[i] = (struct member_ref){&v->u.members[i], i};
-	qsort(refs, v->len, sizeof(*refs), member_cmp);
+	if (v->len > 16) {
+		qsort(refs, v->len, sizeof(*refs), member_cmp);
+	} else {
+		/* Most objects are small and many already sorted: an
+		 * insertion sort, inline, without qsort's calls and its
+		 * buffer. */
+		for (uint32_t i = 1; i < v->len; i++) {
+			struct member_ref x = refs[i];
+			uint32_t j = i;
+			for (; j > 0 && member_cmp(&refs[j - 1], &x) > 0; j--)
+				refs[j] = refs[j - 1];
+			refs[j] = x;
+		}
+	}
 	int rc = 0;
 	bool first = true;
 	for (uint32_t i = 0; i < v->len && rc == 0; i++) {
@@ -242,7 +271,7 @@ write_value(struct sl_buf *out, const struct sl_value *v, unsigned flags)
 	case SL_VBOOL:
 		return sl_buf_puts(out, v->u.b ? "true" : "false");
 	case SL_VINT:
-		return sl_buf_printf(out, "%lld", (long long)v->u.i);
+		return write_int(out, v->u.i);
 	case SL_VDOUBLE:
 		return write_double(out, v->u.d, flags);
 	case SL_VNUMBER:
