@@ -2072,9 +2072,9 @@ check_value(const struct sl_value *v, unsigned cannot, bool key,
 		for (uint32_t i = 0; i < v->len; i++) {
 			const struct sl_member *m = &v->u.members[i];
 			size_t mark = place_push(p, ".", m->key, m->key_len);
-			if (has_nul(m->key, m->key_len) &&
-			    ((cannot & SL_GRAPH_NO_NUL) ||
-			     (key && (cannot & SL_GRAPH_NO_NUL_NAME))))
+			if (((cannot & SL_GRAPH_NO_NUL) ||
+			     (key && (cannot & SL_GRAPH_NO_NUL_NAME))) &&
+			    has_nul(m->key, m->key_len))
 				return refuse(store, p,
 				              "a name holding U+0000 (NUL)");
 			if (check_value(&m->val, cannot, key, store, p) != 0)
