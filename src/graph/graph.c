@@ -2027,6 +2027,33 @@ check_name(const struct sl_value *v, unsigned cannot, const char *store,
 }
 
 /**
+ * Whether `v` is a scalar that no store's check refuses under `cannot`
+ * (so that its place need not be kept nor check_value() called). False
+ * also where it may be refused: check_value() then decides.
+ */
+static inline bool
+plainly_fine(const struct sl_value *v, unsigned cannot)
+{
+	switch ((enum sl_vtype)v->type) {
+	case SL_VNULL:
+	case SL_VBOOL:
+	case SL_VINT:
+		return true;
+	case SL_VSTR:
+		return !(cannot & SL_GRAPH_NO_NUL);
+	case SL_VNUMBER:
+		return !(cannot & SL_GRAPH_NO_INF);
+	case SL_VDOUBLE:
+		return isfinite(v->u.d);
+	default:
+		return false;
+	}
+}
+
+static int check_value(const struct sl_value *v, unsigned cannot, bool key,
+                       const char *store, struct place *p);
+
+/**
  * Check value `v` at `p`, nested values too; `key`: it is (in) a key, so
  * its member names are key names.
  */
@@ -2061,6 +2088,8 @@ check_value(const struct sl_value *v, unsigned cannot, bool key,
 		break;
 	case SL_VARRAY:
 		for (uint32_t i = 0; i < v->len; i++) {
+			if (plainly_fine(&v->u.items[i], cannot))
+				continue;
 			size_t mark = place_index(p, i);
 			if (check_value(&v->u.items[i], cannot, key, store,
 			                p) != 0)
@@ -2071,10 +2100,14 @@ check_value(const struct sl_value *v, unsigned cannot, bool key,
 	case SL_VOBJECT:
 		for (uint32_t i = 0; i < v->len; i++) {
 			const struct sl_member *m = &v->u.members[i];
+			bool name_nul =
+			        ((cannot & SL_GRAPH_NO_NUL) ||
+			         (key && (cannot & SL_GRAPH_NO_NUL_NAME))) &&
+			        has_nul(m->key, m->key_len);
+			if (!name_nul && plainly_fine(&m->val, cannot))
+				continue;
 			size_t mark = place_push(p, ".", m->key, m->key_len);
-			if (((cannot & SL_GRAPH_NO_NUL) ||
-			     (key && (cannot & SL_GRAPH_NO_NUL_NAME))) &&
-			    has_nul(m->key, m->key_len))
+			if (name_nul)
 				return refuse(store, p,
 				              "a name holding U+0000 (NUL)");
 			if (check_value(&m->val, cannot, key, store, p) != 0)
