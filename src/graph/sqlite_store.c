@@ -295,6 +295,12 @@ struct ptext {
 	const char *s;
 	/** How many. */
 	uint32_t len;
+	/**
+	 * Of properties: props_plain() of them, so that the worker need not
+	 * read the values again (made on the loop thread, each read there
+	 * is a cache miss).
+	 */
+	bool plain;
 };
 
 /**
@@ -1522,7 +1528,7 @@ prep_keep(struct prepared *p, struct ptext *t)
 	if (c == NULL)
 		return -1;
 	memcpy(c, p->buf.data, p->buf.len);
-	*t = (struct ptext){c, (uint32_t)p->buf.len};
+	*t = (struct ptext){c, (uint32_t)p->buf.len, false};
 	return 0;
 }
 
@@ -1546,6 +1552,7 @@ prep_props(struct prepared *p, const struct sl_value *props, struct ptext *t)
 	}
 	if (props_text(props, &p->buf) != 0 || prep_keep(p, t) != 0)
 		return -1;
+	t->plain = props_plain(props);
 	if (flat && props_flat(props)) {
 		p->memo[1] = p->memo[0];
 		p->memo_text[1] = p->memo_text[0];
@@ -1699,9 +1706,9 @@ write_node(struct sl_store_sqlite *s, const struct sl_node_op *op,
 			st->nodes_updated++;
 			return 0;
 		}
-		if ((q = stmt_get(s, props_plain(&op->props)
-		                             ? ST_NODE_INSERT_RAW
-		                             : ST_NODE_INSERT)) == NULL)
+		bool plain = pt != NULL ? pt[1].plain : props_plain(&op->props);
+		if ((q = stmt_get(s, plain ? ST_NODE_INSERT_RAW
+		                           : ST_NODE_INSERT)) == NULL)
 			return -1;
 		bind_node(s, q, &op->type);
 		if ((n = step_changes(s, q, "inserting")) < 0)
@@ -1816,14 +1823,16 @@ bind_rel(struct sl_store_sqlite *s, sqlite3_stmt *q,
 	bind_text(q, 5, s->props.data, s->props.len);
 }
 
-/** Write one relationship between nodes `from` and `to`. 0, or -1. */
+/**
+ * Write one relationship between nodes `from` and `to`; `plain`: its
+ * properties are props_plain(). 0, or -1.
+ */
 static int
 write_rel_pair(struct sl_store_sqlite *s, const struct sl_rel_op *op,
-               int64_t from, int64_t to, struct sl_graph_counts *st)
+               int64_t from, int64_t to, bool plain, struct sl_graph_counts *st)
 {
 	sqlite3_stmt *q;
 	int64_t n;
-	bool plain = props_plain(&op->props);
 	if (op->rule == SL_REL_CREATE) {
 		if ((q = stmt_get(s, plain ? ST_REL_CREATE_RAW
 		                           : ST_REL_CREATE)) == NULL)
@@ -1890,10 +1899,11 @@ write_rel(struct sl_store_sqlite *s, const struct sl_rel_op *op,
 		st->rels_skipped++;
 		return 0;
 	}
+	bool plain = pt != NULL ? pt[1].plain : props_plain(&op->props);
 	for (size_t i = 0; i < s->from_ids.n; i++)
 		for (size_t j = 0; j < s->to_ids.n; j++)
 			if (write_rel_pair(s, op, s->from_ids.ids[i],
-			                   s->to_ids.ids[j], st) != 0)
+			                   s->to_ids.ids[j], plain, st) != 0)
 				return -1;
 	return 0;
 }
