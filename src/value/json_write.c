@@ -37,8 +37,8 @@ word_needs_escape(uint64_t w)
 }
 
 /**
- * Append the escape of byte `c` (one that needs_escape()) to `out`.
- * 0, or -1.
+ * Append the escape of byte `c` (below 0x80) to `out`: its short form
+ * where JSON has one, else \u00XX. 0, or -1.
  */
 static int
 write_escape(struct sl_buf *out, unsigned char c)
@@ -333,15 +333,9 @@ sl_json_write_ascii(struct sl_buf *b, const char *s, size_t n)
 			rc = sl_buf_append(b, s + i, j - i);
 			i = j;
 		} else if (c < 0x80) {
-			const char *esc = c == '"'    ? "\\\""
-			                  : c == '\\' ? "\\\\"
-			                  : c == '\n' ? "\\n"
-			                  : c == '\r' ? "\\r"
-			                  : c == '\t' ? "\\t"
-			                  : c == '\b' ? "\\b"
-			                  : c == '\f' ? "\\f"
-			                              : NULL;
-			rc = esc != NULL ? sl_buf_puts(b, esc) : put_u16(b, c);
+			/* A control, a quote, a backslash or DEL: as JSON
+			 * text escapes it (DEL as \u007f). */
+			rc = write_escape(b, c);
 			i++;
 		} else {
 			/* Decode one UTF-8 sequence; bad bytes are U+FFFD. */
