@@ -83,8 +83,7 @@ sl_arena_destroy(struct sl_arena *a)
 void
 sl_arena_adopt(struct sl_arena *a, struct sl_arena *from)
 {
-	/* A default-sized chunk's block is known by its size (chunk_block()).
-	 */
+	/* A chunk's block is told by its size (chunk_block()). */
 	assert(a->chunk_size == from->chunk_size);
 	/* Spares hold nothing: they go back rather than change hands. */
 	free_chunks(from, from->spare);

@@ -2050,9 +2050,6 @@ plainly_fine(const struct sl_value *v, unsigned cannot)
 	}
 }
 
-static int check_value(const struct sl_value *v, unsigned cannot, bool key,
-                       const char *store, struct place *p);
-
 /**
  * Check value `v` at `p`, nested values too; `key`: it is (in) a key, so
  * its member names are key names.
