@@ -2027,6 +2027,24 @@ check_name(const struct sl_value *v, unsigned cannot, const char *store,
 }
 
 /**
+ * Whether number text `v` is finite as it stands: integer text is written
+ * as it is; other number text is infinite only with an exponent or with
+ * more digits than a double's range.
+ */
+static inline bool
+number_text_finite(const struct sl_value *v)
+{
+	bool dot = false;
+	for (uint32_t i = 0; i < v->len; i++) {
+		char c = v->u.s[i];
+		if (c == 'e' || c == 'E')
+			return false;
+		dot = dot || c == '.';
+	}
+	return v->len < 300 || !dot;
+}
+
+/**
  * Whether `v` is a scalar that no store's check refuses under `cannot`
  * (so that its place need not be kept nor check_value() called). False
  * also where it may be refused: check_value() then decides.
@@ -2040,9 +2058,9 @@ plainly_fine(const struct sl_value *v, unsigned cannot)
 	case SL_VINT:
 		return true;
 	case SL_VSTR:
-		return !(cannot & SL_GRAPH_NO_NUL);
+		return !(cannot & SL_GRAPH_NO_NUL) || !has_nul(v->u.s, v->len);
 	case SL_VNUMBER:
-		return !(cannot & SL_GRAPH_NO_INF);
+		return !(cannot & SL_GRAPH_NO_INF) || number_text_finite(v);
 	case SL_VDOUBLE:
 		return isfinite(v->u.d);
 	default:
@@ -2067,13 +2085,7 @@ check_value(const struct sl_value *v, unsigned cannot, bool key,
 			              "a string holding U+0000 (NUL)");
 		return 0;
 	case SL_VNUMBER:
-		/* Integer text is written as it is, so it is finite; other
-		 * number text is infinite only with an exponent or with more
-		 * digits than a double's range. */
-		if (!(cannot & SL_GRAPH_NO_INF) ||
-		    ((v->len < 300 || memchr(v->u.s, '.', v->len) == NULL) &&
-		     memchr(v->u.s, 'e', v->len) == NULL &&
-		     memchr(v->u.s, 'E', v->len) == NULL))
+		if (!(cannot & SL_GRAPH_NO_INF) || number_text_finite(v))
 			return 0;
 		num = sl_value_number(*v);
 		if (num.type != SL_VDOUBLE)
