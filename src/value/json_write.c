@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "sluice/alloc.h"
+#include "sluice/arena.h"
 #include "sluice/diag.h"
 
 /** Bytes that need escaping in a JSON string: '"', '\\' and controls. */
@@ -78,15 +79,15 @@ write_escape(struct sl_buf *out, unsigned char c)
 }
 
 /**
- * Append a JSON string literal. Bytes are looked at eight at a time: a
- * word with nothing to escape (nearly every one) is passed over whole.
+ * write_string() from byte `i` on, all before it needing no escape: the
+ * bytes one word at a time, a word with a byte to escape byte by byte.
  */
 static int
-write_string(struct sl_buf *out, const char *s, size_t n)
+write_string_escaped(struct sl_buf *out, const char *s, size_t n, size_t i)
 {
 	if (sl_buf_putc(out, '"') != 0)
 		return -1;
-	size_t run = 0, i = 0;
+	size_t run = 0;
 	while (i < n) {
 		if (n - i >= 8) {
 			uint64_t w;
@@ -112,6 +113,36 @@ write_string(struct sl_buf *out, const char *s, size_t n)
 	if (sl_buf_append(out, s + run, n - run) != 0)
 		return -1;
 	return sl_buf_putc(out, '"');
+}
+
+/**
+ * Append a JSON string literal. Bytes are looked at eight at a time: a
+ * word with nothing to escape (nearly every one) is passed over whole,
+ * and a string with nothing to escape (most) goes in at once with its
+ * quotes.
+ */
+static int
+write_string(struct sl_buf *out, const char *s, size_t n)
+{
+	size_t i = 0;
+	for (; n - i >= 8; i += 8) {
+		uint64_t w;
+		memcpy(&w, s + i, 8);
+		if (word_needs_escape(w))
+			return write_string_escaped(out, s, n, i);
+	}
+	for (; i < n; i++)
+		if (needs_escape((unsigned char)s[i]))
+			return write_string_escaped(out, s, n, i);
+	if (n + 2 >= out->alloc - out->len && sl_buf_reserve(out, n + 2) != 0)
+		return -1;
+	char *d = out->data + out->len;
+	d[0] = '"';
+	sl_copy_bytes(d + 1, s, n);
+	d[n + 1] = '"';
+	d[n + 2] = '\0';
+	out->len += n + 2;
+	return 0;
 }
 
 /**
