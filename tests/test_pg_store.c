@@ -63,6 +63,20 @@ int_of(struct sl_db_conn *c, const char *sql)
 	return v;
 }
 
+/**
+ * sl_store_pg_open() with every lane taking part in every phase, however
+ * small the batch (sl_store_pg_set_lane_min()): these cases are about
+ * what lanes do.
+ */
+static struct sl_store_pg *
+open_lanes(const char *url)
+{
+	struct sl_store_pg *s = sl_store_pg_open(url);
+	if (s != NULL)
+		sl_store_pg_set_lane_min(s, 1);
+	return s;
+}
+
 /** Write one batch of `n` ingestions, the `lose`th lane commit lost. */
 static int
 write_batch(struct sl_store_pg *s, int n, uint64_t lose, bool create,
@@ -118,7 +132,7 @@ main_task(void *arg)
 		sl_db_exec_script(
 		        c, "DROP TABLE IF EXISTS node, rel, sluice_meta, "
 		           "sluice_commit");
-		struct sl_store_pg *s = sl_store_pg_open(url);
+		struct sl_store_pg *s = open_lanes(url);
 		ok(s != NULL, "open (%s)", unit_errmsg());
 		if (s == NULL)
 			break;
@@ -155,7 +169,7 @@ main_task(void *arg)
 	 * the same. */
 	sl_db_exec_script(c, "DROP TABLE IF EXISTS node, rel, sluice_meta, "
 	                     "sluice_commit");
-	struct sl_store_pg *s = sl_store_pg_open(url);
+	struct sl_store_pg *s = open_lanes(url);
 	struct sl_graph_counts st = {0};
 	ok(s != NULL && write_batch(s, 200, 2, true, &st) == 0,
 	   "a node commit lost: the write succeeds");
@@ -182,7 +196,7 @@ main_task(void *arg)
 	 * more with every insert checked. */
 	sl_db_exec_script(c, "DROP TABLE IF EXISTS node, rel, sluice_meta, "
 	                     "sluice_commit");
-	s = sl_store_pg_open(url);
+	s = open_lanes(url);
 	st = (struct sl_graph_counts){0};
 	ok(s != NULL && write_batch(s, 200, 6, false, &st) == 0,
 	   "a lost relationship commit without a token: the write succeeds "
@@ -221,7 +235,7 @@ counts_task(void *arg)
 	char url[600];
 	if (fresh_db("sluice_pg_counts", url, sizeof(url)) != 0)
 		return 0;
-	struct sl_store_pg *s = sl_store_pg_open(url);
+	struct sl_store_pg *s = open_lanes(url);
 	ok(s != NULL, "open (%s)", unit_errmsg());
 	if (s == NULL)
 		return 0;
@@ -337,8 +351,8 @@ contention_task(void *arg)
 	char url[600];
 	if (fresh_db("sluice_pg_contention", url, sizeof(url)) != 0)
 		return 0;
-	struct writer w[2] = {{.s = sl_store_pg_open(url)},
-	                      {.s = sl_store_pg_open(url), .reverse = true}};
+	struct writer w[2] = {{.s = open_lanes(url)},
+	                      {.s = open_lanes(url), .reverse = true}};
 	ok(w[0].s != NULL && w[1].s != NULL, "two stores (%s)", unit_errmsg());
 	if (w[0].s == NULL || w[1].s == NULL) {
 		sl_store_pg_close(w[0].s);
@@ -401,6 +415,49 @@ contention_task(void *arg)
 	sl_store_pg_close(s);
 	sl_db_conn_close(c);
 	return 0;
+}
+
+/**
+ * A batch's phases take lanes by their size: a small batch writes
+ * through one connection, a large one through every lane (a task).
+ */
+static int
+lanes_task(void *arg)
+{
+	(void)arg;
+	char url[600];
+	if (fresh_db("sluice_pg_lanes", url, sizeof(url)) != 0)
+		return 0;
+	struct sl_store_pg *s = sl_store_pg_open(url);
+	ok(s != NULL, "open (%s)", unit_errmsg());
+	if (s == NULL)
+		return 0;
+	is_int(sl_store_pg_connected(s), 1, "one connection once open");
+	struct sl_graph_counts st = {0};
+	ok(write_batch(s, 100, 0, false, &st) == 0, "a batch of 100 (%s)",
+	   unit_errmsg());
+	is_int(sl_store_pg_connected(s), 1,
+	       "... 200 node and 200 relationship writes: one lane");
+	ok(write_batch(s, 2000, 0, false, &st) == 0, "a batch of 2000 (%s)",
+	   unit_errmsg());
+	is_int(sl_store_pg_connected(s), 4,
+	       "... 4000 node and 4000 relationship writes: every lane");
+	struct sl_db_conn *c = sl_db_conn_open(url, NULL);
+	is_int(int_of(c, "SELECT count(*) FROM node"), 4000,
+	       "... 4000 nodes in the table");
+	is_int(int_of(c, "SELECT count(*) FROM rel"), 4000,
+	       "... 4000 relationships");
+	is_int((long long)st.nodes_created, 4000, "... and reported");
+	sl_db_conn_close(c);
+	sl_store_pg_close(s);
+	return 0;
+}
+
+/** Lanes by the batch's size (lanes_task()). */
+TAP_CASE(lanes_by_size)
+{
+	if (run_task("pg_store", lanes_task, NULL) != 0)
+		note("the task failed: %s", unit_errmsg());
 }
 
 /** Writers of the same rows at once (contention_task()). */

@@ -24,6 +24,13 @@
 
 /** Default lanes. */
 #define LANES_DEFAULT 4
+
+/**
+ * Writes of a phase per lane it takes before it takes another, by
+ * default: a lane is a connection (an authentication, a server process),
+ * worth it for a share this large, not for a small batch's few writes.
+ */
+#define LANE_MIN_WRITES 512
 /** Bytes of one canonical text (key, props) at most. */
 #define TEXT_MAX ((size_t)64 << 20)
 /** Rows fetched per cursor round trip when exporting. */
@@ -392,6 +399,8 @@ struct sl_store_pg {
 	char shown[SL_DB_URL_MAX];
 	/** Lanes in use. */
 	unsigned nlanes;
+	/** Writes of a phase per lane before another is taken. */
+	uint32_t lane_min;
 	/** Seconds a lane retries after a lost connection. */
 	double retry;
 	/**
@@ -510,6 +519,7 @@ sl_store_pg_open(const char *uri)
 	/* It may hold a password. */
 	memset(plain, 0, sizeof(plain));
 	s->nlanes = lanes > 0 ? lanes : LANES_DEFAULT;
+	s->lane_min = LANE_MIN_WRITES;
 	s->retry = 120;
 	uint64_t rnd;
 	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t)sizeof(rnd))
@@ -612,6 +622,21 @@ sl_store_pg_set_lanes(struct sl_store_pg *s, unsigned lanes)
 	if (lanes > SL_PG_LANES_MAX)
 		lanes = SL_PG_LANES_MAX;
 	s->nlanes = lanes;
+}
+
+void
+sl_store_pg_set_lane_min(struct sl_store_pg *s, uint32_t writes)
+{
+	s->lane_min = writes > 0 ? writes : 1;
+}
+
+unsigned
+sl_store_pg_connected(const struct sl_store_pg *s)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < SL_PG_LANES_MAX; i++)
+		n += s->lanes[i].c != NULL;
+	return n;
 }
 
 void
@@ -1423,14 +1448,14 @@ lane_add(struct lane *l, uint32_t i)
 	return 0;
 }
 
-/** The lane of a node identity (type, canonical key text). */
+/** The lane, of `k`, of a node identity (type, canonical key text). */
 static unsigned
-lane_of(struct sl_store_pg *s, const struct sl_value *type,
-        const struct sl_value *key, uint64_t seed)
+lane_of(unsigned k, const struct sl_value *type, const struct sl_value *key,
+        uint64_t seed)
 {
 	uint64_t h = sl_hash64_seed(type->u.s, type->len, seed);
 	h = sl_hash64_seed(key->u.s, key->len, h);
-	return (unsigned)(h % s->nlanes);
+	return (unsigned)(h % k);
 }
 
 /** Write one phase (nodes or relationships) across the lanes. */
@@ -1446,32 +1471,39 @@ phase(struct sl_store_pg *s, const struct sl_graph_batch *b, bool rels,
 		s->lanes[i].b = b;
 		s->lanes[i].rels = rels;
 	}
+	/* The lanes this phase is shared among: each of a phase's lanes
+	 * commits before the next phase, so an identity may go to another
+	 * lane in another phase. */
+	unsigned k = s->nlanes;
+	if (n / s->lane_min + 1 < k)
+		k = n / s->lane_min + 1;
 	struct sl_buf *kb = &s->lanes[0].t1;
 	for (uint32_t i = 0; i < n; i++) {
 		unsigned lane = 0;
-		if (s->nlanes > 1) {
+		if (k > 1) {
 			/* FUZZY writes may touch any row: one lane. */
 			if (!rels) {
 				const struct sl_node_op *op = &b->nodes[i];
-				struct sl_value k;
+				struct sl_value key;
 				if (op->rule == SL_NODE_FUZZY)
 					lane = 0;
 				else if (key_canon(kb, &op->key, &op->key_text,
-				                   &k) != 0)
+				                   &key) != 0)
 					return -1;
 				else
-					lane = lane_of(s, &op->type, &k, 1);
+					lane = lane_of(k, &op->type, &key, 1);
 			} else {
 				const struct sl_rel_op *op = &b->rels[i];
-				struct sl_value k;
+				struct sl_value key;
 				if (op->from.fuzzy || op->to.fuzzy)
 					lane = 0;
 				else if (key_canon(kb, &op->from.key,
-				                   &op->from.key_text, &k) != 0)
+				                   &op->from.key_text,
+				                   &key) != 0)
 					return -1;
 				else
 					lane = lane_of(
-					        s, &op->from.type, &k,
+					        k, &op->from.type, &key,
 					        (uint64_t)op->to.key.len + 7);
 			}
 		}

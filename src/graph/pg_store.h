@@ -63,6 +63,17 @@ struct sl_store_pg *sl_store_pg_open(const char *uri);
 void sl_store_pg_set_lanes(struct sl_store_pg *s, unsigned lanes);
 
 /**
+ * Set how many writes of a phase (a batch's nodes, or its relationships)
+ * each lane takes before the next lane is used (default 512; 1: every
+ * lane whatever the batch): a small batch goes through fewer lanes, and
+ * opens fewer connections.
+ */
+void sl_store_pg_set_lane_min(struct sl_store_pg *s, uint32_t writes);
+
+/** How many of the store's lanes hold a connection. */
+unsigned sl_store_pg_connected(const struct sl_store_pg *s);
+
+/**
  * Set how long a lane keeps retrying after its connection was lost
  * before the write fails (seconds; default 120).
  */
