@@ -28,6 +28,13 @@
 #define CHUNK_MAX 1000000
 /** Default connections. */
 #define CONNS_DEFAULT 4
+
+/**
+ * Rows of a phase per lane it takes before it takes another: a lane is a
+ * connection (TLS, HELLO and its authentication), worth it for a share
+ * this large, not for a small batch's few rows.
+ */
+#define LANE_MIN_ROWS 512
 /** Cap of the memory of one plan or one chunk's rows. */
 #define MEM_MAX ((size_t)1 << 30)
 /** Most registry entries a store remembers having written. */
@@ -1079,6 +1086,11 @@ phase_run(struct sl_store_neo4j *s, const struct sl_graph_batch *b,
 		return 0;
 	struct phase ph = {.s = s, .b = b, .next = from, .end = to};
 	unsigned n = s->o.conns < to - from ? s->o.conns : to - from;
+	uint64_t rows = 0;
+	for (uint32_t i = from; i < to; i++)
+		rows += s->plan.buckets[i].n;
+	if (rows / LANE_MIN_ROWS + 1 < n)
+		n = (unsigned)(rows / LANE_MIN_ROWS + 1);
 	struct lane_arg args[SL_NEO4J_CONNS_MAX];
 	struct sl_task *tasks[SL_NEO4J_CONNS_MAX] = {0};
 	int rc = 0;
