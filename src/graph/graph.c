@@ -2144,11 +2144,29 @@ check_node(const struct sl_value *n, unsigned cannot, const char *store,
            struct place *p)
 {
 	static const char *const parts[] = {"type", "key", "labels", "props"};
+	static const uint32_t lens[] = {4, 3, 6, 5};
+	const struct sl_value *vs[4];
+	const struct sl_member *nm = n->u.members;
+	if (n->type == SL_VOBJECT && n->len == 5 && nm[0].key == sl_ing_type &&
+	    nm[1].key == sl_ing_labels && nm[2].key == sl_ing_key &&
+	    nm[3].key == sl_ing_props && nm[4].key == sl_ing_rule) {
+		/* The Interpreter's node (interp/interpret.c): its members by
+		 * their names' addresses, each once. */
+		vs[0] = &nm[0].val;
+		vs[1] = &nm[2].val;
+		vs[2] = &nm[1].val;
+		vs[3] = &nm[3].val;
+	} else {
+		vs[0] = MEMBER(n, sl_ing_type);
+		vs[1] = MEMBER(n, sl_ing_key);
+		vs[2] = MEMBER(n, sl_ing_labels);
+		vs[3] = MEMBER(n, sl_ing_props);
+	}
 	for (size_t i = 0; i < 4; i++) {
-		const struct sl_value *v = sl_object_get_cstr(n, parts[i]);
+		const struct sl_value *v = vs[i];
 		if (v == NULL)
 			continue;
-		size_t mark = place_push(p, ".", parts[i], strlen(parts[i]));
+		size_t mark = place_push(p, ".", parts[i], lens[i]);
 		int rc = 0;
 		if (i == 0) {
 			rc = check_name(v, cannot, store, p);
@@ -2178,32 +2196,49 @@ static int
 check_ingestion(const struct sl_value *ing, unsigned cannot, const char *store,
                 struct place *p)
 {
-	const struct sl_value *src = sl_object_get_cstr(ing, "source");
+	const struct sl_value *src = MEMBER(ing, sl_ing_source);
 	size_t mark = place_push(p, "", "source", 6);
 	if (src != NULL && check_node(src, cannot, store, p) != 0)
 		return -1;
 	place_pop(p, mark);
-	const struct sl_value *rels = sl_object_get_cstr(ing, "rels");
+	const struct sl_value *rels = MEMBER(ing, sl_ing_rels);
 	for (uint32_t i = 0;
 	     rels != NULL && rels->type == SL_VARRAY && i < rels->len; i++) {
 		const struct sl_value *r = &rels->u.items[i];
 		(void)place_push(p, "", "rels", 4);
 		(void)place_index(p, i);
 		static const char *const parts[] = {"type", "key", "props"};
+		static const uint32_t lens[] = {4, 3, 5};
+		const struct sl_value *vs[4];
+		const struct sl_member *rm = r->u.members;
+		if (r->type == SL_VOBJECT && r->len == 6 &&
+		    rm[0].key == sl_ing_type && rm[1].key == sl_ing_key &&
+		    rm[2].key == sl_ing_props && rm[3].key == sl_ing_rule &&
+		    rm[4].key == sl_ing_outbound && rm[5].key == sl_ing_node) {
+			/* The Interpreter's relationship, as check_node()
+			 * takes its node. */
+			vs[0] = &rm[0].val;
+			vs[1] = &rm[1].val;
+			vs[2] = &rm[2].val;
+			vs[3] = &rm[5].val;
+		} else {
+			vs[0] = MEMBER(r, sl_ing_type);
+			vs[1] = MEMBER(r, sl_ing_key);
+			vs[2] = MEMBER(r, sl_ing_props);
+			vs[3] = MEMBER(r, sl_ing_node);
+		}
 		for (size_t j = 0; j < 3; j++) {
-			const struct sl_value *v =
-			        sl_object_get_cstr(r, parts[j]);
+			const struct sl_value *v = vs[j];
 			if (v == NULL)
 				continue;
-			size_t m2 =
-			        place_push(p, ".", parts[j], strlen(parts[j]));
+			size_t m2 = place_push(p, ".", parts[j], lens[j]);
 			if (j == 0 ? check_name(v, cannot, store, p) != 0
 			           : check_value(v, cannot, j == 1, store, p) !=
 			                     0)
 				return -1;
 			place_pop(p, m2);
 		}
-		const struct sl_value *node = sl_object_get_cstr(r, "node");
+		const struct sl_value *node = vs[3];
 		size_t m3 = place_push(p, ".", "node", 4);
 		if (node != NULL && check_node(node, cannot, store, p) != 0)
 			return -1;
