@@ -78,6 +78,30 @@ write_escape(struct sl_buf *out, unsigned char c)
 	return sl_buf_append(out, esc, len);
 }
 
+/** Sixteen bytes, compared at once (GCC's and clang's vector types). */
+typedef unsigned char bytes16 __attribute__((vector_size(16)));
+
+/** Whether any of the 16 bytes at `s` needs escaping (needs_escape()). */
+static inline bool
+block_needs_escape(const char *s)
+{
+	static const bytes16 ctl = {0x20, 0x20, 0x20, 0x20, 0x20, 0x20,
+	                            0x20, 0x20, 0x20, 0x20, 0x20, 0x20,
+	                            0x20, 0x20, 0x20, 0x20};
+	static const bytes16 quote = {'"', '"', '"', '"', '"', '"', '"', '"',
+	                              '"', '"', '"', '"', '"', '"', '"', '"'};
+	static const bytes16 bs = {'\\', '\\', '\\', '\\', '\\', '\\',
+	                           '\\', '\\', '\\', '\\', '\\', '\\',
+	                           '\\', '\\', '\\', '\\'};
+	bytes16 v;
+	memcpy(&v, s, sizeof(v));
+	bytes16 m = (bytes16)((v < ctl) | (v == quote) | (v == bs));
+	uint64_t a, b;
+	memcpy(&a, &m, 8);
+	memcpy(&b, (const char *)&m + 8, 8);
+	return (a | b) != 0;
+}
+
 /**
  * write_string() from byte `i` on, all before it needing no escape: the
  * bytes one word at a time, a word with a byte to escape byte by byte.
@@ -125,6 +149,9 @@ static int
 write_string(struct sl_buf *out, const char *s, size_t n)
 {
 	size_t i = 0;
+	for (; n - i >= 16; i += 16)
+		if (block_needs_escape(s + i))
+			return write_string_escaped(out, s, n, i);
 	for (; n - i >= 8; i += 8) {
 		uint64_t w;
 		memcpy(&w, s + i, 8);
