@@ -22,9 +22,9 @@ needs_escape(unsigned char c)
 
 /**
  * Whether any of the 8 bytes of `w` needs escaping: a control (below
- * 0x20), '"' or '\\'. Each test is the classic "has a byte below n"
- * (a byte equal to one is below one after the XOR), exact on whether
- * any byte is.
+ * 0x20), '"' or '\\'. Each term is the classic test for a byte below n,
+ * exact on whether there is one; a byte equal to '"' (or '\\') is 0, so
+ * below 1, once XORed with it.
  */
 static inline bool
 word_needs_escape(uint64_t w)
