@@ -1039,7 +1039,7 @@ struct rel_in {
 	struct node_in node;
 	/** Its identity, without its ends. */
 	struct ident id;
-	/** Its identity's hash with its ends, once its nodes are added. */
+	/** Its identity's hash with its ends' (ends_hash()). */
 	uint64_t hash;
 };
 
@@ -1480,6 +1480,22 @@ rel_members_read(const struct sl_value *r, struct rel_members *f)
 	f->node = node;
 }
 
+/**
+ * Identity hash `h` of a relationship text with the identity hashes of
+ * its ends, `from` and `to`, mixed in. Equal relationships have equal
+ * ends, so equal hashes; it is known once the ingestion is read, so the
+ * writer asks for the bucket ahead, as for a node's.
+ */
+static inline uint64_t
+ends_hash(uint64_t h, uint64_t from, uint64_t to)
+{
+	/* One multiply: both halves of the product mix all three into the
+	 * low bits (the bucket) and the high ones (the tag); the rotation
+	 * keeps a relationship apart from its reverse. */
+	return fold_mul(h ^ from,
+	                ((to << 29) | (to >> 35)) ^ 0x9e3779b97f4a7c15u);
+}
+
 /** Relationship rule `rule` (a string) by its name, or -1 when none. */
 static int
 rel_rule_named(const struct sl_value *rule)
@@ -1549,14 +1565,20 @@ rel_read(struct reading *rd, const struct node_in *src,
 	 * the rule (its debouncer), so one CREATE is written per batch. */
 	bool from_fuzzy = from->rule == SL_NODE_FUZZY;
 	bool to_fuzzy = to->rule == SL_NODE_FUZZY;
+	int rc;
 	if (out->key.len > 0) {
 		char head[2] = {'R', (char)('0' + out->rule)};
 		char fuzzy[2] = {from_fuzzy, to_fuzzy};
-		return ident_make(rd, head, 2, &out->type, fuzzy, sizeof(fuzzy),
-		                  &out->key, false, &out->id);
+		rc = ident_make(rd, head, 2, &out->type, fuzzy, sizeof(fuzzy),
+		                &out->key, false, &out->id);
+	} else {
+		rc = rel_ident_keyless(rd, out->rule, from_fuzzy, to_fuzzy,
+		                       &out->type, &out->id);
 	}
-	return rel_ident_keyless(rd, out->rule, from_fuzzy, to_fuzzy,
-	                         &out->type, &out->id);
+	if (rc != 0)
+		return -1;
+	out->hash = ends_hash(out->id.hash, from->id.hash, to->id.hash);
+	return 0;
 }
 
 /**
@@ -1662,15 +1684,6 @@ bucket_prefetch(const struct sl_graph_dedup *d, uint64_t h)
 {
 	if (d->cap > 0)
 		__builtin_prefetch(&d->buckets[(uint32_t)h & (d->cap - 1)]);
-}
-
-/** Identity hash `h` of a relationship text with its ends mixed in. */
-static inline uint64_t
-ends_hash(uint64_t h, uint32_t from, uint32_t to)
-{
-	/* One multiply: its high half mixes both ends into the low bits
-	 * (the bucket) and the high ones (the tag). */
-	return fold_mul(h ^ ((uint64_t)from << 32 | to), 0x9e3779b97f4a7c15u);
 }
 
 /**
@@ -1825,20 +1838,15 @@ add_writes(struct sl_graph_batch *b, struct sl_graph_prep *p)
 	if (index_room(d, 1 + 2 * (uint64_t)p->n_rels) != 0)
 		return -1;
 	bucket_prefetch(d, p->src.id.hash);
-	for (uint32_t i = 0; i < p->n_rels; i++)
+	for (uint32_t i = 0; i < p->n_rels; i++) {
 		bucket_prefetch(d, p->rels[i].node.id.hash);
+		bucket_prefetch(d, p->rels[i].hash);
+	}
 	/* The source, then each related node: one call site, inline. */
 	for (uint32_t i = 0; i <= p->n_rels; i++)
 		if (add_node(b, i == 0 ? &p->src : &p->rels[i - 1].node,
 		             kept) != 0)
 			return -1;
-	for (uint32_t i = 0; i < p->n_rels; i++) {
-		struct rel_in *r = &p->rels[i];
-		const struct node_in *from = r->out ? &p->src : &r->node;
-		const struct node_in *to = r->out ? &r->node : &p->src;
-		r->hash = ends_hash(r->id.hash, from->serial, to->serial);
-		bucket_prefetch(d, r->hash);
-	}
 	for (uint32_t i = 0; i < p->n_rels; i++)
 		if (add_rel(b, &p->src, &p->rels[i], kept) != 0)
 			return -1;
@@ -1882,6 +1890,7 @@ sl_graph_batch_prefetch(const struct sl_graph_batch *b,
 	for (uint32_t i = 0; i < p->n_rels; i++) {
 		node_in_prefetch(&p->rels[i].node);
 		bucket_prefetch(b->dedup, p->rels[i].node.id.hash);
+		bucket_prefetch(b->dedup, p->rels[i].hash);
 		if (p->rels[i].props.len > 0)
 			__builtin_prefetch(p->rels[i].props.u.members);
 	}
