@@ -302,8 +302,8 @@ TAP_TASK_CASE(nodes)
 	is_int(schema_version(path), 2, "schema_version is 2");
 	is_int(raw_int(path, "SELECT count(*) FROM sqlite_master WHERE type = "
 	                     "'index' AND name IN ('sluice_node_type_key', "
-	                     "'sluice_rel_identity', 'sluice_rel_in')"),
-	       3, "the indexes exist");
+	                     "'sluice_rel_identity')"),
+	       2, "the indexes the writes read exist");
 	is_int(raw_int(path, "SELECT count(*) FROM sqlite_master WHERE name = "
 	                     "'sluice_rel_out'"),
 	       0, "no index of out-edges besides the identity index");
@@ -1175,6 +1175,92 @@ TAP_TASK_CASE(known_node_gone)
 	                     "a.id = r.from_id WHERE a.type = 'A'"),
 	       1, "the relationship starts at the new row");
 	sl_store_sqlite_close(s);
+}
+
+/** The number of sluice_rel_in indexes in the database at `path`. */
+static long long
+rel_in_count(const char *path)
+{
+	return raw_int(path, "SELECT count(*) FROM sqlite_master WHERE type = "
+	                     "'index' AND name = 'sluice_rel_in'");
+}
+
+/** Relationship rows that sluice_rel_in finds (-1 when it is missing). */
+static long long
+rel_in_rows(const char *path)
+{
+	return raw_int(path,
+	               "SELECT count(*) FROM rel INDEXED BY sluice_rel_in "
+	               "WHERE to_id > -1");
+}
+
+/**
+ * A store that opens an empty `rel` table builds sluice_rel_in at its
+ * close, from the rows; one that opens rows keeps it, and builds it when
+ * a load that stopped early left it out.
+ */
+TAP_TASK_CASE(rel_in_deferred)
+{
+	const char *path = tmp_path("relin.db");
+	struct sl_store_sqlite *s = open_or_bail(path);
+	is_int(rel_in_count(path), 0, "an empty graph is loaded without it");
+	struct sl_graph_counts st = {0};
+	struct sl_graph_batch *b = batch_new();
+	for (int i = 0; i < 50; i++) {
+		char from[32], to[32];
+		snprintf(from, sizeof(from), "{\"k\":%d}", i);
+		snprintf(to, sizeof(to), "{\"k\":%d}", i % 7);
+		add_node(b, SL_NODE_EAGER, "A", from, NULL, NULL);
+		add_node(b, SL_NODE_EAGER, "B", to, NULL, NULL);
+		add_rel(b, SL_REL_EAGER, "R", (struct end){"A", from, false},
+		        (struct end){"B", to, false}, NULL, NULL);
+	}
+	is_int(write_free(s, b, &st), 0, "50 relationships written");
+	is_int(rel_in_count(path), 0, "still without it while loading");
+	sl_store_sqlite_close(s);
+	is_int(rel_in_count(path), 1, "built at the close");
+	is_int(rel_in_rows(path), 50, "over every relationship");
+	is_int(raw_int(path,
+	               "SELECT count(*) FROM rel INDEXED BY sluice_rel_in "
+	               "WHERE to_id = (SELECT id FROM node WHERE type = "
+	               "'B' AND key = '{\"k\":3}') AND type = 'R'"),
+	       7, "and finds a target's relationships");
+
+	s = open_or_bail(path);
+	is_int(rel_in_count(path), 1, "a graph with relationships keeps it");
+	b = batch_new();
+	add_node(b, SL_NODE_EAGER, "A", "{\"k\":100}", NULL, NULL);
+	add_rel(b, SL_REL_EAGER, "R", (struct end){"A", "{\"k\":100}", false},
+	        (struct end){"B", "{\"k\":3}", false}, NULL, NULL);
+	is_int(write_free(s, b, &st), 0, "one more written");
+	sl_store_sqlite_close(s);
+	is_int(rel_in_rows(path), 51, "the index has it");
+
+	ok(raw_exec(path, "DROP INDEX sluice_rel_in") == 0,
+	   "a load that stopped early leaves it out");
+	s = open_or_bail(path);
+	is_int(rel_in_count(path), 1, "the next open builds it");
+	is_int(rel_in_rows(path), 51, "over every relationship");
+	sl_store_sqlite_close(s);
+
+	const char *ttl = tmp_path("relin_ttl.db");
+	s = open_or_bail(ttl);
+	b = batch_new();
+	add_node(b, SL_NODE_EAGER, "A", "{\"k\":1}", NULL, NULL);
+	add_node(b, SL_NODE_EAGER, "B", "{\"k\":2}", NULL,
+	         "{\"last_ingested_at\":\"2000\"}");
+	add_rel(b, SL_REL_EAGER, "R", (struct end){"A", "{\"k\":1}", false},
+	        (struct end){"B", "{\"k\":2}", false}, NULL, NULL);
+	is_int(write_free(s, b, &st), 0, "a load into another empty graph");
+	uint64_t deleted = 1;
+	is_int(sl_store_sqlite_ttl(s, true, "B", "9999", &deleted), 0,
+	       "then a TTL of its nodes");
+	is_int((long long)deleted, 1, "deletes the node");
+	is_int(rel_in_count(ttl), 1, "the TTL built the index first");
+	is_int(raw_int(ttl, "SELECT count(*) FROM rel"), 0,
+	       "and deleted its relationship");
+	sl_store_sqlite_close(s);
+	is_int(rel_in_count(ttl), 1, "which stays after the close");
 }
 
 /**

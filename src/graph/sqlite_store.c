@@ -56,6 +56,9 @@
 /** Page cache per connection, in KiB (a negative cache_size). */
 #define CACHE_KIB 65536
 
+/** Page cache (KiB) while sluice_rel_in is built (rel_in_build()). */
+#define BUILD_CACHE_KIB 2048
+
 /**
  * WAL frames after a commit from which the store's second connection
  * checkpoints them while the store goes on writing (SQLite's own
@@ -195,6 +198,14 @@ static const char *const stmt_sql[ST_COUNT] = {
 };
 
 /**
+ * The index of relationships by their target, the schema's one index that
+ * no write of the store reads. A load into an empty `rel` table builds it
+ * at its end (rel_in_defer()).
+ */
+#define REL_IN_SQL \
+	"CREATE INDEX IF NOT EXISTS sluice_rel_in ON rel(to_id, type);"
+
+/**
  * The schema, version 2, created in one transaction. Version 1 had
  * `multi` 1 for every CREATE row, a partial identity index (WHERE multi =
  * 0) and sluice_rel_out ON rel(from_id, type); the identity index now
@@ -222,8 +233,7 @@ static const char schema_sql[] =
         " props TEXT NOT NULL DEFAULT '{}',"
         " multi INTEGER NOT NULL DEFAULT 0);"
         "CREATE UNIQUE INDEX IF NOT EXISTS sluice_rel_identity"
-        " ON rel(from_id, type, to_id, key, multi);"
-        "CREATE INDEX IF NOT EXISTS sluice_rel_in ON rel(to_id, type);"
+        " ON rel(from_id, type, to_id, key, multi);" REL_IN_SQL
         "INSERT OR IGNORE INTO sluice_meta(name, value)"
         " VALUES ('schema_version', '2');"
         "COMMIT;";
@@ -382,6 +392,11 @@ struct sl_store_sqlite {
 	struct id_slot *ids;
 	/** Whether a transaction spanning several batches is open. */
 	bool in_tx;
+	/**
+	 * Whether the store dropped sluice_rel_in, opening an empty `rel`
+	 * table, to build it once at the end (rel_in_build()).
+	 */
+	bool rel_in_deferred;
 	/**
 	 * Counts of the open transaction's writes, and of committed ones
 	 * not yet reported (counted on commit: store.h).
@@ -840,6 +855,81 @@ exec_sql(struct sl_store_sqlite *s, const char *sql, const char *what)
 }
 
 /**
+ * Drop sluice_rel_in when the `rel` table is empty, so that a load into it
+ * does not insert into that index in the order of its targets, a page
+ * here and there for every relationship (and every page it touched
+ * written to the WAL again at each commit); rel_in_build() sorts it once
+ * at the end. When `rel` has rows and the index is missing (a load that
+ * stopped before its end), build it now. Job context. 0, or -1.
+ */
+static int
+rel_in_defer(struct sl_store_sqlite *s)
+{
+	static const char sql[] =
+	        "SELECT EXISTS (SELECT 1 FROM rel), EXISTS (SELECT 1 FROM "
+	        "sqlite_master WHERE type = 'index' AND name = "
+	        "'sluice_rel_in')";
+	sqlite3_stmt *st = sl_sqlite_stmt(s->c, sql);
+	if (st == NULL)
+		return db_error(s, sql, "looking for relationships");
+	int rc = sqlite3_step(st);
+	bool rows = rc == SQLITE_ROW && sqlite3_column_int64(st, 0) != 0;
+	bool has = rc == SQLITE_ROW && sqlite3_column_int64(st, 1) != 0;
+	if (rc != SQLITE_ROW) {
+		db_error(s, sql, "looking for relationships");
+		stmt_done(st);
+		return -1;
+	}
+	stmt_done(st);
+	if (!rows) {
+		if (has && exec_sql(s, "DROP INDEX sluice_rel_in",
+		                    "dropping the index sluice_rel_in until "
+		                    "the load ends") != 0)
+			return -1;
+		s->rel_in_deferred = true;
+		return 0;
+	}
+	if (has)
+		return 0;
+	sl_log_info("%s: building the index sluice_rel_in, which a load into "
+	            "an empty graph that stopped early left out",
+	            s->path);
+	return exec_sql(s, REL_IN_SQL, "building the index sluice_rel_in");
+}
+
+/**
+ * Build sluice_rel_in if rel_in_defer() dropped it, committing what is
+ * pending first. Job context. 0, or -1 (it stays to build: the next
+ * store to open the file builds it).
+ */
+static int
+rel_in_build(struct sl_store_sqlite *s)
+{
+	if (!s->rel_in_deferred)
+		return 0;
+	if (sl_store_sqlite_end_tx(s) != 0)
+		return -1;
+	/* With the store's large page cache, SQLite sorts the index in
+	 * memory in one piece: twice the time of sorting runs of the
+	 * default's size and merging them. */
+	char sql[160];
+	snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%d; %s",
+	         BUILD_CACHE_KIB, REL_IN_SQL);
+	double t0 = sl_clock();
+	int rc = exec_sql(s, sql, "building the index sluice_rel_in");
+	sl_log_debug("%s: built the index sluice_rel_in in %.3f s", s->path,
+	             sl_clock() - t0);
+	snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%d;", CACHE_KIB);
+	if (sl_sqlite_exec(s->c, sql) != 0 && rc == 0) {
+		sl_diag_wrap(sl_diag_code(), "setting the page cache back");
+		rc = -1;
+	}
+	if (rc == 0)
+		s->rel_in_deferred = false;
+	return rc;
+}
+
+/**
  * sqlite3_wal_hook() of the store's connection, after each commit (on
  * its worker): note the WAL's frames for ckpt_maybe(). From `wal_most`
  * frames (`ckpt_frames` when there is no second connection), checkpoint
@@ -936,7 +1026,7 @@ init_job(struct sl_store_sqlite *s, void *arg)
 		             "updating the graph schema to version 2") != 0)
 			return -1;
 	}
-	return 0;
+	return rel_in_defer(s);
 }
 
 /** Arguments of a job of the store. */
@@ -1048,6 +1138,14 @@ close_job(struct sl_store_sqlite *s, void *arg)
 	return sl_store_sqlite_end_tx(s);
 }
 
+/** Job: rel_in_build(), before the connection closes. */
+static int
+build_job(struct sl_store_sqlite *s, void *arg)
+{
+	(void)arg;
+	return rel_in_build(s);
+}
+
 void
 sl_store_sqlite_close(struct sl_store_sqlite *s)
 {
@@ -1057,6 +1155,13 @@ sl_store_sqlite_close(struct sl_store_sqlite *s)
 	if (s->c != NULL) {
 		if (s->in_tx && sl_store_sqlite_run(s, close_job, NULL) != 0)
 			sl_diag_clear(sl_diag_get());
+		if (s->rel_in_deferred &&
+		    sl_store_sqlite_run(s, build_job, NULL) != 0) {
+			char msg[SL_ERROR_MSG_MAX];
+			sl_error_format(sl_diag_last(), msg, sizeof(msg));
+			sl_log_warn("%s (the next run into it builds it)", msg);
+			sl_diag_clear(sl_diag_get());
+		}
 		sl_db_conn_close(s->c);
 	}
 	for (unsigned i = 0; i < RE_CACHE_SIZE; i++) {
@@ -2452,7 +2557,7 @@ ttl_job(struct sl_store_sqlite *s, void *arg)
 	 * true), as in Nodestream. */
 	*deleted = 0;
 	ids_clear(s);
-	if (sl_store_sqlite_end_tx(s) != 0 ||
+	if (sl_store_sqlite_end_tx(s) != 0 || rel_in_build(s) != 0 ||
 	    stmt_exec(s, ST_BEGIN_WRITE, "starting a write transaction") != 0)
 		return -1;
 	int rc;
