@@ -917,8 +917,13 @@ rel_in_build(struct sl_store_sqlite *s)
 	         BUILD_CACHE_KIB, REL_IN_SQL);
 	double t0 = sl_clock();
 	int rc = exec_sql(s, sql, "building the index sluice_rel_in");
-	sl_log_debug("%s: built the index sluice_rel_in in %.3f s", s->path,
-	             sl_clock() - t0);
+	double took = sl_clock() - t0;
+	if (took >= 1.0)
+		sl_log_info("%s: built the index sluice_rel_in in %.1f s",
+		            s->path, took);
+	else
+		sl_log_debug("%s: built the index sluice_rel_in in %.3f s",
+		             s->path, took);
 	snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%d;", CACHE_KIB);
 	if (sl_sqlite_exec(s->c, sql) != 0 && rc == 0) {
 		sl_diag_wrap(sl_diag_code(), "setting the page cache back");
