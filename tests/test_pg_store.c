@@ -453,6 +453,82 @@ lanes_task(void *arg)
 	return 0;
 }
 
+/** The indexes of relationships by source and target on `c`'s database. */
+static long long
+rel_idx_count(struct sl_db_conn *c)
+{
+	return int_of(c, "SELECT count(*) FROM pg_indexes WHERE tablename = "
+	                 "'rel' AND indexname IN ('sluice_rel_out', "
+	                 "'sluice_rel_in')");
+}
+
+/**
+ * A store that opens an empty `rel` table builds the indexes of
+ * relationships by source and target at its close; one that opens rows
+ * keeps them, and builds one a load that stopped early left out (a task).
+ */
+static int
+rel_idx_task(void *arg)
+{
+	(void)arg;
+	char url[600];
+	if (fresh_db("sluice_pg_relidx", url, sizeof(url)) != 0)
+		return 0;
+	struct sl_store_pg *s = sl_store_pg_open(url);
+	struct sl_db_conn *c = sl_db_conn_open(url, NULL);
+	if (s == NULL || c == NULL)
+		bail_out("cannot open (%s)", unit_errmsg());
+	is_int(rel_idx_count(c), 0, "an empty graph is loaded without them");
+	struct sl_graph_counts st = {0};
+	ok(write_batch(s, 100, 0, false, &st) == 0, "a batch of 100 (%s)",
+	   unit_errmsg());
+	is_int(rel_idx_count(c), 0, "still without them while loading");
+	sl_store_pg_close(s);
+	is_int(rel_idx_count(c), 2, "built at the close");
+	ok(sl_db_exec_script(c, "SET enable_seqscan = off") == 0,
+	   "table scans off");
+	is_int(int_of(c, "SELECT count(*) FROM rel WHERE to_id > 0 AND type "
+	                 "IN ('TO', 'EVENT')"),
+	       200, "the indexes find every relationship");
+
+	s = sl_store_pg_open(url);
+	ok(s != NULL, "open again (%s)", unit_errmsg());
+	is_int(rel_idx_count(c), 2, "a graph with relationships keeps them");
+	sl_store_pg_close(s);
+
+	ok(sl_db_exec_script(c, "DROP INDEX sluice_rel_in") == 0,
+	   "a load that stopped early leaves one out");
+	s = sl_store_pg_open(url);
+	ok(s != NULL, "open again (%s)", unit_errmsg());
+	is_int(rel_idx_count(c), 2, "the open builds it");
+	sl_store_pg_close(s);
+	sl_db_conn_close(c);
+
+	if (fresh_db("sluice_pg_relidx2", url, sizeof(url)) != 0)
+		return 0;
+	s = sl_store_pg_open(url);
+	c = sl_db_conn_open(url, NULL);
+	if (s == NULL || c == NULL)
+		bail_out("cannot open (%s)", unit_errmsg());
+	ok(write_batch(s, 10, 0, false, &st) == 0,
+	   "a load into another empty graph (%s)", unit_errmsg());
+	uint64_t deleted = 1;
+	ok(sl_store_pg_ttl(s, true, "Q", "9999", &deleted) == 0,
+	   "then a TTL of its nodes (%s)", unit_errmsg());
+	is_int(rel_idx_count(c), 2, "the TTL built them first");
+	sl_store_pg_close(s);
+	is_int(rel_idx_count(c), 2, "they stay after the close");
+	sl_db_conn_close(c);
+	return 0;
+}
+
+/** The deferred indexes of relationships (rel_idx_task()). */
+TAP_CASE(rel_idx_deferred)
+{
+	if (run_task("pg_store", rel_idx_task, NULL) != 0)
+		note("the task failed: %s", unit_errmsg());
+}
+
 /** Lanes by the batch's size (lanes_task()). */
 TAP_CASE(lanes_by_size)
 {

@@ -196,6 +196,8 @@ else
     wait $p2
     r2=$?
     is "$r1 $r2" "0 0" "by $how: shards 1/2 and 2/2 at once into one database"
+    is "$(psql -Atq "$DB" -c "SELECT count(*) FROM pg_indexes WHERE tablename = 'rel' AND indexname IN ('sluice_rel_out', 'sluice_rel_in')")" 2 \
+      "... the indexes of relationships by end, left to the end of the load, built once"
     "$SLUICE" export "$DB" | strip /dev/stdin >two.txt
     cmp -s one.txt two.txt
     ok $? "... give exactly the graph one process gives"

@@ -47,9 +47,20 @@
  */
 #define FILLFACTOR "50"
 
+/** The advisory lock that serialises schema changes of stores. */
+#define SCHEMA_LOCK "SELECT pg_advisory_xact_lock(7362843214);"
+
+/**
+ * The indexes of relationships by source and by target, which no write of
+ * the store reads. A load into an empty `rel` table builds them at its
+ * end (rel_idx_defer()).
+ */
+#define REL_IDX_SQL                                                        \
+	"CREATE INDEX IF NOT EXISTS sluice_rel_out ON rel(from_id, type);" \
+	"CREATE INDEX IF NOT EXISTS sluice_rel_in ON rel(to_id, type);"
+
 /** The schema, version 1 (the SQLite store's, with JSONB). */
-static const char schema_sql[] =
-        "SELECT pg_advisory_xact_lock(7362843214);"
+static const char schema_sql[] = SCHEMA_LOCK
         "CREATE TABLE IF NOT EXISTS sluice_meta("
         " name text PRIMARY KEY, value text NOT NULL);"
         "CREATE TABLE IF NOT EXISTS node("
@@ -72,8 +83,6 @@ static const char schema_sql[] =
         ");"
         "CREATE UNIQUE INDEX IF NOT EXISTS sluice_rel_identity"
         " ON rel(from_id, type, to_id, key) WHERE NOT multi;"
-        "CREATE INDEX IF NOT EXISTS sluice_rel_out ON rel(from_id, type);"
-        "CREATE INDEX IF NOT EXISTS sluice_rel_in ON rel(to_id, type);"
         /* The sorted label set of a and b without the node's own type. */
         "CREATE OR REPLACE FUNCTION sluice_labels(a jsonb, b jsonb, own "
         "text) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$"
@@ -423,6 +432,12 @@ struct sl_store_pg {
 	struct sl_db_tx ptx;
 	/** Whether `ptx` is open. */
 	bool ptx_open;
+	/**
+	 * Whether the store dropped sluice_rel_out and sluice_rel_in,
+	 * opening an empty `rel` table, to build them at its close
+	 * (rel_idx_build()).
+	 */
+	bool rel_idx_deferred;
 };
 
 /* {{{ connections */
@@ -498,6 +513,115 @@ sl_store_pg_uri_split(const char *uri, char *out, size_t size, unsigned *lanes)
 		first = false;
 	}
 	out[o] = '\0';
+	return 0;
+}
+
+static int rel_idx_build_on(struct sl_store_pg *s, struct sl_db_conn *c);
+
+/**
+ * Drop sluice_rel_out and sluice_rel_in when the `rel` table is empty, so
+ * that a load into it does not insert into two more indexes, one of them
+ * in the order of the targets, a page here and there for every
+ * relationship; rel_idx_build() builds them at the end, each in one sort.
+ * The schema's lock serialises this with other stores' opens and builds;
+ * the drop waits for writers of `rel` (another worker's load, whose rows
+ * it does not see yet: it then loads without them too). A store that
+ * opens `rel` with rows builds them if missing. 0, or -1.
+ */
+static int
+rel_idx_defer(struct sl_store_pg *s)
+{
+	struct lane *l = &s->lanes[0];
+	struct sl_db_tx tx;
+	if (sl_db_tx_begin(l->c, &tx, NULL) != 0)
+		return -1;
+	struct sl_db_result *r = NULL;
+	if (sl_db_exec_script(l->c, SCHEMA_LOCK) != 0 ||
+	    (r = sl_db_query(l->c,
+	                     "SELECT NOT EXISTS (SELECT 1 FROM rel), "
+	                     "to_regclass('sluice_rel_out') IS NULL OR "
+	                     "to_regclass('sluice_rel_in') IS NULL",
+	                     SL_NOARGS)) == NULL)
+		goto fail;
+	bool empty = sl_db_result_get(r, 0, 0)->u.b;
+	bool missing = sl_db_result_get(r, 0, 1)->u.b;
+	sl_db_result_free(r);
+	if (empty &&
+	    sl_db_exec_script(l->c, "DROP INDEX IF EXISTS "
+	                            "sluice_rel_out, sluice_rel_in") != 0)
+		goto fail;
+	if (!empty && missing) {
+		sl_log_info("%s: building the indexes of relationships by "
+		            "source and target, which a load into an empty "
+		            "graph that stopped early left out",
+		            s->shown);
+		if (rel_idx_build_on(s, l->c) != 0) {
+			sl_db_tx_rollback(&tx);
+			return -1;
+		}
+	}
+	if (sl_db_tx_commit(&tx) != 0)
+		goto fail;
+	s->rel_idx_deferred = empty;
+	return 0;
+fail:
+	if (tx.open)
+		sl_db_tx_rollback(&tx);
+	sl_diag_wrap(SL_EDB, "%s: looking for relationships", s->shown);
+	return -1;
+}
+
+/**
+ * Build the indexes rel_idx_defer() dropped, on connection `c`, in its
+ * transaction if one is open, under the schema's lock (other stores that
+ * build them then find them). 0, or -1.
+ */
+static int
+rel_idx_build_on(struct sl_store_pg *s, struct sl_db_conn *c)
+{
+	double t0 = sl_clock();
+	if (sl_db_exec_script(c, SCHEMA_LOCK REL_IDX_SQL) != 0) {
+		sl_diag_wrap(SL_EDB,
+		             "%s: building the indexes of relationships",
+		             s->shown);
+		return -1;
+	}
+	double took = sl_clock() - t0;
+	if (took >= 1.0)
+		sl_log_info("%s: built the indexes of relationships by source "
+		            "and target in %.1f s",
+		            s->shown, took);
+	else
+		sl_log_debug("%s: built the indexes of relationships by "
+		             "source and target in %.3f s",
+		             s->shown, took);
+	return 0;
+}
+
+/**
+ * rel_idx_build_on() in a transaction of its own on lane 0, if the store
+ * deferred them. 0, or -1 (they stay to build: the next store to open
+ * the graph builds them).
+ */
+static int
+rel_idx_build(struct sl_store_pg *s)
+{
+	if (!s->rel_idx_deferred)
+		return 0;
+	struct lane *l = &s->lanes[0];
+	if (l->c != NULL && !sl_db_conn_ok(l->c))
+		lane_drop(l);
+	if (l->c == NULL && lane_connect(l) != 0)
+		return -1;
+	struct sl_db_tx tx;
+	if (sl_db_tx_begin(l->c, &tx, NULL) != 0)
+		return -1;
+	if (rel_idx_build_on(s, l->c) != 0 || sl_db_tx_commit(&tx) != 0) {
+		if (tx.open)
+			sl_db_tx_rollback(&tx);
+		return -1;
+	}
+	s->rel_idx_deferred = false;
 	return 0;
 }
 
@@ -589,7 +713,8 @@ sl_store_pg_open(const char *uri)
 	if (sl_db_exec(l->c,
 	               "DELETE FROM sluice_commit WHERE at < now() - interval "
 	               "'1 day'",
-	               SL_NOARGS, NULL) != 0)
+	               SL_NOARGS, NULL) != 0 ||
+	    rel_idx_defer(s) != 0)
 		goto fail;
 	return s;
 fail:
@@ -682,6 +807,12 @@ sl_store_pg_close(struct sl_store_pg *s)
 	if (s == NULL)
 		return;
 	drop_tokens(s);
+	if (s->rel_idx_deferred && !s->ptx_open && rel_idx_build(s) != 0) {
+		char msg[SL_ERROR_MSG_MAX];
+		sl_error_format(sl_diag_last(), msg, sizeof(msg));
+		sl_log_warn("%s (the next run into it builds them)", msg);
+		sl_diag_clear(sl_diag_get());
+	}
 	if (s->contention_retries > 0)
 		sl_log_info("%s: %llu lane transaction%s written again after a "
 		            "deadlock or serialization failure with another "
@@ -1603,8 +1734,10 @@ sl_store_pg_ttl(struct sl_store_pg *s, bool nodes, const char *type,
 	        sl_str_ref(type, (uint32_t)strlen(type)),
 	        sl_str_ref(cutoff, (uint32_t)strlen(cutoff))};
 	int64_t n = 0;
-	int rc;
-	if (nodes) {
+	/* Its deletes find relationships by their ends. */
+	bool built = s->rel_idx_deferred;
+	int rc = built ? rel_idx_build_on(s, l->c) : 0;
+	if (rc == 0 && nodes) {
 		rc = sl_db_exec(
 		        l->c,
 		        "DELETE FROM rel WHERE from_id IN (SELECT id FROM "
@@ -1619,7 +1752,7 @@ sl_store_pg_ttl(struct sl_store_pg *s, bool nodes, const char *type,
 			        "DELETE FROM node WHERE type = $1 AND props "
 			        "->> 'last_ingested_at' < $2",
 			        2, args, &n);
-	} else {
+	} else if (rc == 0) {
 		rc = sl_db_exec(l->c,
 		                "DELETE FROM rel WHERE type = $1 AND props ->> "
 		                "'last_ingested_at' < $2",
@@ -1627,6 +1760,8 @@ sl_store_pg_ttl(struct sl_store_pg *s, bool nodes, const char *type,
 	}
 	if (rc == 0 && sl_db_tx_commit(&tx) == 0) {
 		*deleted = n > 0 ? (uint64_t)n : 0;
+		if (built)
+			s->rel_idx_deferred = false;
 		return 0;
 	}
 	sl_db_tx_abandon(&tx);
