@@ -516,8 +516,6 @@ sl_store_pg_uri_split(const char *uri, char *out, size_t size, unsigned *lanes)
 	return 0;
 }
 
-static int rel_idx_build_on(struct sl_store_pg *s, struct sl_db_conn *c);
-
 /**
  * Drop sluice_rel_out and sluice_rel_in when the `rel` table is empty, so
  * that a load into it does not insert into two more indexes, one of them
@@ -526,7 +524,9 @@ static int rel_idx_build_on(struct sl_store_pg *s, struct sl_db_conn *c);
  * The schema's lock serialises this with other stores' opens and builds;
  * the drop waits for writers of `rel` (another worker's load, whose rows
  * it does not see yet: it then loads without them too). A store that
- * opens `rel` with rows builds them if missing. 0, or -1.
+ * opens `rel` with rows but not both of them (a load that stopped before
+ * its end, or another worker's under way) leaves them to its close too.
+ * 0, or -1.
  */
 static int
 rel_idx_defer(struct sl_store_pg *s)
@@ -550,19 +550,16 @@ rel_idx_defer(struct sl_store_pg *s)
 	    sl_db_exec_script(l->c, "DROP INDEX IF EXISTS "
 	                            "sluice_rel_out, sluice_rel_in") != 0)
 		goto fail;
-	if (!empty && missing) {
-		sl_log_info("%s: building the indexes of relationships by "
-		            "source and target, which a load into an empty "
-		            "graph that stopped early left out",
-		            s->shown);
-		if (rel_idx_build_on(s, l->c) != 0) {
-			sl_db_tx_rollback(&tx);
-			return -1;
-		}
-	}
+	if (!empty && missing)
+		sl_log_info(
+		        "%s: an index of relationships by source or target "
+		        "is missing (a load into an empty graph stopped "
+		        "before its end, or is under way); it is built when "
+		        "this store closes",
+		        s->shown);
 	if (sl_db_tx_commit(&tx) != 0)
 		goto fail;
-	s->rel_idx_deferred = empty;
+	s->rel_idx_deferred = empty || missing;
 	return 0;
 fail:
 	if (tx.open)

@@ -860,7 +860,9 @@ exec_sql(struct sl_store_sqlite *s, const char *sql, const char *what)
  * here and there for every relationship (and every page it touched
  * written to the WAL again at each commit); rel_in_build() sorts it once
  * at the end. When `rel` has rows and the index is missing (a load that
- * stopped before its end), build it now. Job context. 0, or -1.
+ * stopped before its end, or another store's load under way), leave it to
+ * the end likewise: an open then never waits for another writer. Job
+ * context. 0, or -1.
  */
 static int
 rel_in_defer(struct sl_store_sqlite *s)
@@ -891,10 +893,12 @@ rel_in_defer(struct sl_store_sqlite *s)
 	}
 	if (has)
 		return 0;
-	sl_log_info("%s: building the index sluice_rel_in, which a load into "
-	            "an empty graph that stopped early left out",
+	sl_log_info("%s: the index sluice_rel_in is missing (a load into an "
+	            "empty graph stopped before its end); it is built when "
+	            "this store closes",
 	            s->path);
-	return exec_sql(s, REL_IN_SQL, "building the index sluice_rel_in");
+	s->rel_in_deferred = true;
+	return 0;
 }
 
 /**
