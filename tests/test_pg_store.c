@@ -465,7 +465,8 @@ rel_idx_count(struct sl_db_conn *c)
 /**
  * A store that opens an empty `rel` table builds the indexes of
  * relationships by source and target at its close; one that opens rows
- * keeps them, and builds one a load that stopped early left out (a task).
+ * keeps them, and builds one a load that stopped early left out at its
+ * close too (a task).
  */
 static int
 rel_idx_task(void *arg)

@@ -1194,10 +1194,22 @@ rel_in_rows(const char *path)
 	               "WHERE to_id > -1");
 }
 
+/** Write node A of key `key` and its relationship R to B {"k":3}. */
+static int
+write_to_b3(struct sl_store_sqlite *s, const char *key,
+            struct sl_graph_counts *st)
+{
+	struct sl_graph_batch *b = batch_new();
+	add_node(b, SL_NODE_EAGER, "A", key, NULL, NULL);
+	add_rel(b, SL_REL_EAGER, "R", (struct end){"A", key, false},
+	        (struct end){"B", "{\"k\":3}", false}, NULL, NULL);
+	return write_free(s, b, st);
+}
+
 /**
  * A store that opens an empty `rel` table builds sluice_rel_in at its
- * close, from the rows; one that opens rows keeps it, and builds it when
- * a load that stopped early left it out.
+ * close, from the rows; one that opens rows keeps it, and builds it at
+ * its close when a load that stopped early left it out.
  */
 TAP_TASK_CASE(rel_in_deferred)
 {
@@ -1228,11 +1240,7 @@ TAP_TASK_CASE(rel_in_deferred)
 
 	s = open_or_bail(path);
 	is_int(rel_in_count(path), 1, "a graph with relationships keeps it");
-	b = batch_new();
-	add_node(b, SL_NODE_EAGER, "A", "{\"k\":100}", NULL, NULL);
-	add_rel(b, SL_REL_EAGER, "R", (struct end){"A", "{\"k\":100}", false},
-	        (struct end){"B", "{\"k\":3}", false}, NULL, NULL);
-	is_int(write_free(s, b, &st), 0, "one more written");
+	is_int(write_to_b3(s, "{\"k\":100}", &st), 0, "one more written");
 	sl_store_sqlite_close(s);
 	is_int(rel_in_rows(path), 51, "the index has it");
 
@@ -1240,11 +1248,7 @@ TAP_TASK_CASE(rel_in_deferred)
 	   "a load that stopped early leaves it out");
 	s = open_or_bail(path);
 	is_int(rel_in_count(path), 0, "the next store leaves it to its close");
-	b = batch_new();
-	add_node(b, SL_NODE_EAGER, "A", "{\"k\":101}", NULL, NULL);
-	add_rel(b, SL_REL_EAGER, "R", (struct end){"A", "{\"k\":101}", false},
-	        (struct end){"B", "{\"k\":3}", false}, NULL, NULL);
-	is_int(write_free(s, b, &st), 0, "and writes meanwhile");
+	is_int(write_to_b3(s, "{\"k\":101}", &st), 0, "and writes meanwhile");
 	sl_store_sqlite_close(s);
 	is_int(rel_in_count(path), 1, "then builds it");
 	is_int(rel_in_rows(path), 52, "over every relationship");
