@@ -433,9 +433,8 @@ struct sl_store_pg {
 	/** Whether `ptx` is open. */
 	bool ptx_open;
 	/**
-	 * Whether the store dropped sluice_rel_out and sluice_rel_in,
-	 * opening an empty `rel` table, to build them at its close
-	 * (rel_idx_build()).
+	 * Whether sluice_rel_out and sluice_rel_in are left to build at the
+	 * store's close (rel_idx_defer(), rel_idx_build()).
 	 */
 	bool rel_idx_deferred;
 };
@@ -569,9 +568,9 @@ fail:
 }
 
 /**
- * Build the indexes rel_idx_defer() dropped, on connection `c`, in its
- * transaction if one is open, under the schema's lock (other stores that
- * build them then find them). 0, or -1.
+ * Build the indexes rel_idx_defer() left to the end, on connection `c`, in
+ * its transaction if one is open, under the schema's lock (other stores
+ * that build them then find them). 0, or -1.
  */
 static int
 rel_idx_build_on(struct sl_store_pg *s, struct sl_db_conn *c)
@@ -597,8 +596,8 @@ rel_idx_build_on(struct sl_store_pg *s, struct sl_db_conn *c)
 
 /**
  * rel_idx_build_on() in a transaction of its own on lane 0, if the store
- * deferred them. 0, or -1 (they stay to build: the next store to open
- * the graph builds them).
+ * left them to the end. 0, or -1 (they stay missing: the next store that
+ * opens the graph builds them at its close).
  */
 static int
 rel_idx_build(struct sl_store_pg *s)
@@ -807,7 +806,8 @@ sl_store_pg_close(struct sl_store_pg *s)
 	if (s->rel_idx_deferred && !s->ptx_open && rel_idx_build(s) != 0) {
 		char msg[SL_ERROR_MSG_MAX];
 		sl_error_format(sl_diag_last(), msg, sizeof(msg));
-		sl_log_warn("%s (the next run into it builds them)", msg);
+		sl_log_warn("%s (the next run into it builds them at its end)",
+		            msg);
 		sl_diag_clear(sl_diag_get());
 	}
 	if (s->contention_retries > 0)

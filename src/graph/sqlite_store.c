@@ -393,8 +393,8 @@ struct sl_store_sqlite {
 	/** Whether a transaction spanning several batches is open. */
 	bool in_tx;
 	/**
-	 * Whether the store dropped sluice_rel_in, opening an empty `rel`
-	 * table, to build it once at the end (rel_in_build()).
+	 * Whether sluice_rel_in is left to build at the end (rel_in_defer(),
+	 * rel_in_build()).
 	 */
 	bool rel_in_deferred;
 	/**
@@ -902,9 +902,9 @@ rel_in_defer(struct sl_store_sqlite *s)
 }
 
 /**
- * Build sluice_rel_in if rel_in_defer() dropped it, committing what is
- * pending first. Job context. 0, or -1 (it stays to build: the next
- * store to open the file builds it).
+ * Build sluice_rel_in if rel_in_defer() left it to the end, committing
+ * what is pending first. Job context. 0, or -1 (it stays missing: the
+ * next store that writes into the file builds it at its close).
  */
 static int
 rel_in_build(struct sl_store_sqlite *s)
@@ -1168,7 +1168,9 @@ sl_store_sqlite_close(struct sl_store_sqlite *s)
 		    sl_store_sqlite_run(s, build_job, NULL) != 0) {
 			char msg[SL_ERROR_MSG_MAX];
 			sl_error_format(sl_diag_last(), msg, sizeof(msg));
-			sl_log_warn("%s (the next run into it builds it)", msg);
+			sl_log_warn("%s (the next run that writes into it "
+			            "builds it)",
+			            msg);
 			sl_diag_clear(sl_diag_get());
 		}
 		sl_db_conn_close(s->c);
