@@ -344,7 +344,8 @@ int sl_graph_batch_add_prep(struct sl_graph_batch *b, struct sl_graph_prep *p);
  * Ask for what sl_graph_batch_add_prep() of `p` into `b` will read, in
  * steps run ahead of it, each once the one before is in: step 0 loads `p`
  * itself, step 1 its relationship array, step 2 the identity texts and
- * property members they point to and the index buckets of its nodes.
+ * property members they point to and the index buckets of its nodes and
+ * relationships.
  * Prepared on a worker, most of it is in another core's cache; asking
  * early overlaps those transfers. No effect on results.
  */
