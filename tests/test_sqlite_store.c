@@ -1177,6 +1177,86 @@ TAP_TASK_CASE(known_node_gone)
 	sl_store_sqlite_close(s);
 }
 
+/** Relationship R from A {"k": a} to B {"k": b} with properties `props`. */
+static void
+add_ab(struct sl_graph_batch *b, enum sl_rel_rule rule, int a, int bk,
+       const char *props)
+{
+	char from[32], to[32];
+	snprintf(from, sizeof(from), "{\"k\":%d}", a);
+	snprintf(to, sizeof(to), "{\"k\":%d}", bk);
+	add_rel(b, rule, "R", (struct end){"A", from, false},
+	        (struct end){"B", to, false}, NULL, props);
+}
+
+/** The properties of relationship R from A {"k": a} to B {"k": b}. */
+static const char *
+ab_props(const char *path, int a, int bk)
+{
+	char sql[300];
+	snprintf(sql, sizeof(sql),
+	         "SELECT r.props FROM rel AS r JOIN node AS f ON f.id = "
+	         "r.from_id JOIN node AS t ON t.id = r.to_id WHERE f.key = "
+	         "'{\"k\":%d}' AND t.key = '{\"k\":%d}'",
+	         a, bk);
+	return raw_text(path, sql);
+}
+
+/**
+ * Mergeable relationships go in 32 to a statement: counted created or
+ * updated, and merged, as one at a time would be, whether the rows of a
+ * statement are all new, none, some, or twice the same.
+ */
+TAP_TASK_CASE(rel_chunks)
+{
+	const char *path = tmp_path("chunks.db");
+	struct sl_store_sqlite *s = open_or_bail(path);
+	struct sl_graph_counts st = {0};
+	struct sl_graph_batch *b = batch_new();
+	for (int i = 0; i < 200; i++) {
+		char key[32];
+		snprintf(key, sizeof(key), "{\"k\":%d}", i);
+		add_node(b, SL_NODE_EAGER, "A", key, NULL, NULL);
+		if (i < 5)
+			add_node(b, SL_NODE_EAGER, "B", key, NULL, NULL);
+	}
+	for (int i = 0; i < 20; i++)
+		add_ab(b, SL_REL_EAGER, i, i % 5, "{\"v\":1}");
+	is_int(write_free(s, b, &st), 0, "20 relationships, fewer than 32");
+	is_int(st.rels_created, 20, "created");
+
+	/* 40 rows: the first 32 in one statement, 20 of them there
+	 * already, then 8; the 26th row's identity twice. */
+	memset(&st, 0, sizeof(st));
+	b = batch_new();
+	for (int i = 0; i < 40; i++) {
+		add_ab(b, SL_REL_EAGER, i, i % 5, "{\"v\":2}");
+		if (i == 25)
+			add_ab(b, SL_REL_MERGE_KEY, i, i % 5, "{\"w\":3}");
+	}
+	is_int(write_free(s, b, &st), 0, "41 rows, some there already");
+	is_int(st.rels_created, 20, "the new ones created");
+	is_int(st.rels_updated, 21, "the others and a repeat updated");
+	is_int(raw_int(path, "SELECT count(*) FROM rel"), 40, "40 rows stored");
+	is_str(ab_props(path, 5, 0), "{\"v\":2}", "an old row merged");
+	is_str(ab_props(path, 25, 0), "{\"v\":2,\"w\":3}",
+	       "a repeat merged into the row just made");
+	is_str(ab_props(path, 39, 4), "{\"v\":2}", "a new row of the last 8");
+
+	memset(&st, 0, sizeof(st));
+	b = batch_new();
+	for (int i = 0; i < 64; i++)
+		add_ab(b, SL_REL_EAGER, i < 32 ? i : 100 + i, i % 5,
+		       i < 32 ? "{\"v\":4}" : "{}");
+	is_int(write_free(s, b, &st), 0, "32 rows there, then 32 new");
+	is_int(st.rels_updated, 32, "the first 32 updated");
+	is_int(st.rels_created, 32, "the next 32 created");
+	is_int(raw_int(path, "SELECT count(*) FROM rel"), 72, "72 rows stored");
+	is_str(ab_props(path, 31, 1), "{\"v\":4}", "merged");
+	is_str(ab_props(path, 163, 3), "{}", "and new");
+	sl_store_sqlite_close(s);
+}
+
 /** The number of sluice_rel_in indexes in the database at `path`. */
 static long long
 rel_in_count(const char *path)

@@ -111,9 +111,12 @@ enum stmt_id {
 	ST_NODE_INSERT_RAW, /**< ST_NODE_INSERT of props with nothing to drop */
 	ST_REL_INSERT_RAW,  /**< ST_REL_INSERT of props with nothing to drop */
 	ST_REL_CREATE_RAW,  /**< ST_REL_CREATE of props with nothing to drop */
-	ST_EXPORT_NODES,    /**< every node, ordered */
-	ST_EXPORT_RELS,     /**< every relationship with its endpoints */
-	ST_COUNT,           /**< number of statements, not a statement */
+	ST_REL_INSERT_MULTI, /**< ST_REL_INSERT_RAW of REL_CHUNK rows */
+	ST_REL_ID,           /**< the id of a mergeable relationship */
+	ST_REL_MAX_ID,       /**< the largest relationship id */
+	ST_EXPORT_NODES,     /**< every node, ordered */
+	ST_EXPORT_RELS,      /**< every relationship with its endpoints */
+	ST_COUNT,            /**< number of statements, not a statement */
 };
 
 /*
@@ -147,6 +150,15 @@ enum stmt_id {
 #define NEXT_MULTI                                                         \
 	"(SELECT coalesce(max(multi), 0) + 1 FROM rel WHERE from_id = ?2 " \
 	"AND type = ?1 AND to_id = ?3 AND key = ?4)"
+
+/** Relationship rows of one ST_REL_INSERT_MULTI. */
+#define REL_CHUNK 32
+
+/** The VALUES rows of ST_REL_INSERT_MULTI: REL_CHUNK of them. */
+#define REL_ROW     "(?,?,?,?,?,0)"
+#define REL_ROWS_4  REL_ROW "," REL_ROW "," REL_ROW "," REL_ROW
+#define REL_ROWS_16 REL_ROWS_4 "," REL_ROWS_4 "," REL_ROWS_4 "," REL_ROWS_4
+#define REL_ROWS_32 REL_ROWS_16 "," REL_ROWS_16
 
 /** SQL text of each statement, by enum stmt_id. */
 static const char *const stmt_sql[ST_COUNT] = {
@@ -187,6 +199,13 @@ static const char *const stmt_sql[ST_COUNT] = {
         [ST_REL_CREATE_RAW] =
                 "INSERT INTO rel(type, from_id, to_id, key, props, multi) "
                 "VALUES (?1, ?2, ?3, ?4, ?5, " NEXT_MULTI ")",
+        [ST_REL_INSERT_MULTI] =
+                "INSERT INTO rel(type, from_id, to_id, key, props, multi) "
+                "VALUES " REL_ROWS_32
+                " ON CONFLICT(from_id, type, to_id, key, multi) DO NOTHING",
+        [ST_REL_ID] = "SELECT id FROM rel WHERE from_id = ?2 AND type = ?1 "
+                      "AND to_id = ?3 AND key = ?4 AND multi = 0",
+        [ST_REL_MAX_ID] = "SELECT max(id) FROM rel",
         [ST_EXPORT_NODES] = "SELECT type, key, labels, props FROM node "
                             "ORDER BY type, key",
         [ST_EXPORT_RELS] =
@@ -262,6 +281,20 @@ struct re_entry {
 	size_t len;
 	/** The compiled pattern (anchored at both ends). */
 	pcre2_code *code;
+};
+
+/** A relationship row waiting for the multi-row insert. */
+struct rel_row {
+	/** Its write's index in the batch (for messages). */
+	uint32_t op;
+	/** Its type (the write's; lives through the job). */
+	const struct sl_value *type;
+	/** The ids of its source and target nodes. */
+	int64_t from, to;
+	/** Where its key's text starts in `row_text`, and its length. */
+	uint32_t key_at, key_len;
+	/** The same of its properties' text. */
+	uint32_t props_at, props_len;
 };
 
 /** One slot of the node id cache. */
@@ -390,6 +423,21 @@ struct sl_store_sqlite {
 	 * or a deletion could make an id stale).
 	 */
 	struct id_slot *ids;
+	/**
+	 * Mergeable relationships with plain properties waiting to be
+	 * inserted REL_CHUNK at a time (rel_chunk_add()).
+	 */
+	struct rel_row rows[REL_CHUNK];
+	/** How many wait in `rows`. */
+	uint32_t n_rows;
+	/** The texts of their keys and properties. */
+	struct sl_buf row_text;
+	/**
+	 * Whether new relationship ids follow the largest (checked once a
+	 * job: rel_chunk_flush() tells its new rows by their ids), 1 or 0;
+	 * -1 unknown.
+	 */
+	int ids_follow;
 	/** Whether a transaction spanning several batches is open. */
 	bool in_tx;
 	/**
@@ -1112,6 +1160,7 @@ store_open(const char *path, bool readonly)
 	sl_buf_create(&s->props, TEXT_MAX);
 	sl_buf_create(&s->from_key, TEXT_MAX);
 	sl_buf_create(&s->to_key, TEXT_MAX);
+	sl_buf_create(&s->row_text, TEXT_MAX);
 	sl_buf_create(&s->fn_buf, TEXT_MAX);
 	for (unsigned i = 0; i < PROPS_MEMO; i++)
 		sl_buf_create(&s->memo[i].text, MEMO_TEXT_MAX);
@@ -1185,6 +1234,7 @@ sl_store_sqlite_close(struct sl_store_sqlite *s)
 	sl_buf_destroy(&s->props);
 	sl_buf_destroy(&s->from_key);
 	sl_buf_destroy(&s->to_key);
+	sl_buf_destroy(&s->row_text);
 	sl_buf_destroy(&s->fn_buf);
 	for (unsigned i = 0; i < PROPS_MEMO; i++)
 		sl_buf_destroy(&s->memo[i].text);
@@ -1981,13 +2031,223 @@ write_rel_pair(struct sl_store_sqlite *s, const struct sl_rel_op *op,
 }
 
 /**
+ * Bind relationship row `r` to statement `q` from parameter `base` + 1:
+ * its type, ends, key and, if `props`, properties.
+ */
+static void
+rel_row_bind(struct sl_store_sqlite *s, sqlite3_stmt *q, int base,
+             const struct rel_row *r, bool props)
+{
+	const char *t = s->row_text.data;
+	bind_text(q, base + 1, r->type->u.s, r->type->len);
+	sqlite3_bind_int64(q, base + 2, r->from);
+	sqlite3_bind_int64(q, base + 3, r->to);
+	bind_text(q, base + 4, t + r->key_at, r->key_len);
+	if (props)
+		bind_text(q, base + 5, t + r->props_at, r->props_len);
+}
+
+/** Count row `r` as an update, merging its properties in. 0, or -1. */
+static int
+rel_row_update(struct sl_store_sqlite *s, const struct rel_row *r,
+               struct sl_graph_counts *st)
+{
+	if (r->props_len != 2) {
+		sqlite3_stmt *q = stmt_get(s, ST_REL_UPDATE);
+		if (q == NULL)
+			return -1;
+		rel_row_bind(s, q, 0, r, true);
+		if (step_changes(s, q, "updating") < 0)
+			return -1;
+	}
+	st->rels_updated++;
+	return 0;
+}
+
+/** Write row `r` alone, as write_rel_pair() would. 0, or -1. */
+static int
+rel_row_one(struct sl_store_sqlite *s, const struct rel_row *r,
+            struct sl_graph_counts *st)
+{
+	sqlite3_stmt *q = stmt_get(s, ST_REL_INSERT_RAW);
+	if (q == NULL)
+		return -1;
+	rel_row_bind(s, q, 0, r, true);
+	int64_t n = step_changes(s, q, "inserting");
+	if (n < 0)
+		return -1;
+	if (n > 0) {
+		st->rels_created++;
+		return 0;
+	}
+	return rel_row_update(s, r, st);
+}
+
+/**
+ * The single integer the one-row statement `q` (bound) answers: 0 for no
+ * row or NULL, or -1 with an error.
+ */
+static int64_t
+query_int(struct sl_store_sqlite *s, sqlite3_stmt *q, const char *what)
+{
+	int rc = sqlite3_step(q);
+	int64_t v = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		v = db_error(s, sqlite3_sql(q), what);
+	stmt_done(q);
+	return v;
+}
+
+/**
+ * Whether a new relationship gets the id after the largest, as SQLite
+ * gives rows of an INTEGER PRIMARY KEY until the largest is the largest
+ * possible: 1, 0, or -1 with an error. Asked once a job.
+ */
+static int
+ids_follow(struct sl_store_sqlite *s)
+{
+	if (s->ids_follow < 0) {
+		sqlite3_stmt *q = stmt_get(s, ST_REL_MAX_ID);
+		int64_t max = q != NULL ? query_int(s, q, "reading ids") : -1;
+		if (max < 0)
+			return -1;
+		s->ids_follow = max < INT64_MAX - ((int64_t)1 << 40);
+	}
+	return s->ids_follow;
+}
+
+/**
+ * Insert the REL_CHUNK waiting rows in one statement, then tell which of
+ * them it made: all when it made as many; none when it made none (the
+ * others are updated, as a conflict of write_rel_pair() would be); else
+ * the rows it made have the largest ids (ids_follow()), above the
+ * largest before, and each row's id, looked up in order, tells it, the
+ * second row of an identity the statement made being an update. 0, or -1
+ * with the failed row's write in *failed.
+ */
+static int
+rel_chunk_multi(struct sl_store_sqlite *s, struct sl_graph_counts *st,
+                uint32_t *failed)
+{
+	const struct rel_row *rows = s->rows;
+	*failed = rows[0].op;
+	sqlite3_stmt *q = stmt_get(s, ST_REL_INSERT_MULTI);
+	if (q == NULL)
+		return -1;
+	for (uint32_t j = 0; j < REL_CHUNK; j++)
+		rel_row_bind(s, q, 5 * (int)j, &rows[j], true);
+	int64_t made = step_changes(s, q, "inserting");
+	if (made < 0)
+		return -1;
+	if (made == REL_CHUNK) {
+		st->rels_created += REL_CHUNK;
+		return 0;
+	}
+	int64_t low = 0;
+	if (made > 0) {
+		if ((q = stmt_get(s, ST_REL_MAX_ID)) == NULL ||
+		    (low = query_int(s, q, "reading ids")) < 0)
+			return -1;
+		low -= made;
+	}
+	int64_t claimed[REL_CHUNK];
+	uint32_t n_claimed = 0;
+	for (uint32_t j = 0; j < REL_CHUNK; j++) {
+		*failed = rows[j].op;
+		int64_t id = 0;
+		if (made > 0) {
+			if ((q = stmt_get(s, ST_REL_ID)) == NULL)
+				return -1;
+			rel_row_bind(s, q, 0, &rows[j], false);
+			if ((id = query_int(s, q, "reading an id")) < 0)
+				return -1;
+		}
+		bool mine = id > low;
+		for (uint32_t k = 0; mine && k < n_claimed; k++)
+			mine = claimed[k] != id;
+		if (mine) {
+			claimed[n_claimed++] = id;
+			st->rels_created++;
+		} else if (rel_row_update(s, &rows[j], st) != 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/**
+ * Write the relationship rows waiting: REL_CHUNK in one statement, fewer
+ * (or when ids do not follow) one at a time. 0, or -1 with the failed
+ * row's write in *failed.
+ */
+static int
+rel_chunk_flush(struct sl_store_sqlite *s, struct sl_graph_counts *st,
+                uint32_t *failed)
+{
+	uint32_t n = s->n_rows;
+	if (n == 0)
+		return 0;
+	int rc = 0;
+	int follow = n == REL_CHUNK ? ids_follow(s) : 0;
+	if (follow < 0) {
+		*failed = s->rows[0].op;
+		rc = -1;
+	} else if (follow > 0) {
+		rc = rel_chunk_multi(s, st, failed);
+	} else {
+		for (uint32_t j = 0; rc == 0 && j < n; j++) {
+			*failed = s->rows[j].op;
+			rc = rel_row_one(s, &s->rows[j], st);
+		}
+	}
+	s->n_rows = 0;
+	sl_buf_reset(&s->row_text);
+	return rc;
+}
+
+/**
+ * Queue mergeable relationship write `i` of the batch, `op`, between
+ * nodes `from` and `to`, its key and plain properties in s->key and
+ * s->props, for a multi-row insert; the rows queued are written when
+ * REL_CHUNK wait. 0, or -1 with the failed row's write in *failed.
+ */
+static int
+rel_chunk_add(struct sl_store_sqlite *s, uint32_t i, const struct sl_rel_op *op,
+              int64_t from, int64_t to, struct sl_graph_counts *st,
+              uint32_t *failed)
+{
+	struct sl_buf *t = &s->row_text;
+	struct rel_row *r = &s->rows[s->n_rows];
+	*r = (struct rel_row){.op = i,
+	                      .type = &op->type,
+	                      .from = from,
+	                      .to = to,
+	                      .key_at = (uint32_t)t->len,
+	                      .key_len = (uint32_t)s->key.len,
+	                      .props_at = (uint32_t)(t->len + s->key.len),
+	                      .props_len = (uint32_t)s->props.len};
+	if (t->len + s->key.len + s->props.len > UINT32_MAX ||
+	    sl_buf_append(t, s->key.data, s->key.len) != 0 ||
+	    sl_buf_append(t, s->props.data, s->props.len) != 0) {
+		*failed = i;
+		if (t->len + s->key.len + s->props.len > UINT32_MAX)
+			sl_diag_set(SL_ELIMIT, "relationship texts too long");
+		return -1;
+	}
+	if (++s->n_rows < REL_CHUNK)
+		return 0;
+	return rel_chunk_flush(s, st, failed);
+}
+
+/**
  * Apply one relationship write, with its key's and properties' texts
  * `pt` if they were made ahead (NULL: made here). 0, or -1 with an error.
  */
 static int
-write_rel(struct sl_store_sqlite *s, const struct sl_rel_op *op,
-          const struct ptext *pt, struct sl_graph_counts *st)
+write_rel(struct sl_store_sqlite *s, uint32_t i, const struct sl_rel_op *op,
+          const struct ptext *pt, struct sl_graph_counts *st, uint32_t *failed)
 {
+	*failed = i;
 	if (check_type(&op->type, "relationship") != 0 ||
 	    check_type(&op->from.type, "from node") != 0 ||
 	    check_type(&op->to.type, "to node") != 0 ||
@@ -2016,10 +2276,18 @@ write_rel(struct sl_store_sqlite *s, const struct sl_rel_op *op,
 		return 0;
 	}
 	bool plain = pt != NULL ? pt[1].plain : props_plain(&op->props);
-	for (size_t i = 0; i < s->from_ids.n; i++)
-		for (size_t j = 0; j < s->to_ids.n; j++)
-			if (write_rel_pair(s, op, s->from_ids.ids[i],
-			                   s->to_ids.ids[j], plain, st) != 0)
+	if (plain && op->rule != SL_REL_CREATE && s->from_ids.n == 1 &&
+	    s->to_ids.n == 1)
+		return rel_chunk_add(s, i, op, s->from_ids.ids[0],
+		                     s->to_ids.ids[0], st, failed);
+	/* The rows waiting go first, in the batch's order. */
+	if (rel_chunk_flush(s, st, failed) != 0)
+		return -1;
+	*failed = i;
+	for (size_t f = 0; f < s->from_ids.n; f++)
+		for (size_t t = 0; t < s->to_ids.n; t++)
+			if (write_rel_pair(s, op, s->from_ids.ids[f],
+			                   s->to_ids.ids[t], plain, st) != 0)
 				return -1;
 	return 0;
 }
@@ -2035,6 +2303,8 @@ static void
 batch_failed(struct sl_store_sqlite *s, bool guarded)
 {
 	ids_clear(s);
+	s->n_rows = 0;
+	sl_buf_reset(&s->row_text);
 	if (!s->in_tx)
 		return;
 	if (!guarded || s->tx_ops == 0 ||
@@ -2311,6 +2581,7 @@ write_job(struct sl_store_sqlite *s, void *arg)
 	const struct sl_graph_batch *b = w->b;
 	struct sl_graph_counts add = {0};
 	bool guarded;
+	s->ids_follow = -1;
 	for (unsigned i = 0; i < PROPS_MEMO; i++)
 		s->memo[i].props = NULL;
 	if (check_batch(s, b, &guarded) != 0)
@@ -2341,13 +2612,20 @@ write_job(struct sl_store_sqlite *s, void *arg)
 			ids_prefetch(s, k[0]);
 			ids_prefetch(s, k[1]);
 		}
-		if (write_rel(s, &b->rels[i],
-		              p != NULL ? &p->rel[2 * (size_t)i] : NULL,
-		              &add) != 0) {
-			rel_failed(s, b, i);
+		uint32_t failed;
+		if (write_rel(s, i, &b->rels[i],
+		              p != NULL ? &p->rel[2 * (size_t)i] : NULL, &add,
+		              &failed) != 0) {
+			rel_failed(s, b, failed);
 			batch_failed(s, guarded);
 			return -1;
 		}
+	}
+	uint32_t failed;
+	if (rel_chunk_flush(s, &add, &failed) != 0) {
+		rel_failed(s, b, failed);
+		batch_failed(s, guarded);
+		return -1;
 	}
 	if (guarded &&
 	    exec_sql(s, "RELEASE sluice_batch", "ending a batch") != 0) {
