@@ -1872,6 +1872,22 @@ write_node(struct sl_store_sqlite *s, const struct sl_node_op *op,
 			st->nodes_updated++;
 			return 0;
 		}
+		if (slot != NULL && !nothing) {
+			/* A node this store wrote or found: merge into it,
+			 * without trying the insert first, which would find it
+			 * and do nothing. Updating none, it is gone after
+			 * all: insert it. */
+			if ((q = stmt_get(s, ST_NODE_UPDATE)) == NULL)
+				return -1;
+			bind_node(s, q, &op->type);
+			if ((n = step_changes(s, q, "updating")) < 0)
+				return -1;
+			if (n > 0) {
+				slot->patch = patch;
+				st->nodes_updated++;
+				return 0;
+			}
+		}
 		bool plain = pt != NULL ? pt[1].plain : props_plain(&op->props);
 		if ((q = stmt_get(s, plain ? ST_NODE_INSERT_RAW
 		                           : ST_NODE_INSERT)) == NULL)
