@@ -1257,6 +1257,58 @@ TAP_TASK_CASE(rel_chunks)
 	sl_store_sqlite_close(s);
 }
 
+/**
+ * The n-th allocation failing, for every n until one is past the write,
+ * while 40 relationships go in, 32 to a statement, each time into a store
+ * just opened (whose buffers have not grown yet): a write fails by the
+ * fault with nothing of it left and the store writes the batch
+ * afterwards, or succeeds (some allocations may fail without harm: a
+ * cache is then not kept) with the batch's 40 relationships.
+ */
+TAP_TASK_CASE(rel_chunks_faults)
+{
+	int failed = 0, bad = 0, past = 0;
+	long n;
+	for (n = 0; n < 400 && !past; n++) {
+		char name[64];
+		snprintf(name, sizeof(name), "chunk_faults_%ld.db", n);
+		const char *path = tmp_path(name);
+		struct sl_store_sqlite *s = open_or_bail(path);
+		struct sl_graph_counts st = {0};
+		struct sl_graph_batch *b = batch_new();
+		for (int i = 0; i < 40; i++) {
+			char key[32];
+			snprintf(key, sizeof(key), "{\"k\":%d}", i);
+			add_node(b, SL_NODE_EAGER, "A", key, NULL, NULL);
+			if (i < 5)
+				add_node(b, SL_NODE_EAGER, "B", key, NULL,
+				         NULL);
+			add_ab(b, SL_REL_EAGER, i, i % 5, "{\"v\":1}");
+		}
+		long faults = sl_alloc_faults();
+		sl_alloc_fail_after(n);
+		int rc = sl_store_sqlite_write(s, b, &st);
+		past = sl_alloc_faults() == faults;
+		sl_alloc_fail_after(-1);
+		if (rc != 0) {
+			failed++;
+			bad += past || sl_diag_last() == NULL ||
+			       raw_int(path, "SELECT count(*) FROM rel") != 0;
+			sl_diag_clear(sl_diag_get());
+			bad += write_free(s, b, &st) != 0;
+		} else {
+			batch_free(b);
+		}
+		bad += raw_int(path, "SELECT count(*) FROM rel") != 40;
+		sl_store_sqlite_close(s);
+	}
+	ok(past, "after %ld allocations the write needs no more", n - 1);
+	ok(failed > 0, "allocations failed %d writes", failed);
+	is_int(bad, 0,
+	       "each failed by its fault, left nothing, and the store "
+	       "wrote the batch again; or succeeded");
+}
+
 /** The number of sluice_rel_in indexes in the database at `path`. */
 static long long
 rel_in_count(const char *path)
