@@ -1189,6 +1189,19 @@ add_ab(struct sl_graph_batch *b, enum sl_rel_rule rule, int a, int bk,
 	        (struct end){"B", to, false}, NULL, props);
 }
 
+/** Nodes A {"k": 0} to {"k": n - 1} and B {"k": 0} to {"k": 4}. */
+static void
+add_ab_nodes(struct sl_graph_batch *b, int n)
+{
+	for (int i = 0; i < n; i++) {
+		char key[32];
+		snprintf(key, sizeof(key), "{\"k\":%d}", i);
+		add_node(b, SL_NODE_EAGER, "A", key, NULL, NULL);
+		if (i < 5)
+			add_node(b, SL_NODE_EAGER, "B", key, NULL, NULL);
+	}
+}
+
 /** The properties of relationship R from A {"k": a} to B {"k": b}. */
 static const char *
 ab_props(const char *path, int a, int bk)
@@ -1213,13 +1226,7 @@ TAP_TASK_CASE(rel_chunks)
 	struct sl_store_sqlite *s = open_or_bail(path);
 	struct sl_graph_counts st = {0};
 	struct sl_graph_batch *b = batch_new();
-	for (int i = 0; i < 200; i++) {
-		char key[32];
-		snprintf(key, sizeof(key), "{\"k\":%d}", i);
-		add_node(b, SL_NODE_EAGER, "A", key, NULL, NULL);
-		if (i < 5)
-			add_node(b, SL_NODE_EAGER, "B", key, NULL, NULL);
-	}
+	add_ab_nodes(b, 200);
 	for (int i = 0; i < 20; i++)
 		add_ab(b, SL_REL_EAGER, i, i % 5, "{\"v\":1}");
 	is_int(write_free(s, b, &st), 0, "20 relationships, fewer than 32");
@@ -1276,15 +1283,9 @@ TAP_TASK_CASE(rel_chunks_faults)
 		struct sl_store_sqlite *s = open_or_bail(path);
 		struct sl_graph_counts st = {0};
 		struct sl_graph_batch *b = batch_new();
-		for (int i = 0; i < 40; i++) {
-			char key[32];
-			snprintf(key, sizeof(key), "{\"k\":%d}", i);
-			add_node(b, SL_NODE_EAGER, "A", key, NULL, NULL);
-			if (i < 5)
-				add_node(b, SL_NODE_EAGER, "B", key, NULL,
-				         NULL);
+		add_ab_nodes(b, 40);
+		for (int i = 0; i < 40; i++)
 			add_ab(b, SL_REL_EAGER, i, i % 5, "{\"v\":1}");
-		}
 		long faults = sl_alloc_faults();
 		sl_alloc_fail_after(n);
 		int rc = sl_store_sqlite_write(s, b, &st);
