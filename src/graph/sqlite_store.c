@@ -1993,16 +1993,90 @@ find_nodes(struct sl_store_sqlite *s, const struct sl_node_ref *ref,
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/** Bind the five parameters of a relationship statement. */
+/** What a relationship statement binds besides its type: ends and texts. */
+struct rel_args {
+	/** The ids of its source and target nodes. */
+	int64_t from, to;
+	/** Its key's JSON text. */
+	const char *key;
+	/** Its length. */
+	size_t key_len;
+	/** Its properties' JSON text. */
+	const char *props;
+	/** Its length. */
+	size_t props_len;
+};
+
+/**
+ * Bind relationship `a` of type `type` to statement `q` from parameter
+ * `base` + 1: its type, ends, key and, if `props`, properties.
+ */
 static void
-bind_rel(struct sl_store_sqlite *s, sqlite3_stmt *q,
-         const struct sl_value *type, int64_t from, int64_t to)
+bind_rel_at(sqlite3_stmt *q, int base, const struct sl_value *type,
+            const struct rel_args *a, bool props)
 {
-	bind_text(q, 1, type->u.s, type->len);
-	sqlite3_bind_int64(q, 2, from);
-	sqlite3_bind_int64(q, 3, to);
-	bind_text(q, 4, s->key.data, s->key.len);
-	bind_text(q, 5, s->props.data, s->props.len);
+	bind_text(q, base + 1, type->u.s, type->len);
+	sqlite3_bind_int64(q, base + 2, a->from);
+	sqlite3_bind_int64(q, base + 3, a->to);
+	bind_text(q, base + 4, a->key, a->key_len);
+	if (props)
+		bind_text(q, base + 5, a->props, a->props_len);
+}
+
+/** The arguments of a relationship between `from` and `to`, s's texts. */
+static struct rel_args
+rel_args_of(const struct sl_store_sqlite *s, int64_t from, int64_t to)
+{
+	return (struct rel_args){.from = from,
+	                         .to = to,
+	                         .key = s->key.data,
+	                         .key_len = s->key.len,
+	                         .props = s->props.data,
+	                         .props_len = s->props.len};
+}
+
+/**
+ * Count mergeable relationship `a` of type `type`, which exists, as an
+ * update, merging its properties in. 0, or -1.
+ */
+static int
+rel_merge(struct sl_store_sqlite *s, const struct sl_value *type,
+          const struct rel_args *a, struct sl_graph_counts *st)
+{
+	if (a->props_len != 2) {
+		sqlite3_stmt *q = stmt_get(s, ST_REL_UPDATE);
+		if (q == NULL)
+			return -1;
+		bind_rel_at(q, 0, type, a, true);
+		if (step_changes(s, q, "updating") < 0)
+			return -1;
+	}
+	st->rels_updated++;
+	return 0;
+}
+
+/**
+ * Insert mergeable relationship `a` of type `type` with statement `id`
+ * (ST_REL_INSERT or ST_REL_INSERT_RAW), or merge into it when it exists.
+ * 0, or -1.
+ */
+static int
+rel_upsert(struct sl_store_sqlite *s, enum stmt_id id,
+           const struct sl_value *type, const struct rel_args *a,
+           struct sl_graph_counts *st)
+{
+	sqlite3_stmt *q = stmt_get(s, id);
+	if (q == NULL)
+		return -1;
+	bind_rel_at(q, 0, type, a, true);
+	int64_t n = step_changes(s, q, "inserting");
+	if (n < 0)
+		return -1;
+	if (n > 0) {
+		st->rels_created++;
+		return 0;
+	}
+	return rel_merge(s, type, a, st);
 }
 
 /**
@@ -2013,90 +2087,32 @@ static int
 write_rel_pair(struct sl_store_sqlite *s, const struct sl_rel_op *op,
                int64_t from, int64_t to, bool plain, struct sl_graph_counts *st)
 {
-	sqlite3_stmt *q;
-	int64_t n;
-	if (op->rule == SL_REL_CREATE) {
-		if ((q = stmt_get(s, plain ? ST_REL_CREATE_RAW
-		                           : ST_REL_CREATE)) == NULL)
-			return -1;
-		bind_rel(s, q, &op->type, from, to);
-		if (step_changes(s, q, "inserting") < 0)
-			return -1;
-		st->rels_created++;
-		return 0;
-	}
-	if ((q = stmt_get(s, plain ? ST_REL_INSERT_RAW : ST_REL_INSERT)) ==
-	    NULL)
-		return -1;
-	bind_rel(s, q, &op->type, from, to);
-	if ((n = step_changes(s, q, "inserting")) < 0)
-		return -1;
-	if (n > 0) {
-		st->rels_created++;
-		return 0;
-	}
-	if (s->props.len != 2) {
-		if ((q = stmt_get(s, ST_REL_UPDATE)) == NULL)
-			return -1;
-		bind_rel(s, q, &op->type, from, to);
-		if (step_changes(s, q, "updating") < 0)
-			return -1;
-	}
-	st->rels_updated++;
-	return 0;
-}
-
-/**
- * Bind relationship row `r` to statement `q` from parameter `base` + 1:
- * its type, ends, key and, if `props`, properties.
- */
-static void
-rel_row_bind(struct sl_store_sqlite *s, sqlite3_stmt *q, int base,
-             const struct rel_row *r, bool props)
-{
-	const char *t = s->row_text.data;
-	bind_text(q, base + 1, r->type->u.s, r->type->len);
-	sqlite3_bind_int64(q, base + 2, r->from);
-	sqlite3_bind_int64(q, base + 3, r->to);
-	bind_text(q, base + 4, t + r->key_at, r->key_len);
-	if (props)
-		bind_text(q, base + 5, t + r->props_at, r->props_len);
-}
-
-/** Count row `r` as an update, merging its properties in. 0, or -1. */
-static int
-rel_row_update(struct sl_store_sqlite *s, const struct rel_row *r,
-               struct sl_graph_counts *st)
-{
-	if (r->props_len != 2) {
-		sqlite3_stmt *q = stmt_get(s, ST_REL_UPDATE);
-		if (q == NULL)
-			return -1;
-		rel_row_bind(s, q, 0, r, true);
-		if (step_changes(s, q, "updating") < 0)
-			return -1;
-	}
-	st->rels_updated++;
-	return 0;
-}
-
-/** Write row `r` alone, as write_rel_pair() would. 0, or -1. */
-static int
-rel_row_one(struct sl_store_sqlite *s, const struct rel_row *r,
-            struct sl_graph_counts *st)
-{
-	sqlite3_stmt *q = stmt_get(s, ST_REL_INSERT_RAW);
+	struct rel_args a = rel_args_of(s, from, to);
+	if (op->rule != SL_REL_CREATE)
+		return rel_upsert(s, plain ? ST_REL_INSERT_RAW : ST_REL_INSERT,
+		                  &op->type, &a, st);
+	sqlite3_stmt *q =
+	        stmt_get(s, plain ? ST_REL_CREATE_RAW : ST_REL_CREATE);
 	if (q == NULL)
 		return -1;
-	rel_row_bind(s, q, 0, r, true);
-	int64_t n = step_changes(s, q, "inserting");
-	if (n < 0)
+	bind_rel_at(q, 0, &op->type, &a, true);
+	if (step_changes(s, q, "inserting") < 0)
 		return -1;
-	if (n > 0) {
-		st->rels_created++;
-		return 0;
-	}
-	return rel_row_update(s, r, st);
+	st->rels_created++;
+	return 0;
+}
+
+/** The arguments of waiting row `r`, its texts in s->row_text. */
+static struct rel_args
+row_args(const struct sl_store_sqlite *s, const struct rel_row *r)
+{
+	const char *t = s->row_text.data;
+	return (struct rel_args){.from = r->from,
+	                         .to = r->to,
+	                         .key = t + r->key_at,
+	                         .key_len = r->key_len,
+	                         .props = t + r->props_at,
+	                         .props_len = r->props_len};
 }
 
 /**
@@ -2150,8 +2166,10 @@ rel_chunk_multi(struct sl_store_sqlite *s, struct sl_graph_counts *st,
 	sqlite3_stmt *q = stmt_get(s, ST_REL_INSERT_MULTI);
 	if (q == NULL)
 		return -1;
-	for (uint32_t j = 0; j < REL_CHUNK; j++)
-		rel_row_bind(s, q, 5 * (int)j, &rows[j], true);
+	for (uint32_t j = 0; j < REL_CHUNK; j++) {
+		struct rel_args a = row_args(s, &rows[j]);
+		bind_rel_at(q, 5 * (int)j, rows[j].type, &a, true);
+	}
 	int64_t made = step_changes(s, q, "inserting");
 	if (made < 0)
 		return -1;
@@ -2170,11 +2188,12 @@ rel_chunk_multi(struct sl_store_sqlite *s, struct sl_graph_counts *st,
 	uint32_t n_claimed = 0;
 	for (uint32_t j = 0; j < REL_CHUNK; j++) {
 		*failed = rows[j].op;
+		struct rel_args a = row_args(s, &rows[j]);
 		int64_t id = 0;
 		if (made > 0) {
 			if ((q = stmt_get(s, ST_REL_ID)) == NULL)
 				return -1;
-			rel_row_bind(s, q, 0, &rows[j], false);
+			bind_rel_at(q, 0, rows[j].type, &a, false);
 			if ((id = query_int(s, q, "reading an id")) < 0)
 				return -1;
 		}
@@ -2184,7 +2203,7 @@ rel_chunk_multi(struct sl_store_sqlite *s, struct sl_graph_counts *st,
 		if (mine) {
 			claimed[n_claimed++] = id;
 			st->rels_created++;
-		} else if (rel_row_update(s, &rows[j], st) != 0) {
+		} else if (rel_merge(s, rows[j].type, &a, st) != 0) {
 			return -1;
 		}
 	}
@@ -2213,7 +2232,9 @@ rel_chunk_flush(struct sl_store_sqlite *s, struct sl_graph_counts *st,
 	} else {
 		for (uint32_t j = 0; rc == 0 && j < n; j++) {
 			*failed = s->rows[j].op;
-			rc = rel_row_one(s, &s->rows[j], st);
+			struct rel_args a = row_args(s, &s->rows[j]);
+			rc = rel_upsert(s, ST_REL_INSERT_RAW, s->rows[j].type,
+			                &a, st);
 		}
 	}
 	s->n_rows = 0;
