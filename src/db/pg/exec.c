@@ -153,7 +153,8 @@ prepare(struct pg_pipe *pl, const char *sql)
 	if (sl_pg_flush_all(c) != 0)
 		return NULL;
 	bool failed = false;
-	char msg[SL_ERROR_MSG_MAX] = "";
+	char msg[SL_ERROR_MSG_MAX];
+	msg[0] = '\0';
 	for (;;) {
 		assert(pl->exp_len > 0);
 		struct pg_exp head = pl->exp[pl->exp_head];
@@ -421,7 +422,8 @@ int
 sl_pg_read_plain(struct sl_db_conn *c, const char *sql, PGresult **keep_last)
 {
 	int rc = 0;
-	char msg[SL_ERROR_MSG_MAX] = "", state[6];
+	char msg[SL_ERROR_MSG_MAX], state[6];
+	msg[0] = '\0';
 	PGresult *res;
 	if (keep_last != NULL)
 		*keep_last = NULL;

@@ -505,7 +505,9 @@ sl_pg_fast_query(struct sl_db_conn *c, struct pg_stmt *s, size_t n,
 		return NULL;
 	}
 	size_t nrows = 0;
-	char msg[SL_ERROR_MSG_MAX] = "";
+	/* Only the first byte: a message is written on an error alone. */
+	char msg[SL_ERROR_MSG_MAX];
+	msg[0] = '\0';
 	bool failed = false, local = false;
 	enum sl_errcode lcode = SL_EPARSE;
 	sqlstate[0] = '\0';
@@ -763,7 +765,8 @@ sl_pg_direct_prepare(struct pg_pipe *pl, const char *sql)
 	if (sl_pg_direct_flush(c) != 0)
 		return NULL;
 	bool failed = false;
-	char msg[SL_ERROR_MSG_MAX] = "";
+	char msg[SL_ERROR_MSG_MAX];
+	msg[0] = '\0';
 	for (;;) {
 		struct pg_exp head = pl->exp[pl->exp_head];
 		rc = sl_pg_direct_pump(pl);
@@ -1038,7 +1041,8 @@ reply_user(struct pg_pipe *pl, const struct pg_exp *e)
 	int first = first_reply(pl, e, '2', &body, &len);
 	if (first != 1)
 		return first;
-	char msg[SL_ERROR_MSG_MAX] = "";
+	char msg[SL_ERROR_MSG_MAX];
+	msg[0] = '\0';
 	enum sl_errcode lcode = SL_EOK;
 	struct sl_db_result *r = new_result(s);
 	if (r == NULL) {
