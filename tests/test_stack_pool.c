@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -510,6 +511,74 @@ TAP_CASE(loop_cache_decays)
 	o.stack_cache = 0;
 	is_int(run_decay_burst(&o), 0, "with stack_cache 0 the bursts run too");
 	is_int(mapped_after_join, 0, "but every emptied slab is unmapped");
+}
+
+/** Results of cached_structs (checked outside the task). */
+static int cs_second, cs_faults, cs_after_idle_code;
+/** The error of the spawn after the idle intervals. */
+static char cs_after_idle_msg[SL_ERROR_MSG_MAX];
+
+/**
+ * A burst, a second one with the next allocation failing, then idle past
+ * the decay and a spawn with the next allocation failing again.
+ */
+static int
+cached_structs(void *arg)
+{
+	(void)arg;
+	if (one_burst() != 0)
+		return -1;
+	long f0 = sl_alloc_faults();
+	sl_alloc_fail_after(0);
+	cs_second = one_burst();
+	sl_alloc_fail_after(-1);
+	cs_faults = (int)(sl_alloc_faults() - f0);
+	if (cs_second != 0 || sl_sleep(0.5) != 0)
+		return -1;
+	sl_alloc_fail_after(0);
+	struct sl_task *t =
+	        sl_task_spawn(sl_loop_current(), "late", note_stack, NULL);
+	sl_alloc_fail_after(-1);
+	cs_after_idle_code = sl_diag_code();
+	snprintf(cs_after_idle_msg, sizeof(cs_after_idle_msg), "%s",
+	         t == NULL ? sl_diag_last()->msg : "(spawned)");
+	if (t != NULL)
+		(void)sl_task_join(t);
+	return 0;
+}
+
+/**
+ * Task structures come back for the next burst with the stacks, without an
+ * allocation, and go with them after the decay.
+ */
+TAP_CASE(task_structs_cached)
+{
+	struct sl_loop_opts o;
+	sl_loop_opts_init(&o);
+	o.stack_cache_decay = 0.05;
+	struct sl_loop *loop = sl_loop_new(&o);
+	struct sl_task_opts to = {.stack_size = 128 * 1024};
+	struct sl_task *t =
+	        sl_task_spawn_opts(loop, "cached", cached_structs, NULL, &to);
+	sl_task_detach(t);
+	sl_loop_run(loop);
+	sl_loop_delete(loop);
+	if (sl_alloc_plain()) {
+		note("sanitizer build or valgrind: structures come from "
+		     "malloc");
+		is_int(cs_second, BURST,
+		       "a spawn with allocations failing fails");
+		is_int(cs_faults, 1, "at the structure's allocation");
+		return;
+	}
+	is_int(cs_second, 0,
+	       "a second burst of %d tasks spawns with allocations failing",
+	       BURST);
+	is_int(cs_faults, 0, "no allocation was tried for it");
+	is_int(cs_after_idle_code, SL_EOOM,
+	       "after the decay a spawn allocates again (and fails here)");
+	ok(strncmp(cs_after_idle_msg, "out of memory spawning task", 27) == 0,
+	   "for its structure: %s", cs_after_idle_msg);
 }
 
 int

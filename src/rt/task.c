@@ -98,6 +98,8 @@ enum wake {
 struct sl_task {
 	/** Saved machine context while not running. */
 	struct sl_ctx ctx;
+	/** Next structure in the loop's task_cache while kept there. */
+	struct sl_task *cached;
 	/** The loop the task belongs to. */
 	struct sl_loop *loop;
 	/** Unique id within the loop. */
@@ -230,6 +232,15 @@ struct sl_loop {
 	uint64_t decay_ms;
 	/** Whether decay_timer is running. */
 	bool decay_armed;
+	/**
+	 * Freed task structures kept for the next spawns, linked through
+	 * their `cached` member: a burst of tasks costs no allocator call per
+	 * task. Never more than the stacks the pool keeps mapped (trimmed
+	 * with them at each decay interval; see task_cache_cap()).
+	 */
+	struct sl_task *task_cache;
+	/** Structures in task_cache. */
+	size_t n_task_cache;
 	/** Batches run since the last poll. */
 	unsigned batches_since_poll;
 	/** sl_task_wakeup_next() calls the batch may still put first. */
@@ -581,12 +592,58 @@ make_ready(struct sl_loop *loop, struct sl_task *t)
 		uv_stop(&loop->uv);
 }
 
+/**
+ * Most task structures a loop's cache may hold: as many as the stacks its
+ * pool keeps mapped, so that a burst's structures go back with its stacks;
+ * none where memory comes from malloc() alone (sanitizer builds and
+ * valgrind, which must see each structure freed).
+ */
+static size_t
+task_cache_cap(const struct sl_loop *loop)
+{
+	return sl_alloc_plain() ? 0 : loop->stacks.n_slabs * SL_STACK_SLAB;
+}
+
+/** Free the structures of loop's task cache beyond `keep`. */
+static void
+task_cache_trim(struct sl_loop *loop, size_t keep)
+{
+	while (loop->n_task_cache > keep) {
+		struct sl_task *t = loop->task_cache;
+		loop->task_cache = t->cached;
+		loop->n_task_cache--;
+		sl_free(t);
+	}
+}
+
+/**
+ * A zeroed task structure: the newest from the loop's cache, else a new
+ * one. NULL with SL_EOOM.
+ */
+static struct sl_task *
+task_alloc(struct sl_loop *loop, const char *name)
+{
+	struct sl_task *t = loop->task_cache;
+	if (t != NULL) {
+		loop->task_cache = t->cached;
+		loop->n_task_cache--;
+		memset(t, 0, sizeof(*t));
+		return t;
+	}
+	t = sl_calloc(1, sizeof(*t));
+	if (t == NULL)
+		sl_diag_set(SL_EOOM, "out of memory spawning task '%s'", name);
+	return t;
+}
+
 /** End a decay interval of the stack cache; again later if it holds any. */
 static void
 decay_cb(uv_timer_t *timer)
 {
 	struct sl_loop *loop = timer->data;
-	if (sl_stack_pool_decay(&loop->stacks) == 0) {
+	size_t left = sl_stack_pool_decay(&loop->stacks);
+	task_cache_trim(loop, task_cache_cap(loop));
+	if (left == 0) {
 		uv_timer_stop(timer);
 		loop->decay_armed = false;
 	}
@@ -614,11 +671,21 @@ stack_release(struct sl_loop *loop, struct sl_stack *s)
 	s->map = NULL;
 }
 
-/** Free a task structure (its stack is already released). */
+/**
+ * Free a task structure (its stack is already released): to the loop's
+ * cache while it has room.
+ */
 static void
 task_free(struct sl_task *t)
 {
 	sl_diag_destroy(&t->diag);
+	struct sl_loop *loop = t->loop;
+	if (loop != NULL && loop->n_task_cache < task_cache_cap(loop)) {
+		t->cached = loop->task_cache;
+		loop->task_cache = t;
+		loop->n_task_cache++;
+		return;
+	}
 	sl_free(t);
 }
 
@@ -1100,6 +1167,7 @@ sl_loop_delete(struct sl_loop *loop)
 		sl_list_del(&t->link_all);
 		task_free(t);
 	}
+	task_cache_trim(loop, 0);
 	sl_stack_pool_destroy(&loop->stacks);
 	sl_rt_http_loop_end(loop);
 	uv_close((uv_handle_t *)&loop->timer, NULL);
@@ -1226,16 +1294,15 @@ sl_task_spawn_opts(struct sl_loop *loop, const char *name, sl_task_fn fn,
 	size_t size = opts != NULL && opts->stack_size != 0
 	                      ? sl_stack_round(opts->stack_size)
 	                      : loop->stack_size;
-	struct sl_task *t = sl_calloc(1, sizeof(*t));
-	if (t == NULL) {
-		sl_diag_set(SL_EOOM, "out of memory spawning task '%s'", name);
+	struct sl_task *t = task_alloc(loop, name);
+	if (t == NULL)
 		return NULL;
-	}
 	if (size == loop->stack_size
 	            ? sl_stack_pool_get(&loop->stacks, &t->stack) != 0
 	            : sl_stack_create(&t->stack, size) != 0) {
 		sl_diag_wrap(sl_diag_code(), "cannot spawn task '%s'", name);
-		sl_free(t);
+		t->loop = loop;
+		task_free(t);
 		return NULL;
 	}
 	t->loop = loop;
