@@ -765,9 +765,21 @@ sl_db_result_set_tag(struct sl_db_result *r, const char *tag)
 		memcpy(r->tag, tag, n);
 	r->tag[n] = '\0';
 	r->affected = -1;
-	const char *sp = strrchr(r->tag, ' ');
-	if (sp != NULL && sp[1] >= '0' && sp[1] <= '9')
-		r->affected = strtoll(sp + 1, NULL, 10);
+	/* The count is the last word ("INSERT 0 5", "SELECT 3"), read
+	 * backwards from the end, which the copy just found. */
+	size_t d = n;
+	while (d > 0 && r->tag[d - 1] >= '0' && r->tag[d - 1] <= '9')
+		d--;
+	if (d == 0 || d == n || r->tag[d - 1] != ' ')
+		return;
+	if (n - d > 18) {
+		r->affected = strtoll(r->tag + d, NULL, 10);
+		return;
+	}
+	int64_t v = 0;
+	for (size_t i = d; i < n; i++)
+		v = v * 10 + (r->tag[i] - '0');
+	r->affected = v;
 }
 
 size_t
