@@ -467,15 +467,15 @@ pool_closed_error(const struct sl_db_pool *p)
 }
 
 /**
- * Check an idle connection taken off the stack: too old, lost, or (after
- * idling longer than idle_check) failing a ping closes it. 0 if it can be
- * handed out; -1 if it was closed, with its slot freed; -2 if the ping
- * was cancelled (the connection went back on the stack).
+ * Check an idle connection taken off the stack at sl_clock() time `now`:
+ * too old, lost, or (after idling longer than idle_check) failing a ping
+ * closes it. 0 if it can be handed out; -1 if it was closed, with its slot
+ * freed; -2 if the ping was cancelled (the connection went back on the
+ * stack).
  */
 static int
-pool_check(struct sl_db_pool *p, struct sl_db_conn *c)
+pool_check(struct sl_db_pool *p, struct sl_db_conn *c, double now)
 {
-	double now = sl_clock();
 	if (pool_expired(p, c, now)) {
 		pool_close_conn(p, c, false);
 		return -1;
@@ -530,7 +530,7 @@ sl_db_pool_acquire(struct sl_db_pool *p, double timeout)
 			                  link);
 			sl_list_del(&c->link);
 			p->nidle--;
-			int rc = pool_check(p, c);
+			int rc = pool_check(p, c, now);
 			if (rc == 0)
 				goto out;
 			c = NULL;
