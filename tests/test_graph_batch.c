@@ -99,6 +99,52 @@ TAP_CASE(one)
 	sl_graph_batch_delete(b);
 }
 
+/**
+ * Ingestions whose members come in another order than the Interpreter's,
+ * with some missing, some repeated (the last counts) and some of the
+ * wrong type (taken as missing), read as the same writes.
+ */
+TAP_CASE(members_any_order)
+{
+	struct sl_graph_batch *b = sl_graph_batch_new();
+	is_int(add(b, "{\"rels\":[{\"node\":{\"key\":{\"code\":\"us\"},"
+	              "\"type\":\"Country\"},\"props\":{\"p\":1},"
+	              "\"type\":\"X\",\"type\":\"WITHIN\"},"
+	              "{\"outbound\":false,\"rule\":\"CREATE\",\"type\":"
+	              "\"SERVES\",\"node\":{\"rule\":\"MATCH_ONLY\","
+	              "\"key\":{\"n\":\"c\"},\"labels\":\"not an array\","
+	              "\"type\":\"City\"}}],"
+	              "\"source\":{\"props\":{\"name\":\"A\"},\"labels\":"
+	              "[\"Place\"],\"key\":{\"id\":\"a1\"},\"type\":"
+	              "\"Airport\"}}"),
+	       0, "an ingestion with its members in another order is added");
+	is_int(b->n_nodes, 3, "three node writes");
+	is_int(b->n_rels, 2, "two relationship writes");
+	ok(b->nodes[0].type.len == 7 &&
+	           memcmp(b->nodes[0].type.u.s, "Airport", 7) == 0 &&
+	           strcmp(J(&b->nodes[0].props), "{\"name\":\"A\"}") == 0 &&
+	           strcmp(J(&b->nodes[0].labels), "[\"Place\"]") == 0,
+	   "the source's type, properties and labels");
+	is_int(b->nodes[0].rule, SL_NODE_EAGER, "no rule: EAGER");
+	const struct sl_rel_op *w = &b->rels[0], *c = &b->rels[1];
+	ok(w->type.len == 6 && memcmp(w->type.u.s, "WITHIN", 6) == 0,
+	   "of two \"type\" members the last counts");
+	ok(memcmp(w->from.type.u.s, "Airport", 7) == 0 &&
+	           memcmp(w->to.type.u.s, "Country", 7) == 0,
+	   "no \"outbound\": from the source");
+	is_str(J(&w->props), "{\"p\":1}", "its properties");
+	ok(memcmp(c->from.type.u.s, "City", 4) == 0 && c->rule == SL_REL_CREATE,
+	   "\"outbound\": false and a rule, before the type");
+	is_int(b->nodes[2].rule, SL_NODE_MATCH_ONLY, "the node's own rule");
+	is_str(J(&b->nodes[2].labels), "[]",
+	       "labels of another type than an array: none");
+	is_int(add(b, "{\"source\":{\"key\":{\"id\":1},\"type\":5}}"), -1,
+	       "a node whose type is no string has none");
+	ok(strstr(sl_diag_last()->msg, "a node needs a type and a key") != NULL,
+	   "and is refused: %s", sl_diag_last()->msg);
+	sl_graph_batch_delete(b);
+}
+
 /** The merge checks. */
 TAP_CASE(merge)
 {

@@ -1282,7 +1282,53 @@ node_ident(struct reading *rd, const struct sl_value *type,
 	return node_ident_any(rd, type, key, id);
 }
 
-/** The members of a node object that node_read() reads. */
+/** A member name an ingestion object's reader looks for. */
+struct member_name {
+	/** The name (a shared name of value/ingest_names.h). */
+	const char *name;
+	/** Its length. */
+	uint32_t len;
+};
+
+/** A member_name of a name array. */
+#define MEMBER_NAME(name)                \
+	{                                \
+		(name), sizeof(name) - 1 \
+	}
+
+/**
+ * Members `names` (`n` of them) of object `o` by their names' bytes, in
+ * `out` (NULL where missing): the last of equal names counts. An object
+ * whose members are those names in that order (the Interpreter's) is
+ * read without a scan.
+ */
+static void
+members_read(const struct sl_value *o, const struct member_name *names,
+             uint32_t n, const struct sl_value **out)
+{
+	const struct sl_member *m = o->u.members;
+	bool in_order = o->len == n;
+	for (uint32_t k = 0; k < n; k++) {
+		out[k] = NULL;
+		in_order =
+		        in_order && named(&m[k], names[k].name, names[k].len);
+	}
+	if (in_order) {
+		for (uint32_t k = 0; k < n; k++)
+			out[k] = &m[k].val;
+		return;
+	}
+	/* One pass, from the end. */
+	for (uint32_t i = o->len; i-- > 0;)
+		for (uint32_t k = 0; k < n; k++)
+			if (out[k] == NULL &&
+			    named(&m[i], names[k].name, names[k].len)) {
+				out[k] = &m[i].val;
+				break;
+			}
+}
+
+/** The members of a node object that node_read() reads, by type. */
 struct node_members {
 	/** "type", a string, or NULL. */
 	const struct sl_value *type;
@@ -1304,47 +1350,17 @@ struct node_members {
 static void
 node_members_read(const struct sl_value *n, struct node_members *f)
 {
-	const struct sl_value *type = NULL, *key = NULL, *rule = NULL,
-	                      *labels = NULL, *props = NULL;
-	const struct sl_member *nm = n->u.members;
-	if (n->len == 5 && NAMED(&nm[0], sl_ing_type) &&
-	    NAMED(&nm[1], sl_ing_labels) && NAMED(&nm[2], sl_ing_key) &&
-	    NAMED(&nm[3], sl_ing_props) && NAMED(&nm[4], sl_ing_rule)) {
-		/* The Interpreter's order: no scan. */
-		type = &nm[0].val;
-		labels = &nm[1].val;
-		key = &nm[2].val;
-		props = &nm[3].val;
-		rule = &nm[4].val;
-	}
-	/* One pass, from the end: the last of equal keys counts. */
-	for (uint32_t i = type == NULL ? n->len : 0; i-- > 0;) {
-		const struct sl_member *m = &n->u.members[i];
-		const struct sl_value **to = NULL;
-		switch (m->key_len) {
-		case 3:
-			to = NAMED(m, sl_ing_key) ? &key : NULL;
-			break;
-		case 4:
-			to = NAMED(m, sl_ing_type)   ? &type
-			     : NAMED(m, sl_ing_rule) ? &rule
-			                             : NULL;
-			break;
-		case 5:
-			to = NAMED(m, sl_ing_props) ? &props : NULL;
-			break;
-		case 6:
-			to = NAMED(m, sl_ing_labels) ? &labels : NULL;
-			break;
-		}
-		if (to != NULL && *to == NULL)
-			*to = &m->val;
-	}
-	f->type = typed(type, SL_VSTR);
-	f->key = typed(key, SL_VOBJECT);
-	f->rule = typed(rule, SL_VSTR);
-	f->labels = typed(labels, SL_VARRAY);
-	f->props = typed(props, SL_VOBJECT);
+	static const struct member_name names[] = {
+	        MEMBER_NAME(sl_ing_type), MEMBER_NAME(sl_ing_labels),
+	        MEMBER_NAME(sl_ing_key), MEMBER_NAME(sl_ing_props),
+	        MEMBER_NAME(sl_ing_rule)};
+	const struct sl_value *v[5];
+	members_read(n, names, 5, v);
+	f->type = typed(v[0], SL_VSTR);
+	f->labels = typed(v[1], SL_VARRAY);
+	f->key = typed(v[2], SL_VOBJECT);
+	f->props = typed(v[3], SL_VOBJECT);
+	f->rule = typed(v[4], SL_VSTR);
 }
 
 /** Node rule `rule` (a string) by its name, or -1 when none. */
@@ -1434,50 +1450,18 @@ struct rel_members {
 static void
 rel_members_read(const struct sl_value *r, struct rel_members *f)
 {
-	const struct sl_value *type = NULL, *key = NULL, *props = NULL,
-	                      *rule = NULL, *outbound = NULL, *node = NULL;
-	const struct sl_member *rm = r->u.members;
-	if (r->len == 6 && NAMED(&rm[0], sl_ing_type) &&
-	    NAMED(&rm[1], sl_ing_key) && NAMED(&rm[2], sl_ing_props) &&
-	    NAMED(&rm[3], sl_ing_rule) && NAMED(&rm[4], sl_ing_outbound) &&
-	    NAMED(&rm[5], sl_ing_node)) {
-		/* The Interpreter's order: no scan. */
-		type = &rm[0].val;
-		key = &rm[1].val;
-		props = &rm[2].val;
-		rule = &rm[3].val;
-		outbound = &rm[4].val;
-		node = &rm[5].val;
-	}
-	for (uint32_t i = type == NULL ? r->len : 0; i-- > 0;) {
-		const struct sl_member *m = &r->u.members[i];
-		const struct sl_value **to = NULL;
-		switch (m->key_len) {
-		case 3:
-			to = NAMED(m, sl_ing_key) ? &key : NULL;
-			break;
-		case 4:
-			to = NAMED(m, sl_ing_type)   ? &type
-			     : NAMED(m, sl_ing_rule) ? &rule
-			     : NAMED(m, sl_ing_node) ? &node
-			                             : NULL;
-			break;
-		case 5:
-			to = NAMED(m, sl_ing_props) ? &props : NULL;
-			break;
-		case 8:
-			to = NAMED(m, sl_ing_outbound) ? &outbound : NULL;
-			break;
-		}
-		if (to != NULL && *to == NULL)
-			*to = &m->val;
-	}
-	f->type = typed(type, SL_VSTR);
-	f->key = typed(key, SL_VOBJECT);
-	f->outbound = typed(outbound, SL_VBOOL);
-	f->rule = typed(rule, SL_VSTR);
-	f->props = typed(props, SL_VOBJECT);
-	f->node = node;
+	static const struct member_name names[] = {
+	        MEMBER_NAME(sl_ing_type),     MEMBER_NAME(sl_ing_key),
+	        MEMBER_NAME(sl_ing_props),    MEMBER_NAME(sl_ing_rule),
+	        MEMBER_NAME(sl_ing_outbound), MEMBER_NAME(sl_ing_node)};
+	const struct sl_value *v[6];
+	members_read(r, names, 6, v);
+	f->type = typed(v[0], SL_VSTR);
+	f->key = typed(v[1], SL_VOBJECT);
+	f->props = typed(v[2], SL_VOBJECT);
+	f->rule = typed(v[3], SL_VSTR);
+	f->outbound = typed(v[4], SL_VBOOL);
+	f->node = v[5];
 }
 
 /**
