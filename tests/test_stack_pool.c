@@ -547,22 +547,71 @@ cached_structs(void *arg)
 	return 0;
 }
 
+/** Waits until woken. */
+static int
+waits(void *arg)
+{
+	(void)arg;
+	return sl_task_wait(SL_FOREVER) == 0 ? 0 : -1;
+}
+
+/**
+ * With no stacks cached: a task that ends while SL_STACK_SLAB others hold
+ * its slab and the next, then those others, then a spawn with allocations
+ * failing.
+ */
+static int
+uncached_structs(void *arg)
+{
+	(void)arg;
+	struct sl_loop *loop = sl_loop_current();
+	static struct sl_task *w[SL_STACK_SLAB + 1];
+	for (int i = 0; i <= SL_STACK_SLAB; i++)
+		if ((w[i] = sl_task_spawn(loop, "w", waits, NULL)) == NULL)
+			return -1;
+	/* Ends while the slabs are mapped: its structure may be kept. */
+	struct sl_task *e = sl_task_spawn(loop, "e", note_stack, NULL);
+	if (e == NULL || sl_task_join(e) != 0)
+		return -1;
+	for (int i = 0; i <= SL_STACK_SLAB; i++)
+		sl_task_wakeup(w[i]);
+	for (int i = 0; i <= SL_STACK_SLAB; i++)
+		if (sl_task_join(w[i]) != 0)
+			return -1;
+	sl_alloc_fail_after(0);
+	struct sl_task *t = sl_task_spawn(loop, "late", note_stack, NULL);
+	sl_alloc_fail_after(-1);
+	cs_after_idle_code = sl_diag_code();
+	snprintf(cs_after_idle_msg, sizeof(cs_after_idle_msg), "%s",
+	         t == NULL ? sl_diag_last()->msg : "(spawned)");
+	if (t != NULL)
+		(void)sl_task_join(t);
+	return 0;
+}
+
+/** Run `fn` as a task on a fresh loop with options `o`. */
+static void
+run_structs(sl_task_fn fn, const struct sl_loop_opts *o)
+{
+	struct sl_loop *loop = sl_loop_new(o);
+	struct sl_task_opts to = {.stack_size = 128 * 1024};
+	struct sl_task *t = sl_task_spawn_opts(loop, "structs", fn, NULL, &to);
+	sl_task_detach(t);
+	sl_loop_run(loop);
+	sl_loop_delete(loop);
+}
+
 /**
  * Task structures come back for the next burst with the stacks, without an
- * allocation, and go with them after the decay.
+ * allocation, and go with them after the decay, or at once when no stack
+ * is cached.
  */
 TAP_CASE(task_structs_cached)
 {
 	struct sl_loop_opts o;
 	sl_loop_opts_init(&o);
 	o.stack_cache_decay = 0.05;
-	struct sl_loop *loop = sl_loop_new(&o);
-	struct sl_task_opts to = {.stack_size = 128 * 1024};
-	struct sl_task *t =
-	        sl_task_spawn_opts(loop, "cached", cached_structs, NULL, &to);
-	sl_task_detach(t);
-	sl_loop_run(loop);
-	sl_loop_delete(loop);
+	run_structs(cached_structs, &o);
 	if (sl_alloc_plain()) {
 		note("sanitizer build or valgrind: structures come from "
 		     "malloc");
@@ -579,6 +628,14 @@ TAP_CASE(task_structs_cached)
 	       "after the decay a spawn allocates again (and fails here)");
 	ok(strncmp(cs_after_idle_msg, "out of memory spawning task", 27) == 0,
 	   "for its structure: %s", cs_after_idle_msg);
+	o.stack_cache = 0;
+	cs_after_idle_code = SL_EOK;
+	run_structs(uncached_structs, &o);
+	ok(cs_after_idle_code == SL_EOOM &&
+	           strncmp(cs_after_idle_msg, "out of memory spawning task",
+	                   27) == 0,
+	   "with no stack cached, no structure outlives the stacks: %s",
+	   cs_after_idle_msg);
 }
 
 int

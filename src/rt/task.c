@@ -680,13 +680,17 @@ task_free(struct sl_task *t)
 {
 	sl_diag_destroy(&t->diag);
 	struct sl_loop *loop = t->loop;
-	if (loop != NULL && loop->n_task_cache < task_cache_cap(loop)) {
+	size_t cap = loop != NULL ? task_cache_cap(loop) : 0;
+	if (loop != NULL && loop->n_task_cache < cap) {
 		t->cached = loop->task_cache;
 		loop->task_cache = t;
 		loop->n_task_cache++;
 		return;
 	}
 	sl_free(t);
+	/* Kept while the pool held more stacks than now. */
+	if (loop != NULL)
+		task_cache_trim(loop, cap);
 }
 
 /** Release what the task that just died left behind. */
