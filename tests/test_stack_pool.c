@@ -519,6 +519,24 @@ static int cs_second, cs_faults, cs_after_idle_code;
 static char cs_after_idle_msg[SL_ERROR_MSG_MAX];
 
 /**
+ * Spawn a task with the next allocation failing, noting its error code and
+ * message (cs_after_idle_*); join it if it spawned.
+ */
+static void
+late_spawn(void)
+{
+	sl_alloc_fail_after(0);
+	struct sl_task *t =
+	        sl_task_spawn(sl_loop_current(), "late", note_stack, NULL);
+	sl_alloc_fail_after(-1);
+	cs_after_idle_code = sl_diag_code();
+	snprintf(cs_after_idle_msg, sizeof(cs_after_idle_msg), "%s",
+	         t == NULL ? sl_diag_last()->msg : "(spawned)");
+	if (t != NULL)
+		(void)sl_task_join(t);
+}
+
+/**
  * A burst, a second one with the next allocation failing, then idle past
  * the decay and a spawn with the next allocation failing again.
  */
@@ -535,15 +553,7 @@ cached_structs(void *arg)
 	cs_faults = (int)(sl_alloc_faults() - f0);
 	if (cs_second != 0 || sl_sleep(0.5) != 0)
 		return -1;
-	sl_alloc_fail_after(0);
-	struct sl_task *t =
-	        sl_task_spawn(sl_loop_current(), "late", note_stack, NULL);
-	sl_alloc_fail_after(-1);
-	cs_after_idle_code = sl_diag_code();
-	snprintf(cs_after_idle_msg, sizeof(cs_after_idle_msg), "%s",
-	         t == NULL ? sl_diag_last()->msg : "(spawned)");
-	if (t != NULL)
-		(void)sl_task_join(t);
+	late_spawn();
 	return 0;
 }
 
@@ -578,14 +588,7 @@ uncached_structs(void *arg)
 	for (int i = 0; i <= SL_STACK_SLAB; i++)
 		if (sl_task_join(w[i]) != 0)
 			return -1;
-	sl_alloc_fail_after(0);
-	struct sl_task *t = sl_task_spawn(loop, "late", note_stack, NULL);
-	sl_alloc_fail_after(-1);
-	cs_after_idle_code = sl_diag_code();
-	snprintf(cs_after_idle_msg, sizeof(cs_after_idle_msg), "%s",
-	         t == NULL ? sl_diag_last()->msg : "(spawned)");
-	if (t != NULL)
-		(void)sl_task_join(t);
+	late_spawn();
 	return 0;
 }
 
