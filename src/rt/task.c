@@ -42,6 +42,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -276,11 +277,17 @@ static void task_entry(void *arg);
 
 /* {{{ Clock and timer heap */
 
-/** Loop clock in nanoseconds. */
-static uint64_t
+/**
+ * Loop clock in nanoseconds: CLOCK_MONOTONIC, the clock of uv_hrtime(),
+ * read without its call (several a query on the database paths).
+ */
+static inline uint64_t
 now_ns(void)
 {
-	return uv_hrtime();
+	struct timespec t;
+	if (clock_gettime(CLOCK_MONOTONIC, &t) != 0)
+		return uv_hrtime();
+	return (uint64_t)t.tv_sec * UINT64_C(1000000000) + (uint64_t)t.tv_nsec;
 }
 
 double
