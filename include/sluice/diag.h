@@ -69,17 +69,46 @@ struct sl_diag {
 	struct sl_error *last;
 };
 
-/** Initialise an empty diagnostics area. */
-void sl_diag_create(struct sl_diag *d);
+/** Free error `e` and its causes (NULL is a no-op). */
+void sl_error_free(struct sl_error *e);
 
-/** Free the error held by `d`, if any. */
-void sl_diag_destroy(struct sl_diag *d);
+/**
+ * Initialise an empty diagnostics area. Inline, like the three below: the
+ * database paths move a diagnostics area several times per statement.
+ */
+static inline void
+sl_diag_create(struct sl_diag *d)
+{
+	d->last = NULL;
+}
 
 /** Drop the error held by `d`. */
-void sl_diag_clear(struct sl_diag *d);
+static inline void
+sl_diag_clear(struct sl_diag *d)
+{
+	if (d->last != NULL) {
+		sl_error_free(d->last);
+		d->last = NULL;
+	}
+}
+
+/** Free the error held by `d`, if any. */
+static inline void
+sl_diag_destroy(struct sl_diag *d)
+{
+	sl_diag_clear(d);
+}
 
 /** Move the error from `from` into `to`, replacing what `to` held. */
-void sl_diag_move(struct sl_diag *from, struct sl_diag *to);
+static inline void
+sl_diag_move(struct sl_diag *from, struct sl_diag *to)
+{
+	if (from == to)
+		return;
+	sl_diag_clear(to);
+	to->last = from->last;
+	from->last = NULL;
+}
 
 /** The current diagnostics area (running task's, else the thread's). */
 struct sl_diag *sl_diag_get(void);

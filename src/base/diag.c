@@ -53,9 +53,8 @@ sl_errcode_name(enum sl_errcode code)
 	return code_names[code];
 }
 
-/** Free an error and its causes. */
-static void
-error_free(struct sl_error *e)
+void
+sl_error_free(struct sl_error *e)
 {
 	while (e != NULL) {
 		struct sl_error *cause = e->cause;
@@ -63,35 +62,6 @@ error_free(struct sl_error *e)
 			sl_free(e);
 		e = cause;
 	}
-}
-
-void
-sl_diag_create(struct sl_diag *d)
-{
-	d->last = NULL;
-}
-
-void
-sl_diag_clear(struct sl_diag *d)
-{
-	error_free(d->last);
-	d->last = NULL;
-}
-
-void
-sl_diag_destroy(struct sl_diag *d)
-{
-	sl_diag_clear(d);
-}
-
-void
-sl_diag_move(struct sl_diag *from, struct sl_diag *to)
-{
-	if (from == to)
-		return;
-	sl_diag_clear(to);
-	to->last = from->last;
-	from->last = NULL;
 }
 
 struct sl_diag *
