@@ -687,8 +687,9 @@ task_free(struct sl_task *t)
 {
 	sl_diag_destroy(&t->diag);
 	struct sl_loop *loop = t->loop;
-	size_t cap = loop != NULL ? task_cache_cap(loop) : 0;
-	if (loop != NULL && loop->n_task_cache < cap) {
+	assert(loop != NULL);
+	size_t cap = task_cache_cap(loop);
+	if (loop->n_task_cache < cap) {
 		t->cached = loop->task_cache;
 		loop->task_cache = t;
 		loop->n_task_cache++;
@@ -696,8 +697,7 @@ task_free(struct sl_task *t)
 	}
 	sl_free(t);
 	/* Kept while the pool held more stacks than now. */
-	if (loop != NULL)
-		task_cache_trim(loop, cap);
+	task_cache_trim(loop, cap);
 }
 
 /** Release what the task that just died left behind. */
@@ -1308,15 +1308,14 @@ sl_task_spawn_opts(struct sl_loop *loop, const char *name, sl_task_fn fn,
 	struct sl_task *t = task_alloc(loop, name);
 	if (t == NULL)
 		return NULL;
+	t->loop = loop;
 	if (size == loop->stack_size
 	            ? sl_stack_pool_get(&loop->stacks, &t->stack) != 0
 	            : sl_stack_create(&t->stack, size) != 0) {
 		sl_diag_wrap(sl_diag_code(), "cannot spawn task '%s'", name);
-		t->loop = loop;
 		task_free(t);
 		return NULL;
 	}
-	t->loop = loop;
 	t->id = loop->next_id++;
 	size_t len = strnlen(name, sizeof(t->name) - 1);
 	memcpy(t->name, name, len); /* NUL-terminated by calloc */
