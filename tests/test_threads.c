@@ -387,6 +387,11 @@ struct run {
 	size_t outbox_capacity;
 	/** Set once sl_pipeline_run() has returned. */
 	bool ended;
+	/**
+	 * Whether a task keeps the loop thread from ever being idle during
+	 * the run, so that it runs no job itself (sl_worker_help()).
+	 */
+	bool loop_busy;
 };
 
 /** Task: stop the run once the sink has enough records. */
@@ -417,19 +422,34 @@ prober(void *arg)
 	return 0;
 }
 
+/** Task: stay ready (yield) until the run has ended. */
+static int
+busy(void *arg)
+{
+	struct run *r = arg;
+	while (!r->ended)
+		if (sl_task_yield() != 0)
+			return 0;
+	return 0;
+}
+
 static int
 run_task_main(void *arg)
 {
 	struct run *r = arg;
-	struct sl_task *t = NULL, *probe = NULL;
+	struct sl_task *t = NULL, *probe = NULL, *spin = NULL;
 	if (r->stop_at > 0)
 		t = sl_task_spawn(sl_loop_current(), "stopper", stopper, r);
 	if (r->probe)
 		probe = sl_task_spawn(sl_loop_current(), "prober", prober, r);
+	if (r->loop_busy)
+		spin = sl_task_spawn(sl_loop_current(), "busy", busy, r);
 	r->rc = sl_pipeline_run(r->p);
 	r->ended = true;
 	if (probe != NULL)
 		(void)sl_task_reap(probe);
+	if (spin != NULL)
+		(void)sl_task_reap(spin);
 	r->msg[0] = '\0';
 	if (r->rc != 0)
 		sl_error_format(sl_diag_last(), r->msg, sizeof(r->msg));
@@ -559,7 +579,8 @@ same_runs(struct run *a, struct run *b, const char *what, bool whole)
 /** Records, counts, skips, logs and flushes with 1, 2 and 3 threads. */
 TAP_CASE(same_as_one_thread)
 {
-	struct run one = {.threads = 1}, two = {.threads = 2},
+	struct run one = {.threads = 1},
+	           two = {.threads = 2, .loop_busy = true},
 	           three = {.threads = 3};
 	struct run *runs[] = {&one, &two, &three};
 	for (int i = 0; i < 3; i++) {
@@ -572,13 +593,14 @@ TAP_CASE(same_as_one_thread)
 	}
 	is_int((long long)atomic_load(&one.w->off_loop), 0,
 	       "1 thread: every record on the loop thread");
-	/* The loop thread also runs jobs, while its tasks wait and the
-	 * worker thread is busy (sl_worker_help(); test_worker checks
-	 * that): how many is a matter of timing. */
+	/* The loop thread runs jobs only while its tasks wait
+	 * (sl_worker_help(); test_worker checks that it does): kept busy,
+	 * it runs none. With 3 threads, how many it runs is a matter of
+	 * timing. */
 	uint64_t off = atomic_load(&two.w->off_loop);
-	ok(off > 0 && off <= one.w->base.stats.in,
-	   "2 threads: records on the worker thread (%llu of %llu)",
-	   (unsigned long long)off, (unsigned long long)one.w->base.stats.in);
+	is_int((long long)off, (long long)one.w->base.stats.in,
+	       "2 threads, the loop kept busy: every record on the worker "
+	       "thread");
 	is_int(atomic_load(&three.w->replicas), 0,
 	       "the replicas are freed after the run");
 	/* 20011 records: 2859 sevens skipped, 3430 fives twice. */
@@ -675,9 +697,15 @@ TAP_CASE(jobs)
 		is_int(runs[i]->rc, 0, "%u threads: the run succeeds",
 		       runs[i]->threads);
 	}
-	ok(atomic_load(&two.g->off_loop) > 0 &&
-	           atomic_load(&one.g->off_loop) == 0,
-	   "jobs ran on worker threads only with more than one thread");
+	/* With threads, which jobs the loop thread runs itself is a matter
+	 * of timing (sl_worker_help()): these do almost nothing, so it may
+	 * be all of them. */
+	is_int(atomic_load(&one.g->off_loop), 0,
+	       "1 thread: every job ran on the loop thread");
+	note("jobs off the loop thread: %d of %lld (2 threads), %d of %lld "
+	     "(3)",
+	     atomic_load(&two.g->off_loop), (long long)two.g->given,
+	     atomic_load(&mixed.g->off_loop), (long long)mixed.g->given);
 	ok(two.g->released == 60 && one.g->released == 60,
 	   "every job was released");
 	bool in_order = true;

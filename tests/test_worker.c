@@ -657,16 +657,17 @@ help_main(void *arg)
 	struct sl_worker *w = sl_worker_new_threads("helped", 1);
 	if (w == NULL)
 		return -1;
-	sl_worker_help(w);
 	static struct helped h;
 	memset(&h, 0, sizeof(h));
 	h.left = 2;
 	h.waiter = sl_task_current();
-	/* Job a first: the thread, idle, takes it. */
+	/* Job a first, before the loop helps (it would take a job that
+	 * waits for another itself): the thread takes it. */
 	if (sl_worker_post(w, &h.a, helped_a, &h, helped_done, &h) != 0)
 		bail_out("cannot post job a");
 	while (atomic_load(&h.tid_a) == 0)
 		sl_sleep(0.001);
+	sl_worker_help(w);
 	sl_alloc_fail_after(1000);
 	if (sl_worker_post(w, &h.b, helped_b, &h, helped_done, &h) != 0)
 		bail_out("cannot post job b");
@@ -694,6 +695,106 @@ TAP_CASE(help)
 {
 	loop_tid = tid();
 	is_int(run_task("main", help_main, NULL), 0, "help test ran");
+}
+
+/** One job of the help_waiting case. */
+struct waited {
+	/** The job. */
+	struct sl_worker_job job;
+	/** Kernel thread it ran on (0 until it ran). */
+	atomic_long tid;
+	/** The task to wake when it is done. */
+	struct sl_task *waiter;
+	/** Whether on_done ran. */
+	bool done;
+};
+
+/** A job that only computes: note its thread. */
+static int
+waited_run(void *arg)
+{
+	struct waited *x = arg;
+	atomic_store(&x->tid, tid());
+	return 0;
+}
+
+/** on_done of a waited job. */
+static void
+waited_done(struct sl_worker_job *j)
+{
+	struct waited *x = j->data;
+	x->done = true;
+	sl_task_wakeup(x->waiter);
+}
+
+/** Wait for waited job `x` (at most `limit` seconds). Whether it is done. */
+static bool
+waited_post_wait(struct waited *x, double limit)
+{
+	double end = sl_clock() + limit;
+	while (!x->done && sl_clock() < end)
+		sl_task_wait(end - sl_clock());
+	return x->done;
+}
+
+/**
+ * Post waited job `x` and wait for it (at most `limit` seconds). Whether
+ * it is done.
+ */
+static bool
+waited_post(struct sl_worker *w, struct waited *x, double limit)
+{
+	memset(x, 0, sizeof(*x));
+	x->waiter = sl_task_current();
+	if (sl_worker_post(w, &x->job, waited_run, x, waited_done, x) != 0)
+		bail_out("cannot post a job");
+	return waited_post_wait(x, limit);
+}
+
+/**
+ * sl_worker_help(): a queued job does not wait for a thread that is
+ * waiting but not running (one the host has not scheduled yet, as
+ * sl_worker_stall() makes it): the loop thread runs it. Once the thread
+ * runs again, jobs still complete, and deleting a stalled worker ends.
+ */
+static int
+help_waiting_main(void *arg)
+{
+	(void)arg;
+	struct sl_worker *w = sl_worker_new_threads("waited", 1);
+	if (w == NULL)
+		return -1;
+	sl_worker_help(w);
+	static struct waited x;
+	sl_worker_stall(w, true);
+	double t0 = sl_clock();
+	bool done = waited_post(w, &x, 2);
+	double took = sl_clock() - t0;
+	ok(done, "help_waiting: the job ran while the thread waited (%.3f s)",
+	   took);
+	is_int(atomic_load(&x.tid), loop_tid,
+	       "help_waiting: on the loop thread");
+	sl_worker_stall(w, false);
+	/* Not done: the thread runs it now. */
+	if (!done)
+		waited_post_wait(&x, 5);
+	ok(sl_worker_job_result(&x.job) == 0, "help_waiting: it succeeded");
+	ok(waited_post(w, &x, 5) && sl_worker_job_result(&x.job) == 0,
+	   "help_waiting: a job after the stall completes");
+	/* Stalled again, with nothing queued: deleting lets the thread go
+	 * to meet the stop request. */
+	sl_worker_stall(w, true);
+	sl_worker_delete(w);
+	ok(1, "help_waiting: a stalled worker is deleted");
+	return 0;
+}
+
+/** Run help_waiting_main() as a task on a fresh loop. */
+TAP_CASE(help_waiting)
+{
+	loop_tid = tid();
+	is_int(run_task("main", help_waiting_main, NULL), 0,
+	       "help_waiting test ran");
 }
 
 /** Run basic_main() as a task on a fresh loop. */

@@ -49,8 +49,8 @@
  * (the Interpreter) and is not the first runs `process` on the run's
  * worker threads (one sl_worker of `threads` - 1 threads, made for the
  * run when such a step exists, and the loop thread, which runs queued
- * jobs whenever its tasks wait and those threads are busy:
- * sl_worker_help()), while the loop thread keeps reading and writing:
+ * jobs whenever its tasks wait: sl_worker_help()), while the loop thread
+ * keeps reading and writing:
  *
  * - The step's task takes an input batch and posts it as a job to a free
  *   slot: 2 x threads slots, each with its own replica of the step, its

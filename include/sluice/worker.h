@@ -107,14 +107,22 @@ unsigned sl_worker_threads(const struct sl_worker *w);
 
 /**
  * Let the loop thread run `w`'s queued jobs itself whenever no task is
- * ready and it would otherwise wait for events and every thread of `w`
- * is busy, one job at a time, the oldest first (until
- * sl_worker_delete()). For jobs that only compute:
- * the loop handles no events while one runs. With N threads, `w` then
- * has N + 1 threads' worth of hands, and with N = cores - 1 no more
- * threads than cores. At most one helped worker a loop; call from a task.
+ * ready and it would otherwise wait for events, one job at a time, the
+ * oldest first (until sl_worker_delete()), even while a thread of `w`
+ * waits: a woken thread may take longer to start than the job takes.
+ * For jobs that only compute and wait for nothing: the loop handles no
+ * events while one runs. With N threads, `w` then has N + 1 threads'
+ * worth of hands, and with N = cores - 1 no more threads than cores. At
+ * most one helped worker a loop; call from a task.
  */
 void sl_worker_help(struct sl_worker *w);
+
+/**
+ * For tests: hold `w`'s threads before they take their next job, as a
+ * host that has not scheduled them yet would (`stall`), or let them go.
+ * A stop request still reaches them, and sl_worker_delete() lets them go.
+ */
+void sl_worker_stall(struct sl_worker *w, bool stall);
 
 /**
  * Queue `fn(arg)` on `w` without waiting: `j` (caller-owned, untouched

@@ -49,11 +49,6 @@ struct sl_worker {
 	unsigned n_threads;
 	/** Threads that have not met the stop request yet (under lock). */
 	unsigned alive;
-	/**
-	 * Threads not running a job: waiting for one, woken, or not yet
-	 * started (under lock).
-	 */
-	unsigned idle;
 	/** Guards `queue` and `completed`. */
 	pthread_mutex_t lock;
 	/** Signalled when a job is queued. */
@@ -69,6 +64,9 @@ struct sl_worker {
 	/** Whether the loop thread runs queued jobs when idle
 	 * (sl_worker_help()). */
 	bool helped;
+	/** Whether the threads leave jobs queued (sl_worker_stall(); under
+	 * lock). */
+	bool stalled;
 	/** Thread name (truncated as the system wants it). */
 	char name[WORKER_NAME_MAX];
 	/** What a waiting task waits for, for errors and the gdb helper. */
@@ -108,7 +106,10 @@ worker_main(void *arg)
 #endif
 	for (;;) {
 		pthread_mutex_lock(&w->lock);
-		while (sl_list_empty(&w->queue))
+		while (sl_list_empty(&w->queue) ||
+		       (w->stalled && sl_list_entry(sl_list_first(&w->queue),
+		                                    struct sl_worker_job, link)
+		                                      ->fn != NULL))
 			pthread_cond_wait(&w->cond, &w->lock);
 		struct sl_worker_job *j = sl_list_entry(
 		        sl_list_first(&w->queue), struct sl_worker_job, link);
@@ -120,14 +121,12 @@ worker_main(void *arg)
 			break;
 		}
 		sl_list_del(&j->link);
-		w->idle--;
 		pthread_mutex_unlock(&w->lock);
 		if (!stop)
 			job_run(j);
 		/* Once in `completed` the job may be freed at any moment. */
 		pthread_mutex_lock(&w->lock);
 		sl_list_add_tail(&w->completed, &j->link);
-		w->idle++;
 		pthread_mutex_unlock(&w->lock);
 		uv_async_send(&w->async);
 		if (stop)
@@ -179,10 +178,10 @@ worker_help_one(void *arg)
 	struct sl_list *l = sl_list_first(&w->queue);
 	struct sl_worker_job *j =
 	        l != NULL ? sl_list_entry(l, struct sl_worker_job, link) : NULL;
-	/* A thread waiting (or woken and not yet running) takes the job
-	 * sooner than the loop finishes it; a stop request is the
-	 * threads'. */
-	if (j != NULL && j->fn != NULL && w->idle == 0)
+	/* Even while a thread is waiting: woken, it may take longer to
+	 * run than the job (a virtual CPU the host must schedule first).
+	 * A stop request is the threads'. */
+	if (j != NULL && j->fn != NULL)
 		sl_list_del(&j->link);
 	else
 		j = NULL;
@@ -244,14 +243,12 @@ worker_start(struct sl_worker *w, unsigned n)
 	for (; w->n_threads < n; w->n_threads++) {
 		pthread_mutex_lock(&w->lock);
 		w->alive++;
-		w->idle++;
 		pthread_mutex_unlock(&w->lock);
 		rc = pthread_create(&w->threads[w->n_threads], NULL,
 		                    worker_main, w);
 		if (rc != 0) {
 			pthread_mutex_lock(&w->lock);
 			w->alive--;
-			w->idle--;
 			pthread_mutex_unlock(&w->lock);
 			break;
 		}
@@ -374,6 +371,16 @@ sl_worker_help(struct sl_worker *w)
 	sl_rt_loop_set_idle_work(w->loop, worker_help_one, w);
 }
 
+void
+sl_worker_stall(struct sl_worker *w, bool stall)
+{
+	pthread_mutex_lock(&w->lock);
+	w->stalled = stall;
+	if (!stall)
+		pthread_cond_broadcast(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+}
+
 int
 sl_worker_run(struct sl_worker *w, sl_offload_fn fn, void *arg)
 {
@@ -457,6 +464,7 @@ sl_worker_delete(struct sl_worker *w)
 	/* The threads run what is left. */
 	if (w->helped)
 		sl_rt_loop_set_idle_work(w->loop, NULL, NULL);
+	sl_worker_stall(w, false);
 	struct sl_worker_job stop = {.waiter = sl_task_current()};
 	sl_diag_create(&stop.diag);
 	worker_push(w, &stop);
