@@ -49,6 +49,17 @@
  *                               different dies, and the host moves them
  *                               (docs/performance.md, "Two cores near
  *                               and far").
+ *   run_graph_wake_latency      microseconds from signalling a thread
+ *                               that waits on a condition variable to
+ *                               its running (the signaller spinning, as
+ *                               the loop thread does when it posts a
+ *                               job), the median of 21 signals 1 ms
+ *                               apart, measured at the start of each
+ *                               ceiling round; value = median over
+ *                               rounds, no baseline. A '#' line splits
+ *                               the rounds' two-thread speedups at
+ *                               FAST_WAKE_US: a virtual CPU that went
+ *                               idle may take milliseconds to run again.
  *   run_graph_instr_per_record  user-space instructions per record of the
  *                               first two runs on 10,000 records, counted
  *                               by valgrind's callgrind (repeatable on a
@@ -411,18 +422,112 @@ core_round_trip(void)
 	return best;
 }
 
+/** Signals of one wake_latency() measure, WAKE_GAP_US apart. */
+#define WAKE_SIGNALS 21
+
+/** Microseconds between wake_latency()'s signals (the waiter's CPU may
+ * go idle meanwhile). */
+#define WAKE_GAP_US 1000
+
+/** Median wake latencies (us) under which a round counts as fast. */
+#define FAST_WAKE_US 100.0
+
+/** What wake_latency()'s two threads share. */
+struct waker {
+	/** Guards `go`. */
+	pthread_mutex_t lock;
+	/** Signalled with `go` set. */
+	pthread_cond_t cond;
+	/** Set to wake the waiter; it clears it. */
+	bool go;
+	/** Set to end the waiter. */
+	bool stop;
+	/** When the waiter ran after its last wake (bench_now_ns()), 0
+	 * before. */
+	atomic_ullong ran;
+};
+
+/** wake_latency()'s waiter: note when each wake-up runs. */
+static void *
+waiter(void *arg)
+{
+	struct waker *k = arg;
+	pthread_mutex_lock(&k->lock);
+	for (;;) {
+		while (!k->go && !k->stop)
+			pthread_cond_wait(&k->cond, &k->lock);
+		if (k->stop)
+			break;
+		k->go = false;
+		atomic_store(&k->ran, bench_now_ns());
+	}
+	pthread_mutex_unlock(&k->lock);
+	return NULL;
+}
+
 /**
- * The median two-thread speedup of the rounds whose round trip is (`near`)
- * or is not under NEAR_NS, and how many there were (*count); -1 if none.
+ * Microseconds from signalling a thread that waits on a condition
+ * variable to that thread running, while the signalling thread keeps its
+ * CPU busy, as the loop thread does when it posts a job: the median of
+ * WAKE_SIGNALS signals WAKE_GAP_US apart, or -1 when it cannot be taken
+ * (a wake-up over 1 s counts as 1 s). A virtual CPU that went idle may
+ * take milliseconds to run again (docs/performance.md, "The loop thread
+ * does not wait for a waking thread").
  */
 static double
-speedup_where(const double *speedup, const double *rtt, int rounds, bool near,
-              int *count)
+wake_latency(void)
+{
+	struct waker k = {.go = false};
+	pthread_t t;
+	if (pthread_mutex_init(&k.lock, NULL) != 0)
+		return -1;
+	if (pthread_cond_init(&k.cond, NULL) != 0) {
+		pthread_mutex_destroy(&k.lock);
+		return -1;
+	}
+	double v[WAKE_SIGNALS], m = -1;
+	if (pthread_create(&t, NULL, waiter, &k) == 0) {
+		for (int i = 0; i < WAKE_SIGNALS; i++) {
+			usleep(WAKE_GAP_US);
+			atomic_store(&k.ran, 0);
+			uint64_t t0 = bench_now_ns();
+			pthread_mutex_lock(&k.lock);
+			k.go = true;
+			pthread_cond_signal(&k.cond);
+			pthread_mutex_unlock(&k.lock);
+			uint64_t ran;
+			while ((ran = atomic_load(&k.ran)) == 0 &&
+			       bench_now_ns() - t0 < 1000000000u)
+				;
+			v[i] = ran != 0 && ran > t0 ? (double)(ran - t0) / 1e3
+			                            : 1e6;
+		}
+		pthread_mutex_lock(&k.lock);
+		k.stop = true;
+		pthread_cond_signal(&k.cond);
+		pthread_mutex_unlock(&k.lock);
+		pthread_join(t, NULL);
+		m = bench_median(v, WAKE_SIGNALS);
+	}
+	pthread_cond_destroy(&k.cond);
+	pthread_mutex_destroy(&k.lock);
+	return m;
+}
+
+/**
+ * The median two-thread speedup of the rounds whose figure `by` (a round
+ * trip, a wake-up) is (`under`) or is not under `limit`, and how many
+ * there were (*count); -1 if none. Rounds without the figure (< 0) count
+ * in neither.
+ */
+static double
+speedup_where(const double *speedup, const double *by, int rounds, double limit,
+              bool under, int *count)
 {
 	double *v = malloc((size_t)(rounds > 0 ? rounds : 1) * sizeof(*v));
 	int k = 0;
 	for (int r = 0; v != NULL && r < rounds; r++)
-		if (rtt[r] >= 0 && (rtt[r] < NEAR_NS) == near)
+		if (by[r] >= 0 && (by[r] < limit) == under)
 			v[k++] = speedup[r];
 	*count = k;
 	double m = k > 0 ? bench_median(v, (size_t)k) : -1;
@@ -443,6 +548,7 @@ enum {
 	F_CSW2,
 	F_CSWPAIR,
 	F_RTT,
+	F_WAKE,
 	F_N
 };
 
@@ -464,6 +570,7 @@ ceiling(const char *sluice, const char *dir, long n, int rounds)
 	for (int r = 0; r < rounds && rc == 0; r++) {
 		struct usage one, two, pair, seq_a, seq_b;
 		f[F_RTT][r] = core_round_trip();
+		f[F_WAKE][r] = wake_latency();
 		if (r % 2 == 0)
 			rc = timed_runs(sluice, dir, n, 1, 1, &one) ||
 			     timed_runs(sluice, dir, n, 2, 1, &two) ||
@@ -493,9 +600,9 @@ ceiling(const char *sluice, const char *dir, long n, int rounds)
 		/* Before the medians sort the figures. */
 		int n_near, n_far;
 		double near = speedup_where(f[F_SPEEDUP], f[F_RTT], rounds,
-		                            true, &n_near);
+		                            NEAR_NS, true, &n_near);
 		double far = speedup_where(f[F_SPEEDUP], f[F_RTT], rounds,
-		                           false, &n_far);
+		                           NEAR_NS, false, &n_far);
 		char a[32] = "", b[32] = "";
 		if (n_near > 0)
 			snprintf(a, sizeof(a), ", median %.2f", near);
@@ -504,6 +611,19 @@ ceiling(const char *sluice, const char *dir, long n, int rounds)
 		printf("# two-thread speedup: %d rounds with a round trip "
 		       "under %.0f ns%s; %d rounds over%s\n",
 		       n_near, NEAR_NS, a, n_far, b);
+		int n_fast, n_slow;
+		double fast = speedup_where(f[F_SPEEDUP], f[F_WAKE], rounds,
+		                            FAST_WAKE_US, true, &n_fast);
+		double slow = speedup_where(f[F_SPEEDUP], f[F_WAKE], rounds,
+		                            FAST_WAKE_US, false, &n_slow);
+		a[0] = b[0] = '\0';
+		if (n_fast > 0)
+			snprintf(a, sizeof(a), ", median %.2f", fast);
+		if (n_slow > 0)
+			snprintf(b, sizeof(b), ", median %.2f", slow);
+		printf("# two-thread speedup: %d rounds with a median wake-up "
+		       "under %.0f us%s; %d rounds over%s\n",
+		       n_fast, FAST_WAKE_US, a, n_slow, b);
 		static const char *const name[F_N] = {
 		        "speedup (2 threads)",
 		        "ceiling (pair)",
@@ -515,7 +635,8 @@ ceiling(const char *sluice, const char *dir, long n, int rounds)
 		        "voluntary csw, 1 thread",
 		        "voluntary csw, 2 threads",
 		        "voluntary csw, a pair's run",
-		        "core round trip ns"};
+		        "core round trip ns",
+		        "wake-up us"};
 		double med[F_N];
 		for (int i = 0; i < F_N; i++) {
 			/* Speedups: the best is the largest. */
@@ -529,6 +650,10 @@ ceiling(const char *sluice, const char *dir, long n, int rounds)
 			printf("BENCH run_graph_core_round_trip value=%.0f "
 			       "unit=ns\n",
 			       med[F_RTT]);
+		if (med[F_WAKE] >= 0)
+			printf("BENCH run_graph_wake_latency value=%.0f "
+			       "unit=us\n",
+			       med[F_WAKE]);
 		bench_result("run_graph_parallel_ceiling", med[F_CEILING], "x",
 		             med[F_SPEEDUP], med[F_CEILING] / med[F_SPEEDUP],
 		             3);
