@@ -535,6 +535,27 @@ speedup_where(const double *speedup, const double *by, int rounds, double limit,
 	return m;
 }
 
+/**
+ * Print the two-thread speedup's medians over the rounds whose figure
+ * `by` is under `limit` (rounds with `what`) and over the others.
+ */
+static void
+print_split(const double *speedup, const double *by, int rounds, double limit,
+            const char *what)
+{
+	int n_under, n_over;
+	double under =
+	        speedup_where(speedup, by, rounds, limit, true, &n_under);
+	double over = speedup_where(speedup, by, rounds, limit, false, &n_over);
+	char a[32] = "", b[32] = "";
+	if (n_under > 0)
+		snprintf(a, sizeof(a), ", median %.2f", under);
+	if (n_over > 0)
+		snprintf(b, sizeof(b), ", median %.2f", over);
+	printf("# two-thread speedup: %d rounds with %s%s; %d rounds over%s\n",
+	       n_under, what, a, n_over, b);
+}
+
 /** Figures of the ceiling's rounds, one array per figure. */
 enum {
 	F_SPEEDUP,
@@ -598,32 +619,14 @@ ceiling(const char *sluice, const char *dir, long n, int rounds)
 	}
 	if (rc == 0) {
 		/* Before the medians sort the figures. */
-		int n_near, n_far;
-		double near = speedup_where(f[F_SPEEDUP], f[F_RTT], rounds,
-		                            NEAR_NS, true, &n_near);
-		double far = speedup_where(f[F_SPEEDUP], f[F_RTT], rounds,
-		                           NEAR_NS, false, &n_far);
-		char a[32] = "", b[32] = "";
-		if (n_near > 0)
-			snprintf(a, sizeof(a), ", median %.2f", near);
-		if (n_far > 0)
-			snprintf(b, sizeof(b), ", median %.2f", far);
-		printf("# two-thread speedup: %d rounds with a round trip "
-		       "under %.0f ns%s; %d rounds over%s\n",
-		       n_near, NEAR_NS, a, n_far, b);
-		int n_fast, n_slow;
-		double fast = speedup_where(f[F_SPEEDUP], f[F_WAKE], rounds,
-		                            FAST_WAKE_US, true, &n_fast);
-		double slow = speedup_where(f[F_SPEEDUP], f[F_WAKE], rounds,
-		                            FAST_WAKE_US, false, &n_slow);
-		a[0] = b[0] = '\0';
-		if (n_fast > 0)
-			snprintf(a, sizeof(a), ", median %.2f", fast);
-		if (n_slow > 0)
-			snprintf(b, sizeof(b), ", median %.2f", slow);
-		printf("# two-thread speedup: %d rounds with a median wake-up "
-		       "under %.0f us%s; %d rounds over%s\n",
-		       n_fast, FAST_WAKE_US, a, n_slow, b);
+		char what[64];
+		snprintf(what, sizeof(what), "a round trip under %.0f ns",
+		         NEAR_NS);
+		print_split(f[F_SPEEDUP], f[F_RTT], rounds, NEAR_NS, what);
+		snprintf(what, sizeof(what), "a median wake-up under %.0f us",
+		         FAST_WAKE_US);
+		print_split(f[F_SPEEDUP], f[F_WAKE], rounds, FAST_WAKE_US,
+		            what);
 		static const char *const name[F_N] = {
 		        "speedup (2 threads)",
 		        "ceiling (pair)",
