@@ -3,14 +3,18 @@
  */
 #include "sluice/alloc.h"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 #include <valgrind/valgrind.h>
 
 /** Allocations left before the injected fault; negative: no injection. */
@@ -210,19 +214,110 @@ mono_ms(void)
 	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
 }
 
+/** Where Linux lists the virtio devices of a virtual machine. */
+#define VIRTIO_DEVICES "/sys/bus/virtio/devices"
+
+/** The virtio device id of a memory balloon. */
+#define VIRTIO_ID_BALLOON 5
+
+/** The balloon's feature bit: free page reporting. */
+#define VIRTIO_BALLOON_F_REPORTING 5
+
+bool
+sl_pages_balloon_reports(const char *device, const char *features)
+{
+	char *end;
+	long id = strtol(device, &end, 0);
+	return end != device && id == VIRTIO_ID_BALLOON &&
+	       strlen(features) > VIRTIO_BALLOON_F_REPORTING &&
+	       features[VIRTIO_BALLOON_F_REPORTING] == '1';
+}
+
+/**
+ * File `name` of virtio device directory `dev`, its first `size` - 1
+ * bytes NUL-terminated in `buf`; false if it cannot be read.
+ */
+static bool
+virtio_file(const char *dev, const char *name, char *buf, size_t size)
+{
+	char path[320];
+	if ((size_t)snprintf(path, sizeof(path), VIRTIO_DEVICES "/%s/%s", dev,
+	                     name) >= sizeof(path))
+		return false;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, buf, size - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	return true;
+}
+
+/**
+ * Whether the host takes back the memory this virtual machine frees: a
+ * virtio balloon that reports free pages (sl_pages_balloon_reports()).
+ */
+static bool
+host_takes_free_pages(void)
+{
+	DIR *d = opendir(VIRTIO_DEVICES);
+	if (d == NULL)
+		return false;
+	bool found = false;
+	struct dirent *de;
+	while (!found && (de = readdir(d)) != NULL) {
+		char dev[32], feat[160];
+		found = de->d_name[0] != '.' &&
+		        virtio_file(de->d_name, "device", dev, sizeof(dev)) &&
+		        virtio_file(de->d_name, "features", feat,
+		                    sizeof(feat)) &&
+		        sl_pages_balloon_reports(dev, feat);
+	}
+	closedir(d);
+	return found;
+}
+
+/** SLUICE_HUGE_PAGES: 0 ("0": never), 1 ("1": always), else -1. */
+static int
+huge_env_choice(void)
+{
+	const char *e = getenv("SLUICE_HUGE_PAGES");
+	return e != NULL && (e[0] == '0' || e[0] == '1') && e[1] == '\0'
+	               ? e[0] - '0'
+	               : -1;
+}
+
+/**
+ * Start with small pages where the host takes free pages back, unless
+ * SLUICE_HUGE_PAGES fixes the choice.
+ */
+static void
+huge_host_check(void)
+{
+	if (huge_env_choice() >= 0)
+		return;
+	if (host_takes_free_pages())
+		atomic_store(&huge.on, 0);
+}
+
+/** Once per process: huge_host_check(). */
+static pthread_once_t huge_host_once = PTHREAD_ONCE_INIT;
+
 /**
  * SLUICE_HUGE_PAGES ("0": never, "1": always), read at each new region
- * (a getenv() beside an mmap()). Under the lock.
+ * (a getenv() beside an mmap()); without it, the host's way with free
+ * memory, checked once. Under the lock.
  */
 static void
 huge_env(void)
 {
-	const char *e = getenv("SLUICE_HUGE_PAGES");
-	huge.forced = e != NULL && (e[0] == '0' || e[0] == '1') && e[1] == '\0'
-	                      ? e[0] - '0'
-	                      : -1;
+	huge.forced = huge_env_choice();
 	if (huge.forced >= 0)
 		atomic_store(&huge.on, huge.forced);
+	else
+		pthread_once(&huge_host_once, huge_host_check);
 }
 
 /**
@@ -283,6 +378,7 @@ huge_probe(char *a, int forced)
 bool
 sl_pages_huge(void)
 {
+	pthread_once(&huge_host_once, huge_host_check);
 	return atomic_load(&huge.on) != 0;
 }
 
