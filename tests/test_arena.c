@@ -660,6 +660,24 @@ TAP_CASE(huge_choice)
 }
 
 /**
+ * The first line of file `name` of virtio device `i` in `buf` (`size`
+ * bytes); false if it cannot be read.
+ */
+static bool
+virtio_line(int i, const char *name, char *buf, int size)
+{
+	char path[96];
+	snprintf(path, sizeof(path), "/sys/bus/virtio/devices/virtio%d/%s", i,
+	         name);
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return false;
+	bool ok = fgets(buf, size, f) != NULL;
+	fclose(f);
+	return ok;
+}
+
+/**
  * Whether /sys/bus/virtio/devices lists a balloon that reports free
  * pages, read here as sl_pages_balloon_reports() is told to read it.
  */
@@ -668,23 +686,10 @@ host_reports(void)
 {
 	bool found = false;
 	for (int i = 0; i < 64 && !found; i++) {
-		char path[96], dev[32] = "", feat[160] = "";
-		FILE *f;
-		snprintf(path, sizeof(path),
-		         "/sys/bus/virtio/devices/virtio%d/device", i);
-		if ((f = fopen(path, "r")) == NULL)
-			continue;
-		if (fgets(dev, sizeof(dev), f) == NULL)
-			dev[0] = '\0';
-		fclose(f);
-		snprintf(path, sizeof(path),
-		         "/sys/bus/virtio/devices/virtio%d/features", i);
-		if ((f = fopen(path, "r")) == NULL)
-			continue;
-		if (fgets(feat, sizeof(feat), f) == NULL)
-			feat[0] = '\0';
-		fclose(f);
-		found = sl_pages_balloon_reports(dev, feat);
+		char dev[32], feat[160];
+		found = virtio_line(i, "device", dev, sizeof(dev)) &&
+		        virtio_line(i, "features", feat, sizeof(feat)) &&
+		        sl_pages_balloon_reports(dev, feat);
 	}
 	return found;
 }
