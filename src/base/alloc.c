@@ -307,8 +307,8 @@ static pthread_once_t huge_host_once = PTHREAD_ONCE_INIT;
 
 /**
  * SLUICE_HUGE_PAGES ("0": never, "1": always), read at each new region
- * (a getenv() beside an mmap()); without it, the host's way with free
- * memory, checked once. Under the lock.
+ * (a getenv() beside an mmap()); without it, sl_pages_huge() checks the
+ * host's way with free memory once. Under the lock.
  */
 static void
 huge_env(void)
@@ -316,8 +316,6 @@ huge_env(void)
 	huge.forced = huge_env_choice();
 	if (huge.forced >= 0)
 		atomic_store(&huge.on, huge.forced);
-	else
-		pthread_once(&huge_host_once, huge_host_check);
 }
 
 /**
