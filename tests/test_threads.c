@@ -8,6 +8,7 @@
  * place among a step's own records.
  */
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -762,6 +763,65 @@ TAP_CASE(outbox_floor)
 	same_runs(&one, &three, "outbox floor", true);
 	for (int i = 0; i < 2; i++)
 		done(runs[i]);
+}
+
+/**
+ * A two-thread run of `r` (30,000 records, set up here) with
+ * SLUICE_THREAD_PLACEMENT `env` (NULL: unset) and debug logging.
+ */
+static void
+placed_run(struct run *r, const char *env)
+{
+	if (env != NULL)
+		setenv("SLUICE_THREAD_PLACEMENT", env, 1);
+	else
+		unsetenv("SLUICE_THREAD_PLACEMENT");
+	enum sl_log_level level = sl_log_get_level();
+	sl_log_set_level(SL_LOG_DEBUG);
+	r->threads = 2;
+	setup(r, 30000);
+	go(r);
+	sl_log_set_level(level);
+	unsetenv("SLUICE_THREAD_PLACEMENT");
+	is_int(r->rc, 0, "placement %s: the run succeeds", env ? env : "unset");
+}
+
+/**
+ * The run's worker threads keep off the loop thread's CPU where there is
+ * a CPU for each (the default), not with SLUICE_THREAD_PLACEMENT=anywhere;
+ * an unknown value is named in a warning.
+ */
+TAP_CASE(placement)
+{
+	cpu_set_t mine;
+	if (sched_getaffinity(0, sizeof(mine), &mine) != 0)
+		bail_out("sched_getaffinity");
+	bool room = CPU_COUNT(&mine) >= 2;
+	const char *said = "worker threads keep off CPU";
+	struct run deflt = {0}, beside = {0}, anywhere = {0}, odd = {0};
+	placed_run(&deflt, NULL);
+	placed_run(&beside, "beside");
+	placed_run(&anywhere, "anywhere");
+	placed_run(&odd, "nowhere");
+	ok((strstr(deflt.log, said) != NULL) == room &&
+	           (strstr(beside.log, said) != NULL) == room,
+	   "by default and with 'beside', kept off the loop thread's CPU "
+	   "where there are %d CPUs (%s)",
+	   CPU_COUNT(&mine), room ? "yes" : "no: one CPU");
+	ok(strstr(anywhere.log, said) == NULL,
+	   "with 'anywhere', not kept off it");
+	ok(strstr(odd.log, "SLUICE_THREAD_PLACEMENT: expected beside or "
+	                   "anywhere, not 'nowhere'") != NULL &&
+	           (strstr(odd.log, said) != NULL) == room,
+	   "an unknown value is named in a warning, and the default holds");
+	ok(deflt.k->n == anywhere.k->n && deflt.k->n > 0 &&
+	           memcmp(deflt.k->seq, anywhere.k->seq,
+	                  deflt.k->n * sizeof(int64_t)) == 0,
+	   "the same %zu records either way", deflt.k->n);
+	done(&deflt);
+	done(&beside);
+	done(&anywhere);
+	done(&odd);
 }
 
 int

@@ -4,6 +4,7 @@
  * a worker of several threads with posted jobs.
  */
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
@@ -868,6 +869,89 @@ TAP_CASE(outside)
 	is_err(SL_EINVAL, "with EINVAL");
 	ok(sl_worker_new("x") == NULL, "so does sl_worker_new()");
 	sl_diag_clear(sl_diag_get());
+}
+
+/** sl_offload_fn: the CPUs the job's thread may run on, into `arg`. */
+static int
+affinity_fn(void *arg)
+{
+	cpu_set_t *set = arg;
+	if (pthread_getaffinity_np(pthread_self(), sizeof(*set), set) != 0) {
+		sl_diag_set(SL_ESYSTEM, "pthread_getaffinity_np");
+		return -1;
+	}
+	return 0;
+}
+
+/**
+ * Made with `place` and `threads` threads, a worker's avoided CPU, and
+ * in `seen` where a job of it could run.
+ */
+static int
+placed(const char *name, unsigned threads, enum sl_worker_place place,
+       cpu_set_t *seen)
+{
+	struct sl_worker *w = sl_worker_new_placed(name, threads, place);
+	if (w == NULL)
+		bail_out("cannot make worker %s", name);
+	CPU_ZERO(seen);
+	if (sl_worker_run(w, affinity_fn, seen) != 0)
+		bail_out("worker %s: %s", name, unit_errmsg());
+	int cpu = sl_worker_cpu_avoided(w);
+	sl_worker_delete(w);
+	return cpu;
+}
+
+/** Where a placed worker's threads may run. */
+static int
+placement_main(void *arg)
+{
+	(void)arg;
+	cpu_set_t mine, seen, one;
+	if (sched_getaffinity(0, sizeof(mine), &mine) != 0)
+		bail_out("sched_getaffinity");
+	int n = CPU_COUNT(&mine);
+	int cpu = placed("beside", 1, SL_WORKER_BESIDE, &seen);
+	if (n >= 2) {
+		cpu_set_t rest;
+		CPU_AND(&rest, &seen, &mine);
+		ok(cpu >= 0 && CPU_ISSET(cpu, &mine),
+		   "beside: keeps off one of the %d CPUs (%d)", n, cpu);
+		ok(cpu >= 0 && !CPU_ISSET(cpu, &seen) &&
+		           CPU_COUNT(&seen) == n - 1 && CPU_EQUAL(&rest, &seen),
+		   "beside: its thread may run on each of the others (%d)",
+		   CPU_COUNT(&seen));
+	} else {
+		ok(cpu == -1 && CPU_EQUAL(&seen, &mine),
+		   "beside on one CPU: anywhere");
+		note("one CPU: nothing to keep off");
+	}
+	cpu = placed("crowded", (unsigned)n, SL_WORKER_BESIDE, &seen);
+	ok(cpu == -1 && CPU_EQUAL(&seen, &mine),
+	   "beside with a thread for each CPU: anywhere");
+	cpu = placed("anywhere", 1, SL_WORKER_ANYWHERE, &seen);
+	ok(cpu == -1 && CPU_EQUAL(&seen, &mine), "anywhere: every CPU");
+	/* The calling thread held to one CPU leaves none for the worker. */
+	CPU_ZERO(&one);
+	for (int c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &mine)) {
+			CPU_SET(c, &one);
+			break;
+		}
+	if (sched_setaffinity(0, sizeof(one), &one) != 0)
+		bail_out("sched_setaffinity");
+	cpu = placed("held", 1, SL_WORKER_BESIDE, &seen);
+	if (sched_setaffinity(0, sizeof(mine), &mine) != 0)
+		bail_out("sched_setaffinity");
+	ok(cpu == -1 && CPU_EQUAL(&seen, &one),
+	   "beside a thread held to one CPU: that CPU, shared");
+	return 0;
+}
+
+/** Run placement_main() as a task on a fresh loop. */
+TAP_CASE(placement)
+{
+	is_int(run_task("main", placement_main, NULL), 0, "placement test ran");
 }
 
 /** Run the cases named on the command line, or all. */

@@ -102,6 +102,37 @@ struct sl_worker *sl_worker_new(const char *name);
  */
 struct sl_worker *sl_worker_new_threads(const char *name, unsigned threads);
 
+/** Where the threads of a worker may run (sl_worker_new_placed()). */
+enum sl_worker_place {
+	/** On any CPU the creating thread may run on. */
+	SL_WORKER_ANYWHERE,
+	/**
+	 * On those CPUs but the one the creating thread is on when the
+	 * worker is made, if that leaves a CPU for each thread; else
+	 * anywhere. For threads that work beside a busy loop thread: a
+	 * scheduler that wakes a thread on its waker's CPU (or packs a
+	 * virtual machine's threads onto few virtual CPUs) can otherwise
+	 * leave it waiting there for the loop thread's time slice, with
+	 * another CPU idle. Set when the threads start, so that they
+	 * start elsewhere too.
+	 */
+	SL_WORKER_BESIDE,
+};
+
+/**
+ * sl_worker_new_threads(), with the threads' CPUs chosen by `place`.
+ * NULL with an error.
+ */
+struct sl_worker *sl_worker_new_placed(const char *name, unsigned threads,
+                                       enum sl_worker_place place);
+
+/**
+ * The CPU `w`'s threads keep off (SL_WORKER_BESIDE, where that left a CPU
+ * for each thread), or -1 when they were started without a placement (or
+ * one of them could not be given it).
+ */
+int sl_worker_cpu_avoided(const struct sl_worker *w);
+
 /** Number of threads of `w`. */
 unsigned sl_worker_threads(const struct sl_worker *w);
 

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -867,6 +868,25 @@ par_delete(struct par *pa)
 }
 
 /**
+ * Where the run's worker threads go: beside the loop thread (the default),
+ * or anywhere with SLUICE_THREAD_PLACEMENT=anywhere.
+ */
+static enum sl_worker_place
+thread_placement(void)
+{
+	const char *e = getenv("SLUICE_THREAD_PLACEMENT");
+	if (e == NULL || *e == '\0' || strcmp(e, "beside") == 0)
+		return SL_WORKER_BESIDE;
+	if (strcmp(e, "anywhere") == 0)
+		return SL_WORKER_ANYWHERE;
+	sl_log_warn("SLUICE_THREAD_PLACEMENT: expected beside or anywhere, "
+	            "not '%.40s'; the worker threads go beside the loop "
+	            "thread",
+	            e);
+	return SL_WORKER_BESIDE;
+}
+
+/**
  * The run's worker threads, started on first use (the batch pool is
  * shared with them from then on). NULL with an error.
  */
@@ -878,9 +898,14 @@ run_worker(struct sl_pipeline *p)
 	assert(p->opts.threads > 1);
 	/* The loop thread is one of the run's threads: it runs jobs
 	 * whenever its tasks wait. */
-	p->worker = sl_worker_new_threads("sluice-steps", p->opts.threads - 1);
+	p->worker = sl_worker_new_placed("sluice-steps", p->opts.threads - 1,
+	                                 thread_placement());
 	if (p->worker == NULL)
 		return NULL;
+	if (sl_worker_cpu_avoided(p->worker) >= 0)
+		sl_log_debug("the run's worker threads keep off CPU %d, the "
+		             "loop thread's",
+		             sl_worker_cpu_avoided(p->worker));
 	sl_worker_help(p->worker);
 	sl_batch_pool_share(&p->pool);
 	return p->worker;

@@ -21,6 +21,7 @@
 
 #include <assert.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -47,6 +48,8 @@ struct sl_worker {
 	pthread_t *threads;
 	/** Number of threads started. */
 	unsigned n_threads;
+	/** The CPU the threads keep off (SL_WORKER_BESIDE), or -1. */
+	int avoided;
 	/** Threads that have not met the stop request yet (under lock). */
 	unsigned alive;
 	/** Guards `queue` and `completed`. */
@@ -221,13 +224,51 @@ worker_close_cb(uv_handle_t *h)
 }
 
 /**
- * Start the threads with every asynchronous signal blocked, so that
- * signals reach the loop thread and blocking calls in jobs see no EINTR.
- * Returns 0 or an errno value; then the threads started are stopped and
- * joined.
+ * For SL_WORKER_BESIDE: in `set`, the CPUs the calling thread may run on
+ * but the one it is on, if that leaves one for each of `threads`.
+ * Returns the CPU left out, or -1 (then the threads may run anywhere).
  */
 static int
-worker_start(struct sl_worker *w, unsigned n)
+beside_set(unsigned threads, cpu_set_t *set)
+{
+	int cpu = sched_getcpu();
+	if (cpu < 0 || cpu >= CPU_SETSIZE ||
+	    sched_getaffinity(0, sizeof(*set), set) != 0 ||
+	    !CPU_ISSET(cpu, set))
+		return -1;
+	CPU_CLR(cpu, set);
+	return CPU_COUNT(set) >= (int)threads ? cpu : -1;
+}
+
+/**
+ * Start one thread of `w` into `*t`, on the CPUs of `set` unless it is
+ * NULL. 0 or an errno value.
+ */
+static int
+thread_start(struct sl_worker *w, pthread_t *t, const cpu_set_t *set)
+{
+	int rc = -1;
+	pthread_attr_t attr;
+	if (set != NULL && pthread_attr_init(&attr) == 0) {
+		rc = pthread_attr_setaffinity_np(&attr, sizeof(*set), set);
+		if (rc == 0)
+			rc = pthread_create(t, &attr, worker_main, w);
+		pthread_attr_destroy(&attr);
+	}
+	/* No placement (or CPUs taken from the process meanwhile). */
+	if (rc != 0 && (rc = pthread_create(t, NULL, worker_main, w)) == 0)
+		w->avoided = -1;
+	return rc;
+}
+
+/**
+ * Start the threads, on the CPUs of `set` unless it is NULL, with every
+ * asynchronous signal blocked, so that signals reach the loop thread and
+ * blocking calls in jobs see no EINTR. Returns 0 or an errno value; then
+ * the threads started are stopped and joined.
+ */
+static int
+worker_start(struct sl_worker *w, unsigned n, const cpu_set_t *set)
 {
 	sigset_t all, prev;
 	sigfillset(&all);
@@ -244,8 +285,7 @@ worker_start(struct sl_worker *w, unsigned n)
 		pthread_mutex_lock(&w->lock);
 		w->alive++;
 		pthread_mutex_unlock(&w->lock);
-		rc = pthread_create(&w->threads[w->n_threads], NULL,
-		                    worker_main, w);
+		rc = thread_start(w, &w->threads[w->n_threads], set);
 		if (rc != 0) {
 			pthread_mutex_lock(&w->lock);
 			w->alive--;
@@ -281,8 +321,21 @@ sl_worker_threads(const struct sl_worker *w)
 	return w->n_threads;
 }
 
+int
+sl_worker_cpu_avoided(const struct sl_worker *w)
+{
+	return w->avoided;
+}
+
 struct sl_worker *
 sl_worker_new_threads(const char *name, unsigned threads)
+{
+	return sl_worker_new_placed(name, threads, SL_WORKER_ANYWHERE);
+}
+
+struct sl_worker *
+sl_worker_new_placed(const char *name, unsigned threads,
+                     enum sl_worker_place place)
 {
 	if (sl_rt_check_in_task("sl_worker_new()") != 0)
 		return NULL;
@@ -323,7 +376,9 @@ sl_worker_new_threads(const char *name, unsigned threads)
 	uv_unref((uv_handle_t *)&w->async);
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->cond, NULL);
-	rc = worker_start(w, threads);
+	cpu_set_t set;
+	w->avoided = place == SL_WORKER_BESIDE ? beside_set(threads, &set) : -1;
+	rc = worker_start(w, threads, w->avoided >= 0 ? &set : NULL);
 	if (rc != 0) {
 		sl_diag_raise(__FILE__, __LINE__, SL_ESYSTEM, rc,
 		              "cannot start the threads of worker '%s'",
