@@ -116,6 +116,18 @@ TAP_CASE(proc)
 	   u.open_fds, (unsigned long long)u.max_fds);
 	ok(u.start_time > 1.6e9, "start time since the epoch (%.0f)",
 	   u.start_time);
+	struct sl_proc_usage c;
+	sl_proc_read_cpu(&c);
+	/* Its peak is the kernel's high-water mark, which may lag statm's
+	 * resident count by a few pages: only the 8 MiB touched are sure. */
+	ok(c.cpu_user + c.cpu_system >= u.cpu_user + u.cpu_system &&
+	           c.rss_peak >= ((uint64_t)8 << 20),
+	   "the CPU-only read: CPU time and peak RSS (%.6f s >= %.6f, %llu)",
+	   c.cpu_user + c.cpu_system, u.cpu_user + u.cpu_system,
+	   (unsigned long long)c.rss_peak);
+	ok(c.rss == 0 && c.vsize == 0 && c.open_fds == 0 && c.max_fds == 0 &&
+	           c.start_time == 0,
+	   "and nothing from /proc");
 	free((void *)p);
 }
 

@@ -115,6 +115,13 @@ struct sl_proc_usage {
  */
 void sl_proc_read(struct sl_proc_usage *u);
 
+/**
+ * sl_proc_read() of the CPU times and the peak resident set size only
+ * (one getrusage(), no reads of /proc); the other fields are 0. For a
+ * run's summary.
+ */
+void sl_proc_read_cpu(struct sl_proc_usage *u);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,9 +1,12 @@
 /*
- * Hashing through libxxhash (XXH3).
+ * Hashing with libxxhash's XXH3, compiled in from its header
+ * (XXH_INLINE_ALL) rather than called in the shared library.
  */
 #include "sluice/hash.h"
 
 #include <string.h>
+
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 #include "sluice/diag.h"

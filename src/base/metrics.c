@@ -164,7 +164,7 @@ start_time(long ticks)
 }
 
 void
-sl_proc_read(struct sl_proc_usage *u)
+sl_proc_read_cpu(struct sl_proc_usage *u)
 {
 	memset(u, 0, sizeof(*u));
 	struct rusage ru;
@@ -175,6 +175,12 @@ sl_proc_read(struct sl_proc_usage *u)
 		                (double)ru.ru_stime.tv_usec / 1e6;
 		u->rss_peak = (uint64_t)ru.ru_maxrss * 1024;
 	}
+}
+
+void
+sl_proc_read(struct sl_proc_usage *u)
+{
+	sl_proc_read_cpu(u);
 	long page = sysconf(_SC_PAGESIZE);
 	char buf[256];
 	unsigned long long size = 0, resident = 0;

@@ -131,7 +131,7 @@ sl_cli_metrics_begin(struct sl_cli_metrics *m, struct sl_pipeline *p,
 	m->p = p;
 	m->pipeline = name;
 	m->wall0 = sl_clock();
-	sl_proc_read(&m->u0);
+	sl_proc_read_cpu(&m->u0);
 	m->last_t = 0;
 	m->last_n = 0;
 }
@@ -782,7 +782,7 @@ void
 sl_cli_metrics_json(struct sl_cli_metrics *m, struct sl_buf *b)
 {
 	struct sl_proc_usage u;
-	sl_proc_read(&u);
+	sl_proc_read_cpu(&u);
 	(void)sl_buf_printf(b,
 	                    ",\"wall\":%.3f,\"cpu\":{\"user\":%.3f,"
 	                    "\"system\":%.3f},\"rss_peak\":%" PRIu64,
@@ -849,7 +849,7 @@ void
 sl_cli_metrics_text(struct sl_cli_metrics *m, FILE *out)
 {
 	struct sl_proc_usage u;
-	sl_proc_read(&u);
+	sl_proc_read_cpu(&u);
 	fprintf(out,
 	        "  wall %.2f s, CPU %.2f s (user %.2f, system %.2f), peak "
 	        "RSS %.1f MiB\n",
