@@ -742,8 +742,9 @@ TAP_CASE(jobs)
 }
 
 /**
- * With threads, an outbox takes a full ring of jobs' output (2 x threads
- * batches) even when asked for fewer; one thread keeps what was asked.
+ * With threads, an outbox takes two full rings of jobs' output (4 x
+ * threads batches) even when asked for fewer; one thread keeps what was
+ * asked.
  */
 TAP_CASE(outbox_floor)
 {
@@ -758,8 +759,8 @@ TAP_CASE(outbox_floor)
 	}
 	is_int((long long)one.outbox_capacity, 2,
 	       "one thread: the two batches asked for");
-	is_int((long long)three.outbox_capacity, 6,
-	       "three threads: 2 x 3 batches, not the two asked for");
+	is_int((long long)three.outbox_capacity, 12,
+	       "three threads: 4 x 3 batches, not the two asked for");
 	same_runs(&one, &three, "outbox floor", true);
 	for (int i = 0; i < 2; i++)
 		done(runs[i]);

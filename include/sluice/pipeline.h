@@ -74,9 +74,10 @@
  *   for the running jobs the same way.
  * - The batch pool is shared with the threads (sl_batch_pool_share()).
  *   Records in flight grow by at most 2 x threads batches per such step.
- * - Each outbox holds at least 2 x threads batches (a full ring of jobs'
- *   output), whatever `outbox_records` says: with fewer, the jobs wait
- *   for room and the threads sleep and wake for every batch.
+ * - Each outbox holds at least SL_OUTBOX_BATCHES_PER_THREAD x threads
+ *   batches (two full rings of jobs' output), whatever `outbox_records`
+ *   says: with fewer, the jobs wait for room, the threads sleep and wake
+ *   more often, and they cannot work ahead while the loop thread merges.
  */
 #ifndef SLUICE_PIPELINE_H
 #define SLUICE_PIPELINE_H
@@ -99,6 +100,14 @@ extern "C" {
  */
 #define SL_OUTBOX_BATCHES_DEFAULT 2
 
+/**
+ * With threads, the fewest batches an outbox holds per thread: two full
+ * rings of the job slots' output (2 x threads slots each), so that the
+ * threads can work a ring ahead while the loop thread merges
+ * (docs/performance.md, "Deeper outboxes with threads").
+ */
+#define SL_OUTBOX_BATCHES_PER_THREAD 4
+
 /** Runner options; start from sl_pipeline_opts_init(). */
 struct sl_pipeline_opts {
 	/**
@@ -110,7 +119,8 @@ struct sl_pipeline_opts {
 	/**
 	 * Capacity of each step's outbox in records, rounded up to whole
 	 * batches; 0 (the default): SL_OUTBOX_BATCHES_DEFAULT batches. With
-	 * `threads` above 1, at least 2 x threads batches ("Threads").
+	 * `threads` above 1, at least SL_OUTBOX_BATCHES_PER_THREAD x threads
+	 * batches ("Threads").
 	 */
 	uint32_t outbox_records;
 	/**

@@ -1418,12 +1418,14 @@ sl_pipeline_run(struct sl_pipeline *p)
 	        p->opts.outbox_records == 0
 	                ? SL_OUTBOX_BATCHES_DEFAULT
 	                : ((size_t)p->opts.outbox_records + batch - 1) / batch;
-	/* With threads, an outbox takes a full ring of jobs' output (2 x
-	 * threads slots), so that the step after a step on threads is not
-	 * left waiting while jobs wait for room: with two batches, a
-	 * two-thread run slept and woke twice as often. */
-	if (p->opts.threads > 1 && slots < 2 * (size_t)p->opts.threads)
-		slots = 2 * (size_t)p->opts.threads;
+	/* With threads, an outbox takes two full rings of jobs' output (2 x
+	 * threads slots each), so that the step after a step on threads is
+	 * not left waiting while jobs wait for room (with two batches, a
+	 * two-thread run slept and woke twice as often), and the threads
+	 * work a ring ahead while the loop thread merges. */
+	size_t floor = SL_OUTBOX_BATCHES_PER_THREAD * (size_t)p->opts.threads;
+	if (p->opts.threads > 1 && slots < floor)
+		slots = floor;
 	for (uint32_t i = 0; i + 1 < p->n; i++) {
 		if (sl_chan_create(&p->chans[i], slots) != 0) {
 			run_cleanup(p, i);
