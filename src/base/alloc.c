@@ -4,7 +4,6 @@
 #include "sluice/alloc.h"
 
 #include <dirent.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -14,8 +13,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
-#include <unistd.h>
 #include <valgrind/valgrind.h>
+
+#include "base/smallfile.h"
 
 /** Allocations left before the injected fault; negative: no injection. */
 static _Thread_local long fail_countdown = -1;
@@ -235,24 +235,15 @@ sl_pages_balloon_reports(const char *device, const char *features)
 
 /**
  * File `name` of virtio device directory `dev`, its first `size` - 1
- * bytes NUL-terminated in `buf`; false if it cannot be read.
+ * bytes NUL-terminated in `buf`; false if it cannot be read or is empty.
  */
 static bool
 virtio_file(const char *dev, const char *name, char *buf, size_t size)
 {
 	char path[320];
-	if ((size_t)snprintf(path, sizeof(path), VIRTIO_DEVICES "/%s/%s", dev,
-	                     name) >= sizeof(path))
-		return false;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	ssize_t n = read(fd, buf, size - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	return true;
+	return (size_t)snprintf(path, sizeof(path), VIRTIO_DEVICES "/%s/%s",
+	                        dev, name) < sizeof(path) &&
+	       sl_small_file_read(path, buf, size) > 0;
 }
 
 /**

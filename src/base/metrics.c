@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/smallfile.h"
+
 const double sl_hist_bounds[SL_HIST_BUCKETS] = {
         0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
         0.25,  0.5,    1.0,   2.5,  5.0,   10.0, 60.0,
@@ -120,26 +122,13 @@ sl_prom_name(const char *in, char *out, size_t size)
 	out[o] = '\0';
 }
 
-/** Read a whole small /proc file into buf (NUL-terminated). Bytes, or
- * -1. */
-static long
-read_small(const char *path, char *buf, size_t size)
-{
-	FILE *f = fopen(path, "re");
-	if (f == NULL)
-		return -1;
-	size_t n = fread(buf, 1, size - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	return (long)n;
-}
-
 /** The process's start time from /proc/self/stat, or 0. */
 static double
 start_time(long ticks)
 {
 	char buf[4096];
-	if (read_small("/proc/self/stat", buf, sizeof(buf)) <= 0 || ticks <= 0)
+	if (sl_small_file_read("/proc/self/stat", buf, sizeof(buf)) <= 0 ||
+	    ticks <= 0)
 		return 0;
 	/* The command name may hold spaces and parentheses: count fields
 	 * from the last ')'. starttime is field 22, the 20th after it. */
@@ -154,7 +143,7 @@ start_time(long ticks)
 	unsigned long long since_boot = strtoull(p + 1, NULL, 10);
 	/* Boot time: btime in /proc/stat. */
 	char st[16384];
-	if (read_small("/proc/stat", st, sizeof(st)) <= 0)
+	if (sl_small_file_read("/proc/stat", st, sizeof(st)) <= 0)
 		return 0;
 	char *bt = strstr(st, "\nbtime ");
 	if (bt == NULL)
@@ -184,7 +173,7 @@ sl_proc_read(struct sl_proc_usage *u)
 	long page = sysconf(_SC_PAGESIZE);
 	char buf[256];
 	unsigned long long size = 0, resident = 0;
-	if (read_small("/proc/self/statm", buf, sizeof(buf)) > 0 &&
+	if (sl_small_file_read("/proc/self/statm", buf, sizeof(buf)) > 0 &&
 	    sscanf(buf, "%llu %llu", &size, &resident) == 2 && page > 0) {
 		u->vsize = size * (uint64_t)page;
 		u->rss = resident * (uint64_t)page;

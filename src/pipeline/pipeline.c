@@ -1423,9 +1423,9 @@ sl_pipeline_run(struct sl_pipeline *p)
 	 * not left waiting while jobs wait for room (with two batches, a
 	 * two-thread run slept and woke twice as often), and the threads
 	 * work a ring ahead while the loop thread merges. */
-	size_t floor = SL_OUTBOX_BATCHES_PER_THREAD * (size_t)p->opts.threads;
-	if (p->opts.threads > 1 && slots < floor)
-		slots = floor;
+	size_t least = SL_OUTBOX_BATCHES_PER_THREAD * (size_t)p->opts.threads;
+	if (p->opts.threads > 1 && slots < least)
+		slots = least;
 	for (uint32_t i = 0; i + 1 < p->n; i++) {
 		if (sl_chan_create(&p->chans[i], slots) != 0) {
 			run_cleanup(p, i);
